@@ -1,0 +1,54 @@
+/**
+ * Where a function's code comes from, and what bundling makes of it.
+ * The bundle is host-made (never accepted from a user) and engine-neutral: every JS engine runs it.
+ */
+
+/** A function's code package, in one of four forms. */
+export type CodeSource =
+  /** In-memory files, keyed by their path inside the package (`index.mjs`, `lib/util.js`). */
+  | { readonly files: Readonly<Record<string, string | Uint8Array>> }
+  /** A directory on disk holding the package (its node_modules included). */
+  | { readonly dir: string }
+  /** A Lambda deployment zip: a path to a .zip file or its bytes. */
+  | { readonly zip: string | Uint8Array }
+  /** One source file (TypeScript accepted); its imports, node_modules included, are bundled. */
+  | { readonly entry: string };
+
+/**
+ * A function's code as the guest runs it.
+ *
+ * `script` is ONE JavaScript expression, `(async function () { "use strict"; ... })`, with no
+ * import or export statements left. Calling the function runs the user module's top level
+ * (top-level await included) and resolves with the handler's export root: the module namespace
+ * for ESM, `module.exports` for CommonJS.
+ */
+export interface FunctionBundle {
+  readonly script: string;
+  /** Name given to the script for stack traces, e.g. `/var/task/index.mjs`. */
+  readonly filename: string;
+  /** The property path walked on the export root: `index.nested.handler` → `['nested', 'handler']`. */
+  readonly handlerPath: readonly string[];
+  /** The handler string as configured, for error messages (`index.handler is undefined or not exported`). */
+  readonly handler: string;
+  /** sha256 (hex) of `script`: the key for code caches and snapshots. */
+  readonly hash: string;
+  /** Rewrites stack lines that point into the bundle so they point at the user's own files. */
+  remapStack(lines: readonly string[]): string[];
+}
+
+/**
+ * A user-code problem found while bundling: Lambda reports it at INIT, so the runtime keeps it and
+ * answers every invoke with it (deploy still succeeds, as CreateFunction does on AWS).
+ */
+export interface InitFailure {
+  readonly errorType:
+    | 'Runtime.MalformedHandlerName'
+    | 'Runtime.ImportModuleError'
+    | 'Runtime.UserCodeSyntaxError';
+  readonly errorMessage: string;
+  readonly trace: readonly string[];
+}
+
+export type BundleOutcome =
+  | { readonly ok: true; readonly bundle: FunctionBundle }
+  | { readonly ok: false; readonly failure: InitFailure };

@@ -1,0 +1,86 @@
+/**
+ * The errors lambdalet throws to its caller. Two families, never mixed:
+ *
+ * - service errors (this file): the runtime refused or could not do what was asked — unknown
+ *   function, payload too large, invalid configuration, use after close. They are thrown.
+ * - function errors (what the user's code did: Unhandled, timed out, out of memory) are not thrown:
+ *   they come back in the invoke result as Lambda shapes them (`functionError` + payload).
+ *
+ * `code` is AWS's exception name where one exists. `instanceof` works across duplicate copies of
+ * the package (a brand on `Symbol.for`), as undici does it.
+ */
+
+const brand = Symbol.for('lambdalet.error');
+
+export class LambdaletError extends Error {
+  /** AWS's exception name where one exists, otherwise a lambdalet name. */
+  readonly code: string;
+
+  constructor(code: string, message: string, options?: ErrorOptions) {
+    super(message, options);
+    this.code = code;
+    this.name = new.target.name;
+  }
+
+  get [brand](): true {
+    return true;
+  }
+
+  static override [Symbol.hasInstance](value: unknown): boolean {
+    if (typeof value !== 'object' || value === null) return false;
+    if (!(brand in value)) return false;
+    // Subclasses match on the name their constructor gave, so copies from another package
+    // instance are recognised too.
+    if (this === LambdaletError) return true;
+    return Function.prototype[Symbol.hasInstance].call(this, value) || (value as Error).name === this.name;
+  }
+}
+
+/** The function (or version) named in the call does not exist. */
+export class ResourceNotFoundException extends LambdaletError {
+  constructor(message: string, options?: ErrorOptions) {
+    super('ResourceNotFoundException', message, options);
+  }
+}
+
+/** The request payload is over Lambda's limit (6 MB for a synchronous invoke). */
+export class RequestTooLargeException extends LambdaletError {
+  constructor(message: string, options?: ErrorOptions) {
+    super('RequestTooLargeException', message, options);
+  }
+}
+
+/** A configuration or request field is invalid; the message names the field, the value and the range. */
+export class InvalidParameterValueException extends LambdaletError {
+  /** Dotted path of the offending field, e.g. `memoryMb` or `env.KEY`. */
+  readonly field: string;
+
+  constructor(field: string, message: string, options?: ErrorOptions) {
+    super('InvalidParameterValueException', message, options);
+    this.field = field;
+  }
+}
+
+/** The event is not valid JSON (Lambda: InvalidRequestContentException). */
+export class InvalidRequestContentException extends LambdaletError {
+  constructor(message: string, options?: ErrorOptions) {
+    super('InvalidRequestContentException', message, options);
+  }
+}
+
+/** A method was called on a runtime that is closing or closed. */
+export class RuntimeClosedError extends LambdaletError {
+  constructor(message = 'The runtime is closed: create a new one with createRuntime()') {
+    super('RuntimeClosed', message);
+  }
+}
+
+/**
+ * An engine cannot run in this process — for example isolated-vm without `--no-node-snapshot`,
+ * or after a catastrophic error that left the process unhealthy.
+ */
+export class EngineUnavailableError extends LambdaletError {
+  constructor(message: string, options?: ErrorOptions) {
+    super('EngineUnavailable', message, options);
+  }
+}
