@@ -32,7 +32,7 @@ export class LambdaletError extends Error {
     // Subclasses match on the name their constructor gave, so copies from another package
     // instance are recognised too.
     if (this === LambdaletError) return true;
-    return Function.prototype[Symbol.hasInstance].call(this, value) || (value as Error).name === this.name;
+    return Function.prototype[Symbol.hasInstance].call(this, value) || (value as { name?: unknown }).name === this.name;
   }
 }
 

@@ -1,0 +1,75 @@
+/**
+ * Running esbuild on a materialised package: one ESM bundle of the handler's module and
+ * everything it imports, with an in-memory external source map.
+ */
+
+import { join } from 'node:path';
+import { build, type BuildFailure, type Message, type Metafile } from 'esbuild';
+import type { LocatedModule } from './locate-module.ts';
+import { builtinsPlugin, IMPORT_META_IDENTIFIER, LOADERS, locationPlugin, type Splice } from './plugins.ts';
+import { ROOT_IDENTIFIER } from './wrap.ts';
+
+/** esbuild's output for one function. */
+export interface BuildOutput {
+  readonly code: string;
+  /** Source map JSON; `sources` are relative to the package root. */
+  readonly map: string;
+  readonly metafile: Metafile;
+  /** Declarations spliced into files (see `locationPlugin`), for exact stack remapping. */
+  readonly splices: ReadonlyMap<string, Splice>;
+}
+
+// Never written: it only anchors the source map's relative `sources` at the package root.
+const OUTFILE_NAME = '__lambdalet_bundle.js';
+
+/**
+ * Bundles `module` (inside the package at `root`). Returns esbuild's errors instead of the output
+ * when the user's code cannot be bundled.
+ */
+export async function bundleModule(
+  root: string,
+  module: LocatedModule,
+): Promise<{ ok: true; output: BuildOutput } | { ok: false; errors: readonly Message[] }> {
+  const splices = new Map<string, Splice>();
+  // The synthetic entry hands the export root to the wrapper. ESM: the namespace object. CommonJS:
+  // `require` returns `module.exports` itself, as the RIC's `require` does — `import * as` would
+  // wrap it, and `default` interop differs with `__esModule`. `export {}` keeps the entry ESM, so
+  // esbuild does not turn it into a CommonJS module with an `export default`.
+  const target = JSON.stringify(module.file);
+  const contents = module.format === 'esm'
+    ? `import * as ns from ${target};\n${ROOT_IDENTIFIER} = ns;\nexport {};\n`
+    : `${ROOT_IDENTIFIER} = require(${target});\nexport {};\n`;
+  try {
+    const result = await build({
+      stdin: { contents, resolveDir: root, sourcefile: 'lambdalet:entry', loader: 'js' },
+      absWorkingDir: root,
+      outfile: join(root, OUTFILE_NAME),
+      write: false,
+      bundle: true,
+      format: 'esm',
+      platform: 'neutral',
+      target: 'es2023',
+      // Node's resolution: `main` as Node reads it, `module` only as a fallback for ESM-only
+      // packages; the `node` condition (esbuild adds `import` or `require` per import kind, and
+      // `default`) so package `exports` pick their Node builds.
+      mainFields: ['main', 'module'],
+      conditions: ['node'],
+      resolveExtensions: ['.js', '.json', '.ts', '.tsx', '.jsx', '.mjs', '.cjs'],
+      loader: { ...LOADERS },
+      define: { 'import.meta': IMPORT_META_IDENTIFIER },
+      sourcemap: 'external',
+      sourcesContent: false,
+      metafile: true,
+      logLevel: 'silent',
+      plugins: [builtinsPlugin(), locationPlugin(root, splices)],
+    });
+    const js = result.outputFiles.find((file) => file.path.endsWith('.js'));
+    const map = result.outputFiles.find((file) => file.path.endsWith('.js.map'));
+    if (js === undefined || map === undefined) throw new Error('lambdalet: esbuild produced no bundle');
+    return { ok: true, output: { code: js.text, map: map.text, metafile: result.metafile, splices } };
+  } catch (error) {
+    const errors = (error as Partial<BuildFailure>).errors;
+    if (Array.isArray(errors) && errors.length > 0) return { ok: false, errors };
+    throw error;
+  }
+}

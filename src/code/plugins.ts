@@ -1,0 +1,125 @@
+/**
+ * esbuild plugins that make a bundle behave as the user's code does under Node on Lambda, while
+ * leaving nothing for a module loader to do: Node built-ins become calls into the guest runtime,
+ * and each file gets its own `import.meta` / `__dirname` / `__filename`.
+ */
+
+import { readFile } from 'node:fs/promises';
+import { isBuiltin } from 'node:module';
+import { extname, relative, sep } from 'node:path';
+import type { Loader, Plugin } from 'esbuild';
+import { moduleFormat } from './locate-module.ts';
+
+/** The key under which the guest runtime installs its built-in module loader. */
+export const BUILTIN_SYMBOL_KEY = 'lambdalet.builtin';
+
+/** The identifier `import.meta` is rewritten to (esbuild `define`); each ESM file declares it. */
+export const IMPORT_META_IDENTIFIER = '__lambdalet$importMeta';
+
+/** Where Lambda mounts the package. */
+export const TASK_ROOT = '/var/task';
+
+const BUILTIN_NAMESPACE = 'lambdalet-builtin';
+
+/** Loaders by extension, for the files the meta plugin reads itself. */
+export const LOADERS: Readonly<Record<string, Loader>> = {
+  '.js': 'js',
+  '.mjs': 'js',
+  '.cjs': 'js',
+  '.jsx': 'jsx',
+  '.ts': 'ts',
+  '.mts': 'ts',
+  '.cts': 'ts',
+  '.tsx': 'tsx',
+  '.json': 'json',
+  '.txt': 'text',
+};
+
+/**
+ * Resolves `fs`, `node:fs`, `fs/promises`, ... to a tiny CommonJS module that asks the guest
+ * runtime for the real thing. CommonJS, so both `import { readFile } from 'fs'` and
+ * `require('fs')` work: esbuild's interop reads named imports off `module.exports`.
+ */
+export function builtinsPlugin(): Plugin {
+  return {
+    name: 'lambdalet-builtins',
+    setup(build) {
+      build.onResolve({ filter: /^(?:node:)?[a-z_][a-z0-9_/]*$/ }, (args) => {
+        if (!isBuiltin(args.path)) return undefined;
+        // `node:test` and friends exist only with the prefix; keep it where Node requires it.
+        const bare = args.path.replace(/^node:/, '');
+        const name = isBuiltin(bare) ? bare : args.path;
+        return { path: name, namespace: BUILTIN_NAMESPACE };
+      });
+      build.onLoad({ filter: /.*/, namespace: BUILTIN_NAMESPACE }, (args) => ({
+        contents: `module.exports = globalThis[Symbol.for(${JSON.stringify(BUILTIN_SYMBOL_KEY)})](${JSON.stringify(args.path)});`,
+        loader: 'js',
+      }));
+    },
+  };
+}
+
+/** Where a line-1 declaration was spliced into a file, so stack positions can be shifted back. */
+export interface Splice {
+  /** 1-based line the declaration sits on. */
+  readonly line: number;
+  /** Characters inserted at the start of that line. */
+  readonly length: number;
+}
+
+/**
+ * Gives each file its own location. esbuild's `define` is global to a build, so per-file values
+ * are declared in the file itself, on its first line and without a newline so no line number moves
+ * (the column shift on that line is recorded in `splices`, keyed by the path the source map uses):
+ *
+ * - ESM files mentioning `import.meta` get `var __lambdalet$importMeta = {url, filename, dirname}`
+ *   and `define` rewrites `import.meta` to it; a leftover `import.meta` would be a syntax error in
+ *   a script.
+ * - CommonJS files mentioning `__dirname` / `__filename` get them declared as Node's wrapper does.
+ *
+ * Files that mention neither are left to esbuild to read, untouched.
+ */
+export function locationPlugin(root: string, splices: Map<string, Splice>): Plugin {
+  return {
+    name: 'lambdalet-location',
+    setup(build) {
+      build.onLoad({ filter: /\.(?:[cm]?[jt]s|[jt]sx)$/, namespace: 'file' }, async (args) => {
+        const text = await readFile(args.path, 'utf8');
+        const usesMeta = text.includes('import.meta');
+        const usesCjsNames = /__(?:dir|file)name/.test(text);
+        if (!usesMeta && !usesCjsNames) return undefined;
+        const filename = taskPath(root, args.path);
+        const dirname = filename.slice(0, filename.lastIndexOf('/')) || '/';
+        let declaration = '';
+        if (usesMeta) {
+          const meta = { url: `file://${encodeURI(filename)}`, filename, dirname };
+          declaration += `var ${IMPORT_META_IDENTIFIER} = ${JSON.stringify(meta)};`;
+        }
+        if (usesCjsNames && (await moduleFormat(args.path, undefined)) === 'cjs') {
+          for (const [name, value] of [['__filename', filename], ['__dirname', dirname]] as const) {
+            // A file that declares the name itself (ESM syntax in a type-less package) keeps its own.
+            if (text.includes(name) && !declares(text, name)) declaration += `var ${name} = ${JSON.stringify(value)};`;
+          }
+        }
+        const loader = LOADERS[extname(args.path)] ?? 'js';
+        if (declaration === '') return { contents: text, loader };
+        // After a hashbang line, which must stay first.
+        const at = text.startsWith('#!') ? text.indexOf('\n') + 1 : 0;
+        if (at === 0 && text.startsWith('#!')) return { contents: text, loader };
+        splices.set(relative(root, args.path).split(sep).join('/'), { line: at === 0 ? 1 : 2, length: declaration.length });
+        return { contents: text.slice(0, at) + declaration + text.slice(at), loader };
+      });
+    },
+  };
+}
+
+/** The path a file has under Lambda: `/var/task/...` inside the package, its own path outside it. */
+export function taskPath(root: string, file: string): string {
+  const inside = relative(root, file);
+  if (inside.startsWith('..') || inside === '' || /^[A-Za-z]:/.test(inside) || inside.startsWith(sep)) return file;
+  return `${TASK_ROOT}/${inside.split(sep).join('/')}`;
+}
+
+function declares(text: string, name: string): boolean {
+  return new RegExp(`\\b(?:var|let|const|function|class|import)\\s+${name.replace(/\$/g, '\\$')}\\b`).test(text);
+}

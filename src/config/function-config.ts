@@ -1,0 +1,133 @@
+/**
+ * What `rt.deploy()` accepts, validated once: after parseFunctionConfig the rest of lambdalet
+ * reads a FunctionConfig with every default filled and never checks a field again.
+ */
+
+import { z } from 'zod';
+import type { CodeSource } from '../code/types.ts';
+import { codeSourceSchema } from './code-source.ts';
+import { envSchema, type Env } from './env.ts';
+import { integerIn, matching, oneOf, stringUpTo } from './fields.ts';
+import { expected, parseWith, type Subject } from './format.ts';
+import {
+  DESCRIPTION_MAX_LENGTH,
+  FUNCTION_NAME_PATTERN,
+  HANDLER_DEFAULT,
+  HANDLER_MAX_LENGTH,
+  HANDLER_PATTERN,
+  MEMORY_MB_DEFAULT,
+  MEMORY_MB_MAX,
+  MEMORY_MB_MIN,
+  RUNTIME_DEFAULT,
+  RUNTIMES,
+  TIMEOUT_MS_DEFAULT,
+  TIMEOUT_MS_MAX,
+  TIMEOUT_MS_MIN,
+  type RuntimeName,
+} from './limits.ts';
+
+/** The engines a function may run on. Only V8 isolates for now. */
+export const ENGINE_NAMES = ['v8'] as const;
+/** One of {@link ENGINE_NAMES}. */
+export type EngineName = (typeof ENGINE_NAMES)[number];
+/** `engine` when none is given: `v8`. */
+export const ENGINE_DEFAULT: EngineName = 'v8';
+
+/** A function's configuration as `rt.deploy()` accepts it. */
+export interface FunctionConfigInput {
+  /** Function name: letters, digits, `-` and `_`, 1 to 64 of them. Required. */
+  readonly name: string;
+  /** The function's code: exactly one of `{files}`, `{dir}`, `{zip}` or `{entry}`. Required. */
+  readonly code: CodeSource;
+  /** `file.export` path of the handler, 1 to 128 characters, no whitespace. Default `index.handler`. */
+  readonly handler?: string;
+  /** Which engine runs the function. Default `v8`. */
+  readonly engine?: EngineName;
+  /** The Lambda runtime emulated (`AWS_EXECUTION_ENV` and friends). Default `nodejs22.x`. */
+  readonly runtime?: RuntimeName;
+  /** Memory in MB, an integer from 128 to 10240. Default 128. */
+  readonly memoryMb?: number;
+  /** Invoke timeout in ms, an integer from 1 to 900000. Default 3000. */
+  readonly timeoutMs?: number;
+  /** Environment variables; at most 4096 bytes in all, no reserved names. Default `{}`. */
+  readonly env?: Readonly<Record<string, string>>;
+  /** Free text, at most 256 characters. Default: none. */
+  readonly description?: string;
+}
+
+/** A function's configuration after parsing: every default filled, everything frozen. */
+export interface FunctionConfig {
+  /** Function name. */
+  readonly name: string;
+  /** The function's code (a frozen copy of what was given). */
+  readonly code: CodeSource;
+  /** Handler path. Default `index.handler`. */
+  readonly handler: string;
+  /** Engine. Default `v8`. */
+  readonly engine: EngineName;
+  /** Runtime. Default `nodejs22.x`. */
+  readonly runtime: RuntimeName;
+  /** Memory in MB. Default 128. */
+  readonly memoryMb: number;
+  /** Invoke timeout in ms. Default 3000. */
+  readonly timeoutMs: number;
+  /** Environment variables (frozen). Default `{}`. */
+  readonly env: Env;
+  /** Free text, if any was given. */
+  readonly description?: string | undefined;
+}
+
+const handlerPhrase = expected(`be 1 to ${HANDLER_MAX_LENGTH} characters with no whitespace`);
+
+const functionConfigSchema = z.strictObject(
+  {
+    // Shown without anchors: the message quotes the pattern as AWS's API reference does.
+    name: matching(FUNCTION_NAME_PATTERN, '[a-zA-Z0-9-_]{1,64}'),
+    code: codeSourceSchema,
+    handler: z
+      .string(handlerPhrase)
+      .min(1, handlerPhrase)
+      .max(HANDLER_MAX_LENGTH, handlerPhrase)
+      .regex(HANDLER_PATTERN, handlerPhrase)
+      .default(HANDLER_DEFAULT),
+    engine: oneOf(ENGINE_NAMES).default(ENGINE_DEFAULT),
+    runtime: oneOf(RUNTIMES).default(RUNTIME_DEFAULT),
+    memoryMb: integerIn(MEMORY_MB_MIN, MEMORY_MB_MAX).default(MEMORY_MB_DEFAULT),
+    timeoutMs: integerIn(TIMEOUT_MS_MIN, TIMEOUT_MS_MAX).default(TIMEOUT_MS_DEFAULT),
+    env: envSchema,
+    description: stringUpTo(DESCRIPTION_MAX_LENGTH).optional(),
+  },
+  expected('be an object'),
+);
+
+// Fails to compile if the schema's output and the documented FunctionConfig ever disagree.
+const _outputMatches: (parsed: z.output<typeof functionConfigSchema>) => FunctionConfig = (parsed) => parsed;
+void _outputMatches;
+
+const subject: Subject = {
+  name: 'function config',
+  knownOptions: Object.keys(functionConfigSchema.shape),
+  // CreateFunction's and the SDK's spellings, which people paste in from AWS code.
+  renames: {
+    memorySize: 'memoryMb',
+    MemorySize: 'memoryMb',
+    timeout: 'timeoutMs',
+    Timeout: 'timeoutMs',
+    environment: 'env',
+    Environment: 'env',
+    functionName: 'name',
+    FunctionName: 'name',
+    Handler: 'handler',
+    Runtime: 'runtime',
+    Code: 'code',
+    Description: 'description',
+  },
+};
+
+/**
+ * Validates what `rt.deploy()` was given and fills the defaults.
+ * @throws InvalidParameterValueException for the first problem; `field` is its dotted path.
+ */
+export function parseFunctionConfig(input: unknown): FunctionConfig {
+  return Object.freeze(parseWith(functionConfigSchema, input, subject));
+}

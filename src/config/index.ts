@@ -1,0 +1,35 @@
+/** Function configuration and runtime options, validated once at the boundary. */
+
+export * from './limits.ts';
+export {
+  ENGINE_DEFAULT,
+  ENGINE_NAMES,
+  parseFunctionConfig,
+  type EngineName,
+  type FunctionConfig,
+  type FunctionConfigInput,
+} from './function-config.ts';
+export type { Env } from './env.ts';
+export {
+  ACCOUNT_ID_DEFAULT,
+  ACCOUNT_ID_PATTERN,
+  LOG_FORMATS,
+  parseRuntimeOptions,
+  REGION_DEFAULT,
+  REGION_PATTERN,
+  type LogFormat,
+  type LogSink,
+  type RuntimeOptions,
+  type RuntimeOptionsInput,
+} from './runtime-options.ts';
+export {
+  DEFAULT_INVOKE_OPTIONS,
+  LATEST,
+  LOG_TYPES,
+  parseInvokeOptions,
+  type CognitoIdentity,
+  type InvokeOptions,
+  type InvokeOptionsInput,
+  type LogType,
+} from './invoke-options.ts';
+export { describeValue } from './format.ts';

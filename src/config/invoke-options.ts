@@ -1,0 +1,129 @@
+/**
+ * What `rt.invoke(name, event, options?)` accepts. This runs on every invoke, so the usual calls
+ * (no options, or only `logType` / `qualifier: '$LATEST'`) are answered from frozen presets
+ * without zod; anything else goes through the schema.
+ */
+
+import { z } from 'zod';
+import { isPlainObject, oneOf } from './fields.ts';
+import { expected, parseWith, reportExpected, reportFinal, type Subject } from './format.ts';
+import { CLIENT_CONTEXT_MAX_BYTES } from './limits.ts';
+
+/** The log types an invoke may ask for: `Tail` returns the last 4 KB of its log. */
+export const LOG_TYPES = ['None', 'Tail'] as const;
+/** One of {@link LOG_TYPES}. */
+export type LogType = (typeof LOG_TYPES)[number];
+/** The only qualifier accepted until published versions exist. */
+export const LATEST = '$LATEST';
+
+/** The caller's Cognito identity, as a handler sees it in `context.identity`. */
+export interface CognitoIdentity {
+  readonly cognitoIdentityId: string;
+  readonly cognitoIdentityPoolId: string;
+}
+
+/** Options for one invoke; every one may be left out. */
+export interface InvokeOptionsInput {
+  /** `Tail` to get the last 4 KB of the invoke's log back. Default `None`. */
+  readonly logType?: LogType;
+  /** Mobile-client context (`context.clientContext`); a plain object whose JSON is ≤ 3583 bytes. Default: none. */
+  readonly clientContext?: Readonly<Record<string, unknown>>;
+  /** Cognito identity (`context.identity`). Default: none. */
+  readonly identity?: CognitoIdentity;
+  /** Version to invoke; only `$LATEST` until versions exist. Default `$LATEST`. */
+  readonly qualifier?: typeof LATEST;
+}
+
+/** Invoke options after parsing: defaults filled, frozen. */
+export interface InvokeOptions {
+  /** Log type. Default `None`. */
+  readonly logType: LogType;
+  /** Client context, the object given, if any. */
+  readonly clientContext?: Readonly<Record<string, unknown>> | undefined;
+  /** Cognito identity (a copy), if any. */
+  readonly identity?: CognitoIdentity | undefined;
+  /** Qualifier. Default `$LATEST`. */
+  readonly qualifier: typeof LATEST;
+}
+
+/** The options of an invoke given none: `logType: 'None'`, `qualifier: '$LATEST'`. */
+export const DEFAULT_INVOKE_OPTIONS: InvokeOptions = Object.freeze({ logType: 'None', qualifier: LATEST });
+const TAIL_INVOKE_OPTIONS: InvokeOptions = Object.freeze({ logType: 'Tail', qualifier: LATEST });
+
+const identityPhrase = expected('be a string');
+
+const invokeOptionsSchema = z.strictObject(
+  {
+    logType: oneOf(LOG_TYPES).default('None'),
+    clientContext: z.custom<Readonly<Record<string, unknown>>>().superRefine(checkClientContext).optional(),
+    identity: z
+      .strictObject(
+        { cognitoIdentityId: z.string(identityPhrase), cognitoIdentityPoolId: z.string(identityPhrase) },
+        expected('be an object with string `cognitoIdentityId` and `cognitoIdentityPoolId`'),
+      )
+      .optional(),
+    qualifier: z
+      .literal(LATEST, expected('be `$LATEST` (published versions and aliases come with the registry)'))
+      .default(LATEST),
+  },
+  expected('be an object'),
+);
+
+// Fails to compile if the schema's output and the documented InvokeOptions ever disagree.
+const _outputMatches: (parsed: z.output<typeof invokeOptionsSchema>) => InvokeOptions = (parsed) => parsed;
+void _outputMatches;
+
+const subject: Subject = {
+  name: 'invoke options',
+  knownOptions: Object.keys(invokeOptionsSchema.shape),
+  renames: { LogType: 'logType', ClientContext: 'clientContext', Qualifier: 'qualifier' },
+};
+
+function checkClientContext(value: unknown, ctx: z.core.$RefinementCtx): void {
+  if (!isPlainObject(value)) return reportExpected(ctx, 'be a plain object', value);
+  let json: string;
+  try {
+    json = JSON.stringify(value);
+  } catch (error) {
+    // Cycles and BigInts: the context travels to the handler as JSON, so it must become JSON.
+    return reportFinal(ctx, `Expected \`clientContext\` to be JSON-serializable: ${(error as Error).message}`);
+  }
+  const bytes = Buffer.byteLength(json, 'utf8');
+  if (bytes > CLIENT_CONTEXT_MAX_BYTES) {
+    reportFinal(ctx, `Expected \`clientContext\` to be at most ${CLIENT_CONTEXT_MAX_BYTES} bytes as JSON, got ${bytes} bytes`);
+  }
+}
+
+/**
+ * The preset for options that only set `logType` and/or `qualifier: '$LATEST'` to valid values,
+ * or undefined when the schema has to look. Must accept nothing the schema would reject.
+ */
+function preset(input: object): InvokeOptions | undefined {
+  let logType: unknown;
+  for (const key in input) {
+    // for-in also walks inherited keys; anything but an own plain-object key goes to the schema.
+    if (!Object.hasOwn(input, key)) return undefined;
+    const value: unknown = (input as Record<string, unknown>)[key];
+    if (key === 'logType') logType = value;
+    else if (key !== 'qualifier' || (value !== LATEST && value !== undefined)) return undefined;
+  }
+  if (logType === undefined || logType === 'None') return DEFAULT_INVOKE_OPTIONS;
+  if (logType === 'Tail') return TAIL_INVOKE_OPTIONS;
+  return undefined;
+}
+
+/**
+ * Validates the options of one invoke and fills the defaults; `undefined` gives
+ * {@link DEFAULT_INVOKE_OPTIONS} without touching zod.
+ * @throws InvalidParameterValueException for the first problem; `field` is its dotted path.
+ */
+export function parseInvokeOptions(input?: unknown): InvokeOptions {
+  if (input === undefined) return DEFAULT_INVOKE_OPTIONS;
+  if (isPlainObject(input)) {
+    const fast = preset(input);
+    if (fast !== undefined) return fast;
+  }
+  const parsed = parseWith(invokeOptionsSchema, input, subject);
+  if (parsed.identity !== undefined) Object.freeze(parsed.identity);
+  return Object.freeze(parsed);
+}

@@ -1,0 +1,87 @@
+/**
+ * Lambda's limits and defaults, each under one name, with the value AWS documents (the project's
+ * lambda-compat reference, section A6). Everything that validates or enforces a limit reads it
+ * from here, so a value is never written twice.
+ */
+
+/** Smallest `memoryMb` Lambda accepts. */
+export const MEMORY_MB_MIN = 128;
+/** Largest `memoryMb` Lambda accepts (in 1 MB steps, so the value is an integer). */
+export const MEMORY_MB_MAX = 10_240;
+/** `memoryMb` when none is given: 128, as CreateFunction. */
+export const MEMORY_MB_DEFAULT = 128;
+
+/** Smallest `timeoutMs`. Lambda counts whole seconds; we keep milliseconds so tests can be fast. */
+export const TIMEOUT_MS_MIN = 1;
+/** Largest `timeoutMs`: Lambda's 900 s. */
+export const TIMEOUT_MS_MAX = 900_000;
+/** `timeoutMs` when none is given: Lambda's 3 s. */
+export const TIMEOUT_MS_DEFAULT = 3_000;
+
+/** Most bytes all environment variables may take: the sum of UTF-8 lengths of keys and values. */
+export const ENV_TOTAL_BYTES_MAX = 4_096;
+/** What an environment variable's name must match (Lambda's own pattern). */
+export const ENV_KEY_PATTERN = /^[a-zA-Z]([a-zA-Z0-9_])*$/;
+
+/**
+ * Environment variables the Lambda runtime sets itself: CreateFunction rejects them, so
+ * `deploy()` does too, and a handler always reads the runtime's values.
+ */
+export const RESERVED_ENV_KEYS: ReadonlySet<string> = new Set([
+  '_HANDLER',
+  '_X_AMZN_TRACE_ID',
+  'AWS_REGION',
+  'AWS_DEFAULT_REGION',
+  'AWS_EXECUTION_ENV',
+  'AWS_LAMBDA_FUNCTION_NAME',
+  'AWS_LAMBDA_FUNCTION_MEMORY_SIZE',
+  'AWS_LAMBDA_FUNCTION_VERSION',
+  'AWS_LAMBDA_INITIALIZATION_TYPE',
+  'AWS_LAMBDA_LOG_GROUP_NAME',
+  'AWS_LAMBDA_LOG_STREAM_NAME',
+  'AWS_ACCESS_KEY_ID',
+  'AWS_SECRET_ACCESS_KEY',
+  'AWS_SESSION_TOKEN',
+  'AWS_LAMBDA_RUNTIME_API',
+  'LAMBDA_TASK_ROOT',
+  'LAMBDA_RUNTIME_DIR',
+]);
+
+/**
+ * What a function name must match: letters, digits, `-` and `_`, 1 to 64 of them.
+ * (Inside the class, `0-9` closes a range, so the `-` that follows is a literal hyphen.)
+ */
+export const FUNCTION_NAME_PATTERN = /^[a-zA-Z0-9-_]{1,64}$/;
+/** Longest function name (the bare name; ARNs are not accepted here). */
+export const FUNCTION_NAME_MAX_LENGTH = 64;
+
+/** Longest handler string, e.g. `index.handler`. */
+export const HANDLER_MAX_LENGTH = 128;
+/** What a handler must match: no whitespace anywhere. */
+export const HANDLER_PATTERN = /^[^\s]+$/;
+/** `handler` when none is given. */
+export const HANDLER_DEFAULT = 'index.handler';
+
+/** Longest `description`, in characters. */
+export const DESCRIPTION_MAX_LENGTH = 256;
+
+/** Largest synchronous request payload: 6 MiB. */
+export const REQUEST_PAYLOAD_MAX_BYTES = 6_291_456;
+/** Largest synchronous response payload: Lambda enforces 6 MiB + 100 B on responses. */
+export const RESPONSE_PAYLOAD_MAX_BYTES = 6_291_556;
+
+/** Most bytes of log returned with `logType: 'Tail'` (the last 4 KB, as `LogResult`). */
+export const LOG_TAIL_MAX_BYTES = 4_096;
+
+/** How long INIT (the module's top level) may run before Lambda gives up on it. */
+export const INIT_TIMEOUT_MS = 10_000;
+
+/** Largest client context, measured on its JSON. */
+export const CLIENT_CONTEXT_MAX_BYTES = 3_583;
+
+/** The runtimes a function may declare. */
+export const RUNTIMES = ['nodejs22.x', 'nodejs24.x'] as const;
+/** One of {@link RUNTIMES}. */
+export type RuntimeName = (typeof RUNTIMES)[number];
+/** `runtime` when none is given: `nodejs22.x`. */
+export const RUNTIME_DEFAULT: RuntimeName = 'nodejs22.x';

@@ -1,0 +1,59 @@
+/**
+ * The one seam every engine implements. The environment, runtime and (later) dispatcher talk to
+ * sandboxes only through these interfaces, never to isolated-vm or QuickJS directly.
+ *
+ * Contract:
+ * - `Engine.prepare` runs once per function version and may compile and cache; it never runs user
+ *   code. `Blueprint.boot` makes a fresh sandbox with the guest runtime (engines/guest/) and the
+ *   user's bundle loaded but NOT initialised: INIT is the guest's `init` message.
+ * - A sandbox runs one message at a time. `call` may run user code and must enforce `timeoutMs`
+ *   on synchronous execution; `peek` answers messages that run no user code (`status`) and may be
+ *   synchronous. Both reject/throw {@link SandboxFault} when the sandbox can no longer answer.
+ * - After any fault, or after `dispose`, the sandbox is dead: every later call faults.
+ * - Only copied plain data crosses: messages in, replies out. No host object ever reaches the guest.
+ */
+import type { FunctionBundle } from '../code/types.ts';
+import type { EngineName } from '../config/index.ts';
+import type { GuestReply, HostMessage } from './guest/protocol.ts';
+
+export interface Engine {
+  readonly name: EngineName;
+  /** Throws EngineUnavailableError when the engine cannot run in this process, saying how to fix it. */
+  assertAvailable(): void;
+  prepare(bundle: FunctionBundle): Promise<Blueprint>;
+}
+
+export interface SandboxOptions {
+  /** Memory cap for the sandbox, in MB (the function's memoryMb). */
+  readonly memoryMb: number;
+  /** One console line from the guest (fire-and-forget). */
+  readonly onLog: (level: string, message: string) => void;
+}
+
+export interface Blueprint {
+  readonly engine: EngineName;
+  boot(options: SandboxOptions): Promise<Sandbox>;
+}
+
+export interface Sandbox {
+  call(message: HostMessage, timeoutMs: number): Promise<GuestReply>;
+  peek(message: HostMessage): GuestReply;
+  /** Memory the sandbox holds now, in bytes (heap + external buffers). */
+  memoryUsedBytes(): number;
+  /** Frees the sandbox; an in-flight call faults with `disposed`. Idempotent. */
+  dispose(): void;
+  readonly disposed: boolean;
+}
+
+export type SandboxFaultKind = 'timeout' | 'out-of-memory' | 'disposed' | 'crashed';
+
+/** The sandbox could not answer: it timed out, ran out of memory, was disposed or broke. */
+export class SandboxFault extends Error {
+  readonly kind: SandboxFaultKind;
+
+  constructor(kind: SandboxFaultKind, message: string, options?: ErrorOptions) {
+    super(message, options);
+    this.name = 'SandboxFault';
+    this.kind = kind;
+  }
+}

@@ -1,0 +1,171 @@
+/**
+ * The guest runtime: the JavaScript that runs INSIDE every JS sandbox, written once for every
+ * engine. Evaluated as a script, it takes the host functions the engine placed on the global
+ * (and removes them, so user code never sees them), installs the globals a handler relies on,
+ * and evaluates to `install(userModule) → dispatch`: the one entry point the host calls.
+ *
+ * Nothing here trusts user code: intrinsics the runtime needs are captured before user code runs.
+ * Nothing here is trusted by the host either: it validates every reply (environment/).
+ */
+import { createConsole } from './console.ts';
+import { runtimeError, toErrorShape, toInitErrorShape } from './errors.ts';
+import { startInvocation, type Handler, type LoadedHandler } from './invoke.ts';
+import { Phase } from './phase.ts';
+import { GUEST_HOST_GLOBAL, type GuestHost, type GuestReply, type HostMessage, type InitMessage } from './protocol.ts';
+import { TimerQueue } from './timers.ts';
+
+type UserModule = () => Promise<unknown>;
+
+const global = globalThis as unknown as Record<string | symbol, unknown>;
+const host = global[GUEST_HOST_GLOBAL] as GuestHost;
+delete global[GUEST_HOST_GLOBAL];
+const hostLog = host.log;
+const now = Date.now;
+
+let logCount = 0;
+const emit = (level: string, message: string): void => {
+  logCount++;
+  hostLog(level, message);
+};
+const console = createConsole(emit);
+const timers = new TimerQueue(now);
+const processEnv: Record<string, string> = {};
+
+function defineGlobal(name: string | symbol, value: unknown): void {
+  Object.defineProperty(global, name, { value, writable: true, configurable: true, enumerable: false });
+}
+
+defineGlobal('console', console);
+defineGlobal('global', globalThis);
+defineGlobal('setTimeout', (cb: unknown, ms?: unknown, ...args: unknown[]) => timers.add(cb, ms, args, false));
+defineGlobal('setInterval', (cb: unknown, ms?: unknown, ...args: unknown[]) => timers.add(cb, ms, args, true));
+defineGlobal('setImmediate', (cb: unknown, ...args: unknown[]) => timers.addImmediate(cb, args));
+defineGlobal('clearTimeout', (h: unknown) => timers.clear(h));
+defineGlobal('clearInterval', (h: unknown) => timers.clear(h));
+defineGlobal('clearImmediate', (h: unknown) => timers.clear(h));
+defineGlobal('process', {
+  env: processEnv,
+  platform: 'linux',
+  version: 'v22.0.0',
+  versions: {},
+  argv: ['/var/lang/bin/node', '/var/runtime/index.mjs'],
+  cwd: () => '/var/task',
+  nextTick: (cb: (...a: unknown[]) => void, ...args: unknown[]) => queueMicrotask(() => cb(...args)),
+});
+// Node built-ins are resolved here (the bundler turns `import 'fs'` into this call). The guest
+// standard library will provide them; until then they are reported as Node reports a missing module.
+defineGlobal(Symbol.for('lambdalet.builtin'), (name: string) => {
+  const error = new Error(`Cannot find module '${name}'\nRequire stack:\n- /var/runtime/index.mjs`) as Error & { code: string };
+  error.code = 'MODULE_NOT_FOUND';
+  throw error;
+});
+
+let phase = new Phase(() => {});
+phase.settle({ ok: true });
+let handler: LoadedHandler | undefined;
+/** Set when user code failed outside any phase's control: the environment must be discarded. */
+let broken = false;
+
+function uncaught(error: unknown): void {
+  console.error('Uncaught Exception', `\t${safeJson(toErrorShape(error))}`);
+  broken = true;
+  phase.settle({ ok: false, error: toErrorShape(error), fatal: true });
+}
+
+function safeJson(value: unknown): string {
+  try {
+    return JSON.stringify(value);
+  } catch {
+    return '{}';
+  }
+}
+
+function resolveHandler(root: unknown, message: InitMessage): LoadedHandler {
+  let target: unknown = root;
+  for (const key of message.handlerPath) {
+    target = target === null || target === undefined ? undefined : (target as Record<string, unknown>)[key];
+  }
+  if (target === undefined) throw runtimeError('HandlerNotFound', `${message.handler} is undefined or not exported`);
+  if (typeof target !== 'function') throw runtimeError('HandlerNotFound', `${message.handler} is not a function`);
+  const fn = target as Handler;
+  if (message.runtime === 'nodejs24.x' && fn.length >= 3) {
+    throw runtimeError(
+      'CallbackHandlerDeprecated',
+      'ERROR: AWS Lambda has removed support for callback-based function handlers starting with Node.js 24. You need to modify this function to use a supported handler signature to use Node.js 24 or later. For more information see https://docs.aws.amazon.com/lambda/latest/dg/nodejs-handler.html.',
+    );
+  }
+  return { fn, isAsync: fn.constructor?.name === 'AsyncFunction', runtime: message.runtime };
+}
+
+function startInit(userModule: UserModule, message: InitMessage): Phase {
+  for (const key of Object.keys(processEnv)) delete processEnv[key];
+  Object.assign(processEnv, message.env);
+  const init = new Phase(() => {
+    // Node exits with code 13 when top-level await never settles.
+    init.settle({
+      ok: false,
+      fatal: true,
+      error: { errorType: 'Runtime.ExitError', errorMessage: 'Runtime exited with error: exit status 13', trace: [] },
+    });
+  });
+  const fail = (err: unknown): void => {
+    const shape = err instanceof Error && err.name.startsWith('Runtime.') ? toErrorShape(err) : toInitErrorShape(err);
+    console.error('Uncaught Exception', `\t${safeJson(shape)}`);
+    init.settle({ ok: false, error: shape, fatal: true });
+  };
+  try {
+    userModule().then((root) => {
+      try {
+        handler = resolveHandler(root, message);
+        init.settle({ ok: true });
+      } catch (err) {
+        fail(err);
+      }
+    }, fail);
+  } catch (err) {
+    fail(err);
+  }
+  return init;
+}
+
+function reply(): GuestReply {
+  const outcome = phase.outcome;
+  return {
+    done: outcome !== undefined,
+    ok: outcome?.ok,
+    payload: outcome?.payload,
+    error: outcome?.error,
+    fatal: broken || outcome?.fatal === true,
+    nextTimerInMs: timers.nextDueIn(),
+    logCount,
+  };
+}
+
+function install(userModule: UserModule): (message: HostMessage) => GuestReply {
+  return function dispatch(message: HostMessage): GuestReply {
+    try {
+      switch (message.type) {
+        case 'init':
+          phase = startInit(userModule, message);
+          break;
+        case 'invoke':
+          if (!handler) throw new Error('invoke before a successful init');
+          phase = startInvocation(handler, message, console);
+          break;
+        case 'status':
+          break;
+        case 'tick':
+          timers.runDue();
+          break;
+        case 'drain':
+          if (!phase.done) phase.onDrain();
+          break;
+      }
+    } catch (err) {
+      uncaught(err);
+    }
+    return reply();
+  };
+}
+
+export default install;

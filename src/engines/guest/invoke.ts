@@ -1,0 +1,172 @@
+/**
+ * Calls the user's handler with Lambda's Node.js semantics: the context object, async and sync
+ * handlers, callbacks (first call wins, callbackWaitsForEmptyEventLoop) and context.succeed/fail/
+ * done on nodejs22.x; nodejs24.x drops the callback model, as RIC v4 does.
+ */
+import { runtimeError, toErrorShape } from './errors.ts';
+import { Phase } from './phase.ts';
+import type { InvokeMessage } from './protocol.ts';
+
+export type Handler = (event: unknown, context: object, callback?: unknown) => unknown;
+
+export interface LoadedHandler {
+  readonly fn: Handler;
+  /** An `async function`: a never-settling promise ends in Runtime.NodeJsExit, not null. */
+  readonly isAsync: boolean;
+  readonly runtime: 'nodejs22.x' | 'nodejs24.x';
+}
+
+interface Logger {
+  error(...args: unknown[]): void;
+}
+
+const NODEJS_EXIT_MESSAGE =
+  'The Lambda runtime client detected an unexpected Node.js exit code. This is most commonly caused by a Promise that was never settled. For more information, see https://nodejs.org/docs/latest/api/process.html#exit-codes';
+
+/** Serialises a response as the runtime client does (`undefined` becomes `null`). */
+function serialize(value: unknown, runtime: LoadedHandler['runtime']): { payload: string } | { error: Error } {
+  try {
+    return { payload: JSON.stringify(value === undefined ? null : value) ?? 'null' };
+  } catch {
+    const error = new Error('Unable to stringify response body');
+    if (runtime === 'nodejs24.x') error.name = 'Runtime.JSONStringifyError';
+    return { error };
+  }
+}
+
+export function startInvocation(handler: LoadedHandler, message: InvokeMessage, console: Logger): Phase {
+  const phase = new Phase(() => {});
+  const postError = (err: unknown): void => {
+    const shape = toErrorShape(err);
+    if (phase.settle({ ok: false, error: shape })) invokeErrorLog(console, err, shape);
+  };
+  const complete = (result: unknown): void => {
+    if (phase.done) {
+      console.error('Invocation has already been reported as done. Cannot call complete more than once per invocation.');
+      return;
+    }
+    const serialized = serialize(result, handler.runtime);
+    if ('error' in serialized) postError(serialized.error);
+    else phase.settle({ ok: true, payload: serialized.payload });
+  };
+
+  // Node's beforeExit for this invocation: the loop drained and no outcome was posted.
+  phase.onDrain = () => {
+    if (handler.isAsync) postError(runtimeError('NodeJsExit', NODEJS_EXIT_MESSAGE));
+    else complete(null);
+  };
+
+  const legacy = handler.runtime === 'nodejs22.x';
+  let waitForEmptyEventLoop = true;
+  let finished = false;
+  const once = <A extends unknown[]>(fn: (...args: A) => void) => (...args: A): void => {
+    if (finished) return;
+    finished = true;
+    fn(...args);
+  };
+  const done = once((err: unknown, result?: unknown) => {
+    phase.onDrain = () => {};
+    if (err !== undefined && err !== null) postError(err);
+    else complete(result);
+  });
+  const callback = once((err: unknown, result?: unknown) => {
+    if (err !== undefined && err !== null) {
+      phase.onDrain = () => {};
+      postError(err);
+    } else if (!waitForEmptyEventLoop) {
+      phase.onDrain = () => {};
+      complete(result);
+    } else {
+      phase.onDrain = () => complete(result);
+    }
+  });
+
+  const context = buildContext(message, legacy
+    ? {
+        get: () => waitForEmptyEventLoop,
+        set: (value: boolean) => { waitForEmptyEventLoop = value; },
+        succeed: (result: unknown) => done(null, result),
+        fail: (err: unknown) => done(err === undefined || err === null ? 'handled' : err, null),
+        done: (err: unknown, result: unknown) => done(err, result),
+      }
+    : undefined);
+
+  let event: unknown;
+  try {
+    event = JSON.parse(message.event);
+  } catch (err) {
+    postError(err);
+    return phase;
+  }
+  try {
+    const result = legacy ? handler.fn(event, context, callback) : handler.fn(event, context);
+    if (isPromiseLike(result)) {
+      result.then(
+        (value) => done(null, value),
+        (err: unknown) => done(err === undefined || err === null ? 'handled' : err, null),
+      );
+    } else if (!legacy) {
+      // RIC v4 treats a plain return value as the response; v3 ignores it (null at drain).
+      done(null, result);
+    }
+  } catch (err) {
+    if (legacy) callback(err);
+    else done(err, null);
+  }
+  return phase;
+}
+
+function isPromiseLike(value: unknown): value is PromiseLike<unknown> {
+  return (typeof value === 'object' || typeof value === 'function') && value !== null
+    && typeof (value as { then?: unknown }).then === 'function';
+}
+
+/** `console.error('Invoke Error', …)` as the runtime client logs a function error. */
+function invokeErrorLog(console: Logger, err: unknown, shape: ReturnType<typeof toErrorShape>): void {
+  let body: string;
+  try {
+    body = JSON.stringify(err instanceof Error
+      ? { errorType: err.name, errorMessage: err.message, code: (err as { code?: unknown }).code, ...err, stack: shape.trace }
+      : err);
+  } catch {
+    body = JSON.stringify(shape);
+  }
+  console.error('Invoke Error', `\t${body}`);
+}
+
+interface LegacyHooks {
+  get(): boolean;
+  set(value: boolean): void;
+  succeed(result: unknown): void;
+  fail(err: unknown): void;
+  done(err: unknown, result: unknown): void;
+}
+
+/** The context object; its own enumerable data properties give Lambda's `JSON.stringify(context)`. */
+function buildContext(message: InvokeMessage, legacy: LegacyHooks | undefined): object {
+  const c = message.context;
+  const context: Record<string, unknown> = {};
+  if (legacy) {
+    Object.defineProperty(context, 'callbackWaitsForEmptyEventLoop', {
+      get: legacy.get,
+      set: legacy.set,
+      enumerable: true,
+      configurable: true,
+    });
+    context.succeed = legacy.succeed;
+    context.fail = legacy.fail;
+    context.done = legacy.done;
+  }
+  context.functionVersion = c.functionVersion;
+  context.functionName = c.functionName;
+  context.memoryLimitInMB = c.memoryLimitInMB;
+  context.logGroupName = c.logGroupName;
+  context.logStreamName = c.logStreamName;
+  context.clientContext = c.clientContext;
+  context.identity = c.identity;
+  context.invokedFunctionArn = c.invokedFunctionArn;
+  context.awsRequestId = c.awsRequestId;
+  const deadline = message.deadlineMs;
+  context.getRemainingTimeInMillis = () => Math.max(0, deadline - Date.now());
+  return context;
+}

@@ -1,0 +1,129 @@
+/**
+ * The `v8` engine: one isolated-vm Isolate per sandbox. `prepare` compiles the guest runtime and the
+ * user bundle once and keeps V8 code caches made by lambdalet itself (never accepted from a user:
+ * isolated-vm's CVE-2022-39266), so each boot skips parsing.
+ */
+import { createRequire } from 'node:module';
+import type ivm from 'isolated-vm';
+import type { FunctionBundle } from '../../code/types.ts';
+import { EngineUnavailableError } from '../../errors.ts';
+import type { Blueprint, Engine, Sandbox, SandboxOptions } from '../engine.ts';
+import { guestRuntimeSource } from '../guest-bundle.ts';
+import { GUEST_HOST_GLOBAL, type GuestReply, type HostMessage } from '../guest/protocol.ts';
+import { hasNoNodeSnapshotFlag, missingFlagError } from './flags.ts';
+import { V8Sandbox } from './v8-sandbox.ts';
+
+/** isolated-vm refuses memory limits under 8 MB. */
+const MIN_ISOLATE_MEMORY_MB = 8;
+const GUEST_FILENAME = '/var/runtime/lambdalet-guest.js';
+
+type IsolatedVm = typeof ivm;
+
+interface CompiledSource {
+  readonly code: string;
+  readonly filename: string;
+  readonly cachedData: ivm.ExternalCopy<ArrayBuffer> | undefined;
+}
+
+export class V8Engine implements Engine {
+  readonly name = 'v8' as const;
+  #ivm: IsolatedVm | undefined;
+  #guest: Promise<CompiledSource> | undefined;
+  /** Set by onCatastrophicError: the process is unhealthy and must not start more isolates. */
+  #catastrophe: string | undefined;
+
+  assertAvailable(): void {
+    if (this.#catastrophe !== undefined) {
+      throw new EngineUnavailableError(
+        `The v8 engine stopped admitting work after a catastrophic isolated-vm error: ${this.#catastrophe}. ` +
+          'Restart the process.',
+      );
+    }
+    if (!hasNoNodeSnapshotFlag()) throw missingFlagError();
+    this.#load();
+  }
+
+  async prepare(bundle: FunctionBundle): Promise<Blueprint> {
+    this.assertAvailable();
+    const [guest, user] = await Promise.all([
+      (this.#guest ??= guestRuntimeSource().then((code) => this.#compileCache(code, GUEST_FILENAME))),
+      this.#compileCache(bundle.script, bundle.filename),
+    ]);
+    return { engine: 'v8', boot: (options) => this.#boot(guest, user, options) };
+  }
+
+  #load(): IsolatedVm {
+    if (this.#ivm) return this.#ivm;
+    const require = createRequire(import.meta.url);
+    try {
+      this.#ivm = require('isolated-vm') as IsolatedVm;
+    } catch (error) {
+      throw new EngineUnavailableError(
+        `The v8 engine could not load isolated-vm (${(error as Error).message}). ` +
+          'isolated-vm 7 ships prebuilt binaries for Node 24 and 26 on common platforms; elsewhere it needs a C++ toolchain.',
+        { cause: error },
+      );
+    }
+    return this.#ivm;
+  }
+
+  /** Compiles once in a scratch isolate to produce a code cache for every later boot. */
+  async #compileCache(code: string, filename: string): Promise<CompiledSource> {
+    const ivm = this.#load();
+    const scratch = new ivm.Isolate({ memoryLimit: 64 });
+    try {
+      const script = await scratch.compileScript(code, { filename, produceCachedData: true });
+      return { code, filename, cachedData: (script as ivm.Script & ivm.CachedDataResult).cachedData };
+    } catch {
+      // A syntax error the bundler let through: boot will report it from the real compile.
+      return { code, filename, cachedData: undefined };
+    } finally {
+      scratch.dispose();
+    }
+  }
+
+  async #boot(guest: CompiledSource, user: CompiledSource, options: SandboxOptions): Promise<Sandbox> {
+    this.assertAvailable();
+    const ivm = this.#load();
+    const isolate = new ivm.Isolate({
+      memoryLimit: Math.max(MIN_ISOLATE_MEMORY_MB, options.memoryMb),
+      onCatastrophicError: (message: string) => this.#onCatastrophicError(message),
+    });
+    try {
+      const context = await isolate.createContext();
+      // Callbacks copy their arguments and are the only host functions the guest gets.
+      await context.evalClosure(`globalThis.${GUEST_HOST_GLOBAL} = { log: $0 };`, [
+        new ivm.Callback(options.onLog, { ignored: true }),
+      ]);
+      const install = await this.#run<(factory: unknown) => unknown>(isolate, context, guest);
+      const userModule = await this.#run<() => Promise<unknown>>(isolate, context, user);
+      const dispatch = (await install.apply(undefined, [userModule.derefInto()], {
+        result: { reference: true },
+      })) as unknown as ivm.Reference<(message: HostMessage) => GuestReply>;
+      install.release();
+      userModule.release();
+      return new V8Sandbox(isolate, dispatch);
+    } catch (error) {
+      isolate.dispose();
+      throw error;
+    }
+  }
+
+  async #run<T>(isolate: ivm.Isolate, context: ivm.Context, source: CompiledSource): Promise<ivm.Reference<T>> {
+    const script = await isolate.compileScript(source.code, {
+      filename: source.filename,
+      ...(source.cachedData ? { cachedData: source.cachedData } : {}),
+    });
+    const result = (await script.run(context, { reference: true, timeout: 10_000 })) as ivm.Reference<T>;
+    script.release();
+    return result;
+  }
+
+  #onCatastrophicError(message: string): void {
+    this.#catastrophe = message;
+    // The isolate's thread is parked forever (isolated-vm's design); the process must be restarted.
+    process.emitWarning(`isolated-vm catastrophic error: ${message}. lambdalet's v8 engine stopped admitting work.`, {
+      code: 'LAMBDALET_V8_CATASTROPHIC',
+    });
+  }
+}

@@ -1,0 +1,203 @@
+/**
+ * An execution environment: one sandbox + its log stream + lifecycle state. It serves one
+ * invocation at a time; the INIT phase runs once, on the first (cold) invocation; fatal outcomes
+ * (timeout, out of memory, crash, uncaught exception, failed INIT) leave it dead, and the pool
+ * discards it — the next invocation cold-starts a new one, as on Lambda.
+ */
+import type { FunctionBundle } from '../code/types.ts';
+import type { FunctionConfig } from '../config/index.ts';
+import { INIT_TIMEOUT_MS, RESPONSE_PAYLOAD_MAX_BYTES } from '../config/index.ts';
+import { SandboxFault, type Blueprint, type Sandbox } from '../engines/engine.ts';
+import type { ErrorShape, GuestReply } from '../engines/guest/protocol.ts';
+import { timeoutMessage } from '../observability/log-lines.ts';
+import { runPhase } from './event-loop.ts';
+import { lambdaEnvironmentVariables, logStreamName, type FunctionIdentity } from './lambda-env.ts';
+import { LogCollector } from './log-collector.ts';
+import type { LogSink } from '../observability/log-sink.ts';
+
+const MIB = 1024 * 1024;
+
+export type EnvironmentState = 'booted' | 'ready' | 'busy' | 'dead';
+
+/** What the user's code did in one phase, as Lambda reports it. */
+export type PhaseResult =
+  | { readonly ok: true; readonly payload: string }
+  | { readonly ok: false; readonly error: ErrorShape };
+
+export interface InvocationRequest {
+  readonly requestId: string;
+  /** The event as JSON text. */
+  readonly event: string;
+  readonly clientContext?: unknown;
+  readonly identity?: unknown;
+}
+
+export interface EnvironmentDeps {
+  readonly config: FunctionConfig;
+  readonly bundle: FunctionBundle;
+  readonly blueprint: Blueprint;
+  readonly identity: FunctionIdentity;
+  readonly sink: LogSink;
+}
+
+export class ExecutionEnvironment {
+  readonly logStreamName: string;
+  /** This environment's log stream: guest console lines and the platform lines, in order. */
+  readonly logs: LogCollector;
+  readonly #deps: EnvironmentDeps;
+  readonly #sandbox: Sandbox;
+  #state: EnvironmentState = 'booted';
+  #maxMemoryUsedMb = 0;
+
+  private constructor(deps: EnvironmentDeps, sandbox: Sandbox, logs: LogCollector) {
+    this.#deps = deps;
+    this.#sandbox = sandbox;
+    this.logs = logs;
+    this.logStreamName = logs.logStreamName;
+  }
+
+  /** Boots a sandbox for the function: guest runtime and user bundle loaded, INIT not yet run. */
+  static async boot(deps: EnvironmentDeps): Promise<ExecutionEnvironment> {
+    const logs = new LogCollector(deps.sink, deps.config.name, logStreamName(), deps.bundle);
+    const sandbox = await deps.blueprint.boot({
+      memoryMb: deps.config.memoryMb,
+      onLog: (level, message) => logs.guestLine(level, message),
+    });
+    return new ExecutionEnvironment(deps, sandbox, logs);
+  }
+
+  get state(): EnvironmentState {
+    return this.#state;
+  }
+
+  get maxMemoryUsedMb(): number {
+    return this.#maxMemoryUsedMb;
+  }
+
+  /** The INIT phase: the user module's top level, within Lambda's 10 s INIT limit. */
+  async init(): Promise<PhaseResult> {
+    this.#enter('booted');
+    const { config, bundle, identity } = this.#deps;
+    const result = await this.#run(
+      {
+        type: 'init',
+        env: { ...config.env, ...lambdaEnvironmentVariables(config, identity, this.logStreamName) },
+        handler: bundle.handler,
+        handlerPath: bundle.handlerPath,
+        runtime: config.runtime,
+      },
+      INIT_TIMEOUT_MS,
+      `INIT phase timed out after ${(INIT_TIMEOUT_MS / 1000).toFixed(2)} seconds`,
+      undefined,
+    );
+    if (this.#state === 'busy') this.#state = 'ready';
+    return result;
+  }
+
+  /** One invocation; the environment must be ready (INIT done) and idle. */
+  async invoke(request: InvocationRequest): Promise<PhaseResult> {
+    this.#enter('ready');
+    const { config, identity } = this.#deps;
+    const result = await this.#run(
+      {
+        type: 'invoke',
+        event: request.event,
+        deadlineMs: Date.now() + config.timeoutMs,
+        context: {
+          awsRequestId: request.requestId,
+          functionName: config.name,
+          functionVersion: '$LATEST',
+          invokedFunctionArn: identity.functionArn,
+          memoryLimitInMB: String(config.memoryMb),
+          logGroupName: `/aws/lambda/${config.name}`,
+          logStreamName: this.logStreamName,
+          clientContext: request.clientContext,
+          identity: request.identity,
+        },
+      },
+      config.timeoutMs,
+      timeoutMessage(config.timeoutMs),
+      request.requestId,
+    );
+    if (result.ok && exceedsResponseLimit(result.payload)) {
+      return {
+        ok: false,
+        error: {
+          errorType: 'Function.ResponseSizeTooLarge',
+          errorMessage: `Response payload size exceeded maximum allowed payload size (${RESPONSE_PAYLOAD_MAX_BYTES} bytes).`,
+          trace: [],
+        },
+      };
+    }
+    if (this.#state === 'busy') this.#state = 'ready';
+    return result;
+  }
+
+  dispose(): void {
+    this.#state = 'dead';
+    this.#sandbox.dispose();
+  }
+
+  #enter(expected: EnvironmentState): void {
+    if (this.#state !== expected) throw new Error(`Environment is ${this.#state}, expected ${expected}`);
+    this.#state = 'busy';
+  }
+
+  async #run(
+    message: Parameters<Sandbox['call']>[0],
+    limitMs: number,
+    timeoutText: string,
+    requestId: string | undefined,
+  ): Promise<PhaseResult> {
+    let reply: GuestReply;
+    try {
+      reply = await runPhase(this.#sandbox, message, performance.now() + limitMs);
+    } catch (error) {
+      if (!(error instanceof SandboxFault)) throw error;
+      this.dispose();
+      await this.logs.settle(undefined);
+      return { ok: false, error: this.#faultError(error, timeoutText, requestId) };
+    } finally {
+      this.#recordMemory();
+    }
+    await this.logs.settle(reply.logCount);
+    if (reply.fatal) this.dispose();
+    if (reply.ok) return { ok: true, payload: reply.payload ?? 'null' };
+    return { ok: false, error: this.#remap(reply.error!) };
+  }
+
+  #faultError(fault: SandboxFault, timeoutText: string, requestId: string | undefined): ErrorShape {
+    const prefix = requestId ? `RequestId: ${requestId} Error: ` : '';
+    switch (fault.kind) {
+      case 'timeout':
+        this.logs.platformLine(`${new Date().toISOString()} ${requestId ?? 'undefined'} ${timeoutText}`);
+        return { errorType: 'Sandbox.Timedout', errorMessage: prefix + timeoutText, trace: [] };
+      case 'out-of-memory':
+        return {
+          errorType: 'Runtime.OutOfMemory',
+          errorMessage: `${prefix}Runtime exited with error: out of memory (memoryMb ${this.#deps.config.memoryMb} exceeded)`,
+          trace: [],
+        };
+      default:
+        return { errorType: 'Runtime.ExitError', errorMessage: `${prefix}Runtime exited with error: ${fault.message}`, trace: [] };
+    }
+  }
+
+  #remap(error: ErrorShape): ErrorShape {
+    if (error.trace.length === 0) return error;
+    return { ...error, trace: this.#deps.bundle.remapStack(error.trace) };
+  }
+
+  #recordMemory(): void {
+    const used = Math.ceil(this.#sandbox.memoryUsedBytes() / MIB);
+    if (used > this.#maxMemoryUsedMb) this.#maxMemoryUsedMb = used;
+  }
+}
+
+/** 6 MiB + 100 B, counted in UTF-8 bytes; cheap bounds first, exact count only near the limit. */
+function exceedsResponseLimit(payload: string): boolean {
+  if (payload.length * 3 <= RESPONSE_PAYLOAD_MAX_BYTES) return false;
+  if (payload.length > RESPONSE_PAYLOAD_MAX_BYTES) return true;
+  return Buffer.byteLength(payload, 'utf8') > RESPONSE_PAYLOAD_MAX_BYTES;
+}
+

@@ -1,0 +1,46 @@
+/** The identity and reserved environment variables Lambda gives every execution environment. */
+import { randomBytes } from 'node:crypto';
+import type { FunctionConfig } from '../config/index.ts';
+
+export interface FunctionIdentity {
+  readonly region: string;
+  readonly accountId: string;
+  /** arn:aws:lambda:<region>:<account>:function:<name> */
+  readonly functionArn: string;
+}
+
+export function functionIdentity(region: string, accountId: string, name: string): FunctionIdentity {
+  return { region, accountId, functionArn: `arn:aws:lambda:${region}:${accountId}:function:${name}` };
+}
+
+/** `YYYY/MM/DD/[$LATEST]<32 hex>`: one stream per environment, as on AWS. */
+export function logStreamName(now = new Date()): string {
+  const date = now.toISOString().slice(0, 10).replace(/-/g, '/');
+  return `${date}/[$LATEST]${randomBytes(16).toString('hex')}`;
+}
+
+/** What `process.env` holds besides the user's variables (which cannot override these). */
+export function lambdaEnvironmentVariables(
+  config: FunctionConfig,
+  identity: FunctionIdentity,
+  streamName: string,
+): Record<string, string> {
+  return {
+    _HANDLER: config.handler,
+    AWS_REGION: identity.region,
+    AWS_DEFAULT_REGION: identity.region,
+    AWS_EXECUTION_ENV: `AWS_Lambda_${config.runtime}`,
+    AWS_LAMBDA_FUNCTION_NAME: config.name,
+    AWS_LAMBDA_FUNCTION_MEMORY_SIZE: String(config.memoryMb),
+    AWS_LAMBDA_FUNCTION_VERSION: '$LATEST',
+    AWS_LAMBDA_INITIALIZATION_TYPE: 'on-demand',
+    AWS_LAMBDA_LOG_GROUP_NAME: `/aws/lambda/${config.name}`,
+    AWS_LAMBDA_LOG_STREAM_NAME: streamName,
+    LAMBDA_TASK_ROOT: '/var/task',
+    LAMBDA_RUNTIME_DIR: '/var/runtime',
+    TZ: ':UTC',
+    LANG: 'en_US.UTF-8',
+    PATH: '/var/lang/bin:/usr/local/bin:/usr/bin/:/bin:/opt/bin',
+    NODE_PATH: '/opt/nodejs/node22/node_modules:/opt/nodejs/node_modules:/var/runtime/node_modules:/var/runtime:/var/task',
+  };
+}

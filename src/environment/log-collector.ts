@@ -1,0 +1,86 @@
+/**
+ * One environment's log stream. Guest console lines arrive fire-and-forget from the sandbox and
+ * are stamped here (time, request id, level); platform lines are written by the runtime. Lines go
+ * to the sink as they come and, while an invocation asked for `logType: 'Tail'`, into a bounded
+ * buffer for its `logResult`.
+ */
+import type { FunctionBundle } from '../code/types.ts';
+import { applicationLine } from '../observability/log-lines.ts';
+import type { LogLineMeta, LogSink } from '../observability/log-sink.ts';
+
+const LEVELS = new Set(['TRACE', 'DEBUG', 'INFO', 'WARN', 'ERROR', 'FATAL']);
+/** CloudWatch's largest log event; longer guest lines are cut, so a flood cannot exhaust the host. */
+const MAX_LINE_CHARS = 256 * 1024;
+/** Keep a little more than the 4 KB tail needs. */
+const CAPTURE_CHARS = 16 * 1024;
+/** How many event-loop turns to wait for guest lines still in flight. */
+const SETTLE_TURNS = 64;
+
+export class LogCollector {
+  readonly logStreamName: string;
+  /** The invocation in progress; `undefined` during INIT, as Lambda prints it. */
+  requestId: string | undefined;
+  readonly #sink: LogSink;
+  readonly #meta: LogLineMeta;
+  readonly #bundle: Pick<FunctionBundle, 'filename' | 'remapStack'>;
+  #received = 0;
+  #capture: string[] | undefined;
+  #captureChars = 0;
+
+  constructor(sink: LogSink, functionName: string, logStreamName: string, bundle: Pick<FunctionBundle, 'filename' | 'remapStack'>) {
+    this.#sink = sink;
+    this.logStreamName = logStreamName;
+    this.#meta = { functionName, logStreamName };
+    this.#bundle = bundle;
+  }
+
+  /** A console line from the guest: its arguments are untrusted, so they are checked and bounded. */
+  guestLine(level: unknown, message: unknown): void {
+    this.#received++;
+    const lvl = typeof level === 'string' && LEVELS.has(level) ? level : 'INFO';
+    let text = typeof message === 'string' ? message : String(message);
+    if (text.length > MAX_LINE_CHARS) text = text.slice(0, MAX_LINE_CHARS) + '... [truncated]';
+    if (text.includes(this.#bundle.filename)) text = this.#bundle.remapStack(text.split('\n')).join('\n');
+    this.write(applicationLine(new Date(), this.requestId, lvl, text));
+  }
+
+  platformLine(line: string): void {
+    this.write(line);
+  }
+
+  write(line: string): void {
+    this.#sink.write(line, this.#meta);
+    if (this.#capture) {
+      this.#capture.push(line);
+      this.#captureChars += line.length + 1;
+      while (this.#captureChars > CAPTURE_CHARS && this.#capture.length > 1) {
+        this.#captureChars -= this.#capture.shift()!.length + 1;
+      }
+    }
+  }
+
+  /** Start keeping lines for a Tail log result (INIT lines of a cold start included). */
+  startCapture(): void {
+    this.#capture ??= [];
+  }
+
+  /** Stop keeping lines and return what was kept. */
+  takeCapture(): string[] {
+    const lines = this.#capture ?? [];
+    this.#capture = undefined;
+    this.#captureChars = 0;
+    return lines;
+  }
+
+  /**
+   * Waits until the guest's lines up to `expected` have arrived (they travel apart from the
+   * reply). With no count (the sandbox died), gives stragglers a few turns. Bounded either way.
+   */
+  async settle(expected: number | undefined): Promise<void> {
+    const target = expected ?? Infinity;
+    const turns = expected === undefined ? 4 : SETTLE_TURNS;
+    for (let i = 0; i < turns && this.#received < target; i++) {
+      await new Promise<void>((resolve) => setImmediate(resolve));
+    }
+  }
+}

@@ -1,0 +1,18 @@
+/**
+ * lambdalet: AWS Lambda as a library. Deploy handlers and invoke them in sandboxes inside this
+ * Node.js process, with Lambda's semantics.
+ */
+export { createRuntime, Runtime, type FunctionInfo, type InvokeResult } from './runtime.ts';
+export type { FunctionConfigInput, InvokeOptionsInput, RuntimeOptionsInput } from './config/index.ts';
+export type { CodeSource } from './code/types.ts';
+export type { LogSink, LogLineMeta } from './observability/log-sink.ts';
+export { stdoutSink, silentSink } from './observability/log-sink.ts';
+export {
+  LambdaletError,
+  ResourceNotFoundException,
+  RequestTooLargeException,
+  InvalidParameterValueException,
+  InvalidRequestContentException,
+  RuntimeClosedError,
+  EngineUnavailableError,
+} from './errors.ts';

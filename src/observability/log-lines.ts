@@ -1,0 +1,59 @@
+/**
+ * Lambda's log lines, built in this one place (Text format, as CloudWatch shows them):
+ * platform lines START/END/REPORT and the runtime client's application lines.
+ */
+
+export interface ReportFields {
+  readonly requestId: string;
+  readonly durationMs: number;
+  readonly billedDurationMs: number;
+  readonly memorySizeMb: number;
+  readonly maxMemoryUsedMb: number;
+  /** Only on the first invocation of an environment (a cold start). */
+  readonly initDurationMs?: number;
+  /** Set when the invocation timed out (newer AWS appends `Status: timeout`). */
+  readonly status?: 'timeout' | 'error';
+}
+
+export function startLine(requestId: string, version: string): string {
+  return `START RequestId: ${requestId} Version: ${version}`;
+}
+
+export function endLine(requestId: string): string {
+  return `END RequestId: ${requestId}`;
+}
+
+/** Tab-separated with a trailing tab; Init Duration after Max Memory Used, as real AWS prints it. */
+export function reportLine(f: ReportFields): string {
+  let line =
+    `REPORT RequestId: ${f.requestId}\tDuration: ${f.durationMs.toFixed(2)} ms\t` +
+    `Billed Duration: ${f.billedDurationMs} ms\tMemory Size: ${f.memorySizeMb} MB\t` +
+    `Max Memory Used: ${f.maxMemoryUsedMb} MB\t`;
+  if (f.initDurationMs !== undefined) line += `Init Duration: ${f.initDurationMs.toFixed(2)} ms\t`;
+  if (f.status !== undefined) line += `Status: ${f.status}\t`;
+  return line;
+}
+
+/**
+ * `<ISO8601>\t<requestId>\t<LEVEL>\t<message>`; embedded newlines become `\r` so one console call
+ * stays one log event (the runtime client's LogPatch). During INIT the request id is `undefined`.
+ */
+export function applicationLine(timestamp: Date, requestId: string | undefined, level: string, message: string): string {
+  return `${timestamp.toISOString()}\t${requestId ?? 'undefined'}\t${level}\t${message.replace(/\n/g, '\r')}`;
+}
+
+/** Billed duration: rounded up to the next millisecond, at least 1 ms. */
+export function billedDuration(durationMs: number): number {
+  return Math.max(1, Math.ceil(durationMs));
+}
+
+/** `Task timed out after 3.00 seconds`, Lambda's wording for a timeout. */
+export function timeoutMessage(timeoutMs: number): string {
+  return `Task timed out after ${(timeoutMs / 1000).toFixed(2)} seconds`;
+}
+
+/** The last `maxBytes` of the invocation's log as base64 (Invoke's LogType: Tail). */
+export function logTail(lines: readonly string[], maxBytes: number): string {
+  const text = Buffer.from(lines.map((l) => l + '\n').join(''), 'utf8');
+  return text.subarray(Math.max(0, text.length - maxBytes)).toString('base64');
+}

@@ -1,0 +1,323 @@
+/**
+ * The facade that wires the layers together: config → code bundling → engine blueprint →
+ * execution environments → logs. `createRuntime()` works with no options (embedded defaults).
+ */
+import { randomUUID } from 'node:crypto';
+import { bundleFunction } from './code/index.ts';
+import type { FunctionBundle, InitFailure } from './code/types.ts';
+import {
+  LOG_TAIL_MAX_BYTES,
+  REQUEST_PAYLOAD_MAX_BYTES,
+  parseFunctionConfig,
+  parseInvokeOptions,
+  parseRuntimeOptions,
+  type FunctionConfig,
+  type FunctionConfigInput,
+  type InvokeOptions,
+  type InvokeOptionsInput,
+  type RuntimeOptions,
+  type RuntimeOptionsInput,
+} from './config/index.ts';
+import type { Blueprint } from './engines/engine.ts';
+import type { ErrorShape } from './engines/guest/protocol.ts';
+import { EngineRegistry } from './engines/registry.ts';
+import { ExecutionEnvironment, type PhaseResult } from './environment/environment.ts';
+import { functionIdentity, logStreamName, type FunctionIdentity } from './environment/lambda-env.ts';
+import { LogCollector } from './environment/log-collector.ts';
+import { InvalidRequestContentException, RequestTooLargeException, ResourceNotFoundException, RuntimeClosedError } from './errors.ts';
+import { billedDuration, endLine, logTail, reportLine, startLine } from './observability/log-lines.ts';
+import { stdoutSink, type LogSink } from './observability/log-sink.ts';
+
+/** What `rt.invoke()` returns: Lambda's Invoke response plus the REPORT figures. */
+export interface InvokeResult {
+  /** 200 for a synchronous (RequestResponse) invoke that reached the function, error or not. */
+  readonly statusCode: number;
+  /** The handler's response parsed from JSON; for a function error, Lambda's error object. */
+  readonly payload: unknown;
+  /** Set when the function failed (thrown error, timeout, out of memory, INIT failure). */
+  readonly functionError?: 'Unhandled';
+  /** Last 4 KB of the invocation's log, base64, when `logType: 'Tail'` was asked for. */
+  readonly logResult?: string;
+  readonly executedVersion: '$LATEST';
+  readonly requestId: string;
+  /** This invocation started a new execution environment (and ran INIT). */
+  readonly coldStart: boolean;
+  readonly durationMs: number;
+  readonly billedDurationMs: number;
+  /** Boot + INIT time, on cold starts only. */
+  readonly initDurationMs?: number;
+  readonly maxMemoryUsedMb: number;
+}
+
+/** What `rt.deploy()` returns. */
+export interface FunctionInfo {
+  readonly functionName: string;
+  readonly functionArn: string;
+  readonly version: '$LATEST';
+  readonly engine: FunctionConfig['engine'];
+  readonly runtime: FunctionConfig['runtime'];
+  readonly handler: string;
+  readonly memoryMb: number;
+  readonly timeoutMs: number;
+  /** sha256 (hex) of the bundled code, or undefined when bundling found an INIT error. */
+  readonly codeSha256: string | undefined;
+}
+
+type Prepared =
+  | { readonly ok: true; readonly bundle: FunctionBundle; readonly blueprint: Blueprint }
+  | { readonly ok: false; readonly failure: InitFailure };
+
+/** One deployed function ($LATEST) and its warm environments. */
+interface DeployedFunction {
+  readonly config: FunctionConfig;
+  readonly identity: FunctionIdentity;
+  readonly prepared: Prepared;
+  /** Warm idle environments; the most recently used is reused first. */
+  readonly idle: ExecutionEnvironment[];
+}
+
+export class Runtime implements AsyncDisposable {
+  readonly #options: RuntimeOptions;
+  readonly #sink: LogSink;
+  readonly #engines = new EngineRegistry();
+  readonly #functions = new Map<string, DeployedFunction>();
+  readonly #deploys = new Map<string, Promise<unknown>>();
+  readonly #inFlight = new Set<Promise<unknown>>();
+  #closing: Promise<void> | undefined;
+
+  constructor(options: RuntimeOptions) {
+    this.#options = options;
+    this.#sink = (options.logSink as LogSink | undefined) ?? stdoutSink;
+  }
+
+  /**
+   * Creates or replaces a function ($LATEST). Bundles its code and prepares its engine; problems in
+   * the user's code (syntax error, missing module or handler) are not thrown: they are Lambda INIT
+   * errors, returned by every invoke. Invalid configuration throws InvalidParameterValueException.
+   */
+  async deploy(input: FunctionConfigInput): Promise<FunctionInfo> {
+    this.#assertOpen();
+    const config = parseFunctionConfig(input);
+    const previous = this.#deploys.get(config.name) ?? Promise.resolve();
+    const deploying = previous.catch(() => {}).then(() => this.#deploy(config));
+    this.#deploys.set(config.name, deploying);
+    try {
+      return await this.#track(deploying);
+    } finally {
+      if (this.#deploys.get(config.name) === deploying) this.#deploys.delete(config.name);
+    }
+  }
+
+  async #deploy(config: FunctionConfig): Promise<FunctionInfo> {
+    const engine = this.#engines.get(config.engine);
+    engine.assertAvailable();
+    const outcome = await bundleFunction(config.code, config.handler);
+    const prepared: Prepared = outcome.ok
+      ? { ok: true, bundle: outcome.bundle, blueprint: await engine.prepare(outcome.bundle) }
+      : { ok: false, failure: outcome.failure };
+    this.#assertOpen();
+    const identity = functionIdentity(this.#options.region, this.#options.accountId, config.name);
+    const old = this.#functions.get(config.name);
+    this.#functions.set(config.name, { config, identity, prepared, idle: [] });
+    for (const env of old?.idle.splice(0) ?? []) env.dispose();
+    return {
+      functionName: config.name,
+      functionArn: identity.functionArn,
+      version: '$LATEST',
+      engine: config.engine,
+      runtime: config.runtime,
+      handler: config.handler,
+      memoryMb: config.memoryMb,
+      timeoutMs: config.timeoutMs,
+      codeSha256: prepared.ok ? prepared.bundle.hash : undefined,
+    };
+  }
+
+  /**
+   * Invokes a function synchronously (RequestResponse). Function errors come back in the result
+   * (`functionError: 'Unhandled'`); service errors are thrown: ResourceNotFoundException,
+   * RequestTooLargeException, InvalidRequestContentException, RuntimeClosedError.
+   */
+  invoke(name: string, event?: unknown, options?: InvokeOptionsInput): Promise<InvokeResult> {
+    this.#assertOpen();
+    const invokeOptions = parseInvokeOptions(options);
+    const fn = this.#functions.get(name);
+    if (!fn) {
+      throw new ResourceNotFoundException(
+        `Function not found: arn:aws:lambda:${this.#options.region}:${this.#options.accountId}:function:${name}`,
+      );
+    }
+    const eventJson = serializeEvent(event);
+    return this.#track(this.#invoke(fn, eventJson, invokeOptions));
+  }
+
+  async #invoke(fn: DeployedFunction, eventJson: string, options: InvokeOptions): Promise<InvokeResult> {
+    const requestId = randomUUID();
+    const tail = options.logType === 'Tail';
+    if (!fn.prepared.ok) return this.#bundleFailure(fn, fn.prepared.failure, requestId, tail);
+
+    let env = fn.idle.pop();
+    const coldStart = env === undefined;
+    let initDurationMs: number | undefined;
+    let result: PhaseResult | undefined;
+    if (!env) {
+      const started = performance.now();
+      env = await ExecutionEnvironment.boot({
+        config: fn.config,
+        bundle: fn.prepared.bundle,
+        blueprint: fn.prepared.blueprint,
+        identity: fn.identity,
+        sink: this.#sink,
+      });
+      if (tail) env.logs.startCapture();
+      const init = await env.init();
+      initDurationMs = performance.now() - started;
+      if (!init.ok) result = init;
+    } else if (tail) {
+      env.logs.startCapture();
+    }
+
+    const logs = env.logs;
+    logs.requestId = requestId;
+    logs.platformLine(startLine(requestId, '$LATEST'));
+    const started = performance.now();
+    result ??= await env.invoke({
+      requestId,
+      event: eventJson,
+      clientContext: options.clientContext,
+      identity: options.identity,
+    });
+    const durationMs = performance.now() - started;
+    const report = this.#finish(logs, requestId, durationMs, fn.config.memoryMb, env.maxMemoryUsedMb, initDurationMs, result);
+    if (env.state === 'ready' && this.#functions.get(fn.config.name) === fn && !this.#closing) fn.idle.push(env);
+    else env.dispose();
+    return toInvokeResult(result, requestId, coldStart, report, tail ? logTail(logs.takeCapture(), LOG_TAIL_MAX_BYTES) : undefined);
+  }
+
+  /** A function whose code failed to bundle answers every invoke with its INIT error. */
+  #bundleFailure(fn: DeployedFunction, failure: InitFailure, requestId: string, tail: boolean): InvokeResult {
+    const logs = new LogCollector(this.#sink, fn.config.name, logStreamName(), { filename: '', remapStack: (l) => [...l] });
+    if (tail) logs.startCapture();
+    const error: ErrorShape = { errorType: failure.errorType, errorMessage: failure.errorMessage, trace: failure.trace };
+    logs.write(`${new Date().toISOString()}\tundefined\tERROR\tUncaught Exception \t${JSON.stringify(error)}`);
+    logs.requestId = requestId;
+    logs.platformLine(startLine(requestId, '$LATEST'));
+    const report = this.#finish(logs, requestId, 0, fn.config.memoryMb, 0, 0, { ok: false, error });
+    return toInvokeResult({ ok: false, error }, requestId, true, report, tail ? logTail(logs.takeCapture(), LOG_TAIL_MAX_BYTES) : undefined);
+  }
+
+  #finish(
+    logs: LogCollector,
+    requestId: string,
+    durationMs: number,
+    memorySizeMb: number,
+    maxMemoryUsedMb: number,
+    initDurationMs: number | undefined,
+    result: PhaseResult,
+  ): Report {
+    const billedDurationMs = billedDuration(durationMs);
+    logs.platformLine(endLine(requestId));
+    logs.platformLine(
+      reportLine({
+        requestId,
+        durationMs,
+        billedDurationMs,
+        memorySizeMb,
+        maxMemoryUsedMb,
+        initDurationMs,
+        status: result.ok ? undefined : result.error.errorType === 'Sandbox.Timedout' ? 'timeout' : undefined,
+      }),
+    );
+    logs.requestId = undefined;
+    return { durationMs, billedDurationMs, initDurationMs, maxMemoryUsedMb };
+  }
+
+  /**
+   * Stops admitting work, lets in-flight deploys and invocations finish (each is bounded by its
+   * timeout), then disposes every environment. Idempotent.
+   */
+  close(): Promise<void> {
+    this.#closing ??= (async () => {
+      while (this.#inFlight.size > 0) await Promise.allSettled([...this.#inFlight]);
+      for (const fn of this.#functions.values()) for (const env of fn.idle.splice(0)) env.dispose();
+      this.#functions.clear();
+    })();
+    return this.#closing;
+  }
+
+  [Symbol.asyncDispose](): Promise<void> {
+    return this.close();
+  }
+
+  #assertOpen(): void {
+    if (this.#closing) throw new RuntimeClosedError();
+  }
+
+  #track<T>(promise: Promise<T>): Promise<T> {
+    this.#inFlight.add(promise);
+    const untrack = (): void => void this.#inFlight.delete(promise);
+    promise.then(untrack, untrack);
+    return promise;
+  }
+}
+
+interface Report {
+  readonly durationMs: number;
+  readonly billedDurationMs: number;
+  readonly initDurationMs: number | undefined;
+  readonly maxMemoryUsedMb: number;
+}
+
+/** Error types the platform produces (not the runtime client): their payload has no trace. */
+const PLATFORM_ERROR = /^(Sandbox\.|Function\.|Runtime\.(OutOfMemory|ExitError)$)/;
+
+function toInvokeResult(
+  result: PhaseResult,
+  requestId: string,
+  coldStart: boolean,
+  report: Report,
+  logResult: string | undefined,
+): InvokeResult {
+  const base = {
+    statusCode: 200,
+    executedVersion: '$LATEST' as const,
+    requestId,
+    coldStart,
+    durationMs: report.durationMs,
+    billedDurationMs: report.billedDurationMs,
+    maxMemoryUsedMb: report.maxMemoryUsedMb,
+    ...(report.initDurationMs !== undefined ? { initDurationMs: report.initDurationMs } : {}),
+    ...(logResult !== undefined ? { logResult } : {}),
+  };
+  if (result.ok) return { ...base, payload: JSON.parse(result.payload) as unknown };
+  const { errorType, errorMessage, trace } = result.error;
+  const payload = PLATFORM_ERROR.test(errorType) ? { errorType, errorMessage } : { errorType, errorMessage, trace };
+  return { ...base, payload, functionError: 'Unhandled' };
+}
+
+/** The event as JSON text, within Lambda's 6 MB synchronous request limit. */
+function serializeEvent(event: unknown): string {
+  let json: string | undefined;
+  try {
+    json = JSON.stringify(event === undefined ? {} : event);
+  } catch (error) {
+    throw new InvalidRequestContentException(
+      `Could not parse request body into json: ${(error as Error).message}`,
+      { cause: error },
+    );
+  }
+  if (json === undefined) {
+    throw new InvalidRequestContentException(`Could not parse request body into json: a ${typeof event} is not JSON`);
+  }
+  if (json.length > REQUEST_PAYLOAD_MAX_BYTES || Buffer.byteLength(json, 'utf8') > REQUEST_PAYLOAD_MAX_BYTES) {
+    throw new RequestTooLargeException(
+      `Request must be smaller than ${REQUEST_PAYLOAD_MAX_BYTES} bytes for the InvokeFunction operation`,
+    );
+  }
+  return json;
+}
+
+/** Creates a runtime. With no options: region us-east-1, account 123456789012, logs to stdout. */
+export async function createRuntime(options?: RuntimeOptionsInput): Promise<Runtime> {
+  return Promise.resolve(new Runtime(parseRuntimeOptions(options)));
+}

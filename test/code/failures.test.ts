@@ -1,0 +1,74 @@
+import { describe, it, expect } from 'vitest';
+import { bundleFails } from './helpers.ts';
+
+describe('init failures', () => {
+  it('reports a missing module with Lambda\'s text', async () => {
+    const failure = await bundleFails({ files: { 'main.mjs': 'export const handler = () => 1;' } }, 'index.handler');
+    expect(failure).toEqual({
+      errorType: 'Runtime.ImportModuleError',
+      errorMessage: "Error: Cannot find module 'index'\nRequire stack:\n- /var/runtime/index.mjs",
+      trace: ["Runtime.ImportModuleError: Error: Cannot find module 'index'", 'Require stack:', '- /var/runtime/index.mjs'],
+    });
+  });
+
+  it('names the module root of a missing nested module', async () => {
+    const failure = await bundleFails({ files: { 'src/api/other.mjs': '' } }, 'src/api/users.list');
+    expect(failure.errorMessage).toBe("Error: Cannot find module 'src/api/users'\nRequire stack:\n- /var/runtime/index.mjs");
+  });
+
+  it('reports a missing package imported from ESM as Node does', async () => {
+    const failure = await bundleFails(
+      { files: { 'index.mjs': 'import pad from "left-pad";\nexport const handler = () => pad;' } },
+      'index.handler',
+    );
+    expect(failure.errorType).toBe('Runtime.ImportModuleError');
+    expect(failure.errorMessage).toBe("Error: Cannot find package 'left-pad' imported from /var/task/index.mjs");
+    expect(failure.trace[0]).toBe(`Runtime.ImportModuleError: ${failure.errorMessage}`);
+  });
+
+  it('names the package, not the subpath, of a scoped import', async () => {
+    const failure = await bundleFails({ files: { 'index.mjs': 'import "@aws-sdk/client-s3/dist/x.js";' } }, 'index.handler');
+    expect(failure.errorMessage).toBe("Error: Cannot find package '@aws-sdk/client-s3' imported from /var/task/index.mjs");
+  });
+
+  it('reports a missing relative module with its resolved path', async () => {
+    const failure = await bundleFails({ files: { 'lib/index.mjs': 'import "./gone.mjs";' } }, 'lib/index.handler');
+    expect(failure.errorMessage).toBe("Error: Cannot find module '/var/task/lib/gone.mjs' imported from /var/task/lib/index.mjs");
+  });
+
+  it('reports a missing require with the require stack', async () => {
+    const failure = await bundleFails({ files: { 'index.js': 'const x = require("nope");\nexports.handler = () => x;' } }, 'index.handler');
+    expect(failure.errorMessage).toBe("Error: Cannot find module 'nope'\nRequire stack:\n- /var/task/index.js\n- /var/runtime/index.mjs");
+  });
+
+  it('reports a syntax error with file, line and column', async () => {
+    const failure = await bundleFails(
+      { files: { 'index.mjs': 'export const handler = () => {\n  return 1;\n  x = = 2;\n};\n' } },
+      'index.handler',
+    );
+    expect(failure.errorType).toBe('Runtime.UserCodeSyntaxError');
+    expect(failure.errorMessage).toMatch(/^SyntaxError: \/var\/task\/index\.mjs:3:7: Unexpected "="$/);
+    expect(failure.trace).toContain('    at /var/task/index.mjs:3:7');
+    expect(failure.trace[0]).toBe(`Runtime.UserCodeSyntaxError: ${failure.errorMessage}`);
+  });
+
+  it('finds a syntax error in an imported file, even one that uses import.meta on line 1', async () => {
+    const failure = await bundleFails(
+      { files: { 'index.mjs': 'import "./lib/bad.mjs";\nexport const handler = () => 1;', 'lib/bad.mjs': 'const u = import.meta.url; const x = ;\n' } },
+      'index.handler',
+    );
+    expect(failure.errorType).toBe('Runtime.UserCodeSyntaxError');
+    expect(failure.trace).toContain('    at /var/task/lib/bad.mjs:1:38');
+  });
+
+  it('reports other bundling errors as ImportModuleError with esbuild\'s text', async () => {
+    // Valid sloppy-mode CommonJS, but the bundle is one strict-mode script: esbuild refuses `with`.
+    const failure = await bundleFails(
+      { files: { 'index.cjs': 'with (Math) { exports.handler = () => max(1, 2); }' } },
+      'index.handler',
+    );
+    expect(failure.errorType).toBe('Runtime.ImportModuleError');
+    expect(failure.errorMessage).toMatch(/^Error: With statements cannot be used .*\(\/var\/task\/index\.cjs:1:1\)$/);
+    expect(failure.trace).toContain('    at /var/task/index.cjs:1:1');
+  });
+});
