@@ -6,7 +6,7 @@
 
 import { readFile } from 'node:fs/promises';
 import { extname, resolve } from 'node:path';
-import { transform, type Message } from 'esbuild';
+import { transform, type Message, type Metafile } from 'esbuild';
 import { LOADERS, taskPath } from './plugins.ts';
 import type { InitFailure } from './types.ts';
 
@@ -88,4 +88,28 @@ async function syntaxError(root: string, file: string): Promise<InitFailure | un
     const where = `${taskPath(root, file)}${parse.location ? `:${parse.location.line}:${parse.location.column + 1}` : ''}`;
     return initFailure('Runtime.UserCodeSyntaxError', `SyntaxError: ${where}: ${parse.text}`, where);
   }
+}
+
+/**
+ * Finds a `require()` of an ES module whose graph has top-level await. Node refuses it
+ * (ERR_REQUIRE_ASYNC_MODULE), but esbuild bundles it silently into code that returns the exports
+ * before they are set. esbuild wraps such modules in `__esm({ async "<path>"() { ... } })`; the
+ * metafile says which inputs are required.
+ */
+export function requiredAsyncModule(code: string, metafile: Metafile, root: string): InitFailure | undefined {
+  const asyncModules = new Set<string>();
+  for (const match of code.matchAll(/^\s*async "((?:[^"\\]|\\.)*)"\(\) \{$/gm)) {
+    if (match[1] !== undefined) asyncModules.add(match[1]);
+  }
+  if (asyncModules.size === 0) return undefined;
+  for (const [importer, input] of Object.entries(metafile.inputs)) {
+    const required = input.imports.find((entry) => entry.kind === 'require-call' && asyncModules.has(entry.path));
+    if (required === undefined) continue;
+    return initFailure(
+      'Runtime.ImportModuleError',
+      'Error: require() cannot be used on an ESM graph with top-level await. Use import() instead.\n' +
+        `  From ${taskPath(root, resolve(root, importer))}\n  Requiring ${taskPath(root, resolve(root, required.path))}`,
+    );
+  }
+  return undefined;
 }

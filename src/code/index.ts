@@ -11,7 +11,7 @@ import { createHash } from 'node:crypto';
 import { basename, extname } from 'node:path';
 import { InvalidParameterValueException } from '../errors.ts';
 import { bundleModule } from './build.ts';
-import { failureFromBuild, moduleNotFound } from './failures.ts';
+import { failureFromBuild, moduleNotFound, requiredAsyncModule } from './failures.ts';
 import { isInitFailure, parseHandler, type ParsedHandler } from './handler-string.ts';
 import { resolveLimits, type BundleLimits } from './limits.ts';
 import { describe, locateModule, type LocatedModule } from './locate-module.ts';
@@ -45,6 +45,8 @@ export async function bundleFunction(code: CodeSource, handler: string, options?
     }
     const built = await bundleModule(pkg.root, module);
     if (!built.ok) return { ok: false, failure: await failureFromBuild(built.errors, pkg.root) };
+    const asyncRequire = requiredAsyncModule(built.output.code, built.output.metafile, pkg.root);
+    if (asyncRequire !== undefined) return { ok: false, failure: asyncRequire };
     const filename = taskPath(pkg.root, module.file);
     const script = wrapBundle(built.output.code, built.output.metafile, filename);
     const remap = createStackRemapper({

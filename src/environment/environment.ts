@@ -85,6 +85,14 @@ export class ExecutionEnvironment {
         handler: bundle.handler,
         handlerPath: bundle.handlerPath,
         runtime: config.runtime,
+        context: {
+          functionName: config.name,
+          functionVersion: '$LATEST',
+          invokedFunctionArn: identity.functionArn,
+          memoryLimitInMB: String(config.memoryMb),
+          logGroupName: `/aws/lambda/${config.name}`,
+          logStreamName: this.logStreamName,
+        },
       },
       INIT_TIMEOUT_MS,
       `INIT phase timed out after ${(INIT_TIMEOUT_MS / 1000).toFixed(2)} seconds`,
@@ -97,23 +105,17 @@ export class ExecutionEnvironment {
   /** One invocation; the environment must be ready (INIT done) and idle. */
   async invoke(request: InvocationRequest): Promise<PhaseResult> {
     this.#enter('ready');
-    const { config, identity } = this.#deps;
+    const { config } = this.#deps;
     const result = await this.#run(
       {
         type: 'invoke',
-        event: request.event,
+        requestId: request.requestId,
         deadlineMs: Date.now() + config.timeoutMs,
-        context: {
-          awsRequestId: request.requestId,
-          functionName: config.name,
-          functionVersion: '$LATEST',
-          invokedFunctionArn: identity.functionArn,
-          memoryLimitInMB: String(config.memoryMb),
-          logGroupName: `/aws/lambda/${config.name}`,
-          logStreamName: this.logStreamName,
-          clientContext: request.clientContext,
-          identity: request.identity,
-        },
+        extras:
+          request.clientContext === undefined && request.identity === undefined
+            ? ''
+            : JSON.stringify({ clientContext: request.clientContext, identity: request.identity }),
+        event: request.event,
       },
       config.timeoutMs,
       timeoutMessage(config.timeoutMs),

@@ -13,16 +13,15 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import { SandboxFault, type Sandbox } from '../engines/engine.ts';
 import type { GuestReply, HostMessage } from '../engines/guest/protocol.ts';
-import { checkReply } from './reply.ts';
 
 export async function runPhase(sandbox: Sandbox, first: HostMessage, deadlineAt: number): Promise<GuestReply> {
-  let reply = checkReply(await sandbox.call(first, remaining(deadlineAt)));
+  let reply = (await sandbox.call(first, remaining(deadlineAt)));
   for (;;) {
     if (reply.done) return reply;
-    reply = checkReply(sandbox.peek({ type: 'status' }));
+    reply = (sandbox.peek({ type: 'status' }));
     if (reply.done) return reply;
     if (reply.nextTimerInMs < 0) {
-      reply = checkReply(await sandbox.call({ type: 'drain' }, remaining(deadlineAt)));
+      reply = (await sandbox.call({ type: 'drain' }, remaining(deadlineAt)));
       if (!reply.done && reply.nextTimerInMs < 0) {
         throw new SandboxFault('crashed', 'The guest runtime reported neither an outcome nor pending work after drain');
       }
@@ -31,7 +30,7 @@ export async function runPhase(sandbox: Sandbox, first: HostMessage, deadlineAt:
     const wait = Math.min(reply.nextTimerInMs, remaining(deadlineAt));
     if (wait > 0) await sleep(wait);
     if (remaining(deadlineAt) <= 0) throw new SandboxFault('timeout', 'The deadline passed while timers were pending');
-    reply = checkReply(await sandbox.call({ type: 'tick' }, remaining(deadlineAt)));
+    reply = (await sandbox.call({ type: 'tick' }, remaining(deadlineAt)));
   }
 }
 

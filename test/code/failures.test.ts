@@ -71,4 +71,15 @@ describe('init failures', () => {
     expect(failure.errorMessage).toMatch(/^Error: With statements cannot be used .*\(\/var\/task\/index\.cjs:1:1\)$/);
     expect(failure.trace).toContain('    at /var/task/index.cjs:1:1');
   });
+
+  it('refuses a require() of a module with top-level await, as Node does', async () => {
+    const failure = await bundleFails(
+      { files: { 'index.cjs': 'exports.handler = require("./lib/mid.mjs").handler;', 'lib/mid.mjs': 'export { handler } from "./tla.mjs";', 'lib/tla.mjs': 'await 1;\nexport const handler = () => 1;' } },
+      'index.handler',
+    );
+    expect(failure.errorType).toBe('Runtime.ImportModuleError');
+    expect(failure.errorMessage).toBe(
+      'Error: require() cannot be used on an ESM graph with top-level await. Use import() instead.\n  From /var/task/index.cjs\n  Requiring /var/task/lib/mid.mjs',
+    );
+  });
 });

@@ -31,10 +31,11 @@ describe('module formats', () => {
   });
 
   it('treats .js as CommonJS under type commonjs, and with no package.json', async () => {
-    for (const files of [
+    const packages: Record<string, string>[] = [
       { 'package.json': '{"type":"commonjs"}', 'index.js': 'module.exports = { handler: () => "cjs-js" };' },
       { 'index.js': 'module.exports.handler = () => "cjs-js";' },
-    ]) {
+    ];
+    for (const files of packages) {
       const bundle = await bundleOk({ files }, 'index.handler');
       expect(await invoke(bundle)).toBe('cjs-js');
     }
@@ -69,6 +70,14 @@ describe('module formats', () => {
       'index.handler',
     );
     expect(await invoke(bundle)).toEqual({ ready: true });
+  });
+
+  it('awaits a dynamically imported module with top-level await', async () => {
+    const bundle = await bundleOk(
+      { files: { 'index.mjs': 'export const handler = async () => (await import("./late.mjs")).value;', 'late.mjs': 'export const value = await Promise.resolve("late");' } },
+      'index.handler',
+    );
+    expect(await invoke(bundle)).toBe('late');
   });
 
   it('bundles a dependency from node_modules (package exports with a node condition, CJS and ESM)', async () => {

@@ -11,7 +11,15 @@ import { createConsole } from './console.ts';
 import { runtimeError, toErrorShape, toInitErrorShape } from './errors.ts';
 import { startInvocation, type Handler, type LoadedHandler } from './invoke.ts';
 import { Phase } from './phase.ts';
-import { GUEST_HOST_GLOBAL, type GuestHost, type GuestReply, type HostMessage, type InitMessage } from './protocol.ts';
+import {
+  GUEST_HOST_GLOBAL,
+  decodeMessage,
+  encodeReply,
+  type EnvironmentContextFields,
+  type GuestHost,
+  type GuestReply,
+  type InitMessage,
+} from './protocol.ts';
 import { TimerQueue } from './timers.ts';
 
 type UserModule = () => Promise<unknown>;
@@ -63,6 +71,7 @@ defineGlobal(Symbol.for('lambdalet.builtin'), (name: string) => {
 let phase = new Phase(() => {});
 phase.settle({ ok: true });
 let handler: LoadedHandler | undefined;
+let fixedContext: EnvironmentContextFields | undefined;
 /** Set when user code failed outside any phase's control: the environment must be discarded. */
 let broken = false;
 
@@ -100,6 +109,7 @@ function resolveHandler(root: unknown, message: InitMessage): LoadedHandler {
 function startInit(userModule: UserModule, message: InitMessage): Phase {
   for (const key of Object.keys(processEnv)) delete processEnv[key];
   Object.assign(processEnv, message.env);
+  fixedContext = message.context;
   const init = new Phase(() => {
     // Node exits with code 13 when top-level await never settles.
     init.settle({
@@ -141,16 +151,17 @@ function reply(): GuestReply {
   };
 }
 
-function install(userModule: UserModule): (message: HostMessage) => GuestReply {
-  return function dispatch(message: HostMessage): GuestReply {
+function install(userModule: UserModule): (type: string, body: string) => string {
+  return function dispatch(type: string, body: string): string {
     try {
+      const message = decodeMessage(type, body);
       switch (message.type) {
         case 'init':
           phase = startInit(userModule, message);
           break;
         case 'invoke':
-          if (!handler) throw new Error('invoke before a successful init');
-          phase = startInvocation(handler, message, console);
+          if (!handler || !fixedContext) throw new Error('invoke before a successful init');
+          phase = startInvocation(handler, fixedContext, message, console);
           break;
         case 'status':
           break;
@@ -164,7 +175,7 @@ function install(userModule: UserModule): (message: HostMessage) => GuestReply {
     } catch (err) {
       uncaught(err);
     }
-    return reply();
+    return encodeReply(reply());
   };
 }
 

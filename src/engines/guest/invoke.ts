@@ -5,7 +5,7 @@
  */
 import { runtimeError, toErrorShape } from './errors.ts';
 import { Phase } from './phase.ts';
-import type { InvokeMessage } from './protocol.ts';
+import type { EnvironmentContextFields, InvokeMessage } from './protocol.ts';
 
 export type Handler = (event: unknown, context: object, callback?: unknown) => unknown;
 
@@ -34,7 +34,12 @@ function serialize(value: unknown, runtime: LoadedHandler['runtime']): { payload
   }
 }
 
-export function startInvocation(handler: LoadedHandler, message: InvokeMessage, console: Logger): Phase {
+export function startInvocation(
+  handler: LoadedHandler,
+  fixed: EnvironmentContextFields,
+  message: InvokeMessage,
+  console: Logger,
+): Phase {
   const phase = new Phase(() => {});
   const postError = (err: unknown): void => {
     const shape = toErrorShape(err);
@@ -81,7 +86,7 @@ export function startInvocation(handler: LoadedHandler, message: InvokeMessage, 
     }
   });
 
-  const context = buildContext(message, legacy
+  const context = buildContext(fixed, message, legacy
     ? {
         get: () => waitForEmptyEventLoop,
         set: (value: boolean) => { waitForEmptyEventLoop = value; },
@@ -143,8 +148,8 @@ interface LegacyHooks {
 }
 
 /** The context object; its own enumerable data properties give Lambda's `JSON.stringify(context)`. */
-function buildContext(message: InvokeMessage, legacy: LegacyHooks | undefined): object {
-  const c = message.context;
+function buildContext(c: EnvironmentContextFields, message: InvokeMessage, legacy: LegacyHooks | undefined): object {
+  const extras = message.extras ? (JSON.parse(message.extras) as { clientContext?: unknown; identity?: unknown }) : {};
   const context: Record<string, unknown> = {};
   if (legacy) {
     Object.defineProperty(context, 'callbackWaitsForEmptyEventLoop', {
@@ -162,10 +167,10 @@ function buildContext(message: InvokeMessage, legacy: LegacyHooks | undefined): 
   context.memoryLimitInMB = c.memoryLimitInMB;
   context.logGroupName = c.logGroupName;
   context.logStreamName = c.logStreamName;
-  context.clientContext = c.clientContext;
-  context.identity = c.identity;
+  context.clientContext = extras.clientContext;
+  context.identity = extras.identity;
   context.invokedFunctionArn = c.invokedFunctionArn;
-  context.awsRequestId = c.awsRequestId;
+  context.awsRequestId = message.requestId;
   const deadline = message.deadlineMs;
   context.getRemainingTimeInMillis = () => Math.max(0, deadline - Date.now());
   return context;

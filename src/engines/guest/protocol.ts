@@ -14,6 +14,8 @@ export interface ErrorShape {
 /** Facts about the function the guest needs at INIT. */
 export interface InitMessage {
   readonly type: 'init';
+  /** The context fields that stay the same for every invocation of this environment. */
+  readonly context: EnvironmentContextFields;
   /** process.env inside the sandbox: the user's variables plus Lambda's reserved ones. */
   readonly env: Readonly<Record<string, string>>;
   /** The configured handler string, for error messages. */
@@ -23,26 +25,26 @@ export interface InitMessage {
   readonly runtime: 'nodejs22.x' | 'nodejs24.x';
 }
 
-/** The context fields that come from the invoke request (Lambda-Runtime-* headers). */
-export interface InvokeContextFields {
-  readonly awsRequestId: string;
+/** The context fields fixed for an environment (Lambda takes them from its environment variables). */
+export interface EnvironmentContextFields {
   readonly functionName: string;
   readonly functionVersion: string;
   readonly invokedFunctionArn: string;
   readonly memoryLimitInMB: string;
   readonly logGroupName: string;
   readonly logStreamName: string;
-  readonly clientContext?: unknown;
-  readonly identity?: unknown;
 }
 
+/** One invocation: what Lambda sends in the Lambda-Runtime-* headers and the body. */
 export interface InvokeMessage {
   readonly type: 'invoke';
-  /** The event, as the JSON text the caller sent. */
-  readonly event: string;
-  readonly context: InvokeContextFields;
+  readonly requestId: string;
   /** Wall-clock deadline, ms since the epoch (getRemainingTimeInMillis counts down to it). */
   readonly deadlineMs: number;
+  /** `{ clientContext, identity }` as JSON text, or '' when the caller sent neither. */
+  readonly extras: string;
+  /** The event, as the JSON text the caller sent. */
+  readonly event: string;
 }
 
 /**
@@ -85,3 +87,76 @@ export interface GuestHost {
 
 /** Global name under which an engine places {@link GuestHost} before running the guest runtime. */
 export const GUEST_HOST_GLOBAL = '__lambdalet_host';
+
+/*
+ * Wire format. Messages and replies cross as two strings rather than objects: a string crosses an
+ * isolate boundary without a structured clone, which halves the cost of a warm invoke.
+ *
+ *   host → guest: dispatch(type, body)
+ *     init:   body = JSON of the InitMessage
+ *     invoke: body = requestId \n deadlineMs \n extras \n event   (JSON texts hold no raw newline)
+ *     status | tick | drain: body = ''
+ *   guest → host: one string
+ *     <state><fatal><nextTimerInMs>,<logCount>,<rest>
+ *     state '-' pending | 'o' ok (rest = payload JSON) | 'e' error (rest = ErrorShape JSON)
+ *     fatal 'f' | '-'
+ */
+
+export function encodeMessage(message: HostMessage): [type: HostMessage['type'], body: string] {
+  switch (message.type) {
+    case 'init':
+      return ['init', JSON.stringify(message)];
+    case 'invoke':
+      return ['invoke', `${message.requestId}\n${message.deadlineMs}\n${message.extras}\n${message.event}`];
+    default:
+      return [message.type, ''];
+  }
+}
+
+export function decodeMessage(type: string, body: string): HostMessage {
+  switch (type) {
+    case 'init':
+      return JSON.parse(body) as InitMessage;
+    case 'invoke': {
+      const a = body.indexOf('\n');
+      const b = body.indexOf('\n', a + 1);
+      const c = body.indexOf('\n', b + 1);
+      return {
+        type: 'invoke',
+        requestId: body.slice(0, a),
+        deadlineMs: Number(body.slice(a + 1, b)),
+        extras: body.slice(b + 1, c),
+        event: body.slice(c + 1),
+      };
+    }
+    case 'status':
+    case 'tick':
+    case 'drain':
+      return { type };
+    default:
+      throw new Error(`Unknown message type ${String(type)}`);
+  }
+}
+
+export function encodeReply(reply: GuestReply): string {
+  const state = !reply.done ? '-' : reply.ok ? 'o' : 'e';
+  const rest = !reply.done ? '' : reply.ok ? (reply.payload ?? 'null') : JSON.stringify(reply.error);
+  return `${state}${reply.fatal ? 'f' : '-'}${reply.nextTimerInMs},${reply.logCount},${rest}`;
+}
+
+/** Decodes a reply; the text comes from an untrusted guest, so any deviation throws. */
+export function decodeReply(text: unknown): GuestReply {
+  if (typeof text !== 'string') throw new TypeError('reply is not a string');
+  const state = text[0];
+  const fatal = text[1] === 'f';
+  const a = text.indexOf(',', 2);
+  const b = a < 0 ? -1 : text.indexOf(',', a + 1);
+  if ((state !== '-' && state !== 'o' && state !== 'e') || b < 0) throw new TypeError('reply is malformed');
+  const nextTimerInMs = Number(text.slice(2, a));
+  const logCount = Number(text.slice(a + 1, b));
+  if (!Number.isFinite(nextTimerInMs) || !Number.isSafeInteger(logCount)) throw new TypeError('reply counters are malformed');
+  const rest = text.slice(b + 1);
+  if (state === '-') return { done: false, fatal, nextTimerInMs, logCount };
+  if (state === 'o') return { done: true, ok: true, payload: rest, fatal, nextTimerInMs, logCount };
+  return { done: true, ok: false, error: JSON.parse(rest) as ErrorShape, fatal, nextTimerInMs, logCount };
+}

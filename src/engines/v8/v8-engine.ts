@@ -9,9 +9,9 @@ import type { FunctionBundle } from '../../code/types.ts';
 import { EngineUnavailableError } from '../../errors.ts';
 import type { Blueprint, Engine, Sandbox, SandboxOptions } from '../engine.ts';
 import { guestRuntimeSource } from '../guest-bundle.ts';
-import { GUEST_HOST_GLOBAL, type GuestReply, type HostMessage } from '../guest/protocol.ts';
+import { GUEST_HOST_GLOBAL } from '../guest/protocol.ts';
 import { hasNoNodeSnapshotFlag, missingFlagError } from './flags.ts';
-import { V8Sandbox } from './v8-sandbox.ts';
+import { V8Sandbox, type GuestDispatch } from './v8-sandbox.ts';
 
 /** isolated-vm refuses memory limits under 8 MB. */
 const MIN_ISOLATE_MEMORY_MB = 8;
@@ -99,7 +99,7 @@ export class V8Engine implements Engine {
       const userModule = await this.#run<() => Promise<unknown>>(isolate, context, user);
       const dispatch = (await install.apply(undefined, [userModule.derefInto()], {
         result: { reference: true },
-      })) as unknown as ivm.Reference<(message: HostMessage) => GuestReply>;
+      })) as unknown as ivm.Reference<GuestDispatch>;
       install.release();
       userModule.release();
       return new V8Sandbox(isolate, dispatch);

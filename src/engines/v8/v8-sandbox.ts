@@ -1,17 +1,18 @@
 /** One V8 isolate + context running the guest runtime and one user bundle. */
 import type ivm from 'isolated-vm';
 import { SandboxFault, type Sandbox } from '../engine.ts';
-import type { GuestReply, HostMessage } from '../guest/protocol.ts';
+import { decodeReply, encodeMessage, type GuestReply, type HostMessage } from '../guest/protocol.ts';
 
-const copyInOut = { arguments: { copy: true }, result: { copy: true } } as const;
+/** The guest's dispatch: strings in, a string out (see the wire format in guest/protocol.ts). */
+export type GuestDispatch = (type: string, body: string) => string;
 
 export class V8Sandbox implements Sandbox {
   readonly #isolate: ivm.Isolate;
-  readonly #dispatch: ivm.Reference<(message: HostMessage) => GuestReply>;
+  readonly #dispatch: ivm.Reference<GuestDispatch>;
   /** Why the sandbox died, once it has: later calls fault with the same kind. */
   #fault: SandboxFault | undefined;
 
-  constructor(isolate: ivm.Isolate, dispatch: ivm.Reference<(message: HostMessage) => GuestReply>) {
+  constructor(isolate: ivm.Isolate, dispatch: ivm.Reference<GuestDispatch>) {
     this.#isolate = isolate;
     this.#dispatch = dispatch;
   }
@@ -22,21 +23,25 @@ export class V8Sandbox implements Sandbox {
 
   async call(message: HostMessage, timeoutMs: number): Promise<GuestReply> {
     this.#assertAlive();
+    let text: unknown;
     try {
-      return await this.#dispatch.apply(undefined, [message], { ...copyInOut, timeout: toTimeout(timeoutMs) });
+      text = await this.#dispatch.apply(undefined, encodeMessage(message), { timeout: toTimeout(timeoutMs) });
     } catch (error) {
       throw this.#classify(error);
     }
+    return this.#decode(text);
   }
 
   peek(message: HostMessage): GuestReply {
     this.#assertAlive();
+    let text: unknown;
     try {
       // A read of guest state: bounded tightly, because it runs on the host's thread.
-      return this.#dispatch.applySync(undefined, [message], { ...copyInOut, timeout: 1000 });
+      text = this.#dispatch.applySync(undefined, encodeMessage(message), { timeout: 1000 });
     } catch (error) {
       throw this.#classify(error);
     }
+    return this.#decode(text);
   }
 
   memoryUsedBytes(): number {
@@ -48,6 +53,15 @@ export class V8Sandbox implements Sandbox {
   dispose(): void {
     this.#fault ??= new SandboxFault('disposed', 'The sandbox was disposed');
     if (!this.#isolate.isDisposed) this.#isolate.dispose();
+  }
+
+  /** A reply that does not decode means the guest runtime is broken: the sandbox is finished. */
+  #decode(text: unknown): GuestReply {
+    try {
+      return decodeReply(text);
+    } catch (error) {
+      throw this.#classify(new Error(`The guest runtime sent a malformed reply: ${(error as Error).message}`));
+    }
   }
 
   #assertAlive(): void {

@@ -1,0 +1,63 @@
+import { describe, it, expect } from 'vitest';
+import type { FunctionBundle } from '../../src/code/index.ts';
+import { bundleOk, load } from './helpers.ts';
+
+async function stackOf(bundle: FunctionBundle, call: (root: Record<string, unknown>) => unknown): Promise<string[]> {
+  const root = await load(bundle);
+  try {
+    await call(root);
+  } catch (error) {
+    return (error as Error).stack!.split('\n');
+  }
+  throw new Error('expected the handler to throw');
+}
+
+describe('remapStack', () => {
+  it('maps a throw on line 3 of index.mjs back to /var/task/index.mjs:3', async () => {
+    const bundle = await bundleOk(
+      { files: { 'index.mjs': 'import { helper } from "./lib/helper.mjs";\nexport const handler = async () => {\n  throw new Error("boom");\n};\nexport const viaHelper = () => helper();\n', 'lib/helper.mjs': '// a comment\n\nexport function helper() {\n    return null.x;\n}\n' } },
+      'index.handler',
+    );
+    const stack = await stackOf(bundle, (root) => (root.handler as () => Promise<void>)());
+    const raw = stack.find((line) => line.includes(bundle.filename));
+    expect(raw).toBeDefined();
+    // Unmapped, the position is the bundle's, far below line 3.
+    expect(raw).not.toContain(`${bundle.filename}:3:`);
+    const mapped = bundle.remapStack(stack);
+    expect(mapped[0]).toBe('Error: boom');
+    expect(mapped.some((line) => line.includes('/var/task/index.mjs:3:9'))).toBe(true);
+
+    const helperStack = bundle.remapStack(await stackOf(bundle, (root) => (root.viaHelper as () => unknown)()));
+    expect(helperStack.some((line) => line.includes('/var/task/lib/helper.mjs:4:17'))).toBe(true);
+    expect(helperStack.some((line) => line.includes('/var/task/index.mjs:5:32'))).toBe(true);
+  });
+
+  it('accounts for the declaration spliced into line 1 of a file using import.meta', async () => {
+    const bundle = await bundleOk(
+      { files: { 'index.mjs': 'export const handler = () => { throw new Error(import.meta.url); };\n' } },
+      'index.handler',
+    );
+    const mapped = bundle.remapStack(await stackOf(bundle, (root) => (root.handler as () => unknown)()));
+    expect(mapped[0]).toBe('Error: file:///var/task/index.mjs');
+    expect(mapped.some((line) => line.includes('/var/task/index.mjs:1:38'))).toBe(true);
+  });
+
+  it('maps CommonJS and TypeScript sources too', async () => {
+    const cjs = await bundleOk({ files: { 'index.js': '\n\nexports.handler = () => {\n  undefinedFunction();\n};\n' } }, 'index.handler');
+    const cjsStack = cjs.remapStack(await stackOf(cjs, (root) => (root.handler as () => unknown)()));
+    expect(cjsStack.some((line) => line.includes('/var/task/index.js:4:3'))).toBe(true);
+
+    const ts = await bundleOk(
+      { files: { 'index.ts': 'type Event = { n: number };\ninterface Unused { a: string }\nexport const handler = (e: Event): number => {\n  if (e.n > 0) throw new RangeError("too big");\n  return e.n;\n};\n', 'package.json': '{"type":"module"}' } },
+      'index.handler',
+    );
+    const tsStack = ts.remapStack(await stackOf(ts, (root) => (root.handler as (e: unknown) => unknown)({ n: 1 })));
+    expect(tsStack.some((line) => line.includes('/var/task/index.ts:4:22'))).toBe(true);
+  });
+
+  it('leaves lines that do not point into the bundle unchanged', async () => {
+    const bundle = await bundleOk({ files: { 'index.mjs': 'export const handler = () => 1;' } }, 'index.handler');
+    const lines = ['Error: x', '    at somewhere (/opt/other.js:10:5)', '    at async Promise.all (index 0)', `    at ${bundle.filename}:1:5`];
+    expect(bundle.remapStack(lines)).toEqual(lines);
+  });
+});
