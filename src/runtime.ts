@@ -87,7 +87,7 @@ export class Runtime implements AsyncDisposable {
 
   constructor(options: RuntimeOptions) {
     this.#options = options;
-    this.#sink = (options.logSink as LogSink | undefined) ?? stdoutSink;
+    this.#sink = options.logSink ?? stdoutSink;
   }
 
   /**
@@ -139,6 +139,16 @@ export class Runtime implements AsyncDisposable {
    * RequestTooLargeException, InvalidRequestContentException, RuntimeClosedError.
    */
   invoke(name: string, event?: unknown, options?: InvokeOptionsInput): Promise<InvokeResult> {
+    // Service errors reject the returned promise rather than throw synchronously, as deploy()'s
+    // do: `rt.invoke(...).catch(...)` must see them. (Not `async`: the warm path saves a tick.)
+    try {
+      return this.#startInvoke(name, event, options);
+    } catch (error) {
+      return Promise.reject(error instanceof Error ? error : new Error(String(error)));
+    }
+  }
+
+  #startInvoke(name: string, event: unknown, options: InvokeOptionsInput | undefined): Promise<InvokeResult> {
     this.#assertOpen();
     const invokeOptions = parseInvokeOptions(options);
     const fn = this.#functions.get(name);
@@ -147,6 +157,8 @@ export class Runtime implements AsyncDisposable {
         `Function not found: arn:aws:lambda:${this.#options.region}:${this.#options.accountId}:function:${name}`,
       );
     }
+    // After a catastrophic engine error nothing more is admitted, warm environments included.
+    this.#engines.get(fn.config.engine).assertAvailable();
     const eventJson = serializeEvent(event);
     return this.#track(this.#invoke(fn, eventJson, invokeOptions));
   }
@@ -225,7 +237,7 @@ export class Runtime implements AsyncDisposable {
         memorySizeMb,
         maxMemoryUsedMb,
         initDurationMs,
-        status: result.ok ? undefined : result.error.errorType === 'Sandbox.Timedout' ? 'timeout' : undefined,
+        status: !result.ok && result.platform === true && result.error.errorType === 'Sandbox.Timedout' ? 'timeout' : undefined,
       }),
     );
     logs.requestId = undefined;
@@ -268,8 +280,15 @@ interface Report {
   readonly maxMemoryUsedMb: number;
 }
 
-/** Error types the platform produces (not the runtime client): their payload has no trace. */
-const PLATFORM_ERROR = /^(Sandbox\.|Function\.|Runtime\.(OutOfMemory|ExitError)$)/;
+/**
+ * Errors the platform produces (not the runtime client) have no trace in their payload. The host's
+ * own errors are flagged `platform`; the guest runtime's Runtime.ExitError (a top-level await that
+ * never settles) is recognised by type, and only with an empty trace, so user code cannot use the
+ * name to hide its trace.
+ */
+function isPlatformError(result: Extract<PhaseResult, { ok: false }>): boolean {
+  return result.platform === true || (result.error.errorType === 'Runtime.ExitError' && result.error.trace.length === 0);
+}
 
 function toInvokeResult(
   result: PhaseResult,
@@ -291,7 +310,7 @@ function toInvokeResult(
   };
   if (result.ok) return { ...base, payload: JSON.parse(result.payload) as unknown };
   const { errorType, errorMessage, trace } = result.error;
-  const payload = PLATFORM_ERROR.test(errorType) ? { errorType, errorMessage } : { errorType, errorMessage, trace };
+  const payload = isPlatformError(result) ? { errorType, errorMessage } : { errorType, errorMessage, trace };
   return { ...base, payload, functionError: 'Unhandled' };
 }
 

@@ -19,6 +19,7 @@ export {
   REGION_PATTERN,
   type LogFormat,
   type LogSink,
+  type LogLineMeta,
   type RuntimeOptions,
   type RuntimeOptionsInput,
 } from './runtime-options.ts';

@@ -22,8 +22,16 @@ export type LogFormat = (typeof LOG_FORMATS)[number];
 
 /** Where a runtime writes its functions' log lines (the START/END/REPORT lines included). */
 export interface LogSink {
-  /** Called once per line, without the trailing newline. */
-  write(line: string): void;
+  /** Called once per line, without the trailing newline, in order per environment. */
+  write(line: string, meta: LogLineMeta): void;
+}
+
+/** Which log stream a line belongs to. */
+export interface LogLineMeta {
+  /** The function's name (its log group is `/aws/lambda/<name>`). */
+  readonly functionName: string;
+  /** The log stream: one per execution environment, as on AWS. */
+  readonly logStreamName: string;
 }
 
 /** Options for `createRuntime()`; every one may be left out. */
@@ -32,7 +40,7 @@ export interface RuntimeOptionsInput {
   readonly region?: string;
   /** 12-digit account id used in ARNs. Default `123456789012`. */
   readonly accountId?: string;
-  /** Receives every log line. Default: none (logs are only kept for `logType: 'Tail'`). */
+  /** Receives every log line. Default: standard output, as a function's logs go to its log stream. */
   readonly logSink?: LogSink;
   /** Log format. Default `Text`, the only one for now. */
   readonly logFormat?: LogFormat;

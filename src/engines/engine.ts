@@ -45,15 +45,29 @@ export interface Sandbox {
   readonly disposed: boolean;
 }
 
-export type SandboxFaultKind = 'timeout' | 'out-of-memory' | 'disposed' | 'crashed';
+export type SandboxFaultKind = 'timeout' | 'out-of-memory' | 'unhandled-rejection' | 'disposed' | 'crashed';
 
-/** The sandbox could not answer: it timed out, ran out of memory, was disposed or broke. */
+/** A rejection reason as the engine saw it, copied out of the sandbox. */
+export interface RejectionReason {
+  /** `String(reason)`, as Node prints it (`Error: boom`). */
+  readonly text: string;
+  /** The reason's stack lines, if it was an Error. */
+  readonly stack: readonly string[];
+}
+
+/**
+ * The sandbox could not answer: it timed out, ran out of memory, left a promise rejection
+ * unhandled (Node's process would exit), was disposed or broke.
+ */
 export class SandboxFault extends Error {
   readonly kind: SandboxFaultKind;
+  /** For `unhandled-rejection`: the rejection reason. */
+  readonly reason: RejectionReason | undefined;
 
-  constructor(kind: SandboxFaultKind, message: string, options?: ErrorOptions) {
+  constructor(kind: SandboxFaultKind, message: string, options?: ErrorOptions & { reason?: RejectionReason }) {
     super(message, options);
     this.name = 'SandboxFault';
     this.kind = kind;
+    this.reason = options?.reason;
   }
 }

@@ -8,10 +8,7 @@ import { fileURLToPath } from 'node:url';
 
 let cached: Promise<string> | undefined;
 
-/**
- * Script source whose completion value is the guest's `install(userModule) → dispatch` function.
- * It expects the engine to have placed the host functions on `globalThis.__lambdalet_host`.
- */
+/** Script source whose completion value is the guest's `install(log, userModule) → dispatch`. */
 export function guestRuntimeSource(): Promise<string> {
   cached ??= load();
   return cached;
@@ -36,7 +33,9 @@ export async function buildGuestRuntime(): Promise<string> {
     format: 'cjs',
     platform: 'neutral',
     target: 'es2023',
-    minify: true,
+    // Readable names: guest frames appear in users' stack traces (`at startInvocation`).
+    minifyWhitespace: true,
+    minifySyntax: true,
     legalComments: 'none',
   });
   const code = result.outputFiles[0]?.text;

@@ -22,7 +22,16 @@ export type EnvironmentState = 'booted' | 'ready' | 'busy' | 'dead';
 /** What the user's code did in one phase, as Lambda reports it. */
 export type PhaseResult =
   | { readonly ok: true; readonly payload: string }
-  | { readonly ok: false; readonly error: ErrorShape };
+  | {
+      readonly ok: false;
+      readonly error: ErrorShape;
+      /**
+       * The host made this error (timeout, out of memory, crash, oversized response), not the guest.
+       * Only these get Lambda's platform treatment (no trace, `Status: timeout`): a handler that
+       * throws an error named `Sandbox.Timedout` must not be able to forge a timeout.
+       */
+      readonly platform?: boolean;
+    };
 
 export interface InvocationRequest {
   readonly requestId: string;
@@ -124,6 +133,7 @@ export class ExecutionEnvironment {
     if (result.ok && exceedsResponseLimit(result.payload)) {
       return {
         ok: false,
+        platform: true,
         error: {
           errorType: 'Function.ResponseSizeTooLarge',
           errorMessage: `Response payload size exceeded maximum allowed payload size (${RESPONSE_PAYLOAD_MAX_BYTES} bytes).`,
@@ -158,7 +168,9 @@ export class ExecutionEnvironment {
       if (!(error instanceof SandboxFault)) throw error;
       this.dispose();
       await this.logs.settle(undefined);
-      return { ok: false, error: this.#faultError(error, timeoutText, requestId) };
+      const shape = this.#faultError(error, timeoutText, requestId);
+      // An unhandled rejection is the runtime client's error (it has a trace); the rest are the platform's.
+      return { ok: false, platform: error.kind !== 'unhandled-rejection', error: shape };
     } finally {
       this.#recordMemory();
     }
@@ -180,6 +192,17 @@ export class ExecutionEnvironment {
           errorMessage: `${prefix}Runtime exited with error: out of memory (memoryMb ${this.#deps.config.memoryMb} exceeded)`,
           trace: [],
         };
+      case 'unhandled-rejection': {
+        // Node's runtime client posts Runtime.UnhandledPromiseRejection and exits (code 128).
+        const reason = fault.reason ?? { text: fault.message, stack: [] };
+        const shape = this.#remap({
+          errorType: 'Runtime.UnhandledPromiseRejection',
+          errorMessage: reason.text,
+          trace: [`Runtime.UnhandledPromiseRejection: ${reason.text}`, ...reason.stack.slice(1)],
+        });
+        this.logs.guestLine('ERROR', `Unhandled Promise Rejection \t${JSON.stringify({ ...shape, trace: undefined, stack: shape.trace })}`);
+        return shape;
+      }
       default:
         return { errorType: 'Runtime.ExitError', errorMessage: `${prefix}Runtime exited with error: ${fault.message}`, trace: [] };
     }

@@ -1,19 +1,11 @@
 /**
- * Where log lines go. The runtime is silent unless given a sink; `createRuntime()` with no options
- * uses {@link stdoutSink}, as a Lambda function's logs go to its log stream.
+ * Where log lines go. `createRuntime()` without a `logSink` uses {@link stdoutSink}, as a Lambda
+ * function's logs go to its log stream; pass {@link silentSink} (or your own) to keep them.
  */
 
-/** Receives every log line of every function, in order per environment. */
-export interface LogSink {
-  write(line: string, meta: LogLineMeta): void;
-}
+import type { LogSink } from '../config/index.ts';
 
-export interface LogLineMeta {
-  /** The function's name. */
-  readonly functionName: string;
-  /** The log stream: one per environment, as on AWS. */
-  readonly logStreamName: string;
-}
+export type { LogLineMeta, LogSink } from '../config/index.ts';
 
 export const stdoutSink: LogSink = {
   write(line) {

@@ -233,7 +233,7 @@ describe('defaults', () => {
     const sink = new Sink();
     const options = parseRuntimeOptions({ logSink: sink, region: 'eu-west-1' });
     expect(options.logSink).toBe(sink);
-    options.logSink?.write('hello');
+    options.logSink?.write('hello', { functionName: 'f', logStreamName: 's' });
     expect(sink.lines).toEqual(['hello']);
     expect(options.region).toBe('eu-west-1');
   });

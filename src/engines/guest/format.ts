@@ -45,7 +45,13 @@ export function format(args: readonly unknown[]): string {
 }
 
 export function inspect(value: unknown, depth = MAX_DEPTH, quoteStrings = false): string {
-  return render(value, depth, quoteStrings, new Set());
+  try {
+    return render(value, depth, quoteStrings, new Set());
+  } catch {
+    // A Proxy's traps (or a patched intrinsic) threw: console.log must not throw into user code,
+    // as Node's never does for a value it cannot look into.
+    return '[uninspectable]';
+  }
 }
 
 function render(value: unknown, depth: number, quote: boolean, seen: Set<object>): string {
@@ -99,7 +105,13 @@ function render(value: unknown, depth: number, quote: boolean, seen: Set<object>
     const keys = Object.keys(object);
     const items = keys.slice(0, MAX_ITEMS).map((key) => {
       const shown = /^[A-Za-z_$][\w$]*$/.test(key) ? key : render(key, 0, true, seen);
-      return `${shown}: ${render((object as Record<string, unknown>)[key], depth - 1, true, seen)}`;
+      // Node shows accessors without calling them: a getter may throw or have side effects.
+      const descriptor = Object.getOwnPropertyDescriptor(object, key);
+      if (descriptor && !('value' in descriptor)) {
+        const kind = descriptor.get && descriptor.set ? 'Getter/Setter' : descriptor.get ? 'Getter' : 'Setter';
+        return `${shown}: [${kind}]`;
+      }
+      return `${shown}: ${render(descriptor?.value, depth - 1, true, seen)}`;
     });
     if (keys.length > MAX_ITEMS) items.push(`... ${keys.length - MAX_ITEMS} more items`);
     const prefix = name === 'Object' ? '' : `${name ?? '[Object: null prototype]'} `;

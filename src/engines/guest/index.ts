@@ -1,8 +1,8 @@
 /**
  * The guest runtime: the JavaScript that runs INSIDE every JS sandbox, written once for every
- * engine. Evaluated as a script, it takes the host functions the engine placed on the global
- * (and removes them, so user code never sees them), installs the globals a handler relies on,
- * and evaluates to `install(userModule) → dispatch`: the one entry point the host calls.
+ * engine. Evaluated as a script, it installs the globals a handler relies on and evaluates to
+ * `install(log, userModule) → dispatch`. The host's log function arrives as an argument, never as
+ * a global, so user code cannot reach it; `dispatch` is the one entry point the host calls.
  *
  * Nothing here trusts user code: intrinsics the runtime needs are captured before user code runs.
  * Nothing here is trusted by the host either: it validates every reply (environment/).
@@ -12,7 +12,6 @@ import { runtimeError, toErrorShape, toInitErrorShape } from './errors.ts';
 import { startInvocation, type Handler, type LoadedHandler } from './invoke.ts';
 import { Phase } from './phase.ts';
 import {
-  GUEST_HOST_GLOBAL,
   decodeMessage,
   encodeReply,
   type EnvironmentContextFields,
@@ -25,10 +24,9 @@ import { TimerQueue } from './timers.ts';
 type UserModule = () => Promise<unknown>;
 
 const global = globalThis as unknown as Record<string | symbol, unknown>;
-const host = global[GUEST_HOST_GLOBAL] as GuestHost;
-delete global[GUEST_HOST_GLOBAL];
-const hostLog = host.log;
 const now = Date.now;
+/** Set by install(): the engine's fire-and-forget log function. */
+let hostLog: GuestHost['log'] = () => {};
 
 let logCount = 0;
 const emit = (level: string, message: string): void => {
@@ -38,6 +36,29 @@ const emit = (level: string, message: string): void => {
 const console = createConsole(emit);
 const timers = new TimerQueue(now);
 const processEnv: Record<string, string> = {};
+
+const thenOnResolved = Function.prototype.call.bind(Promise.prototype.then, Promise.resolve()) as (
+  onFulfilled: () => void,
+) => Promise<void>;
+
+function enqueueMicrotask(fn: () => void): void {
+  void thenOnResolved(() => {
+    try {
+      fn();
+    } catch (err) {
+      uncaught(err);
+    }
+  });
+}
+
+function callable(cb: unknown): (...args: unknown[]) => void {
+  if (typeof cb === 'function') return cb as (...args: unknown[]) => void;
+  const error = new TypeError(`The "callback" argument must be of type function. Received ${typeof cb}`) as TypeError & {
+    code: string;
+  };
+  error.code = 'ERR_INVALID_ARG_TYPE';
+  throw error;
+}
 
 function defineGlobal(name: string | symbol, value: unknown): void {
   Object.defineProperty(global, name, { value, writable: true, configurable: true, enumerable: false });
@@ -58,7 +79,16 @@ defineGlobal('process', {
   versions: {},
   argv: ['/var/lang/bin/node', '/var/runtime/index.mjs'],
   cwd: () => '/var/task',
-  nextTick: (cb: (...a: unknown[]) => void, ...args: unknown[]) => queueMicrotask(() => cb(...args)),
+  nextTick: (cb: unknown, ...args: unknown[]) => {
+    const fn = callable(cb);
+    enqueueMicrotask(() => fn(...args));
+  },
+});
+// A bare V8 context has no queueMicrotask (it is the embedder's API), and process.nextTick used to
+// call it: every nextTick threw a ReferenceError. Both queue on a promise captured here, before user
+// code can patch Promise.prototype.then; a throwing callback is an uncaught exception, as in Node.
+defineGlobal('queueMicrotask', (cb: unknown) => {
+  enqueueMicrotask(callable(cb));
 });
 // Node built-ins are resolved here (the bundler turns `import 'fs'` into this call). The guest
 // standard library will provide them; until then they are reported as Node reports a missing module.
@@ -151,7 +181,8 @@ function reply(): GuestReply {
   };
 }
 
-function install(userModule: UserModule): (type: string, body: string) => string {
+function install(log: GuestHost['log'], userModule: UserModule): (type: string, body: string) => string {
+  hostLog = log;
   return function dispatch(type: string, body: string): string {
     try {
       const message = decodeMessage(type, body);

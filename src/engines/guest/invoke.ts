@@ -104,7 +104,8 @@ export function startInvocation(
     return phase;
   }
   try {
-    const result = legacy ? handler.fn(event, context, callback) : handler.fn(event, context);
+    const fn = handler.fn; // called bare so the frame reads `at handler`, not `at Object.handler [as fn]`
+    const result = legacy ? fn(event, context, callback) : fn(event, context);
     if (isPromiseLike(result)) {
       result.then(
         (value) => done(null, value),

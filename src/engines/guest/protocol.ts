@@ -79,14 +79,11 @@ export interface GuestReply {
   readonly logCount: number;
 }
 
-/** The host functions an engine hands the guest runtime at boot (and nothing else). */
+/** The host functions an engine hands the guest runtime's install() at boot (and nothing else). */
 export interface GuestHost {
   /** Fire-and-forget: one console line. `level` is Lambda's (INFO, WARN, ERROR...). */
   log(level: string, message: string): void;
 }
-
-/** Global name under which an engine places {@link GuestHost} before running the guest runtime. */
-export const GUEST_HOST_GLOBAL = '__lambdalet_host';
 
 /*
  * Wire format. Messages and replies cross as two strings rather than objects: a string crosses an

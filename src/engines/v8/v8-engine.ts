@@ -9,15 +9,20 @@ import type { FunctionBundle } from '../../code/types.ts';
 import { EngineUnavailableError } from '../../errors.ts';
 import type { Blueprint, Engine, Sandbox, SandboxOptions } from '../engine.ts';
 import { guestRuntimeSource } from '../guest-bundle.ts';
-import { GUEST_HOST_GLOBAL } from '../guest/protocol.ts';
 import { hasNoNodeSnapshotFlag, missingFlagError } from './flags.ts';
 import { V8Sandbox, type GuestDispatch } from './v8-sandbox.ts';
 
 /** isolated-vm refuses memory limits under 8 MB. */
 const MIN_ISOLATE_MEMORY_MB = 8;
 const GUEST_FILENAME = '/var/runtime/lambdalet-guest.js';
+/** User scripts above this size compile off the host's thread. */
+const SYNC_COMPILE_MAX_CHARS = 256 * 1024;
+/** Running a script at boot only defines functions; this bounds a pathological one. */
+const BOOT_TIMEOUT_MS = 10_000;
 
 type IsolatedVm = typeof ivm;
+/** Start-up flags cannot change while the process runs: checked once. */
+const FLAG_PRESENT = hasNoNodeSnapshotFlag();
 
 interface CompiledSource {
   readonly code: string;
@@ -39,7 +44,7 @@ export class V8Engine implements Engine {
           'Restart the process.',
       );
     }
-    if (!hasNoNodeSnapshotFlag()) throw missingFlagError();
+    if (!FLAG_PRESENT) throw missingFlagError();
     this.#load();
   }
 
@@ -82,39 +87,55 @@ export class V8Engine implements Engine {
     }
   }
 
+  /**
+   * Boots with isolated-vm's synchronous calls: nothing here runs user code (the user script only
+   * defines its module function), and each asynchronous call would cost a thread hop. Large user
+   * scripts compile asynchronously so one tenant's big bundle does not hold the host's thread.
+   */
   async #boot(guest: CompiledSource, user: CompiledSource, options: SandboxOptions): Promise<Sandbox> {
     this.assertAvailable();
     const ivm = this.#load();
+    let sandbox: V8Sandbox | undefined;
     const isolate = new ivm.Isolate({
       memoryLimit: Math.max(MIN_ISOLATE_MEMORY_MB, options.memoryMb),
-      onCatastrophicError: (message: string) => this.#onCatastrophicError(message),
+      onCatastrophicError: (message: string) => {
+        this.#onCatastrophicError(message);
+        sandbox?.failCatastrophically(message);
+      },
     });
     try {
-      const context = await isolate.createContext();
-      // Callbacks copy their arguments and are the only host functions the guest gets.
-      await context.evalClosure(`globalThis.${GUEST_HOST_GLOBAL} = { log: $0 };`, [
-        new ivm.Callback(options.onLog, { ignored: true }),
-      ]);
-      const install = await this.#run<(factory: unknown) => unknown>(isolate, context, guest);
-      const userModule = await this.#run<() => Promise<unknown>>(isolate, context, user);
-      const dispatch = (await install.apply(undefined, [userModule.derefInto()], {
-        result: { reference: true },
-      })) as unknown as ivm.Reference<GuestDispatch>;
+      const context = isolate.createContextSync();
+      const install = this.#runSync<(log: unknown, userModule: unknown) => unknown>(isolate, context, guest);
+      const userModule =
+        user.code.length > SYNC_COMPILE_MAX_CHARS
+          ? await this.#runAsync<() => Promise<unknown>>(isolate, context, user)
+          : this.#runSync<() => Promise<unknown>>(isolate, context, user);
+      // The log Callback copies its arguments; it is the only host function the guest receives.
+      const dispatch = install.applySync(
+        undefined,
+        [new ivm.Callback(options.onLog, { ignored: true }), userModule.derefInto()],
+        { result: { reference: true } },
+      ) as unknown as ivm.Reference<GuestDispatch>;
       install.release();
       userModule.release();
-      return new V8Sandbox(isolate, dispatch);
+      sandbox = new V8Sandbox(isolate, dispatch);
+      return sandbox;
     } catch (error) {
       isolate.dispose();
       throw error;
     }
   }
 
-  async #run<T>(isolate: ivm.Isolate, context: ivm.Context, source: CompiledSource): Promise<ivm.Reference<T>> {
-    const script = await isolate.compileScript(source.code, {
-      filename: source.filename,
-      ...(source.cachedData ? { cachedData: source.cachedData } : {}),
-    });
-    const result = (await script.run(context, { reference: true, timeout: 10_000 })) as ivm.Reference<T>;
+  #runSync<T>(isolate: ivm.Isolate, context: ivm.Context, source: CompiledSource): ivm.Reference<T> {
+    const script = isolate.compileScriptSync(source.code, scriptInfo(source));
+    const result = script.runSync(context, { reference: true, timeout: BOOT_TIMEOUT_MS }) as ivm.Reference<T>;
+    script.release();
+    return result;
+  }
+
+  async #runAsync<T>(isolate: ivm.Isolate, context: ivm.Context, source: CompiledSource): Promise<ivm.Reference<T>> {
+    const script = await isolate.compileScript(source.code, scriptInfo(source));
+    const result = (await script.run(context, { reference: true, timeout: BOOT_TIMEOUT_MS })) as ivm.Reference<T>;
     script.release();
     return result;
   }
@@ -126,4 +147,8 @@ export class V8Engine implements Engine {
       code: 'LAMBDALET_V8_CATASTROPHIC',
     });
   }
+}
+
+function scriptInfo(source: CompiledSource): ivm.ScriptInfo & ivm.CachedDataOptions {
+  return { filename: source.filename, ...(source.cachedData ? { cachedData: source.cachedData } : {}) };
 }

@@ -1,6 +1,6 @@
 /** One V8 isolate + context running the guest runtime and one user bundle. */
 import type ivm from 'isolated-vm';
-import { SandboxFault, type Sandbox } from '../engine.ts';
+import { SandboxFault, type RejectionReason, type Sandbox } from '../engine.ts';
 import { decodeReply, encodeMessage, type GuestReply, type HostMessage } from '../guest/protocol.ts';
 
 /** The guest's dispatch: strings in, a string out (see the wire format in guest/protocol.ts). */
@@ -11,10 +11,30 @@ export class V8Sandbox implements Sandbox {
   readonly #dispatch: ivm.Reference<GuestDispatch>;
   /** Why the sandbox died, once it has: later calls fault with the same kind. */
   #fault: SandboxFault | undefined;
+  /**
+   * Rejected by {@link failCatastrophically}: isolated-vm parks the isolate's thread forever after a
+   * catastrophic error, so a call in flight would never settle without this.
+   */
+  readonly #catastrophe: Promise<never>;
+  #rejectCatastrophe!: (fault: SandboxFault) => void;
+  #catastrophic = false;
 
   constructor(isolate: ivm.Isolate, dispatch: ivm.Reference<GuestDispatch>) {
     this.#isolate = isolate;
     this.#dispatch = dispatch;
+    this.#catastrophe = new Promise<never>((_, reject) => {
+      this.#rejectCatastrophe = reject;
+    });
+    this.#catastrophe.catch(() => {}); // observed through call(); never an unhandled rejection
+  }
+
+  /** isolated-vm reported a catastrophic error for this isolate (V8 OOM, failed termination). */
+  failCatastrophically(message: string): void {
+    this.#catastrophic = true;
+    const kind = /memory/i.test(message) ? 'out-of-memory' : 'crashed';
+    const fault = new SandboxFault(kind, `isolated-vm catastrophic error: ${message}`);
+    this.#fault ??= fault;
+    this.#rejectCatastrophe(fault);
   }
 
   get disposed(): boolean {
@@ -25,7 +45,10 @@ export class V8Sandbox implements Sandbox {
     this.#assertAlive();
     let text: unknown;
     try {
-      text = await this.#dispatch.apply(undefined, encodeMessage(message), { timeout: toTimeout(timeoutMs) });
+      text = await Promise.race([
+        this.#dispatch.apply(undefined, encodeMessage(message), { timeout: toTimeout(timeoutMs) }),
+        this.#catastrophe,
+      ]);
     } catch (error) {
       throw this.#classify(error);
     }
@@ -52,7 +75,8 @@ export class V8Sandbox implements Sandbox {
 
   dispose(): void {
     this.#fault ??= new SandboxFault('disposed', 'The sandbox was disposed');
-    if (!this.#isolate.isDisposed) this.#isolate.dispose();
+    // After a catastrophic error the isolate's thread is parked; disposing could block the host.
+    if (!this.#catastrophic && !this.#isolate.isDisposed) this.#isolate.dispose();
   }
 
   /** A reply that does not decode means the guest runtime is broken: the sandbox is finished. */
@@ -60,7 +84,7 @@ export class V8Sandbox implements Sandbox {
     try {
       return decodeReply(text);
     } catch (error) {
-      throw this.#classify(new Error(`The guest runtime sent a malformed reply: ${(error as Error).message}`));
+      throw this.#classify(new MalformedReply(`The guest runtime sent a malformed reply: ${(error as Error).message}`));
     }
   }
 
@@ -74,14 +98,35 @@ export class V8Sandbox implements Sandbox {
     if (this.#fault) return this.#fault;
     const message = error instanceof Error ? error.message : String(error);
     let fault: SandboxFault;
-    if (/memory limit/i.test(message)) fault = new SandboxFault('out-of-memory', message, { cause: error });
-    else if (/timed out/i.test(message)) fault = new SandboxFault('timeout', message, { cause: error });
+    if (message === MEMORY_LIMIT_MESSAGE) fault = new SandboxFault('out-of-memory', message, { cause: error });
+    else if (message === TIMEOUT_MESSAGE) fault = new SandboxFault('timeout', message, { cause: error });
     else if (this.#isolate.isDisposed) fault = new SandboxFault('disposed', message, { cause: error });
-    else fault = new SandboxFault('crashed', message, { cause: error });
+    else if (error instanceof MalformedReply) fault = new SandboxFault('crashed', message, { cause: error });
+    else {
+      // The guest's dispatch never throws (it catches everything), so what isolated-vm throws here
+      // is the reason of a promise rejection nobody handled, copied out at the end of the task.
+      fault = new SandboxFault('unhandled-rejection', message, { cause: error, reason: rejectionReason(error) });
+    }
     this.#fault = fault;
-    if (!this.#isolate.isDisposed) this.#isolate.dispose();
+    if (!this.#catastrophic && !this.#isolate.isDisposed) this.#isolate.dispose();
     return fault;
   }
+}
+
+/** isolated-vm's own messages (src/isolate/environment.cc, run_with_timeout.h). */
+const MEMORY_LIMIT_MESSAGE = 'Isolate was disposed during execution due to memory limit';
+const TIMEOUT_MESSAGE = 'Script execution timed out.';
+
+class MalformedReply extends Error {}
+
+function rejectionReason(error: unknown): RejectionReason {
+  if (error instanceof Error) {
+    const stack = typeof error.stack === 'string' ? error.stack.split('\n') : [];
+    // isolated-vm appends the host's own frames after a boundary line: they are not the guest's.
+    const boundary = stack.findIndex((line) => line.includes('<isolated-vm boundary>'));
+    return { text: `${error.name}: ${error.message}`, stack: boundary < 0 ? stack : stack.slice(0, boundary) };
+  }
+  return { text: String(error), stack: [] };
 }
 
 /** isolated-vm wants a positive integer number of milliseconds. */
