@@ -84,3 +84,26 @@ export class EngineUnavailableError extends LambdaletError {
     super('EngineUnavailable', message, options);
   }
 }
+
+/** Why an invoke was throttled: Lambda's `Reason` values that a single-host dispatcher can produce. */
+export type ThrottleReason = 'ConcurrentInvocationLimitExceeded' | 'ReservedFunctionConcurrentInvocationLimitExceeded';
+
+/**
+ * The invoke could not get capacity (Lambda's HTTP 429): the function's reserved concurrency is in
+ * use or is 0 (`ReservedFunctionConcurrentInvocationLimitExceeded`), or the account's unreserved
+ * concurrency, the function's scale-up rate or the host's memory budget is exhausted
+ * (`ConcurrentInvocationLimitExceeded`). A service error: the function never ran. Retry later, or
+ * pass `waitForCapacityMs` to wait in the runtime's bounded queue.
+ */
+export class TooManyRequestsException extends LambdaletError {
+  /** Lambda's `Reason` field. */
+  readonly reason: ThrottleReason;
+  /** Lambda's `retryAfterSeconds`, when the dispatcher knows when capacity comes back (scale-up rate). */
+  readonly retryAfterSeconds: number | undefined;
+
+  constructor(reason: ThrottleReason, message: string, options?: ErrorOptions & { readonly retryAfterSeconds?: number }) {
+    super('TooManyRequestsException', message, options);
+    this.reason = reason;
+    this.retryAfterSeconds = options?.retryAfterSeconds;
+  }
+}

@@ -15,4 +15,7 @@ export {
   InvalidRequestContentException,
   RuntimeClosedError,
   EngineUnavailableError,
+  TooManyRequestsException,
+  type ThrottleReason,
 } from './errors.ts';
+export type { DurationStats, FunctionMetrics, RuntimeMetrics } from './dispatch/index.ts';

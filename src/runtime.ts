@@ -21,6 +21,7 @@ import {
 import type { Blueprint } from './engines/engine.ts';
 import type { ErrorShape } from './engines/guest/protocol.ts';
 import { EngineRegistry } from './engines/registry.ts';
+import { Dispatcher, type FunctionPool, type InvocationReport, type Lease, type RuntimeMetrics } from './dispatch/index.ts';
 import { ExecutionEnvironment, type PhaseResult } from './environment/environment.ts';
 import { functionIdentity, logStreamName, type FunctionIdentity } from './environment/lambda-env.ts';
 import { LogCollector } from './environment/log-collector.ts';
@@ -67,14 +68,19 @@ type Prepared =
   | { readonly ok: true; readonly bundle: FunctionBundle; readonly blueprint: Blueprint }
   | { readonly ok: false; readonly failure: InitFailure };
 
-/** One deployed function ($LATEST) and its warm environments. */
-interface DeployedFunction {
+/** What one deploy of a function made; environments remember the deploy that booted them. */
+interface Deployment {
   readonly config: FunctionConfig;
   readonly identity: FunctionIdentity;
   readonly prepared: Prepared;
-  /** Warm idle environments; the most recently used is reused first. */
-  readonly idle: ExecutionEnvironment[];
 }
+
+/** One deployed function ($LATEST) and its pool of environments (in the dispatcher). */
+interface DeployedFunction extends Deployment {
+  readonly pool: FunctionPool<ExecutionEnvironment, Deployment>;
+}
+
+type EnvironmentLease = Lease<ExecutionEnvironment, Deployment>;
 
 export class Runtime implements AsyncDisposable {
   readonly #options: RuntimeOptions;
@@ -83,11 +89,13 @@ export class Runtime implements AsyncDisposable {
   readonly #functions = new Map<string, DeployedFunction>();
   readonly #deploys = new Map<string, Promise<unknown>>();
   readonly #inFlight = new Set<Promise<unknown>>();
+  readonly #dispatcher: Dispatcher<ExecutionEnvironment, Deployment>;
   #closing: Promise<void> | undefined;
 
   constructor(options: RuntimeOptions) {
     this.#options = options;
     this.#sink = options.logSink ?? stdoutSink;
+    this.#dispatcher = new Dispatcher(options);
   }
 
   /**
@@ -111,15 +119,21 @@ export class Runtime implements AsyncDisposable {
   async #deploy(config: FunctionConfig): Promise<FunctionInfo> {
     const engine = this.#engines.get(config.engine);
     engine.assertAvailable();
+    // Reservations are checked again when the pool is configured; this only fails fast.
+    this.#dispatcher.check(config.name, poolConfig(config));
     const outcome = await bundleFunction(config.code, config.handler);
     const prepared: Prepared = outcome.ok
       ? { ok: true, bundle: outcome.bundle, blueprint: await engine.prepare(outcome.bundle) }
       : { ok: false, failure: outcome.failure };
     this.#assertOpen();
     const identity = functionIdentity(this.#options.region, this.#options.accountId, config.name);
-    const old = this.#functions.get(config.name);
-    this.#functions.set(config.name, { config, identity, prepared, idle: [] });
-    for (const env of old?.idle.splice(0) ?? []) env.dispose();
+    const deployment: Deployment = { config, identity, prepared };
+    // Idle environments of the previous deploy are disposed; busy ones when their invocation ends.
+    const pool = this.#dispatcher.configure(config.name, poolConfig(config), deployment);
+    this.#functions.set(config.name, { ...deployment, pool });
+    if (prepared.ok && config.provisionedConcurrency > 0) {
+      await this.#dispatcher.provision(pool, () => this.#bootAndInit(deployment, 'provisioned-concurrency'));
+    }
     return {
       functionName: config.name,
       functionArn: identity.functionArn,
@@ -168,19 +182,42 @@ export class Runtime implements AsyncDisposable {
     const tail = options.logType === 'Tail';
     if (!fn.prepared.ok) return this.#bundleFailure(fn, fn.prepared.failure, requestId, tail);
 
-    let env = fn.idle.pop();
+    // Admission: synchronous when there is capacity; throws TooManyRequestsException, or waits
+    // when the caller asked to.
+    const admitted = this.#dispatcher.acquire(fn.pool, options.waitForCapacityMs);
+    const lease = admitted instanceof Promise ? await admitted : admitted;
+    if (!lease.target.prepared.ok) {
+      // Redeployed with code that fails to bundle while this invoke waited for capacity.
+      this.#dispatcher.release(lease);
+      return this.#bundleFailure(fn, lease.target.prepared.failure, requestId, tail);
+    }
+    let outcome: InvocationReport | undefined;
+    try {
+      const { result, report, logs, coldStart } = await this.#run(lease, requestId, eventJson, options, tail);
+      outcome = { durationMs: report.durationMs, billedDurationMs: report.billedDurationMs, initDurationMs: report.initDurationMs, error: !result.ok };
+      return toInvokeResult(result, requestId, coldStart, report, tail ? logTail(logs.takeCapture(), LOG_TAIL_MAX_BYTES) : undefined);
+    } finally {
+      this.#dispatcher.release(lease, outcome);
+    }
+  }
+
+  /** Runs one invocation on the lease's environment, cold-starting it first when the lease has none. */
+  async #run(
+    lease: EnvironmentLease,
+    requestId: string,
+    eventJson: string,
+    options: InvokeOptions,
+    tail: boolean,
+  ): Promise<{ result: PhaseResult; report: Report; logs: LogCollector; coldStart: boolean }> {
+    const deployment = lease.target;
+    let env = lease.env;
     const coldStart = env === undefined;
     let initDurationMs: number | undefined;
     let result: PhaseResult | undefined;
-    if (!env) {
+    if (env === undefined) {
       const started = performance.now();
-      env = await ExecutionEnvironment.boot({
-        config: fn.config,
-        bundle: fn.prepared.bundle,
-        blueprint: fn.prepared.blueprint,
-        identity: fn.identity,
-        sink: this.#sink,
-      });
+      env = await this.#boot(deployment, 'on-demand');
+      this.#dispatcher.attach(lease, env);
       if (tail) env.logs.startCapture();
       const init = await env.init();
       initDurationMs = performance.now() - started;
@@ -200,10 +237,38 @@ export class Runtime implements AsyncDisposable {
       identity: options.identity,
     });
     const durationMs = performance.now() - started;
-    const report = this.#finish(logs, requestId, durationMs, fn.config.memoryMb, env.maxMemoryUsedMb, initDurationMs, result);
-    if (env.state === 'ready' && this.#functions.get(fn.config.name) === fn && !this.#closing) fn.idle.push(env);
-    else env.dispose();
-    return toInvokeResult(result, requestId, coldStart, report, tail ? logTail(logs.takeCapture(), LOG_TAIL_MAX_BYTES) : undefined);
+    const report = this.#finish(logs, requestId, durationMs, deployment.config.memoryMb, env.maxMemoryUsedMb, initDurationMs, result);
+    return { result, report, logs, coldStart };
+  }
+
+  #boot(deployment: Deployment, initializationType: 'on-demand' | 'provisioned-concurrency'): Promise<ExecutionEnvironment> {
+    const { config, identity, prepared } = deployment;
+    if (!prepared.ok) throw new Error('lambdalet bug: booting a function whose code failed to bundle');
+    return ExecutionEnvironment.boot({
+      config,
+      bundle: prepared.bundle,
+      blueprint: prepared.blueprint,
+      identity,
+      sink: this.#sink,
+      initializationType,
+    });
+  }
+
+  /** A provisioned environment: booted and through INIT before any invoke (dead if INIT failed). */
+  async #bootAndInit(deployment: Deployment, initializationType: 'provisioned-concurrency'): Promise<ExecutionEnvironment> {
+    const env = await this.#boot(deployment, initializationType);
+    await env.init();
+    return env;
+  }
+
+  /**
+   * The runtime's figures under Lambda's metric names: per function Invocations, Errors, Throttles,
+   * Duration p50/p90/p99, ConcurrentExecutions, ProvisionedConcurrency…, ColdStarts, InitDuration
+   * and GBSeconds; account-wide ConcurrentExecutions and UnreservedConcurrentExecutions. A snapshot:
+   * later invokes do not change the object returned.
+   */
+  metrics(): RuntimeMetrics {
+    return this.#dispatcher.metrics();
   }
 
   /** A function whose code failed to bundle answers every invoke with its INIT error. */
@@ -215,6 +280,7 @@ export class Runtime implements AsyncDisposable {
     logs.requestId = requestId;
     logs.platformLine(startLine(requestId, '$LATEST'));
     const report = this.#finish(logs, requestId, 0, fn.config.memoryMb, 0, 0, { ok: false, error });
+    this.#dispatcher.record(fn.pool, { durationMs: 0, billedDurationMs: report.billedDurationMs, error: true });
     return toInvokeResult({ ok: false, error }, requestId, true, report, tail ? logTail(logs.takeCapture(), LOG_TAIL_MAX_BYTES) : undefined);
   }
 
@@ -245,13 +311,17 @@ export class Runtime implements AsyncDisposable {
   }
 
   /**
-   * Stops admitting work, lets in-flight deploys and invocations finish (each is bounded by its
-   * timeout), then disposes every environment. Idempotent.
+   * Stops admitting work (invokes waiting for capacity fail with RuntimeClosedError), lets
+   * in-flight invocations finish for up to `closeTimeoutMs`, then disposes every environment — a
+   * busy one's invocation then fails. In-flight deploys finish first. Idempotent.
    */
   close(): Promise<void> {
     this.#closing ??= (async () => {
-      while (this.#inFlight.size > 0) await Promise.allSettled([...this.#inFlight]);
-      for (const fn of this.#functions.values()) for (const env of fn.idle.splice(0)) env.dispose();
+      const cutOff = await this.#dispatcher.close(this.#options.closeTimeoutMs);
+      // Invocations that finished in time settle within a few ticks: wait for them, so close()
+      // resolves after their results. Ones cut off may wait on a timer until their deadline.
+      if (cutOff === 0) while (this.#inFlight.size > 0) await Promise.allSettled([...this.#inFlight]);
+      else while (this.#deploys.size > 0) await Promise.allSettled([...this.#deploys.values()]);
       this.#functions.clear();
     })();
     return this.#closing;
@@ -334,6 +404,14 @@ function serializeEvent(event: unknown): string {
     );
   }
   return json;
+}
+
+function poolConfig(config: FunctionConfig) {
+  return {
+    memoryMb: config.memoryMb,
+    reservedConcurrency: config.reservedConcurrency,
+    provisionedConcurrency: config.provisionedConcurrency,
+  };
 }
 
 /** Creates a runtime. With no options: region us-east-1, account 123456789012, logs to stdout. */

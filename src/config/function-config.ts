@@ -8,8 +8,11 @@ import type { CodeSource } from '../code/types.ts';
 import { codeSourceSchema } from './code-source.ts';
 import { envSchema, type Env } from './env.ts';
 import { integerIn, matching, oneOf, stringUpTo } from './fields.ts';
-import { expected, parseWith, type Subject } from './format.ts';
+import { describeValue, expected, parseWith, type Subject } from './format.ts';
+import { InvalidParameterValueException } from '../errors.ts';
 import {
+  CONCURRENCY_MAX,
+  PROVISIONED_CONCURRENCY_DEFAULT,
   DESCRIPTION_MAX_LENGTH,
   FUNCTION_NAME_PATTERN,
   HANDLER_DEFAULT,
@@ -26,8 +29,8 @@ import {
   type RuntimeName,
 } from './limits.ts';
 
-/** The engines a function may run on. Only V8 isolates for now. */
-export const ENGINE_NAMES = ['v8'] as const;
+/** The engines a function may run on: V8 isolates (isolated-vm) or QuickJS in WebAssembly. */
+export const ENGINE_NAMES = ['v8', 'quickjs'] as const;
 /** One of {@link ENGINE_NAMES}. */
 export type EngineName = (typeof ENGINE_NAMES)[number];
 /** `engine` when none is given: `v8`. */
@@ -53,6 +56,21 @@ export interface FunctionConfigInput {
   readonly env?: Readonly<Record<string, string>>;
   /** Free text, at most 256 characters. Default: none. */
   readonly description?: string;
+  /**
+   * Reserved concurrency (Lambda's ReservedConcurrentExecutions): an integer from 0 to 100000, both
+   * a guarantee (other functions cannot take these slots) and a ceiling; 0 throttles every invoke.
+   * The runtime's reservations together must leave at least 10% of `concurrency` unreserved.
+   * Default: none (the function shares the unreserved pool).
+   * @example { reservedConcurrency: 10 }
+   */
+  readonly reservedConcurrency?: number;
+  /**
+   * Provisioned concurrency for `$LATEST`: environments booted and initialised at deploy and kept
+   * warm; invokes use them first, and further invokes spill over to on-demand environments. At most
+   * `reservedConcurrency` when that is set. An integer from 0 to 100000. Default 0.
+   * @example { provisionedConcurrency: 2 }
+   */
+  readonly provisionedConcurrency?: number;
 }
 
 /** A function's configuration after parsing: every default filled, everything frozen. */
@@ -75,6 +93,10 @@ export interface FunctionConfig {
   readonly env: Env;
   /** Free text, if any was given. */
   readonly description?: string | undefined;
+  /** Reserved concurrency, if any was given. */
+  readonly reservedConcurrency?: number | undefined;
+  /** Provisioned concurrency. Default 0. */
+  readonly provisionedConcurrency: number;
 }
 
 const handlerPhrase = expected(`be 1 to ${HANDLER_MAX_LENGTH} characters with no whitespace`);
@@ -96,6 +118,8 @@ const functionConfigSchema = z.strictObject(
     timeoutMs: integerIn(TIMEOUT_MS_MIN, TIMEOUT_MS_MAX).default(TIMEOUT_MS_DEFAULT),
     env: envSchema,
     description: stringUpTo(DESCRIPTION_MAX_LENGTH).optional(),
+    reservedConcurrency: integerIn(0, CONCURRENCY_MAX).optional(),
+    provisionedConcurrency: integerIn(0, CONCURRENCY_MAX).default(PROVISIONED_CONCURRENCY_DEFAULT),
   },
   expected('be an object'),
 );
@@ -121,6 +145,10 @@ const subject: Subject = {
     Runtime: 'runtime',
     Code: 'code',
     Description: 'description',
+    ReservedConcurrentExecutions: 'reservedConcurrency',
+    reservedConcurrentExecutions: 'reservedConcurrency',
+    ProvisionedConcurrentExecutions: 'provisionedConcurrency',
+    provisionedConcurrentExecutions: 'provisionedConcurrency',
   },
 };
 
@@ -129,5 +157,13 @@ const subject: Subject = {
  * @throws InvalidParameterValueException for the first problem; `field` is its dotted path.
  */
 export function parseFunctionConfig(input: unknown): FunctionConfig {
-  return Object.freeze(parseWith(functionConfigSchema, input, subject));
+  const config = parseWith(functionConfigSchema, input, subject);
+  const { reservedConcurrency: reserved, provisionedConcurrency: provisioned } = config;
+  if (reserved !== undefined && provisioned > reserved) {
+    throw new InvalidParameterValueException(
+      'provisionedConcurrency',
+      `Expected \`provisionedConcurrency\` to be at most \`reservedConcurrency\` (${reserved}), got ${describeValue(provisioned)}`,
+    );
+  }
+  return Object.freeze(config);
 }

@@ -34,3 +34,4 @@ export {
   type LogType,
 } from './invoke-options.ts';
 export { describeValue } from './format.ts';
+export { HOST_DEFAULTS, hostDefaults, minUnreservedConcurrency, type HostDefaults, type HostFacts } from './host-defaults.ts';

@@ -7,7 +7,8 @@
 import { z } from 'zod';
 import { isPlainObject, oneOf } from './fields.ts';
 import { expected, parseWith, reportExpected, reportFinal, type Subject } from './format.ts';
-import { CLIENT_CONTEXT_MAX_BYTES } from './limits.ts';
+import { integerIn } from './fields.ts';
+import { CLIENT_CONTEXT_MAX_BYTES, WAIT_FOR_CAPACITY_MS_MAX } from './limits.ts';
 
 /** The log types an invoke may ask for: `Tail` returns the last 4 KB of its log. */
 export const LOG_TYPES = ['None', 'Tail'] as const;
@@ -32,6 +33,13 @@ export interface InvokeOptionsInput {
   readonly identity?: CognitoIdentity;
   /** Version to invoke; only `$LATEST` until versions exist. Default `$LATEST`. */
   readonly qualifier?: typeof LATEST;
+  /**
+   * When there is no capacity, wait up to this many ms in the runtime's bounded queue instead of
+   * failing at once with TooManyRequestsException; an integer from 0 to 900000. Default 0 (fail fast,
+   * as Lambda's synchronous invoke does).
+   * @example rt.invoke('fn', event, { waitForCapacityMs: 2000 })
+   */
+  readonly waitForCapacityMs?: number;
 }
 
 /** Invoke options after parsing: defaults filled, frozen. */
@@ -44,6 +52,8 @@ export interface InvokeOptions {
   readonly identity?: CognitoIdentity | undefined;
   /** Qualifier. Default `$LATEST`. */
   readonly qualifier: typeof LATEST;
+  /** How long to wait for capacity, if the caller asked to wait. */
+  readonly waitForCapacityMs?: number | undefined;
 }
 
 /** The options of an invoke given none: `logType: 'None'`, `qualifier: '$LATEST'`. */
@@ -65,6 +75,7 @@ const invokeOptionsSchema = z.strictObject(
     qualifier: z
       .literal(LATEST, expected('be `$LATEST` (published versions and aliases come with the registry)'))
       .default(LATEST),
+    waitForCapacityMs: integerIn(0, WAIT_FOR_CAPACITY_MS_MAX).optional(),
   },
   expected('be an object'),
 );
@@ -76,7 +87,7 @@ void _outputMatches;
 const subject: Subject = {
   name: 'invoke options',
   knownOptions: Object.keys(invokeOptionsSchema.shape),
-  renames: { LogType: 'logType', ClientContext: 'clientContext', Qualifier: 'qualifier' },
+  renames: { LogType: 'logType', ClientContext: 'clientContext', Qualifier: 'qualifier', waitMs: 'waitForCapacityMs' },
 };
 
 function checkClientContext(value: unknown, ctx: z.core.$RefinementCtx): void {

@@ -85,3 +85,51 @@ export const RUNTIMES = ['nodejs22.x', 'nodejs24.x'] as const;
 export type RuntimeName = (typeof RUNTIMES)[number];
 /** `runtime` when none is given: `nodejs22.x`. */
 export const RUNTIME_DEFAULT: RuntimeName = 'nodejs22.x';
+
+// ---- concurrency (the dispatcher) ------------------------------------------------------------
+
+/**
+ * Largest `concurrency`, `reservedConcurrency` and `provisionedConcurrency` accepted. Lambda's
+ * default account limit is 1000 and can be raised to tens of thousands; one host never needs more.
+ */
+export const CONCURRENCY_MAX = 100_000;
+/** Lambda's default account concurrency limit: the ceiling of the host-derived default. */
+export const LAMBDA_ACCOUNT_CONCURRENCY = 1_000;
+/**
+ * Share of the account limit that reservations may never take: Lambda keeps 100 of 1000
+ * unreserved, so functions without a reservation can always run. Scaled: ceil(concurrency × 0.1).
+ */
+export const UNRESERVED_MIN_FRACTION = 0.1;
+/** `provisionedConcurrency` when none is given: none. */
+export const PROVISIONED_CONCURRENCY_DEFAULT = 0;
+
+/** Smallest `memoryBudgetMb`: one environment of the smallest size. */
+export const MEMORY_BUDGET_MB_MIN = MEMORY_MB_MIN;
+/** Largest `memoryBudgetMb`: 16 TiB, far past any host. */
+export const MEMORY_BUDGET_MB_MAX = 16_777_216;
+
+/** Smallest `idleTtlMs`. */
+export const IDLE_TTL_MS_MIN = 1;
+/** Largest `idleTtlMs`: one hour (Lambda recycles even busy environments after a few hours). */
+export const IDLE_TTL_MS_MAX = 3_600_000;
+/** `idleTtlMs` when none is given: 5 minutes, the low end of how long Lambda keeps an idle environment. */
+export const IDLE_TTL_MS_DEFAULT = 300_000;
+
+/** Largest `scaleUpRate` / `scaleUpBurst` (new environments per function per second / at once). */
+export const SCALE_UP_MAX = 100_000;
+/**
+ * Lambda's scaling rate: 1,000 new environments per function every 10 seconds = 100 per second.
+ * The host-derived default never exceeds it.
+ */
+export const LAMBDA_SCALE_UP_PER_SECOND = 100;
+
+/** Largest `maxQueueLength` (invokes waiting for capacity, across all functions). */
+export const QUEUE_LENGTH_MAX = 100_000;
+
+/** Largest `closeTimeoutMs`: the longest invocation Lambda allows. */
+export const CLOSE_TIMEOUT_MS_MAX = 900_000;
+/** `closeTimeoutMs` when none is given: in-flight invocations get 30 s to finish on `rt.close()`. */
+export const CLOSE_TIMEOUT_MS_DEFAULT = 30_000;
+
+/** Largest `waitForCapacityMs` on an invoke: Lambda's longest timeout. */
+export const WAIT_FOR_CAPACITY_MS_MAX = 900_000;

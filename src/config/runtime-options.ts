@@ -4,8 +4,21 @@
  */
 
 import { z } from 'zod';
-import { matching, oneOf } from './fields.ts';
+import { integerIn, matching, oneOf } from './fields.ts';
 import { expected, parseWith, type Subject } from './format.ts';
+import { HOST_DEFAULTS } from './host-defaults.ts';
+import {
+  CLOSE_TIMEOUT_MS_DEFAULT,
+  CLOSE_TIMEOUT_MS_MAX,
+  CONCURRENCY_MAX,
+  IDLE_TTL_MS_DEFAULT,
+  IDLE_TTL_MS_MAX,
+  IDLE_TTL_MS_MIN,
+  MEMORY_BUDGET_MB_MAX,
+  MEMORY_BUDGET_MB_MIN,
+  QUEUE_LENGTH_MAX,
+  SCALE_UP_MAX,
+} from './limits.ts';
 
 /** What a region must look like: `us-east-1`, `eu-central-2`, `us-gov-west-1`. */
 export const REGION_PATTERN = /^[a-z]{2}(-gov)?-[a-z]+-\d$/;
@@ -44,6 +57,38 @@ export interface RuntimeOptionsInput {
   readonly logSink?: LogSink;
   /** Log format. Default `Text`, the only one for now. */
   readonly logFormat?: LogFormat;
+  /**
+   * The account concurrency limit: most invocations running at once across all functions, 1 to
+   * 100000. Default derived from the host: min(1000, totalMemoryMb / 128, 100 × CPUs), at least 10.
+   * Reservations may not take more than 90% of it (Lambda keeps 100 of 1000 unreserved).
+   * @example createRuntime({ concurrency: 200 })
+   */
+  readonly concurrency?: number;
+  /**
+   * Host memory budget in MB: the sum of `memoryMb` of live environments never exceeds it. Idle
+   * environments are evicted (least recently used first) before an invoke is throttled.
+   * Default: the host's total memory.
+   */
+  readonly memoryBudgetMb?: number;
+  /** How long an idle environment is kept warm before it is disposed, in ms. Default 300000 (5 min). */
+  readonly idleTtlMs?: number;
+  /**
+   * New environments per function per second (Lambda: 1000 per 10 s). Default derived from the
+   * host: clamp(50 × CPUs, 10, 100).
+   */
+  readonly scaleUpRate?: number;
+  /** How many new environments a function may start at once before `scaleUpRate` applies. Default `scaleUpRate`. */
+  readonly scaleUpBurst?: number;
+  /**
+   * Most invokes waiting for capacity (those that passed `waitForCapacityMs`) across all functions;
+   * past it an invoke is throttled at once. Default `concurrency`.
+   */
+  readonly maxQueueLength?: number;
+  /**
+   * How long `rt.close()` lets in-flight invocations finish before it disposes their environments,
+   * in ms. Default 30000.
+   */
+  readonly closeTimeoutMs?: number;
 }
 
 /** Runtime options after parsing: defaults filled, frozen. */
@@ -56,12 +101,33 @@ export interface RuntimeOptions {
   readonly logSink?: LogSink | undefined;
   /** Log format. Default `Text`. */
   readonly logFormat: LogFormat;
+  /** Account concurrency limit. Default derived from the host. */
+  readonly concurrency: number;
+  /** Host memory budget in MB. Default: the host's total memory. */
+  readonly memoryBudgetMb: number;
+  /** Idle environment TTL in ms. Default 300000. */
+  readonly idleTtlMs: number;
+  /** New environments per function per second. Default derived from the host. */
+  readonly scaleUpRate: number;
+  /** New environments a function may start at once. Default `scaleUpRate`. */
+  readonly scaleUpBurst: number;
+  /** Most invokes waiting for capacity. Default `concurrency`. */
+  readonly maxQueueLength: number;
+  /** Grace period of `rt.close()` in ms. Default 30000. */
+  readonly closeTimeoutMs: number;
 }
 
 const DEFAULT_RUNTIME_OPTIONS: RuntimeOptions = Object.freeze({
   region: REGION_DEFAULT,
   accountId: ACCOUNT_ID_DEFAULT,
   logFormat: 'Text',
+  concurrency: HOST_DEFAULTS.concurrency,
+  memoryBudgetMb: HOST_DEFAULTS.memoryBudgetMb,
+  idleTtlMs: IDLE_TTL_MS_DEFAULT,
+  scaleUpRate: HOST_DEFAULTS.scaleUpRate,
+  scaleUpBurst: HOST_DEFAULTS.scaleUpRate,
+  maxQueueLength: HOST_DEFAULTS.concurrency,
+  closeTimeoutMs: CLOSE_TIMEOUT_MS_DEFAULT,
 });
 
 const runtimeOptionsSchema = z.strictObject(
@@ -71,18 +137,37 @@ const runtimeOptionsSchema = z.strictObject(
     // z.custom returns the value itself: an object schema would copy it and lose its prototype.
     logSink: z.custom<LogSink>(isLogSink, expected('be an object with a write(line) function')).optional(),
     logFormat: oneOf(LOG_FORMATS).default('Text'),
+    concurrency: integerIn(1, CONCURRENCY_MAX).default(HOST_DEFAULTS.concurrency),
+    memoryBudgetMb: integerIn(MEMORY_BUDGET_MB_MIN, MEMORY_BUDGET_MB_MAX).default(HOST_DEFAULTS.memoryBudgetMb),
+    idleTtlMs: integerIn(IDLE_TTL_MS_MIN, IDLE_TTL_MS_MAX).default(IDLE_TTL_MS_DEFAULT),
+    scaleUpRate: integerIn(1, SCALE_UP_MAX).default(HOST_DEFAULTS.scaleUpRate),
+    // Defaults that follow another option are filled after the parse.
+    scaleUpBurst: integerIn(1, SCALE_UP_MAX).optional(),
+    maxQueueLength: integerIn(0, QUEUE_LENGTH_MAX).optional(),
+    closeTimeoutMs: integerIn(0, CLOSE_TIMEOUT_MS_MAX).default(CLOSE_TIMEOUT_MS_DEFAULT),
   },
   expected('be an object'),
 );
 
 // Fails to compile if the schema's output and the documented RuntimeOptions ever disagree.
-const _outputMatches: (parsed: z.output<typeof runtimeOptionsSchema>) => RuntimeOptions = (parsed) => parsed;
+const _outputMatches: (parsed: z.output<typeof runtimeOptionsSchema>) => Omit<RuntimeOptions, 'scaleUpBurst' | 'maxQueueLength'> = (
+  parsed,
+) => parsed;
 void _outputMatches;
 
 const subject: Subject = {
   name: 'runtime options',
   knownOptions: Object.keys(runtimeOptionsSchema.shape),
-  renames: { Region: 'region', account: 'accountId', accountID: 'accountId', logger: 'logSink', LogFormat: 'logFormat' },
+  renames: {
+    Region: 'region',
+    account: 'accountId',
+    accountID: 'accountId',
+    logger: 'logSink',
+    LogFormat: 'logFormat',
+    ConcurrentExecutions: 'concurrency',
+    concurrentExecutions: 'concurrency',
+    maxConcurrency: 'concurrency',
+  },
 };
 
 function isLogSink(value: unknown): boolean {
@@ -95,5 +180,10 @@ function isLogSink(value: unknown): boolean {
  */
 export function parseRuntimeOptions(input?: unknown): RuntimeOptions {
   if (input === undefined) return DEFAULT_RUNTIME_OPTIONS;
-  return Object.freeze(parseWith(runtimeOptionsSchema, input, subject));
+  const parsed = parseWith(runtimeOptionsSchema, input, subject);
+  return Object.freeze({
+    ...parsed,
+    scaleUpBurst: parsed.scaleUpBurst ?? parsed.scaleUpRate,
+    maxQueueLength: parsed.maxQueueLength ?? parsed.concurrency,
+  });
 }

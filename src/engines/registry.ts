@@ -1,22 +1,33 @@
 /**
  * Engines by name. Each is created on first use, so a runtime whose functions never ask for an
- * engine never loads it (isolated-vm is a native addon; later engines bring WASM blobs).
+ * engine never loads it: isolated-vm (a native addon, optional) is loaded by the v8 engine only
+ * when a function deploys with it; the QuickJS WebAssembly module is compiled on first use.
  */
 import type { EngineName } from '../config/index.ts';
 import type { Engine } from './engine.ts';
+import { QuickJSEngine, type QuickJSEngineOptions } from './quickjs/quickjs-engine.ts';
 import { V8Engine } from './v8/v8-engine.ts';
 
-const factories: Record<EngineName, () => Engine> = {
-  v8: () => new V8Engine(),
-};
+/** Per-engine options (a runtime passes none today: every engine runs with its defaults). */
+export interface EngineRegistryOptions {
+  readonly quickjs?: QuickJSEngineOptions;
+}
 
 export class EngineRegistry {
   readonly #engines = new Map<EngineName, Engine>();
+  readonly #factories: Record<EngineName, () => Engine>;
+
+  constructor(options: EngineRegistryOptions = {}) {
+    this.#factories = {
+      v8: () => new V8Engine(),
+      quickjs: () => new QuickJSEngine(options.quickjs),
+    };
+  }
 
   get(name: EngineName): Engine {
     let engine = this.#engines.get(name);
     if (!engine) {
-      engine = factories[name]();
+      engine = this.#factories[name]();
       this.#engines.set(name, engine);
     }
     return engine;

@@ -11,7 +11,7 @@ import { SandboxFault, type Blueprint, type Sandbox } from '../engines/engine.ts
 import type { ErrorShape, GuestReply } from '../engines/guest/protocol.ts';
 import { timeoutMessage } from '../observability/log-lines.ts';
 import { runPhase } from './event-loop.ts';
-import { lambdaEnvironmentVariables, logStreamName, type FunctionIdentity } from './lambda-env.ts';
+import { lambdaEnvironmentVariables, logStreamName, type FunctionIdentity, type InitializationType } from './lambda-env.ts';
 import { LogCollector } from './log-collector.ts';
 import type { LogSink } from '../observability/log-sink.ts';
 
@@ -47,6 +47,8 @@ export interface EnvironmentDeps {
   readonly blueprint: Blueprint;
   readonly identity: FunctionIdentity;
   readonly sink: LogSink;
+  /** How the environment was started (AWS_LAMBDA_INITIALIZATION_TYPE). Default `on-demand`. */
+  readonly initializationType?: InitializationType;
 }
 
 export class ExecutionEnvironment {
@@ -90,7 +92,10 @@ export class ExecutionEnvironment {
     const result = await this.#run(
       {
         type: 'init',
-        env: { ...config.env, ...lambdaEnvironmentVariables(config, identity, this.logStreamName) },
+        env: {
+          ...config.env,
+          ...lambdaEnvironmentVariables(config, identity, this.logStreamName, this.#deps.initializationType),
+        },
         handler: bundle.handler,
         handlerPath: bundle.handlerPath,
         runtime: config.runtime,

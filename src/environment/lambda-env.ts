@@ -19,12 +19,17 @@ export function logStreamName(now = new Date()): string {
   return `${date}/[$LATEST]${randomBytes(16).toString('hex')}`;
 }
 
+/** AWS_LAMBDA_INITIALIZATION_TYPE: how an execution environment was started. */
+export type InitializationType = 'on-demand' | 'provisioned-concurrency' | 'snap-start';
+
 /** What `process.env` holds besides the user's variables (which cannot override these). */
 export function lambdaEnvironmentVariables(
   config: FunctionConfig,
   identity: FunctionIdentity,
   streamName: string,
+  initializationType: InitializationType = 'on-demand',
 ): Record<string, string> {
+  const node = config.runtime === 'nodejs24.x' ? 'node24' : 'node22';
   return {
     _HANDLER: config.handler,
     AWS_REGION: identity.region,
@@ -33,7 +38,7 @@ export function lambdaEnvironmentVariables(
     AWS_LAMBDA_FUNCTION_NAME: config.name,
     AWS_LAMBDA_FUNCTION_MEMORY_SIZE: String(config.memoryMb),
     AWS_LAMBDA_FUNCTION_VERSION: '$LATEST',
-    AWS_LAMBDA_INITIALIZATION_TYPE: 'on-demand',
+    AWS_LAMBDA_INITIALIZATION_TYPE: initializationType,
     AWS_LAMBDA_LOG_GROUP_NAME: `/aws/lambda/${config.name}`,
     AWS_LAMBDA_LOG_STREAM_NAME: streamName,
     LAMBDA_TASK_ROOT: '/var/task',
@@ -41,6 +46,6 @@ export function lambdaEnvironmentVariables(
     TZ: ':UTC',
     LANG: 'en_US.UTF-8',
     PATH: '/var/lang/bin:/usr/local/bin:/usr/bin/:/bin:/opt/bin',
-    NODE_PATH: '/opt/nodejs/node22/node_modules:/opt/nodejs/node_modules:/var/runtime/node_modules:/var/runtime:/var/task',
+    NODE_PATH: `/opt/nodejs/${node}/node_modules:/opt/nodejs/node_modules:/var/runtime/node_modules:/var/runtime:/var/task`,
   };
 }

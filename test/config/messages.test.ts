@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { InvalidParameterValueException } from '../../src/errors.ts';
 import {
+  HOST_DEFAULTS,
   DEFAULT_INVOKE_OPTIONS,
   describeValue,
   parseFunctionConfig,
@@ -38,7 +39,7 @@ describe('function config messages', () => {
     ['handler', () => deploy({ handler: 'index handler' }), 'handler', 'Expected `handler` to be 1 to 128 characters with no whitespace, got `index handler` (string)'],
     ['handler empty', () => deploy({ handler: '' }), 'handler', 'Expected `handler` to be 1 to 128 characters with no whitespace, got an empty string'],
     ['description', () => deploy({ description: 'd'.repeat(257) }), 'description', `Expected \`description\` to be a string of at most 256 characters, got \`${'d'.repeat(40)}…\` (string, 257 characters)`],
-    ['engine', () => deploy({ engine: 'quickjs' }), 'engine', 'Expected `engine` to be one of `v8`, got `quickjs` (string)'],
+    ['engine', () => deploy({ engine: 'wasm' }), 'engine', 'Expected `engine` to be one of `v8`, `quickjs`, got `wasm` (string)'],
     ['runtime', () => deploy({ runtime: 'nodejs20.x' }), 'runtime', 'Expected `runtime` to be one of `nodejs22.x`, `nodejs24.x`, got `nodejs20.x` (string)'],
     ['env total', () => deploy({ env: { A: 'x'.repeat(4096) } }), 'env', 'Expected `env` to total at most 4096 bytes (keys and values), got 4097 bytes'],
     ['env key', () => deploy({ env: { '1BAD': 'x' } }), 'env.1BAD', 'Expected `env` key to match ^[a-zA-Z]([a-zA-Z0-9_])*$, got `1BAD`'],
@@ -57,6 +58,11 @@ describe('function config messages', () => {
     ['code.entry', () => deploy({ code: { entry: 42 } }), 'code.entry', 'Expected `code.entry` to be a source file path (a non-empty string), got `42` (number)'],
     // An ArrayBuffer has no own keys, so it reads as an empty object: still clearly not bytes.
     ['code.zip', () => deploy({ code: { zip: new ArrayBuffer(4) } }), 'code.zip', 'Expected `code.zip` to be a path to a .zip file or its bytes (Uint8Array), got an empty object'],
+    ['reserved negative', () => deploy({ reservedConcurrency: -1 }), 'reservedConcurrency', 'Expected `reservedConcurrency` to be an integer from 0 to 100000, got `-1` (number)'],
+    ['reserved fraction', () => deploy({ reservedConcurrency: 0.5 }), 'reservedConcurrency', 'Expected `reservedConcurrency` to be an integer from 0 to 100000, got `0.5` (number)'],
+    ['provisioned over', () => deploy({ provisionedConcurrency: 100_001 }), 'provisionedConcurrency', 'Expected `provisionedConcurrency` to be an integer from 0 to 100000, got `100001` (number)'],
+    ['provisioned over reserved', () => deploy({ reservedConcurrency: 2, provisionedConcurrency: 3 }), 'provisionedConcurrency', 'Expected `provisionedConcurrency` to be at most `reservedConcurrency` (2), got `3` (number)'],
+    ['ReservedConcurrentExecutions', () => deploy({ ReservedConcurrentExecutions: 5 }), 'ReservedConcurrentExecutions', 'Unknown option `ReservedConcurrentExecutions` in function config (did you mean `reservedConcurrency`?)'],
   ])('%s', (_label, parse, field, message) => {
     expect(failure(parse)).toEqual([field, message]);
   });
@@ -81,7 +87,7 @@ describe('function config messages', () => {
   it('lists the known options when nothing looks meant', () => {
     expect(failure(() => deploy({ layers: [] }))).toEqual([
       'layers',
-      'Unknown option `layers` in function config (known options: `name`, `code`, `handler`, `engine`, `runtime`, `memoryMb`, `timeoutMs`, `env`, `description`)',
+      'Unknown option `layers` in function config (known options: `name`, `code`, `handler`, `engine`, `runtime`, `memoryMb`, `timeoutMs`, `env`, `description`, `reservedConcurrency`, `provisionedConcurrency`)',
     ]);
     // Not Object.prototype.constructor's name mistaken for a rename.
     expect(failure(() => deploy({ constructor: 1 }))[1]).toMatch(/^Unknown option `constructor` in function config \(known options:/);
@@ -110,7 +116,16 @@ describe('runtime option messages', () => {
     [{ logSink: () => {} }, 'logSink', 'Expected `logSink` to be an object with a write(line) function, got a function'],
     [{ logFormat: 'JSON' }, 'logFormat', 'Expected `logFormat` to be one of `Text`, got `JSON` (string)'],
     [{ Region: 'us-east-1' }, 'Region', 'Unknown option `Region` in runtime options (did you mean `region`?)'],
-    [{ port: 1 }, 'port', 'Unknown option `port` in runtime options (known options: `region`, `accountId`, `logSink`, `logFormat`)'],
+    [{ port: 1 }, 'port', 'Unknown option `port` in runtime options (known options: `region`, `accountId`, `logSink`, `logFormat`, `concurrency`, `memoryBudgetMb`, `idleTtlMs`, `scaleUpRate`, `scaleUpBurst`, `maxQueueLength`, `closeTimeoutMs`)'],
+    [{ concurrency: 0 }, 'concurrency', 'Expected `concurrency` to be an integer from 1 to 100000, got `0` (number)'],
+    [{ concurrency: 1.5 }, 'concurrency', 'Expected `concurrency` to be an integer from 1 to 100000, got `1.5` (number)'],
+    [{ memoryBudgetMb: 64 }, 'memoryBudgetMb', 'Expected `memoryBudgetMb` to be an integer from 128 to 16777216, got `64` (number)'],
+    [{ idleTtlMs: 0 }, 'idleTtlMs', 'Expected `idleTtlMs` to be an integer from 1 to 3600000, got `0` (number)'],
+    [{ scaleUpRate: 0 }, 'scaleUpRate', 'Expected `scaleUpRate` to be an integer from 1 to 100000, got `0` (number)'],
+    [{ scaleUpBurst: -1 }, 'scaleUpBurst', 'Expected `scaleUpBurst` to be an integer from 1 to 100000, got `-1` (number)'],
+    [{ maxQueueLength: 100_001 }, 'maxQueueLength', 'Expected `maxQueueLength` to be an integer from 0 to 100000, got `100001` (number)'],
+    [{ closeTimeoutMs: '1s' }, 'closeTimeoutMs', 'Expected `closeTimeoutMs` to be an integer from 0 to 900000, got `1s` (string)'],
+    [{ ConcurrentExecutions: 10 }, 'ConcurrentExecutions', 'Unknown option `ConcurrentExecutions` in runtime options (did you mean `concurrency`?)'],
   ])('%j', (input, field, message) => {
     expect(failure(() => parseRuntimeOptions(input))).toEqual([field, message]);
   });
@@ -124,7 +139,9 @@ describe('invoke option messages', () => {
     [null, '', 'Expected the invoke options to be an object, got `null`'],
     ['Tail', '', 'Expected the invoke options to be an object, got `Tail` (string)'],
     [{ logType: 'tail' }, 'logType', 'Expected `logType` to be one of `None`, `Tail`, got `tail` (string)'],
-    [{ logType: 'Tail', extra: 1 }, 'extra', 'Unknown option `extra` in invoke options (known options: `logType`, `clientContext`, `identity`, `qualifier`)'],
+    [{ logType: 'Tail', extra: 1 }, 'extra', 'Unknown option `extra` in invoke options (known options: `logType`, `clientContext`, `identity`, `qualifier`, `waitForCapacityMs`)'],
+    [{ waitForCapacityMs: -1 }, 'waitForCapacityMs', 'Expected `waitForCapacityMs` to be an integer from 0 to 900000, got `-1` (number)'],
+    [{ waitForCapacityMs: 900_001 }, 'waitForCapacityMs', 'Expected `waitForCapacityMs` to be an integer from 0 to 900000, got `900001` (number)'],
     [{ LogType: 'Tail' }, 'LogType', 'Unknown option `LogType` in invoke options (did you mean `logType`?)'],
     [{ qualifier: '1' }, 'qualifier', 'Expected `qualifier` to be `$LATEST` (published versions and aliases come with the registry), got `1` (string)'],
     [{ clientContext: 'x' }, 'clientContext', 'Expected `clientContext` to be a plain object, got `x` (string)'],
@@ -183,8 +200,10 @@ describe('defaults', () => {
       memoryMb: 128,
       timeoutMs: 3000,
       env: {},
+      provisionedConcurrency: 0,
     });
     expect('description' in config).toBe(false);
+    expect('reservedConcurrency' in config).toBe(false);
     expect(Object.isFrozen(config)).toBe(true);
     expect(Object.isFrozen(config.env)).toBe(true);
     expect(Object.isFrozen(config.code)).toBe(true);
@@ -221,8 +240,22 @@ describe('defaults', () => {
   });
 
   it('fills runtime option defaults and keeps the caller’s log sink itself', () => {
-    expect(parseRuntimeOptions()).toEqual({ region: 'us-east-1', accountId: '123456789012', logFormat: 'Text' });
-    expect(parseRuntimeOptions({})).toEqual({ region: 'us-east-1', accountId: '123456789012', logFormat: 'Text' });
+    const defaults = {
+      region: 'us-east-1',
+      accountId: '123456789012',
+      logFormat: 'Text',
+      concurrency: HOST_DEFAULTS.concurrency,
+      memoryBudgetMb: HOST_DEFAULTS.memoryBudgetMb,
+      idleTtlMs: 300_000,
+      scaleUpRate: HOST_DEFAULTS.scaleUpRate,
+      scaleUpBurst: HOST_DEFAULTS.scaleUpRate,
+      maxQueueLength: HOST_DEFAULTS.concurrency,
+      closeTimeoutMs: 30_000,
+    };
+    expect(parseRuntimeOptions()).toEqual(defaults);
+    expect(parseRuntimeOptions({})).toEqual(defaults);
+    // Defaults that follow another option follow the value given.
+    expect(parseRuntimeOptions({ concurrency: 50, scaleUpRate: 7 })).toMatchObject({ maxQueueLength: 50, scaleUpBurst: 7 });
     expect(Object.isFrozen(parseRuntimeOptions())).toBe(true);
     class Sink {
       lines: string[] = [];

@@ -1,6 +1,11 @@
 /** Shared helpers for the runtime behaviour tests: a runtime per test, a log capture, deploy shorthands. */
 
+import { describe } from 'vitest';
+import { ENGINE_NAMES, type EngineName } from '../../src/config/index.ts';
 import { createRuntime, type FunctionConfigInput, type FunctionInfo, type InvokeResult, type Runtime } from '../../src/index.ts';
+
+/** Every engine the conformance suite runs against. */
+export const ENGINES: readonly EngineName[] = ENGINE_NAMES;
 
 /** A log sink that keeps every line, in order. */
 export interface CapturedLogs {
@@ -33,14 +38,60 @@ export interface RuntimeFixture {
   readonly logs: CapturedLogs;
 }
 
-/** Creates a runtime with a capturing sink, runs `body`, and closes the runtime whatever happens. */
-export async function withRuntime<T>(body: (fixture: RuntimeFixture) => Promise<T>): Promise<T> {
+/**
+ * Creates a runtime with a capturing sink, runs `body`, and closes the runtime whatever happens.
+ * With `engine`, every deploy that names no engine uses it.
+ */
+export async function withRuntime<T>(body: (fixture: RuntimeFixture) => Promise<T>, engine?: EngineName): Promise<T> {
   const logs = captureLogs();
   const rt = await createRuntime({ logSink: logs });
   try {
-    return await body({ rt, logs });
+    return await body({ rt: engine ? withDefaultEngine(rt, engine) : rt, logs });
   } finally {
     await rt.close();
+  }
+}
+
+/** The runtime, with `engine` as the default of `deploy`. */
+export function withDefaultEngine(rt: Runtime, engine: EngineName): Runtime {
+  return new Proxy(rt, {
+    get(target, property) {
+      if (property === 'deploy') return (input: FunctionConfigInput) => target.deploy({ engine, ...input });
+      const value: unknown = Reflect.get(target, property, target);
+      return typeof value === 'function' ? (value as (...args: unknown[]) => unknown).bind(target) : value;
+    },
+  });
+}
+
+/** What a conformance file's cases get for one engine. */
+export interface EngineFixture {
+  readonly engine: EngineName;
+  /** {@link withRuntime} with this engine as the default. */
+  readonly withRuntime: <T>(body: (fixture: RuntimeFixture) => Promise<T>) => Promise<T>;
+  /**
+   * Why this engine cannot support a case, or undefined when it can. Use as
+   * `it.skipIf(reason)(title + (reason ? ` [${engine} cannot: ${reason}]` : ''), ...)` via {@link EngineFixture.title}.
+   */
+  readonly unsupported: (reasons: Partial<Record<EngineName, string>>) => string | undefined;
+  /** The case's title, with the reason this engine skips it appended (visible in the report). */
+  readonly title: (title: string, reasons: Partial<Record<EngineName, string>>) => string;
+}
+
+/** Runs the same cases once per engine, each in a `describe` named after the engine. */
+export function forEachEngine(cases: (fixture: EngineFixture) => void): void {
+  for (const engine of ENGINES) {
+    describe(`engine ${engine}`, () => {
+      const unsupported = (reasons: Partial<Record<EngineName, string>>): string | undefined => reasons[engine];
+      cases({
+        engine,
+        withRuntime: (body) => withRuntime(body, engine),
+        unsupported,
+        title: (title, reasons) => {
+          const reason = unsupported(reasons);
+          return reason === undefined ? title : `${title} [not on ${engine}: ${reason}]`;
+        },
+      });
+    });
   }
 }
 

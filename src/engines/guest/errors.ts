@@ -16,11 +16,22 @@ function looksLikeError(value: unknown): value is Error {
     && v.name !== '' && v.message !== '' && v.stack !== '';
 }
 
+/**
+ * An error's stack as Node prints it: `Name: message` then the frames. Engines differ here: V8's
+ * `stack` starts with that header line, QuickJS's holds only the frames (and ends with a newline).
+ */
+export function stackText(error: Error, stack: unknown = error.stack): string {
+  const header = error.message === '' ? String(error.name) : `${String(error.name)}: ${String(error.message)}`;
+  if (typeof stack !== 'string' || stack === '') return header;
+  const text = stack.endsWith('\n') ? stack.slice(0, -1) : stack;
+  return text.startsWith('    at ') ? `${header}\n${text}` : text;
+}
+
 /** The runtime client's `toRapidResponse`: Error → name/message/stack lines; anything else → typeof/String. */
 export function toErrorShape(value: unknown): ErrorShape {
   try {
     if (looksLikeError(value)) {
-      const stack = typeof value.stack === 'string' ? value.stack : `${value.name}: ${value.message}`;
+      const stack = stackText(value);
       return {
         errorType: String(value.name).replace(/\x7F/g, '%7F'),
         errorMessage: String(value.message).replace(/\x7F/g, '%7F'),
@@ -44,7 +55,7 @@ export function toInitErrorShape(value: unknown): ErrorShape {
     return {
       errorType: 'Runtime.UserCodeSyntaxError',
       errorMessage: `${value.name}: ${value.message}`,
-      trace: (value.stack ?? '').split('\n'),
+      trace: stackText(value).split('\n'),
     };
   }
   const code = typeof value === 'object' && value !== null ? (value as { code?: unknown }).code : undefined;
@@ -53,7 +64,7 @@ export function toInitErrorShape(value: unknown): ErrorShape {
     return {
       errorType: 'Runtime.ImportModuleError',
       errorMessage: `${error.name}: ${error.message}`,
-      trace: (error.stack ?? '').split('\n'),
+      trace: stackText(error).split('\n'),
     };
   }
   return toErrorShape(value);

@@ -3,6 +3,7 @@
  * output for the values handlers usually log. (The full node:util arrives with the guest
  * standard library; this is what console needs.)
  */
+import { stackText } from './errors.ts';
 
 const MAX_DEPTH = 2;
 const MAX_ITEMS = 100;
@@ -76,7 +77,7 @@ function render(value: unknown, depth: number, quote: boolean, seen: Set<object>
   if (value === null) return 'null';
   const object = value as object;
   if (seen.has(object)) return '[Circular]';
-  if (object instanceof Error) return object.stack ?? `${object.name}: ${object.message}`;
+  if (object instanceof Error) return stackText(object);
   if (object instanceof Date) return Number.isNaN(object.getTime()) ? 'Invalid Date' : object.toISOString();
   if (object instanceof RegExp) return String(object);
   if (object instanceof Promise) return 'Promise { <unknown> }';

@@ -1,0 +1,181 @@
+/**
+ * What `lambdalet invoke` and `lambdalet bench` share: the flags that describe the function
+ * (code, handler, engine, runtime, memory, timeout, env) and the event, parsed with node:util
+ * parseArgs, and turned into a FunctionConfigInput. Every problem is a UsageError (exit 2) that
+ * names the flag and says how to fix it.
+ */
+import { readFile, stat } from 'node:fs/promises';
+import { basename, extname, resolve } from 'node:path';
+import { parseArgs, type ParseArgsOptionsConfig } from 'node:util';
+import { ENGINE_NAMES, RUNTIMES, type EngineName, type RuntimeName } from '../config/index.ts';
+import type { CodeSource, FunctionConfigInput } from '../index.ts';
+
+/** Bad usage: the message says what was wrong; exit code 2. */
+export class UsageError extends Error {
+  override readonly name = 'UsageError';
+}
+
+/** The flags every command that deploys a function accepts. */
+export const FUNCTION_FLAGS = {
+  handler: { type: 'string' },
+  event: { type: 'string' },
+  'event-file': { type: 'string' },
+  engine: { type: 'string' },
+  runtime: { type: 'string' },
+  memory: { type: 'string' },
+  timeout: { type: 'string' },
+  env: { type: 'string', multiple: true },
+  'snap-start': { type: 'boolean' },
+  help: { type: 'boolean', short: 'h' },
+} as const satisfies ParseArgsOptionsConfig;
+
+/** The help lines for {@link FUNCTION_FLAGS}. */
+export const FUNCTION_FLAGS_HELP = `  --handler <file.export>  the handler string (default: <file name>.handler for a source file,
+                           index.handler for a directory or zip)
+  --event <json>           the event, as JSON text (default: {})
+  --event-file <path>      read the event from a JSON file; \`-\` (or a lone \`-\` argument) reads stdin
+  --engine <name>          the engine: ${ENGINE_NAMES.join(' | ')} (default: ${ENGINE_NAMES[0]})
+  --runtime <name>         the Lambda runtime emulated: ${RUNTIMES.join(' | ')} (default: ${RUNTIMES[0]})
+  --memory <MB>            memory in MB, 128 to 10240 (default: 128)
+  --timeout <ms>           invoke timeout in milliseconds, 1 to 900000 (default: 3000)
+  --env <KEY=VALUE>        an environment variable; repeat for more
+  --snap-start             boot from a SnapStart snapshot (not available yet: exits with 2)
+  -h, --help               show this help`;
+
+/** The code argument: a source file, a package directory or a .zip. */
+export const CODE_HELP = `<code> is a handler's source file (.js .mjs .cjs .ts .mts .cts; bundled with its imports,
+node_modules included), a package directory, or a .zip deployment package.`;
+
+/** Which config field a flag sets, to name the flag in messages about the field. */
+export const FLAG_OF_FIELD: Readonly<Record<string, string>> = {
+  handler: '--handler',
+  engine: '--engine',
+  runtime: '--runtime',
+  memoryMb: '--memory',
+  timeoutMs: '--timeout',
+  env: '--env',
+  name: '<code>',
+  code: '<code>',
+  'code.entry': '<code>',
+  'code.dir': '<code>',
+  'code.zip': '<code>',
+};
+
+type Values<O extends ParseArgsOptionsConfig> = ReturnType<typeof parseArgs<{ options: O; allowPositionals: true; strict: true }>>['values'];
+
+/** parseArgs, with its errors turned into UsageErrors. */
+export function parseCommand<O extends ParseArgsOptionsConfig>(
+  args: readonly string[],
+  options: O,
+): { values: Values<O>; positionals: string[] } {
+  try {
+    const { values, positionals } = parseArgs({ args: [...args], options, allowPositionals: true, strict: true });
+    return { values, positionals };
+  } catch (error) {
+    const message = (error as Error).message;
+    // parseArgs' own advice about `--` only confuses here; keep its first sentence.
+    const unknown = /^Unknown option '([^']+)'/.exec(message);
+    throw new UsageError(unknown ? `unknown option '${unknown[1]}'` : message);
+  }
+}
+
+/** The function to deploy, from the positional `<code>` and the function flags. */
+export async function functionConfig(code: string | undefined, values: Values<typeof FUNCTION_FLAGS>): Promise<FunctionConfigInput> {
+  if (values['snap-start'] === true) {
+    throw new UsageError('--snap-start: SnapStart is not available yet (every cold start runs INIT); leave the flag out');
+  }
+  if (code === undefined) throw new UsageError('missing <code>: give the handler file, package directory or .zip to run');
+  const path = resolve(code);
+  const info = await stat(path).catch(() => undefined);
+  if (!info) throw new UsageError(`<code>: ${code} does not exist`);
+
+  let source: CodeSource;
+  let defaultHandler = 'index.handler';
+  let name: string;
+  if (info.isDirectory()) {
+    source = { dir: path };
+    name = basename(path);
+  } else if (extname(path).toLowerCase() === '.zip') {
+    source = { zip: path };
+    name = basename(path, extname(path));
+  } else {
+    source = { entry: path };
+    name = basename(path, extname(path));
+    defaultHandler = `${name}.handler`;
+  }
+  return {
+    name: functionName(name),
+    code: source,
+    handler: values.handler ?? defaultHandler,
+    ...(values.engine !== undefined ? { engine: oneOf('--engine', values.engine, ENGINE_NAMES) } : {}),
+    ...(values.runtime !== undefined ? { runtime: oneOf('--runtime', values.runtime, RUNTIMES) } : {}),
+    ...(values.memory !== undefined ? { memoryMb: wholeNumber('--memory', values.memory, 'MB') } : {}),
+    ...(values.timeout !== undefined ? { timeoutMs: wholeNumber('--timeout', values.timeout, 'milliseconds') } : {}),
+    ...(values.env !== undefined ? { env: envFlags(values.env) } : {}),
+  };
+}
+
+/** The event: `--event`, `--event-file` (a path or `-`), a lone `-` argument (stdin), or `{}`. */
+export async function readEvent(values: Values<typeof FUNCTION_FLAGS>, stdinDash: boolean, stdin: NodeJS.ReadableStream): Promise<unknown> {
+  const sources = [values.event !== undefined, values['event-file'] !== undefined, stdinDash].filter(Boolean).length;
+  if (sources > 1) throw new UsageError('give the event once: --event <json>, --event-file <path> or - (stdin)');
+  let text: string;
+  let from: string;
+  if (values.event !== undefined) {
+    text = values.event;
+    from = '--event';
+  } else if (values['event-file'] === '-' || stdinDash) {
+    text = await readAll(stdin);
+    from = 'the event on stdin';
+  } else if (values['event-file'] !== undefined) {
+    const file = values['event-file'];
+    try {
+      text = await readFile(file, 'utf8');
+    } catch (error) {
+      throw new UsageError(`--event-file: cannot read ${file}: ${(error as NodeJS.ErrnoException).code ?? (error as Error).message}`);
+    }
+    from = `--event-file ${file}`;
+  } else {
+    return {};
+  }
+  try {
+    return JSON.parse(text) as unknown;
+  } catch (error) {
+    throw new UsageError(`${from} is not valid JSON (${(error as Error).message}); for example --event '{"name":"Ada"}'`);
+  }
+}
+
+function oneOf<const T extends readonly string[]>(flag: string, value: string, allowed: T): T[number] {
+  const found = allowed.find((name) => name === value);
+  if (found !== undefined) return found;
+  throw new UsageError(`${flag} must be one of ${allowed.join(', ')}; got '${value}'`);
+}
+
+function wholeNumber(flag: string, value: string, unit: string): number {
+  if (!/^\d+$/.test(value)) throw new UsageError(`${flag} takes a whole number of ${unit}; got '${value}'`);
+  return Number(value);
+}
+
+function envFlags(pairs: readonly string[]): Record<string, string> {
+  const env: Record<string, string> = {};
+  for (const pair of pairs) {
+    const eq = pair.indexOf('=');
+    if (eq <= 0) throw new UsageError(`--env takes KEY=VALUE; got '${pair}'`);
+    env[pair.slice(0, eq)] = pair.slice(eq + 1);
+  }
+  return env;
+}
+
+/** A valid Lambda function name (`[a-zA-Z0-9-_]{1,64}`) from a file or directory name. */
+function functionName(base: string): string {
+  const name = base.replace(/[^a-zA-Z0-9_-]/g, '-').slice(0, 64);
+  return name === '' ? 'function' : name;
+}
+
+async function readAll(stream: NodeJS.ReadableStream): Promise<string> {
+  const chunks: Buffer[] = [];
+  for await (const chunk of stream) chunks.push(typeof chunk === 'string' ? Buffer.from(chunk) : chunk);
+  return Buffer.concat(chunks).toString('utf8');
+}
+
+export type { EngineName, RuntimeName };

@@ -1,0 +1,92 @@
+/**
+ * One function's pool: its warm idle environments (most recently used last), its provisioned
+ * environments, and the counters admission reads. A pool lives as long as its function name; a
+ * redeploy starts a new generation (`configure`), and environments of an older generation are
+ * disposed instead of reused.
+ */
+import type { TokenBucket } from './token-bucket.ts';
+import { FunctionCounters } from './metrics.ts';
+
+/** What the dispatcher needs of an environment. */
+export interface PooledEnvironment {
+  /** `ready` when it may serve another invocation; anything else after a use means discard it. */
+  readonly state: string;
+  /** Frees the sandbox; may be called on a busy environment (the invocation then fails). */
+  dispose(): void;
+}
+
+/** The limits of one function, from its config. */
+export interface PoolConfig {
+  readonly memoryMb: number;
+  /** Undefined: the function shares the unreserved pool. */
+  readonly reservedConcurrency: number | undefined;
+  readonly provisionedConcurrency: number;
+}
+
+/**
+ * One environment's place in the pool, and the handle an admitted invocation holds. While an
+ * invocation holds it (`busy`), nothing else can get the environment: one invocation per
+ * environment, always. `env` is undefined until a cold start has booted it.
+ */
+export class Lease<E extends PooledEnvironment, T> {
+  env: E | undefined = undefined;
+  /** What the generation that made this environment deployed (the runtime's function record). */
+  readonly target: T;
+  readonly pool: FunctionPool<E, T>;
+  readonly generation: number;
+  readonly memoryMb: number;
+  readonly provisioned: boolean;
+  /** The current invocation started this environment. */
+  coldStart = true;
+  busy = false;
+  /** The current invocation counts against the unreserved pool. */
+  unreserved = false;
+  /** When it last became idle (clock ms). */
+  lastUsed = 0;
+  dead = false;
+
+  constructor(pool: FunctionPool<E, T>, target: T, generation: number, memoryMb: number, provisioned: boolean) {
+    this.pool = pool;
+    this.target = target;
+    this.generation = generation;
+    this.memoryMb = memoryMb;
+    this.provisioned = provisioned;
+  }
+}
+
+export class FunctionPool<E extends PooledEnvironment, T> {
+  readonly name: string;
+  config: PoolConfig;
+  target: T;
+  generation = 0;
+  /** On-demand idle environments, least recently used first. */
+  readonly idle: Lease<E, T>[] = [];
+  /** Provisioned idle environments (never reaped, never evicted). */
+  readonly provisionedIdle: Lease<E, T>[] = [];
+  /** Leases held by invocations (cold starts still booting included). */
+  readonly busy = new Set<Lease<E, T>>();
+  /** Running invocations: `active - unreservedActive` of them use guaranteed slots. */
+  active = 0;
+  unreservedActive = 0;
+  provisionedActive = 0;
+  /** Live provisioned environments of this generation (booting, idle or busy). */
+  provisionedLive = 0;
+  /** Environments being booted for provisioned concurrency. */
+  provisioning = 0;
+  readonly bucket: TokenBucket;
+  readonly counters = new FunctionCounters();
+  /** Boots a provisioned environment; set by the first provision(). */
+  create: (() => Promise<E>) | undefined = undefined;
+
+  constructor(name: string, config: PoolConfig, target: T, bucket: TokenBucket) {
+    this.name = name;
+    this.config = config;
+    this.target = target;
+    this.bucket = bucket;
+  }
+
+  /** Slots this function holds out of the account limit: its reservation, or its provisioned concurrency. */
+  get guaranteed(): number {
+    return this.config.reservedConcurrency ?? this.config.provisionedConcurrency;
+  }
+}

@@ -1,0 +1,214 @@
+/**
+ * The `quickjs` engine: QuickJS compiled to WebAssembly (quickjs-emscripten, release sync build).
+ * Nothing here loads isolated-vm.
+ *
+ * Isolation modes:
+ * - `instance` (default): each sandbox gets its own WebAssembly instance of the one precompiled
+ *   module, with its own linear memory whose `maximum` is memoryMb — a hard memory cap, and a bug in
+ *   one tenant's heap cannot reach another's. Costs an instantiation per cold start and a virtual
+ *   address-space reservation per instance (see {@link MAX_LIVE_QUICKJS_INSTANCES}).
+ * - `shared` (opt-in, for density): many QuickJS runtimes in one instance. Cheaper to boot and to
+ *   keep idle, but they share one growable linear memory: memoryMb is only passed to
+ *   `setMemoryLimit`, which under Emscripten bounds single allocations, not a runtime's total; and a
+ *   crash of the instance ends every sandbox in it.
+ */
+import type { QuickJSContext, QuickJSHandle, QuickJSRuntime } from 'quickjs-emscripten-core';
+import type { FunctionBundle } from '../../code/types.ts';
+import { EngineUnavailableError } from '../../errors.ts';
+import type { Blueprint, Engine, Sandbox, SandboxOptions } from '../engine.ts';
+import { guestRuntimeSource } from '../guest-bundle.ts';
+import { QuickJSSandbox } from './quickjs-sandbox.ts';
+import { instantiateQuickJS, QUICKJS_MAX_MEMORY_MB, quickjsWasmModule, type QuickJSInstance } from './wasm.ts';
+
+export type QuickJSIsolation = 'instance' | 'shared';
+
+export interface QuickJSEngineOptions {
+  /** `instance` (default): one WebAssembly instance per sandbox; `shared`: many sandboxes per instance. */
+  readonly isolation?: QuickJSIsolation;
+}
+
+/**
+ * Live WebAssembly instances (instance mode) per process. V8 reserves about 8–10 GiB of virtual
+ * address space for each 32-bit WebAssembly memory (guard regions; nodejs/node#41319), and x86-64
+ * gives a process 128 TiB: 4096 instances reserve about 40 TiB and leave room for everything else.
+ * A boot beyond the cap fails with EngineUnavailableError; use `shared` isolation for more.
+ */
+export const MAX_LIVE_QUICKJS_INSTANCES = 4096;
+/** Sandboxes per instance in `shared` mode; a full (or crashed) instance is replaced by a new one. */
+export const SHARED_RUNTIMES_PER_INSTANCE = 1024;
+/**
+ * QuickJS's stack limit. WebAssembly frames run on the host's native stack, so the limit must leave
+ * the host room: at 512 KiB Node's own stack overflows first (a crash of the instance); at 256 KiB
+ * deep recursion is QuickJS's catchable stack overflow (about 1,500 simple frames).
+ */
+export const QUICKJS_MAX_STACK_BYTES = 256 * 1024;
+const MIB = 1024 * 1024;
+const GUEST_FILENAME = '/var/runtime/lambdalet-guest.js';
+/** Running a script at boot only defines functions; this bounds a pathological one. */
+const BOOT_TIMEOUT_MS = 10_000;
+
+let liveInstances = 0;
+
+/** Several sandboxes' runtimes in one instance (shared mode). */
+interface SharedInstance {
+  readonly instance: QuickJSInstance;
+  runtimes: number;
+  broken: boolean;
+}
+
+export class QuickJSEngine implements Engine {
+  readonly name = 'quickjs' as const;
+  readonly isolation: QuickJSIsolation;
+  #guest: Promise<string> | undefined;
+  #shared: Promise<SharedInstance> | undefined;
+
+  constructor(options: QuickJSEngineOptions = {}) {
+    this.isolation = options.isolation ?? 'instance';
+  }
+
+  /** WebAssembly is always there; nothing to check. */
+  assertAvailable(): void {}
+
+  async prepare(bundle: FunctionBundle): Promise<Blueprint> {
+    // Compile the module and bundle the guest now, so the first cold start pays neither.
+    const [guest] = await Promise.all([(this.#guest ??= guestRuntimeSource()), quickjsWasmModule()]);
+    return { engine: 'quickjs', boot: (options) => this.#boot(guest, bundle, options) };
+  }
+
+  async #boot(guest: string, bundle: FunctionBundle, options: SandboxOptions): Promise<Sandbox> {
+    if (this.isolation === 'shared') {
+      const shared = await this.#sharedInstance();
+      shared.runtimes++;
+      return boot(shared.instance, guest, bundle, options, true, (clean, free) => {
+        shared.runtimes--;
+        if (!clean) {
+          // A fault (trap, out of memory) may have left the instance broken: no new sandboxes in it.
+          shared.broken = true;
+          return;
+        }
+        if (shared.broken) return;
+        try {
+          free();
+        } catch {
+          shared.broken = true;
+        }
+      });
+    }
+    if (liveInstances >= MAX_LIVE_QUICKJS_INSTANCES) {
+      throw new EngineUnavailableError(
+        `The quickjs engine has ${liveInstances} live WebAssembly instances, its cap (MAX_LIVE_QUICKJS_INSTANCES: each ` +
+          'reserves gigabytes of address space). Dispose environments, or use shared isolation.',
+      );
+    }
+    liveInstances++;
+    let released = false;
+    const release = (): void => {
+      if (released) return;
+      released = true;
+      liveInstances--;
+    };
+    try {
+      const instance = await instantiateQuickJS(options.memoryMb);
+      // The whole instance is dropped with the sandbox: nothing inside it needs freeing (`free` is
+      // not called), and a broken one (after a trap) must not be touched.
+      return boot(instance, guest, bundle, options, false, release);
+    } catch (error) {
+      release();
+      throw error;
+    }
+  }
+
+  #sharedInstance(): Promise<SharedInstance> {
+    const current = this.#shared;
+    const replace = (): Promise<SharedInstance> =>
+      (this.#shared = instantiateQuickJS(QUICKJS_MAX_MEMORY_MB).then((instance) => ({ instance, runtimes: 0, broken: false })));
+    if (!current) return replace();
+    return current.then((shared) => (shared.broken || shared.runtimes >= SHARED_RUNTIMES_PER_INSTANCE ? replace() : shared));
+  }
+}
+
+/** Frees what a sandbox holds in its instance (clean: the instance may still be used). */
+type Release = (clean: boolean, free: () => void) => void;
+
+/** Runtime + context, the guest runtime and the user's module function, install(log, module). */
+function boot(
+  instance: QuickJSInstance,
+  guest: string,
+  bundle: FunctionBundle,
+  options: SandboxOptions,
+  shared: boolean,
+  release: Release,
+): QuickJSSandbox {
+  const runtime = instance.module.newRuntime();
+  let context: QuickJSContext | undefined;
+  const current: { sandbox?: QuickJSSandbox } = {};
+  try {
+    runtime.setMemoryLimit(options.memoryMb * MIB);
+    runtime.setMaxStackSize(QUICKJS_MAX_STACK_BYTES);
+    const bootDeadline = performance.now() + BOOT_TIMEOUT_MS;
+    runtime.setInterruptHandler(() => (current.sandbox ? current.sandbox.shouldInterrupt() : performance.now() > bootDeadline));
+    const ctx = (context = runtime.newContext());
+    const log = ctx.newFunction('log', (level, message) => {
+      // After an interrupt the guest reports the interrupt as the handler's error: not a user line.
+      if (current.sandbox?.interrupted) return;
+      try {
+        options.onLog(ctx.getString(level), ctx.getString(message));
+      } catch {
+        // Fire-and-forget: the host's problems are not the guest's.
+      }
+    });
+    const install = evaluate(ctx, guest, GUEST_FILENAME);
+    const userModule = evaluate(ctx, bundle.script, bundle.filename);
+    const dispatch = ctx.unwrapResult(ctx.callFunction(install, ctx.undefined, log, userModule));
+    install.dispose();
+    userModule.dispose();
+    log.dispose();
+    current.sandbox = new QuickJSSandbox({
+      runtime,
+      context: ctx,
+      dispatch,
+      growthRefused: instance.growthRefused,
+      resetGrowthRefused: instance.resetGrowthRefused,
+      memoryUsedBytes: shared ? () => runtimeMemoryUsed(runtime) : () => instance.memory.buffer.byteLength,
+      release: (clean) =>
+        release(clean, () => {
+          dispatch.dispose();
+          ctx.dispose();
+          runtime.dispose();
+        }),
+    });
+    return current.sandbox;
+  } catch (error) {
+    // A script QuickJS cannot load (a syntax error the bundler let through): the instance is fine.
+    release(true, () => {
+      context?.dispose();
+      runtime.dispose();
+    });
+    throw error;
+  }
+}
+
+/**
+ * A shared instance's linear memory belongs to every runtime in it: ask QuickJS what this one holds.
+ * Under Emscripten QuickJS cannot see allocation sizes, so this undercounts (an estimate).
+ */
+function runtimeMemoryUsed(runtime: QuickJSRuntime): number {
+  try {
+    const usage = runtime.computeMemoryUsage();
+    const context = runtime.context ?? undefined;
+    const used = context ? Number((context.dump(usage) as { memory_used_size?: number }).memory_used_size ?? 0) : 0;
+    usage.dispose();
+    return used;
+  } catch {
+    return 0;
+  }
+}
+
+function evaluate(context: QuickJSContext, code: string, filename: string): QuickJSHandle {
+  const result = context.evalCode(code, filename);
+  if (!result.error) return result.value;
+  const error: unknown = context.dump(result.error);
+  result.error.dispose();
+  const text = error && typeof error === 'object' ? `${String((error as Error).name)}: ${String((error as Error).message)}` : String(error);
+  throw new Error(`QuickJS could not load ${filename}: ${text}`);
+}

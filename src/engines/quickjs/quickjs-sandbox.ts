@@ -1,0 +1,194 @@
+/**
+ * One QuickJS runtime + context running the guest runtime and one user bundle. The guest's
+ * `dispatch(type, body)` is called with two strings and answers one string, as in the V8 sandbox;
+ * QuickJS has no event loop of its own, so after each `call` the sandbox drains the promise job
+ * queue (the microtasks) itself, under the same deadline.
+ */
+import type { QuickJSContext, QuickJSHandle, QuickJSRuntime } from 'quickjs-emscripten-core';
+import { SandboxFault, type Sandbox } from '../engine.ts';
+import { decodeReply, encodeMessage, type GuestReply, type HostMessage } from '../guest/protocol.ts';
+
+/** What the sandbox needs from the WebAssembly instance it runs in. */
+export interface QuickJSHost {
+  readonly runtime: QuickJSRuntime;
+  readonly context: QuickJSContext;
+  readonly dispatch: QuickJSHandle;
+  /** The heap hit the memory cap (a growth was refused) since the last reset. */
+  readonly growthRefused: () => boolean;
+  readonly resetGrowthRefused: () => void;
+  readonly memoryUsedBytes: () => number;
+  /**
+   * Frees what the sandbox holds. `clean` is false after a fault: the instance may be broken and
+   * must not be touched again (quickjs-emscripten #30, #60).
+   */
+  readonly release: (clean: boolean) => void;
+}
+
+/** A `status` read runs no user code: bounded tightly, because it runs on the host's thread. */
+const PEEK_TIMEOUT_MS = 1000;
+
+/** QuickJS's own messages (quickjs.c: JS_ThrowOutOfMemory, JS_ThrowStackOverflow). */
+const QUICKJS_OOM = { errorType: 'InternalError', errorMessage: 'out of memory' };
+const QUICKJS_STACK_OVERFLOW = { errorType: 'InternalError', errorMessage: 'stack overflow' };
+/** What Node (and so Lambda) says for the same thing. */
+const NODE_STACK_OVERFLOW = { errorType: 'RangeError', errorMessage: 'Maximum call stack size exceeded' };
+
+export class QuickJSSandbox implements Sandbox {
+  readonly #host: QuickJSHost;
+  /** performance.now() after which the interrupt handler stops the guest. */
+  #deadline = Number.POSITIVE_INFINITY;
+  #interrupted = false;
+  /** Why the sandbox died, once it has: later calls fault with the same kind. */
+  #fault: SandboxFault | undefined;
+
+  constructor(host: QuickJSHost) {
+    this.#host = host;
+  }
+
+  /** Installed as the runtime's interrupt handler: QuickJS polls it while the guest runs. */
+  shouldInterrupt(): boolean {
+    if (performance.now() <= this.#deadline) return false;
+    this.#interrupted = true;
+    return true;
+  }
+
+  /** The current call ran past its deadline. */
+  get interrupted(): boolean {
+    return this.#interrupted;
+  }
+
+  /** Arms the deadline for work done outside `call` (boot). */
+  armDeadline(timeoutMs: number): void {
+    this.#deadline = performance.now() + timeoutMs;
+    this.#interrupted = false;
+  }
+
+  get disposed(): boolean {
+    return this.#fault !== undefined;
+  }
+
+  async call(message: HostMessage, timeoutMs: number): Promise<GuestReply> {
+    return this.#run(message, timeoutMs, true);
+  }
+
+  peek(message: HostMessage): GuestReply {
+    return this.#run(message, PEEK_TIMEOUT_MS, false);
+  }
+
+  memoryUsedBytes(): number {
+    if (this.disposed) return 0;
+    return this.#host.memoryUsedBytes();
+  }
+
+  dispose(): void {
+    if (this.#fault) return;
+    this.#fault = new SandboxFault('disposed', 'The sandbox was disposed');
+    this.#host.release(true);
+  }
+
+  #run(message: HostMessage, timeoutMs: number, drainJobs: boolean): GuestReply {
+    if (this.#fault) throw this.#fault;
+    const { context, runtime, dispatch } = this.#host;
+    this.armDeadline(timeoutMs);
+    this.#host.resetGrowthRefused();
+    let text: unknown;
+    try {
+      const [type, body] = encodeMessage(message);
+      const typeHandle = context.newString(type);
+      const bodyHandle = context.newString(body);
+      const result = context.callFunction(dispatch, context.undefined, typeHandle, bodyHandle);
+      typeHandle.dispose();
+      bodyHandle.dispose();
+      if (result.error) {
+        // dispatch catches everything: only an uncatchable interrupt or a failed allocation gets here.
+        const thrown = safeDump(context, result.error);
+        result.error.dispose();
+        throw new GuestException(`The guest runtime threw: ${thrown}`);
+      }
+      text = context.typeof(result.value) === 'string' ? context.getString(result.value) : undefined;
+      result.value.dispose();
+      if (drainJobs) {
+        // The microtask checkpoint. Promise jobs catch their own exceptions (they reject a promise),
+        // so a failed job is an interrupt or an allocation failure too.
+        const jobs = runtime.executePendingJobs(-1);
+        if (jobs.error) {
+          const thrown = safeDump(context, jobs.error);
+          jobs.error.dispose();
+          throw new GuestException(`A promise job failed: ${thrown}`);
+        }
+      }
+    } catch (error) {
+      throw this.#classify(error);
+    }
+    // The deadline passed or the cap was hit, even if the guest went on: QuickJS's interrupt error
+    // is uncatchable by `catch`, but an async function turns it into a rejection the guest sees; and
+    // user code can catch QuickJS's out-of-memory error. As with V8, the environment ends.
+    if (this.#interrupted) throw this.#classify(new GuestException('interrupted'));
+    if (this.#host.growthRefused()) throw this.#classify(new GuestException('The memory cap was reached'));
+    let reply: GuestReply;
+    try {
+      reply = decodeReply(text);
+    } catch (error) {
+      throw this.#classify(new MalformedReply(`The guest runtime sent a malformed reply: ${(error as Error).message}`));
+    }
+    return this.#translate(reply);
+  }
+
+  /**
+   * QuickJS's words for two resource failures, as Node's: an allocation refused by QuickJS's own
+   * limit is out-of-memory; a stack overflow is Node's RangeError, and (issue #60: a runtime after a
+   * stack overflow can abort on dispose) the instance is discarded after it.
+   */
+  #translate(reply: GuestReply): GuestReply {
+    const error = reply.error;
+    if (!error) return reply;
+    if (matches(error, QUICKJS_OOM)) throw this.#classify(new GuestException('QuickJS refused an allocation: out of memory'));
+    if (!matches(error, QUICKJS_STACK_OVERFLOW)) return reply;
+    const header = `${NODE_STACK_OVERFLOW.errorType}: ${NODE_STACK_OVERFLOW.errorMessage}`;
+    const frames = error.trace.filter((line) => line.startsWith('    at ')).slice(0, STACK_TRACE_LIMIT);
+    return { ...reply, fatal: true, error: { ...NODE_STACK_OVERFLOW, trace: [header, ...frames] } };
+  }
+
+  /** Maps a failure to a fault kind; any fault ends the sandbox and drops its instance. */
+  #classify(error: unknown): SandboxFault {
+    if (this.#fault) return this.#fault;
+    const message = error instanceof Error ? error.message : String(error);
+    let fault: SandboxFault;
+    if (this.#interrupted) fault = new SandboxFault('timeout', 'Script execution timed out.', { cause: error });
+    else if (this.#host.growthRefused() || /out of memory/.test(message)) {
+      fault = new SandboxFault('out-of-memory', message, { cause: error });
+    } else if (error instanceof MalformedReply || error instanceof GuestException) {
+      fault = new SandboxFault('crashed', message, { cause: error });
+    } else {
+      // A WebAssembly trap (RuntimeError: unreachable, memory access out of bounds), an Emscripten
+      // abort, or the host's own stack overflowing inside the module: the instance is unusable.
+      fault = new SandboxFault('crashed', `QuickJS crashed: ${message}`, { cause: error });
+    }
+    this.#fault = fault;
+    this.#host.release(false);
+    return fault;
+  }
+}
+
+/** Frames kept when a stack overflow is reported (Node's Error.stackTraceLimit). */
+const STACK_TRACE_LIMIT = 10;
+
+class MalformedReply extends Error {}
+class GuestException extends Error {}
+
+function matches(error: { errorType: string; errorMessage: string }, expected: { errorType: string; errorMessage: string }): boolean {
+  return error.errorType === expected.errorType && error.errorMessage === expected.errorMessage;
+}
+
+function safeDump(context: QuickJSContext, handle: QuickJSHandle): string {
+  try {
+    const value: unknown = context.dump(handle);
+    if (value && typeof value === 'object' && 'message' in value) {
+      const { name, message } = value as { name?: unknown; message?: unknown };
+      return `${typeof name === 'string' ? name : 'Error'}: ${typeof message === 'string' ? message : ''}`;
+    }
+    return String(value);
+  } catch {
+    return '(unreadable)';
+  }
+}

@@ -1,0 +1,120 @@
+/**
+ * The QuickJS WebAssembly module (quickjs-emscripten's release *sync* build): compiled once per
+ * process, instantiated per environment with its own fixed-maximum `WasmMemory`.
+ *
+ * Why a fixed maximum: `runtime.setMemoryLimit` bounds single allocations only under Emscripten
+ * (quickjs-emscripten #271, #255: QuickJS cannot see allocation sizes there), so a runtime can
+ * grow far past it. A memory whose `maximum` is memoryMb makes Emscripten's heap growth fail at the
+ * cap; malloc then returns NULL and QuickJS throws its own `InternalError: out of memory` inside the
+ * guest. The growth function is wrapped so the host learns that the cap was hit even when user code
+ * catches that error.
+ */
+import { readFile } from 'node:fs/promises';
+import { createRequire } from 'node:module';
+import RELEASE_SYNC_EXPORTS from '@jitl/quickjs-wasmfile-release-sync';
+import { newQuickJSWASMModuleFromVariant, type QuickJSSyncVariant, type QuickJSWASMModule } from 'quickjs-emscripten-core';
+
+// The package's types describe its CommonJS build (default under `.default`); Node loads its ESM build.
+const RELEASE_SYNC = ((RELEASE_SYNC_EXPORTS as { default?: QuickJSSyncVariant }).default ?? RELEASE_SYNC_EXPORTS) as QuickJSSyncVariant;
+
+/** The part of the WebAssembly JS API used here (the project compiles without the DOM lib). */
+interface WasmMemory {
+  readonly buffer: ArrayBuffer;
+}
+type WasmModule = object;
+interface WasmApi {
+  compile(bytes: Uint8Array): Promise<WasmModule>;
+  Memory: new (descriptor: { initial: number; maximum: number }) => WasmMemory;
+  Instance: new (module: WasmModule, imports: object) => { readonly exports: object };
+}
+const wasm = (globalThis as unknown as { WebAssembly: WasmApi }).WebAssembly;
+
+const WASM_PAGE_BYTES = 64 * 1024;
+const MIB = 1024 * 1024;
+/** The build's own INITIAL_MEMORY (16 MiB): an imported memory may not start smaller. */
+export const QUICKJS_INITIAL_MEMORY_MB = 16;
+/** Emscripten's limit for a 32-bit heap (the build's `maximum: 32768` pages). */
+export const QUICKJS_MAX_MEMORY_MB = 2048;
+
+let compiled: Promise<WasmModule> | undefined;
+
+/** The precompiled module, shared by every instance in the process (compiled on first use). */
+export function quickjsWasmModule(): Promise<WasmModule> {
+  compiled ??= (async () => {
+    const require = createRequire(import.meta.url);
+    const bytes = await readFile(require.resolve('@jitl/quickjs-wasmfile-release-sync/wasm'));
+    return wasm.compile(bytes);
+  })();
+  return compiled;
+}
+
+/** One instance of the module: its own linear memory, its own C heap, its own QuickJS state. */
+export interface QuickJSInstance {
+  readonly module: QuickJSWASMModule;
+  readonly memory: WasmMemory;
+  /** The heap asked to grow past the memory's maximum (malloc failed) since the last reset. */
+  readonly growthRefused: () => boolean;
+  readonly resetGrowthRefused: () => void;
+}
+
+type Imports = Record<string, Record<string, unknown>>;
+
+/**
+ * Instantiates the module with a memory capped at `maxMemoryMb`. Emscripten's glue calls
+ * `instantiateWasm` with its imports; the instance is created synchronously from the compiled module.
+ */
+export async function instantiateQuickJS(maxMemoryMb: number): Promise<QuickJSInstance> {
+  const wasmModule = await quickjsWasmModule();
+  const maximum = Math.min(QUICKJS_MAX_MEMORY_MB, Math.max(QUICKJS_INITIAL_MEMORY_MB, maxMemoryMb)) * (MIB / WASM_PAGE_BYTES);
+  const memory = new wasm.Memory({ initial: QUICKJS_INITIAL_MEMORY_MB * (MIB / WASM_PAGE_BYTES), maximum });
+  let refused = false;
+  const variant: QuickJSSyncVariant = {
+    type: 'sync',
+    importFFI: RELEASE_SYNC.importFFI,
+    importModuleLoader: async () => {
+      const imported = await RELEASE_SYNC.importModuleLoader();
+      const loader = (typeof imported === 'function' ? imported : imported.default) as (arg: Record<string, unknown>) => unknown;
+      return ((arg: Record<string, unknown> = {}) => {
+        arg.wasmMemory = memory;
+        arg.instantiateWasm = (imports: Imports, onSuccess: (instance: { readonly exports: object }, module: WasmModule) => void) => {
+          watchHeapGrowth(imports, () => {
+            refused = true;
+          });
+          const instance = new wasm.Instance(wasmModule, imports);
+          onSuccess(instance, wasmModule);
+          return instance.exports;
+        };
+        return loader(arg);
+      }) as unknown as typeof imported;
+    },
+  };
+  const module = await newQuickJSWASMModuleFromVariant(variant);
+  return {
+    module,
+    memory,
+    growthRefused: () => refused,
+    resetGrowthRefused: () => {
+      refused = false;
+    },
+  };
+}
+
+/**
+ * Wraps Emscripten's `emscripten_resize_heap` import (minified; found by what it does: it is the
+ * one import that calls `Memory.prototype.grow`). It returns false when the heap cannot grow.
+ */
+function watchHeapGrowth(imports: Imports, onRefused: () => void): void {
+  for (const table of Object.values(imports)) {
+    for (const [name, value] of Object.entries(table)) {
+      if (typeof value !== 'function' || !Function.prototype.toString.call(value).includes('.grow(')) continue;
+      const resize = value as (requestedBytes: number) => boolean;
+      table[name] = (requestedBytes: number): boolean => {
+        const grown = resize(requestedBytes);
+        if (!grown) onRefused();
+        return grown;
+      };
+      return;
+    }
+  }
+  throw new Error('quickjs-emscripten changed: no heap-growth import found to enforce the memory cap');
+}

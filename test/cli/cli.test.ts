@@ -1,0 +1,229 @@
+import { spawn } from 'node:child_process';
+import { mkdir, mkdtemp, readFile, rm, symlink, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { zipSync } from 'fflate';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+
+const root = fileURLToPath(new URL('../..', import.meta.url));
+const bin = join(root, 'bin', 'lambdalet.js');
+const greeter = join(root, 'test', 'testing', 'fixtures', 'greeter.ts');
+const hello = join(root, 'examples', 'hello');
+
+interface Run {
+  readonly code: number | null;
+  readonly stdout: string;
+  readonly stderr: string;
+}
+
+/** Runs the CLI as a user would: plain `node bin/lambdalet.js` (no flags; the launcher adds them). */
+function lambdalet(args: readonly string[], options: { stdin?: string; nodeArgs?: readonly string[]; cwd?: string; command?: string } = {}): Promise<Run> {
+  const env = { ...process.env };
+  delete env.NODE_OPTIONS;
+  const argv = options.command !== undefined ? [...args] : [...(options.nodeArgs ?? []), bin, ...args];
+  const child = spawn(options.command ?? process.execPath, argv, { cwd: options.cwd ?? root, env, stdio: ['pipe', 'pipe', 'pipe'] });
+  let stdout = '';
+  let stderr = '';
+  child.stdout.setEncoding('utf8').on('data', (d: string) => (stdout += d));
+  child.stderr.setEncoding('utf8').on('data', (d: string) => (stderr += d));
+  child.stdin.end(options.stdin ?? '');
+  return new Promise((resolve, reject) => {
+    child.on('error', reject);
+    child.on('close', (code) => resolve({ code, stdout, stderr }));
+  });
+}
+
+let tmp: string;
+beforeAll(async () => {
+  tmp = await mkdtemp(join(tmpdir(), 'lambdalet-cli-'));
+});
+afterAll(async () => {
+  await rm(tmp, { recursive: true, force: true });
+});
+
+describe.concurrent('lambdalet (top level)', () => {
+  it('--version prints the package version', async () => {
+    const pkg = JSON.parse(await readFile(join(root, 'package.json'), 'utf8')) as { version: string };
+    const run = await lambdalet(['--version']);
+    expect(run).toMatchObject({ code: 0, stdout: `${pkg.version}\n`, stderr: '' });
+  });
+
+  it('--help lists the commands; no command is bad usage (exit 2, help on stderr)', async () => {
+    const help = await lambdalet(['--help']);
+    expect(help.code).toBe(0);
+    expect(help.stdout).toMatch(/^Usage: lambdalet <command>/);
+    expect(help.stdout).toContain('invoke <code>');
+    expect(help.stdout).toContain('bench <code>');
+    const none = await lambdalet([]);
+    expect(none.code).toBe(2);
+    expect(none.stdout).toBe('');
+    expect(none.stderr).toMatch(/^Usage: lambdalet <command>/);
+  });
+
+  it('an unknown command exits 2 and names the commands', async () => {
+    const run = await lambdalet(['frobnicate']);
+    expect(run.code).toBe(2);
+    expect(run.stderr).toBe("lambdalet: unknown command 'frobnicate'. Commands: invoke, bench. Run `lambdalet --help`.\n");
+  });
+
+  it('each command documents every flag in --help', async () => {
+    const invoke = await lambdalet(['invoke', '--help']);
+    const bench = await lambdalet(['help', 'bench']);
+    for (const flag of ['--handler', '--event ', '--event-file', '--engine', '--runtime', '--memory', '--timeout', '--env', '--snap-start', '--help']) {
+      expect(invoke.stdout).toContain(flag);
+      expect(bench.stdout).toContain(flag);
+    }
+    expect(invoke.stdout).toContain('--log-type');
+    expect(bench.stdout).toContain('--iterations');
+    expect(bench.stdout).toContain('--json');
+  });
+});
+
+describe.concurrent('lambdalet invoke', () => {
+  it('prints the payload to stdout and the log with START/END/REPORT to stderr (exit 0)', async () => {
+    const run = await lambdalet(['invoke', greeter, '--event', '{"name":"Ada"}', '--env', 'GREETING=Hi', '--memory', '256']);
+    expect(run.code).toBe(0);
+    const payload = JSON.parse(run.stdout);
+    expect(payload).toMatchObject({ message: 'Hi, Ada!', invocations: 1, functionName: 'greeter', memoryLimitInMB: '256' });
+    expect(run.stderr).toMatch(/\tINFO\tgreeter INIT\n/);
+    expect(run.stderr).toMatch(/^START RequestId: \S+ Version: \$LATEST$/m);
+    expect(run.stderr).toMatch(/\tINFO\tgreeting Ada\n/);
+    expect(run.stderr).toMatch(/^END RequestId: /m);
+    expect(run.stderr).toMatch(/^REPORT RequestId: .*Memory Size: 256 MB.*Init Duration: /m);
+  });
+
+  it('a function error: the error payload on stdout, exit 1', async () => {
+    const run = await lambdalet(['invoke', greeter, '--handler', 'greeter.api.fail']);
+    expect(run.code).toBe(1);
+    expect(JSON.parse(run.stdout)).toMatchObject({ errorType: 'TypeError', errorMessage: 'no such order' });
+    expect(run.stderr).toContain('REPORT RequestId:');
+  });
+
+  it('a timeout is a function error (exit 1) with Lambda\'s message', async () => {
+    const run = await lambdalet(['invoke', greeter, '--handler', 'greeter.api.spin', '--timeout', '100']);
+    expect(run.code).toBe(1);
+    expect(JSON.parse(run.stdout)).toEqual({ errorType: 'Sandbox.Timedout', errorMessage: expect.stringContaining('Task timed out after 0.10 seconds') });
+  });
+
+  it('reads the event from stdin with a lone - and from --event-file', async () => {
+    const fromStdin = await lambdalet(['invoke', hello, '-', '--env', 'GREETING=Hey'], { stdin: '{"name":"Grace"}' });
+    expect(fromStdin.code).toBe(0);
+    expect(JSON.parse(fromStdin.stdout)).toMatchObject({ greeting: 'Hey, Grace!' });
+
+    const file = join(tmp, 'event.json');
+    await writeFile(file, '{"name":"File"}');
+    const fromFile = await lambdalet(['invoke', hello, '--event-file', file]);
+    expect(fromFile.code).toBe(0);
+    expect(JSON.parse(fromFile.stdout)).toMatchObject({ event: { name: 'File' } });
+    const dashFile = await lambdalet(['invoke', hello, '--event-file', '-'], { stdin: '{"name":"Dash"}' });
+    expect(JSON.parse(dashFile.stdout)).toMatchObject({ event: { name: 'Dash' } });
+  });
+
+  it('runs a .zip deployment package (default handler index.handler)', async () => {
+    const zip = join(tmp, 'function.zip');
+    const enc = (s: string): Uint8Array => new TextEncoder().encode(s);
+    await writeFile(
+      zip,
+      zipSync({
+        'index.mjs': enc('import { twice } from "twice"; export const handler = async (e) => ({ doubled: twice(e.n) });'),
+        'node_modules/twice/package.json': enc('{"name":"twice","main":"index.js"}'),
+        'node_modules/twice/index.js': enc('exports.twice = (n) => n * 2;'),
+      }),
+    );
+    const run = await lambdalet(['invoke', zip, '--event', '{"n":21}']);
+    expect(run.code).toBe(0);
+    expect(JSON.parse(run.stdout)).toEqual({ doubled: 42 });
+  });
+
+  it('--log-type Tail prints only the last 4 KB of the log; None prints no log', async () => {
+    const tail = await lambdalet(['invoke', hello, '--log-type', 'Tail']);
+    expect(tail.code).toBe(0);
+    expect(tail.stderr).toMatch(/^START RequestId: /m);
+    expect(tail.stderr).toMatch(/REPORT RequestId: .*\n$/);
+    const none = await lambdalet(['invoke', hello, '--log-type', 'None']);
+    expect(none.code).toBe(0);
+    expect(none.stderr).toBe('');
+    expect(JSON.parse(none.stdout)).toMatchObject({ functionName: 'hello' });
+  });
+
+  it.each([
+    [['invoke'], 'missing <code>: give the handler file, package directory or .zip to run'],
+    [['invoke', 'no/such/file.ts'], '<code>: no/such/file.ts does not exist'],
+    [['invoke', hello, '--bogus'], "unknown option '--bogus'"],
+    [['invoke', hello, '--event', '{bad'], "--event is not valid JSON (Expected property name or '}' in JSON at position 1 (line 1 column 2)); for example --event '{\"name\":\"Ada\"}'"],
+    [['invoke', hello, '--event', '{}', '-'], 'give the event once: --event <json>, --event-file <path> or - (stdin)'],
+    [['invoke', hello, '--memory', '64'], '--memory: Expected `memoryMb` to be an integer from 128 to 10240, got `64` (number)'],
+    [['invoke', hello, '--memory', 'lots'], "--memory takes a whole number of MB; got 'lots'"],
+    [['invoke', hello, '--timeout', '0'], '--timeout: Expected `timeoutMs` to be an integer from 1 to 900000, got `0` (number)'],
+    [['invoke', hello, '--env', 'NOEQUALS'], "--env takes KEY=VALUE; got 'NOEQUALS'"],
+    [['invoke', hello, '--env', 'AWS_REGION=x'], '--env: `env.AWS_REGION` is reserved by the Lambda runtime and cannot be set'],
+    [['invoke', hello, '--engine', 'spidermonkey'], "--engine must be one of"],
+    [['invoke', hello, '--log-type', 'Full'], "--log-type must be one of None, Tail; got 'Full'"],
+    [['invoke', hello, '--snap-start'], '--snap-start: SnapStart is not available yet (every cold start runs INIT); leave the flag out'],
+    [['invoke', greeter, '--handler', 'index.handler'], "--handler: handler 'index.handler' does not name the entry file greeter.ts: use 'greeter.<export>'"],
+    [['invoke', hello, 'extra'], "unexpected argument 'extra'"],
+  ])('bad usage %j exits 2 and says what was wrong', async (args, message) => {
+    const run = await lambdalet(args);
+    expect(run.code).toBe(2);
+    expect(run.stdout).toBe('');
+    expect(run.stderr).toContain(`lambdalet invoke: ${message}`);
+    expect(run.stderr).toContain('Run `lambdalet invoke --help` for the options.');
+  });
+
+  it('works when Node already has the flag (no re-spawn)', async () => {
+    const run = await lambdalet(['invoke', hello, '--log-type', 'None'], { nodeArgs: ['--no-node-snapshot'] });
+    expect(run.code).toBe(0);
+    expect(JSON.parse(run.stdout)).toMatchObject({ functionName: 'hello' });
+  });
+
+  it('works through a package bin link (node_modules/.bin/lambdalet)', async () => {
+    const project = join(tmp, 'project');
+    await mkdir(join(project, 'node_modules', '.bin'), { recursive: true });
+    await symlink(root, join(project, 'node_modules', 'lambdalet'), 'dir');
+    await symlink('../lambdalet/bin/lambdalet.js', join(project, 'node_modules', '.bin', 'lambdalet'));
+    const run = await lambdalet(['invoke', hello, '--event', '{"name":"Bin"}', '--log-type', 'None'], {
+      command: join(project, 'node_modules', '.bin', 'lambdalet'),
+      cwd: project,
+    });
+    expect(run.code).toBe(0);
+    expect(JSON.parse(run.stdout)).toMatchObject({ event: { name: 'Bin' } });
+  });
+});
+
+describe.concurrent('lambdalet bench', () => {
+  it('measures cold and warm invokes and prints JSON with --json; progress on stderr', async () => {
+    const run = await lambdalet(['bench', hello, '--iterations', '3', '--json']);
+    expect(run.code).toBe(0);
+    const report = JSON.parse(run.stdout);
+    expect(report).toMatchObject({ handler: 'index.handler', engine: 'v8', unit: 'ms' });
+    for (const phase of ['cold', 'warm']) {
+      expect(report[phase].samples).toBe(3);
+      expect(report[phase].medianMs).toBeGreaterThan(0);
+      expect(report[phase].p99Ms).toBeGreaterThanOrEqual(report[phase].minMs);
+    }
+    expect(report.initDurationMedianMs).toBeGreaterThan(0);
+    expect(run.stderr).toContain('bench: cold: 6 invokes (warm-up included)…');
+    expect(run.stderr).toContain('bench: done');
+  });
+
+  it('prints a table by default', async () => {
+    const run = await lambdalet(['bench', greeter, '--iterations', '2']);
+    expect(run.code).toBe(0);
+    expect(run.stdout).toMatch(/^greeter\.handler on v8 \(nodejs22\.x, 128 MB\), node v\d+/);
+    expect(run.stdout).toMatch(/^case +median ms +p99 ms +mean ms +min ms +max ms +samples$/m);
+    expect(run.stdout).toMatch(/^cold +[\d.]+ +[\d.]+ +[\d.]+ +[\d.]+ +[\d.]+ +2$/m);
+    expect(run.stdout).toMatch(/^warm +[\d.]+ +[\d.]+ +[\d.]+ +[\d.]+ +[\d.]+ +2$/m);
+    expect(run.stdout).toContain('Init Duration on cold starts (boot + INIT), median:');
+  });
+
+  it('a failing handler: its error on stdout, exit 1; bad --iterations: exit 2', async () => {
+    const failing = await lambdalet(['bench', greeter, '--handler', 'greeter.api.fail', '--iterations', '2']);
+    expect(failing.code).toBe(1);
+    expect(JSON.parse(failing.stdout)).toMatchObject({ errorType: 'TypeError' });
+    expect(failing.stderr).toContain('the handler failed on its first invoke');
+    const bad = await lambdalet(['bench', hello, '--iterations', 'many']);
+    expect(bad.code).toBe(2);
+    expect(bad.stderr).toContain("lambdalet bench: --iterations takes a whole number from 1 to 100000; got 'many'");
+  });
+});

@@ -1,0 +1,306 @@
+import { describe, expect, it } from 'vitest';
+import type { EngineName } from '../../src/config/index.ts';
+import {
+  InvalidParameterValueException,
+  InvalidRequestContentException,
+  RequestTooLargeException,
+  ResourceNotFoundException,
+  RuntimeClosedError,
+  createRuntime,
+} from '../../src/index.ts';
+import { deployAndInvoke, deployFiles, errorOf, forEachEngine, withDefaultEngine, UUID } from '../helpers/runtime.ts';
+
+forEachEngine(({ engine, withRuntime, title, unsupported }) => {
+  const REQUEST_MAX = 6_291_456;
+  const RESPONSE_MAX = 6_291_556;
+
+  /** A JSON string value whose JSON text (with its two quotes) is exactly `bytes` long. */
+  function jsonStringOfBytes(bytes: number): string {
+    return 'a'.repeat(bytes - 2);
+  }
+
+  describe('bad user code', () => {
+    it('Bad code: a syntax error deploys, then every invoke fails with Runtime.UserCodeSyntaxError', () =>
+      withRuntime(async ({ rt }) => {
+        const info = await deployFiles(rt, 'syntax', 'export const handler = async () => {\n  return 1 +;\n};');
+        expect(info.functionName).toBe('syntax');
+        const result = await rt.invoke('syntax');
+        const error = errorOf(result);
+        expect(error.errorType).toBe('Runtime.UserCodeSyntaxError');
+        expect(error.errorMessage).toMatch(/^SyntaxError: /);
+        expect(error.errorMessage).toContain('index.mjs');
+        expect(error.errorMessage).toMatch(/\b2\b/);
+        expect(result.coldStart).toBe(true);
+        expect(errorOf(await rt.invoke('syntax')).errorType).toBe('Runtime.UserCodeSyntaxError');
+      }));
+
+    it('Bad code: a missing handler file is Runtime.ImportModuleError', () =>
+      withRuntime(async ({ rt }) => {
+        const result = await deployAndInvoke(rt, 'export const handler = async () => 1;', {}, { file: 'main.mjs' });
+        const error = errorOf(result);
+        expect(error.errorType).toBe('Runtime.ImportModuleError');
+        expect(error.errorMessage).toBe("Error: Cannot find module 'index'\nRequire stack:\n- /var/runtime/index.mjs");
+      }));
+
+    it('Bad code: a missing export is Runtime.HandlerNotFound', () =>
+      withRuntime(async ({ rt }) => {
+        const result = await deployAndInvoke(rt, 'export const handler = async () => 1;', {}, { handler: 'index.nope' });
+        const error = errorOf(result);
+        expect(error.errorType).toBe('Runtime.HandlerNotFound');
+        expect(error.errorMessage).toBe('index.nope is undefined or not exported');
+      }));
+
+    it('Bad code: an export that is not a function is Runtime.HandlerNotFound', () =>
+      withRuntime(async ({ rt }) => {
+        const result = await deployAndInvoke(rt, 'export const handler = { not: "a function" };');
+        expect(errorOf(result)).toMatchObject({ errorType: 'Runtime.HandlerNotFound', errorMessage: 'index.handler is not a function' });
+      }));
+
+    it('Bad code: a malformed handler string is Runtime.MalformedHandlerName', () =>
+      withRuntime(async ({ rt }) => {
+        const noDot = await deployAndInvoke(rt, 'export const handler = async () => 1;', {}, { handler: 'index' });
+        expect(errorOf(noDot)).toMatchObject({ errorType: 'Runtime.MalformedHandlerName', errorMessage: 'Bad handler' });
+        const dotDot = await deployAndInvoke(rt, 'export const handler = async () => 1;', {}, { handler: '../index.handler' });
+        expect(errorOf(dotDot).errorType).toBe('Runtime.MalformedHandlerName');
+      }));
+
+    it('Bad code: a handler that throws a non-Error', () =>
+      withRuntime(async ({ rt }) => {
+        const symbol = await deployAndInvoke(rt, 'export const handler = () => { throw Symbol("sym"); };', {}, { runtime: 'nodejs24.x' });
+        expect(symbol.functionError).toBe('Unhandled');
+        expect(errorOf(symbol)).toEqual({ errorType: 'symbol', errorMessage: 'Symbol(sym)', trace: [] });
+        // A rejection with undefined is reported as the string "handled", as the runtime client does.
+        const undef = await deployAndInvoke(rt, 'export const handler = async () => { throw undefined; };');
+        expect(errorOf(undef)).toEqual({ errorType: 'string', errorMessage: 'handled', trace: [] });
+      }));
+  });
+
+  describe('timeouts', () => {
+    it('Timeout: a synchronous infinite loop times out; the REPORT says so; the next invoke is cold', () =>
+      withRuntime(async ({ rt, logs }) => {
+        await deployFiles(rt, 'spin', 'export const handler = async (e) => { if (e.ok) return "ok"; while (true) {} };', { timeoutMs: 200 });
+        const result = await rt.invoke('spin');
+        expect(result.functionError).toBe('Unhandled');
+        expect(result.payload).toEqual({
+          errorType: 'Sandbox.Timedout',
+          errorMessage: `RequestId: ${result.requestId} Error: Task timed out after 0.20 seconds`,
+        });
+        const lines = logs.forRequest(result.requestId);
+        expect(lines.some((l) => new RegExp(`^\\S+ ${result.requestId} Task timed out after 0\\.20 seconds$`).test(l))).toBe(true);
+        const report = lines.find((l) => l.startsWith('REPORT'))!;
+        expect(report).toMatch(/\tStatus: timeout\t$/);
+        expect(lines.findIndex((l) => l.startsWith('END'))).toBeLessThan(lines.findIndex((l) => l.startsWith('REPORT')));
+        const next = await rt.invoke('spin', { ok: true });
+        expect(next.coldStart).toBe(true);
+        expect(next.payload).toBe('ok');
+      }));
+
+    it('Timeout: an infinite loop after an await times out', () =>
+      withRuntime(async ({ rt }) => {
+        const result = await deployAndInvoke(rt, 'export const handler = async () => { await null; while (true) {} };', {}, { timeoutMs: 200 });
+        expect(errorOf(result).errorType).toBe('Sandbox.Timedout');
+      }));
+
+    it('Timeout: a microtask flood times out', () =>
+      withRuntime(async ({ rt }) => {
+        const result = await deployAndInvoke(
+          rt,
+          'export const handler = async () => { await Promise.resolve().then(function f() { return Promise.resolve().then(f); }); };',
+          {},
+          { timeoutMs: 200 },
+        );
+        expect(errorOf(result).errorType).toBe('Sandbox.Timedout');
+      }));
+
+    it('Timeout: a timer wait longer than the timeout times out', () =>
+      withRuntime(async ({ rt, logs }) => {
+        const result = await deployAndInvoke(rt, 'export const handler = async () => { await new Promise((r) => setTimeout(r, 10_000)); };', {}, { timeoutMs: 200 });
+        expect(result.payload).toEqual({
+          errorType: 'Sandbox.Timedout',
+          errorMessage: `RequestId: ${result.requestId} Error: Task timed out after 0.20 seconds`,
+        });
+        expect(logs.forRequest(result.requestId).find((l) => l.startsWith('REPORT'))).toMatch(/\tStatus: timeout\t$/);
+      }));
+
+    it('Timeout: a setInterval that never stops times out', () =>
+      withRuntime(async ({ rt }) => {
+        const result = await deployAndInvoke(rt, 'exports.handler = (e, c, cb) => { setInterval(() => {}, 10); cb(null, 1); };', {}, { file: 'index.js', timeoutMs: 200 });
+        expect(errorOf(result).errorType).toBe('Sandbox.Timedout');
+      }));
+  });
+
+  describe('memory', () => {
+    it('Out of memory: a memory bomb is Runtime.OutOfMemory; the host survives and the next invoke cold-starts', () =>
+      withRuntime(async ({ rt }) => {
+        await deployFiles(rt, 'bomb', `
+          export const handler = async (event) => {
+            if (event.ok) return 'still alive';
+            const hoard = [];
+            for (let i = 0; ; i++) hoard.push('x'.repeat(1024 * 1024) + i);
+          };`, { memoryMb: 128, timeoutMs: 30_000 });
+        const result = await rt.invoke('bomb');
+        expect(result.functionError).toBe('Unhandled');
+        expect(errorOf(result).errorType).toBe('Runtime.OutOfMemory');
+        expect(errorOf(result).errorMessage).toContain(`RequestId: ${result.requestId} Error: Runtime exited with error: out of memory`);
+        const next = await rt.invoke('bomb', { ok: true });
+        expect(next.coldStart).toBe(true);
+        expect(next.payload).toBe('still alive');
+      }));
+
+    const bufferBombGap = {
+      v8: 'isolated-vm refuses an ArrayBuffer over the cap with "RangeError: Array buffer allocation failed", a function error that leaves the environment warm',
+    };
+    const bombs: [kind: string, body: string, reasons: Partial<Record<EngineName, string>>][] = [
+      ['an array of objects', 'const a = []; for (let i = 0; ; i++) a.push({ i, s: "v" + i, o: { i } });', {}],
+      ['ever longer strings', 'let s = "x"; const keep = []; for (;;) { s = s + s.slice(0, 1 << 20) + "y"; keep.push(s); }', {}],
+      ['ArrayBuffers', 'const keep = []; for (;;) { const b = new Uint8Array(8 * 1024 * 1024); b.fill(1); keep.push(b); }', bufferBombGap],
+      ['a bomb whose out-of-memory error is caught', 'try { const a = []; for (;;) a.push("z".repeat(1 << 20) + a.length); } catch { return "survived"; }', {}],
+    ];
+    for (const [kind, body, reasons] of bombs) {
+      it.skipIf(unsupported(reasons))(title(`Out of memory: ${kind} ends the environment with Runtime.OutOfMemory; the host survives`, reasons), () =>
+      withRuntime(async ({ rt }) => {
+        await deployFiles(rt, 'bomb2', `export const handler = async (event) => { if (event.ok) return 'ok'; ${body} };`, {
+          memoryMb: 128,
+          timeoutMs: 60_000,
+        });
+        const result = await rt.invoke('bomb2');
+        expect(errorOf(result).errorType).toBe('Runtime.OutOfMemory');
+        const next = await rt.invoke('bomb2', { ok: true });
+        expect(next.coldStart).toBe(true);
+        expect(next.payload).toBe('ok');
+      }));
+    }
+
+    it('Out of memory: memory well under the cap is usable (64 MiB of ArrayBuffers in a 256 MB function)', () =>
+      withRuntime(async ({ rt }) => {
+        const result = await deployAndInvoke(
+          rt,
+          'export const handler = async () => { const keep = []; for (let i = 0; i < 8; i++) keep.push(new Uint8Array(8 << 20).fill(i)); return keep.length; };',
+          {},
+          { memoryMb: 256 },
+        );
+        expect(result.payload).toBe(8);
+      }));
+  });
+
+  describe('responses that cannot be returned', () => {
+    it('Response: a cyclic response on nodejs22.x is Error "Unable to stringify response body"', () =>
+      withRuntime(async ({ rt }) => {
+        const result = await deployAndInvoke(rt, 'export const handler = async () => { const a = {}; a.a = a; return a; };');
+        expect(errorOf(result)).toMatchObject({ errorType: 'Error', errorMessage: 'Unable to stringify response body' });
+      }));
+
+    it('Response: a BigInt response on nodejs24.x is Runtime.JSONStringifyError', () =>
+      withRuntime(async ({ rt }) => {
+        const result = await deployAndInvoke(rt, 'export const handler = async () => ({ n: 1n });', {}, { runtime: 'nodejs24.x' });
+        expect(errorOf(result)).toMatchObject({ errorType: 'Runtime.JSONStringifyError', errorMessage: 'Unable to stringify response body' });
+      }));
+
+    it('Response: a response over 6 MiB + 100 B is Function.ResponseSizeTooLarge; at the limit it is accepted', () =>
+      withRuntime(async ({ rt }) => {
+        await deployFiles(rt, 'big-response', 'export const handler = async (e) => "a".repeat(e.n);');
+        const over = await rt.invoke('big-response', { n: RESPONSE_MAX + 1 - 2 });
+        expect(over.payload).toEqual({
+          errorType: 'Function.ResponseSizeTooLarge',
+          errorMessage: 'Response payload size exceeded maximum allowed payload size (6291556 bytes).',
+        });
+        const at = await rt.invoke('big-response', { n: RESPONSE_MAX - 2 });
+        expect(at.functionError).toBeUndefined();
+        expect((at.payload as string).length).toBe(RESPONSE_MAX - 2);
+      }));
+  });
+
+  describe('service errors', () => {
+    it('Event: an event just over 6 MiB is RequestTooLargeException; exactly at the limit is accepted', () =>
+      withRuntime(async ({ rt }) => {
+        await deployFiles(rt, 'big-event', 'export const handler = async (e) => e.length;');
+        await expect(rt.invoke('big-event', jsonStringOfBytes(REQUEST_MAX + 1))).rejects.toBeInstanceOf(RequestTooLargeException);
+        const at = await rt.invoke('big-event', jsonStringOfBytes(REQUEST_MAX));
+        expect(at.payload).toBe(REQUEST_MAX - 2);
+      }));
+
+    it('Event: multi-byte characters count in UTF-8 bytes', () =>
+      withRuntime(async ({ rt }) => {
+        await deployFiles(rt, 'utf8-event', 'export const handler = async (e) => e.length;');
+        // 3 bytes per character: under the limit in UTF-16 code units, over it in bytes.
+        const event = '€'.repeat(Math.floor(REQUEST_MAX / 3));
+        await expect(rt.invoke('utf8-event', event)).rejects.toBeInstanceOf(RequestTooLargeException);
+      }));
+
+    it('Event: an event that is not JSON-serialisable is InvalidRequestContentException', () =>
+      withRuntime(async ({ rt }) => {
+        await deployFiles(rt, 'bad-event', 'export const handler = async () => 1;');
+        await expect(rt.invoke('bad-event', { n: 1n })).rejects.toBeInstanceOf(InvalidRequestContentException);
+        const cycle: Record<string, unknown> = {};
+        cycle.self = cycle;
+        await expect(rt.invoke('bad-event', cycle)).rejects.toBeInstanceOf(InvalidRequestContentException);
+        await expect(rt.invoke('bad-event', () => 1)).rejects.toBeInstanceOf(InvalidRequestContentException);
+      }));
+
+    it('Invoke: an unknown function is ResourceNotFoundException', () =>
+      withRuntime(async ({ rt }) => {
+        const pending = rt.invoke('ghost');
+        expect(pending).toBeInstanceOf(Promise); // a rejection, never a synchronous throw
+        const thrown: unknown = await pending.catch((error: unknown) => error);
+        expect(thrown).toBeInstanceOf(ResourceNotFoundException);
+        expect((thrown as ResourceNotFoundException).code).toBe('ResourceNotFoundException');
+        expect((thrown as Error).message).toBe('Function not found: arn:aws:lambda:us-east-1:123456789012:function:ghost');
+      }));
+
+    it('Deploy: invalid configuration is InvalidParameterValueException', () =>
+      withRuntime(async ({ rt }) => {
+        await expect(deployFiles(rt, 'bad memory', 'export const handler = () => 1;')).rejects.toBeInstanceOf(InvalidParameterValueException);
+        await expect(deployFiles(rt, 'mem', 'export const handler = () => 1;', { memoryMb: 64 })).rejects.toMatchObject({
+          code: 'InvalidParameterValueException',
+          field: 'memoryMb',
+        });
+        await expect(rt.invoke('mem')).rejects.toBeInstanceOf(ResourceNotFoundException);
+      }));
+  });
+
+  describe('closing', () => {
+    it('Close: invoke and deploy after close throw RuntimeClosedError', async () => {
+      const rt = withDefaultEngine(await createRuntime({ logSink: { write() {} } }), engine);
+      await deployFiles(rt, 'closed', 'export const handler = async () => 1;');
+      await rt.close();
+      await expect(rt.invoke('closed')).rejects.toBeInstanceOf(RuntimeClosedError);
+      await expect(deployFiles(rt, 'closed', 'export const handler = async () => 2;')).rejects.toBeInstanceOf(RuntimeClosedError);
+    });
+
+    it('Close: close is idempotent and waits for an in-flight invoke', async () => {
+      const rt = withDefaultEngine(await createRuntime({ logSink: { write() {} } }), engine);
+      await deployFiles(rt, 'slow', 'export const handler = async () => { await new Promise((r) => setTimeout(r, 100)); return "finished"; };');
+      const inFlight = rt.invoke('slow');
+      let settled = false;
+      void inFlight.then(() => (settled = true));
+      const first = rt.close();
+      const second = rt.close();
+      expect(second).toBe(first);
+      await first;
+      expect(settled).toBe(true);
+      const result = await inFlight;
+      expect(result.payload).toBe('finished');
+      await rt.close();
+      await expect(rt.invoke('slow')).rejects.toBeInstanceOf(RuntimeClosedError);
+    });
+
+    it('Close: await using closes the runtime', async () => {
+      let rtRef: Awaited<ReturnType<typeof createRuntime>> | undefined;
+      {
+        await using rt = withDefaultEngine(await createRuntime({ logSink: { write() {} } }), engine);
+        rtRef = rt;
+        await deployFiles(rt, 'disposable', 'export const handler = async () => 1;');
+        expect((await rt.invoke('disposable')).payload).toBe(1);
+      }
+      await expect(rtRef.invoke('disposable')).rejects.toBeInstanceOf(RuntimeClosedError);
+    });
+  });
+
+  describe('request ids', () => {
+    it('Invoke: request ids are UUIDs', () =>
+      withRuntime(async ({ rt }) => {
+        const result = await deployAndInvoke(rt, 'export const handler = async () => 1;');
+        expect(result.requestId).toMatch(new RegExp(`^${UUID}$`));
+      }));
+  });
+});

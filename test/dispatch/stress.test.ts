@@ -1,0 +1,131 @@
+/**
+ * 10,000 invocations across 20 functions with mixed limits at concurrency 200. Invariants: limits
+ * never exceeded, no environment serves two invocations at once, ok + throttled + errors = total,
+ * no environment left after close.
+ */
+import { setTimeout } from 'node:timers';
+import { describe, expect, it } from 'vitest';
+import { createRuntime, TooManyRequestsException, type FunctionConfigInput, type RuntimeMetrics } from '../../src/index.ts';
+
+const TOTAL = 10_000;
+const FUNCTIONS = 20;
+const CLIENTS = 400;
+const CONCURRENCY = 200;
+
+// Module state is per environment: a second invocation entering a busy environment is caught here.
+const HANDLER = `
+let busy = false;
+export const handler = async (e) => {
+  if (busy) throw new Error('OVERLAP: two invocations in one environment');
+  busy = true;
+  try {
+    if (e.ms > 0) await new Promise((r) => setTimeout(r, e.ms));
+    if (e.fail) throw new Error('planned failure');
+    return e.i;
+  } finally {
+    busy = false;
+  }
+};`;
+
+/** Mixed limits: reserved (one of them 0), provisioned, larger memory, and plain unreserved functions. */
+function limitsOf(i: number): Partial<FunctionConfigInput> {
+  switch (i) {
+    case 0: return { reservedConcurrency: 5 };
+    case 1: return { reservedConcurrency: 10 };
+    case 2: return { reservedConcurrency: 20, provisionedConcurrency: 4 };
+    case 3: return { reservedConcurrency: 0 };
+    case 4: return { provisionedConcurrency: 3 };
+    case 5: return { memoryMb: 512 };
+    case 6: return { memoryMb: 256, reservedConcurrency: 8 };
+    default: return {};
+  }
+}
+
+describe('Stress', () => {
+  it('10,000 invocations, 20 functions, concurrency 200: invariants hold throughout', { timeout: 60_000 }, async () => {
+    const rt = await createRuntime({
+      logSink: { write() {} },
+      concurrency: CONCURRENCY,
+      memoryBudgetMb: 32_768, // a little over 200 × 128 MB plus the larger functions: some eviction happens
+      scaleUpRate: 2_000,
+      scaleUpBurst: 100,
+      maxQueueLength: 150,
+      idleTtlMs: 60_000,
+    });
+    const names = Array.from({ length: FUNCTIONS }, (_, i) => `f${i}`);
+    await Promise.all(names.map((name, i) => rt.deploy({ name, code: { files: { 'index.mjs': HANDLER } }, ...limitsOf(i) })));
+
+    let ok = 0;
+    let throttled = 0;
+    let errors = 0;
+    let overlaps = 0;
+    let wrongPayloads = 0;
+    const throttledByFn = new Array<number>(FUNCTIONS).fill(0);
+    let next = 0;
+    let done = 0;
+    const violations: string[] = [];
+
+    const check = (m: RuntimeMetrics): void => {
+      if (m.ConcurrentExecutions > CONCURRENCY) violations.push(`account ${m.ConcurrentExecutions}`);
+      if (m.UnreservedConcurrentExecutions > m.unreservedConcurrency) violations.push(`unreserved ${m.UnreservedConcurrentExecutions}`);
+      if (m.memoryUsedMb > m.memoryBudgetMb) violations.push(`memory ${m.memoryUsedMb}`);
+      for (const f of m.functions) {
+        if (f.reservedConcurrency !== undefined && f.ConcurrentExecutions > f.reservedConcurrency) {
+          violations.push(`${f.functionName} ${f.ConcurrentExecutions} > ${f.reservedConcurrency}`);
+        }
+      }
+    };
+
+    const client = async (c: number): Promise<void> => {
+      while (next < TOTAL) {
+        const i = next++;
+        const fn = i % FUNCTIONS;
+        const event = { i, ms: i % 4, fail: i % 23 === 0 };
+        try {
+          const result = await rt.invoke(names[fn]!, event, c % 2 === 0 ? { waitForCapacityMs: 20 } : undefined);
+          if (result.functionError) {
+            errors += 1;
+            if (JSON.stringify(result.payload).includes('OVERLAP')) overlaps += 1;
+          } else {
+            ok += 1;
+            if (result.payload !== i) wrongPayloads += 1;
+          }
+        } catch (error) {
+          if (!(error instanceof TooManyRequestsException)) throw error;
+          throttled += 1;
+          throttledByFn[fn]! += 1;
+          // A client backs off after a throttle, as the AWS SDK does, rather than spin.
+          await new Promise((r) => setTimeout(r, 1 + (i % 5)));
+        }
+        if (++done % 100 === 0) check(rt.metrics());
+      }
+    };
+    await Promise.all(Array.from({ length: CLIENTS }, (_, c) => client(c)));
+
+    const m = rt.metrics();
+    check(m);
+    expect(violations).toEqual([]);
+    expect(overlaps).toBe(0);
+    expect(wrongPayloads).toBe(0);
+    expect(ok + throttled + errors).toBe(TOTAL);
+    expect(ok).toBeGreaterThan(TOTAL / 2);
+    expect(throttledByFn[3]).toBe(TOTAL / FUNCTIONS); // reserved 0: every invoke throttled
+    // Peaks, recorded at admission, never passed a limit.
+    expect(m.ConcurrentExecutionsMax).toBeLessThanOrEqual(CONCURRENCY);
+    expect(m.UnreservedConcurrentExecutionsMax).toBeLessThanOrEqual(m.unreservedConcurrency);
+    for (const f of m.functions) {
+      if (f.reservedConcurrency !== undefined) expect(f.ConcurrentExecutionsMax).toBeLessThanOrEqual(f.reservedConcurrency);
+    }
+    // The metrics agree with what the callers saw.
+    const sum = (pick: (f: RuntimeMetrics['functions'][number]) => number) => m.functions.reduce((s, f) => s + pick(f), 0);
+    expect(sum((f) => f.Invocations)).toBe(ok + errors);
+    expect(sum((f) => f.Errors)).toBe(errors);
+    expect(sum((f) => f.Throttles)).toBe(throttled);
+    expect(m.ConcurrentExecutions).toBe(0);
+
+    await rt.close();
+    const after = rt.metrics();
+    expect({ environments: after.environments, memoryUsedMb: after.memoryUsedMb, queued: after.queued }).toEqual({ environments: 0, memoryUsedMb: 0, queued: 0 });
+    console.log(`stress: ok ${ok}, throttled ${throttled}, errors ${errors}, peak ${m.ConcurrentExecutionsMax}, evictions ${m.evictions}, cold starts ${sum((f) => f.ColdStarts)}`);
+  });
+});

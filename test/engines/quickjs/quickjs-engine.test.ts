@@ -1,0 +1,124 @@
+/**
+ * The quickjs engine below the runtime: both isolation modes, the hard memory cap, and the rule that
+ * nothing under engines/quickjs/ loads isolated-vm. (Lambda behaviour is in test/conformance/.)
+ */
+import { spawnSync } from 'node:child_process';
+import { readdirSync, readFileSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import { describe, expect, it } from 'vitest';
+import { bundleFunction, type FunctionBundle } from '../../../src/code/index.ts';
+import type { Sandbox } from '../../../src/engines/engine.ts';
+import type { GuestReply, InitMessage } from '../../../src/engines/guest/protocol.ts';
+import { QuickJSEngine, type QuickJSIsolation } from '../../../src/engines/quickjs/quickjs-engine.ts';
+import { runPhase } from '../../../src/environment/event-loop.ts';
+
+async function bundle(source: string): Promise<FunctionBundle> {
+  const outcome = await bundleFunction({ files: { 'index.mjs': source } }, 'index.handler');
+  if (!outcome.ok) throw new Error(outcome.failure.errorMessage);
+  return outcome.bundle;
+}
+
+const INIT: InitMessage = {
+  type: 'init',
+  context: {
+    functionName: 'f',
+    functionVersion: '$LATEST',
+    invokedFunctionArn: 'arn:aws:lambda:us-east-1:123456789012:function:f',
+    memoryLimitInMB: '128',
+    logGroupName: '/aws/lambda/f',
+    logStreamName: 's',
+  },
+  env: {},
+  handler: 'index.handler',
+  handlerPath: ['handler'],
+  runtime: 'nodejs22.x',
+};
+
+async function invoke(sandbox: Sandbox, event: unknown, timeoutMs = 2000): Promise<GuestReply> {
+  const message = { type: 'invoke', requestId: 'r', deadlineMs: Date.now() + timeoutMs, extras: '', event: JSON.stringify(event) } as const;
+  return runPhase(sandbox, message, performance.now() + timeoutMs);
+}
+
+async function bootReady(engine: QuickJSEngine, source: string, memoryMb = 128): Promise<Sandbox> {
+  const blueprint = await engine.prepare(await bundle(source));
+  const sandbox = await blueprint.boot({ memoryMb, onLog: () => {} });
+  const init = await runPhase(sandbox, INIT, performance.now() + 2000);
+  expect(init).toMatchObject({ done: true, ok: true });
+  return sandbox;
+}
+
+const MARKER = `
+  export const handler = async (event) => {
+    const before = globalThis.mark ?? null;
+    if (event.set) globalThis.mark = event.set;
+    if (event.bomb) { const a = []; for (;;) a.push('x'.repeat(1 << 20) + a.length); }
+    if (event.buffers) { const a = []; for (;;) a.push(new Uint8Array(16 << 20)); }
+    return before;
+  };`;
+
+describe.each<QuickJSIsolation>(['instance', 'shared'])('quickjs engine, %s isolation', (isolation) => {
+  it('sandboxes of one blueprint do not share globals', async () => {
+    const engine = new QuickJSEngine({ isolation });
+    const [a, b] = await Promise.all([bootReady(engine, MARKER), bootReady(engine, MARKER)]);
+    expect((await invoke(a, { set: 'a' })).payload).toBe('null');
+    expect((await invoke(b, { set: 'b' })).payload).toBe('null');
+    expect((await invoke(a, {})).payload).toBe('"a"');
+    expect((await invoke(b, {})).payload).toBe('"b"');
+    a.dispose();
+    b.dispose();
+    expect(a.disposed && b.disposed).toBe(true);
+    await expect(a.call({ type: 'status' }, 100)).rejects.toMatchObject({ kind: 'disposed' });
+  });
+
+  it('a sync infinite loop is interrupted at the deadline (timeout fault)', async () => {
+    const engine = new QuickJSEngine({ isolation });
+    const sandbox = await bootReady(engine, 'export const handler = async () => { for (;;) {} };');
+    const started = performance.now();
+    await expect(invoke(sandbox, {}, 150)).rejects.toMatchObject({ kind: 'timeout' });
+    expect(performance.now() - started).toBeLessThan(1500);
+    expect(sandbox.disposed).toBe(true);
+  });
+});
+
+describe('quickjs engine, memory cap', () => {
+  it('instance isolation: the linear memory never grows past memoryMb, and the fault is out-of-memory', async () => {
+    const engine = new QuickJSEngine();
+    const sandbox = await bootReady(engine, MARKER, 128);
+    await expect(invoke(sandbox, { bomb: true }, 30_000)).rejects.toMatchObject({ kind: 'out-of-memory' });
+    const bystander = await bootReady(engine, MARKER, 128);
+    expect((await invoke(bystander, {})).payload).toBe('null');
+    // Under 128 MB, Max Memory Used stays at or under the cap.
+    expect(bystander.memoryUsedBytes()).toBeLessThanOrEqual(128 * 1024 * 1024);
+  });
+
+  it('shared isolation: a bomb is still stopped (setMemoryLimit bounds single allocations; the 2 GiB heap caps the rest)', async () => {
+    const engine = new QuickJSEngine({ isolation: 'shared' });
+    const sandbox = await bootReady(engine, MARKER, 128);
+    await expect(invoke(sandbox, { buffers: true }, 60_000)).rejects.toMatchObject({ kind: 'out-of-memory' });
+    // The crashed instance is retired: the next sandbox gets a fresh one and works.
+    const next = await bootReady(engine, MARKER, 128);
+    expect((await invoke(next, {})).payload).toBe('null');
+  }, 60_000);
+});
+
+describe('portability', () => {
+  it('nothing under src/engines/quickjs imports isolated-vm', () => {
+    const dir = fileURLToPath(new URL('../../../src/engines/quickjs/', import.meta.url));
+    for (const file of readdirSync(dir)) expect(readFileSync(dir + file, 'utf8')).not.toMatch(/from ['"]isolated-vm['"]|require\(['"]isolated-vm|import\(['"]isolated-vm/);
+  });
+
+  it('a quickjs function deploys and runs in a process without --no-node-snapshot (where v8 cannot)', () => {
+    const indexUrl = new URL('../../../src/index.ts', import.meta.url).href;
+    const script = `
+      import { createRuntime, silentSink } from ${JSON.stringify(indexUrl)};
+      const rt = await createRuntime({ logSink: silentSink });
+      await rt.deploy({ name: 'q', engine: 'quickjs', code: { files: { 'index.mjs': 'export const handler = async (e) => e.n + 1' } } });
+      console.log('RESULT ' + JSON.stringify((await rt.invoke('q', { n: 41 })).payload));
+      try { await rt.deploy({ name: 'v', engine: 'v8', code: { files: { 'index.mjs': 'export const handler = async () => 1' } } }); console.log('V8 deployed'); }
+      catch (error) { console.log('V8 ' + error.name); }
+      await rt.close();`;
+    const child = spawnSync(process.execPath, ['--input-type=module', '-e', script], { encoding: 'utf8', timeout: 30_000 });
+    expect(child.stdout).toContain('RESULT 42');
+    expect(child.stdout).toContain('V8 EngineUnavailableError');
+  });
+});
