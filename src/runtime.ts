@@ -85,7 +85,7 @@ type EnvironmentLease = Lease<ExecutionEnvironment, Deployment>;
 export class Runtime implements AsyncDisposable {
   readonly #options: RuntimeOptions;
   readonly #sink: LogSink;
-  readonly #engines = new EngineRegistry();
+  readonly #engines: EngineRegistry;
   readonly #functions = new Map<string, DeployedFunction>();
   readonly #deploys = new Map<string, Promise<unknown>>();
   readonly #inFlight = new Set<Promise<unknown>>();
@@ -96,6 +96,7 @@ export class Runtime implements AsyncDisposable {
     this.#options = options;
     this.#sink = options.logSink ?? stdoutSink;
     this.#dispatcher = new Dispatcher(options);
+    this.#engines = new EngineRegistry({ quickjs: { isolation: options.quickjsIsolation } });
   }
 
   /**

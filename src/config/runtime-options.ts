@@ -30,6 +30,11 @@ export const ACCOUNT_ID_PATTERN = /^\d{12}$/;
 export const ACCOUNT_ID_DEFAULT = '123456789012';
 /** The log formats a runtime can write. Lambda's `JSON` format is not supported yet. */
 export const LOG_FORMATS = ['Text'] as const;
+/** Values of `quickjsIsolation`. */
+export const QUICKJS_ISOLATIONS = ['instance', 'shared'] as const;
+/** One of {@link QUICKJS_ISOLATIONS}. */
+export type QuickJSIsolation = (typeof QUICKJS_ISOLATIONS)[number];
+
 /** One of {@link LOG_FORMATS}. */
 export type LogFormat = (typeof LOG_FORMATS)[number];
 
@@ -89,6 +94,13 @@ export interface RuntimeOptionsInput {
    * in ms. Default 30000.
    */
   readonly closeTimeoutMs?: number;
+  /**
+   * How `quickjs` sandboxes share WebAssembly instances. `instance` (default): one instance, with its
+   * own linear memory, per environment — memoryMb is a hard cap and one tenant's heap cannot touch
+   * another's. `shared`: many QuickJS runtimes per instance — about 3x the density, but memoryMb is
+   * only QuickJS's soft limit and a crash retires every environment of that instance (docs/quickjs.md).
+   */
+  readonly quickjsIsolation?: QuickJSIsolation;
 }
 
 /** Runtime options after parsing: defaults filled, frozen. */
@@ -115,6 +127,8 @@ export interface RuntimeOptions {
   readonly maxQueueLength: number;
   /** Grace period of `rt.close()` in ms. Default 30000. */
   readonly closeTimeoutMs: number;
+  /** QuickJS isolation mode. Default `instance`. */
+  readonly quickjsIsolation: QuickJSIsolation;
 }
 
 const DEFAULT_RUNTIME_OPTIONS: RuntimeOptions = Object.freeze({
@@ -128,6 +142,7 @@ const DEFAULT_RUNTIME_OPTIONS: RuntimeOptions = Object.freeze({
   scaleUpBurst: HOST_DEFAULTS.scaleUpRate,
   maxQueueLength: HOST_DEFAULTS.concurrency,
   closeTimeoutMs: CLOSE_TIMEOUT_MS_DEFAULT,
+  quickjsIsolation: 'instance',
 });
 
 const runtimeOptionsSchema = z.strictObject(
@@ -137,6 +152,7 @@ const runtimeOptionsSchema = z.strictObject(
     // z.custom returns the value itself: an object schema would copy it and lose its prototype.
     logSink: z.custom<LogSink>(isLogSink, expected('be an object with a write(line) function')).optional(),
     logFormat: oneOf(LOG_FORMATS).default('Text'),
+    quickjsIsolation: oneOf(QUICKJS_ISOLATIONS).default('instance'),
     concurrency: integerIn(1, CONCURRENCY_MAX).default(HOST_DEFAULTS.concurrency),
     memoryBudgetMb: integerIn(MEMORY_BUDGET_MB_MIN, MEMORY_BUDGET_MB_MAX).default(HOST_DEFAULTS.memoryBudgetMb),
     idleTtlMs: integerIn(IDLE_TTL_MS_MIN, IDLE_TTL_MS_MAX).default(IDLE_TTL_MS_DEFAULT),

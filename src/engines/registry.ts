@@ -8,7 +8,7 @@ import type { Engine } from './engine.ts';
 import { QuickJSEngine, type QuickJSEngineOptions } from './quickjs/quickjs-engine.ts';
 import { V8Engine } from './v8/v8-engine.ts';
 
-/** Per-engine options (a runtime passes none today: every engine runs with its defaults). */
+/** Per-engine options, from the runtime's options. */
 export interface EngineRegistryOptions {
   readonly quickjs?: QuickJSEngineOptions;
 }

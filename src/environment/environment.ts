@@ -59,6 +59,8 @@ export class ExecutionEnvironment {
   readonly #sandbox: Sandbox;
   #state: EnvironmentState = 'booted';
   #maxMemoryUsedMb = 0;
+  /** Aborted by dispose(): ends a phase that is waiting on guest timers. */
+  readonly #disposed = new AbortController();
 
   private constructor(deps: EnvironmentDeps, sandbox: Sandbox, logs: LogCollector) {
     this.#deps = deps;
@@ -151,6 +153,7 @@ export class ExecutionEnvironment {
   }
 
   dispose(): void {
+    this.#disposed.abort();
     this.#state = 'dead';
     this.#sandbox.dispose();
   }
@@ -168,7 +171,7 @@ export class ExecutionEnvironment {
   ): Promise<PhaseResult> {
     let reply: GuestReply;
     try {
-      reply = await runPhase(this.#sandbox, message, performance.now() + limitMs);
+      reply = await runPhase(this.#sandbox, message, performance.now() + limitMs, this.#disposed.signal);
     } catch (error) {
       if (!(error instanceof SandboxFault)) throw error;
       this.dispose();

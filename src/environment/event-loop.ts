@@ -14,23 +14,39 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { SandboxFault, type Sandbox } from '../engines/engine.ts';
 import type { GuestReply, HostMessage } from '../engines/guest/protocol.ts';
 
-export async function runPhase(sandbox: Sandbox, first: HostMessage, deadlineAt: number): Promise<GuestReply> {
-  let reply = (await sandbox.call(first, remaining(deadlineAt)));
+/**
+ * `signal` aborts the phase from outside (the environment was disposed, e.g. by rt.close()'s
+ * deadline): a wait for a guest timer ends at once instead of at the timer or the deadline.
+ */
+export async function runPhase(
+  sandbox: Sandbox,
+  first: HostMessage,
+  deadlineAt: number,
+  signal?: AbortSignal,
+): Promise<GuestReply> {
+  let reply = await sandbox.call(first, remaining(deadlineAt));
   for (;;) {
     if (reply.done) return reply;
-    reply = (sandbox.peek({ type: 'status' }));
+    reply = sandbox.peek({ type: 'status' });
     if (reply.done) return reply;
     if (reply.nextTimerInMs < 0) {
-      reply = (await sandbox.call({ type: 'drain' }, remaining(deadlineAt)));
+      reply = await sandbox.call({ type: 'drain' }, remaining(deadlineAt));
       if (!reply.done && reply.nextTimerInMs < 0) {
         throw new SandboxFault('crashed', 'The guest runtime reported neither an outcome nor pending work after drain');
       }
       continue;
     }
     const wait = Math.min(reply.nextTimerInMs, remaining(deadlineAt));
-    if (wait > 0) await sleep(wait);
+    if (wait > 0) {
+      try {
+        await sleep(wait, undefined, { signal });
+      } catch (error) {
+        if (signal?.aborted) throw new SandboxFault('disposed', 'The environment was disposed while timers were pending');
+        throw error;
+      }
+    }
     if (remaining(deadlineAt) <= 0) throw new SandboxFault('timeout', 'The deadline passed while timers were pending');
-    reply = (await sandbox.call({ type: 'tick' }, remaining(deadlineAt)));
+    reply = await sandbox.call({ type: 'tick' }, remaining(deadlineAt));
   }
 }
 

@@ -116,7 +116,7 @@ describe('runtime option messages', () => {
     [{ logSink: () => {} }, 'logSink', 'Expected `logSink` to be an object with a write(line) function, got a function'],
     [{ logFormat: 'JSON' }, 'logFormat', 'Expected `logFormat` to be one of `Text`, got `JSON` (string)'],
     [{ Region: 'us-east-1' }, 'Region', 'Unknown option `Region` in runtime options (did you mean `region`?)'],
-    [{ port: 1 }, 'port', 'Unknown option `port` in runtime options (known options: `region`, `accountId`, `logSink`, `logFormat`, `concurrency`, `memoryBudgetMb`, `idleTtlMs`, `scaleUpRate`, `scaleUpBurst`, `maxQueueLength`, `closeTimeoutMs`)'],
+    [{ port: 1 }, 'port', 'Unknown option `port` in runtime options (known options: `region`, `accountId`, `logSink`, `logFormat`, `quickjsIsolation`, `concurrency`, `memoryBudgetMb`, `idleTtlMs`, `scaleUpRate`, `scaleUpBurst`, `maxQueueLength`, `closeTimeoutMs`)'],
     [{ concurrency: 0 }, 'concurrency', 'Expected `concurrency` to be an integer from 1 to 100000, got `0` (number)'],
     [{ concurrency: 1.5 }, 'concurrency', 'Expected `concurrency` to be an integer from 1 to 100000, got `1.5` (number)'],
     [{ memoryBudgetMb: 64 }, 'memoryBudgetMb', 'Expected `memoryBudgetMb` to be an integer from 128 to 16777216, got `64` (number)'],
@@ -251,6 +251,7 @@ describe('defaults', () => {
       scaleUpBurst: HOST_DEFAULTS.scaleUpRate,
       maxQueueLength: HOST_DEFAULTS.concurrency,
       closeTimeoutMs: 30_000,
+      quickjsIsolation: 'instance',
     };
     expect(parseRuntimeOptions()).toEqual(defaults);
     expect(parseRuntimeOptions({})).toEqual(defaults);
@@ -298,5 +299,14 @@ describe('defaults', () => {
     expect(options).toEqual({ logType: 'Tail', qualifier: '$LATEST', clientContext, identity });
     expect(Object.isFrozen(options)).toBe(true);
     expect(Object.isFrozen(options.identity)).toBe(true);
+  });
+});
+
+describe('quickjsIsolation', () => {
+  it('accepts instance and shared, names the allowed values otherwise', () => {
+    expect(parseRuntimeOptions({ quickjsIsolation: 'shared' }).quickjsIsolation).toBe('shared');
+    expect(() => parseRuntimeOptions({ quickjsIsolation: 'pooled' })).toThrow(
+      'Expected `quickjsIsolation` to be one of `instance`, `shared`, got `pooled` (string)',
+    );
   });
 });

@@ -12,6 +12,7 @@
  *   `setMemoryLimit`, which under Emscripten bounds single allocations, not a runtime's total; and a
  *   crash of the instance ends every sandbox in it.
  */
+import type { QuickJSIsolation } from '../../config/index.ts';
 import type { QuickJSContext, QuickJSHandle, QuickJSRuntime } from 'quickjs-emscripten-core';
 import type { FunctionBundle } from '../../code/types.ts';
 import { EngineUnavailableError } from '../../errors.ts';
@@ -20,7 +21,7 @@ import { guestRuntimeSource } from '../guest-bundle.ts';
 import { QuickJSSandbox } from './quickjs-sandbox.ts';
 import { instantiateQuickJS, QUICKJS_MAX_MEMORY_MB, quickjsWasmModule, type QuickJSInstance } from './wasm.ts';
 
-export type QuickJSIsolation = 'instance' | 'shared';
+export type { QuickJSIsolation };
 
 export interface QuickJSEngineOptions {
   /** `instance` (default): one WebAssembly instance per sandbox; `shared`: many sandboxes per instance. */
@@ -48,6 +49,11 @@ const GUEST_FILENAME = '/var/runtime/lambdalet-guest.js';
 const BOOT_TIMEOUT_MS = 10_000;
 
 let liveInstances = 0;
+
+/** Instance-mode WebAssembly instances alive in this process (shared instances are not counted). */
+export function liveQuickJSInstances(): number {
+  return liveInstances;
+}
 
 /** Several sandboxes' runtimes in one instance (shared mode). */
 interface SharedInstance {
