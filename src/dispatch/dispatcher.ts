@@ -14,24 +14,15 @@
  */
 import PQueue from 'p-queue';
 import { InvalidParameterValueException, RuntimeClosedError, TooManyRequestsException, type ThrottleReason } from '../errors.ts';
-import { minUnreservedConcurrency } from '../config/index.ts';
+import { minUnreservedConcurrency, type RuntimeOptions } from '../config/index.ts';
 import { systemClock, type Clock, type TimerHandle } from './clock.ts';
 import type { FunctionMetrics, InvocationReport, RuntimeMetrics } from './metrics.ts';
 import { FunctionPool, Lease, type PoolConfig, type PooledEnvironment } from './pool.ts';
 import { TokenBucket } from './token-bucket.ts';
 
-export interface DispatcherOptions {
-  /** The account concurrency limit. */
-  readonly concurrency: number;
-  /** Most MB of environments (sum of memoryMb) alive at once. */
-  readonly memoryBudgetMb: number;
-  /** Idle environments are disposed this long after their last use. */
-  readonly idleTtlMs: number;
-  /** New environments per function per second, and how many at once. */
-  readonly scaleUpRate: number;
-  readonly scaleUpBurst: number;
-  /** Most invokes waiting for capacity. */
-  readonly maxQueueLength: number;
+/** The runtime options the dispatcher enforces (documented on RuntimeOptions), and a clock. */
+export interface DispatcherOptions
+  extends Pick<RuntimeOptions, 'concurrency' | 'memoryBudgetMb' | 'idleTtlMs' | 'scaleUpRate' | 'scaleUpBurst' | 'maxQueueLength'> {
   /** Time source; the system clock unless a test gives one. */
   readonly clock?: Clock;
 }
