@@ -10,6 +10,7 @@ import { EngineUnavailableError } from '../../errors.ts';
 import type { Blueprint, Engine, Sandbox, SandboxOptions } from '../engine.ts';
 import { guestRuntimeSource } from '../guest-bundle.ts';
 import { hasNoNodeSnapshotFlag, missingFlagError } from './flags.ts';
+import { warmGuestCodeCache } from './guest-code-cache.ts';
 import { V8Sandbox, type GuestDispatch } from './v8-sandbox.ts';
 
 /** isolated-vm refuses memory limits under 8 MB. */
@@ -51,7 +52,11 @@ export class V8Engine implements Engine {
   async prepare(bundle: FunctionBundle): Promise<Blueprint> {
     this.assertAvailable();
     const [guest, user] = await Promise.all([
-      (this.#guest ??= guestRuntimeSource().then((code) => this.#compileCache(code, GUEST_FILENAME))),
+      (this.#guest ??= guestRuntimeSource().then((code) => ({
+        code,
+        filename: GUEST_FILENAME,
+        cachedData: warmGuestCodeCache(this.#load(), code, GUEST_FILENAME),
+      }))),
       this.#compileCache(bundle.script, bundle.filename),
     ]);
     return { engine: 'v8', boot: (options) => this.#boot(guest, user, options) };
@@ -72,7 +77,10 @@ export class V8Engine implements Engine {
     return this.#ivm;
   }
 
-  /** Compiles once in a scratch isolate to produce a code cache for every later boot. */
+  /**
+   * Compiles once in a scratch isolate to produce a code cache for every later boot. User code is
+   * never run for this (unlike the guest's warm-up): its cache holds what V8 compiles eagerly.
+   */
   async #compileCache(code: string, filename: string): Promise<CompiledSource> {
     const ivm = this.#load();
     const scratch = new ivm.Isolate({ memoryLimit: 64 });
