@@ -1,0 +1,78 @@
+/**
+ * cold/<handler>/<engine or baseline>: a new environment + its first invoke.
+ *   lambdalet: `rt.invoke` of a deployed function with no environment left (ColdRig).
+ *   baselines: boot (evaluate the handler script in a new isolate / context / worker / process)
+ *   + the first call. Disposal is untimed everywhere.
+ */
+import { childProcessFork } from '../baselines/child-process.ts';
+import type { Baseline, BaselineEnv } from '../baselines/baseline.ts';
+import { rawIsolatedVm } from '../baselines/isolated-vm.ts';
+import { nodeVm } from '../baselines/node-vm.ts';
+import { rawQuickjsInstance, rawQuickjsShared } from '../baselines/quickjs-emscripten.ts';
+import { workerThreads } from '../baselines/worker-threads.ts';
+import { HEAVY, TRIVIAL, TRIVIAL_EVENT, expectAnswer, type HandlerCode } from '../lib/handlers.ts';
+import { ColdRig, VARIANTS } from '../lib/lambdalet.ts';
+import type { Suite } from '../lib/suite.ts';
+
+const BASELINES: readonly Baseline[] = [rawIsolatedVm, rawQuickjsInstance, rawQuickjsShared, nodeVm, workerThreads, childProcessFork];
+
+/** Which baselines each lambdalet variant is compared with. */
+export const COLD_RATIOS: Record<string, readonly string[]> = {
+  v8: ['raw-isolated-vm', 'node-vm', 'worker-threads', 'child-process-fork'],
+  quickjs: ['raw-quickjs-emscripten', 'node-vm', 'worker-threads', 'child-process-fork'],
+  'quickjs-shared': ['raw-quickjs-emscripten-shared', 'node-vm', 'worker-threads', 'child-process-fork'],
+};
+
+interface Counts {
+  readonly lambdalet: number;
+  readonly inProcess: number;
+  readonly worker: number;
+  readonly fork: number;
+  readonly time: number;
+}
+
+async function coldCases(suite: Suite, code: HandlerCode, counts: Counts): Promise<void> {
+  for (const variant of VARIANTS) {
+    const rig = new ColdRig(variant, code);
+    await rig.setup();
+    await suite.measure(`cold/${code.name}/${variant}`, rig.run, { iterations: counts.lambdalet, time: counts.time, beforeEach: rig.beforeEach });
+    await rig.close();
+  }
+  for (const baseline of BASELINES) {
+    const iterations = baseline.name === 'worker-threads' ? counts.worker : baseline.name === 'child-process-fork' ? counts.fork : counts.inProcess;
+    const isSlow = iterations < counts.inProcess;
+    let env: BaselineEnv | undefined;
+    let checked = false;
+    await suite.measure(
+      `cold/${code.name}/${baseline.name}`,
+      async () => {
+        env = await baseline.boot(code);
+        const answer = await env.call(TRIVIAL_EVENT);
+        if (!checked) {
+          checked = true;
+          expectAnswer(baseline.name, answer, code === HEAVY ? JSON.stringify({ hi: 'bench', spun: true }) : JSON.stringify({ hi: 'bench' }));
+        }
+      },
+      {
+        iterations,
+        time: isSlow ? 0 : counts.time,
+        warmupIterations: isSlow ? 1 : undefined,
+        afterEach: async () => {
+          await env?.dispose();
+          env = undefined;
+        },
+      },
+    );
+  }
+  for (const variant of VARIANTS) {
+    for (const over of COLD_RATIOS[variant]!) suite.ratio(`cold/${code.name}/${variant}`, `cold/${code.name}/${over}`);
+  }
+}
+
+export async function coldArea(suite: Suite): Promise<void> {
+  await coldCases(suite, TRIVIAL, suite.pick({ lambdalet: 200, inProcess: 200, worker: 40, fork: 20, time: 1000 }, { lambdalet: 50, inProcess: 50, worker: 10, fork: 6, time: 200 }));
+  await coldCases(suite, HEAVY, suite.pick({ lambdalet: 12, inProcess: 12, worker: 8, fork: 6, time: 0 }, { lambdalet: 3, inProcess: 3, worker: 3, fork: 3, time: 0 }));
+  suite.notYetCase('cold/trivial/*-snapstart', 'SnapStart not implemented');
+  suite.notYetCase('cold/heavy-init/*-snapstart', 'SnapStart not implemented');
+  suite.notYetCase('cold/*/wasm', 'the wasm engine does not exist yet');
+}

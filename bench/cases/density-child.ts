@@ -1,0 +1,99 @@
+/**
+ * One density measurement, in a fresh process (spawned by cases/density.ts):
+ *
+ *   node --no-node-snapshot --expose-gc bench/cases/density-child.ts <kind> <count>
+ *
+ * Prints one JSON line `{ kind, count, perEnvBytes }`: the RSS growth over `count` idle
+ * environments, after one environment of the same kind was made first (engine loaded, module
+ * compiled, guest runtime bundled) and a GC. lambdalet kinds boot the environments through the
+ * public API: a function with `provisionedConcurrency: count` (booted and through INIT at deploy,
+ * then idle); the count is checked with `rt.metrics()`. The fork kind sums the children's
+ * proportional set size (Linux /proc/<pid>/smaps_rollup; RSS elsewhere), since their memory is not
+ * in this process.
+ */
+import { readFileSync } from 'node:fs';
+import type { ChildProcess } from 'node:child_process';
+import { silentSink } from '../../src/index.ts';
+import type { Baseline, BaselineEnv } from '../baselines/baseline.ts';
+import { forkHandler } from '../baselines/child-process.ts';
+import { rawIsolatedVm } from '../baselines/isolated-vm.ts';
+import { nodeVm } from '../baselines/node-vm.ts';
+import { rawQuickjsInstance, rawQuickjsShared } from '../baselines/quickjs-emscripten.ts';
+import { workerThreads } from '../baselines/worker-threads.ts';
+import { TRIVIAL, TRIVIAL_EVENT } from '../lib/handlers.ts';
+import { VARIANTS, engineOf, runtimeFor, type Variant } from '../lib/lambdalet.ts';
+
+const BASELINES: Record<string, Baseline> = Object.fromEntries(
+  [rawIsolatedVm, rawQuickjsInstance, rawQuickjsShared, nodeVm, workerThreads].map((b) => [b.name, b]),
+);
+
+function gc(): void {
+  const collect = (globalThis as { gc?: () => void }).gc;
+  collect?.();
+  collect?.();
+}
+
+async function settle(): Promise<number> {
+  await new Promise((r) => setTimeout(r, 50));
+  gc();
+  return process.memoryUsage().rss;
+}
+
+async function lambdalet(variant: Variant, count: number): Promise<number> {
+  const rt = await runtimeFor(variant, { concurrency: count * 2 + 20, memoryBudgetMb: 16_777_216, scaleUpRate: 100_000, scaleUpBurst: 100_000, logSink: silentSink });
+  const engine = engineOf(variant);
+  await rt.deploy({ name: 'first', engine, code: { files: { 'index.mjs': TRIVIAL.module } }, provisionedConcurrency: 1 });
+  await rt.invoke('first', TRIVIAL_EVENT);
+  const before = await settle();
+  await rt.deploy({ name: 'idle', engine, code: { files: { 'index.mjs': TRIVIAL.module } }, provisionedConcurrency: count });
+  const after = await settle();
+  const live = rt.metrics().environments;
+  if (live !== count + 1) throw new Error(`expected ${count + 1} environments, found ${live}`);
+  return (after - before) / count;
+}
+
+async function baseline(b: Baseline, count: number): Promise<number> {
+  const keep: BaselineEnv[] = [];
+  const first = await b.boot(TRIVIAL);
+  await first.call(TRIVIAL_EVENT);
+  keep.push(first);
+  const before = await settle();
+  for (let i = 0; i < count; i++) {
+    const env = await b.boot(TRIVIAL);
+    await env.call(TRIVIAL_EVENT);
+    keep.push(env);
+  }
+  const after = await settle();
+  return (after - before) / count;
+}
+
+function pssBytes(pid: number): number {
+  try {
+    const text = readFileSync(`/proc/${pid}/smaps_rollup`, 'utf8');
+    const kb = /^Pss:\s+(\d+) kB/m.exec(text)?.[1];
+    if (kb) return Number(kb) * 1024;
+  } catch {
+    // not Linux
+  }
+  return Number.NaN;
+}
+
+async function forks(count: number): Promise<number> {
+  const children: ChildProcess[] = [];
+  for (let i = 0; i < count; i++) children.push(await forkHandler(TRIVIAL));
+  await new Promise((r) => setTimeout(r, 200));
+  const total = children.reduce((sum, c) => sum + pssBytes(c.pid!), 0);
+  for (const c of children) c.kill();
+  return total / count;
+}
+
+const [kind, countText] = process.argv.slice(2);
+const count = Number(countText);
+let perEnvBytes: number;
+if ((VARIANTS as readonly string[]).includes(kind!)) perEnvBytes = await lambdalet(kind as Variant, count);
+else if (kind === 'child-process-fork') perEnvBytes = await forks(count);
+else if (BASELINES[kind!]) perEnvBytes = await baseline(BASELINES[kind!]!, count);
+else throw new Error(`unknown density kind ${kind}`);
+process.stdout.write(`${JSON.stringify({ kind, count, perEnvBytes })}\n`);
+// Live isolates, workers and instances keep the process alive.
+process.exit(0);

@@ -1,0 +1,103 @@
+/**
+ * warm/<handler>/<engine or baseline>: one more invoke of an environment that is already up.
+ *   lambdalet: `rt.invoke` (options, event JSON, dispatcher lease, START/END/REPORT to a silent
+ *   sink, the guest call, result parsing); `<engine>-environment`: ExecutionEnvironment.invoke
+ *   called directly (no facade, no dispatcher, no log lines) — where the facade's share shows.
+ *   baselines: one call into an existing isolate / context / worker / process.
+ */
+import { bundleFunction } from '../../src/code/index.ts';
+import { parseFunctionConfig } from '../../src/config/index.ts';
+import { EngineRegistry } from '../../src/engines/registry.ts';
+import { ExecutionEnvironment } from '../../src/environment/environment.ts';
+import { functionIdentity } from '../../src/environment/lambda-env.ts';
+import { silentSink, type Runtime } from '../../src/index.ts';
+import type { Baseline, BaselineEnv } from '../baselines/baseline.ts';
+import { childProcessFork } from '../baselines/child-process.ts';
+import { rawApplyNoop, rawIsolatedVm } from '../baselines/isolated-vm.ts';
+import { nodeVm } from '../baselines/node-vm.ts';
+import { rawQuickjsInstance } from '../baselines/quickjs-emscripten.ts';
+import { workerThreads } from '../baselines/worker-threads.ts';
+import { ECHO, JSON_EVENT, JSON_EVENT_TEXT, TRIVIAL, TRIVIAL_ANSWER, TRIVIAL_EVENT, expectAnswer, type HandlerCode } from '../lib/handlers.ts';
+import { VARIANTS, engineOf, runtimeFor } from '../lib/lambdalet.ts';
+import type { Suite } from '../lib/suite.ts';
+
+const BASELINES: readonly Baseline[] = [rawIsolatedVm, rawQuickjsInstance, nodeVm, workerThreads, childProcessFork];
+
+export const WARM_RATIOS: Record<string, readonly string[]> = {
+  v8: ['raw-isolated-vm', 'node-vm', 'worker-threads', 'child-process-fork'],
+  quickjs: ['raw-quickjs-emscripten', 'node-vm', 'worker-threads', 'child-process-fork'],
+  'quickjs-shared': ['raw-quickjs-emscripten', 'node-vm', 'worker-threads', 'child-process-fork'],
+};
+
+const CASES: readonly { code: HandlerCode; label: string; event: unknown; answer: string }[] = [
+  { code: TRIVIAL, label: 'trivial', event: TRIVIAL_EVENT, answer: TRIVIAL_ANSWER },
+  { code: ECHO, label: 'json-100kb', event: JSON_EVENT, answer: JSON_EVENT_TEXT },
+];
+
+async function directEnvironment(engine: 'v8' | 'quickjs'): Promise<ExecutionEnvironment> {
+  const config = parseFunctionConfig({ name: `direct-${engine}`, engine, code: { files: { 'index.mjs': TRIVIAL.module } } });
+  const outcome = await bundleFunction(config.code, config.handler);
+  if (!outcome.ok) throw new Error('bundle failed');
+  const blueprint = await new EngineRegistry().get(engine).prepare(outcome.bundle);
+  const env = await ExecutionEnvironment.boot({
+    config,
+    bundle: outcome.bundle,
+    blueprint,
+    identity: functionIdentity('us-east-1', '123456789012', config.name),
+    sink: silentSink,
+  });
+  await env.init();
+  return env;
+}
+
+export async function warmArea(suite: Suite): Promise<void> {
+  const time = suite.pick(1500, 400);
+  const iterations = suite.pick(500, 100);
+  const runtimes = new Map<string, Runtime>();
+  for (const variant of VARIANTS) {
+    const rt = await runtimeFor(variant);
+    runtimes.set(variant, rt);
+    for (const { code } of CASES) {
+      await rt.deploy({ name: code.name, engine: engineOf(variant), code: { files: { 'index.mjs': code.module } } });
+    }
+  }
+  const noop = await rawApplyNoop();
+  for (const { code, label, event, answer } of CASES) {
+    for (const variant of VARIANTS) {
+      const rt = runtimes.get(variant)!;
+      expectAnswer(`warm/${label}/${variant}`, (await rt.invoke(code.name, event)).payload, answer);
+      await suite.measure(
+        `warm/${label}/${variant}`,
+        async () => {
+          const result = await rt.invoke(code.name, event);
+          if (result.coldStart) throw new Error(`warm/${label}/${variant}: a cold start`);
+        },
+        { iterations, time },
+      );
+    }
+    if (label === 'trivial') {
+      for (const engine of ['v8', 'quickjs'] as const) {
+        const env = await directEnvironment(engine);
+        let seq = 0;
+        const eventJson = JSON.stringify(event);
+        await suite.measure(`warm/trivial/${engine}-environment`, () => env.invoke({ requestId: `r${++seq}`, event: eventJson }), { iterations, time });
+        env.dispose();
+        suite.ratio(`warm/trivial/${engine}`, `warm/trivial/${engine}-environment`);
+      }
+      await suite.measure('warm/trivial/raw-apply-noop', noop.call, { iterations, time });
+      suite.ratio('warm/trivial/v8', 'warm/trivial/raw-apply-noop');
+    }
+    for (const baseline of BASELINES) {
+      const env: BaselineEnv = await baseline.boot(code);
+      expectAnswer(`warm/${label}/${baseline.name}`, await env.call(event), answer);
+      await suite.measure(`warm/${label}/${baseline.name}`, () => env.call(event), { iterations, time });
+      await env.dispose();
+    }
+    for (const variant of VARIANTS) {
+      for (const over of WARM_RATIOS[variant]!) suite.ratio(`warm/${label}/${variant}`, `warm/${label}/${over}`);
+    }
+  }
+  noop.dispose();
+  for (const rt of runtimes.values()) await rt.close();
+  suite.notYetCase('warm/*/wasm', 'the wasm engine does not exist yet');
+}

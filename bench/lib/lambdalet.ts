@@ -1,0 +1,64 @@
+/** lambdalet set-ups shared by the cases: runtimes per engine variant, cold-start rigs. */
+import { setTimeout as sleep } from 'node:timers/promises';
+import { createRuntime, silentSink, type Runtime, type RuntimeOptionsInput } from '../../src/index.ts';
+import { TRIVIAL_EVENT, type HandlerCode } from './handlers.ts';
+
+/** The engine variants measured: the last part of a lambdalet case name. */
+export const VARIANTS = ['v8', 'quickjs', 'quickjs-shared'] as const;
+export type Variant = (typeof VARIANTS)[number];
+
+export function engineOf(variant: Variant): 'v8' | 'quickjs' {
+  return variant === 'v8' ? 'v8' : 'quickjs';
+}
+
+/** A runtime for one variant (`quickjs-shared` = `quickjsIsolation: 'shared'`), logs discarded. */
+export function runtimeFor(variant: Variant, options: RuntimeOptionsInput = {}): Promise<Runtime> {
+  return createRuntime({ logSink: silentSink, ...options, ...(variant === 'quickjs-shared' ? { quickjsIsolation: 'shared' } : {}) });
+}
+
+/**
+ * Cold starts of one deployed function, end to end through `rt.invoke`. The function is deployed
+ * once (bundling is never timed). The runtime's `idleTtlMs` is 1 ms: after each sample the
+ * environment goes idle and the reaper disposes it; `beforeEach` (untimed) waits until no
+ * environment is left, so every sample boots a new one — checked with `result.coldStart` — and no
+ * disposal runs inside the timing.
+ */
+export class ColdRig {
+  readonly #variant: Variant;
+  readonly #code: HandlerCode;
+  #rt: Runtime | undefined;
+  #checked = false;
+
+  constructor(variant: Variant, code: HandlerCode) {
+    this.#variant = variant;
+    this.#code = code;
+  }
+
+  async setup(): Promise<void> {
+    // No scale-up limit: the bench starts hundreds of environments a second on purpose.
+    this.#rt = await runtimeFor(this.#variant, { idleTtlMs: 1, scaleUpRate: 100_000, scaleUpBurst: 100_000 });
+    await this.#rt.deploy({ name: 'cold', engine: engineOf(this.#variant), code: { files: { 'index.mjs': this.#code.module } } });
+  }
+
+  /** Untimed: waits for the previous sample's environment to be reaped. */
+  readonly beforeEach = async (): Promise<void> => {
+    const rt = this.#rt!;
+    for (let i = 0; rt.metrics().environments > 0; i++) {
+      if (i > 5000) throw new Error('cold rig: the idle environment was never reaped');
+      await sleep(1);
+    }
+  };
+
+  readonly run = async (): Promise<void> => {
+    const result = await this.#rt!.invoke('cold', TRIVIAL_EVENT);
+    if (!result.coldStart) throw new Error(`cold/${this.#code.name}/${this.#variant}: not a cold start`);
+    if (!this.#checked) {
+      this.#checked = true;
+      if (result.functionError) throw new Error(`cold/${this.#code.name}/${this.#variant}: ${JSON.stringify(result.payload)}`);
+    }
+  };
+
+  async close(): Promise<void> {
+    await this.#rt?.close();
+  }
+}

@@ -1,0 +1,79 @@
+/**
+ * The benchmark suite.
+ *
+ *   npm run bench          full run (a few minutes)
+ *   npm run bench:quick    every area with fewer samples (under a minute)
+ *   node --no-node-snapshot bench/run.ts [--quick] [--only cold,warm,...] [--out path.json]
+ *
+ * Areas: cold, warm, throughput, density, dispatch. Case names are
+ * `<area>/<case>/<engine or baseline>`. Prints a table (median, p99, samples; ms) with every
+ * lambdalet figure's ratio to its baselines from the same run, the issue's targets as met/missed,
+ * and writes bench/results/latest.json. See docs/benchmarks.md.
+ */
+import { cpus } from 'node:os';
+import { parseArgs } from 'node:util';
+import { coldArea } from './cases/cold.ts';
+import { densityArea } from './cases/density.ts';
+import { dispatchArea } from './cases/dispatch.ts';
+import { throughputArea } from './cases/throughput.ts';
+import { warmArea } from './cases/warm.ts';
+import { NODE_VM_WARNING } from './baselines/node-vm.ts';
+import { computeRatios, evaluateTargets, renderReport, writeReport, type Report } from './lib/report.ts';
+import { progress, Suite } from './lib/suite.ts';
+import { TARGETS } from './targets.ts';
+
+const AREAS: Record<string, (suite: Suite) => Promise<void>> = {
+  cold: coldArea,
+  warm: warmArea,
+  throughput: throughputArea,
+  dispatch: dispatchArea,
+  density: densityArea,
+};
+
+const { values } = parseArgs({
+  options: {
+    quick: { type: 'boolean', default: false },
+    only: { type: 'string' },
+    out: { type: 'string' },
+  },
+});
+
+const selected = values.only ? values.only.split(',') : Object.keys(AREAS);
+for (const area of selected) if (!AREAS[area]) throw new Error(`unknown area ${area}; known: ${Object.keys(AREAS).join(', ')}`);
+
+const suite = new Suite(values.quick);
+const started = performance.now();
+progress(`lambdalet bench (${suite.quick ? 'quick' : 'full'}): areas ${selected.join(', ')}`);
+progress(NODE_VM_WARNING);
+for (const area of selected) {
+  progress(`\n== ${area}`);
+  await AREAS[area]!(suite);
+}
+
+suite.notes.push(NODE_VM_WARNING);
+suite.notes.push('Ratios are of medians measured in this run; absolute figures vary with machine load, ratios much less.');
+suite.notes.push('Cold cases time a new environment + its first invoke; deploy/bundling and disposal are untimed for lambdalet and baselines alike.');
+const report: Report = {
+  node: process.version,
+  cpu: cpus()[0]?.model ?? 'unknown',
+  cpuCount: cpus().length,
+  platform: `${process.platform} ${process.arch}`,
+  date: new Date().toISOString(),
+  mode: suite.quick ? 'quick' : 'full',
+  unit: 'ms',
+  durationS: Number(((performance.now() - started) / 1000).toFixed(1)),
+  cases: suite.cases,
+  density: suite.density,
+  throughput: suite.throughput,
+  ratios: computeRatios(suite.ratios, suite.cases, suite.density),
+  targets: evaluateTargets(TARGETS, suite.cases, suite.density),
+  notYet: suite.notYet,
+  notes: suite.notes,
+  extra: suite.extra,
+};
+console.log(renderReport(report));
+const out = values.out ? new URL(values.out, `file://${process.cwd()}/`) : new URL('./results/latest.json', import.meta.url);
+await writeReport(report, out);
+console.log(`\nwrote ${out.pathname} (${report.durationS} s)`);
+// Worker and isolate handles may linger; the report is written.
+process.exit(0);

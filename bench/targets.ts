@@ -1,0 +1,18 @@
+/** The issue's targets (issue 7), as the report checks them. Medians, trivial handler. */
+import type { TargetSpec } from './lib/report.ts';
+
+export const TARGETS: readonly TargetSpec[] = [
+  { label: 'cold start quickjs with snapStart <= 300 µs', kind: 'not-yet', reason: 'SnapStart not implemented' },
+  { label: 'cold start v8 with snapStart <= 2 ms', kind: 'not-yet', reason: 'SnapStart not implemented' },
+  { label: 'cold start quickjs <= 1.5 ms', kind: 'max-ms', case: 'cold/trivial/quickjs', limitMs: 1.5 },
+  { label: 'cold start quickjs-shared <= 1.5 ms', kind: 'max-ms', case: 'cold/trivial/quickjs-shared', limitMs: 1.5 },
+  { label: 'cold start v8 <= 5 ms', kind: 'max-ms', case: 'cold/trivial/v8', limitMs: 5 },
+  { label: 'warm overhead v8 over raw isolated-vm <= 20 µs', kind: 'max-overhead-ms', case: 'warm/trivial/v8', baseline: 'warm/trivial/raw-isolated-vm', limitMs: 0.02 },
+  { label: 'warm overhead quickjs over raw quickjs-emscripten <= 30 µs', kind: 'max-overhead-ms', case: 'warm/trivial/quickjs', baseline: 'warm/trivial/raw-quickjs-emscripten', limitMs: 0.03 },
+  { label: 'cold v8 >= 20x faster than worker_threads', kind: 'min-speedup', case: 'cold/trivial/v8', baseline: 'cold/trivial/worker-threads', min: 20 },
+  { label: 'cold v8 >= 20x faster than child_process.fork', kind: 'min-speedup', case: 'cold/trivial/v8', baseline: 'cold/trivial/child-process-fork', min: 20 },
+  { label: 'cold quickjs >= 20x faster than worker_threads', kind: 'min-speedup', case: 'cold/trivial/quickjs', baseline: 'cold/trivial/worker-threads', min: 20 },
+  { label: 'cold quickjs >= 20x faster than child_process.fork', kind: 'min-speedup', case: 'cold/trivial/quickjs', baseline: 'cold/trivial/child-process-fork', min: 20 },
+  { label: 'density v8 >= 700 environments/GiB', kind: 'min-density', case: 'density/idle/v8', min: 700 },
+  { label: 'density quickjs shared >= 5,000 environments/GiB', kind: 'min-density', case: 'density/idle/quickjs-shared', min: 5000 },
+];
