@@ -1,8 +1,13 @@
-// Writes the guest runtime, bundled once, next to the compiled engines (dist/engines/guest-runtime.js).
+// Writes the guest runtime, bundled once, next to the compiled engines (dist/engines/guest-runtime.js
+// and its standard library, dist/engines/guest-stdlib.json).
 import { mkdir, writeFile } from 'node:fs/promises';
-import { buildGuestRuntime } from '../src/engines/guest-bundle.ts';
+import { buildGuest } from '../src/engines/guest-bundle.ts';
 
 const target = new URL('../dist/engines/guest-runtime.js', import.meta.url);
 await mkdir(new URL('.', target), { recursive: true });
-await writeFile(target, await buildGuestRuntime());
-console.log(`wrote ${target.pathname}`);
+const guest = await buildGuest();
+await writeFile(target, guest.script);
+// The standard library's chunks, loaded by the guest on first use (see guest-bundle.ts).
+const stdlib = new URL('../dist/engines/guest-stdlib.json', import.meta.url);
+await writeFile(stdlib, JSON.stringify(guest.stdlib));
+console.log(`wrote ${target.pathname} and ${stdlib.pathname}`);

@@ -48,6 +48,11 @@ export interface InvokeResult {
   /** Boot + INIT time, on cold starts only. */
   readonly initDurationMs?: number;
   readonly maxMemoryUsedMb: number;
+  /**
+   * Bytes of file content in the environment's /tmp after the invocation (0 when no environment
+   * ran). Not part of the REPORT line, which stays as Lambda writes it.
+   */
+  readonly tmpUsedBytes: number;
 }
 
 /** What `rt.deploy()` returns. */
@@ -194,9 +199,9 @@ export class Runtime implements AsyncDisposable {
     }
     let outcome: InvocationReport | undefined;
     try {
-      const { result, report, logs, coldStart } = await this.#run(lease, requestId, eventJson, options, tail);
+      const { result, report, logs, coldStart, tmpUsedBytes } = await this.#run(lease, requestId, eventJson, options, tail);
       outcome = { durationMs: report.durationMs, billedDurationMs: report.billedDurationMs, initDurationMs: report.initDurationMs, error: !result.ok };
-      return toInvokeResult(result, requestId, coldStart, report, tail ? logTail(logs.takeCapture(), LOG_TAIL_MAX_BYTES) : undefined);
+      return toInvokeResult(result, requestId, coldStart, report, tail ? logTail(logs.takeCapture(), LOG_TAIL_MAX_BYTES) : undefined, tmpUsedBytes);
     } finally {
       this.#dispatcher.release(lease, outcome);
     }
@@ -209,7 +214,7 @@ export class Runtime implements AsyncDisposable {
     eventJson: string,
     options: InvokeOptions,
     tail: boolean,
-  ): Promise<{ result: PhaseResult; report: Report; logs: LogCollector; coldStart: boolean }> {
+  ): Promise<{ result: PhaseResult; report: Report; logs: LogCollector; coldStart: boolean; tmpUsedBytes: number }> {
     const deployment = lease.target;
     let env = lease.env;
     const coldStart = env === undefined;
@@ -239,7 +244,7 @@ export class Runtime implements AsyncDisposable {
     });
     const durationMs = performance.now() - started;
     const report = this.#finish(logs, requestId, durationMs, deployment.config.memoryMb, env.maxMemoryUsedMb, initDurationMs, result);
-    return { result, report, logs, coldStart };
+    return { result, report, logs, coldStart, tmpUsedBytes: env.tmpUsage().bytes };
   }
 
   #boot(deployment: Deployment, initializationType: 'on-demand' | 'provisioned-concurrency'): Promise<ExecutionEnvironment> {
@@ -367,6 +372,7 @@ function toInvokeResult(
   coldStart: boolean,
   report: Report,
   logResult: string | undefined,
+  tmpUsedBytes = 0,
 ): InvokeResult {
   const base = {
     statusCode: 200,
@@ -376,6 +382,7 @@ function toInvokeResult(
     durationMs: report.durationMs,
     billedDurationMs: report.billedDurationMs,
     maxMemoryUsedMb: report.maxMemoryUsedMb,
+    tmpUsedBytes,
     ...(report.initDurationMs !== undefined ? { initDurationMs: report.initDurationMs } : {}),
     ...(logResult !== undefined ? { logResult } : {}),
   };

@@ -14,6 +14,13 @@ import {
   CONCURRENCY_MAX,
   PROVISIONED_CONCURRENCY_DEFAULT,
   DESCRIPTION_MAX_LENGTH,
+  EGRESS_ALLOW_HOSTS_MAX,
+  EGRESS_HOST_MAX_LENGTH,
+  EPHEMERAL_STORAGE_MB_DEFAULT,
+  EPHEMERAL_STORAGE_MB_MAX,
+  EPHEMERAL_STORAGE_MB_MIN,
+  TMP_BACKENDS,
+  type TmpBackendName,
   FUNCTION_NAME_PATTERN,
   HANDLER_DEFAULT,
   HANDLER_MAX_LENGTH,
@@ -71,6 +78,39 @@ export interface FunctionConfigInput {
    * @example { provisionedConcurrency: 2 }
    */
   readonly provisionedConcurrency?: number;
+  /**
+   * Size of each environment's /tmp in MB (Lambda's EphemeralStorage), an integer from 1 to 10240.
+   * Lambda accepts 512 to 10240; lambdalet also accepts smaller values so an embedder can run many
+   * environments with a small /tmp each. Writing past it fails with ENOSPC. Default 512.
+   * @example { ephemeralStorageMb: 2048 }
+   */
+  readonly ephemeralStorageMb?: number;
+  /**
+   * Where each environment's /tmp lives: `memory` (default; in the host's memory, gone with the
+   * environment) or `disk` (a private directory under the OS temp dir, removed when the environment
+   * ends; for a large /tmp that should not use the host's memory).
+   */
+  readonly tmpBackend?: TmpBackendName;
+  /**
+   * Outbound `fetch` from the handler. Denied by default: a request to a host not in `allowHosts`
+   * fails like a network error that names this policy. `allowHosts` entries are host names
+   * (`api.example.com`), optionally with a port (`localhost:8080`) or a leading `*.` for subdomains.
+   * `fetch` replaces the host's `globalThis.fetch` for this function's requests (for tests).
+   * @example { egress: { allowHosts: ['api.example.com'] } }
+   */
+  readonly egress?: EgressPolicyInput;
+}
+
+/** The `egress` option as given. */
+export interface EgressPolicyInput {
+  readonly allowHosts?: readonly string[];
+  readonly fetch?: (request: Request) => Promise<Response>;
+}
+
+/** The `egress` option after parsing. */
+export interface EgressPolicy {
+  readonly allowHosts: readonly string[];
+  readonly fetch?: ((request: Request) => Promise<Response>) | undefined;
 }
 
 /** A function's configuration after parsing: every default filled, everything frozen. */
@@ -97,7 +137,34 @@ export interface FunctionConfig {
   readonly reservedConcurrency?: number | undefined;
   /** Provisioned concurrency. Default 0. */
   readonly provisionedConcurrency: number;
+  /** Size of each environment's /tmp in MB. Default 512. */
+  readonly ephemeralStorageMb: number;
+  /** Where /tmp lives. Default `memory`. */
+  readonly tmpBackend: TmpBackendName;
+  /** Outbound fetch policy. Default: deny everything. */
+  readonly egress: EgressPolicy;
 }
+
+const DENY_ALL: EgressPolicy = Object.freeze({ allowHosts: Object.freeze([]) });
+const hostPhrase = expected(`be a host name (optionally \`*.\`-prefixed, with a :port) of at most ${EGRESS_HOST_MAX_LENGTH} characters`);
+const egressSchema = z
+  .strictObject(
+    {
+      allowHosts: z
+        .array(
+          z.string(hostPhrase).max(EGRESS_HOST_MAX_LENGTH, hostPhrase).regex(/^(?:\*\.)?[a-z0-9](?:[a-z0-9.-]*[a-z0-9])?(?::\d{1,5})?$/i, hostPhrase),
+          expected(`be an array of at most ${EGRESS_ALLOW_HOSTS_MAX} host names`),
+        )
+        .max(EGRESS_ALLOW_HOSTS_MAX, expected(`be an array of at most ${EGRESS_ALLOW_HOSTS_MAX} host names`))
+        .default([]),
+      // z.custom keeps the function itself (a function schema would wrap it).
+      fetch: z
+        .custom<(request: Request) => Promise<Response>>((v) => typeof v === 'function', expected('be a fetch function'))
+        .optional(),
+    },
+    expected('be an object like { allowHosts: [...] }'),
+  )
+  .transform((v): EgressPolicy => Object.freeze({ allowHosts: Object.freeze(v.allowHosts.map((h) => h.toLowerCase())), fetch: v.fetch }));
 
 const handlerPhrase = expected(`be 1 to ${HANDLER_MAX_LENGTH} characters with no whitespace`);
 
@@ -120,6 +187,9 @@ const functionConfigSchema = z.strictObject(
     description: stringUpTo(DESCRIPTION_MAX_LENGTH).optional(),
     reservedConcurrency: integerIn(0, CONCURRENCY_MAX).optional(),
     provisionedConcurrency: integerIn(0, CONCURRENCY_MAX).default(PROVISIONED_CONCURRENCY_DEFAULT),
+    ephemeralStorageMb: integerIn(EPHEMERAL_STORAGE_MB_MIN, EPHEMERAL_STORAGE_MB_MAX).default(EPHEMERAL_STORAGE_MB_DEFAULT),
+    tmpBackend: oneOf(TMP_BACKENDS).default('memory'),
+    egress: egressSchema.default(DENY_ALL),
   },
   expected('be an object'),
 );
@@ -149,6 +219,8 @@ const subject: Subject = {
     reservedConcurrentExecutions: 'reservedConcurrency',
     ProvisionedConcurrentExecutions: 'provisionedConcurrency',
     provisionedConcurrentExecutions: 'provisionedConcurrency',
+    EphemeralStorage: 'ephemeralStorageMb',
+    ephemeralStorage: 'ephemeralStorageMb',
   },
 };
 

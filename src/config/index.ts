@@ -8,6 +8,8 @@ export {
   type EngineName,
   type FunctionConfig,
   type FunctionConfigInput,
+  type EgressPolicy,
+  type EgressPolicyInput,
 } from './function-config.ts';
 export type { Env } from './env.ts';
 export {

@@ -133,3 +133,39 @@ export const CLOSE_TIMEOUT_MS_DEFAULT = 30_000;
 
 /** Largest `waitForCapacityMs` on an invoke: Lambda's longest timeout. */
 export const WAIT_FOR_CAPACITY_MS_MAX = 900_000;
+
+// ---- /tmp, /var/task, /opt (vfs/) ------------------------------------------------------------
+
+/**
+ * Smallest `ephemeralStorageMb` accepted. Lambda's own minimum is 512; an embedder may want a
+ * small /tmp per environment (many environments in one process), so lambdalet accepts 1 and up.
+ */
+export const EPHEMERAL_STORAGE_MB_MIN = 1;
+/** Lambda's minimum (and default) ephemeral storage. */
+export const LAMBDA_EPHEMERAL_STORAGE_MB_MIN = 512;
+/** Largest `ephemeralStorageMb`: Lambda's 10,240 MB. */
+export const EPHEMERAL_STORAGE_MB_MAX = 10_240;
+/** `ephemeralStorageMb` when none is given: Lambda's 512. */
+export const EPHEMERAL_STORAGE_MB_DEFAULT = 512;
+
+/** Where an environment's /tmp lives: in the host's memory (default) or in a private directory on disk. */
+export const TMP_BACKENDS = ['memory', 'disk'] as const;
+/** One of {@link TMP_BACKENDS}. */
+export type TmpBackendName = (typeof TMP_BACKENDS)[number];
+
+/** Longest path the guest may name, in UTF-8 bytes (Linux PATH_MAX, 4096, counts the NUL). */
+export const VFS_PATH_MAX_BYTES = 4_095;
+/** Longest single path component, in UTF-8 bytes (Linux NAME_MAX). */
+export const VFS_NAME_MAX_BYTES = 255;
+/**
+ * Most files and directories /tmp may hold at once. Lambda's /tmp is an ext4 volume whose inode
+ * count depends on its size; 32,768 is about what a 512 MB volume has.
+ */
+export const VFS_MAX_ENTRIES = 32_768;
+/** Most file descriptors open at once in one environment (Lambda's `ulimit -n`: 1024). */
+export const VFS_MAX_OPEN_FILES = 1_024;
+
+/** Longest host name in `egress.allowHosts` (DNS: 253). */
+export const EGRESS_HOST_MAX_LENGTH = 253;
+/** Most entries in `egress.allowHosts`. */
+export const EGRESS_ALLOW_HOSTS_MAX = 1_000;

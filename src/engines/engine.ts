@@ -10,7 +10,9 @@
  *   on synchronous execution; `peek` answers messages that run no user code (`status`) and may be
  *   synchronous. Both reject/throw {@link SandboxFault} when the sandbox can no longer answer.
  * - After any fault, or after `dispose`, the sandbox is dead: every later call faults.
- * - Only copied plain data crosses: messages in, replies out. No host object ever reaches the guest.
+ * - Only copied plain data crosses: messages in, replies out, and the two host functions the guest
+ *   runtime receives at boot (`onLog`, `hostCall`), whose arguments and results are strings copied
+ *   across. No host object ever reaches the guest.
  */
 import type { FunctionBundle } from '../code/types.ts';
 import type { EngineName } from '../config/index.ts';
@@ -28,6 +30,12 @@ export interface SandboxOptions {
   readonly memoryMb: number;
   /** One console line from the guest (fire-and-forget). */
   readonly onLog: (level: string, message: string) => void;
+  /**
+   * The guest's synchronous channel to the host (file system, randomness, fetch): `op` and `args`
+   * in, one string out, both copied. It must not throw; failures are encoded in the answer (see
+   * guest/protocol.ts, "host calls"). Absent: every host call answers "not available".
+   */
+  readonly hostCall?: (op: string, args: string) => string;
 }
 
 export interface Blueprint {

@@ -13,6 +13,8 @@ import { timeoutMessage } from '../observability/log-lines.ts';
 import { runPhase } from './event-loop.ts';
 import { lambdaEnvironmentVariables, logStreamName, type FunctionIdentity, type InitializationType } from './lambda-env.ts';
 import { LogCollector } from './log-collector.ts';
+import { HostBridge } from './host-bridge.ts';
+import { createEnvironmentVfs, type TmpUsage, type Vfs } from '../vfs/index.ts';
 import type { LogSink } from '../observability/log-sink.ts';
 
 const MIB = 1024 * 1024;
@@ -57,26 +59,47 @@ export class ExecutionEnvironment {
   readonly logs: LogCollector;
   readonly #deps: EnvironmentDeps;
   readonly #sandbox: Sandbox;
+  /** /tmp, /var/task and /opt as this environment's guest sees them. */
+  readonly #vfs: Vfs;
+  readonly #bridge: HostBridge;
   #state: EnvironmentState = 'booted';
   #maxMemoryUsedMb = 0;
   /** Aborted by dispose(): ends a phase that is waiting on guest timers. */
   readonly #disposed = new AbortController();
 
-  private constructor(deps: EnvironmentDeps, sandbox: Sandbox, logs: LogCollector) {
+  private constructor(deps: EnvironmentDeps, sandbox: Sandbox, logs: LogCollector, vfs: Vfs, bridge: HostBridge) {
     this.#deps = deps;
     this.#sandbox = sandbox;
+    this.#vfs = vfs;
+    this.#bridge = bridge;
     this.logs = logs;
     this.logStreamName = logs.logStreamName;
   }
 
   /** Boots a sandbox for the function: guest runtime and user bundle loaded, INIT not yet run. */
   static async boot(deps: EnvironmentDeps): Promise<ExecutionEnvironment> {
-    const logs = new LogCollector(deps.sink, deps.config.name, logStreamName(), deps.bundle);
-    const sandbox = await deps.blueprint.boot({
-      memoryMb: deps.config.memoryMb,
-      onLog: (level, message) => logs.guestLine(level, message),
-    });
-    return new ExecutionEnvironment(deps, sandbox, logs);
+    const { config } = deps;
+    const logs = new LogCollector(deps.sink, config.name, logStreamName(), deps.bundle);
+    const vfs = createEnvironmentVfs(config);
+    const bridge = new HostBridge({ vfs, egress: config.egress, maxResponseBytes: config.memoryMb * MIB });
+    let sandbox: Sandbox;
+    try {
+      sandbox = await deps.blueprint.boot({
+        memoryMb: config.memoryMb,
+        onLog: (level, message) => logs.guestLine(level, message),
+        hostCall: bridge.call,
+      });
+    } catch (error) {
+      bridge.dispose();
+      vfs.dispose();
+      throw error;
+    }
+    return new ExecutionEnvironment(deps, sandbox, logs, vfs, bridge);
+  }
+
+  /** /tmp's usage now (bytes of file content, files + directories, the quota). */
+  tmpUsage(): TmpUsage {
+    return this.#vfs.usage();
   }
 
   get state(): EnvironmentState {
@@ -156,6 +179,9 @@ export class ExecutionEnvironment {
     this.#disposed.abort();
     this.#state = 'dead';
     this.#sandbox.dispose();
+    this.#bridge.dispose();
+    // /tmp disappears with the environment, as on Lambda.
+    this.#vfs.dispose();
   }
 
   #enter(expected: EnvironmentState): void {

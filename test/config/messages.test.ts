@@ -62,6 +62,14 @@ describe('function config messages', () => {
     ['reserved fraction', () => deploy({ reservedConcurrency: 0.5 }), 'reservedConcurrency', 'Expected `reservedConcurrency` to be an integer from 0 to 100000, got `0.5` (number)'],
     ['provisioned over', () => deploy({ provisionedConcurrency: 100_001 }), 'provisionedConcurrency', 'Expected `provisionedConcurrency` to be an integer from 0 to 100000, got `100001` (number)'],
     ['provisioned over reserved', () => deploy({ reservedConcurrency: 2, provisionedConcurrency: 3 }), 'provisionedConcurrency', 'Expected `provisionedConcurrency` to be at most `reservedConcurrency` (2), got `3` (number)'],
+    ['ephemeral 0', () => deploy({ ephemeralStorageMb: 0 }), 'ephemeralStorageMb', 'Expected `ephemeralStorageMb` to be an integer from 1 to 10240, got `0` (number)'],
+    ['ephemeral over', () => deploy({ ephemeralStorageMb: 10_241 }), 'ephemeralStorageMb', 'Expected `ephemeralStorageMb` to be an integer from 1 to 10240, got `10241` (number)'],
+    ['ephemeral fraction', () => deploy({ ephemeralStorageMb: 1.5 }), 'ephemeralStorageMb', 'Expected `ephemeralStorageMb` to be an integer from 1 to 10240, got `1.5` (number)'],
+    ['EphemeralStorage', () => deploy({ EphemeralStorage: { Size: 512 } }), 'EphemeralStorage', 'Unknown option `EphemeralStorage` in function config (did you mean `ephemeralStorageMb`?)'],
+    ['tmpBackend', () => deploy({ tmpBackend: 'ssd' }), 'tmpBackend', 'Expected `tmpBackend` to be one of `memory`, `disk`, got `ssd` (string)'],
+    ['egress', () => deploy({ egress: ['example.com'] }), 'egress', 'Expected `egress` to be an object like { allowHosts: [...] }, got an array of 1 item'],
+    ['egress host', () => deploy({ egress: { allowHosts: ['https://example.com/'] } }), 'egress.allowHosts.0', 'Expected `egress.allowHosts.0` to be a host name (optionally `*.`-prefixed, with a :port) of at most 253 characters, got `https://example.com/` (string)'],
+    ['egress fetch', () => deploy({ egress: { fetch: 'yes' } }), 'egress.fetch', 'Expected `egress.fetch` to be a fetch function, got `yes` (string)'],
     ['ReservedConcurrentExecutions', () => deploy({ ReservedConcurrentExecutions: 5 }), 'ReservedConcurrentExecutions', 'Unknown option `ReservedConcurrentExecutions` in function config (did you mean `reservedConcurrency`?)'],
   ])('%s', (_label, parse, field, message) => {
     expect(failure(parse)).toEqual([field, message]);
@@ -87,7 +95,7 @@ describe('function config messages', () => {
   it('lists the known options when nothing looks meant', () => {
     expect(failure(() => deploy({ layers: [] }))).toEqual([
       'layers',
-      'Unknown option `layers` in function config (known options: `name`, `code`, `handler`, `engine`, `runtime`, `memoryMb`, `timeoutMs`, `env`, `description`, `reservedConcurrency`, `provisionedConcurrency`)',
+      'Unknown option `layers` in function config (known options: `name`, `code`, `handler`, `engine`, `runtime`, `memoryMb`, `timeoutMs`, `env`, `description`, `reservedConcurrency`, `provisionedConcurrency`, `ephemeralStorageMb`, `tmpBackend`, `egress`)',
     ]);
     // Not Object.prototype.constructor's name mistaken for a rename.
     expect(failure(() => deploy({ constructor: 1 }))[1]).toMatch(/^Unknown option `constructor` in function config \(known options:/);
@@ -201,6 +209,9 @@ describe('defaults', () => {
       timeoutMs: 3000,
       env: {},
       provisionedConcurrency: 0,
+      ephemeralStorageMb: 512,
+      tmpBackend: 'memory',
+      egress: { allowHosts: [] },
     });
     expect('description' in config).toBe(false);
     expect('reservedConcurrency' in config).toBe(false);

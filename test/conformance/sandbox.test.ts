@@ -36,7 +36,7 @@ const ENGINE_GLOBAL_SYMBOLS: Record<EngineName, readonly string[]> = { v8: [], q
             Buffer: typeof Buffer,
           });`);
         const p = result.payload as Record<string, unknown>;
-        expect(p).toMatchObject({ host: 'undefined', ivm: 'undefined', module: 'undefined', importScripts: 'undefined', fetch: 'undefined', Buffer: 'undefined' });
+        expect(p).toMatchObject({ host: 'undefined', ivm: 'undefined', module: 'undefined', importScripts: 'undefined', fetch: 'function', Buffer: 'function' });
         // Everything beyond the language's own globals (as a fresh V8 context has them) is a shim we
         // install on purpose; nothing else may appear.
         const standard = new Set(runInNewContext('Object.getOwnPropertyNames(globalThis)') as string[]);
@@ -44,8 +44,12 @@ const ENGINE_GLOBAL_SYMBOLS: Record<EngineName, readonly string[]> = { v8: [], q
         for (const name of ENGINE_INTRINSICS[engine]) standard.add(name);
         const extra = (p.names as string[]).filter((n) => !standard.has(n)).sort();
         expect(extra).toEqual([
-          'clearImmediate', 'clearInterval', 'clearTimeout', 'console', 'global', 'process',
-          'queueMicrotask', 'setImmediate', 'setInterval', 'setTimeout',
+          'AbortController', 'AbortSignal', 'Blob', 'Buffer', 'ByteLengthQueuingStrategy', 'CountQueuingStrategy', 'DOMException',
+          'Event', 'EventTarget', 'File', 'FormData', 'Headers', 'ReadableByteStreamController', 'ReadableStream',
+          'ReadableStreamDefaultReader', 'Request', 'Response', 'TextDecoder', 'TextEncoder', 'TransformStream', 'URL',
+          'URLSearchParams', 'WritableStream', 'WritableStreamDefaultWriter', 'atob', 'btoa', 'clearImmediate', 'clearInterval',
+          'clearTimeout', 'console', 'crypto', 'fetch', 'global', 'performance', 'process', 'queueMicrotask', 'setImmediate',
+          'setInterval', 'setTimeout', 'structuredClone',
         ].filter((n) => !standard.has(n)));
         expect(p.symbols).toEqual([...ENGINE_GLOBAL_SYMBOLS[engine], 'Symbol(lambdalet.builtin)']);
       }));
@@ -58,7 +62,7 @@ const ENGINE_GLOBAL_SYMBOLS: Record<EngineName, readonly string[]> = { v8: [], q
             kill: typeof process.kill, mainModule: typeof process.mainModule, node: process.versions.node,
             pid: typeof process.pid, home: process.env.HOME, user: process.env.USER,
           });`);
-        expect(result.payload).toEqual({ binding: 'undefined', exit: 'undefined', dlopen: 'undefined', kill: 'undefined', mainModule: 'undefined', pid: 'undefined' });
+        expect(result.payload).toEqual({ binding: 'undefined', exit: 'undefined', dlopen: 'undefined', kill: 'undefined', mainModule: 'undefined', pid: 'number' });
       }));
 
     it('Sandbox: the constructor chain reaches only the sandbox\'s own process', () =>
@@ -135,12 +139,17 @@ const ENGINE_GLOBAL_SYMBOLS: Record<EngineName, readonly string[]> = { v8: [], q
   });
 
   describe('reaching host modules and files', () => {
-    it('Sandbox: a static import of node:fs fails INIT with Runtime.ImportModuleError', () =>
+    it('Sandbox: node:fs reaches only the sandbox\'s own tree, never the host\'s /etc/passwd', () =>
       withRuntime(async ({ rt }) => {
-        const result = await deployAndInvoke(rt, 'import fs from "node:fs";\nexport const handler = async () => fs.readFileSync("/etc/passwd", "utf8");');
+        const result = await deployAndInvoke(rt, 'import fs from "node:fs";\nexport const handler = async () => { try { return fs.readFileSync("/etc/passwd", "utf8"); } catch (e) { return e.code; } };');
+        expect(result.payload).toBe('ENOENT');
+      }));
+
+    it('Sandbox: node:child_process imports as a stub whose every export fails, naming the module as not available in lambdalet', () =>
+      withRuntime(async ({ rt }) => {
+        const result = await deployAndInvoke(rt, 'import cp from "node:child_process";\nexport const handler = async () => cp.execSync("id");');
         const error = errorOf(result);
-        expect(error.errorType).toBe('Runtime.ImportModuleError');
-        expect(error.errorMessage).toContain('Cannot find module');
+        expect(error.errorMessage).toMatch(/^The Node.js module 'child_process' \(child_process.execSync\) is not available in lambdalet/);
       }));
 
     it('Sandbox: require of child_process in CommonJS fails', () =>
@@ -149,7 +158,7 @@ const ENGINE_GLOBAL_SYMBOLS: Record<EngineName, readonly string[]> = { v8: [], q
           exports.handler = async () => {
             try { return require('child_process').execSync('id').toString(); } catch (e) { return e.message; }
           };`, {}, { file: 'index.js' });
-        expect(result.payload).toMatch(/^Cannot find module 'child_process'/);
+        expect(result.payload).toMatch(/^The Node.js module 'child_process' \(child_process.execSync\) is not available in lambdalet/);
       }));
 
     it('Sandbox: dynamic import() of a built-in is rejected', () =>
@@ -157,7 +166,7 @@ const ENGINE_GLOBAL_SYMBOLS: Record<EngineName, readonly string[]> = { v8: [], q
         const result = await deployAndInvoke(rt, `
           export const handler = async () => {
             const out = [];
-            try { await import('node:fs'); out.push('imported'); } catch (e) { out.push(e.message.split('\\n')[0]); }
+            try { (await import('node:child_process')).spawn('sh'); out.push('imported'); } catch (e) { out.push(e.message.split('\\n')[0]); }
             try { await (0, eval)("import('fs')"); out.push('imported'); } catch (e) { out.push('eval: ' + e.message); }
             try { await new Function("return import('os')")(); out.push('imported'); } catch (e) { out.push('fn: ' + e.message); }
             return out;
@@ -165,10 +174,10 @@ const ENGINE_GLOBAL_SYMBOLS: Record<EngineName, readonly string[]> = { v8: [], q
         const out = result.payload as string[];
         expect(out).toHaveLength(3);
         expect(out).not.toContain('imported');
-        expect(out[0]).toContain('Cannot find module');
+        expect(out[0]).toContain('is not available in lambdalet');
       }));
 
-    it('Sandbox: the built-in resolver hook only ever refuses', () =>
+    it('Sandbox: the built-in resolver hook gives the guest\'s own modules and refuses the rest', () =>
       withRuntime(async ({ rt }) => {
         const result = await deployAndInvoke(rt, `
           export const handler = async () => {
@@ -180,7 +189,7 @@ const ENGINE_GLOBAL_SYMBOLS: Record<EngineName, readonly string[]> = { v8: [], q
             }
             return out;
           };`);
-        if (result.payload !== 'no hook') expect(result.payload).toEqual(['MODULE_NOT_FOUND', 'MODULE_NOT_FOUND', 'MODULE_NOT_FOUND', 'MODULE_NOT_FOUND']);
+        expect(result.payload).toEqual(['loaded fs', 'loaded node:child_process', 'loaded process', 'ERR_LAMBDALET_MODULE_UNAVAILABLE']);
       }));
   });
 

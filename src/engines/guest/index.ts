@@ -7,7 +7,10 @@
  * Nothing here trusts user code: intrinsics the runtime needs are captured before user code runs.
  * Nothing here is trusted by the host either: it validates every reply (environment/).
  */
+import { host } from './bridge.ts';
+import { resolveBuiltin } from './builtins.ts';
 import { createConsole } from './console.ts';
+import { installGlobals } from './globals.ts';
 import { runtimeError, toErrorShape, toInitErrorShape } from './errors.ts';
 import { startInvocation, type Handler, type LoadedHandler } from './invoke.ts';
 import { Phase } from './phase.ts';
@@ -72,8 +75,43 @@ defineGlobal('setImmediate', (cb: unknown, ...args: unknown[]) => timers.addImme
 defineGlobal('clearTimeout', (h: unknown) => timers.clear(h));
 defineGlobal('clearInterval', (h: unknown) => timers.clear(h));
 defineGlobal('clearImmediate', (h: unknown) => timers.clear(h));
+const hrtime = (previous?: [number, number]): [number, number] => {
+  const ms = now();
+  let seconds = Math.floor(ms / 1000);
+  let nanos = (ms % 1000) * 1e6;
+  if (previous) {
+    seconds -= previous[0];
+    nanos -= previous[1];
+    if (nanos < 0) {
+      seconds--;
+      nanos += 1e9;
+    }
+  }
+  return [seconds, nanos];
+};
+hrtime.bigint = (): bigint => BigInt(now()) * 1_000_000n;
+const bootedAt = now();
 defineGlobal('process', {
   env: processEnv,
+  hrtime,
+  uptime: () => (now() - bootedAt) / 1000,
+  memoryUsage: () => ({ rss: 0, heapTotal: 0, heapUsed: 0, external: 0, arrayBuffers: 0 }),
+  emitWarning: (warning: unknown) => console.warn(`(node) Warning: ${String(warning instanceof Error ? warning.message : warning)}`),
+  on() {
+    return this;
+  },
+  once() {
+    return this;
+  },
+  off() {
+    return this;
+  },
+  removeListener() {
+    return this;
+  },
+  arch: 'x64',
+  pid: 1,
+  execArgv: [],
   platform: 'linux',
   version: 'v22.0.0',
   versions: {},
@@ -90,13 +128,11 @@ defineGlobal('process', {
 defineGlobal('queueMicrotask', (cb: unknown) => {
   enqueueMicrotask(callable(cb));
 });
-// Node built-ins are resolved here (the bundler turns `import 'fs'` into this call). The guest
-// standard library will provide them; until then they are reported as Node reports a missing module.
-defineGlobal(Symbol.for('lambdalet.builtin'), (name: string) => {
-  const error = new Error(`Cannot find module '${name}'\nRequire stack:\n- /var/runtime/index.mjs`) as Error & { code: string };
-  error.code = 'MODULE_NOT_FOUND';
-  throw error;
-});
+// Node built-ins are resolved here (the bundler turns `import 'fs'` into this call), each made on
+// first use; modules lambdalet cannot offer throw a clear "not available" error.
+defineGlobal(Symbol.for('lambdalet.builtin'), resolveBuiltin);
+installGlobals();
+host.enqueueMicrotask = enqueueMicrotask;
 
 let phase = new Phase(() => {});
 phase.settle({ ok: true });
@@ -168,6 +204,14 @@ function startInit(userModule: UserModule, message: InitMessage): Phase {
   return init;
 }
 
+/** The next timer, or sooner if host operations (fetch) are in flight and need polling. */
+function nextWakeIn(): number {
+  const timer = timers.nextDueIn();
+  const poll = host.pollDelay();
+  if (poll < 0) return timer;
+  return timer < 0 ? poll : Math.min(timer, poll);
+}
+
 function reply(): GuestReply {
   const outcome = phase.outcome;
   return {
@@ -176,13 +220,19 @@ function reply(): GuestReply {
     payload: outcome?.payload,
     error: outcome?.error,
     fatal: broken || outcome?.fatal === true,
-    nextTimerInMs: timers.nextDueIn(),
+    nextTimerInMs: nextWakeIn(),
     logCount,
   };
 }
 
-function install(log: GuestHost['log'], userModule: UserModule): (type: string, body: string) => string {
+function install(
+  log: GuestHost['log'],
+  userModule: UserModule,
+  hostCall: GuestHost['call'],
+): (type: string, body: string) => string {
   hostLog = log;
+  // Absent when a sandbox is booted without the channel (the V8 code-cache warm-up): keep the default.
+  if (typeof hostCall === 'function') host.call = hostCall;
   return function dispatch(type: string, body: string): string {
     try {
       const message = decodeMessage(type, body);
@@ -197,6 +247,7 @@ function install(log: GuestHost['log'], userModule: UserModule): (type: string, 
         case 'status':
           break;
         case 'tick':
+          host.poll();
           timers.runDue();
           break;
         case 'drain':

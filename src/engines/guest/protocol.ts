@@ -83,6 +83,8 @@ export interface GuestReply {
 export interface GuestHost {
   /** Fire-and-forget: one console line. `level` is Lambda's (INFO, WARN, ERROR...). */
   log(level: string, message: string): void;
+  /** Synchronous: one host call (see "Host calls" below). */
+  call(op: string, args: string): string;
 }
 
 /*
@@ -156,4 +158,42 @@ export function decodeReply(text: unknown): GuestReply {
   if (state === '-') return { done: false, fatal, nextTimerInMs, logCount };
   if (state === 'o') return { done: true, ok: true, payload: rest, fatal, nextTimerInMs, logCount };
   return { done: true, ok: false, error: JSON.parse(rest) as ErrorShape, fatal, nextTimerInMs, logCount };
+}
+
+/*
+ * Host calls: the guest's synchronous channel to the host (GuestHost.call), for the file system,
+ * randomness and fetch. Strings only, copied both ways.
+ *
+ *   guest → host: call(op, args)
+ *     args   = JSON text, optionally followed by '\n' and a binary payload as a latin1 string
+ *              (one char per byte, a zero byte as U+0100 because QuickJS strings cross as C
+ *              strings; JSON text holds no raw newline, so the first '\n' splits them)
+ *   host → guest: one string
+ *     'o' + JSON text [+ '\n' + latin1 payload]     the call succeeded
+ *     'e' + JSON of a HostCallError                 the call failed; the guest throws it
+ */
+
+/** A failed host call, as plain data; the guest re-makes it as an Error with these properties. */
+export interface HostCallError {
+  readonly name: string;
+  readonly message: string;
+  readonly code?: string;
+  readonly errno?: number;
+  readonly syscall?: string;
+  readonly path?: string;
+  readonly dest?: string;
+  /** The message of the error's cause (fetch's network failures). */
+  readonly cause?: string;
+}
+
+/** Bytes → a payload string (host side; Buffer's latin1 decoding takes the low 8 bits back). */
+export function encodePayload(bytes: { toString(encoding: 'latin1'): string }): string {
+  const text = bytes.toString('latin1');
+  return text.includes('\0') ? text.replace(/\0/g, '\u0100') : text;
+}
+
+/** Splits `json \n payload` (either side of a host call). */
+export function splitPayload(text: string): [json: string, payload: string | undefined] {
+  const at = text.indexOf('\n');
+  return at < 0 ? [text, undefined] : [text.slice(0, at), text.slice(at + 1)];
 }

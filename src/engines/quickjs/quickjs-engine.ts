@@ -17,7 +17,7 @@ import type { QuickJSContext, QuickJSHandle, QuickJSRuntime } from 'quickjs-emsc
 import type { FunctionBundle } from '../../code/types.ts';
 import { EngineUnavailableError } from '../../errors.ts';
 import type { Blueprint, Engine, Sandbox, SandboxOptions } from '../engine.ts';
-import { guestRuntimeSource } from '../guest-bundle.ts';
+import { guestRuntime, withStandardLibrary, type GuestRuntime } from '../guest-bundle.ts';
 import { QuickJSSandbox } from './quickjs-sandbox.ts';
 import { instantiateQuickJS, QUICKJS_MAX_MEMORY_MB, quickjsWasmModule, type QuickJSInstance } from './wasm.ts';
 
@@ -65,7 +65,7 @@ interface SharedInstance {
 export class QuickJSEngine implements Engine {
   readonly name = 'quickjs' as const;
   readonly isolation: QuickJSIsolation;
-  #guest: Promise<string> | undefined;
+  #guest: Promise<GuestRuntime> | undefined;
   #shared: Promise<SharedInstance> | undefined;
 
   constructor(options: QuickJSEngineOptions = {}) {
@@ -77,8 +77,12 @@ export class QuickJSEngine implements Engine {
 
   async prepare(bundle: FunctionBundle): Promise<Blueprint> {
     // Compile the module and bundle the guest now, so the first cold start pays neither.
-    const [guest] = await Promise.all([(this.#guest ??= guestRuntimeSource()), quickjsWasmModule()]);
-    return { engine: 'quickjs', boot: (options) => this.#boot(guest, bundle, options) };
+    const [guest] = await Promise.all([(this.#guest ??= guestRuntime()), quickjsWasmModule()]);
+    return {
+      engine: 'quickjs',
+      boot: (options) =>
+        this.#boot(guest.script, bundle, { ...options, hostCall: withStandardLibrary(guest.stdlib, options.hostCall ?? unavailableHostCall) }),
+    };
   }
 
   async #boot(guest: string, bundle: FunctionBundle, options: SandboxOptions): Promise<Sandbox> {
@@ -163,12 +167,16 @@ function boot(
         // Fire-and-forget: the host's problems are not the guest's.
       }
     });
+    const hostCallHandler = options.hostCall ?? unavailableHostCall;
+    // Strings in, a string out: copied both ways, as the V8 engine's Callback does.
+    const hostCall = ctx.newFunction('hostCall', (op, args) => ctx.newString(hostCallHandler(ctx.getString(op), ctx.getString(args))));
     const install = evaluate(ctx, guest, GUEST_FILENAME);
     const userModule = evaluate(ctx, bundle.script, bundle.filename);
-    const dispatch = ctx.unwrapResult(ctx.callFunction(install, ctx.undefined, log, userModule));
+    const dispatch = ctx.unwrapResult(ctx.callFunction(install, ctx.undefined, log, userModule, hostCall));
     install.dispose();
     userModule.dispose();
     log.dispose();
+    hostCall.dispose();
     current.sandbox = new QuickJSSandbox({
       runtime,
       context: ctx,
@@ -208,6 +216,10 @@ function runtimeMemoryUsed(runtime: QuickJSRuntime): number {
   } catch {
     return 0;
   }
+}
+
+function unavailableHostCall(op: string): string {
+  return `e${JSON.stringify({ name: 'Error', message: `${op} is not available in this sandbox` })}`;
 }
 
 function evaluate(context: QuickJSContext, code: string, filename: string): QuickJSHandle {

@@ -8,7 +8,7 @@ import type ivm from 'isolated-vm';
 import type { FunctionBundle } from '../../code/types.ts';
 import { EngineUnavailableError } from '../../errors.ts';
 import type { Blueprint, Engine, Sandbox, SandboxOptions } from '../engine.ts';
-import { guestRuntimeSource } from '../guest-bundle.ts';
+import { guestRuntime, withStandardLibrary } from '../guest-bundle.ts';
 import { hasNoNodeSnapshotFlag, missingFlagError } from './flags.ts';
 import { warmGuestCodeCache } from './guest-code-cache.ts';
 import { V8Sandbox, type GuestDispatch } from './v8-sandbox.ts';
@@ -52,14 +52,15 @@ export class V8Engine implements Engine {
   async prepare(bundle: FunctionBundle): Promise<Blueprint> {
     this.assertAvailable();
     const [guest, user] = await Promise.all([
-      (this.#guest ??= guestRuntimeSource().then((code) => ({
+      (this.#guest ??= guestRuntime().then(({ script: code }) => ({
         code,
         filename: GUEST_FILENAME,
         cachedData: warmGuestCodeCache(this.#load(), code, GUEST_FILENAME),
       }))),
       this.#compileCache(bundle.script, bundle.filename),
     ]);
-    return { engine: 'v8', boot: (options) => this.#boot(guest, user, options) };
+    const { stdlib } = await guestRuntime();
+    return { engine: 'v8', boot: (options) => this.#boot(guest, user, { ...options, hostCall: withStandardLibrary(stdlib, options.hostCall ?? unavailableHostCall) }) };
   }
 
   #load(): IsolatedVm {
@@ -113,15 +114,20 @@ export class V8Engine implements Engine {
     });
     try {
       const context = isolate.createContextSync();
-      const install = this.#runSync<(log: unknown, userModule: unknown) => unknown>(isolate, context, guest);
+      const install = this.#runSync<(log: unknown, userModule: unknown, hostCall: unknown) => unknown>(isolate, context, guest);
       const userModule =
         user.code.length > SYNC_COMPILE_MAX_CHARS
           ? await this.#runAsync<() => Promise<unknown>>(isolate, context, user)
           : this.#runSync<() => Promise<unknown>>(isolate, context, user);
-      // The log Callback copies its arguments; it is the only host function the guest receives.
+      // Callbacks copy their arguments and results; they are the only host functions the guest receives.
+      const hostCall = options.hostCall ?? unavailableHostCall; // prepare() added the standard library's chunks
       const dispatch = install.applySync(
         undefined,
-        [new ivm.Callback(options.onLog, { ignored: true }), userModule.derefInto()],
+        [
+          new ivm.Callback(options.onLog, { ignored: true }),
+          userModule.derefInto(),
+          new ivm.Callback((op: unknown, args: unknown) => hostCall(String(op), String(args)), { sync: true }),
+        ],
         { result: { reference: true } },
       ) as unknown as ivm.Reference<GuestDispatch>;
       install.release();
@@ -155,6 +161,11 @@ export class V8Engine implements Engine {
       code: 'LAMBDALET_V8_CATASTROPHIC',
     });
   }
+}
+
+/** What a sandbox booted without a host-call handler answers (see guest/protocol.ts). */
+function unavailableHostCall(op: string): string {
+  return `e${JSON.stringify({ name: 'Error', message: `${op} is not available in this sandbox` })}`;
 }
 
 function scriptInfo(source: CompiledSource): ivm.ScriptInfo & ivm.CachedDataOptions {

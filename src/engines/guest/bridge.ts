@@ -1,0 +1,73 @@
+/**
+ * The guest's side of host calls (wire format in protocol.ts) and the runtime services the
+ * standard library shares. `install()` fills `host` before any user code runs; library modules
+ * read it when they are used, so nothing user code patches later (Promise.prototype.then,
+ * globalThis.queueMicrotask) can reach them.
+ */
+import type { HostCallError } from './protocol.ts';
+
+export const host = {
+  call: (op: string, _args: string): string => `e{"name":"Error","message":"${op} is not available before install"}`,
+  /** Queues a callback as a microtask; a throw is an uncaught exception (index.ts). */
+  enqueueMicrotask: (fn: () => void): void => void Promise.resolve().then(fn),
+  /** Host operations in flight (fetch): while any are, the event loop stays alive. */
+  pending: 0,
+  /** Set by the fetch module when it loads: settles finished host operations (on each tick). */
+  poll: (): void => {},
+  /** Milliseconds until `poll` should run again, or -1 when nothing is in flight. */
+  pollDelay: (): number => -1,
+};
+
+const fromCharCode = String.fromCharCode;
+const CHUNK = 8192;
+
+/**
+ * Bytes → the payload form of the wire: one char per byte (latin1), except that a zero byte is
+ * U+0100, because QuickJS passes strings through C strings, which end at the first NUL.
+ */
+export function toLatin1(bytes: Uint8Array): string {
+  let text = '';
+  for (let i = 0; i < bytes.length; i += CHUNK) {
+    // apply, not spread: spreading a typed array goes through its iterator, byte by byte.
+    // eslint-disable-next-line prefer-spread
+    text += fromCharCode.apply(null, bytes.subarray(i, i + CHUNK) as unknown as number[]);
+  }
+  return text.includes('\0') ? text.replace(/\0/g, '\u0100') : text;
+}
+
+/** A payload → bytes (the low 8 bits of each char, which undoes the U+0100 of a zero byte). */
+export function fromLatin1(text: string): Uint8Array {
+  const bytes = new Uint8Array(text.length);
+  for (let i = 0; i < text.length; i++) bytes[i] = text.charCodeAt(i) & 0xff;
+  return bytes;
+}
+
+/**
+ * One synchronous host call. Returns the answer's JSON value and binary payload; throws the host's
+ * error as an Error with Node's properties (code, errno, syscall, path, dest).
+ */
+export function hostCall(op: string, args: readonly unknown[], payload?: Uint8Array): { value: unknown; payload: string | undefined } {
+  const answer = host.call(op, payload === undefined ? JSON.stringify(args) : `${JSON.stringify(args)}\n${toLatin1(payload)}`);
+  const at = answer.indexOf('\n');
+  const json = at < 0 ? answer.slice(1) : answer.slice(1, at);
+  if (answer[0] === 'o') return { value: JSON.parse(json) as unknown, payload: at < 0 ? undefined : answer.slice(at + 1) };
+  throw reviveError(JSON.parse(json) as HostCallError);
+}
+
+export function reviveError(shape: HostCallError): Error {
+  const Ctor = shape.name === 'TypeError' ? TypeError : shape.name === 'RangeError' ? RangeError : Error;
+  const error = new Ctor(shape.message) as Error & Record<string, unknown>;
+  if (shape.name === 'AbortError') error.name = 'AbortError';
+  for (const key of ['errno', 'code', 'syscall', 'path', 'dest'] as const) {
+    if (shape[key] !== undefined) error[key] = shape[key];
+  }
+  if (shape.cause !== undefined) error.cause = new Error(shape.cause);
+  return error;
+}
+
+/** Node's ERR_* errors: a code and a message. */
+export function nodeError<E extends Error>(Ctor: new (message: string) => E, code: string, message: string): E & { code: string } {
+  const error = new Ctor(message) as E & { code: string };
+  error.code = code;
+  return error;
+}

@@ -1,0 +1,68 @@
+/**
+ * Node's built-in modules inside the sandbox: `require('fs')` / `import 'node:fs'` in a bundle call
+ * `resolveBuiltin(name)` (code/plugins.ts rewrites them). Each module is made on first use and
+ * cached (its code is loaded then: stdlib-loader.ts), so the standard library costs a cold start
+ * almost nothing until a handler needs it.
+ *
+ * Modules lambdalet cannot offer (processes, sockets, ...) load as stubs with Node's export names,
+ * each a function that throws "not available in lambdalet" when used: libraries import `http` or
+ * `stream/promises` at their top level for one optional feature, and must still load.
+ */
+import { nodeError } from './bridge.ts';
+import { stdlib } from './stdlib-loader.ts';
+
+type Factory = () => unknown;
+
+const factories: Record<string, Factory> = {
+  fs: () => stdlib<typeof import('./stdlib/fs.ts')>('fs').fs,
+  'fs/promises': () => stdlib<typeof import('./stdlib/fs.ts')>('fs').fs.promises,
+  path: () => stdlib<typeof import('./stdlib/path.ts')>('path').path,
+  'path/posix': () => stdlib<typeof import('./stdlib/path.ts')>('path').path,
+  buffer: () => stdlib<typeof import('./stdlib/buffer.ts')>('buffer').bufferModule,
+  events: () => stdlib<typeof import('./stdlib/events.ts')>('events').events,
+  util: () => stdlib<typeof import('./stdlib/util.ts')>('util').util,
+  'util/types': () => stdlib<typeof import('./stdlib/util.ts')>('util').util.types,
+  crypto: () => stdlib<typeof import('./stdlib/crypto.ts')>('crypto').cryptoModule,
+  url: () => stdlib<typeof import('./stdlib/url.ts')>('url').urlModule,
+  os: () => stdlib<typeof import('./stdlib/os.ts')>('os').os,
+  timers: () => stdlib<typeof import('./stdlib/timers.ts')>('timers').timers,
+  'timers/promises': () => stdlib<typeof import('./stdlib/timers.ts')>('timers').timersPromises,
+  string_decoder: () => stdlib<typeof import('./stdlib/encoding.ts')>('encoding').stringDecoderModule,
+  'stream/web': () => stdlib<typeof import('./stdlib/streams.ts')>('streams').streams,
+  process: () => globalThis.process,
+  console: () => globalThis.console,
+};
+
+const cache = new Map<string, unknown>();
+
+export function resolveBuiltin(name: string): unknown {
+  const key = String(name).replace(/^node:/, '');
+  if (cache.has(key)) return cache.get(key);
+  const factory = Object.prototype.hasOwnProperty.call(factories, key) ? factories[key] : undefined;
+  const value = factory ? factory() : unavailableStub(key);
+  cache.set(key, value);
+  return value;
+}
+
+function unavailableError(what: string): Error {
+  return nodeError(
+    Error,
+    'ERR_LAMBDALET_MODULE_UNAVAILABLE',
+    `${what} is not available in lambdalet: handlers run in a sandbox without processes, sockets or native modules. ` +
+      `Available modules: ${Object.keys(factories).sort().join(', ')}`,
+  );
+}
+
+/** A stub with the module's export names, each throwing when used; an unknown name throws at once. */
+function unavailableStub(key: string): object {
+  const modules = stdlib<Record<string, string[] | undefined>>('unavailable');
+  const names = Object.prototype.hasOwnProperty.call(modules, key) ? modules[key] : undefined;
+  if (!names) throw unavailableError(`'${key}' is not a Node.js built-in module and`);
+  const stub: Record<string, unknown> = {};
+  for (const exported of names) {
+    stub[exported] = function unavailable(): never {
+      throw unavailableError(`The Node.js module '${key}' (${key}.${exported})`);
+    };
+  }
+  return Object.freeze(stub);
+}

@@ -1,0 +1,59 @@
+/**
+ * The Web and Node globals a handler can rely on, installed as lazy properties of globalThis: each
+ * is made on first read (then replaced by a plain value), so the standard library costs a cold
+ * start only the definition of these accessors. Assigning one replaces it, as with any global.
+ */
+import { stdlib, stdlibLoading } from './stdlib-loader.ts';
+
+const global = globalThis as unknown as Record<string, unknown>;
+
+function lazy(name: string, make: () => unknown): void {
+  const settle = (value: unknown): void => {
+    Object.defineProperty(global, name, { value, writable: true, configurable: true, enumerable: false });
+  };
+  let making = false;
+  Object.defineProperty(global, name, {
+    configurable: true,
+    enumerable: false,
+    get() {
+      // A polyfill that looks for a native version of itself (core-js's URL) reads the global
+      // while it is being made, or while another chunk loads: it finds none.
+      if (making || stdlibLoading()) return undefined;
+      making = true;
+      try {
+        const value = make();
+        settle(value);
+        return value;
+      } finally {
+        making = false;
+      }
+    },
+    set: settle,
+  });
+}
+
+export function installGlobals(): void {
+  lazy('Buffer', () => stdlib<typeof import('./stdlib/buffer.ts')>('buffer').Buffer);
+  lazy('TextEncoder', () => stdlib<typeof import('./stdlib/encoding.ts')>('encoding').TextEncoder);
+  lazy('TextDecoder', () => stdlib<typeof import('./stdlib/encoding.ts')>('encoding').TextDecoder);
+  lazy('atob', () => stdlib<typeof import('./stdlib/encoding.ts')>('encoding').atob);
+  lazy('btoa', () => stdlib<typeof import('./stdlib/encoding.ts')>('encoding').btoa);
+  lazy('DOMException', () => stdlib<typeof import('./stdlib/encoding.ts')>('encoding').DOMExceptionLike);
+  lazy('URL', () => stdlib<typeof import('./stdlib/url.ts')>('url').URL);
+  lazy('URLSearchParams', () => stdlib<typeof import('./stdlib/url.ts')>('url').URLSearchParams);
+  lazy('structuredClone', () => stdlib<typeof import('./stdlib/clone.ts')>('clone').structuredClone);
+  lazy('crypto', () => stdlib<typeof import('./stdlib/crypto.ts')>('crypto').webcrypto);
+  lazy('Event', () => stdlib<typeof import('./stdlib/abort.ts')>('abort').Event);
+  lazy('EventTarget', () => stdlib<typeof import('./stdlib/abort.ts')>('abort').EventTarget);
+  lazy('AbortController', () => stdlib<typeof import('./stdlib/abort.ts')>('abort').AbortController);
+  lazy('AbortSignal', () => stdlib<typeof import('./stdlib/abort.ts')>('abort').AbortSignal);
+  for (const name of ['ReadableStream', 'WritableStream', 'TransformStream', 'ByteLengthQueuingStrategy', 'CountQueuingStrategy',
+    'ReadableStreamDefaultReader', 'ReadableByteStreamController', 'WritableStreamDefaultWriter']) {
+    lazy(name, () => (stdlib<typeof import('./stdlib/streams.ts')>('streams').streams as Record<string, unknown>)[name]);
+  }
+  for (const name of ['Headers', 'Request', 'Response', 'FormData', 'Blob', 'File', 'fetch']) {
+    lazy(name, () => (stdlib<typeof import('./stdlib/fetch.ts')>('fetch').fetchGlobals as Record<string, unknown>)[name]);
+  }
+  const origin = Date.now();
+  lazy('performance', () => ({ timeOrigin: origin, now: () => Date.now() - origin, mark() {}, measure() {} }));
+}

@@ -1,0 +1,22 @@
+/** node:os, as it reads on Lambda (x86_64 Linux, /tmp). */
+export const os = {
+  EOL: '\n',
+  platform: () => 'linux',
+  type: () => 'Linux',
+  arch: () => 'x64',
+  release: () => '5.10.0',
+  tmpdir: () => '/tmp',
+  homedir: () => '/home/sbx_user1051',
+  hostname: () => 'localhost',
+  endianness: () => 'LE',
+  cpus: () => [],
+  availableParallelism: () => 1,
+  totalmem: () => Number(globalThis.process?.env?.AWS_LAMBDA_FUNCTION_MEMORY_SIZE ?? 128) * 1024 * 1024,
+  freemem: () => 0,
+  uptime: () => 0,
+  loadavg: () => [0, 0, 0],
+  networkInterfaces: () => ({}),
+  userInfo: () => ({ uid: 993, gid: 990, username: 'sbx_user1051', homedir: '/home/sbx_user1051', shell: null }),
+  constants: { signals: {}, errno: {} },
+  devNull: '/dev/null',
+};

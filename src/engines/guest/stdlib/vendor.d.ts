@@ -1,0 +1,20 @@
+// core-js-pure ships no types: each entry exports the one constructor or function it names.
+declare module 'core-js-pure/stable/url/index.js' {
+  const URL: unknown;
+  export default URL;
+}
+declare module 'core-js-pure/stable/url-search-params/index.js' {
+  const URLSearchParams: unknown;
+  export default URLSearchParams;
+}
+declare module 'core-js-pure/stable/structured-clone.js' {
+  const structuredClone: <T>(value: T, options?: { transfer?: unknown[] }) => T;
+  export default structuredClone;
+}
+// event-target-shim has types, but its `exports` map does not point at them.
+declare module 'event-target-shim' {
+  export const Event: typeof globalThis.Event;
+  export type Event = globalThis.Event;
+  export const EventTarget: typeof globalThis.EventTarget;
+  export type EventTarget = globalThis.EventTarget;
+}

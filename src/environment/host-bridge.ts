@@ -1,0 +1,267 @@
+/**
+ * The host side of the guest's host calls (wire format in engines/guest/protocol.ts): one
+ * environment's file system, randomness and outbound fetch. Everything arriving is untrusted text;
+ * everything leaving is a string. Never throws into the engine: failures are encoded as `e...`.
+ *
+ * fetch is asynchronous on the host: `fetch.start` answers an id at once; the guest polls
+ * `fetch.done` (from its timer ticks, while it has requests in flight) and takes each finished
+ * response with `fetch.take`. Requests still in flight when the environment ends are aborted.
+ */
+import { Buffer } from 'node:buffer';
+import { randomBytes } from 'node:crypto';
+import type { EgressPolicy } from '../config/index.ts';
+import type { HostCallError } from '../engines/guest/protocol.ts';
+import { encodePayload, splitPayload } from '../engines/guest/protocol.ts';
+import { VfsError, type Vfs } from '../vfs/index.ts';
+
+/** Most random bytes one call may ask for (Web Crypto's getRandomValues limit). */
+const RANDOM_MAX_BYTES = 65_536;
+/** Redirects followed for one request (undici's limit), each checked against the policy. */
+const MAX_REDIRECTS = 20;
+const MIB = 1024 * 1024;
+
+interface FetchRequestShape {
+  readonly url: string;
+  readonly method: string;
+  readonly headers: readonly (readonly [string, string])[];
+  readonly redirect: 'follow' | 'manual' | 'error';
+}
+
+type FetchOutcome =
+  | { readonly ok: true; readonly meta: object; readonly body: Buffer }
+  | { readonly ok: false; readonly error: HostCallError };
+
+export interface HostBridgeOptions {
+  readonly vfs: Vfs;
+  readonly egress: EgressPolicy;
+  /** Largest response body a fetch may bring into the sandbox (the function's memory). */
+  readonly maxResponseBytes: number;
+}
+
+export class HostBridge {
+  readonly #vfs: Vfs;
+  readonly #egress: EgressPolicy;
+  readonly #maxResponseBytes: number;
+  readonly #inFlight = new Map<number, AbortController>();
+  readonly #finished = new Map<number, FetchOutcome>();
+  #nextFetchId = 1;
+
+  constructor(options: HostBridgeOptions) {
+    this.#vfs = options.vfs;
+    this.#egress = options.egress;
+    this.#maxResponseBytes = options.maxResponseBytes;
+  }
+
+  /** The SandboxOptions.hostCall handler. */
+  readonly call = (op: string, args: string): string => {
+    try {
+      const [json, payload] = splitPayload(args);
+      const parsed: unknown = JSON.parse(json);
+      if (!Array.isArray(parsed)) throw new TypeError('host call arguments must be an array');
+      return this.#dispatch(op, parsed, payload);
+    } catch (error) {
+      return `e${JSON.stringify(toHostCallError(error))}`;
+    }
+  };
+
+  /** Aborts every request in flight (the environment is ending). */
+  dispose(): void {
+    for (const controller of this.#inFlight.values()) controller.abort();
+    this.#inFlight.clear();
+    this.#finished.clear();
+  }
+
+  #dispatch(op: string, args: unknown[], payload: string | undefined): string {
+    switch (op) {
+      case 'fs':
+        return this.#fs(args, payload);
+      case 'random': {
+        const n = Number(args[0]);
+        if (!Number.isInteger(n) || n < 0 || n > RANDOM_MAX_BYTES) throw new RangeError(`random: 0 to ${RANDOM_MAX_BYTES} bytes`);
+        return `o0\n${encodePayload(randomBytes(n))}`;
+      }
+      case 'fetch.start':
+        return ok(this.#fetchStart(args[0] as FetchRequestShape, payload));
+      case 'fetch.done':
+        return ok([...this.#finished.keys()]);
+      case 'fetch.take': {
+        const id = Number(args[0]);
+        const outcome = this.#finished.get(id);
+        if (!outcome) throw new Error(`fetch ${id} has not finished`);
+        this.#finished.delete(id);
+        if (!outcome.ok) return `e${JSON.stringify(outcome.error)}`;
+        return `o${JSON.stringify(outcome.meta)}\n${encodePayload(outcome.body)}`;
+      }
+      default:
+        throw new Error(`Unknown host call ${op}`);
+    }
+  }
+
+  #fs(args: unknown[], payload: string | undefined): string {
+    const vfs = this.#vfs;
+    const [method, a, b, c] = args as [string, never, never, never];
+    const data = (): Buffer => Buffer.from(payload ?? '', 'latin1');
+    switch (method) {
+      case 'stat':
+        return ok(vfs.stat(a, b !== false));
+      case 'exists':
+        return ok(vfs.exists(a));
+      case 'access':
+        vfs.access(a, Number(b) || 0);
+        return ok(null);
+      case 'realpath':
+        return ok(vfs.realpath(a));
+      case 'readdir':
+        return ok(vfs.readdir(a));
+      case 'mkdir':
+        return ok(vfs.mkdir(a, b === true) ?? null);
+      case 'rmdir':
+        vfs.rmdir(a);
+        return ok(null);
+      case 'rm':
+        vfs.rm(a, b === true, c === true);
+        return ok(null);
+      case 'unlink':
+        vfs.unlink(a);
+        return ok(null);
+      case 'rename':
+        vfs.rename(a, b);
+        return ok(null);
+      case 'copyFile':
+        vfs.copyFile(a, b, Number(c) || 0);
+        return ok(null);
+      case 'readFile':
+        return `o0\n${encodePayload(vfs.readFile(a))}`;
+      case 'writeFile':
+        vfs.writeFile(a, data(), String(b));
+        return ok(null);
+      case 'truncate':
+        vfs.truncate(a, Number(b) || 0);
+        return ok(null);
+      case 'utimes':
+        vfs.utimes(a, Number(b), Number(c));
+        return ok(null);
+      case 'open':
+        return ok(vfs.open(a, String(b)));
+      case 'close':
+        vfs.close(a);
+        return ok(null);
+      case 'read':
+        return `o0\n${encodePayload(vfs.read(a, Number(b), c === null ? null : Number(c)))}`;
+      case 'write':
+        return ok(vfs.write(a, data(), b === null ? null : Number(b)));
+      case 'fstat':
+        return ok(vfs.fstat(a));
+      case 'ftruncate':
+        vfs.ftruncate(a, Number(b) || 0);
+        return ok(null);
+      default:
+        throw new Error(`Unknown fs call ${String(method)}`);
+    }
+  }
+
+  #fetchStart(request: FetchRequestShape, body: string | undefined): number {
+    const id = this.#nextFetchId++;
+    const controller = new AbortController();
+    this.#inFlight.set(id, controller);
+    const finish = (outcome: FetchOutcome): void => {
+      if (!this.#inFlight.delete(id)) return; // disposed meanwhile
+      this.#finished.set(id, outcome);
+    };
+    this.#fetch(request, body === undefined ? undefined : Buffer.from(body, 'latin1'), controller.signal).then(finish, (error: unknown) =>
+      finish({ ok: false, error: fetchFailed(error) }),
+    );
+    return id;
+  }
+
+  async #fetch(request: FetchRequestShape, body: Buffer | undefined, signal: AbortSignal): Promise<FetchOutcome> {
+    const doFetch = this.#egress.fetch ?? globalThis.fetch;
+    let url = new URL(request.url);
+    let method = request.method;
+    let payload = body;
+    for (let hop = 0; ; hop++) {
+      this.#checkEgress(url);
+      const response = await doFetch(
+        new Request(url, {
+          method,
+          headers: request.headers as [string, string][],
+          body: payload === undefined || method === 'GET' || method === 'HEAD' ? undefined : new Uint8Array(payload),
+          redirect: 'manual',
+          signal,
+        }),
+      );
+      const location = response.headers.get('location');
+      if (request.redirect !== 'manual' && location !== null && [301, 302, 303, 307, 308].includes(response.status)) {
+        if (request.redirect === 'error') throw new TypeError('unexpected redirect');
+        if (hop >= MAX_REDIRECTS) throw new TypeError('redirect count exceeded');
+        await response.body?.cancel();
+        url = new URL(location, url);
+        if (response.status === 303 || ((response.status === 301 || response.status === 302) && method === 'POST')) {
+          method = 'GET';
+          payload = undefined;
+        }
+        continue;
+      }
+      const bytes = await readCapped(response, this.#maxResponseBytes);
+      return {
+        ok: true,
+        meta: { status: response.status, statusText: response.statusText, headers: [...response.headers], url: url.href, redirected: hop > 0 },
+        body: bytes,
+      };
+    }
+  }
+
+  #checkEgress(url: URL): void {
+    if (url.protocol !== 'http:' && url.protocol !== 'https:') {
+      throw new EgressDenied(`lambdalet egress policy: only http: and https: URLs can be fetched, not ${url.protocol}`);
+    }
+    const host = url.hostname.toLowerCase().replace(/^\[|\]$/g, '');
+    const port = url.port || (url.protocol === 'https:' ? '443' : '80');
+    const allowed = this.#egress.allowHosts.some((entry) => {
+      const [name, entryPort] = entry.split(':') as [string, string | undefined];
+      if (entryPort !== undefined && entryPort !== port) return false;
+      return name.startsWith('*.') ? host.endsWith(name.slice(1)) : host === name;
+    });
+    if (!allowed) {
+      throw new EgressDenied(
+        `lambdalet egress policy denied ${url.protocol}//${url.host}: add "${host}" to the function's egress.allowHosts`,
+      );
+    }
+  }
+}
+
+class EgressDenied extends Error {}
+
+function ok(value: unknown): string {
+  return `o${JSON.stringify(value ?? null)}`;
+}
+
+async function readCapped(response: Response, max: number): Promise<Buffer> {
+  if (!response.body) return Buffer.alloc(0);
+  const chunks: Uint8Array[] = [];
+  let total = 0;
+  for await (const chunk of response.body as unknown as AsyncIterable<Uint8Array>) {
+    total += chunk.length;
+    if (total > max) {
+      await response.body.cancel().catch(() => {});
+      throw new RangeError(`response body larger than ${Math.floor(max / MIB)} MB (the function's memory)`);
+    }
+    chunks.push(chunk);
+  }
+  return Buffer.concat(chunks);
+}
+
+/** Like undici: a network failure is `TypeError: fetch failed` whose cause says why. */
+function fetchFailed(error: unknown): HostCallError {
+  const reason = error instanceof Error ? error.message : String(error);
+  const cause = error instanceof Error ? (error.cause as { message?: unknown } | undefined) : undefined;
+  const detail = cause && typeof cause.message === 'string' ? `${reason}: ${cause.message}` : reason;
+  if (error instanceof Error && error.name === 'AbortError') return { name: 'AbortError', message: 'This operation was aborted' };
+  return { name: 'TypeError', message: 'fetch failed', cause: detail };
+}
+
+function toHostCallError(error: unknown): HostCallError {
+  if (error instanceof VfsError) return { name: 'Error', ...error.toShape() };
+  if (error instanceof Error) return { name: error.name === 'TypeError' || error.name === 'RangeError' ? error.name : 'Error', message: error.message };
+  return { name: 'Error', message: String(error) };
+}

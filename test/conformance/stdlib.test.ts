@@ -1,0 +1,236 @@
+/** The guest standard library: the same answers on every engine. */
+import { fileURLToPath } from 'node:url';
+import { describe, expect, it } from 'vitest';
+import { deployAndInvoke, forEachEngine } from '../helpers/runtime.ts';
+
+forEachEngine(({ withRuntime }) => {
+  describe('globals', () => {
+    it('Stdlib: Web globals (encoding, URL, base64, structuredClone, crypto, events, abort, streams) behave as in Node', () =>
+      withRuntime(async ({ rt }) => {
+        const result = await deployAndInvoke(rt, `
+          export const handler = async () => {
+            const enc = new TextEncoder().encode('héllo €');
+            const dec = new TextDecoder();
+            const split = dec.decode(enc.subarray(0, 8), { stream: true }) + dec.decode(enc.subarray(8));
+            const url = new URL('../x/y?a=1&b=two#frag', 'https://example.com/base/path');
+            url.searchParams.append('c', 'd e');
+            const clone = structuredClone({ d: new Date(0), m: new Map([['k', [1, 2]]]), s: new Set([1]), r: /x/g });
+            let cloneFn; try { structuredClone(() => 1); } catch (e) { cloneFn = e.name; }
+            const bytes = crypto.getRandomValues(new Uint8Array(32));
+            const digest = Buffer.from(await crypto.subtle.digest('SHA-256', new TextEncoder().encode('abc'))).toString('hex');
+            const target = new EventTarget();
+            let got = null;
+            target.addEventListener('ping', (e) => { got = e.type; });
+            target.dispatchEvent(new Event('ping'));
+            const ac = new AbortController();
+            let aborted = null;
+            ac.signal.addEventListener('abort', () => { aborted = ac.signal.reason.name; });
+            ac.abort();
+            const stream = new ReadableStream({ start(c) { c.enqueue('a'); c.enqueue('b'); c.close(); } });
+            const chunks = [];
+            for (const reader = stream.getReader();;) { const { done, value } = await reader.read(); if (done) break; chunks.push(value); }
+            const ticks = [];
+            process.nextTick(() => ticks.push('tick'));
+            queueMicrotask(() => ticks.push('micro'));
+            await null; await null;
+            const [s, ns] = process.hrtime();
+            return {
+              enc: enc.length, dec: new TextDecoder().decode(enc), split, bom: new TextDecoder().decode(new Uint8Array([0xef, 0xbb, 0xbf, 0x41])),
+              url: url.href, host: url.host, params: [...url.searchParams.keys()], b: url.searchParams.get('b'),
+              usp: new URLSearchParams({ q: 'a&b', n: '1' }).toString(),
+              b64: btoa('hi!'), unb64: atob('aGkh'),
+              clone: [clone.d instanceof Date, clone.m.get('k'), clone.s.has(1), clone.r.flags], cloneFn,
+              random: bytes.some((b) => b !== 0), uuid: /^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/.test(crypto.randomUUID()),
+              digest, got, aborted, timeoutSignal: typeof AbortSignal.timeout(1000).aborted, chunks, ticks,
+              hrtime: Number.isInteger(s) && Number.isInteger(ns), buffer: Buffer.from('hello').toString('base64'),
+              isBuffer: Buffer.isBuffer(Buffer.alloc(1)), concat: Buffer.concat([Buffer.from('a'), Buffer.from('b')]).toString(),
+            };
+          };`);
+        expect(result.payload).toEqual({
+          enc: 10, dec: 'héllo €', split: 'héllo €', bom: 'A',
+          url: 'https://example.com/x/y?a=1&b=two&c=d+e#frag', host: 'example.com', params: ['a', 'b', 'c'], b: 'two',
+          usp: 'q=a%26b&n=1', b64: 'aGkh', unb64: 'hi!',
+          clone: [true, [1, 2], true, 'g'], cloneFn: 'DataCloneError',
+          random: true, uuid: true, digest: 'ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad',
+          got: 'ping', aborted: 'AbortError', timeoutSignal: 'boolean', chunks: ['a', 'b'], ticks: ['tick', 'micro'],
+          hrtime: true, buffer: 'aGVsbG8=', isBuffer: true, concat: 'ab',
+        });
+      }));
+  });
+
+  describe('modules', () => {
+    it('Stdlib: node:path, buffer, events, util, crypto, os, url and timers/promises', () =>
+      withRuntime(async ({ rt }) => {
+        const result = await deployAndInvoke(rt, `
+          import path from 'node:path';
+          import { Buffer as B } from 'node:buffer';
+          import { EventEmitter, once } from 'node:events';
+          import util from 'node:util';
+          import crypto from 'node:crypto';
+          import os from 'node:os';
+          import { fileURLToPath, pathToFileURL } from 'node:url';
+          import { setTimeout as sleep } from 'node:timers/promises';
+          export const handler = async () => {
+            const em = new EventEmitter();
+            const seen = [];
+            em.on('x', (v) => seen.push(v));
+            em.emit('x', 1);
+            setTimeout(() => em.emit('later', 'done'), 1);
+            const [later] = await once(em, 'later');
+            const cb = (a, done) => done(null, a * 2);
+            const slept = await sleep(1, 'slept');
+            return {
+              join: path.join('/a/b', '../c', './d.txt'), ext: path.extname('x/y.tar.gz'), rel: path.relative('/a/b', '/a/c/d'),
+              resolve: path.resolve('x'), parse: path.parse('/home/u/f.txt').name, sep: path.sep,
+              buf: B.from('ff00', 'hex').readUInt16BE(0), same: B === Buffer,
+              seen, later,
+              format: util.format('%s=%d %j', 'a', 42, { b: 1 }), inspect: util.inspect({ a: [1, { b: 2 }] }),
+              promisified: await util.promisify(cb)(21), isDate: util.types.isDate(new Date()), isPromise: util.types.isPromise(Promise.resolve()),
+              md5: crypto.createHash('md5').update('abc').digest('hex'),
+              sha1: crypto.createHash('sha1').update('abc').digest('base64'),
+              sha256: crypto.createHash('sha256').update('a').update('bc').digest('hex'),
+              hmac: crypto.createHmac('sha256', 'key').update('The quick brown fox jumps over the lazy dog').digest('hex'),
+              randomBytes: crypto.randomBytes(16).length, randomUUID: crypto.randomUUID().length,
+              tmpdir: os.tmpdir(), eol: os.EOL, file: fileURLToPath('file:///var/task/a%20b.js'), url: pathToFileURL('/tmp/x y').href, slept,
+            };
+          };`);
+        expect(result.payload).toEqual({
+          join: '/a/c/d.txt', ext: '.gz', rel: '../c/d', resolve: '/var/task/x', parse: 'f', sep: '/',
+          buf: 0xff00, same: true, seen: [1], later: 'done',
+          format: 'a=42 {"b":1}', inspect: '{ a: [ 1, { b: 2 } ] }', promisified: 42, isDate: true, isPromise: true,
+          md5: '900150983cd24fb0d6963f7d28e17f72', sha1: 'qZk+NkcGgWq6PiVxeFDCbJzQ2J0=',
+          sha256: 'ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad',
+          hmac: 'f7bc83f430538424b13298e6aa6fb143ef4d59a14946175997479dbc2d1a3cd8',
+          randomBytes: 16, randomUUID: 36, tmpdir: '/tmp', eol: '\n', file: '/var/task/a b.js', url: 'file:///tmp/x%20y', slept: 'slept',
+        });
+      }));
+
+    it('Stdlib: child_process, net, http and the like load as stubs that fail with a clear "not available in lambdalet" error', () =>
+      withRuntime(async ({ rt }) => {
+        const result = await deployAndInvoke(rt, `
+          const attempt = (use) => { try { use(); return 'worked'; } catch (e) { return e.code + ' ' + e.message.split(':')[0]; } };
+          exports.handler = async () => [
+            attempt(() => require('child_process').spawn('sh')), attempt(() => require('net').connect(80)),
+            attempt(() => require('http').request('http://x')), attempt(() => require('https').get('https://x')),
+            attempt(() => require('dgram').createSocket('udp4')), attempt(() => new (require('worker_threads').Worker)('x')),
+            attempt(() => require('vm').runInNewContext('1')), attempt(() => require('node:cluster').fork()),
+            attempt(() => require('stream/promises').pipeline()),
+          ];`, {}, { file: 'index.js' });
+        const lines = result.payload as string[];
+        expect(lines).toHaveLength(9);
+        for (const line of lines) {
+          expect(line).toMatch(/^ERR_LAMBDALET_MODULE_UNAVAILABLE The Node.js module '[a-z_/]+' \([\w/.]+\) is not available in lambdalet$/);
+        }
+      }));
+  });
+
+  describe('fetch', () => {
+    const FETCHER = `
+      export const handler = async (event) => {
+        try {
+          const res = await fetch(event.url, { method: event.method ?? 'GET', headers: { 'x-test': '1' }, body: event.body });
+          return { status: res.status, ok: res.ok, type: res.headers.get('content-type'), body: await res.text(), url: res.url };
+        } catch (e) {
+          return { error: e.name + ': ' + e.message, cause: e.cause?.message };
+        }
+      };`;
+
+    it('fetch: denied by default, with a network error that names the egress policy', () =>
+      withRuntime(async ({ rt }) => {
+        const result = await deployAndInvoke(rt, FETCHER, { url: 'https://example.com/' });
+        expect(result.payload).toEqual({
+          error: 'TypeError: fetch failed',
+          cause: 'lambdalet egress policy denied https://example.com: add "example.com" to the function\'s egress.allowHosts',
+        });
+      }));
+
+    it('fetch: an allowed host is fetched through the host (here a host-supplied fetch); others stay denied, redirects included', () =>
+      withRuntime(async ({ rt }) => {
+        const seen: string[] = [];
+        const hostFetch = async (request: Request): Promise<Response> => {
+          seen.push(`${request.method} ${request.url} ${request.headers.get('x-test')} ${request.body ? await request.text() : ''}`);
+          if (request.url.endsWith('/away')) return new Response(null, { status: 302, headers: { location: 'https://evil.example.net/' } });
+          await new Promise((r) => setTimeout(r, 20));
+          return new Response(JSON.stringify({ echo: request.url }), { status: 201, headers: { 'content-type': 'application/json' } });
+        };
+        const egress = { allowHosts: ['api.example.com'], fetch: hostFetch };
+        const ok = await deployAndInvoke(rt, FETCHER, { url: 'https://api.example.com/items?x=1', method: 'POST', body: 'payload' }, { egress });
+        expect(ok.payload).toEqual({
+          status: 201, ok: true, type: 'application/json', body: '{"echo":"https://api.example.com/items?x=1"}', url: 'https://api.example.com/items?x=1',
+        });
+        expect(seen).toEqual(['POST https://api.example.com/items?x=1 1 payload']);
+        const redirected = await deployAndInvoke(rt, FETCHER, { url: 'https://api.example.com/away' }, { egress });
+        expect(redirected.payload).toMatchObject({ error: 'TypeError: fetch failed', cause: expect.stringContaining('denied https://evil.example.net') });
+        const other = await deployAndInvoke(rt, FETCHER, { url: 'http://169.254.169.254/latest/meta-data' }, { egress });
+        expect(other.payload).toMatchObject({ error: 'TypeError: fetch failed' });
+      }));
+
+    it('fetch: time in flight counts against the invocation', () =>
+      withRuntime(async ({ rt }) => {
+        const egress = { allowHosts: ['slow.example.com'], fetch: () => new Promise<Response>(() => {}) };
+        const result = await deployAndInvoke(rt, FETCHER, { url: 'https://slow.example.com/' }, { egress, timeoutMs: 200 });
+        expect(result.payload).toMatchObject({ errorType: 'Sandbox.Timedout' });
+      }));
+  });
+
+  describe('fetch API classes', () => {
+    it('Stdlib: Headers, Request, Response, FormData and Blob', () =>
+      withRuntime(async ({ rt }) => {
+        const result = await deployAndInvoke(rt, `
+          export const handler = async () => {
+            const h = new Headers({ 'Content-Type': 'text/plain', 'X-A': '1' });
+            h.append('x-a', '2');
+            h.append('set-cookie', 'a=1'); h.append('set-cookie', 'b=2');
+            const req = new Request('https://x.test/p?q=1', { method: 'post', body: JSON.stringify({ a: 1 }), headers: { 'content-type': 'application/json' } });
+            const form = new FormData();
+            form.append('name', 'value');
+            form.append('file', new Blob(['filedata'], { type: 'text/plain' }), 'f.txt');
+            const multipart = new Request('https://x.test/', { method: 'POST', body: form });
+            const parsed = await multipart.formData();
+            const res = Response.json({ ok: true }, { status: 202 });
+            const clone = res.clone();
+            const blob = new Blob(['ab', new Uint8Array([99])], { type: 'Text/Plain' });
+            const streamed = new Response(new ReadableStream({ start(c) { c.enqueue(new TextEncoder().encode('str')); c.enqueue(new TextEncoder().encode('eam')); c.close(); } }));
+            return {
+              headers: [...h], cookies: h.getSetCookie(), xa: h.get('X-A'),
+              method: req.method, json: await req.json(), used: req.bodyUsed,
+              parsed: [parsed.get('name'), parsed.get('file').name, await parsed.get('file').text()],
+              status: res.status, resJson: await res.json(), cloneText: await clone.text(),
+              blob: [blob.size, blob.type, await blob.slice(1).text()], streamed: await streamed.text(),
+              redirect: Response.redirect('https://x.test/a', 301).headers.get('location'),
+            };
+          };`);
+        expect(result.payload).toEqual({
+          headers: [['content-type', 'text/plain'], ['set-cookie', 'a=1'], ['set-cookie', 'b=2'], ['x-a', '1, 2']],
+          cookies: ['a=1', 'b=2'], xa: '1, 2', method: 'POST', json: { a: 1 }, used: true,
+          parsed: ['value', 'f.txt', 'filedata'], status: 202, resJson: { ok: true }, cloneText: '{"ok":true}',
+          blob: [3, 'text/plain', 'bc'], streamed: 'stream', redirect: 'https://x.test/a',
+        });
+      }));
+
+    it('Hono: an app served through hono/aws-lambda handle(), bundled unchanged, answers an API Gateway v2 event', () =>
+      withRuntime(async ({ rt }) => {
+        const entry = fileURLToPath(new URL('./fixtures/hono-app.ts', import.meta.url));
+        await rt.deploy({ name: 'hono', code: { entry }, handler: 'hono-app.handler' });
+        const event = (method: string, rawPath: string, rawQueryString = '', body?: string) => ({
+          version: '2.0', routeKey: '$default', rawPath, rawQueryString, headers: { host: 'abc.execute-api.us-east-1.amazonaws.com', 'content-type': 'text/plain' },
+          requestContext: {
+            accountId: '123456789012', apiId: 'abc', domainName: 'abc.execute-api.us-east-1.amazonaws.com', domainPrefix: 'abc',
+            http: { method, path: rawPath, protocol: 'HTTP/1.1', sourceIp: '1.2.3.4', userAgent: 'test' },
+            requestId: 'r', routeKey: '$default', stage: '$default', time: '01/Jan/2026:00:00:00 +0000', timeEpoch: 0,
+          },
+          isBase64Encoded: false, ...(body === undefined ? {} : { body }),
+        });
+        const hello = await rt.invoke('hono', event('GET', '/hello/world', 'q=1'));
+        expect(hello.functionError, JSON.stringify(hello.payload)).toBeUndefined();
+        expect(hello.payload).toMatchObject({
+          statusCode: 200, body: '{"hello":"world","q":"1"}', isBase64Encoded: false,
+          headers: expect.objectContaining({ 'content-type': 'application/json', 'x-app': 'hono' }),
+        });
+        const echo = await rt.invoke('hono', event('POST', '/echo', '', 'ping'));
+        expect(echo.payload).toMatchObject({ statusCode: 200, body: 'echo:ping' });
+        const missing = await rt.invoke('hono', event('GET', '/nope'));
+        expect(missing.payload).toMatchObject({ statusCode: 404, body: '{"error":"not found"}' });
+      }));
+  });
+});

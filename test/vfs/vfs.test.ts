@@ -1,0 +1,187 @@
+/** One suite, run against both /tmp backends: they must behave identically. */
+import { existsSync, mkdirSync, mkdtempSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterEach, describe, expect, it } from 'vitest';
+import { diskBackend, hostDirectoryBackend, memoryBackend, Vfs, VfsError, type StorageBackend, type VfsLimits } from '../../src/vfs/index.ts';
+
+const LIMITS: VfsLimits = { quotaBytes: 1000, maxEntries: 10, maxOpenFiles: 4, pathMaxBytes: 4095, nameMaxBytes: 255 };
+const BACKENDS: Record<string, () => StorageBackend> = { memory: () => memoryBackend(), disk: () => diskBackend() };
+
+function code(fn: () => unknown): string {
+  try {
+    fn();
+  } catch (error) {
+    expect(error).toBeInstanceOf(VfsError);
+    return (error as VfsError).code;
+  }
+  throw new Error('expected a VfsError');
+}
+
+const open: Vfs[] = [];
+afterEach(() => {
+  for (const vfs of open.splice(0)) vfs.dispose();
+});
+
+for (const [kind, makeBackend] of Object.entries(BACKENDS)) {
+  describe(`vfs (${kind} backend)`, () => {
+    const make = (limits: Partial<VfsLimits> = {}, task?: StorageBackend): Vfs => {
+      const vfs = new Vfs({ limits: { ...LIMITS, ...limits }, tmp: makeBackend(), task });
+      open.push(vfs);
+      return vfs;
+    };
+
+    it('Vfs: files and directories round-trip with Node error codes and guest paths in messages', () => {
+      const vfs = make();
+      vfs.mkdir('/tmp/a/b', true);
+      vfs.writeFile('/tmp/a/b/f.txt', Buffer.from('hello'), 'w');
+      vfs.writeFile('/tmp/a/b/f.txt', Buffer.from(' world'), 'a');
+      expect(vfs.readFile('/tmp/a/b/f.txt').toString()).toBe('hello world');
+      expect(vfs.readdir('/tmp/a')).toEqual([['b', 'd']]);
+      expect(vfs.stat('/tmp/a/b/f.txt').size).toBe(11);
+      expect(code(() => vfs.readFile('/tmp/missing'))).toBe('ENOENT');
+      expect(() => vfs.readFile('/tmp/missing')).toThrow("ENOENT: no such file or directory, open '/tmp/missing'");
+      expect(code(() => vfs.mkdir('/tmp/a', false))).toBe('EEXIST');
+      expect(code(() => vfs.writeFile('/tmp/a/b/f.txt/x', Buffer.from('x'), 'w'))).toBe('ENOTDIR');
+      expect(code(() => vfs.writeFile('/tmp/a', Buffer.from('x'), 'w'))).toBe('EISDIR');
+      expect(code(() => vfs.readFile('/tmp/a'))).toBe('EISDIR');
+      expect(code(() => vfs.rmdir('/tmp/a'))).toBe('ENOTEMPTY');
+      expect(code(() => vfs.writeFile('/tmp/a/b/f.txt', Buffer.from('x'), 'wx'))).toBe('EEXIST');
+      expect(code(() => vfs.rm('/tmp/a', false, false))).toBe('EISDIR');
+      vfs.rename('/tmp/a/b/f.txt', '/tmp/g.txt');
+      vfs.copyFile('/tmp/g.txt', '/tmp/h.txt', 0);
+      expect(code(() => vfs.copyFile('/tmp/g.txt', '/tmp/h.txt', 1))).toBe('EEXIST');
+      vfs.rm('/tmp/a', true, false);
+      vfs.rm('/tmp/nothing', false, true);
+      expect(vfs.readdir('/tmp').map(([n]) => n)).toEqual(['g.txt', 'h.txt']);
+      expect(vfs.usage()).toEqual({ bytes: 22, entries: 2, quotaBytes: 1000 });
+    });
+
+    it('Vfs: /var/task and /opt are read-only (EROFS), and so is everything outside /tmp', () => {
+      const vfs = make({}, memoryBackend({ 'index.mjs': 'export {}', 'data/x.json': '{}' }));
+      expect(vfs.readFile('/var/task/data/x.json').toString()).toBe('{}');
+      expect(vfs.readFile('data/x.json').toString()).toBe('{}'); // relative to the cwd, /var/task
+      expect(vfs.readdir('/')).toEqual([['opt', 'd'], ['tmp', 'd'], ['var', 'd']]);
+      expect(code(() => vfs.writeFile('/var/task/index.mjs', Buffer.from('x'), 'w'))).toBe('EROFS');
+      expect(code(() => vfs.mkdir('/opt/layer', false))).toBe('EROFS');
+      expect(code(() => vfs.unlink('/var/task/index.mjs'))).toBe('EROFS');
+      expect(code(() => vfs.open('/var/task/index.mjs', 'r+'))).toBe('EROFS');
+      expect(code(() => vfs.writeFile('/etc/passwd', Buffer.from('x'), 'w'))).toBe('EROFS');
+      expect(code(() => vfs.readFile('/etc/passwd'))).toBe('ENOENT');
+      expect(code(() => vfs.rename('/var/task/index.mjs', '/tmp/i.mjs'))).toBe('EXDEV');
+      expect(code(() => vfs.access('/var/task/index.mjs', 2))).toBe('EROFS');
+      expect(code(() => vfs.rmdir('/tmp'))).toBe('EACCES');
+    });
+
+    it('Vfs: every escape spelling stays inside the guest tree', () => {
+      const vfs = make();
+      vfs.writeFile('/tmp/../tmp/./x', Buffer.from('1'), 'w');
+      expect(vfs.readFile('/tmp/x').toString()).toBe('1');
+      for (const path of ['/tmp/../../../../etc/passwd', '../../etc/passwd', '/tmp/../../root', '//etc/passwd', '/tmp/..\\..\\etc\\passwd']) {
+        expect(['ENOENT', 'EROFS']).toContain(code(() => vfs.readFile(path)));
+      }
+      expect(code(() => vfs.readFile('/tmp/x\0/etc/passwd'))).toBe('EINVAL');
+      expect(code(() => vfs.writeFile(`/tmp/${'../'.repeat(50)}escape`, Buffer.from('x'), 'w'))).toBe('EROFS');
+      expect(code(() => vfs.readFile(''))).toBe('ENOENT');
+    });
+
+    it('Vfs: the quota allows a write up to it and refuses one past it with ENOSPC, leaving nothing partial', () => {
+      const vfs = make();
+      vfs.writeFile('/tmp/under', Buffer.alloc(999), 'w');
+      vfs.writeFile('/tmp/at', Buffer.alloc(1), 'w'); // exactly 1000
+      expect(vfs.usage().bytes).toBe(1000);
+      expect(code(() => vfs.writeFile('/tmp/over', Buffer.alloc(1), 'w'))).toBe('ENOSPC');
+      expect(vfs.exists('/tmp/over')).toBe(false);
+      expect(code(() => vfs.writeFile('/tmp/under', Buffer.alloc(1), 'a'))).toBe('ENOSPC');
+      expect(vfs.stat('/tmp/under').size).toBe(999);
+      // Overwriting frees the old size first.
+      vfs.writeFile('/tmp/under', Buffer.alloc(500), 'w');
+      expect(vfs.usage().bytes).toBe(501);
+      const fd = vfs.open('/tmp/fd', 'w');
+      expect(vfs.write(fd, Buffer.alloc(499), null)).toBe(499);
+      expect(code(() => vfs.write(fd, Buffer.alloc(1), null))).toBe('ENOSPC');
+      expect(code(() => vfs.ftruncate(fd, 500))).toBe('ENOSPC');
+      vfs.close(fd);
+      vfs.unlink('/tmp/under');
+      expect(vfs.usage().bytes).toBe(500);
+    });
+
+    it('Vfs: the entry limit allows entries up to it and refuses one past it with ENOSPC', () => {
+      const vfs = make({ maxEntries: 3 });
+      vfs.mkdir('/tmp/d', false);
+      vfs.writeFile('/tmp/d/1', Buffer.from(''), 'w');
+      vfs.writeFile('/tmp/d/2', Buffer.from(''), 'w'); // at: 3 entries
+      expect(code(() => vfs.writeFile('/tmp/d/3', Buffer.from(''), 'w'))).toBe('ENOSPC');
+      expect(code(() => vfs.mkdir('/tmp/e/f', true))).toBe('ENOSPC');
+      expect(vfs.exists('/tmp/e')).toBe(false);
+      vfs.writeFile('/tmp/d/2', Buffer.from('again'), 'w'); // not a new entry
+      vfs.rm('/tmp/d', true, false);
+      expect(vfs.usage().entries).toBe(0);
+    });
+
+    it('Vfs: path and name length limits: at the limit is allowed, one byte over is ENAMETOOLONG', () => {
+      const vfs = make({ pathMaxBytes: 64 });
+      const name255 = 'n'.repeat(255);
+      const big = make();
+      big.writeFile(`/tmp/${name255}`, Buffer.from('x'), 'w');
+      expect(code(() => big.writeFile(`/tmp/${name255}n`, Buffer.from('x'), 'w'))).toBe('ENAMETOOLONG');
+      const at = `/tmp/${'p'.repeat(64 - 5)}`;
+      expect(Buffer.byteLength(at)).toBe(64);
+      vfs.writeFile(at, Buffer.from('x'), 'w');
+      expect(code(() => vfs.writeFile(`${at}q`, Buffer.from('x'), 'w'))).toBe('ENAMETOOLONG');
+      // Counted in UTF-8 bytes, as Linux does.
+      expect(code(() => vfs.writeFile(`/tmp/${'é'.repeat(30)}`, Buffer.from('x'), 'w'))).toBe('ENAMETOOLONG');
+    });
+
+    it('Vfs: descriptors read and write at positions, EBADF after close, EMFILE past the limit', () => {
+      const vfs = make();
+      const fd = vfs.open('/tmp/f', 'w+');
+      vfs.write(fd, Buffer.from('abcdef'), null);
+      expect(vfs.read(fd, 3, 1).toString()).toBe('bcd');
+      vfs.write(fd, Buffer.from('XY'), 0);
+      expect(vfs.readFile('/tmp/f').toString()).toBe('XYcdef');
+      expect(vfs.fstat(fd).size).toBe(6);
+      const append = vfs.open('/tmp/f', 'a');
+      vfs.write(append, Buffer.from('!'), 0);
+      expect(vfs.readFile('/tmp/f').toString()).toBe('XYcdef!');
+      expect(code(() => vfs.read(append, 1, 0))).toBe('EBADF');
+      vfs.close(append);
+      vfs.close(fd);
+      expect(code(() => vfs.close(fd))).toBe('EBADF');
+      const fds = [1, 2, 3, 4].map(() => vfs.open('/tmp/f', 'r'));
+      expect(code(() => vfs.open('/tmp/f', 'r'))).toBe('EMFILE');
+      fds.forEach((d) => vfs.close(d));
+      expect(code(() => vfs.open('/tmp/nope', 'r'))).toBe('ENOENT');
+      expect(code(() => vfs.open('/tmp/f', 'wx'))).toBe('EEXIST');
+    });
+  });
+}
+
+describe('vfs backends', () => {
+  it('Vfs: the disk backend lives in a private directory that dispose() removes', () => {
+    const backend = diskBackend();
+    const vfs = new Vfs({ limits: LIMITS, tmp: backend });
+    vfs.writeFile('/tmp/x', Buffer.from('1'), 'w');
+    const root = backend.toBackend('');
+    expect(existsSync(join(root, 'x'))).toBe(true);
+    vfs.dispose();
+    expect(existsSync(root)).toBe(false);
+  });
+
+  it('Vfs: a host directory mounted at /var/task cannot be left through its own symbolic links', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'lambdalet-task-'));
+    try {
+      mkdirSync(join(dir, 'lib'));
+      writeFileSync(join(dir, 'lib', 'a.txt'), 'inside');
+      symlinkSync('/etc', join(dir, 'etc-link'));
+      const vfs = new Vfs({ limits: LIMITS, tmp: memoryBackend(), task: hostDirectoryBackend(dir) });
+      expect(vfs.readFile('/var/task/lib/a.txt').toString()).toBe('inside');
+      expect(code(() => vfs.readFile('/var/task/etc-link/passwd'))).toBe('ENOENT');
+      expect(code(() => vfs.readdir('/var/task/etc-link'))).toBe('ENOENT');
+      vfs.dispose();
+      expect(existsSync(join(dir, 'lib', 'a.txt'))).toBe(true); // the package is not the vfs's to remove
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+});
