@@ -14,7 +14,7 @@ import { runPhase } from './event-loop.ts';
 import { lambdaEnvironmentVariables, logStreamName, type FunctionIdentity, type InitializationType } from './lambda-env.ts';
 import { LogCollector } from './log-collector.ts';
 import { HostBridge } from './host-bridge.ts';
-import { createEnvironmentVfs, type TmpUsage, type Vfs } from '../vfs/index.ts';
+import { LazyVfs, type TmpUsage } from '../vfs/index.ts';
 import type { LogSink } from '../observability/log-sink.ts';
 
 const MIB = 1024 * 1024;
@@ -60,14 +60,14 @@ export class ExecutionEnvironment {
   readonly #deps: EnvironmentDeps;
   readonly #sandbox: Sandbox;
   /** /tmp, /var/task and /opt as this environment's guest sees them. */
-  readonly #vfs: Vfs;
+  readonly #vfs: LazyVfs;
   readonly #bridge: HostBridge;
   #state: EnvironmentState = 'booted';
   #maxMemoryUsedMb = 0;
   /** Aborted by dispose(): ends a phase that is waiting on guest timers. */
   readonly #disposed = new AbortController();
 
-  private constructor(deps: EnvironmentDeps, sandbox: Sandbox, logs: LogCollector, vfs: Vfs, bridge: HostBridge) {
+  private constructor(deps: EnvironmentDeps, sandbox: Sandbox, logs: LogCollector, vfs: LazyVfs, bridge: HostBridge) {
     this.#deps = deps;
     this.#sandbox = sandbox;
     this.#vfs = vfs;
@@ -80,7 +80,7 @@ export class ExecutionEnvironment {
   static async boot(deps: EnvironmentDeps): Promise<ExecutionEnvironment> {
     const { config } = deps;
     const logs = new LogCollector(deps.sink, config.name, logStreamName(), deps.bundle);
-    const vfs = createEnvironmentVfs(config);
+    const vfs = new LazyVfs(config);
     const bridge = new HostBridge({ vfs, egress: config.egress, maxResponseBytes: config.memoryMb * MIB });
     let sandbox: Sandbox;
     try {

@@ -12,7 +12,7 @@ import { randomBytes } from 'node:crypto';
 import type { EgressPolicy } from '../config/index.ts';
 import type { HostCallError } from '../engines/guest/protocol.ts';
 import { encodePayload, splitPayload } from '../engines/guest/protocol.ts';
-import { VfsError, type Vfs } from '../vfs/index.ts';
+import { VfsError, type LazyVfs } from '../vfs/index.ts';
 
 /** Most random bytes one call may ask for (Web Crypto's getRandomValues limit). */
 const RANDOM_MAX_BYTES = 65_536;
@@ -32,14 +32,15 @@ type FetchOutcome =
   | { readonly ok: false; readonly error: HostCallError };
 
 export interface HostBridgeOptions {
-  readonly vfs: Vfs;
+  /** The environment's file system, built on the first fs call. */
+  readonly vfs: LazyVfs;
   readonly egress: EgressPolicy;
   /** Largest response body a fetch may bring into the sandbox (the function's memory). */
   readonly maxResponseBytes: number;
 }
 
 export class HostBridge {
-  readonly #vfs: Vfs;
+  readonly #vfs: LazyVfs;
   readonly #egress: EgressPolicy;
   readonly #maxResponseBytes: number;
   readonly #inFlight = new Map<number, AbortController>();
@@ -98,7 +99,7 @@ export class HostBridge {
   }
 
   #fs(args: unknown[], payload: string | undefined): string {
-    const vfs = this.#vfs;
+    const vfs = this.#vfs.get();
     const [method, a, b, c] = args as [string, never, never, never];
     const data = (): Buffer => Buffer.from(payload ?? '', 'latin1');
     switch (method) {
