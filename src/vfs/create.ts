@@ -1,5 +1,9 @@
 /** Builds one environment's file system from its function's configuration. */
+import { readFileSync } from 'node:fs';
+import { basename } from 'node:path';
+import { resolveLimits } from '../code/limits.ts';
 import type { CodeSource } from '../code/types.ts';
+import { unzipPackage } from '../code/unzip.ts';
 import {
   VFS_MAX_ENTRIES,
   VFS_MAX_OPEN_FILES,
@@ -9,6 +13,23 @@ import {
 } from '../config/index.ts';
 import { diskBackend, hostDirectoryBackend, memoryBackend, type StorageBackend } from './backend.ts';
 import { Vfs, type VfsLimits } from './vfs.ts';
+
+/** Inflated packages by their (frozen, per-deploy) code source: each is read once, not per environment. */
+const inflated = new WeakMap<CodeSource, Record<string, Uint8Array>>();
+
+function packageFiles(code: { readonly zip: string | Uint8Array } | { readonly entry: string }): Record<string, Uint8Array> {
+  let files = inflated.get(code);
+  if (!files) {
+    if ('zip' in code) {
+      const bytes = typeof code.zip === 'string' ? readFileSync(code.zip) : code.zip;
+      files = Object.fromEntries(unzipPackage(bytes, resolveLimits(undefined)));
+    } else {
+      files = { [basename(code.entry)]: readFileSync(code.entry) };
+    }
+    inflated.set(code, files);
+  }
+  return files;
+}
 
 const MIB = 1024 * 1024;
 
@@ -36,11 +57,13 @@ export function createEnvironmentVfs(options: EnvironmentVfsOptions): Vfs {
 
 /**
  * /var/task. The guest runs the bundle, not these files, but handlers read their own data files
- * (templates, JSON). `{files}` packages are copied in; `{dir}` packages are mounted read-only as
- * they are on disk; `{zip}` and `{entry}` packages are not exposed yet (an empty /var/task).
+ * (templates, JSON). `{files}` and `{zip}` packages are copied in (a zip inflated under the same
+ * limits as at deploy, once per deployed package); `{dir}` packages are mounted read-only as they
+ * are on disk; an `{entry}` shows its one file.
  */
 function taskBackend(code: CodeSource): StorageBackend | undefined {
   if ('files' in code) return memoryBackend(code.files);
+  if ('zip' in code || 'entry' in code) return memoryBackend(packageFiles(code));
   if ('dir' in code) {
     try {
       return hostDirectoryBackend(code.dir);
