@@ -65,17 +65,11 @@ export interface FunctionErrorPayload {
   readonly trace?: readonly string[];
 }
 
-interface InvocationBase {
+/** The runtime's REPORT figures (documented on InvokeResult), plus the invocation's own log lines. */
+interface InvocationBase
+  extends Pick<InvokeResult, 'requestId' | 'coldStart' | 'durationMs' | 'billedDurationMs' | 'initDurationMs' | 'maxMemoryUsedMb'> {
   /** The invocation's log lines in Lambda's Text format: INIT's on a cold start, START … REPORT. */
   readonly logs: readonly string[];
-  readonly requestId: string;
-  /** This invoke booted a new environment and ran INIT. */
-  readonly coldStart: boolean;
-  readonly durationMs: number;
-  readonly billedDurationMs: number;
-  /** Boot + INIT, on cold starts only. */
-  readonly initDurationMs?: number;
-  readonly maxMemoryUsedMb: number;
 }
 
 /** What the handler returned. */
