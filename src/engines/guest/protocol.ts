@@ -157,7 +157,15 @@ export function decodeReply(text: unknown): GuestReply {
   const rest = text.slice(b + 1);
   if (state === '-') return { done: false, fatal, nextTimerInMs, logCount };
   if (state === 'o') return { done: true, ok: true, payload: rest, fatal, nextTimerInMs, logCount };
-  return { done: true, ok: false, error: JSON.parse(rest) as ErrorShape, fatal, nextTimerInMs, logCount };
+  return { done: true, ok: false, error: checkErrorShape(JSON.parse(rest)), fatal, nextTimerInMs, logCount };
+}
+
+/** An error from an untrusted guest, made into an ErrorShape of strings whatever it sent. */
+function checkErrorShape(value: unknown): ErrorShape {
+  if (typeof value !== 'object' || value === null) throw new TypeError('reply error is not an object');
+  const e = value as Record<string, unknown>;
+  const trace = Array.isArray(e.trace) ? e.trace.filter((line): line is string => typeof line === 'string') : [];
+  return { errorType: String(e.errorType), errorMessage: String(e.errorMessage), trace };
 }
 
 /*
