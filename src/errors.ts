@@ -107,3 +107,32 @@ export class TooManyRequestsException extends LambdaletError {
     this.retryAfterSeconds = options?.retryAfterSeconds;
   }
 }
+
+/** The user's error behind a SnapStart failure, as Lambda shapes function errors. */
+export interface SnapStartErrorDetail {
+  readonly errorType: string;
+  readonly errorMessage: string;
+  readonly trace: readonly string[];
+}
+
+/**
+ * SnapStart failed on the user's side: at deploy, the template's INIT or before-snapshot hooks
+ * failed, timed out or ran out of memory (the deploy is refused and the previous deployment stays);
+ * at invoke, a restored environment's after-restore hooks failed (Lambda's SnapStartException).
+ * `detail` is the user's error.
+ */
+export class SnapStartException extends LambdaletError {
+  readonly detail: SnapStartErrorDetail;
+
+  constructor(message: string, detail: SnapStartErrorDetail, options?: ErrorOptions) {
+    super('SnapStartException', `${message}: ${detail.errorType}: ${detail.errorMessage}`, options);
+    this.detail = detail;
+  }
+}
+
+/** A restored environment's after-restore hooks did not finish within 10 s (Lambda's SnapStartTimeoutException). */
+export class SnapStartTimeoutException extends LambdaletError {
+  constructor(message: string, options?: ErrorOptions) {
+    super('SnapStartTimeoutException', message, options);
+  }
+}

@@ -16,6 +16,10 @@ export {
   RuntimeClosedError,
   EngineUnavailableError,
   TooManyRequestsException,
+  SnapStartException,
+  SnapStartTimeoutException,
+  type SnapStartErrorDetail,
   type ThrottleReason,
 } from './errors.ts';
+export type { SnapStartInfo } from './environment/snap-start.ts';
 export type { DurationStats, FunctionMetrics, RuntimeMetrics } from './dispatch/index.ts';

@@ -22,10 +22,18 @@ import type { Blueprint } from './engines/engine.ts';
 import type { ErrorShape } from './engines/guest/protocol.ts';
 import { EngineRegistry } from './engines/registry.ts';
 import { Dispatcher, type FunctionPool, type InvocationReport, type Lease, type RuntimeMetrics } from './dispatch/index.ts';
-import { ExecutionEnvironment, type PhaseResult } from './environment/environment.ts';
+import { ExecutionEnvironment, type EnvironmentDeps, type PhaseResult } from './environment/environment.ts';
+import { FunctionSnapStart, type ColdStart, type SnapStartInfo } from './environment/snap-start.ts';
 import { functionIdentity, logStreamName, type FunctionIdentity } from './environment/lambda-env.ts';
 import { LogCollector } from './environment/log-collector.ts';
-import { InvalidRequestContentException, RequestTooLargeException, ResourceNotFoundException, RuntimeClosedError } from './errors.ts';
+import {
+  InvalidRequestContentException,
+  RequestTooLargeException,
+  ResourceNotFoundException,
+  RuntimeClosedError,
+  SnapStartException,
+  SnapStartTimeoutException,
+} from './errors.ts';
 import { billedDuration, endLine, logTail, reportLine, startLine } from './observability/log-lines.ts';
 import { stdoutSink, type LogSink } from './observability/log-sink.ts';
 
@@ -45,8 +53,10 @@ export interface InvokeResult {
   readonly coldStart: boolean;
   readonly durationMs: number;
   readonly billedDurationMs: number;
-  /** Boot + INIT time, on cold starts only. */
+  /** Boot + INIT time, on cold starts only (not on SnapStart restores). */
   readonly initDurationMs?: number;
+  /** SnapStart: restore + after-restore hooks, on cold starts of a snapStart function. */
+  readonly restoreDurationMs?: number;
   readonly maxMemoryUsedMb: number;
   /**
    * Bytes of file content in the environment's /tmp after the invocation (0 when no environment
@@ -67,6 +77,8 @@ export interface FunctionInfo {
   readonly timeoutMs: number;
   /** sha256 (hex) of the bundled code, or undefined when bundling found an INIT error. */
   readonly codeSha256: string | undefined;
+  /** With `snapStart`: how environments start (snapshot or the pre-initialised fallback) and what it cost. */
+  readonly snapStart?: SnapStartInfo;
 }
 
 type Prepared =
@@ -78,6 +90,8 @@ interface Deployment {
   readonly config: FunctionConfig;
   readonly identity: FunctionIdentity;
   readonly prepared: Prepared;
+  /** With `snapStart`: the function's snapshot (or its pre-initialised environments). */
+  readonly snapStart?: FunctionSnapStart;
 }
 
 /** One deployed function ($LATEST) and its pool of environments (in the dispatcher). */
@@ -133,9 +147,15 @@ export class Runtime implements AsyncDisposable {
       : { ok: false, failure: outcome.failure };
     this.#assertOpen();
     const identity = functionIdentity(this.#options.region, this.#options.accountId, config.name);
-    const deployment: Deployment = { config, identity, prepared };
+    const snapStart = config.snapStart ? await this.#takeSnapshot(config, identity, prepared) : undefined;
+    if (this.#closing) {
+      snapStart?.dispose();
+      this.#assertOpen();
+    }
+    const deployment: Deployment = { config, identity, prepared, ...(snapStart ? { snapStart } : {}) };
     // Idle environments of the previous deploy are disposed; busy ones when their invocation ends.
     const pool = this.#dispatcher.configure(config.name, poolConfig(config), deployment);
+    this.#functions.get(config.name)?.snapStart?.dispose();
     this.#functions.set(config.name, { ...deployment, pool });
     if (prepared.ok && config.provisionedConcurrency > 0) {
       await this.#dispatcher.provision(pool, () => this.#bootAndInit(deployment, 'provisioned-concurrency'));
@@ -150,7 +170,21 @@ export class Runtime implements AsyncDisposable {
       memoryMb: config.memoryMb,
       timeoutMs: config.timeoutMs,
       codeSha256: prepared.ok ? prepared.bundle.hash : undefined,
+      ...(snapStart ? { snapStart: snapStart.info } : {}),
     };
+  }
+
+  /**
+   * SnapStart at deploy: the template's INIT and snapshot. A failing INIT (a bundling error
+   * included) throws SnapStartException: the deploy fails and the previous deployment stays.
+   */
+  async #takeSnapshot(config: FunctionConfig, identity: FunctionIdentity, prepared: Prepared): Promise<FunctionSnapStart> {
+    if (!prepared.ok) {
+      const { errorType, errorMessage, trace } = prepared.failure;
+      throw new SnapStartException(`SnapStart: INIT of ${config.name} failed at deploy`, { errorType, errorMessage, trace });
+    }
+    const limitMs = Math.max(this.#options.snapStartInitTimeoutMs, config.timeoutMs);
+    return FunctionSnapStart.create(this.#environmentDeps({ config, identity, prepared }, 'snap-start'), limitMs);
   }
 
   /**
@@ -219,8 +253,17 @@ export class Runtime implements AsyncDisposable {
     let env = lease.env;
     const coldStart = env === undefined;
     let initDurationMs: number | undefined;
+    let restoreDurationMs: number | undefined;
     let result: PhaseResult | undefined;
-    if (env === undefined) {
+    if (env === undefined && deployment.snapStart) {
+      const cold = await deployment.snapStart.start((started) => {
+        this.#dispatcher.attach(lease, started);
+        if (tail) started.logs.startCapture();
+      });
+      env = cold.env;
+      ({ initDurationMs, restoreDurationMs } = cold);
+      if (cold.failure) result = restoreFailure(cold);
+    } else if (env === undefined) {
       const started = performance.now();
       env = await this.#boot(deployment, 'on-demand');
       this.#dispatcher.attach(lease, env);
@@ -243,21 +286,18 @@ export class Runtime implements AsyncDisposable {
       identity: options.identity,
     });
     const durationMs = performance.now() - started;
-    const report = this.#finish(logs, requestId, durationMs, deployment.config.memoryMb, env.maxMemoryUsedMb, initDurationMs, result);
+    const report = this.#finish(logs, requestId, durationMs, deployment.config.memoryMb, env.maxMemoryUsedMb, { initDurationMs, restoreDurationMs }, result);
     return { result, report, logs, coldStart, tmpUsedBytes: env.tmpUsage().bytes };
   }
 
   #boot(deployment: Deployment, initializationType: 'on-demand' | 'provisioned-concurrency'): Promise<ExecutionEnvironment> {
+    return ExecutionEnvironment.boot(this.#environmentDeps(deployment, initializationType));
+  }
+
+  #environmentDeps(deployment: Deployment, initializationType: EnvironmentDeps['initializationType']): EnvironmentDeps {
     const { config, identity, prepared } = deployment;
     if (!prepared.ok) throw new Error('lambdalet bug: booting a function whose code failed to bundle');
-    return ExecutionEnvironment.boot({
-      config,
-      bundle: prepared.bundle,
-      blueprint: prepared.blueprint,
-      identity,
-      sink: this.#sink,
-      initializationType,
-    });
+    return { config, bundle: prepared.bundle, blueprint: prepared.blueprint, identity, sink: this.#sink, initializationType };
   }
 
   /** A provisioned environment: booted and through INIT before any invoke (dead if INIT failed). */
@@ -285,7 +325,7 @@ export class Runtime implements AsyncDisposable {
     logs.write(`${new Date().toISOString()}\tundefined\tERROR\tUncaught Exception \t${JSON.stringify(error)}`);
     logs.requestId = requestId;
     logs.platformLine(startLine(requestId, '$LATEST'));
-    const report = this.#finish(logs, requestId, 0, fn.config.memoryMb, 0, 0, { ok: false, error });
+    const report = this.#finish(logs, requestId, 0, fn.config.memoryMb, 0, { initDurationMs: 0 }, { ok: false, error });
     this.#dispatcher.record(fn.pool, { durationMs: 0, billedDurationMs: report.billedDurationMs, error: true });
     return toInvokeResult({ ok: false, error }, requestId, true, report, tail ? logTail(logs.takeCapture(), LOG_TAIL_MAX_BYTES) : undefined);
   }
@@ -296,7 +336,7 @@ export class Runtime implements AsyncDisposable {
     durationMs: number,
     memorySizeMb: number,
     maxMemoryUsedMb: number,
-    initDurationMs: number | undefined,
+    { initDurationMs, restoreDurationMs }: { initDurationMs?: number | undefined; restoreDurationMs?: number | undefined },
     result: PhaseResult,
   ): Report {
     const billedDurationMs = billedDuration(durationMs);
@@ -309,11 +349,12 @@ export class Runtime implements AsyncDisposable {
         memorySizeMb,
         maxMemoryUsedMb,
         initDurationMs,
+        restoreDurationMs,
         status: !result.ok && result.platform === true && result.error.errorType === 'Sandbox.Timedout' ? 'timeout' : undefined,
       }),
     );
     logs.requestId = undefined;
-    return { durationMs, billedDurationMs, initDurationMs, maxMemoryUsedMb };
+    return { durationMs, billedDurationMs, initDurationMs, restoreDurationMs, maxMemoryUsedMb };
   }
 
   /**
@@ -328,6 +369,7 @@ export class Runtime implements AsyncDisposable {
       // resolves after their results. Ones cut off may wait on a timer until their deadline.
       if (cutOff === 0) while (this.#inFlight.size > 0) await Promise.allSettled([...this.#inFlight]);
       else while (this.#deploys.size > 0) await Promise.allSettled([...this.#deploys.values()]);
+      for (const fn of this.#functions.values()) fn.snapStart?.dispose();
       this.#functions.clear();
     })();
     return this.#closing;
@@ -353,6 +395,7 @@ interface Report {
   readonly durationMs: number;
   readonly billedDurationMs: number;
   readonly initDurationMs: number | undefined;
+  readonly restoreDurationMs: number | undefined;
   readonly maxMemoryUsedMb: number;
 }
 
@@ -384,12 +427,29 @@ function toInvokeResult(
     maxMemoryUsedMb: report.maxMemoryUsedMb,
     tmpUsedBytes,
     ...(report.initDurationMs !== undefined ? { initDurationMs: report.initDurationMs } : {}),
+    ...(report.restoreDurationMs !== undefined ? { restoreDurationMs: report.restoreDurationMs } : {}),
     ...(logResult !== undefined ? { logResult } : {}),
   };
   if (result.ok) return { ...base, payload: JSON.parse(result.payload) as unknown };
   const { errorType, errorMessage, trace } = result.error;
   const payload = isPlatformError(result) ? { errorType, errorMessage } : { errorType, errorMessage, trace };
   return { ...base, payload, functionError: 'Unhandled' };
+}
+
+/**
+ * A cold start whose environment could not be made ready. INIT's own error (the fallback path ran
+ * INIT) is a function error, as for any cold start; a failed restore phase is Lambda's service
+ * error: SnapStartException, or SnapStartTimeoutException when the after-restore hooks ran out of
+ * time.
+ */
+function restoreFailure(cold: ColdStart): PhaseResult {
+  const failure = cold.failure!;
+  if (cold.restoreDurationMs === undefined && failure.error.errorType !== 'Runtime.AfterRestoreError') return failure;
+  cold.env.dispose();
+  if (failure.platform === true && failure.error.errorType === 'Sandbox.Timedout') {
+    throw new SnapStartTimeoutException(`The after-restore hooks did not finish in time: ${failure.error.errorMessage}`);
+  }
+  throw new SnapStartException('SnapStart: the restore phase failed', failure.error);
 }
 
 /** The event as JSON text, within Lambda's 6 MB synchronous request limit. */

@@ -10,8 +10,8 @@ import { rawIsolatedVm } from '../baselines/isolated-vm.ts';
 import { nodeVm } from '../baselines/node-vm.ts';
 import { rawQuickjsInstance, rawQuickjsShared } from '../baselines/quickjs-emscripten.ts';
 import { workerThreads } from '../baselines/worker-threads.ts';
-import { HEAVY, TRIVIAL, TRIVIAL_EVENT, expectAnswer, type HandlerCode } from '../lib/handlers.ts';
-import { ColdRig, VARIANTS } from '../lib/lambdalet.ts';
+import { HEAVY, TABLE, TRIVIAL, TRIVIAL_EVENT, expectAnswer, type HandlerCode } from '../lib/handlers.ts';
+import { ColdRig, VARIANTS, type ColdRigOptions, type Variant } from '../lib/lambdalet.ts';
 import type { Suite } from '../lib/suite.ts';
 
 const BASELINES: readonly Baseline[] = [rawIsolatedVm, rawQuickjsInstance, rawQuickjsShared, nodeVm, workerThreads, childProcessFork];
@@ -32,12 +32,7 @@ interface Counts {
 }
 
 async function coldCases(suite: Suite, code: HandlerCode, counts: Counts): Promise<void> {
-  for (const variant of VARIANTS) {
-    const rig = new ColdRig(variant, code);
-    await rig.setup();
-    await suite.measure(`cold/${code.name}/${variant}`, rig.run, { iterations: counts.lambdalet, time: counts.time, beforeEach: rig.beforeEach });
-    await rig.close();
-  }
+  for (const variant of VARIANTS) await coldCase(suite, variant, code, {}, counts.lambdalet, counts.time);
   for (const baseline of BASELINES) {
     const iterations = baseline.name === 'worker-threads' ? counts.worker : baseline.name === 'child-process-fork' ? counts.fork : counts.inProcess;
     const isSlow = iterations < counts.inProcess;
@@ -69,10 +64,38 @@ async function coldCases(suite: Suite, code: HandlerCode, counts: Counts): Promi
   }
 }
 
+/** Engines whose sandboxes snapshot (shared QuickJS instances cannot: SnapshotUnsupportedError). */
+const SNAPSTART_VARIANTS: readonly Variant[] = ['v8', 'quickjs'];
+
+/** One lambdalet cold-start case; with snapStart also `restore/<handler>/<variant>` (REPORT's Restore Duration). */
+async function coldCase(suite: Suite, variant: Variant, code: HandlerCode, options: ColdRigOptions, iterations: number, time: number): Promise<void> {
+  const rig = new ColdRig(variant, code, options);
+  await rig.setup();
+  await suite.measure(rig.name, rig.run, { iterations, time, beforeEach: rig.beforeEach });
+  if (options.snapStart) suite.record(`restore/${code.name}/${variant}`, rig.restoreDurations());
+  await rig.close();
+}
+
+/**
+ * SnapStart: the trivial handler restored, and a handler whose INIT builds a 200k-entry table,
+ * with and without snapStart (the same rig, the same run).
+ */
+async function snapStartCases(suite: Suite): Promise<void> {
+  const trivial = suite.pick({ iterations: 200, time: 1000 }, { iterations: 50, time: 200 });
+  const table = suite.pick({ iterations: 10, snapIterations: 100 }, { iterations: 3, snapIterations: 20 });
+  for (const variant of SNAPSTART_VARIANTS) {
+    await coldCase(suite, variant, TRIVIAL, { snapStart: true }, trivial.iterations, trivial.time);
+    suite.ratio(`cold/trivial/${variant}-snapstart`, `cold/trivial/${variant}`);
+    // 256 MB: the table takes ~30-60 MB of QuickJS heap.
+    await coldCase(suite, variant, TABLE, { memoryMb: 256 }, table.iterations, 0);
+    await coldCase(suite, variant, TABLE, { memoryMb: 256, snapStart: true }, table.snapIterations, 0);
+    suite.ratio(`cold/table-init/${variant}`, `cold/table-init/${variant}-snapstart`);
+  }
+}
+
 export async function coldArea(suite: Suite): Promise<void> {
   await coldCases(suite, TRIVIAL, suite.pick({ lambdalet: 200, inProcess: 200, worker: 40, fork: 20, time: 1000 }, { lambdalet: 50, inProcess: 50, worker: 10, fork: 6, time: 200 }));
   await coldCases(suite, HEAVY, suite.pick({ lambdalet: 12, inProcess: 12, worker: 8, fork: 6, time: 0 }, { lambdalet: 3, inProcess: 3, worker: 3, fork: 3, time: 0 }));
-  suite.notYetCase('cold/trivial/*-snapstart', 'SnapStart not implemented');
-  suite.notYetCase('cold/heavy-init/*-snapstart', 'SnapStart not implemented');
+  await snapStartCases(suite);
   suite.notYetCase('cold/*/wasm', 'the wasm engine does not exist yet');
 }

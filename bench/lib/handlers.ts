@@ -43,6 +43,19 @@ export const HEAVY: HandlerCode = {
   script: `(() => { ${HEAVY_TOP} return ${HEAVY_FN}; })()`,
 };
 
+/**
+ * SnapStart's case: INIT that builds a 200,000-entry table (real work whose result the snapshot
+ * must hold: tens of MB of heap), and a handler that reads it.
+ */
+const TABLE_TOP = `const table = new Map(); for (let i = 0; i < 200000; i++) table.set('k' + i, { i, s: String(i) });`;
+const TABLE_FN = "async (e) => ({ hi: e.name, size: table.size, k1234: table.get('k1234').s })";
+
+export const TABLE: HandlerCode = {
+  name: 'table-init',
+  module: `${TABLE_TOP}\nexport const handler = ${TABLE_FN};`,
+  script: `(() => { ${TABLE_TOP} return ${TABLE_FN}; })()`,
+};
+
 export const TRIVIAL_EVENT = { name: 'bench' };
 export const TRIVIAL_ANSWER = JSON.stringify({ hi: 'bench' });
 

@@ -2,6 +2,7 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import { createRuntime, silentSink, type Runtime, type RuntimeOptionsInput } from '../../src/index.ts';
 import { TRIVIAL_EVENT, type HandlerCode } from './handlers.ts';
+import { summariseSamples, type CaseResult } from './stats.ts';
 
 /** The engine variants measured: the last part of a lambdalet case name. */
 export const VARIANTS = ['v8', 'quickjs', 'quickjs-shared'] as const;
@@ -16,6 +17,12 @@ export function runtimeFor(variant: Variant, options: RuntimeOptionsInput = {}):
   return createRuntime({ logSink: silentSink, ...options, ...(variant === 'quickjs-shared' ? { quickjsIsolation: 'shared' } : {}) });
 }
 
+export interface ColdRigOptions {
+  /** Deploy with SnapStart: every sample restores the snapshot. */
+  readonly snapStart?: boolean;
+  readonly memoryMb?: number;
+}
+
 /**
  * Cold starts of one deployed function, end to end through `rt.invoke`. The function is deployed
  * once (bundling is never timed). The runtime's `idleTtlMs` is 1 ms: after each sample the
@@ -26,18 +33,40 @@ export function runtimeFor(variant: Variant, options: RuntimeOptionsInput = {}):
 export class ColdRig {
   readonly #variant: Variant;
   readonly #code: HandlerCode;
+  readonly #options: ColdRigOptions;
+  readonly #restoreSamples: number[] = [];
   #rt: Runtime | undefined;
   #checked = false;
 
-  constructor(variant: Variant, code: HandlerCode) {
+  constructor(variant: Variant, code: HandlerCode, options: ColdRigOptions = {}) {
     this.#variant = variant;
     this.#code = code;
+    this.#options = options;
+  }
+
+  /** The case's name: `cold/<handler>/<variant>[-snapstart]`. */
+  get name(): string {
+    return `cold/${this.#code.name}/${this.#variant}${this.#options.snapStart ? '-snapstart' : ''}`;
+  }
+
+  /** With snapStart: the Restore Duration each sample's REPORT gave (restore + after-restore phase). */
+  restoreDurations(): CaseResult {
+    return summariseSamples(this.#restoreSamples);
   }
 
   async setup(): Promise<void> {
     // No scale-up limit: the bench starts hundreds of environments a second on purpose.
     this.#rt = await runtimeFor(this.#variant, { idleTtlMs: 1, scaleUpRate: 100_000, scaleUpBurst: 100_000 });
-    await this.#rt.deploy({ name: 'cold', engine: engineOf(this.#variant), code: { files: { 'index.mjs': this.#code.module } } });
+    const info = await this.#rt.deploy({
+      name: 'cold',
+      engine: engineOf(this.#variant),
+      code: { files: { 'index.mjs': this.#code.module } },
+      ...(this.#options.memoryMb ? { memoryMb: this.#options.memoryMb } : {}),
+      ...(this.#options.snapStart ? { snapStart: true } : {}),
+    });
+    if (this.#options.snapStart && info.snapStart?.path !== 'snapshot') {
+      throw new Error(`${this.name}: no snapshot (${info.snapStart?.fallbackReason ?? 'no SnapStart info'})`);
+    }
   }
 
   /** Untimed: waits for the previous sample's environment to be reaped. */
@@ -51,10 +80,12 @@ export class ColdRig {
 
   readonly run = async (): Promise<void> => {
     const result = await this.#rt!.invoke('cold', TRIVIAL_EVENT);
-    if (!result.coldStart) throw new Error(`cold/${this.#code.name}/${this.#variant}: not a cold start`);
+    if (!result.coldStart) throw new Error(`${this.name}: not a cold start`);
+    if (result.restoreDurationMs !== undefined) this.#restoreSamples.push(result.restoreDurationMs);
     if (!this.#checked) {
       this.#checked = true;
-      if (result.functionError) throw new Error(`cold/${this.#code.name}/${this.#variant}: ${JSON.stringify(result.payload)}`);
+      if (result.functionError) throw new Error(`${this.name}: ${JSON.stringify(result.payload)}`);
+      if (this.#options.snapStart && result.restoreDurationMs === undefined) throw new Error(`${this.name}: not restored from the snapshot`);
     }
   };
 

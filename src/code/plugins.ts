@@ -44,6 +44,9 @@ export function builtinsPlugin(): Plugin {
   return {
     name: 'lambdalet-builtins',
     setup(build) {
+      // SnapStart's runtime hooks come from the guest runtime, whatever node_modules holds (the
+      // package's own `lambdalet/snapstart` export is its host-side stand-in, for types and tests).
+      build.onResolve({ filter: /^lambdalet\/snapstart$/ }, (args) => ({ path: args.path, namespace: BUILTIN_NAMESPACE }));
       build.onResolve({ filter: /^(?:node:)?[a-z_][a-z0-9_/]*$/ }, (args) => {
         if (!isBuiltin(args.path)) return undefined;
         // `node:test` and friends exist only with the prefix; keep it where Node requires it.

@@ -76,6 +76,19 @@ export const LOG_TAIL_MAX_BYTES = 4_096;
 /** How long INIT (the module's top level) may run before Lambda gives up on it. */
 export const INIT_TIMEOUT_MS = 10_000;
 
+/**
+ * SnapStart: how long the template's INIT (and its before-snapshot hooks) may run at deploy when
+ * the runtime option `snapStartInitTimeoutMs` is not given. Lambda allows 130 s or the function's
+ * timeout, whichever is higher; lambdalet takes the same rule with this as the floor.
+ */
+export const SNAPSTART_INIT_TIMEOUT_MS_DEFAULT = 130_000;
+/** Bounds of the runtime option `snapStartInitTimeoutMs`: 1 s to Lambda's 15 minutes. */
+export const SNAPSTART_INIT_TIMEOUT_MS_MIN = 1_000;
+export const SNAPSTART_INIT_TIMEOUT_MS_MAX = 900_000;
+
+/** SnapStart: how long a restored environment's after-restore hooks may run (Lambda's 10 s). */
+export const RESTORE_TIMEOUT_MS = 10_000;
+
 /** Largest client context, measured on its JSON. */
 export const CLIENT_CONTEXT_MAX_BYTES = 3_583;
 
@@ -147,6 +160,9 @@ export const LAMBDA_EPHEMERAL_STORAGE_MB_MIN = 512;
 export const EPHEMERAL_STORAGE_MB_MAX = 10_240;
 /** `ephemeralStorageMb` when none is given: Lambda's 512. */
 export const EPHEMERAL_STORAGE_MB_DEFAULT = 512;
+
+/** Largest `ephemeralStorageMb` with `snapStart`: Lambda's SnapStart supports /tmp up to 512 MB. */
+export const SNAPSTART_EPHEMERAL_STORAGE_MB_MAX = 512;
 
 /** Where an environment's /tmp lives: in the host's memory (default) or in a private directory on disk. */
 export const TMP_BACKENDS = ['memory', 'disk'] as const;

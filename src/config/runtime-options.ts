@@ -18,6 +18,9 @@ import {
   MEMORY_BUDGET_MB_MIN,
   QUEUE_LENGTH_MAX,
   SCALE_UP_MAX,
+  SNAPSTART_INIT_TIMEOUT_MS_DEFAULT,
+  SNAPSTART_INIT_TIMEOUT_MS_MAX,
+  SNAPSTART_INIT_TIMEOUT_MS_MIN,
 } from './limits.ts';
 
 /** What a region must look like: `us-east-1`, `eu-central-2`, `us-gov-west-1`. */
@@ -101,6 +104,12 @@ export interface RuntimeOptionsInput {
    * only QuickJS's soft limit and a crash retires every environment of that instance (docs/quickjs.md).
    */
   readonly quickjsIsolation?: QuickJSIsolation;
+  /**
+   * SnapStart: the floor of the deploy-time INIT limit, in ms (1000 to 900000). A snapStart
+   * function's template INIT and before-snapshot hooks may each run for this or the function's
+   * timeout, whichever is higher (Lambda: 130 s or the timeout). Default 130000.
+   */
+  readonly snapStartInitTimeoutMs?: number;
 }
 
 /** Runtime options after parsing: defaults filled, frozen. */
@@ -129,6 +138,8 @@ export interface RuntimeOptions {
   readonly closeTimeoutMs: number;
   /** QuickJS isolation mode. Default `instance`. */
   readonly quickjsIsolation: QuickJSIsolation;
+  /** Floor of a snapStart function's deploy-time INIT limit in ms. Default 130000. */
+  readonly snapStartInitTimeoutMs: number;
 }
 
 const DEFAULT_RUNTIME_OPTIONS: RuntimeOptions = Object.freeze({
@@ -143,6 +154,7 @@ const DEFAULT_RUNTIME_OPTIONS: RuntimeOptions = Object.freeze({
   maxQueueLength: HOST_DEFAULTS.concurrency,
   closeTimeoutMs: CLOSE_TIMEOUT_MS_DEFAULT,
   quickjsIsolation: 'instance',
+  snapStartInitTimeoutMs: SNAPSTART_INIT_TIMEOUT_MS_DEFAULT,
 });
 
 const runtimeOptionsSchema = z.strictObject(
@@ -161,6 +173,9 @@ const runtimeOptionsSchema = z.strictObject(
     scaleUpBurst: integerIn(1, SCALE_UP_MAX).optional(),
     maxQueueLength: integerIn(0, QUEUE_LENGTH_MAX).optional(),
     closeTimeoutMs: integerIn(0, CLOSE_TIMEOUT_MS_MAX).default(CLOSE_TIMEOUT_MS_DEFAULT),
+    snapStartInitTimeoutMs: integerIn(SNAPSTART_INIT_TIMEOUT_MS_MIN, SNAPSTART_INIT_TIMEOUT_MS_MAX).default(
+      SNAPSTART_INIT_TIMEOUT_MS_DEFAULT,
+    ),
   },
   expected('be an object'),
 );

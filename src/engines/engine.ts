@@ -41,6 +41,38 @@ export interface SandboxOptions {
 export interface Blueprint {
   readonly engine: EngineName;
   boot(options: SandboxOptions): Promise<Sandbox>;
+  /**
+   * SnapStart: a sandbox restored from `image` (made by a sandbox of this blueprint), holding the
+   * guest's state after INIT and the before-snapshot hooks; host functions come from `options`
+   * (memoryMb must equal the image's). The caller then sends the guest's `restore` message.
+   * Absent when the engine cannot restore.
+   */
+  restore?(image: SandboxImage, options: SandboxOptions): Promise<Sandbox>;
+}
+
+/**
+ * SnapStart's picture of an initialised sandbox. Made only by lambdalet from its own sandboxes, and
+ * never accepted from a user (snapshot bytes can hold machine code: isolated-vm's CVE-2022-39266).
+ * Opaque outside its engine.
+ */
+export interface SandboxImage {
+  readonly engine: EngineName;
+  /** How sandboxes start from it, for reports: `wasm-memory` (QuickJS), `v8-startup-snapshot` (V8). */
+  readonly kind: 'wasm-memory' | 'v8-startup-snapshot';
+  /** The memory cap the image was made under; restores must use the same. */
+  readonly memoryMb: number;
+  /** Bytes the image keeps in the host's memory. */
+  readonly sizeBytes: number;
+  /** Frees what the image holds (pooled blanks, buffers). Idempotent. */
+  dispose(): void;
+}
+
+/** The engine cannot snapshot what this sandbox's INIT built; the sandbox itself is unharmed. */
+export class SnapshotUnsupportedError extends Error {
+  constructor(message: string, options?: ErrorOptions) {
+    super(message, options);
+    this.name = 'SnapshotUnsupportedError';
+  }
 }
 
 export interface Sandbox {
@@ -51,6 +83,13 @@ export interface Sandbox {
   /** Frees the sandbox; an in-flight call faults with `disposed`. Idempotent. */
   dispose(): void;
   readonly disposed: boolean;
+  /**
+   * SnapStart: an image of this sandbox, called once it has finished INIT and the guest's
+   * `snapshot` message (before-snapshot hooks) with no call in flight. Rejects with
+   * {@link SnapshotUnsupportedError} when the engine cannot capture what INIT built (the caller
+   * falls back); any other rejection is a bug. Absent when the engine cannot snapshot.
+   */
+  snapshot?(): Promise<SandboxImage>;
 }
 
 export type SandboxFaultKind = 'timeout' | 'out-of-memory' | 'unhandled-rejection' | 'disposed' | 'crashed';

@@ -6,15 +6,16 @@
  */
 import type { FunctionBundle } from '../code/types.ts';
 import type { FunctionConfig } from '../config/index.ts';
-import { INIT_TIMEOUT_MS, RESPONSE_PAYLOAD_MAX_BYTES } from '../config/index.ts';
-import { SandboxFault, type Blueprint, type Sandbox } from '../engines/engine.ts';
+import { INIT_TIMEOUT_MS, RESPONSE_PAYLOAD_MAX_BYTES, RESTORE_TIMEOUT_MS } from '../config/index.ts';
+import { randomBytes } from 'node:crypto';
+import { SandboxFault, SnapshotUnsupportedError, type Blueprint, type Sandbox, type SandboxImage } from '../engines/engine.ts';
 import type { ErrorShape, GuestReply } from '../engines/guest/protocol.ts';
 import { timeoutMessage } from '../observability/log-lines.ts';
 import { runPhase } from './event-loop.ts';
 import { lambdaEnvironmentVariables, logStreamName, type FunctionIdentity, type InitializationType } from './lambda-env.ts';
 import { LogCollector } from './log-collector.ts';
 import { HostBridge } from './host-bridge.ts';
-import { LazyVfs, type TmpUsage } from '../vfs/index.ts';
+import { LazyVfs, type TmpImage, type TmpUsage } from '../vfs/index.ts';
 import type { LogSink } from '../observability/log-sink.ts';
 
 const MIB = 1024 * 1024;
@@ -53,6 +54,12 @@ export interface EnvironmentDeps {
   readonly initializationType?: InitializationType;
 }
 
+/** SnapStart: what a restored environment starts from — the sandbox's image and /tmp's files. */
+export interface EnvironmentSnapshot {
+  readonly image: SandboxImage;
+  readonly tmp: TmpImage | undefined;
+}
+
 export class ExecutionEnvironment {
   readonly logStreamName: string;
   /** This environment's log stream: guest console lines and the platform lines, in order. */
@@ -77,14 +84,33 @@ export class ExecutionEnvironment {
   }
 
   /** Boots a sandbox for the function: guest runtime and user bundle loaded, INIT not yet run. */
-  static async boot(deps: EnvironmentDeps): Promise<ExecutionEnvironment> {
+  static boot(deps: EnvironmentDeps): Promise<ExecutionEnvironment> {
+    return ExecutionEnvironment.#create(deps, undefined, (options) => deps.blueprint.boot(options));
+  }
+
+  /**
+   * SnapStart: a sandbox restored from `snapshot` (INIT already done in the template) and /tmp as
+   * the template left it. The guest still needs {@link resume} before it can be invoked.
+   */
+  static restore(deps: EnvironmentDeps, snapshot: EnvironmentSnapshot): Promise<ExecutionEnvironment> {
+    const restore = deps.blueprint.restore;
+    if (!restore) throw new Error(`lambdalet bug: the ${deps.blueprint.engine} engine cannot restore snapshots`);
+    return ExecutionEnvironment.#create(deps, snapshot.tmp, (options) => restore.call(deps.blueprint, snapshot.image, options));
+  }
+
+  static async #create(
+    deps: EnvironmentDeps,
+    tmp: TmpImage | undefined,
+    start: (options: Parameters<Blueprint['boot']>[0]) => Promise<Sandbox>,
+  ): Promise<ExecutionEnvironment> {
     const { config } = deps;
     const logs = new LogCollector(deps.sink, config.name, logStreamName(), deps.bundle);
     const vfs = new LazyVfs(config);
     const bridge = new HostBridge({ vfs, egress: config.egress, maxResponseBytes: config.memoryMb * MIB });
     let sandbox: Sandbox;
     try {
-      sandbox = await deps.blueprint.boot({
+      if (tmp) vfs.restoreTmp(tmp);
+      sandbox = await start({
         memoryMb: config.memoryMb,
         onLog: (level, message) => logs.guestLine(level, message),
         hostCall: bridge.call,
@@ -110,8 +136,11 @@ export class ExecutionEnvironment {
     return this.#maxMemoryUsedMb;
   }
 
-  /** The INIT phase: the user module's top level, within Lambda's 10 s INIT limit. */
-  async init(): Promise<PhaseResult> {
+  /**
+   * The INIT phase: the user module's top level, within Lambda's 10 s INIT limit (SnapStart's
+   * template INIT at deploy passes a longer one).
+   */
+  async init(limitMs = INIT_TIMEOUT_MS): Promise<PhaseResult> {
     this.#enter('booted');
     const { config, bundle, identity } = this.#deps;
     const result = await this.#run(
@@ -124,17 +153,58 @@ export class ExecutionEnvironment {
         handler: bundle.handler,
         handlerPath: bundle.handlerPath,
         runtime: config.runtime,
-        context: {
-          functionName: config.name,
-          functionVersion: '$LATEST',
-          invokedFunctionArn: identity.functionArn,
-          memoryLimitInMB: String(config.memoryMb),
-          logGroupName: `/aws/lambda/${config.name}`,
-          logStreamName: this.logStreamName,
-        },
+        context: this.#contextFields(config, identity),
       },
-      INIT_TIMEOUT_MS,
-      `INIT phase timed out after ${(INIT_TIMEOUT_MS / 1000).toFixed(2)} seconds`,
+      limitMs,
+      `INIT phase timed out after ${(limitMs / 1000).toFixed(2)} seconds`,
+      undefined,
+    );
+    if (this.#state === 'busy') this.#state = 'ready';
+    return result;
+  }
+
+  /** SnapStart, in the template after INIT: the function's before-snapshot hooks. */
+  async beforeSnapshot(limitMs: number): Promise<PhaseResult> {
+    this.#enter('ready');
+    const result = await this.#run(
+      { type: 'snapshot' },
+      limitMs,
+      `Before-snapshot hooks timed out after ${(limitMs / 1000).toFixed(2)} seconds`,
+      undefined,
+    );
+    if (this.#state === 'busy') this.#state = 'ready';
+    return result;
+  }
+
+  /**
+   * SnapStart, in the template after {@link beforeSnapshot}: the sandbox's image and /tmp's files.
+   * Throws SnapshotUnsupportedError when the engine cannot capture this sandbox.
+   */
+  async snapshot(): Promise<EnvironmentSnapshot> {
+    if (this.#state !== 'ready') throw new Error(`Environment is ${this.#state}, expected ready`);
+    if (!this.#sandbox.snapshot) throw new SnapshotUnsupportedError(`the ${this.#deps.blueprint.engine} engine cannot snapshot sandboxes`);
+    const image = await this.#sandbox.snapshot();
+    return { image, tmp: this.#vfs.snapshotTmp() };
+  }
+
+  /**
+   * SnapStart, in a restored environment (state `booted`) or a pre-initialised one (`ready`): fresh
+   * entropy and this environment's identity for the guest, then the function's after-restore hooks
+   * (Lambda's restore phase, 10 s).
+   */
+  async resume(): Promise<PhaseResult> {
+    if (this.#state !== 'booted' && this.#state !== 'ready') throw new Error(`Environment is ${this.#state}, expected booted or ready`);
+    this.#state = 'busy';
+    this.logs.restartCount();
+    const { config, identity } = this.#deps;
+    const result = await this.#run(
+      {
+        type: 'restore',
+        seed: randomBytes(32).toString('hex'),
+        context: this.#contextFields(config, identity),
+      },
+      RESTORE_TIMEOUT_MS,
+      `RESTORE phase timed out after ${(RESTORE_TIMEOUT_MS / 1000).toFixed(2)} seconds`,
       undefined,
     );
     if (this.#state === 'busy') this.#state = 'ready';
@@ -173,6 +243,17 @@ export class ExecutionEnvironment {
     }
     if (this.#state === 'busy') this.#state = 'ready';
     return result;
+  }
+
+  #contextFields(config: FunctionConfig, identity: FunctionIdentity) {
+    return {
+      functionName: config.name,
+      functionVersion: '$LATEST',
+      invokedFunctionArn: identity.functionArn,
+      memoryLimitInMB: String(config.memoryMb),
+      logGroupName: `/aws/lambda/${config.name}`,
+      logStreamName: this.logStreamName,
+    };
   }
 
   dispose(): void {

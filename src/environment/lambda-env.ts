@@ -30,7 +30,7 @@ export function lambdaEnvironmentVariables(
   initializationType: InitializationType = 'on-demand',
 ): Record<string, string> {
   const node = config.runtime === 'nodejs24.x' ? 'node24' : 'node22';
-  return {
+  const variables: Record<string, string> = {
     _HANDLER: config.handler,
     AWS_REGION: identity.region,
     AWS_DEFAULT_REGION: identity.region,
@@ -48,4 +48,10 @@ export function lambdaEnvironmentVariables(
     PATH: '/var/lang/bin:/usr/local/bin:/usr/bin/:/bin:/opt/bin',
     NODE_PATH: `/opt/nodejs/${node}/node_modules:/opt/nodejs/node_modules:/var/runtime/node_modules:/var/runtime:/var/task`,
   };
+  if (initializationType === 'snap-start') {
+    // Absent under SnapStart, as on Lambda: one snapshot serves many environments, each its own stream.
+    delete variables.AWS_LAMBDA_LOG_GROUP_NAME;
+    delete variables.AWS_LAMBDA_LOG_STREAM_NAME;
+  }
+  return variables;
 }

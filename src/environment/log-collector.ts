@@ -59,6 +59,14 @@ export class LogCollector {
     }
   }
 
+  /**
+   * The guest starts counting its lines again (SnapStart's `restore` message: a restored guest
+   * holds the template's count, a pre-initialised one its own INIT's): so does the collector.
+   */
+  restartCount(): void {
+    this.#received = 0;
+  }
+
   /** Start keeping lines for a Tail log result (INIT lines of a cold start included). */
   startCapture(): void {
     this.#capture ??= [];

@@ -10,7 +10,9 @@ export interface ReportFields {
   readonly memorySizeMb: number;
   readonly maxMemoryUsedMb: number;
   /** Only on the first invocation of an environment (a cold start). */
-  readonly initDurationMs?: number;
+  readonly initDurationMs?: number | undefined;
+  /** SnapStart: only on the first invocation of a restored environment (replaces Init Duration). */
+  readonly restoreDurationMs?: number | undefined;
   /** Set when the invocation timed out (newer AWS appends `Status: timeout`). */
   readonly status?: 'timeout' | 'error';
 }
@@ -30,6 +32,9 @@ export function reportLine(f: ReportFields): string {
     `Billed Duration: ${f.billedDurationMs} ms\tMemory Size: ${f.memorySizeMb} MB\t` +
     `Max Memory Used: ${f.maxMemoryUsedMb} MB\t`;
   if (f.initDurationMs !== undefined) line += `Init Duration: ${f.initDurationMs.toFixed(2)} ms\t`;
+  if (f.restoreDurationMs !== undefined) {
+    line += `Restore Duration: ${f.restoreDurationMs.toFixed(2)} ms\tBilled Restore Duration: ${billedDuration(f.restoreDurationMs)} ms\t`;
+  }
   if (f.status !== undefined) line += `Status: ${f.status}\t`;
   return line;
 }

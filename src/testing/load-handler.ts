@@ -41,7 +41,10 @@ export interface LoadHandlerOptions {
   readonly timeoutMs?: number;
   /** Memory in MB, 128 to 10240 (the isolate's heap limit). Default 128. */
   readonly memoryMb?: number;
-  /** SnapStart is not available yet: `true` throws InvalidParameterValueException. */
+  /**
+   * SnapStart: INIT runs once when the handler is loaded (an INIT error rejects loadHandler with
+   * SnapStartException), and each cold start restores its snapshot (`restoreDurationMs`). Default false.
+   */
   readonly snapStart?: boolean;
   /** The function's name, as the handler sees it in `context.functionName`. Default: the file's base name. */
   readonly name?: string;
@@ -67,7 +70,10 @@ export interface FunctionErrorPayload {
 
 /** The runtime's REPORT figures (documented on InvokeResult), plus the invocation's own log lines. */
 interface InvocationBase
-  extends Pick<InvokeResult, 'requestId' | 'coldStart' | 'durationMs' | 'billedDurationMs' | 'initDurationMs' | 'maxMemoryUsedMb'> {
+  extends Pick<
+    InvokeResult,
+    'requestId' | 'coldStart' | 'durationMs' | 'billedDurationMs' | 'initDurationMs' | 'restoreDurationMs' | 'maxMemoryUsedMb'
+  > {
   /** The invocation's log lines in Lambda's Text format: INIT's on a cold start, START … REPORT. */
   readonly logs: readonly string[];
 }
@@ -150,6 +156,7 @@ export async function loadHandler<TEvent = unknown, TResult = unknown>(
     ...(options.env !== undefined ? { env: options.env } : {}),
     ...(options.timeoutMs !== undefined ? { timeoutMs: options.timeoutMs } : {}),
     ...(options.memoryMb !== undefined ? { memoryMb: options.memoryMb } : {}),
+    ...(options.snapStart !== undefined ? { snapStart: options.snapStart } : {}),
   };
   const key = JSON.stringify([file, info.mtimeMs, info.size, { ...config, code: undefined }, sinkId(options.logSink)]);
 
@@ -199,6 +206,7 @@ class Handle<TEvent, TResult> implements LoadedHandler<TEvent, TResult> {
       billedDurationMs: raw.billedDurationMs,
       maxMemoryUsedMb: raw.maxMemoryUsedMb,
       ...(raw.initDurationMs !== undefined ? { initDurationMs: raw.initDurationMs } : {}),
+      ...(raw.restoreDurationMs !== undefined ? { restoreDurationMs: raw.restoreDurationMs } : {}),
     };
     if (raw.functionError === undefined) return { ...base, ok: true, payload: raw.payload as TResult };
     return { ...base, ok: false, error: raw.payload as FunctionErrorPayload };
@@ -273,12 +281,6 @@ function checkOptions(options: LoadHandlerOptions): void {
   }
   if (options.snapStart !== undefined && typeof options.snapStart !== 'boolean') {
     throw new InvalidParameterValueException('snapStart', `Expected \`snapStart\` to be a boolean, got ${describeValue(options.snapStart)}`);
-  }
-  if (options.snapStart === true) {
-    throw new InvalidParameterValueException(
-      'snapStart',
-      'SnapStart is not available yet: lambdalet runs INIT for every cold start. Leave `snapStart` out (or false) for now.',
-    );
   }
   const handler: unknown = options.handler;
   if (handler !== undefined && (typeof handler !== 'string' || !/^[^\s.][^\s]*$/.test(handler) || handler.endsWith('.'))) {

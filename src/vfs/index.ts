@@ -4,4 +4,4 @@ export { VfsError, type VfsErrorShape } from './errors.ts';
 export { diskBackend, hostDirectoryBackend, memoryBackend, type StorageBackend } from './backend.ts';
 export { GUEST_CWD, MOUNT_POINTS } from './paths.ts';
 export { createEnvironmentVfs, type EnvironmentVfsOptions } from './create.ts';
-export { LazyVfs } from './lazy.ts';
+export { LazyVfs, type TmpImage } from './lazy.ts';

@@ -95,7 +95,7 @@ describe('function config messages', () => {
   it('lists the known options when nothing looks meant', () => {
     expect(failure(() => deploy({ layers: [] }))).toEqual([
       'layers',
-      'Unknown option `layers` in function config (known options: `name`, `code`, `handler`, `engine`, `runtime`, `memoryMb`, `timeoutMs`, `env`, `description`, `reservedConcurrency`, `provisionedConcurrency`, `ephemeralStorageMb`, `tmpBackend`, `egress`)',
+      'Unknown option `layers` in function config (known options: `name`, `code`, `handler`, `engine`, `runtime`, `memoryMb`, `timeoutMs`, `env`, `description`, `reservedConcurrency`, `provisionedConcurrency`, `ephemeralStorageMb`, `tmpBackend`, `egress`, `snapStart`)',
     ]);
     // Not Object.prototype.constructor's name mistaken for a rename.
     expect(failure(() => deploy({ constructor: 1 }))[1]).toMatch(/^Unknown option `constructor` in function config \(known options:/);
@@ -124,7 +124,7 @@ describe('runtime option messages', () => {
     [{ logSink: () => {} }, 'logSink', 'Expected `logSink` to be an object with a write(line) function, got a function'],
     [{ logFormat: 'JSON' }, 'logFormat', 'Expected `logFormat` to be one of `Text`, got `JSON` (string)'],
     [{ Region: 'us-east-1' }, 'Region', 'Unknown option `Region` in runtime options (did you mean `region`?)'],
-    [{ port: 1 }, 'port', 'Unknown option `port` in runtime options (known options: `region`, `accountId`, `logSink`, `logFormat`, `quickjsIsolation`, `concurrency`, `memoryBudgetMb`, `idleTtlMs`, `scaleUpRate`, `scaleUpBurst`, `maxQueueLength`, `closeTimeoutMs`)'],
+    [{ port: 1 }, 'port', 'Unknown option `port` in runtime options (known options: `region`, `accountId`, `logSink`, `logFormat`, `quickjsIsolation`, `concurrency`, `memoryBudgetMb`, `idleTtlMs`, `scaleUpRate`, `scaleUpBurst`, `maxQueueLength`, `closeTimeoutMs`, `snapStartInitTimeoutMs`)'],
     [{ concurrency: 0 }, 'concurrency', 'Expected `concurrency` to be an integer from 1 to 100000, got `0` (number)'],
     [{ concurrency: 1.5 }, 'concurrency', 'Expected `concurrency` to be an integer from 1 to 100000, got `1.5` (number)'],
     [{ memoryBudgetMb: 64 }, 'memoryBudgetMb', 'Expected `memoryBudgetMb` to be an integer from 128 to 16777216, got `64` (number)'],
@@ -212,6 +212,7 @@ describe('defaults', () => {
       ephemeralStorageMb: 512,
       tmpBackend: 'memory',
       egress: { allowHosts: [] },
+      snapStart: false,
     });
     expect('description' in config).toBe(false);
     expect('reservedConcurrency' in config).toBe(false);
@@ -263,6 +264,7 @@ describe('defaults', () => {
       maxQueueLength: HOST_DEFAULTS.concurrency,
       closeTimeoutMs: 30_000,
       quickjsIsolation: 'instance',
+      snapStartInitTimeoutMs: 130_000,
     };
     expect(parseRuntimeOptions()).toEqual(defaults);
     expect(parseRuntimeOptions({})).toEqual(defaults);

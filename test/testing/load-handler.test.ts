@@ -169,11 +169,24 @@ describe('loadHandler', () => {
     await expect(kept.invoke({ name: 'x' })).rejects.toThrow(/was disposed: load it again with loadHandler\(\)/);
   });
 
-  it('rejects unknown options, snapStart and invalid config with the field named', async () => {
+  it('snapStart: true runs INIT at load and restores on each cold start', async () => {
+    const fn = await load<{ name: string }, Greeting>(greeterPath, { name: 'snap-greeter', snapStart: true });
+    const first = await fn.invoke({ name: 'Snap' });
+    expect(first.payload?.message).toBe('Hello, Snap!');
+    expect(first.coldStart).toBe(true);
+    expect(first.restoreDurationMs).toBeGreaterThan(0);
+    expect(first.initDurationMs).toBeUndefined();
+    expect(first.logs.find((line) => line.startsWith('REPORT'))).toMatch(/\tRestore Duration: \d+\.\d{2} ms\tBilled Restore Duration: \d+ ms\t/);
+    const warm = await fn.invoke({ name: 'Warm' });
+    expect(warm.coldStart).toBe(false);
+    expect(warm.restoreDurationMs).toBeUndefined();
+  });
+
+  it('rejects unknown options, a non-boolean snapStart and invalid config with the field named', async () => {
     await expect(loadHandler(greeterPath, { timeout: 5 } as never)).rejects.toThrow(/Unknown option `timeout` in loadHandler options \(known options: .*`timeoutMs`/);
-    const snap = await loadHandler(greeterPath, { snapStart: true }).catch((e: unknown) => e);
+    const snap = await loadHandler(greeterPath, { snapStart: 'yes' as never }).catch((e: unknown) => e);
     expect(snap).toBeInstanceOf(InvalidParameterValueException);
-    expect(snap).toMatchObject({ field: 'snapStart', message: expect.stringContaining('SnapStart is not available yet') });
+    expect(snap).toMatchObject({ field: 'snapStart', message: 'Expected `snapStart` to be a boolean, got `"yes"` (string)' });
     await expect(loadHandler(greeterPath, { memoryMb: 64 })).rejects.toMatchObject({
       field: 'memoryMb',
       message: 'Expected `memoryMb` to be an integer from 128 to 10240, got `64` (number)',

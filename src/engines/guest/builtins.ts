@@ -9,6 +9,7 @@
  * `stream/promises` at their top level for one optional feature, and must still load.
  */
 import { nodeError } from './bridge.ts';
+import { snapStartModule } from './snapstart.ts';
 import { stdlib } from './stdlib-loader.ts';
 
 type Factory = () => unknown;
@@ -31,6 +32,8 @@ const factories: Record<string, Factory> = {
   'stream/web': () => stdlib<typeof import('./stdlib/streams.ts')>('streams').streams,
   process: () => globalThis.process,
   console: () => globalThis.console,
+  // Not Node's: SnapStart's runtime hooks (code/plugins.ts routes this specifier here).
+  'lambdalet/snapstart': () => snapStartModule,
 };
 
 const cache = new Map<string, unknown>();

@@ -19,9 +19,12 @@ import {
   encodeReply,
   type EnvironmentContextFields,
   type GuestHost,
+  type GuestInstall,
   type GuestReply,
   type InitMessage,
+  type RestoreMessage,
 } from './protocol.ts';
+import { afterRestore, beforeSnapshot, installRandom, reseed, type SnapStartHook } from './snapstart.ts';
 import { TimerQueue } from './timers.ts';
 
 type UserModule = () => Promise<unknown>;
@@ -90,7 +93,7 @@ const hrtime = (previous?: [number, number]): [number, number] => {
   return [seconds, nanos];
 };
 hrtime.bigint = (): bigint => BigInt(now()) * 1_000_000n;
-const bootedAt = now();
+let bootedAt = now();
 defineGlobal('process', {
   env: processEnv,
   hrtime,
@@ -132,6 +135,7 @@ defineGlobal('queueMicrotask', (cb: unknown) => {
 // first use; modules lambdalet cannot offer throw a clear "not available" error.
 defineGlobal(Symbol.for('lambdalet.builtin'), resolveBuiltin);
 installGlobals();
+installRandom();
 host.enqueueMicrotask = enqueueMicrotask;
 
 let phase = new Phase(() => {});
@@ -204,6 +208,50 @@ function startInit(userModule: UserModule, message: InitMessage): Phase {
   return init;
 }
 
+/**
+ * SnapStart's runtime hooks as one phase: each awaited in turn; the first failure is the phase's
+ * error (`Runtime.BeforeSnapshotError` / `Runtime.AfterRestoreError`, as Lambda's Python runtime
+ * names them) and ends the environment, as a failed INIT does.
+ */
+function startHooks(hooks: readonly SnapStartHook[], errorType: string): Phase {
+  const hooksPhase = new Phase(() => {
+    hooksPhase.settle({
+      ok: false,
+      fatal: true,
+      error: { errorType, errorMessage: 'A runtime hook returned a promise that never settled', trace: [] },
+    });
+  });
+  void (async () => {
+    try {
+      for (const hook of hooks) await hook();
+      hooksPhase.settle({ ok: true, payload: 'null' });
+    } catch (err) {
+      const cause = toErrorShape(err);
+      const error = { errorType, errorMessage: `${cause.errorType}: ${cause.errorMessage}`, trace: cause.trace };
+      console.error(errorType, `\t${safeJson(error)}`);
+      hooksPhase.settle({ ok: false, error, fatal: true });
+    }
+  })();
+  return hooksPhase;
+}
+
+/** The first message after a restore: this environment's identity and entropy, then the hooks. */
+function startRestore(message: RestoreMessage): Phase {
+  logCount = 0; // the template's lines went to the template's log
+  bootedAt = now();
+  reseed(message.seed);
+  fixedContext = message.context;
+  return startHooks(afterRestore(), 'Runtime.AfterRestoreError');
+}
+
+/** Settled at once: ok when the guest holds a loaded handler (a restored image is intact). */
+function verified(): Phase {
+  const check = new Phase(() => {});
+  if (handler && typeof handler.fn === 'function' && fixedContext) check.settle({ ok: true, payload: 'true' });
+  else check.settle({ ok: false, error: { errorType: 'Runtime.SnapshotInvalid', errorMessage: 'no handler is loaded', trace: [] } });
+  return check;
+}
+
 /** The next timer, or sooner if host operations (fetch) are in flight and need polling. */
 function nextWakeIn(): number {
   const timer = timers.nextDueIn();
@@ -225,14 +273,18 @@ function reply(): GuestReply {
   };
 }
 
-function install(
+function bind(log: GuestHost['log'], hostCall: GuestHost['call'] | undefined): void {
+  hostLog = log;
+  // Absent when a sandbox is booted without the channel (the V8 code-cache warm-up): keep the default.
+  if (typeof hostCall === 'function') host.call = hostCall;
+}
+
+const install: GuestInstall = Object.assign(function install(
   log: GuestHost['log'],
   userModule: UserModule,
   hostCall: GuestHost['call'],
 ): (type: string, body: string) => string {
-  hostLog = log;
-  // Absent when a sandbox is booted without the channel (the V8 code-cache warm-up): keep the default.
-  if (typeof hostCall === 'function') host.call = hostCall;
+  bind(log, hostCall);
   return function dispatch(type: string, body: string): string {
     try {
       const message = decodeMessage(type, body);
@@ -253,12 +305,23 @@ function install(
         case 'drain':
           if (!phase.done) phase.onDrain();
           break;
+        case 'snapshot':
+          if (!handler) throw new Error('snapshot before a successful init');
+          phase = startHooks(beforeSnapshot(), 'Runtime.BeforeSnapshotError');
+          break;
+        case 'restore':
+          if (!handler) throw new Error('restore of a guest without a loaded handler');
+          phase = startRestore(message);
+          break;
+        case 'verify':
+          phase = verified();
+          break;
       }
     } catch (err) {
       uncaught(err);
     }
     return encodeReply(reply());
   };
-}
+}, { rebind: bind });
 
 export default install;

@@ -48,16 +48,35 @@ export interface InvokeMessage {
 }
 
 /**
+ * SnapStart: the first message to a sandbox restored from a snapshot. The guest forgets the
+ * template's log count, takes this environment's context fields, reseeds its random number generator
+ * (every copy of one snapshot would otherwise draw the same numbers), then runs the function's
+ * after-restore hooks as a phase.
+ */
+export interface RestoreMessage {
+  readonly type: 'restore';
+  /** Fresh entropy from the host, 64 hex digits. */
+  readonly seed: string;
+  /** This environment's context fields (its own log stream). */
+  readonly context: EnvironmentContextFields;
+}
+
+/**
  * `status` reads the guest's state and runs no user code, so an engine may answer it
  * synchronously. `tick` runs due timers. `drain` tells the guest its event loop is empty and
  * nothing else will happen: it settles the phase as Node's `beforeExit` would.
+ * SnapStart: `snapshot` runs the before-snapshot hooks as a phase; `verify` is answered ok (payload
+ * `true`) only by a guest that holds a loaded handler, and runs no user code.
  */
 export type HostMessage =
   | InitMessage
   | InvokeMessage
+  | RestoreMessage
   | { readonly type: 'status' }
   | { readonly type: 'tick' }
-  | { readonly type: 'drain' };
+  | { readonly type: 'drain' }
+  | { readonly type: 'snapshot' }
+  | { readonly type: 'verify' };
 
 /** The guest's answer to every message. */
 export interface GuestReply {
@@ -87,14 +106,24 @@ export interface GuestHost {
   call(op: string, args: string): string;
 }
 
+/**
+ * The guest script's completion value: `install(log, userModule, hostCall)` returns `dispatch`.
+ * `rebind` swaps the host functions of an installed guest: a V8 startup snapshot cannot hold host
+ * functions, so a sandbox restored from one gets its own through this.
+ */
+export interface GuestInstall {
+  (log: GuestHost['log'], userModule: () => Promise<unknown>, hostCall: GuestHost['call']): (type: string, body: string) => string;
+  rebind(log: GuestHost['log'], hostCall: GuestHost['call']): void;
+}
+
 /*
  * Wire format. Messages and replies cross as two strings rather than objects: a string crosses an
  * isolate boundary without a structured clone, which halves the cost of a warm invoke.
  *
  *   host → guest: dispatch(type, body)
- *     init:   body = JSON of the InitMessage
+ *     init | restore: body = JSON of the message
  *     invoke: body = requestId \n deadlineMs \n extras \n event   (JSON texts hold no raw newline)
- *     status | tick | drain: body = ''
+ *     status | tick | drain | snapshot | verify: body = ''
  *   guest → host: one string
  *     <state><fatal><nextTimerInMs>,<logCount>,<rest>
  *     state '-' pending | 'o' ok (rest = payload JSON) | 'e' error (rest = ErrorShape JSON)
@@ -104,7 +133,8 @@ export interface GuestHost {
 export function encodeMessage(message: HostMessage): [type: HostMessage['type'], body: string] {
   switch (message.type) {
     case 'init':
-      return ['init', JSON.stringify(message)];
+    case 'restore':
+      return [message.type, JSON.stringify(message)];
     case 'invoke':
       return ['invoke', `${message.requestId}\n${message.deadlineMs}\n${message.extras}\n${message.event}`];
     default:
@@ -116,6 +146,8 @@ export function decodeMessage(type: string, body: string): HostMessage {
   switch (type) {
     case 'init':
       return JSON.parse(body) as InitMessage;
+    case 'restore':
+      return JSON.parse(body) as RestoreMessage;
     case 'invoke': {
       const a = body.indexOf('\n');
       const b = body.indexOf('\n', a + 1);
@@ -131,6 +163,8 @@ export function decodeMessage(type: string, body: string): HostMessage {
     case 'status':
     case 'tick':
     case 'drain':
+    case 'snapshot':
+    case 'verify':
       return { type };
     default:
       throw new Error(`Unknown message type ${String(type)}`);
