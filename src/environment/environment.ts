@@ -93,9 +93,9 @@ export class ExecutionEnvironment {
    * the template left it. The guest still needs {@link resume} before it can be invoked.
    */
   static restore(deps: EnvironmentDeps, snapshot: EnvironmentSnapshot): Promise<ExecutionEnvironment> {
-    const restore = deps.blueprint.restore;
-    if (!restore) throw new Error(`lambdalet bug: the ${deps.blueprint.engine} engine cannot restore snapshots`);
-    return ExecutionEnvironment.#create(deps, snapshot.tmp, (options) => restore.call(deps.blueprint, snapshot.image, options));
+    const { blueprint } = deps;
+    if (!blueprint.restore) throw new Error(`lambdalet bug: the ${blueprint.engine} engine cannot restore snapshots`);
+    return ExecutionEnvironment.#create(deps, snapshot.tmp, (options) => blueprint.restore!(snapshot.image, options));
   }
 
   static async #create(

@@ -221,6 +221,11 @@ function startHooks(hooks: readonly SnapStartHook[], errorType: string): Phase {
       error: { errorType, errorMessage: 'A runtime hook returned a promise that never settled', trace: [] },
     });
   });
+  // No hooks (the common case): settled now, so the host has its outcome from this one call.
+  if (hooks.length === 0) {
+    hooksPhase.settle({ ok: true, payload: 'null' });
+    return hooksPhase;
+  }
   void (async () => {
     try {
       for (const hook of hooks) await hook();

@@ -16,9 +16,10 @@ import type { QuickJSIsolation } from '../../config/index.ts';
 import type { QuickJSContext, QuickJSHandle, QuickJSRuntime } from 'quickjs-emscripten-core';
 import type { FunctionBundle } from '../../code/types.ts';
 import { EngineUnavailableError } from '../../errors.ts';
-import type { Blueprint, Engine, Sandbox, SandboxOptions } from '../engine.ts';
+import type { Blueprint, Engine, Sandbox, SandboxImage, SandboxOptions } from '../engine.ts';
 import { guestRuntime, withStandardLibrary, type GuestRuntime } from '../guest-bundle.ts';
 import { QuickJSSandbox } from './quickjs-sandbox.ts';
+import { BlankPool, captureImage, newBlankInstance, writeImage, type Blank, type BlankExtent, type QuickJSImage } from './snapshot.ts';
 import { instantiateQuickJS, QUICKJS_MAX_MEMORY_MB, quickjsWasmModule, type QuickJSInstance } from './wasm.ts';
 
 export type { QuickJSIsolation };
@@ -55,6 +56,24 @@ export function liveQuickJSInstances(): number {
   return liveInstances;
 }
 
+/** Counts a live instance; the returned function gives the slot back (once). */
+function countInstance(): () => void {
+  liveInstances++;
+  let released = false;
+  return () => {
+    if (released) return;
+    released = true;
+    liveInstances--;
+  };
+}
+
+function instanceCapError(): EngineUnavailableError {
+  return new EngineUnavailableError(
+    `The quickjs engine has ${liveInstances} live WebAssembly instances, its cap (MAX_LIVE_QUICKJS_INSTANCES: each ` +
+      'reserves gigabytes of address space). Dispose environments, or use shared isolation.',
+  );
+}
+
 /** Several sandboxes' runtimes in one instance (shared mode). */
 interface SharedInstance {
   readonly instance: QuickJSInstance;
@@ -67,6 +86,8 @@ export class QuickJSEngine implements Engine {
   readonly isolation: QuickJSIsolation;
   #guest: Promise<GuestRuntime> | undefined;
   #shared: Promise<SharedInstance> | undefined;
+  /** SnapStart: blank instances ready to receive an image. */
+  readonly #blanks = new BlankPool((memoryMb, extent) => this.#makeBlank(memoryMb, extent));
 
   constructor(options: QuickJSEngineOptions = {}) {
     this.isolation = options.isolation ?? 'instance';
@@ -78,11 +99,51 @@ export class QuickJSEngine implements Engine {
   async prepare(bundle: FunctionBundle): Promise<Blueprint> {
     // Compile the module and bundle the guest now, so the first cold start pays neither.
     const [guest] = await Promise.all([(this.#guest ??= guestRuntime()), quickjsWasmModule()]);
+    const withLibrary = (options: SandboxOptions): SandboxOptions => ({
+      ...options,
+      hostCall: withStandardLibrary(guest.stdlib, options.hostCall ?? unavailableHostCall),
+    });
     return {
       engine: 'quickjs',
-      boot: (options) =>
-        this.#boot(guest.script, bundle, { ...options, hostCall: withStandardLibrary(guest.stdlib, options.hostCall ?? unavailableHostCall) }),
+      boot: (options) => this.#boot(guest.script, bundle, withLibrary(options)),
+      restore: (image, options) => this.#restore(image, withLibrary(options)),
     };
+  }
+
+  /** SnapStart: a sandbox from a blank instance with `image` written into it. */
+  async #restore(image: SandboxImage, options: SandboxOptions): Promise<Sandbox> {
+    if (image.engine !== 'quickjs' || image.kind !== 'wasm-memory') throw new Error(`quickjs cannot restore a ${image.engine} ${image.kind} image`);
+    const quickjsImage = image as QuickJSImage;
+    if (quickjsImage.disposed) throw new Error('quickjs: the image was disposed');
+    if (options.memoryMb !== image.memoryMb) {
+      throw new Error(`quickjs: an image made under memoryMb ${image.memoryMb} cannot be restored under ${options.memoryMb}`);
+    }
+    const blank = await this.#blanks.take(image.memoryMb);
+    if (!blank) throw instanceCapError();
+    let dispatch: QuickJSHandle;
+    try {
+      dispatch = writeImage(blank, quickjsImage);
+    } catch (error) {
+      blank.release();
+      throw error;
+    }
+    const { started } = blank;
+    started.current.options = options;
+    // As in #boot: the whole instance goes with the sandbox, nothing inside it is freed.
+    started.current.sandbox = makeSandbox(started, dispatch, false, () => blank.release());
+    return started.current.sandbox;
+  }
+
+  /** A blank instance for the pool, counted as a live instance; undefined at the cap. */
+  async #makeBlank(memoryMb: number, extent: BlankExtent | undefined): Promise<Blank | undefined> {
+    if (liveInstances >= MAX_LIVE_QUICKJS_INSTANCES) return undefined;
+    const release = countInstance();
+    try {
+      return { ...(await newBlankInstance(memoryMb, extent, (instance) => startRuntime(instance, memoryMb))), release };
+    } catch (error) {
+      release();
+      throw error;
+    }
   }
 
   async #boot(guest: string, bundle: FunctionBundle, options: SandboxOptions): Promise<Sandbox> {
@@ -104,24 +165,14 @@ export class QuickJSEngine implements Engine {
         }
       });
     }
-    if (liveInstances >= MAX_LIVE_QUICKJS_INSTANCES) {
-      throw new EngineUnavailableError(
-        `The quickjs engine has ${liveInstances} live WebAssembly instances, its cap (MAX_LIVE_QUICKJS_INSTANCES: each ` +
-          'reserves gigabytes of address space). Dispose environments, or use shared isolation.',
-      );
-    }
-    liveInstances++;
-    let released = false;
-    const release = (): void => {
-      if (released) return;
-      released = true;
-      liveInstances--;
-    };
+    if (liveInstances >= MAX_LIVE_QUICKJS_INSTANCES) throw instanceCapError();
+    const release = countInstance();
     try {
       const instance = await instantiateQuickJS(options.memoryMb);
       // The whole instance is dropped with the sandbox: nothing inside it needs freeing (`free` is
       // not called), and a broken one (after a trap) must not be touched.
-      return boot(instance, guest, bundle, options, false, release);
+      const snapshot = (dispatch: QuickJSHandle): SandboxImage => captureImage(instance, dispatch, options.memoryMb, this.#blanks);
+      return boot(instance, guest, bundle, options, false, release, snapshot);
     } catch (error) {
       release();
       throw error;
@@ -140,7 +191,54 @@ export class QuickJSEngine implements Engine {
 /** Frees what a sandbox holds in its instance (clean: the instance may still be used). */
 type Release = (clean: boolean, free: () => void) => void;
 
-/** Runtime + context, the guest runtime and the user's module function, install(log, module). */
+/**
+ * A runtime + context with the guest's two host functions, before any script runs: the start of
+ * every boot, and what a SnapStart restore starts from (snapshot.ts). The sequence must stay
+ * identical for both: quickjs-emscripten numbers host functions in creation order and the restored
+ * heap refers to them by number, so a blank that made them in the same order answers the image's
+ * calls with its own callbacks. The callbacks read `current`, so a blank made ahead of time is
+ * bound to its environment's options later.
+ */
+export interface StartedRuntime {
+  readonly instance: QuickJSInstance;
+  readonly runtime: QuickJSRuntime;
+  readonly context: QuickJSContext;
+  /** Host-side handles of the two functions (freed after install; never after a restore). */
+  readonly log: QuickJSHandle;
+  readonly hostCall: QuickJSHandle;
+  readonly current: { sandbox?: QuickJSSandbox; options?: SandboxOptions };
+}
+
+export function startRuntime(instance: QuickJSInstance, memoryMb: number): StartedRuntime {
+  const runtime = instance.module.newRuntime();
+  const current: StartedRuntime['current'] = {};
+  try {
+    runtime.setMemoryLimit(memoryMb * MIB);
+    runtime.setMaxStackSize(QUICKJS_MAX_STACK_BYTES);
+    const bootDeadline = performance.now() + BOOT_TIMEOUT_MS;
+    runtime.setInterruptHandler(() => (current.sandbox ? current.sandbox.shouldInterrupt() : performance.now() > bootDeadline));
+    const ctx = runtime.newContext();
+    const log = ctx.newFunction('log', (level, message) => {
+      // After an interrupt the guest reports the interrupt as the handler's error: not a user line.
+      if (current.sandbox?.interrupted) return;
+      try {
+        current.options?.onLog(ctx.getString(level), ctx.getString(message));
+      } catch {
+        // Fire-and-forget: the host's problems are not the guest's.
+      }
+    });
+    // Strings in, a string out: copied both ways, as the V8 engine's Callback does.
+    const hostCall = ctx.newFunction('hostCall', (op, args) =>
+      ctx.newString((current.options?.hostCall ?? unavailableHostCall)(ctx.getString(op), ctx.getString(args))),
+    );
+    return { instance, runtime, context: ctx, log, hostCall, current };
+  } catch (error) {
+    runtime.dispose();
+    throw error;
+  }
+}
+
+/** The guest runtime and the user's module function, install(log, module, hostCall) → dispatch. */
 function boot(
   instance: QuickJSInstance,
   guest: string,
@@ -148,58 +246,55 @@ function boot(
   options: SandboxOptions,
   shared: boolean,
   release: Release,
+  snapshot?: (dispatch: QuickJSHandle) => SandboxImage,
 ): QuickJSSandbox {
-  const runtime = instance.module.newRuntime();
-  let context: QuickJSContext | undefined;
-  const current: { sandbox?: QuickJSSandbox } = {};
+  const started = startRuntime(instance, options.memoryMb);
+  const { runtime, context: ctx, current } = started;
+  current.options = options;
   try {
-    runtime.setMemoryLimit(options.memoryMb * MIB);
-    runtime.setMaxStackSize(QUICKJS_MAX_STACK_BYTES);
-    const bootDeadline = performance.now() + BOOT_TIMEOUT_MS;
-    runtime.setInterruptHandler(() => (current.sandbox ? current.sandbox.shouldInterrupt() : performance.now() > bootDeadline));
-    const ctx = (context = runtime.newContext());
-    const log = ctx.newFunction('log', (level, message) => {
-      // After an interrupt the guest reports the interrupt as the handler's error: not a user line.
-      if (current.sandbox?.interrupted) return;
-      try {
-        options.onLog(ctx.getString(level), ctx.getString(message));
-      } catch {
-        // Fire-and-forget: the host's problems are not the guest's.
-      }
-    });
-    const hostCallHandler = options.hostCall ?? unavailableHostCall;
-    // Strings in, a string out: copied both ways, as the V8 engine's Callback does.
-    const hostCall = ctx.newFunction('hostCall', (op, args) => ctx.newString(hostCallHandler(ctx.getString(op), ctx.getString(args))));
     const install = evaluate(ctx, guest, GUEST_FILENAME);
     const userModule = evaluate(ctx, bundle.script, bundle.filename);
-    const dispatch = ctx.unwrapResult(ctx.callFunction(install, ctx.undefined, log, userModule, hostCall));
+    const dispatch = ctx.unwrapResult(ctx.callFunction(install, ctx.undefined, started.log, userModule, started.hostCall));
     install.dispose();
     userModule.dispose();
-    log.dispose();
-    hostCall.dispose();
-    current.sandbox = new QuickJSSandbox({
-      runtime,
-      context: ctx,
-      dispatch,
-      growthRefused: instance.growthRefused,
-      resetGrowthRefused: instance.resetGrowthRefused,
-      memoryUsedBytes: shared ? () => runtimeMemoryUsed(runtime) : () => instance.memory.buffer.byteLength,
-      release: (clean) =>
-        release(clean, () => {
-          dispatch.dispose();
-          ctx.dispose();
-          runtime.dispose();
-        }),
-    });
+    started.log.dispose();
+    started.hostCall.dispose();
+    current.sandbox = makeSandbox(started, dispatch, shared, release, snapshot);
     return current.sandbox;
   } catch (error) {
     // A script QuickJS cannot load (a syntax error the bundler let through): the instance is fine.
     release(true, () => {
-      context?.dispose();
+      ctx.dispose();
       runtime.dispose();
     });
     throw error;
   }
+}
+
+/** The sandbox over a started runtime whose guest is installed (booted, or restored from an image). */
+export function makeSandbox(
+  started: StartedRuntime,
+  dispatch: QuickJSHandle,
+  shared: boolean,
+  release: Release,
+  snapshot?: (dispatch: QuickJSHandle) => SandboxImage,
+): QuickJSSandbox {
+  const { instance, runtime, context: ctx } = started;
+  return new QuickJSSandbox({
+    ...(snapshot ? { snapshot: () => snapshot(dispatch) } : {}),
+    runtime,
+    context: ctx,
+    dispatch,
+    growthRefused: instance.growthRefused,
+    resetGrowthRefused: instance.resetGrowthRefused,
+    memoryUsedBytes: shared ? () => runtimeMemoryUsed(runtime) : () => instance.memory.buffer.byteLength,
+    release: (clean) =>
+      release(clean, () => {
+        dispatch.dispose();
+        ctx.dispose();
+        runtime.dispose();
+      }),
+  });
 }
 
 /**

@@ -5,7 +5,7 @@
  * queue (the microtasks) itself, under the same deadline.
  */
 import type { QuickJSContext, QuickJSHandle, QuickJSRuntime } from 'quickjs-emscripten-core';
-import { SandboxFault, type Sandbox } from '../engine.ts';
+import { SandboxFault, SnapshotUnsupportedError, type Sandbox, type SandboxImage } from '../engine.ts';
 import { decodeReply, encodeMessage, type GuestReply, type HostMessage } from '../guest/protocol.ts';
 
 /** What the sandbox needs from the WebAssembly instance it runs in. */
@@ -22,6 +22,8 @@ export interface QuickJSHost {
    * must not be touched again (quickjs-emscripten #30, #60).
    */
   readonly release: (clean: boolean) => void;
+  /** SnapStart: an image of the instance (instance isolation only; absent in shared mode). */
+  readonly snapshot?: () => SandboxImage;
 }
 
 /** A `status` read runs no user code: bounded tightly, because it runs on the host's thread. */
@@ -73,6 +75,15 @@ export class QuickJSSandbox implements Sandbox {
 
   peek(message: HostMessage): GuestReply {
     return this.#run(message, PEEK_TIMEOUT_MS, false);
+  }
+
+  /** SnapStart: the instance's memory, after INIT (calls run to completion, so it is idle here). */
+  async snapshot(): Promise<SandboxImage> {
+    if (this.#fault) throw this.#fault;
+    if (!this.#host.snapshot) {
+      throw new SnapshotUnsupportedError('quickjs shared isolation keeps many sandboxes in one memory: only instance isolation can snapshot one');
+    }
+    return Promise.resolve(this.#host.snapshot());
   }
 
   memoryUsedBytes(): number {

@@ -18,7 +18,7 @@ import { newQuickJSWASMModuleFromVariant, type QuickJSSyncVariant, type QuickJSW
 const RELEASE_SYNC = ((RELEASE_SYNC_EXPORTS as { default?: QuickJSSyncVariant }).default ?? RELEASE_SYNC_EXPORTS) as QuickJSSyncVariant;
 
 /** The part of the WebAssembly JS API used here (the project compiles without the DOM lib). */
-interface WasmMemory {
+export interface WasmMemory {
   readonly buffer: ArrayBuffer;
 }
 type WasmModule = object;
@@ -55,6 +55,12 @@ export interface QuickJSInstance {
   /** The heap asked to grow past the memory's maximum (malloc failed) since the last reset. */
   readonly growthRefused: () => boolean;
   readonly resetGrowthRefused: () => void;
+  /**
+   * Grows the memory to at least `bytes` through Emscripten's own resize (so its heap views follow
+   * the new buffer: a `memory.grow` from outside would leave them on the detached one). False when
+   * the memory's maximum is too small. SnapStart uses it to make room for an image.
+   */
+  readonly growTo: (bytes: number) => boolean;
 }
 
 type Imports = Record<string, Record<string, unknown>>;
@@ -68,6 +74,7 @@ export async function instantiateQuickJS(maxMemoryMb: number): Promise<QuickJSIn
   const maximum = Math.min(QUICKJS_MAX_MEMORY_MB, Math.max(QUICKJS_INITIAL_MEMORY_MB, maxMemoryMb)) * (MIB / WASM_PAGE_BYTES);
   const memory = new wasm.Memory({ initial: QUICKJS_INITIAL_MEMORY_MB * (MIB / WASM_PAGE_BYTES), maximum });
   let refused = false;
+  let resize: ((requestedBytes: number) => boolean) | undefined;
   const variant: QuickJSSyncVariant = {
     type: 'sync',
     importFFI: RELEASE_SYNC.importFFI,
@@ -77,7 +84,7 @@ export async function instantiateQuickJS(maxMemoryMb: number): Promise<QuickJSIn
       return ((arg: Record<string, unknown> = {}) => {
         arg.wasmMemory = memory;
         arg.instantiateWasm = (imports: Imports, onSuccess: (instance: { readonly exports: object }, module: WasmModule) => void) => {
-          watchHeapGrowth(imports, () => {
+          resize = watchHeapGrowth(imports, () => {
             refused = true;
           });
           const instance = new wasm.Instance(wasmModule, imports);
@@ -96,6 +103,7 @@ export async function instantiateQuickJS(maxMemoryMb: number): Promise<QuickJSIn
     resetGrowthRefused: () => {
       refused = false;
     },
+    growTo: (bytes) => memory.buffer.byteLength >= bytes || (resize !== undefined && resize(bytes) && memory.buffer.byteLength >= bytes),
   };
 }
 
@@ -103,7 +111,7 @@ export async function instantiateQuickJS(maxMemoryMb: number): Promise<QuickJSIn
  * Wraps Emscripten's `emscripten_resize_heap` import (minified; found by what it does: it is the
  * one import that calls `Memory.prototype.grow`). It returns false when the heap cannot grow.
  */
-function watchHeapGrowth(imports: Imports, onRefused: () => void): void {
+function watchHeapGrowth(imports: Imports, onRefused: () => void): (requestedBytes: number) => boolean {
   for (const table of Object.values(imports)) {
     for (const [name, value] of Object.entries(table)) {
       if (typeof value !== 'function' || !Function.prototype.toString.call(value).includes('.grow(')) continue;
@@ -113,7 +121,7 @@ function watchHeapGrowth(imports: Imports, onRefused: () => void): void {
         if (!grown) onRefused();
         return grown;
       };
-      return;
+      return resize;
     }
   }
   throw new Error('quickjs-emscripten changed: no heap-growth import found to enforce the memory cap');

@@ -1,0 +1,266 @@
+/**
+ * SnapStart for the quickjs engine: an image is the linear memory of an instance whose guest has
+ * finished INIT (and the before-snapshot hooks), and a restore writes it into a blank instance.
+ *
+ * - Capture: the memory's 64 KiB pages that hold any non-zero byte, packed (an initialised QuickJS
+ *   heap is mostly zero pages: only those with data are kept and copied), plus the address of the
+ *   template's `dispatch` value, which lives in that memory.
+ * - Blank: a fresh instance of the precompiled module taken through {@link startRuntime} — runtime,
+ *   context, the two host functions — and no script. Every blank and the template made those in the
+ *   same order, so the image's C-side references (runtime and context pointers, host-function
+ *   numbers) hold in the blank, and its host functions call the blank's callbacks.
+ * - Restore: grow the blank's memory through Emscripten's resize (its heap views follow), write the
+ *   image's pages, zero the pages the blank had written that the image has as zero, and adopt the
+ *   `dispatch` value. No recompilation and no script parse.
+ * - Blanks are made ahead of need, {@link BLANKS_PER_MEMORY_SIZE} per memory size while an image of
+ *   that size exists, refilled in the background after each restore: a restore does not pay
+ *   instantiation (it does when the pool is empty).
+ *
+ * quickjs-emscripten internals this relies on (checked at use; a change fails loudly): host
+ * functions numbered in creation order per runtime (HostRefMap), `context.getMemory(rt)` and
+ * `runtime.rt` to adopt a value pointer, and Emscripten's resize import (wasm.ts).
+ */
+import type { QuickJSContext, QuickJSHandle, QuickJSRuntime } from 'quickjs-emscripten-core';
+import type { SandboxImage } from '../engine.ts';
+import type { StartedRuntime } from './quickjs-engine.ts';
+import { instantiateQuickJS, type QuickJSInstance } from './wasm.ts';
+
+const PAGE_BYTES = 64 * 1024;
+/** The host's page: writing one byte per OS page makes the kernel back it. */
+const OS_PAGE_BYTES = 4096;
+/** Heap room past an image's last page that a blank backs ahead too (first allocations after a restore). */
+const PREFAULT_SLACK_BYTES = 1024 * 1024;
+/** Blank instances kept ready per memory size while a snapStart function of that size is deployed. */
+export const BLANKS_PER_MEMORY_SIZE = 2;
+
+/** The quickjs engine's image: only this module reads its fields. */
+export interface QuickJSImage extends SandboxImage {
+  readonly engine: 'quickjs';
+  readonly kind: 'wasm-memory';
+  /** The template's memory length in bytes. */
+  readonly byteLength: number;
+  /** Indexes of the pages with data, ascending, and their bytes packed in that order. */
+  readonly pages: Uint32Array;
+  readonly data: Uint8Array;
+  /** Address of the template's `dispatch` JSValue inside the image. */
+  readonly dispatchPointer: number;
+  readonly disposed: boolean;
+}
+
+/** Copies an idle, initialised instance's memory (non-zero pages only). */
+export function captureImage(instance: QuickJSInstance, dispatch: QuickJSHandle, memoryMb: number, pool: BlankPool): QuickJSImage {
+  const memory = new Uint8Array(instance.memory.buffer);
+  const pageCount = Math.ceil(memory.length / PAGE_BYTES);
+  const kept: number[] = [];
+  for (let page = 0; page < pageCount; page++) if (!isZero(memory, page)) kept.push(page);
+  const data = new Uint8Array(kept.length * PAGE_BYTES);
+  kept.forEach((page, i) => data.set(memory.subarray(page * PAGE_BYTES, (page + 1) * PAGE_BYTES), i * PAGE_BYTES));
+  const lastPage = kept.length > 0 ? kept[kept.length - 1]! : 0;
+  const extent = { byteLength: memory.length, touchBytes: Math.min(memory.length, (lastPage + 1) * PAGE_BYTES + PREFAULT_SLACK_BYTES) };
+  pool.retain(memoryMb, extent);
+  let disposed = false;
+  return {
+    engine: 'quickjs',
+    kind: 'wasm-memory',
+    memoryMb,
+    sizeBytes: data.length,
+    byteLength: memory.length,
+    pages: Uint32Array.from(kept),
+    data,
+    dispatchPointer: dispatch.value, // a JSValuePointer is a number
+    get disposed() {
+      return disposed;
+    },
+    dispose() {
+      if (disposed) return;
+      disposed = true;
+      pool.release(memoryMb, extent);
+    },
+  };
+}
+
+/** A blank instance: runtime, context and host functions made, no script run. */
+export interface Blank {
+  readonly started: StartedRuntime;
+  /** Pages the blank's own start wrote (1 = holds data): zeroed by a restore unless the image sets them. */
+  readonly dirty: Uint8Array;
+  /** Gives the instance's slot back (the live-instance count). */
+  readonly release: () => void;
+}
+
+/**
+ * Writes `image` into `blank` and returns the restored `dispatch`. Throws when the blank's memory
+ * cannot hold the image (its maximum is smaller: a bug, memory sizes are matched).
+ */
+export function writeImage(blank: Blank, image: QuickJSImage): QuickJSHandle {
+  const { instance, runtime, context } = blank.started;
+  if (!instance.growTo(image.byteLength)) throw new Error(`quickjs: an instance cannot grow to the image's ${image.byteLength} bytes`);
+  const memory = new Uint8Array(instance.memory.buffer);
+  const { pages, data } = image;
+  const inImage = new Uint8Array(Math.ceil(memory.length / PAGE_BYTES));
+  for (let i = 0; i < pages.length; i++) {
+    const page = pages[i]!;
+    inImage[page] = 1;
+    memory.set(data.subarray(i * PAGE_BYTES, (i + 1) * PAGE_BYTES), page * PAGE_BYTES);
+  }
+  const { dirty } = blank;
+  for (let page = 0; page < dirty.length; page++) {
+    if (dirty[page] === 1 && inImage[page] === 0) memory.fill(0, page * PAGE_BYTES, (page + 1) * PAGE_BYTES);
+  }
+  return adoptValue(context, runtime, image.dispatchPointer);
+}
+
+/** A host handle for a JSValue the image's heap holds (quickjs-emscripten has no public way). */
+function adoptValue(context: QuickJSContext, runtime: QuickJSRuntime, pointer: number): QuickJSHandle {
+  const rt = (runtime as unknown as { rt?: { value?: unknown } }).rt?.value;
+  const getMemory = (context as unknown as { getMemory?: (rt: unknown) => { heapValueHandle(ptr: number): QuickJSHandle } }).getMemory;
+  if (rt === undefined || typeof getMemory !== 'function') {
+    throw new Error('quickjs-emscripten changed: cannot adopt a value pointer (context.getMemory / runtime.rt)');
+  }
+  return getMemory.call(context, rt).heapValueHandle(pointer);
+}
+
+function isZero(memory: Uint8Array, page: number): boolean {
+  // 4 bytes at a time (BigUint64Array compares allocate): an aligned view over the page.
+  const words = new Int32Array(memory.buffer, memory.byteOffset + page * PAGE_BYTES, PAGE_BYTES / 4);
+  for (let i = 0; i < words.length; i++) if (words[i] !== 0) return false;
+  return true;
+}
+
+/**
+ * Pages holding data in a blank's memory, reading only `candidates` when given. Reading an untouched
+ * page costs a page fault (~10 µs per 4 KiB here), so only the first blank of a memory size is read
+ * whole (its boot wrote pages 0, 1, 81 and 82 of 256); every blank's boot is the same sequence of
+ * allocations, so later blanks are read at those pages and their neighbours.
+ */
+export function dirtyPages(instance: QuickJSInstance, candidates?: readonly number[]): Uint8Array {
+  const memory = new Uint8Array(instance.memory.buffer);
+  const dirty = new Uint8Array(Math.ceil(memory.length / PAGE_BYTES));
+  if (candidates) for (const page of candidates) dirty[page] = page < dirty.length && !isZero(memory, page) ? 1 : 0;
+  else for (let page = 0; page < dirty.length; page++) dirty[page] = isZero(memory, page) ? 0 : 1;
+  return dirty;
+}
+
+/** Per memory size: the pages a blank's boot wrote and their neighbours (see {@link dirtyPages}). */
+const bootPages = new Map<number, number[]>();
+
+function neighbourhood(dirty: Uint8Array): number[] {
+  const pages = new Set<number>();
+  dirty.forEach((bit, page) => {
+    if (bit === 1) for (const p of [page - 1, page, page + 1]) if (p >= 0 && p < dirty.length) pages.add(p);
+  });
+  return [...pages].sort((a, b) => a - b);
+}
+
+/**
+ * How far blanks of one memory size are made ready for the images of that size: grown to
+ * `byteLength`, and every OS page below `touchBytes` written once. A fresh instance's memory is
+ * backed by the kernel page by page on first write: a restore into untouched memory spent ~3 µs
+ * per 4 KiB page in page faults (0.4 ms for a 512 KiB image, 29 ms for 42 MB), now paid here,
+ * in the background.
+ */
+export interface BlankExtent {
+  readonly byteLength: number;
+  readonly touchBytes: number;
+}
+
+/** Makes a blank (the engine counts it as a live instance); undefined when at the instance cap. */
+export type MakeBlank = (memoryMb: number, extent: BlankExtent | undefined) => Promise<Blank | undefined>;
+
+interface SizePool {
+  readonly extents: BlankExtent[];
+  readonly ready: Blank[];
+  filling: number;
+}
+
+/** The largest extent the pool's images need. */
+function widest(extents: readonly BlankExtent[]): BlankExtent | undefined {
+  if (extents.length === 0) return undefined;
+  return {
+    byteLength: Math.max(...extents.map((e) => e.byteLength)),
+    touchBytes: Math.max(...extents.map((e) => e.touchBytes)),
+  };
+}
+
+/** Blank instances per memory size, kept while images of that size exist. */
+export class BlankPool {
+  readonly #make: MakeBlank;
+  readonly #sizes = new Map<number, SizePool>();
+
+  constructor(make: MakeBlank) {
+    this.#make = make;
+  }
+
+  /** An image of this size now exists: keep blanks ready for it. */
+  retain(memoryMb: number, extent: BlankExtent): void {
+    const pool = this.#sizes.get(memoryMb) ?? { extents: [], ready: [], filling: 0 };
+    this.#sizes.set(memoryMb, pool);
+    pool.extents.push(extent);
+    this.#fill(memoryMb, pool);
+  }
+
+  /** An image of this size is gone: with none left, the ready blanks are dropped. */
+  release(memoryMb: number, extent: BlankExtent): void {
+    const pool = this.#sizes.get(memoryMb);
+    if (!pool) return;
+    pool.extents.splice(pool.extents.indexOf(extent), 1);
+    if (pool.extents.length > 0) return;
+    for (const blank of pool.ready.splice(0)) blank.release();
+    this.#sizes.delete(memoryMb);
+  }
+
+  /** A ready blank, or a new one made now; refills in the background. */
+  async take(memoryMb: number): Promise<Blank | undefined> {
+    const pool = this.#sizes.get(memoryMb);
+    const blank = pool?.ready.shift();
+    if (pool) this.#fill(memoryMb, pool);
+    return blank ?? this.#make(memoryMb, undefined);
+  }
+
+  /** Blanks ready now, for a memory size (tests, reports). */
+  readyCount(memoryMb: number): number {
+    return this.#sizes.get(memoryMb)?.ready.length ?? 0;
+  }
+
+  #fill(memoryMb: number, pool: SizePool): void {
+    while (pool.ready.length + pool.filling < BLANKS_PER_MEMORY_SIZE) {
+      pool.filling++;
+      // After the current task: a restore that just took a blank finishes first.
+      setImmediate(() => {
+        this.#make(memoryMb, widest(pool.extents)).then(
+          (blank) => {
+            pool.filling--;
+            if (!blank) return;
+            if (this.#sizes.get(memoryMb) === pool) pool.ready.push(blank);
+            else blank.release();
+          },
+          () => {
+            pool.filling--;
+          },
+        );
+      }).unref();
+    }
+  }
+}
+
+/**
+ * A blank on a fresh instance of the module, with its dirty pages read and, for the pool, its memory
+ * grown and backed to `extent` (all off any cold start's path).
+ */
+export async function newBlankInstance(
+  memoryMb: number,
+  extent: BlankExtent | undefined,
+  start: (instance: QuickJSInstance) => StartedRuntime,
+): Promise<Omit<Blank, 'release'>> {
+  const instance = await instantiateQuickJS(memoryMb);
+  const started = start(instance);
+  const dirty = dirtyPages(instance, bootPages.get(memoryMb));
+  if (!bootPages.has(memoryMb)) bootPages.set(memoryMb, neighbourhood(dirty));
+  if (extent && instance.growTo(extent.byteLength)) {
+    const memory = new Uint8Array(instance.memory.buffer);
+    const end = Math.min(extent.touchBytes, memory.length);
+    // Rewriting a byte with its own value changes nothing but makes the kernel back the page.
+    for (let offset = 0; offset < end; offset += OS_PAGE_BYTES) memory[offset] = memory[offset]!;
+  }
+  return { started, dirty };
+}

@@ -1,0 +1,158 @@
+/**
+ * SnapStart in the quickjs engine, below the runtime: images of an instance's memory and restores
+ * into blank instances. (End-to-end behaviour is in test/conformance/snapstart.test.ts.)
+ */
+import { setTimeout as sleep } from 'node:timers/promises';
+import { describe, expect, it } from 'vitest';
+import { bundleFunction } from '../../../src/code/index.ts';
+import { SnapshotUnsupportedError, type Blueprint, type Sandbox, type SandboxOptions } from '../../../src/engines/engine.ts';
+import type { EnvironmentContextFields, GuestReply, InitMessage } from '../../../src/engines/guest/protocol.ts';
+import { liveQuickJSInstances, QuickJSEngine, type QuickJSIsolation } from '../../../src/engines/quickjs/quickjs-engine.ts';
+import { BLANKS_PER_MEMORY_SIZE } from '../../../src/engines/quickjs/snapshot.ts';
+import { runPhase } from '../../../src/environment/event-loop.ts';
+
+const CONTEXT: EnvironmentContextFields = {
+  functionName: 'f',
+  functionVersion: '$LATEST',
+  invokedFunctionArn: 'arn:aws:lambda:us-east-1:123456789012:function:f',
+  memoryLimitInMB: '128',
+  logGroupName: '/aws/lambda/f',
+  logStreamName: 's',
+};
+const INIT: InitMessage = { type: 'init', context: CONTEXT, env: {}, handler: 'index.handler', handlerPath: ['handler'], runtime: 'nodejs22.x' };
+
+const SOURCE = `
+  import { readFileSync } from 'node:fs';
+  const table = new Map();
+  for (let i = 0; i < 5000; i++) table.set('k' + i, { i });
+  let counter = 0;
+  export const handler = async (event) => {
+    counter += 1;
+    if (event.log) console.log('line from', event.log);
+    if (event.read) return readFileSync(event.read, 'utf8');
+    if (event.loop) for (;;) {}
+    if (event.bomb) { const a = []; for (;;) a.push('x'.repeat(1 << 20) + a.length); }
+    return { counter, size: table.size, k42: table.get('k42').i };
+  };`;
+
+async function blueprintOf(isolation: QuickJSIsolation = 'instance'): Promise<Blueprint> {
+  const outcome = await bundleFunction({ files: { 'index.mjs': SOURCE } }, 'index.handler');
+  if (!outcome.ok) throw new Error(outcome.failure.errorMessage);
+  return new QuickJSEngine({ isolation }).prepare(outcome.bundle);
+}
+
+function options(memoryMb = 128, lines: string[] = [], files: Record<string, string> = {}): SandboxOptions {
+  return {
+    memoryMb,
+    onLog: (_level, message) => lines.push(message),
+    // The host bridge's wire format (guest/protocol.ts): fs calls are ['fs', [method, path, ...]].
+    hostCall: (op, args) => {
+      const [method, path] = JSON.parse(args.split('\n')[0]!) as [string, string];
+      if (op === 'fs' && method === 'readFile' && path in files) return `o0\n${files[path]}`;
+      return `e${JSON.stringify({ name: 'Error', message: `${op} ${method} ${path}: no such file`, code: 'ENOENT' })}`;
+    },
+  };
+}
+
+async function phase(sandbox: Sandbox, message: Parameters<Sandbox['call']>[0], timeoutMs = 5000): Promise<GuestReply> {
+  return runPhase(sandbox, message, performance.now() + timeoutMs);
+}
+
+function invoke(sandbox: Sandbox, event: unknown, timeoutMs = 5000): Promise<GuestReply> {
+  return phase(sandbox, { type: 'invoke', requestId: 'r', deadlineMs: Date.now() + timeoutMs, extras: '', event: JSON.stringify(event) }, timeoutMs);
+}
+
+async function template(blueprint: Blueprint, memoryMb = 128): Promise<Sandbox> {
+  const sandbox = await blueprint.boot(options(memoryMb));
+  expect(await phase(sandbox, INIT)).toMatchObject({ done: true, ok: true });
+  expect(await phase(sandbox, { type: 'snapshot' })).toMatchObject({ done: true, ok: true });
+  return sandbox;
+}
+
+async function restored(blueprint: Blueprint, image: Parameters<NonNullable<Blueprint['restore']>>[0], opts = options()): Promise<Sandbox> {
+  const sandbox = await blueprint.restore!(image, opts);
+  expect(await phase(sandbox, { type: 'restore', seed: 'a1'.repeat(32), context: CONTEXT })).toMatchObject({ done: true, ok: true });
+  return sandbox;
+}
+
+describe('quickjs snapshots', () => {
+  it('a restored sandbox has INIT state; it, the template and another restore change independently', async () => {
+    const blueprint = await blueprintOf();
+    const base = await template(blueprint);
+    expect((await invoke(base, {})).payload).toBe('{"counter":1,"size":5000,"k42":42}');
+    const image = await base.snapshot!();
+    expect(image).toMatchObject({ engine: 'quickjs', kind: 'wasm-memory', memoryMb: 128 });
+    expect(image.sizeBytes).toBeGreaterThan(0);
+    const a = await restored(blueprint, image);
+    const b = await restored(blueprint, image);
+    // The image was taken after the template's first invoke: counter 1 in every copy.
+    expect((await invoke(a, {})).payload).toBe('{"counter":2,"size":5000,"k42":42}');
+    expect((await invoke(a, {})).payload).toBe('{"counter":3,"size":5000,"k42":42}');
+    expect((await invoke(b, {})).payload).toBe('{"counter":2,"size":5000,"k42":42}');
+    expect((await invoke(base, {})).payload).toBe('{"counter":2,"size":5000,"k42":42}');
+    for (const sandbox of [a, b, base]) sandbox.dispose();
+    image.dispose();
+  });
+
+  it("a restored sandbox's logs and host calls reach its own options, not the template's", async () => {
+    const blueprint = await blueprintOf();
+    const base = await template(blueprint);
+    const image = await base.snapshot!();
+    base.dispose();
+    const mine: string[] = [];
+    const theirs: string[] = [];
+    const a = await restored(blueprint, image, options(128, mine, { '/tmp/a': 'file of a' }));
+    const b = await restored(blueprint, image, options(128, theirs, {}));
+    await invoke(a, { log: 'a' });
+    await invoke(b, { log: 'b' });
+    expect(mine).toEqual(['line from a']);
+    expect(theirs).toEqual(['line from b']);
+    expect((await invoke(a, { read: '/tmp/a' })).payload).toBe('"file of a"');
+    expect((await invoke(b, { read: '/tmp/a' })).error?.errorMessage).toContain('no such file');
+    a.dispose();
+    b.dispose();
+    image.dispose();
+  });
+
+  it('a restored sandbox keeps the timeout and the memory cap', async () => {
+    const blueprint = await blueprintOf();
+    const base = await template(blueprint);
+    const image = await base.snapshot!();
+    base.dispose();
+    await expect(invoke(await restored(blueprint, image), { loop: true }, 200)).rejects.toMatchObject({ kind: 'timeout' });
+    await expect(invoke(await restored(blueprint, image), { bomb: true }, 30_000)).rejects.toMatchObject({ kind: 'out-of-memory' });
+    // The faults ended those copies only.
+    expect((await invoke(await restored(blueprint, image), {})).ok).toBe(true);
+    image.dispose();
+  }, 60_000);
+
+  it('refuses an image for another memory size, and a disposed image', async () => {
+    const blueprint = await blueprintOf();
+    const base = await template(blueprint);
+    const image = await base.snapshot!();
+    base.dispose();
+    await expect(blueprint.restore!(image, options(256))).rejects.toThrow('quickjs: an image made under memoryMb 128 cannot be restored under 256');
+    image.dispose();
+    await expect(blueprint.restore!(image, options(128))).rejects.toThrow('quickjs: the image was disposed');
+  });
+
+  it('keeps blank instances ready while an image exists, and gives them back when it is disposed', async () => {
+    const blueprint = await blueprintOf();
+    const base = await template(blueprint, 192);
+    const before = liveQuickJSInstances();
+    const image = await base.snapshot!();
+    for (let i = 0; i < 100 && liveQuickJSInstances() < before + BLANKS_PER_MEMORY_SIZE; i++) await sleep(5);
+    expect(liveQuickJSInstances()).toBe(before + BLANKS_PER_MEMORY_SIZE);
+    base.dispose();
+    image.dispose();
+    expect(liveQuickJSInstances()).toBe(before - 1);
+  });
+
+  it('shared isolation cannot snapshot: SnapshotUnsupportedError, the sandbox unharmed', async () => {
+    const blueprint = await blueprintOf('shared');
+    const base = await template(blueprint);
+    await expect(base.snapshot!()).rejects.toBeInstanceOf(SnapshotUnsupportedError);
+    expect((await invoke(base, {})).ok).toBe(true);
+    base.dispose();
+  });
+});
