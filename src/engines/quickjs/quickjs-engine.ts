@@ -27,6 +27,8 @@ export type { QuickJSIsolation };
 export interface QuickJSEngineOptions {
   /** `instance` (default): one WebAssembly instance per sandbox; `shared`: many sandboxes per instance. */
   readonly isolation?: QuickJSIsolation;
+  /** SnapStart: blank instances kept ready per memory size; 0 instantiates at each restore. Default 2. */
+  readonly blanksPerMemorySize?: number;
 }
 
 /**
@@ -87,10 +89,11 @@ export class QuickJSEngine implements Engine {
   #guest: Promise<GuestRuntime> | undefined;
   #shared: Promise<SharedInstance> | undefined;
   /** SnapStart: blank instances ready to receive an image. */
-  readonly #blanks = new BlankPool((memoryMb, extent) => this.#makeBlank(memoryMb, extent));
+  readonly #blanks: BlankPool;
 
   constructor(options: QuickJSEngineOptions = {}) {
     this.isolation = options.isolation ?? 'instance';
+    this.#blanks = new BlankPool((memoryMb, extent) => this.#makeBlank(memoryMb, extent), options.blanksPerMemorySize);
   }
 
   /** WebAssembly is always there; nothing to check. */

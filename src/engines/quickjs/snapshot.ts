@@ -32,6 +32,8 @@ const OS_PAGE_BYTES = 4096;
 const PREFAULT_SLACK_BYTES = 1024 * 1024;
 /** Blank instances kept ready per memory size while a snapStart function of that size is deployed. */
 export const BLANKS_PER_MEMORY_SIZE = 2;
+/** Refills wait this long: making a blank runs on the host's thread, not inside the cold start that took one. */
+const POOL_REFILL_DELAY_MS = 5;
 
 /** The quickjs engine's image: only this module reads its fields. */
 export interface QuickJSImage extends SandboxImage {
@@ -185,10 +187,12 @@ function widest(extents: readonly BlankExtent[]): BlankExtent | undefined {
 /** Blank instances per memory size, kept while images of that size exist. */
 export class BlankPool {
   readonly #make: MakeBlank;
+  readonly #size: number;
   readonly #sizes = new Map<number, SizePool>();
 
-  constructor(make: MakeBlank) {
+  constructor(make: MakeBlank, size = BLANKS_PER_MEMORY_SIZE) {
     this.#make = make;
+    this.#size = size;
   }
 
   /** An image of this size now exists: keep blanks ready for it. */
@@ -223,10 +227,9 @@ export class BlankPool {
   }
 
   #fill(memoryMb: number, pool: SizePool): void {
-    while (pool.ready.length + pool.filling < BLANKS_PER_MEMORY_SIZE) {
+    while (pool.ready.length + pool.filling < this.#size) {
       pool.filling++;
-      // After the current task: a restore that just took a blank finishes first.
-      setImmediate(() => {
+      setTimeout(() => {
         this.#make(memoryMb, widest(pool.extents)).then(
           (blank) => {
             pool.filling--;
@@ -238,7 +241,7 @@ export class BlankPool {
             pool.filling--;
           },
         );
-      }).unref();
+      }, POOL_REFILL_DELAY_MS).unref();
     }
   }
 }

@@ -7,10 +7,12 @@ import { createRequire } from 'node:module';
 import type ivm from 'isolated-vm';
 import type { FunctionBundle } from '../../code/types.ts';
 import { EngineUnavailableError } from '../../errors.ts';
-import type { Blueprint, Engine, Sandbox, SandboxOptions } from '../engine.ts';
+import { SnapshotUnsupportedError, type Blueprint, type Engine, type Sandbox, type SandboxImage, type SandboxOptions } from '../engine.ts';
 import { guestRuntime, withStandardLibrary } from '../guest-bundle.ts';
+import type { InitMessage } from '../guest/protocol.ts';
 import { hasNoNodeSnapshotFlag, missingFlagError } from './flags.ts';
 import { warmGuestCodeCache } from './guest-code-cache.ts';
+import { createSnapshotInChild, deserialise, snapshotScripts, V8Image, verifySnapshot } from './snapshot.ts';
 import { V8Sandbox, type GuestDispatch } from './v8-sandbox.ts';
 
 /** isolated-vm refuses memory limits under 8 MB. */
@@ -20,6 +22,15 @@ const GUEST_FILENAME = '/var/runtime/lambdalet-guest.js';
 const SYNC_COMPILE_MAX_CHARS = 256 * 1024;
 /** Running a script at boot only defines functions; this bounds a pathological one. */
 const BOOT_TIMEOUT_MS = 10_000;
+/** How long the child process that takes a SnapStart snapshot may run (INIT runs again there). */
+export const SNAPSHOT_TIMEOUT_MS = 30_000;
+
+export interface V8EngineOptions {
+  /** Deadline of the snapshot process (SnapStart). Default {@link SNAPSHOT_TIMEOUT_MS}. */
+  readonly snapshotTimeoutMs?: number;
+  /** Isolates deserialised ahead of need per SnapStart image; 0 deserialises at each restore. Default 2. */
+  readonly restoredPerImage?: number;
+}
 
 type IsolatedVm = typeof ivm;
 /** Start-up flags cannot change while the process runs: checked once. */
@@ -33,10 +44,17 @@ interface CompiledSource {
 
 export class V8Engine implements Engine {
   readonly name = 'v8' as const;
+  readonly #snapshotTimeoutMs: number;
+  readonly #restoredPerImage: number | undefined;
   #ivm: IsolatedVm | undefined;
   #guest: Promise<CompiledSource> | undefined;
   /** Set by onCatastrophicError: the process is unhealthy and must not start more isolates. */
   #catastrophe: string | undefined;
+
+  constructor(options: V8EngineOptions = {}) {
+    this.#snapshotTimeoutMs = options.snapshotTimeoutMs ?? SNAPSHOT_TIMEOUT_MS;
+    this.#restoredPerImage = options.restoredPerImage;
+  }
 
   assertAvailable(): void {
     if (this.#catastrophe !== undefined) {
@@ -60,7 +78,66 @@ export class V8Engine implements Engine {
       this.#compileCache(bundle.script, bundle.filename),
     ]);
     const { stdlib } = await guestRuntime();
-    return { engine: 'v8', boot: (options) => this.#boot(guest, user, { ...options, hostCall: withStandardLibrary(stdlib, options.hostCall ?? unavailableHostCall) }) };
+    const withLibrary = (options: SandboxOptions): SandboxOptions => ({ ...options, hostCall: withStandardLibrary(stdlib, options.hostCall ?? unavailableHostCall) });
+    const snapshot = (init: InitMessage, memoryMb: number): Promise<SandboxImage> => this.#snapshot(guest, stdlib, bundle, init, memoryMb);
+    return {
+      engine: 'v8',
+      boot: (options) => this.#boot(guest, user, withLibrary(options), snapshot),
+      restore: (image, options) => Promise.resolve(this.#restore(image, withLibrary(options))),
+    };
+  }
+
+  /** SnapStart: the snapshot taken in a child process and verified here (snapshot.ts). */
+  async #snapshot(
+    guest: CompiledSource,
+    stdlib: Readonly<Record<string, string>>,
+    bundle: FunctionBundle,
+    init: InitMessage,
+    memoryMb: number,
+  ): Promise<SandboxImage> {
+    const ivm = this.#load();
+    const scripts = snapshotScripts(guest, stdlib, bundle, init);
+    const bytes = await createSnapshotInChild(scripts, { memoryMb, timeoutMs: this.#snapshotTimeoutMs });
+    const memoryLimit = Math.max(MIN_ISOLATE_MEMORY_MB, memoryMb);
+    const snapshot = new ivm.ExternalCopy(bytes.buffer.slice(bytes.byteOffset, bytes.byteOffset + bytes.byteLength) as ArrayBuffer);
+    try {
+      verifySnapshot(ivm, snapshot, memoryLimit);
+    } catch (error) {
+      snapshot.release();
+      throw error;
+    }
+    return new V8Image(
+      snapshot,
+      bytes.byteLength,
+      memoryMb,
+      (snap) => deserialise(ivm, snap, memoryLimit, (message) => this.#onCatastrophicError(message)),
+      this.#restoredPerImage,
+    );
+  }
+
+  /** SnapStart: a deserialised isolate from the image, bound to this environment's host functions. */
+  #restore(image: SandboxImage, options: SandboxOptions): Sandbox {
+    this.assertAvailable();
+    if (!(image instanceof V8Image)) throw new Error(`v8 cannot restore a ${image.engine} ${image.kind} image`);
+    if (options.memoryMb !== image.memoryMb) {
+      throw new Error(`v8: an image made under memoryMb ${image.memoryMb} cannot be restored under ${options.memoryMb}`);
+    }
+    const ivm = this.#load();
+    const restored = image.take();
+    try {
+      const hostCall = options.hostCall ?? unavailableHostCall;
+      restored.rebind.applySync(undefined, [
+        new ivm.Callback(options.onLog, { ignored: true }),
+        new ivm.Callback((op: unknown, args: unknown) => hostCall(String(op), String(args)), { sync: true }),
+      ]);
+      restored.rebind.release();
+      const sandbox = new V8Sandbox(restored.isolate, restored.dispatch);
+      restored.owner.onCatastrophe = (message) => sandbox.failCatastrophically(message);
+      return sandbox;
+    } catch (error) {
+      restored.isolate.dispose();
+      throw error;
+    }
   }
 
   #load(): IsolatedVm {
@@ -101,7 +178,12 @@ export class V8Engine implements Engine {
    * defines its module function), and each asynchronous call would cost a thread hop. Large user
    * scripts compile asynchronously so one tenant's big bundle does not hold the host's thread.
    */
-  async #boot(guest: CompiledSource, user: CompiledSource, options: SandboxOptions): Promise<Sandbox> {
+  async #boot(
+    guest: CompiledSource,
+    user: CompiledSource,
+    options: SandboxOptions,
+    snapshot: (init: InitMessage, memoryMb: number) => Promise<SandboxImage>,
+  ): Promise<Sandbox> {
     this.assertAvailable();
     const ivm = this.#load();
     let sandbox: V8Sandbox | undefined;
@@ -120,7 +202,13 @@ export class V8Engine implements Engine {
           ? await this.#runAsync<() => Promise<unknown>>(isolate, context, user)
           : this.#runSync<() => Promise<unknown>>(isolate, context, user);
       // Callbacks copy their arguments and results; they are the only host functions the guest receives.
-      const hostCall = options.hostCall ?? unavailableHostCall; // prepare() added the standard library's chunks
+      const serve = options.hostCall ?? unavailableHostCall; // prepare() added the standard library's chunks
+      // SnapStart: a snapshot cannot hold what the host answered, so INIT's host calls are noted.
+      const hostOps = new Set<string>();
+      const hostCall = (op: string, args: string): string => {
+        if (op !== 'stdlib') hostOps.add(op);
+        return serve(op, args);
+      };
       const dispatch = install.applySync(
         undefined,
         [
@@ -132,7 +220,10 @@ export class V8Engine implements Engine {
       ) as unknown as ivm.Reference<GuestDispatch>;
       install.release();
       userModule.release();
-      sandbox = new V8Sandbox(isolate, dispatch);
+      sandbox = new V8Sandbox(isolate, dispatch, {
+        hostOps,
+        take: (init) => snapshot(init, options.memoryMb),
+      });
       return sandbox;
     } catch (error) {
       isolate.dispose();

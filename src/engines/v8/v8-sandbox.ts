@@ -1,7 +1,14 @@
 /** One V8 isolate + context running the guest runtime and one user bundle. */
 import type ivm from 'isolated-vm';
-import { SandboxFault, type RejectionReason, type Sandbox } from '../engine.ts';
-import { decodeReply, encodeMessage, type GuestReply, type HostMessage } from '../guest/protocol.ts';
+import { SandboxFault, SnapshotUnsupportedError, type RejectionReason, type Sandbox, type SandboxImage } from '../engine.ts';
+import { decodeReply, encodeMessage, type GuestReply, type HostMessage, type InitMessage } from '../guest/protocol.ts';
+
+/** SnapStart for a booted sandbox: the host calls its guest made, and the engine's snapshot taker. */
+export interface V8Snapshotter {
+  /** Host operations (other than `stdlib`) the guest called since boot. */
+  readonly hostOps: ReadonlySet<string>;
+  readonly take: (init: InitMessage) => Promise<SandboxImage>;
+}
 
 /** The guest's dispatch: strings in, a string out (see the wire format in guest/protocol.ts). */
 export type GuestDispatch = (type: string, body: string) => string;
@@ -19,9 +26,14 @@ export class V8Sandbox implements Sandbox {
   #rejectCatastrophe!: (fault: SandboxFault) => void;
   #catastrophic = false;
 
-  constructor(isolate: ivm.Isolate, dispatch: ivm.Reference<GuestDispatch>) {
+  readonly #snapshotter: V8Snapshotter | undefined;
+  /** The INIT message this sandbox ran (a V8 snapshot replays it). */
+  #init: InitMessage | undefined;
+
+  constructor(isolate: ivm.Isolate, dispatch: ivm.Reference<GuestDispatch>, snapshotter?: V8Snapshotter) {
     this.#isolate = isolate;
     this.#dispatch = dispatch;
+    this.#snapshotter = snapshotter;
     this.#catastrophe = new Promise<never>((_, reject) => {
       this.#rejectCatastrophe = reject;
     });
@@ -43,6 +55,7 @@ export class V8Sandbox implements Sandbox {
 
   async call(message: HostMessage, timeoutMs: number): Promise<GuestReply> {
     this.#assertAlive();
+    if (message.type === 'init') this.#init = message;
     let text: unknown;
     try {
       text = await Promise.race([
@@ -65,6 +78,21 @@ export class V8Sandbox implements Sandbox {
       throw this.#classify(error);
     }
     return this.#decode(text);
+  }
+
+  /**
+   * SnapStart: a V8 startup snapshot of this sandbox's guest after INIT (taken by replaying INIT in
+   * a snapshot process: a V8 heap cannot be captured from a live isolate). Unsupported when INIT
+   * used the host (file system, fetch, entropy), which a snapshot cannot hold.
+   */
+  async snapshot(): Promise<SandboxImage> {
+    this.#assertAlive();
+    if (!this.#snapshotter || !this.#init) throw new SnapshotUnsupportedError('this V8 sandbox did not run INIT itself (a restored one)');
+    const ops = [...this.#snapshotter.hostOps];
+    if (ops.length > 0) {
+      throw new SnapshotUnsupportedError(`INIT used the host (${ops.sort().join(', ')}), which a V8 snapshot cannot hold`);
+    }
+    return this.#snapshotter.take(this.#init);
   }
 
   memoryUsedBytes(): number {
