@@ -7,7 +7,7 @@ import { createRequire } from 'node:module';
 import type ivm from 'isolated-vm';
 import type { FunctionBundle } from '../../code/types.ts';
 import { EngineUnavailableError } from '../../errors.ts';
-import { SnapshotUnsupportedError, type Blueprint, type Engine, type Sandbox, type SandboxImage, type SandboxOptions } from '../engine.ts';
+import { type Blueprint, type Engine, type Sandbox, type SandboxImage, type SandboxOptions } from '../engine.ts';
 import { guestRuntime, withStandardLibrary } from '../guest-bundle.ts';
 import type { InitMessage } from '../guest/protocol.ts';
 import { hasNoNodeSnapshotFlag, missingFlagError } from './flags.ts';
@@ -83,7 +83,8 @@ export class V8Engine implements Engine {
     return {
       engine: 'v8',
       boot: (options) => this.#boot(guest, user, withLibrary(options), snapshot),
-      restore: (image, options) => Promise.resolve(this.#restore(image, withLibrary(options))),
+      // A refusal rejects the promise rather than throwing from the call.
+      restore: (image, options) => Promise.resolve().then(() => this.#restore(image, withLibrary(options))),
     };
   }
 

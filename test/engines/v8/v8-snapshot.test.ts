@@ -1,0 +1,146 @@
+/**
+ * SnapStart in the v8 engine, below the runtime: V8 startup snapshots taken in a child process,
+ * verified, and restored. (End-to-end behaviour is in test/conformance/snapstart.test.ts.)
+ */
+import { setTimeout as sleep } from 'node:timers/promises';
+import { describe, expect, it } from 'vitest';
+import { bundleFunction } from '../../../src/code/index.ts';
+import { SnapshotUnsupportedError, type Blueprint, type Sandbox, type SandboxImage, type SandboxOptions } from '../../../src/engines/engine.ts';
+import type { EnvironmentContextFields, GuestReply, InitMessage } from '../../../src/engines/guest/protocol.ts';
+import { V8Engine } from '../../../src/engines/v8/v8-engine.ts';
+import { runPhase } from '../../../src/environment/event-loop.ts';
+
+const CONTEXT: EnvironmentContextFields = {
+  functionName: 'f',
+  functionVersion: '$LATEST',
+  invokedFunctionArn: 'arn:aws:lambda:us-east-1:123456789012:function:f',
+  memoryLimitInMB: '128',
+  logGroupName: '/aws/lambda/f',
+  logStreamName: 's',
+};
+const INIT: InitMessage = { type: 'init', context: CONTEXT, env: {}, handler: 'index.handler', handlerPath: ['handler'], runtime: 'nodejs22.x' };
+
+const STATEFUL = `
+  const table = new Map();
+  for (let i = 0; i < 5000; i++) table.set('k' + i, { i });
+  const bytes = new Uint8Array(1024).fill(7); // typed arrays at INIT (isolated-vm #103's crash)
+  let counter = 0;
+  export const handler = async (event) => {
+    counter += 1;
+    if (event.log) console.log('line from', event.log);
+    if (event.loop) for (;;) {}
+    if (event.bomb) { const a = []; for (;;) a.push('x'.repeat(1 << 20) + a.length); }
+    return { counter, size: table.size, k42: table.get('k42').i, byte: bytes[1023] };
+  };`;
+
+async function blueprintOf(source: string, engine = new V8Engine()): Promise<Blueprint> {
+  const outcome = await bundleFunction({ files: { 'index.mjs': source } }, 'index.handler');
+  if (!outcome.ok) throw new Error(outcome.failure.errorMessage);
+  return engine.prepare(outcome.bundle);
+}
+
+function options(memoryMb = 128, lines: string[] = []): SandboxOptions {
+  return { memoryMb, onLog: (_level, message) => lines.push(message) };
+}
+
+function phase(sandbox: Sandbox, message: Parameters<Sandbox['call']>[0], timeoutMs = 5000): Promise<GuestReply> {
+  return runPhase(sandbox, message, performance.now() + timeoutMs);
+}
+
+function invoke(sandbox: Sandbox, event: unknown, timeoutMs = 5000): Promise<GuestReply> {
+  return phase(sandbox, { type: 'invoke', requestId: 'r', deadlineMs: Date.now() + timeoutMs, extras: '', event: JSON.stringify(event) }, timeoutMs);
+}
+
+async function template(blueprint: Blueprint): Promise<Sandbox> {
+  const sandbox = await blueprint.boot(options());
+  expect(await phase(sandbox, INIT)).toMatchObject({ done: true, ok: true });
+  expect(await phase(sandbox, { type: 'snapshot' })).toMatchObject({ done: true, ok: true });
+  return sandbox;
+}
+
+async function restored(blueprint: Blueprint, image: SandboxImage, opts = options()): Promise<Sandbox> {
+  const sandbox = await blueprint.restore!(image, opts);
+  expect(await phase(sandbox, { type: 'restore', seed: 'b2'.repeat(32), context: CONTEXT })).toMatchObject({ done: true, ok: true });
+  return sandbox;
+}
+
+describe('v8 snapshots', () => {
+  it('restored sandboxes hold INIT state (typed arrays included) and change independently; logs reach their own options', async () => {
+    const blueprint = await blueprintOf(STATEFUL);
+    const base = await template(blueprint);
+    const image = await base.snapshot!();
+    expect(image).toMatchObject({ engine: 'v8', kind: 'v8-startup-snapshot', memoryMb: 128 });
+    base.dispose();
+    const mine: string[] = [];
+    const theirs: string[] = [];
+    const a = await restored(blueprint, image, options(128, mine));
+    const b = await restored(blueprint, image, options(128, theirs));
+    expect((await invoke(a, { log: 'a' })).payload).toBe('{"counter":1,"size":5000,"k42":42,"byte":7}');
+    expect((await invoke(a, {})).payload).toBe('{"counter":2,"size":5000,"k42":42,"byte":7}');
+    expect((await invoke(b, { log: 'b' })).payload).toBe('{"counter":1,"size":5000,"k42":42,"byte":7}');
+    expect(mine).toEqual(['line from a']);
+    expect(theirs).toEqual(['line from b']);
+    // The hidden global the driver left for the host is gone before user code runs.
+    expect((await invoke(a, {})).ok).toBe(true);
+    a.dispose();
+    b.dispose();
+    image.dispose();
+  });
+
+  it('a restored sandbox keeps the timeout and the memory cap', async () => {
+    const blueprint = await blueprintOf(STATEFUL);
+    const base = await template(blueprint);
+    const image = await base.snapshot!();
+    base.dispose();
+    await expect(invoke(await restored(blueprint, image), { loop: true }, 200)).rejects.toMatchObject({ kind: 'timeout' });
+    await expect(invoke(await restored(blueprint, image), { bomb: true }, 30_000)).rejects.toMatchObject({ kind: 'out-of-memory' });
+    expect((await invoke(await restored(blueprint, image), {})).ok).toBe(true);
+    image.dispose();
+  }, 60_000);
+
+  it('an INIT that used the host cannot be snapshotted: SnapshotUnsupportedError names the operations', async () => {
+    const blueprint = await blueprintOf(`
+      import { existsSync } from 'node:fs';
+      const here = existsSync('/tmp');
+      const id = crypto.randomUUID();
+      export const handler = async () => ({ here, id });`);
+    // A stand-in for the host bridge (guest/protocol.ts's wire format).
+    const hostCall = (op: string, args: string): string => (op === 'random' ? `o0\n${'a'.repeat(Number(JSON.parse(args)[0]))}` : 'otrue');
+    const base = await blueprint.boot({ ...options(), hostCall });
+    expect(await phase(base, INIT)).toMatchObject({ done: true, ok: true });
+    expect(await phase(base, { type: 'snapshot' })).toMatchObject({ done: true, ok: true });
+    await expect(base.snapshot!()).rejects.toThrow(new SnapshotUnsupportedError('INIT used the host (fs, random), which a V8 snapshot cannot hold'));
+    expect((await invoke(base, {})).ok).toBe(true); // the template is unharmed
+    base.dispose();
+  });
+
+  it('hostile code that loops only while snapshotted is stopped at the deadline; the host keeps working', async () => {
+    // The snapshot process replays INIT later than the template ran it: code can tell by the clock.
+    const blueprint = await blueprintOf(
+      `if (Date.now() > Number(process.env.LOOP_AFTER)) for (;;) {}
+      export const handler = async () => 'fine';`,
+      new V8Engine({ snapshotTimeoutMs: 1500 }),
+    );
+    const base = await blueprint.boot(options());
+    expect(await phase(base, { ...INIT, env: { LOOP_AFTER: String(Date.now() + 200) } })).toMatchObject({ done: true, ok: true });
+    expect(await phase(base, { type: 'snapshot' })).toMatchObject({ done: true, ok: true });
+    await sleep(400);
+    const started = performance.now();
+    const error = await base.snapshot!().catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(SnapshotUnsupportedError);
+    expect((error as Error).message).toBe('taking the V8 snapshot timed out after 1500 ms');
+    expect(performance.now() - started).toBeLessThan(10_000);
+    expect((await invoke(base, {})).payload).toBe('"fine"');
+    base.dispose();
+  }, 20_000);
+
+  it('refuses an image for another memory size, and a disposed image', async () => {
+    const blueprint = await blueprintOf('export const handler = async () => 1;');
+    const base = await template(blueprint);
+    const image = await base.snapshot!();
+    base.dispose();
+    await expect(blueprint.restore!(image, options(256))).rejects.toThrow('v8: an image made under memoryMb 128 cannot be restored under 256');
+    image.dispose();
+    await expect(blueprint.restore!(image, options(128))).rejects.toThrow('v8: the image was disposed');
+  });
+});
