@@ -13,6 +13,12 @@ import { workerThreads } from '../baselines/worker-threads.ts';
 import { HEAVY, TABLE, TRIVIAL, TRIVIAL_EVENT, expectAnswer, type HandlerCode } from '../lib/handlers.ts';
 import { ColdRig, VARIANTS, type ColdRigOptions, type Variant } from '../lib/lambdalet.ts';
 import type { Suite } from '../lib/suite.ts';
+import { bundleFunction } from '../../src/code/index.ts';
+import type { Blueprint, Sandbox, SandboxImage } from '../../src/engines/engine.ts';
+import type { EnvironmentContextFields } from '../../src/engines/guest/protocol.ts';
+import { QuickJSEngine } from '../../src/engines/quickjs/quickjs-engine.ts';
+import { V8Engine } from '../../src/engines/v8/v8-engine.ts';
+import { runPhase } from '../../src/environment/event-loop.ts';
 
 const BASELINES: readonly Baseline[] = [rawIsolatedVm, rawQuickjsInstance, rawQuickjsShared, nodeVm, workerThreads, childProcessFork];
 
@@ -93,9 +99,54 @@ async function snapStartCases(suite: Suite): Promise<void> {
   }
 }
 
+const CONTEXT: EnvironmentContextFields = {
+  functionName: 'bench',
+  functionVersion: '$LATEST',
+  invokedFunctionArn: 'arn:aws:lambda:us-east-1:123456789012:function:bench',
+  memoryLimitInMB: '256',
+  logGroupName: '/aws/lambda/bench',
+  logStreamName: 'bench',
+};
+
+/**
+ * `restore-unpooled/<handler>/<engine>`: the engines with their SnapStart pools turned off, so each
+ * sample pays what a pooled cold start had done for it in the background — quickjs: instantiate a
+ * blank and write the image into memory the kernel has not backed yet; v8: deserialise the snapshot
+ * into a new isolate — then the `restore` message and the first invoke. The cost of a cold start
+ * beyond the pool (a burst), and the background cost of each pooled one.
+ */
+async function unpooledRestoreCases(suite: Suite, code: HandlerCode, iterations: number): Promise<void> {
+  const outcome = await bundleFunction({ files: { 'index.mjs': code.module } }, 'index.handler');
+  if (!outcome.ok) throw new Error(outcome.failure.errorMessage);
+  const engines = { v8: new V8Engine({ restoredPerImage: 0 }), quickjs: new QuickJSEngine({ blanksPerMemorySize: 0 }) };
+  for (const [name, engine] of Object.entries(engines)) {
+    const blueprint: Blueprint = await engine.prepare(outcome.bundle);
+    const options = { memoryMb: 256, onLog: () => {} };
+    const template = await blueprint.boot(options);
+    await runPhase(template, { type: 'init', context: CONTEXT, env: {}, handler: 'index.handler', handlerPath: ['handler'], runtime: 'nodejs22.x' }, performance.now() + 60_000);
+    await runPhase(template, { type: 'snapshot' }, performance.now() + 60_000);
+    const image: SandboxImage = await template.snapshot!();
+    template.dispose();
+    let sandbox: Sandbox | undefined;
+    await suite.measure(
+      `restore-unpooled/${code.name}/${name}`,
+      async () => {
+        sandbox = await blueprint.restore!(image, options);
+        await runPhase(sandbox, { type: 'restore', seed: '5a'.repeat(32), context: CONTEXT }, performance.now() + 10_000);
+        const reply = await runPhase(sandbox, { type: 'invoke', requestId: 'r', deadlineMs: Date.now() + 10_000, extras: '', event: JSON.stringify(TRIVIAL_EVENT) }, performance.now() + 10_000);
+        if (!reply.ok) throw new Error(`restore-unpooled/${code.name}/${name}: ${JSON.stringify(reply.error)}`);
+      },
+      { iterations, time: 0, afterEach: () => sandbox?.dispose() },
+    );
+    image.dispose();
+  }
+}
+
 export async function coldArea(suite: Suite): Promise<void> {
   await coldCases(suite, TRIVIAL, suite.pick({ lambdalet: 200, inProcess: 200, worker: 40, fork: 20, time: 1000 }, { lambdalet: 50, inProcess: 50, worker: 10, fork: 6, time: 200 }));
   await coldCases(suite, HEAVY, suite.pick({ lambdalet: 12, inProcess: 12, worker: 8, fork: 6, time: 0 }, { lambdalet: 3, inProcess: 3, worker: 3, fork: 3, time: 0 }));
   await snapStartCases(suite);
+  await unpooledRestoreCases(suite, TRIVIAL, suite.pick(100, 20));
+  await unpooledRestoreCases(suite, TABLE, suite.pick(10, 3));
   suite.notYetCase('cold/*/wasm', 'the wasm engine does not exist yet');
 }
