@@ -186,7 +186,7 @@ describe('loadHandler', () => {
     await expect(loadHandler(greeterPath, { timeout: 5 } as never)).rejects.toThrow(/Unknown option `timeout` in loadHandler options \(known options: .*`timeoutMs`/);
     const snap = await loadHandler(greeterPath, { snapStart: 'yes' as never }).catch((e: unknown) => e);
     expect(snap).toBeInstanceOf(InvalidParameterValueException);
-    expect(snap).toMatchObject({ field: 'snapStart', message: 'Expected `snapStart` to be a boolean, got `"yes"` (string)' });
+    expect(snap).toMatchObject({ field: 'snapStart', message: 'Expected `snapStart` to be a boolean, got `yes` (string)' });
     await expect(loadHandler(greeterPath, { memoryMb: 64 })).rejects.toMatchObject({
       field: 'memoryMb',
       message: 'Expected `memoryMb` to be an integer from 128 to 10240, got `64` (number)',
