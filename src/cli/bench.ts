@@ -73,6 +73,7 @@ export async function benchCommand(args: readonly string[], io: Io): Promise<num
 
     const progress = new Progress(io, iterations + Math.min(WARMUP_ITERATIONS, iterations));
     const initDurations: number[] = [];
+    const restoreDurations: number[] = [];
     const options = { iterations, time: 0, warmupIterations: Math.min(WARMUP_ITERATIONS, iterations), warmupTime: 0, throws: true };
 
     const cold: BenchType = new Bench({ name: 'cold', ...options });
@@ -82,6 +83,7 @@ export async function benchCommand(args: readonly string[], io: Io): Promise<num
         const result = expectOk(await rt.invoke(config.name, event), 'cold');
         if (!result.coldStart) throw new Error('a cold sample was served by a warm environment');
         if (result.initDurationMs !== undefined) initDurations.push(result.initDurationMs);
+        if (result.restoreDurationMs !== undefined) restoreDurations.push(result.restoreDurationMs);
         progress.tick('cold');
       },
       { beforeEach: () => redeploy(rt, config) },
@@ -100,13 +102,15 @@ export async function benchCommand(args: readonly string[], io: Io): Promise<num
 
     const results = { cold: stats(cold.tasks[0]), warm: stats(warm.tasks[0]) };
     const initMedianMs = median(initDurations);
+    const restoreMedianMs = median(restoreDurations);
     const header = `${info.handler} on ${info.engine} (${info.runtime}, ${info.memoryMb} MB), node ${process.version}, ${iterations} samples per case`;
     if (values.json === true) {
-      const report = { handler: info.handler, engine: info.engine, runtime: info.runtime, memoryMb: info.memoryMb, node: process.version, unit: 'ms', ...results, initDurationMedianMs: initMedianMs };
+      const report = { handler: info.handler, engine: info.engine, runtime: info.runtime, memoryMb: info.memoryMb, node: process.version, unit: 'ms', ...results, initDurationMedianMs: initMedianMs, restoreDurationMedianMs: restoreMedianMs };
       io.stdout.write(`${JSON.stringify(report, null, 2)}\n`);
     } else {
       io.stdout.write(`${header}\n\n${table(results)}\n`);
       if (initMedianMs !== undefined) io.stdout.write(`\nInit Duration on cold starts (boot + INIT), median: ${fmt(initMedianMs)} ms\n`);
+      if (restoreMedianMs !== undefined) io.stdout.write(`\nRestore Duration on cold starts (SnapStart), median: ${fmt(restoreMedianMs)} ms\n`);
     }
     return 0;
   } finally {

@@ -1,6 +1,6 @@
 /** `lambdalet invoke <code>`: deploy, invoke once, payload to stdout, log to stderr. */
 import { LOG_TYPES } from '../config/index.ts';
-import { createRuntime, type LogSink } from '../index.ts';
+import { createRuntime, SnapStartException, type LogSink } from '../index.ts';
 import type { Io } from './io.ts';
 import { CODE_HELP, FUNCTION_FLAGS, FUNCTION_FLAGS_HELP, functionConfig, parseCommand, readEvent, UsageError } from './options.ts';
 
@@ -53,7 +53,14 @@ export async function invokeCommand(args: readonly string[], io: Io): Promise<nu
   };
   const rt = await createRuntime({ logSink: sink });
   try {
-    await rt.deploy(config);
+    try {
+      await rt.deploy(config);
+    } catch (error) {
+      // --snap-start: INIT runs at deploy, and its failure is the function's error, as an invoke's.
+      if (!(error instanceof SnapStartException)) throw error;
+      io.stdout.write(`${JSON.stringify(error.detail)}\n`);
+      return 1;
+    }
     const result = await rt.invoke(config.name, event, logType === 'Tail' ? { logType: 'Tail' } : undefined);
     if (result.logResult !== undefined) {
       const tail = Buffer.from(result.logResult, 'base64').toString('utf8').replaceAll('\r', '\n');

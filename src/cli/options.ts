@@ -39,7 +39,7 @@ export const FUNCTION_FLAGS_HELP = `  --handler <file.export>  the handler strin
   --memory <MB>            memory in MB, 128 to 10240 (default: 128)
   --timeout <ms>           invoke timeout in milliseconds, 1 to 900000 (default: 3000)
   --env <KEY=VALUE>        an environment variable; repeat for more
-  --snap-start             boot from a SnapStart snapshot (not available yet: exits with 2)
+  --snap-start             SnapStart: INIT once at deploy, cold starts restore its snapshot
   -h, --help               show this help`;
 
 /** The code argument: a source file, a package directory or a .zip. */
@@ -81,9 +81,6 @@ export function parseCommand<O extends ParseArgsOptionsConfig>(
 
 /** The function to deploy, from the positional `<code>` and the function flags. */
 export async function functionConfig(code: string | undefined, values: Values<typeof FUNCTION_FLAGS>): Promise<FunctionConfigInput> {
-  if (values['snap-start'] === true) {
-    throw new UsageError('--snap-start: SnapStart is not available yet (every cold start runs INIT); leave the flag out');
-  }
   if (code === undefined) throw new UsageError('missing <code>: give the handler file, package directory or .zip to run');
   const path = resolve(code);
   const info = await stat(path).catch(() => undefined);
@@ -112,6 +109,7 @@ export async function functionConfig(code: string | undefined, values: Values<ty
     ...(values.memory !== undefined ? { memoryMb: wholeNumber('--memory', values.memory, 'MB') } : {}),
     ...(values.timeout !== undefined ? { timeoutMs: wholeNumber('--timeout', values.timeout, 'milliseconds') } : {}),
     ...(values.env !== undefined ? { env: envFlags(values.env) } : {}),
+    ...(values['snap-start'] === true ? { snapStart: true } : {}),
   };
 }
 

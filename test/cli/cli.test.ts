@@ -93,6 +93,18 @@ describe.concurrent('lambdalet invoke', () => {
     expect(run.stderr).toMatch(/^REPORT RequestId: .*Memory Size: 256 MB.*Init Duration: /m);
   });
 
+  it('--snap-start: INIT at deploy, the cold start restores (Restore Duration in REPORT); an INIT error exits 1 with its payload', async () => {
+    const run = await lambdalet(['invoke', greeter, '--event', '{"name":"Ada"}', '--snap-start']);
+    expect(run.code).toBe(0);
+    expect(JSON.parse(run.stdout)).toMatchObject({ message: 'Hello, Ada!' });
+    expect(run.stderr).toMatch(/^INIT_REPORT Init Duration: /m);
+    expect(run.stderr).toMatch(/^REPORT RequestId: .*\tRestore Duration: [\d.]+ ms\tBilled Restore Duration: \d+ ms/m);
+    expect(run.stderr).not.toMatch(/^REPORT .*Init Duration/m);
+    const failing = await lambdalet(['invoke', greeter, '--handler', 'greeter.missing', '--snap-start']);
+    expect(failing.code).toBe(1);
+    expect(JSON.parse(failing.stdout)).toMatchObject({ errorType: 'Runtime.HandlerNotFound' });
+  });
+
   it('a function error: the error payload on stdout, exit 1', async () => {
     const run = await lambdalet(['invoke', greeter, '--handler', 'greeter.api.fail']);
     expect(run.code).toBe(1);
@@ -160,7 +172,6 @@ describe.concurrent('lambdalet invoke', () => {
     [['invoke', hello, '--env', 'AWS_REGION=x'], '--env: `env.AWS_REGION` is reserved by the Lambda runtime and cannot be set'],
     [['invoke', hello, '--engine', 'spidermonkey'], "--engine must be one of"],
     [['invoke', hello, '--log-type', 'Full'], "--log-type must be one of None, Tail; got 'Full'"],
-    [['invoke', hello, '--snap-start'], '--snap-start: SnapStart is not available yet (every cold start runs INIT); leave the flag out'],
     [['invoke', greeter, '--handler', 'index.handler'], "--handler: handler 'index.handler' does not name the entry file greeter.ts: use 'greeter.<export>'"],
     [['invoke', hello, 'extra'], "unexpected argument 'extra'"],
   ])('bad usage %j exits 2 and says what was wrong', async (args, message) => {

@@ -112,6 +112,23 @@ forEachEngine(({ engine, withRuntime }) => {
         });
       }));
 
+    it('INIT that waits on a timer: quickjs snapshots it; v8 falls back to pre-initialised environments, saying why', () =>
+      withRuntime(async ({ rt }) => {
+        const info = await deployFiles(rt, 'timer', `
+          const config = await new Promise((resolve) => setTimeout(() => resolve({ ready: true }), 20));
+          export const handler = async () => config;`, { snapStart: true });
+        if (engine === 'v8') {
+          expect(info.snapStart).toMatchObject({ path: 'pre-initialised' });
+          expect(info.snapStart!.fallbackReason).toContain('INIT had not finished when the snapshot was taken');
+        } else {
+          expect(info.snapStart).toMatchObject({ path: 'snapshot' });
+        }
+        const result = await rt.invoke('timer');
+        expect(result.payload).toEqual({ ready: true });
+        expect(result.restoreDurationMs).toBeGreaterThan(0);
+        expect(result.initDurationMs).toBeUndefined();
+      }));
+
     it('files written to /tmp during INIT are in every restored environment', () =>
       withRuntime(async ({ rt }) => {
         await deployFiles(rt, 'tmp', `
