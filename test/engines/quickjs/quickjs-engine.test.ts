@@ -8,9 +8,10 @@ import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import { bundleFunction, type FunctionBundle } from '../../../src/code/index.ts';
 import type { Sandbox } from '../../../src/engines/engine.ts';
-import type { GuestReply, InitMessage } from '../../../src/engines/guest/protocol.ts';
+import type { GuestReply } from '../../../src/engines/guest/protocol.ts';
 import { QuickJSEngine, type QuickJSIsolation } from '../../../src/engines/quickjs/quickjs-engine.ts';
 import { runPhase } from '../../../src/environment/event-loop.ts';
+import { INIT } from '../../helpers/sandbox.ts';
 
 async function bundle(source: string): Promise<FunctionBundle> {
   const outcome = await bundleFunction({ files: { 'index.mjs': source } }, 'index.handler');
@@ -18,21 +19,6 @@ async function bundle(source: string): Promise<FunctionBundle> {
   return outcome.bundle;
 }
 
-const INIT: InitMessage = {
-  type: 'init',
-  context: {
-    functionName: 'f',
-    functionVersion: '$LATEST',
-    invokedFunctionArn: 'arn:aws:lambda:us-east-1:123456789012:function:f',
-    memoryLimitInMB: '128',
-    logGroupName: '/aws/lambda/f',
-    logStreamName: 's',
-  },
-  env: {},
-  handler: 'index.handler',
-  handlerPath: ['handler'],
-  runtime: 'nodejs22.x',
-};
 
 async function invoke(sandbox: Sandbox, event: unknown, timeoutMs = 2000): Promise<GuestReply> {
   const message = { type: 'invoke', requestId: 'r', deadlineMs: Date.now() + timeoutMs, extras: '', event: JSON.stringify(event) } as const;

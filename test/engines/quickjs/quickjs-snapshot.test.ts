@@ -5,21 +5,11 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import { describe, expect, it } from 'vitest';
 import { bundleFunction } from '../../../src/code/index.ts';
-import { SnapshotUnsupportedError, type Blueprint, type Sandbox, type SandboxOptions } from '../../../src/engines/engine.ts';
-import type { EnvironmentContextFields, GuestReply, InitMessage } from '../../../src/engines/guest/protocol.ts';
+import { SnapshotUnsupportedError, type Blueprint, type SandboxOptions } from '../../../src/engines/engine.ts';
 import { liveQuickJSInstances, QuickJSEngine, type QuickJSIsolation } from '../../../src/engines/quickjs/quickjs-engine.ts';
 import { BLANKS_PER_MEMORY_SIZE } from '../../../src/engines/quickjs/snapshot.ts';
-import { runPhase } from '../../../src/environment/event-loop.ts';
+import { invoke, restoreFrom, snapshotTemplate } from '../../helpers/sandbox.ts';
 
-const CONTEXT: EnvironmentContextFields = {
-  functionName: 'f',
-  functionVersion: '$LATEST',
-  invokedFunctionArn: 'arn:aws:lambda:us-east-1:123456789012:function:f',
-  memoryLimitInMB: '128',
-  logGroupName: '/aws/lambda/f',
-  logStreamName: 's',
-};
-const INIT: InitMessage = { type: 'init', context: CONTEXT, env: {}, handler: 'index.handler', handlerPath: ['handler'], runtime: 'nodejs22.x' };
 
 const SOURCE = `
   import { readFileSync } from 'node:fs';
@@ -54,37 +44,16 @@ function options(memoryMb = 128, lines: string[] = [], files: Record<string, str
   };
 }
 
-async function phase(sandbox: Sandbox, message: Parameters<Sandbox['call']>[0], timeoutMs = 5000): Promise<GuestReply> {
-  return runPhase(sandbox, message, performance.now() + timeoutMs);
-}
-
-function invoke(sandbox: Sandbox, event: unknown, timeoutMs = 5000): Promise<GuestReply> {
-  return phase(sandbox, { type: 'invoke', requestId: 'r', deadlineMs: Date.now() + timeoutMs, extras: '', event: JSON.stringify(event) }, timeoutMs);
-}
-
-async function template(blueprint: Blueprint, memoryMb = 128): Promise<Sandbox> {
-  const sandbox = await blueprint.boot(options(memoryMb));
-  expect(await phase(sandbox, INIT)).toMatchObject({ done: true, ok: true });
-  expect(await phase(sandbox, { type: 'snapshot' })).toMatchObject({ done: true, ok: true });
-  return sandbox;
-}
-
-async function restored(blueprint: Blueprint, image: Parameters<NonNullable<Blueprint['restore']>>[0], opts = options()): Promise<Sandbox> {
-  const sandbox = await blueprint.restore!(image, opts);
-  expect(await phase(sandbox, { type: 'restore', seed: 'a1'.repeat(32), context: CONTEXT })).toMatchObject({ done: true, ok: true });
-  return sandbox;
-}
-
 describe('quickjs snapshots', () => {
   it('a restored sandbox has INIT state; it, the template and another restore change independently', async () => {
     const blueprint = await blueprintOf();
-    const base = await template(blueprint);
+    const base = await snapshotTemplate(blueprint, options());
     expect((await invoke(base, {})).payload).toBe('{"counter":1,"size":5000,"k42":42}');
     const image = await base.snapshot!();
     expect(image).toMatchObject({ engine: 'quickjs', kind: 'wasm-memory', memoryMb: 128 });
     expect(image.sizeBytes).toBeGreaterThan(0);
-    const a = await restored(blueprint, image);
-    const b = await restored(blueprint, image);
+    const a = await restoreFrom(blueprint, image, options());
+    const b = await restoreFrom(blueprint, image, options());
     // The image was taken after the template's first invoke: counter 1 in every copy.
     expect((await invoke(a, {})).payload).toBe('{"counter":2,"size":5000,"k42":42}');
     expect((await invoke(a, {})).payload).toBe('{"counter":3,"size":5000,"k42":42}');
@@ -96,13 +65,13 @@ describe('quickjs snapshots', () => {
 
   it("a restored sandbox's logs and host calls reach its own options, not the template's", async () => {
     const blueprint = await blueprintOf();
-    const base = await template(blueprint);
+    const base = await snapshotTemplate(blueprint, options());
     const image = await base.snapshot!();
     base.dispose();
     const mine: string[] = [];
     const theirs: string[] = [];
-    const a = await restored(blueprint, image, options(128, mine, { '/tmp/a': 'file of a' }));
-    const b = await restored(blueprint, image, options(128, theirs, {}));
+    const a = await restoreFrom(blueprint, image, options(128, mine, { '/tmp/a': 'file of a' }));
+    const b = await restoreFrom(blueprint, image, options(128, theirs, {}));
     await invoke(a, { log: 'a' });
     await invoke(b, { log: 'b' });
     expect(mine).toEqual(['line from a']);
@@ -116,19 +85,19 @@ describe('quickjs snapshots', () => {
 
   it('a restored sandbox keeps the timeout and the memory cap', async () => {
     const blueprint = await blueprintOf();
-    const base = await template(blueprint);
+    const base = await snapshotTemplate(blueprint, options());
     const image = await base.snapshot!();
     base.dispose();
-    await expect(invoke(await restored(blueprint, image), { loop: true }, 200)).rejects.toMatchObject({ kind: 'timeout' });
-    await expect(invoke(await restored(blueprint, image), { bomb: true }, 30_000)).rejects.toMatchObject({ kind: 'out-of-memory' });
+    await expect(invoke(await restoreFrom(blueprint, image, options()), { loop: true }, 200)).rejects.toMatchObject({ kind: 'timeout' });
+    await expect(invoke(await restoreFrom(blueprint, image, options()), { bomb: true }, 30_000)).rejects.toMatchObject({ kind: 'out-of-memory' });
     // The faults ended those copies only.
-    expect((await invoke(await restored(blueprint, image), {})).ok).toBe(true);
+    expect((await invoke(await restoreFrom(blueprint, image, options()), {})).ok).toBe(true);
     image.dispose();
   }, 60_000);
 
   it('refuses an image for another memory size, and a disposed image', async () => {
     const blueprint = await blueprintOf();
-    const base = await template(blueprint);
+    const base = await snapshotTemplate(blueprint, options());
     const image = await base.snapshot!();
     base.dispose();
     await expect(blueprint.restore!(image, options(256))).rejects.toThrow('quickjs: an image made under memoryMb 128 cannot be restored under 256');
@@ -138,7 +107,7 @@ describe('quickjs snapshots', () => {
 
   it('keeps blank instances ready while an image exists, and gives them back when it is disposed', async () => {
     const blueprint = await blueprintOf();
-    const base = await template(blueprint, 192);
+    const base = await snapshotTemplate(blueprint, options(192));
     const before = liveQuickJSInstances();
     const image = await base.snapshot!();
     for (let i = 0; i < 100 && liveQuickJSInstances() < before + BLANKS_PER_MEMORY_SIZE; i++) await sleep(5);
@@ -150,7 +119,7 @@ describe('quickjs snapshots', () => {
 
   it('shared isolation cannot snapshot: SnapshotUnsupportedError, the sandbox unharmed', async () => {
     const blueprint = await blueprintOf('shared');
-    const base = await template(blueprint);
+    const base = await snapshotTemplate(blueprint, options());
     await expect(base.snapshot!()).rejects.toBeInstanceOf(SnapshotUnsupportedError);
     expect((await invoke(base, {})).ok).toBe(true);
     base.dispose();

@@ -5,20 +5,10 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import { describe, expect, it } from 'vitest';
 import { bundleFunction } from '../../../src/code/index.ts';
-import { SnapshotUnsupportedError, type Blueprint, type Sandbox, type SandboxImage, type SandboxOptions } from '../../../src/engines/engine.ts';
-import type { EnvironmentContextFields, GuestReply, InitMessage } from '../../../src/engines/guest/protocol.ts';
+import { SnapshotUnsupportedError, type Blueprint, type SandboxOptions } from '../../../src/engines/engine.ts';
 import { V8Engine } from '../../../src/engines/v8/v8-engine.ts';
-import { runPhase } from '../../../src/environment/event-loop.ts';
+import { INIT, invoke, phase, restoreFrom, snapshotTemplate } from '../../helpers/sandbox.ts';
 
-const CONTEXT: EnvironmentContextFields = {
-  functionName: 'f',
-  functionVersion: '$LATEST',
-  invokedFunctionArn: 'arn:aws:lambda:us-east-1:123456789012:function:f',
-  memoryLimitInMB: '128',
-  logGroupName: '/aws/lambda/f',
-  logStreamName: 's',
-};
-const INIT: InitMessage = { type: 'init', context: CONTEXT, env: {}, handler: 'index.handler', handlerPath: ['handler'], runtime: 'nodejs22.x' };
 
 const STATEFUL = `
   const table = new Map();
@@ -43,38 +33,17 @@ function options(memoryMb = 128, lines: string[] = []): SandboxOptions {
   return { memoryMb, onLog: (_level, message) => lines.push(message) };
 }
 
-function phase(sandbox: Sandbox, message: Parameters<Sandbox['call']>[0], timeoutMs = 5000): Promise<GuestReply> {
-  return runPhase(sandbox, message, performance.now() + timeoutMs);
-}
-
-function invoke(sandbox: Sandbox, event: unknown, timeoutMs = 5000): Promise<GuestReply> {
-  return phase(sandbox, { type: 'invoke', requestId: 'r', deadlineMs: Date.now() + timeoutMs, extras: '', event: JSON.stringify(event) }, timeoutMs);
-}
-
-async function template(blueprint: Blueprint): Promise<Sandbox> {
-  const sandbox = await blueprint.boot(options());
-  expect(await phase(sandbox, INIT)).toMatchObject({ done: true, ok: true });
-  expect(await phase(sandbox, { type: 'snapshot' })).toMatchObject({ done: true, ok: true });
-  return sandbox;
-}
-
-async function restored(blueprint: Blueprint, image: SandboxImage, opts = options()): Promise<Sandbox> {
-  const sandbox = await blueprint.restore!(image, opts);
-  expect(await phase(sandbox, { type: 'restore', seed: 'b2'.repeat(32), context: CONTEXT })).toMatchObject({ done: true, ok: true });
-  return sandbox;
-}
-
 describe('v8 snapshots', () => {
   it('restored sandboxes hold INIT state (typed arrays included) and change independently; logs reach their own options', async () => {
     const blueprint = await blueprintOf(STATEFUL);
-    const base = await template(blueprint);
+    const base = await snapshotTemplate(blueprint, options());
     const image = await base.snapshot!();
     expect(image).toMatchObject({ engine: 'v8', kind: 'v8-startup-snapshot', memoryMb: 128 });
     base.dispose();
     const mine: string[] = [];
     const theirs: string[] = [];
-    const a = await restored(blueprint, image, options(128, mine));
-    const b = await restored(blueprint, image, options(128, theirs));
+    const a = await restoreFrom(blueprint, image, options(128, mine));
+    const b = await restoreFrom(blueprint, image, options(128, theirs));
     expect((await invoke(a, { log: 'a' })).payload).toBe('{"counter":1,"size":5000,"k42":42,"byte":7}');
     expect((await invoke(a, {})).payload).toBe('{"counter":2,"size":5000,"k42":42,"byte":7}');
     expect((await invoke(b, { log: 'b' })).payload).toBe('{"counter":1,"size":5000,"k42":42,"byte":7}');
@@ -89,12 +58,12 @@ describe('v8 snapshots', () => {
 
   it('a restored sandbox keeps the timeout and the memory cap', async () => {
     const blueprint = await blueprintOf(STATEFUL);
-    const base = await template(blueprint);
+    const base = await snapshotTemplate(blueprint, options());
     const image = await base.snapshot!();
     base.dispose();
-    await expect(invoke(await restored(blueprint, image), { loop: true }, 200)).rejects.toMatchObject({ kind: 'timeout' });
-    await expect(invoke(await restored(blueprint, image), { bomb: true }, 30_000)).rejects.toMatchObject({ kind: 'out-of-memory' });
-    expect((await invoke(await restored(blueprint, image), {})).ok).toBe(true);
+    await expect(invoke(await restoreFrom(blueprint, image, options()), { loop: true }, 200)).rejects.toMatchObject({ kind: 'timeout' });
+    await expect(invoke(await restoreFrom(blueprint, image, options()), { bomb: true }, 30_000)).rejects.toMatchObject({ kind: 'out-of-memory' });
+    expect((await invoke(await restoreFrom(blueprint, image, options()), {})).ok).toBe(true);
     image.dispose();
   }, 60_000);
 
@@ -136,7 +105,7 @@ describe('v8 snapshots', () => {
 
   it('refuses an image for another memory size, and a disposed image', async () => {
     const blueprint = await blueprintOf('export const handler = async () => 1;');
-    const base = await template(blueprint);
+    const base = await snapshotTemplate(blueprint, options());
     const image = await base.snapshot!();
     base.dispose();
     await expect(blueprint.restore!(image, options(256))).rejects.toThrow('v8: an image made under memoryMb 128 cannot be restored under 256');
