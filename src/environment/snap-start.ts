@@ -110,10 +110,18 @@ export class FunctionSnapStart {
    */
   async start(onEnvironment: (env: ExecutionEnvironment) => void): Promise<ColdStart> {
     const started = performance.now();
-    if (this.#snapshot) {
-      const env = await ExecutionEnvironment.restore(this.#deps, this.#snapshot);
-      onEnvironment(env);
-      return this.#resume(env, started);
+    if (this.#snapshot && !this.#disposed) {
+      let env: ExecutionEnvironment | undefined;
+      try {
+        env = await ExecutionEnvironment.restore(this.#deps, this.#snapshot);
+      } catch (error) {
+        // Redeployed while this cold start was on its way (the image is gone): INIT below.
+        if (!this.#disposed) throw error;
+      }
+      if (env) {
+        onEnvironment(env);
+        return this.#resume(env, started);
+      }
     }
     const spare = this.#spares.shift();
     this.#refill();
@@ -121,7 +129,8 @@ export class FunctionSnapStart {
       onEnvironment(spare);
       return this.#resume(spare, started);
     }
-    // No spare ready (a burst): INIT here, as an on-demand cold start would.
+    // No spare ready (a burst), or this deployment was replaced while its invoke waited: INIT
+    // here, as an on-demand cold start would.
     const env = await ExecutionEnvironment.boot(this.#deps);
     onEnvironment(env);
     const init = await env.init();
@@ -133,7 +142,10 @@ export class FunctionSnapStart {
     return resumed.ok ? { env, initDurationMs } : { env, failure: resumed, initDurationMs };
   }
 
-  /** Frees the image and the spares. In-flight cold starts finish; later ones fail. Idempotent. */
+  /**
+   * Frees the image and the spares. Cold starts already admitted for this deployment still get an
+   * environment (they run INIT): nothing admitted is lost to a redeploy. Idempotent.
+   */
   dispose(): void {
     if (this.#disposed) return;
     this.#disposed = true;
