@@ -262,7 +262,7 @@ export class Runtime implements AsyncDisposable {
       });
       env = cold.env;
       ({ initDurationMs, restoreDurationMs } = cold);
-      if (cold.failure) result = restoreFailure(cold);
+      if (cold.failure) result = coldStartFailure(cold.env, cold.failure);
     } else if (env === undefined) {
       const started = performance.now();
       env = await this.#boot(deployment, 'on-demand');
@@ -442,14 +442,13 @@ function toInvokeResult(
  * error: SnapStartException, or SnapStartTimeoutException when the after-restore hooks ran out of
  * time.
  */
-function restoreFailure(cold: ColdStart): PhaseResult {
-  const failure = cold.failure!;
-  if (cold.restoreDurationMs === undefined && failure.error.errorType !== 'Runtime.AfterRestoreError') return failure;
-  cold.env.dispose();
-  if (failure.platform === true && failure.error.errorType === 'Sandbox.Timedout') {
-    throw new SnapStartTimeoutException(`The after-restore hooks did not finish in time: ${failure.error.errorMessage}`);
+function coldStartFailure(env: ExecutionEnvironment, { phase, result }: NonNullable<ColdStart['failure']>): PhaseResult {
+  if (phase === 'init') return result;
+  env.dispose();
+  if (result.platform === true && result.error.errorType === 'Sandbox.Timedout') {
+    throw new SnapStartTimeoutException(`The after-restore hooks did not finish in time: ${result.error.errorMessage}`);
   }
-  throw new SnapStartException('SnapStart: the restore phase failed', failure.error);
+  throw new SnapStartException('SnapStart: the restore phase failed', result.error);
 }
 
 /** The event as JSON text, within Lambda's 6 MB synchronous request limit. */

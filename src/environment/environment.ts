@@ -4,12 +4,12 @@
  * (timeout, out of memory, crash, uncaught exception, failed INIT) leave it dead, and the pool
  * discards it — the next invocation cold-starts a new one, as on Lambda.
  */
+import { randomBytes } from 'node:crypto';
 import type { FunctionBundle } from '../code/types.ts';
 import type { FunctionConfig } from '../config/index.ts';
 import { INIT_TIMEOUT_MS, RESPONSE_PAYLOAD_MAX_BYTES, RESTORE_TIMEOUT_MS } from '../config/index.ts';
-import { randomBytes } from 'node:crypto';
 import { SandboxFault, SnapshotUnsupportedError, type Blueprint, type Sandbox, type SandboxImage } from '../engines/engine.ts';
-import type { ErrorShape, GuestReply } from '../engines/guest/protocol.ts';
+import type { EnvironmentContextFields, ErrorShape, GuestReply, HostMessage } from '../engines/guest/protocol.ts';
 import { timeoutMessage } from '../observability/log-lines.ts';
 import { runPhase } from './event-loop.ts';
 import { lambdaEnvironmentVariables, logStreamName, type FunctionIdentity, type InitializationType } from './lambda-env.ts';
@@ -143,7 +143,7 @@ export class ExecutionEnvironment {
   async init(limitMs = INIT_TIMEOUT_MS): Promise<PhaseResult> {
     this.#enter('booted');
     const { config, bundle, identity } = this.#deps;
-    const result = await this.#run(
+    return this.#phase(
       {
         type: 'init',
         env: {
@@ -153,27 +153,17 @@ export class ExecutionEnvironment {
         handler: bundle.handler,
         handlerPath: bundle.handlerPath,
         runtime: config.runtime,
-        context: this.#contextFields(config, identity),
+        context: this.#contextFields(),
       },
       limitMs,
       `INIT phase timed out after ${(limitMs / 1000).toFixed(2)} seconds`,
-      undefined,
     );
-    if (this.#state === 'busy') this.#state = 'ready';
-    return result;
   }
 
   /** SnapStart, in the template after INIT: the function's before-snapshot hooks. */
-  async beforeSnapshot(limitMs: number): Promise<PhaseResult> {
+  beforeSnapshot(limitMs: number): Promise<PhaseResult> {
     this.#enter('ready');
-    const result = await this.#run(
-      { type: 'snapshot' },
-      limitMs,
-      `Before-snapshot hooks timed out after ${(limitMs / 1000).toFixed(2)} seconds`,
-      undefined,
-    );
-    if (this.#state === 'busy') this.#state = 'ready';
-    return result;
+    return this.#phase({ type: 'snapshot' }, limitMs, `Before-snapshot hooks timed out after ${(limitMs / 1000).toFixed(2)} seconds`);
   }
 
   /**
@@ -192,23 +182,15 @@ export class ExecutionEnvironment {
    * entropy and this environment's identity for the guest, then the function's after-restore hooks
    * (Lambda's restore phase, 10 s).
    */
-  async resume(): Promise<PhaseResult> {
+  resume(): Promise<PhaseResult> {
     if (this.#state !== 'booted' && this.#state !== 'ready') throw new Error(`Environment is ${this.#state}, expected booted or ready`);
     this.#state = 'busy';
     this.logs.restartCount();
-    const { config, identity } = this.#deps;
-    const result = await this.#run(
-      {
-        type: 'restore',
-        seed: randomBytes(32).toString('hex'),
-        context: this.#contextFields(config, identity),
-      },
+    return this.#phase(
+      { type: 'restore', seed: randomBytes(32).toString('hex'), context: this.#contextFields() },
       RESTORE_TIMEOUT_MS,
       `RESTORE phase timed out after ${(RESTORE_TIMEOUT_MS / 1000).toFixed(2)} seconds`,
-      undefined,
     );
-    if (this.#state === 'busy') this.#state = 'ready';
-    return result;
   }
 
   /** One invocation; the environment must be ready (INIT done) and idle. */
@@ -245,7 +227,16 @@ export class ExecutionEnvironment {
     return result;
   }
 
-  #contextFields(config: FunctionConfig, identity: FunctionIdentity) {
+  /** A phase outside an invocation (INIT, the SnapStart hooks): ready again after it unless it was fatal. */
+  async #phase(message: HostMessage, limitMs: number, timeoutText: string): Promise<PhaseResult> {
+    const result = await this.#run(message, limitMs, timeoutText, undefined);
+    if (this.#state === 'busy') this.#state = 'ready';
+    return result;
+  }
+
+  /** The context fields fixed for this environment (its own log stream). */
+  #contextFields(): EnvironmentContextFields {
+    const { config, identity } = this.#deps;
     return {
       functionName: config.name,
       functionVersion: '$LATEST',

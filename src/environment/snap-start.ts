@@ -38,8 +38,12 @@ export interface SnapStartInfo {
 /** A cold start's environment and what its start cost. */
 export interface ColdStart {
   readonly env: ExecutionEnvironment;
-  /** Set when the environment could not be made ready: INIT's error (the fallback path's own INIT). */
-  readonly failure?: PhaseResult & { ok: false };
+  /**
+   * Set when the environment could not be made ready, with the phase that failed: `init` (the
+   * fallback path ran INIT or the before-snapshot hooks itself) or `restore` (the restore message
+   * and its after-restore hooks).
+   */
+  readonly failure?: { readonly phase: 'init' | 'restore'; readonly result: PhaseResult & { ok: false } };
   /** Restore (or hand-over of a pre-initialised environment) + after-restore hooks. */
   readonly restoreDurationMs?: number;
   /** Boot + INIT, when no pre-initialised environment was ready. */
@@ -135,11 +139,11 @@ export class FunctionSnapStart {
     onEnvironment(env);
     const init = await env.init();
     const initDurationMs = performance.now() - started;
-    if (!init.ok) return { env, failure: init, initDurationMs };
+    if (!init.ok) return { env, failure: { phase: 'init', result: init }, initDurationMs };
     const hooks = await env.beforeSnapshot(this.#initLimitMs);
-    if (!hooks.ok) return { env, failure: hooks, initDurationMs };
+    if (!hooks.ok) return { env, failure: { phase: 'init', result: hooks }, initDurationMs };
     const resumed = await env.resume();
-    return resumed.ok ? { env, initDurationMs } : { env, failure: resumed, initDurationMs };
+    return resumed.ok ? { env, initDurationMs } : { env, failure: { phase: 'restore', result: resumed }, initDurationMs };
   }
 
   /**
@@ -156,7 +160,7 @@ export class FunctionSnapStart {
   async #resume(env: ExecutionEnvironment, started: number): Promise<ColdStart> {
     const resumed = await env.resume();
     const restoreDurationMs = performance.now() - started;
-    return resumed.ok ? { env, restoreDurationMs } : { env, failure: resumed, restoreDurationMs };
+    return resumed.ok ? { env, restoreDurationMs } : { env, failure: { phase: 'restore', result: resumed }, restoreDurationMs };
   }
 
   /** Boots spares in the background until {@link SNAPSTART_SPARE_ENVIRONMENTS} are ready or coming. */

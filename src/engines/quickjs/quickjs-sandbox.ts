@@ -83,7 +83,7 @@ export class QuickJSSandbox implements Sandbox {
     if (!this.#host.snapshot) {
       throw new SnapshotUnsupportedError('quickjs shared isolation keeps many sandboxes in one memory: only instance isolation can snapshot one');
     }
-    return Promise.resolve(this.#host.snapshot());
+    return this.#host.snapshot();
   }
 
   memoryUsedBytes(): number {

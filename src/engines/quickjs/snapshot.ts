@@ -135,7 +135,7 @@ function isZero(memory: Uint8Array, page: number): boolean {
  * whole (its boot wrote pages 0, 1, 81 and 82 of 256); every blank's boot is the same sequence of
  * allocations, so later blanks are read at those pages and their neighbours.
  */
-export function dirtyPages(instance: QuickJSInstance, candidates?: readonly number[]): Uint8Array {
+function dirtyPages(instance: QuickJSInstance, candidates?: readonly number[]): Uint8Array {
   const memory = new Uint8Array(instance.memory.buffer);
   const dirty = new Uint8Array(Math.ceil(memory.length / PAGE_BYTES));
   if (candidates) for (const page of candidates) dirty[page] = page < dirty.length && !isZero(memory, page) ? 1 : 0;
@@ -219,11 +219,6 @@ export class BlankPool {
     const blank = pool?.ready.shift();
     if (pool) this.#fill(memoryMb, pool);
     return blank ?? this.#make(memoryMb, undefined);
-  }
-
-  /** Blanks ready now, for a memory size (tests, reports). */
-  readyCount(memoryMb: number): number {
-    return this.#sizes.get(memoryMb)?.ready.length ?? 0;
   }
 
   #fill(memoryMb: number, pool: SizePool): void {

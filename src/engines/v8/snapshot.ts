@@ -187,38 +187,31 @@ export function deserialise(
  */
 export function verifySnapshot(isolatedVm: typeof ivm, snapshot: ivm.ExternalCopy<ArrayBuffer>, memoryLimitMb: number): void {
   let catastrophe: string | undefined;
-  let restored: RestoredIsolate;
+  let isolate: ivm.Isolate | undefined;
   try {
-    const isolate = new isolatedVm.Isolate({ snapshot, memoryLimit: memoryLimitMb, onCatastrophicError: (m: string) => (catastrophe = m) });
-    try {
-      const context = isolate.createContextSync();
-      const state = context.global.getSync(RESTORE_KEY, { reference: true }) as ivm.Reference<Record<string, unknown>>;
-      if (state.typeof !== 'object') throw new Error('no guest runtime in the snapshot');
-      for (const step of ['afterInit', 'afterHooks'] as const) {
-        const reply: unknown = state.getSync(step);
-        if (typeof reply !== 'string' || !reply.startsWith('o')) {
-          throw new Error(
-            step === 'afterInit'
-              ? `INIT had not finished when the snapshot was taken (${String(reply).slice(0, 200)}): timers or host calls at INIT need the host`
-              : `the before-snapshot hooks had not finished (${String(reply).slice(0, 200)})`,
-          );
-        }
+    // One throw-away isolate: the driver's records first, then the guest's own answer.
+    isolate = new isolatedVm.Isolate({ snapshot, memoryLimit: memoryLimitMb, onCatastrophicError: (m: string) => (catastrophe = m) });
+    const context = isolate.createContextSync();
+    const state = context.global.getSync(RESTORE_KEY, { reference: true }) as ivm.Reference<Record<string, unknown>>;
+    if (state.typeof !== 'object') throw new Error('no guest runtime in the snapshot');
+    for (const step of ['afterInit', 'afterHooks'] as const) {
+      const reply: unknown = state.getSync(step);
+      if (typeof reply !== 'string' || !reply.startsWith('o')) {
+        throw new Error(
+          step === 'afterInit'
+            ? `INIT had not finished when the snapshot was taken (${String(reply).slice(0, 200)}): timers or host calls at INIT need the host`
+            : `the before-snapshot hooks had not finished (${String(reply).slice(0, 200)})`,
+        );
       }
-    } finally {
-      isolate.dispose();
     }
-    restored = deserialise(isolatedVm, snapshot, memoryLimitMb, (m) => (catastrophe = m));
-  } catch (error) {
-    throw new SnapshotUnsupportedError(`the V8 snapshot failed verification: ${(error as Error).message}`, { cause: error });
-  }
-  try {
-    const text = restored.dispatch.applySync(undefined, encodeMessage({ type: 'verify' }), { timeout: 1000 });
+    const dispatch = state.getSync('dispatch', { reference: true }) as ivm.Reference<(type: string, body: string) => string>;
+    const text = dispatch.applySync(undefined, encodeMessage({ type: 'verify' }), { timeout: 1000 });
     const reply = decodeReply(text);
     if (!reply.done || !reply.ok || reply.payload !== 'true') throw new Error(`the restored guest answered ${String(text).slice(0, 200)}`);
   } catch (error) {
     throw new SnapshotUnsupportedError(`the V8 snapshot failed verification: ${(error as Error).message}`, { cause: error });
   } finally {
-    restored.isolate.dispose();
+    if (isolate && !isolate.isDisposed && catastrophe === undefined) isolate.dispose();
   }
   if (catastrophe !== undefined) throw new SnapshotUnsupportedError(`the V8 snapshot failed verification: ${catastrophe}`);
 }
