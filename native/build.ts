@@ -1,0 +1,79 @@
+/**
+ * Builds the C guests in native/c/ into components of lambdalet:function@0.1.0.
+ *
+ *   node native/build.ts [outDir]      (default: native/components)
+ *
+ * Steps per guest: clang (Debian's clang + lld + wasi-libc: `apt-get install clang lld wasi-libc`)
+ * compiles a wasip1 reactor core module; jco's wasm-tools embeds the WIT world into it
+ * (`component embed`) and wraps it into a component with the wasip1→WASI 0.2 reactor adapter that
+ * @bytecodealliance/jco ships (`component new --adapt`). Deterministic: the same sources and tools
+ * give the same bytes (test/engines/wasm/native-build.test.ts rebuilds and compares).
+ */
+import { execFileSync } from 'node:child_process';
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { findPackageJSON } from 'node:module';
+import { dirname, join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { componentEmbed, componentNew } from '@bytecodealliance/jco-transpile/wasm-tools';
+
+const here = dirname(fileURLToPath(import.meta.url));
+
+/** The guests built, by name: each is native/c/<name>.c linked with the ABI glue. */
+export const GUESTS = ['hello', 'probe'] as const;
+
+/** Compiles and componentizes one guest; returns the component's bytes. */
+export async function buildGuest(name: string, workDir: string): Promise<Uint8Array> {
+  const core = join(workDir, `${name}.core.wasm`);
+  execFileSync(
+    'clang',
+    [
+      '--target=wasm32-wasi',
+      '--sysroot=/usr',
+      '-O2',
+      '-mexec-model=reactor',
+      '-Wall',
+      '-Werror',
+      // No paths or build ids in the output: the artefact must rebuild byte for byte.
+      '-Wl,--strip-debug',
+      '-o',
+      core,
+      join(here, 'c', 'lambdalet.c'),
+      join(here, 'c', `${name}.c`),
+    ],
+    // clang runs any `wasm-opt` it finds on PATH after linking; npm puts binaryen's there
+    // (node_modules/.bin), which would make the bytes depend on how the build was started.
+    { stdio: ['ignore', 'inherit', 'inherit'], env: { ...process.env, PATH: toolchainPath() } },
+  );
+  const embedded = await componentEmbed({
+    binary: readFileSync(core),
+    witSource: readFileSync(join(here, 'wit', 'function.wit'), 'utf8'),
+    world: 'function',
+    stringEncoding: 'utf8',
+  });
+  return componentNew(embedded, [['wasi_snapshot_preview1', readFileSync(reactorAdapterPath())]]);
+}
+
+/** PATH without node_modules/.bin folders. */
+function toolchainPath(): string {
+  return (process.env.PATH ?? '/usr/bin:/bin')
+    .split(':')
+    .filter((dir) => !dir.includes('node_modules'))
+    .join(':');
+}
+
+/** The wasip1 reactor adapter shipped in @bytecodealliance/jco's package. */
+export function reactorAdapterPath(): string {
+  const packageJson = findPackageJSON('@bytecodealliance/jco', import.meta.url);
+  if (packageJson === undefined) throw new Error('@bytecodealliance/jco is not installed (npm install)');
+  return join(dirname(packageJson), 'lib', 'wasi_snapshot_preview1.reactor.wasm');
+}
+
+if (process.argv[1] && resolve(process.argv[1]) === fileURLToPath(import.meta.url)) {
+  const outDir = resolve(process.argv[2] ?? join(here, 'components'));
+  mkdirSync(outDir, { recursive: true });
+  for (const name of GUESTS) {
+    const bytes = await buildGuest(name, outDir);
+    writeFileSync(join(outDir, `${name}.wasm`), bytes);
+    console.log(`${name}.wasm ${bytes.byteLength} bytes`);
+  }
+}
