@@ -5,7 +5,7 @@
  *   npm run bench:quick    every area with fewer samples (under a minute)
  *   node --no-node-snapshot bench/run.ts [--quick] [--only cold,warm,...] [--out path.json]
  *
- * Areas: cold, warm, throughput, density, dispatch, tmp. Case names are
+ * Areas: cold, warm, throughput, density, dispatch, tmp, soak. Case names are
  * `<area>/<case>/<engine or baseline>`. Prints a table (median, p99, samples; ms) with every
  * lambdalet figure's ratio to its baselines from the same run, the issue's targets as met/missed,
  * and writes bench/results/latest.json. See docs/benchmarks.md.
@@ -16,6 +16,7 @@ import { coldArea } from './cases/cold.ts';
 import { densityArea } from './cases/density.ts';
 import { dispatchArea } from './cases/dispatch.ts';
 import { throughputArea } from './cases/throughput.ts';
+import { soakArea } from './cases/soak.ts';
 import { tmpArea } from './cases/tmp.ts';
 import { warmArea } from './cases/warm.ts';
 import { NODE_VM_WARNING } from './baselines/node-vm.ts';
@@ -30,6 +31,7 @@ const AREAS: Record<string, (suite: Suite) => Promise<void>> = {
   dispatch: dispatchArea,
   density: densityArea,
   tmp: tmpArea,
+  soak: soakArea,
 };
 
 const { values } = parseArgs({

@@ -19,11 +19,13 @@ export class V8Sandbox implements Sandbox {
   /** Why the sandbox died, once it has: later calls fault with the same kind. */
   #fault: SandboxFault | undefined;
   /**
-   * Rejected by {@link failCatastrophically}: isolated-vm parks the isolate's thread forever after a
-   * catastrophic error, so a call in flight would never settle without this.
+   * The calls in flight, failed by {@link failCatastrophically}: isolated-vm parks the isolate's
+   * thread forever after a catastrophic error, so a call in flight would never settle without this.
+   * One guard per call, dropped when the call settles. (It used to be one never-settling promise
+   * raced by every call: each race left a reaction on it — two closures, two promises and the reply
+   * string per invocation, ~340 B retained for the sandbox's whole life.)
    */
-  readonly #catastrophe: Promise<never>;
-  #rejectCatastrophe!: (fault: SandboxFault) => void;
+  readonly #inFlight = new Set<(fault: SandboxFault) => void>();
   #catastrophic = false;
 
   readonly #snapshotter: V8Snapshotter | undefined;
@@ -34,10 +36,6 @@ export class V8Sandbox implements Sandbox {
     this.#isolate = isolate;
     this.#dispatch = dispatch;
     this.#snapshotter = snapshotter;
-    this.#catastrophe = new Promise<never>((_, reject) => {
-      this.#rejectCatastrophe = reject;
-    });
-    this.#catastrophe.catch(() => {}); // observed through call(); never an unhandled rejection
   }
 
   /** isolated-vm reported a catastrophic error for this isolate (V8 OOM, failed termination). */
@@ -46,7 +44,8 @@ export class V8Sandbox implements Sandbox {
     const kind = /memory/i.test(message) ? 'out-of-memory' : 'crashed';
     const fault = new SandboxFault(kind, `isolated-vm catastrophic error: ${message}`);
     this.#fault ??= fault;
-    this.#rejectCatastrophe(fault);
+    for (const fail of this.#inFlight) fail(this.#fault);
+    this.#inFlight.clear();
   }
 
   get disposed(): boolean {
@@ -58,10 +57,7 @@ export class V8Sandbox implements Sandbox {
     if (message.type === 'init') this.#init = message;
     let text: unknown;
     try {
-      text = await Promise.race([
-        this.#dispatch.apply(undefined, encodeMessage(message), { timeout: toTimeout(timeoutMs) }),
-        this.#catastrophe,
-      ]);
+      text = await this.#guarded(this.#dispatch.apply(undefined, encodeMessage(message), { timeout: toTimeout(timeoutMs) }));
     } catch (error) {
       throw this.#classify(error);
     }
@@ -105,6 +101,26 @@ export class V8Sandbox implements Sandbox {
     this.#fault ??= new SandboxFault('disposed', 'The sandbox was disposed');
     // After a catastrophic error the isolate's thread is parked; disposing could block the host.
     if (!this.#catastrophic && !this.#isolate.isDisposed) this.#isolate.dispose();
+  }
+
+  /** `work`, or the catastrophic fault if one comes first; nothing of the call outlives it. */
+  #guarded<T>(work: Promise<T>): Promise<T> {
+    return new Promise<T>((resolve, reject) => {
+      const fail = (fault: SandboxFault): void => reject(fault);
+      this.#inFlight.add(fail);
+      work.then(
+        (value) => {
+          this.#inFlight.delete(fail);
+          resolve(value);
+        },
+        (error: unknown) => {
+          this.#inFlight.delete(fail);
+          // isolated-vm's own reason, passed on unchanged for #classify to read.
+          // eslint-disable-next-line @typescript-eslint/prefer-promise-reject-errors
+          reject(error);
+        },
+      );
+    });
   }
 
   /** A reply that does not decode means the guest runtime is broken: the sandbox is finished. */
