@@ -1,0 +1,28 @@
+/** The invocation's event as JSON text, checked against Lambda's synchronous request limit. */
+import { REQUEST_PAYLOAD_MAX_BYTES } from '../config/index.ts';
+import { InvalidRequestContentException, RequestTooLargeException } from '../errors.ts';
+
+/**
+ * The event as JSON text (undefined → `{}`), within Lambda's 6 MB synchronous request limit.
+ * Throws InvalidRequestContentException (not JSON-serialisable) or RequestTooLargeException.
+ */
+export function serializeEvent(event: unknown): string {
+  let json: string | undefined;
+  try {
+    json = JSON.stringify(event === undefined ? {} : event);
+  } catch (error) {
+    throw new InvalidRequestContentException(
+      `Could not parse request body into json: ${(error as Error).message}`,
+      { cause: error },
+    );
+  }
+  if (json === undefined) {
+    throw new InvalidRequestContentException(`Could not parse request body into json: a ${typeof event} is not JSON`);
+  }
+  if (json.length > REQUEST_PAYLOAD_MAX_BYTES || Buffer.byteLength(json, 'utf8') > REQUEST_PAYLOAD_MAX_BYTES) {
+    throw new RequestTooLargeException(
+      `Request must be smaller than ${REQUEST_PAYLOAD_MAX_BYTES} bytes for the InvokeFunction operation`,
+    );
+  }
+  return json;
+}

@@ -1,0 +1,75 @@
+/**
+ * The synchronous (RequestResponse) invocation path after resolution: admission, run, report.
+ *
+ * Contract (the seam async invocation, response streaming and per-tenant environments plug into):
+ * - `invoke(fn, eventJson, options)` takes a resolved function record and a checked event; it
+ *   never throws for a function error (those are in the InvokeResult) and rejects only with
+ *   service errors: TooManyRequestsException (admission), SnapStartException /
+ *   SnapStartTimeoutException (restore), RuntimeClosedError (closed while waiting).
+ * - Admission is the dispatcher's: synchronous when there is capacity (the warm path allocates no
+ *   promise before the run), waiting only when the caller passed `waitForCapacityMs`.
+ * - Every admitted lease is released exactly once, with the invocation's figures when it ran.
+ * - A function whose code failed to bundle is answered with its INIT error and a REPORT line,
+ *   without admission (no environment would boot).
+ */
+import { randomUUID } from 'node:crypto';
+import type { InitFailure } from '../code/types.ts';
+import { LOG_TAIL_MAX_BYTES, type InvokeOptions } from '../config/index.ts';
+import type { Dispatcher, InvocationReport } from '../dispatch/index.ts';
+import type { ErrorShape } from '../engines/guest/protocol.ts';
+import type { ExecutionEnvironment } from '../environment/environment.ts';
+import { logStreamName } from '../environment/lambda-env.ts';
+import { LogCollector } from '../environment/log-collector.ts';
+import { logTail, startLine } from '../observability/log-lines.ts';
+import type { LogSink } from '../observability/log-sink.ts';
+import type { DeployedFunction, Deployment } from '../registry/deployment.ts';
+import { finishInvocation } from './report.ts';
+import { toInvokeResult, type InvokeResult } from './result.ts';
+import { runOnLease } from './run.ts';
+
+export class Invoker {
+  readonly #dispatcher: Dispatcher<ExecutionEnvironment, Deployment>;
+  readonly #sink: LogSink;
+
+  constructor(dispatcher: Dispatcher<ExecutionEnvironment, Deployment>, sink: LogSink) {
+    this.#dispatcher = dispatcher;
+    this.#sink = sink;
+  }
+
+  async invoke(fn: DeployedFunction, eventJson: string, options: InvokeOptions): Promise<InvokeResult> {
+    const requestId = randomUUID();
+    const tail = options.logType === 'Tail';
+    if (!fn.prepared.ok) return this.#bundleFailure(fn, fn.prepared.failure, requestId, tail);
+
+    // Admission: synchronous when there is capacity; throws TooManyRequestsException, or waits
+    // when the caller asked to.
+    const admitted = this.#dispatcher.acquire(fn.pool, options.waitForCapacityMs);
+    const lease = admitted instanceof Promise ? await admitted : admitted;
+    if (!lease.target.prepared.ok) {
+      // Redeployed with code that fails to bundle while this invoke waited for capacity.
+      this.#dispatcher.release(lease);
+      return this.#bundleFailure(fn, lease.target.prepared.failure, requestId, tail);
+    }
+    let outcome: InvocationReport | undefined;
+    try {
+      const { result, report, logs, coldStart, tmpUsedBytes } = await runOnLease(this.#dispatcher, this.#sink, lease, requestId, eventJson, options, tail);
+      outcome = { durationMs: report.durationMs, billedDurationMs: report.billedDurationMs, initDurationMs: report.initDurationMs, error: !result.ok };
+      return toInvokeResult(result, requestId, coldStart, report, tail ? logTail(logs.takeCapture(), LOG_TAIL_MAX_BYTES) : undefined, tmpUsedBytes);
+    } finally {
+      this.#dispatcher.release(lease, outcome);
+    }
+  }
+
+  /** A function whose code failed to bundle answers every invoke with its INIT error. */
+  #bundleFailure(fn: DeployedFunction, failure: InitFailure, requestId: string, tail: boolean): InvokeResult {
+    const logs = new LogCollector(this.#sink, fn.config.name, logStreamName(), { filename: '', remapStack: (l) => [...l] });
+    if (tail) logs.startCapture();
+    const error: ErrorShape = { errorType: failure.errorType, errorMessage: failure.errorMessage, trace: failure.trace };
+    logs.write(`${new Date().toISOString()}\tundefined\tERROR\tUncaught Exception \t${JSON.stringify(error)}`);
+    logs.requestId = requestId;
+    logs.platformLine(startLine(requestId, '$LATEST'));
+    const report = finishInvocation(logs, requestId, 0, fn.config.memoryMb, 0, { initDurationMs: 0 }, { ok: false, error });
+    this.#dispatcher.record(fn.pool, { durationMs: 0, billedDurationMs: report.billedDurationMs, error: true });
+    return toInvokeResult({ ok: false, error }, requestId, true, report, tail ? logTail(logs.takeCapture(), LOG_TAIL_MAX_BYTES) : undefined);
+  }
+}

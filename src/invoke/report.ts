@@ -1,0 +1,33 @@
+/** The end of an invocation in the log stream: END and REPORT lines (built in observability/). */
+import type { PhaseResult } from '../environment/environment.ts';
+import type { LogCollector } from '../environment/log-collector.ts';
+import { billedDuration, endLine, reportLine } from '../observability/log-lines.ts';
+import type { Report } from './result.ts';
+
+/** Writes END and REPORT for `requestId` and returns the REPORT figures. */
+export function finishInvocation(
+  logs: LogCollector,
+  requestId: string,
+  durationMs: number,
+  memorySizeMb: number,
+  maxMemoryUsedMb: number,
+  { initDurationMs, restoreDurationMs }: { initDurationMs?: number | undefined; restoreDurationMs?: number | undefined },
+  result: PhaseResult,
+): Report {
+  const billedDurationMs = billedDuration(durationMs);
+  logs.platformLine(endLine(requestId));
+  logs.platformLine(
+    reportLine({
+      requestId,
+      durationMs,
+      billedDurationMs,
+      memorySizeMb,
+      maxMemoryUsedMb,
+      initDurationMs,
+      restoreDurationMs,
+      status: !result.ok && result.platform === true && result.error.errorType === 'Sandbox.Timedout' ? 'timeout' : undefined,
+    }),
+  );
+  logs.requestId = undefined;
+  return { durationMs, billedDurationMs, initDurationMs, restoreDurationMs, maxMemoryUsedMb };
+}

@@ -1,0 +1,76 @@
+/** What `rt.invoke()` returns, and how a phase's outcome and its REPORT figures become one. */
+import type { PhaseResult } from '../environment/environment.ts';
+
+/** What `rt.invoke()` returns: Lambda's Invoke response plus the REPORT figures. */
+export interface InvokeResult {
+  /** 200 for a synchronous (RequestResponse) invoke that reached the function, error or not. */
+  readonly statusCode: number;
+  /** The handler's response parsed from JSON; for a function error, Lambda's error object. */
+  readonly payload: unknown;
+  /** Set when the function failed (thrown error, timeout, out of memory, INIT failure). */
+  readonly functionError?: 'Unhandled';
+  /** Last 4 KB of the invocation's log, base64, when `logType: 'Tail'` was asked for. */
+  readonly logResult?: string;
+  readonly executedVersion: '$LATEST';
+  readonly requestId: string;
+  /** This invocation started a new execution environment (and ran INIT). */
+  readonly coldStart: boolean;
+  readonly durationMs: number;
+  readonly billedDurationMs: number;
+  /** Boot + INIT time, on cold starts only (not on SnapStart restores). */
+  readonly initDurationMs?: number;
+  /** SnapStart: restore + after-restore hooks, on cold starts of a snapStart function. */
+  readonly restoreDurationMs?: number;
+  readonly maxMemoryUsedMb: number;
+  /**
+   * Bytes of file content in the environment's /tmp after the invocation (0 when no environment
+   * ran). Not part of the REPORT line, which stays as Lambda writes it.
+   */
+  readonly tmpUsedBytes: number;
+}
+
+/** The figures of one invocation's REPORT line. */
+export interface Report {
+  readonly durationMs: number;
+  readonly billedDurationMs: number;
+  readonly initDurationMs: number | undefined;
+  readonly restoreDurationMs: number | undefined;
+  readonly maxMemoryUsedMb: number;
+}
+
+/**
+ * Errors the platform produces (not the runtime client) have no trace in their payload. The host's
+ * own errors are flagged `platform`; the guest runtime's Runtime.ExitError (a top-level await that
+ * never settles) is recognised by type, and only with an empty trace, so user code cannot use the
+ * name to hide its trace.
+ */
+function isPlatformError(result: Extract<PhaseResult, { ok: false }>): boolean {
+  return result.platform === true || (result.error.errorType === 'Runtime.ExitError' && result.error.trace.length === 0);
+}
+
+export function toInvokeResult(
+  result: PhaseResult,
+  requestId: string,
+  coldStart: boolean,
+  report: Report,
+  logResult: string | undefined,
+  tmpUsedBytes = 0,
+): InvokeResult {
+  const base = {
+    statusCode: 200,
+    executedVersion: '$LATEST' as const,
+    requestId,
+    coldStart,
+    durationMs: report.durationMs,
+    billedDurationMs: report.billedDurationMs,
+    maxMemoryUsedMb: report.maxMemoryUsedMb,
+    tmpUsedBytes,
+    ...(report.initDurationMs !== undefined ? { initDurationMs: report.initDurationMs } : {}),
+    ...(report.restoreDurationMs !== undefined ? { restoreDurationMs: report.restoreDurationMs } : {}),
+    ...(logResult !== undefined ? { logResult } : {}),
+  };
+  if (result.ok) return { ...base, payload: JSON.parse(result.payload) as unknown };
+  const { errorType, errorMessage, trace } = result.error;
+  const payload = isPlatformError(result) ? { errorType, errorMessage } : { errorType, errorMessage, trace };
+  return { ...base, payload, functionError: 'Unhandled' };
+}

@@ -1,0 +1,93 @@
+/**
+ * Running one admitted invocation on its lease's environment: cold-start it first when the lease
+ * has none (boot + INIT, or a SnapStart restore), then START, the invoke phase, END and REPORT.
+ *
+ * Contract: the caller holds the lease and releases it afterwards, whatever happens; this attaches
+ * a newly booted environment to the lease at once, so a failure after boot still lets the
+ * dispatcher dispose it. Function errors come back in `result`; a failed SnapStart restore throws
+ * SnapStartException / SnapStartTimeoutException.
+ */
+import type { InvokeOptions } from '../config/index.ts';
+import type { Dispatcher } from '../dispatch/index.ts';
+import type { ExecutionEnvironment, PhaseResult } from '../environment/environment.ts';
+import type { LogCollector } from '../environment/log-collector.ts';
+import type { ColdStart } from '../environment/snap-start.ts';
+import { SnapStartException, SnapStartTimeoutException } from '../errors.ts';
+import { startLine } from '../observability/log-lines.ts';
+import type { LogSink } from '../observability/log-sink.ts';
+import { bootEnvironment, type Deployment, type EnvironmentLease } from '../registry/deployment.ts';
+import { finishInvocation } from './report.ts';
+import type { Report } from './result.ts';
+
+export interface RunOutcome {
+  readonly result: PhaseResult;
+  readonly report: Report;
+  readonly logs: LogCollector;
+  readonly coldStart: boolean;
+  readonly tmpUsedBytes: number;
+}
+
+export async function runOnLease(
+  dispatcher: Dispatcher<ExecutionEnvironment, Deployment>,
+  sink: LogSink,
+  lease: EnvironmentLease,
+  requestId: string,
+  eventJson: string,
+  options: InvokeOptions,
+  tail: boolean,
+): Promise<RunOutcome> {
+  const deployment = lease.target;
+  let env = lease.env;
+  const coldStart = env === undefined;
+  let initDurationMs: number | undefined;
+  let restoreDurationMs: number | undefined;
+  let result: PhaseResult | undefined;
+  if (env === undefined && deployment.snapStart) {
+    const cold = await deployment.snapStart.start((started) => {
+      dispatcher.attach(lease, started);
+      if (tail) started.logs.startCapture();
+    });
+    env = cold.env;
+    ({ initDurationMs, restoreDurationMs } = cold);
+    if (cold.failure) result = coldStartFailure(cold.env, cold.failure);
+  } else if (env === undefined) {
+    const started = performance.now();
+    env = await bootEnvironment(deployment, sink, 'on-demand');
+    dispatcher.attach(lease, env);
+    if (tail) env.logs.startCapture();
+    const init = await env.init();
+    initDurationMs = performance.now() - started;
+    if (!init.ok) result = init;
+  } else if (tail) {
+    env.logs.startCapture();
+  }
+
+  const logs = env.logs;
+  logs.requestId = requestId;
+  logs.platformLine(startLine(requestId, '$LATEST'));
+  const started = performance.now();
+  result ??= await env.invoke({
+    requestId,
+    event: eventJson,
+    clientContext: options.clientContext,
+    identity: options.identity,
+  });
+  const durationMs = performance.now() - started;
+  const report = finishInvocation(logs, requestId, durationMs, deployment.config.memoryMb, env.maxMemoryUsedMb, { initDurationMs, restoreDurationMs }, result);
+  return { result, report, logs, coldStart, tmpUsedBytes: env.tmpUsage().bytes };
+}
+
+/**
+ * A cold start whose environment could not be made ready. INIT's own error (the fallback path ran
+ * INIT) is a function error, as for any cold start; a failed restore phase is Lambda's service
+ * error: SnapStartException, or SnapStartTimeoutException when the after-restore hooks ran out of
+ * time.
+ */
+function coldStartFailure(env: ExecutionEnvironment, { phase, result }: NonNullable<ColdStart['failure']>): PhaseResult {
+  if (phase === 'init') return result;
+  env.dispose();
+  if (result.platform === true && result.error.errorType === 'Sandbox.Timedout') {
+    throw new SnapStartTimeoutException(`The after-restore hooks did not finish in time: ${result.error.errorMessage}`);
+  }
+  throw new SnapStartException('SnapStart: the restore phase failed', result.error);
+}
