@@ -5,10 +5,14 @@
 //   - from a checkout (this file not inside node_modules, src/ present): src/cli/main.ts, which
 //     Node >= 24 runs directly (type stripping), so a fresh clone needs no build;
 //   - from an installed package: dist/cli/main.js (Node does not strip types under node_modules).
+// On a Node older than lambdalet needs it stops at once with one line (bin/require-node.js).
 import { spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { dirname, join, sep } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
+import { requireNode } from './require-node.js';
+
+requireNode();
 
 const NEEDED_FLAGS = ['--no-node-snapshot'];
 

@@ -10,4 +10,4 @@ await writeFile(target, guest.script);
 // The standard library's chunks, loaded by the guest on first use (see guest-bundle.ts).
 const stdlib = new URL('../dist/engines/guest-stdlib.json', import.meta.url);
 await writeFile(stdlib, JSON.stringify(guest.stdlib));
-console.log(`wrote ${target.pathname} and ${stdlib.pathname}`);
+console.error(`wrote ${target.pathname} and ${stdlib.pathname}`);

@@ -1,0 +1,233 @@
+// The package as users get it: `npm pack` (which runs `prepare`, the build) on a copy of the
+// package's sources, the tarball installed into a fresh project outside the repository, then the
+// README's Quick start, the README's `lambdalet invoke` command and an import of every subpath
+// export run there. One pack and one install per run (beforeAll), shared by every case.
+//
+// The copy keeps concurrent runs (two suites at once, or a build in the checkout) from racing on
+// the checkout's dist/; node_modules is linked, not copied (the build needs typescript and esbuild).
+import { execFile, spawn } from 'node:child_process';
+import { cp, mkdir, mkdtemp, readFile, rm, symlink, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { dirname, join, posix } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { promisify } from 'node:util';
+import { zipSync } from 'fflate';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+
+const execFileAsync = promisify(execFile);
+const root = fileURLToPath(new URL('../..', import.meta.url));
+
+interface PackedFile {
+  readonly path: string;
+}
+interface PackResult {
+  readonly filename: string;
+  readonly files: readonly PackedFile[];
+}
+interface Manifest {
+  readonly exports: Record<string, unknown>;
+  readonly bin: Record<string, string>;
+  readonly files: readonly string[];
+}
+
+/** Node 24 first on PATH for npm and everything it spawns; no NODE_OPTIONS or vitest state leaks in. */
+function childEnv(): NodeJS.ProcessEnv {
+  const env: NodeJS.ProcessEnv = { ...process.env, PATH: `${dirname(process.execPath)}:${process.env.PATH ?? ''}` };
+  for (const key of Object.keys(env)) if (key.startsWith('VITEST') || key === 'NODE_OPTIONS' || key.startsWith('npm_')) delete env[key];
+  return env;
+}
+
+interface Run {
+  readonly code: number | null;
+  readonly stdout: string;
+  readonly stderr: string;
+}
+
+function run(command: string, args: readonly string[], cwd: string): Promise<Run> {
+  const child = spawn(command, args, { cwd, env: childEnv(), stdio: ['ignore', 'pipe', 'pipe'] });
+  let stdout = '';
+  let stderr = '';
+  child.stdout.setEncoding('utf8').on('data', (d: string) => (stdout += d));
+  child.stderr.setEncoding('utf8').on('data', (d: string) => (stderr += d));
+  return new Promise((resolve, reject) => {
+    child.on('error', reject);
+    child.on('close', (code) => resolve({ code, stdout, stderr }));
+  });
+}
+
+async function npm(args: readonly string[], cwd: string): Promise<string> {
+  const { stdout } = await execFileAsync('npm', [...args], { cwd, env: childEnv(), maxBuffer: 64 * 1024 * 1024 });
+  return stdout;
+}
+
+/** Every file path an `exports` value points at, through any nesting of conditions. */
+function exportTargets(value: unknown): string[] {
+  if (typeof value === 'string') return [value];
+  if (value === null || typeof value !== 'object') return [];
+  return Object.values(value).flatMap(exportTargets);
+}
+
+/** The first fenced block after a heading of README.md. */
+function readmeBlock(readme: string, heading: string): string {
+  const at = readme.indexOf(`\n${heading}\n`);
+  if (at < 0) throw new Error(`README.md has no heading ${heading}`);
+  const block = /```[a-z]*\n([\s\S]*?)```/.exec(readme.slice(at));
+  if (block?.[1] === undefined) throw new Error(`README.md has no code block under ${heading}`);
+  return block[1];
+}
+
+let tmp: string;
+let app: string;
+let manifest: Manifest;
+let packed: Set<string>;
+let readme: string;
+
+beforeAll(async () => {
+  tmp = await mkdtemp(join(tmpdir(), 'lambdalet-packed-'));
+  const source = join(tmp, 'package');
+  manifest = JSON.parse(await readFile(join(root, 'package.json'), 'utf8')) as Manifest;
+  // What the build reads plus what `files` ships; never a dist/ from the checkout (pack must build it).
+  for (const entry of ['package.json', 'README.md', 'tsconfig.json', 'tsconfig.build.json', 'scripts', ...manifest.files]) {
+    if (entry === 'dist') continue;
+    await cp(join(root, entry), join(source, entry), { recursive: true, filter: (from) => !from.includes('/node_modules') }).catch((error: NodeJS.ErrnoException) => {
+      if (error.code !== 'ENOENT') throw error;
+    });
+  }
+  await symlink(join(root, 'node_modules'), join(source, 'node_modules'), 'dir');
+
+  const out = await npm(['pack', '--json', '--pack-destination', tmp], source);
+  const [result] = JSON.parse(out) as PackResult[];
+  if (result === undefined) throw new Error(`npm pack printed no result: ${out}`);
+  packed = new Set(result.files.map((f) => f.path));
+
+  app = join(tmp, 'app');
+  await mkdir(app);
+  await writeFile(join(app, 'package.json'), JSON.stringify({ name: 'app', private: true, type: 'module' }));
+  await npm(['install', '--prefer-offline', '--no-audit', '--no-fund', join(tmp, result.filename)], app);
+
+  // The files the README's Quick start and CLI line deploy.
+  readme = await readFile(join(root, 'README.md'), 'utf8');
+  await mkdir(join(app, 'functions', 'api'), { recursive: true });
+  await writeFile(join(app, 'functions', 'api', 'index.mjs'), "export const handler = async () => ({ statusCode: 200, body: 'api' });\n");
+  await mkdir(join(app, 'build'));
+  await writeFile(
+    join(app, 'build', 'legacy.zip'),
+    zipSync({ 'index.js': new TextEncoder().encode("exports.handler = async () => 'legacy';\n") }),
+  );
+  await mkdir(join(app, 'src'));
+  await writeFile(
+    join(app, 'src', 'orders.ts'),
+    'interface Order { id: number }\nexport const handler = async (event: Order) => ({ statusCode: 200, body: JSON.stringify({ order: event.id }) });\n',
+  );
+}, 240_000);
+
+afterAll(async () => {
+  if (tmp !== undefined) await rm(tmp, { recursive: true, force: true });
+});
+
+describe('the packed package', () => {
+  it('holds every file its export map and bin point at, and every file its source maps name', async () => {
+    const targets = [...exportTargets(manifest.exports), ...Object.values(manifest.bin)].map((p) => posix.normalize(p));
+    expect(targets.length).toBeGreaterThan(6);
+    for (const target of targets) expect(packed, `exports/bin target ${target}`).toContain(target);
+    // `files` entries that exist in the checkout are shipped (native/ appears with the WIT package).
+    for (const entry of manifest.files) expect([...packed].some((p) => p === entry || p.startsWith(`${entry}/`)), `files entry ${entry}`).toBe(true);
+
+    const maps = [...packed].filter((p) => p.endsWith('.js.map'));
+    expect(maps.length).toBeGreaterThan(10);
+    const installed = join(app, 'node_modules', 'lambdalet');
+    for (const map of maps) {
+      const { sources, sourceRoot } = JSON.parse(await readFile(join(installed, map), 'utf8')) as { sources: string[]; sourceRoot?: string };
+      for (const s of sources) {
+        const file = posix.normalize(posix.join(posix.dirname(map), sourceRoot ?? '', s));
+        expect(packed, `${map} names ${s}`).toContain(file);
+      }
+    }
+    for (const js of [...packed].filter((p) => p.endsWith('.js') && p.startsWith('dist/'))) {
+      const url = /\/\/# sourceMappingURL=(\S+)\s*$/.exec(await readFile(join(installed, js), 'utf8'))?.[1];
+      if (url !== undefined) expect(packed, `${js} maps to ${url}`).toContain(posix.join(posix.dirname(js), url));
+    }
+    // No test, bench or example files ride along.
+    expect([...packed].filter((p) => /^(test|bench|examples|docs)\//.test(p))).toEqual([]);
+  });
+
+  it('every subpath export imports in a project that installed the tarball', async () => {
+    const subpaths = Object.keys(manifest.exports).map((key) => posix.join('lambdalet', key));
+    expect(subpaths).toEqual(expect.arrayContaining(['lambdalet', 'lambdalet/testing', 'lambdalet/snapstart']));
+    const script = `
+      const out = {};
+      for (const spec of ${JSON.stringify(subpaths)}) {
+        const mod = spec.endsWith('.json') ? await import(spec, { with: { type: 'json' } }) : await import(spec);
+        out[spec] = Object.keys(mod).sort();
+      }
+      console.log(JSON.stringify(out));`;
+    const res = await run(process.execPath, ['--no-node-snapshot', '--input-type=module', '-e', script], app);
+    expect(res.stderr).toBe('');
+    expect(res.code).toBe(0);
+    const names = JSON.parse(res.stdout) as Record<string, string[]>;
+    expect(names['lambdalet']).toEqual(expect.arrayContaining(['createRuntime', 'stdoutSink', 'silentSink', 'EngineUnavailableError']));
+    expect(names['lambdalet/testing']).toEqual(expect.arrayContaining(['loadHandler', 'httpApiEvent', 'vitestConfig']));
+    expect(names['lambdalet/snapstart']).toEqual(expect.arrayContaining(['registerBeforeSnapshot', 'registerAfterRestore']));
+    expect(names['lambdalet/package.json']).toContain('default');
+  });
+
+  it("type-checks a TypeScript consumer of every subpath export against the package's declarations", async () => {
+    await writeFile(
+      join(app, 'tsconfig.json'),
+      JSON.stringify({ compilerOptions: { module: 'nodenext', moduleResolution: 'nodenext', target: 'es2024', strict: true, noEmit: true, skipLibCheck: true, types: [] } }),
+    );
+    await writeFile(
+      join(app, 'consumer.mts'),
+      [
+        "import { createRuntime, type InvokeResult } from 'lambdalet';",
+        "import { loadHandler, sqsEvent } from 'lambdalet/testing';",
+        "import { registerAfterRestore } from 'lambdalet/snapstart';",
+        'export const used: [typeof createRuntime, typeof loadHandler, typeof registerAfterRestore] = [createRuntime, loadHandler, registerAfterRestore];',
+        "export const body: string = sqsEvent({ Records: [{ body: 'x' }] }).Records[0]!.body;",
+        'export type Result = InvokeResult;',
+        '',
+      ].join('\n'),
+    );
+    const tsc = join(root, 'node_modules', 'typescript', 'bin', 'tsc');
+    const res = await run(process.execPath, [tsc, '-p', 'tsconfig.json'], app);
+    expect(res.stdout + res.stderr).toBe('');
+    expect(res.code).toBe(0);
+  });
+
+  it("runs the README's Quick start verbatim", async () => {
+    const quickStart = readmeBlock(readme, '## Quick start');
+    const close = quickStart.indexOf('\nawait rt.close()');
+    expect(close).toBeGreaterThan(0);
+    // Checks go in just before the Quick start closes its runtime; they print one marked line.
+    const checks = `
+      const others = await Promise.all(['api', 'legacy', 'orders'].map((n) => rt.invoke(n, { id: 7 })));
+      console.log('QUICKSTART ' + JSON.stringify({ payload: res.payload, functionError: res.functionError ?? null, coldStart: res.coldStart, log: Buffer.from(res.logResult!, 'base64').toString(), others: others.map((o) => o.payload) }));`;
+    await writeFile(join(app, 'quick-start.ts'), quickStart.slice(0, close) + checks + quickStart.slice(close));
+    const res = await run(process.execPath, ['--no-node-snapshot', 'quick-start.ts'], app);
+    expect(res.stderr).toBe('');
+    expect(res.code).toBe(0);
+    const line = res.stdout.split('\n').find((l) => l.startsWith('QUICKSTART '));
+    expect(line, res.stdout).toBeDefined();
+    const seen = JSON.parse(line!.slice('QUICKSTART '.length)) as { payload: unknown; functionError: unknown; coldStart: boolean; log: string; others: unknown[] };
+    expect(seen).toMatchObject({ payload: { hi: 'Ada', env: 'dev' }, functionError: null, coldStart: true });
+    expect(seen.log).toMatch(/^REPORT RequestId: .*Init Duration/m);
+    expect(seen.others).toEqual([{ statusCode: 200, body: 'api' }, 'legacy', { statusCode: 200, body: '{"order":7}' }]);
+    // The default log sink (stdout) printed Lambda's lines for the invokes.
+    expect(res.stdout).toMatch(/^START RequestId: /m);
+  });
+
+  it("runs the README's `lambdalet invoke` line through the installed bin", async () => {
+    const line = readmeBlock(readme, '## The `lambdalet` command')
+      .split('\n')
+      .find((l) => l.startsWith('lambdalet invoke '));
+    expect(line).toBeDefined();
+    const command = line!.replace(/\s+#.*$/, '');
+    // `lambdalet` is found in node_modules/.bin, as `npx lambdalet` or an npm script would find it.
+    const withBin = await run('sh', ['-c', `PATH="${join(app, 'node_modules', '.bin')}:$PATH" ${command}`], app);
+    expect(withBin.code, withBin.stderr).toBe(0);
+    expect(JSON.parse(withBin.stdout)).toEqual({ statusCode: 200, body: '{"order":1}' });
+    expect(withBin.stderr).toMatch(/^REPORT RequestId: /m);
+    // --log-type Tail: the log tail is on stderr.
+    expect(withBin.stderr).toMatch(/^START RequestId: /m);
+  });
+});
