@@ -104,7 +104,7 @@ describe.runIf(oldNode !== undefined).concurrent(oldNodeTitle, () => {
     }
   });
 
-  it.each(['start', 'test', 'bench:quick', 'bench', 'build', 'prepare', 'lambdalet'])('npm run %s stops at once with the one line', async (script) => {
+  it.each(['start', 'test', 'bench:quick', 'prepare'])('npm run %s stops at once with the one line', async (script) => {
     const run = await runOld('npm', ['run', script, '--silent']);
     expect(run.code).not.toBe(0);
     const lines = ourLines(run);
