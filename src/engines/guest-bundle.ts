@@ -67,7 +67,22 @@ export function withStandardLibrary(
 }
 
 /** The standard library's entries (guest/stdlib/*.ts), each loaded by the guest on first use. */
-const STDLIB_ENTRIES = ['abort', 'buffer', 'clone', 'crypto', 'encoding', 'events', 'fetch', 'fs', 'os', 'path', 'streams', 'timers', 'url', 'util'];
+const STDLIB_ENTRIES = ['abort', 'assert', 'async-hooks', 'buffer', 'clone', 'crypto', 'diagnostics-channel', 'encoding', 'events', 'fetch', 'fs',
+  'inspect', 'module', 'os', 'path', 'perf-hooks', 'querystring', 'stream', 'streams', 'timers', 'tty', 'unavailable-module', 'url',
+  'util', 'worker-threads', 'zlib'];
+
+/**
+ * Inside the library, the specifiers the ports (readable-stream, browserify-zlib, assert) import
+ * resolve to the library's own modules, so each exists once: `stream` is readable-stream's copy
+ * of Node's lib/stream.js; `process` is the guest's process object; `abort-controller` (which
+ * readable-stream falls back to while the lazy globals read as absent) is the library's own.
+ */
+function stdlibAliases(dir: string): Record<string, string> {
+  return {
+    stream: 'readable-stream/lib/stream.js',
+    'abort-controller': `${dir}abort.ts`,
+  };
+}
 
 /** Bundles engines/guest/ into its script and its library chunks (used by the build and from source). */
 export async function buildGuest(): Promise<GuestRuntime> {
@@ -99,11 +114,12 @@ export async function buildGuestRuntime(): Promise<string> {
  * guest/stdlib as CommonJS chunks keyed by name (`fs`, `chunk-ABC123`): esbuild's code splitting
  * (ESM only) keeps a module that several entries share in one chunk, then each chunk is turned into
  * CommonJS for the guest's loader (guest/stdlib-loader.ts). The runtime's own modules the library
- * imports (bridge, format) stay the runtime's: they are external, resolved by the loader.
+ * imports (bridge) stay the runtime's: they are external, resolved by the loader.
  */
 async function buildStandardLibrary(): Promise<Record<string, string>> {
   const { build, transform } = await import('esbuild');
   const dir = fileURLToPath(new URL('./guest/stdlib/', import.meta.url));
+  const unavailable = await unavailableModules();
   const result = await build({
     entryPoints: Object.fromEntries(STDLIB_ENTRIES.map((name) => [name, `${dir}${name}.ts`])),
     bundle: true,
@@ -118,16 +134,35 @@ async function buildStandardLibrary(): Promise<Record<string, string>> {
     minifyWhitespace: true,
     minifySyntax: true,
     legalComments: 'none',
+    alias: stdlibAliases(dir),
+    define: { LAMBDALET_BUILTIN_MODULES: JSON.stringify(unavailable.builtins) },
     plugins: [
       {
         name: 'lambdalet-runtime-modules',
         setup(b) {
-          b.onResolve({ filter: /^\.\.\/(bridge|format)\.ts$/ }, (args) => ({ path: `lambdalet:${args.path.slice(3, -3)}`, external: true }));
+          b.onResolve({ filter: /^\.\.\/bridge\.ts$/ }, (args) => ({ path: `lambdalet:${args.path.slice(3, -3)}`, external: true }));
+          // node-inspect-extracted, two engine fixes: it copies Atomics' methods at load (QuickJS has
+          // no Atomics), and it prints `err.stack` as is (QuickJS's stack has only the frames: V8's
+          // starts with `Name: message`, which Node's output shows first).
+          b.onLoad({ filter: /node-inspect-extracted[\\/]dist[\\/]inspect\.js$/ }, async (args) => {
+            let source = await readFile(args.path, 'utf8');
+            for (const [from, to] of [
+              ['y(globalThis[t],e,t)', 'globalThis[t]&&y(globalThis[t],e,t)'],
+              ['if("string"==typeof n)return n;', 'if("string"==typeof n)return n.startsWith("    at ")?`${M(e)}\\n${n.replace(/\\n$/,"")}`:n;'],
+            ] as const) {
+              if (!source.includes(from)) throw new Error(`node-inspect-extracted changed: re-check the patch of ${from}`);
+              source = source.replace(from, to);
+            }
+            return { contents: source, loader: 'js' };
+          });
+          // The `process` package (a browser shim with a setTimeout-based nextTick): the guest's own process.
+          b.onResolve({ filter: /^process\/?$/ }, () => ({ path: 'process', namespace: 'lambdalet-process' }));
+          b.onLoad({ filter: /.*/, namespace: 'lambdalet-process' }, () => ({ contents: 'module.exports = globalThis.process;', loader: 'js' }));
         },
       },
     ],
   });
-  const chunks: Record<string, string> = { unavailable: `module.exports=${JSON.stringify(await unavailableModules())};` };
+  const chunks: Record<string, string> = { unavailable: `module.exports=${JSON.stringify(unavailable.modules)};` };
   for (const file of result.outputFiles) {
     const name = file.path.replace(/^.*\//, '').replace(/\.js$/, '');
     const cjs = await transform(file.text, { format: 'cjs', target: 'es2023', minifyWhitespace: true, minifySyntax: true });
@@ -137,37 +172,68 @@ async function buildStandardLibrary(): Promise<Record<string, string>> {
 }
 
 /** The Node built-ins the guest offers (guest/builtins.ts); every other one gets a stub. */
-const AVAILABLE = new Set(['fs', 'fs/promises', 'path', 'path/posix', 'buffer', 'events', 'util', 'util/types', 'crypto', 'url', 'os',
-  'timers', 'timers/promises', 'string_decoder', 'stream/web', 'process', 'console']);
+export const AVAILABLE_BUILTINS: ReadonlySet<string> = new Set(['assert', 'assert/strict', 'async_hooks', 'buffer', 'console', 'crypto',
+  'diagnostics_channel', 'events', 'fs', 'fs/promises', 'module', 'os', 'path', 'path/posix', 'perf_hooks', 'process',
+  'querystring', 'stream', 'stream/consumers', 'stream/promises', 'stream/web', 'string_decoder', 'sys', 'timers', 'timers/promises', 'tty',
+  'url', 'util', 'util/types', 'worker_threads', 'zlib']);
+
+type ExportShape = 'f' | { readonly c: readonly string[] } | { readonly v: unknown };
+
+/** A class: a function whose prototype has methods of its own, or whose name is capitalised. */
+function exportShape(value: unknown): ExportShape | undefined {
+  if (typeof value === 'function') {
+    const proto = (value as { prototype?: object }).prototype;
+    const methods = proto ? Object.getOwnPropertyNames(proto).filter((key) => key !== 'constructor' && typeof Object.getOwnPropertyDescriptor(proto, key)?.value === 'function') : [];
+    return methods.length > 0 || /^[A-Z]/.test(value.name) ? { c: methods } : 'f';
+  }
+  if (value === null || ['string', 'number', 'boolean'].includes(typeof value)) return { v: value };
+  if (typeof value === 'object') {
+    try {
+      // Data only (constants tables): an object that holds functions or cycles is left out.
+      const json = JSON.stringify(value, (_key, inner: unknown) => {
+        if (typeof inner === 'function' || typeof inner === 'symbol' || typeof inner === 'bigint') throw new Error('not data');
+        return inner;
+      });
+      return json === undefined ? undefined : { v: JSON.parse(json) as unknown };
+    } catch {
+      return undefined;
+    }
+  }
+  return undefined;
+}
 
 /**
- * Each built-in the guest does not offer → its export names, read from this Node at build time:
- * the guest's stub for it has the same names, each a function that throws "not available in
- * lambdalet", so a library that imports `http` or `stream/promises` for one optional feature still
- * loads, and fails clearly only if that feature is used.
+ * Each built-in the guest does not offer → the shapes of its exports, read from this Node at
+ * build time (guest/stdlib/unavailable-module.ts makes the stub): functions throw when called,
+ * classes construct and their methods throw, data keeps its value. Also Node's list of built-ins.
  */
-async function unavailableModules(): Promise<Record<string, string[]>> {
+async function unavailableModules(): Promise<{ modules: Record<string, Record<string, ExportShape>>; builtins: string[] }> {
   const { builtinModules, createRequire } = await import('node:module');
   const require = createRequire(import.meta.url);
-  const out: Record<string, string[]> = {};
+  const out: Record<string, Record<string, ExportShape>> = {};
   // Loading some modules warns (punycode's deprecation, experimental modules): not for the host's output.
   const emitWarning = Object.getOwnPropertyDescriptor(process, 'emitWarning');
   process.emitWarning = () => {};
   try {
     for (const name of builtinModules) {
       // `node:`-only modules (node:test, node:sqlite...) are not stubbed: requiring one fails at once.
-      if (AVAILABLE.has(name) || name.startsWith('_') || name.startsWith('node:')) continue;
-      let names: string[] = [];
+      if (AVAILABLE_BUILTINS.has(name) || name.startsWith('_') || name.startsWith('node:')) continue;
+      const shapes: Record<string, ExportShape> = {};
       try {
-        names = Object.keys(require(`node:${name}`) as object).filter((key) => /^[A-Za-z_$][\w$]*$/.test(key));
+        const exported = require(`node:${name}`) as Record<string, unknown>;
+        for (const key of Object.keys(exported)) {
+          if (!/^[A-Za-z_$][\w$]*$/.test(key)) continue;
+          const shape = exportShape(exported[key]);
+          if (shape !== undefined) shapes[key] = shape;
+        }
       } catch {
-        names = [];
+        // A module this Node cannot load gets no exports.
       }
-      out[name] = names;
+      out[name] = shapes;
     }
   } finally {
     if (emitWarning) Object.defineProperty(process, 'emitWarning', emitWarning);
     else delete (process as { emitWarning?: unknown }).emitWarning; // back to the prototype's
   }
-  return out;
+  return { modules: out, builtins: builtinModules.filter((name) => !name.startsWith('node:')) };
 }

@@ -9,6 +9,7 @@
  */
 import { Buffer } from 'node:buffer';
 import { randomBytes } from 'node:crypto';
+import { brotliCompressSync, brotliDecompressSync } from 'node:zlib';
 import type { EgressPolicy } from '../config/index.ts';
 import type { HostCallError } from '../engines/guest/protocol.ts';
 import { encodePayload, splitPayload } from '../engines/guest/protocol.ts';
@@ -81,6 +82,8 @@ export class HostBridge {
         if (!Number.isInteger(n) || n < 0 || n > RANDOM_MAX_BYTES) throw new RangeError(`random: 0 to ${RANDOM_MAX_BYTES} bytes`);
         return `o0\n${encodePayload(randomBytes(n))}`;
       }
+      case 'zlib.brotli':
+        return `o0\n${encodePayload(this.#brotli(args, Buffer.from(payload ?? '', 'latin1')))}`;
       case 'fetch.start':
         return ok(this.#fetchStart(args[0] as FetchRequestShape, payload));
       case 'fetch.done':
@@ -159,6 +162,27 @@ export class HostBridge {
       default:
         throw new Error(`Unknown fs call ${String(method)}`);
     }
+  }
+
+  /**
+   * Brotli for the guest's node:zlib (no maintained pure-JS encoder exists): the host's own
+   * node:zlib, synchronous, bytes in and out. Only numeric BROTLI_PARAM_* keys pass; the output
+   * is capped by the function's memory (Node's maxOutputLength, `ERR_BUFFER_TOO_LARGE` past it).
+   */
+  #brotli(args: unknown[], input: Buffer): Buffer {
+    const [mode, rawParams, rawMax] = args;
+    if (mode !== 'compress' && mode !== 'decompress') throw new TypeError('zlib.brotli: mode must be compress or decompress');
+    const params: Record<number, number> = {};
+    if (rawParams !== null && typeof rawParams === 'object') {
+      for (const [key, value] of Object.entries(rawParams)) {
+        const id = Number(key);
+        if (!Number.isInteger(id) || id < 0 || id > 8) throw new RangeError(`zlib.brotli: unknown Brotli parameter ${key}`);
+        params[id] = Number(value);
+      }
+    }
+    const cap = typeof rawMax === 'number' && rawMax > 0 ? Math.min(rawMax, this.#maxResponseBytes) : this.#maxResponseBytes;
+    const options = { params, maxOutputLength: cap };
+    return mode === 'compress' ? brotliCompressSync(input, options) : brotliDecompressSync(input, options);
   }
 
   #fetchStart(request: FetchRequestShape, body: string | undefined): number {

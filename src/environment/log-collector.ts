@@ -41,7 +41,9 @@ export class LogCollector {
     let text = typeof message === 'string' ? message : String(message);
     if (text.length > MAX_LINE_CHARS) text = text.slice(0, MAX_LINE_CHARS) + '... [truncated]';
     if (text.includes(this.#bundle.filename)) text = this.#bundle.remapStack(text.split('\n')).join('\n');
-    this.write(applicationLine(new Date(), this.requestId, lvl, text));
+    // process.stdout / stderr: Lambda records a runtime's own output lines as they are.
+    if (level === 'STDOUT' || level === 'STDERR') this.write(text.replace(/\n/g, '\r'));
+    else this.write(applicationLine(new Date(), this.requestId, lvl, text));
   }
 
   platformLine(line: string): void {

@@ -105,22 +105,33 @@ forEachEngine(({ withRuntime }) => {
         });
       }));
 
-    it('Stdlib: child_process, net, http and the like load as stubs that fail with a clear "not available in lambdalet" error', () =>
+    it('Stdlib: child_process, net, dgram and the like load with Node\'s export shapes; only an operation fails, with a clear "not available in lambdalet" error', () =>
       withRuntime(async ({ rt }) => {
         const result = await deployAndInvoke(rt, `
           const attempt = (use) => { try { use(); return 'worked'; } catch (e) { return e.code + ' ' + e.message.split(':')[0]; } };
-          exports.handler = async () => [
-            attempt(() => require('child_process').spawn('sh')), attempt(() => require('net').connect(80)),
-            attempt(() => require('http').request('http://x')), attempt(() => require('https').get('https://x')),
-            attempt(() => require('dgram').createSocket('udp4')), attempt(() => new (require('worker_threads').Worker)('x')),
-            attempt(() => require('vm').runInNewContext('1')), attempt(() => require('node:cluster').fork()),
-            attempt(() => require('stream/promises').pipeline()),
-          ];`, {}, { file: 'index.js' });
-        const lines = result.payload as string[];
-        expect(lines).toHaveLength(9);
-        for (const line of lines) {
-          expect(line).toMatch(/^ERR_LAMBDALET_MODULE_UNAVAILABLE The Node.js module '[a-z_/]+' \([\w/.]+\) is not available in lambdalet$/);
+          const net = require('net');
+          const socket = new net.Socket();
+          socket.on('error', () => {});
+          exports.handler = async () => ({
+            failures: [
+              attempt(() => require('child_process').spawn('sh')), attempt(() => net.connect(80)), attempt(() => socket.connect(80)),
+              attempt(() => require('dgram').createSocket('udp4')), attempt(() => require('vm').runInNewContext('1')),
+              attempt(() => require('node:cluster').fork()), attempt(() => require('tls').connect(443)), attempt(() => require('http2').connect('https://x')),
+              attempt(() => require('dns').lookup('example.com', () => {})),
+            ],
+            constructed: socket instanceof require('events').EventEmitter,
+            data: [require('http2').constants.HTTP2_HEADER_STATUS, require('dns').NOTFOUND, typeof require('child_process').ChildProcess],
+            worker: attempt(() => new (require('worker_threads').Worker)('/var/task/x.js')),
+          });`, {}, { file: 'index.js' });
+        const payload = result.payload as { failures: string[]; constructed: boolean; data: unknown[]; worker: string };
+        expect(payload.failures).toHaveLength(9);
+        for (const line of payload.failures) {
+          expect(line).toMatch(/^ERR_LAMBDALET_MODULE_UNAVAILABLE The Node.js module '[a-z_/0-9]+' \([\w/.]+\) is not available in lambdalet$/);
         }
+        expect(payload.failures[2]).toContain('(net.Socket.connect)');
+        expect(payload.constructed).toBe(true);
+        expect(payload.data).toEqual([':status', 'ENOTFOUND', 'function']);
+        expect(payload.worker).toBe('ERR_LAMBDALET_MODULE_UNAVAILABLE worker_threads.Worker (starting a worker thread) is not available in lambdalet');
       }));
   });
 

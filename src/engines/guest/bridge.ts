@@ -16,6 +16,15 @@ export const host = {
   poll: (): void => {},
   /** Milliseconds until `poll` should run again, or -1 when nothing is in flight. */
   pollDelay: (): number => -1,
+  /** Node's built-in module `name` (builtins.ts; set by install): node:module's createRequire serves these. */
+  resolveBuiltin: (name: string): unknown => {
+    throw new Error(`${name}: built-ins are not available before install`);
+  },
+  /** Writes to the function's log as process.stdout / process.stderr do (index.ts). */
+  writeOutput: (fd: 1 | 2, text: string): void => {
+    void fd;
+    void text;
+  },
 };
 
 const fromCharCode = String.fromCharCode;

@@ -4,15 +4,18 @@
  * cached (its code is loaded then: stdlib-loader.ts), so the standard library costs a cold start
  * almost nothing until a handler needs it.
  *
- * Modules lambdalet cannot offer (processes, sockets, ...) load as stubs with Node's export names,
- * each a function that throws "not available in lambdalet" when used: libraries import `http` or
- * `stream/promises` at their top level for one optional feature, and must still load.
+ * Modules lambdalet cannot offer (processes, sockets, ...) load as stubs with Node's export shapes
+ * (stdlib/unavailable-module.ts): data keeps its value, classes construct, and only an operation
+ * throws "not available in lambdalet": libraries import `net` or `child_process` at their top
+ * level for one optional feature, and must still load.
  */
 import { nodeError } from './bridge.ts';
 import { snapStartModule } from './snapstart.ts';
 import { stdlib } from './stdlib-loader.ts';
+import type { ExportShape } from './stdlib/unavailable-module.ts';
 
 type Factory = () => unknown;
+type Stream = typeof import('./stdlib/stream.ts');
 
 const factories: Record<string, Factory> = {
   fs: () => stdlib<typeof import('./stdlib/fs.ts')>('fs').fs,
@@ -28,8 +31,22 @@ const factories: Record<string, Factory> = {
   os: () => stdlib<typeof import('./stdlib/os.ts')>('os').os,
   timers: () => stdlib<typeof import('./stdlib/timers.ts')>('timers').timers,
   'timers/promises': () => stdlib<typeof import('./stdlib/timers.ts')>('timers').timersPromises,
-  string_decoder: () => stdlib<typeof import('./stdlib/encoding.ts')>('encoding').stringDecoderModule,
+  string_decoder: () => stdlib<Stream>('stream').stringDecoderModule,
+  stream: () => stdlib<Stream>('stream').stream,
+  'stream/promises': () => stdlib<Stream>('stream').streamPromises,
+  'stream/consumers': () => stdlib<Stream>('stream').streamConsumers,
   'stream/web': () => stdlib<typeof import('./stdlib/streams.ts')>('streams').streams,
+  zlib: () => stdlib<typeof import('./stdlib/zlib.ts')>('zlib').zlib,
+  querystring: () => stdlib<typeof import('./stdlib/querystring.ts')>('querystring').querystring,
+  assert: () => stdlib<typeof import('./stdlib/assert.ts')>('assert').assert,
+  'assert/strict': () => stdlib<typeof import('./stdlib/assert.ts')>('assert').assertStrict,
+  async_hooks: () => stdlib<typeof import('./stdlib/async-hooks.ts')>('async-hooks').asyncHooks,
+  diagnostics_channel: () => stdlib<typeof import('./stdlib/diagnostics-channel.ts')>('diagnostics-channel').diagnosticsChannel,
+  perf_hooks: () => stdlib<typeof import('./stdlib/perf-hooks.ts')>('perf-hooks').perfHooks,
+  tty: () => stdlib<typeof import('./stdlib/tty.ts')>('tty').tty,
+  module: () => stdlib<typeof import('./stdlib/module.ts')>('module').moduleModule,
+  worker_threads: () => stdlib<typeof import('./stdlib/worker-threads.ts')>('worker-threads').workerThreads,
+  sys: () => resolveBuiltin('util'),
   process: () => globalThis.process,
   console: () => globalThis.console,
   // Not Node's: SnapStart's runtime hooks (code/plugins.ts routes this specifier here).
@@ -56,16 +73,10 @@ function unavailableError(what: string): Error {
   );
 }
 
-/** A stub with the module's export names, each throwing when used; an unknown name throws at once. */
+/** Node's stub for a built-in lambdalet cannot offer (stdlib/unavailable-module.ts); an unknown name throws at once. */
 function unavailableStub(key: string): object {
-  const modules = stdlib<Record<string, string[] | undefined>>('unavailable');
-  const names = Object.prototype.hasOwnProperty.call(modules, key) ? modules[key] : undefined;
-  if (!names) throw unavailableError(`'${key}' is not a Node.js built-in module and`);
-  const stub: Record<string, unknown> = {};
-  for (const exported of names) {
-    stub[exported] = function unavailable(): never {
-      throw unavailableError(`The Node.js module '${key}' (${key}.${exported})`);
-    };
-  }
-  return Object.freeze(stub);
+  const modules = stdlib<Record<string, Record<string, ExportShape> | undefined>>('unavailable');
+  const shapes = Object.prototype.hasOwnProperty.call(modules, key) ? modules[key] : undefined;
+  if (!shapes) throw unavailableError(`'${key}' is not a Node.js built-in module and`);
+  return stdlib<typeof import('./stdlib/unavailable-module.ts')>('unavailable-module').unavailableModule(key, shapes);
 }

@@ -14,6 +14,7 @@ import { installGlobals } from './globals.ts';
 import { runtimeError, toErrorShape, toInitErrorShape } from './errors.ts';
 import { startInvocation, type Handler, type LoadedHandler } from './invoke.ts';
 import { Phase } from './phase.ts';
+import { createProcess } from './process.ts';
 import {
   decodeMessage,
   encodeReply,
@@ -41,7 +42,6 @@ const emit = (level: string, message: string): void => {
 };
 const console = createConsole(emit);
 const timers = new TimerQueue(now);
-const processEnv: Record<string, string> = {};
 
 const thenOnResolved = Function.prototype.call.bind(Promise.prototype.then, Promise.resolve()) as (
   onFulfilled: () => void,
@@ -78,53 +78,9 @@ defineGlobal('setImmediate', (cb: unknown, ...args: unknown[]) => timers.addImme
 defineGlobal('clearTimeout', (h: unknown) => timers.clear(h));
 defineGlobal('clearInterval', (h: unknown) => timers.clear(h));
 defineGlobal('clearImmediate', (h: unknown) => timers.clear(h));
-const hrtime = (previous?: [number, number]): [number, number] => {
-  const ms = now();
-  let seconds = Math.floor(ms / 1000);
-  let nanos = (ms % 1000) * 1e6;
-  if (previous) {
-    seconds -= previous[0];
-    nanos -= previous[1];
-    if (nanos < 0) {
-      seconds--;
-      nanos += 1e9;
-    }
-  }
-  return [seconds, nanos];
-};
-hrtime.bigint = (): bigint => BigInt(now()) * 1_000_000n;
-let bootedAt = now();
-defineGlobal('process', {
-  env: processEnv,
-  hrtime,
-  uptime: () => (now() - bootedAt) / 1000,
-  memoryUsage: () => ({ rss: 0, heapTotal: 0, heapUsed: 0, external: 0, arrayBuffers: 0 }),
-  emitWarning: (warning: unknown) => console.warn(`(node) Warning: ${String(warning instanceof Error ? warning.message : warning)}`),
-  on() {
-    return this;
-  },
-  once() {
-    return this;
-  },
-  off() {
-    return this;
-  },
-  removeListener() {
-    return this;
-  },
-  arch: 'x64',
-  pid: 1,
-  execArgv: [],
-  platform: 'linux',
-  version: 'v22.0.0',
-  versions: {},
-  argv: ['/var/lang/bin/node', '/var/runtime/index.mjs'],
-  cwd: () => '/var/task',
-  nextTick: (cb: unknown, ...args: unknown[]) => {
-    const fn = callable(cb);
-    enqueueMicrotask(() => fn(...args));
-  },
-});
+const processParts = createProcess({ now, enqueueMicrotask, callable, onTimeZoneChange: () => {} });
+const processEnv = processParts.env;
+defineGlobal('process', processParts.process);
 // A bare V8 context has no queueMicrotask (it is the embedder's API), and process.nextTick used to
 // call it: every nextTick threw a ReferenceError. Both queue on a promise captured here, before user
 // code can patch Promise.prototype.then; a throwing callback is an uncaught exception, as in Node.
@@ -137,6 +93,14 @@ defineGlobal(Symbol.for('lambdalet.builtin'), resolveBuiltin);
 installGlobals();
 installRandom();
 host.enqueueMicrotask = enqueueMicrotask;
+host.resolveBuiltin = resolveBuiltin;
+// process.stdout / stderr and fs.writeSync(1 | 2): each line is a raw line of the function's log,
+// as Lambda records a runtime's standard output (no timestamp or level; the collector adds none).
+host.writeOutput = (fd: 1 | 2, text: string): void => {
+  if (text === '') return;
+  const body = text.endsWith('\n') ? text.slice(0, -1) : text;
+  for (const line of body.split('\n')) emit(fd === 1 ? 'STDOUT' : 'STDERR', line);
+};
 
 let phase = new Phase(() => {});
 phase.settle({ ok: true });
@@ -179,6 +143,7 @@ function resolveHandler(root: unknown, message: InitMessage): LoadedHandler {
 function startInit(userModule: UserModule, message: InitMessage): Phase {
   for (const key of Object.keys(processEnv)) delete processEnv[key];
   Object.assign(processEnv, message.env);
+  processParts.setRuntime(message.runtime);
   fixedContext = message.context;
   const init = new Phase(() => {
     // Node exits with code 13 when top-level await never settles.
@@ -243,7 +208,7 @@ function startHooks(hooks: readonly SnapStartHook[], errorType: string): Phase {
 /** The first message after a restore: this environment's identity and entropy, then the hooks. */
 function startRestore(message: RestoreMessage): Phase {
   logCount = 0; // the template's lines went to the template's log
-  bootedAt = now();
+  processParts.resetClock();
   reseed(message.seed);
   fixedContext = message.context;
   return startHooks(afterRestore(), 'Runtime.AfterRestoreError');

@@ -7,10 +7,9 @@
  * the first time a handler touches something in it.
  */
 import * as bridge from './bridge.ts';
-import * as format from './format.ts';
 
-/** The runtime's own modules the library shares (one `host`, one inspect). */
-const shared: Readonly<Record<string, unknown>> = { 'lambdalet:bridge': bridge, 'lambdalet:format': format };
+/** The runtime's own module the library shares (one `host`). */
+const shared: Readonly<Record<string, unknown>> = { 'lambdalet:bridge': bridge };
 const modules = new Map<string, { exports: unknown }>();
 let loading = 0;
 

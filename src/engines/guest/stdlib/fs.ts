@@ -254,6 +254,11 @@ function writeSync(fd: number, data: Data, offsetOrPosition?: number | null, len
     bytes = all.subarray(offset, offset + length);
     pos = position;
   }
+  // Descriptors 1 and 2 are the function's log, as on Lambda (pino writes its lines this way).
+  if (fd === 1 || fd === 2) {
+    host.writeOutput(fd, new TextDecoder().decode(bytes));
+    return bytes.length;
+  }
   return fsCall('write', [toFd(fd), pos === undefined || pos === null ? null : pos], bytes).value as number;
 }
 

@@ -1,10 +1,11 @@
 /**
- * node:util: format and inspect (the guest's own, shared with console), promisify / callbackify,
- * types, inherits, deprecate, TextEncoder / TextDecoder. Written here: the `util` package on npm is
- * browserify's copy of Node 0.x util, without `types` and with a different inspect.
+ * node:util: format / inspect / formatWithOptions are node-inspect-extracted (Node's own
+ * inspect.js, stdlib/inspect.ts); promisify / callbackify, types, inherits, deprecate, debuglog
+ * are written here after Node's lib/util.js: the `util` package on npm is browserify's copy of
+ * Node 0.x util, with an old inspect.
  */
-import { format as formatArgs, inspect as inspectValue } from '../format.ts';
 import { nodeError } from '../bridge.ts';
+import { format as formatArgs, formatWithOptions, inspect } from './inspect.ts';
 import { TextDecoder, TextEncoder } from './encoding.ts';
 
 const customPromisify = Symbol.for('nodejs.util.promisify.custom');
@@ -78,11 +79,28 @@ const types = {
   isProxy: () => false,
 };
 
-function inspect(value: unknown, options?: { depth?: number | null } | boolean): string {
-  const depth = typeof options === 'object' && options !== null && options.depth !== undefined ? (options.depth ?? Infinity) : 2;
-  return inspectValue(value, depth, true);
+void customInspect;
+
+type DebugLogger = ((...args: unknown[]) => void) & { enabled: boolean };
+
+/**
+ * util.debuglog(section): logs to stderr as `SECTION PID: message` when NODE_DEBUG names the
+ * section (comma-separated, `*` wildcards), as Node's does; otherwise does nothing.
+ */
+function debuglog(section: string, callback?: (fn: DebugLogger) => void): DebugLogger {
+  const name = String(section).toUpperCase();
+  const patterns = String(globalThis.process?.env?.NODE_DEBUG ?? '')
+    .split(/[\s,]+/)
+    .filter(Boolean)
+    .map((p) => new RegExp(`^${p.replace(/[|\\{}()[\]^$+?.]/g, '\\$&').replace(/\*/g, '.*')}$`, 'i'));
+  const enabled = patterns.some((re) => re.test(name));
+  const logger = ((...args: unknown[]) => {
+    if (enabled) globalThis.process.stderr.write(`${name} ${String(globalThis.process.pid)}: ${formatArgs(...args)}\n`);
+  }) as DebugLogger;
+  logger.enabled = enabled;
+  if (callback) callback(logger);
+  return logger;
 }
-inspect.custom = customInspect;
 
 function isDeepStrictEqual(a: unknown, b: unknown): boolean {
   if (Object.is(a, b)) return true;
@@ -98,9 +116,11 @@ function isDeepStrictEqual(a: unknown, b: unknown): boolean {
 const warned = new Set<string>();
 
 export const util = {
-  format: (...args: unknown[]) => formatArgs(args),
-  formatWithOptions: (_options: unknown, ...args: unknown[]) => formatArgs(args),
+  format: formatArgs,
+  formatWithOptions,
   inspect,
+  debuglog,
+  debug: debuglog,
   promisify,
   callbackify,
   types,
@@ -109,14 +129,15 @@ export const util = {
     Object.defineProperty(ctor, 'super_', { value: superCtor, writable: true, configurable: true });
     Object.setPrototypeOf(ctor.prototype as object, superCtor.prototype as object);
   },
+  /** Node's: the first call warns through process.emitWarning (once per code). */
   deprecate<T extends Fn>(fn: T, message: string, code?: string): T {
     return function (this: unknown, ...args: unknown[]) {
       const key = code ?? message;
       if (!warned.has(key)) {
         warned.add(key);
-        console.warn(`(node) [${code ?? 'DEP'}] DeprecationWarning: ${message}`);
+        (globalThis.process.emitWarning as (m: string, type: string, code?: string) => void)(message, 'DeprecationWarning', code);
       }
-      return fn.apply(this, args);
+      return (new.target ? Reflect.construct(fn, args, new.target) : fn.apply(this, args)) as unknown;
     } as T;
   },
   isArray: Array.isArray,
