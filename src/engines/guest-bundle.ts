@@ -140,7 +140,8 @@ async function buildStandardLibrary(): Promise<Record<string, string>> {
       {
         name: 'lambdalet-runtime-modules',
         setup(b) {
-          b.onResolve({ filter: /^\.\.\/bridge\.ts$/ }, (args) => ({ path: `lambdalet:${args.path.slice(3, -3)}`, external: true }));
+          // From stdlib/ (`../bridge.ts`) or a folder of it (`../../bridge.ts`).
+          b.onResolve({ filter: /^(\.\.\/)+bridge\.ts$/ }, () => ({ path: 'lambdalet:bridge', external: true }));
           // node-inspect-extracted, two engine fixes: it copies Atomics' methods at load (QuickJS has
           // no Atomics), and it prints `err.stack` as is (QuickJS's stack has only the frames: V8's
           // starts with `Name: message`, which Node's output shows first).

@@ -14,6 +14,7 @@ import type { EgressPolicy } from '../config/index.ts';
 import type { HostCallError } from '../engines/guest/protocol.ts';
 import { encodePayload, splitPayload } from '../engines/guest/protocol.ts';
 import { VfsError, type LazyVfs } from '../vfs/index.ts';
+import { CryptoService } from './crypto-service.ts';
 
 /** Most random bytes one call may ask for (Web Crypto's getRandomValues limit). */
 const RANDOM_MAX_BYTES = 65_536;
@@ -47,6 +48,8 @@ export class HostBridge {
   readonly #inFlight = new Map<number, AbortController>();
   readonly #finished = new Map<number, FetchOutcome>();
   #nextFetchId = 1;
+  /** node:crypto for the guest (its cipher contexts die with the environment). */
+  readonly #crypto = new CryptoService();
 
   constructor(options: HostBridgeOptions) {
     this.#vfs = options.vfs;
@@ -71,6 +74,7 @@ export class HostBridge {
     for (const controller of this.#inFlight.values()) controller.abort();
     this.#inFlight.clear();
     this.#finished.clear();
+    this.#crypto.dispose();
   }
 
   #dispatch(op: string, args: unknown[], payload: string | undefined): string {
@@ -84,6 +88,8 @@ export class HostBridge {
       }
       case 'zlib.brotli':
         return `o0\n${encodePayload(this.#brotli(args, Buffer.from(payload ?? '', 'latin1')))}`;
+      case 'crypto':
+        return this.#cryptoCall(args, payload);
       case 'fetch.start':
         return ok(this.#fetchStart(args[0] as FetchRequestShape, payload));
       case 'fetch.done':
@@ -99,6 +105,29 @@ export class HostBridge {
       default:
         throw new Error(`Unknown host call ${op}`);
     }
+  }
+
+  /**
+   * `crypto`: args [method, params, lengths]; the payload is the byte inputs back to back, `lengths`
+   * their sizes. The answer: `{ v: value, l: lengths }` and the byte outputs back to back.
+   */
+  #cryptoCall(args: unknown[], payload: string | undefined): string {
+    const [method, params, lengths] = args as [unknown, unknown, unknown];
+    if (typeof method !== 'string' || typeof params !== 'object' || params === null || !Array.isArray(lengths)) {
+      throw new TypeError('crypto: expected [method, params, lengths]');
+    }
+    const bytes = Buffer.from(payload ?? '', 'latin1');
+    const parts: Buffer[] = [];
+    let at = 0;
+    for (const length of lengths as unknown[]) {
+      if (typeof length !== 'number' || !Number.isInteger(length) || length < 0 || at + length > bytes.length) throw new RangeError('crypto: bad part lengths');
+      parts.push(bytes.subarray(at, at + length));
+      at += length;
+    }
+    const answer = this.#crypto.call(method, params as Record<string, unknown>, parts);
+    const out = answer.parts ?? [];
+    const head = JSON.stringify({ v: answer.value ?? null, l: out.map((part) => part.length) });
+    return out.length === 0 ? `o${head}` : `o${head}\n${encodePayload(Buffer.concat(out))}`;
   }
 
   #fs(args: unknown[], payload: string | undefined): string {
@@ -287,6 +316,11 @@ function fetchFailed(error: unknown): HostCallError {
 
 function toHostCallError(error: unknown): HostCallError {
   if (error instanceof VfsError) return { name: 'Error', ...error.toShape() };
-  if (error instanceof Error) return { name: error.name === 'TypeError' || error.name === 'RangeError' ? error.name : 'Error', message: error.message };
+  if (error instanceof Error) {
+    const name = error.name === 'TypeError' || error.name === 'RangeError' ? error.name : 'Error';
+    // node:crypto's errors carry Node's code (ERR_OSSL_..., ERR_CRYPTO_...): the guest's error has it too.
+    const code = (error as { code?: unknown }).code;
+    return typeof code === 'string' ? { name, message: error.message, code } : { name, message: error.message };
+  }
   return { name: 'Error', message: String(error) };
 }

@@ -43,6 +43,9 @@ export function installGlobals(): void {
   lazy('URLSearchParams', () => stdlib<typeof import('./stdlib/url.ts')>('url').URLSearchParams);
   lazy('structuredClone', () => stdlib<typeof import('./stdlib/clone.ts')>('clone').structuredClone);
   lazy('crypto', () => stdlib<typeof import('./stdlib/crypto.ts')>('crypto').webcrypto);
+  lazy('Crypto', () => stdlib<typeof import('./stdlib/crypto.ts')>('crypto').Crypto);
+  lazy('CryptoKey', () => stdlib<typeof import('./stdlib/crypto.ts')>('crypto').CryptoKey);
+  lazy('SubtleCrypto', () => stdlib<typeof import('./stdlib/crypto.ts')>('crypto').SubtleCrypto);
   lazy('Event', () => stdlib<typeof import('./stdlib/abort.ts')>('abort').Event);
   lazy('EventTarget', () => stdlib<typeof import('./stdlib/abort.ts')>('abort').EventTarget);
   lazy('AbortController', () => stdlib<typeof import('./stdlib/abort.ts')>('abort').AbortController);

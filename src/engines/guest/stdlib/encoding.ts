@@ -119,13 +119,21 @@ export function atob(data: unknown): string {
 }
 
 /** DOMException where the engine has none (neither V8 without Node nor QuickJS does). */
+/** DOMException's legacy codes (WebIDL; Web Crypto's DataError and OperationError have none). */
+const LEGACY_CODES: Readonly<Record<string, number>> = {
+  IndexSizeError: 1, HierarchyRequestError: 3, WrongDocumentError: 4, InvalidCharacterError: 5, NoModificationAllowedError: 7,
+  NotFoundError: 8, NotSupportedError: 9, InvalidStateError: 11, SyntaxError: 12, InvalidModificationError: 13, NamespaceError: 14,
+  InvalidAccessError: 15, TypeMismatchError: 17, SecurityError: 18, NetworkError: 19, AbortError: 20, URLMismatchError: 21,
+  QuotaExceededError: 22, TimeoutError: 23, InvalidNodeTypeError: 24, DataCloneError: 25,
+};
+
 export class DOMExceptionLike extends Error {
   constructor(message = '', name = 'Error') {
     super(message);
     this.name = name;
   }
   get code(): number {
-    return ({ AbortError: 20, TimeoutError: 23, InvalidCharacterError: 5, DataCloneError: 25, NotSupportedError: 9 } as Record<string, number>)[this.name] ?? 0;
+    return LEGACY_CODES[this.name] ?? 0;
   }
 }
 

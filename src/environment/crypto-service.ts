@@ -1,0 +1,241 @@
+/**
+ * The host side of the guest's `crypto` host call: node:crypto's primitives for one environment,
+ * bytes in, bytes out. Keys cross as bytes (a secret's raw bytes, a public key's SPKI DER, a
+ * private key's PKCS#8 DER) and are re-made into host KeyObjects for each operation, so no host
+ * object ever reaches the sandbox and nothing key-shaped outlives the call. Only cipher contexts
+ * (createCipheriv, which streams) are held here between calls, by number, at most
+ * MAX_OPEN_CIPHERS, and dropped with the environment.
+ *
+ * Every input is untrusted: sizes and work factors are bounded (crypto-limits.ts) before OpenSSL
+ * sees them; node:crypto validates the rest and its errors (with their `code`) go back to the guest.
+ */
+import { Buffer } from 'node:buffer';
+import {
+  createCipheriv, createDecipheriv, diffieHellman, generateKeyPairSync,
+  getHashes, hkdfSync, pbkdf2Sync, privateDecrypt, privateEncrypt, publicDecrypt, publicEncrypt, scryptSync, sign, timingSafeEqual,
+  verify, type Cipheriv, type CipherGCM, type Decipheriv, type DecipherGCM, type KeyObject,
+} from 'node:crypto';
+import {
+  CRYPTO_MAX_INPUT_BYTES, DERIVE_MAX_BYTES, MAX_OPEN_CIPHERS, PBKDF2_MAX_WORK, RSA_MAX_MODULUS_BITS, SCRYPT_MAX_MEMORY_BYTES,
+  SCRYPT_MAXMEM_SLACK, SCRYPT_MAX_WORK,
+} from './crypto-limits.ts';
+import { canonicalBytes, describeKey, exportKey, importKey, keyOf, type KeyKind } from './crypto-keys.ts';
+
+type Params = Record<string, unknown>;
+export interface CryptoAnswer {
+  readonly value?: unknown;
+  readonly parts?: readonly Uint8Array[];
+}
+
+/** Node's ERR_OUT_OF_RANGE, for a lambdalet bound. */
+export function outOfRange(name: string, limit: string, received: unknown): RangeError {
+  const error = new RangeError(`The value of "${name}" is out of range. It must be ${limit}. Received ${String(received)}`) as RangeError & { code: string };
+  error.code = 'ERR_OUT_OF_RANGE';
+  return error;
+}
+
+function int(params: Params, name: string): number {
+  const value = params[name];
+  if (typeof value !== 'number' || !Number.isSafeInteger(value)) {
+    const error = new TypeError(`The "${name}" argument must be of type number. Received ${typeof value}`) as TypeError & { code: string };
+    error.code = 'ERR_INVALID_ARG_TYPE';
+    throw error;
+  }
+  return value;
+}
+
+function str(params: Params, name: string): string {
+  return String(params[name]);
+}
+
+/** Output length in bytes of a digest OpenSSL knows (for PBKDF2's work estimate). */
+function digestBytes(digest: string): number {
+  const name = digest.toLowerCase();
+  if (!getHashes().includes(name)) {
+    const error = new TypeError(`Invalid digest: ${digest}`) as TypeError & { code: string };
+    error.code = 'ERR_CRYPTO_INVALID_DIGEST';
+    throw error;
+  }
+  if (/512|sha3-512/.test(name) && !/512-2(24|56)/.test(name)) return 64;
+  if (/384/.test(name)) return 48;
+  if (/256|sm3/.test(name)) return 32;
+  if (/224/.test(name)) return 28;
+  if (/md5|md4/.test(name)) return 16;
+  return 20;
+}
+
+export class CryptoService {
+  readonly #ciphers = new Map<number, Cipheriv | Decipheriv>();
+  #nextCipher = 1;
+
+  /** Runs one operation; throws node:crypto's errors or a RangeError naming a bound. */
+  call(method: string, params: Params, parts: readonly Buffer[] = []): CryptoAnswer {
+    const total = parts.reduce((n, part) => n + part.length, 0);
+    if (total > CRYPTO_MAX_INPUT_BYTES) throw outOfRange('data', `<= ${CRYPTO_MAX_INPUT_BYTES} bytes per crypto call (lambdalet's limit)`, total);
+    const [a = Buffer.alloc(0), b = Buffer.alloc(0), c = Buffer.alloc(0)] = parts;
+    switch (method) {
+      case 'timingSafeEqual':
+        return { value: timingSafeEqual(a, b) };
+      case 'pbkdf2':
+        return { parts: [this.#pbkdf2(params, a, b)] };
+      case 'scrypt':
+        return { parts: [this.#scrypt(params, a, b)] };
+      case 'hkdf': {
+        const keylen = int(params, 'keylen');
+        if (keylen > DERIVE_MAX_BYTES) throw outOfRange('keylen', `<= ${DERIVE_MAX_BYTES}`, keylen);
+        return { parts: [Buffer.from(hkdfSync(str(params, 'digest'), a, b, c, keylen))] };
+      }
+      case 'key.import':
+        return importKey(params, a);
+      case 'key.export':
+        return exportKey(params, a);
+      case 'key.generate':
+        return this.#generate(params);
+      case 'sign':
+        return { parts: [sign(params.algorithm == null ? null : str(params, 'algorithm'), b, this.#signingKey(params, a))] };
+      case 'verify':
+        return { value: verify(params.algorithm == null ? null : str(params, 'algorithm'), b, this.#signingKey(params, a) as Parameters<typeof verify>[2], c) };
+      case 'rsa':
+        return { parts: [this.#rsa(params, a, b, c)] };
+      case 'dh':
+        return { parts: [diffieHellman({ privateKey: keyOf('private', a), publicKey: keyOf('public', b) })] };
+      case 'cipher.create':
+        return { value: this.#cipherCreate(params, a, b, parts.length > 1) };
+      case 'cipher.update':
+        return { parts: [this.#cipher(params).update(a)] };
+      case 'cipher.aad': {
+        const options = params.plaintextLength === undefined ? undefined : { plaintextLength: int(params, 'plaintextLength') };
+        (this.#cipher(params) as CipherGCM).setAAD(a, options);
+        return {};
+      }
+      case 'cipher.tag':
+        (this.#cipher(params) as DecipherGCM).setAuthTag(a);
+        return {};
+      case 'cipher.padding':
+        this.#cipher(params).setAutoPadding(params.auto !== false);
+        return {};
+      case 'cipher.final':
+        return this.#cipherFinal(params);
+      case 'cipher.free':
+        this.#ciphers.delete(int(params, 'id'));
+        return {};
+      default:
+        throw new Error(`Unknown crypto call ${method}`);
+    }
+  }
+
+  /** Drops every cipher context (the environment is ending). */
+  dispose(): void {
+    this.#ciphers.clear();
+  }
+
+  /** Open cipher contexts (for tests). */
+  get openCiphers(): number {
+    return this.#ciphers.size;
+  }
+
+  #pbkdf2(params: Params, password: Buffer, salt: Buffer): Buffer {
+    const iterations = int(params, 'iterations');
+    const keylen = int(params, 'keylen');
+    const digest = str(params, 'digest');
+    if (keylen > DERIVE_MAX_BYTES) throw outOfRange('keylen', `<= ${DERIVE_MAX_BYTES}`, keylen);
+    const blocks = Math.max(1, Math.ceil(keylen / digestBytes(digest)));
+    if (iterations * blocks > PBKDF2_MAX_WORK) {
+      throw outOfRange('iterations', `<= ${Math.floor(PBKDF2_MAX_WORK / blocks)} for a ${keylen}-byte ${digest} key (lambdalet's limit: iterations × output blocks <= ${PBKDF2_MAX_WORK})`, iterations);
+    }
+    return pbkdf2Sync(password, salt, iterations, keylen, digest);
+  }
+
+  #scrypt(params: Params, password: Buffer, salt: Buffer): Buffer {
+    const keylen = int(params, 'keylen');
+    const N = int(params, 'N');
+    const r = int(params, 'r');
+    const p = int(params, 'p');
+    if (keylen > DERIVE_MAX_BYTES) throw outOfRange('keylen', `<= ${DERIVE_MAX_BYTES}`, keylen);
+    if (N * r * p > SCRYPT_MAX_WORK) throw outOfRange('N × r × p', `<= ${SCRYPT_MAX_WORK} (lambdalet's limit)`, N * r * p);
+    // N × r × p <= 2^20 keeps scrypt's memory (128 × N × r bytes) <= 128 MiB as well; maxmem is the
+    // caller's own bound, which Node checks against that.
+    const maxmem = params.maxmem === undefined ? undefined : Math.min(int(params, 'maxmem'), SCRYPT_MAX_MEMORY_BYTES + SCRYPT_MAXMEM_SLACK);
+    return scryptSync(password, salt, keylen, { N, r, p, ...(maxmem === undefined ? {} : { maxmem }) });
+  }
+
+  #generate(params: Params): CryptoAnswer {
+    const type = str(params, 'type');
+    const options = (params.options ?? {}) as Record<string, unknown>;
+    if (type === 'rsa' || type === 'rsa-pss' || type === 'dsa') {
+      const bits = options.modulusLength;
+      if (typeof bits === 'number' && bits > RSA_MAX_MODULUS_BITS) {
+        throw outOfRange('options.modulusLength', `<= ${RSA_MAX_MODULUS_BITS} (lambdalet's limit)`, bits);
+      }
+    }
+    if (type === 'dh') throw new Error("generateKeyPair('dh') is not available in lambdalet");
+    const pair = (generateKeyPairSync as (t: string, o: object) => { publicKey: unknown; privateKey: unknown })(type, options);
+    const parts: Uint8Array[] = [];
+    const encode = (value: unknown): unknown => {
+      if (typeof value === 'string') return { text: value };
+      if (Buffer.isBuffer(value)) return { bytes: parts.push(value) - 1 };
+      const key = value as KeyObject;
+      return { key: describeKey(key), bytes: parts.push(canonicalBytes(key)) - 1 };
+    };
+    return { value: { publicKey: encode(pair.publicKey), privateKey: encode(pair.privateKey) }, parts };
+  }
+
+  /** A sign/verify key: its kind and bytes, with RSA padding and ECDSA encoding options. */
+  #signingKey(params: Params, bytes: Buffer): Parameters<typeof sign>[2] {
+    const key = keyOf(str(params, 'kind') as KeyKind, bytes);
+    const options: Record<string, unknown> = { key };
+    if (params.padding !== undefined) options.padding = int(params, 'padding');
+    if (params.saltLength !== undefined) options.saltLength = int(params, 'saltLength');
+    if (params.dsaEncoding !== undefined) options.dsaEncoding = str(params, 'dsaEncoding');
+    return options as unknown as Parameters<typeof sign>[2];
+  }
+
+  #rsa(params: Params, keyBytes: Buffer, data: Buffer, label: Buffer): Buffer {
+    const op = str(params, 'op');
+    const kind = str(params, 'kind') as KeyKind;
+    const options: Record<string, unknown> = { key: keyOf(kind, keyBytes) };
+    if (params.padding !== undefined) options.padding = int(params, 'padding');
+    if (params.oaepHash !== undefined) options.oaepHash = str(params, 'oaepHash');
+    if (label.length > 0) options.oaepLabel = label;
+    const fn = { publicEncrypt, privateDecrypt, privateEncrypt, publicDecrypt }[op as 'publicEncrypt'];
+    if (!fn) throw new Error(`Unknown RSA operation ${op}`);
+    return fn(options as unknown as Parameters<typeof publicEncrypt>[0], data);
+  }
+
+  #cipherCreate(params: Params, key: Buffer, iv: Buffer, hasIv: boolean): number {
+    if (this.#ciphers.size >= MAX_OPEN_CIPHERS) {
+      throw outOfRange('open ciphers', `<= ${MAX_OPEN_CIPHERS} per environment (lambdalet's limit; call final() on the ones you are done with)`, this.#ciphers.size + 1);
+    }
+    const algorithm = str(params, 'algorithm');
+    const options = params.authTagLength === undefined ? undefined : { authTagLength: int(params, 'authTagLength') };
+    const make = params.decipher === true ? createDecipheriv : createCipheriv;
+    const cipher = (make as (a: string, k: Buffer, i: Buffer | null, o?: object) => Cipheriv | Decipheriv)(algorithm, key, hasIv ? iv : null, options);
+    const id = this.#nextCipher++;
+    this.#ciphers.set(id, cipher);
+    return id;
+  }
+
+  #cipher(params: Params): Cipheriv | Decipheriv {
+    const cipher = this.#ciphers.get(int(params, 'id'));
+    if (!cipher) {
+      const error = new Error('Cipher context is gone: it was finalised, or the environment was restored from a snapshot') as Error & { code: string };
+      error.code = 'ERR_CRYPTO_INVALID_STATE';
+      throw error;
+    }
+    return cipher;
+  }
+
+  #cipherFinal(params: Params): CryptoAnswer {
+    const cipher = this.#cipher(params);
+    this.#ciphers.delete(int(params, 'id'));
+    const out = cipher.final();
+    if (params.decipher === true) return { parts: [out] };
+    let tag: Buffer | undefined;
+    try {
+      tag = (cipher as CipherGCM).getAuthTag();
+    } catch {
+      tag = undefined; // not an AEAD mode
+    }
+    return { parts: tag ? [out, tag] : [out] };
+  }
+}
