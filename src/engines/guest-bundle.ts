@@ -68,19 +68,21 @@ export function withStandardLibrary(
 
 /** The standard library's entries (guest/stdlib/*.ts), each loaded by the guest on first use. */
 const STDLIB_ENTRIES = ['abort', 'assert', 'async-hooks', 'buffer', 'clone', 'crypto', 'diagnostics-channel', 'encoding', 'events', 'fetch', 'fs',
-  'inspect', 'module', 'os', 'path', 'perf-hooks', 'querystring', 'stream', 'streams', 'timers', 'tty', 'unavailable-module', 'url',
+  'http', 'inspect', 'module', 'os', 'path', 'perf-hooks', 'querystring', 'stream', 'streams', 'timers', 'tty', 'unavailable-module', 'url',
   'util', 'worker-threads', 'zlib'];
 
 /**
  * Inside the library, the specifiers the ports (readable-stream, browserify-zlib, assert) import
  * resolve to the library's own modules, so each exists once: `stream` is readable-stream's copy
- * of Node's lib/stream.js; `process` is the guest's process object; `abort-controller` (which
+ * of Node's lib/stream.js; `qs` is Node's querystring; `process` is the guest's process object; `abort-controller` (which
  * readable-stream falls back to while the lazy globals read as absent) is the library's own.
  */
 function stdlibAliases(dir: string): Record<string, string> {
   return {
     stream: 'readable-stream/lib/stream.js',
     'abort-controller': `${dir}abort.ts`,
+    // The `url` package (node:url's legacy API) parses queries with `qs`; Node's uses querystring.
+    qs: 'querystring-es3',
   };
 }
 
@@ -120,6 +122,7 @@ async function buildStandardLibrary(): Promise<Record<string, string>> {
   const { build, transform } = await import('esbuild');
   const dir = fileURLToPath(new URL('./guest/stdlib/', import.meta.url));
   const unavailable = await unavailableModules();
+  const http = await import('node:http');
   const result = await build({
     entryPoints: Object.fromEntries(STDLIB_ENTRIES.map((name) => [name, `${dir}${name}.ts`])),
     bundle: true,
@@ -135,7 +138,12 @@ async function buildStandardLibrary(): Promise<Record<string, string>> {
     minifySyntax: true,
     legalComments: 'none',
     alias: stdlibAliases(dir),
-    define: { LAMBDALET_BUILTIN_MODULES: JSON.stringify(unavailable.builtins) },
+    define: {
+      LAMBDALET_BUILTIN_MODULES: JSON.stringify(unavailable.builtins),
+      // node:http's data, as this Node has it.
+      LAMBDALET_HTTP_METHODS: JSON.stringify(http.METHODS),
+      LAMBDALET_STATUS_CODES: JSON.stringify(http.STATUS_CODES),
+    },
     plugins: [
       {
         name: 'lambdalet-runtime-modules',
@@ -174,7 +182,7 @@ async function buildStandardLibrary(): Promise<Record<string, string>> {
 
 /** The Node built-ins the guest offers (guest/builtins.ts); every other one gets a stub. */
 export const AVAILABLE_BUILTINS: ReadonlySet<string> = new Set(['assert', 'assert/strict', 'async_hooks', 'buffer', 'console', 'crypto',
-  'diagnostics_channel', 'events', 'fs', 'fs/promises', 'module', 'os', 'path', 'path/posix', 'perf_hooks', 'process',
+  'diagnostics_channel', 'events', 'fs', 'fs/promises', 'http', 'https', 'module', 'os', 'path', 'path/posix', 'perf_hooks', 'process',
   'querystring', 'stream', 'stream/consumers', 'stream/promises', 'stream/web', 'string_decoder', 'sys', 'timers', 'timers/promises', 'tty',
   'url', 'util', 'util/types', 'worker_threads', 'zlib']);
 

@@ -22,3 +22,12 @@ export async function runInNode(source: string, event: unknown = {}, env: Record
     await rm(dir, { recursive: true, force: true });
   }
 }
+
+/** Imports `file` (an ES module) in plain Node and awaits its handler: its result and its stdout lines. */
+export async function runFixtureInNode(file: string, event: unknown = {}, env: Record<string, string> = {}): Promise<{ result: unknown; stdout: string[] }> {
+  const driver = `import(${JSON.stringify(file)}).then((m) => m.handler(${JSON.stringify(event)}, {})).then((r) => process.stdout.write('\\n@@' + JSON.stringify(r ?? null) + '@@\\n'), (e) => { console.error(e); process.exit(1); });`;
+  const { stdout } = await run(process.execPath, ['--input-type=module', '-e', driver], { env: { PATH: process.env.PATH ?? '', TZ: 'UTC', ...env }, maxBuffer: 1 << 24 });
+  const at = stdout.lastIndexOf('\n@@');
+  const end = stdout.indexOf('@@\n', at + 3);
+  return { result: JSON.parse(stdout.slice(at + 3, end)) as unknown, stdout: (stdout.slice(0, at) + stdout.slice(end + 3)).split('\n').filter(Boolean) };
+}

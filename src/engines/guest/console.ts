@@ -45,5 +45,11 @@ export function createConsole(emit: Emit): Console {
     groupCollapsed: () => {},
     groupEnd: () => {},
   };
+  // Node's Console keeps its streams as _stdout / _stderr (winston's Console transport writes to
+  // them); on Lambda they are process.stdout / stderr, whose lines reach the log raw.
+  Object.defineProperties(console, {
+    _stdout: { configurable: true, get: () => (globalThis as { process?: { stdout?: unknown } }).process?.stdout },
+    _stderr: { configurable: true, get: () => (globalThis as { process?: { stderr?: unknown } }).process?.stderr },
+  });
   return console as unknown as Console;
 }

@@ -178,6 +178,8 @@ export function createProcess(deps: ProcessDeps): { process: Record<string, unkn
       const fn = deps.callable(cb);
       deps.enqueueMicrotask(() => fn(...args));
     },
+    // Object.prototype.toString(process) is '[object process]' in Node (axios tests for it).
+    [Symbol.toStringTag]: 'process',
     binding: (name: string) => {
       throw new Error(`No such module: ${name}`);
     },

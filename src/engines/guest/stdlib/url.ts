@@ -1,9 +1,14 @@
 /**
  * URL / URLSearchParams: core-js's implementation (WHATWG URL Standard, maintained, imported from
- * core-js-pure so it patches no global), and node:url's helpers.
+ * core-js-pure so it patches no global), and node:url's helpers. The legacy API (url.parse,
+ * url.format of a url object, url.resolve, Url) is the `url` package: Node's lib/url.js,
+ * packaged by the browserify project (serverless-http builds request URLs with url.format).
  */
 import URLImpl from 'core-js-pure/stable/url/index.js';
 import URLSearchParamsImpl from 'core-js-pure/stable/url-search-params/index.js';
+// eslint-disable-next-line @typescript-eslint/ban-ts-comment
+// @ts-ignore -- the `url` package ships no types; its shape is Node's legacy url API.
+import legacyUrl from 'url/url.js';
 import { nodeError } from '../bridge.ts';
 
 export const URL = URLImpl as typeof globalThis.URL;
@@ -25,13 +30,20 @@ export const urlModule = {
   URLSearchParams,
   fileURLToPath,
   pathToFileURL,
-  parse: (text: string) => {
-    const u = new URL(text);
-    return {
-      protocol: u.protocol, host: u.host, hostname: u.hostname, port: u.port || null, pathname: u.pathname,
-      search: u.search || null, query: u.search.slice(1) || null, hash: u.hash || null, href: u.href,
-      path: u.pathname + u.search, auth: u.username ? `${u.username}${u.password ? `:${u.password}` : ''}` : null,
-    };
+  parse: (legacyUrl as typeof import('node:url')).parse,
+  resolve: (legacyUrl as typeof import('node:url')).resolve,
+  resolveObject: (legacyUrl as { resolveObject: unknown }).resolveObject,
+  Url: (legacyUrl as { Url: unknown }).Url,
+  /** A WHATWG URL prints its href (Node's url.format(URL, options) without the options); anything else is the legacy format. */
+  format: (u: unknown, options?: unknown) => {
+    void options;
+    return u instanceof URL ? u.href : (legacyUrl as { format: (u: unknown) => string }).format(u);
   },
-  format: (u: URL | { href?: string }) => (u instanceof URL ? u.href : String(u.href ?? '')),
+  domainToASCII: (domain: string) => new URL(`http://${domain}`).hostname,
+  domainToUnicode: (domain: string) => domain,
+  urlToHttpOptions: (u: URL) => ({
+    protocol: u.protocol, hostname: u.hostname.replace(/^\[|\]$/g, ''), hash: u.hash, search: u.search, pathname: u.pathname,
+    path: `${u.pathname}${u.search}`, href: u.href, ...(u.port === '' ? {} : { port: Number(u.port) }),
+    ...(u.username || u.password ? { auth: `${decodeURIComponent(u.username)}:${decodeURIComponent(u.password)}` } : {}),
+  }),
 };

@@ -1,0 +1,358 @@
+/**
+ * node:http / node:https clients carried over the sandbox's fetch (stdlib/fetch.ts), so every
+ * request passes the function's egress policy on the host. ClientRequest keeps Node's surface
+ * (an OutgoingMessage: headers, write/end, 'socket' / 'response' / 'error' / 'close' events,
+ * setTimeout, abort/destroy) and sends one fetch when the body ends; the response is an
+ * IncomingMessage. Differences that follow from the transport: the host's fetch has already
+ * decoded a compressed body, so `content-encoding` / `content-length` are dropped from the
+ * response headers (the body is the decoded bytes); hop-by-hop request headers (connection,
+ * keep-alive, transfer-encoding, upgrade, expect, host) are left to the host's HTTP client;
+ * `Expect: 100-continue` gets its 'continue' at once; redirects are returned, not followed.
+ */
+import { nodeError } from '../bridge.ts';
+import { events } from './events.ts';
+import { fetchGlobals } from './fetch.ts';
+import { OutgoingMessage } from './http-outgoing.ts';
+import { IncomingMessage, STATUS_CODES } from './http-server.ts';
+
+type EventEmitterLike = InstanceType<typeof import('node:events').EventEmitter>;
+const EventEmitter = events.EventEmitter as new (options?: object) => EventEmitterLike;
+
+export interface AgentOptions {
+  keepAlive?: boolean;
+  keepAliveMsecs?: number;
+  maxSockets?: number;
+  maxTotalSockets?: number;
+  maxFreeSockets?: number;
+  timeout?: number;
+  scheduling?: 'fifo' | 'lifo';
+  [key: string]: unknown;
+}
+
+/** Connection pooling is the host's: an Agent keeps Node's options and (empty) socket tables. */
+export class Agent extends EventEmitter {
+  readonly options: AgentOptions;
+  defaultPort = 80;
+  protocol = 'http:';
+  keepAlive: boolean;
+  keepAliveMsecs: number;
+  maxSockets: number;
+  maxTotalSockets: number;
+  maxFreeSockets: number;
+  scheduling: string;
+  readonly sockets: Record<string, unknown[]> = Object.create(null) as Record<string, unknown[]>;
+  readonly freeSockets: Record<string, unknown[]> = Object.create(null) as Record<string, unknown[]>;
+  readonly requests: Record<string, unknown[]> = Object.create(null) as Record<string, unknown[]>;
+
+  constructor(options: AgentOptions = {}) {
+    super();
+    this.options = { __proto__: null, ...options };
+    this.keepAlive = options.keepAlive ?? false;
+    this.keepAliveMsecs = options.keepAliveMsecs ?? 1000;
+    this.maxSockets = options.maxSockets ?? Infinity;
+    this.maxTotalSockets = options.maxTotalSockets ?? Infinity;
+    this.maxFreeSockets = options.maxFreeSockets ?? 256;
+    this.scheduling = options.scheduling ?? 'lifo';
+  }
+
+  getName(options: { host?: string; port?: number | string; localAddress?: string } = {}): string {
+    return `${options.host ?? 'localhost'}:${options.port ?? ''}:${options.localAddress ?? ''}`;
+  }
+
+  destroy(): void {}
+}
+
+export class HttpsAgent extends Agent {
+  constructor(options: AgentOptions = {}) {
+    super(options);
+    this.defaultPort = 443;
+    this.protocol = 'https:';
+  }
+}
+
+/** What a request's 'socket' event hands out: it connects at once (the host holds the real one). */
+class RequestSocket extends EventEmitter {
+  connecting = false;
+  readonly encrypted: boolean;
+  writable = true;
+  readable = true;
+  destroyed = false;
+  remoteAddress: string;
+  remotePort: number;
+  constructor(secure: boolean, host: string, port: number) {
+    super();
+    this.encrypted = secure;
+    this.remoteAddress = host;
+    this.remotePort = port;
+  }
+  setTimeout(_ms: number, callback?: () => void): this {
+    if (callback) this.once('timeout', callback);
+    return this;
+  }
+  setNoDelay(): this {
+    return this;
+  }
+  setKeepAlive(): this {
+    return this;
+  }
+  ref(): this {
+    return this;
+  }
+  unref(): this {
+    return this;
+  }
+  address(): { address: string; family: string; port: number } {
+    return { address: '127.0.0.1', family: 'IPv4', port: 0 };
+  }
+  destroy(): this {
+    this.destroyed = true;
+    return this;
+  }
+  end(): this {
+    return this;
+  }
+}
+
+export interface RequestOptions {
+  protocol?: string;
+  host?: string;
+  hostname?: string;
+  port?: number | string;
+  path?: string;
+  method?: string;
+  headers?: Record<string, unknown> | readonly string[];
+  auth?: string;
+  agent?: Agent | boolean;
+  timeout?: number;
+  signal?: AbortSignal;
+  setHost?: boolean;
+  defaultPort?: number;
+  [key: string]: unknown;
+}
+
+const HOP_BY_HOP = new Set(['connection', 'keep-alive', 'transfer-encoding', 'upgrade', 'expect', 'host', 'content-length', 'proxy-connection', 'te', 'trailer']);
+
+export class ClientRequest extends OutgoingMessage {
+  readonly method: string;
+  readonly path: string;
+  readonly host: string;
+  readonly protocol: string;
+  readonly agent: Agent | undefined;
+  aborted = false;
+  reusedSocket = false;
+  maxHeadersCount: number | null = null;
+  readonly #url: string;
+  readonly #chunks: Uint8Array[] = [];
+  readonly #controller = new AbortController();
+  #timeout: ReturnType<typeof setTimeout> | undefined;
+  #timeoutMs = 0;
+  #responded = false;
+
+  constructor(input: string | URL | RequestOptions, options?: RequestOptions | ((res: IncomingMessage) => void), callback?: (res: IncomingMessage) => void, defaultProtocol = 'http:') {
+    super();
+    if (typeof options === 'function') {
+      callback = options;
+      options = undefined;
+    }
+    const fromUrl: RequestOptions = typeof input === 'string' || input instanceof URL ? urlToOptions(new URL(String(input))) : { ...input };
+    const o: RequestOptions = { ...fromUrl, ...(options ?? {}) };
+    const agent = o.agent instanceof Agent ? o.agent : undefined;
+    this.protocol = o.protocol ?? agent?.protocol ?? defaultProtocol;
+    if (this.protocol !== 'http:' && this.protocol !== 'https:') {
+      throw nodeError(TypeError, 'ERR_INVALID_PROTOCOL', `Protocol "${this.protocol}" not supported. Expected "${defaultProtocol}"`);
+    }
+    this.agent = agent;
+    this.method = String(o.method ?? 'GET').toUpperCase();
+    this.path = o.path ?? '/';
+    // eslint-disable-next-line no-control-regex -- Node's INVALID_PATH_REGEX: control characters and space.
+    if (/[\u0000-\u0020]/.test(this.path)) throw nodeError(TypeError, 'ERR_UNESCAPED_CHARACTERS', 'Request path contains unescaped characters');
+    const hostname = (o.hostname ?? o.host ?? 'localhost').replace(/^\[|\]$/g, '');
+    this.host = hostname;
+    const port = Number(o.port ?? o.defaultPort ?? agent?.defaultPort ?? (this.protocol === 'https:' ? 443 : 80));
+    const hostPart = hostname.includes(':') ? `[${hostname}]` : hostname;
+    this.#url = `${this.protocol}//${hostPart}:${port}${this.path}`;
+    if (Array.isArray(o.headers)) {
+      for (let i = 0; i + 1 < o.headers.length; i += 2) this.appendHeader(String(o.headers[i]), o.headers[i + 1] as string);
+    } else if (o.headers) {
+      for (const [name, value] of Object.entries(o.headers)) if (value !== undefined) this.setHeader(name, value as string);
+    }
+    if (o.auth && !this.hasHeader('authorization')) this.setHeader('Authorization', `Basic ${globalThis.Buffer.from(o.auth).toString('base64')}`);
+    if (o.timeout !== undefined) this.setTimeout(Number(o.timeout));
+    if (o.signal) {
+      const signal = o.signal;
+      if (signal.aborted) globalThis.process.nextTick(() => this.destroy(abortError(signal.reason)));
+      else signal.addEventListener('abort', () => this.destroy(abortError(signal.reason)), { once: true });
+    }
+    if (callback) this.once('response', callback);
+    const socket = new RequestSocket(this.protocol === 'https:', hostname, port);
+    this.socket = socket as unknown as OutgoingMessage['socket'];
+    globalThis.process.nextTick(() => {
+      if (this.destroyed) return;
+      this.emit('socket', socket);
+      const expect = this.getHeader('expect');
+      if (typeof expect === 'string' && expect.toLowerCase() === '100-continue') this.emit('continue');
+    });
+  }
+
+  override write(chunk: unknown, encoding?: unknown, callback?: unknown): boolean {
+    if (typeof encoding === 'function') {
+      callback = encoding;
+      encoding = undefined;
+    }
+    if (this.finished) throw nodeError(Error, 'ERR_STREAM_WRITE_AFTER_END', 'write after end');
+    if (chunk !== undefined && chunk !== null) {
+      this.#chunks.push(typeof chunk === 'string' ? globalThis.Buffer.from(chunk, (encoding as 'utf8' | undefined) ?? 'utf8') : new Uint8Array(chunk as ArrayBufferLike));
+    }
+    if (typeof callback === 'function') globalThis.process.nextTick(callback);
+    return true;
+  }
+
+  override end(chunk?: unknown, encoding?: unknown, callback?: unknown): this {
+    if (typeof chunk === 'function') {
+      callback = chunk;
+      chunk = undefined;
+    } else if (typeof encoding === 'function') {
+      callback = encoding;
+      encoding = undefined;
+    }
+    if (this.finished) return this;
+    if (chunk !== undefined && chunk !== null) this.write(chunk, encoding);
+    this.finished = true;
+    if (typeof callback === 'function') this.once('finish', callback as () => void);
+    globalThis.process.nextTick(() => {
+      this.emit('prefinish');
+      this.emit('finish');
+      this.#send();
+    });
+    return this;
+  }
+
+  override setTimeout(ms: number, callback?: () => void): this {
+    if (callback) this.once('timeout', callback);
+    this.#timeoutMs = ms;
+    this.#armTimeout();
+    return this;
+  }
+
+  setNoDelay(): void {}
+  setSocketKeepAlive(): void {}
+
+  abort(): void {
+    if (this.aborted) return;
+    this.aborted = true;
+    globalThis.process.nextTick(() => this.emit('abort'));
+    this.destroy();
+  }
+
+  override destroy(error?: Error): this {
+    if (this.destroyed) return this;
+    this.destroyed = true;
+    this.#clearTimeout();
+    this.#controller.abort();
+    globalThis.process.nextTick(() => {
+      if (error) this.emit('error', error);
+      else if (!this.#responded) this.emit('error', connReset());
+      this.emit('close');
+    });
+    return this;
+  }
+
+  #armTimeout(): void {
+    this.#clearTimeout();
+    if (this.#timeoutMs > 0) this.#timeout = setTimeout(() => this.emit('timeout'), this.#timeoutMs);
+  }
+
+  #clearTimeout(): void {
+    if (this.#timeout !== undefined) clearTimeout(this.#timeout);
+    this.#timeout = undefined;
+  }
+
+  #send(): void {
+    if (this.destroyed) return;
+    const headers: [string, string][] = [];
+    for (const [name, value] of this._headers.values()) {
+      if (HOP_BY_HOP.has(name.toLowerCase())) continue;
+      for (const one of Array.isArray(value) ? value : [value]) headers.push([name, String(one)]);
+    }
+    const body = this.#chunks.length === 0 ? undefined : globalThis.Buffer.concat(this.#chunks);
+    const hasBody = body !== undefined && this.method !== 'GET' && this.method !== 'HEAD';
+    this._header = `${this.method} ${this.path} HTTP/1.1\r\n`;
+    fetchGlobals
+      .fetch(this.#url, { method: this.method, headers, body: hasBody ? body : undefined, redirect: 'manual', signal: this.#controller.signal })
+      .then(
+        async (response) => {
+          const bytes = new Uint8Array(await response.arrayBuffer());
+          if (this.destroyed) return;
+          this.#clearTimeout();
+          this.#respond(response, bytes);
+        },
+        (error: unknown) => {
+          if (this.destroyed) return;
+          this.#clearTimeout();
+          this.destroyed = true;
+          this.emit('error', networkError(error, this.host));
+          this.emit('close');
+        },
+      );
+  }
+
+  #respond(response: { status: number; statusText: string; headers: Iterable<[string, string]> }, bytes: Uint8Array): void {
+    this.#responded = true;
+    const res = new IncomingMessage(this.socket as unknown as Record<string, unknown>);
+    res.statusCode = response.status;
+    res.statusMessage = response.statusText || STATUS_CODES[response.status] || '';
+    const raw: string[] = [];
+    for (const [name, value] of response.headers) {
+      if (name === 'content-encoding' || name === 'content-length') continue;
+      raw.push(name, value);
+    }
+    raw.push('content-length', String(bytes.length));
+    res.rawHeaders = raw;
+    res.req = this;
+    res.url = '';
+    if (bytes.length > 0 && this.method !== 'HEAD') res.push(globalThis.Buffer.from(bytes));
+    res.push(null);
+    res.once('end', () => {
+      res.complete = true;
+      globalThis.process.nextTick(() => {
+        this.destroyed = true;
+        this.emit('close');
+      });
+    });
+    this.emit('response', res);
+    // Node discards an unread response only if no one listens; then the body is dropped.
+    if (this.listenerCount('response') === 0) res.resume();
+  }
+}
+
+function urlToOptions(url: URL): RequestOptions {
+  return {
+    protocol: url.protocol,
+    hostname: url.hostname,
+    port: url.port === '' ? undefined : Number(url.port),
+    path: `${url.pathname}${url.search}`,
+    auth: url.username ? `${decodeURIComponent(url.username)}:${decodeURIComponent(url.password)}` : undefined,
+  };
+}
+
+function abortError(reason: unknown): Error {
+  const error = nodeError(Error, 'ABORT_ERR', 'The operation was aborted');
+  error.name = 'AbortError';
+  (error as Error & { cause?: unknown }).cause = reason;
+  return error;
+}
+
+function connReset(): Error {
+  return nodeError(Error, 'ECONNRESET', 'socket hang up');
+}
+
+/** A failed fetch as Node's socket errors read: the egress policy's refusal becomes ECONNREFUSED, with its reason. */
+function networkError(error: unknown, host: string): Error {
+  if (error instanceof Error && error.name === 'AbortError') return connReset();
+  const cause = error instanceof Error && error.cause instanceof Error ? error.cause.message : error instanceof Error ? error.message : String(error);
+  const denied = cause.includes('egress policy');
+  const wrapped = nodeError(Error, denied ? 'ECONNREFUSED' : 'ECONNRESET', denied ? cause : `request to ${host} failed: ${cause}`) as unknown as Error & Record<string, unknown>;
+  wrapped.syscall = denied ? 'connect' : 'read';
+  wrapped.errno = denied ? -111 : -104;
+  return wrapped;
+}
