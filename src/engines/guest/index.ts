@@ -11,6 +11,7 @@ import { host } from './bridge.ts';
 import { resolveBuiltin } from './builtins.ts';
 import { createConsole } from './console.ts';
 import { installGlobals } from './globals.ts';
+import { installErrorStackApi } from './error-stack.ts';
 import { runtimeError, toErrorShape, toInitErrorShape } from './errors.ts';
 import { startInvocation, type Handler, type LoadedHandler } from './invoke.ts';
 import { Phase } from './phase.ts';
@@ -91,6 +92,7 @@ defineGlobal('queueMicrotask', (cb: unknown) => {
 // first use; modules lambdalet cannot offer throw a clear "not available" error.
 defineGlobal(Symbol.for('lambdalet.builtin'), resolveBuiltin);
 installGlobals();
+installErrorStackApi();
 installRandom();
 host.enqueueMicrotask = enqueueMicrotask;
 host.resolveBuiltin = resolveBuiltin;
