@@ -10,7 +10,8 @@
  * give the same bytes (test/engines/wasm/native-build.test.ts rebuilds and compares).
  */
 import { execFileSync } from 'node:child_process';
-import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { findPackageJSON } from 'node:module';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -71,9 +72,11 @@ export function reactorAdapterPath(): string {
 if (process.argv[1] && resolve(process.argv[1]) === fileURLToPath(import.meta.url)) {
   const outDir = resolve(process.argv[2] ?? join(here, 'components'));
   mkdirSync(outDir, { recursive: true });
+  const work = mkdtempSync(join(tmpdir(), 'lambdalet-native-'));
   for (const name of GUESTS) {
-    const bytes = await buildGuest(name, outDir);
+    const bytes = await buildGuest(name, work);
     writeFileSync(join(outDir, `${name}.wasm`), bytes);
     console.log(`${name}.wasm ${bytes.byteLength} bytes`);
   }
+  rmSync(work, { recursive: true, force: true });
 }

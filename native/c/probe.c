@@ -12,6 +12,7 @@
 #include "lambdalet.h"
 
 static unsigned count;
+static char **volatile kept; /* the "grow" action's blocks, linked through their first word */
 static char reply[4096];
 
 static int is(const char *action, const char *name) { return strcmp(action, name) == 0; }
@@ -93,12 +94,24 @@ void lambdalet_handle(lambdalet_str event, const lambdalet_context *context, lam
     /* Allocates N MB and touches it: past memoryMb, malloc fails and the guest aborts. */
     unsigned mb = (unsigned)atoi(action + 5);
     for (unsigned i = 0; i < mb; i++) {
-      char *block = malloc(1024 * 1024);
+      char **block = malloc(1024 * 1024);
       if (block == NULL) abort();
       memset(block, 1, 1024 * 1024);
+      *block = (char *)kept; /* kept reachable: the compiler may not drop the allocation */
+      kept = block;
     }
-    snprintf(reply, sizeof reply, "{\"grew\":%u}", mb);
+    snprintf(reply, sizeof reply, "{\"grew\":%u,\"heapMb\":%zu}", mb, (size_t)__builtin_wasm_memory_size(0) / 16);
     lambdalet_ok(result, reply);
+  } else if (strncmp(action, "big:", 4) == 0) {
+    /* A JSON string of N bytes in all (quotes included). */
+    size_t n = (size_t)atol(action + 4);
+    char *json = malloc(n + 1);
+    if (json == NULL || n < 2) abort();
+    memset(json, 'x', n);
+    json[0] = json[n - 1] = '"';
+    json[n] = 0;
+    lambdalet_ok(result, json);
+    free(json);
   } else {
     snprintf(reply, sizeof reply, "unknown action '%s'", action);
     lambdalet_error(result, "UnknownAction", reply);

@@ -3,7 +3,7 @@
  * The bundle is host-made (never accepted from a user) and engine-neutral: every JS engine runs it.
  */
 
-/** A function's code package, in one of four forms. */
+/** A function's code package, in one of five forms. */
 export type CodeSource =
   /** In-memory files, keyed by their path inside the package (`index.mjs`, `lib/util.js`). */
   | { readonly files: Readonly<Record<string, string | Uint8Array>> }
@@ -12,7 +12,9 @@ export type CodeSource =
   /** A Lambda deployment zip: a path to a .zip file or its bytes. */
   | { readonly zip: string | Uint8Array }
   /** One source file (TypeScript accepted); its imports, node_modules included, are bundled. */
-  | { readonly entry: string };
+  | { readonly entry: string }
+  /** engine 'wasm' only: a WebAssembly component of lambdalet:function@0.1.0 (docs/wasm.md), a path or its bytes. */
+  | { readonly component: string | Uint8Array };
 
 /**
  * A function's code as the guest runs it.
@@ -34,6 +36,8 @@ export interface FunctionBundle {
   readonly hash: string;
   /** Rewrites stack lines that point into the bundle so they point at the user's own files. */
   remapStack(lines: readonly string[]): string[];
+  /** engine 'wasm' with `code.component`: the component's bytes (`script` is then empty). */
+  readonly component?: Uint8Array;
 }
 
 /**

@@ -1,5 +1,5 @@
 /**
- * The `code` field: exactly one of the four CodeSource shapes. Checked by hand rather than with a
+ * The `code` field: exactly one of the five CodeSource shapes. Checked by hand rather than with a
  * zod union, because a union's failure lists every branch's complaint; here the caller learns
  * either which shapes exist or what is wrong inside the one shape they chose.
  */
@@ -10,8 +10,8 @@ import { isPlainObject } from './fields.ts';
 import { reportExpected } from './format.ts';
 
 /** The keys that select a CodeSource shape. */
-const SHAPES: ReadonlySet<string> = new Set(['files', 'dir', 'zip', 'entry']);
-const SHAPE_PHRASE = 'be exactly one of {files}, {dir}, {zip} or {entry}';
+const SHAPES: ReadonlySet<string> = new Set(['files', 'dir', 'zip', 'entry', 'component']);
+const SHAPE_PHRASE = 'be exactly one of {files}, {dir}, {zip}, {entry} or {component}';
 
 /** Validates a CodeSource and returns a frozen copy, so later edits by the caller change nothing. */
 export const codeSourceSchema = z
@@ -42,6 +42,9 @@ function checkCodeSource(value: unknown, ctx: z.core.$RefinementCtx): void {
     case 'entry':
       if (isNonEmptyString(inner)) return;
       return reportExpected(ctx, 'be a source file path (a non-empty string)', inner, ['entry']);
+    case 'component':
+      if (inner instanceof Uint8Array || isNonEmptyString(inner)) return;
+      return reportExpected(ctx, 'be a path to a WebAssembly component (.wasm) or its bytes (Uint8Array)', inner, ['component']);
   }
 }
 

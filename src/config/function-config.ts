@@ -37,8 +37,11 @@ import {
   type RuntimeName,
 } from './limits.ts';
 
-/** The engines a function may run on: V8 isolates (isolated-vm) or QuickJS in WebAssembly. */
-export const ENGINE_NAMES = ['v8', 'quickjs'] as const;
+/**
+ * The engines a function may run on: V8 isolates (isolated-vm), QuickJS in WebAssembly, or
+ * WebAssembly components through jco (`wasm`, docs/wasm.md).
+ */
+export const ENGINE_NAMES = ['v8', 'quickjs', 'wasm'] as const;
 /** One of {@link ENGINE_NAMES}. */
 export type EngineName = (typeof ENGINE_NAMES)[number];
 /** `engine` when none is given: `v8`. */
@@ -250,6 +253,7 @@ export function parseFunctionConfig(input: unknown): FunctionConfig {
       `Expected \`provisionedConcurrency\` to be at most \`reservedConcurrency\` (${reserved}), got ${describeValue(provisioned)}`,
     );
   }
+  checkWasmCode(config);
   if (config.snapStart && provisioned > 0) {
     // Lambda: "You can't use SnapStart and provisioned concurrency on the same function version."
     throw new InvalidParameterValueException(
@@ -264,4 +268,21 @@ export function parseFunctionConfig(input: unknown): FunctionConfig {
     );
   }
   return Object.freeze(config);
+}
+
+/** `code.component` is for the wasm engine; the wasm engine runs a component or one entry file. */
+function checkWasmCode(config: FunctionConfig): void {
+  const isComponent = 'component' in config.code;
+  if (isComponent && config.engine !== 'wasm') {
+    throw new InvalidParameterValueException(
+      'engine',
+      `Expected \`engine\` to be 'wasm' with \`code.component\` (a WebAssembly component), got ${describeValue(config.engine)}`,
+    );
+  }
+  if (config.engine === 'wasm' && !isComponent && !('entry' in config.code)) {
+    throw new InvalidParameterValueException(
+      'code',
+      `Expected \`code\` to be {component} or {entry} with engine 'wasm', got {${Object.keys(config.code).join(', ')}}`,
+    );
+  }
 }

@@ -22,7 +22,11 @@ export interface Engine {
   readonly name: EngineName;
   /** Throws EngineUnavailableError when the engine cannot run in this process, saying how to fix it. */
   assertAvailable(): void;
-  prepare(bundle: FunctionBundle): Promise<Blueprint>;
+  /**
+   * `hints.memoryMb`: the function's memory size, for engines that compile per size (wasm writes
+   * the cap into its modules); engines may ignore it.
+   */
+  prepare(bundle: FunctionBundle, hints?: { readonly memoryMb?: number }): Promise<Blueprint>;
 }
 
 export interface SandboxOptions {

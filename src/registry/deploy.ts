@@ -9,6 +9,7 @@
  * SnapStartException (INIT failed at deploy: the previous Deployment stays), RuntimeClosedError.
  */
 import { bundleFunction } from '../code/index.ts';
+import { componentBundle } from '../engines/wasm/component-bundle.ts';
 import type { FunctionConfig, RuntimeOptions } from '../config/index.ts';
 import type { Dispatcher } from '../dispatch/index.ts';
 import type { ExecutionEnvironment } from '../environment/environment.ts';
@@ -53,9 +54,12 @@ export async function deployFunction(ctx: DeployContext, config: FunctionConfig)
   engine.assertAvailable();
   // Reservations are checked again when the pool is configured; this only fails fast.
   ctx.dispatcher.check(config.name, poolConfig(config));
-  const outcome = await bundleFunction(config.code, config.handler);
+  const outcome =
+    'component' in config.code
+      ? { ok: true as const, bundle: await componentBundle(config.code.component, config.handler) }
+      : await bundleFunction(config.code, config.handler);
   const prepared: Prepared = outcome.ok
-    ? { ok: true, bundle: outcome.bundle, blueprint: await engine.prepare(outcome.bundle) }
+    ? { ok: true, bundle: outcome.bundle, blueprint: await engine.prepare(outcome.bundle, { memoryMb: config.memoryMb }) }
     : { ok: false, failure: outcome.failure };
   ctx.assertOpen();
   const identity = functionIdentity(ctx.options.region, ctx.options.accountId, config.name);

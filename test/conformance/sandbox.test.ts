@@ -10,9 +10,9 @@ import { deployAndInvoke, deployFiles, errorOf, forEachEngine } from '../helpers
 
 forEachEngine(({ engine, withRuntime, title, unsupported }) => {
   /** Globals an engine defines as part of its language, beyond what a V8 context has. */
-const ENGINE_INTRINSICS: Record<EngineName, readonly string[]> = { v8: [], quickjs: ['InternalError'] };
+const ENGINE_INTRINSICS: Record<EngineName, readonly string[]> = { v8: [], quickjs: ['InternalError'], wasm: [] };
 /** Symbol-keyed globals an engine defines itself (QuickJS: globalThis[Symbol.toStringTag], ES2020's 'global'). */
-const ENGINE_GLOBAL_SYMBOLS: Record<EngineName, readonly string[]> = { v8: [], quickjs: ['Symbol(Symbol.toStringTag)'] };
+const ENGINE_GLOBAL_SYMBOLS: Record<EngineName, readonly string[]> = { v8: [], quickjs: ['Symbol(Symbol.toStringTag)'], wasm: [] };
 
 /** The host still works: a fresh, well-behaved function deploys and answers. */
   async function expectHostServes(rt: Runtime): Promise<void> {

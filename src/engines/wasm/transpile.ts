@@ -1,0 +1,98 @@
+/**
+ * A component made runnable in JavaScript, once per code version: jco transpiles it (instantiation
+ * mode, so every environment instantiates it with its own imports) into an ES module of glue plus
+ * the core modules, which are compiled here — with the memory cap written in — once per memory
+ * size. Cold starts only instantiate.
+ *
+ * What a deploy is refused for (InvalidParameterValueException, field `code`): bytes that are not a
+ * component, a component that does not export lambdalet:function/handler@0.1.0, or one importing
+ * an interface the host does not provide (sockets, HTTP...).
+ */
+import { transpileBytes } from '@bytecodealliance/jco-transpile';
+import { InvalidParameterValueException } from '../../errors.ts';
+import { capMemory, MemoryCapError, WASM_PAGE_BYTES } from './memory-cap.ts';
+import { PROVIDED_IMPORTS } from './worker/wasi-imports.ts';
+
+/** The interface a function component must export (native/wit/function.wit). */
+export const HANDLER_INTERFACE = 'lambdalet:function/handler@0.1.0';
+const MIB = 1024 * 1024;
+
+export interface TranspiledComponent {
+  /** The glue ES module's source. */
+  readonly glue: string;
+  /** Core modules' bytes by the name the glue asks for. */
+  readonly cores: ReadonlyMap<string, Uint8Array>;
+  /** How long jco took, in ms (for deploy figures). */
+  readonly transpileMs: number;
+}
+
+/** A component's preamble: \0asm, version 0x0d, layer 1. */
+export function isComponent(bytes: Uint8Array): boolean {
+  const preamble = [0x00, 0x61, 0x73, 0x6d, 0x0d, 0x00, 0x01, 0x00];
+  return bytes.length >= 8 && preamble.every((byte, i) => bytes[i] === byte);
+}
+
+function refuse(message: string): InvalidParameterValueException {
+  return new InvalidParameterValueException('code', message);
+}
+
+/** Transpiles `bytes`; throws InvalidParameterValueException for what a deploy must refuse. */
+export async function transpileComponent(bytes: Uint8Array): Promise<TranspiledComponent> {
+  if (!isComponent(bytes)) {
+    const core = bytes.length >= 8 && bytes[4] === 1 && bytes[0] === 0;
+    throw refuse(
+      core
+        ? 'code.component is a core WebAssembly module, not a component: adapt it with `wasm-tools component new --adapt` (see docs/wasm.md)'
+        : 'code.component is not a WebAssembly component (expected the preamble \\0asm 0d 00 01 00)',
+    );
+  }
+  const started = performance.now();
+  let result: Awaited<ReturnType<typeof transpileBytes>>;
+  try {
+    result = await transpileBytes(bytes, {
+      name: 'component',
+      instantiation: 'async',
+      nodejsCompat: false,
+      // Core modules come back as files (never inlined as base64 in the glue).
+      base64Cutoff: Number.MAX_SAFE_INTEGER,
+      emitTypescriptDeclarations: false,
+    });
+  } catch (error) {
+    throw refuse(`code.component could not be transpiled: ${(error as Error).message ?? String(error)}`);
+  }
+  const exported = result.exports.map(([name]) => name);
+  if (!exported.includes(HANDLER_INTERFACE)) {
+    throw refuse(
+      `code.component does not implement the world lambdalet:function/function@0.1.0: it exports ${exported.length ? exported.join(', ') : 'nothing'}, not ${HANDLER_INTERFACE}`,
+    );
+  }
+  const unsupported = result.imports.filter((name) => !PROVIDED_IMPORTS.includes(name.replace(/@[^@/]*$/, '')));
+  if (unsupported.length > 0) throw refuse(`code.component imports what the wasm engine does not provide: ${unsupported.join(', ')}`);
+  const cores = new Map<string, Uint8Array>();
+  let glue: string | undefined;
+  for (const [name, file] of Object.entries(result.files)) {
+    if (name.endsWith('.wasm')) cores.set(name, file);
+    else if (name === 'component.js') glue = Buffer.from(file).toString('utf8');
+  }
+  if (glue === undefined) throw new Error('lambdalet bug: jco produced no component.js');
+  return { glue, cores, transpileMs: performance.now() - started };
+}
+
+/**
+ * The core modules compiled with every defined memory capped at `memoryMb`.
+ * @throws InvalidParameterValueException when the component needs more memory at start than the cap.
+ */
+export async function compileCapped(component: TranspiledComponent, memoryMb: number): Promise<Record<string, WebAssembly.Module>> {
+  const maxPages = (memoryMb * MIB) / WASM_PAGE_BYTES;
+  const entries = await Promise.all(
+    [...component.cores].map(async ([name, bytes]) => {
+      try {
+        return [name, await WebAssembly.compile(capMemory(bytes, maxPages))] as const;
+      } catch (error) {
+        if (error instanceof MemoryCapError) throw new InvalidParameterValueException('memoryMb', `${error.message} (memoryMb ${memoryMb})`);
+        throw refuse(`code.component's core module ${name} does not compile: ${(error as Error).message}`);
+      }
+    }),
+  );
+  return Object.fromEntries(entries);
+}

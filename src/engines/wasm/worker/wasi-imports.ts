@@ -1,0 +1,150 @@
+/**
+ * The imports one component instance gets: its WASI 0.2 capabilities and lambdalet's logging.
+ * Built from preview2-shim's browser implementations, which are plain JavaScript with per-instance
+ * factories (`createCli`, `createFilesystem`) and never touch the host: its Node build would give
+ * the guest the host's file system and stdio, so it is never loaded. What this grants:
+ * - wasi:cli: the function's environment variables, no arguments, cwd `/tmp`, stdin at EOF,
+ *   stdout/stderr line-buffered into the function's log (INFO / ERROR);
+ * - wasi:filesystem: one preopen, `/tmp`, served by the environment's vfs (vfs-filesystem.ts);
+ * - wasi:clocks, wasi:random: the host's clocks and crypto.getRandomValues;
+ * - nothing else (no sockets, no HTTP): a component importing more is refused at deploy.
+ */
+import { findPackageJSON } from 'node:module';
+import { dirname, join } from 'node:path';
+import { pathToFileURL } from 'node:url';
+import { vfsAdapter, type StreamFactory } from './vfs-filesystem.ts';
+
+type HostCall = (op: string, args: string) => string;
+type Log = (level: string, message: string) => void;
+
+/** WASI interfaces a component may import (any 0.2.x version): the ones served here. */
+export const PROVIDED_IMPORTS: readonly string[] = [
+  'lambdalet:function/logging',
+  'wasi:cli/environment',
+  'wasi:cli/exit',
+  'wasi:cli/stdin',
+  'wasi:cli/stdout',
+  'wasi:cli/stderr',
+  'wasi:cli/terminal-input',
+  'wasi:cli/terminal-output',
+  'wasi:cli/terminal-stdin',
+  'wasi:cli/terminal-stdout',
+  'wasi:cli/terminal-stderr',
+  'wasi:clocks/monotonic-clock',
+  'wasi:clocks/wall-clock',
+  'wasi:filesystem/preopens',
+  'wasi:filesystem/types',
+  'wasi:io/error',
+  'wasi:io/poll',
+  'wasi:io/streams',
+  'wasi:random/random',
+  'wasi:random/insecure',
+  'wasi:random/insecure-seed',
+];
+
+interface BrowserShim {
+  readonly io: StreamFactory & { readonly error: object; readonly streams: object; readonly poll: object };
+  readonly cli: { createCli(config: object): Record<string, object> };
+  readonly clocks: { readonly monotonicClock: object; readonly wallClock: object };
+  readonly random: { readonly random: object; readonly insecure: object; readonly insecureSeed: object };
+  readonly filesystem: {
+    createFilesystem(config: { adapter: object; preopens: Record<string, string> }): { types: object; preopens: object };
+  };
+}
+
+let shim: Promise<BrowserShim> | undefined;
+
+/** preview2-shim's browser modules (package exports give Node its Node build, so by file URL). */
+export function loadShim(): Promise<BrowserShim> {
+  shim ??= (async () => {
+    const packageJson = findPackageJSON('@bytecodealliance/preview2-shim', import.meta.url);
+    if (packageJson === undefined) throw new Error('@bytecodealliance/preview2-shim is not installed');
+    const load = (name: string): Promise<unknown> => import(pathToFileURL(join(dirname(packageJson), 'dist', 'browser', `${name}.js`)).href);
+    const [io, cli, clocks, random, filesystem] = await Promise.all(['io', 'cli', 'clocks', 'random', 'filesystem'].map(load));
+    return { io, cli, clocks, random, filesystem } as BrowserShim;
+  })();
+  return shim;
+}
+
+/** A stdout/stderr stream: complete lines go to the log; `flush()` emits a partial last line. */
+export class LineSink {
+  readonly #decoder = new TextDecoder();
+  readonly #emit: (line: string) => void;
+  #pending = '';
+
+  constructor(emit: (line: string) => void) {
+    this.#emit = emit;
+  }
+
+  write(bytes: Uint8Array): void {
+    this.#pending += this.#decoder.decode(bytes, { stream: true });
+    let at: number;
+    while ((at = this.#pending.indexOf('\n')) >= 0) {
+      const line = this.#pending.slice(0, at);
+      this.#pending = this.#pending.slice(at + 1);
+      this.#emit(line.endsWith('\r') ? line.slice(0, -1) : line);
+    }
+  }
+
+  flush(): void {
+    this.#pending += this.#decoder.decode();
+    if (this.#pending !== '') this.#emit(this.#pending);
+    this.#pending = '';
+  }
+
+  /** As a preview2-shim output-stream handler. */
+  handler(): object {
+    return {
+      write: (bytes: Uint8Array) => this.write(bytes),
+      flush: () => {},
+      blockingFlush: () => {},
+      drop: () => this.flush(),
+    };
+  }
+}
+
+export interface ComponentImports {
+  readonly imports: Record<string, object>;
+  readonly stdout: LineSink;
+  readonly stderr: LineSink;
+}
+
+/** The imports for one instance; `env` is the function's environment (user + Lambda's reserved). */
+export function componentImports(shim: BrowserShim, env: Readonly<Record<string, string>>, call: HostCall, log: Log): ComponentImports {
+  const stdout = new LineSink((line) => log('INFO', line));
+  const stderr = new LineSink((line) => log('ERROR', line));
+  const cli = shim.cli.createCli({
+    stdout: stdout.handler(),
+    stderr: stderr.handler(),
+    environment: env,
+    arguments: [],
+    initialCwd: '/tmp',
+  });
+  const fs = shim.filesystem.createFilesystem({ adapter: vfsAdapter(call, shim.io), preopens: { '/tmp': '/tmp' } });
+  const imports: Record<string, object> = {
+    'lambdalet:function/logging': {
+      log: (level: string, message: string) => log(level.toUpperCase(), message),
+    },
+    'wasi:cli/environment': cli.environment!,
+    'wasi:cli/exit': cli.exit!,
+    'wasi:cli/stdin': cli.stdin!,
+    'wasi:cli/stdout': cli.stdout!,
+    'wasi:cli/stderr': cli.stderr!,
+    'wasi:cli/terminal-input': cli.terminalInput!,
+    'wasi:cli/terminal-output': cli.terminalOutput!,
+    'wasi:cli/terminal-stdin': cli.terminalStdin!,
+    'wasi:cli/terminal-stdout': cli.terminalStdout!,
+    'wasi:cli/terminal-stderr': cli.terminalStderr!,
+    'wasi:clocks/monotonic-clock': shim.clocks.monotonicClock,
+    'wasi:clocks/wall-clock': shim.clocks.wallClock,
+    'wasi:filesystem/preopens': fs.preopens,
+    'wasi:filesystem/types': fs.types,
+    'wasi:io/error': shim.io.error,
+    'wasi:io/poll': shim.io.poll,
+    'wasi:io/streams': shim.io.streams,
+    'wasi:random/random': shim.random.random,
+    'wasi:random/insecure': shim.random.insecure,
+    'wasi:random/insecure-seed': shim.random.insecureSeed,
+  };
+  return { imports, stdout, stderr };
+}
