@@ -136,3 +136,24 @@ export class SnapStartTimeoutException extends LambdaletError {
     super('SnapStartTimeoutException', message, options);
   }
 }
+
+/**
+ * The resource is in a state that does not allow the call (Lambda's ResourceConflictException):
+ * another update of the same function is in progress, an alias name is already taken, or a
+ * version an alias points to is being deleted.
+ */
+export class ResourceConflictException extends LambdaletError {
+  constructor(message: string, options?: ErrorOptions) {
+    super('ResourceConflictException', message, options);
+  }
+}
+
+/**
+ * The `revisionId` the call named is not the resource's current one (Lambda's
+ * PreconditionFailedException): someone changed the function or alias since it was read.
+ */
+export class PreconditionFailedException extends LambdaletError {
+  constructor(message: string, options?: ErrorOptions) {
+    super('PreconditionFailedException', message, options);
+  }
+}

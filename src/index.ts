@@ -2,8 +2,24 @@
  * lambdalet: AWS Lambda as a library. Deploy handlers and invoke them in sandboxes inside this
  * Node.js process, with Lambda's semantics.
  */
-export { createRuntime, Runtime, type FunctionInfo, type InvokeResult } from './runtime.ts';
-export type { FunctionConfigInput, InvokeOptionsInput, RuntimeOptionsInput } from './config/index.ts';
+export {
+  createRuntime,
+  Runtime,
+  type AliasInfo,
+  type AliasMetrics,
+  type FunctionInfo,
+  type InvokeResult,
+  type Metrics,
+  type UpdateOptions,
+} from './runtime.ts';
+export type {
+  AliasInput,
+  AliasRoutingConfig,
+  FunctionConfigInput,
+  InvokeOptionsInput,
+  PublishVersionInput,
+  RuntimeOptionsInput,
+} from './config/index.ts';
 export type { CodeSource } from './code/types.ts';
 export type { LogSink, LogLineMeta } from './observability/log-sink.ts';
 export { stdoutSink, silentSink } from './observability/log-sink.ts';
@@ -18,6 +34,8 @@ export {
   TooManyRequestsException,
   SnapStartException,
   SnapStartTimeoutException,
+  ResourceConflictException,
+  PreconditionFailedException,
   type SnapStartErrorDetail,
   type ThrottleReason,
 } from './errors.ts';

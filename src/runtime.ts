@@ -4,12 +4,14 @@
  * dispatcher, engines and logs. `createRuntime()` works with no options (embedded defaults).
  * This file only checks the runtime is open, parses inputs and delegates.
  */
+import type { CodeSource } from './code/types.ts';
 import {
-  parseFunctionConfig,
   parseInvokeOptions,
   parseRuntimeOptions,
+  type AliasInput,
   type FunctionConfigInput,
   type InvokeOptionsInput,
+  type PublishVersionInput,
   type RuntimeOptions,
   type RuntimeOptionsInput,
 } from './config/index.ts';
@@ -19,15 +21,35 @@ import type { ExecutionEnvironment } from './environment/environment.ts';
 import { RuntimeClosedError } from './errors.ts';
 import { serializeEvent } from './invoke/event.ts';
 import { Invoker } from './invoke/invoker.ts';
-import { resolveFunction } from './invoke/resolve.ts';
+import { resolveTarget } from './invoke/resolve.ts';
 import type { InvokeResult } from './invoke/result.ts';
 import { stdoutSink, type LogSink } from './observability/log-sink.ts';
-import { deployFunction, type DeployContext, type FunctionInfo } from './registry/deploy.ts';
+import * as aliases from './registry/aliases.ts';
+import type { DeployContext } from './registry/deploy.ts';
 import type { Deployment } from './registry/deployment.ts';
+import * as functions from './registry/functions.ts';
+import type { AliasInfo, FunctionInfo } from './registry/info.ts';
 import { FunctionRegistry } from './registry/registry.ts';
+import * as versions from './registry/versions.ts';
 
-export type { FunctionInfo } from './registry/deploy.ts';
+export type { AliasInfo, FunctionInfo } from './registry/info.ts';
 export type { InvokeResult } from './invoke/result.ts';
+export type { UpdateOptions } from './registry/functions.ts';
+
+/** One alias's figures: invocations through it, errors, and which versions ran them. */
+export interface AliasMetrics {
+  readonly functionName: string;
+  readonly alias: string;
+  readonly Invocations: number;
+  readonly Errors: number;
+  /** Invocations by executed version: the observed traffic split. */
+  readonly versions: Readonly<Record<string, number>>;
+}
+
+/** rt.metrics(): the dispatcher's figures (one entry per function version) and one per alias. */
+export interface Metrics extends RuntimeMetrics {
+  readonly aliases: readonly AliasMetrics[];
+}
 
 export class Runtime implements AsyncDisposable {
   readonly #options: RuntimeOptions;
@@ -37,7 +59,8 @@ export class Runtime implements AsyncDisposable {
   readonly #inFlight = new Set<Promise<unknown>>();
   readonly #dispatcher: Dispatcher<ExecutionEnvironment, Deployment>;
   readonly #invoker: Invoker;
-  readonly #deployContext: DeployContext;
+  readonly #ctx: DeployContext;
+  readonly #random: () => number;
   #closing: Promise<void> | undefined;
 
   constructor(options: RuntimeOptions) {
@@ -46,7 +69,8 @@ export class Runtime implements AsyncDisposable {
     this.#dispatcher = new Dispatcher(options);
     this.#engines = new EngineRegistry({ quickjs: { isolation: options.quickjsIsolation } });
     this.#invoker = new Invoker(this.#dispatcher, this.#sink);
-    this.#deployContext = {
+    this.#random = options.random ?? Math.random;
+    this.#ctx = {
       options,
       sink: this.#sink,
       engines: this.#engines,
@@ -58,20 +82,115 @@ export class Runtime implements AsyncDisposable {
   }
 
   /**
-   * Creates or replaces a function ($LATEST). Bundles its code and prepares its engine; problems in
-   * the user's code (syntax error, missing module or handler) are not thrown: they are Lambda INIT
-   * errors, returned by every invoke. Invalid configuration throws InvalidParameterValueException.
+   * Creates a function, or replaces its `$LATEST` (code and configuration). Bundles its code and
+   * prepares its engine; problems in the user's code (syntax error, missing module or handler) are
+   * not thrown: they are Lambda INIT errors, returned by every invoke. Invalid configuration throws
+   * InvalidParameterValueException. A second deploy of the same function waits for the first.
    */
-  async deploy(input: FunctionConfigInput): Promise<FunctionInfo> {
-    this.#assertOpen();
-    const config = parseFunctionConfig(input);
-    return this.#track(this.#registry.serialise(config.name, () => deployFunction(this.#deployContext, config)));
+  deploy(input: FunctionConfigInput): Promise<FunctionInfo> {
+    return this.#control(() => functions.deployFunction(this.#ctx, input));
   }
 
   /**
-   * Invokes a function synchronously (RequestResponse). Function errors come back in the result
-   * (`functionError: 'Unhandled'`); service errors are thrown: ResourceNotFoundException,
-   * RequestTooLargeException, InvalidRequestContentException, RuntimeClosedError.
+   * Replaces `$LATEST`'s code (Lambda's UpdateFunctionCode); its configuration stays.
+   * @throws ResourceNotFoundException, ResourceConflictException (another update of the function is
+   *   in progress), PreconditionFailedException (`revisionId` is not `$LATEST`'s),
+   *   InvalidParameterValueException.
+   */
+  updateFunctionCode(name: string, code: CodeSource, options?: functions.UpdateOptions): Promise<FunctionInfo> {
+    return this.#control(() => functions.updateFunctionCode(this.#ctx, name, code, options));
+  }
+
+  /**
+   * Changes fields of `$LATEST`'s configuration (Lambda's UpdateFunctionConfiguration): any of
+   * deploy's fields but `name` and `code`; the others stay. Throws as updateFunctionCode does.
+   */
+  updateFunctionConfiguration(
+    name: string,
+    changes: Partial<Omit<FunctionConfigInput, 'name' | 'code'>> & functions.UpdateOptions,
+  ): Promise<FunctionInfo> {
+    return this.#control(() => functions.updateFunctionConfiguration(this.#ctx, name, changes));
+  }
+
+  /**
+   * A version's configuration: `getFunction('orders')` ($LATEST), `'orders:3'`, `'orders:live'`
+   * (the alias's primary version) or an ARN. @throws ResourceNotFoundException.
+   */
+  getFunction(name: string, options?: { readonly qualifier?: string }): FunctionInfo {
+    this.#assertOpen();
+    return functions.getFunction(this.#ctx, name, options?.qualifier);
+  }
+
+  /** Every function's `$LATEST`, in creation order. */
+  listFunctions(): FunctionInfo[] {
+    this.#assertOpen();
+    return functions.listFunctions(this.#ctx);
+  }
+
+  /**
+   * Deletes a function with its versions and aliases, or with `{ qualifier: '3' }` one version.
+   * In-flight invocations finish; idle environments are disposed.
+   * @throws ResourceNotFoundException; InvalidParameterValueException for `$LATEST` alone;
+   *   ResourceConflictException for a version an alias points to.
+   */
+  deleteFunction(name: string, options?: { readonly qualifier?: string }): Promise<void> {
+    return this.#control(() => functions.deleteFunction(this.#ctx, name, options));
+  }
+
+  /**
+   * Publishes `$LATEST` as an immutable version `{ version: '1', ... }` (Lambda's PublishVersion);
+   * unchanged code and configuration return the newest existing version.
+   * @throws InvalidParameterValueException (`codeSha256` is not `$LATEST`'s), PreconditionFailedException,
+   *   ResourceConflictException, ResourceNotFoundException.
+   */
+  publishVersion(name: string, options?: PublishVersionInput): Promise<FunctionInfo> {
+    return this.#control(() => versions.publishVersion(this.#ctx, name, options));
+  }
+
+  /** `$LATEST` and every published version, oldest first. */
+  listVersions(name: string): FunctionInfo[] {
+    this.#assertOpen();
+    return versions.listVersions(this.#ctx, name);
+  }
+
+  /**
+   * Creates an alias: `createAlias('orders', 'live', { functionVersion: '1', routingConfig: {
+   * additionalVersionWeights: { '2': 0.1 } } })`.
+   * @throws ResourceConflictException (name taken), ResourceNotFoundException (unknown version),
+   *   InvalidParameterValueException (name, weights, routing on `$LATEST`).
+   */
+  createAlias(name: string, aliasName: string, input: AliasInput): AliasInfo {
+    this.#assertOpen();
+    return aliases.createAlias(this.#ctx, name, aliasName, input);
+  }
+
+  /** Moves an alias or changes its routing; invocations already running are not affected. Throws as createAlias, and PreconditionFailedException. */
+  updateAlias(name: string, aliasName: string, input: AliasInput): AliasInfo {
+    this.#assertOpen();
+    return aliases.updateAlias(this.#ctx, name, aliasName, input);
+  }
+
+  deleteAlias(name: string, aliasName: string): void {
+    this.#assertOpen();
+    aliases.deleteAlias(this.#ctx, name, aliasName);
+  }
+
+  getAlias(name: string, aliasName: string): AliasInfo {
+    this.#assertOpen();
+    return aliases.getAlias(this.#ctx, name, aliasName);
+  }
+
+  listAliases(name: string, options?: { readonly functionVersion?: string }): AliasInfo[] {
+    this.#assertOpen();
+    return aliases.listAliases(this.#ctx, name, options);
+  }
+
+  /**
+   * Invokes a function synchronously (RequestResponse): `invoke('orders', e)`, `invoke('orders:3', e)`,
+   * `invoke('orders:live', e)`, `invoke('orders', e, { qualifier: 'live' })` or an ARN. Function
+   * errors come back in the result (`functionError: 'Unhandled'`); service errors are thrown:
+   * ResourceNotFoundException, RequestTooLargeException, InvalidRequestContentException,
+   * InvalidParameterValueException (malformed name or qualifier), RuntimeClosedError.
    */
   invoke(name: string, event?: unknown, options?: InvokeOptionsInput): Promise<InvokeResult> {
     // Service errors reject the returned promise rather than throw synchronously, as deploy()'s
@@ -79,11 +198,11 @@ export class Runtime implements AsyncDisposable {
     try {
       this.#assertOpen();
       const invokeOptions = parseInvokeOptions(options);
-      const fn = resolveFunction(this.#registry, this.#options, name);
+      const target = resolveTarget(this.#registry, this.#options, this.#random, name, invokeOptions.qualifier);
       // After a catastrophic engine error nothing more is admitted, warm environments included.
-      this.#engines.get(fn.config.engine).assertAvailable();
+      this.#engines.get(target.record.config.engine).assertAvailable();
       const eventJson = serializeEvent(event);
-      return this.#track(this.#invoker.invoke(fn, eventJson, invokeOptions));
+      return this.#track(this.#invoker.invoke(target, eventJson, invokeOptions));
     } catch (error) {
       return Promise.reject(error instanceof Error ? error : new Error(String(error)));
     }
@@ -95,8 +214,15 @@ export class Runtime implements AsyncDisposable {
    * and GBSeconds; account-wide ConcurrentExecutions and UnreservedConcurrentExecutions. A snapshot:
    * later invokes do not change the object returned.
    */
-  metrics(): RuntimeMetrics {
-    return this.#dispatcher.metrics();
+  metrics(): Metrics {
+    const aliasMetrics: AliasMetrics[] = [];
+    for (const entry of this.#registry.values()) {
+      for (const alias of entry.aliases.values()) {
+        const { invocations, errors, byVersion } = alias.counters;
+        aliasMetrics.push({ functionName: entry.name, alias: alias.name, Invocations: invocations, Errors: errors, versions: Object.fromEntries(byVersion) });
+      }
+    }
+    return { ...this.#dispatcher.metrics(), aliases: aliasMetrics };
   }
 
   /**
@@ -111,7 +237,9 @@ export class Runtime implements AsyncDisposable {
       // resolves after their results. Ones cut off may wait on a timer until their deadline.
       if (cutOff === 0) while (this.#inFlight.size > 0) await Promise.allSettled([...this.#inFlight]);
       else await this.#registry.settled();
-      for (const fn of this.#registry.values()) fn.snapStart?.dispose();
+      for (const entry of this.#registry.values()) {
+        for (const record of [entry.latest, ...entry.versions.values()]) record.snapStart?.dispose();
+      }
       this.#registry.clear();
     })();
     return this.#closing;
@@ -123,6 +251,16 @@ export class Runtime implements AsyncDisposable {
 
   #assertOpen(): void {
     if (this.#closing) throw new RuntimeClosedError();
+  }
+
+  /** A control-plane call: rejects (never throws) RuntimeClosedError and validation errors; tracked for close(). */
+  #control<T>(call: () => Promise<T>): Promise<T> {
+    try {
+      this.#assertOpen();
+      return this.#track(call());
+    } catch (error) {
+      return Promise.reject(error instanceof Error ? error : new Error(String(error)));
+    }
   }
 
   #track<T>(promise: Promise<T>): Promise<T> {

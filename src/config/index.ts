@@ -39,3 +39,17 @@ export {
 } from './invoke-options.ts';
 export { describeValue } from './format.ts';
 export { HOST_DEFAULTS, hostDefaults, minUnreservedConcurrency, type HostDefaults, type HostFacts } from './host-defaults.ts';
+export {
+  ALIAS_ADDITIONAL_VERSIONS_MAX,
+  ALIAS_NAME_PATTERN,
+  LATEST_VERSION,
+  QUALIFIER_PATTERN,
+  VERSION_NUMBER_PATTERN,
+  checkAliasName,
+  parseAliasInput,
+  parsePublishVersionInput,
+  type AliasInput,
+  type AliasOptions,
+  type AliasRoutingConfig,
+  type PublishVersionInput,
+} from './control-plane.ts';

@@ -14,8 +14,10 @@ import { CLIENT_CONTEXT_MAX_BYTES, WAIT_FOR_CAPACITY_MS_MAX } from './limits.ts'
 export const LOG_TYPES = ['None', 'Tail'] as const;
 /** One of {@link LOG_TYPES}. */
 export type LogType = (typeof LOG_TYPES)[number];
-/** The only qualifier accepted until published versions exist. */
+/** The unpublished version every function has. */
 export const LATEST = '$LATEST';
+/** Invoke's `Qualifier`: `(|[a-zA-Z0-9$_-]+)`, 1 to 128 characters (Lambda API reference). */
+const QUALIFIER = /^[a-zA-Z0-9$_-]{1,128}$/;
 
 /** The caller's Cognito identity, as a handler sees it in `context.identity`. */
 export interface CognitoIdentity {
@@ -31,8 +33,12 @@ export interface InvokeOptionsInput {
   readonly clientContext?: Readonly<Record<string, unknown>>;
   /** Cognito identity (`context.identity`). Default: none. */
   readonly identity?: CognitoIdentity;
-  /** Version to invoke; only `$LATEST` until versions exist. Default `$LATEST`. */
-  readonly qualifier?: typeof LATEST;
+  /**
+   * Version or alias to invoke (`'3'`, `'live'`, `'$LATEST'`), as Lambda's `Qualifier`. Default: the
+   * one in the function name (`'orders:live'`), else `$LATEST`. Given both, they must agree.
+   * @example rt.invoke('orders', event, { qualifier: 'live' })
+   */
+  readonly qualifier?: string;
   /**
    * When there is no capacity, wait up to this many ms in the runtime's bounded queue instead of
    * failing at once with TooManyRequestsException; an integer from 0 to 900000. Default 0 (fail fast,
@@ -50,15 +56,15 @@ export interface InvokeOptions {
   readonly clientContext?: Readonly<Record<string, unknown>> | undefined;
   /** Cognito identity (a copy), if any. */
   readonly identity?: CognitoIdentity | undefined;
-  /** Qualifier. Default `$LATEST`. */
-  readonly qualifier: typeof LATEST;
+  /** Qualifier, if one was given (the name's own, if any, is resolved with the name). */
+  readonly qualifier?: string | undefined;
   /** How long to wait for capacity, if the caller asked to wait. */
   readonly waitForCapacityMs?: number | undefined;
 }
 
-/** The options of an invoke given none: `logType: 'None'`, `qualifier: '$LATEST'`. */
-export const DEFAULT_INVOKE_OPTIONS: InvokeOptions = Object.freeze({ logType: 'None', qualifier: LATEST });
-const TAIL_INVOKE_OPTIONS: InvokeOptions = Object.freeze({ logType: 'Tail', qualifier: LATEST });
+/** The options of an invoke given none: `logType: 'None'`, no qualifier. */
+export const DEFAULT_INVOKE_OPTIONS: InvokeOptions = Object.freeze({ logType: 'None' });
+const TAIL_INVOKE_OPTIONS: InvokeOptions = Object.freeze({ logType: 'Tail' });
 
 const identityPhrase = expected('be a string');
 
@@ -73,8 +79,9 @@ const invokeOptionsSchema = z.strictObject(
       )
       .optional(),
     qualifier: z
-      .literal(LATEST, expected('be `$LATEST` (published versions and aliases come with the registry)'))
-      .default(LATEST),
+      .string(expected('be a version or alias name of 1 to 128 characters from [a-zA-Z0-9$_-]'))
+      .regex(QUALIFIER, expected('be a version or alias name of 1 to 128 characters from [a-zA-Z0-9$_-]'))
+      .optional(),
     waitForCapacityMs: integerIn(0, WAIT_FOR_CAPACITY_MS_MAX).optional(),
   },
   expected('be an object'),
@@ -106,21 +113,24 @@ function checkClientContext(value: unknown, ctx: z.core.$RefinementCtx): void {
 }
 
 /**
- * The preset for options that only set `logType` and/or `qualifier: '$LATEST'` to valid values,
- * or undefined when the schema has to look. Must accept nothing the schema would reject.
+ * The preset for options that only set `logType` and/or a valid `qualifier`, or undefined when the
+ * schema has to look. Must accept nothing the schema would reject.
  */
 function preset(input: object): InvokeOptions | undefined {
   let logType: unknown;
+  let qualifier: string | undefined;
   for (const key in input) {
     // for-in also walks inherited keys; anything but an own plain-object key goes to the schema.
     if (!Object.hasOwn(input, key)) return undefined;
     const value: unknown = (input as Record<string, unknown>)[key];
     if (key === 'logType') logType = value;
-    else if (key !== 'qualifier' || (value !== LATEST && value !== undefined)) return undefined;
+    else if (key !== 'qualifier') return undefined;
+    else if (typeof value === 'string' && QUALIFIER.test(value)) qualifier = value;
+    else if (value !== undefined) return undefined;
   }
-  if (logType === undefined || logType === 'None') return DEFAULT_INVOKE_OPTIONS;
-  if (logType === 'Tail') return TAIL_INVOKE_OPTIONS;
-  return undefined;
+  const base = logType === undefined || logType === 'None' ? DEFAULT_INVOKE_OPTIONS : logType === 'Tail' ? TAIL_INVOKE_OPTIONS : undefined;
+  if (base === undefined || qualifier === undefined) return base;
+  return Object.freeze({ ...base, qualifier });
 }
 
 /**

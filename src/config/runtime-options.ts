@@ -66,6 +66,13 @@ export interface RuntimeOptionsInput {
   /** Log format. Default `Text`, the only one for now. */
   readonly logFormat?: LogFormat;
   /**
+   * Where an alias with a routing config draws its per-invocation pick: a function returning a
+   * number in [0, 1), as Math.random does. Give a seeded one to make weighted routing reproducible
+   * in tests. Default `Math.random`.
+   * @example createRuntime({ random: seededRandom(42) })
+   */
+  readonly random?: () => number;
+  /**
    * The account concurrency limit: most invocations running at once across all functions, 1 to
    * 100000. Default derived from the host: min(1000, totalMemoryMb / 128, 100 × CPUs), at least 10.
    * Reservations may not take more than 90% of it (Lambda keeps 100 of 1000 unreserved).
@@ -122,6 +129,8 @@ export interface RuntimeOptions {
   readonly logSink?: LogSink | undefined;
   /** Log format. Default `Text`. */
   readonly logFormat: LogFormat;
+  /** The alias routing pick's source of numbers in [0, 1), if one was given (else Math.random). */
+  readonly random?: (() => number) | undefined;
   /** Account concurrency limit. Default derived from the host. */
   readonly concurrency: number;
   /** Host memory budget in MB. Default: the host's total memory. */
@@ -164,6 +173,7 @@ const runtimeOptionsSchema = z.strictObject(
     // z.custom returns the value itself: an object schema would copy it and lose its prototype.
     logSink: z.custom<LogSink>(isLogSink, expected('be an object with a write(line) function')).optional(),
     logFormat: oneOf(LOG_FORMATS).default('Text'),
+    random: z.custom<() => number>((v) => typeof v === 'function', expected('be a function returning a number in [0, 1)')).optional(),
     quickjsIsolation: oneOf(QUICKJS_ISOLATIONS).default('instance'),
     concurrency: integerIn(1, CONCURRENCY_MAX).default(HOST_DEFAULTS.concurrency),
     memoryBudgetMb: integerIn(MEMORY_BUDGET_MB_MIN, MEMORY_BUDGET_MB_MAX).default(HOST_DEFAULTS.memoryBudgetMb),

@@ -130,6 +130,23 @@ export class Dispatcher<E extends PooledEnvironment, T> {
     return pool;
   }
 
+  /**
+   * Forgets a pool (its function or version was deleted): idle environments are disposed now,
+   * busy ones when their invocation ends (their lease belongs to an older generation), and its
+   * guaranteed slots go back to the unreserved pool. Its metrics disappear with it.
+   */
+  remove(pool: FunctionPool<E, T>): void {
+    if (this.#pools.get(pool.name) !== pool) return;
+    this.#pools.delete(pool.name);
+    this.#guaranteed -= pool.guaranteed;
+    this.#provisionedReserveMb -= pool.config.provisionedConcurrency * pool.config.memoryMb;
+    pool.generation += 1;
+    pool.provisionedLive = 0;
+    pool.create = undefined;
+    for (const lease of pool.idle.splice(0)) this.#discard(lease);
+    for (const lease of pool.provisionedIdle.splice(0)) this.#discard(lease);
+  }
+
   /** Throws what {@link configure} would throw for these limits, changing nothing. */
   check(name: string, config: PoolConfig): void {
     this.#checkLimits(this.#pools.get(name), config);
@@ -572,9 +589,11 @@ function functionMetrics<E extends PooledEnvironment, T>(pool: FunctionPool<E, T
   const provisioned = pool.config.provisionedConcurrency;
   let starting = 0;
   for (const lease of pool.busy) if (lease.env === undefined) starting += 1;
+  // A published version's pool is keyed `name:version` (a function name never holds a colon).
+  const colon = pool.name.indexOf(':');
   return {
-    functionName: pool.name,
-    version: '$LATEST',
+    functionName: colon < 0 ? pool.name : pool.name.slice(0, colon),
+    version: colon < 0 ? '$LATEST' : pool.name.slice(colon + 1),
     Invocations: c.invocations,
     Errors: c.errors,
     Throttles: c.throttles,

@@ -7,10 +7,11 @@ import { DurationHistogram, type DurationStats } from './histogram.ts';
 
 export type { DurationStats } from './histogram.ts';
 
-/** One function's figures (version `$LATEST`). Durations in ms. */
+/** One function version's figures (`$LATEST` or a published version). Durations in ms. */
 export interface FunctionMetrics {
   readonly functionName: string;
-  readonly version: '$LATEST';
+  /** `$LATEST` or a published version number. */
+  readonly version: string;
   /** Invocations that ran (function errors included, throttles not), as Lambda counts them. */
   readonly Invocations: number;
   /** Invocations that ended in a function error (`functionError: 'Unhandled'`). */

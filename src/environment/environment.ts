@@ -42,6 +42,8 @@ export interface InvocationRequest {
   readonly event: string;
   readonly clientContext?: unknown;
   readonly identity?: unknown;
+  /** `context.invokedFunctionArn` when the caller named a qualifier (version or alias); unqualified otherwise. */
+  readonly invokedFunctionArn?: string | undefined;
 }
 
 export interface EnvironmentDeps {
@@ -104,7 +106,7 @@ export class ExecutionEnvironment {
     start: (options: Parameters<Blueprint['boot']>[0]) => Promise<Sandbox>,
   ): Promise<ExecutionEnvironment> {
     const { config } = deps;
-    const logs = new LogCollector(deps.sink, config.name, logStreamName(), deps.bundle);
+    const logs = new LogCollector(deps.sink, config.name, logStreamName(new Date(), deps.identity.version), deps.bundle);
     const vfs = new LazyVfs(config);
     const bridge = new HostBridge({ vfs, egress: config.egress, maxResponseBytes: config.memoryMb * MIB });
     let sandbox: Sandbox;
@@ -203,9 +205,9 @@ export class ExecutionEnvironment {
         requestId: request.requestId,
         deadlineMs: Date.now() + config.timeoutMs,
         extras:
-          request.clientContext === undefined && request.identity === undefined
+          request.clientContext === undefined && request.identity === undefined && request.invokedFunctionArn === undefined
             ? ''
-            : JSON.stringify({ clientContext: request.clientContext, identity: request.identity }),
+            : JSON.stringify({ clientContext: request.clientContext, identity: request.identity, invokedFunctionArn: request.invokedFunctionArn }),
         event: request.event,
       },
       config.timeoutMs,
@@ -239,7 +241,7 @@ export class ExecutionEnvironment {
     const { config, identity } = this.#deps;
     return {
       functionName: config.name,
-      functionVersion: '$LATEST',
+      functionVersion: identity.version,
       invokedFunctionArn: identity.functionArn,
       memoryLimitInMB: String(config.memoryMb),
       logGroupName: `/aws/lambda/${config.name}`,

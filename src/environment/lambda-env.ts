@@ -5,18 +5,20 @@ import type { FunctionConfig } from '../config/index.ts';
 export interface FunctionIdentity {
   readonly region: string;
   readonly accountId: string;
-  /** arn:aws:lambda:<region>:<account>:function:<name> */
+  /** arn:aws:lambda:<region>:<account>:function:<name> (unqualified) */
   readonly functionArn: string;
+  /** The version environments of this deployment run: `$LATEST` or a published number ('3'). */
+  readonly version: string;
 }
 
-export function functionIdentity(region: string, accountId: string, name: string): FunctionIdentity {
-  return { region, accountId, functionArn: `arn:aws:lambda:${region}:${accountId}:function:${name}` };
+export function functionIdentity(region: string, accountId: string, name: string, version = '$LATEST'): FunctionIdentity {
+  return { region, accountId, functionArn: `arn:aws:lambda:${region}:${accountId}:function:${name}`, version };
 }
 
-/** `YYYY/MM/DD/[$LATEST]<32 hex>`: one stream per environment, as on AWS. */
-export function logStreamName(now = new Date()): string {
+/** `YYYY/MM/DD/[<version>]<32 hex>`: one stream per environment, as on AWS. */
+export function logStreamName(now = new Date(), version = '$LATEST'): string {
   const date = now.toISOString().slice(0, 10).replace(/-/g, '/');
-  return `${date}/[$LATEST]${randomBytes(16).toString('hex')}`;
+  return `${date}/[${version}]${randomBytes(16).toString('hex')}`;
 }
 
 /** AWS_LAMBDA_INITIALIZATION_TYPE: how an execution environment was started. */
@@ -37,7 +39,7 @@ export function lambdaEnvironmentVariables(
     AWS_EXECUTION_ENV: `AWS_Lambda_${config.runtime}`,
     AWS_LAMBDA_FUNCTION_NAME: config.name,
     AWS_LAMBDA_FUNCTION_MEMORY_SIZE: String(config.memoryMb),
-    AWS_LAMBDA_FUNCTION_VERSION: '$LATEST',
+    AWS_LAMBDA_FUNCTION_VERSION: identity.version,
     AWS_LAMBDA_INITIALIZATION_TYPE: initializationType,
     AWS_LAMBDA_LOG_GROUP_NAME: `/aws/lambda/${config.name}`,
     AWS_LAMBDA_LOG_STREAM_NAME: streamName,

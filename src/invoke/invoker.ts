@@ -2,7 +2,7 @@
  * The synchronous (RequestResponse) invocation path after resolution: admission, run, report.
  *
  * Contract (the seam async invocation, response streaming and per-tenant environments plug into):
- * - `invoke(fn, eventJson, options)` takes a resolved function record and a checked event; it
+ * - `invoke(target, eventJson, options)` takes a resolved target (invoke/resolve.ts) and a checked event; it
  *   never throws for a function error (those are in the InvokeResult) and rejects only with
  *   service errors: TooManyRequestsException (admission), SnapStartException /
  *   SnapStartTimeoutException (restore), RuntimeClosedError (closed while waiting).
@@ -22,9 +22,11 @@ import { logStreamName } from '../environment/lambda-env.ts';
 import { LogCollector } from '../environment/log-collector.ts';
 import { logTail, startLine } from '../observability/log-lines.ts';
 import type { LogSink } from '../observability/log-sink.ts';
-import type { DeployedFunction, Deployment } from '../registry/deployment.ts';
+import type { Deployment } from '../registry/deployment.ts';
+import type { VersionRecord } from '../registry/records.ts';
 import { finishInvocation } from './report.ts';
 import { toInvokeResult, type InvokeResult } from './result.ts';
+import type { InvokeTarget } from './resolve.ts';
 import { runOnLease } from './run.ts';
 
 export class Invoker {
@@ -36,7 +38,19 @@ export class Invoker {
     this.#sink = sink;
   }
 
-  async invoke(fn: DeployedFunction, eventJson: string, options: InvokeOptions): Promise<InvokeResult> {
+  async invoke(target: InvokeTarget, eventJson: string, options: InvokeOptions): Promise<InvokeResult> {
+    const result = await this.#invoke(target.record, eventJson, options, target.invokedFunctionArn);
+    const alias = target.alias;
+    if (alias !== undefined) {
+      const counters = alias.counters;
+      counters.invocations += 1;
+      if (result.functionError !== undefined) counters.errors += 1;
+      counters.byVersion.set(result.executedVersion, (counters.byVersion.get(result.executedVersion) ?? 0) + 1);
+    }
+    return result;
+  }
+
+  async #invoke(fn: VersionRecord, eventJson: string, options: InvokeOptions, invokedFunctionArn: string | undefined): Promise<InvokeResult> {
     const requestId = randomUUID();
     const tail = options.logType === 'Tail';
     if (!fn.prepared.ok) return this.#bundleFailure(fn, fn.prepared.failure, requestId, tail);
@@ -52,24 +66,24 @@ export class Invoker {
     }
     let outcome: InvocationReport | undefined;
     try {
-      const { result, report, logs, coldStart, tmpUsedBytes } = await runOnLease(this.#dispatcher, this.#sink, lease, requestId, eventJson, options, tail);
+      const { result, report, logs, coldStart, tmpUsedBytes } = await runOnLease(this.#dispatcher, this.#sink, lease, requestId, eventJson, options, tail, invokedFunctionArn);
       outcome = { durationMs: report.durationMs, billedDurationMs: report.billedDurationMs, initDurationMs: report.initDurationMs, error: !result.ok };
-      return toInvokeResult(result, requestId, coldStart, report, tail ? logTail(logs.takeCapture(), LOG_TAIL_MAX_BYTES) : undefined, tmpUsedBytes);
+      return toInvokeResult(result, requestId, coldStart, report, tail ? logTail(logs.takeCapture(), LOG_TAIL_MAX_BYTES) : undefined, fn.version, tmpUsedBytes);
     } finally {
       this.#dispatcher.release(lease, outcome);
     }
   }
 
   /** A function whose code failed to bundle answers every invoke with its INIT error. */
-  #bundleFailure(fn: DeployedFunction, failure: InitFailure, requestId: string, tail: boolean): InvokeResult {
-    const logs = new LogCollector(this.#sink, fn.config.name, logStreamName(), { filename: '', remapStack: (l) => [...l] });
+  #bundleFailure(fn: VersionRecord, failure: InitFailure, requestId: string, tail: boolean): InvokeResult {
+    const logs = new LogCollector(this.#sink, fn.config.name, logStreamName(new Date(), fn.version), { filename: '', remapStack: (l) => [...l] });
     if (tail) logs.startCapture();
     const error: ErrorShape = { errorType: failure.errorType, errorMessage: failure.errorMessage, trace: failure.trace };
     logs.write(`${new Date().toISOString()}\tundefined\tERROR\tUncaught Exception \t${JSON.stringify(error)}`);
     logs.requestId = requestId;
-    logs.platformLine(startLine(requestId, '$LATEST'));
+    logs.platformLine(startLine(requestId, fn.version));
     const report = finishInvocation(logs, requestId, 0, fn.config.memoryMb, 0, { initDurationMs: 0 }, { ok: false, error });
     this.#dispatcher.record(fn.pool, { durationMs: 0, billedDurationMs: report.billedDurationMs, error: true });
-    return toInvokeResult({ ok: false, error }, requestId, true, report, tail ? logTail(logs.takeCapture(), LOG_TAIL_MAX_BYTES) : undefined);
+    return toInvokeResult({ ok: false, error }, requestId, true, report, tail ? logTail(logs.takeCapture(), LOG_TAIL_MAX_BYTES) : undefined, fn.version);
   }
 }

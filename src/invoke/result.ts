@@ -11,7 +11,8 @@ export interface InvokeResult {
   readonly functionError?: 'Unhandled';
   /** Last 4 KB of the invocation's log, base64, when `logType: 'Tail'` was asked for. */
   readonly logResult?: string;
-  readonly executedVersion: '$LATEST';
+  /** The version that ran: `$LATEST`, or a published number (an alias's pick, for an alias). */
+  readonly executedVersion: string;
   readonly requestId: string;
   /** This invocation started a new execution environment (and ran INIT). */
   readonly coldStart: boolean;
@@ -54,11 +55,12 @@ export function toInvokeResult(
   coldStart: boolean,
   report: Report,
   logResult: string | undefined,
+  executedVersion: string,
   tmpUsedBytes = 0,
 ): InvokeResult {
   const base = {
     statusCode: 200,
-    executedVersion: '$LATEST' as const,
+    executedVersion,
     requestId,
     coldStart,
     durationMs: report.durationMs,

@@ -35,6 +35,7 @@ export async function runOnLease(
   eventJson: string,
   options: InvokeOptions,
   tail: boolean,
+  invokedFunctionArn: string | undefined,
 ): Promise<RunOutcome> {
   const deployment = lease.target;
   let env = lease.env;
@@ -64,13 +65,14 @@ export async function runOnLease(
 
   const logs = env.logs;
   logs.requestId = requestId;
-  logs.platformLine(startLine(requestId, '$LATEST'));
+  logs.platformLine(startLine(requestId, deployment.identity.version));
   const started = performance.now();
   result ??= await env.invoke({
     requestId,
     event: eventJson,
     clientContext: options.clientContext,
     identity: options.identity,
+    invokedFunctionArn,
   });
   const durationMs = performance.now() - started;
   const report = finishInvocation(logs, requestId, durationMs, deployment.config.memoryMb, env.maxMemoryUsedMb, { initDurationMs, restoreDurationMs }, result);

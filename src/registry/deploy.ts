@@ -1,41 +1,29 @@
 /**
- * Deploying a function ($LATEST): bundle its code, prepare its engine, take its SnapStart
- * snapshot, then install the new Deployment in the registry and the dispatcher.
+ * Making a version's Deployment (bundle → engine blueprint → SnapStart snapshot) and installing
+ * it: the one path behind deploy, updateFunctionCode, updateFunctionConfiguration and
+ * publishVersion.
  *
- * Contract: `deployFunction` is called inside `FunctionRegistry.serialise(name)`, so two deploys of
- * one function never overlap. Problems in the user's code (syntax error, missing module or
- * handler) are not thrown: they become the Deployment's INIT failure, answered by every invoke.
- * Thrown: EngineUnavailableError, InvalidParameterValueException (reservations),
+ * Contract: callers run inside `FunctionRegistry.serialise(name)`, so two changes of one function
+ * never overlap. Problems in the user's code (syntax error, missing module or handler) are not
+ * thrown: they become the Deployment's INIT failure, answered by every invoke. Thrown:
+ * EngineUnavailableError, InvalidParameterValueException (reservations, unreadable code),
  * SnapStartException (INIT failed at deploy: the previous Deployment stays), RuntimeClosedError.
  */
+import { randomUUID } from 'node:crypto';
 import { bundleFunction } from '../code/index.ts';
 import { componentBundle } from '../engines/wasm/component-bundle.ts';
-import type { FunctionConfig, RuntimeOptions } from '../config/index.ts';
-import type { Dispatcher } from '../dispatch/index.ts';
+import { LATEST_VERSION, type FunctionConfig, type RuntimeOptions } from '../config/index.ts';
+import type { Dispatcher, PoolConfig } from '../dispatch/index.ts';
 import type { ExecutionEnvironment } from '../environment/environment.ts';
-import { FunctionSnapStart, type SnapStartInfo } from '../environment/snap-start.ts';
+import { FunctionSnapStart } from '../environment/snap-start.ts';
 import { functionIdentity, type FunctionIdentity } from '../environment/lambda-env.ts';
 import type { EngineRegistry } from '../engines/registry.ts';
 import { SnapStartException } from '../errors.ts';
 import type { LogSink } from '../observability/log-sink.ts';
 import { bootAndInit, environmentDeps, poolConfig, type Deployment, type Prepared } from './deployment.ts';
+import { packageOf, sha256Hex, type CodePackage } from './package.ts';
+import { configFingerprint, FunctionEntry, type VersionRecord } from './records.ts';
 import type { FunctionRegistry } from './registry.ts';
-
-/** What `rt.deploy()` returns. */
-export interface FunctionInfo {
-  readonly functionName: string;
-  readonly functionArn: string;
-  readonly version: '$LATEST';
-  readonly engine: FunctionConfig['engine'];
-  readonly runtime: FunctionConfig['runtime'];
-  readonly handler: string;
-  readonly memoryMb: number;
-  readonly timeoutMs: number;
-  /** sha256 (hex) of the bundled code, or undefined when bundling found an INIT error. */
-  readonly codeSha256: string | undefined;
-  /** With `snapStart`: how environments start (snapshot or the pre-initialised fallback) and what it cost. */
-  readonly snapStart?: SnapStartInfo;
-}
 
 /** What a deploy needs from the runtime that owns the registry. */
 export interface DeployContext {
@@ -49,44 +37,88 @@ export interface DeployContext {
   isClosing(): boolean;
 }
 
-export async function deployFunction(ctx: DeployContext, config: FunctionConfig): Promise<FunctionInfo> {
+/** The dispatcher's key for a version's pool: the name for `$LATEST`, `name:version` otherwise. */
+export function poolKey(name: string, version: string): string {
+  return version === LATEST_VERSION ? name : `${name}:${version}`;
+}
+
+/** A published version's pool: no reservation of its own (see docs/architecture.md), provisioned as configured on it. */
+export function versionPoolConfig(config: FunctionConfig, provisionedConcurrency: number): PoolConfig {
+  return { memoryMb: config.memoryMb, reservedConcurrency: undefined, provisionedConcurrency };
+}
+
+/** Bundles `config.code` (or reuses `reuse`, for a version published from `$LATEST`) and prepares the engine. */
+export async function prepareDeployment(
+  ctx: DeployContext,
+  config: FunctionConfig,
+  version: string,
+  reuse?: Prepared,
+): Promise<{ deployment: Deployment; package: CodePackage }> {
   const engine = ctx.engines.get(config.engine);
   engine.assertAvailable();
-  // Reservations are checked again when the pool is configured; this only fails fast.
-  ctx.dispatcher.check(config.name, poolConfig(config));
-  const outcome =
-    'component' in config.code
-      ? { ok: true as const, bundle: await componentBundle(config.code.component, config.handler) }
-      : await bundleFunction(config.code, config.handler);
-  const prepared: Prepared = outcome.ok
-    ? { ok: true, bundle: outcome.bundle, blueprint: await engine.prepare(outcome.bundle, { memoryMb: config.memoryMb }) }
-    : { ok: false, failure: outcome.failure };
+  let prepared = reuse;
+  if (prepared === undefined) {
+    const outcome =
+      'component' in config.code
+        ? { ok: true as const, bundle: await componentBundle(config.code.component, config.handler) }
+        : await bundleFunction(config.code, config.handler);
+    prepared = outcome.ok
+      ? { ok: true, bundle: outcome.bundle, blueprint: await engine.prepare(outcome.bundle, { memoryMb: config.memoryMb }) }
+      : { ok: false, failure: outcome.failure };
+  }
+  const pkg = await packageOf(config.code);
   ctx.assertOpen();
-  const identity = functionIdentity(ctx.options.region, ctx.options.accountId, config.name);
+  const identity = functionIdentity(ctx.options.region, ctx.options.accountId, config.name, version);
   const snapStart = config.snapStart ? await takeSnapshot(ctx, config, identity, prepared) : undefined;
   if (ctx.isClosing()) {
     snapStart?.dispose();
     ctx.assertOpen();
   }
-  const deployment: Deployment = { config, identity, prepared, ...(snapStart ? { snapStart } : {}) };
-  // Idle environments of the previous deploy are disposed; busy ones when their invocation ends.
+  return { deployment: { config, identity, prepared, ...(snapStart ? { snapStart } : {}) }, package: pkg };
+}
+
+/**
+ * Creates the function or replaces its `$LATEST` with `config`'s code and configuration.
+ * Idle environments of the previous `$LATEST` are disposed; busy ones when their invocation ends.
+ */
+export async function deployLatest(ctx: DeployContext, config: FunctionConfig): Promise<VersionRecord> {
+  // Reservations are checked again when the pool is configured; this only fails fast.
+  ctx.dispatcher.check(config.name, poolConfig(config));
+  const { deployment, package: pkg } = await prepareDeployment(ctx, config, LATEST_VERSION);
   const pool = ctx.dispatcher.configure(config.name, poolConfig(config), deployment);
-  ctx.registry.get(config.name)?.snapStart?.dispose();
-  ctx.registry.set({ ...deployment, pool });
-  if (prepared.ok && config.provisionedConcurrency > 0) {
+  const record = versionRecord(deployment, pool, pkg, LATEST_VERSION);
+  const entry = ctx.registry.get(config.name);
+  if (entry) {
+    entry.latest.snapStart?.dispose();
+    entry.latest = record;
+  } else {
+    ctx.registry.add(new FunctionEntry(record));
+  }
+  if (deployment.prepared.ok && config.provisionedConcurrency > 0) {
     await ctx.dispatcher.provision(pool, () => bootAndInit(deployment, ctx.sink));
   }
+  return record;
+}
+
+/** Builds the immutable record of a version from its deployment. */
+export function versionRecord(
+  deployment: Deployment,
+  pool: VersionRecord['pool'],
+  pkg: CodePackage,
+  version: string,
+  revisionId: string = randomUUID(),
+  lastModified: string = new Date().toISOString(),
+): VersionRecord {
+  const code = deployment.prepared.ok ? deployment.prepared.bundle.hash : sha256Hex(JSON.stringify(deployment.prepared.failure));
   return {
-    functionName: config.name,
-    functionArn: identity.functionArn,
-    version: '$LATEST',
-    engine: config.engine,
-    runtime: config.runtime,
-    handler: config.handler,
-    memoryMb: config.memoryMb,
-    timeoutMs: config.timeoutMs,
-    codeSha256: prepared.ok ? prepared.bundle.hash : undefined,
-    ...(snapStart ? { snapStart: snapStart.info } : {}),
+    ...deployment,
+    pool,
+    version,
+    qualifiedArn: `${deployment.identity.functionArn}:${version}`,
+    package: pkg,
+    fingerprint: `${pkg.sha256}\n${code}\n${configFingerprint(deployment.config)}`,
+    revisionId,
+    lastModified,
   };
 }
 

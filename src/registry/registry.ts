@@ -1,43 +1,52 @@
 /**
- * The function registry: every deployed function by name, and the lock that serialises changes to
- * one function.
+ * The function registry: every function by name (its `$LATEST`, published versions and aliases),
+ * and the lock that serialises changes to one function.
  *
  * Contract (what the invoke path and the facade rely on):
  * - `get(name)` is a synchronous Map lookup (the warm invoke path calls it on every invoke); it
- *   returns the current record or undefined, never a record being built.
- * - A record is replaced whole (`set`): a reader sees the old record or the new one, never a mix.
- *   Records and the Deployments in them are immutable.
+ *   returns the current entry or undefined, never an entry being built.
+ * - Version records are immutable; `$LATEST` is replaced whole. A reader sees the old record or
+ *   the new one, never a mix.
  * - `serialise(name, work)` runs changes to one function one after another, in call order; a
  *   failed change does not stop the next one. Changes to different functions run concurrently.
+ *   `changing(name)` says whether one is running or queued (Lambda refuses a second update with
+ *   ResourceConflictException while one is in progress).
  * - `settled()` resolves when no change is running (close() waits for it).
- *
- * Versions, aliases, layers and persistence are added in this folder, each in its own file, behind
- * this same lookup.
  */
-import type { DeployedFunction } from './deployment.ts';
+import type { FunctionEntry } from './records.ts';
 
 export class FunctionRegistry {
-  readonly #functions = new Map<string, DeployedFunction>();
+  readonly #functions = new Map<string, FunctionEntry>();
   readonly #changes = new Map<string, Promise<unknown>>();
 
-  /** The function deployed under `name`, or undefined. */
-  get(name: string): DeployedFunction | undefined {
+  /** The function registered under `name`, or undefined. */
+  get(name: string): FunctionEntry | undefined {
     return this.#functions.get(name);
   }
 
-  /** Installs `record` as the function's current record, replacing any previous one. */
-  set(record: DeployedFunction): void {
-    this.#functions.set(record.config.name, record);
+  /** Registers a new function. */
+  add(entry: FunctionEntry): void {
+    this.#functions.set(entry.name, entry);
   }
 
-  /** Every current record, in deploy order. */
-  values(): IterableIterator<DeployedFunction> {
+  /** Forgets a function. Disposing what it holds is the caller's job. */
+  delete(name: string): void {
+    this.#functions.delete(name);
+  }
+
+  /** Every function, in creation order. */
+  values(): IterableIterator<FunctionEntry> {
     return this.#functions.values();
   }
 
   /** Forgets every function (close). Disposing what they hold is the caller's job. */
   clear(): void {
     this.#functions.clear();
+  }
+
+  /** Whether a change to `name` is running or queued. */
+  changing(name: string): boolean {
+    return this.#changes.has(name);
   }
 
   /** Runs `work` after every change to `name` already queued has settled. */

@@ -124,7 +124,7 @@ describe('runtime option messages', () => {
     [{ logSink: () => {} }, 'logSink', 'Expected `logSink` to be an object with a write(line) function, got a function'],
     [{ logFormat: 'JSON' }, 'logFormat', 'Expected `logFormat` to be one of `Text`, got `JSON` (string)'],
     [{ Region: 'us-east-1' }, 'Region', 'Unknown option `Region` in runtime options (did you mean `region`?)'],
-    [{ port: 1 }, 'port', 'Unknown option `port` in runtime options (known options: `region`, `accountId`, `logSink`, `logFormat`, `quickjsIsolation`, `concurrency`, `memoryBudgetMb`, `idleTtlMs`, `scaleUpRate`, `scaleUpBurst`, `maxQueueLength`, `closeTimeoutMs`, `snapStartInitTimeoutMs`)'],
+    [{ port: 1 }, 'port', 'Unknown option `port` in runtime options (known options: `region`, `accountId`, `logSink`, `logFormat`, `random`, `quickjsIsolation`, `concurrency`, `memoryBudgetMb`, `idleTtlMs`, `scaleUpRate`, `scaleUpBurst`, `maxQueueLength`, `closeTimeoutMs`, `snapStartInitTimeoutMs`)'],
     [{ concurrency: 0 }, 'concurrency', 'Expected `concurrency` to be an integer from 1 to 100000, got `0` (number)'],
     [{ concurrency: 1.5 }, 'concurrency', 'Expected `concurrency` to be an integer from 1 to 100000, got `1.5` (number)'],
     [{ memoryBudgetMb: 64 }, 'memoryBudgetMb', 'Expected `memoryBudgetMb` to be an integer from 128 to 16777216, got `64` (number)'],
@@ -151,7 +151,9 @@ describe('invoke option messages', () => {
     [{ waitForCapacityMs: -1 }, 'waitForCapacityMs', 'Expected `waitForCapacityMs` to be an integer from 0 to 900000, got `-1` (number)'],
     [{ waitForCapacityMs: 900_001 }, 'waitForCapacityMs', 'Expected `waitForCapacityMs` to be an integer from 0 to 900000, got `900001` (number)'],
     [{ LogType: 'Tail' }, 'LogType', 'Unknown option `LogType` in invoke options (did you mean `logType`?)'],
-    [{ qualifier: '1' }, 'qualifier', 'Expected `qualifier` to be `$LATEST` (published versions and aliases come with the registry), got `1` (string)'],
+    [{ qualifier: 'bad!' }, 'qualifier', 'Expected `qualifier` to be a version or alias name of 1 to 128 characters from [a-zA-Z0-9$_-], got `bad!` (string)'],
+    [{ qualifier: '' }, 'qualifier', 'Expected `qualifier` to be a version or alias name of 1 to 128 characters from [a-zA-Z0-9$_-], got an empty string'],
+    [{ qualifier: 'q'.repeat(129) }, 'qualifier', 'Expected `qualifier` to be a version or alias name of 1 to 128 characters from [a-zA-Z0-9$_-], got `qqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqq…` (string, 129 characters)'],
     [{ clientContext: 'x' }, 'clientContext', 'Expected `clientContext` to be a plain object, got `x` (string)'],
     [{ clientContext: [] }, 'clientContext', 'Expected `clientContext` to be a plain object, got an array of 0 items'],
     [{ clientContext: { a: 'x'.repeat(3576) } }, 'clientContext', 'Expected `clientContext` to be at most 3583 bytes as JSON, got 3584 bytes'],
@@ -288,19 +290,21 @@ describe('defaults', () => {
   it('returns the frozen default invoke options for undefined and for the common shapes', () => {
     expect(parseInvokeOptions()).toBe(DEFAULT_INVOKE_OPTIONS);
     expect(parseInvokeOptions(undefined)).toBe(DEFAULT_INVOKE_OPTIONS);
-    expect(DEFAULT_INVOKE_OPTIONS).toEqual({ logType: 'None', qualifier: '$LATEST' });
+    expect(DEFAULT_INVOKE_OPTIONS).toEqual({ logType: 'None' });
     expect(Object.isFrozen(DEFAULT_INVOKE_OPTIONS)).toBe(true);
     expect(parseInvokeOptions({})).toBe(DEFAULT_INVOKE_OPTIONS);
-    expect(parseInvokeOptions({ logType: 'None', qualifier: '$LATEST' })).toBe(DEFAULT_INVOKE_OPTIONS);
+    expect(parseInvokeOptions({ logType: 'None', qualifier: '$LATEST' })).toEqual({ logType: 'None', qualifier: '$LATEST' });
+    expect(parseInvokeOptions({ qualifier: 'q'.repeat(128) })).toEqual({ logType: 'None', qualifier: 'q'.repeat(128) });
     const tail = parseInvokeOptions({ logType: 'Tail' });
-    expect(tail).toEqual({ logType: 'Tail', qualifier: '$LATEST' });
+    expect(tail).toEqual({ logType: 'Tail' });
     expect(Object.isFrozen(tail)).toBe(true);
     expect(parseInvokeOptions({ logType: 'Tail' })).toBe(tail);
   });
 
   it('does not let the fast path accept what the schema rejects', () => {
     expect(parseInvokeOptions({ logType: undefined })).toBe(DEFAULT_INVOKE_OPTIONS);
-    expect(parseInvokeOptions({ logType: 'Tail', qualifier: undefined })).toEqual({ logType: 'Tail', qualifier: '$LATEST' });
+    expect(parseInvokeOptions({ logType: 'Tail', qualifier: undefined })).toEqual({ logType: 'Tail' });
+    expect(failure(() => parseInvokeOptions({ qualifier: 'x:y' }))[0]).toBe('qualifier');
     expect(failure(() => parseInvokeOptions({ logType: null }))[0]).toBe('logType');
     expect(failure(() => parseInvokeOptions({ qualifier: null }))[0]).toBe('qualifier');
   });
@@ -309,7 +313,7 @@ describe('defaults', () => {
     const clientContext = { client: { app_title: 'x' } };
     const identity = { cognitoIdentityId: 'id', cognitoIdentityPoolId: 'pool' };
     const options = parseInvokeOptions({ logType: 'Tail', clientContext, identity });
-    expect(options).toEqual({ logType: 'Tail', qualifier: '$LATEST', clientContext, identity });
+    expect(options).toEqual({ logType: 'Tail', clientContext, identity });
     expect(Object.isFrozen(options)).toBe(true);
     expect(Object.isFrozen(options.identity)).toBe(true);
   });

@@ -150,7 +150,9 @@ interface LegacyHooks {
 
 /** The context object; its own enumerable data properties give Lambda's `JSON.stringify(context)`. */
 function buildContext(c: EnvironmentContextFields, message: InvokeMessage, legacy: LegacyHooks | undefined): object {
-  const extras = message.extras ? (JSON.parse(message.extras) as { clientContext?: unknown; identity?: unknown }) : {};
+  const extras = message.extras
+    ? (JSON.parse(message.extras) as { clientContext?: unknown; identity?: unknown; invokedFunctionArn?: string })
+    : {};
   const context: Record<string, unknown> = {};
   if (legacy) {
     Object.defineProperty(context, 'callbackWaitsForEmptyEventLoop', {
@@ -170,7 +172,8 @@ function buildContext(c: EnvironmentContextFields, message: InvokeMessage, legac
   context.logStreamName = c.logStreamName;
   context.clientContext = extras.clientContext;
   context.identity = extras.identity;
-  context.invokedFunctionArn = c.invokedFunctionArn;
+  // A qualified invoke (version or alias) names its own ARN; the environment's is the unqualified one.
+  context.invokedFunctionArn = typeof extras.invokedFunctionArn === 'string' ? extras.invokedFunctionArn : c.invokedFunctionArn;
   context.awsRequestId = message.requestId;
   const deadline = message.deadlineMs;
   context.getRemainingTimeInMillis = () => Math.max(0, deadline - Date.now());

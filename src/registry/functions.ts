@@ -1,0 +1,157 @@
+/**
+ * Function-level control-plane calls: deploy (create or replace `$LATEST`), updateFunctionCode,
+ * updateFunctionConfiguration, getFunction, listFunctions, deleteFunction.
+ *
+ * Lambda's rules kept here: an update while another update of the same function is in progress
+ * is ResourceConflictException (deploy alone waits its turn, as it always has); a stale
+ * `revisionId` is PreconditionFailedException; `$LATEST` cannot be deleted on its own; a version
+ * an alias points to cannot be deleted.
+ */
+import type { CodeSource } from '../code/types.ts';
+import { LATEST_VERSION, parseFunctionConfig, type FunctionConfig, type FunctionConfigInput } from '../config/index.ts';
+import { InvalidParameterValueException, PreconditionFailedException, ResourceConflictException } from '../errors.ts';
+import { deployLatest, type DeployContext } from './deploy.ts';
+import { functionInfo, type FunctionInfo } from './info.ts';
+import { functionArn, functionNotFound, splitFunctionName } from './names.ts';
+import type { FunctionEntry, VersionRecord } from './records.ts';
+
+/** Options of updateFunctionCode / updateFunctionConfiguration. */
+export interface UpdateOptions {
+  /** The revisionId of `$LATEST` this update expects; PreconditionFailedException when it moved on. */
+  readonly revisionId?: string;
+}
+
+export function deployFunction(ctx: DeployContext, input: FunctionConfigInput): Promise<FunctionInfo> {
+  const config = parseFunctionConfig(input);
+  return ctx.registry.serialise(config.name, async () => functionInfo(await deployLatest(ctx, config)));
+}
+
+/** Replaces `$LATEST`'s code; its configuration stays. */
+export function updateFunctionCode(ctx: DeployContext, name: string, code: CodeSource, options: UpdateOptions = {}): Promise<FunctionInfo> {
+  return updateLatest(ctx, name, options, (config) => ({ ...config, code }));
+}
+
+/** Changes `$LATEST`'s configuration (any field of deploy's config but `name` and `code`). */
+export function updateFunctionConfiguration(
+  ctx: DeployContext,
+  name: string,
+  changes: Partial<Omit<FunctionConfigInput, 'name' | 'code'>> & UpdateOptions,
+): Promise<FunctionInfo> {
+  if (typeof changes !== 'object' || changes === null) {
+    throw new InvalidParameterValueException('', 'Expected the configuration changes to be an object');
+  }
+  for (const field of ['name', 'code'] as const) {
+    if (field in changes) {
+      throw new InvalidParameterValueException(field, `\`${field}\` cannot be changed by updateFunctionConfiguration${field === 'code' ? ' (use updateFunctionCode)' : ''}`);
+    }
+  }
+  const { revisionId, ...rest } = changes;
+  return updateLatest(ctx, name, revisionId === undefined ? {} : { revisionId }, (config) => ({ ...config, ...rest }));
+}
+
+function updateLatest(
+  ctx: DeployContext,
+  name: string,
+  options: UpdateOptions,
+  change: (config: FunctionConfig) => FunctionConfigInput,
+): Promise<FunctionInfo> {
+  ctx.assertOpen();
+  const entry = existing(ctx, name);
+  if (ctx.registry.changing(entry.name)) throw updateInProgress(ctx, entry.name);
+  checkRevision(entry.latest, options.revisionId);
+  // Re-parsing the merged config checks every field again, with deploy's messages.
+  const config = parseFunctionConfig(change(entry.latest.config));
+  return ctx.registry.serialise(entry.name, async () => functionInfo(await deployLatest(ctx, config)));
+}
+
+/** getFunction('name[:qualifier]'): `$LATEST`, a version, or the version an alias points to. */
+export function getFunction(ctx: DeployContext, nameOrArn: string, qualifier?: string): FunctionInfo {
+  const ref = splitFunctionName(nameOrArn, ctx.options, qualifier);
+  const entry = ctx.registry.get(ref.name);
+  if (!entry) throw functionNotFound(ctx.options, ref.name);
+  return functionInfo(versionOrAlias(ctx, entry, ref.qualifier));
+}
+
+/** Every function's `$LATEST`, in creation order (Lambda's ListFunctions without FunctionVersion=ALL). */
+export function listFunctions(ctx: DeployContext): FunctionInfo[] {
+  return [...ctx.registry.values()].map((entry) => functionInfo(entry.latest));
+}
+
+/**
+ * Deletes the function (its versions and aliases with it) or, with a version qualifier, that
+ * version alone. Environments of what is deleted finish the invocation they run; idle ones go now.
+ */
+export async function deleteFunction(ctx: DeployContext, nameOrArn: string, options: { readonly qualifier?: string } = {}): Promise<void> {
+  ctx.assertOpen();
+  const ref = splitFunctionName(nameOrArn, ctx.options, options.qualifier);
+  const entry = ctx.registry.get(ref.name);
+  if (!entry) throw functionNotFound(ctx.options, ref.name);
+  await ctx.registry.serialise(entry.name, () => {
+    if (ref.qualifier === undefined) {
+      ctx.registry.delete(entry.name);
+      for (const record of [entry.latest, ...entry.versions.values()]) dropVersion(ctx, record);
+      return Promise.resolve();
+    }
+    if (ref.qualifier === LATEST_VERSION) {
+      throw new InvalidParameterValueException('qualifier', '$LATEST version cannot be deleted without deleting the function.');
+    }
+    const record = entry.versions.get(ref.qualifier);
+    if (!record) {
+      if (entry.aliases.has(ref.qualifier)) {
+        throw new InvalidParameterValueException('qualifier', `Deletion of aliases is not supported by deleteFunction: use deleteAlias('${entry.name}', '${ref.qualifier}')`);
+      }
+      throw functionNotFound(ctx.options, entry.name, ref.qualifier);
+    }
+    const aliases = entry.aliasesOf(record.version);
+    if (aliases.length > 0) {
+      throw new ResourceConflictException(
+        `Unable to delete version ${record.version} of ${functionArn(ctx.options, entry.name)}: alias${aliases.length > 1 ? 'es' : ''} ${aliases.join(', ')} point${aliases.length > 1 ? '' : 's'} to it`,
+      );
+    }
+    entry.versions.delete(record.version);
+    dropVersion(ctx, record);
+    return Promise.resolve();
+  });
+}
+
+function dropVersion(ctx: DeployContext, record: VersionRecord): void {
+  ctx.dispatcher.remove(record.pool);
+  record.snapStart?.dispose();
+}
+
+/** The record a qualifier names: `$LATEST` when none, a version, or an alias's primary version. */
+export function versionOrAlias(ctx: DeployContext, entry: FunctionEntry, qualifier: string | undefined): VersionRecord {
+  if (qualifier === undefined || qualifier === LATEST_VERSION) return entry.latest;
+  const version = entry.versions.get(qualifier);
+  if (version) return version;
+  const alias = entry.aliases.get(qualifier);
+  const target = alias && (alias.functionVersion === LATEST_VERSION ? entry.latest : entry.versions.get(alias.functionVersion));
+  if (target) return target;
+  throw functionNotFound(ctx.options, entry.name, qualifier);
+}
+
+export function existing(ctx: DeployContext, nameOrArn: string): FunctionEntry {
+  const ref = splitFunctionName(nameOrArn, ctx.options);
+  if (ref.qualifier !== undefined) {
+    throw new InvalidParameterValueException('functionName', `Expected an unqualified function name, got \`${nameOrArn}\``);
+  }
+  const entry = ctx.registry.get(ref.name);
+  if (!entry) throw functionNotFound(ctx.options, ref.name);
+  return entry;
+}
+
+/** Lambda's words for an update while another is in progress. */
+export function updateInProgress(ctx: DeployContext, name: string): ResourceConflictException {
+  return new ResourceConflictException(
+    `The operation cannot be performed at this time. An update is in progress for resource: ${functionArn(ctx.options, name)}`,
+  );
+}
+
+/** PreconditionFailedException when `expected` is given and is not the record's revisionId. */
+export function checkRevision(record: { readonly revisionId: string }, expected: string | undefined): void {
+  if (expected !== undefined && expected !== record.revisionId) {
+    throw new PreconditionFailedException(
+      'The Revision Id provided does not match the latest Revision Id. Call the GetFunction/GetAlias API to retrieve the latest Revision Id',
+    );
+  }
+}
