@@ -1,9 +1,11 @@
 /**
  * The benchmark suite.
  *
- *   npm run bench          full run (a few minutes)
- *   npm run bench:quick    every area with fewer samples (under a minute)
+ *   npm run bench          full run: every area, full sample counts (several minutes)
+ *   npm run bench:quick    the cold and warm areas only, fewer samples (see QUICK_AREAS)
  *   node --no-node-snapshot bench/run.ts [--quick] [--only cold,warm,...] [--out path.json]
+ *
+ * `--quick --only <areas>` runs those areas with the quick sample counts.
  *
  * Areas: cold, warm, throughput, density, dispatch, tmp, soak. Case names are
  * `<area>/<case>/<engine or baseline>`. Prints a table (median, p99, samples; ms) with every
@@ -42,7 +44,14 @@ const { values } = parseArgs({
   },
 });
 
-const selected = values.only ? values.only.split(',') : Object.keys(AREAS);
+/**
+ * What `--quick` runs without `--only`: cold and warm starts per engine beside the raw engines and
+ * the other baselines — the figures people ask for first. Every area with quick samples took 121 s
+ * (issue #12); these two use ~23 CPU-seconds (docs/benchmarks.md has the measured times).
+ */
+const QUICK_AREAS = ['cold', 'warm'];
+
+const selected = values.only ? values.only.split(',') : values.quick ? QUICK_AREAS : Object.keys(AREAS);
 for (const area of selected) if (!AREAS[area]) throw new Error(`unknown area ${area}; known: ${Object.keys(AREAS).join(', ')}`);
 
 const suite = new Suite(values.quick);

@@ -1,7 +1,10 @@
 /**
  * A Lambda-style deployment zip — an ESM handler and its node_modules/ — deployed and invoked.
  *
- *   node --no-node-snapshot examples/zip-package/run.ts
+ *   node --no-node-snapshot examples/zip-package/run.ts [--out function.zip]
+ *
+ * With --out the zip is written there and kept (for `lambdalet invoke function.zip`); without it,
+ * it is built in a temporary directory that is removed on exit.
  *
  * The zip is built here the way `npm install && zip -r function.zip .` lays it out: function/ at
  * the root of the zip and the dependency under node_modules/slugify/ (its sources are kept in deps/
@@ -9,8 +12,9 @@
  */
 import { mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { parseArgs } from 'node:util';
 import { zipSync, type Zippable } from 'fflate';
 import { createRuntime } from '../../src/index.ts';
 
@@ -23,8 +27,9 @@ async function addDir(zip: Zippable, dir: string, prefix: string): Promise<void>
 const files: Zippable = {};
 await addDir(files, here('./function/'), '');
 await addDir(files, here('./deps/slugify/'), 'node_modules/slugify/');
-const tmp = await mkdtemp(join(tmpdir(), 'lambdalet-zip-example-'));
-const zipPath = join(tmp, 'function.zip');
+const { out } = parseArgs({ options: { out: { type: 'string' } } }).values;
+const tmp = out === undefined ? await mkdtemp(join(tmpdir(), 'lambdalet-zip-example-')) : undefined;
+const zipPath = tmp === undefined ? resolve(out!) : join(tmp, 'function.zip');
 await writeFile(zipPath, zipSync(files));
 console.log(`built ${zipPath}: ${Object.keys(files).join(', ')}`);
 
@@ -37,5 +42,5 @@ try {
   if (res.functionError) process.exitCode = 1;
 } finally {
   await rt.close();
-  await rm(tmp, { recursive: true, force: true });
+  if (tmp !== undefined) await rm(tmp, { recursive: true, force: true });
 }

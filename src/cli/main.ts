@@ -14,7 +14,8 @@ import { FLAG_OF_FIELD, UsageError } from './options.ts';
 
 export const HELP = `Usage: lambdalet <command> [options]
 
-Runs AWS Lambda handlers in V8 isolates inside this Node.js process, with Lambda's semantics.
+Runs AWS Lambda handlers inside this Node.js process, with Lambda's semantics: in V8 isolates
+(isolated-vm, --engine v8, the default) or in QuickJS compiled to WebAssembly (--engine quickjs).
 
 Commands:
   invoke <code>   deploy <code> as a function, invoke it once: payload to stdout, log to stderr

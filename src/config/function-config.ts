@@ -3,6 +3,7 @@
  * reads a FunctionConfig with every default filled and never checks a field again.
  */
 
+import { basename, extname } from 'node:path';
 import { z } from 'zod';
 import type { CodeSource } from '../code/types.ts';
 import { codeSourceSchema } from './code-source.ts';
@@ -53,7 +54,11 @@ export interface FunctionConfigInput {
   readonly name: string;
   /** The function's code: exactly one of `{files}`, `{dir}`, `{zip}` or `{entry}`. Required. */
   readonly code: CodeSource;
-  /** `file.export` path of the handler, 1 to 128 characters, no whitespace. Default `index.handler`. */
+  /**
+   * `file.export` path of the handler, 1 to 128 characters, no whitespace. Default `index.handler`,
+   * or `<file name>.handler` for `code: { entry }` (`{ entry: './fail.mjs' }` runs `fail.handler`),
+   * as the CLI and `loadHandler` do.
+   */
   readonly handler?: string;
   /** Which engine runs the function. Default `v8`. */
   readonly engine?: EngineName;
@@ -192,7 +197,8 @@ const functionConfigSchema = z.strictObject(
       .min(1, handlerPhrase)
       .max(HANDLER_MAX_LENGTH, handlerPhrase)
       .regex(HANDLER_PATTERN, handlerPhrase)
-      .default(HANDLER_DEFAULT),
+      // Filled in by parseFunctionConfig: the default depends on the code source.
+      .optional(),
     engine: oneOf(ENGINE_NAMES).default(ENGINE_DEFAULT),
     runtime: oneOf(RUNTIMES).default(RUNTIME_DEFAULT),
     memoryMb: integerIn(MEMORY_MB_MIN, MEMORY_MB_MAX).default(MEMORY_MB_DEFAULT),
@@ -210,7 +216,7 @@ const functionConfigSchema = z.strictObject(
 );
 
 // Fails to compile if the schema's output and the documented FunctionConfig ever disagree.
-const _outputMatches: (parsed: z.output<typeof functionConfigSchema>) => FunctionConfig = (parsed) => parsed;
+const _outputMatches: (parsed: z.output<typeof functionConfigSchema> & { handler: string }) => FunctionConfig = (parsed) => parsed;
 void _outputMatches;
 
 const subject: Subject = {
@@ -245,7 +251,8 @@ const subject: Subject = {
  * @throws InvalidParameterValueException for the first problem; `field` is its dotted path.
  */
 export function parseFunctionConfig(input: unknown): FunctionConfig {
-  const config = parseWith(functionConfigSchema, input, subject);
+  const parsed = parseWith(functionConfigSchema, input, subject);
+  const config = { ...parsed, handler: parsed.handler ?? defaultHandler(parsed.code) };
   const { reservedConcurrency: reserved, provisionedConcurrency: provisioned } = config;
   if (reserved !== undefined && provisioned > reserved) {
     throw new InvalidParameterValueException(
@@ -285,4 +292,13 @@ function checkWasmCode(config: FunctionConfig): void {
       `Expected \`code\` to be {component} or {entry} with engine 'wasm', got {${Object.keys(config.code).join(', ')}}`,
     );
   }
+}
+
+/**
+ * The handler when none is given: `index.handler`, or `<file name>.handler` for a lone entry file
+ * (a handler must name the entry file, so `index.handler` could never work for `./src/orders.ts`).
+ */
+function defaultHandler(code: CodeSource): string {
+  if (!('entry' in code)) return HANDLER_DEFAULT;
+  return `${basename(code.entry, extname(code.entry))}.handler`;
 }

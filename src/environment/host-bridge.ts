@@ -305,12 +305,17 @@ async function readCapped(response: Response, max: number): Promise<Buffer> {
   return Buffer.concat(chunks);
 }
 
-/** Like undici: a network failure is `TypeError: fetch failed` whose cause says why. */
+/**
+ * Like undici: a network failure is `TypeError: fetch failed` whose cause says why. A request the
+ * egress policy refused also says why in the message (`fetch failed: lambdalet egress policy
+ * denied …`): it is lambdalet's rule, not the network, and a bare "fetch failed" in a log hid it.
+ */
 function fetchFailed(error: unknown): HostCallError {
   const reason = error instanceof Error ? error.message : String(error);
   const cause = error instanceof Error ? (error.cause as { message?: unknown } | undefined) : undefined;
   const detail = cause && typeof cause.message === 'string' ? `${reason}: ${cause.message}` : reason;
   if (error instanceof Error && error.name === 'AbortError') return { name: 'AbortError', message: 'This operation was aborted' };
+  if (error instanceof EgressDenied) return { name: 'TypeError', message: `fetch failed: ${reason}`, cause: detail };
   return { name: 'TypeError', message: 'fetch failed', cause: detail };
 }
 

@@ -1,10 +1,18 @@
+// The `lambdalet` command. Commands run in this process through `main(args, io)` with in-memory
+// streams — the same code bin/lambdalet.js calls, without two Node start-ups per case (thirty
+// spawned CLIs made this file the suite's slowest and timed out on a busy machine, issue #12). The
+// launcher itself (re-start with --no-node-snapshot, exit codes, a real stdin pipe, the bin link)
+// is tested by spawning it, in 'the launcher' below.
 import { spawn } from 'node:child_process';
 import { mkdir, mkdtemp, readFile, rm, symlink, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { Readable } from 'node:stream';
 import { fileURLToPath } from 'node:url';
 import { zipSync } from 'fflate';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { Io } from '../../src/cli/io.ts';
+import { main } from '../../src/cli/main.ts';
 
 const root = fileURLToPath(new URL('../..', import.meta.url));
 const bin = join(root, 'bin', 'lambdalet.js');
@@ -17,8 +25,23 @@ interface Run {
   readonly stderr: string;
 }
 
+/** Runs the CLI in this process (stdout and stderr are pipes: compact JSON, no progress redraws). */
+async function lambdalet(args: readonly string[], options: { stdin?: string } = {}): Promise<Run> {
+  let stdout = '';
+  let stderr = '';
+  const io: Io = {
+    stdout: { write: (text: string) => (stdout += text) },
+    stderr: { write: (text: string) => (stderr += text) },
+    stdin: Readable.from([Buffer.from(options.stdin ?? '')]),
+    stdoutIsTTY: false,
+    stderrIsTTY: false,
+  };
+  const code = await main(args, io);
+  return { code, stdout, stderr };
+}
+
 /** Runs the CLI as a user would: plain `node bin/lambdalet.js` (no flags; the launcher adds them). */
-function lambdalet(args: readonly string[], options: { stdin?: string; nodeArgs?: readonly string[]; cwd?: string; command?: string } = {}): Promise<Run> {
+function spawnLambdalet(args: readonly string[], options: { stdin?: string; nodeArgs?: readonly string[]; cwd?: string; command?: string } = {}): Promise<Run> {
   const env = { ...process.env };
   delete env.NODE_OPTIONS;
   const argv = options.command !== undefined ? [...args] : [...(options.nodeArgs ?? []), bin, ...args];
@@ -53,6 +76,8 @@ describe.concurrent('lambdalet (top level)', () => {
     const help = await lambdalet(['--help']);
     expect(help.code).toBe(0);
     expect(help.stdout).toMatch(/^Usage: lambdalet <command>/);
+    // Both engines are named: handlers do not run only in V8 isolates (issue #12).
+    expect(help.stdout).toContain('in V8 isolates\n(isolated-vm, --engine v8, the default) or in QuickJS compiled to WebAssembly (--engine quickjs)');
     expect(help.stdout).toContain('invoke <code>');
     expect(help.stdout).toContain('bench <code>');
     const none = await lambdalet([]);
@@ -182,8 +207,26 @@ describe.concurrent('lambdalet invoke', () => {
     expect(run.stderr).toContain('Run `lambdalet invoke --help` for the options.');
   });
 
+});
+
+describe.concurrent('the launcher (bin/lambdalet.js, spawned)', () => {
+  it('re-starts Node with --no-node-snapshot: an invoke reads a real stdin pipe, streams the log to stderr, exit 0', async () => {
+    const run = await spawnLambdalet(['invoke', hello, '-', '--env', 'GREETING=Hey'], { stdin: '{"name":"Grace"}' });
+    expect(run.code).toBe(0);
+    expect(JSON.parse(run.stdout)).toMatchObject({ greeting: 'Hey, Grace!' });
+    expect(run.stderr).toMatch(/^REPORT RequestId: .*Init Duration/m);
+  });
+
+  it('passes the exit code through: 1 for a function error, 2 for bad usage', async () => {
+    const failing = await spawnLambdalet(['invoke', greeter, '--handler', 'greeter.api.fail', '--log-type', 'None']);
+    expect(failing.code).toBe(1);
+    expect(JSON.parse(failing.stdout)).toMatchObject({ errorType: 'TypeError', errorMessage: 'no such order' });
+    const bad = await spawnLambdalet(['frobnicate']);
+    expect(bad).toEqual({ code: 2, stdout: '', stderr: "lambdalet: unknown command 'frobnicate'. Commands: invoke, bench. Run `lambdalet --help`.\n" });
+  });
+
   it('works when Node already has the flag (no re-spawn)', async () => {
-    const run = await lambdalet(['invoke', hello, '--log-type', 'None'], { nodeArgs: ['--no-node-snapshot'] });
+    const run = await spawnLambdalet(['invoke', hello, '--log-type', 'None'], { nodeArgs: ['--no-node-snapshot'] });
     expect(run.code).toBe(0);
     expect(JSON.parse(run.stdout)).toMatchObject({ functionName: 'hello' });
   });
@@ -193,12 +236,9 @@ describe.concurrent('lambdalet invoke', () => {
     await mkdir(join(project, 'node_modules', '.bin'), { recursive: true });
     await symlink(root, join(project, 'node_modules', 'lambdalet'), 'dir');
     await symlink('../lambdalet/bin/lambdalet.js', join(project, 'node_modules', '.bin', 'lambdalet'));
-    const run = await lambdalet(['invoke', hello, '--event', '{"name":"Bin"}', '--log-type', 'None'], {
-      command: join(project, 'node_modules', '.bin', 'lambdalet'),
-      cwd: project,
-    });
-    expect(run.code).toBe(0);
-    expect(JSON.parse(run.stdout)).toMatchObject({ event: { name: 'Bin' } });
+    const run = await spawnLambdalet(['--version'], { command: join(project, 'node_modules', '.bin', 'lambdalet'), cwd: project });
+    const pkg = JSON.parse(await readFile(join(root, 'package.json'), 'utf8')) as { version: string };
+    expect(run).toEqual({ code: 0, stdout: `${pkg.version}\n`, stderr: '' });
   });
 });
 

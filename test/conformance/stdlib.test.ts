@@ -149,8 +149,9 @@ forEachEngine(({ withRuntime }) => {
     it('fetch: denied by default, with a network error that names the egress policy', () =>
       withRuntime(async ({ rt }) => {
         const result = await deployAndInvoke(rt, FETCHER, { url: 'https://example.com/' });
+        // The reason is in the message too, not only in err.cause (issue #12).
         expect(result.payload).toEqual({
-          error: 'TypeError: fetch failed',
+          error: 'TypeError: fetch failed: lambdalet egress policy denied https://example.com: add "example.com" to the function\'s egress.allowHosts',
           cause: 'lambdalet egress policy denied https://example.com: add "example.com" to the function\'s egress.allowHosts',
         });
       }));
@@ -171,9 +172,12 @@ forEachEngine(({ withRuntime }) => {
         });
         expect(seen).toEqual(['POST https://api.example.com/items?x=1 1 payload']);
         const redirected = await deployAndInvoke(rt, FETCHER, { url: 'https://api.example.com/away' }, { egress });
-        expect(redirected.payload).toMatchObject({ error: 'TypeError: fetch failed', cause: expect.stringContaining('denied https://evil.example.net') });
+        expect(redirected.payload).toMatchObject({
+          error: expect.stringMatching(/^TypeError: fetch failed: lambdalet egress policy denied https:\/\/evil\.example\.net/),
+          cause: expect.stringContaining('denied https://evil.example.net'),
+        });
         const other = await deployAndInvoke(rt, FETCHER, { url: 'http://169.254.169.254/latest/meta-data' }, { egress });
-        expect(other.payload).toMatchObject({ error: 'TypeError: fetch failed' });
+        expect(other.payload).toMatchObject({ error: 'TypeError: fetch failed: lambdalet egress policy denied http://169.254.169.254: add "169.254.169.254" to the function\'s egress.allowHosts' });
       }));
 
     it('fetch: time in flight counts against the invocation', () =>

@@ -21,7 +21,7 @@ export function missingFlagError(): EngineUnavailableError {
       `The v8 engine (isolated-vm) needs Node started with ${NO_NODE_SNAPSHOT}, and this process was not.`,
       `Fix: run \`node ${NO_NODE_SNAPSHOT} your-app.js\` (or NODE_OPTIONS=${NO_NODE_SNAPSHOT} for tools that spawn Node);`,
       `with vitest use \`pool: 'forks'\` and \`execArgv: ['${NO_NODE_SNAPSHOT}']\` in vitest.config.`,
-      `Or deploy the function with another engine once one is available.`,
+      `Or deploy the function with \`engine: 'quickjs'\` (QuickJS compiled to WebAssembly), which needs no flag.`,
     ].join('\n'),
   );
 }

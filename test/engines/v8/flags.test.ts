@@ -37,5 +37,7 @@ describe('v8 engine: --no-node-snapshot', () => {
     expect(reported.code).toBe('EngineUnavailable');
     expect(reported.message).toContain('node --no-node-snapshot');
     expect(reported.message).toContain("execArgv: ['--no-node-snapshot']");
+    // The engine that needs no flag exists: the message names it (issue #12).
+    expect(reported.message).toContain("Or deploy the function with `engine: 'quickjs'` (QuickJS compiled to WebAssembly), which needs no flag.");
   });
 });
