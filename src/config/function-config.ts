@@ -7,6 +7,7 @@ import { basename, extname } from 'node:path';
 import { z } from 'zod';
 import type { CodeSource } from '../code/types.ts';
 import { codeSourceSchema } from './code-source.ts';
+import { credentialsSchema, type AwsCredentialProvider, type AwsCredentials, type CredentialSource } from './credentials.ts';
 import { envSchema, type Env } from './env.ts';
 import { integerIn, matching, oneOf, stringUpTo } from './fields.ts';
 import { describeValue, expected, parseWith, type Subject } from './format.ts';
@@ -116,6 +117,16 @@ export interface FunctionConfigInput {
    * @example { snapStart: true }
    */
   readonly snapStart?: boolean;
+  /**
+   * AWS credentials, as a Lambda execution role provides them: `process.env` gets
+   * AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY and (when given) AWS_SESSION_TOKEN, which the AWS
+   * SDK's default chain reads. Fixed values, or a host-side provider called once per execution
+   * environment before its INIT (a provider that throws or returns a bad value fails that
+   * environment's cold start with its error). Default: none (the host's own are never passed).
+   * @example { credentials: { accessKeyId: 'AKIA...', secretAccessKey: '...' } }
+   * @example { credentials: async () => (await sts.send(new AssumeRoleCommand(...))).Credentials }
+   */
+  readonly credentials?: AwsCredentials | AwsCredentialProvider;
 }
 
 /** The `egress` option as given. */
@@ -162,6 +173,8 @@ export interface FunctionConfig {
   readonly egress: EgressPolicy;
   /** SnapStart. Default false. */
   readonly snapStart: boolean;
+  /** AWS credentials for process.env, as a provider (fixed values are wrapped). Default: none. */
+  readonly credentials?: CredentialSource | undefined;
 }
 
 const DENY_ALL: EgressPolicy = Object.freeze({ allowHosts: Object.freeze([]) });
@@ -211,6 +224,7 @@ const functionConfigSchema = z.strictObject(
     tmpBackend: oneOf(TMP_BACKENDS).default('memory'),
     egress: egressSchema.default(DENY_ALL),
     snapStart: z.boolean(expected('be true or false')).default(false),
+    credentials: credentialsSchema.optional(),
   },
   expected('be an object'),
 );
@@ -243,6 +257,7 @@ const subject: Subject = {
     EphemeralStorage: 'ephemeralStorageMb',
     ephemeralStorage: 'ephemeralStorageMb',
     SnapStart: 'snapStart',
+    Credentials: 'credentials',
   },
 };
 

@@ -12,6 +12,7 @@ export {
   type EgressPolicyInput,
 } from './function-config.ts';
 export type { Env } from './env.ts';
+export { credentialVariables, type AwsCredentialProvider, type AwsCredentials, type CredentialSource } from './credentials.ts';
 export {
   ACCOUNT_ID_DEFAULT,
   ACCOUNT_ID_PATTERN,

@@ -12,6 +12,7 @@ import { SandboxFault, SnapshotUnsupportedError, type Blueprint, type Sandbox, t
 import type { EnvironmentContextFields, ErrorShape, GuestReply, HostMessage } from '../engines/guest/protocol.ts';
 import { timeoutMessage } from '../observability/log-lines.ts';
 import { runPhase } from './event-loop.ts';
+import { credentialVariables } from '../config/index.ts';
 import { lambdaEnvironmentVariables, logStreamName, type FunctionIdentity, type InitializationType } from './lambda-env.ts';
 import { LogCollector } from './log-collector.ts';
 import { HostBridge } from './host-bridge.ts';
@@ -145,12 +146,15 @@ export class ExecutionEnvironment {
   async init(limitMs = INIT_TIMEOUT_MS): Promise<PhaseResult> {
     this.#enter('booted');
     const { config, bundle, identity } = this.#deps;
+    // The execution role's credentials, fetched per environment (config/credentials.ts).
+    const credentials = await credentialVariables(config.credentials);
     return this.#phase(
       {
         type: 'init',
         env: {
           ...config.env,
           ...lambdaEnvironmentVariables(config, identity, this.logStreamName, this.#deps.initializationType),
+          ...credentials,
         },
         handler: bundle.handler,
         handlerPath: bundle.handlerPath,

@@ -50,6 +50,10 @@ export function lambdaEnvironmentVariables(
     PATH: '/var/lang/bin:/usr/local/bin:/usr/bin/:/bin:/opt/bin',
     NODE_PATH: `/opt/nodejs/${node}/node_modules:/opt/nodejs/node_modules:/var/runtime/node_modules:/var/runtime:/var/task`,
   };
+  // Not reserved on Lambda: a function's own TZ, LANG, PATH or NODE_PATH replaces the default.
+  for (const key of ['TZ', 'LANG', 'PATH', 'NODE_PATH']) {
+    if (Object.prototype.hasOwnProperty.call(config.env, key)) delete variables[key];
+  }
   if (initializationType === 'snap-start') {
     // Absent under SnapStart, as on Lambda: one snapshot serves many environments, each its own stream.
     delete variables.AWS_LAMBDA_LOG_GROUP_NAME;

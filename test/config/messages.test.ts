@@ -95,7 +95,7 @@ describe('function config messages', () => {
   it('lists the known options when nothing looks meant', () => {
     expect(failure(() => deploy({ layers: [] }))).toEqual([
       'layers',
-      'Unknown option `layers` in function config (known options: `name`, `code`, `handler`, `engine`, `runtime`, `memoryMb`, `timeoutMs`, `env`, `description`, `reservedConcurrency`, `provisionedConcurrency`, `ephemeralStorageMb`, `tmpBackend`, `egress`, `snapStart`)',
+      'Unknown option `layers` in function config (known options: `name`, `code`, `handler`, `engine`, `runtime`, `memoryMb`, `timeoutMs`, `env`, `description`, `reservedConcurrency`, `provisionedConcurrency`, `ephemeralStorageMb`, `tmpBackend`, `egress`, `snapStart`, `credentials`)',
     ]);
     // Not Object.prototype.constructor's name mistaken for a rename.
     expect(failure(() => deploy({ constructor: 1 }))[1]).toMatch(/^Unknown option `constructor` in function config \(known options:/);

@@ -319,9 +319,9 @@ export class ClientRequest extends OutgoingMessage {
         this.emit('close');
       });
     });
-    this.emit('response', res);
-    // Node discards an unread response only if no one listens; then the body is dropped.
+    // Node drops the body of a response no one listens for (counted before emit: `once` listeners leave during it).
     if (this.listenerCount('response') === 0) res.resume();
+    this.emit('response', res);
   }
 }
 

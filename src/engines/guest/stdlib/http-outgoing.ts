@@ -34,7 +34,8 @@ export function validateHeaderValue(name: string, value: unknown): void {
     return;
   }
   if (value === undefined) throw nodeError(TypeError, 'ERR_HTTP_INVALID_HEADER_VALUE', `Invalid value "${String(value)}" for header "${name}"`);
-  if (typeof value !== 'object' && INVALID_VALUE.test(String(value))) throw nodeError(TypeError, 'ERR_INVALID_CHAR', `Invalid character in header content ["${name}"]`);
+  const text = typeof value === 'string' ? value : typeof value === 'number' ? String(value) : '';
+  if (INVALID_VALUE.test(text)) throw nodeError(TypeError, 'ERR_INVALID_CHAR', `Invalid character in header content ["${name}"]`);
 }
 
 const Stream = stream.Stream as unknown as new () => InstanceType<typeof stream.Stream>;
