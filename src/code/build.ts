@@ -3,8 +3,9 @@
  * everything it imports, with an in-memory external source map.
  */
 
-import { join } from 'node:path';
-import { build, type BuildFailure, type Message, type Metafile } from 'esbuild';
+import { readFile } from 'node:fs/promises';
+import { dirname, join } from 'node:path';
+import { build, type BuildFailure, type Message, type Metafile, type Plugin } from 'esbuild';
 import type { LocatedModule } from './locate-module.ts';
 import { builtinsPlugin, IMPORT_META_IDENTIFIER, LOADERS, locationPlugin, type Splice } from './plugins.ts';
 import { ROOT_IDENTIFIER } from './wrap.ts';
@@ -61,7 +62,7 @@ export async function bundleModule(
       sourcesContent: false,
       metafile: true,
       logLevel: 'silent',
-      plugins: [builtinsPlugin(), locationPlugin(root, splices)],
+      plugins: [builtinsPlugin(), ...entryFormatPlugin(module), locationPlugin(root, splices)],
     });
     const js = result.outputFiles.find((file) => file.path.endsWith('.js'));
     const map = result.outputFiles.find((file) => file.path.endsWith('.js.map'));
@@ -72,4 +73,26 @@ export async function bundleModule(
     if (Array.isArray(errors) && errors.length > 0) return { ok: false, errors };
     throw error;
   }
+}
+
+/**
+ * Node and the runtime client stop looking for a package.json `type` at a node_modules folder;
+ * esbuild does not, so a handler module in node_modules with no package.json of its own would take
+ * `"type": "module"` from the package root. A path a plugin resolves carries no package type in
+ * esbuild, which then decides by the file's syntax, as Node decides a module without a type.
+ */
+function entryFormatPlugin(module: LocatedModule): Plugin[] {
+  if (module.format !== 'cjs' || module.manifest !== undefined || !module.file.split(/[\\/]/).includes('node_modules')) return [];
+  const filter = new RegExp(`^${module.file.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}$`);
+  return [{
+    name: 'lambdalet-entry-format',
+    setup(build) {
+      build.onResolve({ filter }, () => ({ path: module.file, namespace: 'lambdalet-node-format' }));
+      build.onLoad({ filter: /.*/, namespace: 'lambdalet-node-format' }, async (args) => ({
+        contents: await readFile(args.path, 'utf8'),
+        loader: 'js',
+        resolveDir: dirname(args.path),
+      }));
+    },
+  }];
 }

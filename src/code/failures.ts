@@ -7,6 +7,8 @@
 import { readFile } from 'node:fs/promises';
 import { extname, resolve } from 'node:path';
 import { transform, type Message, type Metafile } from 'esbuild';
+import { declaredPackageType } from './locate-module.ts';
+import { nodeSyntaxError, type NodeSyntaxError } from './node-check.ts';
 import { LOADERS, taskPath } from './plugins.ts';
 import type { InitFailure } from './types.ts';
 
@@ -50,24 +52,66 @@ export async function failureFromBuild(errors: readonly Message[], root: string)
   const unresolved = /^Could not resolve "(.*)"$/.exec(first.text);
   if (unresolved?.[1] !== undefined) {
     const byRequire = first.notes.some((note) => note.text.includes('"require" call'));
-    return initFailure('Runtime.ImportModuleError', cannotFind(unresolved[1], importer, byRequire, root, file));
+    if (byRequire) return initFailure('Runtime.ImportModuleError', cannotRequire(unresolved[1], importer));
+    return moduleNotFoundByImport(cannotImport(unresolved[1], importer, root, file));
+  }
+  // Node links an ES module's imports before running it: a missing export is its SyntaxError.
+  const noExport = /^No matching export in "(.*)" for import "(.*)"$/.exec(first.text);
+  if (noExport?.[2] !== undefined && file !== undefined && location) {
+    const specifier = await specifierAt(file, location.line, location.column);
+    if (specifier !== undefined) {
+      return initFailure(
+        'Runtime.UserCodeSyntaxError',
+        `SyntaxError: The requested module '${specifier}' does not provide an export named '${noExport[2]}'`,
+        `${importer}:${location.line}:${location.column + 1}`,
+      );
+    }
   }
   const at = location && file !== undefined ? `${importer}:${location.line}:${location.column + 1}` : undefined;
   return initFailure('Runtime.ImportModuleError', `Error: ${first.text}${at === undefined ? '' : ` (${at})`}`, at);
 }
 
-// Node's own wording: CommonJS `require` lists the require stack; ESM names the importer, and calls
-// a bare specifier a package (`left-pad`, `@scope/pkg`), a relative one a module (resolved path).
-function cannotFind(specifier: string, importer: string, byRequire: boolean, root: string, file: string | undefined): string {
-  if (byRequire) {
-    return `Error: Cannot find module '${specifier}'\nRequire stack:\n- ${importer}\n- ${RUNTIME_LOADER}`;
-  }
+// Node's own wording: CommonJS `require` lists the require stack (MODULE_NOT_FOUND, which the
+// runtime client wraps in Runtime.ImportModuleError).
+function cannotRequire(specifier: string, importer: string): string {
+  return `Error: Cannot find module '${specifier}'\nRequire stack:\n- ${importer}\n- ${RUNTIME_LOADER}`;
+}
+
+// ESM names the importer, and calls a bare specifier a package (`left-pad`, `@scope/pkg`), a
+// relative one a module (resolved path).
+function cannotImport(specifier: string, importer: string, root: string, file: string | undefined): string {
   if (/^\.{0,2}\//.test(specifier) && file !== undefined) {
-    return `Error: Cannot find module '${taskPath(root, resolve(file, '..', specifier))}' imported from ${importer}`;
+    return `Cannot find module '${taskPath(root, resolve(file, '..', specifier))}' imported from ${importer}`;
   }
   const parts = specifier.split('/');
   const name = specifier.startsWith('@') ? parts.slice(0, 2).join('/') : parts[0];
-  return `Error: Cannot find package '${name}' imported from ${importer}`;
+  return `Cannot find package '${name}' imported from ${importer}`;
+}
+
+/**
+ * ERR_MODULE_NOT_FOUND: the runtime client wraps only MODULE_NOT_FOUND, so an import that does not
+ * resolve is a plain `Error` (Node's stack header names the code).
+ */
+function moduleNotFoundByImport(message: string): InitFailure {
+  return {
+    errorType: 'Error',
+    errorMessage: message,
+    trace: [`Error [ERR_MODULE_NOT_FOUND]: ${message}`, `    at ${RUNTIME_LOADER}`],
+    code: 'ERR_MODULE_NOT_FOUND',
+  };
+}
+
+/** The module specifier of the import statement whose imported name is at `line`:`column` (1-based line). */
+async function specifierAt(file: string, line: number, column: number): Promise<string | undefined> {
+  let text: string;
+  try {
+    text = await readFile(file, 'utf8');
+  } catch {
+    return undefined;
+  }
+  const lines = text.split('\n');
+  const offset = lines.slice(0, line - 1).reduce((sum, l) => sum + l.length + 1, 0) + column;
+  return /^[^;]*?\bfrom\s*(['"])(.*?)\1/s.exec(text.slice(offset))?.[2];
 }
 
 async function syntaxError(root: string, file: string): Promise<InitFailure | undefined> {
@@ -79,15 +123,22 @@ async function syntaxError(root: string, file: string): Promise<InitFailure | un
   } catch {
     return undefined;
   }
+  let parse: Message | undefined;
   try {
     await transform(text, { loader, sourcefile: file, logLevel: 'silent' });
     return undefined;
   } catch (error) {
-    const parse = (error as { errors?: Message[] }).errors?.[0];
+    parse = (error as { errors?: Message[] }).errors?.[0];
     if (parse === undefined) return undefined;
-    const where = `${taskPath(root, file)}${parse.location ? `:${parse.location.line}:${parse.location.column + 1}` : ''}`;
-    return initFailure('Runtime.UserCodeSyntaxError', `SyntaxError: ${where}: ${parse.text}`, where);
   }
+  // V8's words, from the Node binary that runs this host (`node --check`): what Lambda's Node says.
+  const node = loader === 'js' ? await nodeSyntaxError(file) : undefined;
+  if (node !== undefined) {
+    return initFailure('Runtime.UserCodeSyntaxError', `SyntaxError: ${node.message}`, nodePosition(root, file, node));
+  }
+  // TypeScript (Node would not run it) or no answer from Node: the parser's words, without its position.
+  const where = `${taskPath(root, file)}${parse.location ? `:${parse.location.line}:${parse.location.column + 1}` : ''}`;
+  return initFailure('Runtime.UserCodeSyntaxError', `SyntaxError: ${parse.text}`, where);
 }
 
 /**
@@ -112,4 +163,32 @@ export function requiredAsyncModule(code: string, metafile: Metafile, root: stri
     );
   }
   return undefined;
+}
+
+/**
+ * Finds ES module syntax in a file Node loads as CommonJS: a `.cjs` file, or a `.js` file whose
+ * package.json says `"type": "commonjs"` (Node detects the format only where nothing declares it).
+ * esbuild bundles such a file happily; Node refuses it with a SyntaxError (`Unexpected token
+ * 'export'`, `Cannot use import statement outside a module`), which the runtime client reports as
+ * Runtime.UserCodeSyntaxError. esbuild's metafile says which inputs have ESM syntax, so a sound
+ * package costs nothing here; Node itself words the error.
+ */
+export async function esmSyntaxInCommonJs(metafile: Metafile, root: string): Promise<InitFailure | undefined> {
+  for (const [path, input] of Object.entries(metafile.inputs)) {
+    const moduleSyntax = input.format === 'esm' || input.imports.some((entry) => entry.kind === 'import-statement');
+    if (!moduleSyntax || /^[a-z-]+:/.test(path)) continue;
+    const file = resolve(root, path);
+    const extension = extname(file);
+    const commonJs = extension === '.cjs' || (extension === '.js' && (await declaredPackageType(file, undefined)) === 'commonjs');
+    if (!commonJs) continue;
+    const node = await nodeSyntaxError(file);
+    if (node !== undefined) {
+      return initFailure('Runtime.UserCodeSyntaxError', `SyntaxError: ${node.message}`, nodePosition(root, file, node));
+    }
+  }
+  return undefined;
+}
+
+function nodePosition(root: string, file: string, node: NodeSyntaxError): string {
+  return `${taskPath(root, file)}:${node.line}${node.column === undefined ? '' : `:${node.column}`}`;
 }

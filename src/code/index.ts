@@ -11,12 +11,12 @@ import { createHash } from 'node:crypto';
 import { basename, extname } from 'node:path';
 import { InvalidParameterValueException } from '../errors.ts';
 import { bundleModule } from './build.ts';
-import { failureFromBuild, moduleNotFound, requiredAsyncModule } from './failures.ts';
+import { esmSyntaxInCommonJs, failureFromBuild, moduleNotFound, requiredAsyncModule } from './failures.ts';
 import { isInitFailure, parseHandler, type ParsedHandler } from './handler-string.ts';
 import { resolveLimits, type BundleLimits } from './limits.ts';
 import { describe, locateModule, type LocatedModule } from './locate-module.ts';
 import { materialise, type MaterialisedPackage } from './materialise.ts';
-import { taskPath } from './plugins.ts';
+import { restoreFreeRequire, taskPath } from './plugins.ts';
 import { createStackRemapper } from './stack-remap.ts';
 import type { BundleOutcome, CodeSource, FunctionBundle } from './types.ts';
 import { WRAPPER_LINE_OFFSET, wrapBundle } from './wrap.ts';
@@ -47,8 +47,10 @@ export async function bundleFunction(code: CodeSource, handler: string, options?
     if (!built.ok) return { ok: false, failure: await failureFromBuild(built.errors, pkg.root) };
     const asyncRequire = requiredAsyncModule(built.output.code, built.output.metafile, pkg.root);
     if (asyncRequire !== undefined) return { ok: false, failure: asyncRequire };
+    const esmInCjs = await esmSyntaxInCommonJs(built.output.metafile, pkg.root);
+    if (esmInCjs !== undefined) return { ok: false, failure: esmInCjs };
     const filename = taskPath(pkg.root, module.file);
-    const script = wrapBundle(built.output.code, built.output.metafile, filename);
+    const script = wrapBundle(restoreFreeRequire(built.output.code), built.output.metafile, filename);
     const remap = createStackRemapper({
       map: built.output.map,
       root: pkg.root,
@@ -63,6 +65,9 @@ export async function bundleFunction(code: CodeSource, handler: string, options?
       handler,
       hash: createHash('sha256').update(script).digest('hex'),
       remapStack: remap,
+      ...(module.format === 'esm'
+        ? { moduleScope: module.manifest !== undefined && module.file.endsWith('.js') ? { typeModulePackageJson: taskPath(pkg.root, module.manifest) } : {} }
+        : {}),
     };
     return { ok: true, bundle };
   } finally {

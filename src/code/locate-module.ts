@@ -17,6 +17,8 @@ export interface LocatedModule {
   /** Path relative to the package root, with `/` separators (`src/api/users.mjs`). */
   readonly relativePath: string;
   readonly format: ModuleFormat;
+  /** The package.json whose `type` decided the format (absent when the extension decided it or none was found). */
+  readonly manifest?: string;
 }
 
 // RIC v3 tries the extensionless file, then .js, .mjs, .cjs; RIC v4 (Node 24) adds TypeScript.
@@ -46,28 +48,42 @@ export async function locateModule(root: string, handler: ParsedHandler): Promis
  * (inclusive); `undefined` walks to the filesystem root, as for a lone entry file.
  */
 export async function describe(root: string, file: string, boundary: string | undefined): Promise<LocatedModule> {
-  return {
-    file,
-    relativePath: relative(root, file).split(sep).join('/'),
-    format: await moduleFormat(file, boundary),
-  };
+  const relativePath = relative(root, file).split(sep).join('/');
+  const extension = extname(file);
+  if (EXTENSION_FORMATS[extension] !== undefined) return { file, relativePath, format: EXTENSION_FORMATS[extension] };
+  const found = await nearestPackage(dirname(file), boundary);
+  const format = found?.type === 'module' ? 'esm' : 'cjs';
+  return found === undefined ? { file, relativePath, format } : { file, relativePath, format, manifest: found.path };
 }
+
+const EXTENSION_FORMATS: Readonly<Record<string, ModuleFormat>> = { '.mjs': 'esm', '.mts': 'esm', '.cjs': 'cjs', '.cts': 'cjs' };
 
 /** Node's rule: the extension decides, else the nearest package.json `type` (CommonJS if absent). */
 export async function moduleFormat(file: string, boundary: string | undefined): Promise<ModuleFormat> {
-  const extension = extname(file);
-  if (extension === '.mjs' || extension === '.mts') return 'esm';
-  if (extension === '.cjs' || extension === '.cts') return 'cjs';
-  return (await nearestPackageType(dirname(file), boundary)) === 'module' ? 'esm' : 'cjs';
+  const byExtension = EXTENSION_FORMATS[extname(file)];
+  if (byExtension !== undefined) return byExtension;
+  return (await nearestPackage(dirname(file), boundary))?.type === 'module' ? 'esm' : 'cjs';
+}
+
+/**
+ * The `type` a module file's package declares explicitly (`'module'`, `'commonjs'`), or undefined
+ * when no package.json up to `boundary` says (Node then detects the format from the syntax).
+ */
+export async function declaredPackageType(file: string, boundary: string | undefined): Promise<string | undefined> {
+  return (await nearestPackage(dirname(file), boundary))?.type;
 }
 
 // Walks up from `dir` to the first package.json, as the RIC does; it stops at a node_modules
 // directory (a package's type never leaks out of node_modules) and at `boundary`.
-async function nearestPackageType(dir: string, boundary: string | undefined): Promise<string | undefined> {
+async function nearestPackage(dir: string, boundary: string | undefined): Promise<{ path: string; type: string | undefined } | undefined> {
   for (let current = dir; ; current = dirname(current)) {
-    const manifest = await readJson(join(current, 'package.json'));
-    if (manifest !== undefined) return typeof manifest.type === 'string' ? manifest.type : undefined;
-    if (current === boundary || basename(current) === 'node_modules' || dirname(current) === current) return undefined;
+    // The runtime client's `_hasFolderPackageJsonTypeModule`: a node_modules folder ends the walk
+    // before its own package.json is read.
+    if (basename(current) === 'node_modules') return undefined;
+    const path = join(current, 'package.json');
+    const manifest = await readJson(path);
+    if (manifest !== undefined) return { path, type: typeof manifest.type === 'string' ? manifest.type : undefined };
+    if (current === boundary || dirname(current) === current) return undefined;
   }
 }
 

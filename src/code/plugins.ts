@@ -7,7 +7,7 @@
 import { readFile } from 'node:fs/promises';
 import { isBuiltin } from 'node:module';
 import { extname, relative, sep } from 'node:path';
-import type { Loader, Plugin } from 'esbuild';
+import { transform, type Loader, type Plugin } from 'esbuild';
 import { moduleFormat } from './locate-module.ts';
 
 /** The key under which the guest runtime installs its built-in module loader. */
@@ -90,7 +90,10 @@ export function locationPlugin(root: string, splices: Map<string, Splice>): Plug
         const text = await readFile(args.path, 'utf8');
         const usesMeta = text.includes('import.meta');
         const usesCjsNames = /__(?:dir|file)name/.test(text);
-        if (!usesMeta && !usesCjsNames) return undefined;
+        const mentionsRequire = /\brequire\b/.test(text);
+        if (!usesMeta && !usesCjsNames && !mentionsRequire) return undefined;
+        const format = await moduleFormat(args.path, undefined);
+        if (!usesMeta && !(usesCjsNames && format === 'cjs') && !(mentionsRequire && format === 'esm')) return undefined;
         const filename = taskPath(root, args.path);
         const dirname = filename.slice(0, filename.lastIndexOf('/')) || '/';
         let declaration = '';
@@ -98,13 +101,17 @@ export function locationPlugin(root: string, splices: Map<string, Splice>): Plug
           const meta = { url: `file://${encodeURI(filename)}`, filename, dirname };
           declaration += `var ${IMPORT_META_IDENTIFIER} = ${JSON.stringify(meta)};`;
         }
-        if (usesCjsNames && (await moduleFormat(args.path, undefined)) === 'cjs') {
+        if (usesCjsNames && format === 'cjs') {
           for (const [name, value] of [['__filename', filename], ['__dirname', dirname]] as const) {
             // A file that declares the name itself (ESM syntax in a type-less package) keeps its own.
             if (text.includes(name) && !declares(text, name)) declaration += `var ${name} = ${JSON.stringify(value)};`;
           }
         }
         const loader = LOADERS[extname(args.path)] ?? 'js';
+        if (mentionsRequire && format === 'esm') {
+          const rewritten = await withoutFreeRequire(text, args.path, loader, declaration);
+          if (rewritten !== undefined) return { contents: rewritten, loader: 'js' };
+        }
         if (declaration === '') return { contents: text, loader };
         // After a hashbang line, which must stay first.
         const at = text.startsWith('#!') ? text.indexOf('\n') + 1 : 0;
@@ -114,6 +121,42 @@ export function locationPlugin(root: string, splices: Map<string, Splice>): Plug
       });
     },
   };
+}
+
+/**
+ * Stands in for `require` where an ES module uses it without declaring it. Node gives an ES module
+ * no `require`: reading it is a ReferenceError and `typeof require` is `'undefined'`. esbuild would
+ * instead bundle the call as CommonJS, so such uses are renamed to this identifier (bound nowhere,
+ * so esbuild leaves it alone) and renamed back to `require` in the finished bundle, where nothing
+ * binds it either (see {@link restoreFreeRequire}).
+ */
+export const FREE_REQUIRE_PLACEHOLDER = '__lambdalet$freeRequire';
+
+/**
+ * The file with its free `require` renamed (esbuild's `define` replaces only unbound identifiers),
+ * an inline source map back to the original, and `banner` first; undefined when the file has no
+ * free `require` (it only declares or mentions one) or does not parse (esbuild reports that).
+ */
+async function withoutFreeRequire(text: string, path: string, loader: Loader, banner: string): Promise<string | undefined> {
+  try {
+    const result = await transform(text, {
+      loader,
+      sourcefile: path,
+      sourcemap: 'inline',
+      sourcesContent: false,
+      define: { require: FREE_REQUIRE_PLACEHOLDER },
+      banner,
+      logLevel: 'silent',
+    });
+    return result.code.includes(FREE_REQUIRE_PLACEHOLDER) ? result.code : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+/** The finished bundle with the free `require`s of ES modules back under their own name. */
+export function restoreFreeRequire(code: string): string {
+  return code.includes(FREE_REQUIRE_PLACEHOLDER) ? code.replaceAll(FREE_REQUIRE_PLACEHOLDER, 'require') : code;
 }
 
 /** The path a file has under Lambda: `/var/task/...` inside the package, its own path outside it. */

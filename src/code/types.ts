@@ -34,6 +34,11 @@ export interface FunctionBundle {
   readonly handler: string;
   /** sha256 (hex) of `script`: the key for code caches and snapshots. */
   readonly hash: string;
+  /**
+   * Present when the handler's module is an ES module; `typeModulePackageJson` is the package.json
+   * (as `/var/task/...`) that made a `.js` file one. Node's messages about CommonJS globals say so.
+   */
+  readonly moduleScope?: { readonly typeModulePackageJson?: string };
   /** Rewrites stack lines that point into the bundle so they point at the user's own files. */
   remapStack(lines: readonly string[]): string[];
   /** engine 'wasm' with `code.component`: the component's bytes (`script` is then empty). */
@@ -48,9 +53,13 @@ export interface InitFailure {
   readonly errorType:
     | 'Runtime.MalformedHandlerName'
     | 'Runtime.ImportModuleError'
-    | 'Runtime.UserCodeSyntaxError';
+    | 'Runtime.UserCodeSyntaxError'
+    /** Node's ESM loader errors (ERR_MODULE_NOT_FOUND) are not wrapped by the runtime client. */
+    | 'Error';
   readonly errorMessage: string;
   readonly trace: readonly string[];
+  /** Node's error code, when the error has one (`ERR_MODULE_NOT_FOUND`): the log line shows it. */
+  readonly code?: string;
 }
 
 export type BundleOutcome =

@@ -160,6 +160,7 @@ export class ExecutionEnvironment {
         handlerPath: bundle.handlerPath,
         runtime: config.runtime,
         context: this.#contextFields(),
+        ...(bundle.moduleScope ? { moduleScope: bundle.moduleScope } : {}),
       },
       limitMs,
       `INIT phase timed out after ${(limitMs / 1000).toFixed(2)} seconds`,

@@ -20,7 +20,7 @@ import type { ErrorShape } from '../engines/guest/protocol.ts';
 import type { ExecutionEnvironment } from '../environment/environment.ts';
 import { logStreamName } from '../environment/lambda-env.ts';
 import { LogCollector } from '../environment/log-collector.ts';
-import { logTail, startLine } from '../observability/log-lines.ts';
+import { applicationLine, logTail, startLine, uncaughtInitFailure } from '../observability/log-lines.ts';
 import type { LogSink } from '../observability/log-sink.ts';
 import type { Deployment } from '../registry/deployment.ts';
 import type { VersionRecord } from '../registry/records.ts';
@@ -79,7 +79,7 @@ export class Invoker {
     const logs = new LogCollector(this.#sink, fn.config.name, logStreamName(new Date(), fn.version), { filename: '', remapStack: (l) => [...l] });
     if (tail) logs.startCapture();
     const error: ErrorShape = { errorType: failure.errorType, errorMessage: failure.errorMessage, trace: failure.trace };
-    logs.write(`${new Date().toISOString()}\tundefined\tERROR\tUncaught Exception \t${JSON.stringify(error)}`);
+    logs.write(applicationLine(new Date(), undefined, 'ERROR', uncaughtInitFailure(failure)));
     logs.requestId = requestId;
     logs.platformLine(startLine(requestId, fn.version));
     const report = finishInvocation(logs, requestId, 0, fn.config.memoryMb, 0, { initDurationMs: 0 }, { ok: false, error });

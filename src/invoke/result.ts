@@ -73,6 +73,8 @@ export function toInvokeResult(
   };
   if (result.ok) return { ...base, payload: JSON.parse(result.payload) as unknown };
   const { errorType, errorMessage, trace } = result.error;
-  const payload = isPlatformError(result) ? { errorType, errorMessage } : { errorType, errorMessage, trace };
+  // The runtime client's `handled` shape (an error it could not read) has no trace key either.
+  const untraced = isPlatformError(result) || (errorType === 'handled' && trace.length === 0);
+  const payload = untraced ? { errorType, errorMessage } : { errorType, errorMessage, trace };
   return { ...base, payload, functionError: 'Unhandled' };
 }

@@ -62,3 +62,13 @@ export function logTail(lines: readonly string[], maxBytes: number): string {
   const text = Buffer.from(lines.map((l) => l + '\n').join(''), 'utf8');
   return text.subarray(Math.max(0, text.length - maxBytes)).toString('base64');
 }
+
+/**
+ * The runtime client's `Uncaught Exception` line for an INIT failure found at deploy (bundling):
+ * `structuredConsole.logError` writes the error as `toFormatted` does — errorType, errorMessage,
+ * Node's `code` when there is one, then the stack's lines under `stack` (not `trace`).
+ */
+export function uncaughtInitFailure(failure: { readonly errorType: string; readonly errorMessage: string; readonly code?: string; readonly trace: readonly string[] }): string {
+  const { errorType, errorMessage, code, trace } = failure;
+  return `Uncaught Exception \t${JSON.stringify({ errorType, errorMessage, code, stack: trace })}`;
+}

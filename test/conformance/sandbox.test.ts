@@ -47,7 +47,7 @@ const ENGINE_GLOBAL_SYMBOLS: Record<EngineName, readonly string[]> = { v8: [], q
           'AbortController', 'AbortSignal', 'Blob', 'Buffer', 'ByteLengthQueuingStrategy', 'CountQueuingStrategy', 'Crypto', 'CryptoKey', 'DOMException',
           'Event', 'EventTarget', 'File', 'FormData', 'Headers', 'ReadableByteStreamController', 'ReadableStream',
           'ReadableStreamDefaultReader', 'Request', 'Response', 'SubtleCrypto', 'TextDecoder', 'TextEncoder', 'TransformStream', 'URL',
-          'URLSearchParams', 'WritableStream', 'WritableStreamDefaultWriter', 'atob', 'btoa', 'clearImmediate', 'clearInterval',
+          'URLSearchParams', 'WritableStream', 'WritableStreamDefaultWriter', 'atob', 'awslambda', 'btoa', 'clearImmediate', 'clearInterval',
           'clearTimeout', 'console', 'crypto', 'fetch', 'global', 'performance', 'process', 'queueMicrotask', 'setImmediate',
           'setInterval', 'setTimeout', 'structuredClone',
         ].filter((n) => !standard.has(n)));

@@ -12,7 +12,9 @@ import { resolveBuiltin } from './builtins.ts';
 import { createConsole } from './console.ts';
 import { installGlobals } from './globals.ts';
 import { installErrorStackApi } from './error-stack.ts';
-import { runtimeError, toErrorShape, toInitErrorShape } from './errors.ts';
+import { formattedErrorLine, runtimeError, toErrorShape, toInitError } from './errors.ts';
+import { installAwsLambda, isStreamingHandler } from './awslambda.ts';
+import { attachProcessEvents, ProcessEvents } from './before-exit.ts';
 import { startInvocation, type Handler, type LoadedHandler } from './invoke.ts';
 import { Phase } from './phase.ts';
 import { createProcess } from './process.ts';
@@ -81,6 +83,8 @@ defineGlobal('clearInterval', (h: unknown) => timers.clear(h));
 defineGlobal('clearImmediate', (h: unknown) => timers.clear(h));
 const processParts = createProcess({ now, enqueueMicrotask, callable, onTimeZoneChange: () => {} });
 const processEnv = processParts.env;
+const processEvents = new ProcessEvents();
+attachProcessEvents(processParts.process, processEvents);
 defineGlobal('process', processParts.process);
 // A bare V8 context has no queueMicrotask (it is the embedder's API), and process.nextTick used to
 // call it: every nextTick threw a ReferenceError. Both queue on a promise captured here, before user
@@ -111,8 +115,9 @@ let fixedContext: EnvironmentContextFields | undefined;
 /** Set when user code failed outside any phase's control: the environment must be discarded. */
 let broken = false;
 
+/** `process.on('uncaughtException')` of the runtime client: log, post the error, exit (129). */
 function uncaught(error: unknown): void {
-  console.error('Uncaught Exception', `\t${safeJson(toErrorShape(error))}`);
+  console.error(formattedErrorLine('Uncaught Exception', error));
   broken = true;
   phase.settle({ ok: false, error: toErrorShape(error), fatal: true });
 }
@@ -139,7 +144,26 @@ function resolveHandler(root: unknown, message: InitMessage): LoadedHandler {
       'ERROR: AWS Lambda has removed support for callback-based function handlers starting with Node.js 24. You need to modify this function to use a supported handler signature to use Node.js 24 or later. For more information see https://docs.aws.amazon.com/lambda/latest/dg/nodejs-handler.html.',
     );
   }
-  return { fn, isAsync: fn.constructor?.name === 'AsyncFunction', runtime: message.runtime };
+  const streaming = isStreamingHandler(fn);
+  const isAsync = isAsyncFunction(fn);
+  // The runtime client's checkForDeprecatedCallback (src/WarningForCallbackHandlers.js), nodejs22.x.
+  if (message.runtime === 'nodejs22.x' && processEnv.AWS_LAMBDA_NODEJS_DISABLE_CALLBACK_WARNING === undefined
+    && fn.length === 3 && !isAsync && !streaming) {
+    console.warn(CALLBACK_WARNING);
+  }
+  return { fn, isAsync, runtime: message.runtime, streaming };
+}
+
+const CALLBACK_WARNING =
+  'AWS Lambda plans to remove support for callback-based function handlers starting with Node.js 24. You will need to update this function to use an async handler to use Node.js 24 or later. For more information and to provide feedback on this change, see https://github.com/aws/aws-lambda-nodejs-runtime-interface-client/issues/137. To disable this warning, set the AWS_LAMBDA_NODEJS_DISABLE_CALLBACK_WARNING environment variable.';
+
+/** The runtime client's `_isAsync`: the constructor's name, read defensively. */
+function isAsyncFunction(fn: Handler): boolean {
+  try {
+    return fn.constructor?.name === 'AsyncFunction';
+  } catch {
+    return false;
+  }
 }
 
 function startInit(userModule: UserModule, message: InitMessage): Phase {
@@ -147,6 +171,7 @@ function startInit(userModule: UserModule, message: InitMessage): Phase {
   Object.assign(processEnv, message.env);
   processParts.setRuntime(message.runtime);
   fixedContext = message.context;
+  installAwsLambda(processEnv);
   const init = new Phase(() => {
     // Node exits with code 13 when top-level await never settles.
     init.settle({
@@ -155,10 +180,12 @@ function startInit(userModule: UserModule, message: InitMessage): Phase {
       error: { errorType: 'Runtime.ExitError', errorMessage: 'Runtime exited with error: exit status 13', trace: [] },
     });
   });
+  // The runtime client's process.on('uncaughtException') at INIT: `Uncaught Exception` with the
+  // error as toFormatted writes it, then /runtime/init/error.
   const fail = (err: unknown): void => {
-    const shape = err instanceof Error && err.name.startsWith('Runtime.') ? toErrorShape(err) : toInitErrorShape(err);
-    console.error('Uncaught Exception', `\t${safeJson(shape)}`);
-    init.settle({ ok: false, error: shape, fatal: true });
+    const error = toInitError(err, message.moduleScope);
+    console.error(formattedErrorLine('Uncaught Exception', error));
+    init.settle({ ok: false, error: toErrorShape(error), fatal: true });
   };
   try {
     userModule().then((root) => {
@@ -266,7 +293,7 @@ const install: GuestInstall = Object.assign(function install(
           break;
         case 'invoke':
           if (!handler || !fixedContext) throw new Error('invoke before a successful init');
-          phase = startInvocation(handler, fixedContext, message, console);
+          phase = startInvocation(handler, fixedContext, message, console, (fn) => void timers.addImmediate(fn, []));
           break;
         case 'status':
           break;
@@ -275,7 +302,9 @@ const install: GuestInstall = Object.assign(function install(
           timers.runDue();
           break;
         case 'drain':
+          // Node's beforeExit: the runtime client's listener first, then the user's (code 0).
           if (!phase.done) phase.onDrain();
+          processEvents.emit('beforeExit', processParts.process, [0]);
           break;
         case 'snapshot':
           if (!handler) throw new Error('snapshot before a successful init');

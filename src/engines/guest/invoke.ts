@@ -3,7 +3,7 @@
  * handlers, callbacks (first call wins, callbackWaitsForEmptyEventLoop) and context.succeed/fail/
  * done on nodejs22.x; nodejs24.x drops the callback model, as RIC v4 does.
  */
-import { runtimeError, toErrorShape } from './errors.ts';
+import { formattedErrorLine, runtimeError, toErrorShape } from './errors.ts';
 import { Phase } from './phase.ts';
 import type { EnvironmentContextFields, InvokeMessage } from './protocol.ts';
 
@@ -14,6 +14,8 @@ export interface LoadedHandler {
   /** An `async function`: a never-settling promise ends in Runtime.NodeJsExit, not null. */
   readonly isAsync: boolean;
   readonly runtime: 'nodejs22.x' | 'nodejs24.x';
+  /** Marked by `awslambda.streamifyResponse`. */
+  readonly streaming: boolean;
 }
 
 interface Logger {
@@ -39,20 +41,27 @@ export function startInvocation(
   fixed: EnvironmentContextFields,
   message: InvokeMessage,
   console: Logger,
+  setImmediate: (fn: () => void) => void,
 ): Phase {
   const phase = new Phase(() => {});
+  // The runtime client logs `Invoke Error` before it posts, even for an outcome that loses the race.
   const postError = (err: unknown): void => {
-    const shape = toErrorShape(err);
-    if (phase.settle({ ok: false, error: shape })) invokeErrorLog(console, err, shape);
+    if (phase.done) return; // an uncaught exception ended the invocation first
+    console.error(formattedErrorLine('Invoke Error', err));
+    phase.settle({ ok: false, error: toErrorShape(err) });
   };
+  // Throws when the result cannot be serialised, as RAPIDClient.postInvocationResponse does: into
+  // the user's code (callback without waiting, context.succeed/done), into the async path's
+  // `.catch(fail)`, or out of the drain (beforeExit) as an uncaught exception that ends the
+  // environment (callback with callbackWaitsForEmptyEventLoop).
   const complete = (result: unknown): void => {
     if (phase.done) {
       console.error('Invocation has already been reported as done. Cannot call complete more than once per invocation.');
       return;
     }
     const serialized = serialize(result, handler.runtime);
-    if ('error' in serialized) postError(serialized.error);
-    else phase.settle({ ok: true, payload: serialized.payload });
+    if ('error' in serialized) throw serialized.error;
+    phase.settle({ ok: true, payload: serialized.payload });
   };
 
   // Node's beforeExit for this invocation: the loop drained and no outcome was posted.
@@ -64,10 +73,12 @@ export function startInvocation(
   const legacy = handler.runtime === 'nodejs22.x';
   let waitForEmptyEventLoop = true;
   let finished = false;
+  // The runtime client's onlyAllowFirstCall: a call that throws (a response that does not
+  // serialise) does not count, so the error can still be reported.
   const once = <A extends unknown[]>(fn: (...args: A) => void) => (...args: A): void => {
     if (finished) return;
-    finished = true;
     fn(...args);
+    finished = true;
   };
   const done = once((err: unknown, result?: unknown) => {
     phase.onDrain = () => {};
@@ -82,7 +93,9 @@ export function startInvocation(
       phase.onDrain = () => {};
       complete(result);
     } else {
-      phase.onDrain = () => complete(result);
+      // The runtime client's beforeExit listener posts from a setImmediate, so the user's own
+      // beforeExit listeners (and what they schedule first) run before the response.
+      phase.onDrain = () => setImmediate(() => complete(result));
     }
   });
 
@@ -107,10 +120,9 @@ export function startInvocation(
     const fn = handler.fn; // called bare so the frame reads `at handler`, not `at Object.handler [as fn]`
     const result = legacy ? fn(event, context, callback) : fn(event, context);
     if (isPromiseLike(result)) {
-      result.then(
-        (value) => done(null, value),
-        (err: unknown) => done(err === undefined || err === null ? 'handled' : err, null),
-      );
+      // `result.then(succeed, fail).catch(fail)`, as the runtime client chains it.
+      const fail = (err: unknown): void => done(err === undefined || err === null ? 'handled' : err, null);
+      Promise.resolve(result.then((value) => done(null, value), fail)).catch(fail);
     } else if (!legacy) {
       // RIC v4 treats a plain return value as the response; v3 ignores it (null at drain).
       done(null, result);
@@ -125,19 +137,6 @@ export function startInvocation(
 function isPromiseLike(value: unknown): value is PromiseLike<unknown> {
   return (typeof value === 'object' || typeof value === 'function') && value !== null
     && typeof (value as { then?: unknown }).then === 'function';
-}
-
-/** `console.error('Invoke Error', …)` as the runtime client logs a function error. */
-function invokeErrorLog(console: Logger, err: unknown, shape: ReturnType<typeof toErrorShape>): void {
-  let body: string;
-  try {
-    body = JSON.stringify(err instanceof Error
-      ? { errorType: err.name, errorMessage: err.message, code: (err as { code?: unknown }).code, ...err, stack: shape.trace }
-      : err);
-  } catch {
-    body = JSON.stringify(shape);
-  }
-  console.error('Invoke Error', `\t${body}`);
 }
 
 interface LegacyHooks {

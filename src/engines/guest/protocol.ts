@@ -23,6 +23,14 @@ export interface InitMessage {
   /** Property path walked on the module's export root. */
   readonly handlerPath: readonly string[];
   readonly runtime: 'nodejs22.x' | 'nodejs24.x';
+  /** Present when the handler's module is an ES module (Node's wording of CommonJS globals). */
+  readonly moduleScope?: ModuleScope;
+}
+
+/** Facts about an ES module handler that Node's messages mention. */
+export interface ModuleScope {
+  /** For a `.js` module: the package.json (as `/var/task/...`) whose `"type": "module"` made it ESM. */
+  readonly typeModulePackageJson?: string;
 }
 
 /** The context fields fixed for an environment (Lambda takes them from its environment variables). */
