@@ -1,0 +1,96 @@
+/**
+ * The runtime client's error shapes, log lines and handler semantics, from its own sources and
+ * tests (aws/aws-lambda-nodejs-runtime-interface-client @ da5777a): src/Errors.js toRapidResponse /
+ * toFormatted (test/unit/ErrorsTest.js), src/CallbackContext.js, src/WarningForCallbackHandlers.js
+ * (test/unit/WarningForCallbackHandlersTest.js), test/handlers/beforeExitBehaviour.js,
+ * src/UserFunction.js (`globalThis.awslambda`); plus lambdalet issue #14 items 6-8, 9 (callback), 10, 11.
+ */
+import { describe, expect, it } from 'vitest';
+import { deployAndInvoke, errorOf, forEachEngine } from '../../helpers/runtime.ts';
+
+const HANDLED = 'callback called with Error argument, but there was a problem while retrieving one or more of its message, name, and stack';
+const json = (line: string): Record<string, unknown> => JSON.parse(line.slice(line.indexOf('\t{') + 1)) as Record<string, unknown>;
+
+forEachEngine(({ withRuntime }) => {
+  describe('RIC Errors.js / CallbackContext.js / LogPatch.js', () => {
+    it('6. an Error whose message is not a string is the "handled" shape with no trace key (Errors.toRapidResponse)', () =>
+      withRuntime(async ({ rt }) => {
+        for (const body of ['e.message = 1;', 'e.stack = undefined;', "Object.defineProperty(e, 'name', { get() { throw new Error('x'); } });"]) {
+          const result = await deployAndInvoke(rt, `export const handler = async () => { const e = new Error('m'); ${body} throw e; };`);
+          expect(result.payload).toEqual({ errorType: 'handled', errorMessage: HANDLED });
+        }
+      }));
+
+    it("ErrorsTest 'Invalid chars in HTTP header should be replaced': DEL becomes %7F", () =>
+      withRuntime(async ({ rt }) => {
+        const result = await deployAndInvoke(rt, "export const handler = async () => { const e = new Error('\\x7F'); e.name = 'ErrorWithInvalidChar'; throw e; };");
+        expect(errorOf(result)).toMatchObject({ errorType: 'ErrorWithInvalidChar', errorMessage: '%7F' });
+      }));
+
+    it('7. a thrown string logs `Invoke Error \\t{"errorType":"Error","errorMessage":...,"stack":[...]}` (intoError)', () =>
+      withRuntime(async ({ rt, logs }) => {
+        const result = await deployAndInvoke(rt, "export const handler = async () => { throw 'oops'; };");
+        expect(errorOf(result)).toEqual({ errorType: 'string', errorMessage: 'oops', trace: [] });
+        const line = logs.forRequest(result.requestId).find((l) => l.includes('\tERROR\tInvoke Error \t{'))!;
+        const logged = json(line);
+        expect(Object.keys(logged)).toEqual(['errorType', 'errorMessage', 'stack']);
+        expect(logged).toMatchObject({ errorType: 'Error', errorMessage: 'oops' });
+        expect((logged.stack as string[])[0]).toBe('Error: oops');
+      }));
+
+    it('7. an INIT failure logs `Uncaught Exception \\t{...,"stack":[...]}` (not trace)', () =>
+      withRuntime(async ({ rt, logs }) => {
+        await deployAndInvoke(rt, "throw new TypeError('at init');\nexport const handler = async () => 1;");
+        const logged = json(logs.lines.find((l) => l.includes('\tundefined\tERROR\tUncaught Exception \t{'))!);
+        expect(Object.keys(logged)).toEqual(['errorType', 'errorMessage', 'stack']);
+        expect((logged.stack as string[])[0]).toBe('TypeError: at init');
+      }));
+
+    it('8. a callback handler on nodejs22.x logs the WARN line at INIT (WarningForCallbackHandlers.js); an async one does not', () =>
+      withRuntime(async ({ rt, logs }) => {
+        await deployAndInvoke(rt, 'export const handler = (e, c, cb) => cb(null, 1);', {}, { runtime: 'nodejs22.x' });
+        expect(logs.lines.filter((l) => /\tundefined\tWARN\tAWS Lambda plans to remove support for callback-based function handlers starting with Node\.js 24\./.test(l))).toHaveLength(1);
+        await deployAndInvoke(rt, 'export const handler = async (e, c, cb) => 1;', {}, { runtime: 'nodejs22.x' });
+        expect(logs.lines.filter((l) => l.includes('AWS Lambda plans to remove'))).toHaveLength(1);
+      }));
+
+    it('8. beforeExit listeners run when the loop empties (test/handlers/beforeExitBehaviour.js callbackWithTrueFlag)', () =>
+      withRuntime(async ({ rt, logs }) => {
+        const result = await deployAndInvoke(rt, [
+          "process.on('beforeExit', () => { setImmediate(() => console.log('from setImmediate')); });",
+          "process.on('beforeExit', () => { process.nextTick(() => console.log('from process.nextTick')); });",
+          "export const handler = (_event, _cxt, callback) => { callback(null, 'hello'); };",
+        ].join('\n'), {}, { runtime: 'nodejs22.x' });
+        expect(result.payload).toBe('hello');
+        const messages = logs.forRequest(result.requestId).map((l) => l.split('\t')[3]);
+        expect(messages).toContain('from process.nextTick');
+      }));
+
+    it("9. cb(null, circular) → 'Unable to stringify response body', Uncaught Exception, environment discarded", () =>
+      withRuntime(async ({ rt, logs }) => {
+        const { randomUUID } = await import('node:crypto');
+        const name = `circ-${randomUUID().slice(0, 8)}`;
+        await rt.deploy({ name, runtime: 'nodejs22.x', code: { files: { 'index.mjs': 'export const handler = (e, c, cb) => { const o = {}; o.o = o; cb(null, o); };' } } });
+        const first = await rt.invoke(name, {});
+        expect(errorOf(first)).toMatchObject({ errorType: 'Error', errorMessage: 'Unable to stringify response body' });
+        expect(logs.forRequest(first.requestId).some((l) => l.includes('Uncaught Exception \t{'))).toBe(true);
+        expect((await rt.invoke(name, {})).coldStart).toBe(true);
+      }));
+
+    it('10. engine errors read as V8 words them (quickjs reworded), in the payload and trace', () =>
+      withRuntime(async ({ rt }) => {
+        const undef = errorOf(await deployAndInvoke(rt, 'export const handler = async () => nope;'));
+        expect(undef).toMatchObject({ errorType: 'ReferenceError', errorMessage: 'nope is not defined' });
+        expect(undef.trace![0]).toBe('ReferenceError: nope is not defined');
+        const read = errorOf(await deployAndInvoke(rt, 'export const handler = async (e) => e.a.b;'));
+        expect(read).toMatchObject({ errorType: 'TypeError', errorMessage: "Cannot read properties of undefined (reading 'b')" });
+      }));
+
+    it('11. globalThis.awslambda has streamifyResponse and HttpResponseStream.from; AWS_LAMBDA_NODEJS_NO_GLOBAL_AWSLAMBDA=1 removes it', () =>
+      withRuntime(async ({ rt }) => {
+        const src = "const h = async () => 1; export const handler = async () => typeof globalThis.awslambda === 'undefined' ? 'none' : [typeof awslambda.streamifyResponse, typeof awslambda.HttpResponseStream.from, awslambda.streamifyResponse(h)[Symbol.for('aws.lambda.runtime.handler.streaming')]];";
+        expect((await deployAndInvoke(rt, src)).payload).toEqual(['function', 'function', 'response']);
+        expect((await deployAndInvoke(rt, src, {}, { env: { AWS_LAMBDA_NODEJS_NO_GLOBAL_AWSLAMBDA: '1' } })).payload).toBe('none');
+      }));
+  });
+});
