@@ -11,7 +11,7 @@
  */
 import { randomUUID } from 'node:crypto';
 import { bundleFunction } from '../code/index.ts';
-import { componentBundle } from '../engines/wasm/component-bundle.ts';
+import { wasmBundle } from '../engines/wasm/component-bundle.ts';
 import { LATEST_VERSION, type FunctionConfig, type RuntimeOptions } from '../config/index.ts';
 import type { Dispatcher, PoolConfig } from '../dispatch/index.ts';
 import type { ExecutionEnvironment } from '../environment/environment.ts';
@@ -59,8 +59,8 @@ export async function prepareDeployment(
   let prepared = reuse;
   if (prepared === undefined) {
     const outcome =
-      'component' in config.code
-        ? { ok: true as const, bundle: await componentBundle(config.code.component, config.handler) }
+      config.engine === 'wasm'
+        ? { ok: true as const, bundle: await wasmBundle(config.code, config.handler) }
         : await bundleFunction(config.code, config.handler);
     prepared = outcome.ok
       ? { ok: true, bundle: outcome.bundle, blueprint: await engine.prepare(outcome.bundle, { memoryMb: config.memoryMb }) }

@@ -6,7 +6,9 @@
 import { createHash } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
 import type { FunctionBundle } from '../../code/types.ts';
+import type { CodeSource } from '../../code/types.ts';
 import { InvalidParameterValueException } from '../../errors.ts';
+import { bundleEntry, componentizeSource } from './componentize.ts';
 
 /** Lambda's largest unzipped deployment package; a component is held to it too. */
 export const MAX_COMPONENT_BYTES = 250 * 1024 * 1024;
@@ -38,4 +40,17 @@ export async function componentBundle(source: string | Uint8Array, handler: stri
     remapStack: (lines) => [...lines],
     component: bytes,
   };
+}
+
+/**
+ * The bundle for a function on engine 'wasm': `code.component` as given, or `code.entry` (a JS/TS
+ * module implementing the world) bundled and componentized (componentize.ts).
+ */
+export async function wasmBundle(code: CodeSource, handler: string): Promise<FunctionBundle> {
+  if ('component' in code) return componentBundle(code.component, handler);
+  if ('entry' in code) {
+    const bundle = await componentBundle(await componentizeSource(await bundleEntry(code.entry)), handler);
+    return { ...bundle, filename: code.entry };
+  }
+  throw new InvalidParameterValueException('code', "engine 'wasm' runs code.component or code.entry");
 }

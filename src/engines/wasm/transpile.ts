@@ -75,6 +75,9 @@ export async function transpileComponent(bytes: Uint8Array): Promise<TranspiledC
     else if (name === 'component.js') glue = Buffer.from(file).toString('utf8');
   }
   if (glue === undefined) throw new Error('lambdalet bug: jco produced no component.js');
+  // jco's debug logging reads process.env.JCO_DEBUG on every call into and out of the component
+  // (a native property lookup each time); the worker never sets it, so the check is dropped.
+  glue = glue.replace('if (!globalThis?.process?.env?.JCO_DEBUG) { return; }', 'return;');
   return { glue, cores, transpileMs: performance.now() - started };
 }
 

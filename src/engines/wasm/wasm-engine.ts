@@ -45,9 +45,7 @@ export class WasmEngine implements Engine {
    */
   async prepare(bundle: FunctionBundle, hints?: { readonly memoryMb?: number }): Promise<Blueprint> {
     const bytes = bundle.component;
-    if (bytes === undefined) {
-      throw new InvalidParameterValueException('code', "engine 'wasm' runs code.component; componentizing JavaScript (code.entry) is not available yet");
-    }
+    if (bytes === undefined) throw new InvalidParameterValueException('code', "engine 'wasm' runs code.component or code.entry");
     const blueprint = new WasmBlueprint(await this.#transpile(bundle.hash, bytes), this.#spares);
     if (hints?.memoryMb !== undefined) await blueprint.warm(hints.memoryMb);
     return blueprint;
@@ -78,9 +76,9 @@ export class WasmBlueprint implements Blueprint {
     this.#spares = spares;
   }
 
-  /** Compiles for `memoryMb` and starts the spare workers; resolves once the modules are compiled. */
+  /** Compiles for `memoryMb` and starts the spare workers; resolves once the first is loaded. */
   async warm(memoryMb: number): Promise<void> {
-    await this.#pool(memoryMb);
+    await (await this.#pool(memoryMb)).ready();
   }
 
   #pool(memoryMb: number): Promise<WorkerPool> {

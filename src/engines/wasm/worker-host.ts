@@ -165,6 +165,11 @@ export class WorkerPool {
     }
   }
 
+  /** Resolves once the first spare is loaded (or failed: take() reports that). */
+  async ready(): Promise<void> {
+    await this.#ready[0]?.catch(() => {});
+  }
+
   async take(): Promise<GuestWorker> {
     if (this.#closed) throw new Error('lambdalet bug: the worker pool is closed');
     const next = this.#ready.shift();
