@@ -9,7 +9,7 @@
  * Objects merge; arrays and other values replace; arrays of records merge item by item with the
  * sample record, so a partial record is a complete one. An own key set to `undefined` removes it.
  * A few derived fields follow what you set unless you set them too: the request path and method
- * inside `requestContext`, `multiValue*` from headers and query parameters (REST), `rawQueryString`
+ * inside `requestContext`, `multiValue*` ⇄ headers and query parameters (REST; last value wins), `rawQueryString`
  * ⇄ `queryStringParameters` (HTTP API, Function URL), `md5OfBody` (SQS), the bucket ARN (S3), and
  * per-record ids (records after the first get their own `messageId`, `eventID`, sequence number).
  *
@@ -118,19 +118,46 @@ const REST_EVENT: APIGatewayProxyEvent = {
 
 /**
  * An API Gateway REST API proxy event (payload format 1.0, `APIGatewayProxyEvent`): `GET /` on
- * stage `prod`, no body. `requestContext.httpMethod`/`path` follow `httpMethod`/`path`, and
- * `multiValueHeaders`/`multiValueQueryStringParameters` follow `headers`/`queryStringParameters`.
+ * stage `prod`, no body. `requestContext.httpMethod`/`path` follow `httpMethod`/`path`. API Gateway
+ * always fills both the single- and the multi-value maps, so this does too: `multiValueHeaders` /
+ * `multiValueQueryStringParameters` follow `headers` / `queryStringParameters`, and values you give
+ * only in a multi-value map fill the single-value one with their LAST value (as API Gateway does:
+ * `?q=1&q=2` is `queryStringParameters.q === '2'`, `multiValueQueryStringParameters.q` `['1', '2']`).
  */
 export function apiGatewayRestEvent(override: DeepPartial<APIGatewayProxyEvent> = {}): APIGatewayProxyEvent {
   const event = deepMerge(REST_EVENT, override);
   if (!overrides(override, 'requestContext', 'httpMethod')) event.requestContext.httpMethod = event.httpMethod;
   if (!overrides(override, 'requestContext', 'path')) event.requestContext.path = `/${event.requestContext.stage}${event.path}`;
   if (!overrides(override, 'requestContext', 'resourcePath')) event.requestContext.resourcePath = event.resource;
-  if (!overrides(override, 'multiValueHeaders')) event.multiValueHeaders = multiValue(event.headers);
-  if (!overrides(override, 'multiValueQueryStringParameters')) {
+  if (overrides(override, 'multiValueHeaders')) {
+    event.headers = fillSingle(event.headers, event.multiValueHeaders, override.headers) ?? {};
+  } else {
+    event.multiValueHeaders = multiValue(event.headers);
+  }
+  if (overrides(override, 'multiValueQueryStringParameters')) {
+    event.queryStringParameters = fillSingle(event.queryStringParameters, event.multiValueQueryStringParameters, override.queryStringParameters);
+  } else {
     event.multiValueQueryStringParameters = event.queryStringParameters === null ? null : multiValue(event.queryStringParameters);
   }
   return event;
+}
+
+/**
+ * The single-value map for a given multi-value one: each name's last value, unless the single-value
+ * map was given that name too. Null stays null when there are no multi values.
+ */
+function fillSingle(
+  single: Record<string, string | undefined> | null,
+  multi: Record<string, string[] | undefined> | null,
+  givenSingle: unknown,
+): Record<string, string | undefined> | null {
+  if (multi === null) return single;
+  const result: Record<string, string | undefined> = { ...(single ?? {}) };
+  for (const [name, values] of Object.entries(multi)) {
+    if (values === undefined || values.length === 0 || overrides(givenSingle, name)) continue;
+    result[name] = values[values.length - 1];
+  }
+  return Object.keys(result).length === 0 && single === null ? null : result;
 }
 
 // ---- HTTP API and Function URLs (payload format 2.0) ------------------------------------------
