@@ -114,11 +114,18 @@ export class SandboxFault extends Error {
   readonly kind: SandboxFaultKind;
   /** For `unhandled-rejection`: the rejection reason. */
   readonly reason: RejectionReason | undefined;
+  /**
+   * For `unhandled-rejection`: the guest's reply read just before the sandbox was discarded, when
+   * the phase already had its outcome — the response was decided before the rejection went
+   * unhandled, and stands (the runtime client posts it first, then exits with code 128).
+   */
+  readonly settled: GuestReply | undefined;
 
-  constructor(kind: SandboxFaultKind, message: string, options?: ErrorOptions & { reason?: RejectionReason }) {
+  constructor(kind: SandboxFaultKind, message: string, options?: ErrorOptions & { reason?: RejectionReason; settled?: GuestReply }) {
     super(message, options);
     this.name = 'SandboxFault';
     this.kind = kind;
     this.reason = options?.reason;
+    this.settled = options?.settled;
   }
 }

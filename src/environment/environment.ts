@@ -280,8 +280,13 @@ export class ExecutionEnvironment {
     } catch (error) {
       if (!(error instanceof SandboxFault)) throw error;
       this.dispose();
-      await this.logs.settle(undefined);
+      // Only an invocation's response can have been posted already; INIT's rejection fails INIT.
+      const settled = error.kind === 'unhandled-rejection' && requestId !== undefined ? error.settled : undefined;
+      await this.logs.settle(settled?.logCount);
       const shape = this.#faultError(error, timeoutText, requestId);
+      // The outcome was decided before the rejection went unhandled: it stands, the environment goes.
+      if (settled?.ok) return { ok: true, payload: settled.payload ?? 'null' };
+      if (settled?.error) return { ok: false, error: this.#remap(settled.error) };
       // An unhandled rejection is the runtime client's error (it has a trace); the rest are the platform's.
       return { ok: false, platform: error.kind !== 'unhandled-rejection', error: shape };
     } finally {
@@ -313,7 +318,12 @@ export class ExecutionEnvironment {
           errorMessage: reason.text,
           trace: [`Runtime.UnhandledPromiseRejection: ${reason.text}`, ...reason.stack.slice(1)],
         });
-        this.logs.guestLine('ERROR', `Unhandled Promise Rejection \t${JSON.stringify({ ...shape, trace: undefined, stack: shape.trace })}`);
+        // `structuredConsole.logError('Unhandled Promise Rejection', new UnhandledPromiseRejection(reason, promise))`:
+        // toFormatted writes the error's own `reason` and `promise` properties between its message and stack.
+        const cause = reason.stack.length > 0 ? reasonFields(reason, this.#deps.bundle.remapStack(reason.stack)) : reason.text;
+        this.logs.guestLine('ERROR', `Unhandled Promise Rejection \t${JSON.stringify({
+          errorType: shape.errorType, errorMessage: shape.errorMessage, reason: cause, promise: {}, stack: shape.trace,
+        })}`);
         return shape;
       }
       default:
@@ -339,3 +349,11 @@ function exceedsResponseLimit(payload: string): boolean {
   return Buffer.byteLength(payload, 'utf8') > RESPONSE_PAYLOAD_MAX_BYTES;
 }
 
+
+/** A rejected Error as toFormatted writes it: errorType, errorMessage, stack lines. */
+function reasonFields(reason: { readonly text: string }, stack: readonly string[]): Record<string, unknown> {
+  const at = reason.text.indexOf(': ');
+  return at < 0
+    ? { errorType: reason.text, errorMessage: '', stack }
+    : { errorType: reason.text.slice(0, at), errorMessage: reason.text.slice(at + 2), stack };
+}

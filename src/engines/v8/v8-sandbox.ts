@@ -137,6 +137,16 @@ export class V8Sandbox implements Sandbox {
     if (this.#isolate.isDisposed) throw (this.#fault = new SandboxFault('disposed', 'The isolate is disposed'));
   }
 
+  /** The guest's phase outcome, if it has one (read without running user code); undefined otherwise. */
+  #settledOutcome(): GuestReply | undefined {
+    try {
+      const reply = decodeReply(this.#dispatch.applySync(undefined, encodeMessage({ type: 'status' }), { timeout: 1000 }));
+      return reply.done ? reply : undefined;
+    } catch {
+      return undefined;
+    }
+  }
+
   /** Maps isolated-vm's errors to a fault kind; any fault ends the sandbox. */
   #classify(error: unknown): SandboxFault {
     if (this.#fault) return this.#fault;
@@ -149,7 +159,7 @@ export class V8Sandbox implements Sandbox {
     else {
       // The guest's dispatch never throws (it catches everything), so what isolated-vm throws here
       // is the reason of a promise rejection nobody handled, copied out at the end of the task.
-      fault = new SandboxFault('unhandled-rejection', message, { cause: error, reason: rejectionReason(error) });
+      fault = new SandboxFault('unhandled-rejection', message, { cause: error, reason: rejectionReason(error), settled: this.#settledOutcome() });
     }
     this.#fault = fault;
     if (!this.#catastrophic && !this.#isolate.isDisposed) this.#isolate.dispose();

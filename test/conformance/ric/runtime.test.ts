@@ -94,3 +94,31 @@ forEachEngine(({ withRuntime }) => {
       }));
   });
 });
+
+forEachEngine(({ withRuntime, title, unsupported }) => {
+  const NO_TRACKER = {
+    quickjs: 'quickjs-emscripten 0.32 exports no JS_SetHostPromiseRejectionTracker (its RuntimeOptions.promiseRejectionHandler is a TODO type; no QTS_ function sets it)',
+    wasm: 'no promise rejection tracker in this engine',
+  };
+  describe('RIC src/index.mjs: unhandledRejection', () => {
+    it.skipIf(unsupported(NO_TRACKER))(title('9. a rejection left unhandled after the response was decided: the response stands, the line is logged, the environment is discarded', NO_TRACKER), () =>
+      withRuntime(async ({ rt, logs }) => {
+        const name = 'late-rejection';
+        await rt.deploy({ name, code: { files: { 'index.mjs': "const failLater = async () => { throw new Error('later'); };\nexport const handler = async () => { failLater(); return 'ok'; };" } } });
+        const first = await rt.invoke(name, {});
+        expect(first.functionError).toBeUndefined();
+        expect(first.payload).toBe('ok');
+        const line = logs.forRequest(first.requestId).find((l) => l.includes('\tERROR\tUnhandled Promise Rejection \t{'))!;
+        const logged = json(line);
+        expect(Object.keys(logged)).toEqual(['errorType', 'errorMessage', 'reason', 'promise', 'stack']);
+        expect(logged).toMatchObject({ errorType: 'Runtime.UnhandledPromiseRejection', errorMessage: 'Error: later', reason: { errorType: 'Error', errorMessage: 'later' }, promise: {} });
+        expect((await rt.invoke(name, {})).coldStart).toBe(true);
+      }));
+
+    it.skipIf(unsupported(NO_TRACKER))(title('a rejection left unhandled before the response: Runtime.UnhandledPromiseRejection', NO_TRACKER), () =>
+      withRuntime(async ({ rt }) => {
+        const result = await deployAndInvoke(rt, "export const handler = async () => { Promise.reject(new Error('early')); await new Promise((r) => setTimeout(r, 5)); return 'late'; };");
+        expect(errorOf(result)).toMatchObject({ errorType: 'Runtime.UnhandledPromiseRejection', errorMessage: 'Error: early' });
+      }));
+  });
+});
