@@ -157,3 +157,21 @@ export class PreconditionFailedException extends LambdaletError {
     super('PreconditionFailedException', message, options);
   }
 }
+
+/** Why a `dataDir` cannot be used. */
+export type DataDirProblem = 'in-use' | 'corrupt' | 'foreign' | 'version' | 'unusable';
+
+/**
+ * `createRuntime({ dataDir })` cannot use the folder: another runtime holds it (`in-use`), its
+ * registry file is not a readable SQLite database (`corrupt`), is someone else's database
+ * (`foreign`) or of another schema (`version`), or the folder cannot be created (`unusable`). The
+ * file is never modified in these cases.
+ */
+export class DataDirError extends LambdaletError {
+  readonly problem: DataDirProblem;
+
+  constructor(problem: DataDirProblem, message: string, options?: ErrorOptions) {
+    super('DataDirError', message, options);
+    this.problem = problem;
+  }
+}

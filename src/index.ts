@@ -36,6 +36,8 @@ export {
   SnapStartTimeoutException,
   ResourceConflictException,
   PreconditionFailedException,
+  DataDirError,
+  type DataDirProblem,
   type SnapStartErrorDetail,
   type ThrottleReason,
 } from './errors.ts';

@@ -30,6 +30,8 @@ import type { Deployment } from './registry/deployment.ts';
 import * as functions from './registry/functions.ts';
 import type { AliasInfo, FunctionInfo } from './registry/info.ts';
 import { FunctionRegistry } from './registry/registry.ts';
+import { restoreRegistry } from './registry/restore.ts';
+import { RegistryStore } from './registry/store.ts';
 import * as versions from './registry/versions.ts';
 
 export type { AliasInfo, FunctionInfo } from './registry/info.ts';
@@ -63,8 +65,13 @@ export class Runtime implements AsyncDisposable {
   readonly #random: () => number;
   #closing: Promise<void> | undefined;
 
-  constructor(options: RuntimeOptions) {
+  readonly #store: RegistryStore | undefined;
+  #restored = false;
+
+  /** Use {@link createRuntime}: with `dataDir`, the registry is read back before the runtime is handed out. */
+  constructor(options: RuntimeOptions, store?: RegistryStore) {
     this.#options = options;
+    this.#store = store;
     this.#sink = options.logSink ?? stdoutSink;
     this.#dispatcher = new Dispatcher(options);
     this.#engines = new EngineRegistry({ quickjs: { isolation: options.quickjsIsolation } });
@@ -76,6 +83,7 @@ export class Runtime implements AsyncDisposable {
       engines: this.#engines,
       dispatcher: this.#dispatcher,
       registry: this.#registry,
+      store,
       assertOpen: () => this.#assertOpen(),
       isClosing: () => this.#closing !== undefined,
     };
@@ -241,6 +249,7 @@ export class Runtime implements AsyncDisposable {
         for (const record of [entry.latest, ...entry.versions.values()]) record.snapStart?.dispose();
       }
       this.#registry.clear();
+      this.#store?.close();
     })();
     return this.#closing;
   }
@@ -269,9 +278,31 @@ export class Runtime implements AsyncDisposable {
     promise.then(untrack, untrack);
     return promise;
   }
+
+  /** @internal createRuntime's: rebuilds the registry from the durable store, once. */
+  async restore(): Promise<void> {
+    if (this.#store === undefined || this.#restored) return;
+    this.#restored = true;
+    await restoreRegistry(this.#ctx, this.#store.load().functions);
+  }
 }
 
-/** Creates a runtime. With no options: region us-east-1, account 123456789012, logs to stdout. */
+/**
+ * Creates a runtime. With no options: region us-east-1, account 123456789012, logs to stdout, the
+ * registry in memory. With `dataDir`, the registry is kept in `<dataDir>/registry.sqlite` and what
+ * it holds is deployed again before the runtime is returned.
+ * @throws InvalidParameterValueException (options), DataDirError (the folder is in use by another
+ *   runtime, or its registry file is corrupt or not lambdalet's; the file is left unchanged).
+ */
 export async function createRuntime(options?: RuntimeOptionsInput): Promise<Runtime> {
-  return Promise.resolve(new Runtime(parseRuntimeOptions(options)));
+  const parsed = parseRuntimeOptions(options);
+  const store = parsed.dataDir === undefined ? undefined : RegistryStore.open(parsed.dataDir);
+  const runtime = new Runtime(parsed, store);
+  try {
+    await runtime.restore();
+  } catch (error) {
+    await runtime.close();
+    throw error;
+  }
+  return runtime;
 }

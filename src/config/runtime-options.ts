@@ -73,6 +73,14 @@ export interface RuntimeOptionsInput {
    */
   readonly random?: () => number;
   /**
+   * A folder where the registry is kept (functions, versions, aliases, layers and their code, in
+   * `registry.sqlite`): a new runtime on the same folder serves everything as before. One runtime
+   * per folder at a time (a second one is refused with DataDirError). Default: none — the
+   * registry lives in memory and is gone when the runtime is.
+   * @example createRuntime({ dataDir: './.lambdalet' })
+   */
+  readonly dataDir?: string;
+  /**
    * The account concurrency limit: most invocations running at once across all functions, 1 to
    * 100000. Default derived from the host: min(1000, totalMemoryMb / 128, 100 × CPUs), at least 10.
    * Reservations may not take more than 90% of it (Lambda keeps 100 of 1000 unreserved).
@@ -131,6 +139,8 @@ export interface RuntimeOptions {
   readonly logFormat: LogFormat;
   /** The alias routing pick's source of numbers in [0, 1), if one was given (else Math.random). */
   readonly random?: (() => number) | undefined;
+  /** The durable registry's folder, if one was given. */
+  readonly dataDir?: string | undefined;
   /** Account concurrency limit. Default derived from the host. */
   readonly concurrency: number;
   /** Host memory budget in MB. Default: the host's total memory. */
@@ -173,6 +183,7 @@ const runtimeOptionsSchema = z.strictObject(
     // z.custom returns the value itself: an object schema would copy it and lose its prototype.
     logSink: z.custom<LogSink>(isLogSink, expected('be an object with a write(line) function')).optional(),
     logFormat: oneOf(LOG_FORMATS).default('Text'),
+    dataDir: z.string(expected('be a folder path')).min(1, expected('be a folder path')).optional(),
     random: z.custom<() => number>((v) => typeof v === 'function', expected('be a function returning a number in [0, 1)')).optional(),
     quickjsIsolation: oneOf(QUICKJS_ISOLATIONS).default('instance'),
     concurrency: integerIn(1, CONCURRENCY_MAX).default(HOST_DEFAULTS.concurrency),

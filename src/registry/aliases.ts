@@ -30,6 +30,7 @@ export function createAlias(ctx: DeployContext, name: string, aliasName: string,
     throw new ResourceConflictException(`Alias already exists: ${functionArn(ctx.options, entry.name, aliasName)}`);
   }
   const alias = makeAlias(ctx, entry, aliasName, options, options.functionVersion, options.description ?? '');
+  persistAlias(ctx, entry, alias);
   entry.aliases.set(aliasName, alias);
   return aliasInfo(alias);
 }
@@ -56,6 +57,7 @@ export function updateAlias(ctx: DeployContext, name: string, aliasName: string,
     options.description ?? current.description,
     current.counters,
   );
+  persistAlias(ctx, entry, alias);
   entry.aliases.set(aliasName, alias);
   return aliasInfo(alias);
 }
@@ -64,6 +66,7 @@ export function deleteAlias(ctx: DeployContext, name: string, aliasName: string)
   ctx.assertOpen();
   const entry = existing(ctx, name);
   aliasOf(ctx, entry, aliasName);
+  ctx.store?.deleteAlias(entry.name, aliasName);
   entry.aliases.delete(aliasName);
 }
 
@@ -89,13 +92,24 @@ export function pickVersion(entry: FunctionEntry, alias: AliasRecord, random: ()
   return version === LATEST_VERSION ? entry.latest : entry.versions.get(version);
 }
 
+function persistAlias(ctx: DeployContext, entry: FunctionEntry, alias: AliasRecord): void {
+  ctx.store?.putAlias(entry.name, {
+    alias: alias.name,
+    functionVersion: alias.functionVersion,
+    description: alias.description,
+    additionalVersion: alias.additionalVersion,
+    additionalWeight: alias.additionalWeight,
+    revisionId: alias.revisionId,
+  });
+}
+
 function aliasOf(ctx: DeployContext, entry: FunctionEntry, aliasName: string): AliasRecord {
   const alias = entry.aliases.get(aliasName);
   if (!alias) throw new ResourceNotFoundException(`Alias not found: ${functionArn(ctx.options, entry.name, aliasName)}`);
   return alias;
 }
 
-function makeAlias(
+export function makeAlias(
   ctx: DeployContext,
   entry: FunctionEntry,
   aliasName: string,
@@ -103,6 +117,7 @@ function makeAlias(
   functionVersion: string,
   description: string,
   counters: AliasRecord['counters'] = { invocations: 0, errors: 0, byVersion: new Map() },
+  revisionId: string = randomUUID(),
 ): AliasRecord {
   checkVersionExists(ctx, entry, functionVersion);
   const weights = Object.entries(options.routingConfig?.additionalVersionWeights ?? {});
@@ -128,7 +143,7 @@ function makeAlias(
     description,
     additionalVersion: additional?.[0],
     additionalWeight: additional?.[1] ?? 0,
-    revisionId: randomUUID(),
+    revisionId,
     counters,
   });
 }

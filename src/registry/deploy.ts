@@ -24,6 +24,7 @@ import { bootAndInit, environmentDeps, poolConfig, type Deployment, type Prepare
 import { packageOf, sha256Hex, type CodePackage } from './package.ts';
 import { configFingerprint, FunctionEntry, type VersionRecord } from './records.ts';
 import type { FunctionRegistry } from './registry.ts';
+import { configJson, type RegistryStore } from './store.ts';
 
 /** What a deploy needs from the runtime that owns the registry. */
 export interface DeployContext {
@@ -32,6 +33,8 @@ export interface DeployContext {
   readonly engines: EngineRegistry;
   readonly dispatcher: Dispatcher<ExecutionEnvironment, Deployment>;
   readonly registry: FunctionRegistry;
+  /** The durable store (`dataDir`), or undefined for a registry in memory. */
+  readonly store: RegistryStore | undefined;
   /** Throws RuntimeClosedError once the runtime is closing. */
   assertOpen(): void;
   isClosing(): boolean;
@@ -47,16 +50,24 @@ export function versionPoolConfig(config: FunctionConfig, provisionedConcurrency
   return { memoryMb: config.memoryMb, reservedConcurrency: undefined, provisionedConcurrency };
 }
 
-/** Bundles `config.code` (or reuses `reuse`, for a version published from `$LATEST`) and prepares the engine. */
+/**
+ * Bundles `config.code` (or reuses `reuse`, for a version published from `$LATEST`) and prepares
+ * the engine. With `cache` (a restore), one preparation serves every version with the same
+ * package, handler, engine and memory size.
+ */
 export async function prepareDeployment(
   ctx: DeployContext,
   config: FunctionConfig,
   version: string,
   reuse?: Prepared,
+  cache?: Map<string, Prepared>,
 ): Promise<{ deployment: Deployment; package: CodePackage }> {
   const engine = ctx.engines.get(config.engine);
   engine.assertAvailable();
-  let prepared = reuse;
+  // Packaged after bundling otherwise, so bundling's own messages about unreadable code come first.
+  let pkg = cache ? await packageOf(config.code) : undefined;
+  const key = pkg && `${pkg.sha256}\n${config.handler}\n${config.engine}\n${config.memoryMb}`;
+  let prepared = reuse ?? (key === undefined ? undefined : cache?.get(key));
   if (prepared === undefined) {
     const outcome =
       config.engine === 'wasm'
@@ -65,8 +76,9 @@ export async function prepareDeployment(
     prepared = outcome.ok
       ? { ok: true, bundle: outcome.bundle, blueprint: await engine.prepare(outcome.bundle, { memoryMb: config.memoryMb }) }
       : { ok: false, failure: outcome.failure };
+    if (key !== undefined) cache?.set(key, prepared);
   }
-  const pkg = await packageOf(config.code);
+  pkg ??= await packageOf(config.code);
   ctx.assertOpen();
   const identity = functionIdentity(ctx.options.region, ctx.options.accountId, config.name, version);
   const snapStart = config.snapStart ? await takeSnapshot(ctx, config, identity, prepared) : undefined;
@@ -82,22 +94,37 @@ export async function prepareDeployment(
  * Idle environments of the previous `$LATEST` are disposed; busy ones when their invocation ends.
  */
 export async function deployLatest(ctx: DeployContext, config: FunctionConfig): Promise<VersionRecord> {
+  // Checked before any work: a config the store cannot keep is refused, not half-kept.
+  const json = ctx.store ? configJson(config) : undefined;
   // Reservations are checked again when the pool is configured; this only fails fast.
   ctx.dispatcher.check(config.name, poolConfig(config));
   const { deployment, package: pkg } = await prepareDeployment(ctx, config, LATEST_VERSION);
   const pool = ctx.dispatcher.configure(config.name, poolConfig(config), deployment);
   const record = versionRecord(deployment, pool, pkg, LATEST_VERSION);
-  const entry = ctx.registry.get(config.name);
+  let entry = ctx.registry.get(config.name);
   if (entry) {
     entry.latest.snapStart?.dispose();
     entry.latest = record;
   } else {
-    ctx.registry.add(new FunctionEntry(record));
+    entry = new FunctionEntry(record);
+    ctx.registry.add(entry);
   }
+  if (json !== undefined) persistVersion(ctx, entry, record, json);
   if (deployment.prepared.ok && config.provisionedConcurrency > 0) {
     await ctx.dispatcher.provision(pool, () => bootAndInit(deployment, ctx.sink));
   }
   return record;
+}
+
+/** Writes a version's record to the durable store, if there is one. */
+export function persistVersion(ctx: DeployContext, entry: FunctionEntry, record: VersionRecord, json = configJson(record.config)): void {
+  ctx.store?.putVersion(entry.name, entry.lastVersion, {
+    version: record.version,
+    configJson: json,
+    package: record.package,
+    revisionId: record.revisionId,
+    lastModified: record.lastModified,
+  });
 }
 
 /** Builds the immutable record of a version from its deployment. */

@@ -88,6 +88,7 @@ export async function deleteFunction(ctx: DeployContext, nameOrArn: string, opti
   if (!entry) throw functionNotFound(ctx.options, ref.name);
   await ctx.registry.serialise(entry.name, () => {
     if (ref.qualifier === undefined) {
+      ctx.store?.deleteFunction(entry.name);
       ctx.registry.delete(entry.name);
       for (const record of [entry.latest, ...entry.versions.values()]) dropVersion(ctx, record);
       return Promise.resolve();
@@ -108,6 +109,7 @@ export async function deleteFunction(ctx: DeployContext, nameOrArn: string, opti
         `Unable to delete version ${record.version} of ${functionArn(ctx.options, entry.name)}: alias${aliases.length > 1 ? 'es' : ''} ${aliases.join(', ')} point${aliases.length > 1 ? '' : 's'} to it`,
       );
     }
+    ctx.store?.deleteVersion(entry.name, record.version);
     entry.versions.delete(record.version);
     dropVersion(ctx, record);
     return Promise.resolve();

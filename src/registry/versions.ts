@@ -15,7 +15,7 @@
  */
 import { parsePublishVersionInput, type PublishVersionInput } from '../config/index.ts';
 import { InvalidParameterValueException } from '../errors.ts';
-import { poolKey, prepareDeployment, versionPoolConfig, versionRecord, type DeployContext } from './deploy.ts';
+import { persistVersion, poolKey, prepareDeployment, versionPoolConfig, versionRecord, type DeployContext } from './deploy.ts';
 import { checkRevision, existing, updateInProgress } from './functions.ts';
 import { functionInfo, type FunctionInfo } from './info.ts';
 
@@ -48,6 +48,7 @@ export function publishVersion(ctx: DeployContext, name: string, input?: Publish
     // The fingerprint is $LATEST's (description excluded), so re-publishing unchanged code returns this version.
     entry.versions.set(version, { ...record, fingerprint: latest.fingerprint });
     entry.lastVersion += 1;
+    persistVersion(ctx, entry, record);
     return functionInfo(record);
   });
 }
