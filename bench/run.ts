@@ -7,7 +7,7 @@
  *
  * `--quick --only <areas>` runs those areas with the quick sample counts.
  *
- * Areas: cold, warm, throughput, density, dispatch, tmp, soak. Case names are
+ * Areas: cold, warm, throughput, density, dispatch, tmp, soak, wasm (the wasm engine beside quickjs and v8). Case names are
  * `<area>/<case>/<engine or baseline>`. Prints a table (median, p99, samples; ms) with every
  * lambdalet figure's ratio to its baselines from the same run, the issue's targets as met/missed,
  * and writes bench/results/latest.json. See docs/benchmarks.md.
@@ -21,6 +21,7 @@ import { throughputArea } from './cases/throughput.ts';
 import { soakArea } from './cases/soak.ts';
 import { tmpArea } from './cases/tmp.ts';
 import { warmArea } from './cases/warm.ts';
+import { wasmArea } from './cases/wasm.ts';
 import { NODE_VM_WARNING } from './baselines/node-vm.ts';
 import { computeRatios, evaluateTargets, renderReport, writeReport, type Report } from './lib/report.ts';
 import { progress, Suite } from './lib/suite.ts';
@@ -34,6 +35,7 @@ const AREAS: Record<string, (suite: Suite) => Promise<void>> = {
   density: densityArea,
   tmp: tmpArea,
   soak: soakArea,
+  wasm: wasmArea,
 };
 
 const { values } = parseArgs({

@@ -17,4 +17,8 @@ export const TARGETS: readonly TargetSpec[] = [
   { label: 'cold quickjs >= 20x faster than child_process.fork', kind: 'min-speedup', case: 'cold/trivial/quickjs', baseline: 'cold/trivial/child-process-fork', min: 20 },
   { label: 'density v8 >= 700 environments/GiB', kind: 'min-density', case: 'density/idle/v8', min: 700 },
   { label: 'density quickjs shared >= 5,000 environments/GiB', kind: 'min-density', case: 'density/idle/quickjs-shared', min: 5000 },
+  // Issue 19 (the wasm engine; `--only wasm`).
+  { label: 'cold start wasm C component <= 1 ms', kind: 'max-ms', case: 'cold/trivial/wasm-c', limitMs: 1 },
+  { label: 'warm invoke wasm C component <= 20 µs', kind: 'max-ms', case: 'warm/trivial/wasm-c', limitMs: 0.02 },
+  { label: 'cold start componentized JS within 2x of quickjs with snapStart', kind: 'min-speedup', case: 'cold/trivial/wasm-js', baseline: 'cold/trivial/quickjs-snapstart', min: 0.5 },
 ];

@@ -41,5 +41,5 @@ export async function densityArea(suite: Suite): Promise<void> {
   for (const [variant, overs] of Object.entries(DENSITY_RATIOS)) {
     for (const over of overs) suite.ratio(`density/idle/${variant}`, `density/idle/${over}`, 'density');
   }
-  suite.notYetCase('density/idle/wasm', 'the wasm engine does not exist yet');
+  // The wasm engine's idle environments: the wasm area (cases/wasm.ts).
 }

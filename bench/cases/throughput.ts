@@ -54,5 +54,5 @@ export async function throughputArea(suite: Suite): Promise<void> {
     for (const env of envs) await env.dispose();
     await rt.close();
   }
-  suite.notYetCase('throughput/*/wasm', 'the wasm engine does not exist yet');
+  suite.notYetCase('throughput/*/wasm', 'not measured yet (the wasm area has cold, warm, deploy and density)');
 }

@@ -49,18 +49,24 @@ function writeLeb(value: number): number[] {
  * A module without a memory section is returned as it is.
  */
 export function capMemory(module: Uint8Array, maxPages: number): Uint8Array {
+  return capMemories(module, maxPages).module;
+}
+
+/** {@link capMemory}, also telling how many memories the module defines. */
+export function capMemories(module: Uint8Array, maxPages: number): { module: Uint8Array; memories: number } {
   let at = 8; // magic + version
   while (at < module.length) {
     const id = module[at]!;
     const [size, contentAt] = readLeb(module, at + 1);
     const end = contentAt + size;
     if (id === 5) {
+      const memories = readLeb(module, contentAt)[0];
       const section = Uint8Array.from(rewriteMemorySection(module.subarray(contentAt, end), maxPages));
-      return Buffer.concat([module.subarray(0, at), section, module.subarray(end)]);
+      return { module: Buffer.concat([module.subarray(0, at), section, module.subarray(end)]), memories };
     }
     at = end;
   }
-  return module;
+  return { module, memories: 0 };
 }
 
 function rewriteMemorySection(content: Uint8Array, maxPages: number): number[] {

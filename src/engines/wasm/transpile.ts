@@ -10,7 +10,7 @@
  */
 import { transpileBytes } from '@bytecodealliance/jco-transpile';
 import { InvalidParameterValueException } from '../../errors.ts';
-import { capMemory, MemoryCapError, WASM_PAGE_BYTES } from './memory-cap.ts';
+import { capMemories, MemoryCapError, WASM_PAGE_BYTES } from './memory-cap.ts';
 import { PROVIDED_IMPORTS } from './worker/wasi-imports.ts';
 
 /** The interface a function component must export (native/wit/function.wit). */
@@ -87,12 +87,21 @@ export async function transpileComponent(bytes: Uint8Array): Promise<TranspiledC
  */
 export async function compileCapped(component: TranspiledComponent, memoryMb: number): Promise<Record<string, WebAssembly.Module>> {
   const maxPages = (memoryMb * MIB) / WASM_PAGE_BYTES;
+  const capped = [...component.cores].map(([name, bytes]) => {
+    try {
+      return { name, ...capMemories(bytes, maxPages) };
+    } catch (error) {
+      if (error instanceof MemoryCapError) throw new InvalidParameterValueException('memoryMb', `${error.message} (memoryMb ${memoryMb})`);
+      throw error;
+    }
+  });
+  // Each defined memory is capped at memoryMb (componentize-qjs components define two); the
+  // worker also checks their total against memoryMb after every call (guest-worker.ts).
   const entries = await Promise.all(
-    [...component.cores].map(async ([name, bytes]) => {
+    capped.map(async ({ name, module }) => {
       try {
-        return [name, await WebAssembly.compile(capMemory(bytes, maxPages))] as const;
+        return [name, await WebAssembly.compile(module)] as const;
       } catch (error) {
-        if (error instanceof MemoryCapError) throw new InvalidParameterValueException('memoryMb', `${error.message} (memoryMb ${memoryMb})`);
         throw refuse(`code.component's core module ${name} does not compile: ${(error as Error).message}`);
       }
     }),

@@ -60,6 +60,9 @@ export class GuestWorker {
   static async spawn(spec: LoadSpec): Promise<GuestWorker> {
     const worker = new Worker(WORKER_URL, {
       execArgv: [],
+      // Not the host's environment variables (a worker gets a copy of them by default): the guest's
+      // come from its imports, and nothing in the worker needs the host's.
+      env: {},
       resourceLimits: { maxOldGenerationSizeMb: WORKER_HEAP_MB },
       stdout: false,
       stderr: false,

@@ -7,7 +7,7 @@ import { join } from 'node:path';
 import { parse } from '@bytecodealliance/jco-transpile/wasm-tools';
 import { describe, expect, it } from 'vitest';
 import { InvalidParameterValueException, type FunctionConfigInput } from '../../../src/index.ts';
-import { capMemory, MemoryCapError } from '../../../src/engines/wasm/memory-cap.ts';
+import { capMemories, capMemory, MemoryCapError } from '../../../src/engines/wasm/memory-cap.ts';
 import { withRuntime } from '../../helpers/runtime.ts';
 
 const PROBE = join(import.meta.dirname, '../../../native/components/probe.wasm');
@@ -97,6 +97,13 @@ describe('capMemory (the memory section rewrite)', () => {
     expect(() => capMemory(moduleWith([0x03, 1, 2]), 3)).toThrow(/shared or 64-bit/);
     const none = Uint8Array.from([0x00, 0x61, 0x73, 0x6d, 0x01, 0x00, 0x00, 0x00]);
     expect(capMemory(none, 3)).toBe(none);
+  });
+
+  it('counts and caps every memory a module defines', () => {
+    const two = Uint8Array.from([0x00, 0x61, 0x73, 0x6d, 0x01, 0x00, 0x00, 0x00, 5, 5, 2, 0x00, 1, 0x00, 1]);
+    const { module, memories } = capMemories(two, 3);
+    expect(memories).toBe(2);
+    expect([...module.subarray(8)]).toEqual([5, 7, 2, 1, 1, 3, 1, 1, 3]);
   });
 
   it('multi-byte LEB128 sizes (a 2 GiB cap: 32768 pages)', () => {

@@ -131,6 +131,8 @@ function invoke(request: InvokeRequest): WorkerOutcome {
   } finally {
     flushStdio();
   }
+  // Every memory is capped at memoryMb by its module; their total is held to it here.
+  if (memoryBytes() > loaded!.request.memoryCapBytes) return { t: 'fault', kind: 'out-of-memory', message: 'out of memory' };
   try {
     JSON.parse(payload);
   } catch (error) {

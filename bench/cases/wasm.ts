@@ -1,0 +1,254 @@
+/**
+ * The wasm engine beside quickjs and v8, in one run (`--only wasm`):
+ *   cold/trivial/<wasm-c | wasm-js | quickjs | quickjs-snapstart | v8>: a new environment + its first
+ *     invoke through `rt.invoke` (the ColdRig method: idle TTL 1 ms, every sample checked cold).
+ *     wasm samples start with the engine's spare worker loaded (beforeEach waits for it, untimed),
+ *     as the SnapStart samples start with their pools warm; `cold-unpooled/trivial/wasm-c` is the
+ *     cost without a spare (a worker spawned, glue imported, then INIT + invoke).
+ *   cold-sandbox/trivial/wasm-c: the same at the engine level (boot + INIT + invoke), each sample
+ *     starting once the spare worker has loaded.
+ *   warm/trivial/<...>: one more `rt.invoke` of a warm environment; `warm/trivial/wasm-c-sandbox`:
+ *     the sandbox's call alone (worker round trip + jco glue + the C function).
+ *   deploy/trivial/<wasm-c | wasm-js-componentize>: transpile + compile + first worker loaded (a
+ *     fresh engine each sample); componentize-qjs building the JS handler.
+ *   timeout-kill/loop/wasm-c: from the deadline to the sandbox's timeout fault (worker terminated).
+ *   density/idle/<wasm-c | wasm-js>: RSS per idle environment (wasm-density-child.ts).
+ * wasm-c is native/components/hello.wasm; wasm-js a trivial handler componentized at setup.
+ */
+import { spawnSync } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { fileURLToPath } from 'node:url';
+import type { EnvironmentContextFields } from '../../src/engines/guest/protocol.ts';
+import { componentBundle } from '../../src/engines/wasm/component-bundle.ts';
+import { componentizeSource } from '../../src/engines/wasm/componentize.ts';
+import { WasmEngine, type WasmBlueprint } from '../../src/engines/wasm/wasm-engine.ts';
+import { runPhase } from '../../src/environment/event-loop.ts';
+import { createRuntime, silentSink, type FunctionConfigInput, type Runtime } from '../../src/index.ts';
+import { TRIVIAL, TRIVIAL_EVENT } from '../lib/handlers.ts';
+import { perGiB } from '../lib/stats.ts';
+import { progress, type Suite } from '../lib/suite.ts';
+
+const NATIVE = fileURLToPath(new URL('../../native/components/', import.meta.url));
+const HELLO = join(NATIVE, 'hello.wasm');
+const PROBE = join(NATIVE, 'probe.wasm');
+const DENSITY_CHILD = fileURLToPath(new URL('./wasm-density-child.ts', import.meta.url));
+
+/** The trivial handler, written for the WIT world (what TRIVIAL is for the Node engines). */
+export const TRIVIAL_WASM_JS = `export const handler = { handle(event) { const e = JSON.parse(event); return JSON.stringify({ hi: e.name }); } };\n`;
+
+/**
+ * Untimed wait before a wasm cold sample through the runtime, for the pool's replacement worker to
+ * load (a worker spawn took 0.3-0.8 s on this loaded 2-core machine). `cold-sandbox/trivial/wasm-c`
+ * waits for the spare itself instead.
+ */
+const SPARE_WAIT_MS = 1500;
+
+const CONTEXT: EnvironmentContextFields = {
+  functionName: 'bench',
+  functionVersion: '$LATEST',
+  invokedFunctionArn: 'arn:aws:lambda:us-east-1:123456789012:function:bench',
+  memoryLimitInMB: '128',
+  logGroupName: '/aws/lambda/bench',
+  logStreamName: 'bench',
+};
+
+type Kind = 'wasm-c' | 'wasm-js' | 'quickjs' | 'quickjs-snapstart' | 'v8';
+
+function deployInput(kind: Kind, jsEntry: string): FunctionConfigInput {
+  switch (kind) {
+    case 'wasm-c':
+      return { name: 'fn', engine: 'wasm', code: { component: HELLO } };
+    case 'wasm-js':
+      return { name: 'fn', engine: 'wasm', code: { entry: jsEntry } };
+    case 'quickjs':
+    case 'v8':
+      return { name: 'fn', engine: kind, code: { files: { 'index.mjs': TRIVIAL.module } } };
+    case 'quickjs-snapstart':
+      return { name: 'fn', engine: 'quickjs', snapStart: true, code: { files: { 'index.mjs': TRIVIAL.module } } };
+  }
+}
+
+async function coldCase(suite: Suite, kind: Kind, jsEntry: string, iterations: number): Promise<void> {
+  const rt = await createRuntime({ logSink: silentSink, idleTtlMs: 1, scaleUpRate: 100_000, scaleUpBurst: 100_000 });
+  await rt.deploy(deployInput(kind, jsEntry));
+  const name = `cold/trivial/${kind}`;
+  await suite.measure(
+    name,
+    async () => {
+      const result = await rt.invoke('fn', TRIVIAL_EVENT);
+      if (!result.coldStart) throw new Error(`${name}: not a cold start`);
+      if (result.functionError) throw new Error(`${name}: ${JSON.stringify(result.payload)}`);
+    },
+    {
+      iterations,
+      time: 0,
+      beforeEach: async () => {
+        for (let i = 0; rt.metrics().environments > 0; i++) {
+          if (i > 5000) throw new Error(`${name}: the idle environment was never reaped`);
+          await sleep(1);
+        }
+        if (kind.startsWith('wasm')) await sleep(SPARE_WAIT_MS);
+        if (kind === 'quickjs-snapstart') await sleep(20);
+      },
+    },
+  );
+  await rt.close();
+}
+
+async function warmCase(suite: Suite, kind: Kind, jsEntry: string, iterations: number, time: number): Promise<void> {
+  const rt: Runtime = await createRuntime({ logSink: silentSink });
+  await rt.deploy(deployInput(kind, jsEntry));
+  const first = await rt.invoke('fn', TRIVIAL_EVENT);
+  if (first.functionError) throw new Error(`warm/trivial/${kind}: ${JSON.stringify(first.payload)}`);
+  await suite.measure(
+    `warm/trivial/${kind}`,
+    async () => {
+      const result = await rt.invoke('fn', TRIVIAL_EVENT);
+      if (result.coldStart) throw new Error(`warm/trivial/${kind}: a cold start`);
+    },
+    { iterations, time },
+  );
+  await rt.close();
+}
+
+async function blueprintOf(engine: WasmEngine, path: string): Promise<WasmBlueprint> {
+  return (await engine.prepare(await componentBundle(path, 'index.handler'), { memoryMb: 128 })) as WasmBlueprint;
+}
+
+const invokeMessage = (event: string) => ({ type: 'invoke' as const, requestId: 'r', deadlineMs: Date.now() + 10_000, extras: '', event });
+const initMessage = { type: 'init' as const, context: CONTEXT, env: {}, handler: 'index.handler', handlerPath: [], runtime: 'nodejs22.x' as const };
+
+async function engineCases(suite: Suite, jsEntry: string): Promise<void> {
+  // deploy: a fresh engine per sample, so nothing is cached.
+  let blueprint: WasmBlueprint | undefined;
+  await suite.measure(
+    'deploy/trivial/wasm-c',
+    async () => {
+      blueprint = await blueprintOf(new WasmEngine(), HELLO);
+    },
+    { iterations: suite.pick(10, 4), time: 0, warmupIterations: 1, afterEach: () => blueprint?.close() },
+  );
+  const jsSource = readFileSync(jsEntry, 'utf8');
+  let sample = 0;
+  await suite.measure(
+    'deploy/trivial/wasm-js-componentize',
+    async () => {
+      // A distinct source each sample: componentizeSource caches by content.
+      await componentizeSource(`${jsSource}// sample ${sample++}\n`);
+    },
+    { iterations: suite.pick(3, 1), time: 0, warmupIterations: 0 },
+  );
+
+  // cold without a spare: worker spawn + glue import + instantiate + first call.
+  const unpooled = await blueprintOf(new WasmEngine({ spares: 0 }), HELLO);
+  const options = { memoryMb: 128, onLog: () => {} };
+  await suite.measure(
+    'cold-unpooled/trivial/wasm-c',
+    async () => {
+      const sandbox = await unpooled.boot(options);
+      await runPhase(sandbox, initMessage, performance.now() + 10_000);
+      const reply = await runPhase(sandbox, invokeMessage(JSON.stringify(TRIVIAL_EVENT)), performance.now() + 10_000);
+      if (!reply.ok) throw new Error(`cold-unpooled: ${JSON.stringify(reply.error)}`);
+      sandbox.dispose();
+    },
+    { iterations: suite.pick(20, 6), time: 0, warmupIterations: 1 },
+  );
+
+  // cold at the engine level with the spare loaded: boot (take the spare) + INIT + first invoke.
+  const pooled = await blueprintOf(new WasmEngine(), HELLO);
+  let cold: Awaited<ReturnType<WasmBlueprint['boot']>> | undefined;
+  await suite.measure(
+    'cold-sandbox/trivial/wasm-c',
+    async () => {
+      cold = await pooled.boot(options);
+      await runPhase(cold, initMessage, performance.now() + 10_000);
+      const reply = await runPhase(cold, invokeMessage(JSON.stringify(TRIVIAL_EVENT)), performance.now() + 10_000);
+      if (!reply.ok) throw new Error(`cold-sandbox: ${JSON.stringify(reply.error)}`);
+    },
+    {
+      iterations: suite.pick(30, 8),
+      time: 0,
+      warmupIterations: 1,
+      beforeEach: () => pooled.warm(128),
+      afterEach: () => cold?.dispose(),
+    },
+  );
+
+  // the sandbox's call alone, warm.
+  const sandbox = await pooled.boot(options);
+  await runPhase(sandbox, initMessage, performance.now() + 10_000);
+  await suite.measure(
+    'warm/trivial/wasm-c-sandbox',
+    async () => {
+      const reply = await sandbox.call(invokeMessage(JSON.stringify(TRIVIAL_EVENT)), 10_000);
+      if (!reply.ok) throw new Error('warm sandbox call failed');
+    },
+    { iterations: suite.pick(2000, 300), time: suite.pick(1500, 400) },
+  );
+  sandbox.dispose();
+  await pooled.close();
+
+  // timeout: the probe spins; the time from its deadline to the fault is the kill's cost.
+  const probe = await blueprintOf(new WasmEngine({ spares: 2 }), PROBE);
+  const killMs: number[] = [];
+  const deadline = 20;
+  for (let i = 0; i < suite.pick(20, 6); i++) {
+    const spinner = await probe.boot(options);
+    await runPhase(spinner, initMessage, performance.now() + 10_000);
+    const started = performance.now();
+    const fault = await spinner.call(invokeMessage('"loop"'), deadline).then(
+      () => undefined,
+      (error: unknown) => error,
+    );
+    if (!(fault instanceof Error) || !('kind' in fault) || fault.kind !== 'timeout') throw new Error('timeout-kill: the loop was not stopped by its deadline');
+    killMs.push(performance.now() - started - deadline);
+    await sleep(SPARE_WAIT_MS);
+  }
+  await probe.close();
+  killMs.sort((a, b) => a - b);
+  suite.record('timeout-kill/loop/wasm-c', { median: killMs[Math.floor(killMs.length / 2)]!, p99: killMs[killMs.length - 1]!, samples: killMs.length });
+}
+
+function density(suite: Suite, kind: 'wasm-c' | 'wasm-js', jsEntry: string, count: number): void {
+  const child = spawnSync(process.execPath, ['--no-node-snapshot', '--expose-gc', DENSITY_CHILD, kind, String(count), jsEntry], {
+    encoding: 'utf8',
+    maxBuffer: 16 * 1024 * 1024,
+    timeout: 600_000,
+  });
+  const line = child.stdout.split('\n').find((l) => l.startsWith('{'));
+  if (!line) throw new Error(`wasm density child ${kind} failed (status ${child.status}): ${child.stderr.slice(-2000)}`);
+  const { perEnvBytes } = JSON.parse(line) as { perEnvBytes: number };
+  const name = `density/idle/${kind}`;
+  suite.density[name] = { count, perEnvBytes, perGiB: perGiB(perEnvBytes) };
+  progress(`${name.padEnd(48)} ${perGiB(perEnvBytes)} per GiB (${(perEnvBytes / 1024).toFixed(0)} KiB each, N=${count})`);
+}
+
+export async function wasmArea(suite: Suite): Promise<void> {
+  const dir = mkdtempSync(join(tmpdir(), 'lambdalet-bench-wasm-'));
+  const jsEntry = join(dir, 'index.js');
+  writeFileSync(jsEntry, TRIVIAL_WASM_JS);
+  try {
+    await engineCases(suite, jsEntry);
+    const cold = suite.pick(60, 15);
+    for (const kind of ['wasm-c', 'wasm-js', 'quickjs', 'quickjs-snapstart', 'v8'] as const) await coldCase(suite, kind, jsEntry, cold);
+    for (const kind of ['wasm-c', 'wasm-js', 'quickjs', 'v8'] as const) await warmCase(suite, kind, jsEntry, suite.pick(1000, 200), suite.pick(1500, 400));
+    for (const over of ['quickjs', 'quickjs-snapstart', 'v8']) {
+      suite.ratio('cold/trivial/wasm-c', `cold/trivial/${over}`);
+      suite.ratio('cold/trivial/wasm-js', `cold/trivial/${over}`);
+      if (over !== 'quickjs-snapstart') {
+        suite.ratio('warm/trivial/wasm-c', `warm/trivial/${over}`);
+        suite.ratio('warm/trivial/wasm-js', `warm/trivial/${over}`);
+      }
+    }
+    density(suite, 'wasm-c', jsEntry, suite.pick(30, 10));
+    density(suite, 'wasm-js', jsEntry, suite.pick(30, 10));
+    suite.notes.push(
+      `wasm cold samples start with the engine's spare worker loaded (${SPARE_WAIT_MS} ms untimed wait); cold-unpooled/trivial/wasm-c is a cold start without one.`,
+    );
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
