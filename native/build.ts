@@ -1,10 +1,12 @@
 /**
- * Builds the C guests in native/c/ into components of lambdalet:function@0.1.0.
+ * Builds the C guests in native/c/ and the Rust guest in native/rust/ into components of
+ * lambdalet:function@0.1.0.
  *
  *   node native/build.ts [outDir]      (default: native/components)
  *
  * Steps per guest: clang (Debian's clang + lld + wasi-libc: `apt-get install clang lld wasi-libc`)
- * compiles a wasip1 reactor core module; jco's wasm-tools embeds the WIT world into it
+ * or Debian's rustc (`apt-get install rustc libstd-rust-dev-wasm32`) compiles a wasip1 reactor
+ * core module; jco's wasm-tools embeds the WIT world into it
  * (`component embed`) and wraps it into a component with the wasip1→WASI 0.2 reactor adapter that
  * @bytecodealliance/jco ships (`component new --adapt`). Deterministic: the same sources and tools
  * give the same bytes (test/engines/wasm/native-build.test.ts rebuilds and compares).
@@ -19,8 +21,12 @@ import { componentEmbed, componentNew } from '@bytecodealliance/jco-transpile/wa
 
 const here = dirname(fileURLToPath(import.meta.url));
 
-/** The guests built, by name: each is native/c/<name>.c linked with the ABI glue. */
+/** The C guests built, by name: each is native/c/<name>.c linked with the ABI glue. */
 export const GUESTS = ['hello', 'probe'] as const;
+/** The Rust guests built: native/rust/<name>.rs → components/<name>-rust.wasm. */
+export const RUST_GUESTS = ['hello'] as const;
+/** Debian's rustc (apt-get install rustc libstd-rust-dev-wasm32): its wasm32-wasi std matches it. */
+export const DEBIAN_RUSTC = '/usr/bin/rustc';
 
 /** Compiles and componentizes one guest; returns the component's bytes. */
 export async function buildGuest(name: string, workDir: string): Promise<Uint8Array> {
@@ -36,6 +42,7 @@ export async function buildGuest(name: string, workDir: string): Promise<Uint8Ar
       '-Werror',
       // No paths or build ids in the output: the artefact must rebuild byte for byte.
       '-Wl,--strip-debug',
+      `-ffile-prefix-map=${here}=native`,
       '-o',
       core,
       join(here, 'c', 'lambdalet.c'),
@@ -45,8 +52,24 @@ export async function buildGuest(name: string, workDir: string): Promise<Uint8Ar
     // (node_modules/.bin), which would make the bytes depend on how the build was started.
     { stdio: ['ignore', 'inherit', 'inherit'], env: { ...process.env, PATH: toolchainPath() } },
   );
+  return componentize(readFileSync(core));
+}
+
+/** Compiles and componentizes one Rust guest (no crates: its ABI glue is in the file). */
+export async function buildRustGuest(name: string, workDir: string): Promise<Uint8Array> {
+  const core = join(workDir, `${name}-rust.core.wasm`);
+  execFileSync(
+    DEBIAN_RUSTC,
+    ['--edition', '2021', '--target', 'wasm32-wasi', '--crate-type', 'cdylib', '-C', 'opt-level=s', '-C', 'debuginfo=0', '-C', 'strip=debuginfo', `--remap-path-prefix=${here}=native`, '-o', core, join(here, 'rust', `${name}.rs`)],
+    { stdio: ['ignore', 'inherit', 'inherit'], env: { ...process.env, PATH: toolchainPath() } },
+  );
+  return componentize(readFileSync(core));
+}
+
+/** A wasip1 reactor core module → a component of the world (embed the WIT, adapt wasip1). */
+async function componentize(core: Uint8Array): Promise<Uint8Array> {
   const embedded = await componentEmbed({
-    binary: readFileSync(core),
+    binary: core,
     witSource: readFileSync(join(here, 'wit', 'function.wit'), 'utf8'),
     world: 'function',
     stringEncoding: 'utf8',
@@ -77,6 +100,11 @@ if (process.argv[1] && resolve(process.argv[1]) === fileURLToPath(import.meta.ur
     const bytes = await buildGuest(name, work);
     writeFileSync(join(outDir, `${name}.wasm`), bytes);
     console.log(`${name}.wasm ${bytes.byteLength} bytes`);
+  }
+  for (const name of RUST_GUESTS) {
+    const bytes = await buildRustGuest(name, work);
+    writeFileSync(join(outDir, `${name}-rust.wasm`), bytes);
+    console.log(`${name}-rust.wasm ${bytes.byteLength} bytes`);
   }
   rmSync(work, { recursive: true, force: true });
 }

@@ -14,6 +14,7 @@ import { withRuntime } from '../../helpers/runtime.ts';
 
 const PROBE = join(import.meta.dirname, '../../../native/components/probe.wasm');
 const HELLO = join(import.meta.dirname, '../../../native/components/hello.wasm');
+const HELLO_RUST = join(import.meta.dirname, '../../../native/components/hello-rust.wasm');
 
 function deployProbe(rt: Runtime, extra: Partial<FunctionConfigInput> = {}): ReturnType<Runtime['deploy']> {
   return rt.deploy({ name: 'probe', engine: 'wasm', code: { component: PROBE }, ...extra });
@@ -40,6 +41,15 @@ describe('wasm engine: environments and state', () => {
       expect(info.codeSha256).toMatch(/^[0-9a-f]{64}$/);
       const result = await rt.invoke('hello', { name: 'Ada' });
       expect(result.payload).toEqual({ hello: { name: 'Ada' }, requestId: result.requestId, count: 1 });
+    }));
+
+  it('the Rust guest (native/rust/hello.rs): ok, the err case, state across warm invokes', () =>
+    withRuntime(async ({ rt }) => {
+      await rt.deploy({ name: 'rust', engine: 'wasm', code: { component: HELLO_RUST } });
+      const first = await rt.invoke('rust', { a: 1 });
+      expect(first.payload).toEqual({ hello: { a: 1 }, requestId: first.requestId, count: 1, lang: 'rust' });
+      expect((await rt.invoke('rust', 'fail')).payload).toEqual({ errorType: 'ValidationError', errorMessage: 'the event was "fail"', trace: [] });
+      expect(await rt.invoke('rust', 3)).toMatchObject({ coldStart: false, payload: { count: 3 } });
     }));
 
   it('the context record carries the request id, function name, version, ARN, memory and deadline', () =>
