@@ -60,10 +60,15 @@ const suite = new Suite(values.quick);
 const started = performance.now();
 progress(`lambdalet bench (${suite.quick ? 'quick' : 'full'}): areas ${selected.join(', ')}`);
 progress(NODE_VM_WARNING);
+const areaSeconds: Record<string, number> = {};
 for (const area of selected) {
   progress(`\n== ${area}`);
+  const areaStarted = performance.now();
   await AREAS[area]!(suite);
+  areaSeconds[area] = Number(((performance.now() - areaStarted) / 1000).toFixed(1));
+  progress(`== ${area}: ${areaSeconds[area]} s`);
 }
+suite.extra.areaSeconds = areaSeconds;
 
 suite.notes.push(NODE_VM_WARNING);
 suite.notes.push('Ratios are of medians measured in this run; absolute figures vary with machine load, ratios much less.');
