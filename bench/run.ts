@@ -7,14 +7,15 @@
  *
  * `--quick --only <areas>` runs those areas with the quick sample counts.
  *
- * Areas: cold, warm, throughput, density, dispatch, tmp, soak, wasm (the wasm engine beside quickjs and v8). Case names are
+ * Areas: cold, snapstart (SnapStart cold starts and restores), warm, throughput, density, dispatch,
+ * tmp, soak, wasm (the wasm engine beside quickjs and v8). Case names are
  * `<area>/<case>/<engine or baseline>`. Prints a table (median, p99, samples; ms) with every
  * lambdalet figure's ratio to its baselines from the same run, the issue's targets as met/missed,
  * and writes bench/results/latest.json. See docs/benchmarks.md.
  */
 import { cpus } from 'node:os';
 import { parseArgs } from 'node:util';
-import { coldArea } from './cases/cold.ts';
+import { coldArea, snapStartArea } from './cases/cold.ts';
 import { densityArea } from './cases/density.ts';
 import { dispatchArea } from './cases/dispatch.ts';
 import { throughputArea } from './cases/throughput.ts';
@@ -29,6 +30,7 @@ import { TARGETS } from './targets.ts';
 
 const AREAS: Record<string, (suite: Suite) => Promise<void>> = {
   cold: coldArea,
+  snapstart: snapStartArea,
   warm: warmArea,
   throughput: throughputArea,
   dispatch: dispatchArea,
@@ -49,7 +51,8 @@ const { values } = parseArgs({
 /**
  * What `--quick` runs without `--only`: cold and warm starts per engine beside the raw engines and
  * the other baselines — the figures people ask for first. Every area with quick samples took 121 s
- * (issue #12); these two use ~23 CPU-seconds (docs/benchmarks.md has the measured times).
+ * (issue #12); SnapStart's cold cases (area `snapstart`, ~65 s of it) are left out. Measured times:
+ * docs/benchmarks.md.
  */
 const QUICK_AREAS = ['cold', 'warm'];
 

@@ -145,8 +145,16 @@ async function unpooledRestoreCases(suite: Suite, code: HandlerCode, iterations:
 export async function coldArea(suite: Suite): Promise<void> {
   await coldCases(suite, TRIVIAL, suite.pick({ lambdalet: 200, inProcess: 200, worker: 40, fork: 20, time: 1000 }, { lambdalet: 50, inProcess: 50, worker: 10, fork: 6, time: 200 }));
   await coldCases(suite, HEAVY, suite.pick({ lambdalet: 12, inProcess: 12, worker: 8, fork: 6, time: 0 }, { lambdalet: 3, inProcess: 3, worker: 3, fork: 3, time: 0 }));
+  // The wasm engine's cold starts: the wasm area (cases/wasm.ts), beside quickjs and v8.
+}
+
+/**
+ * The SnapStart cold starts (trivial and 200k-entry-table INIT, with and without snapStart, per
+ * engine) and the engines' restores with their pools off. An area of its own (`--only snapstart`):
+ * it is most of the cold cases' time, and `--quick` leaves it out to stay within a minute.
+ */
+export async function snapStartArea(suite: Suite): Promise<void> {
   await snapStartCases(suite);
   await unpooledRestoreCases(suite, TRIVIAL, suite.pick(100, 20));
   await unpooledRestoreCases(suite, TABLE, suite.pick(10, 3));
-  // The wasm engine's cold starts: the wasm area (cases/wasm.ts), beside quickjs and v8.
 }
