@@ -67,7 +67,7 @@ export function withStandardLibrary(
 }
 
 /** The standard library's entries (guest/stdlib/*.ts), each loaded by the guest on first use. */
-const STDLIB_ENTRIES = ['abort', 'assert', 'async-hooks', 'buffer', 'clone', 'crypto', 'diagnostics-channel', 'encoding', 'events', 'fetch', 'fs',
+const STDLIB_ENTRIES = ['abort', 'assert', 'async-hooks', 'buffer', 'clone', 'crypto', 'date', 'diagnostics-channel', 'encoding', 'events', 'fetch', 'fs',
   'http', 'inspect', 'module', 'os', 'path', 'perf-hooks', 'querystring', 'stream', 'streams', 'timers', 'tty', 'unavailable-module', 'url',
   'util', 'worker-threads', 'zlib'];
 

@@ -86,6 +86,8 @@ export class HostBridge {
         if (!Number.isInteger(n) || n < 0 || n > RANDOM_MAX_BYTES) throw new RangeError(`random: 0 to ${RANDOM_MAX_BYTES} bytes`);
         return `o0\n${encodePayload(randomBytes(n))}`;
       }
+      case 'tz':
+        return ok(zoneInfo(args[0], args[1]));
       case 'zlib.brotli':
         return `o0\n${encodePayload(this.#brotli(args, Buffer.from(payload ?? '', 'latin1')))}`;
       case 'crypto':
@@ -285,6 +287,35 @@ export class HostBridge {
 }
 
 class EgressDenied extends Error {}
+
+const zoneFormats = new Map<string, { offset: Intl.DateTimeFormat; name: Intl.DateTimeFormat } | null>();
+
+/**
+ * The guest's local time (engines/guest/stdlib/date.ts): zone `zone`'s UTC offset (minutes east)
+ * and long name at instant `ms`, from the host's tz database; null for a zone it does not know.
+ */
+function zoneInfo(zone: unknown, ms: unknown): { offset: number; name: string } | null {
+  if (typeof zone !== 'string' || zone.length > 64 || !/^[A-Za-z0-9_+\-/]+$/.test(zone)) return null;
+  const t = Number(ms);
+  if (!Number.isFinite(t)) throw new RangeError('tz: the instant must be a finite number of ms');
+  let formats = zoneFormats.get(zone);
+  if (formats === undefined) {
+    try {
+      formats = {
+        offset: new Intl.DateTimeFormat('en-US', { timeZone: zone, timeZoneName: 'longOffset' }),
+        name: new Intl.DateTimeFormat('en-US', { timeZone: zone, timeZoneName: 'long' }),
+      };
+    } catch {
+      formats = null; // RangeError: not a zone ICU knows
+    }
+    if (zoneFormats.size < 1024) zoneFormats.set(zone, formats);
+  }
+  if (formats === null) return null;
+  const part = (f: Intl.DateTimeFormat): string => f.formatToParts(t).find((p) => p.type === 'timeZoneName')?.value ?? '';
+  const match = /GMT(?:([+-])(\d\d):(\d\d))?/.exec(part(formats.offset));
+  const offset = match?.[1] ? (match[1] === '-' ? -1 : 1) * (Number(match[2]) * 60 + Number(match[3])) : 0;
+  return { offset, name: part(formats.name) };
+}
 
 function ok(value: unknown): string {
   return `o${JSON.stringify(value ?? null)}`;

@@ -16,8 +16,11 @@ import { zipSync, type Zippable } from 'fflate';
 import type { CodeSource } from '../code/types.ts';
 import { InvalidParameterValueException } from '../errors.ts';
 
-/** fflate's zip timestamps are local DOS times from 1980; any fixed date makes the bytes stable. */
-const FIXED_MTIME = new Date('1980-01-01T00:00:00Z');
+/**
+ * fflate's zip timestamps are local DOS times from 1980: a fixed local date makes the bytes stable
+ * in every host time zone (a fixed UTC instant is 1979 west of Greenwich, which fflate refuses).
+ */
+const fixedMtime = (): Date => new Date(1980, 0, 1); // made per call: the host's TZ may change
 
 export interface CodePackage {
   /** `zip` for every form but `entry` and `component` (engine 'wasm': the component's own bytes). */
@@ -52,10 +55,11 @@ export async function packageOf(code: CodeSource): Promise<CodePackage> {
 function zipPackage(entries: Iterable<readonly [string, string | Uint8Array]>): CodePackage {
   const sorted = [...entries].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
   const zippable: Zippable = {};
+  const mtime = fixedMtime();
   for (const [path, content] of sorted) {
-    zippable[path] = [typeof content === 'string' ? new TextEncoder().encode(content) : content, { level: 0, mtime: FIXED_MTIME }];
+    zippable[path] = [typeof content === 'string' ? new TextEncoder().encode(content) : content, { level: 0, mtime }];
   }
-  const bytes = zipSync(zippable, { level: 0, mtime: FIXED_MTIME });
+  const bytes = zipSync(zippable, { level: 0, mtime });
   return { kind: 'zip', bytes, sha256: sha256Hex(bytes), source: Object.freeze({ zip: bytes }) };
 }
 

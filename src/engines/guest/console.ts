@@ -7,6 +7,9 @@ import { format } from './format.ts';
 
 export type Emit = (level: string, message: string) => void;
 
+/** Captured at boot: reading the clock must not load the time-zone code (globals.ts's lazy Date). */
+const dateNow = Date.now;
+
 export function createConsole(emit: Emit): Console {
   const counts = new Map<string, number>();
   const timers = new Map<string, number>();
@@ -30,16 +33,16 @@ export function createConsole(emit: Emit): Console {
       emit('INFO', `${label}: ${n}`);
     },
     countReset: (label = 'default') => void counts.delete(label),
-    time: (label = 'default') => void timers.set(label, Date.now()),
+    time: (label = 'default') => void timers.set(label, dateNow()),
     timeLog: (label = 'default', ...args: unknown[]) => {
       const start = timers.get(label);
-      if (start !== undefined) emit('INFO', format([`${label}: ${Date.now() - start}ms`, ...args]));
+      if (start !== undefined) emit('INFO', format([`${label}: ${dateNow() - start}ms`, ...args]));
     },
     timeEnd: (label = 'default') => {
       const start = timers.get(label);
       if (start === undefined) return;
       timers.delete(label);
-      emit('INFO', `${label}: ${Date.now() - start}ms`);
+      emit('INFO', `${label}: ${dateNow() - start}ms`);
     },
     group: () => {},
     groupCollapsed: () => {},

@@ -32,6 +32,36 @@ function lazy(name: string, make: () => unknown): void {
   });
 }
 
+let dateModule: typeof import('./stdlib/date.ts') | undefined;
+
+/** process.env.TZ changed: local time follows, as in Node (nothing to do until Date is first used). */
+export function timeZoneChanged(): void {
+  dateModule?.readTimeZone();
+}
+
+/**
+ * `Date` with the function's time zone (stdlib/date.ts), made on the first read of the global:
+ * unlike the other lazy globals it never reads as absent, even while a chunk loads.
+ */
+function lazyDate(): void {
+  const Original = Date;
+  const settle = (value: unknown): void => {
+    Object.defineProperty(global, 'Date', { value, writable: true, configurable: true, enumerable: false });
+  };
+  Object.defineProperty(global, 'Date', {
+    configurable: true,
+    enumerable: false,
+    get() {
+      settle(Original); // while the chunk loads, code that reads Date gets the engine's own
+      dateModule = stdlib<typeof import('./stdlib/date.ts')>('date');
+      const value = dateModule.installLocalTime(Original);
+      settle(value);
+      return value;
+    },
+    set: settle,
+  });
+}
+
 export function installGlobals(): void {
   lazy('Buffer', () => stdlib<typeof import('./stdlib/buffer.ts')>('buffer').Buffer);
   lazy('TextEncoder', () => stdlib<typeof import('./stdlib/encoding.ts')>('encoding').TextEncoder);
@@ -57,6 +87,8 @@ export function installGlobals(): void {
   for (const name of ['Headers', 'Request', 'Response', 'FormData', 'Blob', 'File', 'fetch']) {
     lazy(name, () => (stdlib<typeof import('./stdlib/fetch.ts')>('fetch').fetchGlobals as Record<string, unknown>)[name]);
   }
-  const origin = Date.now();
-  lazy('performance', () => ({ timeOrigin: origin, now: () => Date.now() - origin, mark() {}, measure() {} }));
+  const dateNow = Date.now; // the engine's own: reading the clock must not load the time-zone code
+  const origin = dateNow();
+  lazy('performance', () => ({ timeOrigin: origin, now: () => dateNow() - origin, mark() {}, measure() {} }));
+  lazyDate(); // last: nothing above may read the Date global
 }

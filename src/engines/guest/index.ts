@@ -10,7 +10,7 @@
 import { host } from './bridge.ts';
 import { resolveBuiltin } from './builtins.ts';
 import { createConsole } from './console.ts';
-import { installGlobals } from './globals.ts';
+import { installGlobals, timeZoneChanged } from './globals.ts';
 import { installErrorStackApi } from './error-stack.ts';
 import { formattedErrorLine, runtimeError, toErrorShape, toInitError } from './errors.ts';
 import { installAwsLambda, isStreamingHandler } from './awslambda.ts';
@@ -81,7 +81,7 @@ defineGlobal('setImmediate', (cb: unknown, ...args: unknown[]) => timers.addImme
 defineGlobal('clearTimeout', (h: unknown) => timers.clear(h));
 defineGlobal('clearInterval', (h: unknown) => timers.clear(h));
 defineGlobal('clearImmediate', (h: unknown) => timers.clear(h));
-const processParts = createProcess({ now, enqueueMicrotask, callable, onTimeZoneChange: () => {} });
+const processParts = createProcess({ now, enqueueMicrotask, callable, onTimeZoneChange: () => timeZoneChanged() });
 const processEnv = processParts.env;
 const processEvents = new ProcessEvents();
 attachProcessEvents(processParts.process, processEvents);

@@ -1,0 +1,75 @@
+/**
+ * Local time in the sandbox is the function's TZ (default UTC, as on Lambda), never the host's:
+ * this test file runs its host process under TZ=America/New_York. Each answer is compared with
+ * plain Node run with the same TZ. Setting process.env.TZ takes effect as in Node.
+ */
+import { expect, it } from 'vitest';
+import { deployAndInvoke, forEachEngine } from '../helpers/runtime.ts';
+import { runInNode } from './node-baseline.ts';
+
+// Before any sandbox exists: the host's own local time is New York's.
+process.env.TZ = 'America/New_York';
+
+const PROBE = `exports.handler = async () => {
+  const winter = new Date(Date.UTC(2021, 0, 15, 12, 0, 0));
+  const summer = new Date(Date.UTC(2021, 6, 15, 12, 0, 0));
+  const local = new Date(2021, 2, 14, 2, 30);
+  const set = new Date(0); set.setHours(23, 59); set.setDate(31); set.setMonth(11);
+  class Sub extends Date {}
+  return {
+    tz: process.env.TZ ?? null,
+    epochOffset: new Date(0).getTimezoneOffset(), winter: [winter.getTimezoneOffset(), winter.getHours(), winter.toString()],
+    summer: [summer.getTimezoneOffset(), summer.getHours(), summer.getDay(), summer.toString(), summer.toDateString(), summer.toTimeString()],
+    local: [local.toISOString(), local.getHours(), local.getMinutes()], set: set.toISOString(),
+    parsed: [Date.parse('2021-07-15T08:00'), Date.parse('2021-07-15'), Date.parse('2021-07-15T08:00Z'), Date.parse('Jul 15 2021 08:00'), new Date('2021-07-15 08:00:00').getTime()],
+    sub: [new Sub(2021, 0, 1).toISOString(), new Sub(0) instanceof Date, Object.prototype.toString.call(new Sub())],
+    called: typeof Date(), invalid: [String(new Date(NaN)), new Date('nope').getHours()],
+    year: [new Date(99, 0).getFullYear(), new Date(-1, 0).getFullYear()],
+    overlap: new Date(2021, 10, 7, 1, 30).toISOString(),
+    intl: typeof Intl === 'object' ? [new Intl.DateTimeFormat('en-US').resolvedOptions().timeZone, Intl.DateTimeFormat('en-US', { hour: 'numeric', minute: 'numeric', hourCycle: 'h23' }).format(summer)] : null,
+  };
+};`;
+
+const TZ_CHANGE = `process.env.TZ = 'Asia/Kolkata';
+const atInit = new Date(0).getHours() + ':' + new Date(0).getMinutes();
+exports.handler = async () => {
+  const before = new Date(0).toString();
+  process.env.TZ = 'UTC';
+  const after = new Date(0).toString();
+  delete process.env.TZ;
+  return { atInit, before, after, deleted: new Date(0).getTimezoneOffset() };
+};`;
+
+/** QuickJS has no Intl of its own (the Intl half of #13 brings one): its answers leave that field out. */
+function comparable(engine: string, payload: unknown): unknown {
+  if (engine !== 'quickjs') return payload;
+  const { intl: _intl, ...rest } = payload as Record<string, unknown>;
+  return rest;
+}
+
+forEachEngine(({ withRuntime, engine }) => {
+  it('Dates: local time is UTC by default, whatever the host\'s zone (host here: America/New_York), as plain Node with TZ=UTC', () =>
+    withRuntime(async ({ rt }) => {
+      const expected = (await runInNode(PROBE, {}, { TZ: ':UTC' })) as Record<string, unknown>;
+      const result = await deployAndInvoke(rt, PROBE, {}, { file: 'index.js' });
+      expect(comparable(engine, result.payload)).toEqual(comparable(engine, { ...expected, tz: ':UTC' }));
+      expect((result.payload as { epochOffset: number }).epochOffset).toBe(0);
+    }));
+
+  for (const zone of ['Asia/Tokyo', 'America/Los_Angeles', 'Asia/Kolkata', 'Europe/London']) {
+    it(`Dates: a function deployed with TZ=${zone} sees that zone (DST, parsing, setters, toString) as plain Node does`, () =>
+      withRuntime(async ({ rt }) => {
+        const expected = await runInNode(PROBE, {}, { TZ: zone });
+        const result = await deployAndInvoke(rt, PROBE, {}, { file: 'index.js', env: { TZ: zone } });
+        expect(comparable(engine, result.payload)).toEqual(comparable(engine, expected));
+      }));
+  }
+
+  it('Dates: setting process.env.TZ (at INIT or in the handler) or deleting it takes effect at once, as in Node', () =>
+    withRuntime(async ({ rt }) => {
+      const expected = await runInNode(TZ_CHANGE, {}, { TZ: ':UTC' });
+      const result = await deployAndInvoke(rt, TZ_CHANGE, {}, { file: 'index.js' });
+      expect(result.payload).toEqual(expected);
+      expect(result.payload).toMatchObject({ atInit: '5:30', deleted: 0 });
+    }));
+});
