@@ -20,6 +20,7 @@ export const IMPORT_META_IDENTIFIER = '__lambdalet$importMeta';
 export const TASK_ROOT = '/var/task';
 
 const BUILTIN_NAMESPACE = 'lambdalet-builtin';
+const NATIVE_ADDON_NAMESPACE = 'lambdalet-native-addon';
 
 /** Loaders by extension, for the files the meta plugin reads itself. */
 export const LOADERS: Readonly<Record<string, Loader>> = {
@@ -54,6 +55,13 @@ export function builtinsPlugin(): Plugin {
         const name = isBuiltin(bare) ? bare : args.path;
         return { path: name, namespace: BUILTIN_NAMESPACE };
       });
+      // A native addon (.node: machine code for Node's own process) cannot run in a sandbox; the
+      // bundle keeps a module that says so when it is loaded, so INIT fails with that message.
+      build.onResolve({ filter: /\.node$/ }, (args) => ({ path: args.path, namespace: NATIVE_ADDON_NAMESPACE }));
+      build.onLoad({ filter: /.*/, namespace: NATIVE_ADDON_NAMESPACE }, (args) => ({
+        contents: `const e = new Error(${JSON.stringify(`Cannot load ${args.path}: it is a native addon (a .node file, machine code for Node's own process), and lambdalet runs handlers in a sandbox without native modules`)}); e.code = 'ERR_LAMBDALET_MODULE_UNAVAILABLE'; throw e;`,
+        loader: 'js',
+      }));
       build.onLoad({ filter: /.*/, namespace: BUILTIN_NAMESPACE }, (args) => ({
         contents: `module.exports = globalThis[Symbol.for(${JSON.stringify(BUILTIN_SYMBOL_KEY)})](${JSON.stringify(args.path)});`,
         loader: 'js',

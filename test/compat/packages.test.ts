@@ -64,10 +64,7 @@ describe('packages in plain Node (the baseline works)', () => {
   });
 });
 
-/** Express loads depd, which needs Error.captureStackTrace (the other half of #13 brings it to QuickJS). */
-const EXPRESS_REASONS = { quickjs: 'depd (Express) needs Error.captureStackTrace' };
-
-forEachEngine(({ withRuntime, unsupported, title }) => {
+forEachEngine(({ withRuntime }) => {
   it('axios: GET and POST through its Node http adapter reach a loopback server the egress policy allows, as in Node', () =>
     withRuntime(async ({ rt }) => {
       const env = { COMPAT_BASE_URL: base };
@@ -86,7 +83,7 @@ forEachEngine(({ withRuntime, unsupported, title }) => {
       expect(JSON.stringify(result.payload)).toContain('egress policy denied');
     }));
 
-  it.skipIf(unsupported(EXPRESS_REASONS))(title('Express through serverless-http answers API Gateway events as in Node', EXPRESS_REASONS), () =>
+  it('Express through serverless-http answers API Gateway events as in Node', () =>
     withRuntime(async ({ rt }) => {
       await rt.deploy({ name: 'express', code: { entry: fixture('express-app.mjs') }, handler: 'express-app.handler' });
       for (const event of [apiEvent('GET', '/hello/world', 'q=1'), apiEvent('POST', '/echo', '', '{"a":[1,2]}'), apiEvent('GET', '/nope')]) {

@@ -1,0 +1,63 @@
+/**
+ * Bad input from handlers: what a sandbox cannot do (sockets, child processes, native addons)
+ * fails with ERR_LAMBDALET_MODULE_UNAVAILABLE naming the operation, and the environment stays
+ * usable; a native addon (a .node file, such as sharp's) fails INIT saying it is a native addon.
+ */
+import { expect, it } from 'vitest';
+import { deployFiles, forEachEngine } from '../helpers/runtime.ts';
+
+forEachEngine(({ withRuntime }) => {
+  it('a socket or a child process fails with the clear error; the same warm environment then answers the next invoke', () =>
+    withRuntime(async ({ rt }) => {
+      await deployFiles(rt, 'bad', `
+        const net = require('net');
+        const { execSync, spawn } = require('child_process');
+        exports.handler = async (event) => {
+          try {
+            if (event.use === 'socket') net.createConnection({ host: '127.0.0.1', port: 80 });
+            if (event.use === 'exec') execSync('ls');
+            if (event.use === 'spawn') spawn('ls', ['-l']);
+            return 'fine';
+          } catch (e) {
+            return { name: e.name, code: e.code, message: e.message };
+          }
+        };`, { file: 'index.js' });
+      const socket = await rt.invoke('bad', { use: 'socket' });
+      expect(socket.payload).toEqual({
+        name: 'Error', code: 'ERR_LAMBDALET_MODULE_UNAVAILABLE',
+        message: "The Node.js module 'net' (net.createConnection) is not available in lambdalet: handlers run in a sandbox without processes, sockets or native modules",
+      });
+      const exec = await rt.invoke('bad', { use: 'exec' });
+      expect(exec.payload).toMatchObject({ code: 'ERR_LAMBDALET_MODULE_UNAVAILABLE', message: expect.stringContaining('(child_process.execSync)') as string });
+      const spawned = await rt.invoke('bad', { use: 'spawn' });
+      expect(spawned.payload).toMatchObject({ message: expect.stringContaining('(child_process.spawn)') as string });
+      const after = await rt.invoke('bad', { use: 'nothing' });
+      expect(after.payload).toBe('fine');
+      expect(after.coldStart).toBe(false);
+    }));
+
+  it('an uncaught socket error is an ordinary function error; the next invoke still runs', () =>
+    withRuntime(async ({ rt }) => {
+      await deployFiles(rt, 'bad-uncaught', `exports.handler = async (event) => { if (event.fail) require('net').connect(5432); return 'ok'; };`, { file: 'index.js' });
+      const failed = await rt.invoke('bad-uncaught', { fail: true });
+      expect(failed.functionError).toBe('Unhandled');
+      expect(failed.payload).toMatchObject({ errorType: 'Error', errorMessage: expect.stringContaining('(net.connect) is not available in lambdalet') as string });
+      const next = await rt.invoke('bad-uncaught', {});
+      expect(next.payload).toBe('ok');
+    }));
+
+  it('a native addon fails INIT with a message that says it is a native addon; later invokes answer the same', () =>
+    withRuntime(async ({ rt }) => {
+      await deployFiles(rt, 'addon', `const sharp = require('./build/Release/sharp.node'); exports.handler = async () => sharp;`, {
+        file: 'index.js', files: { 'build/Release/sharp.node': '\\u007fELF not really' },
+      });
+      for (let i = 0; i < 2; i++) {
+        const result = await rt.invoke('addon', {});
+        expect(result.functionError).toBe('Unhandled');
+        expect(result.payload).toMatchObject({
+          errorType: 'Error',
+          errorMessage: "Cannot load ./build/Release/sharp.node: it is a native addon (a .node file, machine code for Node's own process), and lambdalet runs handlers in a sandbox without native modules",
+        });
+      }
+    }));
+});
