@@ -60,14 +60,14 @@ export async function transpileComponent(bytes: Uint8Array): Promise<TranspiledC
   } catch (error) {
     throw refuse(`code.component could not be transpiled: ${(error as Error).message ?? String(error)}`);
   }
+  const unsupported = result.imports.filter((name) => !PROVIDED_IMPORTS.includes(name.replace(/@[^@/]*$/, '')));
+  if (unsupported.length > 0) throw refuse(`code.component imports what the wasm engine does not provide: ${unsupported.join(', ')}`);
   const exported = result.exports.map(([name]) => name);
   if (!exported.includes(HANDLER_INTERFACE)) {
     throw refuse(
       `code.component does not implement the world lambdalet:function/function@0.1.0: it exports ${exported.length ? exported.join(', ') : 'nothing'}, not ${HANDLER_INTERFACE}`,
     );
   }
-  const unsupported = result.imports.filter((name) => !PROVIDED_IMPORTS.includes(name.replace(/@[^@/]*$/, '')));
-  if (unsupported.length > 0) throw refuse(`code.component imports what the wasm engine does not provide: ${unsupported.join(', ')}`);
   const cores = new Map<string, Uint8Array>();
   let glue: string | undefined;
   for (const [name, file] of Object.entries(result.files)) {

@@ -145,18 +145,28 @@ export class GuestWorker {
 }
 
 /**
+ * How long spare workers wait for a cold start before they are ended. The seam has no "this code
+ * version is gone" signal (a redeploy just stops using the blueprint), so an idle pool ends its own
+ * spares; the next cold start spawns a worker and the pool refills.
+ */
+export const SPARE_IDLE_MS = 60_000;
+
+/**
  * Workers loaded with one code version, kept ready: `take()` hands one over and starts loading its
  * replacement in the background. `spares` 0 spawns on demand.
  */
 export class WorkerPool {
   readonly #spec: LoadSpec;
   readonly #spares: number;
+  readonly #idleMs: number;
   readonly #ready: Promise<GuestWorker>[] = [];
   #closed = false;
+  #idleTimer: NodeJS.Timeout | undefined;
 
-  constructor(spec: LoadSpec, spares: number) {
+  constructor(spec: LoadSpec, spares: number, idleMs = SPARE_IDLE_MS) {
     this.#spec = spec;
     this.#spares = spares;
+    this.#idleMs = idleMs;
     this.#refill();
   }
 
@@ -166,6 +176,20 @@ export class WorkerPool {
       spawning.catch(() => {}); // surfaced by take()
       this.#ready.push(spawning);
     }
+    clearTimeout(this.#idleTimer);
+    if (this.#ready.length > 0) {
+      this.#idleTimer = setTimeout(() => this.#endSpares(), this.#idleMs);
+      this.#idleTimer.unref();
+    }
+  }
+
+  #endSpares(): void {
+    for (const spare of this.#ready.splice(0)) void spare.then((worker) => worker.terminate(), () => {});
+  }
+
+  /** Spare workers loaded or loading now. */
+  get spareCount(): number {
+    return this.#ready.length;
   }
 
   /** Resolves once the first spare is loaded (or failed: take() reports that). */
@@ -181,9 +205,10 @@ export class WorkerPool {
     return worker.dead ? GuestWorker.spawn(this.#spec) : worker;
   }
 
-  /** Terminates the spares. */
+  /** Terminates the spares; take() then fails. */
   close(): void {
     this.#closed = true;
-    for (const spare of this.#ready.splice(0)) void spare.then((worker) => worker.terminate(), () => {});
+    clearTimeout(this.#idleTimer);
+    this.#endSpares();
   }
 }
