@@ -9,6 +9,7 @@ export {
   type AliasMetrics,
   type FunctionInfo,
   type InvokeResult,
+  type LayerVersionInfo,
   type Metrics,
   type UpdateOptions,
 } from './runtime.ts';
@@ -17,6 +18,7 @@ export type {
   AliasRoutingConfig,
   FunctionConfigInput,
   InvokeOptionsInput,
+  PublishLayerVersionInput,
   PublishVersionInput,
   RuntimeOptionsInput,
 } from './config/index.ts';

@@ -11,6 +11,7 @@ import {
   type AliasInput,
   type FunctionConfigInput,
   type InvokeOptionsInput,
+  type PublishLayerVersionInput,
   type PublishVersionInput,
   type RuntimeOptions,
   type RuntimeOptionsInput,
@@ -18,7 +19,7 @@ import {
 import { EngineRegistry } from './engines/registry.ts';
 import { Dispatcher, type RuntimeMetrics } from './dispatch/index.ts';
 import type { ExecutionEnvironment } from './environment/environment.ts';
-import { RuntimeClosedError } from './errors.ts';
+import { ResourceNotFoundException, RuntimeClosedError } from './errors.ts';
 import { serializeEvent } from './invoke/event.ts';
 import { Invoker } from './invoke/invoker.ts';
 import { resolveTarget } from './invoke/resolve.ts';
@@ -30,6 +31,8 @@ import type { Deployment } from './registry/deployment.ts';
 import * as functions from './registry/functions.ts';
 import type { AliasInfo, FunctionInfo } from './registry/info.ts';
 import { FunctionRegistry } from './registry/registry.ts';
+import { layerFromPackage, LayerRegistry, makeLayerVersion, type LayerVersionInfo } from './registry/layers.ts';
+import { sha256Hex } from './registry/package.ts';
 import { restoreRegistry } from './registry/restore.ts';
 import { RegistryStore } from './registry/store.ts';
 import * as versions from './registry/versions.ts';
@@ -37,6 +40,7 @@ import * as versions from './registry/versions.ts';
 export type { AliasInfo, FunctionInfo } from './registry/info.ts';
 export type { InvokeResult } from './invoke/result.ts';
 export type { UpdateOptions } from './registry/functions.ts';
+export type { LayerVersionInfo } from './registry/layers.ts';
 
 /** One alias's figures: invocations through it, errors, and which versions ran them. */
 export interface AliasMetrics {
@@ -58,6 +62,7 @@ export class Runtime implements AsyncDisposable {
   readonly #sink: LogSink;
   readonly #engines: EngineRegistry;
   readonly #registry = new FunctionRegistry();
+  readonly #layers = new LayerRegistry();
   readonly #inFlight = new Set<Promise<unknown>>();
   readonly #dispatcher: Dispatcher<ExecutionEnvironment, Deployment>;
   readonly #invoker: Invoker;
@@ -83,6 +88,7 @@ export class Runtime implements AsyncDisposable {
       engines: this.#engines,
       dispatcher: this.#dispatcher,
       registry: this.#registry,
+      layers: this.#layers,
       store,
       assertOpen: () => this.#assertOpen(),
       isClosing: () => this.#closing !== undefined,
@@ -194,6 +200,37 @@ export class Runtime implements AsyncDisposable {
   }
 
   /**
+   * Publishes a layer version (Lambda's PublishLayerVersion): `{ layerName, content: { zip } |
+   * { files } | { dir } }`, files laid out as under /opt (`nodejs/node_modules/...`). Returns
+   * `{ layerArn, layerVersionArn, version, ... }`; versions count 1, 2, ... per name.
+   * @throws InvalidParameterValueException (name, content, a zip over Lambda's limits).
+   */
+  publishLayerVersion(input: PublishLayerVersionInput): Promise<LayerVersionInfo> {
+    return this.#control(async () => {
+      const { name, layer } = await makeLayerVersion(this.#options, this.#layers, input);
+      this.#assertOpen();
+      const { layerArn: _arn, layerVersionArn: _versionArn, version, codeSha256: _sha, codeSize: _size, unzippedSize: _unzipped, ...meta } = layer.info;
+      this.#store?.putLayerVersion(name, version, layer.package, meta);
+      this.#layers.add(name, layer);
+      return layer.info;
+    });
+  }
+
+  /** A layer version by its ARN. @throws ResourceNotFoundException. */
+  getLayerVersion(layerVersionArn: string): LayerVersionInfo {
+    this.#assertOpen();
+    const layer = this.#layers.get(layerVersionArn);
+    if (!layer) throw new ResourceNotFoundException(`Layer version ${layerVersionArn} does not exist.`);
+    return layer.info;
+  }
+
+  /** A layer's versions, oldest first (empty for an unknown layer, as Lambda's ListLayerVersions). */
+  listLayerVersions(layerName: string): LayerVersionInfo[] {
+    this.#assertOpen();
+    return this.#layers.list(layerName).map((layer) => layer.info);
+  }
+
+  /**
    * Invokes a function synchronously (RequestResponse): `invoke('orders', e)`, `invoke('orders:3', e)`,
    * `invoke('orders:live', e)`, `invoke('orders', e, { qualifier: 'live' })` or an ARN. Function
    * errors come back in the result (`functionError: 'Unhandled'`); service errors are thrown:
@@ -283,7 +320,13 @@ export class Runtime implements AsyncDisposable {
   async restore(): Promise<void> {
     if (this.#store === undefined || this.#restored) return;
     this.#restored = true;
-    await restoreRegistry(this.#ctx, this.#store.load().functions);
+    const stored = this.#store.load();
+    for (const layer of stored.layers) {
+      const meta = layer.info as { description: string; compatibleRuntimes: string[]; createdDate: string };
+      const pkg = { kind: 'zip' as const, bytes: layer.bytes, sha256: sha256Hex(layer.bytes), source: { zip: layer.bytes } };
+      this.#layers.add(layer.layerName, layerFromPackage(this.#options, layer.layerName, layer.version, pkg, meta));
+    }
+    await restoreRegistry(this.#ctx, stored.functions);
   }
 }
 

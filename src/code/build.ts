@@ -30,6 +30,7 @@ const OUTFILE_NAME = '__lambdalet_bundle.js';
 export async function bundleModule(
   root: string,
   module: LocatedModule,
+  nodePaths: readonly string[] = [],
 ): Promise<{ ok: true; output: BuildOutput } | { ok: false; errors: readonly Message[] }> {
   const splices = new Map<string, Splice>();
   // The synthetic entry hands the export root to the wrapper. ESM: the namespace object. CommonJS:
@@ -54,6 +55,8 @@ export async function bundleModule(
       // packages; the `node` condition (esbuild adds `import` or `require` per import kind, and
       // `default`) so package `exports` pick their Node builds.
       mainFields: ['main', 'module'],
+      // NODE_PATH: layers' /opt/nodejs/.../node_modules, searched after the package's own.
+      nodePaths: [...nodePaths],
       conditions: ['node'],
       resolveExtensions: ['.js', '.json', '.ts', '.tsx', '.jsx', '.mjs', '.cjs'],
       loader: { ...LOADERS },

@@ -34,7 +34,12 @@ export { BUILTIN_SYMBOL_KEY } from './plugins.ts';
  *   unsafe zip, a package over the limits, a missing directory or entry file, or an `entry` whose
  *   name does not match the handler.
  */
-export async function bundleFunction(code: CodeSource, handler: string, options?: BundleLimits): Promise<BundleOutcome> {
+export async function bundleFunction(
+  code: CodeSource,
+  handler: string,
+  options?: BundleLimits,
+  resolution?: ModuleResolution,
+): Promise<BundleOutcome> {
   const parsed = parseHandler(handler);
   if (isInitFailure(parsed)) return { ok: false, failure: parsed };
   const pkg = await materialise(code, resolveLimits(options));
@@ -43,7 +48,7 @@ export async function bundleFunction(code: CodeSource, handler: string, options?
     if (module === undefined) {
       return { ok: false, failure: moduleNotFound(joinModulePath(parsed)) };
     }
-    const built = await bundleModule(pkg.root, module);
+    const built = await bundleModule(pkg.root, module, resolution?.nodePaths ?? []);
     if (!built.ok) return { ok: false, failure: await failureFromBuild(built.errors, pkg.root) };
     const asyncRequire = requiredAsyncModule(built.output.code, built.output.metafile, pkg.root);
     if (asyncRequire !== undefined) return { ok: false, failure: asyncRequire };
@@ -73,6 +78,15 @@ export async function bundleFunction(code: CodeSource, handler: string, options?
   } finally {
     await pkg.dispose();
   }
+}
+
+/** Where bare imports are looked up besides the package's own node_modules. */
+export interface ModuleResolution {
+  /**
+   * Directories searched after node_modules, in order, as NODE_PATH does: a function's layers put
+   * theirs at `/opt/nodejs/node22/node_modules` and `/opt/nodejs/node_modules` (host paths here).
+   */
+  readonly nodePaths?: readonly string[];
 }
 
 async function findModule(pkg: MaterialisedPackage, parsed: ParsedHandler, handler: string): Promise<LocatedModule | undefined> {

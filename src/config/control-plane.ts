@@ -6,7 +6,7 @@
 
 import { z } from 'zod';
 import { InvalidParameterValueException } from '../errors.ts';
-import { stringUpTo } from './fields.ts';
+import { isPlainObject, matching, stringUpTo } from './fields.ts';
 import { describeValue, expected, parseWith, quote, type Subject } from './format.ts';
 import { DESCRIPTION_MAX_LENGTH } from './limits.ts';
 
@@ -20,6 +20,25 @@ export const VERSION_NUMBER_PATTERN = /^[1-9][0-9]*$/;
 export const ALIAS_NAME_PATTERN = /^(?![0-9]+$)[a-zA-Z0-9_-]{1,128}$/;
 /** `routingConfig.additionalVersionWeights` holds at most one version (Lambda's limit). */
 export const ALIAS_ADDITIONAL_VERSIONS_MAX = 1;
+
+/** Most layers a function may use (Lambda's limit). */
+export const LAYERS_MAX = 5;
+/** LayerName: `[a-zA-Z0-9-_]+`, 1 to 140 characters (PublishLayerVersion). */
+export const LAYER_NAME_PATTERN = /^[a-zA-Z0-9_-]{1,140}$/;
+/** A layer version ARN: arn:aws:lambda:<region>:<account>:layer:<name>:<version>. */
+export const LAYER_VERSION_ARN_PATTERN = /^arn:aws[a-zA-Z-]*:lambda:[a-z]{2}(?:-gov)?-[a-z]+-\d:\d{12}:layer:[a-zA-Z0-9_-]{1,140}:[1-9][0-9]*$/;
+
+/** What `rt.publishLayerVersion()` accepts. */
+export interface PublishLayerVersionInput {
+  /** The layer's name, `[a-zA-Z0-9-_]+`, 1 to 140 characters. Required. */
+  readonly layerName: string;
+  /** The layer's files, laid out as under /opt (`nodejs/node_modules/...`): a zip, files or a folder. Required. */
+  readonly content: { readonly zip: string | Uint8Array } | { readonly files: Readonly<Record<string, string | Uint8Array>> } | { readonly dir: string };
+  /** Runtimes the layer is meant for (informational, as on Lambda's ListLayers filter). */
+  readonly compatibleRuntimes?: readonly string[];
+  /** Free text, at most 256 characters. */
+  readonly description?: string;
+}
 
 /** How an alias splits traffic: `{ additionalVersionWeights: { '2': 0.1 } }` sends 10 % to version 2. */
 export interface AliasRoutingConfig {
@@ -78,6 +97,24 @@ const publishSchema = z.strictObject(
   },
   expected('be an object'),
 );
+
+const layerSchema = z.strictObject(
+  {
+    layerName: matching(LAYER_NAME_PATTERN, '[a-zA-Z0-9-_]{1,140}'),
+    content: z.custom<PublishLayerVersionInput['content']>(
+      (v) => isPlainObject(v) && Object.keys(v).length === 1 && ('zip' in v || 'files' in v || 'dir' in v),
+      expected('be exactly one of { zip }, { files } or { dir }'),
+    ),
+    compatibleRuntimes: z.array(z.string(expected('be a runtime name')), expected('be an array of runtime names')).max(15, expected('be an array of at most 15 runtime names')).optional(),
+    description: stringUpTo(DESCRIPTION_MAX_LENGTH).optional(),
+  },
+  expected('be an object'),
+);
+
+/** Validates publishLayerVersion's input. @throws InvalidParameterValueException naming the field. */
+export function parsePublishLayerVersionInput(input: unknown): z.output<typeof layerSchema> {
+  return parseWith(layerSchema, input, { name: 'layer', knownOptions: Object.keys(layerSchema.shape), renames: { LayerName: 'layerName', Content: 'content', CompatibleRuntimes: 'compatibleRuntimes', Description: 'description' } });
+}
 
 const aliasSubject: Subject = {
   name: 'alias options',

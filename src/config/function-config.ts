@@ -12,6 +12,7 @@ import { envSchema, type Env } from './env.ts';
 import { integerIn, matching, oneOf, stringUpTo } from './fields.ts';
 import { describeValue, expected, parseWith, type Subject } from './format.ts';
 import { InvalidParameterValueException } from '../errors.ts';
+import { LAYER_VERSION_ARN_PATTERN, LAYERS_MAX } from './control-plane.ts';
 import {
   CONCURRENCY_MAX,
   PROVISIONED_CONCURRENCY_DEFAULT,
@@ -118,6 +119,14 @@ export interface FunctionConfigInput {
    */
   readonly snapStart?: boolean;
   /**
+   * Layers (Lambda's Layers): up to 5 layer version ARNs from `rt.publishLayerVersion()`, merged
+   * into /opt in order (a later layer's file wins); `/opt/nodejs/node_modules` and
+   * `/opt/nodejs/node22/node_modules` (node24 for nodejs24.x) resolve the handler's imports. Code
+   * and layers together at most 250 MB unzipped. Default `[]`.
+   * @example { layers: [shared.layerVersionArn] }
+   */
+  readonly layers?: readonly string[];
+  /**
    * AWS credentials, as a Lambda execution role provides them: `process.env` gets
    * AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY and (when given) AWS_SESSION_TOKEN, which the AWS
    * SDK's default chain reads. Fixed values, or a host-side provider called once per execution
@@ -173,6 +182,8 @@ export interface FunctionConfig {
   readonly egress: EgressPolicy;
   /** SnapStart. Default false. */
   readonly snapStart: boolean;
+  /** Layer version ARNs, in merge order. Default `[]`. */
+  readonly layers: readonly string[];
   /** AWS credentials for process.env, as a provider (fixed values are wrapped). Default: none. */
   readonly credentials?: CredentialSource | undefined;
 }
@@ -197,6 +208,14 @@ const egressSchema = z
     expected('be an object like { allowHosts: [...] }'),
   )
   .transform((v): EgressPolicy => Object.freeze({ allowHosts: Object.freeze(v.allowHosts.map((h) => h.toLowerCase())), fetch: v.fetch }));
+
+const layersPhrase = expected(`be an array of at most ${LAYERS_MAX} layer version ARNs`);
+const layerArnPhrase = expected('be a layer version ARN (arn:aws:lambda:<region>:<account>:layer:<name>:<version>)');
+const layersSchema = z
+  .array(z.string(layerArnPhrase).regex(LAYER_VERSION_ARN_PATTERN, layerArnPhrase), layersPhrase)
+  .max(LAYERS_MAX, layersPhrase)
+  .default([])
+  .transform((v) => Object.freeze(v));
 
 const handlerPhrase = expected(`be 1 to ${HANDLER_MAX_LENGTH} characters with no whitespace`);
 
@@ -224,6 +243,7 @@ const functionConfigSchema = z.strictObject(
     tmpBackend: oneOf(TMP_BACKENDS).default('memory'),
     egress: egressSchema.default(DENY_ALL),
     snapStart: z.boolean(expected('be true or false')).default(false),
+    layers: layersSchema,
     credentials: credentialsSchema.optional(),
   },
   expected('be an object'),
@@ -257,6 +277,7 @@ const subject: Subject = {
     EphemeralStorage: 'ephemeralStorageMb',
     ephemeralStorage: 'ephemeralStorageMb',
     SnapStart: 'snapStart',
+    Layers: 'layers',
     Credentials: 'credentials',
   },
 };

@@ -42,6 +42,11 @@ export { describeValue } from './format.ts';
 export { HOST_DEFAULTS, hostDefaults, minUnreservedConcurrency, type HostDefaults, type HostFacts } from './host-defaults.ts';
 export {
   ALIAS_ADDITIONAL_VERSIONS_MAX,
+  LAYERS_MAX,
+  LAYER_NAME_PATTERN,
+  LAYER_VERSION_ARN_PATTERN,
+  parsePublishLayerVersionInput,
+  type PublishLayerVersionInput,
   ALIAS_NAME_PATTERN,
   LATEST_VERSION,
   QUALIFIER_PATTERN,

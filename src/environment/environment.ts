@@ -55,6 +55,8 @@ export interface EnvironmentDeps {
   readonly sink: LogSink;
   /** How the environment was started (AWS_LAMBDA_INITIALIZATION_TYPE). Default `on-demand`. */
   readonly initializationType?: InitializationType;
+  /** /opt's files: the function's layers merged in order (later layers win). Default: an empty /opt. */
+  readonly opt?: Readonly<Record<string, Uint8Array>> | undefined;
 }
 
 /** SnapStart: what a restored environment starts from — the sandbox's image and /tmp's files. */
@@ -108,7 +110,7 @@ export class ExecutionEnvironment {
   ): Promise<ExecutionEnvironment> {
     const { config } = deps;
     const logs = new LogCollector(deps.sink, config.name, logStreamName(new Date(), deps.identity.version), deps.bundle);
-    const vfs = new LazyVfs(config);
+    const vfs = new LazyVfs(deps.opt ? { ...config, opt: deps.opt } : config);
     const bridge = new HostBridge({ vfs, egress: config.egress, maxResponseBytes: config.memoryMb * MIB });
     let sandbox: Sandbox;
     try {

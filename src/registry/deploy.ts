@@ -21,6 +21,7 @@ import type { EngineRegistry } from '../engines/registry.ts';
 import { SnapStartException } from '../errors.ts';
 import type { LogSink } from '../observability/log-sink.ts';
 import { bootAndInit, environmentDeps, poolConfig, type Deployment, type Prepared } from './deployment.ts';
+import { checkCombinedSize, layersOf, materialiseOpt, mergeLayers, unzippedSize, type LayerRegistry } from './layers.ts';
 import { packageOf, sha256Hex, type CodePackage } from './package.ts';
 import { configFingerprint, FunctionEntry, type VersionRecord } from './records.ts';
 import type { FunctionRegistry } from './registry.ts';
@@ -33,6 +34,8 @@ export interface DeployContext {
   readonly engines: EngineRegistry;
   readonly dispatcher: Dispatcher<ExecutionEnvironment, Deployment>;
   readonly registry: FunctionRegistry;
+  /** Every published layer version. */
+  readonly layers: LayerRegistry;
   /** The durable store (`dataDir`), or undefined for a registry in memory. */
   readonly store: RegistryStore | undefined;
   /** Throws RuntimeClosedError once the runtime is closing. */
@@ -64,29 +67,38 @@ export async function prepareDeployment(
 ): Promise<{ deployment: Deployment; package: CodePackage }> {
   const engine = ctx.engines.get(config.engine);
   engine.assertAvailable();
+  const layers = layersOf(ctx.layers, config);
   // Packaged after bundling otherwise, so bundling's own messages about unreadable code come first.
-  let pkg = cache ? await packageOf(config.code) : undefined;
+  let pkg = cache || layers.length > 0 ? await packageOf(config.code) : undefined;
+  if (pkg && layers.length > 0) checkCombinedSize(unzippedSize(pkg), layers.map((layer) => layer.info.unzippedSize));
+  const opt = layers.length > 0 ? mergeLayers(layers) : undefined;
   const key = pkg && `${pkg.sha256}\n${config.handler}\n${config.engine}\n${config.memoryMb}`;
   let prepared = reuse ?? (key === undefined ? undefined : cache?.get(key));
   if (prepared === undefined) {
-    const outcome =
-      config.engine === 'wasm'
-        ? { ok: true as const, bundle: await wasmBundle(config.code, config.handler) }
-        : await bundleFunction(config.code, config.handler);
-    prepared = outcome.ok
-      ? { ok: true, bundle: outcome.bundle, blueprint: await engine.prepare(outcome.bundle, { memoryMb: config.memoryMb }) }
-      : { ok: false, failure: outcome.failure };
+    // Layers' node_modules resolve bare imports, as NODE_PATH makes them on Lambda.
+    const optDir = opt && config.engine !== 'wasm' ? await materialiseOpt(opt, config.runtime) : undefined;
+    try {
+      const outcome =
+        config.engine === 'wasm'
+          ? { ok: true as const, bundle: await wasmBundle(config.code, config.handler) }
+          : await bundleFunction(config.code, config.handler, undefined, optDir ? { nodePaths: optDir.nodePaths } : undefined);
+      prepared = outcome.ok
+        ? { ok: true, bundle: outcome.bundle, blueprint: await engine.prepare(outcome.bundle, { memoryMb: config.memoryMb }) }
+        : { ok: false, failure: outcome.failure };
+    } finally {
+      await optDir?.dispose();
+    }
     if (key !== undefined) cache?.set(key, prepared);
   }
   pkg ??= await packageOf(config.code);
   ctx.assertOpen();
   const identity = functionIdentity(ctx.options.region, ctx.options.accountId, config.name, version);
-  const snapStart = config.snapStart ? await takeSnapshot(ctx, config, identity, prepared) : undefined;
+  const snapStart = config.snapStart ? await takeSnapshot(ctx, config, identity, prepared, opt) : undefined;
   if (ctx.isClosing()) {
     snapStart?.dispose();
     ctx.assertOpen();
   }
-  return { deployment: { config, identity, prepared, ...(snapStart ? { snapStart } : {}) }, package: pkg };
+  return { deployment: { config, identity, prepared, ...(opt ? { opt } : {}), ...(snapStart ? { snapStart } : {}) }, package: pkg };
 }
 
 /**
@@ -153,11 +165,17 @@ export function versionRecord(
  * SnapStart at deploy: the template's INIT and snapshot. A failing INIT (a bundling error
  * included) throws SnapStartException: the deploy fails and the previous deployment stays.
  */
-async function takeSnapshot(ctx: DeployContext, config: FunctionConfig, identity: FunctionIdentity, prepared: Prepared): Promise<FunctionSnapStart> {
+async function takeSnapshot(
+  ctx: DeployContext,
+  config: FunctionConfig,
+  identity: FunctionIdentity,
+  prepared: Prepared,
+  opt: Deployment['opt'],
+): Promise<FunctionSnapStart> {
   if (!prepared.ok) {
     const { errorType, errorMessage, trace } = prepared.failure;
     throw new SnapStartException(`SnapStart: INIT of ${config.name} failed at deploy`, { errorType, errorMessage, trace });
   }
   const limitMs = Math.max(ctx.options.snapStartInitTimeoutMs, config.timeoutMs);
-  return FunctionSnapStart.create(environmentDeps({ config, identity, prepared }, ctx.sink, 'snap-start'), limitMs);
+  return FunctionSnapStart.create(environmentDeps({ config, identity, prepared, ...(opt ? { opt } : {}) }, ctx.sink, 'snap-start'), limitMs);
 }

@@ -25,6 +25,8 @@ export interface Deployment {
   readonly prepared: Prepared;
   /** With `snapStart`: the function's snapshot (or its pre-initialised environments). */
   readonly snapStart?: FunctionSnapStart;
+  /** /opt's files: the function's layers merged in order. Absent without layers. */
+  readonly opt?: Readonly<Record<string, Uint8Array>>;
 }
 
 /** One deployed function ($LATEST) and its pool of environments (in the dispatcher). */
@@ -39,9 +41,9 @@ export type InitializationType = EnvironmentDeps['initializationType'];
 
 /** What an environment of `deployment` needs to boot. Throws if the code failed to bundle (a bug). */
 export function environmentDeps(deployment: Deployment, sink: LogSink, initializationType: InitializationType): EnvironmentDeps {
-  const { config, identity, prepared } = deployment;
+  const { config, identity, prepared, opt } = deployment;
   if (!prepared.ok) throw new Error('lambdalet bug: booting a function whose code failed to bundle');
-  return { config, bundle: prepared.bundle, blueprint: prepared.blueprint, identity, sink, initializationType };
+  return { config, bundle: prepared.bundle, blueprint: prepared.blueprint, identity, sink, initializationType, opt };
 }
 
 /** Boots a new environment of `deployment` (no INIT yet). */

@@ -38,6 +38,8 @@ export interface EnvironmentVfsOptions {
   readonly tmpBackend: TmpBackendName;
   /** The function's package, for /var/task: `{files}` are copied in, a `{dir}` is mounted read-only. */
   readonly code: CodeSource;
+  /** /opt's files (the function's layers merged, later layers winning), by path under /opt. */
+  readonly opt?: Readonly<Record<string, Uint8Array>> | undefined;
   /** Overrides for tests (a small entry limit...). */
   readonly limits?: Partial<VfsLimits>;
 }
@@ -52,7 +54,7 @@ export function createEnvironmentVfs(options: EnvironmentVfsOptions): Vfs {
     ...options.limits,
   };
   const tmp = options.tmpBackend === 'disk' ? diskBackend() : memoryBackend();
-  return new Vfs({ limits, tmp, task: taskBackend(options.code) });
+  return new Vfs({ limits, tmp, task: taskBackend(options.code), ...(options.opt ? { opt: memoryBackend(options.opt) } : {}) });
 }
 
 /**

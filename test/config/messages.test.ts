@@ -93,9 +93,9 @@ describe('function config messages', () => {
   });
 
   it('lists the known options when nothing looks meant', () => {
-    expect(failure(() => deploy({ layers: [] }))).toEqual([
-      'layers',
-      'Unknown option `layers` in function config (known options: `name`, `code`, `handler`, `engine`, `runtime`, `memoryMb`, `timeoutMs`, `env`, `description`, `reservedConcurrency`, `provisionedConcurrency`, `ephemeralStorageMb`, `tmpBackend`, `egress`, `snapStart`, `credentials`)',
+    expect(failure(() => deploy({ vpcConfig: [] }))).toEqual([
+      'vpcConfig',
+      'Unknown option `vpcConfig` in function config (known options: `name`, `code`, `handler`, `engine`, `runtime`, `memoryMb`, `timeoutMs`, `env`, `description`, `reservedConcurrency`, `provisionedConcurrency`, `ephemeralStorageMb`, `tmpBackend`, `egress`, `snapStart`, `layers`, `credentials`)',
     ]);
     // Not Object.prototype.constructor's name mistaken for a rename.
     expect(failure(() => deploy({ constructor: 1 }))[1]).toMatch(/^Unknown option `constructor` in function config \(known options:/);
@@ -215,6 +215,7 @@ describe('defaults', () => {
       tmpBackend: 'memory',
       egress: { allowHosts: [] },
       snapStart: false,
+      layers: [],
     });
     expect('description' in config).toBe(false);
     expect('reservedConcurrency' in config).toBe(false);
