@@ -138,6 +138,8 @@ async function buildStandardLibrary(): Promise<Record<string, string>> {
     minifySyntax: true,
     legalComments: 'none',
     alias: stdlibAliases(dir),
+    // Aliases resolve from the working directory: the package's own root, whatever the host's cwd.
+    absWorkingDir: fileURLToPath(new URL('../../', import.meta.url)),
     define: {
       LAMBDALET_BUILTIN_MODULES: JSON.stringify(unavailable.builtins),
       // node:http's data, as this Node has it.
