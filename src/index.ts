@@ -18,6 +18,7 @@ export type {
   AliasRoutingConfig,
   FunctionConfigInput,
   InvokeOptionsInput,
+  LoggingConfigInput,
   PublishLayerVersionInput,
   PublishVersionInput,
   RuntimeOptionsInput,

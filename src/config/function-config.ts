@@ -9,6 +9,7 @@ import type { CodeSource } from '../code/types.ts';
 import { codeSourceSchema } from './code-source.ts';
 import { credentialsSchema, type AwsCredentialProvider, type AwsCredentials, type CredentialSource } from './credentials.ts';
 import { envSchema, type Env } from './env.ts';
+import { loggingConfigSchema, normaliseLoggingConfig, type LoggingConfig, type LoggingConfigInput } from './logging-config.ts';
 import { integerIn, matching, oneOf, stringUpTo } from './fields.ts';
 import { describeValue, expected, parseWith, type Subject } from './format.ts';
 import { InvalidParameterValueException } from '../errors.ts';
@@ -136,6 +137,15 @@ export interface FunctionConfigInput {
    * @example { credentials: async () => (await sts.send(new AssumeRoleCommand(...))).Credentials }
    */
   readonly credentials?: AwsCredentials | AwsCredentialProvider;
+  /**
+   * Lambda's advanced logging controls (LoggingConfig): `logFormat` `Text` (default, today's lines)
+   * or `JSON` (application lines as `{timestamp, level, requestId, message}` and platform events
+   * as `{time, type: 'platform.start' | 'platform.report' | …, record}`); with JSON,
+   * `applicationLogLevel` (TRACE … FATAL) and `systemLogLevel` (DEBUG, INFO, WARN), both INFO by
+   * default. Sets AWS_LAMBDA_LOG_FORMAT and AWS_LAMBDA_LOG_LEVEL as Lambda does.
+   * @example { loggingConfig: { logFormat: 'JSON', applicationLogLevel: 'DEBUG' } }
+   */
+  readonly loggingConfig?: LoggingConfigInput;
 }
 
 /** The `egress` option as given. */
@@ -186,6 +196,8 @@ export interface FunctionConfig {
   readonly layers: readonly string[];
   /** AWS credentials for process.env, as a provider (fixed values are wrapped). Default: none. */
   readonly credentials?: CredentialSource | undefined;
+  /** Log format and levels. Default `{ logFormat: 'Text' }`. */
+  readonly loggingConfig: LoggingConfig;
 }
 
 const DENY_ALL: EgressPolicy = Object.freeze({ allowHosts: Object.freeze([]) });
@@ -245,12 +257,13 @@ const functionConfigSchema = z.strictObject(
     snapStart: z.boolean(expected('be true or false')).default(false),
     layers: layersSchema,
     credentials: credentialsSchema.optional(),
+    loggingConfig: loggingConfigSchema.optional(),
   },
   expected('be an object'),
 );
 
 // Fails to compile if the schema's output and the documented FunctionConfig ever disagree.
-const _outputMatches: (parsed: z.output<typeof functionConfigSchema> & { handler: string }) => FunctionConfig = (parsed) => parsed;
+const _outputMatches: (parsed: Omit<z.output<typeof functionConfigSchema>, 'loggingConfig'> & { handler: string; loggingConfig: LoggingConfig }) => FunctionConfig = (parsed) => parsed;
 void _outputMatches;
 
 const subject: Subject = {
@@ -279,6 +292,7 @@ const subject: Subject = {
     SnapStart: 'snapStart',
     Layers: 'layers',
     Credentials: 'credentials',
+    LoggingConfig: 'loggingConfig',
   },
 };
 
@@ -288,7 +302,7 @@ const subject: Subject = {
  */
 export function parseFunctionConfig(input: unknown): FunctionConfig {
   const parsed = parseWith(functionConfigSchema, input, subject);
-  const config = { ...parsed, handler: parsed.handler ?? defaultHandler(parsed.code) };
+  const config = { ...parsed, handler: parsed.handler ?? defaultHandler(parsed.code), loggingConfig: normaliseLoggingConfig(parsed.loggingConfig) };
   const { reservedConcurrency: reserved, provisionedConcurrency: provisioned } = config;
   if (reserved !== undefined && provisioned > reserved) {
     throw new InvalidParameterValueException(

@@ -12,6 +12,14 @@ export {
   type EgressPolicyInput,
 } from './function-config.ts';
 export type { Env } from './env.ts';
+export {
+  APPLICATION_LOG_LEVELS,
+  SYSTEM_LOG_LEVELS,
+  type ApplicationLogLevel,
+  type LoggingConfig,
+  type LoggingConfigInput,
+  type SystemLogLevel,
+} from './logging-config.ts';
 export { credentialVariables, type AwsCredentialProvider, type AwsCredentials, type CredentialSource } from './credentials.ts';
 export {
   ACCOUNT_ID_DEFAULT,

@@ -109,7 +109,7 @@ export class ExecutionEnvironment {
     start: (options: Parameters<Blueprint['boot']>[0]) => Promise<Sandbox>,
   ): Promise<ExecutionEnvironment> {
     const { config } = deps;
-    const logs = new LogCollector(deps.sink, config.name, logStreamName(new Date(), deps.identity.version), deps.bundle);
+    const logs = new LogCollector(deps.sink, config.name, logStreamName(new Date(), deps.identity.version), deps.bundle, config.loggingConfig);
     const vfs = new LazyVfs(deps.opt ? { ...config, opt: deps.opt } : config);
     const bridge = new HostBridge({ vfs, egress: config.egress, maxResponseBytes: config.memoryMb * MIB });
     let sandbox: Sandbox;
@@ -148,6 +148,7 @@ export class ExecutionEnvironment {
   async init(limitMs = INIT_TIMEOUT_MS): Promise<PhaseResult> {
     this.#enter('booted');
     const { config, bundle, identity } = this.#deps;
+    this.logs.initStart(this.#deps.initializationType ?? 'on-demand', config.name, identity.version);
     // The execution role's credentials, fetched per environment (config/credentials.ts).
     const credentials = await credentialVariables(config.credentials);
     return this.#phase(

@@ -50,6 +50,11 @@ export function lambdaEnvironmentVariables(
     PATH: '/var/lang/bin:/usr/local/bin:/usr/bin/:/bin:/opt/bin',
     NODE_PATH: `/opt/nodejs/${node}/node_modules:/opt/nodejs/node_modules:/var/runtime/node_modules:/var/runtime:/var/task`,
   };
+  // Advanced logging controls: Lambda tells the runtime the format and application level of JSON logs.
+  if (config.loggingConfig.logFormat === 'JSON') {
+    variables.AWS_LAMBDA_LOG_FORMAT = 'JSON';
+    variables.AWS_LAMBDA_LOG_LEVEL = config.loggingConfig.applicationLogLevel;
+  }
   // Not reserved on Lambda: a function's own TZ, LANG, PATH or NODE_PATH replaces the default.
   for (const key of ['TZ', 'LANG', 'PATH', 'NODE_PATH']) {
     if (Object.prototype.hasOwnProperty.call(config.env, key)) delete variables[key];

@@ -5,7 +5,9 @@
  * buffer for its `logResult`.
  */
 import type { FunctionBundle } from '../code/types.ts';
-import { applicationLine } from '../observability/log-lines.ts';
+import type { LoggingConfig } from '../config/index.ts';
+import { initStartEvent, jsonApplicationLine, reportEvent, startEvent } from '../observability/json-lines.ts';
+import { applicationLine, endLine, reportLine, startLine, type ReportFields } from '../observability/log-lines.ts';
 import type { LogLineMeta, LogSink } from '../observability/log-sink.ts';
 
 const LEVELS = new Set(['TRACE', 'DEBUG', 'INFO', 'WARN', 'ERROR', 'FATAL']);
@@ -23,15 +25,50 @@ export class LogCollector {
   readonly #sink: LogSink;
   readonly #meta: LogLineMeta;
   readonly #bundle: Pick<FunctionBundle, 'filename' | 'remapStack'>;
+  readonly #json: boolean;
+  /** JSON: platform events are INFO events, written unless systemLogLevel is WARN. */
+  readonly #platformEvents: boolean;
   #received = 0;
   #capture: string[] | undefined;
   #captureChars = 0;
 
-  constructor(sink: LogSink, functionName: string, logStreamName: string, bundle: Pick<FunctionBundle, 'filename' | 'remapStack'>) {
+  constructor(
+    sink: LogSink,
+    functionName: string,
+    logStreamName: string,
+    bundle: Pick<FunctionBundle, 'filename' | 'remapStack'>,
+    logging?: LoggingConfig,
+  ) {
     this.#sink = sink;
     this.logStreamName = logStreamName;
     this.#meta = { functionName, logStreamName };
     this.#bundle = bundle;
+    this.#json = logging?.logFormat === 'JSON';
+    this.#platformEvents = logging?.logFormat !== 'JSON' || logging.systemLogLevel !== 'WARN';
+  }
+
+  /** INIT of a cold start begins: JSON `platform.initStart` (the Text format has no line for it here). */
+  initStart(initializationType: string, functionName: string, version: string): void {
+    if (this.#json && this.#platformEvents) this.write(initStartEvent(initializationType, functionName, version));
+  }
+
+  /** START, or JSON `platform.start`. */
+  start(requestId: string, version: string): void {
+    if (!this.#json) this.write(startLine(requestId, version));
+    else if (this.#platformEvents) this.write(startEvent(requestId, version));
+  }
+
+  /**
+   * END and REPORT, or JSON `platform.report` with the invocation's status (the JSON format has
+   * no END event in the function's log).
+   */
+  end(fields: ReportFields, status: 'success' | 'error' | 'timeout' | 'failure', errorType?: string): void {
+    if (!this.#json) {
+      this.write(endLine(fields.requestId));
+      this.write(reportLine(fields));
+    } else if (this.#platformEvents) {
+      this.write(reportEvent(fields, status, errorType));
+    }
   }
 
   /** A console line from the guest: its arguments are untrusted, so they are checked and bounded. */
@@ -43,6 +80,7 @@ export class LogCollector {
     if (text.includes(this.#bundle.filename)) text = this.#bundle.remapStack(text.split('\n')).join('\n');
     // process.stdout / stderr: Lambda records a runtime's own output lines as they are.
     if (level === 'STDOUT' || level === 'STDERR') this.write(text.replace(/\n/g, '\r'));
+    else if (this.#json) this.write(jsonApplicationLine(new Date(), this.requestId, lvl, text));
     else this.write(applicationLine(new Date(), this.requestId, lvl, text));
   }
 

@@ -20,7 +20,7 @@ import type { ErrorShape } from '../engines/guest/protocol.ts';
 import type { ExecutionEnvironment } from '../environment/environment.ts';
 import { logStreamName } from '../environment/lambda-env.ts';
 import { LogCollector } from '../environment/log-collector.ts';
-import { applicationLine, logTail, startLine, uncaughtInitFailure } from '../observability/log-lines.ts';
+import { logTail, uncaughtInitFailure, uncaughtInitFailureJson } from '../observability/log-lines.ts';
 import type { LogSink } from '../observability/log-sink.ts';
 import type { Deployment } from '../registry/deployment.ts';
 import type { VersionRecord } from '../registry/records.ts';
@@ -76,12 +76,13 @@ export class Invoker {
 
   /** A function whose code failed to bundle answers every invoke with its INIT error. */
   #bundleFailure(fn: VersionRecord, failure: InitFailure, requestId: string, tail: boolean): InvokeResult {
-    const logs = new LogCollector(this.#sink, fn.config.name, logStreamName(new Date(), fn.version), { filename: '', remapStack: (l) => [...l] });
+    const logs = new LogCollector(this.#sink, fn.config.name, logStreamName(new Date(), fn.version), { filename: '', remapStack: (l) => [...l] }, fn.config.loggingConfig);
     if (tail) logs.startCapture();
     const error: ErrorShape = { errorType: failure.errorType, errorMessage: failure.errorMessage, trace: failure.trace };
-    logs.write(applicationLine(new Date(), undefined, 'ERROR', uncaughtInitFailure(failure)));
+    logs.initStart('on-demand', fn.config.name, fn.version);
+    logs.guestLine('ERROR', fn.config.loggingConfig.logFormat === 'JSON' ? uncaughtInitFailureJson(failure) : uncaughtInitFailure(failure));
     logs.requestId = requestId;
-    logs.platformLine(startLine(requestId, fn.version));
+    logs.start(requestId, fn.version);
     const report = finishInvocation(logs, requestId, 0, fn.config.memoryMb, 0, { initDurationMs: 0 }, { ok: false, error });
     this.#dispatcher.record(fn.pool, { durationMs: 0, billedDurationMs: report.billedDurationMs, error: true });
     return toInvokeResult({ ok: false, error }, requestId, true, report, tail ? logTail(logs.takeCapture(), LOG_TAIL_MAX_BYTES) : undefined, fn.version);

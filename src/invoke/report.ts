@@ -1,7 +1,7 @@
 /** The end of an invocation in the log stream: END and REPORT lines (built in observability/). */
 import type { PhaseResult } from '../environment/environment.ts';
 import type { LogCollector } from '../environment/log-collector.ts';
-import { billedDuration, endLine, reportLine } from '../observability/log-lines.ts';
+import { billedDuration } from '../observability/log-lines.ts';
 import type { Report } from './result.ts';
 
 /** Writes END and REPORT for `requestId` and returns the REPORT figures. */
@@ -15,9 +15,9 @@ export function finishInvocation(
   result: PhaseResult,
 ): Report {
   const billedDurationMs = billedDuration(durationMs);
-  logs.platformLine(endLine(requestId));
-  logs.platformLine(
-    reportLine({
+  const timedOut = !result.ok && result.platform === true && result.error.errorType === 'Sandbox.Timedout';
+  logs.end(
+    {
       requestId,
       durationMs,
       billedDurationMs,
@@ -25,8 +25,11 @@ export function finishInvocation(
       maxMemoryUsedMb,
       initDurationMs,
       restoreDurationMs,
-      status: !result.ok && result.platform === true && result.error.errorType === 'Sandbox.Timedout' ? 'timeout' : undefined,
-    }),
+      status: timedOut ? 'timeout' : undefined,
+    },
+    // The Telemetry API's statuses: a function error is `error`, a platform failure `failure`.
+    result.ok ? 'success' : timedOut ? 'timeout' : result.platform === true ? 'failure' : 'error',
+    result.ok ? undefined : result.error.errorType,
   );
   logs.requestId = undefined;
   return { durationMs, billedDurationMs, initDurationMs, restoreDurationMs, maxMemoryUsedMb };

@@ -13,7 +13,6 @@ import type { ExecutionEnvironment, PhaseResult } from '../environment/environme
 import type { LogCollector } from '../environment/log-collector.ts';
 import type { ColdStart } from '../environment/snap-start.ts';
 import { SnapStartException, SnapStartTimeoutException } from '../errors.ts';
-import { startLine } from '../observability/log-lines.ts';
 import type { LogSink } from '../observability/log-sink.ts';
 import { bootEnvironment, type Deployment, type EnvironmentLease } from '../registry/deployment.ts';
 import { finishInvocation } from './report.ts';
@@ -65,7 +64,7 @@ export async function runOnLease(
 
   const logs = env.logs;
   logs.requestId = requestId;
-  logs.platformLine(startLine(requestId, deployment.identity.version));
+  logs.start(requestId, deployment.identity.version);
   const started = performance.now();
   result ??= await env.invoke({
     requestId,

@@ -72,3 +72,11 @@ export function uncaughtInitFailure(failure: { readonly errorType: string; reado
   const { errorType, errorMessage, code, trace } = failure;
   return `Uncaught Exception \t${JSON.stringify({ errorType, errorMessage, code, stack: trace })}`;
 }
+
+/** The same failure as a JSON application line's fields: `console.error(error)` of the runtime client. */
+export function uncaughtInitFailureJson(failure: { readonly errorType: string; readonly errorMessage: string; readonly code?: string; readonly trace: readonly string[] }): string {
+  const { errorType, errorMessage, code, trace } = failure;
+  // LogPatch's jsonErrorReplacer names the type by the constructor (Runtime.* classes are UserCodeSyntaxError...).
+  const ctor = errorType.startsWith('Runtime.') ? errorType.slice('Runtime.'.length) : errorType;
+  return JSON.stringify({ message: { errorType: ctor, errorMessage, stackTrace: trace, ...(code === undefined ? {} : { code }) } });
+}

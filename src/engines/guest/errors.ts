@@ -120,6 +120,17 @@ function withEnumerableProperties(value: unknown): unknown {
   return out;
 }
 
+/**
+ * `intoError`, for the JSON log line; a value `new Error()` refuses (a Symbol) stays itself.
+ */
+export function intoErrorSafely(value: unknown): unknown {
+  try {
+    return intoError(value);
+  } catch {
+    return value;
+  }
+}
+
 /** `structuredConsole.logError(label, err)` in Text format: `<label> \t{...}` as one ERROR line. */
 export function formattedErrorLine(label: string, error: unknown): string {
   let value: Error;

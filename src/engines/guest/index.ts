@@ -9,10 +9,10 @@
  */
 import { host } from './bridge.ts';
 import { resolveBuiltin } from './builtins.ts';
-import { createConsole } from './console.ts';
+import { createConsole, logControlsFrom } from './console.ts';
 import { installGlobals, timeZoneChanged } from './globals.ts';
 import { installErrorStackApi } from './error-stack.ts';
-import { formattedErrorLine, runtimeError, toErrorShape, toInitError } from './errors.ts';
+import { formattedErrorLine, intoErrorSafely, runtimeError, toErrorShape, toInitError } from './errors.ts';
 import { installAwsLambda, isStreamingHandler } from './awslambda.ts';
 import { attachProcessEvents, ProcessEvents } from './before-exit.ts';
 import { startInvocation, type Handler, type LoadedHandler } from './invoke.ts';
@@ -43,7 +43,10 @@ const emit = (level: string, message: string): void => {
   logCount++;
   hostLog(level, message);
 };
-const console = createConsole(emit);
+const guestConsole = createConsole(emit);
+const console = guestConsole.console;
+/** The runtime client's `structuredConsole.logError`, in the function's log format. */
+const logError = (label: string, error: unknown): void => guestConsole.logError(formattedErrorLine(label, error), intoErrorSafely(error));
 const timers = new TimerQueue(now);
 
 const thenOnResolved = Function.prototype.call.bind(Promise.prototype.then, Promise.resolve()) as (
@@ -117,7 +120,7 @@ let broken = false;
 
 /** `process.on('uncaughtException')` of the runtime client: log, post the error, exit (129). */
 function uncaught(error: unknown): void {
-  console.error(formattedErrorLine('Uncaught Exception', error));
+  logError('Uncaught Exception', error);
   broken = true;
   phase.settle({ ok: false, error: toErrorShape(error), fatal: true });
 }
@@ -171,6 +174,8 @@ function startInit(userModule: UserModule, message: InitMessage): Phase {
   Object.assign(processEnv, message.env);
   processParts.setRuntime(message.runtime);
   fixedContext = message.context;
+  // LogPatch.patchConsole: the runtime client reads its log controls from the environment at start.
+  guestConsole.configure(logControlsFrom(processEnv));
   installAwsLambda(processEnv);
   const init = new Phase(() => {
     // Node exits with code 13 when top-level await never settles.
@@ -184,7 +189,7 @@ function startInit(userModule: UserModule, message: InitMessage): Phase {
   // error as toFormatted writes it, then /runtime/init/error.
   const fail = (err: unknown): void => {
     const error = toInitError(err, message.moduleScope);
-    console.error(formattedErrorLine('Uncaught Exception', error));
+    logError('Uncaught Exception', error);
     init.settle({ ok: false, error: toErrorShape(error), fatal: true });
   };
   try {
@@ -293,7 +298,7 @@ const install: GuestInstall = Object.assign(function install(
           break;
         case 'invoke':
           if (!handler || !fixedContext) throw new Error('invoke before a successful init');
-          phase = startInvocation(handler, fixedContext, message, console, (fn) => void timers.addImmediate(fn, []));
+          phase = startInvocation(handler, fixedContext, message, { error: console.error, logError }, (fn) => void timers.addImmediate(fn, []));
           break;
         case 'status':
           break;

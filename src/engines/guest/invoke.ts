@@ -3,7 +3,7 @@
  * handlers, callbacks (first call wins, callbackWaitsForEmptyEventLoop) and context.succeed/fail/
  * done on nodejs22.x; nodejs24.x drops the callback model, as RIC v4 does.
  */
-import { formattedErrorLine, runtimeError, toErrorShape } from './errors.ts';
+import { runtimeError, toErrorShape } from './errors.ts';
 import { Phase } from './phase.ts';
 import type { EnvironmentContextFields, InvokeMessage } from './protocol.ts';
 
@@ -20,6 +20,8 @@ export interface LoadedHandler {
 
 interface Logger {
   error(...args: unknown[]): void;
+  /** `structuredConsole.logError(label, error)`. */
+  logError(label: string, error: unknown): void;
 }
 
 const NODEJS_EXIT_MESSAGE =
@@ -47,7 +49,7 @@ export function startInvocation(
   // The runtime client logs `Invoke Error` before it posts, even for an outcome that loses the race.
   const postError = (err: unknown): void => {
     if (phase.done) return; // an uncaught exception ended the invocation first
-    console.error(formattedErrorLine('Invoke Error', err));
+    console.logError('Invoke Error', err);
     phase.settle({ ok: false, error: toErrorShape(err) });
   };
   // Throws when the result cannot be serialised, as RAPIDClient.postInvocationResponse does: into
