@@ -20,6 +20,11 @@ export interface GuestRuntime {
 
 let cached: Promise<GuestRuntime> | undefined;
 
+/** In a worker thread or child process that hosts sandboxes: the guest runtime its host already built. */
+export function useGuestRuntime(runtime: GuestRuntime): void {
+  cached = Promise.resolve(runtime);
+}
+
 /** The guest runtime, built or read once per process. */
 export function guestRuntime(): Promise<GuestRuntime> {
   cached ??= load();

@@ -1,330 +1,54 @@
 /**
- * The `quickjs` engine: QuickJS compiled to WebAssembly (quickjs-emscripten, release sync build).
- * Nothing here loads isolated-vm.
- *
- * Isolation modes:
- * - `instance` (default): each sandbox gets its own WebAssembly instance of the one precompiled
- *   module, with its own linear memory whose `maximum` is memoryMb — a hard memory cap, and a bug in
- *   one tenant's heap cannot reach another's. Costs an instantiation per cold start and a virtual
- *   address-space reservation per instance (see {@link MAX_LIVE_QUICKJS_INSTANCES}).
- * - `shared` (opt-in, for density): many QuickJS runtimes in one instance. Cheaper to boot and to
- *   keep idle, but they share one growable linear memory: memoryMb is only passed to
- *   `setMemoryLimit`, which under Emscripten bounds single allocations, not a runtime's total; and a
- *   crash of the instance ends every sandbox in it.
+ * The `quickjs` engine: QuickJS compiled to WebAssembly, its sandboxes living in a pool of worker
+ * threads (engines/remote/), each hosting many: guest code never runs on the host's thread, so a
+ * spinning tenant holds a worker, not the host's event loop. The sandboxes themselves are
+ * in-thread.ts's, run inside the workers (isolation modes, memory caps, SnapStart images there).
  */
+import { availableParallelism } from 'node:os';
 import type { QuickJSIsolation } from '../../config/index.ts';
-import type { QuickJSContext, QuickJSHandle, QuickJSRuntime } from 'quickjs-emscripten-core';
-import type { FunctionBundle } from '../../code/types.ts';
-import { EngineUnavailableError } from '../../errors.ts';
-import type { Blueprint, Engine, Sandbox, SandboxImage, SandboxOptions } from '../engine.ts';
-import { guestRuntime, withStandardLibrary, type GuestRuntime } from '../guest-bundle.ts';
-import { QuickJSSandbox } from './quickjs-sandbox.ts';
-import { BlankPool, captureImage, newBlankInstance, writeImage, type Blank, type BlankExtent, type QuickJSImage } from './snapshot.ts';
-import { instantiateQuickJS, QUICKJS_MAX_MEMORY_MB, quickjsWasmModule, type QuickJSInstance } from './wasm.ts';
+import { EnginePool } from '../remote/engine-pool.ts';
+import { RemoteEngine } from '../remote/remote-engine.ts';
+import { WorkerHost } from '../remote/worker-host.ts';
 
 export type { QuickJSIsolation };
+export { liveQuickJSInstances, MAX_LIVE_QUICKJS_INSTANCES, QUICKJS_MAX_STACK_BYTES, SHARED_RUNTIMES_PER_INSTANCE } from './in-thread.ts';
 
 export interface QuickJSEngineOptions {
   /** `instance` (default): one WebAssembly instance per sandbox; `shared`: many sandboxes per instance. */
   readonly isolation?: QuickJSIsolation;
-  /** SnapStart: blank instances kept ready per memory size; 0 instantiates at each restore. Default 2. */
+  /** SnapStart: blank instances kept ready per memory size in each worker; 0 instantiates at each restore. Default 2. */
   readonly blanksPerMemorySize?: number;
+  /** Worker threads hosting the sandboxes. Default: the host's available parallelism. */
+  readonly threads?: number;
 }
 
-/**
- * Live WebAssembly instances (instance mode) per process. V8 reserves about 8–10 GiB of virtual
- * address space for each 32-bit WebAssembly memory (guard regions; nodejs/node#41319), and x86-64
- * gives a process 128 TiB: 4096 instances reserve about 40 TiB and leave room for everything else.
- * A boot beyond the cap fails with EngineUnavailableError; use `shared` isolation for more.
- */
-export const MAX_LIVE_QUICKJS_INSTANCES = 4096;
-/** Sandboxes per instance in `shared` mode; a full (or crashed) instance is replaced by a new one. */
-export const SHARED_RUNTIMES_PER_INSTANCE = 1024;
-/**
- * QuickJS's stack limit. WebAssembly frames run on the host's native stack, so the limit must leave
- * the host room: at 512 KiB Node's own stack overflows first (a crash of the instance); at 256 KiB
- * deep recursion is QuickJS's catchable stack overflow (about 1,500 simple frames).
- */
-export const QUICKJS_MAX_STACK_BYTES = 256 * 1024;
-const MIB = 1024 * 1024;
-const GUEST_FILENAME = '/var/runtime/lambdalet-guest.js';
-/** Running a script at boot only defines functions; this bounds a pathological one. */
-const BOOT_TIMEOUT_MS = 10_000;
+/** Worker pools by configuration, shared by every engine (and runtime) of the process that asks for the same. */
+const pools = new Map<string, EnginePool>();
 
-let liveInstances = 0;
-
-/** Instance-mode WebAssembly instances alive in this process (shared instances are not counted). */
-export function liveQuickJSInstances(): number {
-  return liveInstances;
-}
-
-/** Counts a live instance; the returned function gives the slot back (once). */
-function countInstance(): () => void {
-  liveInstances++;
-  let released = false;
-  return () => {
-    if (released) return;
-    released = true;
-    liveInstances--;
+/** The process's worker pool for these options (created on first use). */
+export function quickjsWorkerPool(options: QuickJSEngineOptions = {}): EnginePool {
+  const threads = options.threads ?? availableParallelism();
+  const quickjs = {
+    ...(options.isolation ? { isolation: options.isolation } : {}),
+    ...(options.blanksPerMemorySize === undefined ? {} : { blanksPerMemorySize: options.blanksPerMemorySize }),
   };
+  const key = JSON.stringify([threads, quickjs.isolation ?? 'instance', quickjs.blanksPerMemorySize ?? null]);
+  let pool = pools.get(key);
+  if (!pool) {
+    pool = new EnginePool(threads, (handlers) => WorkerHost.start({ quickjs }, handlers));
+    pools.set(key, pool);
+  }
+  return pool;
 }
 
-function instanceCapError(): EngineUnavailableError {
-  return new EngineUnavailableError(
-    `The quickjs engine has ${liveInstances} live WebAssembly instances, its cap (MAX_LIVE_QUICKJS_INSTANCES: each ` +
-      'reserves gigabytes of address space). Dispose environments, or use shared isolation.',
-  );
-}
-
-/** Several sandboxes' runtimes in one instance (shared mode). */
-interface SharedInstance {
-  readonly instance: QuickJSInstance;
-  runtimes: number;
-  broken: boolean;
-}
-
-export class QuickJSEngine implements Engine {
-  readonly name = 'quickjs' as const;
+export class QuickJSEngine extends RemoteEngine {
   readonly isolation: QuickJSIsolation;
-  #guest: Promise<GuestRuntime> | undefined;
-  #shared: Promise<SharedInstance> | undefined;
-  /** SnapStart: blank instances ready to receive an image. */
-  readonly #blanks: BlankPool;
+  readonly pool: EnginePool;
 
   constructor(options: QuickJSEngineOptions = {}) {
+    const pool = quickjsWorkerPool(options);
+    super('quickjs', () => pool);
     this.isolation = options.isolation ?? 'instance';
-    this.#blanks = new BlankPool((memoryMb, extent) => this.#makeBlank(memoryMb, extent), options.blanksPerMemorySize);
+    this.pool = pool;
   }
-
-  /** WebAssembly is always there; nothing to check. */
-  assertAvailable(): void {}
-
-  async prepare(bundle: FunctionBundle): Promise<Blueprint> {
-    // Compile the module and bundle the guest now, so the first cold start pays neither.
-    const [guest] = await Promise.all([(this.#guest ??= guestRuntime()), quickjsWasmModule()]);
-    const withLibrary = (options: SandboxOptions): SandboxOptions => ({
-      ...options,
-      hostCall: withStandardLibrary(guest.stdlib, options.hostCall ?? unavailableHostCall),
-    });
-    return {
-      engine: 'quickjs',
-      boot: (options) => this.#boot(guest.script, bundle, withLibrary(options)),
-      restore: (image, options) => this.#restore(image, withLibrary(options)),
-    };
-  }
-
-  /** SnapStart: a sandbox from a blank instance with `image` written into it. */
-  async #restore(image: SandboxImage, options: SandboxOptions): Promise<Sandbox> {
-    if (image.engine !== 'quickjs' || image.kind !== 'wasm-memory') throw new Error(`quickjs cannot restore a ${image.engine} ${image.kind} image`);
-    const quickjsImage = image as QuickJSImage;
-    if (quickjsImage.disposed) throw new Error('quickjs: the image was disposed');
-    if (options.memoryMb !== image.memoryMb) {
-      throw new Error(`quickjs: an image made under memoryMb ${image.memoryMb} cannot be restored under ${options.memoryMb}`);
-    }
-    const blank = await this.#blanks.take(image.memoryMb);
-    if (!blank) throw instanceCapError();
-    let dispatch: QuickJSHandle;
-    try {
-      dispatch = writeImage(blank, quickjsImage);
-    } catch (error) {
-      blank.release();
-      throw error;
-    }
-    const { started } = blank;
-    started.current.options = options;
-    // As in #boot: the whole instance goes with the sandbox, nothing inside it is freed.
-    started.current.sandbox = makeSandbox(started, dispatch, false, () => blank.release());
-    return started.current.sandbox;
-  }
-
-  /** A blank instance for the pool, counted as a live instance; undefined at the cap. */
-  async #makeBlank(memoryMb: number, extent: BlankExtent | undefined): Promise<Blank | undefined> {
-    if (liveInstances >= MAX_LIVE_QUICKJS_INSTANCES) return undefined;
-    const release = countInstance();
-    try {
-      return { ...(await newBlankInstance(memoryMb, extent, (instance) => startRuntime(instance, memoryMb))), release };
-    } catch (error) {
-      release();
-      throw error;
-    }
-  }
-
-  async #boot(guest: string, bundle: FunctionBundle, options: SandboxOptions): Promise<Sandbox> {
-    if (this.isolation === 'shared') {
-      const shared = await this.#sharedInstance();
-      shared.runtimes++;
-      return boot(shared.instance, guest, bundle, options, true, (clean, free) => {
-        shared.runtimes--;
-        if (!clean) {
-          // A fault (trap, out of memory) may have left the instance broken: no new sandboxes in it.
-          shared.broken = true;
-          return;
-        }
-        if (shared.broken) return;
-        try {
-          free();
-        } catch {
-          shared.broken = true;
-        }
-      });
-    }
-    if (liveInstances >= MAX_LIVE_QUICKJS_INSTANCES) throw instanceCapError();
-    const release = countInstance();
-    try {
-      const instance = await instantiateQuickJS(options.memoryMb);
-      // The whole instance is dropped with the sandbox: nothing inside it needs freeing (`free` is
-      // not called), and a broken one (after a trap) must not be touched.
-      const snapshot = (dispatch: QuickJSHandle): SandboxImage => captureImage(instance, dispatch, options.memoryMb, this.#blanks);
-      return boot(instance, guest, bundle, options, false, release, snapshot);
-    } catch (error) {
-      release();
-      throw error;
-    }
-  }
-
-  #sharedInstance(): Promise<SharedInstance> {
-    const current = this.#shared;
-    const replace = (): Promise<SharedInstance> =>
-      (this.#shared = instantiateQuickJS(QUICKJS_MAX_MEMORY_MB).then((instance) => ({ instance, runtimes: 0, broken: false })));
-    if (!current) return replace();
-    return current.then((shared) => (shared.broken || shared.runtimes >= SHARED_RUNTIMES_PER_INSTANCE ? replace() : shared));
-  }
-}
-
-/** Frees what a sandbox holds in its instance (clean: the instance may still be used). */
-type Release = (clean: boolean, free: () => void) => void;
-
-/**
- * A runtime + context with the guest's two host functions, before any script runs: the start of
- * every boot, and what a SnapStart restore starts from (snapshot.ts). The sequence must stay
- * identical for both: quickjs-emscripten numbers host functions in creation order and the restored
- * heap refers to them by number, so a blank that made them in the same order answers the image's
- * calls with its own callbacks. The callbacks read `current`, so a blank made ahead of time is
- * bound to its environment's options later.
- */
-export interface StartedRuntime {
-  readonly instance: QuickJSInstance;
-  readonly runtime: QuickJSRuntime;
-  readonly context: QuickJSContext;
-  /** Host-side handles of the two functions (freed after install; never after a restore). */
-  readonly log: QuickJSHandle;
-  readonly hostCall: QuickJSHandle;
-  readonly current: { sandbox?: QuickJSSandbox; options?: SandboxOptions };
-}
-
-export function startRuntime(instance: QuickJSInstance, memoryMb: number): StartedRuntime {
-  const runtime = instance.module.newRuntime();
-  const current: StartedRuntime['current'] = {};
-  try {
-    runtime.setMemoryLimit(memoryMb * MIB);
-    runtime.setMaxStackSize(QUICKJS_MAX_STACK_BYTES);
-    const bootDeadline = performance.now() + BOOT_TIMEOUT_MS;
-    runtime.setInterruptHandler(() => (current.sandbox ? current.sandbox.shouldInterrupt() : performance.now() > bootDeadline));
-    const ctx = runtime.newContext();
-    const log = ctx.newFunction('log', (level, message) => {
-      // After an interrupt the guest reports the interrupt as the handler's error: not a user line.
-      if (current.sandbox?.interrupted) return;
-      try {
-        current.options?.onLog(ctx.getString(level), ctx.getString(message));
-      } catch {
-        // Fire-and-forget: the host's problems are not the guest's.
-      }
-    });
-    // Strings in, a string out: copied both ways, as the V8 engine's Callback does.
-    const hostCall = ctx.newFunction('hostCall', (op, args) =>
-      ctx.newString((current.options?.hostCall ?? unavailableHostCall)(ctx.getString(op), ctx.getString(args))),
-    );
-    return { instance, runtime, context: ctx, log, hostCall, current };
-  } catch (error) {
-    runtime.dispose();
-    throw error;
-  }
-}
-
-/** The guest runtime and the user's module function, install(log, module, hostCall) → dispatch. */
-function boot(
-  instance: QuickJSInstance,
-  guest: string,
-  bundle: FunctionBundle,
-  options: SandboxOptions,
-  shared: boolean,
-  release: Release,
-  snapshot?: (dispatch: QuickJSHandle) => SandboxImage,
-): QuickJSSandbox {
-  const started = startRuntime(instance, options.memoryMb);
-  const { runtime, context: ctx, current } = started;
-  current.options = options;
-  try {
-    const install = evaluate(ctx, guest, GUEST_FILENAME);
-    const userModule = evaluate(ctx, bundle.script, bundle.filename);
-    const dispatch = ctx.unwrapResult(ctx.callFunction(install, ctx.undefined, started.log, userModule, started.hostCall));
-    install.dispose();
-    userModule.dispose();
-    started.log.dispose();
-    started.hostCall.dispose();
-    current.sandbox = makeSandbox(started, dispatch, shared, release, snapshot);
-    return current.sandbox;
-  } catch (error) {
-    // A script QuickJS cannot load (a syntax error the bundler let through): the instance is fine.
-    release(true, () => {
-      ctx.dispose();
-      runtime.dispose();
-    });
-    throw error;
-  }
-}
-
-/** The sandbox over a started runtime whose guest is installed (booted, or restored from an image). */
-export function makeSandbox(
-  started: StartedRuntime,
-  dispatch: QuickJSHandle,
-  shared: boolean,
-  release: Release,
-  snapshot?: (dispatch: QuickJSHandle) => SandboxImage,
-): QuickJSSandbox {
-  const { instance, runtime, context: ctx } = started;
-  return new QuickJSSandbox({
-    ...(snapshot ? { snapshot: () => snapshot(dispatch) } : {}),
-    runtime,
-    context: ctx,
-    dispatch,
-    growthRefused: instance.growthRefused,
-    resetGrowthRefused: instance.resetGrowthRefused,
-    memoryUsedBytes: shared ? () => runtimeMemoryUsed(runtime) : () => instance.memory.buffer.byteLength,
-    release: (clean) =>
-      release(clean, () => {
-        dispatch.dispose();
-        ctx.dispose();
-        runtime.dispose();
-      }),
-  });
-}
-
-/**
- * A shared instance's linear memory belongs to every runtime in it: ask QuickJS what this one holds.
- * Under Emscripten QuickJS cannot see allocation sizes, so this undercounts (an estimate).
- */
-function runtimeMemoryUsed(runtime: QuickJSRuntime): number {
-  try {
-    const usage = runtime.computeMemoryUsage();
-    const context = runtime.context ?? undefined;
-    const used = context ? Number((context.dump(usage) as { memory_used_size?: number }).memory_used_size ?? 0) : 0;
-    usage.dispose();
-    return used;
-  } catch {
-    return 0;
-  }
-}
-
-function unavailableHostCall(op: string): string {
-  return `e${JSON.stringify({ name: 'Error', message: `${op} is not available in this sandbox` })}`;
-}
-
-function evaluate(context: QuickJSContext, code: string, filename: string): QuickJSHandle {
-  const result = context.evalCode(code, filename);
-  if (!result.error) return result.value;
-  const error: unknown = context.dump(result.error);
-  result.error.dispose();
-  const text = error && typeof error === 'object' ? `${String((error as Error).name)}: ${String((error as Error).message)}` : String(error);
-  throw new Error(`QuickJS could not load ${filename}: ${text}`);
 }

@@ -22,7 +22,7 @@
  */
 import type { QuickJSContext, QuickJSHandle, QuickJSRuntime } from 'quickjs-emscripten-core';
 import type { SandboxImage } from '../engine.ts';
-import type { StartedRuntime } from './quickjs-engine.ts';
+import type { StartedRuntime } from './in-thread.ts';
 import { instantiateQuickJS, type QuickJSInstance } from './wasm.ts';
 
 const PAGE_BYTES = 64 * 1024;
@@ -46,7 +46,26 @@ export interface QuickJSImage extends SandboxImage {
   readonly data: Uint8Array;
   /** Address of the template's `dispatch` JSValue inside the image. */
   readonly dispatchPointer: number;
+  /** How far blanks for this image are made ready. */
+  readonly extent: BlankExtent;
   readonly disposed: boolean;
+}
+
+/**
+ * What another thread needs to restore an image: `data` lives in a SharedArrayBuffer, so handing
+ * it to a worker copies nothing (engines/remote/ adopts every image in every worker).
+ */
+export type QuickJSImageParts = Pick<QuickJSImage, 'memoryMb' | 'sizeBytes' | 'byteLength' | 'pages' | 'data' | 'dispatchPointer' | 'extent'>;
+
+/** The parts of an image, for {@link adoptImage} in another thread. */
+export function imageParts(image: QuickJSImage): QuickJSImageParts {
+  const { memoryMb, sizeBytes, byteLength, pages, data, dispatchPointer, extent } = image;
+  return { memoryMb, sizeBytes, byteLength, pages, data, dispatchPointer, extent };
+}
+
+/** An image made in another thread, usable here: this thread's pool keeps blanks ready for it until it is disposed. */
+export function adoptImage(parts: QuickJSImageParts, pool: BlankPool): QuickJSImage {
+  return makeImage(parts, pool);
 }
 
 /** Copies an idle, initialised instance's memory (non-zero pages only). */
@@ -55,21 +74,33 @@ export function captureImage(instance: QuickJSInstance, dispatch: QuickJSHandle,
   const pageCount = Math.ceil(memory.length / PAGE_BYTES);
   const kept: number[] = [];
   for (let page = 0; page < pageCount; page++) if (!isZero(memory, page)) kept.push(page);
-  const data = new Uint8Array(kept.length * PAGE_BYTES);
+  // Shared memory: the engine's other worker threads restore from the same bytes without a copy.
+  const data = new Uint8Array(new SharedArrayBuffer(kept.length * PAGE_BYTES));
   kept.forEach((page, i) => data.set(memory.subarray(page * PAGE_BYTES, (page + 1) * PAGE_BYTES), i * PAGE_BYTES));
   const lastPage = kept.length > 0 ? kept[kept.length - 1]! : 0;
   const extent = { byteLength: memory.length, touchBytes: Math.min(memory.length, (lastPage + 1) * PAGE_BYTES + PREFAULT_SLACK_BYTES) };
+  return makeImage(
+    {
+      memoryMb,
+      sizeBytes: data.length,
+      byteLength: memory.length,
+      pages: Uint32Array.from(kept),
+      data,
+      dispatchPointer: dispatch.value, // a JSValuePointer is a number
+      extent,
+    },
+    pool,
+  );
+}
+
+function makeImage(parts: QuickJSImageParts, pool: BlankPool): QuickJSImage {
+  const { memoryMb, extent } = parts;
   pool.retain(memoryMb, extent);
   let disposed = false;
   return {
     engine: 'quickjs',
     kind: 'wasm-memory',
-    memoryMb,
-    sizeBytes: data.length,
-    byteLength: memory.length,
-    pages: Uint32Array.from(kept),
-    data,
-    dispatchPointer: dispatch.value, // a JSValuePointer is a number
+    ...parts,
     get disposed() {
       return disposed;
     },

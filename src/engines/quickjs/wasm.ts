@@ -48,6 +48,11 @@ export function quickjsWasmModule(): Promise<WasmModule> {
   return compiled;
 }
 
+/** In a worker thread: the module the host thread compiled (a `WebAssembly.Module` crosses threads without recompiling). */
+export function useCompiledModule(module: object): void {
+  compiled = Promise.resolve(module);
+}
+
 /** One instance of the module: its own linear memory, its own C heap, its own QuickJS state. */
 export interface QuickJSInstance {
   readonly module: QuickJSWASMModule;

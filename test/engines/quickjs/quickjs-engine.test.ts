@@ -66,6 +66,19 @@ describe.each<QuickJSIsolation>(['instance', 'shared'])('quickjs engine, %s isol
   });
 });
 
+describe('quickjs engine, worker threads', () => {
+  it("a spinning guest holds a worker thread, not the host's: host timers fire while it runs", async () => {
+    const engine = new QuickJSEngine();
+    const sandbox = await bootReady(engine, 'export const handler = async () => { const end = Date.now() + 1500; while (Date.now() < end); return "spun"; };');
+    let settled = false;
+    const spin = invoke(sandbox, {}, 10_000).finally(() => (settled = true));
+    const firedWhileSpinning = await new Promise<boolean>((resolve) => setTimeout(() => resolve(!settled), 20));
+    expect(firedWhileSpinning).toBe(true);
+    expect((await spin).payload).toBe('"spun"');
+    sandbox.dispose();
+  });
+});
+
 describe('quickjs engine, memory cap', () => {
   it('instance isolation: the linear memory never grows past memoryMb, and the fault is out-of-memory', async () => {
     const engine = new QuickJSEngine();

@@ -25,10 +25,16 @@ const SOURCE = `
     return { counter, size: table.size, k42: table.get('k42').i };
   };`;
 
-async function blueprintOf(isolation: QuickJSIsolation = 'instance'): Promise<Blueprint> {
+async function blueprintOf(isolation: QuickJSIsolation = 'instance', threads?: number): Promise<Blueprint> {
   const outcome = await bundleFunction({ files: { 'index.mjs': SOURCE } }, 'index.handler');
   if (!outcome.ok) throw new Error(outcome.failure.errorMessage);
-  return new QuickJSEngine({ isolation }).prepare(outcome.bundle);
+  return new QuickJSEngine({ isolation, ...(threads ? { threads } : {}) }).prepare(outcome.bundle);
+}
+
+/** Instances are made and freed in the engine's worker threads: the count follows shortly. */
+async function instancesReach(count: number): Promise<number> {
+  for (let i = 0; i < 400 && liveQuickJSInstances() !== count; i++) await sleep(5);
+  return liveQuickJSInstances();
 }
 
 function options(memoryMb = 128, lines: string[] = [], files: Record<string, string> = {}): SandboxOptions {
@@ -106,15 +112,28 @@ describe('quickjs snapshots', () => {
   });
 
   it('keeps blank instances ready while an image exists, and gives them back when it is disposed', async () => {
-    const blueprint = await blueprintOf();
+    // One worker thread: every worker keeps its own blanks for each image.
+    const blueprint = await blueprintOf('instance', 1);
     const base = await snapshotTemplate(blueprint, options(192));
     const before = liveQuickJSInstances();
     const image = await base.snapshot!();
-    for (let i = 0; i < 100 && liveQuickJSInstances() < before + BLANKS_PER_MEMORY_SIZE; i++) await sleep(5);
-    expect(liveQuickJSInstances()).toBe(before + BLANKS_PER_MEMORY_SIZE);
+    expect(await instancesReach(before + BLANKS_PER_MEMORY_SIZE)).toBe(before + BLANKS_PER_MEMORY_SIZE);
     base.dispose();
     image.dispose();
-    expect(liveQuickJSInstances()).toBe(before - 1);
+    expect(await instancesReach(before - 1)).toBe(before - 1);
+  });
+
+  it('an image made in one worker thread restores in the others (shared memory), each copy independent', async () => {
+    const blueprint = await blueprintOf('instance', 2);
+    const base = await snapshotTemplate(blueprint, options());
+    const image = await base.snapshot!();
+    base.dispose();
+    // Two copies at once: with two workers and the first busy, the second lands in the other one.
+    const copies = await Promise.all([0, 1, 2, 3].map(() => restoreFrom(blueprint, image, options())));
+    const replies = await Promise.all(copies.map((copy) => invoke(copy, {})));
+    for (const reply of replies) expect(reply.payload).toBe('{"counter":1,"size":5000,"k42":42}');
+    for (const copy of copies) copy.dispose();
+    image.dispose();
   });
 
   it('shared isolation cannot snapshot: SnapshotUnsupportedError, the sandbox unharmed', async () => {

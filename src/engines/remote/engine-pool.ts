@@ -1,0 +1,342 @@
+/**
+ * A pool of engine servers (worker threads, or child processes each relaying to one) and the
+ * sandboxes living in them, seen from the host thread.
+ *
+ * - Servers start on demand, up to `size`: a boot goes to an idle server, else a new one while the
+ *   pool is not full, else the one with the least work in flight (then the fewest sandboxes). A
+ *   sandbox stays in its server for life; calls to sandboxes of one QuickJS server run one at a time.
+ * - Function code is sent to a server once (`define`) before its first boot there.
+ * - A server that dies (crash, kill, catastrophic error, stuck past a deadline) ends only its own
+ *   sandboxes: calls in flight fail (`timeout` if their deadline had passed, else `crashed`, with
+ *   the exit's reason), and the next boot starts a new server.
+ * - Servers are unreferenced while idle (they never keep the host process alive) and stopped after
+ *   {@link SERVER_IDLE_MS} with no sandbox.
+ */
+import type { FunctionBundle } from '../../code/types.ts';
+import type { EngineName } from '../../config/index.ts';
+import { EngineUnavailableError } from '../../errors.ts';
+import { SandboxFault, SnapshotUnsupportedError, type SandboxImage, type SandboxOptions } from '../engine.ts';
+import type { HostMessage } from '../guest/protocol.ts';
+import type { ErrorCopy, ImageInfo, ServerEvent, ServerRequest } from './protocol.ts';
+import { RemoteSandbox } from './remote-sandbox.ts';
+import type { EngineHost, HostFactory } from './worker-host.ts';
+
+/** A server with no sandbox for this long is stopped (a later boot starts another). */
+export const SERVER_IDLE_MS = 30_000;
+
+type Answer = Extract<ServerEvent, { t: 'reply' | 'ready' }>;
+
+interface Pending {
+  readonly resolve: (event: Answer) => void;
+  readonly reject: (error: Error) => void;
+  /** Calls only: epoch ms. */
+  readonly deadline?: number;
+}
+
+interface Server {
+  readonly host: Promise<EngineHost>;
+  started?: EngineHost;
+  readonly sandboxes: Map<number, RemoteSandbox>;
+  readonly pending: Map<number, Pending>;
+  readonly defined: Set<number>;
+  /** Images made here that only this server can restore. */
+  readonly pinned: Set<number>;
+  dead: boolean;
+  idle?: NodeJS.Timeout;
+}
+
+export interface BlueprintDef {
+  readonly bp: number;
+  readonly engine: EngineName;
+  readonly bundle: FunctionBundle;
+}
+
+export class RemoteImage implements SandboxImage {
+  readonly engine: EngineName;
+  readonly kind: SandboxImage['kind'];
+  readonly memoryMb: number;
+  readonly sizeBytes: number;
+  readonly img: number;
+  readonly parts: unknown;
+  readonly owner: Server;
+  #dispose: () => void;
+  #disposed = false;
+
+  constructor(engine: EngineName, img: number, info: ImageInfo, owner: Server, dispose: () => void) {
+    this.engine = engine;
+    this.img = img;
+    this.kind = info.kind;
+    this.memoryMb = info.memoryMb;
+    this.sizeBytes = info.sizeBytes;
+    this.parts = info.parts;
+    this.owner = owner;
+    this.#dispose = dispose;
+  }
+
+  get disposed(): boolean {
+    return this.#disposed;
+  }
+
+  dispose(): void {
+    if (this.#disposed) return;
+    this.#disposed = true;
+    this.#dispose();
+  }
+}
+
+export class EnginePool {
+  readonly size: number;
+  readonly #factory: HostFactory;
+  readonly #servers: Server[] = [];
+  readonly #blueprints = new Map<number, BlueprintDef>();
+  /** Images other servers can adopt (shared memory): sent to every server, new ones included. */
+  readonly #shared = new Map<number, RemoteImage>();
+  #nextId = 1;
+
+  constructor(size: number, factory: HostFactory) {
+    this.size = size;
+    this.#factory = factory;
+  }
+
+  /** Live servers (for tests and reports). */
+  get servers(): number {
+    return this.#servers.length;
+  }
+
+  /**
+   * At least one server started (deploy calls it, so the first cold start does not pay a server's
+   * start-up). Rejects when a server cannot start at all.
+   */
+  async warm(): Promise<void> {
+    const first = this.#servers[0] ?? this.#spawn();
+    this.#touch(first);
+    await first.host;
+  }
+
+  define(engine: EngineName, bundle: FunctionBundle): BlueprintDef {
+    const def = { bp: this.#nextId++, engine, bundle };
+    this.#blueprints.set(def.bp, def);
+    // Servers already running prepare it now, off the first cold start's path.
+    for (const server of this.#servers) this.#ensureDefined(server, def);
+    return def;
+  }
+
+  forget(bp: number): void {
+    this.#blueprints.delete(bp);
+    for (const server of this.#servers) if (server.defined.delete(bp)) this.#send(server, { t: 'forget', bp });
+  }
+
+  boot(def: BlueprintDef, options: SandboxOptions): Promise<RemoteSandbox> {
+    return this.#start(this.#pick(), def, options, (id, sb) => ({ t: 'boot', id, sb, bp: def.bp, memoryMb: options.memoryMb }));
+  }
+
+  restore(def: BlueprintDef, image: SandboxImage, options: SandboxOptions): Promise<RemoteSandbox> {
+    if (!(image instanceof RemoteImage) || image.engine !== def.engine) {
+      return Promise.reject(new Error(`${def.engine} cannot restore a ${image.engine} ${image.kind} image`));
+    }
+    if (image.disposed) return Promise.reject(new Error(`${def.engine}: the image was disposed`));
+    let server: Server;
+    if (image.parts !== undefined) server = this.#pick();
+    else if (!image.owner.dead) server = image.owner;
+    else return Promise.reject(new Error(`${def.engine}: the image was lost with the process that held it`));
+    return this.#start(server, def, options, (id, sb) => ({ t: 'restore', id, sb, bp: def.bp, img: image.img, memoryMb: options.memoryMb }));
+  }
+
+  async #start(
+    server: Server,
+    def: BlueprintDef,
+    options: SandboxOptions,
+    request: (id: number, sb: number) => Extract<ServerRequest, { t: 'boot' | 'restore' }>,
+  ): Promise<RemoteSandbox> {
+    const sb = this.#nextId++;
+    const sandbox = this.#sandbox(server, sb, def.engine, options);
+    server.sandboxes.set(sb, sandbox);
+    this.#touch(server);
+    this.#ensureDefined(server, def);
+    try {
+      const answer = await this.#request(server, request(this.#nextId++, sb));
+      if (answer.t === 'ready' && answer.error) throw rebuild(answer.error);
+      return sandbox;
+    } catch (error) {
+      server.sandboxes.delete(sb);
+      sandbox.fail(new SandboxFault('disposed', 'The sandbox did not start'));
+      this.#touch(server);
+      throw error;
+    }
+  }
+
+  #sandbox(server: Server, sb: number, engine: EngineName, options: SandboxOptions): RemoteSandbox {
+    return new RemoteSandbox(options, {
+      call: (message: HostMessage, deadline: number) =>
+        this.#request(server, { t: 'call', id: this.#nextId++, sb, message, deadline }, deadline) as Promise<Extract<Answer, { t: 'reply' }>>,
+      snapshot: async () => {
+        const img = this.#nextId++;
+        const answer = await this.#request(server, { t: 'snapshot', id: this.#nextId++, sb, img });
+        if (answer.t !== 'ready' || !answer.image) throw rebuild(answer.t === 'ready' && answer.error ? answer.error : { name: 'Error', message: 'no image' });
+        return this.#image(server, engine, img, answer.image);
+      },
+      dispose: () => {
+        if (!server.sandboxes.delete(sb)) return;
+        this.#send(server, { t: 'dispose', sb });
+        this.#touch(server);
+      },
+    });
+  }
+
+  #image(owner: Server, engine: EngineName, img: number, info: ImageInfo): RemoteImage {
+    const image = new RemoteImage(engine, img, info, owner, () => {
+      this.#shared.delete(img);
+      owner.pinned.delete(img);
+      for (const server of this.#servers) this.#send(server, { t: 'drop', img });
+      this.#touch(owner);
+    });
+    if (info.parts === undefined) owner.pinned.add(img);
+    else {
+      this.#shared.set(img, image);
+      for (const server of this.#servers) if (server !== owner) this.#send(server, { t: 'adopt', img, engine, parts: info.parts });
+    }
+    return image;
+  }
+
+  /** An idle server, a new one while the pool is not full, else the least busy. */
+  #pick(): Server {
+    const idle = this.#servers.find((s) => s.sandboxes.size === 0 && s.pending.size === 0);
+    if (idle) return idle;
+    if (this.#servers.length < this.size) return this.#spawn();
+    let best = this.#servers[0]!;
+    for (const s of this.#servers) {
+      if (s.pending.size < best.pending.size || (s.pending.size === best.pending.size && s.sandboxes.size < best.sandboxes.size)) best = s;
+    }
+    return best;
+  }
+
+  #spawn(): Server {
+    const server: Server = {
+      host: this.#factory({ onEvent: (event) => this.#onEvent(server, event), onExit: (reason) => this.#onExit(server, reason) }),
+      sandboxes: new Map(),
+      pending: new Map(),
+      defined: new Set(),
+      pinned: new Set(),
+      dead: false,
+    };
+    server.host.then(
+      (host) => {
+        server.started = host;
+        if (server.dead) host.kill();
+        else host.ref(server.pending.size > 0);
+      },
+      (error: unknown) => this.#onExit(server, `the engine server could not start: ${(error as Error).message}`),
+    );
+    this.#servers.push(server);
+    for (const image of this.#shared.values()) this.#send(server, { t: 'adopt', img: image.img, engine: image.engine, parts: image.parts });
+    return server;
+  }
+
+  #ensureDefined(server: Server, def: BlueprintDef): void {
+    if (server.defined.has(def.bp)) return;
+    server.defined.add(def.bp);
+    const { script, filename, hash } = def.bundle;
+    this.#send(server, { t: 'define', bp: def.bp, engine: def.engine, script, filename, hash });
+  }
+
+  #send(server: Server, request: ServerRequest): void {
+    if (server.dead) return;
+    if (server.started) server.started.send(request);
+    else void server.host.then((host) => host.send(request), () => {});
+  }
+
+  #request(server: Server, request: Extract<ServerRequest, { id: number }>, deadline?: number): Promise<Answer> {
+    if (server.dead) return Promise.reject(new EngineUnavailableError('the engine server is gone'));
+    return new Promise<Answer>((resolve, reject) => {
+      server.pending.set(request.id, { resolve, reject, ...(deadline === undefined ? {} : { deadline }) });
+      if (server.pending.size === 1) server.started?.ref(true);
+      this.#send(server, request);
+    });
+  }
+
+  #onEvent(server: Server, event: ServerEvent): void {
+    switch (event.t) {
+      case 'log': {
+        const sandbox = server.sandboxes.get(event.sb);
+        try {
+          sandbox?.options.onLog(event.level, event.message);
+        } catch {
+          // Fire-and-forget, as in-process.
+        }
+        return;
+      }
+      case 'host': {
+        const sandbox = server.sandboxes.get(event.sb);
+        let text: string;
+        try {
+          text = sandbox?.options.hostCall ? sandbox.options.hostCall(event.op, event.args) : unavailable(event.op);
+        } catch (error) {
+          text = `e${JSON.stringify({ name: 'Error', message: (error as Error).message })}`;
+        }
+        // Always answered: the server's thread is blocked until it is.
+        server.started?.answer(text);
+        return;
+      }
+      case 'unhealthy':
+        // isolated-vm's catastrophic error: the reply of the call that caused it came first. The
+        // rest of this server's sandboxes end with it; the next boot starts a new one.
+        server.started?.kill();
+        this.#onExit(server, `the engine process stopped after a catastrophic error: ${event.reason}`);
+        return;
+      case 'up':
+        return;
+      default: {
+        const pending = server.pending.get(event.id);
+        if (!pending) return;
+        server.pending.delete(event.id);
+        if (server.pending.size === 0) server.started?.ref(false);
+        pending.resolve(event);
+      }
+    }
+  }
+
+  #onExit(server: Server, reason: string): void {
+    if (server.dead) return;
+    server.dead = true;
+    clearTimeout(server.idle);
+    this.#servers.splice(this.#servers.indexOf(server), 1);
+    const now = performance.timeOrigin + performance.now();
+    for (const [id, pending] of server.pending) {
+      if (pending.deadline === undefined) pending.reject(new Error(`The sandbox could not start: ${reason}`));
+      else {
+        const kind = now > pending.deadline ? 'timeout' : 'crashed';
+        pending.resolve({ t: 'reply', id, fault: { kind, message: kind === 'timeout' ? 'Script execution timed out.' : reason }, memoryBytes: 0 });
+      }
+    }
+    server.pending.clear();
+    for (const sandbox of server.sandboxes.values()) sandbox.fail(new SandboxFault('crashed', reason));
+    server.sandboxes.clear();
+    server.started?.kill();
+  }
+
+  /** Idle servers are stopped after a while (never one holding images only it can restore). */
+  #touch(server: Server): void {
+    clearTimeout(server.idle);
+    server.idle = undefined;
+    if (server.dead || server.sandboxes.size > 0 || server.pinned.size > 0) return;
+    server.idle = setTimeout(() => {
+      if (server.sandboxes.size > 0 || server.pending.size > 0 || server.pinned.size > 0) return;
+      server.started?.kill();
+      this.#onExit(server, 'the engine server was stopped while idle');
+    }, SERVER_IDLE_MS).unref();
+  }
+}
+
+function unavailable(op: string): string {
+  return `e${JSON.stringify({ name: 'Error', message: `${op} is not available in this sandbox` })}`;
+}
+
+/** A boot, restore or snapshot error from the server, with its class where the caller tells them apart. */
+function rebuild(error: ErrorCopy): Error {
+  if (error.name === 'SnapshotUnsupportedError') return new SnapshotUnsupportedError(error.message);
+  if (error.name === 'EngineUnavailableError') return new EngineUnavailableError(error.message);
+  if (error.name === 'SandboxFault') return new SandboxFault('disposed', error.message);
+  const copy = new Error(error.message);
+  copy.name = error.name;
+  return copy;
+}

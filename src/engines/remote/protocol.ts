@@ -1,0 +1,88 @@
+/**
+ * Messages between the host thread (remote-engine.ts) and an engine server (server.ts) that runs
+ * sandboxes in a worker thread — in this process, or in a child process that relays them
+ * (process-child.ts). Everything is structured-cloned; nothing carries a function.
+ *
+ * Ids: blueprints, sandboxes and images are numbered by the host, unique per host thread; every
+ * request that expects an answer carries a call id the answer repeats.
+ */
+import type { EngineName } from '../../config/index.ts';
+import type { SandboxFaultKind, RejectionReason } from '../engine.ts';
+import type { GuestReply, HostMessage } from '../guest/protocol.ts';
+
+/** Host → server. */
+export type ServerRequest =
+  /** A function version's code, prepared once per server before its first boot there. */
+  | { readonly t: 'define'; readonly bp: number; readonly engine: EngineName; readonly script: string; readonly filename: string; readonly hash: string }
+  | { readonly t: 'forget'; readonly bp: number }
+  | { readonly t: 'boot'; readonly id: number; readonly sb: number; readonly bp: number; readonly memoryMb: number }
+  | { readonly t: 'restore'; readonly id: number; readonly sb: number; readonly bp: number; readonly img: number; readonly memoryMb: number }
+  /** `deadline`: epoch milliseconds (performance.timeOrigin + now()), so time spent queued counts. */
+  | { readonly t: 'call'; readonly id: number; readonly sb: number; readonly message: HostMessage; readonly deadline: number }
+  | { readonly t: 'snapshot'; readonly id: number; readonly sb: number; readonly img: number }
+  | { readonly t: 'dispose'; readonly sb: number }
+  /** An image another server made, shareable (its bytes in shared memory). */
+  | { readonly t: 'adopt'; readonly img: number; readonly engine: EngineName; readonly parts: unknown }
+  | { readonly t: 'drop'; readonly img: number };
+
+/** A sandbox fault, copied across. */
+export interface FaultShape {
+  readonly kind: SandboxFaultKind;
+  readonly message: string;
+  readonly reason?: RejectionReason;
+}
+
+/** Server → host. */
+export type ServerEvent =
+  /** The server has loaded and handles requests from now on (its first event). */
+  | { readonly t: 'up' }
+  | { readonly t: 'log'; readonly sb: number; readonly level: string; readonly message: string }
+  /** The guest called the host (the worker waits for the answer: see server.ts). */
+  | { readonly t: 'host'; readonly sb: number; readonly op: string; readonly args: string }
+  /** A boot, restore or snapshot finished; `error` when it threw (not a fault: a refusal or a bug). */
+  | { readonly t: 'ready'; readonly id: number; readonly error?: ErrorCopy; readonly image?: ImageInfo }
+  /**
+   * A call's answer: the reply, the guest's status right after it when the phase is not done (the
+   * host's synchronous `peek` reads it), and the sandbox's memory; or the fault that ended it.
+   */
+  | {
+      readonly t: 'reply';
+      readonly id: number;
+      readonly reply?: GuestReply;
+      readonly status?: GuestReply | { readonly fault: FaultShape };
+      readonly fault?: FaultShape;
+      readonly memoryBytes: number;
+    }
+  /** The server can no longer be trusted (isolated-vm's catastrophic error): the host replaces it. */
+  | { readonly t: 'unhealthy'; readonly reason: string };
+
+/** An error thrown by a boot, restore or snapshot, copied across (name kept for SnapshotUnsupportedError). */
+export interface ErrorCopy {
+  readonly name: string;
+  readonly message: string;
+}
+
+/** What the host learns of an image made in a server. */
+export interface ImageInfo {
+  readonly kind: 'wasm-memory' | 'v8-startup-snapshot';
+  readonly memoryMb: number;
+  readonly sizeBytes: number;
+  /** Present when other servers can adopt the image (it lives in shared memory); absent: only its maker restores it. */
+  readonly parts?: unknown;
+}
+
+/** What a worker is started with (its `workerData`). */
+export interface ServerData {
+  /** Marks a worker started as an engine server. */
+  readonly lambdaletEngineServer: true;
+  readonly guest: { readonly script: string; readonly stdlib: Readonly<Record<string, string>> };
+  /** The QuickJS WebAssembly module, compiled once by the host thread. */
+  readonly quickjsModule?: object;
+  /** The process's live-QuickJS-instance counter (engines/quickjs/in-thread.ts). */
+  readonly instanceCounter: SharedArrayBuffer;
+  /** [0]: the host answered the pending host call (1) or not (0). [1]: the call id running synchronously (0: none). */
+  readonly signal: SharedArrayBuffer;
+  /** The port host-call answers come back on (read synchronously by the blocked worker). */
+  readonly answers: import('node:worker_threads').MessagePort;
+  readonly quickjs: { readonly isolation?: 'instance' | 'shared'; readonly blanksPerMemorySize?: number };
+}

@@ -1,0 +1,85 @@
+/**
+ * A sandbox living in an engine server (another thread or process), seen from the host thread.
+ * Calls are requests; `peek` reads the guest status the server sent with the last call's reply
+ * (the environment only peeks right after a call whose phase is not done), and `memoryUsedBytes`
+ * the memory it sent: neither blocks the host.
+ */
+import { SandboxFault, type Sandbox, type SandboxImage, type SandboxOptions } from '../engine.ts';
+import type { GuestReply, HostMessage } from '../guest/protocol.ts';
+import type { FaultShape, ServerEvent } from './protocol.ts';
+
+/** What a remote sandbox asks of its pool (engine-pool.ts). */
+export interface SandboxLink {
+  call(message: HostMessage, deadline: number): Promise<Extract<ServerEvent, { t: 'reply' }>>;
+  snapshot(): Promise<SandboxImage>;
+  dispose(): void;
+}
+
+export function toFault(shape: FaultShape): SandboxFault {
+  return new SandboxFault(shape.kind, shape.message, shape.reason ? { reason: shape.reason } : {});
+}
+
+export class RemoteSandbox implements Sandbox {
+  readonly options: SandboxOptions;
+  readonly #link: SandboxLink;
+  #status: GuestReply | SandboxFault | undefined;
+  #memoryBytes = 0;
+  #fault: SandboxFault | undefined;
+
+  constructor(options: SandboxOptions, link: SandboxLink) {
+    this.options = options;
+    this.#link = link;
+  }
+
+  get disposed(): boolean {
+    return this.#fault !== undefined;
+  }
+
+  async call(message: HostMessage, timeoutMs: number): Promise<GuestReply> {
+    if (this.#fault) throw this.#fault;
+    this.#status = undefined;
+    const answer = await this.#link.call(message, performance.timeOrigin + performance.now() + timeoutMs);
+    if (answer.fault) throw this.fail(toFault(answer.fault));
+    const fault = this.#fault as SandboxFault | undefined; // disposed while the call was out
+    if (fault) throw fault;
+    this.#memoryBytes = answer.memoryBytes;
+    const status = answer.status;
+    this.#status = status === undefined ? undefined : 'fault' in status ? toFault(status.fault) : status;
+    return answer.reply!;
+  }
+
+  peek(message: HostMessage): GuestReply {
+    if (this.#fault) throw this.#fault;
+    const status = this.#status;
+    this.#status = undefined;
+    if (message.type !== 'status' || status === undefined) {
+      // A host-thread read that would have to wait for the server: not part of the environment's loop.
+      throw this.fail(new SandboxFault('crashed', `lambdalet bug: a remote sandbox answers only the status that follows a call (${message.type})`));
+    }
+    if (status instanceof SandboxFault) throw this.fail(status);
+    return status;
+  }
+
+  memoryUsedBytes(): number {
+    return this.disposed ? 0 : this.#memoryBytes;
+  }
+
+  snapshot(): Promise<SandboxImage> {
+    if (this.#fault) return Promise.reject(this.#fault);
+    return this.#link.snapshot();
+  }
+
+  dispose(): void {
+    if (this.#fault) return;
+    this.#fault = new SandboxFault('disposed', 'The sandbox was disposed');
+    this.#link.dispose();
+  }
+
+  /** The sandbox ended (a fault here or in its server, or its server died): later calls fault the same way. */
+  fail(fault: SandboxFault): SandboxFault {
+    if (this.#fault) return this.#fault;
+    this.#fault = fault;
+    this.#link.dispose();
+    return fault;
+  }
+}

@@ -1,0 +1,220 @@
+/**
+ * The engine server: the entry point of a worker thread that hosts many sandboxes (of either
+ * engine) for the host thread's remote-engine.ts. Guest code runs here, never on the host's thread.
+ *
+ * The guest's synchronous host calls (file system, fetch, randomness) go to the host thread, which
+ * owns each environment's HostBridge: the worker posts the call, then blocks in `Atomics.wait` until
+ * the host has put the answer on a dedicated port and flagged it; it reads the answer with
+ * `receiveMessageOnPort`. Standard-library chunks never cross: the engine answers them here.
+ * Measured (docs/architecture.md): one such round trip costs tens of microseconds; moving the
+ * file system beside the sandbox would save that but split each environment across two threads.
+ *
+ * For the host's watchdog, the id of the call running synchronously (QuickJS) is kept in shared
+ * memory: a call that runs past its deadline without answering gets the worker terminated.
+ */
+import { isMainThread, parentPort, receiveMessageOnPort, workerData } from 'node:worker_threads';
+import type { EngineName } from '../../config/index.ts';
+import type { FunctionBundle } from '../../code/types.ts';
+import { SandboxFault, type Blueprint, type Engine, type Sandbox, type SandboxImage, type SandboxOptions } from '../engine.ts';
+import { useGuestRuntime } from '../guest-bundle.ts';
+import type { GuestReply } from '../guest/protocol.ts';
+import { InThreadQuickJS, useInstanceCounter } from '../quickjs/in-thread.ts';
+import type { QuickJSImageParts } from '../quickjs/snapshot.ts';
+import { useCompiledModule } from '../quickjs/wasm.ts';
+import type { ErrorCopy, FaultShape, ServerData, ServerEvent, ServerRequest } from './protocol.ts';
+
+/** Signal slots (see ServerData.signal). */
+const ANSWERED = 0;
+const RUNNING = 1;
+
+class EngineServer {
+  readonly #data: ServerData;
+  readonly #signal: Int32Array;
+  readonly #post: (event: ServerEvent) => void;
+  readonly #engines = new Map<EngineName, Promise<Engine>>();
+  readonly #blueprints = new Map<number, Promise<Blueprint>>();
+  readonly #sandboxes = new Map<number, { readonly sandbox: Sandbox; readonly engine: EngineName }>();
+  readonly #images = new Map<number, SandboxImage>();
+  #quickjs: InThreadQuickJS | undefined;
+
+  constructor(data: ServerData, post: (event: ServerEvent) => void) {
+    this.#data = data;
+    this.#signal = new Int32Array(data.signal);
+    this.#post = post;
+  }
+
+  /** Requests are handled in arrival order; a QuickJS call runs to its end before the next starts. */
+  handle(request: ServerRequest): void {
+    switch (request.t) {
+      case 'define':
+        this.#define(request);
+        return;
+      case 'forget':
+        this.#blueprints.delete(request.bp);
+        return;
+      case 'boot':
+      case 'restore':
+        this.#answerReady(request.id, this.#start(request));
+        return;
+      case 'call':
+        void this.#call(request);
+        return;
+      case 'snapshot':
+        this.#answerReady(request.id, this.#snapshot(request.sb, request.img));
+        return;
+      case 'dispose': {
+        const entry = this.#sandboxes.get(request.sb);
+        this.#sandboxes.delete(request.sb);
+        entry?.sandbox.dispose();
+        return;
+      }
+      case 'adopt':
+        if (request.engine === 'quickjs') this.#images.set(request.img, this.#quickjsEngine().importImage(request.parts as QuickJSImageParts));
+        return;
+      case 'drop':
+        this.#images.get(request.img)?.dispose();
+        this.#images.delete(request.img);
+        return;
+    }
+  }
+
+  #quickjsEngine(): InThreadQuickJS {
+    this.#quickjs ??= new InThreadQuickJS(this.#data.quickjs);
+    return this.#quickjs;
+  }
+
+  #engine(name: EngineName): Promise<Engine> {
+    let engine = this.#engines.get(name);
+    if (!engine) {
+      // isolated-vm is loaded only by a server that hosts v8 sandboxes (process isolation).
+      engine = name === 'quickjs' ? Promise.resolve(this.#quickjsEngine()) : import('../v8/v8-engine.ts').then(({ V8Engine }) => new V8Engine());
+      this.#engines.set(name, engine);
+    }
+    return engine;
+  }
+
+  #define(request: Extract<ServerRequest, { t: 'define' }>): void {
+    // The engines read only the script, its name and hash; stack remapping stays with the host.
+    const bundle = { script: request.script, filename: request.filename, hash: request.hash, handler: '', handlerPath: [], remapStack: (l: readonly string[]) => [...l] };
+    const blueprint = this.#engine(request.engine).then((engine) => engine.prepare(bundle as FunctionBundle));
+    blueprint.catch(() => {}); // reported by the boot that needs it
+    this.#blueprints.set(request.bp, blueprint);
+  }
+
+  #options(sb: number, memoryMb: number): SandboxOptions {
+    return {
+      memoryMb,
+      onLog: (level, message) => this.#post({ t: 'log', sb, level, message }),
+      hostCall: (op, args) => this.#hostCall(sb, op, args),
+    };
+  }
+
+  /** Blocks this thread until the host answers (see the module comment). */
+  #hostCall(sb: number, op: string, args: string): string {
+    Atomics.store(this.#signal, ANSWERED, 0);
+    this.#post({ t: 'host', sb, op, args });
+    Atomics.wait(this.#signal, ANSWERED, 0);
+    const answer = receiveMessageOnPort(this.#data.answers)?.message as unknown;
+    if (typeof answer === 'string') return answer;
+    return `e${JSON.stringify({ name: 'Error', message: `lambdalet: the host did not answer ${op}` })}`;
+  }
+
+  async #start(request: Extract<ServerRequest, { t: 'boot' | 'restore' }>): Promise<undefined> {
+    const blueprint = await this.#blueprints.get(request.bp);
+    if (!blueprint) throw new Error(`lambdalet bug: blueprint ${request.bp} was not defined in this worker`);
+    const options = this.#options(request.sb, request.memoryMb);
+    let sandbox: Sandbox;
+    if (request.t === 'boot') sandbox = await blueprint.boot(options);
+    else {
+      const image = this.#images.get(request.img);
+      if (!image) throw new Error('the image is not available in this worker (it was disposed, or lost with its process)');
+      if (!blueprint.restore) throw new Error(`the ${blueprint.engine} engine cannot restore snapshots`);
+      sandbox = await blueprint.restore(image, options);
+    }
+    this.#sandboxes.set(request.sb, { sandbox, engine: blueprint.engine });
+    return undefined;
+  }
+
+  async #snapshot(sb: number, img: number): Promise<Extract<ServerEvent, { t: 'ready' }>['image']> {
+    const entry = this.#sandboxes.get(sb);
+    if (!entry) throw new SandboxFault('disposed', 'The sandbox was disposed');
+    if (!entry.sandbox.snapshot) throw new Error(`the ${entry.engine} engine cannot snapshot sandboxes`);
+    const image = await entry.sandbox.snapshot();
+    this.#images.set(img, image);
+    // A QuickJS image's bytes are in shared memory: every worker can restore it. A V8 image holds
+    // isolates of this thread: only this server restores it.
+    const parts = entry.engine === 'quickjs' ? this.#quickjsEngine().exportImage(image) : undefined;
+    return { kind: image.kind, memoryMb: image.memoryMb, sizeBytes: image.sizeBytes, ...(parts ? { parts } : {}) };
+  }
+
+  #answerReady(id: number, work: Promise<Extract<ServerEvent, { t: 'ready' }>['image']>): void {
+    work.then(
+      (image) => this.#post({ t: 'ready', id, ...(image ? { image } : {}) }),
+      (error: unknown) => this.#post({ t: 'ready', id, error: copyError(error) }),
+    );
+  }
+
+  async #call(request: Extract<ServerRequest, { t: 'call' }>): Promise<void> {
+    const entry = this.#sandboxes.get(request.sb);
+    if (!entry) {
+      this.#post({ t: 'reply', id: request.id, fault: { kind: 'disposed', message: 'The sandbox was disposed' }, memoryBytes: 0 });
+      return;
+    }
+    const { sandbox, engine } = entry;
+    const timeoutMs = Math.max(0, request.deadline - (performance.timeOrigin + performance.now()));
+    // QuickJS runs the whole call synchronously: the watchdog may see it running.
+    const synchronous = engine === 'quickjs';
+    if (synchronous) Atomics.store(this.#signal, RUNNING, request.id);
+    let reply: GuestReply;
+    try {
+      reply = await sandbox.call(request.message, timeoutMs);
+    } catch (error) {
+      this.#post({ t: 'reply', id: request.id, fault: this.#fault(request.sb, error), memoryBytes: 0 });
+      return;
+    } finally {
+      if (synchronous) Atomics.store(this.#signal, RUNNING, 0);
+    }
+    let status: GuestReply | { fault: FaultShape } | undefined;
+    if (!reply.done) {
+      try {
+        status = sandbox.peek({ type: 'status' });
+      } catch (error) {
+        status = { fault: this.#fault(request.sb, error) };
+      }
+    }
+    this.#post({ t: 'reply', id: request.id, reply, ...(status ? { status } : {}), memoryBytes: sandbox.memoryUsedBytes() });
+  }
+
+  /** A fault ends the sandbox; a v8 engine that stopped admitting work makes this server unhealthy. */
+  #fault(sb: number, error: unknown): FaultShape {
+    const engine = this.#sandboxes.get(sb)?.engine;
+    this.#sandboxes.delete(sb);
+    if (engine === 'v8') {
+      void this.#engines.get('v8')?.then((v8) => {
+        try {
+          v8.assertAvailable();
+        } catch (unavailable) {
+          this.#post({ t: 'unhealthy', reason: (unavailable as Error).message });
+        }
+      });
+    }
+    if (error instanceof SandboxFault) return { kind: error.kind, message: error.message, ...(error.reason ? { reason: error.reason } : {}) };
+    return { kind: 'crashed', message: error instanceof Error ? error.message : String(error) };
+  }
+}
+
+function copyError(error: unknown): ErrorCopy {
+  if (error instanceof Error) return { name: error.name, message: error.message };
+  return { name: 'Error', message: String(error) };
+}
+
+if (!isMainThread && parentPort && (workerData as { lambdaletEngineServer?: boolean } | null)?.lambdaletEngineServer) {
+  const data = workerData as ServerData;
+  useGuestRuntime(data.guest);
+  useInstanceCounter(data.instanceCounter);
+  if (data.quickjsModule) useCompiledModule(data.quickjsModule);
+  const port = parentPort;
+  const server = new EngineServer(data, (event) => port.postMessage(event));
+  port.on('message', (request: ServerRequest) => server.handle(request));
+  port.postMessage({ t: 'up' } satisfies ServerEvent);
+}

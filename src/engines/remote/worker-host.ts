@@ -1,0 +1,159 @@
+/**
+ * One engine server in a worker thread, seen from the thread that started it: requests out,
+ * events in, the answer to the worker's pending host call, and a watchdog. Used by the host thread
+ * (thread isolation of QuickJS) and by a child process's relay (process isolation).
+ */
+import { MessageChannel, Worker } from 'node:worker_threads';
+import { quickjsWasmModule } from '../quickjs/wasm.ts';
+import { guestRuntime } from '../guest-bundle.ts';
+import { instanceCounterBuffer } from '../quickjs/in-thread.ts';
+import type { ServerData, ServerEvent, ServerRequest } from './protocol.ts';
+
+/** What the engine pool needs of a server, wherever it runs (worker-host.ts, process-host.ts). */
+export interface EngineHost {
+  send(request: ServerRequest): void;
+  /** The answer to the guest's host call the server is blocked on. */
+  answer(text: string): void;
+  /** Keeps the host's event loop alive while work is in flight; off when idle. */
+  ref(busy: boolean): void;
+  /** Ends the server at once; its exit is reported as usual. */
+  kill(): void;
+}
+
+export interface HostHandlers {
+  readonly onEvent: (event: ServerEvent) => void;
+  /** The server is gone; `reason` reads as Lambda's runtime exit (`signal: killed`). Called once. */
+  readonly onExit: (reason: string) => void;
+}
+
+export type HostFactory = (handlers: HostHandlers) => Promise<EngineHost>;
+
+/**
+ * How long past its deadline a synchronous call may go on before its worker is deemed stuck and
+ * terminated. QuickJS's interrupt handler stops a guest within milliseconds of the deadline; this
+ * is for a worker that stopped polling it.
+ */
+export const STUCK_GRACE_MS = 1000;
+const WATCHDOG_INTERVAL_MS = 250;
+
+export interface WorkerHostOptions {
+  readonly quickjs: ServerData['quickjs'];
+}
+
+export class WorkerHost implements EngineHost {
+  readonly #worker: Worker;
+  readonly #signal: Int32Array;
+  readonly #answers: MessageChannel['port1'];
+  readonly #handlers: HostHandlers;
+  /** Deadlines (epoch ms) of calls sent and not answered, by call id: the watchdog's input. */
+  readonly #deadlines = new Map<number, number>();
+  #watchdog: NodeJS.Timeout | undefined;
+  #exited = false;
+
+  private constructor(worker: Worker, signal: Int32Array, answers: MessageChannel['port1'], handlers: HostHandlers) {
+    this.#worker = worker;
+    this.#signal = signal;
+    this.#answers = answers;
+    this.#handlers = handlers;
+    worker.on('message', (event: ServerEvent) => {
+      if (event.t === 'reply') this.#deadlines.delete(event.id);
+      handlers.onEvent(event);
+    });
+    worker.on('error', (error: Error) => this.#exit(`the engine worker failed: ${error.message}`));
+    worker.on('exit', (code) => this.#exit(code === 0 ? 'the engine worker ended' : `exit status ${code}`));
+    worker.unref();
+  }
+
+  /** Starts a worker (the guest runtime and QuickJS's compiled module are handed over, not rebuilt). */
+  static async start(options: WorkerHostOptions, handlers: HostHandlers): Promise<WorkerHost> {
+    const [guest, quickjsModule] = await Promise.all([guestRuntime(), quickjsWasmModule()]);
+    const signal = new SharedArrayBuffer(8);
+    const { port1, port2 } = new MessageChannel();
+    const data: ServerData = {
+      lambdaletEngineServer: true,
+      guest,
+      quickjsModule,
+      instanceCounter: instanceCounterBuffer(),
+      signal,
+      answers: port2,
+      quickjs: options.quickjs,
+    };
+    const self = new URL(import.meta.url);
+    const entry = new URL(`./server${self.pathname.endsWith('.ts') ? '.ts' : '.js'}`, self);
+    // Workers inherit the host's flags, but one that only makes sense for its entry script
+    // (--input-type) fails a worker: then the list is given, less the process-wide flags a worker
+    // may not be given (--no-node-snapshot, which stays in force for the whole process).
+    const inherited = process.execArgv;
+    const execArgv = inherited.some((flag) => flag.startsWith('--input-type'))
+      ? inherited.filter((flag) => !flag.startsWith('--input-type') && flag !== '--no-node-snapshot')
+      : undefined;
+    const worker = new Worker(entry, { workerData: data, transferList: [port2], ...(execArgv ? { execArgv } : {}) });
+    // Started once the server says so: a boot sent earlier would wait behind its module loading anyway.
+    const onMessage = (event: ServerEvent): void => (event.t === 'up' ? done() : fail(`unexpected first event ${event.t}`));
+    const onError = (error: Error): void => fail(error.message);
+    const onExit = (code: number): void => fail(`the engine worker exited (${code}) while starting`);
+    let done!: () => void;
+    let fail!: (reason: string) => void;
+    try {
+      await new Promise<void>((resolve, reject) => {
+        done = resolve;
+        fail = (reason) => {
+          void worker.terminate();
+          reject(new Error(reason));
+        };
+        worker.on('message', onMessage).on('error', onError).on('exit', onExit);
+      });
+    } finally {
+      worker.off('message', onMessage).off('error', onError).off('exit', onExit);
+    }
+    return new WorkerHost(worker, new Int32Array(signal), port1, handlers);
+  }
+
+  send(request: ServerRequest): void {
+    if (this.#exited) return;
+    if (request.t === 'call') {
+      this.#deadlines.set(request.id, request.deadline);
+      this.#watchdog ??= setInterval(() => this.#check(), WATCHDOG_INTERVAL_MS).unref();
+    }
+    this.#worker.postMessage(request);
+  }
+
+  answer(text: string): void {
+    // The message first, then the flag: the worker reads the port once it sees the flag.
+    this.#answers.postMessage(text);
+    Atomics.store(this.#signal, 0, 1);
+    Atomics.notify(this.#signal, 0);
+  }
+
+  ref(busy: boolean): void {
+    if (busy) this.#worker.ref();
+    else this.#worker.unref();
+  }
+
+  kill(): void {
+    void this.#worker.terminate();
+  }
+
+  /** A call still running synchronously past its deadline + grace: the worker is stuck. */
+  #check(): void {
+    if (this.#deadlines.size === 0) {
+      clearInterval(this.#watchdog);
+      this.#watchdog = undefined;
+      return;
+    }
+    const running = Atomics.load(this.#signal, 1);
+    const deadline = running === 0 ? undefined : this.#deadlines.get(running);
+    if (deadline !== undefined && performance.timeOrigin + performance.now() > deadline + STUCK_GRACE_MS) {
+      void this.#worker.terminate();
+      this.#exit(`the engine worker was stuck ${STUCK_GRACE_MS} ms past a deadline and was terminated`);
+    }
+  }
+
+  #exit(reason: string): void {
+    if (this.#exited) return;
+    this.#exited = true;
+    clearInterval(this.#watchdog);
+    this.#answers.close();
+    this.#handlers.onExit(reason);
+  }
+}
