@@ -8,7 +8,8 @@
  * `--quick --only <areas>` runs those areas with the quick sample counts.
  *
  * Areas: cold, snapstart (SnapStart cold starts and restores), warm, throughput, density, dispatch,
- * tmp, soak, wasm (the wasm engine beside quickjs and v8). Case names are
+ * tmp, soak, wasm (the wasm engine beside quickjs and v8), isolation (sandboxes off the
+ * host's thread and in child processes). Case names are
  * `<area>/<case>/<engine or baseline>`. Prints a table (median, p99, samples; ms) with every
  * lambdalet figure's ratio to its baselines from the same run, the issue's targets as met/missed,
  * and writes bench/results/latest.json. See docs/benchmarks.md.
@@ -18,6 +19,7 @@ import { parseArgs } from 'node:util';
 import { coldArea, snapStartArea } from './cases/cold.ts';
 import { densityArea } from './cases/density.ts';
 import { dispatchArea } from './cases/dispatch.ts';
+import { isolationArea } from './cases/isolation.ts';
 import { throughputArea } from './cases/throughput.ts';
 import { soakArea } from './cases/soak.ts';
 import { tmpArea } from './cases/tmp.ts';
@@ -38,6 +40,7 @@ const AREAS: Record<string, (suite: Suite) => Promise<void>> = {
   tmp: tmpArea,
   soak: soakArea,
   wasm: wasmArea,
+  isolation: isolationArea,
 };
 
 const { values } = parseArgs({

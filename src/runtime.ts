@@ -79,7 +79,11 @@ export class Runtime implements AsyncDisposable {
     this.#store = store;
     this.#sink = options.logSink ?? stdoutSink;
     this.#dispatcher = new Dispatcher(options);
-    this.#engines = new EngineRegistry({ quickjs: { isolation: options.quickjsIsolation } });
+    this.#engines = new EngineRegistry({
+      quickjs: { isolation: options.quickjsIsolation, threads: options.engineThreads },
+      isolation: options.isolation,
+      processes: options.engineProcesses,
+    });
     this.#invoker = new Invoker(this.#dispatcher, this.#sink);
     this.#random = options.random ?? Math.random;
     this.#ctx = {

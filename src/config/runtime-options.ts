@@ -3,6 +3,7 @@
  * their logs go.
  */
 
+import { availableParallelism } from 'node:os';
 import { z } from 'zod';
 import { integerIn, matching, oneOf } from './fields.ts';
 import { expected, parseWith, type Subject } from './format.ts';
@@ -37,6 +38,18 @@ export const LOG_FORMATS = ['Text'] as const;
 export const QUICKJS_ISOLATIONS = ['instance', 'shared'] as const;
 /** One of {@link QUICKJS_ISOLATIONS}. */
 export type QuickJSIsolation = (typeof QUICKJS_ISOLATIONS)[number];
+
+/** Values of `isolation`: where sandboxes live relative to the host's process. */
+export const ISOLATION_MODES = ['in-process', 'process'] as const;
+/** One of {@link ISOLATION_MODES}. */
+export type IsolationMode = (typeof ISOLATION_MODES)[number];
+/** Most worker threads (`engineThreads`) and child processes (`engineProcesses`) a runtime may ask for. */
+export const ENGINE_THREADS_MAX = 64;
+export const ENGINE_PROCESSES_MAX = 32;
+/** `engineThreads` when none is given: the host's available parallelism. */
+export const ENGINE_THREADS_DEFAULT = Math.min(ENGINE_THREADS_MAX, availableParallelism());
+/** `engineProcesses` when none is given: the host's available parallelism, at most 4 (each child costs ~50 MB). */
+export const ENGINE_PROCESSES_DEFAULT = Math.min(4, availableParallelism());
 
 /** One of {@link LOG_FORMATS}. */
 export type LogFormat = (typeof LOG_FORMATS)[number];
@@ -120,6 +133,19 @@ export interface RuntimeOptionsInput {
    */
   readonly quickjsIsolation?: QuickJSIsolation;
   /**
+   * Where sandboxes live. `in-process` (default): in the host's process — v8 isolates on
+   * isolated-vm's threads, quickjs sandboxes in `engineThreads` worker threads; cheapest, but one
+   * isolated-vm catastrophic error (some V8 heap exhaustion) stops all v8 work until a restart.
+   * `process`: every sandbox (both engines) lives in one of `engineProcesses` child processes; a
+   * crash, abort or catastrophic error ends only that child's environments, and the child is
+   * replaced. For hostile code, use `process`.
+   */
+  readonly isolation?: IsolationMode;
+  /** Worker threads hosting quickjs sandboxes (in-process isolation), 1 to 64. Default: the host's available parallelism. */
+  readonly engineThreads?: number;
+  /** Child processes hosting sandboxes under `isolation: 'process'`, 1 to 32. Default: available parallelism, at most 4. */
+  readonly engineProcesses?: number;
+  /**
    * SnapStart: the floor of the deploy-time INIT limit, in ms (1000 to 900000). A snapStart
    * function's template INIT and before-snapshot hooks may each run for this or the function's
    * timeout, whichever is higher (Lambda: 130 s or the timeout). Default 130000.
@@ -157,6 +183,12 @@ export interface RuntimeOptions {
   readonly closeTimeoutMs: number;
   /** QuickJS isolation mode. Default `instance`. */
   readonly quickjsIsolation: QuickJSIsolation;
+  /** Where sandboxes live. Default `in-process`. */
+  readonly isolation: IsolationMode;
+  /** Worker threads for quickjs sandboxes. Default: available parallelism. */
+  readonly engineThreads: number;
+  /** Child processes under process isolation. Default: available parallelism, at most 4. */
+  readonly engineProcesses: number;
   /** Floor of a snapStart function's deploy-time INIT limit in ms. Default 130000. */
   readonly snapStartInitTimeoutMs: number;
 }
@@ -173,6 +205,9 @@ const DEFAULT_RUNTIME_OPTIONS: RuntimeOptions = Object.freeze({
   maxQueueLength: HOST_DEFAULTS.concurrency,
   closeTimeoutMs: CLOSE_TIMEOUT_MS_DEFAULT,
   quickjsIsolation: 'instance',
+  isolation: 'in-process',
+  engineThreads: ENGINE_THREADS_DEFAULT,
+  engineProcesses: ENGINE_PROCESSES_DEFAULT,
   snapStartInitTimeoutMs: SNAPSTART_INIT_TIMEOUT_MS_DEFAULT,
 });
 
@@ -186,6 +221,9 @@ const runtimeOptionsSchema = z.strictObject(
     dataDir: z.string(expected('be a folder path')).min(1, expected('be a folder path')).optional(),
     random: z.custom<() => number>((v) => typeof v === 'function', expected('be a function returning a number in [0, 1)')).optional(),
     quickjsIsolation: oneOf(QUICKJS_ISOLATIONS).default('instance'),
+    isolation: oneOf(ISOLATION_MODES).default('in-process'),
+    engineThreads: integerIn(1, ENGINE_THREADS_MAX).default(ENGINE_THREADS_DEFAULT),
+    engineProcesses: integerIn(1, ENGINE_PROCESSES_MAX).default(ENGINE_PROCESSES_DEFAULT),
     concurrency: integerIn(1, CONCURRENCY_MAX).default(HOST_DEFAULTS.concurrency),
     memoryBudgetMb: integerIn(MEMORY_BUDGET_MB_MIN, MEMORY_BUDGET_MB_MAX).default(HOST_DEFAULTS.memoryBudgetMb),
     idleTtlMs: integerIn(IDLE_TTL_MS_MIN, IDLE_TTL_MS_MAX).default(IDLE_TTL_MS_DEFAULT),

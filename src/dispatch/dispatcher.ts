@@ -206,7 +206,7 @@ export class Dispatcher<E extends PooledEnvironment, T> {
     // The rules above keep the total within the limit; this holds it while a redeploy shrinks a
     // reservation under invocations still running.
     if (this.#active >= this.#options.concurrency) return this.#refuse(REFUSAL.account);
-    let lease = pool.provisionedIdle.pop() ?? pool.idle.pop();
+    let lease = this.#takeIdle(pool);
     if (lease !== undefined) lease.coldStart = false;
     else {
       lease = this.#coldLease(pool);
@@ -329,6 +329,15 @@ export class Dispatcher<E extends PooledEnvironment, T> {
   }
 
   /** Disposes a lease's environment (if any) and frees its memory; a provisioned one that served is replaced. */
+  /** A warm idle environment; one that ended while idle (its engine process died) is discarded, not handed out. */
+  #takeIdle(pool: FunctionPool<E, T>): Lease<E, T> | undefined {
+    for (;;) {
+      const lease = pool.provisionedIdle.pop() ?? pool.idle.pop();
+      if (lease?.env === undefined || lease.env.state === 'ready') return lease;
+      this.#discard(lease);
+    }
+  }
+
   #discard(lease: Lease<E, T>): void {
     if (lease.dead) return;
     lease.dead = true;

@@ -1,12 +1,18 @@
 /**
- * Engines by name. Each is created on first use, so a runtime whose functions never ask for an
- * engine never loads it: isolated-vm (a native addon, optional) is loaded by the v8 engine only
- * when a function deploys with it; the QuickJS WebAssembly module is compiled on first use; jco
- * (the wasm engine) is loaded when a component is first deployed.
+ * Engines by name, for one runtime's isolation mode. Each is created on first use, so a runtime
+ * whose functions never ask for an engine never loads it: isolated-vm (a native addon, optional) is
+ * loaded by the v8 engine only when a function deploys with it; the QuickJS WebAssembly module is
+ * compiled on first use; jco (the wasm engine) is loaded when a component is first deployed.
+ *
+ * - `in-process`: v8 isolates in this process (isolated-vm's threads), quickjs sandboxes in the
+ *   process's worker-thread pool (quickjs/quickjs-engine.ts).
+ * - `process`: v8 and quickjs sandboxes in a pool of child processes (remote/process-host.ts); the
+ *   wasm engine keeps its own workers in either mode.
  */
-import type { EngineName } from '../config/index.ts';
+import type { EngineName, IsolationMode } from '../config/index.ts';
 import type { Engine } from './engine.ts';
 import { QuickJSEngine, type QuickJSEngineOptions } from './quickjs/quickjs-engine.ts';
+import { processEngine } from './remote/process-host.ts';
 import { V8Engine } from './v8/v8-engine.ts';
 import { WasmEngine, type WasmEngineOptions } from './wasm/wasm-engine.ts';
 
@@ -14,6 +20,10 @@ import { WasmEngine, type WasmEngineOptions } from './wasm/wasm-engine.ts';
 export interface EngineRegistryOptions {
   readonly quickjs?: QuickJSEngineOptions;
   readonly wasm?: WasmEngineOptions;
+  /** Where sandboxes live. Default `in-process`. */
+  readonly isolation?: IsolationMode;
+  /** Child processes under `process` isolation. Default: available parallelism, at most 4. */
+  readonly processes?: number;
 }
 
 export class EngineRegistry {
@@ -21,11 +31,19 @@ export class EngineRegistry {
   readonly #factories: Record<EngineName, () => Engine>;
 
   constructor(options: EngineRegistryOptions = {}) {
-    this.#factories = {
-      v8: () => new V8Engine(),
-      quickjs: () => new QuickJSEngine(options.quickjs),
-      wasm: () => new WasmEngine(options.wasm),
-    };
+    const wasm = (): Engine => new WasmEngine(options.wasm);
+    this.#factories =
+      options.isolation === 'process'
+        ? {
+            v8: () => processEngine('v8', { processes: options.processes, quickjs: options.quickjs }),
+            quickjs: () => processEngine('quickjs', { processes: options.processes, quickjs: options.quickjs }),
+            wasm,
+          }
+        : {
+            v8: () => new V8Engine(),
+            quickjs: () => new QuickJSEngine(options.quickjs),
+            wasm,
+          };
   }
 
   get(name: EngineName): Engine {

@@ -134,6 +134,8 @@ export class ExecutionEnvironment {
   }
 
   get state(): EnvironmentState {
+    // A sandbox can end while idle (process isolation: its engine process died): so does the environment.
+    if (this.#state !== 'dead' && this.#sandbox.disposed) return 'dead';
     return this.#state;
   }
 

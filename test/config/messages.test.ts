@@ -4,6 +4,8 @@ import {
   HOST_DEFAULTS,
   DEFAULT_INVOKE_OPTIONS,
   describeValue,
+  ENGINE_PROCESSES_DEFAULT,
+  ENGINE_THREADS_DEFAULT,
   parseFunctionConfig,
   parseInvokeOptions,
   parseRuntimeOptions,
@@ -124,7 +126,7 @@ describe('runtime option messages', () => {
     [{ logSink: () => {} }, 'logSink', 'Expected `logSink` to be an object with a write(line) function, got a function'],
     [{ logFormat: 'JSON' }, 'logFormat', 'Expected `logFormat` to be one of `Text`, got `JSON` (string)'],
     [{ Region: 'us-east-1' }, 'Region', 'Unknown option `Region` in runtime options (did you mean `region`?)'],
-    [{ port: 1 }, 'port', 'Unknown option `port` in runtime options (known options: `region`, `accountId`, `logSink`, `logFormat`, `dataDir`, `random`, `quickjsIsolation`, `concurrency`, `memoryBudgetMb`, `idleTtlMs`, `scaleUpRate`, `scaleUpBurst`, `maxQueueLength`, `closeTimeoutMs`, `snapStartInitTimeoutMs`)'],
+    [{ port: 1 }, 'port', 'Unknown option `port` in runtime options (known options: `region`, `accountId`, `logSink`, `logFormat`, `dataDir`, `random`, `quickjsIsolation`, `isolation`, `engineThreads`, `engineProcesses`, `concurrency`, `memoryBudgetMb`, `idleTtlMs`, `scaleUpRate`, `scaleUpBurst`, `maxQueueLength`, `closeTimeoutMs`, `snapStartInitTimeoutMs`)'],
     [{ concurrency: 0 }, 'concurrency', 'Expected `concurrency` to be an integer from 1 to 100000, got `0` (number)'],
     [{ concurrency: 1.5 }, 'concurrency', 'Expected `concurrency` to be an integer from 1 to 100000, got `1.5` (number)'],
     [{ memoryBudgetMb: 64 }, 'memoryBudgetMb', 'Expected `memoryBudgetMb` to be an integer from 128 to 16777216, got `64` (number)'],
@@ -268,6 +270,9 @@ describe('defaults', () => {
       maxQueueLength: HOST_DEFAULTS.concurrency,
       closeTimeoutMs: 30_000,
       quickjsIsolation: 'instance',
+      isolation: 'in-process',
+      engineThreads: ENGINE_THREADS_DEFAULT,
+      engineProcesses: ENGINE_PROCESSES_DEFAULT,
       snapStartInitTimeoutMs: 130_000,
     };
     expect(parseRuntimeOptions()).toEqual(defaults);

@@ -2,15 +2,17 @@
  * A pool of engine servers (worker threads, or child processes each relaying to one) and the
  * sandboxes living in them, seen from the host thread.
  *
- * - Servers start on demand, up to `size`: a boot goes to an idle server, else a new one while the
- *   pool is not full, else the one with the least work in flight (then the fewest sandboxes). A
+ * - The first deploy starts all `size` servers (waiting for one); a dead one is replaced at once. A
+ *   boot goes to an idle started server, else the started one with the least work in flight (then
+ *   the fewest sandboxes): a cold start never waits for a server to start while one is up. A
  *   sandbox stays in its server for life; calls to sandboxes of one QuickJS server run one at a time.
  * - Function code is sent to a server once (`define`) before its first boot there.
  * - A server that dies (crash, kill, catastrophic error, stuck past a deadline) ends only its own
  *   sandboxes: calls in flight fail (`timeout` if their deadline had passed, else `crashed`, with
  *   the exit's reason), and the next boot starts a new server.
- * - Servers are unreferenced while idle (they never keep the host process alive) and stopped after
- *   {@link SERVER_IDLE_MS} with no sandbox.
+ * - Servers are unreferenced while idle: they never keep the host process alive. Pools are shared
+ *   per configuration by the whole process and live as long as it does (size × a worker's or a
+ *   child's footprint).
  */
 import type { FunctionBundle } from '../../code/types.ts';
 import type { EngineName } from '../../config/index.ts';
@@ -20,9 +22,6 @@ import type { HostMessage } from '../guest/protocol.ts';
 import type { ErrorCopy, ImageInfo, ServerEvent, ServerRequest } from './protocol.ts';
 import { RemoteSandbox } from './remote-sandbox.ts';
 import type { EngineHost, HostFactory } from './worker-host.ts';
-
-/** A server with no sandbox for this long is stopped (a later boot starts another). */
-export const SERVER_IDLE_MS = 30_000;
 
 type Answer = Extract<ServerEvent, { t: 'reply' | 'ready' }>;
 
@@ -42,8 +41,15 @@ interface Server {
   /** Images made here that only this server can restore. */
   readonly pinned: Set<number>;
   dead: boolean;
-  idle?: NodeJS.Timeout;
+  /** Reported unhealthy: takes no new sandboxes and is killed shortly (see {@link UNHEALTHY_GRACE_MS}). */
+  draining: boolean;
 }
+
+/**
+ * How long an unhealthy server (isolated-vm's catastrophic error) is left to deliver the answers
+ * already on their way (the failing call's out-of-memory reply) before it is killed.
+ */
+export const UNHEALTHY_GRACE_MS = 250;
 
 export interface BlueprintDef {
   readonly bp: number;
@@ -92,6 +98,8 @@ export class EnginePool {
   /** Images other servers can adopt (shared memory): sent to every server, new ones included. */
   readonly #shared = new Map<number, RemoteImage>();
   #nextId = 1;
+  /** Set by the first warm(): from then on the pool keeps `size` servers. */
+  #warmed = false;
 
   constructor(size: number, factory: HostFactory) {
     this.size = size;
@@ -108,9 +116,18 @@ export class EnginePool {
    * start-up). Rejects when a server cannot start at all.
    */
   async warm(): Promise<void> {
-    const first = this.#servers[0] ?? this.#spawn();
-    this.#touch(first);
-    await first.host;
+    this.#warmed = true;
+    this.#fill();
+    try {
+      await Promise.any(this.#servers.map((server) => server.host));
+    } catch (error) {
+      const first = (error as AggregateError).errors?.[0] as Error | undefined;
+      throw new EngineUnavailableError(`The engine's servers could not start: ${first?.message ?? String(error)}`, { cause: error });
+    }
+  }
+
+  #fill(): void {
+    while (this.#servers.filter((s) => !s.draining).length < this.size) this.#spawn();
   }
 
   define(engine: EngineName, bundle: FunctionBundle): BlueprintDef {
@@ -151,7 +168,6 @@ export class EnginePool {
     const sb = this.#nextId++;
     const sandbox = this.#sandbox(server, sb, def.engine, options);
     server.sandboxes.set(sb, sandbox);
-    this.#touch(server);
     this.#ensureDefined(server, def);
     try {
       const answer = await this.#request(server, request(this.#nextId++, sb));
@@ -160,7 +176,6 @@ export class EnginePool {
     } catch (error) {
       server.sandboxes.delete(sb);
       sandbox.fail(new SandboxFault('disposed', 'The sandbox did not start'));
-      this.#touch(server);
       throw error;
     }
   }
@@ -178,7 +193,6 @@ export class EnginePool {
       dispose: () => {
         if (!server.sandboxes.delete(sb)) return;
         this.#send(server, { t: 'dispose', sb });
-        this.#touch(server);
       },
     });
   }
@@ -188,7 +202,6 @@ export class EnginePool {
       this.#shared.delete(img);
       owner.pinned.delete(img);
       for (const server of this.#servers) this.#send(server, { t: 'drop', img });
-      this.#touch(owner);
     });
     if (info.parts === undefined) owner.pinned.add(img);
     else {
@@ -198,13 +211,16 @@ export class EnginePool {
     return image;
   }
 
-  /** An idle server, a new one while the pool is not full, else the least busy. */
+  /** An idle started server, else the least busy started one; one still starting only when none is up. */
   #pick(): Server {
-    const idle = this.#servers.find((s) => s.sandboxes.size === 0 && s.pending.size === 0);
+    this.#fill();
+    const healthy = this.#servers.filter((s) => !s.draining);
+    const started = healthy.filter((s) => s.started);
+    const candidates = started.length > 0 ? started : healthy;
+    const idle = candidates.find((s) => s.sandboxes.size === 0 && s.pending.size === 0);
     if (idle) return idle;
-    if (this.#servers.length < this.size) return this.#spawn();
-    let best = this.#servers[0]!;
-    for (const s of this.#servers) {
+    let best = candidates[0]!;
+    for (const s of candidates) {
       if (s.pending.size < best.pending.size || (s.pending.size === best.pending.size && s.sandboxes.size < best.sandboxes.size)) best = s;
     }
     return best;
@@ -218,6 +234,7 @@ export class EnginePool {
       defined: new Set(),
       pinned: new Set(),
       dead: false,
+      draining: false,
     };
     server.host.then(
       (host) => {
@@ -277,12 +294,20 @@ export class EnginePool {
         server.started?.answer(text);
         return;
       }
-      case 'unhealthy':
-        // isolated-vm's catastrophic error: the reply of the call that caused it came first. The
-        // rest of this server's sandboxes end with it; the next boot starts a new one.
-        server.started?.kill();
-        this.#onExit(server, `the engine process stopped after a catastrophic error: ${event.reason}`);
+      case 'unhealthy': {
+        // isolated-vm's catastrophic error: a replacement starts now; this server's sandboxes end
+        // with it once the answers already under way (the failing call's) have had time to arrive.
+        if (server.draining) return;
+        server.draining = true;
+        this.#fill();
+        const end = (): void => {
+          server.started?.kill();
+          this.#onExit(server, `the engine server was replaced: ${event.reason}`);
+        };
+        if (server.pending.size === 0) end();
+        else setTimeout(end, UNHEALTHY_GRACE_MS);
         return;
+      }
       case 'up':
         return;
       default: {
@@ -298,7 +323,6 @@ export class EnginePool {
   #onExit(server: Server, reason: string): void {
     if (server.dead) return;
     server.dead = true;
-    clearTimeout(server.idle);
     this.#servers.splice(this.#servers.indexOf(server), 1);
     const now = performance.timeOrigin + performance.now();
     for (const [id, pending] of server.pending) {
@@ -312,18 +336,8 @@ export class EnginePool {
     for (const sandbox of server.sandboxes.values()) sandbox.fail(new SandboxFault('crashed', reason));
     server.sandboxes.clear();
     server.started?.kill();
-  }
-
-  /** Idle servers are stopped after a while (never one holding images only it can restore). */
-  #touch(server: Server): void {
-    clearTimeout(server.idle);
-    server.idle = undefined;
-    if (server.dead || server.sandboxes.size > 0 || server.pinned.size > 0) return;
-    server.idle = setTimeout(() => {
-      if (server.sandboxes.size > 0 || server.pending.size > 0 || server.pinned.size > 0) return;
-      server.started?.kill();
-      this.#onExit(server, 'the engine server was stopped while idle');
-    }, SERVER_IDLE_MS).unref();
+    // Replaced at once, so the next cold start finds a server up (unless the pool cannot start any).
+    if (this.#warmed && server.started && !server.draining) this.#fill();
   }
 }
 

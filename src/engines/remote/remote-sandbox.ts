@@ -39,7 +39,13 @@ export class RemoteSandbox implements Sandbox {
     if (this.#fault) throw this.#fault;
     this.#status = undefined;
     const answer = await this.#link.call(message, performance.timeOrigin + performance.now() + timeoutMs);
-    if (answer.fault) throw this.fail(toFault(answer.fault));
+    if (answer.fault) {
+      // The call's own answer wins over what ended the server just after it (both may arrive
+      // before this continuation runs).
+      const fault = toFault(answer.fault);
+      this.fail(fault);
+      throw fault;
+    }
     const fault = this.#fault as SandboxFault | undefined; // disposed while the call was out
     if (fault) throw fault;
     this.#memoryBytes = answer.memoryBytes;

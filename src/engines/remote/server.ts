@@ -190,6 +190,7 @@ class EngineServer {
     const engine = this.#sandboxes.get(sb)?.engine;
     this.#sandboxes.delete(sb);
     if (engine === 'v8') {
+      // After the fault's reply (a microtask later): the host keeps its order.
       void this.#engines.get('v8')?.then((v8) => {
         try {
           v8.assertAvailable();

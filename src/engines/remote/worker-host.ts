@@ -38,6 +38,8 @@ const WATCHDOG_INTERVAL_MS = 250;
 
 export interface WorkerHostOptions {
   readonly quickjs: ServerData['quickjs'];
+  /** Compile QuickJS's module here and hand it over (default true); a process-isolation child leaves it to its worker, which compiles it on first use. */
+  readonly precompileQuickJS?: boolean;
 }
 
 export class WorkerHost implements EngineHost {
@@ -66,13 +68,13 @@ export class WorkerHost implements EngineHost {
 
   /** Starts a worker (the guest runtime and QuickJS's compiled module are handed over, not rebuilt). */
   static async start(options: WorkerHostOptions, handlers: HostHandlers): Promise<WorkerHost> {
-    const [guest, quickjsModule] = await Promise.all([guestRuntime(), quickjsWasmModule()]);
+    const [guest, quickjsModule] = await Promise.all([guestRuntime(), options.precompileQuickJS === false ? undefined : quickjsWasmModule()]);
     const signal = new SharedArrayBuffer(8);
     const { port1, port2 } = new MessageChannel();
     const data: ServerData = {
       lambdaletEngineServer: true,
       guest,
-      quickjsModule,
+      ...(quickjsModule ? { quickjsModule } : {}),
       instanceCounter: instanceCounterBuffer(),
       signal,
       answers: port2,

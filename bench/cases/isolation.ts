@@ -1,0 +1,185 @@
+/**
+ * isolation/*: what placing sandboxes off the host's thread costs and buys (issue #15).
+ *
+ *   warm/<engine>-<placement>            a trivial warm invoke through rt.invoke; placements:
+ *                                        in-process (v8 on isolated-vm's threads; quickjs in the
+ *                                        worker pool), process (isolation: 'process')
+ *   warm/quickjs-in-thread-environment   ExecutionEnvironment.invoke on the host's own thread (how
+ *   warm/quickjs-worker-environment      quickjs ran before) vs in a worker: the thread hop, same run
+ *   hostcall/quickjs-<where>-environment one invoke making 100 fs.existsSync host calls
+ *   cold/<engine>-<placement>            a new environment + its first invoke
+ *   neighbour/<case>                     a v8 function invoked every 2 ms, alone and beside a tenant
+ *                                        running 4 concurrent quickjs handlers that spin 200 ms
+ *                                        (in-thread = before, worker threads, process isolation)
+ *   recovery/v8-process                  a v8 memory bomb's catastrophic error in process isolation
+ *                                        (one child): from its answer to the next v8 answer
+ */
+import { setTimeout as sleep } from 'node:timers/promises';
+import { bundleFunction } from '../../src/code/index.ts';
+import { parseFunctionConfig } from '../../src/config/index.ts';
+import { InThreadQuickJS } from '../../src/engines/quickjs/in-thread.ts';
+import { QuickJSEngine } from '../../src/engines/quickjs/quickjs-engine.ts';
+import { ExecutionEnvironment } from '../../src/environment/environment.ts';
+import { functionIdentity } from '../../src/environment/lambda-env.ts';
+import { createRuntime, silentSink, type Runtime, type RuntimeOptionsInput } from '../../src/index.ts';
+import { TRIVIAL, TRIVIAL_EVENT } from '../lib/handlers.ts';
+import { summariseSamples } from '../lib/stats.ts';
+import type { Suite } from '../lib/suite.ts';
+
+const HOSTCALLS = 'import fs from "node:fs"; export const handler = async () => { let n = 0; for (let i = 0; i < 100; i++) if (fs.existsSync("/tmp")) n++; return n; };';
+const SPIN = 'export const handler = async () => { const end = Date.now() + 200; while (Date.now() < end); return "spun"; };';
+const BOMB = 'export const handler = async () => { const m = new Map(); for (let i = 0;; i++) m.set(i, { i, s: "v" + i }); };';
+
+const PLACEMENTS: readonly { readonly label: string; readonly options: RuntimeOptionsInput }[] = [
+  { label: 'in-process', options: {} },
+  { label: 'process', options: { isolation: 'process' } },
+];
+
+/** An initialised environment of `module` on quickjs: on the host's own thread (how it ran before #15) or in a worker. */
+async function quickjsEnvironment(where: 'in-thread' | 'worker', module: string): Promise<ExecutionEnvironment> {
+  const engine = where === 'in-thread' ? new InThreadQuickJS() : new QuickJSEngine();
+  const config = parseFunctionConfig({ name: 'direct', engine: 'quickjs', code: { files: { 'index.mjs': module } } });
+  const outcome = await bundleFunction(config.code, config.handler);
+  if (!outcome.ok) throw new Error('bundle failed');
+  const env = await ExecutionEnvironment.boot({
+    config,
+    bundle: outcome.bundle,
+    blueprint: await engine.prepare(outcome.bundle),
+    identity: functionIdentity('us-east-1', '123456789012', config.name),
+    sink: silentSink,
+  });
+  const init = await env.init();
+  if (!init.ok) throw new Error(`INIT failed: ${JSON.stringify(init)}`);
+  return env;
+}
+
+/** The neighbour's latencies over `durationMs`, one invoke every 2 ms (never two at once). */
+async function neighbourLatencies(rt: Runtime, durationMs: number): Promise<number[]> {
+  const samples: number[] = [];
+  const end = performance.now() + durationMs;
+  while (performance.now() < end) {
+    const started = performance.now();
+    const res = await rt.invoke('neighbour', TRIVIAL_EVENT);
+    if (res.functionError) throw new Error(`neighbour failed: ${JSON.stringify(res.payload)}`);
+    samples.push(performance.now() - started);
+    const wait = 2 - (performance.now() - started);
+    await sleep(Math.max(0, wait));
+  }
+  return samples;
+}
+
+/** Keeps 4 spinning invocations in flight until `stop` resolves. */
+async function spinners(invoke: () => Promise<unknown>, stop: Promise<unknown>): Promise<void> {
+  let stopped = false;
+  void stop.then(() => (stopped = true));
+  await Promise.all(
+    [0, 1, 2, 3].map(async () => {
+      while (!stopped) await invoke();
+    }),
+  );
+}
+
+export async function isolationArea(suite: Suite): Promise<void> {
+  const time = suite.pick(1500, 400);
+  const iterations = suite.pick(500, 100);
+
+  // Warm and cold through the facade, per placement.
+  for (const { label, options } of PLACEMENTS) {
+    const rt = await createRuntime({ logSink: silentSink, idleTtlMs: 1, scaleUpRate: 100_000, scaleUpBurst: 100_000, ...options });
+    for (const engine of ['v8', 'quickjs'] as const) {
+      await rt.deploy({ name: `warm-${engine}`, engine, code: { files: { 'index.mjs': TRIVIAL.module } }, provisionedConcurrency: 1 });
+      await rt.deploy({ name: `cold-${engine}`, engine, code: { files: { 'index.mjs': TRIVIAL.module } } });
+      await suite.measure(`isolation/warm/${engine}-${label}`, () => rt.invoke(`warm-${engine}`, TRIVIAL_EVENT), { iterations, time });
+      // The provisioned environments stay; each cold sample waits for the previous one to be reaped.
+      const kept = rt.metrics().environments;
+      await suite.measure(
+        `isolation/cold/${engine}-${label}`,
+        async () => {
+          const res = await rt.invoke(`cold-${engine}`, TRIVIAL_EVENT);
+          if (!res.coldStart) throw new Error('not a cold start');
+        },
+        {
+          iterations: suite.pick(100, 20),
+          beforeEach: async () => {
+            for (let i = 0; rt.metrics().environments > kept && i < 5000; i++) await sleep(1);
+          },
+        },
+      );
+    }
+    await rt.close();
+  }
+  suite.ratio('isolation/warm/v8-process', 'isolation/warm/v8-in-process');
+  suite.ratio('isolation/cold/v8-process', 'isolation/cold/v8-in-process');
+  suite.ratio('isolation/warm/quickjs-process', 'isolation/warm/quickjs-in-process');
+  suite.ratio('isolation/cold/quickjs-process', 'isolation/cold/quickjs-in-process');
+
+  // The thread hop, same run: quickjs on the host's thread (before) and in a worker.
+  for (const where of ['in-thread', 'worker'] as const) {
+    const env = await quickjsEnvironment(where, TRIVIAL.module);
+    let seq = 0;
+    const event = JSON.stringify(TRIVIAL_EVENT);
+    await suite.measure(`isolation/warm/quickjs-${where}-environment`, () => env.invoke({ requestId: `r${++seq}`, event }), { iterations, time });
+    env.dispose();
+    const calls = await quickjsEnvironment(where, HOSTCALLS);
+    await suite.measure(`isolation/hostcall/quickjs-${where}-environment`, () => calls.invoke({ requestId: `r${++seq}`, event }), {
+      iterations: suite.pick(200, 50),
+      time,
+    });
+    calls.dispose();
+  }
+  suite.ratio('isolation/warm/quickjs-worker-environment', 'isolation/warm/quickjs-in-thread-environment');
+  suite.ratio('isolation/hostcall/quickjs-worker-environment', 'isolation/hostcall/quickjs-in-thread-environment');
+
+  // The neighbour.
+  const duration = suite.pick(3000, 1200);
+  const host = await createRuntime({ logSink: silentSink });
+  await host.deploy({ name: 'neighbour', code: { files: { 'index.mjs': TRIVIAL.module } } });
+  await host.deploy({ name: 'spin', engine: 'quickjs', timeoutMs: 30_000, code: { files: { 'index.mjs': SPIN } } });
+  await neighbourLatencies(host, 200); // warm
+  suite.record('isolation/neighbour/alone', summariseSamples(await neighbourLatencies(host, duration)));
+  {
+    const envs = await Promise.all([0, 1, 2, 3].map(() => quickjsEnvironment('in-thread', SPIN)));
+    let seq = 0;
+    const next = envs.map((env) => () => env.invoke({ requestId: `s${++seq}`, event: '{}' }));
+    let i = 0;
+    const measured = neighbourLatencies(host, duration);
+    await Promise.all([measured, spinners(() => next[i++ % 4]!(), measured)]);
+    suite.record('isolation/neighbour/beside-quickjs-in-thread', summariseSamples(await measured));
+    for (const env of envs) env.dispose();
+  }
+  {
+    const measured = neighbourLatencies(host, duration);
+    await Promise.all([measured, spinners(() => host.invoke('spin'), measured)]);
+    suite.record('isolation/neighbour/beside-quickjs-workers', summariseSamples(await measured));
+  }
+  {
+    const tenant = await createRuntime({ logSink: silentSink, isolation: 'process' });
+    await tenant.deploy({ name: 'spin', engine: 'quickjs', timeoutMs: 30_000, code: { files: { 'index.mjs': SPIN } } });
+    await tenant.invoke('spin');
+    const measured = neighbourLatencies(host, duration);
+    await Promise.all([measured, spinners(() => tenant.invoke('spin'), measured)]);
+    suite.record('isolation/neighbour/beside-quickjs-process', summariseSamples(await measured));
+    await tenant.close();
+  }
+  await host.close();
+  for (const beside of ['in-thread', 'workers', 'process']) suite.ratio(`isolation/neighbour/beside-quickjs-${beside}`, 'isolation/neighbour/alone');
+
+  // Recovery after a catastrophic error, process isolation with one child.
+  const recovery: number[] = [];
+  const outcomes: string[] = [];
+  const rt = await createRuntime({ logSink: silentSink, isolation: 'process', engineProcesses: 1 });
+  await rt.deploy({ name: 'ok', code: { files: { 'index.mjs': TRIVIAL.module } } });
+  await rt.deploy({ name: 'bomb', memoryMb: 128, timeoutMs: 60_000, code: { files: { 'index.mjs': BOMB } } });
+  for (let i = 0; i < suite.pick(5, 2); i++) {
+    await rt.invoke('ok', TRIVIAL_EVENT);
+    const bombed = await rt.invoke('bomb');
+    const answered = performance.now();
+    outcomes.push((bombed.payload as { errorType?: string }).errorType ?? 'none');
+    const res = await rt.invoke('ok', TRIVIAL_EVENT);
+    if (res.functionError) throw new Error(`recovery: ${JSON.stringify(res.payload)}`);
+    recovery.push(performance.now() - answered);
+  }
+  await rt.close();
+  suite.record('isolation/recovery/v8-process', summariseSamples(recovery));
+  suite.extra.isolationRecoveryOutcomes = outcomes;
+}

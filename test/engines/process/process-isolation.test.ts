@@ -1,0 +1,74 @@
+/**
+ * `isolation: 'process'`: sandboxes live in child processes. A process-level failure — isolated-vm's
+ * catastrophic error, an abort, a kill — ends only that child's environments; the child is
+ * replaced and every function keeps being admitted. (In-process, the same bomb stops all v8 work:
+ * test/engines/v8/catastrophic.test.ts.)
+ *
+ * Lambda's shapes: a runtime that dies mid-invocation is `Runtime.ExitError` with
+ * "RequestId: <id> Error: Runtime exited with error: signal: killed" (Lambda's init reports the exit
+ * in Go's os/exec words: `signal: killed`, `exit status 1`).
+ */
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { engineProcessIds } from '../../../src/engines/remote/process-host.ts';
+import { createRuntime, type Runtime } from '../../../src/index.ts';
+
+const OK = 'export const handler = async (event) => ({ ok: true, n: event.n ?? 0 })';
+const BOMB = 'export const handler = async () => { const m = new Map(); for (let i = 0;; i++) m.set(i, { i, s: "v" + i }); }';
+const SPIN = 'export const handler = async () => { console.log("spinning"); const end = Date.now() + 4000; while (Date.now() < end); return "spun"; }';
+
+describe('process isolation', () => {
+  let rt: Runtime;
+  const lines: string[] = [];
+
+  beforeAll(async () => {
+    rt = await createRuntime({ isolation: 'process', engineProcesses: 2, logSink: { write: (line) => lines.push(line) } });
+    await rt.deploy({ name: 'ok', code: { files: { 'index.mjs': OK } } });
+    await rt.deploy({ name: 'okq', engine: 'quickjs', code: { files: { 'index.mjs': OK } } });
+    await rt.deploy({ name: 'bomb', memoryMb: 128, timeoutMs: 30_000, code: { files: { 'index.mjs': BOMB } } });
+    await rt.deploy({ name: 'spin', timeoutMs: 10_000, code: { files: { 'index.mjs': SPIN } } });
+  }, 60_000);
+  afterAll(() => rt.close());
+
+  it('sandboxes of both engines run in child processes, not in the host', async () => {
+    expect((await rt.invoke('ok', { n: 1 })).payload).toEqual({ ok: true, n: 1 });
+    expect((await rt.invoke('okq', { n: 2 })).payload).toEqual({ ok: true, n: 2 });
+    expect(engineProcessIds().length).toBeGreaterThan(0);
+    expect(engineProcessIds()).not.toContain(process.pid);
+  });
+
+  it('a v8 memory bomb fails as Runtime.OutOfMemory; other functions keep answering, later v8 invocations work', async () => {
+    await rt.invoke('ok');
+    const bombed = await rt.invoke('bomb');
+    expect(bombed.functionError).toBe('Unhandled');
+    expect(bombed.payload).toMatchObject({ errorType: 'Runtime.OutOfMemory' });
+    // Whether or not its child died (isolated-vm's catastrophic error ends it; its soft limit does
+    // not), everything else answers: environments of a dead child are not handed out again.
+    for (const name of ['ok', 'okq', 'ok']) {
+      const res = await rt.invoke(name, { n: 3 });
+      expect(res.payload).toEqual({ ok: true, n: 3 });
+    }
+    const again = await rt.invoke('bomb');
+    expect(again.payload).toMatchObject({ errorType: 'Runtime.OutOfMemory' });
+    expect((await rt.invoke('ok', { n: 4 })).payload).toEqual({ ok: true, n: 4 });
+  }, 120_000);
+
+  it('kill -9 of the child mid-invocation: that invocation fails as Runtime.ExitError "signal: killed"; the next one succeeds', async () => {
+    lines.length = 0;
+    const pending = rt.invoke('spin');
+    // The guest has started (its first line reached the host): the child is running it.
+    for (let i = 0; i < 2000 && !lines.some((line) => line.includes('spinning')); i++) await new Promise((resolve) => setTimeout(resolve, 5));
+    expect(lines.some((line) => line.includes('spinning'))).toBe(true);
+    const pids = engineProcessIds();
+    for (const pid of pids) process.kill(pid, 'SIGKILL');
+    const res = await pending;
+    expect(res.functionError).toBe('Unhandled');
+    expect(res.payload).toEqual({
+      errorType: 'Runtime.ExitError',
+      errorMessage: `RequestId: ${res.requestId} Error: Runtime exited with error: signal: killed`,
+    });
+    // Replaced: new children, and every function answers again.
+    expect((await rt.invoke('ok', { n: 5 })).payload).toEqual({ ok: true, n: 5 });
+    expect((await rt.invoke('okq', { n: 6 })).payload).toEqual({ ok: true, n: 6 });
+    expect(engineProcessIds().some((pid) => pids.includes(pid))).toBe(false);
+  }, 60_000);
+});
