@@ -1,0 +1,101 @@
+/**
+ * An engine server in a worker thread, driven by its requests directly (below the pool): host calls
+ * block the worker until answered, and the watchdog ends a worker whose synchronous call runs past
+ * its deadline without answering.
+ */
+import { describe, expect, it } from 'vitest';
+import { bundleFunction } from '../../../src/code/index.ts';
+import type { ServerEvent, ServerRequest } from '../../../src/engines/remote/protocol.ts';
+import { STUCK_GRACE_MS, WorkerHost } from '../../../src/engines/remote/worker-host.ts';
+import { INIT } from '../../helpers/sandbox.ts';
+
+const SOURCE = 'import fs from "node:fs"; export const handler = async () => fs.existsSync("/tmp");';
+
+interface Started {
+  readonly host: WorkerHost;
+  readonly events: ServerEvent[];
+  readonly exited: Promise<string>;
+  /** The next event of type `t` (already received or still to come). */
+  next<T extends ServerEvent['t']>(t: T): Promise<Extract<ServerEvent, { t: T }>>;
+}
+
+async function start(): Promise<Started> {
+  const events: ServerEvent[] = [];
+  const waiters: (() => void)[] = [];
+  let onExit!: (reason: string) => void;
+  const exited = new Promise<string>((resolve) => (onExit = resolve));
+  const host = await WorkerHost.start(
+    { quickjs: {} },
+    {
+      onEvent: (event) => {
+        events.push(event);
+        for (const wake of waiters.splice(0)) wake();
+      },
+      onExit,
+    },
+  );
+  const taken = new Set<ServerEvent>();
+  const next = async <T extends ServerEvent['t']>(t: T): Promise<Extract<ServerEvent, { t: T }>> => {
+    for (;;) {
+      const found = events.find((e) => e.t === t && !taken.has(e));
+      if (found) {
+        taken.add(found);
+        return found as Extract<ServerEvent, { t: T }>;
+      }
+      await new Promise<void>((resolve) => waiters.push(resolve));
+    }
+  };
+  return { host, events, exited, next };
+}
+
+async function bootInitialised(s: Started): Promise<void> {
+  const outcome = await bundleFunction({ files: { 'index.mjs': SOURCE } }, 'index.handler');
+  if (!outcome.ok) throw new Error(outcome.failure.errorMessage);
+  const { script, filename, hash } = outcome.bundle;
+  const requests: ServerRequest[] = [
+    { t: 'define', bp: 1, engine: 'quickjs', script, filename, hash },
+    { t: 'boot', id: 2, sb: 3, bp: 1, memoryMb: 128 },
+  ];
+  for (const request of requests) s.host.send(request);
+  expect(await s.next('ready')).toEqual({ t: 'ready', id: 2 });
+  s.host.send({ t: 'call', id: 4, sb: 3, message: INIT, deadline: Date.now() + 5000 });
+  expect((await s.next('reply')).status).toMatchObject({ done: true, ok: true });
+}
+
+const invoke = (deadline: number): ServerRequest => ({
+  t: 'call',
+  id: 5,
+  sb: 3,
+  message: { type: 'invoke', requestId: 'r', deadlineMs: deadline, extras: '', event: '{}' },
+  deadline,
+});
+
+describe('engine server in a worker thread', () => {
+  it("a host call blocks the guest until the host answers; the answer is the guest's value", async () => {
+    const s = await start();
+    await bootInitialised(s);
+    s.host.send(invoke(Date.now() + 5000));
+    const call = await s.next('host');
+    expect(call).toMatchObject({ t: 'host', sb: 3, op: 'fs' });
+    expect(JSON.parse(call.args.split('\n')[0]!)).toEqual(['exists', '/tmp']);
+    // Nothing comes back while the worker waits for the answer.
+    await new Promise((resolve) => setTimeout(resolve, 50));
+    expect(s.events.filter((e) => e.t === 'reply')).toHaveLength(1);
+    s.host.answer('ofalse');
+    const reply = await s.next('reply');
+    expect(reply.status ?? reply.reply).toMatchObject({ done: true, ok: true, payload: 'false' });
+    s.host.kill();
+    expect(await s.exited).toBe('exit status 1');
+  });
+
+  it(`a worker stuck past a call's deadline (here: a host call never answered) is terminated after ${STUCK_GRACE_MS} ms`, async () => {
+    const s = await start();
+    await bootInitialised(s);
+    const deadline = Date.now() + 200;
+    s.host.send(invoke(deadline));
+    await s.next('host'); // never answered: the worker blocks in Atomics.wait, out of QuickJS's reach
+    const reason = await s.exited;
+    expect(reason).toContain('stuck');
+    expect(Date.now()).toBeGreaterThanOrEqual(deadline + STUCK_GRACE_MS);
+  }, 20_000);
+});
