@@ -175,3 +175,14 @@ export class DataDirError extends LambdaletError {
     this.problem = problem;
   }
 }
+
+/**
+ * The function's code signing policy is `Enforce` and its package is unsigned, its signature does
+ * not match the package, or it was signed by a key not in `allowedPublishers` (Lambda's
+ * CodeVerificationFailedException). The deploy is refused; the previous code stays.
+ */
+export class CodeVerificationFailedException extends LambdaletError {
+  constructor(message: string, options?: ErrorOptions) {
+    super('CodeVerificationFailedException', message, options);
+  }
+}

@@ -11,11 +11,13 @@ export {
   type InvokeResult,
   type LayerVersionInfo,
   type Metrics,
+  type UpdateCodeOptions,
   type UpdateOptions,
 } from './runtime.ts';
 export type {
   AliasInput,
   AliasRoutingConfig,
+  CodeSigningInput,
   FunctionConfigInput,
   InvokeOptionsInput,
   LoggingConfigInput,
@@ -40,6 +42,7 @@ export {
   ResourceConflictException,
   PreconditionFailedException,
   DataDirError,
+  CodeVerificationFailedException,
   type DataDirProblem,
   type SnapStartErrorDetail,
   type ThrottleReason,

@@ -39,7 +39,7 @@ import * as versions from './registry/versions.ts';
 
 export type { AliasInfo, FunctionInfo } from './registry/info.ts';
 export type { InvokeResult } from './invoke/result.ts';
-export type { UpdateOptions } from './registry/functions.ts';
+export type { UpdateCodeOptions, UpdateOptions } from './registry/functions.ts';
 export type { LayerVersionInfo } from './registry/layers.ts';
 
 /** One alias's figures: invocations through it, errors, and which versions ran them. */
@@ -113,9 +113,9 @@ export class Runtime implements AsyncDisposable {
    * Replaces `$LATEST`'s code (Lambda's UpdateFunctionCode); its configuration stays.
    * @throws ResourceNotFoundException, ResourceConflictException (another update of the function is
    *   in progress), PreconditionFailedException (`revisionId` is not `$LATEST`'s),
-   *   InvalidParameterValueException.
+   *   CodeVerificationFailedException (code signing under Enforce), InvalidParameterValueException.
    */
-  updateFunctionCode(name: string, code: CodeSource, options?: functions.UpdateOptions): Promise<FunctionInfo> {
+  updateFunctionCode(name: string, code: CodeSource, options?: functions.UpdateCodeOptions): Promise<FunctionInfo> {
     return this.#control(() => functions.updateFunctionCode(this.#ctx, name, code, options));
   }
 

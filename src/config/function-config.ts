@@ -128,6 +128,19 @@ export interface FunctionConfigInput {
    */
   readonly layers?: readonly string[];
   /**
+   * Code signing (Lambda's CodeSigningConfig): ed25519 public keys allowed to sign this function's
+   * code (PEM, or the raw 32-byte key in base64), and what an unsigned, tampered or unknown-key
+   * package does: `Enforce` refuses the deploy (CodeVerificationFailedException), `Warn` deploys
+   * and writes a warning line to the log sink. Default: none (any code is accepted).
+   * @example { codeSigning: { allowedPublishers: [publicKeyPem], untrustedArtifactOnDeployment: 'Enforce' } }
+   */
+  readonly codeSigning?: CodeSigningInput;
+  /**
+   * The package's detached signature: ed25519 over the 32 bytes of its sha256 (`codeSha256`), in
+   * base64. Checked against `codeSigning`. Default: none (unsigned).
+   */
+  readonly codeSignature?: string;
+  /**
    * AWS credentials, as a Lambda execution role provides them: `process.env` gets
    * AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY and (when given) AWS_SESSION_TOKEN, which the AWS
    * SDK's default chain reads. Fixed values, or a host-side provider called once per execution
@@ -146,6 +159,12 @@ export interface FunctionConfigInput {
    * @example { loggingConfig: { logFormat: 'JSON', applicationLogLevel: 'DEBUG' } }
    */
   readonly loggingConfig?: LoggingConfigInput;
+}
+
+/** The `codeSigning` option (Lambda's CodeSigningPolicies + AllowedPublishers, with ed25519 keys). */
+export interface CodeSigningInput {
+  readonly allowedPublishers: readonly string[];
+  readonly untrustedArtifactOnDeployment: 'Enforce' | 'Warn';
 }
 
 /** The `egress` option as given. */
@@ -194,6 +213,10 @@ export interface FunctionConfig {
   readonly snapStart: boolean;
   /** Layer version ARNs, in merge order. Default `[]`. */
   readonly layers: readonly string[];
+  /** Code signing policy, if any. */
+  readonly codeSigning?: CodeSigningInput | undefined;
+  /** The package's signature (base64), if any. */
+  readonly codeSignature?: string | undefined;
   /** AWS credentials for process.env, as a provider (fixed values are wrapped). Default: none. */
   readonly credentials?: CredentialSource | undefined;
   /** Log format and levels. Default `{ logFormat: 'Text' }`. */
@@ -256,6 +279,19 @@ const functionConfigSchema = z.strictObject(
     egress: egressSchema.default(DENY_ALL),
     snapStart: z.boolean(expected('be true or false')).default(false),
     layers: layersSchema,
+    codeSigning: z
+      .strictObject(
+        {
+          allowedPublishers: z
+            .array(z.string(expected('be an ed25519 public key (PEM or base64)')), expected('be an array of 1 to 20 ed25519 public keys'))
+            .min(1, expected('be an array of 1 to 20 ed25519 public keys'))
+            .max(20, expected('be an array of 1 to 20 ed25519 public keys')),
+          untrustedArtifactOnDeployment: oneOf(['Enforce', 'Warn']),
+        },
+        expected("be an object like { allowedPublishers: [key], untrustedArtifactOnDeployment: 'Enforce' }"),
+      )
+      .optional(),
+    codeSignature: z.string(expected('be a base64 ed25519 signature')).optional(),
     credentials: credentialsSchema.optional(),
     loggingConfig: loggingConfigSchema.optional(),
   },
@@ -291,6 +327,7 @@ const subject: Subject = {
     ephemeralStorage: 'ephemeralStorageMb',
     SnapStart: 'snapStart',
     Layers: 'layers',
+    CodeSigningConfig: 'codeSigning',
     Credentials: 'credentials',
     LoggingConfig: 'loggingConfig',
   },

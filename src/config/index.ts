@@ -10,6 +10,7 @@ export {
   type FunctionConfigInput,
   type EgressPolicy,
   type EgressPolicyInput,
+  type CodeSigningInput,
 } from './function-config.ts';
 export type { Env } from './env.ts';
 export {

@@ -21,6 +21,7 @@ import type { EngineRegistry } from '../engines/registry.ts';
 import { SnapStartException } from '../errors.ts';
 import type { LogSink } from '../observability/log-sink.ts';
 import { bootAndInit, environmentDeps, poolConfig, type Deployment, type Prepared } from './deployment.ts';
+import { checkCodeSignature } from './signing.ts';
 import { checkCombinedSize, layersOf, materialiseOpt, mergeLayers, unzippedSize, type LayerRegistry } from './layers.ts';
 import { packageOf, sha256Hex, type CodePackage } from './package.ts';
 import { configFingerprint, FunctionEntry, type VersionRecord } from './records.ts';
@@ -69,7 +70,11 @@ export async function prepareDeployment(
   engine.assertAvailable();
   const layers = layersOf(ctx.layers, config);
   // Packaged after bundling otherwise, so bundling's own messages about unreadable code come first.
-  let pkg = cache || layers.length > 0 ? await packageOf(config.code) : undefined;
+  let pkg = cache || layers.length > 0 || config.codeSigning ? await packageOf(config.code) : undefined;
+  // A version published from $LATEST (reuse) or restored was checked when its code was deployed.
+  if (pkg && reuse === undefined && cache === undefined) {
+    checkCodeSignature(config, pkg, ctx.sink, functionIdentity(ctx.options.region, ctx.options.accountId, config.name).functionArn);
+  }
   if (pkg && layers.length > 0) checkCombinedSize(unzippedSize(pkg), layers.map((layer) => layer.info.unzippedSize));
   const opt = layers.length > 0 ? mergeLayers(layers) : undefined;
   const key = pkg && `${pkg.sha256}\n${config.handler}\n${config.engine}\n${config.memoryMb}`;

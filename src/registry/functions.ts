@@ -21,14 +21,20 @@ export interface UpdateOptions {
   readonly revisionId?: string;
 }
 
+/** Options of updateFunctionCode. */
+export interface UpdateCodeOptions extends UpdateOptions {
+  /** The new package's signature (see `codeSignature` in the function config); the old one never carries over. */
+  readonly codeSignature?: string;
+}
+
 export function deployFunction(ctx: DeployContext, input: FunctionConfigInput): Promise<FunctionInfo> {
   const config = parseFunctionConfig(input);
   return ctx.registry.serialise(config.name, async () => functionInfo(await deployLatest(ctx, config)));
 }
 
 /** Replaces `$LATEST`'s code; its configuration stays. */
-export function updateFunctionCode(ctx: DeployContext, name: string, code: CodeSource, options: UpdateOptions = {}): Promise<FunctionInfo> {
-  return updateLatest(ctx, name, options, (config) => ({ ...config, code }));
+export function updateFunctionCode(ctx: DeployContext, name: string, code: CodeSource, options: UpdateCodeOptions = {}): Promise<FunctionInfo> {
+  return updateLatest(ctx, name, options, (config) => ({ ...config, code, codeSignature: options.codeSignature }));
 }
 
 /** Changes `$LATEST`'s configuration (any field of deploy's config but `name` and `code`). */
