@@ -10,6 +10,7 @@
  */
 import { readFile } from 'node:fs/promises';
 import { fileURLToPath } from 'node:url';
+import { formatjsPatches } from './guest-intl-build.ts';
 
 export interface GuestRuntime {
   /** Script source whose completion value is the guest's `install(log, userModule, hostCall) → dispatch`. */
@@ -72,8 +73,9 @@ export function withStandardLibrary(
 }
 
 /** The standard library's entries (guest/stdlib/*.ts), each loaded by the guest on first use. */
-const STDLIB_ENTRIES = ['abort', 'assert', 'async-hooks', 'buffer', 'clone', 'crypto', 'date', 'diagnostics-channel', 'encoding', 'events', 'fetch', 'fs',
-  'http', 'inspect', 'module', 'os', 'path', 'perf-hooks', 'querystring', 'stream', 'streams', 'timers', 'tty', 'unavailable-module', 'url',
+const STDLIB_ENTRIES = ['abort', 'assert', 'async-hooks', 'buffer', 'clone', 'crypto', 'date', 'diagnostics-channel', 'encoding', 'error-stack',
+  'events', 'fetch', 'fs', 'http', 'inspect', 'intl', 'intl-collator', 'intl-install', 'intl-locale', 'intl-tz', 'module', 'os', 'path', 'perf-hooks',
+  'querystring', 'stream', 'streams', 'timers', 'tty', 'unavailable-module', 'url',
   'util', 'worker-threads', 'zlib'];
 
 /**
@@ -152,6 +154,7 @@ async function buildStandardLibrary(): Promise<Record<string, string>> {
       LAMBDALET_STATUS_CODES: JSON.stringify(http.STATUS_CODES),
     },
     plugins: [
+      formatjsPatches,
       {
         name: 'lambdalet-runtime-modules',
         setup(b) {

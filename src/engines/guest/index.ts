@@ -11,7 +11,7 @@ import { host } from './bridge.ts';
 import { resolveBuiltin } from './builtins.ts';
 import { createConsole, logControlsFrom } from './console.ts';
 import { installGlobals, timeZoneChanged } from './globals.ts';
-import { installErrorStackApi } from './error-stack.ts';
+import { installLazyApis } from './lazy-apis.ts';
 import { formattedErrorLine, intoErrorSafely, runtimeError, toErrorShape, toInitError } from './errors.ts';
 import { installAwsLambda, isStreamingHandler } from './awslambda.ts';
 import { attachProcessEvents, ProcessEvents } from './before-exit.ts';
@@ -99,7 +99,7 @@ defineGlobal('queueMicrotask', (cb: unknown) => {
 // first use; modules lambdalet cannot offer throw a clear "not available" error.
 defineGlobal(Symbol.for('lambdalet.builtin'), resolveBuiltin);
 installGlobals();
-installErrorStackApi();
+installLazyApis();
 installRandom();
 host.enqueueMicrotask = enqueueMicrotask;
 host.resolveBuiltin = resolveBuiltin;

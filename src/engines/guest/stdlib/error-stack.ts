@@ -1,7 +1,7 @@
 /**
  * V8's stack-trace API where the engine lacks it (QuickJS): `Error.captureStackTrace(target,
- * constructorOpt)`, `Error.stackTraceLimit` and, for captureStackTrace, `Error.prepareStackTrace`
- * with CallSite objects. Libraries rely on them: depd (so express, body-parser, http-errors) reads
+ * constructorOpt)` and, for it, `Error.stackTraceLimit` and `Error.prepareStackTrace` with CallSite
+ * objects. A library chunk: the boot script has only a stub that loads it (guest/lazy-apis.ts). Libraries rely on them: depd (so express, body-parser, http-errors) reads
  * its caller's file from CallSites at load; http-errors and many others call captureStackTrace.
  *
  * Frames come from the engine's own `new Error().stack` ("    at name (file:line:column)"); a
@@ -9,9 +9,6 @@
  * with `new Error()` keep the engine's own stack: QuickJS builds it natively, without these hooks.
  * Source: https://v8.dev/docs/stack-trace-api
  */
-
-/** Node's default (V8's kDefaultStackTraceLimit). */
-const DEFAULT_LIMIT = 10;
 
 interface Frame {
   readonly functionName: string | null;
@@ -77,45 +74,44 @@ function header(target: object): string {
   }
 }
 
-export function installErrorStackApi(): void {
-  const ErrorCtor = Error as ErrorConstructor & { stackTraceLimit?: unknown; prepareStackTrace?: unknown };
-  if (typeof (ErrorCtor as { captureStackTrace?: unknown }).captureStackTrace === 'function') return;
-  if (typeof ErrorCtor.stackTraceLimit !== 'number') ErrorCtor.stackTraceLimit = DEFAULT_LIMIT;
+type ErrorWithHooks = ErrorConstructor & { stackTraceLimit?: unknown; prepareStackTrace?: unknown };
 
-  function captureStackTrace(target: object, constructorOpt?: (...args: never[]) => unknown): void {
-    if (typeof target !== 'object' && typeof target !== 'function') {
-      throw new TypeError('Invalid argument');
-    }
-    // This frame is the first line after the header: drop it.
-    let frames = (new Error().stack ?? '').split('\n').map(parseFrame).filter((f): f is Frame => f !== undefined).slice(1);
-    if (typeof constructorOpt === 'function' && constructorOpt.name) {
-      const at = frames.findIndex((frame) => frame.functionName === constructorOpt.name);
-      // V8: a constructorOpt that is not on the stack leaves no frames.
-      frames = at < 0 ? [] : frames.slice(at + 1);
-    }
-    const limit = ErrorCtor.stackTraceLimit;
-    frames = frames.slice(0, typeof limit === 'number' && limit >= 0 ? Math.floor(limit) : 0);
-    // V8 collects the frames now and formats them on the first read of `stack`, with the
-    // Error.prepareStackTrace of that moment (depd sets it, captures, reads, then restores it).
-    let formatted: { value: unknown } | undefined;
-    Object.defineProperty(target, 'stack', {
-      configurable: true,
-      enumerable: false,
-      get() {
-        if (!formatted) {
-          const prepare = ErrorCtor.prepareStackTrace;
-          formatted = {
-            value: typeof prepare === 'function'
-              ? (prepare as unknown as (e: object, sites: CallSite[]) => unknown)(target, frames.map((frame) => new CallSite(frame)))
-              : [header(target), ...frames.map((frame) => frame.text)].join('\n'),
-          };
-        }
-        return formatted.value;
-      },
-      set(value: unknown) {
-        formatted = { value };
-      },
-    });
+/**
+ * Error.captureStackTrace's work, called by the boot-time stub (guest/lazy-apis.ts) with the
+ * number of frames above the caller's to drop (this function's and the stub's).
+ */
+export function captureStackTrace(target: object, constructorOpt: unknown, ownFrames: number): void {
+  const ErrorCtor = Error as ErrorWithHooks;
+  if ((typeof target !== 'object' || target === null) && typeof target !== 'function') {
+    throw new TypeError('Invalid argument');
   }
-  Object.defineProperty(ErrorCtor, 'captureStackTrace', { value: captureStackTrace, writable: true, configurable: true, enumerable: false });
+  let frames = (new Error().stack ?? '').split('\n').map(parseFrame).filter((f): f is Frame => f !== undefined).slice(ownFrames);
+  if (typeof constructorOpt === 'function' && constructorOpt.name) {
+    const at = frames.findIndex((frame) => frame.functionName === constructorOpt.name);
+    // V8: a constructorOpt that is not on the stack leaves no frames.
+    frames = at < 0 ? [] : frames.slice(at + 1);
+  }
+  const limit = ErrorCtor.stackTraceLimit;
+  frames = frames.slice(0, typeof limit === 'number' && limit >= 0 ? Math.floor(limit) : 0);
+  // V8 collects the frames now and formats them on the first read of `stack`, with the
+  // Error.prepareStackTrace of that moment (depd sets it, captures, reads, then restores it).
+  let formatted: { value: unknown } | undefined;
+  Object.defineProperty(target, 'stack', {
+    configurable: true,
+    enumerable: false,
+    get() {
+      if (!formatted) {
+        const prepare = ErrorCtor.prepareStackTrace;
+        formatted = {
+          value: typeof prepare === 'function'
+            ? (prepare as unknown as (e: object, sites: CallSite[]) => unknown)(target, frames.map((frame) => new CallSite(frame)))
+            : [header(target), ...frames.map((frame) => frame.text)].join('\n'),
+        };
+      }
+      return formatted.value;
+    },
+    set(value: unknown) {
+      formatted = { value };
+    },
+  });
 }

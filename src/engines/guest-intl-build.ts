@@ -1,0 +1,139 @@
+/**
+ * Build-time changes to FormatJS's Intl polyfills for the guest's `intl` chunk (guest/stdlib/intl.ts),
+ * made once when the standard library is bundled so QuickJS pays nothing for them at run time:
+ *
+ * - The DateTimeFormat locale data reads as Node 24's ICU formats it: a plain space before AM/PM,
+ *   not CLDR 42+'s U+202F (V8's web-compatibility revert, ICU-22421 / crbug 1414292), and a full or
+ *   long date joined to its time with " at " (CLDR's atTime patterns, which ICU's pattern generator
+ *   uses; FormatJS's `dateTimeFormat` and its pre-joined skeleton `formats` say ", ").
+ * - Two speed fixes, same results: findIntervalFormat re-parsed and compared all ~730 interval
+ *   skeletons for each of ~760 format skeletons (a first `new Intl.DateTimeFormat()` took over a
+ *   second on QuickJS): it now looks them up in an index built once. The tz database (~600 zones) was unpacked whole when loaded:
+ *   each zone is now unpacked on first use.
+ *
+ * Each patch checks that the text it replaces is still there, so an upgrade that changes it fails
+ * the build instead of silently losing the patch.
+ */
+import { readFile } from 'node:fs/promises';
+import type { Plugin } from 'esbuild';
+
+/** "EEEE, MMMM d, y, h:mm a" → "EEEE, MMMM d, y 'at' h:mm a": a long-month date joined to a time. */
+function atTime(pattern: string): string {
+  if (!/MMMM|LLLL/.test(pattern) || /MMMMM|LLLLL/.test(pattern)) return pattern;
+  let quoted = false;
+  for (let i = 0; i < pattern.length; i++) {
+    const ch = pattern[i]!;
+    if (ch === "'") quoted = !quoted;
+    if (quoted || !'hHkK'.includes(ch)) continue;
+    return pattern.slice(0, i).endsWith(', ') ? `${pattern.slice(0, i - 2)} 'at' ${pattern.slice(i)}` : pattern;
+  }
+  return pattern;
+}
+
+/** The locale data as ICU in Node 24 formats it (see above). */
+export function asIcu(value: unknown, path: readonly string[] = []): unknown {
+  if (typeof value === 'string') {
+    const text = value.replace(/\u202f/g, ' ');
+    // data.formats.<calendar>.<skeleton> → a pattern
+    return path[path.length - 3] === 'formats' ? atTime(text) : text;
+  }
+  if (Array.isArray(value)) return value.map((item) => asIcu(item, path));
+  if (typeof value !== 'object' || value === null) return value;
+  const out: Record<string, unknown> = {};
+  for (const [key, item] of Object.entries(value)) out[key] = asIcu(item, [...path, key]);
+  if (path[path.length - 1] === 'dateTimeFormat') {
+    for (const length of ['full', 'long']) if (out[length] === '{1}, {0}') out[length] = "{1} 'at' {0}";
+  }
+  return out;
+}
+
+function replaceOnce(source: string, from: string, to: string, file: string): string {
+  if (!source.includes(from)) throw new Error(`${file} changed: re-check lambdalet's patch of ${JSON.stringify(from.slice(0, 60))}`);
+  return source.replace(from, to);
+}
+
+const UNPACK = `function unpack(data) {
+	const abbrvs = data.abbrvs.split("|");
+	const offsets = data.offsets.split("|").map((n) => parseInt(n, 36));
+	const packedZones = data.zones;
+	const zones = {};
+	for (const d of packedZones) {
+		const [zone, ...zoneData] = d.split("|");
+		zones[zone] = zoneData.map((z) => z.split(",")).map(([ts, abbrvIndex, offsetIndex, dst]) => [
+			ts === "" ? -Infinity : parseInt(ts, 36),
+			abbrvs[+abbrvIndex],
+			offsets[+offsetIndex],
+			dst === "1"
+		]);
+	}
+	return zones;
+}`;
+
+const LAZY_UNPACK = `function unpack(data) {
+	const abbrvs = data.abbrvs.split("|");
+	const offsets = data.offsets.split("|").map((n) => parseInt(n, 36));
+	const zones = {};
+	for (const d of data.zones) {
+		const bar = d.indexOf("|");
+		const zone = bar < 0 ? d : d.slice(0, bar);
+		Object.defineProperty(zones, zone, { enumerable: true, configurable: true, get() {
+			const value = d.split("|").slice(1).map((z) => z.split(",")).map(([ts, abbrvIndex, offsetIndex, dst]) => [
+				ts === "" ? -Infinity : parseInt(ts, 36),
+				abbrvs[+abbrvIndex],
+				offsets[+offsetIndex],
+				dst === "1"
+			]);
+			Object.defineProperty(zones, zone, { value, enumerable: true, configurable: true, writable: true });
+			return value;
+		} });
+	}
+	return zones;
+}`;
+
+const FIND_INTERVAL_LOOP = `	for (const key of Object.keys(intervalFormats)) {
+		if (typeof intervalFormats[key] !== "object") continue;
+		const candidate = parseDateTimeSkeleton(key);
+		const numericMonth = (month) => month === "numeric" || month === "2-digit";
+		if (numericMonth(target.month) !== numericMonth(candidate.month)) continue;
+		if (DATE_TIME_PROPS.every((field) => target[field] !== void 0 === (candidate[field] !== void 0))) return intervalFormats[key];
+	}`;
+
+const FIND_INTERVAL_INDEXED = `	// lambdalet: the first interval skeleton with the target's signature, from an index built once
+	// per data set (the original re-parsed and compared every interval skeleton for every call).
+	let index = INTERVAL_INDEX.get(intervalFormats);
+	if (!index) {
+		index = new Map();
+		for (const key of Object.keys(intervalFormats)) {
+			if (typeof intervalFormats[key] !== "object") continue;
+			const signature = intervalSignature(parseDateTimeSkeleton(key));
+			if (!index.has(signature)) index.set(signature, intervalFormats[key]);
+		}
+		INTERVAL_INDEX.set(intervalFormats, index);
+	}
+	return index.get(intervalSignature(target));`;
+
+/** Same test as the loop it replaces: numeric month or not, and which fields are present. */
+const INTERVAL_HELPERS = `const INTERVAL_INDEX = new WeakMap();
+const intervalSignature = (s) => (s.month === "numeric" || s.month === "2-digit" ? "n" : "t") + DATE_TIME_PROPS.map((field) => s[field] !== void 0 ? 1 : 0).join("");`;
+
+/** The esbuild plugin that applies the changes above. */
+export const formatjsPatches: Plugin = {
+  name: 'lambdalet-formatjs',
+  setup(b) {
+    b.onLoad({ filter: /@formatjs[\\/]intl-datetimeformat[\\/]polyfill-force\.js$/ }, async (args) => {
+      let source = await readFile(args.path, 'utf8');
+      source = replaceOnce(source, FIND_INTERVAL_LOOP, FIND_INTERVAL_INDEXED, args.path);
+      source = replaceOnce(source, 'function findIntervalFormat(skeleton, intervalFormats) {', `${INTERVAL_HELPERS}\nfunction findIntervalFormat(skeleton, intervalFormats) {`, args.path);
+      source = replaceOnce(source, UNPACK, LAZY_UNPACK, args.path);
+      return { contents: source, loader: 'js' };
+    });
+    b.onLoad({ filter: /@formatjs[\\/]intl-datetimeformat[\\/]locale-data[\\/][^\\/]+\.js$/ }, async (args) => {
+      const source = await readFile(args.path, 'utf8');
+      const match = /JSON\.parse\(("(?:[^"\\]|\\.)*")\)/.exec(source);
+      if (!match) throw new Error(`${args.path} changed: lambdalet expected one JSON.parse("...") of the locale data`);
+      const data = JSON.parse(JSON.parse(match[1]!) as string) as unknown;
+      const patched = JSON.stringify(JSON.stringify(asIcu(data)));
+      return { contents: source.replace(match[0], `JSON.parse(${patched})`), loader: 'js' };
+    });
+  },
+};

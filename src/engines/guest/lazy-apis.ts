@@ -1,0 +1,51 @@
+/**
+ * Stubs, in the boot script, for APIs the engine may lack (QuickJS): V8's Error.captureStackTrace /
+ * Error.stackTraceLimit, and `Intl` with the locale-sensitive built-ins (Number, BigInt and Date's
+ * toLocale*String, String#localeCompare). Each stub loads its library chunk on first use
+ * (stdlib/error-stack.ts, stdlib/intl-install.ts); the boot script stays small because QuickJS
+ * parses all of it on every cold start.
+ */
+import { stdlib, stdlibLoading } from './stdlib-loader.ts';
+
+type ErrorStackChunk = typeof import('./stdlib/error-stack.ts');
+type IntlInstallChunk = typeof import('./stdlib/intl-install.ts');
+
+const global = globalThis as unknown as Record<string, unknown>;
+const loader = { stdlib, stdlibLoading };
+
+export function installLazyApis(): void {
+  const ErrorCtor = Error as ErrorConstructor & { stackTraceLimit?: unknown; captureStackTrace?: unknown };
+  if (typeof ErrorCtor.captureStackTrace !== 'function') {
+    // Node's default (V8's kDefaultStackTraceLimit).
+    if (typeof ErrorCtor.stackTraceLimit !== 'number') ErrorCtor.stackTraceLimit = 10;
+    Object.defineProperty(ErrorCtor, 'captureStackTrace', {
+      value: function captureStackTrace(target: object, constructorOpt?: unknown): void {
+        // Two frames above the caller's: the chunk's function and this one.
+        stdlib<ErrorStackChunk>('error-stack').captureStackTrace(target, constructorOpt, 2);
+      },
+      writable: true,
+      configurable: true,
+    });
+  }
+  if (typeof global.Intl !== 'undefined') return;
+  const install = (): IntlInstallChunk => stdlib<IntlInstallChunk>('intl-install');
+  Object.defineProperty(global, 'Intl', {
+    configurable: true,
+    get() {
+      // While a library chunk loads, polyfills probe for a native Intl: they must find none.
+      return stdlibLoading() ? undefined : install().installIntl(loader);
+    },
+    set(value: unknown) {
+      Object.defineProperty(global, 'Intl', { value, writable: true, configurable: true });
+    },
+  });
+  const protos: [object, string][] = [[Number.prototype, 'toLocaleString'], [Date.prototype, 'toLocaleString'],
+    [Date.prototype, 'toLocaleDateString'], [Date.prototype, 'toLocaleTimeString'], [String.prototype, 'localeCompare']];
+  if (typeof BigInt !== 'undefined') protos.push([BigInt.prototype, 'toLocaleString']);
+  for (const [proto, name] of protos) {
+    const standIn = function (this: unknown, ...args: unknown[]): unknown {
+      return install().standIn(loader, proto, name, standIn).apply(this, args);
+    };
+    Object.defineProperty(proto, name, { value: standIn, writable: true, configurable: true });
+  }
+}
