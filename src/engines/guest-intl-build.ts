@@ -116,10 +116,32 @@ const FIND_INTERVAL_INDEXED = `	// lambdalet: the first interval skeleton with t
 const INTERVAL_HELPERS = `const INTERVAL_INDEX = new WeakMap();
 const intervalSignature = (s) => (s.month === "numeric" || s.month === "2-digit" ? "n" : "t") + DATE_TIME_PROPS.map((field) => s[field] !== void 0 ? 1 : 0).join("");`;
 
+/**
+ * Zone IDs as ICU (so Node) reports them in resolvedOptions(): ICU keeps the older canonical names
+ * (Asia/Calcutta for Asia/Kolkata, Europe/Kiev for Europe/Kyiv...) where the tz database moved on.
+ * Read from this Node's ICU at build time for every zone FormatJS knows.
+ */
+async function icuZoneIds(): Promise<Record<string, string>> {
+  const source = await readFile(new URL(import.meta.resolve('@formatjs/intl-datetimeformat/add-all-tz.js')), 'utf8');
+  const names = new Set([...source.matchAll(/"([A-Za-z_+-]+(?:\/[A-Za-z0-9_+-]+)+|UTC|GMT)\|/g)].map((m) => m[1]!));
+  const out: Record<string, string> = {};
+  for (const name of names) {
+    try {
+      const icu = new Intl.DateTimeFormat('en', { timeZone: name }).resolvedOptions().timeZone;
+      if (icu !== name) out[name] = icu;
+    } catch {
+      // a zone this Node's ICU does not know: FormatJS's name stands
+    }
+  }
+  return out;
+}
+
 /** The esbuild plugin that applies the changes above. */
 export const formatjsPatches: Plugin = {
   name: 'lambdalet-formatjs',
   setup(b) {
+    b.onResolve({ filter: /^lambdalet:icu-zone-ids$/ }, () => ({ path: 'icu-zone-ids', namespace: 'lambdalet-intl' }));
+    b.onLoad({ filter: /.*/, namespace: 'lambdalet-intl' }, async () => ({ contents: `export default ${JSON.stringify(await icuZoneIds())};`, loader: 'js' }));
     b.onLoad({ filter: /@formatjs[\\/]intl-datetimeformat[\\/]polyfill-force\.js$/ }, async (args) => {
       let source = await readFile(args.path, 'utf8');
       source = replaceOnce(source, FIND_INTERVAL_LOOP, FIND_INTERVAL_INDEXED, args.path);

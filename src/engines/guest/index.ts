@@ -98,8 +98,9 @@ defineGlobal('queueMicrotask', (cb: unknown) => {
 // Node built-ins are resolved here (the bundler turns `import 'fs'` into this call), each made on
 // first use; modules lambdalet cannot offer throw a clear "not available" error.
 defineGlobal(Symbol.for('lambdalet.builtin'), resolveBuiltin);
-installGlobals();
+// Before installGlobals: it makes `Date` a lazy global, and the stubs patch the engine's own Date.prototype.
 installLazyApis();
+installGlobals();
 installRandom();
 host.enqueueMicrotask = enqueueMicrotask;
 host.resolveBuiltin = resolveBuiltin;

@@ -25,6 +25,7 @@ import '@formatjs/intl-relativetimeformat/locale-data/en-GB.js';
 import '@formatjs/intl-listformat/polyfill-force.js';
 import '@formatjs/intl-listformat/locale-data/en.js';
 import '@formatjs/intl-listformat/locale-data/en-GB.js';
+import icuZoneIds from 'lambdalet:icu-zone-ids';
 import { Collator } from './intl-collator.ts';
 
 type DateTimeFormatPolyfill = typeof Intl.DateTimeFormat & { __setDefaultTimeZone(tz: string | undefined): void };
@@ -88,5 +89,16 @@ for (const name of ['toLocaleString', 'toLocaleDateString', 'toLocaleTimeString'
     writable: true, configurable: true, enumerable: false,
   });
 }
+
+// resolvedOptions().timeZone names zones as ICU does (Asia/Calcutta, not Asia/Kolkata): see guest-intl-build.ts.
+const polyfillResolvedOptions = NativeDateTimeFormat.prototype.resolvedOptions;
+Object.defineProperty(NativeDateTimeFormat.prototype, 'resolvedOptions', {
+  value: function resolvedOptions(this: Intl.DateTimeFormat): Intl.ResolvedDateTimeFormatOptions {
+    const options = Reflect.apply(polyfillResolvedOptions, this, []) as Intl.ResolvedDateTimeFormatOptions;
+    const icu = (icuZoneIds as Record<string, string>)[options.timeZone];
+    return icu === undefined ? options : { ...options, timeZone: icu };
+  },
+  writable: true, configurable: true, enumerable: false,
+});
 
 export { intl as Intl };

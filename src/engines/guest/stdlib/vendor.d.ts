@@ -18,3 +18,9 @@ declare module 'event-target-shim' {
   export const EventTarget: typeof globalThis.EventTarget;
   export type EventTarget = globalThis.EventTarget;
 }
+
+/** Zone IDs where Node's ICU differs from the tz database (built by engines/guest-intl-build.ts). */
+declare module 'lambdalet:icu-zone-ids' {
+  const ids: Readonly<Record<string, string>>;
+  export default ids;
+}
