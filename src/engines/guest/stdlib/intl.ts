@@ -94,7 +94,7 @@ for (const name of ['toLocaleString', 'toLocaleDateString', 'toLocaleTimeString'
 const polyfillResolvedOptions = NativeDateTimeFormat.prototype.resolvedOptions;
 Object.defineProperty(NativeDateTimeFormat.prototype, 'resolvedOptions', {
   value: function resolvedOptions(this: Intl.DateTimeFormat): Intl.ResolvedDateTimeFormatOptions {
-    const options = Reflect.apply(polyfillResolvedOptions, this, []) as Intl.ResolvedDateTimeFormatOptions;
+    const options = Reflect.apply<Intl.DateTimeFormat, [], Intl.ResolvedDateTimeFormatOptions>(polyfillResolvedOptions, this, []);
     const icu = (icuZoneIds as Record<string, string>)[options.timeZone];
     return icu === undefined ? options : { ...options, timeZone: icu };
   },
