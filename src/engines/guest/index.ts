@@ -13,7 +13,7 @@ import { createConsole, logControlsFrom } from './console.ts';
 import { installGlobals, timeZoneChanged } from './globals.ts';
 import { installLazyApis } from './lazy-apis.ts';
 import { formattedErrorLine, intoErrorSafely, runtimeError, toErrorShape, toInitError } from './errors.ts';
-import { installAwsLambda, isStreamingHandler } from './awslambda.ts';
+import { installAwsLambda, isStreamingHandler, streamingHighWaterMark } from './awslambda.ts';
 import { attachProcessEvents, ProcessEvents } from './before-exit.ts';
 import { startInvocation, type Handler, type LoadedHandler } from './invoke.ts';
 import { Phase } from './phase.ts';
@@ -155,7 +155,7 @@ function resolveHandler(root: unknown, message: InitMessage): LoadedHandler {
     && fn.length === 3 && !isAsync && !streaming) {
     console.warn(CALLBACK_WARNING);
   }
-  return { fn, isAsync, runtime: message.runtime, streaming };
+  return { fn, isAsync, runtime: message.runtime, streaming, highWaterMark: streaming ? streamingHighWaterMark(fn) : undefined };
 }
 
 const CALLBACK_WARNING =
@@ -299,7 +299,7 @@ const install: GuestInstall = Object.assign(function install(
           break;
         case 'invoke':
           if (!handler || !fixedContext) throw new Error('invoke before a successful init');
-          phase = startInvocation(handler, fixedContext, message, { error: console.error, logError }, (fn) => void timers.addImmediate(fn, []));
+          phase = startInvocation(handler, fixedContext, message, { error: console.error, warn: console.warn, logError }, (fn) => void timers.addImmediate(fn, []));
           break;
         case 'status':
           break;

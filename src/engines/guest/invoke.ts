@@ -4,6 +4,7 @@
  * done on nodejs22.x; nodejs24.x drops the callback model, as RIC v4 does.
  */
 import { runtimeError, toErrorShape } from './errors.ts';
+import { createResponseStream, type GuestResponseStream } from './streaming.ts';
 import { Phase } from './phase.ts';
 import type { EnvironmentContextFields, InvokeMessage } from './protocol.ts';
 
@@ -16,10 +17,13 @@ export interface LoadedHandler {
   readonly runtime: 'nodejs22.x' | 'nodejs24.x';
   /** Marked by `awslambda.streamifyResponse`. */
   readonly streaming: boolean;
+  /** The highWaterMark given to `awslambda.streamifyResponse`, if any. */
+  readonly highWaterMark?: number | undefined;
 }
 
 interface Logger {
   error(...args: unknown[]): void;
+  warn(...args: unknown[]): void;
   /** `structuredConsole.logError(label, error)`. */
   logError(label: string, error: unknown): void;
 }
@@ -71,6 +75,8 @@ export function startInvocation(
     if (handler.isAsync) postError(runtimeError('NodeJsExit', NODEJS_EXIT_MESSAGE));
     else complete(null);
   };
+
+  if (handler.streaming) return startStreaming(handler, phase, fixed, message, console, setImmediate, postError);
 
   const legacy = handler.runtime === 'nodejs22.x';
   let waitForEmptyEventLoop = true;
@@ -133,6 +139,56 @@ export function startInvocation(
     if (legacy) callback(err);
     else done(err, null);
   }
+  return phase;
+}
+
+/**
+ * A streaming handler's invocation (the runtime client's `handleOnceStreaming`): the body it
+ * writes is the response; see streaming.ts.
+ */
+function startStreaming(
+  handler: LoadedHandler,
+  phase: Phase,
+  fixed: EnvironmentContextFields,
+  message: InvokeMessage,
+  console: Logger,
+  setImmediate: (fn: () => void) => void,
+  fail: (err: unknown) => void,
+): Phase {
+  // A promise that never settles: Runtime.NodeJsExit, as RIC v4 treats every handler.
+  phase.onDrain = () => fail(runtimeError('NodeJsExit', NODEJS_EXIT_MESSAGE));
+  let waitForEmptyEventLoop = true;
+  const context = buildContext(fixed, message, undefined);
+  Object.defineProperty(context, 'callbackWaitsForEmptyEventLoop', {
+    get: () => waitForEmptyEventLoop,
+    set: (value: boolean) => { waitForEmptyEventLoop = value; },
+    enumerable: true,
+    configurable: true,
+  });
+  let response: GuestResponseStream;
+  let result: unknown;
+  try {
+    const event: unknown = JSON.parse(message.event);
+    response = createResponseStream(handler.highWaterMark);
+    const fn = handler.fn;
+    // (event, responseStream, context), as streamifyResponse handlers take them.
+    result = fn(event, response.stream, context);
+  } catch (err) {
+    fail(err);
+    return phase;
+  }
+  if (!isPromiseLike(result)) {
+    fail('Streaming does not support non-async handlers.');
+    return phase;
+  }
+  Promise.resolve(result).then((value) => {
+    if (value !== undefined) console.warn('Streaming handlers ignore return values.');
+    // The runtime client awaits the HTTP response before it checks: 'finish' has been emitted.
+    setImmediate(() => {
+      if (!response.stream.writableFinished) fail('Response stream is not finished.');
+      else phase.settle({ ok: true, payload: JSON.stringify(response.body()) });
+    });
+  }, fail);
   return phase;
 }
 

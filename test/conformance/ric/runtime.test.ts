@@ -6,6 +6,7 @@
  * src/UserFunction.js (`globalThis.awslambda`); plus lambdalet issue #14 items 6-8, 9 (callback), 10, 11.
  */
 import { describe, expect, it } from 'vitest';
+import { httpApiEvent } from '../../../src/testing/index.ts';
 import { deployAndInvoke, errorOf, forEachEngine } from '../../helpers/runtime.ts';
 
 const HANDLED = 'callback called with Error argument, but there was a problem while retrieving one or more of its message, name, and stack';
@@ -119,6 +120,61 @@ forEachEngine(({ withRuntime, title, unsupported }) => {
       withRuntime(async ({ rt }) => {
         const result = await deployAndInvoke(rt, "export const handler = async () => { Promise.reject(new Error('early')); await new Promise((r) => setTimeout(r, 5)); return 'late'; };");
         expect(errorOf(result)).toMatchObject({ errorType: 'Runtime.UnhandledPromiseRejection', errorMessage: 'Error: early' });
+      }));
+  });
+});
+
+forEachEngine(({ withRuntime }) => {
+  describe('RIC Runtime.js handleOnceStreaming / HttpResponseStream.js (plain invoke of a streaming handler)', () => {
+    it('the body the handler writes is the response; objects are written as JSON', () =>
+      withRuntime(async ({ rt }) => {
+        const result = await deployAndInvoke(rt, `export const handler = awslambda.streamifyResponse(async (event, responseStream) => {
+          responseStream.setContentType('text/plain');
+          responseStream.write('hello ');
+          responseStream.write({ n: event.n });
+          responseStream.end(' bye');
+        });`, { n: 7 });
+        expect(result.functionError).toBeUndefined();
+        expect(result.payload).toBe('hello {"n":7} bye');
+      }));
+
+    it('HttpResponseStream.from writes the JSON prelude and eight NUL bytes before the body', () =>
+      withRuntime(async ({ rt }) => {
+        const result = await deployAndInvoke(rt, `export const handler = awslambda.streamifyResponse(async (event, responseStream) => {
+          const stream = awslambda.HttpResponseStream.from(responseStream, { statusCode: 201, headers: { 'x-a': 'b' } });
+          stream.write('body');
+          stream.end();
+        });`);
+        expect(result.payload).toBe(`{"statusCode":201,"headers":{"x-a":"b"}}${'\0'.repeat(8)}body`);
+      }));
+
+    it("a stream left open is 'Response stream is not finished.'; a non-async handler 'Streaming does not support non-async handlers.'", () =>
+      withRuntime(async ({ rt }) => {
+        const open = await deployAndInvoke(rt, "export const handler = awslambda.streamifyResponse(async (e, s) => { s.write('x'); });");
+        expect(errorOf(open)).toEqual({ errorType: 'string', errorMessage: 'Response stream is not finished.', trace: [] });
+        const sync = await deployAndInvoke(rt, "export const handler = awslambda.streamifyResponse((e, s) => { s.end('x'); });");
+        expect(errorOf(sync)).toEqual({ errorType: 'string', errorMessage: 'Streaming does not support non-async handlers.', trace: [] });
+      }));
+
+    it('a throw fails the invocation; setContentType after the first write is Runtime.InvalidStreamingOperation; a return value is ignored with a warning', () =>
+      withRuntime(async ({ rt, logs }) => {
+        const thrown = await deployAndInvoke(rt, "export const handler = awslambda.streamifyResponse(async (e, s) => { s.write('partial'); throw new Error('mid-stream'); });");
+        expect(errorOf(thrown)).toMatchObject({ errorType: 'Error', errorMessage: 'mid-stream' });
+        const late = await deployAndInvoke(rt, "export const handler = awslambda.streamifyResponse(async (e, s) => { s.write('x'); s.setContentType('text/html'); });");
+        expect(errorOf(late)).toMatchObject({ errorType: 'Runtime.InvalidStreamingOperation', errorMessage: 'Cannot set content-type, too late.' });
+        const returned = await deployAndInvoke(rt, "export const handler = awslambda.streamifyResponse(async (e, s) => { s.end('ok'); return 42; });");
+        expect(returned.payload).toBe('ok');
+        expect(logs.forRequest(returned.requestId).some((l) => l.endsWith('\tWARN\tStreaming handlers ignore return values.'))).toBe(true);
+      }));
+
+    it("hono/aws-lambda's streamHandle works unchanged: prelude, NULs, then the streamed text", () =>
+      withRuntime(async ({ rt }) => {
+        await rt.deploy({ name: 'hono-stream', code: { entry: new URL('../fixtures/hono-stream.ts', import.meta.url).pathname }, handler: 'hono-stream.handler' });
+        const result = await rt.invoke('hono-stream', httpApiEvent({ rawPath: '/stream' }));
+        const body = result.payload as string;
+        const cut = body.indexOf('\0'.repeat(8));
+        expect(JSON.parse(body.slice(0, cut))).toMatchObject({ statusCode: 200, headers: { 'content-type': 'text/plain; charset=UTF-8' } });
+        expect(body.slice(cut + 8)).toBe('one two');
       }));
   });
 });
