@@ -17,6 +17,13 @@ static char reply[4096];
 
 static int is(const char *action, const char *name) { return strcmp(action, name) == 0; }
 
+/* INIT (instantiation) runs constructors: PROBE_INIT=trap makes INIT fail, PROBE_INIT=log logs. */
+__attribute__((constructor)) static void probe_init(void) {
+  const char *init = getenv("PROBE_INIT");
+  if (init != NULL && strcmp(init, "trap") == 0) __builtin_trap();
+  if (init != NULL && strcmp(init, "log") == 0) lambdalet_log(LAMBDALET_INFO, "probe INIT");
+}
+
 static void tmp_round_trip(lambdalet_result *result) {
   FILE *out = fopen("/tmp/probe.txt", "a");
   if (out == NULL) {

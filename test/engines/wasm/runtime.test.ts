@@ -86,6 +86,29 @@ describe('wasm engine: environments and state', () => {
     }));
 });
 
+describe('wasm engine: INIT (instantiation runs the constructors)', () => {
+  it('a line logged at INIT comes before the first START... and belongs to no request', () =>
+    withRuntime(async ({ rt, logs }) => {
+      await deployProbe(rt, { env: { PROBE_INIT: 'log' } });
+      const { requestId } = await rt.invoke('probe', 'count');
+      const at = logs.lines.findIndex((l) => l.endsWith('\tINFO\tprobe INIT'));
+      expect(at).toBeGreaterThanOrEqual(0);
+      expect(logs.lines[at]).toMatch(/^\S+\tundefined\tINFO\tprobe INIT$/);
+      expect(logs.lines.indexOf(`START RequestId: ${requestId} Version: $LATEST`)).toBeGreaterThan(at);
+    }));
+
+  it('a trap in a constructor fails INIT (Runtime.ExitError); every invoke tries a new environment', () =>
+    withRuntime(async ({ rt }) => {
+      await deployProbe(rt, { env: { PROBE_INIT: 'trap' } });
+      for (let i = 0; i < 2; i++) {
+        const failed = await rt.invoke('probe', 'count');
+        expect(failed.functionError).toBe('Unhandled');
+        expect(failed.payload).toMatchObject({ errorType: 'Runtime.ExitError' });
+        expect((failed.payload as { errorMessage: string }).errorMessage).toMatch(/Runtime exited with error: wasm trap: .*unreachable/);
+      }
+    }));
+});
+
 describe('wasm engine: logs', () => {
   it("logging.log, stdout and stderr become Lambda's application lines between START and END", () =>
     withRuntime(async ({ rt, logs }) => {
