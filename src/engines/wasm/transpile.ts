@@ -8,7 +8,6 @@
  * component, a component that does not export lambdalet:function/handler@0.1.0, or one importing
  * an interface the host does not provide (sockets, HTTP...).
  */
-import { transpileBytes } from '@bytecodealliance/jco-transpile';
 import { InvalidParameterValueException } from '../../errors.ts';
 import { capMemories, MemoryCapError, WASM_PAGE_BYTES } from './memory-cap.ts';
 import { PROVIDED_IMPORTS } from './worker/wasi-imports.ts';
@@ -47,6 +46,9 @@ export async function transpileComponent(bytes: Uint8Array): Promise<TranspiledC
     );
   }
   const started = performance.now();
+  // Loaded on first use: importing jco-transpile takes most of a second, which a process that never
+  // deploys a component must not pay.
+  const { transpileBytes } = await import('@bytecodealliance/jco-transpile');
   let result: Awaited<ReturnType<typeof transpileBytes>>;
   try {
     result = await transpileBytes(bytes, {
