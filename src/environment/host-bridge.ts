@@ -21,6 +21,12 @@ const RANDOM_MAX_BYTES = 65_536;
 /** Redirects followed for one request (undici's limit), each checked against the policy. */
 const MAX_REDIRECTS = 20;
 const MIB = 1024 * 1024;
+/**
+ * Brotli runs on the host's thread, so one call's work is bounded: at most 8 MiB in (above
+ * Lambda's 6 MB payloads) and 64 MiB out (and never more than the function's memory).
+ */
+export const BROTLI_MAX_INPUT_BYTES = 8 * MIB;
+export const BROTLI_MAX_OUTPUT_BYTES = 64 * MIB;
 
 interface FetchRequestShape {
   readonly url: string;
@@ -211,7 +217,11 @@ export class HostBridge {
         params[id] = Number(value);
       }
     }
-    const cap = typeof rawMax === 'number' && rawMax > 0 ? Math.min(rawMax, this.#maxResponseBytes) : this.#maxResponseBytes;
+    if (input.length > BROTLI_MAX_INPUT_BYTES) {
+      throw new RangeError(`zlib: lambdalet runs Brotli on the host, at most ${BROTLI_MAX_INPUT_BYTES} bytes of input per call (got ${input.length})`);
+    }
+    const limit = Math.min(this.#maxResponseBytes, BROTLI_MAX_OUTPUT_BYTES);
+    const cap = typeof rawMax === 'number' && rawMax > 0 ? Math.min(rawMax, limit) : limit;
     const options = { params, maxOutputLength: cap };
     return mode === 'compress' ? brotliCompressSync(input, options) : brotliDecompressSync(input, options);
   }

@@ -90,3 +90,28 @@ forEachEngine(({ withRuntime }) => {
       expect(result.payload).toEqual(expected);
     }));
 });
+
+forEachEngine(({ withRuntime }) => {
+  it('zlib Brotli limits: maxOutputLength at, under and over the output; 8 MiB of input per call, not a byte more (it runs on the host)', () =>
+    withRuntime(async ({ rt }) => {
+      const result = await deployAndInvoke(rt, `
+        const zlib = require('zlib');
+        const attempt = (fn) => { try { return fn().length; } catch (e) { return e.name + ': ' + e.message; } };
+        exports.handler = async () => {
+          const text = 'x'.repeat(1000);
+          const packed = zlib.brotliCompressSync(text);
+          return {
+            exact: attempt(() => zlib.brotliDecompressSync(packed, { maxOutputLength: 1000 })),
+            over: attempt(() => zlib.brotliDecompressSync(packed, { maxOutputLength: 1001 })),
+            under: attempt(() => zlib.brotliDecompressSync(packed, { maxOutputLength: 999 })),
+            inputAtLimit: attempt(() => zlib.brotliCompressSync(Buffer.alloc(8 * 1024 * 1024), { params: { [zlib.constants.BROTLI_PARAM_QUALITY]: 1 } })) > 0,
+            inputOverLimit: attempt(() => zlib.brotliCompressSync(Buffer.alloc(8 * 1024 * 1024 + 1))),
+          };
+        };`, {}, { file: 'index.js', memoryMb: 512, timeoutMs: 20_000 });
+      expect(result.payload).toMatchObject({
+        exact: 1000, over: 1000, inputAtLimit: true,
+        under: expect.stringMatching(/^RangeError: .*999/) as string,
+        inputOverLimit: 'RangeError: zlib: lambdalet runs Brotli on the host, at most 8388608 bytes of input per call (got 8388609)',
+      });
+    }));
+});
