@@ -7,6 +7,7 @@
  *   warm/quickjs-in-thread-environment   ExecutionEnvironment.invoke on the host's own thread (how
  *   warm/quickjs-worker-environment      quickjs ran before) vs in a worker: the thread hop, same run
  *   hostcall/quickjs-<where>-environment one invoke making 100 fs.existsSync host calls
+ *   boot/quickjs-<where>                 a new sandbox (no INIT) on the host's thread / in a worker
  *   cold/<engine>-<placement>            a new environment + its first invoke
  *   neighbour/<case>                     a v8 function invoked every 2 ms, alone and beside a tenant
  *                                        running 4 concurrent quickjs handlers that spin 200 ms
@@ -68,13 +69,20 @@ async function neighbourLatencies(rt: Runtime, durationMs: number): Promise<numb
   return samples;
 }
 
-/** Keeps 4 spinning invocations in flight until `stop` resolves. */
+/**
+ * Keeps 4 spinning invocations in flight until `stop` resolves. Each loop yields to the event loop
+ * between invocations (as requests arriving from outside would): chained by `await` alone, in-thread
+ * spinners never let the host's timers fire at all (issue #15).
+ */
 async function spinners(invoke: () => Promise<unknown>, stop: Promise<unknown>): Promise<void> {
   let stopped = false;
   void stop.then(() => (stopped = true));
   await Promise.all(
     [0, 1, 2, 3].map(async () => {
-      while (!stopped) await invoke();
+      while (!stopped) {
+        await invoke();
+        await new Promise((resolve) => setImmediate(resolve));
+      }
     }),
   );
 }
@@ -126,6 +134,23 @@ export async function isolationArea(suite: Suite): Promise<void> {
       time,
     });
     calls.dispose();
+  }
+  // The boot alone (a new sandbox, no INIT), same run: on the host's thread and in a worker.
+  {
+    const outcome = await bundleFunction({ files: { 'index.mjs': TRIVIAL.module } }, 'index.handler');
+    if (!outcome.ok) throw new Error('bundle failed');
+    for (const [where, engine] of [
+      ['in-thread', new InThreadQuickJS()],
+      ['worker', new QuickJSEngine()],
+    ] as const) {
+      const blueprint = await engine.prepare(outcome.bundle);
+      await suite.measure(
+        `isolation/boot/quickjs-${where}`,
+        async () => (await blueprint.boot({ memoryMb: 128, onLog: () => {} })).dispose(),
+        { iterations: suite.pick(100, 20) },
+      );
+    }
+    suite.ratio('isolation/boot/quickjs-worker', 'isolation/boot/quickjs-in-thread');
   }
   suite.ratio('isolation/warm/quickjs-worker-environment', 'isolation/warm/quickjs-in-thread-environment');
   suite.ratio('isolation/hostcall/quickjs-worker-environment', 'isolation/hostcall/quickjs-in-thread-environment');

@@ -48,7 +48,7 @@ export const ENGINE_THREADS_MAX = 64;
 export const ENGINE_PROCESSES_MAX = 32;
 /** `engineThreads` when none is given: the host's available parallelism. */
 export const ENGINE_THREADS_DEFAULT = Math.min(ENGINE_THREADS_MAX, availableParallelism());
-/** `engineProcesses` when none is given: the host's available parallelism, at most 4 (each child costs ~50 MB). */
+/** `engineProcesses` when none is given: the host's available parallelism, at most 4 (each child holds ~120 MB of RSS). */
 export const ENGINE_PROCESSES_DEFAULT = Math.min(4, availableParallelism());
 
 /** One of {@link LOG_FORMATS}. */
