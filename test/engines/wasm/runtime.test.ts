@@ -109,6 +109,16 @@ describe('wasm engine: INIT (instantiation runs the constructors)', () => {
     }));
 });
 
+describe('wasm engine: SnapStart', () => {
+  it('falls back to pre-initialised environments, saying why (components are not snapshotted)', () =>
+    withRuntime(async ({ rt }) => {
+      const info = await deployProbe(rt, { snapStart: true });
+      expect(info.snapStart).toMatchObject({ path: 'pre-initialised', fallbackReason: 'the wasm engine cannot snapshot sandboxes' });
+      expect((await rt.invoke('probe', 'count')).payload).toEqual({ count: 1 });
+      expect((await rt.invoke('probe', 'count')).payload).toEqual({ count: 2 });
+    }));
+});
+
 describe('wasm engine: logs', () => {
   it("logging.log, stdout and stderr become Lambda's application lines between START and END", () =>
     withRuntime(async ({ rt, logs }) => {
