@@ -51,7 +51,14 @@ export class GuestWorker {
     this.#answers = answers;
     this.#signal = signal;
     worker.on('message', (message: WorkerMessage) => this.#onMessage(message));
-    worker.on('error', (error: Error) => this.#die(new SandboxFault('crashed', `the worker failed: ${error.message}`)));
+    worker.on('error', (error: Error & { code?: string }) =>
+      // The worker's own heap (glue, strings crossing it) hit resourceLimits: Node ends the worker.
+      this.#die(
+        error.code === 'ERR_WORKER_OUT_OF_MEMORY'
+          ? new SandboxFault('out-of-memory', `the worker ran out of memory: ${error.message}`)
+          : new SandboxFault('crashed', `the worker failed: ${error.message}`),
+      ),
+    );
     worker.on('exit', (code) => this.#die(new SandboxFault('crashed', `the worker exited (code ${code})`)));
     worker.unref();
   }

@@ -8,6 +8,7 @@
  * receiveMessageOnPort. Nothing of the host reaches the component: it sees only its imports.
  */
 import { parentPort, receiveMessageOnPort } from 'node:worker_threads';
+import { RESPONSE_PAYLOAD_MAX_BYTES } from '../../../config/limits.ts';
 import type { InvokeRequest, LoadRequest, WorkerMessage, WorkerOutcome, WorkerRequest } from './messages.ts';
 import { componentImports, loadShim, type ComponentImports } from './wasi-imports.ts';
 
@@ -133,6 +134,10 @@ function invoke(request: InvokeRequest): WorkerOutcome {
   }
   // Every memory is capped at memoryMb by its module; their total is held to it here.
   if (memoryBytes() > loaded!.request.memoryCapBytes) return { t: 'fault', kind: 'out-of-memory', message: 'out of memory' };
+  // Longer than Lambda's response limit in UTF-16 units is longer in UTF-8 bytes too: only enough
+  // of it crosses to the host for the environment to answer Function.ResponseSizeTooLarge, not a
+  // copy of up to memoryMb of text.
+  if (payload.length > RESPONSE_PAYLOAD_MAX_BYTES) return { t: 'ok', payload: payload.slice(0, RESPONSE_PAYLOAD_MAX_BYTES + 1) };
   try {
     JSON.parse(payload);
   } catch (error) {
