@@ -13,6 +13,13 @@ import type { LogLineMeta, LogSink } from '../observability/log-sink.ts';
 const LEVELS = new Set(['TRACE', 'DEBUG', 'INFO', 'WARN', 'ERROR', 'FATAL']);
 /** CloudWatch's largest log event; longer guest lines are cut, so a flood cannot exhaust the host. */
 const MAX_LINE_CHARS = 256 * 1024;
+/**
+ * Application output one phase (INIT or one invocation) may write, in characters. Lambda publishes
+ * no per-invocation figure (only CloudWatch's 256 KB per event, MAX_LINE_CHARS above); this bound is
+ * lambdalet's, so one tenant's console flood cannot fill the host's sink or memory. Past it, one
+ * notice is written and later guest lines of the phase are dropped (still counted for settle()).
+ */
+export const LOG_CHARS_PER_PHASE = 10 * 1024 * 1024;
 /** Keep a little more than the 4 KB tail needs. */
 const CAPTURE_CHARS = 16 * 1024;
 /** How many event-loop turns to wait for guest lines still in flight. */
@@ -20,8 +27,10 @@ const SETTLE_TURNS = 64;
 
 export class LogCollector {
   readonly logStreamName: string;
-  /** The invocation in progress; `undefined` during INIT, as Lambda prints it. */
-  requestId: string | undefined;
+  #requestId: string | undefined;
+  /** Guest output written in this phase (characters), and lines dropped past LOG_CHARS_PER_PHASE. */
+  #phaseChars = 0;
+  #dropped = 0;
   readonly #sink: LogSink;
   readonly #meta: LogLineMeta;
   readonly #bundle: Pick<FunctionBundle, 'filename' | 'remapStack'>;
@@ -71,17 +80,41 @@ export class LogCollector {
     }
   }
 
+  /** The invocation in progress; `undefined` during INIT, as Lambda prints it. Setting it starts a new phase's log budget. */
+  get requestId(): string | undefined {
+    return this.#requestId;
+  }
+
+  set requestId(value: string | undefined) {
+    this.#requestId = value;
+    this.#phaseChars = 0;
+    this.#dropped = 0;
+  }
+
   /** A console line from the guest: its arguments are untrusted, so they are checked and bounded. */
   guestLine(level: unknown, message: unknown): void {
     this.#received++;
+    if (this.#phaseChars >= LOG_CHARS_PER_PHASE) {
+      if (this.#dropped++ === 0) {
+        const notice = `[lambdalet] this phase wrote more than ${LOG_CHARS_PER_PHASE} characters of logs; later lines are dropped`;
+        this.write(this.#json ? jsonApplicationLine(new Date(), this.#requestId, 'WARN', notice) : applicationLine(new Date(), this.#requestId, 'WARN', notice));
+      }
+      return;
+    }
     const lvl = typeof level === 'string' && LEVELS.has(level) ? level : 'INFO';
     let text = typeof message === 'string' ? message : String(message);
     if (text.length > MAX_LINE_CHARS) text = text.slice(0, MAX_LINE_CHARS) + '... [truncated]';
     if (text.includes(this.#bundle.filename)) text = this.#bundle.remapStack(text.split('\n')).join('\n');
+    this.#phaseChars += text.length;
     // process.stdout / stderr: Lambda records a runtime's own output lines as they are.
     if (level === 'STDOUT' || level === 'STDERR') this.write(text.replace(/\n/g, '\r'));
-    else if (this.#json) this.write(jsonApplicationLine(new Date(), this.requestId, lvl, text));
-    else this.write(applicationLine(new Date(), this.requestId, lvl, text));
+    else if (this.#json) this.write(jsonApplicationLine(new Date(), this.#requestId, lvl, text));
+    else this.write(applicationLine(new Date(), this.#requestId, lvl, text));
+  }
+
+  /** Guest lines dropped in this phase because it passed LOG_CHARS_PER_PHASE. */
+  get droppedLines(): number {
+    return this.#dropped;
   }
 
   platformLine(line: string): void {

@@ -1,0 +1,379 @@
+/**
+ * The hostile programs of the adversarial catalogue (issue #15). Each is a module whose handler
+ * tries one way to hurt the host, its neighbours or Lambda's limits, with the one outcome lambdalet
+ * must give it (per engine where the engines differ for a reason stated beside it). The harness
+ * (harness.ts) runs every case against every engine and isolation mode, then checks the host is
+ * alive, no host secret leaked into the payload or the logs, and a neighbour function answers.
+ *
+ * Handlers read the secrets' NAMES from the event, so a case cannot pass by not knowing them.
+ */
+import type { EngineName } from '../../src/config/index.ts';
+import { LOG_CHARS_PER_PHASE } from '../../src/environment/log-collector.ts';
+
+export type Outcome =
+  | { readonly kind: 'timeout' }
+  | { readonly kind: 'oom' }
+  /** A function error of this type (Lambda's `functionError: 'Unhandled'` with the guest's error shape). */
+  | { readonly kind: 'error'; readonly errorType: string | RegExp; readonly errorMessage?: RegExp }
+  /** A response; `check` asserts on the payload (throws to fail). */
+  | { readonly kind: 'ok'; readonly check?: (payload: unknown) => void };
+
+export interface HostileCase {
+  readonly name: string;
+  /** The module `index.mjs`; the handler's event is `{ envName, globalName }` plus `event`. */
+  readonly code: string;
+  readonly outcome: Outcome | Readonly<Partial<Record<EngineName, Outcome>>>;
+  readonly timeoutMs?: number;
+  readonly memoryMb?: number;
+  readonly ephemeralStorageMb?: number;
+  /** nodejs22.x for the callback model (nodejs24.x rejects callback handlers). */
+  readonly runtime?: 'nodejs22.x';
+  /** Extra event fields (JSON), merged over the secrets' names. */
+  readonly event?: Record<string, unknown>;
+  /** Checks the first invocation's log lines (throws to fail). */
+  readonly logs?: (lines: readonly string[]) => void;
+  /** Invoke again afterwards: the second outcome (a fresh or the same environment). */
+  readonly then?: Outcome;
+}
+
+const TIMEOUT: Outcome = { kind: 'timeout' };
+const OOM: Outcome = { kind: 'oom' };
+const HANDLED: Outcome = { kind: 'error', errorType: 'handled' };
+/** The runtime client's answer to a response JSON.stringify cannot serialise (its name on nodejs24.x). */
+const UNSTRINGIFIABLE: Outcome = { kind: 'error', errorType: /^(Error|Runtime\.JSONStringifyError)$/, errorMessage: /^Unable to stringify response body$/ };
+
+function equal(expected: unknown): (payload: unknown) => void {
+  return (payload) => {
+    if (JSON.stringify(payload) !== JSON.stringify(expected)) {
+      throw new Error(`payload ${JSON.stringify(payload)} !== ${JSON.stringify(expected)}`);
+    }
+  };
+}
+
+/** Loops: each is bounded only by the deadline. */
+export const LOOPS: readonly HostileCase[] = [
+  { name: 'loop: synchronous', code: 'export const handler = async () => { for (;;) {} }', outcome: TIMEOUT },
+  {
+    name: 'loop: a promise chain that never yields to the host',
+    code: 'export const handler = async () => { for (;;) await Promise.resolve(); }',
+    outcome: TIMEOUT,
+  },
+  {
+    name: 'loop: in a getter of the result',
+    code: 'export const handler = async () => ({ get x() { for (;;) {} } })',
+    outcome: TIMEOUT,
+  },
+  { name: 'loop: in toJSON of the result', code: 'export const handler = async () => ({ toJSON() { for (;;) {} } })', outcome: TIMEOUT },
+  {
+    name: 'loop: microtask storm (each job queues two more)',
+    code: 'export const handler = async () => { const f = () => { queueMicrotask(f); queueMicrotask(f); }; f(); return new Promise(() => {}); }',
+    outcome: TIMEOUT,
+  },
+  {
+    name: 'loop: a thenable that resolves with itself (Node loops forever too)',
+    code: "export const handler = async () => { const t = { then: (resolve) => resolve(t) }; return t; }",
+    outcome: TIMEOUT,
+  },
+  {
+    name: 'loop: regex catastrophic backtracking',
+    code: "export const handler = async () => /^(a+)+$/.test('a'.repeat(64) + 'b')",
+    outcome: TIMEOUT,
+  },
+  {
+    name: 'loop: spinning in a timer after the response',
+    // The response is posted when the handler resolves (RIC). lambdalet runs a later invocation's
+    // due timers only while that invocation waits on timers: the second call waits 10 ms, the
+    // first call's timer fires in it and spins into the second call's deadline.
+    code: `let calls = 0;
+    export const handler = async () => {
+      if (calls++ === 0) { setTimeout(() => { for (;;) {} }, 0); return 'answered'; }
+      await new Promise((resolve) => setTimeout(resolve, 10));
+      return 'not reached';
+    }`,
+    outcome: { kind: 'ok', check: equal('answered') },
+    then: TIMEOUT,
+  },
+  {
+    name: 'loop: spinning in a microtask queued before the response',
+    code: 'export const handler = async () => { Promise.resolve().then(() => { for (;;) {} }); return "answered"; }',
+    outcome: TIMEOUT,
+  },
+];
+
+/** Memory bombs under memoryMb 128. */
+export const BOMBS: readonly HostileCase[] = [
+  {
+    name: 'memory: arrays of numbers',
+    timeoutMs: 30_000,
+    code: 'export const handler = async () => { const keep = []; for (;;) keep.push(new Array(1e6).fill(1.5)); }',
+    outcome: OOM,
+  },
+  {
+    name: 'memory: doubling a string',
+    // V8 refuses strings past its maximum length with a RangeError before the heap fills.
+    code: "export const handler = async () => { const keep = []; let s = 'x'; for (;;) { s = s + s; keep.push(s + '!'); } }",
+    outcome: { v8: { kind: 'error', errorType: 'RangeError', errorMessage: /^Invalid string length$/ }, quickjs: { kind: 'error', errorType: 'InternalError', errorMessage: /^string too long$/ } },
+  },
+  {
+    name: 'memory: ArrayBuffers',
+    timeoutMs: 30_000,
+    code: 'export const handler = async () => { const keep = []; for (;;) keep.push(new Uint8Array(16 * 1024 * 1024).fill(1)); }',
+    // isolated-vm's allocator refuses the buffer past memoryMb (a catchable RangeError, as Node's
+    // "Array buffer allocation failed"); QuickJS's linear memory hits its fixed maximum.
+    outcome: { v8: { kind: 'error', errorType: 'RangeError', errorMessage: /^Array buffer allocation failed$/ }, quickjs: OOM },
+  },
+  {
+    name: 'memory: deep recursion',
+    code: 'export const handler = async () => { const f = (n) => f(n + 1) + 1; return f(0); }',
+    outcome: { kind: 'error', errorType: 'RangeError', errorMessage: /^Maximum call stack size exceeded$/ },
+  },
+  {
+    name: 'memory: WebAssembly.Memory grown without bound',
+    code: 'export const handler = async () => { const keep = []; for (;;) { const m = new WebAssembly.Memory({ initial: 256 }); new Uint8Array(m.buffer).fill(1); keep.push(m); } }',
+    // Guests have no WebAssembly (isolated-vm does not count its memories against memoryMb).
+    outcome: { kind: 'error', errorType: 'ReferenceError' },
+  },
+];
+
+/** A Map of millions of small objects: quickjs reports out of memory; for v8 see catastrophe.test.ts. */
+export const MAP_BOMB: HostileCase = {
+  name: 'memory: a Map of millions of small objects',
+  timeoutMs: 30_000,
+  code: 'export const handler = async () => { const m = new Map(); for (let i = 0; ; i++) m.set(i, { i, s: "v" + i }); }',
+  outcome: OOM,
+};
+
+/** Hostile values thrown or returned: each fails at once, never by its deadline. */
+export const THROWN: readonly HostileCase[] = [
+  {
+    name: 'thrown: a Proxy whose every trap throws',
+    code: "export const handler = async () => { const trap = () => { throw new Error('trap'); }; throw new Proxy({}, { get: trap, has: trap, ownKeys: trap, getPrototypeOf: trap, getOwnPropertyDescriptor: trap }); }",
+    outcome: HANDLED,
+  },
+  {
+    name: 'thrown: a Proxy whose handler is itself a Proxy (every trap throws)',
+    code: "export const handler = async () => { const h = new Proxy({}, { get: () => () => { throw new Error('any trap'); } }); throw new Proxy({}, h); }",
+    outcome: HANDLED,
+  },
+  {
+    name: 'thrown: a revoked Proxy',
+    code: 'export const handler = async () => { const r = Proxy.revocable({}, {}); r.revoke(); throw r.proxy; }',
+    outcome: HANDLED,
+  },
+  {
+    name: 'thrown: a Proxy that returns itself for every property',
+    code: 'export const handler = async () => { const p = new Proxy(function () {}, { get: () => p, apply: () => p }); throw p; }',
+    outcome: HANDLED,
+  },
+  {
+    name: 'thrown: an object whose name/message/stack getters throw',
+    code: "export const handler = async () => { throw { get name() { throw new Error('n'); }, get message() { throw 1; }, get stack() { throw 2; } }; }",
+    outcome: HANDLED,
+  },
+  {
+    name: 'thrown: a Proxy passed to the callback',
+    code: "export const handler = (event, context, callback) => callback(new Proxy({}, { get() { throw new Error('trap'); } }));",
+    runtime: 'nodejs22.x',
+    outcome: HANDLED,
+  },
+  {
+    name: 'result: a getter that throws',
+    code: "export const handler = async () => ({ get x() { throw new Error('g'); } })",
+    outcome: UNSTRINGIFIABLE,
+  },
+  {
+    name: 'result: toJSON that returns a fresh object with the same toJSON, nested without end',
+    code: 'export const handler = async () => { const deeper = () => ({ toJSON: () => ({ next: deeper() }) }); return deeper(); }',
+    // V8 overflows its stack inside JSON.stringify (caught: unstringifiable) after ~2 s of work;
+    // QuickJS overflows the WebAssembly stack under it: the sandbox crashes and is discarded.
+    timeoutMs: 20_000,
+    outcome: { v8: UNSTRINGIFIABLE, quickjs: { kind: 'error', errorType: 'Runtime.ExitError', errorMessage: /Maximum call stack size exceeded/ } },
+  },
+  {
+    name: 'result: a Proxy whose ownKeys throws',
+    code: "export const handler = async () => new Proxy({}, { ownKeys() { throw new Error('k'); } })",
+    outcome: UNSTRINGIFIABLE,
+  },
+  {
+    name: 'result: a cycle',
+    code: 'export const handler = async () => { const o = {}; o.o = o; return o; }',
+    outcome: UNSTRINGIFIABLE,
+  },
+];
+
+/** Escape attempts: each handler returns what it could reach; the payload must hold no host power. */
+export const ESCAPES: readonly HostileCase[] = [
+  {
+    name: 'escape: constructor chains to Function, then to process and require',
+    code: `export const handler = async (event) => {
+      const found = [];
+      const roots = [console.log, setTimeout, Promise, Error, JSON.parse, Symbol, globalThis.process?.cwd, globalThis.Buffer, (async () => {}).constructor];
+      for (const root of roots) {
+        try {
+          const F = root.constructor.constructor;
+          const g = F('return this')();
+          found.push(typeof g.require, typeof g.process?.binding, typeof g.process?.dlopen, String(g.process?.env?.[event.envName]), String(g[event.globalName]));
+        } catch (e) { found.push('threw'); }
+      }
+      return found;
+    }`,
+    outcome: {
+      kind: 'ok',
+      check: (payload) => {
+        for (const item of payload as string[]) {
+          if (item === 'function') throw new Error(`a constructor chain reached a function: ${JSON.stringify(payload)}`);
+        }
+      },
+    },
+  },
+  {
+    name: 'escape: process.binding, dlopen, mainModule, the host require',
+    code: `export const handler = async () => {
+      const out = {};
+      for (const name of ['binding', '_linkedBinding', 'dlopen', 'mainModule', 'reallyExit', 'kill', 'abort', 'chdir']) {
+        try { const v = process[name]; out[name] = typeof v === 'function' ? (() => { try { return String(v('fs')); } catch (e) { return 'threw ' + e.name; } })() : typeof v; } catch (e) { out[name] = 'threw'; }
+      }
+      out.moduleRequire = typeof globalThis.module?.require;
+      // The guest's own require (Node built-ins as the guest's standard library): no processes.
+      try { out.exec = String(require('child_process').execSync('id')); } catch (e) { out.exec = 'threw'; }
+      try { out.spawn = String(require('child_process').spawnSync('id').stdout); } catch (e) { out.spawn = 'threw'; }
+      return out;
+    }`,
+    outcome: {
+      kind: 'ok',
+      check: (payload) => {
+        for (const [name, value] of Object.entries(payload as Record<string, string>)) {
+          if (value !== 'undefined' && !value.startsWith('threw')) throw new Error(`process.${name} / require gave ${value}`);
+        }
+      },
+    },
+  },
+  {
+    name: 'escape: import() of host modules and paths',
+    code: `export const handler = async () => {
+      const out = {};
+      for (const spec of ['node:child_process', 'child_process', 'node:worker_threads', 'node:vm', 'node:v8', 'node:inspector', 'node:module', 'isolated-vm', 'file:///etc/passwd', '/etc/passwd', '../../../../src/index.ts']) {
+        try { const m = await import(spec); out[spec] = Object.keys(m).slice(0, 3).join(','); } catch (e) { out[spec] = 'refused'; }
+      }
+      return out;
+    }`,
+    outcome: {
+      kind: 'ok',
+      check: (payload) => {
+        for (const [spec, result] of Object.entries(payload as Record<string, string>)) {
+          if (result !== 'refused') throw new Error(`import('${spec}') gave ${result}`);
+        }
+      },
+    },
+  },
+  {
+    name: 'escape: reading the host file system through fs',
+    code: `import fs from 'node:fs';
+    export const handler = async () => {
+      const out = {};
+      for (const p of ['/etc/passwd', '/proc/self/environ', '/proc/self/cmdline', '/tmp/../etc/hostname', '/var/task/../../etc/passwd', '/root']) {
+        try { out[p] = String(fs.readFileSync(p)).slice(0, 40); } catch (e) { out[p] = e.code; }
+      }
+      return out;
+    }`,
+    outcome: {
+      kind: 'ok',
+      check: (payload) => {
+        for (const [path, result] of Object.entries(payload as Record<string, string>)) {
+          if (!/^E[A-Z]+$/.test(result)) throw new Error(`${path} read as ${JSON.stringify(result)}`);
+        }
+      },
+    },
+  },
+  {
+    name: 'escape: the host environment variables and globals',
+    code: `export const handler = async (event) => [String(process.env[event.envName]), String(globalThis[event.globalName]), Object.keys(process.env).filter((k) => k.startsWith('LAMBDALET_ADVERSARIAL')).join()]`,
+    outcome: { kind: 'ok', check: equal(['undefined', 'undefined', '']) },
+  },
+  {
+    name: 'escape: prototype pollution through the event',
+    // A naive deep merge of the event: its own "__proto__" key walks into Object.prototype.
+    code: `const merge = (t, s) => { for (const k of Object.keys(s)) { if (s[k] && typeof s[k] === 'object') { t[k] ??= {}; merge(t[k], s[k]); } else t[k] = s[k]; } return t; };
+    export const handler = async (event) => { merge({}, event.payload); const polluted = {}.polluted; Array.prototype.push = () => 0; JSON.parse = () => ({ forged: true }); return { polluted }; }`,
+    event: { payload: JSON.parse('{"__proto__": {"polluted": "from-event"}, "constructor": {"prototype": {"polluted": "deep"}}}') as Record<string, unknown> },
+    outcome: { kind: 'ok', check: equal({ polluted: 'deep' }) },
+  },
+  {
+    name: 'escape: Error.prepareStackTrace call sites',
+    code: `export const handler = async () => {
+      const seen = [];
+      Error.prepareStackTrace = (e, sites) => { for (const s of sites) { try { const t = s.getThis?.(); const f = s.getFunction?.(); seen.push(typeof t?.require, typeof f, String(s.getFileName?.())); } catch { seen.push('threw'); } } return 'x'; };
+      try { console.log.call(null, { toString() { return new Error('probe').stack; } }); } catch {}
+      const e = new Error('probe'); void e.stack;
+      return seen.filter((x) => x === 'function' || /src\\/|node_modules|\\.ts$/.test(x));
+    }`,
+    outcome: { kind: 'ok', check: equal([]) },
+  },
+  {
+    name: 'escape: WebAssembly importing host objects',
+    // A minimal module importing one function "e"."f": whatever the guest passes is its own.
+    code: `export const handler = async () => {
+      if (typeof WebAssembly === 'undefined') return 'no WebAssembly';
+      const bytes = new Uint8Array([0,97,115,109,1,0,0,0,1,4,1,96,0,0,2,7,1,1,101,1,102,0,0,7,5,1,1,103,0,0]);
+      let reached = 'nothing';
+      const instance = new WebAssembly.Instance(new WebAssembly.Module(bytes), { e: { f: function () { reached = typeof this?.process?.binding; } } });
+      instance.exports.g();
+      return reached;
+    }`,
+    outcome: { kind: 'ok', check: equal('no WebAssembly') },
+  },
+];
+
+/** Resources: logs, /tmp, timers. */
+export const RESOURCES: readonly HostileCase[] = [
+  {
+    name: 'console: a flood of small lines',
+    code: 'export const handler = async () => { for (let i = 0; i < 20000; i++) console.log("flood", i); return "done"; }',
+    timeoutMs: 30_000,
+    outcome: { kind: 'ok', check: equal('done') },
+  },
+  {
+    name: 'console: a flood of 256 KiB lines',
+    // 48 lines of 256 KiB (CloudWatch's largest event): 12 MiB, past the phase's 10 MiB cap.
+    code: 'export const handler = async () => { const s = "y".repeat(256 * 1024); for (let i = 0; i < 48; i++) console.error(s); return "done"; }',
+    timeoutMs: 30_000,
+    outcome: { kind: 'ok', check: equal('done') },
+    logs: (lines) => {
+      const guest = lines.filter((l) => l.includes('\tERROR\t'));
+      const chars = guest.reduce((n, l) => n + l.length, 0);
+      if (guest.length >= 48) throw new Error(`all ${guest.length} flood lines were written`);
+      if (chars > LOG_CHARS_PER_PHASE + 300 * 1024) throw new Error(`${chars} characters of flood were written`);
+      if (!lines.some((l) => /\tWARN\t\[lambdalet\] this phase wrote more than \d+ characters of logs; later lines are dropped$/.test(l))) {
+        throw new Error('no notice of dropped lines');
+      }
+    },
+  },
+  {
+    name: '/tmp: writing past the quota',
+    ephemeralStorageMb: 16,
+    code: `import fs from 'node:fs';
+    export const handler = async () => { const chunk = Buffer.alloc(1 << 20, 1); try { for (let i = 0; ; i++) fs.writeFileSync('/tmp/f' + i, chunk); } catch (e) { return e.code; } }`,
+    timeoutMs: 30_000,
+    outcome: { kind: 'ok', check: equal('ENOSPC') },
+  },
+  {
+    name: '/tmp: many empty files',
+    code: `import fs from 'node:fs';
+    export const handler = async () => { let i = 0; try { for (; i < 1e7; i++) fs.writeFileSync('/tmp/e' + i, ''); } catch (e) { return [e.code, i > 1000]; } return ['no limit', i]; }`,
+    timeoutMs: 60_000,
+    outcome: { kind: 'ok', check: equal(['ENOSPC', true]) },
+  },
+  {
+    name: '/tmp: deep paths',
+    code: `import fs from 'node:fs';
+    export const handler = async () => { let p = '/tmp'; try { for (let i = 0; i < 100000; i++) { p += '/d'; fs.mkdirSync(p); } } catch (e) { return e.code; } return 'no limit'; }`,
+    timeoutMs: 30_000,
+    outcome: { kind: 'ok', check: (p) => { if (!/^(ENAMETOOLONG|ENOSPC)$/.test(String(p))) throw new Error(`deep paths: ${String(p)}`); } },
+  },
+  {
+    name: 'timers: an interval and timeouts left running at the end',
+    code: 'let ticks = 0; export const handler = async () => { setInterval(() => { ticks++; }, 1); setTimeout(() => { ticks++; }, 60_000); return "left running"; }',
+    outcome: { kind: 'ok', check: equal('left running') },
+    then: { kind: 'ok', check: equal('left running') },
+  },
+];

@@ -1,0 +1,108 @@
+/**
+ * Adversarial catalogue (issue #15): the v8 memory bomb isolated-vm cannot contain — a Map of
+ * millions of small objects exhausts V8's own heap and isolated-vm reports a catastrophic error.
+ *
+ * - In-process (`v8`): the bomb's invoke is Runtime.OutOfMemory and the v8 engine then refuses all
+ *   work with EngineUnavailableError naming the catastrophe (its threads are parked; nothing else is
+ *   safe), while quickjs neighbours keep answering and the host stays up. Run in a child process,
+ *   since it ends v8 for the process that hosts it.
+ * - Process isolation (`v8-process`): only the child that hosted the sandbox dies; the bomb's invoke
+ *   is Runtime.OutOfMemory and the next v8 invoke is answered by a new child. Skipped visibly until
+ *   `createRuntime({ isolation: 'process' })` exists.
+ */
+import { spawn } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
+import { describe, expect, it } from 'vitest';
+import { createRuntime, silentSink } from '../../src/index.ts';
+import { MAP_BOMB } from './cases.ts';
+import { MODES } from './harness.ts';
+
+const indexUrl = new URL('../../src/index.ts', import.meta.url).href;
+
+/** Runs `script` (ESM) in a fresh `node --no-node-snapshot`; resolves with its stdout and stderr. */
+function runChild(script: string, limitMs: number): Promise<{ stdout: string; stderr: string }> {
+  const child = spawn(process.execPath, ['--no-node-snapshot', '--input-type=module', '-e', script], {
+    cwd: fileURLToPath(new URL('../..', import.meta.url)),
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let stdout = '';
+  let stderr = '';
+  child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
+  return new Promise((resolve, reject) => {
+    // After a catastrophe the process cannot always exit (parked isolate threads): DONE ends it.
+    const timer = setTimeout(() => {
+      child.kill('SIGKILL');
+      reject(new Error(`no DONE within ${limitMs} ms; stdout: ${stdout}; stderr: ${stderr.slice(-2000)}`));
+    }, limitMs);
+    child.stdout.on('data', (chunk: Buffer) => {
+      stdout += chunk.toString();
+      if (stdout.includes('DONE')) {
+        clearTimeout(timer);
+        child.kill('SIGKILL');
+        resolve({ stdout, stderr });
+      }
+    });
+    child.on('exit', () => {
+      clearTimeout(timer);
+      resolve({ stdout, stderr });
+    });
+  });
+}
+
+function line(stdout: string, tag: string): unknown {
+  const match = new RegExp(`^${tag} (.*)$`, 'm').exec(stdout);
+  return match ? JSON.parse(match[1]!) : undefined;
+}
+
+const processMode = MODES.find((m) => m.name === 'v8-process')!;
+
+describe('adversarial: the v8 Map bomb (isolated-vm catastrophic error)', () => {
+  it('v8 in-process: Runtime.OutOfMemory, then the v8 engine refuses work with a clear error; quickjs neighbours and the host go on', async () => {
+    const script = `
+      import { createRuntime, silentSink } from ${JSON.stringify(indexUrl)};
+      const rt = await createRuntime({ logSink: silentSink });
+      const neighbour = 'export const handler = async (e) => ({ neighbour: e.n })';
+      await rt.deploy({ name: 'v8-neighbour', engine: 'v8', code: { files: { 'index.mjs': neighbour } } });
+      await rt.deploy({ name: 'qjs-neighbour', engine: 'quickjs', code: { files: { 'index.mjs': neighbour } } });
+      await rt.invoke('v8-neighbour', { n: 0 });
+      await rt.deploy({ name: 'bomb', engine: 'v8', memoryMb: 128, timeoutMs: ${MAP_BOMB.timeoutMs}, code: { files: { 'index.mjs': ${JSON.stringify(MAP_BOMB.code)} } } });
+      console.log('BOMB ' + JSON.stringify((await rt.invoke('bomb')).payload));
+      try {
+        console.log('V8AFTER ' + JSON.stringify({ payload: (await rt.invoke('v8-neighbour', { n: 1 })).payload }));
+      } catch (error) {
+        console.log('V8AFTER ' + JSON.stringify({ name: error.name, code: error.code, message: error.message }));
+      }
+      console.log('QJSAFTER ' + JSON.stringify((await rt.invoke('qjs-neighbour', { n: 2 })).payload));
+      console.log('DONE');`;
+    const { stdout, stderr } = await runChild(script, 60_000);
+    expect((line(stdout, 'BOMB') as { errorType?: string } | undefined)?.errorType, stderr.slice(-1000)).toBe('Runtime.OutOfMemory');
+    const after = line(stdout, 'V8AFTER') as { name?: string; message?: string; payload?: unknown };
+    if (stderr.includes('LAMBDALET_V8_CATASTROPHIC')) {
+      expect(after.name).toBe('EngineUnavailableError');
+      expect(after.message).toMatch(/catastrophic isolated-vm error/);
+    } else {
+      // isolated-vm's soft limit contained it this time (it does, on some runs): v8 serves on.
+      expect(after.payload).toEqual({ neighbour: 1 });
+    }
+    expect(line(stdout, 'QJSAFTER')).toEqual({ neighbour: 2 });
+  }, 90_000);
+
+  (processMode.skip ? it.skip : it)(
+    `v8-process: only the child dies; the bomb is Runtime.OutOfMemory and the next v8 invoke is answered${processMode.skip ? ` (not available yet: ${processMode.skip})` : ''}`,
+    async () => {
+      const rt = await createRuntime({ ...processMode.options, logSink: silentSink });
+      try {
+        await rt.deploy({ name: 'neighbour', engine: 'v8', code: { files: { 'index.mjs': 'export const handler = async (e) => ({ neighbour: e.n })' } } });
+        await rt.deploy({ name: 'bomb', engine: 'v8', memoryMb: 128, timeoutMs: MAP_BOMB.timeoutMs!, code: { files: { 'index.mjs': MAP_BOMB.code } } });
+        const bombed = await rt.invoke('bomb');
+        expect((bombed.payload as { errorType: string }).errorType).toBe('Runtime.OutOfMemory');
+        expect((await rt.invoke('neighbour', { n: 1 })).payload).toEqual({ neighbour: 1 });
+        expect((await rt.invoke('bomb')).functionError).toBe('Unhandled');
+        expect((await rt.invoke('neighbour', { n: 2 })).payload).toEqual({ neighbour: 2 });
+      } finally {
+        await rt.close();
+      }
+    },
+    90_000,
+  );
+});

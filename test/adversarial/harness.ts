@@ -1,0 +1,148 @@
+/**
+ * Runs the adversarial catalogue (cases.ts) against every engine and isolation mode. For each case:
+ * deploy it in the mode's runtime, invoke it (twice when the case says `then`), check the outcome,
+ * check that neither host secret (one in the host's process.env, one on its globalThis, set here)
+ * appears in any payload or log line, and check that a neighbour function in the same runtime
+ * still answers. The runtime is shared by a mode's cases, as tenants share a host.
+ *
+ * Modes are found, not assumed: `isolation: 'process'` is tried with createRuntime and, where the
+ * runtime refuses the option, its cases are skipped visibly with the reason in their title.
+ */
+import { randomUUID } from 'node:crypto';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { EngineName } from '../../src/config/index.ts';
+import { createRuntime, type InvokeResult, type Runtime, type RuntimeOptionsInput } from '../../src/index.ts';
+import { captureLogs, type CapturedLogs } from '../helpers/runtime.ts';
+import type { HostileCase, Outcome } from './cases.ts';
+
+export const SECRET_ENV_NAME = 'LAMBDALET_ADVERSARIAL_SECRET';
+export const SECRET_GLOBAL_NAME = 'LAMBDALET_ADVERSARIAL_GLOBAL';
+const SECRETS = [randomUUID(), randomUUID()] as const;
+process.env[SECRET_ENV_NAME] = SECRETS[0];
+(globalThis as Record<string, unknown>)[SECRET_GLOBAL_NAME] = SECRETS[1];
+
+export interface Mode {
+  /** `<engine>` or `<engine>-<isolation>`. */
+  readonly name: string;
+  readonly engine: EngineName;
+  readonly options: RuntimeOptionsInput;
+}
+
+const CANDIDATE_MODES: readonly Mode[] = [
+  { name: 'v8', engine: 'v8', options: {} },
+  { name: 'quickjs', engine: 'quickjs', options: {} },
+  { name: 'quickjs-shared', engine: 'quickjs', options: { quickjsIsolation: 'shared' } },
+  { name: 'v8-process', engine: 'v8', options: { isolation: 'process' } as RuntimeOptionsInput },
+  { name: 'quickjs-process', engine: 'quickjs', options: { isolation: 'process' } as RuntimeOptionsInput },
+];
+
+/** Why `options` cannot make a runtime here, or undefined when they can. */
+async function unavailable(options: RuntimeOptionsInput): Promise<string | undefined> {
+  try {
+    const rt = await createRuntime({ ...options, logSink: { write() {} } });
+    await rt.close();
+    return undefined;
+  } catch (error) {
+    return (error as Error).message.split('\n')[0];
+  }
+}
+
+/** Every candidate mode, with the reason it is not available yet (skipped visibly) or undefined. */
+export const MODES: readonly (Mode & { readonly skip: string | undefined })[] = await Promise.all(
+  CANDIDATE_MODES.map(async (mode) => ({ ...mode, skip: await unavailable(mode.options) })),
+);
+
+export function outcomeFor(c: HostileCase, engine: EngineName): Outcome {
+  const o = c.outcome;
+  if ('kind' in o) return o;
+  const chosen = (o)[engine];
+  if (!chosen) throw new Error(`case "${c.name}" names no outcome for ${engine}`);
+  return chosen;
+}
+
+function errorTypeOf(result: InvokeResult): string | undefined {
+  return result.functionError ? (result.payload as { errorType?: string }).errorType : undefined;
+}
+
+export function expectOutcome(result: InvokeResult, outcome: Outcome, what: string): void {
+  const type = errorTypeOf(result);
+  switch (outcome.kind) {
+    case 'timeout':
+      expect(type, `${what}: ${JSON.stringify(result.payload).slice(0, 300)}`).toBe('Sandbox.Timedout');
+      break;
+    case 'oom':
+      expect(type, `${what}: ${JSON.stringify(result.payload).slice(0, 300)}`).toBe('Runtime.OutOfMemory');
+      break;
+    case 'error':
+      expect(result.functionError, `${what}: ${JSON.stringify(result.payload).slice(0, 300)}`).toBe('Unhandled');
+      if (typeof outcome.errorType === 'string') expect(type, what).toBe(outcome.errorType);
+      else expect(type, what).toMatch(outcome.errorType);
+      if (outcome.errorMessage) expect((result.payload as { errorMessage?: string }).errorMessage, what).toMatch(outcome.errorMessage);
+      break;
+    case 'ok':
+      expect(result.functionError, `${what}: ${JSON.stringify(result.payload).slice(0, 300)}`).toBeUndefined();
+      outcome.check?.(result.payload);
+      break;
+  }
+}
+
+/** No host secret in `text`. */
+export function expectNoSecret(text: string, what: string): void {
+  for (const secret of SECRETS) expect(text.includes(secret), `${what} holds a host secret`).toBe(false);
+}
+
+const NEIGHBOUR = 'neighbour';
+
+/**
+ * One describe block per mode; `cases` run concurrently inside it (v8 isolates run on their own
+ * threads; in-process quickjs runs on the host's, so its loops take turns).
+ */
+export function catalogue(title: string, cases: readonly HostileCase[], modes = MODES): void {
+  for (const mode of modes) {
+    const suite = mode.skip ? describe.skip : describe.concurrent;
+    suite(`${title} [${mode.name}]${mode.skip ? ` (not available yet: ${mode.skip})` : ''}`, () => {
+      let rt: Runtime;
+      let logs: CapturedLogs;
+      beforeAll(async () => {
+        logs = captureLogs();
+        rt = await createRuntime({ ...mode.options, logSink: logs, scaleUpRate: 10_000, scaleUpBurst: 10_000 });
+        await rt.deploy({ name: NEIGHBOUR, engine: mode.engine, code: { files: { 'index.mjs': 'export const handler = async (e) => ({ neighbour: e.n })' } } });
+      });
+      afterAll(async () => {
+        await rt?.close();
+        expectNoSecret(logs.text(), `${mode.name}: the logs`);
+      });
+      cases.forEach((c, index) => {
+        it(c.name, async () => {
+          const name = `hostile-${index}`;
+          await rt.deploy({
+            name,
+            engine: mode.engine,
+            code: { files: { 'index.mjs': c.code } },
+            timeoutMs: c.timeoutMs ?? 1000,
+            memoryMb: c.memoryMb ?? 128,
+            ...(c.ephemeralStorageMb ? { ephemeralStorageMb: c.ephemeralStorageMb } : {}),
+            ...(c.runtime ? { runtime: c.runtime } : {}),
+          });
+          const event = { envName: SECRET_ENV_NAME, globalName: SECRET_GLOBAL_NAME, ...c.event };
+          const first = await rt.invoke(name, event);
+          expectNoSecret(JSON.stringify(first.payload), `${c.name}: the payload`);
+          expectOutcome(first, outcomeFor(c, mode.engine), `${c.name} [${mode.name}]`);
+          c.logs?.(logs.forRequest(first.requestId));
+          if (c.then) {
+            const second = await rt.invoke(name, event);
+            expectNoSecret(JSON.stringify(second.payload), `${c.name}: the second payload`);
+            expectOutcome(second, c.then, `${c.name} [${mode.name}], second invoke`);
+          }
+          const neighbour = await rt.invoke(NEIGHBOUR, { n: index });
+          expect(neighbour.payload).toEqual({ neighbour: index });
+          // The host's own objects are untouched (prototype pollution, JSON, Array).
+          expect(({} as { polluted?: unknown }).polluted).toBeUndefined();
+          expect(JSON.parse('{"a":1}')).toEqual({ a: 1 });
+          expect([1, 2].map((x) => x * 2)).toEqual([2, 4]);
+          expect(process.env[SECRET_ENV_NAME]).toBe(SECRETS[0]);
+        }, 60_000);
+      });
+    });
+  }
+}

@@ -1,0 +1,65 @@
+/**
+ * The log collector's per-phase cap (LOG_CHARS_PER_PHASE): a console flood cannot fill the host's
+ * sink. Lambda publishes no per-invocation figure (CloudWatch's 256 KB event limit is the per-line
+ * cut, MAX_LINE_CHARS); the cap is lambdalet's. Boundaries: at, just under and just over.
+ */
+import { describe, expect, it } from 'vitest';
+import { LOG_CHARS_PER_PHASE, LogCollector } from '../../src/environment/log-collector.ts';
+
+function collector(): { logs: LogCollector; lines: string[] } {
+  const lines: string[] = [];
+  const logs = new LogCollector({ write: (line) => lines.push(line) }, 'f', 'stream', { filename: '/var/task/index.mjs', remapStack: (s) => [...s] });
+  return { logs, lines };
+}
+
+/** Writes `total` characters of guest output in lines of at most 200,000 characters. */
+function fill(logs: LogCollector, total: number): void {
+  for (let left = total; left > 0; left -= 200_000) logs.guestLine('INFO', 'x'.repeat(Math.min(left, 200_000)));
+}
+
+describe('LogCollector: per-phase log cap', () => {
+  it('just under the cap: every line is written', () => {
+    const { logs, lines } = collector();
+    logs.requestId = 'r1';
+    fill(logs, LOG_CHARS_PER_PHASE - 1);
+    logs.guestLine('INFO', 'y');
+    expect(lines.every((l) => l.includes('\tINFO\t'))).toBe(true);
+    expect(lines.at(-1)!.endsWith('\tINFO\ty')).toBe(true);
+    expect(logs.droppedLines).toBe(0);
+  });
+
+  it('at the cap: the next line is dropped, with one WARN notice naming the cap', () => {
+    const { logs, lines } = collector();
+    logs.requestId = 'r1';
+    fill(logs, LOG_CHARS_PER_PHASE);
+    const written = lines.length;
+    logs.guestLine('INFO', 'over');
+    logs.guestLine('ERROR', 'over again');
+    expect(lines).toHaveLength(written + 1);
+    expect(lines.at(-1)).toMatch(new RegExp(`\\tr1\\tWARN\\t\\[lambdalet\\] this phase wrote more than ${LOG_CHARS_PER_PHASE} characters of logs; later lines are dropped$`));
+    expect(logs.droppedLines).toBe(2);
+  });
+
+  it('just over the cap in one line: that line is still written (the cap is checked before a line), later ones are not', () => {
+    const { logs, lines } = collector();
+    logs.requestId = 'r1';
+    fill(logs, LOG_CHARS_PER_PHASE - 1);
+    logs.guestLine('INFO', 'zz');
+    expect(lines.at(-1)!.endsWith('\tINFO\tzz')).toBe(true);
+    logs.guestLine('INFO', 'dropped');
+    expect(lines.some((l) => l.endsWith('\tdropped'))).toBe(false);
+  });
+
+  it('a new phase (the next request id) starts a new budget; platform lines are never capped', () => {
+    const { logs, lines } = collector();
+    logs.requestId = 'r1';
+    fill(logs, LOG_CHARS_PER_PHASE + 1);
+    logs.guestLine('INFO', 'dropped');
+    logs.platformLine('END RequestId: r1');
+    expect(lines.at(-1)).toBe('END RequestId: r1');
+    logs.requestId = 'r2';
+    logs.guestLine('INFO', 'fresh');
+    expect(lines.at(-1)!.endsWith('\tr2\tINFO\tfresh')).toBe(true);
+    expect(logs.droppedLines).toBe(0);
+  });
+});
