@@ -212,7 +212,11 @@ export const ESCAPES: readonly HostileCase[] = [
         try {
           const F = root.constructor.constructor;
           const g = F('return this')();
-          found.push(typeof g.require, typeof g.process?.binding, typeof g.process?.dlopen, String(g.process?.env?.[event.envName]), String(g[event.globalName]));
+          let binding = 'absent';
+          try { if (typeof g.process?.binding === 'function') { g.process.binding('fs'); binding = 'returned'; } } catch { binding = 'threw'; }
+          let dlopen = 'absent';
+          try { if (typeof g.process?.dlopen === 'function') { g.process.dlopen({}, '/lib/x86_64-linux-gnu/libc.so.6'); dlopen = 'returned'; } } catch { dlopen = 'threw'; }
+          found.push(typeof g.require, binding, dlopen, String(g.process?.env?.[event.envName]), String(g[event.globalName]));
         } catch (e) { found.push('threw'); }
       }
       return found;
@@ -221,7 +225,7 @@ export const ESCAPES: readonly HostileCase[] = [
       kind: 'ok',
       check: (payload) => {
         for (const item of payload as string[]) {
-          if (item === 'function') throw new Error(`a constructor chain reached a function: ${JSON.stringify(payload)}`);
+          if (item === 'function' || item === 'returned') throw new Error(`a constructor chain reached host power: ${JSON.stringify(payload)}`);
         }
       },
     },
