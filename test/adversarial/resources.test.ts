@@ -8,4 +8,7 @@ catalogue(
   'adversarial: logs, /tmp and timers',
   RESOURCES,
   MODES.map((m) => (m.name === 'quickjs-shared' ? { ...m, skip: m.skip ?? 'same host paths as quickjs (instance), which runs these' } : m)),
+  // One at a time: these cases are long synchronous runs of host calls, and quickjs sandboxes share
+  // worker threads, so concurrent cases would push each other's INIT past its 10 s limit.
+  false,
 );
