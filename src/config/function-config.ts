@@ -141,6 +141,16 @@ export interface FunctionConfigInput {
    */
   readonly codeSignature?: string;
   /**
+   * Tenant isolation (Lambda's `TenancyConfig`): `{ isolationMode: 'PER_TENANT' }` gives every
+   * tenant its own execution environments; every invoke must then pass `tenantId`, and no invoke of
+   * another function may. Fixed for the function's life: a redeploy may not change it. Not with
+   * `provisionedConcurrency` (Lambda refuses the combination). With `snapStart`, which Lambda also
+   * refuses, lambdalet restores each new tenant's environment from the function's snapshot (one
+   * INIT, a private copy per tenant, randomness reseeded). Default: none.
+   * @example { tenancy: { isolationMode: 'PER_TENANT' } }
+   */
+  readonly tenancy?: TenancyConfig;
+  /**
    * AWS credentials, as a Lambda execution role provides them: `process.env` gets
    * AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY and (when given) AWS_SESSION_TOKEN, which the AWS
    * SDK's default chain reads. Fixed values, or a host-side provider called once per execution
@@ -217,10 +227,20 @@ export interface FunctionConfig {
   readonly codeSigning?: CodeSigningInput | undefined;
   /** The package's signature (base64), if any. */
   readonly codeSignature?: string | undefined;
+  /** Tenant isolation, if configured. */
+  readonly tenancy?: TenancyConfig | undefined;
   /** AWS credentials for process.env, as a provider (fixed values are wrapped). Default: none. */
   readonly credentials?: CredentialSource | undefined;
   /** Log format and levels. Default `{ logFormat: 'Text' }`. */
   readonly loggingConfig: LoggingConfig;
+}
+
+/** Lambda's `TenantIsolationMode` values (API reference, TenancyConfig). */
+export const TENANT_ISOLATION_MODES = ['PER_TENANT'] as const;
+
+/** Lambda's `TenancyConfig`: how a function's environments are assigned to tenants. */
+export interface TenancyConfig {
+  readonly isolationMode: (typeof TENANT_ISOLATION_MODES)[number];
 }
 
 const DENY_ALL: EgressPolicy = Object.freeze({ allowHosts: Object.freeze([]) });
@@ -292,6 +312,10 @@ const functionConfigSchema = z.strictObject(
       )
       .optional(),
     codeSignature: z.string(expected('be a base64 ed25519 signature')).optional(),
+    tenancy: z
+      .strictObject({ isolationMode: oneOf(TENANT_ISOLATION_MODES) }, expected("be an object like { isolationMode: 'PER_TENANT' }"))
+      .transform((v): TenancyConfig => Object.freeze(v))
+      .optional(),
     credentials: credentialsSchema.optional(),
     loggingConfig: loggingConfigSchema.optional(),
   },
@@ -328,6 +352,8 @@ const subject: Subject = {
     SnapStart: 'snapStart',
     Layers: 'layers',
     CodeSigningConfig: 'codeSigning',
+    TenancyConfig: 'tenancy',
+    tenancyConfig: 'tenancy',
     Credentials: 'credentials',
     LoggingConfig: 'loggingConfig',
   },
@@ -353,6 +379,13 @@ export function parseFunctionConfig(input: unknown): FunctionConfig {
     throw new InvalidParameterValueException(
       'provisionedConcurrency',
       `Expected \`provisionedConcurrency\` to be 0 with \`snapStart\` (SnapStart and provisioned concurrency cannot be combined), got ${describeValue(provisioned)}`,
+    );
+  }
+  if (config.tenancy && provisioned > 0) {
+    // Lambda: provisioned concurrency is not supported with tenant isolation (tenant-isolation.html).
+    throw new InvalidParameterValueException(
+      'provisionedConcurrency',
+      `Expected \`provisionedConcurrency\` to be 0 with \`tenancy\` (tenant isolation and provisioned concurrency cannot be combined), got ${describeValue(provisioned)}`,
     );
   }
   if (config.snapStart && config.ephemeralStorageMb > SNAPSTART_EPHEMERAL_STORAGE_MB_MAX) {

@@ -18,6 +18,8 @@ export type LogType = (typeof LOG_TYPES)[number];
 export const LATEST = '$LATEST';
 /** Invoke's `Qualifier`: `(|[a-zA-Z0-9$_-]+)`, 1 to 128 characters (Lambda API reference). */
 const QUALIFIER = /^[a-zA-Z0-9$_-]{1,128}$/;
+/** Invoke's `TenantId` (X-Amz-Tenant-Id): 1 to 256 characters of `[a-zA-Z0-9._:/=+\-@ ]` (Lambda API reference). */
+export const TENANT_ID_PATTERN = /^[a-zA-Z0-9._:/=+\-@ ]{1,256}$/;
 
 /** The caller's Cognito identity, as a handler sees it in `context.identity`. */
 export interface CognitoIdentity {
@@ -46,6 +48,14 @@ export interface InvokeOptionsInput {
    * @example rt.invoke('fn', event, { waitForCapacityMs: 2000 })
    */
   readonly waitForCapacityMs?: number;
+  /**
+   * The tenant (Lambda's `TenantId`, X-Amz-Tenant-Id) for a function deployed with
+   * `tenancy: { isolationMode: 'PER_TENANT' }`: required there, refused elsewhere
+   * (InvalidParameterValueException). 1 to 256 characters of `[a-zA-Z0-9._:/=+-@ ]`; the handler
+   * sees it as `context.tenantId`. Default: none.
+   * @example rt.invoke('fn', event, { tenantId: 'blue' })
+   */
+  readonly tenantId?: string;
 }
 
 /** Invoke options after parsing: defaults filled, frozen. */
@@ -60,6 +70,8 @@ export interface InvokeOptions {
   readonly qualifier?: string | undefined;
   /** How long to wait for capacity, if the caller asked to wait. */
   readonly waitForCapacityMs?: number | undefined;
+  /** The tenant, if one was given. */
+  readonly tenantId?: string | undefined;
 }
 
 /** The options of an invoke given none: `logType: 'None'`, no qualifier. */
@@ -83,6 +95,10 @@ const invokeOptionsSchema = z.strictObject(
       .regex(QUALIFIER, expected('be a version or alias name of 1 to 128 characters from [a-zA-Z0-9$_-]'))
       .optional(),
     waitForCapacityMs: integerIn(0, WAIT_FOR_CAPACITY_MS_MAX).optional(),
+    tenantId: z
+      .string(expected('be a tenant id of 1 to 256 characters from [a-zA-Z0-9._:/=+-@ ]'))
+      .regex(TENANT_ID_PATTERN, expected('be a tenant id of 1 to 256 characters from [a-zA-Z0-9._:/=+-@ ]'))
+      .optional(),
   },
   expected('be an object'),
 );
@@ -94,7 +110,7 @@ void _outputMatches;
 const subject: Subject = {
   name: 'invoke options',
   knownOptions: Object.keys(invokeOptionsSchema.shape),
-  renames: { LogType: 'logType', ClientContext: 'clientContext', Qualifier: 'qualifier', waitMs: 'waitForCapacityMs' },
+  renames: { LogType: 'logType', ClientContext: 'clientContext', Qualifier: 'qualifier', waitMs: 'waitForCapacityMs', TenantId: 'tenantId' },
 };
 
 function checkClientContext(value: unknown, ctx: z.core.$RefinementCtx): void {

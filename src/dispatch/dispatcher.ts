@@ -16,7 +16,7 @@ import PQueue from 'p-queue';
 import { InvalidParameterValueException, RuntimeClosedError, TooManyRequestsException, type ThrottleReason } from '../errors.ts';
 import { minUnreservedConcurrency, type RuntimeOptions } from '../config/index.ts';
 import { systemClock, type Clock, type TimerHandle } from './clock.ts';
-import type { FunctionMetrics, InvocationReport, RuntimeMetrics } from './metrics.ts';
+import type { FunctionMetrics, InvocationReport, RuntimeMetrics, TenantCounters, TenantMetrics } from './metrics.ts';
 import { FunctionPool, Lease, type PoolConfig, type PooledEnvironment } from './pool.ts';
 import { TokenBucket } from './token-bucket.ts';
 
@@ -43,11 +43,19 @@ const REFUSAL = {
   reserved: 2,
   scaleUp: 3,
   memory: 4,
+  tenants: 5,
 } as const;
+
+/**
+ * Lambda's limit on tenant-aware environments (active or idle): 2,500 for every 1,000 of the
+ * function's concurrency (tenant-isolation-troubleshooting.html, TooManyRequestsException).
+ */
+export const TENANT_ENVIRONMENTS_PER_1000_CONCURRENCY = 2_500;
 type Refusal = (typeof REFUSAL)[keyof typeof REFUSAL];
 
 interface Waiter<E extends PooledEnvironment, T> {
   readonly pool: FunctionPool<E, T>;
+  readonly tenantId: string | undefined;
   readonly resolve: (lease: Lease<E, T>) => void;
   readonly reject: (error: Error) => void;
   timer: TimerHandle;
@@ -184,17 +192,26 @@ export class Dispatcher<E extends PooledEnvironment, T> {
    * room or the wait ends. Every lease must be given back with {@link release}.
    * @throws TooManyRequestsException (returned as a rejection after a wait), RuntimeClosedError.
    */
-  acquire(pool: FunctionPool<E, T>, waitMs = 0): Lease<E, T> | Promise<Lease<E, T>> {
+  acquire(pool: FunctionPool<E, T>, waitMs = 0, tenantId?: string): Lease<E, T> | Promise<Lease<E, T>> {
     if (this.#closed) throw new RuntimeClosedError();
-    const lease = this.#admit(pool);
+    const lease = this.#admit(pool, tenantId);
     if (lease !== undefined) return lease;
     if (waitMs > 0 && pool.config.reservedConcurrency !== 0 && this.#waiters.length < this.#options.maxQueueLength) {
-      return this.#wait(pool, waitMs);
+      return this.#wait(pool, waitMs, tenantId);
     }
     throw this.#throttle(pool, this.#refusal, this.#refusalRetryMs);
   }
 
-  #admit(pool: FunctionPool<E, T>): Lease<E, T> | undefined {
+  /**
+   * The function's concurrency for the tenant limit: its reservation, else the account's limit.
+   * Tenant environments allowed = floor(2,500 × that / 1,000).
+   */
+  tenantEnvironmentLimit(pool: FunctionPool<E, T>): number {
+    const concurrency = pool.config.reservedConcurrency ?? this.#options.concurrency;
+    return Math.floor((TENANT_ENVIRONMENTS_PER_1000_CONCURRENCY * concurrency) / 1000);
+  }
+
+  #admit(pool: FunctionPool<E, T>, tenantId?: string): Lease<E, T> | undefined {
     const { config } = pool;
     let unreserved = false;
     if (config.reservedConcurrency !== undefined) {
@@ -206,10 +223,10 @@ export class Dispatcher<E extends PooledEnvironment, T> {
     // The rules above keep the total within the limit; this holds it while a redeploy shrinks a
     // reservation under invocations still running.
     if (this.#active >= this.#options.concurrency) return this.#refuse(REFUSAL.account);
-    let lease = this.#takeIdle(pool);
+    let lease = pool.config.perTenant ? this.#takeTenantIdle(pool, tenantId) : this.#takeIdle(pool);
     if (lease !== undefined) lease.coldStart = false;
     else {
-      lease = this.#coldLease(pool);
+      lease = this.#coldLease(pool, tenantId);
       if (lease === undefined) return undefined;
     }
     if (lease.busy) throw new Error(`lambdalet bug: environment of ${pool.name} handed to two invocations`);
@@ -233,7 +250,9 @@ export class Dispatcher<E extends PooledEnvironment, T> {
     return lease;
   }
 
-  #coldLease(pool: FunctionPool<E, T>): Lease<E, T> | undefined {
+  #coldLease(pool: FunctionPool<E, T>, tenantId: string | undefined): Lease<E, T> | undefined {
+    const perTenant = pool.config.perTenant === true;
+    if (perTenant && pool.tenantEnvironments >= this.tenantEnvironmentLimit(pool)) return this.#refuse(REFUSAL.tenants);
     const now = this.#clock.now();
     if (!pool.bucket.available(now)) {
       this.#refusalRetryMs = pool.bucket.msUntilToken(now);
@@ -244,7 +263,10 @@ export class Dispatcher<E extends PooledEnvironment, T> {
     pool.bucket.take();
     this.#liveMb += memoryMb;
     this.#liveEnvironments += 1;
-    return new Lease<E, T>(pool, pool.target, pool.generation, memoryMb, false);
+    if (!perTenant) return new Lease<E, T>(pool, pool.target, pool.generation, memoryMb, false);
+    pool.tenantEnvironments += 1;
+    tenantCounters(pool, tenantId!).environments += 1;
+    return new Lease<E, T>(pool, pool.target, pool.generation, memoryMb, false, tenantId);
   }
 
   #refuse(refusal: Refusal): undefined {
@@ -300,7 +322,10 @@ export class Dispatcher<E extends PooledEnvironment, T> {
       this.#unreservedActive -= 1;
     }
     if (lease.provisioned) pool.provisionedActive -= 1;
-    if (report !== undefined) pool.counters.record(report, lease.memoryMb);
+    if (report !== undefined) {
+      pool.counters.record(report, lease.memoryMb);
+      if (lease.tenantId !== undefined) recordTenant(tenantCounters(pool, lease.tenantId), report, lease.memoryMb, lease.coldStart);
+    }
     const env = lease.env;
     if (
       env === undefined ||
@@ -330,6 +355,18 @@ export class Dispatcher<E extends PooledEnvironment, T> {
 
   /** Disposes a lease's environment (if any) and frees its memory; a provisioned one that served is replaced. */
   /** A warm idle environment; one that ended while idle (its engine process died) is discarded, not handed out. */
+  /**
+   * Tenant isolation: the tenant's most recently used idle environment that is still ready, taken
+   * out of the pool's idle list (which stays the one list the reaper and the memory budget walk).
+   */
+  #takeTenantIdle(pool: FunctionPool<E, T>, tenantId: string | undefined): Lease<E, T> | undefined {
+    for (;;) {
+      const lease = takeTenantIdle(pool, tenantId);
+      if (lease?.env === undefined || lease.env.state === 'ready') return lease;
+      this.#discard(lease);
+    }
+  }
+
   #takeIdle(pool: FunctionPool<E, T>): Lease<E, T> | undefined {
     for (;;) {
       const lease = pool.provisionedIdle.pop() ?? pool.idle.pop();
@@ -344,6 +381,10 @@ export class Dispatcher<E extends PooledEnvironment, T> {
     lease.env?.dispose();
     this.#liveMb -= lease.memoryMb;
     this.#liveEnvironments -= 1;
+    if (lease.tenantId !== undefined) {
+      lease.pool.tenantEnvironments -= 1;
+      tenantCounters(lease.pool, lease.tenantId).environments -= 1;
+    }
     if (!lease.provisioned) return;
     this.#provisionedLiveMb -= lease.memoryMb;
     const pool = lease.pool;
@@ -408,9 +449,9 @@ export class Dispatcher<E extends PooledEnvironment, T> {
 
   // ---- waiting ------------------------------------------------------------------------------
 
-  #wait(pool: FunctionPool<E, T>, waitMs: number): Promise<Lease<E, T>> {
+  #wait(pool: FunctionPool<E, T>, waitMs: number, tenantId: string | undefined): Promise<Lease<E, T>> {
     return new Promise<Lease<E, T>>((resolve, reject) => {
-      const waiter: Waiter<E, T> = { pool, resolve, reject, timer: undefined, refusal: this.#refusal };
+      const waiter: Waiter<E, T> = { pool, tenantId, resolve, reject, timer: undefined, refusal: this.#refusal };
       waiter.timer = this.#clock.setTimeout(() => this.#expire(waiter), waitMs, false);
       this.#waiters.push(waiter);
       if (this.#refusal === REFUSAL.scaleUp) this.#schedulePump(this.#refusalRetryMs);
@@ -430,7 +471,7 @@ export class Dispatcher<E extends PooledEnvironment, T> {
     for (let i = 0; i < this.#waiters.length; ) {
       if (this.#active >= this.#options.concurrency) break;
       const waiter = this.#waiters[i]!;
-      const lease = this.#admit(waiter.pool);
+      const lease = this.#admit(waiter.pool, waiter.tenantId);
       if (lease === undefined) {
         waiter.refusal = this.#refusal;
         if (this.#refusal === REFUSAL.scaleUp) retryMs = Math.min(retryMs, this.#refusalRetryMs);
@@ -458,6 +499,8 @@ export class Dispatcher<E extends PooledEnvironment, T> {
 
   #throttle(pool: FunctionPool<E, T>, refusal: Refusal, retryMs: number): TooManyRequestsException {
     pool.counters.throttles += 1;
+    // Lambda's words for the tenant limit, exactly (tenant-isolation-troubleshooting.html).
+    if (refusal === REFUSAL.tenants) return new TooManyRequestsException('ConcurrentInvocationLimitExceeded', 'Rate exceeded');
     const { concurrency, memoryBudgetMb, scaleUpRate, scaleUpBurst } = this.#options;
     let reason: ThrottleReason = 'ConcurrentInvocationLimitExceeded';
     let detail: string;
@@ -574,7 +617,7 @@ export class Dispatcher<E extends PooledEnvironment, T> {
 
   metrics(): RuntimeMetrics {
     const functions: FunctionMetrics[] = [];
-    for (const pool of this.#pools.values()) functions.push(functionMetrics(pool));
+    for (const pool of this.#pools.values()) functions.push(functionMetrics(pool, this.tenantEnvironmentLimit(pool)));
     return {
       ConcurrentExecutions: this.#active,
       ConcurrentExecutionsMax: this.#activeMax,
@@ -593,7 +636,7 @@ export class Dispatcher<E extends PooledEnvironment, T> {
   }
 }
 
-function functionMetrics<E extends PooledEnvironment, T>(pool: FunctionPool<E, T>): FunctionMetrics {
+function functionMetrics<E extends PooledEnvironment, T>(pool: FunctionPool<E, T>, limit: number): FunctionMetrics {
   const c = pool.counters;
   const provisioned = pool.config.provisionedConcurrency;
   let starting = 0;
@@ -623,7 +666,52 @@ function functionMetrics<E extends PooledEnvironment, T>(pool: FunctionPool<E, T
       provisioned: pool.provisionedLive,
       starting,
     },
+    ...(pool.config.perTenant ? { tenancy: tenancyMetrics(pool, limit) } : {}),
     reservedConcurrency: pool.config.reservedConcurrency,
     provisionedConcurrency: provisioned,
   };
+}
+
+function tenancyMetrics<E extends PooledEnvironment, T>(pool: FunctionPool<E, T>, limit: number): FunctionMetrics['tenancy'] {
+  const tenants: Record<string, TenantMetrics> = {};
+  for (const [id, t] of pool.tenants) {
+    tenants[id] = {
+      Invocations: t.invocations,
+      Errors: t.errors,
+      ColdStarts: t.coldStarts,
+      DurationMs: t.durationMs,
+      GBSeconds: t.gbSeconds,
+      environments: t.environments,
+    };
+  }
+  return { environments: pool.tenantEnvironments, environmentsMax: limit, tenants };
+}
+
+/**
+ * Tenant isolation: the tenant's most recently used idle environment, taken out of the pool's idle
+ * list (which stays the one list the reaper and the memory budget walk). Undefined: none idle.
+ */
+function takeTenantIdle<E extends PooledEnvironment, T>(pool: FunctionPool<E, T>, tenantId: string | undefined): Lease<E, T> | undefined {
+  const idle = pool.idle;
+  for (let i = idle.length - 1; i >= 0; i--) {
+    if (idle[i]!.tenantId === tenantId) return idle.splice(i, 1)[0];
+  }
+  return undefined;
+}
+
+function tenantCounters<E extends PooledEnvironment, T>(pool: FunctionPool<E, T>, tenantId: string): TenantCounters {
+  let counters = pool.tenants.get(tenantId);
+  if (counters === undefined) {
+    counters = { invocations: 0, errors: 0, coldStarts: 0, durationMs: 0, gbSeconds: 0, environments: 0 };
+    pool.tenants.set(tenantId, counters);
+  }
+  return counters;
+}
+
+function recordTenant(counters: TenantCounters, report: InvocationReport, memoryMb: number, coldStart: boolean): void {
+  counters.invocations += 1;
+  if (report.error) counters.errors += 1;
+  if (coldStart) counters.coldStarts += 1;
+  counters.durationMs += report.durationMs;
+  counters.gbSeconds += (report.billedDurationMs * memoryMb) / 1024 / 1000;
 }

@@ -42,9 +42,31 @@ export interface FunctionMetrics {
   readonly GBSeconds: number;
   /** Environments of this function now: warm idle, busy, provisioned (idle or busy), being started. */
   readonly environments: { readonly idle: number; readonly busy: number; readonly provisioned: number; readonly starting: number };
+  /**
+   * Tenant isolation only: live tenant environments (active or idle) and their limit (2,500 per
+   * 1,000 of the function's concurrency), and each tenant's figures by tenant id.
+   */
+  readonly tenancy?: {
+    readonly environments: number;
+    readonly environmentsMax: number;
+    readonly tenants: Readonly<Record<string, TenantMetrics>>;
+  };
   /** Configured limits: reserved (undefined when none) and provisioned concurrency. */
   readonly reservedConcurrency: number | undefined;
   readonly provisionedConcurrency: number;
+}
+
+/** One tenant's figures (tenant isolation). Durations in ms. */
+export interface TenantMetrics {
+  readonly Invocations: number;
+  readonly Errors: number;
+  readonly ColdStarts: number;
+  /** Σ invocation Duration. */
+  readonly DurationMs: number;
+  /** Usage as Lambda bills it: Σ billed ms × memoryMb / 1024 / 1000. */
+  readonly GBSeconds: number;
+  /** This tenant's environments now (busy, idle or starting). */
+  readonly environments: number;
 }
 
 /** The runtime's figures: account-level gauges and every function's metrics. */
@@ -101,4 +123,14 @@ export class FunctionCounters {
     if (report.initDurationMs !== undefined) this.initDuration.record(report.initDurationMs);
     this.gbSeconds += (report.billedDurationMs * memoryMb) / 1024 / 1000;
   }
+}
+
+/** The mutable counters behind one TenantMetrics. */
+export interface TenantCounters {
+  invocations: number;
+  errors: number;
+  coldStarts: number;
+  durationMs: number;
+  gbSeconds: number;
+  environments: number;
 }

@@ -5,7 +5,7 @@
  * disposed instead of reused.
  */
 import type { TokenBucket } from './token-bucket.ts';
-import { FunctionCounters } from './metrics.ts';
+import { FunctionCounters, type TenantCounters } from './metrics.ts';
 
 /** What the dispatcher needs of an environment. */
 export interface PooledEnvironment {
@@ -21,6 +21,11 @@ export interface PoolConfig {
   /** Undefined: the function shares the unreserved pool. */
   readonly reservedConcurrency: number | undefined;
   readonly provisionedConcurrency: number;
+  /**
+   * Tenant isolation (`tenancy: { isolationMode: 'PER_TENANT' }`): every environment belongs to the
+   * tenant it was started for and serves only that tenant. Default false.
+   */
+  readonly perTenant?: boolean;
 }
 
 /**
@@ -36,6 +41,8 @@ export class Lease<E extends PooledEnvironment, T> {
   readonly generation: number;
   readonly memoryMb: number;
   readonly provisioned: boolean;
+  /** Tenant isolation: the only tenant this environment serves (undefined for other functions). */
+  readonly tenantId: string | undefined;
   /** The current invocation started this environment. */
   coldStart = true;
   busy = false;
@@ -45,8 +52,9 @@ export class Lease<E extends PooledEnvironment, T> {
   lastUsed = 0;
   dead = false;
 
-  constructor(pool: FunctionPool<E, T>, target: T, generation: number, memoryMb: number, provisioned: boolean) {
+  constructor(pool: FunctionPool<E, T>, target: T, generation: number, memoryMb: number, provisioned: boolean, tenantId?: string) {
     this.pool = pool;
+    this.tenantId = tenantId;
     this.target = target;
     this.generation = generation;
     this.memoryMb = memoryMb;
@@ -75,6 +83,10 @@ export class FunctionPool<E extends PooledEnvironment, T> {
   provisioning = 0;
   readonly bucket: TokenBucket;
   readonly counters = new FunctionCounters();
+  /** Tenant isolation: live environments (busy, idle or starting), Lambda's "tenant-aware execution environments". */
+  tenantEnvironments = 0;
+  /** Tenant isolation: per-tenant figures, by tenant id. */
+  readonly tenants = new Map<string, TenantCounters>();
   /** Boots a provisioned environment; set by the first provision(). */
   create: (() => Promise<E>) | undefined = undefined;
 

@@ -45,6 +45,8 @@ export interface InvocationRequest {
   readonly identity?: unknown;
   /** `context.invokedFunctionArn` when the caller named a qualifier (version or alias); unqualified otherwise. */
   readonly invokedFunctionArn?: string | undefined;
+  /** Tenant isolation: the invoke's tenant (`context.tenantId`). */
+  readonly tenantId?: string | undefined;
 }
 
 export interface EnvironmentDeps {
@@ -215,9 +217,14 @@ export class ExecutionEnvironment {
         requestId: request.requestId,
         deadlineMs: Date.now() + config.timeoutMs,
         extras:
-          request.clientContext === undefined && request.identity === undefined && request.invokedFunctionArn === undefined
+          request.clientContext === undefined && request.identity === undefined && request.invokedFunctionArn === undefined && request.tenantId === undefined
             ? ''
-            : JSON.stringify({ clientContext: request.clientContext, identity: request.identity, invokedFunctionArn: request.invokedFunctionArn }),
+            : JSON.stringify({
+                clientContext: request.clientContext,
+                identity: request.identity,
+                invokedFunctionArn: request.invokedFunctionArn,
+                tenantId: request.tenantId,
+              }),
         event: request.event,
       },
       config.timeoutMs,

@@ -17,6 +17,7 @@ import type { InitFailure } from '../code/types.ts';
 import { LOG_TAIL_MAX_BYTES, type InvokeOptions } from '../config/index.ts';
 import type { Dispatcher, InvocationReport } from '../dispatch/index.ts';
 import type { ErrorShape } from '../engines/guest/protocol.ts';
+import { InvalidParameterValueException } from '../errors.ts';
 import type { ExecutionEnvironment } from '../environment/environment.ts';
 import { logStreamName } from '../environment/lambda-env.ts';
 import { LogCollector } from '../environment/log-collector.ts';
@@ -28,6 +29,18 @@ import { finishInvocation } from './report.ts';
 import { toInvokeResult, type InvokeResult } from './result.ts';
 import type { InvokeTarget } from './resolve.ts';
 import { runOnLease } from './run.ts';
+
+/**
+ * Tenant isolation: a function deployed with `tenancy` needs a tenant id on every invoke, and any
+ * other function refuses one (Lambda: InvalidParameterValueException, "Tenant ID configuration not
+ * specified or passed to a function when tenant isolation is not enabled." — tenant-isolation-
+ * troubleshooting.html).
+ */
+const TENANT_MESSAGE = 'Tenant ID configuration not specified or passed to a function when tenant isolation is not enabled.';
+
+function checkTenant(fn: VersionRecord, tenantId: string | undefined): void {
+  if ((fn.config.tenancy !== undefined) !== (tenantId !== undefined)) throw new InvalidParameterValueException('tenantId', TENANT_MESSAGE);
+}
 
 export class Invoker {
   readonly #dispatcher: Dispatcher<ExecutionEnvironment, Deployment>;
@@ -51,13 +64,14 @@ export class Invoker {
   }
 
   async #invoke(fn: VersionRecord, eventJson: string, options: InvokeOptions, invokedFunctionArn: string | undefined): Promise<InvokeResult> {
+    checkTenant(fn, options.tenantId);
     const requestId = randomUUID();
     const tail = options.logType === 'Tail';
     if (!fn.prepared.ok) return this.#bundleFailure(fn, fn.prepared.failure, requestId, tail);
 
     // Admission: synchronous when there is capacity; throws TooManyRequestsException, or waits
-    // when the caller asked to.
-    const admitted = this.#dispatcher.acquire(fn.pool, options.waitForCapacityMs);
+    // when the caller asked to. With tenant isolation, only an environment of this tenant serves it.
+    const admitted = this.#dispatcher.acquire(fn.pool, options.waitForCapacityMs, options.tenantId);
     const lease = admitted instanceof Promise ? await admitted : admitted;
     if (!lease.target.prepared.ok) {
       // Redeployed with code that fails to bundle while this invoke waited for capacity.

@@ -72,6 +72,7 @@ export async function runOnLease(
     clientContext: options.clientContext,
     identity: options.identity,
     invokedFunctionArn,
+    tenantId: options.tenantId,
   });
   const durationMs = performance.now() - started;
   const report = finishInvocation(logs, requestId, durationMs, deployment.config.memoryMb, env.maxMemoryUsedMb, { initDurationMs, restoreDurationMs }, result);

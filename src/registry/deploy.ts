@@ -18,7 +18,7 @@ import type { ExecutionEnvironment } from '../environment/environment.ts';
 import { FunctionSnapStart } from '../environment/snap-start.ts';
 import { functionIdentity, type FunctionIdentity } from '../environment/lambda-env.ts';
 import type { EngineRegistry } from '../engines/registry.ts';
-import { SnapStartException } from '../errors.ts';
+import { InvalidParameterValueException, SnapStartException } from '../errors.ts';
 import type { LogSink } from '../observability/log-sink.ts';
 import { bootAndInit, environmentDeps, poolConfig, type Deployment, type Prepared } from './deployment.ts';
 import { checkCodeSignature } from './signing.ts';
@@ -51,7 +51,7 @@ export function poolKey(name: string, version: string): string {
 
 /** A published version's pool: no reservation of its own (see docs/architecture.md), provisioned as configured on it. */
 export function versionPoolConfig(config: FunctionConfig, provisionedConcurrency: number): PoolConfig {
-  return { memoryMb: config.memoryMb, reservedConcurrency: undefined, provisionedConcurrency };
+  return { memoryMb: config.memoryMb, reservedConcurrency: undefined, provisionedConcurrency, perTenant: config.tenancy !== undefined };
 }
 
 /**
@@ -111,6 +111,7 @@ export async function prepareDeployment(
  * Idle environments of the previous `$LATEST` are disposed; busy ones when their invocation ends.
  */
 export async function deployLatest(ctx: DeployContext, config: FunctionConfig): Promise<VersionRecord> {
+  checkTenancyUnchanged(ctx.registry.get(config.name)?.latest.config, config);
   // Checked before any work: a config the store cannot keep is refused, not half-kept.
   const json = ctx.store ? configJson(config) : undefined;
   // Reservations are checked again when the pool is configured; this only fails fast.
@@ -131,6 +132,23 @@ export async function deployLatest(ctx: DeployContext, config: FunctionConfig): 
     await ctx.dispatcher.provision(pool, () => bootAndInit(deployment, ctx.sink));
   }
   return record;
+}
+
+/**
+ * Lambda: "Tenant isolation configuration cannot be modified after function creation" (API
+ * reference, TenancyConfig): a redeploy keeps the function's tenancy.
+ * @throws InvalidParameterValueException naming `tenancy`.
+ */
+function checkTenancyUnchanged(previous: FunctionConfig | undefined, config: FunctionConfig): void {
+  if (previous === undefined) return;
+  const before = previous.tenancy?.isolationMode;
+  const after = config.tenancy?.isolationMode;
+  if (before === after) return;
+  const show = (mode: string | undefined): string => (mode === undefined ? 'none' : `{ isolationMode: '${mode}' }`);
+  throw new InvalidParameterValueException(
+    'tenancy',
+    `Expected \`tenancy\` to stay ${show(before)}: tenant isolation configuration cannot be modified after function creation, got ${show(after)}`,
+  );
 }
 
 /** Writes a version's record to the durable store, if there is one. */

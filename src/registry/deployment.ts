@@ -64,5 +64,6 @@ export function poolConfig(config: FunctionConfig): PoolConfig {
     memoryMb: config.memoryMb,
     reservedConcurrency: config.reservedConcurrency,
     provisionedConcurrency: config.provisionedConcurrency,
+    perTenant: config.tenancy !== undefined,
   };
 }

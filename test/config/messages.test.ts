@@ -97,7 +97,7 @@ describe('function config messages', () => {
   it('lists the known options when nothing looks meant', () => {
     expect(failure(() => deploy({ vpcConfig: [] }))).toEqual([
       'vpcConfig',
-      'Unknown option `vpcConfig` in function config (known options: `name`, `code`, `handler`, `engine`, `runtime`, `memoryMb`, `timeoutMs`, `env`, `description`, `reservedConcurrency`, `provisionedConcurrency`, `ephemeralStorageMb`, `tmpBackend`, `egress`, `snapStart`, `layers`, `codeSigning`, `codeSignature`, `credentials`, `loggingConfig`)',
+      'Unknown option `vpcConfig` in function config (known options: `name`, `code`, `handler`, `engine`, `runtime`, `memoryMb`, `timeoutMs`, `env`, `description`, `reservedConcurrency`, `provisionedConcurrency`, `ephemeralStorageMb`, `tmpBackend`, `egress`, `snapStart`, `layers`, `codeSigning`, `codeSignature`, `tenancy`, `credentials`, `loggingConfig`)',
     ]);
     // Not Object.prototype.constructor's name mistaken for a rename.
     expect(failure(() => deploy({ constructor: 1 }))[1]).toMatch(/^Unknown option `constructor` in function config \(known options:/);
@@ -149,7 +149,7 @@ describe('invoke option messages', () => {
     [null, '', 'Expected the invoke options to be an object, got `null`'],
     ['Tail', '', 'Expected the invoke options to be an object, got `Tail` (string)'],
     [{ logType: 'tail' }, 'logType', 'Expected `logType` to be one of `None`, `Tail`, got `tail` (string)'],
-    [{ logType: 'Tail', extra: 1 }, 'extra', 'Unknown option `extra` in invoke options (known options: `logType`, `clientContext`, `identity`, `qualifier`, `waitForCapacityMs`)'],
+    [{ logType: 'Tail', extra: 1 }, 'extra', 'Unknown option `extra` in invoke options (known options: `logType`, `clientContext`, `identity`, `qualifier`, `waitForCapacityMs`, `tenantId`)'],
     [{ waitForCapacityMs: -1 }, 'waitForCapacityMs', 'Expected `waitForCapacityMs` to be an integer from 0 to 900000, got `-1` (number)'],
     [{ waitForCapacityMs: 900_001 }, 'waitForCapacityMs', 'Expected `waitForCapacityMs` to be an integer from 0 to 900000, got `900001` (number)'],
     [{ LogType: 'Tail' }, 'LogType', 'Unknown option `LogType` in invoke options (did you mean `logType`?)'],

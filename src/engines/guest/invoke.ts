@@ -208,7 +208,7 @@ interface LegacyHooks {
 /** The context object; its own enumerable data properties give Lambda's `JSON.stringify(context)`. */
 function buildContext(c: EnvironmentContextFields, message: InvokeMessage, legacy: LegacyHooks | undefined): object {
   const extras = message.extras
-    ? (JSON.parse(message.extras) as { clientContext?: unknown; identity?: unknown; invokedFunctionArn?: string })
+    ? (JSON.parse(message.extras) as { clientContext?: unknown; identity?: unknown; invokedFunctionArn?: string; tenantId?: string })
     : {};
   const context: Record<string, unknown> = {};
   if (legacy) {
@@ -232,6 +232,8 @@ function buildContext(c: EnvironmentContextFields, message: InvokeMessage, legac
   // A qualified invoke (version or alias) names its own ARN; the environment's is the unqualified one.
   context.invokedFunctionArn = typeof extras.invokedFunctionArn === 'string' ? extras.invokedFunctionArn : c.invokedFunctionArn;
   context.awsRequestId = message.requestId;
+  // RIC: from Lambda-Runtime-Aws-Tenant-Id, undefined unless the function has tenant isolation.
+  context.tenantId = typeof extras.tenantId === 'string' ? extras.tenantId : undefined;
   const deadline = message.deadlineMs;
   context.getRemainingTimeInMillis = () => Math.max(0, deadline - Date.now());
   return context;
