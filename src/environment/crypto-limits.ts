@@ -37,3 +37,12 @@ export const DERIVE_MAX_BYTES = 1024 * 1024;
 
 /** Cipher contexts (createCipheriv/createDecipheriv) one environment may hold open at once. */
 export const MAX_OPEN_CIPHERS = 1024;
+
+/**
+ * Largest RSA/DSA modulus a private-key operation (sign, decrypt) may use (bits): an imported key
+ * costs what its size costs (a 16,384-bit RSA signature takes about a second).
+ */
+export const PRIVATE_KEY_MAX_MODULUS_BITS = 8192;
+
+/** Key types whose signing takes seconds (SLH-DSA: 7.1 s for slh-dsa-sha2-256s, 1.9 s for -256f): refused. */
+export const SLOW_SIGNATURE_KEY_TYPES = /^slh-dsa-/;

@@ -11,13 +11,13 @@
  */
 import { Buffer } from 'node:buffer';
 import {
-  createCipheriv, createDecipheriv, diffieHellman, generateKeyPairSync,
+  createCipheriv, createDecipheriv, createPrivateKey, diffieHellman, generateKeyPairSync,
   getHashes, hkdfSync, pbkdf2Sync, privateDecrypt, privateEncrypt, publicDecrypt, publicEncrypt, scryptSync, sign, timingSafeEqual,
   verify, type Cipheriv, type CipherGCM, type Decipheriv, type DecipherGCM, type KeyObject,
 } from 'node:crypto';
 import {
   CRYPTO_MAX_INPUT_BYTES, DERIVE_MAX_BYTES, MAX_OPEN_CIPHERS, PBKDF2_MAX_WORK, RSA_MAX_MODULUS_BITS, SCRYPT_MAX_MEMORY_BYTES,
-  SCRYPT_MAXMEM_SLACK, SCRYPT_MAX_WORK,
+  PRIVATE_KEY_MAX_MODULUS_BITS, SCRYPT_MAXMEM_SLACK, SCRYPT_MAX_WORK, SLOW_SIGNATURE_KEY_TYPES,
 } from './crypto-limits.ts';
 import { canonicalBytes, describeKey, exportKey, importKey, keyOf, type KeyKind } from './crypto-keys.ts';
 
@@ -64,12 +64,56 @@ function digestBytes(digest: string): number {
   return 20;
 }
 
+/**
+ * Node 24 leaves some OpenSSL failures on the thread's error queue (a scrypt over its maxmem, for
+ * one), and the next key parse on the thread then fails with that stale error — another
+ * environment's key, too. After every failed call the queue is drained: a known-good key parse
+ * fails while a stale error is queued and pops it, and succeeds once the queue is empty.
+ */
+const DRAIN_KEY = generateKeyPairSync('ed25519').privateKey.export({ format: 'der', type: 'pkcs8' });
+export function drainOpenSslErrors(): void {
+  for (let i = 0; i < 16; i++) {
+    try {
+      createPrivateKey({ key: DRAIN_KEY, format: 'der', type: 'pkcs8' });
+      return;
+    } catch {
+      // a stale error popped; try again
+    }
+  }
+}
+
+function slowKeyType(type: string): Error {
+  const error = new Error(`${type} keys are not available in lambdalet: one SLH-DSA signature takes seconds of the host's CPU`) as Error & { code: string };
+  error.code = 'ERR_LAMBDALET_CRYPTO_LIMIT';
+  return error;
+}
+
+/** A private key whose operations cost what lambdalet allows (crypto-limits.ts). */
+function boundedPrivateKey(key: KeyObject): KeyObject {
+  const type = key.asymmetricKeyType ?? '';
+  if (SLOW_SIGNATURE_KEY_TYPES.test(type)) throw slowKeyType(type);
+  const bits = key.asymmetricKeyDetails?.modulusLength;
+  if (bits !== undefined && bits > PRIVATE_KEY_MAX_MODULUS_BITS) {
+    throw outOfRange('key modulus', `<= ${PRIVATE_KEY_MAX_MODULUS_BITS} bits for a private-key operation (lambdalet's limit)`, bits);
+  }
+  return key;
+}
+
 export class CryptoService {
   readonly #ciphers = new Map<number, Cipheriv | Decipheriv>();
   #nextCipher = 1;
 
   /** Runs one operation; throws node:crypto's errors or a RangeError naming a bound. */
   call(method: string, params: Params, parts: readonly Buffer[] = []): CryptoAnswer {
+    try {
+      return this.#call(method, params, parts);
+    } catch (error) {
+      drainOpenSslErrors();
+      throw error;
+    }
+  }
+
+  #call(method: string, params: Params, parts: readonly Buffer[]): CryptoAnswer {
     const total = parts.reduce((n, part) => n + part.length, 0);
     if (total > CRYPTO_MAX_INPUT_BYTES) throw outOfRange('data', `<= ${CRYPTO_MAX_INPUT_BYTES} bytes per crypto call (lambdalet's limit)`, total);
     const [a = Buffer.alloc(0), b = Buffer.alloc(0), c = Buffer.alloc(0)] = parts;
@@ -92,13 +136,13 @@ export class CryptoService {
       case 'key.generate':
         return this.#generate(params);
       case 'sign':
-        return { parts: [sign(params.algorithm == null ? null : str(params, 'algorithm'), b, this.#signingKey(params, a))] };
+        return { parts: [sign(params.algorithm == null ? null : str(params, 'algorithm'), b, this.#signingKey(params, a, true))] };
       case 'verify':
         return { value: verify(params.algorithm == null ? null : str(params, 'algorithm'), b, this.#signingKey(params, a) as Parameters<typeof verify>[2], c) };
       case 'rsa':
         return { parts: [this.#rsa(params, a, b, c)] };
       case 'dh':
-        return { parts: [diffieHellman({ privateKey: keyOf('private', a), publicKey: keyOf('public', b) })] };
+        return { parts: [diffieHellman({ privateKey: boundedPrivateKey(keyOf('private', a)), publicKey: keyOf('public', b) })] };
       case 'cipher.create':
         return { value: this.#cipherCreate(params, a, b, parts.length > 1) };
       case 'cipher.update':
@@ -169,6 +213,7 @@ export class CryptoService {
       }
     }
     if (type === 'dh') throw new Error("generateKeyPair('dh') is not available in lambdalet");
+    if (SLOW_SIGNATURE_KEY_TYPES.test(type)) throw slowKeyType(type);
     const pair = (generateKeyPairSync as (t: string, o: object) => { publicKey: unknown; privateKey: unknown })(type, options);
     const parts: Uint8Array[] = [];
     const encode = (value: unknown): unknown => {
@@ -181,8 +226,9 @@ export class CryptoService {
   }
 
   /** A sign/verify key: its kind and bytes, with RSA padding and ECDSA encoding options. */
-  #signingKey(params: Params, bytes: Buffer): Parameters<typeof sign>[2] {
+  #signingKey(params: Params, bytes: Buffer, signing = false): Parameters<typeof sign>[2] {
     const key = keyOf(str(params, 'kind') as KeyKind, bytes);
+    if (signing) boundedPrivateKey(key);
     const options: Record<string, unknown> = { key };
     if (params.padding !== undefined) options.padding = int(params, 'padding');
     if (params.saltLength !== undefined) options.saltLength = int(params, 'saltLength');
@@ -193,7 +239,9 @@ export class CryptoService {
   #rsa(params: Params, keyBytes: Buffer, data: Buffer, label: Buffer): Buffer {
     const op = str(params, 'op');
     const kind = str(params, 'kind') as KeyKind;
-    const options: Record<string, unknown> = { key: keyOf(kind, keyBytes) };
+    const key = keyOf(kind, keyBytes);
+    if (kind === 'private') boundedPrivateKey(key);
+    const options: Record<string, unknown> = { key };
     if (params.padding !== undefined) options.padding = int(params, 'padding');
     if (params.oaepHash !== undefined) options.oaepHash = str(params, 'oaepHash');
     if (label.length > 0) options.oaepLabel = label;

@@ -4,7 +4,7 @@
  * that die with the environment's bridge.
  */
 import { Buffer } from 'node:buffer';
-import { pbkdf2Sync, scryptSync } from 'node:crypto';
+import { generateKeyPairSync, pbkdf2Sync, scryptSync, verify } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
 import { CRYPTO_MAX_INPUT_BYTES, MAX_OPEN_CIPHERS, PBKDF2_MAX_WORK, RSA_MAX_MODULUS_BITS, SCRYPT_MAX_WORK } from '../../src/environment/crypto-limits.ts';
 import { CryptoService } from '../../src/environment/crypto-service.ts';
@@ -62,6 +62,26 @@ describe('crypto service bounds', () => {
     const over = rangeError(() => service.call('key.generate', { type: 'rsa', options: { modulusLength: RSA_MAX_MODULUS_BITS + 1 } }));
     expect(over.message).toBe(`The value of "options.modulusLength" is out of range. It must be <= ${RSA_MAX_MODULUS_BITS} (lambdalet's limit). Received ${RSA_MAX_MODULUS_BITS + 1}`);
   }, 60_000);
+
+  it("a failed OpenSSL call does not poison the next key parse (Node leaves scrypt's error queued): the service drains it", () => {
+    const failing = new CryptoService();
+    const other = new CryptoService();
+    const key = generateKeyPairSync('ec', { namedCurve: 'P-256' }).privateKey.export({ format: 'der', type: 'pkcs8' });
+    expect(() => failing.call('scrypt', { keylen: 16, N: 2 ** 16, r: 8, p: 1, maxmem: 2 ** 20 }, [pw, salt])).toThrow(/memory limit exceeded/);
+    // Another environment's next operation on this thread.
+    expect(other.call('key.import', { kind: 'private', format: 'der', type: 'pkcs8' }, [key]).value).toMatchObject({ type: 'private', asymmetricKeyType: 'ec' });
+  });
+
+  it('SLH-DSA (seconds per signature) is refused for generation and signing; ML-DSA (fast) is served', () => {
+    const service = new CryptoService();
+    expect(() => service.call('key.generate', { type: 'slh-dsa-sha2-128f' })).toThrow('slh-dsa-sha2-128f keys are not available in lambdalet');
+    const slh = generateKeyPairSync('slh-dsa-sha2-128f');
+    const der = slh.privateKey.export({ format: 'der', type: 'pkcs8' });
+    expect(() => service.call('sign', { algorithm: null, kind: 'private' }, [der, Buffer.from('x')])).toThrow(/SLH-DSA signature takes seconds/);
+    const ml = generateKeyPairSync('ml-dsa-44');
+    const sig = service.call('sign', { algorithm: null, kind: 'private' }, [ml.privateKey.export({ format: 'der', type: 'pkcs8' }), Buffer.from('x')]).parts![0]!;
+    expect(verify(null, Buffer.from('x'), ml.publicKey, sig)).toBe(true);
+  });
 
   it('input bytes: at the limit accepted, one byte over refused', () => {
     const service = new CryptoService();
