@@ -9,7 +9,9 @@
  *
  * Areas: cold, snapstart (SnapStart cold starts and restores), warm, throughput, density, dispatch,
  * tmp, soak, wasm (the wasm engine beside quickjs and v8), isolation (sandboxes off the
- * host's thread and in child processes). Case names are
+ * host's thread and in child processes), fairness (a neighbour's p50/p99 beside a tenant spinning at its
+ * full concurrency, per engine and isolation mode), tenants (new-tenant cold start with and without
+ * snapStart). Case names are
  * `<area>/<case>/<engine or baseline>`. Prints a table (median, p99, samples; ms) with every
  * lambdalet figure's ratio to its baselines from the same run, the issue's targets as met/missed,
  * and writes bench/results/latest.json. See docs/benchmarks.md.
@@ -22,6 +24,8 @@ import { dispatchArea } from './cases/dispatch.ts';
 import { isolationArea } from './cases/isolation.ts';
 import { throughputArea } from './cases/throughput.ts';
 import { soakArea } from './cases/soak.ts';
+import { fairnessArea } from './cases/fairness.ts';
+import { tenantsArea } from './cases/tenants.ts';
 import { tmpArea } from './cases/tmp.ts';
 import { warmArea } from './cases/warm.ts';
 import { wasmArea } from './cases/wasm.ts';
@@ -39,6 +43,8 @@ const AREAS: Record<string, (suite: Suite) => Promise<void>> = {
   density: densityArea,
   tmp: tmpArea,
   soak: soakArea,
+  fairness: fairnessArea,
+  tenants: tenantsArea,
   wasm: wasmArea,
   isolation: isolationArea,
 };
