@@ -20,6 +20,7 @@ import { useGuestRuntime } from '../guest-bundle.ts';
 import type { GuestReply } from '../guest/protocol.ts';
 import { InThreadQuickJS, useInstanceCounter } from '../quickjs/in-thread.ts';
 import type { QuickJSImageParts } from '../quickjs/snapshot.ts';
+import type { V8Engine } from '../v8/v8-engine.ts';
 import { useCompiledModule } from '../quickjs/wasm.ts';
 import type { ErrorCopy, FaultShape, ServerData, ServerEvent, ServerRequest } from './protocol.ts';
 
@@ -34,8 +35,10 @@ class EngineServer {
   readonly #engines = new Map<EngineName, Promise<Engine>>();
   readonly #blueprints = new Map<number, Promise<Blueprint>>();
   readonly #sandboxes = new Map<number, { readonly sandbox: Sandbox; readonly engine: EngineName }>();
-  readonly #images = new Map<number, SandboxImage>();
+  /** Images by id; an adopted v8 image is verified asynchronously (a restore waits for it). */
+  readonly #images = new Map<number, SandboxImage | Promise<SandboxImage | undefined>>();
   #quickjs: InThreadQuickJS | undefined;
+  #v8Engine: Promise<V8Engine> | undefined;
 
   constructor(data: ServerData, post: (event: ServerEvent) => void) {
     this.#data = data;
@@ -70,11 +73,21 @@ class EngineServer {
       }
       case 'adopt':
         if (request.engine === 'quickjs') this.#images.set(request.img, this.#quickjsEngine().importImage(request.parts as QuickJSImageParts));
+        else {
+          const adopted = this.#v8().then(
+            (v8) => v8.importImage(request.parts as Parameters<V8Engine['importImage']>[0]),
+            () => undefined,
+          );
+          // An image that does not verify here is simply not restorable here (the restore says so).
+          this.#images.set(request.img, adopted.catch(() => undefined));
+        }
         return;
-      case 'drop':
-        this.#images.get(request.img)?.dispose();
+      case 'drop': {
+        const image = this.#images.get(request.img);
         this.#images.delete(request.img);
+        void Promise.resolve(image).then((i) => i?.dispose());
         return;
+      }
     }
   }
 
@@ -86,11 +99,16 @@ class EngineServer {
   #engine(name: EngineName): Promise<Engine> {
     let engine = this.#engines.get(name);
     if (!engine) {
-      // isolated-vm is loaded only by a server that hosts v8 sandboxes (process isolation).
-      engine = name === 'quickjs' ? Promise.resolve(this.#quickjsEngine()) : import('../v8/v8-engine.ts').then(({ V8Engine }) => new V8Engine());
+      engine = name === 'quickjs' ? Promise.resolve(this.#quickjsEngine()) : this.#v8();
       this.#engines.set(name, engine);
     }
     return engine;
+  }
+
+  /** isolated-vm is loaded only by a server that hosts v8 sandboxes or images (process isolation). */
+  #v8(): Promise<V8Engine> {
+    this.#v8Engine ??= import('../v8/v8-engine.ts').then(({ V8Engine }) => new V8Engine());
+    return this.#v8Engine;
   }
 
   #define(request: Extract<ServerRequest, { t: 'define' }>): void {
@@ -126,7 +144,7 @@ class EngineServer {
     let sandbox: Sandbox;
     if (request.t === 'boot') sandbox = await blueprint.boot(options);
     else {
-      const image = this.#images.get(request.img);
+      const image = await this.#images.get(request.img);
       if (!image) throw new Error('the image is not available in this worker (it was disposed, or lost with its process)');
       if (!blueprint.restore) throw new Error(`the ${blueprint.engine} engine cannot restore snapshots`);
       sandbox = await blueprint.restore(image, options);
@@ -141,9 +159,9 @@ class EngineServer {
     if (!entry.sandbox.snapshot) throw new Error(`the ${entry.engine} engine cannot snapshot sandboxes`);
     const image = await entry.sandbox.snapshot();
     this.#images.set(img, image);
-    // A QuickJS image's bytes are in shared memory: every worker can restore it. A V8 image holds
-    // isolates of this thread: only this server restores it.
-    const parts = entry.engine === 'quickjs' ? this.#quickjsEngine().exportImage(image) : undefined;
+    // Other servers adopt it: a QuickJS image's bytes are in shared memory (no copy between
+    // workers); a V8 image's snapshot bytes are copied and verified again where adopted.
+    const parts = entry.engine === 'quickjs' ? this.#quickjsEngine().exportImage(image) : (await this.#v8()).exportImage(image);
     return { kind: image.kind, memoryMb: image.memoryMb, sizeBytes: image.sizeBytes, ...(parts ? { parts } : {}) };
   }
 

@@ -48,6 +48,8 @@ export class V8Engine implements Engine {
   readonly #restoredPerImage: number | undefined;
   #ivm: IsolatedVm | undefined;
   #guest: Promise<CompiledSource> | undefined;
+  /** The bytes each image was made from (exportImage). */
+  readonly #imageBytes = new WeakMap<SandboxImage, Uint8Array>();
   /** Set by onCatastrophicError: the process is unhealthy and must not start more isolates. */
   #catastrophe: string | undefined;
 
@@ -96,9 +98,29 @@ export class V8Engine implements Engine {
     init: InitMessage,
     memoryMb: number,
   ): Promise<SandboxImage> {
-    const ivm = this.#load();
     const scripts = snapshotScripts(guest, stdlib, bundle, init);
     const bytes = await createSnapshotInChild(scripts, { memoryMb, timeoutMs: this.#snapshotTimeoutMs });
+    return this.#imageFrom(bytes, memoryMb);
+  }
+
+  /**
+   * Process isolation: what another process's engine needs to restore `image` — the snapshot's
+   * bytes, made by lambdalet's own snapshot process (never accepted from a user).
+   */
+  exportImage(image: SandboxImage): { readonly bytes: Uint8Array; readonly memoryMb: number } {
+    const bytes = this.#imageBytes.get(image);
+    if (!bytes) throw new Error('v8: not an image of this engine');
+    return { bytes, memoryMb: image.memoryMb };
+  }
+
+  /** An image exported by another process's engine, verified here as at deploy (SnapshotUnsupportedError when it fails). */
+  importImage(parts: { readonly bytes: Uint8Array; readonly memoryMb: number }): SandboxImage {
+    this.assertAvailable();
+    return this.#imageFrom(parts.bytes, parts.memoryMb);
+  }
+
+  #imageFrom(bytes: Uint8Array, memoryMb: number): V8Image {
+    const ivm = this.#load();
     const memoryLimit = Math.max(MIN_ISOLATE_MEMORY_MB, memoryMb);
     const snapshot = new ivm.ExternalCopy(bytes.buffer.slice(bytes.byteOffset, bytes.byteOffset + bytes.byteLength) as ArrayBuffer);
     try {
@@ -107,13 +129,15 @@ export class V8Engine implements Engine {
       snapshot.release();
       throw error;
     }
-    return new V8Image(
+    const image = new V8Image(
       snapshot,
       bytes.byteLength,
       memoryMb,
       (snap) => deserialise(ivm, snap, memoryLimit, (message) => this.#onCatastrophicError(message)),
       this.#restoredPerImage,
     );
+    this.#imageBytes.set(image, bytes);
+    return image;
   }
 
   /** SnapStart: a deserialised isolate from the image, bound to this environment's host functions. */

@@ -71,4 +71,25 @@ describe('process isolation', () => {
     expect((await rt.invoke('okq', { n: 6 })).payload).toEqual({ ok: true, n: 6 });
     expect(engineProcessIds().some((pid) => pids.includes(pid))).toBe(false);
   }, 60_000);
+
+  it('SnapStart images survive their child: after every child is killed, cold starts still restore (v8 and quickjs)', async () => {
+    const source = 'let n = 0; const seed = Math.random(); export const handler = async () => ({ n: ++n, restored: typeof seed });';
+    for (const engine of ['v8', 'quickjs'] as const) {
+      const info = await rt.deploy({ name: `snap-${engine}`, engine, snapStart: true, code: { files: { 'index.mjs': source } } });
+      expect(info.snapStart?.path).toBe('snapshot');
+      const first = await rt.invoke(`snap-${engine}`);
+      expect(first.restoreDurationMs).toBeDefined();
+      expect(first.payload).toEqual({ n: 1, restored: 'number' });
+    }
+    const killed = engineProcessIds();
+    for (const pid of killed) process.kill(pid, 'SIGKILL');
+    // The host has seen them exit (their idle environments are then discarded, not handed out).
+    for (let i = 0; i < 2000 && engineProcessIds().some((pid) => killed.includes(pid)); i++) await new Promise((resolve) => setTimeout(resolve, 5));
+    for (const engine of ['v8', 'quickjs'] as const) {
+      // The warm environment died with its child: this is a cold start, restored in a new child.
+      const again = await rt.invoke(`snap-${engine}`);
+      expect(again.payload).toEqual({ n: 1, restored: 'number' });
+      expect(again.restoreDurationMs).toBeDefined();
+    }
+  }, 90_000);
 });
