@@ -30,6 +30,8 @@ interface Pending {
   readonly reject: (error: Error) => void;
   /** Calls only: epoch ms. */
   readonly deadline?: number;
+  /** Calls only: the sandbox called. */
+  readonly sb?: number;
 }
 
 interface Server {
@@ -183,7 +185,7 @@ export class EnginePool {
   #sandbox(server: Server, sb: number, engine: EngineName, options: SandboxOptions): RemoteSandbox {
     return new RemoteSandbox(options, {
       call: (message: HostMessage, deadline: number) =>
-        this.#request(server, { t: 'call', id: this.#nextId++, sb, message, deadline }, deadline) as Promise<Extract<Answer, { t: 'reply' }>>,
+        this.#request(server, { t: 'call', id: this.#nextId++, sb, message, deadline }, deadline, sb) as Promise<Extract<Answer, { t: 'reply' }>>,
       snapshot: async () => {
         const img = this.#nextId++;
         const answer = await this.#request(server, { t: 'snapshot', id: this.#nextId++, sb, img });
@@ -262,10 +264,10 @@ export class EnginePool {
     else void server.host.then((host) => host.send(request), () => {});
   }
 
-  #request(server: Server, request: Extract<ServerRequest, { id: number }>, deadline?: number): Promise<Answer> {
+  #request(server: Server, request: Extract<ServerRequest, { id: number }>, deadline?: number, sb?: number): Promise<Answer> {
     if (server.dead) return Promise.reject(new EngineUnavailableError('the engine server is gone'));
     return new Promise<Answer>((resolve, reject) => {
-      server.pending.set(request.id, { resolve, reject, ...(deadline === undefined ? {} : { deadline }) });
+      server.pending.set(request.id, { resolve, reject, ...(deadline === undefined ? {} : { deadline }), ...(sb === undefined ? {} : { sb }) });
       if (server.pending.size === 1) server.started?.ref(true);
       this.#send(server, request);
     });
@@ -300,6 +302,13 @@ export class EnginePool {
         if (server.draining) return;
         server.draining = true;
         this.#fill();
+        // Its idle sandboxes end now, not after the grace period: an environment whose sandbox is
+        // gone reports itself dead, so the pool never hands a neighbour's idle environment in this
+        // server to a new invocation (which would fail as Runtime.ExitError instead of cold-starting).
+        const busy = new Set([...server.pending.values()].map((pending) => pending.sb));
+        for (const [sb, sandbox] of [...server.sandboxes]) {
+          if (!busy.has(sb)) sandbox.fail(new SandboxFault('crashed', `the engine server was replaced: ${event.reason}`));
+        }
         const end = (): void => {
           server.started?.kill();
           this.#onExit(server, `the engine server was replaced: ${event.reason}`);

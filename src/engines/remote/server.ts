@@ -39,6 +39,8 @@ class EngineServer {
   readonly #images = new Map<number, SandboxImage | Promise<SandboxImage | undefined>>();
   #quickjs: InThreadQuickJS | undefined;
   #v8Engine: Promise<V8Engine> | undefined;
+  /** The v8 engine once loaded: a fault can then check its health before its reply is posted. */
+  #v8Loaded: V8Engine | undefined;
 
   constructor(data: ServerData, post: (event: ServerEvent) => void) {
     this.#data = data;
@@ -107,7 +109,7 @@ class EngineServer {
 
   /** isolated-vm is loaded only by a server that hosts v8 sandboxes or images (process isolation). */
   #v8(): Promise<V8Engine> {
-    this.#v8Engine ??= import('../v8/v8-engine.ts').then(({ V8Engine }) => new V8Engine());
+    this.#v8Engine ??= import('../v8/v8-engine.ts').then(({ V8Engine }) => (this.#v8Loaded = new V8Engine()));
     return this.#v8Engine;
   }
 
@@ -207,15 +209,14 @@ class EngineServer {
   #fault(sb: number, error: unknown): FaultShape {
     const engine = this.#sandboxes.get(sb)?.engine;
     this.#sandboxes.delete(sb);
-    if (engine === 'v8') {
-      // After the fault's reply (a microtask later): the host keeps its order.
-      void this.#engines.get('v8')?.then((v8) => {
-        try {
-          v8.assertAvailable();
-        } catch (unavailable) {
-          this.#post({ t: 'unhealthy', reason: (unavailable as Error).message });
-        }
-      });
+    if (engine === 'v8' && this.#v8Loaded) {
+      // Before the fault's reply: the host must know this server is going before the reply lets
+      // its caller invoke again, or a neighbour's idle environment here could be handed out.
+      try {
+        this.#v8Loaded.assertAvailable();
+      } catch (unavailable) {
+        this.#post({ t: 'unhealthy', reason: (unavailable as Error).message });
+      }
     }
     if (error instanceof SandboxFault) return { kind: error.kind, message: error.message, ...(error.reason ? { reason: error.reason } : {}) };
     return { kind: 'crashed', message: error instanceof Error ? error.message : String(error) };

@@ -93,3 +93,21 @@ describe('process isolation', () => {
     }
   }, 90_000);
 });
+
+describe('process isolation, one child', () => {
+  it('a neighbour idle in the child a bomb ends is never handed out: its next invocation cold-starts and answers', async () => {
+    // One child: the neighbour's warm environment is in the child the bomb ends, every time.
+    const rt = await createRuntime({ isolation: 'process', engineProcesses: 1 });
+    try {
+      await rt.deploy({ name: 'ok', code: { files: { 'index.mjs': OK } } });
+      await rt.deploy({ name: 'bomb', memoryMb: 128, timeoutMs: 30_000, code: { files: { 'index.mjs': BOMB } } });
+      expect((await rt.invoke('ok', { n: 1 })).payload).toEqual({ ok: true, n: 1 });
+      const bombed = await rt.invoke('bomb');
+      expect(bombed.payload).toMatchObject({ errorType: 'Runtime.OutOfMemory' });
+      const next = await rt.invoke('ok', { n: 2 });
+      expect(next.payload).toEqual({ ok: true, n: 2 });
+    } finally {
+      await rt.close();
+    }
+  }, 120_000);
+});
