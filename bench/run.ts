@@ -19,6 +19,7 @@
 import { cpus } from 'node:os';
 import { parseArgs } from 'node:util';
 import { coldArea, snapStartArea } from './cases/cold.ts';
+import { controlArea } from './cases/control.ts';
 import { densityArea } from './cases/density.ts';
 import { dispatchArea } from './cases/dispatch.ts';
 import { isolationArea } from './cases/isolation.ts';
@@ -42,6 +43,7 @@ const AREAS: Record<string, (suite: Suite) => Promise<void>> = {
   dispatch: dispatchArea,
   density: densityArea,
   tmp: tmpArea,
+  control: controlArea,
   soak: soakArea,
   fairness: fairnessArea,
   tenants: tenantsArea,
