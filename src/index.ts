@@ -11,6 +11,7 @@ export {
   type InvokeResult,
   type LayerVersionInfo,
   type Metrics,
+  type ProvisionedConcurrencyInfo,
   type UpdateCodeOptions,
   type UpdateOptions,
 } from './runtime.ts';

@@ -35,12 +35,14 @@ import { layerFromPackage, LayerRegistry, makeLayerVersion, type LayerVersionInf
 import { sha256Hex } from './registry/package.ts';
 import { restoreRegistry } from './registry/restore.ts';
 import { RegistryStore } from './registry/store.ts';
+import * as provisioned from './registry/provisioned.ts';
 import * as versions from './registry/versions.ts';
 
 export type { AliasInfo, FunctionInfo } from './registry/info.ts';
 export type { InvokeResult } from './invoke/result.ts';
 export type { UpdateCodeOptions, UpdateOptions } from './registry/functions.ts';
 export type { LayerVersionInfo } from './registry/layers.ts';
+export type { ProvisionedConcurrencyInfo } from './registry/provisioned.ts';
 
 /** One alias's figures: invocations through it, errors, and which versions ran them. */
 export interface AliasMetrics {
@@ -201,6 +203,31 @@ export class Runtime implements AsyncDisposable {
   listAliases(name: string, options?: { readonly functionVersion?: string }): AliasInfo[] {
     this.#assertOpen();
     return aliases.listAliases(this.#ctx, name, options);
+  }
+
+  /**
+   * Provisioned concurrency on a published version or an alias (Lambda's
+   * PutProvisionedConcurrencyConfig): environments booted and initialised before this resolves.
+   * @throws InvalidParameterValueException (`$LATEST`, or a count outside 1..100000),
+   *   ResourceNotFoundException, ResourceConflictException.
+   */
+  putProvisionedConcurrencyConfig(
+    name: string,
+    qualifier: string,
+    input: { readonly provisionedConcurrentExecutions: number },
+  ): Promise<provisioned.ProvisionedConcurrencyInfo> {
+    return this.#control(() => provisioned.putProvisionedConcurrencyConfig(this.#ctx, name, qualifier, input));
+  }
+
+  /** @throws ResourceNotFoundException when none is configured on `qualifier`. */
+  getProvisionedConcurrencyConfig(name: string, qualifier: string): provisioned.ProvisionedConcurrencyInfo {
+    this.#assertOpen();
+    return provisioned.getProvisionedConcurrencyConfig(this.#ctx, name, qualifier);
+  }
+
+  /** Removes it; the version's provisioned environments go (busy ones when they finish). */
+  deleteProvisionedConcurrencyConfig(name: string, qualifier: string): Promise<void> {
+    return this.#control(() => provisioned.deleteProvisionedConcurrencyConfig(this.#ctx, name, qualifier));
   }
 
   /**

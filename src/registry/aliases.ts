@@ -13,6 +13,7 @@ import { randomUUID } from 'node:crypto';
 import { checkAliasName, LATEST_VERSION, parseAliasInput, type AliasInput, type AliasOptions } from '../config/index.ts';
 import { InvalidParameterValueException, ResourceConflictException, ResourceNotFoundException } from '../errors.ts';
 import type { DeployContext } from './deploy.ts';
+import { reallocate } from './provisioned.ts';
 import { checkRevision, existing } from './functions.ts';
 import { aliasInfo, type AliasInfo } from './info.ts';
 import { functionArn, functionNotFound } from './names.ts';
@@ -59,7 +60,17 @@ export function updateAlias(ctx: DeployContext, name: string, aliasName: string,
   );
   persistAlias(ctx, entry, alias);
   entry.aliases.set(aliasName, alias);
+  if (entry.provisioned.has(aliasName) && alias.functionVersion !== current.functionVersion) followProvisioned(ctx, entry);
   return aliasInfo(alias);
+}
+
+/**
+ * An alias's provisioned concurrency follows it to its new version, in the background (the move
+ * itself is immediate, as on Lambda, where the allocation then takes a while); close() waits for it.
+ */
+function followProvisioned(ctx: DeployContext, entry: FunctionEntry): void {
+  // Failures (no room in the memory budget, say) leave the old allocation; the next change retries.
+  ctx.registry.serialise(entry.name, () => reallocate(ctx, entry)).catch(() => undefined);
 }
 
 export function deleteAlias(ctx: DeployContext, name: string, aliasName: string): void {
@@ -68,6 +79,7 @@ export function deleteAlias(ctx: DeployContext, name: string, aliasName: string)
   aliasOf(ctx, entry, aliasName);
   ctx.store?.deleteAlias(entry.name, aliasName);
   entry.aliases.delete(aliasName);
+  if (entry.provisioned.delete(aliasName)) followProvisioned(ctx, entry);
 }
 
 export function getAlias(ctx: DeployContext, name: string, aliasName: string): AliasInfo {

@@ -117,6 +117,7 @@ export async function deleteFunction(ctx: DeployContext, nameOrArn: string, opti
     }
     ctx.store?.deleteVersion(entry.name, record.version);
     entry.versions.delete(record.version);
+    entry.provisioned.delete(record.version);
     dropVersion(ctx, record);
     return Promise.resolve();
   });

@@ -52,6 +52,8 @@ export class FunctionEntry {
   readonly aliases = new Map<string, AliasRecord>();
   /** The highest version number ever published: numbers are never reused, as on Lambda. */
   lastVersion = 0;
+  /** Provisioned concurrency configured on versions and aliases (registry/provisioned.ts). */
+  readonly provisioned = new Map<string, number>();
 
   constructor(latest: VersionRecord) {
     this.name = latest.config.name;
