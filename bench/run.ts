@@ -11,7 +11,7 @@
  * tmp, soak, wasm (the wasm engine beside quickjs and v8), isolation (sandboxes off the
  * host's thread and in child processes), fairness (a neighbour's p50/p99 beside a tenant spinning at its
  * full concurrency, per engine and isolation mode), tenants (new-tenant cold start with and without
- * snapStart). Case names are
+ * snapStart), control (versions, aliases, dataDir: issue 16). Case names are
  * `<area>/<case>/<engine or baseline>`. Prints a table (median, p99, samples; ms) with every
  * lambdalet figure's ratio to its baselines from the same run, the issue's targets as met/missed,
  * and writes bench/results/latest.json. See docs/benchmarks.md.
