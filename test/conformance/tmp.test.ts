@@ -1,8 +1,24 @@
 /** /tmp, /var/task and /opt as handlers see them, on every engine and both /tmp backends. */
-import { readdirSync } from 'node:fs';
+import { mkdtempSync, readdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { describe, expect, it } from 'vitest';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { deployAndInvoke, deployFiles, forEachEngine } from '../helpers/runtime.ts';
+
+// The disk backend's directories are counted in a temp dir of this file's own (os.tmpdir() follows
+// TMPDIR): in the shared one, other test processes running at the same time create and remove
+// theirs, and the count raced (seen with two suites at once, issue #12).
+const sharedTmpdir = process.env.TMPDIR;
+let privateTmp: string;
+beforeAll(() => {
+  privateTmp = mkdtempSync(join(tmpdir(), 'lambdalet-test-tmpdir-'));
+  process.env.TMPDIR = privateTmp;
+});
+afterAll(() => {
+  if (sharedTmpdir === undefined) delete process.env.TMPDIR;
+  else process.env.TMPDIR = sharedTmpdir;
+  rmSync(privateTmp, { recursive: true, force: true });
+});
 
 const lambdaletTmpDirs = (): string[] => readdirSync(tmpdir()).filter((n) => n.startsWith('lambdalet-tmp-'));
 
