@@ -53,6 +53,9 @@ interface Server {
  */
 export const UNHEALTHY_GRACE_MS = 250;
 
+/** Servers a sandbox start tries when the ones it was sent to die under it (see `#start`). */
+const START_ATTEMPTS = 3;
+
 export interface BlueprintDef {
   readonly bp: number;
   readonly engine: EngineName;
@@ -146,7 +149,8 @@ export class EnginePool {
   }
 
   boot(def: BlueprintDef, options: SandboxOptions): Promise<RemoteSandbox> {
-    return this.#start(this.#pick(), def, options, (id, sb) => ({ t: 'boot', id, sb, bp: def.bp, memoryMb: options.memoryMb }));
+    const pick = (): Server => this.#pick();
+    return this.#start(pick(), def, options, (id, sb) => ({ t: 'boot', id, sb, bp: def.bp, memoryMb: options.memoryMb }), pick);
   }
 
   restore(def: BlueprintDef, image: SandboxImage, options: SandboxOptions): Promise<RemoteSandbox> {
@@ -158,27 +162,38 @@ export class EnginePool {
     if (image.parts !== undefined) server = this.#pick();
     else if (!image.owner.dead) server = image.owner;
     else return Promise.reject(new Error(`${def.engine}: the image was lost with the process that held it`));
-    return this.#start(server, def, options, (id, sb) => ({ t: 'restore', id, sb, bp: def.bp, img: image.img, memoryMb: options.memoryMb }));
+    const repick = image.parts !== undefined ? (): Server => this.#pick() : undefined;
+    return this.#start(server, def, options, (id, sb) => ({ t: 'restore', id, sb, bp: def.bp, img: image.img, memoryMb: options.memoryMb }), repick);
   }
 
+  /**
+   * Starts a sandbox on `server`. When that server dies or is condemned while the sandbox is
+   * starting (a neighbour's catastrophic error, a worker stuck past a neighbour's deadline), the
+   * sandbox never ran user code, so it starts again on a server from `repick` (at most
+   * {@link START_ATTEMPTS} servers in all): a cold start does not fail for a neighbour's fault.
+   */
   async #start(
     server: Server,
     def: BlueprintDef,
     options: SandboxOptions,
     request: (id: number, sb: number) => Extract<ServerRequest, { t: 'boot' | 'restore' }>,
+    repick?: () => Server,
   ): Promise<RemoteSandbox> {
-    const sb = this.#nextId++;
-    const sandbox = this.#sandbox(server, sb, def.engine, options);
-    server.sandboxes.set(sb, sandbox);
-    this.#ensureDefined(server, def);
-    try {
-      const answer = await this.#request(server, request(this.#nextId++, sb));
-      if (answer.t === 'ready' && answer.error) throw rebuild(answer.error);
-      return sandbox;
-    } catch (error) {
-      server.sandboxes.delete(sb);
-      sandbox.fail(new SandboxFault('disposed', 'The sandbox did not start'));
-      throw error;
+    for (let attempt = 1; ; attempt++) {
+      const sb = this.#nextId++;
+      const sandbox = this.#sandbox(server, sb, def.engine, options);
+      server.sandboxes.set(sb, sandbox);
+      this.#ensureDefined(server, def);
+      try {
+        const answer = await this.#request(server, request(this.#nextId++, sb));
+        if (answer.t === 'ready' && answer.error) throw rebuild(answer.error);
+        return sandbox;
+      } catch (error) {
+        server.sandboxes.delete(sb);
+        sandbox.fail(new SandboxFault('disposed', 'The sandbox did not start'));
+        if (!repick || !(server.dead || server.draining) || attempt >= START_ATTEMPTS) throw error;
+        server = repick();
+      }
     }
   }
 

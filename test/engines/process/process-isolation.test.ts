@@ -111,3 +111,27 @@ describe('process isolation, one child', () => {
     }
   }, 120_000);
 });
+
+describe('process isolation, cold starts beside a dying child', () => {
+  it('cold starts racing a neighbour\'s memory bomb in their only child never reject: each answers, or fails in Lambda\'s shape', async () => {
+    // Whichever way the race goes, a cold start whose server dies under it starts again on the
+    // replacement (its sandbox never ran user code); only an environment already running in the
+    // dying child may fail, and then as Runtime.ExitError — never a rejected rt.invoke.
+    const rt = await createRuntime({ isolation: 'process', engineProcesses: 1 });
+    try {
+      await rt.deploy({ name: 'bomb', memoryMb: 128, timeoutMs: 30_000, code: { files: { 'index.mjs': BOMB } } });
+      const names = ['c1', 'c2', 'c3', 'c4'];
+      for (const name of names) await rt.deploy({ name, code: { files: { 'index.mjs': OK } } });
+      const settled = await Promise.allSettled([rt.invoke('bomb'), ...names.map((name) => rt.invoke(name, { n: 7 }))]);
+      expect(settled.map((s) => s.status)).toEqual(['fulfilled', 'fulfilled', 'fulfilled', 'fulfilled', 'fulfilled']);
+      for (const s of settled.slice(1)) {
+        const payload = (s as PromiseFulfilledResult<{ payload: unknown }>).value.payload;
+        if ((payload as { ok?: boolean }).ok !== true) expect(payload).toMatchObject({ errorType: 'Runtime.ExitError' });
+      }
+      // And afterwards every function answers.
+      for (const name of names) expect((await rt.invoke(name, { n: 8 })).payload).toEqual({ ok: true, n: 8 });
+    } finally {
+      await rt.close();
+    }
+  }, 120_000);
+});
