@@ -30,6 +30,17 @@ function hostArgs(source: string): unknown[] {
   return new Function('Buffer', `return [${source}];`)(Buffer) as unknown[];
 }
 
+/**
+ * The function runs as nodejs22.x, so the reference is Node 22's (and 24's) output. Where a newer
+ * host Node prints an input differently, the line Node 22 and 24 print (measured on both) stands
+ * in: Node 26 prints a Proxy as `Proxy({ p: 1 })`, Node 22 and 24 print its target.
+ */
+function emulatedLine(source: string): string | undefined {
+  const hostMajor = Number(process.versions.node.split('.')[0]);
+  if (hostMajor >= 26 && source === `new Proxy({ p: 1 }, {})`) return '{ p: 1 }';
+  return undefined;
+}
+
 forEachEngine(({ withRuntime }) => {
   it(`console.log prints each of ${INPUTS.length} inputs exactly as Node's util.format does`, () =>
     withRuntime(async ({ rt, logs }) => {
@@ -37,7 +48,7 @@ forEachEngine(({ withRuntime }) => {
       const result = await deployAndInvoke(rt, `exports.handler = async () => {\n${calls}\nreturn 'done'; };`, {}, { file: 'index.js' });
       expect(result.payload).toBe('done');
       const printed = logs.forRequest(result.requestId).filter((l) => /\tINFO\t/.test(l)).map((l) => l.split('\t').slice(3).join('\t'));
-      const expected = INPUTS.map((source) => format(...hostArgs(source)).replace(/\n/g, '\r'));
+      const expected = INPUTS.map((source) => (emulatedLine(source) ?? format(...hostArgs(source))).replace(/\n/g, '\r'));
       expect(printed).toEqual(expected);
     }));
 
