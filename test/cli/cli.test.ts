@@ -13,17 +13,12 @@ import { zipSync } from 'fflate';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Io } from '../../src/cli/io.ts';
 import { main } from '../../src/cli/main.ts';
+import { collectRun, type Run } from '../helpers/process.ts';
 
 const root = fileURLToPath(new URL('../..', import.meta.url));
 const bin = join(root, 'bin', 'lambdalet.js');
 const greeter = join(root, 'test', 'testing', 'fixtures', 'greeter.ts');
 const hello = join(root, 'examples', 'hello');
-
-interface Run {
-  readonly code: number | null;
-  readonly stdout: string;
-  readonly stderr: string;
-}
 
 /** Runs the CLI in this process (stdout and stderr are pipes: compact JSON, no progress redraws). */
 async function lambdalet(args: readonly string[], options: { stdin?: string } = {}): Promise<Run> {
@@ -46,15 +41,8 @@ function spawnLambdalet(args: readonly string[], options: { stdin?: string; node
   delete env.NODE_OPTIONS;
   const argv = options.command !== undefined ? [...args] : [...(options.nodeArgs ?? []), bin, ...args];
   const child = spawn(options.command ?? process.execPath, argv, { cwd: options.cwd ?? root, env, stdio: ['pipe', 'pipe', 'pipe'] });
-  let stdout = '';
-  let stderr = '';
-  child.stdout.setEncoding('utf8').on('data', (d: string) => (stdout += d));
-  child.stderr.setEncoding('utf8').on('data', (d: string) => (stderr += d));
   child.stdin.end(options.stdin ?? '');
-  return new Promise((resolve, reject) => {
-    child.on('error', reject);
-    child.on('close', (code) => resolve({ code, stdout, stderr }));
-  });
+  return collectRun(child);
 }
 
 let tmp: string;

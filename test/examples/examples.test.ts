@@ -8,21 +8,14 @@ import { Readable } from 'node:stream';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import { main } from '../../src/cli/main.ts';
+import { collectRun, type Run } from '../helpers/process.ts';
 
 const root = fileURLToPath(new URL('../..', import.meta.url));
 
-function runExample(script: string, args: readonly string[] = []): Promise<{ code: number | null; stdout: string; stderr: string }> {
+function runExample(script: string, args: readonly string[] = []): Promise<Run> {
   const env = { ...process.env };
   delete env.NODE_OPTIONS;
-  const child = spawn(process.execPath, ['--no-node-snapshot', script, ...args], { cwd: root, env });
-  let stdout = '';
-  let stderr = '';
-  child.stdout.setEncoding('utf8').on('data', (d: string) => (stdout += d));
-  child.stderr.setEncoding('utf8').on('data', (d: string) => (stderr += d));
-  return new Promise((resolve, reject) => {
-    child.on('error', reject);
-    child.on('close', (code) => resolve({ code, stdout, stderr }));
-  });
+  return collectRun(spawn(process.execPath, ['--no-node-snapshot', script, ...args], { cwd: root, env }));
 }
 
 /** The example's README: one line that ends with the commands to run it. */

@@ -11,6 +11,7 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import { MIN_NODE_MAJOR, nodeVersionProblem as problem } from '../../bin/require-node.js';
+import { collectRun, type Run } from '../helpers/process.ts';
 
 const root = fileURLToPath(new URL('../..', import.meta.url));
 
@@ -39,30 +40,14 @@ function findOldNode(): { path: string; version: string } | undefined {
 const oldNode = findOldNode();
 const LINE = /^lambdalet needs Node\.js >= 24, this is v\d+\.\d+\.\d+ \(.+\): install it \(`nvm install 24`, or https:\/\/nodejs\.org\) or run one command on it with `npx -y -p node@24 <command>` \(e\.g\. `npx -y -p node@24 npm test`\)$/;
 
-interface Run {
-  readonly code: number | null;
-  readonly stdout: string;
-  readonly stderr: string;
-}
-
 /** Runs a command with the old Node first on PATH (so npm and its scripts run on it too). */
 function runOld(command: string, args: readonly string[]): Promise<Run> {
   const env: NodeJS.ProcessEnv = { ...process.env, PATH: `${dirname(oldNode!.path)}:${process.env.PATH ?? ''}` };
   for (const key of Object.keys(env)) if (key.startsWith('VITEST') || key === 'NODE_OPTIONS' || key.startsWith('npm_')) delete env[key];
   const child = spawn(command, args, { cwd: root, env, stdio: ['ignore', 'pipe', 'pipe'] });
-  let stdout = '';
-  let stderr = '';
-  child.stdout.setEncoding('utf8').on('data', (d: string) => (stdout += d));
-  child.stderr.setEncoding('utf8').on('data', (d: string) => (stderr += d));
   // Should the check ever let a script through, do not let it run the suite (or a bench) here.
   const guard = setTimeout(() => child.kill('SIGKILL'), 60_000);
-  return new Promise((resolve, reject) => {
-    child.on('error', reject);
-    child.on('close', (code) => {
-      clearTimeout(guard);
-      resolve({ code, stdout, stderr });
-    });
-  });
+  return collectRun(child).finally(() => clearTimeout(guard));
 }
 
 /** Lines of the output that are lambdalet's (npm adds its own `> script` banner and error lines). */

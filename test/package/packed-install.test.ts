@@ -13,6 +13,7 @@ import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import { zipSync } from 'fflate';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { collectRun, type Run } from '../helpers/process.ts';
 
 const execFileAsync = promisify(execFile);
 const root = fileURLToPath(new URL('../..', import.meta.url));
@@ -37,22 +38,8 @@ function childEnv(): NodeJS.ProcessEnv {
   return env;
 }
 
-interface Run {
-  readonly code: number | null;
-  readonly stdout: string;
-  readonly stderr: string;
-}
-
 function run(command: string, args: readonly string[], cwd: string): Promise<Run> {
-  const child = spawn(command, args, { cwd, env: childEnv(), stdio: ['ignore', 'pipe', 'pipe'] });
-  let stdout = '';
-  let stderr = '';
-  child.stdout.setEncoding('utf8').on('data', (d: string) => (stdout += d));
-  child.stderr.setEncoding('utf8').on('data', (d: string) => (stderr += d));
-  return new Promise((resolve, reject) => {
-    child.on('error', reject);
-    child.on('close', (code) => resolve({ code, stdout, stderr }));
-  });
+  return collectRun(spawn(command, args, { cwd, env: childEnv(), stdio: ['ignore', 'pipe', 'pipe'] }));
 }
 
 async function npm(args: readonly string[], cwd: string): Promise<string> {
