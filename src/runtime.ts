@@ -34,7 +34,8 @@ import { FunctionRegistry } from './registry/registry.ts';
 import { layerFromPackage, LayerRegistry, makeLayerVersion, type LayerVersionInfo } from './registry/layers.ts';
 import { sha256Hex } from './registry/package.ts';
 import { restoreRegistry } from './registry/restore.ts';
-import { RegistryStore } from './registry/store.ts';
+import { SqliteRegistryStore } from './registry/sqlite-store.ts';
+import type { RegistryStore } from './registry/store.ts';
 import * as provisioned from './registry/provisioned.ts';
 import * as versions from './registry/versions.ts';
 
@@ -317,7 +318,11 @@ export class Runtime implements AsyncDisposable {
         for (const record of [entry.latest, ...entry.versions.values()]) record.snapStart?.dispose();
       }
       this.#registry.clear();
-      this.#store?.close();
+      try {
+        await this.#store?.flush?.();
+      } finally {
+        await this.#store?.close();
+      }
     })();
     return this.#closing;
   }
@@ -351,7 +356,7 @@ export class Runtime implements AsyncDisposable {
   async restore(): Promise<void> {
     if (this.#store === undefined || this.#restored) return;
     this.#restored = true;
-    const stored = this.#store.load();
+    const stored = await this.#store.load();
     for (const layer of stored.layers) {
       const meta = layer.info as { description: string; compatibleRuntimes: string[]; createdDate: string };
       const pkg = { kind: 'zip' as const, bytes: layer.bytes, sha256: sha256Hex(layer.bytes), source: { zip: layer.bytes } };
@@ -370,7 +375,7 @@ export class Runtime implements AsyncDisposable {
  */
 export async function createRuntime(options?: RuntimeOptionsInput): Promise<Runtime> {
   const parsed = parseRuntimeOptions(options);
-  const store = parsed.dataDir === undefined ? undefined : RegistryStore.open(parsed.dataDir);
+  const store = parsed.dataDir === undefined ? undefined : SqliteRegistryStore.open(parsed.dataDir);
   const runtime = new Runtime(parsed, store);
   try {
     await runtime.restore();

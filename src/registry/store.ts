@@ -1,48 +1,57 @@
 /**
- * The durable registry: functions, versions, aliases, layers and code in one node:sqlite file,
- * `<dataDir>/registry.sqlite`, when `createRuntime({ dataDir })` is given.
+ * The durable registry's seam: what the control plane writes through and what a runtime reads
+ * back when it opens. One implementation here, `SqliteRegistryStore` (sqlite-store.ts, node:sqlite
+ * under `createRuntime({ dataDir })`); a Redis-backed store (cluster, #20) implements the same
+ * interface. Without a store the registry lives in memory.
  *
- * Contract:
- * - One runtime per folder. The file is opened in SQLite's EXCLUSIVE locking mode and the lock is
- *   taken at open and held until `close()`; a second runtime (in this process or another) is
- *   refused with DataDirError `in-use`. The OS drops the lock when a process dies, so a crash
- *   leaves no stale lock behind.
- * - Nothing is written to a file that is not ours: a file SQLite cannot read is DataDirError
- *   `corrupt`, a SQLite database with tables but no lambdalet meta table `foreign`, one of
- *   another schema version `version`; in each case the file is left as it was.
- * - Code is kept as content-addressed blobs (sha256 → bytes), shared by every version and layer
- *   that uses the same package, and removed when nothing refers to it any more.
- * - Every write is one synchronous statement or transaction: what a control-plane call returned
- *   is on disk when it returns.
+ * Contract (every implementation; test/registry/store.test.ts holds it for the SQLite store):
+ * - `load()` returns everything written before, in creation order (functions by creation, versions
+ *   `$LATEST` first then by number, aliases by creation, layers by name then version), code bytes
+ *   identical to what was written. It may be asynchronous; it is called once, before the runtime
+ *   is handed out.
+ * - Writes are synchronous calls made in the order the control plane changes things, each after
+ *   the in-memory change was checked and before the call returns to the user. A store whose medium
+ *   is synchronous (SQLite) makes each durable before returning; one whose medium is not (Redis)
+ *   may queue them in order and persist them in the background, and must then implement `flush()`
+ *   (resolves when every queued write is durable; rejects with the first that failed). `close()`
+ *   awaits `flush()` before `close()`.
+ * - A write never partially applies: a version's row and its code blob land together.
+ * - Code is content-addressed (sha256 → bytes): one copy per distinct package, shared by versions
+ *   and layers, dropped when nothing refers to it.
+ * - Configs are JSON text (`configJson`): function values never reach a store.
+ * - `close()` releases whatever the store holds (SQLite's lock); idempotent.
  */
-import { mkdirSync } from 'node:fs';
-import { join } from 'node:path';
-import { DatabaseSync } from 'node:sqlite';
 import type { CodeSource } from '../code/types.ts';
-import { DataDirError, InvalidParameterValueException } from '../errors.ts';
+import { InvalidParameterValueException } from '../errors.ts';
 import type { CodePackage } from './package.ts';
 
-const FORMAT = 'lambdalet-registry';
-const SCHEMA_VERSION = '1';
-export const REGISTRY_FILE = 'registry.sqlite';
+export interface RegistryStore {
+  /** Everything stored, to rebuild the registry. */
+  load(): StoredRegistry | Promise<StoredRegistry>;
+  /** Records a version (`$LATEST` replaced in place) with its code, creating the function if needed; `lastVersion` is the function's highest published number. */
+  putVersion(name: string, lastVersion: number, version: StoredVersionInput): void;
+  /** Forgets one published version (its provisioned config with it). */
+  deleteVersion(name: string, version: string): void;
+  /** Forgets a function: its versions, aliases and provisioned configs. */
+  deleteFunction(name: string): void;
+  /** Creates or replaces an alias. */
+  putAlias(name: string, alias: StoredAlias): void;
+  deleteAlias(name: string, alias: string): void;
+  /** Sets (n > 0) or removes (undefined) the provisioned concurrency configured on a version or alias. */
+  putProvisionedConfig(name: string, qualifier: string, n: number | undefined): void;
+  /** Records a layer version with its zip. */
+  putLayerVersion(layerName: string, version: number, pkg: CodePackage, info: Record<string, unknown>): void;
+  /** Resolves when every write made so far is durable (stores that write behind). */
+  flush?(): Promise<void>;
+  /** Releases the store (locks, connections). Idempotent. */
+  close(): void | Promise<void>;
+}
 
-const SCHEMA = `
-CREATE TABLE lambdalet_meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
-CREATE TABLE blobs (sha256 TEXT PRIMARY KEY, bytes BLOB NOT NULL);
-CREATE TABLE functions (name TEXT PRIMARY KEY, seq INTEGER NOT NULL, last_version INTEGER NOT NULL);
-CREATE TABLE versions (
-  name TEXT NOT NULL, version TEXT NOT NULL, config TEXT NOT NULL,
-  code_kind TEXT NOT NULL, code_sha256 TEXT NOT NULL, code_ref TEXT,
-  revision_id TEXT NOT NULL, last_modified TEXT NOT NULL,
-  PRIMARY KEY (name, version));
-CREATE TABLE aliases (
-  name TEXT NOT NULL, alias TEXT NOT NULL, seq INTEGER NOT NULL, function_version TEXT NOT NULL,
-  description TEXT NOT NULL, additional_version TEXT, additional_weight REAL NOT NULL, revision_id TEXT NOT NULL,
-  PRIMARY KEY (name, alias));
-CREATE TABLE layers (
-  layer_name TEXT NOT NULL, version INTEGER NOT NULL, code_sha256 TEXT NOT NULL, info TEXT NOT NULL,
-  PRIMARY KEY (layer_name, version));
-`;
+/** What `load()` returns. */
+export interface StoredRegistry {
+  readonly functions: readonly StoredFunction[];
+  readonly layers: readonly StoredLayerVersion[];
+}
 
 /** A stored version, as the runtime rebuilds it. */
 export interface StoredVersion {
@@ -69,6 +78,8 @@ export interface StoredFunction {
   /** `$LATEST` first, then published versions in number order. */
   readonly versions: readonly StoredVersion[];
   readonly aliases: readonly StoredAlias[];
+  /** Provisioned concurrency by qualifier (version number or alias name). */
+  readonly provisioned: Readonly<Record<string, number>>;
 }
 
 export interface StoredLayerVersion {
@@ -78,217 +89,10 @@ export interface StoredLayerVersion {
   readonly info: Record<string, unknown>;
 }
 
-interface VersionRow {
-  name: string;
-  version: string;
-  config: string;
-  code_kind: string;
-  code_sha256: string;
-  code_ref: string | null;
-  revision_id: string;
-  last_modified: string;
-}
-
-export class RegistryStore {
-  readonly #db: DatabaseSync;
-  readonly path: string;
-  #seq = 0;
-
-  private constructor(db: DatabaseSync, path: string) {
-    this.#db = db;
-    this.path = path;
-    const row = db.prepare('SELECT COALESCE(MAX(seq), 0) AS seq FROM functions').get() as { seq: number };
-    this.#seq = Number(row.seq);
-  }
-
-  /** Opens (or creates) the registry in `dataDir`. @throws DataDirError (in-use, corrupt, foreign, version, unusable). */
-  static open(dataDir: string): RegistryStore {
-    try {
-      mkdirSync(dataDir, { recursive: true });
-    } catch (error) {
-      throw new DataDirError('unusable', `dataDir ${dataDir} cannot be created: ${(error as Error).message}`, { cause: error });
-    }
-    const path = join(dataDir, REGISTRY_FILE);
-    let db: DatabaseSync;
-    try {
-      db = new DatabaseSync(path);
-    } catch (error) {
-      throw new DataDirError('unusable', `${path} cannot be opened: ${(error as Error).message}`, { cause: error });
-    }
-    try {
-      db.exec('PRAGMA locking_mode = EXCLUSIVE');
-      try {
-        // Takes the write lock now; in EXCLUSIVE mode SQLite keeps it after COMMIT, until close.
-        db.exec('BEGIN EXCLUSIVE');
-      } catch (error) {
-        throw classify(error, path);
-      }
-      let tables: string[];
-      try {
-        tables = (db.prepare("SELECT name FROM sqlite_master WHERE type = 'table'").all() as { name: string }[]).map((t) => t.name);
-      } catch (error) {
-        throw classify(error, path);
-      }
-      if (tables.length === 0) {
-        db.exec(SCHEMA);
-        db.prepare('INSERT INTO lambdalet_meta (key, value) VALUES (?, ?), (?, ?)').run('format', FORMAT, 'schema', SCHEMA_VERSION);
-      } else {
-        checkOurs(db, tables, path);
-      }
-      db.exec('COMMIT');
-      return new RegistryStore(db, path);
-    } catch (error) {
-      if (db.isTransaction) db.exec('ROLLBACK');
-      db.close();
-      throw error;
-    }
-  }
-
-  /** Everything stored, to rebuild the registry: functions in creation order. */
-  load(): { functions: StoredFunction[]; layers: StoredLayerVersion[] } {
-    const db = this.#db;
-    const functions = db.prepare('SELECT name, last_version FROM functions ORDER BY seq').all() as { name: string; last_version: number }[];
-    const versionRows = db.prepare('SELECT * FROM versions WHERE name = ?');
-    const aliasRows = db.prepare('SELECT * FROM aliases WHERE name = ? ORDER BY seq');
-    const out: StoredFunction[] = functions.map((fn) => {
-      const rows = (versionRows.all(fn.name) as unknown as VersionRow[]).sort((a, b) => order(a.version) - order(b.version));
-      const aliases = aliasRows.all(fn.name) as unknown as {
-        alias: string;
-        function_version: string;
-        description: string;
-        additional_version: string | null;
-        additional_weight: number;
-        revision_id: string;
-      }[];
-      return {
-        name: fn.name,
-        lastVersion: Number(fn.last_version),
-        versions: rows.map((row) => ({
-          version: row.version,
-          config: JSON.parse(row.config) as Record<string, unknown>,
-          code: this.#codeOf(row),
-          revisionId: row.revision_id,
-          lastModified: row.last_modified,
-        })),
-        aliases: aliases.map((a) => ({
-          alias: a.alias,
-          functionVersion: a.function_version,
-          description: a.description,
-          additionalVersion: a.additional_version ?? undefined,
-          additionalWeight: Number(a.additional_weight),
-          revisionId: a.revision_id,
-        })),
-      };
-    });
-    const layers = (db.prepare('SELECT layer_name, version, code_sha256, info FROM layers ORDER BY layer_name, version').all() as {
-      layer_name: string;
-      version: number;
-      code_sha256: string;
-      info: string;
-    }[]).map((row) => ({ layerName: row.layer_name, version: Number(row.version), bytes: this.#blob(row.code_sha256), info: JSON.parse(row.info) as Record<string, unknown> }));
-    return { functions: out, layers };
-  }
-
-  /** Records a version (`$LATEST` replaced in place), creating the function row if needed. */
-  putVersion(name: string, lastVersion: number, version: StoredVersionInput): void {
-    this.#transaction(() => {
-      this.#putBlob(version.package);
-      this.#db
-        .prepare('INSERT INTO functions (name, seq, last_version) VALUES (?, ?, ?) ON CONFLICT (name) DO UPDATE SET last_version = excluded.last_version')
-        .run(name, ++this.#seq, lastVersion);
-      this.#db
-        .prepare('INSERT OR REPLACE INTO versions (name, version, config, code_kind, code_sha256, code_ref, revision_id, last_modified) VALUES (?, ?, ?, ?, ?, ?, ?, ?)')
-        .run(
-          name,
-          version.version,
-          version.configJson,
-          version.package.kind,
-          version.package.sha256,
-          version.package.kind === 'entry' && 'entry' in version.package.source ? version.package.source.entry : null,
-          version.revisionId,
-          version.lastModified,
-        );
-      this.#collect();
-    });
-  }
-
-  deleteVersion(name: string, version: string): void {
-    this.#transaction(() => {
-      this.#db.prepare('DELETE FROM versions WHERE name = ? AND version = ?').run(name, version);
-      this.#collect();
-    });
-  }
-
-  deleteFunction(name: string): void {
-    this.#transaction(() => {
-      for (const table of ['functions', 'versions', 'aliases']) this.#db.prepare(`DELETE FROM ${table} WHERE name = ?`).run(name);
-      this.#collect();
-    });
-  }
-
-  putAlias(name: string, alias: StoredAlias): void {
-    this.#db
-      .prepare(
-        `INSERT INTO aliases (name, alias, seq, function_version, description, additional_version, additional_weight, revision_id)
-         VALUES (?, ?, (SELECT COALESCE(MAX(seq), 0) + 1 FROM aliases), ?, ?, ?, ?, ?)
-         ON CONFLICT (name, alias) DO UPDATE SET function_version = excluded.function_version, description = excluded.description,
-           additional_version = excluded.additional_version, additional_weight = excluded.additional_weight, revision_id = excluded.revision_id`,
-      )
-      .run(name, alias.alias, alias.functionVersion, alias.description, alias.additionalVersion ?? null, alias.additionalWeight, alias.revisionId);
-  }
-
-  deleteAlias(name: string, alias: string): void {
-    this.#db.prepare('DELETE FROM aliases WHERE name = ? AND alias = ?').run(name, alias);
-  }
-
-  putLayerVersion(layerName: string, version: number, pkg: CodePackage, info: Record<string, unknown>): void {
-    this.#transaction(() => {
-      this.#putBlob(pkg);
-      this.#db.prepare('INSERT INTO layers (layer_name, version, code_sha256, info) VALUES (?, ?, ?, ?)').run(layerName, version, pkg.sha256, JSON.stringify(info));
-    });
-  }
-
-  /** Releases the lock; another runtime may open the folder afterwards. Idempotent. */
-  close(): void {
-    if (this.#db.isOpen) this.#db.close();
-  }
-
-  #codeOf(row: VersionRow): CodeSource {
-    if (row.code_kind === 'entry') return { entry: row.code_ref ?? '' };
-    const bytes = this.#blob(row.code_sha256);
-    return row.code_kind === 'component' ? { component: bytes } : { zip: bytes };
-  }
-
-  #blob(sha256: string): Uint8Array {
-    const row = this.#db.prepare('SELECT bytes FROM blobs WHERE sha256 = ?').get(sha256) as { bytes: Uint8Array } | undefined;
-    if (!row) throw new DataDirError('corrupt', `${this.path}: the code blob ${sha256} is missing`);
-    return row.bytes;
-  }
-
-  #putBlob(pkg: CodePackage): void {
-    this.#db.prepare('INSERT OR IGNORE INTO blobs (sha256, bytes) VALUES (?, ?)').run(pkg.sha256, pkg.bytes);
-  }
-
-  /** Removes blobs no version or layer refers to. */
-  #collect(): void {
-    this.#db.exec('DELETE FROM blobs WHERE sha256 NOT IN (SELECT code_sha256 FROM versions UNION SELECT code_sha256 FROM layers)');
-  }
-
-  #transaction(work: () => void): void {
-    this.#db.exec('BEGIN');
-    try {
-      work();
-      this.#db.exec('COMMIT');
-    } catch (error) {
-      this.#db.exec('ROLLBACK');
-      throw error;
-    }
-  }
-}
-
 /** What putVersion records. */
 export interface StoredVersionInput {
   readonly version: string;
+  /** `configJson(config)`: the config without `code`, function values left out. */
   readonly configJson: string;
   readonly package: CodePackage;
   readonly revisionId: string;
@@ -312,31 +116,4 @@ function checkStorable(value: unknown, path: string): void {
   }
   if (typeof value !== 'object' || value === null) return;
   for (const [key, child] of Object.entries(value)) checkStorable(child, path === '' ? key : `${path}.${key}`);
-}
-
-function order(version: string): number {
-  return version === '$LATEST' ? 0 : Number(version);
-}
-
-function checkOurs(db: DatabaseSync, tables: string[], path: string): void {
-  if (!tables.includes('lambdalet_meta')) {
-    throw new DataDirError('foreign', `${path} is a SQLite database but not a lambdalet registry (no lambdalet_meta table); it was left unchanged`);
-  }
-  const meta = new Map((db.prepare('SELECT key, value FROM lambdalet_meta').all() as { key: string; value: string }[]).map((r) => [r.key, r.value]));
-  if (meta.get('format') !== FORMAT) {
-    throw new DataDirError('foreign', `${path} is not a lambdalet registry (format ${JSON.stringify(meta.get('format'))}); it was left unchanged`);
-  }
-  if (meta.get('schema') !== SCHEMA_VERSION) {
-    throw new DataDirError('version', `${path} has registry schema ${JSON.stringify(meta.get('schema'))}; this lambdalet reads schema ${SCHEMA_VERSION}; it was left unchanged`);
-  }
-}
-
-/** SQLite's "busy"/"locked" mean another runtime holds the folder; "not a database" a corrupt file. */
-function classify(error: unknown, path: string): DataDirError {
-  const code = (error as { errcode?: number }).errcode;
-  const message = (error as Error).message;
-  if (code === 5 || code === 6) {
-    return new DataDirError('in-use', `${path} is in use by another lambdalet runtime (one runtime per dataDir; close the other first)`, { cause: error });
-  }
-  return new DataDirError('corrupt', `${path} is not a readable SQLite database (${message}); it was left unchanged`, { cause: error });
 }
