@@ -4,13 +4,13 @@
  * first 5 samples of each dropped. Prints the medians and their ratio per engine.
  *
  *   git worktree add --detach /tmp/before <commit> && ln -s "$PWD/node_modules" /tmp/before/
- *   node --no-node-snapshot bench/compare-trees.ts /tmp/before "$PWD" [rounds=30]
+ *   node --no-node-snapshot bench/compare-trees.ts /tmp/before "$PWD" [rounds=30] [variants=v8,quickjs]
  *
  * Run it from this tree (the guest library's build resolves from the working directory in trees
  * older than 5210dcd).
  */
-const [aRoot, bRoot, rounds = '30'] = process.argv.slice(2);
-if (!aRoot || !bRoot) throw new Error('usage: bench/compare-trees.ts <before tree> <after tree> [rounds]');
+const [aRoot, bRoot, rounds = '30', variants = 'v8,quickjs'] = process.argv.slice(2);
+if (!aRoot || !bRoot) throw new Error('usage: bench/compare-trees.ts <before tree> <after tree> [rounds] [variants]');
 const load = async (root: string) => ({
   lib: await import(`${root}/bench/lib/lambdalet.ts`),
   handlers: await import(`${root}/bench/lib/handlers.ts`),
@@ -18,7 +18,7 @@ const load = async (root: string) => ({
 const A = await load(aRoot);
 const B = await load(bRoot);
 const median = (xs: number[]): number => { const s = [...xs].sort((x, y) => x - y); return s[Math.floor(s.length / 2)]!; };
-for (const variant of ['v8', 'quickjs']) {
+for (const variant of variants.split(',')) {
   const rigA = new A.lib.ColdRig(variant, A.handlers.TRIVIAL);
   const rigB = new B.lib.ColdRig(variant, B.handlers.TRIVIAL);
   await rigA.setup(); await rigB.setup();

@@ -2,7 +2,8 @@
  * The guest runtime, shared by every JS engine: one script (guest/index.ts and what it imports)
  * plus the standard library (guest/stdlib/) as separate CommonJS chunks that the guest loads on
  * first use through the `stdlib` host call, which the engines answer from here. Keeping the
- * library out of the script keeps cold starts cheap: QuickJS parses its whole script on every boot.
+ * library out of the script keeps cold starts cheap: QuickJS in shared isolation parses the whole
+ * script on every boot (instance isolation boots from an image of it: quickjs/runtime-image.ts).
  *
  * A published build ships both prebuilt (scripts/build-guest.ts writes guest-runtime.js and
  * guest-stdlib.json beside this module); from source they are bundled with esbuild on first use,

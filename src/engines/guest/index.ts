@@ -288,8 +288,14 @@ const install: GuestInstall = Object.assign(function install(
   log: GuestHost['log'],
   userModule: UserModule,
   hostCall: GuestHost['call'],
+  seed?: string,
 ): (type: string, body: string) => string {
   bind(log, hostCall);
+  // A guest booted from an image of this runtime shares the image's generator state and clock.
+  if (typeof seed === 'string' && /^[0-9a-f]{32,}$/.test(seed)) {
+    reseed(seed);
+    processParts.resetClock();
+  }
   return function dispatch(type: string, body: string): string {
     try {
       const message = decodeMessage(type, body);

@@ -115,12 +115,14 @@ export interface GuestHost {
 }
 
 /**
- * The guest script's completion value: `install(log, userModule, hostCall)` returns `dispatch`.
- * `rebind` swaps the host functions of an installed guest: a V8 startup snapshot cannot hold host
+ * The guest script's completion value: `install(log, userModule, hostCall, seed?)` returns
+ * `dispatch`. `seed` (32 hex digits or more, from the host's entropy) reseeds Math.random and
+ * restarts `process.uptime()`: a guest booted from an image of the guest runtime (quickjs) would
+ * otherwise draw the image's sequence in every environment. `rebind` swaps the host functions of an installed guest: a V8 startup snapshot cannot hold host
  * functions, so a sandbox restored from one gets its own through this.
  */
 export interface GuestInstall {
-  (log: GuestHost['log'], userModule: () => Promise<unknown>, hostCall: GuestHost['call']): (type: string, body: string) => string;
+  (log: GuestHost['log'], userModule: () => Promise<unknown>, hostCall: GuestHost['call'], seed?: string): (type: string, body: string) => string;
   rebind(log: GuestHost['log'], hostCall: GuestHost['call']): void;
 }
 

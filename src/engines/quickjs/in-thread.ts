@@ -13,6 +13,7 @@
  *   `setMemoryLimit`, which under Emscripten bounds single allocations, not a runtime's total; and a
  *   crash of the instance ends every sandbox in it.
  */
+import { randomBytes } from 'node:crypto';
 import type { QuickJSIsolation } from '../../config/index.ts';
 import type { QuickJSContext, QuickJSHandle, QuickJSRuntime } from 'quickjs-emscripten-core';
 import type { FunctionBundle } from '../../code/types.ts';
@@ -20,6 +21,7 @@ import { EngineUnavailableError } from '../../errors.ts';
 import type { Blueprint, Engine, Sandbox, SandboxImage, SandboxOptions } from '../engine.ts';
 import { guestRuntime, withStandardLibrary, type GuestRuntime } from '../guest-bundle.ts';
 import { QuickJSSandbox } from './quickjs-sandbox.ts';
+import { bootFromImage, makeRuntimeImage, type RuntimeImage } from './runtime-image.ts';
 import {
   adoptImage,
   BlankPool,
@@ -41,6 +43,11 @@ export interface InThreadQuickJSOptions {
   readonly isolation?: QuickJSIsolation;
   /** SnapStart: blank instances kept ready per memory size; 0 instantiates at each restore. Default 2. */
   readonly blanksPerMemorySize?: number;
+  /**
+   * Instance isolation: boot from an image of the booted guest runtime (runtime-image.ts) instead
+   * of parsing the guest script at every boot. Default true; false is for comparisons and tests.
+   */
+  readonly runtimeImage?: boolean;
 }
 
 /**
@@ -119,11 +126,15 @@ export class InThreadQuickJS implements Engine {
   readonly isolation: QuickJSIsolation;
   #guest: Promise<GuestRuntime> | undefined;
   #shared: Promise<SharedInstance> | undefined;
+  /** The booted guest runtime as an image (instance isolation); undefined when it could not be made. */
+  #runtimeImage: Promise<RuntimeImage | undefined> | undefined;
+  readonly #useRuntimeImage: boolean;
   /** SnapStart: blank instances ready to receive an image. */
   readonly #blanks: BlankPool;
 
   constructor(options: InThreadQuickJSOptions = {}) {
     this.isolation = options.isolation ?? 'instance';
+    this.#useRuntimeImage = options.runtimeImage ?? true;
     this.#blanks = new BlankPool((memoryMb, extent) => this.#makeBlank(memoryMb, extent), options.blanksPerMemorySize);
   }
 
@@ -143,6 +154,8 @@ export class InThreadQuickJS implements Engine {
   async prepare(bundle: FunctionBundle): Promise<Blueprint> {
     // Compile the module and bundle the guest now, so the first cold start pays neither.
     const [guest] = await Promise.all([(this.#guest ??= guestRuntime()), quickjsWasmModule()]);
+    // Made once per engine (per worker thread), at the first deploy: no cold start pays for it.
+    if (this.isolation === 'instance' && this.#useRuntimeImage) await this.#imageOf(guest.script);
     const withLibrary = (options: SandboxOptions): SandboxOptions => ({
       ...options,
       hostCall: withStandardLibrary(guest.stdlib, options.hostCall ?? unavailableHostCall),
@@ -152,6 +165,19 @@ export class InThreadQuickJS implements Engine {
       boot: (options) => this.#boot(guest.script, bundle, withLibrary(options)),
       restore: (image, options) => this.#restore(image, withLibrary(options)),
     };
+  }
+
+  /** The guest runtime's image, made on first use; a failure is kept as undefined (boots then parse). */
+  #imageOf(guest: string): Promise<RuntimeImage | undefined> {
+    this.#runtimeImage ??= makeRuntimeImage(guest, startRuntime, (started, code) => evaluate(started.context, code, GUEST_FILENAME)).catch(
+      (error: unknown) => {
+        process.emitWarning(`lambdalet: the quickjs guest runtime image could not be made (${(error as Error).message}); boots parse the guest script`, {
+          code: 'LAMBDALET_QUICKJS_RUNTIME_IMAGE',
+        });
+        return undefined;
+      },
+    );
+    return this.#runtimeImage;
   }
 
   /** SnapStart: a sandbox from a blank instance with `image` written into it. */
@@ -194,7 +220,8 @@ export class InThreadQuickJS implements Engine {
     if (this.isolation === 'shared') {
       const shared = await this.#sharedInstance();
       shared.runtimes++;
-      return boot(shared.instance, guest, bundle, options, true, (clean, free) => {
+      const started = startRuntime(shared.instance, options.memoryMb);
+      return boot(started, (ctx) => evaluate(ctx, guest, GUEST_FILENAME), bundle, options, true, (clean, free) => {
         shared.runtimes--;
         if (!clean) {
           // A fault (trap, out of memory) may have left the instance broken: no new sandboxes in it.
@@ -212,11 +239,22 @@ export class InThreadQuickJS implements Engine {
     const release = countInstance();
     if (!release) throw instanceCapError();
     try {
-      const instance = await instantiateQuickJS(options.memoryMb);
+      const image = this.#useRuntimeImage ? await this.#imageOf(guest) : undefined;
+      let started: StartedRuntime;
+      let loadGuest: GuestLoader;
+      if (image) {
+        const restored = await bootFromImage(image, options.memoryMb, startRuntime);
+        started = restored.started;
+        loadGuest = () => restored.install;
+      } else {
+        started = startRuntime(await instantiateQuickJS(options.memoryMb), options.memoryMb);
+        loadGuest = (ctx) => evaluate(ctx, guest, GUEST_FILENAME);
+      }
+      const { instance } = started;
       // The whole instance is dropped with the sandbox: nothing inside it needs freeing (`free` is
       // not called), and a broken one (after a trap) must not be touched.
       const snapshot = (dispatch: QuickJSHandle): SandboxImage => captureImage(instance, dispatch, options.memoryMb, this.#blanks);
-      return boot(instance, guest, bundle, options, false, release, snapshot);
+      return boot(started, loadGuest, bundle, options, false, release, snapshot);
     } catch (error) {
       release();
       throw error;
@@ -282,23 +320,28 @@ export function startRuntime(instance: QuickJSInstance, memoryMb: number): Start
   }
 }
 
-/** The guest runtime and the user's module function, install(log, module, hostCall) → dispatch. */
+/** The guest runtime's `install` in a started runtime: evaluated from the script, or adopted from an image. */
+type GuestLoader = (context: QuickJSContext) => QuickJSHandle;
+
+/** The guest runtime and the user's module function, install(log, module, hostCall, seed) → dispatch. */
 function boot(
-  instance: QuickJSInstance,
-  guest: string,
+  started: StartedRuntime,
+  loadGuest: GuestLoader,
   bundle: FunctionBundle,
   options: SandboxOptions,
   shared: boolean,
   release: Release,
   snapshot?: (dispatch: QuickJSHandle) => SandboxImage,
 ): QuickJSSandbox {
-  const started = startRuntime(instance, options.memoryMb);
   const { runtime, context: ctx, current } = started;
   current.options = options;
   try {
-    const install = evaluate(ctx, guest, GUEST_FILENAME);
+    const install = loadGuest(ctx);
     const userModule = evaluate(ctx, bundle.script, bundle.filename);
-    const dispatch = ctx.unwrapResult(ctx.callFunction(install, ctx.undefined, started.log, userModule, started.hostCall));
+    // Fresh entropy for Math.random (and a fresh process clock): see runtime-image.ts.
+    const seed = ctx.newString(randomBytes(16).toString('hex'));
+    const dispatch = ctx.unwrapResult(ctx.callFunction(install, ctx.undefined, started.log, userModule, started.hostCall, seed));
+    seed.dispose();
     install.dispose();
     userModule.dispose();
     started.log.dispose();

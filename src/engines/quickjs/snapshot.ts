@@ -36,14 +36,9 @@ export const BLANKS_PER_MEMORY_SIZE = 2;
 const POOL_REFILL_DELAY_MS = 5;
 
 /** The quickjs engine's image: only this module reads its fields. */
-export interface QuickJSImage extends SandboxImage {
+export interface QuickJSImage extends SandboxImage, MemoryPages {
   readonly engine: 'quickjs';
   readonly kind: 'wasm-memory';
-  /** The template's memory length in bytes. */
-  readonly byteLength: number;
-  /** Indexes of the pages with data, ascending, and their bytes packed in that order. */
-  readonly pages: Uint32Array;
-  readonly data: Uint8Array;
   /** Address of the template's `dispatch` JSValue inside the image. */
   readonly dispatchPointer: number;
   /** How far blanks for this image are made ready. */
@@ -68,23 +63,38 @@ export function adoptImage(parts: QuickJSImageParts, pool: BlankPool): QuickJSIm
   return makeImage(parts, pool);
 }
 
-/** Copies an idle, initialised instance's memory (non-zero pages only). */
-export function captureImage(instance: QuickJSInstance, dispatch: QuickJSHandle, memoryMb: number, pool: BlankPool): QuickJSImage {
+/** An instance's memory as pages: the ones holding any non-zero byte, packed. */
+export interface MemoryPages {
+  /** The memory's length in bytes. */
+  readonly byteLength: number;
+  /** Indexes of the pages with data, ascending, and their bytes packed in that order. */
+  readonly pages: Uint32Array;
+  /** In a SharedArrayBuffer: other worker threads read the same bytes without a copy. */
+  readonly data: Uint8Array;
+}
+
+/** Copies an instance's memory, non-zero pages only (an idle QuickJS heap is mostly zero pages). */
+export function capturePages(instance: QuickJSInstance): MemoryPages {
   const memory = new Uint8Array(instance.memory.buffer);
   const pageCount = Math.ceil(memory.length / PAGE_BYTES);
   const kept: number[] = [];
   for (let page = 0; page < pageCount; page++) if (!isZero(memory, page)) kept.push(page);
-  // Shared memory: the engine's other worker threads restore from the same bytes without a copy.
   const data = new Uint8Array(new SharedArrayBuffer(kept.length * PAGE_BYTES));
   kept.forEach((page, i) => data.set(memory.subarray(page * PAGE_BYTES, (page + 1) * PAGE_BYTES), i * PAGE_BYTES));
-  const lastPage = kept.length > 0 ? kept[kept.length - 1]! : 0;
-  const extent = { byteLength: memory.length, touchBytes: Math.min(memory.length, (lastPage + 1) * PAGE_BYTES + PREFAULT_SLACK_BYTES) };
+  return { byteLength: memory.length, pages: Uint32Array.from(kept), data };
+}
+
+/** Copies an idle, initialised instance's memory (non-zero pages only). */
+export function captureImage(instance: QuickJSInstance, dispatch: QuickJSHandle, memoryMb: number, pool: BlankPool): QuickJSImage {
+  const { byteLength, pages, data } = capturePages(instance);
+  const lastPage = pages.length > 0 ? pages[pages.length - 1]! : 0;
+  const extent = { byteLength, touchBytes: Math.min(byteLength, (lastPage + 1) * PAGE_BYTES + PREFAULT_SLACK_BYTES) };
   return makeImage(
     {
       memoryMb,
       sizeBytes: data.length,
-      byteLength: memory.length,
-      pages: Uint32Array.from(kept),
+      byteLength,
+      pages,
       data,
       dispatchPointer: dispatch.value, // a JSValuePointer is a number
       extent,
@@ -126,7 +136,16 @@ export interface Blank {
  * cannot hold the image (its maximum is smaller: a bug, memory sizes are matched).
  */
 export function writeImage(blank: Blank, image: QuickJSImage): QuickJSHandle {
-  const { instance, runtime, context } = blank.started;
+  writePages(blank, image);
+  return adoptValue(blank.started.context, blank.started.runtime, image.dispatchPointer);
+}
+
+/**
+ * Makes `blank`'s memory equal to `image`'s: grows it, writes the image's pages and zeroes the pages
+ * the blank's own start wrote that the image has as zero. Throws when the memory cannot grow enough.
+ */
+export function writePages(blank: Omit<Blank, 'release'>, image: MemoryPages): void {
+  const { instance } = blank.started;
   if (!instance.growTo(image.byteLength)) throw new Error(`quickjs: an instance cannot grow to the image's ${image.byteLength} bytes`);
   const memory = new Uint8Array(instance.memory.buffer);
   const { pages, data } = image;
@@ -140,11 +159,10 @@ export function writeImage(blank: Blank, image: QuickJSImage): QuickJSHandle {
   for (let page = 0; page < dirty.length; page++) {
     if (dirty[page] === 1 && inImage[page] === 0) memory.fill(0, page * PAGE_BYTES, (page + 1) * PAGE_BYTES);
   }
-  return adoptValue(context, runtime, image.dispatchPointer);
 }
 
 /** A host handle for a JSValue the image's heap holds (quickjs-emscripten has no public way). */
-function adoptValue(context: QuickJSContext, runtime: QuickJSRuntime, pointer: number): QuickJSHandle {
+export function adoptValue(context: QuickJSContext, runtime: QuickJSRuntime, pointer: number): QuickJSHandle {
   const rt = (runtime as unknown as { rt?: { value?: unknown } }).rt?.value;
   const getMemory = (context as unknown as { getMemory?: (rt: unknown) => { heapValueHandle(ptr: number): QuickJSHandle } }).getMemory;
   if (rt === undefined || typeof getMemory !== 'function') {
