@@ -7,6 +7,7 @@ export {
   Runtime,
   type AliasInfo,
   type AliasMetrics,
+  type FunctionConcurrency,
   type FunctionInfo,
   type InvokeResult,
   type LayerVersionInfo,

@@ -36,6 +36,7 @@ import { sha256Hex } from './registry/package.ts';
 import { restoreRegistry } from './registry/restore.ts';
 import { SqliteRegistryStore } from './registry/sqlite-store.ts';
 import type { RegistryStore } from './registry/store.ts';
+import * as concurrency from './registry/concurrency.ts';
 import * as provisioned from './registry/provisioned.ts';
 import * as versions from './registry/versions.ts';
 
@@ -44,6 +45,7 @@ export type { InvokeResult } from './invoke/result.ts';
 export type { UpdateCodeOptions, UpdateOptions } from './registry/functions.ts';
 export type { LayerVersionInfo } from './registry/layers.ts';
 export type { ProvisionedConcurrencyInfo } from './registry/provisioned.ts';
+export type { FunctionConcurrency } from './registry/concurrency.ts';
 
 /** One alias's figures: invocations through it, errors, and which versions ran them. */
 export interface AliasMetrics {
@@ -204,6 +206,31 @@ export class Runtime implements AsyncDisposable {
   listAliases(name: string, options?: { readonly functionVersion?: string }): AliasInfo[] {
     this.#assertOpen();
     return aliases.listAliases(this.#ctx, name, options);
+  }
+
+  /**
+   * Reserves concurrency for the function, shared by `$LATEST` and every published version
+   * (Lambda's PutFunctionConcurrency): a guarantee and a ceiling; 0 throttles every invoke. Its
+   * environments stay. `{ reservedConcurrentExecutions }` is an integer from 0 to 100000.
+   * @throws InvalidParameterValueException (the count; leaving less than the minimum unreserved,
+   *   with Lambda's message; less than the versions' provisioned concurrency),
+   *   ResourceNotFoundException, ResourceConflictException.
+   */
+  putFunctionConcurrency(name: string, input: { readonly reservedConcurrentExecutions: number }): concurrency.FunctionConcurrency {
+    this.#assertOpen();
+    return concurrency.putFunctionConcurrency(this.#ctx, name, input);
+  }
+
+  /** The function's reservation: `{ reservedConcurrentExecutions }`, or `{}` without one. @throws ResourceNotFoundException. */
+  getFunctionConcurrency(name: string): concurrency.FunctionConcurrency {
+    this.#assertOpen();
+    return concurrency.getFunctionConcurrency(this.#ctx, name);
+  }
+
+  /** Removes the reservation: the function shares the unreserved pool again. @throws ResourceNotFoundException. */
+  deleteFunctionConcurrency(name: string): void {
+    this.#assertOpen();
+    concurrency.deleteFunctionConcurrency(this.#ctx, name);
   }
 
   /**

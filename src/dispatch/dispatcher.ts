@@ -17,7 +17,7 @@ import { InvalidParameterValueException, RuntimeClosedError, TooManyRequestsExce
 import { minUnreservedConcurrency, type RuntimeOptions } from '../config/index.ts';
 import { systemClock, type Clock, type TimerHandle } from './clock.ts';
 import type { FunctionMetrics, InvocationReport, RuntimeMetrics, TenantCounters, TenantMetrics } from './metrics.ts';
-import { FunctionPool, Lease, type PoolConfig, type PooledEnvironment } from './pool.ts';
+import { ConcurrencyGroup, FunctionPool, groupName, Lease, type PoolConfig, type PooledEnvironment } from './pool.ts';
 import { TokenBucket } from './token-bucket.ts';
 
 /** The runtime options the dispatcher enforces (documented on RuntimeOptions), and a clock. */
@@ -67,11 +67,13 @@ export class Dispatcher<E extends PooledEnvironment, T> {
   readonly #clock: Clock;
   readonly #minUnreserved: number;
   readonly #pools = new Map<string, FunctionPool<E, T>>();
+  /** Each function's versions' pools and the reservation they share, by function name. */
+  readonly #groups = new Map<string, ConcurrencyGroup>();
   #active = 0;
   #activeMax = 0;
   #unreservedActive = 0;
   #unreservedMax = 0;
-  /** Σ of every pool's guaranteed slots (reservation, or provisioned when unreserved). */
+  /** Σ of every function's guaranteed slots (its reservation, or else its versions' provisioned concurrency). */
   #guaranteed = 0;
   #liveMb = 0;
   #liveEnvironments = 0;
@@ -104,32 +106,39 @@ export class Dispatcher<E extends PooledEnvironment, T> {
   }
 
   /**
-   * Creates a function's pool, or starts a new generation of it on redeploy: idle environments of
-   * the old code are disposed now, busy ones when their invocation ends. Checks the account rules
-   * first and changes nothing when they fail.
-   * @throws InvalidParameterValueException when the reservations would leave less than the minimum
-   *   unreserved, or provisioned environments would not fit the memory budget.
+   * Creates a function version's pool, or starts a new generation of it on redeploy: idle
+   * environments of the old code are disposed now, busy ones when their invocation ends. Pools
+   * keyed `name` and `name:version` share one ConcurrencyGroup; the `name` pool's
+   * `reservedConcurrency` is the group's reservation. Checks the account rules first and changes
+   * nothing when they fail.
+   * @throws InvalidParameterValueException (Lambda's words) when the reservations would leave less
+   *   than the minimum unreserved, the versions' provisioned concurrency would exceed the
+   *   reservation, or provisioned environments would not fit the memory budget.
    */
   configure(name: string, config: PoolConfig, target: T): FunctionPool<E, T> {
     if (this.#closed) throw new RuntimeClosedError();
     const pool = this.#pools.get(name);
-    this.#checkLimits(pool, config);
+    this.#checkLimits(name, pool, config);
+    const group = this.#groupOf(name);
+    this.#guaranteed -= group.guaranteed;
     if (pool === undefined) {
       const bucket = new TokenBucket(this.#options.scaleUpRate, this.#options.scaleUpBurst, this.#clock.now());
-      const created = new FunctionPool<E, T>(name, config, target, bucket);
+      const created = new FunctionPool<E, T>(name, config, target, bucket, group);
       this.#pools.set(name, created);
-      this.#guaranteed += created.guaranteed;
+      group.pools.add(created);
+      if (name === group.name) group.reserved = config.reservedConcurrency;
+      this.#guaranteed += group.guaranteed;
       this.#provisionedReserveMb += config.provisionedConcurrency * config.memoryMb;
       this.#makeRoom(0);
       return created;
     }
-    this.#guaranteed -= pool.guaranteed;
     this.#provisionedReserveMb -= pool.config.provisionedConcurrency * pool.config.memoryMb;
     pool.config = config;
     pool.target = target;
     pool.generation += 1;
     pool.provisionedLive = 0;
-    this.#guaranteed += pool.guaranteed;
+    if (name === group.name) group.reserved = config.reservedConcurrency;
+    this.#guaranteed += group.guaranteed;
     this.#provisionedReserveMb += config.provisionedConcurrency * config.memoryMb;
     for (const lease of pool.idle.splice(0)) this.#discard(lease);
     for (const lease of pool.provisionedIdle.splice(0)) this.#discard(lease);
@@ -146,7 +155,12 @@ export class Dispatcher<E extends PooledEnvironment, T> {
   remove(pool: FunctionPool<E, T>): void {
     if (this.#pools.get(pool.name) !== pool) return;
     this.#pools.delete(pool.name);
-    this.#guaranteed -= pool.guaranteed;
+    const group = pool.group;
+    this.#guaranteed -= group.guaranteed;
+    group.pools.delete(pool);
+    if (pool.name === group.name) group.reserved = undefined;
+    if (group.pools.size === 0) this.#groups.delete(group.name);
+    else this.#guaranteed += group.guaranteed;
     this.#provisionedReserveMb -= pool.config.provisionedConcurrency * pool.config.memoryMb;
     pool.generation += 1;
     pool.provisionedLive = 0;
@@ -155,22 +169,60 @@ export class Dispatcher<E extends PooledEnvironment, T> {
     for (const lease of pool.provisionedIdle.splice(0)) this.#discard(lease);
   }
 
-  /** Throws what {@link configure} would throw for these limits, changing nothing. */
-  check(name: string, config: PoolConfig): void {
-    this.#checkLimits(this.#pools.get(name), config);
+  /**
+   * Sets or removes a function's reservation (Lambda's PutFunctionConcurrency /
+   * DeleteFunctionConcurrency) on its own pool `name`, without a new generation: its environments
+   * stay. Invocations running over a lowered reservation finish; new ones wait for room.
+   * @throws InvalidParameterValueException as {@link configure}; Error for an unknown pool (a bug).
+   */
+  reserve(name: string, reservedConcurrency: number | undefined): void {
+    const pool = this.#pools.get(name);
+    if (pool === undefined || pool.group.name !== name) throw new Error(`lambdalet bug: no function pool ${name}`);
+    const config = { ...pool.config, reservedConcurrency };
+    this.#checkLimits(name, pool, config);
+    const group = pool.group;
+    this.#guaranteed -= group.guaranteed;
+    pool.config = config;
+    group.reserved = reservedConcurrency;
+    this.#guaranteed += group.guaranteed;
+    if (this.#waiters.length > 0) this.#pump();
   }
 
-  #checkLimits(pool: FunctionPool<E, T> | undefined, config: PoolConfig): void {
+  /** Throws what {@link configure} would throw for these limits, changing nothing. */
+  check(name: string, config: PoolConfig): void {
+    this.#checkLimits(name, this.#pools.get(name), config);
+  }
+
+  #groupOf(name: string): ConcurrencyGroup {
+    const key = groupName(name);
+    let group = this.#groups.get(key);
+    if (group === undefined) this.#groups.set(key, (group = new ConcurrencyGroup(key)));
+    return group;
+  }
+
+  #checkLimits(name: string, pool: FunctionPool<E, T> | undefined, config: PoolConfig): void {
     const { concurrency, memoryBudgetMb } = this.#options;
-    const others = this.#guaranteed - (pool?.guaranteed ?? 0);
+    const group = this.#groups.get(groupName(name));
+    const own = name === groupName(name);
+    const reserved = own ? config.reservedConcurrency : group?.reserved;
+    const provisioned = (group?.provisioned ?? 0) - (pool?.config.provisionedConcurrency ?? 0) + config.provisionedConcurrency;
+    const others = this.#guaranteed - (group?.guaranteed ?? 0);
     const available = concurrency - this.#minUnreserved - others;
-    const field = config.reservedConcurrency !== undefined ? 'reservedConcurrency' : 'provisionedConcurrency';
-    const wanted = config.reservedConcurrency ?? config.provisionedConcurrency;
-    if (wanted > available) {
+    if ((reserved ?? provisioned) > available) {
+      // Lambda's words: PutFunctionConcurrency (Reserved…) and PutProvisionedConcurrencyConfig
+      // (Specified ConcurrentExecutions…) refused with InvalidParameterValueException.
+      const field = reserved !== undefined ? 'reservedConcurrency' : 'provisionedConcurrency';
       throw new InvalidParameterValueException(
         field,
-        `Expected \`${field}\` to be at most ${Math.max(0, available)} (concurrency ${concurrency}, minus ${this.#minUnreserved} ` +
-          `kept unreserved, minus ${others} reserved by other functions), got \`${wanted}\` (number)`,
+        `Specified ${reserved !== undefined ? 'ReservedConcurrentExecutions' : 'ConcurrentExecutions'} for function decreases account's ` +
+          `UnreservedConcurrentExecution below its minimum value of [${this.#minUnreserved}].`,
+      );
+    }
+    if (reserved !== undefined && provisioned > reserved) {
+      // Lambda's words (LocalStack's AWS-validated provider): every version's provisioned concurrency counts against the reservation.
+      throw new InvalidParameterValueException(
+        own && pool !== undefined && config.reservedConcurrency !== pool.config.reservedConcurrency ? 'reservedConcurrency' : 'provisionedConcurrency',
+        'Requested Provisioned Concurrency should not be greater than the reservedConcurrentExecution for function',
       );
     }
     const othersMb = this.#provisionedReserveMb - (pool ? pool.config.provisionedConcurrency * pool.config.memoryMb : 0);
@@ -196,7 +248,7 @@ export class Dispatcher<E extends PooledEnvironment, T> {
     if (this.#closed) throw new RuntimeClosedError();
     const lease = this.#admit(pool, tenantId);
     if (lease !== undefined) return lease;
-    if (waitMs > 0 && pool.config.reservedConcurrency !== 0 && this.#waiters.length < this.#options.maxQueueLength) {
+    if (waitMs > 0 && pool.group.reserved !== 0 && this.#waiters.length < this.#options.maxQueueLength) {
       return this.#wait(pool, waitMs, tenantId);
     }
     throw this.#throttle(pool, this.#refusal, this.#refusalRetryMs);
@@ -207,15 +259,16 @@ export class Dispatcher<E extends PooledEnvironment, T> {
    * Tenant environments allowed = floor(2,500 × that / 1,000).
    */
   tenantEnvironmentLimit(pool: FunctionPool<E, T>): number {
-    const concurrency = pool.config.reservedConcurrency ?? this.#options.concurrency;
+    const concurrency = pool.group.reserved ?? this.#options.concurrency;
     return Math.floor((TENANT_ENVIRONMENTS_PER_1000_CONCURRENCY * concurrency) / 1000);
   }
 
   #admit(pool: FunctionPool<E, T>, tenantId?: string): Lease<E, T> | undefined {
     const { config } = pool;
     let unreserved = false;
-    if (config.reservedConcurrency !== undefined) {
-      if (pool.active >= config.reservedConcurrency) return this.#refuse(REFUSAL.reserved);
+    const group = pool.group;
+    if (group.reserved !== undefined) {
+      if (group.active >= group.reserved) return this.#refuse(REFUSAL.reserved);
     } else if (pool.active - pool.unreservedActive >= config.provisionedConcurrency) {
       if (this.#unreservedActive >= this.#unreservedPool) return this.#refuse(REFUSAL.unreserved);
       unreserved = true;
@@ -235,6 +288,7 @@ export class Dispatcher<E extends PooledEnvironment, T> {
     pool.busy.add(lease);
     const counters = pool.counters;
     if (++pool.active > counters.concurrentMax) counters.concurrentMax = pool.active;
+    group.active += 1;
     if (++this.#active > this.#activeMax) this.#activeMax = this.#active;
     if (unreserved) {
       pool.unreservedActive += 1;
@@ -315,6 +369,7 @@ export class Dispatcher<E extends PooledEnvironment, T> {
     lease.busy = false;
     pool.busy.delete(lease);
     pool.active -= 1;
+    pool.group.active -= 1;
     this.#active -= 1;
     if (lease.unreserved) {
       lease.unreserved = false;
@@ -508,9 +563,9 @@ export class Dispatcher<E extends PooledEnvironment, T> {
       case REFUSAL.reserved:
         reason = 'ReservedFunctionConcurrentInvocationLimitExceeded';
         detail =
-          pool.config.reservedConcurrency === 0
-            ? `Function ${pool.name} has reserved concurrency 0: every invoke is throttled.`
-            : `Function ${pool.name} is at its reserved concurrency (${pool.config.reservedConcurrency}).`;
+          pool.group.reserved === 0
+            ? `Function ${pool.group.name} has reserved concurrency 0: every invoke is throttled.`
+            : `Function ${pool.group.name} is at its reserved concurrency (${pool.group.reserved}), shared by all its versions.`;
         break;
       case REFUSAL.unreserved:
         detail = `The unreserved concurrency pool (${this.#unreservedPool} of concurrency ${concurrency}) is in use.`;
@@ -667,7 +722,7 @@ function functionMetrics<E extends PooledEnvironment, T>(pool: FunctionPool<E, T
       starting,
     },
     ...(pool.config.perTenant ? { tenancy: tenancyMetrics(pool, limit) } : {}),
-    reservedConcurrency: pool.config.reservedConcurrency,
+    reservedConcurrency: pool.group.reserved,
     provisionedConcurrency: provisioned,
   };
 }

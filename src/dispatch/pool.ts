@@ -15,10 +15,14 @@ export interface PooledEnvironment {
   dispose(): void;
 }
 
-/** The limits of one function, from its config. */
+/** The limits of one function version, from its config. */
 export interface PoolConfig {
   readonly memoryMb: number;
-  /** Undefined: the function shares the unreserved pool. */
+  /**
+   * The function's reservation, shared by all its versions (its ConcurrencyGroup). Read only from
+   * the function's own pool (the one named without `:version`); a version's pool leaves it
+   * undefined. Undefined there: the function shares the unreserved pool.
+   */
   readonly reservedConcurrency: number | undefined;
   readonly provisionedConcurrency: number;
   /**
@@ -62,8 +66,47 @@ export class Lease<E extends PooledEnvironment, T> {
   }
 }
 
+/**
+ * One function's versions together: Lambda's reserved concurrency "applies to the function as a
+ * whole, including all published versions and the unpublished version" (PutFunctionConcurrency,
+ * API reference). Pools are keyed `function` ($LATEST) or `function:version`; the group is the part
+ * before the colon.
+ */
+export class ConcurrencyGroup {
+  readonly name: string;
+  /** The function's reservation ($LATEST's pool config); undefined: none. */
+  reserved: number | undefined = undefined;
+  /** Invocations running in any of its pools. */
+  active = 0;
+  readonly pools = new Set<FunctionPool<PooledEnvironment, unknown>>();
+
+  constructor(name: string) {
+    this.name = name;
+  }
+
+  /** Σ provisioned concurrency of its pools. */
+  get provisioned(): number {
+    let sum = 0;
+    for (const pool of this.pools) sum += pool.config.provisionedConcurrency;
+    return sum;
+  }
+
+  /** Slots held out of the account limit: the reservation, or else every version's provisioned concurrency. */
+  get guaranteed(): number {
+    return this.reserved ?? this.provisioned;
+  }
+}
+
+/** The group a pool key belongs to: `orders:3` → `orders`. */
+export function groupName(poolName: string): string {
+  const colon = poolName.indexOf(':');
+  return colon < 0 ? poolName : poolName.slice(0, colon);
+}
+
 export class FunctionPool<E extends PooledEnvironment, T> {
   readonly name: string;
+  /** The function this pool is a version of; shares its reservation. */
+  readonly group: ConcurrencyGroup;
   config: PoolConfig;
   target: T;
   generation = 0;
@@ -90,15 +133,11 @@ export class FunctionPool<E extends PooledEnvironment, T> {
   /** Boots a provisioned environment; set by the first provision(). */
   create: (() => Promise<E>) | undefined = undefined;
 
-  constructor(name: string, config: PoolConfig, target: T, bucket: TokenBucket) {
+  constructor(name: string, config: PoolConfig, target: T, bucket: TokenBucket, group: ConcurrencyGroup) {
     this.name = name;
+    this.group = group;
     this.config = config;
     this.target = target;
     this.bucket = bucket;
-  }
-
-  /** Slots this function holds out of the account limit: its reservation, or its provisioned concurrency. */
-  get guaranteed(): number {
-    return this.config.reservedConcurrency ?? this.config.provisionedConcurrency;
   }
 }

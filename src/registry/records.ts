@@ -77,8 +77,12 @@ export class FunctionEntry {
   }
 }
 
-/** The configuration fields that make two versions behave the same (code is compared by package). */
+/**
+ * The configuration fields that make two versions behave the same (code is compared by package).
+ * The reservation is the function's, not a version's (PutFunctionConcurrency): changing it leaves
+ * nothing new to publish.
+ */
 export function configFingerprint(config: FunctionConfig): string {
-  const { code: _code, name: _name, description: _description, ...rest } = config;
+  const { code: _code, name: _name, description: _description, reservedConcurrency: _reserved, ...rest } = config;
   return JSON.stringify(rest, (_key, value: unknown) => (typeof value === 'function' ? `fn:${String(value)}` : value));
 }

@@ -34,7 +34,7 @@ describe('Dispatcher: account concurrency', () => {
     const r = pool(d2, 'r', { reservedConcurrency: 2 });
     take(d2, r);
     take(d2, r);
-    expect(() => d2.acquire(r)).toThrow('Rate Exceeded. Function r is at its reserved concurrency (2).');
+    expect(() => d2.acquire(r)).toThrow('Rate Exceeded. Function r is at its reserved concurrency (2), shared by all its versions.');
   });
 
   it('Release: frees the slot for the next invoke', () => {
@@ -76,7 +76,11 @@ describe('Dispatcher: reserved concurrency', () => {
     expect(d.metrics().queued).toBe(0);
   });
 
-  it('Reservations: may not leave less than a tenth of the account unreserved; the message says what is left', () => {
+  // Lambda's words for both refusals: "Specified ReservedConcurrentExecutions for function decreases
+  // account's UnreservedConcurrentExecution below its minimum value of [N]." (PutFunctionConcurrency;
+  // quoted in github.com/aws-samples/siem-on-amazon-opensearch-service/issues/175) and "Specified
+  // ConcurrentExecutions for function ..." (PutProvisionedConcurrencyConfig; github.com/anomalyco/sst/issues/5829).
+  it('Reservations: may not leave less than a tenth of the account unreserved (at the limit, just over it), with Lambda\'s message', () => {
     const { d } = setup({ concurrency: 100 });
     pool(d, 'a', { reservedConcurrency: 60 });
     let error: unknown;
@@ -88,7 +92,7 @@ describe('Dispatcher: reserved concurrency', () => {
     expect(error).toBeInstanceOf(InvalidParameterValueException);
     expect((error as InvalidParameterValueException).field).toBe('reservedConcurrency');
     expect((error as Error).message).toBe(
-      'Expected `reservedConcurrency` to be at most 30 (concurrency 100, minus 10 kept unreserved, minus 60 reserved by other functions), got `31` (number)',
+      "Specified ReservedConcurrentExecutions for function decreases account's UnreservedConcurrentExecution below its minimum value of [10].",
     );
     pool(d, 'b', { reservedConcurrency: 30 });
     // Changing a's own reservation does not count a's old value against it.
@@ -99,7 +103,7 @@ describe('Dispatcher: reserved concurrency', () => {
   it('Provisioned on an unreserved function: holds its slots out of the unreserved pool', () => {
     const { d } = setup({ concurrency: 100 });
     expect(() => pool(d, 'p', { provisionedConcurrency: 91 })).toThrow(
-      'Expected `provisionedConcurrency` to be at most 90 (concurrency 100, minus 10 kept unreserved, minus 0 reserved by other functions), got `91` (number)',
+      "Specified ConcurrentExecutions for function decreases account's UnreservedConcurrentExecution below its minimum value of [10].",
     );
     pool(d, 'p', { provisionedConcurrency: 40 });
     expect(d.metrics().unreservedConcurrency).toBe(60);
@@ -111,6 +115,78 @@ describe('Dispatcher: reserved concurrency', () => {
     expect(() => pool(d, 'b', { provisionedConcurrency: 3, memoryMb: 256 })).toThrow(
       'Expected `provisionedConcurrency` to be at most 2 (environments of 256 MB that fit in memoryBudgetMb 1024 beside 512 MB provisioned by other functions), got `3` (number)',
     );
+  });
+});
+
+// Lambda: "Concurrency settings apply to the function as a whole, including all published versions
+// and the unpublished version" (PutFunctionConcurrency, Lambda API reference). Pools are keyed
+// `name` ($LATEST) and `name:version`.
+describe('Dispatcher: a reservation spans every version of the function', () => {
+  it('Reserved across versions: $LATEST and versions draw on one reservation — at it, one under, one over', () => {
+    const { d } = setup({ concurrency: 20 });
+    const latest = pool(d, 'f', { reservedConcurrency: 3 });
+    const v1 = pool(d, 'f:1');
+    const v2 = pool(d, 'f:2');
+    take(d, latest);
+    take(d, v1); // 2 of 3: one under
+    const third = take(d, v2); // 3 of 3: at the reservation
+    for (const p of [latest, v1, v2]) expect(reasonOf(d, p)).toBe('ReservedFunctionConcurrentInvocationLimitExceeded'); // over
+    expect(() => d.acquire(v1)).toThrow('Rate Exceeded. Function f is at its reserved concurrency (3), shared by all its versions.');
+    d.release(third, report(1));
+    expect(reasonOf(d, v1)).toBe('admitted');
+    // Another function is not held back by f's reservation (20 - 3 unreserved left).
+    const other = pool(d, 'g');
+    for (let i = 0; i < 17; i++) take(d, other);
+    expect(reasonOf(d, other)).toBe('ConcurrentInvocationLimitExceeded');
+    expect(d.metrics().functions.filter((f) => f.functionName === 'f').map((f) => f.reservedConcurrency)).toEqual([3, 3, 3]);
+  });
+
+  it('Reserved 0 on the function: its versions are throttled too', () => {
+    const { d } = setup();
+    pool(d, 'off', { reservedConcurrency: 0 });
+    const v1 = pool(d, 'off:1');
+    expect(reasonOf(d, v1)).toBe('ReservedFunctionConcurrentInvocationLimitExceeded');
+    expect(() => d.acquire(v1, 5_000)).toThrow('Rate Exceeded. Function off has reserved concurrency 0: every invoke is throttled.');
+  });
+
+  it('Removing the reservation (or the function): its versions go back to the unreserved pool; the slots come back', () => {
+    const { d } = setup({ concurrency: 100 });
+    pool(d, 'f', { reservedConcurrency: 50 });
+    const v1 = pool(d, 'f:1');
+    expect(d.metrics().unreservedConcurrency).toBe(50);
+    pool(d, 'f', { reservedConcurrency: undefined });
+    expect(d.metrics().unreservedConcurrency).toBe(100);
+    take(d, v1);
+    expect(d.metrics().UnreservedConcurrentExecutions).toBe(1);
+    const g = pool(d, 'g', { reservedConcurrency: 90 });
+    d.remove(g);
+    expect(d.metrics().unreservedConcurrency).toBe(100);
+  });
+
+  it('Versions\' provisioned concurrency counts once against the account (no reservation), and within the reservation (with one)', () => {
+    const { d } = setup({ concurrency: 100 });
+    pool(d, 'f');
+    pool(d, 'f:1', { provisionedConcurrency: 40 });
+    pool(d, 'f:2', { provisionedConcurrency: 50 }); // 90: exactly what may be held (100 - 10)
+    expect(d.metrics().unreservedConcurrency).toBe(10);
+    expect(() => pool(d, 'f:3', { provisionedConcurrency: 1 })).toThrow(
+      "Specified ConcurrentExecutions for function decreases account's UnreservedConcurrentExecution below its minimum value of [10].",
+    );
+    // With a reservation the versions' provisioned sum must fit in it: at (20), just over (21).
+    const { d: r } = setup({ concurrency: 100 });
+    pool(r, 'h', { reservedConcurrency: 20 });
+    pool(r, 'h:1', { provisionedConcurrency: 15 });
+    pool(r, 'h:2', { provisionedConcurrency: 5 });
+    let error: unknown;
+    try {
+      pool(r, 'h:2', { provisionedConcurrency: 6 });
+    } catch (caught) {
+      error = caught;
+    }
+    // Lambda's words, as LocalStack's AWS-validated provider has them (put_provisioned_concurrency_config).
+    expect(error).toMatchObject({ code: 'InvalidParameterValueException', field: 'provisionedConcurrency', message: 'Requested Provisioned Concurrency should not be greater than the reservedConcurrentExecution for function' });
+    expect(() => pool(r, 'h', { reservedConcurrency: 19 })).toThrow(InvalidParameterValueException);
+    expect(r.metrics().unreservedConcurrency).toBe(80); // the reservation, not reservation + provisioned
   });
 });
 
