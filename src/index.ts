@@ -50,4 +50,11 @@ export {
   type ThrottleReason,
 } from './errors.ts';
 export type { SnapStartInfo } from './environment/snap-start.ts';
+export type {
+  HttpResponsePrelude,
+  InvokeComplete,
+  InvokeResponseStream,
+  ResponseStreamCompletion,
+  ResponseStreamOptionsInput,
+} from './invoke/response-stream.ts';
 export type { DurationStats, FunctionMetrics, RuntimeMetrics } from './dispatch/index.ts';

@@ -23,6 +23,7 @@ import { ResourceNotFoundException, RuntimeClosedError } from './errors.ts';
 import { serializeEvent } from './invoke/event.ts';
 import { Invoker } from './invoke/invoker.ts';
 import { resolveTarget } from './invoke/resolve.ts';
+import { splitResponseStreamOptions, streamInvocation, type InvokeResponseStream, type ResponseStreamOptionsInput } from './invoke/response-stream.ts';
 import type { InvokeResult } from './invoke/result.ts';
 import { stdoutSink, type LogSink } from './observability/log-sink.ts';
 import * as aliases from './registry/aliases.ts';
@@ -307,6 +308,28 @@ export class Runtime implements AsyncDisposable {
       this.#engines.get(target.record.config.engine).assertAvailable();
       const eventJson = serializeEvent(event);
       return this.#track(this.#invoker.invoke(target, eventJson, invokeOptions));
+    } catch (error) {
+      return Promise.reject(error instanceof Error ? error : new Error(String(error)));
+    }
+  }
+
+  /**
+   * InvokeWithResponseStream: invokes like {@link invoke} (same name forms and options, plus
+   * `stripPrelude`, `maxInFlightBytes`, `maxResponseBytes`) and resolves once the stream's head is
+   * known with `{ statusCode: 200, requestId, executedVersion, contentType, prelude, payload,
+   * completion }`: `payload` is a Readable of the bytes as the handler writes them, `completion`
+   * the InvokeComplete event and REPORT figures. Rules, limits and shapes: invoke/response-stream.ts.
+   * Rejects with the service errors {@link invoke} throws.
+   */
+  invokeWithResponseStream(name: string, event?: unknown, options?: InvokeOptionsInput & ResponseStreamOptionsInput): Promise<InvokeResponseStream> {
+    try {
+      this.#assertOpen();
+      const split = splitResponseStreamOptions(options);
+      const invokeOptions = parseInvokeOptions(split.invoke);
+      const target = resolveTarget(this.#registry, this.#options, this.#random, name, invokeOptions.qualifier);
+      this.#engines.get(target.record.config.engine).assertAvailable();
+      const eventJson = serializeEvent(event);
+      return streamInvocation(target.record.version, split.stream, (stream) => this.#track(this.#invoker.invoke(target, eventJson, invokeOptions, stream)));
     } catch (error) {
       return Promise.reject(error instanceof Error ? error : new Error(String(error)));
     }

@@ -70,6 +70,19 @@ export const REQUEST_PAYLOAD_MAX_BYTES = 6_291_456;
 /** Largest synchronous response payload: Lambda enforces 6 MiB + 100 B on responses. */
 export const RESPONSE_PAYLOAD_MAX_BYTES = 6_291_556;
 
+/**
+ * Largest streamed response (InvokeWithResponseStream): 200 MB, as MiB like the 6 MB limit
+ * (configuration-response-streaming.html: "up to 200 MB"). The prelude of HttpResponseStream.from
+ * counts: it is part of the stream.
+ */
+export const STREAM_RESPONSE_MAX_BYTES = 209_715_200;
+/**
+ * Bytes of a streamed response the host holds for a reader that has not taken them yet, before the
+ * guest's writes wait (lambdalet's figure: Lambda documents none). Callers may set 1 byte to 64 MiB.
+ */
+export const STREAM_IN_FLIGHT_BYTES_DEFAULT = 1_048_576;
+export const STREAM_IN_FLIGHT_BYTES_MAX = 67_108_864;
+
 /** Most bytes of log returned with `logType: 'Tail'` (the last 4 KB, as `LogResult`). */
 export const LOG_TAIL_MAX_BYTES = 4_096;
 

@@ -16,6 +16,7 @@ import { credentialVariables } from '../config/index.ts';
 import { lambdaEnvironmentVariables, logStreamName, type FunctionIdentity, type InitializationType } from './lambda-env.ts';
 import { LogCollector } from './log-collector.ts';
 import { HostBridge } from './host-bridge.ts';
+import type { ResponseSink } from './response-sink.ts';
 import { LazyVfs, type TmpImage, type TmpUsage } from '../vfs/index.ts';
 import type { LogSink } from '../observability/log-sink.ts';
 
@@ -47,6 +48,11 @@ export interface InvocationRequest {
   readonly invokedFunctionArn?: string | undefined;
   /** Tenant isolation: the invoke's tenant (`context.tenantId`). */
   readonly tenantId?: string | undefined;
+  /**
+   * InvokeWithResponseStream: where a streamified handler's bytes go as it writes them. Without it,
+   * a streaming handler's body is returned whole as the payload (Invoke).
+   */
+  readonly responseSink?: ResponseSink | undefined;
 }
 
 export interface EnvironmentDeps {
@@ -211,26 +217,35 @@ export class ExecutionEnvironment {
   async invoke(request: InvocationRequest): Promise<PhaseResult> {
     this.#enter('ready');
     const { config } = this.#deps;
-    const result = await this.#run(
-      {
-        type: 'invoke',
-        requestId: request.requestId,
-        deadlineMs: Date.now() + config.timeoutMs,
-        extras:
-          request.clientContext === undefined && request.identity === undefined && request.invokedFunctionArn === undefined && request.tenantId === undefined
-            ? ''
-            : JSON.stringify({
-                clientContext: request.clientContext,
-                identity: request.identity,
-                invokedFunctionArn: request.invokedFunctionArn,
-                tenantId: request.tenantId,
-              }),
-        event: request.event,
-      },
-      config.timeoutMs,
-      timeoutMessage(config.timeoutMs),
-      request.requestId,
-    );
+    const sink = request.responseSink;
+    this.#bridge.responseSink = sink;
+    let result: PhaseResult;
+    try {
+      result = await this.#run(
+        {
+          type: 'invoke',
+          requestId: request.requestId,
+          deadlineMs: Date.now() + config.timeoutMs,
+          extras:
+            request.clientContext === undefined && request.identity === undefined && request.invokedFunctionArn === undefined && request.tenantId === undefined && sink === undefined
+              ? ''
+              : JSON.stringify({
+                  clientContext: request.clientContext,
+                  identity: request.identity,
+                  invokedFunctionArn: request.invokedFunctionArn,
+                  tenantId: request.tenantId,
+                  // The room the guest may fill before its first wait (guest/streaming.ts).
+                  responseStream: sink?.room(),
+                }),
+          event: request.event,
+        },
+        config.timeoutMs,
+        timeoutMessage(config.timeoutMs),
+        request.requestId,
+      );
+    } finally {
+      this.#bridge.responseSink = undefined;
+    }
     if (result.ok && exceedsResponseLimit(result.payload)) {
       return {
         ok: false,

@@ -15,6 +15,7 @@ import type { HostCallError } from '../engines/guest/protocol.ts';
 import { encodePayload, splitPayload } from '../engines/guest/protocol.ts';
 import { VfsError, type LazyVfs } from '../vfs/index.ts';
 import { CryptoService } from './crypto-service.ts';
+import type { ResponseSink } from './response-sink.ts';
 
 /** Most random bytes one call may ask for (Web Crypto's getRandomValues limit). */
 const RANDOM_MAX_BYTES = 65_536;
@@ -56,6 +57,8 @@ export class HostBridge {
   #nextFetchId = 1;
   /** node:crypto for the guest (its cipher contexts die with the environment). */
   readonly #crypto = new CryptoService();
+  /** The running invocation's response stream (InvokeWithResponseStream), if it has one. */
+  responseSink: ResponseSink | undefined;
 
   constructor(options: HostBridgeOptions) {
     this.#vfs = options.vfs;
@@ -98,6 +101,10 @@ export class HostBridge {
         return `o0\n${encodePayload(this.#brotli(args, Buffer.from(payload ?? '', 'latin1')))}`;
       case 'crypto':
         return this.#cryptoCall(args, payload);
+      case 'stream.write':
+      case 'stream.room':
+      case 'stream.end':
+        return this.#stream(op, args, payload);
       case 'fetch.start':
         return ok(this.#fetchStart(args[0] as FetchRequestShape, payload));
       case 'fetch.done':
@@ -113,6 +120,24 @@ export class HostBridge {
       default:
         throw new Error(`Unknown host call ${op}`);
     }
+  }
+
+  /**
+   * A response-streaming invocation's bytes (response-sink.ts): `stream.write` [contentType] with
+   * the bytes as payload, `stream.room` [], `stream.end` [contentType]; write and room answer the
+   * room left. Refused when the running invocation has no response stream.
+   */
+  #stream(op: string, args: unknown[], payload: string | undefined): string {
+    const sink = this.responseSink;
+    if (!sink) throw new Error(`${op}: this invocation has no response stream`);
+    if (op === 'stream.room') return ok(sink.room());
+    const contentType = args[0];
+    if (typeof contentType !== 'string') throw new TypeError(`${op}: expected [contentType]`);
+    if (op === 'stream.end') {
+      sink.end(contentType);
+      return ok(null);
+    }
+    return ok(sink.write(contentType, Buffer.from(payload ?? '', 'latin1')));
   }
 
   /**

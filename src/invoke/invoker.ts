@@ -20,6 +20,7 @@ import type { ErrorShape } from '../engines/guest/protocol.ts';
 import { InvalidParameterValueException } from '../errors.ts';
 import type { ExecutionEnvironment } from '../environment/environment.ts';
 import { logStreamName } from '../environment/lambda-env.ts';
+import type { ResponseSink } from '../environment/response-sink.ts';
 import { LogCollector } from '../environment/log-collector.ts';
 import { logTail, uncaughtInitFailure, uncaughtInitFailureJson } from '../observability/log-lines.ts';
 import type { LogSink } from '../observability/log-sink.ts';
@@ -42,6 +43,12 @@ function checkTenant(fn: VersionRecord, tenantId: string | undefined): void {
   if ((fn.config.tenancy !== undefined) !== (tenantId !== undefined)) throw new InvalidParameterValueException('tenantId', TENANT_MESSAGE);
 }
 
+/** What an InvokeWithResponseStream adds to an invocation. */
+export interface StreamedInvocation {
+  readonly sink: ResponseSink;
+  readonly requestId: string;
+}
+
 export class Invoker {
   readonly #dispatcher: Dispatcher<ExecutionEnvironment, Deployment>;
   readonly #sink: LogSink;
@@ -51,8 +58,12 @@ export class Invoker {
     this.#sink = sink;
   }
 
-  async invoke(target: InvokeTarget, eventJson: string, options: InvokeOptions): Promise<InvokeResult> {
-    const result = await this.#invoke(target.record, eventJson, options, target.invokedFunctionArn);
+  /**
+   * `stream` (InvokeWithResponseStream, invoke/response-stream.ts): the sink a streamified handler's
+   * bytes go to as they are written, and the request id the caller already announced.
+   */
+  async invoke(target: InvokeTarget, eventJson: string, options: InvokeOptions, stream?: StreamedInvocation): Promise<InvokeResult> {
+    const result = await this.#invoke(target.record, eventJson, options, target.invokedFunctionArn, stream);
     const alias = target.alias;
     if (alias !== undefined) {
       const counters = alias.counters;
@@ -63,9 +74,9 @@ export class Invoker {
     return result;
   }
 
-  async #invoke(fn: VersionRecord, eventJson: string, options: InvokeOptions, invokedFunctionArn: string | undefined): Promise<InvokeResult> {
+  async #invoke(fn: VersionRecord, eventJson: string, options: InvokeOptions, invokedFunctionArn: string | undefined, stream: StreamedInvocation | undefined): Promise<InvokeResult> {
     checkTenant(fn, options.tenantId);
-    const requestId = randomUUID();
+    const requestId = stream?.requestId ?? randomUUID();
     const tail = options.logType === 'Tail';
     if (!fn.prepared.ok) return this.#bundleFailure(fn, fn.prepared.failure, requestId, tail);
 
@@ -80,7 +91,7 @@ export class Invoker {
     }
     let outcome: InvocationReport | undefined;
     try {
-      const { result, report, logs, coldStart, tmpUsedBytes } = await runOnLease(this.#dispatcher, this.#sink, lease, requestId, eventJson, options, tail, invokedFunctionArn);
+      const { result, report, logs, coldStart, tmpUsedBytes } = await runOnLease(this.#dispatcher, this.#sink, lease, requestId, eventJson, options, tail, invokedFunctionArn, stream?.sink);
       outcome = { durationMs: report.durationMs, billedDurationMs: report.billedDurationMs, initDurationMs: report.initDurationMs, error: !result.ok };
       return toInvokeResult(result, requestId, coldStart, report, tail ? logTail(logs.takeCapture(), LOG_TAIL_MAX_BYTES) : undefined, fn.version, tmpUsedBytes);
     } finally {

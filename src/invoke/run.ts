@@ -11,6 +11,7 @@ import type { InvokeOptions } from '../config/index.ts';
 import type { Dispatcher } from '../dispatch/index.ts';
 import type { ExecutionEnvironment, PhaseResult } from '../environment/environment.ts';
 import type { LogCollector } from '../environment/log-collector.ts';
+import type { ResponseSink } from '../environment/response-sink.ts';
 import type { ColdStart } from '../environment/snap-start.ts';
 import { SnapStartException, SnapStartTimeoutException } from '../errors.ts';
 import type { LogSink } from '../observability/log-sink.ts';
@@ -35,6 +36,7 @@ export async function runOnLease(
   options: InvokeOptions,
   tail: boolean,
   invokedFunctionArn: string | undefined,
+  responseSink?: ResponseSink,
 ): Promise<RunOutcome> {
   const deployment = lease.target;
   let env = lease.env;
@@ -73,6 +75,7 @@ export async function runOnLease(
     identity: options.identity,
     invokedFunctionArn,
     tenantId: options.tenantId,
+    responseSink,
   });
   const durationMs = performance.now() - started;
   const report = finishInvocation(logs, requestId, durationMs, deployment.config.memoryMb, env.maxMemoryUsedMb, { initDurationMs, restoreDurationMs }, result);

@@ -305,7 +305,8 @@ const install: GuestInstall = Object.assign(function install(
           break;
         case 'invoke':
           if (!handler || !fixedContext) throw new Error('invoke before a successful init');
-          phase = startInvocation(handler, fixedContext, message, { error: console.error, warn: console.warn, logError }, (fn) => void timers.addImmediate(fn, []));
+          phase = startInvocation(handler, fixedContext, message, { error: console.error, warn: console.warn, logError },
+            (fn) => void timers.addImmediate(fn, []), (fn, ms) => void timers.add(fn, ms, [], false));
           break;
         case 'status':
           break;

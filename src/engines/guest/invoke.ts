@@ -4,7 +4,7 @@
  * done on nodejs22.x; nodejs24.x drops the callback model, as RIC v4 does.
  */
 import { runtimeError, toErrorShape } from './errors.ts';
-import { createResponseStream, type GuestResponseStream } from './streaming.ts';
+import { createResponseStream, responseStreamRoom, type GuestResponseStream } from './streaming.ts';
 import { Phase } from './phase.ts';
 import type { EnvironmentContextFields, InvokeMessage } from './protocol.ts';
 
@@ -48,6 +48,7 @@ export function startInvocation(
   message: InvokeMessage,
   console: Logger,
   setImmediate: (fn: () => void) => void,
+  setTimer: (fn: () => void, ms: number) => void,
 ): Phase {
   const phase = new Phase(() => {});
   // The runtime client logs `Invoke Error` before it posts, even for an outcome that loses the race.
@@ -76,7 +77,7 @@ export function startInvocation(
     else complete(null);
   };
 
-  if (handler.streaming) return startStreaming(handler, phase, fixed, message, console, setImmediate, postError);
+  if (handler.streaming) return startStreaming(handler, phase, fixed, message, console, setImmediate, setTimer, postError);
 
   const legacy = handler.runtime === 'nodejs22.x';
   let waitForEmptyEventLoop = true;
@@ -153,6 +154,7 @@ function startStreaming(
   message: InvokeMessage,
   console: Logger,
   setImmediate: (fn: () => void) => void,
+  setTimer: (fn: () => void, ms: number) => void,
   fail: (err: unknown) => void,
 ): Phase {
   // A promise that never settles: Runtime.NodeJsExit, as RIC v4 treats every handler.
@@ -169,7 +171,7 @@ function startStreaming(
   let result: unknown;
   try {
     const event: unknown = JSON.parse(message.event);
-    response = createResponseStream(handler.highWaterMark);
+    response = createResponseStream(handler.highWaterMark, responseStreamRoom(message.extras), setTimer);
     const fn = handler.fn;
     // (event, responseStream, context), as streamifyResponse handlers take them.
     result = fn(event, response.stream, context);
@@ -184,10 +186,11 @@ function startStreaming(
   Promise.resolve(result).then((value) => {
     if (value !== undefined) console.warn('Streaming handlers ignore return values.');
     // The runtime client awaits the HTTP response before it checks: 'finish' has been emitted.
-    setImmediate(() => {
+    setImmediate(() => response.afterFlush(() => {
       if (!response.stream.writableFinished) fail('Response stream is not finished.');
+      // Streamed to the host (InvokeWithResponseStream): the bytes are there, the payload is unused.
       else phase.settle({ ok: true, payload: JSON.stringify(response.body()) });
-    });
+    }));
   }, fail);
   return phase;
 }

@@ -7,55 +7,30 @@
  * `stream` module): `write` (objects as JSON), `end`, `cork`/`uncork`, `'drain'`/`'finish'`, and
  * `setContentType` until the first write (then Runtime.InvalidStreamingOperation).
  *
- * What is built here is the whole body, in the guest: a plain invoke of a streaming function
- * answers with it (the Invoke API returns a streamed response's bytes as its payload). Delivery
- * to the host while the handler writes (InvokeWithResponseStream) is not implemented.
+ * Where the bytes go (stdlib/response-stream.ts, loaded on the first streaming invocation): for a
+ * plain invoke the whole body is kept and answered as the payload (the Invoke API returns a
+ * streamed response's bytes as its payload); for InvokeWithResponseStream (the invoke's extras
+ * carry `responseStream`, the host's first room) each write crosses to the host as it is made,
+ * within the host's in-flight bound.
  */
 import { runtimeError } from './errors.ts';
 import { stdlib } from './stdlib-loader.ts';
+import type { GuestResponseStream } from './stdlib/response-stream.ts';
 
-const DEFAULT_CONTENT_TYPE = 'application/octet-stream';
+export type { GuestResponseStream };
 
-/** The stream handed to a streaming handler, with what the runtime needs to read back. */
-export interface GuestResponseStream {
-  readonly stream: { writableFinished: boolean };
-  /** The bytes written so far (the HttpResponseStream prelude included), as UTF-8 text. */
-  body(): string;
-  contentType(): string;
+/** The `responseStream` room the host sent with the invoke, or undefined for a plain invoke. */
+export function responseStreamRoom(extras: string): number | undefined {
+  if (extras === '') return undefined;
+  const room = (JSON.parse(extras) as { responseStream?: unknown }).responseStream;
+  return typeof room === 'number' ? room : undefined;
 }
 
-export function createResponseStream(highWaterMark: number | undefined): GuestResponseStream {
-  const { stream } = stdlib<typeof import('./stdlib/stream.ts')>('stream');
-  const Buf = (globalThis as unknown as { Buffer: typeof Buffer }).Buffer;
-  const chunks: Uint8Array[] = [];
-  let contentType = DEFAULT_CONTENT_TYPE;
-  let written = false;
-  const writable = new stream.Writable({
-    ...(highWaterMark === undefined ? {} : { highWaterMark }),
-    write(chunk: unknown, encoding: string, done: (error?: Error | null) => void) {
-      chunks.push(typeof chunk === 'string' ? Buf.from(chunk, encoding as BufferEncoding) : Buf.from(chunk as Uint8Array));
-      done();
-    },
-  }) as unknown as Record<string, unknown> & { write: (chunk: unknown, ...rest: unknown[]) => boolean; writableFinished: boolean };
-  const write = writable.write.bind(writable);
-  // The runtime client's ResponseStream: objects are written as JSON; the first write runs the
-  // HttpResponseStream prelude hook; the content type is fixed from then on.
-  writable.write = (chunk: unknown, ...rest: unknown[]): boolean => {
-    if (!written) {
-      written = true;
-      const before = writable._onBeforeFirstWrite as ((w: (c: unknown) => void) => void) | undefined;
-      if (typeof before === 'function') before((c) => void write(c));
-    }
-    const data = typeof chunk === 'object' && chunk !== null && !(chunk instanceof Uint8Array) ? JSON.stringify(chunk) : chunk;
-    return write(data, ...rest);
-  };
-  writable.setContentType = (type: unknown): void => {
-    if (written) throw runtimeError('InvalidStreamingOperation', 'Cannot set content-type, too late.');
-    contentType = String(type);
-  };
-  return {
-    stream: writable,
-    body: () => Buf.concat(chunks).toString('utf8'),
-    contentType: () => contentType,
-  };
+export function createResponseStream(
+  highWaterMark: number | undefined,
+  room: number | undefined,
+  setTimer: (fn: () => void, ms: number) => void,
+): GuestResponseStream {
+  const { createResponseStream: create } = stdlib<typeof import('./stdlib/response-stream.ts')>('response-stream');
+  return create({ highWaterMark, room, setTimer, invalidOperation: (message) => runtimeError('InvalidStreamingOperation', message) });
 }
