@@ -45,6 +45,9 @@ export class WasmSandbox implements Sandbox {
       case 'invoke': {
         const context = this.#context;
         if (!context) throw new SandboxFault('crashed', 'invoke before init');
+        // A qualified invoke (name:version, name:alias) names its ARN in the per-invocation extras,
+        // as the JS guests read it; the fixed context holds the unqualified one.
+        const extras = message.extras === '' ? undefined : (JSON.parse(message.extras) as { invokedFunctionArn?: string });
         return this.#run(
           {
             t: 'invoke',
@@ -53,7 +56,7 @@ export class WasmSandbox implements Sandbox {
               requestId: message.requestId,
               functionName: context.functionName,
               functionVersion: context.functionVersion,
-              invokedFunctionArn: context.invokedFunctionArn,
+              invokedFunctionArn: extras?.invokedFunctionArn ?? context.invokedFunctionArn,
               memoryLimitMb: Number(context.memoryLimitInMB),
               deadlineMs: message.deadlineMs,
             },
