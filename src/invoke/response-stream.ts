@@ -43,6 +43,8 @@ import type { InvokeResult } from './result.ts';
 export const HTTP_INTEGRATION_CONTENT_TYPE = 'application/vnd.awslambda.http-integration-response';
 /** What separates the prelude from the body: eight NUL bytes (RIC src/HttpResponseStream.js). */
 const DELIMITER = Buffer.alloc(8);
+/** What a header value may not hold (Node's lib/_http_common.js checkInvalidHeaderChar). */
+const INVALID_HEADER_CHAR = /[^\t\x20-\x7e\x80-\xff]/;
 
 /** Options only InvokeWithResponseStream takes (the rest are rt.invoke's). */
 export interface ResponseStreamOptionsInput {
@@ -191,7 +193,15 @@ export class StreamedResponse implements ResponseSink {
 
   write(contentType: string, bytes: Buffer): number {
     if (this.#cut) return -1;
-    this.#contentType ??= contentType;
+    // The guest is untrusted: one that ignores the room it was given must not fill host memory.
+    const room = this.room();
+    if (bytes.length > room) throw new RangeError(`stream.write: ${bytes.length} bytes sent with room for ${room}`);
+    this.#setContentType(contentType);
+    return this.#take(bytes);
+  }
+
+  /** Counts `bytes` against the size limit (cutting the stream at it) and passes them on. */
+  #take(bytes: Buffer): number {
     const allowed = this.#options.maxResponseBytes - this.#delivered;
     if (bytes.length > allowed) {
       bytes = bytes.subarray(0, allowed);
@@ -204,7 +214,7 @@ export class StreamedResponse implements ResponseSink {
   }
 
   end(contentType: string): void {
-    this.#contentType ??= contentType;
+    this.#setContentType(contentType);
     this.#ended = true;
     this.#flushPrelude();
   }
@@ -216,11 +226,19 @@ export class StreamedResponse implements ResponseSink {
   finish(result: InvokeResult): void {
     if (!this.#ended && result.functionError === undefined) {
       // Not streamified: Lambda returns the buffered response as the stream (one chunk).
-      this.write('application/json', Buffer.from(JSON.stringify(result.payload), 'utf8'));
+      this.#contentType = 'application/json';
+      this.#take(Buffer.from(JSON.stringify(result.payload), 'utf8'));
     }
     this.#flushPrelude();
     this.#announce(this.#contentType ?? 'application/json', undefined);
     if (!this.payload.destroyed) this.payload.push(null);
+  }
+
+  /** The first write fixes it; it becomes a header, so it must be one (Node's checkInvalidHeaderChar). */
+  #setContentType(contentType: string): void {
+    if (this.#contentType !== undefined) return;
+    if (INVALID_HEADER_CHAR.test(contentType)) throw new TypeError('Invalid character in header content ["Content-Type"]');
+    this.#contentType = contentType;
   }
 
   #accept(bytes: Buffer): void {

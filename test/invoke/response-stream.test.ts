@@ -12,6 +12,8 @@ import { createHash } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
 import { STREAM_IN_FLIGHT_BYTES_MAX, STREAM_RESPONSE_MAX_BYTES } from '../../src/config/index.ts';
 import { createRuntime, InvalidParameterValueException, ResourceNotFoundException, type Runtime, type RuntimeOptionsInput } from '../../src/index.ts';
+import { HTTP_INTEGRATION_CONTENT_TYPE, StreamedResponse, type ResponseStreamOptions } from '../../src/invoke/response-stream.ts';
+import { httpApiEvent } from '../../src/testing/index.ts';
 import { captureLogs, type CapturedLogs } from '../helpers/runtime.ts';
 
 interface Mode {
@@ -159,6 +161,16 @@ for (const mode of MODES) {
         expect(done.peakBufferedBytes).toBeLessThanOrEqual(4096);
       }));
 
+    it("hono/aws-lambda's streamHandle, unchanged: the prelude as metadata, then the streamed text", () =>
+      withMode(mode, async (rt) => {
+        await rt.deploy({ name: 'hono-stream', engine: mode.engine, code: { entry: new URL('../conformance/fixtures/hono-stream.ts', import.meta.url).pathname }, handler: 'hono-stream.handler' });
+        const res = await rt.invokeWithResponseStream('hono-stream', httpApiEvent({ rawPath: '/stream' }), { stripPrelude: true });
+        expect(res.contentType).toBe(HTTP_INTEGRATION_CONTENT_TYPE);
+        expect(res.prelude).toMatchObject({ statusCode: 200, headers: { 'content-type': 'text/plain; charset=UTF-8' } });
+        expect((await readAll(res.payload)).toString()).toBe('one two');
+        expect((await res.completion).functionError).toBeUndefined();
+      }));
+
     it('HttpResponseStream.from: the prelude (RIC HttpResponseStream.js) is parsed as metadata; payload keeps it and the 8 NUL bytes unless stripPrelude', () =>
       withMode(mode, async (rt) => {
         await deploy(rt, mode, 'prelude', `export const handler = awslambda.streamifyResponse(async (e, s) => {
@@ -264,9 +276,57 @@ describe('invokeWithResponseStream [v8]: limits and edge cases', () => {
       expect(done.responseBytes).toBe(64 * 1024);
     }));
 
+  it("setContentType with a character a header cannot hold throws Node's ERR_INVALID_CHAR (the runtime client's req.setHeader)", () =>
+    withMode(mode, async (rt) => {
+      await deploy(rt, mode, 'badtype', "export const handler = awslambda.streamifyResponse(async (e, s) => { try { s.setContentType('text/plain\\r\\nx: 1'); } catch (err) { s.end(`${err.name} ${err.code} ${err.message}`); } });");
+      const res = await rt.invokeWithResponseStream('badtype', {});
+      expect(res.contentType).toBe('application/octet-stream');
+      expect((await readAll(res.payload)).toString()).toBe('TypeError ERR_INVALID_CHAR Invalid character in header content ["Content-Type"]');
+    }));
+
   it('a plain rt.invoke of a streaming function still returns the whole body as its payload', () =>
     withMode(mode, async (rt) => {
       await deploy(rt, mode, 'plain', "export const handler = awslambda.streamifyResponse(async (e, s) => { s.write('a'); s.end('b'); });");
       expect((await rt.invoke('plain', {})).payload).toBe('ab');
     }));
+});
+
+describe('StreamedResponse (the host side): what an untrusted guest may send', () => {
+  const options = (o: Partial<ResponseStreamOptions> = {}): ResponseStreamOptions => ({ stripPrelude: false, maxInFlightBytes: 8, maxResponseBytes: 100, ...o });
+  const heads: unknown[] = [];
+  const sink = (o?: Partial<ResponseStreamOptions>): StreamedResponse => new StreamedResponse(options(o), (head) => heads.push(head));
+
+  it('never more bytes than the room it gave: at the room, taken; one over, refused (environment/response-sink.ts contract)', () => {
+    const s = sink();
+    expect(s.room()).toBe(8);
+    expect(s.write('text/plain', Buffer.from('1234567'))).toBe(1);
+    expect(() => s.write('text/plain', Buffer.from('89'))).toThrow(new RangeError('stream.write: 2 bytes sent with room for 1'));
+    expect(s.write('text/plain', Buffer.from('8'))).toBe(0);
+    expect(() => s.write('text/plain', Buffer.from('9'))).toThrow(RangeError);
+    expect(s.payload.read()?.toString()).toBe('12345678');
+    expect(s.room()).toBe(8);
+    expect(s.peakBufferedBytes).toBe(8);
+  });
+
+  it("a content type that cannot be a header is refused, as Node's setHeader refuses it (lib/_http_common.js checkInvalidHeaderChar)", () => {
+    expect(() => sink().write('text/plain\r\nx-injected: 1', Buffer.alloc(0))).toThrow(new TypeError('Invalid character in header content ["Content-Type"]'));
+    expect(() => sink().end('a\u0000b')).toThrow(TypeError);
+    expect(() => sink().end('text/plain; charset=utf-8')).not.toThrow();
+  });
+
+  it('an HTTP-integration stream with no delimiter within the in-flight bound is not a prelude: its bytes pass as they are', () => {
+    const s = sink({ maxInFlightBytes: 8, stripPrelude: true });
+    expect(s.write(HTTP_INTEGRATION_CONTENT_TYPE, Buffer.from('{"a":1}'))).toBe(1); // held: 7 of 8
+    expect(s.payload.readableLength).toBe(0);
+    expect(s.write(HTTP_INTEGRATION_CONTENT_TYPE, Buffer.from('x'))).toBe(0); // 8 held: given up
+    expect(s.payload.read()?.toString()).toBe('{"a":1}x');
+    expect(heads.at(-1)).toEqual({ contentType: HTTP_INTEGRATION_CONTENT_TYPE, prelude: undefined });
+  });
+
+  it('a prelude that is not a JSON object is no prelude: nothing is stripped', () => {
+    const s = sink({ maxInFlightBytes: 64, stripPrelude: true });
+    s.write(HTTP_INTEGRATION_CONTENT_TYPE, Buffer.from(`[1]${'\0'.repeat(8)}body`, 'latin1'));
+    expect(heads.at(-1)).toEqual({ contentType: HTTP_INTEGRATION_CONTENT_TYPE, prelude: undefined });
+    expect(s.payload.read()?.toString('latin1')).toBe(`[1]${'\0'.repeat(8)}body`);
+  });
 });

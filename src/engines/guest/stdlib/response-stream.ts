@@ -19,6 +19,8 @@ import { stream } from './stream.ts';
 import { Buffer } from './buffer.ts';
 
 const DEFAULT_CONTENT_TYPE = 'application/octet-stream';
+/** Node's lib/_http_common.js checkInvalidHeaderChar. */
+const INVALID_HEADER_CHAR = /[^\t\x20-\x7e\x80-\xff]/;
 const POLL_MIN_MS = 1;
 const POLL_MAX_MS = 8;
 
@@ -148,7 +150,14 @@ export function createResponseStream(options: ResponseStreamOptions): GuestRespo
   };
   writable.setContentType = (type: unknown): void => {
     if (written) throw options.invalidOperation('Cannot set content-type, too late.');
-    contentType = String(type);
+    // The runtime client calls req.setHeader('Content-Type', type): Node refuses what a header cannot hold.
+    const value = String(type);
+    if (INVALID_HEADER_CHAR.test(value)) {
+      const error = new TypeError('Invalid character in header content ["Content-Type"]') as TypeError & { code: string };
+      error.code = 'ERR_INVALID_CHAR';
+      throw error;
+    }
+    contentType = value;
   };
   return {
     stream: writable,
