@@ -7,7 +7,8 @@
  *
  * `--quick --only <areas>` runs those areas with the quick sample counts.
  *
- * Areas: cold, snapstart (SnapStart cold starts and restores), warm, throughput, density, dispatch,
+ * Areas: cold, snapstart (SnapStart cold starts and restores), burst (12 concurrent cold starts of a
+ * 300,000-object INIT with and without snapStart: issue 21), warm, throughput, density, dispatch,
  * tmp, soak, wasm (the wasm engine beside quickjs and v8), isolation (sandboxes off the
  * host's thread and in child processes), fairness (a neighbour's p50/p99 beside a tenant spinning at its
  * full concurrency, per engine and isolation mode), tenants (new-tenant cold start with and without
@@ -18,6 +19,7 @@
  */
 import { cpus } from 'node:os';
 import { parseArgs } from 'node:util';
+import { burstArea } from './cases/burst.ts';
 import { coldArea, snapStartArea } from './cases/cold.ts';
 import { controlArea } from './cases/control.ts';
 import { densityArea } from './cases/density.ts';
@@ -38,6 +40,7 @@ import { TARGETS } from './targets.ts';
 const AREAS: Record<string, (suite: Suite) => Promise<void>> = {
   cold: coldArea,
   snapstart: snapStartArea,
+  burst: burstArea,
   warm: warmArea,
   throughput: throughputArea,
   dispatch: dispatchArea,

@@ -31,6 +31,10 @@ export type TargetSpec =
   | { readonly label: string; readonly kind: 'min-speedup'; readonly case: string; readonly baseline: string; readonly min: number }
   /** The density figure is at least `min` environments per GiB. */
   | { readonly label: string; readonly kind: 'min-density'; readonly case: string; readonly min: number }
+  /** The case's median over the baseline's median is at most `max` (e.g. cold start ≤ 1.3x raw). */
+  | { readonly label: string; readonly kind: 'max-ratio'; readonly case: string; readonly baseline: string; readonly max: number }
+  /** The case's density over the baseline's is at least `min` (e.g. ≥ 0.9x raw environments per GiB). */
+  | { readonly label: string; readonly kind: 'min-density-ratio'; readonly case: string; readonly baseline: string; readonly min: number }
   /** Not measurable yet: printed as such, never faked. */
   | { readonly label: string; readonly kind: 'not-yet'; readonly reason: string };
 
@@ -123,6 +127,20 @@ export function evaluateTargets(
         const margin = met
           ? `met: ${formatRatio(value)} faster (${formatRatio(value / spec.min)} the target)`
           : `missed: ${formatRatio(value)} faster, needs ${spec.min}x (short by ${formatRatio(spec.min / value)})`;
+        return { label: spec.label, status: met ? 'met' : 'missed', value, limit: spec.min, unit: 'x', margin };
+      }
+      case 'max-ratio': {
+        const value = ratio(cases[spec.case]?.median, cases[spec.baseline]?.median);
+        if (!Number.isFinite(value)) return { label: spec.label, status: 'not measured', margin: `${spec.case} or ${spec.baseline} not in this run` };
+        const met = value <= spec.max;
+        const margin = met ? `met: ${formatRatio(value)} (limit ${spec.max}x)` : `missed: ${formatRatio(value)}, limit ${spec.max}x (${formatRatio(value / spec.max)} over)`;
+        return { label: spec.label, status: met ? 'met' : 'missed', value, limit: spec.max, unit: 'x', margin };
+      }
+      case 'min-density-ratio': {
+        const value = ratio(density[spec.case]?.perGiB, density[spec.baseline]?.perGiB);
+        if (!Number.isFinite(value)) return { label: spec.label, status: 'not measured', margin: `${spec.case} or ${spec.baseline} not in this run` };
+        const met = value >= spec.min;
+        const margin = met ? `met: ${formatRatio(value)} (needs ${spec.min}x)` : `missed: ${formatRatio(value)}, needs ${spec.min}x (short by ${formatRatio(spec.min / value)})`;
         return { label: spec.label, status: met ? 'met' : 'missed', value, limit: spec.min, unit: 'x', margin };
       }
       case 'min-density': {

@@ -68,6 +68,39 @@ describe('bench/lib report', () => {
     expect(absent!.status).toBe('not measured');
   });
 
+  it('evaluates ratio targets (issue 21) at, just under and just over their limits', () => {
+    const c = {
+      'cold/trivial/v8': { median: 1.3, p99: 2, samples: 10 },
+      'cold/trivial/raw-isolated-vm': { median: 1, p99: 1, samples: 10 },
+    };
+    const d = {
+      'density/idle/v8': { count: 10, perEnvBytes: 1, perGiB: 900 },
+      'density/idle/raw-isolated-vm': { count: 10, perEnvBytes: 1, perGiB: 1000 },
+    };
+    const at = (max: number, min: number) =>
+      evaluateTargets(
+        [
+          { label: 'r', kind: 'max-ratio', case: 'cold/trivial/v8', baseline: 'cold/trivial/raw-isolated-vm', max },
+          { label: 'd', kind: 'min-density-ratio', case: 'density/idle/v8', baseline: 'density/idle/raw-isolated-vm', min },
+        ],
+        c,
+        d,
+      ).map((t) => t.status);
+    expect(at(1.3, 0.9)).toEqual(['met', 'met']); // at the limit
+    expect(at(1.31, 0.89)).toEqual(['met', 'met']); // the figure just inside
+    expect(at(1.29, 0.91)).toEqual(['missed', 'missed']); // just outside
+    const [ratioResult, densityResult] = evaluateTargets(
+      [
+        { label: 'r', kind: 'max-ratio', case: 'cold/trivial/v8', baseline: 'cold/trivial/absent', max: 1 },
+        { label: 'd', kind: 'min-density-ratio', case: 'density/idle/v8', baseline: 'density/idle/raw-isolated-vm', min: 0.95 },
+      ],
+      c,
+      d,
+    );
+    expect(ratioResult!.status).toBe('not measured');
+    expect(densityResult).toMatchObject({ status: 'missed', value: 0.9, margin: 'missed: 0.90x, needs 0.95x (short by 1.06x)' });
+  });
+
   it('renders a table and a whole report', () => {
     // Middle columns are right-aligned; the first and the last (a text column) left-aligned.
     expect(formatTable(['case', 'median', 'note'], [['x', '1.000', 'ok']]).split('\n')).toEqual(['case  median  note', '----  ------  ----', 'x      1.000  ok']);

@@ -1,0 +1,62 @@
+/**
+ * burst/objects-init/<engine>[-snapstart] (issue 21): 12 concurrent cold starts of a function whose
+ * INIT builds 300,000 small objects, with and without snapStart. One sample = one environment's
+ * `rt.invoke` latency inside a burst of 12 invokes started together on a runtime with no
+ * environment left (every invoke is checked to be a cold start). The burst is larger than the
+ * SnapStart pools (2 blanks / 2 deserialised isolates per image), so most restores are unpooled,
+ * which is what Lambda's restores do not slow down with.
+ */
+import { setTimeout as sleep } from 'node:timers/promises';
+import { createRuntime, silentSink, type Runtime } from '../../src/index.ts';
+import { TRIVIAL_EVENT } from '../lib/handlers.ts';
+import { summariseSamples } from '../lib/stats.ts';
+import type { Suite } from '../lib/suite.ts';
+
+export const BURST_SIZE = 12;
+export const OBJECTS = 300_000;
+const MODULE = `const objects = []; for (let i = 0; i < ${OBJECTS}; i++) objects.push({ i, s: 'o' + i });
+export const handler = async (e) => ({ hi: e.name, n: objects.length, last: objects[objects.length - 1].s });`;
+const ANSWER = JSON.stringify({ hi: 'bench', n: OBJECTS, last: `o${OBJECTS - 1}` });
+
+async function burst(rt: Runtime, name: string): Promise<number[]> {
+  const results = await Promise.all(
+    Array.from({ length: BURST_SIZE }, async () => {
+      const started = performance.now();
+      const result = await rt.invoke('burst', TRIVIAL_EVENT);
+      const ms = performance.now() - started;
+      if (!result.coldStart || result.functionError || JSON.stringify(result.payload) !== ANSWER) {
+        throw new Error(`${name}: expected a successful cold start, got ${JSON.stringify(result.payload)} (coldStart ${String(result.coldStart)})`);
+      }
+      return ms;
+    }),
+  );
+  return results;
+}
+
+export async function burstArea(suite: Suite): Promise<void> {
+  const bursts = suite.pick(3, 1);
+  for (const engine of ['v8', 'quickjs'] as const) {
+    for (const snapStart of [false, true]) {
+      const name = `burst/objects-init/${engine}${snapStart ? '-snapstart' : ''}`;
+      // idleTtlMs 1: environments are reaped between bursts; no scale-up limit, concurrency for 12.
+      const rt = await createRuntime({ logSink: silentSink, idleTtlMs: 1, concurrency: 64, scaleUpRate: 100_000, scaleUpBurst: 100_000 });
+      try {
+        await rt.deploy({ name: 'burst', engine, memoryMb: 256, timeoutMs: 60_000, snapStart, code: { files: { 'index.mjs': MODULE } } });
+        const samples: number[] = [];
+        for (let b = 0; b < bursts; b++) {
+          for (let i = 0; rt.metrics().environments > 0; i++) {
+            if (i > 10_000) throw new Error(`${name}: environments were never reaped`);
+            await sleep(2);
+          }
+          // With snapStart the pools refill in the background between bursts, as between real ones.
+          if (snapStart) await sleep(500);
+          samples.push(...(await burst(rt, name)));
+        }
+        suite.record(name, summariseSamples(samples));
+      } finally {
+        await rt.close();
+      }
+    }
+    suite.ratio(`burst/objects-init/${engine}`, `burst/objects-init/${engine}-snapstart`);
+  }
+}
