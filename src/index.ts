@@ -10,6 +10,8 @@ export {
   type FunctionConcurrency,
   type FunctionInfo,
   type InvokeResult,
+  type EventInvokeResult,
+  type DryRunInvokeResult,
   type LayerVersionInfo,
   type Metrics,
   type ProvisionedConcurrencyInfo,
@@ -22,12 +24,15 @@ export type {
   CodeSigningInput,
   FunctionConfigInput,
   InvokeOptionsInput,
+  InvocationType,
+  EventClock,
   LoggingConfigInput,
   PublishLayerVersionInput,
   PublishVersionInput,
   RuntimeOptionsInput,
 } from './config/index.ts';
 export type { CodeSource } from './code/types.ts';
+export type { EventQueueBackend, NewEvent, LeasedEvent, DeadEvent, QueueDue } from './async/queue.ts';
 export type { LogSink, LogLineMeta } from './observability/log-sink.ts';
 export { stdoutSink, silentSink } from './observability/log-sink.ts';
 export {

@@ -4,6 +4,9 @@
  * dispatcher, engines and logs. `createRuntime()` works with no options (embedded defaults).
  * This file only checks the runtime is open, parses inputs and delegates.
  */
+import { AsyncEvents, type DryRunInvokeResult, type EventInvokeResult } from './async/events.ts';
+import type { EventQueueBackend } from './async/queue.ts';
+import { SqliteEventQueue } from './async/sqlite-queue.ts';
 import type { CodeSource } from './code/types.ts';
 import {
   parseInvokeOptions,
@@ -43,6 +46,7 @@ import * as versions from './registry/versions.ts';
 
 export type { AliasInfo, FunctionInfo } from './registry/info.ts';
 export type { InvokeResult } from './invoke/result.ts';
+export type { DryRunInvokeResult, EventInvokeResult } from './async/events.ts';
 export type { UpdateCodeOptions, UpdateOptions } from './registry/functions.ts';
 export type { LayerVersionInfo } from './registry/layers.ts';
 export type { ProvisionedConcurrencyInfo } from './registry/provisioned.ts';
@@ -61,6 +65,8 @@ export interface AliasMetrics {
 /** rt.metrics(): the dispatcher's figures (one entry per function version) and one per alias. */
 export interface Metrics extends RuntimeMetrics {
   readonly aliases: readonly AliasMetrics[];
+  /** Asynchronous invocation's figures (Lambda's names), counted since the runtime started. */
+  readonly async: ReturnType<AsyncEvents['metrics']>;
 }
 
 export class Runtime implements AsyncDisposable {
@@ -78,9 +84,10 @@ export class Runtime implements AsyncDisposable {
 
   readonly #store: RegistryStore | undefined;
   #restored = false;
+  readonly #async: AsyncEvents;
 
   /** Use {@link createRuntime}: with `dataDir`, the registry is read back before the runtime is handed out. */
-  constructor(options: RuntimeOptions, store?: RegistryStore) {
+  constructor(options: RuntimeOptions, store?: RegistryStore, events?: EventQueueBackend) {
     this.#options = options;
     this.#store = store;
     this.#sink = options.logSink ?? stdoutSink;
@@ -92,6 +99,16 @@ export class Runtime implements AsyncDisposable {
     });
     this.#invoker = new Invoker(this.#dispatcher, this.#sink);
     this.#random = options.random ?? Math.random;
+    this.#async = new AsyncEvents({
+      options,
+      registry: this.#registry,
+      engines: this.#engines,
+      invoker: this.#invoker,
+      random: this.#random,
+      sink: this.#sink,
+      clock: options.eventClock,
+      backend: events ?? (options.eventQueue as EventQueueBackend | undefined),
+    });
     this.#ctx = {
       options,
       sink: this.#sink,
@@ -296,13 +313,25 @@ export class Runtime implements AsyncDisposable {
    * errors come back in the result (`functionError: 'Unhandled'`); service errors are thrown:
    * ResourceNotFoundException, RequestTooLargeException, InvalidRequestContentException,
    * InvalidParameterValueException (malformed name or qualifier), RuntimeClosedError.
+   *
+   * `invocationType: 'Event'` queues the event (durably with `dataDir`) and answers
+   * `{ statusCode: 202, requestId }`; it runs later with that requestId, retried as Lambda retries
+   * asynchronous events (see docs/async.md). Its payload limit is 1 MiB (RequestTooLargeException).
    */
-  invoke(name: string, event?: unknown, options?: InvokeOptionsInput): Promise<InvokeResult> {
+  invoke(name: string, event: unknown, options: InvokeOptionsInput & { readonly invocationType: 'Event' }): Promise<EventInvokeResult>;
+  /** DryRun: checks the name and event and answers `{ statusCode: 204, requestId }`; nothing runs. */
+  invoke(name: string, event: unknown, options: InvokeOptionsInput & { readonly invocationType: 'DryRun' }): Promise<DryRunInvokeResult>;
+  /** RequestResponse (the default). Pass `invocationType` as a literal to get the Event / DryRun result type. */
+  invoke(name: string, event?: unknown, options?: InvokeOptionsInput): Promise<InvokeResult>;
+  invoke(name: string, event?: unknown, options?: InvokeOptionsInput): Promise<InvokeResult | EventInvokeResult | DryRunInvokeResult> {
     // Service errors reject the returned promise rather than throw synchronously, as deploy()'s
     // do: `rt.invoke(...).catch(...)` must see them. (Not `async`: the warm path saves a tick.)
     try {
       this.#assertOpen();
       const invokeOptions = parseInvokeOptions(options);
+      if (invokeOptions.invocationType === 'Event' || invokeOptions.invocationType === 'DryRun') {
+        return this.#track(this.#async.invoke(name, event, invokeOptions));
+      }
       const target = resolveTarget(this.#registry, this.#options, this.#random, name, invokeOptions.qualifier);
       // After a catastrophic engine error nothing more is admitted, warm environments included.
       this.#engines.get(target.record.config.engine).assertAvailable();
@@ -349,7 +378,7 @@ export class Runtime implements AsyncDisposable {
         aliasMetrics.push({ functionName: entry.name, alias: alias.name, Invocations: invocations, Errors: errors, versions: Object.fromEntries(byVersion) });
       }
     }
-    return { ...this.#dispatcher.metrics(), aliases: aliasMetrics };
+    return { ...this.#dispatcher.metrics(), aliases: aliasMetrics, async: this.#async.metrics() };
   }
 
   /**
@@ -359,7 +388,10 @@ export class Runtime implements AsyncDisposable {
    */
   close(): Promise<void> {
     this.#closing ??= (async () => {
+      // The pump stops claiming at once; its running events finish (or are cut off) with the rest.
+      const asyncClosed = this.#async.close();
       const cutOff = await this.#dispatcher.close(this.#options.closeTimeoutMs);
+      await asyncClosed;
       // Invocations that finished in time settle within a few ticks: wait for them, so close()
       // resolves after their results. Ones cut off may wait on a timer until their deadline.
       if (cutOff === 0) while (this.#inFlight.size > 0) await Promise.allSettled([...this.#inFlight]);
@@ -404,7 +436,10 @@ export class Runtime implements AsyncDisposable {
 
   /** @internal createRuntime's: rebuilds the registry from the durable store, once. */
   async restore(): Promise<void> {
-    if (this.#store === undefined || this.#restored) return;
+    if (this.#store === undefined || this.#restored) {
+      this.#async.start();
+      return;
+    }
     this.#restored = true;
     const stored = await this.#store.load();
     for (const layer of stored.layers) {
@@ -413,6 +448,16 @@ export class Runtime implements AsyncDisposable {
       this.#layers.add(layer.layerName, layerFromPackage(this.#options, layer.layerName, layer.version, pkg, meta));
     }
     await restoreRegistry(this.#ctx, stored.functions);
+    // Events a previous run left queued run against the functions just restored.
+    this.#async.start();
+  }
+
+  /**
+   * Resolves when no asynchronous event is running and none is due now; events due later (a retry a
+   * minute away) do not count. For tests and scripts that want the effects of `Event` invokes.
+   */
+  eventsIdle(): Promise<void> {
+    return this.#async.idle();
   }
 }
 
@@ -426,7 +471,14 @@ export class Runtime implements AsyncDisposable {
 export async function createRuntime(options?: RuntimeOptionsInput): Promise<Runtime> {
   const parsed = parseRuntimeOptions(options);
   const store = parsed.dataDir === undefined ? undefined : SqliteRegistryStore.open(parsed.dataDir);
-  const runtime = new Runtime(parsed, store);
+  let events: SqliteEventQueue | undefined;
+  try {
+    events = parsed.dataDir === undefined || parsed.eventQueue !== undefined ? undefined : SqliteEventQueue.open(parsed.dataDir);
+  } catch (error) {
+    store?.close();
+    throw error;
+  }
+  const runtime = new Runtime(parsed, store, events);
   try {
     await runtime.restore();
   } catch (error) {

@@ -37,6 +37,7 @@ export {
   parseRuntimeOptions,
   REGION_DEFAULT,
   REGION_PATTERN,
+  type EventClock,
   type LogFormat,
   type LogSink,
   type LogLineMeta,
@@ -49,11 +50,13 @@ export {
   DEFAULT_INVOKE_OPTIONS,
   LATEST,
   LOG_TYPES,
+  INVOCATION_TYPES,
   parseInvokeOptions,
   TENANT_ID_PATTERN,
   type CognitoIdentity,
   type InvokeOptions,
   type InvokeOptionsInput,
+  type InvocationType,
   type LogType,
 } from './invoke-options.ts';
 export { describeValue } from './format.ts';

@@ -14,6 +14,10 @@ import { CLIENT_CONTEXT_MAX_BYTES, WAIT_FOR_CAPACITY_MS_MAX } from './limits.ts'
 export const LOG_TYPES = ['None', 'Tail'] as const;
 /** One of {@link LOG_TYPES}. */
 export type LogType = (typeof LOG_TYPES)[number];
+/** Invoke's `InvocationType` (Lambda API reference, Invoke): synchronous, queued, or checked only. */
+export const INVOCATION_TYPES = ['RequestResponse', 'Event', 'DryRun'] as const;
+/** One of {@link INVOCATION_TYPES}. */
+export type InvocationType = (typeof INVOCATION_TYPES)[number];
 /** The unpublished version every function has. */
 export const LATEST = '$LATEST';
 /** Invoke's `Qualifier`: `(|[a-zA-Z0-9$_-]+)`, 1 to 128 characters (Lambda API reference). */
@@ -56,6 +60,13 @@ export interface InvokeOptionsInput {
    * @example rt.invoke('fn', event, { tenantId: 'blue' })
    */
   readonly tenantId?: string;
+  /**
+   * `RequestResponse` (default): run now and answer with the result. `Event`: queue the event
+   * (durably with `dataDir`) and answer `{ statusCode: 202, requestId }` at once; the payload limit
+   * is then 1 MB. `DryRun`: check the name and event, answer `{ statusCode: 204 }`, run nothing.
+   * @example rt.invoke('fn', event, { invocationType: 'Event' })
+   */
+  readonly invocationType?: InvocationType;
 }
 
 /** Invoke options after parsing: defaults filled, frozen. */
@@ -72,6 +83,8 @@ export interface InvokeOptions {
   readonly waitForCapacityMs?: number | undefined;
   /** The tenant, if one was given. */
   readonly tenantId?: string | undefined;
+  /** The invocation type, if one was given (undefined: RequestResponse). */
+  readonly invocationType?: InvocationType | undefined;
 }
 
 /** The options of an invoke given none: `logType: 'None'`, no qualifier. */
@@ -99,6 +112,7 @@ const invokeOptionsSchema = z.strictObject(
       .string(expected('be a tenant id of 1 to 256 characters from [a-zA-Z0-9._:/=+-@ ]'))
       .regex(TENANT_ID_PATTERN, expected('be a tenant id of 1 to 256 characters from [a-zA-Z0-9._:/=+-@ ]'))
       .optional(),
+    invocationType: oneOf(INVOCATION_TYPES).optional(),
   },
   expected('be an object'),
 );
@@ -110,7 +124,7 @@ void _outputMatches;
 const subject: Subject = {
   name: 'invoke options',
   knownOptions: Object.keys(invokeOptionsSchema.shape),
-  renames: { LogType: 'logType', ClientContext: 'clientContext', Qualifier: 'qualifier', waitMs: 'waitForCapacityMs', TenantId: 'tenantId' },
+  renames: { LogType: 'logType', ClientContext: 'clientContext', Qualifier: 'qualifier', waitMs: 'waitForCapacityMs', TenantId: 'tenantId', InvocationType: 'invocationType', type: 'invocationType' },
 };
 
 function checkClientContext(value: unknown, ctx: z.core.$RefinementCtx): void {

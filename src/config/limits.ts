@@ -67,6 +67,12 @@ export const DESCRIPTION_MAX_LENGTH = 256;
 
 /** Largest synchronous request payload: 6 MiB. */
 export const REQUEST_PAYLOAD_MAX_BYTES = 6_291_456;
+
+/**
+ * Largest asynchronous (`Event`) request payload: 1 MiB (Lambda quotas, "Invocation payload";
+ * 256 KB before October 2025, 128 KB before 2019).
+ */
+export const ASYNC_PAYLOAD_MAX_BYTES = 1_048_576;
 /** Largest synchronous response payload: Lambda enforces 6 MiB + 100 B on responses. */
 export const RESPONSE_PAYLOAD_MAX_BYTES = 6_291_556;
 

@@ -94,6 +94,19 @@ export interface RuntimeOptionsInput {
    */
   readonly dataDir?: string;
   /**
+   * The clock of asynchronous invocation, event sources and schedules: epoch milliseconds and
+   * timers. Give a manual clock in tests to run a minute's retry wait at once. Default: `Date.now()`
+   * and Node's timers.
+   * @example createRuntime({ eventClock: { now: () => t, setTimeout: ..., clearTimeout: ... } })
+   */
+  readonly eventClock?: EventClock;
+  /**
+   * The event queue backend (an `EventQueueBackend`, lambdalet's exported interface; its contract is
+   * src/async/queue.ts): use your own (Redis, ...) instead of the default — memory, or
+   * `<dataDir>/events.sqlite` with `dataDir`. The runtime closes it on `close()`. Default: none.
+   */
+  readonly eventQueue?: object;
+  /**
    * The account concurrency limit: most invocations running at once across all functions, 1 to
    * 100000. Default derived from the host: min(1000, totalMemoryMb / 128, 100 × CPUs), at least 10.
    * Reservations may not take more than 90% of it (Lambda keeps 100 of 1000 unreserved).
@@ -153,6 +166,16 @@ export interface RuntimeOptionsInput {
   readonly snapStartInitTimeoutMs?: number;
 }
 
+/**
+ * A clock in epoch milliseconds with timers: the shape of dispatch/clock.ts's Clock. Asynchronous
+ * invocation, event sources and schedules read time only from it.
+ */
+export interface EventClock {
+  now(): number;
+  setTimeout(callback: () => void, ms: number, unref: boolean): unknown;
+  clearTimeout(handle: unknown): void;
+}
+
 /** Runtime options after parsing: defaults filled, frozen. */
 export interface RuntimeOptions {
   /** AWS region. Default `us-east-1`. */
@@ -167,6 +190,10 @@ export interface RuntimeOptions {
   readonly random?: (() => number) | undefined;
   /** The durable registry's folder, if one was given. */
   readonly dataDir?: string | undefined;
+  /** The asynchronous layer's clock, if one was given (else wall-clock time and Node's timers). */
+  readonly eventClock?: EventClock | undefined;
+  /** An event queue backend given by the caller (checked for its methods), if any. */
+  readonly eventQueue?: object | undefined;
   /** Account concurrency limit. Default derived from the host. */
   readonly concurrency: number;
   /** Host memory budget in MB. Default: the host's total memory. */
@@ -192,6 +219,9 @@ export interface RuntimeOptions {
   /** Floor of a snapStart function's deploy-time INIT limit in ms. Default 130000. */
   readonly snapStartInitTimeoutMs: number;
 }
+
+/** The methods of an EventQueueBackend (src/async/queue.ts). */
+const EVENT_QUEUE_METHODS = ['enqueue', 'claim', 'ack', 'retry', 'deadLetter', 'listDue', 'listDead', 'count', 'close'] as const;
 
 const DEFAULT_RUNTIME_OPTIONS: RuntimeOptions = Object.freeze({
   region: REGION_DEFAULT,
@@ -220,6 +250,8 @@ const runtimeOptionsSchema = z.strictObject(
     logFormat: oneOf(LOG_FORMATS).default('Text'),
     dataDir: z.string(expected('be a folder path')).min(1, expected('be a folder path')).optional(),
     random: z.custom<() => number>((v) => typeof v === 'function', expected('be a function returning a number in [0, 1)')).optional(),
+    eventClock: z.custom<EventClock>(isEventClock, expected('be an object with now(), setTimeout() and clearTimeout() functions')).optional(),
+    eventQueue: z.custom<object>(isEventQueue, expected(`be an event queue backend with ${EVENT_QUEUE_METHODS.map((m) => `${m}()`).join(', ')}`)).optional(),
     quickjsIsolation: oneOf(QUICKJS_ISOLATIONS).default('instance'),
     isolation: oneOf(ISOLATION_MODES).default('in-process'),
     engineThreads: integerIn(1, ENGINE_THREADS_MAX).default(ENGINE_THREADS_DEFAULT),
@@ -259,6 +291,17 @@ const subject: Subject = {
     maxConcurrency: 'concurrency',
   },
 };
+
+function isEventQueue(value: unknown): boolean {
+  if (typeof value !== 'object' || value === null) return false;
+  return EVENT_QUEUE_METHODS.every((m) => typeof (value as Record<string, unknown>)[m] === 'function');
+}
+
+function isEventClock(value: unknown): boolean {
+  if (typeof value !== 'object' || value === null) return false;
+  const clock = value as Record<string, unknown>;
+  return typeof clock.now === 'function' && typeof clock.setTimeout === 'function' && typeof clock.clearTimeout === 'function';
+}
 
 function isLogSink(value: unknown): boolean {
   return typeof value === 'object' && value !== null && typeof (value as { write?: unknown }).write === 'function';

@@ -39,7 +39,7 @@ import { runOnLease } from './run.ts';
  */
 const TENANT_MESSAGE = 'Tenant ID configuration not specified or passed to a function when tenant isolation is not enabled.';
 
-function checkTenant(fn: VersionRecord, tenantId: string | undefined): void {
+export function checkTenant(fn: VersionRecord, tenantId: string | undefined): void {
   if ((fn.config.tenancy !== undefined) !== (tenantId !== undefined)) throw new InvalidParameterValueException('tenantId', TENANT_MESSAGE);
 }
 
@@ -61,9 +61,10 @@ export class Invoker {
   /**
    * `stream` (InvokeWithResponseStream, invoke/response-stream.ts): the sink a streamified handler's
    * bytes go to as they are written, and the request id the caller already announced.
+   * `requestId`: given by an asynchronous invocation, which keeps its id across retries.
    */
-  async invoke(target: InvokeTarget, eventJson: string, options: InvokeOptions, stream?: StreamedInvocation): Promise<InvokeResult> {
-    const result = await this.#invoke(target.record, eventJson, options, target.invokedFunctionArn, stream);
+  async invoke(target: InvokeTarget, eventJson: string, options: InvokeOptions, stream?: StreamedInvocation, requestId?: string): Promise<InvokeResult> {
+    const result = await this.#invoke(target.record, eventJson, options, target.invokedFunctionArn, stream, requestId);
     const alias = target.alias;
     if (alias !== undefined) {
       const counters = alias.counters;
@@ -74,9 +75,16 @@ export class Invoker {
     return result;
   }
 
-  async #invoke(fn: VersionRecord, eventJson: string, options: InvokeOptions, invokedFunctionArn: string | undefined, stream: StreamedInvocation | undefined): Promise<InvokeResult> {
+  async #invoke(
+    fn: VersionRecord,
+    eventJson: string,
+    options: InvokeOptions,
+    invokedFunctionArn: string | undefined,
+    stream: StreamedInvocation | undefined,
+    givenRequestId: string | undefined,
+  ): Promise<InvokeResult> {
     checkTenant(fn, options.tenantId);
-    const requestId = stream?.requestId ?? randomUUID();
+    const requestId = stream?.requestId ?? givenRequestId ?? randomUUID();
     const tail = options.logType === 'Tail';
     if (!fn.prepared.ok) return this.#bundleFailure(fn, fn.prepared.failure, requestId, tail);
 

@@ -1,0 +1,123 @@
+/**
+ * Asynchronous invocation (`invocationType: 'Event'`): the event is queued in `invoke:<function>`
+ * and answered 202 at once; the pump runs it later through the same Invoker as a synchronous
+ * invoke, with the requestId it was given at enqueue (kept across retries, as Lambda keeps it).
+ *
+ * Retries, as Lambda's asynchronous invocation does them (developer guide, "How Lambda handles
+ * errors and retries with asynchronous invocation"):
+ * - a function error (`functionError` set: thrown error, timeout, out of memory, INIT failure) is
+ *   tried `maximumRetryAttempts` more times (default 2): the second attempt 1 minute after the
+ *   first, the third 2 minutes after the second;
+ * - a throttle (TooManyRequestsException) or a system error (the sandbox could not start, SnapStart
+ *   restore failed) does not count as an attempt: it is retried with a backoff that doubles with
+ *   the event's age (1 s, then as long as the event has waited, at most 5 minutes);
+ * - an event older than `maximumEventAgeInSeconds` (default 21600, 6 hours) is not run again.
+ * What happens once an event is settled (destinations, dead-letter queue) is outcome.ts's.
+ */
+import { DEFAULT_INVOKE_OPTIONS, type InvokeOptions } from '../config/index.ts';
+import { ResourceNotFoundException } from '../errors.ts';
+import type { InvokeResult } from '../invoke/result.ts';
+import { resolveTarget, type InvokeTarget } from '../invoke/resolve.ts';
+import type { AsyncContext } from './context.ts';
+import { settleFailure, settleSuccess } from './outcome.ts';
+import type { QueueHandler } from './pump.ts';
+import type { LeasedEvent, NewEvent } from './queue.ts';
+
+/** What an `invoke:` queue's event holds (JSON in the queue). */
+export interface InvokeEnvelope {
+  /** Function name. */
+  readonly fn: string;
+  /** Qualifier as the caller named it, resolved again at each attempt. */
+  readonly q?: string | undefined;
+  /** The event, JSON text. */
+  readonly event: string;
+  readonly tenantId?: string | undefined;
+  /** How many lambdalet hops (destinations, queues) led to this event: recursion detection. */
+  readonly hops?: number | undefined;
+}
+
+/** Backoff for throttles and system errors: as long as the event has waited, 1 s to 5 min. */
+export const SYSTEM_RETRY_MIN_MS = 1_000;
+export const SYSTEM_RETRY_MAX_MS = 300_000;
+/** Waits before the second and the third attempt after a function error. */
+export const FUNCTION_ERROR_DELAYS_MS = [60_000, 120_000] as const;
+
+/** The queue of a function's asynchronous events. */
+export function invokeQueue(functionName: string): string {
+  return `invoke:${functionName}`;
+}
+
+/** The queue event of an asynchronous invoke. */
+export function invokeEvent(requestId: string, envelope: InvokeEnvelope, now: number): NewEvent {
+  return { queue: invokeQueue(envelope.fn), id: requestId, body: JSON.stringify(envelope), enqueuedAt: now, availableAt: now };
+}
+
+export class AsyncInvokeHandler implements QueueHandler {
+  readonly #ctx: AsyncContext;
+
+  constructor(ctx: AsyncContext) {
+    this.#ctx = ctx;
+  }
+
+  leaseMs(queue: string): number {
+    const entry = this.#ctx.registry.get(queue.slice('invoke:'.length));
+    // Longer than the function's timeout plus a cold start's INIT (10 s) and some slack.
+    return (entry?.latest.config.timeoutMs ?? 900_000) + 60_000;
+  }
+
+  async run(lease: LeasedEvent): Promise<void> {
+    const ctx = this.#ctx;
+    const envelope = JSON.parse(lease.body) as InvokeEnvelope;
+    const now = ctx.clock.now();
+    const settings = ctx.settings(envelope.fn, envelope.q);
+    if (now - lease.enqueuedAt > settings.maximumEventAgeMs) {
+      await settleFailure(ctx, lease, envelope, settings, 'EventAgeExceeded', undefined);
+      return;
+    }
+    let target: InvokeTarget;
+    try {
+      target = resolveTarget(ctx.registry, ctx.options, ctx.random, envelope.fn, envelope.q);
+    } catch (error) {
+      if (!(error instanceof ResourceNotFoundException)) throw error;
+      // Deleted while its event waited: nothing can run it. Kept as a dead letter, and logged.
+      ctx.log(envelope.fn, `Dropped asynchronous event ${lease.id}: ${error.message}`);
+      ctx.counters.dropped += 1;
+      await ctx.backend.deadLetter(lease, `ResourceNotFoundException: ${error.message}`);
+      return;
+    }
+    const options: InvokeOptions = envelope.tenantId === undefined ? DEFAULT_INVOKE_OPTIONS : { ...DEFAULT_INVOKE_OPTIONS, tenantId: envelope.tenantId };
+    let result: InvokeResult;
+    try {
+      ctx.engines.get(target.record.config.engine).assertAvailable();
+      result = await ctx.invoker.invoke(target, envelope.event, options, undefined, lease.id);
+    } catch (error) {
+      await this.#systemRetry(lease, envelope, settings, error, now);
+      return;
+    }
+    const later = ctx.clock.now();
+    if (result.functionError === undefined) {
+      await settleSuccess(ctx, lease, envelope, settings, target, result);
+    } else if (lease.attempts <= settings.maximumRetryAttempts) {
+      const delay = FUNCTION_ERROR_DELAYS_MS[Math.min(lease.attempts, FUNCTION_ERROR_DELAYS_MS.length) - 1]!;
+      await ctx.backend.retry(lease, later + delay, lease.attempts);
+    } else {
+      await settleFailure(ctx, lease, envelope, settings, 'RetriesExhausted', { target, result });
+    }
+    ctx.wake();
+  }
+
+  /** A throttle or a system error: retried with backoff, not counted, until the event is too old. */
+  async #systemRetry(lease: LeasedEvent, envelope: InvokeEnvelope, settings: ReturnType<AsyncContext['settings']>, error: unknown, now: number): Promise<void> {
+    const ctx = this.#ctx;
+    const waited = now - lease.enqueuedAt;
+    const delay = Math.min(SYSTEM_RETRY_MAX_MS, Math.max(SYSTEM_RETRY_MIN_MS, waited));
+    if (waited + delay > settings.maximumEventAgeMs) {
+      await settleFailure(ctx, lease, envelope, settings, 'EventAgeExceeded', undefined);
+    } else {
+      const code = (error as { code?: unknown }).code;
+      if (code !== 'TooManyRequestsException') ctx.log(envelope.fn, `Asynchronous event ${lease.id} will be retried: ${String((error as Error).message ?? error)}`);
+      await ctx.backend.retry(lease, now + delay, lease.attempts - 1);
+    }
+    ctx.wake();
+  }
+}

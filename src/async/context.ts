@@ -1,0 +1,60 @@
+/**
+ * What the asynchronous layer's parts share: the registry and invoker they run functions through,
+ * the queue backend, the clock, each function's asynchronous settings, counters and a log line.
+ * Built once by events.ts; the parts never see runtime.ts.
+ */
+import type { RuntimeOptions } from '../config/index.ts';
+import type { Clock } from '../dispatch/clock.ts';
+import type { EngineRegistry } from '../engines/registry.ts';
+import type { Invoker } from '../invoke/invoker.ts';
+import type { FunctionRegistry } from '../registry/registry.ts';
+import type { InvokeEnvelope } from './async-invoke.ts';
+import type { LastAttempt } from './outcome.ts';
+import type { EventQueueBackend, LeasedEvent, NewEvent } from './queue.ts';
+
+/** A function's asynchronous settings after its event invoke config (or Lambda's defaults). */
+export interface AsyncSettings {
+  /** 0 to 2; default 2. */
+  readonly maximumRetryAttempts: number;
+  /** Milliseconds; default 6 hours. */
+  readonly maximumEventAgeMs: number;
+  readonly onSuccess?: string | undefined;
+  readonly onFailure?: string | undefined;
+  /** The function's `deadLetterConfig.targetArn`, if any. */
+  readonly deadLetterArn?: string | undefined;
+  /** `recursiveLoop`: Terminate (default) drops an event past 16 hops. */
+  readonly recursiveLoop: 'Terminate' | 'Allow';
+}
+
+/** Lambda's asynchronous metrics, counted since the runtime started. */
+export interface AsyncCounters {
+  /** AsyncEventsReceived: events queued. */
+  received: number;
+  /** AsyncEventsDropped: events discarded without running to success or a destination. */
+  dropped: number;
+  /** DestinationDeliveryFailures. */
+  destinationDeliveryFailures: number;
+  /** RecursiveInvocationsDropped. */
+  recursiveInvocationsDropped: number;
+}
+
+export interface AsyncContext {
+  readonly options: RuntimeOptions;
+  readonly registry: FunctionRegistry;
+  readonly engines: EngineRegistry;
+  readonly invoker: Invoker;
+  readonly random: () => number;
+  readonly backend: EventQueueBackend;
+  readonly clock: Clock;
+  readonly counters: AsyncCounters;
+  settings(functionName: string, qualifier: string | undefined): AsyncSettings;
+  /** A lambdalet line to the log sink, in the function's log group. */
+  log(functionName: string, line: string): void;
+  /**
+   * What an event's outcome sends on (destinations, dead-letter queue) as queue events, to be
+   * enqueued atomically with its settle. `condition`: `Success`, `RetriesExhausted`, `EventAgeExceeded`.
+   */
+  deliveries(lease: LeasedEvent, envelope: InvokeEnvelope, settings: AsyncSettings, condition: string, last: LastAttempt | undefined): NewEvent[];
+  /** Something was enqueued: the pump looks again. */
+  wake(): void;
+}

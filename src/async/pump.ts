@@ -1,0 +1,148 @@
+/**
+ * The event pump: claims due events from the queue backend and hands each to the handler of its
+ * queue's kind (`invoke` for `invoke:orders`, ...), at most `maxInFlight` at once, shared fairly
+ * between the queues that have due events. One timer (on the injected clock) wakes it for the next
+ * event due later — a retry a minute away, a delayed message, an expiring lease.
+ *
+ * Contract: a handler settles the event it was given (ack / retry / deadLetter on the backend). A
+ * handler that throws has its error reported through `onError` and its event comes back when the
+ * lease ends (at least once). `close()` stops claiming and waits for running handlers.
+ */
+import type { Clock, TimerHandle } from '../dispatch/clock.ts';
+import type { EventQueueBackend, LeasedEvent } from './queue.ts';
+
+export interface QueueHandler {
+  /** How long a claim of this queue's events is leased for (ms): longer than one run can take. */
+  leaseMs(queue: string): number;
+  /** Runs one event and settles it. */
+  run(event: LeasedEvent): Promise<void>;
+}
+
+/** The kind of a queue: the part of its name before the first ':'. */
+export function queueKind(queue: string): string {
+  const colon = queue.indexOf(':');
+  return colon < 0 ? queue : queue.slice(0, colon);
+}
+
+export class EventPump {
+  readonly #backend: EventQueueBackend;
+  readonly #clock: Clock;
+  readonly #maxInFlight: number;
+  readonly #onError: (error: unknown, queue: string) => void;
+  readonly #handlers = new Map<string, QueueHandler>();
+  readonly #running = new Set<Promise<void>>();
+  #idleWaiters: (() => void)[] = [];
+  #polling = false;
+  #again = false;
+  #closed = false;
+  #timer: TimerHandle = undefined;
+  #timerAt = Infinity;
+
+  constructor(backend: EventQueueBackend, clock: Clock, maxInFlight: number, onError: (error: unknown, queue: string) => void) {
+    this.#backend = backend;
+    this.#clock = clock;
+    this.#maxInFlight = maxInFlight;
+    this.#onError = onError;
+  }
+
+  /** Routes the queues of one kind (`invoke`, `sqs`, ...) to a handler. */
+  route(kind: string, handler: QueueHandler): void {
+    this.#handlers.set(kind, handler);
+  }
+
+  /** Something was enqueued or settled: look for due events soon. */
+  wake(): void {
+    if (this.#closed) return;
+    if (this.#polling) {
+      this.#again = true;
+      return;
+    }
+    this.#polling = true;
+    void this.#poll();
+  }
+
+  /** Resolves when no event is running and none was due at the last look (later ones do not count). */
+  idle(): Promise<void> {
+    return new Promise((resolve) => {
+      this.#idleWaiters.push(resolve);
+      this.wake();
+    });
+  }
+
+  /** Stops claiming; resolves when every running handler has finished. */
+  async close(): Promise<void> {
+    this.#closed = true;
+    if (this.#timer !== undefined) this.#clock.clearTimeout(this.#timer);
+    while (this.#running.size > 0 || this.#polling) {
+      await Promise.allSettled([...this.#running]);
+      if (this.#polling) await new Promise((r) => setImmediate(r));
+    }
+    for (const resolve of this.#idleWaiters.splice(0)) resolve();
+  }
+
+  async #poll(): Promise<void> {
+    try {
+      do {
+        this.#again = false;
+        const claimed = await this.#pass();
+        if (claimed === 0 && this.#running.size === 0 && !this.#again) {
+          for (const resolve of this.#idleWaiters.splice(0)) resolve();
+        }
+      } while (this.#again && !this.#closed);
+    } catch (error) {
+      if (!this.#closed) this.#onError(error, '');
+    } finally {
+      this.#polling = false;
+    }
+  }
+
+  /** One look at every queue: claims what is due and free slots allow; arms the timer for the rest. */
+  async #pass(): Promise<number> {
+    const now = this.#clock.now();
+    const due = await this.#backend.listDue();
+    let next = Infinity;
+    const ready: string[] = [];
+    for (const { queue, nextAt } of due) {
+      if (!this.#handlers.has(queueKind(queue))) continue;
+      if (nextAt <= now) ready.push(queue);
+      else next = Math.min(next, nextAt);
+    }
+    let claimed = 0;
+    for (let i = 0; i < ready.length && !this.#closed; i++) {
+      const free = this.#maxInFlight - this.#running.size;
+      if (free <= 0) break; // a finishing handler wakes the pump again
+      const queue = ready[i]!;
+      const handler = this.#handlers.get(queueKind(queue))!;
+      // Fair share: the queues still to visit split what is free.
+      const share = Math.max(1, Math.floor(free / (ready.length - i)));
+      const leases = await this.#backend.claim(queue, now, share, handler.leaseMs(queue));
+      claimed += leases.length;
+      for (const lease of leases) this.#start(handler, lease);
+      if (leases.length === share) this.#again = true; // there may be more due in it
+    }
+    if (this.#running.size >= this.#maxInFlight) this.#again = false;
+    this.#arm(next);
+    return claimed;
+  }
+
+  #start(handler: QueueHandler, lease: LeasedEvent): void {
+    const run = handler.run(lease).catch((error: unknown) => this.#onError(error, lease.queue));
+    this.#running.add(run);
+    void run.then(() => {
+      this.#running.delete(run);
+      this.wake();
+    });
+  }
+
+  #arm(at: number): void {
+    if (this.#closed || at === Infinity) return;
+    if (this.#timer !== undefined && this.#timerAt <= at && this.#timerAt > this.#clock.now()) return;
+    if (this.#timer !== undefined) this.#clock.clearTimeout(this.#timer);
+    this.#timerAt = at;
+    this.#timer = this.#clock.setTimeout(() => {
+      this.#timer = undefined;
+      this.#timerAt = Infinity;
+      this.wake();
+    }, Math.max(0, at - this.#clock.now()), false);
+  }
+}
