@@ -443,7 +443,7 @@ export class Runtime implements AsyncDisposable {
     this.#restored = true;
     const stored = await this.#store.load();
     for (const layer of stored.layers) {
-      const meta = layer.info as { description: string; compatibleRuntimes: string[]; createdDate: string };
+      const meta = layer.info as { description: string; compatibleRuntimes: string[]; createdDate: string; codeSignature?: string };
       const pkg = { kind: 'zip' as const, bytes: layer.bytes, sha256: sha256Hex(layer.bytes), source: { zip: layer.bytes } };
       this.#layers.add(layer.layerName, layerFromPackage(this.#options, layer.layerName, layer.version, pkg, meta));
     }

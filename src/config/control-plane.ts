@@ -38,6 +38,12 @@ export interface PublishLayerVersionInput {
   readonly compatibleRuntimes?: readonly string[];
   /** Free text, at most 256 characters. */
   readonly description?: string;
+  /**
+   * The layer's detached signature: ed25519 over the 32 bytes of its zip's sha256, base64 (as a
+   * function's `codeSignature`). Checked when a function with `codeSigning` uses the layer
+   * (Lambda's code signing covers layers too). Default: unsigned.
+   */
+  readonly codeSignature?: string;
 }
 
 /** How an alias splits traffic: `{ additionalVersionWeights: { '2': 0.1 } }` sends 10 % to version 2. */
@@ -107,13 +113,14 @@ const layerSchema = z.strictObject(
     ),
     compatibleRuntimes: z.array(z.string(expected('be a runtime name')), expected('be an array of runtime names')).max(15, expected('be an array of at most 15 runtime names')).optional(),
     description: stringUpTo(DESCRIPTION_MAX_LENGTH).optional(),
+    codeSignature: z.string(expected('be a base64 ed25519 signature')).optional(),
   },
   expected('be an object'),
 );
 
 /** Validates publishLayerVersion's input. @throws InvalidParameterValueException naming the field. */
 export function parsePublishLayerVersionInput(input: unknown): z.output<typeof layerSchema> {
-  return parseWith(layerSchema, input, { name: 'layer', knownOptions: Object.keys(layerSchema.shape), renames: { LayerName: 'layerName', Content: 'content', CompatibleRuntimes: 'compatibleRuntimes', Description: 'description' } });
+  return parseWith(layerSchema, input, { name: 'layer', knownOptions: Object.keys(layerSchema.shape), renames: { LayerName: 'layerName', Content: 'content', CompatibleRuntimes: 'compatibleRuntimes', Description: 'description', CodeSignature: 'codeSignature' } });
 }
 
 const aliasSubject: Subject = {

@@ -73,7 +73,15 @@ export async function prepareDeployment(
   let pkg = cache || layers.length > 0 || config.codeSigning ? await packageOf(config.code) : undefined;
   // A version published from $LATEST (reuse) or restored was checked when its code was deployed.
   if (pkg && reuse === undefined && cache === undefined) {
-    checkCodeSignature(config, pkg, ctx.sink, functionIdentity(ctx.options.region, ctx.options.accountId, config.name).functionArn);
+    const arn = functionIdentity(ctx.options.region, ctx.options.accountId, config.name).functionArn;
+    checkCodeSignature(
+      config,
+      [
+        { sha256: pkg.sha256, codeSignature: config.codeSignature, label: `code ${pkg.sha256} of ${arn}` },
+        ...layers.map((layer) => ({ sha256: layer.info.codeSha256, codeSignature: layer.info.codeSignature, label: `layer ${layer.info.layerVersionArn} (${layer.info.codeSha256})` })),
+      ],
+      ctx.sink,
+    );
   }
   if (pkg && layers.length > 0) checkCombinedSize(unzippedSize(pkg), layers.map((layer) => layer.info.unzippedSize));
   const opt = layers.length > 0 ? mergeLayers(layers) : undefined;

@@ -33,6 +33,8 @@ export interface LayerVersionInfo {
   /** Bytes of the zip, and of its files unzipped. */
   readonly codeSize: number;
   readonly unzippedSize: number;
+  /** The signature given at publish (checked by functions with `codeSigning`), if any. */
+  readonly codeSignature?: string;
 }
 
 export interface LayerVersion {
@@ -83,6 +85,7 @@ export async function makeLayerVersion(
       description: parsed.description ?? '',
       compatibleRuntimes: Object.freeze([...(parsed.compatibleRuntimes ?? [])]),
       createdDate: new Date().toISOString(),
+      ...(parsed.codeSignature !== undefined ? { codeSignature: parsed.codeSignature } : {}),
     }),
   };
 }
@@ -93,7 +96,7 @@ export function layerFromPackage(
   layerName: string,
   version: number,
   pkg: CodePackage,
-  meta: { readonly description: string; readonly compatibleRuntimes: readonly string[]; readonly createdDate: string },
+  meta: { readonly description: string; readonly compatibleRuntimes: readonly string[]; readonly createdDate: string; readonly codeSignature?: string },
 ): LayerVersion {
   // The same limits as a function's zip: a layer over 250 MB unzipped is refused here.
   const files = unzipPackage(pkg.bytes, resolveLimits(undefined));

@@ -97,4 +97,53 @@ describe('code signing', () => {
       expect((none as InvalidParameterValueException).field).toBe('codeSigning.allowedPublishers');
     });
   });
+
+  // Lambda: "Lambda also checks the layers of a function with code signing enabled" — each layer
+  // version must be signed by an allowed profile (configuration-codesigning.html, "Signature
+  // validation" covers the function's deployment package and its layers).
+  it('Signing: layers are checked too — an unsigned, stranger-signed or tampered layer is refused under Enforce, logged under Warn', async () => {
+    const publisher = keys();
+    const stranger = keys();
+    await withRt(async (rt, logs) => {
+      const zip = zipOf('with-layer');
+      const layerZip = zipSync({ 'nodejs/node_modules/greet/index.js': new TextEncoder().encode('module.exports = "hi";') });
+      const layerSha = createHash('sha256').update(layerZip).digest('hex');
+      const signedLayer = await rt.publishLayerVersion({ layerName: 'lib', content: { zip: layerZip }, codeSignature: signatureOf(layerZip, publisher.privateKey) });
+      const unsignedLayer = await rt.publishLayerVersion({ layerName: 'lib', content: { zip: layerZip } });
+      const strangerLayer = await rt.publishLayerVersion({ layerName: 'lib', content: { zip: layerZip }, codeSignature: signatureOf(layerZip, stranger.privateKey) });
+      const otherZip = zipSync({ 'nodejs/x.js': new TextEncoder().encode('1') });
+      const tamperedLayer = await rt.publishLayerVersion({ layerName: 'lib', content: { zip: otherZip }, codeSignature: signatureOf(layerZip, publisher.privateKey) });
+      const otherSha = createHash('sha256').update(otherZip).digest('hex');
+      const enforce = { allowedPublishers: [publisher.publicPem], untrustedArtifactOnDeployment: 'Enforce' as const };
+      const codeSignature = signatureOf(zip, publisher.privateKey);
+      await rt.deploy({ name: 'f', code: { zip }, codeSigning: enforce, codeSignature, layers: [signedLayer.layerVersionArn] });
+      expect((await rt.invoke('f')).payload).toBe('with-layer');
+      const cases: [string, string, string, string][] = [
+        ['unsigned', unsignedLayer.layerVersionArn, layerSha, 'unsigned'],
+        ['stranger', strangerLayer.layerVersionArn, layerSha, 'signature does not match this package or any allowed publisher'],
+        ['tampered', tamperedLayer.layerVersionArn, otherSha, 'signature does not match this package or any allowed publisher'],
+      ];
+      for (const [label, arn, sha, problem] of cases) {
+        // A signed layer first and the bad one second: every layer is checked, not only the first.
+        const error = await rt.deploy({ name: 'f', code: { zip }, codeSigning: enforce, codeSignature, layers: [signedLayer.layerVersionArn, arn] }).catch((e: unknown) => e);
+        expect(error, label).toBeInstanceOf(CodeVerificationFailedException);
+        expect((error as Error).message, label).toBe(
+          `The code signature failed one or more validation checks and the code signing policy is set to Enforce: layer ${arn} (${sha}): ${problem}`,
+        );
+      }
+      expect(rt.getFunction('f').codeSha256).toBe(createHash('sha256').update(zip).digest('hex'));
+      // Warn: deploys, one WARN line naming the layer.
+      await rt.deploy({ name: 'w', code: { zip }, codeSigning: { ...enforce, untrustedArtifactOnDeployment: 'Warn' }, codeSignature, layers: [unsignedLayer.layerVersionArn] });
+      expect((await rt.invoke('w')).payload).toBe('with-layer');
+      const warnings = logs.lines.filter((l) => l.includes('\tWARN\tCode signature check failed'));
+      expect(warnings).toHaveLength(1);
+      expect(warnings[0]).toContain(`layer ${unsignedLayer.layerVersionArn} (${layerSha}): unsigned`);
+      // Without codeSigning, layers are not checked.
+      await rt.deploy({ name: 'free', code: { zip }, layers: [strangerLayer.layerVersionArn] });
+      expect((await rt.invoke('free')).payload).toBe('with-layer');
+      expect(rt.getLayerVersion(signedLayer.layerVersionArn).codeSignature).toBe(signatureOf(layerZip, publisher.privateKey));
+      const bad = await rt.publishLayerVersion({ layerName: 'lib', content: { zip: layerZip }, codeSignature: 5 as never }).catch((e: unknown) => e);
+      expect((bad as InvalidParameterValueException).field).toBe('codeSignature');
+    });
+  });
 });
