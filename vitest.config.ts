@@ -22,7 +22,10 @@ const SHARED_FORK_TESTS = [
 export default defineConfig({
   // `lambdalet/testing` resolves to src/ (package.json `exports` condition `lambdalet-source`), so
   // examples import it by its package name from a fresh clone, without a build.
-  ssr: { resolve: { conditions: ['lambdalet-source', 'module', 'node', 'development|production'] } },
+  // No 'module' condition (Vite's default has it): vitest passes these to Node as --conditions, and
+  // under 'module' Node picks the ESM builds of @smithy/* and @aws-sdk/* (dist-es), whose
+  // extensionless imports its loader refuses — src/http/ loads @smithy/signature-v4.
+  ssr: { resolve: { conditions: ['lambdalet-source', 'node', 'development|production'] } },
   test: {
     pool: 'forks',
     execArgv: ['--no-node-snapshot'],

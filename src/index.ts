@@ -12,9 +12,11 @@ export {
   type InvokeResult,
   type EventInvokeResult,
   type DryRunInvokeResult,
+  type LambdaletServer,
   type LayerVersionInfo,
   type Metrics,
   type ProvisionedConcurrencyInfo,
+  type ServeOptionsInput,
   type UpdateCodeOptions,
   type UpdateOptions,
 } from './runtime.ts';

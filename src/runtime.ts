@@ -22,7 +22,7 @@ import {
 import { EngineRegistry } from './engines/registry.ts';
 import { Dispatcher, type RuntimeMetrics } from './dispatch/index.ts';
 import type { ExecutionEnvironment } from './environment/environment.ts';
-import { ResourceNotFoundException, RuntimeClosedError } from './errors.ts';
+import { ResourceConflictException, ResourceNotFoundException, RuntimeClosedError } from './errors.ts';
 import { serializeEvent } from './invoke/event.ts';
 import { Invoker } from './invoke/invoker.ts';
 import { resolveTarget } from './invoke/resolve.ts';
@@ -43,6 +43,8 @@ import type { RegistryStore } from './registry/store.ts';
 import * as concurrency from './registry/concurrency.ts';
 import * as provisioned from './registry/provisioned.ts';
 import * as versions from './registry/versions.ts';
+import type { LambdaletServer } from './http/server.ts';
+import type { ServeOptionsInput } from './http/options.ts';
 
 export type { AliasInfo, FunctionInfo } from './registry/info.ts';
 export type { InvokeResult } from './invoke/result.ts';
@@ -51,6 +53,8 @@ export type { UpdateCodeOptions, UpdateOptions } from './registry/functions.ts';
 export type { LayerVersionInfo } from './registry/layers.ts';
 export type { ProvisionedConcurrencyInfo } from './registry/provisioned.ts';
 export type { FunctionConcurrency } from './registry/concurrency.ts';
+export type { LambdaletServer } from './http/server.ts';
+export type { ServeOptionsInput } from './http/options.ts';
 
 /** One alias's figures: invocations through it, errors, and which versions ran them. */
 export interface AliasMetrics {
@@ -81,6 +85,7 @@ export class Runtime implements AsyncDisposable {
   readonly #ctx: DeployContext;
   readonly #random: () => number;
   #closing: Promise<void> | undefined;
+  #server: LambdaletServer | undefined;
 
   readonly #store: RegistryStore | undefined;
   #restored = false;
@@ -382,12 +387,40 @@ export class Runtime implements AsyncDisposable {
   }
 
   /**
+   * Serves this runtime over HTTP: the Lambda API on its 2015-03-31 paths (what the AWS SDK's
+   * LambdaClient and the `aws lambda` CLI speak), with SigV4 verification when `auth` is given.
+   * Loopback (`127.0.0.1:9001`) by default; `port: 0` picks a free port (`server.url` says which).
+   * One server per runtime; `rt.close()` closes it first. Details: src/http/README.md.
+   * @throws InvalidParameterValueException (options), ResourceConflictException (already serving),
+   *   the listen error (EADDRINUSE...).
+   */
+  async serve(options?: ServeOptionsInput): Promise<LambdaletServer> {
+    this.#assertOpen();
+    if (this.#server !== undefined) throw new ResourceConflictException(`This runtime is already serving at ${this.#server.url}`);
+    // Loaded on first use: a runtime that never serves does not load node:http's server or the API.
+    const { startServer } = await import('./http/server.ts');
+    this.#assertOpen();
+    const running = this.#server as LambdaletServer | undefined;
+    if (running !== undefined) throw new ResourceConflictException(`This runtime is already serving at ${running.url}`);
+    const server = await startServer(this, {
+      region: this.#options.region,
+      accountId: this.#options.accountId,
+      onClose: () => {
+        if (this.#server === server) this.#server = undefined;
+      },
+    }, options);
+    this.#server = server;
+    return server;
+  }
+
+  /**
    * Stops admitting work (invokes waiting for capacity fail with RuntimeClosedError), lets
    * in-flight invocations finish for up to `closeTimeoutMs`, then disposes every environment — a
    * busy one's invocation then fails. In-flight deploys finish first. Idempotent.
    */
   close(): Promise<void> {
     this.#closing ??= (async () => {
+      await this.#server?.close();
       // The pump stops claiming at once; its running events finish (or are cut off) with the rest.
       const asyncClosed = this.#async.close();
       const cutOff = await this.#dispatcher.close(this.#options.closeTimeoutMs);

@@ -4,11 +4,13 @@
  *
  *   lambdalet invoke <code> [options]   deploy and invoke once
  *   lambdalet bench <code> [options]    cold and warm invoke latency
+ *   lambdalet serve [options]           the Lambda API over HTTP
  */
 import { readFileSync } from 'node:fs';
 import { InvalidParameterValueException, LambdaletError } from '../index.ts';
 import { BENCH_HELP, benchCommand } from './bench.ts';
 import { INVOKE_HELP, invokeCommand } from './invoke.ts';
+import { SERVE_HELP, serveCommand } from './serve.ts';
 import { processIo, type Io } from './io.ts';
 import { FLAG_OF_FIELD, UsageError } from './options.ts';
 
@@ -20,6 +22,7 @@ Runs AWS Lambda handlers inside this Node.js process, with Lambda's semantics: i
 Commands:
   invoke <code>   deploy <code> as a function, invoke it once: payload to stdout, log to stderr
   bench <code>    measure cold and warm invokes of <code> and print a table
+  serve           serve the Lambda API over HTTP (AWS SDK / CLI with an endpoint override)
 
 Options:
   -h, --help      show this help (\`lambdalet <command> --help\` for a command's options)
@@ -30,6 +33,7 @@ Exit codes: 0 success; 1 the function failed or could not run; 2 bad usage.`;
 const COMMANDS: Readonly<Record<string, { run: (args: readonly string[], io: Io) => Promise<number>; help: string }>> = {
   invoke: { run: invokeCommand, help: INVOKE_HELP },
   bench: { run: benchCommand, help: BENCH_HELP },
+  serve: { run: (args, io) => serveCommand(args, io), help: SERVE_HELP },
 };
 
 /** Runs the CLI with `args` (without node and the script) and returns the exit code. */

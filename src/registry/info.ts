@@ -24,6 +24,14 @@ export interface FunctionInfo {
   readonly codeSha256: string;
   /** Bytes of the code package. */
   readonly codeSize: number;
+  /** Environment variables (Lambda's Environment.Variables). */
+  readonly env: Readonly<Record<string, string>>;
+  /** Layer version ARNs, in merge order. */
+  readonly layers: readonly string[];
+  /** Reserved concurrency, when set (Lambda's GetFunctionConcurrency). */
+  readonly reservedConcurrency?: number;
+  /** Size of /tmp in MB (Lambda's EphemeralStorage.Size). */
+  readonly ephemeralStorageMb: number;
   /** The bundled code's INIT error, when bundling found one (every invoke answers with it). */
   readonly initError?: { readonly errorType: string; readonly errorMessage: string };
   /** With `snapStart`: how environments start (snapshot or the pre-initialised fallback) and what it cost. */
@@ -56,6 +64,10 @@ export function functionInfo(record: VersionRecord): FunctionInfo {
     timeoutMs: config.timeoutMs,
     codeSha256: record.package.sha256,
     codeSize: record.package.bytes.byteLength,
+    env: config.env,
+    layers: config.layers,
+    ...(config.reservedConcurrency !== undefined ? { reservedConcurrency: config.reservedConcurrency } : {}),
+    ephemeralStorageMb: config.ephemeralStorageMb,
     ...(prepared.ok ? {} : { initError: { errorType: prepared.failure.errorType, errorMessage: prepared.failure.errorMessage } }),
     ...(record.snapStart ? { snapStart: record.snapStart.info } : {}),
   });

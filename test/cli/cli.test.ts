@@ -77,7 +77,7 @@ describe.concurrent('lambdalet (top level)', () => {
   it('an unknown command exits 2 and names the commands', async () => {
     const run = await lambdalet(['frobnicate']);
     expect(run.code).toBe(2);
-    expect(run.stderr).toBe("lambdalet: unknown command 'frobnicate'. Commands: invoke, bench. Run `lambdalet --help`.\n");
+    expect(run.stderr).toBe("lambdalet: unknown command 'frobnicate'. Commands: invoke, bench, serve. Run `lambdalet --help`.\n");
   });
 
   it('each command documents every flag in --help', async () => {
@@ -210,7 +210,7 @@ describe.concurrent('the launcher (bin/lambdalet.js, spawned)', () => {
     expect(failing.code).toBe(1);
     expect(JSON.parse(failing.stdout)).toMatchObject({ errorType: 'TypeError', errorMessage: 'no such order' });
     const bad = await spawnLambdalet(['frobnicate']);
-    expect(bad).toEqual({ code: 2, stdout: '', stderr: "lambdalet: unknown command 'frobnicate'. Commands: invoke, bench. Run `lambdalet --help`.\n" });
+    expect(bad).toEqual({ code: 2, stdout: '', stderr: "lambdalet: unknown command 'frobnicate'. Commands: invoke, bench, serve. Run `lambdalet --help`.\n" });
   });
 
   it('works when Node already has the flag (no re-spawn)', async () => {

@@ -1,0 +1,172 @@
+/**
+ * The HTTP server in front of a runtime (`rt.serve()`, `lambdalet serve`): node:http (its parser,
+ * header limits and timeouts are Node's; no framework: the routes are a fixed table and the
+ * hot path is one regex match), the Lambda API, SigV4 verification when access keys are
+ * configured, a bound on requests in flight (past it: 429 at once, so overload costs no memory),
+ * and Lambda's error shape for every failure. A malformed request, one whose headers trickle in
+ * past `headersTimeoutMs`, or one whose body does not arrive within `requestTimeoutMs` gets a
+ * clear 400 / 408 / 431 from the `clientError` handler; the server goes on serving.
+ */
+import { randomUUID } from 'node:crypto';
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import type { Socket } from 'node:net';
+import type { Runtime } from '../runtime.ts';
+import { readBody } from './body.ts';
+import { errorResponse, HttpError } from './errors.ts';
+import type { ApiContext } from './lambda-api/context.ts';
+import { lambdaApiRouter, tooLarge } from './lambda-api/routes.ts';
+import type { ApiResponse, Router } from './router.ts';
+import { parseServeOptions, type ServeOptions, type ServeOptionsInput } from './options.ts';
+import { SigV4Verifier } from './sigv4.ts';
+
+/** What the runtime hands the server besides itself. */
+export interface ServerInternals {
+  readonly region: string;
+  readonly accountId: string;
+  /** Called once when the server starts closing (the runtime forgets it). */
+  readonly onClose: () => void;
+}
+
+/** A running server: `url` (`http://127.0.0.1:9001/`), `close()`. */
+export class LambdaletServer implements AsyncDisposable {
+  readonly url: string;
+  readonly host: string;
+  readonly port: number;
+  readonly #server: Server;
+  readonly #router: Router;
+  readonly #options: ServeOptions;
+  readonly #verifier: SigV4Verifier | undefined;
+  readonly #onClose: () => void;
+  #inFlight = 0;
+  #closing: Promise<void> | undefined;
+
+  /** @internal use `rt.serve()`. */
+  constructor(server: Server, router: Router, options: ServeOptions, port: number, onClose: () => void) {
+    this.#server = server;
+    this.#onClose = onClose;
+    this.#router = router;
+    this.#options = options;
+    this.#verifier = options.auth ? new SigV4Verifier(options.auth.keys, options.clock) : undefined;
+    this.host = options.host;
+    this.port = port;
+    this.url = `http://${options.host.includes(':') ? `[${options.host}]` : options.host}:${port}/`;
+  }
+
+  /** Requests being handled now. */
+  get inFlight(): number {
+    return this.#inFlight;
+  }
+
+  /** @internal the request listener. */
+  handle(req: IncomingMessage, res: ServerResponse): void {
+    if (this.#inFlight >= this.#options.maxInFlight) {
+      // Refused before the body is read: overload costs a few hundred bytes per request.
+      send(res, errorResponse(new HttpError(429, 'TooManyRequestsException', `The server is handling ${this.#options.maxInFlight} requests (its maxInFlight); retry later`)));
+      return;
+    }
+    this.#inFlight++;
+    void this.#serve(req, res).finally(() => this.#inFlight--);
+  }
+
+  async #serve(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    try {
+      const url = req.url ?? '/';
+      const q = url.indexOf('?');
+      const rawPath = q < 0 ? url : url.slice(0, q);
+      const rawQuery = q < 0 ? '' : url.slice(q + 1);
+      const method = req.method ?? 'GET';
+      const { route, params } = this.#router.match(method, rawPath);
+      const body = await readBody(req, { maxBytes: route.maxBodyBytes, tooLarge: tooLarge(route.operation, route.maxBodyBytes) });
+      if (route.jsonBody && body.length > 0) checkJsonType(req.headers['content-type']);
+      if (this.#verifier) await this.#verifier.verify({ method, rawPath, rawQuery, headers: req.headers, body }, 'lambda');
+      const response = await route.handler({ method, rawPath, rawQuery, query: new URLSearchParams(rawQuery), headers: req.headers, body, params });
+      send(res, response);
+    } catch (error) {
+      if (res.headersSent) res.destroy();
+      else send(res, errorResponse(error));
+    }
+  }
+
+  /**
+   * Stops accepting connections, lets requests in flight finish (their invocations included),
+   * then closes idle keep-alive connections. Idempotent.
+   */
+  close(): Promise<void> {
+    this.#closing ??= new Promise<void>((resolve) => {
+      this.#onClose();
+      this.#server.close(() => resolve());
+      this.#server.closeIdleConnections();
+    });
+    return this.#closing;
+  }
+
+  [Symbol.asyncDispose](): Promise<void> {
+    return this.close();
+  }
+}
+
+/** The SDK sends `application/json` (restJson1); a declared other type is refused, as Lambda refuses a non-JSON Invoke body type. */
+function checkJsonType(type: string | undefined): void {
+  if (type === undefined || /^application\/(?:[a-z0-9.+-]*\+)?(?:x-amz-)?json(?:-[0-9.]+)?\s*(?:;|$)/i.test(type)) return;
+  throw new HttpError(415, 'UnsupportedMediaTypeException', `The request body must be JSON (Content-Type: application/json), got Content-Type: ${type}`);
+}
+
+function send(res: ServerResponse, response: ApiResponse): void {
+  const headers: Record<string, string> = { ...response.headers };
+  if (!('x-amzn-RequestId' in headers)) headers['x-amzn-RequestId'] = randomUUID();
+  const body = response.body;
+  // A length rather than chunked framing, as Lambda answers (and one write for small bodies).
+  if (body !== undefined) headers['Content-Length'] = String(typeof body === 'string' ? Buffer.byteLength(body) : body.length);
+  res.writeHead(response.status, headers);
+  res.end(response.body);
+}
+
+/** node:http's parser errors, answered with Lambda's error shape (Node's default is a bare status line). */
+function clientError(error: Error & { code?: string }, socket: Socket): void {
+  if (!socket.writable) {
+    socket.destroy();
+    return;
+  }
+  const [status, reason, message] =
+    error.code === 'ERR_HTTP_REQUEST_TIMEOUT'
+      ? [408, 'Request Timeout', 'The request was not received in time (headersTimeoutMs / requestTimeoutMs)']
+      : error.code === 'HPE_HEADER_OVERFLOW'
+        ? [431, 'Request Header Fields Too Large', 'The request headers are over the server\'s limit']
+        : [400, 'Bad Request', `The request is not valid HTTP/1.1 (${error.code ?? error.message})`];
+  const body = JSON.stringify({ Type: 'User', Message: message });
+  socket.end(`HTTP/1.1 ${status} ${reason}\r\nConnection: close\r\nContent-Type: application/json\r\nx-amzn-ErrorType: ${status === 408 ? 'RequestTimeoutException' : 'BadRequestException'}\r\nContent-Length: ${Buffer.byteLength(body)}\r\n\r\n${body}`);
+}
+
+/** Starts a server for `rt`; resolves once it listens. @throws InvalidParameterValueException (options), the listen error (EADDRINUSE...). */
+export async function startServer(rt: Runtime, internals: ServerInternals, input: ServeOptionsInput | undefined): Promise<LambdaletServer> {
+  const options = parseServeOptions(input);
+  const ctx: ApiContext = { rt, region: internals.region, accountId: internals.accountId, roles: new Map() };
+  const router = lambdaApiRouter(ctx);
+  const server = createServer({
+    headersTimeout: options.headersTimeoutMs,
+    requestTimeout: options.requestTimeoutMs,
+    keepAliveTimeout: options.keepAliveTimeoutMs,
+    // The default 16 KB; the checks of requests that trickle in run this often.
+    connectionsCheckingInterval: Math.min(1000, options.headersTimeoutMs),
+  });
+  server.on('clientError', clientError);
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(options.port, options.host, () => {
+      server.off('error', reject);
+      resolve();
+    });
+  });
+  const address = server.address();
+  const port = typeof address === 'object' && address !== null ? address.port : options.port;
+  const lambdalet = new LambdaletServer(server, router, options, port, internals.onClose);
+  server.on('request', (req: IncomingMessage, res: ServerResponse) => lambdalet.handle(req, res));
+  if (!options.auth && !isLoopback(options.host)) {
+    process.emitWarning(`lambdalet is serving ${lambdalet.url} on a non-loopback address without authentication: anyone who can reach it can deploy and run code. Pass auth: { keys: [...] }.`, { code: 'LAMBDALET_UNAUTHENTICATED' });
+  }
+  return lambdalet;
+}
+
+export function isLoopback(host: string): boolean {
+  return host === 'localhost' || host === '::1' || /^127\.\d+\.\d+\.\d+$/.test(host);
+}
