@@ -176,6 +176,24 @@ export class DataDirError extends LambdaletError {
   }
 }
 
+/** What a {@link ClusterError} is about. */
+export type ClusterProblem = 'unreachable' | 'version';
+
+/**
+ * `createRuntime({ cluster })` could not join: `unreachable` — the cluster's Redis did not answer
+ * (the message names the URL, with any password hidden, and the cause); `version` — the cluster was
+ * created by another lambdalet version than this member's (the message names both: every member of
+ * a cluster runs the same version, since they share stored configurations and Lua scripts).
+ */
+export class ClusterError extends LambdaletError {
+  readonly problem: ClusterProblem;
+
+  constructor(problem: ClusterProblem, message: string, options?: ErrorOptions) {
+    super('ClusterError', message, options);
+    this.problem = problem;
+  }
+}
+
 /**
  * The function's code signing policy is `Enforce` and its package is unsigned, its signature does
  * not match the package, or it was signed by a key not in `allowedPublishers` (Lambda's

@@ -23,6 +23,7 @@ export {
 export type {
   AliasInput,
   AliasRoutingConfig,
+  ClusterOptionsInput,
   CodeSigningInput,
   FunctionConfigInput,
   InvokeOptionsInput,
@@ -51,7 +52,9 @@ export {
   ResourceConflictException,
   PreconditionFailedException,
   DataDirError,
+  ClusterError,
   CodeVerificationFailedException,
+  type ClusterProblem,
   type DataDirProblem,
   type SnapStartErrorDetail,
   type ThrottleReason,

@@ -35,12 +35,12 @@ import type { Deployment } from './registry/deployment.ts';
 import * as functions from './registry/functions.ts';
 import type { AliasInfo, FunctionInfo } from './registry/info.ts';
 import { FunctionRegistry } from './registry/registry.ts';
-import { layerFromPackage, LayerRegistry, makeLayerVersion, type LayerVersionInfo } from './registry/layers.ts';
-import { sha256Hex } from './registry/package.ts';
-import { restoreRegistry } from './registry/restore.ts';
+import { LayerRegistry, makeLayerVersion, type LayerVersionInfo } from './registry/layers.ts';
+import { restoreLayers, restoreRegistry } from './registry/restore.ts';
 import { SqliteRegistryStore } from './registry/sqlite-store.ts';
 import type { RegistryStore } from './registry/store.ts';
 import * as concurrency from './registry/concurrency.ts';
+import { ClusterMember } from './cluster/member.ts';
 import * as provisioned from './registry/provisioned.ts';
 import * as versions from './registry/versions.ts';
 import type { LambdaletServer } from './http/server.ts';
@@ -88,13 +88,15 @@ export class Runtime implements AsyncDisposable {
   #server: LambdaletServer | undefined;
 
   readonly #store: RegistryStore | undefined;
+  readonly #member: ClusterMember | undefined;
   #restored = false;
   readonly #async: AsyncEvents;
 
-  /** Use {@link createRuntime}: with `dataDir`, the registry is read back before the runtime is handed out. */
-  constructor(options: RuntimeOptions, store?: RegistryStore, events?: EventQueueBackend) {
+  /** Use {@link createRuntime}: with `dataDir` or `cluster`, the registry is read back before the runtime is handed out. */
+  constructor(options: RuntimeOptions, store?: RegistryStore, events?: EventQueueBackend, member?: ClusterMember) {
     this.#options = options;
-    this.#store = store;
+    this.#member = member;
+    this.#store = member?.store ?? store;
     this.#sink = options.logSink ?? stdoutSink;
     this.#dispatcher = new Dispatcher(options);
     this.#engines = new EngineRegistry({
@@ -121,7 +123,7 @@ export class Runtime implements AsyncDisposable {
       dispatcher: this.#dispatcher,
       registry: this.#registry,
       layers: this.#layers,
-      store,
+      store: this.#store,
       assertOpen: () => this.#assertOpen(),
       isClosing: () => this.#closing !== undefined,
     };
@@ -437,6 +439,7 @@ export class Runtime implements AsyncDisposable {
         await this.#store?.flush?.();
       } finally {
         await this.#store?.close();
+        await this.#member?.close();
       }
     })();
     return this.#closing;
@@ -454,7 +457,9 @@ export class Runtime implements AsyncDisposable {
   #control<T>(call: () => Promise<T>): Promise<T> {
     try {
       this.#assertOpen();
-      return this.#track(call());
+      // A cluster member's writes reach Redis before the call resolves (queued in call order).
+      const flushed = this.#store?.flush ? call().then(async (value) => (await this.#store!.flush!(), value)) : call();
+      return this.#track(flushed);
     } catch (error) {
       return Promise.reject(error instanceof Error ? error : new Error(String(error)));
     }
@@ -475,12 +480,9 @@ export class Runtime implements AsyncDisposable {
     }
     this.#restored = true;
     const stored = await this.#store.load();
-    for (const layer of stored.layers) {
-      const meta = layer.info as { description: string; compatibleRuntimes: string[]; createdDate: string; codeSignature?: string };
-      const pkg = { kind: 'zip' as const, bytes: layer.bytes, sha256: sha256Hex(layer.bytes), source: { zip: layer.bytes } };
-      this.#layers.add(layer.layerName, layerFromPackage(this.#options, layer.layerName, layer.version, pkg, meta));
-    }
+    restoreLayers(this.#ctx, stored.layers);
     await restoreRegistry(this.#ctx, stored.functions);
+    this.#member?.attach(this.#ctx);
     // Events a previous run left queued run against the functions just restored.
     this.#async.start();
   }
@@ -498,11 +500,16 @@ export class Runtime implements AsyncDisposable {
  * Creates a runtime. With no options: region us-east-1, account 123456789012, logs to stdout, the
  * registry in memory. With `dataDir`, the registry is kept in `<dataDir>/registry.sqlite` and what
  * it holds is deployed again before the runtime is returned.
+ * With `cluster`, the runtime joins the cluster (docs/cluster.md): what the cluster's Redis holds is
+ * deployed before the runtime is returned, and changes other members make are applied as they come.
  * @throws InvalidParameterValueException (options), DataDirError (the folder is in use by another
- *   runtime, or its registry file is corrupt or not lambdalet's; the file is left unchanged).
+ *   runtime, or its registry file is corrupt or not lambdalet's; the file is left unchanged),
+ *   ClusterError (`unreachable`: the cluster's Redis did not answer; `version`: the cluster runs
+ *   another lambdalet version).
  */
 export async function createRuntime(options?: RuntimeOptionsInput): Promise<Runtime> {
   const parsed = parseRuntimeOptions(options);
+  const member = parsed.cluster === undefined ? undefined : await ClusterMember.join(parsed.cluster);
   const store = parsed.dataDir === undefined ? undefined : SqliteRegistryStore.open(parsed.dataDir);
   let events: SqliteEventQueue | undefined;
   try {
@@ -511,7 +518,7 @@ export async function createRuntime(options?: RuntimeOptionsInput): Promise<Runt
     store?.close();
     throw error;
   }
-  const runtime = new Runtime(parsed, store, events);
+  const runtime = new Runtime(parsed, store, events, member);
   try {
     await runtime.restore();
   } catch (error) {

@@ -59,6 +59,15 @@ export {
   type InvocationType,
   type LogType,
 } from './invoke-options.ts';
+export {
+  CLUSTER_NAME_PATTERN,
+  LEASE_TTL_MS_DEFAULT,
+  LEASE_TTL_MS_MAX,
+  LEASE_TTL_MS_MIN,
+  REDIS_URL_PATTERN,
+  type ClusterOptions,
+  type ClusterOptionsInput,
+} from './cluster-options.ts';
 export { describeValue } from './format.ts';
 export { HOST_DEFAULTS, hostDefaults, minUnreservedConcurrency, type HostDefaults, type HostFacts } from './host-defaults.ts';
 export {

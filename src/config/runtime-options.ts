@@ -7,6 +7,8 @@ import { availableParallelism } from 'node:os';
 import { z } from 'zod';
 import { integerIn, matching, oneOf } from './fields.ts';
 import { expected, parseWith, type Subject } from './format.ts';
+import { clusterOptionsSchema, type ClusterOptions, type ClusterOptionsInput } from './cluster-options.ts';
+import { InvalidParameterValueException } from '../errors.ts';
 import { HOST_DEFAULTS } from './host-defaults.ts';
 import {
   CLOSE_TIMEOUT_MS_DEFAULT,
@@ -107,6 +109,13 @@ export interface RuntimeOptionsInput {
    */
   readonly eventQueue?: object;
   /**
+   * Joins a cluster: runtimes (processes on one machine or many) sharing one Redis act as one
+   * Lambda region — functions, versions, aliases and layers deployed through any member are served
+   * by all (docs/cluster.md). Not together with `dataDir` (the cluster's Redis is the store).
+   * @example createRuntime({ cluster: { redis: 'redis://127.0.0.1:6379', name: 'prod' } })
+   */
+  readonly cluster?: ClusterOptionsInput;
+  /**
    * The account concurrency limit: most invocations running at once across all functions, 1 to
    * 100000. Default derived from the host: min(1000, totalMemoryMb / 128, 100 × CPUs), at least 10.
    * Reservations may not take more than 90% of it (Lambda keeps 100 of 1000 unreserved).
@@ -194,6 +203,8 @@ export interface RuntimeOptions {
   readonly eventClock?: EventClock | undefined;
   /** An event queue backend given by the caller (checked for its methods), if any. */
   readonly eventQueue?: object | undefined;
+  /** The cluster this runtime joins, if any. */
+  readonly cluster?: ClusterOptions | undefined;
   /** Account concurrency limit. Default derived from the host. */
   readonly concurrency: number;
   /** Host memory budget in MB. Default: the host's total memory. */
@@ -249,6 +260,7 @@ const runtimeOptionsSchema = z.strictObject(
     logSink: z.custom<LogSink>(isLogSink, expected('be an object with a write(line) function')).optional(),
     logFormat: oneOf(LOG_FORMATS).default('Text'),
     dataDir: z.string(expected('be a folder path')).min(1, expected('be a folder path')).optional(),
+    cluster: clusterOptionsSchema.optional(),
     random: z.custom<() => number>((v) => typeof v === 'function', expected('be a function returning a number in [0, 1)')).optional(),
     eventClock: z.custom<EventClock>(isEventClock, expected('be an object with now(), setTimeout() and clearTimeout() functions')).optional(),
     eventQueue: z.custom<object>(isEventQueue, expected(`be an event queue backend with ${EVENT_QUEUE_METHODS.map((m) => `${m}()`).join(', ')}`)).optional(),
@@ -314,6 +326,12 @@ function isLogSink(value: unknown): boolean {
 export function parseRuntimeOptions(input?: unknown): RuntimeOptions {
   if (input === undefined) return DEFAULT_RUNTIME_OPTIONS;
   const parsed = parseWith(runtimeOptionsSchema, input, subject);
+  if (parsed.cluster !== undefined && parsed.dataDir !== undefined) {
+    throw new InvalidParameterValueException(
+      'dataDir',
+      'runtime options: `dataDir` and `cluster` cannot be used together: a cluster member keeps its registry in the cluster\'s Redis; remove `dataDir`',
+    );
+  }
   return Object.freeze({
     ...parsed,
     scaleUpBurst: parsed.scaleUpBurst ?? parsed.scaleUpRate,

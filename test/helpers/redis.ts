@@ -71,6 +71,7 @@ export async function startRedis(port?: number): Promise<TestRedis> {
   };
   for (let i = 0; i < 200; i++) {
     const probe = new Redis(url, { lazyConnect: true, maxRetriesPerRequest: 0, retryStrategy: () => null });
+    probe.on('error', () => {}); // refused until the server listens: connect() rejects with it
     try {
       await probe.connect();
       if ((await probe.ping()) === 'PONG') return { url, clusterName, stop, process: child };

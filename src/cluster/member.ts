@@ -1,0 +1,144 @@
+/**
+ * One runtime's membership of a cluster: its Redis connections, its store, and the subscription
+ * that brings other members' control-plane changes into the local registry.
+ *
+ * How a change travels: the member that makes it writes it with one Lua script that also
+ * publishes `{ member, kind, name }` on `<prefix>changes`. Every other member reloads that
+ * function (or the layers) from Redis and rebuilds its entry (registry/restore.ts
+ * `restoreFunction`, inside the registry's `serialise(name)`, so it is ordered with local changes
+ * to the same function); versions whose revisionId it already holds keep their warm environments.
+ *
+ * Messages are the trigger, Redis is the truth: a member re-reads the whole registry when it
+ * starts listening and again after every reconnection (Pub/Sub drops what is published while a
+ * subscriber is away), so a missed message costs a reload, never a stale function.
+ */
+import { randomUUID } from 'node:crypto';
+import type { Redis } from 'ioredis';
+import type { ClusterOptions } from '../config/index.ts';
+import type { DeployContext } from '../registry/deploy.ts';
+import { forgetFunction, restoreFunction, restoreLayers } from '../registry/restore.ts';
+import { joinCluster, keyPrefix, LAMBDALET_VERSION } from './connect.ts';
+import { ClusterStore } from './store.ts';
+
+interface ChangeMessage {
+  readonly member: string;
+  readonly kind: 'function' | 'layer';
+  readonly name: string;
+}
+
+export class ClusterMember {
+  /** This member's id: a random UUID per runtime. */
+  readonly id: string = randomUUID();
+  readonly options: ClusterOptions;
+  readonly prefix: string;
+  readonly redis: Redis;
+  readonly store: ClusterStore;
+  readonly #subscriber: Redis;
+  #ctx: DeployContext | undefined;
+  #closed = false;
+  /** Applies of remote changes not settled yet (close() waits for them). */
+  readonly #applying = new Set<Promise<void>>();
+
+  private constructor(options: ClusterOptions, redis: Redis) {
+    this.options = options;
+    this.prefix = keyPrefix(options.name);
+    this.redis = redis;
+    this.store = new ClusterStore(redis, this.prefix, this.id);
+    this.#subscriber = redis.duplicate();
+    this.#subscriber.on('error', () => {}); // the reconnect loop retries; commands wait meanwhile
+  }
+
+  /** Connects, checks the version and subscribes. @throws ClusterError (`unreachable`, `version`). */
+  static async join(options: ClusterOptions, version = LAMBDALET_VERSION): Promise<ClusterMember> {
+    const redis = await joinCluster(options, version);
+    const member = new ClusterMember(options, redis);
+    try {
+      await member.#subscriber.connect();
+      await member.#subscriber.subscribe(`${member.prefix}changes`);
+    } catch (error) {
+      await member.close();
+      throw error;
+    }
+    return member;
+  }
+
+  /**
+   * Starts applying other members' changes to the runtime behind `ctx` (after its restore). Every
+   * function is re-read once now: a change published between the subscription and the restore is
+   * applied here.
+   */
+  attach(ctx: DeployContext): void {
+    this.#ctx = ctx;
+    this.#subscriber.on('message', (_channel: string, text: string) => {
+      let message: ChangeMessage;
+      try {
+        message = JSON.parse(text) as ChangeMessage;
+      } catch {
+        return;
+      }
+      if (message.member === this.id) return;
+      this.#track(message.kind === 'layer' ? this.#applyLayers() : this.#applyFunction(message.name));
+    });
+    let first = true;
+    this.#subscriber.on('ready', () => {
+      // ioredis re-subscribes on reconnection; what was published meanwhile was lost: re-read it all.
+      if (!first) this.#track(this.resync());
+      first = false;
+    });
+    this.#track(this.resync());
+  }
+
+  /** Re-reads every function (stored or held locally) and the layers. */
+  async resync(): Promise<void> {
+    const ctx = this.#ctx;
+    if (!ctx) return;
+    await this.#applyLayers();
+    const names = new Set([...(await this.store.functionNames()), ...[...ctx.registry.values()].map((entry) => entry.name)]);
+    await Promise.all([...names].map((name) => this.#applyFunction(name)));
+  }
+
+  /** Resolves when every remote change received so far has been applied. */
+  async settled(): Promise<void> {
+    while (this.#applying.size > 0) await Promise.allSettled([...this.#applying]);
+  }
+
+  /** Stops listening and closes both connections (queued writes first). Idempotent. */
+  async close(): Promise<void> {
+    if (this.#closed) return;
+    this.#closed = true;
+    this.#subscriber.disconnect();
+    await this.settled();
+    await this.store.close();
+    this.redis.disconnect();
+  }
+
+  #track(work: Promise<void>): void {
+    const tracked = work.catch((error: unknown) => {
+      if (this.#closed) return;
+      process.emitWarning(`lambdalet cluster ${this.options.name}: applying a change from another member failed: ${(error as Error).message}`, {
+        code: 'LAMBDALET_CLUSTER_SYNC',
+      });
+    });
+    this.#applying.add(tracked);
+    void tracked.finally(() => this.#applying.delete(tracked));
+  }
+
+  async #applyFunction(name: string): Promise<void> {
+    const ctx = this.#ctx;
+    if (!ctx || this.#closed || ctx.isClosing()) return;
+    await ctx.registry.serialise(name, async () => {
+      if (this.#closed || ctx.isClosing()) return;
+      // This member's own writes to Redis first: reading before them would undo a local change.
+      await this.store.flush().catch(() => {});
+      const stored = await this.store.loadFunction(name);
+      if (stored === undefined) forgetFunction(ctx, name);
+      else await restoreFunction(ctx, stored);
+    });
+  }
+
+  async #applyLayers(): Promise<void> {
+    const ctx = this.#ctx;
+    if (!ctx || this.#closed || ctx.isClosing()) return;
+    restoreLayers(ctx, await this.store.loadLayers());
+  }
+}

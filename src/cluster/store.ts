@@ -1,0 +1,243 @@
+/**
+ * The cluster's registry store: the registry's durable store (registry/store.ts's RegistryStore)
+ * kept in Redis, shared by every member of a cluster.
+ *
+ * Layout under the prefix `lambdalet:{<cluster>}:` — `functions` (sorted set: names in creation
+ * order), `fn:<name>` (hash: `lastVersion`, `v:<version>` → version JSON, `a:<alias>` → alias
+ * JSON, `p:<qualifier>` → provisioned concurrency), `layers` (hash `<layer>\n<version>` → layer JSON), `blob:<sha256>` (code bytes, stored
+ * once) and `refs:<sha256>` (who uses a blob). Changes are Lua scripts (scripts.ts).
+ *
+ * Contract:
+ * - Writes are called synchronously by the registry, inside the change they record; they are
+ *   queued and sent in call order, one after another. `flush()` resolves when every write queued
+ *   so far is stored, and rejects with the first write that failed (a bug, not an outage: while
+ *   Redis is away, writes wait in ioredis' offline queue and are sent when it is back).
+ * - A blob is uploaded only when Redis does not hold it yet (EXISTS first, then SET NX).
+ * - Reads (`load`, `loadFunction`, `loadLayers`) return what Redis holds now; blobs read once are
+ *   kept in a small in-memory cache (content-addressed, so never stale).
+ */
+import type { Redis } from 'ioredis';
+import type { CodeSource } from '../code/types.ts';
+import type { CodePackage } from '../registry/package.ts';
+import type {
+  RegistryStore,
+  StoredAlias,
+  StoredFunction,
+  StoredLayerVersion,
+  StoredRegistry,
+  StoredVersion,
+  StoredVersionInput,
+} from '../registry/store.ts';
+import { DELETE_ALIAS, DELETE_FUNCTION, DELETE_VERSION, PUT_ALIAS, PUT_LAYER, PUT_PROVISIONED, PUT_VERSION } from './scripts.ts';
+
+interface VersionJson {
+  config: Record<string, unknown>;
+  codeKind: CodePackage['kind'];
+  sha256: string;
+  codeRef?: string;
+  revisionId: string;
+  lastModified: string;
+}
+
+interface AliasJson {
+  functionVersion: string;
+  description: string;
+  additionalVersion?: string;
+  additionalWeight: number;
+  revisionId: string;
+  seq: number;
+}
+
+const BLOB_CACHE_ENTRIES = 32;
+/** A blob deleted between its upload and the script that refers to it is uploaded again, this many times. */
+const NOBLOB_RETRIES = 3;
+
+export class ClusterStore implements RegistryStore {
+  readonly #redis: Redis;
+  readonly #prefix: string;
+  readonly #member: string;
+  #queue: Promise<void> = Promise.resolve();
+  #failure: Error | undefined;
+  readonly #blobs = new Map<string, Uint8Array>();
+
+  constructor(redis: Redis, prefix: string, member: string) {
+    this.#redis = redis;
+    this.#prefix = prefix;
+    this.#member = member;
+  }
+
+  async load(): Promise<StoredRegistry> {
+    const names = await this.#redis.zrange(`${this.#prefix}functions`, '0', '-1');
+    const functions: StoredFunction[] = [];
+    for (const name of names) {
+      const stored = await this.loadFunction(name);
+      if (stored) functions.push(stored);
+    }
+    return { functions, layers: await this.loadLayers() };
+  }
+
+  /** Names of every stored function, in creation order. */
+  functionNames(): Promise<string[]> {
+    return this.#redis.zrange(`${this.#prefix}functions`, '0', '-1');
+  }
+
+  /** One function as stored now, or undefined when it is not (deleted, or never made). */
+  async loadFunction(name: string): Promise<StoredFunction | undefined> {
+    for (let attempt = 0; ; attempt++) {
+      const hash = await this.#redis.hgetall(`${this.#prefix}fn:${name}`);
+      const versions: [string, VersionJson][] = [];
+      const aliases: [string, AliasJson][] = [];
+      const provisioned: Record<string, number> = {};
+      for (const [field, value] of Object.entries(hash)) {
+        if (field.startsWith('v:')) versions.push([field.slice(2), JSON.parse(value) as VersionJson]);
+        else if (field.startsWith('a:')) aliases.push([field.slice(2), JSON.parse(value) as AliasJson]);
+        else if (field.startsWith('p:')) provisioned[field.slice(2)] = Number(value);
+      }
+      if (!versions.some(([version]) => version === '$LATEST')) return undefined;
+      versions.sort(([a], [b]) => order(a) - order(b));
+      const code: StoredVersion[] = [];
+      let missing = false;
+      for (const [version, json] of versions) {
+        const source = await this.#codeOf(json);
+        if (source === undefined) {
+          missing = true;
+          break;
+        }
+        code.push({ version, config: json.config, code: source, revisionId: json.revisionId, lastModified: json.lastModified });
+      }
+      // A blob is only missing when a change replaced or deleted its version after our read: read again.
+      if (missing && attempt < NOBLOB_RETRIES) continue;
+      if (missing) throw new Error(`cluster store: function ${name} refers to a code blob that is not in Redis`);
+      aliases.sort(([, a], [, b]) => a.seq - b.seq);
+      return {
+        name,
+        lastVersion: Number(hash.lastVersion ?? 0),
+        versions: code,
+        aliases: aliases.map(([alias, a]): StoredAlias => ({
+          alias,
+          functionVersion: a.functionVersion,
+          description: a.description,
+          additionalVersion: a.additionalVersion,
+          additionalWeight: a.additionalWeight,
+          revisionId: a.revisionId,
+        })),
+        provisioned,
+      };
+    }
+  }
+
+  async loadLayers(): Promise<StoredLayerVersion[]> {
+    const hash = await this.#redis.hgetall(`${this.#prefix}layers`);
+    const out: StoredLayerVersion[] = [];
+    for (const [field, value] of Object.entries(hash)) {
+      const at = field.lastIndexOf('\n');
+      const json = JSON.parse(value) as { sha256: string; info: Record<string, unknown> };
+      const bytes = await this.#blob(json.sha256);
+      if (bytes === undefined) continue; // deleted meanwhile: layer versions are never deleted today
+      out.push({ layerName: field.slice(0, at), version: Number(field.slice(at + 1)), bytes, info: json.info });
+    }
+    return out.sort((a, b) => (a.layerName === b.layerName ? a.version - b.version : a.layerName < b.layerName ? -1 : 1));
+  }
+
+  putVersion(name: string, lastVersion: number, version: StoredVersionInput): void {
+    const pkg = version.package;
+    const json: VersionJson = {
+      config: JSON.parse(version.configJson) as Record<string, unknown>,
+      codeKind: pkg.kind,
+      sha256: pkg.sha256,
+      ...(pkg.kind === 'entry' && 'entry' in pkg.source ? { codeRef: pkg.source.entry } : {}),
+      revisionId: version.revisionId,
+      lastModified: version.lastModified,
+    };
+    this.#enqueue(() => this.#withBlob(pkg, () => [PUT_VERSION, name, version.version, JSON.stringify(json), pkg.sha256, String(lastVersion), this.#member]));
+  }
+
+  deleteVersion(name: string, version: string): void {
+    this.#enqueue(() => this.#script(DELETE_VERSION, name, version, this.#member));
+  }
+
+  deleteFunction(name: string): void {
+    this.#enqueue(() => this.#script(DELETE_FUNCTION, name, this.#member));
+  }
+
+  putAlias(name: string, alias: StoredAlias): void {
+    const json = {
+      functionVersion: alias.functionVersion,
+      description: alias.description,
+      ...(alias.additionalVersion === undefined ? {} : { additionalVersion: alias.additionalVersion }),
+      additionalWeight: alias.additionalWeight,
+      revisionId: alias.revisionId,
+    };
+    this.#enqueue(() => this.#script(PUT_ALIAS, name, alias.alias, JSON.stringify(json), this.#member));
+  }
+
+  deleteAlias(name: string, alias: string): void {
+    this.#enqueue(() => this.#script(DELETE_ALIAS, name, alias, this.#member));
+  }
+
+  putProvisionedConfig(name: string, qualifier: string, n: number | undefined): void {
+    this.#enqueue(() => this.#script(PUT_PROVISIONED, name, qualifier, n === undefined ? '' : String(n), this.#member));
+  }
+
+  putLayerVersion(layerName: string, version: number, pkg: CodePackage, info: Record<string, unknown>): void {
+    const json = JSON.stringify({ sha256: pkg.sha256, info });
+    this.#enqueue(() => this.#withBlob(pkg, () => [PUT_LAYER, layerName, String(version), pkg.sha256, json, this.#member]));
+  }
+
+  /** Resolves when every write queued so far is in Redis. @throws the first write's failure. */
+  async flush(): Promise<void> {
+    await this.#queue;
+    if (this.#failure) throw this.#failure;
+  }
+
+  /** Waits for the queued writes; the connection itself is the member's to close. */
+  async close(): Promise<void> {
+    await this.#queue;
+  }
+
+  #enqueue(write: () => Promise<unknown>): void {
+    this.#queue = this.#queue.then(write).then(
+      () => {},
+      (error: unknown) => {
+        this.#failure ??= error instanceof Error ? error : new Error(String(error));
+      },
+    );
+  }
+
+  #script(script: string, ...args: string[]): Promise<unknown> {
+    return this.#redis.eval(script, 0, this.#prefix, ...args);
+  }
+
+  /** Uploads the blob if Redis lacks it, then runs the script; again if the blob vanished in between. */
+  async #withBlob(pkg: CodePackage, call: () => string[]): Promise<void> {
+    const key = `${this.#prefix}blob:${pkg.sha256}`;
+    for (let attempt = 0; attempt <= NOBLOB_RETRIES; attempt++) {
+      if ((await this.#redis.exists(key)) === 0) await this.#redis.set(key, Buffer.from(pkg.bytes), 'NX');
+      const [script, ...args] = call();
+      if ((await this.#script(script!, ...args)) !== 'NOBLOB') return;
+    }
+    throw new Error(`cluster store: the code blob ${pkg.sha256} was deleted ${NOBLOB_RETRIES + 1} times while being stored`);
+  }
+
+  async #codeOf(json: VersionJson): Promise<CodeSource | undefined> {
+    if (json.codeKind === 'entry') return { entry: json.codeRef ?? '' };
+    const bytes = await this.#blob(json.sha256);
+    if (bytes === undefined) return undefined;
+    return json.codeKind === 'component' ? { component: bytes } : { zip: bytes };
+  }
+
+  async #blob(sha256: string): Promise<Uint8Array | undefined> {
+    const cached = this.#blobs.get(sha256);
+    if (cached) return cached;
+    const bytes = await this.#redis.getBuffer(`${this.#prefix}blob:${sha256}`);
+    if (bytes === null) return undefined;
+    const copy = new Uint8Array(bytes);
+    this.#blobs.set(sha256, copy);
+    if (this.#blobs.size > BLOB_CACHE_ENTRIES) this.#blobs.delete(this.#blobs.keys().next().value!);
+    return copy;
+  }
+}
+
+function order(version: string): number {
+  return version === '$LATEST' ? 0 : Number(version);
+}
