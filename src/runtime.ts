@@ -4,7 +4,11 @@
  * dispatcher, engines and logs. `createRuntime()` works with no options (embedded defaults).
  * This file only checks the runtime is open, parses inputs and delegates.
  */
+import type { SQSRecord } from 'aws-lambda';
+import type { DestinationCallback } from './async/callbacks.ts';
 import { AsyncEvents, type DryRunInvokeResult, type EventInvokeResult } from './async/events.ts';
+import type { EventInvokeConfigInput, FunctionEventInvokeConfig, RecursiveLoop } from './async/invoke-config.ts';
+import type { CreateQueueInput, MessageAttributeValue, QueueInfo } from './async/queues.ts';
 import type { EventQueueBackend } from './async/queue.ts';
 import { SqliteEventQueue } from './async/sqlite-queue.ts';
 import type { CodeSource } from './code/types.ts';
@@ -49,6 +53,10 @@ import type { ServeOptionsInput } from './http/options.ts';
 export type { AliasInfo, FunctionInfo } from './registry/info.ts';
 export type { InvokeResult } from './invoke/result.ts';
 export type { DryRunInvokeResult, EventInvokeResult } from './async/events.ts';
+export type { DestinationCallback } from './async/callbacks.ts';
+export type { EventInvokeConfigInput, FunctionEventInvokeConfig, RecursiveLoop } from './async/invoke-config.ts';
+export type { CreateQueueInput, MessageAttributeValue, QueueInfo, RedrivePolicy } from './async/queues.ts';
+export type { InvocationRecord } from './async/destinations.ts';
 export type { UpdateCodeOptions, UpdateOptions } from './registry/functions.ts';
 export type { LayerVersionInfo } from './registry/layers.ts';
 export type { ProvisionedConcurrencyInfo } from './registry/provisioned.ts';
@@ -182,7 +190,10 @@ export class Runtime implements AsyncDisposable {
    *   ResourceConflictException for a version an alias points to.
    */
   deleteFunction(name: string, options?: { readonly qualifier?: string }): Promise<void> {
-    return this.#control(() => functions.deleteFunction(this.#ctx, name, options));
+    return this.#control(async () => {
+      await functions.deleteFunction(this.#ctx, name, options);
+      this.#async.functionDeleted(name, options?.qualifier);
+    });
   }
 
   /**
@@ -485,6 +496,106 @@ export class Runtime implements AsyncDisposable {
     this.#member?.attach(this.#ctx);
     // Events a previous run left queued run against the functions just restored.
     this.#async.start();
+  }
+
+  // ---- asynchronous invocation settings, destinations and queues (async/; docs/async.md) ----
+
+  /**
+   * Lambda's PutFunctionEventInvokeConfig: `{ qualifier?, maximumRetryAttempts: 0..2,
+   * maximumEventAgeInSeconds: 60..21600, destinationConfig: { onSuccess: { destination },
+   * onFailure: { destination } } }` for events invoked through `qualifier` (default `$LATEST`);
+   * replaces the whole config. A destination is a function ARN, a lambdalet queue ARN or
+   * `callback:<name>` (registerDestinationCallback), and must exist.
+   * @throws InvalidParameterValueException (a range, a malformed destination), ResourceNotFoundException.
+   */
+  putFunctionEventInvokeConfig(name: string, input: EventInvokeConfigInput): FunctionEventInvokeConfig {
+    this.#assertOpen();
+    return this.#async.configs.put(name, input);
+  }
+
+  /** UpdateFunctionEventInvokeConfig: changes only the fields given. @throws as put, and ResourceNotFoundException when none exists. */
+  updateFunctionEventInvokeConfig(name: string, input: EventInvokeConfigInput): FunctionEventInvokeConfig {
+    this.#assertOpen();
+    return this.#async.configs.update(name, input);
+  }
+
+  /** @throws ResourceNotFoundException (`The function <arn> doesn't have an EventInvokeConfig`). */
+  getFunctionEventInvokeConfig(name: string, options?: { readonly qualifier?: string }): FunctionEventInvokeConfig {
+    this.#assertOpen();
+    return this.#async.configs.get(name, options?.qualifier);
+  }
+
+  deleteFunctionEventInvokeConfig(name: string, options?: { readonly qualifier?: string }): void {
+    this.#assertOpen();
+    this.#async.configs.delete(name, options?.qualifier);
+  }
+
+  listFunctionEventInvokeConfigs(name: string): FunctionEventInvokeConfig[] {
+    this.#assertOpen();
+    return this.#async.configs.list(name);
+  }
+
+  /** PutFunctionRecursionConfig: `Terminate` (default) stops an event past 16 invocations of the function in one chain; `Allow` lets it run. */
+  putFunctionRecursionConfig(name: string, input: { readonly recursiveLoop: RecursiveLoop }): { recursiveLoop: RecursiveLoop } {
+    this.#assertOpen();
+    return this.#async.configs.putRecursion(name, input?.recursiveLoop);
+  }
+
+  getFunctionRecursionConfig(name: string): { recursiveLoop: RecursiveLoop } {
+    this.#assertOpen();
+    return this.#async.configs.getRecursion(name);
+  }
+
+  /** A host function as a destination, named `callback:<name>`: called at least once per record. Not kept in `dataDir`: register again after a restart. */
+  registerDestinationCallback(name: string, callback: DestinationCallback): void {
+    this.#assertOpen();
+    this.#async.registerDestinationCallback(name, callback);
+  }
+
+  /**
+   * Creates a lambdalet queue with SQS's semantics: `{ visibilityTimeout: 0..43200 (30), delaySeconds:
+   * 0..900 (0), redrivePolicy: { deadLetterTargetArn, maxReceiveCount: 1..1000 } }`. Returns its
+   * `queueArn` (arn:aws:sqs:<region>:<account>:<name>). @throws InvalidParameterValueException.
+   */
+  createQueue(name: string, input?: CreateQueueInput): QueueInfo {
+    this.#assertOpen();
+    return this.#async.createQueue(name, input);
+  }
+
+  /** A queue by name or ARN. @throws ResourceNotFoundException. */
+  getQueue(nameOrArn: string): QueueInfo {
+    this.#assertOpen();
+    return this.#async.queues.get(nameOrArn);
+  }
+
+  listQueues(): QueueInfo[] {
+    this.#assertOpen();
+    return this.#async.queues.list();
+  }
+
+  /** Deletes a queue; its messages are no longer delivered, and mappings from it stop (logged). */
+  deleteQueue(nameOrArn: string): void {
+    this.#assertOpen();
+    this.#async.deleteQueue(nameOrArn);
+  }
+
+  /** SendMessage (body 1 byte to 1 MiB; `delaySeconds` 0..900). @throws ResourceNotFoundException, InvalidParameterValueException. */
+  sendMessage(
+    queue: string,
+    body: string,
+    options?: { messageAttributes?: Record<string, MessageAttributeValue>; delaySeconds?: number },
+  ): Promise<{ messageId: string; md5OfMessageBody: string }> {
+    return this.#control(() => this.#async.sendMessage(queue, body, options));
+  }
+
+  /** ReceiveMessage: up to 10 messages as Lambda's SQS records; each invisible for the visibility timeout until deleted. */
+  receiveMessages(queue: string, options?: { maxNumberOfMessages?: number; visibilityTimeout?: number }): Promise<SQSRecord[]> {
+    return this.#control(() => this.#async.receiveMessages(queue, options));
+  }
+
+  /** DeleteMessage by a record's `receiptHandle`. */
+  deleteMessage(queue: string, receiptHandle: string): Promise<void> {
+    return this.#control(() => this.#async.deleteMessage(queue, receiptHandle));
   }
 
   /**

@@ -20,6 +20,7 @@ import type { InvokeResult } from '../invoke/result.ts';
 import { resolveTarget, type InvokeTarget } from '../invoke/resolve.ts';
 import type { AsyncContext } from './context.ts';
 import { settleFailure, settleSuccess } from './outcome.ts';
+import { RECURSION_LIMIT } from './invoke-config.ts';
 import type { QueueHandler } from './pump.ts';
 import type { LeasedEvent, NewEvent } from './queue.ts';
 
@@ -32,9 +33,15 @@ export interface InvokeEnvelope {
   /** The event, JSON text. */
   readonly event: string;
   readonly tenantId?: string | undefined;
-  /** How many lambdalet hops (destinations, queues) led to this event: recursion detection. */
-  readonly hops?: number | undefined;
+  /**
+   * Recursion detection: how many times each function ran in the chain of events that led here
+   * (a destination's delivery carries its source's lineage plus the source).
+   */
+  readonly lineage?: Lineage | undefined;
 }
+
+/** Function name → invocations in this chain of requests. */
+export type Lineage = Readonly<Record<string, number>>;
 
 /** Backoff for throttles and system errors: as long as the event has waited, 1 s to 5 min. */
 export const SYSTEM_RETRY_MIN_MS = 1_000;
@@ -72,6 +79,13 @@ export class AsyncInvokeHandler implements QueueHandler {
     const settings = ctx.settings(envelope.fn, envelope.q);
     if (now - lease.enqueuedAt > settings.maximumEventAgeMs) {
       await settleFailure(ctx, lease, envelope, settings, 'EventAgeExceeded', undefined);
+      return;
+    }
+    if ((envelope.lineage?.[envelope.fn] ?? 0) >= RECURSION_LIMIT && settings.recursiveLoop === 'Terminate') {
+      // Lambda stops the next invocation of a function already invoked 16 times in the chain.
+      ctx.counters.recursiveInvocationsDropped += 1;
+      ctx.log(envelope.fn, `Recursive invocation detected: ${envelope.fn} was invoked ${RECURSION_LIMIT} times in this chain of requests; event ${lease.id} dropped (RecursiveInvocationsDropped)`);
+      await settleFailure(ctx, lease, envelope, settings, 'RecursiveInvocationDetected', undefined);
       return;
     }
     let target: InvokeTarget;

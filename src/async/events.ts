@@ -12,13 +12,22 @@ import { resolveTarget } from '../invoke/resolve.ts';
 import type { LogSink } from '../observability/log-sink.ts';
 import { splitFunctionName } from '../registry/names.ts';
 import type { FunctionRegistry } from '../registry/registry.ts';
+import type { SQSRecord } from 'aws-lambda';
+import { InvalidParameterValueException } from '../errors.ts';
 import { AsyncInvokeHandler, invokeEvent } from './async-invoke.ts';
+import { CallbackHandler, type DestinationCallback } from './callbacks.ts';
 import { wallClock, type Clock } from './clock.ts';
+import { memoryConfigStore, type ConfigStore } from './config-store.ts';
 import type { AsyncContext, AsyncCounters, AsyncSettings } from './context.ts';
+import { parseDestination } from './destinations.ts';
+import { EventInvokeConfigs } from './invoke-config.ts';
 import { MemoryEventQueue } from './memory-queue.ts';
+import { deliveries } from './outcome.ts';
 import { EventPump } from './pump.ts';
-import type { EventQueueBackend } from './queue.ts';
+import type { EventQueueBackend, LeasedEvent } from './queue.ts';
+import { QueueRegistry, queueBackendName, type CreateQueueInput, type MessageAttributeValue, type QueueInfo } from './queues.ts';
 import { SqliteEventQueue } from './sqlite-queue.ts';
+import { redrive, sqsRecord } from './sqs-records.ts';
 
 /** What `rt.invoke(..., { invocationType: 'Event' })` answers: queued, with the id it will run under. */
 export interface EventInvokeResult {
@@ -55,6 +64,13 @@ export class AsyncEvents {
   readonly #ctx: AsyncContext;
   readonly #pump: EventPump;
   readonly #deps: AsyncEventsDeps;
+  readonly #callbacks = new Map<string, DestinationCallback>();
+  /** Receipt handle → lease, for deleteMessage (receipt handles do not outlive the runtime, as on SQS they expire). */
+  readonly #received = new Map<string, LeasedEvent>();
+  /** Lambda's event invoke and recursion configs. */
+  readonly configs: EventInvokeConfigs;
+  /** lambdalet's queues. */
+  readonly queues: QueueRegistry;
   #closed = false;
 
   /** @throws DataDirError when `dataDir`'s events file cannot be used. */
@@ -66,6 +82,18 @@ export class AsyncEvents {
     this.#pump = new EventPump(backend, clock, deps.options.concurrency, (error, queue) => {
       this.#log(queue, `Event handler failed: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}`);
     });
+    const store: ConfigStore = backend instanceof SqliteEventQueue ? backend.config() : memoryConfigStore;
+    const queues = new QueueRegistry(deps.options, store);
+    this.queues = queues;
+    const log = (fn: string, line: string): void => this.#log(fn, line);
+    const deliveryDeps = { options: deps.options, registry: deps.registry, queues, counters, callbacks: this.#callbacks, log };
+    this.configs = new EventInvokeConfigs(
+      deps.options,
+      deps.registry,
+      store,
+      (arn, field) => void parseDestination(arn, field, deps.options, deps.registry, queues, this.#callbacks),
+      () => clock.now(),
+    );
     this.#ctx = {
       options: deps.options,
       registry: deps.registry,
@@ -75,12 +103,82 @@ export class AsyncEvents {
       backend,
       clock,
       counters,
-      settings: () => DEFAULT_ASYNC_SETTINGS,
-      deliveries: () => [],
-      log: (fn, line) => this.#log(fn, line),
+      settings: (fn, q) => this.configs.settings(fn, q, deps.registry.get(fn)?.latest.config.deadLetterConfig?.targetArn),
+      deliveries: (lease, envelope, settings, condition, last) => deliveries(deliveryDeps, lease, envelope, settings, condition, last, clock.now()),
+      log,
       wake: () => this.#pump.wake(),
     };
     this.#pump.route('invoke', new AsyncInvokeHandler(this.#ctx));
+    this.#pump.route('callback', new CallbackHandler(this.#ctx, this.#callbacks));
+  }
+
+  /** Registers (or replaces) a host callback destination, `callback:<name>`; deliveries waiting for it run. */
+  registerDestinationCallback(name: string, callback: DestinationCallback): void {
+    if (typeof name !== 'string' || !/^[A-Za-z0-9_.-]{1,128}$/.test(name)) {
+      throw new InvalidParameterValueException('name', `Expected the callback name to be 1 to 128 characters from [A-Za-z0-9_.-], got ${JSON.stringify(name)}`);
+    }
+    if (typeof callback !== 'function') throw new InvalidParameterValueException('callback', 'Expected the callback to be a function');
+    this.#callbacks.set(name, callback);
+    this.#pump.wake();
+  }
+
+  /** The function (or one version) was deleted: its asynchronous configs go with it. */
+  functionDeleted(name: string, qualifier: string | undefined): void {
+    const ref = splitFunctionName(name, this.#ctx.options, qualifier);
+    this.configs.forget(ref.name, ref.qualifier);
+  }
+
+  createQueue(name: string, input?: CreateQueueInput): QueueInfo {
+    return this.queues.create(name, input);
+  }
+
+  /**
+   * Deletes a queue and its messages' claim on the pump: messages left are not delivered. Mappings
+   * from it are disabled by their poller with a log line (event-source-mapping.ts).
+   */
+  deleteQueue(nameOrArn: string): void {
+    this.queues.delete(nameOrArn);
+  }
+
+  /** SendMessage: `{ messageId, md5OfMessageBody }` once queued. */
+  async sendMessage(queueName: string, body: string, options?: { messageAttributes?: Record<string, MessageAttributeValue>; delaySeconds?: number }): Promise<{ messageId: string; md5OfMessageBody: string }> {
+    const queue = this.queues.get(queueName);
+    const { md5OfMessageBody, ...event } = this.queues.message(queue, body, this.#ctx.clock.now(), options);
+    await this.#ctx.backend.enqueue([event]);
+    this.#pump.wake();
+    return { messageId: event.id, md5OfMessageBody };
+  }
+
+  /**
+   * ReceiveMessage: up to `maxNumberOfMessages` (1-10, default 1) as Lambda's SQS records, each
+   * invisible for the queue's visibility timeout (or `visibilityTimeout` seconds); past
+   * maxReceiveCount a message moves to the dead-letter queue instead.
+   */
+  async receiveMessages(queueName: string, options: { maxNumberOfMessages?: number; visibilityTimeout?: number } = {}): Promise<SQSRecord[]> {
+    const queue = this.queues.get(queueName);
+    const max = options.maxNumberOfMessages ?? 1;
+    if (!Number.isInteger(max) || max < 1 || max > 10) {
+      throw new InvalidParameterValueException('maxNumberOfMessages', `Expected \`maxNumberOfMessages\` to be an integer from 1 to 10, got ${JSON.stringify(max)}`);
+    }
+    const now = this.#ctx.clock.now();
+    const leases = await this.#ctx.backend.claim(queueBackendName(queue.queueName), now, max, (options.visibilityTimeout ?? queue.visibilityTimeout) * 1000);
+    const kept = await redrive(this.#ctx.backend, this.queues, queue, leases, now, (line) => this.#log(queue.queueName, line));
+    for (const lease of kept) this.#received.set(lease.token, lease);
+    return kept.map((lease) => sqsRecord(lease, queue, this.#ctx.options));
+  }
+
+  /** DeleteMessage by receipt handle; a stale handle (the message was received again) deletes nothing. */
+  async deleteMessage(queueName: string, receiptHandle: string): Promise<void> {
+    this.queues.get(queueName);
+    const lease = this.#received.get(receiptHandle);
+    this.#received.delete(receiptHandle);
+    if (lease !== undefined) await this.#ctx.backend.ack(lease);
+  }
+
+  /** ApproximateNumberOfMessages (visible and in flight) of a queue. */
+  async queueDepth(queueName: string): Promise<number> {
+    const queue = this.queues.get(queueName);
+    return this.#ctx.backend.count(queueBackendName(queue.queueName));
   }
 
   /** Starts the pump: events left in a durable queue by an earlier run are picked up. */

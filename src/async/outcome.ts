@@ -3,14 +3,19 @@
  * what is sent on with it, in the same atomic step as the settle (queue.ts's `then`), so a crash
  * never delivers one outcome to a destination and then another.
  */
+import { LATEST_VERSION, type RuntimeOptions } from '../config/index.ts';
 import type { InvokeResult } from '../invoke/result.ts';
 import type { InvokeTarget } from '../invoke/resolve.ts';
-import type { AsyncContext, AsyncSettings } from './context.ts';
-import type { InvokeEnvelope } from './async-invoke.ts';
+import { functionArn } from '../registry/names.ts';
+import type { FunctionRegistry } from '../registry/registry.ts';
+import type { InvokeEnvelope, Lineage } from './async-invoke.ts';
+import type { AsyncContext, AsyncCounters, AsyncSettings } from './context.ts';
+import { deliveryEvent, invocationRecord, parseDestination, type Destination } from './destinations.ts';
 import type { LeasedEvent, NewEvent } from './queue.ts';
+import type { QueueRegistry } from './queues.ts';
 
 /** Why an event failed: Lambda's invocation record `requestContext.condition`. */
-export type FailureCondition = 'RetriesExhausted' | 'EventAgeExceeded';
+export type FailureCondition = 'RetriesExhausted' | 'EventAgeExceeded' | 'RecursiveInvocationDetected';
 
 /** The last attempt, when there was one. */
 export interface LastAttempt {
@@ -44,4 +49,78 @@ export async function settleFailure(
   if (then.length === 0) ctx.counters.dropped += 1;
   ctx.log(envelope.fn, `Asynchronous event ${lease.id} failed (${condition}) after ${lease.attempts} attempt(s)${then.length === 0 ? '; no destination or dead-letter queue: dropped' : ''}`);
   await ctx.backend.ack(lease, then);
+}
+
+/** What deliveries need beyond the event: the runtime's registries and where failures are counted. */
+export interface DeliveryDeps {
+  readonly options: RuntimeOptions;
+  readonly registry: FunctionRegistry;
+  readonly queues: QueueRegistry;
+  readonly counters: AsyncCounters;
+  readonly callbacks: ReadonlyMap<string, unknown>;
+  log(functionName: string, line: string): void;
+}
+
+/** The dead-letter message's ErrorMessage: the first 1 KB of the error message (Lambda developer guide, "Dead-letter queues"). */
+const DLQ_ERROR_MESSAGE_MAX = 1024;
+
+/**
+ * The queue events an outcome sends on: the on-success or on-failure destination's invocation
+ * record, and on failure the dead-letter queue's message (the event itself, with RequestID,
+ * ErrorCode and ErrorMessage attributes). A destination that no longer exists is a logged
+ * DestinationDeliveryFailure and is skipped.
+ */
+export function deliveries(
+  deps: DeliveryDeps,
+  lease: LeasedEvent,
+  envelope: InvokeEnvelope,
+  settings: AsyncSettings,
+  condition: string,
+  last: LastAttempt | undefined,
+  now: number,
+): NewEvent[] {
+  const out: NewEvent[] = [];
+  const lineage: Lineage = { ...envelope.lineage, [envelope.fn]: (envelope.lineage?.[envelope.fn] ?? 0) + (last === undefined ? 0 : 1) };
+  const failed = (what: string, why: string): void => {
+    deps.counters.destinationDeliveryFailures += 1;
+    deps.log(envelope.fn, `Destination delivery failed for event ${lease.id}: ${what} ${why}`);
+  };
+  const destination = condition === 'Success' ? settings.onSuccess : settings.onFailure;
+  if (destination !== undefined) {
+    const functionArnQualified = functionArn(deps.options, envelope.fn, envelope.q ?? LATEST_VERSION);
+    // A settle without an attempt (too old, recursion) did not invoke on this claim.
+    const invokeCount = last === undefined ? lease.attempts - 1 : lease.attempts;
+    const record = invocationRecord(lease.id, functionArnQualified, condition, invokeCount, envelope.event, last, now);
+    let parsed: Destination | undefined;
+    try {
+      parsed = parseDestination(destination, 'destination', deps.options, deps.registry, deps.queues, deps.callbacks);
+    } catch (error) {
+      failed(destination, (error as Error).message);
+    }
+    if (parsed !== undefined) {
+      const event = deliveryEvent(parsed, JSON.stringify(record), now, deps.registry, deps.queues, lineage);
+      if (event === undefined) failed(destination, 'no longer exists');
+      else out.push(event);
+    }
+  }
+  if (condition !== 'Success' && settings.deadLetterArn !== undefined) {
+    const queue = deps.queues.find(settings.deadLetterArn);
+    const errorMessage = deadLetterError(condition, last).slice(0, DLQ_ERROR_MESSAGE_MAX);
+    const attributes = {
+      RequestID: { dataType: 'String', stringValue: lease.id },
+      ErrorCode: { dataType: 'Number', stringValue: String(last?.result.statusCode ?? 200) },
+      ErrorMessage: { dataType: 'String', stringValue: errorMessage },
+    };
+    const event = queue === undefined ? undefined : deliveryEvent({ kind: 'queue', name: queue.queueName }, envelope.event, now, deps.registry, deps.queues, lineage, attributes);
+    if (event === undefined) failed(settings.deadLetterArn, 'is not a lambdalet queue (deleted, or never created)');
+    else out.push(event);
+  }
+  return out;
+}
+
+function deadLetterError(condition: string, last: LastAttempt | undefined): string {
+  const payload = last?.result.payload as { errorMessage?: unknown } | undefined;
+  if (typeof payload?.errorMessage === 'string') return payload.errorMessage;
+  if (condition === 'RecursiveInvocationDetected') return 'RecursiveInvocationException: the function was invoked more than 16 times in one chain of requests';
+  return condition === 'EventAgeExceeded' ? 'EventAgeExceeded: the event was older than maximumEventAgeInSeconds' : condition;
 }

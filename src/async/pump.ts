@@ -12,6 +12,8 @@ import type { Clock, TimerHandle } from '../dispatch/clock.ts';
 import type { EventQueueBackend, LeasedEvent } from './queue.ts';
 
 export interface QueueHandler {
+  /** Whether this queue's events can be run now (default yes): a callback not yet registered cannot. */
+  accepts?(queue: string): boolean;
   /** How long a claim of this queue's events is leased for (ms): longer than one run can take. */
   leaseMs(queue: string): number;
   /** Runs one event and settles it. */
@@ -103,7 +105,8 @@ export class EventPump {
     let next = Infinity;
     const ready: string[] = [];
     for (const { queue, nextAt } of due) {
-      if (!this.#handlers.has(queueKind(queue))) continue;
+      const handler = this.#handlers.get(queueKind(queue));
+      if (handler === undefined || handler.accepts?.(queue) === false) continue;
       if (nextAt <= now) ready.push(queue);
       else next = Math.min(next, nextAt);
     }

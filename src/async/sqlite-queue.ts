@@ -16,6 +16,7 @@ import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { DatabaseSync, type StatementSync } from 'node:sqlite';
 import { DataDirError, RuntimeClosedError } from '../errors.ts';
+import type { ConfigStore } from './config-store.ts';
 import type { DeadEvent, EventQueueBackend, LeasedEvent, NewEvent, QueueDue } from './queue.ts';
 
 export const EVENTS_FILE = 'events.sqlite';
@@ -218,7 +219,7 @@ export class SqliteEventQueue implements EventQueueBackend {
 }
 
 /** Small durable key → JSON settings of the async layer, kept in the events file. */
-export class ConfigTable {
+export class ConfigTable implements ConfigStore {
   readonly #db: DatabaseSync;
 
   constructor(db: DatabaseSync) {
@@ -226,7 +227,7 @@ export class ConfigTable {
   }
 
   put(kind: string, key: string, value: unknown): void {
-    this.#db.prepare('INSERT OR REPLACE INTO config (kind, key, value) VALUES (?, ?, ?)').run(kind, key, JSON.stringify(value));
+    this.#db.prepare('INSERT INTO config (kind, key, value) VALUES (?, ?, ?) ON CONFLICT (kind, key) DO UPDATE SET value = excluded.value').run(kind, key, JSON.stringify(value));
   }
 
   delete(kind: string, key: string): void {

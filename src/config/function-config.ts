@@ -151,6 +151,15 @@ export interface FunctionConfigInput {
    */
   readonly tenancy?: TenancyConfig;
   /**
+   * Lambda's `DeadLetterConfig`: where an asynchronous event goes when it has failed every attempt
+   * (or grown too old): a lambdalet queue's ARN (`rt.createQueue`), `arn:aws:sqs:<region>:<account>:<name>`.
+   * The message body is the event; its attributes RequestID, ErrorCode and ErrorMessage (Lambda
+   * developer guide, "Dead-letter queues"). A queue that does not exist when an event fails is a
+   * logged delivery failure (DestinationDeliveryFailures). Default: none.
+   * @example { deadLetterConfig: { targetArn: 'arn:aws:sqs:us-east-1:123456789012:failed' } }
+   */
+  readonly deadLetterConfig?: DeadLetterConfig;
+  /**
    * AWS credentials, as a Lambda execution role provides them: `process.env` gets
    * AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY and (when given) AWS_SESSION_TOKEN, which the AWS
    * SDK's default chain reads. Fixed values, or a host-side provider called once per execution
@@ -229,11 +238,21 @@ export interface FunctionConfig {
   readonly codeSignature?: string | undefined;
   /** Tenant isolation, if configured. */
   readonly tenancy?: TenancyConfig | undefined;
+  /** The dead-letter queue of asynchronous events, if any. */
+  readonly deadLetterConfig?: DeadLetterConfig | undefined;
   /** AWS credentials for process.env, as a provider (fixed values are wrapped). Default: none. */
   readonly credentials?: CredentialSource | undefined;
   /** Log format and levels. Default `{ logFormat: 'Text' }`. */
   readonly loggingConfig: LoggingConfig;
 }
+
+/** Lambda's `DeadLetterConfig`: the queue failed asynchronous events go to. */
+export interface DeadLetterConfig {
+  readonly targetArn: string;
+}
+
+/** An SQS queue ARN: `arn:aws:sqs:<region>:<account>:<name>` (SQS queue names: 1-80 of [A-Za-z0-9_-]). */
+export const QUEUE_ARN_PATTERN = /^arn:aws[a-zA-Z-]*:sqs:[a-z]{2}(?:-gov)?-[a-z]+-\d:\d{12}:[A-Za-z0-9_-]{1,80}$/;
 
 /** Lambda's `TenantIsolationMode` values (API reference, TenancyConfig). */
 export const TENANT_ISOLATION_MODES = ['PER_TENANT'] as const;
@@ -316,6 +335,13 @@ const functionConfigSchema = z.strictObject(
       .strictObject({ isolationMode: oneOf(TENANT_ISOLATION_MODES) }, expected("be an object like { isolationMode: 'PER_TENANT' }"))
       .transform((v): TenancyConfig => Object.freeze(v))
       .optional(),
+    deadLetterConfig: z
+      .strictObject(
+        { targetArn: matching(QUEUE_ARN_PATTERN, 'arn:aws:sqs:<region>:<account>:<queue name>') },
+        expected("be an object like { targetArn: 'arn:aws:sqs:us-east-1:123456789012:failed' }"),
+      )
+      .transform((v): DeadLetterConfig => Object.freeze(v))
+      .optional(),
     credentials: credentialsSchema.optional(),
     loggingConfig: loggingConfigSchema.optional(),
   },
@@ -337,6 +363,7 @@ const subject: Subject = {
     Timeout: 'timeoutMs',
     environment: 'env',
     Environment: 'env',
+    DeadLetterConfig: 'deadLetterConfig',
     functionName: 'name',
     FunctionName: 'name',
     Handler: 'handler',

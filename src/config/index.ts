@@ -8,6 +8,8 @@ export {
   TENANT_ISOLATION_MODES,
   type EngineName,
   type TenancyConfig,
+  type DeadLetterConfig,
+  QUEUE_ARN_PATTERN,
   type FunctionConfig,
   type FunctionConfigInput,
   type EgressPolicy,

@@ -97,7 +97,7 @@ describe('function config messages', () => {
   it('lists the known options when nothing looks meant', () => {
     expect(failure(() => deploy({ vpcConfig: [] }))).toEqual([
       'vpcConfig',
-      'Unknown option `vpcConfig` in function config (known options: `name`, `code`, `handler`, `engine`, `runtime`, `memoryMb`, `timeoutMs`, `env`, `description`, `reservedConcurrency`, `provisionedConcurrency`, `ephemeralStorageMb`, `tmpBackend`, `egress`, `snapStart`, `layers`, `codeSigning`, `codeSignature`, `tenancy`, `credentials`, `loggingConfig`)',
+      'Unknown option `vpcConfig` in function config (known options: `name`, `code`, `handler`, `engine`, `runtime`, `memoryMb`, `timeoutMs`, `env`, `description`, `reservedConcurrency`, `provisionedConcurrency`, `ephemeralStorageMb`, `tmpBackend`, `egress`, `snapStart`, `layers`, `codeSigning`, `codeSignature`, `tenancy`, `deadLetterConfig`, `credentials`, `loggingConfig`)',
     ]);
     // Not Object.prototype.constructor's name mistaken for a rename.
     expect(failure(() => deploy({ constructor: 1 }))[1]).toMatch(/^Unknown option `constructor` in function config \(known options:/);
