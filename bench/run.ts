@@ -12,7 +12,8 @@
  * tmp, soak, wasm (the wasm engine beside quickjs and v8), isolation (sandboxes off the
  * host's thread and in child processes), fairness (a neighbour's p50/p99 beside a tenant spinning at its
  * full concurrency, per engine and isolation mode), tenants (new-tenant cold start with and without
- * snapStart), control (versions, aliases, dataDir: issue 16). Case names are
+ * snapStart), control (versions, aliases, dataDir: issue 16), cluster (members sharing Redis: the
+ * cluster-wide concurrency check per invoke, issue 20; needs redis-server). Case names are
  * `<area>/<case>/<engine or baseline>`. Prints a table (median, p99, samples; ms) with every
  * lambdalet figure's ratio to its baselines from the same run, the issue's targets as met/missed,
  * and writes bench/results/latest.json. See docs/benchmarks.md.
@@ -21,6 +22,7 @@ import { cpus } from 'node:os';
 import { parseArgs } from 'node:util';
 import { burstArea } from './cases/burst.ts';
 import { coldArea, snapStartArea } from './cases/cold.ts';
+import { clusterArea } from './cases/cluster.ts';
 import { controlArea } from './cases/control.ts';
 import { densityArea } from './cases/density.ts';
 import { dispatchArea } from './cases/dispatch.ts';
@@ -47,6 +49,7 @@ const AREAS: Record<string, (suite: Suite) => Promise<void>> = {
   density: densityArea,
   tmp: tmpArea,
   control: controlArea,
+  cluster: clusterArea,
   soak: soakArea,
   fairness: fairnessArea,
   tenants: tenantsArea,

@@ -112,7 +112,7 @@ export class Runtime implements AsyncDisposable {
       isolation: options.isolation,
       processes: options.engineProcesses,
     });
-    this.#invoker = new Invoker(this.#dispatcher, this.#sink);
+    this.#invoker = new Invoker(this.#dispatcher, this.#sink, member?.concurrency);
     this.#random = options.random ?? Math.random;
     this.#async = new AsyncEvents({
       options,
@@ -620,7 +620,7 @@ export class Runtime implements AsyncDisposable {
  */
 export async function createRuntime(options?: RuntimeOptionsInput): Promise<Runtime> {
   const parsed = parseRuntimeOptions(options);
-  const member = parsed.cluster === undefined ? undefined : await ClusterMember.join(parsed.cluster);
+  const member = parsed.cluster === undefined ? undefined : await ClusterMember.join(parsed.cluster, parsed.concurrency);
   const store = parsed.dataDir === undefined ? undefined : SqliteRegistryStore.open(parsed.dataDir);
   let events: SqliteEventQueue | undefined;
   try {

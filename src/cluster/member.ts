@@ -18,6 +18,7 @@ import type { ClusterOptions } from '../config/index.ts';
 import type { DeployContext } from '../registry/deploy.ts';
 import { forgetFunction, restoreFunction, restoreLayers } from '../registry/restore.ts';
 import { joinCluster, keyPrefix, LAMBDALET_VERSION } from './connect.ts';
+import { ClusterSemaphore } from './semaphore.ts';
 import { ClusterStore } from './store.ts';
 
 interface ChangeMessage {
@@ -33,25 +34,32 @@ export class ClusterMember {
   readonly prefix: string;
   readonly redis: Redis;
   readonly store: ClusterStore;
+  /** Cluster-wide account and reserved concurrency (the Invoker's admission gate). */
+  readonly concurrency: ClusterSemaphore;
   readonly #subscriber: Redis;
   #ctx: DeployContext | undefined;
   #closed = false;
   /** Applies of remote changes not settled yet (close() waits for them). */
   readonly #applying = new Set<Promise<void>>();
 
-  private constructor(options: ClusterOptions, redis: Redis) {
+  private constructor(options: ClusterOptions, redis: Redis, concurrency: number) {
     this.options = options;
     this.prefix = keyPrefix(options.name);
     this.redis = redis;
     this.store = new ClusterStore(redis, this.prefix, this.id);
+    this.concurrency = new ClusterSemaphore(redis, this.prefix, options.name, options.leaseTtlMs, concurrency);
     this.#subscriber = redis.duplicate();
     this.#subscriber.on('error', () => {}); // the reconnect loop retries; commands wait meanwhile
   }
 
-  /** Connects, checks the version and subscribes. @throws ClusterError (`unreachable`, `version`). */
-  static async join(options: ClusterOptions, version = LAMBDALET_VERSION): Promise<ClusterMember> {
+  /**
+   * Connects, checks the version and subscribes. `concurrency` is the member's account limit (the
+   * runtime's `concurrency` option; give every member the same).
+   * @throws ClusterError (`unreachable`, `version`).
+   */
+  static async join(options: ClusterOptions, concurrency: number, version = LAMBDALET_VERSION): Promise<ClusterMember> {
     const redis = await joinCluster(options, version);
-    const member = new ClusterMember(options, redis);
+    const member = new ClusterMember(options, redis, concurrency);
     try {
       await member.#subscriber.connect();
       await member.#subscriber.subscribe(`${member.prefix}changes`);
@@ -69,6 +77,7 @@ export class ClusterMember {
    */
   attach(ctx: DeployContext): void {
     this.#ctx = ctx;
+    this.concurrency.attach(ctx.registry);
     this.#subscriber.on('message', (_channel: string, text: string) => {
       let message: ChangeMessage;
       try {
@@ -109,6 +118,7 @@ export class ClusterMember {
     this.#subscriber.disconnect();
     await this.settled();
     await this.store.close();
+    await this.concurrency.close();
     this.redis.disconnect();
   }
 

@@ -49,13 +49,24 @@ export interface StreamedInvocation {
   readonly requestId: string;
 }
 
+/**
+ * An admission check made before the dispatcher's (a cluster's concurrency semaphore,
+ * src/cluster/semaphore.ts): resolves with a release called exactly once when the invocation
+ * ends, or rejects with TooManyRequestsException.
+ */
+export interface AdmissionGate {
+  acquire(fn: VersionRecord): Promise<() => void>;
+}
+
 export class Invoker {
   readonly #dispatcher: Dispatcher<ExecutionEnvironment, Deployment>;
   readonly #sink: LogSink;
+  readonly #gate: AdmissionGate | undefined;
 
-  constructor(dispatcher: Dispatcher<ExecutionEnvironment, Deployment>, sink: LogSink) {
+  constructor(dispatcher: Dispatcher<ExecutionEnvironment, Deployment>, sink: LogSink, gate?: AdmissionGate) {
     this.#dispatcher = dispatcher;
     this.#sink = sink;
+    this.#gate = gate;
   }
 
   /**
@@ -87,7 +98,24 @@ export class Invoker {
     const requestId = stream?.requestId ?? givenRequestId ?? randomUUID();
     const tail = options.logType === 'Tail';
     if (!fn.prepared.ok) return this.#bundleFailure(fn, fn.prepared.failure, requestId, tail);
+    if (this.#gate === undefined) return this.#admitted(fn, eventJson, options, invokedFunctionArn, stream, requestId, tail);
+    const release = await this.#gate.acquire(fn);
+    try {
+      return await this.#admitted(fn, eventJson, options, invokedFunctionArn, stream, requestId, tail);
+    } finally {
+      release();
+    }
+  }
 
+  async #admitted(
+    fn: VersionRecord,
+    eventJson: string,
+    options: InvokeOptions,
+    invokedFunctionArn: string | undefined,
+    stream: StreamedInvocation | undefined,
+    requestId: string,
+    tail: boolean,
+  ): Promise<InvokeResult> {
     // Admission: synchronous when there is capacity; throws TooManyRequestsException, or waits
     // when the caller asked to. With tenant isolation, only an environment of this tenant serves it.
     const admitted = this.#dispatcher.acquire(fn.pool, options.waitForCapacityMs, options.tenantId);

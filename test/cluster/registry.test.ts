@@ -171,7 +171,7 @@ describe.skipIf(!redis)(redis ? 'cluster registry' : `cluster registry (skipped:
   it('a member of another lambdalet version is refused with ClusterError version, naming both versions', async () => {
     const name = redis!.clusterName();
     await member(name); // the cluster now records this version
-    const other = await ClusterMember.join({ redis: redis!.url, name, leaseTtlMs: 10_000 }, '9.9.9').catch((e: unknown) => e);
+    const other = await ClusterMember.join({ redis: redis!.url, name, leaseTtlMs: 10_000 }, 10, '9.9.9').catch((e: unknown) => e);
     expect(other).toBeInstanceOf(ClusterError);
     expect((other as ClusterError).problem).toBe('version');
     expect((other as ClusterError).message).toBe(
