@@ -49,6 +49,8 @@ import * as provisioned from './registry/provisioned.ts';
 import * as versions from './registry/versions.ts';
 import type { LambdaletServer } from './http/server.ts';
 import type { ServeOptionsInput } from './http/options.ts';
+import { FunctionUrlConfigs, type FunctionUrlConfig, type FunctionUrlConfigInput } from './http/url-config.ts';
+import { splitFunctionName } from './registry/names.ts';
 
 export type { AliasInfo, FunctionInfo } from './registry/info.ts';
 export type { InvokeResult } from './invoke/result.ts';
@@ -63,6 +65,7 @@ export type { ProvisionedConcurrencyInfo } from './registry/provisioned.ts';
 export type { FunctionConcurrency } from './registry/concurrency.ts';
 export type { LambdaletServer } from './http/server.ts';
 export type { ServeOptionsInput } from './http/options.ts';
+export type { CorsInput, FunctionUrlConfig, FunctionUrlConfigInput } from './http/url-config.ts';
 
 /** One alias's figures: invocations through it, errors, and which versions ran them. */
 export interface AliasMetrics {
@@ -94,6 +97,7 @@ export class Runtime implements AsyncDisposable {
   readonly #random: () => number;
   #closing: Promise<void> | undefined;
   #server: LambdaletServer | undefined;
+  readonly #urls = new FunctionUrlConfigs();
 
   readonly #store: RegistryStore | undefined;
   readonly #member: ClusterMember | undefined;
@@ -193,7 +197,40 @@ export class Runtime implements AsyncDisposable {
     return this.#control(async () => {
       await functions.deleteFunction(this.#ctx, name, options);
       this.#async.functionDeleted(name, options?.qualifier);
+      if (options?.qualifier === undefined) this.#urls.deleteAll(splitFunctionName(name, this.#options).name);
     });
+  }
+
+  /**
+   * Creates a function URL (Lambda's CreateFunctionUrlConfig) for `$LATEST` or an alias:
+   * `{ authType: 'NONE' | 'AWS_IAM', cors?, invokeMode?: 'BUFFERED' | 'RESPONSE_STREAM', qualifier? }`.
+   * Served by `rt.serve()`'s server at `functionUrl` (`<server>/lambda-url/<urlId>/`). Kept in memory.
+   * @throws ResourceNotFoundException (function or alias), ResourceConflictException (one exists),
+   *   InvalidParameterValueException (a version number as qualifier, bad fields).
+   */
+  createFunctionUrlConfig(name: string, input: FunctionUrlConfigInput): FunctionUrlConfig {
+    this.#assertOpen();
+    const info = functions.getFunction(this.#ctx, name);
+    const qualifier = (input as { qualifier?: unknown } | undefined)?.qualifier;
+    if (typeof qualifier === 'string' && qualifier !== '$LATEST' && !/^[0-9]+$/.test(qualifier)) aliases.getAlias(this.#ctx, info.functionName, qualifier);
+    return this.#urls.create(info.functionName, info.functionArn, input);
+  }
+
+  /** @throws ResourceNotFoundException when the function has no URL on `qualifier` (default `$LATEST`). */
+  getFunctionUrlConfig(name: string, options?: { readonly qualifier?: string }): FunctionUrlConfig {
+    this.#assertOpen();
+    return this.#urls.get(splitFunctionName(name, this.#options).name, options?.qualifier);
+  }
+
+  /** Changes `authType`, `cors` or `invokeMode` of a function URL; its address stays. */
+  updateFunctionUrlConfig(name: string, input: Partial<Omit<FunctionUrlConfigInput, 'qualifier'>>, options?: { readonly qualifier?: string }): FunctionUrlConfig {
+    this.#assertOpen();
+    return this.#urls.update(splitFunctionName(name, this.#options).name, options?.qualifier, input);
+  }
+
+  deleteFunctionUrlConfig(name: string, options?: { readonly qualifier?: string }): void {
+    this.#assertOpen();
+    this.#urls.delete(splitFunctionName(name, this.#options).name, options?.qualifier);
   }
 
   /**
@@ -418,6 +455,7 @@ export class Runtime implements AsyncDisposable {
     const server = await startServer(this, {
       region: this.#options.region,
       accountId: this.#options.accountId,
+      urls: this.#urls,
       onClose: () => {
         if (this.#server === server) this.#server = undefined;
       },

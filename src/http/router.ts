@@ -4,7 +4,7 @@
  * 404 `UnknownOperationException`; a known path with another method is 405 with `Allow`. Routes
  * are few and fixed, so a list of regular expressions is all the routing needed (no framework).
  */
-import type { IncomingHttpHeaders } from 'node:http';
+import type { IncomingHttpHeaders, ServerResponse } from 'node:http';
 import { HttpError } from './errors.ts';
 
 /** One request as a route handler sees it: body read, labels decoded. */
@@ -21,11 +21,12 @@ export interface ApiRequest {
   readonly params: Readonly<Record<string, string>>;
 }
 
-/** What a handler answers; `body` is sent as is (a string as UTF-8). */
+/** What a handler answers; `body` is sent as is (a string as UTF-8), or `stream` writes it (chunked) after the head. */
 export interface ApiResponse {
   readonly status: number;
   readonly headers?: Readonly<Record<string, string>>;
   readonly body?: string | Buffer;
+  readonly stream?: (res: ServerResponse) => Promise<void>;
 }
 
 export type Handler = (request: ApiRequest) => ApiResponse | Promise<ApiResponse>;

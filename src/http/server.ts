@@ -13,11 +13,13 @@ import type { Socket } from 'node:net';
 import type { Runtime } from '../runtime.ts';
 import { readBody } from './body.ts';
 import { errorResponse, HttpError } from './errors.ts';
+import { serveFunctionUrl, type UrlDeps } from './function-url.ts';
 import type { ApiContext } from './lambda-api/context.ts';
 import { lambdaApiRouter, tooLarge } from './lambda-api/routes.ts';
 import type { ApiResponse, Router } from './router.ts';
 import { parseServeOptions, type ServeOptions, type ServeOptionsInput } from './options.ts';
 import { SigV4Verifier } from './sigv4.ts';
+import type { FunctionUrlConfigs } from './url-config.ts';
 
 /** What the runtime hands the server besides itself. */
 export interface ServerInternals {
@@ -25,7 +27,14 @@ export interface ServerInternals {
   readonly accountId: string;
   /** Called once when the server starts closing (the runtime forgets it). */
   readonly onClose: () => void;
+  /** The runtime's function URL configurations. */
+  readonly urls: FunctionUrlConfigs;
 }
+
+/** `/lambda-url/<urlId>/rest`: a function URL by path. */
+const URL_PATH = /^\/lambda-url\/([a-z0-9]{32})(\/.*)?$/;
+/** `<urlId>.lambda-url.<region>.(on.aws|localhost)[:port]`: a function URL by host name. */
+const URL_HOST = /^([a-z0-9]{32})\.lambda-url\./;
 
 /** A running server: `url` (`http://127.0.0.1:9001/`), `close()`. */
 export class LambdaletServer implements AsyncDisposable {
@@ -37,19 +46,23 @@ export class LambdaletServer implements AsyncDisposable {
   readonly #options: ServeOptions;
   readonly #verifier: SigV4Verifier | undefined;
   readonly #onClose: () => void;
+  readonly #urls: FunctionUrlConfigs;
+  readonly #urlDeps: UrlDeps;
   #inFlight = 0;
   #closing: Promise<void> | undefined;
 
   /** @internal use `rt.serve()`. */
-  constructor(server: Server, router: Router, options: ServeOptions, port: number, onClose: () => void) {
+  constructor(server: Server, router: Router, options: ServeOptions, port: number, internals: ServerInternals, rt: Runtime) {
     this.#server = server;
-    this.#onClose = onClose;
+    this.#onClose = internals.onClose;
+    this.#urls = internals.urls;
     this.#router = router;
     this.#options = options;
     this.#verifier = options.auth ? new SigV4Verifier(options.auth.keys, options.clock) : undefined;
     this.host = options.host;
     this.port = port;
     this.url = `http://${options.host.includes(':') ? `[${options.host}]` : options.host}:${port}/`;
+    this.#urlDeps = { rt, accountId: internals.accountId, region: internals.region, verifier: this.#verifier, clock: options.clock ?? Date.now };
   }
 
   /** Requests being handled now. */
@@ -75,12 +88,26 @@ export class LambdaletServer implements AsyncDisposable {
       const rawPath = q < 0 ? url : url.slice(0, q);
       const rawQuery = q < 0 ? '' : url.slice(q + 1);
       const method = req.method ?? 'GET';
+      const byHost = URL_HOST.exec(req.headers.host ?? '');
+      const byPath = byHost === null ? URL_PATH.exec(rawPath) : null;
+      const urlId = byHost?.[1] ?? byPath?.[1];
+      if (urlId !== undefined) {
+        const config = this.#urls.byId(urlId);
+        if (config === undefined) throw new HttpError(404, 'ResourceNotFoundException', `No function URL has the id ${urlId}`);
+        await serveFunctionUrl(this.#urlDeps, config, req, res, byHost ? rawPath : (byPath?.[2] ?? '/'), rawQuery);
+        return;
+      }
       const { route, params } = this.#router.match(method, rawPath);
       const body = await readBody(req, { maxBytes: route.maxBodyBytes, tooLarge: tooLarge(route.operation, route.maxBodyBytes) });
       if (route.jsonBody && body.length > 0) checkJsonType(req.headers['content-type']);
       if (this.#verifier) await this.#verifier.verify({ method, rawPath, rawQuery, headers: req.headers, body }, 'lambda');
       const response = await route.handler({ method, rawPath, rawQuery, query: new URLSearchParams(rawQuery), headers: req.headers, body, params });
-      send(res, response);
+      if (response.stream) {
+        res.writeHead(response.status, { ...response.headers });
+        await response.stream(res);
+      } else {
+        send(res, response);
+      }
     } catch (error) {
       if (res.headersSent) res.destroy();
       else send(res, errorResponse(error));
@@ -94,6 +121,7 @@ export class LambdaletServer implements AsyncDisposable {
   close(): Promise<void> {
     this.#closing ??= new Promise<void>((resolve) => {
       this.#onClose();
+      this.#urls.origin = '';
       this.#server.close(() => resolve());
       this.#server.closeIdleConnections();
     });
@@ -140,7 +168,7 @@ function clientError(error: Error & { code?: string }, socket: Socket): void {
 /** Starts a server for `rt`; resolves once it listens. @throws InvalidParameterValueException (options), the listen error (EADDRINUSE...). */
 export async function startServer(rt: Runtime, internals: ServerInternals, input: ServeOptionsInput | undefined): Promise<LambdaletServer> {
   const options = parseServeOptions(input);
-  const ctx: ApiContext = { rt, region: internals.region, accountId: internals.accountId, roles: new Map() };
+  const ctx: ApiContext = { rt, region: internals.region, accountId: internals.accountId, roles: new Map(), urls: internals.urls };
   const router = lambdaApiRouter(ctx);
   const server = createServer({
     headersTimeout: options.headersTimeoutMs,
@@ -159,7 +187,8 @@ export async function startServer(rt: Runtime, internals: ServerInternals, input
   });
   const address = server.address();
   const port = typeof address === 'object' && address !== null ? address.port : options.port;
-  const lambdalet = new LambdaletServer(server, router, options, port, internals.onClose);
+  const lambdalet = new LambdaletServer(server, router, options, port, internals, rt);
+  internals.urls.origin = lambdalet.url.slice(0, -1);
   server.on('request', (req: IncomingMessage, res: ServerResponse) => lambdalet.handle(req, res));
   if (!options.auth && !isLoopback(options.host)) {
     process.emitWarning(`lambdalet is serving ${lambdalet.url} on a non-loopback address without authentication: anyone who can reach it can deploy and run code. Pass auth: { keys: [...] }.`, { code: 'LAMBDALET_UNAUTHENTICATED' });

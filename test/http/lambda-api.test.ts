@@ -22,6 +22,7 @@ const {
   GetLayerVersionCommand,
   InvalidRequestContentException,
   InvokeCommand,
+  InvokeWithResponseStreamCommand,
   LambdaClient,
   ListAliasesCommand,
   ListFunctionsCommand,
@@ -213,6 +214,37 @@ describe('Lambda API through the AWS SDK', () => {
     await lambda.send(new CreateFunctionCommand({ FunctionName: 'layered', Role: ROLE, Runtime: 'nodejs22.x', Handler: 'index.handler', Layers: [layer.LayerVersionArn!], Code: { ZipFile: zip("import greet from 'greet'; export const handler = async (e) => greet(e.name);") } }));
     const out = await lambda.send(new InvokeCommand({ FunctionName: 'layered', Payload: '{"name":"Ada"}' }));
     expect(payloadOf(out.Payload)).toBe('hi Ada');
+  });
+
+  it('InvokeWithResponseStream: PayloadChunk events as written, then InvokeComplete (the SDK decodes the event stream)', async () => {
+    await lambda.send(new CreateFunctionCommand({ FunctionName: 'streamer', Role: ROLE, Runtime: 'nodejs22.x', Handler: 'index.handler', Code: { ZipFile: zip(`export const handler = awslambda.streamifyResponse(async (e, s) => {
+      s.setContentType('text/plain');
+      s.write('a;');
+      await new Promise((r) => setTimeout(r, 5));
+      s.write('b;');
+      if (e.fail) throw new Error('mid-stream');
+      s.end('c');
+    });`) } }));
+    const read = async (payload: string) => {
+      const out = await lambda.send(new InvokeWithResponseStreamCommand({ FunctionName: 'streamer', Payload: payload, LogType: 'Tail' }));
+      const chunks: string[] = [];
+      let complete: Record<string, unknown> | undefined;
+      for await (const ev of out.EventStream!) {
+        if (ev.PayloadChunk) chunks.push(decoder.decode(ev.PayloadChunk.Payload));
+        if (ev.InvokeComplete) complete = ev.InvokeComplete as Record<string, unknown>;
+      }
+      return { out, text: chunks.join(''), complete };
+    };
+    const ok = await read('{}');
+    expect(ok.out.StatusCode).toBe(200);
+    expect(ok.out.ExecutedVersion).toBe('$LATEST');
+    expect(ok.out.ResponseStreamContentType).toBe('text/plain');
+    expect(ok.text).toBe('a;b;c');
+    expect(ok.complete?.ErrorCode).toBeUndefined();
+    expect(Buffer.from(ok.complete!.LogResult as string, 'base64').toString()).toMatch(/REPORT RequestId/);
+    const failed = await read('{"fail":true}');
+    expect(failed.text).toBe('a;b;');
+    expect(failed.complete).toMatchObject({ ErrorCode: 'Error', ErrorDetails: 'mid-stream' });
   });
 
   it('DeleteFunction (204), then GetFunction is ResourceNotFoundException', async () => {

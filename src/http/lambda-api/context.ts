@@ -5,6 +5,7 @@
  */
 import type { Runtime } from '../../runtime.ts';
 import { HttpError } from '../errors.ts';
+import type { FunctionUrlConfigs } from '../url-config.ts';
 
 export interface ApiContext {
   readonly rt: Runtime;
@@ -12,6 +13,7 @@ export interface ApiContext {
   readonly accountId: string;
   /** Function name → the Role given at CreateFunction / UpdateFunctionConfiguration. */
   readonly roles: Map<string, string>;
+  readonly urls: FunctionUrlConfigs;
 }
 
 /** The Role shown for a function created through `rt.deploy()` rather than the API. */

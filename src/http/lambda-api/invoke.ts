@@ -49,9 +49,8 @@ function clientContext(value: string): Record<string, unknown> {
   return parsed as Record<string, unknown>;
 }
 
-export async function invoke(ctx: ApiContext, request: ApiRequest): Promise<ApiResponse> {
-  const name = request.params.FunctionName!;
-  const invocationType = oneOf(header(request, 'x-amz-invocation-type'), INVOCATION_TYPES, 'invocationType') ?? 'RequestResponse';
+/** The invoke options in Invoke's and InvokeWithResponseStream's headers and query. */
+export function invokeOptionsOf(request: ApiRequest): { -readonly [K in keyof InvokeOptionsInput]: InvokeOptionsInput[K] } {
   const logType = oneOf(header(request, 'x-amz-log-type'), LOG_TYPES, 'logType');
   const qualifier = request.query.get('Qualifier') ?? undefined;
   const context = header(request, 'x-amz-client-context');
@@ -61,6 +60,13 @@ export async function invoke(ctx: ApiContext, request: ApiRequest): Promise<ApiR
   if (qualifier !== undefined) options.qualifier = qualifier;
   if (context !== undefined) options.clientContext = clientContext(context);
   if (tenantId !== undefined) options.tenantId = tenantId;
+  return options;
+}
+
+export async function invoke(ctx: ApiContext, request: ApiRequest): Promise<ApiResponse> {
+  const name = request.params.FunctionName!;
+  const invocationType = oneOf(header(request, 'x-amz-invocation-type'), INVOCATION_TYPES, 'invocationType') ?? 'RequestResponse';
+  const options = invokeOptionsOf(request);
   const event = parseEvent(request.body);
 
   if (invocationType !== 'RequestResponse') {

@@ -13,6 +13,8 @@ import * as al from './aliases-layers.ts';
 import type { ApiContext } from './context.ts';
 import * as fn from './functions.ts';
 import { invoke } from './invoke.ts';
+import { invokeWithResponseStream } from './invoke-stream.ts';
+import * as urls from './url-configs.ts';
 
 /** A deployment package request's limit (base64 zip in JSON). */
 export const PACKAGE_REQUEST_MAX_BYTES = 70_167_211;
@@ -22,17 +24,18 @@ export const CONTROL_REQUEST_MAX_BYTES = 1_048_576;
 /** Lambda's 413 for a request over the operation's limit. */
 export function tooLarge(operation: string, max: number): (bytes: number | undefined) => HttpError {
   // Lambda names Invoke "InvokeFunction" in this message (and in RequestTooLargeException from the runtime).
-  const name = operation === 'Invoke' ? 'InvokeFunction' : operation;
+  const name = operation === 'Invoke' || operation === 'InvokeWithResponseStream' ? 'InvokeFunction' : operation;
   return () => new HttpError(413, 'RequestTooLargeException', `Request must be smaller than ${max} bytes for the ${name} operation`);
 }
 
 export function lambdaApiRouter(ctx: ApiContext): Router {
   const router = new Router();
   const add = (method: string, pattern: string, operation: string, handler: (ctx: ApiContext, request: Parameters<Handler>[0]) => ReturnType<Handler>, maxBodyBytes = CONTROL_REQUEST_MAX_BYTES): void => {
-    router.add({ method, pattern, operation, maxBodyBytes, jsonBody: operation !== 'Invoke', handler: (request) => handler(ctx, request) });
+    router.add({ method, pattern, operation, maxBodyBytes, jsonBody: !operation.startsWith('Invoke'), handler: (request) => handler(ctx, request) });
   };
   const F = '/2015-03-31/functions/{FunctionName}';
   add('POST', `${F}/invocations`, 'Invoke', invoke, REQUEST_PAYLOAD_MAX_BYTES);
+  add('POST', '/2021-11-15/functions/{FunctionName}/response-streaming-invocations', 'InvokeWithResponseStream', invokeWithResponseStream, REQUEST_PAYLOAD_MAX_BYTES);
   add('POST', '/2015-03-31/functions', 'CreateFunction', fn.createFunction, PACKAGE_REQUEST_MAX_BYTES);
   add('GET', '/2015-03-31/functions', 'ListFunctions', fn.listFunctions);
   add('GET', F, 'GetFunction', fn.getFunction);
@@ -57,5 +60,10 @@ export function lambdaApiRouter(ctx: ApiContext): Router {
   add('POST', '/2018-10-31/layers/{LayerName}/versions', 'PublishLayerVersion', al.publishLayerVersion, PACKAGE_REQUEST_MAX_BYTES);
   add('GET', '/2018-10-31/layers/{LayerName}/versions', 'ListLayerVersions', al.listLayerVersions);
   add('GET', '/2018-10-31/layers/{LayerName}/versions/{VersionNumber}', 'GetLayerVersion', al.getLayerVersion);
+  const U = '/2021-10-31/functions/{FunctionName}/url';
+  add('POST', U, 'CreateFunctionUrlConfig', urls.createFunctionUrlConfig);
+  add('GET', U, 'GetFunctionUrlConfig', urls.getFunctionUrlConfig);
+  add('PUT', U, 'UpdateFunctionUrlConfig', urls.updateFunctionUrlConfig);
+  add('DELETE', U, 'DeleteFunctionUrlConfig', urls.deleteFunctionUrlConfig);
   return router;
 }
