@@ -4,7 +4,9 @@
  * `rt.invoke` latency inside a burst of 12 invokes started together on a runtime with no
  * environment left (every invoke is checked to be a cold start). The burst is larger than the
  * SnapStart pools (2 blanks / 2 deserialised isolates per image), so most restores are unpooled,
- * which is what Lambda's restores do not slow down with.
+ * which is what Lambda's restores do not slow down with. `-snapstart` is the first burst (the pools
+ * at their base depth); `-snapstart-again` the bursts after it, within the minute the pools keep the
+ * depth the first burst asked for.
  */
 import { setTimeout as sleep } from 'node:timers/promises';
 import { createRuntime, silentSink, type Runtime } from '../../src/index.ts';
@@ -34,7 +36,7 @@ async function burst(rt: Runtime, name: string): Promise<number[]> {
 }
 
 export async function burstArea(suite: Suite): Promise<void> {
-  const bursts = suite.pick(3, 1);
+  const bursts = suite.pick(2, 1);
   for (const engine of ['v8', 'quickjs'] as const) {
     for (const snapStart of [false, true]) {
       const name = `burst/objects-init/${engine}${snapStart ? '-snapstart' : ''}`;
@@ -42,21 +44,27 @@ export async function burstArea(suite: Suite): Promise<void> {
       const rt = await createRuntime({ logSink: silentSink, idleTtlMs: 1, concurrency: 64, scaleUpRate: 100_000, scaleUpBurst: 100_000 });
       try {
         await rt.deploy({ name: 'burst', engine, memoryMb: 256, timeoutMs: 60_000, snapStart, code: { files: { 'index.mjs': MODULE } } });
-        const samples: number[] = [];
-        for (let b = 0; b < bursts; b++) {
-          for (let i = 0; rt.metrics().environments > 0; i++) {
-            if (i > 10_000) throw new Error(`${name}: environments were never reaped`);
-            await sleep(2);
+        // With snapStart the first burst meets the base pool (2 ready); the pools then follow the
+        // demand (engines/pool-demand.ts), so a burst again within a minute is a case of its own.
+        const runs = snapStart ? [{ name, count: 1 }, { name: `${name}-again`, count: bursts }] : [{ name, count: bursts }];
+        for (const run of runs) {
+          const samples: number[] = [];
+          for (let b = 0; b < run.count; b++) {
+            for (let i = 0; rt.metrics().environments > 0; i++) {
+              if (i > 10_000) throw new Error(`${name}: environments were never reaped`);
+              await sleep(2);
+            }
+            // The pools refill in the background between bursts, as between real ones.
+            if (snapStart) await sleep(1000);
+            samples.push(...(await burst(rt, name)));
           }
-          // With snapStart the pools refill in the background between bursts, as between real ones.
-          if (snapStart) await sleep(500);
-          samples.push(...(await burst(rt, name)));
+          suite.record(run.name, summariseSamples(samples));
         }
-        suite.record(name, summariseSamples(samples));
       } finally {
         await rt.close();
       }
     }
     suite.ratio(`burst/objects-init/${engine}`, `burst/objects-init/${engine}-snapstart`);
+    suite.ratio(`burst/objects-init/${engine}`, `burst/objects-init/${engine}-snapstart-again`);
   }
 }

@@ -23,6 +23,7 @@
 import type { QuickJSContext, QuickJSHandle, QuickJSRuntime } from 'quickjs-emscripten-core';
 import type { SandboxImage } from '../engine.ts';
 import type { StartedRuntime } from './in-thread.ts';
+import { DEMAND_MEMORY_MS, PoolDemand } from '../pool-demand.ts';
 import { instantiateQuickJS, type QuickJSInstance } from './wasm.ts';
 
 const PAGE_BYTES = 64 * 1024;
@@ -222,6 +223,10 @@ interface SizePool {
   readonly extents: BlankExtent[];
   readonly ready: Blank[];
   filling: number;
+  /** How deep to keep this pool (follows bursts of restores: engines/pool-demand.ts). */
+  readonly demand: PoolDemand;
+  /** Set while a deeper-than-base pool waits to shrink back. */
+  trim?: ReturnType<typeof setTimeout>;
 }
 
 /** The largest extent the pool's images need. */
@@ -233,11 +238,20 @@ function widest(extents: readonly BlankExtent[]): BlankExtent | undefined {
   };
 }
 
-/** Blank instances per memory size, kept while images of that size exist. */
+/**
+ * Blank instances per memory size, kept while images of that size exist. The depth follows demand
+ * (engines/pool-demand.ts: a burst of N restores keeps N ready for the next minute, within a byte
+ * budget); restores beyond the ready ones are made one at a time, first come first served, and
+ * refills wait until no restore is waiting (a refill backs the whole image's memory: run in the
+ * middle of a burst, it delayed the burst's own restores).
+ */
 export class BlankPool {
   readonly #make: MakeBlank;
   readonly #size: number;
   readonly #sizes = new Map<number, SizePool>();
+  /** Restores waiting for a blank made on their path. */
+  #waiting = 0;
+  #unpooled: Promise<unknown> = Promise.resolve();
 
   constructor(make: MakeBlank, size = BLANKS_PER_MEMORY_SIZE) {
     this.#make = make;
@@ -246,7 +260,7 @@ export class BlankPool {
 
   /** An image of this size now exists: keep blanks ready for it. */
   retain(memoryMb: number, extent: BlankExtent): void {
-    const pool = this.#sizes.get(memoryMb) ?? { extents: [], ready: [], filling: 0 };
+    const pool = this.#sizes.get(memoryMb) ?? { extents: [], ready: [], filling: 0, demand: new PoolDemand(this.#size) };
     this.#sizes.set(memoryMb, pool);
     pool.extents.push(extent);
     this.#fill(memoryMb, pool);
@@ -259,21 +273,51 @@ export class BlankPool {
     pool.extents.splice(pool.extents.indexOf(extent), 1);
     if (pool.extents.length > 0) return;
     for (const blank of pool.ready.splice(0)) blank.release();
+    if (pool.trim) clearTimeout(pool.trim);
     this.#sizes.delete(memoryMb);
   }
 
-  /** A ready blank, or a new one made now; refills in the background. */
+  /** Blanks ready now for images of this size (for tests and the bench). */
+  readyCount(memoryMb: number): number {
+    return this.#sizes.get(memoryMb)?.ready.length ?? 0;
+  }
+
+  /** A ready blank, or a new one made now (after the restores before it); refills in the background. */
   async take(memoryMb: number): Promise<Blank | undefined> {
     const pool = this.#sizes.get(memoryMb);
+    pool?.demand.noteTake();
     const blank = pool?.ready.shift();
     if (pool) this.#fill(memoryMb, pool);
-    return blank ?? this.#make(memoryMb, undefined);
+    if (blank) return blank;
+    this.#waiting++;
+    const made = this.#unpooled.then(() => this.#make(memoryMb, undefined));
+    this.#unpooled = made.catch(() => undefined);
+    try {
+      return await made;
+    } finally {
+      this.#waiting--;
+    }
   }
 
   #fill(memoryMb: number, pool: SizePool): void {
-    while (pool.ready.length + pool.filling < this.#size) {
+    const extent = widest(pool.extents);
+    const depth = this.#size === 0 ? 0 : pool.demand.depth(extent?.touchBytes ?? 0);
+    while (pool.ready.length > depth) pool.ready.pop()!.release();
+    if (depth > this.#size && !pool.trim) {
+      // Shrink back once the burst is forgotten (DEMAND_MEMORY_MS after it).
+      pool.trim = setTimeout(() => {
+        pool.trim = undefined;
+        if (this.#sizes.get(memoryMb) === pool) this.#fill(memoryMb, pool);
+      }, DEMAND_MEMORY_MS + 10).unref();
+    }
+    while (pool.ready.length + pool.filling < depth) {
       pool.filling++;
-      setTimeout(() => {
+      const refill = (): void => {
+        // A restore is waiting for a blank of its own: it goes first.
+        if (this.#waiting > 0) {
+          setTimeout(refill, POOL_REFILL_DELAY_MS).unref();
+          return;
+        }
         this.#make(memoryMb, widest(pool.extents)).then(
           (blank) => {
             pool.filling--;
@@ -285,7 +329,8 @@ export class BlankPool {
             pool.filling--;
           },
         );
-      }, POOL_REFILL_DELAY_MS).unref();
+      };
+      setTimeout(refill, POOL_REFILL_DELAY_MS).unref();
     }
   }
 }

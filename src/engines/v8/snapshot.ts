@@ -24,6 +24,7 @@ import type ivm from 'isolated-vm';
 import type { FunctionBundle } from '../../code/types.ts';
 import { SnapshotUnsupportedError, type SandboxImage } from '../engine.ts';
 import { decodeReply, encodeMessage, type InitMessage } from '../guest/protocol.ts';
+import { DEMAND_MEMORY_MS, PoolDemand } from '../pool-demand.ts';
 
 /** Deserialised isolates kept ready per image (V8EngineOptions.restoredPerImage). */
 export const V8_RESTORED_PER_IMAGE = 2;
@@ -216,7 +217,12 @@ export function verifySnapshot(isolatedVm: typeof ivm, snapshot: ivm.ExternalCop
   if (catastrophe !== undefined) throw new SnapshotUnsupportedError(`the V8 snapshot failed verification: ${catastrophe}`);
 }
 
-/** The v8 engine's image: the snapshot's bytes and the isolates deserialised from it ahead of need. */
+/**
+ * The v8 engine's image: the snapshot's bytes and the isolates deserialised from it ahead of need.
+ * The depth follows demand (engines/pool-demand.ts: a burst of N restores keeps N ready for the next
+ * minute, within a byte budget counted as the snapshot's size per isolate); refills wait until no
+ * restore has been taken for {@link POOL_REFILL_DELAY_MS}, so a burst's own restores go first.
+ */
 export class V8Image implements SandboxImage {
   readonly engine = 'v8' as const;
   readonly kind = 'v8-startup-snapshot' as const;
@@ -227,8 +233,10 @@ export class V8Image implements SandboxImage {
   readonly #ready: RestoredIsolate[] = [];
   #filling = 0;
   #disposed = false;
-
   readonly #poolSize: number;
+  readonly #demand: PoolDemand;
+  #lastTake = Number.NEGATIVE_INFINITY;
+  #trim: ReturnType<typeof setTimeout> | undefined;
 
   constructor(
     snapshot: ivm.ExternalCopy<ArrayBuffer>,
@@ -238,6 +246,7 @@ export class V8Image implements SandboxImage {
     poolSize = V8_RESTORED_PER_IMAGE,
   ) {
     this.#poolSize = poolSize;
+    this.#demand = new PoolDemand(poolSize);
     this.#snapshot = snapshot;
     this.sizeBytes = sizeBytes;
     this.memoryMb = memoryMb;
@@ -249,34 +258,65 @@ export class V8Image implements SandboxImage {
     return this.#disposed;
   }
 
+  /** Isolates ready now (for tests and the bench). */
+  get readyCount(): number {
+    return this.#ready.length;
+  }
+
   /** A deserialised isolate: a ready one, or one made now; refills in the background. */
   take(): RestoredIsolate {
     if (this.#disposed) throw new Error('v8: the image was disposed');
+    this.#demand.noteTake();
     const ready = this.#ready.shift();
     this.#fill();
-    return ready ?? this.#deserialise();
+    const restored = ready ?? this.#deserialise();
+    this.#lastTake = performance.now();
+    return restored;
   }
 
   dispose(): void {
     if (this.#disposed) return;
     this.#disposed = true;
+    if (this.#trim) clearTimeout(this.#trim);
     for (const restored of this.#ready.splice(0)) if (!restored.isolate.isDisposed) restored.isolate.dispose();
     this.#snapshot.release();
   }
 
   #fill(): void {
-    while (!this.#disposed && this.#ready.length + this.#filling < this.#poolSize) {
+    const depth = this.#poolSize === 0 ? 0 : this.#demand.depth(this.sizeBytes);
+    while (this.#ready.length > depth) {
+      const extra = this.#ready.pop()!;
+      if (!extra.isolate.isDisposed) extra.isolate.dispose();
+    }
+    if (depth > this.#poolSize && !this.#trim) {
+      // Shrink back once the burst is forgotten (DEMAND_MEMORY_MS after it).
+      this.#trim = setTimeout(() => {
+        this.#trim = undefined;
+        if (!this.#disposed) this.#fill();
+      }, DEMAND_MEMORY_MS + 10).unref();
+    }
+    while (!this.#disposed && this.#ready.length + this.#filling < depth) {
       this.#filling++;
-      setTimeout(() => {
+      const refill = (): void => {
+        if (this.#disposed) {
+          this.#filling--;
+          return;
+        }
+        // Deserialising runs on this thread: while restores are being taken, they go first.
+        const quietFor = performance.now() - this.#lastTake;
+        if (quietFor < POOL_REFILL_DELAY_MS) {
+          setTimeout(refill, POOL_REFILL_DELAY_MS - quietFor).unref();
+          return;
+        }
         this.#filling--;
-        if (this.#disposed) return;
         try {
           this.#ready.push(this.#deserialise());
         } catch {
           // The engine stopped admitting work (a catastrophic error), or memory is short: a cold
           // start deserialises its own.
         }
-      }, POOL_REFILL_DELAY_MS).unref();
+      };
+      setTimeout(refill, POOL_REFILL_DELAY_MS).unref();
     }
   }
 }

@@ -5,7 +5,7 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import { describe, expect, it } from 'vitest';
 import { bundleFunction } from '../../../src/code/index.ts';
-import { SnapshotUnsupportedError, type Blueprint, type SandboxOptions } from '../../../src/engines/engine.ts';
+import { SnapshotUnsupportedError, type Blueprint, type SandboxImage, type SandboxOptions } from '../../../src/engines/engine.ts';
 import { V8Engine } from '../../../src/engines/v8/v8-engine.ts';
 import { INIT, invoke, phase, restoreFrom, snapshotTemplate } from '../../helpers/sandbox.ts';
 
@@ -112,4 +112,21 @@ describe('v8 snapshots', () => {
     image.dispose();
     await expect(blueprint.restore!(image, options(128))).rejects.toThrow('v8: the image was disposed');
   });
+
+  it('the pool of deserialised isolates follows demand: base 2, then the size of the last burst (issue 21)', async () => {
+    const blueprint = await blueprintOf('export const handler = async () => 1;');
+    const base = await snapshotTemplate(blueprint, options());
+    const image = (await base.snapshot!()) as SandboxImage & { readonly readyCount: number };
+    base.dispose();
+    const settle = async (count: number): Promise<number> => {
+      for (let i = 0; i < 400 && image.readyCount !== count; i++) await sleep(10);
+      return image.readyCount;
+    };
+    expect(await settle(2)).toBe(2);
+    const burst = await Promise.all(Array.from({ length: 5 }, () => blueprint.restore!(image, options())));
+    expect(await settle(5)).toBe(5);
+    for (const sandbox of burst) sandbox.dispose();
+    image.dispose();
+    expect(image.readyCount).toBe(0);
+  }, 30_000);
 });

@@ -1,0 +1,113 @@
+/**
+ * SnapStart pool depth that follows demand (src/engines/pool-demand.ts, issue 21): the depth is the
+ * largest burst of restores within BURST_WINDOW_MS over the last DEMAND_MEMORY_MS, floored at the
+ * engine's base, capped by MAX_POOL_DEPTH and by POOL_BYTES_BUDGET. Each limit at, just under and
+ * just over its boundary, on an injected clock. And the quickjs BlankPool following it.
+ */
+import { describe, expect, it } from 'vitest';
+import { BURST_WINDOW_MS, DEMAND_MEMORY_MS, MAX_POOL_DEPTH, POOL_BYTES_BUDGET, PoolDemand } from '../../src/engines/pool-demand.ts';
+import { BlankPool, type Blank } from '../../src/engines/quickjs/snapshot.ts';
+
+function demandAt(): { demand: PoolDemand; clock: { now: number } } {
+  const clock = { now: 1_000_000 };
+  return { demand: new PoolDemand(2, () => clock.now), clock };
+}
+
+function takes(demand: PoolDemand, clock: { now: number }, count: number, gapMs: number): void {
+  for (let i = 0; i < count; i++) {
+    if (i > 0) clock.now += gapMs;
+    demand.noteTake();
+  }
+}
+
+describe('PoolDemand', () => {
+  it('without bursts the depth is the base (2), even when a restore is taken now and then', () => {
+    const { demand, clock } = demandAt();
+    expect(demand.depth(1024)).toBe(2);
+    takes(demand, clock, 5, BURST_WINDOW_MS + 1); // five takes, never two in one window
+    expect(demand.depth(1024)).toBe(2);
+  });
+
+  it('a burst of N within the window keeps N ready: the window at, just under and just over', () => {
+    for (const [gap, expected] of [
+      [BURST_WINDOW_MS / 5, 6], // 6 takes spanning exactly the window: one burst
+      [BURST_WINDOW_MS / 5 - 1, 6], // just under
+      [BURST_WINDOW_MS / 5 + 1, 5], // just over: the first falls out of the last five's window
+    ] as const) {
+      const { demand, clock } = demandAt();
+      takes(demand, clock, 6, gap);
+      expect(demand.depth(1024), `gap ${gap}`).toBe(expected);
+    }
+  });
+
+  it('the depth is capped at MAX_POOL_DEPTH: bursts of the cap - 1, the cap and the cap + 1', () => {
+    for (const [burst, expected] of [[MAX_POOL_DEPTH - 1, MAX_POOL_DEPTH - 1], [MAX_POOL_DEPTH, MAX_POOL_DEPTH], [MAX_POOL_DEPTH + 1, MAX_POOL_DEPTH]] as const) {
+      const { demand, clock } = demandAt();
+      takes(demand, clock, burst, 1);
+      expect(demand.depth(1024)).toBe(expected);
+    }
+  });
+
+  it('the depth holds at most POOL_BYTES_BUDGET of ready restores (never under the base)', () => {
+    const { demand, clock } = demandAt();
+    takes(demand, clock, 12, 1);
+    expect(demand.depth(POOL_BYTES_BUDGET / 8)).toBe(8); // exactly 8 fit
+    expect(demand.depth(POOL_BYTES_BUDGET / 8 + 1)).toBe(7); // just over: 7
+    expect(demand.depth(POOL_BYTES_BUDGET / 8 - 1)).toBe(8); // just under: still 8 (12 would not fit)
+    expect(demand.depth(POOL_BYTES_BUDGET)).toBe(2); // one fits the budget: the base stays
+  });
+
+  it('a burst is forgotten DEMAND_MEMORY_MS after it: at the boundary it still counts, just after it does not', () => {
+    const { demand, clock } = demandAt();
+    takes(demand, clock, 6, 0); // a burst of 6 at one instant
+    clock.now += DEMAND_MEMORY_MS - 1;
+    expect(demand.depth(1024)).toBe(6); // just under
+    clock.now += 1;
+    expect(demand.depth(1024)).toBe(6); // exactly DEMAND_MEMORY_MS old
+    clock.now += 1; // just over
+    expect(demand.depth(1024)).toBe(2);
+  });
+});
+
+describe('quickjs BlankPool following demand', () => {
+  const fakeBlank = (released: string[], id: string): Blank =>
+    ({ started: {} as Blank['started'], dirty: new Uint8Array(0), release: () => released.push(id) });
+
+  async function settle(pool: BlankPool, memoryMb: number, count: number): Promise<number> {
+    for (let i = 0; i < 400 && pool.readyCount(memoryMb) !== count; i++) await new Promise((r) => setTimeout(r, 5));
+    return pool.readyCount(memoryMb);
+  }
+
+  it('keeps the base depth, grows to a burst of 6 after it, and serves restores beyond the ready ones in arrival order', async () => {
+    let made = 0;
+    const released: string[] = [];
+    const order: number[] = [];
+    const pool = new BlankPool(async () => {
+      const id = ++made;
+      await new Promise((r) => setTimeout(r, 1));
+      return fakeBlank(released, `b${id}`);
+    }, 2);
+    const extent = { byteLength: 16 << 20, touchBytes: 1 << 20 };
+    pool.retain(128, extent);
+    expect(await settle(pool, 128, 2)).toBe(2);
+    // A burst of 6: 2 from the pool, 4 made on the path, handed out first come first served.
+    const burst = Array.from({ length: 6 }, (_, i) => pool.take(128).then((blank) => (order.push(i), blank)));
+    const blanks = await Promise.all(burst);
+    expect(blanks.every((b) => b !== undefined)).toBe(true);
+    expect(order).toEqual([0, 1, 2, 3, 4, 5]);
+    // The next burst of 6 finds 6 ready.
+    expect(await settle(pool, 128, 6)).toBe(6);
+    pool.release(128, extent);
+    expect(pool.readyCount(128)).toBe(0);
+  });
+
+  it('an engine configured with no pool (0) keeps none, whatever the demand', async () => {
+    const pool = new BlankPool(async () => fakeBlank([], 'x'), 0);
+    const extent = { byteLength: 16 << 20, touchBytes: 1 << 20 };
+    pool.retain(128, extent);
+    await Promise.all(Array.from({ length: 5 }, () => pool.take(128)));
+    await new Promise((r) => setTimeout(r, 50));
+    expect(pool.readyCount(128)).toBe(0);
+    pool.release(128, extent);
+  });
+});
