@@ -6,7 +6,7 @@
  * Prints one JSON line `{ kind, count, perEnvBytes }`: the RSS growth over `count` idle
  * environments, after one environment of the same kind was made first (engine loaded, module
  * compiled, guest runtime bundled) and a GC. lambdalet kinds boot the environments through the
- * public API: a function with `provisionedConcurrency: count` (booted and through INIT at deploy,
+ * public API: a published version with `count` provisioned environments (booted and through INIT,
  * then idle); the count is checked with `rt.metrics()`. The fork kind sums the children's
  * proportional set size (Linux /proc/<pid>/smaps_rollup; RSS elsewhere), since their memory is not
  * in this process.
@@ -21,7 +21,7 @@ import { nodeVm } from '../baselines/node-vm.ts';
 import { rawQuickjsInstance, rawQuickjsShared } from '../baselines/quickjs-emscripten.ts';
 import { workerThreads } from '../baselines/worker-threads.ts';
 import { TRIVIAL, TRIVIAL_EVENT } from '../lib/handlers.ts';
-import { VARIANTS, engineOf, runtimeFor, type Variant } from '../lib/lambdalet.ts';
+import { VARIANTS, deployProvisioned, engineOf, runtimeFor, type Variant } from '../lib/lambdalet.ts';
 
 const BASELINES: Record<string, Baseline> = Object.fromEntries(
   [rawIsolatedVm, rawQuickjsInstance, rawQuickjsShared, nodeVm, workerThreads].map((b) => [b.name, b]),
@@ -42,10 +42,10 @@ async function settle(): Promise<number> {
 async function lambdalet(variant: Variant, count: number): Promise<number> {
   const rt = await runtimeFor(variant, { concurrency: count * 2 + 20, memoryBudgetMb: 16_777_216, scaleUpRate: 100_000, scaleUpBurst: 100_000, logSink: silentSink });
   const engine = engineOf(variant);
-  await rt.deploy({ name: 'first', engine, code: { files: { 'index.mjs': TRIVIAL.module } }, provisionedConcurrency: 1 });
-  await rt.invoke('first', TRIVIAL_EVENT);
+  const first = await deployProvisioned(rt, { name: 'first', engine, code: { files: { 'index.mjs': TRIVIAL.module } } }, 1);
+  await rt.invoke(first, TRIVIAL_EVENT);
   const before = await settle();
-  await rt.deploy({ name: 'idle', engine, code: { files: { 'index.mjs': TRIVIAL.module } }, provisionedConcurrency: count });
+  await deployProvisioned(rt, { name: 'idle', engine, code: { files: { 'index.mjs': TRIVIAL.module } } }, count);
   const after = await settle();
   const live = rt.metrics().environments;
   if (live !== count + 1) throw new Error(`expected ${count + 1} environments, found ${live}`);

@@ -7,7 +7,7 @@
  */
 import { Dispatcher } from '../../src/dispatch/index.ts';
 import { TRIVIAL } from '../lib/handlers.ts';
-import { runtimeFor } from '../lib/lambdalet.ts';
+import { deployProvisioned, runtimeFor } from '../lib/lambdalet.ts';
 import { summariseSamples } from '../lib/stats.ts';
 import type { Suite } from '../lib/suite.ts';
 import type { Runtime } from '../../src/index.ts';
@@ -69,7 +69,7 @@ export async function dispatchArea(suite: Suite): Promise<void> {
       warmupIterations: 1,
       beforeEach: async () => {
         closeRt = await runtimeFor('v8');
-        await closeRt.deploy({ name: 'c', code: { files: { 'index.mjs': TRIVIAL.module } }, provisionedConcurrency: CLOSE_ENVS });
+        await deployProvisioned(closeRt, { name: 'c', code: { files: { 'index.mjs': TRIVIAL.module } } }, CLOSE_ENVS);
       },
     },
   );

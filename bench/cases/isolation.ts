@@ -24,6 +24,7 @@ import { ExecutionEnvironment } from '../../src/environment/environment.ts';
 import { functionIdentity } from '../../src/environment/lambda-env.ts';
 import { createRuntime, silentSink, type Runtime, type RuntimeOptionsInput } from '../../src/index.ts';
 import { TRIVIAL, TRIVIAL_EVENT } from '../lib/handlers.ts';
+import { deployProvisioned } from '../lib/lambdalet.ts';
 import { summariseSamples } from '../lib/stats.ts';
 import type { Suite } from '../lib/suite.ts';
 
@@ -95,9 +96,9 @@ export async function isolationArea(suite: Suite): Promise<void> {
   for (const { label, options } of PLACEMENTS) {
     const rt = await createRuntime({ logSink: silentSink, idleTtlMs: 1, scaleUpRate: 100_000, scaleUpBurst: 100_000, ...options });
     for (const engine of ['v8', 'quickjs'] as const) {
-      await rt.deploy({ name: `warm-${engine}`, engine, code: { files: { 'index.mjs': TRIVIAL.module } }, provisionedConcurrency: 1 });
+      const warm = await deployProvisioned(rt, { name: `warm-${engine}`, engine, code: { files: { 'index.mjs': TRIVIAL.module } } }, 1);
       await rt.deploy({ name: `cold-${engine}`, engine, code: { files: { 'index.mjs': TRIVIAL.module } } });
-      await suite.measure(`isolation/warm/${engine}-${label}`, () => rt.invoke(`warm-${engine}`, TRIVIAL_EVENT), { iterations, time });
+      await suite.measure(`isolation/warm/${engine}-${label}`, () => rt.invoke(warm, TRIVIAL_EVENT), { iterations, time });
       // The provisioned environments stay; each cold sample waits for the previous one to be reaped.
       const kept = rt.metrics().environments;
       await suite.measure(

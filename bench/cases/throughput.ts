@@ -8,7 +8,7 @@ import type { Baseline, BaselineEnv } from '../baselines/baseline.ts';
 import { rawIsolatedVm } from '../baselines/isolated-vm.ts';
 import { rawQuickjsInstance } from '../baselines/quickjs-emscripten.ts';
 import { TRIVIAL, TRIVIAL_EVENT } from '../lib/handlers.ts';
-import { engineOf, runtimeFor, type Variant } from '../lib/lambdalet.ts';
+import { deployProvisioned, engineOf, runtimeFor, type Variant } from '../lib/lambdalet.ts';
 import type { Suite } from '../lib/suite.ts';
 
 export const CONCURRENCIES = [1, 2, 8, 64] as const;
@@ -31,7 +31,7 @@ export async function throughputArea(suite: Suite): Promise<void> {
   const iterations = suite.pick(6, 3);
   for (const { variant, baseline } of PAIRS) {
     const rt = await runtimeFor(variant, { concurrency: 256 });
-    await rt.deploy({ name: 'tp', engine: engineOf(variant), code: { files: { 'index.mjs': TRIVIAL.module } }, provisionedConcurrency: PROVISIONED });
+    const tp = await deployProvisioned(rt, { name: 'tp', engine: engineOf(variant), code: { files: { 'index.mjs': TRIVIAL.module } } }, PROVISIONED);
     const envs: BaselineEnv[] = [];
     for (let i = 0; i < PROVISIONED; i++) envs.push(await baseline.boot(TRIVIAL));
     for (const c of CONCURRENCIES) {
@@ -40,7 +40,7 @@ export async function throughputArea(suite: Suite): Promise<void> {
         name,
         () =>
           runBatch(batch, c, async () => {
-            const result = await rt.invoke('tp', TRIVIAL_EVENT);
+            const result = await rt.invoke(tp, TRIVIAL_EVENT);
             if (result.coldStart || result.functionError) throw new Error(`${name}: expected a warm success`);
           }),
         { iterations, warmupIterations: 1 },

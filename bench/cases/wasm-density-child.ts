@@ -4,12 +4,13 @@
  *   node --no-node-snapshot --expose-gc bench/cases/wasm-density-child.ts <wasm-c|wasm-js> <count> <js entry>
  *
  * Prints `{ kind, count, perEnvBytes }`: the RSS growth over `count` idle environments (deployed
- * with `provisionedConcurrency: count`, so booted and through INIT), after one environment of the
+ * with `count` provisioned environments on a published version, so booted and through INIT), after one environment of the
  * same code was made first. Each environment is a worker thread + a component instance; the
  * deploy's one spare worker is in the growth too (1/count of it per environment).
  */
 import { fileURLToPath } from 'node:url';
 import { createRuntime, silentSink } from '../../src/index.ts';
+import { deployProvisioned } from '../lib/lambdalet.ts';
 
 const HELLO = fileURLToPath(new URL('../../native/components/hello.wasm', import.meta.url));
 
@@ -25,10 +26,10 @@ const [kind, countText, jsEntry] = process.argv.slice(2);
 const count = Number(countText);
 const code = kind === 'wasm-c' ? { component: HELLO } : { entry: jsEntry! };
 const rt = await createRuntime({ logSink: silentSink, concurrency: count * 2 + 20, memoryBudgetMb: 16_777_216, scaleUpRate: 100_000, scaleUpBurst: 100_000 });
-await rt.deploy({ name: 'first', engine: 'wasm', code, provisionedConcurrency: 1 });
-await rt.invoke('first', { name: 'x' });
+const first = await deployProvisioned(rt, { name: 'first', engine: 'wasm', code }, 1);
+await rt.invoke(first, { name: 'x' });
 const before = await settle();
-await rt.deploy({ name: 'idle', engine: 'wasm', code, provisionedConcurrency: count });
+await deployProvisioned(rt, { name: 'idle', engine: 'wasm', code }, count);
 const after = await settle();
 const live = rt.metrics().environments;
 if (live !== count + 1) throw new Error(`expected ${count + 1} environments, found ${live}`);

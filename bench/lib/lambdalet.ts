@@ -1,6 +1,6 @@
 /** lambdalet set-ups shared by the cases: runtimes per engine variant, cold-start rigs. */
 import { setTimeout as sleep } from 'node:timers/promises';
-import { createRuntime, silentSink, type Runtime, type RuntimeOptionsInput } from '../../src/index.ts';
+import { createRuntime, silentSink, type FunctionConfigInput, type Runtime, type RuntimeOptionsInput } from '../../src/index.ts';
 import { TRIVIAL_EVENT, type HandlerCode } from './handlers.ts';
 import { summariseSamples, type CaseResult } from './stats.ts';
 
@@ -15,6 +15,23 @@ export function engineOf(variant: Variant): 'v8' | 'quickjs' {
 /** A runtime for one variant (`quickjs-shared` = `quickjsIsolation: 'shared'`), logs discarded. */
 export function runtimeFor(variant: Variant, options: RuntimeOptionsInput = {}): Promise<Runtime> {
   return createRuntime({ logSink: silentSink, ...options, ...(variant === 'quickjs-shared' ? { quickjsIsolation: 'shared' } : {}) });
+}
+
+/**
+ * Deploys a function with `count` provisioned environments, booted and through INIT, the way Lambda
+ * has it: deploy, publish version 1, PutProvisionedConcurrencyConfig on it, then wait until
+ * GetProvisionedConcurrencyConfig says READY. Returns the name to invoke (`name:1`).
+ */
+export async function deployProvisioned(rt: Runtime, input: FunctionConfigInput, count: number): Promise<string> {
+  await rt.deploy(input);
+  const { version } = await rt.publishVersion(input.name);
+  await rt.putProvisionedConcurrencyConfig(input.name, version, { provisionedConcurrentExecutions: count });
+  for (;;) {
+    const { status, statusReason } = rt.getProvisionedConcurrencyConfig(input.name, version);
+    if (status === 'READY') return `${input.name}:${version}`;
+    if (status === 'FAILED') throw new Error(`provisioned concurrency of ${input.name}:${version} failed: ${statusReason}`);
+    await sleep(5);
+  }
 }
 
 export interface ColdRigOptions {

@@ -19,6 +19,7 @@
 import type { Redis } from 'ioredis';
 import type { CodeSource } from '../code/types.ts';
 import type { CodePackage } from '../registry/package.ts';
+import type { ProvisionedConfig } from '../registry/records.ts';
 import type {
   RegistryStore,
   StoredAlias,
@@ -87,11 +88,11 @@ export class ClusterStore implements RegistryStore {
       const hash = await this.#redis.hgetall(`${this.#prefix}fn:${name}`);
       const versions: [string, VersionJson][] = [];
       const aliases: [string, AliasJson][] = [];
-      const provisioned: Record<string, number> = {};
+      const provisioned: Record<string, ProvisionedConfig> = {};
       for (const [field, value] of Object.entries(hash)) {
         if (field.startsWith('v:')) versions.push([field.slice(2), JSON.parse(value) as VersionJson]);
         else if (field.startsWith('a:')) aliases.push([field.slice(2), JSON.parse(value) as AliasJson]);
-        else if (field.startsWith('p:')) provisioned[field.slice(2)] = Number(value);
+        else if (field.startsWith('p:')) provisioned[field.slice(2)] = provisionedConfigOf(value);
       }
       if (!versions.some(([version]) => version === '$LATEST')) return undefined;
       versions.sort(([a], [b]) => order(a) - order(b));
@@ -175,8 +176,8 @@ export class ClusterStore implements RegistryStore {
     this.#enqueue(() => this.#script(DELETE_ALIAS, name, alias, this.#member));
   }
 
-  putProvisionedConfig(name: string, qualifier: string, n: number | undefined): void {
-    this.#enqueue(() => this.#script(PUT_PROVISIONED, name, qualifier, n === undefined ? '' : String(n), this.#member));
+  putProvisionedConfig(name: string, qualifier: string, config: ProvisionedConfig | undefined): void {
+    this.#enqueue(() => this.#script(PUT_PROVISIONED, name, qualifier, config === undefined ? '' : JSON.stringify(config), this.#member));
   }
 
   putLayerVersion(layerName: string, version: number, pkg: CodePackage, info: Record<string, unknown>): void {
@@ -240,4 +241,10 @@ export class ClusterStore implements RegistryStore {
 
 function order(version: string): number {
   return version === '$LATEST' ? 0 : Number(version);
+}
+
+/** A `p:<qualifier>` field: `{ n, lastModified }` as JSON (a bare count, as first written, has no date). */
+function provisionedConfigOf(value: string): ProvisionedConfig {
+  const parsed = JSON.parse(value) as ProvisionedConfig | number;
+  return typeof parsed === 'number' ? { n: parsed, lastModified: '' } : parsed;
 }

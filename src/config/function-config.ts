@@ -84,10 +84,11 @@ export interface FunctionConfigInput {
    */
   readonly reservedConcurrency?: number;
   /**
-   * Provisioned concurrency for `$LATEST`: environments booted and initialised at deploy and kept
-   * warm; invokes use them first, and further invokes spill over to on-demand environments. At most
-   * `reservedConcurrency` when that is set. An integer from 0 to 100000. Default 0.
-   * @example { provisionedConcurrency: 2 }
+   * Must be 0 (the default): as on Lambda, provisioned concurrency is configured on a published
+   * version or an alias with `rt.putProvisionedConcurrencyConfig(name, qualifier, {
+   * provisionedConcurrentExecutions })`, never on `$LATEST`; deploy refuses anything else with
+   * InvalidParameterValueException "Provisioned Concurrency Configs cannot be applied to
+   * unpublished function versions.". Kept so that the message names the field.
    */
   readonly provisionedConcurrency?: number;
   /**

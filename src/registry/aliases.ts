@@ -60,13 +60,15 @@ export function updateAlias(ctx: DeployContext, name: string, aliasName: string,
   );
   persistAlias(ctx, entry, alias);
   entry.aliases.set(aliasName, alias);
-  if (entry.provisioned.has(aliasName) && alias.functionVersion !== current.functionVersion) followProvisioned(ctx, entry);
+  const moved =
+    alias.functionVersion !== current.functionVersion || alias.additionalVersion !== current.additionalVersion || alias.additionalWeight !== current.additionalWeight;
+  if (entry.provisioned.has(aliasName) && moved) followProvisioned(ctx, entry);
   return aliasInfo(alias);
 }
 
 /**
- * An alias's provisioned concurrency follows it to its new version, in the background (the move
- * itself is immediate, as on Lambda, where the allocation then takes a while); close() waits for it.
+ * An alias's provisioned concurrency follows it to its new version or weights, in the background
+ * (the move itself is immediate, as on Lambda, where the allocation then takes a while).
  */
 function followProvisioned(ctx: DeployContext, entry: FunctionEntry): void {
   // Failures (no room in the memory budget, say) leave the old allocation; the next change retries.

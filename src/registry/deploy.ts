@@ -20,7 +20,7 @@ import { functionIdentity, type FunctionIdentity } from '../environment/lambda-e
 import type { EngineRegistry } from '../engines/registry.ts';
 import { InvalidParameterValueException, SnapStartException } from '../errors.ts';
 import type { LogSink } from '../observability/log-sink.ts';
-import { bootAndInit, environmentDeps, poolConfig, type Deployment, type Prepared } from './deployment.ts';
+import { environmentDeps, poolConfig, type Deployment, type Prepared } from './deployment.ts';
 import { checkCodeSignature } from './signing.ts';
 import { checkCombinedSize, layersOf, materialiseOpt, mergeLayers, unzippedSize, type LayerRegistry } from './layers.ts';
 import { packageOf, sha256Hex, type CodePackage } from './package.ts';
@@ -120,6 +120,11 @@ export async function prepareDeployment(
  */
 export async function deployLatest(ctx: DeployContext, config: FunctionConfig): Promise<VersionRecord> {
   checkTenancyUnchanged(ctx.registry.get(config.name)?.latest.config, config);
+  if (config.provisionedConcurrency > 0) {
+    // Lambda's words: provisioned concurrency goes on a published version or an alias
+    // (rt.putProvisionedConcurrencyConfig), never on $LATEST.
+    throw new InvalidParameterValueException('provisionedConcurrency', 'Provisioned Concurrency Configs cannot be applied to unpublished function versions.');
+  }
   // Checked before any work: a config the store cannot keep is refused, not half-kept.
   const json = ctx.store ? configJson(config) : undefined;
   // Reservations are checked again when the pool is configured; this only fails fast.
@@ -136,9 +141,6 @@ export async function deployLatest(ctx: DeployContext, config: FunctionConfig): 
     ctx.registry.add(entry);
   }
   if (json !== undefined) persistVersion(ctx, entry, record, json);
-  if (deployment.prepared.ok && config.provisionedConcurrency > 0) {
-    await ctx.dispatcher.provision(pool, () => bootAndInit(deployment, ctx.sink));
-  }
   return record;
 }
 

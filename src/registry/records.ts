@@ -44,6 +44,12 @@ export interface AliasRecord {
   readonly counters: AliasCounters;
 }
 
+/** One PutProvisionedConcurrencyConfig: the count and when it was put (ISO 8601). */
+export interface ProvisionedConfig {
+  readonly n: number;
+  readonly lastModified: string;
+}
+
 /** Everything the registry holds about one function. */
 export class FunctionEntry {
   readonly name: string;
@@ -52,8 +58,8 @@ export class FunctionEntry {
   readonly aliases = new Map<string, AliasRecord>();
   /** The highest version number ever published: numbers are never reused, as on Lambda. */
   lastVersion = 0;
-  /** Provisioned concurrency configured on versions and aliases (registry/provisioned.ts). */
-  readonly provisioned = new Map<string, number>();
+  /** Provisioned concurrency configured on versions and aliases, by qualifier (registry/provisioned.ts). */
+  readonly provisioned = new Map<string, ProvisionedConfig>();
 
   constructor(latest: VersionRecord) {
     this.name = latest.config.name;

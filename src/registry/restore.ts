@@ -1,7 +1,9 @@
 /**
  * Rebuilding the registry from the durable store when a runtime opens a `dataDir` (or joins a
  * cluster): every function's `$LATEST`, its published versions (same numbers, revisionIds and
- * code bytes) and its aliases; and every layer version.
+ * code bytes), its aliases, its reservation (in `$LATEST`'s config) and its provisioned
+ * concurrency configs (allocated again: their environments boot and run INIT before the restore
+ * resolves); and every layer version.
  *
  * Each stored config is parsed again as deploy parses it, so defaults added since it was stored
  * are filled. Code is bundled and prepared again (bundles are not stored), once per distinct
@@ -15,7 +17,8 @@ import { LATEST_VERSION, parseFunctionConfig } from '../config/index.ts';
 import { sha256Hex } from './package.ts';
 import { makeAlias } from './aliases.ts';
 import { poolKey, prepareDeployment, versionPoolConfig, versionRecord, type DeployContext } from './deploy.ts';
-import { bootAndInit, poolConfig, type Prepared } from './deployment.ts';
+import { poolConfig, type Prepared } from './deployment.ts';
+import { reallocate } from './provisioned.ts';
 import { layerFromPackage } from './layers.ts';
 import { FunctionEntry, type VersionRecord } from './records.ts';
 import type { StoredFunction, StoredLayerVersion, StoredVersion } from './store.ts';
@@ -53,8 +56,10 @@ export async function restoreFunction(ctx: DeployContext, stored: StoredFunction
       makeAlias(ctx, entry, alias.alias, { routingConfig: routing }, alias.functionVersion, alias.description, counters, alias.revisionId),
     );
   }
+  for (const [qualifier, config] of Object.entries(stored.provisioned)) {
+    if (entry.versions.has(qualifier) || entry.aliases.has(qualifier)) entry.provisioned.set(qualifier, config);
+  }
   if (previous) {
-    for (const [version, count] of previous.provisioned) if (entry.versions.has(version) || entry.aliases.has(version)) entry.provisioned.set(version, count);
     if (previous.latest !== latestRecord) previous.latest.snapStart?.dispose();
     for (const [version, record] of previous.versions) {
       if (entry.versions.get(version)?.revisionId === record.revisionId) continue;
@@ -64,9 +69,9 @@ export async function restoreFunction(ctx: DeployContext, stored: StoredFunction
     }
   }
   ctx.registry.add(entry);
-  if (!previous && latestRecord.prepared.ok && latestRecord.config.provisionedConcurrency > 0) {
-    await ctx.dispatcher.provision(latestRecord.pool, () => bootAndInit(latestRecord, ctx.sink));
-  }
+  // Provisioned environments are booted and through INIT before the runtime is handed out; pools
+  // whose share did not change (a cluster member's reused records) are left as they are.
+  await reallocate(ctx, entry);
 }
 
 /** Forgets a function another member deleted: idle environments go now, busy ones when they finish. */
@@ -91,7 +96,8 @@ export function restoreLayers(ctx: DeployContext, layers: readonly StoredLayerVe
 }
 
 async function restoreVersion(ctx: DeployContext, name: string, stored: StoredVersion, cache: Map<string, Prepared>): Promise<VersionRecord> {
-  const config = parseFunctionConfig({ ...stored.config, name, code: stored.code });
+  // A registry written before $LATEST's provisioned concurrency was refused may still hold some: dropped.
+  const config = parseFunctionConfig({ ...stored.config, name, code: stored.code, provisionedConcurrency: 0 });
   const { deployment, package: pkg } = await prepareDeployment(ctx, config, stored.version, undefined, cache);
   const pool =
     stored.version === LATEST_VERSION

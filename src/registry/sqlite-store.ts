@@ -21,6 +21,7 @@ import { DatabaseSync } from 'node:sqlite';
 import type { CodeSource } from '../code/types.ts';
 import { DataDirError } from '../errors.ts';
 import type { CodePackage } from './package.ts';
+import type { ProvisionedConfig } from './records.ts';
 import type { RegistryStore, StoredAlias, StoredFunction, StoredRegistry, StoredVersionInput } from './store.ts';
 
 const FORMAT = 'lambdalet-registry';
@@ -47,7 +48,7 @@ CREATE TABLE layers (
 
 /** Tables added after schema 1 shipped: created when missing, so older registries open unchanged. */
 const ADDITIONS = `
-CREATE TABLE IF NOT EXISTS provisioned (name TEXT NOT NULL, qualifier TEXT NOT NULL, n INTEGER NOT NULL, PRIMARY KEY (name, qualifier));
+CREATE TABLE IF NOT EXISTS provisioned (name TEXT NOT NULL, qualifier TEXT NOT NULL, n INTEGER NOT NULL, last_modified TEXT NOT NULL, PRIMARY KEY (name, qualifier));
 `;
 
 interface VersionRow {
@@ -123,7 +124,7 @@ export class SqliteRegistryStore implements RegistryStore {
     const functions = db.prepare('SELECT name, last_version FROM functions ORDER BY seq').all() as { name: string; last_version: number }[];
     const versionRows = db.prepare('SELECT * FROM versions WHERE name = ?');
     const aliasRows = db.prepare('SELECT * FROM aliases WHERE name = ? ORDER BY seq');
-    const provisionedRows = db.prepare('SELECT qualifier, n FROM provisioned WHERE name = ? ORDER BY qualifier');
+    const provisionedRows = db.prepare('SELECT qualifier, n, last_modified FROM provisioned WHERE name = ? ORDER BY qualifier');
     const out: StoredFunction[] = functions.map((fn) => {
       const rows = (versionRows.all(fn.name) as unknown as VersionRow[]).sort((a, b) => order(a.version) - order(b.version));
       const aliases = aliasRows.all(fn.name) as unknown as {
@@ -152,7 +153,9 @@ export class SqliteRegistryStore implements RegistryStore {
           additionalWeight: Number(a.additional_weight),
           revisionId: a.revision_id,
         })),
-        provisioned: Object.fromEntries((provisionedRows.all(fn.name) as { qualifier: string; n: number }[]).map((r) => [r.qualifier, Number(r.n)])),
+        provisioned: Object.fromEntries(
+          (provisionedRows.all(fn.name) as { qualifier: string; n: number; last_modified: string }[]).map((r) => [r.qualifier, { n: Number(r.n), lastModified: r.last_modified }]),
+        ),
       };
     });
     const layers = (db.prepare('SELECT layer_name, version, code_sha256, info FROM layers ORDER BY layer_name, version').all() as {
@@ -220,9 +223,9 @@ export class SqliteRegistryStore implements RegistryStore {
     });
   }
 
-  putProvisionedConfig(name: string, qualifier: string, n: number | undefined): void {
-    if (n === undefined) this.#db.prepare('DELETE FROM provisioned WHERE name = ? AND qualifier = ?').run(name, qualifier);
-    else this.#db.prepare('INSERT OR REPLACE INTO provisioned (name, qualifier, n) VALUES (?, ?, ?)').run(name, qualifier, n);
+  putProvisionedConfig(name: string, qualifier: string, config: ProvisionedConfig | undefined): void {
+    if (config === undefined) this.#db.prepare('DELETE FROM provisioned WHERE name = ? AND qualifier = ?').run(name, qualifier);
+    else this.#db.prepare('INSERT OR REPLACE INTO provisioned (name, qualifier, n, last_modified) VALUES (?, ?, ?, ?)').run(name, qualifier, config.n, config.lastModified);
   }
 
   putLayerVersion(layerName: string, version: number, pkg: CodePackage, info: Record<string, unknown>): void {

@@ -24,6 +24,7 @@
 import type { CodeSource } from '../code/types.ts';
 import { InvalidParameterValueException } from '../errors.ts';
 import type { CodePackage } from './package.ts';
+import type { ProvisionedConfig } from './records.ts';
 
 export interface RegistryStore {
   /** Everything stored, to rebuild the registry. */
@@ -37,8 +38,8 @@ export interface RegistryStore {
   /** Creates or replaces an alias. */
   putAlias(name: string, alias: StoredAlias): void;
   deleteAlias(name: string, alias: string): void;
-  /** Sets (n > 0) or removes (undefined) the provisioned concurrency configured on a version or alias. */
-  putProvisionedConfig(name: string, qualifier: string, n: number | undefined): void;
+  /** Sets or removes (undefined) the provisioned concurrency configured on a version or alias. */
+  putProvisionedConfig(name: string, qualifier: string, config: ProvisionedConfig | undefined): void;
   /** Records a layer version with its zip. */
   putLayerVersion(layerName: string, version: number, pkg: CodePackage, info: Record<string, unknown>): void;
   /** Resolves when every write made so far is durable (stores that write behind). */
@@ -78,8 +79,8 @@ export interface StoredFunction {
   /** `$LATEST` first, then published versions in number order. */
   readonly versions: readonly StoredVersion[];
   readonly aliases: readonly StoredAlias[];
-  /** Provisioned concurrency by qualifier (version number or alias name). */
-  readonly provisioned: Readonly<Record<string, number>>;
+  /** Provisioned concurrency configs by qualifier (version number or alias name). */
+  readonly provisioned: Readonly<Record<string, ProvisionedConfig>>;
 }
 
 export interface StoredLayerVersion {

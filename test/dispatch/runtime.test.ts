@@ -1,5 +1,5 @@
 /** The dispatcher through the public API, on real environments (v8). */
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import { createRuntime, InvalidParameterValueException, RuntimeClosedError, TooManyRequestsException, type Runtime } from '../../src/index.ts';
 import { captureLogs, deployFiles } from '../helpers/runtime.ts';
 
@@ -48,16 +48,21 @@ describe('Runtime + dispatcher', () => {
     });
   });
 
-  it('Provisioned concurrency: environments are initialised at deploy; invokes start warm, INIT type provisioned-concurrency', async () => {
+  // Lambda: provisioned concurrency is configured on a version or alias (PutProvisionedConcurrencyConfig);
+  // invocations past it spill over to on-demand environments (ProvisionedConcurrencySpilloverInvocations).
+  it('Provisioned concurrency: environments are initialised before any invoke; invokes start warm, INIT type provisioned-concurrency; the third spills over', async () => {
     const logs = captureLogs();
     await withRt({ logSink: logs }, async (rt) => {
-      await deployFiles(rt, 'p', SLOW, { provisionedConcurrency: 2 });
+      await deployFiles(rt, 'p', SLOW);
+      await rt.publishVersion('p');
+      await rt.putProvisionedConcurrencyConfig('p', '1', { provisionedConcurrentExecutions: 2 });
+      await vi.waitFor(() => expect(rt.getProvisionedConcurrencyConfig('p', '1').status).toBe('READY'), { timeout: 30_000, interval: 20 });
       expect(logs.lines.filter((l) => l.startsWith('START'))).toEqual([]);
-      const results = await Promise.all([rt.invoke('p', { ms: 20 }), rt.invoke('p', { ms: 20 }), rt.invoke('p', { ms: 20 })]);
+      const results = await Promise.all([rt.invoke('p:1', { ms: 20 }), rt.invoke('p:1', { ms: 20 }), rt.invoke('p:1', { ms: 20 })]);
       expect(results.map((r) => r.coldStart)).toEqual([false, false, true]);
       expect(results.map((r) => r.payload)).toEqual(['provisioned-concurrency', 'provisioned-concurrency', 'on-demand']);
       expect(results[0].initDurationMs).toBeUndefined();
-      const m = rt.metrics().functions[0]!;
+      const m = rt.metrics().functions.find((f) => f.version === '1')!;
       expect(m).toMatchObject({ ProvisionedConcurrencyInvocations: 2, ProvisionedConcurrencySpilloverInvocations: 1, ColdStarts: 1 });
       expect(m.InitDuration.count).toBe(3);
       // START/END/REPORT stay in order per request.
