@@ -96,6 +96,14 @@ export const LOG_TAIL_MAX_BYTES = 4_096;
 export const INIT_TIMEOUT_MS = 10_000;
 
 /**
+ * Bounds of the runtime options `initTimeoutMs` and `restoreTimeoutMs` (Lambda's INIT and restore
+ * limits are fixed at 10 s; the options exist so a test of a timeout need not wait 10 real seconds,
+ * or a slow host can allow more). 1 ms to Lambda's 15 minutes.
+ */
+export const PHASE_TIMEOUT_MS_MIN = 1;
+export const PHASE_TIMEOUT_MS_MAX = 900_000;
+
+/**
  * SnapStart: how long the template's INIT (and its before-snapshot hooks) may run at deploy when
  * the runtime option `snapStartInitTimeoutMs` is not given. Lambda allows 130 s or the function's
  * timeout, whichever is higher; lambdalet takes the same rule with this as the floor.

@@ -17,9 +17,13 @@ import {
   IDLE_TTL_MS_DEFAULT,
   IDLE_TTL_MS_MAX,
   IDLE_TTL_MS_MIN,
+  INIT_TIMEOUT_MS,
   MEMORY_BUDGET_MB_MAX,
   MEMORY_BUDGET_MB_MIN,
+  PHASE_TIMEOUT_MS_MAX,
+  PHASE_TIMEOUT_MS_MIN,
   QUEUE_LENGTH_MAX,
+  RESTORE_TIMEOUT_MS,
   SCALE_UP_MAX,
   SNAPSTART_INIT_TIMEOUT_MS_DEFAULT,
   SNAPSTART_INIT_TIMEOUT_MS_MAX,
@@ -173,6 +177,20 @@ export interface RuntimeOptionsInput {
    * timeout, whichever is higher (Lambda: 130 s or the timeout). Default 130000.
    */
   readonly snapStartInitTimeoutMs?: number;
+  /**
+   * How long INIT (the module's top level) may run, in ms, 1 to 900000. Default 10000, Lambda's
+   * fixed INIT limit: change it only to test an INIT timeout without waiting 10 s (or to give a
+   * slow host more time). Past it, the invoke fails with `Sandbox.Timedout` "INIT phase timed out
+   * after N seconds".
+   * @example createRuntime({ initTimeoutMs: 500 }) // in a test of a top-level infinite loop
+   */
+  readonly initTimeoutMs?: number;
+  /**
+   * SnapStart: how long a restored environment's after-restore hooks may run, in ms, 1 to 900000.
+   * Default 10000, Lambda's fixed restore limit; past it the invoke rejects with
+   * SnapStartTimeoutException. Change it only to test that without waiting 10 s.
+   */
+  readonly restoreTimeoutMs?: number;
 }
 
 /**
@@ -229,6 +247,10 @@ export interface RuntimeOptions {
   readonly engineProcesses: number;
   /** Floor of a snapStart function's deploy-time INIT limit in ms. Default 130000. */
   readonly snapStartInitTimeoutMs: number;
+  /** INIT's limit in ms. Default 10000 (Lambda's). */
+  readonly initTimeoutMs: number;
+  /** SnapStart's restore-phase limit in ms. Default 10000 (Lambda's). */
+  readonly restoreTimeoutMs: number;
 }
 
 /** The methods of an EventQueueBackend (src/async/queue.ts). */
@@ -250,6 +272,8 @@ const DEFAULT_RUNTIME_OPTIONS: RuntimeOptions = Object.freeze({
   engineThreads: ENGINE_THREADS_DEFAULT,
   engineProcesses: ENGINE_PROCESSES_DEFAULT,
   snapStartInitTimeoutMs: SNAPSTART_INIT_TIMEOUT_MS_DEFAULT,
+  initTimeoutMs: INIT_TIMEOUT_MS,
+  restoreTimeoutMs: RESTORE_TIMEOUT_MS,
 });
 
 const runtimeOptionsSchema = z.strictObject(
@@ -279,6 +303,8 @@ const runtimeOptionsSchema = z.strictObject(
     snapStartInitTimeoutMs: integerIn(SNAPSTART_INIT_TIMEOUT_MS_MIN, SNAPSTART_INIT_TIMEOUT_MS_MAX).default(
       SNAPSTART_INIT_TIMEOUT_MS_DEFAULT,
     ),
+    initTimeoutMs: integerIn(PHASE_TIMEOUT_MS_MIN, PHASE_TIMEOUT_MS_MAX).default(INIT_TIMEOUT_MS),
+    restoreTimeoutMs: integerIn(PHASE_TIMEOUT_MS_MIN, PHASE_TIMEOUT_MS_MAX).default(RESTORE_TIMEOUT_MS),
   },
   expected('be an object'),
 );

@@ -65,6 +65,14 @@ export interface EnvironmentDeps {
   readonly initializationType?: InitializationType;
   /** /opt's files: the function's layers merged in order (later layers win). Default: an empty /opt. */
   readonly opt?: Readonly<Record<string, Uint8Array>> | undefined;
+  /** INIT's and the restore phase's limits (the runtime options). Default: Lambda's 10 s each. */
+  readonly phaseLimits?: PhaseLimits | undefined;
+}
+
+/** How long INIT and SnapStart's restore phase may run, in ms (`createRuntime({ initTimeoutMs, restoreTimeoutMs })`). */
+export interface PhaseLimits {
+  readonly initMs: number;
+  readonly restoreMs: number;
 }
 
 /** SnapStart: what a restored environment starts from — the sandbox's image and /tmp's files. */
@@ -152,10 +160,10 @@ export class ExecutionEnvironment {
   }
 
   /**
-   * The INIT phase: the user module's top level, within Lambda's 10 s INIT limit (SnapStart's
-   * template INIT at deploy passes a longer one).
+   * The INIT phase: the user module's top level, within Lambda's 10 s INIT limit or the runtime's
+   * `initTimeoutMs` (SnapStart's template INIT at deploy passes a longer one).
    */
-  async init(limitMs = INIT_TIMEOUT_MS): Promise<PhaseResult> {
+  async init(limitMs = this.#deps.phaseLimits?.initMs ?? INIT_TIMEOUT_MS): Promise<PhaseResult> {
     this.#enter('booted');
     const { config, bundle, identity } = this.#deps;
     this.logs.initStart(this.#deps.initializationType ?? 'on-demand', config.name, identity.version);
@@ -200,16 +208,17 @@ export class ExecutionEnvironment {
   /**
    * SnapStart, in a restored environment (state `booted`) or a pre-initialised one (`ready`): fresh
    * entropy and this environment's identity for the guest, then the function's after-restore hooks
-   * (Lambda's restore phase, 10 s).
+   * (Lambda's restore phase, 10 s, or the runtime's `restoreTimeoutMs`).
    */
   resume(): Promise<PhaseResult> {
     if (this.#state !== 'booted' && this.#state !== 'ready') throw new Error(`Environment is ${this.#state}, expected booted or ready`);
     this.#state = 'busy';
     this.logs.restartCount();
+    const limitMs = this.#deps.phaseLimits?.restoreMs ?? RESTORE_TIMEOUT_MS;
     return this.#phase(
       { type: 'restore', seed: randomBytes(32).toString('hex'), context: this.#contextFields() },
-      RESTORE_TIMEOUT_MS,
-      `RESTORE phase timed out after ${(RESTORE_TIMEOUT_MS / 1000).toFixed(2)} seconds`,
+      limitMs,
+      `RESTORE phase timed out after ${(limitMs / 1000).toFixed(2)} seconds`,
     );
   }
 

@@ -106,12 +106,13 @@ export async function prepareDeployment(
   pkg ??= await packageOf(config.code);
   ctx.assertOpen();
   const identity = functionIdentity(ctx.options.region, ctx.options.accountId, config.name, version);
-  const snapStart = config.snapStart ? await takeSnapshot(ctx, config, identity, prepared, opt) : undefined;
+  const phaseLimits = { initMs: ctx.options.initTimeoutMs, restoreMs: ctx.options.restoreTimeoutMs };
+  const snapStart = config.snapStart ? await takeSnapshot(ctx, config, identity, prepared, opt, phaseLimits) : undefined;
   if (ctx.isClosing()) {
     snapStart?.dispose();
     ctx.assertOpen();
   }
-  return { deployment: { config, identity, prepared, ...(opt ? { opt } : {}), ...(snapStart ? { snapStart } : {}) }, package: pkg };
+  return { deployment: { config, identity, prepared, phaseLimits, ...(opt ? { opt } : {}), ...(snapStart ? { snapStart } : {}) }, package: pkg };
 }
 
 /**
@@ -204,11 +205,12 @@ async function takeSnapshot(
   identity: FunctionIdentity,
   prepared: Prepared,
   opt: Deployment['opt'],
+  phaseLimits: Deployment['phaseLimits'],
 ): Promise<FunctionSnapStart> {
   if (!prepared.ok) {
     const { errorType, errorMessage, trace } = prepared.failure;
     throw new SnapStartException(`SnapStart: INIT of ${config.name} failed at deploy`, { errorType, errorMessage, trace });
   }
   const limitMs = Math.max(ctx.options.snapStartInitTimeoutMs, config.timeoutMs);
-  return FunctionSnapStart.create(environmentDeps({ config, identity, prepared, ...(opt ? { opt } : {}) }, ctx.sink, 'snap-start'), limitMs);
+  return FunctionSnapStart.create(environmentDeps({ config, identity, prepared, phaseLimits, ...(opt ? { opt } : {}) }, ctx.sink, 'snap-start'), limitMs);
 }

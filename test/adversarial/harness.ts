@@ -13,7 +13,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { EngineName } from '../../src/config/index.ts';
 import { createRuntime, type InvokeResult, type Runtime, type RuntimeOptionsInput } from '../../src/index.ts';
 import { captureLogs, type CapturedLogs } from '../helpers/runtime.ts';
-import type { HostileCase, Outcome } from './cases.ts';
+import { GENEROUS, LOOP_DEADLINE, type HostileCase, type Outcome } from './cases.ts';
 
 export const SECRET_ENV_NAME = 'LAMBDALET_ADVERSARIAL_SECRET';
 export const SECRET_GLOBAL_NAME = 'LAMBDALET_ADVERSARIAL_GLOBAL';
@@ -122,7 +122,7 @@ export function catalogue(title: string, cases: readonly HostileCase[], modes = 
             name,
             engine: mode.engine,
             code: { files: { 'index.mjs': c.code } },
-            timeoutMs: c.timeoutMs ?? 1000,
+            timeoutMs: c.timeoutMs ?? (outcomeFor(c, mode.engine).kind === 'timeout' ? LOOP_DEADLINE : GENEROUS),
             memoryMb: c.memoryMb ?? 128,
             ...(c.ephemeralStorageMb ? { ephemeralStorageMb: c.ephemeralStorageMb } : {}),
             ...(c.runtime ? { runtime: c.runtime } : {}),

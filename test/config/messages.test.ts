@@ -128,7 +128,7 @@ describe('runtime option messages', () => {
     [{ Region: 'us-east-1' }, 'Region', 'Unknown option `Region` in runtime options (did you mean `region`?)'],
     [{ eventClock: { now: () => 0 } }, 'eventClock', 'Expected `eventClock` to be an object with now(), setTimeout() and clearTimeout() functions, got an object with keys `now`'],
     [{ eventQueue: {} }, 'eventQueue', 'Expected `eventQueue` to be an event queue backend with enqueue(), claim(), ack(), retry(), deadLetter(), listDue(), listDead(), count(), close(), got an empty object'],
-    [{ port: 1 }, 'port', 'Unknown option `port` in runtime options (known options: `region`, `accountId`, `logSink`, `logFormat`, `dataDir`, `cluster`, `random`, `eventClock`, `eventQueue`, `quickjsIsolation`, `isolation`, `engineThreads`, `engineProcesses`, `concurrency`, `memoryBudgetMb`, `idleTtlMs`, `scaleUpRate`, `scaleUpBurst`, `maxQueueLength`, `closeTimeoutMs`, `snapStartInitTimeoutMs`)'],
+    [{ port: 1 }, 'port', 'Unknown option `port` in runtime options (known options: `region`, `accountId`, `logSink`, `logFormat`, `dataDir`, `cluster`, `random`, `eventClock`, `eventQueue`, `quickjsIsolation`, `isolation`, `engineThreads`, `engineProcesses`, `concurrency`, `memoryBudgetMb`, `idleTtlMs`, `scaleUpRate`, `scaleUpBurst`, `maxQueueLength`, `closeTimeoutMs`, `snapStartInitTimeoutMs`, `initTimeoutMs`, `restoreTimeoutMs`)'],
     [{ concurrency: 0 }, 'concurrency', 'Expected `concurrency` to be an integer from 1 to 100000, got `0` (number)'],
     [{ concurrency: 1.5 }, 'concurrency', 'Expected `concurrency` to be an integer from 1 to 100000, got `1.5` (number)'],
     [{ memoryBudgetMb: 64 }, 'memoryBudgetMb', 'Expected `memoryBudgetMb` to be an integer from 128 to 16777216, got `64` (number)'],
@@ -278,6 +278,8 @@ describe('defaults', () => {
       engineThreads: ENGINE_THREADS_DEFAULT,
       engineProcesses: ENGINE_PROCESSES_DEFAULT,
       snapStartInitTimeoutMs: 130_000,
+      initTimeoutMs: 10_000,
+      restoreTimeoutMs: 10_000,
     };
     expect(parseRuntimeOptions()).toEqual(defaults);
     expect(parseRuntimeOptions({})).toEqual(defaults);

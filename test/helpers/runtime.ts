@@ -2,7 +2,7 @@
 
 import { describe } from 'vitest';
 import { ENGINE_NAMES, type EngineName } from '../../src/config/index.ts';
-import { createRuntime, type FunctionConfigInput, type FunctionInfo, type InvokeResult, type Runtime } from '../../src/index.ts';
+import { createRuntime, type FunctionConfigInput, type FunctionInfo, type InvokeResult, type Runtime, type RuntimeOptionsInput } from '../../src/index.ts';
 
 /** Every engine the conformance suite runs against: the engines that run Node.js handlers. */
 export const ENGINES: readonly EngineName[] = ENGINE_NAMES.filter((engine) => engine !== 'wasm');
@@ -48,12 +48,20 @@ export interface RuntimeFixture {
 }
 
 /**
- * Creates a runtime with a capturing sink, runs `body`, and closes the runtime whatever happens.
- * With `engine`, every deploy that names no engine uses it.
+ * Runtime options for a test that expects INIT or a SnapStart restore to time out: Lambda's fixed
+ * 10 s limits (the defaults) shortened so the test does not wait (or spin) 10 real seconds. Use them
+ * only where the phase is meant to time out whatever the machine's speed (an infinite loop, a hook
+ * that never settles): a phase that must finish keeps the 10 s default. test/README.md says more.
  */
-export async function withRuntime<T>(body: (fixture: RuntimeFixture) => Promise<T>, engine?: EngineName): Promise<T> {
+export const SHORT_PHASE_LIMITS = { initTimeoutMs: 300, restoreTimeoutMs: 300 } as const satisfies RuntimeOptionsInput;
+
+/**
+ * Creates a runtime with a capturing sink (and `options`), runs `body`, and closes the runtime
+ * whatever happens. With `engine`, every deploy that names no engine uses it.
+ */
+export async function withRuntime<T>(body: (fixture: RuntimeFixture) => Promise<T>, engine?: EngineName, options: RuntimeOptionsInput = {}): Promise<T> {
   const logs = captureLogs();
-  const rt = await createRuntime({ logSink: logs });
+  const rt = await createRuntime({ ...options, logSink: logs });
   try {
     return await body({ rt: engine ? withDefaultEngine(rt, engine) : rt, logs });
   } finally {
@@ -75,8 +83,8 @@ export function withDefaultEngine(rt: Runtime, engine: EngineName): Runtime {
 /** What a conformance file's cases get for one engine. */
 export interface EngineFixture {
   readonly engine: EngineName;
-  /** {@link withRuntime} with this engine as the default. */
-  readonly withRuntime: <T>(body: (fixture: RuntimeFixture) => Promise<T>) => Promise<T>;
+  /** {@link withRuntime} with this engine as the default (and runtime `options`, if given). */
+  readonly withRuntime: <T>(body: (fixture: RuntimeFixture) => Promise<T>, options?: RuntimeOptionsInput) => Promise<T>;
   /**
    * Why this engine cannot support a case, or undefined when it can. Use as
    * `it.skipIf(reason)(title + (reason ? ` [${engine} cannot: ${reason}]` : ''), ...)` via {@link EngineFixture.title}.
@@ -93,7 +101,7 @@ export function forEachEngine(cases: (fixture: EngineFixture) => void): void {
       const unsupported = (reasons: Partial<Record<EngineName, string>>): string | undefined => reasons[engine];
       cases({
         engine,
-        withRuntime: (body) => withRuntime(body, engine),
+        withRuntime: (body, options) => withRuntime(body, engine, options),
         unsupported,
         title: (title, reasons) => {
           const reason = unsupported(reasons);
@@ -105,7 +113,7 @@ export function forEachEngine(cases: (fixture: EngineFixture) => void): void {
   describe.skip(`engine wasm [not on wasm: ${WASM_CONFORMANCE_SKIP}]`, () => {
     cases({
       engine: 'wasm',
-      withRuntime: (body) => withRuntime(body, 'wasm'),
+      withRuntime: (body, options) => withRuntime(body, 'wasm', options),
       unsupported: () => WASM_CONFORMANCE_SKIP,
       title: (title) => `${title} [not on wasm: ${WASM_CONFORMANCE_SKIP}]`,
     });
