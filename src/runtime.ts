@@ -660,9 +660,11 @@ export async function createRuntime(options?: RuntimeOptionsInput): Promise<Runt
   const parsed = parseRuntimeOptions(options);
   const member = parsed.cluster === undefined ? undefined : await ClusterMember.join(parsed.cluster, parsed.concurrency);
   const store = parsed.dataDir === undefined ? undefined : SqliteRegistryStore.open(parsed.dataDir);
-  let events: SqliteEventQueue | undefined;
+  let events: EventQueueBackend | undefined;
   try {
     events = parsed.dataDir === undefined || parsed.eventQueue !== undefined ? undefined : SqliteEventQueue.open(parsed.dataDir);
+    // A cluster member's asynchronous events live in the cluster's BullMQ queues.
+    if (member !== undefined && parsed.eventQueue === undefined) events = member.events;
   } catch (error) {
     store?.close();
     throw error;

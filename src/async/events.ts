@@ -108,6 +108,8 @@ export class AsyncEvents {
       log,
       wake: () => this.#pump.wake(),
     };
+    // A backend other runtimes also fill (a cluster's) says when they enqueued.
+    (backend as EventQueueBackend).watch?.(() => this.#pump.wake());
     this.#pump.route('invoke', new AsyncInvokeHandler(this.#ctx));
     this.#pump.route('callback', new CallbackHandler(this.#ctx, this.#callbacks));
   }

@@ -83,4 +83,9 @@ export interface EventQueueBackend {
   count(queue: string): Promise<number>;
   /** Releases the backend's resources; later calls reject. Idempotent. */
   close(): Promise<void>;
+  /**
+   * Optional, for backends shared by several runtimes (the cluster's BullMQ queue): calls `wake`
+   * when another runtime enqueued events, so this runtime's pump looks for them.
+   */
+  watch?(wake: () => void): void;
 }

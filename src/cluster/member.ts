@@ -18,6 +18,7 @@ import type { ClusterOptions } from '../config/index.ts';
 import type { DeployContext } from '../registry/deploy.ts';
 import { forgetFunction, restoreFunction, restoreLayers } from '../registry/restore.ts';
 import { joinCluster, keyPrefix, LAMBDALET_VERSION } from './connect.ts';
+import { BullMQEventQueue } from './bullmq-queue.ts';
 import { ClusterSemaphore } from './semaphore.ts';
 import { ClusterStore } from './store.ts';
 
@@ -36,6 +37,8 @@ export class ClusterMember {
   readonly store: ClusterStore;
   /** Cluster-wide account and reserved concurrency (the Invoker's admission gate). */
   readonly concurrency: ClusterSemaphore;
+  /** The cluster's event queue (BullMQ): asynchronous invocations, destinations, lambdalet queues. */
+  readonly events: BullMQEventQueue;
   readonly #subscriber: Redis;
   #ctx: DeployContext | undefined;
   #closed = false;
@@ -48,6 +51,8 @@ export class ClusterMember {
     this.redis = redis;
     this.store = new ClusterStore(redis, this.prefix, this.id);
     this.concurrency = new ClusterSemaphore(redis, this.prefix, options.name, options.leaseTtlMs, concurrency);
+    this.events = new BullMQEventQueue(redis, this.prefix, options.leaseTtlMs);
+
     this.#subscriber = redis.duplicate();
     this.#subscriber.on('error', () => {}); // the reconnect loop retries; commands wait meanwhile
   }
@@ -62,7 +67,10 @@ export class ClusterMember {
     const member = new ClusterMember(options, redis, concurrency);
     try {
       await member.#subscriber.connect();
-      await member.#subscriber.subscribe(`${member.prefix}changes`);
+      await member.#subscriber.subscribe(`${member.prefix}changes`, member.events.channel);
+      member.#subscriber.on('message', (channel: string) => {
+        if (channel === member.events.channel) member.events.announced();
+      });
     } catch (error) {
       await member.close();
       throw error;
@@ -78,7 +86,8 @@ export class ClusterMember {
   attach(ctx: DeployContext): void {
     this.#ctx = ctx;
     this.concurrency.attach(ctx.registry);
-    this.#subscriber.on('message', (_channel: string, text: string) => {
+    this.#subscriber.on('message', (channel: string, text: string) => {
+      if (channel !== `${this.prefix}changes`) return;
       let message: ChangeMessage;
       try {
         message = JSON.parse(text) as ChangeMessage;
@@ -119,6 +128,7 @@ export class ClusterMember {
     await this.settled();
     await this.store.close();
     await this.concurrency.close();
+    await this.events.close();
     this.redis.disconnect();
   }
 

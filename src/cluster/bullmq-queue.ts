@@ -1,0 +1,277 @@
+/**
+ * The cluster's event queue: the async layer's EventQueueBackend (src/async/queue.ts) on BullMQ
+ * queues in the cluster's Redis, so any member runs any asynchronous event, and a member that dies
+ * mid-invocation has its events run again by another (same id: the requestId is kept).
+ *
+ * How the contract maps onto BullMQ (manual job processing: `Worker.getNextJob`, no processor):
+ * - One BullMQ queue per lambdalet queue (`invoke:orders` → `invoke%3Aorders`: BullMQ refuses ':'),
+ *   under the prefix `lambdalet:{<cluster>}:bull`. An event is a job whose jobId is the event's id,
+ *   so enqueueing an id the queue holds is skipped (BullMQ keeps the first).
+ * - A claim is `getNextJob` with a fresh token: BullMQ moves the job to `active` under a lock of
+ *   `cluster.leaseTtlMs`, which this member renews every third of it while the lease lasts
+ *   (`leaseUntil`). A member that dies stops renewing; BullMQ's stalled-job check (run by every
+ *   member's workers, `maxStalledCount` unbounded) moves the job back to `wait` and another member
+ *   claims it. Resume time: the lock's expiry plus up to two stalled-check intervals.
+ * - `ack` → moveToCompleted (removed), `retry` → moveToDelayed(at), `deadLetter` → moveToFailed
+ *   (BullMQ's failed set is the dead letters; `listDead` reads it). Each first checks the lock is
+ *   still ours (extendLock), so a lost lease settles nothing and enqueues nothing.
+ * - Differences from the contract, because BullMQ keeps its own time (documented in docs/cluster.md):
+ *   delays and due times are BullMQ's — `availableAt` and a retry's `at` become delays from this
+ *   member's clock, and `claim` ignores `now` (under the default wall clock they agree; a manual
+ *   `eventClock` does not drive this backend). A settle's `then` events are enqueued just before
+ *   the settle, not in one atomic step: a crash between the two can deliver them twice (ids dedupe
+ *   where they are stable), never lose them.
+ * - `watch(wake)`: members announce enqueues on `<prefix>events`; every member's pump wakes.
+ */
+import { randomUUID } from 'node:crypto';
+import type { Redis } from 'ioredis';
+import { Queue, Worker, type Job } from 'bullmq';
+import { RuntimeClosedError } from '../errors.ts';
+import type { DeadEvent, EventQueueBackend, LeasedEvent, NewEvent, QueueDue } from '../async/queue.ts';
+
+interface JobData {
+  readonly body: string;
+  readonly enqueuedAt: number;
+  readonly availableAt: number;
+  readonly attempts: number;
+  readonly reason?: string;
+}
+
+interface Held {
+  readonly job: Job<JobData>;
+  readonly queue: string;
+  readonly leaseUntil: number;
+}
+
+/** Longest wait between two stalled-job checks, ms. */
+const STALLED_CHECK_MAX_MS = 2_000;
+
+export class BullMQEventQueue implements EventQueueBackend {
+  readonly #redis: Redis;
+  readonly #prefix: string;
+  readonly #bullPrefix: string;
+  readonly #lockMs: number;
+  readonly #queues = new Map<string, Queue<JobData>>();
+  readonly #workers = new Map<string, Worker<JobData>>();
+  /** Leases this member holds: token → job. */
+  readonly #held = new Map<string, Held>();
+  readonly #renewal: NodeJS.Timeout;
+  #closed = false;
+
+  /** `redis`: the member's connection (BullMQ duplicates it where it needs its own). */
+  constructor(redis: Redis, prefix: string, lockMs: number) {
+    this.#redis = redis;
+    this.#prefix = prefix;
+    this.#bullPrefix = `${prefix}bull`;
+    this.#lockMs = lockMs;
+    this.#renewal = setInterval(() => void this.#renew(), Math.max(1, Math.floor(lockMs / 3)));
+    this.#renewal.unref();
+  }
+
+  #wake: (() => void) | undefined;
+
+  watch(wake: () => void): void {
+    this.#wake = wake;
+  }
+
+  /** A member announced an enqueue on {@link channel} (the member's subscriber calls this). */
+  announced(): void {
+    this.#wake?.();
+  }
+
+  /** The channel members announce enqueues on. */
+  get channel(): string {
+    return `${this.#prefix}events`;
+  }
+
+  async enqueue(events: readonly NewEvent[]): Promise<void> {
+    this.#check();
+    if (events.length === 0) return;
+    const byQueue = new Map<string, NewEvent[]>();
+    for (const event of events) byQueue.set(event.queue, [...(byQueue.get(event.queue) ?? []), event]);
+    const now = Date.now();
+    await this.#redis.sadd(`${this.#prefix}bull-queues`, ...byQueue.keys());
+    for (const [name, group] of byQueue) {
+      await this.#queue(name).addBulk(
+        group.map((event) => ({
+          name: 'event',
+          data: { body: event.body, enqueuedAt: event.enqueuedAt, availableAt: event.availableAt, attempts: 0 },
+          opts: { jobId: jobId(event.id), delay: Math.max(0, event.availableAt - now), attempts: 1, removeOnComplete: true, removeOnFail: false },
+        })),
+      );
+    }
+    await this.#redis.publish(this.channel, 'enqueue');
+  }
+
+  async claim(queue: string, now: number, limit: number, leaseMs: number): Promise<LeasedEvent[]> {
+    this.#check();
+    const worker = this.#worker(queue);
+    const leased: LeasedEvent[] = [];
+    while (leased.length < limit) {
+      const token = randomUUID();
+      const job = (await worker.getNextJob(token, { block: false })) as Job<JobData> | undefined;
+      if (!job) break;
+      const attempts = job.data.attempts + 1;
+      await job.updateData({ ...job.data, attempts });
+      const leaseUntil = now + leaseMs;
+      this.#held.set(token, { job, queue, leaseUntil });
+      leased.push({
+        queue,
+        id: eventId(job.id!),
+        body: job.data.body,
+        enqueuedAt: job.data.enqueuedAt,
+        availableAt: job.data.availableAt,
+        attempts,
+        token,
+        leaseUntil,
+      });
+    }
+    return leased;
+  }
+
+  async ack(lease: LeasedEvent, then?: readonly NewEvent[]): Promise<boolean> {
+    return this.#settle(lease, then, (job, token) => job.moveToCompleted(null, token, false));
+  }
+
+  async retry(lease: LeasedEvent, at: number, attempts: number, then?: readonly NewEvent[]): Promise<boolean> {
+    return this.#settle(lease, then, async (job, token) => {
+      await job.updateData({ ...job.data, attempts });
+      await job.moveToDelayed(Math.max(at, Date.now()), token);
+    });
+  }
+
+  async deadLetter(lease: LeasedEvent, reason: string, then?: readonly NewEvent[]): Promise<boolean> {
+    return this.#settle(lease, then, async (job, token) => {
+      await job.updateData({ ...job.data, reason });
+      await job.moveToFailed(new Error(reason), token, false);
+    });
+  }
+
+  async listDue(): Promise<QueueDue[]> {
+    this.#check();
+    const names = await this.#redis.smembers(`${this.#prefix}bull-queues`);
+    const now = Date.now();
+    const due: QueueDue[] = [];
+    for (const name of names) {
+      this.#worker(name); // every member checks every queue for stalled jobs
+      const queue = this.#queue(name);
+      const counts = await queue.getJobCounts('wait', 'prioritized', 'delayed', 'active');
+      if ((counts.wait ?? 0) + (counts.prioritized ?? 0) > 0) due.push({ queue: name, nextAt: now });
+      else if ((counts.delayed ?? 0) > 0) {
+        const [first] = await queue.getDelayed(0, 0);
+        due.push({ queue: name, nextAt: first ? first.timestamp + first.delay : now });
+      } else if ((counts.active ?? 0) > 0) {
+        // Leased (here or by another member): look again when a dead member's lock may have lapsed.
+        due.push({ queue: name, nextAt: now + this.#stalledInterval() });
+      }
+    }
+    return due;
+  }
+
+  async listDead(queue: string, limit = 1000): Promise<DeadEvent[]> {
+    this.#check();
+    const jobs = (await this.#queue(queue).getFailed(0, Math.max(0, limit - 1))) as Job<JobData>[];
+    return jobs
+      .map((job) => ({
+        queue,
+        id: eventId(job.id!),
+        body: job.data.body,
+        enqueuedAt: job.data.enqueuedAt,
+        availableAt: job.data.availableAt,
+        attempts: job.data.attempts,
+        reason: job.data.reason ?? job.failedReason,
+        at: job.finishedOn ?? 0,
+      }))
+      .sort((a, b) => a.at - b.at)
+      .map(({ at: _at, ...dead }) => dead);
+  }
+
+  async count(queue: string): Promise<number> {
+    this.#check();
+    const counts = await this.#queue(queue).getJobCounts('wait', 'prioritized', 'delayed', 'active');
+    return Object.values(counts).reduce((sum, n) => sum + n, 0);
+  }
+
+  async close(): Promise<void> {
+    if (this.#closed) return;
+    this.#closed = true;
+    clearInterval(this.#renewal);
+    await Promise.all([...this.#workers.values()].map((worker) => worker.close(true).catch(() => {})));
+    await Promise.all([...this.#queues.values()].map((queue) => queue.close().catch(() => {})));
+  }
+
+  #check(): void {
+    if (this.#closed) throw new RuntimeClosedError('The event queue is closed');
+  }
+
+  #queue(name: string): Queue<JobData> {
+    let queue = this.#queues.get(name);
+    if (!queue) {
+      queue = new Queue<JobData>(bullName(name), { connection: this.#redis, prefix: this.#bullPrefix });
+      queue.on('error', () => {}); // reconnection is ioredis's; calls wait meanwhile
+      this.#queues.set(name, queue);
+    }
+    return queue;
+  }
+
+  #stalledInterval(): number {
+    return Math.max(100, Math.min(STALLED_CHECK_MAX_MS, Math.floor(this.#lockMs / 4)));
+  }
+
+  #worker(name: string): Worker<JobData> {
+    let worker = this.#workers.get(name);
+    if (!worker) {
+      worker = new Worker<JobData>(bullName(name), null, {
+        connection: this.#redis,
+        prefix: this.#bullPrefix,
+        autorun: false,
+        lockDuration: this.#lockMs,
+        stalledInterval: this.#stalledInterval(),
+        maxStalledCount: Number.MAX_SAFE_INTEGER,
+      });
+      worker.on('error', () => {});
+      this.#workers.set(name, worker);
+      void worker.startStalledCheckTimer().catch(() => {});
+    }
+    return worker;
+  }
+
+  async #settle(lease: LeasedEvent, then: readonly NewEvent[] | undefined, settle: (job: Job<JobData>, token: string) => Promise<unknown>): Promise<boolean> {
+    this.#check();
+    const held = this.#held.get(lease.token);
+    if (!held) return false;
+    this.#held.delete(lease.token);
+    // Still ours? (extendLock answers 0 when the lock lapsed and the job went to another member.)
+    const owned = await held.job.extendLock(lease.token, this.#lockMs).catch(() => 0);
+    if (!owned) return false;
+    if (then && then.length > 0) await this.enqueue(then);
+    try {
+      await settle(held.job, lease.token);
+    } catch {
+      return false; // the lock was lost between the check and the settle
+    }
+    return true;
+  }
+
+  async #renew(): Promise<void> {
+    const now = Date.now();
+    for (const [token, held] of this.#held) {
+      // Past its lease the event is left to expire, as the contract says; otherwise keep the lock.
+      if (now >= held.leaseUntil) continue;
+      await held.job.extendLock(token, this.#lockMs).catch(() => 0);
+    }
+  }
+}
+
+/** BullMQ refuses ':' in queue names and job ids, and integer job ids. */
+function bullName(queue: string): string {
+  return encodeURIComponent(queue);
+}
+
+function jobId(id: string): string {
+  return `e.${encodeURIComponent(id)}`;
+}
+
+function eventId(job: string): string {
+  return decodeURIComponent(job.slice(2));
+}

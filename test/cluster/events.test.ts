@@ -1,0 +1,167 @@
+/**
+ * The cluster's event queue (issue 20): asynchronous invocations on BullMQ queues in the cluster's
+ * Redis. The backend keeps the EventQueueBackend contract of src/async/queue.ts where BullMQ's own
+ * time allows (ids deduplicated, claims under a lease, a lost lease settles nothing, retry and
+ * dead letters, listDue); any member runs any event; a member killed with SIGKILL mid-invocation
+ * has its event run again by another member with the same requestId once its lock lapses.
+ * Needs Redis (test/helpers/redis.ts).
+ */
+import { spawn } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { afterAll, afterEach, describe, expect, it } from 'vitest';
+import { Redis } from 'ioredis';
+import { BullMQEventQueue } from '../../src/cluster/bullmq-queue.ts';
+import { keyPrefix } from '../../src/cluster/connect.ts';
+import type { NewEvent } from '../../src/async/queue.ts';
+import { createRuntime, silentSink, type Runtime } from '../../src/index.ts';
+import { SKIP_REASON, testRedis } from '../helpers/redis.ts';
+import { captureLogs } from '../helpers/runtime.ts';
+import { taggedCode } from '../registry/helpers.ts';
+
+const redis = await testRedis();
+afterAll(() => redis?.stop());
+
+const closers: (() => Promise<unknown>)[] = [];
+afterEach(async () => {
+  await Promise.all(closers.splice(0).map((close) => close()));
+});
+
+async function eventually<T>(check: () => T | Promise<T>): Promise<T> {
+  let last: unknown;
+  for (let i = 0; i < 600; i++) {
+    try {
+      return await check();
+    } catch (error) {
+      last = error;
+      await sleep(50);
+    }
+  }
+  throw last;
+}
+
+function backend(name: string, lockMs = 1000): BullMQEventQueue {
+  const client = new Redis(redis!.url, { maxRetriesPerRequest: null });
+  const queue = new BullMQEventQueue(client, keyPrefix(name), lockMs);
+  closers.push(async () => {
+    await queue.close();
+    client.disconnect();
+  });
+  return queue;
+}
+
+function ev(id: string, queue = 'invoke:a', availableAt = Date.now()): NewEvent {
+  return { queue, id, body: JSON.stringify({ id }), enqueuedAt: availableAt, availableAt };
+}
+
+describe.skipIf(!redis)(redis ? 'cluster event queue (BullMQ)' : `cluster event queue (skipped: ${SKIP_REASON})`, () => {
+  it('enqueue skips an id the queue holds; claim leases due events with attempts counted; ack removes', async () => {
+    const q = backend(redis!.clusterName());
+    await q.enqueue([ev('x'), ev('y')]);
+    await q.enqueue([{ ...ev('x'), body: 'second' }, ev('x', 'invoke:b')]);
+    expect(await q.count('invoke:a')).toBe(2);
+    expect(await q.count('invoke:b')).toBe(1);
+    const leases = await q.claim('invoke:a', Date.now(), 10, 60_000);
+    expect(leases.map((l) => [l.id, l.attempts, l.body]).sort()).toEqual([
+      ['x', 1, JSON.stringify({ id: 'x' })],
+      ['y', 1, JSON.stringify({ id: 'y' })],
+    ]);
+    expect(await q.claim('invoke:a', Date.now(), 10, 60_000)).toEqual([]); // both leased
+    for (const lease of leases) expect(await q.ack(lease)).toBe(true);
+    expect(await q.ack(leases[0]!)).toBe(false); // settled already
+    expect(await q.count('invoke:a')).toBe(0);
+  });
+
+  it('an event due in 60 s is not claimable now; listDue says when it is due', async () => {
+    const q = backend(redis!.clusterName());
+    const at = Date.now() + 60_000;
+    await q.enqueue([ev('later', 'invoke:a', at)]);
+    expect(await q.claim('invoke:a', Date.now(), 10, 1000)).toEqual([]);
+    const [due] = await q.listDue();
+    expect(due!.queue).toBe('invoke:a');
+    expect(Math.abs(due!.nextAt - at)).toBeLessThan(1000); // BullMQ keeps delays from its own enqueue time
+  });
+
+  it('retry makes the event due again later with the given attempts, then-events enqueued; deadLetter lists it with its reason', async () => {
+    const q = backend(redis!.clusterName());
+    await q.enqueue([ev('r'), ev('d')]);
+    const leases = await q.claim('invoke:a', Date.now(), 2, 60_000);
+    const r = leases.find((l) => l.id === 'r')!;
+    const d = leases.find((l) => l.id === 'd')!;
+    expect(await q.retry(r, Date.now() + 60_000, 0, [ev('note', 'callback:x')])).toBe(true);
+    expect(await q.count('callback:x')).toBe(1);
+    expect(await q.claim('invoke:a', Date.now(), 10, 1000)).toEqual([]);
+    expect(await q.deadLetter(d, 'RetriesExhausted', [ev('bad', 'dest:f')])).toBe(true);
+    expect(await q.count('dest:f')).toBe(1);
+    expect((await q.listDead('invoke:a')).map((e) => [e.id, e.reason, e.attempts])).toEqual([['d', 'RetriesExhausted', 1]]);
+    expect(await q.count('invoke:a')).toBe(1); // r, delayed
+  });
+
+  it('a lease its holder stops renewing lapses: another backend claims the event (attempts 2, same id) and the first settle does nothing', async () => {
+    const name = redis!.clusterName();
+    const [a, b] = [backend(name, 1000), backend(name, 1000)];
+    await a.enqueue([ev('job')]);
+    const [first] = await a.claim('invoke:a', Date.now(), 1, 1); // lease ends at once: a stops renewing
+    const [again] = await eventually(async () => {
+      await b.listDue(); // b runs the stalled-job check for the queues it sees
+      const claimed = await b.claim('invoke:a', Date.now(), 1, 60_000);
+      if (claimed.length === 0) throw new Error('not yet');
+      return claimed;
+    });
+    expect([again!.id, again!.attempts]).toEqual(['job', 2]);
+    expect(await a.ack(first!, [ev('never', 'dest:s')])).toBe(false);
+    expect(await b.count('dest:s')).toBe(0);
+    expect(await b.ack(again!)).toBe(true);
+    expect(await b.count('invoke:a')).toBe(0);
+  });
+
+  it('any member runs any event: 20 Event invokes through one member all run, on the members of the cluster', async () => {
+    const name = redis!.clusterName();
+    const members: Runtime[] = [];
+    for (let i = 0; i < 2; i++) {
+      const rt = await createRuntime({ logSink: silentSink, cluster: { redis: redis!.url, name } });
+      closers.push(() => rt.close());
+      members.push(rt);
+    }
+    await members[0]!.deploy({ name: 'work', code: taggedCode('e') });
+    await eventually(() => members[1]!.getFunction('work'));
+    const ids = new Set<string>();
+    for (let i = 0; i < 20; i++) ids.add((await members[0]!.invoke('work', {}, { invocationType: 'Event' })).requestId);
+    const invocations = (): number =>
+      members.reduce((sum, rt) => sum + (rt.metrics().functions.find((f) => f.functionName === 'work')?.Invocations ?? 0), 0);
+    await eventually(() => expect(invocations()).toBe(20));
+    expect(ids.size).toBe(20);
+  });
+
+  it('a member killed with SIGKILL mid-invocation: another member runs its event again with the same requestId', async () => {
+    const name = redis!.clusterName();
+    const setup = await createRuntime({ logSink: silentSink, cluster: { redis: redis!.url, name, leaseTtlMs: 1000 } });
+    await setup.deploy({ name: 'slow', code: taggedCode('k'), timeoutMs: 5000 });
+    await setup.close(); // the child is the only member when the event is queued: it claims it
+    const fixture = fileURLToPath(new URL('./fixtures/event-member.ts', import.meta.url));
+    const child = spawn(process.execPath, ['--no-node-snapshot', fixture, redis!.url, name, '1000', 'slow', '60000'], { stdio: ['ignore', 'pipe', 'pipe'] });
+    let out = '';
+    let err = '';
+    child.stdout.on('data', (d: Buffer) => (out += d.toString()));
+    child.stderr.on('data', (d: Buffer) => (err += d.toString()));
+    const exited = new Promise((resolve) => child.once('exit', resolve));
+    const client = new Redis(redis!.url);
+    closers.push(async () => {
+      child.kill('SIGKILL');
+      client.disconnect();
+    });
+    const requestId = await eventually(() => {
+      const match = /requestId (\S+)/.exec(out);
+      if (!match) throw new Error(`no requestId yet; stderr: ${err}`);
+      return match[1]!;
+    });
+    const active = `${keyPrefix(name)}bull:${encodeURIComponent('invoke:slow')}:active`;
+    await eventually(async () => expect(await client.llen(active)).toBe(1)); // the child runs it
+    child.kill('SIGKILL');
+    await exited;
+    const logs = captureLogs();
+    const survivor = await createRuntime({ logSink: logs, cluster: { redis: redis!.url, name, leaseTtlMs: 1000 } });
+    closers.push(() => survivor.close());
+    await eventually(() => expect(logs.text()).toContain(`START RequestId: ${requestId}`));
+  });
+});
