@@ -38,6 +38,9 @@ export default defineConfig({
     // make a case that takes 2 s alone take 30 s (issue #12). Never assert on time in a test.
     testTimeout: 60_000,
     hookTimeout: 60_000,
+    // A deadlocked main thread stops those timeouts too: this kills such a test process after 120 s
+    // without an event-loop turn, naming the test, so the run ends instead of hanging (issue #15).
+    setupFiles: ['test/helpers/hang-watchdog.ts'],
     projects: [
       {
         extends: true,
