@@ -50,6 +50,7 @@ import * as versions from './registry/versions.ts';
 import type { LambdaletServer } from './http/server.ts';
 import type { ServeOptionsInput } from './http/options.ts';
 import { FunctionUrlConfigs, type FunctionUrlConfig, type FunctionUrlConfigInput } from './http/url-config.ts';
+import { HttpApis, type HttpApiInfo, type HttpApiInput } from './http/http-api-config.ts';
 import { splitFunctionName } from './registry/names.ts';
 
 export type { AliasInfo, FunctionInfo } from './registry/info.ts';
@@ -66,6 +67,7 @@ export type { FunctionConcurrency } from './registry/concurrency.ts';
 export type { LambdaletServer } from './http/server.ts';
 export type { ServeOptionsInput } from './http/options.ts';
 export type { CorsInput, FunctionUrlConfig, FunctionUrlConfigInput } from './http/url-config.ts';
+export type { HttpApiInfo, HttpApiInput, HttpApiRouteInput, HttpApiStageInput } from './http/http-api-config.ts';
 
 /** One alias's figures: invocations through it, errors, and which versions ran them. */
 export interface AliasMetrics {
@@ -98,6 +100,7 @@ export class Runtime implements AsyncDisposable {
   #closing: Promise<void> | undefined;
   #server: LambdaletServer | undefined;
   readonly #urls = new FunctionUrlConfigs();
+  readonly #httpApis = new HttpApis();
 
   readonly #store: RegistryStore | undefined;
   readonly #member: ClusterMember | undefined;
@@ -231,6 +234,36 @@ export class Runtime implements AsyncDisposable {
   deleteFunctionUrlConfig(name: string, options?: { readonly qualifier?: string }): void {
     this.#assertOpen();
     this.#urls.delete(splitFunctionName(name, this.#options).name, options?.qualifier);
+  }
+
+  /**
+   * Creates an HTTP API in front of functions (API Gateway v2's routes, stages and canaries):
+   * `{ name, routes: [{ routeKey: 'GET /orders/{id}', target: 'orders:${stageVariables.alias}',
+   * payloadFormatVersion?: '2.0' | '1.0' }], stages: { prod: { variables, canary?: { percent,
+   * variables } } } }`. Served at `apiEndpoint/<stage>/...` by `rt.serve()`'s server. In memory.
+   * Targets are resolved per request (an unknown one answers 500, as API Gateway does).
+   * @throws InvalidParameterValueException naming the field; ResourceConflictException (name taken).
+   */
+  createHttpApi(input: HttpApiInput): HttpApiInfo {
+    this.#assertOpen();
+    return this.#httpApis.create(input);
+  }
+
+  /** @throws ResourceNotFoundException. */
+  getHttpApi(apiId: string): HttpApiInfo {
+    this.#assertOpen();
+    return this.#httpApis.get(apiId);
+  }
+
+  listHttpApis(): HttpApiInfo[] {
+    this.#assertOpen();
+    return this.#httpApis.list();
+  }
+
+  /** @throws ResourceNotFoundException. */
+  deleteHttpApi(apiId: string): void {
+    this.#assertOpen();
+    this.#httpApis.delete(apiId);
   }
 
   /**
@@ -456,6 +489,8 @@ export class Runtime implements AsyncDisposable {
       region: this.#options.region,
       accountId: this.#options.accountId,
       urls: this.#urls,
+      httpApis: this.#httpApis,
+      random: this.#random,
       onClose: () => {
         if (this.#server === server) this.#server = undefined;
       },

@@ -13,7 +13,9 @@ import type { Socket } from 'node:net';
 import type { Runtime } from '../runtime.ts';
 import { readBody } from './body.ts';
 import { errorResponse, HttpError } from './errors.ts';
-import { serveFunctionUrl, type UrlDeps } from './function-url.ts';
+import { serveFunctionUrl } from './function-url.ts';
+import { serveHttpApi, type HttpApiDeps } from './http-api.ts';
+import type { HttpApis } from './http-api-config.ts';
 import type { ApiContext } from './lambda-api/context.ts';
 import { lambdaApiRouter, tooLarge } from './lambda-api/routes.ts';
 import type { ApiResponse, Router } from './router.ts';
@@ -29,7 +31,16 @@ export interface ServerInternals {
   readonly onClose: () => void;
   /** The runtime's function URL configurations. */
   readonly urls: FunctionUrlConfigs;
+  /** The runtime's HTTP APIs. */
+  readonly httpApis: HttpApis;
+  /** The runtime's random source (canary picks). */
+  readonly random: () => number;
 }
+
+/** `/execute-api/<apiId>/<stage>/...`: an HTTP API by path. */
+const API_PATH = /^\/execute-api\/([a-z0-9]{10})(\/.*)?$/;
+/** `<apiId>.execute-api.<region>.amazonaws.com` (or `.localhost`): an HTTP API by host name. */
+const API_HOST = /^([a-z0-9]{10})\.execute-api\./;
 
 /** `/lambda-url/<urlId>/rest`: a function URL by path. */
 const URL_PATH = /^\/lambda-url\/([a-z0-9]{32})(\/.*)?$/;
@@ -47,7 +58,8 @@ export class LambdaletServer implements AsyncDisposable {
   readonly #verifier: SigV4Verifier | undefined;
   readonly #onClose: () => void;
   readonly #urls: FunctionUrlConfigs;
-  readonly #urlDeps: UrlDeps;
+  readonly #urlDeps: HttpApiDeps;
+  readonly #apis: HttpApis;
   #inFlight = 0;
   #closing: Promise<void> | undefined;
 
@@ -56,13 +68,14 @@ export class LambdaletServer implements AsyncDisposable {
     this.#server = server;
     this.#onClose = internals.onClose;
     this.#urls = internals.urls;
+    this.#apis = internals.httpApis;
     this.#router = router;
     this.#options = options;
     this.#verifier = options.auth ? new SigV4Verifier(options.auth.keys, options.clock) : undefined;
     this.host = options.host;
     this.port = port;
     this.url = `http://${options.host.includes(':') ? `[${options.host}]` : options.host}:${port}/`;
-    this.#urlDeps = { rt, accountId: internals.accountId, region: internals.region, verifier: this.#verifier, clock: options.clock ?? Date.now };
+    this.#urlDeps = { rt, accountId: internals.accountId, region: internals.region, verifier: this.#verifier, clock: options.clock ?? Date.now, random: internals.random };
   }
 
   /** Requests being handled now. */
@@ -97,6 +110,15 @@ export class LambdaletServer implements AsyncDisposable {
         await serveFunctionUrl(this.#urlDeps, config, req, res, byHost ? rawPath : (byPath?.[2] ?? '/'), rawQuery);
         return;
       }
+      const apiByHost = API_HOST.exec(req.headers.host ?? '');
+      const apiByPath = apiByHost === null ? API_PATH.exec(rawPath) : null;
+      const apiId = apiByHost?.[1] ?? apiByPath?.[1];
+      if (apiId !== undefined) {
+        const api = this.#apis.byId(apiId);
+        if (api === undefined) throw new HttpError(404, 'NotFoundException', `No HTTP API has the id ${apiId}`);
+        await serveHttpApi(this.#urlDeps, api, req, res, apiByHost ? rawPath : (apiByPath?.[2] ?? ''), rawQuery);
+        return;
+      }
       const { route, params } = this.#router.match(method, rawPath);
       const body = await readBody(req, { maxBytes: route.maxBodyBytes, tooLarge: tooLarge(route.operation, route.maxBodyBytes) });
       if (route.jsonBody && body.length > 0) checkJsonType(req.headers['content-type']);
@@ -122,6 +144,7 @@ export class LambdaletServer implements AsyncDisposable {
     this.#closing ??= new Promise<void>((resolve) => {
       this.#onClose();
       this.#urls.origin = '';
+      this.#apis.origin = '';
       this.#server.close(() => resolve());
       this.#server.closeIdleConnections();
     });
@@ -189,6 +212,7 @@ export async function startServer(rt: Runtime, internals: ServerInternals, input
   const port = typeof address === 'object' && address !== null ? address.port : options.port;
   const lambdalet = new LambdaletServer(server, router, options, port, internals, rt);
   internals.urls.origin = lambdalet.url.slice(0, -1);
+  internals.httpApis.origin = internals.urls.origin;
   server.on('request', (req: IncomingMessage, res: ServerResponse) => lambdalet.handle(req, res));
   if (!options.auth && !isLoopback(options.host)) {
     process.emitWarning(`lambdalet is serving ${lambdalet.url} on a non-loopback address without authentication: anyone who can reach it can deploy and run code. Pass auth: { keys: [...] }.`, { code: 'LAMBDALET_UNAUTHENTICATED' });
