@@ -10,7 +10,7 @@ import { ResourceNotFoundException } from '../../errors.ts';
 import { parseJsonBody } from '../body.ts';
 import type { ApiRequest, ApiResponse } from '../router.ts';
 import { json, paginate, type ApiContext } from './context.ts';
-import { aliasConfiguration, blob, layerVersion, optionalInteger, optionalString, validationError } from './shapes.ts';
+import { aliasConfiguration, blob, lambdaTimestamp, layerVersion, optionalInteger, optionalString, validationError } from './shapes.ts';
 
 function aliasInput(body: Record<string, unknown>): AliasInput {
   const functionVersion = optionalString(body, 'FunctionVersion');
@@ -66,13 +66,15 @@ function requiredQualifier(request: ApiRequest): string {
   return qualifier;
 }
 
-/** ProvisionedConcurrencyConfig as Lambda returns it; lambdalet's configs are READY when the call resolves. */
+/** ProvisionedConcurrencyConfig as Lambda returns it (GetProvisionedConcurrencyConfig response). */
 function provisionedShape(info: ProvisionedConcurrencyInfo): Record<string, unknown> {
   return {
     RequestedProvisionedConcurrentExecutions: info.requestedProvisionedConcurrentExecutions,
     AllocatedProvisionedConcurrentExecutions: info.allocatedProvisionedConcurrentExecutions,
     AvailableProvisionedConcurrentExecutions: info.allocatedProvisionedConcurrentExecutions,
     Status: info.status,
+    ...(info.statusReason !== undefined ? { StatusReason: info.statusReason } : {}),
+    LastModified: lambdaTimestamp(info.lastModified),
   };
 }
 
