@@ -29,6 +29,8 @@ export {
   type HttpApiInput,
   type HttpApiRouteInput,
   type HttpApiStageInput,
+  type EventSourceMappingInfo,
+  type EventSourceMappingInput,
   type LayerVersionInfo,
   type Metrics,
   type ProvisionedConcurrencyInfo,

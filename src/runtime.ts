@@ -7,6 +7,7 @@
 import type { SQSRecord } from 'aws-lambda';
 import type { DestinationCallback } from './async/callbacks.ts';
 import { AsyncEvents, type DryRunInvokeResult, type EventInvokeResult } from './async/events.ts';
+import type { EventSourceMappingInfo, EventSourceMappingInput } from './async/event-source-mapping.ts';
 import type { EventInvokeConfigInput, FunctionEventInvokeConfig, RecursiveLoop } from './async/invoke-config.ts';
 import type { CreateQueueInput, MessageAttributeValue, QueueInfo } from './async/queues.ts';
 import type { EventQueueBackend } from './async/queue.ts';
@@ -60,6 +61,7 @@ export type { DestinationCallback } from './async/callbacks.ts';
 export type { EventInvokeConfigInput, FunctionEventInvokeConfig, RecursiveLoop } from './async/invoke-config.ts';
 export type { CreateQueueInput, MessageAttributeValue, QueueInfo, RedrivePolicy } from './async/queues.ts';
 export type { InvocationRecord } from './async/destinations.ts';
+export type { EventSourceMappingInfo, EventSourceMappingInput } from './async/event-source-mapping.ts';
 export type { UpdateCodeOptions, UpdateOptions } from './registry/functions.ts';
 export type { LayerVersionInfo } from './registry/layers.ts';
 export type { ProvisionedConcurrencyInfo } from './registry/provisioned.ts';
@@ -669,6 +671,37 @@ export class Runtime implements AsyncDisposable {
   /** DeleteMessage by a record's `receiptHandle`. */
   deleteMessage(queue: string, receiptHandle: string): Promise<void> {
     return this.#control(() => this.#async.deleteMessage(queue, receiptHandle));
+  }
+
+  /**
+   * Lambda's CreateEventSourceMapping for a lambdalet queue: `{ eventSourceArn, functionName,
+   * batchSize: 1..10000 (10), maximumBatchingWindowInSeconds: 0..300 (0; at least 1 above a batch of
+   * 10), functionResponseTypes: ['ReportBatchItemFailures'], enabled }`; the function receives
+   * Lambda's SQS event. @throws InvalidParameterValueException, ResourceNotFoundException.
+   */
+  createEventSourceMapping(input: EventSourceMappingInput): EventSourceMappingInfo {
+    this.#assertOpen();
+    return this.#async.createEventSourceMapping(input);
+  }
+
+  updateEventSourceMapping(uuid: string, input: EventSourceMappingInput): EventSourceMappingInfo {
+    this.#assertOpen();
+    return this.#async.updateEventSourceMapping(uuid, input);
+  }
+
+  getEventSourceMapping(uuid: string): EventSourceMappingInfo {
+    this.#assertOpen();
+    return this.#async.mappings.get(uuid);
+  }
+
+  deleteEventSourceMapping(uuid: string): EventSourceMappingInfo {
+    this.#assertOpen();
+    return this.#async.mappings.delete(uuid);
+  }
+
+  listEventSourceMappings(filter?: { eventSourceArn?: string; functionName?: string }): EventSourceMappingInfo[] {
+    this.#assertOpen();
+    return this.#async.mappings.list(filter);
   }
 
   /**

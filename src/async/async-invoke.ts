@@ -49,6 +49,13 @@ export const SYSTEM_RETRY_MAX_MS = 300_000;
 /** Waits before the second and the third attempt after a function error. */
 export const FUNCTION_ERROR_DELAYS_MS = [60_000, 120_000] as const;
 
+/**
+ * An attempt waits in the dispatcher's bounded queue for capacity (up to 30 s) rather than being
+ * throttled at once: the pump already bounds how many attempts run, and a throttle costs the event
+ * a backoff of a second or more. A full wait queue or a longer wait is still a throttle.
+ */
+const ASYNC_INVOKE_OPTIONS: InvokeOptions = Object.freeze({ ...DEFAULT_INVOKE_OPTIONS, waitForCapacityMs: 30_000 });
+
 /** The queue of a function's asynchronous events. */
 export function invokeQueue(functionName: string): string {
   return `invoke:${functionName}`;
@@ -99,7 +106,7 @@ export class AsyncInvokeHandler implements QueueHandler {
       await ctx.backend.deadLetter(lease, `ResourceNotFoundException: ${error.message}`);
       return;
     }
-    const options: InvokeOptions = envelope.tenantId === undefined ? DEFAULT_INVOKE_OPTIONS : { ...DEFAULT_INVOKE_OPTIONS, tenantId: envelope.tenantId };
+    const options: InvokeOptions = envelope.tenantId === undefined ? ASYNC_INVOKE_OPTIONS : { ...ASYNC_INVOKE_OPTIONS, tenantId: envelope.tenantId };
     let result: InvokeResult;
     try {
       ctx.engines.get(target.record.config.engine).assertAvailable();

@@ -55,6 +55,8 @@ export interface AsyncContext {
    * enqueued atomically with its settle. `condition`: `Success`, `RetriesExhausted`, `EventAgeExceeded`.
    */
   deliveries(lease: LeasedEvent, envelope: InvokeEnvelope, settings: AsyncSettings, condition: string, last: LastAttempt | undefined): NewEvent[];
+  /** Resolves when the runtime starts closing: a handler waiting on the clock stops waiting. */
+  readonly closing: Promise<void>;
   /** Something was enqueued: the pump looks again. */
   wake(): void;
 }

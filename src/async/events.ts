@@ -20,6 +20,7 @@ import { wallClock, type Clock } from './clock.ts';
 import { memoryConfigStore, type ConfigStore } from './config-store.ts';
 import type { AsyncContext, AsyncCounters, AsyncSettings } from './context.ts';
 import { parseDestination } from './destinations.ts';
+import { EventSourceMappings, type EventSourceMappingInfo, type EventSourceMappingInput } from './event-source-mapping.ts';
 import { EventInvokeConfigs } from './invoke-config.ts';
 import { MemoryEventQueue } from './memory-queue.ts';
 import { deliveries } from './outcome.ts';
@@ -27,6 +28,7 @@ import { EventPump } from './pump.ts';
 import type { EventQueueBackend, LeasedEvent } from './queue.ts';
 import { QueueRegistry, queueBackendName, type CreateQueueInput, type MessageAttributeValue, type QueueInfo } from './queues.ts';
 import { SqliteEventQueue } from './sqlite-queue.ts';
+import { SqsPoller } from './sqs-poller.ts';
 import { redrive, sqsRecord } from './sqs-records.ts';
 
 /** What `rt.invoke(..., { invocationType: 'Event' })` answers: queued, with the id it will run under. */
@@ -71,7 +73,10 @@ export class AsyncEvents {
   readonly configs: EventInvokeConfigs;
   /** lambdalet's queues. */
   readonly queues: QueueRegistry;
+  /** Event source mappings from those queues. */
+  readonly mappings: EventSourceMappings;
   #closed = false;
+  readonly #closing = Promise.withResolvers<void>();
 
   /** @throws DataDirError when `dataDir`'s events file cannot be used. */
   constructor(deps: AsyncEventsDeps) {
@@ -106,12 +111,27 @@ export class AsyncEvents {
       settings: (fn, q) => this.configs.settings(fn, q, deps.registry.get(fn)?.latest.config.deadLetterConfig?.targetArn),
       deliveries: (lease, envelope, settings, condition, last) => deliveries(deliveryDeps, lease, envelope, settings, condition, last, clock.now()),
       log,
+      closing: this.#closing.promise,
       wake: () => this.#pump.wake(),
     };
     // A backend other runtimes also fill (a cluster's) says when they enqueued.
     (backend as EventQueueBackend).watch?.(() => this.#pump.wake());
     this.#pump.route('invoke', new AsyncInvokeHandler(this.#ctx));
     this.#pump.route('callback', new CallbackHandler(this.#ctx, this.#callbacks));
+    this.mappings = new EventSourceMappings(deps.options, deps.registry, queues, store, () => clock.now());
+    this.#pump.route('sqs', new SqsPoller(this.#ctx, queues, this.mappings));
+  }
+
+  createEventSourceMapping(input: EventSourceMappingInput): EventSourceMappingInfo {
+    const info = this.mappings.create(input);
+    this.#pump.wake();
+    return info;
+  }
+
+  updateEventSourceMapping(uuid: string, input: EventSourceMappingInput): EventSourceMappingInfo {
+    const info = this.mappings.update(uuid, input);
+    this.#pump.wake();
+    return info;
   }
 
   /** Registers (or replaces) a host callback destination, `callback:<name>`; deliveries waiting for it run. */
@@ -139,7 +159,11 @@ export class AsyncEvents {
    * from it are disabled by their poller with a log line (event-source-mapping.ts).
    */
   deleteQueue(nameOrArn: string): void {
-    this.queues.delete(nameOrArn);
+    const queue = this.queues.delete(nameOrArn);
+    for (const mapping of this.mappings.forQueue(queue.queueArn)) {
+      this.mappings.mark(mapping.uuid, { state: 'Disabled', stateTransitionReason: 'PROBLEM: the event source queue was deleted' });
+      this.#log(queue.queueName, `Event source mapping ${mapping.uuid} disabled: its queue ${queue.queueArn} was deleted`);
+    }
   }
 
   /** SendMessage: `{ messageId, md5OfMessageBody }` once queued. */
@@ -237,6 +261,7 @@ export class AsyncEvents {
   async close(): Promise<void> {
     if (this.#closed) return;
     this.#closed = true;
+    this.#closing.resolve();
     await this.#pump.close();
     await this.#ctx.backend.close();
   }

@@ -18,6 +18,10 @@ export interface QueueHandler {
   leaseMs(queue: string): number;
   /** Runs one event and settles it. */
   run(event: LeasedEvent): Promise<void>;
+  /** Batch consumers (event source mappings): how many events one run takes (default 1). */
+  batchSize?(queue: string): number;
+  /** Runs one batch (when `batchSize` is given) and settles what it decides to. */
+  runBatch?(events: LeasedEvent[]): Promise<void>;
 }
 
 /** The kind of a queue: the part of its name before the first ':'. */
@@ -118,18 +122,37 @@ export class EventPump {
       const handler = this.#handlers.get(queueKind(queue))!;
       // Fair share: the queues still to visit split what is free.
       const share = Math.max(1, Math.floor(free / (ready.length - i)));
-      const leases = await this.#backend.claim(queue, now, share, handler.leaseMs(queue));
-      claimed += leases.length;
-      for (const lease of leases) this.#start(handler, lease);
-      if (leases.length === share) this.#again = true; // there may be more due in it
+      const perRun = handler.runBatch === undefined ? 1 : Math.max(1, handler.batchSize?.(queue) ?? 1);
+      if (perRun === 1) {
+        const leases = await this.#backend.claim(queue, now, share, handler.leaseMs(queue));
+        claimed += leases.length;
+        for (const lease of leases) this.#start(handler, lease);
+        if (leases.length === share) this.#again = true; // there may be more due in it
+        continue;
+      }
+      // A batch consumer: one run per batch, each batch its own claim.
+      for (let run = 0; run < share; run++) {
+        const batch = await this.#backend.claim(queue, now, perRun, handler.leaseMs(queue));
+        if (batch.length === 0) break;
+        claimed += batch.length;
+        this.#startBatch(handler, batch);
+        if (run === share - 1 && batch.length === perRun) this.#again = true;
+      }
     }
     if (this.#running.size >= this.#maxInFlight) this.#again = false;
     this.#arm(next);
     return claimed;
   }
 
+  #startBatch(handler: QueueHandler, batch: LeasedEvent[]): void {
+    this.#track(handler.runBatch!(batch).catch((error: unknown) => this.#onError(error, batch[0]!.queue)));
+  }
+
   #start(handler: QueueHandler, lease: LeasedEvent): void {
-    const run = handler.run(lease).catch((error: unknown) => this.#onError(error, lease.queue));
+    this.#track(handler.run(lease).catch((error: unknown) => this.#onError(error, lease.queue)));
+  }
+
+  #track(run: Promise<void>): void {
     this.#running.add(run);
     void run.then(() => {
       this.#running.delete(run);
@@ -139,6 +162,11 @@ export class EventPump {
 
   #arm(at: number): void {
     if (this.#closed || at === Infinity) return;
+    // Already due (the clock moved while this pass ran): look again now rather than on a timer.
+    if (at <= this.#clock.now()) {
+      if (this.#running.size < this.#maxInFlight) this.#again = true; // else a finishing run wakes it
+      return;
+    }
     if (this.#timer !== undefined && this.#timerAt <= at && this.#timerAt > this.#clock.now()) return;
     if (this.#timer !== undefined) this.#clock.clearTimeout(this.#timer);
     this.#timerAt = at;

@@ -30,6 +30,16 @@ export class TestClock implements EventClock {
     (handle as Timer).cancelled = true;
   }
 
+  /** Due times of the timers not yet fired. */
+  pendingAt(): number[] {
+    return this.#timers.filter((t) => !t.cancelled).map((t) => t.at);
+  }
+
+  /** Resolves once a timer due at `at` is set (a handler waiting on the clock), yielding in between. */
+  async timerAt(at: number): Promise<void> {
+    while (!this.pendingAt().includes(at)) await new Promise((resolve) => setImmediate(resolve));
+  }
+
   advance(ms: number): void {
     const end = this.#now + ms;
     for (;;) {

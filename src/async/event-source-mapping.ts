@@ -1,0 +1,184 @@
+/**
+ * Event source mappings (Lambda's CreateEventSourceMapping and its update / delete / get / list):
+ * a function polling a lambdalet queue. Ranges and rules are Lambda's for SQS sources (API
+ * reference, CreateEventSourceMapping): `batchSize` 1-10000 (default 10), above 10 only with
+ * `maximumBatchingWindowInSeconds` of at least 1; the window 0-300 s (default 0);
+ * `functionResponseTypes` only `ReportBatchItemFailures`; the stream-only settings
+ * (`bisectBatchOnFunctionError`, `maximumRetryAttempts`, `maximumRecordAgeInSeconds`,
+ * `parallelizationFactor`, `destinationConfig`) refused for a queue, whose failures go to its
+ * redrive policy instead; the queue's visibility timeout must be at least the function's timeout
+ * (Lambda: "Queue visibility timeout: 30 seconds is less than Function timeout: 60 seconds").
+ * Kept in the config store (durable with `dataDir`).
+ */
+import { randomUUID } from 'node:crypto';
+import type { RuntimeOptions } from '../config/index.ts';
+import { InvalidParameterValueException, ResourceNotFoundException } from '../errors.ts';
+import { functionArn, functionNotFound, splitFunctionName } from '../registry/names.ts';
+import type { FunctionRegistry } from '../registry/registry.ts';
+import type { ConfigStore } from './config-store.ts';
+import type { QueueRegistry } from './queues.ts';
+
+export const BATCH_SIZE_MAX = 10_000;
+export const SQS_BATCH_SIZE_DEFAULT = 10;
+/** Above this batch size an SQS mapping needs a batching window of at least 1 s. */
+export const SQS_BATCH_SIZE_WITHOUT_WINDOW_MAX = 10;
+export const BATCHING_WINDOW_MAX_S = 300;
+
+export interface EventSourceMappingInput {
+  readonly eventSourceArn?: string;
+  readonly functionName?: string;
+  readonly batchSize?: number;
+  readonly maximumBatchingWindowInSeconds?: number;
+  readonly functionResponseTypes?: readonly 'ReportBatchItemFailures'[];
+  readonly enabled?: boolean;
+  readonly bisectBatchOnFunctionError?: boolean;
+  readonly maximumRetryAttempts?: number;
+  readonly maximumRecordAgeInSeconds?: number;
+  readonly parallelizationFactor?: number;
+  readonly destinationConfig?: { readonly onFailure?: { readonly destination?: string } };
+}
+
+/** Lambda's EventSourceMappingConfiguration, camelCased, for a queue source. */
+export interface EventSourceMappingInfo {
+  readonly uuid: string;
+  readonly eventSourceArn: string;
+  readonly functionArn: string;
+  readonly batchSize: number;
+  readonly maximumBatchingWindowInSeconds: number;
+  readonly functionResponseTypes: readonly 'ReportBatchItemFailures'[];
+  /** `Enabled` or `Disabled`. */
+  readonly state: 'Enabled' | 'Disabled';
+  /** Why it is as it is: `OK`, or the problem that stopped it (its queue was deleted). */
+  readonly stateTransitionReason: string;
+  /** Epoch seconds. */
+  readonly lastModified: number;
+  /** `OK`, `No records processed`, or the last problem (a missing function, ...). */
+  readonly lastProcessingResult: string;
+}
+
+const STREAM_ONLY = ['bisectBatchOnFunctionError', 'maximumRetryAttempts', 'maximumRecordAgeInSeconds', 'parallelizationFactor', 'destinationConfig'] as const;
+
+function invalid(field: string, message: string): InvalidParameterValueException {
+  return new InvalidParameterValueException(field, message);
+}
+
+function intIn(field: string, value: unknown, min: number, max: number): number {
+  if (typeof value !== 'number' || !Number.isInteger(value) || value < min || value > max) {
+    throw invalid(field, `Expected \`${field}\` to be an integer from ${min} to ${max}, got ${JSON.stringify(value)}`);
+  }
+  return value;
+}
+
+export class EventSourceMappings {
+  readonly #mappings = new Map<string, EventSourceMappingInfo>();
+  readonly #options: RuntimeOptions;
+  readonly #registry: FunctionRegistry;
+  readonly #queues: QueueRegistry;
+  readonly #store: ConfigStore;
+  readonly #now: () => number;
+
+  constructor(options: RuntimeOptions, registry: FunctionRegistry, queues: QueueRegistry, store: ConfigStore, now: () => number) {
+    this.#options = options;
+    this.#registry = registry;
+    this.#queues = queues;
+    this.#store = store;
+    this.#now = now;
+    for (const [uuid, info] of store.all('esm')) this.#mappings.set(uuid, info as EventSourceMappingInfo);
+  }
+
+  create(input: EventSourceMappingInput): EventSourceMappingInfo {
+    if (input.eventSourceArn === undefined) throw invalid('eventSourceArn', 'Expected `eventSourceArn` to be a lambdalet queue ARN');
+    if (input.functionName === undefined) throw invalid('functionName', 'Expected `functionName` to be a function name or ARN');
+    return this.#save(this.#build(randomUUID(), input, undefined));
+  }
+
+  update(uuid: string, input: EventSourceMappingInput): EventSourceMappingInfo {
+    const old = this.get(uuid);
+    if (input.eventSourceArn !== undefined && input.eventSourceArn !== old.eventSourceArn) {
+      throw invalid('eventSourceArn', 'The event source of a mapping cannot be changed');
+    }
+    return this.#save(this.#build(uuid, { ...input, eventSourceArn: old.eventSourceArn }, old));
+  }
+
+  get(uuid: string): EventSourceMappingInfo {
+    const info = this.#mappings.get(uuid);
+    if (info === undefined) throw new ResourceNotFoundException(`The resource you requested does not exist. (Service: Lambda, Status Code: 404, Request ID: ${uuid})`);
+    return info;
+  }
+
+  delete(uuid: string): EventSourceMappingInfo {
+    const info = this.get(uuid);
+    this.#mappings.delete(uuid);
+    this.#store.delete('esm', uuid);
+    return info;
+  }
+
+  list(filter: { eventSourceArn?: string; functionName?: string } = {}): EventSourceMappingInfo[] {
+    const fn = filter.functionName === undefined ? undefined : functionArn(this.#options, splitFunctionName(filter.functionName, this.#options).name);
+    return [...this.#mappings.values()].filter(
+      (m) => (filter.eventSourceArn === undefined || m.eventSourceArn === filter.eventSourceArn) && (fn === undefined || m.functionArn.startsWith(fn)),
+    );
+  }
+
+  /** Enabled mappings reading `queueArn`. */
+  forQueue(queueArn: string): EventSourceMappingInfo[] {
+    return [...this.#mappings.values()].filter((m) => m.eventSourceArn === queueArn && m.state === 'Enabled');
+  }
+
+  /** Records a problem or a recovery (state and/or lastProcessingResult), kept like any change. */
+  mark(uuid: string, change: Partial<Pick<EventSourceMappingInfo, 'state' | 'stateTransitionReason' | 'lastProcessingResult'>>): void {
+    const info = this.#mappings.get(uuid);
+    if (info === undefined) return;
+    const next = { ...info, ...change };
+    if (JSON.stringify(next) !== JSON.stringify(info)) this.#save(Object.freeze(next));
+  }
+
+  #build(uuid: string, input: EventSourceMappingInput, old: EventSourceMappingInfo | undefined): EventSourceMappingInfo {
+    for (const field of STREAM_ONLY) {
+      if (input[field] !== undefined) {
+        throw invalid(field, `\`${field}\` is for stream sources (Kinesis, DynamoDB); a queue's failed messages go to its redrivePolicy`);
+      }
+    }
+    const queue = this.#queues.get(input.eventSourceArn!, 'eventSourceArn');
+    const fnName = input.functionName ?? old!.functionArn;
+    const ref = splitFunctionName(fnName, this.#options);
+    const entry = this.#registry.get(ref.name);
+    if (!entry) throw functionNotFound(this.#options, ref.name);
+    if (ref.qualifier !== undefined && ref.qualifier !== '$LATEST' && !entry.versions.has(ref.qualifier) && !entry.aliases.has(ref.qualifier)) {
+      throw functionNotFound(this.#options, ref.name, ref.qualifier);
+    }
+    const timeoutS = Math.ceil(entry.latest.config.timeoutMs / 1000);
+    if (queue.visibilityTimeout < timeoutS) {
+      throw invalid('eventSourceArn', `Queue visibility timeout: ${queue.visibilityTimeout} seconds is less than Function timeout: ${timeoutS} seconds`);
+    }
+    const batchSize = intIn('batchSize', input.batchSize ?? old?.batchSize ?? SQS_BATCH_SIZE_DEFAULT, 1, BATCH_SIZE_MAX);
+    const window = intIn('maximumBatchingWindowInSeconds', input.maximumBatchingWindowInSeconds ?? old?.maximumBatchingWindowInSeconds ?? 0, 0, BATCHING_WINDOW_MAX_S);
+    if (batchSize > SQS_BATCH_SIZE_WITHOUT_WINDOW_MAX && window < 1) {
+      throw invalid('maximumBatchingWindowInSeconds', 'Maximum batch window in seconds must be greater than 0 if maximum batch size is greater than 10');
+    }
+    const types: unknown = input.functionResponseTypes ?? old?.functionResponseTypes ?? [];
+    if (!Array.isArray(types) || types.some((t) => t !== 'ReportBatchItemFailures') || types.length > 1) {
+      throw invalid('functionResponseTypes', "Expected `functionResponseTypes` to be [] or ['ReportBatchItemFailures']");
+    }
+    if (input.enabled !== undefined && typeof input.enabled !== 'boolean') throw invalid('enabled', 'Expected `enabled` to be true or false');
+    const enabled = input.enabled ?? (old === undefined ? true : old.state === 'Enabled');
+    return Object.freeze({
+      uuid,
+      eventSourceArn: queue.queueArn,
+      functionArn: functionArn(this.#options, ref.name, ref.qualifier),
+      batchSize,
+      maximumBatchingWindowInSeconds: window,
+      functionResponseTypes: Object.freeze([...(types as 'ReportBatchItemFailures'[])]),
+      state: enabled ? 'Enabled' : 'Disabled',
+      stateTransitionReason: 'USER_INITIATED',
+      lastModified: Math.floor(this.#now() / 1000),
+      lastProcessingResult: old?.lastProcessingResult ?? 'No records processed',
+    });
+  }
+
+  #save(info: EventSourceMappingInfo): EventSourceMappingInfo {
+    this.#mappings.set(info.uuid, info);
+    this.#store.put('esm', info.uuid, info);
+    return info;
+  }
+}
