@@ -100,6 +100,16 @@ export interface RuntimeOptionsInput {
    */
   readonly dataDir?: string;
   /**
+   * Host functions that function configs may hold (`egress.fetch`, a `credentials` provider), by
+   * name. With `dataDir` (or a cluster) a config is stored with the hook's name in place of the
+   * function, and a runtime opened later on the same folder takes the function of that name from
+   * its own `hooks`; a function value that is not one of these is refused at deploy
+   * (InvalidParameterValueException naming the field), as is a restore whose hook is missing.
+   * Names are 1 to 64 characters of `[a-zA-Z0-9._-]`. Default: none.
+   * @example createRuntime({ dataDir, hooks: { vaultCredentials: async () => vault.read('role') } })
+   */
+  readonly hooks?: Readonly<Record<string, HookFunction>>;
+  /**
    * The clock of asynchronous invocation, event sources and schedules: epoch milliseconds and
    * timers. Give a manual clock in tests to run a minute's retry wait at once. Default: `Date.now()`
    * and Node's timers.
@@ -213,6 +223,8 @@ export interface RuntimeOptions {
   readonly logSink?: LogSink | undefined;
   /** Log format. Default `Text`. */
   readonly logFormat: LogFormat;
+  /** Host functions function configs may refer to by name (see RuntimeOptionsInput.hooks). */
+  readonly hooks?: Readonly<Record<string, HookFunction>> | undefined;
   /** The alias routing pick's source of numbers in [0, 1), if one was given (else Math.random). */
   readonly random?: (() => number) | undefined;
   /** The durable registry's folder, if one was given. */
@@ -256,6 +268,13 @@ export interface RuntimeOptions {
 /** The methods of an EventQueueBackend (src/async/queue.ts). */
 const EVENT_QUEUE_METHODS = ['enqueue', 'claim', 'ack', 'retry', 'deadLetter', 'listDue', 'listDead', 'count', 'close'] as const;
 
+/** A host function a function config may hold: `egress.fetch`, a credentials provider. */
+// eslint-disable-next-line @typescript-eslint/no-explicit-any -- any function signature is accepted
+export type HookFunction = (...args: any[]) => unknown;
+
+/** What a hook's name may be. */
+export const HOOK_NAME_PATTERN = /^[a-zA-Z0-9._-]{1,64}$/;
+
 const DEFAULT_RUNTIME_OPTIONS: RuntimeOptions = Object.freeze({
   region: REGION_DEFAULT,
   accountId: ACCOUNT_ID_DEFAULT,
@@ -286,6 +305,14 @@ const runtimeOptionsSchema = z.strictObject(
     dataDir: z.string(expected('be a folder path')).min(1, expected('be a folder path')).optional(),
     cluster: clusterOptionsSchema.optional(),
     random: z.custom<() => number>((v) => typeof v === 'function', expected('be a function returning a number in [0, 1)')).optional(),
+    hooks: z
+      .record(
+        z.string().regex(HOOK_NAME_PATTERN, expected('be hook names of 1 to 64 characters of [a-zA-Z0-9._-]')),
+        // z.custom keeps the function itself (a function schema would wrap it).
+        z.custom<HookFunction>((v) => typeof v === 'function', expected('be a function')),
+        expected('be an object of name → function'),
+      )
+      .optional(),
     eventClock: z.custom<EventClock>(isEventClock, expected('be an object with now(), setTimeout() and clearTimeout() functions')).optional(),
     eventQueue: z.custom<object>(isEventQueue, expected(`be an event queue backend with ${EVENT_QUEUE_METHODS.map((m) => `${m}()`).join(', ')}`)).optional(),
     quickjsIsolation: oneOf(QUICKJS_ISOLATIONS).default('instance'),

@@ -127,7 +127,7 @@ export async function deployLatest(ctx: DeployContext, config: FunctionConfig): 
     throw new InvalidParameterValueException('provisionedConcurrency', 'Provisioned Concurrency Configs cannot be applied to unpublished function versions.');
   }
   // Checked before any work: a config the store cannot keep is refused, not half-kept.
-  const json = ctx.store ? configJson(config) : undefined;
+  const json = ctx.store ? configJson(config, ctx.options.hooks) : undefined;
   // Reservations are checked again when the pool is configured; this only fails fast.
   ctx.dispatcher.check(config.name, poolConfig(config));
   const { deployment, package: pkg } = await prepareDeployment(ctx, config, LATEST_VERSION);
@@ -163,7 +163,9 @@ function checkTenancyUnchanged(previous: FunctionConfig | undefined, config: Fun
 }
 
 /** Writes a version's record to the durable store, if there is one. */
-export function persistVersion(ctx: DeployContext, entry: FunctionEntry, record: VersionRecord, json = configJson(record.config)): void {
+export function persistVersion(ctx: DeployContext, entry: FunctionEntry, record: VersionRecord, json?: string): void {
+  if (ctx.store === undefined) return;
+  json ??= configJson(record.config, ctx.options.hooks);
   ctx.store?.putVersion(entry.name, entry.lastVersion, {
     version: record.version,
     configJson: json,

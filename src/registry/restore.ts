@@ -21,7 +21,7 @@ import { poolConfig, type Prepared } from './deployment.ts';
 import { reallocate } from './provisioned.ts';
 import { layerFromPackage } from './layers.ts';
 import { FunctionEntry, type VersionRecord } from './records.ts';
-import type { StoredFunction, StoredLayerVersion, StoredVersion } from './store.ts';
+import { reviveHooks, type StoredFunction, type StoredLayerVersion, type StoredVersion } from './store.ts';
 
 export async function restoreRegistry(ctx: DeployContext, functions: readonly StoredFunction[]): Promise<void> {
   const prepared = new Map<string, Prepared>();
@@ -97,7 +97,9 @@ export function restoreLayers(ctx: DeployContext, layers: readonly StoredLayerVe
 
 async function restoreVersion(ctx: DeployContext, name: string, stored: StoredVersion, cache: Map<string, Prepared>): Promise<VersionRecord> {
   // A registry written before $LATEST's provisioned concurrency was refused may still hold some: dropped.
-  const config = parseFunctionConfig({ ...stored.config, name, code: stored.code, provisionedConcurrency: 0 });
+  const where = `function ${name} (version ${stored.version})`;
+  const revived = reviveHooks(stored.config, ctx.options.hooks, where) as Record<string, unknown>;
+  const config = parseFunctionConfig({ ...revived, name, code: stored.code, provisionedConcurrency: 0 });
   const { deployment, package: pkg } = await prepareDeployment(ctx, config, stored.version, undefined, cache);
   const pool =
     stored.version === LATEST_VERSION

@@ -18,7 +18,8 @@
  * - A write never partially applies: a version's row and its code blob land together.
  * - Code is content-addressed (sha256 → bytes): one copy per distinct package, shared by versions
  *   and layers, dropped when nothing refers to it.
- * - Configs are JSON text (`configJson`): function values never reach a store.
+ * - Configs are JSON text (`configJson`): a function value reaches a store only as the name it has
+ *   in createRuntime's `hooks` (`{ "lambdalet:hook": name }`), revived by `reviveHooks` on restore.
  * - `close()` releases whatever the store holds (SQLite's lock); idempotent.
  */
 import type { CodeSource } from '../code/types.ts';
@@ -100,21 +101,64 @@ export interface StoredVersionInput {
   readonly lastModified: string;
 }
 
+/** How a hook is written in a stored config: `{ "lambdalet:hook": "<name>" }` in place of the function. */
+export const HOOK_KEY = 'lambdalet:hook';
+
 /**
  * A function's configuration as JSON, without its code. Every field must survive JSON: a function
- * value (an `egress.fetch`, say) cannot be kept, and is refused rather than silently dropped.
+ * value (an `egress.fetch`, a credentials provider) is kept as the name it has in `hooks`
+ * (createRuntime's), and refused when it has none rather than silently dropped.
  * @throws InvalidParameterValueException naming the field.
  */
-export function configJson(config: object): string {
+export function configJson(config: object, hooks?: Readonly<Record<string, unknown>>): string {
   const { code: _code, ...rest } = config as Record<string, unknown>;
-  checkStorable(rest, '');
-  return JSON.stringify(rest);
+  const names = new Map<unknown, string>();
+  for (const [name, fn] of Object.entries(hooks ?? {})) if (!names.has(fn)) names.set(fn, name);
+  return JSON.stringify(storable(rest, '', names));
 }
 
-function checkStorable(value: unknown, path: string): void {
-  if (typeof value === 'function' || typeof value === 'symbol' || typeof value === 'bigint') {
+function storable(value: unknown, path: string, names: ReadonlyMap<unknown, string>): unknown {
+  if (typeof value === 'function') {
+    const name = names.get(value);
+    if (name !== undefined) return { [HOOK_KEY]: name };
+    throw new InvalidParameterValueException(
+      path,
+      `\`${path}\` is a function and cannot be kept in the runtime's dataDir: give it a name in createRuntime({ hooks: { name: fn } }) (the same name on every runtime that opens this dataDir), or run without dataDir`,
+    );
+  }
+  if (typeof value === 'symbol' || typeof value === 'bigint') {
     throw new InvalidParameterValueException(path, `\`${path}\` is a ${typeof value} and cannot be kept in the runtime's dataDir; remove it or run without dataDir`);
   }
-  if (typeof value !== 'object' || value === null) return;
-  for (const [key, child] of Object.entries(value)) checkStorable(child, path === '' ? key : `${path}.${key}`);
+  if (typeof value !== 'object' || value === null) return value;
+  if (Array.isArray(value)) return value.map((item, i) => storable(item, `${path}.${i}`, names));
+  const out: Record<string, unknown> = {};
+  for (const [key, child] of Object.entries(value)) out[key] = storable(child, path === '' ? key : `${path}.${key}`, names);
+  return out;
+}
+
+/**
+ * The inverse of configJson's hook names: every `{ "lambdalet:hook": name }` in a stored config
+ * becomes `hooks[name]`.
+ * @throws InvalidParameterValueException naming `hooks.<name>` when the runtime has no such hook
+ *   (`where` says which function and version needed it).
+ */
+export function reviveHooks(value: unknown, hooks: Readonly<Record<string, unknown>> | undefined, where: string, path = ''): unknown {
+  if (typeof value !== 'object' || value === null) return value;
+  if (Array.isArray(value)) return value.map((item, i) => reviveHooks(item, hooks, where, `${path}.${i}`));
+  const record = value as Record<string, unknown>;
+  const keys = Object.keys(record);
+  if (keys.length === 1 && keys[0] === HOOK_KEY && typeof record[HOOK_KEY] === 'string') {
+    const name = record[HOOK_KEY];
+    const fn = hooks?.[name];
+    if (typeof fn !== 'function') {
+      throw new InvalidParameterValueException(
+        `hooks.${name}`,
+        `Expected \`hooks.${name}\` to be a function: ${where} was deployed with it as \`${path}\` and is restored from the dataDir; pass createRuntime({ hooks: { ${JSON.stringify(name)}: fn } })`,
+      );
+    }
+    return fn;
+  }
+  const out: Record<string, unknown> = {};
+  for (const [key, child] of Object.entries(record)) out[key] = reviveHooks(child, hooks, where, path === '' ? key : `${path}.${key}`);
+  return out;
 }
