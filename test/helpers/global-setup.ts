@@ -1,0 +1,18 @@
+/**
+ * vitest `globalSetup` (runs once per run, in vitest's own process): bundles the guest runtime once
+ * (guest-cache.ts) and hands its path to every test process, where test/helpers/shared-guest.ts
+ * installs it.
+ */
+import type { TestProject } from 'vitest/node';
+import { sharedGuestRuntimeFile } from './guest-cache.ts';
+
+declare module 'vitest' {
+  export interface ProvidedContext {
+    /** A GuestRuntime as JSON, bundled once for this run (test/helpers/guest-cache.ts). */
+    lambdaletGuestRuntime: string;
+  }
+}
+
+export default function setup(project: TestProject): void {
+  project.provide('lambdaletGuestRuntime', sharedGuestRuntimeFile());
+}
