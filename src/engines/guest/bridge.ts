@@ -7,7 +7,13 @@
 import type { HostCallError } from './protocol.ts';
 
 export const host = {
-  call: (op: string, _args: string): string => `e{"name":"Error","message":"${op} is not available before install"}`,
+  call: (op: string, _args: string, _bytes?: ArrayBuffer): HostAnswer => `e{"name":"Error","message":"${op} is not available before install"}`,
+  /**
+   * The engine's host function takes a binary payload as an ArrayBuffer (its third argument) and
+   * may answer `[text, ArrayBuffer]` (quickjs: bytes are copied straight into and out of the
+   * WebAssembly memory). Otherwise payloads cross as latin1 text (below).
+   */
+  binary: false,
   /** Queues a callback as a microtask; a throw is an uncaught exception (index.ts). */
   enqueueMicrotask: (fn: () => void): void => void Promise.resolve().then(fn),
   /** Host operations in flight (fetch): while any are, the event loop stays alive. */
@@ -51,16 +57,34 @@ export function fromLatin1(text: string): Uint8Array {
   return bytes;
 }
 
+/** What the engine's host function answers: the wire's text, or (binary engines) its head and the payload's bytes. */
+export type HostAnswer = string | readonly [text: string, bytes: ArrayBuffer];
+
 /**
  * One synchronous host call. Returns the answer's JSON value and binary payload; throws the host's
  * error as an Error with Node's properties (code, errno, syscall, path, dest).
  */
-export function hostCall(op: string, args: readonly unknown[], payload?: Uint8Array): { value: unknown; payload: string | undefined } {
-  const answer = host.call(op, payload === undefined ? JSON.stringify(args) : `${JSON.stringify(args)}\n${toLatin1(payload)}`);
+export function hostCall(op: string, args: readonly unknown[], payload?: Uint8Array): { value: unknown; payload: Uint8Array | undefined } {
+  const json = JSON.stringify(args);
+  let answer: HostAnswer;
+  if (payload === undefined) answer = host.call(op, json);
+  else if (host.binary) answer = host.call(op, json, exactBuffer(payload));
+  else answer = host.call(op, `${json}\n${toLatin1(payload)}`);
+  if (typeof answer !== 'string') {
+    const [text, bytes] = answer;
+    if (text[0] === 'o') return { value: JSON.parse(text.slice(1)) as unknown, payload: new Uint8Array(bytes) };
+    throw reviveError(JSON.parse(text.slice(1)) as HostCallError);
+  }
   const at = answer.indexOf('\n');
-  const json = at < 0 ? answer.slice(1) : answer.slice(1, at);
-  if (answer[0] === 'o') return { value: JSON.parse(json) as unknown, payload: at < 0 ? undefined : answer.slice(at + 1) };
-  throw reviveError(JSON.parse(json) as HostCallError);
+  const head = at < 0 ? answer.slice(1) : answer.slice(1, at);
+  if (answer[0] === 'o') return { value: JSON.parse(head) as unknown, payload: at < 0 ? undefined : fromLatin1(answer.slice(at + 1)) };
+  throw reviveError(JSON.parse(head) as HostCallError);
+}
+
+/** The bytes as an ArrayBuffer of exactly their length (a view's buffer may be larger, or shared). */
+function exactBuffer(bytes: Uint8Array): ArrayBuffer {
+  if (bytes.byteOffset === 0 && bytes.byteLength === bytes.buffer.byteLength && bytes.buffer instanceof ArrayBuffer) return bytes.buffer;
+  return bytes.slice().buffer;
 }
 
 export function reviveError(shape: HostCallError): Error {

@@ -281,7 +281,11 @@ function reply(): GuestReply {
 function bind(log: GuestHost['log'], hostCall: GuestHost['call'] | undefined): void {
   hostLog = log;
   // Absent when a sandbox is booted without the channel (the V8 code-cache warm-up): keep the default.
-  if (typeof hostCall === 'function') host.call = hostCall;
+  if (typeof hostCall === 'function') {
+    host.call = hostCall;
+    // The engine marks a host function that takes and gives payloads as ArrayBuffers (quickjs).
+    host.binary = (hostCall as { binary?: unknown }).binary === true;
+  }
 }
 
 const install: GuestInstall = Object.assign(function install(

@@ -223,6 +223,12 @@ function checkErrorShape(value: unknown): ErrorShape {
  *   host → guest: one string
  *     'o' + JSON text [+ '\n' + latin1 payload]     the call succeeded
  *     'e' + JSON of a HostCallError                 the call failed; the guest throws it
+ *
+ * That is the host's side (environment/host-bridge.ts) on every engine. Between an engine and its
+ * guest the payload may cross as bytes instead: a host function marked `binary` (quickjs) takes a
+ * request's payload as an ArrayBuffer third argument and answers a payload as
+ * `['o' + JSON text, ArrayBuffer]` — copied straight in and out of the WebAssembly memory, where
+ * turning latin1 text into bytes ran one interpreted step per byte (guest/bridge.ts hostCall).
  */
 
 /** A failed host call, as plain data; the guest re-makes it as an Error with these properties. */

@@ -10,7 +10,7 @@
  * alive and the deadline applies.
  */
 import { Buffer } from 'buffer';
-import { fromLatin1, host, hostCall } from '../bridge.ts';
+import { host, hostCall } from '../bridge.ts';
 import { TextDecoder, TextEncoder } from './encoding.ts';
 import { streams } from './streams.ts';
 import { URL, URLSearchParams } from './url.ts';
@@ -602,7 +602,7 @@ export function pollFetches(): number {
     let failure: unknown;
     try {
       const { value, payload } = hostCall('fetch.take', [id]);
-      response = Response.fromNetwork(value as NetworkMeta, fromLatin1(payload ?? ''));
+      response = Response.fromNetwork(value as NetworkMeta, payload ?? new Uint8Array(0));
     } catch (error) {
       failure = error;
     }

@@ -5,7 +5,7 @@
  * microtask, so callers see Node's ordering (never a synchronous callback).
  */
 import { Buffer } from 'buffer';
-import { fromLatin1, host, hostCall, nodeError } from '../bridge.ts';
+import { host, hostCall, nodeError } from '../bridge.ts';
 
 type PathLike = string | Uint8Array | URL;
 type Data = string | ArrayBufferView;
@@ -20,7 +20,7 @@ const constants = {
   COPYFILE_EXCL: 1, COPYFILE_FICLONE: 2, COPYFILE_FICLONE_FORCE: 4,
 };
 
-function fsCall(method: string, args: unknown[], payload?: Uint8Array): { value: unknown; payload: string | undefined } {
+function fsCall(method: string, args: unknown[], payload?: Uint8Array): { value: unknown; payload: Uint8Array | undefined } {
   return hostCall('fs', [method, ...args], payload);
 }
 
@@ -61,8 +61,9 @@ function encode(data: Data, encoding?: string | null): Uint8Array {
   throw nodeError(TypeError, 'ERR_INVALID_ARG_TYPE', `The "data" argument must be of type string or an instance of Buffer, TypedArray, or DataView. Received ${describe(data)}`);
 }
 
-function decode(payload: string | undefined, encoding?: string | null): Buffer | string {
-  const buffer = Buffer.from(fromLatin1(payload ?? ''));
+function decode(payload: Uint8Array | undefined, encoding?: string | null): Buffer | string {
+  const bytes = payload ?? new Uint8Array(0);
+  const buffer = Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength); // the answer's own bytes: no copy
   return encoding && encoding !== 'buffer' ? buffer.toString(encoding as BufferEncoding) : buffer;
 }
 
@@ -236,7 +237,7 @@ function readSync(
     throw nodeError(RangeError, 'ERR_OUT_OF_RANGE', `The value of "length" is out of range. It must be >= 0 && <= ${target.length - offset}. Received ${len}`);
   }
   const pos = position === undefined || position === null || Number(position) < 0 ? null : Number(position);
-  const bytes = fromLatin1(fsCall('read', [toFd(fd), len, pos]).payload ?? '');
+  const bytes = fsCall('read', [toFd(fd), len, pos]).payload ?? new Uint8Array(0);
   target.set(bytes, offset);
   return bytes.length;
 }
@@ -275,7 +276,7 @@ function mkdtempSync(prefix: string, options?: Options): string {
   const o = opts(options);
   const chars = 'abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789';
   for (;;) {
-    const bytes = fromLatin1(hostCall('random', [6]).payload ?? '');
+    const bytes = hostCall('random', [6]).payload ?? new Uint8Array(0);
     const path = `${toPath(prefix, 'prefix')}${Array.from(bytes, (b) => chars[b % chars.length]).join('')}`;
     try {
       fsCall('mkdir', [path, false]);

@@ -13,7 +13,7 @@ import browserifyZlib from 'browserify-zlib';
 // eslint-disable-next-line @typescript-eslint/ban-ts-comment
 // @ts-ignore
 import pakoCrc32 from 'pako/lib/zlib/crc32.js';
-import { fromLatin1, hostCall, nodeError } from '../bridge.ts';
+import { hostCall, nodeError } from '../bridge.ts';
 import { Buffer } from './buffer.ts';
 import { stream } from './stream.ts';
 
@@ -54,7 +54,8 @@ function brotliSync(mode: 'compress' | 'decompress', input: Bytes, options?: Bro
   const params: Record<string, number | boolean> = {};
   for (const [key, value] of Object.entries(options?.params ?? {})) params[key] = value;
   const answer = hostCall('zlib.brotli', [mode, params, options?.maxOutputLength ?? null], toBytes(input));
-  return Buffer.from(fromLatin1(answer.payload ?? ''));
+  const bytes = answer.payload ?? new Uint8Array(0);
+  return Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
 }
 
 function brotliCallback(mode: 'compress' | 'decompress') {

@@ -5,7 +5,7 @@
  * DataView, ArrayBuffer) and of returning them (a Buffer, or a string in an encoding).
  */
 import { Buffer } from 'buffer';
-import { fromLatin1, hostCall, nodeError } from '../../bridge.ts';
+import { hostCall, nodeError } from '../../bridge.ts';
 
 export type BinaryLike = string | ArrayBufferView | ArrayBuffer;
 
@@ -26,7 +26,7 @@ export function cryptoCall(method: string, params: object, parts: readonly Uint8
   }
   const answer = hostCall('crypto', [method, params, parts.map((part) => part.length)], parts.length === 0 ? undefined : payload);
   const head = answer.value as { v: unknown; l: number[] };
-  const bytes = answer.payload === undefined ? new Uint8Array(0) : fromLatin1(answer.payload);
+  const bytes = answer.payload ?? new Uint8Array(0);
   const out: Uint8Array[] = [];
   at = 0;
   for (const length of head.l) {

@@ -3,7 +3,7 @@
  * most 64 KiB per call): randomBytes, randomFill(Sync), randomInt, randomUUID, getRandomValues.
  */
 import { Buffer } from 'buffer';
-import { fromLatin1, hostCall, nodeError } from '../../bridge.ts';
+import { hostCall, nodeError } from '../../bridge.ts';
 import { DOMExceptionLike } from '../encoding.ts';
 import { deferToCallback, validateFunction, validateInteger } from './host.ts';
 
@@ -16,7 +16,7 @@ const MAX_SIZE = 2 ** 31 - 1;
 export function randomFill(target: Uint8Array): Uint8Array {
   for (let offset = 0; offset < target.length; offset += RANDOM_MAX) {
     const n = Math.min(RANDOM_MAX, target.length - offset);
-    target.set(fromLatin1(hostCall('random', [n]).payload ?? ''), offset);
+    target.set(hostCall('random', [n]).payload ?? new Uint8Array(0), offset);
   }
   return target;
 }

@@ -1,0 +1,68 @@
+/**
+ * Binary payloads of the guest's host calls (issue 21): on quickjs they cross as bytes (an
+ * ArrayBuffer each way, src/engines/quickjs/in-thread.ts hostCallFunction), on v8 as latin1 text.
+ * Whatever the path, every byte value must survive — zero bytes (the text wire's U+0100) and
+ * 0x80–0xFF included — in /tmp files, partial reads at offsets, empty files, Brotli and randomness.
+ * The expected digests are node:crypto's on the host, over the same bytes.
+ */
+import { createHash } from 'node:crypto';
+import { describe, expect, it } from 'vitest';
+import { createRuntime, silentSink } from '../../src/index.ts';
+
+const SIZE = 1024 * 1024 + 1; // just over 1 MiB: the guest reads fds in 1 MiB chunks
+const pattern = (n: number): Buffer => Buffer.from(Array.from({ length: n }, (_, i) => (i * 7 + (i >> 8)) & 0xff));
+
+const HANDLER = `
+import fs from 'node:fs';
+import zlib from 'node:zlib';
+import crypto from 'node:crypto';
+const pattern = (n) => Buffer.from(Array.from({ length: n }, (_, i) => (i * 7 + (i >> 8)) & 0xff));
+const sha = (b) => crypto.createHash('sha256').update(b).digest('hex');
+export const handler = async ({ size }) => {
+  const data = pattern(size);
+  fs.writeFileSync('/tmp/bin', data);
+  const whole = fs.readFileSync('/tmp/bin');
+  const fd = fs.openSync('/tmp/bin', 'r');
+  const part = Buffer.alloc(300);
+  const got = fs.readSync(fd, part, 10, 256, 1000); // 256 bytes from position 1000 into offset 10
+  const chunked = fs.readFileSync(fd); // by fd: 1 MiB chunks from the current position (0: readSync used a position)
+  fs.closeSync(fd);
+  fs.writeFileSync('/tmp/empty', Buffer.alloc(0));
+  const zeros = Buffer.alloc(4096);
+  fs.writeFileSync('/tmp/zeros', zeros);
+  const brotli = zlib.brotliDecompressSync(zlib.brotliCompressSync(data));
+  const random = crypto.randomBytes(65536);
+  return {
+    whole: sha(whole), length: whole.length, part: sha(part.subarray(10, 10 + got)), got, untouched: part[9] + part[266],
+    chunked: sha(chunked), empty: fs.readFileSync('/tmp/empty').length, zeros: fs.readFileSync('/tmp/zeros').every((b) => b === 0),
+    brotli: sha(brotli), random: random.length, distinct: new Set(random).size,
+  };
+};`;
+
+describe.each(['v8', 'quickjs'] as const)('binary host-call payloads, %s', (engine) => {
+  it('every byte value survives /tmp writes and reads (whole, at an offset, by fd in chunks), empty files, Brotli and randomBytes', async () => {
+    const rt = await createRuntime({ logSink: silentSink });
+    try {
+      await rt.deploy({ name: 'bin', engine, memoryMb: 512, timeoutMs: 60_000, code: { files: { 'index.mjs': HANDLER } } });
+      const res = await rt.invoke('bin', { size: SIZE });
+      expect(res.functionError, JSON.stringify(res.payload)).toBeUndefined();
+      const data = pattern(SIZE);
+      const sha = (b: Uint8Array): string => createHash('sha256').update(b).digest('hex');
+      expect(res.payload).toEqual({
+        whole: sha(data),
+        length: SIZE,
+        part: sha(data.subarray(1000, 1256)),
+        got: 256,
+        untouched: 0,
+        chunked: sha(data),
+        empty: 0,
+        zeros: true,
+        brotli: sha(data),
+        random: 65536,
+        distinct: 256,
+      });
+    } finally {
+      await rt.close();
+    }
+  }, 120_000);
+});
