@@ -493,6 +493,7 @@ export class Runtime implements AsyncDisposable {
       urls: this.#urls,
       httpApis: this.#httpApis,
       random: this.#random,
+      sink: this.#sink,
       onClose: () => {
         if (this.#server === server) this.#server = undefined;
       },

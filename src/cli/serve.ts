@@ -14,6 +14,7 @@ Options:
   --port <n>          TCP port, 0 for any free one (default 9001)
   --host <address>    address to listen on (default 127.0.0.1); another address without
                       authentication prints a warning
+  --access-log        print one access log line per request (with the functions' logs, on stdout)
   --data-dir <dir>    keep functions, versions, aliases and layers in <dir>/registry.sqlite
                       (default: in memory, gone when the server stops)
   -h, --help          show this help
@@ -27,6 +28,7 @@ const SERVE_FLAGS = {
   port: { type: 'string' },
   host: { type: 'string' },
   'data-dir': { type: 'string' },
+  'access-log': { type: 'boolean' },
   help: { type: 'boolean', short: 'h' },
 } as const;
 
@@ -47,6 +49,7 @@ export async function serveCommand(args: readonly string[], io: Io, stop: Promis
   try {
     const server = await rt.serve({
       port,
+      accessLog: values['access-log'] === true,
       ...(values.host !== undefined ? { host: values.host } : {}),
       ...(keyId !== undefined && secret !== undefined ? { auth: { keys: [{ accessKeyId: keyId, secretAccessKey: secret }] } } : {}),
     });

@@ -44,7 +44,8 @@ export function invocationFailure(error: unknown, throttleStatus = 429): MappedR
 }
 
 export function write(res: ServerResponse, response: MappedResponse, extra: Record<string, string> = {}): void {
-  res.writeHead(response.status, { ...response.headers, ...extra, 'content-length': String(response.body.length) });
+  for (const [name, value] of Object.entries({ ...response.headers, ...extra, 'content-length': String(response.body.length) })) res.setHeader(name, value);
+  res.writeHead(response.status);
   res.end(response.body);
 }
 
@@ -113,7 +114,8 @@ async function stream(deps: UrlDeps, url: FunctionUrlConfig, event: unknown, res
     if (Array.isArray(prelude.cookies) && prelude.cookies.length > 0) headers['set-cookie'] = prelude.cookies.map(String);
   }
   const status = typeof prelude?.statusCode === 'number' && prelude.statusCode >= 100 && prelude.statusCode <= 599 ? prelude.statusCode : 200;
-  res.writeHead(status, { ...headers, ...cors, 'x-amzn-requestid': s.requestId });
+  for (const [name, value] of Object.entries({ ...headers, ...cors, 'x-amzn-requestid': s.requestId })) res.setHeader(name, value);
+  res.writeHead(status);
   // Chunked transfer: the bytes go out as the function writes them. A client that goes away
   // destroys `payload`, which stops reading; the function runs to its end (Lambda's behaviour).
   await pipeline(s.payload, res).catch(() => undefined);

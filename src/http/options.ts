@@ -29,6 +29,8 @@ export interface ServeOptionsInput {
   readonly keepAliveTimeoutMs?: number;
   /** The server's clock for SigV4's 15-minute skew check (tests). Default `Date.now`. */
   readonly clock?: () => number;
+  /** One access log line per request through the runtime's log sink (stream `lambdalet/http/access`). Default false. */
+  readonly accessLog?: boolean;
 }
 
 /** Options after parsing. */
@@ -41,6 +43,7 @@ export interface ServeOptions {
   readonly requestTimeoutMs: number;
   readonly keepAliveTimeoutMs: number;
   readonly clock?: (() => number) | undefined;
+  readonly accessLog: boolean;
 }
 
 const keyPhrase = expected('be an object like { accessKeyId, secretAccessKey } with non-empty strings');
@@ -63,6 +66,7 @@ const schema = z.strictObject(
     headersTimeoutMs: integerIn(1, 600_000).default(10_000),
     requestTimeoutMs: integerIn(1, 3_600_000).default(60_000),
     keepAliveTimeoutMs: integerIn(1, 600_000).default(5_000),
+    accessLog: z.boolean(expected('be a boolean')).default(false),
     clock: z.custom<() => number>((v) => typeof v === 'function', expected('be a function returning epoch milliseconds')).optional(),
   },
   expected('be an object'),

@@ -21,6 +21,9 @@ import { lambdaApiRouter, tooLarge } from './lambda-api/routes.ts';
 import type { ApiResponse, Router } from './router.ts';
 import { parseServeOptions, type ServeOptions, type ServeOptionsInput } from './options.ts';
 import { SigV4Verifier } from './sigv4.ts';
+import { ServerMetrics } from './metrics.ts';
+import { observe, type Observation } from './observe.ts';
+import type { LogSink } from '../observability/log-sink.ts';
 import type { FunctionUrlConfigs } from './url-config.ts';
 
 /** What the runtime hands the server besides itself. */
@@ -35,6 +38,8 @@ export interface ServerInternals {
   readonly httpApis: HttpApis;
   /** The runtime's random source (canary picks). */
   readonly random: () => number;
+  /** The runtime's log sink (access log lines). */
+  readonly sink: LogSink;
 }
 
 /** `/execute-api/<apiId>/<stage>/...`: an HTTP API by path. */
@@ -60,6 +65,8 @@ export class LambdaletServer implements AsyncDisposable {
   readonly #urls: FunctionUrlConfigs;
   readonly #urlDeps: HttpApiDeps;
   readonly #apis: HttpApis;
+  readonly #metrics: ServerMetrics;
+  readonly #sink: LogSink;
   #inFlight = 0;
   #closing: Promise<void> | undefined;
 
@@ -69,6 +76,8 @@ export class LambdaletServer implements AsyncDisposable {
     this.#onClose = internals.onClose;
     this.#urls = internals.urls;
     this.#apis = internals.httpApis;
+    this.#metrics = new ServerMetrics(rt);
+    this.#sink = internals.sink;
     this.#router = router;
     this.#options = options;
     this.#verifier = options.auth ? new SigV4Verifier(options.auth.keys, options.clock) : undefined;
@@ -91,10 +100,11 @@ export class LambdaletServer implements AsyncDisposable {
       return;
     }
     this.#inFlight++;
-    void this.#serve(req, res).finally(() => this.#inFlight--);
+    const observation = observe(req, res, this.#metrics, this.#options.accessLog ? this.#sink : undefined);
+    void this.#serve(req, res, observation).finally(() => this.#inFlight--);
   }
 
-  async #serve(req: IncomingMessage, res: ServerResponse): Promise<void> {
+  async #serve(req: IncomingMessage, res: ServerResponse, observation: Observation): Promise<void> {
     try {
       const url = req.url ?? '/';
       const q = url.indexOf('?');
@@ -106,7 +116,9 @@ export class LambdaletServer implements AsyncDisposable {
       const urlId = byHost?.[1] ?? byPath?.[1];
       if (urlId !== undefined) {
         const config = this.#urls.byId(urlId);
+        observation.operation = 'FunctionUrl';
         if (config === undefined) throw new HttpError(404, 'ResourceNotFoundException', `No function URL has the id ${urlId}`);
+        observation.functionName = config.functionName;
         await serveFunctionUrl(this.#urlDeps, config, req, res, byHost ? rawPath : (byPath?.[2] ?? '/'), rawQuery);
         return;
       }
@@ -115,17 +127,27 @@ export class LambdaletServer implements AsyncDisposable {
       const apiId = apiByHost?.[1] ?? apiByPath?.[1];
       if (apiId !== undefined) {
         const api = this.#apis.byId(apiId);
+        observation.operation = 'HttpApi';
         if (api === undefined) throw new HttpError(404, 'NotFoundException', `No HTTP API has the id ${apiId}`);
         await serveHttpApi(this.#urlDeps, api, req, res, apiByHost ? rawPath : (apiByPath?.[2] ?? ''), rawQuery);
         return;
       }
+      if (rawPath === '/metrics' && (method === 'GET' || method === 'HEAD')) {
+        observation.operation = 'Metrics';
+        const text = await this.#metrics.text();
+        send(res, { status: 200, headers: { 'Content-Type': this.#metrics.contentType }, body: method === 'HEAD' ? '' : text });
+        return;
+      }
       const { route, params } = this.#router.match(method, rawPath);
+      observation.operation = route.operation;
+      if (params.FunctionName !== undefined) observation.functionName = params.FunctionName;
       const body = await readBody(req, { maxBytes: route.maxBodyBytes, tooLarge: tooLarge(route.operation, route.maxBodyBytes) });
       if (route.jsonBody && body.length > 0) checkJsonType(req.headers['content-type']);
       if (this.#verifier) await this.#verifier.verify({ method, rawPath, rawQuery, headers: req.headers, body }, 'lambda');
       const response = await route.handler({ method, rawPath, rawQuery, query: new URLSearchParams(rawQuery), headers: req.headers, body, params });
       if (response.stream) {
-        res.writeHead(response.status, { ...response.headers });
+        for (const [name, value] of Object.entries(response.headers ?? {})) res.setHeader(name, value);
+        res.writeHead(response.status);
         await response.stream(res);
       } else {
         send(res, response);
@@ -168,7 +190,9 @@ function send(res: ServerResponse, response: ApiResponse): void {
   const body = response.body;
   // A length rather than chunked framing, as Lambda answers (and one write for small bodies).
   if (body !== undefined) headers['Content-Length'] = String(typeof body === 'string' ? Buffer.byteLength(body) : body.length);
-  res.writeHead(response.status, headers);
+  // setHeader (not writeHead's argument) so the access log and span can read them back.
+  for (const [name, value] of Object.entries(headers)) res.setHeader(name, value);
+  res.writeHead(response.status);
   res.end(response.body);
 }
 
