@@ -7,8 +7,10 @@
  *   code. `Blueprint.boot` makes a fresh sandbox with the guest runtime (engines/guest/) and the
  *   user's bundle loaded but NOT initialised: INIT is the guest's `init` message.
  * - A sandbox runs one message at a time. `call` may run user code and must enforce `timeoutMs`
- *   on synchronous execution; `peek` answers messages that run no user code (`status`) and may be
- *   synchronous. Both reject/throw {@link SandboxFault} when the sandbox can no longer answer.
+ *   on synchronous execution; `peek` answers the `status` read right after a call (no user code)
+ *   from what the engine read with that call, and must never wait on the sandbox (a synchronous
+ *   wait on the host's thread is how a guest stalls the host: engines/v8/v8-sandbox.ts). Both
+ *   reject/throw {@link SandboxFault} when the sandbox can no longer answer.
  * - After any fault, or after `dispose`, the sandbox is dead: every later call faults.
  * - Only copied plain data crosses: messages in, replies out, and the two host functions the guest
  *   runtime receives at boot (`onLog`, `hostCall`), whose arguments and results are strings copied

@@ -82,6 +82,26 @@ export const LOOPS: readonly HostileCase[] = [
   },
   { name: 'loop: in toJSON of the result', code: 'export const handler = async () => ({ toJSON() { for (;;) {} } })', outcome: TIMEOUT },
   {
+    // V8 runs a FinalizationRegistry's callbacks as tasks of their own, outside every call and its
+    // timeout: while one spins, the isolate is held. A host that waited on it synchronously (the
+    // status read after a call used to be isolated-vm's applySync) blocked its own thread for ever;
+    // now the invocation ends at its deadline and the isolate is disposed. The handler churns
+    // memory until a collection runs the callback, waiting on a timer between rounds so the host
+    // talks to the isolate again after the callback has started.
+    name: 'loop: a FinalizationRegistry callback that spins for ever',
+    code: `const registry = new FinalizationRegistry(() => { for (;;) {} });
+    export const handler = async () => {
+      for (let round = 0; ; round++) {
+        registry.register({}, round);
+        let keep = [];
+        for (let i = 0; i < 40; i++) keep.push(new Array(100000).fill(i));
+        keep = null;
+        await new Promise((resolve) => setTimeout(resolve, 1));
+      }
+    }`,
+    outcome: TIMEOUT,
+  },
+  {
     name: 'loop: microtask storm (each job queues two more)',
     code: 'export const handler = async () => { const f = () => { queueMicrotask(f); queueMicrotask(f); }; f(); return new Promise(() => {}); }',
     outcome: TIMEOUT,

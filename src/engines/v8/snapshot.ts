@@ -25,6 +25,7 @@ import type { FunctionBundle } from '../../code/types.ts';
 import { SnapshotUnsupportedError, type SandboxImage } from '../engine.ts';
 import { decodeReply, encodeMessage, type InitMessage } from '../guest/protocol.ts';
 import { DEMAND_MEMORY_MS, PoolDemand } from '../pool-demand.ts';
+import { V8_CALL_GRACE_MS, withDeadline } from './v8-sandbox.ts';
 
 /** Deserialised isolates kept ready per image (V8EngineOptions.restoredPerImage). */
 export const V8_RESTORED_PER_IMAGE = 2;
@@ -37,6 +38,8 @@ export const POOL_REFILL_DELAY_MS = 5;
 const CHILD_HEAP_HEADROOM_MB = 256;
 /** Where the driver leaves what the host needs after a restore (deleted before user code runs again). */
 const RESTORE_KEY = '__lambdalet_restore__';
+/** The guest's `verify` reads a flag; this bounds a guest runtime gone wrong. */
+const VERIFY_TIMEOUT_MS = 1000;
 
 /** What a restore hands the engine: the isolate and the guest's entry points in it. */
 export interface RestoredIsolate {
@@ -91,12 +94,23 @@ export function snapshotScripts(
 })();`,
     },
     {
+      // Last, after every line of user code (INIT, the hooks and their microtasks): what the host
+      // reads after a restore is published as a frozen object of data properties, so reading it
+      // (synchronously, on the host's thread) can run no getter, Proxy trap or other user code,
+      // whatever INIT or the hooks did to the working state above.
       code: `(() => {
-  const state = globalThis[${JSON.stringify(RESTORE_KEY)}];
-  state.afterHooks = state.dispatch('status', '');
+  const key = ${JSON.stringify(RESTORE_KEY)};
+  const state = Object.getOwnPropertyDescriptor(globalThis, key).value;
+  const afterHooks = state.dispatch('status', '');
   // The library's sources stay out of the snapshot: what INIT loaded is loaded.
   state.forget();
-  delete state.forget;
+  const published = Object.freeze({
+    dispatch: state.dispatch,
+    rebind: state.rebind,
+    afterInit: String(state.afterInit),
+    afterHooks: String(afterHooks),
+  });
+  Object.defineProperty(globalThis, key, { value: published, configurable: true, enumerable: false, writable: false });
 })();`,
     },
   ];
@@ -150,7 +164,10 @@ export function createSnapshotInChild(
 
 /**
  * A new isolate from the snapshot, with the guest's entry points taken out of the hidden global
- * (which is deleted: user code never sees them). Host functions are not bound yet.
+ * (which is deleted: user code never sees them). Host functions are not bound yet. Synchronous on
+ * the host's thread, and safe there: the isolate is new (no other thread holds it, no guest task
+ * is queued in it), and the reads touch only the frozen data properties the driver published
+ * after the last line of user code ran (snapshotScripts), so no user code runs.
  */
 export function deserialise(
   isolatedVm: typeof ivm,
@@ -184,9 +201,11 @@ export function deserialise(
 
 /**
  * The check at deploy: the snapshot restores, its guest finished INIT and the hooks (as the driver
- * recorded), and it holds a loaded handler. Throws SnapshotUnsupportedError saying what failed.
+ * recorded), and it holds a loaded handler. Rejects with SnapshotUnsupportedError saying what failed.
+ * The guest's `verify` runs in a heap the user's INIT shaped: an asynchronous call with a timeout,
+ * bounded again on the host's clock, never a synchronous one on the host's thread (v8-sandbox.ts).
  */
-export function verifySnapshot(isolatedVm: typeof ivm, snapshot: ivm.ExternalCopy<ArrayBuffer>, memoryLimitMb: number): void {
+export async function verifySnapshot(isolatedVm: typeof ivm, snapshot: ivm.ExternalCopy<ArrayBuffer>, memoryLimitMb: number): Promise<void> {
   let catastrophe: string | undefined;
   let isolate: ivm.Isolate | undefined;
   try {
@@ -206,7 +225,11 @@ export function verifySnapshot(isolatedVm: typeof ivm, snapshot: ivm.ExternalCop
       }
     }
     const dispatch = state.getSync('dispatch', { reference: true }) as ivm.Reference<(type: string, body: string) => string>;
-    const text = dispatch.applySync(undefined, encodeMessage({ type: 'verify' }), { timeout: 1000 });
+    const text = await withDeadline(
+      dispatch.apply(undefined, encodeMessage({ type: 'verify' }), { timeout: VERIFY_TIMEOUT_MS }),
+      VERIFY_TIMEOUT_MS + V8_CALL_GRACE_MS,
+      'the restored guest\'s verify',
+    );
     const reply = decodeReply(text);
     if (!reply.done || !reply.ok || reply.payload !== 'true') throw new Error(`the restored guest answered ${String(text).slice(0, 200)}`);
   } catch (error) {

@@ -13,7 +13,7 @@ import type { InitMessage } from '../guest/protocol.ts';
 import { hasNoNodeSnapshotFlag, missingFlagError } from './flags.ts';
 import { warmGuestCodeCache } from './guest-code-cache.ts';
 import { createSnapshotInChild, deserialise, snapshotScripts, V8Image, verifySnapshot } from './snapshot.ts';
-import { V8Sandbox, type GuestDispatch } from './v8-sandbox.ts';
+import { V8_CALL_GRACE_MS, V8Sandbox, withDeadline, type GuestDispatch } from './v8-sandbox.ts';
 
 /** isolated-vm refuses memory limits under 8 MB. */
 const MIN_ISOLATE_MEMORY_MB = 8;
@@ -22,6 +22,8 @@ const GUEST_FILENAME = '/var/runtime/lambdalet-guest.js';
 const SYNC_COMPILE_MAX_CHARS = 256 * 1024;
 /** Running a script at boot only defines functions; this bounds a pathological one. */
 const BOOT_TIMEOUT_MS = 10_000;
+/** Binding a restored snapshot's guest to its host functions runs a few lines of the guest runtime. */
+const BIND_TIMEOUT_MS = 1000;
 /** How long the child process that takes a SnapStart snapshot may run (INIT runs again there). */
 export const SNAPSHOT_TIMEOUT_MS = 30_000;
 
@@ -85,8 +87,7 @@ export class V8Engine implements Engine {
     return {
       engine: 'v8',
       boot: (options) => this.#boot(guest, user, withLibrary(options), snapshot),
-      // A refusal rejects the promise rather than throwing from the call.
-      restore: (image, options) => Promise.resolve().then(() => this.#restore(image, withLibrary(options))),
+      restore: (image, options) => this.#restore(image, withLibrary(options)),
     };
   }
 
@@ -114,17 +115,17 @@ export class V8Engine implements Engine {
   }
 
   /** An image exported by another process's engine, verified here as at deploy (SnapshotUnsupportedError when it fails). */
-  importImage(parts: { readonly bytes: Uint8Array; readonly memoryMb: number }): SandboxImage {
+  async importImage(parts: { readonly bytes: Uint8Array; readonly memoryMb: number }): Promise<SandboxImage> {
     this.assertAvailable();
     return this.#imageFrom(parts.bytes, parts.memoryMb);
   }
 
-  #imageFrom(bytes: Uint8Array, memoryMb: number): V8Image {
+  async #imageFrom(bytes: Uint8Array, memoryMb: number): Promise<V8Image> {
     const ivm = this.#load();
     const memoryLimit = Math.max(MIN_ISOLATE_MEMORY_MB, memoryMb);
     const snapshot = new ivm.ExternalCopy(bytes.buffer.slice(bytes.byteOffset, bytes.byteOffset + bytes.byteLength) as ArrayBuffer);
     try {
-      verifySnapshot(ivm, snapshot, memoryLimit);
+      await verifySnapshot(ivm, snapshot, memoryLimit);
     } catch (error) {
       snapshot.release();
       throw error;
@@ -140,8 +141,12 @@ export class V8Engine implements Engine {
     return image;
   }
 
-  /** SnapStart: a deserialised isolate from the image, bound to this environment's host functions. */
-  #restore(image: SandboxImage, options: SandboxOptions): Sandbox {
+  /**
+   * SnapStart: a deserialised isolate from the image, bound to this environment's host functions.
+   * The binding runs guest code in a heap the user's INIT shaped, so it is an asynchronous call
+   * with a timeout, never a synchronous one on the host's thread (see v8-sandbox.ts).
+   */
+  async #restore(image: SandboxImage, options: SandboxOptions): Promise<Sandbox> {
     this.assertAvailable();
     if (!(image instanceof V8Image)) throw new Error(`v8 cannot restore a ${image.engine} ${image.kind} image`);
     if (options.memoryMb !== image.memoryMb) {
@@ -151,10 +156,14 @@ export class V8Engine implements Engine {
     const restored = image.take();
     try {
       const hostCall = options.hostCall ?? unavailableHostCall;
-      restored.rebind.applySync(undefined, [
-        new ivm.Callback(options.onLog, { ignored: true }),
-        new ivm.Callback((op: unknown, args: unknown) => hostCall(String(op), String(args)), { sync: true }),
-      ]);
+      await withDeadline(
+        restored.rebind.apply(undefined, [
+          new ivm.Callback(options.onLog, { ignored: true }),
+          new ivm.Callback((op: unknown, args: unknown) => hostCall(String(op), String(args)), { sync: true }),
+        ], { timeout: BIND_TIMEOUT_MS }),
+        BIND_TIMEOUT_MS + V8_CALL_GRACE_MS,
+        'binding a restored V8 snapshot to its environment',
+      );
       restored.rebind.release();
       const sandbox = new V8Sandbox(restored.isolate, restored.dispatch);
       restored.owner.onCatastrophe = (message) => sandbox.failCatastrophically(message);
@@ -200,8 +209,10 @@ export class V8Engine implements Engine {
 
   /**
    * Boots with isolated-vm's synchronous calls: nothing here runs user code (the user script only
-   * defines its module function), and each asynchronous call would cost a thread hop. Large user
-   * scripts compile asynchronously so one tenant's big bundle does not hold the host's thread.
+   * defines its module function), and each asynchronous call would cost a thread hop. They cannot
+   * block (see v8-sandbox.ts): the isolate is new, so no other thread holds it and no guest task
+   * is queued in it, and each run has a timeout. Large user scripts compile asynchronously so one
+   * tenant's big bundle does not hold the host's thread.
    */
   async #boot(
     guest: CompiledSource,
@@ -241,7 +252,7 @@ export class V8Engine implements Engine {
           userModule.derefInto(),
           new ivm.Callback((op: unknown, args: unknown) => hostCall(String(op), String(args)), { sync: true }),
         ],
-        { result: { reference: true } },
+        { result: { reference: true }, timeout: BOOT_TIMEOUT_MS },
       ) as unknown as ivm.Reference<GuestDispatch>;
       install.release();
       userModule.release();

@@ -1,4 +1,21 @@
-/** One V8 isolate + context running the guest runtime and one user bundle. */
+/**
+ * One V8 isolate + context running the guest runtime and one user bundle.
+ *
+ * The host's thread never waits on the isolate: every call is isolated-vm's asynchronous `apply`.
+ * A synchronous call (`applySync`, `getHeapStatisticsSync`) must first take the isolate's lock,
+ * and its `timeout` bounds only its own run, not that wait: while the isolate's thread runs
+ * anything else — a guest's FinalizationRegistry callback or Atomics.waitAsync continuation, which
+ * V8 posts as tasks that isolated-vm runs with no time limit — the host's thread would block in a
+ * futex for as long (for ever, for a callback that spins). So when a call's phase is not done, the
+ * `status` the event loop reads next is read at once by a second asynchronous call (isolated-vm runs
+ * an isolate's tasks in order: it follows the first, whose microtasks have run), and the heap
+ * figures by a third, queued with each call; `peek` and `memoryUsedBytes` return what they answered.
+ *
+ * Every call is also bounded on the host's clock ({@link V8_CALL_GRACE_MS} past its own timeout):
+ * isolated-vm's timeout starts only when the call starts running, so a call queued behind a
+ * spinning task would otherwise wait for ever. Past that bound the sandbox is ended (disposing an
+ * isolate terminates whatever runs in it) with a `timeout` fault.
+ */
 import type ivm from 'isolated-vm';
 import { SandboxFault, SnapshotUnsupportedError, type RejectionReason, type Sandbox, type SandboxImage } from '../engine.ts';
 import { decodeReply, encodeMessage, type GuestReply, type HostMessage, type InitMessage } from '../guest/protocol.ts';
@@ -12,6 +29,18 @@ export interface V8Snapshotter {
 
 /** The guest's dispatch: strings in, a string out (see the wire format in guest/protocol.ts). */
 export type GuestDispatch = (type: string, body: string) => string;
+
+/**
+ * How long past a call's own timeout (plus the status read's) the host waits for the call's
+ * answer before it gives the sandbox up: covers isolated-vm's thread hand-offs on a loaded machine;
+ * only a sandbox whose isolate is held by something else (see the module comment) ever reaches it.
+ */
+export const V8_CALL_GRACE_MS = 1000;
+/** The status read after a call runs no user code; this bounds a guest runtime gone wrong. */
+const STATUS_TIMEOUT_MS = 1000;
+const STATUS_MESSAGE = encodeMessage({ type: 'status' });
+/** At most one heap read per sandbox per this many ms (see #readHeap). */
+export const HEAP_READ_INTERVAL_MS = 10;
 
 export class V8Sandbox implements Sandbox {
   readonly #isolate: ivm.Isolate;
@@ -31,6 +60,12 @@ export class V8Sandbox implements Sandbox {
   readonly #snapshotter: V8Snapshotter | undefined;
   /** The INIT message this sandbox ran (a V8 snapshot replays it). */
   #init: InitMessage | undefined;
+  /** What the status read after the last call answered (its text, or why it failed); taken by `peek`. */
+  #status: PromiseSettledResult<unknown> | undefined;
+  /** Heap + external bytes, as read after the last call whose read has come back (#readHeap). */
+  #memoryBytes = 0;
+  /** When the last heap read was queued (performance.now()). */
+  #heapReadAt = Number.NEGATIVE_INFINITY;
 
   constructor(isolate: ivm.Isolate, dispatch: ivm.Reference<GuestDispatch>, snapshotter?: V8Snapshotter) {
     this.#isolate = isolate;
@@ -55,25 +90,66 @@ export class V8Sandbox implements Sandbox {
   async call(message: HostMessage, timeoutMs: number): Promise<GuestReply> {
     this.#assertAlive();
     if (message.type === 'init') this.#init = message;
+    this.#status = undefined;
+    const timeout = toTimeout(timeoutMs);
+    const reply = this.#dispatch.apply(undefined, encodeMessage(message), { timeout });
+    const now = performance.now();
+    if (now - this.#heapReadAt >= HEAP_READ_INTERVAL_MS) {
+      this.#heapReadAt = now;
+      this.#readHeap();
+    }
     let text: unknown;
     try {
-      text = await this.#guarded(this.#dispatch.apply(undefined, encodeMessage(message), { timeout: toTimeout(timeoutMs) }));
+      text = await this.#bounded(reply, timeout + V8_CALL_GRACE_MS);
     } catch (error) {
-      throw this.#classify(error);
+      // A promise rejection the guest left unhandled: the status tells whether the phase had settled before it.
+      const status = this.#isRejection(error) ? await this.#readStatus() : undefined;
+      throw this.#classify(error, status);
     }
-    return this.#decode(text);
+    const decoded = this.#decode(text);
+    // The event loop reads the status next when the phase is not done: read it now, off the host's thread.
+    if (!decoded.done) this.#status = await this.#readStatus();
+    return decoded;
   }
 
+  /**
+   * Queues a read of the heap figures right behind the call just sent (isolated-vm runs an
+   * isolate's tasks in order) and keeps what it answers when it comes. Not awaited, and at most one
+   * per {@link HEAP_READ_INTERVAL_MS}: each read's answer wakes the host's thread once more, which
+   * cost ~20-30 µs per warm invoke when every call read and waited (same-run comparison, see
+   * docs/benchmarks.md). So `memoryUsedBytes`, and Max Memory Used in REPORT, can trail the heap by
+   * one call or that interval, whichever is longer.
+   */
+  #readHeap(): void {
+    this.#isolate.getHeapStatistics().then(
+      (stats) => {
+        if (!this.disposed) this.#memoryBytes = stats.total_heap_size + stats.externally_allocated_size;
+      },
+      () => {},
+    );
+  }
+
+  /** The guest's status, read by an asynchronous call (its microtasks have run: it follows the last call). */
+  async #readStatus(): Promise<PromiseSettledResult<unknown>> {
+    const status = this.#dispatch.apply(undefined, STATUS_MESSAGE, { timeout: STATUS_TIMEOUT_MS });
+    try {
+      return { status: 'fulfilled', value: await this.#bounded(status, STATUS_TIMEOUT_MS + V8_CALL_GRACE_MS) };
+    } catch (error) {
+      return { status: 'rejected', reason: error };
+    }
+  }
+
+  /** The status read that followed the last call (the event loop peeks only right after a call). */
   peek(message: HostMessage): GuestReply {
     this.#assertAlive();
-    let text: unknown;
-    try {
-      // A read of guest state: bounded tightly, because it runs on the host's thread.
-      text = this.#dispatch.applySync(undefined, encodeMessage(message), { timeout: 1000 });
-    } catch (error) {
-      throw this.#classify(error);
+    const status = this.#status;
+    this.#status = undefined;
+    if (message.type !== 'status' || status === undefined) {
+      // Anything else would have to wait on the isolate from the host's thread.
+      throw this.#classify(new MalformedReply(`lambdalet bug: a v8 sandbox answers only the status that follows a call (${message.type})`));
     }
-    return this.#decode(text);
+    if (status.status === 'rejected') throw this.#classify(status.reason);
+    return this.#decode(status.value);
   }
 
   /**
@@ -91,10 +167,9 @@ export class V8Sandbox implements Sandbox {
     return this.#snapshotter.take(this.#init);
   }
 
+  /** As read after the last call whose read has come back (#readHeap; never a synchronous read). */
   memoryUsedBytes(): number {
-    if (this.disposed) return 0;
-    const stats = this.#isolate.getHeapStatisticsSync();
-    return stats.total_heap_size + stats.externally_allocated_size;
+    return this.disposed ? 0 : this.#memoryBytes;
   }
 
   dispose(): void {
@@ -103,17 +178,30 @@ export class V8Sandbox implements Sandbox {
     if (!this.#catastrophic && !this.#isolate.isDisposed) this.#isolate.dispose();
   }
 
-  /** `work`, or the catastrophic fault if one comes first; nothing of the call outlives it. */
-  #guarded<T>(work: Promise<T>): Promise<T> {
+  /**
+   * `work`, or the catastrophic fault if one comes first, or a `timeout` fault once `limitMs` have
+   * passed on the host's clock; nothing of the call outlives it.
+   */
+  #bounded<T>(work: Promise<T>, limitMs: number): Promise<T> {
     return new Promise<T>((resolve, reject) => {
-      const fail = (fault: SandboxFault): void => reject(fault);
+      const fail = (fault: SandboxFault): void => {
+        clearTimeout(timer);
+        this.#inFlight.delete(fail);
+        reject(fault);
+      };
+      const timer = setTimeout(
+        () => fail(new SandboxFault('timeout', `${TIMEOUT_MESSAGE} The isolate did not answer within ${limitMs} ms: something else held it`)),
+        limitMs,
+      );
       this.#inFlight.add(fail);
       work.then(
         (value) => {
+          clearTimeout(timer);
           this.#inFlight.delete(fail);
           resolve(value);
         },
         (error: unknown) => {
+          clearTimeout(timer);
           this.#inFlight.delete(fail);
           // isolated-vm's own reason, passed on unchanged for #classify to read.
           // eslint-disable-next-line @typescript-eslint/prefer-promise-reject-errors
@@ -137,19 +225,33 @@ export class V8Sandbox implements Sandbox {
     if (this.#isolate.isDisposed) throw (this.#fault = new SandboxFault('disposed', 'The isolate is disposed'));
   }
 
-  /** The guest's phase outcome, if it has one (read without running user code); undefined otherwise. */
-  #settledOutcome(): GuestReply | undefined {
+  /** The guest's phase outcome, if the status read after a failed call found one; undefined otherwise. */
+  #settledOutcome(status: PromiseSettledResult<unknown> | undefined): GuestReply | undefined {
+    if (status?.status !== 'fulfilled') return undefined;
     try {
-      const reply = decodeReply(this.#dispatch.applySync(undefined, encodeMessage({ type: 'status' }), { timeout: 1000 }));
+      const reply = decodeReply(status.value);
       return reply.done ? reply : undefined;
     } catch {
       return undefined;
     }
   }
 
+  /** Whether isolated-vm's `error` is a guest's unhandled promise rejection (see #classify). */
+  #isRejection(error: unknown): boolean {
+    if (this.#fault || error instanceof SandboxFault || error instanceof MalformedReply || this.#isolate.isDisposed) return false;
+    const message = error instanceof Error ? error.message : String(error);
+    return message !== MEMORY_LIMIT_MESSAGE && message !== TIMEOUT_MESSAGE;
+  }
+
   /** Maps isolated-vm's errors to a fault kind; any fault ends the sandbox. */
-  #classify(error: unknown): SandboxFault {
+  #classify(error: unknown, status?: PromiseSettledResult<unknown>): SandboxFault {
     if (this.#fault) return this.#fault;
+    if (error instanceof SandboxFault) {
+      // Ours: the host-clock bound of a call (#bounded). The isolate is ended, whatever holds it.
+      this.#fault = error;
+      if (!this.#catastrophic && !this.#isolate.isDisposed) this.#isolate.dispose();
+      return error;
+    }
     const message = error instanceof Error ? error.message : String(error);
     let fault: SandboxFault;
     if (message === MEMORY_LIMIT_MESSAGE) fault = new SandboxFault('out-of-memory', message, { cause: error });
@@ -159,7 +261,7 @@ export class V8Sandbox implements Sandbox {
     else {
       // The guest's dispatch never throws (it catches everything), so what isolated-vm throws here
       // is the reason of a promise rejection nobody handled, copied out at the end of the task.
-      fault = new SandboxFault('unhandled-rejection', message, { cause: error, reason: rejectionReason(error), settled: this.#settledOutcome() });
+      fault = new SandboxFault('unhandled-rejection', message, { cause: error, reason: rejectionReason(error), settled: this.#settledOutcome(status) });
     }
     this.#fault = fault;
     if (!this.#catastrophic && !this.#isolate.isDisposed) this.#isolate.dispose();
@@ -181,6 +283,27 @@ function rejectionReason(error: unknown): RejectionReason {
     return { text: `${error.name}: ${error.message}`, stack: boundary < 0 ? stack : stack.slice(0, boundary) };
   }
   return { text: String(error), stack: [] };
+}
+
+/**
+ * `work`, or a `timeout` SandboxFault naming `what` once `limitMs` have passed on the host's clock
+ * (for the engine's own asynchronous calls outside a sandbox's: see the module comment).
+ */
+export function withDeadline<T>(work: Promise<T>, limitMs: number, what: string): Promise<T> {
+  return new Promise<T>((resolve, reject) => {
+    const timer = setTimeout(() => reject(new SandboxFault('timeout', `${what} did not finish within ${limitMs} ms`)), limitMs);
+    work.then(
+      (value) => {
+        clearTimeout(timer);
+        resolve(value);
+      },
+      (error: unknown) => {
+        clearTimeout(timer);
+        // eslint-disable-next-line @typescript-eslint/prefer-promise-reject-errors
+        reject(error);
+      },
+    );
+  });
 }
 
 /** isolated-vm wants a positive integer number of milliseconds. */
