@@ -13,7 +13,8 @@
  * host's thread and in child processes), fairness (a neighbour's p50/p99 beside a tenant spinning at its
  * full concurrency, per engine and isolation mode), tenants (new-tenant cold start with and without
  * snapStart), control (versions, aliases, dataDir: issue 16), cluster (members sharing Redis: the
- * cluster-wide concurrency check per invoke, issue 20; needs redis-server). Case names are
+ * cluster-wide concurrency check per invoke, issue 20; needs redis-server), http (the HTTP server under
+ * autocannon: function URL, direct invoke, SDK invoke, overload at 10x the concurrency limit; issue 18). Case names are
  * `<area>/<case>/<engine or baseline>`. Prints a table (median, p99, samples; ms) with every
  * lambdalet figure's ratio to its baselines from the same run, the issue's targets as met/missed,
  * and writes bench/results/latest.json. See docs/benchmarks.md.
@@ -30,6 +31,7 @@ import { isolationArea } from './cases/isolation.ts';
 import { throughputArea } from './cases/throughput.ts';
 import { soakArea } from './cases/soak.ts';
 import { fairnessArea } from './cases/fairness.ts';
+import { httpArea } from './cases/http.ts';
 import { tenantsArea } from './cases/tenants.ts';
 import { tmpArea } from './cases/tmp.ts';
 import { warmArea } from './cases/warm.ts';
@@ -55,6 +57,7 @@ const AREAS: Record<string, (suite: Suite) => Promise<void>> = {
   tenants: tenantsArea,
   wasm: wasmArea,
   isolation: isolationArea,
+  http: httpArea,
 };
 
 const { values } = parseArgs({
