@@ -31,6 +31,8 @@ export {
   type HttpApiStageInput,
   type EventSourceMappingInfo,
   type EventSourceMappingInput,
+  type ScheduleInfo,
+  type ScheduleInput,
   type LayerVersionInfo,
   type Metrics,
   type ProvisionedConcurrencyInfo,

@@ -10,6 +10,7 @@ import { AsyncEvents, type DryRunInvokeResult, type EventInvokeResult } from './
 import type { EventSourceMappingInfo, EventSourceMappingInput } from './async/event-source-mapping.ts';
 import type { EventInvokeConfigInput, FunctionEventInvokeConfig, RecursiveLoop } from './async/invoke-config.ts';
 import type { CreateQueueInput, MessageAttributeValue, QueueInfo } from './async/queues.ts';
+import type { ScheduleInfo, ScheduleInput } from './async/schedules.ts';
 import type { EventQueueBackend } from './async/queue.ts';
 import { SqliteEventQueue } from './async/sqlite-queue.ts';
 import type { CodeSource } from './code/types.ts';
@@ -62,6 +63,7 @@ export type { EventInvokeConfigInput, FunctionEventInvokeConfig, RecursiveLoop }
 export type { CreateQueueInput, MessageAttributeValue, QueueInfo, RedrivePolicy } from './async/queues.ts';
 export type { InvocationRecord } from './async/destinations.ts';
 export type { EventSourceMappingInfo, EventSourceMappingInput } from './async/event-source-mapping.ts';
+export type { ScheduleInfo, ScheduleInput } from './async/schedules.ts';
 export type { UpdateCodeOptions, UpdateOptions } from './registry/functions.ts';
 export type { LayerVersionInfo } from './registry/layers.ts';
 export type { ProvisionedConcurrencyInfo } from './registry/provisioned.ts';
@@ -703,6 +705,35 @@ export class Runtime implements AsyncDisposable {
   listEventSourceMappings(filter?: { eventSourceArn?: string; functionName?: string }): EventSourceMappingInfo[] {
     this.#assertOpen();
     return this.#async.mappings.list(filter);
+  }
+
+  /**
+   * A schedule (EventBridge's expressions: `rate(5 minutes)`, `cron(0 12 * * ? *)`,
+   * `at(2026-12-01T10:00:00)`, validated as EventBridge does) that invokes `target.arn` (a function,
+   * asynchronously, or a lambdalet queue) with a scheduled event or `target.input`, on the event clock.
+   * @throws InvalidParameterValueException, ResourceConflictException, ResourceNotFoundException.
+   */
+  createSchedule(input: ScheduleInput): Promise<ScheduleInfo> {
+    return this.#control(() => this.#async.schedules.create(input));
+  }
+
+  updateSchedule(name: string, input: Omit<ScheduleInput, 'name'>): Promise<ScheduleInfo> {
+    return this.#control(() => this.#async.schedules.update(name, input));
+  }
+
+  getSchedule(name: string): ScheduleInfo {
+    this.#assertOpen();
+    return this.#async.schedules.get(name);
+  }
+
+  listSchedules(): ScheduleInfo[] {
+    this.#assertOpen();
+    return this.#async.schedules.list();
+  }
+
+  deleteSchedule(name: string): void {
+    this.#assertOpen();
+    this.#async.schedules.delete(name);
   }
 
   /**

@@ -28,6 +28,7 @@ import { EventPump } from './pump.ts';
 import type { EventQueueBackend, LeasedEvent } from './queue.ts';
 import { QueueRegistry, queueBackendName, type CreateQueueInput, type MessageAttributeValue, type QueueInfo } from './queues.ts';
 import { SqliteEventQueue } from './sqlite-queue.ts';
+import { Schedules } from './schedules.ts';
 import { SqsPoller } from './sqs-poller.ts';
 import { redrive, sqsRecord } from './sqs-records.ts';
 
@@ -75,6 +76,8 @@ export class AsyncEvents {
   readonly queues: QueueRegistry;
   /** Event source mappings from those queues. */
   readonly mappings: EventSourceMappings;
+  /** Rate, cron and one-time schedules. */
+  readonly schedules: Schedules;
   #closed = false;
   readonly #closing = Promise.withResolvers<void>();
 
@@ -120,6 +123,8 @@ export class AsyncEvents {
     this.#pump.route('callback', new CallbackHandler(this.#ctx, this.#callbacks));
     this.mappings = new EventSourceMappings(deps.options, deps.registry, queues, store, () => clock.now());
     this.#pump.route('sqs', new SqsPoller(this.#ctx, queues, this.mappings));
+    this.schedules = new Schedules(this.#ctx, queues, store, this.#callbacks);
+    this.#pump.route('schedule', this.schedules);
   }
 
   createEventSourceMapping(input: EventSourceMappingInput): EventSourceMappingInfo {
