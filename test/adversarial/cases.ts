@@ -415,8 +415,11 @@ export const RESOURCES: readonly HostileCase[] = [
   },
   {
     name: '/tmp: deep paths',
+    // Nested until the path passes PATH_MAX (4096 bytes): ~510 levels of 8-byte segments. With 2-byte
+    // segments (~2,045 levels) the same limit cost ~20 s of host CPU per mode, because the memory
+    // backend (memfs) walks the whole path, stamping each directory's atime, on every call: O(depth²).
     code: `import fs from 'node:fs';
-    export const handler = async () => { let p = '/tmp'; try { for (let i = 0; i < 100000; i++) { p += '/d'; fs.mkdirSync(p); } } catch (e) { return e.code; } return 'no limit'; }`,
+    export const handler = async () => { let p = '/tmp'; try { for (let i = 0; i < 100000; i++) { p += '/ddddddd'; fs.mkdirSync(p); } } catch (e) { return e.code; } return 'no limit'; }`,
     timeoutMs: GENEROUS,
     outcome: { kind: 'ok', check: (p) => { if (!/^(ENAMETOOLONG|ENOSPC)$/.test(String(p))) throw new Error(`deep paths: ${String(p)}`); } },
   },
