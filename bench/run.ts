@@ -14,13 +14,16 @@
  * full concurrency, per engine and isolation mode), tenants (new-tenant cold start with and without
  * snapStart), control (versions, aliases, dataDir: issue 16), cluster (members sharing Redis: the
  * cluster-wide concurrency check per invoke, issue 20; needs redis-server), http (the HTTP server under
- * autocannon: function URL, direct invoke, SDK invoke, overload at 10x the concurrency limit; issue 18). Case names are
+ * autocannon: function URL, direct invoke, SDK invoke, overload at 10x the concurrency limit; issue 18), async
+ * (asynchronous invocation: the queue backend per event in memory and durable, events/s through queue →
+ * function → destination, draining 10,000 events after a restart; issue 17). Case names are
  * `<area>/<case>/<engine or baseline>`. Prints a table (median, p99, samples; ms) with every
  * lambdalet figure's ratio to its baselines from the same run, the issue's targets as met/missed,
  * and writes bench/results/latest.json. See docs/benchmarks.md.
  */
 import { cpus } from 'node:os';
 import { parseArgs } from 'node:util';
+import { asyncArea } from './cases/async.ts';
 import { burstArea } from './cases/burst.ts';
 import { coldArea, snapStartArea } from './cases/cold.ts';
 import { clusterArea } from './cases/cluster.ts';
@@ -58,6 +61,7 @@ const AREAS: Record<string, (suite: Suite) => Promise<void>> = {
   wasm: wasmArea,
   isolation: isolationArea,
   http: httpArea,
+  async: asyncArea,
 };
 
 const { values } = parseArgs({

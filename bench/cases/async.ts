@@ -1,0 +1,129 @@
+/**
+ * async/*: asynchronous invocation and its event queue (issue #17).
+ *   async/queue/{memory,durable}: one event through the queue backend alone — enqueue, claim,
+ *     ack — per event (100 events a sample); durable is node:sqlite in a dataDir, so durable/memory
+ *     is the added latency of the durable queue per event.
+ *   async/pipeline/{memory,durable}-<n>: n `Event` invokes of a trivial v8 function whose
+ *     on-success destination is a lambdalet queue, from the first invoke until every event has run
+ *     and its record is queued (queue → function → destination). One sample: the whole run;
+ *     events/s = n / median. Baseline async/pipeline/sync-<n>: the same n invokes synchronously,
+ *     one after another, on a warm function.
+ *   async/restart/{open,drain}-<n>: n events left queued in a dataDir; `open` is createRuntime on the
+ *     folder (registry restored, events file opened), `drain` from then until every event has run.
+ */
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { invokeEvent } from '../../src/async/async-invoke.ts';
+import { MemoryEventQueue } from '../../src/async/memory-queue.ts';
+import type { EventQueueBackend } from '../../src/async/queue.ts';
+import { SqliteEventQueue } from '../../src/async/sqlite-queue.ts';
+import { createRuntime, silentSink, type RuntimeOptionsInput } from '../../src/index.ts';
+import { TRIVIAL, TRIVIAL_EVENT } from '../lib/handlers.ts';
+import type { Suite } from '../lib/suite.ts';
+
+const PER_SAMPLE = 100;
+
+async function queueRoundTrips(backend: EventQueueBackend, offset: number): Promise<void> {
+  for (let i = 0; i < PER_SAMPLE; i++) {
+    const id = `e${offset + i}`;
+    await backend.enqueue([{ queue: 'invoke:bench', id, body: '{"n":1}', enqueuedAt: 0, availableAt: 0 }]);
+    const [lease] = await backend.claim('invoke:bench', 1, 1, 60_000);
+    if (lease === undefined || !(await backend.ack(lease))) throw new Error('async/queue: an event was lost');
+  }
+}
+
+async function pipeline(suite: Suite, n: number, options: RuntimeOptionsInput, label: string): Promise<number> {
+  const rt = await createRuntime({ logSink: silentSink, ...options });
+  try {
+    await rt.deploy({ name: 'bench', code: { files: { 'index.mjs': TRIVIAL.module } } });
+    const done = rt.createQueue('done');
+    rt.putFunctionEventInvokeConfig('bench', { destinationConfig: { onSuccess: { destination: done.queueArn } } });
+    await rt.invoke('bench', TRIVIAL_EVENT); // warm
+    const started = performance.now();
+    for (let i = 0; i < n; i++) await rt.invoke('bench', TRIVIAL_EVENT, { invocationType: 'Event' });
+    await rt.eventsIdle();
+    const ms = performance.now() - started;
+    const records = rt.listQueues().length === 1 ? await countMessages(rt) : 0;
+    if (records !== n) throw new Error(`async/pipeline/${label}: ${records} records for ${n} events`);
+    suite.record(`async/pipeline/${label}-${n}`, { median: ms, p99: ms, samples: 1 });
+    return ms;
+  } finally {
+    await rt.close();
+  }
+}
+
+async function countMessages(rt: Awaited<ReturnType<typeof createRuntime>>): Promise<number> {
+  let total = 0;
+  for (;;) {
+    const batch = await rt.receiveMessages('done', { maxNumberOfMessages: 10 });
+    if (batch.length === 0) return total;
+    total += batch.length;
+  }
+}
+
+export async function asyncArea(suite: Suite): Promise<void> {
+  const dirs: string[] = [];
+  const dir = async (): Promise<string> => {
+    const d = await mkdtemp(join(tmpdir(), 'lambdalet-bench-async-'));
+    dirs.push(d);
+    return d;
+  };
+  try {
+    // The backend alone.
+    const memory = new MemoryEventQueue();
+    const durable = SqliteEventQueue.open(await dir());
+    let offset = 0;
+    const iterations = suite.pick(100, 20);
+    await suite.measure('async/queue/memory', () => queueRoundTrips(memory, (offset += PER_SAMPLE)), { iterations });
+    await suite.measure('async/queue/durable', () => queueRoundTrips(durable, (offset += PER_SAMPLE)), { iterations });
+    await durable.close();
+    suite.ratio('async/queue/durable', 'async/queue/memory');
+    suite.notes.push(`async/queue/* time ${PER_SAMPLE} events a sample (enqueue + claim + ack each): divide by ${PER_SAMPLE} for one event.`);
+
+    // Queue → function → destination.
+    const n = suite.pick(10_000, 2_000);
+    const memoryMs = await pipeline(suite, n, {}, 'memory');
+    const durableMs = await pipeline(suite, n, { dataDir: await dir() }, 'durable');
+    const rt = await createRuntime({ logSink: silentSink });
+    let syncMs: number;
+    try {
+      await rt.deploy({ name: 'bench', code: { files: { 'index.mjs': TRIVIAL.module } } });
+      await rt.invoke('bench', TRIVIAL_EVENT);
+      const started = performance.now();
+      for (let i = 0; i < n; i++) await rt.invoke('bench', TRIVIAL_EVENT);
+      syncMs = performance.now() - started;
+      suite.record(`async/pipeline/sync-${n}`, { median: syncMs, p99: syncMs, samples: 1 });
+    } finally {
+      await rt.close();
+    }
+    suite.ratio(`async/pipeline/memory-${n}`, `async/pipeline/sync-${n}`);
+    suite.ratio(`async/pipeline/durable-${n}`, `async/pipeline/memory-${n}`);
+    const perSecond = (ms: number): number => Math.round(n / (ms / 1000));
+    suite.extra.asyncEventsPerSecond = { events: n, memory: perSecond(memoryMs), durable: perSecond(durableMs), syncInvokes: perSecond(syncMs) };
+    suite.notes.push(`async pipeline: ${perSecond(memoryMs)} events/s in memory, ${perSecond(durableMs)} durable; ${perSecond(syncMs)} sequential sync invokes/s beside them (${n} events).`);
+
+    // Drain after a restart.
+    const drainDir = await dir();
+    const seed = await createRuntime({ logSink: silentSink, dataDir: drainDir });
+    await seed.deploy({ name: 'bench', code: { files: { 'index.mjs': TRIVIAL.module } } });
+    await seed.close();
+    const left = SqliteEventQueue.open(drainDir);
+    const drainN = suite.pick(10_000, 2_000);
+    const now = Date.now();
+    await left.enqueue(Array.from({ length: drainN }, (_, i) => invokeEvent(`r${i}`, { fn: 'bench', event: JSON.stringify(TRIVIAL_EVENT) }, now)));
+    await left.close();
+    const opened = performance.now();
+    const restarted = await createRuntime({ logSink: silentSink, dataDir: drainDir });
+    const openMs = performance.now() - opened;
+    await restarted.eventsIdle();
+    const drainMs = performance.now() - opened - openMs;
+    const ran = restarted.metrics().functions.find((f) => f.functionName === 'bench')?.Invocations ?? 0;
+    await restarted.close();
+    if (ran !== drainN) throw new Error(`async/restart: ${ran} of ${drainN} events ran`);
+    suite.record(`async/restart/open-${drainN}`, { median: openMs, p99: openMs, samples: 1 });
+    suite.record(`async/restart/drain-${drainN}`, { median: drainMs, p99: drainMs, samples: 1 });
+  } finally {
+    for (const d of dirs) await rm(d, { recursive: true, force: true });
+  }
+}
