@@ -113,9 +113,8 @@ forEachEngine(({ withRuntime, title, unsupported }) => {
         expect((await rt.invoke('tick-throw', { ok: true })).coldStart).toBe(true);
       }));
 
-    const noRejectionTracker = {
-      quickjs: 'quickjs-emscripten 0.32 has no promise rejection tracker in its FFI (JS_SetHostPromiseRejectionTracker), so an unhandled rejection goes unnoticed',
-    };
+    // quickjs: lambdalet installs QuickJS's host promise-rejection tracker itself (engines/quickjs/rejection-tracker.ts).
+    const noRejectionTracker = {};
     it.skipIf(unsupported(noRejectionTracker))(title('Errors: an unhandled promise rejection fails the invocation and the next invoke is cold', noRejectionTracker), () =>
       withRuntime(async ({ rt }) => {
         await deployFiles(rt, 'unhandled-rejection', `

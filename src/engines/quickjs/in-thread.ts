@@ -36,6 +36,7 @@ import {
   type QuickJSImageParts,
 } from './snapshot.ts';
 import { instantiateQuickJS, QUICKJS_MAX_MEMORY_MB, quickjsWasmModule, type QuickJSInstance } from './wasm.ts';
+import type { RejectionLog } from './rejection-tracker.ts';
 
 export type { QuickJSIsolation };
 
@@ -290,6 +291,8 @@ export interface StartedRuntime {
   readonly log: QuickJSHandle;
   readonly hostCall: QuickJSHandle;
   readonly current: { sandbox?: QuickJSSandbox; options?: SandboxOptions };
+  /** The context's unhandled promise rejections (rejection-tracker.ts); undefined without the tracker. */
+  readonly rejections: RejectionLog | undefined;
 }
 
 export function startRuntime(instance: QuickJSInstance, memoryMb: number): StartedRuntime {
@@ -314,7 +317,9 @@ export function startRuntime(instance: QuickJSInstance, memoryMb: number): Start
     // char per byte: see hostCallFunction.
     const hostCall = ctx.newFunction('hostCall', (op, args, bytes) => hostCallFunction(ctx, current, op, args, bytes));
     ctx.setProp(hostCall, 'binary', ctx.true);
-    return { instance, runtime, context: ctx, log, hostCall, current };
+    // The tracker goes in before any script runs, so an image made from this runtime carries it.
+    const rejections = instance.trackerOffset === undefined ? undefined : instance.rejections.attach(runtime, ctx, instance.trackerOffset);
+    return { instance, runtime, context: ctx, log, hostCall, current, rejections };
   } catch (error) {
     runtime.dispose();
     throw error;
@@ -390,6 +395,8 @@ function boot(
   } catch (error) {
     // A script QuickJS cannot load (a syntax error the bundler let through): the instance is fine.
     release(true, () => {
+      started.rejections?.take();
+      started.instance.rejections.detach(ctx);
       ctx.dispose();
       runtime.dispose();
     });
@@ -405,17 +412,21 @@ export function makeSandbox(
   release: Release,
   snapshot?: (dispatch: QuickJSHandle) => SandboxImage,
 ): QuickJSSandbox {
-  const { instance, runtime, context: ctx } = started;
+  const { instance, runtime, context: ctx, rejections } = started;
   return new QuickJSSandbox({
     ...(snapshot ? { snapshot: () => snapshot(dispatch) } : {}),
     runtime,
     context: ctx,
     dispatch,
+    takeRejection: () => rejections?.take(),
     growthRefused: instance.growthRefused,
     resetGrowthRefused: instance.resetGrowthRefused,
     memoryUsedBytes: shared ? () => runtimeMemoryUsed(runtime) : () => instance.memory.buffer.byteLength,
     release: (clean) =>
       release(clean, () => {
+        // Values the tracker holds must go before their runtime (QuickJS checks none is left).
+        rejections?.take();
+        instance.rejections.detach(ctx);
         dispatch.dispose();
         ctx.dispose();
         runtime.dispose();

@@ -5,7 +5,7 @@
  * queue (the microtasks) itself, under the same deadline.
  */
 import type { QuickJSContext, QuickJSHandle, QuickJSRuntime } from 'quickjs-emscripten-core';
-import { SandboxFault, SnapshotUnsupportedError, type Sandbox, type SandboxImage } from '../engine.ts';
+import { SandboxFault, SnapshotUnsupportedError, type RejectionReason, type Sandbox, type SandboxImage } from '../engine.ts';
 import { decodeReply, encodeMessage, type GuestReply, type HostMessage } from '../guest/protocol.ts';
 
 /** What the sandbox needs from the WebAssembly instance it runs in. */
@@ -13,6 +13,8 @@ export interface QuickJSHost {
   readonly runtime: QuickJSRuntime;
   readonly context: QuickJSContext;
   readonly dispatch: QuickJSHandle;
+  /** The first promise rejection left unhandled since the last call (and forgets them), if any. */
+  readonly takeRejection: () => RejectionReason | undefined;
   /** The heap hit the memory cap (a growth was refused) since the last reset. */
   readonly growthRefused: () => boolean;
   readonly resetGrowthRefused: () => void;
@@ -136,6 +138,10 @@ export class QuickJSSandbox implements Sandbox {
     // user code can catch QuickJS's out-of-memory error. As with V8, the environment ends.
     if (this.#interrupted) throw this.#classify(new GuestException('interrupted'));
     if (this.#host.growthRefused()) throw this.#classify(new GuestException('The memory cap was reached'));
+    // Node's check after its microtask queue drains (processPromiseRejections): a rejection still
+    // unhandled ends the environment, as the runtime client's 'unhandledRejection' listener does.
+    const rejection = drainJobs ? this.#host.takeRejection() : undefined;
+    if (rejection) throw this.#classify(new UnhandledRejection(rejection, this.#settledOutcome()));
     let reply: GuestReply;
     try {
       reply = decodeReply(text);
@@ -143,6 +149,29 @@ export class QuickJSSandbox implements Sandbox {
       throw this.#classify(new MalformedReply(`The guest runtime sent a malformed reply: ${(error as Error).message}`));
     }
     return this.#translate(reply);
+  }
+
+  /** The guest's phase outcome, if it has one: a `status` read, which runs no user code. */
+  #settledOutcome(): GuestReply | undefined {
+    try {
+      const { context, dispatch } = this.#host;
+      const [type, body] = encodeMessage({ type: 'status' });
+      const typeHandle = context.newString(type);
+      const bodyHandle = context.newString(body);
+      const result = context.callFunction(dispatch, context.undefined, typeHandle, bodyHandle);
+      typeHandle.dispose();
+      bodyHandle.dispose();
+      if (result.error) {
+        result.error.dispose();
+        return undefined;
+      }
+      const text = context.getString(result.value);
+      result.value.dispose();
+      const reply = decodeReply(text);
+      return reply.done ? reply : undefined;
+    } catch {
+      return undefined;
+    }
   }
 
   /**
@@ -166,6 +195,9 @@ export class QuickJSSandbox implements Sandbox {
     const message = error instanceof Error ? error.message : String(error);
     let fault: SandboxFault;
     if (this.#interrupted) fault = new SandboxFault('timeout', 'Script execution timed out.', { cause: error });
+    else if (error instanceof UnhandledRejection) {
+      fault = new SandboxFault('unhandled-rejection', error.reason.text, { cause: error, reason: error.reason, settled: error.settled });
+    }
     else if (this.#host.growthRefused() || /out of memory/.test(message)) {
       fault = new SandboxFault('out-of-memory', message, { cause: error });
     } else if (error instanceof MalformedReply || error instanceof GuestException) {
@@ -186,6 +218,18 @@ const STACK_TRACE_LIMIT = 10;
 
 class MalformedReply extends Error {}
 class GuestException extends Error {}
+
+/** A promise rejection nobody handled, with the phase's outcome if it had one already. */
+class UnhandledRejection extends Error {
+  readonly reason: RejectionReason;
+  readonly settled: GuestReply | undefined;
+
+  constructor(reason: RejectionReason, settled: GuestReply | undefined) {
+    super(reason.text);
+    this.reason = reason;
+    this.settled = settled;
+  }
+}
 
 function matches(error: { errorType: string; errorMessage: string }, expected: { errorType: string; errorMessage: string }): boolean {
   return error.errorType === expected.errorType && error.errorMessage === expected.errorMessage;

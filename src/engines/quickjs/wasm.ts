@@ -13,6 +13,7 @@ import { readFile } from 'node:fs/promises';
 import { createRequire } from 'node:module';
 import RELEASE_SYNC_EXPORTS from '@jitl/quickjs-wasmfile-release-sync';
 import { newQuickJSWASMModuleFromVariant, type QuickJSSyncVariant, type QuickJSWASMModule } from 'quickjs-emscripten-core';
+import { exportFunctionTable, findTrackerOffset, InstanceRejections } from './rejection-tracker.ts';
 
 // The package's types describe its CommonJS build (default under `.default`); Node loads its ESM build.
 const RELEASE_SYNC = ((RELEASE_SYNC_EXPORTS as { default?: QuickJSSyncVariant }).default ?? RELEASE_SYNC_EXPORTS) as QuickJSSyncVariant;
@@ -43,7 +44,8 @@ export function quickjsWasmModule(): Promise<WasmModule> {
   compiled ??= (async () => {
     const require = createRequire(import.meta.url);
     const bytes = await readFile(require.resolve('@jitl/quickjs-wasmfile-release-sync/wasm'));
-    return wasm.compile(bytes);
+    // One more export, the function table, for the promise-rejection tracker (rejection-tracker.ts).
+    return wasm.compile(exportFunctionTable(bytes));
   })();
   return compiled;
 }
@@ -66,6 +68,10 @@ export interface QuickJSInstance {
    * the memory's maximum is too small. SnapStart uses it to make room for an image.
    */
   readonly growTo: (bytes: number) => boolean;
+  /** The promise-rejection tracker's slot and per-context logs (rejection-tracker.ts). */
+  readonly rejections: InstanceRejections;
+  /** Where the tracker goes in a JSRuntime; undefined: not found, rejections go unnoticed. */
+  readonly trackerOffset: number | undefined;
 }
 
 type Imports = Record<string, Record<string, unknown>>;
@@ -75,11 +81,33 @@ type Imports = Record<string, Record<string, unknown>>;
  * `instantiateWasm` with its imports; the instance is created synchronously from the compiled module.
  */
 export async function instantiateQuickJS(maxMemoryMb: number): Promise<QuickJSInstance> {
+  const [instance, trackerOffset] = await Promise.all([newInstance(maxMemoryMb), rejectionTrackerOffset()]);
+  return { ...instance, trackerOffset };
+}
+
+let offset: Promise<number | undefined> | undefined;
+
+/** The tracker field's offset, found once per thread in a throw-away instance (rejection-tracker.ts). */
+function rejectionTrackerOffset(): Promise<number | undefined> {
+  offset ??= newInstance(QUICKJS_INITIAL_MEMORY_MB).then((probe) => {
+    const found = findTrackerOffset({ module: probe.module, rejections: probe.rejections, heap: () => new Uint8Array(probe.memory.buffer) });
+    if (found === undefined) {
+      process.emitWarning('lambdalet: the quickjs promise-rejection tracker could not be installed; unhandled rejections go unnoticed on quickjs', {
+        code: 'LAMBDALET_QUICKJS_REJECTION_TRACKER',
+      });
+    }
+    return found;
+  });
+  return offset;
+}
+
+async function newInstance(maxMemoryMb: number): Promise<Omit<QuickJSInstance, 'trackerOffset'>> {
   const wasmModule = await quickjsWasmModule();
   const maximum = Math.min(QUICKJS_MAX_MEMORY_MB, Math.max(QUICKJS_INITIAL_MEMORY_MB, maxMemoryMb)) * (MIB / WASM_PAGE_BYTES);
   const memory = new wasm.Memory({ initial: QUICKJS_INITIAL_MEMORY_MB * (MIB / WASM_PAGE_BYTES), maximum });
   let refused = false;
   let resize: ((requestedBytes: number) => boolean) | undefined;
+  let exports: Record<string, unknown> = {};
   const variant: QuickJSSyncVariant = {
     type: 'sync',
     importFFI: RELEASE_SYNC.importFFI,
@@ -93,6 +121,7 @@ export async function instantiateQuickJS(maxMemoryMb: number): Promise<QuickJSIn
             refused = true;
           });
           const instance = new wasm.Instance(wasmModule, imports);
+          exports = instance.exports as Record<string, unknown>;
           onSuccess(instance, wasmModule);
           return instance.exports;
         };
@@ -101,9 +130,12 @@ export async function instantiateQuickJS(maxMemoryMb: number): Promise<QuickJSIn
     },
   };
   const module = await newQuickJSWASMModuleFromVariant(variant);
+  // quickjs-emscripten keeps the Emscripten module as `module` (its malloc, free and heap views).
+  const emscripten = (module as unknown as { module: ConstructorParameters<typeof InstanceRejections>[1] }).module;
   return {
     module,
     memory,
+    rejections: new InstanceRejections(exports, emscripten, module.getFFI()),
     growthRefused: () => refused,
     resetGrowthRefused: () => {
       refused = false;

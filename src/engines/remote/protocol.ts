@@ -30,6 +30,8 @@ export interface FaultShape {
   readonly kind: SandboxFaultKind;
   readonly message: string;
   readonly reason?: RejectionReason;
+  /** For `unhandled-rejection`: the phase's outcome, when it had one before the rejection (SandboxFault.settled). */
+  readonly settled?: GuestReply;
 }
 
 /** Server → host. */

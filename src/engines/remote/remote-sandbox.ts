@@ -16,7 +16,7 @@ export interface SandboxLink {
 }
 
 export function toFault(shape: FaultShape): SandboxFault {
-  return new SandboxFault(shape.kind, shape.message, shape.reason ? { reason: shape.reason } : {});
+  return new SandboxFault(shape.kind, shape.message, { ...(shape.reason ? { reason: shape.reason } : {}), ...(shape.settled ? { settled: shape.settled } : {}) });
 }
 
 export class RemoteSandbox implements Sandbox {

@@ -218,7 +218,9 @@ class EngineServer {
         this.#post({ t: 'unhealthy', reason: (unavailable as Error).message });
       }
     }
-    if (error instanceof SandboxFault) return { kind: error.kind, message: error.message, ...(error.reason ? { reason: error.reason } : {}) };
+    if (error instanceof SandboxFault) {
+      return { kind: error.kind, message: error.message, ...(error.reason ? { reason: error.reason } : {}), ...(error.settled ? { settled: error.settled } : {}) };
+    }
     return { kind: 'crashed', message: error instanceof Error ? error.message : String(error) };
   }
 }

@@ -97,8 +97,8 @@ forEachEngine(({ withRuntime }) => {
 });
 
 forEachEngine(({ withRuntime, title, unsupported }) => {
+  // quickjs: lambdalet installs QuickJS's host promise-rejection tracker itself (engines/quickjs/rejection-tracker.ts).
   const NO_TRACKER = {
-    quickjs: 'quickjs-emscripten 0.32 exports no JS_SetHostPromiseRejectionTracker (its RuntimeOptions.promiseRejectionHandler is a TODO type; no QTS_ function sets it)',
     wasm: 'no promise rejection tracker in this engine',
   };
   describe('RIC src/index.mjs: unhandledRejection', () => {
