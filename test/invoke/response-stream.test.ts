@@ -75,7 +75,8 @@ function deploy(rt: Runtime, mode: Mode, name: string, source: string, gates?: G
     engine: mode.engine,
     code: { files: { 'index.mjs': source } },
     ...(gates ? { egress: { allowHosts: ['gate.test'], fetch: gates.fetch } } : {}),
-    ...(timeoutMs ? { timeoutMs } : {}),
+    // Generous by default: a gated handler waits on the test's reads, which a loaded machine slows.
+    timeoutMs: timeoutMs ?? 60_000,
   });
 }
 
@@ -163,7 +164,7 @@ for (const mode of MODES) {
 
     it("hono/aws-lambda's streamHandle, unchanged: the prelude as metadata, then the streamed text", () =>
       withMode(mode, async (rt) => {
-        await rt.deploy({ name: 'hono-stream', engine: mode.engine, code: { entry: new URL('../conformance/fixtures/hono-stream.ts', import.meta.url).pathname }, handler: 'hono-stream.handler' });
+        await rt.deploy({ name: 'hono-stream', engine: mode.engine, timeoutMs: 60_000, code: { entry: new URL('../conformance/fixtures/hono-stream.ts', import.meta.url).pathname }, handler: 'hono-stream.handler' });
         const res = await rt.invokeWithResponseStream('hono-stream', httpApiEvent({ rawPath: '/stream' }), { stripPrelude: true });
         expect(res.contentType).toBe(HTTP_INTEGRATION_CONTENT_TYPE);
         expect(res.prelude).toMatchObject({ statusCode: 200, headers: { 'content-type': 'text/plain; charset=UTF-8' } });

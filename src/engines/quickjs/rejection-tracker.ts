@@ -29,6 +29,7 @@
 import type { EitherFFI, JSContextPointer, JSValuePointer } from '@jitl/quickjs-ffi-types';
 import type { QuickJSContext, QuickJSHandle, QuickJSRuntime } from 'quickjs-emscripten-core';
 import type { RejectionReason } from '../engine.ts';
+import { v8Message } from '../guest/errors.ts';
 
 /** The export the patched module gives its function table under. */
 const TABLE_EXPORT = 'lambdaletFunctionTable';
@@ -202,9 +203,9 @@ export class InstanceRejections {
 }
 
 /**
- * The reason as the V8 sandbox reports one (v8-sandbox.ts `rejectionReason`): `Name: message` and
- * the stack's lines for an Error (QuickJS's stack has no header line: it is added), String() of a
- * primitive. Reading runs no user code (QTS_Dump reads own data properties).
+ * The reason as the V8 sandbox reports one (v8-sandbox.ts `rejectionReason`): `Name: message` (in
+ * V8's words, guest/errors.ts `v8Message`) and the stack's lines for an Error (QuickJS's stack has no
+ * header line: it is added), String() of a primitive. Reading runs no user code (QTS_Dump reads own data properties).
  */
 function reasonOf(context: QuickJSContext, runtime: QuickJSRuntime, ffi: EitherFFI, pointer: JSValuePointer): RejectionReason {
   // A handle of our own (a new counted copy), made as snapshot.ts `adoptValue` makes one.
@@ -216,7 +217,8 @@ function reasonOf(context: QuickJSContext, runtime: QuickJSRuntime, ffi: EitherF
     if (typeof value === 'object' && value !== null) {
       const { name, message, stack } = value as { name?: unknown; message?: unknown; stack?: unknown };
       if (typeof name === 'string' && typeof message === 'string') {
-        const text = `${name}: ${message}`;
+        // QuickJS's own words for engine errors, as V8 words them (the guest rewords the same way).
+        const text = `${name}: ${v8Message(message)}`;
         const frames = typeof stack === 'string' ? stack.split('\n').filter((line) => line.trim() !== '') : [];
         return { text, stack: [text, ...frames] };
       }

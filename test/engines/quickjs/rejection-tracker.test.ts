@@ -38,6 +38,7 @@ export const handler = async (event) => {
     case 'handled-by-await': { try { await Promise.reject(new Error('awaited')); } catch { return 'awaited'; } }
     case 'handled-a-macrotask-later': { const p = Promise.reject(new Error('too late')); await new Promise((r) => setTimeout(r, 1)); p.catch(() => {}); return 'missed'; }
     case 'non-error': Promise.reject(42); await new Promise((r) => setTimeout(r, 1)); return 'late';
+    case 'engine-error': (async () => nope)(); await new Promise((r) => setTimeout(r, 1)); return 'late';
     case 'rejected-and-handled-by-then': return Promise.reject(new Error('returned')).then(() => 1, () => 'recovered');
     default: return 'warm';
   }
@@ -47,7 +48,8 @@ async function withMode(mode: Mode, body: (invoke: (c: string) => Promise<Invoke
   const logs = captureLogs();
   const rt: Runtime = await createRuntime({ ...mode.options, logSink: logs });
   try {
-    await rt.deploy({ name: 'rejections', engine: mode.engine, code: { files: { 'index.mjs': SOURCE } }, ...(mode.snapStart ? { snapStart: true } : {}) });
+    // No case waits long; the timeout only keeps a loaded machine from turning a case into Sandbox.Timedout.
+    await rt.deploy({ name: 'rejections', engine: mode.engine, timeoutMs: 60_000, code: { files: { 'index.mjs': SOURCE } }, ...(mode.snapStart ? { snapStart: true } : {}) });
     await body((c) => rt.invoke('rejections', { case: c }), logs);
   } finally {
     await rt.close();
@@ -91,9 +93,10 @@ for (const mode of MODES) {
         expect(errorOf(await invoke('handled-a-macrotask-later'))).toMatchObject({ errorType: 'Runtime.UnhandledPromiseRejection', errorMessage: 'Error: too late' });
       }));
 
-    it("a reason that is not an Error reads as String(reason): '42'", () =>
+    it("a reason that is not an Error reads as String(reason): '42'; an engine error in V8's words", () =>
       withMode(mode, async (invoke) => {
         expect(errorOf(await invoke('non-error'))).toMatchObject({ errorType: 'Runtime.UnhandledPromiseRejection', errorMessage: '42' });
+        expect(errorOf(await invoke('engine-error'))).toMatchObject({ errorType: 'Runtime.UnhandledPromiseRejection', errorMessage: 'ReferenceError: nope is not defined' });
       }));
   });
 }
