@@ -255,11 +255,14 @@ export class BullMQEventQueue implements EventQueueBackend {
 
   async #renew(): Promise<void> {
     const now = Date.now();
-    for (const [token, held] of this.#held) {
-      // Past its lease the event is left to expire, as the contract says; otherwise keep the lock.
-      if (now >= held.leaseUntil) continue;
-      await held.job.extendLock(token, this.#lockMs).catch(() => 0);
-    }
+    // All at once (one burst of commands on the connection): renewing one after another let the
+    // last locks of a few hundred lapse on a loaded machine, and their events ran twice.
+    await Promise.all(
+      [...this.#held]
+        // Past its lease the event is left to expire, as the contract says; otherwise keep the lock.
+        .filter(([, held]) => now < held.leaseUntil)
+        .map(([token, held]) => held.job.extendLock(token, this.#lockMs).catch(() => 0)),
+    );
   }
 }
 
