@@ -7,6 +7,9 @@
  * Needs Redis (test/helpers/redis.ts).
  */
 import { spawn } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { afterAll, afterEach, describe, expect, it } from 'vitest';
@@ -15,7 +18,7 @@ import { BullMQEventQueue } from '../../src/cluster/bullmq-queue.ts';
 import { keyPrefix } from '../../src/cluster/connect.ts';
 import type { NewEvent } from '../../src/async/queue.ts';
 import { createRuntime, silentSink, type Runtime } from '../../src/index.ts';
-import { SKIP_REASON, testRedis } from '../helpers/redis.ts';
+import { freePort, SKIP_REASON, startRedis, testRedis } from '../helpers/redis.ts';
 import { captureLogs } from '../helpers/runtime.ts';
 import { taggedCode } from '../registry/helpers.ts';
 
@@ -163,5 +166,31 @@ describe.skipIf(!redis)(redis ? 'cluster event queue (BullMQ)' : `cluster event 
     const survivor = await createRuntime({ logSink: logs, cluster: { redis: redis!.url, name, leaseTtlMs: 1000 } });
     closers.push(() => survivor.close());
     await eventually(() => expect(logs.text()).toContain(`START RequestId: ${requestId}`));
+  });
+
+  it('Redis lost mid-run: synchronous invokes keep working, queued events wait and all run once Redis is back (none lost)', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'lambdalet-redis-aof-'));
+    const port = await freePort();
+    let server = await startRedis(port, dir);
+    const logs = captureLogs();
+    const rt = await createRuntime({ logSink: logs, cluster: { redis: server.url, name: redis!.clusterName(), leaseTtlMs: 5000 } });
+    closers.push(async () => {
+      await rt.close();
+      await server.stop();
+      rmSync(dir, { recursive: true, force: true });
+    });
+    await rt.deploy({ name: 'work', code: taggedCode('q'), timeoutMs: 30_000 });
+    const ids: string[] = [];
+    for (let i = 0; i < 20; i++) ids.push((await rt.invoke('work', { waitMs: 5000 }, { invocationType: 'Event' })).requestId);
+    await server.stop(); // SIGKILL, while the events run (5 s each) or wait
+    const endedBeforeLoss = ids.filter((id) => logs.text().includes(`END RequestId: ${id}`));
+    expect(endedBeforeLoss.length, 'precondition: Redis was lost while events were still to finish').toBeLessThan(ids.length);
+    // The member serves what it holds without Redis.
+    for (let i = 0; i < 3; i++) expect((await rt.invoke('work', {})).payload).toMatchObject({ tag: 'q' });
+    server = await startRedis(port, dir); // the same data back (append-only file)
+    await eventually(() => {
+      const missing = ids.filter((id) => !logs.text().includes(`END RequestId: ${id}`));
+      expect(missing).toEqual([]);
+    });
   });
 });

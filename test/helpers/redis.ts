@@ -53,11 +53,17 @@ export async function freePort(): Promise<number> {
   return port;
 }
 
-/** A private redis-server on a free loopback port; also used by tests that stop and restart Redis. */
-export async function startRedis(port?: number): Promise<TestRedis> {
+/**
+ * A private redis-server on a free loopback port (or `port`). With `dir`, it keeps an append-only
+ * file there (fsync on every write) and `stop()` leaves the folder: a test that kills Redis can
+ * start it again on the same port and folder with its data, as a restarted production Redis would.
+ */
+export async function startRedis(port?: number, dir?: string): Promise<TestRedis> {
   const chosen = port ?? (await freePort());
-  const dir = mkdtempSync(join(tmpdir(), 'lambdalet-redis-'));
-  const child = spawn('redis-server', ['--bind', '127.0.0.1', '--port', String(chosen), '--save', '', '--appendonly', 'no', '--dir', dir], {
+  const own = dir === undefined;
+  const folder = dir ?? mkdtempSync(join(tmpdir(), 'lambdalet-redis-'));
+  const persistence = own ? ['--appendonly', 'no'] : ['--appendonly', 'yes', '--appendfsync', 'always'];
+  const child = spawn('redis-server', ['--bind', '127.0.0.1', '--port', String(chosen), '--save', '', ...persistence, '--dir', folder], {
     stdio: 'ignore',
   });
   const url = `redis://127.0.0.1:${chosen}`;
@@ -67,7 +73,7 @@ export async function startRedis(port?: number): Promise<TestRedis> {
       child.kill('SIGKILL');
       await exited;
     }
-    rmSync(dir, { recursive: true, force: true });
+    if (own) rmSync(folder, { recursive: true, force: true });
   };
   for (let i = 0; i < 200; i++) {
     const probe = new Redis(url, { lazyConnect: true, maxRetriesPerRequest: 0, retryStrategy: () => null });
