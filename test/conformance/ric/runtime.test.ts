@@ -97,6 +97,20 @@ forEachEngine(({ withRuntime }) => {
 });
 
 forEachEngine(({ withRuntime, title, unsupported }) => {
+  // docs/quickjs.md "not a function": QuickJS's message carries no callee, and V8's is printed from
+  // the call site's source, so no rewording can be exact.
+  const NO_CALLEE = {
+    quickjs: "QuickJS throws a bare 'not a function' (quickjs.c JS_CallInternal); V8 prints the callee from the call site's source (CallPrinter), which cannot be rebuilt exactly",
+  };
+  describe('10. engine errors: a call of something that is not a function', () => {
+    it.skipIf(unsupported(NO_CALLEE))(title("'<callee> is not a function', as V8 words it", NO_CALLEE), () =>
+      withRuntime(async ({ rt }) => {
+        const source = 'export const handler = async (e) => { const notFn = 1; if (e.member) e.foo(); notFn(); };';
+        expect(errorOf(await deployAndInvoke(rt, source))).toMatchObject({ errorType: 'TypeError', errorMessage: 'notFn is not a function' });
+        expect(errorOf(await deployAndInvoke(rt, source, { member: true }))).toMatchObject({ errorType: 'TypeError', errorMessage: 'e.foo is not a function' });
+      }));
+  });
+
   // quickjs: lambdalet installs QuickJS's host promise-rejection tracker itself (engines/quickjs/rejection-tracker.ts).
   const NO_TRACKER = {
     wasm: 'no promise rejection tracker in this engine',
