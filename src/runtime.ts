@@ -27,7 +27,7 @@ import {
 } from './config/index.ts';
 import { EngineRegistry } from './engines/registry.ts';
 import { Dispatcher, type RuntimeMetrics } from './dispatch/index.ts';
-import type { ExecutionEnvironment } from './environment/environment.ts';
+import type { ExecutionEnvironment, HostEnvironment } from './environment/environment.ts';
 import { ResourceConflictException, ResourceNotFoundException, RuntimeClosedError } from './errors.ts';
 import { serializeEvent } from './invoke/event.ts';
 import { Invoker } from './invoke/invoker.ts';
@@ -105,6 +105,8 @@ export class Runtime implements AsyncDisposable {
   #server: LambdaletServer | undefined;
   readonly #urls = new FunctionUrlConfigs();
   readonly #httpApis = new HttpApis();
+  /** AWS_ENDPOINT_URL_LAMBDA while a server runs: environments started then get it (http/README.md). */
+  readonly #hostEnv: HostEnvironment = { vars: {} };
 
   readonly #store: RegistryStore | undefined;
   readonly #member: ClusterMember | undefined;
@@ -145,6 +147,7 @@ export class Runtime implements AsyncDisposable {
       store: this.#store,
       assertOpen: () => this.#assertOpen(),
       isClosing: () => this.#closing !== undefined,
+      hostEnv: this.#hostEnv,
     };
   }
 
@@ -498,9 +501,13 @@ export class Runtime implements AsyncDisposable {
       sink: this.#sink,
       onClose: () => {
         if (this.#server === server) this.#server = undefined;
+        delete this.#hostEnv.vars.AWS_ENDPOINT_URL_LAMBDA;
       },
     }, options);
     this.#server = server;
+    // The AWS SDK reads AWS_ENDPOINT_URL_LAMBDA (service-specific endpoints): a handler's LambdaClient
+    // reaches this server, given egress to it. Environments already warm keep the env they started with.
+    this.#hostEnv.vars.AWS_ENDPOINT_URL_LAMBDA = server.url.slice(0, -1);
     return server;
   }
 

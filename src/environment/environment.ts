@@ -67,6 +67,16 @@ export interface EnvironmentDeps {
   readonly opt?: Readonly<Record<string, Uint8Array>> | undefined;
   /** INIT's and the restore phase's limits (the runtime options). Default: Lambda's 10 s each. */
   readonly phaseLimits?: PhaseLimits | undefined;
+  /**
+   * Variables the host adds while something is true of it (AWS_ENDPOINT_URL_LAMBDA while a server
+   * runs: http/). Read at INIT; the function's own variables override them.
+   */
+  readonly hostEnv?: HostEnvironment | undefined;
+}
+
+/** A runtime's host variables: one mutable holder shared by all its deployments. */
+export interface HostEnvironment {
+  readonly vars: Record<string, string>;
 }
 
 /** How long INIT and SnapStart's restore phase may run, in ms (`createRuntime({ initTimeoutMs, restoreTimeoutMs })`). */
@@ -173,6 +183,7 @@ export class ExecutionEnvironment {
       {
         type: 'init',
         env: {
+          ...this.#deps.hostEnv?.vars,
           ...config.env,
           ...lambdaEnvironmentVariables(config, identity, this.logStreamName, this.#deps.initializationType),
           ...credentials,

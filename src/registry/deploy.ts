@@ -14,7 +14,7 @@ import { bundleFunction } from '../code/index.ts';
 import { wasmBundle } from '../engines/wasm/component-bundle.ts';
 import { LATEST_VERSION, type FunctionConfig, type RuntimeOptions } from '../config/index.ts';
 import type { Dispatcher, PoolConfig } from '../dispatch/index.ts';
-import type { ExecutionEnvironment } from '../environment/environment.ts';
+import type { ExecutionEnvironment, HostEnvironment } from '../environment/environment.ts';
 import { FunctionSnapStart } from '../environment/snap-start.ts';
 import { functionIdentity, type FunctionIdentity } from '../environment/lambda-env.ts';
 import type { EngineRegistry } from '../engines/registry.ts';
@@ -42,6 +42,8 @@ export interface DeployContext {
   /** Throws RuntimeClosedError once the runtime is closing. */
   assertOpen(): void;
   isClosing(): boolean;
+  /** The runtime's host variables, shared by every deployment (AWS_ENDPOINT_URL_LAMBDA while it serves). */
+  readonly hostEnv?: HostEnvironment;
 }
 
 /** The dispatcher's key for a version's pool: the name for `$LATEST`, `name:version` otherwise. */
@@ -112,7 +114,7 @@ export async function prepareDeployment(
     snapStart?.dispose();
     ctx.assertOpen();
   }
-  return { deployment: { config, identity, prepared, phaseLimits, ...(opt ? { opt } : {}), ...(snapStart ? { snapStart } : {}) }, package: pkg };
+  return { deployment: { config, identity, prepared, phaseLimits, ...(opt ? { opt } : {}), ...(snapStart ? { snapStart } : {}), ...(ctx.hostEnv ? { hostEnv: ctx.hostEnv } : {}) }, package: pkg };
 }
 
 /**
@@ -214,5 +216,5 @@ async function takeSnapshot(
     throw new SnapStartException(`SnapStart: INIT of ${config.name} failed at deploy`, { errorType, errorMessage, trace });
   }
   const limitMs = Math.max(ctx.options.snapStartInitTimeoutMs, config.timeoutMs);
-  return FunctionSnapStart.create(environmentDeps({ config, identity, prepared, phaseLimits, ...(opt ? { opt } : {}) }, ctx.sink, 'snap-start'), limitMs);
+  return FunctionSnapStart.create(environmentDeps({ config, identity, prepared, phaseLimits, ...(opt ? { opt } : {}), ...(ctx.hostEnv ? { hostEnv: ctx.hostEnv } : {}) }, ctx.sink, 'snap-start'), limitMs);
 }

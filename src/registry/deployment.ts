@@ -8,7 +8,7 @@ import type { FunctionBundle, InitFailure } from '../code/types.ts';
 import type { FunctionConfig } from '../config/index.ts';
 import type { FunctionPool, Lease, PoolConfig } from '../dispatch/index.ts';
 import type { Blueprint } from '../engines/engine.ts';
-import { ExecutionEnvironment, type EnvironmentDeps, type PhaseLimits } from '../environment/environment.ts';
+import { ExecutionEnvironment, type EnvironmentDeps, type HostEnvironment, type PhaseLimits } from '../environment/environment.ts';
 import type { FunctionSnapStart } from '../environment/snap-start.ts';
 import type { FunctionIdentity } from '../environment/lambda-env.ts';
 import type { LogSink } from '../observability/log-sink.ts';
@@ -29,6 +29,8 @@ export interface Deployment {
   readonly opt?: Readonly<Record<string, Uint8Array>>;
   /** INIT's and the restore phase's limits, from the runtime options. Default: Lambda's 10 s each. */
   readonly phaseLimits?: PhaseLimits;
+  /** The runtime's host variables (AWS_ENDPOINT_URL_LAMBDA while it serves). */
+  readonly hostEnv?: HostEnvironment;
 }
 
 /** One deployed function ($LATEST) and its pool of environments (in the dispatcher). */
@@ -43,9 +45,9 @@ export type InitializationType = EnvironmentDeps['initializationType'];
 
 /** What an environment of `deployment` needs to boot. Throws if the code failed to bundle (a bug). */
 export function environmentDeps(deployment: Deployment, sink: LogSink, initializationType: InitializationType): EnvironmentDeps {
-  const { config, identity, prepared, opt, phaseLimits } = deployment;
+  const { config, identity, prepared, opt, phaseLimits, hostEnv } = deployment;
   if (!prepared.ok) throw new Error('lambdalet bug: booting a function whose code failed to bundle');
-  return { config, bundle: prepared.bundle, blueprint: prepared.blueprint, identity, sink, initializationType, opt, phaseLimits };
+  return { config, bundle: prepared.bundle, blueprint: prepared.blueprint, identity, sink, initializationType, opt, phaseLimits, hostEnv };
 }
 
 /** Boots a new environment of `deployment` (no INIT yet). */

@@ -148,3 +148,37 @@ describe('maxInFlight', () => {
     }
   });
 });
+
+describe('overload at 10x the concurrency limit', () => {
+  it('concurrency 2, 20 requests held at once: exactly 2 run, 18 get 429 at once, every request is answered', async () => {
+    let open!: () => void;
+    const gate = new Promise<void>((resolve) => (open = resolve));
+    const rt3 = await createRuntime({ logSink: silentSink, concurrency: 2 });
+    try {
+      // The handler waits on the host's gate (egress.fetch), so its two environments stay busy until the test opens it.
+      await rt3.deploy({
+        name: 'held',
+        egress: { allowHosts: ['gate.test'], fetch: async () => (await gate, new Response('go')) },
+        code: { files: { 'index.mjs': 'export const handler = async () => { await fetch("http://gate.test/"); return "done"; };' } },
+      });
+      await rt3.serve({ port: 0 });
+      const { functionUrl } = rt3.createFunctionUrlConfig('held', { authType: 'NONE' });
+      const statuses: number[] = [];
+      const all = Array.from({ length: 20 }, () => fetch(functionUrl).then(async (r) => {
+        statuses.push(r.status);
+        return { status: r.status, body: await r.text() };
+      }));
+      // The 18 refused ones answer while the 2 admitted ones are still held at the gate.
+      while (statuses.length < 18) await new Promise((r) => setTimeout(r, 10));
+      expect(statuses.filter((s) => s === 429)).toHaveLength(18);
+      open();
+      const results = await Promise.all(all);
+      expect(results.filter((r) => r.status === 200).map((r) => r.body)).toEqual(['done', 'done']);
+      expect(results.filter((r) => r.status === 429)).toHaveLength(18);
+      expect(JSON.parse(results.find((r) => r.status === 429)!.body)).toEqual({ message: 'Too Many Requests' });
+    } finally {
+      open();
+      await rt3.close();
+    }
+  });
+});
