@@ -1,4 +1,5 @@
 import { configDefaults, defineConfig } from 'vitest/config';
+import LongestFirstSequencer from './test/helpers/sequencer.ts';
 
 /**
  * Pure unit tests (config parsing, bundling, handler strings, the vfs, the dispatcher's admission
@@ -44,6 +45,8 @@ export default defineConfig({
     // The guest runtime is bundled once per run (cached by content in node_modules/.cache) and
     // installed in every isolated test process, instead of ~1 CPU-s of esbuild in each of them.
     globalSetup: ['test/helpers/global-setup.ts'],
+    // Without vitest's cache (a fresh clone, CI), the longest files start first (test/helpers/sequencer.ts).
+    sequence: { sequencer: LongestFirstSequencer },
     projects: [
       {
         extends: true,
