@@ -33,6 +33,7 @@ export {
   type EventSourceMappingInput,
   type ScheduleInfo,
   type ScheduleInput,
+  type StreamInfo,
   type LayerVersionInfo,
   type Metrics,
   type ProvisionedConcurrencyInfo,

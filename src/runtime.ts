@@ -11,6 +11,7 @@ import type { EventSourceMappingInfo, EventSourceMappingInput } from './async/ev
 import type { EventInvokeConfigInput, FunctionEventInvokeConfig, RecursiveLoop } from './async/invoke-config.ts';
 import type { CreateQueueInput, MessageAttributeValue, QueueInfo } from './async/queues.ts';
 import type { ScheduleInfo, ScheduleInput } from './async/schedules.ts';
+import type { StreamInfo } from './async/streams.ts';
 import type { EventQueueBackend } from './async/queue.ts';
 import { SqliteEventQueue } from './async/sqlite-queue.ts';
 import type { CodeSource } from './code/types.ts';
@@ -64,6 +65,7 @@ export type { CreateQueueInput, MessageAttributeValue, QueueInfo, RedrivePolicy 
 export type { InvocationRecord } from './async/destinations.ts';
 export type { EventSourceMappingInfo, EventSourceMappingInput } from './async/event-source-mapping.ts';
 export type { ScheduleInfo, ScheduleInput } from './async/schedules.ts';
+export type { StreamInfo } from './async/streams.ts';
 export type { UpdateCodeOptions, UpdateOptions } from './registry/functions.ts';
 export type { LayerVersionInfo } from './registry/layers.ts';
 export type { ProvisionedConcurrencyInfo } from './registry/provisioned.ts';
@@ -712,6 +714,36 @@ export class Runtime implements AsyncDisposable {
   listEventSourceMappings(filter?: { eventSourceArn?: string; functionName?: string }): EventSourceMappingInfo[] {
     this.#assertOpen();
     return this.#async.mappings.list(filter);
+  }
+
+  /**
+   * Creates a lambdalet stream with Kinesis's semantics (`shardCount` 1..500, default 1); returns
+   * `{ streamName, streamArn, shardCount }`; map it with createEventSourceMapping.
+   * @throws InvalidParameterValueException, ResourceConflictException.
+   */
+  createStream(name: string, input?: { readonly shardCount?: number }): StreamInfo {
+    this.#assertOpen();
+    return this.#async.createStream(name, input);
+  }
+
+  getStream(nameOrArn: string): StreamInfo {
+    this.#assertOpen();
+    return this.#async.streams.get(nameOrArn);
+  }
+
+  listStreams(): StreamInfo[] {
+    this.#assertOpen();
+    return this.#async.streams.list();
+  }
+
+  deleteStream(nameOrArn: string): void {
+    this.#assertOpen();
+    this.#async.streams.delete(nameOrArn);
+  }
+
+  /** PutRecord (`data` a string or bytes, up to 1 MiB; `partitionKey` 1..256 characters): ordered per shard. */
+  putRecord(stream: string, input: { partitionKey: string; data: string | Uint8Array }): Promise<{ shardId: string; sequenceNumber: string }> {
+    return this.#control(() => this.#async.putRecord(stream, input));
   }
 
   /**

@@ -8,6 +8,10 @@
  * `parallelizationFactor`, `destinationConfig`) refused for a queue, whose failures go to its
  * redrive policy instead; the queue's visibility timeout must be at least the function's timeout
  * (Lambda: "Queue visibility timeout: 30 seconds is less than Function timeout: 60 seconds").
+ * Stream sources (streams.ts) take the stream settings: `batchSize` default 100,
+ * `maximumRetryAttempts` -1 (until the record expires) to 10000, `maximumRecordAgeInSeconds` -1 or
+ * 60-604800, `parallelizationFactor` 1-10 (accepted; one batch per shard runs at a time here),
+ * `bisectBatchOnFunctionError`, `destinationConfig.onFailure`; stream-poller.ts runs them.
  * Kept in the config store (durable with `dataDir`).
  */
 import { randomUUID } from 'node:crypto';
@@ -17,6 +21,7 @@ import { functionArn, functionNotFound, splitFunctionName } from '../registry/na
 import type { FunctionRegistry } from '../registry/registry.ts';
 import type { ConfigStore } from './config-store.ts';
 import type { QueueRegistry } from './queues.ts';
+import { STREAM_ARN, type StreamRegistry } from './streams.ts';
 
 export const BATCH_SIZE_MAX = 10_000;
 export const SQS_BATCH_SIZE_DEFAULT = 10;
@@ -54,7 +59,23 @@ export interface EventSourceMappingInfo {
   readonly lastModified: number;
   /** `OK`, `No records processed`, or the last problem (a missing function, ...). */
   readonly lastProcessingResult: string;
+  /** Stream sources only. */
+  readonly startingPosition?: 'LATEST';
+  readonly bisectBatchOnFunctionError?: boolean;
+  /** -1 (default): retry until the record expires. */
+  readonly maximumRetryAttempts?: number;
+  /** -1 (default): no limit. */
+  readonly maximumRecordAgeInSeconds?: number;
+  readonly parallelizationFactor?: number;
+  readonly destinationConfig?: { readonly onFailure: { readonly destination?: string } };
 }
+
+/** Stream sources (Lambda API reference, CreateEventSourceMapping): their ranges. */
+export const STREAM_BATCH_SIZE_DEFAULT = 100;
+export const STREAM_RETRY_MAX = 10_000;
+export const RECORD_AGE_MIN_S = 60;
+export const RECORD_AGE_MAX_S = 604_800;
+export const PARALLELIZATION_MAX = 10;
 
 const STREAM_ONLY = ['bisectBatchOnFunctionError', 'maximumRetryAttempts', 'maximumRecordAgeInSeconds', 'parallelizationFactor', 'destinationConfig'] as const;
 
@@ -76,8 +97,20 @@ export class EventSourceMappings {
   readonly #queues: QueueRegistry;
   readonly #store: ConfigStore;
   readonly #now: () => number;
+  readonly #streams: StreamRegistry;
+  readonly #checkDestination: (arn: unknown, field: string) => void;
 
-  constructor(options: RuntimeOptions, registry: FunctionRegistry, queues: QueueRegistry, store: ConfigStore, now: () => number) {
+  constructor(
+    options: RuntimeOptions,
+    registry: FunctionRegistry,
+    queues: QueueRegistry,
+    streams: StreamRegistry,
+    store: ConfigStore,
+    now: () => number,
+    checkDestination: (arn: unknown, field: string) => void,
+  ) {
+    this.#streams = streams;
+    this.#checkDestination = checkDestination;
     this.#options = options;
     this.#registry = registry;
     this.#queues = queues;
@@ -120,6 +153,16 @@ export class EventSourceMappings {
     );
   }
 
+  /** Every mapping (enabled or not) reading a stream: each gets the stream's records. */
+  forStream(streamArn: string): EventSourceMappingInfo[] {
+    return [...this.#mappings.values()].filter((m) => m.eventSourceArn === streamArn);
+  }
+
+  /** A mapping, or undefined. */
+  find(uuid: string): EventSourceMappingInfo | undefined {
+    return this.#mappings.get(uuid);
+  }
+
   /** Enabled mappings reading `queueArn`. */
   forQueue(queueArn: string): EventSourceMappingInfo[] {
     return [...this.#mappings.values()].filter((m) => m.eventSourceArn === queueArn && m.state === 'Enabled');
@@ -134,6 +177,7 @@ export class EventSourceMappings {
   }
 
   #build(uuid: string, input: EventSourceMappingInput, old: EventSourceMappingInfo | undefined): EventSourceMappingInfo {
+    if (typeof input.eventSourceArn === 'string' && STREAM_ARN.test(input.eventSourceArn)) return this.#buildStream(uuid, input, old);
     for (const field of STREAM_ONLY) {
       if (input[field] !== undefined) {
         throw invalid(field, `\`${field}\` is for stream sources (Kinesis, DynamoDB); a queue's failed messages go to its redrivePolicy`);
@@ -173,6 +217,48 @@ export class EventSourceMappings {
       stateTransitionReason: 'USER_INITIATED',
       lastModified: Math.floor(this.#now() / 1000),
       lastProcessingResult: old?.lastProcessingResult ?? 'No records processed',
+    });
+  }
+
+  /** A Kinesis-like stream source: its own ranges, and the stream-only settings allowed. */
+  #buildStream(uuid: string, input: EventSourceMappingInput, old: EventSourceMappingInfo | undefined): EventSourceMappingInfo {
+    const stream = this.#streams.get(input.eventSourceArn!);
+    const ref = splitFunctionName(input.functionName ?? old!.functionArn, this.#options);
+    if (!this.#registry.get(ref.name)) throw functionNotFound(this.#options, ref.name);
+    const batchSize = intIn('batchSize', input.batchSize ?? old?.batchSize ?? STREAM_BATCH_SIZE_DEFAULT, 1, BATCH_SIZE_MAX);
+    const window = intIn('maximumBatchingWindowInSeconds', input.maximumBatchingWindowInSeconds ?? old?.maximumBatchingWindowInSeconds ?? 0, 0, BATCHING_WINDOW_MAX_S);
+    const retries = intIn('maximumRetryAttempts', input.maximumRetryAttempts ?? old?.maximumRetryAttempts ?? -1, -1, STREAM_RETRY_MAX);
+    const age = intIn('maximumRecordAgeInSeconds', input.maximumRecordAgeInSeconds ?? old?.maximumRecordAgeInSeconds ?? -1, -1, RECORD_AGE_MAX_S);
+    if (age !== -1 && age < RECORD_AGE_MIN_S) {
+      throw invalid('maximumRecordAgeInSeconds', `Expected \`maximumRecordAgeInSeconds\` to be -1 or an integer from ${RECORD_AGE_MIN_S} to ${RECORD_AGE_MAX_S}, got ${age}`);
+    }
+    const parallelizationFactor = intIn('parallelizationFactor', input.parallelizationFactor ?? old?.parallelizationFactor ?? 1, 1, PARALLELIZATION_MAX);
+    const bisect = input.bisectBatchOnFunctionError ?? old?.bisectBatchOnFunctionError ?? false;
+    if (typeof bisect !== 'boolean') throw invalid('bisectBatchOnFunctionError', 'Expected `bisectBatchOnFunctionError` to be true or false');
+    const onFailure = input.destinationConfig?.onFailure?.destination ?? old?.destinationConfig?.onFailure.destination;
+    if (onFailure !== undefined) this.#checkDestination(onFailure, 'destinationConfig.onFailure.destination');
+    const types: unknown = input.functionResponseTypes ?? old?.functionResponseTypes ?? [];
+    if (!Array.isArray(types) || types.some((t) => t !== 'ReportBatchItemFailures') || types.length > 1) {
+      throw invalid('functionResponseTypes', "Expected `functionResponseTypes` to be [] or ['ReportBatchItemFailures']");
+    }
+    const enabled = input.enabled ?? (old === undefined ? true : old.state === 'Enabled');
+    return Object.freeze({
+      uuid,
+      eventSourceArn: stream.streamArn,
+      functionArn: functionArn(this.#options, ref.name, ref.qualifier),
+      batchSize,
+      maximumBatchingWindowInSeconds: window,
+      functionResponseTypes: Object.freeze([...(types as 'ReportBatchItemFailures'[])]),
+      state: enabled ? 'Enabled' : 'Disabled',
+      stateTransitionReason: 'USER_INITIATED',
+      lastModified: Math.floor(this.#now() / 1000),
+      lastProcessingResult: old?.lastProcessingResult ?? 'No records processed',
+      startingPosition: 'LATEST',
+      bisectBatchOnFunctionError: bisect,
+      maximumRetryAttempts: retries,
+      maximumRecordAgeInSeconds: age,
+      parallelizationFactor,
+      destinationConfig: { onFailure: onFailure === undefined ? {} : { destination: onFailure } },
     });
   }
 

@@ -30,6 +30,8 @@ import { QueueRegistry, queueBackendName, type CreateQueueInput, type MessageAtt
 import { SqliteEventQueue } from './sqlite-queue.ts';
 import { Schedules } from './schedules.ts';
 import { SqsPoller } from './sqs-poller.ts';
+import { shardQueue, StreamPoller } from './stream-poller.ts';
+import { StreamRegistry, type StreamInfo } from './streams.ts';
 import { redrive, sqsRecord } from './sqs-records.ts';
 
 /** What `rt.invoke(..., { invocationType: 'Event' })` answers: queued, with the id it will run under. */
@@ -78,6 +80,8 @@ export class AsyncEvents {
   readonly mappings: EventSourceMappings;
   /** Rate, cron and one-time schedules. */
   readonly schedules: Schedules;
+  /** lambdalet's streams. */
+  readonly streams: StreamRegistry;
   #closed = false;
   readonly #closing = Promise.withResolvers<void>();
 
@@ -121,8 +125,12 @@ export class AsyncEvents {
     (backend as EventQueueBackend).watch?.(() => this.#pump.wake());
     this.#pump.route('invoke', new AsyncInvokeHandler(this.#ctx));
     this.#pump.route('callback', new CallbackHandler(this.#ctx, this.#callbacks));
-    this.mappings = new EventSourceMappings(deps.options, deps.registry, queues, store, () => clock.now());
+    this.streams = new StreamRegistry(deps.options, store);
+    this.mappings = new EventSourceMappings(deps.options, deps.registry, queues, this.streams, store, () => clock.now(), (arn, field) =>
+      void parseDestination(arn, field, deps.options, deps.registry, queues, this.#callbacks),
+    );
     this.#pump.route('sqs', new SqsPoller(this.#ctx, queues, this.mappings));
+    this.#pump.route('kinesis', new StreamPoller(this.#ctx, this.mappings, this.streams, queues, this.#callbacks));
     this.schedules = new Schedules(this.#ctx, queues, store, this.#callbacks);
     this.#pump.route('schedule', this.schedules);
   }
@@ -204,6 +212,25 @@ export class AsyncEvents {
     const lease = this.#received.get(receiptHandle);
     this.#received.delete(receiptHandle);
     if (lease !== undefined) await this.#ctx.backend.ack(lease);
+  }
+
+  createStream(name: string, input?: { shardCount?: number }): StreamInfo {
+    return this.streams.create(name, input);
+  }
+
+  /**
+   * PutRecord: `{ shardId, sequenceNumber }`; the record reaches every mapping of the stream, in
+   * order per shard. @throws ResourceNotFoundException, InvalidParameterValueException.
+   */
+  async putRecord(streamName: string, input: { partitionKey: string; data: string | Uint8Array }): Promise<{ shardId: string; sequenceNumber: string }> {
+    const stream = this.streams.get(streamName);
+    const now = this.#ctx.clock.now();
+    const { shard, record } = this.streams.record(stream, input, now);
+    const body = JSON.stringify(record);
+    const events = this.mappings.forStream(stream.streamArn).map((m) => ({ queue: shardQueue(m.uuid, shard), id: record.sequenceNumber, body, enqueuedAt: now, availableAt: now }));
+    if (events.length > 0) await this.#ctx.backend.enqueue(events);
+    this.#pump.wake();
+    return { shardId: record.shardId, sequenceNumber: record.sequenceNumber };
   }
 
   /** ApproximateNumberOfMessages (visible and in flight) of a queue. */

@@ -123,7 +123,7 @@ export class EventPump {
       // Fair share: the queues still to visit split what is free.
       const share = Math.max(1, Math.floor(free / (ready.length - i)));
       const perRun = handler.runBatch === undefined ? 1 : Math.max(1, handler.batchSize?.(queue) ?? 1);
-      if (perRun === 1) {
+      if (handler.runBatch === undefined) {
         const leases = await this.#backend.claim(queue, now, share, handler.leaseMs(queue));
         claimed += leases.length;
         for (const lease of leases) this.#start(handler, lease);
@@ -132,6 +132,8 @@ export class EventPump {
       }
       // A batch consumer: one run per batch, each batch its own claim.
       for (let run = 0; run < share; run++) {
+        // A handler may take one batch of a queue at a time (a stream's shard): it says so here.
+        if (run > 0 && handler.accepts?.(queue) === false) break;
         const batch = await this.#backend.claim(queue, now, perRun, handler.leaseMs(queue));
         if (batch.length === 0) break;
         claimed += batch.length;
