@@ -7,6 +7,7 @@
  */
 import { createHash } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
+import { binaryAnswer, textRequest } from '../../src/engines/binary-host-call.ts';
 import { createRuntime, silentSink } from '../../src/index.ts';
 
 const SIZE = 1024 * 1024 + 1; // just over 1 MiB: the guest reads fds in 1 MiB chunks
@@ -65,4 +66,25 @@ describe.each(['v8', 'quickjs'] as const)('binary host-call payloads, %s', (engi
       await rt.close();
     }
   }, 120_000);
+});
+
+describe('engines/binary-host-call.ts (the host side of binary payloads)', () => {
+  it('keeps text answers without a payload and error answers as they are', () => {
+    expect(binaryAnswer('o{"a":1}')).toBe('o{"a":1}');
+    expect(binaryAnswer('e{"name":"Error","message":"x\\ny"}')).toBe('e{"name":"Error","message":"x\\ny"}');
+  });
+
+  it("turns a payload into bytes, the wire's U+0100 back into a zero byte, an empty payload into 0 bytes", () => {
+    const [head, bytes] = binaryAnswer('o0\n\u0100\u00ff\u0080a') as [string, ArrayBuffer];
+    expect(head).toBe('o0');
+    expect([...new Uint8Array(bytes)]).toEqual([0, 255, 128, 97]);
+    const [, none] = binaryAnswer('o0\n') as [string, ArrayBuffer];
+    expect(none.byteLength).toBe(0);
+  });
+
+  it('writes a request payload as latin1 after a newline (absent: the args alone)', () => {
+    expect(textRequest('["x"]', undefined)).toBe('["x"]');
+    expect(textRequest('["x"]', new Uint8Array([0, 255, 10]))).toBe('["x"]\n\u0000\u00ff\n');
+    expect(textRequest('["x"]', new Uint8Array(0))).toBe('["x"]\n');
+  });
 });

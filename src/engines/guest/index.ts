@@ -278,13 +278,14 @@ function reply(): GuestReply {
   };
 }
 
-function bind(log: GuestHost['log'], hostCall: GuestHost['call'] | undefined): void {
+function bind(log: GuestHost['log'], hostCall: GuestHost['call'] | undefined, binary?: boolean): void {
   hostLog = log;
   // Absent when a sandbox is booted without the channel (the V8 code-cache warm-up): keep the default.
   if (typeof hostCall === 'function') {
     host.call = hostCall;
-    // The engine marks a host function that takes and gives payloads as ArrayBuffers (quickjs).
-    host.binary = (hostCall as { binary?: unknown }).binary === true;
+    // The engine marks a host function that takes and gives payloads as ArrayBuffers: quickjs on
+    // the function, v8 (whose Callback arrives as a plain function) with an argument.
+    host.binary = binary === true || (hostCall as { binary?: unknown }).binary === true;
   }
 }
 
@@ -293,8 +294,9 @@ const install: GuestInstall = Object.assign(function install(
   userModule: UserModule,
   hostCall: GuestHost['call'],
   seed?: string,
+  binary?: boolean,
 ): (type: string, body: string) => string {
-  bind(log, hostCall);
+  bind(log, hostCall, binary);
   // A guest booted from an image of this runtime shares the image's generator state and clock.
   if (typeof seed === 'string' && /^[0-9a-f]{32,}$/.test(seed)) {
     reseed(seed);

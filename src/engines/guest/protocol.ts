@@ -116,14 +116,15 @@ export interface GuestHost {
 
 /**
  * The guest script's completion value: `install(log, userModule, hostCall, seed?)` returns
- * `dispatch`. `seed` (32 hex digits or more, from the host's entropy) reseeds Math.random and
+ * `dispatch`. `binary`: `hostCall` takes and gives binary payloads as ArrayBuffers (see "Host
+ * calls" below). `seed` (32 hex digits or more, from the host's entropy) reseeds Math.random and
  * restarts `process.uptime()`: a guest booted from an image of the guest runtime (quickjs) would
  * otherwise draw the image's sequence in every environment. `rebind` swaps the host functions of an installed guest: a V8 startup snapshot cannot hold host
  * functions, so a sandbox restored from one gets its own through this.
  */
 export interface GuestInstall {
-  (log: GuestHost['log'], userModule: () => Promise<unknown>, hostCall: GuestHost['call'], seed?: string): (type: string, body: string) => string;
-  rebind(log: GuestHost['log'], hostCall: GuestHost['call']): void;
+  (log: GuestHost['log'], userModule: () => Promise<unknown>, hostCall: GuestHost['call'], seed?: string, binary?: boolean): (type: string, body: string) => string;
+  rebind(log: GuestHost['log'], hostCall: GuestHost['call'], binary?: boolean): void;
 }
 
 /*
@@ -214,7 +215,7 @@ function checkErrorShape(value: unknown): ErrorShape {
 
 /*
  * Host calls: the guest's synchronous channel to the host (GuestHost.call), for the file system,
- * randomness and fetch. Strings only, copied both ways.
+ * randomness and fetch. Copied both ways.
  *
  *   guest → host: call(op, args)
  *     args   = JSON text, optionally followed by '\n' and a binary payload as a latin1 string
@@ -225,7 +226,8 @@ function checkErrorShape(value: unknown): ErrorShape {
  *     'e' + JSON of a HostCallError                 the call failed; the guest throws it
  *
  * That is the host's side (environment/host-bridge.ts) on every engine. Between an engine and its
- * guest the payload may cross as bytes instead: a host function marked `binary` (quickjs) takes a
+ * guest the payload may cross as bytes instead (engines/binary-host-call.ts): a host function
+ * marked `binary` (quickjs: a property of the function; v8: install's and rebind's argument) takes a
  * request's payload as an ArrayBuffer third argument and answers a payload as
  * `['o' + JSON text, ArrayBuffer]` — copied straight in and out of the WebAssembly memory, where
  * turning latin1 text into bytes ran one interpreted step per byte (guest/bridge.ts hostCall).

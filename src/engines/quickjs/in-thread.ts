@@ -13,13 +13,13 @@
  *   `setMemoryLimit`, which under Emscripten bounds single allocations, not a runtime's total; and a
  *   crash of the instance ends every sandbox in it.
  */
-import { Buffer } from 'node:buffer';
 import { randomBytes } from 'node:crypto';
 import type { QuickJSIsolation } from '../../config/index.ts';
 import type { QuickJSContext, QuickJSHandle, QuickJSRuntime } from 'quickjs-emscripten-core';
 import type { FunctionBundle } from '../../code/types.ts';
 import { EngineUnavailableError } from '../../errors.ts';
 import type { Blueprint, Engine, Sandbox, SandboxImage, SandboxOptions } from '../engine.ts';
+import { binaryAnswer, textRequest } from '../binary-host-call.ts';
 import { guestRuntime, withStandardLibrary, type GuestRuntime } from '../guest-bundle.ts';
 import { QuickJSSandbox } from './quickjs-sandbox.ts';
 import { bootFromImage, makeRuntimeImage, type RuntimeImage } from './runtime-image.ts';
@@ -331,7 +331,7 @@ export function startRuntime(instance: QuickJSInstance, memoryMb: number): Start
  * guest passes a request's payload as an ArrayBuffer (third argument) and gets an answer's payload
  * as `[head, ArrayBuffer]`, each copied straight between the WebAssembly memory and a Buffer. As
  * latin1 text the guest turned strings into bytes one char at a time, interpreted (/tmp reads ran
- * at ~4 MB/s, issue 21). The host side still speaks the text wire format.
+ * at ~4 MB/s, issue 21). The host side still speaks the text wire format (engines/binary-host-call.ts).
  */
 function hostCallFunction(
   ctx: QuickJSContext,
@@ -344,19 +344,16 @@ function hostCallFunction(
   if (bytes !== undefined && ctx.typeof(bytes) === 'object') {
     const view = ctx.getArrayBuffer(bytes);
     try {
-      request += `\n${Buffer.from(view.value.buffer, view.value.byteOffset, view.value.byteLength).toString('latin1')}`;
+      request = textRequest(request, view.value);
     } finally {
       view.dispose();
     }
   }
-  const answer = (current.options?.hostCall ?? unavailableHostCall)(ctx.getString(op), request);
-  const at = answer.indexOf('\n');
-  if (at < 0 || answer[0] !== 'o') return ctx.newString(answer);
-  // latin1 keeps each char's low byte: the wire's U+0100 (a zero byte) becomes 0 again.
-  const payload = Buffer.from(answer.slice(at + 1), 'latin1');
+  const answer = binaryAnswer((current.options?.hostCall ?? unavailableHostCall)(ctx.getString(op), request));
+  if (typeof answer === 'string') return ctx.newString(answer);
   const pair = ctx.newArray();
-  const head = ctx.newString(answer.slice(0, at));
-  const body = ctx.newArrayBuffer(payload.buffer.slice(payload.byteOffset, payload.byteOffset + payload.byteLength));
+  const head = ctx.newString(answer[0]);
+  const body = ctx.newArrayBuffer(answer[1]);
   ctx.setProp(pair, 0, head);
   ctx.setProp(pair, 1, body);
   head.dispose();

@@ -46,7 +46,7 @@ export interface RestoredIsolate {
   readonly isolate: ivm.Isolate;
   readonly context: ivm.Context;
   readonly dispatch: ivm.Reference<(type: string, body: string) => string>;
-  readonly rebind: ivm.Reference<(log: unknown, hostCall: unknown) => void>;
+  readonly rebind: ivm.Reference<(log: unknown, hostCall: unknown, binary: unknown) => void>;
   /** Where the isolate's catastrophic errors go once a sandbox owns it. */
   readonly owner: { onCatastrophe?: (message: string) => void };
 }
@@ -189,7 +189,7 @@ export function deserialise(
     const state = context.global.getSync(RESTORE_KEY, { reference: true }) as ivm.Reference<Record<string, unknown>>;
     if (state.typeof !== 'object') throw new Error('the snapshot holds no guest runtime');
     const dispatch = state.getSync('dispatch', { reference: true }) as ivm.Reference<(type: string, body: string) => string>;
-    const rebind = state.getSync('rebind', { reference: true }) as ivm.Reference<(log: unknown, hostCall: unknown) => void>;
+    const rebind = state.getSync('rebind', { reference: true }) as ivm.Reference<(log: unknown, hostCall: unknown, binary: unknown) => void>;
     state.release();
     context.global.deleteSync(RESTORE_KEY);
     return { isolate, context, dispatch, rebind, owner };

@@ -8,6 +8,7 @@ import type ivm from 'isolated-vm';
 import type { FunctionBundle } from '../../code/types.ts';
 import { EngineUnavailableError } from '../../errors.ts';
 import { type Blueprint, type Engine, type Sandbox, type SandboxImage, type SandboxOptions } from '../engine.ts';
+import { binaryAnswer, textRequest, type BinaryAnswer } from '../binary-host-call.ts';
 import { guestRuntime, withStandardLibrary } from '../guest-bundle.ts';
 import type { InitMessage } from '../guest/protocol.ts';
 import { hasNoNodeSnapshotFlag, missingFlagError } from './flags.ts';
@@ -159,7 +160,8 @@ export class V8Engine implements Engine {
       await withDeadline(
         restored.rebind.apply(undefined, [
           new ivm.Callback(options.onLog, { ignored: true }),
-          new ivm.Callback((op: unknown, args: unknown) => hostCall(String(op), String(args)), { sync: true }),
+          new ivm.Callback(binaryCallback(hostCall), { sync: true }),
+          true, // binary payloads (engines/binary-host-call.ts)
         ], { timeout: BIND_TIMEOUT_MS }),
         BIND_TIMEOUT_MS + V8_CALL_GRACE_MS,
         'binding a restored V8 snapshot to its environment',
@@ -232,7 +234,7 @@ export class V8Engine implements Engine {
     });
     try {
       const context = isolate.createContextSync();
-      const install = this.#runSync<(log: unknown, userModule: unknown, hostCall: unknown) => unknown>(isolate, context, guest);
+      const install = this.#runSync<(log: unknown, userModule: unknown, hostCall: unknown, seed: unknown, binary: unknown) => unknown>(isolate, context, guest);
       const userModule =
         user.code.length > SYNC_COMPILE_MAX_CHARS
           ? await this.#runAsync<() => Promise<unknown>>(isolate, context, user)
@@ -250,7 +252,9 @@ export class V8Engine implements Engine {
         [
           new ivm.Callback(options.onLog, { ignored: true }),
           userModule.derefInto(),
-          new ivm.Callback((op: unknown, args: unknown) => hostCall(String(op), String(args)), { sync: true }),
+          new ivm.Callback(binaryCallback(hostCall), { sync: true }),
+          undefined, // no seed: V8 seeds each isolate's generator itself
+          true, // binary payloads (engines/binary-host-call.ts)
         ],
         { result: { reference: true }, timeout: BOOT_TIMEOUT_MS },
       ) as unknown as ivm.Reference<GuestDispatch>;
@@ -288,6 +292,14 @@ export class V8Engine implements Engine {
       code: 'LAMBDALET_V8_CATASTROPHIC',
     });
   }
+}
+
+/**
+ * The guest's host function: copies (isolated-vm copies a Callback's arguments and result), with
+ * binary payloads as ArrayBuffers both ways rather than one char per byte (engines/binary-host-call.ts).
+ */
+function binaryCallback(hostCall: (op: string, args: string) => string): (op: unknown, args: unknown, bytes?: unknown) => BinaryAnswer {
+  return (op, args, bytes) => binaryAnswer(hostCall(String(op), textRequest(String(args), bytes instanceof ArrayBuffer ? new Uint8Array(bytes) : undefined)));
 }
 
 /** What a sandbox booted without a host-call handler answers (see guest/protocol.ts). */
