@@ -42,6 +42,21 @@ const STATUS_MESSAGE = encodeMessage({ type: 'status' });
 /** At most one heap read per sandbox per this many ms (see #readHeap). */
 export const HEAP_READ_INTERVAL_MS = 10;
 
+/**
+ * The idle watch: how often the host looks at isolates with no call of ours in flight, and how many
+ * looks in a row may find one held (its wall time in isolated-vm's lock >= 90 % of the time since
+ * the last look) before it is ended. Lambda freezes an environment between invocations; an isolate
+ * here is not frozen, and V8 runs a guest's FinalizationRegistry callbacks on it whenever a
+ * collection finds their objects: one that spins after the response would burn an engine thread
+ * for ever (isolated-vm starts a new thread when all of its pool's are busy, so it starves the
+ * host's CPU rather than blocking neighbours). Wall time, not CPU time: on a loaded machine a
+ * spinning thread holds the lock the whole time yet gets little CPU. A collection alone holds it
+ * for milliseconds, far under 90 % of a second, twice in a row.
+ */
+export const IDLE_WATCH_INTERVAL_MS = 1000;
+export const IDLE_HELD_LOOKS = 2;
+const HELD_FRACTION = 0.9;
+
 export class V8Sandbox implements Sandbox {
   readonly #isolate: ivm.Isolate;
   readonly #dispatch: ivm.Reference<GuestDispatch>;
@@ -66,11 +81,46 @@ export class V8Sandbox implements Sandbox {
   #memoryBytes = 0;
   /** When the last heap read was queued (performance.now()). */
   #heapReadAt = Number.NEGATIVE_INFINITY;
+  /** Calls sent so far (the idle watch counts a window idle only if none was sent in it). */
+  #calls = 0;
+  /** The idle watch's last look: the host's clock, the isolate's wall time (ns), the call count. */
+  #look: { readonly at: number; readonly wallNs: bigint; readonly calls: number } | undefined;
+  #heldLooks = 0;
 
-  constructor(isolate: ivm.Isolate, dispatch: ivm.Reference<GuestDispatch>, snapshotter?: V8Snapshotter) {
+  /** `watchIdle`: false leaves the sandbox out of the idle watch's timer (its tests drive `lookWhileIdle`). */
+  constructor(isolate: ivm.Isolate, dispatch: ivm.Reference<GuestDispatch>, snapshotter?: V8Snapshotter, watchIdle = true) {
     this.#isolate = isolate;
     this.#dispatch = dispatch;
     this.#snapshotter = snapshotter;
+    if (watchIdle) watch(this);
+  }
+
+  /**
+   * One look of the idle watch (see {@link IDLE_WATCH_INTERVAL_MS}); ends the sandbox with a
+   * `crashed` fault when its isolate has been held, with no call of ours in flight, for
+   * {@link IDLE_HELD_LOOKS} looks in a row. Returns false once the sandbox is gone.
+   */
+  lookWhileIdle(): boolean {
+    if (this.disposed) return false;
+    let wallNs: bigint;
+    try {
+      wallNs = this.#isolate.wallTime;
+    } catch {
+      return false; // disposed under us
+    }
+    const at = performance.now();
+    const last = this.#look;
+    const idle = last !== undefined && this.#inFlight.size === 0 && this.#calls === last.calls;
+    const held = idle && Number(wallNs - last.wallNs) / 1e6 >= HELD_FRACTION * (at - last.at);
+    this.#heldLooks = held ? this.#heldLooks + 1 : 0;
+    this.#look = { at, wallNs, calls: this.#calls };
+    if (this.#heldLooks < IDLE_HELD_LOOKS) return true;
+    this.#fault ??= new SandboxFault(
+      'crashed',
+      'The sandbox kept running code between invocations (a FinalizationRegistry callback?) and was ended',
+    );
+    if (!this.#catastrophic && !this.#isolate.isDisposed) this.#isolate.dispose();
+    return false;
   }
 
   /** isolated-vm reported a catastrophic error for this isolate (V8 OOM, failed termination). */
@@ -92,6 +142,7 @@ export class V8Sandbox implements Sandbox {
     if (message.type === 'init') this.#init = message;
     this.#status = undefined;
     const timeout = toTimeout(timeoutMs);
+    this.#calls++;
     const reply = this.#dispatch.apply(undefined, encodeMessage(message), { timeout });
     const now = performance.now();
     if (now - this.#heapReadAt >= HEAP_READ_INTERVAL_MS) {
@@ -131,6 +182,7 @@ export class V8Sandbox implements Sandbox {
 
   /** The guest's status, read by an asynchronous call (its microtasks have run: it follows the last call). */
   async #readStatus(): Promise<PromiseSettledResult<unknown>> {
+    this.#calls++;
     const status = this.#dispatch.apply(undefined, STATUS_MESSAGE, { timeout: STATUS_TIMEOUT_MS });
     try {
       return { status: 'fulfilled', value: await this.#bounded(status, STATUS_TIMEOUT_MS + V8_CALL_GRACE_MS) };
@@ -283,6 +335,21 @@ function rejectionReason(error: unknown): RejectionReason {
     return { text: `${error.name}: ${error.message}`, stack: boundary < 0 ? stack : stack.slice(0, boundary) };
   }
   return { text: String(error), stack: [] };
+}
+
+/** Live sandboxes the idle watch looks at; one timer for all, running only while there are some. */
+const watched = new Set<V8Sandbox>();
+let watchTimer: NodeJS.Timeout | undefined;
+
+function watch(sandbox: V8Sandbox): void {
+  watched.add(sandbox);
+  watchTimer ??= setInterval(() => {
+    for (const each of watched) if (!each.lookWhileIdle()) watched.delete(each);
+    if (watched.size === 0) {
+      clearInterval(watchTimer);
+      watchTimer = undefined;
+    }
+  }, IDLE_WATCH_INTERVAL_MS).unref();
 }
 
 /**

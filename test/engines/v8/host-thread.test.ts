@@ -1,7 +1,10 @@
 import { spawn } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
+import type ivm from 'isolated-vm';
+import { IDLE_HELD_LOOKS, V8Sandbox, type GuestDispatch } from '../../../src/engines/v8/v8-sandbox.ts';
 import { collectRun } from '../../helpers/process.ts';
+
 
 const indexUrl = new URL('../../../src/index.ts', import.meta.url).href;
 
@@ -67,4 +70,49 @@ describe('v8 engine: the host thread never waits on an isolate', () => {
     expect(result.turns).toBeGreaterThan(0);
     expect(JSON.parse(/NEIGHBOUR (.*)/.exec(run.stdout)![1]!)).toEqual({ n: 7 });
   }, 90_000);
+
+  it('idle watch: an isolate held with no call in flight for IDLE_HELD_LOOKS looks in a row is ended; one look fewer, or a busy share under 90 %, is not', () => {
+    // isolated-vm's wallTime is the time the isolate's lock was held: a fake isolate whose lock is
+    // held for `share` of the host's time (read from the host's clock at each look).
+    const fake = (share: { value: number }) => {
+      const origin = performance.now();
+      let disposed = false;
+      return {
+        get wallTime() {
+          return BigInt(Math.round((performance.now() - origin) * share.value * 1e6));
+        },
+        get isDisposed() {
+          return disposed;
+        },
+        dispose() {
+          disposed = true;
+        },
+      };
+    };
+    const spin = (ms: number): void => {
+      const end = performance.now() + ms;
+      while (performance.now() < end);
+    };
+    const sandboxOf = (share: { value: number }) => new V8Sandbox(fake(share) as unknown as ivm.Isolate, {} as ivm.Reference<GuestDispatch>, undefined, false);
+
+    const held = { value: 1 };
+    const hostile = sandboxOf(held);
+    expect(hostile.lookWhileIdle()).toBe(true); // the first look only records
+    for (let look = 1; look < IDLE_HELD_LOOKS; look++) {
+      spin(20);
+      expect(hostile.lookWhileIdle()).toBe(true); // held, one look short of the limit
+      expect(hostile.disposed).toBe(false);
+    }
+    spin(20);
+    expect(hostile.lookWhileIdle()).toBe(false); // held at the limit: ended
+    expect(hostile.disposed).toBe(true);
+
+    const busy = sandboxOf({ value: 0.8 }); // a collection or two: under 90 % of the window
+    for (let look = 0; look <= IDLE_HELD_LOOKS + 2; look++) {
+      spin(20);
+      expect(busy.lookWhileIdle()).toBe(true);
+    }
+    expect(busy.disposed).toBe(false);
+    busy.dispose();
+  });
 });
