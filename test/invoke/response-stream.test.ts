@@ -285,6 +285,28 @@ describe('invokeWithResponseStream [v8]: limits and edge cases', () => {
       expect((await readAll(res.payload)).toString()).toBe('TypeError ERR_INVALID_CHAR Invalid character in header content ["Content-Type"]');
     }));
 
+  it('a write still waiting for room when the handler fails goes nowhere: the next streamed invocation gets only its own bytes', () =>
+    withMode(mode, async (rt, _logs, gates) => {
+      // The first invocation queues 8 KiB behind a 1 KiB bound, then throws while the reader waits.
+      await deploy(rt, mode, 'abandon', `export const handler = awslambda.streamifyResponse(async (e, s) => {
+        if (e.fail) { s.write('a'.repeat(8192)); await fetch('http://gate.test/queued'); throw new Error('gave up'); }
+        await new Promise((r) => setTimeout(r, 20)); // ticks: the first invocation's poll timer, long due, runs in one of them
+        s.end('second');
+      });`, gates);
+      const first = await rt.invokeWithResponseStream('abandon', { fail: true }, { maxInFlightBytes: 1024 });
+      await gates.reached('queued');
+      gates.open('queued');
+      const done = await first.completion;
+      expect(done.invokeComplete).toMatchObject({ ErrorCode: 'Error', ErrorDetails: 'gave up' });
+      expect(done.responseBytes).toBe(1024);
+      const second = await rt.invokeWithResponseStream('abandon', {}, { maxInFlightBytes: 1024 });
+      expect((await readAll(second.payload)).toString()).toBe('second');
+      const after = await second.completion;
+      expect(after.coldStart).toBe(false);
+      expect(after.functionError).toBeUndefined();
+      expect(after.responseBytes).toBe('second'.length);
+    }));
+
   it('a plain rt.invoke of a streaming function still returns the whole body as its payload', () =>
     withMode(mode, async (rt) => {
       await deploy(rt, mode, 'plain', "export const handler = awslambda.streamifyResponse(async (e, s) => { s.write('a'); s.end('b'); });");

@@ -171,7 +171,7 @@ function startStreaming(
   let result: unknown;
   try {
     const event: unknown = JSON.parse(message.event);
-    response = createResponseStream(handler.highWaterMark, responseStreamRoom(message.extras), setTimer);
+    response = createResponseStream(handler.highWaterMark, responseStreamRoom(message.extras), setTimer, () => !phase.done);
     const fn = handler.fn;
     // (event, responseStream, context), as streamifyResponse handlers take them.
     result = fn(event, response.stream, context);

@@ -30,7 +30,8 @@ export function createResponseStream(
   highWaterMark: number | undefined,
   room: number | undefined,
   setTimer: (fn: () => void, ms: number) => void,
+  isOpen: () => boolean,
 ): GuestResponseStream {
   const { createResponseStream: create } = stdlib<typeof import('./stdlib/response-stream.ts')>('response-stream');
-  return create({ highWaterMark, room, setTimer, invalidOperation: (message) => runtimeError('InvalidStreamingOperation', message) });
+  return create({ highWaterMark, room, setTimer, isOpen, invalidOperation: (message) => runtimeError('InvalidStreamingOperation', message) });
 }

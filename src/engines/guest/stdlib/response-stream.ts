@@ -31,6 +31,11 @@ export interface ResponseStreamOptions {
   readonly room: number | undefined;
   /** Schedules `fn` after `ms` on the guest's own timer queue (keeps the invocation alive). */
   readonly setTimer: (fn: () => void, ms: number) => void;
+  /**
+   * Whether the invocation is still running. Once it has an outcome (a throw mid-stream, say) the
+   * transport stops: a write still waiting for room is dropped, never sent into a later invocation.
+   */
+  readonly isOpen: () => boolean;
   /** Runtime.InvalidStreamingOperation with `message`. */
   readonly invalidOperation: (message: string) => Error;
 }
@@ -48,9 +53,9 @@ export interface GuestResponseStream {
   body(): string;
 }
 
-/** The host refused more bytes: the response was cut at its size limit. */
-function cutError(): Error {
-  const error = new Error('The response stream was closed by the host: the response exceeded its maximum size') as Error & { code: string };
+/** The host refused more bytes: the response was cut at its size limit, or the invocation ended. */
+function closedError(why: string): Error {
+  const error = new Error(`The response stream was closed: ${why}`) as Error & { code: string };
   error.code = 'ERR_STREAM_DESTROYED';
   return error;
 }
@@ -60,11 +65,13 @@ class HostTransport {
   #room: number;
   #delay = POLL_MIN_MS;
   readonly #setTimer: ResponseStreamOptions['setTimer'];
+  readonly #isOpen: () => boolean;
   #pending: { bytes: Uint8Array; at: number; contentType: string; done: (error?: Error | null) => void } | undefined;
 
-  constructor(room: number, setTimer: ResponseStreamOptions['setTimer']) {
+  constructor(room: number, setTimer: ResponseStreamOptions['setTimer'], isOpen: () => boolean) {
     this.#room = room;
     this.#setTimer = setTimer;
+    this.#isOpen = isOpen;
   }
 
   send(bytes: Uint8Array, contentType: string, done: (error?: Error | null) => void): void {
@@ -73,14 +80,15 @@ class HostTransport {
   }
 
   end(contentType: string): void {
-    hostCall('stream.end', [contentType]);
+    if (this.#isOpen()) hostCall('stream.end', [contentType]);
   }
 
   #pump(): void {
     const pending = this.#pending!;
     // A zero-byte write still crosses: it fixes the content type on the host at the first write.
     do {
-      if (this.#room < 0) return this.#finish(cutError());
+      if (!this.#isOpen()) return this.#finish(closedError('the invocation has ended'));
+      if (this.#room < 0) return this.#finish(closedError('the response exceeded its maximum size'));
       if (this.#room === 0) return this.#wait();
       const end = Math.min(pending.bytes.length, pending.at + this.#room);
       this.#room = hostCall('stream.write', [pending.contentType], pending.bytes.subarray(pending.at, end)).value as number;
@@ -91,6 +99,8 @@ class HostTransport {
 
   #wait(): void {
     this.#setTimer(() => {
+      // The invocation ended while this write waited (it failed): the write goes nowhere.
+      if (!this.#isOpen()) return this.#finish(closedError('the invocation has ended'));
       this.#room = hostCall('stream.room', []).value as number;
       if (this.#room === 0) {
         this.#delay = Math.min(POLL_MAX_MS, this.#delay * 2);
@@ -109,7 +119,7 @@ class HostTransport {
 }
 
 export function createResponseStream(options: ResponseStreamOptions): GuestResponseStream {
-  const transport = options.room === undefined ? undefined : new HostTransport(options.room, options.setTimer);
+  const transport = options.room === undefined ? undefined : new HostTransport(options.room, options.setTimer, options.isOpen);
   const chunks: Uint8Array[] = [];
   let contentType = DEFAULT_CONTENT_TYPE;
   let written = false;
