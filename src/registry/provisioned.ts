@@ -69,6 +69,13 @@ export async function putProvisionedConcurrencyConfig(
     } catch (error) {
       if (previous === undefined) entry.provisioned.delete(qualifier);
       else entry.provisioned.set(qualifier, previous);
+      // Each pool is checked alone before any changes; two pools of one weighted alias may pass
+      // alone and fail together, after the first was configured: give every pool its old share back.
+      try {
+        reallocate(ctx, entry).catch(() => undefined);
+      } catch {
+        // The previous allocation fitted before; nothing more to undo.
+      }
       return Promise.reject(error instanceof Error ? error : new Error(String(error)));
     }
     ctx.store?.putProvisionedConfig(entry.name, qualifier, config);

@@ -196,4 +196,29 @@ describe('provisioned concurrency', () => {
       await rm(dataDir, { recursive: true, force: true });
     }
   });
+
+  it('Provisioned: limits — at the unreserved minimum accepted, one over refused with Lambda\'s message, and a refused weighted split leaves nothing half-allocated', async () => {
+    await withRt(
+      async (rt) => {
+        await twoVersions(rt);
+        // concurrency 100 keeps 10 unreserved: 90 provisioned fit, 91 do not.
+        const over = await rt.putProvisionedConcurrencyConfig('orders', '1', { provisionedConcurrentExecutions: 91 }).catch((e: unknown) => e);
+        expect(over).toBeInstanceOf(InvalidParameterValueException);
+        expect((over as Error).message).toBe("Specified ConcurrentExecutions for function decreases account's UnreservedConcurrentExecution below its minimum value of [10].");
+        expect(() => rt.getProvisionedConcurrencyConfig('orders', '1')).toThrow(ResourceNotFoundException);
+        // A weighted alias: 46 + 46 pass one by one and fail together; the first half is given back.
+        rt.createAlias('orders', 'live', { functionVersion: '1', routingConfig: { additionalVersionWeights: { '2': 0.5 } } });
+        await expect(rt.putProvisionedConcurrencyConfig('orders', 'live', { provisionedConcurrentExecutions: 92 })).rejects.toThrow(InvalidParameterValueException);
+        expect(() => rt.getProvisionedConcurrencyConfig('orders', 'live')).toThrow(ResourceNotFoundException);
+        expect(rt.metrics().functions.map((f) => f.provisionedConcurrency)).toEqual([0, 0, 0]);
+        expect(rt.metrics().unreservedConcurrency).toBe(100);
+        // At the limit it is accepted (READY is not awaited: 90 environments are not booted here).
+        const at = await rt.putProvisionedConcurrencyConfig('orders', 'live', { provisionedConcurrentExecutions: 90 });
+        expect(at).toMatchObject({ requestedProvisionedConcurrentExecutions: 90, status: 'IN_PROGRESS' });
+        expect(rt.metrics().unreservedConcurrency).toBe(10);
+        await rt.deleteProvisionedConcurrencyConfig('orders', 'live');
+      },
+      { concurrency: 100 },
+    );
+  });
 });
