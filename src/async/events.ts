@@ -200,6 +200,8 @@ export class AsyncEvents {
       throw new InvalidParameterValueException('maxNumberOfMessages', `Expected \`maxNumberOfMessages\` to be an integer from 1 to 10, got ${JSON.stringify(max)}`);
     }
     const now = this.#ctx.clock.now();
+    // Receipt handles of leases that have ended are dead (as SQS's expire): forget them.
+    for (const [handle, lease] of this.#received) if (lease.leaseUntil <= now) this.#received.delete(handle);
     const leases = await this.#ctx.backend.claim(queueBackendName(queue.queueName), now, max, (options.visibilityTimeout ?? queue.visibilityTimeout) * 1000);
     const kept = await redrive(this.#ctx.backend, this.queues, queue, leases, now, (line) => this.#log(queue.queueName, line));
     for (const lease of kept) this.#received.set(lease.token, lease);
