@@ -265,7 +265,7 @@ const ENGINE_GLOBAL_SYMBOLS: Record<EngineName, readonly string[]> = { v8: [], q
             }
             if (event.kind === 'huge') throw new Error('m'.repeat(1_000_000));
             throw new Error('unknown');
-          };`);
+          };`, { timeoutMs: 60_000 }); // a 1 MB error takes 3-7 s on quickjs at load 50: what is tested is the result, not the speed
         const getter = await rt.invoke('hostile-errors', { kind: 'getter' });
         expect(errorOf(getter).errorType).toBe('handled');
         const proxy = await rt.invoke('hostile-errors', { kind: 'proxy' });
