@@ -84,7 +84,9 @@ export function hostCall(op: string, args: readonly unknown[], payload?: Uint8Ar
 /** The bytes as an ArrayBuffer of exactly their length (a view's buffer may be larger, or shared). */
 function exactBuffer(bytes: Uint8Array): ArrayBuffer {
   if (bytes.byteOffset === 0 && bytes.byteLength === bytes.buffer.byteLength && bytes.buffer instanceof ArrayBuffer) return bytes.buffer;
-  return bytes.slice().buffer;
+  // A copy of exactly these bytes: `slice()` of a Buffer (the guest's feross Buffer, as Node's) is a
+  // view sharing the whole buffer, which would send the bytes around the slice too.
+  return new Uint8Array(bytes).buffer;
 }
 
 export function reviveError(shape: HostCallError): Error {
