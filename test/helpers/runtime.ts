@@ -1,7 +1,8 @@
 /** Shared helpers for the runtime behaviour tests: a runtime per test, a log capture, deploy shorthands. */
 
-import { describe } from 'vitest';
+import { describe, expect } from 'vitest';
 import { ENGINE_NAMES, type EngineName } from '../../src/config/index.ts';
+import { STUCK_GRACE_MS } from '../../src/engines/remote/worker-host.ts';
 import { createRuntime, type FunctionConfigInput, type FunctionInfo, type InvokeResult, type Runtime, type RuntimeOptionsInput } from '../../src/index.ts';
 
 /** Every engine the conformance suite runs against: the engines that run Node.js handlers. */
@@ -158,3 +159,15 @@ export function errorOf(result: InvokeResult): ErrorPayload {
 }
 
 export const UUID = '[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}';
+
+/**
+ * The invocation was stopped at its deadline: Sandbox.Timedout, or — when a saturated machine kept
+ * a quickjs worker from taking the interrupt for STUCK_GRACE_MS past the deadline — the engine's
+ * watchdog ended the worker and the invocation failed as Runtime.ExitError saying so
+ * (src/engines/remote/worker-host.ts). Both contain the handler; which comes first is a race.
+ */
+export function expectTimedOut(result: InvokeResult): void {
+  const { errorType, errorMessage = '' } = errorOf(result);
+  const stuck = errorType === 'Runtime.ExitError' && errorMessage.includes(`was stuck ${STUCK_GRACE_MS} ms past a deadline and was terminated`);
+  expect(stuck ? 'Sandbox.Timedout' : errorType, JSON.stringify(result.payload).slice(0, 300)).toBe('Sandbox.Timedout');
+}
