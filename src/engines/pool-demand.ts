@@ -4,6 +4,8 @@
  * quickjs/snapshot.ts; v8: isolates deserialised from the snapshot, v8/snapshot.ts). A fixed depth
  * of 2 made every burst larger than 2 pay unpooled restores on the request path: a v8 heap
  * deserialised as slowly as INIT built it (issue 21). Lambda's restores do not slow with a burst.
+ * Used by the quickjs pool only: v8's keeps a fixed depth (its refills deserialise whole heaps on
+ * the host's thread; deepened, they ran into the next burst and slowed it, v8/snapshot.ts).
  *
  * The depth is the largest number of restores taken within any {@link BURST_WINDOW_MS} over the
  * last {@link DEMAND_MEMORY_MS}, never under the engine's base depth, never over

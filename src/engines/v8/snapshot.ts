@@ -24,7 +24,7 @@ import type ivm from 'isolated-vm';
 import type { FunctionBundle } from '../../code/types.ts';
 import { SnapshotUnsupportedError, type SandboxImage } from '../engine.ts';
 import { decodeReply, encodeMessage, type InitMessage } from '../guest/protocol.ts';
-import { DEMAND_MEMORY_MS, PoolDemand } from '../pool-demand.ts';
+import { DEMAND_MEMORY_MS } from '../pool-demand.ts';
 import { V8_CALL_GRACE_MS, withDeadline } from './v8-sandbox.ts';
 
 /** Deserialised isolates kept ready per image (V8EngineOptions.restoredPerImage). */
@@ -242,9 +242,8 @@ export async function verifySnapshot(isolatedVm: typeof ivm, snapshot: ivm.Exter
 
 /**
  * The v8 engine's image: the snapshot's bytes and the isolates deserialised from it ahead of need.
- * The depth follows demand (engines/pool-demand.ts: a burst of N restores keeps N ready for the next
- * minute, within a byte budget counted as the snapshot's size per isolate); refills wait until no
- * restore has been taken for {@link POOL_REFILL_DELAY_MS}, so a burst's own restores go first.
+ * A fixed depth (unlike quickjs's, see #fill); refills wait until no restore has been taken for
+ * {@link POOL_REFILL_DELAY_MS}, so a burst's own restores go first.
  */
 export class V8Image implements SandboxImage {
   readonly engine = 'v8' as const;
@@ -257,7 +256,6 @@ export class V8Image implements SandboxImage {
   #filling = 0;
   #disposed = false;
   readonly #poolSize: number;
-  readonly #demand: PoolDemand;
   #lastTake = Number.NEGATIVE_INFINITY;
   #trim: ReturnType<typeof setTimeout> | undefined;
 
@@ -269,7 +267,6 @@ export class V8Image implements SandboxImage {
     poolSize = V8_RESTORED_PER_IMAGE,
   ) {
     this.#poolSize = poolSize;
-    this.#demand = new PoolDemand(poolSize);
     this.#snapshot = snapshot;
     this.sizeBytes = sizeBytes;
     this.memoryMb = memoryMb;
@@ -289,7 +286,6 @@ export class V8Image implements SandboxImage {
   /** A deserialised isolate: a ready one, or one made now; refills in the background. */
   take(): RestoredIsolate {
     if (this.#disposed) throw new Error('v8: the image was disposed');
-    this.#demand.noteTake();
     const ready = this.#ready.shift();
     this.#fill();
     const restored = ready ?? this.#deserialise();
@@ -306,7 +302,10 @@ export class V8Image implements SandboxImage {
   }
 
   #fill(): void {
-    const depth = this.#poolSize === 0 ? 0 : this.#demand.depth(this.sizeBytes);
+    // Not the demand-following depth the quickjs pool uses: each refill deserialises a whole heap
+    // synchronously on the host's thread, and a pool deepened after a burst of 12 large heaps made
+    // the next burst 4.5x slower (refills ran into it: bench area burst, issue 21). Fixed depth.
+    const depth = this.#poolSize;
     while (this.#ready.length > depth) {
       const extra = this.#ready.pop()!;
       if (!extra.isolate.isDisposed) extra.isolate.dispose();
