@@ -12,12 +12,11 @@
  * - A file that is not ours (another program's tables, another schema) is refused, untouched.
  */
 import { randomUUID } from 'node:crypto';
-import { mkdirSync } from 'node:fs';
-import { join } from 'node:path';
 import { DatabaseSync, type StatementSync } from 'node:sqlite';
 import { DataDirError, RuntimeClosedError } from '../errors.ts';
 import type { ConfigStore } from './config-store.ts';
 import type { DeadEvent, EventQueueBackend, LeasedEvent, NewEvent, QueueDue } from './queue.ts';
+import { classifySqliteError, openDataDirFile } from '../registry/sqlite-file.ts';
 
 export const EVENTS_FILE = 'events.sqlite';
 const FORMAT = 'lambdalet-events';
@@ -66,18 +65,7 @@ export class SqliteEventQueue implements EventQueueBackend {
 
   /** @throws DataDirError (`in-use`, `corrupt`, `foreign`, `version`). */
   static open(dataDir: string): SqliteEventQueue {
-    try {
-      mkdirSync(dataDir, { recursive: true });
-    } catch (error) {
-      throw new DataDirError('unusable', `dataDir ${dataDir} cannot be created: ${(error as Error).message}`, { cause: error });
-    }
-    const path = join(dataDir, EVENTS_FILE);
-    let db: DatabaseSync;
-    try {
-      db = new DatabaseSync(path);
-    } catch (error) {
-      throw new DataDirError('unusable', `${path} cannot be opened: ${(error as Error).message}`, { cause: error });
-    }
+    const { db, path } = openDataDirFile(dataDir, EVENTS_FILE);
     try {
       db.exec('PRAGMA locking_mode = EXCLUSIVE');
       try {
@@ -87,9 +75,7 @@ export class SqliteEventQueue implements EventQueueBackend {
         db.exec('BEGIN EXCLUSIVE');
         db.exec('COMMIT');
       } catch (error) {
-        const message = (error as Error).message;
-        if (/locked|busy/i.test(message)) throw new DataDirError('in-use', `${path} is in use by another runtime`, { cause: error });
-        throw new DataDirError('corrupt', `${path} is not a readable SQLite database: ${message}`, { cause: error });
+        throw classifySqliteError(error, path);
       }
       db.exec('PRAGMA synchronous = NORMAL');
       SqliteEventQueue.#checkSchema(db, path);

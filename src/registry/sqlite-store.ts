@@ -15,13 +15,12 @@
  * - Every write is one synchronous statement or transaction: what a control-plane call returned
  *   is on disk when it returns.
  */
-import { mkdirSync } from 'node:fs';
-import { join } from 'node:path';
 import { DatabaseSync } from 'node:sqlite';
 import type { CodeSource } from '../code/types.ts';
 import { DataDirError } from '../errors.ts';
 import type { CodePackage } from './package.ts';
 import type { ProvisionedConfig } from './records.ts';
+import { classifySqliteError, openDataDirFile } from './sqlite-file.ts';
 import type { RegistryStore, StoredAlias, StoredFunction, StoredRegistry, StoredVersionInput } from './store.ts';
 
 const FORMAT = 'lambdalet-registry';
@@ -76,31 +75,20 @@ export class SqliteRegistryStore implements RegistryStore {
 
   /** Opens (or creates) the registry in `dataDir`. @throws DataDirError (in-use, corrupt, foreign, version, unusable). */
   static open(dataDir: string): SqliteRegistryStore {
-    try {
-      mkdirSync(dataDir, { recursive: true });
-    } catch (error) {
-      throw new DataDirError('unusable', `dataDir ${dataDir} cannot be created: ${(error as Error).message}`, { cause: error });
-    }
-    const path = join(dataDir, REGISTRY_FILE);
-    let db: DatabaseSync;
-    try {
-      db = new DatabaseSync(path);
-    } catch (error) {
-      throw new DataDirError('unusable', `${path} cannot be opened: ${(error as Error).message}`, { cause: error });
-    }
+    const { db, path } = openDataDirFile(dataDir, REGISTRY_FILE);
     try {
       db.exec('PRAGMA locking_mode = EXCLUSIVE');
       try {
         // Takes the write lock now; in EXCLUSIVE mode SQLite keeps it after COMMIT, until close.
         db.exec('BEGIN EXCLUSIVE');
       } catch (error) {
-        throw classify(error, path);
+        throw classifySqliteError(error, path);
       }
       let tables: string[];
       try {
         tables = (db.prepare("SELECT name FROM sqlite_master WHERE type = 'table'").all() as { name: string }[]).map((t) => t.name);
       } catch (error) {
-        throw classify(error, path);
+        throw classifySqliteError(error, path);
       }
       if (tables.length === 0) {
         db.exec(SCHEMA);
@@ -290,12 +278,3 @@ function checkOurs(db: DatabaseSync, tables: string[], path: string): void {
   }
 }
 
-/** SQLite's "busy"/"locked" mean another runtime holds the folder; "not a database" a corrupt file. */
-function classify(error: unknown, path: string): DataDirError {
-  const code = (error as { errcode?: number }).errcode;
-  const message = (error as Error).message;
-  if (code === 5 || code === 6) {
-    return new DataDirError('in-use', `${path} is in use by another lambdalet runtime (one runtime per dataDir; close the other first)`, { cause: error });
-  }
-  return new DataDirError('corrupt', `${path} is not a readable SQLite database (${message}); it was left unchanged`, { cause: error });
-}
