@@ -8,13 +8,13 @@
  */
 import { spawn } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
-import { setTimeout as sleep } from 'node:timers/promises';
 import { afterAll, afterEach, describe, expect, it } from 'vitest';
 import { Redis } from 'ioredis';
 import { createRuntime, silentSink, TooManyRequestsException, type Runtime } from '../../src/index.ts';
 import { keyPrefix } from '../../src/cluster/connect.ts';
 import { SKIP_REASON, startRedis, testRedis } from '../helpers/redis.ts';
 import { taggedCode } from '../registry/helpers.ts';
+import { eventually } from '../helpers/eventually.ts';
 
 const redis = await testRedis();
 afterAll(() => redis?.stop());
@@ -33,20 +33,6 @@ async function member(url: string, name: string, extra: { concurrency?: number; 
   });
   open.push(rt);
   return rt;
-}
-
-/** Polls until `check` stops throwing (a hang detector, not a timing assertion). */
-async function eventually<T>(check: () => T | Promise<T>): Promise<T> {
-  let last: unknown;
-  for (let i = 0; i < 600; i++) {
-    try {
-      return await check();
-    } catch (error) {
-      last = error;
-      await sleep(50);
-    }
-  }
-  throw last;
 }
 
 const HOLD = { waitMs: 60_000 }; // longer than any test: the lease is held until close cuts it off

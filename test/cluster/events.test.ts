@@ -11,7 +11,6 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { setTimeout as sleep } from 'node:timers/promises';
 import { afterAll, afterEach, describe, expect, it } from 'vitest';
 import { Redis } from 'ioredis';
 import { BullMQEventQueue } from '../../src/cluster/bullmq-queue.ts';
@@ -21,6 +20,7 @@ import { createRuntime, silentSink, type Runtime } from '../../src/index.ts';
 import { freePort, SKIP_REASON, startRedis, testRedis } from '../helpers/redis.ts';
 import { captureLogs } from '../helpers/runtime.ts';
 import { taggedCode } from '../registry/helpers.ts';
+import { eventually } from '../helpers/eventually.ts';
 
 const redis = await testRedis();
 afterAll(() => redis?.stop());
@@ -29,19 +29,6 @@ const closers: (() => Promise<unknown>)[] = [];
 afterEach(async () => {
   await Promise.all(closers.splice(0).map((close) => close()));
 });
-
-async function eventually<T>(check: () => T | Promise<T>): Promise<T> {
-  let last: unknown;
-  for (let i = 0; i < 600; i++) {
-    try {
-      return await check();
-    } catch (error) {
-      last = error;
-      await sleep(50);
-    }
-  }
-  throw last;
-}
 
 function backend(name: string, lockMs = 1000): BullMQEventQueue {
   const client = new Redis(redis!.url, { maxRetriesPerRequest: null });

@@ -5,7 +5,6 @@
  * member of another lambdalet version and an unreachable Redis are refused with ClusterError.
  * Needs Redis (test/helpers/redis.ts: fails under CI without it, skips visibly locally).
  */
-import { setTimeout as sleep } from 'node:timers/promises';
 import { afterAll, afterEach, describe, expect, it } from 'vitest';
 import { Redis } from 'ioredis';
 import { ClusterError, createRuntime, InvalidParameterValueException, ResourceNotFoundException, silentSink, type Runtime } from '../../src/index.ts';
@@ -14,6 +13,7 @@ import { keyPrefix, LAMBDALET_VERSION } from '../../src/cluster/connect.ts';
 import { parseRuntimeOptions } from '../../src/config/index.ts';
 import { freePort, SKIP_REASON, testRedis } from '../helpers/redis.ts';
 import { taggedCode, type Tagged } from '../registry/helpers.ts';
+import { eventually } from '../helpers/eventually.ts';
 
 const redis = await testRedis();
 afterAll(() => redis?.stop());
@@ -27,20 +27,6 @@ async function member(name: string): Promise<Runtime> {
   const rt = await createRuntime({ logSink: silentSink, cluster: { redis: redis!.url, name } });
   open.push(rt);
   return rt;
-}
-
-/** Polls until `check` stops throwing: other members apply a change when its message arrives. A hang detector, not a timing assertion. */
-async function eventually<T>(check: () => T | Promise<T>): Promise<T> {
-  let last: unknown;
-  for (let i = 0; i < 600; i++) {
-    try {
-      return await check();
-    } catch (error) {
-      last = error;
-      await sleep(50);
-    }
-  }
-  throw last;
 }
 
 async function tag(rt: Runtime, name: string): Promise<Tagged> {
