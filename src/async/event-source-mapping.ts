@@ -200,16 +200,29 @@ export class EventSourceMappings {
     if (batchSize > SQS_BATCH_SIZE_WITHOUT_WINDOW_MAX && window < 1) {
       throw invalid('maximumBatchingWindowInSeconds', 'Maximum batch window in seconds must be greater than 0 if maximum batch size is greater than 10');
     }
+    return Object.freeze(this.#baseFields(uuid, input, old, queue.queueArn, functionArn(this.#options, ref.name, ref.qualifier), batchSize, window));
+  }
+
+  /** The fields every mapping has, after the checks both source kinds share (response types, enabled). */
+  #baseFields(
+    uuid: string,
+    input: EventSourceMappingInput,
+    old: EventSourceMappingInfo | undefined,
+    eventSourceArn: string,
+    mappedFunctionArn: string,
+    batchSize: number,
+    window: number,
+  ): EventSourceMappingInfo {
     const types: unknown = input.functionResponseTypes ?? old?.functionResponseTypes ?? [];
     if (!Array.isArray(types) || types.some((t) => t !== 'ReportBatchItemFailures') || types.length > 1) {
       throw invalid('functionResponseTypes', "Expected `functionResponseTypes` to be [] or ['ReportBatchItemFailures']");
     }
     if (input.enabled !== undefined && typeof input.enabled !== 'boolean') throw invalid('enabled', 'Expected `enabled` to be true or false');
     const enabled = input.enabled ?? (old === undefined ? true : old.state === 'Enabled');
-    return Object.freeze({
+    return {
       uuid,
-      eventSourceArn: queue.queueArn,
-      functionArn: functionArn(this.#options, ref.name, ref.qualifier),
+      eventSourceArn,
+      functionArn: mappedFunctionArn,
       batchSize,
       maximumBatchingWindowInSeconds: window,
       functionResponseTypes: Object.freeze([...(types as 'ReportBatchItemFailures'[])]),
@@ -217,7 +230,7 @@ export class EventSourceMappings {
       stateTransitionReason: 'USER_INITIATED',
       lastModified: Math.floor(this.#now() / 1000),
       lastProcessingResult: old?.lastProcessingResult ?? 'No records processed',
-    });
+    };
   }
 
   /** A Kinesis-like stream source: its own ranges, and the stream-only settings allowed. */
@@ -237,22 +250,8 @@ export class EventSourceMappings {
     if (typeof bisect !== 'boolean') throw invalid('bisectBatchOnFunctionError', 'Expected `bisectBatchOnFunctionError` to be true or false');
     const onFailure = input.destinationConfig?.onFailure?.destination ?? old?.destinationConfig?.onFailure.destination;
     if (onFailure !== undefined) this.#checkDestination(onFailure, 'destinationConfig.onFailure.destination');
-    const types: unknown = input.functionResponseTypes ?? old?.functionResponseTypes ?? [];
-    if (!Array.isArray(types) || types.some((t) => t !== 'ReportBatchItemFailures') || types.length > 1) {
-      throw invalid('functionResponseTypes', "Expected `functionResponseTypes` to be [] or ['ReportBatchItemFailures']");
-    }
-    const enabled = input.enabled ?? (old === undefined ? true : old.state === 'Enabled');
     return Object.freeze({
-      uuid,
-      eventSourceArn: stream.streamArn,
-      functionArn: functionArn(this.#options, ref.name, ref.qualifier),
-      batchSize,
-      maximumBatchingWindowInSeconds: window,
-      functionResponseTypes: Object.freeze([...(types as 'ReportBatchItemFailures'[])]),
-      state: enabled ? 'Enabled' : 'Disabled',
-      stateTransitionReason: 'USER_INITIATED',
-      lastModified: Math.floor(this.#now() / 1000),
-      lastProcessingResult: old?.lastProcessingResult ?? 'No records processed',
+      ...this.#baseFields(uuid, input, old, stream.streamArn, functionArn(this.#options, ref.name, ref.qualifier), batchSize, window),
       startingPosition: 'LATEST',
       bisectBatchOnFunctionError: bisect,
       maximumRetryAttempts: retries,
