@@ -91,7 +91,7 @@ const areaSeconds: Record<string, number> = {};
 for (const area of selected) {
   progress(`\n== ${area}`);
   const areaStarted = performance.now();
-  await AREAS[area]!(suite);
+  await suite.attempt(`area ${area}`, () => AREAS[area]!(suite));
   areaSeconds[area] = Number(((performance.now() - areaStarted) / 1000).toFixed(1));
   progress(`== ${area}: ${areaSeconds[area]} s`);
 }
@@ -115,6 +115,7 @@ const report: Report = {
   ratios: computeRatios(suite.ratios, suite.cases, suite.density),
   targets: evaluateTargets(TARGETS, suite.cases, suite.density),
   notYet: suite.notYet,
+  failures: suite.failures,
   notes: suite.notes,
   extra: suite.extra,
 };

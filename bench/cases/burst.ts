@@ -35,36 +35,56 @@ async function burst(rt: Runtime, name: string): Promise<number[]> {
   return results;
 }
 
+/**
+ * The baseline's INIT limit: 12 INITs of 300,000 objects at once on a loaded 2-core machine passed
+ * Lambda's 10 s (stop 22's closing run stopped there). The baseline measures how long INIT takes,
+ * so its limit is raised and the report says so; snapStart cases keep the runtime's defaults.
+ */
+export const BASELINE_INIT_TIMEOUT_MS = 60_000;
+
 export async function burstArea(suite: Suite): Promise<void> {
   const bursts = suite.pick(2, 1);
   for (const engine of ['v8', 'quickjs'] as const) {
     for (const snapStart of [false, true]) {
       const name = `burst/objects-init/${engine}${snapStart ? '-snapstart' : ''}`;
-      // idleTtlMs 1: environments are reaped between bursts; no scale-up limit, concurrency for 12.
-      const rt = await createRuntime({ logSink: silentSink, idleTtlMs: 1, concurrency: 64, scaleUpRate: 100_000, scaleUpBurst: 100_000 });
-      try {
-        await rt.deploy({ name: 'burst', engine, memoryMb: 256, timeoutMs: 60_000, snapStart, code: { files: { 'index.mjs': MODULE } } });
-        // With snapStart the first burst meets the base pool (2 ready); the pools then follow the
-        // demand (engines/pool-demand.ts), so a burst again within a minute is a case of its own.
-        const runs = snapStart ? [{ name, count: 1 }, { name: `${name}-again`, count: bursts }] : [{ name, count: bursts }];
-        for (const run of runs) {
-          const samples: number[] = [];
-          for (let b = 0; b < run.count; b++) {
-            for (let i = 0; rt.metrics().environments > 0; i++) {
-              if (i > 10_000) throw new Error(`${name}: environments were never reaped`);
-              await sleep(2);
-            }
-            // The pools refill in the background between bursts, as between real ones.
-            if (snapStart) await sleep(1000);
-            samples.push(...(await burst(rt, name)));
-          }
-          suite.record(run.name, summariseSamples(samples));
-        }
-      } finally {
-        await rt.close();
-      }
+      // A case that fails (an INIT past its limit under load) is printed and recorded; the run goes on.
+      await suite.attempt(name, () => burstCase(suite, name, engine, snapStart, bursts));
     }
     suite.ratio(`burst/objects-init/${engine}`, `burst/objects-init/${engine}-snapstart`);
     suite.ratio(`burst/objects-init/${engine}`, `burst/objects-init/${engine}-snapstart-again`);
+  }
+  suite.notes.push(`burst/objects-init/<engine> (without snapStart) runs with initTimeoutMs ${BASELINE_INIT_TIMEOUT_MS} (Lambda's is 10 s): under load 12 concurrent INITs passed 10 s, and the baseline measures their duration.`);
+}
+
+async function burstCase(suite: Suite, name: string, engine: 'v8' | 'quickjs', snapStart: boolean, bursts: number): Promise<void> {
+  // idleTtlMs 1: environments are reaped between bursts; no scale-up limit, concurrency for 12.
+  const rt = await createRuntime({
+    logSink: silentSink,
+    idleTtlMs: 1,
+    concurrency: 64,
+    scaleUpRate: 100_000,
+    scaleUpBurst: 100_000,
+    ...(snapStart ? {} : { initTimeoutMs: BASELINE_INIT_TIMEOUT_MS }),
+  });
+  try {
+    await rt.deploy({ name: 'burst', engine, memoryMb: 256, timeoutMs: 60_000, snapStart, code: { files: { 'index.mjs': MODULE } } });
+    // With snapStart the first burst meets the base pool (2 ready); the pools then follow the
+    // demand (engines/pool-demand.ts), so a burst again within a minute is a case of its own.
+    const runs = snapStart ? [{ name, count: 1 }, { name: `${name}-again`, count: bursts }] : [{ name, count: bursts }];
+    for (const run of runs) {
+      const samples: number[] = [];
+      for (let b = 0; b < run.count; b++) {
+        for (let i = 0; rt.metrics().environments > 0; i++) {
+          if (i > 10_000) throw new Error(`${name}: environments were never reaped`);
+          await sleep(2);
+        }
+        // The pools refill in the background between bursts, as between real ones.
+        if (snapStart) await sleep(1000);
+        samples.push(...(await burst(rt, name)));
+      }
+      suite.record(run.name, summariseSamples(samples));
+    }
+  } finally {
+    await rt.close();
   }
 }

@@ -54,6 +54,12 @@ export interface NotYet {
   readonly reason: string;
 }
 
+/** A case (or a whole area) that threw: the run went on without it. */
+export interface Failure {
+  readonly case: string;
+  readonly error: string;
+}
+
 export interface Report {
   readonly node: string;
   readonly cpu: string;
@@ -69,6 +75,7 @@ export interface Report {
   readonly ratios: readonly RatioResult[];
   readonly targets: readonly TargetResult[];
   readonly notYet: readonly NotYet[];
+  readonly failures: readonly Failure[];
   readonly notes: readonly string[];
   readonly extra: Record<string, unknown>;
 }
@@ -225,6 +232,10 @@ export function renderReport(report: Report): string {
   if (report.notYet.length > 0) {
     out.push('\nnot yet measured:');
     for (const n of report.notYet) out.push(`  ${n.case}: not yet: ${n.reason}`);
+  }
+  if (report.failures.length > 0) {
+    out.push('\nfailed (the run went on without them; their targets read "not measured"):');
+    for (const f of report.failures) out.push(`  ${f.case}: ${f.error}`);
   }
   out.push('\ntargets (issue 7, medians, trivial handler):');
   out.push(formatTable(['target', 'status', 'margin'], report.targets.map((t) => [t.label, t.status, t.margin])));

@@ -3,7 +3,7 @@
  * results, ratios, targets and notes.
  */
 import { Bench, type FnOptions } from 'tinybench';
-import type { NotYet, RatioSpec, TargetSpec } from './report.ts';
+import type { Failure, NotYet, RatioSpec, TargetSpec } from './report.ts';
 import type { CaseResult, DensityResult } from './stats.ts';
 
 export interface MeasureOptions {
@@ -26,6 +26,7 @@ export class Suite {
   readonly ratios: RatioSpec[] = [];
   readonly targets: TargetSpec[] = [];
   readonly notYet: NotYet[] = [];
+  readonly failures: Failure[] = [];
   readonly notes: string[] = [];
   readonly extra: Record<string, unknown> = {};
 
@@ -82,6 +83,29 @@ export class Suite {
   notYetCase(name: string, reason: string): void {
     this.notYet.push({ case: name, reason });
   }
+
+  /**
+   * Runs one case (or area); if it throws, the error is printed and recorded under `name` and the
+   * run goes on: one case failing under load (an INIT past its limit) must not stop a closing run.
+   */
+  async attempt(name: string, run: () => Promise<void>): Promise<void> {
+    try {
+      await run();
+    } catch (error) {
+      const text = describe(error);
+      this.failures.push({ case: name, error: text });
+      progress(`${name}: FAILED: ${text}`);
+    }
+  }
+}
+
+/** The error's message with its causes (tinybench wraps the case's own error). */
+function describe(error: unknown): string {
+  const parts: string[] = [];
+  for (let e: unknown = error; e !== undefined && parts.length < 4; e = e instanceof Error ? e.cause : undefined) {
+    parts.push(e instanceof Error ? `${e.name}: ${e.message}` : JSON.stringify(e) ?? 'undefined');
+  }
+  return parts.join(' <- ');
 }
 
 /** Progress lines go to stderr, so stdout holds only the report. */

@@ -1,6 +1,7 @@
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import { computeRatios, evaluateTargets, formatTable, renderReport, type Report } from '../../bench/lib/report.ts';
 import { formatMs, formatRatio, perGiB, quantile, summariseSamples } from '../../bench/lib/stats.ts';
+import { Suite } from '../../bench/lib/suite.ts';
 
 describe('bench/lib stats', () => {
   it('summarises samples as median, p99 and count', () => {
@@ -119,12 +120,31 @@ describe('bench/lib report', () => {
       ratios: computeRatios([{ of: 'cold/trivial/v8', over: 'cold/trivial/worker-threads' }], cases, density),
       targets: [],
       notYet: [{ case: 'cold/trivial/v8-snapstart', reason: 'SnapStart not implemented' }],
+      failures: [{ case: 'burst/objects-init/quickjs', error: 'Error: INIT timed out' }],
       notes: [],
       extra: {},
     };
     const text = renderReport(report);
     expect(text).toContain('0.10x worker-threads');
     expect(text).toContain('cold/trivial/v8-snapstart: not yet: SnapStart not implemented');
+    expect(text).toContain('burst/objects-init/quickjs: Error: INIT timed out');
     expect(JSON.parse(JSON.stringify(report))).toEqual(report);
   });
+
+  it('a case that throws is recorded with its causes and the run goes on', async () => {
+    const suite = new Suite(true);
+    const stderr = vi.spyOn(process.stderr, 'write').mockImplementation(() => true);
+    try {
+      await suite.attempt('burst/objects-init/quickjs', () => Promise.reject(new Error('case failed', { cause: new TypeError('INIT timed out') })));
+      let ran = false;
+      await suite.attempt('burst/objects-init/v8', async () => {
+        ran = true;
+      });
+      expect(ran).toBe(true);
+    } finally {
+      stderr.mockRestore();
+    }
+    expect(suite.failures).toEqual([{ case: 'burst/objects-init/quickjs', error: 'Error: case failed <- TypeError: INIT timed out' }]);
+  });
 });
+
