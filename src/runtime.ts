@@ -138,6 +138,7 @@ export class Runtime implements AsyncDisposable {
       sink: this.#sink,
       clock: options.eventClock,
       backend: events ?? (options.eventQueue as EventQueueBackend | undefined),
+      store: this.#store,
     });
     this.#ctx = {
       options,
@@ -580,6 +581,7 @@ export class Runtime implements AsyncDisposable {
     const stored = await this.#store.load();
     restoreLayers(this.#ctx, stored.layers);
     await restoreRegistry(this.#ctx, stored.functions);
+    this.#async.restoreSettings(stored.asyncSettings);
     this.#member?.attach(this.#ctx);
     // Events a previous run left queued run against the functions just restored.
     this.#async.start();

@@ -116,7 +116,13 @@ export class EventSourceMappings {
     this.#queues = queues;
     this.#store = store;
     this.#now = now;
-    for (const [uuid, info] of store.all('esm')) this.#mappings.set(uuid, info as EventSourceMappingInfo);
+    this.reload();
+  }
+
+  /** Reads the mappings again from the store (at restore; another runtime changed one). */
+  reload(): void {
+    this.#mappings.clear();
+    for (const [uuid, info] of this.#store.all('esm')) this.#mappings.set(uuid, Object.freeze(info as EventSourceMappingInfo));
   }
 
   create(input: EventSourceMappingInput): EventSourceMappingInfo {

@@ -12,12 +12,13 @@ import { resolveTarget } from '../invoke/resolve.ts';
 import type { LogSink } from '../observability/log-sink.ts';
 import { splitFunctionName } from '../registry/names.ts';
 import type { FunctionRegistry } from '../registry/registry.ts';
+import { ASYNC_SETTING_KINDS, type AsyncSettingKind, type RegistryStore, type StoredAsyncSetting } from '../registry/store.ts';
 import type { SQSRecord } from 'aws-lambda';
 import { InvalidParameterValueException } from '../errors.ts';
 import { AsyncInvokeHandler, invokeEvent } from './async-invoke.ts';
 import { CallbackHandler, type DestinationCallback } from './callbacks.ts';
 import { wallClock, type Clock } from './clock.ts';
-import { memoryConfigStore, type ConfigStore } from './config-store.ts';
+import { SettingsCache } from './config-store.ts';
 import type { AsyncContext, AsyncCounters, AsyncSettings } from './context.ts';
 import { parseDestination } from './destinations.ts';
 import { EventSourceMappings, type EventSourceMappingInfo, type EventSourceMappingInput } from './event-source-mapping.ts';
@@ -63,6 +64,8 @@ export interface AsyncEventsDeps {
   readonly clock?: Clock | undefined;
   /** A backend to use instead of the default one (memory, or sqlite with `dataDir`). */
   readonly backend?: EventQueueBackend | undefined;
+  /** The registry's store: the layer's settings are kept there when it implements `putAsyncSetting`. */
+  readonly store?: RegistryStore | undefined;
 }
 
 export class AsyncEvents {
@@ -84,6 +87,7 @@ export class AsyncEvents {
   readonly streams: StreamRegistry;
   #closed = false;
   readonly #closing = Promise.withResolvers<void>();
+  readonly #settings: SettingsCache;
 
   /** @throws DataDirError when `dataDir`'s events file cannot be used. */
   constructor(deps: AsyncEventsDeps) {
@@ -94,7 +98,10 @@ export class AsyncEvents {
     this.#pump = new EventPump(backend, clock, deps.options.concurrency, (error, queue) => {
       this.#log(queue, `Event handler failed: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}`);
     });
-    const store: ConfigStore = backend instanceof SqliteEventQueue ? backend.config() : memoryConfigStore;
+    const store = new SettingsCache(deps.store);
+    this.#settings = store;
+    // Another runtime sharing the store (a cluster member) changed a setting: this one follows.
+    deps.store?.watchAsyncSettings?.((change) => this.#applySetting(change));
     const queues = new QueueRegistry(deps.options, store);
     this.queues = queues;
     const log = (fn: string, line: string): void => this.#log(fn, line);
@@ -241,6 +248,29 @@ export class AsyncEvents {
     return this.#ctx.backend.count(queueBackendName(queue.queueName));
   }
 
+  /**
+   * The settings the registry's store returned (`load()`'s asyncSettings) become this layer's.
+   * Settings an older lambdalet kept in the events file (its `config` table) are moved to the
+   * store first. Call before `start()`.
+   */
+  restoreSettings(stored: readonly StoredAsyncSetting[] | undefined): void {
+    if (!this.#settings.kept) return;
+    const backend = this.#ctx.backend;
+    const settings = [...(stored ?? [])];
+    if (backend instanceof SqliteEventQueue) {
+      const legacy = backend.legacySettings().filter((s): s is StoredAsyncSetting & { json: string } => (ASYNC_SETTING_KINDS as readonly string[]).includes(s.kind));
+      const known = new Set(settings.map((s) => `${s.kind}\n${s.key}`));
+      for (const setting of legacy) {
+        if (known.has(`${setting.kind}\n${setting.key}`)) continue;
+        this.#deps.store!.putAsyncSetting!(setting.kind, setting.key, setting.json);
+        settings.push(setting);
+      }
+      if (legacy.length > 0) backend.dropLegacySettings();
+    }
+    this.#settings.load(settings);
+    for (const kind of ASYNC_SETTING_KINDS) this.#reload(kind);
+  }
+
   /** Starts the pump: events left in a durable queue by an earlier run are picked up. */
   start(): void {
     this.#pump.wake();
@@ -298,6 +328,27 @@ export class AsyncEvents {
     this.#closing.resolve();
     await this.#pump.close();
     await this.#ctx.backend.close();
+  }
+
+  #applySetting(change: StoredAsyncSetting): void {
+    if (this.#closed || !(ASYNC_SETTING_KINDS as readonly string[]).includes(change.kind)) return;
+    this.#settings.apply(change);
+    this.#reload(change.kind);
+    // A mapping or queue another runtime made may have work for this one.
+    this.#pump.wake();
+  }
+
+  /** The owner of a kind of setting reads it again. */
+  #reload(kind: AsyncSettingKind): void {
+    const owners: Record<AsyncSettingKind, { reload(): void }> = {
+      'event-invoke-config': this.configs,
+      recursion: this.configs,
+      queue: this.queues,
+      esm: this.mappings,
+      stream: this.streams,
+      schedule: this.schedules,
+    };
+    owners[kind].reload();
   }
 
   #log(functionName: string, line: string): void {

@@ -63,8 +63,15 @@ export class EventInvokeConfigs {
     this.#store = store;
     this.#check = check;
     this.#now = now;
-    for (const [key, value] of store.all('event-invoke-config')) this.#configs.set(key, value as FunctionEventInvokeConfig);
-    for (const [key, value] of store.all('recursion')) this.#recursion.set(key, value as RecursiveLoop);
+    this.reload();
+  }
+
+  /** Reads the configs again from the store (at restore; another runtime changed one). */
+  reload(): void {
+    this.#configs.clear();
+    this.#recursion.clear();
+    for (const [key, value] of this.#store.all('event-invoke-config')) this.#configs.set(key, Object.freeze(value as FunctionEventInvokeConfig));
+    for (const [key, value] of this.#store.all('recursion')) this.#recursion.set(key, value as RecursiveLoop);
   }
 
   put(name: string, input: EventInvokeConfigInput): FunctionEventInvokeConfig {

@@ -80,7 +80,13 @@ export class QueueRegistry {
   constructor(options: RuntimeOptions, store: ConfigStore) {
     this.#options = options;
     this.#store = store;
-    for (const [name, info] of store.all('queue')) this.#queues.set(name, info as QueueInfo);
+    this.reload();
+  }
+
+  /** Reads the queue definitions again from the store (at restore; another runtime changed one). */
+  reload(): void {
+    this.#queues.clear();
+    for (const [name, info] of this.#store.all('queue')) this.#queues.set(name, Object.freeze(info as QueueInfo));
   }
 
   arnOf(name: string): string {

@@ -62,7 +62,13 @@ export class Schedules implements QueueHandler {
     this.#queues = queues;
     this.#store = store;
     this.#callbacks = callbacks;
-    for (const [name, value] of store.all('schedule')) {
+    this.reload();
+  }
+
+  /** Reads the schedules again from the store (at restore; another runtime changed one). */
+  reload(): void {
+    this.#schedules.clear();
+    for (const [name, value] of this.#store.all('schedule')) {
       const info = value as ScheduleInfo;
       this.#schedules.set(name, { info, parsed: parseScheduleExpression(info.scheduleExpression, info.scheduleExpressionTimezone) });
     }

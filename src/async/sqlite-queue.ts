@@ -14,7 +14,6 @@
 import { randomUUID } from 'node:crypto';
 import { DatabaseSync, type StatementSync } from 'node:sqlite';
 import { DataDirError, RuntimeClosedError } from '../errors.ts';
-import type { ConfigStore } from './config-store.ts';
 import type { DeadEvent, EventQueueBackend, LeasedEvent, NewEvent, QueueDue } from './queue.ts';
 import { classifySqliteError, openDataDirFile } from '../registry/sqlite-file.ts';
 
@@ -33,6 +32,7 @@ CREATE TABLE dead (
   seq INTEGER PRIMARY KEY AUTOINCREMENT, queue TEXT NOT NULL, id TEXT NOT NULL, body TEXT NOT NULL,
   enqueued_at INTEGER NOT NULL, available_at INTEGER NOT NULL, attempts INTEGER NOT NULL, reason TEXT NOT NULL);
 CREATE INDEX dead_queue ON dead (queue, seq);
+-- Where lambdalet kept the async layer's settings before the registry's store did (emptied on open).
 CREATE TABLE config (kind TEXT NOT NULL, key TEXT NOT NULL, value TEXT NOT NULL, PRIMARY KEY (kind, key));
 `;
 
@@ -121,9 +121,22 @@ export class SqliteEventQueue implements EventQueueBackend {
     );
   }
 
-  /** The config table, for the async layer's own durable settings (event invoke configs, mappings). */
-  config(): ConfigTable {
-    return new ConfigTable(this.#db);
+  /**
+   * Takes the async layer's settings an older lambdalet kept in this file's `config` table (they
+   * now live in the registry's store): returns them in their order and empties the table. The
+   * caller writes them to the registry's store first (they are only lost if it dies in between,
+   * and then they are still here for the next open). `[]` once moved.
+   */
+  legacySettings(): { kind: string; key: string; json: string }[] {
+    this.#check();
+    const rows = this.#db.prepare('SELECT kind, key, value FROM config ORDER BY rowid').all() as { kind: string; key: string; value: string }[];
+    return rows.map((r) => ({ kind: r.kind, key: r.key, json: r.value }));
+  }
+
+  /** Empties the legacy `config` table once its settings are in the registry's store. */
+  dropLegacySettings(): void {
+    this.#check();
+    this.#db.exec('DELETE FROM config');
   }
 
   async enqueue(events: readonly NewEvent[]): Promise<void> {
@@ -218,27 +231,5 @@ export class SqliteEventQueue implements EventQueueBackend {
 
   #check(): void {
     if (this.#closed) throw new RuntimeClosedError('The event queue is closed');
-  }
-}
-
-/** Small durable key → JSON settings of the async layer, kept in the events file. */
-export class ConfigTable implements ConfigStore {
-  readonly #db: DatabaseSync;
-
-  constructor(db: DatabaseSync) {
-    this.#db = db;
-  }
-
-  put(kind: string, key: string, value: unknown): void {
-    this.#db.prepare('INSERT INTO config (kind, key, value) VALUES (?, ?, ?) ON CONFLICT (kind, key) DO UPDATE SET value = excluded.value').run(kind, key, JSON.stringify(value));
-  }
-
-  delete(kind: string, key: string): void {
-    this.#db.prepare('DELETE FROM config WHERE kind = ? AND key = ?').run(kind, key);
-  }
-
-  all(kind: string): [string, unknown][] {
-    const rows = this.#db.prepare('SELECT key, value FROM config WHERE kind = ? ORDER BY rowid').all(kind) as { key: string; value: string }[];
-    return rows.map((r) => [r.key, JSON.parse(r.value) as unknown]);
   }
 }

@@ -50,7 +50,13 @@ export class StreamRegistry {
   constructor(options: RuntimeOptions, store: ConfigStore) {
     this.#options = options;
     this.#store = store;
-    for (const [name, value] of store.all('stream')) {
+    this.reload();
+  }
+
+  /** Reads the streams again from the store (at restore; another runtime changed one). */
+  reload(): void {
+    this.#streams.clear();
+    for (const [name, value] of this.#store.all('stream')) {
       const { next, ...info } = value as StreamInfo & { next: string };
       this.#streams.set(name, { ...info, next: BigInt(next) });
     }

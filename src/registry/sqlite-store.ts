@@ -21,7 +21,7 @@ import { DataDirError } from '../errors.ts';
 import type { CodePackage } from './package.ts';
 import type { ProvisionedConfig } from './records.ts';
 import { classifySqliteError, openDataDirFile } from './sqlite-file.ts';
-import type { RegistryStore, StoredAlias, StoredFunction, StoredRegistry, StoredVersionInput } from './store.ts';
+import type { AsyncSettingKind, RegistryStore, StoredAlias, StoredAsyncSetting, StoredFunction, StoredRegistry, StoredVersionInput } from './store.ts';
 
 const FORMAT = 'lambdalet-registry';
 const SCHEMA_VERSION = '1';
@@ -48,6 +48,7 @@ CREATE TABLE layers (
 /** Tables added after schema 1 shipped: created when missing, so older registries open unchanged. */
 const ADDITIONS = `
 CREATE TABLE IF NOT EXISTS provisioned (name TEXT NOT NULL, qualifier TEXT NOT NULL, n INTEGER NOT NULL, last_modified TEXT NOT NULL, PRIMARY KEY (name, qualifier));
+CREATE TABLE IF NOT EXISTS async_settings (kind TEXT NOT NULL, key TEXT NOT NULL, seq INTEGER NOT NULL, value TEXT NOT NULL, PRIMARY KEY (kind, key));
 `;
 
 interface VersionRow {
@@ -152,7 +153,10 @@ export class SqliteRegistryStore implements RegistryStore {
       code_sha256: string;
       info: string;
     }[]).map((row) => ({ layerName: row.layer_name, version: Number(row.version), bytes: this.#blob(row.code_sha256), info: JSON.parse(row.info) as Record<string, unknown> }));
-    return { functions: out, layers };
+    const asyncSettings = (db.prepare('SELECT kind, key, value FROM async_settings ORDER BY seq').all() as { kind: AsyncSettingKind; key: string; value: string }[]).map(
+      (row): StoredAsyncSetting => ({ kind: row.kind, key: row.key, json: row.value }),
+    );
+    return { functions: out, layers, asyncSettings };
   }
 
   /** Records a version (`$LATEST` replaced in place), creating the function row if needed. */
@@ -221,6 +225,20 @@ export class SqliteRegistryStore implements RegistryStore {
       this.#putBlob(pkg);
       this.#db.prepare('INSERT INTO layers (layer_name, version, code_sha256, info) VALUES (?, ?, ?, ?)').run(layerName, version, pkg.sha256, JSON.stringify(info));
     });
+  }
+
+  /** An async setting, upserted in place (its first-write order kept) or deleted. */
+  putAsyncSetting(kind: AsyncSettingKind, key: string, json: string | undefined): void {
+    if (json === undefined) {
+      this.#db.prepare('DELETE FROM async_settings WHERE kind = ? AND key = ?').run(kind, key);
+      return;
+    }
+    this.#db
+      .prepare(
+        `INSERT INTO async_settings (kind, key, seq, value) VALUES (?, ?, (SELECT COALESCE(MAX(seq), 0) + 1 FROM async_settings), ?)
+         ON CONFLICT (kind, key) DO UPDATE SET value = excluded.value`,
+      )
+      .run(kind, key, json);
   }
 
   /** Releases the lock; another runtime may open the folder afterwards. Idempotent. */

@@ -21,6 +21,13 @@
  * - Configs are JSON text (`configJson`): a function value reaches a store only as the name it has
  *   in createRuntime's `hooks` (`{ "lambdalet:hook": name }`), revived by `reviveHooks` on restore.
  * - `close()` releases whatever the store holds (SQLite's lock); idempotent.
+ * - The asynchronous layer's settings (`putAsyncSetting`: event invoke configs, recursion configs,
+ *   queue definitions, event source mappings, streams, schedules) are opaque JSON text under
+ *   `(kind, key)`; `load()` returns them in the order each key was first written. A store shared
+ *   by several runtimes (a cluster's) also implements `watchAsyncSettings`, calling the listener
+ *   for every change another runtime made, so each runtime's async layer sees the same settings.
+ *   Both are optional while a store does not keep them: the async layer then keeps its settings in
+ *   memory for that runtime only.
  */
 import type { CodeSource } from '../code/types.ts';
 import { InvalidParameterValueException } from '../errors.ts';
@@ -43,6 +50,18 @@ export interface RegistryStore {
   putProvisionedConfig(name: string, qualifier: string, config: ProvisionedConfig | undefined): void;
   /** Records a layer version with its zip. */
   putLayerVersion(layerName: string, version: number, pkg: CodePackage, info: Record<string, unknown>): void;
+  /**
+   * Sets (`json`: the value as JSON text) or removes (`json` undefined) one of the asynchronous
+   * layer's settings. `kind` is one of {@link ASYNC_SETTING_KINDS}; `key` is unique within it (a
+   * queue's name, a mapping's UUID, `function:qualifier` for an event invoke config).
+   */
+  putAsyncSetting?(kind: AsyncSettingKind, key: string, json: string | undefined): void;
+  /**
+   * For a store several runtimes share: `listener` is called with every change to an async setting
+   * made by another runtime (`json` undefined: removed), after it is durable. Called once, before
+   * `load()`; a change may be reported again or arrive after `load()` already returned it.
+   */
+  watchAsyncSettings?(listener: (change: StoredAsyncSetting) => void): void;
   /** Resolves when every write made so far is durable (stores that write behind). */
   flush?(): Promise<void>;
   /** Releases the store (locks, connections). Idempotent. */
@@ -53,6 +72,19 @@ export interface RegistryStore {
 export interface StoredRegistry {
   readonly functions: readonly StoredFunction[];
   readonly layers: readonly StoredLayerVersion[];
+  /** The asynchronous layer's settings, in the order each was first written (absent: none kept). */
+  readonly asyncSettings?: readonly StoredAsyncSetting[];
+}
+
+/** The kinds of settings the asynchronous layer keeps (src/async: who owns each is events.ts's table). */
+export const ASYNC_SETTING_KINDS = ['event-invoke-config', 'recursion', 'queue', 'esm', 'stream', 'schedule'] as const;
+export type AsyncSettingKind = (typeof ASYNC_SETTING_KINDS)[number];
+
+/** One setting of the asynchronous layer: JSON text under (kind, key); `json` undefined only in a change (removed). */
+export interface StoredAsyncSetting {
+  readonly kind: AsyncSettingKind;
+  readonly key: string;
+  readonly json: string | undefined;
 }
 
 /** A stored version, as the runtime rebuilds it. */
