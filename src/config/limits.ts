@@ -83,6 +83,14 @@ export const RESPONSE_PAYLOAD_MAX_BYTES = 6_291_556;
  */
 export const STREAM_RESPONSE_MAX_BYTES = 209_715_200;
 /**
+ * Bytes at the start of a streamed response that pass uncapped, and the rate past them
+ * (configuration-response-streaming.html, "Bandwidth limits for response streaming": "The first
+ * 6 MB of your function's response payload has uncapped bandwidth. After this initial burst, Lambda
+ * streams your response at a maximum rate of 2 MBps."), in MiB as the other limits.
+ */
+export const STREAM_UNCAPPED_BYTES = 6_291_456;
+export const STREAM_BANDWIDTH_BYTES_PER_SECOND = 2_097_152;
+/**
  * Bytes of a streamed response the host holds for a reader that has not taken them yet, before the
  * guest's writes wait (lambdalet's figure: Lambda documents none). Callers may set 1 byte to 64 MiB.
  */

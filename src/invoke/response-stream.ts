@@ -20,7 +20,9 @@
  * - A handler that is not streamified is run as for Invoke; its JSON response is delivered as one
  *   chunk with content type `application/json` (what the runtime client posts it as, RIC
  *   src/rapid-client.cc `Done`).
- * - Not emulated: the bandwidth cap after the first 6 MB (2 MBps).
+ * - The first 6 MB pass uncapped, the rest at most 2 MBps (configuration-response-streaming.html,
+ *   "Bandwidth limits for response streaming"; stream-bandwidth.ts): the cap lowers the room the
+ *   guest is given, so its writes wait as for a slow reader. `bandwidth: false` turns it off.
  *
  * Backpressure: the host holds at most `maxInFlightBytes` the reader has not taken (plus, for an
  * HTTP-integration stream, a prelude being read, within the same bound); past that the guest's
@@ -38,6 +40,7 @@ import { expected, parseWith, type Subject } from '../config/format.ts';
 import type { ResponseSink } from '../environment/response-sink.ts';
 import type { StreamedInvocation } from './invoker.ts';
 import type { InvokeResult } from './result.ts';
+import { BandwidthMeter, parseStreamBandwidth, type StreamBandwidth, type StreamBandwidthInput } from './stream-bandwidth.ts';
 
 /** The content type HttpResponseStream.from sets (RIC src/HttpResponseStream.js). */
 export const HTTP_INTEGRATION_CONTENT_TYPE = 'application/vnd.awslambda.http-integration-response';
@@ -58,12 +61,19 @@ export interface ResponseStreamOptionsInput {
   readonly maxInFlightBytes?: number;
   /** The response size limit, at most Lambda's 209715200 (200 MB), which is the default; lower it in tests. */
   readonly maxResponseBytes?: number;
+  /**
+   * Lambda's bandwidth cap: `{ uncappedBytes: 6291456, bytesPerSecond: 2097152, now: performance.now }`
+   * by default (stream-bandwidth.ts); `false` turns it off; lower figures and a manual clock for tests.
+   */
+  readonly bandwidth?: StreamBandwidthInput;
 }
 
 export interface ResponseStreamOptions {
   readonly stripPrelude: boolean;
   readonly maxInFlightBytes: number;
   readonly maxResponseBytes: number;
+  /** false: no cap. Optional so that callers building options by hand (tests) may leave it out. */
+  readonly bandwidth?: StreamBandwidth | false;
 }
 
 const streamOptionsSchema = z.strictObject(
@@ -74,9 +84,9 @@ const streamOptionsSchema = z.strictObject(
   },
   expected('be an object'),
 );
-const subject: Subject = { name: 'response stream options', knownOptions: Object.keys(streamOptionsSchema.shape), renames: {} };
+const subject: Subject = { name: 'response stream options', knownOptions: [...Object.keys(streamOptionsSchema.shape), 'bandwidth'], renames: {} };
 
-const STREAM_KEYS = new Set(Object.keys(streamOptionsSchema.shape));
+const STREAM_KEYS = new Set(subject.knownOptions);
 
 /**
  * Splits the caller's options into rt.invoke's (validated by parseInvokeOptions) and the stream's,
@@ -84,11 +94,16 @@ const STREAM_KEYS = new Set(Object.keys(streamOptionsSchema.shape));
  * @throws InvalidParameterValueException naming the field, the rule and the value.
  */
 export function splitResponseStreamOptions(input: unknown): { invoke: unknown; stream: ResponseStreamOptions } {
-  if (typeof input !== 'object' || input === null || Array.isArray(input)) return { invoke: input, stream: parseWith(streamOptionsSchema, {}, subject) };
+  if (typeof input !== 'object' || input === null || Array.isArray(input)) return { invoke: input, stream: parseStreamOptions({}) };
   const invoke: Record<string, unknown> = {};
   const stream: Record<string, unknown> = {};
   for (const [key, value] of Object.entries(input)) (STREAM_KEYS.has(key) ? stream : invoke)[key] = value;
-  return { invoke, stream: parseWith(streamOptionsSchema, stream, subject) };
+  return { invoke, stream: parseStreamOptions(stream) };
+}
+
+function parseStreamOptions(input: Record<string, unknown>): ResponseStreamOptions {
+  const { bandwidth, ...rest } = input;
+  return { ...parseWith(streamOptionsSchema, rest, subject), bandwidth: parseStreamBandwidth(bandwidth, subject) };
 }
 
 /** HttpResponseStream.from's metadata (RIC src/HttpResponseStream.js), as the function wrote it. */
@@ -160,10 +175,12 @@ export class StreamedResponse implements ResponseSink {
   #preludeLength = 0;
   #head: Head | undefined;
   #peak = 0;
+  readonly #meter: BandwidthMeter | undefined;
 
   constructor(options: ResponseStreamOptions, onHead: (head: Head) => void) {
     this.#options = options;
     this.#onHead = onHead;
+    this.#meter = options.bandwidth ? new BandwidthMeter(options.bandwidth) : undefined;
     // No read(): the guest is told to wait by room() and polls it, so nothing needs waking.
     this.payload = new Readable({ highWaterMark: options.maxInFlightBytes, read() {} });
   }
@@ -187,8 +204,9 @@ export class StreamedResponse implements ResponseSink {
 
   room(): number {
     if (this.#cut) return -1;
-    if (this.payload.destroyed) return this.#options.maxInFlightBytes; // the reader left: discard
-    return Math.max(0, this.#options.maxInFlightBytes - this.payload.readableLength - this.#preludeLength);
+    if (this.payload.destroyed) return this.#options.maxInFlightBytes; // the reader left: discard, uncapped
+    const room = Math.max(0, this.#options.maxInFlightBytes - this.payload.readableLength - this.#preludeLength);
+    return this.#meter === undefined ? room : Math.min(room, this.#meter.allowance());
   }
 
   write(contentType: string, bytes: Buffer): number {
@@ -208,6 +226,7 @@ export class StreamedResponse implements ResponseSink {
       this.#cut = true;
     }
     this.#delivered += bytes.length;
+    this.#meter?.take(bytes.length);
     this.#accept(bytes);
     if (this.#cut) this.#flushPrelude();
     return this.room();
