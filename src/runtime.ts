@@ -124,6 +124,7 @@ export class Runtime implements AsyncDisposable {
     this.#dispatcher = new Dispatcher(options);
     this.#engines = new EngineRegistry({
       quickjs: { isolation: options.quickjsIsolation, threads: options.engineThreads },
+      wasm: { threads: options.engineThreads },
       isolation: options.isolation,
       processes: options.engineProcesses,
     });

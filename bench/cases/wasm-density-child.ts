@@ -5,8 +5,8 @@
  *
  * Prints `{ kind, count, perEnvBytes }`: the RSS growth over `count` idle environments (deployed
  * with `count` provisioned environments on a published version, so booted and through INIT), after one environment of the
- * same code was made first. Each environment is a worker thread + a component instance; the
- * deploy's one spare worker is in the growth too (1/count of it per environment).
+ * same code was made first. Each environment is a component instance in the shared pool of engine
+ * servers (started with the first deploy, so not in the growth).
  */
 import { fileURLToPath } from 'node:url';
 import { createRuntime, silentSink } from '../../src/index.ts';

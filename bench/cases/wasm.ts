@@ -2,16 +2,13 @@
  * The wasm engine beside quickjs and v8, in one run (`--only wasm`):
  *   cold/trivial/<wasm-c | wasm-js | quickjs | quickjs-snapstart | v8>: a new environment + its first
  *     invoke through `rt.invoke` (the ColdRig method: idle TTL 1 ms, every sample checked cold).
- *     wasm samples start with the engine's spare worker loaded (beforeEach waits for it, untimed),
- *     as the SnapStart samples start with their pools warm; `cold-unpooled/trivial/wasm-c` is the
- *     cost without a spare (a worker spawned, glue imported, then INIT + invoke).
- *   cold-sandbox/trivial/wasm-c: the same at the engine level (boot + INIT + invoke), each sample
- *     starting once the spare worker has loaded.
+ *     wasm environments are instances in the shared pool of engine servers (started at deploy).
+ *   cold-sandbox/trivial/<wasm-c | wasm-js>: the same at the engine level (boot + INIT + invoke).
  *   warm/trivial/<...>: one more `rt.invoke` of a warm environment; `warm/trivial/wasm-c-sandbox`:
- *     the sandbox's call alone (worker round trip + jco glue + the C function).
- *   deploy/trivial/<wasm-c | wasm-js-componentize>: transpile + compile + first worker loaded (a
- *     fresh engine each sample); componentize-qjs building the JS handler.
- *   timeout-kill/loop/wasm-c: from the deadline to the sandbox's timeout fault (worker terminated).
+ *     the sandbox's call alone (a round trip to the engine server + jco glue + the C function).
+ *   deploy/trivial/<wasm-c | wasm-js-componentize>: transpile + compile + define in the servers (a
+ *     fresh engine each sample, the process's servers already up); componentize-qjs building the JS handler.
+ *   timeout-kill/loop/wasm-c: from the deadline to the sandbox's timeout fault (its server terminated).
  *   density/idle/<wasm-c | wasm-js>: RSS per idle environment (wasm-density-child.ts).
  * wasm-c is native/components/hello.wasm; wasm-js a trivial handler componentized at setup.
  */
@@ -38,13 +35,6 @@ const DENSITY_CHILD = fileURLToPath(new URL('./wasm-density-child.ts', import.me
 
 /** The trivial handler, written for the WIT world (what TRIVIAL is for the Node engines). */
 export const TRIVIAL_WASM_JS = `export const handler = { handle(event) { const e = JSON.parse(event); return JSON.stringify({ hi: e.name }); } };\n`;
-
-/**
- * Untimed wait before a wasm cold sample through the runtime, for the pool's replacement worker to
- * load (a worker spawn took 0.3-0.8 s on this loaded 2-core machine). `cold-sandbox/trivial/wasm-c`
- * waits for the spare itself instead.
- */
-const SPARE_WAIT_MS = 1500;
 
 const CONTEXT: EnvironmentContextFields = {
   functionName: 'bench',
@@ -90,7 +80,6 @@ async function coldCase(suite: Suite, kind: Kind, jsEntry: string, iterations: n
           if (i > 5000) throw new Error(`${name}: the idle environment was never reaped`);
           await sleep(1);
         }
-        if (kind.startsWith('wasm')) await sleep(SPARE_WAIT_MS);
         if (kind === 'quickjs-snapstart') await sleep(20);
       },
     },
@@ -114,7 +103,7 @@ async function warmCase(suite: Suite, kind: Kind, jsEntry: string, iterations: n
   await rt.close();
 }
 
-async function blueprintOf(engine: WasmEngine, path: string): Promise<WasmBlueprint> {
+async function blueprintOf(engine: WasmEngine, path: string | Uint8Array): Promise<WasmBlueprint> {
   return (await engine.prepare(await componentBundle(path, 'index.handler'), { memoryMb: 128 })) as WasmBlueprint;
 }
 
@@ -142,40 +131,25 @@ async function engineCases(suite: Suite, jsEntry: string): Promise<void> {
     { iterations: suite.pick(3, 1), time: 0, warmupIterations: 0 },
   );
 
-  // cold without a spare: worker spawn + glue import + instantiate + first call.
-  const unpooled = await blueprintOf(new WasmEngine({ spares: 0 }), HELLO);
   const options = { memoryMb: 128, onLog: () => {} };
-  await suite.measure(
-    'cold-unpooled/trivial/wasm-c',
-    async () => {
-      const sandbox = await unpooled.boot(options);
-      await runPhase(sandbox, initMessage, performance.now() + 10_000);
-      const reply = await runPhase(sandbox, invokeMessage(JSON.stringify(TRIVIAL_EVENT)), performance.now() + 10_000);
-      if (!reply.ok) throw new Error(`cold-unpooled: ${JSON.stringify(reply.error)}`);
-      sandbox.dispose();
-    },
-    { iterations: suite.pick(20, 6), time: 0, warmupIterations: 1 },
-  );
-
-  // cold at the engine level with the spare loaded: boot (take the spare) + INIT + first invoke.
   const pooled = await blueprintOf(new WasmEngine(), HELLO);
-  let cold: Awaited<ReturnType<WasmBlueprint['boot']>> | undefined;
-  await suite.measure(
-    'cold-sandbox/trivial/wasm-c',
-    async () => {
-      cold = await pooled.boot(options);
-      await runPhase(cold, initMessage, performance.now() + 10_000);
-      const reply = await runPhase(cold, invokeMessage(JSON.stringify(TRIVIAL_EVENT)), performance.now() + 10_000);
-      if (!reply.ok) throw new Error(`cold-sandbox: ${JSON.stringify(reply.error)}`);
-    },
-    {
-      iterations: suite.pick(30, 8),
-      time: 0,
-      warmupIterations: 1,
-      beforeEach: () => pooled.warm(128),
-      afterEach: () => cold?.dispose(),
-    },
-  );
+  const jsComponent = await componentizeSource(jsSource);
+  const jsPooled = await blueprintOf(new WasmEngine(), jsComponent);
+  for (const [kind, blueprint] of [['wasm-c', pooled], ['wasm-js', jsPooled]] as const) {
+    // cold at the engine level: boot (a sandbox in a running server) + INIT + first invoke.
+    let cold: Awaited<ReturnType<WasmBlueprint['boot']>> | undefined;
+    await suite.measure(
+      `cold-sandbox/trivial/${kind}`,
+      async () => {
+        cold = await blueprint.boot(options);
+        await runPhase(cold, initMessage, performance.now() + 10_000);
+        const reply = await runPhase(cold, invokeMessage(JSON.stringify(TRIVIAL_EVENT)), performance.now() + 10_000);
+        if (!reply.ok) throw new Error(`cold-sandbox ${kind}: ${JSON.stringify(reply.error)}`);
+      },
+      { iterations: suite.pick(60, 15), time: 0, warmupIterations: 2, afterEach: () => cold?.dispose() },
+    );
+  }
+  jsPooled.close();
 
   // the sandbox's call alone, warm.
   const sandbox = await pooled.boot(options);
@@ -189,10 +163,10 @@ async function engineCases(suite: Suite, jsEntry: string): Promise<void> {
     { iterations: suite.pick(2000, 300), time: suite.pick(1500, 400) },
   );
   sandbox.dispose();
-  await pooled.close();
+  pooled.close();
 
   // timeout: the probe spins; the time from its deadline to the fault is the kill's cost.
-  const probe = await blueprintOf(new WasmEngine({ spares: 2 }), PROBE);
+  const probe = await blueprintOf(new WasmEngine(), PROBE);
   const killMs: number[] = [];
   const deadline = 20;
   for (let i = 0; i < suite.pick(20, 6); i++) {
@@ -205,9 +179,8 @@ async function engineCases(suite: Suite, jsEntry: string): Promise<void> {
     );
     if (!(fault instanceof Error) || !('kind' in fault) || fault.kind !== 'timeout') throw new Error('timeout-kill: the loop was not stopped by its deadline');
     killMs.push(performance.now() - started - deadline);
-    await sleep(SPARE_WAIT_MS);
   }
-  await probe.close();
+  probe.close();
   killMs.sort((a, b) => a - b);
   suite.record('timeout-kill/loop/wasm-c', { median: killMs[Math.floor(killMs.length / 2)]!, p99: killMs[killMs.length - 1]!, samples: killMs.length });
 }
@@ -245,9 +218,7 @@ export async function wasmArea(suite: Suite): Promise<void> {
     }
     density(suite, 'wasm-c', jsEntry, suite.pick(30, 10));
     density(suite, 'wasm-js', jsEntry, suite.pick(30, 10));
-    suite.notes.push(
-      `wasm cold samples start with the engine's spare worker loaded (${SPARE_WAIT_MS} ms untimed wait); cold-unpooled/trivial/wasm-c is a cold start without one.`,
-    );
+    suite.notes.push('wasm environments are component instances in the shared pool of engine servers (engineThreads workers, started at the first deploy).');
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }

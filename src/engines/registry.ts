@@ -7,7 +7,7 @@
  * - `in-process`: v8 isolates in this process (isolated-vm's threads), quickjs sandboxes in the
  *   process's worker-thread pool (quickjs/quickjs-engine.ts).
  * - `process`: v8 and quickjs sandboxes in a pool of child processes (remote/process-host.ts); the
- *   wasm engine keeps its own workers in either mode.
+ *   wasm engine keeps its own pool of worker threads in either mode (wasm/wasm-engine.ts).
  */
 import type { EngineName, IsolationMode } from '../config/index.ts';
 import type { Engine } from './engine.ts';

@@ -19,6 +19,7 @@ import type { EngineName } from '../../config/index.ts';
 import { EngineUnavailableError } from '../../errors.ts';
 import { SandboxFault, SnapshotUnsupportedError, type SandboxImage, type SandboxOptions } from '../engine.ts';
 import type { HostMessage } from '../guest/protocol.ts';
+import type { WasmDefinition } from '../wasm/in-thread.ts';
 import type { ErrorCopy, ImageInfo, ServerEvent, ServerRequest } from './protocol.ts';
 import { RemoteSandbox } from './remote-sandbox.ts';
 import type { EngineHost, HostFactory } from './worker-host.ts';
@@ -60,6 +61,7 @@ export interface BlueprintDef {
   readonly bp: number;
   readonly engine: EngineName;
   readonly bundle: FunctionBundle;
+  readonly wasm?: WasmDefinition;
 }
 
 export class RemoteImage implements SandboxImage {
@@ -135,8 +137,9 @@ export class EnginePool {
     while (this.#servers.filter((s) => !s.draining).length < this.size) this.#spawn();
   }
 
-  define(engine: EngineName, bundle: FunctionBundle): BlueprintDef {
-    const def = { bp: this.#nextId++, engine, bundle };
+  /** `wasm`: what the servers need of a component (engine `wasm` only). */
+  define(engine: EngineName, bundle: FunctionBundle, wasm?: WasmDefinition): BlueprintDef {
+    const def = { bp: this.#nextId++, engine, bundle, ...(wasm ? { wasm } : {}) };
     this.#blueprints.set(def.bp, def);
     // Servers already running prepare it now, off the first cold start's path.
     for (const server of this.#servers) this.#ensureDefined(server, def);
@@ -270,7 +273,7 @@ export class EnginePool {
     if (server.defined.has(def.bp)) return;
     server.defined.add(def.bp);
     const { script, filename, hash } = def.bundle;
-    this.#send(server, { t: 'define', bp: def.bp, engine: def.engine, script, filename, hash });
+    this.#send(server, { t: 'define', bp: def.bp, engine: def.engine, script, filename, hash, ...(def.wasm ? { wasm: def.wasm } : {}) });
   }
 
   #send(server: Server, request: ServerRequest): void {

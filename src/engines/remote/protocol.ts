@@ -9,11 +9,21 @@
 import type { EngineName } from '../../config/index.ts';
 import type { SandboxFaultKind, RejectionReason } from '../engine.ts';
 import type { GuestReply, HostMessage } from '../guest/protocol.ts';
+import type { WasmDefinition } from '../wasm/in-thread.ts';
 
 /** Host → server. */
 export type ServerRequest =
   /** A function version's code, prepared once per server before its first boot there. */
-  | { readonly t: 'define'; readonly bp: number; readonly engine: EngineName; readonly script: string; readonly filename: string; readonly hash: string }
+  | {
+      readonly t: 'define';
+      readonly bp: number;
+      readonly engine: EngineName;
+      readonly script: string;
+      readonly filename: string;
+      readonly hash: string;
+      /** Engine `wasm`: the component's glue and compiled core modules (WebAssembly.Module objects are shared, not copied). */
+      readonly wasm?: WasmDefinition;
+    }
   | { readonly t: 'forget'; readonly bp: number }
   | { readonly t: 'boot'; readonly id: number; readonly sb: number; readonly bp: number; readonly memoryMb: number }
   | { readonly t: 'restore'; readonly id: number; readonly sb: number; readonly bp: number; readonly img: number; readonly memoryMb: number }
@@ -77,7 +87,8 @@ export interface ImageInfo {
 export interface ServerData {
   /** Marks a worker started as an engine server. */
   readonly lambdaletEngineServer: true;
-  readonly guest: { readonly script: string; readonly stdlib: Readonly<Record<string, string>> };
+  /** The JS guest runtime; absent in a server that hosts only wasm components. */
+  readonly guest?: { readonly script: string; readonly stdlib: Readonly<Record<string, string>> };
   /** The QuickJS WebAssembly module, compiled once by the host thread. */
   readonly quickjsModule?: object;
   /** The process's live-QuickJS-instance counter (engines/quickjs/in-thread.ts). */

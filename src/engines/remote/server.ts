@@ -15,13 +15,14 @@
 import { isMainThread, parentPort, receiveMessageOnPort, workerData } from 'node:worker_threads';
 import type { EngineName } from '../../config/index.ts';
 import type { FunctionBundle } from '../../code/types.ts';
-import { SandboxFault, type Blueprint, type Engine, type Sandbox, type SandboxImage, type SandboxOptions } from '../engine.ts';
+import { SandboxFault, SnapshotUnsupportedError, type Blueprint, type Engine, type Sandbox, type SandboxImage, type SandboxOptions } from '../engine.ts';
 import { useGuestRuntime } from '../guest-bundle.ts';
 import type { GuestReply } from '../guest/protocol.ts';
 import { InThreadQuickJS, useInstanceCounter } from '../quickjs/in-thread.ts';
 import type { QuickJSImageParts } from '../quickjs/snapshot.ts';
 import type { V8Engine } from '../v8/v8-engine.ts';
 import { useCompiledModule } from '../quickjs/wasm.ts';
+import { InThreadWasm } from '../wasm/in-thread.ts';
 import type { ErrorCopy, FaultShape, ServerData, ServerEvent, ServerRequest } from './protocol.ts';
 
 /** Signal slots (see ServerData.signal). */
@@ -38,6 +39,7 @@ class EngineServer {
   /** Images by id; an adopted v8 image is verified asynchronously (a restore waits for it). */
   readonly #images = new Map<number, SandboxImage | Promise<SandboxImage | undefined>>();
   #quickjs: InThreadQuickJS | undefined;
+  #wasm: InThreadWasm | undefined;
   #v8Engine: Promise<V8Engine> | undefined;
   /** The v8 engine once loaded: a fault can then check its health before its reply is posted. */
   #v8Loaded: V8Engine | undefined;
@@ -116,7 +118,13 @@ class EngineServer {
   #define(request: Extract<ServerRequest, { t: 'define' }>): void {
     // The engines read only the script, its name and hash; stack remapping stays with the host.
     const bundle = { script: request.script, filename: request.filename, hash: request.hash, handler: '', handlerPath: [], remapStack: (l: readonly string[]) => [...l] };
-    const blueprint = this.#engine(request.engine).then((engine) => engine.prepare(bundle as FunctionBundle));
+    const { wasm } = request;
+    const blueprint =
+      request.engine === 'wasm'
+        ? wasm
+          ? (this.#wasm ??= new InThreadWasm()).prepare(wasm)
+          : Promise.reject(new Error('lambdalet bug: a wasm definition without its component'))
+        : this.#engine(request.engine).then((engine) => engine.prepare(bundle as FunctionBundle));
     blueprint.catch(() => {}); // reported by the boot that needs it
     this.#blueprints.set(request.bp, blueprint);
   }
@@ -158,7 +166,8 @@ class EngineServer {
   async #snapshot(sb: number, img: number): Promise<Extract<ServerEvent, { t: 'ready' }>['image']> {
     const entry = this.#sandboxes.get(sb);
     if (!entry) throw new SandboxFault('disposed', 'The sandbox was disposed');
-    if (!entry.sandbox.snapshot) throw new Error(`the ${entry.engine} engine cannot snapshot sandboxes`);
+    // (the wasm engine's components: SnapStart falls back to pre-initialised environments)
+    if (!entry.sandbox.snapshot) throw new SnapshotUnsupportedError(`the ${entry.engine} engine cannot snapshot sandboxes`);
     const image = await entry.sandbox.snapshot();
     this.#images.set(img, image);
     // Other servers adopt it: a QuickJS image's bytes are in shared memory (no copy between
@@ -182,8 +191,8 @@ class EngineServer {
     }
     const { sandbox, engine } = entry;
     const timeoutMs = Math.max(0, request.deadline - (performance.timeOrigin + performance.now()));
-    // QuickJS runs the whole call synchronously: the watchdog may see it running.
-    const synchronous = engine === 'quickjs';
+    // QuickJS and a component instance run the whole call synchronously: the watchdog may see it running.
+    const synchronous = engine !== 'v8';
     if (synchronous) Atomics.store(this.#signal, RUNNING, request.id);
     let reply: GuestReply;
     try {
@@ -232,7 +241,7 @@ function copyError(error: unknown): ErrorCopy {
 
 if (!isMainThread && parentPort && (workerData as { lambdaletEngineServer?: boolean } | null)?.lambdaletEngineServer) {
   const data = workerData as ServerData;
-  useGuestRuntime(data.guest);
+  if (data.guest) useGuestRuntime(data.guest);
   useInstanceCounter(data.instanceCounter);
   if (data.quickjsModule) useCompiledModule(data.quickjsModule);
   const port = parentPort;

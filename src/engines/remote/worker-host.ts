@@ -40,6 +40,14 @@ export interface WorkerHostOptions {
   readonly quickjs: ServerData['quickjs'];
   /** Compile QuickJS's module here and hand it over (default true); a process-isolation child leaves it to its worker, which compiles it on first use. */
   readonly precompileQuickJS?: boolean;
+  /** Hand the JS guest runtime over (default true); a server for wasm components only needs none. */
+  readonly guestRuntime?: boolean;
+  /**
+   * Terminate the worker as soon as a synchronous call is still running at its deadline (a timer
+   * per call), not {@link STUCK_GRACE_MS} after it: for guests nothing interrupts from inside
+   * (WebAssembly components). Default false.
+   */
+  readonly exactDeadlines?: boolean;
 }
 
 export class WorkerHost implements EngineHost {
@@ -49,16 +57,24 @@ export class WorkerHost implements EngineHost {
   readonly #handlers: HostHandlers;
   /** Deadlines (epoch ms) of calls sent and not answered, by call id: the watchdog's input. */
   readonly #deadlines = new Map<number, number>();
+  /** With exactDeadlines: the timer at each unanswered call's deadline, by call id. */
+  readonly #timers = new Map<number, NodeJS.Timeout>();
+  readonly #graceMs: number;
   #watchdog: NodeJS.Timeout | undefined;
   #exited = false;
 
-  private constructor(worker: Worker, signal: Int32Array, answers: MessageChannel['port1'], handlers: HostHandlers) {
+  private constructor(worker: Worker, signal: Int32Array, answers: MessageChannel['port1'], handlers: HostHandlers, exactDeadlines: boolean) {
     this.#worker = worker;
+    this.#graceMs = exactDeadlines ? 0 : STUCK_GRACE_MS;
     this.#signal = signal;
     this.#answers = answers;
     this.#handlers = handlers;
     worker.on('message', (event: ServerEvent) => {
-      if (event.t === 'reply') this.#deadlines.delete(event.id);
+      if (event.t === 'reply') {
+        this.#deadlines.delete(event.id);
+        clearTimeout(this.#timers.get(event.id));
+        this.#timers.delete(event.id);
+      }
       handlers.onEvent(event);
     });
     worker.on('error', (error: Error) => this.#exit(`the engine worker failed: ${error.message}`));
@@ -68,12 +84,15 @@ export class WorkerHost implements EngineHost {
 
   /** Starts a worker (the guest runtime and QuickJS's compiled module are handed over, not rebuilt). */
   static async start(options: WorkerHostOptions, handlers: HostHandlers): Promise<WorkerHost> {
-    const [guest, quickjsModule] = await Promise.all([guestRuntime(), options.precompileQuickJS === false ? undefined : quickjsWasmModule()]);
+    const [guest, quickjsModule] = await Promise.all([
+      options.guestRuntime === false ? undefined : guestRuntime(),
+      options.precompileQuickJS === false ? undefined : quickjsWasmModule(),
+    ]);
     const signal = new SharedArrayBuffer(8);
     const { port1, port2 } = new MessageChannel();
     const data: ServerData = {
       lambdaletEngineServer: true,
-      guest,
+      ...(guest ? { guest } : {}),
       ...(quickjsModule ? { quickjsModule } : {}),
       instanceCounter: instanceCounterBuffer(),
       signal,
@@ -108,7 +127,7 @@ export class WorkerHost implements EngineHost {
     } finally {
       worker.off('message', onMessage).off('error', onError).off('exit', onExit);
     }
-    return new WorkerHost(worker, new Int32Array(signal), port1, handlers);
+    return new WorkerHost(worker, new Int32Array(signal), port1, handlers, options.exactDeadlines === true);
   }
 
   send(request: ServerRequest): void {
@@ -116,6 +135,10 @@ export class WorkerHost implements EngineHost {
     if (request.t === 'call') {
       this.#deadlines.set(request.id, request.deadline);
       this.#watchdog ??= setInterval(() => this.#check(), WATCHDOG_INTERVAL_MS).unref();
+      if (this.#graceMs === 0) {
+        const delay = Math.max(0, request.deadline - (performance.timeOrigin + performance.now())) + 1;
+        this.#timers.set(request.id, setTimeout(() => this.#check(), delay).unref());
+      }
     }
     this.#worker.postMessage(request);
   }
@@ -145,9 +168,13 @@ export class WorkerHost implements EngineHost {
     }
     const running = Atomics.load(this.#signal, 1);
     const deadline = running === 0 ? undefined : this.#deadlines.get(running);
-    if (deadline !== undefined && performance.timeOrigin + performance.now() > deadline + STUCK_GRACE_MS) {
+    if (deadline !== undefined && performance.timeOrigin + performance.now() > deadline + this.#graceMs) {
       void this.#worker.terminate();
-      this.#exit(`the engine worker was stuck ${STUCK_GRACE_MS} ms past a deadline and was terminated`);
+      this.#exit(
+        this.#graceMs === 0
+          ? 'the engine worker was still running a call at its deadline and was terminated'
+          : `the engine worker was stuck ${STUCK_GRACE_MS} ms past a deadline and was terminated`,
+      );
     }
   }
 
@@ -155,6 +182,8 @@ export class WorkerHost implements EngineHost {
     if (this.#exited) return;
     this.#exited = true;
     clearInterval(this.#watchdog);
+    for (const timer of this.#timers.values()) clearTimeout(timer);
+    this.#timers.clear();
     this.#answers.close();
     this.#handlers.onExit(reason);
   }

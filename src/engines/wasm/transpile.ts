@@ -17,7 +17,11 @@ export const HANDLER_INTERFACE = 'lambdalet:function/handler@0.1.0';
 const MIB = 1024 * 1024;
 
 export interface TranspiledComponent {
-  /** The glue ES module's source. */
+  /**
+   * jco's glue as the body of a function returning its `instantiate` (see {@link glueBody}): an
+   * engine server evaluates it once per code version (glue.ts) and instantiates every environment
+   * of that version with it.
+   */
   readonly glue: string;
   /** Core modules' bytes by the name the glue asks for. */
   readonly cores: ReadonlyMap<string, Uint8Array>;
@@ -80,7 +84,27 @@ export async function transpileComponent(bytes: Uint8Array): Promise<TranspiledC
   // jco's debug logging reads process.env.JCO_DEBUG on every call into and out of the component
   // (a native property lookup each time); the worker never sets it, so the check is dropped.
   glue = glue.replace('if (!globalThis?.process?.env?.JCO_DEBUG) { return; }', 'return;');
-  return { glue, cores, transpileMs: performance.now() - started };
+  return { glue: glueBody(glue), cores, transpileMs: performance.now() - started };
+}
+
+/**
+ * jco's glue module (`export function instantiate(...)`, `export const _util`, no imports) as a
+ * function body returning `instantiate`. Evaluated with `vm.compileFunction` instead of imported as a
+ * `data:` module: a module stays in the ES loader's cache for the life of the thread, and an engine
+ * server lives as long as the process, across every code version it ever ran.
+ * @throws Error (a lambdalet bug) when jco's output no longer has that shape.
+ */
+export function glueBody(module: string): string {
+  const body = module
+    .replace(/^export function instantiate\(/m, 'function instantiate(')
+    .replace(/^export const _util\b/m, 'const _util')
+    // Only read when instantiate() is given no getCoreModule (to fetch the core modules beside the
+    // glue); the servers always give one.
+    .replaceAll('import.meta.url', "'lambdalet:no-module-url/'");
+  if (/^(export|import)\b|import\.meta|\bimport\(/m.test(body) || !body.includes('function instantiate(')) {
+    throw new Error("lambdalet bug: jco's glue is not one exported instantiate() without imports");
+  }
+  return `'use strict';\n${body}\nreturn instantiate;`;
 }
 
 /**

@@ -1,37 +1,55 @@
 /**
  * The `wasm` engine: WebAssembly components of lambdalet:function@0.1.0 (native/wit/), run through
- * jco. Per code version: transpiled once (transpile.ts), core modules compiled once per memory size
- * with the cap written in, and a pool of worker threads already holding them (worker-host.ts). Per
- * environment: one worker and one instance, its own WASI capabilities (/tmp from the environment's
- * vfs, its env vars, its log), terminated at the deadline.
+ * jco. Per code version: transpiled once (transpile.ts, cached by sha256), core modules compiled
+ * once per memory size with the cap written in. Per environment: one instance, living in one of a
+ * shared pool of engine servers (worker threads, remote/): many environments share each thread, so
+ * an idle environment costs its instance, not a thread. A code version is sent to a server once
+ * (`define`: the glue and the compiled WebAssembly.Module objects, shared, never recompiled there).
+ *
+ * The deadline: a component in a tight loop cannot be interrupted from its own thread, so the host
+ * terminates the server at the deadline (WorkerHost `exactDeadlines`): that invocation times out,
+ * the server's other environments fail (`crashed`) and are replaced by cold starts, as the quickjs
+ * pool does with a stuck worker; the host's thread never blocks.
  */
+import { availableParallelism } from 'node:os';
 import type { FunctionBundle } from '../../code/types.ts';
 import { InvalidParameterValueException } from '../../errors.ts';
 import type { Blueprint, Engine, Sandbox, SandboxOptions } from '../engine.ts';
+import { EnginePool, type BlueprintDef } from '../remote/engine-pool.ts';
+import { WorkerHost } from '../remote/worker-host.ts';
 import { compileCapped, transpileComponent, type TranspiledComponent } from './transpile.ts';
-import { WasmSandbox } from './wasm-sandbox.ts';
-import { WorkerPool } from './worker-host.ts';
 
 export interface WasmEngineOptions {
-  /**
-   * Workers kept loaded (glue imported, modules received) per code version and memory size, so a
-   * cold start only instantiates. Each idle one costs a Node worker's memory. Default 1; 0 spawns a
-   * worker per cold start (tens of ms).
-   */
-  readonly spares?: number;
+  /** Worker threads hosting the component instances, shared by every runtime of the process asking for as many. Default: the host's available parallelism. */
+  readonly threads?: number;
 }
 
 /** Code versions whose transpiled form is kept (least recently deployed dropped first). */
 const TRANSPILED_CACHE_SIZE = 32;
 const MIB = 1024 * 1024;
 
+/** Worker pools by thread count, shared by every wasm engine (and runtime) of the process. */
+const pools = new Map<number, EnginePool>();
+
+/** The process's pool of wasm engine servers with `threads` workers (created on first use). */
+export function wasmWorkerPool(threads: number = availableParallelism()): EnginePool {
+  let pool = pools.get(threads);
+  if (!pool) {
+    pool = new EnginePool(threads, (handlers) =>
+      WorkerHost.start({ quickjs: {}, precompileQuickJS: false, guestRuntime: false, exactDeadlines: true }, handlers),
+    );
+    pools.set(threads, pool);
+  }
+  return pool;
+}
+
 export class WasmEngine implements Engine {
   readonly name = 'wasm' as const;
-  readonly #spares: number;
+  readonly pool: EnginePool;
   readonly #transpiled = new Map<string, Promise<TranspiledComponent>>();
 
   constructor(options: WasmEngineOptions = {}) {
-    this.#spares = options.spares ?? 1;
+    this.pool = wasmWorkerPool(options.threads);
   }
 
   assertAvailable(): void {
@@ -40,13 +58,13 @@ export class WasmEngine implements Engine {
 
   /**
    * Transpiles the component once per code version (cached by its sha256) and, given the memory
-   * size, compiles its core modules and loads the spare workers before returning.
+   * size, compiles its core modules and hands them to the servers before returning.
    * @throws InvalidParameterValueException for bytes that are not a component of the world.
    */
   async prepare(bundle: FunctionBundle, hints?: { readonly memoryMb?: number }): Promise<Blueprint> {
     const bytes = bundle.component;
     if (bytes === undefined) throw new InvalidParameterValueException('code', "engine 'wasm' runs code.component or code.entry");
-    const blueprint = new WasmBlueprint(await this.#transpile(bundle.hash, bytes), this.#spares);
+    const blueprint = new WasmBlueprint(await this.#transpile(bundle.hash, bytes), bundle, this.pool);
     if (hints?.memoryMb !== undefined) await blueprint.warm(hints.memoryMb);
     return blueprint;
   }
@@ -65,42 +83,54 @@ export class WasmEngine implements Engine {
   }
 }
 
+/** Servers forget a code version once nobody holds its blueprint. */
+const forget = new FinalizationRegistry<{ pool: EnginePool; bps: number[] }>(({ pool, bps }) => {
+  for (const bp of bps) pool.forget(bp);
+});
+
 export class WasmBlueprint implements Blueprint {
   readonly engine = 'wasm' as const;
   readonly component: TranspiledComponent;
-  readonly #spares: number;
-  readonly #pools = new Map<number, Promise<WorkerPool>>();
+  readonly #bundle: FunctionBundle;
+  readonly #pool: EnginePool;
+  /** Per memory size: the code version as the servers know it (compiled modules defined once). */
+  readonly #defs = new Map<number, Promise<BlueprintDef>>();
+  readonly #bps: number[] = [];
 
-  constructor(component: TranspiledComponent, spares: number) {
+  constructor(component: TranspiledComponent, bundle: FunctionBundle, pool: EnginePool) {
     this.component = component;
-    this.#spares = spares;
+    this.#bundle = bundle;
+    this.#pool = pool;
+    forget.register(this, { pool, bps: this.#bps });
   }
 
-  /** Compiles for `memoryMb` and starts the spare workers; resolves once the first is loaded. */
+  /** Compiles for `memoryMb` and defines the code version in the running servers (at least one started). */
   async warm(memoryMb: number): Promise<void> {
-    await (await this.#pool(memoryMb)).ready();
+    await this.#def(memoryMb);
   }
 
-  #pool(memoryMb: number): Promise<WorkerPool> {
-    let pool = this.#pools.get(memoryMb);
-    if (!pool) {
-      pool = compileCapped(this.component, memoryMb).then(
-        (modules) => new WorkerPool({ glue: this.component.glue, modules, memoryCapBytes: memoryMb * MIB }, this.#spares),
-      );
-      pool.catch(() => this.#pools.delete(memoryMb));
-      this.#pools.set(memoryMb, pool);
+  #def(memoryMb: number): Promise<BlueprintDef> {
+    let def = this.#defs.get(memoryMb);
+    if (!def) {
+      def = (async () => {
+        const [modules] = await Promise.all([compileCapped(this.component, memoryMb), this.#pool.warm()]);
+        const defined = this.#pool.define('wasm', this.#bundle, { hash: this.#bundle.hash, glue: this.component.glue, modules, memoryCapBytes: memoryMb * MIB });
+        this.#bps.push(defined.bp);
+        return defined;
+      })();
+      def.catch(() => this.#defs.delete(memoryMb));
+      this.#defs.set(memoryMb, def);
     }
-    return pool;
+    return def;
   }
 
   async boot(options: SandboxOptions): Promise<Sandbox> {
-    const pool = await this.#pool(options.memoryMb);
-    return new WasmSandbox(await pool.take(), options);
+    return this.#pool.boot(await this.#def(options.memoryMb), options);
   }
 
-  /** Terminates the spare workers (environments already booted keep theirs). */
-  async close(): Promise<void> {
-    for (const pool of this.#pools.values()) (await pool.catch(() => undefined))?.close();
-    this.#pools.clear();
+  /** Makes the servers forget this code version now (environments already booted keep their instances). */
+  close(): void {
+    for (const bp of this.#bps.splice(0)) this.#pool.forget(bp);
+    this.#defs.clear();
   }
 }

@@ -5,7 +5,7 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { parse } from '@bytecodealliance/jco-transpile/wasm-tools';
-import { describe, expect, it, vi } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { InvalidParameterValueException, type FunctionConfigInput } from '../../../src/index.ts';
 import { capMemories, capMemory, MemoryCapError } from '../../../src/engines/wasm/memory-cap.ts';
 import { withRuntime } from '../../helpers/runtime.ts';
@@ -122,31 +122,4 @@ describe('capMemory (the memory section rewrite)', () => {
     const capped = capMemory(moduleWith([0x00, 0x80, 0x01]), 32768); // min 128 pages
     expect([...capped.subarray(8)]).toEqual([5, 7, 1, 1, 0x80, 0x01, 0x80, 0x80, 0x02]);
   });
-});
-
-describe('the spare-worker pool', () => {
-  it('ends its spares when no cold start takes them, and refills on the next one', async () => {
-    const { transpileComponent, compileCapped } = await import('../../../src/engines/wasm/transpile.ts');
-    const { WorkerPool } = await import('../../../src/engines/wasm/worker-host.ts');
-    const component = await transpileComponent(readFileSync(join(import.meta.dirname, '../../../native/components/hello.wasm')));
-    const modules = await compileCapped(component, 128);
-    // Only the pool's idle timer is faked: worker spawns are real, the idle period passes on demand.
-    vi.useFakeTimers({ toFake: ['setTimeout', 'clearTimeout'] });
-    const pool = new WorkerPool({ glue: component.glue, modules, memoryCapBytes: 128 * 1024 * 1024 }, 1, 60_000);
-    try {
-      await pool.ready();
-      expect(pool.spareCount).toBe(1);
-      vi.advanceTimersByTime(59_999);
-      expect(pool.spareCount).toBe(1);
-      vi.advanceTimersByTime(1);
-      expect(pool.spareCount).toBe(0);
-      const worker = await pool.take(); // spawned on demand; a replacement starts loading
-      expect(worker.dead).toBe(false);
-      expect(pool.spareCount).toBe(1);
-      worker.terminate();
-    } finally {
-      pool.close();
-      vi.useRealTimers();
-    }
-  }, 60_000);
 });

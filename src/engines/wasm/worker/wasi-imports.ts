@@ -42,7 +42,7 @@ export const PROVIDED_IMPORTS: readonly string[] = [
   'wasi:random/insecure-seed',
 ];
 
-interface BrowserShim {
+export interface BrowserShim {
   readonly io: StreamFactory & { readonly error: object; readonly streams: object; readonly poll: object };
   readonly cli: { createCli(config: object): Record<string, object> };
   readonly clocks: { readonly monotonicClock: object; readonly wallClock: object };

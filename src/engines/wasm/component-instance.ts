@@ -1,0 +1,171 @@
+/**
+ * One component instance: instantiated from a code version's evaluated glue and compiled core
+ * modules with its environment's WASI capabilities, then `handler.handle` per invocation. Runs
+ * inside an engine server's worker thread (remote/server.ts), never on the host's thread.
+ *
+ * Every outcome is classified here: the `err` case of handle's result (the environment lives on),
+ * a malformed ok value, or a fault (a trap, out of memory, a throw from the glue) that makes the
+ * instance unusable.
+ */
+import { RESPONSE_PAYLOAD_MAX_BYTES } from '../../config/limits.ts';
+import { componentImports, type BrowserShim, type ComponentImports } from './worker/wasi-imports.ts';
+
+const HANDLER = 'lambdalet:function/handler@0.1.0';
+
+/** jco's `instantiate` (instantiation mode; synchronous with a synchronous `instantiateCore`). */
+export type Instantiate = (
+  getCoreModule: (name: string) => WebAssembly.Module,
+  imports: Record<string, object>,
+  instantiateCore: (module: WebAssembly.Module, imports?: WebAssembly.Imports) => WebAssembly.Instance,
+) => Promise<Record<string, unknown>> | Record<string, unknown>;
+
+/** The context record of handle (native/wit/function.wit), as plain numbers. */
+export interface HandleContext {
+  readonly requestId: string;
+  readonly functionName: string;
+  readonly functionVersion: string;
+  readonly invokedFunctionArn: string;
+  readonly memoryLimitMb: number;
+  /** ms since the epoch (a u64 in the WIT: a BigInt at the glue). */
+  readonly deadlineMs: number;
+}
+
+/** A finished call. */
+export type Outcome =
+  | { readonly t: 'ok'; readonly payload: string }
+  /** The guest's own error (`err` of handle's result, or a malformed ok value): the instance lives on. */
+  | { readonly t: 'error'; readonly errorType: string; readonly errorMessage: string }
+  /** The instance is unusable (a trap, out of memory, instantiation failed): discard it. */
+  | { readonly t: 'fault'; readonly kind: 'crashed' | 'out-of-memory'; readonly message: string };
+
+interface Handler {
+  handle(event: string, context: object): string;
+}
+
+export interface InstanceOptions {
+  readonly instantiate: Instantiate;
+  readonly modules: Readonly<Record<string, WebAssembly.Module>>;
+  /** Every memory is capped at this by its module; their total is held to it after each call. */
+  readonly memoryCapBytes: number;
+  readonly shim: BrowserShim;
+  readonly env: Readonly<Record<string, string>>;
+  readonly hostCall: (op: string, args: string) => string;
+  readonly log: (level: string, message: string) => void;
+}
+
+export class ComponentInstance {
+  readonly #capBytes: number;
+  readonly #memories: WebAssembly.Memory[] = [];
+  #handler: Handler | undefined;
+  #io: ComponentImports | undefined;
+
+  private constructor(capBytes: number) {
+    this.#capBytes = capBytes;
+  }
+
+  /** INIT: instantiates (a reactor's constructors, a JS component's top level run here). */
+  static async create(options: InstanceOptions): Promise<{ readonly instance: ComponentInstance; readonly outcome: Outcome }> {
+    const instance = new ComponentInstance(options.memoryCapBytes);
+    return { instance, outcome: await instance.#instantiate(options) };
+  }
+
+  async #instantiate(options: InstanceOptions): Promise<Outcome> {
+    const io = componentImports(options.shim, options.env, options.hostCall, options.log);
+    this.#io = io;
+    try {
+      const exports = await options.instantiate(
+        (name) => {
+          const module = options.modules[name];
+          if (!module) throw new Error(`the component has no core module ${name}`);
+          return module;
+        },
+        io.imports,
+        (module, imports) => {
+          const core = new WebAssembly.Instance(module, imports);
+          for (const value of Object.values(core.exports)) if (value instanceof WebAssembly.Memory) this.#memories.push(value);
+          return core;
+        },
+      );
+      const exported = (exports[HANDLER] ?? exports.handler) as Handler | undefined;
+      if (typeof exported?.handle !== 'function') return { t: 'fault', kind: 'crashed', message: `the component does not export ${HANDLER}` };
+      this.#handler = exported;
+      return { t: 'ok', payload: 'null' };
+    } catch (error) {
+      return this.#fault(error);
+    } finally {
+      this.#flush();
+    }
+  }
+
+  /** Linear memory held now, in bytes (every memory of the instance). */
+  memoryBytes(): number {
+    let sum = 0;
+    for (const memory of this.#memories) sum += memory.buffer.byteLength;
+    return sum;
+  }
+
+  /** One invocation: `handler.handle(event, context)`. */
+  handle(event: string, context: HandleContext): Outcome {
+    const handler = this.#handler;
+    if (!handler) return { t: 'fault', kind: 'crashed', message: 'the component was not initialised' };
+    let payload: string;
+    try {
+      payload = handler.handle(event, {
+        requestId: context.requestId,
+        functionName: context.functionName,
+        functionVersion: context.functionVersion,
+        invokedFunctionArn: context.invokedFunctionArn,
+        memoryLimitMb: context.memoryLimitMb,
+        deadlineMs: BigInt(context.deadlineMs),
+      });
+    } catch (error) {
+      return functionError(error) ?? this.#fault(error);
+    } finally {
+      this.#flush();
+    }
+    if (this.memoryBytes() > this.#capBytes) return { t: 'fault', kind: 'out-of-memory', message: 'out of memory' };
+    // Longer than Lambda's response limit in UTF-16 units is longer in UTF-8 bytes too: only enough
+    // of it crosses to the host for the environment to answer Function.ResponseSizeTooLarge.
+    if (payload.length > RESPONSE_PAYLOAD_MAX_BYTES) return { t: 'ok', payload: payload.slice(0, RESPONSE_PAYLOAD_MAX_BYTES + 1) };
+    try {
+      JSON.parse(payload);
+    } catch (error) {
+      const preview = payload.length > 64 ? `${payload.slice(0, 64)}...` : payload;
+      return {
+        t: 'error',
+        errorType: 'Runtime.MalformedResponse',
+        errorMessage: `The function's response is not valid JSON (${(error as Error).message}): ${JSON.stringify(preview)}`,
+      };
+    }
+    return { t: 'ok', payload };
+  }
+
+  #flush(): void {
+    this.#io?.stdout.flush();
+    this.#io?.stderr.flush();
+  }
+
+  /** A trap or an unexpected throw: the instance is unusable. At the memory cap it is out of memory. */
+  #fault(error: unknown): Outcome {
+    // malloc fails once memory.grow is refused at the cap; C then aborts (an `unreachable` trap).
+    if (this.memoryBytes() + 1024 * 1024 > this.#capBytes || (error instanceof RangeError && /memory/i.test(error.message))) {
+      return { t: 'fault', kind: 'out-of-memory', message: 'out of memory' };
+    }
+    if (error instanceof WebAssembly.RuntimeError) {
+      return { t: 'fault', kind: 'crashed', message: error.message.startsWith('wasm trap') ? error.message : `wasm trap: ${error.message}` };
+    }
+    const text = error instanceof Error ? `${error.name}: ${error.message}` : String(error);
+    return { t: 'fault', kind: 'crashed', message: text };
+  }
+}
+
+/**
+ * The `err` case of handle's result, as jco throws it: the record itself, or (older jco, or with
+ * error wrapping) a ComponentError whose `payload` is the record. Anything else is a fault.
+ */
+function functionError(error: unknown): Outcome | undefined {
+  if (error instanceof WebAssembly.RuntimeError) return undefined;
+  const record = error instanceof Error ? (error as { payload?: unknown }).payload : error;
+  if (typeof record !== 'object' || record === null || !('errorType' in record) || !('errorMessage' in record)) return undefined;
+  return { t: 'error', errorType: String(record.errorType), errorMessage: String(record.errorMessage) };
+}

@@ -1,0 +1,52 @@
+/**
+ * The wasm engine as an engine server (remote/server.ts) runs it, inside a worker thread: a code
+ * version arrives once per server as a {@link WasmDefinition} (its glue's source and its core
+ * modules, compiled by the host thread once per memory size and shared by postMessage, never
+ * recompiled here); every environment of it is then one more instance in this thread.
+ *
+ * The glue is evaluated (vm.compileFunction) once per component (by sha256) per thread and kept for the
+ * {@link GLUE_CACHE_SIZE} most recently defined components.
+ */
+import { compileFunction } from 'node:vm';
+import type { Blueprint, SandboxOptions } from '../engine.ts';
+import type { Instantiate } from './component-instance.ts';
+import { WasmSandbox } from './wasm-sandbox.ts';
+import { loadShim } from './worker/wasi-imports.ts';
+
+/** What the host sends a server for one code version at one memory size (remote/protocol.ts `define`). */
+export interface WasmDefinition {
+  /** The component's sha256: the glue cache's key. */
+  readonly hash: string;
+  /** jco's glue as a function body returning `instantiate` (transpile.ts glueBody). */
+  readonly glue: string;
+  /** Core modules by the name the glue asks for, compiled with every memory capped at `memoryCapBytes`. */
+  readonly modules: Readonly<Record<string, WebAssembly.Module>>;
+  readonly memoryCapBytes: number;
+}
+
+/** Components whose evaluated glue a server keeps (least recently defined dropped first). */
+export const GLUE_CACHE_SIZE = 32;
+
+export class InThreadWasm {
+  readonly #glues = new Map<string, Instantiate>();
+
+  /** A blueprint whose boots make sandboxes in this thread. */
+  async prepare(definition: WasmDefinition): Promise<Blueprint> {
+    const shim = await loadShim();
+    const code = { instantiate: this.#glue(definition), modules: definition.modules, memoryCapBytes: definition.memoryCapBytes, shim };
+    return {
+      engine: 'wasm',
+      boot: (options: SandboxOptions) => Promise.resolve(new WasmSandbox(code, options)),
+    };
+  }
+
+  #glue(definition: WasmDefinition): Instantiate {
+    let instantiate = this.#glues.get(definition.hash);
+    if (instantiate) this.#glues.delete(definition.hash);
+    // jco's output, made by the host (transpile.ts); named in stack traces by the component's hash.
+    else instantiate = (compileFunction(definition.glue, [], { filename: `lambdalet:wasm-glue/${definition.hash}` }) as () => Instantiate)();
+    this.#glues.set(definition.hash, instantiate);
+    while (this.#glues.size > GLUE_CACHE_SIZE) this.#glues.delete(this.#glues.keys().next().value!);
+    return instantiate;
+  }
+}
