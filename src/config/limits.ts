@@ -86,7 +86,9 @@ export const STREAM_RESPONSE_MAX_BYTES = 209_715_200;
  * Bytes at the start of a streamed response that pass uncapped, and the rate past them
  * (configuration-response-streaming.html, "Bandwidth limits for response streaming": "The first
  * 6 MB of your function's response payload has uncapped bandwidth. After this initial burst, Lambda
- * streams your response at a maximum rate of 2 MBps."), in MiB as the other limits.
+ * streams your response at a maximum rate of 2 MBps."); in MiB, as RAPID has them
+ * (aws-lambda-runtime-interface-emulator lambda/interop/model.go, ResponseBandwidthBurstSize and
+ * ResponseBandwidthRate): the burst is a token bucket's capacity (invoke/stream-bandwidth.ts).
  */
 export const STREAM_UNCAPPED_BYTES = 6_291_456;
 export const STREAM_BANDWIDTH_BYTES_PER_SECOND = 2_097_152;

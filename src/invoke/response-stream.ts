@@ -13,16 +13,27 @@
  * - A function error, mid-stream or before it, ends the stream normally and is reported in the
  *   completion, as InvokeComplete's ErrorCode / ErrorDetails (the runtime client sends it as the
  *   `Lambda-Runtime-Function-Error-Type` / `-Body` trailers, RIC ResponseStream.js); the HTTP status
- *   stays 200. ErrorCode is the errorType, ErrorDetails the errorMessage (not confirmed against AWS:
- *   the API reference gives only the field names).
+ *   stays 200. What the primary sources confirm: the runtime client's Error-Type trailer is the
+ *   error's `errorType` and its Error-Body trailer base64 of `{"errorType","errorMessage","trace"}`
+ *   (RIC src/ResponseStream.js, `toRapidResponse`); Lambda's RAPID passes both on unchanged, or, when
+ *   the runtime set none, sets Error-Type itself: `Function.ResponseSizeTooLarge` over the limit,
+ *   `Runtime.TruncatedResponse` for a cut copy, `Sandbox.Timeout` / `Sandbox.Failure` when the
+ *   sandbox is reset mid-stream, with an empty body (aws-lambda-runtime-interface-emulator
+ *   internal/lambda/core/directinvoke/directinvoke.go `sendStreamingInvokeResponse`,
+ *   internal/lambda/fatalerror/fatalerror.go). Not confirmed: how Lambda's front end turns the
+ *   trailers into InvokeComplete (its code is not public; the API reference gives only the field
+ *   names, and no capture was found). lambdalet sets ErrorCode = errorType and ErrorDetails =
+ *   errorMessage, and keeps its buffered timeout's `Sandbox.Timedout` rather than RAPID's trailer
+ *   value `Sandbox.Timeout`, which the front end may or may not rewrite.
  * - 200 MB per response (configuration-response-streaming.html): the bytes past the limit are not
  *   delivered, the guest's stream fails, and the invocation's error is Function.ResponseSizeTooLarge.
  * - A handler that is not streamified is run as for Invoke; its JSON response is delivered as one
  *   chunk with content type `application/json` (what the runtime client posts it as, RIC
  *   src/rapid-client.cc `Done`).
  * - The first 6 MB pass uncapped, the rest at most 2 MBps (configuration-response-streaming.html,
- *   "Bandwidth limits for response streaming"; stream-bandwidth.ts): the cap lowers the room the
- *   guest is given, so its writes wait as for a slow reader. `bandwidth: false` turns it off.
+ *   "Bandwidth limits for response streaming"), measured as Lambda's RAPID measures it: a 6 MiB
+ *   token bucket refilled at 2 MiB/s in 125 ms steps (stream-bandwidth.ts). The cap lowers the room
+ *   the guest is given, so its writes wait as for a slow reader. `bandwidth: false` turns it off.
  *
  * Backpressure: the host holds at most `maxInFlightBytes` the reader has not taken (plus, for an
  * HTTP-integration stream, a prelude being read, within the same bound); past that the guest's
@@ -62,7 +73,7 @@ export interface ResponseStreamOptionsInput {
   /** The response size limit, at most Lambda's 209715200 (200 MB), which is the default; lower it in tests. */
   readonly maxResponseBytes?: number;
   /**
-   * Lambda's bandwidth cap: `{ uncappedBytes: 6291456, bytesPerSecond: 2097152, now: performance.now }`
+   * Lambda's bandwidth cap: `{ burstBytes: 6291456, bytesPerSecond: 2097152, now: performance.now }`
    * by default (stream-bandwidth.ts); `false` turns it off; lower figures and a manual clock for tests.
    */
   readonly bandwidth?: StreamBandwidthInput;
