@@ -149,6 +149,16 @@ export class ResourceConflictException extends LambdaletError {
 }
 
 /**
+ * SQS's QueueDeletedRecently: a lambdalet queue of this name was deleted less than 60 seconds ago
+ * (on the runtime's event clock); SQS refuses to create another of the same name until then.
+ */
+export class QueueDeletedRecently extends LambdaletError {
+  constructor(message = 'You must wait 60 seconds after deleting a queue before you can create another queue with the same name.', options?: ErrorOptions) {
+    super('QueueDeletedRecently', message, options);
+  }
+}
+
+/**
  * The `revisionId` the call named is not the resource's current one (Lambda's
  * PreconditionFailedException): someone changed the function or alias since it was read.
  */

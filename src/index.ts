@@ -72,6 +72,7 @@ export {
   SnapStartTimeoutException,
   ResourceConflictException,
   PreconditionFailedException,
+  QueueDeletedRecently,
   DataDirError,
   ClusterError,
   CodeVerificationFailedException,

@@ -11,7 +11,16 @@
  * - a throttle (TooManyRequestsException) or a system error (the sandbox could not start, SnapStart
  *   restore failed) does not count as an attempt: it is retried with a backoff that doubles with
  *   the event's age (1 s, then as long as the event has waited, at most 5 minutes);
- * - an event older than `maximumEventAgeInSeconds` (default 21600, 6 hours) is not run again.
+ * - an event older than `maximumEventAgeInSeconds` (default 21600, 6 hours) is not run again. When
+ *   a function error's retry would come after that age, the event fails at once with condition
+ *   `EventAgeExceeded`, and its record carries the failed attempt's `responseContext` and
+ *   `responsePayload`, as AWS does (LocalStack's AWS-validated snapshot
+ *   `test_lambda_destinations.py::TestLambdaDestinationSqs::test_maxeventage`: age 60 s → one
+ *   attempt, approximateInvokeCount 1; age 90 s → two; both with responsePayload, the destination
+ *   reached without waiting for the age). An event that expires before any attempt (queued behind
+ *   throttles) has no response to carry.
+ * - the dead-letter queue is the invoked version's `deadLetterConfig` (part of the version's
+ *   configuration, frozen by PublishVersion); an alias's is the version the attempt ran.
  * What happens once an event is settled (destinations, dead-letter queue) is outcome.ts's.
  */
 import { DEFAULT_INVOKE_OPTIONS, type InvokeOptions } from '../config/index.ts';
@@ -106,23 +115,31 @@ export class AsyncInvokeHandler implements QueueHandler {
       await ctx.backend.deadLetter(lease, `ResourceNotFoundException: ${error.message}`);
       return;
     }
+    // The version this attempt runs decides the dead-letter queue (an alias may pick another one).
+    const used = ctx.settings(envelope.fn, envelope.q, target.record);
     const options: InvokeOptions = envelope.tenantId === undefined ? ASYNC_INVOKE_OPTIONS : { ...ASYNC_INVOKE_OPTIONS, tenantId: envelope.tenantId };
     let result: InvokeResult;
     try {
       ctx.engines.get(target.record.config.engine).assertAvailable();
       result = await ctx.invoker.invoke(target, envelope.event, options, undefined, lease.id);
     } catch (error) {
-      await this.#systemRetry(lease, envelope, settings, error, now);
+      await this.#systemRetry(lease, envelope, used, error, now);
       return;
     }
     const later = ctx.clock.now();
     if (result.functionError === undefined) {
-      await settleSuccess(ctx, lease, envelope, settings, target, result);
-    } else if (lease.attempts <= settings.maximumRetryAttempts) {
-      const delay = FUNCTION_ERROR_DELAYS_MS[Math.min(lease.attempts, FUNCTION_ERROR_DELAYS_MS.length) - 1]!;
-      await ctx.backend.retry(lease, later + delay, lease.attempts);
+      await settleSuccess(ctx, lease, envelope, used, target, result);
+    } else if (lease.attempts > used.maximumRetryAttempts) {
+      await settleFailure(ctx, lease, envelope, used, 'RetriesExhausted', { target, result });
     } else {
-      await settleFailure(ctx, lease, envelope, settings, 'RetriesExhausted', { target, result });
+      const delay = FUNCTION_ERROR_DELAYS_MS[Math.min(lease.attempts, FUNCTION_ERROR_DELAYS_MS.length) - 1]!;
+      if (later + delay - lease.enqueuedAt > used.maximumEventAgeMs) {
+        // The retry would run past the event's maximum age: Lambda gives up now, and the record
+        // carries this attempt's response (see the doc comment).
+        await settleFailure(ctx, lease, envelope, used, 'EventAgeExceeded', { target, result });
+      } else {
+        await ctx.backend.retry(lease, later + delay, lease.attempts);
+      }
     }
     ctx.wake();
   }

@@ -7,6 +7,7 @@ import type { RuntimeOptions } from '../config/index.ts';
 import type { Clock } from '../dispatch/clock.ts';
 import type { EngineRegistry } from '../engines/registry.ts';
 import type { Invoker } from '../invoke/invoker.ts';
+import type { VersionRecord } from '../registry/records.ts';
 import type { FunctionRegistry } from '../registry/registry.ts';
 import type { InvokeEnvelope } from './async-invoke.ts';
 import type { LastAttempt } from './outcome.ts';
@@ -20,7 +21,7 @@ export interface AsyncSettings {
   readonly maximumEventAgeMs: number;
   readonly onSuccess?: string | undefined;
   readonly onFailure?: string | undefined;
-  /** The function's `deadLetterConfig.targetArn`, if any. */
+  /** The version's `deadLetterConfig.targetArn`, if any. */
   readonly deadLetterArn?: string | undefined;
   /** `recursiveLoop`: Terminate (default) drops an event past 16 hops. */
   readonly recursiveLoop: 'Terminate' | 'Allow';
@@ -47,7 +48,13 @@ export interface AsyncContext {
   readonly backend: EventQueueBackend;
   readonly clock: Clock;
   readonly counters: AsyncCounters;
-  settings(functionName: string, qualifier: string | undefined): AsyncSettings;
+  /**
+   * The settings an event invoked as `functionName[:qualifier]` runs with. The dead-letter queue is
+   * the version's (`deadLetterConfig` is part of a version's configuration, frozen by
+   * PublishVersion): `record`'s when the attempt's version is known (an alias picks one per
+   * attempt), otherwise the version the qualifier names now (an alias: its primary version).
+   */
+  settings(functionName: string, qualifier: string | undefined, record?: VersionRecord): AsyncSettings;
   /** A lambdalet line to the log sink, in the function's log group. */
   log(functionName: string, line: string): void;
   /**

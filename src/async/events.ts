@@ -4,13 +4,14 @@
  * `rt.invoke(..., { invocationType: 'Event' | 'DryRun' })`. runtime.ts only delegates here.
  */
 import { randomUUID } from 'node:crypto';
-import type { InvokeOptions, RuntimeOptions } from '../config/index.ts';
+import { LATEST_VERSION, type InvokeOptions, type RuntimeOptions } from '../config/index.ts';
 import type { EngineRegistry } from '../engines/registry.ts';
 import { serializeAsyncEvent, serializeEvent } from '../invoke/event.ts';
 import { checkTenant, type Invoker } from '../invoke/invoker.ts';
 import { resolveTarget } from '../invoke/resolve.ts';
 import type { LogSink } from '../observability/log-sink.ts';
 import { splitFunctionName } from '../registry/names.ts';
+import type { VersionRecord } from '../registry/records.ts';
 import type { FunctionRegistry } from '../registry/registry.ts';
 import { ASYNC_SETTING_KINDS, type AsyncSettingKind, type RegistryStore, type StoredAsyncSetting } from '../registry/store.ts';
 import type { SQSRecord } from 'aws-lambda';
@@ -45,6 +46,14 @@ export interface EventInvokeResult {
 export interface DryRunInvokeResult {
   readonly statusCode: 204;
   readonly requestId: string;
+}
+
+/** The version `name[:qualifier]` names now (an alias: its primary version), or undefined. */
+function qualifiedRecord(registry: FunctionRegistry, name: string, qualifier: string | undefined): VersionRecord | undefined {
+  const entry = registry.get(name);
+  if (entry === undefined) return undefined;
+  if (qualifier === undefined || qualifier === LATEST_VERSION) return entry.latest;
+  return entry.versions.get(qualifier) ?? entry.versions.get(entry.aliases.get(qualifier)?.functionVersion ?? '');
 }
 
 /** Lambda's defaults: 2 retries, 6 hours (PutFunctionEventInvokeConfig, API reference). */
@@ -88,6 +97,8 @@ export class AsyncEvents {
   #closed = false;
   readonly #closing = Promise.withResolvers<void>();
   readonly #settings: SettingsCache;
+  /** Purges of deleted queues still running (close() waits for them). */
+  readonly #purging = new Set<Promise<void>>();
 
   /** @throws DataDirError when `dataDir`'s events file cannot be used. */
   constructor(deps: AsyncEventsDeps) {
@@ -122,7 +133,7 @@ export class AsyncEvents {
       backend,
       clock,
       counters,
-      settings: (fn, q) => this.configs.settings(fn, q, deps.registry.get(fn)?.latest.config.deadLetterConfig?.targetArn),
+      settings: (fn, q, record) => this.configs.settings(fn, q, (record ?? qualifiedRecord(deps.registry, fn, q))?.config.deadLetterConfig?.targetArn),
       deliveries: (lease, envelope, settings, condition, last) => deliveries(deliveryDeps, lease, envelope, settings, condition, last, clock.now()),
       log,
       closing: this.#closing.promise,
@@ -171,15 +182,17 @@ export class AsyncEvents {
   }
 
   createQueue(name: string, input?: CreateQueueInput): QueueInfo {
-    return this.queues.create(name, input);
+    return this.queues.create(name, input, this.#ctx.clock.now());
   }
 
   /**
-   * Deletes a queue and its messages' claim on the pump: messages left are not delivered. Mappings
-   * from it are disabled by their poller with a log line (event-source-mapping.ts).
+   * Deletes a queue: its messages are purged from the backend in the background (SQS: "the
+   * deletion process takes up to 60 seconds"; close() waits for it) and its name cannot be
+   * created again for 60 seconds. Mappings from it are disabled with a log line.
    */
   deleteQueue(nameOrArn: string): void {
-    const queue = this.queues.delete(nameOrArn);
+    const queue = this.queues.delete(nameOrArn, this.#ctx.clock.now());
+    this.#purge(queue.queueName);
     for (const mapping of this.mappings.forQueue(queue.queueArn)) {
       this.mappings.mark(mapping.uuid, { state: 'Disabled', stateTransitionReason: 'PROBLEM: the event source queue was deleted' });
       this.#log(queue.queueName, `Event source mapping ${mapping.uuid} disabled: its queue ${queue.queueArn} was deleted`);
@@ -327,7 +340,26 @@ export class AsyncEvents {
     this.#closed = true;
     this.#closing.resolve();
     await this.#pump.close();
+    await Promise.all([...this.#purging]);
     await this.#ctx.backend.close();
+  }
+
+  #purge(queueName: string): void {
+    const backend = this.#ctx.backend;
+    if (backend.purge === undefined) {
+      this.#log(queueName, `Queue ${queueName} deleted; this event queue backend cannot purge, so its messages stay unclaimed`);
+      return;
+    }
+    const work = backend.purge(queueBackendName(queueName)).then(
+      (n) => {
+        if (n > 0) this.#log(queueName, `Queue ${queueName} deleted: ${n} message(s) purged`);
+      },
+      (error: unknown) => {
+        if (!this.#closed) this.#log(queueName, `Queue ${queueName} deleted; purging its messages failed: ${(error as Error).message}`);
+      },
+    );
+    this.#purging.add(work);
+    void work.finally(() => this.#purging.delete(work));
   }
 
   #applySetting(change: StoredAsyncSetting): void {

@@ -3,7 +3,8 @@
  * Put/Get/Update/Delete/ListFunctionEventInvokeConfig (API reference) and
  * Put/GetFunctionRecursionConfig. Ranges and defaults are Lambda's: `maximumRetryAttempts` 0-2
  * (default 2), `maximumEventAgeInSeconds` 60-21600 (default 21600); `recursiveLoop` 'Terminate'
- * (default) or 'Allow'. A config on a qualifier applies to events invoked through that qualifier
+ * (default) or 'Allow', one per function (not per version: the recursion calls take an unqualified
+ * name). A config on a qualifier applies to events invoked through that qualifier
  * (an unqualified invoke: `$LATEST`). Put replaces the whole config; update changes only the
  * fields given. Kept in the config store (durable with `dataDir`); removed with the function.
  */
@@ -114,14 +115,14 @@ export class EventInvokeConfigs {
     if (recursiveLoop !== 'Terminate' && recursiveLoop !== 'Allow') {
       throw new InvalidParameterValueException('recursiveLoop', `Expected \`recursiveLoop\` to be one of \`Allow\`, \`Terminate\`, got ${JSON.stringify(recursiveLoop)}`);
     }
-    const fn = this.#function(name);
+    const fn = this.#unqualified(name);
     this.#recursion.set(fn, recursiveLoop);
     this.#store.put('recursion', fn, recursiveLoop);
     return { recursiveLoop };
   }
 
   getRecursion(name: string): { recursiveLoop: RecursiveLoop } {
-    return { recursiveLoop: this.#recursion.get(this.#function(name)) ?? 'Terminate' };
+    return { recursiveLoop: this.#recursion.get(this.#unqualified(name)) ?? 'Terminate' };
   }
 
   /** The function was deleted (or one version): its configs go with it, as on Lambda. */
@@ -192,6 +193,21 @@ export class EventInvokeConfigs {
     const q = ref.qualifier ?? LATEST_VERSION;
     if (q !== LATEST_VERSION && !entry.versions.has(q) && !entry.aliases.has(q)) throw functionNotFound(this.#options, ref.name, q);
     return `${ref.name}:${q}`;
+  }
+
+  /**
+   * The recursion config is the function's, for every version and alias: Put/GetFunctionRecursionConfig
+   * take an UnqualifiedFunctionName (API reference), so a qualifier is refused rather than ignored.
+   */
+  #unqualified(name: string): string {
+    const ref = splitFunctionName(name, this.#options);
+    if (ref.qualifier !== undefined) {
+      throw new InvalidParameterValueException(
+        'functionName',
+        `The recursion config is the function's, for all its versions and aliases (PutFunctionRecursionConfig takes an unqualified name); got ${JSON.stringify(name)}`,
+      );
+    }
+    return this.#function(name);
   }
 
   #function(name: string): string {

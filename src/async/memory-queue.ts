@@ -111,6 +111,16 @@ export class MemoryEventQueue implements EventQueueBackend {
     return this.#queues.get(queue)?.events.size ?? 0;
   }
 
+  async purge(queue: string): Promise<number> {
+    this.#check();
+    const q = this.#queues.get(queue);
+    if (q === undefined) return 0;
+    const n = q.events.size;
+    q.events.clear();
+    q.heap.clear();
+    return n;
+  }
+
   async close(): Promise<void> {
     this.#closed = true;
 

@@ -81,6 +81,13 @@ export interface EventQueueBackend {
   listDead(queue: string, limit?: number): Promise<DeadEvent[]>;
   /** Events in a queue that are not dead (claimable or leased). */
   count(queue: string): Promise<number>;
+  /**
+   * Optional: removes every event of `queue` (due, delayed and leased; dead letters stay) and
+   * resolves with how many; a lease on a purged event is lost (its ack/retry/deadLetter answer
+   * `false`). Without it, events of a deleted lambdalet queue stay in the backend, never claimed
+   * (the pump has no handler that accepts them).
+   */
+  purge?(queue: string): Promise<number>;
   /** Releases the backend's resources; later calls reject. Idempotent. */
   close(): Promise<void>;
   /**

@@ -10,7 +10,7 @@
  */
 import { createHash, randomUUID } from 'node:crypto';
 import { QUEUE_ARN_PATTERN, type RuntimeOptions } from '../config/index.ts';
-import { InvalidParameterValueException, ResourceNotFoundException } from '../errors.ts';
+import { InvalidParameterValueException, QueueDeletedRecently, ResourceNotFoundException } from '../errors.ts';
 import type { ConfigStore } from './config-store.ts';
 import type { NewEvent } from './queue.ts';
 
@@ -72,8 +72,13 @@ function checkInt(field: string, value: unknown, min: number, max: number): numb
   return value;
 }
 
+/** SQS: "you must wait at least 60 seconds before creating a queue with the same name" (DeleteQueue API reference). */
+export const RECREATE_AFTER_MS = 60_000;
+
 export class QueueRegistry {
   readonly #queues = new Map<string, QueueInfo>();
+  /** Names deleted by this runtime, and when (in memory: a restart forgets them). */
+  readonly #deletedAt = new Map<string, number>();
   readonly #options: RuntimeOptions;
   readonly #store: ConfigStore;
 
@@ -93,11 +98,18 @@ export class QueueRegistry {
     return `arn:aws:sqs:${this.#options.region}:${this.#options.accountId}:${name}`;
   }
 
-  /** @throws InvalidParameterValueException (name, ranges, an unknown or self redrive target); ResourceConflict-free: creating an existing queue with the same attributes returns it, as SQS does. */
-  create(name: string, input: CreateQueueInput = {}): QueueInfo {
+  /**
+   * Creating an existing queue with the same attributes returns it, as SQS does. `now`: epoch ms
+   * on the event clock, for SQS's 60 seconds between deleting a name and creating it again.
+   * @throws InvalidParameterValueException (name, ranges, an unknown or self redrive target,
+   *   other attributes for an existing name), QueueDeletedRecently.
+   */
+  create(name: string, input: CreateQueueInput = {}, now = Date.now()): QueueInfo {
     if (typeof name !== 'string' || !QUEUE_NAME_PATTERN.test(name)) {
       throw invalid('queueName', `Expected the queue name to be 1 to 80 characters from [A-Za-z0-9_-], got ${JSON.stringify(name)}`);
     }
+    const deletedAt = this.#deletedAt.get(name);
+    if (deletedAt !== undefined && now - deletedAt < RECREATE_AFTER_MS) throw new QueueDeletedRecently();
     const visibilityTimeout = checkInt('visibilityTimeout', input.visibilityTimeout ?? 30, 0, VISIBILITY_TIMEOUT_MAX_S);
     const delaySeconds = checkInt('delaySeconds', input.delaySeconds ?? 0, 0, DELAY_SECONDS_MAX);
     let redrivePolicy: RedrivePolicy | undefined;
@@ -141,8 +153,10 @@ export class QueueRegistry {
     return [...this.#queues.values()];
   }
 
-  delete(nameOrArn: string): QueueInfo {
+  /** Forgets the queue; its name can be created again `RECREATE_AFTER_MS` after `now`. */
+  delete(nameOrArn: string, now = Date.now()): QueueInfo {
     const info = this.get(nameOrArn);
+    this.#deletedAt.set(info.queueName, now);
     this.#queues.delete(info.queueName);
     this.#store.delete('queue', info.queueName);
     return info;

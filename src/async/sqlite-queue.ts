@@ -195,6 +195,11 @@ export class SqliteEventQueue implements EventQueueBackend {
     return (this.#db.prepare('SELECT COUNT(*) AS n FROM events WHERE queue = ?').get(queue) as { n: number }).n;
   }
 
+  async purge(queue: string): Promise<number> {
+    this.#check();
+    return Number(this.#db.prepare('DELETE FROM events WHERE queue = ?').run(queue).changes);
+  }
+
   async close(): Promise<void> {
     if (this.#closed) return;
     this.#closed = true;

@@ -115,6 +115,24 @@ describe.each(BACKENDS)('EventQueueBackend (%s)', (_name, make) => {
     await q.close();
   });
 
+  it('purge: every event of the queue goes (due, delayed, leased), its dead letters and other queues stay; a purged lease is lost', async () => {
+    const q = make();
+    await q.enqueue([ev('due', T0, 'sqs:jobs'), ev('delayed', T0 + 60_000, 'sqs:jobs'), ev('leased', T0, 'sqs:jobs'), ev('dead', T0, 'sqs:jobs'), ev('other', T0, 'sqs:keep')]);
+    const claimed = await q.claim('sqs:jobs', T0, 3, 10_000);
+    const dead = claimed.find((e) => e.id === 'dead') ?? claimed.find((e) => e.id !== 'leased')!;
+    expect(await q.deadLetter(dead, 'test')).toBe(true);
+    const leased = claimed.find((e) => e.id === 'leased')!;
+    expect(await q.purge!('sqs:jobs')).toBe(3);
+    expect(await q.count('sqs:jobs')).toBe(0);
+    expect(await q.claim('sqs:jobs', T0 + 3_600_000, 10, 100)).toEqual([]);
+    expect(await q.ack(leased)).toBe(false);
+    expect((await q.listDead('sqs:jobs')).map((e) => e.id)).toEqual([dead.id]);
+    expect(await q.count('sqs:keep')).toBe(1);
+    expect((await q.listDue()).map((d) => d.queue)).toEqual(['sqs:keep']);
+    expect(await q.purge!('sqs:nothing')).toBe(0);
+    await q.close();
+  });
+
   it('close: later calls reject', async () => {
     const q = make();
     await q.close();
