@@ -11,6 +11,7 @@ import { HttpError } from '../errors.ts';
 import { Router, type Handler } from '../router.ts';
 import * as al from './aliases-layers.ts';
 import type { ApiContext } from './context.ts';
+import * as esm from './event-source-mappings.ts';
 import * as fn from './functions.ts';
 import { invoke } from './invoke.ts';
 import { invokeWithResponseStream } from './invoke-stream.ts';
@@ -65,5 +66,11 @@ export function lambdaApiRouter(ctx: ApiContext): Router {
   add('GET', U, 'GetFunctionUrlConfig', urls.getFunctionUrlConfig);
   add('PUT', U, 'UpdateFunctionUrlConfig', urls.updateFunctionUrlConfig);
   add('DELETE', U, 'DeleteFunctionUrlConfig', urls.deleteFunctionUrlConfig);
+  const E = '/2015-03-31/event-source-mappings';
+  add('POST', E, 'CreateEventSourceMapping', esm.createEventSourceMapping);
+  add('GET', E, 'ListEventSourceMappings', esm.listEventSourceMappings);
+  add('GET', `${E}/{UUID}`, 'GetEventSourceMapping', esm.getEventSourceMapping);
+  add('PUT', `${E}/{UUID}`, 'UpdateEventSourceMapping', esm.updateEventSourceMapping);
+  add('DELETE', `${E}/{UUID}`, 'DeleteEventSourceMapping', esm.deleteEventSourceMapping);
   return router;
 }
