@@ -8,6 +8,7 @@
  * instance unusable.
  */
 import { RESPONSE_PAYLOAD_MAX_BYTES } from '../../config/limits.ts';
+import { callCoreHandle, CORE_HANDLE, type CorePieces } from './core-handle.ts';
 import { componentImports, type BrowserShim, type ComponentImports } from './worker/wasi-imports.ts';
 
 const HANDLER = 'lambdalet:function/handler@0.1.0';
@@ -40,6 +41,8 @@ export type Outcome =
 
 interface Handler {
   handle(event: string, context: object): string;
+  /** Added by core-handle.ts's glue patch: the core pieces, for a direct call. */
+  readonly [CORE_HANDLE]?: () => CorePieces;
 }
 
 export interface InstanceOptions {
@@ -57,6 +60,7 @@ export class ComponentInstance {
   readonly #capBytes: number;
   readonly #memories: WebAssembly.Memory[] = [];
   #handler: Handler | undefined;
+  #core: CorePieces | undefined;
   #io: ComponentImports | undefined;
 
   private constructor(capBytes: number) {
@@ -89,12 +93,18 @@ export class ComponentInstance {
       const exported = (exports[HANDLER] ?? exports.handler) as Handler | undefined;
       if (typeof exported?.handle !== 'function') return { t: 'fault', kind: 'crashed', message: `the component does not export ${HANDLER}` };
       this.#handler = exported;
+      this.#core = exported[CORE_HANDLE]?.();
       return { t: 'ok', payload: 'null' };
     } catch (error) {
       return this.#fault(error);
     } finally {
       this.#flush();
     }
+  }
+
+  /** Whether calls go to the core export directly (core-handle.ts), not through jco's glue. */
+  get direct(): boolean {
+    return this.#core !== undefined;
   }
 
   /** Linear memory held now, in bytes (every memory of the instance). */
@@ -110,14 +120,20 @@ export class ComponentInstance {
     if (!handler) return { t: 'fault', kind: 'crashed', message: 'the component was not initialised' };
     let payload: string;
     try {
-      payload = handler.handle(event, {
-        requestId: context.requestId,
-        functionName: context.functionName,
-        functionVersion: context.functionVersion,
-        invokedFunctionArn: context.invokedFunctionArn,
-        memoryLimitMb: context.memoryLimitMb,
-        deadlineMs: BigInt(context.deadlineMs),
-      });
+      if (this.#core) {
+        const result = callCoreHandle(this.#core, event, context);
+        if (!result.ok) return { t: 'error', errorType: result.errorType, errorMessage: result.errorMessage };
+        payload = result.value;
+      } else {
+        payload = handler.handle(event, {
+          requestId: context.requestId,
+          functionName: context.functionName,
+          functionVersion: context.functionVersion,
+          invokedFunctionArn: context.invokedFunctionArn,
+          memoryLimitMb: context.memoryLimitMb,
+          deadlineMs: BigInt(context.deadlineMs),
+        });
+      }
     } catch (error) {
       return functionError(error) ?? this.#fault(error);
     } finally {

@@ -9,6 +9,7 @@
  * an interface the host does not provide (sockets, HTTP...).
  */
 import { InvalidParameterValueException } from '../../errors.ts';
+import { exposeCoreHandle } from './core-handle.ts';
 import { capMemories, MemoryCapError, WASM_PAGE_BYTES } from './memory-cap.ts';
 import { PROVIDED_IMPORTS } from './worker/wasi-imports.ts';
 
@@ -84,7 +85,7 @@ export async function transpileComponent(bytes: Uint8Array): Promise<TranspiledC
   // jco's debug logging reads process.env.JCO_DEBUG on every call into and out of the component
   // (a native property lookup each time); the worker never sets it, so the check is dropped.
   glue = glue.replace('if (!globalThis?.process?.env?.JCO_DEBUG) { return; }', 'return;');
-  return { glue: glueBody(glue), cores, transpileMs: performance.now() - started };
+  return { glue: glueBody(exposeCoreHandle(glue)), cores, transpileMs: performance.now() - started };
 }
 
 /**

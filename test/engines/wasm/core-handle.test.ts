@@ -1,0 +1,90 @@
+/**
+ * handle called on the core export directly (src/engines/wasm/core-handle.ts) gives exactly what
+ * jco's glue gives — the same canonical-ABI lowering and lifting (Component Model, CanonicalABI.md:
+ * flattening, strings as UTF-8 through realloc, results through a return area, post-return) — for
+ * every committed component and a componentized JS handler; and the glue patch applies to all of
+ * them, so a jco upgrade that changes its output fails here instead of silently taking the slow path.
+ */
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { compileFunction } from 'node:vm';
+import { describe, expect, it } from 'vitest';
+import { callCoreHandle, CORE_HANDLE, exposeCoreHandle, type CorePieces, type HandleArgs } from '../../../src/engines/wasm/core-handle.ts';
+import { componentizeSource } from '../../../src/engines/wasm/componentize.ts';
+import { compileCapped, transpileComponent } from '../../../src/engines/wasm/transpile.ts';
+import { componentImports, loadShim } from '../../../src/engines/wasm/worker/wasi-imports.ts';
+
+const NATIVE = join(import.meta.dirname, '../../../native/components');
+/** Echoes what it received, so both paths' lowering is compared too. */
+const ECHO_JS = `export const handler = { handle(event, context) {
+  if (event === '"fail"') throw { errorType: 'Échec', errorMessage: 'bad 🦀 input' };
+  return JSON.stringify({ event, requestId: context.requestId, name: context.functionName, version: context.functionVersion,
+    arn: context.invokedFunctionArn, memory: context.memoryLimitMb, deadline: String(context.deadlineMs) });
+} };\n`;
+
+interface Handler {
+  handle(event: string, context: object): string;
+  readonly [CORE_HANDLE]?: () => CorePieces;
+}
+
+async function instantiate(bytes: Uint8Array): Promise<Handler> {
+  const component = await transpileComponent(bytes);
+  const modules = await compileCapped(component, 128);
+  const run = (compileFunction(component.glue) as () => (...args: unknown[]) => Promise<Record<string, unknown>> | Record<string, unknown>)();
+  const io = componentImports(await loadShim(), {}, () => 'e{"name":"Error","message":"no"}', () => {});
+  const exports = await run(
+    (name: string) => modules[name],
+    io.imports,
+    (module: WebAssembly.Module, imports: WebAssembly.Imports) => new WebAssembly.Instance(module, imports),
+  );
+  return exports.handler as Handler;
+}
+
+/** The glue's own call, as component-instance.ts reads it (the err case is thrown). */
+function viaGlue(handler: Handler, event: string, context: HandleArgs): unknown {
+  try {
+    return { ok: true, value: handler.handle(event, { ...context, deadlineMs: BigInt(context.deadlineMs) }) };
+  } catch (error) {
+    const record = error as { errorType: string; errorMessage: string };
+    return { ok: false, errorType: record.errorType, errorMessage: record.errorMessage };
+  }
+}
+
+const CONTEXT: HandleArgs = {
+  requestId: 'req-é-1',
+  functionName: 'fn',
+  functionVersion: '$LATEST',
+  invokedFunctionArn: 'arn:aws:lambda:us-east-1:123456789012:function:fn',
+  memoryLimitMb: 128,
+  deadlineMs: 1_764_000_000_123,
+};
+
+describe('handle on the core export, beside the glue', { timeout: 120_000 }, () => {
+  const cases: [string, () => Promise<Uint8Array>, string[]][] = [
+    ['C hello', async () => readFileSync(join(NATIVE, 'hello.wasm')), ['{"a":"ü🦀"}', '""', '1']],
+    ['C probe', async () => readFileSync(join(NATIVE, 'probe.wasm')), ['"context"', '"error"', '"bad-json"', '"count"']],
+    ['Rust hello', async () => readFileSync(join(NATIVE, 'hello-rust.wasm')), ['{"b":[1,2]}', '"fail"']],
+    ['componentized JS', () => componentizeSource(ECHO_JS), ['{"x":"ü 🦀 \\u0000"}', '"fail"', '']],
+  ];
+  for (const [name, bytes, events] of cases) {
+    it(`${name}: the glue is patched, and both paths agree (ok, err, non-ASCII, empty strings)`, async () => {
+      const source = await bytes();
+      const glued = await instantiate(source);
+      const direct = await instantiate(source);
+      const core = direct[CORE_HANDLE]?.();
+      expect(core, 'the glue patch did not apply: jco changed its output (see core-handle.ts)').toBeDefined();
+      for (const event of events) {
+        // Two instances with the same history: the same call must give the same answer.
+        expect(callCoreHandle(core!, event, CONTEXT)).toEqual(viaGlue(glued, event, CONTEXT));
+      }
+    });
+  }
+});
+
+describe('exposeCoreHandle leaves glue it does not recognise unchanged', () => {
+  it('no handle function, an async one, or a handle reading another memory', () => {
+    expect(exposeCoreHandle('export function instantiate() {}')).toBe('export function instantiate() {}');
+    const asyncHandle = '\n  function handle(arg0, arg1) {\n      isAsync: true,\n  }\n  return { handler: h, };';
+    expect(exposeCoreHandle(asyncHandle)).toBe(asyncHandle);
+  });
+});
