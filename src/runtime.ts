@@ -299,20 +299,21 @@ export class Runtime implements AsyncDisposable {
    * @throws ResourceConflictException (name taken), ResourceNotFoundException (unknown version),
    *   InvalidParameterValueException (name, weights, routing on `$LATEST`).
    */
-  createAlias(name: string, aliasName: string, input: AliasInput): AliasInfo {
-    this.#assertOpen();
-    return aliases.createAlias(this.#ctx, name, aliasName, input);
+  createAlias(name: string, aliasName: string, input: AliasInput): Promise<AliasInfo> {
+    return this.#control(() => aliases.createAlias(this.#ctx, name, aliasName, input));
   }
 
-  /** Moves an alias or changes its routing; invocations already running are not affected. Throws as createAlias, and PreconditionFailedException. */
-  updateAlias(name: string, aliasName: string, input: AliasInput): AliasInfo {
-    this.#assertOpen();
-    return aliases.updateAlias(this.#ctx, name, aliasName, input);
+  /**
+   * Moves an alias or changes its routing; invocations already running are not affected. Rejects as
+   * createAlias, and PreconditionFailedException when `revisionId` is not the alias's (checked
+   * atomically in the store: in a cluster, against every member's changes).
+   */
+  updateAlias(name: string, aliasName: string, input: AliasInput): Promise<AliasInfo> {
+    return this.#control(() => aliases.updateAlias(this.#ctx, name, aliasName, input));
   }
 
-  deleteAlias(name: string, aliasName: string): void {
-    this.#assertOpen();
-    aliases.deleteAlias(this.#ctx, name, aliasName);
+  deleteAlias(name: string, aliasName: string): Promise<void> {
+    return this.#control(() => aliases.deleteAlias(this.#ctx, name, aliasName));
   }
 
   getAlias(name: string, aliasName: string): AliasInfo {

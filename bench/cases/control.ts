@@ -66,8 +66,8 @@ export async function controlArea(suite: Suite): Promise<void> {
     await rt.publishVersion('orders');
     await rt.updateFunctionCode('orders', code('v2'));
     await rt.publishVersion('orders');
-    rt.createAlias('orders', 'live', { functionVersion: '1', routingConfig: { additionalVersionWeights: { '2': 0.1 } } });
-    rt.createAlias('orders', 'plain', { functionVersion: '1' });
+    await rt.createAlias('orders', 'live', { functionVersion: '1', routingConfig: { additionalVersionWeights: { '2': 0.1 } } });
+    await rt.createAlias('orders', 'plain', { functionVersion: '1' });
     for (const name of ['orders', 'orders:plain', 'orders:live', 'orders:live', 'orders:live']) await rt.invoke(name, TRIVIAL_EVENT);
     const time = suite.pick(1500, 400);
     const iterations = suite.pick(2000, 300);

@@ -80,7 +80,7 @@ export async function httpArea(suite: Suite): Promise<void> {
   try {
     await rt.deploy({ name: 'trivial', code: { files: { 'index.mjs': TRIVIAL.module } } });
     await rt.publishVersion('trivial');
-    rt.createAlias('trivial', 'live', { functionVersion: '1' });
+    await rt.createAlias('trivial', 'live', { functionVersion: '1' });
     await rt.putProvisionedConcurrencyConfig('trivial', 'live', { provisionedConcurrentExecutions: CONNECTIONS });
     while (rt.getProvisionedConcurrencyConfig('trivial', 'live').status !== 'READY') await new Promise((r) => setTimeout(r, 50));
     const server = await rt.serve({ port: 0, maxInFlight: 4096 });

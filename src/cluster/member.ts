@@ -16,7 +16,8 @@ import { randomUUID } from 'node:crypto';
 import type { Redis } from 'ioredis';
 import type { ClusterOptions } from '../config/index.ts';
 import type { DeployContext } from '../registry/deploy.ts';
-import { forgetFunction, restoreFunction, restoreLayers } from '../registry/restore.ts';
+import { reloadFunction } from '../registry/commit.ts';
+import { restoreLayers } from '../registry/restore.ts';
 import { joinCluster, keyPrefix, LAMBDALET_VERSION } from './connect.ts';
 import { BullMQEventQueue } from './bullmq-queue.ts';
 import { ClusterSemaphore } from './semaphore.ts';
@@ -150,9 +151,7 @@ export class ClusterMember {
       if (this.#closed || ctx.isClosing()) return;
       // This member's own writes to Redis first: reading before them would undo a local change.
       await this.store.flush().catch(() => {});
-      const stored = await this.store.loadFunction(name);
-      if (stored === undefined) forgetFunction(ctx, name);
-      else await restoreFunction(ctx, stored);
+      await reloadFunction(ctx, name);
     });
   }
 

@@ -5,7 +5,9 @@
  * reference-counted by the set `refs:<sha256>` (members `fn:<name>:<version>`, `layer:<name>:<version>`):
  * stored once however many versions, functions or layers use them, deleted with their last user.
  * A write whose blob vanished meanwhile (deleted by another member's change) answers `NOBLOB` and
- * the caller uploads it again.
+ * the caller uploads it again. A conditional write (Lambda's RevisionId: registry/store.ts
+ * `WriteCondition`) checks and writes in the same script; unmet, it writes nothing, announces
+ * nothing and answers `CONFLICT`.
  *
  * Every script takes the key prefix as ARGV[1] and builds its keys from it: all keys of one
  * cluster share the `{name}` hash tag, so they live in one Redis Cluster slot.
@@ -16,16 +18,33 @@ local function release(p, sha, ref)
   redis.call('SREM', p .. 'refs:' .. sha, ref)
   if redis.call('SCARD', p .. 'refs:' .. sha) == 0 then redis.call('DEL', p .. 'blob:' .. sha) end
 end
+-- cond: '' (none) or JSON { replaces = revisionId | '' (must not exist), latest = revisionId? }.
+local function revision(json)
+  if not json then return '' end
+  return cjson.decode(json).revisionId
+end
 local function announce(p, member, kind, name)
   redis.call('PUBLISH', p .. 'changes', cjson.encode({ member = member, kind = kind, name = name }))
 end
 `;
 
-/** ARGV: prefix, name, version, versionJson, sha256, lastVersion, member. */
+/** ARGV: prefix, name, version, versionJson, sha256, lastVersion, member, condition ('' or JSON). */
 export const PUT_VERSION = `${RELEASE}
-local p, name, version, json, sha, last, member = ARGV[1], ARGV[2], ARGV[3], ARGV[4], ARGV[5], tonumber(ARGV[6]), ARGV[7]
-if redis.call('EXISTS', p .. 'blob:' .. sha) == 0 then return 'NOBLOB' end
+local p, name, version, json, sha, last, member, cond = ARGV[1], ARGV[2], ARGV[3], ARGV[4], ARGV[5], tonumber(ARGV[6]), ARGV[7], ARGV[8]
 local fk = p .. 'fn:' .. name
+if cond ~= '' then
+  cond = cjson.decode(cond)
+  local stale = revision(redis.call('HGET', fk, 'v:' .. version)) ~= cond.replaces
+    or (cond.latest and revision(redis.call('HGET', fk, 'v:$LATEST')) ~= cond.latest)
+    -- A published number is never reused, even after its version was deleted.
+    or (version ~= '$LATEST' and tonumber(redis.call('HGET', fk, 'lastVersion') or '0') >= tonumber(version))
+  if stale then
+    -- The blob uploaded for this write stays only if something uses it.
+    if redis.call('SCARD', p .. 'refs:' .. sha) == 0 then redis.call('DEL', p .. 'blob:' .. sha) end
+    return 'CONFLICT'
+  end
+end
+if redis.call('EXISTS', p .. 'blob:' .. sha) == 0 then return 'NOBLOB' end
 if not redis.call('ZSCORE', p .. 'functions', name) then
   redis.call('ZADD', p .. 'functions', redis.call('INCR', p .. 'seq'), name)
 end
@@ -72,12 +91,18 @@ announce(p, member, 'function', name)
 return 'OK'
 `;
 
-/** ARGV: prefix, name, alias, aliasJson, member. An alias keeps its creation order (`seq`) when updated. */
+/** ARGV: prefix, name, alias, aliasJson, member, condition ('' or JSON). An alias keeps its creation order (`seq`) when updated. */
 export const PUT_ALIAS = `${RELEASE}
-local p, name, alias, json, member = ARGV[1], ARGV[2], ARGV[3], ARGV[4], ARGV[5]
+local p, name, alias, json, member, cond = ARGV[1], ARGV[2], ARGV[3], ARGV[4], ARGV[5], ARGV[6]
 local fk = p .. 'fn:' .. name
 local record = cjson.decode(json)
 local old = redis.call('HGET', fk, 'a:' .. alias)
+if cond ~= '' then
+  cond = cjson.decode(cond)
+  if revision(old) ~= cond.replaces then return 'CONFLICT' end
+  -- The function itself must still be there (deleted by another member: nothing to alias).
+  if redis.call('HEXISTS', fk, 'v:$LATEST') == 0 then return 'CONFLICT' end
+end
 if old then record.seq = cjson.decode(old).seq else record.seq = redis.call('HINCRBY', fk, 'aliasSeq', 1) end
 redis.call('HSET', fk, 'a:' .. alias, cjson.encode(record))
 announce(p, member, 'function', name)

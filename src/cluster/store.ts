@@ -12,6 +12,8 @@
  *   queued and sent in call order, one after another. `flush()` resolves when every write queued
  *   so far is stored, and rejects with the first write that failed (a bug, not an outage: while
  *   Redis is away, writes wait in ioredis' offline queue and are sent when it is back).
+ * - A conditional write (`WriteCondition`, Lambda's RevisionId) is checked inside its script; a
+ *   refused one writes nothing and is reported by `confirm(name)` as StoreConflictError, once.
  * - A blob is uploaded only when Redis does not hold it yet (EXISTS first, then SET NX).
  * - Reads (`load`, `loadFunction`, `loadLayers`) return what Redis holds now; blobs read once are
  *   kept in a small in-memory cache (content-addressed, so never stale).
@@ -28,7 +30,9 @@ import type {
   StoredRegistry,
   StoredVersion,
   StoredVersionInput,
+  WriteCondition,
 } from '../registry/store.ts';
+import { StoreConflictError } from '../registry/store.ts';
 import { DELETE_ALIAS, DELETE_FUNCTION, DELETE_VERSION, PUT_ALIAS, PUT_LAYER, PUT_PROVISIONED, PUT_VERSION } from './scripts.ts';
 
 interface VersionJson {
@@ -59,6 +63,8 @@ export class ClusterStore implements RegistryStore {
   readonly #member: string;
   #queue: Promise<void> = Promise.resolve();
   #failure: Error | undefined;
+  /** Conditional writes refused since the last `confirm(name)`, by function. */
+  readonly #conflicts = new Map<string, StoreConflictError>();
   readonly #blobs = new Map<string, Uint8Array>();
 
   constructor(redis: Redis, prefix: string, member: string) {
@@ -140,7 +146,7 @@ export class ClusterStore implements RegistryStore {
     return out.sort((a, b) => (a.layerName === b.layerName ? a.version - b.version : a.layerName < b.layerName ? -1 : 1));
   }
 
-  putVersion(name: string, lastVersion: number, version: StoredVersionInput): void {
+  putVersion(name: string, lastVersion: number, version: StoredVersionInput, condition?: WriteCondition): void {
     const pkg = version.package;
     const json: VersionJson = {
       config: JSON.parse(version.configJson) as Record<string, unknown>,
@@ -150,7 +156,11 @@ export class ClusterStore implements RegistryStore {
       revisionId: version.revisionId,
       lastModified: version.lastModified,
     };
-    this.#enqueue(() => this.#withBlob(pkg, () => [PUT_VERSION, name, version.version, JSON.stringify(json), pkg.sha256, String(lastVersion), this.#member]));
+    const cond = conditionJson(condition);
+    this.#enqueue(async () => {
+      const answer = await this.#withBlob(pkg, () => [PUT_VERSION, name, version.version, JSON.stringify(json), pkg.sha256, String(lastVersion), this.#member, cond]);
+      if (answer === 'CONFLICT') this.#conflicts.set(name, new StoreConflictError(name, `version ${version.version}`));
+    });
   }
 
   deleteVersion(name: string, version: string): void {
@@ -161,7 +171,7 @@ export class ClusterStore implements RegistryStore {
     this.#enqueue(() => this.#script(DELETE_FUNCTION, name, this.#member));
   }
 
-  putAlias(name: string, alias: StoredAlias): void {
+  putAlias(name: string, alias: StoredAlias, condition?: WriteCondition): void {
     const json = {
       functionVersion: alias.functionVersion,
       description: alias.description,
@@ -169,7 +179,11 @@ export class ClusterStore implements RegistryStore {
       additionalWeight: alias.additionalWeight,
       revisionId: alias.revisionId,
     };
-    this.#enqueue(() => this.#script(PUT_ALIAS, name, alias.alias, JSON.stringify(json), this.#member));
+    const cond = conditionJson(condition);
+    this.#enqueue(async () => {
+      const answer = await this.#script(PUT_ALIAS, name, alias.alias, JSON.stringify(json), this.#member, cond);
+      if (answer === 'CONFLICT') this.#conflicts.set(name, new StoreConflictError(name, `alias ${alias.alias}`));
+    });
   }
 
   deleteAlias(name: string, alias: string): void {
@@ -191,6 +205,20 @@ export class ClusterStore implements RegistryStore {
     if (this.#failure) throw this.#failure;
   }
 
+  /**
+   * Resolves when every write queued so far is in Redis. @throws StoreConflictError when a
+   * conditional write for `name` among them was refused (reported once), else as flush().
+   */
+  async confirm(name: string): Promise<void> {
+    await this.#queue;
+    const conflict = this.#conflicts.get(name);
+    if (conflict) {
+      this.#conflicts.delete(name);
+      throw conflict;
+    }
+    if (this.#failure) throw this.#failure;
+  }
+
   /** Waits for the queued writes; the connection itself is the member's to close. */
   async close(): Promise<void> {
     await this.#queue;
@@ -209,13 +237,14 @@ export class ClusterStore implements RegistryStore {
     return this.#redis.eval(script, 0, this.#prefix, ...args);
   }
 
-  /** Uploads the blob if Redis lacks it, then runs the script; again if the blob vanished in between. */
-  async #withBlob(pkg: CodePackage, call: () => string[]): Promise<void> {
+  /** Uploads the blob if Redis lacks it, then runs the script (its answer); again if the blob vanished in between. */
+  async #withBlob(pkg: CodePackage, call: () => string[]): Promise<unknown> {
     const key = `${this.#prefix}blob:${pkg.sha256}`;
     for (let attempt = 0; attempt <= NOBLOB_RETRIES; attempt++) {
       if ((await this.#redis.exists(key)) === 0) await this.#redis.set(key, Buffer.from(pkg.bytes), 'NX');
       const [script, ...args] = call();
-      if ((await this.#script(script!, ...args)) !== 'NOBLOB') return;
+      const answer = await this.#script(script!, ...args);
+      if (answer !== 'NOBLOB') return answer;
     }
     throw new Error(`cluster store: the code blob ${pkg.sha256} was deleted ${NOBLOB_RETRIES + 1} times while being stored`);
   }
@@ -237,6 +266,12 @@ export class ClusterStore implements RegistryStore {
     if (this.#blobs.size > BLOB_CACHE_ENTRIES) this.#blobs.delete(this.#blobs.keys().next().value!);
     return copy;
   }
+}
+
+/** The scripts' condition argument: '' for none; `replaces` '' for "must not exist" (cjson has no nil). */
+function conditionJson(condition: WriteCondition | undefined): string {
+  if (condition === undefined) return '';
+  return JSON.stringify({ replaces: condition.replaces ?? '', ...(condition.latest === undefined ? {} : { latest: condition.latest }) });
 }
 
 function order(version: string): number {

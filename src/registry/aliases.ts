@@ -12,58 +12,76 @@
 import { randomUUID } from 'node:crypto';
 import { checkAliasName, LATEST_VERSION, parseAliasInput, type AliasInput, type AliasOptions } from '../config/index.ts';
 import { InvalidParameterValueException, ResourceConflictException, ResourceNotFoundException } from '../errors.ts';
+import { optimistic } from './commit.ts';
 import type { DeployContext } from './deploy.ts';
 import { reallocate } from './provisioned.ts';
 import { checkRevision, existing } from './functions.ts';
 import { aliasInfo, type AliasInfo } from './info.ts';
 import { functionArn, functionNotFound } from './names.ts';
 import type { AliasRecord, FunctionEntry, VersionRecord } from './records.ts';
+import type { WriteCondition } from './store.ts';
 
-export function createAlias(ctx: DeployContext, name: string, aliasName: string, input: AliasInput): AliasInfo {
+export async function createAlias(ctx: DeployContext, name: string, aliasName: string, input: AliasInput): Promise<AliasInfo> {
   ctx.assertOpen();
-  const entry = existing(ctx, name);
+  const { name: fn } = existing(ctx, name);
   checkAliasName(aliasName);
   const options = parseAliasInput(input);
-  if (options.functionVersion === undefined) {
+  const functionVersion = options.functionVersion;
+  if (functionVersion === undefined) {
     throw new InvalidParameterValueException('functionVersion', 'Expected `functionVersion` to be a published version number or `$LATEST`, got `undefined`');
   }
-  if (entry.aliases.has(aliasName)) {
-    throw new ResourceConflictException(`Alias already exists: ${functionArn(ctx.options, entry.name, aliasName)}`);
-  }
-  const alias = makeAlias(ctx, entry, aliasName, options, options.functionVersion, options.description ?? '');
-  persistAlias(ctx, entry, alias);
-  entry.aliases.set(aliasName, alias);
-  return aliasInfo(alias);
+  // Written only if no other member created the alias meanwhile (commit.ts): then it is taken.
+  return ctx.registry.serialise(fn, () =>
+    optimistic(ctx, fn, async () => {
+      const entry = existing(ctx, fn);
+      if (entry.aliases.has(aliasName)) {
+        throw new ResourceConflictException(`Alias already exists: ${functionArn(ctx.options, entry.name, aliasName)}`);
+      }
+      const alias = makeAlias(ctx, entry, aliasName, options, functionVersion, options.description ?? '');
+      persistAlias(ctx, entry, alias, { replaces: null });
+      entry.aliases.set(aliasName, alias);
+      return aliasInfo(alias);
+    }),
+  );
 }
 
-/** Changes an alias's version, description or routing config; fields left out stay. `routingConfig: null` removes the routing. */
-export function updateAlias(ctx: DeployContext, name: string, aliasName: string, input: AliasInput): AliasInfo {
+/**
+ * Changes an alias's version, description or routing config; fields left out stay. `routingConfig: null` removes the routing.
+ * With `revisionId`, only if the alias still has it (PreconditionFailedException), checked atomically in the store.
+ */
+export async function updateAlias(ctx: DeployContext, name: string, aliasName: string, input: AliasInput): Promise<AliasInfo> {
   ctx.assertOpen();
-  const entry = existing(ctx, name);
-  const current = aliasOf(ctx, entry, aliasName);
+  const { name: fn } = existing(ctx, name);
   const options = parseAliasInput(input);
-  checkRevision(current, options.revisionId);
-  const routing: AliasOptions['routingConfig'] =
-    options.routingConfig !== undefined
-      ? options.routingConfig
-      : current.additionalVersion !== undefined
-        ? { additionalVersionWeights: { [current.additionalVersion]: current.additionalWeight } }
-        : undefined;
-  const alias = makeAlias(
-    ctx,
-    entry,
-    aliasName,
-    { ...options, routingConfig: routing },
-    options.functionVersion ?? current.functionVersion,
-    options.description ?? current.description,
-    current.counters,
+  checkRevision(aliasOf(ctx, existing(ctx, fn), aliasName), options.revisionId);
+  return ctx.registry.serialise(fn, () =>
+    optimistic(ctx, fn, async () => {
+      const entry = existing(ctx, fn);
+      const current = aliasOf(ctx, entry, aliasName);
+      checkRevision(current, options.revisionId);
+      const routing: AliasOptions['routingConfig'] =
+        options.routingConfig !== undefined
+          ? options.routingConfig
+          : current.additionalVersion !== undefined
+            ? { additionalVersionWeights: { [current.additionalVersion]: current.additionalWeight } }
+            : undefined;
+      const alias = makeAlias(
+        ctx,
+        entry,
+        aliasName,
+        { ...options, routingConfig: routing },
+        options.functionVersion ?? current.functionVersion,
+        options.description ?? current.description,
+        current.counters,
+      );
+      persistAlias(ctx, entry, alias, { replaces: current.revisionId });
+      entry.aliases.set(aliasName, alias);
+      const moved =
+        alias.functionVersion !== current.functionVersion || alias.additionalVersion !== current.additionalVersion || alias.additionalWeight !== current.additionalWeight;
+      if (entry.provisioned.has(aliasName) && moved) followProvisioned(ctx, entry);
+      return aliasInfo(alias);
+    }),
   );
-  persistAlias(ctx, entry, alias);
-  entry.aliases.set(aliasName, alias);
-  const moved =
-    alias.functionVersion !== current.functionVersion || alias.additionalVersion !== current.additionalVersion || alias.additionalWeight !== current.additionalWeight;
-  if (entry.provisioned.has(aliasName) && moved) followProvisioned(ctx, entry);
-  return aliasInfo(alias);
 }
 
 /**
@@ -75,13 +93,18 @@ function followProvisioned(ctx: DeployContext, entry: FunctionEntry): void {
   ctx.registry.serialise(entry.name, () => reallocate(ctx, entry)).catch(() => undefined);
 }
 
-export function deleteAlias(ctx: DeployContext, name: string, aliasName: string): void {
+/** Lambda's DeleteAlias takes no RevisionId: the delete is unconditional. */
+export async function deleteAlias(ctx: DeployContext, name: string, aliasName: string): Promise<void> {
   ctx.assertOpen();
-  const entry = existing(ctx, name);
-  aliasOf(ctx, entry, aliasName);
-  ctx.store?.deleteAlias(entry.name, aliasName);
-  entry.aliases.delete(aliasName);
-  if (entry.provisioned.delete(aliasName)) followProvisioned(ctx, entry);
+  const { name: fn } = existing(ctx, name);
+  aliasOf(ctx, existing(ctx, fn), aliasName);
+  await ctx.registry.serialise(fn, async () => {
+    const entry = existing(ctx, fn);
+    aliasOf(ctx, entry, aliasName);
+    ctx.store?.deleteAlias(entry.name, aliasName);
+    entry.aliases.delete(aliasName);
+    if (entry.provisioned.delete(aliasName)) followProvisioned(ctx, entry);
+  });
 }
 
 export function getAlias(ctx: DeployContext, name: string, aliasName: string): AliasInfo {
@@ -106,7 +129,7 @@ export function pickVersion(entry: FunctionEntry, alias: AliasRecord, random: ()
   return version === LATEST_VERSION ? entry.latest : entry.versions.get(version);
 }
 
-function persistAlias(ctx: DeployContext, entry: FunctionEntry, alias: AliasRecord): void {
+function persistAlias(ctx: DeployContext, entry: FunctionEntry, alias: AliasRecord, condition: WriteCondition): void {
   ctx.store?.putAlias(entry.name, {
     alias: alias.name,
     functionVersion: alias.functionVersion,
@@ -114,7 +137,7 @@ function persistAlias(ctx: DeployContext, entry: FunctionEntry, alias: AliasReco
     additionalVersion: alias.additionalVersion,
     additionalWeight: alias.additionalWeight,
     revisionId: alias.revisionId,
-  });
+  }, condition);
 }
 
 function aliasOf(ctx: DeployContext, entry: FunctionEntry, aliasName: string): AliasRecord {

@@ -26,7 +26,7 @@ import { checkCombinedSize, layersOf, materialiseOpt, mergeLayers, unzippedSize,
 import { packageOf, sha256Hex, type CodePackage } from './package.ts';
 import { configFingerprint, FunctionEntry, type VersionRecord } from './records.ts';
 import type { FunctionRegistry } from './registry.ts';
-import { configJson, type RegistryStore } from './store.ts';
+import { configJson, type RegistryStore, type WriteCondition } from './store.ts';
 
 /** What a deploy needs from the runtime that owns the registry. */
 export interface DeployContext {
@@ -120,8 +120,10 @@ export async function prepareDeployment(
 /**
  * Creates the function or replaces its `$LATEST` with `config`'s code and configuration.
  * Idle environments of the previous `$LATEST` are disposed; busy ones when their invocation ends.
+ * `condition`: the store keeps the new record only if it holds (an update's optimistic
+ * concurrency, commit.ts); a deploy replaces whatever is stored.
  */
-export async function deployLatest(ctx: DeployContext, config: FunctionConfig): Promise<VersionRecord> {
+export async function deployLatest(ctx: DeployContext, config: FunctionConfig, condition?: WriteCondition): Promise<VersionRecord> {
   checkTenancyUnchanged(ctx.registry.get(config.name)?.latest.config, config);
   if (config.provisionedConcurrency > 0) {
     // Lambda's words: provisioned concurrency goes on a published version or an alias
@@ -143,7 +145,7 @@ export async function deployLatest(ctx: DeployContext, config: FunctionConfig): 
     entry = new FunctionEntry(record);
     ctx.registry.add(entry);
   }
-  if (json !== undefined) persistVersion(ctx, entry, record, json);
+  if (json !== undefined) persistVersion(ctx, entry, record, json, condition);
   return record;
 }
 
@@ -165,7 +167,7 @@ function checkTenancyUnchanged(previous: FunctionConfig | undefined, config: Fun
 }
 
 /** Writes a version's record to the durable store, if there is one. */
-export function persistVersion(ctx: DeployContext, entry: FunctionEntry, record: VersionRecord, json?: string): void {
+export function persistVersion(ctx: DeployContext, entry: FunctionEntry, record: VersionRecord, json?: string, condition?: WriteCondition): void {
   if (ctx.store === undefined) return;
   json ??= configJson(record.config, ctx.options.hooks);
   ctx.store?.putVersion(entry.name, entry.lastVersion, {
@@ -174,7 +176,7 @@ export function persistVersion(ctx: DeployContext, entry: FunctionEntry, record:
     package: record.package,
     revisionId: record.revisionId,
     lastModified: record.lastModified,
-  });
+  }, condition);
 }
 
 /** Builds the immutable record of a version from its deployment. */

@@ -10,6 +10,7 @@
 import type { CodeSource } from '../code/types.ts';
 import { LATEST_VERSION, parseFunctionConfig, type FunctionConfig, type FunctionConfigInput } from '../config/index.ts';
 import { InvalidParameterValueException, PreconditionFailedException, ResourceConflictException } from '../errors.ts';
+import { optimistic, updateInProgress } from './commit.ts';
 import { deployLatest, type DeployContext } from './deploy.ts';
 import { functionInfo, type FunctionInfo } from './info.ts';
 import { functionArn, functionNotFound, splitFunctionName } from './names.ts';
@@ -66,8 +67,17 @@ function updateLatest(
   if (ctx.registry.changing(entry.name)) throw updateInProgress(ctx, entry.name);
   checkRevision(entry.latest, options.revisionId);
   // Re-parsing the merged config checks every field again, with deploy's messages.
-  const config = parseFunctionConfig(change(entry.latest.config));
-  return ctx.registry.serialise(entry.name, async () => functionInfo(await deployLatest(ctx, config)));
+  parseFunctionConfig(change(entry.latest.config));
+  // Computed again from the entry as it is when the change runs (reloaded after a conflict), and
+  // written only if $LATEST is still the one it was computed from (commit.ts).
+  return ctx.registry.serialise(entry.name, () =>
+    optimistic(ctx, entry.name, async () => {
+      const latest = existing(ctx, entry.name).latest;
+      checkRevision(latest, options.revisionId);
+      const config = parseFunctionConfig(change(latest.config));
+      return functionInfo(await deployLatest(ctx, config, { replaces: latest.revisionId }));
+    }),
+  );
 }
 
 /** getFunction('name[:qualifier]'): `$LATEST`, a version, or the version an alias points to. */
@@ -149,12 +159,7 @@ export function existing(ctx: DeployContext, nameOrArn: string): FunctionEntry {
   return entry;
 }
 
-/** Lambda's words for an update while another is in progress. */
-export function updateInProgress(ctx: DeployContext, name: string): ResourceConflictException {
-  return new ResourceConflictException(
-    `The operation cannot be performed at this time. An update is in progress for resource: ${functionArn(ctx.options, name)}`,
-  );
-}
+export { updateInProgress };
 
 /** PreconditionFailedException when `expected` is given and is not the record's revisionId. */
 export function checkRevision(record: { readonly revisionId: string }, expected: string | undefined): void {

@@ -86,9 +86,14 @@ export class FunctionEntry {
 /**
  * The configuration fields that make two versions behave the same (code is compared by package).
  * The reservation is the function's, not a version's (PutFunctionConcurrency): changing it leaves
- * nothing new to publish.
+ * nothing new to publish. Keys are sorted: a config parsed again from a store (another cluster
+ * member's, a restart's) lists them in another order and must still match.
  */
 export function configFingerprint(config: FunctionConfig): string {
   const { code: _code, name: _name, description: _description, reservedConcurrency: _reserved, ...rest } = config;
-  return JSON.stringify(rest, (_key, value: unknown) => (typeof value === 'function' ? `fn:${String(value)}` : value));
+  return JSON.stringify(rest, (_key, value: unknown) => {
+    if (typeof value === 'function') return `fn:${String(value)}`;
+    if (typeof value !== 'object' || value === null || Array.isArray(value)) return value;
+    return Object.fromEntries(Object.entries(value).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)));
+  });
 }

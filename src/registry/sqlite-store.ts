@@ -21,7 +21,17 @@ import { DataDirError } from '../errors.ts';
 import type { CodePackage } from './package.ts';
 import type { ProvisionedConfig } from './records.ts';
 import { classifySqliteError, openDataDirFile } from './sqlite-file.ts';
-import type { AsyncSettingKind, RegistryStore, StoredAlias, StoredAsyncSetting, StoredFunction, StoredRegistry, StoredVersionInput } from './store.ts';
+import {
+  StoreConflictError,
+  type AsyncSettingKind,
+  type RegistryStore,
+  type StoredAlias,
+  type StoredAsyncSetting,
+  type StoredFunction,
+  type StoredRegistry,
+  type StoredVersionInput,
+  type WriteCondition,
+} from './store.ts';
 
 const FORMAT = 'lambdalet-registry';
 const SCHEMA_VERSION = '1';
@@ -110,43 +120,8 @@ export class SqliteRegistryStore implements RegistryStore {
   /** Everything stored, to rebuild the registry: functions in creation order. */
   load(): StoredRegistry {
     const db = this.#db;
-    const functions = db.prepare('SELECT name, last_version FROM functions ORDER BY seq').all() as { name: string; last_version: number }[];
-    const versionRows = db.prepare('SELECT * FROM versions WHERE name = ?');
-    const aliasRows = db.prepare('SELECT * FROM aliases WHERE name = ? ORDER BY seq');
-    const provisionedRows = db.prepare('SELECT qualifier, n, last_modified FROM provisioned WHERE name = ? ORDER BY qualifier');
-    const out: StoredFunction[] = functions.map((fn) => {
-      const rows = (versionRows.all(fn.name) as unknown as VersionRow[]).sort((a, b) => order(a.version) - order(b.version));
-      const aliases = aliasRows.all(fn.name) as unknown as {
-        alias: string;
-        function_version: string;
-        description: string;
-        additional_version: string | null;
-        additional_weight: number;
-        revision_id: string;
-      }[];
-      return {
-        name: fn.name,
-        lastVersion: Number(fn.last_version),
-        versions: rows.map((row) => ({
-          version: row.version,
-          config: JSON.parse(row.config) as Record<string, unknown>,
-          code: this.#codeOf(row),
-          revisionId: row.revision_id,
-          lastModified: row.last_modified,
-        })),
-        aliases: aliases.map((a) => ({
-          alias: a.alias,
-          functionVersion: a.function_version,
-          description: a.description,
-          additionalVersion: a.additional_version ?? undefined,
-          additionalWeight: Number(a.additional_weight),
-          revisionId: a.revision_id,
-        })),
-        provisioned: Object.fromEntries(
-          (provisionedRows.all(fn.name) as { qualifier: string; n: number; last_modified: string }[]).map((r) => [r.qualifier, { n: Number(r.n), lastModified: r.last_modified }]),
-        ),
-      };
-    });
+    const names = db.prepare('SELECT name FROM functions ORDER BY seq').all() as { name: string }[];
+    const out = names.map((fn) => this.loadFunction(fn.name)).filter((fn) => fn !== undefined);
     const layers = (db.prepare('SELECT layer_name, version, code_sha256, info FROM layers ORDER BY layer_name, version').all() as {
       layer_name: string;
       version: number;
@@ -159,9 +134,51 @@ export class SqliteRegistryStore implements RegistryStore {
     return { functions: out, layers, asyncSettings };
   }
 
+  /** One function as stored, or undefined. */
+  loadFunction(name: string): StoredFunction | undefined {
+    const db = this.#db;
+    const fn = db.prepare('SELECT name, last_version FROM functions WHERE name = ?').get(name) as { name: string; last_version: number } | undefined;
+    if (fn === undefined) return undefined;
+    const rows = (db.prepare('SELECT * FROM versions WHERE name = ?').all(fn.name) as unknown as VersionRow[]).sort((a, b) => order(a.version) - order(b.version));
+    const aliases = db.prepare('SELECT * FROM aliases WHERE name = ? ORDER BY seq').all(fn.name) as unknown as {
+      alias: string;
+      function_version: string;
+      description: string;
+      additional_version: string | null;
+      additional_weight: number;
+      revision_id: string;
+    }[];
+    const provisioned = db.prepare('SELECT qualifier, n, last_modified FROM provisioned WHERE name = ? ORDER BY qualifier').all(fn.name) as {
+      qualifier: string;
+      n: number;
+      last_modified: string;
+    }[];
+    return {
+      name: fn.name,
+      lastVersion: Number(fn.last_version),
+      versions: rows.map((row) => ({
+        version: row.version,
+        config: JSON.parse(row.config) as Record<string, unknown>,
+        code: this.#codeOf(row),
+        revisionId: row.revision_id,
+        lastModified: row.last_modified,
+      })),
+      aliases: aliases.map((a) => ({
+        alias: a.alias,
+        functionVersion: a.function_version,
+        description: a.description,
+        additionalVersion: a.additional_version ?? undefined,
+        additionalWeight: Number(a.additional_weight),
+        revisionId: a.revision_id,
+      })),
+      provisioned: Object.fromEntries(provisioned.map((r) => [r.qualifier, { n: Number(r.n), lastModified: r.last_modified }])),
+    };
+  }
+
   /** Records a version (`$LATEST` replaced in place), creating the function row if needed. */
-  putVersion(name: string, lastVersion: number, version: StoredVersionInput): void {
+  putVersion(name: string, lastVersion: number, version: StoredVersionInput, condition?: WriteCondition): void {
     this.#transaction(() => {
+      if (condition !== undefined) this.#check(name, version.version, condition);
       this.#putBlob(version.package);
       this.#db
         .prepare('INSERT INTO functions (name, seq, last_version) VALUES (?, ?, ?) ON CONFLICT (name) DO UPDATE SET last_version = excluded.last_version')
@@ -197,8 +214,13 @@ export class SqliteRegistryStore implements RegistryStore {
     });
   }
 
-  putAlias(name: string, alias: StoredAlias): void {
-    this.#db
+  putAlias(name: string, alias: StoredAlias, condition?: WriteCondition): void {
+    this.#transaction(() => {
+      if (condition !== undefined) {
+        const row = this.#db.prepare('SELECT revision_id FROM aliases WHERE name = ? AND alias = ?').get(name, alias.alias) as { revision_id: string } | undefined;
+        if ((row?.revision_id ?? null) !== condition.replaces) throw new StoreConflictError(name, `alias ${alias.alias}`);
+      }
+      this.#db
       .prepare(
         `INSERT INTO aliases (name, alias, seq, function_version, description, additional_version, additional_weight, revision_id)
          VALUES (?, ?, (SELECT COALESCE(MAX(seq), 0) + 1 FROM aliases), ?, ?, ?, ?, ?)
@@ -206,6 +228,7 @@ export class SqliteRegistryStore implements RegistryStore {
            additional_version = excluded.additional_version, additional_weight = excluded.additional_weight, revision_id = excluded.revision_id`,
       )
       .run(name, alias.alias, alias.functionVersion, alias.description, alias.additionalVersion ?? null, alias.additionalWeight, alias.revisionId);
+    });
   }
 
   deleteAlias(name: string, alias: string): void {
@@ -244,6 +267,19 @@ export class SqliteRegistryStore implements RegistryStore {
   /** Releases the lock; another runtime may open the folder afterwards. Idempotent. */
   close(): void {
     if (this.#db.isOpen) this.#db.close();
+  }
+
+  /** A conditional putVersion's check, inside its transaction. @throws StoreConflictError */
+  #check(name: string, version: string, condition: WriteCondition): void {
+    const revision = (v: string): string | null =>
+      (this.#db.prepare('SELECT revision_id FROM versions WHERE name = ? AND version = ?').get(name, v) as { revision_id: string } | undefined)?.revision_id ?? null;
+    if (revision(version) !== condition.replaces) throw new StoreConflictError(name, `version ${version}`);
+    if (condition.latest !== undefined && revision('$LATEST') !== condition.latest) throw new StoreConflictError(name, '$LATEST');
+    if (version !== '$LATEST') {
+      // A published number is never reused, even after its version was deleted.
+      const last = this.#db.prepare('SELECT last_version FROM functions WHERE name = ?').get(name) as { last_version: number } | undefined;
+      if (Number(last?.last_version ?? 0) >= Number(version)) throw new StoreConflictError(name, `version ${version}`);
+    }
   }
 
   #codeOf(row: VersionRow): CodeSource {

@@ -28,6 +28,13 @@
  *   for every change another runtime made, so each runtime's async layer sees the same settings.
  *   Both are optional while a store does not keep them: the async layer then keeps its settings in
  *   memory for that runtime only.
+ * - Optimistic concurrency (Lambda's RevisionId): `putVersion` and `putAlias` may carry a
+ *   {@link WriteCondition} — the revisionId of the record they replace (null: there must be none)
+ *   and, for a published version, the `$LATEST` it was copied from. The check and the write are one
+ *   atomic step (a SQLite transaction, a Redis Lua script); an unmet condition writes nothing and is
+ *   a {@link StoreConflictError}: thrown by the write itself (SQLite), or by `confirm(name)` for a
+ *   store that writes behind (Redis). The caller then reloads the function (`loadFunction`) and
+ *   answers PreconditionFailedException or tries again on the fresh state (registry/commit.ts).
  */
 import type { CodeSource } from '../code/types.ts';
 import { InvalidParameterValueException } from '../errors.ts';
@@ -37,14 +44,18 @@ import type { ProvisionedConfig } from './records.ts';
 export interface RegistryStore {
   /** Everything stored, to rebuild the registry. */
   load(): StoredRegistry | Promise<StoredRegistry>;
-  /** Records a version (`$LATEST` replaced in place) with its code, creating the function if needed; `lastVersion` is the function's highest published number. */
-  putVersion(name: string, lastVersion: number, version: StoredVersionInput): void;
+  /**
+   * Records a version (`$LATEST` replaced in place) with its code, creating the function if needed;
+   * `lastVersion` is the function's highest published number. With `condition`, only if it holds
+   * (else StoreConflictError, see the contract).
+   */
+  putVersion(name: string, lastVersion: number, version: StoredVersionInput, condition?: WriteCondition): void;
   /** Forgets one published version (its provisioned config with it). */
   deleteVersion(name: string, version: string): void;
   /** Forgets a function: its versions, aliases and provisioned configs. */
   deleteFunction(name: string): void;
-  /** Creates or replaces an alias. */
-  putAlias(name: string, alias: StoredAlias): void;
+  /** Creates or replaces an alias; with `condition`, only if it holds (`latest` is ignored). */
+  putAlias(name: string, alias: StoredAlias, condition?: WriteCondition): void;
   deleteAlias(name: string, alias: string): void;
   /** Sets or removes (undefined) the provisioned concurrency configured on a version or alias. */
   putProvisionedConfig(name: string, qualifier: string, config: ProvisionedConfig | undefined): void;
@@ -64,8 +75,39 @@ export interface RegistryStore {
   watchAsyncSettings?(listener: (change: StoredAsyncSetting) => void): void;
   /** Resolves when every write made so far is durable (stores that write behind). */
   flush?(): Promise<void>;
+  /**
+   * Stores that write behind: resolves when the writes made so far are durable, and rejects with
+   * StoreConflictError when a conditional write for function `name` among them was refused (each
+   * refusal is reported once).
+   */
+  confirm?(name: string): Promise<void>;
+  /** One function as stored now (undefined: not stored), to reload it after a conflict. */
+  loadFunction?(name: string): StoredFunction | undefined | Promise<StoredFunction | undefined>;
   /** Releases the store (locks, connections). Idempotent. */
   close(): void | Promise<void>;
+}
+
+/** What a conditional write expects to find (Lambda's optimistic concurrency on RevisionId). */
+export interface WriteCondition {
+  /** The revisionId of the record this write replaces; `null`: there must be no such record yet. */
+  readonly replaces: string | null;
+  /** putVersion of a published version: `$LATEST` must still have this revisionId (the one copied). */
+  readonly latest?: string;
+}
+
+/**
+ * A conditional write found the stored record changed (another cluster member, or a stale view):
+ * nothing was written. Internal: the registry turns it into Lambda's PreconditionFailedException
+ * or retries (registry/commit.ts); it never reaches a user.
+ */
+export class StoreConflictError extends Error {
+  override readonly name = 'StoreConflictError';
+  /** The function whose write was refused. */
+  readonly functionName: string;
+  constructor(functionName: string, what: string) {
+    super(`${what} of function ${functionName} changed in the store since this runtime read it; nothing was written`);
+    this.functionName = functionName;
+  }
 }
 
 /** What `load()` returns. */

@@ -16,15 +16,56 @@
 import { parsePublishVersionInput, type PublishVersionInput } from '../config/index.ts';
 import { InvalidParameterValueException } from '../errors.ts';
 import { persistVersion, poolKey, prepareDeployment, versionPoolConfig, versionRecord, type DeployContext } from './deploy.ts';
+import { optimistic, reloadFunction } from './commit.ts';
 import { checkRevision, existing, updateInProgress } from './functions.ts';
 import { functionInfo, type FunctionInfo } from './info.ts';
+import type { VersionRecord } from './records.ts';
 
 export function publishVersion(ctx: DeployContext, name: string, input?: PublishVersionInput): Promise<FunctionInfo> {
   ctx.assertOpen();
   const options = parsePublishVersionInput(input);
   const entry = existing(ctx, name);
   if (ctx.registry.changing(entry.name)) throw updateInProgress(ctx, entry.name);
+  checkPublishable(entry.latest, options);
+  // Computed from the entry as it is when the change runs (reloaded after a conflict); stored only
+  // if no other member took the number and $LATEST is still the one copied (commit.ts).
+  return ctx.registry.serialise(entry.name, () => optimistic(ctx, entry.name, () => publish(ctx, entry.name, options)));
+}
+
+type PublishOptions = ReturnType<typeof parsePublishVersionInput>;
+
+async function publish(ctx: DeployContext, name: string, options: PublishOptions, reloaded = false): Promise<FunctionInfo> {
+  const entry = existing(ctx, name);
   const latest = entry.latest;
+  checkPublishable(latest, options);
+  const newest = entry.newestVersion();
+  if (newest && newest.fingerprint === latest.fingerprint) {
+    // Nothing to write, so no store condition checks this answer: with a store other runtimes
+    // share (one that writes behind, a cluster's), $LATEST may have moved on there; read it once.
+    if (!reloaded && ctx.store?.confirm !== undefined) {
+      await reloadFunction(ctx, name);
+      return publish(ctx, name, options, true);
+    }
+    return functionInfo(newest);
+  }
+  const version = String(entry.lastVersion + 1);
+  const config = Object.freeze({
+    ...latest.config,
+    code: latest.package.source,
+    ...(options.description !== undefined ? { description: options.description } : {}),
+  });
+  const { deployment } = await prepareDeployment(ctx, config, version, latest.prepared);
+  const pool = ctx.dispatcher.configure(poolKey(entry.name, version), versionPoolConfig(config, 0), deployment);
+  const record = versionRecord(deployment, pool, latest.package, version);
+  // The fingerprint is $LATEST's (description excluded), so re-publishing unchanged code returns this version.
+  entry.versions.set(version, { ...record, fingerprint: latest.fingerprint });
+  entry.lastVersion += 1;
+  persistVersion(ctx, entry, record, undefined, { replaces: null, latest: latest.revisionId });
+  return functionInfo(record);
+}
+
+/** @throws PreconditionFailedException (revisionId), InvalidParameterValueException (codeSha256). */
+function checkPublishable(latest: VersionRecord, options: PublishOptions): void {
   checkRevision(latest, options.revisionId);
   if (options.codeSha256 !== undefined && options.codeSha256 !== latest.package.sha256) {
     // Lambda: "CodeSHA256 (...) is different from current CodeSHA256 in $LATEST (...)".
@@ -33,24 +74,6 @@ export function publishVersion(ctx: DeployContext, name: string, input?: Publish
       `CodeSHA256 (${options.codeSha256}) is different from current CodeSHA256 in $LATEST (${latest.package.sha256}). Please try again from CreateFunction/UpdateFunctionCode.`,
     );
   }
-  return ctx.registry.serialise(entry.name, async () => {
-    const newest = entry.newestVersion();
-    if (newest && newest.fingerprint === latest.fingerprint) return functionInfo(newest);
-    const version = String(entry.lastVersion + 1);
-    const config = Object.freeze({
-      ...latest.config,
-      code: latest.package.source,
-      ...(options.description !== undefined ? { description: options.description } : {}),
-    });
-    const { deployment } = await prepareDeployment(ctx, config, version, latest.prepared);
-    const pool = ctx.dispatcher.configure(poolKey(entry.name, version), versionPoolConfig(config, 0), deployment);
-    const record = versionRecord(deployment, pool, latest.package, version);
-    // The fingerprint is $LATEST's (description excluded), so re-publishing unchanged code returns this version.
-    entry.versions.set(version, { ...record, fingerprint: latest.fingerprint });
-    entry.lastVersion += 1;
-    persistVersion(ctx, entry, record);
-    return functionInfo(record);
-  });
 }
 
 /** `$LATEST` and every published version, oldest first (Lambda's ListVersionsByFunction). */

@@ -40,7 +40,7 @@ describe('dead-letter queue per version', () => {
       const current = rt.createQueue('dlq-latest');
       await rt.deploy({ name: 'worker', code, deadLetterConfig: { targetArn: old.queueArn } });
       await rt.publishVersion('worker');
-      rt.createAlias('worker', 'live', { functionVersion: '1' });
+      await rt.createAlias('worker', 'live', { functionVersion: '1' });
       await rt.updateFunctionConfiguration('worker', { deadLetterConfig: { targetArn: current.queueArn } });
       for (const q of ['$LATEST', '1', 'live']) rt.putFunctionEventInvokeConfig('worker', { qualifier: q, maximumRetryAttempts: 0 });
 

@@ -94,7 +94,7 @@ describe.skipIf(!redis)(redis ? 'cluster registry' : `cluster registry (skipped:
     await a.publishVersion('orders');
     await a.updateFunctionCode('orders', taggedCode('v2'));
     await a.publishVersion('orders');
-    a.createAlias('orders', 'live', { functionVersion: '1' });
+    await a.createAlias('orders', 'live', { functionVersion: '1' });
     await eventually(async () => {
       const out = await tag(b, 'orders:live');
       expect([out.tag, out.functionVersion]).toEqual(['v1', '1']);
@@ -102,9 +102,9 @@ describe.skipIf(!redis)(redis ? 'cluster registry' : `cluster registry (skipped:
     expect((await tag(b, 'orders:2')).tag).toBe('v2');
     expect(b.listVersions('orders').map((v) => v.version)).toEqual(['$LATEST', '1', '2']);
     // b moves the alias; a follows
-    b.updateAlias('orders', 'live', { functionVersion: '2' });
+    await b.updateAlias('orders', 'live', { functionVersion: '2' });
     await eventually(async () => expect((await tag(a, 'orders:live')).functionVersion).toBe('2'));
-    b.deleteAlias('orders', 'live');
+    await b.deleteAlias('orders', 'live');
     await b.deleteFunction('orders', { qualifier: '1' });
     await eventually(() => expect(a.listVersions('orders').map((v) => v.version)).toEqual(['$LATEST', '2']));
     await eventually(() => expect(() => a.getAlias('orders', 'live')).toThrow(ResourceNotFoundException));

@@ -24,9 +24,9 @@ beforeAll(async () => {
   await rt.publishVersion('orders');
   await rt.updateFunctionCode('orders', orders('two'));
   await rt.publishVersion('orders');
-  rt.createAlias('orders', 'dev', { functionVersion: '$LATEST' });
-  rt.createAlias('orders', 'live', { functionVersion: '1' });
-  rt.createAlias('orders', 'next', { functionVersion: '2' });
+  await rt.createAlias('orders', 'dev', { functionVersion: '$LATEST' });
+  await rt.createAlias('orders', 'live', { functionVersion: '1' });
+  await rt.createAlias('orders', 'next', { functionVersion: '2' });
   await rt.deploy({ name: 'files', code: files('export const handler = async (e) => e.queryStringParameters?.plain ? { plain: true } : ({ statusCode: 200, multiValueHeaders: { "x-m": ["1", "2"] }, body: JSON.stringify(e) });') });
   await rt.deploy({ name: 'fallback', code: files('export const handler = async (e) => "fallback " + e.rawPath;') });
   await rt.deploy({ name: 'boom', code: files('export const handler = async () => { throw new Error("x"); };') });

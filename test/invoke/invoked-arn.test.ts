@@ -27,7 +27,7 @@ describe('context.invokedFunctionArn', () => {
         const code = engine === 'wasm' ? { component: PROBE } : taggedCode('v1');
         await rt.deploy({ name: 'f', engine, code });
         await rt.publishVersion('f');
-        rt.createAlias('f', 'live', { functionVersion: '1' });
+        await rt.createAlias('f', 'live', { functionVersion: '1' });
         // The same warm environment serves `f:1` and `f:live` (one version, one pool): the ARN is per invocation.
         expect(await seenArn(rt, engine, 'f:1')).toBe(`${ARN}:f:1`);
         expect(await seenArn(rt, engine, 'f:live')).toBe(`${ARN}:f:live`);

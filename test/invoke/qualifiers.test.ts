@@ -14,7 +14,7 @@ describe('qualifiers', () => {
   it('Qualifiers: every way of naming a version or alias reaches it, and the handler sees what Lambda shows it', async () => {
     await withRt(async (rt, logs) => {
       await twoVersions(rt);
-      rt.createAlias('orders', 'live', { functionVersion: '1' });
+      await rt.createAlias('orders', 'live', { functionVersion: '1' });
       const cases: [string, Record<string, string> | undefined, string, string][] = [
         ['orders', undefined, '$LATEST', `${ARN}:orders`],
         ['orders:$LATEST', undefined, '$LATEST', `${ARN}:orders:$LATEST`],
@@ -68,7 +68,7 @@ describe('qualifiers', () => {
   it('Qualifiers: each version has its own pool and metrics; an alias runs on its version\'s environments', async () => {
     await withRt(async (rt) => {
       await twoVersions(rt);
-      rt.createAlias('orders', 'live', { functionVersion: '2' });
+      await rt.createAlias('orders', 'live', { functionVersion: '2' });
       const first = await rt.invoke('orders:2');
       const second = await rt.invoke('orders:live');
       expect(first.coldStart).toBe(true);

@@ -23,24 +23,33 @@ function thrown(call: () => unknown): Error {
   throw new Error('expected a throw');
 }
 
+async function rejected(call: Promise<unknown>): Promise<Error> {
+  try {
+    await call;
+  } catch (error) {
+    return error as Error;
+  }
+  throw new Error('expected a rejection');
+}
+
 describe('alias calls', () => {
   it('Aliases: create, get, list, update and delete; every alias has an ARN and a revisionId that changes on update', async () => {
     await withRt(async (rt) => {
       await twoVersions(rt);
-      const live = rt.createAlias('orders', 'live', { functionVersion: '1', description: 'prod' });
+      const live = await rt.createAlias('orders', 'live', { functionVersion: '1', description: 'prod' });
       expect(live).toEqual({ aliasArn: `${ARN}:orders:live`, name: 'live', functionVersion: '1', description: 'prod', revisionId: expect.stringMatching(/^[0-9a-f-]{36}$/) as string });
-      rt.createAlias('orders', 'dev', { functionVersion: '$LATEST' });
+      await rt.createAlias('orders', 'dev', { functionVersion: '$LATEST' });
       expect(rt.listAliases('orders').map((a) => a.name)).toEqual(['live', 'dev']);
-      const moved = rt.updateAlias('orders', 'live', { functionVersion: '2' });
+      const moved = await rt.updateAlias('orders', 'live', { functionVersion: '2' });
       expect(moved).toMatchObject({ functionVersion: '2', description: 'prod' });
       expect(moved.revisionId).not.toBe(live.revisionId);
       expect(rt.getAlias('orders', 'live')).toEqual(moved);
-      const weighted = rt.updateAlias('orders', 'live', { routingConfig: { additionalVersionWeights: { '1': 0.25 } } });
+      const weighted = await rt.updateAlias('orders', 'live', { routingConfig: { additionalVersionWeights: { '1': 0.25 } } });
       expect(weighted.routingConfig).toEqual({ additionalVersionWeights: { '1': 0.25 } });
       expect(rt.listAliases('orders', { functionVersion: '1' }).map((a) => a.name)).toEqual(['live']);
-      expect(rt.updateAlias('orders', 'live', { description: 'x' }).routingConfig).toEqual({ additionalVersionWeights: { '1': 0.25 } });
-      expect(rt.updateAlias('orders', 'live', { routingConfig: null }).routingConfig).toBeUndefined();
-      rt.deleteAlias('orders', 'dev');
+      expect((await rt.updateAlias('orders', 'live', { description: 'x' })).routingConfig).toEqual({ additionalVersionWeights: { '1': 0.25 } });
+      expect((await rt.updateAlias('orders', 'live', { routingConfig: null })).routingConfig).toBeUndefined();
+      await rt.deleteAlias('orders', 'dev');
       expect(rt.listAliases('orders').map((a) => a.name)).toEqual(['live']);
       await expect(rt.invoke('orders:dev')).rejects.toThrow(`Function not found: ${ARN}:orders:dev`);
     });
@@ -49,18 +58,18 @@ describe('alias calls', () => {
   it('Aliases: a taken name is ResourceConflictException; unknown aliases and versions are ResourceNotFoundException', async () => {
     await withRt(async (rt) => {
       await twoVersions(rt);
-      rt.createAlias('orders', 'live', { functionVersion: '1' });
-      const taken = thrown(() => rt.createAlias('orders', 'live', { functionVersion: '2' }));
+      await rt.createAlias('orders', 'live', { functionVersion: '1' });
+      const taken = await rejected(rt.createAlias('orders', 'live', { functionVersion: '2' }));
       expect(taken).toBeInstanceOf(ResourceConflictException);
       expect(taken.message).toBe(`Alias already exists: ${ARN}:orders:live`);
       const missing = thrown(() => rt.getAlias('orders', 'nope'));
       expect(missing).toBeInstanceOf(ResourceNotFoundException);
       expect(missing.message).toBe(`Alias not found: ${ARN}:orders:nope`);
-      expect(() => rt.updateAlias('orders', 'nope', { functionVersion: '1' })).toThrow(ResourceNotFoundException);
-      expect(() => rt.deleteAlias('orders', 'nope')).toThrow(ResourceNotFoundException);
-      expect(thrown(() => rt.createAlias('orders', 'beta', { functionVersion: '3' })).message).toBe(`Function not found: ${ARN}:orders:3`);
-      expect(() => rt.createAlias('orders', 'beta', { functionVersion: '1', routingConfig: { additionalVersionWeights: { '9': 0.1 } } })).toThrow(ResourceNotFoundException);
-      expect(() => rt.createAlias('nofn', 'beta', { functionVersion: '1' })).toThrow(`Function not found: ${ARN}:nofn`);
+      await expect(rt.updateAlias('orders', 'nope', { functionVersion: '1' })).rejects.toThrow(ResourceNotFoundException);
+      await expect(rt.deleteAlias('orders', 'nope')).rejects.toThrow(ResourceNotFoundException);
+      expect((await rejected(rt.createAlias('orders', 'beta', { functionVersion: '3' }))).message).toBe(`Function not found: ${ARN}:orders:3`);
+      await expect(rt.createAlias('orders', 'beta', { functionVersion: '1', routingConfig: { additionalVersionWeights: { '9': 0.1 } } })).rejects.toThrow(ResourceNotFoundException);
+      await expect(rt.createAlias('nofn', 'beta', { functionVersion: '1' })).rejects.toThrow(`Function not found: ${ARN}:nofn`);
     });
   });
 
@@ -68,14 +77,14 @@ describe('alias calls', () => {
     await withRt(async (rt) => {
       await twoVersions(rt);
       for (const bad of ['1', '42', '$LATEST', '', 'a'.repeat(129), 'bad name', 'a:b']) {
-        const error = thrown(() => rt.createAlias('orders', bad, { functionVersion: '1' }));
+        const error = await rejected(rt.createAlias('orders', bad, { functionVersion: '1' }));
         expect(error, bad).toBeInstanceOf(InvalidParameterValueException);
         expect(error.message).toMatch(/^Expected the alias name to match \(\?!\^\[0-9\]\+\$\)\(\[a-zA-Z0-9-_\]\+\)/);
       }
-      expect(rt.createAlias('orders', 'a'.repeat(128), { functionVersion: '1' }).name).toHaveLength(128);
-      expect(rt.createAlias('orders', 'v1-2', { functionVersion: '1' }).name).toBe('v1-2');
-      expect(() => rt.createAlias('orders', 'x', {})).toThrow('Expected `functionVersion` to be a published version number or `$LATEST`, got `undefined`');
-      expect(() => rt.createAlias('orders', 'x', { functionVersion: 'live' })).toThrow(InvalidParameterValueException);
+      expect((await rt.createAlias('orders', 'a'.repeat(128), { functionVersion: '1' })).name).toHaveLength(128);
+      expect((await rt.createAlias('orders', 'v1-2', { functionVersion: '1' })).name).toBe('v1-2');
+      await expect(rt.createAlias('orders', 'x', {})).rejects.toThrow('Expected `functionVersion` to be a published version number or `$LATEST`, got `undefined`');
+      await expect(rt.createAlias('orders', 'x', { functionVersion: 'live' })).rejects.toThrow(InvalidParameterValueException);
     });
   });
 
@@ -95,16 +104,16 @@ describe('alias calls', () => {
         [{ $LATEST: 0.5 }, 'Expected the keys of `routingConfig.additionalVersionWeights` to be published version numbers, got `$LATEST`'],
       ];
       for (const [w, message] of cases) {
-        const error = thrown(() => rt.createAlias('orders', 'live', weights(w)));
+        const error = await rejected(rt.createAlias('orders', 'live', weights(w)));
         expect(error, message).toBeInstanceOf(InvalidParameterValueException);
         expect(error.message).toBe(message);
       }
-      const onLatest = thrown(() => rt.createAlias('orders', 'live', { functionVersion: '$LATEST', routingConfig: { additionalVersionWeights: { '2': 0.1 } } }));
+      const onLatest = await rejected(rt.createAlias('orders', 'live', { functionVersion: '$LATEST', routingConfig: { additionalVersionWeights: { '2': 0.1 } } }));
       expect(onLatest).toBeInstanceOf(InvalidParameterValueException);
       expect(onLatest.message).toBe('$LATEST is not supported for an alias pointing to more than 1 version');
       // The boundaries themselves are weights.
-      expect(rt.createAlias('orders', 'zero', weights({ '2': 0 })).routingConfig).toEqual({ additionalVersionWeights: { '2': 0 } });
-      expect(rt.createAlias('orders', 'one', weights({ '2': 1 })).routingConfig).toEqual({ additionalVersionWeights: { '2': 1 } });
+      expect((await rt.createAlias('orders', 'zero', weights({ '2': 0 }))).routingConfig).toEqual({ additionalVersionWeights: { '2': 0 } });
+      expect((await rt.createAlias('orders', 'one', weights({ '2': 1 }))).routingConfig).toEqual({ additionalVersionWeights: { '2': 1 } });
       expect(rt.listAliases('orders').map((a) => a.name)).toEqual(['zero', 'one']);
     });
   });
@@ -112,11 +121,11 @@ describe('alias calls', () => {
   it('Aliases: a stale revisionId on updateAlias is PreconditionFailedException', async () => {
     await withRt(async (rt) => {
       await twoVersions(rt);
-      const first = rt.createAlias('orders', 'live', { functionVersion: '1' });
-      const second = rt.updateAlias('orders', 'live', { functionVersion: '2', revisionId: first.revisionId });
-      expect(() => rt.updateAlias('orders', 'live', { functionVersion: '1', revisionId: first.revisionId })).toThrow(PreconditionFailedException);
+      const first = await rt.createAlias('orders', 'live', { functionVersion: '1' });
+      const second = await rt.updateAlias('orders', 'live', { functionVersion: '2', revisionId: first.revisionId });
+      await expect(rt.updateAlias('orders', 'live', { functionVersion: '1', revisionId: first.revisionId })).rejects.toThrow(PreconditionFailedException);
       expect(rt.getAlias('orders', 'live').functionVersion).toBe('2');
-      expect(rt.updateAlias('orders', 'live', { functionVersion: '1', revisionId: second.revisionId }).functionVersion).toBe('1');
+      expect((await rt.updateAlias('orders', 'live', { functionVersion: '1', revisionId: second.revisionId })).functionVersion).toBe('1');
     });
   });
 });
@@ -127,7 +136,7 @@ describe('weighted routing', () => {
       withRt(
         async (rt) => {
           await twoVersions(rt);
-          rt.createAlias('orders', 'live', { functionVersion: '1', routingConfig: { additionalVersionWeights: { '2': 0.3 } } });
+          await rt.createAlias('orders', 'live', { functionVersion: '1', routingConfig: { additionalVersionWeights: { '2': 0.3 } } });
           const picks: string[] = [];
           for (let i = 0; i < 40; i++) {
             const result = await rt.invoke('orders:live');
@@ -153,8 +162,8 @@ describe('weighted routing', () => {
     await withRt(
       async (rt) => {
         await twoVersions(rt);
-        rt.createAlias('orders', 'none', { functionVersion: '1', routingConfig: { additionalVersionWeights: { '2': 0 } } });
-        rt.createAlias('orders', 'all', { functionVersion: '1', routingConfig: { additionalVersionWeights: { '2': 1 } } });
+        await rt.createAlias('orders', 'none', { functionVersion: '1', routingConfig: { additionalVersionWeights: { '2': 0 } } });
+        await rt.createAlias('orders', 'all', { functionVersion: '1', routingConfig: { additionalVersionWeights: { '2': 1 } } });
         for (let i = 0; i < 20; i++) {
           expect((await rt.invoke('orders:none')).executedVersion).toBe('1');
           expect((await rt.invoke('orders', {}, { qualifier: 'all' })).executedVersion).toBe('2');
@@ -175,10 +184,10 @@ describe('version shifts', () => {
   it('Shift: an invocation admitted on the old version finishes on it when the alias moves; the next one runs the new version', async () => {
     await withRt(async (rt) => {
       await twoVersions(rt);
-      rt.createAlias('orders', 'live', { functionVersion: '1' });
+      await rt.createAlias('orders', 'live', { functionVersion: '1' });
       await rt.invoke('orders:live'); // a warm environment of version 1
       const inFlight = rt.invoke('orders:live', { waitMs: 150 });
-      rt.updateAlias('orders', 'live', { functionVersion: '2' });
+      await rt.updateAlias('orders', 'live', { functionVersion: '2' });
       const after = await rt.invoke('orders:live');
       expect(after.executedVersion).toBe('2');
       const old = await inFlight;
@@ -195,15 +204,15 @@ describe('version shifts', () => {
     await withRt(
       async (rt) => {
         await twoVersions(rt);
-        rt.createAlias('orders', 'live', { functionVersion: '1' });
+        await rt.createAlias('orders', 'live', { functionVersion: '1' });
         const results: Promise<import('../../src/index.ts').InvokeResult>[] = [];
         const steps = [0.1, 0.25, 0.5, 0.75, 0.9, 1];
         for (const weight of steps) {
-          rt.updateAlias('orders', 'live', { routingConfig: { additionalVersionWeights: { '2': weight } } });
+          await rt.updateAlias('orders', 'live', { routingConfig: { additionalVersionWeights: { '2': weight } } });
           for (let i = 0; i < 20; i++) results.push(rt.invoke('orders:live', { waitMs: i % 3 }, { waitForCapacityMs: 60_000 }));
           await new Promise((resolve) => setImmediate(resolve));
         }
-        rt.updateAlias('orders', 'live', { functionVersion: '2', routingConfig: null });
+        await rt.updateAlias('orders', 'live', { functionVersion: '2', routingConfig: null });
         for (let i = 0; i < 20; i++) results.push(rt.invoke('orders:live', {}, { waitForCapacityMs: 60_000 }));
         const settled = await Promise.all(results);
         expect(settled).toHaveLength(140);

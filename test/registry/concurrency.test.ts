@@ -27,7 +27,7 @@ describe('reserved concurrency across versions', () => {
     await withRt(async (rt) => {
       await rt.deploy({ name: 'f', code: taggedCode('v1'), reservedConcurrency: 1 });
       await rt.publishVersion('f');
-      rt.createAlias('f', 'live', { functionVersion: '1' });
+      await rt.createAlias('f', 'live', { functionVersion: '1' });
       // Admission is synchronous: the first invoke holds the function's one slot from here on.
       const running = rt.invoke('f:1', { waitMs: 50 });
       for (const name of ['f', 'f:1', 'f:live']) {

@@ -22,7 +22,7 @@ describe('provisioned concurrency', () => {
   it('Provisioned: never on $LATEST; unknown qualifiers are ResourceNotFoundException; the count is an integer from 1 (0 and over 100000 refused)', async () => {
     await withRt(async (rt) => {
       await twoVersions(rt);
-      rt.createAlias('orders', 'dev', { functionVersion: '$LATEST' });
+      await rt.createAlias('orders', 'dev', { functionVersion: '$LATEST' });
       const latest = await rt.putProvisionedConcurrencyConfig('orders', '$LATEST', { provisionedConcurrentExecutions: 1 }).catch((e: unknown) => e);
       expect(latest).toBeInstanceOf(InvalidParameterValueException);
       expect((latest as Error).message).toBe('Provisioned Concurrency Configs cannot be applied to unpublished function versions.');
@@ -70,13 +70,13 @@ describe('provisioned concurrency', () => {
       await rt.publishVersion('pc');
       await rt.updateFunctionConfiguration('pc', { memoryMb: 256 });
       await rt.publishVersion('pc');
-      rt.createAlias('pc', 'live', { functionVersion: '1' });
+      await rt.createAlias('pc', 'live', { functionVersion: '1' });
       await rt.putProvisionedConcurrencyConfig('pc', 'live', { provisionedConcurrentExecutions: 1 });
       await ready(rt, 'pc', 'live');
       const provisionedOf = (version: string) => rt.metrics().functions.find((f) => f.version === version)!.environments.provisioned;
       expect([provisionedOf('1'), provisionedOf('2')]).toEqual([1, 0]);
       expect((await rt.invoke('pc:live')).payload).toBe('provisioned-concurrency');
-      rt.updateAlias('pc', 'live', { functionVersion: '2' });
+      await rt.updateAlias('pc', 'live', { functionVersion: '2' });
       await vi.waitFor(() => expect([provisionedOf('1'), provisionedOf('2')]).toEqual([0, 1]), { timeout: 30_000, interval: 20 });
       // environments.provisioned counts those still booting: READY says they are through INIT.
       await ready(rt, 'pc', 'live');
@@ -104,7 +104,7 @@ describe('provisioned concurrency', () => {
       await rt.publishVersion('w');
       await rt.updateFunctionConfiguration('w', { memoryMb: 256 });
       await rt.publishVersion('w');
-      rt.createAlias('w', 'live', { functionVersion: '1', routingConfig: { additionalVersionWeights: { '2': 0.25 } } });
+      await rt.createAlias('w', 'live', { functionVersion: '1', routingConfig: { additionalVersionWeights: { '2': 0.25 } } });
       await rt.putProvisionedConcurrencyConfig('w', 'live', { provisionedConcurrentExecutions: 4 });
       await ready(rt, 'w', 'live');
       const provisionedOf = (version: string) => rt.metrics().functions.find((f) => f.version === version)!.environments.provisioned;
@@ -117,10 +117,10 @@ describe('provisioned concurrency', () => {
         if (result.executedVersion === '2') rolled.push(result);
       }
       expect(rolled[0]).toMatchObject({ coldStart: false, payload: 'provisioned-concurrency' });
-      rt.updateAlias('w', 'live', { routingConfig: { additionalVersionWeights: { '2': 0.5 } } });
+      await rt.updateAlias('w', 'live', { routingConfig: { additionalVersionWeights: { '2': 0.5 } } });
       await vi.waitFor(() => expect([provisionedOf('1'), provisionedOf('2')]).toEqual([2, 2]), { timeout: 60_000, interval: 20 });
       await ready(rt, 'w', 'live');
-      rt.updateAlias('w', 'live', { routingConfig: null });
+      await rt.updateAlias('w', 'live', { routingConfig: null });
       await vi.waitFor(() => expect([provisionedOf('1'), provisionedOf('2')]).toEqual([4, 0]), { timeout: 60_000, interval: 20 });
     }, { random: seeded(7) });
   });
@@ -143,8 +143,8 @@ describe('provisioned concurrency', () => {
   it('Provisioned: a version and an alias onto it cannot both hold a config (ResourceConflictException, Lambda\'s words); not with SnapStart', async () => {
     await withRt(async (rt) => {
       await twoVersions(rt);
-      rt.createAlias('orders', 'live', { functionVersion: '1' });
-      rt.createAlias('orders', 'next', { functionVersion: '2' });
+      await rt.createAlias('orders', 'live', { functionVersion: '1' });
+      await rt.createAlias('orders', 'next', { functionVersion: '2' });
       await rt.putProvisionedConcurrencyConfig('orders', '1', { provisionedConcurrentExecutions: 1 });
       const viaAlias = await rt.putProvisionedConcurrencyConfig('orders', 'live', { provisionedConcurrentExecutions: 1 }).catch((e: unknown) => e);
       expect(viaAlias).toBeInstanceOf(ResourceConflictException);
@@ -166,7 +166,7 @@ describe('provisioned concurrency', () => {
     try {
       const first = await createRuntime({ logSink: silentSink, dataDir });
       await twoVersions(first);
-      first.createAlias('orders', 'live', { functionVersion: '2' });
+      await first.createAlias('orders', 'live', { functionVersion: '2' });
       await first.putProvisionedConcurrencyConfig('orders', '1', { provisionedConcurrentExecutions: 1 });
       await first.putProvisionedConcurrencyConfig('orders', 'live', { provisionedConcurrentExecutions: 2 });
       const put = first.getProvisionedConcurrencyConfig('orders', 'live');
@@ -207,7 +207,7 @@ describe('provisioned concurrency', () => {
         expect((over as Error).message).toBe("Specified ConcurrentExecutions for function decreases account's UnreservedConcurrentExecution below its minimum value of [10].");
         expect(() => rt.getProvisionedConcurrencyConfig('orders', '1')).toThrow(ResourceNotFoundException);
         // A weighted alias: 46 + 46 pass one by one and fail together; the first half is given back.
-        rt.createAlias('orders', 'live', { functionVersion: '1', routingConfig: { additionalVersionWeights: { '2': 0.5 } } });
+        await rt.createAlias('orders', 'live', { functionVersion: '1', routingConfig: { additionalVersionWeights: { '2': 0.5 } } });
         await expect(rt.putProvisionedConcurrencyConfig('orders', 'live', { provisionedConcurrentExecutions: 92 })).rejects.toThrow(InvalidParameterValueException);
         expect(() => rt.getProvisionedConcurrencyConfig('orders', 'live')).toThrow(ResourceNotFoundException);
         expect(rt.metrics().functions.map((f) => f.provisionedConcurrency)).toEqual([0, 0, 0]);

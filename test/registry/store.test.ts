@@ -39,8 +39,8 @@ describe('durable registry', () => {
     await twoVersions(first);
     await first.updateFunctionCode('orders', taggedCode('v3')); // $LATEST moves on after the publishes
     await first.deploy({ name: 'billing', code: taggedCode('b'), memoryMb: 256, env: { CURRENCY: 'EUR' } });
-    first.createAlias('orders', 'live', { functionVersion: '1', description: 'prod', routingConfig: { additionalVersionWeights: { '2': 0.25 } } });
-    first.createAlias('orders', 'dev', { functionVersion: '$LATEST' });
+    await first.createAlias('orders', 'live', { functionVersion: '1', description: 'prod', routingConfig: { additionalVersionWeights: { '2': 0.25 } } });
+    await first.createAlias('orders', 'dev', { functionVersion: '$LATEST' });
     const before = {
       functions: first.listFunctions(),
       versions: first.listVersions('orders'),
@@ -62,7 +62,7 @@ describe('durable registry', () => {
       expect((live.payload as Tagged).functionVersion).toBe(live.executedVersion);
       expect(second.getFunction('billing')).toMatchObject({ memoryMb: 256 });
       // Lambda's rules keep holding: revisionIds, numbering, unchanged publishes.
-      expect(() => second.updateAlias('orders', 'live', { functionVersion: '2', revisionId: 'stale' })).toThrow('Revision Id');
+      await expect(second.updateAlias('orders', 'live', { functionVersion: '2', revisionId: 'stale' })).rejects.toThrow('Revision Id');
       expect((await second.publishVersion('orders')).version).toBe('3');
       expect((await second.publishVersion('orders')).version).toBe('3');
     } finally {

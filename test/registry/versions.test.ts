@@ -128,7 +128,7 @@ describe('deleteFunction', () => {
   it('Delete: a version goes alone; $LATEST alone, an aliased version, unknown versions and functions are refused', async () => {
     await withRt(async (rt) => {
       await twoVersions(rt);
-      rt.createAlias('orders', 'live', { functionVersion: '1' });
+      await rt.createAlias('orders', 'live', { functionVersion: '1' });
       const latest = await rt.deleteFunction('orders', { qualifier: '$LATEST' }).catch((e: unknown) => e);
       expect(latest).toBeInstanceOf(InvalidParameterValueException);
       expect((latest as Error).message).toBe('$LATEST version cannot be deleted without deleting the function.');
@@ -146,7 +146,7 @@ describe('deleteFunction', () => {
   it('Delete: the whole function goes with its versions, aliases, pools and metrics', async () => {
     await withRt(async (rt) => {
       await twoVersions(rt);
-      rt.createAlias('orders', 'live', { functionVersion: '2' });
+      await rt.createAlias('orders', 'live', { functionVersion: '2' });
       await rt.invoke('orders:live');
       await rt.deleteFunction(`${ARN}:orders`);
       expect(() => rt.getFunction('orders')).toThrow(ResourceNotFoundException);
@@ -183,7 +183,7 @@ describe('listFunctions / getFunction', () => {
     await withRt(async (rt) => {
       await twoVersions(rt);
       await rt.deploy({ name: 'billing', code: taggedCode('b') });
-      rt.createAlias('orders', 'live', { functionVersion: '1', routingConfig: { additionalVersionWeights: { '2': 0.5 } } });
+      await rt.createAlias('orders', 'live', { functionVersion: '1', routingConfig: { additionalVersionWeights: { '2': 0.5 } } });
       expect(rt.listFunctions().map((f) => [f.functionName, f.version])).toEqual([
         ['orders', '$LATEST'],
         ['billing', '$LATEST'],

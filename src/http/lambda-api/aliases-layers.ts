@@ -31,21 +31,21 @@ function aliasInput(body: Record<string, unknown>): AliasInput {
   return input;
 }
 
-export function createAlias(ctx: ApiContext, request: ApiRequest): ApiResponse {
+export async function createAlias(ctx: ApiContext, request: ApiRequest): Promise<ApiResponse> {
   const body = parseJsonBody(request.body);
   const name = optionalString(body, 'Name');
   if (name === undefined) throw validationError('name', 'null', 'Member must not be null');
   if (body.FunctionVersion === undefined) throw validationError('functionVersion', 'null', 'Member must not be null');
-  return json(201, aliasConfiguration(ctx.rt.createAlias(request.params.FunctionName!, name, aliasInput(body))));
+  return json(201, aliasConfiguration(await ctx.rt.createAlias(request.params.FunctionName!, name, aliasInput(body))));
 }
 
 export function getAlias(ctx: ApiContext, request: ApiRequest): ApiResponse {
   return json(200, aliasConfiguration(ctx.rt.getAlias(request.params.FunctionName!, request.params.Name!)));
 }
 
-export function updateAlias(ctx: ApiContext, request: ApiRequest): ApiResponse {
+export async function updateAlias(ctx: ApiContext, request: ApiRequest): Promise<ApiResponse> {
   const body = parseJsonBody(request.body);
-  return json(200, aliasConfiguration(ctx.rt.updateAlias(request.params.FunctionName!, request.params.Name!, aliasInput(body))));
+  return json(200, aliasConfiguration(await ctx.rt.updateAlias(request.params.FunctionName!, request.params.Name!, aliasInput(body))));
 }
 
 export function listAliases(ctx: ApiContext, request: ApiRequest): ApiResponse {
@@ -55,8 +55,8 @@ export function listAliases(ctx: ApiContext, request: ApiRequest): ApiResponse {
   return json(200, { Aliases: page.map(aliasConfiguration), ...(nextMarker ? { NextMarker: nextMarker } : {}) });
 }
 
-export function deleteAlias(ctx: ApiContext, request: ApiRequest): ApiResponse {
-  ctx.rt.deleteAlias(request.params.FunctionName!, request.params.Name!);
+export async function deleteAlias(ctx: ApiContext, request: ApiRequest): Promise<ApiResponse> {
+  await ctx.rt.deleteAlias(request.params.FunctionName!, request.params.Name!);
   return { status: 204 };
 }
 
