@@ -47,7 +47,8 @@ import { restoreLayers, restoreRegistry } from './registry/restore.ts';
 import { SqliteRegistryStore } from './registry/sqlite-store.ts';
 import type { RegistryStore } from './registry/store.ts';
 import * as concurrency from './registry/concurrency.ts';
-import { ClusterMember } from './cluster/member.ts';
+// Type only: src/cluster/ (ioredis, BullMQ: ~260 modules) is loaded by createRuntime({ cluster }) alone.
+import type { ClusterMember } from './cluster/member.ts';
 import * as provisioned from './registry/provisioned.ts';
 import * as versions from './registry/versions.ts';
 import type { LambdaletServer } from './http/server.ts';
@@ -801,7 +802,8 @@ export class Runtime implements AsyncDisposable {
  */
 export async function createRuntime(options?: RuntimeOptionsInput): Promise<Runtime> {
   const parsed = parseRuntimeOptions(options);
-  const member = parsed.cluster === undefined ? undefined : await ClusterMember.join(parsed.cluster, parsed.concurrency);
+  const member =
+    parsed.cluster === undefined ? undefined : await (await import('./cluster/member.ts')).ClusterMember.join(parsed.cluster, parsed.concurrency);
   const store = parsed.dataDir === undefined ? undefined : SqliteRegistryStore.open(parsed.dataDir);
   let events: EventQueueBackend | undefined;
   try {

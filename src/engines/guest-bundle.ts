@@ -7,10 +7,11 @@
  *
  * A published build ships both prebuilt (scripts/build-guest.ts writes guest-runtime.js and
  * guest-stdlib.json beside this module); from source they are bundled with esbuild on first use,
- * once per process.
+ * once per checkout: the bundle is kept in node_modules/.cache, keyed by the sources (guest-cache.ts).
  */
 import { readFile } from 'node:fs/promises';
 import { fileURLToPath } from 'node:url';
+import { cachedGuestRuntime } from './guest-cache.ts';
 import { formatjsPatches } from './guest-intl-build.ts';
 
 export interface GuestRuntime {
@@ -47,7 +48,7 @@ async function load(): Promise<GuestRuntime> {
     return { script, stdlib: JSON.parse(stdlib) as Record<string, string> };
   } catch (error) {
     if ((error as NodeJS.ErrnoException).code !== 'ENOENT') throw error;
-    return buildGuest();
+    return (await cachedGuestRuntime(buildGuest)).runtime;
   }
 }
 

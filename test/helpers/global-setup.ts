@@ -13,6 +13,6 @@ declare module 'vitest' {
   }
 }
 
-export default function setup(project: TestProject): void {
-  project.provide('lambdaletGuestRuntime', sharedGuestRuntimeFile());
+export default async function setup(project: TestProject): Promise<void> {
+  project.provide('lambdaletGuestRuntime', await sharedGuestRuntimeFile());
 }
