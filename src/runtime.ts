@@ -722,11 +722,13 @@ export class Runtime implements AsyncDisposable {
   }
 
   /**
-   * Creates a lambdalet stream with Kinesis's semantics (`shardCount` 1..500, default 1); returns
-   * `{ streamName, streamArn, shardCount }`; map it with createEventSourceMapping.
+   * Creates a lambdalet stream with Kinesis's semantics (`shardCount` 1..500, default 1;
+   * `retentionPeriodHours` 24..8760, default 24: how long records stay readable by a mapping
+   * starting at TRIM_HORIZON or AT_TIMESTAMP); returns `{ streamName, streamArn, shardCount,
+   * retentionPeriodHours }`; map it with createEventSourceMapping (`startingPosition` required).
    * @throws InvalidParameterValueException, ResourceConflictException.
    */
-  createStream(name: string, input?: { readonly shardCount?: number }): StreamInfo {
+  createStream(name: string, input?: { readonly shardCount?: number; readonly retentionPeriodHours?: number }): StreamInfo {
     this.#assertOpen();
     return this.#async.createStream(name, input);
   }
@@ -743,7 +745,7 @@ export class Runtime implements AsyncDisposable {
 
   deleteStream(nameOrArn: string): void {
     this.#assertOpen();
-    this.#async.streams.delete(nameOrArn);
+    this.#async.deleteStream(nameOrArn);
   }
 
   /** PutRecord (`data` a string or bytes, up to 1 MiB; `partitionKey` 1..256 characters): ordered per shard. */

@@ -8,10 +8,13 @@
  * `parallelizationFactor`, `destinationConfig`) refused for a queue, whose failures go to its
  * redrive policy instead; the queue's visibility timeout must be at least the function's timeout
  * (Lambda: "Queue visibility timeout: 30 seconds is less than Function timeout: 60 seconds").
- * Stream sources (streams.ts) take the stream settings: `batchSize` default 100,
- * `maximumRetryAttempts` -1 (until the record expires) to 10000, `maximumRecordAgeInSeconds` -1 or
- * 60-604800, `parallelizationFactor` 1-10 (accepted; one batch per shard runs at a time here),
- * `bisectBatchOnFunctionError`, `destinationConfig.onFailure`; stream-poller.ts runs them.
+ * Stream sources (streams.ts) take the stream settings: `startingPosition` (required, as Lambda
+ * requires it for Kinesis: `TRIM_HORIZON`, `LATEST` or `AT_TIMESTAMP` with
+ * `startingPositionTimestamp` in Unix seconds, not in the future; fixed once created),
+ * `batchSize` default 100, `maximumRetryAttempts` -1 (until the record expires) to 10000,
+ * `maximumRecordAgeInSeconds` -1 or 60-604800, `parallelizationFactor` 1-10 (that many batches of a
+ * shard in flight, one per lane of partition keys), `bisectBatchOnFunctionError`,
+ * `destinationConfig.onFailure`; stream-feed.ts feeds them and stream-poller.ts runs them.
  * Kept in the config store (durable with `dataDir`).
  */
 import { randomUUID } from 'node:crypto';
@@ -41,7 +44,14 @@ export interface EventSourceMappingInput {
   readonly maximumRecordAgeInSeconds?: number;
   readonly parallelizationFactor?: number;
   readonly destinationConfig?: { readonly onFailure?: { readonly destination?: string } };
+  /** Stream sources: where a new mapping starts reading (required; cannot be changed). */
+  readonly startingPosition?: StartingPosition;
+  /** With `AT_TIMESTAMP`: Unix time in seconds (fractions allowed), not in the future. */
+  readonly startingPositionTimestamp?: number;
 }
+
+export type StartingPosition = 'TRIM_HORIZON' | 'LATEST' | 'AT_TIMESTAMP';
+const STARTING_POSITIONS: readonly string[] = ['TRIM_HORIZON', 'LATEST', 'AT_TIMESTAMP'];
 
 /** Lambda's EventSourceMappingConfiguration, camelCased, for a queue source. */
 export interface EventSourceMappingInfo {
@@ -60,7 +70,9 @@ export interface EventSourceMappingInfo {
   /** `OK`, `No records processed`, or the last problem (a missing function, ...). */
   readonly lastProcessingResult: string;
   /** Stream sources only. */
-  readonly startingPosition?: 'LATEST';
+  readonly startingPosition?: StartingPosition;
+  /** Unix seconds, with `AT_TIMESTAMP`. */
+  readonly startingPositionTimestamp?: number;
   readonly bisectBatchOnFunctionError?: boolean;
   /** -1 (default): retry until the record expires. */
   readonly maximumRetryAttempts?: number;
@@ -77,7 +89,15 @@ export const RECORD_AGE_MIN_S = 60;
 export const RECORD_AGE_MAX_S = 604_800;
 export const PARALLELIZATION_MAX = 10;
 
-const STREAM_ONLY = ['bisectBatchOnFunctionError', 'maximumRetryAttempts', 'maximumRecordAgeInSeconds', 'parallelizationFactor', 'destinationConfig'] as const;
+const STREAM_ONLY = [
+  'bisectBatchOnFunctionError',
+  'maximumRetryAttempts',
+  'maximumRecordAgeInSeconds',
+  'parallelizationFactor',
+  'destinationConfig',
+  'startingPosition',
+  'startingPositionTimestamp',
+] as const;
 
 function invalid(field: string, message: string): InvalidParameterValueException {
   return new InvalidParameterValueException(field, message);
@@ -256,15 +276,46 @@ export class EventSourceMappings {
     if (typeof bisect !== 'boolean') throw invalid('bisectBatchOnFunctionError', 'Expected `bisectBatchOnFunctionError` to be true or false');
     const onFailure = input.destinationConfig?.onFailure?.destination ?? old?.destinationConfig?.onFailure.destination;
     if (onFailure !== undefined) this.#checkDestination(onFailure, 'destinationConfig.onFailure.destination');
+    const start = old === undefined ? this.#startingPosition(input) : this.#keptPosition(input, old);
     return Object.freeze({
       ...this.#baseFields(uuid, input, old, stream.streamArn, functionArn(this.#options, ref.name, ref.qualifier), batchSize, window),
-      startingPosition: 'LATEST',
+      ...start,
       bisectBatchOnFunctionError: bisect,
       maximumRetryAttempts: retries,
       maximumRecordAgeInSeconds: age,
       parallelizationFactor,
       destinationConfig: { onFailure: onFailure === undefined ? {} : { destination: onFailure } },
     });
+  }
+
+  /** A new stream mapping's position. Lambda requires it for Kinesis; AT_TIMESTAMP needs a time not in the future. */
+  #startingPosition(input: EventSourceMappingInput): Pick<EventSourceMappingInfo, 'startingPosition' | 'startingPositionTimestamp'> {
+    const position = input.startingPosition as unknown;
+    if (typeof position !== 'string' || !STARTING_POSITIONS.includes(position)) {
+      throw invalid('startingPosition', `Expected \`startingPosition\` to be one of TRIM_HORIZON, LATEST, AT_TIMESTAMP (required for a stream), got ${JSON.stringify(position)}`);
+    }
+    const timestamp = input.startingPositionTimestamp as unknown;
+    if (position !== 'AT_TIMESTAMP') {
+      if (timestamp !== undefined) throw invalid('startingPositionTimestamp', '`startingPositionTimestamp` is only for startingPosition AT_TIMESTAMP');
+      return { startingPosition: position as StartingPosition };
+    }
+    if (typeof timestamp !== 'number' || !Number.isFinite(timestamp) || timestamp < 0) {
+      throw invalid('startingPositionTimestamp', `Expected \`startingPositionTimestamp\` to be a Unix time in seconds with AT_TIMESTAMP, got ${JSON.stringify(timestamp)}`);
+    }
+    if (timestamp * 1000 > this.#now()) {
+      throw invalid('startingPositionTimestamp', `\`startingPositionTimestamp\` ${timestamp} is in the future (now ${this.#now() / 1000})`);
+    }
+    return { startingPosition: 'AT_TIMESTAMP', startingPositionTimestamp: timestamp };
+  }
+
+  /** UpdateEventSourceMapping has no StartingPosition: the one it was created with stays. */
+  #keptPosition(input: EventSourceMappingInput, old: EventSourceMappingInfo): Pick<EventSourceMappingInfo, 'startingPosition' | 'startingPositionTimestamp'> {
+    const changed = (input.startingPosition !== undefined && input.startingPosition !== old.startingPosition) ||
+      (input.startingPositionTimestamp !== undefined && input.startingPositionTimestamp !== old.startingPositionTimestamp);
+    if (changed) throw invalid('startingPosition', 'The starting position of a mapping cannot be changed (UpdateEventSourceMapping has no StartingPosition)');
+    return old.startingPositionTimestamp === undefined
+      ? { startingPosition: old.startingPosition ?? 'LATEST' }
+      : { startingPosition: old.startingPosition ?? 'AT_TIMESTAMP', startingPositionTimestamp: old.startingPositionTimestamp };
   }
 
   #save(info: EventSourceMappingInfo): EventSourceMappingInfo {

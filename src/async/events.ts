@@ -13,13 +13,13 @@ import type { LogSink } from '../observability/log-sink.ts';
 import { splitFunctionName } from '../registry/names.ts';
 import type { VersionRecord } from '../registry/records.ts';
 import type { FunctionRegistry } from '../registry/registry.ts';
-import { ASYNC_SETTING_KINDS, type AsyncSettingKind, type RegistryStore, type StoredAsyncSetting } from '../registry/store.ts';
+import type { RegistryStore, StoredAsyncSetting } from '../registry/store.ts';
 import type { SQSRecord } from 'aws-lambda';
 import { InvalidParameterValueException } from '../errors.ts';
 import { AsyncInvokeHandler, invokeEvent } from './async-invoke.ts';
 import { CallbackHandler, type DestinationCallback } from './callbacks.ts';
 import { wallClock, type Clock } from './clock.ts';
-import { SettingsCache } from './config-store.ts';
+import { SettingsCache, withLegacySettings } from './config-store.ts';
 import type { AsyncContext, AsyncCounters, AsyncSettings } from './context.ts';
 import { parseDestination } from './destinations.ts';
 import { EventSourceMappings, type EventSourceMappingInfo, type EventSourceMappingInput } from './event-source-mapping.ts';
@@ -32,7 +32,9 @@ import { QueueRegistry, queueBackendName, type CreateQueueInput, type MessageAtt
 import { SqliteEventQueue } from './sqlite-queue.ts';
 import { Schedules } from './schedules.ts';
 import { SqsPoller } from './sqs-poller.ts';
-import { shardQueue, StreamPoller } from './stream-poller.ts';
+import { StreamPoller } from './stream-poller.ts';
+import { StreamFeed } from './stream-feed.ts';
+import { MemoryStreamLog, SqliteStreamLog } from './stream-log.ts';
 import { StreamRegistry, type StreamInfo } from './streams.ts';
 import { redrive, sqsRecord } from './sqs-records.ts';
 
@@ -97,7 +99,8 @@ export class AsyncEvents {
   #closed = false;
   readonly #closing = Promise.withResolvers<void>();
   readonly #settings: SettingsCache;
-  /** Purges of deleted queues still running (close() waits for them). */
+  readonly #feed: StreamFeed;
+  /** Purges of deleted queues and mapping backlogs still being queued (close() waits for them). */
   readonly #purging = new Set<Promise<void>>();
 
   /** @throws DataDirError when `dataDir`'s events file cannot be used. */
@@ -149,12 +152,28 @@ export class AsyncEvents {
     );
     this.#pump.route('sqs', new SqsPoller(this.#ctx, queues, this.mappings));
     this.#pump.route('kinesis', new StreamPoller(this.#ctx, this.mappings, this.streams, queues, this.#callbacks));
+    const history = backend instanceof SqliteEventQueue ? new SqliteStreamLog(backend) : new MemoryStreamLog(backend);
+    this.#feed = new StreamFeed(backend, history, this.streams, this.mappings, clock);
+    this.#feed.seedLegacyCounters();
     this.schedules = new Schedules(this.#ctx, queues, store, this.#callbacks);
+    store.own(this.configs, 'event-invoke-config', 'recursion');
+    store.own(this.queues, 'queue');
+    store.own(this.mappings, 'esm');
+    store.own(this.streams, 'stream');
+    store.own(this.schedules, 'schedule');
     this.#pump.route('schedule', this.schedules);
   }
 
+  /** A stream mapping starting at TRIM_HORIZON or AT_TIMESTAMP gets the stream's retained history at once. */
   createEventSourceMapping(input: EventSourceMappingInput): EventSourceMappingInfo {
     const info = this.mappings.create(input);
+    // In the same synchronous turn as the create: no put can slip between the mapping and its backlog.
+    const backlog = this.#feed.backlog(info).then(
+      () => this.#pump.wake(),
+      (error: unknown) => this.#log(info.functionArn.split(':')[6]!, `Event source mapping ${info.uuid}: its backlog could not be queued: ${(error as Error).message}`),
+    );
+    this.#purging.add(backlog);
+    void backlog.finally(() => this.#purging.delete(backlog));
     this.#pump.wake();
     return info;
   }
@@ -236,23 +255,25 @@ export class AsyncEvents {
     if (lease !== undefined) await this.#ctx.backend.ack(lease);
   }
 
-  createStream(name: string, input?: { shardCount?: number }): StreamInfo {
+  createStream(name: string, input?: { shardCount?: number; retentionPeriodHours?: number }): StreamInfo {
     return this.streams.create(name, input);
   }
 
+  /** Deletes a stream and its history. @throws ResourceNotFoundException. */
+  deleteStream(nameOrArn: string): void {
+    const stream = this.streams.delete(nameOrArn);
+    this.#feed.dropped(stream.streamName);
+  }
+
   /**
-   * PutRecord: `{ shardId, sequenceNumber }`; the record reaches every mapping of the stream, in
-   * order per shard. @throws ResourceNotFoundException, InvalidParameterValueException.
+   * PutRecord: `{ shardId, sequenceNumber }`; the record is kept in the stream's history and reaches
+   * every mapping of the stream, in order per shard (per key with parallelizationFactor > 1).
+   * @throws ResourceNotFoundException, InvalidParameterValueException.
    */
   async putRecord(streamName: string, input: { partitionKey: string; data: string | Uint8Array }): Promise<{ shardId: string; sequenceNumber: string }> {
-    const stream = this.streams.get(streamName);
-    const now = this.#ctx.clock.now();
-    const { shard, record } = this.streams.record(stream, input, now);
-    const body = JSON.stringify(record);
-    const events = this.mappings.forStream(stream.streamArn).map((m) => ({ queue: shardQueue(m.uuid, shard), id: record.sequenceNumber, body, enqueuedAt: now, availableAt: now }));
-    if (events.length > 0) await this.#ctx.backend.enqueue(events);
+    const put = await this.#feed.put(streamName, input);
     this.#pump.wake();
-    return { shardId: record.shardId, sequenceNumber: record.sequenceNumber };
+    return put;
   }
 
   /** ApproximateNumberOfMessages (visible and in flight) of a queue. */
@@ -267,21 +288,11 @@ export class AsyncEvents {
    * store first. Call before `start()`.
    */
   restoreSettings(stored: readonly StoredAsyncSetting[] | undefined): void {
-    if (!this.#settings.kept) return;
+    const store = this.#deps.store;
+    if (!this.#settings.kept || store?.putAsyncSetting === undefined) return;
     const backend = this.#ctx.backend;
-    const settings = [...(stored ?? [])];
-    if (backend instanceof SqliteEventQueue) {
-      const legacy = backend.legacySettings().filter((s): s is StoredAsyncSetting & { json: string } => (ASYNC_SETTING_KINDS as readonly string[]).includes(s.kind));
-      const known = new Set(settings.map((s) => `${s.kind}\n${s.key}`));
-      for (const setting of legacy) {
-        if (known.has(`${setting.kind}\n${setting.key}`)) continue;
-        this.#deps.store!.putAsyncSetting!(setting.kind, setting.key, setting.json);
-        settings.push(setting);
-      }
-      if (legacy.length > 0) backend.dropLegacySettings();
-    }
-    this.#settings.load(settings);
-    for (const kind of ASYNC_SETTING_KINDS) this.#reload(kind);
+    this.#settings.load(backend instanceof SqliteEventQueue ? withLegacySettings(stored, backend, { putAsyncSetting: store.putAsyncSetting.bind(store) }) : [...(stored ?? [])]);
+    this.#feed.seedLegacyCounters();
   }
 
   /** Starts the pump: events left in a durable queue by an earlier run are picked up. */
@@ -363,24 +374,10 @@ export class AsyncEvents {
   }
 
   #applySetting(change: StoredAsyncSetting): void {
-    if (this.#closed || !(ASYNC_SETTING_KINDS as readonly string[]).includes(change.kind)) return;
+    if (this.#closed) return;
     this.#settings.apply(change);
-    this.#reload(change.kind);
     // A mapping or queue another runtime made may have work for this one.
     this.#pump.wake();
-  }
-
-  /** The owner of a kind of setting reads it again. */
-  #reload(kind: AsyncSettingKind): void {
-    const owners: Record<AsyncSettingKind, { reload(): void }> = {
-      'event-invoke-config': this.configs,
-      recursion: this.configs,
-      queue: this.queues,
-      esm: this.mappings,
-      stream: this.streams,
-      schedule: this.schedules,
-    };
-    owners[kind].reload();
   }
 
   #log(functionName: string, line: string): void {

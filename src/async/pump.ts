@@ -9,7 +9,7 @@
  * lease ends (at least once). `close()` stops claiming and waits for running handlers.
  */
 import type { Clock, TimerHandle } from '../dispatch/clock.ts';
-import type { EventQueueBackend, LeasedEvent } from './queue.ts';
+import type { EventQueueBackend, LeasedEvent, QueueDue } from './queue.ts';
 
 export interface QueueHandler {
   /** Whether this queue's events can be run now (default yes): a callback not yet registered cannot. */
@@ -22,6 +22,8 @@ export interface QueueHandler {
   batchSize?(queue: string): number;
   /** Runs one batch (when `batchSize` is given) and settles what it decides to. */
   runBatch?(events: LeasedEvent[]): Promise<void>;
+  /** Called once per pass, before `accepts`, with every queue of this kind that holds live events. */
+  observe?(due: readonly QueueDue[]): void;
 }
 
 /** The kind of a queue: the part of its name before the first ':'. */
@@ -106,6 +108,7 @@ export class EventPump {
   async #pass(): Promise<number> {
     const now = this.#clock.now();
     const due = await this.#backend.listDue();
+    for (const [kind, handler] of this.#handlers) handler.observe?.(due.filter((d) => queueKind(d.queue) === kind));
     let next = Infinity;
     const ready: string[] = [];
     for (const { queue, nextAt } of due) {

@@ -195,6 +195,18 @@ export class SqliteEventQueue implements EventQueueBackend {
     return (this.#db.prepare('SELECT COUNT(*) AS n FROM events WHERE queue = ?').get(queue) as { n: number }).n;
   }
 
+  /**
+   * Runs `work` on this file's database and enqueues the events it returns, in one transaction
+   * (the stream log's append and its fan-out, stream-log.ts). Synchronous.
+   */
+  transact<T>(work: (db: DatabaseSync) => { value: T; events: readonly NewEvent[] }): T {
+    return this.#transaction(() => {
+      const { value, events } = work(this.#db);
+      this.#enqueue(events);
+      return value;
+    });
+  }
+
   async purge(queue: string): Promise<number> {
     this.#check();
     return Number(this.#db.prepare('DELETE FROM events WHERE queue = ?').run(queue).changes);

@@ -2,6 +2,13 @@
  * The poller of stream event source mappings (developer guide, "Using Lambda with Kinesis Data
  * Streams" and "Handling errors for a Kinesis event source"): for each mapping and shard, one batch
  * at a time, in sequence order, invoked synchronously with Lambda's Kinesis event.
+ * - `parallelizationFactor` N (1-10): a shard's records are split by partition key into N lanes
+ *   (the key's MD5 modulo N), each its own queue, each running one batch at a time: up to N batches
+ *   of a shard in flight, every key's records still in order (Lambda: "records with the same
+ *   partition key are still processed in order"). After N changes, records queued under the old N
+ *   run first; the new lanes wait until those are done, so no key overtakes its older records.
+ * - A record older than the stream's retention period is gone from the stream: skipped with a log
+ *   line (Kinesis: an expired record can no longer be read).
  * - A failing batch blocks its shard: it is retried (backoff 1 s, doubling, at most 60 s) before
  *   any later record, until `maximumRetryAttempts` retries (-1: until its records expire) or
  *   `maximumRecordAgeInSeconds`; then its on-failure destination gets Lambda's record (with
@@ -21,7 +28,7 @@ import type { AsyncContext } from './context.ts';
 import { deliveryEvent, parseDestination } from './destinations.ts';
 import type { EventSourceMappingInfo, EventSourceMappings } from './event-source-mapping.ts';
 import type { QueueHandler } from './pump.ts';
-import type { LeasedEvent } from './queue.ts';
+import type { LeasedEvent, QueueDue } from './queue.ts';
 import type { QueueRegistry } from './queues.ts';
 import { failedItems } from './sqs-poller.ts';
 import type { StoredRecord, StreamRegistry } from './streams.ts';
@@ -29,9 +36,23 @@ import type { StoredRecord, StreamRegistry } from './streams.ts';
 const OPTIONS: InvokeOptions = Object.freeze({ ...DEFAULT_INVOKE_OPTIONS, waitForCapacityMs: 30_000 });
 const BACKOFF_MAX_MS = 60_000;
 
-/** `kinesis:<mapping uuid>:<shard index>`: one mapping's copy of one shard. */
-export function shardQueue(uuid: string, shard: number): string {
-  return `kinesis:${uuid}:${shard}`;
+/**
+ * One mapping's copy of one shard: `kinesis:<mapping uuid>:<shard index>` with parallelizationFactor
+ * 1, `kinesis:<uuid>:<shard>:<factor>.<lane>` above.
+ */
+export function shardQueue(uuid: string, shard: number, factor = 1, lane = 0): string {
+  return factor === 1 ? `kinesis:${uuid}:${shard}` : `kinesis:${uuid}:${shard}:${factor}.${lane}`;
+}
+
+/** The lane of a partition key (its MD5 as an integer) under a parallelization factor. */
+export function laneOf(hash: bigint, factor: number): number {
+  return Number(hash % BigInt(factor));
+}
+
+/** What a shard queue's name says: the mapping, the shard, and the factor it was laned under. */
+function parseShardQueue(queue: string): { uuid: string; shardKey: string; factor: number } {
+  const [, uuid = '', shard = '', lane] = queue.split(':');
+  return { uuid, shardKey: `${uuid}:${shard}`, factor: lane === undefined ? 1 : Number(lane.split('.')[0]) };
 }
 
 interface ShardState {
@@ -48,6 +69,8 @@ export class StreamPoller implements QueueHandler {
   readonly #queues: QueueRegistry;
   readonly #callbacks: ReadonlyMap<string, unknown>;
   readonly #shards = new Map<string, ShardState>();
+  /** From the pump's last look: per `uuid:shard`, the parallelization factors with records queued. */
+  #liveFactors = new Map<string, Set<number>>();
 
   constructor(ctx: AsyncContext, mappings: EventSourceMappings, streams: StreamRegistry, queues: QueueRegistry, callbacks: ReadonlyMap<string, unknown>) {
     this.#ctx = ctx;
@@ -67,10 +90,25 @@ export class StreamPoller implements QueueHandler {
     return state;
   }
 
+  observe(due: readonly QueueDue[]): void {
+    const live = new Map<string, Set<number>>();
+    for (const { queue } of due) {
+      const { shardKey, factor } = parseShardQueue(queue);
+      let factors = live.get(shardKey);
+      if (factors === undefined) live.set(shardKey, (factors = new Set()));
+      factors.add(factor);
+    }
+    this.#liveFactors = live;
+  }
+
   accepts(queue: string): boolean {
     const mapping = this.#mapping(queue);
     const state = this.#state(queue);
-    return mapping?.state === 'Enabled' && this.#streams.find(mapping.eventSourceArn) !== undefined && !state.busy && state.blockedUntil <= this.#ctx.clock.now();
+    if (mapping?.state !== 'Enabled' || this.#streams.find(mapping.eventSourceArn) === undefined || state.busy || state.blockedUntil > this.#ctx.clock.now()) return false;
+    // Lanes of the current factor wait while records laned under an earlier factor remain.
+    const { shardKey, factor } = parseShardQueue(queue);
+    const current = mapping.parallelizationFactor ?? 1;
+    return factor !== current || [...(this.#liveFactors.get(shardKey) ?? [])].every((f) => f === current);
   }
 
   batchSize(queue: string): number {
@@ -105,6 +143,16 @@ export class StreamPoller implements QueueHandler {
     const stream = mapping && this.#streams.find(mapping.eventSourceArn);
     if (mapping === undefined || stream === undefined) return;
     const now = ctx.clock.now();
+    // Past the stream's retention the records are no longer in the stream: skipped, and said.
+    const retainedFrom = now - stream.retentionPeriodHours * 3_600_000;
+    let gone = 0;
+    while (gone < batch.length && (JSON.parse(batch[gone]!.body) as StoredRecord).arrival < retainedFrom) gone += 1;
+    if (gone > 0) {
+      ctx.log(mapping.functionArn.split(':')[6]!, `Event source mapping ${mapping.uuid}: ${gone} record(s) on ${queue} expired from the stream (retention ${stream.retentionPeriodHours} h) before they could be processed; skipped`);
+      for (const lease of batch.slice(0, gone)) await ctx.backend.ack(lease);
+      batch = batch.slice(gone);
+      if (batch.length === 0) return;
+    }
     const records = batch.map((lease) => JSON.parse(lease.body) as StoredRecord);
     // Records past their maximum age are not sent: to the on-failure destination, and skipped.
     const maxAge = mapping.maximumRecordAgeInSeconds ?? -1;

@@ -60,13 +60,13 @@ describe('streams: configuration', () => {
       expect(s.streamArn).toBe('arn:aws:kinesis:us-east-1:123456789012:stream/events');
       const field = (extra: Record<string, unknown>): string | undefined => {
         try {
-          rt.deleteEventSourceMapping(rt.createEventSourceMapping({ eventSourceArn: s.streamArn, functionName: 'consumer', ...extra }).uuid);
+          rt.deleteEventSourceMapping(rt.createEventSourceMapping({ eventSourceArn: s.streamArn, functionName: 'consumer', startingPosition: 'LATEST', ...extra }).uuid);
           return undefined;
         } catch (error) {
           return (error as InvalidParameterValueException).field ?? (error as Error).name;
         }
       };
-      const m = rt.createEventSourceMapping({ eventSourceArn: s.streamArn, functionName: 'consumer' });
+      const m = rt.createEventSourceMapping({ eventSourceArn: s.streamArn, functionName: 'consumer', startingPosition: 'LATEST' });
       expect(m).toMatchObject({ batchSize: 100, maximumRetryAttempts: -1, maximumRecordAgeInSeconds: -1, parallelizationFactor: 1, bisectBatchOnFunctionError: false });
       rt.deleteEventSourceMapping(m.uuid);
       for (const ok of [{ maximumRetryAttempts: -1 }, { maximumRetryAttempts: 0 }, { maximumRetryAttempts: 10_000 }, { maximumRecordAgeInSeconds: 60 }, { maximumRecordAgeInSeconds: 604_800 }, { parallelizationFactor: 10 }, { batchSize: 10_000 }]) {
@@ -95,7 +95,7 @@ describe('streams: delivery', () => {
   it('Lambda\'s Kinesis event, in order per shard; one partition key stays on one shard', async () => {
     await setup(async (rt, logs) => {
       const s = rt.createStream('events', { shardCount: 4 });
-      const m = rt.createEventSourceMapping({ eventSourceArn: s.streamArn, functionName: 'consumer', batchSize: 3, enabled: false });
+      const m = rt.createEventSourceMapping({ eventSourceArn: s.streamArn, functionName: 'consumer', startingPosition: 'LATEST', batchSize: 3, enabled: false });
       const puts = [];
       for (let i = 0; i < 20; i++) puts.push(await rt.putRecord('events', { partitionKey: `key-${i % 5}`, data: `d${i}` }));
       rt.updateEventSourceMapping(m.uuid, { enabled: true });
@@ -130,7 +130,7 @@ describe('streams: delivery', () => {
       const failures: Record<string, unknown>[] = [];
       rt.registerDestinationCallback('failures', (r) => void failures.push(r as Record<string, unknown>));
       const s = rt.createStream('events');
-      const m = rt.createEventSourceMapping({ eventSourceArn: s.streamArn, functionName: 'consumer', batchSize: 1, maximumRetryAttempts: 2, destinationConfig: { onFailure: { destination: 'callback:failures' } }, enabled: false });
+      const m = rt.createEventSourceMapping({ eventSourceArn: s.streamArn, functionName: 'consumer', startingPosition: 'LATEST', batchSize: 1, maximumRetryAttempts: 2, destinationConfig: { onFailure: { destination: 'callback:failures' } }, enabled: false });
       for (const data of ['a', 'poison', 'b']) await rt.putRecord('events', { partitionKey: 'same', data });
       rt.updateEventSourceMapping(m.uuid, { enabled: true });
       await runFor(rt, clock, 20_000);
@@ -151,7 +151,7 @@ describe('streams: delivery', () => {
       rt.registerDestinationCallback('failures', (r) => void failures.push(r as { KinesisBatchInfo: { batchSize: number } }));
       const s = rt.createStream('events');
       const m = rt.createEventSourceMapping({
-        eventSourceArn: s.streamArn, functionName: 'consumer', batchSize: 4, bisectBatchOnFunctionError: true, maximumRetryAttempts: 3,
+        eventSourceArn: s.streamArn, functionName: 'consumer', startingPosition: 'LATEST', batchSize: 4, bisectBatchOnFunctionError: true, maximumRetryAttempts: 3,
         destinationConfig: { onFailure: { destination: 'callback:failures' } }, enabled: false,
       });
       for (const data of ['1', '2', 'poison', '4']) await rt.putRecord('events', { partitionKey: 'same', data });
@@ -169,7 +169,7 @@ describe('streams: delivery', () => {
   it('ReportBatchItemFailures: the shard checkpoints before the lowest failed record and retries from it', async () => {
     await setup(async (rt, logs, clock) => {
       const s = rt.createStream('events');
-      const m = rt.createEventSourceMapping({ eventSourceArn: s.streamArn, functionName: 'consumer', batchSize: 10, functionResponseTypes: ['ReportBatchItemFailures'], enabled: false });
+      const m = rt.createEventSourceMapping({ eventSourceArn: s.streamArn, functionName: 'consumer', startingPosition: 'LATEST', batchSize: 10, functionResponseTypes: ['ReportBatchItemFailures'], enabled: false });
       for (const data of ['a', 'flaky', 'c']) await rt.putRecord('events', { partitionKey: 'same', data });
       rt.updateEventSourceMapping(m.uuid, { enabled: true });
       await runFor(rt, clock, 5_000);
@@ -182,7 +182,7 @@ describe('streams: delivery', () => {
       const failures: { requestContext: { condition: string } }[] = [];
       rt.registerDestinationCallback('failures', (r) => void failures.push(r as { requestContext: { condition: string } }));
       const s = rt.createStream('events');
-      rt.createEventSourceMapping({ eventSourceArn: s.streamArn, functionName: 'consumer', batchSize: 1, maximumRecordAgeInSeconds: 60, destinationConfig: { onFailure: { destination: 'callback:failures' } } });
+      rt.createEventSourceMapping({ eventSourceArn: s.streamArn, functionName: 'consumer', startingPosition: 'LATEST', batchSize: 1, maximumRecordAgeInSeconds: 60, destinationConfig: { onFailure: { destination: 'callback:failures' } } });
       await rt.putRecord('events', { partitionKey: 'same', data: 'poison' });
       await runFor(rt, clock, 120_000, 5_000);
       expect(failures.map((f) => f.requestContext.condition)).toEqual(['RecordAgeExceeded']);
