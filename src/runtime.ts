@@ -121,6 +121,11 @@ export class Runtime implements AsyncDisposable {
     this.#options = options;
     this.#member = member;
     this.#store = member?.store ?? store;
+    const keeps = this.#store?.putHttpSetting?.bind(this.#store);
+    if (keeps) {
+      this.#urls.persist = (key, json) => keeps('function-url', key, json);
+      this.#httpApis.persist = (key, json) => keeps('http-api', key, json);
+    }
     this.#sink = options.logSink ?? stdoutSink;
     this.#dispatcher = new Dispatcher(options);
     this.#engines = new EngineRegistry({
@@ -585,6 +590,9 @@ export class Runtime implements AsyncDisposable {
     restoreLayers(this.#ctx, stored.layers);
     await restoreRegistry(this.#ctx, stored.functions);
     this.#async.restoreSettings(stored.asyncSettings);
+    const http = stored.httpSettings ?? [];
+    this.#urls.restore(http.filter((s) => s.kind === 'function-url'));
+    this.#httpApis.restore(http.filter((s) => s.kind === 'http-api'));
     this.#member?.attach(this.#ctx);
     // Events a previous run left queued run against the functions just restored.
     this.#async.start();

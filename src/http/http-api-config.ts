@@ -11,6 +11,7 @@ import { randomBytes } from 'node:crypto';
 import { z } from 'zod';
 import { expected, parseWith, type Subject } from '../config/format.ts';
 import { ResourceConflictException, ResourceNotFoundException } from '../errors.ts';
+import type { PersistSetting } from './url-config.ts';
 
 /** One route: `routeKey` `'GET /orders/{id}'`, `'ANY /files/{proxy+}'` or `'$default'`. */
 export interface HttpApiRouteInput {
@@ -123,6 +124,16 @@ export class HttpApis {
   readonly #apis = new Map<string, HttpApi>();
   /** The running server's origin, or '' when none runs. */
   origin = '';
+  /** Set by the runtime when its store keeps HTTP settings (url-config.ts PersistSetting); called before memory changes. */
+  persist: PersistSetting | undefined;
+
+  /** The APIs a store kept (`http-api` settings): each as created, its routes compiled again. */
+  restore(settings: readonly { readonly key: string; readonly json: string }[]): void {
+    for (const { json } of settings) {
+      const info = JSON.parse(json) as Omit<HttpApiInfo, 'apiEndpoint'>;
+      this.#apis.set(info.apiId, { info: Object.freeze(info), routes: (info.routes as Required<HttpApiRouteInput>[]).map(compile) }); // kept after parsing: defaults applied
+    }
+  }
 
   create(input: unknown): HttpApiInfo {
     const parsed = parseWith(schema, input, subject);
@@ -130,6 +141,7 @@ export class HttpApis {
     // API Gateway's api ids are 10 lower-case letters and digits.
     const apiId = randomBytes(16).toString('hex').slice(0, 10);
     const info = Object.freeze({ apiId, name: parsed.name, routes: Object.freeze(parsed.routes), stages: Object.freeze(parsed.stages) });
+    this.persist?.(apiId, JSON.stringify(info));
     this.#apis.set(apiId, { info, routes: parsed.routes.map(compile) });
     return this.#view(info);
   }
@@ -144,6 +156,7 @@ export class HttpApis {
 
   delete(apiId: string): void {
     this.#existing(apiId);
+    this.persist?.(apiId, undefined);
     this.#apis.delete(apiId);
   }
 

@@ -1,7 +1,8 @@
 /**
  * Function URL configurations (Lambda's CreateFunctionUrlConfig and friends): one per function
  * and qualifier (`$LATEST` or an alias — Lambda refuses a published version number), kept by the
- * runtime in memory (not in `dataDir`). Light on purpose: runtime.ts imports it eagerly, the
+ * runtime in memory and, through `persist`, in the registry's store (`dataDir`: a restarted runtime
+ * serves the same URLs, url ids included). Light on purpose: runtime.ts imports it eagerly, the
  * server that serves the URLs is loaded on `serve()`.
  *
  * Routing: by path, `http://<server>/lambda-url/<urlId>/...` (the rest of the path is the event's
@@ -77,11 +78,31 @@ const subject: Subject = { name: 'function URL config', knownOptions: Object.key
 
 type Stored = Omit<FunctionUrlConfig, 'functionUrl'>;
 
+/** Where a change goes to be kept: `json` undefined removes the key (registry/store.ts putHttpSetting). */
+export type PersistSetting = (key: string, json: string | undefined) => void;
+
 export class FunctionUrlConfigs {
   readonly #byKey = new Map<string, Stored>();
   readonly #byId = new Map<string, Stored>();
   /** The running server's origin (`http://127.0.0.1:9001`), or '' when none runs. */
   origin = '';
+  /** Set by the runtime when its store keeps HTTP settings; called before memory changes, so a refused write changes nothing. */
+  persist: PersistSetting | undefined;
+
+  /** The configs a store kept (`function-url` settings), after their functions were restored. */
+  restore(settings: readonly { readonly key: string; readonly json: string }[]): void {
+    for (const { json } of settings) this.#set(JSON.parse(json) as Stored);
+  }
+
+  #set(stored: Stored): void {
+    this.#byKey.set(`${stored.functionName}:${stored.qualifier}`, stored);
+    this.#byId.set(stored.urlId, stored);
+  }
+
+  #keep(stored: Stored): void {
+    this.persist?.(`${stored.functionName}:${stored.qualifier}`, JSON.stringify(stored));
+    this.#set(stored);
+  }
 
   create(functionName: string, functionArn: string, input: unknown): FunctionUrlConfig {
     const parsed = parseWith(inputSchema, input, subject);
@@ -93,8 +114,7 @@ export class FunctionUrlConfigs {
     // Lambda's url ids are 32 lower-case letters and digits.
     const urlId = randomBytes(20).toString('base64').replace(/[^a-z0-9]/gi, '').toLowerCase().padEnd(32, '0').slice(0, 32);
     const stored: Stored = { urlId, functionName, functionArn: arn, qualifier, authType: parsed.authType, ...(parsed.cors ? { cors: Object.freeze(parsed.cors) } : {}), invokeMode: parsed.invokeMode, creationTime: now, lastModifiedTime: now };
-    this.#byKey.set(key, stored);
-    this.#byId.set(urlId, stored);
+    this.#keep(stored);
     return this.#view(stored);
   }
 
@@ -106,13 +126,13 @@ export class FunctionUrlConfigs {
     const old = this.#existing(functionName, qualifier ?? '$LATEST');
     const parsed = parseWith(updateSchema, input, subject);
     const next: Stored = { ...old, ...(parsed.authType ? { authType: parsed.authType } : {}), ...(parsed.cors ? { cors: Object.freeze(parsed.cors) } : {}), ...(parsed.invokeMode ? { invokeMode: parsed.invokeMode } : {}), lastModifiedTime: new Date().toISOString() };
-    this.#byKey.set(`${functionName}:${next.qualifier}`, next);
-    this.#byId.set(next.urlId, next);
+    this.#keep(next);
     return this.#view(next);
   }
 
   delete(functionName: string, qualifier = '$LATEST'): void {
     const stored = this.#existing(functionName, qualifier);
+    this.persist?.(`${functionName}:${stored.qualifier}`, undefined);
     this.#byKey.delete(`${functionName}:${stored.qualifier}`);
     this.#byId.delete(stored.urlId);
   }

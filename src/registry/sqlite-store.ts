@@ -22,12 +22,16 @@ import type { CodePackage } from './package.ts';
 import type { ProvisionedConfig } from './records.ts';
 import { classifySqliteError, openDataDirFile } from './sqlite-file.ts';
 import {
+  ASYNC_SETTING_KINDS,
+  HTTP_SETTING_KINDS,
   StoreConflictError,
   type AsyncSettingKind,
+  type HttpSettingKind,
   type RegistryStore,
   type StoredAlias,
   type StoredAsyncSetting,
   type StoredFunction,
+  type StoredHttpSetting,
   type StoredRegistry,
   type StoredVersionInput,
   type WriteCondition,
@@ -128,10 +132,16 @@ export class SqliteRegistryStore implements RegistryStore {
       code_sha256: string;
       info: string;
     }[]).map((row) => ({ layerName: row.layer_name, version: Number(row.version), bytes: this.#blob(row.code_sha256), info: JSON.parse(row.info) as Record<string, unknown> }));
-    const asyncSettings = (db.prepare('SELECT kind, key, value FROM async_settings ORDER BY seq').all() as { kind: AsyncSettingKind; key: string; value: string }[]).map(
-      (row): StoredAsyncSetting => ({ kind: row.kind, key: row.key, json: row.value }),
-    );
-    return { functions: out, layers, asyncSettings };
+    // One table holds both layers' settings; each gets only its own kinds (a kind neither knows,
+    // from a later lambdalet, is left alone).
+    const rows = db.prepare('SELECT kind, key, value FROM async_settings ORDER BY seq').all() as { kind: string; key: string; value: string }[];
+    const asyncSettings = rows
+      .filter((row) => (ASYNC_SETTING_KINDS as readonly string[]).includes(row.kind))
+      .map((row): StoredAsyncSetting => ({ kind: row.kind as AsyncSettingKind, key: row.key, json: row.value }));
+    const httpSettings = rows
+      .filter((row) => (HTTP_SETTING_KINDS as readonly string[]).includes(row.kind))
+      .map((row): StoredHttpSetting => ({ kind: row.kind as HttpSettingKind, key: row.key, json: row.value }));
+    return { functions: out, layers, asyncSettings, httpSettings };
   }
 
   /** One function as stored, or undefined. */
@@ -250,8 +260,17 @@ export class SqliteRegistryStore implements RegistryStore {
     });
   }
 
+  /** An HTTP setting: the same table as the async settings, under its own kinds. */
+  putHttpSetting(kind: HttpSettingKind, key: string, json: string | undefined): void {
+    this.#putSetting(kind, key, json);
+  }
+
   /** An async setting, upserted in place (its first-write order kept) or deleted. */
   putAsyncSetting(kind: AsyncSettingKind, key: string, json: string | undefined): void {
+    this.#putSetting(kind, key, json);
+  }
+
+  #putSetting(kind: string, key: string, json: string | undefined): void {
     if (json === undefined) {
       this.#db.prepare('DELETE FROM async_settings WHERE kind = ? AND key = ?').run(kind, key);
       return;

@@ -68,6 +68,12 @@ export interface RegistryStore {
    */
   putAsyncSetting?(kind: AsyncSettingKind, key: string, json: string | undefined): void;
   /**
+   * Sets (`json`) or removes (undefined) one of the HTTP layer's settings: a function URL config
+   * (`function-url`, key `function:qualifier`) or an HTTP API (`http-api`, key its id), so a
+   * restarted runtime serves them. Optional: without it they live in this runtime's memory only.
+   */
+  putHttpSetting?(kind: HttpSettingKind, key: string, json: string | undefined): void;
+  /**
    * For a store several runtimes share: `listener` is called with every change to an async setting
    * made by another runtime (`json` undefined: removed), after it is durable. Called once, before
    * `load()`; a change may be reported again or arrive after `load()` already returned it.
@@ -116,6 +122,19 @@ export interface StoredRegistry {
   readonly layers: readonly StoredLayerVersion[];
   /** The asynchronous layer's settings, in the order each was first written (absent: none kept). */
   readonly asyncSettings?: readonly StoredAsyncSetting[];
+  /** The HTTP layer's settings, in the order each was first written (absent: none kept). */
+  readonly httpSettings?: readonly StoredHttpSetting[];
+}
+
+/** The kinds of settings the HTTP layer keeps (src/http: url-config.ts, http-api-config.ts). */
+export const HTTP_SETTING_KINDS = ['function-url', 'http-api'] as const;
+export type HttpSettingKind = (typeof HTTP_SETTING_KINDS)[number];
+
+/** One setting of the HTTP layer: JSON text under (kind, key). */
+export interface StoredHttpSetting {
+  readonly kind: HttpSettingKind;
+  readonly key: string;
+  readonly json: string;
 }
 
 /** The kinds of settings the asynchronous layer keeps (src/async: who owns each is events.ts's table). */
