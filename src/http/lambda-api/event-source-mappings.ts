@@ -8,7 +8,7 @@
  * queues and streams (src/async, which validates every field with Lambda's ranges and words).
  *
  * Fields Lambda has and lambdalet's sources do not (FilterCriteria, Tags, Kafka/MQ/DocumentDB
- * settings, StartingPosition other than LATEST, ...) are refused with InvalidParameterValueException
+ * settings, ...) are refused with InvalidParameterValueException
  * naming the field, never dropped silently.
  */
 import type { EventSourceMappingInfo, EventSourceMappingInput } from '../../runtime.ts';
@@ -29,6 +29,9 @@ const INPUT_FIELDS: Readonly<Record<string, keyof EventSourceMappingInput>> = {
   MaximumRetryAttempts: 'maximumRetryAttempts',
   MaximumRecordAgeInSeconds: 'maximumRecordAgeInSeconds',
   ParallelizationFactor: 'parallelizationFactor',
+  StartingPosition: 'startingPosition',
+  // A timestamp: the SDK sends epoch seconds, as src/async takes it.
+  StartingPositionTimestamp: 'startingPositionTimestamp',
 };
 
 function unsupported(field: string, why: string): HttpError {
@@ -36,7 +39,7 @@ function unsupported(field: string, why: string): HttpError {
 }
 
 /** The request body → the runtime's input; every field known or refused. */
-function input(body: Record<string, unknown>, operation: 'create' | 'update'): EventSourceMappingInput {
+function input(body: Record<string, unknown>): EventSourceMappingInput {
   const out: Record<string, unknown> = {};
   for (const [key, value] of Object.entries(body)) {
     if (value === undefined || value === null) continue;
@@ -45,9 +48,6 @@ function input(body: Record<string, unknown>, operation: 'create' | 'update'): E
       out[field] = value;
     } else if (key === 'DestinationConfig') {
       out.destinationConfig = destinationIn(value);
-    } else if (key === 'StartingPosition' && operation === 'create') {
-      // Streams here keep no history: reading starts at the newest record.
-      if (value !== 'LATEST') throw unsupported('StartingPosition', `${JSON.stringify(value)} (streams keep no history; only LATEST)`);
     } else {
       throw unsupported(key, 'lambdalet queues and streams have no such setting');
     }
@@ -82,6 +82,7 @@ function shape(info: EventSourceMappingInfo): Record<string, unknown> {
     LastProcessingResult: info.lastProcessingResult,
   };
   if (info.startingPosition !== undefined) out.StartingPosition = info.startingPosition;
+  if (info.startingPositionTimestamp !== undefined) out.StartingPositionTimestamp = info.startingPositionTimestamp;
   if (info.bisectBatchOnFunctionError !== undefined) out.BisectBatchOnFunctionError = info.bisectBatchOnFunctionError;
   if (info.maximumRetryAttempts !== undefined) out.MaximumRetryAttempts = info.maximumRetryAttempts;
   if (info.maximumRecordAgeInSeconds !== undefined) out.MaximumRecordAgeInSeconds = info.maximumRecordAgeInSeconds;
@@ -94,7 +95,7 @@ function shape(info: EventSourceMappingInfo): Record<string, unknown> {
 }
 
 export function createEventSourceMapping(ctx: ApiContext, request: ApiRequest): ApiResponse {
-  return json(202, shape(ctx.rt.createEventSourceMapping(input(parseJsonBody(request.body), 'create'))));
+  return json(202, shape(ctx.rt.createEventSourceMapping(input(parseJsonBody(request.body)))));
 }
 
 export function getEventSourceMapping(ctx: ApiContext, request: ApiRequest): ApiResponse {
@@ -102,7 +103,7 @@ export function getEventSourceMapping(ctx: ApiContext, request: ApiRequest): Api
 }
 
 export function updateEventSourceMapping(ctx: ApiContext, request: ApiRequest): ApiResponse {
-  return json(202, shape(ctx.rt.updateEventSourceMapping(request.params.UUID!, input(parseJsonBody(request.body), 'update'))));
+  return json(202, shape(ctx.rt.updateEventSourceMapping(request.params.UUID!, input(parseJsonBody(request.body)))));
 }
 
 export function deleteEventSourceMapping(ctx: ApiContext, request: ApiRequest): ApiResponse {
