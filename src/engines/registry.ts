@@ -13,6 +13,7 @@ import type { EngineName, IsolationMode } from '../config/index.ts';
 import type { Engine } from './engine.ts';
 import { QuickJSEngine, type QuickJSEngineOptions } from './quickjs/quickjs-engine.ts';
 import { processEngine } from './remote/process-host.ts';
+import { v8RestoreServers } from './v8/restore-servers.ts';
 import { V8Engine } from './v8/v8-engine.ts';
 import { WasmEngine, type WasmEngineOptions } from './wasm/wasm-engine.ts';
 
@@ -40,7 +41,8 @@ export class EngineRegistry {
             wasm,
           }
         : {
-            v8: () => new V8Engine(),
+            // SnapStart restores in worker threads: a restore's deserialisation never stalls the host's thread.
+            v8: () => new V8Engine({ restoreServers: () => v8RestoreServers() }),
             quickjs: () => new QuickJSEngine(options.quickjs),
             wasm,
           };

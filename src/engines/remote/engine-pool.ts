@@ -71,11 +71,12 @@ export class RemoteImage implements SandboxImage {
   readonly sizeBytes: number;
   readonly img: number;
   readonly parts: unknown;
-  readonly owner: Server;
+  /** The server that made it; absent for an image made outside the servers (EnginePool.share). */
+  readonly owner: Server | undefined;
   #dispose: () => void;
   #disposed = false;
 
-  constructor(engine: EngineName, img: number, info: ImageInfo, owner: Server, dispose: () => void) {
+  constructor(engine: EngineName, img: number, info: ImageInfo, owner: Server | undefined, dispose: () => void) {
     this.engine = engine;
     this.img = img;
     this.kind = info.kind;
@@ -107,10 +108,13 @@ export class EnginePool {
   #nextId = 1;
   /** Set by the first warm(): from then on the pool keeps `size` servers. */
   #warmed = false;
+  readonly #onUnhealthy: ((reason: string) => void) | undefined;
 
-  constructor(size: number, factory: HostFactory) {
+  /** `onUnhealthy` hears every server reported unhealthy (isolated-vm's catastrophic error), before it is replaced. */
+  constructor(size: number, factory: HostFactory, options: { readonly onUnhealthy?: (reason: string) => void } = {}) {
     this.size = size;
     this.#factory = factory;
+    this.#onUnhealthy = options.onUnhealthy;
   }
 
   /** Live servers (for tests and reports). */
@@ -151,6 +155,38 @@ export class EnginePool {
     for (const server of this.#servers) if (server.defined.delete(bp)) this.#send(server, { t: 'forget', bp });
   }
 
+  /**
+   * An image made outside the servers whose parts every server can adopt (a v8 snapshot's bytes,
+   * v8/restore-servers.ts): sent to each server, new ones included, and restorable on any.
+   * Resolves once the servers up now have adopted it (a first cold start then does not wait for
+   * that); rejects with a server's refusal (its error, e.g. SnapshotUnsupportedError), or when no
+   * server could adopt it, and disposes the image then.
+   */
+  async share(engine: EngineName, info: ImageInfo & { readonly parts: NonNullable<unknown> }): Promise<RemoteImage> {
+    await this.warm();
+    const img = this.#nextId++;
+    const image = new RemoteImage(engine, img, info, undefined, () => {
+      this.#shared.delete(img);
+      for (const server of this.#servers) this.#send(server, { t: 'drop', img });
+    });
+    // Servers spawned from now on adopt it from #shared (without an answer).
+    this.#shared.set(img, image);
+    const adoptions = await Promise.allSettled(
+      this.#servers
+        .filter((server) => !server.draining)
+        .map((server) => this.#request(server, { t: 'adopt', id: this.#nextId++, img, engine, parts: info.parts })),
+    );
+    const refusal = adoptions.find((a) => a.status === 'fulfilled' && a.value.t === 'ready' && a.value.error);
+    const adopted = adoptions.some((a) => a.status === 'fulfilled' && !(a.value.t === 'ready' && a.value.error));
+    if (refusal || !adopted) {
+      image.dispose();
+      if (refusal?.status === 'fulfilled' && refusal.value.t === 'ready' && refusal.value.error) throw rebuild(refusal.value.error);
+      const failed = adoptions.find((a) => a.status === 'rejected');
+      throw new EngineUnavailableError(`no engine server could adopt the image: ${String((failed?.reason as Error | undefined)?.message)}`);
+    }
+    return image;
+  }
+
   boot(def: BlueprintDef, options: SandboxOptions): Promise<RemoteSandbox> {
     const pick = (): Server => this.#pick();
     return this.#start(pick(), def, options, (id, sb) => ({ t: 'boot', id, sb, bp: def.bp, memoryMb: options.memoryMb }), pick);
@@ -163,7 +199,7 @@ export class EnginePool {
     if (image.disposed) return Promise.reject(new Error(`${def.engine}: the image was disposed`));
     let server: Server;
     if (image.parts !== undefined) server = this.#pick();
-    else if (!image.owner.dead) server = image.owner;
+    else if (image.owner && !image.owner.dead) server = image.owner;
     else return Promise.reject(new Error(`${def.engine}: the image was lost with the process that held it`));
     const repick = image.parts !== undefined ? (): Server => this.#pick() : undefined;
     return this.#start(server, def, options, (id, sb) => ({ t: 'restore', id, sb, bp: def.bp, img: image.img, memoryMb: options.memoryMb }), repick);
@@ -282,10 +318,10 @@ export class EnginePool {
     else void server.host.then((host) => host.send(request), () => {});
   }
 
-  #request(server: Server, request: Extract<ServerRequest, { id: number }>, deadline?: number, sb?: number): Promise<Answer> {
+  #request(server: Server, request: Extract<ServerRequest, { id: number }> | Extract<ServerRequest, { t: 'adopt' }>, deadline?: number, sb?: number): Promise<Answer> {
     if (server.dead) return Promise.reject(new EngineUnavailableError('the engine server is gone'));
     return new Promise<Answer>((resolve, reject) => {
-      server.pending.set(request.id, { resolve, reject, ...(deadline === undefined ? {} : { deadline }), ...(sb === undefined ? {} : { sb }) });
+      server.pending.set(request.id!, { resolve, reject, ...(deadline === undefined ? {} : { deadline }), ...(sb === undefined ? {} : { sb }) });
       if (server.pending.size === 1) server.started?.ref(true);
       this.#send(server, request);
     });
@@ -319,6 +355,7 @@ export class EnginePool {
         // with it once the answers already under way (the failing call's) have had time to arrive.
         if (server.draining) return;
         server.draining = true;
+        this.#onUnhealthy?.(event.reason);
         this.#fill();
         // Its idle sandboxes end now, not after the grace period: an environment whose sandbox is
         // gone reports itself dead, so the pool never hands a neighbour's idle environment in this

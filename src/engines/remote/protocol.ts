@@ -31,8 +31,11 @@ export type ServerRequest =
   | { readonly t: 'call'; readonly id: number; readonly sb: number; readonly message: HostMessage; readonly deadline: number }
   | { readonly t: 'snapshot'; readonly id: number; readonly sb: number; readonly img: number }
   | { readonly t: 'dispose'; readonly sb: number }
-  /** An image another server made, shareable (its bytes in shared memory). */
-  | { readonly t: 'adopt'; readonly img: number; readonly engine: EngineName; readonly parts: unknown }
+  /**
+   * An image another server made, shareable (its bytes in shared memory), or one made outside the
+   * servers (EnginePool.share). With `id`, the server answers `ready` once it has adopted it.
+   */
+  | { readonly t: 'adopt'; readonly img: number; readonly engine: EngineName; readonly parts: unknown; readonly id?: number }
   | { readonly t: 'drop'; readonly img: number };
 
 /** A sandbox fault, copied across. */

@@ -78,12 +78,10 @@ class EngineServer {
       case 'adopt':
         if (request.engine === 'quickjs') this.#images.set(request.img, this.#quickjsEngine().importImage(request.parts as QuickJSImageParts));
         else {
-          const adopted = this.#v8().then(
-            (v8) => v8.importImage(request.parts as Parameters<V8Engine['importImage']>[0]),
-            () => undefined,
-          );
+          const adopted = this.#v8().then((v8) => v8.importImage(request.parts as Parameters<V8Engine['importImage']>[0]));
           // An image that does not verify here is simply not restorable here (the restore says so).
           this.#images.set(request.img, adopted.catch(() => undefined));
+          if (request.id !== undefined) this.#answerReady(request.id, adopted.then(() => undefined));
         }
         return;
       case 'drop': {

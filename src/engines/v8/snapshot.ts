@@ -9,22 +9,26 @@
  *   file system, fetch or entropy: those functions fall back to pre-initialised environments);
  * - takes it in a child process (snapshot-child.ts) with a deadline and a heap cap, killed on
  *   overrun — hostile code that behaves differently when snapshotted can only fail its own deploy;
- * - verifies every snapshot at deploy: restored in a throw-away isolate here, its guest must report
- *   INIT and the hooks done and a loaded handler (`verify`); any failure is a fallback, not an error;
+ * - verifies every snapshot at deploy: restored in a throw-away isolate in that child process (a
+ *   large heap's deserialisation would stall the host's thread), its guest must report INIT and
+ *   the hooks done and a loaded handler (`verify`); any failure is a fallback, not an error. An
+ *   image adopted by another process or a worker (exportImage/importImage) is verified again there;
  * - builds the bytes itself and never accepts any from a user (CVE-2022-39266).
  *
  * Restoring = a new isolate deserialised from the snapshot + a context (~2.5 ms here, more than
  * booting with code caches for a trivial handler). Isolates are deserialised ahead of need,
- * {@link V8_RESTORED_PER_IMAGE} per image, refilled in the background: a cold start then only binds
+ * {@link V8_RESTORED_PER_IMAGE} per image at rest and more after a burst (V8Image), refilled in the
+ * background (in the host process: in the restore servers' workers, restore-servers.ts): a cold start then only binds
  * the host functions (the quickjs engine's blank instances, taken one step further: a V8 heap
  * cannot be written into an existing isolate).
  */
 import { fork } from 'node:child_process';
+import { setTimeout as sleep } from 'node:timers/promises';
 import type ivm from 'isolated-vm';
 import type { FunctionBundle } from '../../code/types.ts';
 import { SnapshotUnsupportedError, type SandboxImage } from '../engine.ts';
 import { decodeReply, encodeMessage, type InitMessage } from '../guest/protocol.ts';
-import { DEMAND_MEMORY_MS } from '../pool-demand.ts';
+import { DEMAND_MEMORY_MS, PoolDemand } from '../pool-demand.ts';
 import { V8_CALL_GRACE_MS, withDeadline } from './v8-sandbox.ts';
 
 /** Deserialised isolates kept ready per image (V8EngineOptions.restoredPerImage). */
@@ -119,7 +123,7 @@ export function snapshotScripts(
 /** Runs createSnapshot in a child process; rejects SnapshotUnsupportedError on any failure. */
 export function createSnapshotInChild(
   scripts: readonly { code: string; filename?: string }[],
-  options: { readonly memoryMb: number; readonly timeoutMs: number },
+  options: { readonly memoryMb: number; readonly memoryLimitMb: number; readonly timeoutMs: number },
 ): Promise<Uint8Array> {
   const self = new URL(import.meta.url);
   const childPath = new URL(`./snapshot-child${self.pathname.endsWith('.ts') ? '.ts' : '.js'}`, self);
@@ -149,8 +153,10 @@ export function createSnapshotInChild(
       () => finish(new SnapshotUnsupportedError(`taking the V8 snapshot timed out after ${options.timeoutMs} ms`)),
       options.timeoutMs,
     );
-    child.once('message', (reply: { ok: boolean; bytes?: Uint8Array; message?: string }) => {
+    child.once('message', (reply: { ok: boolean; bytes?: Uint8Array; name?: string; message?: string }) => {
       if (reply.ok && reply.bytes instanceof Uint8Array) finish(undefined, reply.bytes);
+      // verifySnapshot's own words (SnapshotUnsupportedError) stand as they are.
+      else if (reply.name === 'SnapshotUnsupportedError') finish(new SnapshotUnsupportedError(reply.message ?? 'the V8 snapshot failed verification'));
       else finish(new SnapshotUnsupportedError(`V8 could not take the snapshot: ${reply.message ?? 'no reason given'}`));
     });
     child.once('error', (error) => finish(new SnapshotUnsupportedError(`the snapshot process failed: ${error.message}`, { cause: error })));
@@ -158,23 +164,30 @@ export function createSnapshotInChild(
       const last = stderr.trim().split('\n').slice(-3).join(' | ');
       finish(new SnapshotUnsupportedError(`the snapshot process exited (${signal ?? `code ${code}`}) before answering${last ? `: ${last}` : ''}`));
     });
-    child.send({ scripts });
+    child.send({ scripts, memoryLimitMb: options.memoryLimitMb });
   });
 }
 
 /**
  * A new isolate from the snapshot, with the guest's entry points taken out of the hidden global
- * (which is deleted: user code never sees them). Host functions are not bound yet. Synchronous on
- * the host's thread, and safe there: the isolate is new (no other thread holds it, no guest task
- * is queued in it), and the reads touch only the frozen data properties the driver published
+ * (which is deleted: user code never sees them). Host functions are not bound yet.
+ *
+ * What runs where (isolated-vm 7, src/isolate/environment.cc `IsolateCtor`): `new Isolate({ snapshot })`
+ * deserialises the isolate AND a default context (isolated-vm keeps one for its own use) on the
+ * calling thread — for a snapshot holding the user's INIT heap, that is a whole copy of it;
+ * `createContext()` deserialises the context the guest runs in on isolated-vm's own thread pool.
+ * So half the work is on the calling thread whatever is done here: the host's v8 engine sends
+ * restores to worker threads (restore-servers.ts), and this runs there.
+ *
+ * The reads are asynchronous too; they touch only the frozen data properties the driver published
  * after the last line of user code ran (snapshotScripts), so no user code runs.
  */
-export function deserialise(
+export async function deserialise(
   isolatedVm: typeof ivm,
   snapshot: ivm.ExternalCopy<ArrayBuffer>,
   memoryLimitMb: number,
   onCatastrophicError: (message: string) => void,
-): RestoredIsolate {
+): Promise<RestoredIsolate> {
   const owner: RestoredIsolate['owner'] = {};
   const isolate = new isolatedVm.Isolate({
     snapshot,
@@ -185,16 +198,16 @@ export function deserialise(
     },
   });
   try {
-    const context = isolate.createContextSync();
-    const state = context.global.getSync(RESTORE_KEY, { reference: true }) as ivm.Reference<Record<string, unknown>>;
+    const context = await isolate.createContext();
+    const state = (await context.global.get(RESTORE_KEY, { reference: true })) as ivm.Reference<Record<string, unknown>>;
     if (state.typeof !== 'object') throw new Error('the snapshot holds no guest runtime');
-    const dispatch = state.getSync('dispatch', { reference: true }) as ivm.Reference<(type: string, body: string) => string>;
-    const rebind = state.getSync('rebind', { reference: true }) as ivm.Reference<(log: unknown, hostCall: unknown, binary: unknown) => void>;
+    const dispatch = (await state.get('dispatch', { reference: true })) as ivm.Reference<(type: string, body: string) => string>;
+    const rebind = (await state.get('rebind', { reference: true })) as ivm.Reference<(log: unknown, hostCall: unknown, binary: unknown) => void>;
     state.release();
-    context.global.deleteSync(RESTORE_KEY);
+    await context.global.delete(RESTORE_KEY);
     return { isolate, context, dispatch, rebind, owner };
   } catch (error) {
-    isolate.dispose();
+    if (!isolate.isDisposed) isolate.dispose();
     throw error;
   }
 }
@@ -242,8 +255,13 @@ export async function verifySnapshot(isolatedVm: typeof ivm, snapshot: ivm.Exter
 
 /**
  * The v8 engine's image: the snapshot's bytes and the isolates deserialised from it ahead of need.
- * A fixed depth (unlike quickjs's, see #fill); refills wait until no restore has been taken for
- * {@link POOL_REFILL_DELAY_MS}, so a burst's own restores go first.
+ * The depth follows demand (engines/pool-demand.ts: a burst of N restores keeps N ready for the
+ * next minute, within a byte budget counted as twice the snapshot's size per isolate: isolated-vm
+ * deserialises the heap into its default context and into the guest's). Refills run one at a time,
+ * each once no restore has been taken for {@link POOL_REFILL_DELAY_MS}, so a burst's own restores
+ * go first and the thread gets turns between them. In the host process this runs in the restore
+ * servers' worker threads (restore-servers.ts), never on the host's thread: there, deepened
+ * refills had run into the next burst and slowed it 4.5x (issue 21).
  */
 export class V8Image implements SandboxImage {
   readonly engine = 'v8' as const;
@@ -251,11 +269,13 @@ export class V8Image implements SandboxImage {
   readonly memoryMb: number;
   readonly sizeBytes: number;
   readonly #snapshot: ivm.ExternalCopy<ArrayBuffer>;
-  readonly #deserialise: () => RestoredIsolate;
+  readonly #deserialise: () => Promise<RestoredIsolate>;
+  #queue: Promise<void> = Promise.resolve();
   readonly #ready: RestoredIsolate[] = [];
-  #filling = 0;
+  #refilling = false;
   #disposed = false;
   readonly #poolSize: number;
+  readonly #demand: PoolDemand;
   #lastTake = Number.NEGATIVE_INFINITY;
   #trim: ReturnType<typeof setTimeout> | undefined;
 
@@ -263,14 +283,24 @@ export class V8Image implements SandboxImage {
     snapshot: ivm.ExternalCopy<ArrayBuffer>,
     sizeBytes: number,
     memoryMb: number,
-    deserialiseOne: (snapshot: ivm.ExternalCopy<ArrayBuffer>) => RestoredIsolate,
+    deserialiseOne: (snapshot: ivm.ExternalCopy<ArrayBuffer>) => Promise<RestoredIsolate>,
     poolSize = V8_RESTORED_PER_IMAGE,
   ) {
     this.#poolSize = poolSize;
+    this.#demand = new PoolDemand(poolSize);
     this.#snapshot = snapshot;
     this.sizeBytes = sizeBytes;
     this.memoryMb = memoryMb;
-    this.#deserialise = () => deserialiseOne(this.#snapshot);
+    // One deserialisation at a time per image, first come first served: run side by side, a burst's
+    // restores shared the cores and all finished together, the pooled ones' binding with them.
+    this.#deserialise = () => {
+      const turn = this.#queue.then(() => deserialiseOne(this.#snapshot));
+      this.#queue = turn.then(
+        () => {},
+        () => {},
+      );
+      return turn;
+    };
     this.#fill();
   }
 
@@ -284,11 +314,13 @@ export class V8Image implements SandboxImage {
   }
 
   /** A deserialised isolate: a ready one, or one made now; refills in the background. */
-  take(): RestoredIsolate {
+  async take(): Promise<RestoredIsolate> {
     if (this.#disposed) throw new Error('v8: the image was disposed');
+    this.#demand.noteTake();
+    this.#lastTake = performance.now();
     const ready = this.#ready.shift();
     this.#fill();
-    const restored = ready ?? this.#deserialise();
+    const restored = ready ?? (await this.#deserialise());
     this.#lastTake = performance.now();
     return restored;
   }
@@ -301,11 +333,13 @@ export class V8Image implements SandboxImage {
     this.#snapshot.release();
   }
 
+  /** The depth to keep now: 0 when the pool is off, else what demand says. */
+  #depth(): number {
+    return this.#poolSize === 0 ? 0 : this.#demand.depth(this.sizeBytes * 2);
+  }
+
   #fill(): void {
-    // Not the demand-following depth the quickjs pool uses: each refill deserialises a whole heap
-    // synchronously on the host's thread, and a pool deepened after a burst of 12 large heaps made
-    // the next burst 4.5x slower (refills ran into it: bench area burst, issue 21). Fixed depth.
-    const depth = this.#poolSize;
+    const depth = this.#depth();
     while (this.#ready.length > depth) {
       const extra = this.#ready.pop()!;
       if (!extra.isolate.isDisposed) extra.isolate.dispose();
@@ -317,28 +351,32 @@ export class V8Image implements SandboxImage {
         if (!this.#disposed) this.#fill();
       }, DEMAND_MEMORY_MS + 10).unref();
     }
-    while (!this.#disposed && this.#ready.length + this.#filling < depth) {
-      this.#filling++;
-      const refill = (): void => {
-        if (this.#disposed) {
-          this.#filling--;
-          return;
+    if (!this.#refilling && this.#ready.length < depth) void this.#refill();
+  }
+
+  /** One refill loop per image: a deserialisation at a time, each after a quiet moment. */
+  async #refill(): Promise<void> {
+    this.#refilling = true;
+    try {
+      while (!this.#disposed && this.#ready.length < this.#depth()) {
+        // While restores are being taken, they go first.
+        for (let quietFor = performance.now() - this.#lastTake; quietFor < POOL_REFILL_DELAY_MS; quietFor = performance.now() - this.#lastTake) {
+          await sleep(POOL_REFILL_DELAY_MS - quietFor, undefined, { ref: false });
         }
-        // Deserialising runs on this thread: while restores are being taken, they go first.
-        const quietFor = performance.now() - this.#lastTake;
-        if (quietFor < POOL_REFILL_DELAY_MS) {
-          setTimeout(refill, POOL_REFILL_DELAY_MS - quietFor).unref();
-          return;
-        }
-        this.#filling--;
+        if (this.#disposed) return;
+        let restored: RestoredIsolate;
         try {
-          this.#ready.push(this.#deserialise());
+          restored = await this.#deserialise();
         } catch {
           // The engine stopped admitting work (a catastrophic error), or memory is short: a cold
           // start deserialises its own.
+          return;
         }
-      };
-      setTimeout(refill, POOL_REFILL_DELAY_MS).unref();
+        if (this.#disposed) restored.isolate.dispose();
+        else this.#ready.push(restored);
+      }
+    } finally {
+      this.#refilling = false;
     }
   }
 }

@@ -13,6 +13,8 @@ import { guestRuntime, withStandardLibrary } from '../guest-bundle.ts';
 import type { InitMessage } from '../guest/protocol.ts';
 import { hasNoNodeSnapshotFlag, missingFlagError } from './flags.ts';
 import { warmGuestCodeCache } from './guest-code-cache.ts';
+import { RemoteImage, type BlueprintDef, type EnginePool } from '../remote/engine-pool.ts';
+import { restoreServersCatastrophe } from './restore-servers.ts';
 import { createSnapshotInChild, deserialise, snapshotScripts, V8Image, verifySnapshot } from './snapshot.ts';
 import { V8_CALL_GRACE_MS, V8Sandbox, withDeadline, type GuestDispatch } from './v8-sandbox.ts';
 
@@ -31,8 +33,15 @@ export const SNAPSHOT_TIMEOUT_MS = 30_000;
 export interface V8EngineOptions {
   /** Deadline of the snapshot process (SnapStart). Default {@link SNAPSHOT_TIMEOUT_MS}. */
   readonly snapshotTimeoutMs?: number;
-  /** Isolates deserialised ahead of need per SnapStart image; 0 deserialises at each restore. Default 2. */
+  /** Isolates deserialised ahead of need per SnapStart image (the base depth); 0 deserialises at each restore. Default 2. */
   readonly restoredPerImage?: number;
+  /**
+   * Where SnapStart restores run. Absent (the default, and inside an engine server): on this
+   * thread. The host's in-process engine (engines/registry.ts) gives `v8RestoreServers`
+   * (restore-servers.ts): worker threads, so a restore's deserialisation never stalls the host's
+   * thread; `restoredPerImage` then does not apply (the servers keep the default).
+   */
+  readonly restoreServers?: () => EnginePool;
 }
 
 type IsolatedVm = typeof ivm;
@@ -49,6 +58,9 @@ export class V8Engine implements Engine {
   readonly name = 'v8' as const;
   readonly #snapshotTimeoutMs: number;
   readonly #restoredPerImage: number | undefined;
+  readonly #restoreServers: (() => EnginePool) | undefined;
+  /** A blueprint nobody holds any more is forgotten by the restore servers too. */
+  readonly #forget = new FinalizationRegistry<{ pool: EnginePool; bp: number }>(({ pool, bp }) => pool.forget(bp));
   #ivm: IsolatedVm | undefined;
   #guest: Promise<CompiledSource> | undefined;
   /** The bytes each image was made from (exportImage). */
@@ -59,12 +71,20 @@ export class V8Engine implements Engine {
   constructor(options: V8EngineOptions = {}) {
     this.#snapshotTimeoutMs = options.snapshotTimeoutMs ?? SNAPSHOT_TIMEOUT_MS;
     this.#restoredPerImage = options.restoredPerImage;
+    this.#restoreServers = options.restoreServers;
   }
 
   assertAvailable(): void {
     if (this.#catastrophe !== undefined) {
       throw new EngineUnavailableError(
         `The v8 engine stopped admitting work after a catastrophic isolated-vm error: ${this.#catastrophe}. ` +
+          'Restart the process.',
+      );
+    }
+    const serversCatastrophe = this.#restoreServers ? restoreServersCatastrophe() : undefined;
+    if (serversCatastrophe !== undefined) {
+      throw new EngineUnavailableError(
+        `The v8 engine stopped admitting work after a catastrophic isolated-vm error in a SnapStart restore server: ${serversCatastrophe}. ` +
           'Restart the process.',
       );
     }
@@ -84,25 +104,55 @@ export class V8Engine implements Engine {
     ]);
     const { stdlib } = await guestRuntime();
     const withLibrary = (options: SandboxOptions): SandboxOptions => ({ ...options, hostCall: withStandardLibrary(stdlib, options.hostCall ?? unavailableHostCall) });
-    const snapshot = (init: InitMessage, memoryMb: number): Promise<SandboxImage> => this.#snapshot(guest, stdlib, bundle, init, memoryMb);
-    return {
+    // The restore servers learn the function's code with its first image (they answer `stdlib`
+    // themselves, so their sandboxes take the options as they are).
+    let remote: { readonly pool: EnginePool; readonly def: BlueprintDef } | undefined;
+    const servers = (): { readonly pool: EnginePool; readonly def: BlueprintDef } | undefined => {
+      if (!this.#restoreServers || remote) return remote;
+      const pool = this.#restoreServers();
+      remote = { pool, def: pool.define('v8', bundle) };
+      this.#forget.register(blueprint, { pool, bp: remote.def.bp });
+      return remote;
+    };
+    const snapshot = (init: InitMessage, memoryMb: number): Promise<SandboxImage> => this.#snapshot(guest, stdlib, bundle, init, memoryMb, servers()?.pool);
+    const blueprint: Blueprint = {
       engine: 'v8',
       boot: (options) => this.#boot(guest, user, withLibrary(options), snapshot),
-      restore: (image, options) => this.#restore(image, withLibrary(options)),
+      restore: (image, options) => {
+        if (!(image instanceof RemoteImage)) return this.#restore(image, withLibrary(options));
+        this.assertAvailable();
+        const target = servers();
+        if (!target || image.engine !== 'v8') return Promise.reject(new Error(`v8 cannot restore a ${image.engine} ${image.kind} image`));
+        if (options.memoryMb !== image.memoryMb) {
+          return Promise.reject(new Error(`v8: an image made under memoryMb ${image.memoryMb} cannot be restored under ${options.memoryMb}`));
+        }
+        return target.pool.restore(target.def, image, options);
+      },
     };
+    return blueprint;
   }
 
-  /** SnapStart: the snapshot taken in a child process and verified here (snapshot.ts). */
+  /**
+   * SnapStart: the snapshot taken and verified in a child process (snapshot.ts). With restore
+   * servers, the image lives in them (each adopts the bytes and verifies them again off this
+   * thread); otherwise here.
+   */
   async #snapshot(
     guest: CompiledSource,
     stdlib: Readonly<Record<string, string>>,
     bundle: FunctionBundle,
     init: InitMessage,
     memoryMb: number,
+    servers: EnginePool | undefined,
   ): Promise<SandboxImage> {
+    // The restore servers start (and prepare the function, `servers()` in prepare) while the
+    // snapshot process runs, so a first cold start does not wait for them.
+    servers?.warm().catch(() => {}); // a server that cannot start fails share() below
     const scripts = snapshotScripts(guest, stdlib, bundle, init);
-    const bytes = await createSnapshotInChild(scripts, { memoryMb, timeoutMs: this.#snapshotTimeoutMs });
-    return this.#imageFrom(bytes, memoryMb);
+    const memoryLimitMb = Math.max(MIN_ISOLATE_MEMORY_MB, memoryMb);
+    const bytes = await createSnapshotInChild(scripts, { memoryMb, memoryLimitMb, timeoutMs: this.#snapshotTimeoutMs });
+    if (servers) return await servers.share('v8', { kind: 'v8-startup-snapshot', memoryMb, sizeBytes: bytes.byteLength, parts: { bytes, memoryMb } });
+    return this.#imageFrom(bytes, memoryMb, true);
   }
 
   /**
@@ -118,15 +168,16 @@ export class V8Engine implements Engine {
   /** An image exported by another process's engine, verified here as at deploy (SnapshotUnsupportedError when it fails). */
   async importImage(parts: { readonly bytes: Uint8Array; readonly memoryMb: number }): Promise<SandboxImage> {
     this.assertAvailable();
-    return this.#imageFrom(parts.bytes, parts.memoryMb);
+    return this.#imageFrom(parts.bytes, parts.memoryMb, false);
   }
 
-  async #imageFrom(bytes: Uint8Array, memoryMb: number): Promise<V8Image> {
+  /** `verified`: the snapshot process verified these bytes itself (this engine's own snapshot). */
+  async #imageFrom(bytes: Uint8Array, memoryMb: number, verified: boolean): Promise<V8Image> {
     const ivm = this.#load();
     const memoryLimit = Math.max(MIN_ISOLATE_MEMORY_MB, memoryMb);
     const snapshot = new ivm.ExternalCopy(bytes.buffer.slice(bytes.byteOffset, bytes.byteOffset + bytes.byteLength) as ArrayBuffer);
     try {
-      await verifySnapshot(ivm, snapshot, memoryLimit);
+      if (!verified) await verifySnapshot(ivm, snapshot, memoryLimit);
     } catch (error) {
       snapshot.release();
       throw error;
@@ -154,7 +205,7 @@ export class V8Engine implements Engine {
       throw new Error(`v8: an image made under memoryMb ${image.memoryMb} cannot be restored under ${options.memoryMb}`);
     }
     const ivm = this.#load();
-    const restored = image.take();
+    const restored = await image.take();
     try {
       const hostCall = options.hostCall ?? unavailableHostCall;
       await withDeadline(

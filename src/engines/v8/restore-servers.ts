@@ -1,0 +1,48 @@
+/**
+ * Where the host's v8 engine runs SnapStart restores: a pool of engine servers in worker threads of
+ * this process (engines/remote/), each loading isolated-vm and keeping its own pool of isolates
+ * deserialised from every image (V8Image, demand-following).
+ *
+ * Why: isolated-vm deserialises a snapshot's isolate and a default context synchronously on the
+ * thread that calls `new Isolate({ snapshot })` (v8/snapshot.ts `deserialise`): 170-310 ms for a
+ * 16 MB snapshot of a 300,000-object INIT. On the host's thread that stalled every other tenant and
+ * the host itself (issue 21). In a restore server it stalls that worker's event loop only; the
+ * isolates' own work runs on isolated-vm's threads wherever they were created.
+ *
+ * A restored sandbox stays in its server for life (remote/remote-sandbox.ts): its calls cross to
+ * the worker by message and its host calls come back by `Atomics.wait` (tens of microseconds each,
+ * docs/architecture.md), as under process isolation. Sandboxes that boot and run INIT stay on the
+ * host's isolated-vm (v8-engine.ts).
+ */
+import { availableParallelism } from 'node:os';
+import { EnginePool } from '../remote/engine-pool.ts';
+import { WorkerHost } from '../remote/worker-host.ts';
+
+/** One pool per process (and per size), created on first use: the first SnapStart deploy on v8. */
+const pools = new Map<number, EnginePool>();
+/** isolated-vm's catastrophic error in a restore server, once one was reported. */
+let catastrophe: string | undefined;
+
+/**
+ * The process's restore servers. `threads`: worker threads (default the host's available
+ * parallelism).
+ */
+export function v8RestoreServers(threads = availableParallelism()): EnginePool {
+  let pool = pools.get(threads);
+  if (!pool) {
+    pool = new EnginePool(threads, (handlers) => WorkerHost.start({ quickjs: {}, precompileQuickJS: false }, handlers), {
+      onUnhealthy: (reason) => (catastrophe ??= reason),
+    });
+    pools.set(threads, pool);
+  }
+  return pool;
+}
+
+/**
+ * isolated-vm's catastrophic error in a restore server, if any. Its threads are the process's: an
+ * isolate that hit one parks its thread for ever, so the host's v8 engine stops admitting work, as
+ * it does for a catastrophe on its own thread (v8-engine.ts `assertAvailable`).
+ */
+export function restoreServersCatastrophe(): string | undefined {
+  return catastrophe;
+}
