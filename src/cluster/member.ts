@@ -16,6 +16,7 @@ import { randomUUID } from 'node:crypto';
 import type { Redis } from 'ioredis';
 import type { ClusterOptions } from '../config/index.ts';
 import type { DeployContext } from '../registry/deploy.ts';
+import type { AsyncSettingKind } from '../registry/store.ts';
 import { reloadFunction } from '../registry/commit.ts';
 import { restoreLayers } from '../registry/restore.ts';
 import { joinCluster, keyPrefix, LAMBDALET_VERSION } from './connect.ts';
@@ -25,8 +26,11 @@ import { ClusterStore } from './store.ts';
 
 interface ChangeMessage {
   readonly member: string;
-  readonly kind: 'function' | 'layer';
+  readonly kind: 'function' | 'layer' | 'setting';
   readonly name: string;
+  /** kind 'setting': the async setting's kind, and its JSON ('' removed). */
+  readonly setting?: AsyncSettingKind;
+  readonly json?: string;
 }
 
 export class ClusterMember {
@@ -69,8 +73,9 @@ export class ClusterMember {
     try {
       await member.#subscriber.connect();
       await member.#subscriber.subscribe(`${member.prefix}changes`, member.events.channel);
-      member.#subscriber.on('message', (channel: string) => {
+      member.#subscriber.on('message', (channel: string, text: string) => {
         if (channel === member.events.channel) member.events.announced();
+        else if (channel === `${member.prefix}changes`) member.#settingMessage(text);
       });
     } catch (error) {
       await member.close();
@@ -95,7 +100,7 @@ export class ClusterMember {
       } catch {
         return;
       }
-      if (message.member === this.id) return;
+      if (message.member === this.id || message.kind === 'setting') return;
       this.#track(message.kind === 'layer' ? this.#applyLayers() : this.#applyFunction(message.name));
     });
     let first = true;
@@ -107,10 +112,11 @@ export class ClusterMember {
     this.#track(this.resync());
   }
 
-  /** Re-reads every function (stored or held locally) and the layers. */
+  /** Re-reads every function (stored or held locally), the layers and the async settings. */
   async resync(): Promise<void> {
     const ctx = this.#ctx;
     if (!ctx) return;
+    await this.store.resyncSettings();
     await this.#applyLayers();
     const names = new Set([...(await this.store.functionNames()), ...[...ctx.registry.values()].map((entry) => entry.name)]);
     await Promise.all([...names].map((name) => this.#applyFunction(name)));
@@ -131,6 +137,18 @@ export class ClusterMember {
     await this.concurrency.close();
     await this.events.close();
     this.redis.disconnect();
+  }
+
+  /** Another member's change to an async setting: applied as announced (its value is in the message). */
+  #settingMessage(text: string): void {
+    let message: ChangeMessage;
+    try {
+      message = JSON.parse(text) as ChangeMessage;
+    } catch {
+      return;
+    }
+    if (message.kind !== 'setting' || message.member === this.id || message.setting === undefined || this.#closed) return;
+    this.store.settingChanged(message.setting, message.name, message.json);
   }
 
   #track(work: Promise<void>): void {

@@ -135,3 +135,26 @@ else redis.call('HSET', p .. 'fn:' .. name, 'p:' .. qualifier, count) end
 announce(p, member, 'function', name)
 return 'OK'
 `;
+
+/**
+ * ARGV: prefix, kind, key, json ('' removes), member. One of the async layer's settings
+ * (registry/store.ts `putAsyncSetting`): `settings` (hash `<kind>\n<key>` → JSON text) and
+ * `settings-order` (sorted set: first-write order, kept across updates as SQLite keeps it). The
+ * change itself is announced (`kind` 'setting', `setting`, `name` the key, `json`), so other
+ * members apply it without reading it back.
+ */
+export const PUT_SETTING = `${RELEASE}
+local p, kind, key, json, member = ARGV[1], ARGV[2], ARGV[3], ARGV[4], ARGV[5]
+local field = kind .. '\\n' .. key
+if json == '' then
+  redis.call('HDEL', p .. 'settings', field)
+  redis.call('ZREM', p .. 'settings-order', field)
+else
+  redis.call('HSET', p .. 'settings', field, json)
+  if not redis.call('ZSCORE', p .. 'settings-order', field) then
+    redis.call('ZADD', p .. 'settings-order', redis.call('INCR', p .. 'seq'), field)
+  end
+end
+redis.call('PUBLISH', p .. 'changes', cjson.encode({ member = member, kind = 'setting', setting = kind, name = key, json = json }))
+return 'OK'
+`;

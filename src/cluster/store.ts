@@ -14,6 +14,11 @@
  *   Redis is away, writes wait in ioredis' offline queue and are sent when it is back).
  * - A conditional write (`WriteCondition`, Lambda's RevisionId) is checked inside its script; a
  *   refused one writes nothing and is reported by `confirm(name)` as StoreConflictError, once.
+ * - The async layer's settings (`putAsyncSetting`) are a hash and an order (scripts.ts PUT_SETTING);
+ *   each change is announced with its value, and the member hands other members' changes to the
+ *   listener of `watchAsyncSettings` (`settingChanged`). After a reconnection `resyncSettings()`
+ *   compares Redis with what this store last knew and reports the differences, since Pub/Sub drops
+ *   what is sent while a subscriber is away.
  * - A blob is uploaded only when Redis does not hold it yet (EXISTS first, then SET NX).
  * - Reads (`load`, `loadFunction`, `loadLayers`) return what Redis holds now; blobs read once are
  *   kept in a small in-memory cache (content-addressed, so never stale).
@@ -23,7 +28,9 @@ import type { CodeSource } from '../code/types.ts';
 import type { CodePackage } from '../registry/package.ts';
 import type { ProvisionedConfig } from '../registry/records.ts';
 import type {
+  AsyncSettingKind,
   RegistryStore,
+  StoredAsyncSetting,
   StoredAlias,
   StoredFunction,
   StoredLayerVersion,
@@ -33,7 +40,7 @@ import type {
   WriteCondition,
 } from '../registry/store.ts';
 import { StoreConflictError } from '../registry/store.ts';
-import { DELETE_ALIAS, DELETE_FUNCTION, DELETE_VERSION, PUT_ALIAS, PUT_LAYER, PUT_PROVISIONED, PUT_VERSION } from './scripts.ts';
+import { DELETE_ALIAS, DELETE_FUNCTION, DELETE_VERSION, PUT_ALIAS, PUT_LAYER, PUT_PROVISIONED, PUT_SETTING, PUT_VERSION } from './scripts.ts';
 
 interface VersionJson {
   config: Record<string, unknown>;
@@ -66,6 +73,9 @@ export class ClusterStore implements RegistryStore {
   /** Conditional writes refused since the last `confirm(name)`, by function. */
   readonly #conflicts = new Map<string, StoreConflictError>();
   readonly #blobs = new Map<string, Uint8Array>();
+  /** The async settings as this member last knew them (`<kind>\n<key>` → JSON), to resync after an outage. */
+  readonly #settings = new Map<string, StoredAsyncSetting>();
+  #settingsListener: ((change: StoredAsyncSetting) => void) | undefined;
 
   constructor(redis: Redis, prefix: string, member: string) {
     this.#redis = redis;
@@ -80,7 +90,61 @@ export class ClusterStore implements RegistryStore {
       const stored = await this.loadFunction(name);
       if (stored) functions.push(stored);
     }
-    return { functions, layers: await this.loadLayers() };
+    const asyncSettings = await this.loadSettings();
+    this.#settings.clear();
+    for (const setting of asyncSettings) this.#settings.set(settingField(setting.kind, setting.key), setting);
+    return { functions, layers: await this.loadLayers(), asyncSettings };
+  }
+
+  /** The async settings stored now, in first-write order. */
+  async loadSettings(): Promise<StoredAsyncSetting[]> {
+    const fields = await this.#redis.zrange(`${this.#prefix}settings-order`, '0', '-1');
+    if (fields.length === 0) return [];
+    const values = await this.#redis.hmget(`${this.#prefix}settings`, ...fields);
+    const out: StoredAsyncSetting[] = [];
+    fields.forEach((field, i) => {
+      const json = values[i];
+      if (json === null || json === undefined) return; // removed between the two reads
+      const at = field.indexOf('\n');
+      out.push({ kind: field.slice(0, at) as AsyncSettingKind, key: field.slice(at + 1), json });
+    });
+    return out;
+  }
+
+  putAsyncSetting(kind: AsyncSettingKind, key: string, json: string | undefined): void {
+    const field = settingField(kind, key);
+    if (json === undefined) this.#settings.delete(field);
+    else this.#settings.set(field, { kind, key, json });
+    this.#enqueue(() => this.#script(PUT_SETTING, kind, key, json ?? '', this.#member));
+  }
+
+  watchAsyncSettings(listener: (change: StoredAsyncSetting) => void): void {
+    this.#settingsListener = listener;
+  }
+
+  /** Another member changed a setting (its announcement; `json` '' or undefined: removed). */
+  settingChanged(kind: AsyncSettingKind, key: string, json: string | undefined): void {
+    const change: StoredAsyncSetting = { kind, key, json: json === '' ? undefined : json };
+    const field = settingField(kind, key);
+    if (change.json === undefined) this.#settings.delete(field);
+    else this.#settings.set(field, change);
+    this.#settingsListener?.(change);
+  }
+
+  /**
+   * Reads every setting again and reports each one that differs from what this store knew (set,
+   * changed or removed) to the listener: after a reconnection, announcements may have been lost.
+   */
+  async resyncSettings(): Promise<void> {
+    await this.flush().catch(() => {}); // this member's own writes first
+    const stored = await this.loadSettings();
+    const seen = new Set<string>();
+    for (const setting of stored) {
+      const field = settingField(setting.kind, setting.key);
+      seen.add(field);
+      if (this.#settings.get(field)?.json !== setting.json) this.settingChanged(setting.kind, setting.key, setting.json);
+    }
+    for (const [field, setting] of [...this.#settings]) if (!seen.has(field)) this.settingChanged(setting.kind, setting.key, undefined);
   }
 
   /** Names of every stored function, in creation order. */
@@ -266,6 +330,10 @@ export class ClusterStore implements RegistryStore {
     if (this.#blobs.size > BLOB_CACHE_ENTRIES) this.#blobs.delete(this.#blobs.keys().next().value!);
     return copy;
   }
+}
+
+function settingField(kind: string, key: string): string {
+  return `${kind}\n${key}`;
 }
 
 /** The scripts' condition argument: '' for none; `replaces` '' for "must not exist" (cjson has no nil). */
