@@ -1,3 +1,4 @@
+import { globSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { configDefaults, defineConfig } from 'vitest/config';
 import LongestFirstSequencer from './test/helpers/sequencer.ts';
@@ -27,6 +28,47 @@ const SHARED_FORK_TESTS = [
   'test/dispatch/admission.test.ts',
   'test/dispatch/pools.test.ts',
 ];
+
+/**
+ * Files that start runtimes and sandboxes the ordinary way (deploy, invoke, close) and leave the
+ * process as they found it: they share forks too (`isolate: false`, the `shared` project). Besides
+ * the start-up and the import of src/, they share what a process builds once — the quickjs engine's
+ * worker threads, the compiled QuickJS module, the V8 code cache of the guest runtime. Same-run A/B
+ * on the first 32 of them (registry, http, async, invoke, testing), one fork each: 38.8 → 19.4
+ * CPU-s, all 428 cases passing both ways (issue #12).
+ *
+ * Kept out (fresh fork per file, project `isolated`): files that push a sandbox to its memory cap
+ * or kill engines (adversarial/, bad-input, snapstart, catastrophe, process isolation...), files
+ * that measure the host's own heap (memory-retention) or load (stress), files that set host-wide
+ * state for their whole run (compat/time.test.ts sets the host's TZ), files that spawn or kill
+ * processes (kill, cluster, examples, package, cli, tooling), and every new folder by default.
+ * Move a file here only if it closes what it opens and restores any host global it changes.
+ */
+const SHARED_RUNTIME_TESTS = [
+  'test/registry/**/*.test.ts',
+  'test/http/**/*.test.ts',
+  'test/async/**/*.test.ts',
+  'test/invoke/**/*.test.ts',
+  'test/testing/**/*.test.ts',
+  'test/environment/**/*.test.ts',
+  'test/conformance/**/*.test.ts',
+  'test/compat/**/*.test.ts',
+  'test/dispatch/runtime.test.ts',
+  'test/dispatch/close-deadline.test.ts',
+  'test/dispatch/tenancy.test.ts',
+  'test/dispatch/tenancy-runtime.test.ts',
+];
+const NOT_SHARED = [
+  'test/async/kill.test.ts',
+  'test/conformance/bad-input.test.ts',
+  'test/conformance/snapstart.test.ts',
+  'test/compat/time.test.ts',
+];
+// The files themselves (globbed now, so a file added to one of those folders is picked up): the
+// `isolated` project runs everything not listed here, NOT_SHARED included.
+const SHARED_RUNTIME_FILES = globSync(SHARED_RUNTIME_TESTS, { cwd: fileURLToPath(new URL('.', import.meta.url)) })
+  .filter((file) => !NOT_SHARED.includes(file))
+  .sort();
 
 // isolated-vm needs `--no-node-snapshot`, a process start-up flag: the threads pool cannot pass it
 // (Node rejects it in a Worker's execArgv), so every test file runs in a forked process that has it.
@@ -69,7 +111,16 @@ export default defineConfig({
           // Sorted first (project names run in order within a group): the slow, isolated files start early.
           name: 'isolated',
           include: ['test/**/*.test.ts', 'examples/**/*.test.ts'],
-          exclude: [...configDefaults.exclude, ...SHARED_FORK_TESTS],
+          exclude: [...configDefaults.exclude, ...SHARED_FORK_TESTS, ...SHARED_RUNTIME_FILES],
+          setupFiles: ['test/helpers/shared-guest.ts'],
+        },
+      },
+      {
+        extends: true,
+        test: {
+          name: 'shared',
+          include: SHARED_RUNTIME_FILES,
+          isolate: false,
           setupFiles: ['test/helpers/shared-guest.ts'],
         },
       },
