@@ -10,6 +10,16 @@
  * - A server that dies (crash, kill, catastrophic error, stuck past a deadline) ends only its own
  *   sandboxes: calls in flight fail (`timeout` if their deadline had passed, else `crashed`, with
  *   the exit's reason), and the next boot starts a new server.
+ * - Every request is bounded on the host's clock, whatever the server does (see
+ *   {@link DEFAULT_POOL_LIMITS}): a call is due an answer {@link PoolLimits.callGraceMs} past its
+ *   deadline, a boot/restore/snapshot within {@link PoolLimits.workMs}. A server none of whose
+ *   requests has an answer by then (none can still be legitimately running) is killed (SIGKILL
+ *   for a child, terminate for a worker) and given up at once, without waiting for its exit: its
+ *   calls fail as a `timeout` (Sandbox.Timedout), its other sandboxes as `crashed`
+ *   (Runtime.ExitError), and a replacement starts. The servers' own bounds
+ *   (QuickJS's interrupt, V8's host-clock bound per call, the worker watchdog) all run on the
+ *   server's event loop, so none of them can act when the server itself is deadlocked, stopped or
+ *   starved (issue #15: a v8-process child that never answered hung CI for 400 s).
  * - Servers are unreferenced while idle: they never keep the host process alive. Pools are shared
  *   per configuration by the whole process and live as long as it does (size × a worker's or a
  *   child's footprint).
@@ -29,6 +39,11 @@ type Answer = Extract<ServerEvent, { t: 'reply' | 'ready' }>;
 interface Pending {
   readonly resolve: (event: Answer) => void;
   readonly reject: (error: Error) => void;
+  /**
+   * Epoch ms after which the server is given up if this is still unanswered (see PoolLimits). A
+   * boot/restore/snapshot sent to a server still starting counts from its start (#spawn).
+   */
+  giveUpAt: number;
   /** Calls only: epoch ms. */
   readonly deadline?: number;
   /** Calls only: the sandbox called. */
@@ -53,6 +68,24 @@ interface Server {
  * already on their way (the failing call's out-of-memory reply) before it is killed.
  */
 export const UNHEALTHY_GRACE_MS = 250;
+
+/** The host's own bounds on a server's answers (see the module comment). */
+export interface PoolLimits {
+  /**
+   * How long past a call's deadline its answer may take. Covers what a healthy server may
+   * legitimately add — V8's own host-clock bound (v8-sandbox.ts, 1 s), the status read after a
+   * call that ends near its deadline (up to 2 s), the worker watchdog's grace — and IPC on a loaded
+   * machine.
+   */
+  readonly callGraceMs: number;
+  /** How long a boot, restore or snapshot may take (a v8 snapshot replays INIT, 10 s, in a child of its own). */
+  readonly workMs: number;
+}
+
+export const DEFAULT_POOL_LIMITS: PoolLimits = { callGraceMs: 5000, workMs: 60_000 };
+
+/** How often the pool looks for requests past their bound (only while some are in flight). */
+const GIVE_UP_CHECK_MS = 250;
 
 /** Servers a sandbox start tries when the ones it was sent to die under it (see `#start`). */
 const START_ATTEMPTS = 3;
@@ -105,16 +138,33 @@ export class EnginePool {
   readonly #blueprints = new Map<number, BlueprintDef>();
   /** Images other servers can adopt (shared memory): sent to every server, new ones included. */
   readonly #shared = new Map<number, RemoteImage>();
+  readonly #limits: PoolLimits;
   #nextId = 1;
   /** Set by the first warm(): from then on the pool keeps `size` servers. */
   #warmed = false;
   readonly #onUnhealthy: ((reason: string) => void) | undefined;
+  /** Looks for requests past their bound while any is in flight (#giveUpStuck). */
+  #giveUpTimer: NodeJS.Timeout | undefined;
 
-  /** `onUnhealthy` hears every server reported unhealthy (isolated-vm's catastrophic error), before it is replaced. */
-  constructor(size: number, factory: HostFactory, options: { readonly onUnhealthy?: (reason: string) => void } = {}) {
+  /**
+   * @param options.onUnhealthy hears every server reported unhealthy (isolated-vm's catastrophic error), before it is replaced
+   * @param options.limits the host's bounds on a server's answers (default {@link DEFAULT_POOL_LIMITS};
+   *   tests shorten them); each must be a positive finite number of ms, else RangeError naming it
+   */
+  constructor(
+    size: number,
+    factory: HostFactory,
+    options: { readonly onUnhealthy?: (reason: string) => void; readonly limits?: Partial<PoolLimits> } = {},
+  ) {
     this.size = size;
     this.#factory = factory;
     this.#onUnhealthy = options.onUnhealthy;
+    this.#limits = { ...DEFAULT_POOL_LIMITS, ...options.limits };
+    for (const [name, value] of Object.entries(this.#limits)) {
+      if (!(typeof value === 'number' && Number.isFinite(value) && value > 0)) {
+        throw new RangeError(`EnginePool limit ${name} must be a positive number of milliseconds, got ${String(value)}`);
+      }
+    }
   }
 
   /** Live servers (for tests and reports). */
@@ -297,6 +347,9 @@ export class EnginePool {
         server.started = host;
         if (server.dead) host.kill();
         else host.ref(server.pending.size > 0);
+        // Work queued while it started was sent only now: its bound starts now too.
+        const workUntil = epochNow() + this.#limits.workMs;
+        for (const pending of server.pending.values()) if (pending.deadline === undefined) pending.giveUpAt = workUntil;
       },
       (error: unknown) => this.#onExit(server, `the engine server could not start: ${(error as Error).message}`),
     );
@@ -320,11 +373,54 @@ export class EnginePool {
 
   #request(server: Server, request: Extract<ServerRequest, { id: number }> | Extract<ServerRequest, { t: 'adopt' }>, deadline?: number, sb?: number): Promise<Answer> {
     if (server.dead) return Promise.reject(new EngineUnavailableError('the engine server is gone'));
+    const giveUpAt = deadline === undefined ? epochNow() + this.#limits.workMs : deadline + this.#limits.callGraceMs;
     return new Promise<Answer>((resolve, reject) => {
-      server.pending.set(request.id!, { resolve, reject, ...(deadline === undefined ? {} : { deadline }), ...(sb === undefined ? {} : { sb }) });
+      server.pending.set(request.id!, { resolve, reject, giveUpAt, ...(deadline === undefined ? {} : { deadline }), ...(sb === undefined ? {} : { sb }) });
       if (server.pending.size === 1) server.started?.ref(true);
+      this.#giveUpTimer ??= setInterval(() => this.#giveUpStuck(), GIVE_UP_CHECK_MS).unref();
       this.#send(server, request);
     });
+  }
+
+  /**
+   * Gives up every server all of whose requests are past their bound: killed, and ended here at
+   * once (its exit may never be reported: a worker deadlocked in native code does not finish
+   * terminating). While any request of a server is still within its bound, the server may be busy
+   * with it legitimately — a QuickJS server runs one call at a time, synchronously, so calls queued
+   * behind a long one pass their deadlines unanswered (they time out on arrival) — and it is left
+   * alone: a stuck call then waits at most as long as the server's longest legitimate work.
+   */
+  #giveUpStuck(): void {
+    const now = epochNow();
+    let inFlight = false;
+    for (const server of [...this.#servers]) {
+      if (server.pending.size === 0) continue;
+      if (!server.started) {
+        // Still starting (bounded by its own start-up limit): its requests wait unsent.
+        inFlight = true;
+        continue;
+      }
+      let oldest: Pending | undefined;
+      let latest = Number.NEGATIVE_INFINITY;
+      for (const pending of server.pending.values()) {
+        latest = Math.max(latest, pending.giveUpAt);
+        if (!oldest || pending.giveUpAt < oldest.giveUpAt) oldest = pending;
+      }
+      if (now <= latest) {
+        inFlight = true;
+        continue;
+      }
+      const what =
+        oldest!.deadline === undefined
+          ? `did not finish starting a sandbox within ${this.#limits.workMs} ms`
+          : `did not answer within ${this.#limits.callGraceMs} ms of an invocation's deadline`;
+      server.started.kill();
+      this.#onExit(server, `the engine server ${what} and was killed`);
+    }
+    if (!inFlight) {
+      clearInterval(this.#giveUpTimer);
+      this.#giveUpTimer = undefined;
+    }
   }
 
   #onEvent(server: Server, event: ServerEvent): void {
@@ -388,7 +484,7 @@ export class EnginePool {
     if (server.dead) return;
     server.dead = true;
     this.#servers.splice(this.#servers.indexOf(server), 1);
-    const now = performance.timeOrigin + performance.now();
+    const now = epochNow();
     for (const [id, pending] of server.pending) {
       if (pending.deadline === undefined) pending.reject(new Error(`The sandbox could not start: ${reason}`));
       else {
@@ -403,6 +499,11 @@ export class EnginePool {
     // Replaced at once, so the next cold start finds a server up (unless the pool cannot start any).
     if (this.#warmed && server.started && !server.draining) this.#fill();
   }
+}
+
+/** The host's clock in epoch ms, as call deadlines are given (performance's, monotonic). */
+function epochNow(): number {
+  return performance.timeOrigin + performance.now();
 }
 
 function unavailable(op: string): string {
