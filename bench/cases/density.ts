@@ -15,7 +15,8 @@ export const DENSITY_RATIOS: Record<string, readonly string[]> = {
   'quickjs-shared': ['raw-quickjs-emscripten-shared', 'worker-threads', 'child-process-fork'],
 };
 
-function measure(kind: string, count: number): number {
+/** RSS growth per idle environment of `kind` over `count` of them, in a fresh child process. */
+export function measureDensity(kind: string, count: number): number {
   const child = spawnSync(process.execPath, ['--no-node-snapshot', '--expose-gc', CHILD, kind, String(count)], {
     encoding: 'utf8',
     maxBuffer: 16 * 1024 * 1024,
@@ -33,7 +34,7 @@ export async function densityArea(suite: Suite): Promise<void> {
   );
   for (const [kind, count] of Object.entries(counts)) {
     const started = performance.now();
-    const perEnvBytes = measure(kind, count);
+    const perEnvBytes = measureDensity(kind, count);
     const name = `density/idle/${kind}`;
     suite.density[name] = { count, perEnvBytes, perGiB: perGiB(perEnvBytes) };
     progress(`${name.padEnd(48)} ${perGiB(perEnvBytes)} per GiB (${(perEnvBytes / 1024).toFixed(0)} KiB each, N=${count}, ${((performance.now() - started) / 1000).toFixed(1)} s)`);

@@ -8,8 +8,10 @@
  *     the sandbox's call alone (a round trip to the engine server + jco glue + the C function).
  *   deploy/trivial/<wasm-c | wasm-js-componentize>: transpile + compile + define in the servers (a
  *     fresh engine each sample, the process's servers already up); componentize-qjs building the JS handler.
+ *   deploy/trivial-rt/<wasm-c | quickjs | v8>: `rt.deploy` of the trivial function, a fresh runtime each sample.
  *   timeout-kill/loop/wasm-c: from the deadline to the sandbox's timeout fault (its server terminated).
- *   density/idle/<wasm-c | wasm-js>: RSS per idle environment (wasm-density-child.ts).
+ *   density/idle/<wasm-c | wasm-js>: RSS per idle environment (wasm-density-child.ts), beside
+ *     density/idle/<quickjs | v8> measured in the same run by the density area's child.
  * wasm-c is native/components/hello.wasm; wasm-js a trivial handler componentized at setup.
  */
 import { spawnSync } from 'node:child_process';
@@ -25,6 +27,7 @@ import { WasmEngine, type WasmBlueprint } from '../../src/engines/wasm/wasm-engi
 import { runPhase } from '../../src/environment/event-loop.ts';
 import { createRuntime, silentSink, type FunctionConfigInput, type Runtime } from '../../src/index.ts';
 import { TRIVIAL, TRIVIAL_EVENT } from '../lib/handlers.ts';
+import { measureDensity } from './density.ts';
 import { perGiB } from '../lib/stats.ts';
 import { progress, type Suite } from '../lib/suite.ts';
 
@@ -120,6 +123,31 @@ async function engineCases(suite: Suite, jsEntry: string): Promise<void> {
     },
     { iterations: suite.pick(10, 4), time: 0, warmupIterations: 1, afterEach: () => blueprint?.close() },
   );
+  // deploy through the runtime, beside quickjs and v8: a fresh runtime per sample (untimed), a
+  // distinct source per sample for the JS engines (nothing cached by content).
+  for (const kind of ['wasm-c', 'quickjs', 'v8'] as const) {
+    let rt: Runtime | undefined;
+    let n = 0;
+    await suite.measure(
+      `deploy/trivial-rt/${kind}`,
+      async () => {
+        const input = deployInput(kind, jsEntry);
+        const code = kind === 'wasm-c' ? input.code : { files: { 'index.mjs': `${TRIVIAL.module}\n// sample ${n++}\n` } };
+        await rt!.deploy({ ...input, code });
+      },
+      {
+        iterations: suite.pick(10, 4),
+        time: 0,
+        warmupIterations: 1,
+        beforeEach: async () => {
+          rt = await createRuntime({ logSink: silentSink });
+        },
+        afterEach: async () => {
+          await rt?.close();
+        },
+      },
+    );
+  }
   const jsSource = readFileSync(jsEntry, 'utf8');
   let sample = 0;
   await suite.measure(
@@ -208,6 +236,8 @@ export async function wasmArea(suite: Suite): Promise<void> {
     const cold = suite.pick(60, 15);
     for (const kind of ['wasm-c', 'wasm-js', 'quickjs', 'quickjs-snapstart', 'v8'] as const) await coldCase(suite, kind, jsEntry, cold);
     for (const kind of ['wasm-c', 'wasm-js', 'quickjs', 'v8'] as const) await warmCase(suite, kind, jsEntry, suite.pick(1000, 200), suite.pick(1500, 400));
+    suite.ratio('deploy/trivial-rt/wasm-c', 'deploy/trivial-rt/quickjs');
+    suite.ratio('deploy/trivial-rt/wasm-c', 'deploy/trivial-rt/v8');
     for (const over of ['quickjs', 'quickjs-snapstart', 'v8']) {
       suite.ratio('cold/trivial/wasm-c', `cold/trivial/${over}`);
       suite.ratio('cold/trivial/wasm-js', `cold/trivial/${over}`);
@@ -216,8 +246,14 @@ export async function wasmArea(suite: Suite): Promise<void> {
         suite.ratio('warm/trivial/wasm-js', `warm/trivial/${over}`);
       }
     }
-    density(suite, 'wasm-c', jsEntry, suite.pick(30, 10));
-    density(suite, 'wasm-js', jsEntry, suite.pick(30, 10));
+    density(suite, 'wasm-c', jsEntry, suite.pick(100, 30));
+    density(suite, 'wasm-js', jsEntry, suite.pick(100, 30));
+    for (const [kind, count] of [['quickjs', suite.pick(300, 100)], ['v8', suite.pick(200, 60)]] as const) {
+      const perEnvBytes = measureDensity(kind, count);
+      suite.density[`density/idle/${kind}`] = { count, perEnvBytes, perGiB: perGiB(perEnvBytes) };
+      progress(`${`density/idle/${kind}`.padEnd(48)} ${perGiB(perEnvBytes)} per GiB (${(perEnvBytes / 1024).toFixed(0)} KiB each, N=${count})`);
+    }
+    for (const wasm of ['wasm-c', 'wasm-js']) for (const over of ['quickjs', 'v8']) suite.ratio(`density/idle/${wasm}`, `density/idle/${over}`, 'density');
     suite.notes.push('wasm environments are component instances in the shared pool of engine servers (engineThreads workers, started at the first deploy).');
   } finally {
     rmSync(dir, { recursive: true, force: true });
