@@ -23,15 +23,17 @@ export interface Observation {
   operation: string;
   /** The function it invoked, when known (span attribute faas.invoked_name). */
   functionName?: string;
+  /** The request's span: the parent of the invocation spans (invoke/trace.ts) when a context manager is registered. */
+  readonly span: Span;
 }
 
 export function observe(req: IncomingMessage, res: ServerResponse, metrics: ServerMetrics, sink: LogSink | undefined): Observation {
   const started = performance.now();
-  const observation: Observation = { operation: 'Unknown' };
   const span: Span = tracer.startSpan('HTTP', {
     kind: SpanKind.SERVER,
     attributes: { 'http.request.method': req.method ?? 'GET', 'url.path': (req.url ?? '/').split('?')[0]!, 'faas.trigger': 'http' },
   });
+  const observation: Observation = { operation: 'Unknown', span };
   res.once('close', () => {
     const seconds = (performance.now() - started) / 1000;
     const status = res.statusCode;

@@ -7,6 +7,7 @@
  * past `headersTimeoutMs`, or one whose body does not arrive within `requestTimeoutMs` gets a
  * clear 400 / 408 / 431 from the `clientError` handler; the server goes on serving.
  */
+import { context, trace } from '@opentelemetry/api';
 import { randomUUID } from 'node:crypto';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { Socket } from 'node:net';
@@ -101,7 +102,8 @@ export class LambdaletServer implements AsyncDisposable {
     }
     this.#inFlight++;
     const observation = observe(req, res, this.#metrics, this.#options.accessLog ? this.#sink : undefined);
-    void this.#serve(req, res, observation).finally(() => this.#inFlight--);
+    // The request's span is the active one while it is served: an invocation's span is its child.
+    void context.with(trace.setSpan(context.active(), observation.span), () => this.#serve(req, res, observation)).finally(() => this.#inFlight--);
   }
 
   async #serve(req: IncomingMessage, res: ServerResponse, observation: Observation): Promise<void> {

@@ -30,6 +30,7 @@ import { finishInvocation } from './report.ts';
 import { toInvokeResult, type InvokeResult } from './result.ts';
 import type { InvokeTarget } from './resolve.ts';
 import { runOnLease } from './run.ts';
+import { endInvocationSpan, startInvocationSpan } from './trace.ts';
 
 /**
  * Tenant isolation: a function deployed with `tenancy` needs a tenant id on every invoke, and any
@@ -75,7 +76,17 @@ export class Invoker {
    * `requestId`: given by an asynchronous invocation, which keeps its id across retries.
    */
   async invoke(target: InvokeTarget, eventJson: string, options: InvokeOptions, stream?: StreamedInvocation, requestId?: string): Promise<InvokeResult> {
-    const result = await this.#invoke(target.record, eventJson, options, target.invokedFunctionArn, stream, requestId);
+    const id = stream?.requestId ?? requestId ?? randomUUID();
+    // One OpenTelemetry span per invocation (trace.ts); undefined when no tracer provider records it.
+    const span = startInvocationSpan(target.record, id, target.invokedFunctionArn);
+    let result: InvokeResult;
+    try {
+      result = await this.#invoke(target.record, eventJson, options, target.invokedFunctionArn, stream, id);
+    } catch (error) {
+      if (span) endInvocationSpan(span, target.record, { error });
+      throw error;
+    }
+    if (span) endInvocationSpan(span, target.record, { result });
     const alias = target.alias;
     if (alias !== undefined) {
       const counters = alias.counters;
