@@ -9,6 +9,7 @@
  */
 import type { EngineName } from '../../src/config/index.ts';
 import { LOG_CHARS_PER_PHASE } from '../../src/environment/log-collector.ts';
+import { GENEROUS_TIMEOUT_MS } from '../helpers/runtime.ts';
 
 export type Outcome =
   | { readonly kind: 'timeout' }
@@ -47,7 +48,7 @@ export interface HostileCase {
  * The deadline of cases whose outcome is not a timeout: far beyond their work even on a saturated
  * 2-core machine, so the outcome never depends on which of deadline and work wins.
  */
-export const GENEROUS = 300_000;
+export const GENEROUS = GENEROUS_TIMEOUT_MS;
 /**
  * The deadline of cases that must time out (a loop bounded only by it): any deadline proves the
  * outcome, a short one spins the CPU for less time (the catalogue runs in 5 modes at once).

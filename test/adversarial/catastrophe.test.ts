@@ -16,6 +16,7 @@ import { describe, expect, it } from 'vitest';
 import { createRuntime, silentSink } from '../../src/index.ts';
 import { MAP_BOMB } from './cases.ts';
 import { MODES } from './harness.ts';
+import { GENEROUS_TIMEOUT_MS, SLOW_CASE_LIMIT_MS } from '../helpers/runtime.ts';
 
 const indexUrl = new URL('../../src/index.ts', import.meta.url).href;
 
@@ -74,7 +75,8 @@ describe('adversarial: the v8 Map bomb (isolated-vm catastrophic error)', () => 
       }
       console.log('QJSAFTER ' + JSON.stringify((await rt.invoke('qjs-neighbour', { n: 2 })).payload));
       console.log('DONE');`;
-    const { stdout, stderr } = await runChild(script, 60_000);
+    // The child's whole run (start-up, two engines, the bomb): far past its work, as the bomb's deadline is.
+    const { stdout, stderr } = await runChild(script, GENEROUS_TIMEOUT_MS);
     expect((line(stdout, 'BOMB') as { errorType?: string } | undefined)?.errorType, stderr.slice(-1000)).toBe('Runtime.OutOfMemory');
     const after = line(stdout, 'V8AFTER') as { name?: string; message?: string; payload?: unknown };
     if (stderr.includes('LAMBDALET_V8_CATASTROPHIC')) {
@@ -85,7 +87,7 @@ describe('adversarial: the v8 Map bomb (isolated-vm catastrophic error)', () => 
       expect(after.payload).toEqual({ neighbour: 1 });
     }
     expect(line(stdout, 'QJSAFTER')).toEqual({ neighbour: 2 });
-  }, 90_000);
+  }, SLOW_CASE_LIMIT_MS);
 
   (processMode.skip ? it.skip : it)(
     `v8-process: only the child dies; the bomb is Runtime.OutOfMemory and the next v8 invoke is answered${processMode.skip ? ` (not available yet: ${processMode.skip})` : ''}`,
@@ -103,6 +105,6 @@ describe('adversarial: the v8 Map bomb (isolated-vm catastrophic error)', () => 
         await rt.close();
       }
     },
-    90_000,
+    SLOW_CASE_LIMIT_MS,
   );
 });

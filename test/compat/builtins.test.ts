@@ -3,7 +3,7 @@
  * by this (host) Node: the module shapes libraries read at load time and round trips through them.
  */
 import { describe, expect, it } from 'vitest';
-import { deployAndInvoke, forEachEngine } from '../helpers/runtime.ts';
+import { deployAndInvoke, forEachEngine, GENEROUS_TIMEOUT_MS, SLOW_CASE_LIMIT_MS } from '../helpers/runtime.ts';
 import { runInNode } from './node-baseline.ts';
 
 /** A CommonJS handler body run both in the sandbox and in plain Node; it returns JSON-able facts. */
@@ -107,11 +107,11 @@ forEachEngine(({ withRuntime }) => {
             inputAtLimit: attempt(() => zlib.brotliCompressSync(Buffer.alloc(8 * 1024 * 1024), { params: { [zlib.constants.BROTLI_PARAM_QUALITY]: 1 } })) > 0,
             inputOverLimit: attempt(() => zlib.brotliCompressSync(Buffer.alloc(8 * 1024 * 1024 + 1))),
           };
-        };`, {}, { file: 'index.js', memoryMb: 512, timeoutMs: 20_000 });
+        };`, {}, { file: 'index.js', memoryMb: 512, timeoutMs: GENEROUS_TIMEOUT_MS }); // 8 MiB of Brotli: under load 20 s was hit
       expect(result.payload).toMatchObject({
         exact: 1000, over: 1000, inputAtLimit: true,
         under: expect.stringMatching(/^RangeError: .*999/) as string,
         inputOverLimit: 'RangeError: zlib: lambdalet runs Brotli on the host, at most 8388608 bytes of input per call (got 8388609)',
       });
-    }));
+    }), SLOW_CASE_LIMIT_MS);
 });

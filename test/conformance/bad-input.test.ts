@@ -8,7 +8,7 @@ import {
   RuntimeClosedError,
   createRuntime,
 } from '../../src/index.ts';
-import { deployAndInvoke, deployFiles, errorOf, forEachEngine, withDefaultEngine, UUID } from '../helpers/runtime.ts';
+import { deployAndInvoke, deployFiles, errorOf, forEachEngine, GENEROUS_TIMEOUT_MS, SLOW_CASE_LIMIT_MS, withDefaultEngine, UUID } from '../helpers/runtime.ts';
 
 forEachEngine(({ engine, withRuntime, title, unsupported }) => {
   const REQUEST_MAX = 6_291_456;
@@ -137,7 +137,7 @@ forEachEngine(({ engine, withRuntime, title, unsupported }) => {
             if (event.ok) return 'still alive';
             const hoard = [];
             for (let i = 0; ; i++) hoard.push('x'.repeat(1024 * 1024) + i);
-          };`, { memoryMb: 128, timeoutMs: 30_000 });
+          };`, { memoryMb: 128, timeoutMs: GENEROUS_TIMEOUT_MS }); // the cap must end it, never the deadline
         const result = await rt.invoke('bomb');
         expect(result.functionError).toBe('Unhandled');
         expect(errorOf(result).errorType).toBe('Runtime.OutOfMemory');
@@ -145,7 +145,7 @@ forEachEngine(({ engine, withRuntime, title, unsupported }) => {
         const next = await rt.invoke('bomb', { ok: true });
         expect(next.coldStart).toBe(true);
         expect(next.payload).toBe('still alive');
-      }));
+      }), SLOW_CASE_LIMIT_MS);
 
     const bufferBombGap = {
       v8: 'isolated-vm refuses an ArrayBuffer over the cap with "RangeError: Array buffer allocation failed", a function error that leaves the environment warm',
@@ -161,14 +161,14 @@ forEachEngine(({ engine, withRuntime, title, unsupported }) => {
       withRuntime(async ({ rt }) => {
         await deployFiles(rt, 'bomb2', `export const handler = async (event) => { if (event.ok) return 'ok'; ${body} };`, {
           memoryMb: 128,
-          timeoutMs: 60_000,
+          timeoutMs: GENEROUS_TIMEOUT_MS, // the cap must end it, never the deadline (load took a bomb past 60 s)
         });
         const result = await rt.invoke('bomb2');
         expect(errorOf(result).errorType).toBe('Runtime.OutOfMemory');
         const next = await rt.invoke('bomb2', { ok: true });
         expect(next.coldStart).toBe(true);
         expect(next.payload).toBe('ok');
-      }));
+      }), SLOW_CASE_LIMIT_MS);
     }
 
     it('Out of memory: memory well under the cap is usable (64 MiB of ArrayBuffers in a 256 MB function)', () =>

@@ -8,7 +8,7 @@ import {
   SnapStartTimeoutException,
   type InvokeResult,
 } from '../../src/index.ts';
-import { captureLogs, deployFiles, expectTimedOut, forEachEngine, SHORT_PHASE_LIMITS } from '../helpers/runtime.ts';
+import { captureLogs, deployFiles, expectTimedOut, forEachEngine, GENEROUS_TIMEOUT_MS, SHORT_PHASE_LIMITS, SLOW_CASE_LIMIT_MS } from '../helpers/runtime.ts';
 
 const reportOf = (lines: readonly string[], requestId: string): string =>
   lines.find((line) => line.startsWith(`REPORT RequestId: ${requestId}`)) ?? '';
@@ -82,7 +82,7 @@ forEachEngine(({ engine, withRuntime }) => {
       } finally {
         await rt.close();
       }
-    }, 60_000);
+    }, SLOW_CASE_LIMIT_MS);
 
     it('runtime hooks: before-snapshot runs at deploy (last registered first), after-restore in each restored environment before its invoke', () =>
       withRuntime(async ({ rt, logs }) => {
@@ -189,7 +189,7 @@ forEachEngine(({ engine, withRuntime }) => {
             export const handler = async () => 1;`, { snapStart: true, memoryMb: 128 }).catch((e: unknown) => e);
           expect(error).toBeInstanceOf(SnapStartException);
           expect((error as SnapStartException).detail.errorType).toBe('Runtime.OutOfMemory');
-        }), 60_000);
+        }, { snapStartInitTimeoutMs: GENEROUS_TIMEOUT_MS }), SLOW_CASE_LIMIT_MS); // the cap must end INIT, never the deploy-time limit
     });
 
     it('INIT that outlasts the deploy-time limit fails the deploy with Sandbox.Timedout', async () => {

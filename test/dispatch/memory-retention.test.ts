@@ -10,7 +10,7 @@ import { setFlagsFromString } from 'node:v8';
 import { runInNewContext } from 'node:vm';
 import { describe, expect, it } from 'vitest';
 import { createRuntime, silentSink } from '../../src/index.ts';
-import { ENGINES } from '../helpers/runtime.ts';
+import { ENGINES, SLOW_CASE_LIMIT_MS } from '../helpers/runtime.ts';
 
 const INVOCATIONS = 50_000;
 const WARM_UP = 2_000;
@@ -53,6 +53,6 @@ describe('memory: warm invocations retain nothing on the host', () => {
       } finally {
         await rt.close();
       }
-    }, 120_000);
+    }, SLOW_CASE_LIMIT_MS); // a hang detector: two suites at once took this past 120 s
   }
 });

@@ -9,6 +9,7 @@ import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import { main } from '../../src/cli/main.ts';
 import { collectRun, type Run } from '../helpers/process.ts';
+import { SLOW_CASE_LIMIT_MS } from '../helpers/runtime.ts';
 
 const root = fileURLToPath(new URL('../..', import.meta.url));
 
@@ -49,7 +50,9 @@ async function cli(args: readonly string[]): Promise<{ code: number; stdout: str
   return { code, stdout, stderr };
 }
 
-describe.concurrent("the examples' README commands", () => {
+// Each case runs an example in a child Node (its own start-up, bundling, sandboxes): four at once on
+// a saturated 2-core machine passed the default 60 s limit, so these limits are hang detectors only.
+describe.concurrent("the examples' README commands", { timeout: SLOW_CASE_LIMIT_MS }, () => {
   it('every example directory has a README (the top README promises one line each)', async () => {
     const dirs = (await readdir(join(root, 'examples'), { withFileTypes: true })).filter((d) => d.isDirectory()).map((d) => d.name);
     expect(dirs.length).toBeGreaterThanOrEqual(8);
@@ -90,7 +93,7 @@ describe.concurrent("the examples' README commands", () => {
   });
 });
 
-describe.concurrent('examples', () => {
+describe.concurrent('examples', { timeout: SLOW_CASE_LIMIT_MS }, () => {
   it('zip-package: deploys the zip (ESM handler + node_modules dependency) and invokes it', async () => {
     const run = await runExample('examples/zip-package/run.ts');
     expect(run.stderr).toBe('');

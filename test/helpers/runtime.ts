@@ -87,6 +87,16 @@ export interface RuntimeFixture {
 export const SHORT_PHASE_LIMITS = { initTimeoutMs: 300, restoreTimeoutMs: 300 } as const satisfies RuntimeOptionsInput;
 
 /**
+ * The function deadline (`timeoutMs`) of work that must finish, or of a memory bomb whose outcome
+ * must be the memory cap: far beyond the work even on a saturated 2-core machine (two suites at
+ * once took a 128 MB bomb past 30 s and past 60 s), so the outcome never depends on which of
+ * deadline and work wins. Cases that must time out use a short deadline instead.
+ */
+export const GENEROUS_TIMEOUT_MS = 300_000;
+/** vitest's limit (a hang detector, never a measure) for a case that runs to a GENEROUS_TIMEOUT_MS deadline. */
+export const SLOW_CASE_LIMIT_MS = 400_000;
+
+/**
  * Creates a runtime with a capturing sink (and `options`), runs `body`, and closes the runtime
  * whatever happens. With `engine`, every deploy that names no engine uses it.
  */

@@ -11,6 +11,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { engineProcessIds } from '../../../src/engines/remote/process-host.ts';
 import { createRuntime, type Runtime } from '../../../src/index.ts';
+import { GENEROUS_TIMEOUT_MS, SLOW_CASE_LIMIT_MS } from '../../helpers/runtime.ts';
 
 const OK = 'export const handler = async (event) => ({ ok: true, n: event.n ?? 0 })';
 const BOMB = 'export const handler = async () => { const m = new Map(); for (let i = 0;; i++) m.set(i, { i, s: "v" + i }); }';
@@ -24,9 +25,9 @@ describe('process isolation', () => {
     rt = await createRuntime({ isolation: 'process', engineProcesses: 2, logSink: { write: (line) => lines.push(line) } });
     await rt.deploy({ name: 'ok', code: { files: { 'index.mjs': OK } } });
     await rt.deploy({ name: 'okq', engine: 'quickjs', code: { files: { 'index.mjs': OK } } });
-    await rt.deploy({ name: 'bomb', memoryMb: 128, timeoutMs: 30_000, code: { files: { 'index.mjs': BOMB } } });
+    await rt.deploy({ name: 'bomb', memoryMb: 128, timeoutMs: GENEROUS_TIMEOUT_MS, code: { files: { 'index.mjs': BOMB } } });
     await rt.deploy({ name: 'spin', timeoutMs: 10_000, code: { files: { 'index.mjs': SPIN } } });
-  }, 60_000);
+  }, SLOW_CASE_LIMIT_MS);
   afterAll(() => rt.close());
 
   it('sandboxes of both engines run in child processes, not in the host', async () => {
@@ -50,7 +51,7 @@ describe('process isolation', () => {
     const again = await rt.invoke('bomb');
     expect(again.payload).toMatchObject({ errorType: 'Runtime.OutOfMemory' });
     expect((await rt.invoke('ok', { n: 4 })).payload).toEqual({ ok: true, n: 4 });
-  }, 120_000);
+  }, SLOW_CASE_LIMIT_MS);
 
   it('kill -9 of the child mid-invocation: that invocation fails as Runtime.ExitError "signal: killed"; the next one succeeds', async () => {
     lines.length = 0;
@@ -70,7 +71,7 @@ describe('process isolation', () => {
     expect((await rt.invoke('ok', { n: 5 })).payload).toEqual({ ok: true, n: 5 });
     expect((await rt.invoke('okq', { n: 6 })).payload).toEqual({ ok: true, n: 6 });
     expect(engineProcessIds().some((pid) => pids.includes(pid))).toBe(false);
-  }, 60_000);
+  }, SLOW_CASE_LIMIT_MS);
 
   it('SnapStart images survive their child: after every child is killed, cold starts still restore (v8 and quickjs)', async () => {
     const source = 'let n = 0; const seed = Math.random(); export const handler = async () => ({ n: ++n, restored: typeof seed });';
@@ -91,7 +92,7 @@ describe('process isolation', () => {
       expect(again.payload).toEqual({ n: 1, restored: 'number' });
       expect(again.restoreDurationMs).toBeDefined();
     }
-  }, 90_000);
+  }, SLOW_CASE_LIMIT_MS);
 });
 
 describe('process isolation, one child', () => {
@@ -100,7 +101,7 @@ describe('process isolation, one child', () => {
     const rt = await createRuntime({ isolation: 'process', engineProcesses: 1 });
     try {
       await rt.deploy({ name: 'ok', code: { files: { 'index.mjs': OK } } });
-      await rt.deploy({ name: 'bomb', memoryMb: 128, timeoutMs: 30_000, code: { files: { 'index.mjs': BOMB } } });
+      await rt.deploy({ name: 'bomb', memoryMb: 128, timeoutMs: GENEROUS_TIMEOUT_MS, code: { files: { 'index.mjs': BOMB } } });
       expect((await rt.invoke('ok', { n: 1 })).payload).toEqual({ ok: true, n: 1 });
       const bombed = await rt.invoke('bomb');
       expect(bombed.payload).toMatchObject({ errorType: 'Runtime.OutOfMemory' });
@@ -109,7 +110,7 @@ describe('process isolation, one child', () => {
     } finally {
       await rt.close();
     }
-  }, 120_000);
+  }, SLOW_CASE_LIMIT_MS);
 });
 
 describe('process isolation, cold starts beside a dying child', () => {
@@ -119,7 +120,7 @@ describe('process isolation, cold starts beside a dying child', () => {
     // dying child may fail, and then as Runtime.ExitError — never a rejected rt.invoke.
     const rt = await createRuntime({ isolation: 'process', engineProcesses: 1 });
     try {
-      await rt.deploy({ name: 'bomb', memoryMb: 128, timeoutMs: 30_000, code: { files: { 'index.mjs': BOMB } } });
+      await rt.deploy({ name: 'bomb', memoryMb: 128, timeoutMs: GENEROUS_TIMEOUT_MS, code: { files: { 'index.mjs': BOMB } } });
       const names = ['c1', 'c2', 'c3', 'c4'];
       for (const name of names) await rt.deploy({ name, code: { files: { 'index.mjs': OK } } });
       const settled = await Promise.allSettled([rt.invoke('bomb'), ...names.map((name) => rt.invoke(name, { n: 7 }))]);
@@ -133,5 +134,5 @@ describe('process isolation, cold starts beside a dying child', () => {
     } finally {
       await rt.close();
     }
-  }, 120_000);
+  }, SLOW_CASE_LIMIT_MS);
 });
