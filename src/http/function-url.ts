@@ -16,6 +16,7 @@ import { readBody } from './body.ts';
 import { HttpError } from './errors.ts';
 import { eventV2, type EventContext } from './events.ts';
 import { corsPreflight, corsResponseHeaders, MalformedResponseError, mapV2, type MappedResponse } from './responses.ts';
+import type { ServeOptions } from './options.ts';
 import type { SigV4Verifier } from './sigv4.ts';
 import type { FunctionUrlConfig } from './url-config.ts';
 
@@ -25,6 +26,8 @@ export interface UrlDeps {
   readonly region: string;
   readonly verifier: SigV4Verifier | undefined;
   readonly clock: () => number;
+  /** serve({ responseStream }): the size limit and bandwidth cap of RESPONSE_STREAM URLs. */
+  readonly responseStream: ServeOptions['responseStream'];
 }
 
 /** API Gateway's and function URLs' answer to failures: a JSON `message`. */
@@ -106,7 +109,7 @@ export async function serveFunctionUrl(deps: UrlDeps, url: FunctionUrlConfig, re
 }
 
 async function stream(deps: UrlDeps, url: FunctionUrlConfig, event: unknown, res: ServerResponse, cors: Record<string, string>): Promise<void> {
-  const s = await deps.rt.invokeWithResponseStream(url.functionName, event, { qualifier: url.qualifier, stripPrelude: true });
+  const s = await deps.rt.invokeWithResponseStream(url.functionName, event, { ...deps.responseStream, qualifier: url.qualifier, stripPrelude: true });
   const prelude = s.prelude;
   const headers: Record<string, string | string[]> = { 'content-type': s.contentType };
   if (prelude) {

@@ -2,6 +2,7 @@
 import { z } from 'zod';
 import { expected, parseWith, type Subject } from '../config/format.ts';
 import { integerIn } from '../config/fields.ts';
+import { splitResponseStreamOptions, type ResponseStreamOptionsInput } from '../invoke/response-stream.ts';
 import type { AccessKey } from './sigv4.ts';
 
 /** Options of `rt.serve()`; every one may be left out. */
@@ -31,6 +32,12 @@ export interface ServeOptionsInput {
   readonly clock?: () => number;
   /** One access log line per request through the runtime's log sink (stream `lambdalet/http/access`). Default false. */
   readonly accessLog?: boolean;
+  /**
+   * Streamed responses (InvokeWithResponseStream, RESPONSE_STREAM function URLs): the size limit
+   * (1 to 209715200, default Lambda's 200 MB) and the bandwidth cap (`false` turns it off; default
+   * Lambda's 6 MB burst then 2 MBps), as `rt.invokeWithResponseStream` takes them.
+   */
+  readonly responseStream?: Pick<ResponseStreamOptionsInput, 'maxResponseBytes' | 'bandwidth'>;
 }
 
 /** Options after parsing. */
@@ -44,6 +51,7 @@ export interface ServeOptions {
   readonly keepAliveTimeoutMs: number;
   readonly clock?: (() => number) | undefined;
   readonly accessLog: boolean;
+  readonly responseStream: Pick<ResponseStreamOptionsInput, 'maxResponseBytes' | 'bandwidth'>;
 }
 
 const keyPhrase = expected('be an object like { accessKeyId, secretAccessKey } with non-empty strings');
@@ -68,6 +76,8 @@ const schema = z.strictObject(
     keepAliveTimeoutMs: integerIn(1, 600_000).default(5_000),
     accessLog: z.boolean(expected('be a boolean')).default(false),
     clock: z.custom<() => number>((v) => typeof v === 'function', expected('be a function returning epoch milliseconds')).optional(),
+    // Checked field by field below, by the stream's own parser (its messages name the field).
+    responseStream: z.strictObject({ maxResponseBytes: z.unknown().optional(), bandwidth: z.unknown().optional() }, expected('be an object like { maxResponseBytes, bandwidth }')).default({}),
   },
   expected('be an object'),
 );
@@ -76,5 +86,8 @@ const subject: Subject = { name: 'serve options', knownOptions: Object.keys(sche
 
 /** @throws InvalidParameterValueException naming the field. */
 export function parseServeOptions(input: unknown): ServeOptions {
-  return Object.freeze(parseWith(schema, input ?? {}, subject));
+  const parsed = parseWith(schema, input ?? {}, subject);
+  const responseStream = Object.fromEntries(Object.entries(parsed.responseStream).filter(([, v]) => v !== undefined)) as ServeOptions['responseStream'];
+  splitResponseStreamOptions(responseStream); // throws InvalidParameterValueException naming the field
+  return Object.freeze({ ...parsed, responseStream });
 }

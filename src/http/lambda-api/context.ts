@@ -5,6 +5,7 @@
  */
 import type { Runtime } from '../../runtime.ts';
 import { HttpError } from '../errors.ts';
+import type { ServeOptions } from '../options.ts';
 import type { FunctionUrlConfigs } from '../url-config.ts';
 
 export interface ApiContext {
@@ -14,6 +15,8 @@ export interface ApiContext {
   /** Function name → the Role given at CreateFunction / UpdateFunctionConfiguration. */
   readonly roles: Map<string, string>;
   readonly urls: FunctionUrlConfigs;
+  /** serve({ responseStream }): InvokeWithResponseStream's size limit and bandwidth cap. */
+  readonly responseStream: ServeOptions['responseStream'];
 }
 
 /** The Role shown for a function created through `rt.deploy()` rather than the API. */

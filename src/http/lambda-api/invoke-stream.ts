@@ -31,7 +31,7 @@ function event(type: string, contentType: string, body: Uint8Array): Uint8Array 
 
 export async function invokeWithResponseStream(ctx: ApiContext, request: ApiRequest): Promise<ApiResponse> {
   const options: InvokeOptionsInput = invokeOptionsOf(request);
-  const s = await ctx.rt.invokeWithResponseStream(request.params.FunctionName!, parseEvent(request.body), options);
+  const s = await ctx.rt.invokeWithResponseStream(request.params.FunctionName!, parseEvent(request.body), { ...options, ...ctx.responseStream });
   return {
     status: 200,
     headers: { 'Content-Type': s.contentType, 'X-Amz-Executed-Version': s.executedVersion, 'x-amzn-RequestId': s.requestId },
