@@ -4,7 +4,9 @@
  * byte (latin1) — while a guest whose host function is marked binary passes a request's payload as
  * an ArrayBuffer and receives an answer's payload as `[head, ArrayBuffer]`. Turning latin1 text
  * into bytes inside the guest ran one JavaScript step per byte (interpreted, on QuickJS); here it
- * is Buffer's latin1 codec on the host (issue 21).
+ * is Buffer's latin1 codec on the host (issue 21). In-process v8 goes one step further: the
+ * environment's `hostCallBytes` (environment/host-bridge.ts `callBytes`) takes and gives file
+ * contents as bytes, so an 8 MiB /tmp read or write is never turned into text at all.
  */
 import { Buffer } from 'node:buffer';
 

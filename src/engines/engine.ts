@@ -16,6 +16,7 @@
  *   runtime receives at boot (`onLog`, `hostCall`), whose arguments and results are strings copied
  *   across. No host object ever reaches the guest.
  */
+import type { BinaryAnswer } from './binary-host-call.ts';
 import type { FunctionBundle } from '../code/types.ts';
 import type { EngineName } from '../config/index.ts';
 import type { GuestReply, HostMessage } from './guest/protocol.ts';
@@ -42,6 +43,13 @@ export interface SandboxOptions {
    * guest/protocol.ts, "host calls"). Absent: every host call answers "not available".
    */
   readonly hostCall?: (op: string, args: string) => string;
+  /**
+   * The same channel with payloads as bytes both ways (binary-host-call.ts's shapes), for engines
+   * whose guest hands the host an ArrayBuffer directly (in-process v8): must answer what
+   * `binaryAnswer(hostCall(op, textRequest(args, bytes)))` would. Optional; engines that cross a
+   * thread or process boundary use `hostCall`.
+   */
+  readonly hostCallBytes?: (op: string, args: string, bytes: Uint8Array | undefined) => BinaryAnswer;
 }
 
 export interface Blueprint {

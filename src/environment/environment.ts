@@ -145,6 +145,7 @@ export class ExecutionEnvironment {
         memoryMb: config.memoryMb,
         onLog: (level, message) => logs.guestLine(level, message),
         hostCall: bridge.call,
+        hostCallBytes: bridge.callBytes,
       });
     } catch (error) {
       bridge.dispose();

@@ -13,6 +13,7 @@ import { brotliCompressSync, brotliDecompressSync } from 'node:zlib';
 import type { EgressPolicy } from '../config/index.ts';
 import type { HostCallError } from '../engines/guest/protocol.ts';
 import { encodePayload, splitPayload } from '../engines/guest/protocol.ts';
+import { binaryAnswer, textRequest, type BinaryAnswer } from '../engines/binary-host-call.ts';
 import { VfsError, type LazyVfs } from '../vfs/index.ts';
 import { CryptoService } from './crypto-service.ts';
 import type { ResponseSink } from './response-sink.ts';
@@ -78,6 +79,29 @@ export class HostBridge {
     }
   };
 
+  /**
+   * The SandboxOptions.hostCallBytes handler: the same calls with a payload as bytes both ways
+   * (engines/binary-host-call.ts's shapes). The file contents of `fs` readFile / read / writeFile /
+   * write go straight between the guest's ArrayBuffer and the vfs; every other call goes through
+   * {@link call}'s text form. Answers exactly what `binaryAnswer(call(op, textRequest(args, bytes)))`
+   * would (tested), without turning megabytes into latin1 text and back (issue 21: /tmp on v8).
+   */
+  readonly callBytes = (op: string, args: string, bytes: Uint8Array | undefined): BinaryAnswer => {
+    if (op === 'fs') {
+      try {
+        const parsed: unknown = JSON.parse(args);
+        if (Array.isArray(parsed) && BYTE_FS_METHODS.has(parsed[0] as string)) {
+          const data = (): Buffer => (bytes ? Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength) : Buffer.alloc(0));
+          const answer = this.#fs(parsed, data);
+          return typeof answer === 'string' ? answer : ['o0', exactArrayBuffer(answer)];
+        }
+      } catch (error) {
+        return `e${JSON.stringify(toHostCallError(error))}`;
+      }
+    }
+    return binaryAnswer(this.call(op, textRequest(args, bytes)));
+  };
+
   /** Aborts every request in flight (the environment is ending). */
   dispose(): void {
     for (const controller of this.#inFlight.values()) controller.abort();
@@ -88,8 +112,10 @@ export class HostBridge {
 
   #dispatch(op: string, args: unknown[], payload: string | undefined): string {
     switch (op) {
-      case 'fs':
-        return this.#fs(args, payload);
+      case 'fs': {
+        const answer = this.#fs(args, () => Buffer.from(payload ?? '', 'latin1'));
+        return typeof answer === 'string' ? answer : `o0\n${encodePayload(answer)}`;
+      }
       case 'random': {
         const n = Number(args[0]);
         if (!Number.isInteger(n) || n < 0 || n > RANDOM_MAX_BYTES) throw new RangeError(`random: 0 to ${RANDOM_MAX_BYTES} bytes`);
@@ -163,10 +189,10 @@ export class HostBridge {
     return out.length === 0 ? `o${head}` : `o${head}\n${encodePayload(Buffer.concat(out))}`;
   }
 
-  #fs(args: unknown[], payload: string | undefined): string {
+  /** One fs call; `data` gives the request's payload. A Buffer answer is the payload of `o0\n…`. */
+  #fs(args: unknown[], data: () => Buffer): string | Buffer {
     const vfs = this.#vfs.get();
     const [method, a, b, c] = args as [string, never, never, never];
-    const data = (): Buffer => Buffer.from(payload ?? '', 'latin1');
     switch (method) {
       case 'stat':
         return ok(vfs.stat(a, b !== false));
@@ -197,7 +223,7 @@ export class HostBridge {
         vfs.copyFile(a, b, Number(c) || 0);
         return ok(null);
       case 'readFile':
-        return `o0\n${encodePayload(vfs.readFile(a))}`;
+        return vfs.readFile(a);
       case 'writeFile':
         vfs.writeFile(a, data(), String(b));
         return ok(null);
@@ -213,7 +239,7 @@ export class HostBridge {
         vfs.close(a);
         return ok(null);
       case 'read':
-        return `o0\n${encodePayload(vfs.read(a, Number(b), c === null ? null : Number(c)))}`;
+        return vfs.read(a, Number(b), c === null ? null : Number(c));
       case 'write':
         return ok(vfs.write(a, data(), b === null ? null : Number(b)));
       case 'fstat':
@@ -350,6 +376,15 @@ function zoneInfo(zone: unknown, ms: unknown): { offset: number; name: string } 
   const match = /GMT(?:([+-])(\d\d):(\d\d))?/.exec(part(formats.offset));
   const offset = match?.[1] ? (match[1] === '-' ? -1 : 1) * (Number(match[2]) * 60 + Number(match[3])) : 0;
   return { offset, name: part(formats.name) };
+}
+
+/** The fs calls whose payload (in or out) is file contents: the byte path of {@link HostBridge.callBytes}. */
+const BYTE_FS_METHODS: ReadonlySet<string> = new Set(['readFile', 'read', 'writeFile', 'write']);
+
+/** The bytes as an ArrayBuffer of their own (a Buffer may be a view into a larger pool). */
+function exactArrayBuffer(bytes: Buffer): ArrayBuffer {
+  if (bytes.byteOffset === 0 && bytes.byteLength === bytes.buffer.byteLength && bytes.buffer instanceof ArrayBuffer) return bytes.buffer;
+  return bytes.buffer.slice(bytes.byteOffset, bytes.byteOffset + bytes.byteLength) as ArrayBuffer;
 }
 
 function ok(value: unknown): string {

@@ -211,7 +211,7 @@ export class V8Engine implements Engine {
       await withDeadline(
         restored.rebind.apply(undefined, [
           new ivm.Callback(options.onLog, { ignored: true }),
-          new ivm.Callback(binaryCallback(hostCall), { sync: true }),
+          new ivm.Callback(binaryCallback(hostCall, options.hostCallBytes), { sync: true }),
           true, // binary payloads (engines/binary-host-call.ts)
         ], { timeout: BIND_TIMEOUT_MS }),
         BIND_TIMEOUT_MS + V8_CALL_GRACE_MS,
@@ -298,12 +298,19 @@ export class V8Engine implements Engine {
         if (op !== 'stdlib') hostOps.add(op);
         return serve(op, args);
       };
+      const bytes = options.hostCallBytes;
+      const hostCallBytes = bytes
+        ? (op: string, args: string, payload: Uint8Array | undefined): BinaryAnswer => {
+            hostOps.add(op);
+            return bytes(op, args, payload);
+          }
+        : undefined;
       const dispatch = install.applySync(
         undefined,
         [
           new ivm.Callback(options.onLog, { ignored: true }),
           userModule.derefInto(),
-          new ivm.Callback(binaryCallback(hostCall), { sync: true }),
+          new ivm.Callback(binaryCallback(hostCall, hostCallBytes), { sync: true }),
           undefined, // no seed: V8 seeds each isolate's generator itself
           true, // binary payloads (engines/binary-host-call.ts)
         ],
@@ -348,9 +355,18 @@ export class V8Engine implements Engine {
 /**
  * The guest's host function: copies (isolated-vm copies a Callback's arguments and result), with
  * binary payloads as ArrayBuffers both ways rather than one char per byte (engines/binary-host-call.ts).
+ * With `hostCallBytes` (the environment's, in this process) payloads reach the host as bytes and
+ * come back as bytes, never as latin1 text; the standard library's chunks are still `hostCall`'s.
  */
-function binaryCallback(hostCall: (op: string, args: string) => string): (op: unknown, args: unknown, bytes?: unknown) => BinaryAnswer {
-  return (op, args, bytes) => binaryAnswer(hostCall(String(op), textRequest(String(args), bytes instanceof ArrayBuffer ? new Uint8Array(bytes) : undefined)));
+function binaryCallback(
+  hostCall: (op: string, args: string) => string,
+  hostCallBytes?: (op: string, args: string, bytes: Uint8Array | undefined) => BinaryAnswer,
+): (op: unknown, args: unknown, bytes?: unknown) => BinaryAnswer {
+  return (op, args, bytes) => {
+    const payload = bytes instanceof ArrayBuffer ? new Uint8Array(bytes) : undefined;
+    if (hostCallBytes && op !== 'stdlib') return hostCallBytes(String(op), String(args), payload);
+    return binaryAnswer(hostCall(String(op), textRequest(String(args), payload)));
+  };
 }
 
 /** What a sandbox booted without a host-call handler answers (see guest/protocol.ts). */
