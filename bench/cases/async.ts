@@ -5,9 +5,14 @@
  *     is the added latency of the durable queue per event.
  *   async/pipeline/{memory,durable}-<n>: n `Event` invokes of a trivial v8 function whose
  *     on-success destination is a lambdalet queue, from the first invoke until every event has run
- *     and its record is queued (queue → function → destination). One sample: the whole run;
- *     events/s = n / median. Baseline async/pipeline/sync-<n>: the same n invokes synchronously,
- *     one after another, on a warm function.
+ *     and its record is queued (queue → function → destination), each sample on a new runtime
+ *     with one warm environment. One sample: the whole run; events/s = n / median. Baseline
+ *     async/pipeline/sync-<n>: the same n invokes synchronously, one after another, on a warm
+ *     function (also a new runtime per sample). The three cases take turns (memory, sync, durable,
+ *     memory, ...), so machine load that comes and goes falls on each alike; p99 is the slowest.
+ *   async/pipeline/io50-{first,warm}-1000: 1,000 `Event` invokes of a function that waits 50 ms
+ *     (I/O-bound: the async layer's adaptive limit should let many run at once), a first burst
+ *     from one warm environment and a second on the environments the first left.
  *   async/restart/{open,drain}-<n>: n events left queued in a dataDir; `open` is createRuntime on the
  *     folder (registry restored, events file opened), `drain` from then until every event has run.
  */
@@ -33,7 +38,7 @@ async function queueRoundTrips(backend: EventQueueBackend, offset: number): Prom
   }
 }
 
-async function pipeline(suite: Suite, n: number, options: RuntimeOptionsInput, label: string): Promise<number> {
+async function pipeline(n: number, options: RuntimeOptionsInput, label: string): Promise<number> {
   const rt = await createRuntime({ logSink: silentSink, ...options });
   try {
     await rt.deploy({ name: 'bench', code: { files: { 'index.mjs': TRIVIAL.module } } });
@@ -46,11 +51,30 @@ async function pipeline(suite: Suite, n: number, options: RuntimeOptionsInput, l
     const ms = performance.now() - started;
     const records = rt.listQueues().length === 1 ? await countMessages(rt) : 0;
     if (records !== n) throw new Error(`async/pipeline/${label}: ${records} records for ${n} events`);
-    suite.record(`async/pipeline/${label}-${n}`, { median: ms, p99: ms, samples: 1 });
     return ms;
   } finally {
     await rt.close();
   }
+}
+
+/** n sequential synchronous invokes of a warm trivial function on a new runtime. */
+async function syncRun(n: number): Promise<number> {
+  const rt = await createRuntime({ logSink: silentSink });
+  try {
+    await rt.deploy({ name: 'bench', code: { files: { 'index.mjs': TRIVIAL.module } } });
+    await rt.invoke('bench', TRIVIAL_EVENT);
+    const started = performance.now();
+    for (let i = 0; i < n; i++) await rt.invoke('bench', TRIVIAL_EVENT);
+    return performance.now() - started;
+  } finally {
+    await rt.close();
+  }
+}
+
+function median(values: readonly number[]): number {
+  const sorted = [...values].sort((a, b) => a - b);
+  const mid = sorted.length >> 1;
+  return sorted.length % 2 === 1 ? sorted[mid]! : (sorted[mid - 1]! + sorted[mid]!) / 2;
 }
 
 async function countMessages(rt: Awaited<ReturnType<typeof createRuntime>>): Promise<number> {
@@ -81,27 +105,39 @@ export async function asyncArea(suite: Suite): Promise<void> {
     suite.ratio('async/queue/durable', 'async/queue/memory');
     suite.notes.push(`async/queue/* time ${PER_SAMPLE} events a sample (enqueue + claim + ack each): divide by ${PER_SAMPLE} for one event.`);
 
-    // Queue → function → destination.
+    // Queue → function → destination, beside sequential sync invokes, taking turns.
     const n = suite.pick(10_000, 2_000);
-    const memoryMs = await pipeline(suite, n, {}, 'memory');
-    const durableMs = await pipeline(suite, n, { dataDir: await dir() }, 'durable');
-    const rt = await createRuntime({ logSink: silentSink });
-    let syncMs: number;
-    try {
-      await rt.deploy({ name: 'bench', code: { files: { 'index.mjs': TRIVIAL.module } } });
-      await rt.invoke('bench', TRIVIAL_EVENT);
-      const started = performance.now();
-      for (let i = 0; i < n; i++) await rt.invoke('bench', TRIVIAL_EVENT);
-      syncMs = performance.now() - started;
-      suite.record(`async/pipeline/sync-${n}`, { median: syncMs, p99: syncMs, samples: 1 });
-    } finally {
-      await rt.close();
+    const runs = { memory: [] as number[], sync: [] as number[], durable: [] as number[] };
+    for (let sample = 0; sample < suite.pick(5, 3); sample++) {
+      runs.memory.push(await pipeline(n, {}, 'memory'));
+      runs.sync.push(await syncRun(n));
+      runs.durable.push(await pipeline(n, { dataDir: await dir() }, 'durable'));
     }
+    for (const [label, times] of Object.entries(runs)) suite.record(`async/pipeline/${label}-${n}`, { median: median(times), p99: Math.max(...times), samples: times.length });
+    const [memoryMs, syncMs, durableMs] = [median(runs.memory), median(runs.sync), median(runs.durable)];
     suite.ratio(`async/pipeline/memory-${n}`, `async/pipeline/sync-${n}`);
     suite.ratio(`async/pipeline/durable-${n}`, `async/pipeline/memory-${n}`);
     const perSecond = (ms: number): number => Math.round(n / (ms / 1000));
     suite.extra.asyncEventsPerSecond = { events: n, memory: perSecond(memoryMs), durable: perSecond(durableMs), syncInvokes: perSecond(syncMs) };
     suite.notes.push(`async pipeline: ${perSecond(memoryMs)} events/s in memory, ${perSecond(durableMs)} durable; ${perSecond(syncMs)} sequential sync invokes/s beside them (${n} events).`);
+
+    // An I/O-bound function: two bursts.
+    const io = await createRuntime({ logSink: silentSink });
+    try {
+      await io.deploy({ name: 'io', code: { files: { 'index.mjs': 'export const handler = async () => { await new Promise((r) => setTimeout(r, 50)); return 1; };' } } });
+      await io.invoke('io', {});
+      for (const burst of ['first', 'warm']) {
+        const started = performance.now();
+        for (let i = 0; i < 1000; i++) await io.invoke('io', {}, { invocationType: 'Event' });
+        await io.eventsIdle();
+        const ms = performance.now() - started;
+        suite.record(`async/pipeline/io50-${burst}-1000`, { median: ms, p99: ms, samples: 1 });
+      }
+      const m = io.metrics().functions.find((f) => f.functionName === 'io');
+      suite.notes.push(`async io50: ${m?.ColdStarts ?? 0} environments started for 2 bursts of 1,000 events of a 50 ms function (at most ${m?.ConcurrentExecutionsMax ?? 0} at once).`);
+    } finally {
+      await io.close();
+    }
 
     // Drain after a restart.
     const drainDir = await dir();

@@ -27,6 +27,7 @@ import { DEFAULT_INVOKE_OPTIONS, type InvokeOptions } from '../config/index.ts';
 import { ResourceNotFoundException } from '../errors.ts';
 import type { InvokeResult } from '../invoke/result.ts';
 import { resolveTarget, type InvokeTarget } from '../invoke/resolve.ts';
+import { AdaptiveLimit } from './adaptive-limit.ts';
 import type { AsyncContext } from './context.ts';
 import { settleFailure, settleSuccess } from './outcome.ts';
 import { RECURSION_LIMIT } from './invoke-config.ts';
@@ -75,11 +76,29 @@ export function invokeEvent(requestId: string, envelope: InvokeEnvelope, now: nu
   return { queue: invokeQueue(envelope.fn), id: requestId, body: JSON.stringify(envelope), enqueuedAt: now, availableAt: now };
 }
 
+/** Per function: the adaptive limit on its attempts in flight (adaptive-limit.ts), and how many are. */
+interface FunctionLoad {
+  readonly limit: AdaptiveLimit;
+  running: number;
+}
+
 export class AsyncInvokeHandler implements QueueHandler {
   readonly #ctx: AsyncContext;
+  readonly #load = new Map<string, FunctionLoad>();
 
   constructor(ctx: AsyncContext) {
     this.#ctx = ctx;
+  }
+
+  #loadOf(queue: string): FunctionLoad {
+    let load = this.#load.get(queue);
+    if (load === undefined) this.#load.set(queue, (load = { limit: new AdaptiveLimit(this.#ctx.options.concurrency), running: 0 }));
+    return load;
+  }
+
+  capacity(queue: string): number {
+    const load = this.#loadOf(queue);
+    return load.limit.limit - load.running;
   }
 
   leaseMs(queue: string): number {
@@ -89,6 +108,16 @@ export class AsyncInvokeHandler implements QueueHandler {
   }
 
   async run(lease: LeasedEvent): Promise<void> {
+    const load = this.#loadOf(lease.queue);
+    load.running += 1;
+    try {
+      await this.#run(lease, load);
+    } finally {
+      load.running -= 1;
+    }
+  }
+
+  async #run(lease: LeasedEvent, load: FunctionLoad): Promise<void> {
     const ctx = this.#ctx;
     const envelope = JSON.parse(lease.body) as InvokeEnvelope;
     const now = ctx.clock.now();
@@ -121,7 +150,9 @@ export class AsyncInvokeHandler implements QueueHandler {
     let result: InvokeResult;
     try {
       ctx.engines.get(target.record.config.engine).assertAvailable();
+      const started = performance.now();
       result = await ctx.invoker.invoke(target, envelope.event, options, undefined, lease.id);
+      if (!result.coldStart) load.limit.sample(performance.now() - started, load.running);
     } catch (error) {
       await this.#systemRetry(lease, envelope, used, error, now);
       return;

@@ -3,7 +3,7 @@
  * (memory, or node:sqlite with `dataDir`), the pump and the queue handlers, and answers
  * `rt.invoke(..., { invocationType: 'Event' | 'DryRun' })`. runtime.ts only delegates here.
  */
-import { randomUUID } from 'node:crypto';
+import { createHash, randomUUID } from 'node:crypto';
 import { LATEST_VERSION, type InvokeOptions, type RuntimeOptions } from '../config/index.ts';
 import type { EngineRegistry } from '../engines/registry.ts';
 import { serializeAsyncEvent, serializeEvent } from '../invoke/event.ts';
@@ -221,7 +221,9 @@ export class AsyncEvents {
   /** SendMessage: `{ messageId, md5OfMessageBody }` once queued. */
   async sendMessage(queueName: string, body: string, options?: { messageAttributes?: Record<string, MessageAttributeValue>; delaySeconds?: number }): Promise<{ messageId: string; md5OfMessageBody: string }> {
     const queue = this.queues.get(queueName);
-    const { md5OfMessageBody, ...event } = this.queues.message(queue, body, this.#ctx.clock.now(), options);
+    const event = this.queues.message(queue, body, this.#ctx.clock.now(), options);
+    // Only SendMessage answers the MD5 (a destination's delivery has no caller to tell).
+    const md5OfMessageBody = createHash('md5').update(body, 'utf8').digest('hex');
     await this.#ctx.backend.enqueue([event]);
     this.#pump.wake();
     return { messageId: event.id, md5OfMessageBody };

@@ -24,6 +24,8 @@ export interface QueueHandler {
   runBatch?(events: LeasedEvent[]): Promise<void>;
   /** Called once per pass, before `accepts`, with every queue of this kind that holds live events. */
   observe?(due: readonly QueueDue[]): void;
+  /** One-event handlers: how many more events of this queue it takes now (default: as many as are free). */
+  capacity?(queue: string): number;
 }
 
 /** The kind of a queue: the part of its name before the first ':'. */
@@ -127,10 +129,12 @@ export class EventPump {
       const share = Math.max(1, Math.floor(free / (ready.length - i)));
       const perRun = handler.runBatch === undefined ? 1 : Math.max(1, handler.batchSize?.(queue) ?? 1);
       if (handler.runBatch === undefined) {
-        const leases = await this.#backend.claim(queue, now, share, handler.leaseMs(queue));
+        const take = Math.min(share, handler.capacity?.(queue) ?? share);
+        if (take <= 0) continue; // a finishing run wakes the pump
+        const leases = await this.#backend.claim(queue, now, take, handler.leaseMs(queue));
         claimed += leases.length;
         for (const lease of leases) this.#start(handler, lease);
-        if (leases.length === share) this.#again = true; // there may be more due in it
+        if (leases.length === take && take === share) this.#again = true; // there may be more due in it
         continue;
       }
       // A batch consumer: one run per batch, each batch its own claim.

@@ -8,7 +8,7 @@
  * delay 0-900 s, maxReceiveCount 1-1000, a message body of 1 byte to 1 MiB (1,048,576 bytes
  * since August 2025; 256 KiB before).
  */
-import { createHash, randomUUID } from 'node:crypto';
+import { randomUUID } from 'node:crypto';
 import { QUEUE_ARN_PATTERN, type RuntimeOptions } from '../config/index.ts';
 import { InvalidParameterValueException, QueueDeletedRecently, ResourceNotFoundException } from '../errors.ts';
 import type { ConfigStore } from './config-store.ts';
@@ -178,7 +178,7 @@ export class QueueRegistry {
    * The backend event for one message to `queue`, checked as SendMessage checks it.
    * @throws InvalidParameterValueException (empty or too large body, delay out of range).
    */
-  message(queue: QueueInfo, body: string, now: number, options: { messageAttributes?: Record<string, MessageAttributeValue>; delaySeconds?: number } = {}): NewEvent & { md5OfMessageBody: string } {
+  message(queue: QueueInfo, body: string, now: number, options: { messageAttributes?: Record<string, MessageAttributeValue>; delaySeconds?: number } = {}): NewEvent {
     if (typeof body !== 'string' || body.length === 0) throw invalid('body', 'Expected the message body to be a non-empty string');
     const bytes = Buffer.byteLength(body, 'utf8');
     if (bytes > MESSAGE_MAX_BYTES) throw invalid('body', `One or more parameters are invalid. Reason: Message must be shorter than ${MESSAGE_MAX_BYTES} bytes.`);
@@ -190,7 +190,6 @@ export class QueueRegistry {
       body: JSON.stringify(stored),
       enqueuedAt: now,
       availableAt: now + delay * 1000,
-      md5OfMessageBody: createHash('md5').update(body, 'utf8').digest('hex'),
     };
   }
 }

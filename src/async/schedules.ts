@@ -197,7 +197,7 @@ export class Schedules implements QueueHandler {
     if (target.kind === 'queue') {
       const queue = this.#queues.find(target.name);
       if (queue === undefined) return undefined;
-      const { md5OfMessageBody: _md5, ...event } = this.#queues.message(queue, body, now, { delaySeconds: 0 });
+      const event = this.#queues.message(queue, body, now, { delaySeconds: 0 });
       return event;
     }
     return undefined;
