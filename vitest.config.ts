@@ -81,11 +81,9 @@ export default defineConfig({
   ssr: { resolve: { conditions: ['lambdalet-source', 'node', 'development|production'] } },
   test: {
     pool: 'forks',
-    // --no-wasm-code-gc: a deadlock seen once in a hung run (gdb stacks): a V8 platform thread in
-    // WasmEngine::TriggerGC, holding the wasm engine's lock, dropped the last reference to an
-    // isolated-vm isolate, whose destructor (Isolate::Delete → DeleteCompileJobsOnIsolate) takes
-    // that lock again; the main thread then waits in `new ivm.Isolate()`. Without wasm code GC that
-    // path is not taken. A mitigation for the test processes, not a fix (issue #15).
+    // --no-wasm-code-gc from the start: the v8 engine turns wasm code GC off when it loads
+    // (src/engines/v8/flags.ts: V8's WasmEngine::TriggerGC can destroy an isolated-vm isolate under
+    // its own lock and deadlock); test processes that run QuickJS before any v8 deploy are covered too.
     execArgv: ['--no-node-snapshot', '--no-wasm-code-gc'],
     // One fork per CPU. vitest's default (CPUs - 1) is ONE fork on a 2-core machine, which runs the
     // files one after another although part of their time is waiting (Lambda's fixed 10 s INIT and

@@ -1,8 +1,9 @@
 /**
  * Process isolation: an engine server in a child process (process-child.ts relays to a worker
  * there), seen from the host. The child is started with --no-node-snapshot (isolated-vm needs it;
- * the host process then does not), and is killed with SIGKILL when the pool gives it up. Its death
- * reads as Lambda's runtime exit: `signal: killed`, `exit status 70`.
+ * the host process then does not) and --no-wasm-code-gc (v8/flags.ts), and is killed with SIGKILL
+ * when the pool gives it up. Its death reads as Lambda's runtime exit: `signal: killed`,
+ * `exit status 70`.
  */
 import { fork, type ChildProcess } from 'node:child_process';
 import { createRequire } from 'node:module';
@@ -10,6 +11,7 @@ import type { EngineName } from '../../config/index.ts';
 import { EngineUnavailableError } from '../../errors.ts';
 import { guestRuntime } from '../guest-bundle.ts';
 import type { QuickJSEngineOptions } from '../quickjs/quickjs-engine.ts';
+import { NO_NODE_SNAPSHOT, NO_WASM_CODE_GC } from '../v8/flags.ts';
 import { EnginePool } from './engine-pool.ts';
 import type { ParentMessage } from './process-child.ts';
 import type { ServerEvent, ServerRequest } from './protocol.ts';
@@ -72,7 +74,8 @@ export class ProcessHost implements EngineHost {
     const env = { ...process.env };
     delete env.NODE_OPTIONS; // the host's (a test runner's hooks) are not the child's business
     const child = fork(entry, [], {
-      execArgv: ['--no-node-snapshot'],
+      // --no-wasm-code-gc from the start, as v8/flags.ts explains (the children also run QuickJS).
+      execArgv: [NO_NODE_SNAPSHOT, NO_WASM_CODE_GC],
       serialization: 'advanced',
       stdio: ['ignore', 'ignore', 'inherit', 'ipc'],
       env,

@@ -3,6 +3,7 @@
  * process when isolates use different snapshots (isolated-vm #420, #424, #472). It is a start-up
  * flag a library cannot set, so we detect it and say exactly how to fix it.
  */
+import { setFlagsFromString } from 'node:v8';
 import { EngineUnavailableError } from '../../errors.ts';
 
 export const NO_NODE_SNAPSHOT = '--no-node-snapshot';
@@ -24,4 +25,35 @@ export function missingFlagError(): EngineUnavailableError {
       `Or deploy the function with \`engine: 'quickjs'\` (QuickJS compiled to WebAssembly), which needs no flag.`,
     ].join('\n'),
   );
+}
+
+export const NO_WASM_CODE_GC = '--no-wasm-code-gc';
+let wasmCodeGcOff = false;
+
+/**
+ * Turns V8's WebAssembly code GC off for this process, before isolated-vm loads (v8-engine.ts) and
+ * in every engine child (process-host.ts, snapshot.ts pass the flag at start-up too). Why: with it
+ * on, a thread that frees WebAssembly code (QuickJS's module tiering up, in any thread of the
+ * process) runs `WasmEngine::TriggerGC` holding the wasm engine's mutex and posts a task to EVERY
+ * isolate (V8's wasm-engine.cc: "trigger a GC task in each known isolate"), isolated-vm's among them.
+ * isolated-vm's task runner takes a strong reference to its isolate for the post
+ * (IsolateTaskRunner::PostTaskImpl, `weak_env.lock()`); when that is the last one — the isolate was
+ * disposed at that instant — the isolate is destroyed on that thread, inside TriggerGC, and its
+ * destructor takes the same mutex (Isolate::Deinit → WasmEngine::RemoveIsolate): the thread
+ * deadlocks, and every later `new ivm.Isolate()` (WasmEngine::AddIsolate) waits on it for ever (the
+ * deadlock caught with gdb at stop 23, issue #15). No order of releases on the host's side can rule
+ * that instant out; without wasm code GC, TriggerGC is never called.
+ *
+ * Node does not freeze V8's flags after start-up (`--freeze-flags-after-init` is off), and V8 reads
+ * this one each time code becomes dead (WasmEngine::AddPotentiallyDeadCode), so setting it at run
+ * time takes effect: measured with --trace-wasm-code-gc --stress-wasm-code-gc over 20 QuickJS
+ * contexts, 377 "[wasm-gc]" lines (Node 24) and 462 (Node 26) with it on, 0 after this call
+ * (test/engines/v8/flags.test.ts). The cost: WebAssembly code replaced by tier-up is kept, not
+ * freed — bounded by the code of the modules the process compiles (QuickJS's is one module shared
+ * by every thread); RSS 71 vs 70 MB after 60 QuickJS contexts in the same measurement.
+ */
+export function turnOffWasmCodeGc(): void {
+  if (wasmCodeGcOff) return;
+  setFlagsFromString(NO_WASM_CODE_GC);
+  wasmCodeGcOff = true;
 }

@@ -11,7 +11,7 @@ import { type Blueprint, type Engine, type Sandbox, type SandboxImage, type Sand
 import { binaryAnswer, textRequest, type BinaryAnswer } from '../binary-host-call.ts';
 import { guestRuntime, withStandardLibrary } from '../guest-bundle.ts';
 import type { InitMessage } from '../guest/protocol.ts';
-import { hasNoNodeSnapshotFlag, missingFlagError } from './flags.ts';
+import { hasNoNodeSnapshotFlag, missingFlagError, turnOffWasmCodeGc } from './flags.ts';
 import { warmGuestCodeCache } from './guest-code-cache.ts';
 import { RemoteImage, type BlueprintDef, type EnginePool } from '../remote/engine-pool.ts';
 import { restoreServersCatastrophe } from './restore-servers.ts';
@@ -230,6 +230,8 @@ export class V8Engine implements Engine {
   #load(): IsolatedVm {
     if (this.#ivm) return this.#ivm;
     const require = createRequire(import.meta.url);
+    // Before the first isolate: see flags.ts for the deadlock this rules out.
+    turnOffWasmCodeGc();
     try {
       this.#ivm = require('isolated-vm') as IsolatedVm;
     } catch (error) {

@@ -8,6 +8,7 @@
  * "RequestId: <id> Error: Runtime exited with error: signal: killed" (Lambda's init reports the exit
  * in Go's os/exec words: `signal: killed`, `exit status 1`).
  */
+import { readFileSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { engineProcessIds } from '../../../src/engines/remote/process-host.ts';
 import { createRuntime, type Runtime } from '../../../src/index.ts';
@@ -35,6 +36,16 @@ describe('process isolation', () => {
     expect((await rt.invoke('okq', { n: 2 })).payload).toEqual({ ok: true, n: 2 });
     expect(engineProcessIds().length).toBeGreaterThan(0);
     expect(engineProcessIds()).not.toContain(process.pid);
+  });
+
+  it.skipIf(process.platform !== 'linux')('children start with --no-node-snapshot and --no-wasm-code-gc (src/engines/v8/flags.ts says why)', () => {
+    const pids = engineProcessIds();
+    expect(pids.length).toBeGreaterThan(0);
+    for (const pid of pids) {
+      const argv = readFileSync(`/proc/${pid}/cmdline`, 'utf8').split('\0');
+      expect(argv).toContain('--no-node-snapshot');
+      expect(argv).toContain('--no-wasm-code-gc');
+    }
   });
 
   it('a v8 memory bomb fails as Runtime.OutOfMemory; other functions keep answering, later v8 invocations work', async () => {
