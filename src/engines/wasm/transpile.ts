@@ -123,7 +123,7 @@ export async function compileCapped(component: TranspiledComponent, memoryMb: nu
     }
   });
   // Each defined memory is capped at memoryMb (componentize-qjs components define two); the
-  // worker also checks their total against memoryMb after every call (guest-worker.ts).
+  // instance also checks their total against memoryMb after every call (component-instance.ts).
   const entries = await Promise.all(
     capped.map(async ({ name, module }) => {
       try {
