@@ -9,10 +9,15 @@
  * `schedule:<name>` (id `<generation>@<time>`); running it enqueues the target's event and the
  * following firing in the same atomic ack. A firing whose time passed while the runtime was down
  * fires once when it comes back (EventBridge does not catch up either: one, not every missed one).
+ * The target's event of one firing has an id derived from the firing (`tickId`: a name-based
+ * UUID of `<generation>@<time>`), the same however often the firing is run: a backend that runs it
+ * again after a crash (a cluster member killed mid-tick, src/cluster/bullmq-queue.ts) enqueues the
+ * same id, and skips it.
  * Updating a schedule starts a new generation (the old firing is dropped when it comes up);
  * deleting it drops its pending firing. A rate fires first one period after creation.
  */
 import { randomUUID } from 'node:crypto';
+import { v5 as uuidv5 } from 'uuid';
 import type { RuntimeOptions } from '../config/index.ts';
 import { InvalidParameterValueException, ResourceConflictException, ResourceNotFoundException } from '../errors.ts';
 import { invokeEvent } from './async-invoke.ts';
@@ -174,11 +179,12 @@ export class Schedules implements QueueHandler {
 
   #targetEvent(info: ScheduleInfo, at: number, now: number): NewEvent | undefined {
     const ctx = this.#ctx;
+    const tick = tickId(info.generation, at);
     const body =
       info.target.input ??
       JSON.stringify({
         version: '0',
-        id: randomUUID(),
+        id: tick,
         'detail-type': 'Scheduled Event',
         source: 'aws.events',
         account: ctx.options.accountId,
@@ -193,15 +199,23 @@ export class Schedules implements QueueHandler {
     } catch {
       return undefined;
     }
-    if (target.kind === 'function') return invokeEvent(randomUUID(), { fn: target.name, q: target.qualifier, event: body }, now);
+    if (target.kind === 'function') return invokeEvent(tick, { fn: target.name, q: target.qualifier, event: body }, now);
     if (target.kind === 'queue') {
       const queue = this.#queues.find(target.name);
       if (queue === undefined) return undefined;
       const event = this.#queues.message(queue, body, now, { delaySeconds: 0 });
-      return event;
+      return { ...event, id: tick };
     }
     return undefined;
   }
+}
+
+/** Name-based UUIDs (RFC 9562 version 5) of firings live in this namespace. */
+const TICK_NAMESPACE = uuidv5('lambdalet:schedule-tick', uuidv5.URL);
+
+/** The id of one firing's target event (requestId or messageId): the same for the same generation and time. */
+export function tickId(generation: string, at: number): string {
+  return uuidv5(`${generation}@${at}`, TICK_NAMESPACE);
 }
 
 function ruleArn(options: RuntimeOptions, name: string): string {

@@ -15,12 +15,20 @@
  * - `ack` → moveToCompleted (removed), `retry` → moveToDelayed(at), `deadLetter` → moveToFailed
  *   (BullMQ's failed set is the dead letters; `listDead` reads it). Each first checks the lock is
  *   still ours (extendLock), so a lost lease settles nothing and enqueues nothing.
+ * - A settle's `then` events are enqueued just before the settle (BullMQ has no way to add jobs in
+ *   the step that completes another), each under a BullMQ deduplication key (`deduplication: { id,
+ *   ttl }`, set by BullMQ's add script in the same step as the add) that outlives the job itself;
+ *   the keys are deleted once the settle is done. A crash between the two leaves the keys: when
+ *   the event is run again, a `then` event with the same id is skipped even if the first copy has
+ *   already run and been removed. So `then` events with ids derived from the event (a schedule's
+ *   firing: schedules.ts `tickId`; its next firing) are enqueued exactly once, provided the event
+ *   is run again within THEN_DEDUP_TTL_MS of the crash; `then` events with fresh random ids
+ *   (destination records today) are at least once: never lost, sent again if the event is run again.
  * - Differences from the contract, because BullMQ keeps its own time (documented in docs/cluster.md):
  *   delays and due times are BullMQ's — `availableAt` and a retry's `at` become delays from this
  *   member's clock, and `claim` ignores `now` (under the default wall clock they agree; a manual
  *   `eventClock` does not drive this backend). A settle's `then` events are enqueued just before
- *   the settle, not in one atomic step: a crash between the two can deliver them twice (ids dedupe
- *   where they are stable), never lose them.
+ *   the settle, not in one atomic step (above).
  * - `watch(wake)`: members announce enqueues on `<prefix>events`; every member's pump wakes.
  */
 import { randomUUID } from 'node:crypto';
@@ -45,6 +53,13 @@ interface Held {
 
 /** Longest wait between two stalled-job checks, ms. */
 const STALLED_CHECK_MAX_MS = 2_000;
+
+/**
+ * How long a settle's `then` events stay deduplicated after a crash between their enqueue and the
+ * settle (ms): the event runs again once its lock lapses (`leaseTtlMs`, at most 10 minutes) and
+ * its turn in the queue comes; a day covers any backlog short of an outage of the whole cluster.
+ */
+export const THEN_DEDUP_TTL_MS = 24 * 60 * 60 * 1000;
 
 export class BullMQEventQueue implements EventQueueBackend {
   readonly #redis: Redis;
@@ -85,6 +100,18 @@ export class BullMQEventQueue implements EventQueueBackend {
   }
 
   async enqueue(events: readonly NewEvent[]): Promise<void> {
+    return this.#add(events, false);
+  }
+
+  /**
+   * @internal A settle's `then` events, enqueued under deduplication keys that outlive the jobs
+   * (class comment); `lease` is the event being settled. Deleted by {@link #settle} once settled.
+   */
+  async enqueueThen(events: readonly NewEvent[], _lease: LeasedEvent): Promise<void> {
+    return this.#add(events, true);
+  }
+
+  async #add(events: readonly NewEvent[], dedupe: boolean): Promise<void> {
     this.#check();
     if (events.length === 0) return;
     const byQueue = new Map<string, NewEvent[]>();
@@ -96,7 +123,14 @@ export class BullMQEventQueue implements EventQueueBackend {
         group.map((event) => ({
           name: 'event',
           data: { body: event.body, enqueuedAt: event.enqueuedAt, availableAt: event.availableAt, attempts: 0 },
-          opts: { jobId: jobId(event.id), delay: Math.max(0, event.availableAt - now), attempts: 1, removeOnComplete: true, removeOnFail: false },
+          opts: {
+            jobId: jobId(event.id),
+            delay: Math.max(0, event.availableAt - now),
+            attempts: 1,
+            removeOnComplete: true,
+            removeOnFail: false,
+            ...(dedupe ? { deduplication: { id: jobId(event.id), ttl: THEN_DEDUP_TTL_MS } } : {}),
+          },
         })),
       );
     }
@@ -244,11 +278,15 @@ export class BullMQEventQueue implements EventQueueBackend {
     // Still ours? (extendLock answers 0 when the lock lapsed and the job went to another member.)
     const owned = await held.job.extendLock(lease.token, this.#lockMs).catch(() => 0);
     if (!owned) return false;
-    if (then && then.length > 0) await this.enqueue(then);
+    if (then && then.length > 0) await this.enqueueThen(then, lease);
     try {
       await settle(held.job, lease.token);
     } catch {
       return false; // the lock was lost between the check and the settle
+    }
+    // Settled: this event will not run again, so its `then` events need no guard any more.
+    if (then && then.length > 0) {
+      await Promise.all(then.map((event) => this.#queue(event.queue).removeDeduplicationKey(jobId(event.id)).catch(() => 0)));
     }
     return true;
   }

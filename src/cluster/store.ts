@@ -76,6 +76,9 @@ export class ClusterStore implements RegistryStore {
   /** The async settings as this member last knew them (`<kind>\n<key>` → JSON), to resync after an outage. */
   readonly #settings = new Map<string, StoredAsyncSetting>();
   #settingsListener: ((change: StoredAsyncSetting) => void) | undefined;
+  /** Counts setting changes (local writes and announcements); `#touched` holds each field's last. */
+  #settingEpoch = 0;
+  readonly #touched = new Map<string, number>();
 
   constructor(redis: Redis, prefix: string, member: string) {
     this.#redis = redis;
@@ -115,6 +118,7 @@ export class ClusterStore implements RegistryStore {
     const field = settingField(kind, key);
     if (json === undefined) this.#settings.delete(field);
     else this.#settings.set(field, { kind, key, json });
+    this.#touched.set(field, ++this.#settingEpoch);
     this.#enqueue(() => this.#script(PUT_SETTING, kind, key, json ?? '', this.#member));
   }
 
@@ -126,6 +130,7 @@ export class ClusterStore implements RegistryStore {
   settingChanged(kind: AsyncSettingKind, key: string, json: string | undefined): void {
     const change: StoredAsyncSetting = { kind, key, json: json === '' ? undefined : json };
     const field = settingField(kind, key);
+    this.#touched.set(field, ++this.#settingEpoch);
     if (change.json === undefined) this.#settings.delete(field);
     else this.#settings.set(field, change);
     this.#settingsListener?.(change);
@@ -134,17 +139,20 @@ export class ClusterStore implements RegistryStore {
   /**
    * Reads every setting again and reports each one that differs from what this store knew (set,
    * changed or removed) to the listener: after a reconnection, announcements may have been lost.
+   * A setting written here or announced after the read began is newer than the read: left alone.
    */
   async resyncSettings(): Promise<void> {
+    const began = this.#settingEpoch;
     await this.flush().catch(() => {}); // this member's own writes first
     const stored = await this.loadSettings();
+    const stale = (field: string): boolean => (this.#touched.get(field) ?? 0) <= began;
     const seen = new Set<string>();
     for (const setting of stored) {
       const field = settingField(setting.kind, setting.key);
       seen.add(field);
-      if (this.#settings.get(field)?.json !== setting.json) this.settingChanged(setting.kind, setting.key, setting.json);
+      if (stale(field) && this.#settings.get(field)?.json !== setting.json) this.settingChanged(setting.kind, setting.key, setting.json);
     }
-    for (const [field, setting] of [...this.#settings]) if (!seen.has(field)) this.settingChanged(setting.kind, setting.key, undefined);
+    for (const [field, setting] of [...this.#settings]) if (!seen.has(field) && stale(field)) this.settingChanged(setting.kind, setting.key, undefined);
   }
 
   /** Names of every stored function, in creation order. */

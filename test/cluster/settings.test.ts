@@ -120,5 +120,21 @@ describe.skipIf(!redis)(redis ? 'async settings across members' : `async setting
     expect(seen).toEqual([]);
     // first-write order survives an update ('changed' stays second)
     expect((await reader.loadSettings()).map((s) => s.key)).toEqual(['kept', 'changed', 'new']);
+    // a setting written here while a resync reads is newer than what it read: not reported removed
+    // (a member's first resync runs while the runtime is already in use)
+    // and one announced by another member after the read is not turned back to what was read.
+    // Both land between the resync's read and its comparison (made to, by wrapping the read).
+    const read = reader.loadSettings.bind(reader);
+    reader.loadSettings = async () => {
+      const stored = await read();
+      reader.putAsyncSetting('schedule', 'mine', '{"v":1}');
+      reader.settingChanged('queue', 'kept', '{"v":9}');
+      return stored;
+    };
+    await reader.resyncSettings();
+    expect(seen).toEqual([{ kind: 'queue', key: 'kept', json: '{"v":9}' }]); // the announcement itself, nothing else
+    reader.loadSettings = read;
+    await reader.flush();
+    expect((await writer.loadSettings()).map((s) => s.key)).toEqual(['kept', 'changed', 'new', 'mine']);
   });
 });
