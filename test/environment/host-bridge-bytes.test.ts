@@ -70,7 +70,9 @@ describe('HostBridge.callBytes', () => {
   });
 
   it('every other call goes through the text channel unchanged (stat, random, an unknown op)', () => {
-    const [text, bytes] = bridges();
+    // One bridge for both channels here: stat reads the folder's own times, which differ between two vfs.
+    const [bytes] = bridges();
+    const text = bytes;
     expect(bytes.callBytes('fs', JSON.stringify(['stat', '/tmp', true]), undefined)).toBe(text.call('fs', JSON.stringify(['stat', '/tmp', true])));
     const random = bytes.callBytes('random', JSON.stringify([16]), undefined);
     expect(Array.isArray(random) && random[0] === 'o0' && random[1].byteLength === 16).toBe(true);
