@@ -104,7 +104,9 @@ export function invocationRecord(
 
 /**
  * The queue event that delivers `body` to `destination`, or undefined when it no longer exists
- * (deleted since it was configured): the caller counts a DestinationDeliveryFailure.
+ * (deleted since it was configured): the caller counts a DestinationDeliveryFailure. `id` (the
+ * delivery's requestId or messageId; default a fresh UUID) lets a caller derive it from what is
+ * delivered, so a delivery made again is recognised as the same one (outcome.ts `deliveryId`).
  */
 export function deliveryEvent(
   destination: Destination,
@@ -114,21 +116,22 @@ export function deliveryEvent(
   queues: QueueRegistry,
   lineage: Lineage,
   messageAttributes?: Record<string, MessageAttributeValue>,
+  id: string = randomUUID(),
 ): NewEvent | undefined {
   switch (destination.kind) {
     case 'function':
       if (!registry.get(destination.name)) return undefined;
-      return invokeEvent(randomUUID(), { fn: destination.name, q: destination.qualifier, event: body, lineage }, now);
+      return invokeEvent(id, { fn: destination.name, q: destination.qualifier, event: body, lineage }, now);
     case 'queue': {
       const queue = queues.find(destination.name);
       if (queue === undefined) return undefined;
       try {
-        return queues.message(queue, body, now, { messageAttributes, delaySeconds: 0 });
+        return { ...queues.message(queue, body, now, { messageAttributes, delaySeconds: 0 }), id };
       } catch {
         return undefined; // too large for a message: a delivery failure, as on Lambda
       }
     }
     case 'callback':
-      return { queue: callbackQueue(destination.name), id: randomUUID(), body, enqueuedAt: now, availableAt: now };
+      return { queue: callbackQueue(destination.name), id, body, enqueuedAt: now, availableAt: now };
   }
 }

@@ -3,6 +3,7 @@
  * what is sent on with it, in the same atomic step as the settle (queue.ts's `then`), so a crash
  * never delivers one outcome to a destination and then another.
  */
+import { v5 as uuidv5 } from 'uuid';
 import { LATEST_VERSION, type RuntimeOptions } from '../config/index.ts';
 import type { InvokeResult } from '../invoke/result.ts';
 import type { InvokeTarget } from '../invoke/resolve.ts';
@@ -98,7 +99,7 @@ export function deliveries(
       failed(destination, (error as Error).message);
     }
     if (parsed !== undefined) {
-      const event = deliveryEvent(parsed, JSON.stringify(record), now, deps.registry, deps.queues, lineage);
+      const event = deliveryEvent(parsed, JSON.stringify(record), now, deps.registry, deps.queues, lineage, undefined, deliveryId(lease.id, 'destination'));
       if (event === undefined) failed(destination, 'no longer exists');
       else out.push(event);
     }
@@ -111,11 +112,25 @@ export function deliveries(
       ErrorCode: { dataType: 'Number', stringValue: String(last?.result.statusCode ?? 200) },
       ErrorMessage: { dataType: 'String', stringValue: errorMessage },
     };
-    const event = queue === undefined ? undefined : deliveryEvent({ kind: 'queue', name: queue.queueName }, envelope.event, now, deps.registry, deps.queues, lineage, attributes);
+    const event =
+      queue === undefined ? undefined : deliveryEvent({ kind: 'queue', name: queue.queueName }, envelope.event, now, deps.registry, deps.queues, lineage, attributes, deliveryId(lease.id, 'dead-letter'));
     if (event === undefined) failed(settings.deadLetterArn, 'is not a lambdalet queue (deleted, or never created)');
     else out.push(event);
   }
   return out;
+}
+
+/** Name-based UUIDs (RFC 9562 version 5) of deliveries live in this namespace. */
+const DELIVERY_NAMESPACE = uuidv5('lambdalet:delivery', uuidv5.URL);
+
+/**
+ * The id of the one destination record (or dead-letter message) an event sends: derived from the
+ * event's requestId, so an event run again after a crash between its delivery and its settle
+ * (cluster members, src/cluster/bullmq-queue.ts `enqueueThen`) sends the same id, and the backend
+ * skips it: one record per event, whichever attempt's outcome it carries.
+ */
+export function deliveryId(requestId: string, what: 'destination' | 'dead-letter'): string {
+  return uuidv5(`${what}:${requestId}`, DELIVERY_NAMESPACE);
 }
 
 function deadLetterError(condition: string, last: LastAttempt | undefined): string {

@@ -21,9 +21,10 @@
  *   the keys are deleted once the settle is done. A crash between the two leaves the keys: when
  *   the event is run again, a `then` event with the same id is skipped even if the first copy has
  *   already run and been removed. So `then` events with ids derived from the event (a schedule's
- *   firing: schedules.ts `tickId`; its next firing) are enqueued exactly once, provided the event
- *   is run again within THEN_DEDUP_TTL_MS of the crash; `then` events with fresh random ids
- *   (destination records today) are at least once: never lost, sent again if the event is run again.
+ *   firing: schedules.ts `tickId`; its next firing; an event's destination record and dead-letter
+ *   message: outcome.ts `deliveryId`) are enqueued exactly once, provided the event is run again
+ *   within THEN_DEDUP_TTL_MS of the crash; a `then` event with a fresh random id (a stream batch's
+ *   on-failure record) is at least once: never lost, sent again if its event is run again.
  * - Differences from the contract, because BullMQ keeps its own time (documented in docs/cluster.md):
  *   delays and due times are BullMQ's — `availableAt` and a retry's `at` become delays from this
  *   member's clock, and `claim` ignores `now` (under the default wall clock they agree; a manual
