@@ -721,7 +721,7 @@ export class Runtime implements AsyncDisposable {
 
   deleteEventSourceMapping(uuid: string): EventSourceMappingInfo {
     this.#assertOpen();
-    return this.#async.mappings.delete(uuid);
+    return this.#async.deleteEventSourceMapping(uuid);
   }
 
   listEventSourceMappings(filter?: { eventSourceArn?: string; functionName?: string }): EventSourceMappingInfo[] {

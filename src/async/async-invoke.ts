@@ -23,10 +23,12 @@
  *   configuration, frozen by PublishVersion); an alias's is the version the attempt ran.
  * What happens once an event is settled (destinations, dead-letter queue) is outcome.ts's.
  */
-import { DEFAULT_INVOKE_OPTIONS, type InvokeOptions } from '../config/index.ts';
+import { DEFAULT_INVOKE_OPTIONS, LATEST_VERSION, type InvokeOptions } from '../config/index.ts';
 import { ResourceNotFoundException } from '../errors.ts';
 import type { InvokeResult } from '../invoke/result.ts';
 import { resolveTarget, type InvokeTarget } from '../invoke/resolve.ts';
+import type { VersionRecord } from '../registry/records.ts';
+import type { FunctionRegistry } from '../registry/registry.ts';
 import { AdaptiveLimit } from './adaptive-limit.ts';
 import type { AsyncContext } from './context.ts';
 import { settleFailure, settleSuccess } from './outcome.ts';
@@ -65,6 +67,14 @@ export const FUNCTION_ERROR_DELAYS_MS = [60_000, 120_000] as const;
  * a backoff of a second or more. A full wait queue or a longer wait is still a throttle.
  */
 const ASYNC_INVOKE_OPTIONS: InvokeOptions = Object.freeze({ ...DEFAULT_INVOKE_OPTIONS, waitForCapacityMs: 30_000 });
+
+/** The version `name[:qualifier]` names now (an alias: its primary version), or undefined. */
+export function qualifiedRecord(registry: FunctionRegistry, name: string, qualifier: string | undefined): VersionRecord | undefined {
+  const entry = registry.get(name);
+  if (entry === undefined) return undefined;
+  if (qualifier === undefined || qualifier === LATEST_VERSION) return entry.latest;
+  return entry.versions.get(qualifier) ?? entry.versions.get(entry.aliases.get(qualifier)?.functionVersion ?? '');
+}
 
 /** The queue of a function's asynchronous events. */
 export function invokeQueue(functionName: string): string {

@@ -4,19 +4,18 @@
  * `rt.invoke(..., { invocationType: 'Event' | 'DryRun' })`. runtime.ts only delegates here.
  */
 import { createHash, randomUUID } from 'node:crypto';
-import { LATEST_VERSION, type InvokeOptions, type RuntimeOptions } from '../config/index.ts';
+import type { InvokeOptions, RuntimeOptions } from '../config/index.ts';
 import type { EngineRegistry } from '../engines/registry.ts';
 import { serializeAsyncEvent, serializeEvent } from '../invoke/event.ts';
 import { checkTenant, type Invoker } from '../invoke/invoker.ts';
 import { resolveTarget } from '../invoke/resolve.ts';
 import type { LogSink } from '../observability/log-sink.ts';
 import { splitFunctionName } from '../registry/names.ts';
-import type { VersionRecord } from '../registry/records.ts';
 import type { FunctionRegistry } from '../registry/registry.ts';
 import type { RegistryStore, StoredAsyncSetting } from '../registry/store.ts';
 import type { SQSRecord } from 'aws-lambda';
 import { InvalidParameterValueException } from '../errors.ts';
-import { AsyncInvokeHandler, invokeEvent } from './async-invoke.ts';
+import { AsyncInvokeHandler, invokeEvent, qualifiedRecord } from './async-invoke.ts';
 import { CallbackHandler, type DestinationCallback } from './callbacks.ts';
 import { wallClock, type Clock } from './clock.ts';
 import { SettingsCache, withLegacySettings } from './config-store.ts';
@@ -27,7 +26,7 @@ import { EventInvokeConfigs } from './invoke-config.ts';
 import { MemoryEventQueue } from './memory-queue.ts';
 import { deliveries } from './outcome.ts';
 import { EventPump } from './pump.ts';
-import type { EventQueueBackend, LeasedEvent } from './queue.ts';
+import type { EventQueueBackend } from './queue.ts';
 import { QueueRegistry, queueBackendName, type CreateQueueInput, type MessageAttributeValue, type QueueInfo } from './queues.ts';
 import { SqliteEventQueue } from './sqlite-queue.ts';
 import { Schedules } from './schedules.ts';
@@ -36,7 +35,7 @@ import { StreamPoller } from './stream-poller.ts';
 import { StreamFeed } from './stream-feed.ts';
 import { MemoryStreamLog, SqliteStreamLog } from './stream-log.ts';
 import { StreamRegistry, type StreamInfo } from './streams.ts';
-import { redrive, sqsRecord } from './sqs-records.ts';
+import { Receiver } from './sqs-records.ts';
 
 /** What `rt.invoke(..., { invocationType: 'Event' })` answers: queued, with the id it will run under. */
 export interface EventInvokeResult {
@@ -48,14 +47,6 @@ export interface EventInvokeResult {
 export interface DryRunInvokeResult {
   readonly statusCode: 204;
   readonly requestId: string;
-}
-
-/** The version `name[:qualifier]` names now (an alias: its primary version), or undefined. */
-function qualifiedRecord(registry: FunctionRegistry, name: string, qualifier: string | undefined): VersionRecord | undefined {
-  const entry = registry.get(name);
-  if (entry === undefined) return undefined;
-  if (qualifier === undefined || qualifier === LATEST_VERSION) return entry.latest;
-  return entry.versions.get(qualifier) ?? entry.versions.get(entry.aliases.get(qualifier)?.functionVersion ?? '');
 }
 
 /** Lambda's defaults: 2 retries, 6 hours (PutFunctionEventInvokeConfig, API reference). */
@@ -84,8 +75,7 @@ export class AsyncEvents {
   readonly #pump: EventPump;
   readonly #deps: AsyncEventsDeps;
   readonly #callbacks = new Map<string, DestinationCallback>();
-  /** Receipt handle → lease, for deleteMessage (receipt handles do not outlive the runtime, as on SQS they expire). */
-  readonly #received = new Map<string, LeasedEvent>();
+  readonly #receiver: Receiver;
   /** Lambda's event invoke and recursion configs. */
   readonly configs: EventInvokeConfigs;
   /** lambdalet's queues. */
@@ -118,6 +108,7 @@ export class AsyncEvents {
     deps.store?.watchAsyncSettings?.((change) => this.#applySetting(change));
     const queues = new QueueRegistry(deps.options, store);
     this.queues = queues;
+    this.#receiver = new Receiver(backend, queues, deps.options, (queue, line) => this.#log(queue, line));
     const log = (fn: string, line: string): void => this.#log(fn, line);
     const deliveryDeps = { options: deps.options, registry: deps.registry, queues, counters, callbacks: this.#callbacks, log };
     this.configs = new EventInvokeConfigs(
@@ -168,13 +159,28 @@ export class AsyncEvents {
   createEventSourceMapping(input: EventSourceMappingInput): EventSourceMappingInfo {
     const info = this.mappings.create(input);
     // In the same synchronous turn as the create: no put can slip between the mapping and its backlog.
-    const backlog = this.#feed.backlog(info).then(
-      () => this.#pump.wake(),
-      (error: unknown) => this.#log(info.functionArn.split(':')[6]!, `Event source mapping ${info.uuid}: its backlog could not be queued: ${(error as Error).message}`),
+    this.#background(
+      this.#feed.backlog(info).then(() => this.#pump.wake()),
+      info.functionArn.split(':')[6]!,
+      `Event source mapping ${info.uuid}: its backlog could not be queued`,
     );
-    this.#purging.add(backlog);
-    void backlog.finally(() => this.#purging.delete(backlog));
     this.#pump.wake();
+    return info;
+  }
+
+  /**
+   * DeleteEventSourceMapping: a stream mapping's records still queued in its shard lanes are purged
+   * in the background (close() waits), with a log line saying how many.
+   */
+  deleteEventSourceMapping(uuid: string): EventSourceMappingInfo {
+    const info = this.mappings.delete(uuid);
+    if (info.startingPosition !== undefined) {
+      const fn = info.functionArn.split(':')[6]!;
+      const purged = this.#feed.purgeMapping(uuid).then((n) => {
+        if (n > 0) this.#log(fn, `Event source mapping ${uuid} deleted: ${n} queued record(s) purged`);
+      });
+      this.#background(purged, fn, `Event source mapping ${uuid} deleted; purging its queued records failed`);
+    }
     return info;
   }
 
@@ -240,21 +246,13 @@ export class AsyncEvents {
     if (!Number.isInteger(max) || max < 1 || max > 10) {
       throw new InvalidParameterValueException('maxNumberOfMessages', `Expected \`maxNumberOfMessages\` to be an integer from 1 to 10, got ${JSON.stringify(max)}`);
     }
-    const now = this.#ctx.clock.now();
-    // Receipt handles of leases that have ended are dead (as SQS's expire): forget them.
-    for (const [handle, lease] of this.#received) if (lease.leaseUntil <= now) this.#received.delete(handle);
-    const leases = await this.#ctx.backend.claim(queueBackendName(queue.queueName), now, max, (options.visibilityTimeout ?? queue.visibilityTimeout) * 1000);
-    const kept = await redrive(this.#ctx.backend, this.queues, queue, leases, now, (line) => this.#log(queue.queueName, line));
-    for (const lease of kept) this.#received.set(lease.token, lease);
-    return kept.map((lease) => sqsRecord(lease, queue, this.#ctx.options));
+    return this.#receiver.receive(queue, this.#ctx.clock.now(), max, (options.visibilityTimeout ?? queue.visibilityTimeout) * 1000);
   }
 
   /** DeleteMessage by receipt handle; a stale handle (the message was received again) deletes nothing. */
   async deleteMessage(queueName: string, receiptHandle: string): Promise<void> {
     this.queues.get(queueName);
-    const lease = this.#received.get(receiptHandle);
-    this.#received.delete(receiptHandle);
-    if (lease !== undefined) await this.#ctx.backend.ack(lease);
+    await this.#receiver.delete(receiptHandle);
   }
 
   createStream(name: string, input?: { shardCount?: number; retentionPeriodHours?: number }): StreamInfo {
@@ -328,7 +326,8 @@ export class AsyncEvents {
 
   /** Resolves when no asynchronous event is running and none is due now (later retries do not count). */
   idle(): Promise<void> {
-    return this.#pump.idle();
+    // Background work first (a purge, a mapping's backlog): what it queues or removes counts.
+    return Promise.all([...this.#purging]).then(() => this.#pump.idle());
   }
 
   /** Lambda's asynchronous metrics: AsyncEventsReceived, AsyncEventsDropped, ... */
@@ -363,16 +362,25 @@ export class AsyncEvents {
       this.#log(queueName, `Queue ${queueName} deleted; this event queue backend cannot purge, so its messages stay unclaimed`);
       return;
     }
-    const work = backend.purge(queueBackendName(queueName)).then(
-      (n) => {
+    this.#background(
+      backend.purge(queueBackendName(queueName)).then((n) => {
         if (n > 0) this.#log(queueName, `Queue ${queueName} deleted: ${n} message(s) purged`);
-      },
+      }),
+      queueName,
+      `Queue ${queueName} deleted; purging its messages failed`,
+    );
+  }
+
+  /** Tracks work close() waits for; a failure is a log line (`what: message`), not a rejection. */
+  #background(work: Promise<unknown>, functionName: string, what: string): void {
+    const tracked = work.then(
+      () => {},
       (error: unknown) => {
-        if (!this.#closed) this.#log(queueName, `Queue ${queueName} deleted; purging its messages failed: ${(error as Error).message}`);
+        if (!this.#closed) this.#log(functionName, `${what}: ${(error as Error).message}`);
       },
     );
-    this.#purging.add(work);
-    void work.finally(() => this.#purging.delete(work));
+    this.#purging.add(tracked);
+    void tracked.finally(() => this.#purging.delete(tracked));
   }
 
   #applySetting(change: StoredAsyncSetting): void {

@@ -71,3 +71,39 @@ export async function redrive(
   }
   return kept;
 }
+
+/**
+ * ReceiveMessage / DeleteMessage for a host caller: a receipt handle is its lease's token, kept in
+ * memory until the lease ends (receipt handles do not outlive the runtime; SQS's expire too).
+ */
+export class Receiver {
+  readonly #received = new Map<string, LeasedEvent>();
+  readonly #backend: EventQueueBackend;
+  readonly #queues: QueueRegistry;
+  readonly #options: RuntimeOptions;
+  readonly #log: (queueName: string, line: string) => void;
+
+  constructor(backend: EventQueueBackend, queues: QueueRegistry, options: RuntimeOptions, log: (queueName: string, line: string) => void) {
+    this.#backend = backend;
+    this.#queues = queues;
+    this.#options = options;
+    this.#log = log;
+  }
+
+  /** Up to `max` messages leased for `visibilityMs`, redriven past maxReceiveCount, as SQS records. */
+  async receive(queue: QueueInfo, now: number, max: number, visibilityMs: number): Promise<SQSRecord[]> {
+    // Receipt handles of leases that have ended are dead (as SQS's expire): forget them.
+    for (const [handle, lease] of this.#received) if (lease.leaseUntil <= now) this.#received.delete(handle);
+    const leases = await this.#backend.claim(queueBackendName(queue.queueName), now, max, visibilityMs);
+    const kept = await redrive(this.#backend, this.#queues, queue, leases, now, (line) => this.#log(queue.queueName, line));
+    for (const lease of kept) this.#received.set(lease.token, lease);
+    return kept.map((lease) => sqsRecord(lease, queue, this.#options));
+  }
+
+  /** Deletes the message a receipt handle names; a stale or unknown handle deletes nothing. */
+  async delete(receiptHandle: string): Promise<void> {
+    const lease = this.#received.get(receiptHandle);
+    this.#received.delete(receiptHandle);
+    if (lease !== undefined) await this.#backend.ack(lease);
+  }
+}

@@ -80,6 +80,15 @@ export class StreamFeed {
     return events.length === 0 ? Promise.resolve(0) : this.#backend.enqueue(events).then(() => events.length);
   }
 
+  /** A stream mapping was deleted: the records still queued in its lanes go. Resolves with how many (0 without `purge`). */
+  async purgeMapping(uuid: string): Promise<number> {
+    const backend = this.#backend;
+    if (backend.purge === undefined) return 0;
+    let n = 0;
+    for (const { queue } of await backend.listDue()) if (queue.startsWith(`kinesis:${uuid}:`)) n += await backend.purge(queue);
+    return n;
+  }
+
   /** The stream was deleted: its history goes. */
   dropped(streamName: string): void {
     this.#trimmedAt.delete(streamName);

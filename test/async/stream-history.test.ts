@@ -215,6 +215,23 @@ describe('parallelizationFactor', () => {
   });
 });
 
+describe('deleting a stream mapping', () => {
+  it('purges the records still queued for it (every lane), and says how many; other mappings keep theirs', async () => {
+    await setup(async (rt, logs) => {
+      const s = rt.createStream('events', { shardCount: 2 });
+      const gone = rt.createEventSourceMapping({ eventSourceArn: s.streamArn, functionName: 'consumer', startingPosition: 'LATEST', parallelizationFactor: 3, enabled: false });
+      const kept = rt.createEventSourceMapping({ eventSourceArn: s.streamArn, functionName: 'consumer', startingPosition: 'LATEST', enabled: false });
+      for (let i = 0; i < 12; i++) await rt.putRecord('events', { partitionKey: `k${i}`, data: `d${i}` });
+      rt.deleteEventSourceMapping(gone.uuid);
+      await rt.eventsIdle();
+      expect(logs.lines.some((l) => l.includes(`Event source mapping ${gone.uuid} deleted: 12 queued record(s) purged`))).toBe(true);
+      rt.updateEventSourceMapping(kept.uuid, { enabled: true });
+      await rt.eventsIdle();
+      expect(seen(logs).flat().sort()).toEqual(Array.from({ length: 12 }, (_, i) => `d${i}`).sort());
+    });
+  });
+});
+
 describe('durable history (dataDir)', () => {
   it('a new runtime on the folder keeps the history and the sequence numbers go on growing', async () => {
     const dataDir = mkdtempSync(join(tmpdir(), 'lambdalet-streams-'));
