@@ -11,6 +11,7 @@
 import { InvalidParameterValueException } from '../../errors.ts';
 import { exposeCoreHandle } from './core-handle.ts';
 import { capMemories, MemoryCapError, WASM_PAGE_BYTES } from './memory-cap.ts';
+import { transpileOffThread, type TranspileOutput } from './transpile-thread.ts';
 import { PROVIDED_IMPORTS } from './worker/wasi-imports.ts';
 
 /** The interface a function component must export (native/wit/function.wit). */
@@ -51,21 +52,11 @@ export async function transpileComponent(bytes: Uint8Array): Promise<TranspiledC
     );
   }
   const started = performance.now();
-  // Loaded on first use: importing jco-transpile takes most of a second, which a process that never
-  // deploys a component must not pay.
-  const { transpileBytes } = await import('@bytecodealliance/jco-transpile');
-  let result: Awaited<ReturnType<typeof transpileBytes>>;
+  let result: TranspileOutput;
   try {
-    result = await transpileBytes(bytes, {
-      name: 'component',
-      instantiation: 'async',
-      nodejsCompat: false,
-      // Core modules come back as files (never inlined as base64 in the glue).
-      base64Cutoff: Number.MAX_SAFE_INTEGER,
-      emitTypescriptDeclarations: false,
-    });
+    result = await transpileOffThread(bytes);
   } catch (error) {
-    throw refuse(`code.component could not be transpiled: ${(error as Error).message ?? String(error)}`);
+    throw refuse(`code.component could not be transpiled: ${(error as Error).message}`);
   }
   const unsupported = result.imports.filter((name) => !PROVIDED_IMPORTS.includes(name.replace(/@[^@/]*$/, '')));
   if (unsupported.length > 0) throw refuse(`code.component imports what the wasm engine does not provide: ${unsupported.join(', ')}`);

@@ -123,3 +123,25 @@ describe('capMemory (the memory section rewrite)', () => {
     expect([...capped.subarray(8)]).toEqual([5, 7, 1, 1, 0x80, 0x01, 0x80, 0x80, 0x02]);
   });
 });
+
+describe('transpiling runs off the host thread (transpile-thread.ts)', () => {
+  it("the host's event loop keeps turning while a component is transpiled, and jco's refusal still names the bytes", { timeout: 120_000 }, async () => {
+    const { transpileComponent } = await import('../../../src/engines/wasm/transpile.ts');
+    const bytes = readFileSync(PROBE);
+    await transpileComponent(bytes); // jco loaded in the worker
+    // jco runs synchronously for tens to hundreds of ms per component: on this thread no
+    // setImmediate could run until it returned. In the worker, the host turns meanwhile.
+    let turns = 0;
+    let spinning = true;
+    const spin = (): void => {
+      turns++;
+      if (spinning) setImmediate(spin);
+    };
+    setImmediate(spin);
+    const transpiled = await transpileComponent(bytes);
+    spinning = false;
+    expect(transpiled.cores.size).toBeGreaterThan(0);
+    expect(turns).toBeGreaterThan(1);
+    await expect(transpileComponent(bytes.subarray(0, 4000))).rejects.toThrow(/^code\.component could not be transpiled: /);
+  });
+});
