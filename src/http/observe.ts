@@ -8,12 +8,12 @@
  * with the operation and duration added.
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import { SpanKind, SpanStatusCode, trace, type Span } from '@opentelemetry/api';
+import { SpanKind, SpanStatusCode, type Span } from '@opentelemetry/api';
+import { lambdaletTracer } from '../observability/tracer.ts';
 import type { LogSink } from '../observability/log-sink.ts';
 import { clfTime } from './events.ts';
 import type { ServerMetrics } from './metrics.ts';
 
-const tracer = trace.getTracer('lambdalet');
 
 /** The log stream access lines are written to (LogLineMeta.logStreamName). */
 export const ACCESS_LOG_STREAM = 'lambdalet/http/access';
@@ -29,7 +29,7 @@ export interface Observation {
 
 export function observe(req: IncomingMessage, res: ServerResponse, metrics: ServerMetrics, sink: LogSink | undefined): Observation {
   const started = performance.now();
-  const span: Span = tracer.startSpan('HTTP', {
+  const span: Span = lambdaletTracer().startSpan('HTTP', {
     kind: SpanKind.SERVER,
     attributes: { 'http.request.method': req.method ?? 'GET', 'url.path': (req.url ?? '/').split('?')[0]!, 'faas.trigger': 'http' },
   });

@@ -20,11 +20,11 @@
  * `faas.trigger` is left out: the invoker does not know what triggered it (the HTTP request span
  * carries `faas.trigger: http`).
  */
-import { SpanKind, SpanStatusCode, trace, type Span } from '@opentelemetry/api';
+import { SpanKind, SpanStatusCode, type Span } from '@opentelemetry/api';
+import { lambdaletTracer } from '../observability/tracer.ts';
 import type { VersionRecord } from '../registry/records.ts';
 import type { InvokeResult } from './result.ts';
 
-const tracer = trace.getTracer('lambdalet');
 
 /** `arn:aws:lambda:<region>:<account>:function:<name>:<version>` → its parts. */
 const QUALIFIED_ARN = /^arn:aws[a-zA-Z-]*:lambda:([^:]+):([^:]+):function:([^:]+):(.+)$/;
@@ -33,7 +33,7 @@ const QUALIFIED_ARN = /^arn:aws[a-zA-Z-]*:lambda:([^:]+):([^:]+):function:([^:]+
 export function startInvocationSpan(fn: VersionRecord, requestId: string, invokedFunctionArn: string | undefined): Span | undefined {
   const parts = QUALIFIED_ARN.exec(fn.qualifiedArn);
   const name = parts?.[3] ?? fn.qualifiedArn;
-  const span = tracer.startSpan(name, { kind: SpanKind.SERVER });
+  const span = lambdaletTracer().startSpan(name, { kind: SpanKind.SERVER });
   if (!span.isRecording()) {
     span.end();
     return undefined;

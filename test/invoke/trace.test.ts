@@ -124,3 +124,24 @@ describe('a span per invocation, with the FaaS semantic conventions', () => {
     }
   });
 });
+
+describe('a host that replaces its tracer provider', () => {
+  // @opentelemetry/api: a tracer is bound to the ProxyTracerProvider global when it was obtained, and
+  // trace.disable() replaces that proxy — a tracer kept from import would record nothing after a
+  // disable-then-register (seen in CI: two test files in one process, the second saw no span).
+  it('a provider registered after trace.disable() receives the spans', async () => {
+    const later = new InMemorySpanExporter();
+    const laterProvider = new BasicTracerProvider({ spanProcessors: [new SimpleSpanProcessor(later)] });
+    trace.disable();
+    expect(trace.setGlobalTracerProvider(laterProvider)).toBe(true);
+    try {
+      const result = await rt.invoke('ok', {});
+      expect(later.getFinishedSpans().map((s) => s.attributes['faas.invocation_id'])).toContain(result.requestId);
+      expect(invocationSpans()).toHaveLength(0);
+    } finally {
+      trace.disable();
+      trace.setGlobalTracerProvider(provider);
+      await laterProvider.shutdown();
+    }
+  });
+});
