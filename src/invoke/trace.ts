@@ -26,18 +26,21 @@ import type { VersionRecord } from '../registry/records.ts';
 import type { InvokeResult } from './result.ts';
 
 
+const SERVER = { kind: SpanKind.SERVER } as const;
+
 /** `arn:aws:lambda:<region>:<account>:function:<name>:<version>` → its parts. */
 const QUALIFIED_ARN = /^arn:aws[a-zA-Z-]*:lambda:([^:]+):([^:]+):function:([^:]+):(.+)$/;
 
 /** Starts the invocation's span, or returns undefined when nothing records it (no provider). */
 export function startInvocationSpan(fn: VersionRecord, requestId: string, invokedFunctionArn: string | undefined): Span | undefined {
-  const parts = QUALIFIED_ARN.exec(fn.qualifiedArn);
-  const name = parts?.[3] ?? fn.qualifiedArn;
-  const span = lambdaletTracer().startSpan(name, { kind: SpanKind.SERVER });
+  // Nothing is computed before isRecording(): this runs on every warm invoke.
+  const name = fn.config.name;
+  const span = lambdaletTracer().startSpan(name, SERVER);
   if (!span.isRecording()) {
     span.end();
     return undefined;
   }
+  const parts = QUALIFIED_ARN.exec(fn.qualifiedArn);
   const unqualified = parts === null ? fn.qualifiedArn : fn.qualifiedArn.slice(0, fn.qualifiedArn.length - parts[4]!.length - 1);
   span.setAttributes({
     'faas.invocation_id': requestId,
