@@ -86,14 +86,16 @@ describe('Runtime + dispatcher', () => {
   });
 
   it('Close: lets an in-flight invoke finish within closeTimeoutMs, cuts off one that runs past it, disposes everything', async () => {
-    const rt = await createRuntime({ logSink: { write() {} }, closeTimeoutMs: 100 });
+    // Both environments are warm before close, so the in-flight 'fast' invoke is 20 ms of handler
+    // and no cold start; 'slow' runs far past closeTimeoutMs. No assertion on time: that close did
+    // not wait for 'slow' shows in its result (cut, not its payload).
+    const rt = await createRuntime({ logSink: { write() {} }, closeTimeoutMs: 3_000 });
     await deployFiles(rt, 'fast', SLOW);
-    await deployFiles(rt, 'slow', SLOW, { timeoutMs: 10_000 });
+    await deployFiles(rt, 'slow', SLOW, { timeoutMs: 600_000 });
+    await Promise.all([rt.invoke('fast', { ms: 1 }), rt.invoke('slow', { ms: 1 })]);
     const fast = rt.invoke('fast', { ms: 20 });
-    const slow = rt.invoke('slow', { ms: 800 });
-    const started = performance.now();
+    const slow = rt.invoke('slow', { ms: 500_000 });
     await rt.close();
-    expect(performance.now() - started).toBeLessThan(2_000);
     expect((await fast).payload).toBe('on-demand');
     const cut = await slow;
     expect(cut.functionError).toBe('Unhandled');

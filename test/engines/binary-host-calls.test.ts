@@ -9,6 +9,7 @@ import { createHash } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
 import { binaryAnswer, textRequest } from '../../src/engines/binary-host-call.ts';
 import { createRuntime, silentSink } from '../../src/index.ts';
+import { GENEROUS_TIMEOUT_MS, SLOW_CASE_LIMIT_MS } from '../helpers/runtime.ts';
 
 const SIZE = 1024 * 1024 + 1; // just over 1 MiB: the guest reads fds in 1 MiB chunks
 const pattern = (n: number): Buffer => Buffer.from(Array.from({ length: n }, (_, i) => (i * 7 + (i >> 8)) & 0xff));
@@ -44,7 +45,7 @@ describe.each(['v8', 'quickjs'] as const)('binary host-call payloads, %s', (engi
   it('every byte value survives /tmp writes and reads (whole, at an offset, by fd in chunks), empty files, Brotli and randomBytes', async () => {
     const rt = await createRuntime({ logSink: silentSink });
     try {
-      await rt.deploy({ name: 'bin', engine, memoryMb: 512, timeoutMs: 60_000, code: { files: { 'index.mjs': HANDLER } } });
+      await rt.deploy({ name: 'bin', engine, memoryMb: 512, timeoutMs: GENEROUS_TIMEOUT_MS, code: { files: { 'index.mjs': HANDLER } } });
       const res = await rt.invoke('bin', { size: SIZE });
       expect(res.functionError, JSON.stringify(res.payload)).toBeUndefined();
       const data = pattern(SIZE);
@@ -65,7 +66,7 @@ describe.each(['v8', 'quickjs'] as const)('binary host-call payloads, %s', (engi
     } finally {
       await rt.close();
     }
-  }, 120_000);
+  }, SLOW_CASE_LIMIT_MS);
 });
 
 describe('engines/binary-host-call.ts (the host side of binary payloads)', () => {
