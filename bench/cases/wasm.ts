@@ -106,6 +106,14 @@ async function warmCase(suite: Suite, kind: Kind, jsEntry: string, iterations: n
   await rt.close();
 }
 
+/** `component` with one more custom section naming `n`: the same code under another sha256. */
+function distinct(component: Uint8Array, n: number): Uint8Array {
+  const name = new TextEncoder().encode('lambdalet-bench');
+  const payload = new TextEncoder().encode(String(n));
+  const body = [name.length, ...name, ...payload]; // both under 128 bytes: one-byte LEB128 sizes
+  return Uint8Array.from([...component, 0x00, body.length, ...body]);
+}
+
 async function blueprintOf(engine: WasmEngine, path: string | Uint8Array): Promise<WasmBlueprint> {
   return (await engine.prepare(await componentBundle(path, 'index.handler'), { memoryMb: 128 })) as WasmBlueprint;
 }
@@ -114,17 +122,20 @@ const invokeMessage = (event: string) => ({ type: 'invoke' as const, requestId: 
 const initMessage = { type: 'init' as const, context: CONTEXT, env: {}, handler: 'index.handler', handlerPath: [], runtime: 'nodejs22.x' as const };
 
 async function engineCases(suite: Suite, jsEntry: string): Promise<void> {
-  // deploy: a fresh engine per sample, so nothing is cached.
+  // deploy: a distinct component each sample (one more custom section: another sha256), so nothing
+  // is cached — transpiled forms and compiled modules are kept per process by content.
+  const hello = readFileSync(HELLO);
+  let sample = 0;
   let blueprint: WasmBlueprint | undefined;
   await suite.measure(
     'deploy/trivial/wasm-c',
     async () => {
-      blueprint = await blueprintOf(new WasmEngine(), HELLO);
+      blueprint = await blueprintOf(new WasmEngine(), distinct(hello, sample++));
     },
     { iterations: suite.pick(10, 4), time: 0, warmupIterations: 1, afterEach: () => blueprint?.close() },
   );
   // deploy through the runtime, beside quickjs and v8: a fresh runtime per sample (untimed), a
-  // distinct source per sample for the JS engines (nothing cached by content).
+  // distinct source or component per sample (nothing cached by content).
   for (const kind of ['wasm-c', 'quickjs', 'v8'] as const) {
     let rt: Runtime | undefined;
     let n = 0;
@@ -132,7 +143,7 @@ async function engineCases(suite: Suite, jsEntry: string): Promise<void> {
       `deploy/trivial-rt/${kind}`,
       async () => {
         const input = deployInput(kind, jsEntry);
-        const code = kind === 'wasm-c' ? input.code : { files: { 'index.mjs': `${TRIVIAL.module}\n// sample ${n++}\n` } };
+        const code = kind === 'wasm-c' ? { component: distinct(readFileSync(HELLO), n++) } : { files: { 'index.mjs': `${TRIVIAL.module}\n// sample ${n++}\n` } };
         await rt!.deploy({ ...input, code });
       },
       {
@@ -149,7 +160,6 @@ async function engineCases(suite: Suite, jsEntry: string): Promise<void> {
     );
   }
   const jsSource = readFileSync(jsEntry, 'utf8');
-  let sample = 0;
   await suite.measure(
     'deploy/trivial/wasm-js-componentize',
     async () => {

@@ -1,7 +1,7 @@
 /**
  * The `wasm` engine: WebAssembly components of lambdalet:function@0.1.0 (native/wit/), run through
- * jco. Per code version: transpiled once (transpile.ts, cached by sha256), core modules compiled
- * once per memory size with the cap written in. Per environment: one instance, living in one of a
+ * jco. Per code version: transpiled once per process (transpile.ts, cached by sha256), core modules
+ * compiled once per process and memory size with the cap written in. Per environment: one instance, living in one of a
  * shared pool of engine servers (worker threads, remote/): many environments share each thread, so
  * an idle environment costs its instance, not a thread. A code version is sent to a server once
  * (`define`: the glue and the compiled WebAssembly.Module objects, shared, never recompiled there).
@@ -24,9 +24,35 @@ export interface WasmEngineOptions {
   readonly threads?: number;
 }
 
-/** Code versions whose transpiled form is kept (least recently deployed dropped first). */
+/** Code versions whose transpiled form is kept by the process (least recently used dropped first). */
 const TRANSPILED_CACHE_SIZE = 32;
+/** (code version, memory size) pairs whose compiled core modules are kept by the process. */
+const COMPILED_CACHE_SIZE = 32;
 const MIB = 1024 * 1024;
+
+/**
+ * Transpiled components by sha256 and compiled core modules by sha256 + memory size, shared by every
+ * wasm engine (and runtime) of the process: a code version is transpiled, and compiled per memory
+ * size, once per process. WebAssembly.Module objects are immutable and shared with the servers.
+ */
+const transpiled = new Map<string, Promise<TranspiledComponent>>();
+const compiled = new Map<string, Promise<Record<string, WebAssembly.Module>>>();
+
+/** `make()`'s promise under `key`, made once and kept while among the `size` most recently used; a rejection is not kept. */
+function cachedIn<T>(cache: Map<string, Promise<T>>, size: number, key: string, make: () => Promise<T>): Promise<T> {
+  let value = cache.get(key);
+  if (value) cache.delete(key);
+  else {
+    const made = make();
+    made.catch(() => {
+      if (cache.get(key) === made) cache.delete(key);
+    });
+    value = made;
+  }
+  cache.set(key, value);
+  while (cache.size > size) cache.delete(cache.keys().next().value!);
+  return value;
+}
 
 /** Worker pools by thread count, shared by every wasm engine (and runtime) of the process. */
 const pools = new Map<number, EnginePool>();
@@ -46,7 +72,6 @@ export function wasmWorkerPool(threads: number = availableParallelism()): Engine
 export class WasmEngine implements Engine {
   readonly name = 'wasm' as const;
   readonly pool: EnginePool;
-  readonly #transpiled = new Map<string, Promise<TranspiledComponent>>();
 
   constructor(options: WasmEngineOptions = {}) {
     this.pool = wasmWorkerPool(options.threads);
@@ -70,16 +95,7 @@ export class WasmEngine implements Engine {
   }
 
   #transpile(hash: string, bytes: Uint8Array): Promise<TranspiledComponent> {
-    let cached = this.#transpiled.get(hash);
-    if (cached) {
-      this.#transpiled.delete(hash);
-    } else {
-      cached = transpileComponent(bytes);
-      cached.catch(() => this.#transpiled.delete(hash));
-    }
-    this.#transpiled.set(hash, cached);
-    while (this.#transpiled.size > TRANSPILED_CACHE_SIZE) this.#transpiled.delete(this.#transpiled.keys().next().value!);
-    return cached;
+    return cachedIn(transpiled, TRANSPILED_CACHE_SIZE, hash, () => transpileComponent(bytes));
   }
 }
 
@@ -113,8 +129,9 @@ export class WasmBlueprint implements Blueprint {
     let def = this.#defs.get(memoryMb);
     if (!def) {
       def = (async () => {
-        const [modules] = await Promise.all([compileCapped(this.component, memoryMb), this.#pool.warm()]);
-        const defined = this.#pool.define('wasm', this.#bundle, { hash: this.#bundle.hash, glue: this.component.glue, modules, memoryCapBytes: memoryMb * MIB });
+        const modules = cachedIn(compiled, COMPILED_CACHE_SIZE, `${this.#bundle.hash}:${memoryMb}`, () => compileCapped(this.component, memoryMb));
+        const [ready] = await Promise.all([modules, this.#pool.warm()]);
+        const defined = this.#pool.define('wasm', this.#bundle, { hash: this.#bundle.hash, glue: this.component.glue, modules: ready, memoryCapBytes: memoryMb * MIB });
         this.#bps.push(defined.bp);
         return defined;
       })();

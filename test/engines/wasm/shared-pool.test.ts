@@ -13,7 +13,7 @@ import { SandboxFault, type Sandbox } from '../../../src/engines/engine.ts';
 import { componentBundle } from '../../../src/engines/wasm/component-bundle.ts';
 import { InThreadWasm } from '../../../src/engines/wasm/in-thread.ts';
 import { compileCapped, glueBody, transpileComponent } from '../../../src/engines/wasm/transpile.ts';
-import { WasmEngine } from '../../../src/engines/wasm/wasm-engine.ts';
+import { WasmEngine, type WasmBlueprint } from '../../../src/engines/wasm/wasm-engine.ts';
 import { INIT, invoke, phase } from '../../helpers/sandbox.ts';
 import { withRuntime } from '../../helpers/runtime.ts';
 
@@ -89,6 +89,18 @@ describe('wasm: environments share the pool of engine servers', { timeout: 120_0
       undefined,
       { engineThreads: 1 },
     ));
+});
+
+describe('wasm: a code version is transpiled once per process', () => {
+  it('two engines (two runtimes) preparing the same component share its transpiled form; other bytes do not', async () => {
+    const bundle = await componentBundle(HELLO, 'index.handler');
+    const first = (await new WasmEngine({ threads: 3 }).prepare(bundle, { memoryMb: 128 })) as WasmBlueprint;
+    const second = (await new WasmEngine({ threads: 3 }).prepare(bundle, { memoryMb: 256 })) as WasmBlueprint;
+    expect(second.component).toBe(first.component);
+    const other = (await new WasmEngine({ threads: 3 }).prepare(await componentBundle(PROBE, 'index.handler'), { memoryMb: 128 })) as WasmBlueprint;
+    expect(other.component).not.toBe(first.component);
+    for (const blueprint of [first, second, other]) blueprint.close();
+  });
 });
 
 describe('wasm: a call that returns after its deadline is a timeout (the boundary)', () => {
