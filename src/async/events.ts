@@ -143,7 +143,9 @@ export class AsyncEvents {
     );
     this.#pump.route('sqs', new SqsPoller(this.#ctx, queues, this.mappings));
     this.#pump.route('kinesis', new StreamPoller(this.#ctx, this.mappings, this.streams, queues, this.#callbacks));
-    const history = backend instanceof SqliteEventQueue ? new SqliteStreamLog(backend) : new MemoryStreamLog(backend);
+    // A shared backend (a cluster's): each runtime's counters start at its clock in µs (stream-log.ts).
+    const startAt = (backend as EventQueueBackend).watch === undefined ? undefined : (): number => clock.now() * 1000;
+    const history = backend instanceof SqliteEventQueue ? new SqliteStreamLog(backend) : new MemoryStreamLog(backend, startAt);
     this.#feed = new StreamFeed(backend, history, this.streams, this.mappings, clock);
     this.#feed.seedLegacyCounters();
     this.schedules = new Schedules(this.#ctx, queues, store, this.#callbacks);

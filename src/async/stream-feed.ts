@@ -7,6 +7,7 @@
  * after it exists). History older than the stream's retention is trimmed as puts come (at most
  * once a minute per stream on the event clock) and never handed to a new mapping.
  */
+import { randomUUID } from 'node:crypto';
 import type { Clock } from './clock.ts';
 import type { EventSourceMappingInfo, EventSourceMappings } from './event-source-mapping.ts';
 import type { EventQueueBackend, NewEvent } from './queue.ts';
@@ -15,6 +16,16 @@ import { laneOf, shardQueue } from './stream-poller.ts';
 import { partitionHash, sequenceNumber, type StoredRecord, type StreamInfo, type StreamRegistry } from './streams.ts';
 
 const TRIM_EVERY_MS = 60_000;
+
+/**
+ * The queue event id of a record. A backend several runtimes share (a cluster's: it has `watch`)
+ * gets the runtime's own salt after the sequence number: each runtime keeps its own stream log and
+ * counter, so two runtimes putting to one stream may give out the same number, and a backend
+ * skips an id it already holds — the salt keeps both records.
+ */
+function recordId(sequenceNumber: string, salt: string | undefined): string {
+  return salt === undefined ? sequenceNumber : `${sequenceNumber}@${salt}`;
+}
 const HOUR_MS = 3_600_000;
 
 export class StreamFeed {
@@ -24,6 +35,8 @@ export class StreamFeed {
   readonly #mappings: EventSourceMappings;
   readonly #clock: Clock;
   readonly #trimmedAt = new Map<string, number>();
+  /** Set when the backend is shared with other runtimes (see recordId). */
+  readonly #salt: string | undefined;
 
   constructor(backend: EventQueueBackend, log: StreamLog, streams: StreamRegistry, mappings: EventSourceMappings, clock: Clock) {
     this.#backend = backend;
@@ -31,6 +44,7 @@ export class StreamFeed {
     this.#streams = streams;
     this.#mappings = mappings;
     this.#clock = clock;
+    this.#salt = backend.watch === undefined ? undefined : randomUUID();
   }
 
   /** Sequence counters an older layout kept in the streams' settings: the log continues from them. */
@@ -52,7 +66,7 @@ export class StreamFeed {
       const body = JSON.stringify(full);
       const events = this.#mappings.forStream(stream.streamArn).map((m): NewEvent => {
         const factor = m.parallelizationFactor ?? 1;
-        return { queue: shardQueue(m.uuid, shard, factor, laneOf(hash, factor)), id: full.sequenceNumber, body, enqueuedAt: now, availableAt: now };
+        return { queue: shardQueue(m.uuid, shard, factor, laneOf(hash, factor)), id: recordId(full.sequenceNumber, this.#salt), body, enqueuedAt: now, availableAt: now };
       });
       return { record: full, events };
     });
@@ -72,7 +86,7 @@ export class StreamFeed {
     const factor = mapping.parallelizationFactor ?? 1;
     const events = this.#log.read(stream.streamName, from).map((r): NewEvent => ({
       queue: shardQueue(mapping.uuid, Number(r.shardId.slice('shardId-'.length)), factor, laneOf(partitionHash(r.partitionKey), factor)),
-      id: r.sequenceNumber,
+      id: recordId(r.sequenceNumber, this.#salt),
       body: JSON.stringify(r),
       enqueuedAt: r.arrival,
       availableAt: r.arrival,

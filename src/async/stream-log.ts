@@ -33,18 +33,24 @@ export interface StreamLog {
   seed(stream: string, next: number): void;
 }
 
-/** In memory, beside any backend: the events are enqueued in the same synchronous turn as the append. */
+/**
+ * In memory, beside any backend: the events are enqueued in the same synchronous turn as the append.
+ * With a backend several runtimes share, each runtime's counters start at its clock in
+ * microseconds (`startAt`), so the runtimes' sequence numbers rarely meet and roughly follow time.
+ */
 export class MemoryStreamLog implements StreamLog {
   readonly #records = new Map<string, StoredRecord[]>();
   readonly #next = new Map<string, number>();
   readonly #backend: EventQueueBackend;
+  readonly #startAt: () => number;
 
-  constructor(backend: EventQueueBackend) {
+  constructor(backend: EventQueueBackend, startAt: () => number = () => 0) {
     this.#backend = backend;
+    this.#startAt = startAt;
   }
 
   async append(stream: string, build: (n: number) => Appended): Promise<StoredRecord> {
-    const n = this.#next.get(stream) ?? 0;
+    const n = this.#next.get(stream) ?? this.#startAt();
     const { record, events } = build(n);
     // The counter moves in this synchronous turn, so concurrent appends never share an index.
     const queued = events.length > 0 ? this.#backend.enqueue(events) : Promise.resolve();

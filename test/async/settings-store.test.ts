@@ -11,6 +11,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { DatabaseSync } from 'node:sqlite';
 import { describe, expect, it } from 'vitest';
+import { MemoryEventQueue } from '../../src/async/memory-queue.ts';
+import type { NewEvent } from '../../src/async/queue.ts';
 import { parseRuntimeOptions } from '../../src/config/index.ts';
 import { Runtime } from '../../src/index.ts';
 import { SqliteRegistryStore } from '../../src/registry/sqlite-store.ts';
@@ -194,6 +196,47 @@ describe('async settings in a store runtimes share', () => {
       expect(c.getQueue('jobs').visibilityTimeout).toBe(60);
     } finally {
       await Promise.all([a.close(), b.close(), c?.close()]);
+    }
+  });
+});
+
+/** A memory backend two runtimes share, as a cluster's BullMQ one is: `watch` wakes the others' pumps. */
+class SharedQueue extends MemoryEventQueue {
+  readonly #wakes = new Set<() => void>();
+  watch(wake: () => void): void {
+    this.#wakes.add(wake);
+  }
+  override async enqueue(events: readonly NewEvent[]): Promise<void> {
+    await super.enqueue(events);
+    for (const wake of this.#wakes) wake();
+  }
+}
+
+describe('a stream shared by runtimes with one event backend', () => {
+  it('records two runtimes put with the same sequence number both reach the mapping (queue ids carry a per-runtime salt)', async () => {
+    const shared = new SharedSettings();
+    const backend = new SharedQueue();
+    const consumer = `export const handler = async (event) => { console.log('GOT ' + event.Records.map((r) => Buffer.from(r.kinesis.data, 'base64').toString()).join()); return {}; };`;
+    const logsA = captureLogs();
+    const logsB = captureLogs();
+    // The same start on both clocks: both runtimes' stream counters start at the same number.
+    const a = new Runtime(parseRuntimeOptions({ logSink: logsA, eventClock: new TestClock() }), shared.storeFor(), backend);
+    const b = new Runtime(parseRuntimeOptions({ logSink: logsB, eventClock: new TestClock() }), shared.storeFor(), backend);
+    try {
+      await a.restore();
+      await b.restore();
+      for (const rt of [a, b]) await rt.deploy({ name: 'consumer', code: { files: { 'index.mjs': consumer } } });
+      const s = a.createStream('clicks');
+      a.createEventSourceMapping({ eventSourceArn: s.streamArn, functionName: 'consumer', startingPosition: 'LATEST', batchSize: 10 });
+      const putA = await a.putRecord('clicks', { partitionKey: 'p', data: 'from-a' });
+      const putB = await b.putRecord('clicks', { partitionKey: 'p', data: 'from-b' });
+      expect(putB.sequenceNumber).toBe(putA.sequenceNumber); // the collision this guards against
+      await Promise.all([a.eventsIdle(), b.eventsIdle()]);
+      await Promise.all([a.eventsIdle(), b.eventsIdle()]);
+      const got = [...logsA.lines, ...logsB.lines].filter((l) => l.includes('GOT ')).flatMap((l) => l.slice(l.indexOf('GOT ') + 4).split(','));
+      expect(got.sort()).toEqual(['from-a', 'from-b']);
+    } finally {
+      await Promise.all([a.close(), b.close()]);
     }
   });
 });
