@@ -29,7 +29,7 @@ import {
 import { EngineRegistry } from './engines/registry.ts';
 import { Dispatcher, type RuntimeMetrics } from './dispatch/index.ts';
 import type { ExecutionEnvironment, HostEnvironment } from './environment/environment.ts';
-import { ResourceConflictException, ResourceNotFoundException, RuntimeClosedError } from './errors.ts';
+import { InvalidParameterValueException, ResourceConflictException, ResourceNotFoundException, RuntimeClosedError } from './errors.ts';
 import { serializeEvent } from './invoke/event.ts';
 import { Invoker } from './invoke/invoker.ts';
 import { resolveTarget } from './invoke/resolve.ts';
@@ -49,6 +49,7 @@ import type { RegistryStore } from './registry/store.ts';
 import * as concurrency from './registry/concurrency.ts';
 // Type only: src/cluster/ (ioredis, BullMQ: ~260 modules) is loaded by createRuntime({ cluster }) alone.
 import type { ClusterMember } from './cluster/member.ts';
+import type { ClusterMetrics } from './cluster/metrics.ts';
 import * as provisioned from './registry/provisioned.ts';
 import * as versions from './registry/versions.ts';
 import type { LambdaletServer } from './http/server.ts';
@@ -57,6 +58,7 @@ import { FunctionUrlConfigs, type FunctionUrlConfig, type FunctionUrlConfigInput
 import { HttpApis, type HttpApiInfo, type HttpApiInput } from './http/http-api-config.ts';
 import { splitFunctionName } from './registry/names.ts';
 
+export type { ClusterMetrics, FunctionTotals, MemberReport } from './cluster/metrics.ts';
 export type { AliasInfo, FunctionInfo } from './registry/info.ts';
 export type { InvokeResult } from './invoke/result.ts';
 export type { DryRunInvokeResult, EventInvokeResult } from './async/events.ts';
@@ -488,6 +490,22 @@ export class Runtime implements AsyncDisposable {
   }
 
   /**
+   * A cluster member's view of the whole cluster (docs/cluster.md, "Metrics"): every live member's
+   * `metrics()` (this one's taken now, the others' at most a third of `cluster.leaseTtlMs` old) and
+   * the totals that add up across members (Invocations, Errors, Throttles, ColdStarts, GBSeconds,
+   * ConcurrentExecutions per function version and for the account; the async counters).
+   * @throws InvalidParameterValueException (`cluster`) on a runtime that is not a cluster member.
+   */
+  clusterMetrics(): Promise<ClusterMetrics<Metrics>> {
+    return this.#control(async () => {
+      if (this.#member === undefined) {
+        throw new InvalidParameterValueException('cluster', 'clusterMetrics() needs a runtime created with { cluster }; metrics() gives this runtime\'s own figures');
+      }
+      return this.#member.metrics.read<Metrics>(this.#member.options.name);
+    });
+  }
+
+  /**
    * Serves this runtime over HTTP: the Lambda API on its 2015-03-31 paths (what the AWS SDK's
    * LambdaClient and the `aws lambda` CLI speak), with SigV4 verification when `auth` is given.
    * Loopback (`127.0.0.1:9001`) by default; `port: 0` picks a free port (`server.url` says which).
@@ -594,6 +612,7 @@ export class Runtime implements AsyncDisposable {
     this.#urls.restore(http.filter((s) => s.kind === 'function-url'));
     this.#httpApis.restore(http.filter((s) => s.kind === 'http-api'));
     this.#member?.attach(this.#ctx);
+    this.#member?.metrics.start(() => this.metrics());
     // Events a previous run left queued run against the functions just restored.
     this.#async.start();
   }

@@ -21,6 +21,7 @@ import { reloadFunction } from '../registry/commit.ts';
 import { restoreLayers } from '../registry/restore.ts';
 import { joinCluster, keyPrefix, LAMBDALET_VERSION } from './connect.ts';
 import { BullMQEventQueue } from './bullmq-queue.ts';
+import { MetricsBoard } from './metrics.ts';
 import { ClusterSemaphore } from './semaphore.ts';
 import { ClusterStore } from './store.ts';
 
@@ -44,6 +45,8 @@ export class ClusterMember {
   readonly concurrency: ClusterSemaphore;
   /** The cluster's event queue (BullMQ): asynchronous invocations, destinations, lambdalet queues. */
   readonly events: BullMQEventQueue;
+  /** Every member's `rt.metrics()` in Redis (`rt.clusterMetrics()`). */
+  readonly metrics: MetricsBoard;
   readonly #subscriber: Redis;
   #ctx: DeployContext | undefined;
   #closed = false;
@@ -57,6 +60,7 @@ export class ClusterMember {
     this.store = new ClusterStore(redis, this.prefix, this.id);
     this.concurrency = new ClusterSemaphore(redis, this.prefix, options.name, options.leaseTtlMs, concurrency);
     this.events = new BullMQEventQueue(redis, this.prefix, options.leaseTtlMs);
+    this.metrics = new MetricsBoard(redis, this.prefix, this.id, options.leaseTtlMs);
 
     this.#subscriber = redis.duplicate();
     this.#subscriber.on('error', () => {}); // the reconnect loop retries; commands wait meanwhile
@@ -136,6 +140,7 @@ export class ClusterMember {
     await this.store.close();
     await this.concurrency.close();
     await this.events.close();
+    await this.metrics.close();
     this.redis.disconnect();
   }
 
