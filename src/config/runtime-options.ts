@@ -177,7 +177,11 @@ export interface RuntimeOptionsInput {
    * replaced. For hostile code, use `process`.
    */
   readonly isolation?: IsolationMode;
-  /** Worker threads hosting quickjs sandboxes (in-process isolation), and as many hosting wasm components (either isolation), 1 to 64. Default: the host's available parallelism. */
+  /**
+   * Worker threads hosting quickjs sandboxes (in-process isolation; the quickjs pool grows to 4x this,
+   * at most 64, while every worker hosts a sandbox), and as many hosting wasm components (either
+   * isolation), 1 to 64. Default: the host's available parallelism.
+   */
   readonly engineThreads?: number;
   /** Child processes hosting sandboxes under `isolation: 'process'`, 1 to 32. Default: available parallelism, at most 4. */
   readonly engineProcesses?: number;

@@ -5,7 +5,7 @@
  * in-thread.ts's, run inside the workers (isolation modes, memory caps, SnapStart images there).
  */
 import { availableParallelism } from 'node:os';
-import type { QuickJSIsolation } from '../../config/index.ts';
+import { ENGINE_THREADS_MAX, type QuickJSIsolation } from '../../config/index.ts';
 import { EnginePool } from '../remote/engine-pool.ts';
 import { RemoteEngine } from '../remote/remote-engine.ts';
 import { WorkerHost } from '../remote/worker-host.ts';
@@ -18,9 +18,16 @@ export interface QuickJSEngineOptions {
   readonly isolation?: QuickJSIsolation;
   /** SnapStart: blank instances kept ready per memory size in each worker; 0 instantiates at each restore. Default 2. */
   readonly blanksPerMemorySize?: number;
-  /** Worker threads hosting the sandboxes. Default: the host's available parallelism. */
+  /** Worker threads kept hosting the sandboxes (the pool grows to {@link QUICKJS_THREAD_GROWTH} times as many). Default: the host's available parallelism. */
   readonly threads?: number;
 }
+
+/**
+ * The pool keeps `threads` workers and grows to this many times as many (at most
+ * ENGINE_THREADS_MAX) while every worker hosts a sandbox, so CPU-bound tenants do not queue their
+ * neighbours' calls behind theirs in one worker (engine-pool.ts #pick).
+ */
+export const QUICKJS_THREAD_GROWTH = 4;
 
 /** Worker pools by configuration, shared by every engine (and runtime) of the process that asks for the same. */
 const pools = new Map<string, EnginePool>();
@@ -35,7 +42,7 @@ export function quickjsWorkerPool(options: QuickJSEngineOptions = {}): EnginePoo
   const key = JSON.stringify([threads, quickjs.isolation ?? 'instance', quickjs.blanksPerMemorySize ?? null]);
   let pool = pools.get(key);
   if (!pool) {
-    pool = new EnginePool(threads, (handlers) => WorkerHost.start({ quickjs }, handlers));
+    pool = new EnginePool(threads, (handlers) => WorkerHost.start({ quickjs }, handlers), { maxSize: Math.min(ENGINE_THREADS_MAX, threads * QUICKJS_THREAD_GROWTH) });
     pools.set(key, pool);
   }
   return pool;
