@@ -22,7 +22,12 @@ describe.skipIf(!redis)(redis ? 'examples/cluster' : `examples/cluster (skipped:
     const run = await collectRun(
       spawn(process.execPath, ['--no-node-snapshot', 'examples/cluster/run.ts', '--events', '60', '--work-ms', '200'], { cwd: root, env }),
     );
-    expect(run.stderr).toBe('');
+    // Nothing on stderr but the documented degradation warning: on a saturated machine Redis can
+    // miss the 2 s concurrency check (each member's own limits still apply, docs/cluster.md).
+    const unexpected = run.stderr
+      .split('\n')
+      .filter((line) => line !== '' && !line.includes('[LAMBDALET_CLUSTER_CONCURRENCY] Warning:') && !line.startsWith('(Use `node --trace-warnings'));
+    expect(unexpected, run.stderr).toEqual([]);
     expect(run.code, run.stdout).toBe(0);
     expect(run.stdout).toMatch(/^cluster example-\w+: 3 member processes ready/m);
     expect(run.stdout).toMatch(/^killed member-\d \(SIGKILL\) with [1-9]\d* event\(s\) in flight$/m);

@@ -14,6 +14,7 @@ import { promisify } from 'node:util';
 import { zipSync } from 'fflate';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { collectRun, type Run } from '../helpers/process.ts';
+import { SLOW_CASE_LIMIT_MS } from '../helpers/runtime.ts';
 
 const execFileAsync = promisify(execFile);
 const root = fileURLToPath(new URL('../..', import.meta.url));
@@ -106,13 +107,16 @@ beforeAll(async () => {
     join(app, 'src', 'orders.ts'),
     'interface Order { id: number }\nexport const handler = async (event: Order) => ({ statusCode: 200, body: JSON.stringify({ order: event.id }) });\n',
   );
-}, 240_000);
+  // A hang detector, not a measure: the pack (tsc over src/, the guest bundle) and the install of the
+  // package's dependencies took past 240 s with two suites running at once at load 30-40.
+}, 600_000);
 
 afterAll(async () => {
   if (tmp !== undefined) await rm(tmp, { recursive: true, force: true });
 });
 
-describe('the packed package', () => {
+// Each case starts Node (or tsc) in the installed project: hang limits, generous for a busy machine.
+describe('the packed package', { timeout: SLOW_CASE_LIMIT_MS }, () => {
   it('holds every file its export map and bin point at, and every file its source maps name', async () => {
     const targets = [...exportTargets(manifest.exports), ...Object.values(manifest.bin)].map((p) => posix.normalize(p));
     expect(targets.length).toBeGreaterThan(6);
