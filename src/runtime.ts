@@ -128,6 +128,8 @@ export class Runtime implements AsyncDisposable {
       this.#urls.persist = (key, json) => keeps('function-url', key, json);
       this.#httpApis.persist = (key, json) => keeps('http-api', key, json);
     }
+    // A store shared by cluster members reports the others' URL and HTTP API changes.
+    this.#store?.watchHttpSettings?.((change) => (change.kind === 'function-url' ? this.#urls : this.#httpApis).applyChange(change.key, change.json));
     this.#sink = options.logSink ?? stdoutSink;
     this.#dispatcher = new Dispatcher(options);
     this.#engines = new EngineRegistry({
@@ -226,7 +228,8 @@ export class Runtime implements AsyncDisposable {
   /**
    * Creates a function URL (Lambda's CreateFunctionUrlConfig) for `$LATEST` or an alias:
    * `{ authType: 'NONE' | 'AWS_IAM', cors?, invokeMode?: 'BUFFERED' | 'RESPONSE_STREAM', qualifier? }`.
-   * Served by `rt.serve()`'s server at `functionUrl` (`<server>/lambda-url/<urlId>/`). Kept in memory.
+   * Served by `rt.serve()`'s server at `functionUrl` (`<server>/lambda-url/<urlId>/`). Kept in memory,
+   * in `dataDir`'s store, or in a cluster's Redis (then every member serves it).
    * @throws ResourceNotFoundException (function or alias), ResourceConflictException (one exists),
    *   InvalidParameterValueException (a version number as qualifier, bad fields).
    */
@@ -259,7 +262,8 @@ export class Runtime implements AsyncDisposable {
    * Creates an HTTP API in front of functions (API Gateway v2's routes, stages and canaries):
    * `{ name, routes: [{ routeKey: 'GET /orders/{id}', target: 'orders:${stageVariables.alias}',
    * payloadFormatVersion?: '2.0' | '1.0' }], stages: { prod: { variables, canary?: { percent,
-   * variables } } } }`. Served at `apiEndpoint/<stage>/...` by `rt.serve()`'s server. In memory.
+   * variables } } } }`. Served at `apiEndpoint/<stage>/...` by `rt.serve()`'s server. Kept as function
+   * URLs are (memory, `dataDir`, or a cluster's Redis).
    * Targets are resolved per request (an unknown one answers 500, as API Gateway does).
    * @throws InvalidParameterValueException naming the field; ResourceConflictException (name taken).
    */

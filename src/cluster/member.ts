@@ -16,7 +16,7 @@ import { randomUUID } from 'node:crypto';
 import type { Redis } from 'ioredis';
 import type { ClusterOptions } from '../config/index.ts';
 import type { DeployContext } from '../registry/deploy.ts';
-import type { AsyncSettingKind } from '../registry/store.ts';
+import type { AsyncSettingKind, HttpSettingKind } from '../registry/store.ts';
 import { reloadFunction } from '../registry/commit.ts';
 import { restoreLayers } from '../registry/restore.ts';
 import { joinCluster, keyPrefix, LAMBDALET_VERSION } from './connect.ts';
@@ -29,8 +29,8 @@ interface ChangeMessage {
   readonly member: string;
   readonly kind: 'function' | 'layer' | 'setting';
   readonly name: string;
-  /** kind 'setting': the async setting's kind, and its JSON ('' removed). */
-  readonly setting?: AsyncSettingKind;
+  /** kind 'setting': the async or HTTP setting's kind, and its JSON ('' removed). */
+  readonly setting?: AsyncSettingKind | HttpSettingKind;
   readonly json?: string;
 }
 

@@ -14,11 +14,12 @@
  *   Redis is away, writes wait in ioredis' offline queue and are sent when it is back).
  * - A conditional write (`WriteCondition`, Lambda's RevisionId) is checked inside its script; a
  *   refused one writes nothing and is reported by `confirm(name)` as StoreConflictError, once.
- * - The async layer's settings (`putAsyncSetting`) are a hash and an order (scripts.ts PUT_SETTING);
- *   each change is announced with its value, and the member hands other members' changes to the
- *   listener of `watchAsyncSettings` (`settingChanged`). After a reconnection `resyncSettings()`
- *   compares Redis with what this store last knew and reports the differences, since Pub/Sub drops
- *   what is sent while a subscriber is away.
+ * - The async layer's settings (`putAsyncSetting`) and the HTTP layer's (`putHttpSetting`: function
+ *   URL configs, HTTP APIs) are one hash and one order (scripts.ts PUT_SETTING), told apart by
+ *   kind; each change is announced with its value, and the member hands other members' changes to
+ *   the listener of `watchAsyncSettings` or `watchHttpSettings` by kind (`settingChanged`). After a
+ *   reconnection `resyncSettings()` compares Redis with what this store last knew and reports the
+ *   differences, since Pub/Sub drops what is sent while a subscriber is away.
  * - A blob is uploaded only when Redis does not hold it yet (EXISTS first, then SET NX).
  * - Reads (`load`, `loadFunction`, `loadLayers`) return what Redis holds now; blobs read once are
  *   kept in a small in-memory cache (content-addressed, so never stale).
@@ -29,8 +30,11 @@ import type { CodePackage } from '../registry/package.ts';
 import type { ProvisionedConfig } from '../registry/records.ts';
 import type {
   AsyncSettingKind,
+  HttpSettingKind,
   RegistryStore,
   StoredAsyncSetting,
+  StoredHttpChange,
+  StoredHttpSetting,
   StoredAlias,
   StoredFunction,
   StoredLayerVersion,
@@ -39,8 +43,16 @@ import type {
   StoredVersionInput,
   WriteCondition,
 } from '../registry/store.ts';
-import { StoreConflictError } from '../registry/store.ts';
+import { HTTP_SETTING_KINDS, StoreConflictError } from '../registry/store.ts';
 import { DELETE_ALIAS, DELETE_FUNCTION, DELETE_VERSION, PUT_ALIAS, PUT_LAYER, PUT_PROVISIONED, PUT_SETTING, PUT_VERSION } from './scripts.ts';
+
+/** A setting of either layer (the async layer's or the HTTP layer's): kept in one hash. */
+type SettingKind = AsyncSettingKind | HttpSettingKind;
+interface StoredSetting {
+  readonly kind: SettingKind;
+  readonly key: string;
+  readonly json: string | undefined;
+}
 
 interface VersionJson {
   config: Record<string, unknown>;
@@ -73,9 +85,10 @@ export class ClusterStore implements RegistryStore {
   /** Conditional writes refused since the last `confirm(name)`, by function. */
   readonly #conflicts = new Map<string, StoreConflictError>();
   readonly #blobs = new Map<string, Uint8Array>();
-  /** The async settings as this member last knew them (`<kind>\n<key>` → JSON), to resync after an outage. */
-  readonly #settings = new Map<string, StoredAsyncSetting>();
+  /** The settings as this member last knew them (`<kind>\n<key>` → JSON), to resync after an outage. */
+  readonly #settings = new Map<string, StoredSetting>();
   #settingsListener: ((change: StoredAsyncSetting) => void) | undefined;
+  #httpListener: ((change: StoredHttpChange) => void) | undefined;
   /** Counts setting changes (local writes and announcements); `#touched` holds each field's last. */
   #settingEpoch = 0;
   readonly #touched = new Map<string, number>();
@@ -93,28 +106,42 @@ export class ClusterStore implements RegistryStore {
       const stored = await this.loadFunction(name);
       if (stored) functions.push(stored);
     }
-    const asyncSettings = await this.loadSettings();
+    const settings = await this.loadSettings();
     this.#settings.clear();
-    for (const setting of asyncSettings) this.#settings.set(settingField(setting.kind, setting.key), setting);
-    return { functions, layers: await this.loadLayers(), asyncSettings };
+    for (const setting of settings) this.#settings.set(settingField(setting.kind, setting.key), setting);
+    return {
+      functions,
+      layers: await this.loadLayers(),
+      asyncSettings: settings.filter((s): s is StoredAsyncSetting => !isHttpKind(s.kind)),
+      httpSettings: settings.filter((s): s is StoredHttpSetting => isHttpKind(s.kind)),
+    };
   }
 
-  /** The async settings stored now, in first-write order. */
-  async loadSettings(): Promise<StoredAsyncSetting[]> {
+  /** The settings of both layers stored now, in first-write order. */
+  async loadSettings(): Promise<(StoredAsyncSetting | StoredHttpSetting)[]> {
     const fields = await this.#redis.zrange(`${this.#prefix}settings-order`, '0', '-1');
     if (fields.length === 0) return [];
     const values = await this.#redis.hmget(`${this.#prefix}settings`, ...fields);
-    const out: StoredAsyncSetting[] = [];
+    const out: (StoredAsyncSetting | StoredHttpSetting)[] = [];
     fields.forEach((field, i) => {
       const json = values[i];
       if (json === null || json === undefined) return; // removed between the two reads
       const at = field.indexOf('\n');
-      out.push({ kind: field.slice(0, at) as AsyncSettingKind, key: field.slice(at + 1), json });
+      out.push({ kind: field.slice(0, at), key: field.slice(at + 1), json } as StoredAsyncSetting | StoredHttpSetting);
     });
     return out;
   }
 
   putAsyncSetting(kind: AsyncSettingKind, key: string, json: string | undefined): void {
+    this.#putSetting(kind, key, json);
+  }
+
+  /** A function URL config or an HTTP API: the same hash as the async settings, under its own kinds. */
+  putHttpSetting(kind: HttpSettingKind, key: string, json: string | undefined): void {
+    this.#putSetting(kind, key, json);
+  }
+
+  #putSetting(kind: SettingKind, key: string, json: string | undefined): void {
     const field = settingField(kind, key);
     if (json === undefined) this.#settings.delete(field);
     else this.#settings.set(field, { kind, key, json });
@@ -126,14 +153,22 @@ export class ClusterStore implements RegistryStore {
     this.#settingsListener = listener;
   }
 
-  /** Another member changed a setting (its announcement; `json` '' or undefined: removed). */
-  settingChanged(kind: AsyncSettingKind, key: string, json: string | undefined): void {
-    const change: StoredAsyncSetting = { kind, key, json: json === '' ? undefined : json };
+  watchHttpSettings(listener: (change: StoredHttpChange) => void): void {
+    this.#httpListener = listener;
+  }
+
+  /**
+   * Another member changed a setting (its announcement; `json` '' or undefined: removed): handed
+   * to the async or the HTTP layer's listener by kind.
+   */
+  settingChanged(kind: SettingKind, key: string, json: string | undefined): void {
+    const value = json === '' ? undefined : json;
     const field = settingField(kind, key);
     this.#touched.set(field, ++this.#settingEpoch);
-    if (change.json === undefined) this.#settings.delete(field);
-    else this.#settings.set(field, change);
-    this.#settingsListener?.(change);
+    if (value === undefined) this.#settings.delete(field);
+    else this.#settings.set(field, { kind, key, json: value });
+    if (isHttpKind(kind)) this.#httpListener?.({ kind, key, json: value });
+    else this.#settingsListener?.({ kind, key, json: value });
   }
 
   /**
@@ -338,6 +373,10 @@ export class ClusterStore implements RegistryStore {
     if (this.#blobs.size > BLOB_CACHE_ENTRIES) this.#blobs.delete(this.#blobs.keys().next().value!);
     return copy;
   }
+}
+
+function isHttpKind(kind: SettingKind): kind is HttpSettingKind {
+  return (HTTP_SETTING_KINDS as readonly string[]).includes(kind);
 }
 
 function settingField(kind: string, key: string): string {

@@ -135,6 +135,12 @@ export class HttpApis {
     }
   }
 
+  /** Another runtime sharing the store (a cluster member) set (`json`) or deleted (undefined) API `apiId`: applied here, not kept again. */
+  applyChange(apiId: string, json: string | undefined): void {
+    if (json === undefined) this.#apis.delete(apiId);
+    else this.restore([{ key: apiId, json }]);
+  }
+
   create(input: unknown): HttpApiInfo {
     const parsed = parseWith(schema, input, subject);
     if ([...this.#apis.values()].some((api) => api.info.name === parsed.name)) throw new ResourceConflictException(`An HTTP API named ${parsed.name} already exists`);

@@ -94,6 +94,19 @@ export class FunctionUrlConfigs {
     for (const { json } of settings) this.#set(JSON.parse(json) as Stored);
   }
 
+  /**
+   * Another runtime sharing the store (a cluster member) set (`json`) or deleted (undefined) the
+   * config under `key` (`function:qualifier`): applied here as it is, not kept again.
+   */
+  applyChange(key: string, json: string | undefined): void {
+    const old = this.#byKey.get(key);
+    if (old) {
+      this.#byKey.delete(key);
+      this.#byId.delete(old.urlId);
+    }
+    if (json !== undefined) this.#set(JSON.parse(json) as Stored);
+  }
+
   #set(stored: Stored): void {
     this.#byKey.set(`${stored.functionName}:${stored.qualifier}`, stored);
     this.#byId.set(stored.urlId, stored);

@@ -79,6 +79,8 @@ export interface RegistryStore {
    * `load()`; a change may be reported again or arrive after `load()` already returned it.
    */
   watchAsyncSettings?(listener: (change: StoredAsyncSetting) => void): void;
+  /** As {@link watchAsyncSettings}, for the HTTP layer's settings (`putHttpSetting`). */
+  watchHttpSettings?(listener: (change: StoredHttpChange) => void): void;
   /** Resolves when every write made so far is durable (stores that write behind). */
   flush?(): Promise<void>;
   /**
@@ -135,6 +137,13 @@ export interface StoredHttpSetting {
   readonly kind: HttpSettingKind;
   readonly key: string;
   readonly json: string;
+}
+
+/** A change to one of the HTTP layer's settings made by another runtime: `json` undefined, removed. */
+export interface StoredHttpChange {
+  readonly kind: HttpSettingKind;
+  readonly key: string;
+  readonly json: string | undefined;
 }
 
 /** The kinds of settings the asynchronous layer keeps (src/async: who owns each is events.ts's table). */
