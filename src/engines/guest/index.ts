@@ -21,7 +21,10 @@ import { createProcess } from './process.ts';
 import {
   decodeMessage,
   encodeReply,
+  REPLY_STALE,
+  SETTLED_REPLY_TURNS,
   type EnvironmentContextFields,
+  type GuestDispatchFunction,
   type GuestHost,
   type GuestInstall,
   type GuestReply,
@@ -52,6 +55,8 @@ const timers = new TimerQueue(now);
 const thenOnResolved = Function.prototype.call.bind(Promise.prototype.then, Promise.resolve()) as (
   onFulfilled: () => void,
 ) => Promise<void>;
+/** Captured before user code can replace the global (settled-mode replies are made with it). */
+const NativePromise = Promise;
 
 function enqueueMicrotask(fn: () => void): void {
   void thenOnResolved(() => {
@@ -118,12 +123,21 @@ let handler: LoadedHandler | undefined;
 let fixedContext: EnvironmentContextFields | undefined;
 /** Set when user code failed outside any phase's control: the environment must be discarded. */
 let broken = false;
+/**
+ * A settled-mode reply with an outcome has been given in the current call (see
+ * GuestDispatchFunction): if the environment breaks later in that call, the host must be told.
+ */
+let gaveOutcome = false;
 
 /** `process.on('uncaughtException')` of the runtime client: log, post the error, exit (129). */
 function uncaught(error: unknown): void {
   logError('Uncaught Exception', error);
   broken = true;
   phase.settle({ ok: false, error: toErrorShape(error), fatal: true });
+  if (gaveOutcome) {
+    gaveOutcome = false;
+    hostLog(REPLY_STALE, '');
+  }
 }
 
 function safeJson(value: unknown): string {
@@ -278,6 +292,38 @@ function reply(): GuestReply {
   };
 }
 
+/**
+ * The settled-mode answer (v8): the reply as soon as the phase has an outcome, checked once per
+ * microtask turn, or the pending reply after SETTLED_REPLY_TURNS turns. Either is exact: a pending
+ * reply makes the host read the status after every microtask, and `uncaught` marks an outcome
+ * reply stale. So an async handler that settles in its call's microtasks costs one host call.
+ */
+function settledReply(): string | Promise<string> {
+  if (phase.done) {
+    gaveOutcome = true;
+    return encodeReply(reply());
+  }
+  return new NativePromise<string>((resolve) => {
+    let turns = 0;
+    const answer = (): void => {
+      gaveOutcome = phase.done;
+      resolve(encodeReply(reply()));
+    };
+    const turn = (): void => {
+      if (phase.done || ++turns >= SETTLED_REPLY_TURNS) answer();
+      else next();
+    };
+    const next = (): void => {
+      try {
+        void thenOnResolved(turn);
+      } catch {
+        answer(); // user code broke promise species: answer now (pending is exact, only slower)
+      }
+    };
+    next();
+  });
+}
+
 function bind(log: GuestHost['log'], hostCall: GuestHost['call'] | undefined, binary?: boolean): void {
   hostLog = log;
   // Absent when a sandbox is booted without the channel (the V8 code-cache warm-up): keep the default.
@@ -295,14 +341,15 @@ const install: GuestInstall = Object.assign(function install(
   hostCall: GuestHost['call'],
   seed?: string,
   binary?: boolean,
-): (type: string, body: string) => string {
+): GuestDispatchFunction {
   bind(log, hostCall, binary);
   // A guest booted from an image of this runtime shares the image's generator state and clock.
   if (typeof seed === 'string' && /^[0-9a-f]{32,}$/.test(seed)) {
     reseed(seed);
     processParts.resetClock();
   }
-  return function dispatch(type: string, body: string): string {
+  return function dispatch(type: string, body: string, settled?: boolean): string | Promise<string> {
+    gaveOutcome = false;
     try {
       const message = decodeMessage(type, body);
       switch (message.type) {
@@ -340,7 +387,7 @@ const install: GuestInstall = Object.assign(function install(
     } catch (err) {
       uncaught(err);
     }
-    return encodeReply(reply());
+    return settled === true ? settledReply() : encodeReply(reply());
   };
 }, { rebind: bind });
 

@@ -123,9 +123,30 @@ export interface GuestHost {
  * functions, so a sandbox restored from one gets its own through this.
  */
 export interface GuestInstall {
-  (log: GuestHost['log'], userModule: () => Promise<unknown>, hostCall: GuestHost['call'], seed?: string, binary?: boolean): (type: string, body: string) => string;
+  (log: GuestHost['log'], userModule: () => Promise<unknown>, hostCall: GuestHost['call'], seed?: string, binary?: boolean): GuestDispatchFunction;
   rebind(log: GuestHost['log'], hostCall: GuestHost['call'], binary?: boolean): void;
 }
+
+/**
+ * `dispatch(type, body)` answers a string at once. `dispatch(type, body, true)` (the v8 engine,
+ * whose host reads the answer only after isolated-vm has run the call's microtasks) may answer a
+ * promise of that string instead: it settles as soon as the phase has an outcome, or after
+ * {@link SETTLED_REPLY_TURNS} microtask turns without one (then the reply says pending and the host
+ * reads the status, which follows every microtask, with a second call). If, after a reply that had
+ * an outcome, the environment breaks in the same call (an uncaught exception in a later microtask),
+ * the guest writes {@link REPLY_STALE} on its log channel — which the host receives before the
+ * call's answer — and the host reads the status again instead of trusting that reply.
+ */
+export type GuestDispatchFunction = (type: string, body: string, settled?: boolean) => string | Promise<string>;
+
+/** Microtask turns a settled-mode dispatch waits for an outcome before it answers pending (see GuestDispatchFunction). */
+export const SETTLED_REPLY_TURNS = 32;
+
+/**
+ * The guest runtime's mark on its log channel (the level; never a console line, which has a
+ * Lambda level): a reply with an outcome already given in this call no longer holds.
+ */
+export const REPLY_STALE = 'lambdalet:reply-stale';
 
 /*
  * Wire format. Messages and replies cross as two strings rather than objects: a string crosses an

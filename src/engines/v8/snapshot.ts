@@ -27,7 +27,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import type ivm from 'isolated-vm';
 import type { FunctionBundle } from '../../code/types.ts';
 import { SnapshotUnsupportedError, type SandboxImage } from '../engine.ts';
-import { decodeReply, encodeMessage, type InitMessage } from '../guest/protocol.ts';
+import { decodeReply, encodeMessage, type GuestDispatchFunction, type InitMessage } from '../guest/protocol.ts';
 import { DEMAND_MEMORY_MS, PoolDemand } from '../pool-demand.ts';
 import { V8_CALL_GRACE_MS, withDeadline } from './v8-sandbox.ts';
 
@@ -49,7 +49,7 @@ const VERIFY_TIMEOUT_MS = 1000;
 export interface RestoredIsolate {
   readonly isolate: ivm.Isolate;
   readonly context: ivm.Context;
-  readonly dispatch: ivm.Reference<(type: string, body: string) => string>;
+  readonly dispatch: ivm.Reference<GuestDispatchFunction>;
   readonly rebind: ivm.Reference<(log: unknown, hostCall: unknown, binary: unknown) => void>;
   /** Where the isolate's catastrophic errors go once a sandbox owns it. */
   readonly owner: { onCatastrophe?: (message: string) => void };
@@ -201,7 +201,7 @@ export async function deserialise(
     const context = await isolate.createContext();
     const state = (await context.global.get(RESTORE_KEY, { reference: true })) as ivm.Reference<Record<string, unknown>>;
     if (state.typeof !== 'object') throw new Error('the snapshot holds no guest runtime');
-    const dispatch = (await state.get('dispatch', { reference: true })) as ivm.Reference<(type: string, body: string) => string>;
+    const dispatch = (await state.get('dispatch', { reference: true })) as ivm.Reference<GuestDispatchFunction>;
     const rebind = (await state.get('rebind', { reference: true })) as ivm.Reference<(log: unknown, hostCall: unknown, binary: unknown) => void>;
     state.release();
     await context.global.delete(RESTORE_KEY);

@@ -16,7 +16,7 @@ import { warmGuestCodeCache } from './guest-code-cache.ts';
 import { RemoteImage, type BlueprintDef, type EnginePool } from '../remote/engine-pool.ts';
 import { restoreServersCatastrophe } from './restore-servers.ts';
 import { createSnapshotInChild, deserialise, snapshotScripts, V8Image, verifySnapshot } from './snapshot.ts';
-import { V8_CALL_GRACE_MS, V8Sandbox, withDeadline, type GuestDispatch } from './v8-sandbox.ts';
+import { guestLogCallback, V8_CALL_GRACE_MS, V8Sandbox, withDeadline, type GuestDispatch } from './v8-sandbox.ts';
 
 /** isolated-vm refuses memory limits under 8 MB. */
 const MIN_ISOLATE_MEMORY_MB = 8;
@@ -206,11 +206,12 @@ export class V8Engine implements Engine {
     }
     const ivm = this.#load();
     const restored = await image.take();
+    let sandbox: V8Sandbox | undefined;
     try {
       const hostCall = options.hostCall ?? unavailableHostCall;
       await withDeadline(
         restored.rebind.apply(undefined, [
-          new ivm.Callback(options.onLog, { ignored: true }),
+          new ivm.Callback(guestLogCallback(options.onLog, () => sandbox?.replyWentStale()), { ignored: true }),
           new ivm.Callback(binaryCallback(hostCall, options.hostCallBytes), { sync: true }),
           true, // binary payloads (engines/binary-host-call.ts)
         ], { timeout: BIND_TIMEOUT_MS }),
@@ -218,9 +219,10 @@ export class V8Engine implements Engine {
         'binding a restored V8 snapshot to its environment',
       );
       restored.rebind.release();
-      const sandbox = new V8Sandbox(restored.isolate, restored.dispatch);
-      restored.owner.onCatastrophe = (message) => sandbox.failCatastrophically(message);
-      return sandbox;
+      const restoredSandbox = new V8Sandbox(restored.isolate, restored.dispatch);
+      sandbox = restoredSandbox;
+      restored.owner.onCatastrophe = (message) => restoredSandbox.failCatastrophically(message);
+      return restoredSandbox;
     } catch (error) {
       restored.isolate.dispose();
       throw error;
@@ -310,7 +312,7 @@ export class V8Engine implements Engine {
       const dispatch = install.applySync(
         undefined,
         [
-          new ivm.Callback(options.onLog, { ignored: true }),
+          new ivm.Callback(guestLogCallback(options.onLog, () => sandbox?.replyWentStale()), { ignored: true }),
           userModule.derefInto(),
           new ivm.Callback(binaryCallback(hostCall, hostCallBytes), { sync: true }),
           undefined, // no seed: V8 seeds each isolate's generator itself

@@ -11,6 +11,15 @@
  * an isolate's tasks in order: it follows the first, whose microtasks have run), and the heap
  * figures by a third, queued with each call; `peek` and `memoryUsedBytes` return what they answered.
  *
+ * Calls use the guest's settled mode (guest/protocol.ts GuestDispatchFunction): the guest answers a
+ * promise that settles once the phase has an outcome, checked at each turn of the call's microtasks,
+ * which isolated-vm runs before it hands the call's answer back (`result: { promise: true }`: a
+ * promise settled by then comes back with the call). So an async handler that settles in its call's
+ * microtasks — the common warm invoke — costs one call instead of two; one still pending after the
+ * guest's turns gets the status read above. The guest marks such an outcome stale when the
+ * environment breaks later in the same call (REPLY_STALE, on the log channel, which the host
+ * receives first): then the status read decides, as before.
+ *
  * Every call is also bounded on the host's clock ({@link V8_CALL_GRACE_MS} past its own timeout):
  * isolated-vm's timeout starts only when the call starts running, so a call queued behind a
  * spinning task would otherwise wait for ever. Past that bound the sandbox is ended (disposing an
@@ -18,7 +27,7 @@
  */
 import type ivm from 'isolated-vm';
 import { SandboxFault, SnapshotUnsupportedError, type RejectionReason, type Sandbox, type SandboxImage } from '../engine.ts';
-import { decodeReply, encodeMessage, type GuestReply, type HostMessage, type InitMessage } from '../guest/protocol.ts';
+import { decodeReply, encodeMessage, REPLY_STALE, type GuestDispatchFunction, type GuestReply, type HostMessage, type InitMessage } from '../guest/protocol.ts';
 
 /** SnapStart for a booted sandbox: the host calls its guest made, and the engine's snapshot taker. */
 export interface V8Snapshotter {
@@ -27,8 +36,21 @@ export interface V8Snapshotter {
   readonly take: (init: InitMessage) => Promise<SandboxImage>;
 }
 
-/** The guest's dispatch: strings in, a string out (see the wire format in guest/protocol.ts). */
-export type GuestDispatch = (type: string, body: string) => string;
+/** The guest's dispatch: strings in, a string (or, settled mode, its promise) out (guest/protocol.ts). */
+export type GuestDispatch = GuestDispatchFunction;
+
+/**
+ * The guest's log function for an isolate's `install`/`rebind`: console lines go to `onLog`; the
+ * guest runtime's REPLY_STALE mark goes to `onStale` (the sandbox's {@link V8Sandbox.replyWentStale}).
+ * isolated-vm runs a Callback's calls on the host in the order the isolate made them, and before
+ * the answer of the call that made them, so the mark is seen before the reply it voids.
+ */
+export function guestLogCallback(onLog: (level: string, message: string) => void, onStale: () => void): (level: string, message: string) => void {
+  return (level, message) => {
+    if (level === REPLY_STALE) onStale();
+    else onLog(level, message);
+  };
+}
 
 /**
  * How long past a call's own timeout (plus the status read's) the host waits for the call's
@@ -39,6 +61,8 @@ export const V8_CALL_GRACE_MS = 1000;
 /** The status read after a call runs no user code; this bounds a guest runtime gone wrong. */
 const STATUS_TIMEOUT_MS = 1000;
 const STATUS_MESSAGE = encodeMessage({ type: 'status' });
+/** A call's reply may be a promise of it, taken once it settles (settled mode, guest/protocol.ts). */
+const SETTLED_RESULT = { promise: true } as const;
 /** At most one heap read per sandbox per this many ms (see #readHeap). */
 export const HEAP_READ_INTERVAL_MS = 10;
 
@@ -77,6 +101,8 @@ export class V8Sandbox implements Sandbox {
   #init: InitMessage | undefined;
   /** What the status read after the last call answered (its text, or why it failed); taken by `peek`. */
   #status: PromiseSettledResult<unknown> | undefined;
+  /** The guest marked the outcome reply of the call in flight stale (guestLogCallback). */
+  #replyStale = false;
   /** Heap + external bytes, as read after the last call whose read has come back (#readHeap). */
   #memoryBytes = 0;
   /** When the last heap read was queued (performance.now()). */
@@ -141,9 +167,11 @@ export class V8Sandbox implements Sandbox {
     this.#assertAlive();
     if (message.type === 'init') this.#init = message;
     this.#status = undefined;
+    this.#replyStale = false;
     const timeout = toTimeout(timeoutMs);
     this.#calls++;
-    const reply = this.#dispatch.apply(undefined, encodeMessage(message), { timeout });
+    const [type, body] = encodeMessage(message);
+    const reply = this.#dispatch.apply(undefined, [type, body, true], { timeout, result: SETTLED_RESULT });
     const now = performance.now();
     if (now - this.#heapReadAt >= HEAP_READ_INTERVAL_MS) {
       this.#heapReadAt = now;
@@ -158,9 +186,18 @@ export class V8Sandbox implements Sandbox {
       throw this.#classify(error, status);
     }
     const decoded = this.#decode(text);
-    // The event loop reads the status next when the phase is not done: read it now, off the host's thread.
-    if (!decoded.done) this.#status = await this.#readStatus();
-    return decoded;
+    // The event loop reads the status next when the phase is not done: read it now, off the host's
+    // thread. The guest answers once the phase has an outcome or after its microtask turns (settled
+    // mode): an async handler that settles in the call's microtasks needs no second call.
+    if (decoded.done && !this.#replyStale) return decoded;
+    this.#status = await this.#readStatus();
+    // A stale outcome (the environment broke after it): the status, which follows it, decides.
+    return decoded.done ? { done: false, fatal: decoded.fatal, nextTimerInMs: decoded.nextTimerInMs, logCount: decoded.logCount } : decoded;
+  }
+
+  /** The guest said the outcome reply of the call in flight no longer holds (guestLogCallback). */
+  replyWentStale(): void {
+    this.#replyStale = true;
   }
 
   /**
