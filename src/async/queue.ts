@@ -17,7 +17,9 @@
  *   Its `then` events are enqueued in the same atomic step as the settle, or not at all: the
  *   outcome of an attempt and what it sends on (destinations) are never split by a crash.
  * - Times are epoch milliseconds from the caller's clock (`now`, `at`); the backend never reads
- *   a clock of its own, so tests drive it with a manual one.
+ *   a clock of its own, so tests drive it with a manual one. (Exception: the cluster's BullMQ
+ *   backend, whose due times follow the process's `Date.now()` as BullMQ's do; the conformance
+ *   suite drives that clock: see its file comment.)
  * - Order: `claim` returns due events oldest-due first (by due time, then enqueue order).
  * - Durable backends: what an `enqueue` or settle resolved is on disk (survives kill -9). A durable
  *   backend opened again releases every lease (a single-owner backend: its previous owner is dead).

@@ -9,9 +9,15 @@
  *   so enqueueing an id the queue holds is skipped (BullMQ keeps the first).
  * - A claim is `getNextJob` with a fresh token: BullMQ moves the job to `active` under a lock of
  *   `cluster.leaseTtlMs`, which this member renews every third of it while the lease lasts
- *   (`leaseUntil`). A member that dies stops renewing; BullMQ's stalled-job check (run by every
- *   member's workers, `maxStalledCount` unbounded) moves the job back to `wait` and another member
- *   claims it. Resume time: the lock's expiry plus up to two stalled-check intervals.
+ *   (`leaseUntil`). A lease that ends on this member (the caller's `now` reaches `leaseUntil`, the
+ *   contract's visibility timeout) is handed back at this member's next claim of its queue
+ *   (`moveToWait`: first in line), and `listDue` reports its end as the queue's next time. A
+ *   member that dies stops renewing; BullMQ's stalled-job check (run by every member's workers,
+ *   `maxStalledCount` unbounded) moves the job back to `wait` and another member claims it.
+ *   Resume time: the lock's expiry plus up to two stalled-check intervals.
+ * - `purge` removes the queue's waiting, delayed and active jobs (an active one's lock is dropped
+ *   first, so the member holding it loses the lease: its settle answers false); failed jobs (the
+ *   dead letters) stay.
  * - `ack` → moveToCompleted (removed), `retry` → moveToDelayed(at), `deadLetter` → moveToFailed
  *   (BullMQ's failed set is the dead letters; `listDead` reads it). Each first checks the lock is
  *   still ours (extendLock), so a lost lease settles nothing and enqueues nothing.
@@ -27,9 +33,11 @@
  *   on-failure record) is at least once: never lost, sent again if its event is run again.
  * - Differences from the contract, because BullMQ keeps its own time (documented in docs/cluster.md):
  *   delays and due times are BullMQ's — `availableAt` and a retry's `at` become delays from this
- *   member's clock, and `claim` ignores `now` (under the default wall clock they agree; a manual
- *   `eventClock` does not drive this backend). A settle's `then` events are enqueued just before
- *   the settle, not in one atomic step (above).
+ *   process's `Date.now()`, which BullMQ passes to its scripts as the time, and a claim promotes
+ *   delayed jobs by that clock, not by `now` (under the default wall clock they agree; a manual
+ *   `eventClock` does not drive this backend: test/async/queue-conformance.test.ts drives BullMQ's
+ *   clock by faking `Date` instead). Lock expiry is Redis's own time. A settle's `then` events are
+ *   enqueued just before the settle, not in one atomic step (above).
  * - `watch(wake)`: members announce enqueues on `<prefix>events`; every member's pump wakes.
  */
 import { randomUUID } from 'node:crypto';
@@ -141,6 +149,7 @@ export class BullMQEventQueue implements EventQueueBackend {
   async claim(queue: string, now: number, limit: number, leaseMs: number): Promise<LeasedEvent[]> {
     this.#check();
     const worker = this.#worker(queue);
+    await this.#releaseEnded(queue, now);
     const leased: LeasedEvent[] = [];
     while (leased.length < limit) {
       const token = randomUUID();
@@ -196,8 +205,10 @@ export class BullMQEventQueue implements EventQueueBackend {
         const [first] = await queue.getDelayed(0, 0);
         due.push({ queue: name, nextAt: first ? first.timestamp + first.delay : now });
       } else if ((counts.active ?? 0) > 0) {
-        // Leased (here or by another member): look again when a dead member's lock may have lapsed.
-        due.push({ queue: name, nextAt: now + this.#stalledInterval() });
+        // Leased: here, due again when the first lease ends; by another member, look again when a
+        // dead member's lock may have lapsed.
+        const ends = [...this.#held.values()].filter((held) => held.queue === name).map((held) => held.leaseUntil);
+        due.push({ queue: name, nextAt: Math.min(now + this.#stalledInterval(), ...ends) });
       }
     }
     return due;
@@ -225,6 +236,20 @@ export class BullMQEventQueue implements EventQueueBackend {
     this.#check();
     const counts = await this.#queue(queue).getJobCounts('wait', 'prioritized', 'delayed', 'active');
     return Object.values(counts).reduce((sum, n) => sum + n, 0);
+  }
+
+  async purge(queue: string): Promise<number> {
+    this.#check();
+    const q = this.#queue(queue);
+    const jobs = (await q.getJobs(['wait', 'prioritized', 'delayed', 'active'])) as Job<JobData>[];
+    for (const [token, held] of [...this.#held]) if (held.queue === queue) this.#held.delete(token);
+    let removed = 0;
+    for (const job of jobs) {
+      // BullMQ will not remove a locked (active) job: drop its lock, whoever holds it; that lease is lost.
+      await this.#redis.del(q.toKey(`${job.id}:lock`));
+      if ((await q.remove(job.id!)) === 1) removed++;
+    }
+    return removed;
   }
 
   async close(): Promise<void> {
@@ -290,6 +315,16 @@ export class BullMQEventQueue implements EventQueueBackend {
       await Promise.all(then.map((event) => this.#queue(event.queue).removeDeduplicationKey(jobId(event.id)).catch(() => 0)));
     }
     return true;
+  }
+
+  /** Hands back this member's leases of `queue` that ended by `now` (the caller's clock), first in line. */
+  async #releaseEnded(queue: string, now: number): Promise<void> {
+    for (const [token, held] of [...this.#held]) {
+      if (held.queue !== queue || now < held.leaseUntil) continue;
+      this.#held.delete(token);
+      // Fails when the lock already lapsed (the stalled check returns the job) or moved on: nothing to do.
+      await held.job.moveToWait(token).catch(() => 0);
+    }
   }
 
   async #renew(): Promise<void> {

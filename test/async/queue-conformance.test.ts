@@ -1,16 +1,30 @@
 /**
- * EventQueueBackend: the contract in src/async/queue.ts, run against every backend (memory and
- * node:sqlite). A new backend (Redis/BullMQ) adds itself to BACKENDS and passes the same suite.
+ * EventQueueBackend: the contract in src/async/queue.ts, run against every backend (memory,
+ * node:sqlite, and the cluster's BullMQ one: src/cluster/bullmq-queue.ts, on the test Redis). A new
+ * backend adds itself to BACKENDS and passes the same suite.
+ *
+ * BullMQ keeps its own time: its scripts are given the client's `Date.now()` as the time (a delayed
+ * job's due time is that time plus the delay, and a claim promotes the jobs due by it), and its
+ * locks expire by Redis's clock. The contract's times are the caller's (`now`, `at`). So for BullMQ
+ * the suite fakes `Date` alone (timers and Redis stay real) and sets it to each claim's `now` just
+ * before the call: the clock BullMQ reads is then the one the suite drives, as in production, where
+ * the pump's clock is the wall clock BullMQ reads. Its lock (`leaseTtlMs`, 60 s here) outlasts
+ * every case; a lease ending by the caller's clock is the backend's own doing (it hands its ended
+ * leases back at its next claim). A lock lapsing in real time (a member killed) is
+ * test/cluster/events.test.ts's case.
  */
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { DatabaseSync } from 'node:sqlite';
-import { afterAll, describe, expect, it } from 'vitest';
+import { afterAll, afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { MemoryEventQueue } from '../../src/async/memory-queue.ts';
 import type { EventQueueBackend, NewEvent } from '../../src/async/queue.ts';
 import { EVENTS_FILE, SqliteEventQueue } from '../../src/async/sqlite-queue.ts';
+import { BullMQEventQueue } from '../../src/cluster/bullmq-queue.ts';
+import { keyPrefix, redisClient } from '../../src/cluster/connect.ts';
 import { DataDirError } from '../../src/errors.ts';
+import { SKIP_REASON, testRedis } from '../helpers/redis.ts';
 
 const dirs: string[] = [];
 afterAll(() => dirs.forEach((d) => rmSync(d, { recursive: true, force: true })));
@@ -20,17 +34,53 @@ function freshDir(): string {
   return dir;
 }
 
+const T0 = 1_000_000;
+
+const redis = await testRedis();
+const connection = redis && redisClient(redis.url);
+await connection?.connect();
+afterAll(async () => {
+  connection?.disconnect();
+  await redis?.stop();
+});
+
+/** BullMQ reads `Date.now()` for its time (file comment): each claim first sets it to the claim's `now`. */
+function bullmqDrivenByDate(): EventQueueBackend {
+  vi.setSystemTime(T0);
+  const q = new BullMQEventQueue(connection!, keyPrefix(redis!.clusterName()), 60_000);
+  return new Proxy(q, {
+    get(target, prop) {
+      if (prop === 'claim') {
+        return (queue: string, now: number, limit: number, leaseMs: number) => {
+          vi.setSystemTime(now);
+          return target.claim(queue, now, limit, leaseMs);
+        };
+      }
+      const value = Reflect.get(target, prop, target) as unknown;
+      return typeof value === 'function' ? (value as (...args: unknown[]) => unknown).bind(target) : value;
+    },
+  });
+}
+
 const BACKENDS: [string, () => EventQueueBackend][] = [
   ['memory', () => new MemoryEventQueue()],
   ['sqlite', () => SqliteEventQueue.open(freshDir())],
+  ...(redis ? [['bullmq', bullmqDrivenByDate] as [string, () => EventQueueBackend]] : []),
 ];
+if (!redis) describe.skip(`EventQueueBackend (bullmq) (skipped: ${SKIP_REASON})`, () => it('runs the suite', () => {}));
 
-const T0 = 1_000_000;
 function ev(id: string, at = T0, queue = 'invoke:a'): NewEvent {
   return { queue, id, body: JSON.stringify({ id }), enqueuedAt: T0, availableAt: at };
 }
 
-describe.each(BACKENDS)('EventQueueBackend (%s)', (_name, make) => {
+describe.each(BACKENDS)('EventQueueBackend (%s)', (name, make) => {
+  beforeEach(() => {
+    if (name === 'bullmq') vi.useFakeTimers({ toFake: ['Date'] });
+  });
+  afterEach(() => {
+    vi.useRealTimers();
+  });
+
   it('claim: due events oldest first, up to the limit, under a lease; not-yet-due and other queues stay', async () => {
     const q = make();
     await q.enqueue([ev('a'), ev('b'), ev('later', T0 + 500), ev('other', T0, 'invoke:b')]);
