@@ -1,16 +1,26 @@
 /**
- * A child process of process isolation: it runs one engine server in a worker thread
- * (worker-host.ts) and relays between it and the parent (process-host.ts) over IPC. The guest's
- * host calls reach the parent the same way; the worker stays blocked until the answer comes back.
- * Started with --no-node-snapshot (isolated-vm); ends when the parent goes away.
+ * A child process of process isolation: it runs engine servers in worker threads (worker-host.ts;
+ * one at first, more as QuickJS sandboxes arrive: child-servers.ts) and relays between them and
+ * the parent (process-host.ts) over IPC. The guest's host calls reach the parent the same way; a
+ * worker stays blocked until its answer comes back. Started with --no-node-snapshot (isolated-vm);
+ * ends when the parent goes away.
  */
 import { useGuestRuntime, type GuestRuntime } from '../guest-bundle.ts';
 import type { ServerEvent, ServerRequest } from './protocol.ts';
-import { WorkerHost, type EngineHost, type WorkerHostOptions } from './worker-host.ts';
+import { ChildServers } from './child-servers.ts';
+import { WorkerHost, type WorkerHostOptions } from './worker-host.ts';
+
+/** How the parent configures a child. */
+export interface ChildOptions {
+  /** The first server's options (later ones get QuickJS's module compiled once by the child). */
+  readonly worker: WorkerHostOptions;
+  /** Most engine servers (worker threads) the child runs, at least 1 (child-servers.ts). */
+  readonly maxServers: number;
+}
 
 /** Parent → child: the first message, then requests for the server and host-call answers. */
 export type ParentMessage =
-  | { readonly t: 'init'; readonly guest: GuestRuntime; readonly options: WorkerHostOptions }
+  | { readonly t: 'init'; readonly guest: GuestRuntime; readonly options: ChildOptions }
   | { readonly t: 'answer'; readonly text: string }
   | ServerRequest;
 
@@ -22,32 +32,39 @@ const send = (event: ServerEvent): void => {
 // thread keeps a normal exit from finishing.
 process.on('disconnect', () => process.kill(process.pid, 'SIGKILL'));
 
-let host: EngineHost | undefined;
+let servers: ChildServers | undefined;
 const queued: ServerRequest[] = [];
 
 process.on('message', (message: ParentMessage) => {
-  if (message.t === 'answer') host?.answer(message.text);
+  if (message.t === 'answer') servers?.answer(message.text);
   else if (message.t === 'init') void start(message.guest, message.options);
-  else if (host) host.send(message);
+  else if (servers) servers.handle(message);
   else queued.push(message);
 });
 
-async function start(guest: GuestRuntime, options: WorkerHostOptions): Promise<void> {
+async function start(guest: GuestRuntime, options: ChildOptions): Promise<void> {
   useGuestRuntime(guest);
+  let started = 0;
+  const all = new ChildServers({
+    maxServers: options.maxServers,
+    // The first server may host only v8 sandboxes: it compiles QuickJS's module itself if it needs it.
+    start: (handlers) => WorkerHost.start(started++ === 0 ? options.worker : { ...options.worker, precompileQuickJS: true }, handlers),
+    onEvent: send,
+    // A server is gone (stuck, crashed): so is this process, and the parent replaces it.
+    onExit: (reason) => {
+      send({ t: 'unhealthy', reason });
+      all.kill();
+      setTimeout(() => process.kill(process.pid, 'SIGKILL'), 100);
+    },
+  });
   try {
-    host = await WorkerHost.start(options, {
-      onEvent: send,
-      // The server is gone (stuck, crashed): so is this process, and the parent replaces it.
-      onExit: (reason) => {
-        send({ t: 'unhealthy', reason });
-        setTimeout(() => process.kill(process.pid, 'SIGKILL'), 100);
-      },
-    });
+    await all.start();
+    servers = all;
   } catch (error) {
     send({ t: 'unhealthy', reason: `the engine worker could not start: ${(error as Error).message}` });
     setTimeout(() => process.exit(70), 100);
     return;
   }
-  for (const request of queued.splice(0)) host.send(request);
+  for (const request of queued.splice(0)) all.handle(request);
   send({ t: 'up' });
 }

@@ -1,6 +1,6 @@
 /**
- * Process isolation: an engine server in a child process (process-child.ts relays to a worker
- * there), seen from the host. The child is started with --no-node-snapshot (isolated-vm needs it;
+ * Process isolation: engine servers in a child process (process-child.ts relays to its workers
+ * there, up to {@link CHILD_SERVERS_MAX}: child-servers.ts), seen from the host. The child is started with --no-node-snapshot (isolated-vm needs it;
  * the host process then does not) and --no-wasm-code-gc (v8/flags.ts), and is killed with SIGKILL
  * when the pool gives it up. Its death reads as Lambda's runtime exit: `signal: killed`,
  * `exit status 70`.
@@ -10,16 +10,22 @@ import { createRequire } from 'node:module';
 import type { EngineName } from '../../config/index.ts';
 import { EngineUnavailableError } from '../../errors.ts';
 import { guestRuntime } from '../guest-bundle.ts';
-import type { QuickJSEngineOptions } from '../quickjs/quickjs-engine.ts';
+import { QUICKJS_THREAD_GROWTH, type QuickJSEngineOptions } from '../quickjs/quickjs-engine.ts';
 import { NO_NODE_SNAPSHOT, NO_WASM_CODE_GC } from '../v8/flags.ts';
 import { EnginePool } from './engine-pool.ts';
-import type { ParentMessage } from './process-child.ts';
+import type { ChildOptions, ParentMessage } from './process-child.ts';
 import type { ServerEvent, ServerRequest } from './protocol.ts';
 import { RemoteEngine } from './remote-engine.ts';
-import type { EngineHost, HostHandlers, WorkerHostOptions } from './worker-host.ts';
+import type { EngineHost, HostHandlers } from './worker-host.ts';
 
 /** How a child that does not come up in time is treated: as failing to start. */
 const START_TIMEOUT_MS = 30_000;
+
+/**
+ * Engine servers (worker threads) a child may run: it grows to this many while each of its servers
+ * hosts a QuickJS sandbox, as the in-process QuickJS pool grows (child-servers.ts says why).
+ */
+export const CHILD_SERVERS_MAX = QUICKJS_THREAD_GROWTH;
 
 /**
  * Go's names for signals (syscall.Signal.String), which Lambda's runtime exit messages use:
@@ -67,7 +73,7 @@ export class ProcessHost implements EngineHost {
     this.ref(false);
   }
 
-  static async start(options: WorkerHostOptions, handlers: HostHandlers): Promise<ProcessHost> {
+  static async start(options: ChildOptions, handlers: HostHandlers): Promise<ProcessHost> {
     const guest = await guestRuntime();
     const self = new URL(import.meta.url);
     const entry = new URL(`./process-child${self.pathname.endsWith('.ts') ? '.ts' : '.js'}`, self);
@@ -144,7 +150,7 @@ export function processPool(options: ProcessEngineOptions): EnginePool {
   const key = JSON.stringify([size, quickjs]);
   let pool = pools.get(key);
   if (!pool) {
-    pool = new EnginePool(size, (handlers) => ProcessHost.start({ quickjs, precompileQuickJS: false }, handlers));
+    pool = new EnginePool(size, (handlers) => ProcessHost.start({ worker: { quickjs, precompileQuickJS: false }, maxServers: CHILD_SERVERS_MAX }, handlers));
     pools.set(key, pool);
   }
   return pool;

@@ -177,7 +177,7 @@ describe('process isolation: a stopped child (SIGSTOP) is given up at the deadli
     const pool = new EnginePool(
       1,
       async (handlers) => {
-        const host = await ProcessHost.start({ quickjs: {}, precompileQuickJS: false }, handlers);
+        const host = await ProcessHost.start({ worker: { quickjs: {}, precompileQuickJS: false }, maxServers: 1 }, handlers);
         pids.push(host.pid);
         return host;
       },
