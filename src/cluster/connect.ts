@@ -10,6 +10,11 @@
  * - Version: the first member records its lambdalet version in `<prefix>meta`; a member of another
  *   version is refused with ClusterError `version` (members share stored configurations and Lua
  *   scripts, whose shapes belong to one version).
+ * - Clock: the member's clock is compared with Redis's `TIME` once at join; further apart than
+ *   {@link CLOCK_SKEW_WARN_MS} (beyond the round trip's uncertainty), one warning
+ *   (`LAMBDALET_CLUSTER_CLOCK`). Not refused: concurrency leases, job locks and metrics reports
+ *   run on Redis's time and are unaffected; only BullMQ's due times (delayed events, retries,
+ *   schedule firings) follow the member's clock, early or late by the skew.
  */
 import { readFileSync } from 'node:fs';
 import { Redis } from 'ioredis';
@@ -67,6 +72,7 @@ export async function joinCluster(options: ClusterOptions, version = LAMBDALET_V
     );
   }
   redis.options.retryStrategy = (times) => Math.min(50 * times, 1_000);
+  await warnOfClockSkew(redis, options.name);
   const meta = `${keyPrefix(options.name)}meta`;
   await redis.hsetnx(meta, 'version', version);
   const clusterVersion = await redis.hget(meta, 'version');
@@ -78,4 +84,35 @@ export async function joinCluster(options: ClusterOptions, version = LAMBDALET_V
     );
   }
   return redis;
+}
+
+/** A member's clock further than this from Redis's (ms, beyond the round trip) is warned of at join. */
+export const CLOCK_SKEW_WARN_MS = 1_000;
+
+/**
+ * This process's clock minus Redis's (ms; positive: the member is ahead), and how uncertain that is
+ * (half the round trip of the TIME command, ms).
+ */
+export async function clockOffset(redis: Redis): Promise<{ offsetMs: number; uncertaintyMs: number }> {
+  const before = Date.now();
+  const [seconds, micros] = await redis.time();
+  const after = Date.now();
+  const redisMs = Number(seconds) * 1000 + Math.floor(Number(micros) / 1000);
+  return { offsetMs: Math.round((before + after) / 2 - redisMs), uncertaintyMs: Math.ceil((after - before) / 2) };
+}
+
+/**
+ * The warning for a member `offsetMs` from Redis's clock, measured within `uncertaintyMs`, or
+ * undefined when it may be within {@link CLOCK_SKEW_WARN_MS} (at the bound: no warning).
+ */
+export function clockSkewWarning(cluster: string, offsetMs: number, uncertaintyMs: number): string | undefined {
+  if (Math.abs(offsetMs) - uncertaintyMs <= CLOCK_SKEW_WARN_MS) return undefined;
+  const by = `${(Math.abs(offsetMs) / 1000).toFixed(1)} s ${offsetMs > 0 ? 'ahead of' : 'behind'}`;
+  return `lambdalet cluster ${JSON.stringify(cluster)}: this member's clock is ${by} Redis's (±${uncertaintyMs} ms); delayed events, retries and schedule firings it enqueues or claims run early or late by that much (concurrency leases and job locks use Redis's time and are unaffected): synchronise the clocks (NTP)`;
+}
+
+async function warnOfClockSkew(redis: Redis, cluster: string): Promise<void> {
+  const { offsetMs, uncertaintyMs } = await clockOffset(redis);
+  const warning = clockSkewWarning(cluster, offsetMs, uncertaintyMs);
+  if (warning !== undefined) process.emitWarning(warning, { code: 'LAMBDALET_CLUSTER_CLOCK' });
 }

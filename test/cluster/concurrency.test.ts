@@ -11,7 +11,7 @@ import { fileURLToPath } from 'node:url';
 import { afterAll, afterEach, describe, expect, it } from 'vitest';
 import { Redis } from 'ioredis';
 import { createRuntime, silentSink, TooManyRequestsException, type Runtime } from '../../src/index.ts';
-import { keyPrefix } from '../../src/cluster/connect.ts';
+import { CLOCK_SKEW_WARN_MS, clockSkewWarning, keyPrefix } from '../../src/cluster/connect.ts';
 import { SKIP_REASON, startRedis, testRedis } from '../helpers/redis.ts';
 import { taggedCode } from '../registry/helpers.ts';
 import { eventually } from '../helpers/eventually.ts';
@@ -113,6 +113,47 @@ describe.skipIf(!redis)(redis ? 'cluster concurrency' : `cluster concurrency (sk
       expect(await client.zscore(key, lease!)).toBeNull();
     } finally {
       child.kill('SIGKILL');
+      client.disconnect();
+    }
+  });
+
+  it('clock skew warning bound: at 1000 ms (after the round-trip uncertainty) none, 1 ms over one, ahead or behind', () => {
+    expect(CLOCK_SKEW_WARN_MS).toBe(1000);
+    expect(clockSkewWarning('c', 999, 0)).toBeUndefined();
+    expect(clockSkewWarning('c', 1000, 0)).toBeUndefined();
+    expect(clockSkewWarning('c', -1000, 0)).toBeUndefined();
+    expect(clockSkewWarning('c', 1001, 0)).toContain("this member's clock is 1.0 s ahead of Redis's (±0 ms)");
+    expect(clockSkewWarning('c', -1001, 0)).toContain("this member's clock is 1.0 s behind Redis's");
+    // a slow round trip widens the bound by its uncertainty
+    expect(clockSkewWarning('c', 1040, 40)).toBeUndefined();
+    expect(clockSkewWarning('c', 1041, 40)).toContain('ahead of');
+  });
+
+  it('clock skew: a member whose clock is an hour behind is warned at join, and its lease still counts (leases run on Redis TIME)', async () => {
+    const name = redis!.clusterName();
+    const client = new Redis(redis!.url);
+    const a = await member(redis!.url, name);
+    await a.deploy({ name: 'hold', code: taggedCode('k'), timeoutMs: 120_000, reservedConcurrency: 1 });
+    const fixture = fileURLToPath(new URL('./fixtures/member.ts', import.meta.url));
+    const hourBehind = String(-3_600_000);
+    const child = spawn(process.execPath, ['--no-node-snapshot', fixture, redis!.url, name, '10000', 'hold', '60000', hourBehind], { stdio: ['ignore', 'pipe', 'pipe'] });
+    let stderr = '';
+    child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
+    const exited = new Promise((resolve) => child.once('exit', resolve));
+    try {
+      const key = `${keyPrefix(name)}conc:fn:hold`;
+      await eventually(async () => {
+        if ((await client.zcard(key)) !== 1) throw new Error(`no lease yet; child stderr: ${stderr}`);
+      });
+      expect(stderr).toMatch(/\[LAMBDALET_CLUSTER_CLOCK\].*this member's clock is 36\d\d\.\d s behind Redis's/);
+      // Scored by the child's own clock, its lease would have expired an hour ago for everyone else;
+      // by Redis's it is live, so the one slot is taken.
+      const error = await a.invoke('hold', {}).catch((e: unknown) => e);
+      expect(error).toBeInstanceOf(TooManyRequestsException);
+      expect((error as TooManyRequestsException).reason).toBe('ReservedFunctionConcurrentInvocationLimitExceeded');
+    } finally {
+      child.kill('SIGKILL');
+      await exited;
       client.disconnect();
     }
   });
