@@ -17,8 +17,10 @@
  *   `responsePayload`, as AWS does (LocalStack's AWS-validated snapshot
  *   `test_lambda_destinations.py::TestLambdaDestinationSqs::test_maxeventage`: age 60 s → one
  *   attempt, approximateInvokeCount 1; age 90 s → two; both with responsePayload, the destination
- *   reached without waiting for the age). An event that expires before any attempt (queued behind
- *   throttles) has no response to carry.
+ *   reached without waiting for the age). An event whose function error was retried and that
+ *   then expires without another attempt (throttled until too old, or due after its age) reports
+ *   that attempt's response, kept in the event (`InvokeEnvelope.last`); one that expires before
+ *   any attempt (queued behind throttles) has none to report.
  * - the dead-letter queue is the invoked version's `deadLetterConfig` (part of the version's
  *   configuration, frozen by PublishVersion); an alias's is the version the attempt ran.
  * What happens once an event is settled (destinations, dead-letter queue) is outcome.ts's.
@@ -31,7 +33,7 @@ import type { VersionRecord } from '../registry/records.ts';
 import type { FunctionRegistry } from '../registry/registry.ts';
 import { AdaptiveLimit } from './adaptive-limit.ts';
 import type { AsyncContext } from './context.ts';
-import { settleFailure, settleSuccess } from './outcome.ts';
+import { attemptResponse, carriedAttempt, settleFailure, settleSuccess, type AttemptResponse } from './outcome.ts';
 import { RECURSION_LIMIT } from './invoke-config.ts';
 import type { QueueHandler } from './pump.ts';
 import type { LeasedEvent, NewEvent } from './queue.ts';
@@ -50,6 +52,12 @@ export interface InvokeEnvelope {
    * (a destination's delivery carries its source's lineage plus the source).
    */
   readonly lineage?: Lineage | undefined;
+  /**
+   * The response of the last attempt that ran, once one failed with a function error and the event
+   * waits for its retry: a later settle without an attempt of its own (the event too old when due,
+   * or throttled until it was) reports it, as the settle right after the attempt would have.
+   */
+  readonly last?: AttemptResponse | undefined;
 }
 
 /** Function name → invocations in this chain of requests. */
@@ -133,14 +141,14 @@ export class AsyncInvokeHandler implements QueueHandler {
     const now = ctx.clock.now();
     const settings = ctx.settings(envelope.fn, envelope.q);
     if (now - lease.enqueuedAt > settings.maximumEventAgeMs) {
-      await settleFailure(ctx, lease, envelope, settings, 'EventAgeExceeded', undefined);
+      await settleFailure(ctx, lease, envelope, settings, 'EventAgeExceeded', carriedAttempt(envelope));
       return;
     }
     if ((envelope.lineage?.[envelope.fn] ?? 0) >= RECURSION_LIMIT && settings.recursiveLoop === 'Terminate') {
       // Lambda stops the next invocation of a function already invoked 16 times in the chain.
       ctx.counters.recursiveInvocationsDropped += 1;
       ctx.log(envelope.fn, `Recursive invocation detected: ${envelope.fn} was invoked ${RECURSION_LIMIT} times in this chain of requests; event ${lease.id} dropped (RecursiveInvocationsDropped)`);
-      await settleFailure(ctx, lease, envelope, settings, 'RecursiveInvocationDetected', undefined);
+      await settleFailure(ctx, lease, envelope, settings, 'RecursiveInvocationDetected', carriedAttempt(envelope));
       return;
     }
     let target: InvokeTarget;
@@ -168,18 +176,21 @@ export class AsyncInvokeHandler implements QueueHandler {
       return;
     }
     const later = ctx.clock.now();
+    const attempt = { response: attemptResponse(result), ranOnThisClaim: true };
     if (result.functionError === undefined) {
-      await settleSuccess(ctx, lease, envelope, used, target, result);
+      await settleSuccess(ctx, lease, envelope, used, result);
     } else if (lease.attempts > used.maximumRetryAttempts) {
-      await settleFailure(ctx, lease, envelope, used, 'RetriesExhausted', { target, result });
+      await settleFailure(ctx, lease, envelope, used, 'RetriesExhausted', attempt);
     } else {
       const delay = FUNCTION_ERROR_DELAYS_MS[Math.min(lease.attempts, FUNCTION_ERROR_DELAYS_MS.length) - 1]!;
       if (later + delay - lease.enqueuedAt > used.maximumEventAgeMs) {
         // The retry would run past the event's maximum age: Lambda gives up now, and the record
         // carries this attempt's response (see the doc comment).
-        await settleFailure(ctx, lease, envelope, used, 'EventAgeExceeded', { target, result });
+        await settleFailure(ctx, lease, envelope, used, 'EventAgeExceeded', attempt);
       } else {
-        await ctx.backend.retry(lease, later + delay, lease.attempts);
+        // The response goes with the event: a later settle without an attempt reports it.
+        const body = JSON.stringify({ ...envelope, last: attempt.response } satisfies InvokeEnvelope);
+        await ctx.backend.retry(lease, later + delay, lease.attempts, undefined, body);
       }
     }
     ctx.wake();
@@ -191,7 +202,7 @@ export class AsyncInvokeHandler implements QueueHandler {
     const waited = now - lease.enqueuedAt;
     const delay = Math.min(SYSTEM_RETRY_MAX_MS, Math.max(SYSTEM_RETRY_MIN_MS, waited));
     if (waited + delay > settings.maximumEventAgeMs) {
-      await settleFailure(ctx, lease, envelope, settings, 'EventAgeExceeded', undefined);
+      await settleFailure(ctx, lease, envelope, settings, 'EventAgeExceeded', carriedAttempt(envelope));
     } else {
       const code = (error as { code?: unknown }).code;
       if (code !== 'TooManyRequestsException') ctx.log(envelope.fn, `Asynchronous event ${lease.id} will be retried: ${String((error as Error).message ?? error)}`);

@@ -90,7 +90,7 @@ export function invocationRecord(
     requestPayload: JSON.parse(eventJson) as unknown,
   };
   if (last === undefined) return record;
-  const { result } = last;
+  const { response: result } = last;
   return {
     ...record,
     responseContext: {

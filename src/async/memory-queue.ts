@@ -76,8 +76,9 @@ export class MemoryEventQueue implements EventQueueBackend {
     return await this.#settle(lease, then, (q, stored) => void q.events.delete(stored.event.id));
   }
 
-  async retry(lease: LeasedEvent, at: number, attempts: number, then?: readonly NewEvent[]): Promise<boolean> {
+  async retry(lease: LeasedEvent, at: number, attempts: number, then?: readonly NewEvent[], body?: string): Promise<boolean> {
     return await this.#settle(lease, then, (q, stored) => {
+      if (body !== undefined) stored.event = { ...stored.event, body };
       stored.attempts = attempts;
       stored.token = undefined;
       q.schedule(stored, at);

@@ -6,7 +6,6 @@
 import { v5 as uuidv5 } from 'uuid';
 import { LATEST_VERSION, type RuntimeOptions } from '../config/index.ts';
 import type { InvokeResult } from '../invoke/result.ts';
-import type { InvokeTarget } from '../invoke/resolve.ts';
 import { functionArn } from '../registry/names.ts';
 import type { FunctionRegistry } from '../registry/registry.ts';
 import type { InvokeEnvelope, Lineage } from './async-invoke.ts';
@@ -18,10 +17,28 @@ import type { QueueRegistry } from './queues.ts';
 /** Why an event failed: Lambda's invocation record `requestContext.condition`. */
 export type FailureCondition = 'RetriesExhausted' | 'EventAgeExceeded' | 'RecursiveInvocationDetected';
 
+/** What an attempt's function answered: the part of its result an invocation record carries. */
+export type AttemptResponse = Pick<InvokeResult, 'statusCode' | 'executedVersion' | 'functionError' | 'payload'>;
+
 /** The last attempt, when there was one. */
 export interface LastAttempt {
-  readonly target: InvokeTarget;
-  readonly result: InvokeResult;
+  readonly response: AttemptResponse;
+  /** It ran on the claim being settled (false: on an earlier one, its response carried in the event). */
+  readonly ranOnThisClaim: boolean;
+}
+
+/** The part of an attempt's result that is kept in its event for a later settle (`InvokeEnvelope.last`). */
+export function attemptResponse(result: InvokeResult): AttemptResponse {
+  const { statusCode, executedVersion, functionError, payload } = result;
+  return functionError === undefined ? { statusCode, executedVersion, payload } : { statusCode, executedVersion, functionError, payload };
+}
+
+/**
+ * The attempt a settle without one of its own reports: the response an earlier claim's attempt
+ * left in the event (a function error whose retry was then throttled, or ran too late), if any.
+ */
+export function carriedAttempt(envelope: InvokeEnvelope): LastAttempt | undefined {
+  return envelope.last === undefined ? undefined : { response: envelope.last, ranOnThisClaim: false };
 }
 
 /** Settles a successful event: acked, with its on-success destination's delivery. */
@@ -30,10 +47,9 @@ export async function settleSuccess(
   lease: LeasedEvent,
   envelope: InvokeEnvelope,
   settings: AsyncSettings,
-  target: InvokeTarget,
   result: InvokeResult,
 ): Promise<void> {
-  const then = ctx.deliveries(lease, envelope, settings, 'Success', { target, result });
+  const then = ctx.deliveries(lease, envelope, settings, 'Success', { response: attemptResponse(result), ranOnThisClaim: true });
   await ctx.backend.ack(lease, then);
 }
 
@@ -89,8 +105,8 @@ export function deliveries(
   const destination = condition === 'Success' ? settings.onSuccess : settings.onFailure;
   if (destination !== undefined) {
     const functionArnQualified = functionArn(deps.options, envelope.fn, envelope.q ?? LATEST_VERSION);
-    // A settle without an attempt (too old, recursion) did not invoke on this claim.
-    const invokeCount = last === undefined ? lease.attempts - 1 : lease.attempts;
+    // A settle without an attempt of its own (too old, recursion) did not invoke on this claim.
+    const invokeCount = last?.ranOnThisClaim === true ? lease.attempts : lease.attempts - 1;
     const record = invocationRecord(lease.id, functionArnQualified, condition, invokeCount, envelope.event, last, now);
     let parsed: Destination | undefined;
     try {
@@ -109,7 +125,7 @@ export function deliveries(
     const errorMessage = deadLetterError(condition, last).slice(0, DLQ_ERROR_MESSAGE_MAX);
     const attributes = {
       RequestID: { dataType: 'String', stringValue: lease.id },
-      ErrorCode: { dataType: 'Number', stringValue: String(last?.result.statusCode ?? 200) },
+      ErrorCode: { dataType: 'Number', stringValue: String(last?.response.statusCode ?? 200) },
       ErrorMessage: { dataType: 'String', stringValue: errorMessage },
     };
     const event =
@@ -134,7 +150,7 @@ export function deliveryId(requestId: string, what: 'destination' | 'dead-letter
 }
 
 function deadLetterError(condition: string, last: LastAttempt | undefined): string {
-  const payload = last?.result.payload as { errorMessage?: unknown } | undefined;
+  const payload = last?.response.payload as { errorMessage?: unknown } | undefined;
   if (typeof payload?.errorMessage === 'string') return payload.errorMessage;
   if (condition === 'RecursiveInvocationDetected') return 'RecursiveInvocationException: the function was invoked more than 16 times in one chain of requests';
   return condition === 'EventAgeExceeded' ? 'EventAgeExceeded: the event was older than maximumEventAgeInSeconds' : condition;

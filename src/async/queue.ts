@@ -73,8 +73,12 @@ export interface EventQueueBackend {
   claim(queue: string, now: number, limit: number, leaseMs: number): Promise<LeasedEvent[]>;
   /** Removes the event and enqueues `then`, atomically; `false` (nothing done) if the lease is lost. */
   ack(lease: LeasedEvent, then?: readonly NewEvent[]): Promise<boolean>;
-  /** Makes the event due again at `at` with `attempts` recorded, and enqueues `then`, atomically. */
-  retry(lease: LeasedEvent, at: number, attempts: number, then?: readonly NewEvent[]): Promise<boolean>;
+  /**
+   * Makes the event due again at `at` with `attempts` recorded, and enqueues `then`, atomically.
+   * `body`, when given, replaces the event's body in the same step (the next claim hands it out):
+   * what an attempt learnt that a later settle needs (an asynchronous invocation's last response).
+   */
+  retry(lease: LeasedEvent, at: number, attempts: number, then?: readonly NewEvent[], body?: string): Promise<boolean>;
   /** Moves the event to the queue's dead letters with `reason`, and enqueues `then`, atomically. */
   deadLetter(lease: LeasedEvent, reason: string, then?: readonly NewEvent[]): Promise<boolean>;
   /** Every queue that holds live events, with when its next one is due. */

@@ -113,7 +113,7 @@ export class SqliteEventQueue implements EventQueueBackend {
     this.#due = db.prepare('SELECT seq, queue, id, body, enqueued_at, available_at, attempts FROM events WHERE queue = ? AND visible_at <= ? ORDER BY visible_at, seq LIMIT ?');
     this.#lease = db.prepare('UPDATE events SET attempts = attempts + 1, token = ?, visible_at = ? WHERE seq = ?');
     this.#delete = db.prepare('DELETE FROM events WHERE queue = ? AND id = ? AND token = ?');
-    this.#retry = db.prepare('UPDATE events SET token = NULL, visible_at = ?, available_at = ?, attempts = ? WHERE queue = ? AND id = ? AND token = ?');
+    this.#retry = db.prepare('UPDATE events SET token = NULL, visible_at = ?, available_at = ?, attempts = ?, body = COALESCE(?, body) WHERE queue = ? AND id = ? AND token = ?');
     this.#nextDue = db.prepare('SELECT MIN(visible_at) AS next_at FROM events WHERE queue = ?');
     for (const row of db.prepare('SELECT DISTINCT queue FROM events').all() as { queue: string }[]) this.#queueNames.add(row.queue);
     this.#bury = db.prepare(
@@ -161,8 +161,8 @@ export class SqliteEventQueue implements EventQueueBackend {
     return this.#settle(then, () => this.#delete.run(lease.queue, lease.id, lease.token).changes === 1);
   }
 
-  async retry(lease: LeasedEvent, at: number, attempts: number, then?: readonly NewEvent[]): Promise<boolean> {
-    return this.#settle(then, () => this.#retry.run(at, at, attempts, lease.queue, lease.id, lease.token).changes === 1);
+  async retry(lease: LeasedEvent, at: number, attempts: number, then?: readonly NewEvent[], body?: string): Promise<boolean> {
+    return this.#settle(then, () => this.#retry.run(at, at, attempts, body ?? null, lease.queue, lease.id, lease.token).changes === 1);
   }
 
   async deadLetter(lease: LeasedEvent, reason: string, then?: readonly NewEvent[]): Promise<boolean> {

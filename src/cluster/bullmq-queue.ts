@@ -177,9 +177,9 @@ export class BullMQEventQueue implements EventQueueBackend {
     return this.#settle(lease, then, (job, token) => job.moveToCompleted(null, token, false));
   }
 
-  async retry(lease: LeasedEvent, at: number, attempts: number, then?: readonly NewEvent[]): Promise<boolean> {
+  async retry(lease: LeasedEvent, at: number, attempts: number, then?: readonly NewEvent[], body?: string): Promise<boolean> {
     return this.#settle(lease, then, async (job, token) => {
-      await job.updateData({ ...job.data, attempts });
+      await job.updateData({ ...job.data, attempts, ...(body === undefined ? {} : { body }) });
       await job.moveToDelayed(Math.max(at, Date.now()), token);
     });
   }

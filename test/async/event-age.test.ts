@@ -10,7 +10,10 @@
  *   responsePayload — LocalStack's AWS-validated snapshot (tests/aws/services/lambda_/
  *   test_lambda_destinations.snapshot.json, `TestLambdaDestinationSqs::test_maxeventage`: age 60
  *   → approximateInvokeCount 1, age 90 → 2, each with `responseContext.functionError: Unhandled`
- *   and the error as `responsePayload`; "lambda doesn't even wait for the full 60s").
+ *   and the error as `responsePayload`; "lambda doesn't even wait for the full 60s"). An event
+ *   that expires later without another attempt (its retry throttled, or claimed too late) reports
+ *   the attempt that did run: lambdalet's choice (AWS's records for that case are not published),
+ *   keeping approximateInvokeCount and the response consistent.
  * - SQS DeleteQueue (API reference): "any messages in the queue are no longer available"; "you
  *   must wait at least 60 seconds before creating a queue with the same name" (QueueDeletedRecently).
  */
@@ -102,6 +105,66 @@ describe('EventAgeExceeded', () => {
       expect(record!.responseContext).toEqual({ statusCode: 200, executedVersion: '$LATEST', functionError: 'Unhandled' });
       expect(record!.responsePayload).toMatchObject({ errorType: 'Error', errorMessage: 'always failing' });
       expect(record!.requestPayload).toEqual({ fail: true });
+    });
+  });
+
+  /**
+   * The failed attempt's response is kept in the event while it waits for its retry, so a settle
+   * that runs no attempt of its own still reports it (approximateInvokeCount counts that attempt):
+   * the retry throttled until the event is too old (reserved concurrency 0: TooManyRequestsException,
+   * retried with backoff, not counted), or the retry claimed only after the maximum age.
+   */
+  it('a retry throttled until the event expires: EventAgeExceeded with the earlier attempt\'s response and count', async () => {
+    await withClock(async (rt, _logs, clock) => {
+      const dlq = rt.createQueue('dlq');
+      await rt.deploy({ name: 'worker', code, deadLetterConfig: { targetArn: dlq.queueArn } });
+      const got = collect(rt, 'failures');
+      rt.putFunctionEventInvokeConfig('worker', { maximumEventAgeInSeconds: 120, destinationConfig: { onFailure: { destination: 'callback:failures' } } });
+      const { requestId } = await rt.invoke('worker', { fail: true }, { invocationType: 'Event' });
+      await rt.eventsIdle();
+      rt.putFunctionConcurrency('worker', { reservedConcurrentExecutions: 0 });
+      for (let i = 0; i < 20 && got.length === 0; i++) {
+        clock.advance(30_000);
+        await rt.eventsIdle();
+      }
+      expect(got).toHaveLength(1);
+      const [record] = got;
+      expect(record!.requestContext).toEqual({ requestId, functionArn: 'arn:aws:lambda:us-east-1:123456789012:function:worker:$LATEST', condition: 'EventAgeExceeded', approximateInvokeCount: 1 });
+      expect(record!.responseContext).toEqual({ statusCode: 200, executedVersion: '$LATEST', functionError: 'Unhandled' });
+      expect(record!.responsePayload).toMatchObject({ errorType: 'Error', errorMessage: 'always failing' });
+      expect(rt.metrics().functions.find((f) => f.functionName === 'worker')!.Throttles).toBeGreaterThan(0);
+      const [dead] = await rt.receiveMessages('dlq');
+      expect(dead!.messageAttributes.RequestID!.stringValue).toBe(requestId);
+      expect(dead!.messageAttributes.ErrorMessage!.stringValue).toBe('always failing');
+      expect(JSON.parse(dead!.body)).toEqual({ fail: true }); // the event, not what the queue kept with it
+    });
+  });
+
+  it('a retry claimed only after the maximum age: EventAgeExceeded with the earlier attempt\'s response; a first attempt that came too late has none', async () => {
+    await withClock(async (rt, _logs, clock) => {
+      await rt.deploy({ name: 'worker', code });
+      const got = collect(rt, 'failures');
+      rt.putFunctionEventInvokeConfig('worker', { maximumEventAgeInSeconds: 100, destinationConfig: { onFailure: { destination: 'callback:failures' } } });
+      const { requestId } = await rt.invoke('worker', { fail: true }, { invocationType: 'Event' });
+      await rt.eventsIdle();
+      // Due at +60 s (within the age), but nothing claims it before +200 s (the clock jumps).
+      clock.advance(200_000);
+      await rt.eventsIdle();
+      expect(got.map((r) => [r.requestContext.requestId, r.requestContext.condition, r.requestContext.approximateInvokeCount])).toEqual([[requestId, 'EventAgeExceeded', 1]]);
+      expect(got[0]!.responseContext).toEqual({ statusCode: 200, executedVersion: '$LATEST', functionError: 'Unhandled' });
+      expect(got[0]!.responsePayload).toMatchObject({ errorMessage: 'always failing' });
+
+      // No attempt ever ran (throttled from the start): neither responseContext nor responsePayload.
+      rt.putFunctionConcurrency('worker', { reservedConcurrentExecutions: 0 });
+      const second = await rt.invoke('worker', { fail: true }, { invocationType: 'Event' });
+      for (let i = 0; i < 20 && got.length === 1; i++) {
+        clock.advance(30_000);
+        await rt.eventsIdle();
+      }
+      expect(got).toHaveLength(2);
+      expect(got[1]!.requestContext).toMatchObject({ requestId: second.requestId, condition: 'EventAgeExceeded', approximateInvokeCount: 0 });
+      expect(got[1]).not.toHaveProperty('responseContext');
+      expect(got[1]).not.toHaveProperty('responsePayload');
     });
   });
 

@@ -152,6 +152,25 @@ describe.each(BACKENDS)('EventQueueBackend (%s)', (name, make) => {
     },
   );
 
+  it('retry with a body: the next claim hands out the new body; without one the body stays; a lost lease changes nothing', async () => {
+    const q = make();
+    await q.enqueue([ev('a')]);
+    const [first] = await q.claim('invoke:a', T0, 1, 100);
+    expect(await q.retry(first!, T0 + 10, 1, undefined, 'second body')).toBe(true);
+    const [second] = await q.claim('invoke:a', T0 + 10, 1, 100);
+    expect(second!.body).toBe('second body');
+    expect(second!.enqueuedAt).toBe(T0);
+    expect(await q.retry(second!, T0 + 20, 2)).toBe(true);
+    const [third] = await q.claim('invoke:a', T0 + 20, 1, 100);
+    expect(third!.body).toBe('second body');
+    // `second` is no longer the lease: its retry neither reschedules nor rewrites.
+    expect(await q.retry(second!, T0 + 30, 9, undefined, 'lost')).toBe(false);
+    await q.retry(third!, T0 + 40, 3);
+    const [fourth] = await q.claim('invoke:a', T0 + 40, 1, 100);
+    expect([fourth!.body, fourth!.attempts]).toEqual(['second body', 4]);
+    await q.close();
+  });
+
   it('ack and deadLetter: then-events go with the settle, and not at all when the lease is lost', async () => {
     const q = make();
     await q.enqueue([ev('a'), ev('b')]);
