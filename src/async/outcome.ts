@@ -3,7 +3,7 @@
  * what is sent on with it, in the same atomic step as the settle (queue.ts's `then`), so a crash
  * never delivers one outcome to a destination and then another.
  */
-import { v5 as uuidv5 } from 'uuid';
+import { parse as parseUuid, v5 as uuidv5 } from 'uuid';
 import { LATEST_VERSION, type RuntimeOptions } from '../config/index.ts';
 import type { InvokeResult } from '../invoke/result.ts';
 import { functionArn } from '../registry/names.ts';
@@ -136,8 +136,9 @@ export function deliveries(
   return out;
 }
 
-/** Name-based UUIDs (RFC 9562 version 5) of deliveries live in this namespace. */
-const DELIVERY_NAMESPACE = uuidv5('lambdalet:delivery', uuidv5.URL);
+/** Name-based UUIDs (RFC 9562 version 5) of deliveries live in this namespace (as bytes: uuid parses a string one per call). */
+const DELIVERY_NAMESPACE = parseUuid(uuidv5('lambdalet:delivery', uuidv5.URL));
+const UTF8 = new TextEncoder();
 
 /**
  * The id of the one destination record (or dead-letter message) an event sends: derived from the
@@ -146,7 +147,9 @@ const DELIVERY_NAMESPACE = uuidv5('lambdalet:delivery', uuidv5.URL);
  * skips it: one record per event, whichever attempt's outcome it carries.
  */
 export function deliveryId(requestId: string, what: 'destination' | 'dead-letter'): string {
-  return uuidv5(`${what}:${requestId}`, DELIVERY_NAMESPACE);
+  // The name as bytes: uuid's own string path (unescape(encodeURIComponent(...))) cost ~12 of the
+  // ~34 µs per id on the 2-core machine, a tenth of an async event's cost beyond its invoke.
+  return uuidv5(UTF8.encode(`${what}:${requestId}`), DELIVERY_NAMESPACE);
 }
 
 function deadLetterError(condition: string, last: LastAttempt | undefined): string {

@@ -9,7 +9,9 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { v5 as uuidv5 } from 'uuid';
 import { describe, expect, it } from 'vitest';
+import { deliveryId } from '../../src/async/outcome.ts';
 import { InvalidParameterValueException, ResourceNotFoundException, type InvocationRecord, type Runtime } from '../../src/index.ts';
 import type { CapturedLogs } from '../helpers/runtime.ts';
 import { withRt } from '../registry/helpers.ts';
@@ -229,6 +231,17 @@ describe('destinations', () => {
       expect(rt.metrics().async.DestinationDeliveryFailures).toBe(1);
       expect(logs.lines.some((l) => l.includes(`Destination delivery failed for event ${requestId}`))).toBe(true);
     });
+  });
+});
+
+describe('delivery ids', () => {
+  it('are the RFC 9562 v5 UUID of `<what>:<requestId>` in the namespace v5("lambdalet:delivery", URL): stable across versions, so a settle run again after an upgrade sends the same id', () => {
+    const namespace = uuidv5('lambdalet:delivery', uuidv5.URL);
+    for (const requestId of ['4a7e5e4c-1b7a-4a57-9d6e-3f0c5f9d1a2b', 'é-non-ascii-✓', '']) {
+      expect(deliveryId(requestId, 'destination')).toBe(uuidv5(`destination:${requestId}`, namespace));
+      expect(deliveryId(requestId, 'dead-letter')).toBe(uuidv5(`dead-letter:${requestId}`, namespace));
+    }
+    expect(deliveryId('r', 'destination')).not.toBe(deliveryId('r', 'dead-letter'));
   });
 });
 
