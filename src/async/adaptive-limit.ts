@@ -6,7 +6,7 @@
  * event in flight — 188 cold starts for 2,000 trivial events on 2 cores, most of the pipeline's
  * time — where a handful of warm environments does the same work faster.
  *
- * The rule: `minRtt` is the quickest warm attempt seen lately; an attempt that took `rtt` says that
+ * The rule: `minRtt` is the time of a warm attempt that ran alone; an attempt that took `rtt` says that
  * about `limit × (1 − minRtt / rtt)` attempts were queued for the CPU (or the dispatcher) rather
  * than running. Under ALPHA queued, and the limit was what held events back, one more is allowed;
  * over BETA, one fewer. Both scale with √(limit / 4) above 4 (`scaleOf`; VegasLimit scales them
@@ -16,8 +16,18 @@
  * it reached 126 and ran a warm burst as fast as the unlimited pump; a trivial function still
  * settles at 6. A CPU-bound function settles near the cores it can use; a function that
  * waits on I/O (its time does not grow with the limit) climbs to the account's concurrency.
- * Cold attempts are not samples (their INIT is not queueing). `minRtt` is re-learnt every
- * RESET_EVERY samples, so a redeploy or a quieter machine is noticed.
+ * Cold attempts are not samples (their INIT is not queueing).
+ *
+ * `minRtt` must be a time without queueing, so it is measured with one attempt in flight: a probe
+ * (BBR's PROBE_RTT) — the first warm attempt, then every PROBE_EVERY samples and PROBE_SPACING ×
+ * minRtt at the soonest — holds the limit at 1 until PROBE_SAMPLES warm attempts finished alone, takes
+ * their quickest as `minRtt` (at most PROBE_MAX_RISE times the last), and gives the limit back.
+ * Between probes `minRtt` only falls. (It was re-learnt as the quickest
+ * attempt of the last 500 at the current limit, which already holds that limit's queueing: under a
+ * busy host every re-learning raised it and let the limit climb one more step — a trivial function
+ * ratcheted to 18-39 in flight where 2-4 run it fastest, 1.1-1.6x the CPU per event; measured on the
+ * 2-core machine, docs/async.md.) So a slower function after a redeploy is seen at the next probe,
+ * and a function that waits on I/O pays a few percent of its time for the probes.
  *
  * Pure arithmetic on the samples it is given: tests drive it with made-up latencies.
  */
@@ -31,38 +41,63 @@ export const BETA = 6;
 export function scaleOf(limit: number): number {
   return Math.sqrt(Math.max(1, limit / 4));
 }
-/** Samples between two re-learnings of the quickest attempt. */
-export const RESET_EVERY = 500;
+/** Samples between two probes of the time an attempt takes alone (at least). */
+export const PROBE_EVERY = 500;
+/**
+ * Two probes are at least this many `minRtt` apart: a probe lasts about PROBE_SAMPLES + 1 lone
+ * attempts, so it costs a function that runs many at once (one waiting on I/O) a few percent of
+ * its time at most, and a quick CPU-bound one next to nothing.
+ */
+export const PROBE_SPACING = 100;
+/** Warm attempts that finish alone in a probe: the quickest is the new `minRtt`. */
+export const PROBE_SAMPLES = 3;
+/**
+ * One probe raises `minRtt` at most this many times: a probe that a busy host slowed (every lone
+ * attempt late) lets the limit climb only a little, and a function redeployed to be 50x slower is
+ * learnt in six probes.
+ */
+export const PROBE_MAX_RISE = 2;
 
 export class AdaptiveLimit {
   #limit: number;
   readonly #max: number;
   #minRtt = Infinity;
-  #windowMin = Infinity;
+  /** Samples since the last probe ended, and when it ended (nowMs). */
   #samples = 0;
+  #probedAt = -Infinity;
+  /** During a probe: the limit to give back, the lone attempts it needs, the quickest so far. */
+  #probe: { readonly saved: number; readonly need: number; quickest: number; seen: number } | undefined;
 
   /** `max`: never above it (the account's concurrency). Starts at `initial` (default 1). */
   constructor(max: number, initial = 1) {
     this.#max = Math.max(1, max);
     this.#limit = Math.min(this.#max, Math.max(1, initial));
+    // The first warm attempt is a probe of one: minRtt is learnt alone before the limit moves (one
+    // attempt, not PROBE_SAMPLES: a first burst would wait PROBE_SAMPLES attempts' time at 1 —
+    // 150 ms for a 50 ms function — and a slow first attempt is corrected as minRtt falls).
+    this.#probe = { saved: this.#limit, need: 1, quickest: Infinity, seen: 0 };
   }
 
   /** Attempts of this function that may run at once now. */
   get limit(): number {
-    return this.#limit;
+    return this.#probe === undefined ? this.#limit : 1;
   }
 
   /**
    * A warm attempt finished after `rttMs` (from its dispatch to its result); `busy` is how many of
-   * this function's attempts were running when it finished, itself included.
+   * this function's attempts were running when it finished, itself included; `nowMs` is when
+   * (a monotonic clock's milliseconds: performance.now()).
    */
-  sample(rttMs: number, busy: number): void {
+  sample(rttMs: number, busy: number, nowMs: number): void {
     if (!(rttMs > 0)) return;
-    this.#windowMin = Math.min(this.#windowMin, rttMs);
+    if (this.#probe !== undefined) {
+      this.#sampleProbe(rttMs, busy, nowMs);
+      return;
+    }
     this.#minRtt = Math.min(this.#minRtt, rttMs);
-    if (++this.#samples % RESET_EVERY === 0) {
-      this.#minRtt = this.#windowMin;
-      this.#windowMin = Infinity;
+    if (++this.#samples >= PROBE_EVERY && nowMs - this.#probedAt >= PROBE_SPACING * this.#minRtt) {
+      this.#probe = { saved: this.#limit, need: PROBE_SAMPLES, quickest: Infinity, seen: 0 };
+      return;
     }
     const queued = this.#limit * (1 - this.#minRtt / rttMs);
     const scale = scaleOf(this.#limit);
@@ -72,5 +107,18 @@ export class AdaptiveLimit {
     } else if (queued > BETA * scale) {
       this.#limit = Math.max(1, this.#limit - 1);
     }
+  }
+
+  /** A sample during a probe: only attempts that ran alone count; the limit does not move. */
+  #sampleProbe(rttMs: number, busy: number, nowMs: number): void {
+    const probe = this.#probe!;
+    if (busy > 1) return; // started before the probe: still queued behind others
+    probe.quickest = Math.min(probe.quickest, rttMs);
+    if (++probe.seen < probe.need) return;
+    this.#minRtt = Math.min(probe.quickest, this.#minRtt * PROBE_MAX_RISE);
+    this.#limit = probe.saved;
+    this.#probe = undefined;
+    this.#samples = 0;
+    this.#probedAt = nowMs;
   }
 }

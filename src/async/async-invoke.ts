@@ -170,7 +170,10 @@ export class AsyncInvokeHandler implements QueueHandler {
       ctx.engines.get(target.record.config.engine).assertAvailable();
       const started = performance.now();
       result = await ctx.invoker.invoke(target, envelope.event, options, undefined, lease.id);
-      if (!result.coldStart) load.limit.sample(performance.now() - started, load.running);
+      if (!result.coldStart) {
+        const finished = performance.now();
+        load.limit.sample(finished - started, load.running, finished);
+      }
     } catch (error) {
       await this.#systemRetry(lease, envelope, used, error, now);
       return;
