@@ -57,8 +57,104 @@ export async function bundleEntry(entry: string): Promise<string> {
   }
 }
 
+/** The specifier under which {@link INSTANCE_WRAPPER} imports the user's bundled module. */
+const USER_MODULE = 'lambdalet-internal:user-module';
+
 /**
- * The component for `source` (a bundled ES module), built once per source.
+ * What the component's module is: the user's module behind a `handler` whose first `handle` call in
+ * each instance reseeds Math.random.
+ *
+ * Why: componentize-qjs runs the module's top level at build time and Wizer snapshots the whole
+ * QuickJS heap, the Math.random generator's state included, so every instance of the component —
+ * every environment — drew the same Math.random() sequence (seen: identical values in every
+ * environment). A snapshot restored many times must be reseeded (Lambda SnapStart's uniqueness
+ * rule, docs "Handling uniqueness with Lambda SnapStart"). The wrapper replaces Math.random with
+ * xoshiro128** (Blackman and Vigna; not a CSPRNG, as Math.random is not one), seeded at an
+ * instance's first `handle` from its request id — a v4 UUID the host draws from its CSPRNG — and
+ * the wall clock. Values drawn at the top level (build time) stay the same in every environment, as
+ * INIT-time values do across SnapStart restores. componentize-qjs gives the module no crypto.
+ */
+const INSTANCE_WRAPPER = `import * as user from '${USER_MODULE}';
+const state = new Uint32Array(4);
+let seededForInstance = false; // false in the snapshot: no handle runs at build time
+function splitmix32(seed) {
+  seed = (seed + 0x9e3779b9) >>> 0;
+  let z = seed;
+  z = Math.imul(z ^ (z >>> 16), 0x85ebca6b);
+  z = Math.imul(z ^ (z >>> 13), 0xc2b2ae35);
+  return [seed, (z ^ (z >>> 16)) >>> 0];
+}
+function seedFrom(text) {
+  let h = 0x811c9dc5;
+  let words = [0, 0, 0, 0];
+  for (let i = 0; i < text.length; i++) {
+    h = Math.imul(h ^ text.charCodeAt(i), 0x01000193) >>> 0;
+    words[i & 3] = (Math.imul(words[i & 3], 31) + h) >>> 0;
+  }
+  for (let i = 0; i < 4; i++) {
+    const [, mixed] = splitmix32((words[i] ^ Math.imul(h, i + 1)) >>> 0);
+    state[i] = mixed;
+  }
+  if ((state[0] | state[1] | state[2] | state[3]) === 0) state[0] = 1;
+}
+const rotl = (x, k) => (x << k) | (x >>> (32 - k));
+function next() {
+  const result = Math.imul(rotl(Math.imul(state[1], 5), 7), 9) >>> 0;
+  const t = state[1] << 9;
+  state[2] ^= state[0];
+  state[3] ^= state[1];
+  state[1] ^= state[2];
+  state[0] ^= state[3];
+  state[2] ^= t;
+  state[3] = rotl(state[3], 11);
+  return result;
+}
+seedFrom(String(Math.random())); // build time: the same in every instance, like any top-level value
+Math.random = function random() {
+  return ((next() >>> 5) * 67108864 + (next() >>> 6)) / 9007199254740992;
+};
+function wrap(handler) {
+  if (handler === null || typeof handler !== 'object' || typeof handler.handle !== 'function') return handler;
+  return {
+    handle(event, context) {
+      if (!seededForInstance) {
+        seededForInstance = true;
+        seedFrom(String(context.requestId) + ':' + Date.now() + ':' + String(context.deadlineMs));
+      }
+      return handler.handle(event, context);
+    },
+  };
+}
+export const handler = wrap(user.handler);
+`;
+
+/** `source` (a bundled ES module) behind {@link INSTANCE_WRAPPER}, as one ES module. */
+async function wrapForInstances(source: string): Promise<string> {
+  const result = await build({
+    stdin: { contents: INSTANCE_WRAPPER, loader: 'js', sourcefile: 'lambdalet-instance.js' },
+    bundle: true,
+    format: 'esm',
+    platform: 'neutral',
+    external: ['lambdalet:*', 'wasi:*'],
+    target: 'es2023',
+    write: false,
+    logLevel: 'silent',
+    plugins: [
+      {
+        name: 'lambdalet-user-module',
+        setup(plugin) {
+          plugin.onResolve({ filter: /^lambdalet-internal:user-module$/ }, () => ({ path: 'user-module.js', namespace: 'lambdalet-user' }));
+          plugin.onLoad({ filter: /.*/, namespace: 'lambdalet-user' }, () => ({ contents: source, loader: 'js' }));
+        },
+      },
+    ],
+  });
+  return result.outputFiles[0]!.text;
+}
+
+/**
+ * The component for `source` (a bundled ES module), built once per source; Math.random reseeded per
+ * instance (see {@link INSTANCE_WRAPPER}).
  * @throws InvalidParameterValueException when componentize-qjs refuses the module.
  */
 export function componentizeSource(source: string): Promise<Uint8Array> {
@@ -69,8 +165,15 @@ export function componentizeSource(source: string): Promise<Uint8Array> {
   } else {
     built = (async () => {
       const qjs = await loadComponentizeQjs();
+      let jsSource: string;
       try {
-        const { component } = await qjs.componentize({ witPath: WIT_DIR, jsSource: source, world: 'function', sync: true });
+        jsSource = await wrapForInstances(source);
+      } catch (error) {
+        const first = (error as { errors?: { text: string }[] }).errors?.[0];
+        throw new InvalidParameterValueException('code.entry', `cannot bundle the module: ${first ? first.text : (error as Error).message}`);
+      }
+      try {
+        const { component } = await qjs.componentize({ witPath: WIT_DIR, jsSource, world: 'function', sync: true });
         return new Uint8Array(component);
       } catch (error) {
         throw new InvalidParameterValueException('code.entry', `componentize-qjs could not build the component: ${(error as Error).message}`);

@@ -62,7 +62,9 @@ export function exposeCoreHandle(module: string): string {
   const called = /fn: \(\) => (\w+)\(ptr0, len0, ptr2, len2, ptr3, len3, ptr4, len4, ptr5, len5, toUint32\(v1_4\), toUint64\(v1_5\)\),/.exec(body);
   const after = /let cstate = getOrCreateAsyncState\((\d+)\);\s*cstate\.mayLeave = false;\s*(\w+)\(ret\);\s*cstate\.mayLeave = true;/.exec(body);
   const returned = /^ {2}return \{ handler: (\w+),/m.exec(module);
-  if (!lowered || !called || !after || !returned) return module;
+  // The result lifted as callCoreHandle lifts it: result<string, function-error>, discriminant at
+  // +0, ok's string at +4/+8, err's two strings at +4/+8 and +12/+16 (another result type: the glue's own handle).
+  if (!lowered || !called || !after || !returned || !LIFTED_RESULT.test(body)) return module;
   const [, realloc, memory] = lowered;
   const [, core] = called;
   const [, component, post] = after;
@@ -73,6 +75,20 @@ export function exposeCoreHandle(module: string): string {
     `postReturn: ${post}, mayLeave: (may) => { getOrCreateAsyncState(${component}).mayLeave = may; } }) });\n`;
   return module.slice(0, returned.index) + accessor + module.slice(returned.index);
 }
+
+const STRING_AT = (offset: number, len: number): string =>
+  String.raw`var ptr\d+ = dataView\(\w+\)\.getUint32\(ret \+ ${offset}, true\);\s*var len\d+ = dataView\(\w+\)\.getUint32\(ret \+ ${len}, true\);\s*` +
+  String.raw`var result\d+ = TEXT_DECODER_UTF8\.decode\(new Uint8Array\(\w+\.buffer, ptr\d+, len\d+\)\);\s*`;
+/** jco's lifting of `result<string, function-error>` from the return area (see exposeCoreHandle). */
+const LIFTED_RESULT = new RegExp(
+  String.raw`switch \(dataView\(\w+\)\.getUint8\(ret \+ 0, true\)\) \{\s*case 0: \{\s*` +
+    STRING_AT(4, 8) +
+    String.raw`variant\d+ ?= \{\s*tag: 'ok',\s*val: result\d+\s*\};\s*break;\s*\}\s*case 1: \{\s*` +
+    STRING_AT(4, 8) +
+    STRING_AT(12, 16) +
+    String.raw`variant\d+ ?= \{\s*tag: 'err',\s*val: \{\s*errorType: result\d+,\s*errorMessage: result\d+,\s*\}\s*\};\s*break;\s*\}\s*` +
+    String.raw`default: \{\s*throw new TypeError\('invalid variant discriminant for expected'\);`,
+);
 
 const encoder = new TextEncoder();
 const decoder = new TextDecoder();

@@ -8,14 +8,26 @@
  * This file is both sides: the host's `transpileOffThread`, and the worker's loop (when started as
  * the transpile worker).
  */
+import { readFile } from 'node:fs/promises';
 import { isMainThread, parentPort, Worker, workerData } from 'node:worker_threads';
 
 /** What jco returns that the engine reads (transpile.ts). */
 export interface TranspileOutput {
+  /** The glue (`component.js`) and the core modules (`*.wasm`). */
   readonly files: Record<string, Uint8Array>;
   readonly imports: string[];
   readonly exports: [string, string][];
+  /** The component's handler and types interfaces as jco types them (see {@link WORLD_TYPINGS}); empty when it has neither. */
+  readonly typings: string;
+  /** The same typings generated from native/wit/function.wit by the same jco. */
+  readonly worldTypings: string;
 }
+
+/**
+ * The interfaces whose TypeScript typings (jco's, docs stripped) must be the world's: handle's
+ * parameters and the context and function-error records, field by field.
+ */
+export const WORLD_TYPINGS = ['interfaces/lambdalet-function-handler.d.ts', 'interfaces/lambdalet-function-types.d.ts'] as const;
 
 interface Request {
   readonly id: number;
@@ -71,6 +83,38 @@ export function transpileOffThread(bytes: Uint8Array): Promise<TranspileOutput> 
   });
 }
 
+/** The world's typings, generated once per thread from the WIT source (shipped in native/wit/). */
+let worldTypings: Promise<string> | undefined;
+
+function generateWorldTypings(): Promise<string> {
+  worldTypings ??= (async () => {
+    const { $init, generateTypes } = await import('@bytecodealliance/jco-transpile/component');
+    await $init;
+    // The source, not a path: jco's bindgen component reads paths through a WASI shim with no preopens.
+    const wit = await readFile(new URL('../../../native/wit/function.wit', import.meta.url), 'utf8');
+    const files = generateTypes('component', { wit: { tag: 'source', val: wit }, world: 'function', instantiation: { tag: 'async' } });
+    return typingsOf(Object.fromEntries(files));
+  })();
+  return worldTypings;
+}
+
+/** The {@link WORLD_TYPINGS} files' text, without comments (a component carries no docs) and blank lines. */
+export function typingsOf(files: Readonly<Record<string, Uint8Array>>): string {
+  return WORLD_TYPINGS.map((name) => {
+    const file = files[name];
+    if (file === undefined) return '';
+    return Buffer.from(file)
+      .toString('utf8')
+      .replace(/\/\*[\s\S]*?\*\//g, '')
+      .split('\n')
+      .map((line) => line.trim())
+      .filter((line) => line !== '')
+      .join('\n');
+  })
+    .filter((text) => text !== '')
+    .join('\n');
+}
+
 async function serve(request: Request): Promise<Reply> {
   const { transpileBytes } = await import('@bytecodealliance/jco-transpile');
   try {
@@ -80,12 +124,18 @@ async function serve(request: Request): Promise<Reply> {
       nodejsCompat: false,
       // Core modules come back as files (never inlined as base64 in the glue).
       base64Cutoff: Number.MAX_SAFE_INTEGER,
-      emitTypescriptDeclarations: false,
+      // Read for the world check (typings), never written anywhere.
+      emitTypescriptDeclarations: true,
     });
     // Each file copied out on its own (jco's may be views of one larger buffer, which a transfer or
-    // a clone would carry whole), then transferred.
-    const files = Object.fromEntries(Object.entries(result.files).map(([name, file]) => [name, new Uint8Array(file)]));
-    return { id: request.id, output: { files, imports: result.imports, exports: result.exports } };
+    // a clone would carry whole), then transferred; the typings stay here.
+    const files = Object.fromEntries(
+      Object.entries(result.files)
+        .filter(([name]) => name === 'component.js' || name.endsWith('.wasm'))
+        .map(([name, file]) => [name, new Uint8Array(file)]),
+    );
+    const typings = typingsOf(result.files);
+    return { id: request.id, output: { files, imports: result.imports, exports: result.exports, typings, worldTypings: await generateWorldTypings() } };
   } catch (error) {
     return { id: request.id, error: (error as Error)?.message ?? String(error) };
   }

@@ -5,8 +5,10 @@
  * size. Cold starts only instantiate.
  *
  * What a deploy is refused for (InvalidParameterValueException, field `code`): bytes that are not a
- * component, a component that does not export lambdalet:function/handler@0.1.0, or one importing
- * an interface the host does not provide (sockets, HTTP...).
+ * component, a component that does not export lambdalet:function/handler@0.1.0 or whose handler
+ * and types interfaces are not the world's (handle's parameters, the context and function-error
+ * records: compared as jco types them, against the typings jco generates from native/wit), or one
+ * importing an interface the host does not provide (sockets, HTTP...).
  */
 import { InvalidParameterValueException } from '../../errors.ts';
 import { exposeCoreHandle } from './core-handle.ts';
@@ -37,6 +39,8 @@ export function isComponent(bytes: Uint8Array): boolean {
   return bytes.length >= 8 && preamble.every((byte, i) => bytes[i] === byte);
 }
 
+const oneLine = (text: string): string => text.replaceAll('\n', ' ');
+
 function refuse(message: string): InvalidParameterValueException {
   return new InvalidParameterValueException('code', message);
 }
@@ -64,6 +68,14 @@ export async function transpileComponent(bytes: Uint8Array): Promise<TranspiledC
   if (!exported.includes(HANDLER_INTERFACE)) {
     throw refuse(
       `code.component does not implement the world lambdalet:function/function@0.1.0: it exports ${exported.length ? exported.join(', ') : 'nothing'}, not ${HANDLER_INTERFACE}`,
+    );
+  }
+  // The export's name is not enough: its functions and records must be the world's (a component
+  // exporting handler@0.1.0 with `handle: func(event: string) -> string` ran, and answered, before).
+  if (result.typings !== result.worldTypings) {
+    throw refuse(
+      `code.component does not implement the world lambdalet:function/function@0.1.0: its ${HANDLER_INTERFACE} differs from the world's. ` +
+        `The component's, as TypeScript: ${oneLine(result.typings)}. The world's: ${oneLine(result.worldTypings)}`,
     );
   }
   const cores = new Map<string, Uint8Array>();

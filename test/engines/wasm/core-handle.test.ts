@@ -12,6 +12,7 @@ import { describe, expect, it } from 'vitest';
 import { callCoreHandle, CORE_HANDLE, exposeCoreHandle, type CorePieces, type HandleArgs } from '../../../src/engines/wasm/core-handle.ts';
 import { componentizeSource } from '../../../src/engines/wasm/componentize.ts';
 import { compileCapped, transpileComponent } from '../../../src/engines/wasm/transpile.ts';
+import { transpileOffThread } from '../../../src/engines/wasm/transpile-thread.ts';
 import { componentImports, loadShim } from '../../../src/engines/wasm/worker/wasi-imports.ts';
 
 const NATIVE = join(import.meta.dirname, '../../../native/components');
@@ -86,5 +87,19 @@ describe('exposeCoreHandle leaves glue it does not recognise unchanged', () => {
     expect(exposeCoreHandle('export function instantiate() {}')).toBe('export function instantiate() {}');
     const asyncHandle = '\n  function handle(arg0, arg1) {\n      isAsync: true,\n  }\n  return { handler: h, };';
     expect(exposeCoreHandle(asyncHandle)).toBe(asyncHandle);
+  });
+
+  it("jco's real glue: patched as it is; left unchanged when the result is lifted otherwise than result<string, function-error>", { timeout: 120_000 }, async () => {
+    const { files } = await transpileOffThread(readFileSync(join(NATIVE, 'hello.wasm')));
+    const glue = Buffer.from(files['component.js']!).toString('utf8');
+    expect(exposeCoreHandle(glue)).toContain(CORE_HANDLE);
+    // The err record's message read from another offset (another record shape): callCoreHandle would misread it.
+    const otherErr = glue.replace('getUint32(ret + 16, true)', 'getUint32(ret + 20, true)');
+    expect(otherErr).not.toBe(glue);
+    expect(exposeCoreHandle(otherErr)).toBe(otherErr);
+    // An ok case that is not one string.
+    const otherOk = glue.replace("tag: 'ok',\n                val: result", "tag: 'ok',\n                val: 1 + result");
+    expect(otherOk).not.toBe(glue);
+    expect(exposeCoreHandle(otherOk)).toBe(otherOk);
   });
 });

@@ -43,6 +43,28 @@ describe('wasm deploy refusals', () => {
     expect(error.message).toContain('does not implement the world lambdalet:function/function@0.1.0: it exports nothing');
   });
 
+  it('a component exporting lambdalet:function/handler@0.1.0 with another handle (event only, a plain string back)', async () => {
+    // Before the typings check this deployed, and every invoke answered {} as a success.
+    const wrong = await parse(`(component
+      (core module $m
+        (memory (export "memory") 1)
+        (func (export "realloc") (param i32 i32 i32 i32) (result i32) i32.const 1024)
+        (func (export "handle") (param i32 i32) (result i32) i32.const 16)
+        (data (i32.const 16) "\\20\\00\\00\\00\\02\\00\\00\\00")
+        (data (i32.const 32) "{}"))
+      (core instance $i (instantiate $m))
+      (func $handle (param "event" string) (result string)
+        (canon lift (core func $i "handle") (memory (core memory $i "memory")) (realloc (core func $i "realloc"))))
+      (instance $h (export "handle" (func $handle)))
+      (export "lambdalet:function/handler@0.1.0" (instance $h)))`);
+    const error = await refusal({ name: 'f', engine: 'wasm', code: { component: wrong } });
+    expect(error.field).toBe('code');
+    expect(error.message).toContain("code.component does not implement the world lambdalet:function/function@0.1.0: its lambdalet:function/handler@0.1.0 differs from the world's.");
+    expect(error.message).toContain("The component's, as TypeScript: export function handle(event: string): string;.");
+    expect(error.message).toContain("The world's: export function handle(event: string, context: Context): string;");
+    expect(error.message).toContain('export interface Context { requestId: string,');
+  });
+
   it('a component importing what the host does not serve (sockets)', async () => {
     // A component whose core module calls a function of the imported wasi:sockets instance.
     const sockets = await parse(

@@ -8,6 +8,7 @@ import { InvalidParameterValueException } from '../../../src/index.ts';
 import { withRuntime } from '../../helpers/runtime.ts';
 
 const COUNTER = join(import.meta.dirname, 'fixtures/counter.ts');
+const RANDOM = join(import.meta.dirname, 'fixtures/random.ts');
 /** componentize-qjs is an optional dependency (prebuilt binaries per platform): without it, say so. */
 const noComponentizer = await import('componentize-qjs').then(
   () => undefined,
@@ -40,6 +41,26 @@ describe.skipIf(noComponentizer !== undefined)(`wasm engine: JavaScript through 
       const a = await rt.deploy({ name: 'a', engine: 'wasm', code: { entry: COUNTER } });
       const b = await rt.deploy({ name: 'b', engine: 'wasm', code: { entry: COUNTER } });
       expect(b.codeSha256).toBe(a.codeSha256);
+    }));
+
+  it('Math.random is reseeded per environment: the Wizer snapshot holds one generator state for all', () =>
+    withRuntime(async ({ rt }) => {
+      // Lambda, "Handling uniqueness with Lambda SnapStart": a snapshot restored in many environments
+      // must not hand them the same random sequence. Without the reseed, every environment drew the same values.
+      await rt.deploy({ name: 'random', engine: 'wasm', code: { entry: RANDOM } });
+      type Draws = { atTopLevel: number; draws: [number, number] };
+      const [a, b] = await Promise.all([rt.invoke('random', {}), rt.invoke('random', {})]);
+      expect([a.coldStart, b.coldStart]).toEqual([true, true]);
+      const [pa, pb] = [a.payload as Draws, b.payload as Draws];
+      expect(pa.draws[0]).not.toBe(pb.draws[0]);
+      expect(pa.draws[1]).not.toBe(pb.draws[1]);
+      for (const value of [...pa.draws, ...pb.draws]) expect(value >= 0 && value < 1).toBe(true);
+      // The top level ran once, at build time: its value is the snapshot's, the same everywhere (as
+      // INIT-time values across SnapStart restores).
+      expect(pa.atTopLevel).toBe(pb.atTopLevel);
+      // A warm environment goes on with its own sequence.
+      const again = (await rt.invoke('random', {})).payload as Draws;
+      expect([...pa.draws, ...pb.draws]).not.toContain(again.draws[0]);
     }));
 
   it('an entry that does not bundle is refused at deploy, naming the file and line', () =>
