@@ -4,7 +4,8 @@
  *
  *   node native/build.ts [outDir]      (default: native/components)
  *
- * Steps per guest: clang (Debian's clang + lld + wasi-libc: `apt-get install clang lld wasi-libc`)
+ * Steps per guest: clang (Debian's clang + lld + wasi-libc + compiler-rt's wasm32 builtins:
+ * `apt-get install clang lld wasi-libc libclang-rt-dev-wasm32`)
  * or Debian's rustc (`apt-get install rustc libstd-rust-dev-wasm32`) compiles a wasip1 reactor
  * core module; jco's wasm-tools embeds the WIT world into it
  * (`component embed`) and wraps it into a component with the wasip1→WASI 0.2 reactor adapter that
