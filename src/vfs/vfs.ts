@@ -203,32 +203,55 @@ export class Vfs {
     );
   }
 
-  /** Returns the first directory created (as Node's recursive mkdir does), or undefined. */
+  /**
+   * Returns the first directory created (as Node's recursive mkdir does), or undefined. The host's
+   * work is O(log depth) lookups and one backend mkdir, whatever the depth: a guest's path of 2,045
+   * one-letter directories (within PATH_MAX) cost the host's thread 16 s when every ancestor was
+   * looked up and created one by one (issue #15; memfs resolves each path from its root).
+   */
   mkdir(path: string, recursive: boolean): string | undefined {
     const at = this.#writable(path, 'mkdir');
     if (at.rel === '' || this.#kind(at.rel) !== undefined) {
       if (recursive && (at.rel === '' || this.#kind(at.rel) === 'd')) return undefined;
       throw new VfsError('EEXIST', 'mkdir', path);
     }
-    // The directories that do not exist yet, outermost first.
-    const missing: string[] = [];
-    for (let rel = at.rel; rel !== ''; rel = parentRel(rel)) {
-      const kind = this.#kind(rel);
-      if (kind === 'd') break;
-      if (kind !== undefined) throw new VfsError('ENOTDIR', 'mkdir', path);
-      missing.unshift(rel);
-      if (!recursive) break;
-    }
-    if (!recursive && this.#kind(parentRel(at.rel)) !== 'd') {
-      throw new VfsError(this.#kind(parentRel(at.rel)) === undefined ? 'ENOENT' : 'ENOTDIR', 'mkdir', path);
-    }
-    this.#reserveEntries(missing.length, 'mkdir', path);
+    const parts = at.rel.split('/');
+    const prefix = (n: number): string => parts.slice(0, n).join('/');
     const fs = this.#mounts['/tmp'].fs;
-    for (const rel of missing) {
-      this.#try('mkdir', path, () => fs.mkdirSync(this.#mounts['/tmp'].toBackend(rel)));
+    if (!recursive) {
+      const parent = this.#kind(prefix(parts.length - 1));
+      if (parent !== 'd') throw new VfsError(parent === undefined ? 'ENOENT' : 'ENOTDIR', 'mkdir', path);
+      this.#reserveEntries(1, 'mkdir', path);
+      this.#try('mkdir', path, () => fs.mkdirSync(this.#mounts['/tmp'].toBackend(at.rel)));
       this.#entries++;
+      return undefined;
     }
-    return recursive ? `/tmp/${missing[0]}` : undefined;
+    const existing = this.#existingPrefix(parts, 0, parts.length);
+    if (this.#kind(prefix(existing)) !== 'd') throw new VfsError('ENOTDIR', 'mkdir', path);
+    this.#reserveEntries(parts.length - existing, 'mkdir', path);
+    try {
+      this.#try('mkdir', path, () => fs.mkdirSync(this.#mounts['/tmp'].toBackend(at.rel), { recursive: true }));
+      this.#entries += parts.length - existing;
+    } catch (error) {
+      // Count what was made before the failure, so the entry limit stays true.
+      this.#entries += this.#existingPrefix(parts, existing, parts.length) - existing;
+      throw error;
+    }
+    return `/tmp/${prefix(existing + 1)}`;
+  }
+
+  /**
+   * How many leading parts of `parts` name something that exists in /tmp, by bisection: `lo` parts
+   * are known to exist, `hi` not. A path exists only if each of its ancestors does, so the existing
+   * ones are a prefix.
+   */
+  #existingPrefix(parts: readonly string[], lo: number, hi: number): number {
+    while (hi - lo > 1) {
+      const mid = (lo + hi) >>> 1;
+      if (this.#kind(parts.slice(0, mid).join('/')) === undefined) hi = mid;
+      else lo = mid;
+    }
+    return lo;
   }
 
   rmdir(path: string): void {

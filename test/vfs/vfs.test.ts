@@ -106,6 +106,55 @@ for (const [kind, makeBackend] of Object.entries(BACKENDS)) {
       expect(vfs.usage().bytes).toBe(500);
     });
 
+    it("Vfs: mkdir's answers as Node's (recursive returns the first directory made; EEXIST, ENOENT, ENOTDIR) and its entries are counted", () => {
+      const vfs = make({ maxEntries: 10 });
+      expect(vfs.mkdir('/tmp/a/b/c', true)).toBe('/tmp/a');
+      expect(vfs.mkdir('/tmp/a/b/c/d/e', true)).toBe('/tmp/a/b/c/d');
+      expect(vfs.mkdir('/tmp/a/b', true)).toBeUndefined();
+      expect(vfs.mkdir('/tmp', true)).toBeUndefined();
+      expect(vfs.usage().entries).toBe(5);
+      expect(code(() => vfs.mkdir('/tmp/a/b', false))).toBe('EEXIST');
+      expect(code(() => vfs.mkdir('/tmp/x/y', false))).toBe('ENOENT');
+      vfs.writeFile('/tmp/a/f', Buffer.from(''), 'w');
+      expect(code(() => vfs.mkdir('/tmp/a/f', true))).toBe('EEXIST');
+      expect(code(() => vfs.mkdir('/tmp/a/f/g', false))).toBe('ENOTDIR');
+      expect(code(() => vfs.mkdir('/tmp/a/f/g/h', true))).toBe('ENOTDIR');
+      expect(vfs.mkdir('/tmp/a/g', false)).toBeUndefined();
+      expect(vfs.usage().entries).toBe(7);
+      expect(vfs.readdir('/tmp/a/b/c/d')).toEqual([['e', 'd']]);
+    });
+
+    it('Vfs: a recursive mkdir of a path as deep as PATH_MAX allows costs the host O(log depth) lookups and one backend mkdir', () => {
+      const backend = makeBackend();
+      // The backend's calls, counted (node:fs's own functions cannot be spied on).
+      const calls = { lstatSync: 0, mkdirSync: 0 };
+      const fs = new Proxy(backend.fs, {
+        get: (target, key: string) => {
+          const value = Reflect.get(target, key) as unknown;
+          if (typeof value !== 'function') return value;
+          return (...args: unknown[]): unknown => {
+            if (key in calls) calls[key as keyof typeof calls]++;
+            return (value as (...a: unknown[]) => unknown).apply(target, args);
+          };
+        },
+      });
+      const vfs = new Vfs({ limits: { ...LIMITS, maxEntries: 4096 }, tmp: { ...backend, fs } });
+      open.push(vfs);
+      vfs.mkdir('/tmp/a/a', true);
+      // ~1,950 one-letter directories: near PATH_MAX, with room for the disk backend's own directory
+      // (its host path must fit in the host's PATH_MAX too).
+      const depth = Math.floor((LIMITS.pathMaxBytes - 200) / 2);
+      const path = `/tmp${'/a'.repeat(depth)}`;
+      calls.lstatSync = 0;
+      calls.mkdirSync = 0;
+      expect(vfs.mkdir(path, true)).toBe('/tmp/a/a/a');
+      // One by one, it was a lookup per ancestor and a mkdir per missing directory (16 s of the host's thread on memfs).
+      expect(calls.lstatSync).toBeLessThanOrEqual(2 * Math.ceil(Math.log2(depth)) + 4);
+      expect(calls.mkdirSync).toBe(1);
+      expect(vfs.usage().entries).toBe(depth);
+      expect(vfs.stat(path).mode & 0o170000).toBe(0o040000);
+    });
+
     it('Vfs: the entry limit allows entries up to it and refuses one past it with ENOSPC', () => {
       const vfs = make({ maxEntries: 3 });
       vfs.mkdir('/tmp/d', false);
