@@ -3,7 +3,7 @@
  * process, interleaved: per round one 8 MiB write and one read through the guest's node:fs on
  * in-process v8, alternating which tree goes first, the first two rounds dropped; memory and disk
  * backends. Prints medians (ms) and the after/before ratio. The bench area `tmp` gives the same
- * operations beside the host's node:fs.
+ * operations beside the host's node:fs. `X_ENGINE=quickjs` measures quickjs instead of v8.
  *
  *   git worktree add --detach /tmp/before <commit> && ln -s "$PWD/node_modules" /tmp/before/
  *   node --no-node-snapshot bench/compare-tmp.ts /tmp/before "$PWD" [rounds=40]
@@ -21,11 +21,12 @@ export const handler = async (event) => {
   else if (fs.readFileSync('/tmp/bench.bin').length !== ${SIZE}) throw new Error('short read');
   return 'ok';
 };`;
+const engine = process.env.X_ENGINE === 'quickjs' ? 'quickjs' : 'v8';
 const median = (xs: number[]): number => { const s = [...xs].sort((x, y) => x - y); return s[Math.floor(s.length / 2)]!; };
 for (const tmpBackend of ['memory', 'disk'] as const) {
   const rigs = await Promise.all([A, B].map(async (lib) => {
     const rt = await lib.createRuntime({ logSink: lib.silentSink });
-    await rt.deploy({ name: 'f', engine: 'v8', tmpBackend, memoryMb: 1024, timeoutMs: 120_000, code: { files: { 'index.mjs': HANDLER } } });
+    await rt.deploy({ name: 'f', engine, tmpBackend, memoryMb: 1024, timeoutMs: 120_000, code: { files: { 'index.mjs': HANDLER } } });
     await rt.invoke('f', { op: 'write' });
     return { rt, write: [] as number[], read: [] as number[] };
   }));
@@ -42,7 +43,7 @@ for (const tmpBackend of ['memory', 'disk'] as const) {
   for (const rig of rigs) await rig.rt.close();
   for (const op of ['write', 'read'] as const) {
     const [before, after] = rigs.map((rig) => median(rig[op].slice(2)));
-    console.log(JSON.stringify({ tmpBackend, op, beforeMs: +before!.toFixed(1), afterMs: +after!.toFixed(1), ratio: +(after! / before!).toFixed(3), samples: rigs[0]![op].length - 2 }));
+    console.log(JSON.stringify({ engine, tmpBackend, op, beforeMs: +before!.toFixed(1), afterMs: +after!.toFixed(1), ratio: +(after! / before!).toFixed(3), samples: rigs[0]![op].length - 2 }));
   }
 }
 process.exit(0);

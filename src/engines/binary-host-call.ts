@@ -9,6 +9,7 @@
  * contents as bytes, so an 8 MiB /tmp read or write is never turned into text at all.
  */
 import { Buffer } from 'node:buffer';
+import { encodePayload } from './guest/protocol.ts';
 
 /** What a binary host function answers the guest. */
 export type BinaryAnswer = string | [head: string, bytes: ArrayBuffer];
@@ -29,4 +30,9 @@ export function binaryAnswer(answer: string): BinaryAnswer {
   if (at < 0 || answer[0] !== 'o') return answer;
   const payload = Buffer.from(answer.slice(at + 1), 'latin1');
   return [answer.slice(0, at), payload.buffer.slice(payload.byteOffset, payload.byteOffset + payload.byteLength)];
+}
+
+/** The text form of a binary answer (the inverse of {@link binaryAnswer}), for a channel that carries only text. */
+export function textAnswer([head, bytes]: [head: string, bytes: ArrayBuffer]): string {
+  return `${head}\n${encodePayload(Buffer.from(bytes))}`;
 }

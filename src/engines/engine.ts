@@ -45,9 +45,10 @@ export interface SandboxOptions {
   readonly hostCall?: (op: string, args: string) => string;
   /**
    * The same channel with payloads as bytes both ways (binary-host-call.ts's shapes), for engines
-   * whose guest hands the host an ArrayBuffer directly (in-process v8): must answer what
-   * `binaryAnswer(hostCall(op, textRequest(args, bytes)))` would. Optional; engines that cross a
-   * thread or process boundary use `hostCall`.
+   * whose guest hands the host an ArrayBuffer directly (in-process v8; quickjs in worker threads of
+   * this process, whose payloads cross the MessagePort as ArrayBuffers): must answer what
+   * `binaryAnswer(hostCall(op, textRequest(args, bytes)))` would. Optional; process isolation's
+   * children use `hostCall`.
    */
   readonly hostCallBytes?: (op: string, args: string, bytes: Uint8Array | undefined) => BinaryAnswer;
 }

@@ -1,13 +1,15 @@
 /**
  * Binary payloads of the guest's host calls (issue 21): on quickjs they cross as bytes (an
- * ArrayBuffer each way, src/engines/quickjs/in-thread.ts hostCallFunction), on v8 as latin1 text.
+ * ArrayBuffer each way, src/engines/quickjs/in-thread.ts hostCallFunction) and on to the
+ * environment as bytes over the worker's MessagePort (remote/server.ts), or as latin1 text from a
+ * process-isolation child; in-process v8 hands file contents to the environment as bytes.
  * Whatever the path, every byte value must survive — zero bytes (the text wire's U+0100) and
  * 0x80–0xFF included — in /tmp files, partial reads at offsets, empty files, Brotli and randomness.
  * The expected digests are node:crypto's on the host, over the same bytes.
  */
 import { createHash } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
-import { binaryAnswer, textRequest } from '../../src/engines/binary-host-call.ts';
+import { binaryAnswer, textAnswer, textRequest } from '../../src/engines/binary-host-call.ts';
 import { createRuntime, silentSink } from '../../src/index.ts';
 import { GENEROUS_TIMEOUT_MS, SLOW_CASE_LIMIT_MS } from '../helpers/runtime.ts';
 
@@ -41,9 +43,13 @@ export const handler = async ({ size }) => {
   };
 };`;
 
-describe.each(['v8', 'quickjs'] as const)('binary host-call payloads, %s', (engine) => {
+describe.each([
+  ['v8', 'in-process'],
+  ['quickjs', 'in-process'],
+  ['quickjs', 'process'],
+] as const)('binary host-call payloads, %s, %s', (engine, isolation) => {
   it('every byte value survives /tmp writes and reads (whole, at an offset, by fd in chunks), empty files, Brotli and randomBytes', async () => {
-    const rt = await createRuntime({ logSink: silentSink });
+    const rt = await createRuntime({ logSink: silentSink, isolation });
     try {
       await rt.deploy({ name: 'bin', engine, memoryMb: 512, timeoutMs: GENEROUS_TIMEOUT_MS, code: { files: { 'index.mjs': HANDLER } } });
       const res = await rt.invoke('bin', { size: SIZE });
@@ -81,6 +87,13 @@ describe('engines/binary-host-call.ts (the host side of binary payloads)', () =>
     expect([...new Uint8Array(bytes)]).toEqual([0, 255, 128, 97]);
     const [, none] = binaryAnswer('o0\n') as [string, ArrayBuffer];
     expect(none.byteLength).toBe(0);
+  });
+
+  it("turns a binary answer back into the text wire (zero bytes as U+0100): binaryAnswer's inverse", () => {
+    const bytes = new Uint8Array([0, 255, 128, 97, 10]).buffer;
+    expect(textAnswer(['o0', bytes])).toBe('o0\n\u0100\u00ff\u0080a\n');
+    expect([...new Uint8Array((binaryAnswer(textAnswer(['o0', bytes])) as [string, ArrayBuffer])[1])]).toEqual([0, 255, 128, 97, 10]);
+    expect(textAnswer(['o0', new ArrayBuffer(0)])).toBe('o0\n');
   });
 
   it('writes a request payload as latin1 after a newline (absent: the args alone)', () => {

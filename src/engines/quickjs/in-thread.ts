@@ -19,7 +19,7 @@ import type { QuickJSContext, QuickJSHandle, QuickJSRuntime } from 'quickjs-emsc
 import type { FunctionBundle } from '../../code/types.ts';
 import { EngineUnavailableError } from '../../errors.ts';
 import type { Blueprint, Engine, Sandbox, SandboxImage, SandboxOptions } from '../engine.ts';
-import { binaryAnswer, textRequest } from '../binary-host-call.ts';
+import { binaryAnswer, textRequest, type BinaryAnswer } from '../binary-host-call.ts';
 import { guestRuntime, withStandardLibrary, type GuestRuntime } from '../guest-bundle.ts';
 import { QuickJSSandbox } from './quickjs-sandbox.ts';
 import { bootFromImage, makeRuntimeImage, type RuntimeImage } from './runtime-image.ts';
@@ -331,7 +331,8 @@ export function startRuntime(instance: QuickJSInstance, memoryMb: number): Start
  * guest passes a request's payload as an ArrayBuffer (third argument) and gets an answer's payload
  * as `[head, ArrayBuffer]`, each copied straight between the WebAssembly memory and a Buffer. As
  * latin1 text the guest turned strings into bytes one char at a time, interpreted (/tmp reads ran
- * at ~4 MB/s, issue 21). The host side still speaks the text wire format (engines/binary-host-call.ts).
+ * at ~4 MB/s, issue 21). In a server of this process (SandboxOptions.hostCallBytes) the payload
+ * goes on to the environment as bytes too; otherwise the host's text wire format (engines/binary-host-call.ts).
  */
 function hostCallFunction(
   ctx: QuickJSContext,
@@ -340,16 +341,30 @@ function hostCallFunction(
   args: QuickJSHandle,
   bytes: QuickJSHandle | undefined,
 ): QuickJSHandle {
-  let request = ctx.getString(args);
-  if (bytes !== undefined && ctx.typeof(bytes) === 'object') {
-    const view = ctx.getArrayBuffer(bytes);
+  const options = current.options;
+  const name = ctx.getString(op);
+  let answer: BinaryAnswer;
+  if (options?.hostCallBytes && name !== 'stdlib') {
+    // The host takes the payload as bytes (a server of this process: remote/server.ts); the
+    // standard library's chunks are answered here, by hostCall (withStandardLibrary).
+    const view = bytes !== undefined && ctx.typeof(bytes) === 'object' ? ctx.getArrayBuffer(bytes) : undefined;
     try {
-      request = textRequest(request, view.value);
+      answer = options.hostCallBytes(name, ctx.getString(args), view?.value);
     } finally {
-      view.dispose();
+      view?.dispose();
     }
+  } else {
+    let request = ctx.getString(args);
+    if (bytes !== undefined && ctx.typeof(bytes) === 'object') {
+      const view = ctx.getArrayBuffer(bytes);
+      try {
+        request = textRequest(request, view.value);
+      } finally {
+        view.dispose();
+      }
+    }
+    answer = binaryAnswer((options?.hostCall ?? unavailableHostCall)(name, request));
   }
-  const answer = binaryAnswer((current.options?.hostCall ?? unavailableHostCall)(ctx.getString(op), request));
   if (typeof answer === 'string') return ctx.newString(answer);
   const pair = ctx.newArray();
   const head = ctx.newString(answer[0]);

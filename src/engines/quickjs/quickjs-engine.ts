@@ -42,7 +42,7 @@ export function quickjsWorkerPool(options: QuickJSEngineOptions = {}): EnginePoo
   const key = JSON.stringify([threads, quickjs.isolation ?? 'instance', quickjs.blanksPerMemorySize ?? null]);
   let pool = pools.get(key);
   if (!pool) {
-    pool = new EnginePool(threads, (handlers) => WorkerHost.start({ quickjs }, handlers), { maxSize: Math.min(ENGINE_THREADS_MAX, threads * QUICKJS_THREAD_GROWTH) });
+    pool = new EnginePool(threads, (handlers) => WorkerHost.start({ quickjs, hostCallBytes: true }, handlers), { maxSize: Math.min(ENGINE_THREADS_MAX, threads * QUICKJS_THREAD_GROWTH) });
     pools.set(key, pool);
   }
   return pool;

@@ -27,6 +27,7 @@
 import type { FunctionBundle } from '../../code/types.ts';
 import type { EngineName } from '../../config/index.ts';
 import { EngineUnavailableError } from '../../errors.ts';
+import { binaryAnswer, textAnswer, textRequest, type BinaryAnswer } from '../binary-host-call.ts';
 import { SandboxFault, SnapshotUnsupportedError, type SandboxImage, type SandboxOptions } from '../engine.ts';
 import type { HostMessage } from '../guest/protocol.ts';
 import type { WasmDefinition } from '../wasm/in-thread.ts';
@@ -455,14 +456,18 @@ export class EnginePool {
       }
       case 'host': {
         const sandbox = server.sandboxes.get(event.sb);
-        let text: string;
+        let answer: BinaryAnswer;
         try {
-          text = sandbox?.options.hostCall ? sandbox.options.hostCall(event.op, event.args) : unavailable(event.op);
+          answer = sandbox ? hostAnswer(sandbox.options, event) : unavailable(event.op);
         } catch (error) {
-          text = `e${JSON.stringify({ name: 'Error', message: (error as Error).message })}`;
+          answer = `e${JSON.stringify({ name: 'Error', message: (error as Error).message })}`;
         }
-        // Always answered: the server's thread is blocked until it is.
-        server.started?.answer(text);
+        // Always answered: the server's thread is blocked until it is. (A server that asked for
+        // bytes takes them; text otherwise.)
+        const host = server.started;
+        if (typeof answer === 'string') host?.answer(answer);
+        else if (host?.answerBytes) host.answerBytes(answer);
+        else host?.answer(textAnswer(answer));
         return;
       }
       case 'unhealthy': {
@@ -527,6 +532,14 @@ function epochNow(): number {
 
 function unavailable(op: string): string {
   return `e${JSON.stringify({ name: 'Error', message: `${op} is not available in this sandbox` })}`;
+}
+
+/** A guest's host call answered by its environment: as bytes when the server asked for them (ServerEvent `host`). */
+function hostAnswer(options: SandboxOptions, event: Extract<ServerEvent, { t: 'host' }>): BinaryAnswer {
+  if (event.binary !== true) return options.hostCall ? options.hostCall(event.op, event.args) : unavailable(event.op);
+  const bytes = event.bytes ? new Uint8Array(event.bytes) : undefined;
+  if (options.hostCallBytes) return options.hostCallBytes(event.op, event.args, bytes);
+  return binaryAnswer(options.hostCall ? options.hostCall(event.op, textRequest(event.args, bytes)) : unavailable(event.op));
 }
 
 /** A boot, restore or snapshot error from the server, with its class where the caller tells them apart. */

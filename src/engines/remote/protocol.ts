@@ -52,8 +52,12 @@ export type ServerEvent =
   /** The server has loaded and handles requests from now on (its first event). */
   | { readonly t: 'up' }
   | { readonly t: 'log'; readonly sb: number; readonly level: string; readonly message: string }
-  /** The guest called the host (the worker waits for the answer: see server.ts). */
-  | { readonly t: 'host'; readonly sb: number; readonly op: string; readonly args: string }
+  /**
+   * The guest called the host (the worker waits for the answer: see server.ts). `binary` (a server
+   * started with `hostCallBytes`): the request's payload is `bytes` (transferred, not copied) and
+   * the answer may be `[head, ArrayBuffer]` (engines/binary-host-call.ts), not text.
+   */
+  | { readonly t: 'host'; readonly sb: number; readonly op: string; readonly args: string; readonly binary?: true; readonly bytes?: ArrayBuffer }
   /** A boot, restore or snapshot finished; `error` when it threw (not a fault: a refusal or a bug). */
   | { readonly t: 'ready'; readonly id: number; readonly error?: ErrorCopy; readonly image?: ImageInfo }
   /**
@@ -101,4 +105,9 @@ export interface ServerData {
   /** The port host-call answers come back on (read synchronously by the blocked worker). */
   readonly answers: import('node:worker_threads').MessagePort;
   readonly quickjs: { readonly isolation?: 'instance' | 'shared'; readonly blanksPerMemorySize?: number };
+  /**
+   * Host calls with payloads as bytes both ways (a worker of this process: ArrayBuffers cross a
+   * MessagePort; process isolation's relay speaks text over IPC and leaves it off).
+   */
+  readonly hostCallBytes?: boolean;
 }

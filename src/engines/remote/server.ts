@@ -15,6 +15,7 @@
 import { isMainThread, parentPort, receiveMessageOnPort, workerData } from 'node:worker_threads';
 import type { EngineName } from '../../config/index.ts';
 import type { FunctionBundle } from '../../code/types.ts';
+import type { BinaryAnswer } from '../binary-host-call.ts';
 import { SandboxFault, SnapshotUnsupportedError, type Blueprint, type Engine, type Sandbox, type SandboxImage, type SandboxOptions } from '../engine.ts';
 import { useGuestRuntime } from '../guest-bundle.ts';
 import type { GuestReply } from '../guest/protocol.ts';
@@ -32,7 +33,7 @@ const RUNNING = 1;
 class EngineServer {
   readonly #data: ServerData;
   readonly #signal: Int32Array;
-  readonly #post: (event: ServerEvent) => void;
+  readonly #post: (event: ServerEvent, transfer?: ArrayBuffer[]) => void;
   readonly #engines = new Map<EngineName, Promise<Engine>>();
   readonly #blueprints = new Map<number, Promise<Blueprint>>();
   readonly #sandboxes = new Map<number, { readonly sandbox: Sandbox; readonly engine: EngineName }>();
@@ -44,7 +45,7 @@ class EngineServer {
   /** The v8 engine once loaded: a fault can then check its health before its reply is posted. */
   #v8Loaded: V8Engine | undefined;
 
-  constructor(data: ServerData, post: (event: ServerEvent) => void) {
+  constructor(data: ServerData, post: (event: ServerEvent, transfer?: ArrayBuffer[]) => void) {
     this.#data = data;
     this.#signal = new Int32Array(data.signal);
     this.#post = post;
@@ -132,17 +133,35 @@ class EngineServer {
       memoryMb,
       onLog: (level, message) => this.#post({ t: 'log', sb, level, message }),
       hostCall: (op, args) => this.#hostCall(sb, op, args),
+      ...(this.#data.hostCallBytes === true ? { hostCallBytes: (op: string, args: string, bytes: Uint8Array | undefined) => this.#hostCallBytes(sb, op, args, bytes) } : {}),
     };
+  }
+
+  /**
+   * {@link #hostCall} with payloads as bytes: the request's payload is copied once (it may be a view
+   * of a WebAssembly memory) and transferred; the answer's payload arrives as an ArrayBuffer.
+   */
+  #hostCallBytes(sb: number, op: string, args: string, bytes: Uint8Array | undefined): BinaryAnswer {
+    const payload = bytes === undefined ? undefined : bytes.slice().buffer;
+    const answer = this.#await(() => this.#post({ t: 'host', sb, op, args, binary: true, ...(payload ? { bytes: payload } : {}) }, payload ? [payload] : undefined));
+    if (typeof answer === 'string') return answer;
+    if (Array.isArray(answer) && typeof answer[0] === 'string' && answer[1] instanceof ArrayBuffer) return [answer[0], answer[1]];
+    return `e${JSON.stringify({ name: 'Error', message: `lambdalet: the host did not answer ${op}` })}`;
   }
 
   /** Blocks this thread until the host answers (see the module comment). */
   #hostCall(sb: number, op: string, args: string): string {
-    Atomics.store(this.#signal, ANSWERED, 0);
-    this.#post({ t: 'host', sb, op, args });
-    Atomics.wait(this.#signal, ANSWERED, 0);
-    const answer = receiveMessageOnPort(this.#data.answers)?.message as unknown;
+    const answer = this.#await(() => this.#post({ t: 'host', sb, op, args }));
     if (typeof answer === 'string') return answer;
     return `e${JSON.stringify({ name: 'Error', message: `lambdalet: the host did not answer ${op}` })}`;
+  }
+
+  /** Sends a host call and blocks this thread until the host's answer is on the answers port. */
+  #await(send: () => void): unknown {
+    Atomics.store(this.#signal, ANSWERED, 0);
+    send();
+    Atomics.wait(this.#signal, ANSWERED, 0);
+    return receiveMessageOnPort(this.#data.answers)?.message as unknown;
   }
 
   async #start(request: Extract<ServerRequest, { t: 'boot' | 'restore' }>): Promise<undefined> {
@@ -243,7 +262,7 @@ if (!isMainThread && parentPort && (workerData as { lambdaletEngineServer?: bool
   useInstanceCounter(data.instanceCounter);
   if (data.quickjsModule) useCompiledModule(data.quickjsModule);
   const port = parentPort;
-  const server = new EngineServer(data, (event) => port.postMessage(event));
+  const server = new EngineServer(data, (event, transfer) => port.postMessage(event, transfer));
   port.on('message', (request: ServerRequest) => server.handle(request));
   port.postMessage({ t: 'up' } satisfies ServerEvent);
 }

@@ -7,6 +7,7 @@ import { MessageChannel, Worker } from 'node:worker_threads';
 import { quickjsWasmModule } from '../quickjs/wasm.ts';
 import { guestRuntime } from '../guest-bundle.ts';
 import { instanceCounterBuffer } from '../quickjs/in-thread.ts';
+import type { BinaryAnswer } from '../binary-host-call.ts';
 import type { ServerData, ServerEvent, ServerRequest } from './protocol.ts';
 
 /** What the engine pool needs of a server, wherever it runs (worker-host.ts, process-host.ts). */
@@ -14,6 +15,8 @@ export interface EngineHost {
   send(request: ServerRequest): void;
   /** The answer to the guest's host call the server is blocked on. */
   answer(text: string): void;
+  /** The same with a payload as bytes, for a server that asked for them (a `binary` host call). */
+  answerBytes?(answer: BinaryAnswer): void;
   /** Keeps the host's event loop alive while work is in flight; off when idle. */
   ref(busy: boolean): void;
   /** Ends the server at once; its exit is reported as usual. */
@@ -48,6 +51,8 @@ export interface WorkerHostOptions {
    * (WebAssembly components). Default false.
    */
   readonly exactDeadlines?: boolean;
+  /** Host calls may carry payloads as bytes (ServerData.hostCallBytes). Default false. */
+  readonly hostCallBytes?: boolean;
 }
 
 export class WorkerHost implements EngineHost {
@@ -98,6 +103,7 @@ export class WorkerHost implements EngineHost {
       signal,
       answers: port2,
       quickjs: options.quickjs,
+      ...(options.hostCallBytes === true ? { hostCallBytes: true } : {}),
     };
     const self = new URL(import.meta.url);
     const entry = new URL(`./server${self.pathname.endsWith('.ts') ? '.ts' : '.js'}`, self);
@@ -144,8 +150,13 @@ export class WorkerHost implements EngineHost {
   }
 
   answer(text: string): void {
-    // The message first, then the flag: the worker reads the port once it sees the flag.
-    this.#answers.postMessage(text);
+    this.answerBytes(text);
+  }
+
+  answerBytes(answer: BinaryAnswer): void {
+    // The message first, then the flag: the worker reads the port once it sees the flag. A payload
+    // is copied, not transferred: it may be the vfs's own buffer.
+    this.#answers.postMessage(answer);
     Atomics.store(this.#signal, 0, 1);
     Atomics.notify(this.#signal, 0);
   }
