@@ -94,6 +94,12 @@ class EngineServer {
     }
   }
 
+  warmQuickJS(): void {
+    this.#quickjsEngine()
+      .warm()
+      .catch(() => {});
+  }
+
   #quickjsEngine(): InThreadQuickJS {
     this.#quickjs ??= new InThreadQuickJS(this.#data.quickjs);
     return this.#quickjs;
@@ -265,4 +271,7 @@ if (!isMainThread && parentPort && (workerData as { lambdaletEngineServer?: bool
   const server = new EngineServer(data, (event, transfer) => port.postMessage(event, transfer));
   port.on('message', (request: ServerRequest) => server.handle(request));
   port.postMessage({ t: 'up' } satisfies ServerEvent);
+  // A QuickJS server readies its engine (the guest runtime's image) as it starts, not at its first
+  // cold start; a failure is the engine's to report (it falls back to parsing).
+  if (data.guest && data.quickjsModule) server.warmQuickJS();
 }
