@@ -15,6 +15,13 @@
  *   member that dies stops renewing; BullMQ's stalled-job check (run by every member's workers,
  *   `maxStalledCount` unbounded) moves the job back to `wait` and another member claims it.
  *   Resume time: the lock's expiry plus up to two stalled-check intervals.
+ * - A stream shard's queues (`kinesis:…`, stream-poller.ts `shardQueue`) run one batch at a time
+ *   across the cluster, as a shard does on Lambda: a claim of one first takes the lane's lock
+ *   (`<prefix>lane:<queue>`, this backend's id, `leaseTtlMs`, renewed with the leases), and gets
+ *   nothing while another member holds it or while jobs of the lane another member ran are still
+ *   active (a dead member's, until the stalled check returns them); the lock goes when the member
+ *   holds no lease of the lane any more. `listDue` reports such a lane as due a stalled-check
+ *   interval later.
  * - `purge` removes the queue's waiting, delayed and active jobs (an active one's lock is dropped
  *   first, so the member holding it loses the lease: its settle answers false); failed jobs (the
  *   dead letters) stay.
@@ -60,6 +67,23 @@ interface Held {
   readonly leaseUntil: number;
 }
 
+/** A stream shard's queues run one batch at a time cluster-wide (class comment). */
+function isLane(queue: string): boolean {
+  return queue.startsWith('kinesis:');
+}
+
+/** KEYS: the lane's lock. ARGV: owner, ms. Takes or extends the lock when free or the owner's: 1, else 0. */
+const TAKE_LANE = `
+local v = redis.call('GET', KEYS[1])
+if v and v ~= ARGV[1] then return 0 end
+redis.call('SET', KEYS[1], ARGV[1], 'PX', ARGV[2])
+return 1`;
+
+/** KEYS: the lane's lock. ARGV: owner. Deletes it if it is the owner's. */
+const DROP_LANE = `
+if redis.call('GET', KEYS[1]) == ARGV[1] then redis.call('DEL', KEYS[1]) end
+return 1`;
+
 /** Longest wait between two stalled-job checks, ms. */
 const STALLED_CHECK_MAX_MS = 2_000;
 
@@ -79,6 +103,8 @@ export class BullMQEventQueue implements EventQueueBackend {
   readonly #workers = new Map<string, Worker<JobData>>();
   /** Leases this member holds: token → job. */
   readonly #held = new Map<string, Held>();
+  /** This backend's id as a lane lock's owner. */
+  readonly #owner = randomUUID();
   readonly #renewal: NodeJS.Timeout;
   #closed = false;
 
@@ -150,6 +176,7 @@ export class BullMQEventQueue implements EventQueueBackend {
     this.#check();
     const worker = this.#worker(queue);
     await this.#releaseEnded(queue, now);
+    if (isLane(queue) && !(await this.#takeLane(queue))) return [];
     const leased: LeasedEvent[] = [];
     while (leased.length < limit) {
       const token = randomUUID();
@@ -170,6 +197,7 @@ export class BullMQEventQueue implements EventQueueBackend {
         leaseUntil,
       });
     }
+    if (isLane(queue)) await this.#dropLaneIfIdle(queue);
     return leased;
   }
 
@@ -200,7 +228,8 @@ export class BullMQEventQueue implements EventQueueBackend {
       this.#worker(name); // every member checks every queue for stalled jobs
       const queue = this.#queue(name);
       const counts = await queue.getJobCounts('wait', 'prioritized', 'delayed', 'active');
-      if ((counts.wait ?? 0) + (counts.prioritized ?? 0) > 0) due.push({ queue: name, nextAt: now });
+      const laneHeldElsewhere = isLane(name) && !(await this.#laneFree(name));
+      if ((counts.wait ?? 0) + (counts.prioritized ?? 0) > 0) due.push({ queue: name, nextAt: laneHeldElsewhere ? now + this.#stalledInterval() : now });
       else if ((counts.delayed ?? 0) > 0) {
         const [first] = await queue.getDelayed(0, 0);
         due.push({ queue: name, nextAt: first ? first.timestamp + first.delay : now });
@@ -243,6 +272,7 @@ export class BullMQEventQueue implements EventQueueBackend {
     const q = this.#queue(queue);
     const jobs = (await q.getJobs(['wait', 'prioritized', 'delayed', 'active'])) as Job<JobData>[];
     for (const [token, held] of [...this.#held]) if (held.queue === queue) this.#held.delete(token);
+    if (isLane(queue)) await this.#redis.del(this.#laneKey(queue));
     let removed = 0;
     for (const job of jobs) {
       // BullMQ will not remove a locked (active) job: drop its lock, whoever holds it; that lease is lost.
@@ -303,7 +333,10 @@ export class BullMQEventQueue implements EventQueueBackend {
     this.#held.delete(lease.token);
     // Still ours? (extendLock answers 0 when the lock lapsed and the job went to another member.)
     const owned = await held.job.extendLock(lease.token, this.#lockMs).catch(() => 0);
-    if (!owned) return false;
+    if (!owned) {
+      if (isLane(held.queue)) await this.#dropLaneIfIdle(held.queue);
+      return false;
+    }
     if (then && then.length > 0) await this.enqueueThen(then, lease);
     try {
       await settle(held.job, lease.token);
@@ -314,6 +347,7 @@ export class BullMQEventQueue implements EventQueueBackend {
     if (then && then.length > 0) {
       await Promise.all(then.map((event) => this.#queue(event.queue).removeDeduplicationKey(jobId(event.id)).catch(() => 0)));
     }
+    if (isLane(held.queue)) await this.#dropLaneIfIdle(held.queue);
     return true;
   }
 
@@ -327,8 +361,41 @@ export class BullMQEventQueue implements EventQueueBackend {
     }
   }
 
+  #laneKey(queue: string): string {
+    return `${this.#prefix}lane:${queue}`;
+  }
+
+  /**
+   * Takes (or keeps) the lane's lock for this member: false when another member holds it, or when
+   * jobs of the lane that are not this member's are still active (a dead holder's, until the
+   * stalled check puts them back first in line: taking later ones now would overtake them).
+   */
+  async #takeLane(queue: string): Promise<boolean> {
+    if ((await this.#redis.eval(TAKE_LANE, 1, this.#laneKey(queue), this.#owner, String(this.#lockMs))) !== 1) return false;
+    const mine = [...this.#held.values()].filter((held) => held.queue === queue).length;
+    if ((await this.#queue(queue).getActiveCount()) > mine) {
+      await this.#dropLaneIfIdle(queue);
+      return false;
+    }
+    return true;
+  }
+
+  /** Gives the lane's lock up when this member holds no lease of the lane. */
+  async #dropLaneIfIdle(queue: string): Promise<void> {
+    if ([...this.#held.values()].some((held) => held.queue === queue)) return;
+    await this.#redis.eval(DROP_LANE, 1, this.#laneKey(queue), this.#owner).catch(() => 0);
+  }
+
+  /** No other member holds the lane's lock. */
+  async #laneFree(queue: string): Promise<boolean> {
+    const owner = await this.#redis.get(this.#laneKey(queue));
+    return owner === null || owner === this.#owner;
+  }
+
   async #renew(): Promise<void> {
     const now = Date.now();
+    const lanes = new Set([...this.#held.values()].filter((held) => now < held.leaseUntil && isLane(held.queue)).map((held) => held.queue));
+    await Promise.all([...lanes].map((queue) => this.#redis.eval(TAKE_LANE, 1, this.#laneKey(queue), this.#owner, String(this.#lockMs)).catch(() => 0)));
     // All at once (one burst of commands on the connection): renewing one after another let the
     // last locks of a few hundred lapse on a loaded machine, and their events ran twice.
     await Promise.all(

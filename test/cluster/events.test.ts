@@ -105,6 +105,42 @@ describe.skipIf(!redis)(redis ? 'cluster event queue (BullMQ)' : `cluster event 
     expect(await b.count('invoke:a')).toBe(0);
   });
 
+  it("a stream shard's lane runs one batch at a time across members (Kinesis: one batch per shard in flight); other queues are not held", async () => {
+    const name = redis!.clusterName();
+    const [a, b] = [backend(name, 60_000), backend(name, 60_000)];
+    const lane = 'kinesis:m-1:0';
+    await a.enqueue([ev('r1', lane), ev('r2', lane), ev('r3', lane), ev('x', 'invoke:x')]);
+    const [r1] = await a.claim(lane, Date.now(), 1, 60_000);
+    expect(r1!.id).toBe('r1');
+    expect(await b.claim(lane, Date.now(), 1, 60_000)).toEqual([]); // a holds the lane
+    expect((await b.listDue()).find((d) => d.queue === lane)!.nextAt).toBeGreaterThan(Date.now()); // not due for b meanwhile
+    expect((await b.claim('invoke:x', Date.now(), 1, 60_000)).map((e) => e.id)).toEqual(['x']); // another queue: free
+    expect(await a.ack(r1!)).toBe(true); // a holds nothing of the lane now: it lets go
+    const [r2] = await b.claim(lane, Date.now(), 1, 60_000);
+    expect(r2!.id).toBe('r2');
+    expect(await a.claim(lane, Date.now(), 1, 60_000)).toEqual([]); // now b holds it
+    expect(await b.ack(r2!)).toBe(true);
+    expect((await a.claim(lane, Date.now(), 5, 60_000)).map((e) => e.id)).toEqual(['r3']);
+  });
+
+  it("a lane's holder stops renewing: nobody takes a later record before the stalled one is back, which comes first", async () => {
+    const name = redis!.clusterName();
+    const [dead, alive] = [backend(name, 1000), backend(name, 1000)];
+    const lane = 'kinesis:m-2:0';
+    await dead.enqueue([ev('f1', lane), ev('f2', lane)]);
+    const [f1] = await dead.claim(lane, Date.now(), 1, 1); // its lease ends at once: it stops renewing (lane and job)
+    expect(f1!.id).toBe('f1');
+    // Polled until the lane is claimable: each empty claim is the lane still held, or f1 still active.
+    const [first] = await eventually(async () => {
+      await alive.listDue(); // runs the stalled-job check
+      const claimed = await alive.claim(lane, Date.now(), 1, 60_000);
+      if (claimed.length === 0) throw new Error('not yet');
+      return claimed;
+    });
+    expect([first!.id, first!.attempts]).toEqual(['f1', 2]);
+    expect(await dead.ack(f1!)).toBe(false);
+  });
+
   it('any member runs any event: 20 Event invokes through one member all run, on the members of the cluster', async () => {
     const name = redis!.clusterName();
     const members: Runtime[] = [];
