@@ -5,7 +5,9 @@
  *
  * fetch is asynchronous on the host: `fetch.start` answers an id at once; the guest polls
  * `fetch.done` (from its timer ticks, while it has requests in flight) and takes each finished
- * response with `fetch.take`. Requests still in flight when the environment ends are aborted.
+ * response with `fetch.take`, or gives it up with `fetch.abort` (its AbortSignal fired). Requests
+ * still in flight when the environment ends are aborted. What the bodies hold in the host's memory
+ * is bounded by the function's memory, and their number in flight too (fetch-ledger.ts).
  */
 import { Buffer } from 'node:buffer';
 import { randomBytes } from 'node:crypto';
@@ -16,6 +18,7 @@ import { encodePayload, splitPayload } from '../engines/guest/protocol.ts';
 import { binaryAnswer, textRequest, type BinaryAnswer } from '../engines/binary-host-call.ts';
 import { VfsError, type LazyVfs } from '../vfs/index.ts';
 import { CryptoService } from './crypto-service.ts';
+import { FetchBoundError, FetchLedger } from './fetch-ledger.ts';
 import type { ResponseSink } from './response-sink.ts';
 
 /** Most random bytes one call may ask for (Web Crypto's getRandomValues limit). */
@@ -45,7 +48,10 @@ export interface HostBridgeOptions {
   /** The environment's file system, built on the first fs call. */
   readonly vfs: LazyVfs;
   readonly egress: EgressPolicy;
-  /** Largest response body a fetch may bring into the sandbox (the function's memory). */
+  /**
+   * Largest response body a fetch may bring into the sandbox, and the most all of the environment's
+   * response bodies (being received or not yet taken) may hold together: the function's memory.
+   */
   readonly maxResponseBytes: number;
 }
 
@@ -55,6 +61,8 @@ export class HostBridge {
   readonly #maxResponseBytes: number;
   readonly #inFlight = new Map<number, AbortController>();
   readonly #finished = new Map<number, FetchOutcome>();
+  /** Requests in flight and the body bytes held for the guest (in flight + finished, not taken). */
+  readonly #ledger: FetchLedger;
   #nextFetchId = 1;
   /** node:crypto for the guest (its cipher contexts die with the environment). */
   readonly #crypto = new CryptoService();
@@ -65,6 +73,12 @@ export class HostBridge {
     this.#vfs = options.vfs;
     this.#egress = options.egress;
     this.#maxResponseBytes = options.maxResponseBytes;
+    this.#ledger = new FetchLedger(options.maxResponseBytes);
+  }
+
+  /** Bytes of response bodies the host holds for this environment's fetches now (received, not yet taken). */
+  get fetchHeldBytes(): number {
+    return this.#ledger.heldBytes;
   }
 
   /** The SandboxOptions.hostCall handler. */
@@ -107,6 +121,7 @@ export class HostBridge {
     for (const controller of this.#inFlight.values()) controller.abort();
     this.#inFlight.clear();
     this.#finished.clear();
+    this.#ledger.close();
     this.#crypto.dispose();
   }
 
@@ -132,6 +147,12 @@ export class HostBridge {
       case 'stream.end':
         return this.#stream(op, args, payload);
       case 'fetch.start':
+        try {
+          this.#ledger.start();
+        } catch (error) {
+          // As Node's fetch fails when the process is out of sockets (EMFILE): a TypeError whose cause says why.
+          return `e${JSON.stringify(fetchFailed(error))}`;
+        }
         return ok(this.#fetchStart(args[0] as FetchRequestShape, payload));
       case 'fetch.done':
         return ok([...this.#finished.keys()]);
@@ -141,7 +162,19 @@ export class HostBridge {
         if (!outcome) throw new Error(`fetch ${id} has not finished`);
         this.#finished.delete(id);
         if (!outcome.ok) return `e${JSON.stringify(outcome.error)}`;
+        this.#ledger.release(outcome.body.length);
         return `o${JSON.stringify(outcome.meta)}\n${encodePayload(outcome.body)}`;
+      }
+      case 'fetch.abort': {
+        // The guest's AbortSignal fired: stop receiving, or drop the finished body it will never take.
+        const id = Number(args[0]);
+        this.#inFlight.get(id)?.abort();
+        const outcome = this.#finished.get(id);
+        if (outcome) {
+          this.#finished.delete(id);
+          if (outcome.ok) this.#ledger.release(outcome.body.length);
+        }
+        return ok(null);
       }
       default:
         throw new Error(`Unknown host call ${op}`);
@@ -283,6 +316,12 @@ export class HostBridge {
     this.#inFlight.set(id, controller);
     const finish = (outcome: FetchOutcome): void => {
       if (!this.#inFlight.delete(id)) return; // disposed meanwhile
+      this.#ledger.settle();
+      if (outcome.ok && controller.signal.aborted) {
+        // fetch.abort came after the body's last chunk: nobody will take it.
+        this.#ledger.release(outcome.body.length);
+        return;
+      }
       this.#finished.set(id, outcome);
     };
     this.#fetch(request, body === undefined ? undefined : Buffer.from(body, 'latin1'), controller.signal).then(finish, (error: unknown) =>
@@ -319,7 +358,7 @@ export class HostBridge {
         }
         continue;
       }
-      const bytes = await readCapped(response, this.#maxResponseBytes);
+      const bytes = await readCapped(response, this.#maxResponseBytes, this.#ledger);
       return {
         ok: true,
         meta: { status: response.status, statusText: response.statusText, headers: [...response.headers], url: url.href, redirected: hop > 0 },
@@ -391,19 +430,28 @@ function ok(value: unknown): string {
   return `o${JSON.stringify(value ?? null)}`;
 }
 
-async function readCapped(response: Response, max: number): Promise<Buffer> {
+/**
+ * The response's body, at most `max` bytes, each chunk counted in `ledger` as it arrives (so all the
+ * environment's bodies together stay within the function's memory). On success the bytes stay
+ * counted (the caller releases them when the guest takes the body); on any failure they are released.
+ */
+async function readCapped(response: Response, max: number, ledger: FetchLedger): Promise<Buffer> {
   if (!response.body) return Buffer.alloc(0);
   const chunks: Uint8Array[] = [];
   let total = 0;
-  for await (const chunk of response.body as unknown as AsyncIterable<Uint8Array>) {
-    total += chunk.length;
-    if (total > max) {
-      await response.body.cancel().catch(() => {});
-      throw new RangeError(`response body larger than ${Math.floor(max / MIB)} MB (the function's memory)`);
+  try {
+    for await (const chunk of response.body as unknown as AsyncIterable<Uint8Array>) {
+      if (total + chunk.length > max) throw new RangeError(`response body larger than ${Math.floor(max / MIB)} MB (the function's memory)`);
+      ledger.receive(chunk.length);
+      total += chunk.length;
+      chunks.push(chunk);
     }
-    chunks.push(chunk);
+  } catch (error) {
+    ledger.release(total);
+    await response.body.cancel().catch(() => {});
+    throw error;
   }
-  return Buffer.concat(chunks);
+  return Buffer.concat(chunks, total);
 }
 
 /**
@@ -416,7 +464,7 @@ function fetchFailed(error: unknown): HostCallError {
   const cause = error instanceof Error ? (error.cause as { message?: unknown } | undefined) : undefined;
   const detail = cause && typeof cause.message === 'string' ? `${reason}: ${cause.message}` : reason;
   if (error instanceof Error && error.name === 'AbortError') return { name: 'AbortError', message: 'This operation was aborted' };
-  if (error instanceof EgressDenied) return { name: 'TypeError', message: `fetch failed: ${reason}`, cause: detail };
+  if (error instanceof EgressDenied || error instanceof FetchBoundError) return { name: 'TypeError', message: `fetch failed: ${reason}`, cause: detail };
   return { name: 'TypeError', message: 'fetch failed', cause: detail };
 }
 

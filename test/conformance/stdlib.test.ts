@@ -1,7 +1,7 @@
 /** The guest standard library: the same answers on every engine. */
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
-import { deployAndInvoke, forEachEngine } from '../helpers/runtime.ts';
+import { deployAndInvoke, deployFiles, forEachEngine } from '../helpers/runtime.ts';
 
 forEachEngine(({ withRuntime }) => {
   describe('globals', () => {
@@ -185,6 +185,42 @@ forEachEngine(({ withRuntime }) => {
         const egress = { allowHosts: ['slow.example.com'], fetch: () => new Promise<Response>(() => {}) };
         const result = await deployAndInvoke(rt, FETCHER, { url: 'https://slow.example.com/' }, { egress, timeoutMs: 200 });
         expect(result.payload).toMatchObject({ errorType: 'Sandbox.Timedout' });
+      }));
+
+    it('fetch: aborting a request stops it on the host too (its body would be host memory)', () =>
+      withRuntime(async ({ rt }) => {
+        const abortedOnHost: string[] = [];
+        const hostFetch = (request: Request): Promise<Response> =>
+          new Promise<Response>((_resolve, reject) => {
+            request.signal.addEventListener('abort', () => {
+              abortedOnHost.push(request.url);
+              reject(new DOMException('This operation was aborted', 'AbortError'));
+            });
+          });
+        const code = `
+          export const handler = async (event) => {
+            const ac = new AbortController();
+            const pending = fetch(event.url, { signal: ac.signal }).catch((e) => e.name);
+            await new Promise((r) => setTimeout(r, 20));
+            ac.abort();
+            return { result: await pending };
+          };`;
+        const result = await deployAndInvoke(rt, code, { url: 'https://slow.example.com/a' }, { egress: { allowHosts: ['slow.example.com'], fetch: hostFetch } });
+        expect(result.payload).toEqual({ result: 'AbortError' });
+        expect(abortedOnHost).toEqual(['https://slow.example.com/a']);
+      }));
+
+    it('fetch: a request started at INIT is read by later invocations (Lambda resumes unfinished work in a reused environment)', () =>
+      withRuntime(async ({ rt }) => {
+        const hostFetch = (): Promise<Response> => Promise.resolve(new Response('prefetched'));
+        const code = `
+          const prefetch = fetch('https://api.example.com/config').then((r) => r.text());
+          export const handler = async () => ({ config: await prefetch });`;
+        await deployFiles(rt, 'prefetch', code, { egress: { allowHosts: ['api.example.com'], fetch: hostFetch } });
+        const first = await rt.invoke('prefetch', {});
+        expect(first.payload).toEqual({ config: 'prefetched' });
+        const second = await rt.invoke('prefetch', {});
+        expect(second.payload).toEqual({ config: 'prefetched' });
       }));
   });
 

@@ -582,6 +582,8 @@ export async function fetch(input: string | URL | Request, init?: RequestInit): 
     request.signal.addEventListener('abort', () => {
       if (!inFlight.delete(id)) return;
       host.pending--;
+      // The host stops receiving the body (or drops it if it has finished): it holds host memory.
+      hostCall('fetch.abort', [id]);
       // The signal's reason, whatever it is, as fetch rejects.
       // eslint-disable-next-line @typescript-eslint/prefer-promise-reject-errors
       reject(request.signal.reason);
