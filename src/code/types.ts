@@ -2,6 +2,7 @@
  * Where a function's code comes from, and what bundling makes of it.
  * The bundle is host-made (never accepted from a user) and engine-neutral: every JS engine runs it.
  */
+import type { RemapBudget } from './stack-remap.ts';
 
 /** A function's code package, in one of five forms. */
 export type CodeSource =
@@ -39,8 +40,11 @@ export interface FunctionBundle {
    * (as `/var/task/...`) that made a `.js` file one. Node's messages about CommonJS globals say so.
    */
   readonly moduleScope?: { readonly typeModulePackageJson?: string };
-  /** Rewrites stack lines that point into the bundle so they point at the user's own files. */
-  remapStack(lines: readonly string[]): string[];
+  /**
+   * Rewrites the stack frames in `lines` that point into the bundle so they point at the user's own
+   * files (code/stack-remap.ts); with a budget, at most its count of positions (a phase's, counted down).
+   */
+  remapStack(lines: readonly string[], budget?: RemapBudget): string[];
   /** engine 'wasm' with `code.component`: the component's bytes (`script` is then empty). */
   readonly component?: Uint8Array;
 }

@@ -368,7 +368,7 @@ export class ExecutionEnvironment {
         });
         // `structuredConsole.logError('Unhandled Promise Rejection', new UnhandledPromiseRejection(reason, promise))`:
         // toFormatted writes the error's own `reason` and `promise` properties between its message and stack.
-        const cause = reason.stack.length > 0 ? reasonFields(reason, this.#deps.bundle.remapStack(reason.stack)) : reason.text;
+        const cause = reason.stack.length > 0 ? reasonFields(reason, this.logs.remapStack(reason.stack)) : reason.text;
         this.logs.guestLine('ERROR', `Unhandled Promise Rejection \t${JSON.stringify({
           errorType: shape.errorType, errorMessage: shape.errorMessage, reason: cause, promise: {}, stack: shape.trace,
         })}`);
@@ -381,7 +381,7 @@ export class ExecutionEnvironment {
 
   #remap(error: ErrorShape): ErrorShape {
     if (error.trace.length === 0) return error;
-    return { ...error, trace: this.#deps.bundle.remapStack(error.trace) };
+    return { ...error, trace: this.logs.remapStack(error.trace) };
   }
 
   #recordMemory(): void {

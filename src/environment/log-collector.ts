@@ -4,6 +4,7 @@
  * to the sink as they come and, while an invocation asked for `logType: 'Tail'`, into a bounded
  * buffer for its `logResult`.
  */
+import { remapBudget, type RemapBudget } from '../code/stack-remap.ts';
 import type { FunctionBundle } from '../code/types.ts';
 import type { LoggingConfig } from '../config/index.ts';
 import { initStartEvent, jsonApplicationLine, reportEvent, startEvent } from '../observability/json-lines.ts';
@@ -31,6 +32,11 @@ export class LogCollector {
   /** Guest output written in this phase (characters), and lines dropped past LOG_CHARS_PER_PHASE. */
   #phaseChars = 0;
   #dropped = 0;
+  /**
+   * What is left of this phase's source-mapping budget (code/stack-remap.ts): shared by its log
+   * lines and its error's trace, so guest text cannot make the host map without end.
+   */
+  #remapBudget: RemapBudget = remapBudget();
   readonly #sink: LogSink;
   readonly #meta: LogLineMeta;
   readonly #bundle: Pick<FunctionBundle, 'filename' | 'remapStack'>;
@@ -89,6 +95,12 @@ export class LogCollector {
     this.#requestId = value;
     this.#phaseChars = 0;
     this.#dropped = 0;
+    this.#remapBudget = remapBudget();
+  }
+
+  /** Stack lines of this phase mapped back to the user's files, within the phase's budget. */
+  remapStack(lines: readonly string[]): string[] {
+    return this.#bundle.remapStack(lines, this.#remapBudget);
   }
 
   /** A console line from the guest: its arguments are untrusted, so they are checked and bounded. */
@@ -104,7 +116,7 @@ export class LogCollector {
     const lvl = typeof level === 'string' && LEVELS.has(level) ? level : 'INFO';
     let text = typeof message === 'string' ? message : String(message);
     if (text.length > MAX_LINE_CHARS) text = text.slice(0, MAX_LINE_CHARS) + '... [truncated]';
-    if (text.includes(this.#bundle.filename)) text = this.#bundle.remapStack(text.split('\n')).join('\n');
+    if (text.includes(this.#bundle.filename)) text = this.remapStack(text.split('\n')).join('\n');
     this.#phaseChars += text.length;
     // process.stdout / stderr: Lambda records a runtime's own output lines as they are.
     if (level === 'STDOUT' || level === 'STDERR') this.write(text.replace(/\n/g, '\r'));

@@ -1,5 +1,6 @@
 import { describe, it, expect } from 'vitest';
 import type { FunctionBundle } from '../../src/code/index.ts';
+import { REMAP_POSITIONS_PER_PHASE, remapBudget } from '../../src/code/stack-remap.ts';
 import { bundleOk, load } from './helpers.ts';
 
 async function stackOf(bundle: FunctionBundle, call: (root: Record<string, unknown>) => unknown): Promise<string[]> {
@@ -59,5 +60,48 @@ describe('remapStack', () => {
     const bundle = await bundleOk({ files: { 'index.mjs': 'export const handler = () => 1;' } }, 'index.handler');
     const lines = ['Error: x', '    at somewhere (/opt/other.js:10:5)', '    at async Promise.all (index 0)', `    at ${bundle.filename}:1:5`];
     expect(bundle.remapStack(lines)).toEqual(lines);
+  });
+
+  describe('only stack frames, within a budget (issue #15: guest text source-mapped on the host thread)', () => {
+    const source = 'export const handler = async () => {\n  throw new Error("boom");\n};\n';
+    /** The bundle and the position V8 gives the throw, as `<filename>:L:C`. */
+    async function thrower(): Promise<{ bundle: FunctionBundle; position: string; mapped: string }> {
+      const bundle = await bundleOk({ files: { 'index.mjs': source } }, 'index.handler');
+      const frame = (await stackOf(bundle, (root) => (root.handler as () => Promise<void>)())).find((line) => line.includes(bundle.filename))!;
+      const position = new RegExp(`${bundle.filename.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}:\\d+:\\d+`).exec(frame)![0];
+      return { bundle, position, mapped: '/var/task/index.mjs:2:9' };
+    }
+
+    it('remaps a frame as V8 writes it (named, anonymous, async, in JSON and Text log lines); other text naming the bundle stays', async () => {
+      const { bundle, position, mapped } = await thrower();
+      const frames = [
+        `    at handler (${position})`,
+        `    at ${position}`,
+        `    at async ${position}`,
+        `{"stackTrace":["Error: boom","    at handler (${position})"]}`,
+        `Error: boom\r    at handler (${position})\r    at other`,
+      ];
+      expect(bundle.remapStack(frames)).toEqual(frames.map((line) => line.replace(position, mapped)));
+      const notFrames = [`see ${position} here`, `${position}`, `(${position}x)`, `cat ${position}`, `at ${position}:9`];
+      expect(bundle.remapStack(notFrames)).toEqual(notFrames);
+    });
+
+    it(`a phase looks at most ${REMAP_POSITIONS_PER_PHASE} positions: at the budget all are mapped, past it none`, async () => {
+      const { bundle, position, mapped } = await thrower();
+      const frame = `    at handler (${position})`;
+      const budget = remapBudget();
+      const under = bundle.remapStack(Array<string>(REMAP_POSITIONS_PER_PHASE - 1).fill(frame), budget);
+      expect(under.every((line) => line.includes(mapped))).toBe(true);
+      expect(budget.positions).toBe(1);
+      // The last one the budget allows, then one past it (in the same call: lines are mapped in order).
+      expect(bundle.remapStack([frame, frame], budget)).toEqual([frame.replace(position, mapped), frame]);
+      expect(bundle.remapStack([frame], budget)).toEqual([frame]);
+      // Non-frame positions count too: looking at them is the host's time.
+      const other = remapBudget();
+      bundle.remapStack([`${position} `.repeat(REMAP_POSITIONS_PER_PHASE)], other);
+      expect(bundle.remapStack([frame], other)).toEqual([frame]);
+      // Without a budget (the bundle's own callers, tests), nothing is counted.
+      expect(bundle.remapStack(Array<string>(REMAP_POSITIONS_PER_PHASE + 1).fill(frame)).every((line) => line.includes(mapped))).toBe(true);
+    });
   });
 });

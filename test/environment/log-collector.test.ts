@@ -4,6 +4,7 @@
  * cut, MAX_LINE_CHARS); the cap is lambdalet's. Boundaries: at, just under and just over.
  */
 import { describe, expect, it } from 'vitest';
+import { REMAP_POSITIONS_PER_PHASE, type RemapBudget } from '../../src/code/stack-remap.ts';
 import { LOG_CHARS_PER_PHASE, LogCollector } from '../../src/environment/log-collector.ts';
 
 function collector(): { logs: LogCollector; lines: string[] } {
@@ -61,5 +62,31 @@ describe('LogCollector: per-phase log cap', () => {
     logs.guestLine('INFO', 'fresh');
     expect(lines.at(-1)!.endsWith('\tr2\tINFO\tfresh')).toBe(true);
     expect(logs.droppedLines).toBe(0);
+  });
+});
+
+describe('LogCollector: the phase source-mapping budget (issue #15)', () => {
+  it('log lines and the error trace of one phase share one budget; a new phase gets a fresh one', () => {
+    const budgets: RemapBudget[] = [];
+    const bundle = {
+      filename: '/var/task/index.mjs',
+      remapStack: (lines: readonly string[], budget?: RemapBudget): string[] => {
+        budgets.push(budget!);
+        budget!.positions -= 1;
+        return [...lines];
+      },
+    };
+    const logs = new LogCollector({ write: () => {} }, 'f', 'stream', bundle);
+    logs.requestId = 'r1';
+    logs.guestLine('INFO', '    at f (/var/task/index.mjs:1:2)');
+    logs.guestLine('INFO', 'no position here'); // not handed to the remapper at all
+    logs.remapStack(['    at f (/var/task/index.mjs:1:2)']);
+    expect(budgets).toHaveLength(2);
+    expect(budgets[0]).toBe(budgets[1]);
+    expect(budgets[0]!.positions).toBe(REMAP_POSITIONS_PER_PHASE - 2);
+    logs.requestId = 'r2';
+    logs.guestLine('INFO', '    at f (/var/task/index.mjs:1:2)');
+    expect(budgets[2]).not.toBe(budgets[0]);
+    expect(budgets[2]!.positions).toBe(REMAP_POSITIONS_PER_PHASE - 1);
   });
 });
