@@ -4,6 +4,7 @@
  * the first two rounds dropped. Per engine (in-process v8, process-isolated v8) and handler
  * (`trivial` answers at once; `timer` awaits a 0 ms timer, so the event loop reads the guest's
  * status after the call and calls again). Prints medians (µs) and the after/before ratio.
+ * `X_ENGINE=quickjs` runs quickjs instead of v8; `X_ISO` / `X_H` pick one isolation / handler.
  *
  *   git worktree add --detach /tmp/before <commit> && ln -s "$PWD/node_modules" /tmp/before/
  *   node --no-node-snapshot bench/compare-warm.ts /tmp/before "$PWD" [rounds=20]
@@ -17,13 +18,14 @@ const HANDLERS = {
   trivial: 'export const handler = async (e) => ({ hi: e.name })',
   timer: 'export const handler = async (e) => { await new Promise((r) => setTimeout(r, 0)); return { hi: e.name }; }',
 };
+const engine = process.env.X_ENGINE === 'quickjs' ? 'quickjs' : 'v8';
 const median = (xs: number[]): number => { const s = [...xs].sort((x, y) => x - y); return s[Math.floor(s.length / 2)]!; };
 const PER_ROUND = 200;
 for (const isolation of (process.env.X_ISO ? [process.env.X_ISO] : ["in-process", "process"]) as ("in-process" | "process")[]) {
   for (const [name, code] of Object.entries(HANDLERS).filter(([n]) => !process.env.X_H || n === process.env.X_H)) {
     const rigs = await Promise.all([A, B].map(async (lib) => {
       const rt = await lib.createRuntime({ logSink: lib.silentSink, isolation });
-      await rt.deploy({ name: 'f', code: { files: { 'index.mjs': code } } });
+      await rt.deploy({ name: 'f', engine, code: { files: { 'index.mjs': code } } });
       await rt.invoke('f', { name: 'warm-up' });
       return { rt, samples: [] as number[] };
     }));
@@ -41,6 +43,6 @@ for (const isolation of (process.env.X_ISO ? [process.env.X_ISO] : ["in-process"
     }
     for (const rig of rigs) await rig.rt.close();
     const [before, after] = rigs.map((rig) => median(rig.samples));
-    console.log(JSON.stringify({ isolation, handler: name, beforeUs: +before!.toFixed(1), afterUs: +after!.toFixed(1), ratio: +(after! / before!).toFixed(3), samples: rigs[0]!.samples.length }));
+    console.log(JSON.stringify({ engine, isolation, handler: name, beforeUs: +before!.toFixed(1), afterUs: +after!.toFixed(1), ratio: +(after! / before!).toFixed(3), samples: rigs[0]!.samples.length }));
   }
 }

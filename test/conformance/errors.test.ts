@@ -134,8 +134,7 @@ forEachEngine(({ withRuntime, title, unsupported }) => {
       }));
 
     // nodejs24.x: a synchronous handler's return value is the response (RIC v4), decided before its call returns.
-    const readBeforeMicrotasks = { quickjs: 'the sandbox takes a reply with an outcome before it runs the promise jobs after it (open, issue 21)' };
-    it.skipIf(unsupported(readBeforeMicrotasks))(title('Errors: an exception in a microtask after a synchronous handler returned ends the environment; the answer stands', readBeforeMicrotasks), () =>
+    it('Errors: an exception in a microtask after a synchronous handler returned ends the environment; the answer stands', () =>
       withRuntime(async ({ rt, logs }) => {
         await deployFiles(rt, 'late-throw-sync', `
           export const handler = (event) => {

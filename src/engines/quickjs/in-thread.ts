@@ -21,6 +21,7 @@ import { EngineUnavailableError } from '../../errors.ts';
 import type { Blueprint, Engine, Sandbox, SandboxImage, SandboxOptions } from '../engine.ts';
 import { binaryAnswer, textRequest, type BinaryAnswer } from '../binary-host-call.ts';
 import { guestRuntime, withStandardLibrary, type GuestRuntime } from '../guest-bundle.ts';
+import { REPLY_STALE } from '../guest/protocol.ts';
 import { QuickJSSandbox } from './quickjs-sandbox.ts';
 import { bootFromImage, makeRuntimeImage, type RuntimeImage } from './runtime-image.ts';
 import {
@@ -317,7 +318,10 @@ export function startRuntime(instance: QuickJSInstance, memoryMb: number): Start
       // After an interrupt the guest reports the interrupt as the handler's error: not a user line.
       if (current.sandbox?.interrupted) return;
       try {
-        current.options?.onLog(ctx.getString(level), ctx.getString(message));
+        const name = ctx.getString(level);
+        // The guest runtime's mark, not a line (quickjs-sandbox.ts, settled mode).
+        if (name === REPLY_STALE) return void current.sandbox?.replyWentStale();
+        current.options?.onLog(name, ctx.getString(message));
       } catch {
         // Fire-and-forget: the host's problems are not the guest's.
       }

@@ -3,6 +3,12 @@
  * `dispatch(type, body)` is called with two strings and answers one string, as in the V8 sandbox;
  * QuickJS has no event loop of its own, so after each `call` the sandbox drains the promise job
  * queue (the microtasks) itself, under the same deadline.
+ *
+ * Calls use the guest's settled mode (guest/protocol.ts GuestDispatchFunction): the answer may be a
+ * promise, read once the jobs have run, so an async handler that settles in its call's microtasks
+ * needs no `status` read after it (the server's peek). An outcome the guest marked stale (REPLY_STALE
+ * on its log channel: the environment broke later in the same call) is answered as pending, and the
+ * status read that follows decides.
  */
 import type { QuickJSContext, QuickJSHandle, QuickJSRuntime } from 'quickjs-emscripten-core';
 import { SandboxFault, SnapshotUnsupportedError, type RejectionReason, type Sandbox, type SandboxImage } from '../engine.ts';
@@ -44,6 +50,8 @@ export class QuickJSSandbox implements Sandbox {
   #interrupted = false;
   /** Why the sandbox died, once it has: later calls fault with the same kind. */
   #fault: SandboxFault | undefined;
+  /** The guest marked the outcome of the call in progress stale (see the module comment). */
+  #replyStale = false;
 
   constructor(host: QuickJSHost) {
     this.#host = host;
@@ -54,6 +62,11 @@ export class QuickJSSandbox implements Sandbox {
     if (performance.now() <= this.#deadline) return false;
     this.#interrupted = true;
     return true;
+  }
+
+  /** The guest said the outcome it answered in the call in progress no longer holds. */
+  replyWentStale(): void {
+    this.#replyStale = true;
   }
 
   /** The current call ran past its deadline. */
@@ -104,12 +117,17 @@ export class QuickJSSandbox implements Sandbox {
     const { context, runtime, dispatch } = this.#host;
     this.armDeadline(timeoutMs);
     this.#host.resetGrowthRefused();
+    this.#replyStale = false;
     let text: unknown;
+    let answer: QuickJSHandle | undefined;
     try {
       const [type, body] = encodeMessage(message);
       const typeHandle = context.newString(type);
       const bodyHandle = context.newString(body);
-      const result = context.callFunction(dispatch, context.undefined, typeHandle, bodyHandle);
+      // With the jobs drained here, the answer may be settled mode's promise (read after them).
+      const result = drainJobs
+        ? context.callFunction(dispatch, context.undefined, typeHandle, bodyHandle, context.true)
+        : context.callFunction(dispatch, context.undefined, typeHandle, bodyHandle);
       typeHandle.dispose();
       bodyHandle.dispose();
       if (result.error) {
@@ -118,8 +136,7 @@ export class QuickJSSandbox implements Sandbox {
         result.error.dispose();
         throw new GuestException(`The guest runtime threw: ${thrown}`);
       }
-      text = context.typeof(result.value) === 'string' ? context.getString(result.value) : undefined;
-      result.value.dispose();
+      answer = result.value;
       if (drainJobs) {
         // The microtask checkpoint. Promise jobs catch their own exceptions (they reject a promise),
         // so a failed job is an interrupt or an allocation failure too.
@@ -130,8 +147,11 @@ export class QuickJSSandbox implements Sandbox {
           throw new GuestException(`A promise job failed: ${thrown}`);
         }
       }
+      text = answerText(context, answer);
     } catch (error) {
       throw this.#classify(error);
+    } finally {
+      if (answer?.alive) answer.dispose();
     }
     // The deadline passed or the cap was hit, even if the guest went on: QuickJS's interrupt error
     // is uncatchable by `catch`, but an async function turns it into a rejection the guest sees; and
@@ -148,6 +168,8 @@ export class QuickJSSandbox implements Sandbox {
     } catch (error) {
       throw this.#classify(new MalformedReply(`The guest runtime sent a malformed reply: ${(error as Error).message}`));
     }
+    // A stale outcome: answered as pending, so the status read after it decides (server.ts #call).
+    if (reply.done && drainJobs && this.#replyStale) return { done: false, fatal: reply.fatal, nextTimerInMs: reply.nextTimerInMs, logCount: reply.logCount };
     return this.#translate(reply);
   }
 
@@ -246,4 +268,19 @@ function safeDump(context: QuickJSContext, handle: QuickJSHandle): string {
   } catch {
     return '(unreadable)';
   }
+}
+
+/**
+ * The reply text of a dispatch answer: a string, or settled mode's promise once the jobs have run
+ * (still pending, which the guest's bounded turns rule out, or rejected: not a reply).
+ */
+function answerText(context: QuickJSContext, answer: QuickJSHandle): string | undefined {
+  if (context.typeof(answer) === 'string') return context.getString(answer);
+  const state = context.getPromiseState(answer);
+  if (state.type === 'rejected') state.error.dispose();
+  if (state.type !== 'fulfilled') return undefined;
+  if (state.notAPromise === true) return undefined; // the state's value is `answer` itself
+  const text = context.typeof(state.value) === 'string' ? context.getString(state.value) : undefined;
+  state.value.dispose();
+  return text;
 }
