@@ -14,15 +14,15 @@
  * `forget`) and adopted images (`adopt`, `drop`); a snapshot made in one server and shareable
  * (its `parts`) is adopted by the child's other servers too, as the host's pool does across
  * children; one that is not (no `parts`) is restored only where it was made. A server blocked in a
- * host call waits for the parent's answer: the parent answers host calls in the order it receives
- * them, and IPC keeps that order both ways, so answers go to the blocked servers first in, first
- * out.
+ * host call waits for the parent's answer, which names its call (sandbox and host-call number): it
+ * goes to the server that made that call, whatever order the parent answers in; an answer to no
+ * call waiting here is dropped.
  *
  * A server that ends ends the child (`onExit`), as before: the parent's pool then ends the child's
  * sandboxes and replaces it.
  */
 import type { EngineName } from '../../config/index.ts';
-import type { ServerEvent, ServerRequest } from './protocol.ts';
+import type { HostCallId, ServerEvent, ServerRequest } from './protocol.ts';
 import type { EngineHost, HostHandlers } from './worker-host.ts';
 
 type Define = Extract<ServerRequest, { t: 'define' }>;
@@ -61,8 +61,8 @@ export class ChildServers {
   readonly #pinned = new Map<number, Slot>();
   /** Snapshots in flight: request id → where and for which image. */
   readonly #snapshots = new Map<number, { readonly slot: Slot; readonly img: number; readonly engine: EngineName }>();
-  /** Servers blocked in a host call, in the order their calls went to the parent. */
-  readonly #awaitingAnswer: Slot[] = [];
+  /** Servers blocked in a host call, by the call (`sb:hc`; hc is per server, sb per host thread). */
+  readonly #awaitingAnswer = new Map<string, Slot>();
   #ended = false;
 
   constructor(options: ChildServersOptions) {
@@ -136,9 +136,12 @@ export class ChildServers {
     }
   }
 
-  /** The parent's answer to the oldest host call still waiting. */
-  answer(text: string): void {
-    this.#awaitingAnswer.shift()?.started?.answer(text);
+  /** The parent's answer to the host call `call`, for the server that made it. */
+  answer(call: HostCallId, text: string): void {
+    const key = `${call.sb}:${call.hc}`;
+    const slot = this.#awaitingAnswer.get(key);
+    this.#awaitingAnswer.delete(key);
+    slot?.started?.answer(call, text);
   }
 
   /** Ends every server (the child is going). */
@@ -208,7 +211,7 @@ export class ChildServers {
       case 'up':
         return;
       case 'host':
-        this.#awaitingAnswer.push(slot);
+        this.#awaitingAnswer.set(`${event.sb}:${event.hc}`, slot);
         break;
       case 'ready': {
         slot.pending.delete(event.id);

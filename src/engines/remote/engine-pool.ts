@@ -485,10 +485,11 @@ export class EnginePool {
         }
         // Always answered: the server's thread is blocked until it is. (A server that asked for
         // bytes takes them; text otherwise.)
+        // Each answer names its call (host-answer.ts): the server hands it to that call alone.
         const host = server.started;
-        if (typeof answer === 'string') host?.answer(answer);
-        else if (host?.answerBytes) host.answerBytes(answer);
-        else host?.answer(textAnswer(answer));
+        if (typeof answer === 'string') host?.answer(event, answer);
+        else if (host?.answerBytes) host.answerBytes(event, answer);
+        else host?.answer(event, textAnswer(answer));
         return;
       }
       case 'unhealthy': {
@@ -496,6 +497,7 @@ export class EnginePool {
         // with it once the answers already under way (the failing call's) have had time to arrive.
         if (server.draining) return;
         server.draining = true;
+        if (event.code) process.emitWarning(event.reason, { code: event.code });
         this.#onUnhealthy?.(event.reason);
         this.#fill();
         // Its idle sandboxes end now, not after the grace period: an environment whose sandbox is

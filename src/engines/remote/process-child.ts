@@ -21,7 +21,8 @@ export interface ChildOptions {
 /** Parent → child: the first message, then requests for the server and host-call answers. */
 export type ParentMessage =
   | { readonly t: 'init'; readonly guest: GuestRuntime; readonly options: ChildOptions }
-  | { readonly t: 'answer'; readonly text: string }
+  /** The answer to the host call `hc` of sandbox `sb` (its `host` event's). */
+  | { readonly t: 'answer'; readonly sb: number; readonly hc: number; readonly text: string }
   | ServerRequest;
 
 const send = (event: ServerEvent): void => {
@@ -36,7 +37,7 @@ let servers: ChildServers | undefined;
 const queued: ServerRequest[] = [];
 
 process.on('message', (message: ParentMessage) => {
-  if (message.t === 'answer') servers?.answer(message.text);
+  if (message.t === 'answer') servers?.answer(message, message.text);
   else if (message.t === 'init') void start(message.guest, message.options);
   else if (servers) servers.handle(message);
   else queued.push(message);

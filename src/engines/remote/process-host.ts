@@ -14,7 +14,7 @@ import { QUICKJS_THREAD_GROWTH, type QuickJSEngineOptions } from '../quickjs/qui
 import { NO_NODE_SNAPSHOT, NO_WASM_CODE_GC } from '../v8/flags.ts';
 import { EnginePool } from './engine-pool.ts';
 import type { ChildOptions, ParentMessage } from './process-child.ts';
-import type { ServerEvent, ServerRequest } from './protocol.ts';
+import type { HostCallId, ServerEvent, ServerRequest } from './protocol.ts';
 import { RemoteEngine } from './remote-engine.ts';
 import type { EngineHost, HostHandlers } from './worker-host.ts';
 
@@ -112,8 +112,8 @@ export class ProcessHost implements EngineHost {
     if (this.#child.connected) this.#child.send(request);
   }
 
-  answer(text: string): void {
-    if (this.#child.connected) this.#child.send({ t: 'answer', text } satisfies ParentMessage);
+  answer(call: HostCallId, text: string): void {
+    if (this.#child.connected) this.#child.send({ t: 'answer', sb: call.sb, hc: call.hc, text } satisfies ParentMessage);
   }
 
   ref(busy: boolean): void {

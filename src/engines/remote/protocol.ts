@@ -10,6 +10,7 @@ import type { EngineName } from '../../config/index.ts';
 import type { SandboxFaultKind, RejectionReason } from '../engine.ts';
 import type { GuestReply, HostMessage } from '../guest/protocol.ts';
 import type { WasmDefinition } from '../wasm/in-thread.ts';
+import type { BinaryAnswer } from '../binary-host-call.ts';
 
 /** Host → server. */
 export type ServerRequest =
@@ -53,11 +54,12 @@ export type ServerEvent =
   | { readonly t: 'up' }
   | { readonly t: 'log'; readonly sb: number; readonly level: string; readonly message: string }
   /**
-   * The guest called the host (the worker waits for the answer: see server.ts). `binary` (a server
-   * started with `hostCallBytes`): the request's payload is `bytes` (transferred, not copied) and
-   * the answer may be `[head, ArrayBuffer]` (engines/binary-host-call.ts), not text.
+   * The guest called the host (the worker waits for the answer: see server.ts). `hc` numbers the
+   * server's host calls (1, 2, … wrapping below 2^31); the answer repeats it and `sb` ({@link HostAnswer}).
+   * `binary` (a server started with `hostCallBytes`): the request's payload is `bytes` (transferred,
+   * not copied) and the answer may be `[head, ArrayBuffer]` (engines/binary-host-call.ts), not text.
    */
-  | { readonly t: 'host'; readonly sb: number; readonly op: string; readonly args: string; readonly binary?: true; readonly bytes?: ArrayBuffer }
+  | { readonly t: 'host'; readonly sb: number; readonly hc: number; readonly op: string; readonly args: string; readonly binary?: true; readonly bytes?: ArrayBuffer }
   /** A boot, restore or snapshot finished; `error` when it threw (not a fault: a refusal or a bug). */
   | { readonly t: 'ready'; readonly id: number; readonly error?: ErrorCopy; readonly image?: ImageInfo }
   /**
@@ -72,8 +74,22 @@ export type ServerEvent =
       readonly fault?: FaultShape;
       readonly memoryBytes: number;
     }
-  /** The server can no longer be trusted (isolated-vm's catastrophic error): the host replaces it. */
-  | { readonly t: 'unhealthy'; readonly reason: string };
+  /**
+   * The server can no longer be trusted (isolated-vm's catastrophic error, or a host-call answer
+   * that was not its call's: `code` LAMBDALET_HOST_CALL_MISMATCH, logged by the host): the host replaces it.
+   */
+  | { readonly t: 'unhealthy'; readonly reason: string; readonly code?: string };
+
+/** Which host call an answer is for: the `sb` and `hc` of its `host` event. */
+export interface HostCallId {
+  readonly sb: number;
+  readonly hc: number;
+}
+
+/** A host-call answer as it crosses the answers port: the call it is for, and the answer (text, or `[head, bytes]` for a binary call). */
+export interface HostAnswer extends HostCallId {
+  readonly answer: BinaryAnswer;
+}
 
 /** An error thrown by a boot, restore or snapshot, copied across (name kept for SnapshotUnsupportedError). */
 export interface ErrorCopy {
@@ -100,7 +116,7 @@ export interface ServerData {
   readonly quickjsModule?: object;
   /** The process's live-QuickJS-instance counter (engines/quickjs/in-thread.ts). */
   readonly instanceCounter: SharedArrayBuffer;
-  /** [0]: the host answered the pending host call (1) or not (0). [1]: the call id running synchronously (0: none). */
+  /** [0]: the `hc` of the host call the host answered last (0: none yet). [1]: the call id running synchronously (0: none). */
   readonly signal: SharedArrayBuffer;
   /** The port host-call answers come back on (read synchronously by the blocked worker). */
   readonly answers: import('node:worker_threads').MessagePort;

@@ -5,14 +5,15 @@
  * The guest's synchronous host calls (file system, fetch, randomness) go to the host thread, which
  * owns each environment's HostBridge: the worker posts the call, then blocks in `Atomics.wait` until
  * the host has put the answer on a dedicated port and flagged it; it reads the answer with
- * `receiveMessageOnPort`. Standard-library chunks never cross: the engine answers them here.
+ * `receiveMessageOnPort` (host-answer.ts: every answer names its call, and one that is not the
+ * waiting call's ends the server). Standard-library chunks never cross: the engine answers them here.
  * Measured (docs/architecture.md): one such round trip costs tens of microseconds; moving the
  * file system beside the sandbox would save that but split each environment across two threads.
  *
  * For the host's watchdog, the id of the call running synchronously (QuickJS) is kept in shared
  * memory: a call that runs past its deadline without answering gets the worker terminated.
  */
-import { isMainThread, parentPort, receiveMessageOnPort, workerData } from 'node:worker_threads';
+import { isMainThread, parentPort, workerData } from 'node:worker_threads';
 import type { EngineName } from '../../config/index.ts';
 import type { FunctionBundle } from '../../code/types.ts';
 import type { BinaryAnswer } from '../binary-host-call.ts';
@@ -24,10 +25,10 @@ import type { QuickJSImageParts } from '../quickjs/snapshot.ts';
 import type { V8Engine } from '../v8/v8-engine.ts';
 import { useCompiledModule } from '../quickjs/wasm.ts';
 import { InThreadWasm } from '../wasm/in-thread.ts';
+import { HostCallMismatchError, nextHostCall, receiveHostAnswer } from './host-answer.ts';
 import type { ErrorCopy, FaultShape, ServerData, ServerEvent, ServerRequest } from './protocol.ts';
 
-/** Signal slots (see ServerData.signal). */
-const ANSWERED = 0;
+/** Signal slot of the call running synchronously (see ServerData.signal; slot 0 is host-answer.ts's). */
 const RUNNING = 1;
 
 class EngineServer {
@@ -44,6 +45,8 @@ class EngineServer {
   #v8Engine: Promise<V8Engine> | undefined;
   /** The v8 engine once loaded: a fault can then check its health before its reply is posted. */
   #v8Loaded: V8Engine | undefined;
+  /** The `hc` of this server's latest host call (0: none yet). */
+  #lastHostCall = 0;
 
   constructor(data: ServerData, post: (event: ServerEvent, transfer?: ArrayBuffer[]) => void) {
     this.#data = data;
@@ -149,25 +152,33 @@ class EngineServer {
    */
   #hostCallBytes(sb: number, op: string, args: string, bytes: Uint8Array | undefined): BinaryAnswer {
     const payload = bytes === undefined ? undefined : bytes.slice().buffer;
-    const answer = this.#await(() => this.#post({ t: 'host', sb, op, args, binary: true, ...(payload ? { bytes: payload } : {}) }, payload ? [payload] : undefined));
-    if (typeof answer === 'string') return answer;
-    if (Array.isArray(answer) && typeof answer[0] === 'string' && answer[1] instanceof ArrayBuffer) return [answer[0], answer[1]];
-    return `e${JSON.stringify({ name: 'Error', message: `lambdalet: the host did not answer ${op}` })}`;
+    return this.#await(sb, (hc) => this.#post({ t: 'host', sb, hc, op, args, binary: true, ...(payload ? { bytes: payload } : {}) }, payload ? [payload] : undefined));
   }
 
   /** Blocks this thread until the host answers (see the module comment). */
   #hostCall(sb: number, op: string, args: string): string {
-    const answer = this.#await(() => this.#post({ t: 'host', sb, op, args }));
-    if (typeof answer === 'string') return answer;
-    return `e${JSON.stringify({ name: 'Error', message: `lambdalet: the host did not answer ${op}` })}`;
+    const answer = this.#await(sb, (hc) => this.#post({ t: 'host', sb, hc, op, args }));
+    // The host answers a text call with text; bytes here would be a host bug, not the guest's data.
+    return typeof answer === 'string' ? answer : `e${JSON.stringify({ name: 'Error', message: `lambdalet: the host answered ${op} in bytes` })}`;
   }
 
-  /** Sends a host call and blocks this thread until the host's answer is on the answers port. */
-  #await(send: () => void): unknown {
-    Atomics.store(this.#signal, ANSWERED, 0);
-    send();
-    Atomics.wait(this.#signal, ANSWERED, 0);
-    return receiveMessageOnPort(this.#data.answers)?.message as unknown;
+  /**
+   * Sends host call `hc` (numbered here) and blocks this thread until the host's answer to it is on
+   * the answers port (host-answer.ts). An answer that is not this call's ends the server: it is
+   * never handed to a guest.
+   */
+  #await(sb: number, send: (hc: number) => void): BinaryAnswer {
+    const hc = (this.#lastHostCall = nextHostCall(this.#lastHostCall));
+    send(hc);
+    try {
+      return receiveHostAnswer(this.#signal, this.#data.answers, { sb, hc });
+    } catch (error) {
+      if (!(error instanceof HostCallMismatchError)) throw error;
+      // Not through the guest (which could catch it): the host logs the reason and replaces the
+      // server; ending this thread here fails the calls of every sandbox it hosts.
+      this.#post({ t: 'unhealthy', reason: error.message, code: error.code });
+      process.exit(70);
+    }
   }
 
   async #start(request: Extract<ServerRequest, { t: 'boot' | 'restore' }>): Promise<undefined> {

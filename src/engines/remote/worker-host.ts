@@ -8,15 +8,16 @@ import { quickjsWasmModule } from '../quickjs/wasm.ts';
 import { guestRuntime } from '../guest-bundle.ts';
 import { instanceCounterBuffer } from '../quickjs/in-thread.ts';
 import type { BinaryAnswer } from '../binary-host-call.ts';
-import type { ServerData, ServerEvent, ServerRequest } from './protocol.ts';
+import { postHostAnswer } from './host-answer.ts';
+import type { HostCallId, ServerData, ServerEvent, ServerRequest } from './protocol.ts';
 
 /** What the engine pool needs of a server, wherever it runs (worker-host.ts, process-host.ts). */
 export interface EngineHost {
   send(request: ServerRequest): void;
-  /** The answer to the guest's host call the server is blocked on. */
-  answer(text: string): void;
+  /** The answer to the guest's host call `call` (its `host` event's `sb` and `hc`), which the server is blocked on. */
+  answer(call: HostCallId, text: string): void;
   /** The same with a payload as bytes, for a server that asked for them (a `binary` host call). */
-  answerBytes?(answer: BinaryAnswer): void;
+  answerBytes?(call: HostCallId, answer: BinaryAnswer): void;
   /** Keeps the host's event loop alive while work is in flight; off when idle. */
   ref(busy: boolean): void;
   /** Ends the server at once; its exit is reported as usual. */
@@ -149,16 +150,14 @@ export class WorkerHost implements EngineHost {
     this.#worker.postMessage(request);
   }
 
-  answer(text: string): void {
-    this.answerBytes(text);
+  answer(call: HostCallId, text: string): void {
+    this.answerBytes(call, text);
   }
 
-  answerBytes(answer: BinaryAnswer): void {
-    // The message first, then the flag: the worker reads the port once it sees the flag. A payload
-    // is copied, not transferred: it may be the vfs's own buffer.
-    this.#answers.postMessage(answer);
-    Atomics.store(this.#signal, 0, 1);
-    Atomics.notify(this.#signal, 0);
+  answerBytes(call: HostCallId, answer: BinaryAnswer): void {
+    // A payload is copied, not transferred: it may be the vfs's own buffer.
+    if (this.#exited) return;
+    postHostAnswer(this.#signal, this.#answers, call, answer);
   }
 
   ref(busy: boolean): void {

@@ -14,7 +14,7 @@ import { SLOW_CASE_LIMIT_MS } from '../../helpers/runtime.ts';
 
 interface FakeServer {
   readonly sent: ServerRequest[];
-  readonly answers: string[];
+  readonly answers: { readonly sb: number; readonly hc: number; readonly text: string }[];
   readonly handlers: HostHandlers;
   killed: boolean;
 }
@@ -30,7 +30,7 @@ function fakeChild(maxServers: number): { child: ChildServers; servers: FakeServ
       servers.push(server);
       return {
         send: (request) => server.sent.push(request),
-        answer: (text) => server.answers.push(text),
+        answer: (call, text) => server.answers.push({ sb: call.sb, hc: call.hc, text }),
         ref: () => {},
         kill: () => {
           server.killed = true;
@@ -135,20 +135,26 @@ describe('ChildServers: which server a request goes to', () => {
     expect(kinds(servers[1]!).at(-1)).toBe('drop:img61');
   });
 
-  it('host-call answers go to the blocked servers first in, first out', async () => {
+  it('a host-call answer goes to the server whose call it names, in any order; one naming no waiting call goes nowhere', async () => {
     const { child, servers, events } = fakeChild(2);
     await child.start();
     child.handle(define(1, 'quickjs'));
     child.handle(boot(10, 100, 1));
     child.handle(boot(11, 101, 1));
     await settle();
-    servers[1]!.handlers.onEvent({ t: 'host', sb: 101, op: 'a', args: '' });
-    servers[0]!.handlers.onEvent({ t: 'host', sb: 100, op: 'b', args: '' });
+    // Both servers number their host calls from 1: the sandbox tells the calls apart.
+    servers[1]!.handlers.onEvent({ t: 'host', sb: 101, hc: 1, op: 'a', args: '' });
+    servers[0]!.handlers.onEvent({ t: 'host', sb: 100, hc: 1, op: 'b', args: '' });
     expect(events.map((e) => (e.t === 'host' ? e.op : e.t))).toEqual(['a', 'b']);
-    child.answer('for a');
-    child.answer('for b');
-    expect(servers[1]!.answers).toEqual(['for a']);
-    expect(servers[0]!.answers).toEqual(['for b']);
+    // Answered in the other order (the parent may finish an asynchronous host call later).
+    child.answer({ sb: 100, hc: 1 }, 'for b');
+    child.answer({ sb: 101, hc: 1 }, 'for a');
+    expect(servers[1]!.answers).toEqual([{ sb: 101, hc: 1, text: 'for a' }]);
+    expect(servers[0]!.answers).toEqual([{ sb: 100, hc: 1, text: 'for b' }]);
+    // Answered already, or never asked: dropped, not handed to a server.
+    child.answer({ sb: 100, hc: 1 }, 'again');
+    child.answer({ sb: 100, hc: 2 }, 'unasked');
+    expect(servers.flatMap((server) => server.answers)).toHaveLength(2);
   });
 
   it('a server that ends ends the child once; kill() ends every server', async () => {

@@ -81,11 +81,38 @@ describe('engine server in a worker thread', () => {
     // Nothing comes back while the worker waits for the answer.
     await new Promise((resolve) => setTimeout(resolve, 50));
     expect(s.events.filter((e) => e.t === 'reply')).toHaveLength(1);
-    s.host.answer('ofalse');
+    s.host.answer(call, 'ofalse');
     const reply = await s.next('reply');
     expect(reply.status ?? reply.reply).toMatchObject({ done: true, ok: true, payload: 'false' });
     s.host.kill();
     expect(await s.exited).toBe('exit status 1');
+  });
+
+  it("an answer to another call is never handed to the guest: the server reports the mismatch and ends (issue #15)", async () => {
+    const s = await start();
+    await bootInitialised(s);
+    s.host.send(invoke(Date.now() + 5000));
+    const call = await s.next('host');
+    // The answer to the call before (same sandbox), then to the same number of another sandbox.
+    s.host.answer({ sb: call.sb, hc: call.hc - 1 }, 'oSECRET-OF-another-call');
+    const unhealthy = await s.next('unhealthy');
+    expect(unhealthy.code).toBe('LAMBDALET_HOST_CALL_MISMATCH');
+    expect(unhealthy.reason).toContain(`host call ${call.hc} of sandbox 3 received the answer to host call ${call.hc - 1} of sandbox 3`);
+    expect(await s.exited).toBe('exit status 70');
+    // The invocation's call was never answered (the pool fails it as the server's exit), and nothing carried the text.
+    expect(s.events.filter((e) => e.t === 'reply')).toHaveLength(1);
+    expect(JSON.stringify(s.events)).not.toContain('SECRET');
+  });
+
+  it("an answer naming another sandbox is refused alike", async () => {
+    const s = await start();
+    await bootInitialised(s);
+    s.host.send(invoke(Date.now() + 5000));
+    const call = await s.next('host');
+    s.host.answer({ sb: call.sb + 1, hc: call.hc }, 'oSECRET-OF-another-tenant');
+    expect((await s.next('unhealthy')).code).toBe('LAMBDALET_HOST_CALL_MISMATCH');
+    expect(await s.exited).toBe('exit status 70');
+    expect(JSON.stringify(s.events)).not.toContain('SECRET');
   });
 
   it(`a worker stuck past a call's deadline (here: a host call never answered) is terminated after ${STUCK_GRACE_MS} ms`, async () => {
