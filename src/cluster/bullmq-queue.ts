@@ -21,7 +21,9 @@
  *   nothing while another member holds it or while jobs of the lane another member ran are still
  *   active (a dead member's, until the stalled check returns them); the lock goes when the member
  *   holds no lease of the lane any more. `listDue` reports such a lane as due a stalled-check
- *   interval later.
+ *   interval later. A lane's event retried (a stream's failed batch, put back at its records' own
+ *   due times) stays active and locked by this member, which keeps the lane and hands it out again
+ *   before any later record once its time comes; BullMQ itself would put it behind them.
  * - `purge` removes the queue's waiting, delayed and active jobs (an active one's lock is dropped
  *   first, so the member holding it loses the lease: its settle answers false); failed jobs (the
  *   dead letters) stay.
@@ -65,6 +67,15 @@ interface Held {
   readonly job: Job<JobData>;
   readonly queue: string;
   readonly leaseUntil: number;
+  /** BullMQ's lock token on the job: the lease's token, or the first claim's for a lane's retried event. */
+  readonly lock: string;
+}
+
+/** A lane's event this member retried: still active (locked by `lock`) in BullMQ, handed out again first once `at` comes. */
+interface Redo {
+  readonly job: Job<JobData>;
+  readonly lock: string;
+  readonly at: number;
 }
 
 /** A stream shard's queues run one batch at a time cluster-wide (class comment). */
@@ -105,6 +116,8 @@ export class BullMQEventQueue implements EventQueueBackend {
   readonly #held = new Map<string, Held>();
   /** This backend's id as a lane lock's owner. */
   readonly #owner = randomUUID();
+  /** Lanes' retried events, per queue, in the order they are due again (class comment). */
+  readonly #redo = new Map<string, Redo[]>();
   readonly #renewal: NodeJS.Timeout;
   #closed = false;
 
@@ -178,24 +191,26 @@ export class BullMQEventQueue implements EventQueueBackend {
     await this.#releaseEnded(queue, now);
     if (isLane(queue) && !(await this.#takeLane(queue))) return [];
     const leased: LeasedEvent[] = [];
-    while (leased.length < limit) {
+    const lease = async (job: Job<JobData>, lock: string): Promise<void> => {
       const token = randomUUID();
-      const job = (await worker.getNextJob(token, { block: false })) as Job<JobData> | undefined;
-      if (!job) break;
       const attempts = job.data.attempts + 1;
       await job.updateData({ ...job.data, attempts });
       const leaseUntil = now + leaseMs;
-      this.#held.set(token, { job, queue, leaseUntil });
-      leased.push({
-        queue,
-        id: eventId(job.id!),
-        body: job.data.body,
-        enqueuedAt: job.data.enqueuedAt,
-        availableAt: job.data.availableAt,
-        attempts,
-        token,
-        leaseUntil,
-      });
+      this.#held.set(token, { job, queue, leaseUntil, lock });
+      leased.push({ queue, id: eventId(job.id!), body: job.data.body, enqueuedAt: job.data.enqueuedAt, availableAt: job.data.availableAt, attempts, token, leaseUntil });
+    };
+    // A lane's retried events come first; while one is not due yet, nothing after it is taken.
+    const redo = this.#redo.get(queue) ?? [];
+    while (leased.length < limit && redo.length > 0 && redo[0]!.at <= now) {
+      const next = redo.shift()!;
+      await lease(next.job, next.lock);
+    }
+    if (redo.length === 0) this.#redo.delete(queue);
+    while (leased.length < limit && redo.length === 0) {
+      const token = randomUUID();
+      const job = (await worker.getNextJob(token, { block: false })) as Job<JobData> | undefined;
+      if (!job) break;
+      await lease(job, token);
     }
     if (isLane(queue)) await this.#dropLaneIfIdle(queue);
     return leased;
@@ -208,7 +223,8 @@ export class BullMQEventQueue implements EventQueueBackend {
   async retry(lease: LeasedEvent, at: number, attempts: number, then?: readonly NewEvent[], body?: string): Promise<boolean> {
     return this.#settle(lease, then, async (job, token) => {
       await job.updateData({ ...job.data, attempts, ...(body === undefined ? {} : { body }) });
-      await job.moveToDelayed(Math.max(at, Date.now()), token);
+      if (isLane(lease.queue)) this.#keepForRedo(lease.queue, { job, lock: token, at });
+      else await job.moveToDelayed(Math.max(at, Date.now()), token);
     });
   }
 
@@ -226,6 +242,11 @@ export class BullMQEventQueue implements EventQueueBackend {
     const due: QueueDue[] = [];
     for (const name of names) {
       this.#worker(name); // every member checks every queue for stalled jobs
+      const redo = this.#redo.get(name);
+      if (redo !== undefined) {
+        due.push({ queue: name, nextAt: redo[0]!.at }); // nothing of the lane comes before these
+        continue;
+      }
       const queue = this.#queue(name);
       const counts = await queue.getJobCounts('wait', 'prioritized', 'delayed', 'active');
       const laneHeldElsewhere = isLane(name) && !(await this.#laneFree(name));
@@ -272,6 +293,7 @@ export class BullMQEventQueue implements EventQueueBackend {
     const q = this.#queue(queue);
     const jobs = (await q.getJobs(['wait', 'prioritized', 'delayed', 'active'])) as Job<JobData>[];
     for (const [token, held] of [...this.#held]) if (held.queue === queue) this.#held.delete(token);
+    this.#redo.delete(queue);
     if (isLane(queue)) await this.#redis.del(this.#laneKey(queue));
     let removed = 0;
     for (const job of jobs) {
@@ -286,6 +308,7 @@ export class BullMQEventQueue implements EventQueueBackend {
     if (this.#closed) return;
     this.#closed = true;
     clearInterval(this.#renewal);
+    this.#redo.clear(); // their locks lapse; the stalled check gives them to another member
     await Promise.all([...this.#workers.values()].map((worker) => worker.close(true).catch(() => {})));
     await Promise.all([...this.#queues.values()].map((queue) => queue.close().catch(() => {})));
   }
@@ -332,14 +355,14 @@ export class BullMQEventQueue implements EventQueueBackend {
     if (!held) return false;
     this.#held.delete(lease.token);
     // Still ours? (extendLock answers 0 when the lock lapsed and the job went to another member.)
-    const owned = await held.job.extendLock(lease.token, this.#lockMs).catch(() => 0);
+    const owned = await held.job.extendLock(held.lock, this.#lockMs).catch(() => 0);
     if (!owned) {
       if (isLane(held.queue)) await this.#dropLaneIfIdle(held.queue);
       return false;
     }
     if (then && then.length > 0) await this.enqueueThen(then, lease);
     try {
-      await settle(held.job, lease.token);
+      await settle(held.job, held.lock);
     } catch {
       return false; // the lock was lost between the check and the settle
     }
@@ -357,8 +380,22 @@ export class BullMQEventQueue implements EventQueueBackend {
       if (held.queue !== queue || now < held.leaseUntil) continue;
       this.#held.delete(token);
       // Fails when the lock already lapsed (the stalled check returns the job) or moved on: nothing to do.
-      await held.job.moveToWait(token).catch(() => 0);
+      await held.job.moveToWait(held.lock).catch(() => 0);
     }
+  }
+
+  /** A lane's retried event, in due order (equal times: in the order retried). */
+  #keepForRedo(queue: string, redo: Redo): void {
+    const list = this.#redo.get(queue) ?? [];
+    let at = list.length;
+    while (at > 0 && list[at - 1]!.at > redo.at) at--;
+    list.splice(at, 0, redo);
+    this.#redo.set(queue, list);
+  }
+
+  /** This member's events of a lane: leased, or retried and waiting to be handed out again. */
+  #mineIn(queue: string): number {
+    return [...this.#held.values()].filter((held) => held.queue === queue).length + (this.#redo.get(queue)?.length ?? 0);
   }
 
   #laneKey(queue: string): string {
@@ -372,17 +409,16 @@ export class BullMQEventQueue implements EventQueueBackend {
    */
   async #takeLane(queue: string): Promise<boolean> {
     if ((await this.#redis.eval(TAKE_LANE, 1, this.#laneKey(queue), this.#owner, String(this.#lockMs))) !== 1) return false;
-    const mine = [...this.#held.values()].filter((held) => held.queue === queue).length;
-    if ((await this.#queue(queue).getActiveCount()) > mine) {
+    if ((await this.#queue(queue).getActiveCount()) > this.#mineIn(queue)) {
       await this.#dropLaneIfIdle(queue);
       return false;
     }
     return true;
   }
 
-  /** Gives the lane's lock up when this member holds no lease of the lane. */
+  /** Gives the lane's lock up when this member holds none of the lane's events. */
   async #dropLaneIfIdle(queue: string): Promise<void> {
-    if ([...this.#held.values()].some((held) => held.queue === queue)) return;
+    if (this.#mineIn(queue) > 0) return;
     await this.#redis.eval(DROP_LANE, 1, this.#laneKey(queue), this.#owner).catch(() => 0);
   }
 
@@ -395,15 +431,18 @@ export class BullMQEventQueue implements EventQueueBackend {
   async #renew(): Promise<void> {
     const now = Date.now();
     const lanes = new Set([...this.#held.values()].filter((held) => now < held.leaseUntil && isLane(held.queue)).map((held) => held.queue));
+    for (const queue of this.#redo.keys()) lanes.add(queue);
     await Promise.all([...lanes].map((queue) => this.#redis.eval(TAKE_LANE, 1, this.#laneKey(queue), this.#owner, String(this.#lockMs)).catch(() => 0)));
+    const redo = [...this.#redo.values()].flat().map((r) => r.job.extendLock(r.lock, this.#lockMs).catch(() => 0));
     // All at once (one burst of commands on the connection): renewing one after another let the
     // last locks of a few hundred lapse on a loaded machine, and their events ran twice.
-    await Promise.all(
-      [...this.#held]
+    await Promise.all([
+      ...[...this.#held.values()]
         // Past its lease the event is left to expire, as the contract says; otherwise keep the lock.
-        .filter(([, held]) => now < held.leaseUntil)
-        .map(([token, held]) => held.job.extendLock(token, this.#lockMs).catch(() => 0)),
-    );
+        .filter((held) => now < held.leaseUntil)
+        .map((held) => held.job.extendLock(held.lock, this.#lockMs).catch(() => 0)),
+      ...redo,
+    ]);
   }
 }
 
