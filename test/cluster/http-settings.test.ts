@@ -7,13 +7,11 @@
  * Needs Redis (test/helpers/redis.ts).
  */
 import { afterAll, afterEach, describe, expect, it } from 'vitest';
-import { Redis } from 'ioredis';
 import { createRuntime, ResourceNotFoundException, silentSink, type Runtime } from '../../src/index.ts';
-import { keyPrefix } from '../../src/cluster/connect.ts';
-import { ClusterStore } from '../../src/cluster/store.ts';
 import type { StoredAsyncSetting, StoredHttpChange } from '../../src/registry/store.ts';
 import { SKIP_REASON, testRedis } from '../helpers/redis.ts';
 import { eventually } from '../helpers/eventually.ts';
+import { storePair } from './store-pair.ts';
 
 const redis = await testRedis();
 afterAll(() => redis?.stop());
@@ -78,16 +76,8 @@ describe.skipIf(!redis)(redis ? 'HTTP settings across members' : `HTTP settings 
   });
 
   it('after a lost announcement, resyncSettings hands HTTP changes to the HTTP listener and async ones to the async listener', async () => {
-    const name = redis!.clusterName();
-    const prefix = keyPrefix(name);
-    const writerClient = new Redis(redis!.url);
-    const readerClient = new Redis(redis!.url);
-    const writer = new ClusterStore(writerClient, prefix, 'writer');
-    const reader = new ClusterStore(readerClient, prefix, 'reader');
-    closers.push(async () => {
-      writerClient.disconnect();
-      readerClient.disconnect();
-    });
+    const { writer, reader, close } = storePair(redis!.url, redis!.clusterName());
+    closers.push(close);
     writer.putHttpSetting('function-url', 'f:$LATEST', '{"v":1}');
     writer.putHttpSetting('http-api', 'gone', '{"v":1}');
     writer.putAsyncSetting('queue', 'jobs', '{"v":1}');

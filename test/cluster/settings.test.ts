@@ -8,13 +8,11 @@
  * Needs Redis (test/helpers/redis.ts).
  */
 import { afterAll, afterEach, describe, expect, it } from 'vitest';
-import { Redis } from 'ioredis';
 import { createRuntime, silentSink, type Runtime } from '../../src/index.ts';
-import { keyPrefix } from '../../src/cluster/connect.ts';
-import { ClusterStore } from '../../src/cluster/store.ts';
 import type { StoredAsyncSetting } from '../../src/registry/store.ts';
 import { SKIP_REASON, testRedis } from '../helpers/redis.ts';
 import { eventually } from '../helpers/eventually.ts';
+import { storePair } from './store-pair.ts';
 import { taggedCode } from '../registry/helpers.ts';
 
 const redis = await testRedis();
@@ -87,16 +85,8 @@ describe.skipIf(!redis)(redis ? 'async settings across members' : `async setting
   });
 
   it('after a lost announcement (a reconnection), resyncSettings reports exactly what changed: set, changed and removed', async () => {
-    const name = redis!.clusterName();
-    const prefix = keyPrefix(name);
-    const writerClient = new Redis(redis!.url);
-    const readerClient = new Redis(redis!.url);
-    const writer = new ClusterStore(writerClient, prefix, 'writer');
-    const reader = new ClusterStore(readerClient, prefix, 'reader');
-    closers.push(async () => {
-      writerClient.disconnect();
-      readerClient.disconnect();
-    });
+    const { writer, reader, close } = storePair(redis!.url, redis!.clusterName());
+    closers.push(close);
     writer.putAsyncSetting('queue', 'kept', '{"v":1}');
     writer.putAsyncSetting('queue', 'changed', '{"v":1}');
     writer.putAsyncSetting('queue', 'removed', '{"v":1}');
