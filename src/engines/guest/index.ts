@@ -293,7 +293,7 @@ function reply(): GuestReply {
 }
 
 /**
- * The settled-mode answer (v8): the reply as soon as the phase has an outcome, checked once per
+ * The settled-mode answer (calls on v8 and quickjs): the reply as soon as the phase has an outcome, checked once per
  * microtask turn, or the pending reply after SETTLED_REPLY_TURNS turns. Either is exact: a pending
  * reply makes the host read the status after every microtask, and `uncaught` marks an outcome
  * reply stale. So an async handler that settles in its call's microtasks costs one host call.

@@ -128,8 +128,9 @@ export interface GuestInstall {
 }
 
 /**
- * `dispatch(type, body)` answers a string at once. `dispatch(type, body, true)` (the v8 engine,
- * whose host reads the answer only after isolated-vm has run the call's microtasks) may answer a
+ * `dispatch(type, body)` answers a string at once. `dispatch(type, body, true)` (a host that reads
+ * the answer only after the call's microtasks: isolated-vm's task epilogue, or the QuickJS
+ * sandbox's job drain) may answer a
  * promise of that string instead: it settles as soon as the phase has an outcome, or after
  * {@link SETTLED_REPLY_TURNS} microtask turns without one (then the reply says pending and the host
  * reads the status, which follows every microtask, with a second call). If, after a reply that had
