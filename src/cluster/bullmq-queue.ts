@@ -27,7 +27,7 @@
  * - `purge` removes the queue's waiting, delayed and active jobs (an active one's lock is dropped
  *   first, so the member holding it loses the lease: its settle answers false); failed jobs (the
  *   dead letters) stay.
- * - `ack` → moveToCompleted (removed), `retry` → moveToDelayed(at), `deadLetter` → moveToFailed
+ * - `ack` → moveToCompleted (removed), `retry` → moveToDelayed(at) (a lane's: kept, above), `deadLetter` → moveToFailed
  *   (BullMQ's failed set is the dead letters; `listDead` reads it). Each first checks the lock is
  *   still ours (extendLock), so a lost lease settles nothing and enqueues nothing.
  * - A settle's `then` events are enqueued just before the settle (BullMQ has no way to add jobs in
