@@ -57,44 +57,30 @@ export async function bundleEntry(entry: string): Promise<string> {
   }
 }
 
-/** The specifier under which {@link INSTANCE_WRAPPER} imports the user's bundled module. */
+/** The specifiers under which {@link INSTANCE_WRAPPER} imports its generator and the user's bundled module. */
+const RANDOM_MODULE = 'lambdalet-internal:random';
 const USER_MODULE = 'lambdalet-internal:user-module';
 
 /**
- * What the component's module is: the user's module behind a `handler` whose first `handle` call in
- * each instance reseeds Math.random.
- *
- * Why: componentize-qjs runs the module's top level at build time and Wizer snapshots the whole
- * QuickJS heap, the Math.random generator's state included, so every instance of the component —
- * every environment — drew the same Math.random() sequence (seen: identical values in every
- * environment). A snapshot restored many times must be reseeded (Lambda SnapStart's uniqueness
- * rule, docs "Handling uniqueness with Lambda SnapStart"). The wrapper replaces Math.random with
- * xoshiro128** (Blackman and Vigna; not a CSPRNG, as Math.random is not one), seeded at an
- * instance's first `handle` from its request id — a v4 UUID the host draws from its CSPRNG — and
- * the wall clock. Values drawn at the top level (build time) stay the same in every environment, as
- * INIT-time values do across SnapStart restores. componentize-qjs gives the module no crypto.
+ * Math.random replaced by xoshiro128** (Blackman and Vigna; not a CSPRNG, as Math.random is not
+ * one), with `reseed(text)`. Imported before the user's module, so its top level — and any
+ * reference to Math.random it keeps — already has this generator.
  */
-const INSTANCE_WRAPPER = `import * as user from '${USER_MODULE}';
-const state = new Uint32Array(4);
-let seededForInstance = false; // false in the snapshot: no handle runs at build time
+const RANDOM_SOURCE = `const state = new Uint32Array(4);
 function splitmix32(seed) {
-  seed = (seed + 0x9e3779b9) >>> 0;
-  let z = seed;
+  let z = (seed + 0x9e3779b9) >>> 0;
   z = Math.imul(z ^ (z >>> 16), 0x85ebca6b);
   z = Math.imul(z ^ (z >>> 13), 0xc2b2ae35);
-  return [seed, (z ^ (z >>> 16)) >>> 0];
+  return (z ^ (z >>> 16)) >>> 0;
 }
-function seedFrom(text) {
+export function reseed(text) {
   let h = 0x811c9dc5;
-  let words = [0, 0, 0, 0];
+  const words = [0, 0, 0, 0];
   for (let i = 0; i < text.length; i++) {
     h = Math.imul(h ^ text.charCodeAt(i), 0x01000193) >>> 0;
     words[i & 3] = (Math.imul(words[i & 3], 31) + h) >>> 0;
   }
-  for (let i = 0; i < 4; i++) {
-    const [, mixed] = splitmix32((words[i] ^ Math.imul(h, i + 1)) >>> 0);
-    state[i] = mixed;
-  }
+  for (let i = 0; i < 4; i++) state[i] = splitmix32((words[i] ^ Math.imul(h, i + 1)) >>> 0);
   if ((state[0] | state[1] | state[2] | state[3]) === 0) state[0] = 1;
 }
 const rotl = (x, k) => (x << k) | (x >>> (32 - k));
@@ -109,17 +95,36 @@ function next() {
   state[3] = rotl(state[3], 11);
   return result;
 }
-seedFrom(String(Math.random())); // build time: the same in every instance, like any top-level value
+reseed(String(Math.random())); // build time: the same in every instance, like any top-level value
 Math.random = function random() {
   return ((next() >>> 5) * 67108864 + (next() >>> 6)) / 9007199254740992;
 };
+`;
+
+/**
+ * What the component's module is: the user's module behind a `handler` whose first `handle` call in
+ * each instance reseeds Math.random.
+ *
+ * Why: componentize-qjs runs the module's top level at build time and Wizer snapshots the whole
+ * QuickJS heap, the Math.random generator's state included, so every instance of the component —
+ * every environment — drew the same Math.random() sequence (seen: identical values in every
+ * environment). A snapshot restored many times must be reseeded (Lambda SnapStart's uniqueness
+ * rule, docs "Handling uniqueness with Lambda SnapStart"). QuickJS's own generator cannot be
+ * reseeded from JavaScript, so {@link RANDOM_SOURCE} replaces it; an instance's first `handle`
+ * seeds it from the request id — a v4 UUID the host draws from its CSPRNG — and the wall clock.
+ * Values drawn at the top level (build time) stay the same in every environment, as INIT-time
+ * values do across SnapStart restores. componentize-qjs gives the module no crypto.
+ */
+const INSTANCE_WRAPPER = `import { reseed } from '${RANDOM_MODULE}';
+import * as user from '${USER_MODULE}';
+let seededForInstance = false; // false in the snapshot: no handle runs at build time
 function wrap(handler) {
   if (handler === null || typeof handler !== 'object' || typeof handler.handle !== 'function') return handler;
   return {
     handle(event, context) {
       if (!seededForInstance) {
         seededForInstance = true;
-        seedFrom(String(context.requestId) + ':' + Date.now() + ':' + String(context.deadlineMs));
+        reseed(String(context.requestId) + ':' + Date.now() + ':' + String(context.deadlineMs));
       }
       return handler.handle(event, context);
     },
@@ -143,8 +148,9 @@ async function wrapForInstances(source: string): Promise<string> {
       {
         name: 'lambdalet-user-module',
         setup(plugin) {
-          plugin.onResolve({ filter: /^lambdalet-internal:user-module$/ }, () => ({ path: 'user-module.js', namespace: 'lambdalet-user' }));
-          plugin.onLoad({ filter: /.*/, namespace: 'lambdalet-user' }, () => ({ contents: source, loader: 'js' }));
+          const modules: Record<string, string> = { [RANDOM_MODULE]: RANDOM_SOURCE, [USER_MODULE]: source };
+          plugin.onResolve({ filter: /^lambdalet-internal:/ }, (args) => ({ path: args.path, namespace: 'lambdalet-internal' }));
+          plugin.onLoad({ filter: /.*/, namespace: 'lambdalet-internal' }, (args) => ({ contents: modules[args.path], loader: 'js' }));
         },
       },
     ],

@@ -48,12 +48,14 @@ describe.skipIf(noComponentizer !== undefined)(`wasm engine: JavaScript through 
       // Lambda, "Handling uniqueness with Lambda SnapStart": a snapshot restored in many environments
       // must not hand them the same random sequence. Without the reseed, every environment drew the same values.
       await rt.deploy({ name: 'random', engine: 'wasm', code: { entry: RANDOM } });
-      type Draws = { atTopLevel: number; draws: [number, number] };
+      type Draws = { atTopLevel: number; draws: [number, number]; kept: number };
       const [a, b] = await Promise.all([rt.invoke('random', {}), rt.invoke('random', {})]);
       expect([a.coldStart, b.coldStart]).toEqual([true, true]);
       const [pa, pb] = [a.payload as Draws, b.payload as Draws];
       expect(pa.draws[0]).not.toBe(pb.draws[0]);
       expect(pa.draws[1]).not.toBe(pb.draws[1]);
+      // A reference to Math.random kept by the top level draws from the reseeded generator too.
+      expect(pa.kept).not.toBe(pb.kept);
       for (const value of [...pa.draws, ...pb.draws]) expect(value >= 0 && value < 1).toBe(true);
       // The top level ran once, at build time: its value is the snapshot's, the same everywhere (as
       // INIT-time values across SnapStart restores).
