@@ -62,6 +62,8 @@ interface Waiter<E extends PooledEnvironment, T> {
   refusal: Refusal;
 }
 
+const MIB = 1024 * 1024;
+
 export class Dispatcher<E extends PooledEnvironment, T> {
   readonly #options: DispatcherOptions;
   readonly #clock: Clock;
@@ -76,6 +78,8 @@ export class Dispatcher<E extends PooledEnvironment, T> {
   /** Σ of every function's guaranteed slots (its reservation, or else its versions' provisioned concurrency). */
   #guaranteed = 0;
   #liveMb = 0;
+  /** MB live environments hold in the host's memory beside their sandboxes (Lease.hostMb summed). */
+  #hostMb = 0;
   #liveEnvironments = 0;
   #provisionedLiveMb = 0;
   /** Σ provisionedConcurrency × memoryMb of current generations: kept free for provisioned environments. */
@@ -329,9 +333,12 @@ export class Dispatcher<E extends PooledEnvironment, T> {
     return undefined;
   }
 
-  /** MB counted against the budget: on-demand environments plus the provisioned reserve (or more, while old provisioned ones live). */
+  /**
+   * MB counted against the budget: on-demand environments plus the provisioned reserve (or more,
+   * while old provisioned ones live), plus what live environments hold in host memory beside their sandboxes.
+   */
   #usedMb(): number {
-    return this.#liveMb - this.#provisionedLiveMb + Math.max(this.#provisionedReserveMb, this.#provisionedLiveMb);
+    return this.#liveMb - this.#provisionedLiveMb + Math.max(this.#provisionedReserveMb, this.#provisionedLiveMb) + this.#hostMb;
   }
 
   /** Evicts idle on-demand environments, least recently used first, until `memoryMb` more fits. */
@@ -353,9 +360,44 @@ export class Dispatcher<E extends PooledEnvironment, T> {
   /** Gives a booted environment to a cold lease. False when the runtime closed meanwhile: the environment was disposed. */
   attach(lease: Lease<E, T>, env: E): boolean {
     lease.env = env;
-    if (!lease.dead) return true;
-    env.dispose();
-    return false;
+    if (lease.dead) {
+      env.dispose();
+      return false;
+    }
+    this.#countHost(lease, env);
+    return true;
+  }
+
+  /**
+   * An environment's host memory beside its sandbox (a memory-backed /tmp, unread fetch bodies) is
+   * counted against the budget with its memoryMb (issue #15: four tenants' /tmp grew the host by
+   * 2.1 GB under memoryBudgetMb 1024): recounted now and whenever its invocation ends, and /tmp asks
+   * before it grows into another MiB — granted after evicting idle environments if need be,
+   * refused (ENOSPC to the guest, as a full disk) when nothing idle is left to evict.
+   */
+  #countHost(lease: Lease<E, T>, env: E): void {
+    this.#recountHost(lease);
+    env.setHostRoom?.((bytes) => this.#growHost(lease, bytes));
+  }
+
+  /** Sets the lease's host MB to what its environment holds now. */
+  #recountHost(lease: Lease<E, T>): void {
+    const env = lease.env;
+    if (lease.dead || env?.hostBytes === undefined) return;
+    const mb = Math.ceil(env.hostBytes() / MIB);
+    this.#hostMb += mb - lease.hostMb;
+    lease.hostMb = mb;
+  }
+
+  /** /tmp of `lease`'s environment would hold `bytes`: true when that fits the budget (idle environments evicted to make room). */
+  #growHost(lease: Lease<E, T>, bytes: number): boolean {
+    if (lease.dead) return false;
+    const mb = Math.ceil(bytes / MIB);
+    if (mb <= lease.hostMb) return true;
+    if (!this.#makeRoom(mb - lease.hostMb)) return false;
+    this.#hostMb += mb - lease.hostMb;
+    lease.hostMb = mb;
+    return true;
   }
 
   /**
@@ -381,6 +423,7 @@ export class Dispatcher<E extends PooledEnvironment, T> {
       pool.counters.record(report, lease.memoryMb);
       if (lease.tenantId !== undefined) recordTenant(tenantCounters(pool, lease.tenantId), report, lease.memoryMb, lease.coldStart);
     }
+    this.#recountHost(lease);
     const env = lease.env;
     if (
       env === undefined ||
@@ -435,6 +478,7 @@ export class Dispatcher<E extends PooledEnvironment, T> {
     lease.dead = true;
     lease.env?.dispose();
     this.#liveMb -= lease.memoryMb;
+    this.#hostMb -= lease.hostMb;
     this.#liveEnvironments -= 1;
     if (lease.tenantId !== undefined) {
       lease.pool.tenantEnvironments -= 1;
@@ -491,6 +535,7 @@ export class Dispatcher<E extends PooledEnvironment, T> {
     lease.env = env;
     // Discarded while booting (the runtime closed): dispose what arrived.
     if (lease.dead) return env.dispose();
+    this.#countHost(lease, env);
     lease.pool.counters.initDuration.record(this.#clock.now() - started);
     if (env.state !== 'ready' || lease.generation !== lease.pool.generation || this.#closed) {
       this.#discard(lease);
@@ -574,7 +619,7 @@ export class Dispatcher<E extends PooledEnvironment, T> {
         detail = `Function ${pool.name} may start at most ${scaleUpRate} new environments per second (burst ${scaleUpBurst}).`;
         break;
       case REFUSAL.memory:
-        detail = `The memory budget (${memoryBudgetMb} MB) is taken by busy and provisioned environments.`;
+        detail = `The memory budget (${memoryBudgetMb} MB) is taken by busy and provisioned environments and what they hold in host memory (/tmp, unread fetch bodies).`;
         break;
       default:
         detail = `The runtime is at its concurrency limit (${concurrency}).`;

@@ -13,6 +13,10 @@ export interface PooledEnvironment {
   readonly state: string;
   /** Frees the sandbox; may be called on a busy environment (the invocation then fails). */
   dispose(): void;
+  /** Bytes held in the host's memory beside the sandbox (a memory-backed /tmp, unread fetch bodies). */
+  hostBytes?(): number;
+  /** Set by the dispatcher: asked before a memory-backed /tmp grows, with the bytes it would hold. */
+  setHostRoom?(room: ((bytes: number) => boolean) | undefined): void;
 }
 
 /** The limits of one function version, from its config. */
@@ -54,6 +58,8 @@ export class Lease<E extends PooledEnvironment, T> {
   unreserved = false;
   /** When it last became idle (clock ms). */
   lastUsed = 0;
+  /** MB its environment holds in the host's memory beside the sandbox, as last counted (PooledEnvironment.hostBytes). */
+  hostMb = 0;
   dead = false;
 
   constructor(pool: FunctionPool<E, T>, target: T, generation: number, memoryMb: number, provisioned: boolean, tenantId?: string) {

@@ -155,6 +155,22 @@ export class ExecutionEnvironment {
     return new ExecutionEnvironment(deps, sandbox, logs, vfs, bridge);
   }
 
+  /**
+   * Bytes this environment holds in the host's memory beside its sandbox: a memory-backed /tmp's
+   * contents and fetch response bodies not yet taken. The dispatcher counts them against its budget.
+   */
+  hostBytes(): number {
+    return this.#vfs.hostBytes() + this.#bridge.fetchHeldBytes;
+  }
+
+  /**
+   * Asked before a memory-backed /tmp grows into another MiB, with the usage it would reach (bytes);
+   * false refuses the write with ENOSPC. Set by the dispatcher when it attaches the environment.
+   */
+  setHostRoom(room: ((bytes: number) => boolean) | undefined): void {
+    this.#vfs.hostRoom = room;
+  }
+
   /** /tmp's usage now (bytes of file content, files + directories, the quota). */
   tmpUsage(): TmpUsage {
     return this.#vfs.usage();

@@ -42,6 +42,8 @@ export interface EnvironmentVfsOptions {
   readonly opt?: Readonly<Record<string, Uint8Array>> | undefined;
   /** Overrides for tests (a small entry limit...). */
   readonly limits?: Partial<VfsLimits>;
+  /** The host's memory budget for a memory-backed /tmp (VfsOptions.hostRoom); unused for the disk backend. */
+  readonly hostRoom?: ((bytes: number) => boolean) | undefined;
 }
 
 export function createEnvironmentVfs(options: EnvironmentVfsOptions): Vfs {
@@ -54,7 +56,8 @@ export function createEnvironmentVfs(options: EnvironmentVfsOptions): Vfs {
     ...options.limits,
   };
   const tmp = options.tmpBackend === 'disk' ? diskBackend() : memoryBackend();
-  return new Vfs({ limits, tmp, task: taskBackend(options.code), ...(options.opt ? { opt: memoryBackend(options.opt) } : {}) });
+  const hostRoom = options.tmpBackend === 'disk' ? undefined : options.hostRoom;
+  return new Vfs({ limits, tmp, task: taskBackend(options.code), ...(options.opt ? { opt: memoryBackend(options.opt) } : {}), hostRoom });
 }
 
 /**

@@ -22,9 +22,19 @@ export class LazyVfs {
   readonly #options: EnvironmentVfsOptions;
   #vfs: Vfs | undefined;
   #disposed = false;
+  /**
+   * Asked before /tmp grows into another MiB of the host's memory (memory backend only): set by the
+   * dispatcher once the environment is its lease's. Unset, /tmp has only its own quota.
+   */
+  hostRoom: ((bytes: number) => boolean) | undefined;
 
   constructor(options: EnvironmentVfsOptions) {
-    this.#options = options;
+    this.#options = { ...options, hostRoom: (bytes) => this.hostRoom?.(bytes) ?? true };
+  }
+
+  /** Bytes /tmp holds in the host's memory: its usage with the memory backend, 0 with the disk one. */
+  hostBytes(): number {
+    return this.#options.tmpBackend === 'disk' ? 0 : (this.#vfs?.usage().bytes ?? 0);
   }
 
   /** The file system, built now if it was not yet. */

@@ -15,6 +15,8 @@ import { fromBackend, VfsError } from './errors.ts';
 import { memoryBackend, type StorageBackend } from './backend.ts';
 import { parentRel, resolveGuestPath, type MountPoint, type PathLimits, type Resolved } from './paths.ts';
 
+const MIB = 1024 * 1024;
+
 export interface VfsLimits extends PathLimits {
   /** /tmp's size in bytes. */
   readonly quotaBytes: number;
@@ -32,6 +34,12 @@ export interface VfsOptions {
   readonly task?: StorageBackend;
   /** /opt's contents (read-only; layers); an empty directory when absent. */
   readonly opt?: StorageBackend;
+  /**
+   * /tmp held in the host's memory (the memory backend): asked before a write takes /tmp's usage
+   * into a MiB it has not used yet, with the usage it would reach (bytes). False refuses the write
+   * with ENOSPC, as a full disk does: the host's memory budget has no room (dispatch/dispatcher.ts).
+   */
+  readonly hostRoom?: ((bytes: number) => boolean) | undefined;
 }
 
 /** `fs.Stats` as plain data. */
@@ -130,9 +138,11 @@ export class Vfs {
   #bytes = 0;
   #entries = 0;
   #disposed = false;
+  readonly #hostRoom: ((bytes: number) => boolean) | undefined;
 
   constructor(options: VfsOptions) {
     this.#limits = options.limits;
+    this.#hostRoom = options.hostRoom;
     this.#mounts = { '/tmp': options.tmp, '/var/task': options.task ?? memoryBackend(), '/opt': options.opt ?? memoryBackend() };
   }
 
@@ -491,7 +501,12 @@ export class Vfs {
   }
 
   #reserveBytes(delta: number, syscall: string, path: string | undefined): void {
-    if (delta > 0 && this.#bytes + delta > this.#limits.quotaBytes) throw new VfsError('ENOSPC', syscall, path);
+    if (delta <= 0) return;
+    const after = this.#bytes + delta;
+    if (after > this.#limits.quotaBytes) throw new VfsError('ENOSPC', syscall, path);
+    if (this.#hostRoom !== undefined && Math.ceil(after / MIB) > Math.ceil(this.#bytes / MIB) && !this.#hostRoom(after)) {
+      throw new VfsError('ENOSPC', syscall, path);
+    }
   }
 
   #reserveEntries(count: number, syscall: string, path: string): void {

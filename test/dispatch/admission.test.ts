@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { InvalidParameterValueException, RuntimeClosedError, TooManyRequestsException } from '../../src/errors.ts';
-import { pool, reasonOf, report, setup, take, type TestLease } from './helpers.ts';
+import { FakeEnv, pool, reasonOf, report, setup, take, type TestLease } from './helpers.ts';
 
 describe('Dispatcher: account concurrency', () => {
   it('Account limit: admits up to `concurrency` across functions, then throttles with ConcurrentInvocationLimitExceeded', () => {
@@ -324,7 +324,7 @@ describe('Dispatcher: close', () => {
     expect(await closing).toBe(2);
     expect(envs[0]!.disposed).toBe(true);
     expect(d.metrics().environments).toBe(0);
-    const late = { state: 'ready', disposed: false, fn: 'a', id: 0, fail() {}, dispose() { this.disposed = true; } };
+    const late = new FakeEnv('a');
     expect(d.attach(booting, late)).toBe(false);
     expect(late.disposed).toBe(true);
   });

@@ -63,6 +63,19 @@ export class FakeEnv {
     this.state = 'dead';
   }
 
+  /** Bytes it holds in host memory beside its sandbox (PooledEnvironment.hostBytes); 0 unless a test sets it. */
+  held = 0;
+  /** What the dispatcher gave it to ask before its /tmp grows. */
+  room: ((bytes: number) => boolean) | undefined;
+
+  hostBytes(): number {
+    return this.held;
+  }
+
+  setHostRoom(room: ((bytes: number) => boolean) | undefined): void {
+    this.room = room;
+  }
+
   dispose(): void {
     this.disposed = true;
     this.state = 'dead';
