@@ -98,6 +98,8 @@ export function invokeEvent(requestId: string, envelope: InvokeEnvelope, now: nu
 interface FunctionLoad {
   readonly limit: AdaptiveLimit;
   running: number;
+  /** A wake-up armed for the end of the limit's probe (nothing else may wake the pump then). */
+  probeTimer?: ReturnType<typeof setTimeout> | undefined;
 }
 
 export class AsyncInvokeHandler implements QueueHandler {
@@ -116,13 +118,32 @@ export class AsyncInvokeHandler implements QueueHandler {
 
   capacity(queue: string): number {
     const load = this.#loadOf(queue);
-    return load.limit.limit - load.running;
+    return load.limit.limitAt(performance.now()) - load.running;
   }
 
   leaseMs(queue: string): number {
     const entry = this.#ctx.registry.get(queue.slice('invoke:'.length));
     // Longer than the function's timeout plus a cold start's INIT (10 s) and some slack.
     return (entry?.latest.config.timeoutMs ?? 900_000) + 60_000;
+  }
+
+  /**
+   * A probe given up by time (adaptive-limit.ts PROBE_TIMEOUT) raises the limit while attempts
+   * still run and none may finish soon: wake the pump then, or the events held back would wait for
+   * the next completion. On the limit's clock (performance.now()), unref'd: it keeps nothing alive.
+   */
+  #wakeAtProbeEnd(load: FunctionLoad, nowMs: number): void {
+    const until = load.limit.probeUntil;
+    if (until === undefined || until === Infinity || load.probeTimer !== undefined) return;
+    load.probeTimer = setTimeout(() => {
+      load.probeTimer = undefined;
+      const now = performance.now();
+      load.limit.limitAt(now); // gives the probe up if its allowance ran out
+      this.#ctx.wake();
+      // Still probing: this timer was armed for an earlier probe, or a lone attempt extended it.
+      this.#wakeAtProbeEnd(load, now);
+    }, until - nowMs + 1);
+    load.probeTimer.unref();
   }
 
   async run(lease: LeasedEvent): Promise<void> {
@@ -173,6 +194,7 @@ export class AsyncInvokeHandler implements QueueHandler {
       if (!result.coldStart) {
         const finished = performance.now();
         load.limit.sample(finished - started, load.running, finished);
+        this.#wakeAtProbeEnd(load, finished);
       }
     } catch (error) {
       await this.#systemRetry(lease, envelope, used, error, now);
