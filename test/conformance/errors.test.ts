@@ -118,35 +118,23 @@ forEachEngine(({ withRuntime, title, unsupported }) => {
     // (aws-lambda-nodejs-runtime-interface-client src/index.js, `process.on('uncaughtException')`).
     // The exception comes several microtask turns after the handler's outcome, in the same call.
     const late = (depth: number) => `${'queueMicrotask(() => '.repeat(depth)}{ throw new Error('late'); }${')'.repeat(depth)}`;
-    it('Errors: an exception in a microtask after an async handler answered ends the environment; the answer stands', () =>
-      withRuntime(async ({ rt, logs }) => {
-        await deployFiles(rt, 'late-throw-async', `
-          export const handler = async (event) => {
-            if (event.ok) return 'ok';
-            ${late(8)};
-            return 'answered';
-          };`);
-        const first = await rt.invoke('late-throw-async');
-        expect(first.functionError).toBeUndefined();
-        expect(first.payload).toBe('answered');
-        expect(logs.forRequest(first.requestId).some((l) => l.includes('Uncaught Exception'))).toBe(true);
-        expect((await rt.invoke('late-throw-async', { ok: true })).coldStart).toBe(true);
-      }));
-
     // nodejs24.x: a synchronous handler's return value is the response (RIC v4), decided before its call returns.
-    it('Errors: an exception in a microtask after a synchronous handler returned ends the environment; the answer stands', () =>
+    it.each([
+      { kind: 'an async handler answered', name: 'late-throw-async', head: 'async (event)', depth: 8, runtime: 'nodejs22.x' },
+      { kind: 'a synchronous handler returned', name: 'late-throw-sync', head: '(event)', depth: 3, runtime: 'nodejs24.x' },
+    ] as const)('Errors: an exception in a microtask after $kind ends the environment; the answer stands', ({ name, head, depth, runtime }) =>
       withRuntime(async ({ rt, logs }) => {
-        await deployFiles(rt, 'late-throw-sync', `
-          export const handler = (event) => {
+        await deployFiles(rt, name, `
+          export const handler = ${head} => {
             if (event.ok) return 'ok';
-            ${late(3)};
+            ${late(depth)};
             return 'answered';
-          };`, { runtime: 'nodejs24.x' });
-        const first = await rt.invoke('late-throw-sync');
+          };`, { runtime });
+        const first = await rt.invoke(name);
         expect(first.functionError).toBeUndefined();
         expect(first.payload).toBe('answered');
         expect(logs.forRequest(first.requestId).some((l) => l.includes('Uncaught Exception'))).toBe(true);
-        expect((await rt.invoke('late-throw-sync', { ok: true })).coldStart).toBe(true);
+        expect((await rt.invoke(name, { ok: true })).coldStart).toBe(true);
       }));
 
     it('Errors: a line logged in a microtask after the handler answered belongs to its invocation, before END', () =>
