@@ -13,18 +13,20 @@
  * with log10 of the limit): a limit in the tens, which only a function waiting on I/O reaches, is
  * not held down by the few milliseconds a busy host adds to every attempt. Measured on the 2-core
  * machine (docs/async.md, Figures): with log10 a 50 ms function stalled at 67-80 in flight, with √
- * it reached 126 and ran a warm burst as fast as the unlimited pump; a trivial function still
- * settles at 6. A CPU-bound function settles near the cores it can use; a function that
+ * it reached 126 and ran a warm burst as fast as the unlimited pump; a model CPU-bound function
+ * settles at 6 (the unit test), the real trivial function at 8-11 on that loaded machine, where one
+ * in flight would be fastest (docs/async.md, Figures: work outside the timed attempt, and the √
+ * thresholds). A CPU-bound function settles near the cores it can use; a function that
  * waits on I/O (its time does not grow with the limit) climbs to the account's concurrency.
  * Cold attempts are not samples (their INIT is not queueing).
  *
  * `minRtt` must be a time without queueing, so it is measured with one attempt in flight: a probe
  * (BBR's PROBE_RTT) — the first warm attempt, then every PROBE_EVERY samples and PROBE_INTERVAL_MS
- * (or PROBE_SPACING × minRtt) at the soonest — holds the limit at 1 until PROBE_SAMPLES warm attempts finished alone, takes
- * their quickest as `minRtt` (at most PROBE_MAX_RISE times the last), and gives the limit back
- * (also when its allowance, PROBE_TIMEOUT × minRtt or PROBE_MIN_MS, runs out first: attempts
- * already running may be long ones).
- * Between probes `minRtt` only falls. (It was re-learnt as the quickest
+ * (or PROBE_SPACING × minRtt) at the soonest — holds the limit at 1 until PROBE_SAMPLES warm
+ * attempts finished alone, takes their quickest as `minRtt` (at most PROBE_MAX_RISE times the
+ * last), and gives the limit back (also when its allowance, PROBE_TIMEOUT × minRtt or
+ * PROBE_MIN_MS, runs out first: attempts already running may be long ones). Between probes
+ * `minRtt` only falls. (It was re-learnt as the quickest
  * attempt of the last 500 at the current limit, which already holds that limit's queueing: under a
  * busy host every re-learning raised it and let the limit climb one more step — a trivial function
  * ratcheted to 18-39 in flight where 2-4 run it fastest, 1.1-1.6x the CPU per event; measured on the
