@@ -14,9 +14,9 @@
  * not held down by the few milliseconds a busy host adds to every attempt. Measured on the 2-core
  * machine (docs/async.md, Figures): with log10 a 50 ms function stalled at 67-80 in flight, with √
  * it reached 126 and ran a warm burst as fast as the unlimited pump; a model CPU-bound function
- * settles at 6 (the unit test), the real trivial function at 8-11 on that loaded machine, where one
- * in flight would be fastest (docs/async.md, Figures: work outside the timed attempt, and the √
- * thresholds). A CPU-bound function settles near the cores it can use; a function that
+ * settles at 6 (the unit test), the real trivial function mostly at 8-11 (up to 29) on that
+ * loaded machine, where one in flight would be fastest (docs/async.md, Figures: work outside the
+ * timed attempt, and the √ thresholds). A CPU-bound function settles near the cores it can use; a function that
  * waits on I/O (its time does not grow with the limit) climbs to the account's concurrency.
  * Cold attempts are not samples (their INIT is not queueing).
  *
