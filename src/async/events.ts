@@ -253,8 +253,8 @@ export class AsyncEvents {
 
   /** DeleteMessage by receipt handle; a stale handle (the message was received again) deletes nothing. */
   async deleteMessage(queueName: string, receiptHandle: string): Promise<void> {
-    this.queues.get(queueName);
-    await this.#receiver.delete(receiptHandle);
+    const queue = this.queues.get(queueName);
+    await this.#receiver.delete(queue.queueName, receiptHandle);
   }
 
   createStream(name: string, input?: { shardCount?: number; retentionPeriodHours?: number }): StreamInfo {

@@ -94,6 +94,12 @@ export interface EventQueueBackend {
    * (the pump has no handler that accepts them).
    */
   purge?(queue: string): Promise<number>;
+  /**
+   * Optional, for backends several runtimes share (the cluster's BullMQ one): acks event `id` of
+   * `queue` under the lease `token`, whichever runtime claimed it (a receipt handle received through
+   * another cluster member); `false` (nothing done) when that lease is no longer the event's.
+   */
+  ackLeased?(queue: string, id: string, token: string): Promise<boolean>;
   /** Releases the backend's resources; later calls reject. Idempotent. */
   close(): Promise<void>;
   /**

@@ -74,7 +74,9 @@ export async function redrive(
 
 /**
  * ReceiveMessage / DeleteMessage for a host caller: a receipt handle is its lease's token, kept in
- * memory until the lease ends (receipt handles do not outlive the runtime; SQS's expire too).
+ * memory until the lease ends (receipt handles do not outlive the runtime; SQS's expire too). On a
+ * backend several runtimes share (`ackLeased`: a cluster's), the handle also carries the message id
+ * (`<token>.<id, base64url>`), so any member can delete a message another member received.
  */
 export class Receiver {
   readonly #received = new Map<string, LeasedEvent>();
@@ -96,14 +98,24 @@ export class Receiver {
     for (const [handle, lease] of this.#received) if (lease.leaseUntil <= now) this.#received.delete(handle);
     const leases = await this.#backend.claim(queueBackendName(queue.queueName), now, max, visibilityMs);
     const kept = await redrive(this.#backend, this.#queues, queue, leases, now, (line) => this.#log(queue.queueName, line));
-    for (const lease of kept) this.#received.set(lease.token, lease);
-    return kept.map((lease) => sqsRecord(lease, queue, this.#options));
+    return kept.map((lease) => {
+      const receiptHandle = this.#backend.ackLeased === undefined ? lease.token : `${lease.token}.${Buffer.from(lease.id).toString('base64url')}`;
+      this.#received.set(receiptHandle, lease);
+      return { ...sqsRecord(lease, queue, this.#options), receiptHandle };
+    });
   }
 
   /** Deletes the message a receipt handle names; a stale or unknown handle deletes nothing. */
-  async delete(receiptHandle: string): Promise<void> {
+  async delete(queueName: string, receiptHandle: string): Promise<void> {
     const lease = this.#received.get(receiptHandle);
     this.#received.delete(receiptHandle);
-    if (lease !== undefined) await this.#backend.ack(lease);
+    if (lease !== undefined) {
+      await this.#backend.ack(lease);
+      return;
+    }
+    // Received through another runtime sharing the backend: its token and the message id settle it.
+    const dot = receiptHandle.indexOf('.');
+    if (this.#backend.ackLeased === undefined || dot < 0) return;
+    await this.#backend.ackLeased(queueBackendName(queueName), Buffer.from(receiptHandle.slice(dot + 1), 'base64url').toString(), receiptHandle.slice(0, dot));
   }
 }

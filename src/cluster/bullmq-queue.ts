@@ -51,7 +51,7 @@
  */
 import { randomUUID } from 'node:crypto';
 import type { Redis } from 'ioredis';
-import { Queue, Worker, type Job } from 'bullmq';
+import { Job, Queue, Worker } from 'bullmq';
 import { RuntimeClosedError } from '../errors.ts';
 import type { DeadEvent, EventQueueBackend, LeasedEvent, NewEvent, QueueDue } from '../async/queue.ts';
 
@@ -191,8 +191,9 @@ export class BullMQEventQueue implements EventQueueBackend {
     await this.#releaseEnded(queue, now);
     if (isLane(queue) && !(await this.#takeLane(queue))) return [];
     const leased: LeasedEvent[] = [];
-    const lease = async (job: Job<JobData>, lock: string): Promise<void> => {
-      const token = randomUUID();
+    // A fresh claim's lease token is BullMQ's lock token (so `ackLeased` can settle it from any
+    // member); a lane's retried event keeps its lock under a new lease token.
+    const lease = async (job: Job<JobData>, lock: string, token = lock): Promise<void> => {
       const attempts = job.data.attempts + 1;
       await job.updateData({ ...job.data, attempts });
       const leaseUntil = now + leaseMs;
@@ -203,7 +204,7 @@ export class BullMQEventQueue implements EventQueueBackend {
     const redo = this.#redo.get(queue) ?? [];
     while (leased.length < limit && redo.length > 0 && redo[0]!.at <= now) {
       const next = redo.shift()!;
-      await lease(next.job, next.lock);
+      await lease(next.job, next.lock, randomUUID());
     }
     if (redo.length === 0) this.#redo.delete(queue);
     while (leased.length < limit && redo.length === 0) {
@@ -233,6 +234,27 @@ export class BullMQEventQueue implements EventQueueBackend {
       await job.updateData({ ...job.data, reason });
       await job.moveToFailed(new Error(reason), token, false);
     });
+  }
+
+  /**
+   * A lease another member may hold (a receipt handle it handed out): BullMQ's own completion checks
+   * the lock token, so the job is completed only while that lease is still the event's.
+   */
+  async ackLeased(queue: string, id: string, token: string): Promise<boolean> {
+    this.#check();
+    const held = this.#held.get(token);
+    if (held !== undefined) {
+      // Ours: the usual settle (it reads only the token of the lease it is given).
+      return this.#settle({ queue, id, token, body: '', enqueuedAt: 0, availableAt: 0, attempts: 0, leaseUntil: held.leaseUntil }, undefined, (job, lock) => job.moveToCompleted(null, lock, false));
+    }
+    const job = await Job.fromId<JobData>(this.#queue(queue), jobId(id));
+    if (job === undefined) return false;
+    try {
+      await job.moveToCompleted(null, token, false);
+      return true;
+    } catch {
+      return false; // not that lease's any more (lapsed, claimed again, settled)
+    }
   }
 
   async listDue(): Promise<QueueDue[]> {

@@ -11,6 +11,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { afterAll, afterEach, describe, expect, it } from 'vitest';
 import { Redis } from 'ioredis';
 import { BullMQEventQueue } from '../../src/cluster/bullmq-queue.ts';
@@ -139,6 +140,29 @@ describe.skipIf(!redis)(redis ? 'cluster event queue (BullMQ)' : `cluster event 
     });
     expect([first!.id, first!.attempts]).toEqual(['f1', 2]);
     expect(await dead.ack(f1!)).toBe(false);
+  });
+
+  it('a receipt handle from one member deletes the message through another; a message not deleted is received again after its visibility timeout', async () => {
+    const name = redis!.clusterName();
+    const [a, b] = [await createRuntime({ logSink: silentSink, cluster: { redis: redis!.url, name } }), await createRuntime({ logSink: silentSink, cluster: { redis: redis!.url, name } })];
+    closers.push(() => a.close(), () => b.close());
+    a.createQueue('jobs');
+    await eventually(() => expect(b.getQueue('jobs').queueName).toBe('jobs'));
+    await a.sendMessage('jobs', 'gone');
+    await a.sendMessage('jobs', 'keep');
+    const received = await eventually(async () => {
+      const got = [...(await b.receiveMessages('jobs', { maxNumberOfMessages: 2, visibilityTimeout: 1 }))];
+      expect(got).toHaveLength(2);
+      return got;
+    });
+    const gone = received.find((m) => m.body === 'gone')!;
+    await a.deleteMessage('jobs', gone.receiptHandle); // a never saw this handle
+    await sleep(1_100); // both leases (1 s, b's clock) have ended
+    const again = await b.receiveMessages('jobs', { maxNumberOfMessages: 2, visibilityTimeout: 60 });
+    expect(again.map((m) => [m.body, m.attributes.ApproximateReceiveCount])).toEqual([['keep', '2']]);
+    // a handle that is not a lease any more deletes nothing (SQS: a stale handle)
+    await a.deleteMessage('jobs', gone.receiptHandle);
+    await b.deleteMessage('jobs', again[0]!.receiptHandle);
   });
 
   it('any member runs any event: 20 Event invokes through one member all run, on the members of the cluster', async () => {
