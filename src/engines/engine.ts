@@ -105,6 +105,17 @@ export interface Sandbox {
    * falls back); any other rejection is a bug. Absent when the engine cannot snapshot.
    */
   snapshot?(): Promise<SandboxImage>;
+  /**
+   * CPU time the guest has used in this sandbox so far, in ms (v8: the isolate's `cpuTime`). Absent
+   * when the engine cannot tell it apart from its thread's (QuickJS: its server measures the thread).
+   */
+  cpuTimeMs?(): number;
+  /**
+   * True once the engine asks that the sandbox not serve another invocation (process isolation
+   * moves a CPU-heavy function's sandboxes to low-priority processes: engine-pool.ts). The
+   * environment ends when it is next idle, never during an invocation; the next one cold-starts.
+   */
+  readonly retired?: boolean;
 }
 
 export type SandboxFaultKind = 'timeout' | 'out-of-memory' | 'unhandled-rejection' | 'disposed' | 'crashed';

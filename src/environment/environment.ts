@@ -179,6 +179,8 @@ export class ExecutionEnvironment {
   get state(): EnvironmentState {
     // A sandbox can end while idle (process isolation: its engine process died): so does the environment.
     if (this.#state !== 'dead' && this.#sandbox.disposed) return 'dead';
+    // The engine retired the sandbox (engine.ts `retired`): it serves no further invocation.
+    if (this.#state === 'ready' && this.#sandbox.retired === true) return 'dead';
     return this.#state;
   }
 

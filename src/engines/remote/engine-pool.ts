@@ -22,6 +22,12 @@
  *   (QuickJS's interrupt, V8's host-clock bound per call, the worker watchdog) all run on the
  *   server's event loop, so none of them can act when the server itself is deadlocked, stopped or
  *   starved (issue #15: a v8-process child that never answered hung CI for 400 s).
+ * - CPU-heavy functions (optional, `background`): a call whose guest used at least
+ *   `heavyCallCpuMs` of CPU marks its function heavy; that sandbox is retired (its environment ends
+ *   when next idle: engine.ts `retired`) and the function's sandboxes start from then on in
+ *   background servers (process isolation: children at a lower OS priority), up to `size` of them.
+ *   Four spinning tenants at normal priority raised a neighbour's p99 10-150x on 2 cores; in a
+ *   separate process at nice 19, 0.3-2x in most runs (docs/benchmarks.md, issue #15 fairness).
  * - Servers are unreferenced while idle: they never keep the host process alive. Pools are shared
  *   per configuration by the whole process and live as long as it does (size × a worker's or a
  *   child's footprint).
@@ -51,7 +57,12 @@ interface Pending {
   readonly deadline?: number;
   /** Calls only: the sandbox called. */
   readonly sb?: number;
+  /** Calls of an invocation (not INIT's, a restore's or a snapshot's): their CPU time is weighed (#weigh). */
+  readonly weigh?: boolean;
 }
+
+/** Guest messages of an invocation: a function's INIT may be heavy once without making it CPU-heavy. */
+const INVOCATION_MESSAGES: ReadonlySet<HostMessage['type']> = new Set(['invoke', 'tick', 'drain']);
 
 interface Server {
   readonly host: Promise<EngineHost>;
@@ -64,6 +75,18 @@ interface Server {
   dead: boolean;
   /** Reported unhealthy: takes no new sandboxes and is killed shortly (see {@link UNHEALTHY_GRACE_MS}). */
   draining: boolean;
+  /** Started by the background factory: hosts only CPU-heavy functions' sandboxes. */
+  readonly background: boolean;
+  /** Each sandbox's blueprint (the function version it runs). */
+  readonly blueprintOf: Map<number, number>;
+}
+
+/** Where CPU-heavy functions' sandboxes go (see the module comment). */
+export interface BackgroundServers {
+  /** Starts a background server (process isolation: a child at a lower OS priority). */
+  readonly factory: HostFactory;
+  /** A call whose guest CPU time reaches this (ms) makes its function heavy. */
+  readonly heavyCallCpuMs: number;
 }
 
 /**
@@ -151,6 +174,9 @@ export class EnginePool {
   readonly #onUnhealthy: ((reason: string) => void) | undefined;
   /** Looks for requests past their bound while any is in flight (#giveUpStuck). */
   #giveUpTimer: NodeJS.Timeout | undefined;
+  readonly #background: BackgroundServers | undefined;
+  /** Blueprints whose calls were CPU-heavy: their sandboxes start in background servers. */
+  readonly #heavy = new Set<number>();
 
   /**
    * @param options.onUnhealthy hears every server reported unhealthy (isolated-vm's catastrophic error), before it is replaced
@@ -158,16 +184,28 @@ export class EnginePool {
    *   that finds no server without sandboxes starts a new server while there are fewer than this
    * @param options.limits the host's bounds on a server's answers (default {@link DEFAULT_POOL_LIMITS};
    *   tests shorten them); each must be a positive finite number of ms, else RangeError naming it
+   * @param options.background where CPU-heavy functions' sandboxes go (default: nowhere else); its
+   *   heavyCallCpuMs must be a positive finite number, else RangeError
    */
   constructor(
     size: number,
     factory: HostFactory,
-    options: { readonly onUnhealthy?: (reason: string) => void; readonly limits?: Partial<PoolLimits>; readonly maxSize?: number } = {},
+    options: {
+      readonly onUnhealthy?: (reason: string) => void;
+      readonly limits?: Partial<PoolLimits>;
+      readonly maxSize?: number;
+      readonly background?: BackgroundServers;
+    } = {},
   ) {
     this.size = size;
     this.maxSize = Math.max(size, options.maxSize ?? size);
     this.#factory = factory;
     this.#onUnhealthy = options.onUnhealthy;
+    const heavy = options.background?.heavyCallCpuMs;
+    if (heavy !== undefined && !(Number.isFinite(heavy) && heavy > 0)) {
+      throw new RangeError(`EnginePool background heavyCallCpuMs must be a positive number of milliseconds, got ${String(heavy)}`);
+    }
+    this.#background = options.background;
     this.#limits = { ...DEFAULT_POOL_LIMITS, ...options.limits };
     for (const [name, value] of Object.entries(this.#limits)) {
       if (!(typeof value === 'number' && Number.isFinite(value) && value > 0)) {
@@ -197,7 +235,12 @@ export class EnginePool {
   }
 
   #fill(): void {
-    while (this.#servers.filter((s) => !s.draining).length < this.size) this.#spawn();
+    while (this.#servers.filter((s) => !s.draining && !s.background).length < this.size) this.#spawn();
+  }
+
+  /** Whether sandboxes of this blueprint start in background servers. */
+  isHeavy(bp: number): boolean {
+    return this.#background !== undefined && this.#heavy.has(bp);
   }
 
   /** `wasm`: what the servers need of a component (engine `wasm` only). */
@@ -211,6 +254,7 @@ export class EnginePool {
 
   forget(bp: number): void {
     this.#blueprints.delete(bp);
+    this.#heavy.delete(bp);
     for (const server of this.#servers) if (server.defined.delete(bp)) this.#send(server, { t: 'forget', bp });
   }
 
@@ -247,7 +291,7 @@ export class EnginePool {
   }
 
   boot(def: BlueprintDef, options: SandboxOptions): Promise<RemoteSandbox> {
-    const pick = (): Server => this.#pick();
+    const pick = (): Server => this.#pick(def.bp);
     return this.#start(pick(), def, options, (id, sb) => ({ t: 'boot', id, sb, bp: def.bp, memoryMb: options.memoryMb }), pick);
   }
 
@@ -257,10 +301,10 @@ export class EnginePool {
     }
     if (image.disposed) return Promise.reject(new Error(`${def.engine}: the image was disposed`));
     let server: Server;
-    if (image.parts !== undefined) server = this.#pick();
+    if (image.parts !== undefined) server = this.#pick(def.bp);
     else if (image.owner && !image.owner.dead) server = image.owner;
     else return Promise.reject(new Error(`${def.engine}: the image was lost with the process that held it`));
-    const repick = image.parts !== undefined ? (): Server => this.#pick() : undefined;
+    const repick = image.parts !== undefined ? (): Server => this.#pick(def.bp) : undefined;
     return this.#start(server, def, options, (id, sb) => ({ t: 'restore', id, sb, bp: def.bp, img: image.img, memoryMb: options.memoryMb }), repick);
   }
 
@@ -281,6 +325,7 @@ export class EnginePool {
       const sb = this.#nextId++;
       const sandbox = this.#sandbox(server, sb, def.engine, options);
       server.sandboxes.set(sb, sandbox);
+      server.blueprintOf.set(sb, def.bp);
       this.#ensureDefined(server, def);
       try {
         const answer = await this.#request(server, request(this.#nextId++, sb));
@@ -288,6 +333,7 @@ export class EnginePool {
         return sandbox;
       } catch (error) {
         server.sandboxes.delete(sb);
+        server.blueprintOf.delete(sb);
         sandbox.fail(new SandboxFault('disposed', 'The sandbox did not start'));
         if (!repick || !(server.dead || server.draining) || attempt >= START_ATTEMPTS) throw error;
         server = repick();
@@ -298,7 +344,9 @@ export class EnginePool {
   #sandbox(server: Server, sb: number, engine: EngineName, options: SandboxOptions): RemoteSandbox {
     return new RemoteSandbox(options, {
       call: (message: HostMessage, deadline: number) =>
-        this.#request(server, { t: 'call', id: this.#nextId++, sb, message, deadline }, deadline, sb) as Promise<Extract<Answer, { t: 'reply' }>>,
+        this.#request(server, { t: 'call', id: this.#nextId++, sb, message, deadline }, deadline, sb, INVOCATION_MESSAGES.has(message.type)) as Promise<
+          Extract<Answer, { t: 'reply' }>
+        >,
       snapshot: async () => {
         const img = this.#nextId++;
         const answer = await this.#request(server, { t: 'snapshot', id: this.#nextId++, sb, img });
@@ -307,6 +355,7 @@ export class EnginePool {
       },
       dispose: () => {
         if (!server.sandboxes.delete(sb)) return;
+        server.blueprintOf.delete(sb);
         this.#send(server, { t: 'dispose', sb });
       },
     });
@@ -336,9 +385,10 @@ export class EnginePool {
    * invoke 128-160 ms; 0.3-1.6 ms with 6 workers). Threads beyond the cores are time-sliced by the
    * OS instead, as isolated-vm does for v8 isolates (it starts a thread when all of its are busy).
    */
-  #pick(): Server {
+  #pick(bp?: number): Server {
     this.#fill();
-    const healthy = this.#servers.filter((s) => !s.draining);
+    if (bp !== undefined && this.isHeavy(bp)) return this.#pickBackground();
+    const healthy = this.#servers.filter((s) => !s.draining && !s.background);
     const started = healthy.filter((s) => s.started);
     const candidates = started.length > 0 ? started : healthy;
     const idle = candidates.find(isEmpty);
@@ -373,15 +423,31 @@ export class EnginePool {
     this.#spawn();
   }
 
-  #spawn(): Server {
+  /** For a CPU-heavy function: an idle background server, else a new one (up to `size`), else the least busy. */
+  #pickBackground(): Server {
+    const healthy = this.#servers.filter((s) => !s.draining && s.background);
+    const idle = healthy.find((s) => s.sandboxes.size === 0 && s.pending.size === 0);
+    if (idle) return idle;
+    if (healthy.length < this.size) return this.#spawn(true);
+    let best = healthy[0]!;
+    for (const s of healthy) {
+      if (s.pending.size < best.pending.size || (s.pending.size === best.pending.size && s.sandboxes.size < best.sandboxes.size)) best = s;
+    }
+    return best;
+  }
+
+  #spawn(background = false): Server {
+    const factory = background ? this.#background!.factory : this.#factory;
     const server: Server = {
-      host: this.#factory({ onEvent: (event) => this.#onEvent(server, event), onExit: (reason) => this.#onExit(server, reason) }),
+      host: factory({ onEvent: (event) => this.#onEvent(server, event), onExit: (reason) => this.#onExit(server, reason) }),
       sandboxes: new Map(),
       pending: new Map(),
       defined: new Set(),
       pinned: new Set(),
       dead: false,
       draining: false,
+      background,
+      blueprintOf: new Map(),
     };
     server.host.then(
       (host) => {
@@ -412,11 +478,17 @@ export class EnginePool {
     else void server.host.then((host) => host.send(request), () => {});
   }
 
-  #request(server: Server, request: Extract<ServerRequest, { id: number }> | Extract<ServerRequest, { t: 'adopt' }>, deadline?: number, sb?: number): Promise<Answer> {
+  #request(
+    server: Server,
+    request: Extract<ServerRequest, { id: number }> | Extract<ServerRequest, { t: 'adopt' }>,
+    deadline?: number,
+    sb?: number,
+    weigh = false,
+  ): Promise<Answer> {
     if (server.dead) return Promise.reject(new EngineUnavailableError('the engine server is gone'));
     const giveUpAt = deadline === undefined ? epochNow() + this.#limits.workMs : deadline + this.#limits.callGraceMs;
     return new Promise<Answer>((resolve, reject) => {
-      server.pending.set(request.id!, { resolve, reject, giveUpAt, ...(deadline === undefined ? {} : { deadline }), ...(sb === undefined ? {} : { sb }) });
+      server.pending.set(request.id!, { resolve, reject, giveUpAt, weigh, ...(deadline === undefined ? {} : { deadline }), ...(sb === undefined ? {} : { sb }) });
       if (server.pending.size === 1) server.started?.ref(true);
       this.#giveUpTimer ??= setInterval(() => this.#giveUpStuck(), GIVE_UP_CHECK_MS).unref();
       this.#send(server, request);
@@ -522,9 +594,22 @@ export class EnginePool {
         if (!pending) return;
         server.pending.delete(event.id);
         if (server.pending.size === 0) server.started?.ref(false);
+        if (event.t === 'reply' && pending.weigh && pending.sb !== undefined) this.#weigh(server, pending.sb, event.cpuMs);
         pending.resolve(event);
       }
     }
+  }
+
+  /**
+   * A call's guest CPU time: at `heavyCallCpuMs` or more, its function is heavy from now on, and a
+   * sandbox of it outside the background servers is retired (it ends when next idle).
+   */
+  #weigh(server: Server, sb: number, cpuMs: number | undefined): void {
+    if (!this.#background || cpuMs === undefined || cpuMs < this.#background.heavyCallCpuMs) return;
+    const bp = server.blueprintOf.get(sb);
+    if (bp === undefined) return;
+    this.#heavy.add(bp);
+    if (!server.background) server.sandboxes.get(sb)?.retire();
   }
 
   #onExit(server: Server, reason: string): void {
@@ -542,6 +627,7 @@ export class EnginePool {
     server.pending.clear();
     for (const sandbox of server.sandboxes.values()) sandbox.fail(new SandboxFault('crashed', reason));
     server.sandboxes.clear();
+    server.blueprintOf.clear();
     server.started?.kill();
     // Replaced at once, so the next cold start finds a server up (unless the pool cannot start any).
     if (this.#warmed && server.started && !server.draining) this.#fill();

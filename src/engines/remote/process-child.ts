@@ -5,6 +5,7 @@
  * worker stays blocked until its answer comes back. Started with --no-node-snapshot (isolated-vm);
  * ends when the parent goes away.
  */
+import { setPriority } from 'node:os';
 import { useGuestRuntime, type GuestRuntime } from '../guest-bundle.ts';
 import type { ServerEvent, ServerRequest } from './protocol.ts';
 import { ChildServers } from './child-servers.ts';
@@ -16,6 +17,11 @@ export interface ChildOptions {
   readonly worker: WorkerHostOptions;
   /** Most engine servers (worker threads) the child runs, at least 1 (child-servers.ts). */
   readonly maxServers: number;
+  /**
+   * A background child's OS priority (nice, 1 to 19): set on its main thread before any engine
+   * thread starts, so every thread it starts inherits it (engine-pool.ts, CPU-heavy functions).
+   */
+  readonly nice?: number;
 }
 
 /** Parent → child: the first message, then requests for the server and host-call answers. */
@@ -45,6 +51,8 @@ process.on('message', (message: ParentMessage) => {
 
 async function start(guest: GuestRuntime, options: ChildOptions): Promise<void> {
   useGuestRuntime(guest);
+  // Raising one's own nice value needs no privilege (lowering it back would).
+  if (options.nice !== undefined) setPriority(options.nice);
   let started = 0;
   const all = new ChildServers({
     maxServers: options.maxServers,

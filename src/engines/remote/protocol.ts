@@ -73,6 +73,8 @@ export type ServerEvent =
       readonly status?: GuestReply | { readonly fault: FaultShape };
       readonly fault?: FaultShape;
       readonly memoryBytes: number;
+      /** The guest's CPU time in this call, in ms, when the server could measure it. */
+      readonly cpuMs?: number;
     }
   /**
    * The server can no longer be trusted (isolated-vm's catastrophic error, or a host-call answer

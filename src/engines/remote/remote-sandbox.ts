@@ -31,8 +31,19 @@ export class RemoteSandbox implements Sandbox {
     this.#link = link;
   }
 
+  #retired = false;
+
   get disposed(): boolean {
     return this.#fault !== undefined;
+  }
+
+  /** See Sandbox.retired: set by the pool (retire()). */
+  get retired(): boolean {
+    return this.#retired;
+  }
+
+  retire(): void {
+    this.#retired = true;
   }
 
   async call(message: HostMessage, timeoutMs: number): Promise<GuestReply> {

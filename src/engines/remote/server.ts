@@ -228,6 +228,8 @@ class EngineServer {
     // QuickJS and a component instance run the whole call synchronously: the watchdog may see it running.
     const synchronous = engine !== 'v8';
     if (synchronous) Atomics.store(this.#signal, RUNNING, request.id);
+    // The guest's CPU time: a v8 isolate's own (it runs on isolated-vm's threads), else this thread's.
+    const cpuBefore = sandbox.cpuTimeMs ? sandbox.cpuTimeMs() : threadCpuMs();
     let reply: GuestReply;
     try {
       reply = await sandbox.call(request.message, timeoutMs);
@@ -245,7 +247,8 @@ class EngineServer {
         status = { fault: this.#fault(request.sb, error) };
       }
     }
-    this.#post({ t: 'reply', id: request.id, reply, ...(status ? { status } : {}), memoryBytes: sandbox.memoryUsedBytes() });
+    const cpuMs = (sandbox.cpuTimeMs ? sandbox.cpuTimeMs() : threadCpuMs()) - cpuBefore;
+    this.#post({ t: 'reply', id: request.id, reply, ...(status ? { status } : {}), memoryBytes: sandbox.memoryUsedBytes(), cpuMs });
   }
 
   /** A fault ends the sandbox; a v8 engine that stopped admitting work makes this server unhealthy. */
@@ -266,6 +269,12 @@ class EngineServer {
     }
     return { kind: 'crashed', message: error instanceof Error ? error.message : String(error) };
   }
+}
+
+/** This thread's CPU time in ms (process.threadCpuUsage, Node >= 23.9). */
+function threadCpuMs(): number {
+  const usage = process.threadCpuUsage();
+  return (usage.user + usage.system) / 1000;
 }
 
 function copyError(error: unknown): ErrorCopy {

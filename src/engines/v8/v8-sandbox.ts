@@ -257,6 +257,14 @@ export class V8Sandbox implements Sandbox {
   }
 
   /** As read after the last call whose read has come back (#readHeap; never a synchronous read). */
+  cpuTimeMs(): number {
+    try {
+      return Number(this.#isolate.cpuTime) / 1e6;
+    } catch {
+      return 0; // disposed
+    }
+  }
+
   memoryUsedBytes(): number {
     return this.disposed ? 0 : this.#memoryBytes;
   }
