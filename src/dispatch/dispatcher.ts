@@ -389,7 +389,7 @@ export class Dispatcher<E extends PooledEnvironment, T> {
     lease.hostMb = mb;
   }
 
-  /** /tmp of `lease`'s environment would hold `bytes`: true when that fits the budget (idle environments evicted to make room). */
+  /** `lease`'s environment would hold `bytes` of host memory (its /tmp grows): true when that fits the budget (idle environments evicted to make room). */
   #growHost(lease: Lease<E, T>, bytes: number): boolean {
     if (lease.dead) return false;
     const mb = Math.ceil(bytes / MIB);

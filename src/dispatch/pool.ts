@@ -15,7 +15,7 @@ export interface PooledEnvironment {
   dispose(): void;
   /** Bytes held in the host's memory beside the sandbox (a memory-backed /tmp, unread fetch bodies). */
   hostBytes?(): number;
-  /** Set by the dispatcher: asked before a memory-backed /tmp grows, with the bytes it would hold. */
+  /** Set by the dispatcher: asked before a memory-backed /tmp grows, with what hostBytes() would then be. */
   setHostRoom?(room: ((bytes: number) => boolean) | undefined): void;
 }
 

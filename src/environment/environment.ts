@@ -164,11 +164,11 @@ export class ExecutionEnvironment {
   }
 
   /**
-   * Asked before a memory-backed /tmp grows into another MiB, with the usage it would reach (bytes);
-   * false refuses the write with ENOSPC. Set by the dispatcher when it attaches the environment.
+   * Asked before a memory-backed /tmp grows into another MiB, with what {@link hostBytes} would then
+   * be; false refuses the write with ENOSPC. Set by the dispatcher when it attaches the environment.
    */
   setHostRoom(room: ((bytes: number) => boolean) | undefined): void {
-    this.#vfs.hostRoom = room;
+    this.#vfs.hostRoom = room === undefined ? undefined : (tmpBytes) => room(tmpBytes + this.#bridge.fetchHeldBytes);
   }
 
   /** /tmp's usage now (bytes of file content, files + directories, the quota). */
