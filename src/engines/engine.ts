@@ -51,6 +51,14 @@ export interface SandboxOptions {
    * children use `hostCall`.
    */
   readonly hostCallBytes?: (op: string, args: string, bytes: Uint8Array | undefined) => BinaryAnswer;
+  /**
+   * For an engine that can wait for an answer without the host's thread (a guest in an engine
+   * server, blocked in the host-call handshake): the calls whose work is too heavy for the host's
+   * thread, answered later with exactly what `hostCall(op, textRequest(args, bytes))` would answer (never rejects);
+   * undefined for the others, which go to `hostCall`. `signal` aborts at the invocation's deadline:
+   * work not yet started then never starts (environment/heavy-work.ts). Optional.
+   */
+  readonly hostCallAsync?: (op: string, args: string, bytes: Uint8Array | undefined, signal?: AbortSignal) => Promise<string> | undefined;
 }
 
 export interface Blueprint {

@@ -11,8 +11,8 @@
  */
 import { Buffer } from 'node:buffer';
 import {
-  createCipheriv, createDecipheriv, createPrivateKey, diffieHellman, generateKeyPairSync,
-  getHashes, hkdfSync, pbkdf2Sync, privateDecrypt, privateEncrypt, publicDecrypt, publicEncrypt, scryptSync, sign, timingSafeEqual,
+  createCipheriv, createDecipheriv, createPrivateKey, diffieHellman, generateKeyPair, generateKeyPairSync,
+  getHashes, hkdfSync, pbkdf2, pbkdf2Sync, privateDecrypt, privateEncrypt, publicDecrypt, publicEncrypt, scrypt, scryptSync, sign, timingSafeEqual,
   verify, type Cipheriv, type CipherGCM, type Decipheriv, type DecipherGCM, type KeyObject,
 } from 'node:crypto';
 import {
@@ -113,6 +113,51 @@ export class CryptoService {
     }
   }
 
+  /**
+   * The operations too heavy for the host's thread (pbkdf2, scrypt, key generation: seconds at
+   * lambdalet's bounds), run by node:crypto's asynchronous forms in libuv's thread pool
+   * (heavy-work.ts); undefined for the others. Checked against the same bounds as {@link call},
+   * before any work starts, and answering what {@link call} would.
+   */
+  static isHeavy(method: string): boolean {
+    return method === 'pbkdf2' || method === 'scrypt' || method === 'key.generate';
+  }
+
+  /** {@link call} for a method {@link CryptoService.isHeavy} names, off the host's thread; rejects as {@link call} throws. */
+  async callAsync(method: string, params: Params, parts: readonly Buffer[] = []): Promise<CryptoAnswer> {
+    try {
+      const total = parts.reduce((n, part) => n + part.length, 0);
+      if (total > CRYPTO_MAX_INPUT_BYTES) throw outOfRange('data', `<= ${CRYPTO_MAX_INPUT_BYTES} bytes per crypto call (lambdalet's limit)`, total);
+      const [a = Buffer.alloc(0), b = Buffer.alloc(0)] = parts;
+      switch (method) {
+        case 'pbkdf2': {
+          const [iterations, keylen, digest] = pbkdf2Args(params);
+          const key = await new Promise<Buffer>((resolve, reject) => pbkdf2(a, b, iterations, keylen, digest, (error, out) => (error ? reject(error) : resolve(out))));
+          return { parts: [key] };
+        }
+        case 'scrypt': {
+          const [keylen, options] = scryptArgs(params);
+          const key = await new Promise<Buffer>((resolve, reject) => scrypt(a, b, keylen, options, (error, out) => (error ? reject(error) : resolve(out))));
+          return { parts: [key] };
+        }
+        case 'key.generate': {
+          const [type, options] = generateArgs(params);
+          const pair = await new Promise<KeyPair>((resolve, reject) =>
+            (generateKeyPair as (t: string, o: object, cb: (e: Error | null, pub: unknown, priv: unknown) => void) => void)(type, options, (error, publicKey, privateKey) =>
+              error ? reject(error) : resolve({ publicKey, privateKey }),
+            ),
+          );
+          return encodePair(pair);
+        }
+        default:
+          throw new Error(`lambdalet bug: crypto ${method} has no asynchronous form`);
+      }
+    } catch (error) {
+      drainOpenSslErrors();
+      throw error;
+    }
+  }
+
   #call(method: string, params: Params, parts: readonly Buffer[]): CryptoAnswer {
     const total = parts.reduce((n, part) => n + part.length, 0);
     if (total > CRYPTO_MAX_INPUT_BYTES) throw outOfRange('data', `<= ${CRYPTO_MAX_INPUT_BYTES} bytes per crypto call (lambdalet's limit)`, total);
@@ -179,50 +224,17 @@ export class CryptoService {
   }
 
   #pbkdf2(params: Params, password: Buffer, salt: Buffer): Buffer {
-    const iterations = int(params, 'iterations');
-    const keylen = int(params, 'keylen');
-    const digest = str(params, 'digest');
-    if (keylen > DERIVE_MAX_BYTES) throw outOfRange('keylen', `<= ${DERIVE_MAX_BYTES}`, keylen);
-    const blocks = Math.max(1, Math.ceil(keylen / digestBytes(digest)));
-    if (iterations * blocks > PBKDF2_MAX_WORK) {
-      throw outOfRange('iterations', `<= ${Math.floor(PBKDF2_MAX_WORK / blocks)} for a ${keylen}-byte ${digest} key (lambdalet's limit: iterations × output blocks <= ${PBKDF2_MAX_WORK})`, iterations);
-    }
-    return pbkdf2Sync(password, salt, iterations, keylen, digest);
+    return pbkdf2Sync(password, salt, ...pbkdf2Args(params));
   }
 
   #scrypt(params: Params, password: Buffer, salt: Buffer): Buffer {
-    const keylen = int(params, 'keylen');
-    const N = int(params, 'N');
-    const r = int(params, 'r');
-    const p = int(params, 'p');
-    if (keylen > DERIVE_MAX_BYTES) throw outOfRange('keylen', `<= ${DERIVE_MAX_BYTES}`, keylen);
-    if (N * r * p > SCRYPT_MAX_WORK) throw outOfRange('N × r × p', `<= ${SCRYPT_MAX_WORK} (lambdalet's limit)`, N * r * p);
-    // N × r × p <= 2^20 keeps scrypt's memory (128 × N × r bytes) <= 128 MiB as well; maxmem is the
-    // caller's own bound, which Node checks against that.
-    const maxmem = params.maxmem === undefined ? undefined : Math.min(int(params, 'maxmem'), SCRYPT_MAX_MEMORY_BYTES + SCRYPT_MAXMEM_SLACK);
-    return scryptSync(password, salt, keylen, { N, r, p, ...(maxmem === undefined ? {} : { maxmem }) });
+    const [keylen, options] = scryptArgs(params);
+    return scryptSync(password, salt, keylen, options);
   }
 
   #generate(params: Params): CryptoAnswer {
-    const type = str(params, 'type');
-    const options = (params.options ?? {}) as Record<string, unknown>;
-    if (type === 'rsa' || type === 'rsa-pss' || type === 'dsa') {
-      const bits = options.modulusLength;
-      if (typeof bits === 'number' && bits > RSA_MAX_MODULUS_BITS) {
-        throw outOfRange('options.modulusLength', `<= ${RSA_MAX_MODULUS_BITS} (lambdalet's limit)`, bits);
-      }
-    }
-    if (type === 'dh') throw new Error("generateKeyPair('dh') is not available in lambdalet");
-    if (SLOW_SIGNATURE_KEY_TYPES.test(type)) throw slowKeyType(type);
-    const pair = (generateKeyPairSync as (t: string, o: object) => { publicKey: unknown; privateKey: unknown })(type, options);
-    const parts: Uint8Array[] = [];
-    const encode = (value: unknown): unknown => {
-      if (typeof value === 'string') return { text: value };
-      if (Buffer.isBuffer(value)) return { bytes: parts.push(value) - 1 };
-      const key = value as KeyObject;
-      return { key: describeKey(key), bytes: parts.push(canonicalBytes(key)) - 1 };
-    };
-    return { value: { publicKey: encode(pair.publicKey), privateKey: encode(pair.privateKey) }, parts };
+    const [type, options] = generateArgs(params);
+    return encodePair((generateKeyPairSync as (t: string, o: object) => KeyPair)(type, options));
   }
 
   /** A sign/verify key: its kind and bytes, with RSA padding and ECDSA encoding options. */
@@ -286,4 +298,63 @@ export class CryptoService {
     }
     return { parts: tag ? [out, tag] : [out] };
   }
+}
+
+/** pbkdf2's iterations, keylen and digest, within lambdalet's work bound. */
+function pbkdf2Args(params: Params): [iterations: number, keylen: number, digest: string] {
+  const iterations = int(params, 'iterations');
+  const keylen = int(params, 'keylen');
+  const digest = str(params, 'digest');
+  if (keylen > DERIVE_MAX_BYTES) throw outOfRange('keylen', `<= ${DERIVE_MAX_BYTES}`, keylen);
+  const blocks = Math.max(1, Math.ceil(keylen / digestBytes(digest)));
+  if (iterations * blocks > PBKDF2_MAX_WORK) {
+    throw outOfRange('iterations', `<= ${Math.floor(PBKDF2_MAX_WORK / blocks)} for a ${keylen}-byte ${digest} key (lambdalet's limit: iterations × output blocks <= ${PBKDF2_MAX_WORK})`, iterations);
+  }
+  return [iterations, keylen, digest];
+}
+
+/** scrypt's keylen and options, within lambdalet's work bound. */
+function scryptArgs(params: Params): [keylen: number, options: { N: number; r: number; p: number; maxmem?: number }] {
+  const keylen = int(params, 'keylen');
+  const N = int(params, 'N');
+  const r = int(params, 'r');
+  const p = int(params, 'p');
+  if (keylen > DERIVE_MAX_BYTES) throw outOfRange('keylen', `<= ${DERIVE_MAX_BYTES}`, keylen);
+  if (N * r * p > SCRYPT_MAX_WORK) throw outOfRange('N × r × p', `<= ${SCRYPT_MAX_WORK} (lambdalet's limit)`, N * r * p);
+  // N × r × p <= 2^20 keeps scrypt's memory (128 × N × r bytes) <= 128 MiB as well; maxmem is the
+  // caller's own bound, which Node checks against that.
+  const maxmem = params.maxmem === undefined ? undefined : Math.min(int(params, 'maxmem'), SCRYPT_MAX_MEMORY_BYTES + SCRYPT_MAXMEM_SLACK);
+  return [keylen, { N, r, p, ...(maxmem === undefined ? {} : { maxmem }) }];
+}
+
+/** generateKeyPair's type and options, within lambdalet's bounds. */
+function generateArgs(params: Params): [type: string, options: Record<string, unknown>] {
+  const type = str(params, 'type');
+  const options = (params.options ?? {}) as Record<string, unknown>;
+  if (type === 'rsa' || type === 'rsa-pss' || type === 'dsa') {
+    const bits = options.modulusLength;
+    if (typeof bits === 'number' && bits > RSA_MAX_MODULUS_BITS) {
+      throw outOfRange('options.modulusLength', `<= ${RSA_MAX_MODULUS_BITS} (lambdalet's limit)`, bits);
+    }
+  }
+  if (type === 'dh') throw new Error("generateKeyPair('dh') is not available in lambdalet");
+  if (SLOW_SIGNATURE_KEY_TYPES.test(type)) throw slowKeyType(type);
+  return [type, options];
+}
+
+interface KeyPair {
+  readonly publicKey: unknown;
+  readonly privateKey: unknown;
+}
+
+/** A generated pair as the guest receives it: PEM text, DER bytes, or a key's description and canonical bytes. */
+function encodePair(pair: KeyPair): CryptoAnswer {
+  const parts: Uint8Array[] = [];
+  const encode = (value: unknown): unknown => {
+    if (typeof value === 'string') return { text: value };
+    if (Buffer.isBuffer(value)) return { bytes: parts.push(value) - 1 };
+    const key = value as KeyObject;
+    return { key: describeKey(key), bytes: parts.push(canonicalBytes(key)) - 1 };
+  };
+  return { value: { publicKey: encode(pair.publicKey), privateKey: encode(pair.privateKey) }, parts };
 }

@@ -146,6 +146,7 @@ export class ExecutionEnvironment {
         onLog: (level, message) => logs.guestLine(level, message),
         hostCall: bridge.call,
         hostCallBytes: bridge.callBytes,
+        hostCallAsync: bridge.callAsync,
       });
     } catch (error) {
       bridge.dispose();

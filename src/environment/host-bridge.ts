@@ -11,14 +11,15 @@
  */
 import { Buffer } from 'node:buffer';
 import { randomBytes } from 'node:crypto';
-import { brotliCompressSync, brotliDecompressSync } from 'node:zlib';
+import { brotliCompress, brotliCompressSync, brotliDecompress, brotliDecompressSync, type BrotliOptions } from 'node:zlib';
 import type { EgressPolicy } from '../config/index.ts';
 import type { HostCallError } from '../engines/guest/protocol.ts';
 import { encodePayload, splitPayload } from '../engines/guest/protocol.ts';
 import { binaryAnswer, textRequest, type BinaryAnswer } from '../engines/binary-host-call.ts';
 import { VfsError, type LazyVfs } from '../vfs/index.ts';
-import { CryptoService } from './crypto-service.ts';
+import { CryptoService, type CryptoAnswer } from './crypto-service.ts';
 import { FetchBoundError, FetchLedger } from './fetch-ledger.ts';
+import { runHeavy } from './heavy-work.ts';
 import type { ResponseSink } from './response-sink.ts';
 
 /** Most random bytes one call may ask for (Web Crypto's getRandomValues limit). */
@@ -27,8 +28,9 @@ const RANDOM_MAX_BYTES = 65_536;
 const MAX_REDIRECTS = 20;
 const MIB = 1024 * 1024;
 /**
- * Brotli runs on the host's thread, so one call's work is bounded: at most 8 MiB in (above
- * Lambda's 6 MB payloads) and 64 MiB out (and never more than the function's memory).
+ * One Brotli call's work is bounded: at most 8 MiB in (above Lambda's 6 MB payloads) and 64 MiB
+ * out (and never more than the function's memory). It runs on the host's thread only for an
+ * engine that cannot wait for an asynchronous answer (in-process v8): see {@link HostBridge.callAsync}.
  */
 export const BROTLI_MAX_INPUT_BYTES = 8 * MIB;
 export const BROTLI_MAX_OUTPUT_BYTES = 64 * MIB;
@@ -114,6 +116,36 @@ export class HostBridge {
       }
     }
     return binaryAnswer(this.call(op, textRequest(args, bytes)));
+  };
+
+  /**
+   * The SandboxOptions.hostCallAsync handler: for the calls whose work is too heavy for the host's
+   * thread — `zlib.brotli`, and `crypto` pbkdf2, scrypt and key generation — a promise of exactly
+   * what `call(op, textRequest(args, bytes))` would answer, the work done in libuv's thread pool (heavy-work.ts: a share of
+   * it, first come first served; a call still waiting when `signal` aborts never starts and answers
+   * an error). Undefined for every other call: those are answered by {@link call}. Never rejects.
+   */
+  readonly callAsync = (op: string, args: string, bytes: Uint8Array | undefined, signal?: AbortSignal): Promise<string> | undefined => {
+    if (op !== 'zlib.brotli' && op !== 'crypto') return undefined;
+    try {
+      const [json, payload] = splitPayload(textRequest(args, bytes));
+      const parsed: unknown = JSON.parse(json);
+      if (!Array.isArray(parsed)) throw new TypeError('host call arguments must be an array');
+      let work: () => Promise<string>;
+      if (op === 'zlib.brotli') {
+        const { mode, input, options } = this.#brotliArgs(parsed, Buffer.from(payload ?? '', 'latin1'));
+        const run = mode === 'compress' ? brotliCompress : brotliDecompress;
+        work = () => new Promise<Buffer>((resolve, reject) => run(input, options, (error, out) => (error ? reject(error) : resolve(out)))).then((out) => `o0
+${encodePayload(out)}`);
+      } else {
+        const { method, params, parts } = cryptoRequest(parsed, payload);
+        if (!CryptoService.isHeavy(method)) return undefined;
+        work = () => this.#crypto.callAsync(method, params, parts).then(cryptoAnswerText);
+      }
+      return runHeavy(work, signal).catch((error: unknown) => `e${JSON.stringify(toHostCallError(error))}`);
+    } catch (error) {
+      return Promise.resolve(`e${JSON.stringify(toHostCallError(error))}`);
+    }
   };
 
   /** Aborts every request in flight (the environment is ending). */
@@ -204,22 +236,8 @@ export class HostBridge {
    * their sizes. The answer: `{ v: value, l: lengths }` and the byte outputs back to back.
    */
   #cryptoCall(args: unknown[], payload: string | undefined): string {
-    const [method, params, lengths] = args as [unknown, unknown, unknown];
-    if (typeof method !== 'string' || typeof params !== 'object' || params === null || !Array.isArray(lengths)) {
-      throw new TypeError('crypto: expected [method, params, lengths]');
-    }
-    const bytes = Buffer.from(payload ?? '', 'latin1');
-    const parts: Buffer[] = [];
-    let at = 0;
-    for (const length of lengths as unknown[]) {
-      if (typeof length !== 'number' || !Number.isInteger(length) || length < 0 || at + length > bytes.length) throw new RangeError('crypto: bad part lengths');
-      parts.push(bytes.subarray(at, at + length));
-      at += length;
-    }
-    const answer = this.#crypto.call(method, params as Record<string, unknown>, parts);
-    const out = answer.parts ?? [];
-    const head = JSON.stringify({ v: answer.value ?? null, l: out.map((part) => part.length) });
-    return out.length === 0 ? `o${head}` : `o${head}\n${encodePayload(Buffer.concat(out))}`;
+    const { method, params, parts } = cryptoRequest(args, payload);
+    return cryptoAnswerText(this.#crypto.call(method, params, parts));
   }
 
   /** One fs call; `data` gives the request's payload. A Buffer answer is the payload of `o0\n…`. */
@@ -291,6 +309,12 @@ export class HostBridge {
    * is capped by the function's memory (Node's maxOutputLength, `ERR_BUFFER_TOO_LARGE` past it).
    */
   #brotli(args: unknown[], input: Buffer): Buffer {
+    const { mode, options } = this.#brotliArgs(args, input);
+    return mode === 'compress' ? brotliCompressSync(input, options) : brotliDecompressSync(input, options);
+  }
+
+  /** A Brotli call's mode and Node options, checked (see {@link #brotli}). */
+  #brotliArgs(args: unknown[], input: Buffer): { mode: 'compress' | 'decompress'; input: Buffer; options: BrotliOptions } {
     const [mode, rawParams, rawMax] = args;
     if (mode !== 'compress' && mode !== 'decompress') throw new TypeError('zlib.brotli: mode must be compress or decompress');
     const params: Record<number, number> = {};
@@ -306,8 +330,7 @@ export class HostBridge {
     }
     const limit = Math.min(this.#maxResponseBytes, BROTLI_MAX_OUTPUT_BYTES);
     const cap = typeof rawMax === 'number' && rawMax > 0 ? Math.min(rawMax, limit) : limit;
-    const options = { params, maxOutputLength: cap };
-    return mode === 'compress' ? brotliCompressSync(input, options) : brotliDecompressSync(input, options);
+    return { mode, input, options: { params, maxOutputLength: cap } };
   }
 
   #fetchStart(request: FetchRequestShape, body: string | undefined): number {
@@ -477,4 +500,31 @@ function toHostCallError(error: unknown): HostCallError {
     return typeof code === 'string' ? { name, message: error.message, code } : { name, message: error.message };
   }
   return { name: 'Error', message: String(error) };
+}
+
+/**
+ * A `crypto` call's request: args [method, params, lengths]; the payload is the byte inputs back to
+ * back, `lengths` their sizes.
+ */
+function cryptoRequest(args: unknown[], payload: string | undefined): { method: string; params: Record<string, unknown>; parts: Buffer[] } {
+  const [method, params, lengths] = args as [unknown, unknown, unknown];
+  if (typeof method !== 'string' || typeof params !== 'object' || params === null || !Array.isArray(lengths)) {
+    throw new TypeError('crypto: expected [method, params, lengths]');
+  }
+  const bytes = Buffer.from(payload ?? '', 'latin1');
+  const parts: Buffer[] = [];
+  let at = 0;
+  for (const length of lengths as unknown[]) {
+    if (typeof length !== 'number' || !Number.isInteger(length) || length < 0 || at + length > bytes.length) throw new RangeError('crypto: bad part lengths');
+    parts.push(bytes.subarray(at, at + length));
+    at += length;
+  }
+  return { method, params: params as Record<string, unknown>, parts };
+}
+
+/** A `crypto` call's answer: `{ v: value, l: lengths }` and the byte outputs back to back. */
+function cryptoAnswerText(answer: CryptoAnswer): string {
+  const out = answer.parts ?? [];
+  const head = JSON.stringify({ v: answer.value ?? null, l: out.map((part) => part.length) });
+  return out.length === 0 ? `o${head}` : `o${head}\n${encodePayload(Buffer.concat(out))}`;
 }

@@ -549,19 +549,14 @@ export class EnginePool {
       }
       case 'host': {
         const sandbox = server.sandboxes.get(event.sb);
+        if (sandbox?.options.hostCallAsync && this.#answerLater(server, sandbox.options.hostCallAsync, event)) return;
         let answer: BinaryAnswer;
         try {
           answer = sandbox ? hostAnswer(sandbox.options, event) : unavailable(event.op);
         } catch (error) {
           answer = `e${JSON.stringify({ name: 'Error', message: (error as Error).message })}`;
         }
-        // Always answered: the server's thread is blocked until it is. (A server that asked for
-        // bytes takes them; text otherwise.)
-        // Each answer names its call (host-answer.ts): the server hands it to that call alone.
-        const host = server.started;
-        if (typeof answer === 'string') host?.answer(event, answer);
-        else if (host?.answerBytes) host.answerBytes(event, answer);
-        else host?.answer(event, textAnswer(answer));
+        answerHostCall(server, event, answer);
         return;
       }
       case 'unhealthy': {
@@ -612,6 +607,37 @@ export class EnginePool {
     if (!server.background) server.sandboxes.get(sb)?.retire();
   }
 
+  /**
+   * A host call whose work is too heavy for the host's thread (SandboxOptions.hostCallAsync) is
+   * answered when that work is done, off this thread; at the deadline of the sandbox's call in
+   * flight, if it is not done, with an error (the guest is past its deadline: the engine ends its
+   * invocation as a timeout once it resumes), and work still waiting to start never starts.
+   * False when the call is not one of those (answered at once by the caller).
+   */
+  #answerLater(server: Server, hostCallAsync: NonNullable<SandboxOptions['hostCallAsync']>, event: Extract<ServerEvent, { t: 'host' }>): boolean {
+    const controller = new AbortController();
+    const later = hostCallAsync(event.op, event.args, event.binary === true && event.bytes ? new Uint8Array(event.bytes) : undefined, controller.signal);
+    if (!later) return false;
+    let answered = false;
+    const answer = (text: string): void => {
+      if (answered) return;
+      answered = true;
+      clearTimeout(timer);
+      answerHostCall(server, event, event.binary === true ? binaryAnswer(text) : text);
+    };
+    let deadline: number | undefined;
+    for (const pending of server.pending.values()) if (pending.sb === event.sb && pending.deadline !== undefined) deadline = pending.deadline;
+    const timer =
+      deadline === undefined
+        ? undefined
+        : setTimeout(() => {
+            controller.abort();
+            answer(`e${JSON.stringify({ name: 'Error', message: `lambdalet: ${event.op} did not finish before the invocation's deadline` })}`);
+          }, Math.max(0, deadline - epochNow()));
+    void later.then(answer);
+    return true;
+  }
+
   #onExit(server: Server, reason: string): void {
     if (server.dead) return;
     server.dead = true;
@@ -637,6 +663,17 @@ export class EnginePool {
 /** The host's clock in epoch ms, as call deadlines are given (performance's, monotonic). */
 function epochNow(): number {
   return performance.timeOrigin + performance.now();
+}
+
+/**
+ * Answers a host call the server is blocked on: always, and for this call alone (host-answer.ts:
+ * the answer names it). A server that asked for bytes takes them; text otherwise.
+ */
+function answerHostCall(server: Server, event: Extract<ServerEvent, { t: 'host' }>, answer: BinaryAnswer): void {
+  const host = server.started;
+  if (typeof answer === 'string') host?.answer(event, answer);
+  else if (host?.answerBytes) host.answerBytes(event, answer);
+  else host?.answer(event, textAnswer(answer));
 }
 
 function unavailable(op: string): string {
