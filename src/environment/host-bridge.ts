@@ -340,9 +340,9 @@ ${encodePayload(out)}`);
     const finish = (outcome: FetchOutcome): void => {
       if (!this.#inFlight.delete(id)) return; // disposed meanwhile
       this.#ledger.settle();
-      if (outcome.ok && controller.signal.aborted) {
-        // fetch.abort came after the body's last chunk: nobody will take it.
-        this.#ledger.release(outcome.body.length);
+      if (controller.signal.aborted) {
+        // fetch.abort: the guest has given the request up and will take neither a body nor an error.
+        if (outcome.ok) this.#ledger.release(outcome.body.length);
         return;
       }
       this.#finished.set(id, outcome);

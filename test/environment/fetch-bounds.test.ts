@@ -133,6 +133,8 @@ describe('fetch bounds (host memory held for the guest)', () => {
       again = start(b, '/hold');
     }
     expect(typeof again).toBe('number');
+    // The aborted request left nothing for the guest to take.
+    expect(JSON.parse(b.call('fetch.done', '[]').slice(1))).not.toContain(ids[0]);
     b.dispose();
     // Nothing starts after the environment has ended.
     expect(start(b, '/?size=1')).toMatchObject({ name: 'TypeError', message: expect.stringContaining('has ended') as unknown });
