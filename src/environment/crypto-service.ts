@@ -114,10 +114,10 @@ export class CryptoService {
   }
 
   /**
-   * The operations too heavy for the host's thread (pbkdf2, scrypt, key generation: seconds at
-   * lambdalet's bounds), run by node:crypto's asynchronous forms in libuv's thread pool
-   * (heavy-work.ts); undefined for the others. Checked against the same bounds as {@link call},
-   * before any work starts, and answering what {@link call} would.
+   * Whether `method` is one of the operations too heavy for the host's thread (pbkdf2, scrypt, key
+   * generation: seconds at lambdalet's bounds), which {@link callAsync} runs by node:crypto's
+   * asynchronous forms in libuv's thread pool (heavy-work.ts), checked against the same bounds as
+   * {@link call} before any work starts, answering what {@link call} would.
    */
   static isHeavy(method: string): boolean {
     return method === 'pbkdf2' || method === 'scrypt' || method === 'key.generate';

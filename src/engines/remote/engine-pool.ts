@@ -610,8 +610,8 @@ export class EnginePool {
   /**
    * A host call whose work is too heavy for the host's thread (SandboxOptions.hostCallAsync) is
    * answered when that work is done, off this thread; at the deadline of the sandbox's call in
-   * flight, if it is not done, with an error (the guest is past its deadline: the engine ends its
-   * invocation as a timeout once it resumes), and work still waiting to start never starts.
+   * flight, if it is not done, with an error (the guest's call throws; the invocation is past its
+   * deadline and the runtime's own timer ends it), and work still waiting to start never starts.
    * False when the call is not one of those (answered at once by the caller).
    */
   #answerLater(server: Server, hostCallAsync: NonNullable<SandboxOptions['hostCallAsync']>, event: Extract<ServerEvent, { t: 'host' }>): boolean {
