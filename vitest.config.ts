@@ -96,7 +96,9 @@ export default defineConfig({
     hookTimeout: 60_000,
     // A deadlocked main thread stops those timeouts too: this kills such a test process after 120 s
     // without an event-loop turn, naming the test, so the run ends instead of hanging (issue #15).
-    setupFiles: ['test/helpers/hang-watchdog.ts'],
+    // cpu-log.ts: with LAMBDALET_TEST_CPU_LOG=<file>, one JSON line of CPU cost per test file (what a
+    // file costs, which its wall time on a busy machine does not say; test/README.md).
+    setupFiles: ['test/helpers/hang-watchdog.ts', 'test/helpers/cpu-log.ts'],
     // The guest runtime is bundled once per run (cached by content in node_modules/.cache) and
     // installed in every isolated test process, instead of ~1 CPU-s of esbuild in each of them.
     globalSetup: ['test/helpers/global-setup.ts'],

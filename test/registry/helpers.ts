@@ -1,5 +1,5 @@
 /** Shared by the registry and invoke tests: a handler that says which code and version ran. */
-import { createRuntime, type Runtime, type RuntimeOptionsInput } from '../../src/index.ts';
+import { createRuntime, type FunctionConfigInput, type Runtime, type RuntimeOptionsInput } from '../../src/index.ts';
 import { captureLogs, type CapturedLogs } from '../helpers/runtime.ts';
 
 /** A package whose handler answers its `tag`, and what Lambda told it about the version. */
@@ -52,9 +52,13 @@ export async function withRt<T>(body: (rt: Runtime, logs: CapturedLogs) => Promi
   }
 }
 
-/** Deploys `orders` with tag v1 and publishes it, then tag v2 as version 2: the common starting point. */
-export async function twoVersions(rt: Runtime, name = 'orders'): Promise<void> {
-  await rt.deploy({ name, code: taggedCode('v1') });
+/**
+ * Deploys `orders` with tag v1 and publishes it, then tag v2 as version 2: the common starting point.
+ * `config` goes to the deploy, so both versions have it (a case whose invocations must all answer
+ * on a busy machine passes `{ timeoutMs: GENEROUS_TIMEOUT_MS }`).
+ */
+export async function twoVersions(rt: Runtime, name = 'orders', config: Partial<Omit<FunctionConfigInput, 'name' | 'code'>> = {}): Promise<void> {
+  await rt.deploy({ name, code: taggedCode('v1'), ...config });
   await rt.publishVersion(name);
   await rt.updateFunctionCode(name, taggedCode('v2'));
   await rt.publishVersion(name);
