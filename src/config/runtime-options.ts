@@ -174,7 +174,7 @@ export interface RuntimeOptionsInput {
    * isolated-vm catastrophic error (some V8 heap exhaustion) stops all v8 work until a restart.
    * `process`: every sandbox (both engines) lives in one of `engineProcesses` child processes; a
    * crash, abort or catastrophic error ends only that child's environments, and the child is
-   * replaced; a CPU-heavy function (an invocation call of 10 ms of CPU or more) moves to
+   * replaced; a CPU-heavy function (3 invocation calls in a row of 10 ms of CPU or more) moves to
    * background children at a lower OS priority (nice 10), so it cannot slow its neighbours
    * much when the cores are contended. For hostile code, use `process`.
    */

@@ -22,8 +22,8 @@
  *   (QuickJS's interrupt, V8's host-clock bound per call, the worker watchdog) all run on the
  *   server's event loop, so none of them can act when the server itself is deadlocked, stopped or
  *   starved (issue #15: a v8-process child that never answered hung CI for 400 s).
- * - CPU-heavy functions (optional, `background`): a call whose guest used at least
- *   `heavyCallCpuMs` of CPU marks its function heavy; that sandbox is retired (its environment ends
+ * - CPU-heavy functions (optional, `background`): {@link HEAVY_CALLS_IN_A_ROW} invocation calls of a
+ *   sandbox in a row whose guest used at least `heavyCallCpuMs` of CPU mark its function heavy; that sandbox is retired (its environment ends
  *   when next idle: engine.ts `retired`) and the function's sandboxes start from then on in
  *   background servers (process isolation: children at a lower OS priority), up to `size` of them.
  *   Four spinning tenants at normal priority raised a neighbour's p99 10-150x on 2 cores; in a
@@ -79,7 +79,17 @@ interface Server {
   readonly background: boolean;
   /** Each sandbox's blueprint (the function version it runs). */
   readonly blueprintOf: Map<number, number>;
+  /** Each sandbox's run of invocation calls in a row at or over the heavy bar (#weigh). */
+  readonly heavyRun: Map<number, number>;
 }
+
+/**
+ * Invocation calls in a row at or over the heavy bar that make a function heavy. Not one: v8's
+ * figure is isolated-vm's `cpuTime`, which counts the time the isolate was held on a steady clock,
+ * preemption included (a 50 ms spin read 55-97 ms; a trivial neighbour's call read 24 ms once at
+ * load ~35), so one slow call of a light function must not move it.
+ */
+export const HEAVY_CALLS_IN_A_ROW = 3;
 
 /** Where CPU-heavy functions' sandboxes go (see the module comment). */
 export interface BackgroundServers {
@@ -334,6 +344,7 @@ export class EnginePool {
       } catch (error) {
         server.sandboxes.delete(sb);
         server.blueprintOf.delete(sb);
+        server.heavyRun.delete(sb);
         sandbox.fail(new SandboxFault('disposed', 'The sandbox did not start'));
         if (!repick || !(server.dead || server.draining) || attempt >= START_ATTEMPTS) throw error;
         server = repick();
@@ -356,6 +367,7 @@ export class EnginePool {
       dispose: () => {
         if (!server.sandboxes.delete(sb)) return;
         server.blueprintOf.delete(sb);
+        server.heavyRun.delete(sb);
         this.#send(server, { t: 'dispose', sb });
       },
     });
@@ -448,6 +460,7 @@ export class EnginePool {
       draining: false,
       background,
       blueprintOf: new Map(),
+      heavyRun: new Map(),
     };
     server.host.then(
       (host) => {
@@ -596,13 +609,20 @@ export class EnginePool {
   }
 
   /**
-   * A call's guest CPU time: at `heavyCallCpuMs` or more, its function is heavy from now on, and a
-   * sandbox of it outside the background servers is retired (it ends when next idle).
+   * An invocation call's guest CPU time: {@link HEAVY_CALLS_IN_A_ROW} calls of a sandbox in a row at
+   * `heavyCallCpuMs` or more make its function heavy from now on, and retire that sandbox if it is
+   * outside the background servers (it ends when next idle).
    */
   #weigh(server: Server, sb: number, cpuMs: number | undefined): void {
-    if (!this.#background || cpuMs === undefined || cpuMs < this.#background.heavyCallCpuMs) return;
+    if (!this.#background || cpuMs === undefined) return;
+    if (cpuMs < this.#background.heavyCallCpuMs) {
+      server.heavyRun.delete(sb);
+      return;
+    }
+    const run = (server.heavyRun.get(sb) ?? 0) + 1;
+    server.heavyRun.set(sb, run);
     const bp = server.blueprintOf.get(sb);
-    if (bp === undefined) return;
+    if (run < HEAVY_CALLS_IN_A_ROW || bp === undefined) return;
     this.#heavy.add(bp);
     if (!server.background) server.sandboxes.get(sb)?.retire();
   }
@@ -654,6 +674,7 @@ export class EnginePool {
     for (const sandbox of server.sandboxes.values()) sandbox.fail(new SandboxFault('crashed', reason));
     server.sandboxes.clear();
     server.blueprintOf.clear();
+    server.heavyRun.clear();
     server.started?.kill();
     // Replaced at once, so the next cold start finds a server up (unless the pool cannot start any).
     if (this.#warmed && server.started && !server.draining) this.#fill();

@@ -28,7 +28,8 @@ const START_TIMEOUT_MS = 30_000;
 export const CHILD_SERVERS_MAX = QUICKJS_THREAD_GROWTH;
 
 /**
- * CPU-heavy functions' sandboxes (a call of at least {@link HEAVY_CALL_CPU_MS} of guest CPU) move to
+ * CPU-heavy functions' sandboxes (engine-pool.ts HEAVY_CALLS_IN_A_ROW calls of at least
+ * {@link HEAVY_CALL_CPU_MS} of guest CPU) move to
  * background children started at this nice value (engine-pool.ts `background`): under contention
  * the OS runs the other tenants' threads first; an idle machine still gives them every core.
  */
@@ -37,7 +38,7 @@ export const BACKGROUND_NICE = 10;
  * Guest CPU time in one call that makes a function CPU-heavy, in ms. CPU time, not wall time: a
  * light call preempted under load never reaches it, while a spinning one gets less CPU than its
  * wall time under load (a 100 ms spin was given 8 ms at load 30 here), so the bar is low; the mark
- * stays, so one such call is enough.
+ * stays. (v8's figure counts preemption: engine-pool.ts asks for calls in a row.)
  */
 export const HEAVY_CALL_CPU_MS = 10;
 
