@@ -47,6 +47,15 @@ const settle = (): Promise<void> => new Promise((resolve) => setImmediate(resolv
 
 const define = (bp: number, engine: 'quickjs' | 'v8'): ServerRequest => ({ t: 'define', bp, engine, script: '', filename: 'f.js', hash: `h${bp}` });
 const boot = (id: number, sb: number, bp: number): ServerRequest => ({ t: 'boot', id, sb, bp, memoryMb: 128 });
+/** Starts the child and boots QuickJS sandboxes 100 and 101 (of blueprint 1): two servers. */
+async function twoQuickjsSandboxes(child: ChildServers): Promise<void> {
+  await child.start();
+  child.handle(define(1, 'quickjs'));
+  child.handle(boot(10, 100, 1));
+  child.handle(boot(11, 101, 1));
+  await settle();
+}
+
 const kinds = (server: FakeServer): string[] => server.sent.map((r) => `${r.t}${'sb' in r ? `:${r.sb}` : ''}${'img' in r ? `:img${r.img}` : ''}`);
 
 describe('ChildServers: which server a request goes to', () => {
@@ -115,11 +124,7 @@ describe('ChildServers: which server a request goes to', () => {
 
   it("a shareable snapshot made in one server is adopted by the child's others; one that is not is restored only where it was made", async () => {
     const { child, servers } = fakeChild(2);
-    await child.start();
-    child.handle(define(1, 'quickjs'));
-    child.handle(boot(10, 100, 1));
-    child.handle(boot(11, 101, 1));
-    await settle();
+    await twoQuickjsSandboxes(child);
     child.handle({ t: 'snapshot', id: 30, sb: 101, img: 60 });
     servers[1]!.handlers.onEvent({ t: 'ready', id: 30, image: { kind: 'wasm-memory', memoryMb: 128, sizeBytes: 1, parts: { shared: true } } });
     expect(servers[0]!.sent.at(-1)).toEqual({ t: 'adopt', img: 60, engine: 'quickjs', parts: { shared: true } });
@@ -137,11 +142,7 @@ describe('ChildServers: which server a request goes to', () => {
 
   it('a host-call answer goes to the server whose call it names, in any order; one naming no waiting call goes nowhere', async () => {
     const { child, servers, events } = fakeChild(2);
-    await child.start();
-    child.handle(define(1, 'quickjs'));
-    child.handle(boot(10, 100, 1));
-    child.handle(boot(11, 101, 1));
-    await settle();
+    await twoQuickjsSandboxes(child);
     // Both servers number their host calls from 1: the sandbox tells the calls apart.
     servers[1]!.handlers.onEvent({ t: 'host', sb: 101, hc: 1, op: 'a', args: '' });
     servers[0]!.handlers.onEvent({ t: 'host', sb: 100, hc: 1, op: 'b', args: '' });
@@ -159,11 +160,7 @@ describe('ChildServers: which server a request goes to', () => {
 
   it('a server that ends ends the child once; kill() ends every server', async () => {
     const { child, servers, exits } = fakeChild(2);
-    await child.start();
-    child.handle(define(1, 'quickjs'));
-    child.handle(boot(10, 100, 1));
-    child.handle(boot(11, 101, 1));
-    await settle();
+    await twoQuickjsSandboxes(child);
     servers[1]!.handlers.onExit('exit status 1');
     servers[0]!.handlers.onExit('exit status 1');
     expect(exits).toEqual(['exit status 1']);
