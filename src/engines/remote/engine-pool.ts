@@ -23,9 +23,10 @@
  *   server's event loop, so none of them can act when the server itself is deadlocked, stopped or
  *   starved (issue #15: a v8-process child that never answered hung CI for 400 s).
  * - CPU-heavy functions (optional, `background`): {@link HEAVY_CALLS_IN_A_ROW} invocation calls of a
- *   sandbox in a row whose guest used at least `heavyCallCpuMs` of CPU mark its function heavy; that sandbox is retired (its environment ends
- *   when next idle: engine.ts `retired`) and the function's sandboxes start from then on in
- *   background servers (process isolation: children at a lower OS priority), up to `size` of them.
+ *   sandbox in a row whose guest used at least `heavyCallCpuMs` of CPU mark its function heavy;
+ *   that sandbox is retired (its environment ends when next idle: engine.ts `retired`) and the
+ *   function's sandboxes start from then on in background servers (process isolation: children at
+ *   a lower OS priority), up to `size` of them.
  *   Four spinning tenants at normal priority raised a neighbour's p99 10-150x on 2 cores; in a
  *   separate process at nice 19, 0.3-2x in most runs (docs/benchmarks.md, issue #15 fairness).
  * - Servers are unreferenced while idle: they never keep the host process alive. Pools are shared
