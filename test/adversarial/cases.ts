@@ -128,8 +128,10 @@ export const LOOPS: readonly HostileCase[] = [
       await new Promise((resolve) => setTimeout(resolve, 10));
       return 'not reached';
     }`,
-    // The first call must answer (a trivial return) and the second must time out: one finite deadline for both.
-    timeoutMs: 1000,
+    // The first call must answer (a trivial return) and the second must time out: one finite deadline
+    // for both, long enough that the first call's answer never races it — at 1 s, CI at load ~40
+    // (Node 26, v8-process) timed the trivial first call out; the second call's spin still ends at it.
+    timeoutMs: 5000,
     outcome: { kind: 'ok', check: equal('answered') },
     then: TIMEOUT,
   },
