@@ -15,7 +15,8 @@
  * - Every request is bounded on the host's clock, whatever the server does (see
  *   {@link DEFAULT_POOL_LIMITS}): a call is due an answer {@link PoolLimits.callGraceMs} past its
  *   deadline, a boot/restore/snapshot within {@link PoolLimits.workMs}. A server none of whose
- *   requests has an answer by then (none can still be legitimately running) is killed (SIGKILL
+ *   requests has an answer by then, and that has answered nothing for callGraceMs (none can still
+ *   be legitimately running) is killed (SIGKILL
  *   for a child, terminate for a worker) and given up at once, without waiting for its exit: its
  *   calls fail as a `timeout` (Sandbox.Timedout), its other sandboxes as `crashed`
  *   (Runtime.ExitError), and a replacement starts. The servers' own bounds
@@ -74,6 +75,8 @@ interface Server {
   /** Images made here that only this server can restore. */
   readonly pinned: Set<number>;
   dead: boolean;
+  /** When (epoch ms) this server last answered a request: a server answering is not stuck. */
+  lastAnswerAt?: number;
   /** Reported unhealthy: takes no new sandboxes and is killed shortly (see {@link UNHEALTHY_GRACE_MS}). */
   draining: boolean;
   /** Started by the background factory: hosts only CPU-heavy functions' sandboxes. */
@@ -533,7 +536,10 @@ export class EnginePool {
         latest = Math.max(latest, pending.giveUpAt);
         if (!oldest || pending.giveUpAt < oldest.giveUpAt) oldest = pending;
       }
-      if (now <= latest) {
+      // A server that answered within the grace is working through its queue: a call queued behind
+      // a long one passes its bound while it waits, and is answered right after it (seen once at
+      // load ~40: the long call's answer came, then this check ran before the queued call's answer).
+      if (now <= latest || (server.lastAnswerAt !== undefined && now - server.lastAnswerAt <= this.#limits.callGraceMs)) {
         inFlight = true;
         continue;
       }
@@ -601,6 +607,7 @@ export class EnginePool {
       default: {
         const pending = server.pending.get(event.id);
         if (!pending) return;
+        server.lastAnswerAt = epochNow();
         server.pending.delete(event.id);
         if (server.pending.size === 0) server.started?.ref(false);
         if (event.t === 'reply' && pending.weigh && pending.sb !== undefined) this.#weigh(server, pending.sb, event.cpuMs);

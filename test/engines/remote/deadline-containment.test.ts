@@ -64,6 +64,7 @@ parentPort.on('message', (r) => {
     const n = r.message.type === 'invoke' ? JSON.parse(r.message.event).n : 0;
     if (n === 1) block();
     else if (n === 3) { const end = Date.now() + 1000; while (Date.now() < end); done(r.id); }
+    else if (n === 4) setTimeout(() => done(r.id), workerData.lateMs);
     else if (n === 2) setTimeout(() => done(r.id), Math.max(0, r.deadline - (performance.timeOrigin + performance.now())) + workerData.lateMs);
     else done(r.id);
   }
@@ -147,6 +148,22 @@ describe('the pool bounds every request on the host clock (engine-pool.ts PoolLi
     const running = long.call(invokeMessage(3, 30_000), 30_000);
     // Due 20 ms + 200 ms from now; answered only once the 1 s call is done.
     const behind = queued.call(invokeMessage(0, 20), 20);
+    expect(await running).toMatchObject({ done: true, ok: true });
+    expect(await behind).toMatchObject({ done: true, ok: true });
+    expect(FakeServer.killed.size).toBe(kills);
+  });
+
+  it('a call queued behind a long one and answered just after it: the server, answering within the grace, is left alone', async () => {
+    // The long call (1 s) answers while the queued one is past its bound (20 ms + 400 ms); the queued
+    // one is answered 300 ms later. A give-up check in between (every 250 ms) must see a server
+    // that has just answered, not a stuck one (seen once under load before lastAnswerAt).
+    const pool = new EnginePool(1, (handlers) => FakeServer.start(handlers, { hangBoots: false, lateMs: 300 }), { limits: { callGraceMs: 400 } });
+    await pool.warm();
+    const def = pool.define('quickjs', await bundle());
+    const [long, queued] = [await pool.boot(def, OPTIONS), await pool.boot(def, OPTIONS)];
+    const kills = FakeServer.killed.size;
+    const running = long.call(invokeMessage(3, 30_000), 30_000);
+    const behind = queued.call(invokeMessage(4, 20), 20);
     expect(await running).toMatchObject({ done: true, ok: true });
     expect(await behind).toMatchObject({ done: true, ok: true });
     expect(FakeServer.killed.size).toBe(kills);
