@@ -65,6 +65,12 @@ function errorTypeOf(result: InvokeResult): string | undefined {
   return result.functionError ? (result.payload as { errorType?: string }).errorType : undefined;
 }
 
+/** The engine's watchdog ended the worker this invocation ran in (a loop that missed its interrupt). */
+function endedWithStuckWorker(result: InvokeResult): boolean {
+  const message = (result.payload as { errorMessage?: string } | undefined)?.errorMessage ?? '';
+  return errorTypeOf(result) === 'Runtime.ExitError' && message.includes(`was stuck ${STUCK_GRACE_MS} ms past a deadline and was terminated`);
+}
+
 export function expectOutcome(result: InvokeResult, outcome: Outcome, what: string): void {
   const type = errorTypeOf(result);
   switch (outcome.kind) {
@@ -73,9 +79,7 @@ export function expectOutcome(result: InvokeResult, outcome: Outcome, what: stri
       // guest's thread can miss the interrupt for STUCK_GRACE_MS past the deadline; the engine's
       // watchdog then ends the whole worker (src/engines/remote/worker-host.ts) and the invocation
       // fails as Runtime.ExitError saying so. Both contain the loop; which comes first is the race.
-      const message = (result.payload as { errorMessage?: string } | undefined)?.errorMessage ?? '';
-      const stuck = type === 'Runtime.ExitError' && message.includes(`was stuck ${STUCK_GRACE_MS} ms past a deadline and was terminated`);
-      expect(stuck ? 'Sandbox.Timedout' : type, `${what}: ${JSON.stringify(result.payload).slice(0, 300)}`).toBe('Sandbox.Timedout');
+      expect(endedWithStuckWorker(result) ? 'Sandbox.Timedout' : type, `${what}: ${JSON.stringify(result.payload).slice(0, 300)}`).toBe('Sandbox.Timedout');
       break;
     }
     case 'oom':
@@ -125,18 +129,28 @@ export function catalogue(title: string, cases: readonly HostileCase[], modes = 
       cases.forEach((c, index) => {
         const excluded = c.only && !c.only.modes.includes(mode.name) ? c.only.reason : undefined;
         (excluded ? it.skip : it)(`${c.name}${excluded ? ` (skipped here: ${excluded})` : ''}`, async () => {
-          const name = `hostile-${index}`;
-          await rt.deploy({
-            name,
-            engine: mode.engine,
-            code: { files: { 'index.mjs': c.code } },
-            timeoutMs: c.timeoutMs ?? (outcomeFor(c, mode.engine).kind === 'timeout' ? LOOP_DEADLINE : GENEROUS),
-            memoryMb: c.memoryMb ?? 128,
-            ...(c.ephemeralStorageMb ? { ephemeralStorageMb: c.ephemeralStorageMb } : {}),
-            ...(c.runtime ? { runtime: c.runtime } : {}),
-          });
+          let name = `hostile-${index}`;
+          const deploy = () =>
+            rt.deploy({
+              name,
+              engine: mode.engine,
+              code: { files: { 'index.mjs': c.code } },
+              timeoutMs: c.timeoutMs ?? (outcomeFor(c, mode.engine).kind === 'timeout' ? LOOP_DEADLINE : GENEROUS),
+              memoryMb: c.memoryMb ?? 128,
+              ...(c.ephemeralStorageMb ? { ephemeralStorageMb: c.ephemeralStorageMb } : {}),
+              ...(c.runtime ? { runtime: c.runtime } : {}),
+            });
+          await deploy();
           const event = { envName: SECRET_ENV_NAME, globalName: SECRET_GLOBAL_NAME, ...c.event };
-          const first = await rt.invoke(name, event);
+          let first = await rt.invoke(name, event);
+          if (SHARED_PLACEMENT.has(mode.name) && outcomeFor(c, mode.engine).kind !== 'timeout' && endedWithStuckWorker(first)) {
+            // Cases run concurrently: where sandboxes share a worker, another case's loop that missed
+            // its interrupt on a saturated machine gets the worker ended, and this case's call with
+            // it (as for the neighbour below). The case runs once more, from a fresh deploy.
+            name = `hostile-${index}-again`;
+            await deploy();
+            first = await rt.invoke(name, event);
+          }
           expectNoSecret(JSON.stringify(first.payload), `${c.name}: the payload`);
           expectOutcome(first, outcomeFor(c, mode.engine), `${c.name} [${mode.name}]`);
           c.logs?.(logs.forRequest(first.requestId));
