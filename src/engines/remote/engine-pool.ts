@@ -4,10 +4,10 @@
  *
  * - The first deploy starts all `size` servers (waiting for one); a dead one is replaced at once. A
  *   boot goes to an idle started server; else, below `maxSize`, to a new server; else to the started
- *   one with the least work in flight (then the fewest sandboxes). Below `maxSize` one idle server
- *   is kept started ahead of demand, so a cold start waits for a server to start only in a burst
- *   that outruns it. A sandbox stays in its server for life; calls to sandboxes of one QuickJS
- *   server run one at a time.
+ *   one with the least work in flight (then the fewest sandboxes): a cold start that grows the
+ *   pool waits for its server to start (a QuickJS server readies its engine as it starts). A
+ *   sandbox stays in its server for life; calls to sandboxes of one QuickJS server run one at a
+ *   time.
  * - Function code is sent to a server once (`define`) before its first boot there.
  * - A server that dies (crash, kill, catastrophic error, stuck past a deadline) ends only its own
  *   sandboxes: calls in flight fail (`timeout` if their deadline had passed, else `crashed`, with
@@ -408,35 +408,16 @@ export class EnginePool {
     const started = healthy.filter((s) => s.started);
     const candidates = started.length > 0 ? started : healthy;
     const idle = candidates.find(isEmpty);
-    if (idle) {
-      this.#keepSpare(healthy, idle);
-      return idle;
-    }
+    if (idle) return idle;
     // A server still starting with nothing placed on it yet is as good as a new one.
     const fresh = healthy.find((s) => !s.started && isEmpty(s));
-    if (fresh) {
-      this.#keepSpare(healthy, fresh);
-      return fresh;
-    }
+    if (fresh) return fresh;
     if (healthy.length < this.maxSize) return this.#spawn();
     let best = candidates[0]!;
     for (const s of candidates) {
       if (s.pending.size < best.pending.size || (s.pending.size === best.pending.size && s.sandboxes.size < best.sandboxes.size)) best = s;
     }
     return best;
-  }
-
-  /**
-   * Below `maxSize`, starts a server in the background when `taken` was the last one without
-   * sandboxes: a server starts in 0.1-2 s (a worker thread and the engine's module; 0.8-2.3 s each at
-   * load 33 here), which a cold start that had to wait for it paid in full as Init Duration (a new
-   * quickjs function's first cold start: 0.8-2.3 s when it spawned, 23-27 ms when placed). The cost
-   * is one idle server at most.
-   */
-  #keepSpare(healthy: readonly Server[], taken: Server): void {
-    if (healthy.length >= this.maxSize) return;
-    if (healthy.some((s) => s !== taken && isEmpty(s))) return;
-    this.#spawn();
   }
 
   /** For a CPU-heavy function: an idle background server, else a new one (up to `size`), else the least busy. */

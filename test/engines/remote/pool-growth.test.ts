@@ -5,7 +5,7 @@
  * that answer boots at once (the placement is the pool's, whatever runs in the server).
  */
 import { Worker } from 'node:worker_threads';
-import { describe, expect, it, vi } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { bundleFunction } from '../../../src/code/index.ts';
 import type { SandboxOptions } from '../../../src/engines/engine.ts';
 import { EnginePool } from '../../../src/engines/remote/engine-pool.ts';
@@ -68,30 +68,16 @@ describe('engine pool growth', () => {
     await pool.warm();
     const def = pool.define('quickjs', await bundle());
     await pool.boot(def, OPTIONS);
-    expect(pool.servers).toBe(2); // a kept server takes the first; the other is still empty
     await pool.boot(def, OPTIONS);
-    expect(pool.servers).toBe(3); // the last empty one taken: a spare starts ahead of the next start
+    expect(pool.servers).toBe(2); // the kept servers take the first two
     await pool.boot(def, OPTIONS);
-    expect(pool.servers).toBe(4); // the spare taken, another one started: at maxSize now
+    expect(pool.servers).toBe(3); // under maxSize: a new server
     await pool.boot(def, OPTIONS);
-    expect(pool.servers).toBe(4); // at maxSize: no spare
+    expect(pool.servers).toBe(4); // at maxSize now
     await pool.boot(def, OPTIONS);
     expect(pool.servers).toBe(4); // over: shared
-    expect(started.map((s) => s.placed).sort()).toEqual([1, 1, 1, 2]);
-  });
-
-  it('a cold start below maxSize takes a server started ahead of it, not one it waits for', async () => {
-    const { started, factory } = fakeFactory();
-    const pool = new EnginePool(1, factory, { maxSize: 3 });
-    await pool.warm();
-    const def = pool.define('quickjs', await bundle());
-    await pool.boot(def, OPTIONS); // takes the only server; a spare starts
-    await vi.waitFor(() => expect(started.length).toBe(2));
-    const spare = started[1]!;
-    expect(spare.placed).toBe(0);
-    await pool.boot(def, OPTIONS);
-    expect(spare.placed).toBe(1); // the started spare, not a third server
-    expect(pool.servers).toBe(3); // and the next spare is on its way
+    expect(started.map((s) => s.placed)).toEqual(expect.arrayContaining([1, 1, 1]));
+    expect(started.map((s) => s.placed).reduce((a, b) => a + b)).toBe(5);
   });
 
   it('a maxSize under the size is the size', () => {
