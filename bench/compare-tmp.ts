@@ -8,19 +8,14 @@
  *   git worktree add --detach /tmp/before <commit> && ln -s "$PWD/node_modules" /tmp/before/
  *   node --no-node-snapshot bench/compare-tmp.ts /tmp/before "$PWD" [rounds=40]
  */
+import { TMP_HANDLER as HANDLER } from './cases/tmp-handler.ts';
+
 const [aRoot, bRoot, rounds = '40'] = process.argv.slice(2);
 if (!aRoot || !bRoot) throw new Error('usage: bench/compare-tmp.ts <before tree> <after tree> [rounds]');
 type Lib = typeof import('../src/index.ts');
 const A = (await import(`${aRoot}/src/index.ts`)) as Lib;
 const B = (await import(`${bRoot}/src/index.ts`)) as Lib;
-const SIZE = 8 * 1024 * 1024;
-const HANDLER = `import fs from 'node:fs';
-const data = Buffer.alloc(${SIZE}, 7);
-export const handler = async (event) => {
-  if (event.op === 'write') fs.writeFileSync('/tmp/bench.bin', data);
-  else if (fs.readFileSync('/tmp/bench.bin').length !== ${SIZE}) throw new Error('short read');
-  return 'ok';
-};`;
+
 const engine = process.env.X_ENGINE === 'quickjs' ? 'quickjs' : 'v8';
 const median = (xs: number[]): number => { const s = [...xs].sort((x, y) => x - y); return s[Math.floor(s.length / 2)]!; };
 for (const tmpBackend of ['memory', 'disk'] as const) {

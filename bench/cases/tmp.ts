@@ -9,16 +9,10 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { runtimeFor } from '../lib/lambdalet.ts';
 import type { Suite } from '../lib/suite.ts';
+import { TMP_FILE_BYTES, TMP_HANDLER as HANDLER } from './tmp-handler.ts';
 
 const MIB = 1024 * 1024;
-const SIZE = 8 * MIB;
-const HANDLER = `import fs from 'node:fs';
-const data = Buffer.alloc(${SIZE}, 7);
-export const handler = async (event) => {
-  if (event.op === 'write') fs.writeFileSync('/tmp/bench.bin', data);
-  else if (fs.readFileSync('/tmp/bench.bin').length !== ${SIZE}) throw new Error('short read');
-  return 'ok';
-};`;
+const SIZE = TMP_FILE_BYTES;
 
 export async function tmpArea(suite: Suite): Promise<void> {
   const iterations = suite.pick(10, 4);

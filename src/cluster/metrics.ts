@@ -16,16 +16,7 @@ import type { Redis } from 'ioredis';
 /** The figures a member reports: `rt.metrics()`'s shape, kept opaque here (runtime.ts owns it). */
 export interface ReportedMetrics {
   readonly ConcurrentExecutions: number;
-  readonly functions: readonly {
-    readonly functionName: string;
-    readonly version: string;
-    readonly Invocations: number;
-    readonly Errors: number;
-    readonly Throttles: number;
-    readonly ColdStarts: number;
-    readonly GBSeconds: number;
-    readonly ConcurrentExecutions: number;
-  }[];
+  readonly functions: readonly FunctionTotals[];
   readonly async: Readonly<Record<string, number>>;
 }
 
@@ -39,7 +30,7 @@ export interface MemberReport<M extends ReportedMetrics = ReportedMetrics> {
   readonly metrics: M;
 }
 
-/** Per function version, summed over members. */
+/** Per function version: one member's figures, or (in {@link ClusterMetrics}) their sums over members. */
 export interface FunctionTotals {
   readonly functionName: string;
   readonly version: string;

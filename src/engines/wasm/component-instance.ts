@@ -8,7 +8,7 @@
  * instance unusable.
  */
 import { RESPONSE_PAYLOAD_MAX_BYTES } from '../../config/limits.ts';
-import { callCoreHandle, CORE_HANDLE, type CorePieces } from './core-handle.ts';
+import { callCoreHandle, CORE_HANDLE, type CorePieces, type HandleContext } from './core-handle.ts';
 import { componentImports, type BrowserShim, type ComponentImports } from './worker/wasi-imports.ts';
 
 const HANDLER = 'lambdalet:function/handler@0.1.0';
@@ -20,16 +20,6 @@ export type Instantiate = (
   instantiateCore: (module: WebAssembly.Module, imports?: WebAssembly.Imports) => WebAssembly.Instance,
 ) => Promise<Record<string, unknown>> | Record<string, unknown>;
 
-/** The context record of handle (native/wit/function.wit), as plain numbers. */
-export interface HandleContext {
-  readonly requestId: string;
-  readonly functionName: string;
-  readonly functionVersion: string;
-  readonly invokedFunctionArn: string;
-  readonly memoryLimitMb: number;
-  /** ms since the epoch (a u64 in the WIT: a BigInt at the glue). */
-  readonly deadlineMs: number;
-}
 
 /** A finished call. */
 export type Outcome =

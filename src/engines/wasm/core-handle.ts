@@ -35,13 +35,14 @@ export interface CorePieces {
   readonly mayLeave: (may: boolean) => void;
 }
 
-/** The context record of handle, as the guest receives it. */
-export interface HandleArgs {
+/** The context record of handle (native/wit/function.wit), as plain numbers. */
+export interface HandleContext {
   readonly requestId: string;
   readonly functionName: string;
   readonly functionVersion: string;
   readonly invokedFunctionArn: string;
   readonly memoryLimitMb: number;
+  /** ms since the epoch (a u64 in the WIT: a BigInt at the glue). */
   readonly deadlineMs: number;
 }
 
@@ -108,7 +109,7 @@ function lift(memory: WebAssembly.Memory, view: DataView, at: number): string {
 }
 
 /** Calls handle on the core export (see the module comment). Traps propagate as thrown. */
-export function callCoreHandle(core: CorePieces, event: string, context: HandleArgs): HandleResult {
+export function callCoreHandle(core: CorePieces, event: string, context: HandleContext): HandleResult {
   const [p0, l0] = lower(core, event);
   const [p1, l1] = lower(core, context.requestId);
   const [p2, l2] = lower(core, context.functionName);

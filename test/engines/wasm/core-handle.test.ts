@@ -9,7 +9,7 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { compileFunction } from 'node:vm';
 import { describe, expect, it } from 'vitest';
-import { callCoreHandle, CORE_HANDLE, exposeCoreHandle, type CorePieces, type HandleArgs } from '../../../src/engines/wasm/core-handle.ts';
+import { callCoreHandle, CORE_HANDLE, exposeCoreHandle, type CorePieces, type HandleContext } from '../../../src/engines/wasm/core-handle.ts';
 import { componentizeSource } from '../../../src/engines/wasm/componentize.ts';
 import { compileCapped, transpileComponent } from '../../../src/engines/wasm/transpile.ts';
 import { transpileOffThread } from '../../../src/engines/wasm/transpile-thread.ts';
@@ -42,7 +42,7 @@ async function instantiate(bytes: Uint8Array): Promise<Handler> {
 }
 
 /** The glue's own call, as component-instance.ts reads it (the err case is thrown). */
-function viaGlue(handler: Handler, event: string, context: HandleArgs): unknown {
+function viaGlue(handler: Handler, event: string, context: HandleContext): unknown {
   try {
     return { ok: true, value: handler.handle(event, { ...context, deadlineMs: BigInt(context.deadlineMs) }) };
   } catch (error) {
@@ -51,7 +51,7 @@ function viaGlue(handler: Handler, event: string, context: HandleArgs): unknown 
   }
 }
 
-const CONTEXT: HandleArgs = {
+const CONTEXT: HandleContext = {
   requestId: 'req-é-1',
   functionName: 'fn',
   functionVersion: '$LATEST',
