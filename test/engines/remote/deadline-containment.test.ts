@@ -154,10 +154,11 @@ describe('the pool bounds every request on the host clock (engine-pool.ts PoolLi
   });
 
   it('a call queued behind a long one and answered just after it: the server, answering within the grace, is left alone', async () => {
-    // The long call (1 s) answers while the queued one is past its bound (20 ms + 400 ms); the queued
+    // The long call (1 s) answers while the queued one is past its bound (20 ms + 900 ms); the queued
     // one is answered 300 ms later. A give-up check in between (every 250 ms) must see a server
-    // that has just answered, not a stuck one (seen once under load before lastAnswerAt).
-    const pool = new EnginePool(1, (handlers) => FakeServer.start(handlers, { hangBoots: false, lateMs: 300 }), { limits: { callGraceMs: 400 } });
+    // that has just answered, not a stuck one (seen once under load before lastAnswerAt). The
+    // 600 ms between the late answer and the grace is room for a loaded machine's late timers.
+    const pool = new EnginePool(1, (handlers) => FakeServer.start(handlers, { hangBoots: false, lateMs: 300 }), { limits: { callGraceMs: 900 } });
     await pool.warm();
     const def = pool.define('quickjs', await bundle());
     const [long, queued] = [await pool.boot(def, OPTIONS), await pool.boot(def, OPTIONS)];
