@@ -20,6 +20,7 @@ import { Phase } from './phase.ts';
 import { createProcess } from './process.ts';
 import {
   decodeMessage,
+  DEFERRED_REPLY,
   encodeReply,
   REPLY_STALE,
   SETTLED_REPLY_TURNS,
@@ -292,6 +293,22 @@ function reply(): GuestReply {
   };
 }
 
+/** The reply as it crosses (one string), read now. Also deferred mode's answer (DEFERRED_REPLY). */
+const replyText = (): string => encodeReply(reply());
+
+/**
+ * The invocation's logger and event-loop hooks: the same for every invocation, made once. The
+ * console's methods are read when a line is written, as the runtime client's `console.error` is
+ * (a handler may have replaced them).
+ */
+const invocationLogger = {
+  error: (...args: unknown[]): void => console.error(...args),
+  warn: (...args: unknown[]): void => console.warn(...args),
+  logError,
+};
+const invocationImmediate = (fn: () => void): void => void timers.addImmediate(fn, []);
+const invocationTimer = (fn: () => void, ms: number): void => void timers.add(fn, ms, [], false);
+
 /**
  * The settled-mode answer (calls on v8 and quickjs): the reply as soon as the phase has an outcome, checked once per
  * microtask turn, or the pending reply after SETTLED_REPLY_TURNS turns. Either is exact: a pending
@@ -348,7 +365,7 @@ const install: GuestInstall = Object.assign(function install(
     reseed(seed);
     processParts.resetClock();
   }
-  return function dispatch(type: string, body: string, settled?: boolean): string | Promise<string> {
+  return function dispatch(type: string, body: string, settled?: boolean | typeof DEFERRED_REPLY): string | Promise<string> | (() => string) {
     gaveOutcome = false;
     try {
       const message = decodeMessage(type, body);
@@ -358,8 +375,7 @@ const install: GuestInstall = Object.assign(function install(
           break;
         case 'invoke':
           if (!handler || !fixedContext) throw new Error('invoke before a successful init');
-          phase = startInvocation(handler, fixedContext, message, { error: console.error, warn: console.warn, logError },
-            (fn) => void timers.addImmediate(fn, []), (fn, ms) => void timers.add(fn, ms, [], false));
+          phase = startInvocation(handler, fixedContext, message, invocationLogger, invocationImmediate, invocationTimer);
           break;
         case 'status':
           break;
@@ -387,7 +403,8 @@ const install: GuestInstall = Object.assign(function install(
     } catch (err) {
       uncaught(err);
     }
-    return settled === true ? settledReply() : encodeReply(reply());
+    if (settled === DEFERRED_REPLY) return replyText;
+    return settled === true ? settledReply() : replyText();
   };
 }, { rebind: bind });
 

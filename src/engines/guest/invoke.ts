@@ -42,6 +42,92 @@ function serialize(value: unknown, runtime: LoadedHandler['runtime']): { payload
   }
 }
 
+const noop = (): void => {};
+
+/**
+ * One invocation: its phase, and the runtime client's outcome functions as methods. QuickJS
+ * interprets every closure and object an invocation makes, so the common path (a nodejs24.x
+ * handler) makes only the two its promise's `then` needs; the callback model's closures are made
+ * for nodejs22.x alone.
+ */
+class Invocation extends Phase {
+  readonly handler: LoadedHandler;
+  readonly log: Logger;
+  /** The runtime client's onlyAllowFirstCall, shared by `done` and the callback. */
+  finished = false;
+  /** context.callbackWaitsForEmptyEventLoop. */
+  waitForEmptyEventLoop = true;
+
+  constructor(handler: LoadedHandler, log: Logger) {
+    // Node's beforeExit for this invocation: the loop drained and no outcome was posted.
+    super(drainInvocation);
+    this.handler = handler;
+    this.log = log;
+  }
+
+  /** The runtime client logs `Invoke Error` before it posts, even for an outcome that loses the race. */
+  postError(err: unknown): void {
+    if (this.done) return; // an uncaught exception ended the invocation first
+    this.log.logError('Invoke Error', err);
+    this.settle({ ok: false, error: toErrorShape(err) });
+  }
+
+  /**
+   * Throws when the result cannot be serialised, as RAPIDClient.postInvocationResponse does: into
+   * the user's code (callback without waiting, context.succeed/done), into the async path's
+   * `.catch(fail)`, or out of the drain (beforeExit) as an uncaught exception that ends the
+   * environment (callback with callbackWaitsForEmptyEventLoop).
+   */
+  complete(result: unknown): void {
+    if (this.done) {
+      this.log.error('Invocation has already been reported as done. Cannot call complete more than once per invocation.');
+      return;
+    }
+    const serialized = serialize(result, this.handler.runtime);
+    if ('error' in serialized) throw serialized.error;
+    this.settle({ ok: true, payload: serialized.payload });
+  }
+
+  /**
+   * The runtime client's `done` under onlyAllowFirstCall: a call that throws (a response that does
+   * not serialise) does not count, so the error can still be reported.
+   */
+  finish(err: unknown, result?: unknown): void {
+    if (this.finished) return;
+    this.onDrain = noop;
+    if (err !== undefined && err !== null) this.postError(err);
+    else this.complete(result);
+    this.finished = true;
+  }
+
+  /** The nodejs22.x callback, under the same onlyAllowFirstCall. */
+  callback(err: unknown, result?: unknown): void {
+    if (this.finished) return;
+    if (err !== undefined && err !== null) {
+      this.onDrain = noop;
+      this.postError(err);
+    } else if (!this.waitForEmptyEventLoop) {
+      this.onDrain = noop;
+      this.complete(result);
+    } else {
+      // The runtime client's beforeExit listener posts from a setImmediate, so the user's own
+      // beforeExit listeners (and what they schedule first) run before the response.
+      const setImmediate = this.setImmediate;
+      this.onDrain = () => setImmediate(() => this.complete(result));
+    }
+    this.finished = true;
+  }
+
+  /** Set for nodejs22.x handlers (their callback posts from a setImmediate). */
+  setImmediate: (fn: () => void) => void = noop;
+}
+
+/** The phase's drain (called as `phase.onDrain()`): a never-settled async handler, or a sync one's null. */
+function drainInvocation(this: Invocation): void {
+  if (this.handler.isAsync) this.postError(runtimeError('NodeJsExit', NODEJS_EXIT_MESSAGE));
+  else this.complete(null);
+}
+
 export function startInvocation(
   handler: LoadedHandler,
   fixed: EnvironmentContextFields,
@@ -50,97 +136,53 @@ export function startInvocation(
   setImmediate: (fn: () => void) => void,
   setTimer: (fn: () => void, ms: number) => void,
 ): Phase {
-  const phase = new Phase(() => {});
-  // The runtime client logs `Invoke Error` before it posts, even for an outcome that loses the race.
-  const postError = (err: unknown): void => {
-    if (phase.done) return; // an uncaught exception ended the invocation first
-    console.logError('Invoke Error', err);
-    phase.settle({ ok: false, error: toErrorShape(err) });
-  };
-  // Throws when the result cannot be serialised, as RAPIDClient.postInvocationResponse does: into
-  // the user's code (callback without waiting, context.succeed/done), into the async path's
-  // `.catch(fail)`, or out of the drain (beforeExit) as an uncaught exception that ends the
-  // environment (callback with callbackWaitsForEmptyEventLoop).
-  const complete = (result: unknown): void => {
-    if (phase.done) {
-      console.error('Invocation has already been reported as done. Cannot call complete more than once per invocation.');
-      return;
-    }
-    const serialized = serialize(result, handler.runtime);
-    if ('error' in serialized) throw serialized.error;
-    phase.settle({ ok: true, payload: serialized.payload });
-  };
-
-  // Node's beforeExit for this invocation: the loop drained and no outcome was posted.
-  phase.onDrain = () => {
-    if (handler.isAsync) postError(runtimeError('NodeJsExit', NODEJS_EXIT_MESSAGE));
-    else complete(null);
-  };
-
-  if (handler.streaming) return startStreaming(handler, phase, fixed, message, console, setImmediate, setTimer, postError);
+  const invocation = new Invocation(handler, console);
+  if (handler.streaming) {
+    return startStreaming(handler, invocation, fixed, message, console, setImmediate, setTimer, (err) => invocation.postError(err));
+  }
 
   const legacy = handler.runtime === 'nodejs22.x';
-  let waitForEmptyEventLoop = true;
-  let finished = false;
-  // The runtime client's onlyAllowFirstCall: a call that throws (a response that does not
-  // serialise) does not count, so the error can still be reported.
-  const once = <A extends unknown[]>(fn: (...args: A) => void) => (...args: A): void => {
-    if (finished) return;
-    fn(...args);
-    finished = true;
-  };
-  const done = once((err: unknown, result?: unknown) => {
-    phase.onDrain = () => {};
-    if (err !== undefined && err !== null) postError(err);
-    else complete(result);
-  });
-  const callback = once((err: unknown, result?: unknown) => {
-    if (err !== undefined && err !== null) {
-      phase.onDrain = () => {};
-      postError(err);
-    } else if (!waitForEmptyEventLoop) {
-      phase.onDrain = () => {};
-      complete(result);
-    } else {
-      // The runtime client's beforeExit listener posts from a setImmediate, so the user's own
-      // beforeExit listeners (and what they schedule first) run before the response.
-      phase.onDrain = () => setImmediate(() => complete(result));
-    }
-  });
-
-  const context = buildContext(fixed, message, legacy
-    ? {
-        get: () => waitForEmptyEventLoop,
-        set: (value: boolean) => { waitForEmptyEventLoop = value; },
-        succeed: (result: unknown) => done(null, result),
-        fail: (err: unknown) => done(err === undefined || err === null ? 'handled' : err, null),
-        done: (err: unknown, result: unknown) => done(err, result),
-      }
-    : undefined);
+  let callback: ((err: unknown, result?: unknown) => void) | undefined;
+  let context: object;
+  if (legacy) {
+    invocation.setImmediate = setImmediate;
+    callback = (err: unknown, result?: unknown) => invocation.callback(err, result);
+    context = buildContext(fixed, message, {
+      get: () => invocation.waitForEmptyEventLoop,
+      set: (value: boolean) => {
+        invocation.waitForEmptyEventLoop = value;
+      },
+      succeed: (result: unknown) => invocation.finish(null, result),
+      fail: (err: unknown) => invocation.finish(err === undefined || err === null ? 'handled' : err, null),
+      done: (err: unknown, result: unknown) => invocation.finish(err, result),
+    });
+  } else {
+    context = buildContext(fixed, message, undefined);
+  }
 
   let event: unknown;
   try {
     event = JSON.parse(message.event);
   } catch (err) {
-    postError(err);
-    return phase;
+    invocation.postError(err);
+    return invocation;
   }
   try {
     const fn = handler.fn; // called bare so the frame reads `at handler`, not `at Object.handler [as fn]`
-    const result = legacy ? fn(event, context, callback) : fn(event, context);
+    const result = callback ? fn(event, context, callback) : fn(event, context);
     if (isPromiseLike(result)) {
       // `result.then(succeed, fail).catch(fail)`, as the runtime client chains it.
-      const fail = (err: unknown): void => done(err === undefined || err === null ? 'handled' : err, null);
-      Promise.resolve(result.then((value) => done(null, value), fail)).catch(fail);
+      const fail = (err: unknown): void => invocation.finish(err === undefined || err === null ? 'handled' : err, null);
+      Promise.resolve(result.then((value) => invocation.finish(null, value), fail)).catch(fail);
     } else if (!legacy) {
       // RIC v4 treats a plain return value as the response; v3 ignores it (null at drain).
-      done(null, result);
+      invocation.finish(null, result);
     }
   } catch (err) {
-    if (legacy) callback(err);
-    else done(err, null);
+    if (callback) callback(err);
+    else invocation.finish(err, null);
   }
-  return phase;
+  return invocation;
 }
 
 /**

@@ -138,7 +138,17 @@ export interface GuestInstall {
  * the guest writes {@link REPLY_STALE} on its log channel — which the host receives before the
  * call's answer — and the host reads the status again instead of trusting that reply.
  */
-export type GuestDispatchFunction = (type: string, body: string, settled?: boolean) => string | Promise<string>;
+export type GuestDispatchFunction = (type: string, body: string, settled?: boolean | typeof DEFERRED_REPLY) => string | Promise<string> | (() => string);
+
+/**
+ * `dispatch(type, body, DEFERRED_REPLY)`, for a host that runs the call's microtasks itself before
+ * it reads anything (the QuickJS sandbox drains the job queue after every call): the answer is a
+ * function that returns the reply, and the host calls it once the jobs have run. The reply then
+ * already follows every microtask of the call, so nothing is pending that a settled-mode promise
+ * would wait for and no outcome can go stale; the guest makes no promise and no closure for it
+ * (QuickJS interprets each one: settled mode's turns cost about what the status read they save).
+ */
+export const DEFERRED_REPLY = 2;
 
 /** Microtask turns a settled-mode dispatch waits for an outcome before it answers pending (see GuestDispatchFunction). */
 export const SETTLED_REPLY_TURNS = 32;

@@ -75,6 +75,7 @@ export class TimerQueue {
 
   /** Milliseconds until the next ref'd timer is due (0 if overdue), or -1 if none keeps the loop alive. */
   nextDueIn(): number {
+    if (this.#timers.size === 0) return -1; // every reply asks: no iterator when there is nothing to see
     let earliest = Infinity;
     for (const timer of this.#timers.values()) if (timer.ref && timer.dueAt < earliest) earliest = timer.dueAt;
     if (earliest === Infinity) return -1;

@@ -4,15 +4,17 @@
  * QuickJS has no event loop of its own, so after each `call` the sandbox drains the promise job
  * queue (the microtasks) itself, under the same deadline.
  *
- * Calls use the guest's settled mode (guest/protocol.ts GuestDispatchFunction): the answer may be a
- * promise, read once the jobs have run, so an async handler that settles in its call's microtasks
- * needs no `status` read after it (the server's peek). An outcome the guest marked stale (REPLY_STALE
- * on its log channel: the environment broke later in the same call) is answered as pending, and the
- * status read that follows decides.
+ * Calls use the guest's deferred mode (guest/protocol.ts DEFERRED_REPLY): the answer is the guest's
+ * reply function, called once the jobs have run, so the reply follows every microtask of the call —
+ * an async handler that settles in them needs no `status` read after it (the server's peek), and
+ * the guest makes no promise per call to wait for its outcome (settled mode's interpreted promise
+ * turns cost about what the status read saved). An outcome the guest marked stale (REPLY_STALE on
+ * its log channel, which only a settled-mode reply can be) is answered as pending, and the status
+ * read that follows decides.
  */
 import type { QuickJSContext, QuickJSHandle, QuickJSRuntime } from 'quickjs-emscripten-core';
 import { SandboxFault, SnapshotUnsupportedError, type RejectionReason, type Sandbox, type SandboxImage } from '../engine.ts';
-import { decodeReply, encodeMessage, type GuestReply, type HostMessage } from '../guest/protocol.ts';
+import { decodeReply, DEFERRED_REPLY, encodeMessage, type GuestReply, type HostMessage } from '../guest/protocol.ts';
 
 /** What the sandbox needs from the WebAssembly instance it runs in. */
 export interface QuickJSHost {
@@ -53,8 +55,16 @@ export class QuickJSSandbox implements Sandbox {
   /** The guest marked the outcome of the call in progress stale (see the module comment). */
   #replyStale = false;
 
+  /** The number DEFERRED_REPLY as a handle, made once (a number holds nothing in the QuickJS heap). */
+  #deferredHandle: QuickJSHandle | undefined;
+
   constructor(host: QuickJSHost) {
     this.#host = host;
+  }
+
+  #deferred(): QuickJSHandle {
+    this.#deferredHandle ??= this.#host.context.newNumber(DEFERRED_REPLY);
+    return this.#deferredHandle;
   }
 
   /** Installed as the runtime's interrupt handler: QuickJS polls it while the guest runs. */
@@ -109,6 +119,7 @@ export class QuickJSSandbox implements Sandbox {
   dispose(): void {
     if (this.#fault) return;
     this.#fault = new SandboxFault('disposed', 'The sandbox was disposed');
+    this.#deferredHandle?.dispose();
     this.#host.release(true);
   }
 
@@ -124,9 +135,9 @@ export class QuickJSSandbox implements Sandbox {
       const [type, body] = encodeMessage(message);
       const typeHandle = context.newString(type);
       const bodyHandle = context.newString(body);
-      // With the jobs drained here, the answer may be settled mode's promise (read after them).
+      // With the jobs drained here, the answer is deferred mode's reply function (called after them).
       const result = drainJobs
-        ? context.callFunction(dispatch, context.undefined, typeHandle, bodyHandle, context.true)
+        ? context.callFunction(dispatch, context.undefined, typeHandle, bodyHandle, this.#deferred())
         : context.callFunction(dispatch, context.undefined, typeHandle, bodyHandle);
       typeHandle.dispose();
       bodyHandle.dispose();
@@ -147,7 +158,7 @@ export class QuickJSSandbox implements Sandbox {
           throw new GuestException(`A promise job failed: ${thrown}`);
         }
       }
-      text = answerText(context, answer);
+      text = drainJobs ? deferredText(context, answer) : answerText(context, answer);
     } catch (error) {
       throw this.#classify(error);
     } finally {
@@ -268,6 +279,23 @@ function safeDump(context: QuickJSContext, handle: QuickJSHandle): string {
   } catch {
     return '(unreadable)';
   }
+}
+
+/**
+ * The reply text of a deferred-mode answer (guest/protocol.ts DEFERRED_REPLY), called once the
+ * jobs have run: the guest's reply function. Anything else is not a reply (undefined).
+ */
+function deferredText(context: QuickJSContext, answer: QuickJSHandle): string | undefined {
+  if (context.typeof(answer) !== 'function') return answerText(context, answer);
+  const result = context.callFunction(answer, context.undefined);
+  if (result.error) {
+    const thrown = safeDump(context, result.error);
+    result.error.dispose();
+    throw new GuestException(`The guest runtime's reply threw: ${thrown}`);
+  }
+  const text = context.typeof(result.value) === 'string' ? context.getString(result.value) : undefined;
+  result.value.dispose();
+  return text;
 }
 
 /**
