@@ -19,7 +19,7 @@ import { keyPrefix } from '../../src/cluster/connect.ts';
 import type { NewEvent } from '../../src/async/queue.ts';
 import { createRuntime, silentSink, type Runtime } from '../../src/index.ts';
 import { freePort, SKIP_REASON, startRedis, testRedis } from '../helpers/redis.ts';
-import { captureLogs } from '../helpers/runtime.ts';
+import { captureLogs, GENEROUS_TIMEOUT_MS, SLOW_CASE_LIMIT_MS } from '../helpers/runtime.ts';
 import { taggedCode } from '../registry/helpers.ts';
 import { eventually } from '../helpers/eventually.ts';
 
@@ -183,7 +183,8 @@ describe.skipIf(!redis)(redis ? 'cluster event queue (BullMQ)' : `cluster event 
     expect(ids.size).toBe(20);
   });
 
-  it('a member killed with SIGKILL mid-invocation: another member runs its event again with the same requestId', async () => {
+  // A Node child's start-up and a lock lapsing: hang limits generous for a busy machine (issue #12).
+  it('a member killed with SIGKILL mid-invocation: another member runs its event again with the same requestId', { timeout: SLOW_CASE_LIMIT_MS }, async () => {
     const name = redis!.clusterName();
     const setup = await createRuntime({ logSink: silentSink, cluster: { redis: redis!.url, name, leaseTtlMs: 1000 } });
     await setup.deploy({ name: 'slow', code: taggedCode('k'), timeoutMs: 5000 });
@@ -204,15 +205,15 @@ describe.skipIf(!redis)(redis ? 'cluster event queue (BullMQ)' : `cluster event 
       const match = /requestId (\S+)/.exec(out);
       if (!match) throw new Error(`no requestId yet; stderr: ${err}`);
       return match[1]!;
-    });
+    }, GENEROUS_TIMEOUT_MS);
     const active = `${keyPrefix(name)}bull:${encodeURIComponent('invoke:slow')}:active`;
-    await eventually(async () => expect(await client.llen(active)).toBe(1)); // the child runs it
+    await eventually(async () => expect(await client.llen(active)).toBe(1), GENEROUS_TIMEOUT_MS); // the child runs it
     child.kill('SIGKILL');
     await exited;
     const logs = captureLogs();
     const survivor = await createRuntime({ logSink: logs, cluster: { redis: redis!.url, name, leaseTtlMs: 1000 } });
     closers.push(() => survivor.close());
-    await eventually(() => expect(logs.text()).toContain(`START RequestId: ${requestId}`));
+    await eventually(() => expect(logs.text()).toContain(`START RequestId: ${requestId}`), GENEROUS_TIMEOUT_MS);
   });
 
   it('Redis lost mid-run: synchronous invokes keep working, queued events wait and all run once Redis is back (none lost)', async () => {
@@ -228,8 +229,10 @@ describe.skipIf(!redis)(redis ? 'cluster event queue (BullMQ)' : `cluster event 
     });
     await rt.deploy({ name: 'work', code: taggedCode('q'), timeoutMs: 30_000 });
     const ids: string[] = [];
-    for (let i = 0; i < 20; i++) ids.push((await rt.invoke('work', { waitMs: 5000 }, { invocationType: 'Event' })).requestId);
-    await server.stop(); // SIGKILL, while the events run (5 s each) or wait
+    // 1 s each: the adaptive in-flight limit starts them one at a time (1, 1, 1, 2, 3, 4, 5, 3 in
+    // flight, measured), so 20 take ~8 s; at 5 s each the case waited 40 s for the same assertions.
+    for (let i = 0; i < 20; i++) ids.push((await rt.invoke('work', { waitMs: 1000 }, { invocationType: 'Event' })).requestId);
+    await server.stop(); // SIGKILL, while the events run (1 s each) or wait
     const endedBeforeLoss = ids.filter((id) => logs.text().includes(`END RequestId: ${id}`));
     expect(endedBeforeLoss.length, 'precondition: Redis was lost while events were still to finish').toBeLessThan(ids.length);
     // The member serves what it holds without Redis.

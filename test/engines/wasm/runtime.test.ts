@@ -10,7 +10,7 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { RESPONSE_PAYLOAD_MAX_BYTES } from '../../../src/config/index.ts';
 import type { FunctionConfigInput, Runtime } from '../../../src/index.ts';
-import { withRuntime } from '../../helpers/runtime.ts';
+import { GENEROUS_TIMEOUT_MS, withRuntime } from '../../helpers/runtime.ts';
 
 const PROBE = join(import.meta.dirname, '../../../native/components/probe.wasm');
 const HELLO = join(import.meta.dirname, '../../../native/components/hello.wasm');
@@ -225,6 +225,11 @@ describe('wasm engine: timeouts', () => {
       // The guest spun on its worker thread; the host's event loop went on (a blocked thread gives 0).
       expect(ticks).toBeGreaterThan(0);
       expect(logs.forRequest(failed.requestId).find((l) => l.startsWith('REPORT'))).toContain('Status: timeout');
+      // The timed-out environment was discarded, not kept warm for the next call.
+      expect(rt.metrics().functions.find((f) => f.functionName === 'probe')?.environments).toMatchObject({ idle: 0, busy: 0 });
+      // And the host serves on from a new one. That call gets a deadline a busy machine cannot miss:
+      // a cold start at 1 s once timed out under load (issue #12).
+      await rt.updateFunctionConfiguration('probe', { timeoutMs: GENEROUS_TIMEOUT_MS });
       expect(await rt.invoke('probe', 'count')).toMatchObject({ coldStart: true, payload: { count: 1 } });
     }));
 });
