@@ -553,7 +553,7 @@ export class EnginePool {
         if (sandbox?.options.hostCallAsync && this.#answerLater(server, sandbox.options.hostCallAsync, event)) return;
         let answer: BinaryAnswer;
         try {
-          answer = sandbox ? hostAnswer(sandbox.options, event) : unavailable(event.op);
+          answer = sandbox ? hostAnswer(sandbox.options, event, server.started) : unavailable(event.op);
         } catch (error) {
           answer = `e${JSON.stringify({ name: 'Error', message: (error as Error).message })}`;
         }
@@ -690,10 +690,17 @@ function unavailable(op: string): string {
   return `e${JSON.stringify({ name: 'Error', message: `${op} is not available in this sandbox` })}`;
 }
 
-/** A guest's host call answered by its environment: as bytes when the server asked for them (ServerEvent `host`). */
-function hostAnswer(options: SandboxOptions, event: Extract<ServerEvent, { t: 'host' }>): BinaryAnswer {
+/**
+ * A guest's host call answered by its environment: as bytes when the server asked for them
+ * (ServerEvent `host`), read in place from the server's staging area when it put them there.
+ */
+function hostAnswer(options: SandboxOptions, event: Extract<ServerEvent, { t: 'host' }>, host: EngineHost | undefined): BinaryAnswer {
   if (event.binary !== true) return options.hostCall ? options.hostCall(event.op, event.args) : unavailable(event.op);
-  const bytes = event.bytes ? new Uint8Array(event.bytes) : undefined;
+  let bytes: Uint8Array | undefined;
+  if (event.staged !== undefined) {
+    if (!host?.staged) throw new Error('lambdalet bug: a staged payload from a server without a staging area');
+    bytes = host.staged(event.staged);
+  } else if (event.bytes) bytes = new Uint8Array(event.bytes);
   if (options.hostCallBytes) return options.hostCallBytes(event.op, event.args, bytes);
   return binaryAnswer(options.hostCall ? options.hostCall(event.op, textRequest(event.args, bytes)) : unavailable(event.op));
 }

@@ -59,7 +59,17 @@ export type ServerEvent =
    * `binary` (a server started with `hostCallBytes`): the request's payload is `bytes` (transferred,
    * not copied) and the answer may be `[head, ArrayBuffer]` (engines/binary-host-call.ts), not text.
    */
-  | { readonly t: 'host'; readonly sb: number; readonly hc: number; readonly op: string; readonly args: string; readonly binary?: true; readonly bytes?: ArrayBuffer }
+  | {
+      readonly t: 'host';
+      readonly sb: number;
+      readonly hc: number;
+      readonly op: string;
+      readonly args: string;
+      readonly binary?: true;
+      readonly bytes?: ArrayBuffer;
+      /** Instead of `bytes`: the payload is the first `staged` bytes of the server's staging area (ServerData.staging). */
+      readonly staged?: number;
+    }
   /** A boot, restore or snapshot finished; `error` when it threw (not a fault: a refusal or a bug). */
   | { readonly t: 'ready'; readonly id: number; readonly error?: ErrorCopy; readonly image?: ImageInfo }
   /**
@@ -128,4 +138,18 @@ export interface ServerData {
    * MessagePort; process isolation's relay speaks text over IPC and leaves it off).
    */
   readonly hostCallBytes?: boolean;
+  /**
+   * With hostCallBytes: a growable SharedArrayBuffer (at most {@link STAGING_MAX_BYTES}) where the
+   * server puts an `fs` call's payload for the host to read in place (the `staged` host event),
+   * instead of a fresh ArrayBuffer transferred per call.
+   */
+  readonly staging?: SharedArrayBuffer;
 }
+
+/**
+ * The largest payload that crosses through the staging area; larger ones are transferred. The area
+ * grows to the largest payload staged so far and stays that size for the server's life: memory
+ * resident per server, traded for no fresh 8 MiB buffer per /tmp write (each one page-faulted in
+ * and counted as external memory that drives the host's garbage collections).
+ */
+export const STAGING_MAX_BYTES = 16 * 1024 * 1024;

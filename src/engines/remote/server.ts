@@ -26,7 +26,7 @@ import type { V8Engine } from '../v8/v8-engine.ts';
 import { useCompiledModule } from '../quickjs/wasm.ts';
 import { InThreadWasm } from '../wasm/in-thread.ts';
 import { HostCallMismatchError, nextHostCall, receiveHostAnswer } from './host-answer.ts';
-import type { ErrorCopy, FaultShape, ServerData, ServerEvent, ServerRequest } from './protocol.ts';
+import { STAGING_MAX_BYTES, type ErrorCopy, type FaultShape, type ServerData, type ServerEvent, type ServerRequest } from './protocol.ts';
 
 /** Signal slot of the call running synchronously (see ServerData.signal; slot 0 is host-answer.ts's). */
 const RUNNING = 1;
@@ -148,11 +148,28 @@ class EngineServer {
 
   /**
    * {@link #hostCall} with payloads as bytes: the request's payload is copied once (it may be a view
-   * of a WebAssembly memory) and transferred; the answer's payload arrives as an ArrayBuffer.
+   * of a WebAssembly memory) — for `fs` (file contents) into the staging area the host reads in
+   * place, else into a new ArrayBuffer that is transferred; the answer's payload arrives as an
+   * ArrayBuffer.
    */
   #hostCallBytes(sb: number, op: string, args: string, bytes: Uint8Array | undefined): BinaryAnswer {
+    const staged = op === 'fs' && bytes !== undefined ? this.#stage(bytes) : undefined;
+    if (staged !== undefined) return this.#await(sb, (hc) => this.#post({ t: 'host', sb, hc, op, args, binary: true, staged }));
     const payload = bytes === undefined ? undefined : bytes.slice().buffer;
     return this.#await(sb, (hc) => this.#post({ t: 'host', sb, hc, op, args, binary: true, ...(payload ? { bytes: payload } : {}) }, payload ? [payload] : undefined));
+  }
+
+  /**
+   * Copies `bytes` to the start of the staging area (grown to fit, up to STAGING_MAX_BYTES) and
+   * returns their length; undefined when there is no area or they do not fit. The host reads them
+   * while this thread waits for its answer, and only then: one host call at a time per server.
+   */
+  #stage(bytes: Uint8Array): number | undefined {
+    const staging = this.#data.staging;
+    if (!staging || bytes.length > STAGING_MAX_BYTES || !staging.growable) return undefined;
+    if (staging.byteLength < bytes.length) staging.grow(bytes.length);
+    new Uint8Array(staging, 0, bytes.length).set(bytes);
+    return bytes.length;
   }
 
   /** Blocks this thread until the host answers (see the module comment). */

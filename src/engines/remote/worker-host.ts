@@ -9,7 +9,7 @@ import { guestRuntime } from '../guest-bundle.ts';
 import { instanceCounterBuffer } from '../quickjs/in-thread.ts';
 import type { BinaryAnswer } from '../binary-host-call.ts';
 import { postHostAnswer } from './host-answer.ts';
-import type { HostCallId, ServerData, ServerEvent, ServerRequest } from './protocol.ts';
+import { STAGING_MAX_BYTES, type HostCallId, type ServerData, type ServerEvent, type ServerRequest } from './protocol.ts';
 
 /** What the engine pool needs of a server, wherever it runs (worker-host.ts, process-host.ts). */
 export interface EngineHost {
@@ -18,6 +18,11 @@ export interface EngineHost {
   answer(call: HostCallId, text: string): void;
   /** The same with a payload as bytes, for a server that asked for them (a `binary` host call). */
   answerBytes?(call: HostCallId, answer: BinaryAnswer): void;
+  /**
+   * A `staged` host call's payload: a view of the server's staging area (ServerData.staging), valid
+   * until the call is answered. Throws when the server has no such area or `length` is beyond it.
+   */
+  staged?(length: number): Uint8Array;
   /** Keeps the host's event loop alive while work is in flight; off when idle. */
   ref(busy: boolean): void;
   /** Ends the server at once; its exit is reported as usual. */
@@ -60,6 +65,7 @@ export class WorkerHost implements EngineHost {
   readonly #worker: Worker;
   readonly #signal: Int32Array;
   readonly #answers: MessageChannel['port1'];
+  readonly #staging: SharedArrayBuffer | undefined;
   readonly #handlers: HostHandlers;
   /** Deadlines (epoch ms) of calls sent and not answered, by call id: the watchdog's input. */
   readonly #deadlines = new Map<number, number>();
@@ -69,8 +75,16 @@ export class WorkerHost implements EngineHost {
   #watchdog: NodeJS.Timeout | undefined;
   #exited = false;
 
-  private constructor(worker: Worker, signal: Int32Array, answers: MessageChannel['port1'], handlers: HostHandlers, exactDeadlines: boolean) {
+  private constructor(
+    worker: Worker,
+    signal: Int32Array,
+    answers: MessageChannel['port1'],
+    staging: SharedArrayBuffer | undefined,
+    handlers: HostHandlers,
+    exactDeadlines: boolean,
+  ) {
     this.#worker = worker;
+    this.#staging = staging;
     this.#graceMs = exactDeadlines ? 0 : STUCK_GRACE_MS;
     this.#signal = signal;
     this.#answers = answers;
@@ -96,6 +110,7 @@ export class WorkerHost implements EngineHost {
     ]);
     const signal = new SharedArrayBuffer(8);
     const { port1, port2 } = new MessageChannel();
+    const staging = options.hostCallBytes === true ? new SharedArrayBuffer(0, { maxByteLength: STAGING_MAX_BYTES }) : undefined;
     const data: ServerData = {
       lambdaletEngineServer: true,
       ...(guest ? { guest } : {}),
@@ -105,6 +120,7 @@ export class WorkerHost implements EngineHost {
       answers: port2,
       quickjs: options.quickjs,
       ...(options.hostCallBytes === true ? { hostCallBytes: true } : {}),
+      ...(staging ? { staging } : {}),
     };
     const self = new URL(import.meta.url);
     const entry = new URL(`./server${self.pathname.endsWith('.ts') ? '.ts' : '.js'}`, self);
@@ -134,7 +150,7 @@ export class WorkerHost implements EngineHost {
     } finally {
       worker.off('message', onMessage).off('error', onError).off('exit', onExit);
     }
-    return new WorkerHost(worker, new Int32Array(signal), port1, handlers, options.exactDeadlines === true);
+    return new WorkerHost(worker, new Int32Array(signal), port1, staging, handlers, options.exactDeadlines === true);
   }
 
   send(request: ServerRequest): void {
@@ -158,6 +174,14 @@ export class WorkerHost implements EngineHost {
     // A payload is copied, not transferred: it may be the vfs's own buffer.
     if (this.#exited) return;
     postHostAnswer(this.#signal, this.#answers, call, answer);
+  }
+
+  staged(length: number): Uint8Array {
+    const staging = this.#staging;
+    if (!staging || !Number.isSafeInteger(length) || length < 0 || length > staging.byteLength) {
+      throw new Error(`lambdalet bug: a staged payload of ${length} bytes is not in the server's staging area`);
+    }
+    return new Uint8Array(staging, 0, length);
   }
 
   ref(busy: boolean): void {
