@@ -4,10 +4,12 @@
  *
  * - The first deploy starts all `size` servers (waiting for one); a dead one is replaced at once. A
  *   boot goes to an idle started server; else, below `maxSize`, to a new server; else to the started
- *   one with the least work in flight (then the fewest sandboxes): a cold start that grows the
- *   pool waits for its server to start (a QuickJS server readies its engine as it starts). A
- *   sandbox stays in its server for life; calls to sandboxes of one QuickJS server run one at a
- *   time.
+ *   one with the least work in flight (then the fewest sandboxes). Below `maxSize` one server
+ *   without sandboxes is kept started ahead of demand (the spare), so a cold start that grows the
+ *   pool waits for a server to start only in a burst that outruns the spare (a QuickJS server is up
+ *   once its engine is ready). A spare adopts no shared image, and so keeps no blanks, until its
+ *   first sandbox is placed on it. A sandbox stays in its server for life; calls to sandboxes of one
+ *   QuickJS server run one at a time.
  * - Function code is sent to a server once (`define`) before its first boot there.
  * - A server that dies (crash, kill, catastrophic error, stuck past a deadline) ends only its own
  *   sandboxes: calls in flight fail (`timeout` if their deadline had passed, else `crashed`, with
@@ -74,6 +76,11 @@ interface Server {
   readonly defined: Set<number>;
   /** Images made here that only this server can restore. */
   readonly pinned: Set<number>;
+  /**
+   * Whether the shared images are sent to it (a QuickJS server then keeps blanks ready for each):
+   * false for a spare until its first sandbox is placed on it (see #keepSpare).
+   */
+  holdsImages: boolean;
   dead: boolean;
   /** When (epoch ms) this server last answered a request: a server answering is not stuck. */
   lastAnswerAt?: number;
@@ -290,7 +297,7 @@ export class EnginePool {
     this.#shared.set(img, image);
     const adoptions = await Promise.allSettled(
       this.#servers
-        .filter((server) => !server.draining)
+        .filter((server) => !server.draining && server.holdsImages)
         .map((server) => this.#request(server, { t: 'adopt', id: this.#nextId++, img, engine, parts: info.parts })),
     );
     const refusal = adoptions.find((a) => a.status === 'fulfilled' && a.value.t === 'ready' && a.value.error);
@@ -338,6 +345,7 @@ export class EnginePool {
     for (let attempt = 1; ; attempt++) {
       const sb = this.#nextId++;
       const sandbox = this.#sandbox(server, sb, def.engine, options);
+      this.#holdImages(server);
       server.sandboxes.set(sb, sandbox);
       server.blueprintOf.set(sb, def.bp);
       this.#ensureDefined(server, def);
@@ -386,14 +394,16 @@ export class EnginePool {
     if (info.parts === undefined) owner.pinned.add(img);
     else {
       this.#shared.set(img, image);
-      for (const server of this.#servers) if (server !== owner) this.#send(server, { t: 'adopt', img, engine, parts: info.parts });
+      for (const server of this.#servers) if (server !== owner && server.holdsImages) this.#send(server, { t: 'adopt', img, engine, parts: info.parts });
     }
     return image;
   }
 
   /**
-   * An idle started server; else, below `maxSize`, a new one (the start waits for it); else the
-   * least busy started one; one still starting only when none is up.
+   * An idle started server (the spare, when it is the only one); else one still starting with
+   * nothing placed on it; else, below `maxSize`, a new one (the start waits for it); else the least
+   * busy started one; one still starting only when none is up. Taking the last server without
+   * sandboxes starts a spare (#keepSpare).
    *
    * Why grow rather than share: a QuickJS server runs its sandboxes' calls one at a time, so a
    * sandbox placed beside a CPU-bound neighbour waits for that neighbour's whole call before each
@@ -407,17 +417,50 @@ export class EnginePool {
     const healthy = this.#servers.filter((s) => !s.draining && !s.background);
     const started = healthy.filter((s) => s.started);
     const candidates = started.length > 0 ? started : healthy;
-    const idle = candidates.find(isEmpty);
-    if (idle) return idle;
-    // A server still starting with nothing placed on it yet is as good as a new one.
-    const fresh = healthy.find((s) => !s.started && isEmpty(s));
-    if (fresh) return fresh;
-    if (healthy.length < this.maxSize) return this.#spawn();
+    // One still starting with nothing placed on it is as good as a new one.
+    const idle = candidates.find(isEmpty) ?? healthy.find((s) => !s.started && isEmpty(s));
+    const chosen = idle ?? (healthy.length < this.maxSize ? this.#spawn() : undefined);
+    if (chosen) {
+      this.#keepSpare(chosen);
+      return chosen;
+    }
     let best = candidates[0]!;
     for (const s of candidates) {
       if (s.pending.size < best.pending.size || (s.pending.size === best.pending.size && s.sandboxes.size < best.sandboxes.size)) best = s;
     }
     return best;
+  }
+
+  /**
+   * Below `maxSize`, starts a server in the background when `taken` was the last one without
+   * sandboxes, so the next cold start that grows the pool finds it up: a server starts in 0.1-2 s
+   * (a worker thread, its modules and, for QuickJS, the guest runtime's image; more under load),
+   * which a cold start placed on a server still starting pays in full as Init Duration. Its cost is
+   * one idle server at most (a worker thread; no blanks: it holds no image until it hosts a sandbox).
+   * When `taken` is still starting, the spare starts once it is up: two starts side by side would
+   * share the cores, and the cold start waiting for `taken` would wait longer (back-to-back cold
+   * starts of new functions at load ~5: 240-307 ms against 105-215 ms starting one at a time).
+   */
+  #keepSpare(taken: Server): void {
+    if (!taken.started) {
+      void taken.host.then(
+        () => this.#keepSpare(taken),
+        () => {},
+      );
+      return;
+    }
+    if (taken.dead) return;
+    const healthy = this.#servers.filter((s) => !s.draining && !s.background);
+    if (healthy.length >= this.maxSize) return;
+    if (healthy.some((s) => s !== taken && isEmpty(s))) return;
+    this.#spawn(false, true);
+  }
+
+  /** Sends `server` the shared images, once: at its start, or a spare's at its first sandbox. */
+  #holdImages(server: Server): void {
+    if (server.holdsImages) return;
+    server.holdsImages = true;
+    for (const image of this.#shared.values()) this.#send(server, { t: 'adopt', img: image.img, engine: image.engine, parts: image.parts });
   }
 
   /** For a CPU-heavy function: an idle background server, else a new one (up to `size`), else the least busy. */
@@ -433,7 +476,8 @@ export class EnginePool {
     return best;
   }
 
-  #spawn(background = false): Server {
+  /** `spare`: started ahead of demand, it adopts no image until its first sandbox (#holdImages). */
+  #spawn(background = false, spare = false): Server {
     const factory = background ? this.#background!.factory : this.#factory;
     const server: Server = {
       host: factory({ onEvent: (event) => this.#onEvent(server, event), onExit: (reason) => this.#onExit(server, reason) }),
@@ -441,6 +485,7 @@ export class EnginePool {
       pending: new Map(),
       defined: new Set(),
       pinned: new Set(),
+      holdsImages: false,
       dead: false,
       draining: false,
       background,
@@ -459,7 +504,7 @@ export class EnginePool {
       (error: unknown) => this.#onExit(server, `the engine server could not start: ${(error as Error).message}`),
     );
     this.#servers.push(server);
-    for (const image of this.#shared.values()) this.#send(server, { t: 'adopt', img: image.img, engine: image.engine, parts: image.parts });
+    if (!spare) this.#holdImages(server);
     return server;
   }
 

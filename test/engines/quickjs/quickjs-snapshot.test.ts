@@ -6,7 +6,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { describe, expect, it } from 'vitest';
 import { bundleFunction } from '../../../src/code/index.ts';
 import { SnapshotUnsupportedError, type Blueprint, type SandboxOptions } from '../../../src/engines/engine.ts';
-import { liveQuickJSInstances, QuickJSEngine, type QuickJSIsolation } from '../../../src/engines/quickjs/quickjs-engine.ts';
+import { liveQuickJSInstances, QuickJSEngine, quickjsWorkerPool, type QuickJSIsolation } from '../../../src/engines/quickjs/quickjs-engine.ts';
 import { BLANKS_PER_MEMORY_SIZE } from '../../../src/engines/quickjs/snapshot.ts';
 import { invoke, restoreFrom, snapshotTemplate } from '../../helpers/sandbox.ts';
 
@@ -112,9 +112,12 @@ describe('quickjs snapshots', () => {
   });
 
   it('keeps blank instances ready while an image exists, and gives them back when it is disposed', async () => {
-    // One worker thread: every worker keeps its own blanks for each image.
+    // One worker thread: every worker that holds an image keeps its own blanks for it. The template
+    // took the only one, so a spare started beside it (engine-pool.ts #keepSpare): it hosts no
+    // sandbox and holds no image, so it keeps no blanks (issue #21: 374290d withdrew a spare that did).
     const blueprint = await blueprintOf('instance', 1);
     const base = await snapshotTemplate(blueprint, options(192));
+    expect(quickjsWorkerPool({ threads: 1 }).servers).toBe(2);
     const before = liveQuickJSInstances();
     const image = await base.snapshot!();
     expect(await instancesReach(before + BLANKS_PER_MEMORY_SIZE)).toBe(before + BLANKS_PER_MEMORY_SIZE);
