@@ -369,11 +369,11 @@ export class Dispatcher<E extends PooledEnvironment, T> {
   }
 
   /**
-   * An environment's host memory beside its sandbox (a memory-backed /tmp, unread fetch bodies) is
+   * An environment's host memory beside its sandbox (a memory-backed /tmp, fetch bodies) is
    * counted against the budget with its memoryMb (issue #15: four tenants' /tmp grew the host by
-   * 2.1 GB under memoryBudgetMb 1024): recounted now and whenever its invocation ends, and /tmp asks
-   * before it grows into another MiB — granted after evicting idle environments if need be,
-   * refused (ENOSPC to the guest, as a full disk) when nothing idle is left to evict.
+   * 2.1 GB under memoryBudgetMb 1024): recounted now and whenever its invocation ends, and /tmp and
+   * fetch ask before they grow into another MiB — granted after evicting idle environments if need
+   * be, refused (ENOSPC to the guest as a full disk; a failed fetch) when nothing idle is left to evict.
    */
   #countHost(lease: Lease<E, T>, env: E): void {
     this.#recountHost(lease);
@@ -389,12 +389,16 @@ export class Dispatcher<E extends PooledEnvironment, T> {
     lease.hostMb = mb;
   }
 
-  /** `lease`'s environment would hold `bytes` of host memory (its /tmp grows): true when that fits the budget (idle environments evicted to make room). */
+  /**
+   * `lease`'s environment would hold `bytes` of host memory (its /tmp or its fetches grow): true when
+   * that fits the budget (idle environments evicted to make room). A fetch can grow an idle
+   * environment (a body still arriving after its invocation), which making room may evict itself.
+   */
   #growHost(lease: Lease<E, T>, bytes: number): boolean {
     if (lease.dead) return false;
     const mb = Math.ceil(bytes / MIB);
     if (mb <= lease.hostMb) return true;
-    if (!this.#makeRoom(mb - lease.hostMb)) return false;
+    if (!this.#makeRoom(mb - lease.hostMb) || lease.dead) return false;
     this.#hostMb += mb - lease.hostMb;
     lease.hostMb = mb;
     return true;

@@ -13,9 +13,9 @@ export interface PooledEnvironment {
   readonly state: string;
   /** Frees the sandbox; may be called on a busy environment (the invocation then fails). */
   dispose(): void;
-  /** Bytes held in the host's memory beside the sandbox (a memory-backed /tmp, unread fetch bodies). */
+  /** Bytes held in the host's memory beside the sandbox (a memory-backed /tmp, fetch bodies). */
   hostBytes?(): number;
-  /** Set by the dispatcher: asked before a memory-backed /tmp grows, with what hostBytes() would then be. */
+  /** Set by the dispatcher: asked before a memory-backed /tmp or fetch bodies grow, with what hostBytes() would then be. */
   setHostRoom?(room: ((bytes: number) => boolean) | undefined): void;
 }
 

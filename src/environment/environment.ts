@@ -158,18 +158,21 @@ export class ExecutionEnvironment {
 
   /**
    * Bytes this environment holds in the host's memory beside its sandbox: a memory-backed /tmp's
-   * contents and fetch response bodies not yet taken. The dispatcher counts them against its budget.
+   * contents, request bodies of fetches in flight and response bodies not yet taken. The dispatcher
+   * counts them against its budget.
    */
   hostBytes(): number {
     return this.#vfs.hostBytes() + this.#bridge.fetchHeldBytes;
   }
 
   /**
-   * Asked before a memory-backed /tmp grows into another MiB, with what {@link hostBytes} would then
-   * be; false refuses the write with ENOSPC. Set by the dispatcher when it attaches the environment.
+   * Asked before a memory-backed /tmp or the fetches' bodies grow into another MiB, with what
+   * {@link hostBytes} would then be; false refuses the write with ENOSPC, the fetch as out of memory
+   * (host-bridge.ts). Set by the dispatcher when it attaches the environment.
    */
   setHostRoom(room: ((bytes: number) => boolean) | undefined): void {
     this.#vfs.hostRoom = room === undefined ? undefined : (tmpBytes) => room(tmpBytes + this.#bridge.fetchHeldBytes);
+    this.#bridge.fetchRoom = room === undefined ? undefined : (fetchBytes) => room(this.#vfs.hostBytes() + fetchBytes);
   }
 
   /** /tmp's usage now (bytes of file content, files + directories, the quota). */

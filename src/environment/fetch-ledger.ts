@@ -1,11 +1,16 @@
 /**
  * What one environment's fetches hold in the host's memory (issue #15): the guest's `fetch` runs on
- * the host (host-bridge.ts), so every response body is host memory until the guest takes it. The
- * ledger bounds, per environment:
+ * the host (host-bridge.ts), so every request body handed to the host and every response body is host
+ * memory until the request is done or the guest takes the body. The ledger bounds, per environment:
  * - requests in flight: at most {@link FETCHES_IN_FLIGHT_MAX} (a new one past it is refused at start);
- * - bytes held: bodies being received plus finished bodies the guest has not taken yet, at most the
- *   function's memory (`memoryMb` MiB) together — one body alone was already capped so, but not
- *   their sum: 16 unread 120 MiB bodies under memoryMb 128 held 1–2 GB of host memory.
+ * - bytes held: request bodies of requests in flight (from `fetch.start` until the host's fetch has
+ *   settled: a stalled upload holds its body, and the HTTP client holds it until the request ends),
+ *   bodies being received, and finished bodies the guest has not taken yet — at most the function's
+ *   memory (`memoryMb` MiB) together. Unbounded, 64 stalled 8 MiB uploads under memoryMb 128 held
+ *   1.2–1.6 GB of the host (red team); 16 unread 120 MiB responses held 1–2 GB.
+ * - and, live, the runtime's `memoryBudgetMb`: before the bytes held grow into another MiB the ledger
+ *   asks {@link FetchLedger.room} (set by the dispatcher, which may evict idle environments to make
+ *   room), as a memory-backed /tmp does (vfs.ts `hostRoom`).
  *
  * A finished body the guest has not taken stays held (and counted) across invocations while the
  * environment lives: on Lambda, a request started in one phase (a prefetch at INIT) resumes and is
@@ -13,6 +18,8 @@
  * ended resume if Lambda reuses the execution environment", Lambda's execution environment docs).
  * Everything is released when the environment ends, or when the guest aborts the request.
  */
+
+const MIB = 1024 * 1024;
 
 /**
  * Requests one environment may have in flight at once. Lambda's own ceiling is the process's 1,024
@@ -24,6 +31,13 @@ export const FETCHES_IN_FLIGHT_MAX = 256;
 /** A fetch refused or failed by the ledger's bounds: the guest sees `TypeError: fetch failed` (start) or this RangeError (body). */
 export class FetchBoundError extends RangeError {}
 
+/**
+ * Bytes a fetch would hold do not fit (the function's memory, or the runtime's memory budget). At
+ * `fetch.start` the host answers it as V8 does when the request body's copy cannot be allocated
+ * (host-bridge.ts); while a response body arrives, as undici's `fetch failed`.
+ */
+export class FetchMemoryError extends FetchBoundError {}
+
 export class FetchLedger {
   /** Bytes all bodies may hold together (the function's memory). */
   readonly #maxHeldBytes: number;
@@ -31,12 +45,17 @@ export class FetchLedger {
   #inFlight = 0;
   /** The environment ended: requests still winding down (aborted) change nothing any more. */
   #closed = false;
+  /**
+   * Asked before the bytes held grow into a MiB they have not reached, with what they would then be;
+   * false refuses the growth (the runtime's memory budget has no room). Unset: only the function's memory bounds them.
+   */
+  room: ((heldBytes: number) => boolean) | undefined;
 
   constructor(maxHeldBytes: number) {
     this.#maxHeldBytes = maxHeldBytes;
   }
 
-  /** Bytes held now: bodies being received plus finished bodies not yet taken. */
+  /** Bytes held now: request bodies in flight, response bodies being received and finished bodies not yet taken. */
   get heldBytes(): number {
     return this.#heldBytes;
   }
@@ -45,12 +64,18 @@ export class FetchLedger {
     return this.#inFlight;
   }
 
-  /** A request starts; throws {@link FetchBoundError} when {@link FETCHES_IN_FLIGHT_MAX} are already in flight. */
-  start(): void {
+  /**
+   * A request starts, with a body of `requestBytes` that stays held until {@link settle} is followed by
+   * {@link release} of them. Throws {@link FetchBoundError} when the environment has ended or
+   * {@link FETCHES_IN_FLIGHT_MAX} are already in flight, {@link FetchMemoryError} when the body does
+   * not fit (nothing is counted then).
+   */
+  start(requestBytes = 0): void {
     if (this.#closed) throw new FetchBoundError('lambdalet: the execution environment has ended');
     if (this.#inFlight >= FETCHES_IN_FLIGHT_MAX) {
       throw new FetchBoundError(`lambdalet: at most ${FETCHES_IN_FLIGHT_MAX} fetch requests in flight per execution environment`);
     }
+    if (requestBytes > 0) this.#hold(requestBytes, `a request body of ${requestBytes} bytes`);
     this.#inFlight++;
   }
 
@@ -60,21 +85,16 @@ export class FetchLedger {
   }
 
   /**
-   * `bytes` more of a body arrived. Throws {@link FetchBoundError} when all bodies together would pass
-   * the function's memory (nothing is counted then: the caller drops the body and releases what it held).
+   * `bytes` more of a body arrived. Throws {@link FetchMemoryError} when all bodies together would pass
+   * the function's memory or the runtime's budget has no room (nothing is counted then: the caller
+   * drops the body and releases what it held).
    */
   receive(bytes: number): void {
     if (this.#closed) throw new FetchBoundError('lambdalet: the execution environment has ended');
-    if (this.#heldBytes + bytes > this.#maxHeldBytes) {
-      throw new FetchBoundError(
-        `response bodies held by this function's fetches would exceed the function's memory (${this.#maxHeldBytes} bytes): ` +
-          `${this.#heldBytes} bytes are held by responses not yet read`,
-      );
-    }
-    this.#heldBytes += bytes;
+    this.#hold(bytes, `${bytes} more bytes of a response body`);
   }
 
-  /** A body's bytes are no longer held (taken by the guest, dropped, or the environment ended). */
+  /** Bytes no longer held (a request done, a body taken by the guest or dropped, or the environment ended). */
   release(bytes: number): void {
     if (!this.#closed) this.#heldBytes -= bytes;
   }
@@ -84,5 +104,23 @@ export class FetchLedger {
     this.#closed = true;
     this.#heldBytes = 0;
     this.#inFlight = 0;
+  }
+
+  #hold(bytes: number, what: string): void {
+    const after = this.#heldBytes + bytes;
+    if (after > this.#maxHeldBytes) {
+      throw new FetchMemoryError(
+        `request and response bodies held by this function's fetches would exceed the function's memory (${this.#maxHeldBytes} bytes) with ${what}: ` +
+          `${this.#heldBytes} bytes are held by requests in flight and responses not yet read`,
+      );
+    }
+    if (this.room !== undefined && Math.ceil(after / MIB) > Math.ceil(this.#heldBytes / MIB) && !this.room(after)) {
+      throw new FetchMemoryError(
+        `the runtime's memory budget (memoryBudgetMb) has no room for ${what}: this function's fetches would hold ${after} bytes of host memory`,
+      );
+    }
+    // The budget may have evicted this very environment to make room (an idle one receiving a body).
+    if (this.#closed) throw new FetchBoundError('lambdalet: the execution environment has ended');
+    this.#heldBytes = after;
   }
 }

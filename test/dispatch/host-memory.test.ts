@@ -62,4 +62,23 @@ describe('Dispatcher: host memory beside the sandbox counts against the budget',
     d.release(lb, report(1));
     d.release(la2, report(1));
   });
+
+  it('an idle environment whose fetch grows (a body still arriving) may evict itself making room: refused, and its MB are not counted twice', () => {
+    const { d, envs } = setup({ memoryBudgetMb: 256 });
+    const a = pool(d, 'a');
+    const la = take(d, a, envs);
+    d.release(la, report(1)); // a idle, 128 MB counted
+    const grow = envs[0]!.room!;
+    expect(grow(128 * MIB)).toBe(true); // at: 128 + 128 = 256, nothing evicted
+    expect(envs[0]!.disposed).toBe(false);
+    expect(grow(128 * MIB + 1)).toBe(false); // over: the only idle environment to evict is a itself
+    expect(envs[0]!.disposed).toBe(true);
+    // Everything a held is given back: two environments of 128 MB fit again.
+    const b = pool(d, 'b');
+    const lb = take(d, b, envs);
+    const la2 = take(d, a, envs);
+    expect(envs.filter((env) => !env.disposed)).toHaveLength(2);
+    d.release(lb, report(1));
+    d.release(la2, report(1));
+  });
 });

@@ -1,12 +1,16 @@
 /**
  * Issue #15 (red team, 2-fetch-host-memory): what an environment's fetches hold in the host's memory
- * is bounded (environment/fetch-ledger.ts) — response bodies being received plus finished bodies the
- * guest has not taken, together at most the function's memory; at most FETCHES_IN_FLIGHT_MAX requests
- * in flight. Driven through HostBridge's host calls against a local server, each bound at, just under
- * and just over. Past a bound the guest gets Node's fetch failure shape (`TypeError: fetch failed`)
- * with the reason in the message, as for the egress policy.
+ * is bounded (environment/fetch-ledger.ts) — request bodies of requests in flight, response bodies
+ * being received and finished bodies the guest has not taken, together at most the function's
+ * memory, and each growth into another MiB asked of the runtime's memory budget; at most
+ * FETCHES_IN_FLIGHT_MAX requests in flight. Driven through HostBridge's host calls against a local
+ * server (one path never reads what it is sent: a stalled upload), each bound at, just under and
+ * just over. Past a bound the guest gets Node's failure shape with the reason in the message: a
+ * response, `TypeError: fetch failed` (as for the egress policy); a request body, the RangeError
+ * Node's fetch rejects with when it cannot allocate the body's copy (host-bridge.ts cites undici).
  */
-import { createServer, type Server, type ServerResponse } from 'node:http';
+import { createHash } from 'node:crypto';
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { HostBridge } from '../../src/environment/host-bridge.ts';
 import { FETCHES_IN_FLIGHT_MAX } from '../../src/environment/fetch-ledger.ts';
@@ -16,10 +20,29 @@ let server: Server;
 let port: number;
 /** Responses of /hold, kept open until the test ends them. */
 const held: ServerResponse[] = [];
+/** What /echo received: its framing headers and the body's digest. */
+const echoed: { contentLength: string | undefined; transferEncoding: string | undefined; sha256: string }[] = [];
+
+async function digest(req: IncomingMessage): Promise<string> {
+  const hash = createHash('sha256');
+  for await (const chunk of req) hash.update(chunk as Buffer);
+  return hash.digest('hex');
+}
 
 beforeAll(async () => {
   server = createServer((req, res) => {
     const url = new URL(req.url ?? '/', 'http://x');
+    if (url.pathname === '/stall') {
+      req.pause(); // never reads the upload, never answers
+      return;
+    }
+    if (url.pathname === '/echo') {
+      void digest(req).then((sha256) => {
+        echoed.push({ contentLength: req.headers['content-length'], transferEncoding: req.headers['transfer-encoding'], sha256 });
+        res.end('ok');
+      });
+      return;
+    }
     if (url.pathname === '/hold') {
       res.writeHead(200, { 'content-type': 'text/plain' });
       res.write('x');
@@ -51,6 +74,29 @@ function start(b: HostBridge, path: string): number | { name: string; message: s
   return JSON.parse(answer.slice(1)) as number;
 }
 
+/**
+ * `fetch.start` of a POST of `bytes` bytes to `path`: the request's id, or the error answer's shape.
+ * `bytes` (v8's byte path, callBytes) or as latin1 text after the request (the text path of quickjs and
+ * process isolation, call).
+ */
+function post(b: HostBridge, path: string, size: number, form: 'bytes' | 'text' = 'bytes'): number | { name: string; message: string } {
+  const shape = JSON.stringify([{ url: `http://127.0.0.1:${port}${path}`, method: 'POST', headers: [], redirect: 'follow' }]);
+  const answer = form === 'bytes' ? b.callBytes('fetch.start', shape, new Uint8Array(size).fill(7)) : b.call('fetch.start', `${shape}\n${'\u0007'.repeat(size)}`);
+  if (typeof answer !== 'string') throw new Error('fetch.start answered bytes');
+  return JSON.parse(answer.slice(1)) as number | { name: string; message: string };
+}
+
+/** Polls until the bridge holds `bytes` for its fetches (a request settles on the host after its abort). */
+async function heldBecomes(b: HostBridge, bytes: number): Promise<void> {
+  for (let i = 0; i < 2000 && b.fetchHeldBytes !== bytes; i++) await new Promise((resolve) => setTimeout(resolve, 5));
+  expect(b.fetchHeldBytes).toBe(bytes);
+}
+
+const MIB = 1024 * 1024;
+const overMemory = (max: number, size: number, held: number): string =>
+  `Array buffer allocation failed: lambdalet: request and response bodies held by this function's fetches would exceed the function's memory (${max} bytes) ` +
+  `with a request body of ${size} bytes: ${held} bytes are held by requests in flight and responses not yet read`;
+
 /** Waits until request `id` has finished on the host. */
 async function finished(b: HostBridge, id: number): Promise<void> {
   for (;;) {
@@ -81,7 +127,10 @@ describe('fetch bounds (host memory held for the guest)', () => {
     const atBound = await fetchAndWait(b, 400);
     expect(b.fetchHeldBytes).toBe(1000);
     const over = await fetchAndWait(b, 1);
-    expect(take(b, over)).toMatchObject({ name: 'TypeError', message: expect.stringMatching(/^fetch failed: response bodies held by this function's fetches would exceed the function's memory \(1000 bytes\): 1000 bytes are held/) as unknown });
+    expect(take(b, over)).toMatchObject({
+      name: 'TypeError',
+      message: "fetch failed: request and response bodies held by this function's fetches would exceed the function's memory (1000 bytes) with 1 more bytes of a response body: 1000 bytes are held by requests in flight and responses not yet read",
+    });
     expect(b.fetchHeldBytes).toBe(1000);
     expect(take(b, first)).toBe(600);
     expect(b.fetchHeldBytes).toBe(400);
@@ -138,5 +187,82 @@ describe('fetch bounds (host memory held for the guest)', () => {
     b.dispose();
     // Nothing starts after the environment has ended.
     expect(start(b, '/?size=1')).toMatchObject({ name: 'TypeError', message: expect.stringContaining('has ended') as unknown });
+  });
+
+  it('request bodies in flight (stalled uploads): at the function memory both are held, one byte over is refused at start and counts nothing', async () => {
+    const b = bridge(1000);
+    const first = post(b, '/stall', 600);
+    const second = post(b, '/stall', 400, 'text');
+    expect([typeof first, typeof second]).toEqual(['number', 'number']);
+    expect(b.fetchHeldBytes).toBe(1000);
+    expect(post(b, '/stall', 1)).toEqual({ name: 'RangeError', message: overMemory(1000, 1, 1000) });
+    expect(post(b, '/stall', 1, 'text')).toEqual({ name: 'RangeError', message: overMemory(1000, 1, 1000) });
+    expect(b.fetchHeldBytes).toBe(1000);
+    // Just under: the 400-byte upload given up (its bytes go once the host's request has settled), 399 more.
+    b.call('fetch.abort', JSON.stringify([second]));
+    await heldBecomes(b, 600);
+    expect(typeof post(b, '/stall', 399)).toBe('number');
+    expect(b.fetchHeldBytes).toBe(999);
+    expect(typeof post(b, '/stall', 1)).toBe('number');
+    expect(b.fetchHeldBytes).toBe(1000);
+    // A response body counts with them: nothing more fits.
+    const response = await fetchAndWait(b, 1);
+    expect(take(b, response)).toMatchObject({ name: 'TypeError', message: expect.stringContaining('fetch failed: request and response bodies held') as unknown });
+    b.dispose();
+    expect(b.fetchHeldBytes).toBe(0);
+  });
+
+  it('a request body alone larger than the function memory is refused; a GET holds no body', () => {
+    const b = bridge(1000);
+    expect(post(b, '/stall', 1001)).toEqual({ name: 'RangeError', message: overMemory(1000, 1001, 0) });
+    expect(b.fetchHeldBytes).toBe(0);
+    const shape = JSON.stringify([{ url: `http://127.0.0.1:${port}/?size=0`, method: 'GET', headers: [], redirect: 'follow' }]);
+    expect(b.callBytes('fetch.start', shape, new Uint8Array(5000))).toMatch(/^o\d+$/);
+    expect(b.fetchHeldBytes).toBe(0);
+    b.dispose();
+  });
+
+  it('a finished upload gives its bytes back; the request goes out as Node sends a bytes body (Content-Length, not chunked, same bytes)', async () => {
+    const size = 3 * MIB + 5;
+    const body = new Uint8Array(size).map((_, i) => i % 251);
+    echoed.length = 0;
+    await fetch(`http://127.0.0.1:${port}/echo`, { method: 'POST', body });
+    const b = bridge(8 * MIB);
+    const shape = JSON.stringify([{ url: `http://127.0.0.1:${port}/echo`, method: 'POST', headers: [['content-type', 'application/octet-stream']], redirect: 'follow' }]);
+    const id = JSON.parse((b.callBytes('fetch.start', shape, body) as string).slice(1)) as number;
+    expect(b.fetchHeldBytes).toBe(size);
+    await finished(b, id);
+    expect(b.fetchHeldBytes).toBe(2); // the upload's bytes given back, the answer's "ok" held until taken
+    expect(take(b, id)).toBe(2);
+    expect(echoed).toHaveLength(2);
+    expect(echoed[1]).toEqual(echoed[0]);
+    expect(echoed[0]).toEqual({ contentLength: String(size), transferEncoding: undefined, sha256: createHash('sha256').update(body).digest('hex') });
+    b.dispose();
+  });
+
+  it('the runtime memory budget is asked before the bytes held grow into another MiB: at it they are held, one byte over is refused (upload and response)', async () => {
+    const b = bridge(16 * MIB);
+    const asked: number[] = [];
+    b.fetchRoom = (bytes) => {
+      asked.push(bytes);
+      return bytes <= 2 * MIB;
+    };
+    expect(typeof post(b, '/stall', 2 * MIB - 1)).toBe('number'); // just under
+    expect(typeof post(b, '/stall', 1)).toBe('number'); // at: within the MiB already granted, not asked
+    expect(asked).toEqual([2 * MIB - 1]);
+    expect(b.fetchHeldBytes).toBe(2 * MIB);
+    expect(post(b, '/stall', 1)).toEqual({
+      name: 'RangeError',
+      message: "Array buffer allocation failed: lambdalet: the runtime's memory budget (memoryBudgetMb) has no room for a request body of 1 bytes: this function's fetches would hold 2097153 bytes of host memory",
+    });
+    expect(asked).toEqual([2 * MIB - 1, 2 * MIB + 1]);
+    const response = await fetchAndWait(b, 10);
+    expect(take(b, response)).toMatchObject({
+      name: 'TypeError',
+      message: "fetch failed: the runtime's memory budget (memoryBudgetMb) has no room for 10 more bytes of a response body: this function's fetches would hold 2097162 bytes of host memory",
+    });
+    expect(b.fetchHeldBytes).toBe(2 * MIB);
+    b.dispose();
+    expect(b.fetchHeldBytes).toBe(0);
   });
 });
