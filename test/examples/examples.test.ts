@@ -112,10 +112,12 @@ describe.concurrent('examples', { timeout: SLOW_CASE_LIMIT_MS }, () => {
     expect(run.stdout).toMatch(/'warm start'.*│ 3 /);
   });
 
-  it('saas-embedding: the hostile tenant is contained, the others answer every round, usage is printed', async () => {
+  it('saas-embedding: in process isolation, the hostile tenant is contained, the others answer every round, usage is printed', async () => {
     const run = await runExample('examples/saas-embedding/host.ts');
     expect(run.stderr).toBe('');
     expect(run.code).toBe(0);
+    // Hostile tenants' code runs in the mode the README recommends for it.
+    expect(run.stdout).toMatch(/^isolation: process$/m);
     const rounds = run.stdout.split('\n').filter((l) => l.startsWith('round '));
     expect(rounds).toHaveLength(4);
     for (const [i, round] of rounds.entries()) {
