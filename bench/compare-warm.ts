@@ -4,7 +4,8 @@
  * the first two rounds dropped. Per engine (in-process v8, process-isolated v8) and handler
  * (`trivial` answers at once; `timer` awaits a 0 ms timer, so the event loop reads the guest's
  * status after the call and calls again). Prints medians (µs) and the after/before ratio.
- * `X_ENGINE=quickjs` runs quickjs instead of v8; `X_ISO` / `X_H` pick one isolation / handler.
+ * `X_ENGINE=quickjs` runs quickjs instead of v8 (`X_QUICKJS_ISOLATION=shared` in shared instances);
+ * `X_ISO` / `X_H` pick one isolation / handler.
  *
  *   git worktree add --detach /tmp/before <commit> && ln -s "$PWD/node_modules" /tmp/before/
  *   node --no-node-snapshot bench/compare-warm.ts /tmp/before "$PWD" [rounds=20]
@@ -24,7 +25,7 @@ const PER_ROUND = 200;
 for (const isolation of (process.env.X_ISO ? [process.env.X_ISO] : ["in-process", "process"]) as ("in-process" | "process")[]) {
   for (const [name, code] of Object.entries(HANDLERS).filter(([n]) => !process.env.X_H || n === process.env.X_H)) {
     const rigs = await Promise.all([A, B].map(async (lib) => {
-      const rt = await lib.createRuntime({ logSink: lib.silentSink, isolation });
+      const rt = await lib.createRuntime({ logSink: lib.silentSink, isolation, ...(process.env.X_QUICKJS_ISOLATION === 'shared' ? { quickjsIsolation: 'shared' as const } : {}) });
       await rt.deploy({ name: 'f', engine, code: { files: { 'index.mjs': code } } });
       await rt.invoke('f', { name: 'warm-up' });
       return { rt, samples: [] as number[] };

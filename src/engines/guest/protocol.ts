@@ -129,9 +129,8 @@ export interface GuestInstall {
 
 /**
  * `dispatch(type, body)` answers a string at once. `dispatch(type, body, true)` (a host that reads
- * the answer only after the call's microtasks: isolated-vm's task epilogue, or the QuickJS
- * sandbox's job drain) may answer a
- * promise of that string instead: it settles as soon as the phase has an outcome, or after
+ * the answer only after the call's microtasks: isolated-vm's task epilogue) may answer a promise
+ * of that string instead: it settles as soon as the phase has an outcome, or after
  * {@link SETTLED_REPLY_TURNS} microtask turns without one (then the reply says pending and the host
  * reads the status, which follows every microtask, with a second call). If, after a reply that had
  * an outcome, the environment breaks in the same call (an uncaught exception in a later microtask),
