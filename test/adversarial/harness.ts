@@ -146,10 +146,14 @@ export function catalogue(title: string, cases: readonly HostileCase[], modes = 
           let { first, second } = await attempt(`hostile-${index}`);
           // Cases run concurrently: where sandboxes share a worker thread or a child process, another
           // case that forces the engine to end that worker or child (a loop that missed its interrupt
-          // on a saturated machine, a child given up) ends this case's call with it, as Runtime.ExitError
-          // — what the neighbour below is allowed once too. No case expects ExitError (a loop's
-          // timeout accepts the watchdog's, see expectOutcome), so the case runs once more, from a
-          // fresh deploy: a case that itself causes the ExitError fails again.
+          // on a saturated machine, a child given up, a v8 bomb's catastrophic isolated-vm error, after
+          // which its child is killed UNHEALTHY_GRACE_MS later) ends this case's call with it, as
+          // Runtime.ExitError — what the neighbour below is allowed once too. That is how a v8-process
+          // memory bomb came back Runtime.ExitError under load (issue #15; a concurrent bomb's
+          // catastrophe, "the engine server was replaced: …": test/engines/process/process-isolation.test.ts,
+          // two bombs in one child). No case expects ExitError (a loop's timeout accepts the watchdog's,
+          // see expectOutcome), so the case runs once more, from a fresh deploy: a case that itself
+          // causes the ExitError fails again.
           const collateral = (result: InvokeResult | undefined, outcome: Outcome | undefined): boolean =>
             result !== undefined && errorTypeOf(result) === 'Runtime.ExitError' && !(outcome?.kind === 'timeout' && endedWithStuckWorker(result));
           if (SHARED_PLACEMENT.has(mode.name) && (collateral(first, outcomeFor(c, mode.engine)) || collateral(second, c.then))) {

@@ -124,6 +124,36 @@ describe('process isolation, one child', () => {
   }, SLOW_CASE_LIMIT_MS);
 });
 
+describe('process isolation, two bombs in one child', () => {
+  it('each bomb is Runtime.OutOfMemory, or Runtime.ExitError naming the other\'s catastrophe (its child was replaced under it); at least one is out of memory', async () => {
+    // Issue #15: "the v8-process memory bomb sometimes answers Runtime.ExitError under load". Why:
+    // a catastrophic isolated-vm error makes its child unhealthy; the child is killed once the
+    // failing call's reply has had UNHEALTHY_GRACE_MS (engine-pool.ts) — a process after a
+    // catastrophe must not run on — so another sandbox's call still running there (here a second
+    // bomb, in the catalogue any concurrent case placed in that child) ends with it, as the README's
+    // isolation table says: Runtime.ExitError. Which bomb reaches the catastrophe first is the race;
+    // reproduced with one child, 2 of 6 second bombs (test/adversarial's harness runs such a case
+    // once more from a fresh deploy). Both bombs in the only child makes the collision likely, not certain.
+    const rt = await createRuntime({ isolation: 'process', engineProcesses: 1 });
+    try {
+      await rt.deploy({ name: 'ok', code: { files: { 'index.mjs': OK } } });
+      for (const name of ['bomb1', 'bomb2']) await rt.deploy({ name, memoryMb: 128, timeoutMs: GENEROUS_TIMEOUT_MS, code: { files: { 'index.mjs': BOMB } } });
+      const results = await Promise.all([rt.invoke('bomb1'), rt.invoke('bomb2')]);
+      const types = results.map((r) => (r.payload as { errorType: string }).errorType);
+      expect(types).toContain('Runtime.OutOfMemory');
+      for (const result of results) {
+        const { errorType, errorMessage } = result.payload as { errorType: string; errorMessage: string };
+        if (errorType === 'Runtime.OutOfMemory') continue;
+        expect(errorType).toBe('Runtime.ExitError');
+        expect(errorMessage).toMatch(/Runtime exited with error: the engine server was replaced: .*catastrophic isolated-vm error/);
+      }
+      expect((await rt.invoke('ok', { n: 1 })).payload).toEqual({ ok: true, n: 1 });
+    } finally {
+      await rt.close();
+    }
+  }, SLOW_CASE_LIMIT_MS);
+});
+
 describe('process isolation, cold starts beside a dying child', () => {
   it('cold starts racing a neighbour\'s memory bomb in their only child never reject: each answers, or fails in Lambda\'s shape', async () => {
     // Whichever way the race goes, a cold start whose server dies under it starts again on the
