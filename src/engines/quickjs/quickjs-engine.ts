@@ -42,7 +42,10 @@ export function quickjsWorkerPool(options: QuickJSEngineOptions = {}): EnginePoo
   const key = JSON.stringify([threads, quickjs.isolation ?? 'instance', quickjs.blanksPerMemorySize ?? null]);
   let pool = pools.get(key);
   if (!pool) {
-    pool = new EnginePool(threads, (handlers) => WorkerHost.start({ quickjs, hostCallBytes: true }, handlers), { maxSize: Math.min(ENGINE_THREADS_MAX, threads * QUICKJS_THREAD_GROWTH) });
+    // No background servers here, so no call is weighed: replies need not carry the guest's CPU time.
+    pool = new EnginePool(threads, (handlers) => WorkerHost.start({ quickjs, hostCallBytes: true, guestCpuTime: false }, handlers), {
+      maxSize: Math.min(ENGINE_THREADS_MAX, threads * QUICKJS_THREAD_GROWTH),
+    });
     pools.set(key, pool);
   }
   return pool;

@@ -144,6 +144,12 @@ export interface ServerData {
    * instead of a fresh ArrayBuffer transferred per call.
    */
   readonly staging?: SharedArrayBuffer;
+  /**
+   * False: replies carry no `cpuMs` for guests that run on the server's own thread (QuickJS, wasm
+   * components), whose CPU time costs two getrusage calls per call to read — for a pool with no
+   * background servers, which never weighs calls. Default true.
+   */
+  readonly guestCpuTime?: boolean;
 }
 
 /**

@@ -246,8 +246,10 @@ class EngineServer {
     // QuickJS and a component instance run the whole call synchronously: the watchdog may see it running.
     const synchronous = engine !== 'v8';
     if (synchronous) Atomics.store(this.#signal, RUNNING, request.id);
-    // The guest's CPU time: a v8 isolate's own (it runs on isolated-vm's threads), else this thread's.
-    const cpuBefore = sandbox.cpuTimeMs ? sandbox.cpuTimeMs() : threadCpuMs();
+    // The guest's CPU time: a v8 isolate's own (it runs on isolated-vm's threads), else this thread's
+    // (two getrusage calls, a few µs of every warm call: only for a pool that weighs calls).
+    const cpuTime = sandbox.cpuTimeMs ? () => sandbox.cpuTimeMs!() : this.#data.guestCpuTime === false ? undefined : threadCpuMs;
+    const cpuBefore = cpuTime?.() ?? 0;
     let reply: GuestReply;
     try {
       reply = await sandbox.call(request.message, timeoutMs);
@@ -265,8 +267,8 @@ class EngineServer {
         status = { fault: this.#fault(request.sb, error) };
       }
     }
-    const cpuMs = (sandbox.cpuTimeMs ? sandbox.cpuTimeMs() : threadCpuMs()) - cpuBefore;
-    this.#post({ t: 'reply', id: request.id, reply, ...(status ? { status } : {}), memoryBytes: sandbox.memoryUsedBytes(), cpuMs });
+    const cpuMs = cpuTime ? cpuTime() - cpuBefore : undefined;
+    this.#post({ t: 'reply', id: request.id, reply, ...(status ? { status } : {}), memoryBytes: sandbox.memoryUsedBytes(), ...(cpuMs === undefined ? {} : { cpuMs }) });
   }
 
   /** A fault ends the sandbox; a v8 engine that stopped admitting work makes this server unhealthy. */

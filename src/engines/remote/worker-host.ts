@@ -59,6 +59,8 @@ export interface WorkerHostOptions {
   readonly exactDeadlines?: boolean;
   /** Host calls may carry payloads as bytes (ServerData.hostCallBytes). Default false. */
   readonly hostCallBytes?: boolean;
+  /** Replies carry the guest's CPU time (ServerData.guestCpuTime): off for a pool that never weighs calls. Default true. */
+  readonly guestCpuTime?: boolean;
 }
 
 export class WorkerHost implements EngineHost {
@@ -121,6 +123,7 @@ export class WorkerHost implements EngineHost {
       quickjs: options.quickjs,
       ...(options.hostCallBytes === true ? { hostCallBytes: true } : {}),
       ...(staging ? { staging } : {}),
+      ...(options.guestCpuTime === false ? { guestCpuTime: false } : {}),
     };
     const self = new URL(import.meta.url);
     const entry = new URL(`./server${self.pathname.endsWith('.ts') ? '.ts' : '.js'}`, self);

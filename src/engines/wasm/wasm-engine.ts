@@ -62,7 +62,8 @@ export function wasmWorkerPool(threads: number = availableParallelism()): Engine
   let pool = pools.get(threads);
   if (!pool) {
     pool = new EnginePool(threads, (handlers) =>
-      WorkerHost.start({ quickjs: {}, precompileQuickJS: false, guestRuntime: false, exactDeadlines: true }, handlers),
+      // No background servers: no call is weighed, so replies need not carry the guest's CPU time.
+      WorkerHost.start({ quickjs: {}, precompileQuickJS: false, guestRuntime: false, exactDeadlines: true, guestCpuTime: false }, handlers),
     );
     pools.set(threads, pool);
   }

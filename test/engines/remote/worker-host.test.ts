@@ -20,13 +20,13 @@ interface Started {
   next<T extends ServerEvent['t']>(t: T): Promise<Extract<ServerEvent, { t: T }>>;
 }
 
-async function start(): Promise<Started> {
+async function start(options: { guestCpuTime?: boolean } = {}): Promise<Started> {
   const events: ServerEvent[] = [];
   const waiters: (() => void)[] = [];
   let onExit!: (reason: string) => void;
   const exited = new Promise<string>((resolve) => (onExit = resolve));
   const host = await WorkerHost.start(
-    { quickjs: {} },
+    { quickjs: {}, ...options },
     {
       onEvent: (event) => {
         events.push(event);
@@ -91,6 +91,21 @@ describe('engine server in a worker thread', () => {
     expect(reply.status ?? reply.reply).toMatchObject({ done: true, ok: true, payload: 'false' });
     s.host.kill();
     expect(await s.exited).toBe('exit status 1');
+  });
+
+  it('replies carry the guest\'s CPU time unless the server was started without it (guestCpuTime: false)', async () => {
+    for (const guestCpuTime of [undefined, false]) {
+      const s = await start(guestCpuTime === undefined ? {} : { guestCpuTime });
+      await bootInitialised(s);
+      s.host.send(invoke(Date.now() + 5000));
+      s.host.answer(await s.next('host'), 'ofalse');
+      const reply = await s.next('reply');
+      expect(reply.status ?? reply.reply).toMatchObject({ done: true, ok: true, payload: 'false' });
+      if (guestCpuTime === false) expect(reply).not.toHaveProperty('cpuMs');
+      else expect(reply.cpuMs).toBeGreaterThanOrEqual(0);
+      s.host.kill();
+      await s.exited;
+    }
   });
 
   it("an answer to another call is never handed to the guest: the server reports the mismatch and ends (issue #15)", async () => {
