@@ -47,6 +47,32 @@ const UPLOADER = `
     return outcomes;
   };`;
 
+/**
+ * Starts a stalled upload of `event.size` bytes, shows that one byte more is refused, aborts the
+ * upload (its AbortSignal), then starts the same upload again until the host has released the
+ * aborted one's bytes (a poll with an iteration bound: the release comes when the host's request settles).
+ */
+const ABORT_THEN_UPLOAD = `
+  const upload = (url, size, signal) => {
+    const state = { outcome: 'in flight' };
+    fetch(url, { method: 'POST', body: new Uint8Array(size).fill(1), signal }).then(
+      () => { state.outcome = 'answered'; },
+      (e) => { state.outcome = e.name + ': ' + e.message; },
+    );
+    return new Promise((resolve) => setTimeout(() => resolve(state.outcome), 10));
+  };
+  export const handler = async (event) => {
+    const first = new AbortController();
+    const held = await upload(event.url, event.size, first.signal);
+    const overWhileHeld = await upload(event.url, 1);
+    first.abort();
+    for (let attempt = 1; attempt <= 2000; attempt++) {
+      const again = await upload(event.url, event.size);
+      if (again === 'in flight') return { held, overWhileHeld, again };
+    }
+    return { held, overWhileHeld, again: 'still refused after 2000 attempts' };
+  };`;
+
 /** Counts its warm invocations: 1 means a cold start. */
 const COUNTER = `let n = 0; export const handler = async () => ++n;`;
 
@@ -82,6 +108,16 @@ forEachEngine(({ withRuntime }) => {
             await deployUploader(rt);
             const result = await rt.invoke('uploader', { url: url(), sizes: [2 * MIB - 1, 1] });
             expect(result.payload).toEqual(['in flight', 'in flight']);
+          },
+          { isolation, memoryBudgetMb: 130 },
+        ));
+
+      it('a stalled upload the guest aborts gives its bytes back: the same upload fits again', () =>
+        withRuntime(
+          async ({ rt }) => {
+            await deployFiles(rt, 'aborter', ABORT_THEN_UPLOAD, { memoryMb: 128, timeoutMs: GENEROUS_TIMEOUT_MS, egress: { allowHosts: [`127.0.0.1:${port}`] } });
+            const result = await rt.invoke('aborter', { url: url(), size: 2 * MIB });
+            expect(result.payload).toEqual({ held: 'in flight', overWhileHeld: budgetRefusal(1, 2 * MIB + 1), again: 'in flight' });
           },
           { isolation, memoryBudgetMb: 130 },
         ));
