@@ -31,14 +31,14 @@ interface Logger {
 const NODEJS_EXIT_MESSAGE =
   'The Lambda runtime client detected an unexpected Node.js exit code. This is most commonly caused by a Promise that was never settled. For more information, see https://nodejs.org/docs/latest/api/process.html#exit-codes';
 
-/** Serialises a response as the runtime client does (`undefined` becomes `null`). */
-function serialize(value: unknown, runtime: LoadedHandler['runtime']): { payload: string } | { error: Error } {
+/** Serialises a response as the runtime client does (`undefined` becomes `null`): its JSON text, or the error to throw. */
+function serialize(value: unknown, runtime: LoadedHandler['runtime']): string | Error {
   try {
-    return { payload: JSON.stringify(value === undefined ? null : value) ?? 'null' };
+    return JSON.stringify(value === undefined ? null : value) ?? 'null';
   } catch {
     const error = new Error('Unable to stringify response body');
     if (runtime === 'nodejs24.x') error.name = 'Runtime.JSONStringifyError';
-    return { error };
+    return error;
   }
 }
 
@@ -83,9 +83,9 @@ class Invocation extends Phase {
       this.log.error('Invocation has already been reported as done. Cannot call complete more than once per invocation.');
       return;
     }
-    const serialized = serialize(result, this.handler.runtime);
-    if ('error' in serialized) throw serialized.error;
-    this.settle({ ok: true, payload: serialized.payload });
+    const payload = serialize(result, this.handler.runtime);
+    if (typeof payload !== 'string') throw payload;
+    this.settle({ ok: true, payload });
   }
 
   /**
@@ -250,11 +250,21 @@ interface LegacyHooks {
   done(err: unknown, result: unknown): void;
 }
 
+interface InvokeExtras {
+  readonly clientContext?: unknown;
+  readonly identity?: unknown;
+  readonly invokedFunctionArn?: string;
+  readonly tenantId?: string;
+}
+
+/** An invoke without extras (the common case): read, never written, so one object serves them all. */
+const NO_EXTRAS: InvokeExtras = Object.freeze({});
+
 /** The context object; its own enumerable data properties give Lambda's `JSON.stringify(context)`. */
 function buildContext(c: EnvironmentContextFields, message: InvokeMessage, legacy: LegacyHooks | undefined): object {
   const extras = message.extras
-    ? (JSON.parse(message.extras) as { clientContext?: unknown; identity?: unknown; invokedFunctionArn?: string; tenantId?: string })
-    : {};
+    ? (JSON.parse(message.extras) as InvokeExtras)
+    : NO_EXTRAS;
   const context: Record<string, unknown> = {};
   if (legacy) {
     Object.defineProperty(context, 'callbackWaitsForEmptyEventLoop', {

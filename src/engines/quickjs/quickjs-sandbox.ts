@@ -283,10 +283,11 @@ function safeDump(context: QuickJSContext, handle: QuickJSHandle): string {
 
 /**
  * The reply text of a deferred-mode answer (guest/protocol.ts DEFERRED_REPLY), called once the
- * jobs have run: the guest's reply function. Anything else is not a reply (undefined).
+ * jobs have run: the guest's reply function. Called without asking its type first (one FFI call
+ * less per invoke): anything but a function throws when called, and a value that is not a string is
+ * not a reply (undefined).
  */
 function deferredText(context: QuickJSContext, answer: QuickJSHandle): string | undefined {
-  if (context.typeof(answer) !== 'function') return answerText(context, answer);
   const result = context.callFunction(answer, context.undefined);
   if (result.error) {
     const thrown = safeDump(context, result.error);
