@@ -2,11 +2,14 @@
  * SnapStart pool depth that follows demand (src/engines/pool-demand.ts, issue 21): the depth is the
  * largest burst of restores within BURST_WINDOW_MS over the last DEMAND_MEMORY_MS, floored at the
  * engine's base, capped by MAX_POOL_DEPTH and by POOL_BYTES_BUDGET. Each limit at, just under and
- * just over its boundary, on an injected clock. And the quickjs BlankPool following it.
+ * just over its boundary, on an injected clock. And the quickjs BlankPool following it, and giving
+ * way to restores: refills wait while restores run elsewhere (bounded), a blank is backed in chunks.
  */
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import { BURST_WINDOW_MS, DEMAND_MEMORY_MS, MAX_POOL_DEPTH, POOL_BYTES_BUDGET, PoolDemand } from '../../src/engines/pool-demand.ts';
-import { BlankPool, type Blank } from '../../src/engines/quickjs/snapshot.ts';
+import { startRuntime } from '../../src/engines/quickjs/in-thread.ts';
+import { eventually } from '../helpers/eventually.ts';
+import { BACKING_CHUNK_BYTES, BlankPool, newBlankInstance, REFILL_HOLD_OFF_MAX_MS, type Blank } from '../../src/engines/quickjs/snapshot.ts';
 
 function demandAt(): { demand: PoolDemand; clock: { now: number } } {
   const clock = { now: 1_000_000 };
@@ -109,5 +112,87 @@ describe('quickjs BlankPool following demand', () => {
     await new Promise((r) => setTimeout(r, 50));
     expect(pool.readyCount(128)).toBe(0);
     pool.release(128, extent);
+  });
+});
+
+describe('quickjs BlankPool refills yield to restores elsewhere (issue 21, bursts)', () => {
+  const fakeBlank = (): Blank => ({ started: {} as Blank['started'], dirty: new Uint8Array(0), release: () => {} });
+  const extent = { byteLength: 16 << 20, touchBytes: 1 << 20 };
+
+  /** Blanks made by a pool whose `holdOff` answers `busy.now`, on fake timers (setTimeout and performance.now). */
+  function poolWith(busy: { now: boolean }): { pool: BlankPool; made: () => number } {
+    let made = 0;
+    const pool = new BlankPool(
+      async () => {
+        made++;
+        return fakeBlank();
+      },
+      2,
+      () => busy.now,
+    );
+    return { pool, made: () => made };
+  }
+
+  it(`waits while restores run elsewhere, at most REFILL_HOLD_OFF_MAX_MS (${REFILL_HOLD_OFF_MAX_MS} ms): just under and at the bound`, async () => {
+    vi.useFakeTimers({ toFake: ['setTimeout', 'performance'] });
+    try {
+      const { pool, made } = poolWith({ now: true });
+      pool.retain(128, extent);
+      // Refills look every 5 ms (POOL_REFILL_DELAY_MS).
+      await vi.advanceTimersByTimeAsync(REFILL_HOLD_OFF_MAX_MS - 5);
+      expect(made()).toBe(0); // just under: still waiting
+      await vi.advanceTimersByTimeAsync(5);
+      expect(made()).toBe(2); // at the bound: both refills made, restores or not
+      pool.release(128, extent);
+    } finally {
+      vi.useRealTimers();
+    }
+  });
+
+  it('refills as soon as restores elsewhere stop, and at once when there are none', async () => {
+    vi.useFakeTimers({ toFake: ['setTimeout', 'performance'] });
+    try {
+      const busy = { now: true };
+      const { pool, made } = poolWith(busy);
+      pool.retain(128, extent);
+      await vi.advanceTimersByTimeAsync(300);
+      expect(made()).toBe(0);
+      busy.now = false;
+      await vi.advanceTimersByTimeAsync(10);
+      expect(made()).toBe(2);
+      pool.release(128, extent);
+      const quiet = poolWith({ now: false });
+      quiet.pool.retain(128, extent);
+      await vi.advanceTimersByTimeAsync(10);
+      expect(quiet.made()).toBe(2);
+      quiet.pool.release(128, extent);
+    } finally {
+      vi.useRealTimers();
+    }
+  });
+
+  it(`backs a blank's memory in chunks of BACKING_CHUNK_BYTES, holding between chunks until its pause resolves`, async () => {
+    const chunks = 3;
+    let pauses = 0;
+    let resume: () => void = () => {};
+    const pause = (): Promise<void> => {
+      pauses++;
+      return new Promise<void>((resolve) => (resume = resolve));
+    };
+    const byteLength = 32 << 20;
+    let done = false;
+    const making = newBlankInstance(128, { byteLength, touchBytes: chunks * BACKING_CHUNK_BYTES }, (instance) => startRuntime(instance, 128), pause).then((blank) => {
+      done = true;
+      return blank;
+    });
+    for (let i = 1; i < chunks; i++) {
+      await eventually(() => expect(pauses).toBe(i));
+      await new Promise((r) => setImmediate(r));
+      expect(done).toBe(false); // held at the pause
+      resume();
+    }
+    const blank = await making;
+    expect(pauses).toBe(chunks - 1); // none before the first chunk, one before each other
+    expect(blank.started.instance.memory.buffer.byteLength).toBe(byteLength);
   });
 });

@@ -27,6 +27,7 @@ import { bootFromImage, makeRuntimeImage, type RuntimeImage } from './runtime-im
 import {
   adoptImage,
   BlankPool,
+  REFILL_HOLD_OFF_MAX_MS,
   captureImage,
   imageParts,
   newBlankInstance,
@@ -74,11 +75,44 @@ const GUEST_FILENAME = '/var/runtime/lambdalet-guest.js';
 const BOOT_TIMEOUT_MS = 10_000;
 
 /**
- * Live instances in this process, counted across its threads: every worker that hosts QuickJS gets
- * this counter's buffer ({@link useInstanceCounter}), because the address space the cap protects is
- * the process's.
+ * Figures shared by every thread of this process that hosts QuickJS: each worker gets this buffer
+ * ({@link useInstanceCounter}). Slot {@link LIVE}: live instances, counted process-wide because the
+ * address space the cap protects is the process's. Slot {@link LAST_RESTORE}: when a SnapStart
+ * restore last started anywhere in the process (see {@link restoredLately}).
  */
-let instanceCounter: Int32Array<SharedArrayBuffer> = new Int32Array(new SharedArrayBuffer(4));
+let instanceCounter: Int32Array<SharedArrayBuffer> = new Int32Array(new SharedArrayBuffer(8));
+const LIVE = 0;
+const LAST_RESTORE = 1;
+/** {@link LAST_RESTORE} holds Date.now() in ms modulo this (an Int32); differences are taken modulo it too. */
+const CLOCK_MODULO = 0x80000000;
+
+/**
+ * Blanks are not backed while a restore started anywhere in the process within this many ms: a
+ * blank's backing is CPU (~29 ms for a 48 MB image here, more than restoring into fresh memory:
+ * ~19 ms), and in a burst it took the cores from the burst's own restores in other workers (a
+ * worker's pool saw only its own restores waiting).
+ */
+export const RESTORE_QUIET_MS = 100;
+
+/** Whether a restore started in this process within {@link RESTORE_QUIET_MS}. */
+function restoredLately(): boolean {
+  const last = Atomics.load(instanceCounter, LAST_RESTORE);
+  return last !== 0 && ((Date.now() % CLOCK_MODULO) - last + CLOCK_MODULO) % CLOCK_MODULO < RESTORE_QUIET_MS;
+}
+
+/**
+ * Between two chunks of a blank's backing: lets this thread's queued work (a restore) run, then
+ * waits while restores run elsewhere in the process, at most REFILL_HOLD_OFF_MAX_MS in all per pause.
+ */
+async function backingPause(): Promise<void> {
+  await new Promise((resolve) => setImmediate(resolve));
+  const since = performance.now();
+  while (restoredLately() && performance.now() - since < REFILL_HOLD_OFF_MAX_MS) await new Promise((resolve) => setTimeout(resolve, RESTORE_QUIET_MS / 4));
+}
+
+function noteRestore(): void {
+  Atomics.store(instanceCounter, LAST_RESTORE, Date.now() % CLOCK_MODULO);
+}
 
 /** The process-wide counter's buffer, handed to the threads that host QuickJS sandboxes. */
 export function instanceCounterBuffer(): SharedArrayBuffer {
@@ -92,21 +126,21 @@ export function useInstanceCounter(buffer: SharedArrayBuffer): void {
 
 /** Instance-mode WebAssembly instances alive in this process (shared instances are not counted). */
 export function liveQuickJSInstances(): number {
-  return Atomics.load(instanceCounter, 0);
+  return Atomics.load(instanceCounter, LIVE);
 }
 
 /** Takes a live-instance slot (undefined at the cap); the returned function gives it back (once). */
 function countInstance(): (() => void) | undefined {
   const counter = instanceCounter;
-  if (Atomics.add(counter, 0, 1) >= MAX_LIVE_QUICKJS_INSTANCES) {
-    Atomics.sub(counter, 0, 1);
+  if (Atomics.add(counter, LIVE, 1) >= MAX_LIVE_QUICKJS_INSTANCES) {
+    Atomics.sub(counter, LIVE, 1);
     return undefined;
   }
   let released = false;
   return () => {
     if (released) return;
     released = true;
-    Atomics.sub(counter, 0, 1);
+    Atomics.sub(counter, LIVE, 1);
   };
 }
 
@@ -138,7 +172,7 @@ export class InThreadQuickJS implements Engine {
   constructor(options: InThreadQuickJSOptions = {}) {
     this.isolation = options.isolation ?? 'instance';
     this.#useRuntimeImage = options.runtimeImage ?? true;
-    this.#blanks = new BlankPool((memoryMb, extent) => this.#makeBlank(memoryMb, extent), options.blanksPerMemorySize);
+    this.#blanks = new BlankPool((memoryMb, extent) => this.#makeBlank(memoryMb, extent), options.blanksPerMemorySize, restoredLately);
   }
 
   /** What another thread needs to restore `image` (one of this engine's). */
@@ -200,6 +234,7 @@ export class InThreadQuickJS implements Engine {
     if (options.memoryMb !== image.memoryMb) {
       throw new Error(`quickjs: an image made under memoryMb ${image.memoryMb} cannot be restored under ${options.memoryMb}`);
     }
+    noteRestore();
     const blank = await this.#blanks.take(image.memoryMb);
     if (!blank) throw instanceCapError();
     let dispatch: QuickJSHandle;
@@ -208,6 +243,8 @@ export class InThreadQuickJS implements Engine {
     } catch (error) {
       blank.release();
       throw error;
+    } finally {
+      noteRestore();
     }
     const { started } = blank;
     started.current.options = options;
@@ -221,7 +258,7 @@ export class InThreadQuickJS implements Engine {
     const release = countInstance();
     if (!release) return undefined;
     try {
-      return { ...(await newBlankInstance(memoryMb, extent, (instance) => startRuntime(instance, memoryMb))), release };
+      return { ...(await newBlankInstance(memoryMb, extent, (instance) => startRuntime(instance, memoryMb), backingPause)), release };
     } catch (error) {
       release();
       throw error;

@@ -35,6 +35,8 @@ const PREFAULT_SLACK_BYTES = 1024 * 1024;
 export const BLANKS_PER_MEMORY_SIZE = 2;
 /** Refills wait this long: making a blank runs on the host's thread, not inside the cold start that took one. */
 const POOL_REFILL_DELAY_MS = 5;
+/** The longest a refill waits for restores elsewhere to stop (BlankPool's `holdOff`): a steady stream of restores does not starve the pool. */
+export const REFILL_HOLD_OFF_MAX_MS = 1000;
 
 /** The quickjs engine's image: only this module reads its fields. */
 export interface QuickJSImage extends SandboxImage, MemoryPages {
@@ -253,9 +255,16 @@ export class BlankPool {
   #waiting = 0;
   #unpooled: Promise<unknown> = Promise.resolve();
 
-  constructor(make: MakeBlank, size = BLANKS_PER_MEMORY_SIZE) {
+  readonly #holdOff: () => boolean;
+
+  /**
+   * @param holdOff whether restores are under way elsewhere (other threads): a refill then waits, as
+   *   for a restore of this pool's, but at most {@link REFILL_HOLD_OFF_MAX_MS}
+   */
+  constructor(make: MakeBlank, size = BLANKS_PER_MEMORY_SIZE, holdOff: () => boolean = () => false) {
     this.#make = make;
     this.#size = size;
+    this.#holdOff = holdOff;
   }
 
   /** An image of this size now exists: keep blanks ready for it. */
@@ -312,9 +321,11 @@ export class BlankPool {
     }
     while (pool.ready.length + pool.filling < depth) {
       pool.filling++;
+      const since = performance.now();
       const refill = (): void => {
-        // A restore is waiting for a blank of its own: it goes first.
-        if (this.#waiting > 0) {
+        // A restore is waiting for a blank of its own, or restores are under way in other threads
+        // (a burst): they go first.
+        if (this.#waiting > 0 || (this.#holdOff() && performance.now() - since < REFILL_HOLD_OFF_MAX_MS)) {
           setTimeout(refill, POOL_REFILL_DELAY_MS).unref();
           return;
         }
@@ -335,24 +346,36 @@ export class BlankPool {
   }
 }
 
+/** Bytes of a blank's memory backed between two pauses (newBlankInstance's `pause`). */
+export const BACKING_CHUNK_BYTES = 1024 * 1024;
+
 /**
  * A blank on a fresh instance of the module, with its dirty pages read and, for the pool, its memory
- * grown and backed to `extent` (all off any cold start's path).
+ * grown and backed to `extent` (all off any cold start's path). With `pause`, the backing stops
+ * after every {@link BACKING_CHUNK_BYTES} until `pause` resolves: the pool's blanks are backed at
+ * background priority, so a restore that reaches this thread meanwhile runs between two chunks
+ * instead of after the whole backing (~29 ms of CPU for a 48 MB image here), and the pool's pause
+ * holds the backing while restores run elsewhere.
  */
 export async function newBlankInstance(
   memoryMb: number,
   extent: BlankExtent | undefined,
   start: (instance: QuickJSInstance) => StartedRuntime,
+  pause?: () => Promise<void>,
 ): Promise<Omit<Blank, 'release'>> {
   const instance = await instantiateQuickJS(memoryMb);
   const started = start(instance);
   const dirty = dirtyPages(instance, bootPages.get(memoryMb));
   if (!bootPages.has(memoryMb)) bootPages.set(memoryMb, neighbourhood(dirty));
   if (extent && instance.growTo(extent.byteLength)) {
+    // The memory may be grown by nothing else meanwhile (the instance is not handed out): one view.
     const memory = new Uint8Array(instance.memory.buffer);
     const end = Math.min(extent.touchBytes, memory.length);
-    // Rewriting a byte with its own value changes nothing but makes the kernel back the page.
-    for (let offset = 0; offset < end; offset += OS_PAGE_BYTES) memory[offset] = memory[offset]!;
+    for (let chunk = 0; chunk < end; chunk += BACKING_CHUNK_BYTES) {
+      if (pause && chunk > 0) await pause();
+      // Rewriting a byte with its own value changes nothing but makes the kernel back the page.
+      for (let offset = chunk; offset < Math.min(end, chunk + BACKING_CHUNK_BYTES); offset += OS_PAGE_BYTES) memory[offset] = memory[offset]!;
+    }
   }
   return { started, dirty };
 }
