@@ -53,10 +53,12 @@ export interface SandboxOptions {
   readonly hostCallBytes?: (op: string, args: string, bytes: Uint8Array | undefined) => BinaryAnswer;
   /**
    * For an engine that can wait for an answer without the host's thread (a guest in an engine
-   * server, blocked in the host-call handshake): the calls whose work is too heavy for the host's
+   * server, blocked in the host-call handshake; an in-process v8 guest, blocked in Atomics.wait:
+   * v8/deferred-host-calls.ts): the calls whose work is too heavy for the host's
    * thread, answered later with exactly what `hostCall(op, textRequest(args, bytes))` would answer (never rejects);
-   * undefined for the others, which go to `hostCall`. `signal` aborts at the invocation's deadline:
-   * work not yet started then never starts (environment/heavy-work.ts). Optional.
+   * undefined for the others, which go to `hostCall`. `signal` aborts at the invocation's deadline
+   * (or when the call that made it has ended otherwise): work not yet started then never starts
+   * (environment/heavy-work.ts). Optional.
    */
   readonly hostCallAsync?: (op: string, args: string, bytes: Uint8Array | undefined, signal?: AbortSignal) => Promise<string> | undefined;
 }

@@ -3,7 +3,8 @@
  * Brotli at quality 11 on 8 MiB held the host's event loop 110 s, pbkdf2 at lambdalet's maximum
  * 4-12 s per call. Such calls are answered asynchronously when the engine can wait for an answer
  * without the host's thread (a guest in an engine server: its thread is blocked in the host-call
- * handshake, engines/remote/host-answer.ts), and their work runs in libuv's thread pool through
+ * handshake, engines/remote/host-answer.ts; an in-process v8 guest: its isolate's thread is
+ * blocked in Atomics.wait, engines/v8/deferred-host-calls.ts), and their work runs in libuv's thread pool through
  * Node's own asynchronous APIs (zlib.brotliCompress, crypto.pbkdf2, crypto.scrypt,
  * crypto.generateKeyPair): Node blocks only the calling thread, and so does lambdalet.
  *

@@ -153,18 +153,23 @@ export class HostBridge {
   readonly callAsync = (op: string, args: string, bytes: Uint8Array | undefined, signal?: AbortSignal): Promise<string> | undefined => {
     if (op !== 'zlib.brotli' && op !== 'crypto') return undefined;
     try {
-      const [json, payload] = splitPayload(textRequest(args, bytes));
+      // The payload as bytes, never through latin1 text when it came as bytes: this runs on the
+      // host's thread, and a Brotli input is up to 8 MiB. (JSON text holds no raw newline, so
+      // `args` alone is the JSON when the bytes come apart.)
+      const [json, text] = bytes === undefined ? splitPayload(args) : [args, undefined];
       const parsed: unknown = JSON.parse(json);
       if (!Array.isArray(parsed)) throw new TypeError('host call arguments must be an array');
+      // Light crypto calls (hashes, ciphers...) are declined before their payload is touched.
+      if (op === 'crypto' && !CryptoService.isHeavy(String(parsed[0]))) return undefined;
+      const payload = bytes === undefined ? Buffer.from(text ?? '', 'latin1') : Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
       let work: () => Promise<string>;
       if (op === 'zlib.brotli') {
-        const { mode, input, options } = this.#brotliArgs(parsed, Buffer.from(payload ?? '', 'latin1'));
+        const { mode, input, options } = this.#brotliArgs(parsed, payload);
         const run = mode === 'compress' ? brotliCompress : brotliDecompress;
         work = () => new Promise<Buffer>((resolve, reject) => run(input, options, (error, out) => (error ? reject(error) : resolve(out)))).then((out) => `o0
 ${encodePayload(out)}`);
       } else {
         const { method, params, parts } = cryptoRequest(parsed, payload);
-        if (!CryptoService.isHeavy(method)) return undefined;
         work = () => this.#crypto.callAsync(method, params, parts).then(cryptoAnswerText);
       }
       return runHeavy(work, signal).catch((error: unknown) => `e${JSON.stringify(toHostCallError(error))}`);
@@ -255,7 +260,7 @@ ${encodePayload(out)}`);
    * their sizes. The answer: `{ v: value, l: lengths }` and the byte outputs back to back.
    */
   #cryptoCall(args: unknown[], payload: string | undefined): string {
-    const { method, params, parts } = cryptoRequest(args, payload);
+    const { method, params, parts } = cryptoRequest(args, Buffer.from(payload ?? '', 'latin1'));
     return cryptoAnswerText(this.#crypto.call(method, params, parts));
   }
 
@@ -583,12 +588,11 @@ function toHostCallError(error: unknown): HostCallError {
  * A `crypto` call's request: args [method, params, lengths]; the payload is the byte inputs back to
  * back, `lengths` their sizes.
  */
-function cryptoRequest(args: unknown[], payload: string | undefined): { method: string; params: Record<string, unknown>; parts: Buffer[] } {
+function cryptoRequest(args: unknown[], bytes: Buffer): { method: string; params: Record<string, unknown>; parts: Buffer[] } {
   const [method, params, lengths] = args as [unknown, unknown, unknown];
   if (typeof method !== 'string' || typeof params !== 'object' || params === null || !Array.isArray(lengths)) {
     throw new TypeError('crypto: expected [method, params, lengths]');
   }
-  const bytes = Buffer.from(payload ?? '', 'latin1');
   const parts: Buffer[] = [];
   let at = 0;
   for (const length of lengths as unknown[]) {

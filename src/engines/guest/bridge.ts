@@ -4,7 +4,7 @@
  * read it when they are used, so nothing user code patches later (Promise.prototype.then,
  * globalThis.queueMicrotask) can reach them.
  */
-import type { HostCallError } from './protocol.ts';
+import { DEFERRED_ANSWER_OP, DEFERRED_ANSWER_PREFIX, type HostCallError } from './protocol.ts';
 
 export const host = {
   call: (op: string, _args: string, _bytes?: ArrayBuffer): HostAnswer => `e{"name":"Error","message":"${op} is not available before install"}`,
@@ -14,6 +14,12 @@ export const host = {
    * WebAssembly memory). Otherwise payloads cross as latin1 text (below).
    */
   binary: false,
+  /**
+   * Where the host says a deferred host call's answer is ready (see {@link awaitDeferred}): slot 0
+   * of a SharedArrayBuffer only this guest and its host share. Undefined when the engine defers
+   * nothing (quickjs, process isolation, the snapshot process).
+   */
+  answerSlot: undefined as Int32Array | undefined,
   /** Queues a callback as a microtask; a throw is an uncaught exception (index.ts). */
   enqueueMicrotask: (fn: () => void): void => void Promise.resolve().then(fn),
   /** Host operations in flight (fetch): while any are, the event loop stays alive. */
@@ -60,6 +66,45 @@ export function fromLatin1(text: string): Uint8Array {
 /** What the engine's host function answers: the wire's text, or (binary engines) its head and the payload's bytes. */
 export type HostAnswer = string | readonly [text: string, bytes: ArrayBuffer];
 
+const DEFERRED = DEFERRED_ANSWER_PREFIX.charCodeAt(0);
+// Taken before any user code runs (a restored V8 snapshot binds its slot after INIT): a guest that
+// replaces Atomics or Int32Array later cannot change how the runtime waits. (Not SharedArrayBuffer:
+// V8 leaves it out of a context that is being snapshotted and adds it to the restored one.)
+const atomicsWait = typeof Atomics === 'object' ? Atomics.wait : undefined;
+const atomicsLoad = typeof Atomics === 'object' ? Atomics.load : undefined;
+const NativeInt32Array = Int32Array;
+
+/** The answer slot over the SharedArrayBuffer install or rebind was given by the host; undefined without one. */
+export function answerSlotOver(buffer: unknown): Int32Array | undefined {
+  if (typeof buffer !== 'object' || buffer === null) return undefined;
+  try {
+    return new NativeInt32Array(buffer as ArrayBufferLike, 0, 1);
+  } catch {
+    return undefined; // not a buffer of 4 bytes or more
+  }
+}
+
+/**
+ * Waits for the answer to a host call the host deferred (protocol.ts "Host calls": its work runs
+ * off the host's thread): blocks this thread until the host has put the call's number in the
+ * answer slot, then takes the answer with one more synchronous call. The host answers the take
+ * with the same deferral while the answer is not ready (a wake-up the host did not make), so the
+ * guest waits again; a termination (the invocation's timeout, the isolate disposed) ends the wait.
+ */
+function awaitDeferred(first: string): HostAnswer {
+  let answer: HostAnswer = first;
+  while (typeof answer === 'string' && answer.charCodeAt(0) === DEFERRED) {
+    const slot = host.answerSlot;
+    const call = Number(answer.slice(1));
+    if (!slot || !atomicsWait || !atomicsLoad) throw new Error('lambdalet: the host deferred a call, but this guest has no answer slot');
+    // Load, then wait only while the slot still holds what was loaded: a number stored in between
+    // makes the wait return at once, so the host's wake-up is never missed.
+    for (let seen = atomicsLoad(slot, 0); seen !== call; seen = atomicsLoad(slot, 0)) atomicsWait(slot, 0, seen);
+    answer = host.call(DEFERRED_ANSWER_OP, `[${call}]`);
+  }
+  return answer;
+}
+
 /**
  * One synchronous host call. Returns the answer's JSON value and binary payload; throws the host's
  * error as an Error with Node's properties (code, errno, syscall, path, dest).
@@ -70,6 +115,7 @@ export function hostCall(op: string, args: readonly unknown[], payload?: Uint8Ar
   if (payload === undefined) answer = host.call(op, json);
   else if (host.binary) answer = host.call(op, json, exactBuffer(payload));
   else answer = host.call(op, `${json}\n${toLatin1(payload)}`);
+  if (typeof answer === 'string' && answer.charCodeAt(0) === DEFERRED) answer = awaitDeferred(answer);
   if (typeof answer !== 'string') {
     const [text, bytes] = answer;
     if (text[0] === 'o') return { value: JSON.parse(text.slice(1)) as unknown, payload: new Uint8Array(bytes) };

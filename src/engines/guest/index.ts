@@ -7,7 +7,7 @@
  * Nothing here trusts user code: intrinsics the runtime needs are captured before user code runs.
  * Nothing here is trusted by the host either: it validates every reply (environment/).
  */
-import { host } from './bridge.ts';
+import { answerSlotOver, host } from './bridge.ts';
 import { resolveBuiltin } from './builtins.ts';
 import { createConsole, logControlsFrom } from './console.ts';
 import { installGlobals, timeZoneChanged } from './globals.ts';
@@ -341,8 +341,10 @@ function settledReply(): string | Promise<string> {
   });
 }
 
-function bind(log: GuestHost['log'], hostCall: GuestHost['call'] | undefined, binary?: boolean): void {
+function bind(log: GuestHost['log'], hostCall: GuestHost['call'] | undefined, binary?: boolean, answerSlot?: SharedArrayBuffer): void {
   hostLog = log;
+  // In-process v8's deferred host calls (protocol.ts "Host calls"); anything else leaves none.
+  host.answerSlot = answerSlotOver(answerSlot);
   // Absent when a sandbox is booted without the channel (the V8 code-cache warm-up): keep the default.
   if (typeof hostCall === 'function') {
     host.call = hostCall;
@@ -358,8 +360,9 @@ const install: GuestInstall = Object.assign(function install(
   hostCall: GuestHost['call'],
   seed?: string,
   binary?: boolean,
+  answerSlot?: SharedArrayBuffer,
 ): GuestDispatchFunction {
-  bind(log, hostCall, binary);
+  bind(log, hostCall, binary, answerSlot);
   // A guest booted from an image of this runtime shares the image's generator state and clock.
   if (typeof seed === 'string' && /^[0-9a-f]{32,}$/.test(seed)) {
     reseed(seed);

@@ -119,12 +119,14 @@ export interface GuestHost {
  * `dispatch`. `binary`: `hostCall` takes and gives binary payloads as ArrayBuffers (see "Host
  * calls" below). `seed` (32 hex digits or more, from the host's entropy) reseeds Math.random and
  * restarts `process.uptime()`: a guest booted from an image of the guest runtime (quickjs) would
- * otherwise draw the image's sequence in every environment. `rebind` swaps the host functions of an installed guest: a V8 startup snapshot cannot hold host
- * functions, so a sandbox restored from one gets its own through this.
+ * otherwise draw the image's sequence in every environment. `answerSlot`: where the host marks a
+ * deferred host call answered (see "Host calls" below; in-process v8 only). `rebind` swaps the
+ * host functions of an installed guest: a V8 startup snapshot cannot hold host functions, so a
+ * sandbox restored from one gets its own through this.
  */
 export interface GuestInstall {
-  (log: GuestHost['log'], userModule: () => Promise<unknown>, hostCall: GuestHost['call'], seed?: string, binary?: boolean): GuestDispatchFunction;
-  rebind(log: GuestHost['log'], hostCall: GuestHost['call'], binary?: boolean): void;
+  (log: GuestHost['log'], userModule: () => Promise<unknown>, hostCall: GuestHost['call'], seed?: string, binary?: boolean, answerSlot?: SharedArrayBuffer): GuestDispatchFunction;
+  rebind(log: GuestHost['log'], hostCall: GuestHost['call'], binary?: boolean, answerSlot?: SharedArrayBuffer): void;
 }
 
 /**
@@ -262,7 +264,23 @@ function checkErrorShape(value: unknown): ErrorShape {
  * request's payload as an ArrayBuffer third argument and answers a payload as
  * `['o' + JSON text, ArrayBuffer]` — copied straight in and out of the WebAssembly memory, where
  * turning latin1 text into bytes ran one interpreted step per byte (guest/bridge.ts hostCall).
+ *
+ * Deferred answers (in-process v8, whose host calls run on the host's own thread: issue #15): for a
+ * call whose work runs off the host's thread (Brotli, pbkdf2, scrypt, key generation) the host
+ * answers at once with
+ *     'w' + the call's number (1 … 2^31 - 1)
+ * and stores that number in slot 0 of the guest's answer slot (an Int32Array over a
+ * SharedArrayBuffer of this guest's own, install's `answerSlot`) once the answer is ready, then
+ * notifies. The guest blocks its own thread in Atomics.wait until the slot holds the number, then
+ * calls DEFERRED_ANSWER_OP with `[number]` for the answer — which is the deferral again while the
+ * answer is not ready. The slot is guest-writable memory: the host never reads it, and answers a
+ * take only for the one call it deferred for this guest.
  */
+
+/** A deferred answer's first char (see "Host calls" above). */
+export const DEFERRED_ANSWER_PREFIX = 'w';
+/** The host call that takes a deferred call's answer: args `[number]` (see "Host calls" above). */
+export const DEFERRED_ANSWER_OP = 'answer';
 
 /** A failed host call, as plain data; the guest re-makes it as an Error with these properties. */
 export interface HostCallError {

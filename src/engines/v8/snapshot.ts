@@ -50,7 +50,7 @@ export interface RestoredIsolate {
   readonly isolate: ivm.Isolate;
   readonly context: ivm.Context;
   readonly dispatch: ivm.Reference<GuestDispatchFunction>;
-  readonly rebind: ivm.Reference<(log: unknown, hostCall: unknown, binary: unknown) => void>;
+  readonly rebind: ivm.Reference<(log: unknown, hostCall: unknown, binary: unknown, answerSlot: unknown) => void>;
   /** Where the isolate's catastrophic errors go once a sandbox owns it. */
   readonly owner: { onCatastrophe?: (message: string) => void };
 }
@@ -202,7 +202,7 @@ export async function deserialise(
     const state = (await context.global.get(RESTORE_KEY, { reference: true })) as ivm.Reference<Record<string, unknown>>;
     if (state.typeof !== 'object') throw new Error('the snapshot holds no guest runtime');
     const dispatch = (await state.get('dispatch', { reference: true })) as ivm.Reference<GuestDispatchFunction>;
-    const rebind = (await state.get('rebind', { reference: true })) as ivm.Reference<(log: unknown, hostCall: unknown, binary: unknown) => void>;
+    const rebind = (await state.get('rebind', { reference: true })) as ivm.Reference<(log: unknown, hostCall: unknown, binary: unknown, answerSlot: unknown) => void>;
     state.release();
     await context.global.delete(RESTORE_KEY);
     return { isolate, context, dispatch, rebind, owner };

@@ -16,6 +16,7 @@ import { warmGuestCodeCache } from './guest-code-cache.ts';
 import { RemoteImage, type BlueprintDef, type EnginePool } from '../remote/engine-pool.ts';
 import { restoreServersCatastrophe } from './restore-servers.ts';
 import { createSnapshotInChild, deserialise, snapshotScripts, V8Image, verifySnapshot } from './snapshot.ts';
+import { DeferredHostCalls } from './deferred-host-calls.ts';
 import { guestLogCallback, V8_CALL_GRACE_MS, V8Sandbox, withDeadline, type GuestDispatch } from './v8-sandbox.ts';
 
 /** isolated-vm refuses memory limits under 8 MB. */
@@ -209,17 +210,19 @@ export class V8Engine implements Engine {
     let sandbox: V8Sandbox | undefined;
     try {
       const hostCall = options.hostCall ?? unavailableHostCall;
+      const deferred = options.hostCallAsync ? new DeferredHostCalls(options.hostCallAsync) : undefined;
       await withDeadline(
         restored.rebind.apply(undefined, [
           new ivm.Callback(guestLogCallback(options.onLog, () => sandbox?.replyWentStale()), { ignored: true }),
-          new ivm.Callback(binaryCallback(hostCall, options.hostCallBytes), { sync: true }),
+          new ivm.Callback(binaryCallback(hostCall, options.hostCallBytes, deferred), { sync: true }),
           true, // binary payloads (engines/binary-host-call.ts)
+          deferred ? new ivm.ExternalCopy(deferred.buffer).copyInto({ release: true }) : undefined,
         ], { timeout: BIND_TIMEOUT_MS }),
         BIND_TIMEOUT_MS + V8_CALL_GRACE_MS,
         'binding a restored V8 snapshot to its environment',
       );
       restored.rebind.release();
-      const restoredSandbox = new V8Sandbox(restored.isolate, restored.dispatch);
+      const restoredSandbox = new V8Sandbox(restored.isolate, restored.dispatch, undefined, true, deferred);
       sandbox = restoredSandbox;
       restored.owner.onCatastrophe = (message) => restoredSandbox.failCatastrophically(message);
       return restoredSandbox;
@@ -289,7 +292,7 @@ export class V8Engine implements Engine {
     });
     try {
       const context = isolate.createContextSync();
-      const install = this.#runSync<(log: unknown, userModule: unknown, hostCall: unknown, seed: unknown, binary: unknown) => unknown>(isolate, context, guest);
+      const install = this.#runSync<(log: unknown, userModule: unknown, hostCall: unknown, seed: unknown, binary: unknown, answerSlot: unknown) => unknown>(isolate, context, guest);
       const userModule =
         user.code.length > SYNC_COMPILE_MAX_CHARS
           ? await this.#runAsync<() => Promise<unknown>>(isolate, context, user)
@@ -309,23 +312,40 @@ export class V8Engine implements Engine {
             return bytes(op, args, payload);
           }
         : undefined;
+      // Heavy calls (Brotli, pbkdf2, scrypt, key generation) run off the host's thread while the
+      // guest waits on its own (deferred-host-calls.ts).
+      const later = options.hostCallAsync;
+      const deferred = later
+        ? new DeferredHostCalls((op, args, payload, signal) => {
+            const work = later(op, args, payload, signal);
+            if (work) hostOps.add(op);
+            return work;
+          })
+        : undefined;
       const dispatch = install.applySync(
         undefined,
         [
           new ivm.Callback(guestLogCallback(options.onLog, () => sandbox?.replyWentStale()), { ignored: true }),
           userModule.derefInto(),
-          new ivm.Callback(binaryCallback(hostCall, hostCallBytes), { sync: true }),
+          new ivm.Callback(binaryCallback(hostCall, hostCallBytes, deferred), { sync: true }),
           undefined, // no seed: V8 seeds each isolate's generator itself
           true, // binary payloads (engines/binary-host-call.ts)
+          deferred ? new ivm.ExternalCopy(deferred.buffer).copyInto({ release: true }) : undefined,
         ],
         { result: { reference: true }, timeout: BOOT_TIMEOUT_MS },
       ) as unknown as ivm.Reference<GuestDispatch>;
       install.release();
       userModule.release();
-      sandbox = new V8Sandbox(isolate, dispatch, {
-        hostOps,
-        take: (init) => snapshot(init, options.memoryMb),
-      });
+      sandbox = new V8Sandbox(
+        isolate,
+        dispatch,
+        {
+          hostOps,
+          take: (init) => snapshot(init, options.memoryMb),
+        },
+        true,
+        deferred,
+      );
       return sandbox;
     } catch (error) {
       isolate.dispose();
@@ -361,13 +381,19 @@ export class V8Engine implements Engine {
  * binary payloads as ArrayBuffers both ways rather than one char per byte (engines/binary-host-call.ts).
  * With `hostCallBytes` (the environment's, in this process) payloads reach the host as bytes and
  * come back as bytes, never as latin1 text; the standard library's chunks are still `hostCall`'s.
+ * With `deferred`, heavy calls are deferred and their answers taken (deferred-host-calls.ts).
  */
 function binaryCallback(
   hostCall: (op: string, args: string) => string,
   hostCallBytes?: (op: string, args: string, bytes: Uint8Array | undefined) => BinaryAnswer,
+  deferred?: DeferredHostCalls,
 ): (op: unknown, args: unknown, bytes?: unknown) => BinaryAnswer {
   return (op, args, bytes) => {
     const payload = bytes instanceof ArrayBuffer ? new Uint8Array(bytes) : undefined;
+    if (deferred && op !== 'stdlib') {
+      const answer = deferred.answer(String(op), String(args), payload);
+      if (answer !== undefined) return answer;
+    }
     if (hostCallBytes && op !== 'stdlib') return hostCallBytes(String(op), String(args), payload);
     return binaryAnswer(hostCall(String(op), textRequest(String(args), payload)));
   };

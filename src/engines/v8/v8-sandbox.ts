@@ -28,6 +28,7 @@
 import type ivm from 'isolated-vm';
 import { SandboxFault, SnapshotUnsupportedError, type RejectionReason, type Sandbox, type SandboxImage } from '../engine.ts';
 import { decodeReply, encodeMessage, REPLY_STALE, type GuestDispatchFunction, type GuestReply, type HostMessage, type InitMessage } from '../guest/protocol.ts';
+import type { DeferredHostCalls } from './deferred-host-calls.ts';
 
 /** SnapStart for a booted sandbox: the host calls its guest made, and the engine's snapshot taker. */
 export interface V8Snapshotter {
@@ -113,11 +114,18 @@ export class V8Sandbox implements Sandbox {
   #look: { readonly at: number; readonly wallNs: bigint; readonly calls: number } | undefined;
   #heldLooks = 0;
 
-  /** `watchIdle`: false leaves the sandbox out of the idle watch's timer (its tests drive `lookWhileIdle`). */
-  constructor(isolate: ivm.Isolate, dispatch: ivm.Reference<GuestDispatch>, snapshotter?: V8Snapshotter, watchIdle = true) {
+  /** The guest's heavy host calls in flight, abandoned when the call that made them ends (deferred-host-calls.ts). */
+  readonly #deferred: Pick<DeferredHostCalls, 'abandon'> | undefined;
+
+  /**
+   * `watchIdle`: false leaves the sandbox out of the idle watch's timer (its tests drive
+   * `lookWhileIdle`). `deferred`: the guest's deferred host calls, if its host function defers any.
+   */
+  constructor(isolate: ivm.Isolate, dispatch: ivm.Reference<GuestDispatch>, snapshotter?: V8Snapshotter, watchIdle = true, deferred?: Pick<DeferredHostCalls, 'abandon'>) {
     this.#isolate = isolate;
     this.#dispatch = dispatch;
     this.#snapshotter = snapshotter;
+    this.#deferred = deferred;
     if (watchIdle) watch(this);
   }
 
@@ -164,6 +172,15 @@ export class V8Sandbox implements Sandbox {
   }
 
   async call(message: HostMessage, timeoutMs: number): Promise<GuestReply> {
+    try {
+      return await this.#call(message, timeoutMs);
+    } finally {
+      // A heavy host call of this call still in flight has nobody waiting for it any more.
+      this.#deferred?.abandon();
+    }
+  }
+
+  async #call(message: HostMessage, timeoutMs: number): Promise<GuestReply> {
     this.#assertAlive();
     if (message.type === 'init') this.#init = message;
     this.#status = undefined;
@@ -271,6 +288,7 @@ export class V8Sandbox implements Sandbox {
 
   dispose(): void {
     this.#fault ??= new SandboxFault('disposed', 'The sandbox was disposed');
+    this.#deferred?.abandon();
     // After a catastrophic error the isolate's thread is parked; disposing could block the host.
     if (!this.#catastrophic && !this.#isolate.isDisposed) this.#isolate.dispose();
   }
