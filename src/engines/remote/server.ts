@@ -120,7 +120,7 @@ class EngineServer {
 
   /** isolated-vm is loaded only by a server that hosts v8 sandboxes or images (process isolation). */
   #v8(): Promise<V8Engine> {
-    this.#v8Engine ??= import('../v8/v8-engine.ts').then(({ V8Engine }) => (this.#v8Loaded = new V8Engine()));
+    this.#v8Engine ??= import('../v8/v8-engine.ts').then(({ V8Engine }) => (this.#v8Loaded = new V8Engine({ insideEngineServer: true })));
     return this.#v8Engine;
   }
 

@@ -43,6 +43,13 @@ export interface V8EngineOptions {
    * thread; `restoredPerImage` then does not apply (the servers keep the default).
    */
   readonly restoreServers?: () => EnginePool;
+  /**
+   * Set by an engine server (a worker thread or a process-isolation child): its pool replaces it
+   * after a catastrophic error and says so, so the engine's message gives no advice of its own.
+   * Absent (the host's in-process engine): the message ends with "Restart the process.", the only
+   * way back for in-process v8. Default false.
+   */
+  readonly insideEngineServer?: boolean;
 }
 
 type IsolatedVm = typeof ivm;
@@ -68,8 +75,10 @@ export class V8Engine implements Engine {
   readonly #imageBytes = new WeakMap<SandboxImage, Uint8Array>();
   /** Set by onCatastrophicError: the process is unhealthy and must not start more isolates. */
   #catastrophe: string | undefined;
+  readonly #catastropheAdvice: string;
 
   constructor(options: V8EngineOptions = {}) {
+    this.#catastropheAdvice = options.insideEngineServer ? '' : ' Restart the process.';
     this.#snapshotTimeoutMs = options.snapshotTimeoutMs ?? SNAPSHOT_TIMEOUT_MS;
     this.#restoredPerImage = options.restoredPerImage;
     this.#restoreServers = options.restoreServers;
@@ -78,8 +87,7 @@ export class V8Engine implements Engine {
   assertAvailable(): void {
     if (this.#catastrophe !== undefined) {
       throw new EngineUnavailableError(
-        `The v8 engine stopped admitting work after a catastrophic isolated-vm error: ${this.#catastrophe}. ` +
-          'Restart the process.',
+        `The v8 engine stopped admitting work after a catastrophic isolated-vm error: ${this.#catastrophe}.${this.#catastropheAdvice}`,
       );
     }
     const serversCatastrophe = this.#restoreServers ? restoreServersCatastrophe() : undefined;
