@@ -102,6 +102,8 @@ export class ExecutionEnvironment {
   readonly #bridge: HostBridge;
   #state: EnvironmentState = 'booted';
   #maxMemoryUsedMb = 0;
+  /** Lambda's timeout message for this function's timeout, made on the first invoke (the warm path formats nothing it may not need). */
+  #timeoutText: string | undefined;
   /** Aborted by dispose(): ends a phase that is waiting on guest timers. */
   readonly #disposed = new AbortController();
 
@@ -283,7 +285,7 @@ export class ExecutionEnvironment {
           event: request.event,
         },
         config.timeoutMs,
-        timeoutMessage(config.timeoutMs),
+        (this.#timeoutText ??= timeoutMessage(config.timeoutMs)),
         request.requestId,
       );
     } finally {
@@ -362,7 +364,8 @@ export class ExecutionEnvironment {
     } finally {
       this.#recordMemory();
     }
-    await this.logs.settle(reply.logCount);
+    const lines = this.logs.settle(reply.logCount);
+    if (lines !== undefined) await lines;
     if (reply.fatal) this.dispose();
     if (reply.ok) return { ok: true, payload: reply.payload ?? 'null' };
     return { ok: false, error: this.#remap(reply.error!) };

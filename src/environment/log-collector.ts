@@ -168,8 +168,14 @@ export class LogCollector {
   /**
    * Waits until the guest's lines up to `expected` have arrived (they travel apart from the
    * reply). With no count (the sandbox died), gives stragglers a few turns. Bounded either way.
+   * Undefined when every line is already here (the warm path: nothing to wait for, no promise made).
    */
-  async settle(expected: number | undefined): Promise<void> {
+  settle(expected: number | undefined): Promise<void> | undefined {
+    if (expected !== undefined && this.#received >= expected) return undefined;
+    return this.#waitForLines(expected);
+  }
+
+  async #waitForLines(expected: number | undefined): Promise<void> {
     const target = expected ?? Infinity;
     const turns = expected === undefined ? 4 : SETTLE_TURNS;
     for (let i = 0; i < turns && this.#received < target; i++) {

@@ -2,6 +2,7 @@ import { describe, expect, it, vi } from 'vitest';
 import { computeRatios, evaluateTargets, formatTable, renderReport, type Report } from '../../bench/lib/report.ts';
 import { formatMs, formatRatio, perGiB, quantile, summariseSamples } from '../../bench/lib/stats.ts';
 import { Suite } from '../../bench/lib/suite.ts';
+import { interleave, roundOrder, roundRatioSpread } from '../../bench/lib/interleave.ts';
 
 describe('bench/lib stats', () => {
   it('summarises samples as median, p99 and count', () => {
@@ -19,6 +20,34 @@ describe('bench/lib stats', () => {
     expect(formatRatio(27.93)).toBe('27.9x');
     expect(formatRatio(Number.NaN)).toBe('—');
     expect(perGiB(1024 * 1024)).toBe(1024);
+  });
+});
+
+describe('bench/lib interleave', () => {
+  it('rotates which case goes first, round by round', () => {
+    expect([0, 1, 2, 3].map((r) => roundOrder(['a', 'b'], r).join(''))).toEqual(['ab', 'ba', 'ab', 'ba']);
+    expect([0, 1, 2, 3].map((r) => roundOrder(['a', 'b', 'c'], r).join(''))).toEqual(['abc', 'bca', 'cab', 'abc']);
+  });
+
+  it('runs the cases in alternating rounds, drops the warm-up rounds, and keeps per-round medians', async () => {
+    // A manual clock: each run advances it by its case's next cost, so every sample is known.
+    let clock = 0;
+    const order: string[] = [];
+    const costs: Record<string, number[]> = { a: [9, 9, 1, 2, 3, 4, 5, 6], b: [9, 9, 10, 20, 30, 40, 50, 60] };
+    const run = (name: string) => async () => {
+      order.push(name);
+      clock += costs[name]!.shift()!;
+    };
+    const result = await interleave([{ name: 'a', run: run('a') }, { name: 'b', run: run('b') }], { rounds: 3, perRound: 2, warmupRounds: 1, now: () => clock });
+    expect(order.join('')).toBe('aabbbbaaaabbbbaa');
+    expect(result.samples).toEqual({ a: [1, 2, 3, 4, 5, 6], b: [10, 20, 30, 40, 50, 60] });
+    expect(result.roundMedians).toEqual({ a: [1.5, 3.5, 5.5], b: [15, 35, 55] });
+  });
+
+  it('gives the spread of per-round ratios', () => {
+    const spread = roundRatioSpread([2, 4, 6, 8], [1, 1, 2, 1]);
+    expect(spread).toEqual({ p25: 2, median: 3.5, p75: 4, min: 2, max: 8, rounds: 4 });
+    expect(roundRatioSpread([], []).rounds).toBe(0);
   });
 });
 

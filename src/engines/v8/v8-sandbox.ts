@@ -23,7 +23,9 @@
  * Every call is also bounded on the host's clock ({@link V8_CALL_GRACE_MS} past its own timeout):
  * isolated-vm's timeout starts only when the call starts running, so a call queued behind a
  * spinning task would otherwise wait for ever. Past that bound the sandbox is ended (disposing an
- * isolate terminates whatever runs in it) with a `timeout` fault.
+ * isolate terminates whatever runs in it) with a `timeout` fault. The bounds are checked by one
+ * sweep every {@link BOUND_SWEEP_MS} for all sandboxes, not by a timer per call: a Node timer made
+ * and cleared on every warm invoke cost more than the rest of the sandbox's JavaScript.
  */
 import type ivm from 'isolated-vm';
 import { SandboxFault, SnapshotUnsupportedError, type RejectionReason, type Sandbox, type SandboxImage } from '../engine.ts';
@@ -64,6 +66,11 @@ const STATUS_TIMEOUT_MS = 1000;
 const STATUS_MESSAGE = encodeMessage({ type: 'status' });
 /** A call's reply may be a promise of it, taken once it settles (settled mode, guest/protocol.ts). */
 const SETTLED_RESULT = { promise: true } as const;
+/**
+ * How often the bound of the calls in flight is checked: a call is given up between its bound and
+ * this much later. Only a sandbox whose isolate is held by something else ever reaches a bound.
+ */
+export const BOUND_SWEEP_MS = 100;
 /** At most one heap read per sandbox per this many ms (see #readHeap). */
 export const HEAP_READ_INTERVAL_MS = 10;
 
@@ -90,11 +97,12 @@ export class V8Sandbox implements Sandbox {
   /**
    * The calls in flight, failed by {@link failCatastrophically}: isolated-vm parks the isolate's
    * thread forever after a catastrophic error, so a call in flight would never settle without this.
-   * One guard per call, dropped when the call settles. (It used to be one never-settling promise
+   * One guard per call (with its bound, see {@link sweepBounds}), dropped when the call settles; an
+   * array, as a sandbox has one or two calls in flight at most. (It used to be one never-settling promise
    * raced by every call: each race left a reaction on it — two closures, two promises and the reply
    * string per invocation, ~340 B retained for the sandbox's whole life.)
    */
-  readonly #inFlight = new Set<(fault: SandboxFault) => void>();
+  readonly #inFlight: PendingCall[] = [];
   #catastrophic = false;
 
   readonly #snapshotter: V8Snapshotter | undefined;
@@ -127,6 +135,7 @@ export class V8Sandbox implements Sandbox {
     this.#snapshotter = snapshotter;
     this.#deferred = deferred;
     if (watchIdle) watch(this);
+    bounded.add(this);
   }
 
   /**
@@ -144,7 +153,7 @@ export class V8Sandbox implements Sandbox {
     }
     const at = performance.now();
     const last = this.#look;
-    const idle = last !== undefined && this.#inFlight.size === 0 && this.#calls === last.calls;
+    const idle = last !== undefined && this.#inFlight.length === 0 && this.#calls === last.calls;
     const held = idle && Number(wallNs - last.wallNs) / 1e6 >= HELD_FRACTION * (at - last.at);
     this.#heldLooks = held ? this.#heldLooks + 1 : 0;
     this.#look = { at, wallNs, calls: this.#calls };
@@ -154,6 +163,7 @@ export class V8Sandbox implements Sandbox {
       'The sandbox kept running code between invocations (a FinalizationRegistry callback?) and was ended',
     );
     if (!this.#catastrophic && !this.#isolate.isDisposed) this.#isolate.dispose();
+    this.#leaveSweepWhenGone();
     return false;
   }
 
@@ -163,8 +173,7 @@ export class V8Sandbox implements Sandbox {
     const kind = /memory/i.test(message) ? 'out-of-memory' : 'crashed';
     const fault = new SandboxFault(kind, `isolated-vm catastrophic error: ${message}`);
     this.#fault ??= fault;
-    for (const fail of this.#inFlight) fail(this.#fault);
-    this.#inFlight.clear();
+    for (const pending of [...this.#inFlight]) pending.fail(this.#fault);
   }
 
   get disposed(): boolean {
@@ -188,15 +197,18 @@ export class V8Sandbox implements Sandbox {
     const timeout = toTimeout(timeoutMs);
     this.#calls++;
     const [type, body] = encodeMessage(message);
-    const reply = this.#dispatch.apply(undefined, [type, body, true], { timeout, result: SETTLED_RESULT });
-    const now = performance.now();
-    if (now - this.#heapReadAt >= HEAP_READ_INTERVAL_MS) {
-      this.#heapReadAt = now;
-      this.#readHeap();
-    }
+    const send = (): Promise<unknown> => {
+      const reply = this.#dispatch.apply(undefined, [type, body, true], { timeout, result: SETTLED_RESULT });
+      const now = performance.now();
+      if (now - this.#heapReadAt >= HEAP_READ_INTERVAL_MS) {
+        this.#heapReadAt = now;
+        this.#readHeap();
+      }
+      return reply;
+    };
     let text: unknown;
     try {
-      text = await this.#bounded(reply, timeout + V8_CALL_GRACE_MS);
+      text = await this.#bounded(send, timeout + V8_CALL_GRACE_MS);
     } catch (error) {
       // A promise rejection the guest left unhandled: the status tells whether the phase had settled before it.
       const status = this.#isRejection(error) ? await this.#readStatus() : undefined;
@@ -237,9 +249,9 @@ export class V8Sandbox implements Sandbox {
   /** The guest's status, read by an asynchronous call (its microtasks have run: it follows the last call). */
   async #readStatus(): Promise<PromiseSettledResult<unknown>> {
     this.#calls++;
-    const status = this.#dispatch.apply(undefined, STATUS_MESSAGE, { timeout: STATUS_TIMEOUT_MS });
+    const send = (): Promise<unknown> => this.#dispatch.apply(undefined, STATUS_MESSAGE, { timeout: STATUS_TIMEOUT_MS });
     try {
-      return { status: 'fulfilled', value: await this.#bounded(status, STATUS_TIMEOUT_MS + V8_CALL_GRACE_MS) };
+      return { status: 'fulfilled', value: await this.#bounded(send, STATUS_TIMEOUT_MS + V8_CALL_GRACE_MS) };
     } catch (error) {
       return { status: 'rejected', reason: error };
     }
@@ -291,39 +303,83 @@ export class V8Sandbox implements Sandbox {
     this.#deferred?.abandon();
     // After a catastrophic error the isolate's thread is parked; disposing could block the host.
     if (!this.#catastrophic && !this.#isolate.isDisposed) this.#isolate.dispose();
+    this.#leaveSweepWhenGone();
   }
 
   /**
-   * `work`, or the catastrophic fault if one comes first, or a `timeout` fault once `limitMs` have
-   * passed on the host's clock; nothing of the call outlives it.
+   * `send()`'s answer, or the catastrophic fault if one comes first, or a `timeout` fault once
+   * `limitMs` have passed on the host's clock (found by the sweep: {@link sweepBounds}); nothing of
+   * the call outlives it. `send` runs in a microtask of its own: isolated-vm's `apply` captures the
+   * host's stack (10 frames, StackTrace::CurrentStackTrace in three_phase_task.h) for its errors,
+   * and the invoke path's frames — optimised, inlined async functions — cost several µs of the
+   * host's thread per call to walk; from a microtask the stack is one frame deep. (lambdalet reads
+   * only the guest's part of such a stack: rejectionReason.)
    */
-  #bounded<T>(work: Promise<T>, limitMs: number): Promise<T> {
+  #bounded<T>(send: () => Promise<T>, limitMs: number): Promise<T> {
     return new Promise<T>((resolve, reject) => {
-      const fail = (fault: SandboxFault): void => {
-        clearTimeout(timer);
-        this.#inFlight.delete(fail);
-        reject(fault);
-      };
-      const timer = setTimeout(
-        () => fail(new SandboxFault('timeout', `${TIMEOUT_MESSAGE} The isolate did not answer within ${limitMs} ms: something else held it`)),
+      const pending: PendingCall = {
+        bound: performance.now() + limitMs,
         limitMs,
-      );
-      this.#inFlight.add(fail);
-      work.then(
-        (value) => {
-          clearTimeout(timer);
-          this.#inFlight.delete(fail);
-          resolve(value);
+        fail: (fault) => {
+          this.#forget(pending);
+          reject(fault);
         },
-        (error: unknown) => {
-          clearTimeout(timer);
-          this.#inFlight.delete(fail);
-          // isolated-vm's own reason, passed on unchanged for #classify to read.
+      };
+      this.#inFlight.push(pending);
+      if (++callsInFlight === 1) armSweep();
+      queueMicrotask(() => {
+        if (!this.#inFlight.includes(pending)) return; // failed before it was sent (a catastrophe)
+        let work: Promise<T>;
+        try {
+          work = send();
+        } catch (error) {
+          this.#forget(pending);
           // eslint-disable-next-line @typescript-eslint/prefer-promise-reject-errors
           reject(error);
-        },
-      );
+          return;
+        }
+        work.then(
+          (value) => {
+            this.#forget(pending);
+            resolve(value);
+          },
+          (error: unknown) => {
+            this.#forget(pending);
+            // isolated-vm's own reason, passed on unchanged for #classify to read.
+            // eslint-disable-next-line @typescript-eslint/prefer-promise-reject-errors
+            reject(error);
+          },
+        );
+      });
     });
+  }
+
+  /** Drops a call's guard (once: a call failed by its bound or a catastrophe may still answer later). */
+  #forget(pending: PendingCall): void {
+    const at = this.#inFlight.indexOf(pending);
+    if (at < 0) return;
+    this.#inFlight.splice(at, 1);
+    callsInFlight--;
+    this.#leaveSweepWhenGone();
+  }
+
+  /** A sandbox that is gone, with no call in flight, leaves the bounds' sweep (nothing of it stays referenced). */
+  #leaveSweepWhenGone(): void {
+    if (this.#inFlight.length === 0 && this.disposed) bounded.delete(this);
+  }
+
+  /**
+   * The sweep's look at this sandbox: fails the calls whose bound has passed with a `timeout`
+   * fault (#classify then ends the isolate). Returns false once the sandbox is gone with nothing in flight.
+   */
+  sweepBounds(now: number): boolean {
+    for (const pending of this.#inFlight) {
+      if (now >= pending.bound) {
+        pending.fail(new SandboxFault('timeout', `${TIMEOUT_MESSAGE} The isolate did not answer within ${pending.limitMs} ms: something else held it`));
+        return this.sweepBounds(now);
+      }
+    }
+    return this.#inFlight.length > 0 || !this.disposed;
   }
 
   /** A reply that does not decode means the guest runtime is broken: the sandbox is finished. */
@@ -365,6 +421,7 @@ export class V8Sandbox implements Sandbox {
       // Ours: the host-clock bound of a call (#bounded). The isolate is ended, whatever holds it.
       this.#fault = error;
       if (!this.#catastrophic && !this.#isolate.isDisposed) this.#isolate.dispose();
+      this.#leaveSweepWhenGone();
       return error;
     }
     const message = error instanceof Error ? error.message : String(error);
@@ -380,6 +437,7 @@ export class V8Sandbox implements Sandbox {
     }
     this.#fault = fault;
     if (!this.#catastrophic && !this.#isolate.isDisposed) this.#isolate.dispose();
+    this.#leaveSweepWhenGone();
     return fault;
   }
 }
@@ -398,6 +456,35 @@ function rejectionReason(error: unknown): RejectionReason {
     return { text: `${error.name}: ${error.message}`, stack: boundary < 0 ? stack : stack.slice(0, boundary) };
   }
   return { text: String(error), stack: [] };
+}
+
+/** A call in flight: when the host stops waiting for it (performance.now()), and how to fail it. */
+interface PendingCall {
+  readonly bound: number;
+  readonly limitMs: number;
+  readonly fail: (fault: SandboxFault) => void;
+}
+
+/**
+ * Every sandbox not yet gone, for the bounds' sweep; and the calls in flight across them. The sweep
+ * runs while calls are in flight (it stops at the first look that finds none, and the next call
+ * starts it again). Unreferenced: a call in flight keeps the process alive by itself (isolated-vm
+ * holds the event loop while a task of the host's is pending).
+ */
+const bounded = new Set<V8Sandbox>();
+let callsInFlight = 0;
+let sweepTimer: NodeJS.Timeout | undefined;
+
+function armSweep(): void {
+  sweepTimer ??= setInterval(() => {
+    if (callsInFlight === 0) {
+      clearInterval(sweepTimer);
+      sweepTimer = undefined;
+      return;
+    }
+    const now = performance.now();
+    for (const each of bounded) if (!each.sweepBounds(now)) bounded.delete(each);
+  }, BOUND_SWEEP_MS).unref();
 }
 
 /** Live sandboxes the idle watch looks at; one timer for all, running only while there are some. */

@@ -1,8 +1,9 @@
 import { spawn } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
-import { describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it, vi } from 'vitest';
 import type ivm from 'isolated-vm';
-import { IDLE_HELD_LOOKS, V8Sandbox, type GuestDispatch } from '../../../src/engines/v8/v8-sandbox.ts';
+import { BOUND_SWEEP_MS, IDLE_HELD_LOOKS, V8_CALL_GRACE_MS, V8Sandbox, type GuestDispatch } from '../../../src/engines/v8/v8-sandbox.ts';
+import { SandboxFault } from '../../../src/engines/engine.ts';
 import { collectRun } from '../../helpers/process.ts';
 
 
@@ -114,5 +115,68 @@ describe('v8 engine: the host thread never waits on an isolate', () => {
     }
     expect(busy.disposed).toBe(false);
     busy.dispose();
+  });
+
+  describe('the host-clock bound of a call (one sweep for every sandbox, no timer per call)', () => {
+    afterEach(() => {
+      vi.useRealTimers();
+    });
+
+    /** A sandbox whose isolate answers a call only when the test says so. */
+    const heldSandbox = () => {
+      const answers: ((text: string) => void)[] = [];
+      let disposed = false;
+      const isolate = {
+        get isDisposed() {
+          return disposed;
+        },
+        dispose() {
+          disposed = true;
+        },
+        getHeapStatistics: () => Promise.resolve({ total_heap_size: 0, externally_allocated_size: 0 }),
+      };
+      const dispatch = { apply: () => new Promise<string>((resolve) => answers.push(resolve)) };
+      const sandbox = new V8Sandbox(isolate as unknown as ivm.Isolate, dispatch as unknown as ivm.Reference<GuestDispatch>, undefined, false);
+      return { sandbox, answers, isDisposed: () => disposed };
+    };
+    const INVOKE = { type: 'invoke', requestId: 'r', deadlineMs: 0, extras: '', event: '{}' } as const;
+    // A call of timeout 1 ms is bounded at 1 + V8_CALL_GRACE_MS on the host's clock.
+    const BOUND_MS = 1 + V8_CALL_GRACE_MS;
+
+    it('answered just under its bound: the reply stands and the isolate lives', async () => {
+      vi.useFakeTimers({ toFake: ['setInterval', 'clearInterval', 'performance'] });
+      const { sandbox, answers, isDisposed } = heldSandbox();
+      const reply = sandbox.call(INVOKE, 1);
+      await vi.advanceTimersByTimeAsync(BOUND_MS - 1);
+      answers[0]!('o-1,0,{"ok":1}');
+      await expect(reply).resolves.toMatchObject({ done: true, ok: true, payload: '{"ok":1}' });
+      expect(isDisposed()).toBe(false);
+      sandbox.dispose();
+      await vi.advanceTimersByTimeAsync(BOUND_SWEEP_MS); // the sweep finds nothing in flight and stops
+    });
+
+    it('not answered at its bound: a timeout fault within one sweep, the isolate ended; later calls fault the same', async () => {
+      vi.useFakeTimers({ toFake: ['setInterval', 'clearInterval', 'performance'] });
+      const { sandbox, isDisposed } = heldSandbox();
+      const reply = sandbox.call(INVOKE, 1);
+      const outcome = reply.then(() => 'answered', (error: unknown) => error);
+      await vi.advanceTimersByTimeAsync(BOUND_MS - BOUND_SWEEP_MS);
+      expect(isDisposed()).toBe(false); // under the bound: still waiting
+      await vi.advanceTimersByTimeAsync(2 * BOUND_SWEEP_MS); // at / just over it, whichever sweep sees it
+      const fault = await outcome;
+      expect(fault).toBeInstanceOf(SandboxFault);
+      expect((fault as SandboxFault).kind).toBe('timeout');
+      expect((fault as SandboxFault).message).toContain(`did not answer within ${BOUND_MS} ms`);
+      expect(isDisposed()).toBe(true);
+      await expect(sandbox.call(INVOKE, 1)).rejects.toMatchObject({ kind: 'timeout' });
+      await vi.advanceTimersByTimeAsync(BOUND_SWEEP_MS); // the sweep finds nothing in flight and stops
+    });
+
+    it('a catastrophe fails every call in flight at once, bound or not', async () => {
+      const { sandbox } = heldSandbox();
+      const reply = sandbox.call(INVOKE, 60_000);
+      sandbox.failCatastrophically('Out of memory');
+      await expect(reply).rejects.toMatchObject({ kind: 'out-of-memory' });
+    });
   });
 });
