@@ -9,7 +9,7 @@ import { describe, expect, it, vi } from 'vitest';
 import { BURST_WINDOW_MS, DEMAND_MEMORY_MS, MAX_POOL_DEPTH, POOL_BYTES_BUDGET, PoolDemand } from '../../src/engines/pool-demand.ts';
 import { startRuntime } from '../../src/engines/quickjs/in-thread.ts';
 import { eventually } from '../helpers/eventually.ts';
-import { BACKING_CHUNK_BYTES, BlankPool, newBlankInstance, REFILL_HOLD_OFF_MAX_MS, type Blank } from '../../src/engines/quickjs/snapshot.ts';
+import { BACKING_CHUNK_BYTES, backedRanges, BlankPool, newBlankInstance, REFILL_HOLD_OFF_MAX_MS, type Blank } from '../../src/engines/quickjs/snapshot.ts';
 
 function demandAt(): { demand: PoolDemand; clock: { now: number } } {
   const clock = { now: 1_000_000 };
@@ -194,5 +194,45 @@ describe('quickjs BlankPool refills yield to restores elsewhere (issue 21, burst
     const blank = await making;
     expect(pauses).toBe(chunks - 1); // none before the first chunk, one before each other
     expect(blank.started.instance.memory.buffer.byteLength).toBe(byteLength);
+  });
+});
+
+describe('what a quickjs blank backs ahead of a restore', () => {
+  const PAGE = 64 * 1024;
+  const MIB = 1024 * 1024;
+
+  it("the images' pages with data and the room after the last up to touchBytes, not the holes between them", () => {
+    // A trivial handler's image has data in pages 0-1 and 81-89 (the span between: the C stack's region).
+    const extent = { byteLength: 16 * MIB, touchBytes: 90 * PAGE + MIB, pages: [0, 1, 81, 82, 83, 84, 85, 86, 87, 88, 89] };
+    expect(backedRanges(extent, 16 * MIB)).toEqual([
+      [0, 2 * PAGE],
+      [81 * PAGE, 90 * PAGE + MIB],
+    ]);
+    // Without pages (an extent from before they were kept): everything below touchBytes.
+    expect(backedRanges({ byteLength: 16 * MIB, touchBytes: 90 * PAGE + MIB }, 16 * MIB)).toEqual([[0, 90 * PAGE + MIB]]);
+  });
+
+  it('never past the memory: touchBytes just under, at and just over its length', () => {
+    const length = 4 * MIB;
+    for (const [touchBytes, end] of [
+      [length - PAGE, length - PAGE],
+      [length, length],
+      [length + PAGE, length],
+    ] as const) {
+      // Page 0 and the room after it are one range.
+      expect(backedRanges({ byteLength: length, touchBytes, pages: [0] }, length), `touchBytes ${touchBytes}`).toEqual([[0, end]]);
+    }
+  });
+
+  it('a blank made for an image with a hole backs the pages, not the hole (counted by its backing chunks)', async () => {
+    let pauses = 0;
+    const pause = async (): Promise<void> => {
+      pauses++;
+    };
+    // Pages 0 and 600 (37.5 MiB apart), then 1 MiB of room: 1.125 MiB to back, one pause.
+    const extent = { byteLength: 48 * MIB, touchBytes: 601 * PAGE + MIB, pages: [0, 600] };
+    const blank = await newBlankInstance(128, extent, (instance) => startRuntime(instance, 128), pause);
+    expect(pauses).toBe(Math.ceil((2 * PAGE + MIB) / BACKING_CHUNK_BYTES) - 1);
+    expect(blank.started.instance.memory.buffer.byteLength).toBe(48 * MIB);
   });
 });
