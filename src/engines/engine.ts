@@ -61,6 +61,13 @@ export interface SandboxOptions {
    * (environment/heavy-work.ts). Optional.
    */
   readonly hostCallAsync?: (op: string, args: string, bytes: Uint8Array | undefined, signal?: AbortSignal) => Promise<string> | undefined;
+  /**
+   * {@link hostCallAsync} with the answer in binary-host-call.ts's shapes: must answer what
+   * `binaryAnswer` of hostCallAsync's text would, for an engine whose guest takes bytes (in-process
+   * v8): a heavy call's output (up to 64 MiB of Brotli) is not turned into latin1 text and back on
+   * the host's thread. Optional.
+   */
+  readonly hostCallAsyncBytes?: (op: string, args: string, bytes: Uint8Array | undefined, signal?: AbortSignal) => Promise<BinaryAnswer> | undefined;
 }
 
 export interface Blueprint {

@@ -149,6 +149,7 @@ export class ExecutionEnvironment {
         hostCall: bridge.call,
         hostCallBytes: bridge.callBytes,
         hostCallAsync: bridge.callAsync,
+        hostCallAsyncBytes: bridge.callAsyncBytes,
       });
     } catch (error) {
       bridge.dispose();

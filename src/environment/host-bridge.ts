@@ -146,11 +146,24 @@ export class HostBridge {
   /**
    * The SandboxOptions.hostCallAsync handler: for the calls whose work is too heavy for the host's
    * thread — `zlib.brotli`, and `crypto` pbkdf2, scrypt and key generation — a promise of exactly
-   * what `call(op, textRequest(args, bytes))` would answer, the work done in libuv's thread pool (heavy-work.ts: a share of
-   * it, first come first served; a call still waiting when `signal` aborts never starts and answers
-   * an error). Undefined for every other call: those are answered by {@link call}. Never rejects.
+   * what `call(op, textRequest(args, bytes))` would answer, the work done in libuv's thread pool
+   * (heavy-work.ts: a share of it, first come first served; a call still waiting when `signal`
+   * aborts never starts and answers an error). Undefined for every other call: those are answered
+   * by {@link call}. Never rejects.
    */
-  readonly callAsync = (op: string, args: string, bytes: Uint8Array | undefined, signal?: AbortSignal): Promise<string> | undefined => {
+  readonly callAsync = (op: string, args: string, bytes: Uint8Array | undefined, signal?: AbortSignal): Promise<string> | undefined =>
+    this.#heavy(op, args, bytes, signal)?.then((outcome) => (typeof outcome === 'string' ? outcome : outcome.bytes === undefined ? outcome.head : `${outcome.head}\n${encodePayload(outcome.bytes)}`));
+
+  /**
+   * The SandboxOptions.hostCallAsyncBytes handler: {@link callAsync}'s calls, answered as
+   * `binaryAnswer` of its text would be, without the text: an answer's bytes (a Brotli output of
+   * up to 64 MiB) are never turned into latin1 text and back on the host's thread.
+   */
+  readonly callAsyncBytes = (op: string, args: string, bytes: Uint8Array | undefined, signal?: AbortSignal): Promise<BinaryAnswer> | undefined =>
+    this.#heavy(op, args, bytes, signal)?.then((outcome) => (typeof outcome === 'string' ? outcome : outcome.bytes === undefined ? outcome.head : [outcome.head, exactArrayBuffer(outcome.bytes)]));
+
+  /** A heavy call's work (see {@link callAsync}): its answer as a head and bytes, or an error's text. */
+  #heavy(op: string, args: string, bytes: Uint8Array | undefined, signal: AbortSignal | undefined): Promise<HeavyOutcome | string> | undefined {
     if (op !== 'zlib.brotli' && op !== 'crypto') return undefined;
     try {
       // The payload as bytes, never through latin1 text when it came as bytes: this runs on the
@@ -162,21 +175,20 @@ export class HostBridge {
       // Light crypto calls (hashes, ciphers...) are declined before their payload is touched.
       if (op === 'crypto' && !CryptoService.isHeavy(String(parsed[0]))) return undefined;
       const payload = bytes === undefined ? Buffer.from(text ?? '', 'latin1') : Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
-      let work: () => Promise<string>;
+      let work: () => Promise<HeavyOutcome>;
       if (op === 'zlib.brotli') {
         const { mode, input, options } = this.#brotliArgs(parsed, payload);
         const run = mode === 'compress' ? brotliCompress : brotliDecompress;
-        work = () => new Promise<Buffer>((resolve, reject) => run(input, options, (error, out) => (error ? reject(error) : resolve(out)))).then((out) => `o0
-${encodePayload(out)}`);
+        work = () => new Promise<HeavyOutcome>((resolve, reject) => run(input, options, (error, out) => (error ? reject(error) : resolve({ head: 'o0', bytes: out }))));
       } else {
         const { method, params, parts } = cryptoRequest(parsed, payload);
-        work = () => this.#crypto.callAsync(method, params, parts).then(cryptoAnswerText);
+        work = () => this.#crypto.callAsync(method, params, parts).then(cryptoOutcome);
       }
       return runHeavy(work, signal).catch((error: unknown) => `e${JSON.stringify(toHostCallError(error))}`);
     } catch (error) {
       return Promise.resolve(`e${JSON.stringify(toHostCallError(error))}`);
     }
-  };
+  }
 
   /** Aborts every request in flight (the environment is ending). */
   dispose(): void {
@@ -605,7 +617,19 @@ function cryptoRequest(args: unknown[], bytes: Buffer): { method: string; params
 
 /** A `crypto` call's answer: `{ v: value, l: lengths }` and the byte outputs back to back. */
 function cryptoAnswerText(answer: CryptoAnswer): string {
+  const { head, bytes } = cryptoOutcome(answer);
+  return bytes === undefined ? head : `${head}\n${encodePayload(bytes)}`;
+}
+
+/** A heavy call's answer before its wire form: the text head (`o…`) and, if it has one, the payload. */
+interface HeavyOutcome {
+  readonly head: string;
+  readonly bytes?: Buffer;
+}
+
+/** {@link cryptoAnswerText}'s parts: a payload only when the call has byte outputs (empty ones included). */
+function cryptoOutcome(answer: CryptoAnswer): HeavyOutcome {
   const out = answer.parts ?? [];
-  const head = JSON.stringify({ v: answer.value ?? null, l: out.map((part) => part.length) });
-  return out.length === 0 ? `o${head}` : `o${head}\n${encodePayload(Buffer.concat(out))}`;
+  const head = `o${JSON.stringify({ v: answer.value ?? null, l: out.map((part) => part.length) })}`;
+  return out.length === 0 ? { head } : { head, bytes: Buffer.concat(out) };
 }

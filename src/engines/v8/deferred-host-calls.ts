@@ -9,8 +9,9 @@
  * answers):
  *
  * 1. The guest's synchronous call reaches the host's Callback, which starts the work through the
- *    environment's SandboxOptions.hostCallAsync (libuv's thread pool: environment/heavy-work.ts)
- *    and answers at once with `'w' + number`: the host's thread is free again.
+ *    environment's SandboxOptions.hostCallAsyncBytes (libuv's thread pool: environment/heavy-work.ts;
+ *    the answer's bytes never go through latin1 text) and answers at once with `'w' + number`: the
+ *    host's thread is free again.
  * 2. The guest blocks its own thread (an isolated-vm thread, never the host's) in `Atomics.wait`
  *    on slot 0 of a SharedArrayBuffer shared with this sandbox alone.
  * 3. When the work is done the host keeps the answer, stores the number in the slot and notifies.
@@ -31,7 +32,15 @@ import { DEFERRED_ANSWER_OP, DEFERRED_ANSWER_PREFIX } from '../guest/protocol.ts
 import type { SandboxOptions } from '../engine.ts';
 import { nextHostCall } from '../remote/host-answer.ts';
 
-type HostCallAsync = NonNullable<SandboxOptions['hostCallAsync']>;
+/** Starts a heavy call's work: its answer later, or undefined for a call that is not heavy (SandboxOptions.hostCallAsyncBytes). */
+export type StartHeavyCall = NonNullable<SandboxOptions['hostCallAsyncBytes']>;
+
+/** The sandbox options' way to start heavy work, in bytes form: hostCallAsyncBytes, or hostCallAsync's text made into it. */
+export function heavyCallStarter(options: Pick<SandboxOptions, 'hostCallAsync' | 'hostCallAsyncBytes'>): StartHeavyCall | undefined {
+  if (options.hostCallAsyncBytes) return options.hostCallAsyncBytes;
+  const text = options.hostCallAsync;
+  return text ? (op, args, bytes, signal) => text(op, args, bytes, signal)?.then(binaryAnswer) : undefined;
+}
 
 /** Slot 0 of the answer slot: the number of the last deferred call whose answer is ready. */
 const READY_SLOT = 0;
@@ -48,7 +57,7 @@ export class DeferredHostCalls {
   /** Shared with the sandbox's guest (install's / rebind's `answerSlot`): one Int32. */
   readonly buffer = new SharedArrayBuffer(4);
   readonly #slot = new Int32Array(this.buffer);
-  readonly #start: HostCallAsync;
+  readonly #start: StartHeavyCall;
   #last = 0;
   #pending: DeferredCall | undefined;
   /**
@@ -57,8 +66,8 @@ export class DeferredHostCalls {
    */
   #controller = new AbortController();
 
-  /** `start`: the environment's SandboxOptions.hostCallAsync. */
-  constructor(start: HostCallAsync) {
+  /** `start`: the environment's heavy calls ({@link heavyCallStarter}). */
+  constructor(start: StartHeavyCall) {
     this.#start = start;
   }
 
@@ -80,9 +89,9 @@ export class DeferredHostCalls {
     this.#last = nextHostCall(this.#last);
     const call: DeferredCall = { number: this.#last, controller };
     this.#pending = call;
-    void later.then((text) => {
+    void later.then((answer) => {
       if (this.#pending !== call) return; // abandoned: nobody waits for it
-      call.answer = binaryAnswer(text);
+      call.answer = answer;
       Atomics.store(this.#slot, READY_SLOT, call.number);
       Atomics.notify(this.#slot, READY_SLOT);
     });

@@ -16,7 +16,7 @@ import { warmGuestCodeCache } from './guest-code-cache.ts';
 import { RemoteImage, type BlueprintDef, type EnginePool } from '../remote/engine-pool.ts';
 import { restoreServersCatastrophe } from './restore-servers.ts';
 import { createSnapshotInChild, deserialise, snapshotScripts, V8Image, verifySnapshot } from './snapshot.ts';
-import { DeferredHostCalls } from './deferred-host-calls.ts';
+import { DeferredHostCalls, heavyCallStarter } from './deferred-host-calls.ts';
 import { guestLogCallback, V8_CALL_GRACE_MS, V8Sandbox, withDeadline, type GuestDispatch } from './v8-sandbox.ts';
 
 /** isolated-vm refuses memory limits under 8 MB. */
@@ -218,7 +218,8 @@ export class V8Engine implements Engine {
     let sandbox: V8Sandbox | undefined;
     try {
       const hostCall = options.hostCall ?? unavailableHostCall;
-      const deferred = options.hostCallAsync ? new DeferredHostCalls(options.hostCallAsync) : undefined;
+      const start = heavyCallStarter(options);
+      const deferred = start ? new DeferredHostCalls(start) : undefined;
       await withDeadline(
         restored.rebind.apply(undefined, [
           new ivm.Callback(guestLogCallback(options.onLog, () => sandbox?.replyWentStale()), { ignored: true }),
@@ -322,10 +323,10 @@ export class V8Engine implements Engine {
         : undefined;
       // Heavy calls (Brotli, pbkdf2, scrypt, key generation) run off the host's thread while the
       // guest waits on its own (deferred-host-calls.ts).
-      const later = options.hostCallAsync;
-      const deferred = later
+      const start = heavyCallStarter(options);
+      const deferred = start
         ? new DeferredHostCalls((op, args, payload, signal) => {
-            const work = later(op, args, payload, signal);
+            const work = start(op, args, payload, signal);
             if (work) hostOps.add(op);
             return work;
           })

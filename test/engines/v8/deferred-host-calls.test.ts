@@ -20,7 +20,7 @@ import { bundleFunction } from '../../../src/code/index.ts';
 import { binaryAnswer } from '../../../src/engines/binary-host-call.ts';
 import { SandboxFault, type Blueprint, type SandboxOptions } from '../../../src/engines/engine.ts';
 import { encodePayload } from '../../../src/engines/guest/protocol.ts';
-import { DeferredHostCalls } from '../../../src/engines/v8/deferred-host-calls.ts';
+import { DeferredHostCalls, heavyCallStarter } from '../../../src/engines/v8/deferred-host-calls.ts';
 import { V8Engine } from '../../../src/engines/v8/v8-engine.ts';
 import { HostBridge } from '../../../src/environment/host-bridge.ts';
 import type { LazyVfs } from '../../../src/vfs/index.ts';
@@ -34,13 +34,16 @@ interface Held {
   resolve(text: string): void;
 }
 
-/** A DeferredHostCalls whose `zlib.brotli` work the test answers by hand. */
+/** A DeferredHostCalls whose `zlib.brotli` work the test answers by hand (as text: heavyCallStarter makes it bytes). */
 function heldCalls(): { calls: DeferredHostCalls; held: Held[]; slot: Int32Array } {
   const held: Held[] = [];
-  const calls = new DeferredHostCalls((op, args, _bytes, signal) => {
-    if (op !== 'zlib.brotli') return undefined;
-    return new Promise<string>((resolve) => held.push({ op, args, signal, resolve }));
+  const start = heavyCallStarter({
+    hostCallAsync: (op, args, _bytes, signal) => {
+      if (op !== 'zlib.brotli') return undefined;
+      return new Promise<string>((resolve) => held.push({ op, args, signal, resolve }));
+    },
   });
+  const calls = new DeferredHostCalls(start!);
   return { calls, held, slot: new Int32Array(calls.buffer) };
 }
 
@@ -263,15 +266,16 @@ describe('in-process v8: a heavy host call waits on the guest’s thread, not th
       onLog: () => {},
       hostCall: bridge.call,
       hostCallBytes: bridge.callBytes,
-      hostCallAsync: (op, args, bytes, signal) => {
-        const work = bridge.callAsync(op, args, bytes, signal);
+      // The environment's form (bytes answers); the held-answer cases above use the text form.
+      hostCallAsyncBytes: (op, args, bytes, signal) => {
+        const work = bridge.callAsyncBytes(op, args, bytes, signal);
         if (!work) return undefined;
         inFlight++;
         // Held until the host's timer has fired during the work: proof the host's loop turned while the guest waited.
-        return work.then(async (text) => {
+        return work.then(async (answer) => {
           await until(() => ticksDuringWork > 0);
           inFlight--;
-          return text;
+          return answer;
         });
       },
     });
@@ -285,6 +289,45 @@ describe('in-process v8: a heavy host call waits on the guest’s thread, not th
     sandbox.dispose();
     bridge.dispose();
   }, 120_000);
+});
+
+describe('HostBridge.callAsyncBytes answers what binaryAnswer of callAsync answers, without the text', () => {
+  const bridge = (): HostBridge => new HostBridge({ vfs: {} as LazyVfs, egress: { allowHosts: [] }, maxResponseBytes: 128 * 1024 * 1024 });
+
+  it('Brotli both ways, an empty output, its bounds and bad input; pbkdf2 and scrypt in and over their bounds; the light calls declined', async () => {
+    const b = bridge();
+    const input = Buffer.from('lambdalet '.repeat(1000));
+    const password = Buffer.from('pw');
+    const salt = Buffer.from('salt');
+    const cases: [string, string, Buffer | undefined][] = [
+      ['zlib.brotli', JSON.stringify(['compress', { 1: 5 }, 0]), input],
+      ['zlib.brotli', JSON.stringify(['decompress', {}, 0]), brotliCompressSync(input)],
+      ['zlib.brotli', JSON.stringify(['decompress', {}, 0]), brotliCompressSync(Buffer.alloc(0))], // an empty output: [head, 0 bytes]
+      ['zlib.brotli', JSON.stringify(['decompress', {}, 100]), brotliCompressSync(input)], // ERR_BUFFER_TOO_LARGE
+      ['zlib.brotli', JSON.stringify(['squash', {}, 0]), input],
+      ['zlib.brotli', 'not json', input],
+      ['crypto', JSON.stringify(['pbkdf2', { iterations: 1000, keylen: 32, digest: 'sha256' }, [2, 4]]), Buffer.concat([password, salt])],
+      ['crypto', JSON.stringify(['pbkdf2', { iterations: 2_000_001, keylen: 64, digest: 'sha512' }, [2, 4]]), Buffer.concat([password, salt])],
+      ['crypto', JSON.stringify(['scrypt', { keylen: 32, N: 1024, r: 8, p: 1 }, [2, 4]]), Buffer.concat([password, salt])],
+      ['crypto', JSON.stringify(['scrypt', { keylen: 32, N: 1 << 20, r: 8, p: 1 }, [2, 4]]), Buffer.concat([password, salt])],
+    ];
+    for (const [op, args, payload] of cases) {
+      const bytes = payload ? new Uint8Array(payload) : undefined;
+      const text = await b.callAsync(op, args, bytes);
+      expect(text, `${op} ${args}`).toBeDefined();
+      expect(await b.callAsyncBytes(op, args, bytes), `${op} ${args}`).toEqual(binaryAnswer(text!));
+    }
+    // Key generation: the same shape (a fresh key each time).
+    const generate = JSON.stringify(['key.generate', { type: 'ed25519', options: {} }, []]);
+    const [head] = (await b.callAsyncBytes('crypto', generate, undefined)) as [string, ArrayBuffer];
+    expect(JSON.parse(head.slice(1))).toEqual(JSON.parse((await b.callAsync('crypto', generate, undefined))!.slice(1).split('\n')[0]!));
+    // Not heavy: declined by both.
+    for (const [op, args] of [['crypto', JSON.stringify(['hkdf', { digest: 'sha256', keylen: 16 }, [2, 4, 0]])], ['fs', JSON.stringify(['exists', '/tmp'])]] as const) {
+      expect(b.callAsyncBytes(op, args, undefined)).toBeUndefined();
+      expect(b.callAsync(op, args, undefined)).toBeUndefined();
+    }
+    b.dispose();
+  });
 });
 
 describe('in-process v8 through the runtime: heavy calls stay Node-exact, tenants never get each other’s answers, timeouts hold', () => {
