@@ -21,9 +21,9 @@
  * record: one deferred call per sandbox at a time, known by a number the host chose; a take names
  * that number or gets an error, and before the answer is ready it gets the deferral again (the
  * guest waits once more). Nothing here is shared between sandboxes, so an answer cannot reach
- * another tenant. When the sandbox's call ends (answered, timed out, the isolate disposed) the call
- * is abandoned: its work, if it has not started, never starts (the signal aborts), and a late
- * answer is dropped. V8 interrupts `Atomics.wait` for TerminateExecution, which isolated-vm's
+ * another tenant. A guest can be left blocked in a deferred call only by a call that failed (timed
+ * out, the isolate disposed...), which ends the sandbox: then the deferred call is abandoned (its
+ * work, if it has not started, never starts: the signal aborts) and a late answer is dropped. V8 interrupts `Atomics.wait` for TerminateExecution, which isolated-vm's
  * timeout and `dispose` use, so a guest blocked here ends at its deadline like a spinning one
  * (test/engines/v8/deferred-host-calls.test.ts).
  */
@@ -99,8 +99,8 @@ export class DeferredHostCalls {
   }
 
   /**
-   * The sandbox's call ended (answered, failed, timed out) or the sandbox is gone: a deferred call
-   * still pending has nobody waiting — its work is aborted if not started, its answer dropped.
+   * The sandbox ended (V8Sandbox: a failed call, a catastrophe, dispose): a deferred call still
+   * pending has nobody waiting — its work is aborted if not started, its answer dropped.
    */
   abandon(): void {
     const call = this.#pending;

@@ -122,7 +122,12 @@ export class V8Sandbox implements Sandbox {
   #look: { readonly at: number; readonly wallNs: bigint; readonly calls: number } | undefined;
   #heldLooks = 0;
 
-  /** The guest's heavy host calls in flight, abandoned when the call that made them ends (deferred-host-calls.ts). */
+  /**
+   * The guest's deferred heavy host call, if any (deferred-host-calls.ts). Abandoned when the
+   * sandbox ends: a call can end with the guest still blocked in one only by failing (terminated at
+   * its timeout, the isolate disposed...), and every failure ends the sandbox; a call that succeeds
+   * has taken its answer.
+   */
   readonly #deferred: Pick<DeferredHostCalls, 'abandon'> | undefined;
 
   /**
@@ -163,6 +168,7 @@ export class V8Sandbox implements Sandbox {
       'The sandbox kept running code between invocations (a FinalizationRegistry callback?) and was ended',
     );
     if (!this.#catastrophic && !this.#isolate.isDisposed) this.#isolate.dispose();
+    this.#deferred?.abandon();
     this.#leaveSweepWhenGone();
     return false;
   }
@@ -173,6 +179,7 @@ export class V8Sandbox implements Sandbox {
     const kind = /memory/i.test(message) ? 'out-of-memory' : 'crashed';
     const fault = new SandboxFault(kind, `isolated-vm catastrophic error: ${message}`);
     this.#fault ??= fault;
+    this.#deferred?.abandon();
     for (const pending of [...this.#inFlight]) pending.fail(this.#fault);
   }
 
@@ -181,15 +188,6 @@ export class V8Sandbox implements Sandbox {
   }
 
   async call(message: HostMessage, timeoutMs: number): Promise<GuestReply> {
-    try {
-      return await this.#call(message, timeoutMs);
-    } finally {
-      // A heavy host call of this call still in flight has nobody waiting for it any more.
-      this.#deferred?.abandon();
-    }
-  }
-
-  async #call(message: HostMessage, timeoutMs: number): Promise<GuestReply> {
     this.#assertAlive();
     if (message.type === 'init') this.#init = message;
     this.#status = undefined;
@@ -421,6 +419,7 @@ export class V8Sandbox implements Sandbox {
       // Ours: the host-clock bound of a call (#bounded). The isolate is ended, whatever holds it.
       this.#fault = error;
       if (!this.#catastrophic && !this.#isolate.isDisposed) this.#isolate.dispose();
+      this.#deferred?.abandon();
       this.#leaveSweepWhenGone();
       return error;
     }
@@ -437,6 +436,7 @@ export class V8Sandbox implements Sandbox {
     }
     this.#fault = fault;
     if (!this.#catastrophic && !this.#isolate.isDisposed) this.#isolate.dispose();
+    this.#deferred?.abandon();
     this.#leaveSweepWhenGone();
     return fault;
   }
