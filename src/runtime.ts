@@ -137,6 +137,7 @@ export class Runtime implements AsyncDisposable {
       wasm: { threads: options.engineThreads },
       isolation: options.isolation,
       processes: options.engineProcesses,
+      cpuHeavyNice: options.cpuHeavyNice,
     });
     this.#invoker = new Invoker(this.#dispatcher, this.#sink, member?.concurrency);
     this.#random = options.random ?? Math.random;

@@ -56,6 +56,10 @@ export const ENGINE_PROCESSES_MAX = 32;
 export const ENGINE_THREADS_DEFAULT = Math.min(ENGINE_THREADS_MAX, availableParallelism());
 /** `engineProcesses` when none is given: the host's available parallelism, at most 4 (each child holds ~120 MB of RSS). */
 export const ENGINE_PROCESSES_DEFAULT = Math.min(4, availableParallelism());
+/** `cpuHeavyNice`: 0 (CPU-heavy functions stay where they are) to 19 (the lowest OS priority). */
+export const CPU_HEAVY_NICE_MAX = 19;
+/** `cpuHeavyNice` when none is given. */
+export const CPU_HEAVY_NICE_DEFAULT = 10;
 
 /** One of {@link LOG_FORMATS}. */
 export type LogFormat = (typeof LOG_FORMATS)[number];
@@ -174,11 +178,24 @@ export interface RuntimeOptionsInput {
    * isolated-vm catastrophic error (some V8 heap exhaustion) stops all v8 work until a restart.
    * `process`: every sandbox (both engines) lives in one of `engineProcesses` child processes; a
    * crash, abort or catastrophic error ends only that child's environments, and the child is
-   * replaced; a CPU-heavy function (3 invocation calls in a row of 10 ms of CPU or more) moves to
-   * background children at a lower OS priority (nice 10), so it cannot slow its neighbours
-   * much when the cores are contended. For hostile code, use `process`.
+   * replaced. For hostile code, use `process`. In both modes a CPU-heavy function moves to
+   * background servers at a lower OS priority (`cpuHeavyNice`).
    */
   readonly isolation?: IsolationMode;
+  /**
+   * The OS priority (nice value) at which CPU-heavy functions run, so one cannot slow its
+   * neighbours or the host much when the cores are contended (an idle machine still gives it every
+   * core). A function is CPU-heavy once one of its environments has run 3 invocation calls in a row
+   * of 10 ms of guest CPU or more (v8: the isolate's cpuTime, which counts preemption; quickjs: also
+   * a call runnable for 10 ms with 1 ms of CPU, a spinner's share on a loaded machine); that environment ends when next idle, and the function's later
+   * environments start in background servers: child processes started at this nice value under
+   * `process` isolation and for in-process `v8` (one child, started when the first function turns
+   * heavy: isolated-vm shares its threads among all isolates of a process), worker threads that
+   * lower their own priority for in-process `quickjs`. Per-thread priorities are Linux-only: on
+   * other systems quickjs's background workers run at normal priority (children still get theirs).
+   * SnapStart restores do not move. 0 keeps CPU-heavy functions where they are; 1 to 19. Default 10.
+   */
+  readonly cpuHeavyNice?: number;
   /**
    * Worker threads hosting quickjs sandboxes (in-process isolation; the quickjs pool grows to 4x this,
    * at most 64, while every worker hosts a sandbox), and as many hosting wasm components (either
@@ -263,6 +280,8 @@ export interface RuntimeOptions {
   readonly engineThreads: number;
   /** Child processes under process isolation. Default: available parallelism, at most 4. */
   readonly engineProcesses: number;
+  /** CPU-heavy functions' OS priority (nice); 0: they do not move. Default 10. */
+  readonly cpuHeavyNice: number;
   /** Floor of a snapStart function's deploy-time INIT limit in ms. Default 130000. */
   readonly snapStartInitTimeoutMs: number;
   /** INIT's limit in ms. Default 10000 (Lambda's). */
@@ -296,6 +315,7 @@ const DEFAULT_RUNTIME_OPTIONS: RuntimeOptions = Object.freeze({
   isolation: 'in-process',
   engineThreads: ENGINE_THREADS_DEFAULT,
   engineProcesses: ENGINE_PROCESSES_DEFAULT,
+  cpuHeavyNice: CPU_HEAVY_NICE_DEFAULT,
   snapStartInitTimeoutMs: SNAPSTART_INIT_TIMEOUT_MS_DEFAULT,
   initTimeoutMs: INIT_TIMEOUT_MS,
   restoreTimeoutMs: RESTORE_TIMEOUT_MS,
@@ -325,6 +345,7 @@ const runtimeOptionsSchema = z.strictObject(
     isolation: oneOf(ISOLATION_MODES).default('in-process'),
     engineThreads: integerIn(1, ENGINE_THREADS_MAX).default(ENGINE_THREADS_DEFAULT),
     engineProcesses: integerIn(1, ENGINE_PROCESSES_MAX).default(ENGINE_PROCESSES_DEFAULT),
+    cpuHeavyNice: integerIn(0, CPU_HEAVY_NICE_MAX).default(CPU_HEAVY_NICE_DEFAULT),
     concurrency: integerIn(1, CONCURRENCY_MAX).default(HOST_DEFAULTS.concurrency),
     memoryBudgetMb: integerIn(MEMORY_BUDGET_MB_MIN, MEMORY_BUDGET_MB_MAX).default(HOST_DEFAULTS.memoryBudgetMb),
     idleTtlMs: integerIn(IDLE_TTL_MS_MIN, IDLE_TTL_MS_MAX).default(IDLE_TTL_MS_DEFAULT),

@@ -8,11 +8,16 @@
  *   process's worker-thread pool (quickjs/quickjs-engine.ts).
  * - `process`: v8 and quickjs sandboxes in a pool of child processes (remote/process-host.ts); the
  *   wasm engine keeps its own pool of worker threads in either mode (wasm/wasm-engine.ts).
+ *
+ * In both, CPU-heavy functions' sandboxes move to background servers at a lower OS priority
+ * (`cpuHeavyNice`): children at that nice value (process isolation, and in-process v8, whose
+ * isolates all share isolated-vm's threads), or quickjs worker threads that lower their own.
  */
 import type { EngineName, IsolationMode } from '../config/index.ts';
 import type { Engine } from './engine.ts';
 import { QuickJSEngine, type QuickJSEngineOptions } from './quickjs/quickjs-engine.ts';
-import { processEngine } from './remote/process-host.ts';
+import { BACKGROUND_NICE, HEAVY_CALL_CPU_MS } from './remote/engine-pool.ts';
+import { backgroundChildren, processEngine } from './remote/process-host.ts';
 import { v8RestoreServers } from './v8/restore-servers.ts';
 import { V8Engine } from './v8/v8-engine.ts';
 import { WasmEngine, type WasmEngineOptions } from './wasm/wasm-engine.ts';
@@ -25,6 +30,11 @@ export interface EngineRegistryOptions {
   readonly isolation?: IsolationMode;
   /** Child processes under `process` isolation. Default: available parallelism, at most 4. */
   readonly processes?: number;
+  /**
+   * The nice value of the background servers CPU-heavy functions move to (engine-pool.ts
+   * `background`, v8-engine.ts `background`); 0: they do not move. Default BACKGROUND_NICE (10).
+   */
+  readonly cpuHeavyNice?: number;
 }
 
 export class EngineRegistry {
@@ -33,17 +43,23 @@ export class EngineRegistry {
 
   constructor(options: EngineRegistryOptions = {}) {
     const wasm = (): Engine => new WasmEngine(options.wasm);
+    const nice = options.cpuHeavyNice ?? BACKGROUND_NICE;
+    const remote = { processes: options.processes, quickjs: options.quickjs, cpuHeavyNice: nice };
     this.#factories =
       options.isolation === 'process'
         ? {
-            v8: () => processEngine('v8', { processes: options.processes, quickjs: options.quickjs }),
-            quickjs: () => processEngine('quickjs', { processes: options.processes, quickjs: options.quickjs }),
+            v8: () => processEngine('v8', remote),
+            quickjs: () => processEngine('quickjs', remote),
             wasm,
           }
         : {
             // SnapStart restores in worker threads: a restore's deserialisation never stalls the host's thread.
-            v8: () => new V8Engine({ restoreServers: () => v8RestoreServers() }),
-            quickjs: () => new QuickJSEngine(options.quickjs),
+            v8: () =>
+              new V8Engine({
+                restoreServers: () => v8RestoreServers(),
+                ...(nice > 0 ? { background: { pool: () => backgroundChildren(nice), heavyCallCpuMs: HEAVY_CALL_CPU_MS } } : {}),
+              }),
+            quickjs: () => new QuickJSEngine({ ...options.quickjs, cpuHeavyNice: nice }),
             wasm,
           };
   }

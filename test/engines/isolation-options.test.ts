@@ -1,7 +1,7 @@
-/** The runtime options that place sandboxes: `isolation`, `engineThreads`, `engineProcesses` (bounds at, under and over). */
+/** The runtime options that place sandboxes: `isolation`, `engineThreads`, `engineProcesses`, `cpuHeavyNice` (bounds at, under and over). */
 import { availableParallelism } from 'node:os';
 import { describe, expect, it } from 'vitest';
-import { ENGINE_PROCESSES_MAX, ENGINE_THREADS_MAX, parseRuntimeOptions } from '../../src/config/index.ts';
+import { CPU_HEAVY_NICE_MAX, ENGINE_PROCESSES_MAX, ENGINE_THREADS_MAX, parseRuntimeOptions } from '../../src/config/index.ts';
 import { InvalidParameterValueException } from '../../src/errors.ts';
 
 function failure(input: Record<string, unknown>): [string, string] {
@@ -20,6 +20,7 @@ describe('isolation options', () => {
       isolation: 'in-process',
       engineThreads: Math.min(ENGINE_THREADS_MAX, availableParallelism()),
       engineProcesses: Math.min(4, availableParallelism()),
+      cpuHeavyNice: 10,
     });
     expect(parseRuntimeOptions({ isolation: 'process' }).isolation).toBe('process');
   });
@@ -39,5 +40,13 @@ describe('isolation options', () => {
     expect(failure({ [field]: 0 })).toEqual([field, `${message} \`0\` (number)`]);
     expect(failure({ [field]: max + 1 })).toEqual([field, `${message} \`${max + 1}\` (number)`]);
     expect(failure({ [field]: 1.5 })).toEqual([field, `${message} \`1.5\` (number)`]);
+  });
+
+  it(`cpuHeavyNice: 0 (CPU-heavy functions stay where they are) to ${CPU_HEAVY_NICE_MAX} (the lowest OS priority)`, () => {
+    for (const good of [0, 1, 10, CPU_HEAVY_NICE_MAX - 1, CPU_HEAVY_NICE_MAX]) expect(parseRuntimeOptions({ cpuHeavyNice: good })).toMatchObject({ cpuHeavyNice: good });
+    const message = `Expected \`cpuHeavyNice\` to be an integer from 0 to ${CPU_HEAVY_NICE_MAX}, got`;
+    expect(failure({ cpuHeavyNice: -1 })).toEqual(['cpuHeavyNice', `${message} \`-1\` (number)`]);
+    expect(failure({ cpuHeavyNice: CPU_HEAVY_NICE_MAX + 1 })).toEqual(['cpuHeavyNice', `${message} \`${CPU_HEAVY_NICE_MAX + 1}\` (number)`]);
+    expect(failure({ cpuHeavyNice: 2.5 })).toEqual(['cpuHeavyNice', `${message} \`2.5\` (number)`]);
   });
 });

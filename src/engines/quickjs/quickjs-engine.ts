@@ -6,7 +6,7 @@
  */
 import { availableParallelism } from 'node:os';
 import { ENGINE_THREADS_MAX, type QuickJSIsolation } from '../../config/index.ts';
-import { EnginePool } from '../remote/engine-pool.ts';
+import { BACKGROUND_NICE, EnginePool, HEAVY_CALL_CPU_MS } from '../remote/engine-pool.ts';
 import { RemoteEngine } from '../remote/remote-engine.ts';
 import { WorkerHost } from '../remote/worker-host.ts';
 
@@ -20,6 +20,11 @@ export interface QuickJSEngineOptions {
   readonly blanksPerMemorySize?: number;
   /** Worker threads kept hosting the sandboxes (the pool grows to {@link QUICKJS_THREAD_GROWTH} times as many). Default: the host's available parallelism. */
   readonly threads?: number;
+  /**
+   * The nice value CPU-heavy functions' background workers lower their threads to (engine-pool.ts
+   * `background`; 1 to 19); 0: no background workers. Default BACKGROUND_NICE (10).
+   */
+  readonly cpuHeavyNice?: number;
 }
 
 /**
@@ -39,12 +44,24 @@ export function quickjsWorkerPool(options: QuickJSEngineOptions = {}): EnginePoo
     ...(options.isolation ? { isolation: options.isolation } : {}),
     ...(options.blanksPerMemorySize === undefined ? {} : { blanksPerMemorySize: options.blanksPerMemorySize }),
   };
-  const key = JSON.stringify([threads, quickjs.isolation ?? 'instance', quickjs.blanksPerMemorySize ?? null]);
+  const nice = options.cpuHeavyNice ?? BACKGROUND_NICE;
+  const key = JSON.stringify([threads, quickjs.isolation ?? 'instance', quickjs.blanksPerMemorySize ?? null, nice]);
   let pool = pools.get(key);
   if (!pool) {
-    // No background servers here, so no call is weighed: replies need not carry the guest's CPU time.
-    pool = new EnginePool(threads, (handlers) => WorkerHost.start({ quickjs, hostCallBytes: true, guestCpuTime: false }, handlers), {
+    // Calls are weighed only with background servers; their CPU time is read only after a busy call
+    // (ServerData guestCpuTime 'after-busy'), so a trivial warm call pays no getrusage pair.
+    const guestCpuTime = nice > 0 ? ('after-busy' as const) : false;
+    pool = new EnginePool(threads, (handlers) => WorkerHost.start({ quickjs, hostCallBytes: true, guestCpuTime }, handlers), {
       maxSize: Math.min(ENGINE_THREADS_MAX, threads * QUICKJS_THREAD_GROWTH),
+      // CPU-heavy functions' sandboxes: in workers that lower their own thread's priority.
+      ...(nice > 0
+        ? {
+            background: {
+              factory: (handlers) => WorkerHost.start({ quickjs, hostCallBytes: true, guestCpuTime, nice }, handlers),
+              heavyCallCpuMs: HEAVY_CALL_CPU_MS,
+            },
+          }
+        : {}),
     });
     pools.set(key, pool);
   }

@@ -29,7 +29,9 @@
  *   sandbox in a row whose guest used at least `heavyCallCpuMs` of CPU mark its function heavy;
  *   that sandbox is retired (its environment ends when next idle: engine.ts `retired`) and the
  *   function's sandboxes start from then on in background servers (process isolation: children at
- *   a lower OS priority), up to `size` of them.
+ *   a lower OS priority; in-process QuickJS: worker threads at a lower priority), up to `maxSize`
+ *   of them (a QuickJS server runs one call at a time: one heavy tenant's calls must not queue
+ *   another's, as in `#pick`).
  *   Four spinning tenants at normal priority raised a neighbour's p99 10-150x on 2 cores; in a
  *   separate process at nice 19, 0.3-2x in most runs (docs/benchmarks.md, issue #15 fairness).
  * - Servers are unreferenced while idle: they never keep the host process alive. Pools are shared
@@ -101,6 +103,30 @@ interface Server {
  * load ~35), so one slow call of a light function must not move it.
  */
 export const HEAVY_CALLS_IN_A_ROW = 3;
+
+/**
+ * CPU-heavy functions' sandboxes ({@link HEAVY_CALLS_IN_A_ROW} calls of at least
+ * {@link HEAVY_CALL_CPU_MS} of guest CPU) move to background servers at this nice value: a child
+ * process started at it (process isolation), or a worker thread that lowers its own thread to it
+ * (in-process QuickJS, thread-priority.ts). Under contention the OS runs the host's and the other
+ * tenants' threads first; an idle machine still gives them every core.
+ */
+export const BACKGROUND_NICE = 10;
+/**
+ * Guest CPU time in one call that makes a function CPU-heavy, in ms. CPU time, not wall time: a
+ * light call preempted under load never reaches it, while a spinning one gets less CPU than its
+ * wall time under load (a 100 ms spin was given 8 ms at load 30 here), so the bar is low; the mark
+ * stays. (v8's figure counts preemption: hence calls in a row.)
+ */
+export const HEAVY_CALL_CPU_MS = 10;
+/**
+ * A call on a server's own thread (QuickJS) also counts as heavy when its busy time (the reply's
+ * `busyMs`: wall time less waits for the host, so preemption included, as v8's figure is) reaches
+ * the bar and its CPU time reaches this fraction of it: under load a spinning guest gets only its
+ * share of a core (a 50 ms QuickJS spin: ~3 ms of CPU at load 25, never the bar), while a light
+ * call that was merely preempted uses a trivial handler's tens of microseconds.
+ */
+export const HEAVY_CALL_MIN_CPU_FRACTION = 0.1;
 
 /** Where CPU-heavy functions' sandboxes go (see the module comment). */
 export interface BackgroundServers {
@@ -463,12 +489,12 @@ export class EnginePool {
     for (const image of this.#shared.values()) this.#send(server, { t: 'adopt', img: image.img, engine: image.engine, parts: image.parts });
   }
 
-  /** For a CPU-heavy function: an idle background server, else a new one (up to `size`), else the least busy. */
+  /** For a CPU-heavy function: an idle background server, else a new one (up to `maxSize`), else the least busy. */
   #pickBackground(): Server {
     const healthy = this.#servers.filter((s) => !s.draining && s.background);
     const idle = healthy.find((s) => s.sandboxes.size === 0 && s.pending.size === 0);
     if (idle) return idle;
-    if (healthy.length < this.size) return this.#spawn(true);
+    if (healthy.length < this.maxSize) return this.#spawn(true);
     let best = healthy[0]!;
     for (const s of healthy) {
       if (s.pending.size < best.pending.size || (s.pending.size === best.pending.size && s.sandboxes.size < best.sandboxes.size)) best = s;
@@ -636,20 +662,27 @@ export class EnginePool {
         server.lastAnswerAt = epochNow();
         server.pending.delete(event.id);
         if (server.pending.size === 0) server.started?.ref(false);
-        if (event.t === 'reply' && pending.weigh && pending.sb !== undefined) this.#weigh(server, pending.sb, event.cpuMs);
+        if (event.t === 'reply' && pending.weigh && pending.sb !== undefined) this.#weigh(server, pending.sb, event.cpuMs, event.busyMs);
         pending.resolve(event);
       }
     }
   }
 
   /**
-   * An invocation call's guest CPU time: {@link HEAVY_CALLS_IN_A_ROW} calls of a sandbox in a row at
-   * `heavyCallCpuMs` or more make its function heavy from now on, and retire that sandbox if it is
-   * outside the background servers (it ends when next idle).
+   * An invocation call's guest CPU time (and busy time, {@link HEAVY_CALL_MIN_CPU_FRACTION}):
+   * {@link HEAVY_CALLS_IN_A_ROW} calls of a sandbox in a row at `heavyCallCpuMs` or more make its
+   * function heavy from now on, and retire that sandbox if it is outside the background servers (it
+   * ends when next idle).
    */
-  #weigh(server: Server, sb: number, cpuMs: number | undefined): void {
-    if (!this.#background || cpuMs === undefined) return;
-    if (cpuMs < this.#background.heavyCallCpuMs) {
+  #weigh(server: Server, sb: number, cpuMs: number | undefined, busyMs: number | undefined): void {
+    if (!this.#background || (cpuMs === undefined && busyMs === undefined)) return;
+    const bar = this.#background.heavyCallCpuMs;
+    // A busy call whose CPU was not read (a server reading it only after a busy call: ServerData
+    // guestCpuTime 'after-busy') counts; the run's later calls have theirs read.
+    const heavy =
+      (cpuMs !== undefined && cpuMs >= bar) ||
+      (busyMs !== undefined && busyMs >= bar && (cpuMs === undefined || cpuMs >= bar * HEAVY_CALL_MIN_CPU_FRACTION));
+    if (!heavy) {
       server.heavyRun.delete(sb);
       return;
     }

@@ -12,9 +12,10 @@ import { EngineUnavailableError } from '../../errors.ts';
 import { guestRuntime } from '../guest-bundle.ts';
 import { QUICKJS_THREAD_GROWTH, type QuickJSEngineOptions } from '../quickjs/quickjs-engine.ts';
 import { NO_NODE_SNAPSHOT, NO_WASM_CODE_GC } from '../v8/flags.ts';
-import { EnginePool } from './engine-pool.ts';
+import { BACKGROUND_NICE, EnginePool, HEAVY_CALL_CPU_MS } from './engine-pool.ts';
 import type { ChildOptions, ParentMessage } from './process-child.ts';
 import type { HostCallId, ServerEvent, ServerRequest } from './protocol.ts';
+import { assertBackgroundNice } from './thread-priority.ts';
 import { RemoteEngine } from './remote-engine.ts';
 import type { EngineHost, HostHandlers } from './worker-host.ts';
 
@@ -27,20 +28,8 @@ const START_TIMEOUT_MS = 30_000;
  */
 export const CHILD_SERVERS_MAX = QUICKJS_THREAD_GROWTH;
 
-/**
- * CPU-heavy functions' sandboxes (engine-pool.ts HEAVY_CALLS_IN_A_ROW calls of at least
- * {@link HEAVY_CALL_CPU_MS} of guest CPU) move to
- * background children started at this nice value (engine-pool.ts `background`): under contention
- * the OS runs the other tenants' threads first; an idle machine still gives them every core.
- */
-export const BACKGROUND_NICE = 10;
-/**
- * Guest CPU time in one call that makes a function CPU-heavy, in ms. CPU time, not wall time: a
- * light call preempted under load never reaches it, while a spinning one gets less CPU than its
- * wall time under load (a 100 ms spin was given 8 ms at load 30 here), so the bar is low; the mark
- * stays. (v8's figure counts preemption: engine-pool.ts asks for calls in a row.)
- */
-export const HEAVY_CALL_CPU_MS = 10;
+// CPU-heavy functions' sandboxes move to background children started at BACKGROUND_NICE.
+export { BACKGROUND_NICE, HEAVY_CALL_CPU_MS };
 
 /**
  * Go's names for signals (syscall.Signal.String), which Lambda's runtime exit messages use:
@@ -151,6 +140,8 @@ export interface ProcessEngineOptions {
   /** Child processes in the pool. */
   readonly processes?: number | undefined;
   readonly quickjs?: QuickJSEngineOptions | undefined;
+  /** The background children's nice value (1 to 19); 0: CPU-heavy functions do not move. Default {@link BACKGROUND_NICE}. */
+  readonly cpuHeavyNice?: number | undefined;
 }
 
 /** Process pools by configuration, shared by every runtime of the process that asks for the same. */
@@ -162,17 +153,42 @@ export function processPool(options: ProcessEngineOptions): EnginePool {
     ...(options.quickjs?.isolation ? { isolation: options.quickjs.isolation } : {}),
     ...(options.quickjs?.blanksPerMemorySize === undefined ? {} : { blanksPerMemorySize: options.quickjs.blanksPerMemorySize }),
   };
-  const key = JSON.stringify([size, quickjs]);
+  const nice = options.cpuHeavyNice ?? BACKGROUND_NICE;
+  const key = JSON.stringify([size, quickjs, nice]);
   let pool = pools.get(key);
   if (!pool) {
     const worker = { quickjs, precompileQuickJS: false };
     pool = new EnginePool(size, (handlers) => ProcessHost.start({ worker, maxServers: CHILD_SERVERS_MAX }, handlers), {
-      background: {
-        factory: (handlers) => ProcessHost.start({ worker, maxServers: CHILD_SERVERS_MAX, nice: BACKGROUND_NICE }, handlers),
-        heavyCallCpuMs: HEAVY_CALL_CPU_MS,
-      },
+      ...(nice > 0
+        ? {
+            background: {
+              factory: (handlers) => ProcessHost.start({ worker, maxServers: CHILD_SERVERS_MAX, nice }, handlers),
+              heavyCallCpuMs: HEAVY_CALL_CPU_MS,
+            },
+          }
+        : {}),
     });
     pools.set(key, pool);
+  }
+  return pool;
+}
+
+/** The background children of in-process v8 by nice value, created on first use (one pool per process and value). */
+const backgroundPools = new Map<number, EnginePool>();
+
+/**
+ * Where in-process v8 sends CPU-heavy functions' sandboxes (v8-engine.ts `background`): one child
+ * process at `nice` (1 to 19; every thread it starts inherits it, isolated-vm's included),
+ * started when the first function turns heavy. One is enough: a v8 sandbox never holds its
+ * server's thread (isolated-vm runs it on the child's own pool of threads, which the OS
+ * time-slices). Its death ends only its sandboxes, and the next boot starts a new one.
+ */
+export function backgroundChildren(nice: number = BACKGROUND_NICE): EnginePool {
+  assertBackgroundNice(nice);
+  let pool = backgroundPools.get(nice);
+  if (!pool) {
+    pool = new EnginePool(1, (handlers) => ProcessHost.start({ worker: { quickjs: {}, precompileQuickJS: false }, maxServers: 1, nice }, handlers));
+    backgroundPools.set(nice, pool);
   }
   return pool;
 }

@@ -85,6 +85,12 @@ export type ServerEvent =
       readonly memoryBytes: number;
       /** The guest's CPU time in this call, in ms, when the server could measure it. */
       readonly cpuMs?: number;
+      /**
+       * A call run on the server's own thread (QuickJS, a component): its wall time less its waits
+       * for the host's answers, in ms — the time the guest wanted a CPU, preemption included, as
+       * a v8 isolate's `cpuTime` counts it (engine-pool.ts `#weigh`).
+       */
+      readonly busyMs?: number;
     }
   /**
    * The server can no longer be trusted (isolated-vm's catastrophic error, or a host-call answer
@@ -145,11 +151,20 @@ export interface ServerData {
    */
   readonly staging?: SharedArrayBuffer;
   /**
-   * False: replies carry no `cpuMs` for guests that run on the server's own thread (QuickJS, wasm
-   * components), whose CPU time costs two getrusage calls per call to read — for a pool with no
-   * background servers, which never weighs calls. Default true.
+   * False: replies carry no `cpuMs` (nor `busyMs`) for guests that run on the server's own thread
+   * (QuickJS, wasm components), whose CPU time costs two getrusage calls per call to read — for a
+   * pool with no background servers, which never weighs calls. `after-busy`: `cpuMs` only for a
+   * call of a sandbox whose previous call was busy for engine-pool.ts HEAVY_CALL_CPU_MS (`busyMs`
+   * always): a pool that weighs calls where a trivial call must not pay the syscalls (in-process
+   * QuickJS; the pool counts a busy call with no `cpuMs` as heavy, and needs three in a row, so
+   * the CPU of at least the last two is read). Default true.
    */
-  readonly guestCpuTime?: boolean;
+  readonly guestCpuTime?: boolean | 'after-busy';
+  /**
+   * A background server's OS priority: the worker lowers its own thread to this nice value before
+   * it takes any request (thread-priority.ts; Linux only, elsewhere it runs at normal priority).
+   */
+  readonly nice?: number;
 }
 
 /**

@@ -26,7 +26,9 @@ import type { V8Engine } from '../v8/v8-engine.ts';
 import { useCompiledModule } from '../quickjs/wasm.ts';
 import { InThreadWasm } from '../wasm/in-thread.ts';
 import { HostCallMismatchError, nextHostCall, receiveHostAnswer } from './host-answer.ts';
+import { HEAVY_CALL_CPU_MS } from './engine-pool.ts';
 import { STAGING_MAX_BYTES, type ErrorCopy, type FaultShape, type ServerData, type ServerEvent, type ServerRequest } from './protocol.ts';
+import { BACKGROUND_THREAD_NAME, lowerThisThreadPriority } from './thread-priority.ts';
 
 /** Signal slot of the call running synchronously (see ServerData.signal; slot 0 is host-answer.ts's). */
 const RUNNING = 1;
@@ -47,6 +49,10 @@ class EngineServer {
   #v8Loaded: V8Engine | undefined;
   /** The `hc` of this server's latest host call (0: none yet). */
   #lastHostCall = 0;
+  /** Time this thread spent blocked on host answers so far, in ms (a call's `busyMs` leaves it out). */
+  #hostWaitMs = 0;
+  /** guestCpuTime 'after-busy': sandboxes whose last call was busy for the heavy bar (their next call's CPU is read). */
+  readonly #busySandboxes = new Set<number>();
 
   constructor(data: ServerData, post: (event: ServerEvent, transfer?: ArrayBuffer[]) => void) {
     this.#data = data;
@@ -76,6 +82,7 @@ class EngineServer {
       case 'dispose': {
         const entry = this.#sandboxes.get(request.sb);
         this.#sandboxes.delete(request.sb);
+        this.#busySandboxes.delete(request.sb);
         entry?.sandbox.dispose();
         return;
       }
@@ -188,6 +195,7 @@ class EngineServer {
   #await(sb: number, send: (hc: number) => void): BinaryAnswer {
     const hc = (this.#lastHostCall = nextHostCall(this.#lastHostCall));
     send(hc);
+    const waitStarted = performance.now();
     try {
       return receiveHostAnswer(this.#signal, this.#data.answers, { sb, hc });
     } catch (error) {
@@ -196,6 +204,8 @@ class EngineServer {
       // server; ending this thread here fails the calls of every sandbox it hosts.
       this.#post({ t: 'unhealthy', reason: error.message, code: error.code });
       process.exit(70);
+    } finally {
+      this.#hostWaitMs += performance.now() - waitStarted;
     }
   }
 
@@ -247,9 +257,17 @@ class EngineServer {
     const synchronous = engine !== 'v8';
     if (synchronous) Atomics.store(this.#signal, RUNNING, request.id);
     // The guest's CPU time: a v8 isolate's own (it runs on isolated-vm's threads), else this thread's
-    // (two getrusage calls, a few µs of every warm call: only for a pool that weighs calls).
-    const cpuTime = sandbox.cpuTimeMs ? () => sandbox.cpuTimeMs!() : this.#data.guestCpuTime === false ? undefined : threadCpuMs;
+    // (two getrusage calls, a few µs of every warm call: only for a pool that weighs calls, and with
+    // 'after-busy' only after a busy call of the sandbox, so trivial calls never pay them).
+    const mode = this.#data.guestCpuTime ?? true;
+    const cpuTime = sandbox.cpuTimeMs
+      ? () => sandbox.cpuTimeMs!()
+      : mode === false || (mode === 'after-busy' && !this.#busySandboxes.has(request.sb))
+        ? undefined
+        : threadCpuMs;
     const cpuBefore = cpuTime?.() ?? 0;
+    const startedAt = performance.now();
+    const hostWaitBefore = this.#hostWaitMs;
     let reply: GuestReply;
     try {
       reply = await sandbox.call(request.message, timeoutMs);
@@ -268,7 +286,23 @@ class EngineServer {
       }
     }
     const cpuMs = cpuTime ? cpuTime() - cpuBefore : undefined;
-    this.#post({ t: 'reply', id: request.id, reply, ...(status ? { status } : {}), memoryBytes: sandbox.memoryUsedBytes(), ...(cpuMs === undefined ? {} : { cpuMs }) });
+    // A loaded machine gives a spinning guest little CPU per call (a 50 ms spin got ~3 ms at load
+    // 25): the time it was runnable tells it apart from one waiting for the host (engine-pool.ts
+    // HEAVY_CALL_MIN_CPU_FRACTION).
+    const busyMs = synchronous && mode !== false ? performance.now() - startedAt - (this.#hostWaitMs - hostWaitBefore) : undefined;
+    if (busyMs !== undefined && mode === 'after-busy') {
+      if (busyMs >= HEAVY_CALL_CPU_MS) this.#busySandboxes.add(request.sb);
+      else this.#busySandboxes.delete(request.sb);
+    }
+    this.#post({
+      t: 'reply',
+      id: request.id,
+      reply,
+      ...(status ? { status } : {}),
+      memoryBytes: sandbox.memoryUsedBytes(),
+      ...(cpuMs === undefined ? {} : { cpuMs }),
+      ...(busyMs === undefined ? {} : { busyMs }),
+    });
   }
 
   /** A fault ends the sandbox; a v8 engine that stopped admitting work makes this server unhealthy. */
@@ -304,6 +338,9 @@ function copyError(error: unknown): ErrorCopy {
 
 if (!isMainThread && parentPort && (workerData as { lambdaletEngineServer?: boolean } | null)?.lambdaletEngineServer) {
   const data = workerData as ServerData;
+  // Before any guest code runs here. Where the OS has no per-thread priority, the server runs at
+  // normal priority (thread-priority.ts).
+  if (data.nice !== undefined) lowerThisThreadPriority(data.nice, BACKGROUND_THREAD_NAME);
   if (data.guest) useGuestRuntime(data.guest);
   useInstanceCounter(data.instanceCounter);
   if (data.quickjsModule) useCompiledModule(data.quickjsModule);

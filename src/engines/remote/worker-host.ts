@@ -10,6 +10,7 @@ import { instanceCounterBuffer } from '../quickjs/in-thread.ts';
 import type { BinaryAnswer } from '../binary-host-call.ts';
 import { postHostAnswer } from './host-answer.ts';
 import { STAGING_MAX_BYTES, type HostCallId, type ServerData, type ServerEvent, type ServerRequest } from './protocol.ts';
+import { assertBackgroundNice } from './thread-priority.ts';
 
 /** What the engine pool needs of a server, wherever it runs (worker-host.ts, process-host.ts). */
 export interface EngineHost {
@@ -59,8 +60,16 @@ export interface WorkerHostOptions {
   readonly exactDeadlines?: boolean;
   /** Host calls may carry payloads as bytes (ServerData.hostCallBytes). Default false. */
   readonly hostCallBytes?: boolean;
-  /** Replies carry the guest's CPU time (ServerData.guestCpuTime): off for a pool that never weighs calls. Default true. */
-  readonly guestCpuTime?: boolean;
+  /**
+   * Replies carry the guest's CPU time (ServerData.guestCpuTime): off for a pool that never weighs
+   * calls, `after-busy` for one that weighs them on a warm path that must stay cheap. Default true.
+   */
+  readonly guestCpuTime?: boolean | 'after-busy';
+  /**
+   * A background server (engine-pool.ts `background`): the worker lowers its own thread's priority
+   * to this nice value (1 to 19) before its first request (ServerData.nice). Default: unchanged.
+   */
+  readonly nice?: number;
 }
 
 export class WorkerHost implements EngineHost {
@@ -106,6 +115,7 @@ export class WorkerHost implements EngineHost {
 
   /** Starts a worker (the guest runtime and QuickJS's compiled module are handed over, not rebuilt). */
   static async start(options: WorkerHostOptions, handlers: HostHandlers): Promise<WorkerHost> {
+    if (options.nice !== undefined) assertBackgroundNice(options.nice);
     const [guest, quickjsModule] = await Promise.all([
       options.guestRuntime === false ? undefined : guestRuntime(),
       options.precompileQuickJS === false ? undefined : quickjsWasmModule(),
@@ -123,7 +133,8 @@ export class WorkerHost implements EngineHost {
       quickjs: options.quickjs,
       ...(options.hostCallBytes === true ? { hostCallBytes: true } : {}),
       ...(staging ? { staging } : {}),
-      ...(options.guestCpuTime === false ? { guestCpuTime: false } : {}),
+      ...(options.guestCpuTime === undefined || options.guestCpuTime === true ? {} : { guestCpuTime: options.guestCpuTime }),
+      ...(options.nice === undefined ? {} : { nice: options.nice }),
     };
     const self = new URL(import.meta.url);
     const entry = new URL(`./server${self.pathname.endsWith('.ts') ? '.ts' : '.js'}`, self);

@@ -17,7 +17,7 @@ import { RemoteImage, type BlueprintDef, type EnginePool } from '../remote/engin
 import { restoreServersCatastrophe } from './restore-servers.ts';
 import { createSnapshotInChild, deserialise, snapshotScripts, V8Image, verifySnapshot } from './snapshot.ts';
 import { DeferredHostCalls, heavyCallStarter } from './deferred-host-calls.ts';
-import { guestLogCallback, V8_CALL_GRACE_MS, V8Sandbox, withDeadline, type GuestDispatch } from './v8-sandbox.ts';
+import { guestLogCallback, V8_CALL_GRACE_MS, V8Sandbox, withDeadline, type GuestDispatch, type HeavyWatch } from './v8-sandbox.ts';
 
 /** isolated-vm refuses memory limits under 8 MB. */
 const MIN_ISOLATE_MEMORY_MB = 8;
@@ -50,6 +50,17 @@ export interface V8EngineOptions {
    * way back for in-process v8. Default false.
    */
   readonly insideEngineServer?: boolean;
+  /**
+   * Where a CPU-heavy function's sandboxes go (issue #15 fairness). Absent (the default, and inside
+   * an engine server): nowhere, they stay here. The host's in-process engine (engines/registry.ts)
+   * gives background child processes at a lower OS priority (process-host.ts
+   * `backgroundChildren`): isolated-vm runs every isolate of a process on one shared pool of
+   * threads, so no thread of this process can be given to heavy guests alone. A booted sandbox
+   * whose invocation calls were heavy (v8-sandbox.ts HeavyWatch: engine-pool.ts HEAVY_CALLS_IN_A_ROW
+   * in a row of at least `heavyCallCpuMs` of cpuTime) is retired (its environment ends when next idle)
+   * and its function's later boots start there. SnapStart restores stay in the restore servers.
+   */
+  readonly background?: { readonly pool: () => EnginePool; readonly heavyCallCpuMs: number };
 }
 
 type IsolatedVm = typeof ivm;
@@ -67,6 +78,7 @@ export class V8Engine implements Engine {
   readonly #snapshotTimeoutMs: number;
   readonly #restoredPerImage: number | undefined;
   readonly #restoreServers: (() => EnginePool) | undefined;
+  readonly #background: V8EngineOptions['background'];
   /** A blueprint nobody holds any more is forgotten by the restore servers too. */
   readonly #forget = new FinalizationRegistry<{ pool: EnginePool; bp: number }>(({ pool, bp }) => pool.forget(bp));
   #ivm: IsolatedVm | undefined;
@@ -82,6 +94,7 @@ export class V8Engine implements Engine {
     this.#snapshotTimeoutMs = options.snapshotTimeoutMs ?? SNAPSHOT_TIMEOUT_MS;
     this.#restoredPerImage = options.restoredPerImage;
     this.#restoreServers = options.restoreServers;
+    this.#background = options.background;
   }
 
   assertAvailable(): void {
@@ -124,9 +137,22 @@ export class V8Engine implements Engine {
       return remote;
     };
     const snapshot = (init: InitMessage, memoryMb: number): Promise<SandboxImage> => this.#snapshot(guest, stdlib, bundle, init, memoryMb, servers()?.pool);
+    // CPU-heavy: once one of its sandboxes' calls were (HeavyWatch), boots go to the background
+    // servers, which learn the function's code then (they answer `stdlib` themselves).
+    let heavy: { readonly pool: EnginePool; readonly def: BlueprintDef } | undefined;
+    const background = this.#background;
+    const heavyWatch = background && {
+      barMs: background.heavyCallCpuMs,
+      onHeavy: () => {
+        if (heavy) return;
+        const pool = background.pool();
+        heavy = { pool, def: pool.define('v8', bundle) };
+        this.#forget.register(blueprint, { pool, bp: heavy.def.bp });
+      },
+    };
     const blueprint: Blueprint = {
       engine: 'v8',
-      boot: (options) => this.#boot(guest, user, withLibrary(options), snapshot),
+      boot: (options) => (heavy ? heavy.pool.boot(heavy.def, options) : this.#boot(guest, user, withLibrary(options), snapshot, heavyWatch)),
       restore: (image, options) => {
         if (!(image instanceof RemoteImage)) return this.#restore(image, withLibrary(options));
         this.assertAvailable();
@@ -288,6 +314,7 @@ export class V8Engine implements Engine {
     user: CompiledSource,
     options: SandboxOptions,
     snapshot: (init: InitMessage, memoryMb: number) => Promise<SandboxImage>,
+    heavyWatch: HeavyWatch | undefined,
   ): Promise<Sandbox> {
     this.assertAvailable();
     const ivm = this.#load();
@@ -354,6 +381,7 @@ export class V8Engine implements Engine {
         },
         true,
         deferred,
+        heavyWatch,
       );
       return sandbox;
     } catch (error) {

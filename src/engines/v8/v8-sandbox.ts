@@ -29,8 +29,22 @@
  */
 import type ivm from 'isolated-vm';
 import { SandboxFault, SnapshotUnsupportedError, type RejectionReason, type Sandbox, type SandboxImage } from '../engine.ts';
+import { HEAVY_CALLS_IN_A_ROW } from '../remote/engine-pool.ts';
 import { decodeReply, encodeMessage, REPLY_STALE, type GuestDispatchFunction, type GuestReply, type HostMessage, type InitMessage } from '../guest/protocol.ts';
 import type { DeferredHostCalls } from './deferred-host-calls.ts';
+
+/**
+ * In-process CPU-heavy detection (v8-engine.ts `background`): hears when this sandbox's invocation
+ * calls have been CPU-heavy {@link HEAVY_CALLS_IN_A_ROW} times in a row (each at least `barMs` of
+ * the isolate's `cpuTime`), as engine-pool.ts weighs a server's calls; the sandbox is then retired.
+ */
+export interface HeavyWatch {
+  readonly barMs: number;
+  readonly onHeavy: () => void;
+}
+
+/** Guest messages of an invocation: a function's INIT may be heavy once without making it CPU-heavy. */
+const INVOCATION_MESSAGES: ReadonlySet<HostMessage['type']> = new Set(['invoke', 'tick', 'drain']);
 
 /** SnapStart for a booted sandbox: the host calls its guest made, and the engine's snapshot taker. */
 export interface V8Snapshotter {
@@ -121,6 +135,10 @@ export class V8Sandbox implements Sandbox {
   /** The idle watch's last look: the host's clock, the isolate's wall time (ns), the call count. */
   #look: { readonly at: number; readonly wallNs: bigint; readonly calls: number } | undefined;
   #heldLooks = 0;
+  readonly #heavyWatch: HeavyWatch | undefined;
+  /** Invocation calls in a row at or over the heavy bar (#weigh). */
+  #heavyRun = 0;
+  #retired = false;
 
   /**
    * The guest's deferred heavy host call, if any (deferred-host-calls.ts). Abandoned when the
@@ -133,14 +151,28 @@ export class V8Sandbox implements Sandbox {
   /**
    * `watchIdle`: false leaves the sandbox out of the idle watch's timer (its tests drive
    * `lookWhileIdle`). `deferred`: the guest's deferred host calls, if its host function defers any.
+   * `heavyWatch`: weighs its invocation calls' CPU time (see {@link HeavyWatch}).
    */
-  constructor(isolate: ivm.Isolate, dispatch: ivm.Reference<GuestDispatch>, snapshotter?: V8Snapshotter, watchIdle = true, deferred?: Pick<DeferredHostCalls, 'abandon'>) {
+  constructor(
+    isolate: ivm.Isolate,
+    dispatch: ivm.Reference<GuestDispatch>,
+    snapshotter?: V8Snapshotter,
+    watchIdle = true,
+    deferred?: Pick<DeferredHostCalls, 'abandon'>,
+    heavyWatch?: HeavyWatch,
+  ) {
     this.#isolate = isolate;
     this.#dispatch = dispatch;
     this.#snapshotter = snapshotter;
     this.#deferred = deferred;
+    this.#heavyWatch = heavyWatch;
     if (watchIdle) watch(this);
     bounded.add(this);
+  }
+
+  /** See Sandbox.retired: set once this sandbox's calls made its function CPU-heavy (HeavyWatch). */
+  get retired(): boolean {
+    return this.#retired;
   }
 
   /**
@@ -194,6 +226,7 @@ export class V8Sandbox implements Sandbox {
     this.#replyStale = false;
     const timeout = toTimeout(timeoutMs);
     this.#calls++;
+    const cpuBefore = this.#heavyWatch && INVOCATION_MESSAGES.has(message.type) ? this.cpuTimeMs() : undefined;
     const [type, body] = encodeMessage(message);
     const send = (): Promise<unknown> => {
       const reply = this.#dispatch.apply(undefined, [type, body, true], { timeout, result: SETTLED_RESULT });
@@ -212,6 +245,7 @@ export class V8Sandbox implements Sandbox {
       const status = this.#isRejection(error) ? await this.#readStatus() : undefined;
       throw this.#classify(error, status);
     }
+    if (cpuBefore !== undefined) this.#weigh(this.cpuTimeMs() - cpuBefore);
     const decoded = this.#decode(text);
     // The event loop reads the status next when the phase is not done: read it now, off the host's
     // thread. The guest answers once the phase has an outcome or after its microtask turns (settled
@@ -220,6 +254,19 @@ export class V8Sandbox implements Sandbox {
     this.#status = await this.#readStatus();
     // A stale outcome (the environment broke after it): the status, which follows it, decides.
     return decoded.done ? { done: false, fatal: decoded.fatal, nextTimerInMs: decoded.nextTimerInMs, logCount: decoded.logCount } : decoded;
+  }
+
+  /**
+   * An invocation call's guest CPU time (the isolate's `cpuTime`, which counts preemption: hence
+   * calls in a row, engine-pool.ts HEAVY_CALLS_IN_A_ROW). The run's end retires the sandbox and
+   * tells the engine, once.
+   */
+  #weigh(cpuMs: number): void {
+    const watch = this.#heavyWatch!;
+    this.#heavyRun = cpuMs >= watch.barMs ? this.#heavyRun + 1 : 0;
+    if (this.#heavyRun < HEAVY_CALLS_IN_A_ROW || this.#retired) return;
+    this.#retired = true;
+    watch.onHeavy();
   }
 
   /** The guest said the outcome reply of the call in flight no longer holds (guestLogCallback). */

@@ -3,15 +3,18 @@
  * a call whose guest CPU time reaches `heavyCallCpuMs` marks its function heavy; that sandbox is
  * retired (its environment ends when next idle) and the function's sandboxes start in background
  * servers from then on. First on stand-in servers (the pool's decisions), then through `rt.invoke`
- * under process isolation, where background servers are children at a lower OS priority.
+ * under process isolation, where background servers are children at a lower OS priority, and
+ * in-process for QuickJS, where they are worker threads that lower their own priority.
  */
 import { readFileSync } from 'node:fs';
+import { getPriority } from 'node:os';
 import { describe, expect, it } from 'vitest';
 import type { FunctionBundle } from '../../../src/code/types.ts';
 import type { SandboxOptions } from '../../../src/engines/engine.ts';
-import { EnginePool, HEAVY_CALLS_IN_A_ROW } from '../../../src/engines/remote/engine-pool.ts';
+import { EnginePool, HEAVY_CALL_MIN_CPU_FRACTION, HEAVY_CALLS_IN_A_ROW } from '../../../src/engines/remote/engine-pool.ts';
 import { BACKGROUND_NICE, engineProcessIds, HEAVY_CALL_CPU_MS } from '../../../src/engines/remote/process-host.ts';
 import type { ServerEvent, ServerRequest } from '../../../src/engines/remote/protocol.ts';
+import { BACKGROUND_THREAD_NAME, threadsNamed } from '../../../src/engines/remote/thread-priority.ts';
 import type { EngineHost, HostFactory, HostHandlers } from '../../../src/engines/remote/worker-host.ts';
 import { createRuntime } from '../../../src/index.ts';
 import { SLOW_CASE_LIMIT_MS } from '../../helpers/runtime.ts';
@@ -26,8 +29,8 @@ interface Started {
   readonly boots: number[];
 }
 
-/** Stand-in servers answering boots at once and calls with the guest CPU time `cpu` gives the sandbox. */
-function fakes(cpu: Map<number, number>): { started: Started[]; normal: HostFactory; background: HostFactory } {
+/** Stand-in servers answering boots at once and calls with the guest CPU (and busy) time `cpu` (`busy`) gives the sandbox. */
+function fakes(cpu: Map<number, number>, busy = new Map<number, number>()): { started: Started[]; normal: HostFactory; background: HostFactory } {
   const started: Started[] = [];
   const make =
     (background: boolean) =>
@@ -41,7 +44,8 @@ function fakes(cpu: Map<number, number>): { started: Started[]; normal: HostFact
             entry.boots.push(request.sb);
             event = { t: 'ready', id: request.id };
           } else if (request.t === 'call') {
-            event = { t: 'reply', id: request.id, reply: { done: true } as never, memoryBytes: 0, cpuMs: cpu.get(request.sb) ?? 0 };
+            const busyMs = busy.get(request.sb);
+            event = { t: 'reply', id: request.id, reply: { done: true } as never, memoryBytes: 0, cpuMs: cpu.get(request.sb) ?? 0, ...(busyMs === undefined ? {} : { busyMs }) };
           }
           if (event) queueMicrotask(() => handlers.onEvent(event));
         },
@@ -113,6 +117,33 @@ describe('EnginePool: CPU-heavy functions in background servers', () => {
     expect(inBackground.retired).toBe(false);
   });
 
+  it(`a call with little CPU counts as heavy when it was busy (runnable) for the bar and used at least ${HEAVY_CALL_MIN_CPU_FRACTION} of the bar in CPU: a spinner on a loaded machine`, async () => {
+    const bar = 10;
+    const floor = bar * HEAVY_CALL_MIN_CPU_FRACTION;
+    // [cpuMs, busyMs, counts]: at, just under and just over each bound.
+    const cases: [number, number, boolean][] = [
+      [floor, bar, true],
+      [floor, bar + 40, true],
+      [floor - 0.01, bar + 40, false], // a light call preempted for long: under the CPU floor
+      [floor, bar - 0.01, false], // busy just under the bar
+      [bar - 0.01, bar - 0.01, false],
+    ];
+    for (const [cpuMs, busyMs, counts] of cases) {
+      const cpu = new Map<number, number>();
+      const busy = new Map<number, number>();
+      const { started, normal, background } = fakes(cpu, busy);
+      const pool = new EnginePool(1, normal, { background: { factory: background, heavyCallCpuMs: bar } });
+      await pool.warm();
+      const def = pool.define('quickjs', BUNDLE);
+      const sandbox = await pool.boot(def, OPTIONS);
+      const sb = started[0]!.boots[0]!;
+      cpu.set(sb, cpuMs);
+      busy.set(sb, busyMs);
+      for (let i = 0; i < HEAVY_CALLS_IN_A_ROW; i++) await sandbox.call(MESSAGE, 1000);
+      expect([cpuMs, busyMs, sandbox.retired, pool.isHeavy(def.bp)]).toEqual([cpuMs, busyMs, counts, counts]);
+    }
+  });
+
   it('without a background option, heavy calls change nothing', async () => {
     const cpu = new Map<number, number>();
     const { started, normal } = fakes(cpu);
@@ -168,4 +199,113 @@ describe.skipIf(process.platform !== 'linux')('process isolation: a CPU-heavy fu
       SLOW_CASE_LIMIT_MS,
     );
   }
+});
+
+/** A thread's time on a CPU so far, in ms (/proc/self/task/<tid>/schedstat, first field: ns). */
+function threadCpuMsOf(tid: number): number {
+  return Number(readFileSync(`/proc/self/task/${tid}/schedstat`, 'utf8').split(' ')[0]) / 1e6;
+}
+
+describe.skipIf(process.platform !== 'linux')('in-process quickjs: a CPU-heavy function moves to background worker threads', () => {
+  it(
+    `after ${HEAVY_CALLS_IN_A_ROW} calls of >= ${HEAVY_CALL_CPU_MS} ms of CPU its next invoke cold-starts in a worker thread at nice ${BACKGROUND_NICE} (named ${BACKGROUND_THREAD_NAME}), which runs its calls; the host's thread and a light neighbour's stay at nice 0`,
+    async () => {
+      const mainNice = getPriority();
+      const rt = await createRuntime({ logSink: { write: () => {} } });
+      try {
+        const spin = `export const handler = async () => { let n = 0; for (let i = 0; i < ${WORK.quickjs}; i++) n = (n + i) | 0; return n; }`;
+        await rt.deploy({ name: 'heavy', engine: 'quickjs', timeoutMs: 120_000, code: { files: { 'index.mjs': spin } } });
+        await rt.deploy({ name: 'light', engine: 'quickjs', code: { files: { 'index.mjs': 'export const handler = async () => "ok"' } } });
+        expect((await rt.invoke('light')).coldStart).toBe(true);
+        expect((await rt.invoke('heavy')).coldStart).toBe(true);
+        for (let i = 1; i < HEAVY_CALLS_IN_A_ROW; i++) expect((await rt.invoke('heavy')).coldStart).toBe(false);
+        const moved = await rt.invoke('heavy');
+        expect(moved.functionError).toBeUndefined();
+        expect(moved.coldStart).toBe(true);
+        const background = threadsNamed(BACKGROUND_THREAD_NAME);
+        expect(background.length).toBeGreaterThanOrEqual(1);
+        for (const thread of background) expect(thread.nice).toBe(BACKGROUND_NICE);
+        // The heavy function's calls run there: its fixed work (hundreds of ms of CPU in QuickJS)
+        // shows up in those threads' CPU time, whatever the machine's load.
+        const cpuBefore = background.reduce((sum, t) => sum + threadCpuMsOf(t.tid), 0);
+        const warm = await rt.invoke('heavy');
+        expect(warm.coldStart).toBe(false);
+        expect(background.reduce((sum, t) => sum + threadCpuMsOf(t.tid), 0) - cpuBefore).toBeGreaterThanOrEqual(HEAVY_CALL_CPU_MS);
+        const neighbour = await rt.invoke('light');
+        expect(neighbour.coldStart).toBe(false);
+        expect(neighbour.payload).toBe('ok');
+        expect(getPriority()).toBe(mainNice);
+        expect(threadsNamed('WorkerThread').every((t) => t.nice === mainNice)).toBe(true);
+      } finally {
+        await rt.close();
+      }
+    },
+    SLOW_CASE_LIMIT_MS,
+  );
+});
+
+/** A process's user + system CPU time so far, in ms (/proc/<pid>/stat fields 14 and 15, in USER_HZ = 100 ticks a second). */
+function processCpuMsOf(pid: number): number {
+  const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+  return (Number(fields[11]) + Number(fields[12])) * 10;
+}
+
+describe.skipIf(process.platform !== 'linux')('in-process v8: a CPU-heavy function moves to a background child', () => {
+  it(
+    `after ${HEAVY_CALLS_IN_A_ROW} calls of >= ${HEAVY_CALL_CPU_MS} ms of cpuTime its next invoke cold-starts in a child at nice ${BACKGROUND_NICE}, which runs its calls; a light neighbour stays in this process, warm`,
+    async () => {
+      const mainNice = getPriority();
+      const rt = await createRuntime({ logSink: { write: () => {} } });
+      try {
+        const spin = `export const handler = async () => { let n = 0; for (let i = 0; i < ${WORK.v8}; i++) n = (n + i) | 0; return n; }`;
+        await rt.deploy({ name: 'heavy', engine: 'v8', timeoutMs: 120_000, code: { files: { 'index.mjs': spin } } });
+        await rt.deploy({ name: 'light', engine: 'v8', code: { files: { 'index.mjs': 'export const handler = async () => "ok"' } } });
+        expect((await rt.invoke('light')).coldStart).toBe(true);
+        // Children of the process-isolation cases above live on (their pools are the process's).
+        const earlier = new Set(engineProcessIds());
+        const started = (): number[] => engineProcessIds().filter((pid) => !earlier.has(pid));
+        // No child yet: in-process v8 starts one only when a function turns heavy.
+        expect((await rt.invoke('heavy')).coldStart).toBe(true);
+        for (let i = 1; i < HEAVY_CALLS_IN_A_ROW; i++) expect((await rt.invoke('heavy')).coldStart).toBe(false);
+        expect(started()).toEqual([]);
+        const moved = await rt.invoke('heavy');
+        expect(moved.functionError).toBeUndefined();
+        expect(moved.coldStart).toBe(true);
+        const children = started();
+        expect(children).toHaveLength(1);
+        expect(niceOf(children[0]!)).toBe(BACKGROUND_NICE);
+        // Its fixed work (hundreds of ms of CPU) shows up in the child's CPU time, whatever the load.
+        const cpuBefore = processCpuMsOf(children[0]!);
+        const warm = await rt.invoke('heavy');
+        expect(warm.coldStart).toBe(false);
+        expect(processCpuMsOf(children[0]!) - cpuBefore).toBeGreaterThanOrEqual(HEAVY_CALL_CPU_MS);
+        const neighbour = await rt.invoke('light');
+        expect(neighbour.coldStart).toBe(false);
+        expect(neighbour.payload).toBe('ok');
+        expect(getPriority()).toBe(mainNice);
+      } finally {
+        await rt.close();
+      }
+    },
+    SLOW_CASE_LIMIT_MS,
+  );
+
+  it('cpuHeavyNice 0: a CPU-heavy function stays where it is (in-process v8 and quickjs, warm)', async () => {
+    const rt = await createRuntime({ logSink: { write: () => {} }, cpuHeavyNice: 0 });
+    const earlier = new Set(engineProcessIds());
+    const bgThreads = threadsNamed(BACKGROUND_THREAD_NAME).length;
+    try {
+      for (const engine of ['v8', 'quickjs'] as const) {
+        const spin = `export const handler = async () => { let n = 0; for (let i = 0; i < ${WORK[engine]}; i++) n = (n + i) | 0; return n; }`;
+        await rt.deploy({ name: `heavy-${engine}`, engine, timeoutMs: 120_000, code: { files: { 'index.mjs': spin } } });
+        expect((await rt.invoke(`heavy-${engine}`)).coldStart).toBe(true);
+        for (let i = 0; i < HEAVY_CALLS_IN_A_ROW + 1; i++) expect((await rt.invoke(`heavy-${engine}`)).coldStart).toBe(false);
+      }
+      expect(engineProcessIds().filter((pid) => !earlier.has(pid))).toEqual([]);
+      expect(threadsNamed(BACKGROUND_THREAD_NAME)).toHaveLength(bgThreads);
+    } finally {
+      await rt.close();
+    }
+  }, SLOW_CASE_LIMIT_MS);
 });

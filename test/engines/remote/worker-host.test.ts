@@ -5,6 +5,7 @@
  */
 import { describe, expect, it } from 'vitest';
 import { bundleFunction } from '../../../src/code/index.ts';
+import { HEAVY_CALL_CPU_MS } from '../../../src/engines/remote/engine-pool.ts';
 import type { ServerEvent, ServerRequest } from '../../../src/engines/remote/protocol.ts';
 import { STUCK_GRACE_MS, WorkerHost } from '../../../src/engines/remote/worker-host.ts';
 import { GENEROUS_TIMEOUT_MS } from '../../helpers/runtime.ts';
@@ -20,7 +21,7 @@ interface Started {
   next<T extends ServerEvent['t']>(t: T): Promise<Extract<ServerEvent, { t: T }>>;
 }
 
-async function start(options: { guestCpuTime?: boolean } = {}): Promise<Started> {
+async function start(options: { guestCpuTime?: boolean | 'after-busy' } = {}): Promise<Started> {
   const events: ServerEvent[] = [];
   const waiters: (() => void)[] = [];
   let onExit!: (reason: string) => void;
@@ -106,6 +107,33 @@ describe('engine server in a worker thread', () => {
       s.host.kill();
       await s.exited;
     }
+  });
+
+  it("guestCpuTime 'after-busy': every reply has busyMs, which leaves out the wait for the host; cpuMs only for a call after a busy one (>= the heavy bar)", async () => {
+    const s = await start({ guestCpuTime: 'after-busy' });
+    await bootInitialised(s);
+    // INIT's call (id 4) is the sandbox's first: a long one makes the next call's CPU read too.
+    const init = s.events.find((e): e is Extract<ServerEvent, { t: 'reply' }> => e.t === 'reply' && e.id === 4)!;
+    expect(init.busyMs).toBeGreaterThanOrEqual(0);
+    const busy: number[] = [init.busyMs!];
+    for (let i = 0; i < 3; i++) {
+      const sent = performance.now();
+      s.host.send({ ...(invoke(Date.now() + GENEROUS_TIMEOUT_MS) as Extract<ServerRequest, { t: 'call' }>), id: 10 + i });
+      const call = await s.next('host');
+      // The guest is blocked on this answer for at least 50 ms: that is not busy time.
+      await new Promise((resolve) => setTimeout(resolve, 50));
+      s.host.answer(call, 'ofalse');
+      const reply = await s.next('reply');
+      const wallMs = performance.now() - sent;
+      expect(reply.busyMs).toBeGreaterThanOrEqual(0);
+      expect(reply.busyMs!).toBeLessThanOrEqual(wallMs - 50);
+      // The CPU is read only after a busy call of the sandbox.
+      const readCpu = busy[i]! >= HEAVY_CALL_CPU_MS;
+      expect([i, 'cpuMs' in reply]).toEqual([i, readCpu]);
+      busy.push(reply.busyMs!);
+    }
+    s.host.kill();
+    await s.exited;
   });
 
   it("an answer to another call is never handed to the guest: the server reports the mismatch and ends (issue #15)", async () => {
