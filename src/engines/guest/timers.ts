@@ -2,6 +2,13 @@
  * setTimeout / setInterval / setImmediate inside the sandbox. The guest owns the queue; the host
  * owns the clock: it asks how long until the next timer (`nextDueIn`) and calls back (`runDue`)
  * when that time has come. Unref'd timers do not keep the event loop alive, as in Node.
+ *
+ * One `runDue` is one turn of Node's event loop as a handler meets it: a handler runs in the poll
+ * phase (the runtime client's I/O callback), so the check phase comes next — the immediates queued
+ * before the turn run first, whatever the clock says — then the timers that are due. Node's docs
+ * (The Node.js Event Loop, "setImmediate() vs setTimeout()"): "if both are called within an I/O
+ * cycle, the immediate callback is always executed first". Immediates queued during a turn run at
+ * the next one (Node: at the next check phase, which also precedes the next timers phase).
  */
 
 type Callback = (...args: unknown[]) => void;
@@ -13,6 +20,8 @@ interface Timer {
   dueAt: number;
   /** Repeat interval for setInterval, otherwise undefined. */
   interval: number | undefined;
+  /** setImmediate: runs at the next turn's check phase, before any timer (dueAt unused). */
+  readonly immediate: boolean;
   ref: boolean;
 }
 
@@ -38,6 +47,15 @@ export class TimerQueue {
   }
 
   add(callback: unknown, delay: unknown, args: unknown[], repeat: boolean): TimeoutHandle {
+    return this.#add(callback, delay, args, repeat, false);
+  }
+
+  /** setImmediate: at the next turn, before every timer (see the module's comment). */
+  addImmediate(callback: unknown, args: unknown[]): TimeoutHandle {
+    return this.#add(callback, 0, args, false, true);
+  }
+
+  #add(callback: unknown, delay: unknown, args: unknown[], repeat: boolean, immediate: boolean): TimeoutHandle {
     if (typeof callback !== 'function') {
       const error = new TypeError(
         `The "callback" argument must be of type function. Received ${typeof callback}`,
@@ -53,18 +71,11 @@ export class TimerQueue {
       args,
       dueAt: this.#now() + ms,
       interval: repeat ? ms : undefined,
+      immediate,
       ref: true,
     };
     this.#timers.set(timer.id, timer);
     return this.#handle(timer, ms);
-  }
-
-  /** setImmediate: due now, before any later timer. */
-  addImmediate(callback: unknown, args: unknown[]): TimeoutHandle {
-    const handle = this.add(callback, 1, args, false);
-    const timer = this.#timers.get(handle[Symbol.toPrimitive]());
-    if (timer) timer.dueAt = this.#now();
-    return handle;
   }
 
   clear(handle: unknown): void {
@@ -77,15 +88,29 @@ export class TimerQueue {
   nextDueIn(): number {
     if (this.#timers.size === 0) return -1; // every reply asks: no iterator when there is nothing to see
     let earliest = Infinity;
-    for (const timer of this.#timers.values()) if (timer.ref && timer.dueAt < earliest) earliest = timer.dueAt;
+    for (const timer of this.#timers.values()) {
+      if (!timer.ref) continue;
+      if (timer.immediate) return 0;
+      if (timer.dueAt < earliest) earliest = timer.dueAt;
+    }
     if (earliest === Infinity) return -1;
     return Math.max(0, earliest - this.#now());
   }
 
-  /** Runs every timer that is due, in due order. A throwing callback stops the run and rethrows. */
+  /**
+   * One turn: the immediates queued before it, in the order they were queued, then every timer that
+   * is due, in due order. A throwing callback stops the turn and rethrows.
+   */
   runDue(): void {
+    const immediates = [...this.#timers.values()].filter((t) => t.immediate); // a Map keeps insertion (id) order
+    for (const immediate of immediates) {
+      if (!this.#timers.delete(immediate.id)) continue; // cleared by an earlier callback
+      immediate.callback(...immediate.args);
+    }
     const now = this.#now();
-    const due = [...this.#timers.values()].filter((t) => t.dueAt <= now).sort((a, b) => a.dueAt - b.dueAt || a.id - b.id);
+    const due = [...this.#timers.values()]
+      .filter((t) => !t.immediate && t.dueAt <= now)
+      .sort((a, b) => a.dueAt - b.dueAt || a.id - b.id);
     for (const timer of due) {
       if (!this.#timers.has(timer.id)) continue; // cleared by an earlier callback
       if (timer.interval === undefined) this.#timers.delete(timer.id);
