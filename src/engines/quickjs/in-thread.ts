@@ -37,7 +37,7 @@ import {
   type QuickJSImage,
   type QuickJSImageParts,
 } from './snapshot.ts';
-import { instantiateQuickJS, QUICKJS_MAX_MEMORY_MB, quickjsWasmModule, type QuickJSInstance } from './wasm.ts';
+import { firstInstanceMade, instantiateQuickJS, QUICKJS_MAX_MEMORY_MB, quickjsWasmModule, type QuickJSInstance } from './wasm.ts';
 import type { RejectionLog } from './rejection-tracker.ts';
 
 export type { QuickJSIsolation };
@@ -52,6 +52,11 @@ export interface InThreadQuickJSOptions {
    * of parsing the guest script at every boot. Default true; false is for comparisons and tests.
    */
   readonly runtimeImage?: boolean;
+  /**
+   * The guest runtime's image made by another thread of this process (its bytes in shared memory):
+   * used instead of making one (remote/worker-host.ts hands the first server's to later ones).
+   */
+  readonly madeRuntimeImage?: RuntimeImage;
 }
 
 /**
@@ -166,12 +171,15 @@ export class InThreadQuickJS implements Engine {
   /** The booted guest runtime as an image (instance isolation); undefined when it could not be made. */
   #runtimeImage: Promise<RuntimeImage | undefined> | undefined;
   readonly #useRuntimeImage: boolean;
+  readonly #givenRuntimeImage: boolean;
   /** SnapStart: blank instances ready to receive an image. */
   readonly #blanks: BlankPool;
 
   constructor(options: InThreadQuickJSOptions = {}) {
     this.isolation = options.isolation ?? 'instance';
     this.#useRuntimeImage = options.runtimeImage ?? true;
+    this.#givenRuntimeImage = this.#useRuntimeImage && options.madeRuntimeImage !== undefined;
+    if (this.#givenRuntimeImage) this.#runtimeImage = Promise.resolve(options.madeRuntimeImage);
     this.#blanks = new BlankPool((memoryMb, extent) => this.#makeBlank(memoryMb, extent), options.blanksPerMemorySize, restoredLately);
   }
 
@@ -195,9 +203,16 @@ export class InThreadQuickJS implements Engine {
    */
   async warm(): Promise<GuestRuntime> {
     const [guest] = await Promise.all([(this.#guest ??= guestRuntime()), quickjsWasmModule()]);
-    // Made once per engine (per worker thread), at its start or first deploy: no cold start pays for it.
-    if (this.isolation === 'instance' && this.#useRuntimeImage) await this.#imageOf(guest.script);
+    // Made once per engine (per worker thread), at its start or first deploy: no cold start pays for
+    // it. One given by another thread still leaves this thread's first instance to make (the probe).
+    if (this.isolation === 'instance' && this.#useRuntimeImage) await Promise.all([this.#imageOf(guest.script), firstInstanceMade()]);
     return guest;
+  }
+
+  /** The guest runtime's image this engine made itself (not one it was given), once made; else undefined. */
+  async madeRuntimeImage(): Promise<RuntimeImage | undefined> {
+    if (!this.#runtimeImage || this.#givenRuntimeImage) return undefined;
+    return this.#runtimeImage;
   }
 
   async prepare(bundle: FunctionBundle): Promise<Blueprint> {

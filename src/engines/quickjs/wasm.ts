@@ -87,6 +87,11 @@ export async function instantiateQuickJS(maxMemoryMb: number): Promise<QuickJSIn
 
 let offset: Promise<number | undefined> | undefined;
 
+/** Settles once this thread's first instance has been made (the tracker's probe: the Emscripten glue loaded, the offset found). */
+export async function firstInstanceMade(): Promise<void> {
+  await rejectionTrackerOffset();
+}
+
 /** The tracker field's offset, found once per thread in a throw-away instance (rejection-tracker.ts). */
 function rejectionTrackerOffset(): Promise<number | undefined> {
   offset ??= newInstance(QUICKJS_INITIAL_MEMORY_MB).then((probe) => {

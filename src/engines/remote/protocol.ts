@@ -11,6 +11,7 @@ import type { SandboxFaultKind, RejectionReason } from '../engine.ts';
 import type { GuestReply, HostMessage } from '../guest/protocol.ts';
 import type { WasmDefinition } from '../wasm/in-thread.ts';
 import type { BinaryAnswer } from '../binary-host-call.ts';
+import type { RuntimeImage } from '../quickjs/runtime-image.ts';
 
 /** Host → server. */
 export type ServerRequest =
@@ -50,8 +51,11 @@ export interface FaultShape {
 
 /** Server → host. */
 export type ServerEvent =
-  /** The server has loaded and handles requests from now on (its first event). */
-  | { readonly t: 'up' }
+  /**
+   * The server has loaded and handles requests from now on (its first event). `runtimeImage`: the
+   * guest runtime's image it made as it started (a QuickJS server not given one), for later servers.
+   */
+  | { readonly t: 'up'; readonly runtimeImage?: RuntimeImage }
   | { readonly t: 'log'; readonly sb: number; readonly level: string; readonly message: string }
   /**
    * The guest called the host (the worker waits for the answer: see server.ts). `hc` numbers the
@@ -139,6 +143,8 @@ export interface ServerData {
   /** The port host-call answers come back on (read synchronously by the blocked worker). */
   readonly answers: import('node:worker_threads').MessagePort;
   readonly quickjs: { readonly isolation?: 'instance' | 'shared'; readonly blanksPerMemorySize?: number };
+  /** The guest runtime's image an earlier server of this process made (bytes in shared memory): used instead of making one. */
+  readonly runtimeImage?: RuntimeImage;
   /**
    * Host calls with payloads as bytes both ways (a worker of this process: ArrayBuffers cross a
    * MessagePort; process isolation's relay speaks text over IPC and leaves it off).

@@ -22,6 +22,7 @@ import { useGuestRuntime } from '../guest-bundle.ts';
 import type { GuestReply } from '../guest/protocol.ts';
 import { InThreadQuickJS, useInstanceCounter } from '../quickjs/in-thread.ts';
 import type { QuickJSImageParts } from '../quickjs/snapshot.ts';
+import type { RuntimeImage } from '../quickjs/runtime-image.ts';
 import type { V8Engine } from '../v8/v8-engine.ts';
 import { useCompiledModule } from '../quickjs/wasm.ts';
 import { InThreadWasm } from '../wasm/in-thread.ts';
@@ -104,15 +105,22 @@ class EngineServer {
     }
   }
 
-  /** Readies the QuickJS engine (module, guest runtime image); settles once done, failed or not. */
-  async warmQuickJS(): Promise<void> {
-    await this.#quickjsEngine()
-      .warm()
-      .catch(() => {});
+  /**
+   * Readies the QuickJS engine (module, guest runtime image); settles once done, failed or not,
+   * with the runtime image when this server made it (for the host to hand to later servers).
+   */
+  async warmQuickJS(): Promise<RuntimeImage | undefined> {
+    const engine = this.#quickjsEngine();
+    try {
+      await engine.warm();
+      return await engine.madeRuntimeImage();
+    } catch {
+      return undefined;
+    }
   }
 
   #quickjsEngine(): InThreadQuickJS {
-    this.#quickjs ??= new InThreadQuickJS(this.#data.quickjs);
+    this.#quickjs ??= new InThreadQuickJS({ ...this.#data.quickjs, ...(this.#data.runtimeImage ? { madeRuntimeImage: this.#data.runtimeImage } : {}) });
     return this.#quickjs;
   }
 
@@ -350,8 +358,9 @@ if (!isMainThread && parentPort && (workerData as { lambdaletEngineServer?: bool
   // A QuickJS server readies its engine (the guest runtime's image) before it says it is up, so
   // the pool places no cold start on it before then and the first deploy waits for it: no cold
   // start's Init Duration pays for it (a new user's first `lambdalet invoke --engine quickjs` did:
-  // 230-280 ms at load ~12). A failure is the engine's to report (it falls back to parsing).
-  const up = (): void => port.postMessage({ t: 'up' } satisfies ServerEvent);
+  // 230-280 ms at load ~12). A failure is the engine's to report (it falls back to parsing). An
+  // image it made goes with `up` (its bytes are in shared memory): later servers are given it.
+  const up = (runtimeImage?: RuntimeImage): void => port.postMessage({ t: 'up', ...(runtimeImage ? { runtimeImage } : {}) } satisfies ServerEvent);
   if (data.guest && data.quickjsModule) void server.warmQuickJS().then(up);
   else up();
 }
