@@ -90,8 +90,8 @@ export default defineConfig({
     // processes, Redis, cluster leases, deadlines and timers): with one fork per CPU the node 24 CI
     // run on a quiet 2-core machine took 195 s for 216 CPU-s, which 2 cores run in 108 s; a replay
     // of that run's per-file CPU and wall (issue #12) gives 188 s with 2 forks, 133 s with 3, 116 s
-    // with 4. On a busy machine (load 16-34, one run each, all green but one race since fixed) 2, 3
-    // and 4 forks took 543, 331 and 446 s: the load decides there. vitest's default (CPUs - 1) is
+    // with 4. On a busy machine (load 12-34) 2, 3 and 4 forks took 543, 331 and 446 s, and on a
+    // later tree 2 and 4 forks 439 and 534 s: the load decides there. vitest's default (CPUs - 1) is
     // ONE fork on 2 cores. Cases whose work must finish have generous deadlines (test/README.md),
     // so the extra contention is not a race they can lose.
     maxWorkers: availableParallelism() + 2,
