@@ -3,6 +3,7 @@
  * user bundle once and keeps V8 code caches made by lambdalet itself (never accepted from a user:
  * isolated-vm's CVE-2022-39266), so each boot skips parsing.
  */
+import { randomBytes } from 'node:crypto';
 import { createRequire } from 'node:module';
 import type ivm from 'isolated-vm';
 import type { FunctionBundle } from '../../code/types.ts';
@@ -10,6 +11,7 @@ import { EngineUnavailableError } from '../../errors.ts';
 import { type Blueprint, type Engine, type Sandbox, type SandboxImage, type SandboxOptions } from '../engine.ts';
 import { binaryAnswer, textRequest, type BinaryAnswer } from '../binary-host-call.ts';
 import { guestRuntime, withStandardLibrary } from '../guest-bundle.ts';
+import { BlankIsolates } from './blank-isolates.ts';
 import type { InitMessage } from '../guest/protocol.ts';
 import { hasNoNodeSnapshotFlag, missingFlagError, turnOffWasmCodeGc } from './flags.ts';
 import { warmGuestCodeCache } from './guest-code-cache.ts';
@@ -67,6 +69,27 @@ type IsolatedVm = typeof ivm;
 /** Start-up flags cannot change while the process runs: checked once. */
 const FLAG_PRESENT = hasNoNodeSnapshotFlag();
 
+type GuestInstallFunction = (log: unknown, userModule: unknown, hostCall: unknown, seed: unknown, binary: unknown, answerSlot: unknown) => unknown;
+
+/**
+ * A booted guest runtime waiting for a cold start (blank-isolates.ts). `holder.onCatastrophe` is set
+ * by the engine whose sandbox it becomes.
+ */
+interface Blank {
+  readonly isolate: ivm.Isolate;
+  readonly context: ivm.Context;
+  readonly install: ivm.Reference<GuestInstallFunction>;
+  readonly holder: { onCatastrophe?: (message: string) => void };
+}
+
+/**
+ * The process's blanks, per guest runtime (its source text: every engine of a process runs the same
+ * one), shared by every runtime's v8 engine: one blank per memory limit per process, however many
+ * runtimes it makes. No blank is made after a catastrophic isolated-vm error anywhere in it.
+ */
+const blankPools = new Map<string, BlankIsolates<Blank>>();
+let blanksStopped = false;
+
 interface CompiledSource {
   readonly code: string;
   readonly filename: string;
@@ -83,6 +106,8 @@ export class V8Engine implements Engine {
   readonly #forget = new FinalizationRegistry<{ pool: EnginePool; bp: number }>(({ pool, bp }) => pool.forget(bp));
   #ivm: IsolatedVm | undefined;
   #guest: Promise<CompiledSource> | undefined;
+  /** The guest runtime's source once loaded (blankReady). */
+  #guestCode: string | undefined;
   /** The bytes each image was made from (exportImage). */
   readonly #imageBytes = new WeakMap<SandboxImage, Uint8Array>();
   /** Set by onCatastrophicError: the process is unhealthy and must not start more isolates. */
@@ -318,17 +343,18 @@ export class V8Engine implements Engine {
   ): Promise<Sandbox> {
     this.assertAvailable();
     const ivm = this.#load();
+    this.#guestCode = guest.code;
+    const memoryLimit = Math.max(MIN_ISOLATE_MEMORY_MB, options.memoryMb);
+    // A blank (blank-isolates.ts) has run the guest runtime's top level already: its clock restarts
+    // with the seed below. Without one, this cold start boots from scratch.
+    const blank = blanksOf(ivm, guest).take(memoryLimit);
+    const { isolate, context, install, holder } = blank ?? makeBlank(ivm, guest, memoryLimit);
     let sandbox: V8Sandbox | undefined;
-    const isolate = new ivm.Isolate({
-      memoryLimit: Math.max(MIN_ISOLATE_MEMORY_MB, options.memoryMb),
-      onCatastrophicError: (message: string) => {
-        this.#onCatastrophicError(message);
-        sandbox?.failCatastrophically(message);
-      },
-    });
+    holder.onCatastrophe = (message) => {
+      this.#onCatastrophicError(message);
+      sandbox?.failCatastrophically(message);
+    };
     try {
-      const context = isolate.createContextSync();
-      const install = this.#runSync<(log: unknown, userModule: unknown, hostCall: unknown, seed: unknown, binary: unknown, answerSlot: unknown) => unknown>(isolate, context, guest);
       const userModule =
         user.code.length > SYNC_COMPILE_MAX_CHARS
           ? await this.#runAsync<() => Promise<unknown>>(isolate, context, user)
@@ -364,7 +390,9 @@ export class V8Engine implements Engine {
           new ivm.Callback(guestLogCallback(options.onLog, () => sandbox?.replyWentStale()), { ignored: true }),
           userModule.derefInto(),
           new ivm.Callback(binaryCallback(hostCall, hostCallBytes, deferred), { sync: true }),
-          undefined, // no seed: V8 seeds each isolate's generator itself
+          // A blank's guest started its clock when the blank was made: the seed restarts it (and reseeds
+          // the generator from the host's entropy). Without: V8 seeds each isolate's generator itself.
+          blank ? randomBytes(16).toString('hex') : undefined,
           true, // binary payloads (engines/binary-host-call.ts)
           deferred ? new ivm.ExternalCopy(deferred.buffer).copyInto({ release: true }) : undefined,
         ],
@@ -383,11 +411,19 @@ export class V8Engine implements Engine {
         deferred,
         heavyWatch,
       );
+      // The next cold start of this memory limit finds a blank, made once this one has answered.
+      sandbox.onFirstUse(() => blanksOf(ivm, guest).refill(memoryLimit));
       return sandbox;
     } catch (error) {
       isolate.dispose();
       throw error;
     }
+  }
+
+  /** Whether a blank is ready for sandboxes of `memoryMb` in this process (tests; blank-isolates.ts). */
+  blankReady(memoryMb: number): boolean {
+    const guest = this.#guestCode;
+    return guest !== undefined && blankPools.get(guest)?.has(Math.max(MIN_ISOLATE_MEMORY_MB, memoryMb)) === true;
   }
 
   #runSync<T>(isolate: ivm.Isolate, context: ivm.Context, source: CompiledSource): ivm.Reference<T> {
@@ -406,10 +442,49 @@ export class V8Engine implements Engine {
 
   #onCatastrophicError(message: string): void {
     this.#catastrophe = message;
+    blanksStopped = true;
     // The isolate's thread is parked forever (isolated-vm's design); the process must be restarted.
     process.emitWarning(`isolated-vm catastrophic error: ${message}. lambdalet's v8 engine stopped admitting work.`, {
       code: 'LAMBDALET_V8_CATASTROPHIC',
     });
+  }
+}
+
+/** The process's blanks for this guest runtime. */
+function blanksOf(ivm: IsolatedVm, guest: CompiledSource): BlankIsolates<Blank> {
+  let pool = blankPools.get(guest.code);
+  if (pool === undefined) {
+    pool = new BlankIsolates<Blank>({
+      make: (memoryLimit) => makeBlank(ivm, guest, memoryLimit),
+      dispose: (blank) => {
+        if (!blank.isolate.isDisposed) blank.isolate.dispose();
+      },
+      available: () => !blanksStopped,
+    });
+    blankPools.set(guest.code, pool);
+  }
+  return pool;
+}
+
+/** A new isolate with its context and the guest runtime's top level run (synchronous calls: see V8Engine's #boot). */
+function makeBlank(ivm: IsolatedVm, guest: CompiledSource, memoryLimit: number): Blank {
+  const holder: Blank['holder'] = {};
+  const isolate = new ivm.Isolate({
+    memoryLimit,
+    onCatastrophicError: (message: string) => {
+      blanksStopped = true;
+      holder.onCatastrophe?.(message);
+    },
+  });
+  try {
+    const context = isolate.createContextSync();
+    const script = isolate.compileScriptSync(guest.code, scriptInfo(guest));
+    const install = script.runSync(context, { reference: true, timeout: BOOT_TIMEOUT_MS }) as ivm.Reference<GuestInstallFunction>;
+    script.release();
+    return { isolate, context, install, holder };
+  } catch (error) {
+    isolate.dispose();
+    throw error;
   }
 }
 

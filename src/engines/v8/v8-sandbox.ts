@@ -140,6 +140,8 @@ export class V8Sandbox implements Sandbox {
   #heavyRun = 0;
   #retired = false;
 
+  /** See {@link onFirstUse}. */
+  #afterFirstUse: (() => void) | undefined;
   /**
    * The guest's deferred heavy host call, if any (deferred-host-calls.ts). Abandoned when the
    * sandbox ends: a call can end with the guest still blocked in one only by failing (terminated at
@@ -219,6 +221,22 @@ export class V8Sandbox implements Sandbox {
     return this.#fault !== undefined || this.#isolate.isDisposed;
   }
 
+  /**
+   * `fn` runs once, in a later turn of the event loop (after the answer has reached its caller),
+   * when the first call other than INIT has settled or the sandbox is disposed: the engine refills
+   * its blank isolates then, not inside the cold start that took one (blank-isolates.ts).
+   */
+  onFirstUse(fn: () => void): void {
+    this.#afterFirstUse = fn;
+  }
+
+  #firstUse(): void {
+    const fn = this.#afterFirstUse;
+    if (fn === undefined) return;
+    this.#afterFirstUse = undefined;
+    setImmediate(fn);
+  }
+
   async call(message: HostMessage, timeoutMs: number): Promise<GuestReply> {
     this.#assertAlive();
     if (message.type === 'init') this.#init = message;
@@ -243,6 +261,7 @@ export class V8Sandbox implements Sandbox {
     } catch (error) {
       // A promise rejection the guest left unhandled: the status tells whether the phase had settled before it.
       const status = this.#isRejection(error) ? await this.#readStatus() : undefined;
+      if (message.type !== 'init') this.#firstUse();
       throw this.#classify(error, status);
     }
     if (cpuBefore !== undefined) this.#weigh(this.cpuTimeMs() - cpuBefore);
@@ -250,8 +269,13 @@ export class V8Sandbox implements Sandbox {
     // The event loop reads the status next when the phase is not done: read it now, off the host's
     // thread. The guest answers once the phase has an outcome or after its microtask turns (settled
     // mode): an async handler that settles in the call's microtasks needs no second call.
-    if (decoded.done && !this.#replyStale) return decoded;
+    const firstUse = message.type !== 'init';
+    if (decoded.done && !this.#replyStale) {
+      if (firstUse) this.#firstUse();
+      return decoded;
+    }
     this.#status = await this.#readStatus();
+    if (firstUse) this.#firstUse();
     // A stale outcome (the environment broke after it): the status, which follows it, decides.
     return decoded.done ? { done: false, fatal: decoded.fatal, nextTimerInMs: decoded.nextTimerInMs, logCount: decoded.logCount } : decoded;
   }
@@ -349,6 +373,7 @@ export class V8Sandbox implements Sandbox {
     // After a catastrophic error the isolate's thread is parked; disposing could block the host.
     if (!this.#catastrophic && !this.#isolate.isDisposed) this.#isolate.dispose();
     this.#leaveSweepWhenGone();
+    this.#firstUse();
   }
 
   /**
