@@ -8,6 +8,9 @@
  *
  *   git worktree add --detach /tmp/before <commit> && ln -s "$PWD/node_modules" /tmp/before/
  *   node --no-node-snapshot bench/compare-fairness.ts /tmp/before "$PWD" [rounds=6] [per=150] [modes=v8,quickjs,v8-process,quickjs-process]
+ *
+ * `X_NICE_A=n` / `X_NICE_B=n` give that tree's runtime `cpuHeavyNice: n` (a tree from before the
+ * option refuses it), e.g. the same tree twice at nice 10 and 19.
  */
 import { loadavg } from 'node:os';
 import { setTimeout as sleep } from 'node:timers/promises';
@@ -24,8 +27,9 @@ const quantile = (xs: number[], q: number): number => { const s = [...xs].sort((
 for (const mode of modes.split(',')) {
   const engine = mode.startsWith('v8') ? 'v8' : 'quickjs';
   const isolation = mode.endsWith('-process') ? 'process' : 'in-process';
-  const rigs = await Promise.all(trees.map(async (lib) => {
-    const rt = await lib.createRuntime({ logSink: lib.silentSink, concurrency: 64, isolation });
+  const rigs = await Promise.all(trees.map(async (lib, index) => {
+    const nice = process.env[index === 0 ? 'X_NICE_A' : 'X_NICE_B'];
+    const rt = await lib.createRuntime({ logSink: lib.silentSink, concurrency: 64, isolation, ...(nice === undefined ? {} : { cpuHeavyNice: Number(nice) }) });
     await rt.deploy({ name: 'neighbour', engine, code: { files: { 'index.mjs': 'export const handler = async (e) => ({ hi: e.name });' } } });
     await rt.deploy({ name: 'spinner', engine, reservedConcurrency: SPINNERS, timeoutMs: 10_000, code: { files: { 'index.mjs': SPIN_CODE } } });
     for (let i = 0; i < 20; i++) await rt.invoke('neighbour', { name: 'x' });
