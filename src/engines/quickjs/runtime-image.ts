@@ -6,7 +6,8 @@
  * without this every cold start parsed and ran the whole guest script (~41,000 characters), most
  * of a cold start's cost.
  *
- * - Make (once per engine, i.e. per worker thread): a template instance goes through startRuntime
+ * - Make (once per process: the first engine server makes it, later ones are given it through
+ *   remote/worker-host.ts, its bytes in shared memory): a template instance goes through startRuntime
  *   (runtime, context, the two host functions) and evaluates the guest script; its memory (the
  *   non-zero pages, ~640 KiB) and the address of the `install` value are kept.
  * - Boot: a fresh instance goes through the same startRuntime, the image's pages are written over
