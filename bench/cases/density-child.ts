@@ -7,7 +7,10 @@
  * environments, after one environment of the same kind was made first (engine loaded, module
  * compiled, guest runtime bundled) and a GC. lambdalet kinds boot the environments through the
  * public API: a published version with `count` provisioned environments (booted and through INIT,
- * then idle); the count is checked with `rt.metrics()`. The fork kind sums the children's
+ * then idle); the count is checked with `rt.metrics()`. `<variant>+pool` (quickjs, quickjs-shared):
+ * the first deploy has as many environments as the worker pool's `maxSize`, so the pool has grown to
+ * its size before the first sample — the per-environment cost without the pool's growth, a fixed
+ * cost bounded by maxSize that the plain kind divides by `count` (issue 21). The fork kind sums the children's
  * proportional set size (Linux /proc/<pid>/smaps_rollup; RSS elsewhere), since their memory is not
  * in this process.
  */
@@ -22,6 +25,7 @@ import { rawQuickjsInstance, rawQuickjsShared } from '../baselines/quickjs-emscr
 import { workerThreads } from '../baselines/worker-threads.ts';
 import { TRIVIAL, TRIVIAL_EVENT } from '../lib/handlers.ts';
 import { VARIANTS, deployProvisioned, engineOf, runtimeFor, type Variant } from '../lib/lambdalet.ts';
+import { quickjsWorkerPool } from '../../src/engines/quickjs/quickjs-engine.ts';
 
 const BASELINES: Record<string, Baseline> = Object.fromEntries(
   [rawIsolatedVm, rawQuickjsInstance, rawQuickjsShared, nodeVm, workerThreads].map((b) => [b.name, b]),
@@ -39,16 +43,18 @@ async function settle(): Promise<number> {
   return process.memoryUsage().rss;
 }
 
-async function lambdalet(variant: Variant, count: number): Promise<number> {
-  const rt = await runtimeFor(variant, { concurrency: count * 2 + 20, memoryBudgetMb: 16_777_216, scaleUpRate: 100_000, scaleUpBurst: 100_000, logSink: silentSink });
+async function lambdalet(variant: Variant, count: number, growPool: boolean): Promise<number> {
+  // The runtime's own quickjs pool (engineThreads defaults to the host's parallelism, as here).
+  const firstCount = growPool ? quickjsWorkerPool(variant === 'quickjs-shared' ? { isolation: 'shared' } : {}).maxSize : 1;
+  const rt = await runtimeFor(variant, { concurrency: count * 2 + firstCount + 20, memoryBudgetMb: 16_777_216, scaleUpRate: 100_000, scaleUpBurst: 100_000, logSink: silentSink });
   const engine = engineOf(variant);
-  const first = await deployProvisioned(rt, { name: 'first', engine, code: { files: { 'index.mjs': TRIVIAL.module } } }, 1);
+  const first = await deployProvisioned(rt, { name: 'first', engine, code: { files: { 'index.mjs': TRIVIAL.module } } }, firstCount);
   await rt.invoke(first, TRIVIAL_EVENT);
   const before = await settle();
   await deployProvisioned(rt, { name: 'idle', engine, code: { files: { 'index.mjs': TRIVIAL.module } } }, count);
   const after = await settle();
   const live = rt.metrics().environments;
-  if (live !== count + 1) throw new Error(`expected ${count + 1} environments, found ${live}`);
+  if (live !== count + firstCount) throw new Error(`expected ${count + firstCount} environments, found ${live}`);
   return (after - before) / count;
 }
 
@@ -90,7 +96,9 @@ async function forks(count: number): Promise<number> {
 const [kind, countText] = process.argv.slice(2);
 const count = Number(countText);
 let perEnvBytes: number;
-if ((VARIANTS as readonly string[]).includes(kind!)) perEnvBytes = await lambdalet(kind as Variant, count);
+const pooled = /^(quickjs|quickjs-shared)\+pool$/.exec(kind!);
+if ((VARIANTS as readonly string[]).includes(kind!)) perEnvBytes = await lambdalet(kind as Variant, count, false);
+else if (pooled) perEnvBytes = await lambdalet(pooled[1] as Variant, count, true);
 else if (kind === 'child-process-fork') perEnvBytes = await forks(count);
 else if (BASELINES[kind!]) perEnvBytes = await baseline(BASELINES[kind!]!, count);
 else throw new Error(`unknown density kind ${kind}`);

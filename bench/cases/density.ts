@@ -13,6 +13,9 @@ export const DENSITY_RATIOS: Record<string, readonly string[]> = {
   v8: ['raw-isolated-vm', 'node-vm', 'worker-threads', 'child-process-fork'],
   quickjs: ['raw-quickjs-emscripten', 'worker-threads', 'child-process-fork'],
   'quickjs-shared': ['raw-quickjs-emscripten-shared', 'worker-threads', 'child-process-fork'],
+  // The same with the worker pool grown to its size first (density-child.ts): without its fixed cost.
+  'quickjs+pool': ['raw-quickjs-emscripten'],
+  'quickjs-shared+pool': ['raw-quickjs-emscripten-shared'],
 };
 
 /** RSS growth per idle environment of `kind` over `count` of them, in a fresh child process. */
@@ -29,8 +32,8 @@ export function measureDensity(kind: string, count: number): number {
 
 export async function densityArea(suite: Suite): Promise<void> {
   const counts: Record<string, number> = suite.pick(
-    { v8: 200, quickjs: 300, 'quickjs-shared': 2000, 'raw-isolated-vm': 200, 'raw-quickjs-emscripten': 300, 'raw-quickjs-emscripten-shared': 2000, 'node-vm': 300, 'worker-threads': 16, 'child-process-fork': 8 },
-    { v8: 60, quickjs: 100, 'quickjs-shared': 400, 'raw-isolated-vm': 60, 'raw-quickjs-emscripten': 100, 'raw-quickjs-emscripten-shared': 400, 'node-vm': 100, 'worker-threads': 6, 'child-process-fork': 4 },
+    { v8: 200, quickjs: 300, 'quickjs+pool': 300, 'quickjs-shared': 2000, 'quickjs-shared+pool': 2000, 'raw-isolated-vm': 200, 'raw-quickjs-emscripten': 300, 'raw-quickjs-emscripten-shared': 2000, 'node-vm': 300, 'worker-threads': 16, 'child-process-fork': 8 },
+    { v8: 60, quickjs: 100, 'quickjs+pool': 100, 'quickjs-shared': 400, 'quickjs-shared+pool': 400, 'raw-isolated-vm': 60, 'raw-quickjs-emscripten': 100, 'raw-quickjs-emscripten-shared': 400, 'node-vm': 100, 'worker-threads': 6, 'child-process-fork': 4 },
   );
   for (const [kind, count] of Object.entries(counts)) {
     const started = performance.now();
