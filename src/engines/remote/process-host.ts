@@ -60,6 +60,15 @@ export function engineProcessIds(): number[] {
   return [...live].map((host) => host.pid);
 }
 
+/**
+ * A message to a child that died after `connected` was read (the channel's close not seen yet) fails
+ * asynchronously with EPIPE or ERR_IPC_CHANNEL_CLOSED. Without a callback Node emits that as the
+ * ChildProcess's 'error' event, which with no listener is an uncaught exception: the host process
+ * would die of one tenant's dead child. Nothing is lost by ignoring it: the child's 'exit' follows
+ * and fails its calls (onExit), as for any child that dies.
+ */
+const ignoreSendError = (): void => {};
+
 export class ProcessHost implements EngineHost {
   readonly #child: ChildProcess;
   /** The child's process id (tests kill it). */
@@ -113,11 +122,11 @@ export class ProcessHost implements EngineHost {
   }
 
   send(request: ServerRequest): void {
-    if (this.#child.connected) this.#child.send(request);
+    if (this.#child.connected) this.#child.send(request, ignoreSendError);
   }
 
   answer(call: HostCallId, text: string): void {
-    if (this.#child.connected) this.#child.send({ t: 'answer', sb: call.sb, hc: call.hc, text } satisfies ParentMessage);
+    if (this.#child.connected) this.#child.send({ t: 'answer', sb: call.sb, hc: call.hc, text } satisfies ParentMessage, ignoreSendError);
   }
 
   ref(busy: boolean): void {
