@@ -78,8 +78,20 @@ export interface Blueprint {
    * guest's state after INIT and the before-snapshot hooks; host functions come from `options`
    * (memoryMb must equal the image's). The caller then sends the guest's `restore` message.
    * Absent when the engine cannot restore.
+   *
+   * `resume`: that `restore` message, given ahead. An engine whose sandboxes live in another thread
+   * may send it along with the restore (one round trip fewer on the cold start's path), to run
+   * once the sandbox is made and before any other call; the sandbox's first `call` with this same
+   * message object then answers with that run's reply. Its deadline counts from the restore
+   * request, `resume.timeoutMs` after it. An engine may ignore it: the caller's call then runs it.
    */
-  restore?(image: SandboxImage, options: SandboxOptions): Promise<Sandbox>;
+  restore?(image: SandboxImage, options: SandboxOptions, resume?: SentAhead): Promise<Sandbox>;
+}
+
+/** A sandbox's first call, sent with the request that makes the sandbox (Blueprint.restore). */
+export interface SentAhead {
+  readonly message: HostMessage;
+  readonly timeoutMs: number;
 }
 
 /**

@@ -8,7 +8,7 @@ import { randomBytes } from 'node:crypto';
 import type { FunctionBundle } from '../code/types.ts';
 import type { FunctionConfig } from '../config/index.ts';
 import { INIT_TIMEOUT_MS, RESPONSE_PAYLOAD_MAX_BYTES, RESTORE_TIMEOUT_MS } from '../config/index.ts';
-import { SandboxFault, SnapshotUnsupportedError, type Blueprint, type Sandbox, type SandboxImage } from '../engines/engine.ts';
+import { SandboxFault, SnapshotUnsupportedError, type Blueprint, type Sandbox, type SandboxImage, type SentAhead } from '../engines/engine.ts';
 import type { EnvironmentContextFields, ErrorShape, GuestReply, HostMessage } from '../engines/guest/protocol.ts';
 import { timeoutMessage } from '../observability/log-lines.ts';
 import { runPhase } from './event-loop.ts';
@@ -106,6 +106,8 @@ export class ExecutionEnvironment {
   #timeoutText: string | undefined;
   /** Aborted by dispose(): ends a phase that is waiting on guest timers. */
   readonly #disposed = new AbortController();
+  /** SnapStart: the `restore` message given to Blueprint.restore with the restore, and when; {@link resume} runs it. */
+  #resumeAhead: { readonly message: HostMessage; readonly sentAt: number } | undefined;
 
   private constructor(deps: EnvironmentDeps, sandbox: Sandbox, logs: LogCollector, vfs: LazyVfs, bridge: HostBridge) {
     this.#deps = deps;
@@ -118,45 +120,57 @@ export class ExecutionEnvironment {
 
   /** Boots a sandbox for the function: guest runtime and user bundle loaded, INIT not yet run. */
   static boot(deps: EnvironmentDeps): Promise<ExecutionEnvironment> {
-    return ExecutionEnvironment.#create(deps, undefined, (options) => deps.blueprint.boot(options));
+    return ExecutionEnvironment.#create(deps, undefined, (options) => deps.blueprint.boot(options), false);
   }
 
   /**
    * SnapStart: a sandbox restored from `snapshot` (INIT already done in the template) and /tmp as
-   * the template left it. The guest still needs {@link resume} before it can be invoked.
+   * the template left it. The guest still needs {@link resume} before it can be invoked: its
+   * `restore` message is made here and given to the engine with the restore (Blueprint.restore's
+   * `resume`: an engine in another thread runs it right after the restore, with no round trip
+   * between them); resume() then takes its outcome.
    */
   static restore(deps: EnvironmentDeps, snapshot: EnvironmentSnapshot): Promise<ExecutionEnvironment> {
     const { blueprint } = deps;
     if (!blueprint.restore) throw new Error(`lambdalet bug: the ${blueprint.engine} engine cannot restore snapshots`);
-    return ExecutionEnvironment.#create(deps, snapshot.tmp, (options) => blueprint.restore!(snapshot.image, options));
+    return ExecutionEnvironment.#create(deps, snapshot.tmp, (options, resume) => blueprint.restore!(snapshot.image, options, resume), true);
   }
 
   static async #create(
     deps: EnvironmentDeps,
     tmp: TmpImage | undefined,
-    start: (options: Parameters<Blueprint['boot']>[0]) => Promise<Sandbox>,
+    start: (options: Parameters<Blueprint['boot']>[0], resume: SentAhead | undefined) => Promise<Sandbox>,
+    restoring: boolean,
   ): Promise<ExecutionEnvironment> {
     const { config } = deps;
     const logs = new LogCollector(deps.sink, config.name, logStreamName(new Date(), deps.identity.version), deps.bundle, config.loggingConfig);
+    const resumeAhead = restoring ? { message: restoreMessage(deps, logs.logStreamName), sentAt: performance.now() } : undefined;
+    // The guest counts its lines from its `restore` message on, which may run as soon as it is sent.
+    if (resumeAhead) logs.restartCount();
     const vfs = new LazyVfs(deps.opt ? { ...config, opt: deps.opt } : config);
     const bridge = new HostBridge({ vfs, egress: config.egress, maxResponseBytes: config.memoryMb * MIB });
     let sandbox: Sandbox;
     try {
       if (tmp) vfs.restoreTmp(tmp);
-      sandbox = await start({
-        memoryMb: config.memoryMb,
-        onLog: (level, message) => logs.guestLine(level, message),
-        hostCall: bridge.call,
-        hostCallBytes: bridge.callBytes,
-        hostCallAsync: bridge.callAsync,
-        hostCallAsyncBytes: bridge.callAsyncBytes,
-      });
+      sandbox = await start(
+        {
+          memoryMb: config.memoryMb,
+          onLog: (level, message) => logs.guestLine(level, message),
+          hostCall: bridge.call,
+          hostCallBytes: bridge.callBytes,
+          hostCallAsync: bridge.callAsync,
+          hostCallAsyncBytes: bridge.callAsyncBytes,
+        },
+        resumeAhead && { message: resumeAhead.message, timeoutMs: restoreLimitMs(deps) },
+      );
     } catch (error) {
       bridge.dispose();
       vfs.dispose();
       throw error;
     }
-    return new ExecutionEnvironment(deps, sandbox, logs, vfs, bridge);
+    const env = new ExecutionEnvironment(deps, sandbox, logs, vfs, bridge);
+    env.#resumeAhead = resumeAhead;
+    return env;
   }
 
   /**
@@ -245,16 +259,19 @@ export class ExecutionEnvironment {
   /**
    * SnapStart, in a restored environment (state `booted`) or a pre-initialised one (`ready`): fresh
    * entropy and this environment's identity for the guest, then the function's after-restore hooks
-   * (Lambda's restore phase, 10 s, or the runtime's `restoreTimeoutMs`).
+   * (Lambda's restore phase, 10 s, or the runtime's `restoreTimeoutMs`). In a restored environment
+   * the message went with the restore ({@link restore}), and the phase's limit counts from then.
    */
   resume(): Promise<PhaseResult> {
     if (this.#state !== 'booted' && this.#state !== 'ready') throw new Error(`Environment is ${this.#state}, expected booted or ready`);
     this.#state = 'busy';
-    this.logs.restartCount();
-    const limitMs = this.#deps.phaseLimits?.restoreMs ?? RESTORE_TIMEOUT_MS;
+    const ahead = this.#resumeAhead;
+    this.#resumeAhead = undefined;
+    if (!ahead) this.logs.restartCount();
+    const limitMs = restoreLimitMs(this.#deps);
     return this.#phase(
-      { type: 'restore', seed: randomBytes(32).toString('hex'), context: this.#contextFields() },
-      limitMs,
+      ahead?.message ?? restoreMessage(this.#deps, this.logStreamName),
+      ahead ? limitMs - (performance.now() - ahead.sentAt) : limitMs,
       `RESTORE phase timed out after ${(limitMs / 1000).toFixed(2)} seconds`,
     );
   }
@@ -316,15 +333,7 @@ export class ExecutionEnvironment {
 
   /** The context fields fixed for this environment (its own log stream). */
   #contextFields(): EnvironmentContextFields {
-    const { config, identity } = this.#deps;
-    return {
-      functionName: config.name,
-      functionVersion: identity.version,
-      invokedFunctionArn: identity.functionArn,
-      memoryLimitInMB: String(config.memoryMb),
-      logGroupName: `/aws/lambda/${config.name}`,
-      logStreamName: this.logStreamName,
-    };
+    return contextFields(this.#deps, this.logStreamName);
   }
 
   dispose(): void {
@@ -414,6 +423,26 @@ export class ExecutionEnvironment {
     const used = Math.ceil(this.#sandbox.memoryUsedBytes() / MIB);
     if (used > this.#maxMemoryUsedMb) this.#maxMemoryUsedMb = used;
   }
+}
+
+function contextFields({ config, identity }: EnvironmentDeps, logStreamName: string): EnvironmentContextFields {
+  return {
+    functionName: config.name,
+    functionVersion: identity.version,
+    invokedFunctionArn: identity.functionArn,
+    memoryLimitInMB: String(config.memoryMb),
+    logGroupName: `/aws/lambda/${config.name}`,
+    logStreamName,
+  };
+}
+
+/** SnapStart's `restore` message: fresh entropy for the guest's randomness and this environment's identity. */
+function restoreMessage(deps: EnvironmentDeps, logStreamName: string): HostMessage {
+  return { type: 'restore', seed: randomBytes(32).toString('hex'), context: contextFields(deps, logStreamName) };
+}
+
+function restoreLimitMs(deps: EnvironmentDeps): number {
+  return deps.phaseLimits?.restoreMs ?? RESTORE_TIMEOUT_MS;
 }
 
 /** 6 MiB + 100 B, counted in UTF-8 bytes; cheap bounds first, exact count only near the limit. */

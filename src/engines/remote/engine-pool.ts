@@ -42,7 +42,7 @@ import type { FunctionBundle } from '../../code/types.ts';
 import type { EngineName } from '../../config/index.ts';
 import { EngineUnavailableError } from '../../errors.ts';
 import { binaryAnswer, textAnswer, textRequest, type BinaryAnswer } from '../binary-host-call.ts';
-import { SandboxFault, SnapshotUnsupportedError, type SandboxImage, type SandboxOptions } from '../engine.ts';
+import { SandboxFault, SnapshotUnsupportedError, type SandboxImage, type SandboxOptions, type SentAhead } from '../engine.ts';
 import type { HostMessage } from '../guest/protocol.ts';
 import type { WasmDefinition } from '../wasm/in-thread.ts';
 import type { ErrorCopy, ImageInfo, ServerEvent, ServerRequest } from './protocol.ts';
@@ -342,7 +342,8 @@ export class EnginePool {
     return this.#start(pick(), def, options, (id, sb) => ({ t: 'boot', id, sb, bp: def.bp, memoryMb: options.memoryMb }), pick);
   }
 
-  restore(def: BlueprintDef, image: SandboxImage, options: SandboxOptions): Promise<RemoteSandbox> {
+  /** `resume` (Blueprint.restore): sent right behind the restore request, on the same server. */
+  restore(def: BlueprintDef, image: SandboxImage, options: SandboxOptions, resume?: SentAhead): Promise<RemoteSandbox> {
     if (!(image instanceof RemoteImage) || image.engine !== def.engine) {
       return Promise.reject(new Error(`${def.engine} cannot restore a ${image.engine} ${image.kind} image`));
     }
@@ -352,7 +353,7 @@ export class EnginePool {
     else if (image.owner && !image.owner.dead) server = image.owner;
     else return Promise.reject(new Error(`${def.engine}: the image was lost with the process that held it`));
     const repick = image.parts !== undefined ? (): Server => this.#pick(def.bp) : undefined;
-    return this.#start(server, def, options, (id, sb) => ({ t: 'restore', id, sb, bp: def.bp, img: image.img, memoryMb: options.memoryMb }), repick);
+    return this.#start(server, def, options, (id, sb) => ({ t: 'restore', id, sb, bp: def.bp, img: image.img, memoryMb: options.memoryMb }), repick, resume);
   }
 
   /**
@@ -367,6 +368,7 @@ export class EnginePool {
     options: SandboxOptions,
     request: (id: number, sb: number) => Extract<ServerRequest, { t: 'boot' | 'restore' }>,
     repick?: () => Server,
+    first?: SentAhead,
   ): Promise<RemoteSandbox> {
     for (let attempt = 1; ; attempt++) {
       const sb = this.#nextId++;
@@ -376,7 +378,9 @@ export class EnginePool {
       server.blueprintOf.set(sb, def.bp);
       this.#ensureDefined(server, def);
       try {
-        const answer = await this.#request(server, request(this.#nextId++, sb));
+        const started = this.#request(server, request(this.#nextId++, sb));
+        if (first) sandbox.sendAhead(first.message, first.timeoutMs);
+        const answer = await started;
         if (answer.t === 'ready' && answer.error) throw rebuild(answer.error);
         return sandbox;
       } catch (error) {

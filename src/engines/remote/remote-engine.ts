@@ -37,7 +37,7 @@ export class RemoteEngine implements Engine {
     const blueprint: Blueprint = {
       engine: this.name,
       boot: (options) => pool.boot(def, options),
-      restore: (image, options) => pool.restore(def, image, options),
+      restore: (image, options, resume) => pool.restore(def, image, options, resume),
     };
     this.#forget.register(blueprint, { pool, bp: def.bp });
     return blueprint;

@@ -25,6 +25,8 @@ export class RemoteSandbox implements Sandbox {
   #status: GuestReply | SandboxFault | undefined;
   #memoryBytes = 0;
   #fault: SandboxFault | undefined;
+  /** A first call sent with the sandbox's start request (sendAhead), until `call` takes its answer. */
+  #ahead: { readonly message: HostMessage; readonly answer: Promise<Extract<ServerEvent, { t: 'reply' }>> } | undefined;
 
   constructor(options: SandboxOptions, link: SandboxLink) {
     this.options = options;
@@ -46,10 +48,24 @@ export class RemoteSandbox implements Sandbox {
     this.#retired = true;
   }
 
+  /**
+   * Sends `message` now, right behind the request that starts this sandbox (the server runs it once
+   * the sandbox is made: server.ts): Blueprint.restore's `resume`. The first {@link call} with this
+   * same message object takes its answer instead of sending it again.
+   */
+  sendAhead(message: HostMessage, timeoutMs: number): void {
+    const answer = this.#link.call(message, performance.timeOrigin + performance.now() + timeoutMs);
+    // Nobody may ever take it (the start failed: the sandbox is gone with it).
+    answer.catch(() => {});
+    this.#ahead = { message, answer };
+  }
+
   async call(message: HostMessage, timeoutMs: number): Promise<GuestReply> {
     if (this.#fault) throw this.#fault;
     this.#status = undefined;
-    const answer = await this.#link.call(message, performance.timeOrigin + performance.now() + timeoutMs);
+    const ahead = this.#ahead;
+    this.#ahead = undefined;
+    const answer = await (ahead?.message === message ? ahead.answer : this.#link.call(message, performance.timeOrigin + performance.now() + timeoutMs));
     if (answer.fault) {
       // The call's own answer wins over what ended the server just after it (both may arrive
       // before this continuation runs).

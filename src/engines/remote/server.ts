@@ -41,6 +41,11 @@ class EngineServer {
   readonly #engines = new Map<EngineName, Promise<Engine>>();
   readonly #blueprints = new Map<number, Promise<Blueprint>>();
   readonly #sandboxes = new Map<number, { readonly sandbox: Sandbox; readonly engine: EngineName }>();
+  /**
+   * Boots and restores in progress, by sandbox: a call sent right behind its sandbox's start
+   * (Blueprint.restore's `resume`) waits for it, and finds the sandbox, or none if it failed.
+   */
+  readonly #starting = new Map<number, Promise<unknown>>();
   /** Images by id; an adopted v8 image is verified asynchronously (a restore waits for it). */
   readonly #images = new Map<number, SandboxImage | Promise<SandboxImage | undefined>>();
   #quickjs: InThreadQuickJS | undefined;
@@ -71,9 +76,16 @@ class EngineServer {
         this.#blueprints.delete(request.bp);
         return;
       case 'boot':
-      case 'restore':
-        this.#answerReady(request.id, this.#start(request));
+      case 'restore': {
+        const started = this.#start(request);
+        const settled = started.then(
+          () => this.#starting.delete(request.sb),
+          () => this.#starting.delete(request.sb),
+        );
+        this.#starting.set(request.sb, settled);
+        this.#answerReady(request.id, started);
         return;
+      }
       case 'call':
         void this.#call(request);
         return;
@@ -254,6 +266,8 @@ class EngineServer {
   }
 
   async #call(request: Extract<ServerRequest, { t: 'call' }>): Promise<void> {
+    const starting = this.#starting.get(request.sb);
+    if (starting) await starting;
     const entry = this.#sandboxes.get(request.sb);
     if (!entry) {
       this.#post({ t: 'reply', id: request.id, fault: { kind: 'disposed', message: 'The sandbox was disposed' }, memoryBytes: 0 });

@@ -178,7 +178,7 @@ export class V8Engine implements Engine {
     const blueprint: Blueprint = {
       engine: 'v8',
       boot: (options) => (heavy ? heavy.pool.boot(heavy.def, options) : this.#boot(guest, user, withLibrary(options), snapshot, heavyWatch)),
-      restore: (image, options) => {
+      restore: (image, options, resume) => {
         if (!(image instanceof RemoteImage)) return this.#restore(image, withLibrary(options));
         this.assertAvailable();
         const target = servers();
@@ -186,7 +186,7 @@ export class V8Engine implements Engine {
         if (options.memoryMb !== image.memoryMb) {
           return Promise.reject(new Error(`v8: an image made under memoryMb ${image.memoryMb} cannot be restored under ${options.memoryMb}`));
         }
-        return target.pool.restore(target.def, image, options);
+        return target.pool.restore(target.def, image, options, resume);
       },
     };
     return blueprint;
