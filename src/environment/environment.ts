@@ -10,6 +10,7 @@ import type { FunctionConfig } from '../config/index.ts';
 import { INIT_TIMEOUT_MS, RESPONSE_PAYLOAD_MAX_BYTES, RESTORE_TIMEOUT_MS } from '../config/index.ts';
 import { SandboxFault, SnapshotUnsupportedError, type Blueprint, type Sandbox, type SandboxImage, type SentAhead } from '../engines/engine.ts';
 import type { EnvironmentContextFields, ErrorShape, GuestReply, HostMessage } from '../engines/guest/protocol.ts';
+import { RESPONSE_TOO_LARGE } from '../engines/guest/protocol.ts';
 import { timeoutMessage } from '../observability/log-lines.ts';
 import { runPhase } from './event-loop.ts';
 import { credentialVariables } from '../config/index.ts';
@@ -309,16 +310,10 @@ export class ExecutionEnvironment {
     } finally {
       this.#bridge.responseSink = undefined;
     }
-    if (result.ok && exceedsResponseLimit(result.payload)) {
-      return {
-        ok: false,
-        platform: true,
-        error: {
-          errorType: 'Function.ResponseSizeTooLarge',
-          errorMessage: `Response payload size exceeded maximum allowed payload size (${RESPONSE_PAYLOAD_MAX_BYTES} bytes).`,
-          trace: [],
-        },
-      };
+    // A result or a function error over the limit fails as Lambda fails it; the guest runtime has
+    // already put its marker in place of an outcome over the limit's length (encodeReply).
+    if (result.ok ? exceedsResponseLimit(result.payload) : result.platform !== true && errorExceedsResponseLimit(result.error)) {
+      return { ok: false, platform: true, error: { ...RESPONSE_TOO_LARGE, trace: [] } };
     }
     if (this.#state === 'busy') this.#state = 'ready';
     return result;
@@ -443,6 +438,18 @@ function restoreMessage(deps: EnvironmentDeps, logStreamName: string): HostMessa
 
 function restoreLimitMs(deps: EnvironmentDeps): number {
   return deps.phaseLimits?.restoreMs ?? RESTORE_TIMEOUT_MS;
+}
+
+/**
+ * A function error whose payload (result.ts: `{errorType, errorMessage, trace}` as JSON) is over
+ * the limit, or the guest runtime's marker for one it did not send.
+ */
+function errorExceedsResponseLimit(error: ErrorShape): boolean {
+  if (error.errorType === RESPONSE_TOO_LARGE.errorType && error.trace.length === 0) return true;
+  let chars = error.errorType.length + error.errorMessage.length;
+  for (const line of error.trace) chars += line.length;
+  if (chars > RESPONSE_PAYLOAD_MAX_BYTES) return true;
+  return exceedsResponseLimit(JSON.stringify({ errorType: error.errorType, errorMessage: error.errorMessage, trace: error.trace }));
 }
 
 /** 6 MiB + 100 B, counted in UTF-8 bytes; cheap bounds first, exact count only near the limit. */

@@ -208,6 +208,46 @@ forEachEngine(({ engine, withRuntime, title, unsupported }) => {
         expect(at.functionError).toBeUndefined();
         expect((at.payload as string).length).toBe(RESPONSE_MAX - 2);
       }));
+
+    // Lambda holds a function error to the same 6 MiB + 100 B as a result (RIE interop/model.go;
+    // lambda-compat.md "Platform error types"). A thrown string's payload is `{"errorType":"string",
+    // "errorMessage":<it>,"trace":[]}` on every engine (RIC3 toRapidResponse), so `e.n` is its exact size.
+    const ERROR_OF_SIZE = `export const handler = async (e) => {
+      const overhead = JSON.stringify({ errorType: 'string', errorMessage: '', trace: [] }).length;
+      throw e.char.repeat((e.n - overhead) / e.bytes);
+    };`;
+    const TOO_LARGE = {
+      errorType: 'Function.ResponseSizeTooLarge',
+      errorMessage: 'Response payload size exceeded maximum allowed payload size (6291556 bytes).',
+    };
+
+    it('Response: a function error over 6 MiB + 100 B is Function.ResponseSizeTooLarge; at and under the limit it is carried whole', () =>
+      withRuntime(async ({ rt }) => {
+        await deployFiles(rt, 'big-error', ERROR_OF_SIZE, { memoryMb: 256, timeoutMs: 60_000 });
+        for (const n of [RESPONSE_MAX - 1, RESPONSE_MAX]) {
+          const carried = await rt.invoke('big-error', { n, char: 'a', bytes: 1 });
+          expect(carried.functionError).toBe('Unhandled');
+          expect(JSON.stringify(carried.payload).length).toBe(n);
+          expect(carried.payload).toMatchObject({ errorType: 'string', trace: [] });
+        }
+        const over = await rt.invoke('big-error', { n: RESPONSE_MAX + 1, char: 'a', bytes: 1 });
+        expect(over.functionError).toBe('Unhandled');
+        expect(over.payload).toEqual(TOO_LARGE);
+        // Under the limit in characters, over it in UTF-8 bytes (2 per 'é'): the host counts bytes.
+        const overhead = JSON.stringify({ errorType: 'string', errorMessage: '', trace: [] }).length;
+        const n = overhead + 2 * Math.ceil((RESPONSE_MAX + 1 - overhead) / 2);
+        const multibyte = await rt.invoke('big-error', { n, char: 'é', bytes: 2 });
+        expect(multibyte.payload).toEqual(TOO_LARGE);
+      }), SLOW_CASE_LIMIT_MS);
+
+    it('Response: a 16 MiB error message is Function.ResponseSizeTooLarge and the environment answers again', () =>
+      withRuntime(async ({ rt }) => {
+        await deployFiles(rt, 'huge-error', 'export const handler = async (e) => { if (e.small) return "fine"; throw new Error("x".repeat(16 * 1024 * 1024)); };', { memoryMb: 1024, timeoutMs: 60_000 });
+        const huge = await rt.invoke('huge-error', {});
+        expect(huge.payload).toEqual(TOO_LARGE);
+        const next = await rt.invoke('huge-error', { small: true });
+        expect(next.payload).toBe('fine');
+      }), SLOW_CASE_LIMIT_MS);
   });
 
   describe('service errors', () => {

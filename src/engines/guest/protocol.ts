@@ -3,6 +3,7 @@
  * runtime (this folder). Only copied plain data crosses: strings, numbers, plain objects.
  * Both sides import these types; nothing here runs.
  */
+import { RESPONSE_PAYLOAD_MAX_BYTES } from '../../config/limits.ts';
 
 /** Lambda's error shape, as the runtime interface client posts it. */
 export interface ErrorShape {
@@ -216,10 +217,29 @@ export function decodeMessage(type: string, body: string): HostMessage {
 }
 
 export function encodeReply(reply: GuestReply): string {
-  const state = !reply.done ? '-' : reply.ok ? 'o' : 'e';
-  const rest = !reply.done ? '' : reply.ok ? (reply.payload ?? 'null') : JSON.stringify(reply.error);
+  let state = !reply.done ? '-' : reply.ok ? 'o' : 'e';
+  let rest = !reply.done ? '' : reply.ok ? (reply.payload ?? 'null') : JSON.stringify(reply.error);
+  // An outcome over Lambda's response limit never crosses whole (issue #15): more characters than
+  // the limit has bytes are over it whatever their encoding, so the guest sends Lambda's error in
+  // their place and the host holds at most about the limit. The host counts the exact bytes of
+  // what does cross (environment.ts), and also of a tampered runtime's reply.
+  if (rest.length > RESPONSE_PAYLOAD_MAX_BYTES) {
+    state = 'e';
+    rest = JSON.stringify(RESPONSE_TOO_LARGE);
+  }
   return `${state}${reply.fatal ? 'f' : '-'}${reply.nextTimerInMs},${reply.logCount},${rest}`;
 }
+
+/**
+ * Lambda's answer to a response (result or function error) over RESPONSE_PAYLOAD_MAX_BYTES
+ * (lambda-compat.md, "Platform error types"). Its empty trace marks it as the platform's: a thrown
+ * Error always has a trace line, and a thrown non-Error's errorType is a `typeof`.
+ */
+export const RESPONSE_TOO_LARGE: ErrorShape = {
+  errorType: 'Function.ResponseSizeTooLarge',
+  errorMessage: `Response payload size exceeded maximum allowed payload size (${RESPONSE_PAYLOAD_MAX_BYTES} bytes).`,
+  trace: [],
+};
 
 /** Decodes a reply; the text comes from an untrusted guest, so any deviation throws. */
 export function decodeReply(text: unknown): GuestReply {
