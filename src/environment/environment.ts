@@ -149,7 +149,7 @@ export class ExecutionEnvironment {
     // The guest counts its lines from its `restore` message on, which may run as soon as it is sent.
     if (resumeAhead) logs.restartCount();
     const vfs = new LazyVfs(deps.opt ? { ...config, opt: deps.opt } : config);
-    const bridge = new HostBridge({ vfs, egress: config.egress, maxResponseBytes: config.memoryMb * MIB });
+    const bridge = new HostBridge({ vfs, egress: config.egress, maxResponseBytes: config.memoryMb * MIB, heavyWorkOwner: heavyWorkOwner(config.name, undefined) });
     let sandbox: Sandbox;
     try {
       if (tmp) vfs.restoreTmp(tmp);
@@ -283,6 +283,8 @@ export class ExecutionEnvironment {
     const { config } = this.#deps;
     const sink = request.responseSink;
     this.#bridge.responseSink = sink;
+    // An environment serves one tenant (the dispatcher's), known here; INIT's calls count as the function's.
+    if (request.tenantId !== undefined) this.#bridge.heavyWorkOwner = heavyWorkOwner(config.name, request.tenantId);
     let result: PhaseResult;
     try {
       result = await this.#run(
@@ -466,4 +468,12 @@ function reasonFields(reason: { readonly text: string }, stack: readonly string[
   return at < 0
     ? { errorType: reason.text, errorMessage: '', stack }
     : { errorType: reason.text.slice(0, at), errorMessage: reason.text.slice(at + 2), stack };
+}
+
+/**
+ * The owner of an environment's heavy host calls (heavy-work.ts): the function, or the function
+ * and tenant. JSON keeps every pair apart (a tenant id may hold any character).
+ */
+function heavyWorkOwner(functionName: string, tenantId: string | undefined): string {
+  return tenantId === undefined ? functionName : JSON.stringify([functionName, tenantId]);
 }

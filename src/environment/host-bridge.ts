@@ -62,6 +62,8 @@ export interface HostBridgeOptions {
    * response bodies (being received or not yet taken) may hold together: the function's memory.
    */
   readonly maxResponseBytes: number;
+  /** Whose turn the environment's heavy calls take in the process's share of libuv's pool (heavy-work.ts); see {@link HostBridge.heavyWorkOwner}. Default: one owner for every bridge made without one. */
+  readonly heavyWorkOwner?: string;
 }
 
 export class HostBridge {
@@ -77,8 +79,15 @@ export class HostBridge {
   readonly #crypto = new CryptoService();
   /** The running invocation's response stream (InvokeWithResponseStream), if it has one. */
   responseSink: ResponseSink | undefined;
+  /**
+   * The owner heavy calls are queued under (heavy-work.ts: turns go round the owners): the
+   * function's name, and for a PER_TENANT function its name and tenant once the environment knows
+   * its tenant (environment.ts sets it at invoke).
+   */
+  heavyWorkOwner: string;
 
   constructor(options: HostBridgeOptions) {
+    this.heavyWorkOwner = options.heavyWorkOwner ?? '';
     this.#vfs = options.vfs;
     this.#egress = options.egress;
     this.#maxResponseBytes = options.maxResponseBytes;
@@ -147,7 +156,7 @@ export class HostBridge {
    * The SandboxOptions.hostCallAsync handler: for the calls whose work is too heavy for the host's
    * thread — `zlib.brotli`, and `crypto` pbkdf2, scrypt and key generation — a promise of exactly
    * what `call(op, textRequest(args, bytes))` would answer, the work done in libuv's thread pool
-   * (heavy-work.ts: a share of it, first come first served; a call still waiting when `signal`
+   * (heavy-work.ts: a share of it, turns going round the owners; a call still waiting when `signal`
    * aborts never starts and answers an error). Undefined for every other call: those are answered
    * by {@link call}. Never rejects.
    */
@@ -184,7 +193,7 @@ export class HostBridge {
         const { method, params, parts } = cryptoRequest(parsed, payload);
         work = () => this.#crypto.callAsync(method, params, parts).then(cryptoOutcome);
       }
-      return runHeavy(work, signal).catch((error: unknown) => `e${JSON.stringify(toHostCallError(error))}`);
+      return runHeavy(this.heavyWorkOwner, work, signal).catch((error: unknown) => `e${JSON.stringify(toHostCallError(error))}`);
     } catch (error) {
       return Promise.resolve(`e${JSON.stringify(toHostCallError(error))}`);
     }

@@ -166,7 +166,7 @@ describe('WorkGate: heavy work in a share of the thread pool', () => {
     for (const bad of [0, -1, 1.5, Number.NaN]) expect(() => new WorkGate(bad)).toThrow(/limit must be a positive integer/);
   });
 
-  it('under and at the limit work starts at once; over it, it waits its turn first come first served; an abort while waiting drops it unrun', async () => {
+  it("under and at the limit work starts at once; over it, it waits its turn, each owner's calls first come first served; an abort while waiting drops it unrun", async () => {
     const gate = new WorkGate(2);
     const started: string[] = [];
     const finish = new Map<string, () => void>();
@@ -174,13 +174,13 @@ describe('WorkGate: heavy work in a share of the thread pool', () => {
       started.push(name);
       return new Promise<string>((resolve) => finish.set(name, () => resolve(name)));
     };
-    const a = gate.run(job('a'));
+    const a = gate.run('f', job('a'));
     expect(gate.running).toBe(1); // under
-    const b = gate.run(job('b'));
+    const b = gate.run('f', job('b'));
     expect(gate.running).toBe(2); // at
     const controller = new AbortController();
-    const c = gate.run(job('c'), controller.signal); // over: waits
-    const d = gate.run(job('d'));
+    const c = gate.run('f', job('c'), controller.signal); // over: waits
+    const d = gate.run('f', job('d'));
     await Promise.resolve();
     expect(started).toEqual(['a', 'b']);
     expect(gate.waiting).toBe(2);
@@ -197,7 +197,71 @@ describe('WorkGate: heavy work in a share of the thread pool', () => {
     expect([await b, await d]).toEqual(['b', 'd']);
     expect(gate.running).toBe(0);
     // A signal already aborted: refused before running.
-    await expect(gate.run(job('e'), controller.signal)).rejects.toBeInstanceOf(HeavyWorkAbortedError);
+    await expect(gate.run('f', job('e'), controller.signal)).rejects.toBeInstanceOf(HeavyWorkAbortedError);
     expect(started).not.toContain('e');
+    expect(gate.owners).toBe(0); // forgotten once nothing runs or waits
+  });
+
+  /** A gate whose jobs record their start and end when the test says. */
+  function recordingGate(limit: number) {
+    const gate = new WorkGate(limit);
+    const started: string[] = [];
+    const finish = new Map<string, () => void>();
+    const run = (owner: string, name: string, signal?: AbortSignal) =>
+      gate.run(owner, () => {
+        started.push(name);
+        return new Promise<string>((resolve) => finish.set(name, () => resolve(name)));
+      }, signal);
+    /** Ends `name`'s work and waits for the gate to hand its slot on. */
+    const end = async (name: string): Promise<void> => {
+      finish.get(name)!();
+      const before = started.length;
+      await until(() => started.length > before || gate.waiting === 0);
+    };
+    return { gate, started, run, end };
+  }
+
+  it('turns go round the owners: a hog holding every slot with a long queue yields the next free slot to another owner', async () => {
+    const { gate, started, run, end } = recordingGate(2);
+    const calls = [run('hog', 'h0'), run('hog', 'h1')];
+    for (let i = 2; i < 100; i++) calls.push(run('hog', `h${i}`));
+    calls.push(run('victim', 'v0'), run('victim', 'v1'), run('third', 't0'));
+    expect(gate.running).toBe(2);
+    expect(gate.waiting).toBe(101);
+    await end('h0'); // the first slot freed goes to an owner that has not started yet, in arrival order
+    expect(started).toEqual(['h0', 'h1', 'v0']);
+    await end('h1');
+    expect(started.at(-1)).toBe('t0');
+    await end('v0'); // the hog started least recently now
+    expect(started.at(-1)).toBe('h2');
+    await end('t0'); // third has nothing waiting: the victim's turn
+    expect(started.at(-1)).toBe('v1');
+    await end('h2');
+    await end('v1');
+    expect(started.slice(-2)).toEqual(['h3', 'h4']); // the hog alone: its own calls in order
+    for (let i = 3; i < 100; i++) await end(`h${i}`);
+    expect(started).toHaveLength(103);
+    expect(await Promise.all(calls)).toHaveLength(103);
+    expect([gate.running, gate.waiting, gate.owners]).toEqual([0, 0, 0]);
+  });
+
+  it('one slot: a victim arriving behind any hog queue starts next; an aborted wait leaves the turn order intact', async () => {
+    const { gate, started, run, end } = recordingGate(1);
+    const hog = [run('hog', 'h0'), run('hog', 'h1'), run('hog', 'h2')];
+    const controller = new AbortController();
+    const aborted = run('victim', 'v0', controller.signal);
+    const later = run('victim', 'v1');
+    controller.abort();
+    await expect(aborted).rejects.toBeInstanceOf(HeavyWorkAbortedError);
+    expect(gate.waiting).toBe(3);
+    await end('h0');
+    expect(started).toEqual(['h0', 'v1']); // v0 never ran; the victim kept its place
+    await end('v1');
+    await end('h1');
+    await end('h2');
+    expect(started).toEqual(['h0', 'v1', 'h1', 'h2']);
+    expect(await Promise.all(hog)).toEqual(['h0', 'h1', 'h2']);
+    expect(await later).toBe('v1');
+    expect([gate.running, gate.waiting, gate.owners]).toEqual([0, 0, 0]);
   });
 });
