@@ -43,6 +43,9 @@ export function lambdaEnvironmentVariables(
     AWS_LAMBDA_INITIALIZATION_TYPE: initializationType,
     AWS_LAMBDA_LOG_GROUP_NAME: `/aws/lambda/${config.name}`,
     AWS_LAMBDA_LOG_STREAM_NAME: streamName,
+    // The Runtime API's address the runtime client polls (Lambda: 127.0.0.1:9001); SDKs and
+    // extensions test for it to tell "inside Lambda".
+    AWS_LAMBDA_RUNTIME_API: '127.0.0.1:9001',
     LAMBDA_TASK_ROOT: '/var/task',
     LAMBDA_RUNTIME_DIR: '/var/runtime',
     TZ: ':UTC',

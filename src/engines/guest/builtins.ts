@@ -16,10 +16,18 @@ import type { ExportShape } from './stdlib/unavailable-module.ts';
 
 type Factory = () => unknown;
 type Stream = typeof import('./stdlib/stream.ts');
+type Fs = typeof import('./stdlib/fs.ts');
+
+/** node:fs, with its stream classes loaded on first use (their own chunk: stdlib/fs-streams.ts). */
+function fsModule(): Fs['fs'] {
+  const chunk = stdlib<Fs>('fs');
+  chunk.installStreams(() => stdlib<typeof import('./stdlib/fs-streams.ts')>('fs-streams').fsStreams);
+  return chunk.fs;
+}
 
 const factories: Record<string, Factory> = {
-  fs: () => stdlib<typeof import('./stdlib/fs.ts')>('fs').fs,
-  'fs/promises': () => stdlib<typeof import('./stdlib/fs.ts')>('fs').fs.promises,
+  fs: fsModule,
+  'fs/promises': () => (resolveBuiltin('fs') as Fs['fs']).promises,
   path: () => stdlib<typeof import('./stdlib/path.ts')>('path').path,
   'path/posix': () => stdlib<typeof import('./stdlib/path.ts')>('path').path,
   buffer: () => stdlib<typeof import('./stdlib/buffer.ts')>('buffer').bufferModule,

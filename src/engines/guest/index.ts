@@ -15,8 +15,8 @@ import { installLazyApis } from './lazy-apis.ts';
 import { formattedErrorLine, intoErrorSafely, runtimeError, toErrorShape, toInitError } from './errors.ts';
 import { installAwsLambda, isStreamingHandler, streamingHighWaterMark } from './awslambda.ts';
 import { attachProcessEvents, ProcessEvents } from './before-exit.ts';
-import { startInvocation, type Handler, type LoadedHandler } from './invoke.ts';
-import { Phase } from './phase.ts';
+import { startInvocation, traceHeader, type Handler, type LoadedHandler } from './invoke.ts';
+import { Phase, type PhaseOutcome } from './phase.ts';
 import { createProcess } from './process.ts';
 import {
   decodeMessage,
@@ -50,7 +50,16 @@ const emit = (level: string, message: string): void => {
 const guestConsole = createConsole(emit);
 const console = guestConsole.console;
 /** The runtime client's `structuredConsole.logError`, in the function's log format. */
-const logError = (label: string, error: unknown): void => guestConsole.logError(formattedErrorLine(label, error), intoErrorSafely(error));
+/**
+ * What unwinds user code after process.exit() / process.abort(): Node stops at once; here the
+ * phase's outcome is already the exit's, so whatever catches this, nothing it does reaches the caller.
+ */
+const PROCESS_EXITED = Object.freeze({ name: 'ProcessExited', message: 'process.exit() was called' });
+const logError = (label: string, error: unknown): void => {
+  // What unwinds the stack after process.exit() (exitRuntime) is no error of the function's.
+  if (error === PROCESS_EXITED) return;
+  guestConsole.logError(formattedErrorLine(label, error), intoErrorSafely(error));
+};
 const timers = new TimerQueue(now);
 
 const thenOnResolved = Function.prototype.call.bind(Promise.prototype.then, Promise.resolve()) as (
@@ -130,8 +139,56 @@ let broken = false;
  */
 let gaveOutcome = false;
 
+/** The invocation being served (its id prefixes an exit's message, as Lambda's does); undefined during INIT. */
+let currentRequestId: string | undefined;
+/** Set by process.exit() / process.abort(): the outcome of every phase from then on. */
+let exitOutcome: PhaseOutcome | undefined;
+
+/**
+ * process.exit(code) and process.abort() in a Lambda handler: the Node process ends, the runtime
+ * client never posts a response, and Lambda fails the invocation with Runtime.ExitError —
+ * "Runtime exited without providing a reason" for code 0, "Runtime exited with error: exit status N"
+ * otherwise, "signal: aborted" for abort (the Go ProcessState text the Lambda service reports) —
+ * and replaces the environment (lambda-compat.md, "Function-error payloads").
+ */
+function exitRuntime(reason: string): never {
+  const prefix = currentRequestId === undefined ? '' : `RequestId: ${currentRequestId} Error: `;
+  broken = true;
+  // The first exit is the process's end; it wins over any outcome the phase had (the process
+  // never posted it). A synchronous exit inside startInit/startInvocation is re-applied to the new
+  // phase when the dispatch ends (see `dispatch`).
+  exitOutcome ??= { ok: false, fatal: true, error: { errorType: 'Runtime.ExitError', errorMessage: prefix + reason, trace: [] } };
+  phase.outcome = exitOutcome;
+  if (gaveOutcome) {
+    gaveOutcome = false;
+    hostLog(REPLY_STALE, '');
+  }
+  // eslint-disable-next-line @typescript-eslint/only-throw-error -- not an Error: no stack, nothing to report
+  throw PROCESS_EXITED;
+}
+
+function exitCodeOf(code: unknown): number {
+  const value = code === undefined || code === null ? processParts.process.exitCode : code;
+  const n = Number(value ?? 0);
+  return Number.isInteger(n) ? n & 0xff : 1;
+}
+
+Object.assign(processParts.process, {
+  exit(code?: unknown): never {
+    const status = exitCodeOf(code);
+    return exitRuntime(status === 0 ? 'Runtime exited without providing a reason' : `Runtime exited with error: exit status ${status}`);
+  },
+  abort(): never {
+    return exitRuntime('Runtime exited with error: signal: aborted');
+  },
+  reallyExit(code?: unknown): never {
+    return (processParts.process as unknown as { exit(code?: unknown): never }).exit(code);
+  },
+});
+
 /** `process.on('uncaughtException')` of the runtime client: log, post the error, exit (129). */
 function uncaught(error: unknown): void {
+  if (error === PROCESS_EXITED) return;
   logError('Uncaught Exception', error);
   broken = true;
   phase.settle({ ok: false, error: toErrorShape(error), fatal: true });
@@ -204,6 +261,7 @@ function startInit(userModule: UserModule, message: InitMessage): Phase {
   // The runtime client's process.on('uncaughtException') at INIT: `Uncaught Exception` with the
   // error as toFormatted writes it, then /runtime/init/error.
   const fail = (err: unknown): void => {
+    if (err === PROCESS_EXITED) return; // the phase's outcome is the exit's (exitRuntime)
     const error = toInitError(err, message.moduleScope);
     logError('Uncaught Exception', error);
     init.settle({ ok: false, error: toErrorShape(error), fatal: true });
@@ -378,6 +436,9 @@ const install: GuestInstall = Object.assign(function install(
           break;
         case 'invoke':
           if (!handler || !fixedContext) throw new Error('invoke before a successful init');
+          // The runtime client copies Lambda-Runtime-Trace-Id here before every invoke (lambda-compat.md).
+          processEnv._X_AMZN_TRACE_ID = traceHeader(message.requestId, Date.now());
+          currentRequestId = message.requestId;
           phase = startInvocation(handler, fixedContext, message, invocationLogger, invocationImmediate, invocationTimer);
           break;
         case 'status':
@@ -406,6 +467,7 @@ const install: GuestInstall = Object.assign(function install(
     } catch (err) {
       uncaught(err);
     }
+    if (exitOutcome) phase.outcome = exitOutcome;
     if (settled === DEFERRED_REPLY) return replyText;
     return settled === true ? settledReply() : replyText();
   };

@@ -18,5 +18,13 @@ export const bufferModule = {
       return false;
     }
   },
+  // Node's buffer.Blob and buffer.File are the globals (https://nodejs.org/docs/latest-v24.x/api/buffer.html#class-blob).
+  // Getters: the globals load the fetch chunk on first touch, and most handlers never use a Blob.
+  get Blob() {
+    return globalThis.Blob;
+  },
+  get File() {
+    return globalThis.File;
+  },
   isAscii: (input: Uint8Array): boolean => input.every((b) => b < 0x80),
 };

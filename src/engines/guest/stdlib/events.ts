@@ -39,7 +39,21 @@ function on(emitter: Emitter, name: string): AsyncIterableIterator<unknown[]> {
   return iterator;
 }
 
+/**
+ * events.errorMonitor (Node >= 13.6, https://nodejs.org/docs/latest-v24.x/api/events.html#eventserrormonitor):
+ * listeners on this symbol see every 'error' before the 'error' listeners do, and do not count as
+ * handling it (an emitter with only a monitor still throws). The `events` package predates it, so
+ * emit is wrapped once here; Node's own check is the same (lib/events.js, `kErrorMonitor`).
+ */
+export const errorMonitor: unique symbol = Symbol('events.errorMonitor');
+const emitWithoutMonitor = EventEmitter.prototype.emit;
+EventEmitter.prototype.emit = function emit(this: Emitter & { _events?: Record<PropertyKey, unknown> }, type: string | symbol, ...args: unknown[]): boolean {
+  if (type === 'error' && this._events?.[errorMonitor] !== undefined) emitWithoutMonitor.call(this, errorMonitor, ...args);
+  return emitWithoutMonitor.call(this, type, ...args);
+};
+
 const eventsModule = EventEmitter as unknown as Record<string, unknown>;
+eventsModule.errorMonitor ??= errorMonitor;
 eventsModule.on ??= on as unknown;
 eventsModule.EventEmitter ??= EventEmitter;
 eventsModule.default ??= EventEmitter;

@@ -556,3 +556,27 @@ callbacks.exists = (path: unknown, cb: unknown) => {
 };
 
 export const fs = { ...sync, ...callbacks, constants, Stats, Dirent, promises, F_OK: 0, R_OK: 4, W_OK: 2, X_OK: 1 };
+
+type FsStreams = typeof import('./fs-streams.ts').fsStreams;
+
+/**
+ * fs.createReadStream / createWriteStream / ReadStream / WriteStream, from the `fs-streams` chunk
+ * on first read (it pulls in readable-stream): `load` is the guest's chunk loader, which the
+ * library's chunks cannot import (builtins.ts hands it over).
+ */
+export function installStreams(load: () => FsStreams): void {
+  for (const name of ['createReadStream', 'createWriteStream', 'ReadStream', 'WriteStream'] as const) {
+    Object.defineProperty(fs, name, {
+      configurable: true,
+      enumerable: true,
+      get() {
+        const value = load()[name];
+        Object.defineProperty(fs, name, { value, writable: true, configurable: true, enumerable: true });
+        return value;
+      },
+      set(value: unknown) {
+        Object.defineProperty(fs, name, { value, writable: true, configurable: true, enumerable: true });
+      },
+    });
+  }
+}

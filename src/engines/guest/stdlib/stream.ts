@@ -5,6 +5,8 @@
  * Node's legacy `Stream` constructor with Readable, Writable, ... attached, as `require('stream')`
  * is in Node, so `util.inherits(X, require('stream'))` works.
  */
+// readable-stream's emitters are the `events` package's: errorMonitor must be installed first.
+import './events.ts';
 // readable-stream ships no types; its shape is Node's.
 // eslint-disable-next-line @typescript-eslint/ban-ts-comment
 // @ts-ignore

@@ -1,0 +1,179 @@
+/**
+ * Standard-library gaps real code hits (red-team findings): fs read/write streams, events.errorMonitor,
+ * buffer.Blob/File, os.cpus(), AWS_LAMBDA_RUNTIME_API / _X_AMZN_TRACE_ID, process.exit/abort. Where
+ * Node has the behaviour, the sandbox's answer is compared with this host's Node running the same
+ * handler (test/compat/node-baseline.ts); every engine, and v8 in a child process too.
+ */
+import { describe, expect, it } from 'vitest';
+import { deployAndInvoke, deployFiles, errorOf, forEachEngine, UUID, withRuntime } from '../helpers/runtime.ts';
+import { runInNode } from './node-baseline.ts';
+
+/**
+ * Node's answers (https://nodejs.org/docs/latest-v24.x/api/fs.html#class-fsreadstream,
+ * .../events.html#eventserrormonitor, .../buffer.html#class-blob): streams over a private temporary
+ * directory and over the handler's own (read-only) file, start/end/highWaterMark/encoding/flags,
+ * the open/ready/close order, pipeline() through gzip, and the errors real code meets.
+ */
+const STREAMS = `
+  const fs = require('fs');
+  const path = require('path');
+  const os = require('os');
+  const zlib = require('zlib');
+  const events = require('events');
+  const buffer = require('buffer');
+  const { pipeline } = require('stream/promises');
+  const done = (s) => new Promise((resolve, reject) => s.on('close', resolve).on('error', reject));
+  const collect = (s) => new Promise((resolve, reject) => { const out = []; s.on('data', (c) => out.push(c)).on('end', () => resolve(out)).on('error', reject); });
+  const failure = (fn) => { try { fn(); return 'no error'; } catch (e) { return [e.name, e.code, e.message]; } };
+  const streamFailure = (s) => new Promise((resolve) => s.on('error', (e) => resolve([e.code, e.message.replace(/'.*'/, "'<path>'"), s.destroyed])).on('data', () => {}));
+  exports.handler = async () => {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'streams-'));
+    const file = path.join(dir, 'a.txt');
+    const order = [];
+    const w = fs.createWriteStream(file, { highWaterMark: 4 });
+    order.push('pending:' + w.pending);
+    w.on('open', (fd) => order.push('open:' + typeof fd)).on('ready', () => order.push('ready')).on('finish', () => order.push('finish')).on('close', () => order.push('close'));
+    const backpressure = w.write('0123456789');
+    w.write(Buffer.from('abcdef'));
+    w.end('XYZ');
+    await done(w);
+    order.push('bytesWritten:' + w.bytesWritten, 'pending:' + w.pending);
+    const append = fs.createWriteStream(file, { flags: 'a' });
+    append.end('!');
+    await done(append);
+    const patch = fs.createWriteStream(file, { flags: 'r+', start: 2 });
+    patch.end('__');
+    await done(patch);
+    const whole = fs.readFileSync(file, 'utf8');
+    const r = fs.createReadStream(file, { start: 3, end: 10, highWaterMark: 3, encoding: 'utf8' });
+    const readOrder = [];
+    r.on('open', () => readOrder.push('open')).on('ready', () => readOrder.push('ready')).on('end', () => readOrder.push('end')).on('close', () => readOrder.push('close'));
+    const pieces = await collect(r);
+    await new Promise((resolve) => (r.closed ? resolve() : r.on('close', resolve)));
+    const tail = Buffer.concat(await collect(fs.createReadStream(file, { start: 15 }))).toString();
+    const head = Buffer.concat(await collect(fs.createReadStream(file, { end: 1 }))).toString();
+    const own = Buffer.concat(await collect(fs.createReadStream(__filename, { start: 3, end: 20 }))).toString();
+    const big = 'lambda '.repeat(20000);
+    fs.writeFileSync(path.join(dir, 'big.txt'), big);
+    await pipeline(fs.createReadStream(path.join(dir, 'big.txt')), zlib.createGzip(), fs.createWriteStream(path.join(dir, 'big.gz')));
+    const gunzipped = zlib.gunzipSync(fs.readFileSync(path.join(dir, 'big.gz'))).toString() === big;
+    const chunkSizes = (await collect(fs.createReadStream(path.join(dir, 'big.txt')))).map((c) => c.length);
+    const missing = await streamFailure(fs.createReadStream(path.join(dir, 'missing.txt')));
+    const closedByCallback = await new Promise((resolve) => { const s = fs.createReadStream(file); s.close((err) => resolve(String(err))); });
+    fs.rmSync(dir, { recursive: true, force: true });
+    const emitter = new events.EventEmitter();
+    const monitored = [];
+    emitter.on(events.errorMonitor, (e) => monitored.push('monitor:' + e.message));
+    let thrown;
+    try { emitter.emit('error', new Error('boom')); } catch (e) { thrown = e.message; }
+    emitter.on('error', (e) => monitored.push('handler:' + e.message));
+    emitter.emit('error', new Error('again'));
+    return {
+      order, backpressure, whole, pieces, readOrder, tail, head, own, gunzipped, chunkSizes, missing, closedByCallback,
+      startAfterEnd: failure(() => fs.createReadStream(file, { start: 5, end: 2 })),
+      negativeStart: failure(() => fs.createReadStream(file, { start: -1 })),
+      stringStart: failure(() => fs.createReadStream(file, { start: '1' })),
+      classes: [fs.createReadStream.length, typeof fs.ReadStream, typeof fs.WriteStream],
+      errorMonitor: [String(events.errorMonitor), events.errorMonitor === events.EventEmitter.errorMonitor, monitored, thrown],
+      blob: [buffer.Blob === globalThis.Blob, buffer.File === globalThis.File, await new buffer.Blob(['ab', 'c']).text(), new buffer.File(['x'], 'f.txt').name],
+    };
+  };`;
+
+const ENGINE_MODES = [
+  { name: 'v8', engine: 'v8', options: {} },
+  { name: 'quickjs', engine: 'quickjs', options: {} },
+  { name: 'v8 in a child process', engine: 'v8', options: { isolation: 'process' } },
+] as const;
+
+describe('plain Node answers the streams, errorMonitor and Blob questions (the baseline)', () => {
+  it('runs the handler in Node', async () => {
+    const node = (await runInNode(STREAMS)) as Record<string, unknown>;
+    expect(node.whole).toBe('01__456789abcdefXYZ!');
+  });
+});
+
+for (const mode of ENGINE_MODES) {
+  describe(`engine ${mode.name}`, () => {
+    it('fs.createReadStream/createWriteStream, events.errorMonitor and buffer.Blob/File answer as in Node', () =>
+      withRuntime(async ({ rt }) => {
+        const expected = await runInNode(STREAMS);
+        const result = await deployAndInvoke(rt, STREAMS, {}, { file: 'index.js', engine: mode.engine, timeoutMs: 60_000 });
+        expect(result.functionError, JSON.stringify(result.payload)).toBeUndefined();
+        expect(result.payload).toEqual(expected);
+      }, undefined, mode.options));
+
+    it('fs.createWriteStream on the read-only package fails with EROFS on its stream, as Lambda\'s /var/task does', () =>
+      withRuntime(async ({ rt }) => {
+        const result = await deployAndInvoke(rt, `
+          const fs = require('fs');
+          exports.handler = () => new Promise((resolve) => {
+            const s = fs.createWriteStream('/var/task/new.txt');
+            s.on('error', (e) => resolve([e.code, e.syscall, s.destroyed])).on('close', () => {});
+          });`, {}, { file: 'index.js', engine: mode.engine });
+        expect(result.payload).toEqual(['EROFS', 'open', true]);
+      }, undefined, mode.options));
+
+    it('process.exit and process.abort fail the invocation with Runtime.ExitError and replace the environment (Lambda\'s Node runtime)', () =>
+      withRuntime(async ({ rt }) => {
+        await deployFiles(rt, 'exits', `
+          let invocations = 0;
+          exports.handler = async (event) => {
+            invocations++;
+            if (event.abort) process.abort();
+            if (event.exit !== undefined) { try { process.exit(event.exit); } catch {} return 'after exit'; }
+            return invocations;
+          };`, { file: 'index.js', engine: mode.engine });
+        expect((await rt.invoke('exits', {})).payload).toBe(1);
+        expect((await rt.invoke('exits', {})).payload).toBe(2);
+        const nonZero = await rt.invoke('exits', { exit: 2 });
+        expect(errorOf(nonZero)).toMatchObject({ errorType: 'Runtime.ExitError', errorMessage: expect.stringMatching(new RegExp(`^RequestId: ${UUID} Error: Runtime exited with error: exit status 2$`)) as string });
+        // The environment was replaced: a cold start, the module's counter from 0.
+        expect((await rt.invoke('exits', {})).payload).toBe(1);
+        const zero = await rt.invoke('exits', { exit: 0 });
+        expect(errorOf(zero).errorMessage).toMatch(new RegExp(`^RequestId: ${UUID} Error: Runtime exited without providing a reason$`));
+        // Node keeps the low 8 bits of the code (exit status 256 + 1 is 1).
+        expect(errorOf(await rt.invoke('exits', { exit: 257 })).errorMessage).toMatch(/Runtime exited with error: exit status 1$/);
+        const aborted = await rt.invoke('exits', { abort: true });
+        expect(errorOf(aborted)).toMatchObject({ errorType: 'Runtime.ExitError', errorMessage: expect.stringMatching(/Error: Runtime exited with error: signal: aborted$/) as string });
+        expect((await rt.invoke('exits', {})).payload).toBe(1);
+      }, undefined, mode.options));
+  });
+}
+
+forEachEngine(({ withRuntime: withEngine }) => {
+  it('process.exit during INIT fails the init with Runtime.ExitError', () =>
+    withEngine(async ({ rt }) => {
+      const result = await deployAndInvoke(rt, `process.exit(3); exports.handler = async () => 'unreachable';`, {}, { file: 'index.js' });
+      expect(errorOf(result)).toMatchObject({ errorType: 'Runtime.ExitError', errorMessage: expect.stringMatching(/Runtime exited with error: exit status 3$/) as string });
+    }));
+
+  it('os.cpus(): 2 vCPUs up to 3,008 MB, 3 just over it, 6 at 10,240 MB (Lambda scales vCPUs with memory; never an empty list)', () =>
+    withEngine(async ({ rt }) => {
+      const source = `const os = require('os'); exports.handler = async () => [os.cpus().length, os.availableParallelism(), os.cpus()[0].model, typeof os.cpus()[0].times.idle];`;
+      const at = await deployAndInvoke(rt, source, {}, { file: 'index.js', memoryMb: 3008 });
+      const under = await deployAndInvoke(rt, source, {}, { file: 'index.js', memoryMb: 3007 });
+      const over = await deployAndInvoke(rt, source, {}, { file: 'index.js', memoryMb: 3009 });
+      const most = await deployAndInvoke(rt, source, {}, { file: 'index.js', memoryMb: 10_240 });
+      expect([at.payload, under.payload, over.payload, most.payload]).toEqual([
+        [2, 2, 'Intel(R) Xeon(R) Processor @ 2.50GHz', 'number'],
+        [2, 2, 'Intel(R) Xeon(R) Processor @ 2.50GHz', 'number'],
+        [3, 3, 'Intel(R) Xeon(R) Processor @ 2.50GHz', 'number'],
+        [6, 6, 'Intel(R) Xeon(R) Processor @ 2.50GHz', 'number'],
+      ]);
+    }));
+
+  it('AWS_LAMBDA_RUNTIME_API is the Runtime API address and _X_AMZN_TRACE_ID an X-Ray header, new for every invoke (lambda-compat.md)', () =>
+    withEngine(async ({ rt }) => {
+      await deployFiles(rt, 'env', `
+        const atInit = process.env._X_AMZN_TRACE_ID;
+        exports.handler = async () => [process.env.AWS_LAMBDA_RUNTIME_API, process.env._X_AMZN_TRACE_ID, atInit === undefined];`, { file: 'index.js' });
+      const first = (await rt.invoke('env', {})).payload as [string, string, boolean];
+      const second = (await rt.invoke('env', {})).payload as [string, string, boolean];
+      expect(first[0]).toBe('127.0.0.1:9001');
+      expect(first[2]).toBe(true);
+      const header = /^Root=1-[0-9a-f]{8}-[0-9a-f]{24};Parent=[0-9a-f]{16};Sampled=0$/;
+      expect(first[1]).toMatch(header);
+      expect(second[1]).toMatch(header);
+      expect(second[1]).not.toBe(first[1]);
+    }));
+});
