@@ -437,7 +437,8 @@ const install: GuestInstall = Object.assign(function install(
         case 'invoke':
           if (!handler || !fixedContext) throw new Error('invoke before a successful init');
           // The runtime client copies Lambda-Runtime-Trace-Id here before every invoke (lambda-compat.md).
-          processEnv._X_AMZN_TRACE_ID = traceHeader(message.requestId, Date.now());
+          // `now`, not Date.now: reading the global Date loads the date chunk (globals.ts), 4 ms of a v8 cold start.
+          processEnv._X_AMZN_TRACE_ID = traceHeader(message.requestId, now());
           currentRequestId = message.requestId;
           phase = startInvocation(handler, fixedContext, message, invocationLogger, invocationImmediate, invocationTimer);
           break;
