@@ -6,6 +6,7 @@
  */
 import type { IncomingMessage } from 'node:http';
 import { HttpError } from './errors.ts';
+import { nestingTooDeep } from './json-depth.ts';
 
 /** What to say when a body is over its limit: the exception name and message (Lambda's for Invoke). */
 export interface BodyLimit {
@@ -63,6 +64,8 @@ export function readBody(req: IncomingMessage, limit: BodyLimit): Promise<Buffer
 /** Parses a JSON request body of a control-plane call; an empty body is `{}`. */
 export function parseJsonBody(body: Buffer): Record<string, unknown> {
   if (body.length === 0) return {};
+  const tooDeep = nestingTooDeep(body);
+  if (tooDeep !== undefined) throw new HttpError(400, 'InvalidRequestContentException', `Could not parse request body into json: ${tooDeep}`);
   let value: unknown;
   try {
     value = JSON.parse(body.toString('utf8'));

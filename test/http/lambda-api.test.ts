@@ -143,6 +143,23 @@ describe('Lambda API through the AWS SDK', () => {
     expect((error as Error).message).toMatch(/^Could not parse request body into json: Could not parse payload into json: /);
   });
 
+  it('an event nested 1,001 deep is InvalidRequestContentException before the host parses it; 1,000 deep is accepted (issue #15)', async () => {
+    // Jackson's StreamReadConstraints default (src/http/json-depth.ts): the red team's 6 MB of nested
+    // arrays held the host's event loop for 2,138 ms in JSON.parse.
+    const nested = (depth: number): string => '['.repeat(depth) + ']'.repeat(depth);
+    await lambda.send(new CreateFunctionCommand({ FunctionName: 'nest', Role: ROLE, Runtime: 'nodejs22.x', Handler: 'index.handler', Timeout: 60, Code: { ZipFile: zip('export const handler = async (e) => e;') } }));
+    const accepted = await lambda.send(new InvokeCommand({ FunctionName: 'nest', Payload: strToU8(nested(1_000)) }));
+    expect(accepted.FunctionError).toBeUndefined();
+    expect(new TextDecoder().decode(accepted.Payload)).toBe(nested(1_000));
+    for (const depth of [1_001, 3_000_000]) {
+      const error = await lambda.send(new InvokeCommand({ FunctionName: 'nest', Payload: strToU8(nested(depth)) })).catch((e: unknown) => e);
+      expect(error).toBeInstanceOf(InvalidRequestContentException);
+      expect((error as Error).message).toBe(
+        'Could not parse request body into json: Could not parse payload into json: Document nesting depth (1001) exceeds the maximum allowed (1000, from `StreamReadConstraints.getMaxNestingDepth()`)',
+      );
+    }
+  });
+
   it('Invoke payload limit 6291456 bytes: just under and at it accepted, one over RequestTooLargeException (413)', async () => {
     // A JSON string event of exactly n bytes: '"' + n-2 letters + '"'. The handler returns its length only.
     await lambda.send(new CreateFunctionCommand({ FunctionName: 'len', Role: ROLE, Runtime: 'nodejs22.x', Handler: 'index.handler', MemorySize: 1024, Code: { ZipFile: zip('export const handler = async (e) => e.length;') } }));

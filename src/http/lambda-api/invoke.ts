@@ -10,6 +10,7 @@
 import { InvalidRequestContentException } from '../../errors.ts';
 import type { InvokeOptionsInput } from '../../config/index.ts';
 import { HttpError } from '../errors.ts';
+import { nestingTooDeep } from '../json-depth.ts';
 import type { ApiRequest, ApiResponse } from '../router.ts';
 import type { ApiContext } from './context.ts';
 import { validationError } from './shapes.ts';
@@ -31,6 +32,8 @@ function oneOf<T extends string>(value: string | undefined, allowed: readonly T[
 /** The event: the body parsed as JSON (Lambda refuses anything else with InvalidRequestContentException). */
 export function parseEvent(body: Buffer): unknown {
   if (body.length === 0) return undefined;
+  const tooDeep = nestingTooDeep(body);
+  if (tooDeep !== undefined) throw new InvalidRequestContentException(`Could not parse request body into json: Could not parse payload into json: ${tooDeep}`);
   try {
     return JSON.parse(body.toString('utf8')) as unknown;
   } catch (error) {
