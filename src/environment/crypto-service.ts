@@ -19,6 +19,7 @@ import {
   CRYPTO_MAX_INPUT_BYTES, DERIVE_MAX_BYTES, MAX_OPEN_CIPHERS, PBKDF2_MAX_WORK, RSA_MAX_MODULUS_BITS, SCRYPT_MAX_MEMORY_BYTES,
   PRIVATE_KEY_MAX_MODULUS_BITS, SCRYPT_MAXMEM_SLACK, SCRYPT_MAX_WORK, SLOW_SIGNATURE_KEY_TYPES,
 } from './crypto-limits.ts';
+import { ecdhCall, x509Call } from './crypto-ecdh-x509.ts';
 import { canonicalBytes, describeKey, exportKey, importKey, keyOf, type KeyKind } from './crypto-keys.ts';
 
 type Params = Record<string, unknown>;
@@ -188,6 +189,10 @@ export class CryptoService {
         return { parts: [this.#rsa(params, a, b, c)] };
       case 'dh':
         return { parts: [diffieHellman({ privateKey: boundedPrivateKey(keyOf('private', a)), publicKey: keyOf('public', b) })] };
+      case 'ecdh':
+        return ecdhCall(str(params, 'op'), params, a, b);
+      case 'x509':
+        return x509Call(str(params, 'op'), params, a, b);
       case 'cipher.create':
         return { value: this.#cipherCreate(params, a, b, parts.length > 1) };
       case 'cipher.update':

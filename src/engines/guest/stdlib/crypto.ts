@@ -19,6 +19,7 @@ import {
   createSign, createVerify, diffieHellman, privateDecrypt, privateEncrypt, publicDecrypt, publicEncrypt, Sign, sign, Verify, verify,
 } from './crypto/sign.ts';
 import { CryptoKey, SubtleCrypto, subtle } from './crypto/subtle.ts';
+import { createECDH, ECDH, X509Certificate } from './crypto/ecdh-x509.ts';
 
 export { getRandomValues, randomUUID };
 
@@ -67,6 +68,7 @@ export const cryptoModule = {
   KeyObject, createSecretKey, createPublicKey, createPrivateKey, generateKeyPair, generateKeyPairSync, generateKey, generateKeySync,
   randomBytes, pseudoRandomBytes: randomBytes, randomFill: randomFillAsync, randomFillSync, randomInt, randomUUID, getRandomValues,
   timingSafeEqual, constants, webcrypto, subtle, CryptoKey,
+  createECDH, ECDH, X509Certificate,
   getFips: () => 0,
 };
 
