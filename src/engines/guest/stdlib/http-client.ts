@@ -274,7 +274,17 @@ export class ClientRequest extends OutgoingMessage {
       if (HOP_BY_HOP.has(name.toLowerCase())) continue;
       for (const one of Array.isArray(value) ? value : [value]) headers.push([name, String(one)]);
     }
-    const body = this.#chunks.length === 0 ? undefined : globalThis.Buffer.concat(this.#chunks);
+    let body: Uint8Array | undefined;
+    try {
+      body = this.#chunks.length === 0 ? undefined : this.#chunks.length === 1 ? this.#chunks[0] : globalThis.Buffer.concat(this.#chunks);
+    } catch (error) {
+      // The body's copy past the memory cap (RangeError: Array buffer allocation failed): Node
+      // reports a request's failures on its 'error' event, never as an uncaught exception (issue #15).
+      this.#chunks.length = 0;
+      this.#fail(error as Error);
+      return;
+    }
+    this.#chunks.length = 0;
     const hasBody = body !== undefined && this.method !== 'GET' && this.method !== 'HEAD';
     this._header = `${this.method} ${this.path} HTTP/1.1\r\n`;
     fetchGlobals
@@ -288,12 +298,17 @@ export class ClientRequest extends OutgoingMessage {
         },
         (error: unknown) => {
           if (this.destroyed) return;
-          this.#clearTimeout();
-          this.destroyed = true;
-          this.emit('error', networkError(error, this.host));
-          this.emit('close');
+          this.#fail(networkError(error, this.host));
         },
       );
+  }
+
+  /** The request failed before a response: 'error', then 'close', as Node's ClientRequest. */
+  #fail(error: Error): void {
+    this.#clearTimeout();
+    this.destroyed = true;
+    this.emit('error', error);
+    this.emit('close');
   }
 
   #respond(response: { status: number; statusText: string; headers: Iterable<[string, string]> }, bytes: Uint8Array): void {
