@@ -61,6 +61,10 @@ export async function bundleModule(
       resolveExtensions: ['.js', '.json', '.ts', '.tsx', '.jsx', '.mjs', '.cjs'],
       loader: { ...LOADERS },
       define: { 'import.meta': IMPORT_META_IDENTIFIER },
+      // A computed `import('node:' + name)` cannot stay an import(): the guest evaluates a classic
+      // script without a module loader. esbuild then lowers it to `__require(name)` (as it already
+      // does a computed require()), which plugins.ts points at the guest's built-ins.
+      supported: { 'dynamic-import': false },
       sourcemap: 'external',
       sourcesContent: false,
       metafile: true,

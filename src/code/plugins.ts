@@ -164,7 +164,22 @@ async function withoutFreeRequire(text: string, path: string, loader: Loader, ba
 
 /** The finished bundle with the free `require`s of ES modules back under their own name. */
 export function restoreFreeRequire(code: string): string {
-  return code.includes(FREE_REQUIRE_PLACEHOLDER) ? code.replaceAll(FREE_REQUIRE_PLACEHOLDER, 'require') : code;
+  const routed = routeComputedRequire(code);
+  return routed.includes(FREE_REQUIRE_PLACEHOLDER) ? routed.replaceAll(FREE_REQUIRE_PLACEHOLDER, 'require') : routed;
+}
+
+/**
+ * esbuild's `__require` shim (its runtime helper for a require or import() whose name is computed
+ * at run time) looks for a global `require`, which the guest never has, and throws "Dynamic require
+ * of ... is not supported". It is replaced by the guest's built-in loader, so `import('node:' + name)`
+ * and `require('f' + 's')` resolve as their static forms do (the same cached module). A name that is
+ * not a built-in throws the loader's error naming it (every file was bundled at deploy). The shim's
+ * text is esbuild's own; test/compat/stdlib-gaps.test.ts fails if it is no longer found.
+ */
+const ESBUILD_REQUIRE_SHIM = /var __require = \/\* @__PURE__ \*\/ \(\(x\) => typeof require !== "undefined" \? require : [\s\S]*?throw Error\('Dynamic require of "' \+ x \+ '" is not supported'\);\n\}\);/;
+
+function routeComputedRequire(code: string): string {
+  return code.replace(ESBUILD_REQUIRE_SHIM, `var __require = (name) => globalThis[Symbol.for(${JSON.stringify(BUILTIN_SYMBOL_KEY)})](String(name));`);
 }
 
 /** The path a file has under Lambda: `/var/task/...` inside the package, its own path outside it. */

@@ -177,3 +177,42 @@ forEachEngine(({ withRuntime: withEngine }) => {
       expect(second[1]).not.toBe(first[1]);
     }));
 });
+
+/** Computed specifiers: Node resolves `import('node:' + name)` and `require('f' + 's')` to the very module the static forms give. */
+const COMPUTED = `
+  const fs = require('fs');
+  const events = require('node:events');
+  exports.handler = async () => {
+    const names = ['fs', 'events', 'path'];
+    const spaces = await Promise.all(names.map((name) => import('node:' + name)));
+    const bare = await import(['z', 'lib'].join(''));
+    return {
+      sameFs: spaces[0].readFileSync === fs.readFileSync && spaces[0].default === fs,
+      sameEvents: spaces[1].default === events && spaces[1].EventEmitter === events.EventEmitter,
+      pathJoin: spaces[2].join('/a', 'b'),
+      bare: typeof bare.gzipSync,
+      computedRequire: require('f' + 's') === fs,
+    };
+  };`;
+
+forEachEngine(({ withRuntime: withEngine }) => {
+  it('import(\'node:\' + name) and require(computed) resolve to the same built-in as the static forms, as in Node', () =>
+    withEngine(async ({ rt }) => {
+      const expected = await runInNode(COMPUTED);
+      expect(expected).toMatchObject({ sameFs: true, sameEvents: true, computedRequire: true });
+      const result = await deployAndInvoke(rt, COMPUTED, {}, { file: 'index.js' });
+      expect(result.payload).toEqual(expected);
+      // An ES module: the same, and it still has no `require` (Node gives an ES module none).
+      const esm = await deployAndInvoke(rt, `
+        import * as fs from 'node:fs';
+        export const handler = async () => {
+          const name = 'fs';
+          const ns = await import('node:' + name);
+          let unknown;
+          try { await import('node:' + 'no-such-module'); } catch (e) { unknown = e.code; }
+          return [ns.readFileSync === fs.readFileSync, typeof require, unknown];
+        };`);
+      expect(esm.functionError, JSON.stringify(esm.payload)).toBeUndefined();
+      expect(esm.payload).toEqual([true, 'undefined', 'ERR_LAMBDALET_MODULE_UNAVAILABLE']);
+    }));
+});
