@@ -119,6 +119,10 @@ export class ChildServers {
       case 'call':
         this.#send(this.#slotOf(request.sb), request, request.id);
         return;
+      case 'heavyAnswer':
+        // To the server of the sandbox that made the call (one disposed meanwhile drops it).
+        this.#send(this.#slotOf(request.sb), request);
+        return;
       case 'snapshot': {
         const entry = this.#sandboxes.get(request.sb);
         const slot = entry?.slot ?? this.#slots[0]!;

@@ -94,6 +94,8 @@ interface Server {
   readonly blueprintOf: Map<number, number>;
   /** Each sandbox's run of invocation calls in a row at or over the heavy bar (#weigh). */
   readonly heavyRun: Map<number, number>;
+  /** v8 sandboxes' heavy host calls being worked on (`heavy` events), by `sb:hc`: aborted when the server gives up on one or goes. */
+  readonly heavyCalls: Map<string, AbortController>;
 }
 
 /**
@@ -521,6 +523,7 @@ export class EnginePool {
       background,
       blueprintOf: new Map(),
       heavyRun: new Map(),
+      heavyCalls: new Map(),
     };
     server.host.then(
       (host) => {
@@ -635,6 +638,13 @@ export class EnginePool {
         answerHostCall(server, event, answer);
         return;
       }
+      case 'heavy':
+        this.#startHeavy(server, event);
+        return;
+      case 'heavyAbort':
+        server.heavyCalls.get(`${event.sb}:${event.hc}`)?.abort();
+        server.heavyCalls.delete(`${event.sb}:${event.hc}`);
+        return;
       case 'unhealthy': {
         // isolated-vm's catastrophic error: a replacement starts now; this server's sandboxes end
         // with it once the answers already under way (the failing call's) have had time to arrive.
@@ -699,6 +709,41 @@ export class EnginePool {
   }
 
   /**
+   * A v8 sandbox's heavy host call (`heavy` event, server.ts #heavyCall): its environment's
+   * asynchronous handler does the work (libuv's pool, environment/heavy-work.ts) and the answer is
+   * sent back as a `heavyAnswer` naming the call; the server thread was not blocked meanwhile. A
+   * call the environment does not take as heavy is answered synchronously, as a `host` event would
+   * be. The server's `heavyAbort` (sandbox disposed, deadline) aborts the work if it has not started.
+   */
+  #startHeavy(server: Server, event: Extract<ServerEvent, { t: 'heavy' }>): void {
+    const { sb, hc } = event;
+    const send = (answer: BinaryAnswer): void => server.started?.send({ t: 'heavyAnswer', sb, hc, answer });
+    const sandbox = server.sandboxes.get(sb);
+    const bytes = event.bytes ? new Uint8Array(event.bytes) : undefined;
+    const controller = new AbortController();
+    let later: Promise<BinaryAnswer> | undefined;
+    try {
+      const options = sandbox?.options;
+      const start = options?.hostCallAsyncBytes ?? (options?.hostCallAsync && ((op: string, args: string, b: Uint8Array | undefined, signal?: AbortSignal) => options.hostCallAsync!(op, args, b, signal)?.then(binaryAnswer)));
+      later = start ? start(event.op, event.args, bytes, controller.signal) : undefined;
+      if (!later) {
+        send(sandbox ? hostAnswer(sandbox.options, { t: 'host', sb, hc, op: event.op, args: event.args, binary: true, ...(event.bytes ? { bytes: event.bytes } : {}) }, server.started) : unavailable(event.op));
+        return;
+      }
+    } catch (error) {
+      send(`e${JSON.stringify({ name: 'Error', message: (error as Error).message })}`);
+      return;
+    }
+    server.heavyCalls.set(`${sb}:${hc}`, controller);
+    void later.then((answer) => {
+      // Aborted (the server gave up on it) or the server gone: nobody waits for this answer.
+      if (server.heavyCalls.get(`${sb}:${hc}`) !== controller) return;
+      server.heavyCalls.delete(`${sb}:${hc}`);
+      server.started?.send({ t: 'heavyAnswer', sb, hc, answer });
+    });
+  }
+
+  /**
    * A host call whose work is too heavy for the host's thread (SandboxOptions.hostCallAsync) is
    * answered when that work is done, off this thread; at the deadline of the sandbox's call in
    * flight, if it is not done, with an error (the guest's call throws; the invocation is past its
@@ -732,6 +777,8 @@ export class EnginePool {
   #onExit(server: Server, reason: string): void {
     if (server.dead) return;
     server.dead = true;
+    for (const controller of server.heavyCalls.values()) controller.abort();
+    server.heavyCalls.clear();
     this.#servers.splice(this.#servers.indexOf(server), 1);
     const now = epochNow();
     for (const [id, pending] of server.pending) {

@@ -38,7 +38,9 @@ export type ServerRequest =
    * servers (EnginePool.share). With `id`, the server answers `ready` once it has adopted it.
    */
   | { readonly t: 'adopt'; readonly img: number; readonly engine: EngineName; readonly parts: unknown; readonly id?: number }
-  | { readonly t: 'drop'; readonly img: number };
+  | { readonly t: 'drop'; readonly img: number }
+  /** The answer to a v8 sandbox's heavy host call (`heavy` event), named by its call: one for a call no longer waiting is dropped. */
+  | { readonly t: 'heavyAnswer'; readonly sb: number; readonly hc: number; readonly answer: BinaryAnswer };
 
 /** A sandbox fault, copied across. */
 export interface FaultShape {
@@ -75,6 +77,14 @@ export type ServerEvent =
       readonly staged?: number;
     }
   /** A boot, restore or snapshot finished; `error` when it threw (not a fault: a refusal or a bug). */
+  /**
+   * A v8 sandbox's heavy host call (SandboxOptions.hostCallAsyncBytes: Brotli, pbkdf2, scrypt, key
+   * generation), answered later by a `heavyAnswer` request while the server goes on serving its
+   * other sandboxes; its guest waits on its own thread (v8/deferred-host-calls.ts).
+   */
+  | { readonly t: 'heavy'; readonly sb: number; readonly hc: number; readonly op: string; readonly args: string; readonly bytes?: ArrayBuffer }
+  /** The sandbox gave up waiting for heavy call `hc` (disposed, or its call's deadline): work not started never starts. */
+  | { readonly t: 'heavyAbort'; readonly sb: number; readonly hc: number }
   | { readonly t: 'ready'; readonly id: number; readonly error?: ErrorCopy; readonly image?: ImageInfo }
   /**
    * A call's answer: the reply, the guest's status right after it when the phase is not done (the

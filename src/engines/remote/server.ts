@@ -27,6 +27,7 @@ import type { V8Engine } from '../v8/v8-engine.ts';
 import { useCompiledModule } from '../quickjs/wasm.ts';
 import { InThreadWasm } from '../wasm/in-thread.ts';
 import { HostCallMismatchError, nextHostCall, receiveHostAnswer } from './host-answer.ts';
+import { isHeavyHostCall } from './heavy-calls.ts';
 import { HEAVY_CALL_CPU_MS } from './engine-pool.ts';
 import { STAGING_MAX_BYTES, type ErrorCopy, type FaultShape, type ServerData, type ServerEvent, type ServerRequest } from './protocol.ts';
 import { BACKGROUND_THREAD_NAME, lowerThisThreadPriority } from './thread-priority.ts';
@@ -41,6 +42,10 @@ class EngineServer {
   readonly #engines = new Map<EngineName, Promise<Engine>>();
   readonly #blueprints = new Map<number, Promise<Blueprint>>();
   readonly #sandboxes = new Map<number, { readonly sandbox: Sandbox; readonly engine: EngineName }>();
+  /** Each defined blueprint's engine: v8 sandboxes get asynchronous heavy host calls ({@link #heavyCall}). */
+  readonly #engineOf = new Map<number, EngineName>();
+  /** v8 sandboxes' heavy host calls out at the host, by call number. */
+  readonly #heavyCalls = new Map<number, { readonly sb: number; readonly resolve: (answer: BinaryAnswer) => void }>();
   /**
    * Boots and restores in progress, by sandbox: a call sent right behind its sandbox's start
    * (Blueprint.restore's `resume`) waits for it, and finds the sandbox, or none if it failed.
@@ -74,7 +79,16 @@ class EngineServer {
         return;
       case 'forget':
         this.#blueprints.delete(request.bp);
+        this.#engineOf.delete(request.bp);
         return;
+      case 'heavyAnswer': {
+        // Only the call still waiting under this number, for this sandbox: never a stale answer.
+        const waiting = this.#heavyCalls.get(request.hc);
+        if (waiting?.sb !== request.sb) return;
+        this.#heavyCalls.delete(request.hc);
+        waiting.resolve(request.answer);
+        return;
+      }
       case 'boot':
       case 'restore': {
         const started = this.#start(request);
@@ -97,6 +111,7 @@ class EngineServer {
         this.#sandboxes.delete(request.sb);
         this.#busySandboxes.delete(request.sb);
         entry?.sandbox.dispose();
+        for (const [hc, call] of this.#heavyCalls) if (call.sb === request.sb) this.#heavyCalls.delete(hc);
         return;
       }
       case 'adopt':
@@ -163,15 +178,50 @@ class EngineServer {
         : this.#engine(request.engine).then((engine) => engine.prepare(bundle as FunctionBundle));
     blueprint.catch(() => {}); // reported by the boot that needs it
     this.#blueprints.set(request.bp, blueprint);
+    this.#engineOf.set(request.bp, request.engine);
   }
 
-  #options(sb: number, memoryMb: number): SandboxOptions {
+  #options(sb: number, memoryMb: number, engine: EngineName | undefined): SandboxOptions {
     return {
       memoryMb,
       onLog: (level, message) => this.#post({ t: 'log', sb, level, message }),
       hostCall: (op, args) => this.#hostCall(sb, op, args),
       ...(this.#data.hostCallBytes === true ? { hostCallBytes: (op: string, args: string, bytes: Uint8Array | undefined) => this.#hostCallBytes(sb, op, args, bytes) } : {}),
+      // A v8 guest waits for a heavy call on its isolate's own thread, so this thread need not
+      // block in the handshake for it (a QuickJS guest runs on this thread: it cannot).
+      ...(engine === 'v8' ? { hostCallAsyncBytes: (op: string, args: string, bytes: Uint8Array | undefined, signal?: AbortSignal) => this.#heavyCall(sb, op, args, bytes, signal) } : {}),
     };
+  }
+
+  /**
+   * A v8 sandbox's heavy host call, sent to the host as a `heavy` event; the promise resolves with
+   * the `heavyAnswer` naming this call. Meanwhile this thread serves its other sandboxes (before,
+   * two pbkdf2 loops in one child blocked it in the handshake and froze a neighbour for seconds).
+   * Undefined for a call that is not heavy: answered synchronously by {@link #hostCallBytes}.
+   * When `signal` aborts (the sandbox disposed or its call's deadline) the call is forgotten and
+   * the host told: a late answer finds nothing waiting and is dropped.
+   */
+  #heavyCall(sb: number, op: string, args: string, bytes: Uint8Array | undefined, signal: AbortSignal | undefined): Promise<BinaryAnswer> | undefined {
+    if (!isHeavyHostCall(op, args, bytes)) return undefined;
+    const hc = (this.#lastHostCall = nextHostCall(this.#lastHostCall));
+    return new Promise<BinaryAnswer>((resolve) => {
+      const abandon = (): void => {
+        if (!this.#heavyCalls.delete(hc)) return;
+        this.#post({ t: 'heavyAbort', sb, hc });
+        resolve(`e${JSON.stringify({ name: 'Error', message: `lambdalet: ${op} did not finish before the invocation's deadline` })}`);
+      };
+      this.#heavyCalls.set(hc, {
+        sb,
+        resolve: (answer) => {
+          signal?.removeEventListener('abort', abandon);
+          resolve(answer);
+        },
+      });
+      const payload = bytes === undefined ? undefined : bytes.slice().buffer;
+      this.#post({ t: 'heavy', sb, hc, op, args, ...(payload ? { bytes: payload } : {}) }, payload ? [payload] : undefined);
+      if (signal?.aborted) abandon();
+      else signal?.addEventListener('abort', abandon, { once: true });
+    });
   }
 
   /**
@@ -232,7 +282,7 @@ class EngineServer {
   async #start(request: Extract<ServerRequest, { t: 'boot' | 'restore' }>): Promise<undefined> {
     const blueprint = await this.#blueprints.get(request.bp);
     if (!blueprint) throw new Error(`lambdalet bug: blueprint ${request.bp} was not defined in this worker`);
-    const options = this.#options(request.sb, request.memoryMb);
+    const options = this.#options(request.sb, request.memoryMb, this.#engineOf.get(request.bp));
     let sandbox: Sandbox;
     if (request.t === 'boot') sandbox = await blueprint.boot(options);
     else {
