@@ -216,3 +216,46 @@ forEachEngine(({ withRuntime: withEngine }) => {
       expect(esm.payload).toEqual([true, 'undefined', 'ERR_LAMBDALET_MODULE_UNAVAILABLE']);
     }));
 });
+
+/** node:dns answers that do not depend on a resolver: IP literals, the module shapes (https://nodejs.org/docs/latest-v24.x/api/dns.html). */
+const DNS = `
+  const dns = require('dns');
+  exports.handler = async () => ({
+    samePromises: require('dns/promises') === dns.promises,
+    keys: Object.keys(dns).sort(), promiseKeys: Object.keys(dns.promises).sort(),
+    literal: await new Promise((resolve) => dns.lookup('10.1.2.3', (err, address, family) => resolve([err, address, family]))),
+    all: await dns.promises.lookup('::1', { all: true }),
+    v4only: await dns.promises.lookup('10.0.0.1', { family: 4 }),
+    flags: [dns.ADDRCONFIG, dns.V4MAPPED, dns.ALL, dns.NOTFOUND, dns.promises.NOTFOUND],
+  });`;
+
+forEachEngine(({ withRuntime: withEngine }) => {
+  it('dns and dns/promises: IP literals and the module shapes answer as in Node', () =>
+    withEngine(async ({ rt }) => {
+      const expected = await runInNode(DNS);
+      const result = await deployAndInvoke(rt, DNS, {}, { file: 'index.js' });
+      expect(result.payload).toEqual(expected);
+    }));
+
+  it('dns: localhost is 127.0.0.1 (Lambda\'s /etc/hosts); any other name fails with Node\'s ENOTFOUND (the sandbox has no resolver; egress is checked by name at fetch)', () =>
+    withEngine(async ({ rt }) => {
+      const result = await deployAndInvoke(rt, `
+        import dns from 'node:dns';
+        import { lookup, resolve4 } from 'node:dns/promises';
+        const shape = (e) => ({ name: e.name, message: e.message, code: e.code, errno: e.errno, syscall: e.syscall, hostname: e.hostname, hasErrno: 'errno' in e });
+        export const handler = async () => ({
+          localhost: await lookup('localhost'),
+          denied: await lookup('example.com').catch(shape),
+          callback: await new Promise((resolve) => dns.lookup('example.com', { all: true }, (e) => resolve(shape(e)))),
+          resolve: await resolve4('example.com').catch(shape),
+          notAString: (() => { try { dns.lookup(42, () => {}); return 'no error'; } catch (e) { return [e.code, e.message]; } })(),
+        });`);
+      expect(result.payload).toEqual({
+        localhost: { address: '127.0.0.1', family: 4 },
+        denied: { name: 'Error', message: 'getaddrinfo ENOTFOUND example.com', code: 'ENOTFOUND', errno: -3008, syscall: 'getaddrinfo', hostname: 'example.com', hasErrno: true },
+        callback: { name: 'Error', message: 'getaddrinfo ENOTFOUND example.com', code: 'ENOTFOUND', errno: -3008, syscall: 'getaddrinfo', hostname: 'example.com', hasErrno: true },
+        resolve: { name: 'Error', message: 'queryA ENOTFOUND example.com', code: 'ENOTFOUND', syscall: 'queryA', hostname: 'example.com', hasErrno: false },
+        notAString: ['ERR_INVALID_ARG_TYPE', 'The "hostname" argument must be of type string. Received type number'],
+      });
+    }));
+});
