@@ -177,6 +177,57 @@ export const BOMBS: readonly HostileCase[] = [
   },
 ];
 
+/**
+ * Memory V8 allocates off its JS heap, past isolated-vm's allocator (issue #15): resizable and
+ * growable buffers (V8 commits their pages itself) and ICU's objects behind Intl (malloc'd by ICU).
+ * Before src/engines/guest/memory-ledger.ts each took host RSS from ~140 MB to ~2.6 GB at memoryMb
+ * 128 in-process; the ledger charges them to the allocator first. On v8 a buffer past memoryMb is
+ * V8's RangeError, as a plain ArrayBuffer past it is (the 'ArrayBuffers' bomb above); an Intl
+ * object past it ends the environment (Lambda's Runtime.OutOfMemory: ICU's malloc is the process's).
+ */
+const BUFFER_REFUSED: Outcome = { kind: 'error', errorType: 'RangeError', errorMessage: /^Array buffer allocation failed$/ };
+export const OFF_HEAP_BOMBS: readonly HostileCase[] = [
+  {
+    name: 'memory: resizable ArrayBuffers resized past memoryMb',
+    timeoutMs: GENEROUS,
+    code: 'export const handler = async () => { const keep = []; for (;;) { const b = new ArrayBuffer(0, { maxByteLength: 64 * 1024 * 1024 }); b.resize(64 * 1024 * 1024); new Uint8Array(b).fill(1); keep.push(b); } }',
+    outcome: { v8: BUFFER_REFUSED, quickjs: OOM },
+  },
+  {
+    name: 'memory: resizable ArrayBuffers made at their full length',
+    timeoutMs: GENEROUS,
+    code: 'export const handler = async () => { const keep = []; for (;;) { const b = new ArrayBuffer(32 * 1024 * 1024, { maxByteLength: 32 * 1024 * 1024 }); new Uint8Array(b).fill(1); keep.push(b); } }',
+    outcome: { v8: BUFFER_REFUSED, quickjs: OOM },
+  },
+  {
+    name: 'memory: growable SharedArrayBuffers grown past memoryMb',
+    timeoutMs: GENEROUS,
+    code: 'export const handler = async () => { const keep = []; for (;;) { const b = new SharedArrayBuffer(0, { maxByteLength: 64 * 1024 * 1024 }); b.grow(64 * 1024 * 1024); new Uint8Array(b).fill(1); keep.push(b); } }',
+    outcome: { v8: BUFFER_REFUSED, quickjs: OOM },
+    only: { modes: ['v8', 'v8-process'], reason: 'quickjs: growable SharedArrayBuffers past its memory crash the instance ("memory access out of bounds", Runtime.ExitError), not yet an OutOfMemory; the host and neighbours survive' },
+  },
+  {
+    name: 'memory: a resizable buffer transferred to a larger length',
+    timeoutMs: GENEROUS,
+    code: 'export const handler = async () => { const keep = []; for (;;) { const b = new ArrayBuffer(0, { maxByteLength: 64 * 1024 * 1024 }); const t = b.transfer(64 * 1024 * 1024); new Uint8Array(t).fill(1); keep.push(t); } }',
+    outcome: { v8: BUFFER_REFUSED, quickjs: OOM },
+  },
+  {
+    name: 'memory: Intl.DateTimeFormat objects kept',
+    timeoutMs: GENEROUS,
+    code: "export const handler = async () => { const keep = []; for (let i = 0; ; i++) keep.push(new Intl.DateTimeFormat('en-US', { timeZone: 'UTC', minute: i % 2 ? 'numeric' : '2-digit' })); }",
+    outcome: OOM,
+    only: { modes: ['v8', 'v8-process'], reason: 'quickjs: new Intl.DateTimeFormat(..., { timeZone }) throws a TypeError in the polyfill (patchIntlDefaultZone) on main too; its Intl is on its capped heap anyway' },
+  },
+  {
+    name: 'memory: Intl.Segmenter segments and their iterators kept',
+    timeoutMs: GENEROUS,
+    code: "export const handler = async () => { const s = new Intl.Segmenter('en', { granularity: 'word' }); const keep = []; for (;;) { const segs = s.segment('a b'); keep.push(segs, segs[Symbol.iterator]()); } }",
+    outcome: OOM,
+    only: { modes: ['v8', 'v8-process'], reason: 'quickjs: new Intl.DateTimeFormat(..., { timeZone }) throws a TypeError in the polyfill (patchIntlDefaultZone) on main too; its Intl is on its capped heap anyway' },
+  },
+];
+
 /** A Map of millions of small objects: quickjs reports out of memory; for v8 see catastrophe.test.ts. */
 export const MAP_BOMB: HostileCase = {
   name: 'memory: a Map of millions of small objects',

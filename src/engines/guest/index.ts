@@ -12,6 +12,7 @@ import { resolveBuiltin } from './builtins.ts';
 import { createConsole, logControlsFrom } from './console.ts';
 import { installGlobals, timeZoneChanged } from './globals.ts';
 import { installLazyApis } from './lazy-apis.ts';
+import { installMemoryLedger } from './memory-ledger.ts';
 import { formattedErrorLine, intoErrorSafely, runtimeError, toErrorShape, toInitError } from './errors.ts';
 import { installAwsLambda, isStreamingHandler, streamingHighWaterMark } from './awslambda.ts';
 import { attachProcessEvents, ProcessEvents } from './before-exit.ts';
@@ -113,6 +114,8 @@ defineGlobal('queueMicrotask', (cb: unknown) => {
 // Node built-ins are resolved here (the bundler turns `import 'fs'` into this call), each made on
 // first use; modules lambdalet cannot offer throw a clear "not available" error.
 defineGlobal(Symbol.for('lambdalet.builtin'), resolveBuiltin);
+// First, before the lazy stubs replace Intl: off-heap memory counted against memoryMb (v8).
+installMemoryLedger();
 // Before installGlobals: it makes `Date` a lazy global, and the stubs patch the engine's own Date.prototype.
 installLazyApis();
 installGlobals();

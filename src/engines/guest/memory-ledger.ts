@@ -1,0 +1,245 @@
+/**
+ * Makes memory that V8 allocates off its JS heap count against memoryMb (issue #15), on v8 only.
+ *
+ * isolated-vm enforces memoryLimit through its ArrayBuffer::Allocator (every `new ArrayBuffer(n)`
+ * is counted, and refused past the limit with V8's RangeError "Array buffer allocation failed") and
+ * a GC epilogue (heap + those buffers over the limit ends the isolate: Runtime.OutOfMemory). Two
+ * kinds of memory bypass both, and a red team took host RSS from ~140 MB to 2.6 GB with each at
+ * memoryMb 128:
+ * - resizable ArrayBuffers and growable SharedArrayBuffers: V8 reserves and commits their pages
+ *   itself, never through the allocator;
+ * - ICU's objects behind `Intl` (malloc'd by ICU: ~27 KB for each Intl.DateTimeFormat).
+ *
+ * Each such object is charged here, BEFORE V8 allocates its memory, by a "shadow": an ordinary
+ * ArrayBuffer of the object's off-heap size, made with the engine's own constructor (so through
+ * isolated-vm's allocator) and held by the object alone (a WeakMap entry), so it is freed by the
+ * GC that frees the object. The allocator's count is then the off-heap memory, and its refusal
+ * is the cap: a resizable buffer's construction, resize, grow or transfer past the budget throws
+ * that same RangeError (as a plain ArrayBuffer past memoryMb does); an Intl object past it ends
+ * the environment with Runtime.OutOfMemory, as Lambda's process killed at MemorySize would end
+ * (#exhaust). The shadow's pages may be touched by calloc when reused: RSS stays under ~2x
+ * memoryMb for a hostile guest instead of unbounded.
+ *
+ * Installed by the guest runtime's boot, before any user code, in every v8 sandbox (in-process,
+ * process isolation, blank isolates and snapshots, which all evaluate this runtime). The originals
+ * are kept only in this module's closure: every path a guest has to them (the globals, each
+ * prototype's `constructor`, the prototype methods) leads to the wrappers, and the wrappers call
+ * the originals with primitives they have already converted, so no user code (a valueOf, a getter)
+ * runs while an original is on the stack. QuickJS has no native Intl and allocates everything in
+ * its capped linear memory: nothing is installed there.
+ */
+
+const NativeArrayBuffer = ArrayBuffer;
+const NativeSharedArrayBuffer = typeof SharedArrayBuffer === 'function' ? SharedArrayBuffer : undefined;
+const { apply, construct, defineProperty, getOwnPropertyDescriptor, ownKeys } = Reflect;
+const { getPrototypeOf } = Object;
+const weakMapGet = WeakMap.prototype.get;
+const weakMapSet = WeakMap.prototype.set;
+const arrayPush = Array.prototype.push;
+const MathTrunc = Math.trunc;
+const NumberCtor = Number;
+const TypeErrorCtor = TypeError;
+
+// eslint-disable-next-line @typescript-eslint/no-explicit-any -- constructors and methods of every shape
+type AnyFunction = (...args: any[]) => any;
+type Constructor = AnyFunction & { readonly prototype: object };
+
+/** Charges are rounded up to whole pages: the kernel commits pages, and tiny resizes need few shadows. */
+const PAGE = 4096;
+
+/**
+ * ICU's memory for one object of each Intl kind, in bytes beyond its JS heap part (which the heap
+ * limit counts): Node 24 (V8 13.6, ICU 77), 20,000 objects kept, RSS growth per object minus heap
+ * growth per object, rounded up. Segments and their iterators each clone the segmenter's ICU
+ * break iterator.
+ */
+export const INTL_OFF_HEAP_BYTES = {
+  DateTimeFormat: 28 * 1024,
+  RelativeTimeFormat: 8 * 1024,
+  Segmenter: 7 * 1024,
+  PluralRules: 2.5 * 1024,
+  Collator: 2 * 1024,
+  DurationFormat: 1.5 * 1024,
+  DisplayNames: 1.5 * 1024,
+  NumberFormat: 1.5 * 1024,
+  ListFormat: 1024,
+  Locale: 1024,
+  segments: 2.5 * 1024,
+  segmentIterator: 3.5 * 1024,
+} as const;
+
+/** Each charged object's shadows (an array for buffers that grow, one buffer otherwise). */
+const shadows = new WeakMap<object, { charged: number; held: ArrayBuffer[] }>();
+
+function ledgerOf(owner: object): { charged: number; held: ArrayBuffer[] } | undefined {
+  return apply(weakMapGet, shadows, [owner]) as { charged: number; held: ArrayBuffer[] } | undefined;
+}
+
+/** A shadow of `bytes` (page-rounded): throws V8's own RangeError when the allocator refuses it. */
+function shadow(bytes: number): ArrayBuffer {
+  return new NativeArrayBuffer(MathTrunc((bytes + PAGE - 1) / PAGE) * PAGE);
+}
+
+/** Raises a buffer's charge to `bytes` (never lowers it: see the grow method's wrapper). */
+function chargeUpTo(ledger: { charged: number; held: ArrayBuffer[] }, bytes: number): void {
+  if (bytes <= ledger.charged) return;
+  const extra = shadow(bytes - ledger.charged);
+  apply(arrayPush, ledger.held, [extra]);
+  ledger.charged += extra.byteLength;
+}
+
+/** ToIndex's conversion (ECMA-262 7.1.22) done here, so the original sees only a primitive. */
+function toIndexLike(value: unknown): number {
+  if (value === undefined) return 0;
+  const n = NumberCtor(value);
+  return n !== n ? 0 : MathTrunc(n); // NaN is 0; a negative or huge one is left for the original to refuse
+}
+
+/** Makes `wrapper` stand for `native` everywhere a guest can look: statics, prototype, constructor. */
+function substitute(holder: object, name: string, native: Constructor, wrapper: AnyFunction): void {
+  for (const key of ownKeys(native)) {
+    if (key === 'prototype' || key === 'name' || key === 'length') continue;
+    defineProperty(wrapper, key, getOwnPropertyDescriptor(native, key)!);
+  }
+  defineProperty(wrapper, 'name', { value: name, configurable: true });
+  defineProperty(wrapper, 'length', { value: native.length, configurable: true });
+  defineProperty(wrapper, 'prototype', { value: native.prototype, writable: false, enumerable: false, configurable: false });
+  defineProperty(native.prototype, 'constructor', { value: wrapper, writable: true, enumerable: false, configurable: true });
+  const slot = getOwnPropertyDescriptor(holder, name)!;
+  defineProperty(holder, name, { ...slot, value: wrapper });
+}
+
+/** Replaces the method `name` of `proto` by `wrapper`, keeping its name, length and attributes. */
+function replaceMethod(proto: object, name: string | symbol, make: (native: AnyFunction) => AnyFunction): void {
+  const slot = getOwnPropertyDescriptor(proto, name);
+  if (!slot || typeof slot.value !== 'function') return;
+  const native = slot.value as AnyFunction;
+  const wrapper = make(native);
+  defineProperty(wrapper, 'name', { value: native.name, configurable: true });
+  defineProperty(wrapper, 'length', { value: native.length, configurable: true });
+  defineProperty(proto, name, { ...slot, value: wrapper });
+}
+
+function installBuffer(name: 'ArrayBuffer' | 'SharedArrayBuffer', Native: typeof ArrayBuffer, growMethod: 'resize' | 'grow'): void {
+  const proto = Native.prototype as unknown as Record<string, unknown>;
+  const resizableGetter = getOwnPropertyDescriptor(proto, name === 'ArrayBuffer' ? 'resizable' : 'growable')?.get;
+  const byteLengthGetter = getOwnPropertyDescriptor(proto, 'byteLength')!.get!;
+  const maxByteLengthGetter = getOwnPropertyDescriptor(proto, 'maxByteLength')!.get!;
+  const isResizable = (buffer: object): boolean => resizableGetter !== undefined && apply(resizableGetter, buffer, []) === true;
+
+  function wrapper(this: unknown, length?: unknown, options?: unknown): object {
+    if (new.target === undefined) throw new TypeErrorCtor(`Constructor ${name} requires 'new'`);
+    const byteLength = toIndexLike(length);
+    const maxByteLength = options !== null && typeof options === 'object' ? (options as { maxByteLength?: unknown }).maxByteLength : undefined;
+    if (maxByteLength === undefined) return construct(Native, [byteLength], new.target) as object;
+    const max = toIndexLike(maxByteLength);
+    // A resizable buffer's first length is committed by V8 at once: charge it first.
+    const ledger = { charged: 0, held: [] as ArrayBuffer[] };
+    if (byteLength > 0 && byteLength <= max) chargeUpTo(ledger, byteLength);
+    const buffer = construct(Native, [byteLength, { maxByteLength: max }], new.target) as object;
+    apply(weakMapSet, shadows, [buffer, ledger]);
+    return buffer;
+  }
+  substitute(globalThis, name, Native as unknown as Constructor, wrapper);
+
+  // Growing: charged before V8 commits the pages. Shrinking keeps the charge (the high-water mark,
+  // at most maxByteLength): releasing it would mean a new shadow, and a buffer that shrinks may grow.
+  replaceMethod(proto, growMethod, (native) =>
+    function (this: object, newLength?: unknown): unknown {
+      const ledger = ledgerOf(this);
+      const length = toIndexLike(newLength);
+      // Past maxByteLength the original throws its own RangeError: nothing to charge.
+      if (ledger && length > 0 && length <= (apply(maxByteLengthGetter, this, []) as number)) chargeUpTo(ledger, length);
+      return apply(native, this, [length]);
+    },
+  );
+  if (name !== 'ArrayBuffer') return;
+  // transfer keeps a resizable buffer's memory (and may grow it): the charge moves with it.
+  for (const method of ['transfer', 'transferToFixedLength']) {
+    replaceMethod(proto, method, (native) =>
+      function (this: object, newLength?: unknown): unknown {
+        const ledger = ledgerOf(this);
+        if (!ledger || !isResizable(this)) return apply(native, this, newLength === undefined ? [] : [toIndexLike(newLength)]);
+        const length = newLength === undefined ? (apply(byteLengthGetter, this, []) as number) : toIndexLike(newLength);
+        if (length <= (apply(maxByteLengthGetter, this, []) as number)) chargeUpTo(ledger, length);
+        const result = apply(native, this, [length]) as object;
+        apply(weakMapSet, shadows, [result, ledger]);
+        return result;
+      },
+    );
+  }
+}
+
+/**
+ * The guest is past memoryMb with ICU's memory: end the environment as the heap limit does
+ * (Runtime.OutOfMemory). Heap allocation until isolated-vm's GC epilogue, which counts the shadows
+ * already held, terminates the isolate; termination cannot be caught.
+ */
+function exhaust(): never {
+  const fill: unknown[] = [];
+  for (;;) apply(arrayPush, fill, [new Array(1 << 16).fill(0)]);
+}
+
+function chargeIntl(bytes: number): { charged: number; held: ArrayBuffer[] } {
+  try {
+    const held = shadow(bytes);
+    return { charged: held.byteLength, held: [held] };
+  } catch {
+    return exhaust();
+  }
+}
+
+function installIntl(): void {
+  const intl = (globalThis as { Intl?: Record<string, unknown> }).Intl;
+  if (typeof intl !== 'object' || intl === null) return;
+  for (const [name, bytes] of [
+    ['DateTimeFormat', INTL_OFF_HEAP_BYTES.DateTimeFormat],
+    ['RelativeTimeFormat', INTL_OFF_HEAP_BYTES.RelativeTimeFormat],
+    ['Segmenter', INTL_OFF_HEAP_BYTES.Segmenter],
+    ['PluralRules', INTL_OFF_HEAP_BYTES.PluralRules],
+    ['Collator', INTL_OFF_HEAP_BYTES.Collator],
+    ['DurationFormat', INTL_OFF_HEAP_BYTES.DurationFormat],
+    ['DisplayNames', INTL_OFF_HEAP_BYTES.DisplayNames],
+    ['NumberFormat', INTL_OFF_HEAP_BYTES.NumberFormat],
+    ['ListFormat', INTL_OFF_HEAP_BYTES.ListFormat],
+    ['Locale', INTL_OFF_HEAP_BYTES.Locale],
+  ] as const) {
+    const Native = intl[name];
+    if (typeof Native !== 'function') continue;
+    // Some (DateTimeFormat, NumberFormat, Collator) may be called without `new` (ECMA-402's legacy).
+    const wrapper = function (this: unknown, ...args: unknown[]): object {
+      const ledger = chargeIntl(bytes);
+      const made = (new.target === undefined ? apply(Native, this, args) : construct(Native, args, new.target)) as object;
+      apply(weakMapSet, shadows, [made, ledger]);
+      return made;
+    };
+    substitute(intl, name, Native as Constructor, wrapper);
+  }
+  const Segmenter = intl.Segmenter as { prototype: object } | undefined;
+  if (!Segmenter) return;
+  replaceMethod(Segmenter.prototype, 'segment', (native) =>
+    function (this: object, ...args: unknown[]): unknown {
+      const ledger = chargeIntl(INTL_OFF_HEAP_BYTES.segments);
+      const segments = apply(native, this, args) as object;
+      apply(weakMapSet, shadows, [segments, ledger]);
+      return segments;
+    },
+  );
+  const segmentsProto = getPrototypeOf(new (Segmenter as unknown as typeof Intl.Segmenter)('en').segment('')) as object;
+  replaceMethod(segmentsProto, Symbol.iterator, (native) =>
+    function (this: object): unknown {
+      const ledger = chargeIntl(INTL_OFF_HEAP_BYTES.segmentIterator);
+      const iterator = apply(native, this, []) as object;
+      apply(weakMapSet, shadows, [iterator, ledger]);
+      return iterator;
+    },
+  );
+}
+
+/** Installs the ledger on v8 (the engine with a native Intl); a no-op on quickjs. Once, at boot. */
+export function installMemoryLedger(): void {
+  if (typeof (globalThis as { Intl?: unknown }).Intl !== 'object') return;
+  installBuffer('ArrayBuffer', NativeArrayBuffer, 'resize');
+  if (NativeSharedArrayBuffer) installBuffer('SharedArrayBuffer', NativeSharedArrayBuffer as unknown as typeof ArrayBuffer, 'grow');
+  installIntl();
+}
