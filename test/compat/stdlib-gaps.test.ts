@@ -259,3 +259,29 @@ forEachEngine(({ withRuntime: withEngine }) => {
       });
     }));
 });
+
+/** The first `new Intl.DateTimeFormat()` of an environment, before anything else touched Intl or Date. */
+const INTL_FIRST = `exports.handler = async () => {
+  const out = [];
+  for (let i = 0; i < 2; i++) { try { out.push(new Intl.DateTimeFormat().resolvedOptions().timeZone); } catch (e) { out.push(String(e)); } }
+  out.push(new Date(0).toString());
+  return out;
+};`;
+
+forEachEngine(({ engine, withRuntime: withEngine }) => {
+  it('the first new Intl.DateTimeFormat() of an environment works, as in Node (quickjs: it threw once another environment had run)', () =>
+    withEngine(async ({ rt }) => {
+      // Another environment on the same runtime first: the quickjs failure needed one.
+      await deployAndInvoke(rt, `exports.handler = async () => [require('crypto').createHash('md5').update('x').digest('hex'), require('fs').existsSync('/tmp')];`, {}, { file: 'index.js' });
+      const utc = await deployAndInvoke(rt, INTL_FIRST, {}, { file: 'index.js' });
+      expect(utc.payload).toEqual(await runInNode(INTL_FIRST));
+      expect(utc.payload).toEqual(['UTC', 'UTC', 'Thu Jan 01 1970 00:00:00 GMT+0000 (Coordinated Universal Time)']);
+      // With a TZ: the quickjs polyfill takes it. (v8 does not yet when Intl is touched before Date:
+      // the default-zone patch is installed with the local Date — a separate, known gap.)
+      if (engine === 'quickjs') {
+        const expected = await runInNode(INTL_FIRST, {}, { TZ: 'America/New_York' });
+        const zoned = await deployAndInvoke(rt, INTL_FIRST, {}, { file: 'index.js', env: { TZ: 'America/New_York' } });
+        expect(zoned.payload).toEqual(expected);
+      }
+    }));
+});

@@ -199,7 +199,12 @@ function patchIntlDefaultZone(): void {
   const descriptor = Object.getOwnPropertyDescriptor(globalThis, 'Intl');
   if (!descriptor || !('value' in descriptor) || typeof descriptor.value !== 'object') return;
   const intl = descriptor.value as typeof Intl;
-  const Original = intl.DateTimeFormat;
+  const maybe = intl.DateTimeFormat as typeof Intl.DateTimeFormat | undefined;
+  // QuickJS: the Intl polyfills read `Date` while their chunk loads, with `Intl` already the
+  // half-made polyfill object (no DateTimeFormat yet); patching it threw, and the first
+  // `new Intl.DateTimeFormat()` with it. The polyfill takes the function's zone itself (intl.ts).
+  if (typeof maybe !== 'function') return;
+  const Original = maybe;
   function DateTimeFormat(locales?: string | string[], options?: Intl.DateTimeFormatOptions): Intl.DateTimeFormat {
     return new Original(locales, { ...(options ?? {}), timeZone: options?.timeZone ?? zone });
   }
