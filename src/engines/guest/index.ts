@@ -11,6 +11,7 @@ import { answerSlotOver, host } from './bridge.ts';
 import { resolveBuiltin } from './builtins.ts';
 import { createConsole, logControlsFrom } from './console.ts';
 import { installGlobals, timeZoneChanged } from './globals.ts';
+import { installInterruptibleSort } from './interruptible-sort.ts';
 import { installLazyApis } from './lazy-apis.ts';
 import { installMemoryLedger } from './memory-ledger.ts';
 import { formattedErrorLine, intoErrorSafely, runtimeError, toErrorShape, toInitError } from './errors.ts';
@@ -119,6 +120,8 @@ installMemoryLedger();
 // Before installGlobals: it makes `Date` a lazy global, and the stubs patch the engine's own Date.prototype.
 installLazyApis();
 installGlobals();
+// Before user code: the engines' own sorts cannot be interrupted by the deadline (issue #15).
+installInterruptibleSort();
 installRandom();
 host.enqueueMicrotask = enqueueMicrotask;
 host.resolveBuiltin = resolveBuiltin;
