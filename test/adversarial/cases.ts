@@ -328,7 +328,8 @@ export const ESCAPES: readonly HostileCase[] = [
     name: 'escape: process.binding, dlopen, mainModule, the host require',
     code: `export const handler = async () => {
       const out = {};
-      for (const name of ['binding', '_linkedBinding', 'dlopen', 'mainModule', 'reallyExit', 'kill', 'abort', 'chdir']) {
+      // process.abort / process.reallyExit are the guest's own exits (the case after this one).
+      for (const name of ['binding', '_linkedBinding', 'dlopen', 'mainModule', 'kill', 'chdir']) {
         try { const v = process[name]; out[name] = typeof v === 'function' ? (() => { try { return String(v('fs')); } catch (e) { return 'threw ' + e.name; } })() : typeof v; } catch (e) { out[name] = 'threw'; }
       }
       out.moduleRequire = typeof globalThis.module?.require;
@@ -347,19 +348,50 @@ export const ESCAPES: readonly HostileCase[] = [
     },
   },
   {
+    // The guest's process.abort() and process.reallyExit() end the guest's own environment, as they end
+    // the Node process under Lambda: Runtime.ExitError, the host and the neighbour untouched.
+    name: 'escape: process.abort() ends only its own environment',
+    code: `export const handler = async () => { process.abort(); return 'still running'; }`,
+    outcome: { kind: 'error', errorType: 'Runtime.ExitError', errorMessage: /Runtime exited with error: signal: aborted$/ },
+  },
+  {
+    name: 'escape: process.reallyExit() ends only its own environment',
+    code: `export const handler = async () => { process.reallyExit(7); return 'still running'; }`,
+    outcome: { kind: 'error', errorType: 'Runtime.ExitError', errorMessage: /Runtime exited with error: exit status 7$/ },
+  },
+  {
+    // Node's process, VM and loader modules load as the guest's stubs (libraries import them at top
+    // level for optional features; builtins.ts), and every operation on them throws "not available in
+    // lambdalet"; anything that is not a Node built-in is refused.
     name: 'escape: import() of host modules and paths',
     code: `export const handler = async () => {
+      const probes = {
+        child_process: (m) => m.execSync('id'),
+        worker_threads: (m) => new m.Worker('1', { eval: true }),
+        vm: (m) => m.runInNewContext('this.constructor.constructor("return process")().pid'),
+        v8: (m) => m.setFlagsFromString('--allow-natives-syntax'),
+        inspector: (m) => m.open(),
+        module: (m) => m.createRequire('/')('child_process').execSync('id'),
+      };
       const out = {};
       for (const spec of ['node:child_process', 'child_process', 'node:worker_threads', 'node:vm', 'node:v8', 'node:inspector', 'node:module', 'isolated-vm', 'file:///etc/passwd', '/etc/passwd', '../../../../src/index.ts']) {
-        try { const m = await import(spec); out[spec] = Object.keys(m).slice(0, 3).join(','); } catch (e) { out[spec] = 'refused'; }
+        let m;
+        try { m = await import(spec); } catch (e) { out[spec] = 'refused'; continue; }
+        const probe = probes[spec.replace(/^node:/, '')];
+        if (!probe) { out[spec] = 'loaded: ' + Object.keys(m).slice(0, 3).join(','); continue; }
+        try { out[spec] = 'ran: ' + String(probe(m)).slice(0, 80); } catch (e) { out[spec] = /not available in lambdalet/.test(e.message) ? 'stub' : 'threw ' + e.message; }
       }
       return out;
     }`,
     outcome: {
       kind: 'ok',
       check: (payload) => {
-        for (const [spec, result] of Object.entries(payload as Record<string, string>)) {
-          if (result !== 'refused') throw new Error(`import('${spec}') gave ${result}`);
+        const results = payload as Record<string, string>;
+        for (const spec of ['isolated-vm', 'file:///etc/passwd', '/etc/passwd', '../../../../src/index.ts']) {
+          if (results[spec] !== 'refused') throw new Error(`import('${spec}') gave ${results[spec]}`);
+        }
+        for (const [spec, result] of Object.entries(results)) {
+          if (result !== 'refused' && result !== 'stub') throw new Error(`import('${spec}') gave ${result}`);
         }
       },
     },
