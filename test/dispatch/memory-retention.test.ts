@@ -2,12 +2,9 @@
  * Warm invocations must not leave anything behind on the host. Issue #15 measured ~340 B retained
  * per v8 invocation (every call raced a never-settling promise, which kept a reaction — two closures,
  * two promises and the reply string — per call for the sandbox's life): 50,000 invocations held
- * ~17 MB. Here 25,000 warm invocations per engine may grow the host heap (after full GCs) by at most
+ * ~17 MB. Here 50,000 warm invocations per engine may grow the host heap (after full GCs) by at most
  * RETAINED_LIMIT: a per-invocation leak of 64 B or more cannot fit under it, while GC noise on a busy
- * machine (a few hundred KB) stays far below. The growth measured after 12,500, 25,000, 37,500 and
- * 50,000 invocations (load ~11, issue #12) was 76-147 KB on v8 and 59-87 KB on quickjs, flat in the
- * count: noise, not a slope. 50,000 invocations (this file's former count) held the same 64 B bound
- * with a 3.2 MB limit for twice the CPU.
+ * machine (a few hundred KB) stays far below.
  */
 import { setFlagsFromString } from 'node:v8';
 import { runInNewContext } from 'node:vm';
@@ -15,9 +12,9 @@ import { describe, expect, it } from 'vitest';
 import { createRuntime, silentSink } from '../../src/index.ts';
 import { ENGINES, SLOW_CASE_LIMIT_MS } from '../helpers/runtime.ts';
 
-const INVOCATIONS = 25_000;
+const INVOCATIONS = 50_000;
 const WARM_UP = 2_000;
-const RETAINED_LIMIT = 64 * INVOCATIONS; // 1.6 MB
+const RETAINED_LIMIT = 64 * INVOCATIONS; // 3.2 MB
 
 setFlagsFromString('--expose-gc');
 const gc = runInNewContext('gc') as () => void;
