@@ -55,13 +55,20 @@ function exportTargets(value: unknown): string[] {
   return Object.values(value).flatMap(exportTargets);
 }
 
-/** The first fenced block after a heading of README.md. */
-function readmeBlock(readme: string, heading: string): string {
+/** The fenced blocks after a heading of README.md, up to the next heading of any level. */
+function readmeBlocks(readme: string, heading: string): string[] {
   const at = readme.indexOf(`\n${heading}\n`);
   if (at < 0) throw new Error(`README.md has no heading ${heading}`);
-  const block = /```[a-z]*\n([\s\S]*?)```/.exec(readme.slice(at));
-  if (block?.[1] === undefined) throw new Error(`README.md has no code block under ${heading}`);
-  return block[1];
+  const rest = readme.slice(at + heading.length + 2);
+  const section = rest.slice(0, rest.search(/^#/m) === -1 ? undefined : rest.search(/^#/m));
+  const blocks = [...section.matchAll(/```[a-z]*\n([\s\S]*?)```/g)].map((m) => m[1]!);
+  if (blocks.length === 0) throw new Error(`README.md has no code block under ${heading}`);
+  return blocks;
+}
+
+/** The first fenced block after a heading of README.md. */
+function readmeBlock(readme: string, heading: string): string {
+  return readmeBlocks(readme, heading)[0]!;
 }
 
 let tmp: string;
@@ -90,7 +97,9 @@ beforeAll(async () => {
 
   app = join(tmp, 'app');
   await mkdir(app);
-  await writeFile(join(app, 'package.json'), JSON.stringify({ name: 'app', private: true, type: 'module' }));
+  // What `npm init -y` writes (npm 11): `type: 'commonjs'`, so a Quick start saved as `.ts` would not
+  // run as an ES module; the README says `.mts`, which does under any `type`.
+  await writeFile(join(app, 'package.json'), JSON.stringify({ name: 'app', version: '1.0.0', private: true, type: 'commonjs' }));
   await npm(['install', '--prefer-offline', '--no-audit', '--no-fund', join(tmp, result.filename)], app);
 
   // The files the README's Quick start and CLI line deploy.
@@ -185,26 +194,42 @@ describe('the packed package', { timeout: SLOW_CASE_LIMIT_MS }, () => {
     expect(res.code).toBe(0);
   });
 
-  it("runs the README's Quick start verbatim", async () => {
-    const quickStart = readmeBlock(readme, '## Quick start');
-    const close = quickStart.indexOf('\nawait rt.close()');
-    expect(close).toBeGreaterThan(0);
-    // Checks go in just before the Quick start closes its runtime; they print one marked line.
-    const checks = `
-      const others = await Promise.all(['api', 'legacy', 'orders'].map((n) => rt.invoke(n, { id: 7 })));
-      console.log('QUICKSTART ' + JSON.stringify({ payload: res.payload, functionError: res.functionError ?? null, coldStart: res.coldStart, log: Buffer.from(res.logResult!, 'base64').toString(), others: others.map((o) => o.payload) }));`;
-    await writeFile(join(app, 'quick-start.ts'), quickStart.slice(0, close) + checks + quickStart.slice(close));
-    const res = await run(process.execPath, ['--no-node-snapshot', 'quick-start.ts'], app);
+  it("runs the README's Quick start verbatim, as the file and command it names, needing no file of the user's", async () => {
+    const [quickStart] = readmeBlocks(readme, '## Quick start');
+    const intro = readme.slice(readme.indexOf('\n## Quick start\n'), readme.indexOf(quickStart!));
+    expect(intro).toContain('save this as `quick-start.mts` and run\n`node --no-node-snapshot quick-start.mts`');
+    // A directory of its own: the other cases' files (functions/, build/, src/) must not be needed.
+    const bare = join(tmp, 'bare');
+    await mkdir(bare);
+    await writeFile(join(bare, 'package.json'), JSON.stringify({ name: 'bare', version: '1.0.0', private: true, type: 'commonjs' }));
+    await symlink(join(app, 'node_modules'), join(bare, 'node_modules'), 'dir');
+    await writeFile(join(bare, 'quick-start.mts'), quickStart!);
+    const res = await run(process.execPath, ['--no-node-snapshot', 'quick-start.mts'], bare);
     expect(res.stderr).toBe('');
     expect(res.code).toBe(0);
-    const line = res.stdout.split('\n').find((l) => l.startsWith('QUICKSTART '));
-    expect(line, res.stdout).toBeDefined();
-    const seen = JSON.parse(line!.slice('QUICKSTART '.length)) as { payload: unknown; functionError: unknown; coldStart: boolean; log: string; others: unknown[] };
-    expect(seen).toMatchObject({ payload: { hi: 'Ada', env: 'dev' }, functionError: null, coldStart: true });
-    expect(seen.log).toMatch(/^REPORT RequestId: .*Init Duration/m);
-    expect(seen.others).toEqual([{ statusCode: 200, body: 'api' }, 'legacy', { statusCode: 200, body: '{"order":7}' }]);
-    // The default log sink (stdout) printed Lambda's lines for the invokes.
+    // console.log(res.payload), then the log tail: START … END, REPORT with Init Duration (a cold start).
+    expect(res.stdout).toContain("{ hi: 'Ada', env: 'dev' }");
+    expect(res.stdout.match(/^REPORT RequestId: .*Init Duration/gm)?.length, res.stdout).toBe(2); // the sink's line and the tail's
     expect(res.stdout).toMatch(/^START RequestId: /m);
+  });
+
+  it("runs the README's other three code forms ({ dir }, { zip }, { entry }) on the user's files", async () => {
+    const [quickStart, forms] = readmeBlocks(readme, '## Quick start');
+    expect(forms).toMatch(/code: \{ dir: /);
+    const close = quickStart!.indexOf('\nawait rt.close()');
+    expect(close).toBeGreaterThan(0);
+    // The forms and a check go in just before the Quick start closes its runtime; the check prints one marked line.
+    const checks = `
+${forms!}
+      const others = await Promise.all(['api', 'legacy', 'orders'].map((n) => rt.invoke(n, { id: 7 })));
+      console.log('FORMS ' + JSON.stringify(others.map((o) => o.payload)));`;
+    await writeFile(join(app, 'code-forms.mts'), quickStart!.slice(0, close) + checks + quickStart!.slice(close));
+    const res = await run(process.execPath, ['--no-node-snapshot', 'code-forms.mts'], app);
+    expect(res.stderr).toBe('');
+    expect(res.code).toBe(0);
+    const line = res.stdout.split('\n').find((l) => l.startsWith('FORMS '));
+    expect(line, res.stdout).toBeDefined();
+    expect(JSON.parse(line!.slice('FORMS '.length))).toEqual([{ statusCode: 200, body: 'api' }, 'legacy', { statusCode: 200, body: '{"order":7}' }]);
   });
 
   it("runs the README's `lambdalet invoke` line through the installed bin", async () => {
