@@ -57,6 +57,11 @@ export interface InThreadQuickJSOptions {
    * used instead of making one (remote/worker-host.ts hands the first server's to later ones).
    */
   readonly madeRuntimeImage?: RuntimeImage;
+  /**
+   * Test-only: the `shared` instance's heap maximum in MiB (default {@link QUICKJS_MAX_MEMORY_MB}),
+   * so a test can fill it with a 256 MiB bomb instead of 2 GiB (~9 CPU-s and 2 GiB of RSS).
+   */
+  readonly sharedHeapMb?: number;
 }
 
 /**
@@ -174,9 +179,11 @@ export class InThreadQuickJS implements Engine {
   readonly #givenRuntimeImage: boolean;
   /** SnapStart: blank instances ready to receive an image. */
   readonly #blanks: BlankPool;
+  readonly #sharedHeapMb: number;
 
   constructor(options: InThreadQuickJSOptions = {}) {
     this.isolation = options.isolation ?? 'instance';
+    this.#sharedHeapMb = options.sharedHeapMb ?? QUICKJS_MAX_MEMORY_MB;
     this.#useRuntimeImage = options.runtimeImage ?? true;
     this.#givenRuntimeImage = this.#useRuntimeImage && options.madeRuntimeImage !== undefined;
     if (this.#givenRuntimeImage) this.#runtimeImage = Promise.resolve(options.madeRuntimeImage);
@@ -328,7 +335,7 @@ export class InThreadQuickJS implements Engine {
   #sharedInstance(): Promise<SharedInstance> {
     const current = this.#shared;
     const replace = (): Promise<SharedInstance> =>
-      (this.#shared = instantiateQuickJS(QUICKJS_MAX_MEMORY_MB).then((instance) => ({ instance, runtimes: 0, broken: false })));
+      (this.#shared = instantiateQuickJS(this.#sharedHeapMb).then((instance) => ({ instance, runtimes: 0, broken: false })));
     if (!current) return replace();
     return current.then((shared) => (shared.broken || shared.runtimes >= SHARED_RUNTIMES_PER_INSTANCE ? replace() : shared));
   }

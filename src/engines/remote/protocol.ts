@@ -152,7 +152,12 @@ export interface ServerData {
   readonly signal: SharedArrayBuffer;
   /** The port host-call answers come back on (read synchronously by the blocked worker). */
   readonly answers: import('node:worker_threads').MessagePort;
-  readonly quickjs: { readonly isolation?: 'instance' | 'shared'; readonly blanksPerMemorySize?: number };
+  readonly quickjs: {
+    readonly isolation?: 'instance' | 'shared';
+    readonly blanksPerMemorySize?: number;
+    /** Test-only: the `shared` instance's heap maximum in MiB (in-thread.ts `sharedHeapMb`). */
+    readonly sharedHeapMb?: number;
+  };
   /** The guest runtime's image an earlier server of this process made (bytes in shared memory): used instead of making one. */
   readonly runtimeImage?: RuntimeImage;
   /**
