@@ -651,6 +651,14 @@ export class EnginePool {
         if (server.draining) return;
         server.draining = true;
         if (event.code) process.emitWarning(event.reason, { code: event.code });
+        // The calls the failure ended, answered now (after `draining`, so their callers' next
+        // invocations go elsewhere); their own replies, if they come, find nothing waiting.
+        for (const { id, fault } of event.failed ?? []) {
+          const pending = server.pending.get(id);
+          if (!pending) continue;
+          server.pending.delete(id);
+          pending.resolve({ t: 'reply', id, fault, memoryBytes: 0 });
+        }
         this.#onUnhealthy?.(event.reason);
         this.#fill();
         // Its idle sandboxes end now, not after the grace period: an environment whose sandbox is
@@ -665,7 +673,9 @@ export class EnginePool {
           this.#onExit(server, `the engine server was replaced: ${event.reason}`);
         };
         if (server.pending.size === 0) end();
-        else setTimeout(end, UNHEALTHY_GRACE_MS);
+        // setImmediate: answers that arrived while this thread was busy (it forks the replacement
+        // meanwhile) are read before the server is ended: a timer runs before the loop polls.
+        else setTimeout(() => setImmediate(end), UNHEALTHY_GRACE_MS);
         return;
       }
       case 'up':

@@ -110,7 +110,17 @@ export type ServerEvent =
    * The server can no longer be trusted (isolated-vm's catastrophic error, or a host-call answer
    * that was not its call's: `code` LAMBDALET_HOST_CALL_MISMATCH, logged by the host): the host replaces it.
    */
-  | { readonly t: 'unhealthy'; readonly reason: string; readonly code?: string };
+  | {
+      readonly t: 'unhealthy';
+      readonly reason: string;
+      readonly code?: string;
+      /**
+       * Calls the failure ended, with their fault (a catastrophe's sandbox's calls in flight: out of
+       * memory): the host answers them from this event, whatever it does before their own replies
+       * arrive (it ignores those then). Other calls in flight get the grace period (engine-pool.ts).
+       */
+      readonly failed?: readonly { readonly id: number; readonly fault: FaultShape }[];
+    };
 
 /** Which host call an answer is for: the `sb` and `hc` of its `host` event. */
 export interface HostCallId {

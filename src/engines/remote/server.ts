@@ -23,7 +23,7 @@ import type { GuestReply } from '../guest/protocol.ts';
 import { InThreadQuickJS, useInstanceCounter } from '../quickjs/in-thread.ts';
 import type { QuickJSImageParts } from '../quickjs/snapshot.ts';
 import type { RuntimeImage } from '../quickjs/runtime-image.ts';
-import type { V8Engine } from '../v8/v8-engine.ts';
+import type { V8Engine, V8EngineOptions } from '../v8/v8-engine.ts';
 import { useCompiledModule } from '../quickjs/wasm.ts';
 import { InThreadWasm } from '../wasm/in-thread.ts';
 import { HostCallMismatchError, nextHostCall, receiveHostAnswer } from './host-answer.ts';
@@ -56,8 +56,8 @@ class EngineServer {
   #quickjs: InThreadQuickJS | undefined;
   #wasm: InThreadWasm | undefined;
   #v8Engine: Promise<V8Engine> | undefined;
-  /** The v8 engine once loaded: a fault can then check its health before its reply is posted. */
-  #v8Loaded: V8Engine | undefined;
+  /** Calls in flight (request id → sandbox): a catastrophe reports the ones it failed (#onCatastrophe). */
+  readonly #callsInFlight = new Map<number, number>();
   /** The `hc` of this server's latest host call (0: none yet). */
   #lastHostCall = 0;
   /** Time this thread spent blocked on host answers so far, in ms (a call's `busyMs` leaves it out). */
@@ -162,8 +162,25 @@ class EngineServer {
 
   /** isolated-vm is loaded only by a server that hosts v8 sandboxes or images (process isolation). */
   #v8(): Promise<V8Engine> {
-    this.#v8Engine ??= import('../v8/v8-engine.ts').then(({ V8Engine }) => (this.#v8Loaded = new V8Engine({ insideEngineServer: true })));
+    this.#v8Engine ??= import('../v8/v8-engine.ts').then(
+      ({ V8Engine }) => new V8Engine({ insideEngineServer: true, onCatastrophe: (catastrophe) => this.#onCatastrophe(catastrophe) }),
+    );
     return this.#v8Engine;
+  }
+
+  /**
+   * isolated-vm's catastrophic error here: the v8 engine admits nothing more, so this server tells
+   * the host at once that it is unhealthy (the host drains and replaces it: engine-pool.ts) —
+   * whether or not a call was in flight. With the event go the calls the catastrophe failed and
+   * their fault, so the host answers them from it: their own replies follow in separate messages,
+   * and a host busy past its grace period (it forks the replacement meanwhile: 300 ms at load ~17)
+   * ended them as Runtime.ExitError before reading them, the bombed invocation included.
+   */
+  #onCatastrophe({ reason, sandbox, fault }: Parameters<NonNullable<V8EngineOptions['onCatastrophe']>>[0]): void {
+    let sb: number | undefined;
+    for (const [id, entry] of this.#sandboxes) if (entry.sandbox === sandbox) sb = id;
+    const failed = sb === undefined || !fault ? [] : [...this.#callsInFlight].filter(([, of]) => of === sb).map(([id]) => ({ id, fault: faultShape(fault) }));
+    this.#post({ t: 'unhealthy', reason, ...(failed.length > 0 ? { failed } : {}) });
   }
 
   #define(request: Extract<ServerRequest, { t: 'define' }>): void {
@@ -341,12 +358,14 @@ class EngineServer {
     const startedAt = performance.now();
     const hostWaitBefore = this.#hostWaitMs;
     let reply: GuestReply;
+    this.#callsInFlight.set(request.id, request.sb);
     try {
       reply = await sandbox.call(request.message, timeoutMs);
     } catch (error) {
       this.#post({ t: 'reply', id: request.id, fault: this.#fault(request.sb, error), memoryBytes: 0 });
       return;
     } finally {
+      this.#callsInFlight.delete(request.id);
       if (synchronous) Atomics.store(this.#signal, RUNNING, 0);
     }
     let status: GuestReply | { fault: FaultShape } | undefined;
@@ -377,24 +396,23 @@ class EngineServer {
     });
   }
 
-  /** A fault ends the sandbox; a v8 engine that stopped admitting work makes this server unhealthy. */
+  /**
+   * A fault ends the sandbox. (A v8 engine that stopped admitting work has made this server
+   * unhealthy already, before this reply: #onCatastrophe. The host must know the server is going
+   * before the reply lets its caller invoke again, or a neighbour's idle environment here could be
+   * handed out.)
+   */
   #fault(sb: number, error: unknown): FaultShape {
-    const engine = this.#sandboxes.get(sb)?.engine;
     this.#sandboxes.delete(sb);
-    if (engine === 'v8' && this.#v8Loaded) {
-      // Before the fault's reply: the host must know this server is going before the reply lets
-      // its caller invoke again, or a neighbour's idle environment here could be handed out.
-      try {
-        this.#v8Loaded.assertAvailable();
-      } catch (unavailable) {
-        this.#post({ t: 'unhealthy', reason: (unavailable as Error).message });
-      }
-    }
-    if (error instanceof SandboxFault) {
-      return { kind: error.kind, message: error.message, ...(error.reason ? { reason: error.reason } : {}), ...(error.settled ? { settled: error.settled } : {}) };
-    }
-    return { kind: 'crashed', message: error instanceof Error ? error.message : String(error) };
+    return faultShape(error);
   }
+}
+
+function faultShape(error: unknown): FaultShape {
+  if (error instanceof SandboxFault) {
+    return { kind: error.kind, message: error.message, ...(error.reason ? { reason: error.reason } : {}), ...(error.settled ? { settled: error.settled } : {}) };
+  }
+  return { kind: 'crashed', message: error instanceof Error ? error.message : String(error) };
 }
 
 /** This thread's CPU time in ms (process.threadCpuUsage, Node >= 23.9). */

@@ -51,7 +51,7 @@ export interface RestoredIsolate {
   readonly context: ivm.Context;
   readonly dispatch: ivm.Reference<GuestDispatchFunction>;
   readonly rebind: ivm.Reference<(log: unknown, hostCall: unknown, binary: unknown, answerSlot: unknown) => void>;
-  /** Where the isolate's catastrophic errors go once a sandbox owns it. */
+  /** Where the isolate's catastrophic errors go once a sandbox owns it (instead of deserialise's `onCatastrophicError`). */
   readonly owner: { onCatastrophe?: (message: string) => void };
 }
 
@@ -192,10 +192,8 @@ export async function deserialise(
   const isolate = new isolatedVm.Isolate({
     snapshot,
     memoryLimit: memoryLimitMb,
-    onCatastrophicError: (message: string) => {
-      onCatastrophicError(message);
-      owner.onCatastrophe?.(message);
-    },
+    // Once a sandbox owns the isolate its handler tells the engine too, with the calls it failed.
+    onCatastrophicError: (message: string) => (owner.onCatastrophe ? owner.onCatastrophe(message) : onCatastrophicError(message)),
   });
   try {
     const context = await isolate.createContext();

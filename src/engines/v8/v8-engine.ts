@@ -8,7 +8,7 @@ import { createRequire } from 'node:module';
 import type ivm from 'isolated-vm';
 import type { FunctionBundle } from '../../code/types.ts';
 import { EngineUnavailableError } from '../../errors.ts';
-import { type Blueprint, type Engine, type Sandbox, type SandboxImage, type SandboxOptions } from '../engine.ts';
+import { type Blueprint, type Engine, type Sandbox, type SandboxFault, type SandboxImage, type SandboxOptions } from '../engine.ts';
 import { binaryAnswer, textRequest, type BinaryAnswer } from '../binary-host-call.ts';
 import { guestRuntime, withStandardLibrary } from '../guest-bundle.ts';
 import { BlankIsolates } from './blank-isolates.ts';
@@ -52,6 +52,16 @@ export interface V8EngineOptions {
    * way back for in-process v8. Default false.
    */
   readonly insideEngineServer?: boolean;
+  /**
+   * Hears every catastrophic isolated-vm error of this engine, when it happens: whether or not a
+   * call was in flight (a sandbox ending its call at its deadline while V8 still thrashes, one
+   * restored ahead of need, a boot). An engine server reports itself unhealthy from here, with
+   * the calls the catastrophe failed (server.ts): waiting for a call's fault to do so left a
+   * server whose catastrophe failed no call taking boots it then refused, from every runtime
+   * of the host process sharing its pool. `sandbox` and `fault`: the sandbox that owned the
+   * isolate, if any, and the fault its calls in flight failed with. Default: none.
+   */
+  readonly onCatastrophe?: (catastrophe: { readonly reason: string; readonly sandbox?: Sandbox; readonly fault?: SandboxFault }) => void;
   /**
    * Where a CPU-heavy function's sandboxes go (issue #15 fairness). Absent (the default, and inside
    * an engine server): nowhere, they stay here. The host's in-process engine (engines/registry.ts)
@@ -113,8 +123,10 @@ export class V8Engine implements Engine {
   /** Set by onCatastrophicError: the process is unhealthy and must not start more isolates. */
   #catastrophe: string | undefined;
   readonly #catastropheAdvice: string;
+  readonly #onCatastrophe: V8EngineOptions['onCatastrophe'];
 
   constructor(options: V8EngineOptions = {}) {
+    this.#onCatastrophe = options.onCatastrophe;
     this.#catastropheAdvice = options.insideEngineServer ? '' : ' Restart the process.';
     this.#snapshotTimeoutMs = options.snapshotTimeoutMs ?? SNAPSHOT_TIMEOUT_MS;
     this.#restoredPerImage = options.restoredPerImage;
@@ -123,11 +135,7 @@ export class V8Engine implements Engine {
   }
 
   assertAvailable(): void {
-    if (this.#catastrophe !== undefined) {
-      throw new EngineUnavailableError(
-        `The v8 engine stopped admitting work after a catastrophic isolated-vm error: ${this.#catastrophe}.${this.#catastropheAdvice}`,
-      );
-    }
+    if (this.#catastrophe !== undefined) throw new EngineUnavailableError(this.#stoppedMessage(this.#catastrophe));
     const serversCatastrophe = this.#restoreServers ? restoreServersCatastrophe() : undefined;
     if (serversCatastrophe !== undefined) {
       throw new EngineUnavailableError(
@@ -284,7 +292,7 @@ export class V8Engine implements Engine {
       restored.rebind.release();
       const restoredSandbox = new V8Sandbox(restored.isolate, restored.dispatch, undefined, true, deferred);
       sandbox = restoredSandbox;
-      restored.owner.onCatastrophe = (message) => restoredSandbox.failCatastrophically(message);
+      restored.owner.onCatastrophe = (message) => this.#onCatastrophicError(message, restoredSandbox, restoredSandbox.failCatastrophically(message));
       return restoredSandbox;
     } catch (error) {
       restored.isolate.dispose();
@@ -350,10 +358,7 @@ export class V8Engine implements Engine {
     const blank = blanksOf(ivm, guest).take(memoryLimit);
     const { isolate, context, install, holder } = blank ?? makeBlank(ivm, guest, memoryLimit);
     let sandbox: V8Sandbox | undefined;
-    holder.onCatastrophe = (message) => {
-      this.#onCatastrophicError(message);
-      sandbox?.failCatastrophically(message);
-    };
+    holder.onCatastrophe = (message) => this.#onCatastrophicError(message, sandbox, sandbox?.failCatastrophically(message));
     try {
       const userModule =
         user.code.length > SYNC_COMPILE_MAX_CHARS
@@ -440,13 +445,27 @@ export class V8Engine implements Engine {
     return result;
   }
 
-  #onCatastrophicError(message: string): void {
-    this.#catastrophe = message;
+  #stoppedMessage(catastrophe: string): string {
+    return `The v8 engine stopped admitting work after a catastrophic isolated-vm error: ${catastrophe}.${this.#catastropheAdvice}`;
+  }
+
+  /**
+   * `sandbox`, `fault`: the sandbox that owned the isolate and the fault it failed its calls in
+   * flight with (failCatastrophically, called first: their rejections are seen only in later
+   * microtasks, so the hook below runs before any of them is answered).
+   */
+  #onCatastrophicError(message: string, sandbox?: Sandbox, fault?: SandboxFault): void {
+    const first = this.#catastrophe === undefined;
+    this.#catastrophe ??= message;
     blanksStopped = true;
-    // The isolate's thread is parked forever (isolated-vm's design); the process must be restarted.
-    process.emitWarning(`isolated-vm catastrophic error: ${message}. lambdalet's v8 engine stopped admitting work.`, {
-      code: 'LAMBDALET_V8_CATASTROPHIC',
-    });
+    // The isolate's thread is parked forever (isolated-vm's design): in-process, the process must be
+    // restarted; an engine server's pool replaces it (onCatastrophe).
+    if (first) {
+      process.emitWarning(`isolated-vm catastrophic error: ${message}. lambdalet's v8 engine stopped admitting work.`, {
+        code: 'LAMBDALET_V8_CATASTROPHIC',
+      });
+    }
+    this.#onCatastrophe?.({ reason: this.#stoppedMessage(this.#catastrophe), ...(sandbox ? { sandbox } : {}), ...(fault ? { fault } : {}) });
   }
 }
 

@@ -207,14 +207,19 @@ export class V8Sandbox implements Sandbox {
     return false;
   }
 
-  /** isolated-vm reported a catastrophic error for this isolate (V8 OOM, failed termination). */
-  failCatastrophically(message: string): void {
+  /**
+   * isolated-vm reported a catastrophic error for this isolate (V8 OOM, failed termination): the
+   * calls in flight fail (their rejections are seen in later microtasks). Returns the fault they
+   * fail with, so an engine server can report them with its unhealthy event (server.ts).
+   */
+  failCatastrophically(message: string): SandboxFault {
     this.#catastrophic = true;
     const kind = /memory/i.test(message) ? 'out-of-memory' : 'crashed';
     const fault = new SandboxFault(kind, `isolated-vm catastrophic error: ${message}`);
     this.#fault ??= fault;
     this.#deferred?.abandon();
     for (const pending of [...this.#inFlight]) pending.fail(this.#fault);
+    return this.#fault;
   }
 
   get disposed(): boolean {
