@@ -17,12 +17,13 @@ import { installMemoryLedger } from './memory-ledger.ts';
 import { formattedErrorLine, intoErrorSafely, runtimeError, toErrorShape, toInitError } from './errors.ts';
 import { installAwsLambda, isStreamingHandler, streamingHighWaterMark } from './awslambda.ts';
 import { attachProcessEvents, ProcessEvents } from './before-exit.ts';
-import { startInvocation, traceHeader, type Handler, type LoadedHandler } from './invoke.ts';
+import { startInvocation, type Handler, type LoadedHandler } from './invoke.ts';
 import { Phase, type PhaseOutcome } from './phase.ts';
 import { createProcess } from './process.ts';
 import {
   decodeMessage,
   DEFERRED_REPLY,
+  encodeOutcome,
   encodeReply,
   REPLY_STALE,
   SETTLED_REPLY_TURNS,
@@ -357,8 +358,11 @@ function reply(): GuestReply {
   };
 }
 
-/** The reply as it crosses (one string), read now. Also deferred mode's answer (DEFERRED_REPLY). */
-const replyText = (): string => encodeReply(reply());
+/** The reply as it crosses (one string), read now: {@link reply}, encoded. Also deferred mode's answer (DEFERRED_REPLY). */
+const replyText = (): string => {
+  const outcome = phase.outcome;
+  return encodeOutcome(outcome, broken || outcome?.fatal === true, nextWakeIn(), logCount);
+};
 
 /**
  * The invocation's logger and event-loop hooks: the same for every invocation, made once. The
@@ -442,9 +446,9 @@ const install: GuestInstall = Object.assign(function install(
           break;
         case 'invoke':
           if (!handler || !fixedContext) throw new Error('invoke before a successful init');
-          // The runtime client copies Lambda-Runtime-Trace-Id here before every invoke (lambda-compat.md).
-          // `now`, not Date.now: reading the global Date loads the date chunk (globals.ts), 4 ms of a v8 cold start.
-          processEnv._X_AMZN_TRACE_ID = traceHeader(message.requestId, now());
+          // The runtime client copies Lambda-Runtime-Trace-Id here before every invoke (lambda-compat.md);
+          // the host made it (protocol.ts traceHeader).
+          processEnv._X_AMZN_TRACE_ID = message.traceId;
           currentRequestId = message.requestId;
           phase = startInvocation(handler, fixedContext, message, invocationLogger, invocationImmediate, invocationTimer);
           break;

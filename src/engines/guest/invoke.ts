@@ -293,16 +293,3 @@ function buildContext(c: EnvironmentContextFields, message: InvokeMessage, legac
   context.getRemainingTimeInMillis = () => Math.max(0, deadline - Date.now());
   return context;
 }
-
-/**
- * `_X_AMZN_TRACE_ID` for one invocation, in X-Ray's header format as Lambda sets it
- * (`Root=1-<epoch seconds, 8 hex>-<96-bit id, 24 hex>;Parent=<16 hex>;Sampled=0`,
- * https://docs.aws.amazon.com/xray/latest/devguide/xray-concepts.html#xray-concepts-tracingheader).
- * The ids are taken from the request id (a random UUID from the host), so no random number is
- * drawn from the function's Math.random sequence.
- */
-export function traceHeader(requestId: string, nowMs: number): string {
-  const hex = requestId.toLowerCase().replace(/[^0-9a-f]/g, '').padEnd(32, '0');
-  const seconds = Math.floor(nowMs / 1000).toString(16).padStart(8, '0');
-  return `Root=1-${seconds}-${hex.slice(0, 24)};Parent=${hex.slice(16, 32)};Sampled=0`;
-}

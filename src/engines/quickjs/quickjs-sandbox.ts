@@ -57,6 +57,12 @@ export class QuickJSSandbox implements Sandbox {
 
   /** The number DEFERRED_REPLY as a handle, made once (a number holds nothing in the QuickJS heap). */
   #deferredHandle: QuickJSHandle | undefined;
+  /**
+   * The string 'invoke' as a handle, made at the first invoke and passed to every one after it (a
+   * string crossing into QuickJS is a malloc, a copy and a free each time). Released before a
+   * snapshot, so no image holds it.
+   */
+  #invokeType: QuickJSHandle | undefined;
 
   constructor(host: QuickJSHost) {
     this.#host = host;
@@ -65,6 +71,11 @@ export class QuickJSSandbox implements Sandbox {
   #deferred(): QuickJSHandle {
     this.#deferredHandle ??= this.#host.context.newNumber(DEFERRED_REPLY);
     return this.#deferredHandle;
+  }
+
+  #releaseInvokeType(): void {
+    this.#invokeType?.dispose();
+    this.#invokeType = undefined;
   }
 
   /** Installed as the runtime's interrupt handler: QuickJS polls it while the guest runs. */
@@ -108,6 +119,7 @@ export class QuickJSSandbox implements Sandbox {
     if (!this.#host.snapshot) {
       throw new SnapshotUnsupportedError('quickjs shared isolation keeps many sandboxes in one memory: only instance isolation can snapshot one');
     }
+    this.#releaseInvokeType();
     return this.#host.snapshot();
   }
 
@@ -120,6 +132,7 @@ export class QuickJSSandbox implements Sandbox {
     if (this.#fault) return;
     this.#fault = new SandboxFault('disposed', 'The sandbox was disposed');
     this.#deferredHandle?.dispose();
+    this.#releaseInvokeType();
     this.#host.release(true);
   }
 
@@ -133,13 +146,14 @@ export class QuickJSSandbox implements Sandbox {
     let answer: QuickJSHandle | undefined;
     try {
       const [type, body] = encodeMessage(message);
-      const typeHandle = context.newString(type);
+      const invoke = type === 'invoke';
+      const typeHandle = invoke ? (this.#invokeType ??= context.newString(type)) : context.newString(type);
       const bodyHandle = context.newString(body);
       // With the jobs drained here, the answer is deferred mode's reply function (called after them).
       const result = drainJobs
         ? context.callFunction(dispatch, context.undefined, typeHandle, bodyHandle, this.#deferred())
         : context.callFunction(dispatch, context.undefined, typeHandle, bodyHandle);
-      typeHandle.dispose();
+      if (!invoke) typeHandle.dispose();
       bodyHandle.dispose();
       if (result.error) {
         // dispatch catches everything: only an uncatchable interrupt or a failed allocation gets here.
