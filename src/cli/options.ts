@@ -34,7 +34,9 @@ export const FUNCTION_FLAGS_HELP = `  --handler <file.export>  the handler strin
                            index.handler for a directory or zip)
   --event <json>           the event, as JSON text (default: {})
   --event-file <path>      read the event from a JSON file; \`-\` (or a lone \`-\` argument) reads stdin
-  --engine <name>          the engine: ${ENGINE_NAMES.join(' | ')} (default: ${ENGINE_NAMES[0]})
+  --engine <name>          the engine: ${ENGINE_NAMES.join(' | ')} (default: ${ENGINE_NAMES[0]}; wasm for a .wasm);
+                           wasm runs WebAssembly components, or a source file exporting
+                           \`handler.handle(event, context)\`, not a Lambda handler (docs/wasm.md)
   --runtime <name>         the Lambda runtime emulated: ${RUNTIMES.join(' | ')} (default: ${RUNTIMES[0]})
   --memory <MB>            memory in MB, 128 to 10240 (default: 128)
   --timeout <ms>           invoke timeout in milliseconds, 1 to 900000 (default: 3000)
@@ -44,7 +46,8 @@ export const FUNCTION_FLAGS_HELP = `  --handler <file.export>  the handler strin
 
 /** The code argument: a source file, a package directory or a .zip. */
 export const CODE_HELP = `<code> is a handler's source file (.js .mjs .cjs .ts .mts .cts; bundled with its imports,
-node_modules included), a package directory, or a .zip deployment package.`;
+node_modules included), a package directory, a .zip deployment package, or a .wasm WebAssembly
+component (engine wasm).`;
 
 /** Which config field a flag sets, to name the flag in messages about the field. */
 export const FLAG_OF_FIELD: Readonly<Record<string, string>> = {
@@ -81,7 +84,7 @@ export function parseCommand<O extends ParseArgsOptionsConfig>(
 
 /** The function to deploy, from the positional `<code>` and the function flags. */
 export async function functionConfig(code: string | undefined, values: Values<typeof FUNCTION_FLAGS>): Promise<FunctionConfigInput> {
-  if (code === undefined) throw new UsageError('missing <code>: give the handler file, package directory or .zip to run');
+  if (code === undefined) throw new UsageError('missing <code>: give the handler file, package directory, .zip or .wasm to run');
   const path = resolve(code);
   const info = await stat(path).catch(() => undefined);
   if (!info) throw new UsageError(`<code>: ${code} does not exist`);
@@ -95,6 +98,11 @@ export async function functionConfig(code: string | undefined, values: Values<ty
   } else if (extname(path).toLowerCase() === '.zip') {
     source = { zip: path };
     name = basename(path, extname(path));
+  } else if (extname(path).toLowerCase() === '.wasm') {
+    // A WebAssembly component runs only on the wasm engine (docs/wasm.md): it is the default here,
+    // and another --engine is refused by the library's own check, naming the option.
+    source = { component: path };
+    name = basename(path, extname(path));
   } else {
     source = { entry: path };
     name = basename(path, extname(path));
@@ -104,7 +112,11 @@ export async function functionConfig(code: string | undefined, values: Values<ty
     name: functionName(name),
     code: source,
     handler: values.handler ?? defaultHandler,
-    ...(values.engine !== undefined ? { engine: oneOf('--engine', values.engine, ENGINE_NAMES) } : {}),
+    ...(values.engine !== undefined
+      ? { engine: oneOf('--engine', values.engine, ENGINE_NAMES) }
+      : 'component' in source
+        ? { engine: 'wasm' as const }
+        : {}),
     ...(values.runtime !== undefined ? { runtime: oneOf('--runtime', values.runtime, RUNTIMES) } : {}),
     ...(values.memory !== undefined ? { memoryMb: wholeNumber('--memory', values.memory, 'MB') } : {}),
     ...(values.timeout !== undefined ? { timeoutMs: wholeNumber('--timeout', values.timeout, 'milliseconds') } : {}),

@@ -19,6 +19,8 @@ const root = fileURLToPath(new URL('../..', import.meta.url));
 const bin = join(root, 'bin', 'lambdalet.js');
 const greeter = join(root, 'test', 'testing', 'fixtures', 'greeter.ts');
 const hello = join(root, 'examples', 'hello');
+/** The C component docs/wasm.md deploys (native/c/hello.c). */
+const helloWasm = join(root, 'native', 'components', 'hello.wasm');
 
 /** Runs the CLI in this process (stdout and stderr are pipes: compact JSON, no progress redraws). */
 async function lambdalet(args: readonly string[], options: { stdin?: string } = {}): Promise<Run> {
@@ -161,6 +163,17 @@ describe.concurrent('lambdalet invoke', () => {
     expect(JSON.parse(run.stdout)).toEqual({ doubled: 42 });
   });
 
+  it('a .wasm <code> is a WebAssembly component, run on the wasm engine without --engine (docs/wasm.md)', async () => {
+    const run = await lambdalet(['invoke', helloWasm, '--event', '{"name":"Ada"}']);
+    expect(run.code, run.stderr).toBe(0);
+    // hello.c answers { hello: <event>, requestId, count }: the event reached the component.
+    expect(JSON.parse(run.stdout)).toMatchObject({ hello: { name: 'Ada' }, count: 1 });
+    expect(run.stderr).toMatch(/^REPORT RequestId: /m);
+    const help = await lambdalet(['invoke', '--help']);
+    expect(help.stdout).toContain('a .wasm WebAssembly\ncomponent (engine wasm)');
+    expect(help.stdout).toContain('wasm runs WebAssembly components, or a source file exporting');
+  });
+
   it('--log-type Tail prints only the last 4 KB of the log; None prints no log', async () => {
     const tail = await lambdalet(['invoke', hello, '--log-type', 'Tail']);
     expect(tail.code).toBe(0);
@@ -173,7 +186,7 @@ describe.concurrent('lambdalet invoke', () => {
   });
 
   it.each([
-    [['invoke'], 'missing <code>: give the handler file, package directory or .zip to run'],
+    [['invoke'], 'missing <code>: give the handler file, package directory, .zip or .wasm to run'],
     [['invoke', 'no/such/file.ts'], '<code>: no/such/file.ts does not exist'],
     [['invoke', hello, '--bogus'], "unknown option '--bogus'"],
     [['invoke', hello, '--event', '{bad'], "--event is not valid JSON (Expected property name or '}' in JSON at position 1 (line 1 column 2)); for example --event '{\"name\":\"Ada\"}'"],
@@ -186,6 +199,8 @@ describe.concurrent('lambdalet invoke', () => {
     [['invoke', hello, '--engine', 'spidermonkey'], "--engine must be one of"],
     [['invoke', hello, '--log-type', 'Full'], "--log-type must be one of None, Tail; got 'Full'"],
     [['invoke', greeter, '--handler', 'index.handler'], "--handler: handler 'index.handler' does not name the entry file greeter.ts: use 'greeter.<export>'"],
+    // A component runs only on the wasm engine: another --engine is the library's refusal, naming the flag.
+    [['invoke', helloWasm, '--engine', 'v8'], "--engine: Expected `engine` to be 'wasm' with `code.component` (a WebAssembly component), got `v8` (string)"],
     [['invoke', hello, 'extra'], "unexpected argument 'extra'"],
   ])('bad usage %j exits 2 and says what was wrong', async (args, message) => {
     const run = await lambdalet(args);
