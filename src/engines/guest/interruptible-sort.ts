@@ -287,10 +287,20 @@ function validateTyped(value: unknown, method: string): { length: number; ctor: 
   if (!ctor) throw new IntrinsicTypeError(`Method %TypedArray%.prototype.${method} called on incompatible receiver ${describeReceiver(value)}`);
   try {
     apply(nativeTypedAt, value, [0]);
-  } catch {
-    throw new IntrinsicTypeError(`Cannot perform %TypedArray%.prototype.${method} on a detached ArrayBuffer`);
+  } catch (error) {
+    throw new IntrinsicTypeError(`Cannot perform %TypedArray%.prototype.${method} on ${detachedWording(error)}`);
   }
   return { length: apply(typedLength, value, []) as number, ctor };
+}
+/**
+ * The end of V8's detached-buffer message, as the engine in use words it: V8 in Node 24 says "a
+ * detached ArrayBuffer", in Node 26 "a detached or out-of-bounds ArrayBuffer". On v8 the native
+ * `at` just threw it (for `at`); QuickJS words it its own way, and gets Node 24's.
+ */
+function detachedWording(error: unknown): string {
+  const message = error instanceof IntrinsicTypeError ? (error.message as unknown) : undefined;
+  const prefix = 'Cannot perform %TypedArray%.prototype.at on ';
+  return typeof message === 'string' && message.startsWith(prefix) ? message.slice(prefix.length) : 'a detached ArrayBuffer';
 }
 function describeReceiver(value: unknown): string {
   if (value === null || (typeof value !== 'object' && typeof value !== 'function')) return describe(value);
