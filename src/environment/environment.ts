@@ -312,12 +312,15 @@ export class ExecutionEnvironment {
     } finally {
       this.#bridge.responseSink = undefined;
     }
+    // Idle again before the size check: an oversized outcome is the response's failure, not the
+    // environment's (Lambda's runtime API refuses the body and the runtime goes on serving). Checked
+    // after, it stayed `busy`: the dispatcher discarded it on release, the next invocation a cold start.
+    if (this.#state === 'busy') this.#state = 'ready';
     // A result or a function error over the limit fails as Lambda fails it; the guest runtime has
     // already put its marker in place of an outcome over the limit's length (encodeReply).
     if (result.ok ? exceedsResponseLimit(result.payload) : result.platform !== true && errorExceedsResponseLimit(result.error)) {
       return { ok: false, platform: true, error: { ...RESPONSE_TOO_LARGE, trace: [] } };
     }
-    if (this.#state === 'busy') this.#state = 'ready';
     return result;
   }
 
