@@ -177,7 +177,8 @@ forEachEngine(({ engine, withRuntime, title, unsupported }) => {
           rt,
           'export const handler = async () => { const keep = []; for (let i = 0; i < 8; i++) keep.push(new Uint8Array(8 << 20).fill(i)); return keep.length; };',
           {},
-          { memoryMb: 256 },
+          // Work that must finish: the default 3 s deadline ended it at load 20 (Sandbox.Timedout).
+          { memoryMb: 256, timeoutMs: GENEROUS_TIMEOUT_MS },
         );
         expect(result.payload).toBe(8);
       }));

@@ -58,8 +58,16 @@ forEachEngine(({ engine, withRuntime }) => {
       }));
 
     it('100 environments restored from one snapshot draw 100 distinct random values (Math.random, a kept reference, crypto)', async () => {
-      // Room for 100 environments at once whatever the host's defaults.
-      const rt = await createRuntime({ logSink: captureLogs(), concurrency: 200, scaleUpRate: 200, scaleUpBurst: 200 });
+      // Room for 100 environments at once whatever the host's defaults. The restores must finish:
+      // 100 at once on a busy 2-core machine (load 15-20) took some past Lambda's 10 s restore
+      // limit (SnapStartTimeoutException), which is not what this case is about.
+      const rt = await createRuntime({
+        logSink: captureLogs(),
+        concurrency: 200,
+        scaleUpRate: 200,
+        scaleUpBurst: 200,
+        restoreTimeoutMs: GENEROUS_TIMEOUT_MS,
+      });
       try {
         await deployFiles(rt, 'unique', `
           const keptRandom = Math.random; // a reference taken before the snapshot
