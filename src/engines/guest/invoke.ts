@@ -51,18 +51,25 @@ const noop = (): void => {};
  * for nodejs22.x alone.
  */
 class Invocation extends Phase {
-  readonly handler: LoadedHandler;
-  readonly log: Logger;
+  // `declare`d fields and no initialisers: a class field is a property definition when the object
+  // is made, and QuickJS interprets each one (they were defined, then assigned again below).
+  declare readonly handler: LoadedHandler;
+  declare readonly log: Logger;
   /** The runtime client's onlyAllowFirstCall, shared by `done` and the callback. */
-  finished = false;
+  declare finished: boolean;
   /** context.callbackWaitsForEmptyEventLoop. */
-  waitForEmptyEventLoop = true;
+  declare waitForEmptyEventLoop: boolean;
+  /** Set for nodejs22.x handlers (their callback posts from a setImmediate). */
+  declare setImmediate: (fn: () => void) => void;
 
   constructor(handler: LoadedHandler, log: Logger) {
     // Node's beforeExit for this invocation: the loop drained and no outcome was posted.
     super(drainInvocation);
     this.handler = handler;
     this.log = log;
+    this.finished = false;
+    this.waitForEmptyEventLoop = true;
+    this.setImmediate = noop;
   }
 
   /** The runtime client logs `Invoke Error` before it posts, even for an outcome that loses the race. */
@@ -118,8 +125,6 @@ class Invocation extends Phase {
     this.finished = true;
   }
 
-  /** Set for nodejs22.x handlers (their callback posts from a setImmediate). */
-  setImmediate: (fn: () => void) => void = noop;
 }
 
 /** The phase's drain (called as `phase.onDrain()`): a never-settled async handler, or a sync one's null. */
@@ -265,18 +270,34 @@ function buildContext(c: EnvironmentContextFields, message: InvokeMessage, legac
   const extras = message.extras
     ? (JSON.parse(message.extras) as InvokeExtras)
     : NO_EXTRAS;
-  const context: Record<string, unknown> = {};
-  if (legacy) {
-    Object.defineProperty(context, 'callbackWaitsForEmptyEventLoop', {
-      get: legacy.get,
-      set: legacy.set,
-      enumerable: true,
-      configurable: true,
-    });
-    context.succeed = legacy.succeed;
-    context.fail = legacy.fail;
-    context.done = legacy.done;
+  const deadline = message.deadlineMs;
+  if (!legacy) {
+    // One literal (QuickJS makes it in one go), the same properties in the same order as below.
+    return {
+      functionVersion: c.functionVersion,
+      functionName: c.functionName,
+      memoryLimitInMB: c.memoryLimitInMB,
+      logGroupName: c.logGroupName,
+      logStreamName: c.logStreamName,
+      clientContext: extras.clientContext,
+      identity: extras.identity,
+      invokedFunctionArn: typeof extras.invokedFunctionArn === 'string' ? extras.invokedFunctionArn : c.invokedFunctionArn,
+      awsRequestId: message.requestId,
+      tenantId: typeof extras.tenantId === 'string' ? extras.tenantId : undefined,
+      getRemainingTimeInMillis: () => Math.max(0, deadline - Date.now()),
+    };
   }
+  // nodejs22.x: the callback model's members first.
+  const context: Record<string, unknown> = {};
+  Object.defineProperty(context, 'callbackWaitsForEmptyEventLoop', {
+    get: legacy.get,
+    set: legacy.set,
+    enumerable: true,
+    configurable: true,
+  });
+  context.succeed = legacy.succeed;
+  context.fail = legacy.fail;
+  context.done = legacy.done;
   context.functionVersion = c.functionVersion;
   context.functionName = c.functionName;
   context.memoryLimitInMB = c.memoryLimitInMB;
@@ -289,7 +310,6 @@ function buildContext(c: EnvironmentContextFields, message: InvokeMessage, legac
   context.awsRequestId = message.requestId;
   // RIC: from Lambda-Runtime-Aws-Tenant-Id, undefined unless the function has tenant isolation.
   context.tenantId = typeof extras.tenantId === 'string' ? extras.tenantId : undefined;
-  const deadline = message.deadlineMs;
   context.getRemainingTimeInMillis = () => Math.max(0, deadline - Date.now());
   return context;
 }

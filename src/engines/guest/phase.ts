@@ -12,11 +12,14 @@ export interface PhaseOutcome {
 }
 
 export class Phase {
-  outcome: PhaseOutcome | undefined;
+  // `declare`d: assigned in the constructor only (a class field is one more property definition per
+  // phase, interpreted in QuickJS).
+  declare outcome: PhaseOutcome | undefined;
   /** What an empty event loop means for this phase (Node's `beforeExit`). */
-  onDrain: () => void;
+  declare onDrain: () => void;
 
   constructor(onDrain: () => void) {
+    this.outcome = undefined;
     this.onDrain = onDrain;
   }
 
