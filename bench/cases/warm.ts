@@ -42,6 +42,22 @@ const CASES: readonly { code: HandlerCode; label: string; event: unknown; answer
   { code: ECHO, label: 'json-100kb', event: JSON_EVENT, answer: JSON_EVENT_TEXT },
 ];
 
+/**
+ * Invokes until {@link SETTLED_WARM_INVOKES} in a row are warm. A quickjs call that uses
+ * HEAVY_CALL_CPU_MS of guest CPU a few times in a row (the 100 KB JSON echo does on a loaded
+ * machine) marks its function CPU-heavy, and its environment is retired once, to come back on a
+ * background server (engine-pool.ts): that one cold start is the move, not the warm path the case
+ * measures, which is then the background server's.
+ */
+const SETTLED_WARM_INVOKES = 5;
+async function settleWarm(rt: Runtime, fn: string, event: unknown, name: string): Promise<void> {
+  let inARow = 0;
+  for (let i = 0; inARow < SETTLED_WARM_INVOKES; i++) {
+    if (i >= 50) throw new Error(`${name}: still cold-starting after 50 invokes`);
+    inARow = (await rt.invoke(fn, event)).coldStart ? 0 : inARow + 1;
+  }
+}
+
 async function directEnvironment(engine: 'v8' | 'quickjs'): Promise<ExecutionEnvironment> {
   const config = parseFunctionConfig({ name: `direct-${engine}`, engine, code: { files: { 'index.mjs': TRIVIAL.module } } });
   const outcome = await bundleFunction(config.code, config.handler);
@@ -76,13 +92,20 @@ export async function warmArea(suite: Suite): Promise<void> {
       const rt = runtimes.get(variant)!;
       const name = `warm/${label}/${variant}`;
       expectAnswer(name, (await rt.invoke(code.name, event)).payload, answer);
+      await settleWarm(rt, code.name, event, name);
+      // The trivial handler never moves: a cold start there is a bug. The 100 KB echo may still be
+      // judged CPU-heavy mid-run on a loaded machine and move once (see settleWarm): counted, noted.
+      let moves = 0;
       const invoke = async (): Promise<void> => {
         const result = await rt.invoke(code.name, event);
-        if (result.coldStart) throw new Error(`${name}: a cold start`);
+        if (!result.coldStart) return;
+        if (label === 'trivial') throw new Error(`${name}: a cold start`);
+        moves += 1;
       };
       const baseline = label === 'trivial' ? INTERLEAVED[variant] : undefined;
       if (baseline === undefined) {
         await suite.measure(name, invoke, { iterations, time });
+        if (moves > 0) suite.notes.push(`${name}: ${moves} of the samples were cold starts (the function judged CPU-heavy and moved to a background server mid-run)`);
         continue;
       }
       const env: BaselineEnv = await baseline.boot(code);
