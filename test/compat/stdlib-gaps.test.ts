@@ -5,7 +5,7 @@
  * handler (test/compat/node-baseline.ts); every engine, and v8 in a child process too.
  */
 import { describe, expect, it } from 'vitest';
-import { deployAndInvoke, deployFiles, errorOf, forEachEngine, UUID, withRuntime } from '../helpers/runtime.ts';
+import { deployAndInvoke, deployFiles, errorOf, forEachEngine, GENEROUS_TIMEOUT_MS, SLOW_CASE_LIMIT_MS, UUID, withRuntime } from '../helpers/runtime.ts';
 import { runInNode } from './node-baseline.ts';
 
 /**
@@ -271,17 +271,18 @@ const INTL_FIRST = `exports.handler = async () => {
 forEachEngine(({ engine, withRuntime: withEngine }) => {
   it('the first new Intl.DateTimeFormat() of an environment works, as in Node (quickjs: it threw once another environment had run)', () =>
     withEngine(async ({ rt }) => {
+      // Generous timeouts: loading the Intl polyfill in QuickJS missed the 3 s default at load 18.
       // Another environment on the same runtime first: the quickjs failure needed one.
-      await deployAndInvoke(rt, `exports.handler = async () => [require('crypto').createHash('md5').update('x').digest('hex'), require('fs').existsSync('/tmp')];`, {}, { file: 'index.js' });
-      const utc = await deployAndInvoke(rt, INTL_FIRST, {}, { file: 'index.js' });
+      await deployAndInvoke(rt, `exports.handler = async () => [require('crypto').createHash('md5').update('x').digest('hex'), require('fs').existsSync('/tmp')];`, {}, { file: 'index.js', timeoutMs: GENEROUS_TIMEOUT_MS });
+      const utc = await deployAndInvoke(rt, INTL_FIRST, {}, { file: 'index.js', timeoutMs: GENEROUS_TIMEOUT_MS });
       expect(utc.payload).toEqual(await runInNode(INTL_FIRST));
       expect(utc.payload).toEqual(['UTC', 'UTC', 'Thu Jan 01 1970 00:00:00 GMT+0000 (Coordinated Universal Time)']);
       // With a TZ: the quickjs polyfill takes it. (v8 does not yet when Intl is touched before Date:
       // the default-zone patch is installed with the local Date — a separate, known gap.)
       if (engine === 'quickjs') {
         const expected = await runInNode(INTL_FIRST, {}, { TZ: 'America/New_York' });
-        const zoned = await deployAndInvoke(rt, INTL_FIRST, {}, { file: 'index.js', env: { TZ: 'America/New_York' } });
+        const zoned = await deployAndInvoke(rt, INTL_FIRST, {}, { file: 'index.js', env: { TZ: 'America/New_York' }, timeoutMs: GENEROUS_TIMEOUT_MS });
         expect(zoned.payload).toEqual(expected);
       }
-    }));
+    }), SLOW_CASE_LIMIT_MS);
 });

@@ -181,7 +181,7 @@ forEachEngine(({ engine, withRuntime, title, unsupported }) => {
           { memoryMb: 256, timeoutMs: GENEROUS_TIMEOUT_MS },
         );
         expect(result.payload).toBe(8);
-      }));
+      }), SLOW_CASE_LIMIT_MS);
   });
 
   describe('responses that cannot be returned', () => {
@@ -224,7 +224,7 @@ forEachEngine(({ engine, withRuntime, title, unsupported }) => {
 
     it('Response: a function error over 6 MiB + 100 B is Function.ResponseSizeTooLarge; at and under the limit it is carried whole', () =>
       withRuntime(async ({ rt }) => {
-        await deployFiles(rt, 'big-error', ERROR_OF_SIZE, { memoryMb: 256, timeoutMs: 60_000 });
+        await deployFiles(rt, 'big-error', ERROR_OF_SIZE, { memoryMb: 256, timeoutMs: GENEROUS_TIMEOUT_MS });
         for (const n of [RESPONSE_MAX - 1, RESPONSE_MAX]) {
           const carried = await rt.invoke('big-error', { n, char: 'a', bytes: 1 });
           expect(carried.functionError).toBe('Unhandled');
@@ -243,7 +243,7 @@ forEachEngine(({ engine, withRuntime, title, unsupported }) => {
 
     it('Response: a 16 MiB error message is Function.ResponseSizeTooLarge and the environment answers again', () =>
       withRuntime(async ({ rt }) => {
-        await deployFiles(rt, 'huge-error', 'export const handler = async (e) => { if (e.small) return "fine"; throw new Error("x".repeat(16 * 1024 * 1024)); };', { memoryMb: 1024, timeoutMs: 60_000 });
+        await deployFiles(rt, 'huge-error', 'export const handler = async (e) => { if (e.small) return "fine"; throw new Error("x".repeat(16 * 1024 * 1024)); };', { memoryMb: 1024, timeoutMs: GENEROUS_TIMEOUT_MS });
         const huge = await rt.invoke('huge-error', {});
         expect(huge.payload).toEqual(TOO_LARGE);
         const next = await rt.invoke('huge-error', { small: true });
@@ -254,11 +254,12 @@ forEachEngine(({ engine, withRuntime, title, unsupported }) => {
   describe('service errors', () => {
     it('Event: an event just over 6 MiB is RequestTooLargeException; exactly at the limit is accepted', () =>
       withRuntime(async ({ rt }) => {
-        await deployFiles(rt, 'big-event', 'export const handler = async (e) => e.length;');
+        // A generous timeout: parsing 6 MiB in QuickJS missed the 3 s default at load 18.
+        await deployFiles(rt, 'big-event', 'export const handler = async (e) => e.length;', { timeoutMs: GENEROUS_TIMEOUT_MS });
         await expect(rt.invoke('big-event', jsonStringOfBytes(REQUEST_MAX + 1))).rejects.toBeInstanceOf(RequestTooLargeException);
         const at = await rt.invoke('big-event', jsonStringOfBytes(REQUEST_MAX));
         expect(at.payload).toBe(REQUEST_MAX - 2);
-      }));
+      }), SLOW_CASE_LIMIT_MS);
 
     it('Event: multi-byte characters count in UTF-8 bytes', () =>
       withRuntime(async ({ rt }) => {

@@ -26,17 +26,25 @@ function isErrorLike(value: unknown): boolean {
  * lines) are reworded to V8's text; V8 never produces the left-hand forms. Where QuickJS's message
  * lacks what V8's carries (`not a function` has no callee name), nothing can be recovered.
  */
-const V8_WORDING: readonly [RegExp, string][] = [
-  [/^'([^']*)' is not defined$/, '$1 is not defined'],
-  [/^cannot read property '([^']*)' of (undefined|null)$/, "Cannot read properties of $2 (reading '$1')"],
-  [/^cannot set property '([^']*)' of (undefined|null)$/, "Cannot set properties of $2 (setting '$1')"],
-  [/^(\S+) is not initialized$/, "Cannot access '$1' before initialization"],
+/**
+ * Each rewording with a literal test that must pass before its pattern runs: QuickJS's regular
+ * expressions try every start position and backtrack char by char, so the patterns alone cost seconds
+ * on a user's multi-megabyte message (a 16 MiB one took ~10 s of the invocation).
+ */
+const V8_WORDING: readonly [(message: string) => boolean, RegExp, string][] = [
+  [(m) => m.startsWith("'") && m.endsWith("' is not defined"), /^'([^']*)' is not defined$/, '$1 is not defined'],
+  [(m) => m.startsWith("cannot read property '"), /^cannot read property '([^']*)' of (undefined|null)$/, "Cannot read properties of $2 (reading '$1')"],
+  [(m) => m.startsWith("cannot set property '"), /^cannot set property '([^']*)' of (undefined|null)$/, "Cannot set properties of $2 (setting '$1')"],
+  [(m) => m.endsWith(' is not initialized') && !m.slice(0, -' is not initialized'.length).includes(' '), /^(\S+) is not initialized$/, "Cannot access '$1' before initialization"],
 ];
+/** Engine messages name one identifier; a longer message is the user's own and stays as it is. */
+const LONGEST_ENGINE_MESSAGE = 4096;
 
 /** V8's wording of an engine message (unchanged when it already is V8's or the user's own). */
 export function v8Message(message: string): string {
-  for (const [pattern, replacement] of V8_WORDING) {
-    if (pattern.test(message)) return message.replace(pattern, replacement);
+  if (message.length > LONGEST_ENGINE_MESSAGE) return message;
+  for (const [applies, pattern, replacement] of V8_WORDING) {
+    if (applies(message) && pattern.test(message)) return message.replace(pattern, replacement);
   }
   return message;
 }
