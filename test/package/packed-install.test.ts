@@ -10,7 +10,7 @@ import { cp, mkdir, mkdtemp, readFile, rm, symlink, writeFile } from 'node:fs/pr
 import { tmpdir } from 'node:os';
 import { dirname, join, posix } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { promisify } from 'node:util';
+import { promisify, stripVTControlCharacters } from 'node:util';
 import { zipSync } from 'fflate';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { collectRun, type Run } from '../helpers/process.ts';
@@ -230,6 +230,24 @@ ${forms!}
     const line = res.stdout.split('\n').find((l) => l.startsWith('FORMS '));
     expect(line, res.stdout).toBeDefined();
     expect(JSON.parse(line!.slice('FORMS '.length))).toEqual([{ statusCode: 200, body: 'api' }, 'legacy', { statusCode: 200, body: '{"order":7}' }]);
+  });
+
+  it("runs the README's testing section: its vitest.config.ts and test file, with vitest, in the project", async () => {
+    const [config, test] = readmeBlocks(readme, '## Testing your handlers: `lambdalet/testing`');
+    expect(config).toMatch(/^\/\/ vitest\.config\.ts\n/);
+    const file = /^\/\/ (\S+\.test\.ts) /.exec(test!)?.[1];
+    expect(file, 'the test block names its file in its first line').toBeDefined();
+    await writeFile(join(app, 'vitest.config.ts'), config!);
+    await mkdir(dirname(join(app, file!)), { recursive: true });
+    await writeFile(join(app, file!), test!);
+    // The project's own vitest: this checkout's, linked (the user installs it with npm install -D vitest).
+    await symlink(join(root, 'node_modules', 'vitest'), join(app, 'node_modules', 'vitest'), 'dir');
+    const res = await run(process.execPath, [join(app, 'node_modules', 'vitest', 'vitest.mjs'), 'run', '--reporter=verbose'], app);
+    expect(res.code, res.stdout + res.stderr).toBe(0);
+    // One test file, its one case, passed: the preset forked with --no-node-snapshot and loadHandler ran src/orders.ts.
+    const out = stripVTControlCharacters(res.stdout);
+    expect(out).toMatch(/✓ .*answers/);
+    expect(out).toMatch(/Tests +1 passed \(1\)/);
   });
 
   it("runs the README's `lambdalet invoke` line through the installed bin", async () => {
