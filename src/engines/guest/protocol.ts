@@ -168,9 +168,11 @@ export const REPLY_STALE = 'lambdalet:reply-stale';
  *   host → guest: dispatch(type, body)
  *     init | restore: body = JSON of the message
  *     invoke: body = requestId \n deadlineMs \n extras \n traceId \n event   (JSON texts hold no raw newline)
-            traceId: _X_AMZN_TRACE_ID for the invocation ({@link traceHeader}), made on the host's
-            side (the engine's host code, JIT-compiled) because in QuickJS its string work was
-            interpreted on every invoke (~2.5-5 µs of a ~15 µs guest call, issue 21)
+            traceId: _X_AMZN_TRACE_ID for the invocation ({@link traceHeader}), or '' and the guest
+            makes it. The QuickJS sandbox makes it (encodeMessage's `withTraceId`) on its own thread,
+            JIT-compiled: in QuickJS its string work was interpreted on every invoke (~2.5-5 µs of a
+            ~15 µs guest call, issue 21). V8 runs the guest's JIT-compiled too, and there the host
+            is the host's own thread, which every in-process v8 invoke shares: v8 leaves it to the guest.
  *     status | tick | drain | snapshot | verify: body = ''
  *   guest → host: one string
  *     <state><fatal><nextTimerInMs>,<logCount>,<rest>
@@ -178,19 +180,19 @@ export const REPLY_STALE = 'lambdalet:reply-stale';
  *     fatal 'f' | '-'
  */
 
-export function encodeMessage(message: HostMessage): [type: HostMessage['type'], body: string] {
+export function encodeMessage(message: HostMessage, withTraceId = false): [type: HostMessage['type'], body: string] {
   switch (message.type) {
     case 'init':
     case 'restore':
       return [message.type, JSON.stringify(message)];
     case 'invoke':
-      return ['invoke', `${message.requestId}\n${message.deadlineMs}\n${message.extras}\n${traceHeader(message.requestId, Date.now())}\n${message.event}`];
+      return ['invoke', `${message.requestId}\n${message.deadlineMs}\n${message.extras}\n${withTraceId ? traceHeader(message.requestId, Date.now()) : ''}\n${message.event}`];
     default:
       return [message.type, ''];
   }
 }
 
-/** An invoke as the guest receives it: with its X-Ray trace header, made by the host (see the wire format). */
+/** An invoke as the guest receives it: with its X-Ray trace header if the host made it, else '' (see the wire format). */
 export interface DecodedInvokeMessage extends InvokeMessage {
   readonly traceId: string;
 }

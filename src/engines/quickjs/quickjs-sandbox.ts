@@ -145,7 +145,8 @@ export class QuickJSSandbox implements Sandbox {
     let text: unknown;
     let answer: QuickJSHandle | undefined;
     try {
-      const [type, body] = encodeMessage(message);
+      // The invoke's trace header made here, JIT-compiled, not interpreted in the guest (protocol.ts).
+      const [type, body] = encodeMessage(message, true);
       const invoke = type === 'invoke';
       const typeHandle = invoke ? (this.#invokeType ??= context.newString(type)) : context.newString(type);
       const bodyHandle = context.newString(body);
