@@ -250,14 +250,16 @@ ${forms!}
     expect(out).toMatch(/Tests +1 passed \(1\)/);
   });
 
-  it("runs the README's `lambdalet invoke` line through the installed bin", async () => {
+  it("runs the README's `lambdalet invoke` line through the installed bin, with npx as the README says", async () => {
+    const section = readme.slice(readme.indexOf('\n## The `lambdalet` command\n'));
+    expect(section).toContain('type `npx lambdalet\ninvoke ...`');
     const line = readmeBlock(readme, '## The `lambdalet` command')
       .split('\n')
       .find((l) => l.startsWith('lambdalet invoke '));
     expect(line).toBeDefined();
     const command = line!.replace(/\s+#.*$/, '');
-    // `lambdalet` is found in node_modules/.bin, as `npx lambdalet` or an npm script would find it.
-    const withBin = await run('sh', ['-c', `PATH="${join(app, 'node_modules', '.bin')}:$PATH" ${command}`], app);
+    // npx finds `lambdalet` in the project's node_modules/.bin; --no: never fetch it from the registry.
+    const withBin = await run('sh', ['-c', `npx --no ${command}`], app);
     expect(withBin.code, withBin.stderr).toBe(0);
     expect(JSON.parse(withBin.stdout)).toEqual({ statusCode: 200, body: '{"order":1}' });
     expect(withBin.stderr).toMatch(/^REPORT RequestId: /m);
