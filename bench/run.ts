@@ -10,7 +10,8 @@
  * Areas: cold, snapstart (SnapStart cold starts and restores), burst (12 concurrent cold starts of a
  * 300,000-object INIT with and without snapStart: issue 21), warm, throughput, density, dispatch,
  * tmp, soak, wasm (the wasm engine beside quickjs and v8), isolation (sandboxes off the
- * host's thread and in child processes), fairness (a neighbour's p50/p99 beside a tenant spinning at its
+ * host's thread and in child processes), recovery (after a catastrophic isolated-vm error in
+ * process isolation, with load: the neighbour's and the bombed function's next answers), fairness (a neighbour's p50/p99 beside a tenant spinning at its
  * full concurrency, per engine and isolation mode), tenants (new-tenant cold start with and without
  * snapStart), control (versions, aliases, dataDir: issue 16), cluster (members sharing Redis: the
  * cluster-wide concurrency check per invoke, issue 20; needs redis-server), http (the HTTP server under
@@ -30,7 +31,7 @@ import { clusterArea } from './cases/cluster.ts';
 import { controlArea } from './cases/control.ts';
 import { densityArea } from './cases/density.ts';
 import { dispatchArea } from './cases/dispatch.ts';
-import { isolationArea } from './cases/isolation.ts';
+import { isolationArea, isolationRecoveryArea } from './cases/isolation.ts';
 import { throughputArea } from './cases/throughput.ts';
 import { soakArea } from './cases/soak.ts';
 import { fairnessArea } from './cases/fairness.ts';
@@ -60,6 +61,7 @@ const AREAS: Record<string, (suite: Suite) => Promise<void>> = {
   tenants: tenantsArea,
   wasm: wasmArea,
   isolation: isolationArea,
+  recovery: isolationRecoveryArea,
   http: httpArea,
   async: asyncArea,
 };
