@@ -433,7 +433,7 @@ export class EnginePool {
 
   /**
    * An idle started server (the spare, when it is the only one); else one still starting with
-   * nothing placed on it; else, below `maxSize`, a new one (the start waits for it); else the least
+   * nothing placed on it (not for a v8 sandbox at `maxSize` while a server is up); else, below `maxSize`, a new one (the start waits for it); else the least
    * busy started one; one still starting only when none is up. Taking the last server without
    * sandboxes starts a spare (#keepSpare).
    *
@@ -449,8 +449,13 @@ export class EnginePool {
     const healthy = this.#servers.filter((s) => !s.draining && !s.background);
     const started = healthy.filter((s) => s.started);
     const candidates = started.length > 0 ? started : healthy;
-    // One still starting with nothing placed on it is as good as a new one.
-    const idle = candidates.find(isEmpty) ?? healthy.find((s) => !s.started && isEmpty(s));
+    // One still starting with nothing placed on it is as good as a new one. Except, at maxSize,
+    // for a v8 sandbox while a server is up: its calls never hold their server's thread (isolated-vm
+    // runs them), so sharing one costs it nothing, while a server still starting there is a
+    // replacement (a child that died) whose start the cold start would pay as Init Duration — the
+    // bombed function's next answer took 2.6 s beside a live second child (bench area recovery).
+    const shareRatherThanWait = started.length > 0 && healthy.length >= this.maxSize && bp !== undefined && this.#blueprints.get(bp)?.engine === 'v8';
+    const idle = candidates.find(isEmpty) ?? (shareRatherThanWait ? undefined : healthy.find((s) => !s.started && isEmpty(s)));
     const chosen = idle ?? (healthy.length < this.maxSize ? this.#spawn() : undefined);
     if (chosen) {
       this.#keepSpare(chosen);

@@ -140,6 +140,29 @@ describe('engine pool growth', () => {
     await eventually(() => expect(started.length).toBe(3));
   });
 
+  it('at maxSize, a v8 sandbox shares a server that is up rather than wait for one still starting (a replacement); a quickjs one waits for it', async () => {
+    // Process isolation after a child died: its replacement starts for seconds on a loaded
+    // machine (bench area recovery: 2-3 s at load 15-20) while the other child serves. A v8
+    // sandbox never holds its server's thread; a QuickJS one does, so it keeps a server of its own.
+    const held = { starts: 0, release: () => {} };
+    const { started, factory } = fakeFactory(held);
+    const pool = new EnginePool(2, factory);
+    const warm = pool.warm();
+    held.release(); // the first server comes up; the second's start stays held
+    await warm;
+    const v8 = pool.define('v8', await bundle());
+    await pool.boot(v8, OPTIONS); // the idle server that is up
+    await pool.boot(v8, OPTIONS); // would hang on the held start if placed there
+    expect(started.length).toBe(1);
+    expect(started[0]!.placed).toBe(2);
+    const quickjs = pool.define('quickjs', await bundle());
+    const waiting = pool.boot(quickjs, OPTIONS);
+    held.release();
+    await waiting;
+    expect(started[1]!.placed).toBe(1);
+    expect(started[0]!.placed).toBe(2);
+  });
+
   it('a spare adopts no shared image until its first sandbox, then every live one before that sandbox starts', async () => {
     const { started, factory } = fakeFactory();
     const pool = new EnginePool(1, factory, { maxSize: 3 });
