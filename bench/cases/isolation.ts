@@ -227,6 +227,8 @@ interface Probe {
 export async function isolationRecoveryArea(suite: Suite): Promise<void> {
   const wanted = suite.pick(5, 3);
   const extra: Record<string, unknown> = { loadBefore: loadavg()[0] };
+  const rounds: unknown[] = [];
+  extra.rounds = rounds;
   for (const children of [1, 2]) {
     const rt = await createRuntime({ logSink: silentSink, isolation: 'process', engineProcesses: children, scaleUpRate: 100_000, scaleUpBurst: 100_000 });
     await rt.deploy({ name: 'neighbour', code: { files: { 'index.mjs': TRIVIAL.module } } });
@@ -266,8 +268,11 @@ export async function isolationRecoveryArea(suite: Suite): Promise<void> {
       const res = await rt.invoke('victim', { bomb: true });
       const answered = performance.now();
       let next = await rt.invoke('victim', { bomb: false });
-      while (next.functionError) next = await rt.invoke('victim', { bomb: false });
+      let tries = 1;
+      for (; next.functionError; tries++) next = await rt.invoke('victim', { bomb: false });
       const victimBack = performance.now() - answered;
+      // Where the bombed function's recovery went: failed tries, and its cold start's Init Duration.
+      rounds.push({ children, tries, initDurationMs: next.initDurationMs, loadavg: loadavg()[0] });
       // The neighbour's first success started after the bomb's answer.
       let back: Probe | undefined;
       for (;;) {
