@@ -12,7 +12,7 @@ import { SandboxFault, SnapshotUnsupportedError, type Blueprint, type Sandbox, t
 import type { EnvironmentContextFields, ErrorShape, GuestReply, HostMessage } from '../engines/guest/protocol.ts';
 import { RESPONSE_TOO_LARGE } from '../engines/guest/protocol.ts';
 import { timeoutMessage } from '../observability/log-lines.ts';
-import { runPhase } from './event-loop.ts';
+import { answerByDeadline, runPhase } from './event-loop.ts';
 import { credentialVariables } from '../config/index.ts';
 import { lambdaEnvironmentVariables, logStreamName, type FunctionIdentity, type InitializationType } from './lambda-env.ts';
 import { LogCollector } from './log-collector.ts';
@@ -358,7 +358,8 @@ export class ExecutionEnvironment {
   ): Promise<PhaseResult> {
     let reply: GuestReply;
     try {
-      reply = await runPhase(this.#sandbox, message, performance.now() + limitMs, this.#disposed.signal);
+      const deadlineAt = performance.now() + limitMs;
+      reply = await answerByDeadline(runPhase(this.#sandbox, message, deadlineAt, this.#disposed.signal), deadlineAt);
     } catch (error) {
       if (!(error instanceof SandboxFault)) throw error;
       this.dispose();

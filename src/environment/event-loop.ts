@@ -8,7 +8,8 @@
  *   no outcome, nothing pending → call(drain): Node's beforeExit (null, NodeJsExit, callback result)
  *
  * The deadline is enforced here for asynchronous waits, and by the engine (`timeoutMs`) for
- * synchronous runs; on either, the caller disposes the sandbox.
+ * synchronous runs; on either, the caller disposes the sandbox. {@link answerByDeadline} answers
+ * the environment's phase at the deadline whatever the engine does (see there).
  */
 import { setTimeout as sleep } from 'node:timers/promises';
 import { SandboxFault, type Sandbox } from '../engines/engine.ts';
@@ -50,6 +51,90 @@ export async function runPhase(
   }
 }
 
+/**
+ * `work`, or a `timeout` SandboxFault once `deadlineAt` (performance.now() ms) has passed on the
+ * host's clock, whichever comes first. V8's termination and QuickJS's interrupt are only checked
+ * between operations, so a guest inside one long built-in (`Array.prototype.join` of 1e8 elements,
+ * `'x'.repeat(2 ** 27)`) runs on until it returns, and the engines' own last-resort bounds
+ * (v8-sandbox.ts V8_CALL_GRACE_MS, worker-host.ts STUCK_GRACE_MS) act about a second later. Lambda
+ * answers `Sandbox.Timedout` at the deadline (lambda-compat.md A3 "Timeout"); with this so does the
+ * environment, which then disposes the sandbox while its thread may still be running (it never
+ * serves again). `work`'s later outcome is absorbed, never an unhandled rejection.
+ */
+export function answerByDeadline<T>(work: Promise<T>, deadlineAt: number): Promise<T> {
+  return new Promise<T>((resolve, reject) => {
+    const watch: Watched = {
+      at: deadlineAt,
+      fire: () => reject(new SandboxFault('timeout', 'The deadline passed while the guest was still running')),
+    };
+    deadlines.add(watch);
+    work.then(
+      (value) => {
+        deadlines.delete(watch);
+        resolve(value);
+      },
+      (error: unknown) => {
+        deadlines.delete(watch);
+        // eslint-disable-next-line @typescript-eslint/prefer-promise-reject-errors
+        reject(error);
+      },
+    );
+  });
+}
+
 function remaining(deadlineAt: number): number {
   return Math.max(0, deadlineAt - performance.now());
 }
+
+/** A phase in flight: its deadline (performance.now() ms) and how to fail it. */
+interface Watched {
+  readonly at: number;
+  readonly fire: () => void;
+}
+
+/**
+ * Every phase in flight, watched by one unreferenced timer armed for the earliest deadline among
+ * them. Not a timer per phase: a Node timer made and cleared on every warm invoke costs more than
+ * the rest of the invoke's host work (see v8-sandbox.ts on its bounds' sweep). Phases of one
+ * function start with deadlines later than the one armed, so the warm path only adds and deletes
+ * a set entry; the timer fires about once per timeout while invocations run, re-arming for the
+ * earliest deadline still watched. (The phase's own call keeps the process alive meanwhile.)
+ */
+class DeadlineWatch {
+  readonly #watched = new Set<Watched>();
+  #timer: NodeJS.Timeout | undefined;
+  #timerAt = Number.POSITIVE_INFINITY;
+
+  add(watched: Watched): void {
+    this.#watched.add(watched);
+    if (watched.at < this.#timerAt) this.#arm(watched.at);
+  }
+
+  /** The timer stays armed: it fires at most once more, finds nothing due and re-arms only for what is left. */
+  delete(watched: Watched): void {
+    this.#watched.delete(watched);
+  }
+
+  #arm(at: number): void {
+    clearTimeout(this.#timer);
+    this.#timerAt = at;
+    // +1: Node's timer clock has whole milliseconds and may fire just before `at` on performance's.
+    this.#timer = setTimeout(() => this.#sweep(), Math.max(0, at - performance.now()) + 1).unref();
+  }
+
+  #sweep(): void {
+    this.#timer = undefined;
+    this.#timerAt = Number.POSITIVE_INFINITY;
+    const now = performance.now();
+    let next = Number.POSITIVE_INFINITY;
+    for (const watched of [...this.#watched]) {
+      if (watched.at <= now) {
+        this.#watched.delete(watched);
+        watched.fire();
+      } else if (watched.at < next) next = watched.at;
+    }
+    if (next !== Number.POSITIVE_INFINITY) this.#arm(next);
+  }
+}
+
+const deadlines = new DeadlineWatch();

@@ -77,9 +77,21 @@ export async function runOnLease(
     tenantId: options.tenantId,
     responseSink,
   });
-  const durationMs = performance.now() - started;
+  const durationMs = reportedDuration(performance.now() - started, deployment.config.timeoutMs, result);
   const report = finishInvocation(logs, requestId, durationMs, deployment.config.memoryMb, env.maxMemoryUsedMb, { initDurationMs, restoreDurationMs }, result);
   return { result, report, logs, coldStart, tmpUsedBytes: env.tmpUsage().bytes };
+}
+
+/**
+ * The invoke phase's Duration as Lambda reports it: a timed-out invocation ran for exactly its
+ * timeout (Lambda answers at the deadline: `Duration: <timeout>.00 ms`, lambda-compat.md A3 "Timeout"),
+ * and nothing runs past it. The host notices a deadline a little after it passes (a timer, a
+ * loaded machine), and a guest stuck in an uninterruptible built-in is answered for at the deadline
+ * (environment/event-loop.ts) while its thread runs on: neither is the function's time.
+ */
+function reportedDuration(measuredMs: number, timeoutMs: number, result: PhaseResult): number {
+  if (!result.ok && result.platform === true && result.error.errorType === 'Sandbox.Timedout') return timeoutMs;
+  return Math.min(measuredMs, timeoutMs);
 }
 
 /**
