@@ -17,6 +17,7 @@
  * in process isolation: isolation/recovery/*.
  */
 import { loadavg } from 'node:os';
+import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { bundleFunction } from '../../src/code/index.ts';
 import { parseFunctionConfig } from '../../src/config/index.ts';
@@ -245,6 +246,9 @@ export async function isolationRecoveryArea(suite: Suite): Promise<void> {
       }
       suite.record('isolation/recovery/cold-v8-process', summariseSamples(cold));
     }
+    // How long the host's own thread was held meanwhile (it forks each replacement child).
+    const hostDelay = monitorEventLoopDelay({ resolution: 10 });
+    hostDelay.enable();
     const probes: Probe[] = [];
     let loading = true;
     const load = (async () => {
@@ -295,7 +299,13 @@ export async function isolationRecoveryArea(suite: Suite): Promise<void> {
     suite.record(`${label}/bombed`, summariseSamples(bombed));
     suite.ratio(`${label}/neighbour`, 'isolation/recovery/cold-v8-process');
     suite.ratio(`${label}/bombed`, 'isolation/recovery/cold-v8-process');
-    extra[`${children}child`] = { outcomes, neighbourInvocations: probes.length, neighbourFailures };
+    hostDelay.disable();
+    extra[`${children}child`] = {
+      outcomes,
+      neighbourInvocations: probes.length,
+      neighbourFailures,
+      hostEventLoopDelayMs: { p50: hostDelay.percentile(50) / 1e6, p99: hostDelay.percentile(99) / 1e6, max: hostDelay.max / 1e6 },
+    };
   }
   extra.loadAfter = loadavg()[0];
   suite.extra.isolationRecovery = extra;
