@@ -600,10 +600,16 @@ export class EnginePool {
         latest = Math.max(latest, pending.giveUpAt);
         if (!oldest || pending.giveUpAt < oldest.giveUpAt) oldest = pending;
       }
+      // The first request sent (the Map keeps send order) is the one the server works on, or worked
+      // on before the rest: past its bound, requests sent after it cannot vouch for the server. Since
+      // an environment answers Sandbox.Timedout at the deadline and is replaced at once
+      // (environment/event-loop.ts answerByDeadline), the replacement's boot reached a stopped child
+      // right behind the stuck call, and its 60 s bound (workMs) kept the child for a minute.
+      const first = server.pending.values().next().value!;
       // A server that answered within the grace is working through its queue: a call queued behind
       // a long one passes its bound while it waits, and is answered right after it (seen once at
       // load ~40: the long call's answer came, then this check ran before the queued call's answer).
-      if (now <= latest || (server.lastAnswerAt !== undefined && now - server.lastAnswerAt <= this.#limits.callGraceMs)) {
+      if ((now <= latest && now <= first.giveUpAt) || (server.lastAnswerAt !== undefined && now - server.lastAnswerAt <= this.#limits.callGraceMs)) {
         inFlight = true;
         continue;
       }
