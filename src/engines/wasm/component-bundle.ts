@@ -49,7 +49,7 @@ export async function componentBundle(source: string | Uint8Array, handler: stri
 export async function wasmBundle(code: CodeSource, handler: string): Promise<FunctionBundle> {
   if ('component' in code) return componentBundle(code.component, handler);
   if ('entry' in code) {
-    const bundle = await componentBundle(await componentizeSource(await bundleEntry(code.entry)), handler);
+    const bundle = await componentBundle(await componentizeSource(await bundleEntry(code.entry), code.entry), handler);
     return { ...bundle, filename: code.entry };
   }
   throw new InvalidParameterValueException('code', "engine 'wasm' runs code.component or code.entry");

@@ -103,9 +103,10 @@ Math.random = function random() {
 
 /**
  * What the component's module is: the user's module behind a `handler` whose first `handle` call in
- * each instance reseeds Math.random.
+ * each instance reseeds Math.random, whose exports are checked at build time and whose answers are
+ * held to the world's types at each call.
  *
- * Why: componentize-qjs runs the module's top level at build time and Wizer snapshots the whole
+ * Why the reseed: componentize-qjs runs the module's top level at build time and Wizer snapshots the whole
  * QuickJS heap, the Math.random generator's state included, so every instance of the component —
  * every environment — drew the same Math.random() sequence (seen: identical values in every
  * environment). A snapshot restored many times must be reseeded (Lambda SnapStart's uniqueness
@@ -114,24 +115,91 @@ Math.random = function random() {
  * seeds it from the request id — a v4 UUID the host draws from its CSPRNG — and the wall clock.
  * Values drawn at the top level (build time) stay the same in every environment, as INIT-time
  * values do across SnapStart restores. componentize-qjs gives the module no crypto.
+ *
+ * Why the checks: componentize-qjs's runtime (Rust) panics on anything the world's types do not
+ * allow, and the panic became a trap at invoke ("wasm trap: unreachable", the panic's text in the
+ * log): a module without `handler.handle` (a Node.js Lambda handler, `export const handler = async
+ * (event) => ...`, deployed on engine 'wasm' by mistake) deployed and then failed every invoke. So
+ * the top level (build time) throws {@link SHAPE_MARK} + a reason for a module that cannot
+ * implement the world — componentizeSource turns it into InvalidParameterValueException at deploy —
+ * and `handle` turns what would panic into the `err` case: a result that is not a string is
+ * Runtime.MalformedResponse (as text that is not JSON is, component-instance.ts), and a thrown value
+ * other than `{ errorType, errorMessage }` (strings) is worded as Lambda's Node.js runtime words a
+ * thrown value (RIC Errors.toRapidResponse: an Error's name and message, otherwise its typeof and
+ * String()).
  */
+const SHAPE_MARK = 'lambdalet-entry-shape:';
 const INSTANCE_WRAPPER = `import { reseed } from '${RANDOM_MODULE}';
 import * as user from '${USER_MODULE}';
-let seededForInstance = false; // false in the snapshot: no handle runs at build time
-function wrap(handler) {
-  if (handler === null || typeof handler !== 'object' || typeof handler.handle !== 'function') return handler;
-  return {
-    handle(event, context) {
-      if (!seededForInstance) {
-        seededForInstance = true;
-        reseed(String(context.requestId) + ':' + Date.now() + ':' + String(context.deadlineMs));
-      }
-      return handler.handle(event, context);
-    },
-  };
+const AsyncFunction = (async () => {}).constructor;
+function refuse(reason) {
+  throw new Error('${SHAPE_MARK}' + reason + ':');
 }
-export const handler = wrap(user.handler);
+const given = user.handler;
+if (given === undefined) refuse(user.default !== undefined ? 'missing-default' : 'missing');
+if (typeof given === 'function') refuse(given instanceof AsyncFunction ? 'async-function' : 'function');
+if (given === null || typeof given !== 'object') refuse('not-object-' + (given === null ? 'null' : typeof given));
+if (typeof given.handle !== 'function') refuse('no-handle-' + (given.handle === null ? 'null' : typeof given.handle));
+if (given.handle instanceof AsyncFunction) refuse('async-handle');
+const handle = given.handle;
+function describe(value) {
+  if (value === null) return 'null';
+  if (typeof value === 'object' && typeof value.then === 'function') return 'a Promise (handle must be synchronous)';
+  if (Array.isArray(value)) return 'an array';
+  return typeof value === 'object' ? 'an object' : 'a value of type ' + typeof value;
+}
+function asFunctionError(thrown) {
+  if (thrown !== null && typeof thrown === 'object' && typeof thrown.errorType === 'string' && typeof thrown.errorMessage === 'string') {
+    return { errorType: thrown.errorType, errorMessage: thrown.errorMessage };
+  }
+  if (thrown instanceof Error) return { errorType: String(thrown.name), errorMessage: String(thrown.message) };
+  let text;
+  try {
+    text = String(thrown);
+  } catch {
+    text = Object.prototype.toString.call(thrown);
+  }
+  return { errorType: typeof thrown, errorMessage: text };
+}
+let seededForInstance = false; // false in the snapshot: no handle runs at build time
+export const handler = {
+  handle(event, context) {
+    if (!seededForInstance) {
+      seededForInstance = true;
+      reseed(String(context.requestId) + ':' + Date.now() + ':' + String(context.deadlineMs));
+    }
+    let result;
+    try {
+      result = handle.call(given, event, context);
+    } catch (thrown) {
+      throw asFunctionError(thrown);
+    }
+    if (typeof result !== 'string') {
+      throw {
+        errorType: 'Runtime.MalformedResponse',
+        errorMessage: "The function's response is not JSON text: handle returned " + describe(result) + ', not a string',
+      };
+    }
+    return result;
+  },
+};
 `;
+
+/** What {@link INSTANCE_WRAPPER}'s build-time check found, in words: why the module cannot be the world's. */
+function shapeProblem(reason: string): string {
+  const world = "engine 'wasm' runs a module implementing lambdalet's WIT world, `export const handler = { handle(event, context) { return jsonText } }` with a synchronous handle (docs/wasm.md)";
+  const nodeHandler = "; a Node.js Lambda handler runs on engine 'v8' (the default) or 'quickjs'";
+  if (reason === 'missing') return `it does not export handler: ${world}`;
+  if (reason === 'missing-default') return `it has a default export but no export named handler: ${world}`;
+  if (reason === 'function' || reason === 'async-function') {
+    return `it exports handler as ${reason === 'async-function' ? 'an async function' : 'a function'}, as a Node.js Lambda handler does: ${world}${nodeHandler}`;
+  }
+  if (reason === 'async-handle') return `its handler.handle is an async function: ${world}`;
+  const [, what, type] = /^(not-object|no-handle)-(.*)$/.exec(reason) ?? [];
+  if (what === 'not-object') return `it exports handler as ${type === 'null' ? 'null' : `a ${type}`}: ${world}`;
+  if (what === 'no-handle') return `its handler has no handle function (handler.handle is ${type === 'undefined' || type === 'null' ? type : `a ${type}`}): ${world}`;
+  return `it does not implement the world (${reason}): ${world}`;
+}
 
 /** `source` (a bundled ES module) behind {@link INSTANCE_WRAPPER}, as one ES module. */
 async function wrapForInstances(source: string): Promise<string> {
@@ -163,7 +231,7 @@ async function wrapForInstances(source: string): Promise<string> {
  * instance (see {@link INSTANCE_WRAPPER}).
  * @throws InvalidParameterValueException when componentize-qjs refuses the module.
  */
-export function componentizeSource(source: string): Promise<Uint8Array> {
+export function componentizeSource(source: string, entry = 'the module'): Promise<Uint8Array> {
   const key = createHash('sha256').update(source).digest('hex');
   let built = cache.get(key);
   if (built) {
@@ -182,7 +250,10 @@ export function componentizeSource(source: string): Promise<Uint8Array> {
         const { component } = await qjs.componentize({ witPath: WIT_DIR, jsSource, world: 'function', sync: true });
         return new Uint8Array(component);
       } catch (error) {
-        throw new InvalidParameterValueException('code.entry', `componentize-qjs could not build the component: ${(error as Error).message}`);
+        const message = (error as Error).message;
+        const shape = new RegExp(`${SHAPE_MARK}([a-z-]+):`).exec(message);
+        if (shape) throw new InvalidParameterValueException('code.entry', `${entry} cannot run on engine 'wasm': ${shapeProblem(shape[1]!)}`);
+        throw new InvalidParameterValueException('code.entry', `componentize-qjs could not build the component: ${message}`);
       }
     })();
     built.catch(() => cache.delete(key));

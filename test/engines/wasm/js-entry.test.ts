@@ -2,13 +2,24 @@
  * JavaScript on the wasm engine: `code: { entry }` bundled with esbuild and componentized with
  * componentize-qjs once per code version, then run like any component.
  */
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { describe, expect, it } from 'vitest';
+import { afterAll, describe, expect, it } from 'vitest';
 import { InvalidParameterValueException } from '../../../src/index.ts';
 import { withRuntime } from '../../helpers/runtime.ts';
 
 const COUNTER = join(import.meta.dirname, 'fixtures/counter.ts');
 const RANDOM = join(import.meta.dirname, 'fixtures/random.ts');
+const ANSWERS = join(import.meta.dirname, 'fixtures/answers.ts');
+/** Entries written per case (a module that cannot implement the world is not worth a fixture file each). */
+const scratch = mkdtempSync(join(tmpdir(), 'lambdalet-wasm-entry-'));
+afterAll(() => rmSync(scratch, { recursive: true, force: true }));
+function entryFile(name: string, source: string): string {
+  const path = join(scratch, name);
+  writeFileSync(path, source);
+  return path;
+}
 /** componentize-qjs is an optional dependency (prebuilt binaries per platform): without it, say so. */
 const noComponentizer = await import('componentize-qjs').then(
   () => undefined,
@@ -73,5 +84,63 @@ describe.skipIf(noComponentizer !== undefined)(`wasm engine: JavaScript through 
       expect(error).toBeInstanceOf(InvalidParameterValueException);
       expect((error as InvalidParameterValueException).field).toBe('code.entry');
       expect((error as Error).message).toContain('cannot bundle');
+    }));
+
+  // Issue 12: a Node.js Lambda handler given to engine 'wasm' as code.entry deployed, and every invoke
+  // then failed with componentize-qjs's Rust panic in the log ("function 'handle' not found") and
+  // Runtime.ExitError "wasm trap: unreachable". It is refused at deploy now, as Lambda refuses what
+  // it cannot run (InvalidParameterValueException, field code.entry), saying what the world needs.
+  it.each([
+    ['an async Node.js Lambda handler', 'lambda.mjs', 'export const handler = async (event) => ({ hi: event.name });', /exports handler as an async function, as a Node\.js Lambda handler does: .*engine 'v8' \(the default\) or 'quickjs'/],
+    ['a callback Node.js Lambda handler', 'callback.js', 'export function handler(event, context, callback) { callback(null, 1); }', /exports handler as a function, as a Node\.js Lambda handler does/],
+    ['no handler export', 'none.mjs', 'export const other = 1;', /it does not export handler: /],
+    ['only a default export', 'default.mjs', "export default { handle() { return '{}'; } };", /it has a default export but no export named handler: /],
+    ['handler without handle', 'no-handle.mjs', "export const handler = { run() { return '{}'; } };", /its handler has no handle function \(handler\.handle is undefined\): /],
+    ['handler a string', 'string.mjs', "export const handler = 'index.handler';", /it exports handler as a string: /],
+    ['an async handle', 'async-handle.mjs', "export const handler = { async handle() { return '{}'; } };", /its handler\.handle is an async function: /],
+  ])('%s is refused at deploy (InvalidParameterValueException, code.entry), never a panic at invoke', (_what, file, source, reason) =>
+    withRuntime(async ({ rt }) => {
+      const entry = entryFile(file, source);
+      const error = await rt.deploy({ name: 'refused', engine: 'wasm', code: { entry } }).catch((e: unknown) => e);
+      expect(error).toBeInstanceOf(InvalidParameterValueException);
+      expect((error as InvalidParameterValueException).field).toBe('code.entry');
+      const message = (error as Error).message;
+      expect(message.startsWith(`${entry} cannot run on engine 'wasm': `)).toBe(true);
+      expect(message).toMatch(reason);
+      expect(message).toContain('`export const handler = { handle(event, context) { return jsonText } }` with a synchronous handle (docs/wasm.md)');
+      expect(message).not.toMatch(/panic|componentize-qjs/);
+      await expect(rt.invoke('refused', {})).rejects.toMatchObject({ code: 'ResourceNotFoundException' });
+    }));
+
+  it('what would panic in handle is a function error, the environment kept: a non-string result, a thrown Error or value', () =>
+    withRuntime(async ({ rt, logs }) => {
+      await rt.deploy({ name: 'answers', engine: 'wasm', code: { entry: ANSWERS } });
+      const malformed = (what: string) => ({
+        errorType: 'Runtime.MalformedResponse',
+        errorMessage: `The function's response is not JSON text: handle returned ${what}, not a string`,
+        trace: [],
+      });
+      const cases: [string, unknown][] = [
+        ['object', malformed('an object')],
+        ['array', malformed('an array')],
+        ['undefined', malformed('a value of type undefined')],
+        ['null', malformed('null')],
+        ['promise', malformed('a Promise (handle must be synchronous)')],
+        // RIC Errors.toRapidResponse (../shared/reference/lambda-compat.md): an Error's name and message;
+        // a thrown non-Error: its typeof and String(x). The wasm err case has no trace.
+        ['error', { errorType: 'TypeError', errorMessage: 'boom', trace: [] }],
+        ['string', { errorType: 'string', errorMessage: 'plain', trace: [] }],
+        ['number', { errorType: 'number', errorMessage: '42', trace: [] }],
+        ['half-shaped', { errorType: 'object', errorMessage: '[object Object]', trace: [] }],
+        ['shaped', { errorType: 'ValidationError', errorMessage: 'bad input', trace: [] }],
+      ];
+      for (const [action, payload] of cases) {
+        const res = await rt.invoke('answers', { action });
+        expect({ action, payload: res.payload, functionError: res.functionError }).toEqual({ action, payload, functionError: 'Unhandled' });
+      }
+      const ok = await rt.invoke('answers', { action: 'ok' });
+      // One environment served them all: none of them trapped.
+      expect(ok).toMatchObject({ coldStart: false, payload: { ok: true, count: cases.length + 1 } });
+      expect(logs.text()).not.toMatch(/panicked|RUST_BACKTRACE/);
     }));
 });
