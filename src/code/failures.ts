@@ -166,12 +166,15 @@ export function requiredAsyncModule(code: string, metafile: Metafile, root: stri
 }
 
 /**
- * Finds ES module syntax in a file Node loads as CommonJS: a `.cjs` file, or a `.js` file whose
- * package.json says `"type": "commonjs"` (Node detects the format only where nothing declares it).
- * esbuild bundles such a file happily; Node refuses it with a SyntaxError (`Unexpected token
- * 'export'`, `Cannot use import statement outside a module`), which the runtime client reports as
- * Runtime.UserCodeSyntaxError. esbuild's metafile says which inputs have ESM syntax, so a sound
- * package costs nothing here; Node itself words the error.
+ * Finds ES module syntax in a file Node loads as CommonJS: a `.cjs` or `.cts` file, or a `.js` or
+ * `.ts` file whose package.json says `"type": "commonjs"` (Node detects the format only where
+ * nothing declares it). TypeScript follows JavaScript's rule: Node's docs, "Modules: TypeScript",
+ * "Determining module system": `.ts` files have their module system determined the same way as
+ * `.js` files, `.mts` always run as ES modules and `.cts` always as CommonJS; Node never converts
+ * one module system to the other. esbuild bundles such a file happily; Node refuses it with a
+ * SyntaxError (`Unexpected token 'export'`, `Cannot use import statement outside a module`), which
+ * the runtime client reports as Runtime.UserCodeSyntaxError. esbuild's metafile says which inputs
+ * have ESM syntax, so a sound package costs nothing here; Node itself words the error.
  */
 export async function esmSyntaxInCommonJs(metafile: Metafile, root: string): Promise<InitFailure | undefined> {
   for (const [path, input] of Object.entries(metafile.inputs)) {
@@ -179,9 +182,12 @@ export async function esmSyntaxInCommonJs(metafile: Metafile, root: string): Pro
     if (!moduleSyntax || /^[a-z-]+:/.test(path)) continue;
     const file = resolve(root, path);
     const extension = extname(file);
-    const commonJs = extension === '.cjs' || (extension === '.js' && (await declaredPackageType(file, undefined)) === 'commonjs');
+    const commonJs =
+      extension === '.cjs' ||
+      extension === '.cts' ||
+      ((extension === '.js' || extension === '.ts') && (await declaredPackageType(file, undefined)) === 'commonjs');
     if (!commonJs) continue;
-    const node = await nodeSyntaxError(file);
+    const node = await nodeSyntaxError(file, { typescript: extension === '.ts' || extension === '.cts' });
     if (node !== undefined) {
       return initFailure('Runtime.UserCodeSyntaxError', `SyntaxError: ${node.message}`, nodePosition(root, file, node));
     }

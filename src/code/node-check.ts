@@ -17,14 +17,32 @@ export interface NodeSyntaxError {
 const CHECK_TIMEOUT_MS = 10_000;
 
 /**
- * Runs `node --check` on `file`. Returns undefined when Node accepts the file or its answer has
- * no SyntaxError line (then the caller keeps what it had).
+ * What Node does with a TypeScript file it loads as CommonJS (a `.cts`, or a `.ts` under `"type":
+ * "commonjs"`): strip the types, whitespace for each (positions kept), then compile the rest as a
+ * CommonJS module body (Node's loader, lib/internal/modules/cjs/loader.js `wrapSafe`). `node --check`
+ * cannot say it: it does not strip types (a `.ts` with an annotation is "missing ) after argument
+ * list", one with only `export` passes). So a child strips with `module.stripTypeScriptTypes` and
+ * compiles with `vm.compileFunction` and the CommonJS wrapper's parameters; an uncaught SyntaxError
+ * prints the same `<file>:<line>`, source line, carets and `SyntaxError: ...` as `--check`. Where
+ * the stripper is missing the source is compiled as it is.
  */
-export function nodeSyntaxError(file: string): Promise<NodeSyntaxError | undefined> {
+const COMMONJS_TYPESCRIPT_CHECK =
+  "const m = require('node:module'), fs = require('node:fs'), vm = require('node:vm');" +
+  'const file = process.argv[1]; const source = fs.readFileSync(file, "utf8");' +
+  "vm.compileFunction(typeof m.stripTypeScriptTypes === 'function' ? m.stripTypeScriptTypes(source) : source," +
+  " ['exports', 'require', 'module', '__filename', '__dirname'], { filename: file });";
+
+/**
+ * Runs `node --check` on `file` (with `typescript`, {@link COMMONJS_TYPESCRIPT_CHECK}: the file as
+ * Node loads a TypeScript file as CommonJS). Returns undefined when Node accepts the file or its
+ * answer has no SyntaxError line (then the caller keeps what it had).
+ */
+export function nodeSyntaxError(file: string, options: { typescript?: boolean } = {}): Promise<NodeSyntaxError | undefined> {
+  const args = options.typescript ? ['--no-warnings', '-e', COMMONJS_TYPESCRIPT_CHECK, file] : ['--check', file];
   return new Promise((resolvePromise) => {
     const env = { ...process.env };
     delete env.NODE_OPTIONS; // the host's flags (test runners' loaders) are not the user's
-    execFile(process.execPath, ['--check', file], { env, timeout: CHECK_TIMEOUT_MS, maxBuffer: 1024 * 1024 }, (error, _stdout, stderr) => {
+    execFile(process.execPath, args, { env, timeout: CHECK_TIMEOUT_MS, maxBuffer: 1024 * 1024 }, (error, _stdout, stderr) => {
       if (error === null) return resolvePromise(undefined);
       const text = String(stderr);
       const message = /^SyntaxError: (.*)$/m.exec(text)?.[1];

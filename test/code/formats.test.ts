@@ -1,5 +1,9 @@
+import { execFile } from 'node:child_process';
+import { join } from 'node:path';
+import { promisify } from 'node:util';
 import { describe, it, expect, afterEach } from 'vitest';
-import { bundleOk, invoke, load, makeZip } from './helpers.ts';
+import { bundleFunction } from '../../src/code/index.ts';
+import { bundleOk, invoke, load, makeZip, tempPackage } from './helpers.ts';
 
 const BUILTIN = Symbol.for('lambdalet.builtin');
 
@@ -119,6 +123,75 @@ describe('module formats', () => {
     const c = await bundleOk({ files: { 'index.mjs': 'export const handler = () => 2;' } }, 'index.handler');
     expect(a.hash).toBe(b.hash);
     expect(c.hash).not.toBe(a.hash);
+  });
+});
+
+/**
+ * What Node itself does when it imports `file` (the runtime client imports the handler module):
+ * `{ loaded: the handler's result }` or `{ error: 'SyntaxError: ...' }`. Run with this host's Node.
+ */
+async function nodeVerdict(file: string): Promise<{ loaded: unknown } | { error: string }> {
+  const script =
+    'import(require("node:url").pathToFileURL(process.argv[1]).href).then(' +
+    'async (m) => console.log(JSON.stringify({ loaded: await m.handler({ name: "Ada" }) })),' +
+    ' (e) => console.log(JSON.stringify({ error: `${e.name}: ${e.message}` })));';
+  const env = { ...process.env };
+  delete env.NODE_OPTIONS;
+  const { stdout } = await promisify(execFile)(process.execPath, ['--no-warnings', '-e', script, file], { env });
+  return JSON.parse(stdout) as { loaded: unknown } | { error: string };
+}
+
+/**
+ * TypeScript handlers follow JavaScript's module rules, as Node (v22.18+, v24) runs them with type
+ * stripping. Node's docs, "Modules: TypeScript" > "Determining module system"
+ * (https://nodejs.org/docs/latest-v24.x/api/typescript.html#determining-module-system): ".ts files
+ * will have their module system determined the same way as .js files. To use import and export
+ * syntax, add "type": "module" to the nearest parent package.json. .mts files will always be run as
+ * ES modules, similar to .mjs files. .cts files will always be run as CommonJS modules, similar to
+ * .cjs files." Node never converts one system to the other, so an ES module `.ts` in a
+ * `"type": "commonjs"` package is a SyntaxError (Runtime.UserCodeSyntaxError, as the runtime client
+ * reports a SyntaxError: ../shared/reference/lambda-compat.md [RIC3 UserFunction.js]); with no
+ * `type` Node detects the syntax, as for `.js`. Each case is held against the Node running this test.
+ */
+describe('TypeScript module formats: .ts as .js, .mts ESM, .cts CommonJS (issue 12)', () => {
+  const ESM_TS = 'export const handler = async (event: { name: string }) => ({ hi: event.name });\n';
+  const CJS_TS = 'const greeting: string = "hi";\nmodule.exports.handler = async (event: { name: string }) => ({ [greeting]: event.name });\n';
+  it.each([
+    ['an ES module .ts under "type": "commonjs"', { 'package.json': '{"type":"commonjs"}', 'index.ts': ESM_TS }, 'index.ts', "SyntaxError: Unexpected token 'export'", '/var/task/index.ts:1:1'],
+    ['an import statement in a .ts under "type": "commonjs"', { 'package.json': '{"type":"commonjs"}', 'index.ts': 'import { hostname } from "node:os";\nexport const handler = async () => typeof hostname;\n' }, 'index.ts', 'SyntaxError: Cannot use import statement outside a module', '/var/task/index.ts:1:1'],
+    ['types before the export (positions as Node strips them)', { 'package.json': '{"type":"commonjs"}', 'index.ts': 'type Event = { name: string };\nconst n: number = 1;\n  export const handler = async (e: Event) => n;\n' }, 'index.ts', "SyntaxError: Unexpected token 'export'", '/var/task/index.ts:3:3'],
+    ['an ES module .cts, even under "type": "module"', { 'package.json': '{"type":"module"}', 'index.cts': ESM_TS }, 'index.cts', "SyntaxError: Unexpected token 'export'", '/var/task/index.cts:1:1'],
+    ['an ES module .cts with no package.json', { 'index.cts': ESM_TS }, 'index.cts', "SyntaxError: Unexpected token 'export'", '/var/task/index.cts:1:1'],
+    ['a .ts under "type": "commonjs" that an .mts imports', { 'package.json': '{"type":"commonjs"}', 'index.mts': 'import * as lib from "./lib.ts";\nexport const handler = async () => lib.x;\n', 'lib.ts': '\nexport const x: number = 1;\n' }, 'index.mts', "SyntaxError: Unexpected token 'export'", '/var/task/lib.ts:2:1'],
+  ])('%s fails INIT as Node refuses it: Runtime.UserCodeSyntaxError', async (_what, files, module, message, at) => {
+    const pkg = await tempPackage(files);
+    try {
+      expect(await nodeVerdict(join(pkg.dir, module))).toEqual({ error: message });
+      const outcome = await bundleFunction({ dir: pkg.dir }, 'index.handler');
+      expect(outcome).toEqual({
+        ok: false,
+        failure: { errorType: 'Runtime.UserCodeSyntaxError', errorMessage: message, trace: [`Runtime.UserCodeSyntaxError: ${message}`, `    at ${at}`] },
+      });
+    } finally {
+      await pkg.dispose();
+    }
+  });
+
+  it.each([
+    ['an .mts under "type": "commonjs"', { 'package.json': '{"type":"commonjs"}', 'index.mts': ESM_TS }, 'index.mts', { hi: 'Ada' }],
+    ['an ES module .ts under "type": "module"', { 'package.json': '{"type":"module"}', 'index.ts': ESM_TS }, 'index.ts', { hi: 'Ada' }],
+    ['an ES module .ts with a package.json without type (syntax detection)', { 'package.json': '{}', 'index.ts': ESM_TS }, 'index.ts', { hi: 'Ada' }],
+    ['an ES module .ts with no package.json (syntax detection)', { 'index.ts': ESM_TS }, 'index.ts', { hi: 'Ada' }],
+    ['a CommonJS .ts under "type": "commonjs"', { 'package.json': '{"type":"commonjs"}', 'index.ts': CJS_TS }, 'index.ts', { hi: 'Ada' }],
+    ['a CommonJS .cts under "type": "module"', { 'package.json': '{"type":"module"}', 'index.cts': CJS_TS }, 'index.cts', { hi: 'Ada' }],
+  ])('%s loads, as in Node', async (_what, files, module, result) => {
+    const pkg = await tempPackage(files);
+    try {
+      expect(await nodeVerdict(join(pkg.dir, module))).toEqual({ loaded: result });
+      expect(await invoke(await bundleOk({ dir: pkg.dir }, 'index.handler'), { name: 'Ada' })).toEqual(result);
+    } finally {
+      await pkg.dispose();
+    }
   });
 });
 

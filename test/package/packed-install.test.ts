@@ -97,9 +97,12 @@ beforeAll(async () => {
 
   app = join(tmp, 'app');
   await mkdir(app);
-  // What `npm init -y` writes (npm 11): `type: 'commonjs'`, so a Quick start saved as `.ts` would not
-  // run as an ES module; the README says `.mts`, which does under any `type`.
-  await writeFile(join(app, 'package.json'), JSON.stringify({ name: 'app', version: '1.0.0', private: true, type: 'commonjs' }));
+  // `type: 'module'`, as the README asks of a project whose `.ts` handlers use `import`/`export`
+  // (src/orders.ts below): Node runs a `.ts` under `"type": "commonjs"` — what `npm init -y` writes
+  // (npm 11) — as CommonJS, and so does lambdalet (Runtime.UserCodeSyntaxError,
+  // test/code/formats.test.ts). The Quick start, saved as `.mts`, runs under any `type`: the `bare`
+  // project below checks it under `commonjs`.
+  await writeFile(join(app, 'package.json'), JSON.stringify({ name: 'app', version: '1.0.0', private: true, type: 'module' }));
   await npm(['install', '--prefer-offline', '--no-audit', '--no-fund', join(tmp, result.filename)], app);
 
   // The files the README's Quick start and CLI line deploy.
