@@ -177,7 +177,9 @@ describe.concurrent('lambdalet invoke', () => {
   it('--log-type Tail prints only the last 4 KB of the log; None prints no log', async () => {
     const tail = await lambdalet(['invoke', hello, '--log-type', 'Tail']);
     expect(tail.code).toBe(0);
-    expect(tail.stderr).toMatch(/^START RequestId: /m);
+    // The tail instead of the streamed log, not beside it: each line once (issue 12).
+    expect(tail.stderr.match(/^START RequestId: /gm)).toHaveLength(1);
+    expect(tail.stderr.match(/^REPORT RequestId: /gm)).toHaveLength(1);
     expect(tail.stderr).toMatch(/REPORT RequestId: .*\n$/);
     const none = await lambdalet(['invoke', hello, '--log-type', 'None']);
     expect(none.code).toBe(0);

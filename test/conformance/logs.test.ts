@@ -147,11 +147,15 @@ forEachEngine(({ engine, withRuntime }) => {
   });
 
   describe('log tail', () => {
-    it('Logs: logType Tail returns the invocation\'s log, REPORT included', () =>
-      withRuntime(async ({ rt }) => {
+    it('Logs: logType Tail returns the invocation\'s log, REPORT included; the sink still gets each line once', () =>
+      withRuntime(async ({ rt, logs }) => {
         await deployFiles(rt, 'tail', 'console.log("init line"); export const handler = async () => { console.log("hello tail"); };');
         const cold = await rt.invoke('tail', {}, { logType: 'Tail' });
         const text = decodeTail(cold.logResult);
+        // Tail is a copy for the caller (Invoke's LogResult), not a second write: the sink (CloudWatch's
+        // place) holds each line once, the same lines in the same order as the tail.
+        expect(logs.lines.map((l) => `${l}\n`).join('')).toBe(text);
+        expect(new Set(logs.lines).size).toBe(logs.lines.length);
         expect(text).toContain('init line');
         expect(text).toContain(`START RequestId: ${cold.requestId} Version: $LATEST\n`);
         expect(text).toContain('\tINFO\thello tail\n');
