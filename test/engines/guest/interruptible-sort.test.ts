@@ -12,9 +12,16 @@ import { SORT_PROGRAM } from './sort-cases.ts';
 
 const SEEDS = [1, 2, 3];
 
+const nativeOutcomes = new Map<number, unknown>();
+/** Node's outcome for a seed, computed once per file (every engine compares against the same one). */
 function nativeOutcome(seed: number): unknown {
-  const run = runInNewContext(`${SORT_PROGRAM}; run`, { structuredClone }) as (seed: number) => unknown;
-  return JSON.parse(JSON.stringify(run(seed))) as unknown;
+  let outcome = nativeOutcomes.get(seed);
+  if (outcome === undefined) {
+    const run = runInNewContext(`${SORT_PROGRAM}; run`, { structuredClone }) as (seed: number) => unknown;
+    outcome = JSON.parse(JSON.stringify(run(seed))) as unknown;
+    nativeOutcomes.set(seed, outcome);
+  }
+  return outcome;
 }
 
 /**

@@ -7,9 +7,13 @@
  */
 export const SORT_PROGRAM = String.raw`
 function run(seed) {
+  // Built-ins read once: in a vm context every global lookup goes through the context's interceptor,
+  // and these run per element (the hashing alone was most of interruptible-sort.test.ts's CPU).
+  const { floor, abs, trunc, imul } = Math;
+  const hasOwn = Object.prototype.hasOwnProperty;
   let state = seed >>> 0 || 1;
   const random = () => { state ^= state << 13; state >>>= 0; state ^= state >>> 17; state ^= state << 5; state >>>= 0; return state / 4294967296; };
-  const int = (n) => Math.floor(random() * n);
+  const int = (n) => floor(random() * n);
   let nextId = 0;
   const objects = [];
   const makeObject = () => { const o = { id: nextId++, toString() { return 'o' + (this.id % 7); } }; objects.push(o); return o; };
@@ -38,21 +42,21 @@ function run(seed) {
   };
   const snapshot = (a) => {
     const out = [];
-    for (let k = 0; k < a.length; k++) out.push(Object.prototype.hasOwnProperty.call(a, k) ? describe(a[k]) : 'hole');
+    for (let k = 0; k < a.length; k++) out.push(hasOwn.call(a, k) ? describe(a[k]) : 'hole');
     return digest(out.join(','));
   };
   // Long descriptions travel as a hash (FNV-1a) and their length: the response stays small.
   const digest = (text) => {
     if (text.length <= 400) return text;
     let h = 2166136261;
-    for (let i = 0; i < text.length; i++) { h ^= text.charCodeAt(i); h = Math.imul(h, 16777619) >>> 0; }
+    for (let i = 0; i < text.length; i++) { h ^= text.charCodeAt(i); h = imul(h, 16777619) >>> 0; }
     return text.length + '#' + h.toString(16);
   };
   const attempt = (f) => { try { return f(); } catch (e) { return 'threw ' + (e && e.constructor && e.constructor.name) + ': ' + (e && e.message); } };
   const sizes = [0, 1, 2, 3, 7, 16, 100, 511, 512, 513, 1025, 3000];
   const kindSets = [['int'], ['int', 'float', 'special'], ['string'], ['string', 'int', 'undefined'], ['int', 'string', 'null', 'bool', 'undefined', 'object'], ['object', 'undefined'], ['bigint', 'int']];
   // Consistent comparators only (§23.1.3.30.1): with an inconsistent one the order is implementation-defined.
-  const parity = (x) => (typeof x === 'number' && Number.isFinite(x) ? Math.abs(Math.trunc(x)) % 2 : 2);
+  const parity = (x) => (typeof x === 'number' && Number.isFinite(x) ? abs(trunc(x)) % 2 : 2);
   const comparators = {
     none: undefined,
     byParity: (a, b) => parity(a) - parity(b),
@@ -78,7 +82,7 @@ function run(seed) {
         const t = attempt(() => snapshot(base.toSorted(cmp)));
         results.push([size, kinds.join('+'), holes, 'toSorted', name, t, snapshot(base)]);
         const like = { length: a.length + 2 };
-        for (let k = 0; k < base.length; k++) if (Object.prototype.hasOwnProperty.call(base, k)) like[k] = base[k];
+        for (let k = 0; k < base.length; k++) if (hasOwn.call(base, k)) like[k] = base[k];
         const l = attempt(() => Array.prototype.sort.call(like, cmp) === like);
         results.push([size, kinds.join('+'), holes, 'array-like', name, l, digest(JSON.stringify(Object.keys(like))), snapshot(Object.assign([], like))]);
       }
@@ -132,7 +136,7 @@ function run(seed) {
   results.push(attempt(() => { const b = new ArrayBuffer(16); const t = new Float64Array(b); structuredClone(b, { transfer: [b] }); return t.sort(); }));
   results.push(attempt(() => { const t = new Float64Array([3, 1, 2]); return String(t.sort((a, b) => { t.fill(9); return a - b; })); }));
   // What the functions look like.
-  const looks = (f) => [String(f), f.name, f.length, Object.prototype.hasOwnProperty.call(f, 'prototype'), attempt(() => new f()).replace(/:.*/, '')];
+  const looks = (f) => [String(f), f.name, f.length, hasOwn.call(f, 'prototype'), attempt(() => new f()).replace(/:.*/, '')];
   const TA = Object.getPrototypeOf(Int8Array.prototype);
   results.push(looks(Array.prototype.sort), looks(Array.prototype.toSorted), looks(TA.sort), looks(TA.toSorted), String(Function.prototype.toString), Function.prototype.toString.name);
   const descriptor = (o, k) => { const d = Object.getOwnPropertyDescriptor(o, k); return [d.writable, d.enumerable, d.configurable, typeof d.value]; };
