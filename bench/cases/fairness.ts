@@ -9,7 +9,8 @@
  * the runtime refuses is listed as not yet.
  */
 import { setTimeout as sleep } from 'node:timers/promises';
-import { createRuntime, silentSink, type Runtime, type RuntimeOptionsInput } from '../../src/index.ts';
+import { createRuntime, silentSink, type Runtime } from '../../src/index.ts';
+import { RUNTIME_MODES, type RuntimeMode } from '../../test/helpers/modes.ts';
 import { TRIVIAL, TRIVIAL_EVENT } from '../lib/handlers.ts';
 import { summariseSamples, type CaseResult } from '../lib/stats.ts';
 import { progress, type Suite } from '../lib/suite.ts';
@@ -20,19 +21,6 @@ const INTERVAL_MS = 2;
 /** Spinner rounds before the measurement may start (see measureMode). */
 const WARM_ROUNDS = 8;
 const SPIN_CODE = `export const handler = async () => { const end = Date.now() + ${SPIN_MS}; let n = 0; while (Date.now() < end) n++; return n; };`;
-
-interface Mode {
-  readonly name: string;
-  readonly engine: 'v8' | 'quickjs';
-  readonly options: RuntimeOptionsInput;
-}
-
-const MODES: readonly Mode[] = [
-  { name: 'v8', engine: 'v8', options: {} },
-  { name: 'quickjs', engine: 'quickjs', options: {} },
-  { name: 'v8-process', engine: 'v8', options: { isolation: 'process' } },
-  { name: 'quickjs-process', engine: 'quickjs', options: { isolation: 'process' } },
-];
 
 /** `count` sequential neighbour invokes, one every INTERVAL_MS (or back to back when slower). */
 async function neighbourLatencies(rt: Runtime, count: number): Promise<number[]> {
@@ -47,7 +35,7 @@ async function neighbourLatencies(rt: Runtime, count: number): Promise<number[]>
   return samples;
 }
 
-async function measureMode(suite: Suite, mode: Mode, count: number): Promise<void> {
+async function measureMode(suite: Suite, mode: RuntimeMode, count: number): Promise<void> {
   let rt: Runtime;
   try {
     rt = await createRuntime({ ...mode.options, logSink: silentSink, concurrency: 64 });
@@ -100,5 +88,5 @@ function record(suite: Suite, name: string, result: CaseResult): void {
 
 export async function fairnessArea(suite: Suite): Promise<void> {
   const count = suite.pick(500, 150);
-  for (const mode of MODES) await measureMode(suite, mode, count);
+  for (const mode of RUNTIME_MODES) await measureMode(suite, mode, count);
 }

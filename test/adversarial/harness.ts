@@ -13,6 +13,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { EngineName } from '../../src/config/index.ts';
 import { STUCK_GRACE_MS } from '../../src/engines/remote/worker-host.ts';
 import { createRuntime, type InvokeResult, type Runtime, type RuntimeOptionsInput } from '../../src/index.ts';
+import { RUNTIME_MODES, type RuntimeMode } from '../helpers/modes.ts';
 import { captureLogs, type CapturedLogs } from '../helpers/runtime.ts';
 import { GENEROUS, LOOP_DEADLINE, type HostileCase, type Outcome } from './cases.ts';
 
@@ -22,20 +23,10 @@ const SECRETS = [randomUUID(), randomUUID()] as const;
 process.env[SECRET_ENV_NAME] = SECRETS[0];
 (globalThis as Record<string, unknown>)[SECRET_GLOBAL_NAME] = SECRETS[1];
 
-export interface Mode {
-  /** `<engine>` or `<engine>-<isolation>`. */
-  readonly name: string;
-  readonly engine: EngineName;
-  readonly options: RuntimeOptionsInput;
-}
-
-const CANDIDATE_MODES: readonly Mode[] = [
-  { name: 'v8', engine: 'v8', options: {} },
-  { name: 'quickjs', engine: 'quickjs', options: {} },
-  { name: 'quickjs-shared', engine: 'quickjs', options: { quickjsIsolation: 'shared' } },
-  { name: 'v8-process', engine: 'v8', options: { isolation: 'process' } },
-  { name: 'quickjs-process', engine: 'quickjs', options: { isolation: 'process' } },
-];
+/** The four runtime modes, with QuickJS's shared instance after its own (the order the cases run in). */
+const CANDIDATE_MODES: readonly RuntimeMode[] = RUNTIME_MODES.flatMap((mode) =>
+  mode.name === 'quickjs' ? [mode, { name: 'quickjs-shared', engine: 'quickjs', options: { quickjsIsolation: 'shared' } } as const] : [mode],
+);
 
 /** Why `options` cannot make a runtime here, or undefined when they can. */
 async function unavailable(options: RuntimeOptionsInput): Promise<string | undefined> {
@@ -49,7 +40,7 @@ async function unavailable(options: RuntimeOptionsInput): Promise<string | undef
 }
 
 /** Every candidate mode, with the reason it is not available yet (skipped visibly) or undefined. */
-export const MODES: readonly (Mode & { readonly skip: string | undefined })[] = await Promise.all(
+export const MODES: readonly (RuntimeMode & { readonly skip: string | undefined })[] = await Promise.all(
   CANDIDATE_MODES.map(async (mode) => ({ ...mode, skip: await unavailable(mode.options) })),
 );
 

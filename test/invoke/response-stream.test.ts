@@ -12,23 +12,11 @@ import { createHash } from 'node:crypto';
 import type { Readable } from 'node:stream';
 import { describe, expect, it } from 'vitest';
 import { STREAM_IN_FLIGHT_BYTES_MAX, STREAM_RESPONSE_MAX_BYTES } from '../../src/config/index.ts';
-import { createRuntime, InvalidParameterValueException, ResourceNotFoundException, type Runtime, type RuntimeOptionsInput } from '../../src/index.ts';
+import { createRuntime, InvalidParameterValueException, ResourceNotFoundException, type Runtime } from '../../src/index.ts';
 import { HTTP_INTEGRATION_CONTENT_TYPE, StreamedResponse, type ResponseStreamOptions } from '../../src/invoke/response-stream.ts';
 import { httpApiEvent } from '../../src/testing/index.ts';
+import { RUNTIME_MODES as MODES, type RuntimeMode as Mode } from '../helpers/modes.ts';
 import { captureLogs, type CapturedLogs } from '../helpers/runtime.ts';
-
-interface Mode {
-  readonly name: string;
-  readonly engine: 'v8' | 'quickjs';
-  readonly options: RuntimeOptionsInput;
-}
-
-const MODES: readonly Mode[] = [
-  { name: 'v8', engine: 'v8', options: {} },
-  { name: 'quickjs (worker thread)', engine: 'quickjs', options: {} },
-  { name: 'v8-process', engine: 'v8', options: { isolation: 'process' } },
-  { name: 'quickjs-process', engine: 'quickjs', options: { isolation: 'process' } },
-];
 
 /** One gate per test: the handler's `await fetch('http://gate.test/<n>')` waits until the test opens gate n. */
 class Gates {

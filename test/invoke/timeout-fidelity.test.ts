@@ -10,24 +10,11 @@
  * Duration ≤ timeout, and the next invocation answering on an environment that was not the stuck one.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { EngineName } from '../../src/config/index.ts';
-import { createRuntime, type Runtime, type RuntimeOptionsInput } from '../../src/index.ts';
+import { createRuntime, type Runtime } from '../../src/index.ts';
+import { RUNTIME_MODES } from '../helpers/modes.ts';
 import { captureLogs, UUID, type CapturedLogs } from '../helpers/runtime.ts';
 
 const TIMEOUT_MS = 1000;
-
-interface Mode {
-  readonly name: string;
-  readonly engine: EngineName;
-  readonly options: RuntimeOptionsInput;
-}
-
-const MODES: readonly Mode[] = [
-  { name: 'v8', engine: 'v8', options: {} },
-  { name: 'quickjs', engine: 'quickjs', options: {} },
-  { name: 'v8-process', engine: 'v8', options: { isolation: 'process' } },
-  { name: 'quickjs-process', engine: 'quickjs', options: { isolation: 'process' } },
-];
 
 /**
  * Long uninterruptible built-ins (50-500 ms a call here at load 15-20), yet far under
@@ -56,7 +43,7 @@ const REPORT_LINE = new RegExp(
   `^REPORT RequestId: (${UUID})\\tDuration: (\\d+\\.\\d{2}) ms\\tBilled Duration: (\\d+) ms\\tMemory Size: 1024 MB\\tMax Memory Used: \\d+ MB\\t(?:Init Duration: \\d+\\.\\d{2} ms\\t)?Status: timeout\\t$`,
 );
 
-for (const mode of MODES) {
+for (const mode of RUNTIME_MODES) {
   // One stuck guest at a time: several at once on 2 loaded cores could stretch one call past
   // isolated-vm's 5 s, a catastrophe that is not what this checks.
   describe(`Timeout fidelity [${mode.name}]`, () => {
