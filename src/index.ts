@@ -93,3 +93,4 @@ export type {
   ResponseStreamOptionsInput,
 } from './invoke/response-stream.ts';
 export type { DurationStats, FunctionMetrics, RuntimeMetrics } from './dispatch/index.ts';
+export type { EngineIsolation } from './engines/registry.ts';

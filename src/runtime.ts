@@ -26,7 +26,7 @@ import {
   type RuntimeOptions,
   type RuntimeOptionsInput,
 } from './config/index.ts';
-import { EngineRegistry } from './engines/registry.ts';
+import { EngineRegistry, type EngineIsolation } from './engines/registry.ts';
 import { Dispatcher, type RuntimeMetrics } from './dispatch/index.ts';
 import type { ExecutionEnvironment, HostEnvironment } from './environment/environment.ts';
 import { InvalidParameterValueException, ResourceConflictException, ResourceNotFoundException, RuntimeClosedError } from './errors.ts';
@@ -93,6 +93,12 @@ export interface Metrics extends RuntimeMetrics {
   readonly aliases: readonly AliasMetrics[];
   /** Asynchronous invocation's figures (Lambda's names), counted since the runtime started. */
   readonly async: ReturnType<AsyncEvents['metrics']>;
+  /**
+   * Where v8 sandboxes run now: the runtime's `isolation`, or `process` with `v8DegradedBy` once
+   * in-process v8 has degraded to child processes after isolated-vm's catastrophic error in this
+   * process (README, "Isolation").
+   */
+  readonly isolation: EngineIsolation;
 }
 
 export class Runtime implements AsyncDisposable {
@@ -491,7 +497,7 @@ export class Runtime implements AsyncDisposable {
         aliasMetrics.push({ functionName: entry.name, alias: alias.name, Invocations: invocations, Errors: errors, versions: Object.fromEntries(byVersion) });
       }
     }
-    return { ...this.#dispatcher.metrics(), aliases: aliasMetrics, async: this.#async.metrics() };
+    return { ...this.#dispatcher.metrics(), aliases: aliasMetrics, async: this.#async.metrics(), isolation: this.#engines.isolation() };
   }
 
   /**

@@ -175,7 +175,9 @@ export interface RuntimeOptionsInput {
   /**
    * Where sandboxes live. `in-process` (default): in the host's process — v8 isolates on
    * isolated-vm's threads, quickjs sandboxes in `engineThreads` worker threads; cheapest, but one
-   * isolated-vm catastrophic error (some V8 heap exhaustion) stops all v8 work until a restart.
+   * isolated-vm catastrophic error (some V8 heap exhaustion) parks an isolate thread for good:
+   * v8 then goes on in `engineProcesses` child processes, as under `process` (warning
+   * LAMBDALET_V8_DEGRADED, `rt.metrics().isolation`), until the process restarts.
    * `process`: every sandbox (both engines) lives in one of `engineProcesses` child processes; a
    * crash, abort or catastrophic error ends only that child's environments, and the child is
    * replaced. For hostile code, use `process`. In both modes a CPU-heavy function moves to

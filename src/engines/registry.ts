@@ -17,7 +17,8 @@ import type { EngineName, IsolationMode } from '../config/index.ts';
 import type { Engine } from './engine.ts';
 import { QuickJSEngine, type QuickJSEngineOptions } from './quickjs/quickjs-engine.ts';
 import { BACKGROUND_NICE, HEAVY_CALL_CPU_MS } from './remote/engine-pool.ts';
-import { backgroundChildren, processEngine } from './remote/process-host.ts';
+import { backgroundChildren, processEngine, processPool } from './remote/process-host.ts';
+import { inProcessV8DegradedBy } from './v8/in-process-health.ts';
 import { v8RestoreServers } from './v8/restore-servers.ts';
 import { V8Engine } from './v8/v8-engine.ts';
 import { WasmEngine, type WasmEngineOptions } from './wasm/wasm-engine.ts';
@@ -37,11 +38,20 @@ export interface EngineRegistryOptions {
   readonly cpuHeavyNice?: number;
 }
 
+/** rt.metrics().isolation: see {@link EngineRegistry.isolation}. */
+export interface EngineIsolation {
+  readonly v8: IsolationMode;
+  /** isolated-vm's catastrophic error that moved in-process v8 to child processes, once one has. */
+  readonly v8DegradedBy?: string;
+}
+
 export class EngineRegistry {
   readonly #engines = new Map<EngineName, Engine>();
   readonly #factories: Record<EngineName, () => Engine>;
+  readonly #mode: IsolationMode;
 
   constructor(options: EngineRegistryOptions = {}) {
+    this.#mode = options.isolation ?? 'in-process';
     const wasm = (): Engine => new WasmEngine(options.wasm);
     const nice = options.cpuHeavyNice ?? BACKGROUND_NICE;
     const remote = { processes: options.processes, quickjs: options.quickjs, cpuHeavyNice: nice };
@@ -57,11 +67,24 @@ export class EngineRegistry {
             v8: () =>
               new V8Engine({
                 restoreServers: () => v8RestoreServers(),
+                // After isolated-vm's catastrophic error in this process: process isolation's children (v8/in-process-health.ts).
+                fallback: () => processPool(remote),
                 ...(nice > 0 ? { background: { pool: () => backgroundChildren(nice), heavyCallCpuMs: HEAVY_CALL_CPU_MS } } : {}),
               }),
             quickjs: () => new QuickJSEngine({ ...options.quickjs, cpuHeavyNice: nice }),
             wasm,
           };
+  }
+
+  /**
+   * Where v8 sandboxes run now (rt.metrics().isolation): the runtime's isolation mode, or `process`
+   * once in-process v8 has degraded to process isolation after isolated-vm's catastrophic error in
+   * this process, with that error (`v8DegradedBy`).
+   */
+  isolation(): EngineIsolation {
+    if (this.#mode === 'process') return { v8: 'process' };
+    const degradedBy = inProcessV8DegradedBy();
+    return degradedBy === undefined ? { v8: 'in-process' } : { v8: 'process', v8DegradedBy: degradedBy };
   }
 
   get(name: EngineName): Engine {

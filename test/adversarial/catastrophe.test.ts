@@ -2,10 +2,11 @@
  * Adversarial catalogue (issue #15): the v8 memory bomb isolated-vm cannot contain — a Map of
  * millions of small objects exhausts V8's own heap and isolated-vm reports a catastrophic error.
  *
- * - In-process (`v8`): the bomb's invoke is Runtime.OutOfMemory and the v8 engine then refuses all
- *   work with EngineUnavailableError naming the catastrophe (its threads are parked; nothing else is
- *   safe), while quickjs neighbours keep answering and the host stays up. Run in a child process,
- *   since it ends v8 for the process that hosts it.
+ * - In-process (`v8`): the bomb's invoke is Runtime.OutOfMemory; in-process v8 then degrades to
+ *   process isolation (v8/in-process-health.ts: an isolate thread is parked for good, so no more
+ *   isolates start in the process) and the v8 neighbour answers from a child process, as quickjs
+ *   neighbours do, with the host up. Run in a child process, since the parked thread stays there
+ *   (test/engines/v8/catastrophe-degrade.test.ts covers SnapStart and other runtimes).
  * - Process isolation (`v8-process`): only the child that hosted the sandbox dies; the bomb's invoke
  *   is Runtime.OutOfMemory and the next v8 invoke is answered by a new child. Skipped visibly until
  *   `createRuntime({ isolation: 'process' })` exists.
@@ -58,7 +59,7 @@ function line(stdout: string, tag: string): unknown {
 const processMode = MODES.find((m) => m.name === 'v8-process')!;
 
 describe('adversarial: the v8 Map bomb (isolated-vm catastrophic error)', () => {
-  it('v8 in-process: Runtime.OutOfMemory, then the v8 engine refuses work with a clear error; quickjs neighbours and the host go on', async () => {
+  it('v8 in-process: Runtime.OutOfMemory, then v8 goes on in child processes (one LAMBDALET_V8_DEGRADED warning); neighbours of both engines and the host go on', async () => {
     const script = `
       import { createRuntime, silentSink } from ${JSON.stringify(indexUrl)};
       const rt = await createRuntime({ logSink: silentSink });
@@ -74,21 +75,18 @@ describe('adversarial: the v8 Map bomb (isolated-vm catastrophic error)', () => 
         console.log('V8AFTER ' + JSON.stringify({ name: error.name, code: error.code, message: error.message }));
       }
       console.log('QJSAFTER ' + JSON.stringify((await rt.invoke('qjs-neighbour', { n: 2 })).payload));
+      console.log('ISOLATION ' + JSON.stringify(rt.metrics().isolation));
       console.log('DONE');`;
     // The child's whole run (start-up, two engines, the bomb): far past its work, as the bomb's deadline is.
     const { stdout, stderr } = await runChild(script, GENEROUS_TIMEOUT_MS);
     expect((line(stdout, 'BOMB') as { errorType?: string } | undefined)?.errorType, stderr.slice(-1000)).toBe('Runtime.OutOfMemory');
-    const after = line(stdout, 'V8AFTER') as { name?: string; message?: string; payload?: unknown };
-    if (stderr.includes('LAMBDALET_V8_CATASTROPHIC')) {
-      expect(after.name).toBe('EngineUnavailableError');
-      expect(after.message).toMatch(/catastrophic isolated-vm error/);
-      // In-process v8 has one way back, and the message says it.
-      expect(after.message).toMatch(/Restart the process\.$/);
-    } else {
-      // isolated-vm's soft limit contained it this time (it does, on some runs): v8 serves on.
-      expect(after.payload).toEqual({ neighbour: 1 });
-    }
+    // Whether isolated-vm's soft limit contained the bomb (some runs, Node 26) or V8's heap ran out
+    // (a catastrophe: in-process v8 degraded to process isolation), the v8 neighbour answers.
+    expect(line(stdout, 'V8AFTER'), stderr.slice(-1000)).toEqual({ payload: { neighbour: 1 } });
     expect(line(stdout, 'QJSAFTER')).toEqual({ neighbour: 2 });
+    const degraded = line(stdout, 'ISOLATION') as { v8: string; v8DegradedBy?: string };
+    if (stderr.includes('LAMBDALET_V8_DEGRADED')) expect(degraded).toEqual({ v8: 'process', v8DegradedBy: expect.stringMatching(/memory/i) });
+    else expect(degraded).toEqual({ v8: 'in-process' });
   }, SLOW_CASE_LIMIT_MS);
 
   (processMode.skip ? it.skip : it)(

@@ -183,6 +183,8 @@ export class RemoteImage implements SandboxImage {
   readonly owner: Server | undefined;
   #dispose: () => void;
   #disposed = false;
+  /** Heard once when the image is disposed (see {@link onDispose}). */
+  #onDispose: Array<() => void> | undefined;
 
   constructor(engine: EngineName, img: number, info: ImageInfo, owner: Server | undefined, dispose: () => void) {
     this.engine = engine;
@@ -203,6 +205,16 @@ export class RemoteImage implements SandboxImage {
     if (this.#disposed) return;
     this.#disposed = true;
     this.#dispose();
+    for (const fn of this.#onDispose?.splice(0) ?? []) fn();
+  }
+
+  /**
+   * `fn` runs when this image is disposed (at once if it already is): a copy of it adopted by
+   * another pool goes with it (v8-engine.ts, in-process v8 degraded to process isolation).
+   */
+  onDispose(fn: () => void): void {
+    if (this.#disposed) fn();
+    else (this.#onDispose ??= []).push(fn);
   }
 }
 
@@ -226,6 +238,8 @@ export class EnginePool {
   readonly #background: BackgroundServers | undefined;
   /** Blueprints whose calls were CPU-heavy: their sandboxes start in background servers. */
   readonly #heavy = new Set<number>();
+  /** Images made by this pool (#image, share): {@link owns}. */
+  readonly #images = new WeakSet<RemoteImage>();
 
   /**
    * @param options.onUnhealthy hears every server reported unhealthy (isolated-vm's catastrophic error), before it is replaced
@@ -287,6 +301,24 @@ export class EnginePool {
     while (this.#servers.filter((s) => !s.draining && !s.background).length < this.size) this.#spawn();
   }
 
+  /** Whether `image` was made by this pool (restorable by it). */
+  owns(image: SandboxImage): boolean {
+    return image instanceof RemoteImage && this.#images.has(image);
+  }
+
+  /**
+   * Stops serving from this pool without failing anything: every sandbox it hosts is retired
+   * (engine.ts `retired`: each one's call in flight finishes, its environment ends when next idle),
+   * and its servers drop every shared image, so they keep no sandboxes made ahead of need for them
+   * (the images themselves stay usable elsewhere: their owners still dispose them). The host's v8
+   * restore servers, once in-process v8 has degraded to process isolation (v8/in-process-health.ts).
+   */
+  retireAll(): void {
+    for (const server of this.#servers) for (const sandbox of server.sandboxes.values()) sandbox.retire();
+    for (const img of this.#shared.keys()) for (const server of this.#servers) this.#send(server, { t: 'drop', img });
+    this.#shared.clear();
+  }
+
   /** Whether sandboxes of this blueprint start in background servers. */
   isHeavy(bp: number): boolean {
     return this.#background !== undefined && this.#heavy.has(bp);
@@ -321,6 +353,7 @@ export class EnginePool {
       this.#shared.delete(img);
       for (const server of this.#servers) this.#send(server, { t: 'drop', img });
     });
+    this.#images.add(image);
     // Servers spawned from now on adopt it from #shared (without an answer).
     this.#shared.set(img, image);
     const adoptions = await Promise.allSettled(
@@ -423,6 +456,7 @@ export class EnginePool {
       owner.pinned.delete(img);
       for (const server of this.#servers) this.#send(server, { t: 'drop', img });
     });
+    this.#images.add(image);
     if (info.parts === undefined) owner.pinned.add(img);
     else {
       this.#shared.set(img, image);

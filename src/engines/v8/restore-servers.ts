@@ -13,15 +13,21 @@
  * the worker by message and its host calls come back by `Atomics.wait` (tens of microseconds each,
  * docs/architecture.md), as under process isolation. Sandboxes that boot and run INIT stay on the
  * host's isolated-vm (v8-engine.ts).
+ *
+ * The restore servers are threads of this process: isolated-vm's catastrophic error in one of them
+ * degrades in-process v8 to process isolation (in-process-health.ts), as one on the host's thread
+ * does; from then on restores go to child processes and the restore servers' sandboxes are retired.
  */
 import { availableParallelism } from 'node:os';
 import { EnginePool } from '../remote/engine-pool.ts';
 import { WorkerHost } from '../remote/worker-host.ts';
+import { degradeInProcessV8, onInProcessV8Degraded } from './in-process-health.ts';
+
+/** How an engine server's v8 engine words its catastrophe (v8-engine.ts #stoppedMessage): the error follows. */
+const SERVER_ENGINE_WORDS = /^The v8 engine stopped admitting work after a catastrophic isolated-vm error: /;
 
 /** One pool per process (and per size), created on first use: the first SnapStart deploy on v8. */
 const pools = new Map<number, EnginePool>();
-/** isolated-vm's catastrophic error in a restore server, once one was reported. */
-let catastrophe: string | undefined;
 
 /**
  * The process's restore servers. `threads`: worker threads (default the host's available
@@ -31,18 +37,12 @@ export function v8RestoreServers(threads = availableParallelism()): EnginePool {
   let pool = pools.get(threads);
   if (!pool) {
     pool = new EnginePool(threads, (handlers) => WorkerHost.start({ quickjs: {}, precompileQuickJS: false }, handlers), {
-      onUnhealthy: (reason) => (catastrophe ??= reason),
+      onUnhealthy: (reason) => degradeInProcessV8(`${reason.replace(SERVER_ENGINE_WORDS, '').replace(/\.$/, '')} (in a SnapStart restore server)`),
     });
     pools.set(threads, pool);
+    const made = pool;
+    // Its sandboxes are in-process isolates too: each ends when next idle (the pool replaced the server that failed).
+    onInProcessV8Degraded(() => made.retireAll());
   }
   return pool;
-}
-
-/**
- * isolated-vm's catastrophic error in a restore server, if any. Its threads are the process's: an
- * isolate that hit one parks its thread for ever, so the host's v8 engine stops admitting work, as
- * it does for a catastrophe on its own thread (v8-engine.ts `assertAvailable`).
- */
-export function restoreServersCatastrophe(): string | undefined {
-  return catastrophe;
 }

@@ -8,7 +8,7 @@ import { createRequire } from 'node:module';
 import type ivm from 'isolated-vm';
 import type { FunctionBundle } from '../../code/types.ts';
 import { EngineUnavailableError } from '../../errors.ts';
-import { type Blueprint, type Engine, type Sandbox, type SandboxFault, type SandboxImage, type SandboxOptions } from '../engine.ts';
+import { type Blueprint, type Engine, type Sandbox, type SandboxFault, type SandboxImage, type SandboxOptions, type SentAhead } from '../engine.ts';
 import { binaryAnswer, textRequest, type BinaryAnswer } from '../binary-host-call.ts';
 import { guestRuntime, withStandardLibrary } from '../guest-bundle.ts';
 import { BlankIsolates } from './blank-isolates.ts';
@@ -16,7 +16,7 @@ import type { InitMessage } from '../guest/protocol.ts';
 import { hasNoNodeSnapshotFlag, missingFlagError, turnOffWasmCodeGc } from './flags.ts';
 import { warmGuestCodeCache } from './guest-code-cache.ts';
 import { RemoteImage, type BlueprintDef, type EnginePool } from '../remote/engine-pool.ts';
-import { restoreServersCatastrophe } from './restore-servers.ts';
+import { degradeInProcessV8, inProcessV8DegradedBy } from './in-process-health.ts';
 import { createSnapshotInChild, deserialise, snapshotScripts, V8Image, verifySnapshot } from './snapshot.ts';
 import { DeferredHostCalls, heavyCallStarter } from './deferred-host-calls.ts';
 import { guestLogCallback, V8_CALL_GRACE_MS, V8Sandbox, withDeadline, type GuestDispatch, type HeavyWatch } from './v8-sandbox.ts';
@@ -73,6 +73,16 @@ export interface V8EngineOptions {
    * and its function's later boots start there. SnapStart restores stay in the restore servers.
    */
   readonly background?: { readonly pool: () => EnginePool; readonly heavyCallCpuMs: number };
+  /**
+   * Where in-process v8 goes on after isolated-vm's catastrophic error in this process (issue #15;
+   * in-process-health.ts): the host's in-process engine (engines/registry.ts) gives process
+   * isolation's pool of child processes. Once in-process v8 has degraded, every boot and SnapStart
+   * restore of this engine's functions — prepared before or after — goes there (a restore-server
+   * image is copied to the children on its first restore), the function's in-process sandboxes are
+   * retired, and deploys compile nothing in this process. Absent (tests, an engine server): a
+   * catastrophe stops the engine, which then throws EngineUnavailableError ("Restart the process.").
+   */
+  readonly fallback?: () => EnginePool;
 }
 
 type IsolatedVm = typeof ivm;
@@ -120,13 +130,17 @@ export class V8Engine implements Engine {
   #guestCode: string | undefined;
   /** The bytes each image was made from (exportImage). */
   readonly #imageBytes = new WeakMap<SandboxImage, Uint8Array>();
-  /** Set by onCatastrophicError: the process is unhealthy and must not start more isolates. */
+  /** Set by onCatastrophicError without a fallback: the process is unhealthy and must not start more isolates. */
   #catastrophe: string | undefined;
   readonly #catastropheAdvice: string;
   readonly #onCatastrophe: V8EngineOptions['onCatastrophe'];
+  readonly #fallback: (() => EnginePool) | undefined;
+  /** Each image's copy in the fallback pool, made on its first restore there (#restoreIn). */
+  readonly #copies = new WeakMap<SandboxImage, Promise<RemoteImage>>();
 
   constructor(options: V8EngineOptions = {}) {
     this.#onCatastrophe = options.onCatastrophe;
+    this.#fallback = options.fallback;
     this.#catastropheAdvice = options.insideEngineServer ? '' : ' Restart the process.';
     this.#snapshotTimeoutMs = options.snapshotTimeoutMs ?? SNAPSHOT_TIMEOUT_MS;
     this.#restoredPerImage = options.restoredPerImage;
@@ -135,20 +149,30 @@ export class V8Engine implements Engine {
   }
 
   assertAvailable(): void {
+    // Degraded to process isolation: the children run v8 (they get the flag and load isolated-vm themselves).
+    if (this.#degradedPool()) return;
     if (this.#catastrophe !== undefined) throw new EngineUnavailableError(this.#stoppedMessage(this.#catastrophe));
-    const serversCatastrophe = this.#restoreServers ? restoreServersCatastrophe() : undefined;
-    if (serversCatastrophe !== undefined) {
-      throw new EngineUnavailableError(
-        `The v8 engine stopped admitting work after a catastrophic isolated-vm error in a SnapStart restore server: ${serversCatastrophe}. ` +
-          'Restart the process.',
-      );
+    const degradedBy = this.#restoreServers ? inProcessV8DegradedBy() : undefined;
+    if (degradedBy !== undefined) {
+      throw new EngineUnavailableError(`The v8 engine stopped admitting work after a catastrophic isolated-vm error in this process (${degradedBy}). Restart the process.`);
     }
     if (!FLAG_PRESENT) throw missingFlagError();
     this.#load();
   }
 
+  /**
+   * Process isolation's pool, once in-process v8 has degraded to it (in-process-health.ts) and this
+   * engine has one ({@link V8EngineOptions.fallback}); undefined otherwise.
+   */
+  #degradedPool(): EnginePool | undefined {
+    return this.#fallback && inProcessV8DegradedBy() !== undefined ? this.#fallback() : undefined;
+  }
+
   async prepare(bundle: FunctionBundle): Promise<Blueprint> {
     this.assertAvailable();
+    // Degraded: nothing is compiled here (no isolate is made in this process any more).
+    const degraded = this.#degradedPool();
+    if (degraded) return this.#prepareIn(degraded, bundle);
     const [guest, user] = await Promise.all([
       (this.#guest ??= guestRuntime().then(({ script: code }) => ({
         code,
@@ -169,7 +193,19 @@ export class V8Engine implements Engine {
       this.#forget.register(blueprint, { pool, bp: remote.def.bp });
       return remote;
     };
-    const snapshot = (init: InitMessage, memoryMb: number): Promise<SandboxImage> => this.#snapshot(guest, stdlib, bundle, init, memoryMb, servers()?.pool);
+    // Degraded after this function's sandbox booted here: its image goes to the children.
+    const snapshot = (init: InitMessage, memoryMb: number): Promise<SandboxImage> =>
+      this.#snapshot(guest, stdlib, bundle, init, memoryMb, moved()?.pool ?? servers()?.pool);
+    // Degraded to process isolation (in-process-health.ts): the function's code goes to the children once.
+    let elsewhere: { readonly pool: EnginePool; readonly def: BlueprintDef } | undefined;
+    const moved = (): { readonly pool: EnginePool; readonly def: BlueprintDef } | undefined => {
+      if (elsewhere) return elsewhere;
+      const pool = this.#degradedPool();
+      if (!pool) return undefined;
+      elsewhere = { pool, def: pool.define('v8', bundle) };
+      this.#forget.register(blueprint, { pool, bp: elsewhere.def.bp });
+      return elsewhere;
+    };
     // CPU-heavy: once one of its sandboxes' calls were (HeavyWatch), boots go to the background
     // servers, which learn the function's code then (they answer `stdlib` themselves).
     let heavy: { readonly pool: EnginePool; readonly def: BlueprintDef } | undefined;
@@ -185,8 +221,14 @@ export class V8Engine implements Engine {
     };
     const blueprint: Blueprint = {
       engine: 'v8',
-      boot: (options) => (heavy ? heavy.pool.boot(heavy.def, options) : this.#boot(guest, user, withLibrary(options), snapshot, heavyWatch)),
+      boot: (options) => {
+        if (heavy) return heavy.pool.boot(heavy.def, options);
+        const target = moved();
+        return target ? target.pool.boot(target.def, options) : this.#boot(guest, user, withLibrary(options), snapshot, heavyWatch);
+      },
       restore: (image, options, resume) => {
+        const elsewhere = moved();
+        if (elsewhere) return this.#restoreIn(elsewhere, image, options, resume);
         if (!(image instanceof RemoteImage)) return this.#restore(image, withLibrary(options));
         this.assertAvailable();
         const target = servers();
@@ -198,6 +240,52 @@ export class V8Engine implements Engine {
       },
     };
     return blueprint;
+  }
+
+  /** A function prepared once in-process v8 has degraded: its sandboxes live in `pool` (process isolation). */
+  async #prepareIn(pool: EnginePool, bundle: FunctionBundle): Promise<Blueprint> {
+    await pool.warm();
+    const target = { pool, def: pool.define('v8', bundle) };
+    const blueprint: Blueprint = {
+      engine: 'v8',
+      boot: (options) => pool.boot(target.def, options),
+      restore: (image, options, resume) => this.#restoreIn(target, image, options, resume),
+    };
+    this.#forget.register(blueprint, { pool, bp: target.def.bp });
+    return blueprint;
+  }
+
+  /**
+   * A SnapStart restore in `target` (the fallback pool): an image it made itself is restored as
+   * is; one made for this process (the restore servers', or an in-thread V8Image) is copied to it
+   * once (EnginePool.share: every child verifies the bytes again) and the copy goes with it.
+   */
+  async #restoreIn(
+    target: { readonly pool: EnginePool; readonly def: BlueprintDef },
+    image: SandboxImage,
+    options: SandboxOptions,
+    resume?: SentAhead,
+  ): Promise<Sandbox> {
+    if (target.pool.owns(image)) return target.pool.restore(target.def, image, options, resume);
+    if (image.engine !== 'v8') throw new Error(`v8 cannot restore a ${image.engine} ${image.kind} image`);
+    if (options.memoryMb !== image.memoryMb) {
+      throw new Error(`v8: an image made under memoryMb ${image.memoryMb} cannot be restored under ${options.memoryMb}`);
+    }
+    if ((image as { readonly disposed?: boolean }).disposed === true) throw new Error('v8: the image was disposed');
+    let copy = this.#copies.get(image);
+    if (!copy) {
+      const parts = image instanceof RemoteImage ? image.parts : this.exportImage(image);
+      if (parts === undefined || parts === null) throw new Error('v8: the image was lost with the process that held it');
+      copy = target.pool.share('v8', { kind: image.kind, memoryMb: image.memoryMb, sizeBytes: image.sizeBytes, parts });
+      this.#copies.set(image, copy);
+      copy.then(
+        (made) => {
+          if (image instanceof RemoteImage) image.onDispose(() => made.dispose());
+        },
+        () => this.#copies.delete(image), // the next restore tries again
+      );
+    }
+    return target.pool.restore(target.def, await copy, options, resume);
   }
 
   /**
@@ -455,6 +543,16 @@ export class V8Engine implements Engine {
    * microtasks, so the hook below runs before any of them is answered).
    */
   #onCatastrophicError(message: string, sandbox?: Sandbox, fault?: SandboxFault): void {
+    if (this.#fallback) {
+      // The host's engine: in-process v8 goes on in child processes (in-process-health.ts warns,
+      // once); they start now, so the next cold start finds one up sooner.
+      blanksStopped = true;
+      degradeInProcessV8(message);
+      this.#degradedPool()
+        ?.warm()
+        .catch(() => {}); // a child that cannot start fails the boot that needs it
+      return;
+    }
     const first = this.#catastrophe === undefined;
     this.#catastrophe ??= message;
     blanksStopped = true;
@@ -478,7 +576,7 @@ function blanksOf(ivm: IsolatedVm, guest: CompiledSource): BlankIsolates<Blank> 
       dispose: (blank) => {
         if (!blank.isolate.isDisposed) blank.isolate.dispose();
       },
-      available: () => !blanksStopped,
+      available: () => !blanksStopped && inProcessV8DegradedBy() === undefined,
     });
     blankPools.set(guest.code, pool);
   }

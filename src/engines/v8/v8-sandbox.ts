@@ -32,6 +32,7 @@ import { SandboxFault, SnapshotUnsupportedError, type RejectionReason, type Sand
 import { HEAVY_CALLS_IN_A_ROW } from '../remote/engine-pool.ts';
 import { decodeReply, encodeMessage, REPLY_STALE, type GuestDispatchFunction, type GuestReply, type HostMessage, type InitMessage } from '../guest/protocol.ts';
 import type { DeferredHostCalls } from './deferred-host-calls.ts';
+import { inProcessV8DegradedBy } from './in-process-health.ts';
 
 /**
  * In-process CPU-heavy detection (v8-engine.ts `background`): hears when this sandbox's invocation
@@ -172,9 +173,13 @@ export class V8Sandbox implements Sandbox {
     bounded.add(this);
   }
 
-  /** See Sandbox.retired: set once this sandbox's calls made its function CPU-heavy (HeavyWatch). */
+  /**
+   * See Sandbox.retired: set once this sandbox's calls made its function CPU-heavy (HeavyWatch), and
+   * for every sandbox of the host process once in-process v8 has degraded to process isolation
+   * (in-process-health.ts: the function's next invocation cold-starts in a child).
+   */
   get retired(): boolean {
-    return this.#retired;
+    return this.#retired || inProcessV8DegradedBy() !== undefined;
   }
 
   /**

@@ -9,11 +9,12 @@ const indexUrl = new URL('../../../src/index.ts', import.meta.url).href;
  * Node 24 (V8 13.6) it exhausts V8's own heap before isolated-vm's soft limit acts and isolated-vm
  * reports a catastrophic error (its thread is parked forever, so the process cannot even exit on
  * its own); on Node 26 the soft limit catches it. Either way lambdalet must answer the invocation
- * with Runtime.OutOfMemory; after a catastrophe it must stop admitting v8 work and say so.
- * Run in a child process that we kill.
+ * with Runtime.OutOfMemory; after a catastrophe in-process v8 degrades to process isolation, says
+ * so once (LAMBDALET_V8_DEGRADED) and keeps admitting v8 work (v8/in-process-health.ts; the full
+ * picture: catastrophe-degrade.test.ts). Run in a child process that we kill.
  */
 describe('v8 engine: catastrophic out of memory', () => {
-  it('catastrophic: the invoke returns Runtime.OutOfMemory; after a catastrophe invokes get EngineUnavailableError and a warning', async () => {
+  it('catastrophic: the invoke returns Runtime.OutOfMemory; after a catastrophe one warning, and invokes are still admitted', async () => {
     const script = `
       import { createRuntime, silentSink } from ${JSON.stringify(indexUrl)};
       const rt = await createRuntime({ logSink: silentSink });
@@ -55,13 +56,9 @@ describe('v8 engine: catastrophic out of memory', () => {
 
     const result = JSON.parse(/RESULT (.*)/.exec(stdout)?.[1] ?? 'null') as { errorType: string } | null;
     expect(result?.errorType).toBe('Runtime.OutOfMemory');
-    if (stderr.includes('LAMBDALET_V8_CATASTROPHIC')) {
-      const after = JSON.parse(/AFTER (\{.*\})/.exec(stdout)?.[1] ?? 'null') as { name: string; message: string } | null;
-      expect(after?.name).toBe('EngineUnavailableError');
-      expect(after?.message).toContain('catastrophic');
-    } else {
-      // Contained by isolated-vm's soft limit: the engine keeps serving.
-      expect(stdout).toContain('AFTER admitted');
-    }
+    // A catastrophe (in-process v8 degraded to child processes) or isolated-vm's soft limit
+    // containing it: either way the engine keeps serving.
+    expect(stdout, stderr.slice(-2000)).toContain('AFTER admitted');
+    expect(stderr.split('[LAMBDALET_V8_DEGRADED]').length - 1).toBeLessThanOrEqual(1);
   }, 90_000);
 });
