@@ -5,8 +5,9 @@
  * each tree's function has 64 provisioned environments (as bench/cases/throughput.ts). Prints, per
  * C, the medians of the batch time and of the process CPU per invoke (CPU is what two cores share
  * at high concurrency, and it moves far less with the machine's load than wall time), their
- * after/before ratios, and the spread of the per-round time ratio (the method's noise; run a tree
- * against a copy of itself for an A/A).
+ * after/before ratios, the host thread's own CPU per invoke (process.threadCpuUsage: the invoke
+ * path's JavaScript, isolated-vm's `apply`, the worker hop's host side), and the spread of the
+ * per-round time ratio (the method's noise; run a tree against a copy of itself for an A/A).
  *
  *   git worktree add --detach /tmp/before <commit> && ln -s "$PWD/node_modules" /tmp/before/
  *   node --no-node-snapshot bench/compare-throughput.ts /tmp/before "$PWD" [rounds=10] [concurrencies=1,8,64] [batch=2000]
@@ -33,7 +34,7 @@ const trees = await Promise.all(
     const { version } = await rt.publishVersion('tp');
     await rt.putProvisionedConcurrencyConfig('tp', version, { provisionedConcurrentExecutions: PROVISIONED });
     while (rt.getProvisionedConcurrencyConfig('tp', version).status !== 'READY') await new Promise((r) => setTimeout(r, 5));
-    return { label: i === 0 ? 'before' : 'after', rt, target: `tp:${version}`, cpuUs: new Map<number, number[]>() };
+    return { label: i === 0 ? 'before' : 'after', rt, target: `tp:${version}`, cpuUs: new Map<number, number[]>(), hostCpuUs: new Map<number, number[]>() };
   }),
 );
 
@@ -58,17 +59,23 @@ for (const c of concurrencies.split(',').map(Number)) {
       name: tree.label,
       run: async () => {
         const cpu = process.cpuUsage();
+        const hostCpu = process.threadCpuUsage();
         await runBatch(batch, c, () => invoke(tree));
         const used = process.cpuUsage(cpu);
+        const hostUsed = process.threadCpuUsage(hostCpu);
         const list = tree.cpuUs.get(c) ?? [];
         list.push((used.user + used.system) / batch);
         tree.cpuUs.set(c, list);
+        const hostList = tree.hostCpuUs.get(c) ?? [];
+        hostList.push((hostUsed.user + hostUsed.system) / batch);
+        tree.hostCpuUs.set(c, hostList);
       },
     })),
     { rounds: Number(rounds), perRound: 1, warmupRounds: 1 },
   );
   const [before, after] = trees.map((tree) => summariseSamples(measured.samples[tree.label]!).median);
   const [cpuBefore, cpuAfter] = trees.map((tree) => summariseSamples(tree.cpuUs.get(c)!.slice(1)).median);
+  const [hostBefore, hostAfter] = trees.map((tree) => summariseSamples(tree.hostCpuUs.get(c)!.slice(1)).median);
   const spread = roundRatioSpread(measured.roundMedians.after!, measured.roundMedians.before!);
   console.log(
     JSON.stringify({
@@ -81,6 +88,9 @@ for (const c of concurrencies.split(',').map(Number)) {
       cpuUsPerInvokeBefore: +cpuBefore!.toFixed(1),
       cpuUsPerInvokeAfter: +cpuAfter!.toFixed(1),
       cpuRatio: +(cpuAfter! / cpuBefore!).toFixed(3),
+      hostThreadCpuUsPerInvokeBefore: +hostBefore!.toFixed(1),
+      hostThreadCpuUsPerInvokeAfter: +hostAfter!.toFixed(1),
+      hostThreadCpuRatio: +(hostAfter! / hostBefore!).toFixed(3),
       roundRatio: { p25: +spread.p25.toFixed(3), p75: +spread.p75.toFixed(3), min: +spread.min.toFixed(3), max: +spread.max.toFixed(3) },
       rounds: spread.rounds,
     }),

@@ -19,13 +19,19 @@ import type { GuestReply, HostMessage } from '../engines/guest/protocol.ts';
  * `signal` aborts the phase from outside (the environment was disposed, e.g. by rt.close()'s
  * deadline): a wait for a guest timer ends at once instead of at the timer or the deadline.
  */
-export async function runPhase(
+export function runPhase(
   sandbox: Sandbox,
   first: HostMessage,
   deadlineAt: number,
   signal?: AbortSignal,
 ): Promise<GuestReply> {
-  let reply = await sandbox.call(first, remaining(deadlineAt));
+  // The first call's promise itself when it ends the phase (a warm invoke of a handler that
+  // settles in its call: no async frame of its own); the loop below only when it does not.
+  return sandbox.call(first, remaining(deadlineAt)).then((reply) => (reply.done ? reply : drivePhase(sandbox, reply, deadlineAt, signal)));
+}
+
+async function drivePhase(sandbox: Sandbox, firstReply: GuestReply, deadlineAt: number, signal: AbortSignal | undefined): Promise<GuestReply> {
+  let reply = firstReply;
   for (;;) {
     if (reply.done) return reply;
     reply = sandbox.peek({ type: 'status' });

@@ -89,12 +89,15 @@ export type ServerEvent =
   /**
    * A call's answer: the reply, the guest's status right after it when the phase is not done (the
    * host's synchronous `peek` reads it), and the sandbox's memory; or the fault that ended it.
+   * The reply and the status cross as one string each, in the guest's reply format
+   * (guest/protocol.ts encodeReply; the host decodes them): a thread's `postMessage` copies one
+   * string for less than an object of six fields (a worker round trip 15-16 -> 12-13 µs, load ~13).
    */
   | {
       readonly t: 'reply';
       readonly id: number;
-      readonly reply?: GuestReply;
-      readonly status?: GuestReply | { readonly fault: FaultShape };
+      readonly reply?: string;
+      readonly status?: string | { readonly fault: FaultShape };
       readonly fault?: FaultShape;
       readonly memoryBytes: number;
       /** The guest's CPU time in this call, in ms, when the server could measure it. */

@@ -5,7 +5,7 @@
  * the memory it sent: neither blocks the host.
  */
 import { SandboxFault, type Sandbox, type SandboxImage, type SandboxOptions } from '../engine.ts';
-import type { GuestReply, HostMessage } from '../guest/protocol.ts';
+import { decodeReply, type GuestReply, type HostMessage } from '../guest/protocol.ts';
 import type { FaultShape, ServerEvent } from './protocol.ts';
 
 /** What a remote sandbox asks of its pool (engine-pool.ts). */
@@ -77,8 +77,19 @@ export class RemoteSandbox implements Sandbox {
     if (fault) throw fault;
     this.#memoryBytes = answer.memoryBytes;
     const status = answer.status;
-    this.#status = status === undefined ? undefined : 'fault' in status ? toFault(status.fault) : status;
-    return answer.reply!;
+    this.#status = status === undefined ? undefined : typeof status === 'string' ? this.#decode(status) : toFault(status.fault);
+    const reply = this.#decode(answer.reply);
+    if (reply instanceof SandboxFault) throw this.fail(reply);
+    return reply;
+  }
+
+  /** A reply or status as its server sent it (the guest's reply format, protocol.ts); a fault if it does not decode. */
+  #decode(text: string | undefined): GuestReply | SandboxFault {
+    try {
+      return decodeReply(text);
+    } catch (error) {
+      return new SandboxFault('crashed', `The engine server sent a malformed reply: ${(error as Error).message}`);
+    }
   }
 
   peek(message: HostMessage): GuestReply {

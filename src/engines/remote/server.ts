@@ -19,7 +19,7 @@ import type { FunctionBundle } from '../../code/types.ts';
 import type { BinaryAnswer } from '../binary-host-call.ts';
 import { SandboxFault, SnapshotUnsupportedError, type Blueprint, type Engine, type Sandbox, type SandboxImage, type SandboxOptions } from '../engine.ts';
 import { useGuestRuntime } from '../guest-bundle.ts';
-import type { GuestReply } from '../guest/protocol.ts';
+import { encodeReply, type GuestReply } from '../guest/protocol.ts';
 import { InThreadQuickJS, useInstanceCounter } from '../quickjs/in-thread.ts';
 import type { QuickJSImageParts } from '../quickjs/snapshot.ts';
 import type { RuntimeImage } from '../quickjs/runtime-image.ts';
@@ -368,10 +368,10 @@ class EngineServer {
       this.#callsInFlight.delete(request.id);
       if (synchronous) Atomics.store(this.#signal, RUNNING, 0);
     }
-    let status: GuestReply | { fault: FaultShape } | undefined;
+    let status: string | { fault: FaultShape } | undefined;
     if (!reply.done) {
       try {
-        status = sandbox.peek({ type: 'status' });
+        status = encodeReply(sandbox.peek({ type: 'status' }));
       } catch (error) {
         status = { fault: this.#fault(request.sb, error) };
       }
@@ -388,7 +388,7 @@ class EngineServer {
     this.#post({
       t: 'reply',
       id: request.id,
-      reply,
+      reply: encodeReply(reply),
       ...(status ? { status } : {}),
       memoryBytes: sandbox.memoryUsedBytes(),
       ...(cpuMs === undefined ? {} : { cpuMs }),

@@ -45,7 +45,7 @@ function fakes(cpu: Map<number, number>, busy = new Map<number, number>()): { st
             event = { t: 'ready', id: request.id };
           } else if (request.t === 'call') {
             const busyMs = busy.get(request.sb);
-            event = { t: 'reply', id: request.id, reply: { done: true } as never, memoryBytes: 0, cpuMs: cpu.get(request.sb) ?? 0, ...(busyMs === undefined ? {} : { busyMs }) };
+            event = { t: 'reply', id: request.id, reply: 'o--1,0,null', memoryBytes: 0, cpuMs: cpu.get(request.sb) ?? 0, ...(busyMs === undefined ? {} : { busyMs }) };
           }
           if (event) queueMicrotask(() => handlers.onEvent(event));
         },

@@ -55,7 +55,7 @@ function alive(pid: number): boolean {
 const FAKE_SERVER = `
 const { parentPort, workerData } = require('node:worker_threads');
 const block = () => Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0);
-const done = (id) => parentPort.postMessage({ t: 'reply', id, reply: { done: true, ok: true, payload: '"late-or-not"', nextTimerInMs: -1, logCount: 0 }, memoryBytes: 0 });
+const done = (id) => parentPort.postMessage({ t: 'reply', id, reply: 'o--1,0,"late-or-not"', memoryBytes: 0 });
 parentPort.on('message', (r) => {
   if (r.t === 'boot') {
     if (workerData.hangBoots) block();

@@ -9,7 +9,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { bundleFunction } from '../../../src/code/index.ts';
 import type { Blueprint, SandboxImage, SandboxOptions } from '../../../src/engines/engine.ts';
-import type { HostMessage } from '../../../src/engines/guest/protocol.ts';
+import { encodeReply, type HostMessage } from '../../../src/engines/guest/protocol.ts';
 import { EnginePool } from '../../../src/engines/remote/engine-pool.ts';
 import type { ServerEvent } from '../../../src/engines/remote/protocol.ts';
 import { RemoteEngine } from '../../../src/engines/remote/remote-engine.ts';
@@ -101,7 +101,7 @@ describe('RemoteSandbox.sendAhead', () => {
     const link: SandboxLink = {
       call: (message) => {
         sent.push(message);
-        return Promise.resolve({ t: 'reply', id: sent.length, reply: { done: true, ok: true, payload: String(sent.length), logCount: 0, nextTimerInMs: -1 }, memoryBytes: 0 });
+        return Promise.resolve({ t: 'reply', id: sent.length, reply: encodeReply({ done: true, ok: true, payload: String(sent.length), logCount: 0, nextTimerInMs: -1 }), memoryBytes: 0 });
       },
       snapshot: () => Promise.reject(new Error('not used')),
       dispose: () => {},

@@ -6,6 +6,7 @@
  */
 import { describe, expect, it } from 'vitest';
 import { bundleFunction } from '../../../src/code/index.ts';
+import { decodeReply, type GuestReply } from '../../../src/engines/guest/protocol.ts';
 import type { ServerEvent } from '../../../src/engines/remote/protocol.ts';
 import { runtimeImagesMade, WorkerHost } from '../../../src/engines/remote/worker-host.ts';
 import { GENEROUS_TIMEOUT_MS } from '../../helpers/runtime.ts';
@@ -37,6 +38,13 @@ async function startServer(): Promise<{ host: WorkerHost; reply: (id: number) =>
 }
 
 /** Boots the function in `server`, runs INIT and one invoke; the invoke's payload. */
+/** A reply event's phase outcome: its status (read after a call not done) or its reply, both in the guest's reply format. */
+function phaseOutcome(event: ServerEvent): GuestReply {
+  const text = event.t === 'reply' ? (event.status ?? event.reply) : undefined;
+  if (typeof text !== 'string') throw new Error(`no reply: ${JSON.stringify(event)}`);
+  return decodeReply(text);
+}
+
 async function bootAndInvoke(server: Awaited<ReturnType<typeof startServer>>): Promise<unknown> {
   const outcome = await bundleFunction({ files: { 'index.mjs': SOURCE } }, 'index.handler');
   if (!outcome.ok) throw new Error(outcome.failure.errorMessage);
@@ -47,12 +55,12 @@ async function bootAndInvoke(server: Awaited<ReturnType<typeof startServer>>): P
   const deadline = Date.now() + GENEROUS_TIMEOUT_MS;
   server.host.send({ t: 'call', id: 4, sb: 3, message: INIT, deadline });
   const init = await server.reply(4);
-  expect(init.t === 'reply' && (init.status ?? init.reply), JSON.stringify(init)).toMatchObject({ done: true, ok: true });
+  expect(phaseOutcome(init), JSON.stringify(init)).toMatchObject({ done: true, ok: true });
   server.host.send({ t: 'call', id: 5, sb: 3, message: { type: 'invoke', requestId: 'r', deadlineMs: deadline, extras: '', event: '{"n":21}' }, deadline });
   const invoked = await server.reply(5);
-  const result = invoked.t === 'reply' ? (invoked.status ?? invoked.reply) : undefined;
+  const result = phaseOutcome(invoked);
   expect(result, JSON.stringify(invoked)).toMatchObject({ done: true, ok: true });
-  return JSON.parse((result as { payload: string }).payload) as unknown;
+  return JSON.parse(result.payload!) as unknown;
 }
 
 describe('the guest runtime image across engine servers', () => {

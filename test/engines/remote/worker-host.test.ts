@@ -6,6 +6,7 @@
 import { describe, expect, it } from 'vitest';
 import { bundleFunction } from '../../../src/code/index.ts';
 import { HEAVY_CALL_CPU_MS } from '../../../src/engines/remote/engine-pool.ts';
+import { decodeReply, type GuestReply } from '../../../src/engines/guest/protocol.ts';
 import type { ServerEvent, ServerRequest } from '../../../src/engines/remote/protocol.ts';
 import { STUCK_GRACE_MS, WorkerHost } from '../../../src/engines/remote/worker-host.ts';
 import { GENEROUS_TIMEOUT_MS } from '../../helpers/runtime.ts';
@@ -65,7 +66,14 @@ async function bootInitialised(s: Started): Promise<void> {
   s.host.send({ t: 'call', id: 4, sb: 3, message: INIT, deadline: Date.now() + GENEROUS_TIMEOUT_MS });
   // The phase's outcome: in the reply itself (a settled call, 02ddab2) or in the status read after it.
   const init = await s.next('reply');
-  expect(init.status ?? init.reply, JSON.stringify(init)).toMatchObject({ done: true, ok: true });
+  expect(phaseOutcome(init), JSON.stringify(init)).toMatchObject({ done: true, ok: true });
+}
+
+/** A reply event's phase outcome: its status (read after a call not done) or its reply, both in the guest's reply format. */
+function phaseOutcome(event: Extract<ServerEvent, { t: 'reply' }>): GuestReply {
+  const text = event.status ?? event.reply;
+  if (typeof text !== 'string') throw new Error(`no reply: ${JSON.stringify(event)}`);
+  return decodeReply(text);
 }
 
 const invoke = (deadline: number): ServerRequest => ({
@@ -89,7 +97,7 @@ describe('engine server in a worker thread', () => {
     expect(s.events.filter((e) => e.t === 'reply')).toHaveLength(1);
     s.host.answer(call, 'ofalse');
     const reply = await s.next('reply');
-    expect(reply.status ?? reply.reply).toMatchObject({ done: true, ok: true, payload: 'false' });
+    expect(phaseOutcome(reply)).toMatchObject({ done: true, ok: true, payload: 'false' });
     s.host.kill();
     expect(await s.exited).toBe('exit status 1');
   });
@@ -101,7 +109,7 @@ describe('engine server in a worker thread', () => {
       s.host.send(invoke(Date.now() + 5000));
       s.host.answer(await s.next('host'), 'ofalse');
       const reply = await s.next('reply');
-      expect(reply.status ?? reply.reply).toMatchObject({ done: true, ok: true, payload: 'false' });
+      expect(phaseOutcome(reply)).toMatchObject({ done: true, ok: true, payload: 'false' });
       if (guestCpuTime === false) expect(reply).not.toHaveProperty('cpuMs');
       else expect(reply.cpuMs).toBeGreaterThanOrEqual(0);
       s.host.kill();
