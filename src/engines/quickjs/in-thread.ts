@@ -391,6 +391,8 @@ export function startRuntime(instance: QuickJSInstance, memoryMb: number): Start
     ctx.setProp(hostCall, 'binary', ctx.true);
     // The tracker goes in before any script runs, so an image made from this runtime carries it.
     const rejections = instance.trackerOffset === undefined ? undefined : instance.rejections.attach(runtime, ctx, instance.trackerOffset);
+    // So are QuickJS's SharedArrayBuffer hooks (sab-hooks.ts: without them a grown buffer reaches past its memory).
+    if (!instance.sabHooks.attach(runtime, instance.sabOffset)) throw new Error('quickjs: the SharedArrayBuffer hooks could not be installed in a new runtime');
     return { instance, runtime, context: ctx, log, hostCall, current, rejections };
   } catch (error) {
     runtime.dispose();

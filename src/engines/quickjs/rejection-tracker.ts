@@ -32,7 +32,8 @@ import type { RejectionReason } from '../engine.ts';
 import { v8Message } from '../guest/errors.ts';
 
 /** The export the patched module gives its function table under. */
-const TABLE_EXPORT = 'lambdaletFunctionTable';
+export const FUNCTION_TABLE = 'lambdaletFunctionTable';
+const TABLE_EXPORT = FUNCTION_TABLE;
 
 /** What the sandbox reads after a job drain: the first rejection nobody handled, if any. */
 export interface RejectionLog {

@@ -12,8 +12,9 @@
 import { readFile } from 'node:fs/promises';
 import { createRequire } from 'node:module';
 import RELEASE_SYNC_EXPORTS from '@jitl/quickjs-wasmfile-release-sync';
-import { newQuickJSWASMModuleFromVariant, type QuickJSSyncVariant, type QuickJSWASMModule } from 'quickjs-emscripten-core';
-import { exportFunctionTable, findTrackerOffset, InstanceRejections } from './rejection-tracker.ts';
+import { newQuickJSWASMModuleFromVariant, type QuickJSRuntime, type QuickJSSyncVariant, type QuickJSWASMModule } from 'quickjs-emscripten-core';
+import { exportFunctionTable, findTrackerOffset, FUNCTION_TABLE, InstanceRejections } from './rejection-tracker.ts';
+import { checkSabHooks, InstanceSabHooks, sabFuncsOffset } from './sab-hooks.ts';
 
 // The package's types describe its CommonJS build (default under `.default`); Node loads its ESM build.
 const RELEASE_SYNC = ((RELEASE_SYNC_EXPORTS as { default?: QuickJSSyncVariant }).default ?? RELEASE_SYNC_EXPORTS) as QuickJSSyncVariant;
@@ -72,6 +73,9 @@ export interface QuickJSInstance {
   readonly rejections: InstanceRejections;
   /** Where the tracker goes in a JSRuntime; undefined: not found, rejections go unnoticed. */
   readonly trackerOffset: number | undefined;
+  /** QuickJS's SharedArrayBuffer hooks (sab-hooks.ts), and where they go in a JSRuntime. */
+  readonly sabHooks: InstanceSabHooks;
+  readonly sabOffset: number;
 }
 
 type Imports = Record<string, Record<string, unknown>>;
@@ -81,32 +85,67 @@ type Imports = Record<string, Record<string, unknown>>;
  * `instantiateWasm` with its imports; the instance is created synchronously from the compiled module.
  */
 export async function instantiateQuickJS(maxMemoryMb: number): Promise<QuickJSInstance> {
-  const [instance, trackerOffset] = await Promise.all([newInstance(maxMemoryMb), rejectionTrackerOffset()]);
-  return { ...instance, trackerOffset };
+  const [instance, { trackerOffset, sabOffset }] = await Promise.all([newInstance(maxMemoryMb), runtimeOffsets()]);
+  return { ...instance, trackerOffset, sabOffset };
 }
 
-let offset: Promise<number | undefined> | undefined;
+let offsets: Promise<{ trackerOffset: number | undefined; sabOffset: number }> | undefined;
 
 /** Settles once this thread's first instance has been made (the tracker's probe: the Emscripten glue loaded, the offset found). */
 export async function firstInstanceMade(): Promise<void> {
-  await rejectionTrackerOffset();
+  await runtimeOffsets();
 }
 
-/** The tracker field's offset, found once per thread in a throw-away instance (rejection-tracker.ts). */
-function rejectionTrackerOffset(): Promise<number | undefined> {
-  offset ??= newInstance(QUICKJS_INITIAL_MEMORY_MB).then((probe) => {
+/**
+ * The offsets of the tracker field and of `sab_funcs`, found once per thread in a throw-away
+ * instance (rejection-tracker.ts, sab-hooks.ts). The SharedArrayBuffer hooks must be found: a
+ * failure rejects, and with it every instance of this thread (quickjs unavailable, not unsafe).
+ */
+function runtimeOffsets(): Promise<{ trackerOffset: number | undefined; sabOffset: number }> {
+  offsets ??= newInstance(QUICKJS_INITIAL_MEMORY_MB).then((probe) => {
     const found = findTrackerOffset({ module: probe.module, rejections: probe.rejections, heap: () => new Uint8Array(probe.memory.buffer) });
     if (found === undefined) {
       process.emitWarning('lambdalet: the quickjs promise-rejection tracker could not be installed; unhandled rejections go unnoticed on quickjs', {
         code: 'LAMBDALET_QUICKJS_REJECTION_TRACKER',
       });
     }
-    return found;
+    return { trackerOffset: found, sabOffset: findSabOffset(probe) };
   });
-  return offset;
+  return offsets;
 }
 
-async function newInstance(maxMemoryMb: number): Promise<Omit<QuickJSInstance, 'trackerOffset'>> {
+/** `sab_funcs`'s offset, computed from the tracker's (found as rejection-tracker.ts finds it) and checked in `probe`. */
+function findSabOffset(probe: Omit<QuickJSInstance, 'trackerOffset' | 'sabOffset'>): number {
+  const runtime = probe.module.newRuntime();
+  try {
+    const span = 64;
+    const base = runtimePointer(runtime) / 4;
+    const before = new Uint32Array(probe.memory.buffer).slice(base, base + span);
+    runtime.setInterruptHandler(() => false);
+    const after = new Uint32Array(probe.memory.buffer).slice(base, base + span);
+    const changed = [...before.keys()].filter((i) => before[i] !== after[i]);
+    runtime.removeInterruptHandler();
+    if (changed.length !== 1) throw new Error(`quickjs-emscripten changed: JSRuntime's interrupt handler not found (${changed.length} words changed)`);
+    // interrupt_handler, interrupt_opaque, then host_promise_rejection_tracker (rejection-tracker.ts).
+    const sabOffset = sabFuncsOffset((changed[0]! + 2) * 4);
+    if (!probe.sabHooks.attach(runtime, sabOffset)) throw new Error('quickjs-emscripten changed: JSRuntime\'s sab_funcs is not where lambdalet expects it');
+    const context = runtime.newContext();
+    try {
+      checkSabHooks(probe.sabHooks, runtime, context);
+    } finally {
+      context.dispose();
+    }
+    return sabOffset;
+  } finally {
+    runtime.dispose();
+  }
+}
+
+function runtimePointer(runtime: QuickJSRuntime): number {
+  return (runtime as unknown as { rt: { value: number } }).rt.value;
+}
+
+async function newInstance(maxMemoryMb: number): Promise<Omit<QuickJSInstance, 'trackerOffset' | 'sabOffset'>> {
   const wasmModule = await quickjsWasmModule();
   const maximum = Math.min(QUICKJS_MAX_MEMORY_MB, Math.max(QUICKJS_INITIAL_MEMORY_MB, maxMemoryMb)) * (MIB / WASM_PAGE_BYTES);
   const memory = new wasm.Memory({ initial: QUICKJS_INITIAL_MEMORY_MB * (MIB / WASM_PAGE_BYTES), maximum });
@@ -137,10 +176,16 @@ async function newInstance(maxMemoryMb: number): Promise<Omit<QuickJSInstance, '
   const module = await newQuickJSWASMModuleFromVariant(variant);
   // quickjs-emscripten keeps the Emscripten module as `module` (its malloc, free and heap views).
   const emscripten = (module as unknown as { module: ConstructorParameters<typeof InstanceRejections>[1] }).module;
+  const rejections = new InstanceRejections(exports, emscripten, module.getFFI());
+  // After the tracker's slot, in every instance: the slots are the same everywhere (images hold them).
+  const sabHooks = new InstanceSabHooks(exports[FUNCTION_TABLE] as ConstructorParameters<typeof InstanceSabHooks>[0], emscripten, () => {
+    refused = true;
+  });
   return {
     module,
     memory,
-    rejections: new InstanceRejections(exports, emscripten, module.getFFI()),
+    rejections,
+    sabHooks,
     growthRefused: () => refused,
     resetGrowthRefused: () => {
       refused = false;
