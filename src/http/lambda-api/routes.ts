@@ -10,6 +10,7 @@ import { REQUEST_PAYLOAD_MAX_BYTES } from '../../config/index.ts';
 import { HttpError } from '../errors.ts';
 import { Router, type Handler } from '../router.ts';
 import * as al from './aliases-layers.ts';
+import * as ac from './async-configs.ts';
 import type { ApiContext } from './context.ts';
 import * as esm from './event-source-mappings.ts';
 import * as fn from './functions.ts';
@@ -66,6 +67,16 @@ export function lambdaApiRouter(ctx: ApiContext): Router {
   add('GET', U, 'GetFunctionUrlConfig', urls.getFunctionUrlConfig);
   add('PUT', U, 'UpdateFunctionUrlConfig', urls.updateFunctionUrlConfig);
   add('DELETE', U, 'DeleteFunctionUrlConfig', urls.deleteFunctionUrlConfig);
+  const C = '/2019-09-25/functions/{FunctionName}/event-invoke-config';
+  add('PUT', C, 'PutFunctionEventInvokeConfig', ac.putFunctionEventInvokeConfig);
+  add('POST', C, 'UpdateFunctionEventInvokeConfig', ac.updateFunctionEventInvokeConfig);
+  add('GET', C, 'GetFunctionEventInvokeConfig', ac.getFunctionEventInvokeConfig);
+  add('DELETE', C, 'DeleteFunctionEventInvokeConfig', ac.deleteFunctionEventInvokeConfig);
+  add('GET', `${C}/list`, 'ListFunctionEventInvokeConfigs', ac.listFunctionEventInvokeConfigs);
+  add('PUT', '/2024-08-31/functions/{FunctionName}/recursion-config', 'PutFunctionRecursionConfig', ac.putFunctionRecursionConfig);
+  add('GET', '/2024-08-31/functions/{FunctionName}/recursion-config', 'GetFunctionRecursionConfig', ac.getFunctionRecursionConfig);
+  // InvokeAsync's body is the raw event, like Invoke's (the name starts with Invoke: not parsed as a JSON request).
+  add('POST', '/2014-11-13/functions/{FunctionName}/invoke-async', 'InvokeAsync', ac.invokeAsync, REQUEST_PAYLOAD_MAX_BYTES);
   const E = '/2015-03-31/event-source-mappings';
   add('POST', E, 'CreateEventSourceMapping', esm.createEventSourceMapping);
   add('GET', E, 'ListEventSourceMappings', esm.listEventSourceMappings);
