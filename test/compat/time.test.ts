@@ -40,6 +40,21 @@ exports.handler = async () => {
   return { atInit, before, after, deleted: new Date(0).getTimezoneOffset() };
 };`;
 
+// Intl before Date (issue #15): V8's Intl took the host's zone until something read Date, since the
+// guest's default-zone patch came with the Date chunk. Node: ICU's default zone is TZ's, re-read
+// when process.env.TZ is assigned (src/node_env_var.cc DateTimeConfigurationChangeNotification).
+const INTL_FIRST = `const atInit = new Intl.DateTimeFormat('en-US').resolvedOptions().timeZone;
+exports.handler = async () => {
+  const called = Intl.DateTimeFormat('en-US').resolvedOptions().timeZone;
+  const formatted = new Intl.DateTimeFormat('en-US', { hour: 'numeric', minute: 'numeric', timeZoneName: 'short' }).format(0);
+  const named = new Intl.DateTimeFormat('en-US', { timeZone: 'Asia/Tokyo' }).resolvedOptions().timeZone;
+  const sub = new (class extends Intl.DateTimeFormat {})('en-US');
+  const shape = [Intl.DateTimeFormat.name, Intl.DateTimeFormat.length, new Intl.DateTimeFormat().constructor === Intl.DateTimeFormat, sub instanceof Intl.DateTimeFormat, sub.resolvedOptions().timeZone];
+  process.env.TZ = 'Asia/Kolkata';
+  const changed = [new Intl.DateTimeFormat('en-US').resolvedOptions().timeZone, new Date(0).getTimezoneOffset()];
+  return { atInit, called, formatted, named, shape, changed };
+};`;
+
 /** Compared whole on every engine (QuickJS's Intl is the FormatJS polyfill: loading it takes ~1-2 s, hence the timeout). */
 function comparable(_engine: string, payload: unknown): unknown {
   return payload;
@@ -63,6 +78,16 @@ forEachEngine(({ withRuntime, engine }) => {
         const expected = await runInNode(PROBE, {}, { TZ: zone });
         const result = await deployAndInvoke(rt, PROBE, {}, { file: 'index.js', env: { TZ: zone }, timeoutMs: GENEROUS_TIMEOUT_MS });
         expect(comparable(engine, result.payload)).toEqual(comparable(engine, expected));
+      }));
+  }
+
+  for (const zone of [undefined, 'America/Los_Angeles']) {
+    it(`Intl used before Date (at INIT and in the handler) has the function's zone (TZ=${zone ?? 'default'}), not the host's, as plain Node does`, { timeout: SLOW_CASE_LIMIT_MS }, () =>
+      withRuntime(async ({ rt }) => {
+        const expected = await runInNode(INTL_FIRST, {}, { TZ: zone ?? ':UTC' });
+        const result = await deployAndInvoke(rt, INTL_FIRST, {}, { file: 'index.js', ...(zone ? { env: { TZ: zone } } : {}), timeoutMs: GENEROUS_TIMEOUT_MS });
+        expect(result.payload).toEqual(expected);
+        expect(result.payload).toMatchObject({ atInit: zone ?? 'UTC', called: zone ?? 'UTC', changed: ['Asia/Calcutta', -330] });
       }));
   }
 

@@ -4,6 +4,7 @@
  * start only the definition of these accessors. Assigning one replaces it, as with any global.
  */
 import { stdlib, stdlibLoading } from './stdlib-loader.ts';
+import { installIntlDefaultZone } from './time-zone.ts';
 
 const global = globalThis as unknown as Record<string, unknown>;
 
@@ -95,5 +96,7 @@ export function installGlobals(): void {
   const dateNow = Date.now; // the engine's own: reading the clock must not load the time-zone code
   const origin = dateNow();
   lazy('performance', () => ({ timeOrigin: origin, now: () => dateNow() - origin, mark() {}, measure() {} }));
+  // V8's Intl in the function's zone from the start, not from the first read of Date.
+  installIntlDefaultZone();
   lazyDate(); // last: nothing above may read the Date global
 }

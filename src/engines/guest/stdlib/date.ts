@@ -10,6 +10,7 @@
  * never touches Date never loads this.
  */
 import { hostCall } from '../bridge.ts';
+import { functionTimeZone } from '../time-zone.ts';
 
 type DateCtor = DateConstructor;
 const MINUTE = 60_000;
@@ -29,8 +30,7 @@ const UTC_INFO: ZoneInfo = { offset: 0, name: 'Coordinated Universal Time' };
 
 /** The zone TZ names: ':UTC' and 'UTC' alike; empty or absent is UTC (Lambda's default). */
 export function readTimeZone(): void {
-  const raw = String((globalThis as { process?: { env?: Record<string, string | undefined> } }).process?.env?.TZ ?? '');
-  zone = raw.replace(/^:/, '') || 'UTC';
+  zone = functionTimeZone();
   cache.clear();
 }
 
@@ -186,29 +186,6 @@ export function installLocalTime(Original: DateCtor): DateCtor {
   Object.assign(LocalDate, { now: Original.now, UTC: Original.UTC, parse });
   for (const key of ['now', 'UTC', 'parse']) Object.defineProperty(LocalDate, key, { enumerable: false });
   readTimeZone();
-  patchIntlDefaultZone();
+  // V8's Intl.DateTimeFormat got the function's zone at boot (guest/time-zone.ts).
   return LocalDate as unknown as DateCtor;
-}
-
-/**
- * The engine's built-in Intl (V8's) defaults to the host's zone too: Intl.DateTimeFormat gets
- * the function's zone as its default (dayjs and luxon read it with resolvedOptions()). An Intl
- * that is not a plain data property of the global (a lazily loaded polyfill) is left alone.
- */
-function patchIntlDefaultZone(): void {
-  const descriptor = Object.getOwnPropertyDescriptor(globalThis, 'Intl');
-  if (!descriptor || !('value' in descriptor) || typeof descriptor.value !== 'object') return;
-  const intl = descriptor.value as typeof Intl;
-  const maybe = intl.DateTimeFormat as typeof Intl.DateTimeFormat | undefined;
-  // QuickJS: the Intl polyfills read `Date` while their chunk loads, with `Intl` already the
-  // half-made polyfill object (no DateTimeFormat yet); patching it threw, and the first
-  // `new Intl.DateTimeFormat()` with it. The polyfill takes the function's zone itself (intl.ts).
-  if (typeof maybe !== 'function') return;
-  const Original = maybe;
-  function DateTimeFormat(locales?: string | string[], options?: Intl.DateTimeFormatOptions): Intl.DateTimeFormat {
-    return new Original(locales, { ...(options ?? {}), timeZone: options?.timeZone ?? zone });
-  }
-  Object.defineProperty(DateTimeFormat, 'prototype', { value: Original.prototype });
-  Object.defineProperty(DateTimeFormat, 'supportedLocalesOf', { value: Original.supportedLocalesOf.bind(Original), writable: true, configurable: true });
-  Object.defineProperty(intl, 'DateTimeFormat', { value: DateTimeFormat, writable: true, configurable: true, enumerable: false });
 }

@@ -82,6 +82,8 @@ intl.DateTimeFormat = new Proxy(NativeDateTimeFormat, {
     return Reflect.construct(target, args, newTarget === intl.DateTimeFormat ? target : newTarget) as object;
   },
 });
+// As in V8: an instance's constructor is the global Intl.DateTimeFormat (the proxy, not the polyfill behind it).
+Object.defineProperty(NativeDateTimeFormat.prototype, 'constructor', { value: intl.DateTimeFormat, writable: true, configurable: true, enumerable: false });
 for (const name of ['toLocaleString', 'toLocaleDateString', 'toLocaleTimeString'] as const) {
   const method = Date.prototype[name];
   Object.defineProperty(Date.prototype, name, {
