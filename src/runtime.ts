@@ -107,7 +107,16 @@ export class Runtime implements AsyncDisposable {
   readonly #engines: EngineRegistry;
   readonly #registry = new FunctionRegistry();
   readonly #layers = new LayerRegistry();
-  readonly #inFlight = new Set<Promise<unknown>>();
+  /**
+   * Calls in flight (invoke and the like), counted, and close()'s wait for the count to reach 0.
+   * A count, not a Set of the promises: a Set emptied and refilled on every warm invoke reallocates
+   * its table each time (host garbage per invocation).
+   */
+  #inFlight = 0;
+  #whenIdle: (() => void) | undefined;
+  readonly #untrack = (): void => {
+    if (--this.#inFlight === 0) this.#whenIdle?.();
+  };
   readonly #dispatcher: Dispatcher<ExecutionEnvironment, Deployment>;
   readonly #invoker: Invoker;
   readonly #ctx: DeployContext;
@@ -565,7 +574,10 @@ export class Runtime implements AsyncDisposable {
       await asyncClosed;
       // Invocations that finished in time settle within a few ticks: wait for them, so close()
       // resolves after their results. Ones cut off may wait on a timer until their deadline.
-      if (cutOff === 0) while (this.#inFlight.size > 0) await Promise.allSettled([...this.#inFlight]);
+      if (cutOff === 0) {
+        while (this.#inFlight > 0) await new Promise<void>((resolve) => (this.#whenIdle = resolve));
+        this.#whenIdle = undefined;
+      }
       else await this.#registry.settled();
       for (const entry of this.#registry.values()) {
         for (const record of [entry.latest, ...entry.versions.values()]) record.snapStart?.dispose();
@@ -602,9 +614,8 @@ export class Runtime implements AsyncDisposable {
   }
 
   #track<T>(promise: Promise<T>): Promise<T> {
-    this.#inFlight.add(promise);
-    const untrack = (): void => void this.#inFlight.delete(promise);
-    promise.then(untrack, untrack);
+    this.#inFlight++;
+    promise.then(this.#untrack, this.#untrack);
     return promise;
   }
 

@@ -72,6 +72,9 @@ export function answerByDeadline<T>(work: Promise<T>, deadlineAt: number): Promi
     const watch: Watched = {
       at: deadlineAt,
       fire: () => reject(new SandboxFault('timeout', 'The deadline passed while the guest was still running')),
+      prev: undefined,
+      next: undefined,
+      watched: false,
     };
     deadlines.add(watch);
     work.then(
@@ -92,33 +95,50 @@ function remaining(deadlineAt: number): number {
   return Math.max(0, deadlineAt - performance.now());
 }
 
-/** A phase in flight: its deadline (performance.now() ms) and how to fail it. */
+/** A phase in flight: its deadline (performance.now() ms), how to fail it, and its place in the watch's list. */
 interface Watched {
   readonly at: number;
   readonly fire: () => void;
+  prev: Watched | undefined;
+  next: Watched | undefined;
+  watched: boolean;
 }
 
 /**
  * Every phase in flight, watched by one unreferenced timer armed for the earliest deadline among
  * them. Not a timer per phase: a Node timer made and cleared on every warm invoke costs more than
  * the rest of the invoke's host work (see v8-sandbox.ts on its bounds' sweep). Phases of one
- * function start with deadlines later than the one armed, so the warm path only adds and deletes
- * a set entry; the timer fires about once per timeout while invocations run, re-arming for the
+ * function start with deadlines later than the one armed, so the warm path only links and unlinks
+ * a list entry (a list, not a Set: a Set emptied and refilled on every invoke reallocates its table
+ * each time); the timer fires about once per timeout while invocations run, re-arming for the
  * earliest deadline still watched. (The phase's own call keeps the process alive meanwhile.)
  */
 class DeadlineWatch {
-  readonly #watched = new Set<Watched>();
+  #head: Watched | undefined;
+  #tail: Watched | undefined;
   #timer: NodeJS.Timeout | undefined;
   #timerAt = Number.POSITIVE_INFINITY;
 
   add(watched: Watched): void {
-    this.#watched.add(watched);
+    // Appended: the sweep fails due phases in the order they were added.
+    watched.watched = true;
+    watched.prev = this.#tail;
+    if (this.#tail) this.#tail.next = watched;
+    else this.#head = watched;
+    this.#tail = watched;
     if (watched.at < this.#timerAt) this.#arm(watched.at);
   }
 
-  /** The timer stays armed: it fires at most once more, finds nothing due and re-arms only for what is left. */
+  /** The timer stays armed: it fires at most once more, finds nothing due and re-arms only for what is left. Idempotent. */
   delete(watched: Watched): void {
-    this.#watched.delete(watched);
+    if (!watched.watched) return;
+    watched.watched = false;
+    if (watched.prev) watched.prev.next = watched.next;
+    else this.#head = watched.next;
+    if (watched.next) watched.next.prev = watched.prev;
+    else this.#tail = watched.prev;
+    watched.prev = undefined;
+    watched.next = undefined;
   }
 
   #arm(at: number): void {
@@ -132,12 +152,15 @@ class DeadlineWatch {
     this.#timer = undefined;
     this.#timerAt = Number.POSITIVE_INFINITY;
     const now = performance.now();
+    const due: Watched[] = [];
     let next = Number.POSITIVE_INFINITY;
-    for (const watched of [...this.#watched]) {
-      if (watched.at <= now) {
-        this.#watched.delete(watched);
-        watched.fire();
-      } else if (watched.at < next) next = watched.at;
+    for (let watched = this.#head; watched !== undefined; watched = watched.next) {
+      if (watched.at <= now) due.push(watched);
+      else if (watched.at < next) next = watched.at;
+    }
+    for (const watched of due) {
+      this.delete(watched);
+      watched.fire();
     }
     if (next !== Number.POSITIVE_INFINITY) this.#arm(next);
   }

@@ -19,7 +19,8 @@ export function serializeEvent(event: unknown): string {
   if (json === undefined) {
     throw new InvalidRequestContentException(`Could not parse request body into json: a ${typeof event} is not JSON`);
   }
-  if (json.length > REQUEST_PAYLOAD_MAX_BYTES || Buffer.byteLength(json, 'utf8') > REQUEST_PAYLOAD_MAX_BYTES) {
+  // UTF-8 takes at most 3 bytes per UTF-16 unit: a short event needs no byte count.
+  if (json.length > REQUEST_PAYLOAD_MAX_BYTES || (json.length * 3 > REQUEST_PAYLOAD_MAX_BYTES && Buffer.byteLength(json, 'utf8') > REQUEST_PAYLOAD_MAX_BYTES)) {
     throw new RequestTooLargeException(
       `Request must be smaller than ${REQUEST_PAYLOAD_MAX_BYTES} bytes for the InvokeFunction operation`,
     );
