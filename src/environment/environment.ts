@@ -12,6 +12,7 @@ import { SandboxFault, SnapshotUnsupportedError, type Blueprint, type Sandbox, t
 import type { EnvironmentContextFields, ErrorShape, GuestReply, HostMessage } from '../engines/guest/protocol.ts';
 import { RESPONSE_TOO_LARGE } from '../engines/guest/protocol.ts';
 import { timeoutMessage } from '../observability/log-lines.ts';
+import { performance, wallNow } from '../host-clock.ts';
 import { answerByDeadline, runPhase } from './event-loop.ts';
 import { credentialVariables } from '../config/index.ts';
 import { lambdaEnvironmentVariables, logStreamName, type FunctionIdentity, type InitializationType } from './lambda-env.ts';
@@ -291,7 +292,7 @@ export class ExecutionEnvironment {
         {
           type: 'invoke',
           requestId: request.requestId,
-          deadlineMs: Date.now() + config.timeoutMs,
+          deadlineMs: wallNow() + config.timeoutMs,
           extras:
             request.clientContext === undefined && request.identity === undefined && request.invokedFunctionArn === undefined && request.tenantId === undefined && sink === undefined
               ? ''

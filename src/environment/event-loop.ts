@@ -13,6 +13,7 @@
  */
 import { setTimeout as sleep } from 'node:timers/promises';
 import { SandboxFault, type Sandbox } from '../engines/engine.ts';
+import { clearTimeout, performance, setTimeout } from '../host-clock.ts';
 import type { GuestReply, HostMessage } from '../engines/guest/protocol.ts';
 
 /**

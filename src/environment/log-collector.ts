@@ -10,6 +10,7 @@ import type { LoggingConfig } from '../config/index.ts';
 import { initStartEvent, jsonApplicationLine, reportEvent, startEvent } from '../observability/json-lines.ts';
 import { applicationLine, endLine, reportLine, startLine, type ReportFields } from '../observability/log-lines.ts';
 import type { LogLineMeta, LogSink } from '../observability/log-sink.ts';
+import { setImmediate } from '../host-clock.ts';
 
 const LEVELS = new Set(['TRACE', 'DEBUG', 'INFO', 'WARN', 'ERROR', 'FATAL']);
 /** CloudWatch's largest log event; longer guest lines are cut, so a flood cannot exhaust the host. */

@@ -14,6 +14,7 @@ import type { LogCollector } from '../environment/log-collector.ts';
 import type { ResponseSink } from '../environment/response-sink.ts';
 import type { ColdStart } from '../environment/snap-start.ts';
 import { SnapStartException, SnapStartTimeoutException } from '../errors.ts';
+import { performance } from '../host-clock.ts';
 import type { LogSink } from '../observability/log-sink.ts';
 import { bootEnvironment, type Deployment, type EnvironmentLease } from '../registry/deployment.ts';
 import { finishInvocation } from './report.ts';

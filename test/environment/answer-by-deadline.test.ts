@@ -3,10 +3,21 @@
  * clock whatever its work does (Lambda answers Sandbox.Timedout at the deadline: lambda-compat.md
  * A3 "Timeout"). One timer serves every phase in flight, armed for the earliest deadline; these
  * cases drive it with fake timers (the clock only moves when told), so no outcome depends on a race.
+ * The watch reads src/host-clock.ts, which keeps the real clock when a test fakes the globals
+ * (test/testing/fake-timers.test.ts); here that module is mocked to read the globals at each call,
+ * so vitest's fake timers drive the watch again.
  */
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { SandboxFault } from '../../src/engines/engine.ts';
 import { answerByDeadline } from '../../src/environment/event-loop.ts';
+
+vi.mock('../../src/host-clock.ts', () => ({
+  performance: { now: () => globalThis.performance.now() },
+  setTimeout: (fn: () => void, ms: number) => globalThis.setTimeout(fn, ms),
+  clearTimeout: (timer: ReturnType<typeof setTimeout> | undefined) => globalThis.clearTimeout(timer),
+  setImmediate: (fn: () => void) => globalThis.setImmediate(fn),
+  wallNow: () => Date.now(),
+}));
 
 /** A promise that settles only when told. */
 function pending<T>(): { promise: Promise<T>; resolve: (value: T) => void; reject: (error: Error) => void } {
