@@ -19,7 +19,7 @@ import { RemoteImage, type BlueprintDef, type EnginePool } from '../remote/engin
 import { degradeInProcessV8, inProcessV8DegradedBy } from './in-process-health.ts';
 import { createSnapshotInChild, deserialise, snapshotScripts, V8Image, verifySnapshot } from './snapshot.ts';
 import { DeferredHostCalls, heavyCallStarter } from './deferred-host-calls.ts';
-import { guestLogCallback, V8_CALL_GRACE_MS, V8Sandbox, withDeadline, type GuestDispatch, type HeavyWatch } from './v8-sandbox.ts';
+import { guestLogCallback, releaseIsolate, V8_CALL_GRACE_MS, V8Sandbox, withDeadline, type GuestDispatch, type HeavyWatch } from './v8-sandbox.ts';
 
 /** isolated-vm refuses memory limits under 8 MB. */
 const MIN_ISOLATE_MEMORY_MB = 8;
@@ -383,7 +383,7 @@ export class V8Engine implements Engine {
       restored.owner.onCatastrophe = (message) => this.#onCatastrophicError(message, restoredSandbox, restoredSandbox.failCatastrophically(message));
       return restoredSandbox;
     } catch (error) {
-      restored.isolate.dispose();
+      releaseIsolate(restored.isolate);
       throw error;
     }
   }
@@ -508,7 +508,7 @@ export class V8Engine implements Engine {
       sandbox.onFirstUse(() => blanksOf(ivm, guest).refill(memoryLimit));
       return sandbox;
     } catch (error) {
-      isolate.dispose();
+      releaseIsolate(isolate);
       throw error;
     }
   }
@@ -574,7 +574,7 @@ function blanksOf(ivm: IsolatedVm, guest: CompiledSource): BlankIsolates<Blank> 
     pool = new BlankIsolates<Blank>({
       make: (memoryLimit) => makeBlank(ivm, guest, memoryLimit),
       dispose: (blank) => {
-        if (!blank.isolate.isDisposed) blank.isolate.dispose();
+        releaseIsolate(blank.isolate);
       },
       available: () => !blanksStopped && inProcessV8DegradedBy() === undefined,
     });

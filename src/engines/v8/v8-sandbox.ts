@@ -206,7 +206,7 @@ export class V8Sandbox implements Sandbox {
       'crashed',
       'The sandbox kept running code between invocations (a FinalizationRegistry callback?) and was ended',
     );
-    if (!this.#catastrophic && !this.#isolate.isDisposed) this.#isolate.dispose();
+    if (!this.#catastrophic) releaseIsolate(this.#isolate);
     this.#deferred?.abandon();
     this.#leaveSweepWhenGone();
     return false;
@@ -219,6 +219,7 @@ export class V8Sandbox implements Sandbox {
    */
   failCatastrophically(message: string): SandboxFault {
     this.#catastrophic = true;
+    parked.add(this.#isolate);
     const kind = /memory/i.test(message) ? 'out-of-memory' : 'crashed';
     const fault = new SandboxFault(kind, `isolated-vm catastrophic error: ${message}`);
     this.#fault ??= fault;
@@ -381,7 +382,7 @@ export class V8Sandbox implements Sandbox {
     this.#fault ??= new SandboxFault('disposed', 'The sandbox was disposed');
     this.#deferred?.abandon();
     // After a catastrophic error the isolate's thread is parked; disposing could block the host.
-    if (!this.#catastrophic && !this.#isolate.isDisposed) this.#isolate.dispose();
+    if (!this.#catastrophic) releaseIsolate(this.#isolate);
     this.#leaveSweepWhenGone();
     this.#firstUse();
   }
@@ -500,7 +501,7 @@ export class V8Sandbox implements Sandbox {
     if (error instanceof SandboxFault) {
       // Ours: the host-clock bound of a call (#bounded). The isolate is ended, whatever holds it.
       this.#fault = error;
-      if (!this.#catastrophic && !this.#isolate.isDisposed) this.#isolate.dispose();
+      if (!this.#catastrophic) releaseIsolate(this.#isolate);
       this.#deferred?.abandon();
       this.#leaveSweepWhenGone();
       return error;
@@ -517,7 +518,7 @@ export class V8Sandbox implements Sandbox {
       fault = new SandboxFault('unhandled-rejection', message, { cause: error, reason: rejectionReason(error), settled: this.#settledOutcome(status) });
     }
     this.#fault = fault;
-    if (!this.#catastrophic && !this.#isolate.isDisposed) this.#isolate.dispose();
+    if (!this.#catastrophic) releaseIsolate(this.#isolate);
     this.#deferred?.abandon();
     this.#leaveSweepWhenGone();
     return fault;
@@ -582,6 +583,69 @@ function watch(sandbox: V8Sandbox): void {
       watchTimer = undefined;
     }
   }, IDLE_WATCH_INTERVAL_MS).unref();
+}
+
+/** Isolates waiting for {@link releaseIsolate}'s turn. */
+const toRelease: ivm.Isolate[] = [];
+/** Isolates of a catastrophic error (failCatastrophically): never disposed, their thread is parked holding them. */
+const parked = new WeakSet<ivm.Isolate>();
+
+/**
+ * Disposes `isolate` a few turns of the host's event loop from now ({@link RELEASE_AFTER_TURNS}) —
+ * after the answer of the invocation whose fault ended it (environment.ts) — with its
+ * teardown on one of isolated-vm's threads whenever isolated-vm allows.
+ *
+ * Why: `dispose()` terminates the isolate and drops the host's hold on it; the thread that drops
+ * the LAST hold runs the isolate's destructor: it takes the isolate's lock and frees its heap
+ * (isolated-vm environment.cc `~IsolateEnvironment`, V8's `Isolate::Dispose`). A call in flight keeps
+ * a hold on an isolated-vm thread, so a spinning guest's teardown happens there; but an idle isolate
+ * (a timeout while the guest waits on a timer, an idle environment reaped or evicted) was torn down
+ * on the host's thread, inside the answer's path: 51-82 ms for an INIT that kept 300,000 small
+ * ArrayBuffers (load 8; docs/benchmarks.md, "Isolate disposal off the answer path"). Here a task is
+ * queued on the isolate first (a context to be made: isolated-vm's scheduler, then the thread that
+ * runs it, holds the isolate until it is done), so the host's `dispose()` right behind it is usually
+ * not the last hold; when the task has already finished (measured: 1 run in 4-8), the teardown
+ * still runs here, but after the answer. Nothing leaks: the sandbox is `disposed` (its environment
+ * dead, its memory 0) from the moment it ends; the isolate follows those turns later, whatever
+ * happens meanwhile. Never for an isolate of a catastrophic error (its thread is parked: see V8Sandbox).
+ */
+export function releaseIsolate(isolate: ivm.Isolate): void {
+  if (isolate.isDisposed) return;
+  if (toRelease.push(isolate) === 1) afterTurns(RELEASE_AFTER_TURNS, releaseQueued);
+}
+
+/**
+ * Event-loop turns (setImmediate) between a sandbox's end and its isolate's disposal: more than the
+ * environment's answer path takes after a fault, which waits up to 4 turns for the guest's lines
+ * still in flight (log-collector.ts `settle` without a count) and then answers in microtasks.
+ * Turns, not a timer: each is microseconds on an idle loop, and a loaded machine stretches a timer's
+ * share of the answer path but not the order of turns.
+ */
+const RELEASE_AFTER_TURNS = 16;
+
+function afterTurns(turns: number, fn: () => void): void {
+  setImmediate(() => (turns <= 1 ? fn() : afterTurns(turns - 1, fn)));
+}
+
+function releaseQueued(): void {
+  for (const isolate of toRelease.splice(0)) {
+    // A catastrophe after the sandbox ended (V8 still thrashing in a terminated call) parks the thread holding it.
+    if (isolate.isDisposed || parked.has(isolate)) continue;
+    try {
+      // Rejected ("Isolate is disposed") when the dispose below gets there first: either way a hold.
+      isolate.createContext().then(
+        (context) => context.release(),
+        () => {},
+      );
+    } catch {
+      // Not an isolate that can take tasks (disposed meanwhile): dispose() below decides.
+    }
+    try {
+      isolate.dispose();
+    } catch {
+      // Disposed meanwhile (isolated-vm's memory limit): nothing left to free.
+    }
+  }
 }
 
 /**

@@ -22,6 +22,12 @@ const indexUrl = new URL('../../../src/index.ts', import.meta.url).href;
  * Run in a child process with a hang detector: a regression blocks the whole process, which would
  * stop vitest's own time limits from firing in this one.
  */
+/** Event-loop turns (setImmediate); more than v8-sandbox.ts RELEASE_AFTER_TURNS (16). */
+const RELEASE_TURNS_AT_MOST = 32;
+async function turns(n: number): Promise<void> {
+  for (let i = 0; i < n; i++) await new Promise<void>((resolve) => setImmediate(resolve));
+}
+
 describe('v8 engine: the host thread never waits on an isolate', () => {
   it('a FinalizationRegistry callback spinning in the isolate: the invocation times out, the host event loop keeps turning, a neighbour answers', async () => {
     const script = `
@@ -167,6 +173,9 @@ describe('v8 engine: the host thread never waits on an isolate', () => {
       expect(fault).toBeInstanceOf(SandboxFault);
       expect((fault as SandboxFault).kind).toBe('timeout');
       expect((fault as SandboxFault).message).toContain(`did not answer within ${BOUND_MS} ms`);
+      expect(sandbox.disposed).toBe(true);
+      // The isolate itself is disposed a few event-loop turns later, after the answer (releaseIsolate).
+      await turns(RELEASE_TURNS_AT_MOST);
       expect(isDisposed()).toBe(true);
       await expect(sandbox.call(INVOKE, 1)).rejects.toMatchObject({ kind: 'timeout' });
       await vi.advanceTimersByTimeAsync(BOUND_SWEEP_MS); // the sweep finds nothing in flight and stops
@@ -177,6 +186,52 @@ describe('v8 engine: the host thread never waits on an isolate', () => {
       const reply = sandbox.call(INVOKE, 60_000);
       sandbox.failCatastrophically('Out of memory');
       await expect(reply).rejects.toMatchObject({ kind: 'out-of-memory' });
+    });
+  });
+
+  describe("disposal off the answer's path (releaseIsolate)", () => {
+    const fakeIsolate = () => {
+      let disposed = false;
+      let contexts = 0;
+      const isolate = {
+        get isDisposed() {
+          return disposed;
+        },
+        dispose() {
+          if (disposed) throw new Error('Isolate is already disposed');
+          disposed = true;
+        },
+        // The task queued ahead of dispose() (so isolated-vm's thread holds the isolate): rejected once disposed.
+        createContext: () => {
+          contexts++;
+          return Promise.reject(new Error('Isolate is disposed'));
+        },
+        getHeapStatistics: () => Promise.resolve({ total_heap_size: 0, externally_allocated_size: 0 }),
+      };
+      return { isolate, isDisposed: () => disposed, contexts: () => contexts };
+    };
+    const sandboxOf = (isolate: object) => new V8Sandbox(isolate as unknown as ivm.Isolate, {} as ivm.Reference<GuestDispatch>, undefined, false);
+
+    it('a disposed sandbox is gone at once (its environment dead, its memory 0); its isolate is disposed turns later, once, with a task queued ahead', async () => {
+      const { isolate, isDisposed, contexts } = fakeIsolate();
+      const sandbox = sandboxOf(isolate);
+      sandbox.dispose();
+      expect(sandbox.disposed).toBe(true);
+      expect(sandbox.memoryUsedBytes()).toBe(0);
+      expect(isDisposed()).toBe(false); // the answer's microtasks and the log settle's turns come first
+      sandbox.dispose(); // twice (the environment, then the dispatcher): still one disposal
+      await turns(RELEASE_TURNS_AT_MOST);
+      expect(isDisposed()).toBe(true);
+      expect(contexts()).toBe(1);
+    });
+
+    it('an isolate of a catastrophic error is never disposed, even when its sandbox is disposed before the catastrophe is known', async () => {
+      const { isolate, isDisposed } = fakeIsolate();
+      const sandbox = sandboxOf(isolate);
+      sandbox.dispose();
+      sandbox.failCatastrophically('Out of memory'); // reported after the end: its thread is parked holding the isolate
+      await turns(RELEASE_TURNS_AT_MOST);
+      expect(isDisposed()).toBe(false);
     });
   });
 });
