@@ -14,6 +14,8 @@ export interface ApiContext {
   readonly accountId: string;
   /** Function name → the Role given at CreateFunction / UpdateFunctionConfiguration. */
   readonly roles: Map<string, string>;
+  /** Function name → its tags (CreateFunction's Tags, TagResource, UntagResource: tags.ts); in memory, as `roles`. */
+  readonly tags: Map<string, Map<string, string>>;
   readonly urls: FunctionUrlConfigs;
   /** serve({ responseStream }): InvokeWithResponseStream's size limit and bandwidth cap. */
   readonly responseStream: ServeOptions['responseStream'];

@@ -11,6 +11,7 @@ import { parseJsonBody } from '../body.ts';
 import type { ApiRequest, ApiResponse } from '../router.ts';
 import { json, paginate, roleOf, type ApiContext } from './context.ts';
 import { blob, configurationFields, functionConfiguration, optionalInteger, optionalString, validationError } from './shapes.ts';
+import { checkCount, parseTags, setTags, tagsField } from './tags.ts';
 
 /** CreateFunction's Tags key that picks lambdalet's engine (`v8` default, `quickjs`, `wasm`). */
 export const ENGINE_TAG = 'lambdalet:engine';
@@ -38,13 +39,14 @@ export async function createFunction(ctx: ApiContext, request: ApiRequest): Prom
   if (role === undefined) throw validationError('role', 'null', 'Member must not be null');
   const zip = zipOf(body.Code);
   const fields = configurationFields(body);
-  const tags = (body.Tags ?? {}) as Record<string, unknown>;
-  const engine = tags[ENGINE_TAG];
-  if (engine !== undefined && typeof engine !== 'string') throw validationError('tags', JSON.stringify(tags), 'Member must be a map of strings');
+  const tags = parseTags(body.Tags);
+  checkCount(tags.size);
+  const engine = tags.get(ENGINE_TAG);
   // Lambda's CreateFunction does not replace: an existing name is a conflict (rt.deploy would replace $LATEST).
   if (ctx.rt.listFunctions().some((f) => f.functionName === name)) throw new ResourceConflictException(`Function already exist: ${name}`);
   let info = await ctx.rt.deploy({ name, code: { zip }, ...fields, ...(engine !== undefined ? { engine: engine as EngineName } : {}) });
   ctx.roles.set(info.functionName, role);
+  setTags(ctx, info.functionName, tags);
   if (body.Publish === true) info = await ctx.rt.publishVersion(name);
   return json(201, functionConfiguration(info, role));
 }
@@ -54,6 +56,7 @@ export function getFunction(ctx: ApiContext, request: ApiRequest): ApiResponse {
   return json(200, {
     Configuration: functionConfiguration(info, roleOf(ctx, info.functionName)),
     Code: { RepositoryType: 'S3' },
+    ...tagsField(ctx, info.functionName),
     ...(info.reservedConcurrency !== undefined ? { Concurrency: { ReservedConcurrentExecutions: info.reservedConcurrency } } : {}),
   });
 }
@@ -95,7 +98,9 @@ export async function deleteFunction(ctx: ApiContext, request: ApiRequest): Prom
   const name = request.params.FunctionName!;
   const qualifier = qualifierOf(request);
   await ctx.rt.deleteFunction(name, qualifier);
-  if (qualifier.qualifier === undefined) ctx.roles.delete(name);
+  // What the server keeps per function (Role, tags) goes with the function, however it was named.
+  const alive = new Set(ctx.rt.listFunctions().map((f) => f.functionName));
+  for (const kept of [ctx.roles, ctx.tags]) for (const key of [...kept.keys()]) if (!alive.has(key)) kept.delete(key);
   return { status: 204 };
 }
 

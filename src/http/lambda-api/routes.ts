@@ -11,6 +11,7 @@ import { HttpError } from '../errors.ts';
 import { Router, type Handler } from '../router.ts';
 import * as al from './aliases-layers.ts';
 import * as ac from './async-configs.ts';
+import * as tags from './tags.ts';
 import type { ApiContext } from './context.ts';
 import * as esm from './event-source-mappings.ts';
 import * as fn from './functions.ts';
@@ -77,6 +78,10 @@ export function lambdaApiRouter(ctx: ApiContext): Router {
   add('GET', '/2024-08-31/functions/{FunctionName}/recursion-config', 'GetFunctionRecursionConfig', ac.getFunctionRecursionConfig);
   // InvokeAsync's body is the raw event, like Invoke's (the name starts with Invoke: not parsed as a JSON request).
   add('POST', '/2014-11-13/functions/{FunctionName}/invoke-async', 'InvokeAsync', ac.invokeAsync, REQUEST_PAYLOAD_MAX_BYTES);
+  add('GET', '/2017-03-31/tags/{Resource}', 'ListTags', tags.listTags);
+  add('POST', '/2017-03-31/tags/{Resource}', 'TagResource', tags.tagResource);
+  add('DELETE', '/2017-03-31/tags/{Resource}', 'UntagResource', tags.untagResource);
+  add('GET', '/2016-08-19/account-settings', 'GetAccountSettings', (c) => tags.getAccountSettings(c));
   const E = '/2015-03-31/event-source-mappings';
   add('POST', E, 'CreateEventSourceMapping', esm.createEventSourceMapping);
   add('GET', E, 'ListEventSourceMappings', esm.listEventSourceMappings);
