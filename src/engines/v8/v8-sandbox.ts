@@ -31,6 +31,7 @@ import type ivm from 'isolated-vm';
 import { SandboxFault, SnapshotUnsupportedError, type RejectionReason, type Sandbox, type SandboxImage } from '../engine.ts';
 import { HEAVY_CALLS_IN_A_ROW } from '../remote/engine-pool.ts';
 import { decodeReply, encodeMessage, REPLY_STALE, type GuestDispatchFunction, type GuestReply, type HostMessage, type InitMessage } from '../guest/protocol.ts';
+import { setImmediate } from '../../host-clock.ts';
 import type { DeferredHostCalls } from './deferred-host-calls.ts';
 import { inProcessV8DegradedBy } from './in-process-health.ts';
 
@@ -619,7 +620,8 @@ export function releaseIsolate(isolate: ivm.Isolate): void {
  * environment's answer path takes after a fault, which waits up to 4 turns for the guest's lines
  * still in flight (log-collector.ts `settle` without a count) and then answers in microtasks.
  * Turns, not a timer: each is microseconds on an idle loop, and a loaded machine stretches a timer's
- * share of the answer path but not the order of turns.
+ * share of the answer path but not the order of turns. The host's real setImmediate, as the log
+ * settle's (host-clock.ts): a test's fake timers must not hold ended isolates.
  */
 const RELEASE_AFTER_TURNS = 16;
 
