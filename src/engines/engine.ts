@@ -82,8 +82,12 @@ export interface Blueprint {
    * `resume`: that `restore` message, given ahead. An engine whose sandboxes live in another thread
    * may send it along with the restore (one round trip fewer on the cold start's path), to run
    * once the sandbox is made and before any other call; the sandbox's first `call` with this same
-   * message object then answers with that run's reply. Its deadline counts from the restore
-   * request, `resume.timeoutMs` after it. An engine may ignore it: the caller's call then runs it.
+   * message object then answers with that run's reply. Its deadline is `resume.timeoutMs` after the
+   * restore request, or, where the engine knows it (engines/remote/: a server, a child process or an
+   * image adoption to wait for first), after the restore work began: then it calls `resume.began`
+   * with that time (epoch ms) before the restore settles. Lambda's restore limit counts the
+   * snapshot's restore and the after-restore hooks, not the provisioning of the microVM. An engine
+   * may ignore `resume`: the caller's call then runs it.
    */
   restore?(image: SandboxImage, options: SandboxOptions, resume?: SentAhead): Promise<Sandbox>;
 }
@@ -92,6 +96,8 @@ export interface Blueprint {
 export interface SentAhead {
   readonly message: HostMessage;
   readonly timeoutMs: number;
+  /** Told when the restore work began (epoch ms), if later than the request: the deadline counts from then. */
+  readonly began?: (epochMs: number) => void;
 }
 
 /**

@@ -109,7 +109,7 @@ export class ExecutionEnvironment {
   /** Aborted by dispose(): ends a phase that is waiting on guest timers. */
   readonly #disposed = new AbortController();
   /** SnapStart: the `restore` message given to Blueprint.restore with the restore, and when; {@link resume} runs it. */
-  #resumeAhead: { readonly message: HostMessage; readonly sentAt: number } | undefined;
+  #resumeAhead: { readonly message: HostMessage; sentAt: number } | undefined;
 
   private constructor(deps: EnvironmentDeps, sandbox: Sandbox, logs: LogCollector, vfs: LazyVfs, bridge: HostBridge) {
     this.#deps = deps;
@@ -163,7 +163,14 @@ export class ExecutionEnvironment {
           hostCallAsync: bridge.callAsync,
           hostCallAsyncBytes: bridge.callAsyncBytes,
         },
-        resumeAhead && { message: resumeAhead.message, timeoutMs: restoreLimitMs(deps) },
+        resumeAhead && {
+          message: resumeAhead.message,
+          timeoutMs: restoreLimitMs(deps),
+          // The restore work began later than asked (a child or server started first): the limit counts from then.
+          began: (epochMs) => {
+            resumeAhead.sentAt = Math.max(resumeAhead.sentAt, epochMs - performance.timeOrigin);
+          },
+        },
       );
     } catch (error) {
       bridge.dispose();

@@ -59,8 +59,8 @@ interface Pending {
    * boot/restore/snapshot sent to a server still starting counts from its start (#spawn).
    */
   giveUpAt: number;
-  /** Calls only: epoch ms. */
-  readonly deadline?: number;
+  /** Calls only: epoch ms (a call sent behind a restore: moved to count from the restore's start, #restoreBegan). */
+  deadline?: number;
   /** Calls only: the sandbox called. */
   readonly sb?: number;
   /** Calls of an invocation (not INIT's, a restore's or a snapshot's): their CPU time is weighed (#weigh). */
@@ -96,6 +96,8 @@ interface Server {
   readonly heavyRun: Map<number, number>;
   /** v8 sandboxes' heavy host calls being worked on (`heavy` events), by `sb:hc`: aborted when the server gives up on one or goes. */
   readonly heavyCalls: Map<string, AbortController>;
+  /** The request id of the call sent behind each sandbox's restore, until the restore answers (#restoreBegan). */
+  readonly aheadCalls: Map<number, number>;
 }
 
 /**
@@ -417,11 +419,13 @@ export class EnginePool {
         if (first) sandbox.sendAhead(first.message, first.timeoutMs);
         const answer = await started;
         if (answer.t === 'ready' && answer.error) throw rebuild(answer.error);
+        if (first && answer.t === 'ready' && answer.began !== undefined) this.#restoreBegan(server, sb, answer.began, first);
         return sandbox;
       } catch (error) {
         server.sandboxes.delete(sb);
         server.blueprintOf.delete(sb);
         server.heavyRun.delete(sb);
+        server.aheadCalls.delete(sb);
         sandbox.fail(new SandboxFault('disposed', 'The sandbox did not start'));
         if (!repick || !(server.dead || server.draining) || attempt >= START_ATTEMPTS) throw error;
         server = repick();
@@ -429,12 +433,31 @@ export class EnginePool {
     }
   }
 
+  /**
+   * The restore on `server` began at `began` (epoch ms): the call sent behind it (`first`) has its
+   * deadline counted from then, on the server and here (its bound for #giveUpStuck), and the
+   * caller is told. Starting the server (a child process) and adopting the image come before it.
+   */
+  #restoreBegan(server: Server, sb: number, began: number, first: SentAhead): void {
+    const id = server.aheadCalls.get(sb);
+    server.aheadCalls.delete(sb);
+    const pending = id === undefined ? undefined : server.pending.get(id);
+    if (pending?.deadline !== undefined) {
+      pending.deadline = Math.max(pending.deadline, began + first.timeoutMs);
+      pending.giveUpAt = pending.deadline + this.#limits.callGraceMs;
+    }
+    first.began?.(began);
+  }
+
   #sandbox(server: Server, sb: number, engine: EngineName, options: SandboxOptions): RemoteSandbox {
     return new RemoteSandbox(options, {
-      call: (message: HostMessage, deadline: number) =>
-        this.#request(server, { t: 'call', id: this.#nextId++, sb, message, deadline }, deadline, sb, INVOCATION_MESSAGES.has(message.type)) as Promise<
+      call: (message: HostMessage, deadline: number, budgetMs?: number) => {
+        const id = this.#nextId++;
+        if (budgetMs !== undefined) server.aheadCalls.set(sb, id);
+        return this.#request(server, { t: 'call', id, sb, message, deadline, ...(budgetMs === undefined ? {} : { budgetMs }) }, deadline, sb, INVOCATION_MESSAGES.has(message.type)) as Promise<
           Extract<Answer, { t: 'reply' }>
-        >,
+        >;
+      },
       snapshot: async () => {
         const img = this.#nextId++;
         const answer = await this.#request(server, { t: 'snapshot', id: this.#nextId++, sb, img });
@@ -563,6 +586,7 @@ export class EnginePool {
       blueprintOf: new Map(),
       heavyRun: new Map(),
       heavyCalls: new Map(),
+      aheadCalls: new Map(),
     };
     server.host.then(
       (host) => {

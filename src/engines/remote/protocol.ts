@@ -29,8 +29,13 @@ export type ServerRequest =
   | { readonly t: 'forget'; readonly bp: number }
   | { readonly t: 'boot'; readonly id: number; readonly sb: number; readonly bp: number; readonly memoryMb: number }
   | { readonly t: 'restore'; readonly id: number; readonly sb: number; readonly bp: number; readonly img: number; readonly memoryMb: number }
-  /** `deadline`: epoch milliseconds (performance.timeOrigin + now()), so time spent queued counts. */
-  | { readonly t: 'call'; readonly id: number; readonly sb: number; readonly message: HostMessage; readonly deadline: number }
+  /**
+   * `deadline`: epoch milliseconds (performance.timeOrigin + now()), so time spent queued counts.
+   * `budgetMs`: a call sent right behind its sandbox's restore (Blueprint.restore's `resume`): its
+   * deadline is `budgetMs` after the restore began on the server (its image at hand), not
+   * `deadline`: starting the server, its child and the image's adoption are not the restore's work.
+   */
+  | { readonly t: 'call'; readonly id: number; readonly sb: number; readonly message: HostMessage; readonly deadline: number; readonly budgetMs?: number }
   | { readonly t: 'snapshot'; readonly id: number; readonly sb: number; readonly img: number }
   | { readonly t: 'dispose'; readonly sb: number }
   /**
@@ -85,7 +90,8 @@ export type ServerEvent =
   | { readonly t: 'heavy'; readonly sb: number; readonly hc: number; readonly op: string; readonly args: string; readonly bytes?: ArrayBuffer }
   /** The sandbox gave up waiting for heavy call `hc` (disposed, or its call's deadline): work not started never starts. */
   | { readonly t: 'heavyAbort'; readonly sb: number; readonly hc: number }
-  | { readonly t: 'ready'; readonly id: number; readonly error?: ErrorCopy; readonly image?: ImageInfo }
+  /** `began` (a restore's): epoch ms when the server began restoring, its image at hand. */
+  | { readonly t: 'ready'; readonly id: number; readonly error?: ErrorCopy; readonly image?: ImageInfo; readonly began?: number }
   /**
    * A call's answer: the reply, the guest's status right after it when the phase is not done (the
    * host's synchronous `peek` reads it), and the sandbox's memory; or the fault that ended it.

@@ -10,7 +10,8 @@ import type { FaultShape, ServerEvent } from './protocol.ts';
 
 /** What a remote sandbox asks of its pool (engine-pool.ts). */
 export interface SandboxLink {
-  call(message: HostMessage, deadline: number): Promise<Extract<ServerEvent, { t: 'reply' }>>;
+  /** `budgetMs`: the call goes behind the sandbox's restore, its time counted from the restore's start (protocol.ts). */
+  call(message: HostMessage, deadline: number, budgetMs?: number): Promise<Extract<ServerEvent, { t: 'reply' }>>;
   snapshot(): Promise<SandboxImage>;
   dispose(): void;
 }
@@ -54,7 +55,7 @@ export class RemoteSandbox implements Sandbox {
    * same message object takes its answer instead of sending it again.
    */
   sendAhead(message: HostMessage, timeoutMs: number): void {
-    const answer = this.#link.call(message, performance.timeOrigin + performance.now() + timeoutMs);
+    const answer = this.#link.call(message, performance.timeOrigin + performance.now() + timeoutMs, timeoutMs);
     // Nobody may ever take it (the start failed: the sandbox is gone with it).
     answer.catch(() => {});
     this.#ahead = { message, answer };

@@ -51,6 +51,8 @@ class EngineServer {
    * (Blueprint.restore's `resume`) waits for it, and finds the sandbox, or none if it failed.
    */
   readonly #starting = new Map<number, Promise<unknown>>();
+  /** When each restore began here (epoch ms, its image at hand), until its sandbox's first call: that call's `budgetMs` counts from it. */
+  readonly #restoreBegan = new Map<number, number>();
   /** Images by id; an adopted v8 image is verified asynchronously (a restore waits for it). */
   readonly #images = new Map<number, SandboxImage | Promise<SandboxImage | undefined>>();
   #quickjs: InThreadQuickJS | undefined;
@@ -97,7 +99,7 @@ class EngineServer {
           () => this.#starting.delete(request.sb),
         );
         this.#starting.set(request.sb, settled);
-        this.#answerReady(request.id, started);
+        this.#answerReady(request.id, started, request.t === 'restore' ? () => this.#restoreBegan.get(request.sb) : undefined);
         return;
       }
       case 'call':
@@ -110,6 +112,7 @@ class EngineServer {
         const entry = this.#sandboxes.get(request.sb);
         this.#sandboxes.delete(request.sb);
         this.#busySandboxes.delete(request.sb);
+        this.#restoreBegan.delete(request.sb);
         entry?.sandbox.dispose();
         for (const [hc, call] of this.#heavyCalls) if (call.sb === request.sb) this.#heavyCalls.delete(hc);
         return;
@@ -306,6 +309,7 @@ class EngineServer {
       const image = await this.#images.get(request.img);
       if (!image) throw new Error('the image is not available in this worker (it was disposed, or lost with its process)');
       if (!blueprint.restore) throw new Error(`the ${blueprint.engine} engine cannot restore snapshots`);
+      this.#restoreBegan.set(request.sb, performance.timeOrigin + performance.now());
       sandbox = await blueprint.restore(image, options);
     }
     this.#sandboxes.set(request.sb, { sandbox, engine: blueprint.engine });
@@ -325,9 +329,12 @@ class EngineServer {
     return { kind: image.kind, memoryMb: image.memoryMb, sizeBytes: image.sizeBytes, ...(parts ? { parts } : {}) };
   }
 
-  #answerReady(id: number, work: Promise<Extract<ServerEvent, { t: 'ready' }>['image']>): void {
+  #answerReady(id: number, work: Promise<Extract<ServerEvent, { t: 'ready' }>['image']>, began?: () => number | undefined): void {
     work.then(
-      (image) => this.#post({ t: 'ready', id, ...(image ? { image } : {}) }),
+      (image) => {
+        const at = began?.();
+        this.#post({ t: 'ready', id, ...(image ? { image } : {}), ...(at === undefined ? {} : { began: at }) });
+      },
       (error: unknown) => this.#post({ t: 'ready', id, error: copyError(error) }),
     );
   }
@@ -341,7 +348,11 @@ class EngineServer {
       return;
     }
     const { sandbox, engine } = entry;
-    const timeoutMs = Math.max(0, request.deadline - (performance.timeOrigin + performance.now()));
+    // A call sent behind its restore: its time counts from the restore's start here (protocol.ts).
+    const began = this.#restoreBegan.get(request.sb);
+    this.#restoreBegan.delete(request.sb);
+    const deadline = request.budgetMs !== undefined && began !== undefined ? began + request.budgetMs : request.deadline;
+    const timeoutMs = Math.max(0, deadline - (performance.timeOrigin + performance.now()));
     // QuickJS and a component instance run the whole call synchronously: the watchdog may see it running.
     const synchronous = engine !== 'v8';
     if (synchronous) Atomics.store(this.#signal, RUNNING, request.id);

@@ -98,6 +98,14 @@ export class WorkerHost implements EngineHost {
   readonly #deadlines = new Map<number, number>();
   /** With exactDeadlines: the timer at each unanswered call's deadline, by call id. */
   readonly #timers = new Map<number, NodeJS.Timeout>();
+  /** Restores sent and not answered: their sandbox, by request id. */
+  readonly #restores = new Map<number, number>();
+  /**
+   * Calls sent behind their sandbox's restore (protocol.ts `budgetMs`), by sandbox: their deadline
+   * is known once the restore answers with when it began, and is watched only from then (the call
+   * cannot run before its restore has answered).
+   */
+  readonly #behindRestore = new Map<number, { readonly id: number; readonly budgetMs: number }>();
   readonly #graceMs: number;
   #watchdog: NodeJS.Timeout | undefined;
   #exited = false;
@@ -121,6 +129,14 @@ export class WorkerHost implements EngineHost {
         this.#deadlines.delete(event.id);
         clearTimeout(this.#timers.get(event.id));
         this.#timers.delete(event.id);
+      } else if (event.t === 'ready') {
+        const sb = this.#restores.get(event.id);
+        this.#restores.delete(event.id);
+        const behind = sb === undefined ? undefined : this.#behindRestore.get(sb);
+        if (behind) {
+          this.#behindRestore.delete(sb!);
+          this.#watch(behind.id, (event.began ?? performance.timeOrigin + performance.now()) + behind.budgetMs);
+        }
       }
       handlers.onEvent(event);
     });
@@ -193,15 +209,23 @@ export class WorkerHost implements EngineHost {
 
   send(request: ServerRequest): void {
     if (this.#exited) return;
+    if (request.t === 'restore') this.#restores.set(request.id, request.sb);
     if (request.t === 'call') {
-      this.#deadlines.set(request.id, request.deadline);
-      this.#watchdog ??= setInterval(() => this.#check(), WATCHDOG_INTERVAL_MS).unref();
-      if (this.#graceMs === 0) {
-        const delay = Math.max(0, request.deadline - (performance.timeOrigin + performance.now())) + 1;
-        this.#timers.set(request.id, setTimeout(() => this.#check(), delay).unref());
-      }
+      if (request.budgetMs !== undefined && [...this.#restores.values()].includes(request.sb)) {
+        this.#behindRestore.set(request.sb, { id: request.id, budgetMs: request.budgetMs });
+      } else this.#watch(request.id, request.deadline);
     }
     this.#worker.postMessage(request);
+  }
+
+  /** Watches call `id` against `deadline` (epoch ms). */
+  #watch(id: number, deadline: number): void {
+    this.#deadlines.set(id, deadline);
+    this.#watchdog ??= setInterval(() => this.#check(), WATCHDOG_INTERVAL_MS).unref();
+    if (this.#graceMs === 0) {
+      const delay = Math.max(0, deadline - (performance.timeOrigin + performance.now())) + 1;
+      this.#timers.set(id, setTimeout(() => this.#check(), delay).unref());
+    }
   }
 
   answer(call: HostCallId, text: string): void {

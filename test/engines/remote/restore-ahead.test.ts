@@ -130,3 +130,66 @@ describe('RemoteSandbox.sendAhead', () => {
     expect(sent).toHaveLength(1);
   });
 });
+
+/**
+ * Lambda's restore limit (10 s) counts the snapshot's restore and the after-restore hooks, not the
+ * provisioning of the execution environment. Here, as after process isolation's children were all
+ * killed (test/engines/process/process-isolation.test.ts "SnapStart images survive their child",
+ * which once failed with a 10 s RESTORE timeout on a loaded machine), the restore must wait for a
+ * new engine server to start: an injected start-up longer than the whole limit. Before, the call sent
+ * behind the restore carried a deadline counted from the request, so it had timed out before the
+ * server existed (Sandbox.Timedout, SnapStartTimeoutException at the environment).
+ */
+describe('the restore limit counts the restore, not the start of the server it waits for', () => {
+  /** The injected start-up of every server after the first: longer than the restore limit below. */
+  const SLOW_START_MS = 4_000;
+  const RESTORE_LIMIT_MS = 3_000;
+  const hosts: { kill(): void }[] = [];
+  let slowStartEndedAt = 0;
+  const pool = new EnginePool(1, async (handlers) => {
+    if (hosts.length > 0) {
+      await new Promise((resolve) => setTimeout(resolve, SLOW_START_MS));
+      slowStartEndedAt = performance.timeOrigin + performance.now();
+    }
+    const host = await WorkerHost.start({ quickjs: {} }, handlers);
+    hosts.push(host);
+    return host;
+  });
+  const options: SandboxOptions = { memoryMb: 128, onLog: () => {}, hostCall: () => 'e{}' };
+
+  // An after-restore hook with work enough for QuickJS's interrupt handler to look at the deadline.
+  const HOOKED = `import { registerAfterRestore } from 'lambdalet/snapstart';
+registerAfterRestore(() => { let x = 0; for (let i = 0; i < 2e6; i++) x += i; globalThis.spun = x; });
+${SOURCE}`;
+
+  it('a restore on a server that starts for it: its message runs within the limit counted from the restore, and the caller is told when that was', async () => {
+    const outcome = await bundleFunction({ files: { 'index.mjs': HOOKED } }, 'index.handler');
+    if (!outcome.ok) throw new Error(outcome.failure.errorMessage);
+    const blueprint = await new RemoteEngine('quickjs', () => pool).prepare(outcome.bundle);
+    const template = await snapshotTemplate(blueprint, options);
+    const image = await template.snapshot!();
+    template.dispose();
+    try {
+      // The only server goes; the image (its bytes in shared memory) outlives it, as SnapStart's do.
+      hosts[0]!.kill();
+      const message: HostMessage = { type: 'restore', seed: '5a'.repeat(32), context: { ...CONTEXT, logStreamName: 'after-a-slow-start' } };
+      const requestedAt = performance.timeOrigin + performance.now();
+      const began: number[] = [];
+      const sandbox = await blueprint.restore!(image, options, { message, timeoutMs: RESTORE_LIMIT_MS, began: (at) => began.push(at) });
+      // The server started for this restore (the injected start ran, longer than the limit)...
+      expect(hosts).toHaveLength(2);
+      expect(slowStartEndedAt - requestedAt).toBeGreaterThan(RESTORE_LIMIT_MS);
+      // ...and the restore message ran within the limit all the same (before: Sandbox.Timedout)...
+      expect(await phase(sandbox, message, RESTORE_LIMIT_MS)).toMatchObject({ done: true, ok: true });
+      // ...counted from when the restore began, after the start, which the caller was told.
+      expect(began).toHaveLength(1);
+      expect(began[0]).toBeGreaterThanOrEqual(slowStartEndedAt);
+      const payload = JSON.parse((await invoke(sandbox, {}, GENEROUS_TIMEOUT_MS)).payload!) as { stream: string };
+      expect(payload.stream).toBe('after-a-slow-start');
+      sandbox.dispose();
+    } finally {
+      image.dispose();
+      for (const host of hosts) host.kill();
+    }
+  }, SLOW_CASE_LIMIT_MS);
+});
