@@ -64,4 +64,32 @@ describe('EnginePool.share', () => {
     expect(error).toBeInstanceOf(EngineUnavailableError);
     expect((error as Error).message).toBe('no engine server could adopt the image: The sandbox could not start: signal: killed');
   });
+
+  it("owns(): its own images only; onDispose follows the image's disposal once (at once when already disposed)", async () => {
+    const { pool } = fakePool(1, () => ok);
+    const other = fakePool(1, () => ok).pool;
+    const image = await pool.share('v8', INFO);
+    expect(pool.owns(image)).toBe(true);
+    expect(other.owns(image)).toBe(false);
+    expect(pool.owns({ engine: 'v8', kind: 'v8-startup-snapshot', memoryMb: 128, sizeBytes: 3, dispose: () => {} })).toBe(false);
+    let heard = 0;
+    image.onDispose(() => heard++);
+    expect(heard).toBe(0);
+    image.dispose();
+    image.dispose();
+    expect(heard).toBe(1);
+    image.onDispose(() => heard++);
+    expect(heard).toBe(2);
+  });
+
+  it('retireAll(): every shared image is dropped from every server; the image stays its owner\'s to dispose', async () => {
+    const { pool, sent } = fakePool(2, () => ok);
+    const image = await pool.share('v8', INFO);
+    pool.retireAll();
+    for (const requests of sent) expect(requests.at(-1)).toEqual({ t: 'drop', img: image.img });
+    // The image itself stays its owner's to dispose (idempotent there; the servers already dropped it).
+    expect(image.disposed).toBe(false);
+    image.dispose();
+    expect(image.disposed).toBe(true);
+  });
 });
