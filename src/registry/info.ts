@@ -1,5 +1,5 @@
 /** What the control-plane calls return: plain, frozen snapshots of registry records. */
-import type { FunctionConfig } from '../config/index.ts';
+import type { DeadLetterConfig, FunctionConfig, LoggingConfig } from '../config/index.ts';
 import type { SnapStartInfo } from '../environment/snap-start.ts';
 import type { AliasRecord, VersionRecord } from './records.ts';
 
@@ -32,6 +32,10 @@ export interface FunctionInfo {
   readonly reservedConcurrency?: number;
   /** Size of /tmp in MB (Lambda's EphemeralStorage.Size). */
   readonly ephemeralStorageMb: number;
+  /** Log format and, for JSON, levels (Lambda's LoggingConfig). */
+  readonly loggingConfig: LoggingConfig;
+  /** Where failed asynchronous events go, when set (Lambda's DeadLetterConfig). */
+  readonly deadLetterConfig?: DeadLetterConfig;
   /** The bundled code's INIT error, when bundling found one (every invoke answers with it). */
   readonly initError?: { readonly errorType: string; readonly errorMessage: string };
   /** With `snapStart`: how environments start (snapshot or the pre-initialised fallback) and what it cost. */
@@ -68,6 +72,8 @@ export function functionInfo(record: VersionRecord): FunctionInfo {
     layers: config.layers,
     ...(config.reservedConcurrency !== undefined ? { reservedConcurrency: config.reservedConcurrency } : {}),
     ephemeralStorageMb: config.ephemeralStorageMb,
+    loggingConfig: config.loggingConfig,
+    ...(config.deadLetterConfig !== undefined ? { deadLetterConfig: config.deadLetterConfig } : {}),
     ...(prepared.ok ? {} : { initError: { errorType: prepared.failure.errorType, errorMessage: prepared.failure.errorMessage } }),
     ...(record.snapStart ? { snapStart: record.snapStart.info } : {}),
   });

@@ -38,7 +38,7 @@ export async function createFunction(ctx: ApiContext, request: ApiRequest): Prom
   const role = optionalString(body, 'Role');
   if (role === undefined) throw validationError('role', 'null', 'Member must not be null');
   const zip = zipOf(body.Code);
-  const fields = configurationFields(body);
+  const fields = configurationFields(body, { functionName: name });
   const tags = parseTags(body.Tags);
   checkCount(tags.size);
   const engine = tags.get(ENGINE_TAG);
@@ -86,7 +86,7 @@ export async function updateFunctionCode(ctx: ApiContext, request: ApiRequest): 
 
 export async function updateFunctionConfiguration(ctx: ApiContext, request: ApiRequest): Promise<ApiResponse> {
   const body = parseJsonBody(request.body);
-  const fields = configurationFields(body);
+  const fields = configurationFields(body, ctx.rt.getFunction(request.params.FunctionName!));
   const revisionId = optionalString(body, 'RevisionId');
   const role = optionalString(body, 'Role');
   const info = await ctx.rt.updateFunctionConfiguration(request.params.FunctionName!, { ...fields, ...(revisionId === undefined ? {} : { revisionId }) });

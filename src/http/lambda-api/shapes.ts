@@ -5,7 +5,7 @@
  * data types (FunctionConfiguration, AliasConfiguration, PublishLayerVersion response) and the
  * SDK's model (@aws-sdk/client-lambda schemas) for field names and types.
  */
-import type { FunctionConfigInput } from '../../config/index.ts';
+import type { FunctionConfigInput, LoggingConfig, LoggingConfigInput } from '../../config/index.ts';
 import type { AliasInfo, FunctionInfo, LayerVersionInfo } from '../../runtime.ts';
 import { HttpError } from '../errors.ts';
 
@@ -45,7 +45,12 @@ export function functionConfiguration(info: FunctionInfo, role: string): Record<
     Architectures: ['x86_64'],
     EphemeralStorage: { Size: info.ephemeralStorageMb },
     SnapStart: info.snapStart ? { ApplyOn: 'PublishedVersions', OptimizationStatus: 'On' } : { ApplyOn: 'None', OptimizationStatus: 'Off' },
-    LoggingConfig: { LogFormat: 'Text', LogGroup: `/aws/lambda/${info.functionName}` },
+    LoggingConfig: {
+      LogFormat: info.loggingConfig.logFormat,
+      ...(info.loggingConfig.logFormat === 'JSON' ? { ApplicationLogLevel: info.loggingConfig.applicationLogLevel, SystemLogLevel: info.loggingConfig.systemLogLevel } : {}),
+      LogGroup: `/aws/lambda/${info.functionName}`,
+    },
+    ...(info.deadLetterConfig !== undefined ? { DeadLetterConfig: { TargetArn: info.deadLetterConfig.targetArn } } : {}),
   };
 }
 
@@ -110,7 +115,7 @@ export function blob(value: unknown, field: string): Uint8Array {
  * names. Ranges are Lambda's (MemorySize 128-10240, Timeout 1-900 s); the rest is checked by the
  * runtime's own validation.
  */
-export function configurationFields(body: Record<string, unknown>): Partial<Omit<FunctionConfigInput, 'name' | 'code'>> {
+export function configurationFields(body: Record<string, unknown>, current?: { readonly functionName: string; readonly loggingConfig?: LoggingConfig }): Partial<Omit<FunctionConfigInput, 'name' | 'code'>> {
   const out: { -readonly [K in keyof FunctionConfigInput]?: FunctionConfigInput[K] } = {};
   const runtime = optionalString(body, 'Runtime');
   if (runtime !== undefined) out.runtime = runtime as FunctionConfigInput['runtime'];
@@ -139,5 +144,43 @@ export function configurationFields(body: Record<string, unknown>): Partial<Omit
     const size = optionalInteger(storage, 'Size', 512, 10240);
     if (size !== undefined) out.ephemeralStorageMb = size;
   }
+  const logging = loggingConfigOf(body.LoggingConfig, current);
+  if (logging !== undefined) out.loggingConfig = logging;
+  const dlq: unknown = body.DeadLetterConfig;
+  if (dlq !== undefined && dlq !== null) {
+    if (typeof dlq !== 'object' || Array.isArray(dlq)) throw validationError('deadLetterConfig', JSON.stringify(dlq), 'Member must be an object');
+    const target = optionalString(dlq as Record<string, unknown>, 'TargetArn');
+    // An empty (or absent) TargetArn removes the dead-letter queue, as UpdateFunctionConfiguration does.
+    out.deadLetterConfig = target === undefined || target === '' ? undefined : { targetArn: target };
+  }
+  return out;
+}
+
+/**
+ * LoggingConfig (LogFormat, ApplicationLogLevel, SystemLogLevel, LogGroup) in lambdalet's names.
+ * An update that leaves LogFormat out keeps the function's (Lambda changes only the fields given).
+ * A LogGroup other than the function's own `/aws/lambda/<name>` is refused: lambdalet's log sink
+ * has no log groups to route to, and AWS_LAMBDA_LOG_GROUP_NAME would not follow it.
+ */
+function loggingConfigOf(value: unknown, current: { readonly functionName: string; readonly loggingConfig?: LoggingConfig } | undefined): LoggingConfigInput | undefined {
+  if (value === undefined || value === null) return undefined;
+  if (typeof value !== 'object' || Array.isArray(value)) throw validationError('loggingConfig', JSON.stringify(value), 'Member must be an object');
+  const fields = value as Record<string, unknown>;
+  const logGroup = optionalString(fields, 'LogGroup');
+  if (logGroup !== undefined && current !== undefined && logGroup !== `/aws/lambda/${current.functionName}`) {
+    throw new HttpError(400, 'InvalidParameterValueException', `lambdalet logs every function to its own log group /aws/lambda/${current.functionName}; LoggingConfig.LogGroup ${logGroup} is not supported`);
+  }
+  const format = optionalString(fields, 'LogFormat');
+  const application = optionalString(fields, 'ApplicationLogLevel');
+  const system = optionalString(fields, 'SystemLogLevel');
+  const logFormat = format ?? current?.loggingConfig?.logFormat;
+  const previous = current?.loggingConfig?.logFormat === 'JSON' && logFormat === 'JSON' ? current.loggingConfig : undefined;
+  const out: Record<string, string> = {};
+  if (logFormat !== undefined) out.logFormat = logFormat;
+  const applicationLogLevel = application ?? previous?.applicationLogLevel;
+  const systemLogLevel = system ?? previous?.systemLogLevel;
+  if (applicationLogLevel !== undefined) out.applicationLogLevel = applicationLogLevel;
+  if (systemLogLevel !== undefined) out.systemLogLevel = systemLogLevel;
+  // The runtime checks the values (formats, levels, levels only with JSON) with deploy's messages.
   return out;
 }
