@@ -87,7 +87,29 @@ export async function putProvisionedConcurrencyConfig(ctx: ApiContext, request: 
 }
 
 export function getProvisionedConcurrencyConfig(ctx: ApiContext, request: ApiRequest): ApiResponse {
+  // ListProvisionedConcurrencyConfigs is the same path with `?List=ALL` (the SDK's model).
+  if (request.query.get('List') === 'ALL') return listProvisionedConcurrencyConfigs(ctx, request);
   return json(200, provisionedShape(ctx.rt.getProvisionedConcurrencyConfig(request.params.FunctionName!, requiredQualifier(request))));
+}
+
+/**
+ * ListProvisionedConcurrencyConfigs (`GET …/provisioned-concurrency?List=ALL`): the config of every
+ * version and alias that has one, each with its qualified `FunctionArn`, paged by MaxItems/Marker.
+ */
+function listProvisionedConcurrencyConfigs(ctx: ApiContext, request: ApiRequest): ApiResponse {
+  const name = request.params.FunctionName!;
+  const fn = ctx.rt.getFunction(ctx.rt.getFunction(name).functionName); // $LATEST: the unqualified ARN
+  const qualifiers = [...ctx.rt.listVersions(fn.functionName).map((v) => v.version).filter((v) => v !== '$LATEST'), ...ctx.rt.listAliases(fn.functionName).map((a) => a.name)];
+  const items: Record<string, unknown>[] = [];
+  for (const qualifier of qualifiers) {
+    try {
+      items.push({ FunctionArn: `${fn.functionArn}:${qualifier}`, ...provisionedShape(ctx.rt.getProvisionedConcurrencyConfig(fn.functionName, qualifier)) });
+    } catch (error) {
+      if (!(error instanceof ResourceNotFoundException)) throw error;
+    }
+  }
+  const { page, nextMarker } = paginate(items, request.query);
+  return json(200, { ProvisionedConcurrencyConfigs: page, ...(nextMarker ? { NextMarker: nextMarker } : {}) });
 }
 
 export async function deleteProvisionedConcurrencyConfig(ctx: ApiContext, request: ApiRequest): Promise<ApiResponse> {

@@ -14,6 +14,10 @@ import type { InvokeOptionsInput } from '../../config/index.ts';
 import type { ApiRequest, ApiResponse } from '../router.ts';
 import type { ApiContext } from './context.ts';
 import { invokeOptionsOf, parseEvent } from './invoke.ts';
+import { validationError } from './shapes.ts';
+
+/** InvokeWithResponseStream's X-Amz-Invocation-Type: the model's ResponseStreamingInvocationType (no Event). */
+const STREAM_INVOCATION_TYPES = ['RequestResponse', 'DryRun'] as const;
 
 const codec = new EventStreamCodec(toUtf8, fromUtf8);
 
@@ -30,7 +34,17 @@ function event(type: string, contentType: string, body: Uint8Array): Uint8Array 
 }
 
 export async function invokeWithResponseStream(ctx: ApiContext, request: ApiRequest): Promise<ApiResponse> {
+  const raw = request.headers['x-amz-invocation-type'];
+  const invocationType = Array.isArray(raw) ? raw[0] : raw;
+  if (invocationType !== undefined && !(STREAM_INVOCATION_TYPES as readonly string[]).includes(invocationType)) {
+    throw validationError('invocationType', invocationType, `Member must satisfy enum value set: [${STREAM_INVOCATION_TYPES.join(', ')}]`);
+  }
   const options: InvokeOptionsInput = invokeOptionsOf(request);
+  if (invocationType === 'DryRun') {
+    // Checked (the function, qualifier, payload), nothing run: answered as Invoke's DryRun is, 204.
+    const checked = await ctx.rt.invoke(request.params.FunctionName!, parseEvent(request.body), { ...options, invocationType: 'DryRun' });
+    return { status: checked.statusCode, headers: { 'x-amzn-RequestId': checked.requestId } };
+  }
   const s = await ctx.rt.invokeWithResponseStream(request.params.FunctionName!, parseEvent(request.body), { ...options, ...ctx.responseStream });
   return {
     status: 200,

@@ -68,6 +68,7 @@ export function lambdaApiRouter(ctx: ApiContext): Router {
   add('GET', U, 'GetFunctionUrlConfig', urls.getFunctionUrlConfig);
   add('PUT', U, 'UpdateFunctionUrlConfig', urls.updateFunctionUrlConfig);
   add('DELETE', U, 'DeleteFunctionUrlConfig', urls.deleteFunctionUrlConfig);
+  add('GET', '/2021-10-31/functions/{FunctionName}/urls', 'ListFunctionUrlConfigs', urls.listFunctionUrlConfigs);
   const C = '/2019-09-25/functions/{FunctionName}/event-invoke-config';
   add('PUT', C, 'PutFunctionEventInvokeConfig', ac.putFunctionEventInvokeConfig);
   add('POST', C, 'UpdateFunctionEventInvokeConfig', ac.updateFunctionEventInvokeConfig);

@@ -6,7 +6,8 @@
 import type { CorsInput, FunctionUrlConfig, FunctionUrlConfigInput } from '../../runtime.ts';
 import { parseJsonBody } from '../body.ts';
 import type { ApiRequest, ApiResponse } from '../router.ts';
-import { json, type ApiContext } from './context.ts';
+import { ResourceNotFoundException } from '../../errors.ts';
+import { json, paginate, type ApiContext } from './context.ts';
 import { lambdaTimestamp, validationError } from './shapes.ts';
 
 const CORS_FIELDS: Readonly<Record<string, keyof CorsInput>> = {
@@ -77,4 +78,24 @@ export function updateFunctionUrlConfig(ctx: ApiContext, request: ApiRequest): A
 export function deleteFunctionUrlConfig(ctx: ApiContext, request: ApiRequest): ApiResponse {
   ctx.rt.deleteFunctionUrlConfig(request.params.FunctionName!, qualifier(request));
   return { status: 204 };
+}
+
+/**
+ * ListFunctionUrlConfigs (`GET /2021-10-31/functions/{FunctionName}/urls`, the SDK's model): the
+ * function's URL configs — the unqualified one and each alias's (a URL names `$LATEST` or an
+ * alias, never a version) — as `FunctionUrlConfigs`, paged by MaxItems/Marker.
+ */
+export function listFunctionUrlConfigs(ctx: ApiContext, request: ApiRequest): ApiResponse {
+  const name = request.params.FunctionName!;
+  const fn = ctx.rt.getFunction(name).functionName;
+  const configs: FunctionUrlConfig[] = [];
+  for (const q of [undefined, ...ctx.rt.listAliases(fn).map((a) => a.name)]) {
+    try {
+      configs.push(ctx.rt.getFunctionUrlConfig(fn, q === undefined ? {} : { qualifier: q }));
+    } catch (error) {
+      if (!(error instanceof ResourceNotFoundException)) throw error;
+    }
+  }
+  const { page, nextMarker } = paginate(configs, request.query);
+  return json(200, { FunctionUrlConfigs: page.map(shape), ...(nextMarker ? { NextMarker: nextMarker } : {}) });
 }

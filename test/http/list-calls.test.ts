@@ -1,0 +1,105 @@
+/**
+ * Lambda API calls the SDK sends on paths lambdalet served only in part, driven by the REAL
+ * @aws-sdk/client-lambda (paths, statuses and enums: the SDK's model, schemas_0.js):
+ * - ListProvisionedConcurrencyConfigs is GET …/provisioned-concurrency?List=ALL — the same path as
+ *   GetProvisionedConcurrencyConfig, which answered it with a ValidationException (no Qualifier);
+ * - ListFunctionUrlConfigs, GET /2021-10-31/functions/{FunctionName}/urls, was UnknownOperationException;
+ * - InvokeWithResponseStream's X-Amz-Invocation-Type is ResponseStreamingInvocationType
+ *   (RequestResponse | DryRun): Event was run as RequestResponse, and DryRun ran the function.
+ */
+import { sdk } from '../helpers/lambda-sdk.ts';
+
+import { zipSync, strToU8 } from 'fflate';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createRuntime, type LambdaletServer, type Runtime } from '../../src/index.ts';
+
+const {
+  CreateAliasCommand,
+  CreateFunctionCommand,
+  CreateFunctionUrlConfigCommand,
+  InvokeWithResponseStreamCommand,
+  LambdaClient,
+  ListFunctionUrlConfigsCommand,
+  ListProvisionedConcurrencyConfigsCommand,
+  PublishVersionCommand,
+  PutProvisionedConcurrencyConfigCommand,
+  ResourceNotFoundException,
+} = sdk;
+
+const ROLE = 'arn:aws:iam::123456789012:role/test-role';
+const ARN = 'arn:aws:lambda:us-east-1:123456789012:function';
+const zip = (source: string): Uint8Array => zipSync({ 'index.mjs': strToU8(source) });
+const logLines: string[] = [];
+
+let rt: Runtime;
+let server: LambdaletServer;
+let lambda: InstanceType<typeof LambdaClient>;
+
+async function failure(promise: Promise<unknown>): Promise<Error & { $metadata: { httpStatusCode?: number } }> {
+  try {
+    await promise;
+  } catch (error) {
+    return error as Error & { $metadata: { httpStatusCode?: number } };
+  }
+  throw new Error('expected the call to fail');
+}
+
+beforeAll(async () => {
+  rt = await createRuntime({ logSink: { write: (line) => void logLines.push(line) } });
+  server = await rt.serve({ port: 0 });
+  lambda = new LambdaClient({ endpoint: server.url, region: 'us-east-1', credentials: { accessKeyId: 'AKIDTEST', secretAccessKey: 'secret' }, maxAttempts: 1 });
+  await lambda.send(new CreateFunctionCommand({
+    FunctionName: 'fn', Role: ROLE, Runtime: 'nodejs22.x', Handler: 'index.handler',
+    Code: { ZipFile: zip("export const handler = awslambda.streamifyResponse(async (e, s) => { console.log('ran'); s.end('x'); });") },
+  }));
+  await lambda.send(new PublishVersionCommand({ FunctionName: 'fn' }));
+  await lambda.send(new CreateAliasCommand({ FunctionName: 'fn', Name: 'live', FunctionVersion: '1' }));
+});
+afterAll(async () => {
+  lambda.destroy();
+  await rt.close();
+});
+
+describe('list calls', () => {
+  it('ListProvisionedConcurrencyConfigs (200): none, then one per version or alias configured, with its qualified FunctionArn', async () => {
+    expect((await lambda.send(new ListProvisionedConcurrencyConfigsCommand({ FunctionName: 'fn' }))).ProvisionedConcurrencyConfigs).toEqual([]);
+    await lambda.send(new PutProvisionedConcurrencyConfigCommand({ FunctionName: 'fn', Qualifier: 'live', ProvisionedConcurrentExecutions: 1 }));
+    const listed = await lambda.send(new ListProvisionedConcurrencyConfigsCommand({ FunctionName: 'fn' }));
+    expect(listed.$metadata.httpStatusCode).toBe(200);
+    expect(listed.ProvisionedConcurrencyConfigs).toHaveLength(1);
+    expect(listed.ProvisionedConcurrencyConfigs![0]).toMatchObject({ FunctionArn: `${ARN}:fn:live`, RequestedProvisionedConcurrentExecutions: 1 });
+    const missing = await failure(lambda.send(new ListProvisionedConcurrencyConfigsCommand({ FunctionName: 'ghost' })));
+    expect(missing).toBeInstanceOf(ResourceNotFoundException);
+  });
+
+  it('ListFunctionUrlConfigs (200): the unqualified URL and each alias\'s, paged by MaxItems', async () => {
+    expect((await lambda.send(new ListFunctionUrlConfigsCommand({ FunctionName: 'fn' }))).FunctionUrlConfigs).toEqual([]);
+    const plain = await lambda.send(new CreateFunctionUrlConfigCommand({ FunctionName: 'fn', AuthType: 'NONE' }));
+    const live = await lambda.send(new CreateFunctionUrlConfigCommand({ FunctionName: 'fn', Qualifier: 'live', AuthType: 'NONE' }));
+    const listed = await lambda.send(new ListFunctionUrlConfigsCommand({ FunctionName: 'fn' }));
+    expect(listed.$metadata.httpStatusCode).toBe(200);
+    expect(listed.FunctionUrlConfigs?.map((c) => c.FunctionUrl)).toEqual([plain.FunctionUrl, live.FunctionUrl]);
+    expect(listed.FunctionUrlConfigs?.map((c) => c.FunctionArn)).toEqual([`${ARN}:fn`, `${ARN}:fn:live`]);
+    const page = await lambda.send(new ListFunctionUrlConfigsCommand({ FunctionName: 'fn', MaxItems: 1 }));
+    expect(page.FunctionUrlConfigs).toHaveLength(1);
+    expect(page.NextMarker).toBeDefined();
+  });
+});
+
+describe('InvokeWithResponseStream invocation types', () => {
+  it('Event is ValidationException with the model\'s enum; DryRun is 204 and runs nothing', async () => {
+    const event = await failure(lambda.send(new InvokeWithResponseStreamCommand({ FunctionName: 'fn', InvocationType: 'Event' as 'DryRun' })));
+    expect(event.name).toBe('ValidationException');
+    expect(event.message).toBe("1 validation error detected: Value 'Event' at 'invocationType' failed to satisfy constraint: Member must satisfy enum value set: [RequestResponse, DryRun]");
+    const ran = (): number => logLines.filter((line) => line.includes('\tran')).length;
+    const streamed = await lambda.send(new InvokeWithResponseStreamCommand({ FunctionName: 'fn' }));
+    for await (const _ of streamed.EventStream!) void _; // read to the end: the invocation has run
+    const before = ran();
+    expect(before).toBeGreaterThan(0);
+    const dry = await lambda.send(new InvokeWithResponseStreamCommand({ FunctionName: 'fn', InvocationType: 'DryRun' }));
+    expect(dry.$metadata.httpStatusCode).toBe(204);
+    expect(ran()).toBe(before);
+    const unknown = await failure(lambda.send(new InvokeWithResponseStreamCommand({ FunctionName: 'ghost', InvocationType: 'DryRun' })));
+    expect(unknown).toBeInstanceOf(ResourceNotFoundException);
+  });
+});
