@@ -217,7 +217,7 @@ function clientError(error: Error & { code?: string }, socket: Socket): void {
 /** Starts a server for `rt`; resolves once it listens. @throws InvalidParameterValueException (options), the listen error (EADDRINUSE...). */
 export async function startServer(rt: Runtime, internals: ServerInternals, input: ServeOptionsInput | undefined): Promise<LambdaletServer> {
   const options = parseServeOptions(input);
-  const ctx: ApiContext = { rt, region: internals.region, accountId: internals.accountId, roles: new Map(), tags: new Map(), urls: internals.urls, responseStream: options.responseStream };
+  const ctx: ApiContext = { rt, region: internals.region, accountId: internals.accountId, roles: new Map(), tags: new Map(), policies: new Map(), urls: internals.urls, responseStream: options.responseStream };
   const router = lambdaApiRouter(ctx);
   const server = createServer({
     headersTimeout: options.headersTimeoutMs,

@@ -16,6 +16,8 @@ export interface ApiContext {
   readonly roles: Map<string, string>;
   /** Function name → its tags (CreateFunction's Tags, TagResource, UntagResource: tags.ts); in memory, as `roles`. */
   readonly tags: Map<string, Map<string, string>>;
+  /** `name` or `name:qualifier` → its resource policy's statements (AddPermission: permissions.ts); in memory, as `roles`. */
+  readonly policies: Map<string, readonly (Record<string, unknown> & { readonly Sid: string })[]>;
   readonly urls: FunctionUrlConfigs;
   /** serve({ responseStream }): InvokeWithResponseStream's size limit and bandwidth cap. */
   readonly responseStream: ServeOptions['responseStream'];

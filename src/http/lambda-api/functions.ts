@@ -101,6 +101,11 @@ export async function deleteFunction(ctx: ApiContext, request: ApiRequest): Prom
   // What the server keeps per function (Role, tags) goes with the function, however it was named.
   const alive = new Set(ctx.rt.listFunctions().map((f) => f.functionName));
   for (const kept of [ctx.roles, ctx.tags]) for (const key of [...kept.keys()]) if (!alive.has(key)) kept.delete(key);
+  // Policies are kept per `name[:qualifier]`: a deleted version's goes with it.
+  for (const key of [...ctx.policies.keys()]) {
+    const [fn, q] = key.split(':') as [string, string | undefined];
+    if (!alive.has(fn) || (q !== undefined && /^\d+$/.test(q) && !ctx.rt.listVersions(fn).some((v) => v.version === q))) ctx.policies.delete(key);
+  }
   return { status: 204 };
 }
 

@@ -11,6 +11,7 @@ import { HttpError } from '../errors.ts';
 import { Router, type Handler } from '../router.ts';
 import * as al from './aliases-layers.ts';
 import * as ac from './async-configs.ts';
+import * as perms from './permissions.ts';
 import * as tags from './tags.ts';
 import type { ApiContext } from './context.ts';
 import * as esm from './event-source-mappings.ts';
@@ -79,6 +80,9 @@ export function lambdaApiRouter(ctx: ApiContext): Router {
   add('GET', '/2024-08-31/functions/{FunctionName}/recursion-config', 'GetFunctionRecursionConfig', ac.getFunctionRecursionConfig);
   // InvokeAsync's body is the raw event, like Invoke's (the name starts with Invoke: not parsed as a JSON request).
   add('POST', '/2014-11-13/functions/{FunctionName}/invoke-async', 'InvokeAsync', ac.invokeAsync, REQUEST_PAYLOAD_MAX_BYTES);
+  add('POST', `${F}/policy`, 'AddPermission', perms.addPermission);
+  add('GET', `${F}/policy`, 'GetPolicy', perms.getPolicy);
+  add('DELETE', `${F}/policy/{StatementId}`, 'RemovePermission', perms.removePermission);
   add('GET', '/2017-03-31/tags/{Resource}', 'ListTags', tags.listTags);
   add('POST', '/2017-03-31/tags/{Resource}', 'TagResource', tags.tagResource);
   add('DELETE', '/2017-03-31/tags/{Resource}', 'UntagResource', tags.untagResource);
