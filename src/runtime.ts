@@ -429,6 +429,25 @@ export class Runtime implements AsyncDisposable {
     return layer.info;
   }
 
+  /**
+   * Every layer (Lambda's ListLayers), by name, with its newest version — the newest listing
+   * `compatibleRuntime` among its `compatibleRuntimes` when one is given; a layer with no such
+   * version is left out.
+   */
+  listLayers(options: { readonly compatibleRuntime?: string } = {}): { layerName: string; layerArn: string; latestMatchingVersion: LayerVersionInfo }[] {
+    this.#assertOpen();
+    const out: { layerName: string; layerArn: string; latestMatchingVersion: LayerVersionInfo }[] = [];
+    for (const layerName of this.#layers.names()) {
+      const matching = this.#layers
+        .list(layerName)
+        .map((layer) => layer.info)
+        .filter((info) => options.compatibleRuntime === undefined || info.compatibleRuntimes.includes(options.compatibleRuntime));
+      const latest = matching.reduce<LayerVersionInfo | undefined>((best, info) => (best === undefined || info.version > best.version ? info : best), undefined);
+      if (latest !== undefined) out.push({ layerName, layerArn: latest.layerArn, latestMatchingVersion: latest });
+    }
+    return out;
+  }
+
   /** A layer's versions, oldest first (empty for an unknown layer, as Lambda's ListLayerVersions). */
   listLayerVersions(layerName: string): LayerVersionInfo[] {
     this.#assertOpen();

@@ -54,6 +54,11 @@ export class LayerRegistry {
     return this.#layers.get(name)?.versions.get(Number(layerVersionArn.slice(at + 1)));
   }
 
+  /** Every layer's name, sorted. */
+  names(): string[] {
+    return [...this.#layers.keys()].sort();
+  }
+
   list(layerName: string): LayerVersion[] {
     return [...(this.#layers.get(layerName)?.versions.values() ?? [])];
   }

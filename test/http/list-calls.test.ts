@@ -4,6 +4,8 @@
  * - ListProvisionedConcurrencyConfigs is GET …/provisioned-concurrency?List=ALL — the same path as
  *   GetProvisionedConcurrencyConfig, which answered it with a ValidationException (no Qualifier);
  * - ListFunctionUrlConfigs, GET /2021-10-31/functions/{FunctionName}/urls, was UnknownOperationException;
+ * - ListLayers (GET /2018-10-31/layers) and GetLayerVersionByArn (the same path with
+ *   ?find=LayerVersion&Arn=) were UnknownOperationException;
  * - InvokeWithResponseStream's X-Amz-Invocation-Type is ResponseStreamingInvocationType
  *   (RequestResponse | DryRun): Event was run as RequestResponse, and DryRun ran the function.
  */
@@ -17,10 +19,13 @@ const {
   CreateAliasCommand,
   CreateFunctionCommand,
   CreateFunctionUrlConfigCommand,
+  GetLayerVersionByArnCommand,
   InvokeWithResponseStreamCommand,
   LambdaClient,
   ListFunctionUrlConfigsCommand,
+  ListLayersCommand,
   ListProvisionedConcurrencyConfigsCommand,
+  PublishLayerVersionCommand,
   PublishVersionCommand,
   PutProvisionedConcurrencyConfigCommand,
   ResourceNotFoundException,
@@ -101,5 +106,30 @@ describe('InvokeWithResponseStream invocation types', () => {
     expect(ran()).toBe(before);
     const unknown = await failure(lambda.send(new InvokeWithResponseStreamCommand({ FunctionName: 'ghost', InvocationType: 'DryRun' })));
     expect(unknown).toBeInstanceOf(ResourceNotFoundException);
+  });
+});
+
+describe('layers', () => {
+  it('ListLayers (200): each layer with its newest version, or the newest matching CompatibleRuntime; GetLayerVersionByArn', async () => {
+    const layerZip = zipSync({ 'nodejs/node_modules/dep/index.js': strToU8('module.exports = 1;') });
+    expect((await lambda.send(new ListLayersCommand({}))).Layers).toEqual([]);
+    await lambda.send(new PublishLayerVersionCommand({ LayerName: 'b-layer', CompatibleRuntimes: ['nodejs22.x'], Content: { ZipFile: layerZip } }));
+    const b2 = await lambda.send(new PublishLayerVersionCommand({ LayerName: 'b-layer', CompatibleRuntimes: ['nodejs24.x'], Description: 'two', Content: { ZipFile: layerZip } }));
+    const a1 = await lambda.send(new PublishLayerVersionCommand({ LayerName: 'a-layer', Content: { ZipFile: layerZip } }));
+    const all = await lambda.send(new ListLayersCommand({}));
+    expect(all.$metadata.httpStatusCode).toBe(200);
+    expect(all.Layers?.map((l) => [l.LayerName, l.LatestMatchingVersion?.Version])).toEqual([['a-layer', 1], ['b-layer', 2]]);
+    expect(all.Layers?.[1]).toMatchObject({ LayerArn: b2.LayerArn, LatestMatchingVersion: { LayerVersionArn: b2.LayerVersionArn, Description: 'two', CompatibleRuntimes: ['nodejs24.x'] } });
+    const node22 = await lambda.send(new ListLayersCommand({ CompatibleRuntime: 'nodejs22.x' }));
+    expect(node22.Layers?.map((l) => [l.LayerName, l.LatestMatchingVersion?.Version])).toEqual([['b-layer', 1]]);
+    const page = await lambda.send(new ListLayersCommand({ MaxItems: 1 }));
+    expect(page.Layers).toHaveLength(1);
+    expect((await lambda.send(new ListLayersCommand({ MaxItems: 1, Marker: page.NextMarker! }))).Layers?.[0]?.LayerName).toBe('b-layer');
+
+    const byArn = await lambda.send(new GetLayerVersionByArnCommand({ Arn: a1.LayerVersionArn! }));
+    expect(byArn).toMatchObject({ LayerVersionArn: a1.LayerVersionArn, Version: 1 });
+    const missing = await failure(lambda.send(new GetLayerVersionByArnCommand({ Arn: `${a1.LayerArn!}:9` })));
+    expect(missing).toBeInstanceOf(ResourceNotFoundException);
+    expect(missing.message).toBe(`Layer version ${a1.LayerArn!}:9 does not exist.`);
   });
 });

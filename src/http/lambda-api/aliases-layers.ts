@@ -142,6 +142,36 @@ export function getLayerVersion(ctx: ApiContext, request: ApiRequest): ApiRespon
   return json(200, layerVersion(ctx.rt.getLayerVersion(arn)));
 }
 
+/**
+ * `GET /2018-10-31/layers`: ListLayers (each layer with its LatestMatchingVersion, filtered by
+ * `CompatibleRuntime`; lambdalet keeps no architectures, so a `CompatibleArchitecture` matches
+ * nothing), or GetLayerVersionByArn with `?find=LayerVersion&Arn=` (the SDK's model).
+ */
+export function listLayers(ctx: ApiContext, request: ApiRequest): ApiResponse {
+  if (request.query.get('find') === 'LayerVersion') {
+    const arn = request.query.get('Arn');
+    if (arn === null) throw validationError('arn', 'null', 'Member must not be null');
+    return json(200, layerVersion(ctx.rt.getLayerVersion(arn)));
+  }
+  const runtime = request.query.get('CompatibleRuntime');
+  const layers = request.query.get('CompatibleArchitecture') !== null ? [] : ctx.rt.listLayers(runtime === null ? {} : { compatibleRuntime: runtime });
+  const { page, nextMarker } = paginate(layers, request.query);
+  return json(200, {
+    Layers: page.map((layer) => ({
+      LayerName: layer.layerName,
+      LayerArn: layer.layerArn,
+      LatestMatchingVersion: {
+        LayerVersionArn: layer.latestMatchingVersion.layerVersionArn,
+        Version: layer.latestMatchingVersion.version,
+        Description: layer.latestMatchingVersion.description,
+        CreatedDate: lambdaTimestamp(layer.latestMatchingVersion.createdDate),
+        CompatibleRuntimes: [...layer.latestMatchingVersion.compatibleRuntimes],
+      },
+    })),
+    ...(nextMarker ? { NextMarker: nextMarker } : {}),
+  });
+}
+
 export function listLayerVersions(ctx: ApiContext, request: ApiRequest): ApiResponse {
   // Newest first, as Lambda lists them.
   const versions = ctx.rt.listLayerVersions(request.params.LayerName!).toReversed();

@@ -62,6 +62,7 @@ export function lambdaApiRouter(ctx: ApiContext): Router {
   add('GET', P, 'GetProvisionedConcurrencyConfig', al.getProvisionedConcurrencyConfig);
   add('DELETE', P, 'DeleteProvisionedConcurrencyConfig', al.deleteProvisionedConcurrencyConfig);
   add('POST', '/2018-10-31/layers/{LayerName}/versions', 'PublishLayerVersion', al.publishLayerVersion, PACKAGE_REQUEST_MAX_BYTES);
+  add('GET', '/2018-10-31/layers', 'ListLayers', al.listLayers);
   add('GET', '/2018-10-31/layers/{LayerName}/versions', 'ListLayerVersions', al.listLayerVersions);
   add('GET', '/2018-10-31/layers/{LayerName}/versions/{VersionNumber}', 'GetLayerVersion', al.getLayerVersion);
   const U = '/2021-10-31/functions/{FunctionName}/url';
