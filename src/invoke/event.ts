@@ -1,15 +1,17 @@
 /** The invocation's event as JSON text, checked against Lambda's synchronous request limit. */
 import { ASYNC_PAYLOAD_MAX_BYTES, REQUEST_PAYLOAD_MAX_BYTES } from '../config/index.ts';
 import { InvalidRequestContentException, RequestTooLargeException } from '../errors.ts';
+import { JsonText } from './json-text.ts';
 
 /**
- * The event as JSON text (undefined → `{}`), within Lambda's 6 MB synchronous request limit.
+ * The event as JSON text (undefined → `{}`; a checked {@link JsonText}, the Invoke API's body, as
+ * it is), within Lambda's 6 MB synchronous request limit.
  * Throws InvalidRequestContentException (not JSON-serialisable) or RequestTooLargeException.
  */
 export function serializeEvent(event: unknown): string {
   let json: string | undefined;
   try {
-    json = JSON.stringify(event === undefined ? {} : event);
+    json = event instanceof JsonText ? event.text : JSON.stringify(event === undefined ? {} : event);
   } catch (error) {
     throw new InvalidRequestContentException(
       `Could not parse request body into json: ${(error as Error).message}`,
@@ -20,7 +22,8 @@ export function serializeEvent(event: unknown): string {
     throw new InvalidRequestContentException(`Could not parse request body into json: a ${typeof event} is not JSON`);
   }
   // UTF-8 takes at most 3 bytes per UTF-16 unit: a short event needs no byte count.
-  if (json.length > REQUEST_PAYLOAD_MAX_BYTES || (json.length * 3 > REQUEST_PAYLOAD_MAX_BYTES && Buffer.byteLength(json, 'utf8') > REQUEST_PAYLOAD_MAX_BYTES)) {
+  const bytes = (): number => (event instanceof JsonText ? event.bytes : Buffer.byteLength(json, 'utf8'));
+  if (json.length > REQUEST_PAYLOAD_MAX_BYTES || (json.length * 3 > REQUEST_PAYLOAD_MAX_BYTES && bytes() > REQUEST_PAYLOAD_MAX_BYTES)) {
     throw new RequestTooLargeException(
       `Request must be smaller than ${REQUEST_PAYLOAD_MAX_BYTES} bytes for the InvokeFunction operation`,
     );

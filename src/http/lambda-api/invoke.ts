@@ -8,6 +8,7 @@
  * `X-Amz-Executed-Version` names the version that ran (an alias's pick).
  */
 import { InvalidRequestContentException } from '../../errors.ts';
+import { isJsonText, JsonText } from '../../invoke/json-text.ts';
 import type { InvokeOptionsInput } from '../../config/index.ts';
 import { HttpError } from '../errors.ts';
 import { nestingTooDeep } from '../json-depth.ts';
@@ -29,13 +30,20 @@ function oneOf<T extends string>(value: string | undefined, allowed: readonly T[
   return value as T;
 }
 
-/** The event: the body parsed as JSON (Lambda refuses anything else with InvalidRequestContentException). */
+/**
+ * The event: the body's JSON text, checked and passed through to the guest as it is (Lambda's
+ * runtime API hands the runtime the raw bytes; invoke/json-text.ts says why the host no longer
+ * parses it), or InvalidRequestContentException with JSON.parse's words for a body that is not JSON.
+ */
 export function parseEvent(body: Buffer): unknown {
   if (body.length === 0) return undefined;
   const tooDeep = nestingTooDeep(body);
   if (tooDeep !== undefined) throw new InvalidRequestContentException(`Could not parse request body into json: Could not parse payload into json: ${tooDeep}`);
+  // Checked on the bytes (as JSON.parse would judge their UTF-8 text), then decoded once.
+  if (isJsonText(body)) return new JsonText(body.toString('utf8'), body.length);
+  const text = body.toString('utf8');
   try {
-    return JSON.parse(body.toString('utf8')) as unknown;
+    return JSON.parse(text) as unknown;
   } catch (error) {
     throw new InvalidRequestContentException(`Could not parse request body into json: Could not parse payload into json: ${(error as Error).message}`, { cause: error });
   }
