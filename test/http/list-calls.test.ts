@@ -6,6 +6,7 @@
  * - ListFunctionUrlConfigs, GET /2021-10-31/functions/{FunctionName}/urls, was UnknownOperationException;
  * - ListLayers (GET /2018-10-31/layers) and GetLayerVersionByArn (the same path with
  *   ?find=LayerVersion&Arn=) were UnknownOperationException;
+ * - GetFunctionCodeSigningConfig (read by Terraform on every refresh) was UnknownOperationException;
  * - InvokeWithResponseStream's X-Amz-Invocation-Type is ResponseStreamingInvocationType
  *   (RequestResponse | DryRun): Event was run as RequestResponse, and DryRun ran the function.
  */
@@ -19,6 +20,7 @@ const {
   CreateAliasCommand,
   CreateFunctionCommand,
   CreateFunctionUrlConfigCommand,
+  GetFunctionCodeSigningConfigCommand,
   GetLayerVersionByArnCommand,
   InvokeWithResponseStreamCommand,
   LambdaClient,
@@ -131,5 +133,15 @@ describe('layers', () => {
     const missing = await failure(lambda.send(new GetLayerVersionByArnCommand({ Arn: `${a1.LayerArn!}:9` })));
     expect(missing).toBeInstanceOf(ResourceNotFoundException);
     expect(missing.message).toBe(`Layer version ${a1.LayerArn!}:9 does not exist.`);
+  });
+});
+
+describe('GetFunctionCodeSigningConfig', () => {
+  it('answers 200 with no configuration attached (lambdalet has no code signing config resources); an unknown function is ResourceNotFoundException', async () => {
+    const out = await lambda.send(new GetFunctionCodeSigningConfigCommand({ FunctionName: 'fn' }));
+    expect(out.$metadata.httpStatusCode).toBe(200);
+    expect(out.CodeSigningConfigArn).toBeUndefined();
+    const missing = await failure(lambda.send(new GetFunctionCodeSigningConfigCommand({ FunctionName: 'ghost' })));
+    expect(missing).toBeInstanceOf(ResourceNotFoundException);
   });
 });

@@ -148,3 +148,16 @@ export async function deleteFunctionConcurrency(ctx: ApiContext, request: ApiReq
   await ctx.rt.updateFunctionConfiguration(name, { reservedConcurrency: undefined });
   return { status: 204 };
 }
+
+/**
+ * GetFunctionCodeSigningConfig (`GET /2020-06-30/functions/{FunctionName}/code-signing-config`,
+ * the SDK's model): lambdalet has no code signing configuration resources (a function's
+ * `codeSigning` is its own option), so a function has none attached and the answer is empty, as
+ * LocalStack's provider answers a function without one (`GetFunctionCodeSigningConfigResponse()`);
+ * an unknown function is ResourceNotFoundException. Terraform's aws_lambda_function reads it on
+ * every refresh.
+ */
+export function getFunctionCodeSigningConfig(ctx: ApiContext, request: ApiRequest): ApiResponse {
+  ctx.rt.getFunction(request.params.FunctionName!);
+  return json(200, {});
+}

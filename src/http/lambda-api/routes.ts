@@ -57,6 +57,7 @@ export function lambdaApiRouter(ctx: ApiContext): Router {
   add('PUT', '/2017-10-31/functions/{FunctionName}/concurrency', 'PutFunctionConcurrency', fn.putFunctionConcurrency);
   add('DELETE', '/2017-10-31/functions/{FunctionName}/concurrency', 'DeleteFunctionConcurrency', fn.deleteFunctionConcurrency);
   add('GET', '/2019-09-30/functions/{FunctionName}/concurrency', 'GetFunctionConcurrency', fn.getFunctionConcurrency);
+  add('GET', '/2020-06-30/functions/{FunctionName}/code-signing-config', 'GetFunctionCodeSigningConfig', fn.getFunctionCodeSigningConfig);
   const P = '/2019-09-30/functions/{FunctionName}/provisioned-concurrency';
   add('PUT', P, 'PutProvisionedConcurrencyConfig', al.putProvisionedConcurrencyConfig);
   add('GET', P, 'GetProvisionedConcurrencyConfig', al.getProvisionedConcurrencyConfig);
