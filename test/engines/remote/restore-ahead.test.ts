@@ -8,6 +8,10 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { bundleFunction } from '../../../src/code/index.ts';
+import { parseFunctionConfig } from '../../../src/config/function-config.ts';
+import { ExecutionEnvironment } from '../../../src/environment/environment.ts';
+import { functionIdentity } from '../../../src/environment/lambda-env.ts';
+import { silentSink } from '../../../src/observability/log-sink.ts';
 import type { Blueprint, SandboxImage, SandboxOptions } from '../../../src/engines/engine.ts';
 import { encodeReply, type HostMessage } from '../../../src/engines/guest/protocol.ts';
 import { EnginePool } from '../../../src/engines/remote/engine-pool.ts';
@@ -144,17 +148,6 @@ describe('the restore limit counts the restore, not the start of the server it w
   /** The injected start-up of every server after the first: longer than the restore limit below. */
   const SLOW_START_MS = 4_000;
   const RESTORE_LIMIT_MS = 3_000;
-  const hosts: { kill(): void }[] = [];
-  let slowStartEndedAt = 0;
-  const pool = new EnginePool(1, async (handlers) => {
-    if (hosts.length > 0) {
-      await new Promise((resolve) => setTimeout(resolve, SLOW_START_MS));
-      slowStartEndedAt = performance.timeOrigin + performance.now();
-    }
-    const host = await WorkerHost.start({ quickjs: {} }, handlers);
-    hosts.push(host);
-    return host;
-  });
   const options: SandboxOptions = { memoryMb: 128, onLog: () => {}, hostCall: () => 'e{}' };
 
   // An after-restore hook with work enough for QuickJS's interrupt handler to look at the deadline.
@@ -162,34 +155,72 @@ describe('the restore limit counts the restore, not the start of the server it w
 registerAfterRestore(() => { let x = 0; for (let i = 0; i < 2e6; i++) x += i; globalThis.spun = x; });
 ${SOURCE}`;
 
-  it('a restore on a server that starts for it: its message runs within the limit counted from the restore, and the caller is told when that was', async () => {
+  /**
+   * A quickjs pool whose first server starts as usual and every later one {@link SLOW_START_MS}
+   * later; the function's SnapStart image made on the first, which is then killed: the next restore
+   * waits for a slow start, as after process isolation's children were killed.
+   */
+  async function afterTheServerDied() {
+    const hosts: { kill(): void }[] = [];
+    const slowStart = { endedAt: 0 };
+    const pool = new EnginePool(1, async (handlers) => {
+      if (hosts.length > 0) {
+        await new Promise((resolve) => setTimeout(resolve, SLOW_START_MS));
+        slowStart.endedAt = performance.timeOrigin + performance.now();
+      }
+      const host = await WorkerHost.start({ quickjs: {} }, handlers);
+      hosts.push(host);
+      return host;
+    });
     const outcome = await bundleFunction({ files: { 'index.mjs': HOOKED } }, 'index.handler');
     if (!outcome.ok) throw new Error(outcome.failure.errorMessage);
     const blueprint = await new RemoteEngine('quickjs', () => pool).prepare(outcome.bundle);
     const template = await snapshotTemplate(blueprint, options);
     const image = await template.snapshot!();
     template.dispose();
+    // The only server goes; the image (its bytes in shared memory) outlives it, as SnapStart's do.
+    hosts[0]!.kill();
+    return { hosts, slowStart, bundle: outcome.bundle, blueprint, image, close: () => { image.dispose(); for (const host of hosts) host.kill(); } };
+  }
+
+  it('an environment restored there: resume() runs the hooks within restoreTimeoutMs counted from the restore (before: SnapStartTimeout at once)', async () => {
+    const { hosts, slowStart, bundle, blueprint, image, close } = await afterTheServerDied();
     try {
-      // The only server goes; the image (its bytes in shared memory) outlives it, as SnapStart's do.
-      hosts[0]!.kill();
+      const config = parseFunctionConfig({ name: 'f', engine: 'quickjs', snapStart: true, code: { files: { 'index.mjs': HOOKED } } });
+      const deps = { config, bundle, blueprint, identity: functionIdentity('us-east-1', '123456789012', 'f'), sink: silentSink, phaseLimits: { initMs: 10_000, restoreMs: RESTORE_LIMIT_MS } };
+      const requestedAt = performance.timeOrigin + performance.now();
+      const env = await ExecutionEnvironment.restore(deps, { image, tmp: undefined });
+      expect(hosts).toHaveLength(2);
+      expect(slowStart.endedAt - requestedAt).toBeGreaterThan(RESTORE_LIMIT_MS);
+      const resumed = await env.resume();
+      expect(resumed, JSON.stringify(resumed)).toMatchObject({ ok: true });
+      env.dispose();
+    } finally {
+      close();
+    }
+  }, SLOW_CASE_LIMIT_MS);
+
+  it('a restore on a server that starts for it: its message runs within the limit counted from the restore, and the caller is told when that was', async () => {
+    const { hosts, slowStart, blueprint, image, close } = await afterTheServerDied();
+    const slowStartEndedAt = (): number => slowStart.endedAt;
+    try {
       const message: HostMessage = { type: 'restore', seed: '5a'.repeat(32), context: { ...CONTEXT, logStreamName: 'after-a-slow-start' } };
       const requestedAt = performance.timeOrigin + performance.now();
       const began: number[] = [];
       const sandbox = await blueprint.restore!(image, options, { message, timeoutMs: RESTORE_LIMIT_MS, began: (at) => began.push(at) });
       // The server started for this restore (the injected start ran, longer than the limit)...
       expect(hosts).toHaveLength(2);
-      expect(slowStartEndedAt - requestedAt).toBeGreaterThan(RESTORE_LIMIT_MS);
+      expect(slowStartEndedAt() - requestedAt).toBeGreaterThan(RESTORE_LIMIT_MS);
       // ...and the restore message ran within the limit all the same (before: Sandbox.Timedout)...
       expect(await phase(sandbox, message, RESTORE_LIMIT_MS)).toMatchObject({ done: true, ok: true });
       // ...counted from when the restore began, after the start, which the caller was told.
       expect(began).toHaveLength(1);
-      expect(began[0]).toBeGreaterThanOrEqual(slowStartEndedAt);
+      expect(began[0]).toBeGreaterThanOrEqual(slowStartEndedAt());
       const payload = JSON.parse((await invoke(sandbox, {}, GENEROUS_TIMEOUT_MS)).payload!) as { stream: string };
       expect(payload.stream).toBe('after-a-slow-start');
       sandbox.dispose();
     } finally {
-      image.dispose();
-      for (const host of hosts) host.kill();
+      close();
     }
   }, SLOW_CASE_LIMIT_MS);
 });
