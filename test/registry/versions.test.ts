@@ -134,9 +134,19 @@ describe('deleteFunction', () => {
       expect((latest as Error).message).toBe('$LATEST version cannot be deleted without deleting the function.');
       const aliased = await rt.deleteFunction('orders:1').catch((e: unknown) => e);
       expect(aliased).toBeInstanceOf(ResourceConflictException);
-      expect((aliased as Error).message).toBe(`Unable to delete version 1 of ${ARN}:orders: alias live points to it`);
+      // DeleteFunction's messages as Lambda words them (LocalStack's AWS-validated provider,
+      // provider.py delete_function; floci's emulator, measured on the live service).
+      expect((aliased as Error).message).toBe('Unable to delete version because the following aliases reference it: [live]');
+      await rt.createAlias('orders', 'beta', { functionVersion: '2', routingConfig: { additionalVersionWeights: { '1': 0.5 } } });
+      const twoAliases = await rt.deleteFunction('orders:1').catch((e: unknown) => e);
+      expect((twoAliases as Error).message).toBe('Unable to delete version because the following aliases reference it: [live, beta]');
+      await rt.deleteAlias('orders', 'beta');
       await expect(rt.deleteFunction('orders', { qualifier: '7' })).rejects.toThrow(ResourceNotFoundException);
-      await expect(rt.deleteFunction('orders', { qualifier: 'live' })).rejects.toThrow(InvalidParameterValueException);
+      for (const alias of ['live', 'no-such-alias']) {
+        const refused = await rt.deleteFunction('orders', { qualifier: alias }).catch((e: unknown) => e);
+        expect(refused).toBeInstanceOf(InvalidParameterValueException);
+        expect((refused as Error).message).toBe('Deletion of aliases is not currently supported.');
+      }
       await rt.deleteFunction('orders', { qualifier: '2' });
       expect(rt.metrics().functions.map((f) => f.version)).toEqual(['$LATEST', '1']);
       expect(((await rt.invoke('orders:live')).payload as Tagged).tag).toBe('v1');
