@@ -142,7 +142,9 @@ function persistAlias(ctx: DeployContext, entry: FunctionEntry, alias: AliasReco
 
 function aliasOf(ctx: DeployContext, entry: FunctionEntry, aliasName: string): AliasRecord {
   const alias = entry.aliases.get(aliasName);
-  if (!alias) throw new ResourceNotFoundException(`Alias not found: ${functionArn(ctx.options, entry.name, aliasName)}`);
+  // Lambda's words (GetAlias, UpdateAlias, DeleteAlias): tools match on them — Terraform's
+  // aws_lambda_alias read treats "Cannot find alias arn" as the alias having been deleted.
+  if (!alias) throw new ResourceNotFoundException(`Cannot find alias arn: ${functionArn(ctx.options, entry.name, aliasName)}`);
   return alias;
 }
 

@@ -65,9 +65,11 @@ describe('alias calls', () => {
       expect(taken.message).toBe(`Alias already exists: ${ARN}:orders:live`);
       const missing = thrown(() => rt.getAlias('orders', 'nope'));
       expect(missing).toBeInstanceOf(ResourceNotFoundException);
-      expect(missing.message).toBe(`Alias not found: ${ARN}:orders:nope`);
-      await expect(rt.updateAlias('orders', 'nope', { functionVersion: '1' })).rejects.toThrow(ResourceNotFoundException);
-      await expect(rt.deleteAlias('orders', 'nope')).rejects.toThrow(ResourceNotFoundException);
+      // Lambda's message for a missing alias (as moto and LocalStack's AWS-validated provider give
+      // it, and terraform-provider-aws's aws_lambda_alias read matches on "Cannot find alias arn").
+      expect(missing.message).toBe(`Cannot find alias arn: ${ARN}:orders:nope`);
+      await expect(rt.updateAlias('orders', 'nope', { functionVersion: '1' })).rejects.toThrow(`Cannot find alias arn: ${ARN}:orders:nope`);
+      await expect(rt.deleteAlias('orders', 'nope')).rejects.toThrow(`Cannot find alias arn: ${ARN}:orders:nope`);
       expect((await rejected(rt.createAlias('orders', 'beta', { functionVersion: '3' }))).message).toBe(`Function not found: ${ARN}:orders:3`);
       await expect(rt.createAlias('orders', 'beta', { functionVersion: '1', routingConfig: { additionalVersionWeights: { '9': 0.1 } } })).rejects.toThrow(ResourceNotFoundException);
       await expect(rt.createAlias('nofn', 'beta', { functionVersion: '1' })).rejects.toThrow(`Function not found: ${ARN}:nofn`);
