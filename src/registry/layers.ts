@@ -16,7 +16,7 @@ import { MAX_UNZIPPED_BYTES } from '../code/index.ts';
 import { resolveLimits } from '../code/limits.ts';
 import { unzipPackage } from '../code/unzip.ts';
 import { parsePublishLayerVersionInput, type FunctionConfig, type PublishLayerVersionInput, type RuntimeOptions } from '../config/index.ts';
-import { InvalidParameterValueException, ResourceNotFoundException } from '../errors.ts';
+import { InvalidParameterValueException } from '../errors.ts';
 import { packageOf, type CodePackage } from './package.ts';
 
 /** What publishLayerVersion and getLayerVersion return (Lambda's PublishLayerVersion response, camelCase). */
@@ -123,11 +123,16 @@ export function layerFromPackage(
   };
 }
 
-/** The layer versions `config.layers` names, in order. @throws ResourceNotFoundException for one that does not exist. */
+/**
+ * The layer versions `config.layers` names, in order. @throws InvalidParameterValueException for one
+ * that does not exist: CreateFunction / UpdateFunctionConfiguration refuse it as a bad parameter
+ * (400), not a missing resource, in Lambda's words (LocalStack's AWS-validated provider,
+ * `_validate_layers`); GetLayerVersion of it is ResourceNotFoundException (runtime.ts).
+ */
 export function layersOf(layers: LayerRegistry, config: FunctionConfig): LayerVersion[] {
   return config.layers.map((arn) => {
     const layer = layers.get(arn);
-    if (!layer) throw new ResourceNotFoundException(`Layer version ${arn} does not exist.`);
+    if (!layer) throw new InvalidParameterValueException('layers', `Layer version ${arn} does not exist.`);
     return layer;
   });
 }
