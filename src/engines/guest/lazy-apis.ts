@@ -28,6 +28,7 @@ export function installLazyApis(): void {
     });
   }
   if (typeof global.Intl !== 'undefined') return;
+  rewordBufferGrowth();
   const install = (): IntlInstallChunk => stdlib<IntlInstallChunk>('intl-install');
   Object.defineProperty(global, 'Intl', {
     configurable: true,
@@ -47,5 +48,45 @@ export function installLazyApis(): void {
       return install().standIn(loader, proto, name, standIn).apply(this, args);
     };
     Object.defineProperty(proto, name, { value: standIn, writable: true, configurable: true });
+  }
+}
+
+/**
+ * QuickJS's words for a refused ArrayBuffer resize or SharedArrayBuffer grow, as V8's (Node 24):
+ * past maxByteLength, negative, or a SharedArrayBuffer shrinking is "RangeError: invalid array
+ * buffer length" in QuickJS, "RangeError: SharedArrayBuffer.prototype.grow: Invalid length
+ * parameter" in V8; a buffer that is not resizable is "TypeError: array buffer is not resizable",
+ * V8's "Method ArrayBuffer.prototype.resize called on incompatible receiver #<ArrayBuffer>". The
+ * message is the method's (V8 builds it per builtin), so it cannot be reworded from the text alone
+ * (guest/errors.ts v8Message). QuickJS only: the originals are kept in this closure.
+ */
+function rewordBufferGrowth(): void {
+  const apply = Reflect.apply;
+  const tagOf = Object.prototype.toString;
+  const RangeErrorCtor = RangeError;
+  const TypeErrorCtor = TypeError;
+  const targets: [object | undefined, string, string][] = [
+    [ArrayBuffer.prototype, 'resize', 'ArrayBuffer'],
+    [typeof SharedArrayBuffer === 'function' ? (SharedArrayBuffer.prototype as object) : undefined, 'grow', 'SharedArrayBuffer'],
+  ];
+  for (const [proto, name, owner] of targets) {
+    const slot = proto ? Object.getOwnPropertyDescriptor(proto, name) : undefined;
+    if (!proto || typeof slot?.value !== 'function') continue;
+    const native = slot.value as (this: unknown, length?: unknown) => unknown;
+    const wrapper = {
+      [name](this: unknown, length?: unknown): unknown {
+        try {
+          return apply(native, this, [length]);
+        } catch (error) {
+          if (error instanceof RangeErrorCtor && error.message === 'invalid array buffer length') throw new RangeErrorCtor(`${owner}.prototype.${name}: Invalid length parameter`);
+          if (error instanceof TypeErrorCtor && error.message === 'array buffer is not resizable') {
+            throw new TypeErrorCtor(`Method ${owner}.prototype.${name} called on incompatible receiver #<${apply<unknown, [], string>(tagOf, this, []).slice(8, -1)}>`);
+          }
+          throw error;
+        }
+      },
+    }[name]!;
+    Object.defineProperty(wrapper, 'length', { value: native.length, configurable: true });
+    Object.defineProperty(proto, name, { ...slot, value: wrapper });
   }
 }

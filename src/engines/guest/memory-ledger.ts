@@ -127,19 +127,33 @@ function installBuffer(name: 'ArrayBuffer' | 'SharedArrayBuffer', Native: typeof
   const maxByteLengthGetter = getOwnPropertyDescriptor(proto, 'maxByteLength')!.get!;
   const isResizable = (buffer: object): boolean => resizableGetter !== undefined && apply(resizableGetter, buffer, []) === true;
 
-  function wrapper(this: unknown, length?: unknown, options?: unknown): object {
-    if (new.target === undefined) throw new TypeErrorCtor(`Constructor ${name} requires 'new'`);
+  function make(newTarget: AnyFunction | undefined, length?: unknown, options?: unknown): object {
+    if (newTarget === undefined) throw new TypeErrorCtor(`Constructor ${name} requires 'new'`);
+    // `new ArrayBuffer()` makes the engine's own kind of object; a subclass keeps its new.target.
+    const target = newTarget === wrapper ? Native : newTarget;
     const byteLength = toIndexLike(length);
     const maxByteLength = options !== null && typeof options === 'object' ? (options as { maxByteLength?: unknown }).maxByteLength : undefined;
-    if (maxByteLength === undefined) return construct(Native, [byteLength], new.target) as object;
+    if (maxByteLength === undefined) return construct(Native, [byteLength], target) as object;
     const max = toIndexLike(maxByteLength);
     // A resizable buffer's first length is committed by V8 at once: charge it first.
     const ledger = { charged: 0, held: [] as ArrayBuffer[] };
     if (byteLength > 0 && byteLength <= max) chargeUpTo(ledger, byteLength);
-    const buffer = construct(Native, [byteLength, { maxByteLength: max }], new.target) as object;
+    const buffer = construct(Native, [byteLength, { maxByteLength: max }], target) as object;
     apply(weakMapSet, shadows, [buffer, ledger]);
     return buffer;
   }
+  // Declared under the constructor's own name: V8 names a receiver in its messages by the
+  // prototype's `constructor` function's declared name ("called on incompatible receiver
+  // #<ArrayBuffer>"), not by its `name` property, and the bundler renames a plain declaration.
+  const shells = {
+    ArrayBuffer: function (this: unknown, length?: unknown, options?: unknown): object {
+      return make(new.target as AnyFunction | undefined, length, options);
+    },
+    SharedArrayBuffer: function (this: unknown, length?: unknown, options?: unknown): object {
+      return make(new.target as AnyFunction | undefined, length, options);
+    },
+  };
+  const wrapper = shells[name];
   substitute(globalThis, name, Native as unknown as Constructor, wrapper);
 
   // Growing: charged before V8 commits the pages. Shrinking keeps the charge (the high-water mark,
@@ -209,7 +223,7 @@ function installIntl(): void {
     // Some (DateTimeFormat, NumberFormat, Collator) may be called without `new` (ECMA-402's legacy).
     const wrapper = function (this: unknown, ...args: unknown[]): object {
       const ledger = chargeIntl(bytes);
-      const made = (new.target === undefined ? apply(Native, this, args) : construct(Native, args, new.target)) as object;
+      const made = (new.target === undefined ? apply(Native, this, args) : construct(Native, args, new.target === wrapper ? Native : new.target)) as object;
       apply(weakMapSet, shadows, [made, ledger]);
       return made;
     };

@@ -36,6 +36,7 @@ const MODES: readonly Mode[] = [
 const MAX = 65_536;
 const SOURCE = `
 const attempt = (f) => { try { return f(); } catch (e) { return [e instanceof RangeError, e.constructor.name]; } };
+const words = (f) => { try { f(); return 'ok'; } catch (e) { return e.constructor.name + ': ' + e.message; } };
 export const handler = async (event) => {
   switch (event.case) {
     case 'grow': {
@@ -54,6 +55,17 @@ export const handler = async (event) => {
       out.push(['shrink', attempt(() => b.grow(4))]);
       return out;
     }
+    case 'words': return [
+      words(() => new SharedArrayBuffer(0, { maxByteLength: 8 }).grow(9)),
+      words(() => new SharedArrayBuffer(8, { maxByteLength: 16 }).grow(4)),
+      words(() => new SharedArrayBuffer(0, { maxByteLength: 8 }).grow(-1)),
+      words(() => new ArrayBuffer(0, { maxByteLength: 8 }).resize(9)),
+      words(() => new ArrayBuffer(0, { maxByteLength: 8 }).resize(-1)),
+      words(() => new ArrayBuffer(8).resize(4)),
+      words(() => new SharedArrayBuffer(8).grow(9)),
+      words(() => new ArrayBuffer(0, { maxByteLength: 8 }).resize(8)),
+      [SharedArrayBuffer.prototype.grow.name, SharedArrayBuffer.prototype.grow.length, ArrayBuffer.prototype.resize.name, ArrayBuffer.prototype.resize.length],
+    ];
     case 'fill-1mib': {
       const b = new SharedArrayBuffer(4, { maxByteLength: 1 << 20 });
       b.grow(1 << 20);
@@ -93,6 +105,25 @@ describe.concurrent('growable SharedArrayBuffers', () => {
           [MAX, MAX, 0],
           [MAX + 1, [true, 'RangeError'], 0],
           ['shrink', [true, 'RangeError']],
+        ]);
+      });
+    });
+
+    it(`${mode.name}: a refused grow or resize is worded as Node 24 words it`, async () => {
+      await withMode(mode, async (invoke) => {
+        const result = await invoke('words');
+        expect(result.functionError, JSON.stringify(result.payload)).toBeUndefined();
+        // node 24.22.3, each expression run as is.
+        expect(result.payload).toEqual([
+          'RangeError: SharedArrayBuffer.prototype.grow: Invalid length parameter',
+          'RangeError: SharedArrayBuffer.prototype.grow: Invalid length parameter',
+          'RangeError: SharedArrayBuffer.prototype.grow: Invalid length parameter',
+          'RangeError: ArrayBuffer.prototype.resize: Invalid length parameter',
+          'RangeError: ArrayBuffer.prototype.resize: Invalid length parameter',
+          'TypeError: Method ArrayBuffer.prototype.resize called on incompatible receiver #<ArrayBuffer>',
+          'TypeError: Method SharedArrayBuffer.prototype.grow called on incompatible receiver #<SharedArrayBuffer>',
+          'ok',
+          ['grow', 1, 'resize', 1],
         ]);
       });
     });
