@@ -7,7 +7,7 @@
  *
  * node:perf_hooks' `performance` and node:timers' functions, imported by name, are not the
  * globals fake timers replace; `Date.now` is taken when lambdalet loads (before a test's
- * `useFakeTimers()`). Host modules whose deadlines or waits a guest's outcome depends on import
+ * `useFakeTimers()`; if it is faked already, perf_hooks' clock stands in). Host modules whose deadlines or waits a guest's outcome depends on import
  * these instead of the globals (test/testing/fake-timers.test.ts).
  */
 import { performance } from 'node:perf_hooks';
@@ -15,7 +15,12 @@ import { performance } from 'node:perf_hooks';
 export { performance };
 export { clearTimeout, setImmediate, setTimeout } from 'node:timers';
 
-const dateNow = Date.now.bind(Date);
+// Date.now as lambdalet loads: real unless the clock was faked before (a vitest setup file
+// calling vi.useFakeTimers()); then the wall clock is taken from node:perf_hooks instead, which
+// fake timers leave alone (its origin plus the monotonic time since).
+const dateNow = /\{\s*\[native code\]\s*\}\s*$/.test(Function.prototype.toString.call(Date.now))
+  ? Date.now.bind(Date)
+  : (): number => Math.round(performance.timeOrigin + performance.now());
 
 /** Epoch milliseconds on the real wall clock (the one a guest's Date reads). */
 export function wallNow(): number {

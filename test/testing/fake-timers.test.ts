@@ -53,3 +53,17 @@ describe.each(['v8', 'quickjs'] as const)('loadHandler under vi.useFakeTimers() 
     expect(slept.durationMs).toBeGreaterThan(0);
   });
 });
+
+describe('src/host-clock.ts loaded while the clock is already faked (a setup file\'s vi.useFakeTimers())', () => {
+  it('wallNow() still reads the real wall clock', async () => {
+    const { performance: realPerformance } = await import('node:perf_hooks');
+    vi.useFakeTimers();
+    vi.setSystemTime(new Date('2020-01-01T00:00:00Z'));
+    vi.resetModules();
+    const { wallNow } = await import('../../src/host-clock.ts');
+    const real = realPerformance.timeOrigin + realPerformance.now();
+    expect(Date.now()).toBe(Date.parse('2020-01-01T00:00:00Z'));
+    // Within a minute of the real clock (no timing involved: the fake is six years away).
+    expect(Math.abs(wallNow() - real)).toBeLessThan(60_000);
+  });
+});
