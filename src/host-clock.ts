@@ -18,9 +18,14 @@ export { clearTimeout, setImmediate, setTimeout } from 'node:timers';
 // Date.now as lambdalet loads: real unless the clock was faked before (a vitest setup file
 // calling vi.useFakeTimers()); then the wall clock is taken from node:perf_hooks instead, which
 // fake timers leave alone (its origin plus the monotonic time since).
-const dateNow = /\{\s*\[native code\]\s*\}\s*$/.test(Function.prototype.toString.call(Date.now))
-  ? Date.now.bind(Date)
-  : (): number => Math.round(performance.timeOrigin + performance.now());
+const dateNow = wallClock(Date.now);
+
+/** `now` when it is the engine's own Date.now; otherwise (a fake) the wall clock from node:perf_hooks. */
+export function wallClock(now: () => number): () => number {
+  return /\{\s*\[native code\]\s*\}\s*$/.test(Function.prototype.toString.call(now))
+    ? now.bind(Date)
+    : (): number => Math.round(performance.timeOrigin + performance.now());
+}
 
 /** Epoch milliseconds on the real wall clock (the one a guest's Date reads). */
 export function wallNow(): number {
