@@ -63,6 +63,9 @@ const NOT_SHARED = [
   // vi.mock replaces a module only for a file that imports it first: in a shared fork an earlier
   // file has loaded src/host-clock.ts already and the mock never applies (failed in a full run).
   'test/environment/answer-by-deadline.test.ts',
+  // Fakes the host's timers (vi.useFakeTimers) around whole invocations: a timer another file's
+  // runtime arms meanwhile on a global would be a fake one, dropped when the fakes are removed.
+  'test/testing/fake-timers.test.ts',
   'test/async/kill.test.ts',
   'test/conformance/bad-input.test.ts',
   'test/conformance/snapstart.test.ts',
