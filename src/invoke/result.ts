@@ -73,7 +73,13 @@ export function toInvokeResult(
   if (report.restoreDurationMs !== undefined) out.restoreDurationMs = report.restoreDurationMs;
   if (logResult !== undefined) out.logResult = logResult;
   if (result.ok) {
-    out.payload = JSON.parse(result.payload) as unknown;
+    const parsed = parsePayload(result.payload);
+    if (parsed.ok) {
+      out.payload = parsed.value;
+      return out as unknown as InvokeResult;
+    }
+    out.payload = parsed.error;
+    out.functionError = 'Unhandled';
     return out as unknown as InvokeResult;
   }
   const { errorType, errorMessage, trace } = result.error;
@@ -82,4 +88,26 @@ export function toInvokeResult(
   out.payload = untraced ? { errorType, errorMessage } : { errorType, errorMessage, trace };
   out.functionError = 'Unhandled';
   return out as unknown as InvokeResult;
+}
+
+/**
+ * The response text as a value. The guest serialises with whatever `JSON.stringify` the user's code
+ * left in place, as the runtime client does (RIC `JSON.stringify(result)` at response time), so a
+ * handler that replaced it can send text that is not JSON: that is a function error named as the
+ * wasm engine names the same fault (component-instance.ts, docs/wasm.md), never a host SyntaxError
+ * thrown from `rt.invoke`.
+ */
+function parsePayload(text: string): { ok: true; value: unknown } | { ok: false; error: { errorType: string; errorMessage: string } } {
+  try {
+    return { ok: true, value: JSON.parse(text) as unknown };
+  } catch (error) {
+    const preview = text.length > 64 ? `${text.slice(0, 64)}...` : text;
+    return {
+      ok: false,
+      error: {
+        errorType: 'Runtime.MalformedResponse',
+        errorMessage: `The function's response is not valid JSON (${(error as Error).message}): ${JSON.stringify(preview)}`,
+      },
+    };
+  }
 }

@@ -197,6 +197,29 @@ forEachEngine(({ engine, withRuntime, title, unsupported }) => {
         expect(errorOf(result)).toMatchObject({ errorType: 'Runtime.JSONStringifyError', errorMessage: 'Unable to stringify response body' });
       }));
 
+    // The runtime client serialises with the JSON.stringify in place at response time (RIC
+    // `JSON.stringify(result)`), so a handler that replaced it can post text that is not JSON. Before,
+    // rt.invoke threw the host's own SyntaxError; now it is the function error the wasm engine gives
+    // such text (docs/wasm.md), and text that is JSON, however spaced, is the response.
+    it('Response: text that is not JSON (JSON.stringify replaced by the handler) is Runtime.MalformedResponse; the environment answers again', () =>
+      withRuntime(async ({ rt }) => {
+        await deployFiles(rt, 'own-stringify', `const intrinsic = JSON.stringify;
+          export const handler = async (e) => {
+            JSON.stringify = e.bad ? () => '{bad' : (value) => intrinsic(value, null, 2);
+            return { a: 1 };
+          };`);
+        const bad = await rt.invoke('own-stringify', { bad: true });
+        expect(bad.functionError).toBe('Unhandled');
+        expect(bad.payload).toEqual({
+          errorType: 'Runtime.MalformedResponse',
+          errorMessage: `The function's response is not valid JSON (Expected property name or '}' in JSON at position 1 (line 1 column 2)): "{bad"`,
+        });
+        const spaced = await rt.invoke('own-stringify', { bad: false });
+        expect(spaced.coldStart).toBe(false);
+        expect(spaced.functionError).toBeUndefined();
+        expect(spaced.payload).toEqual({ a: 1 });
+      }));
+
     it('Response: a response over 6 MiB + 100 B is Function.ResponseSizeTooLarge; at the limit it is accepted', () =>
       withRuntime(async ({ rt }) => {
         // The response at the limit must be answered, whatever the load: not the 3 s default deadline.
