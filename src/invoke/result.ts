@@ -1,11 +1,16 @@
 /** What `rt.invoke()` returns, and how a phase's outcome and its REPORT figures become one. */
 import type { PhaseResult } from '../environment/environment.ts';
+import { isJsonText } from './json-text.ts';
 
 /** What `rt.invoke()` returns: Lambda's Invoke response plus the REPORT figures. */
 export interface InvokeResult {
   /** 200 for a synchronous (RequestResponse) invoke that reached the function, error or not. */
   readonly statusCode: number;
-  /** The handler's response parsed from JSON; for a function error, Lambda's error object. */
+  /**
+   * The handler's response parsed from JSON; for a function error, Lambda's error object. A response
+   * of 64 Ki UTF-16 units or more is parsed when this is first read (an own enumerable property
+   * either way; assignable).
+   */
   readonly payload: unknown;
   /** Set when the function failed (thrown error, timeout, out of memory, INIT failure). */
   readonly functionError?: 'Unhandled';
@@ -73,7 +78,12 @@ export function toInvokeResult(
   if (report.restoreDurationMs !== undefined) out.restoreDurationMs = report.restoreDurationMs;
   if (logResult !== undefined) out.logResult = logResult;
   if (result.ok) {
-    const parsed = parsePayload(result.payload);
+    const text = result.payload;
+    if (text.length >= LAZY_PAYLOAD_CHARS && isJsonText(text)) {
+      definePayloadFromText(out, text);
+      return out as unknown as InvokeResult;
+    }
+    const parsed = parsePayload(text);
     if (parsed.ok) {
       out.payload = parsed.value;
       return out as unknown as InvokeResult;
@@ -110,4 +120,47 @@ function parsePayload(text: string): { ok: true; value: unknown } | { ok: false;
       },
     };
   }
+}
+
+/**
+ * Responses from this many UTF-16 units up are parsed only when `payload` is first read: the Lambda
+ * API's Invoke answers with the text itself ({@link responseTextOf}), and parsing a 5.5 MB object of
+ * 340,000 keys on the host's thread only to JSON.stringify it again held the event loop ~270 ms
+ * (issue #15). Below it, parsing at once costs less than the lazy property would.
+ */
+const LAZY_PAYLOAD_CHARS = 64 * 1024;
+
+/** The response text of results whose payload is parsed on first read (never a function error's). */
+const responseTexts = new WeakMap<object, string>();
+
+/**
+ * `payload` as an enumerable own property in its usual place, parsed from `text` (already checked to
+ * be JSON) on first read, then a plain data property; an assignment before that replaces it.
+ */
+function definePayloadFromText(out: Record<string, unknown>, text: string): void {
+  const settle = (target: object, value: unknown): void => {
+    Object.defineProperty(target, 'payload', { value, writable: true, enumerable: true, configurable: true });
+    responseTexts.delete(target);
+  };
+  Object.defineProperty(out, 'payload', {
+    get(this: object) {
+      const value = JSON.parse(text) as unknown;
+      settle(this, value);
+      return value;
+    },
+    set(this: object, value: unknown) {
+      settle(this, value);
+    },
+    enumerable: true,
+    configurable: true,
+  });
+  responseTexts.set(out, text);
+}
+
+/**
+ * The function's response as the JSON text its runtime sent, when the result still holds it (a large
+ * response whose `payload` nobody has read or replaced); otherwise undefined: stringify `payload`.
+ */
+export function responseTextOf(result: InvokeResult): string | undefined {
+  return responseTexts.get(result);
 }

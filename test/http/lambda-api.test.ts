@@ -170,6 +170,22 @@ describe('Lambda API through the AWS SDK', () => {
     expect((error as Error).message).toBe(`Could not parse request body into json: Could not parse payload into json: ${(() => { try { JSON.parse('{"a":1,}'); return ''; } catch (e) { return (e as Error).message; } })()}`);
   }, SLOW_CASE_LIMIT_MS);
 
+  it('a large response goes out as the text the function\'s runtime sent, not parsed and serialised again by the host (issue #15)', async () => {
+    // Lambda returns the bytes the runtime posted. Text from the runtime client's own JSON.stringify
+    // comes out the same either way, so the handler posts spaced JSON (a JSON.stringify of its own,
+    // which the runtime client calls at response time) to tell the two apart: from 64 Ki characters
+    // up the host no longer parses it (src/invoke/result.ts); below, the payload is serialised again.
+    await lambda.send(new CreateFunctionCommand({ FunctionName: 'spaced', Role: ROLE, Runtime: 'nodejs22.x', Handler: 'index.handler', MemorySize: 512, Timeout: 60, Code: { ZipFile: zip(`const intrinsic = JSON.stringify;
+      export const handler = async (e) => { JSON.stringify = (v) => intrinsic(v, null, 1); return { s: 'x'.repeat(e.n) }; };`) } }));
+    const spaced = (n: number): string => JSON.stringify({ s: 'x'.repeat(n) }, null, 1);
+    const large = 64 * 1024;
+    const bodyOf = async (n: number): Promise<string> =>
+      decoder.decode((await lambda.send(new InvokeCommand({ FunctionName: 'spaced', Payload: strToU8(JSON.stringify({ n })) }))).Payload);
+    expect(spaced(large).length).toBeGreaterThan(large);
+    expect(await bodyOf(large)).toBe(spaced(large));
+    expect(await bodyOf(100)).toBe(JSON.stringify({ s: 'x'.repeat(100) }));
+  }, SLOW_CASE_LIMIT_MS);
+
   it('an event nested 1,001 deep is InvalidRequestContentException before the host parses it; 1,000 deep is accepted (issue #15)', async () => {
     // Jackson's StreamReadConstraints default (src/http/json-depth.ts): the red team's 6 MB of nested
     // arrays held the host's event loop for 2,138 ms in JSON.parse.

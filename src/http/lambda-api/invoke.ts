@@ -9,6 +9,7 @@
  */
 import { InvalidRequestContentException } from '../../errors.ts';
 import { isJsonText, JsonText } from '../../invoke/json-text.ts';
+import { responseTextOf } from '../../invoke/result.ts';
 import type { InvokeOptionsInput } from '../../config/index.ts';
 import { HttpError } from '../errors.ts';
 import { nestingTooDeep } from '../json-depth.ts';
@@ -94,5 +95,6 @@ export async function invoke(ctx: ApiContext, request: ApiRequest): Promise<ApiR
   };
   if (result.functionError !== undefined) headers['X-Amz-Function-Error'] = result.functionError;
   if (result.logResult !== undefined) headers['X-Amz-Log-Result'] = result.logResult;
-  return { status: result.statusCode, headers, body: JSON.stringify(result.payload) ?? 'null' };
+  // A large response goes out as the text the function's runtime sent, never parsed here (result.ts).
+  return { status: result.statusCode, headers, body: responseTextOf(result) ?? JSON.stringify(result.payload) ?? 'null' };
 }
