@@ -16,6 +16,7 @@ import type { EventQueueBackend } from './async/queue.ts';
 import { SqliteEventQueue } from './async/sqlite-queue.ts';
 import type { CodeSource } from './code/types.ts';
 import {
+  LAYER_NAME_PATTERN,
   parseInvokeOptions,
   parseRuntimeOptions,
   type AliasInput,
@@ -446,6 +447,30 @@ export class Runtime implements AsyncDisposable {
       if (latest !== undefined) out.push({ layerName, layerArn: latest.layerArn, latestMatchingVersion: latest });
     }
     return out;
+  }
+
+  /**
+   * Deletes a layer version (Lambda's DeleteLayerVersion): `layerName` is the layer's name or ARN.
+   * It is gone from getLayerVersion, listLayerVersions and listLayers, and a deploy naming it fails
+   * as for a missing version; functions that already use it keep it (Lambda keeps a copy for them),
+   * also after a restart, and its number is never reused. Deleting a version that does not exist
+   * (or was deleted already) does nothing, as Lambda answers 204.
+   * @throws InvalidParameterValueException naming `layerName` or `versionNumber` (not a positive integer).
+   */
+  deleteLayerVersion(layerName: string, versionNumber: number): Promise<void> {
+    return this.#control(async () => {
+      const arn = /^arn:[a-zA-Z0-9-]+:lambda:[a-zA-Z0-9-]+:\d{12}:layer:([a-zA-Z0-9_-]{1,140})$/.exec(String(layerName));
+      const name = arn?.[1] ?? layerName;
+      if (typeof name !== 'string' || !LAYER_NAME_PATTERN.test(name)) {
+        throw new InvalidParameterValueException('layerName', `Expected \`layerName\` to match [a-zA-Z0-9-_]{1,140} or be a layer ARN, got ${JSON.stringify(layerName)}`);
+      }
+      if (!Number.isSafeInteger(versionNumber) || versionNumber < 1) {
+        throw new InvalidParameterValueException('versionNumber', `Expected \`versionNumber\` to be an integer of at least 1, got ${JSON.stringify(versionNumber)}`);
+      }
+      if (!this.#layers.get(`arn:aws:lambda:${this.#options.region}:${this.#options.accountId}:layer:${name}:${versionNumber}`)) return;
+      this.#store?.deleteLayerVersion(name, versionNumber);
+      this.#layers.delete(name, versionNumber);
+    });
   }
 
   /** A layer's versions, oldest first (empty for an unknown layer, as Lambda's ListLayerVersions). */

@@ -127,6 +127,23 @@ announce(p, member, 'layer', layer)
 return 'OK'
 `;
 
+/**
+ * ARGV: prefix, layerName, version, member. Marks a layer version deleted: its JSON gains a
+ * top-level `"deleted":true` (its zip and refs stay, for the functions that use it). Done on the
+ * text, not through cjson, which would turn an empty `compatibleRuntimes` array into an object.
+ */
+export const DELETE_LAYER = `${RELEASE}
+local p, layer, version, member = ARGV[1], ARGV[2], ARGV[3], ARGV[4]
+local field = layer .. '\\n' .. version
+local old = redis.call('HGET', p .. 'layers', field)
+if not old then return 'OK' end
+if string.sub(old, 1, 16) ~= '{"deleted":true,' then
+  redis.call('HSET', p .. 'layers', field, '{"deleted":true,' .. string.sub(old, 2))
+end
+announce(p, member, 'layer', layer)
+return 'OK'
+`;
+
 /** ARGV: prefix, name, qualifier, count ('' removes), member. */
 export const PUT_PROVISIONED = `${RELEASE}
 local p, name, qualifier, count, member = ARGV[1], ARGV[2], ARGV[3], ARGV[4], ARGV[5]

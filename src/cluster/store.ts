@@ -44,7 +44,7 @@ import type {
   WriteCondition,
 } from '../registry/store.ts';
 import { HTTP_SETTING_KINDS, StoreConflictError } from '../registry/store.ts';
-import { DELETE_ALIAS, DELETE_FUNCTION, DELETE_VERSION, PUT_ALIAS, PUT_LAYER, PUT_PROVISIONED, PUT_SETTING, PUT_VERSION } from './scripts.ts';
+import { DELETE_ALIAS, DELETE_FUNCTION, DELETE_LAYER, DELETE_VERSION, PUT_ALIAS, PUT_LAYER, PUT_PROVISIONED, PUT_SETTING, PUT_VERSION } from './scripts.ts';
 
 /** A setting of either layer (the async layer's or the HTTP layer's): kept in one hash. */
 type SettingKind = AsyncSettingKind | HttpSettingKind;
@@ -245,10 +245,10 @@ export class ClusterStore implements RegistryStore {
     const out: StoredLayerVersion[] = [];
     for (const [field, value] of Object.entries(hash)) {
       const at = field.lastIndexOf('\n');
-      const json = JSON.parse(value) as { sha256: string; info: Record<string, unknown> };
+      const json = JSON.parse(value) as { sha256: string; info: Record<string, unknown>; deleted?: boolean };
       const bytes = await this.#blob(json.sha256);
-      if (bytes === undefined) continue; // deleted meanwhile: layer versions are never deleted today
-      out.push({ layerName: field.slice(0, at), version: Number(field.slice(at + 1)), bytes, info: json.info });
+      if (bytes === undefined) continue; // a layer's zip stays while its row does (DELETE_LAYER keeps both)
+      out.push({ layerName: field.slice(0, at), version: Number(field.slice(at + 1)), bytes, info: json.deleted === true ? { ...json.info, deleted: true } : json.info });
     }
     return out.sort((a, b) => (a.layerName === b.layerName ? a.version - b.version : a.layerName < b.layerName ? -1 : 1));
   }
@@ -304,6 +304,10 @@ export class ClusterStore implements RegistryStore {
   putLayerVersion(layerName: string, version: number, pkg: CodePackage, info: Record<string, unknown>): void {
     const json = JSON.stringify({ sha256: pkg.sha256, info });
     this.#enqueue(() => this.#withBlob(pkg, () => [PUT_LAYER, layerName, String(version), pkg.sha256, json, this.#member]));
+  }
+
+  deleteLayerVersion(layerName: string, version: number): void {
+    this.#enqueue(() => this.#script(DELETE_LAYER, layerName, String(version), this.#member));
   }
 
   /** Resolves when every write queued so far is in Redis. @throws the first write's failure. */

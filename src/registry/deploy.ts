@@ -70,7 +70,10 @@ export async function prepareDeployment(
 ): Promise<{ deployment: Deployment; package: CodePackage }> {
   const engine = ctx.engines.get(config.engine);
   engine.assertAvailable();
-  const layers = layersOf(ctx.layers, config);
+  // A deleted layer version stays usable by the functions that had it (Lambda keeps a copy for
+  // them): a restore, a version published from $LATEST, and a change of a $LATEST that used it.
+  const keep = reuse !== undefined || cache !== undefined ? 'all' : new Set(ctx.registry.get(config.name)?.latest.config.layers ?? []);
+  const layers = layersOf(ctx.layers, config, keep);
   // Packaged after bundling otherwise, so bundling's own messages about unreadable code come first.
   let pkg = cache || layers.length > 0 || config.codeSigning ? await packageOf(config.code) : undefined;
   // A version published from $LATEST (reuse) or restored was checked when its code was deployed.

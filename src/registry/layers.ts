@@ -1,5 +1,5 @@
 /**
- * Layers: publishLayerVersion, getLayerVersion, listLayerVersions, and what a function's `layers`
+ * Layers: publishLayerVersion, getLayerVersion, listLayerVersions, deleteLayerVersion, and what a function's `layers`
  * become at deploy — /opt's files (merged in order, a later layer's file winning) and the
  * NODE_PATH directories bundling resolves bare imports from.
  *
@@ -44,35 +44,69 @@ export interface LayerVersion {
   readonly files: ReadonlyMap<string, Uint8Array>;
 }
 
-/** Every layer's versions, by name. */
+/**
+ * Every layer's versions, by name. A deleted version (DeleteLayerVersion) is gone from `get`,
+ * `list` and `names`, but a copy is kept for the functions that already use it (Lambda: "To avoid
+ * breaking functions, a copy of the version remains in Lambda until no functions refer to it",
+ * API reference, DeleteLayerVersion): `retained` still finds it. Its number is never reused.
+ */
 export class LayerRegistry {
-  readonly #layers = new Map<string, { last: number; readonly versions: Map<number, LayerVersion> }>();
+  readonly #layers = new Map<string, { last: number; readonly versions: Map<number, LayerVersion>; readonly deleted: Map<number, LayerVersion> }>();
 
   get(layerVersionArn: string): LayerVersion | undefined {
-    const at = layerVersionArn.lastIndexOf(':');
-    const name = layerVersionArn.slice(layerVersionArn.lastIndexOf(':', at - 1) + 1, at);
-    return this.#layers.get(name)?.versions.get(Number(layerVersionArn.slice(at + 1)));
+    const { name, version } = splitLayerVersionArn(layerVersionArn);
+    return this.#layers.get(name)?.versions.get(version);
   }
 
-  /** Every layer's name, sorted. */
+  /** A version, deleted or not: for functions that used it before it was deleted. */
+  retained(layerVersionArn: string): LayerVersion | undefined {
+    const { name, version } = splitLayerVersionArn(layerVersionArn);
+    const entry = this.#layers.get(name);
+    return entry?.versions.get(version) ?? entry?.deleted.get(version);
+  }
+
+  /** Every layer's name that has a version not deleted, sorted. */
   names(): string[] {
-    return [...this.#layers.keys()].sort();
+    return [...this.#layers].filter(([, entry]) => entry.versions.size > 0).map(([name]) => name).sort();
   }
 
+  /** A layer's versions not deleted, oldest first. */
   list(layerName: string): LayerVersion[] {
-    return [...(this.#layers.get(layerName)?.versions.values() ?? [])];
+    return [...(this.#layers.get(layerName)?.versions.values() ?? [])].sort((a, b) => a.info.version - b.info.version);
+  }
+
+  /** Whether the registry holds this version, deleted or not. */
+  holds(layerName: string, version: number): boolean {
+    const entry = this.#layers.get(layerName);
+    return entry !== undefined && (entry.versions.has(version) || entry.deleted.has(version));
   }
 
   nextVersion(layerName: string): number {
     return (this.#layers.get(layerName)?.last ?? 0) + 1;
   }
 
-  add(layerName: string, layer: LayerVersion): void {
+  /** Adds a version; `deleted`: a copy of a deleted one (restored from a store). */
+  add(layerName: string, layer: LayerVersion, deleted = false): void {
     let entry = this.#layers.get(layerName);
-    if (!entry) this.#layers.set(layerName, (entry = { last: 0, versions: new Map() }));
-    entry.versions.set(layer.info.version, layer);
+    if (!entry) this.#layers.set(layerName, (entry = { last: 0, versions: new Map(), deleted: new Map() }));
+    (deleted ? entry.deleted : entry.versions).set(layer.info.version, layer);
     entry.last = Math.max(entry.last, layer.info.version);
   }
+
+  /** Deletes a version (kept as a copy for its users); false when there was none to delete. */
+  delete(layerName: string, version: number): boolean {
+    const entry = this.#layers.get(layerName);
+    const layer = entry?.versions.get(version);
+    if (!entry || !layer) return false;
+    entry.versions.delete(version);
+    entry.deleted.set(version, layer);
+    return true;
+  }
+}
+
+function splitLayerVersionArn(layerVersionArn: string): { name: string; version: number } {
+  const at = layerVersionArn.lastIndexOf(':');
+  return { name: layerVersionArn.slice(layerVersionArn.lastIndexOf(':', at - 1) + 1, at), version: Number(layerVersionArn.slice(at + 1)) };
 }
 
 /** Makes a layer version from its input (validated here). @throws InvalidParameterValueException. */
@@ -128,10 +162,12 @@ export function layerFromPackage(
  * that does not exist: CreateFunction / UpdateFunctionConfiguration refuse it as a bad parameter
  * (400), not a missing resource, in Lambda's words (LocalStack's AWS-validated provider,
  * `_validate_layers`); GetLayerVersion of it is ResourceNotFoundException (runtime.ts).
+ * A deleted version counts as missing unless `keep` allows its retained copy: `'all'` (a restore,
+ * a version published from `$LATEST`) or the ARNs the function already used.
  */
-export function layersOf(layers: LayerRegistry, config: FunctionConfig): LayerVersion[] {
+export function layersOf(layers: LayerRegistry, config: FunctionConfig, keep: 'all' | ReadonlySet<string> = new Set()): LayerVersion[] {
   return config.layers.map((arn) => {
-    const layer = layers.get(arn);
+    const layer = layers.get(arn) ?? (keep === 'all' || keep.has(arn) ? layers.retained(arn) : undefined);
     if (!layer) throw new InvalidParameterValueException('layers', `Layer version ${arn} does not exist.`);
     return layer;
   });

@@ -85,13 +85,20 @@ export function forgetFunction(ctx: DeployContext, name: string): void {
   }
 }
 
-/** Adds the stored layer versions the runtime does not hold yet. */
+/**
+ * Adds the stored layer versions the runtime does not hold yet; a stored version marked deleted
+ * (`info.deleted`, DeleteLayerVersion) is held as a deleted copy, for the functions that use it, and
+ * one held live here is deleted (another cluster member deleted it).
+ */
 export function restoreLayers(ctx: DeployContext, layers: readonly StoredLayerVersion[]): void {
   for (const layer of layers) {
-    if (ctx.layers.list(layer.layerName).some((held) => held.info.version === layer.version)) continue;
-    const meta = layer.info as { description: string; compatibleRuntimes: string[]; createdDate: string; codeSignature?: string };
+    const { deleted, ...meta } = layer.info as { description: string; compatibleRuntimes: string[]; createdDate: string; codeSignature?: string; deleted?: boolean };
+    if (ctx.layers.holds(layer.layerName, layer.version)) {
+      if (deleted === true) ctx.layers.delete(layer.layerName, layer.version);
+      continue;
+    }
     const pkg = { kind: 'zip' as const, bytes: layer.bytes, sha256: sha256Hex(layer.bytes), source: { zip: layer.bytes } };
-    ctx.layers.add(layer.layerName, layerFromPackage(ctx.options, layer.layerName, layer.version, pkg, meta));
+    ctx.layers.add(layer.layerName, layerFromPackage(ctx.options, layer.layerName, layer.version, pkg, meta), deleted === true);
   }
 }
 

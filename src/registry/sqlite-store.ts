@@ -260,6 +260,15 @@ export class SqliteRegistryStore implements RegistryStore {
     });
   }
 
+  deleteLayerVersion(layerName: string, version: number): void {
+    this.#transaction(() => {
+      const row = this.#db.prepare('SELECT info FROM layers WHERE layer_name = ? AND version = ?').get(layerName, version) as { info: string } | undefined;
+      if (row === undefined) return;
+      const info = { ...(JSON.parse(row.info) as Record<string, unknown>), deleted: true };
+      this.#db.prepare('UPDATE layers SET info = ? WHERE layer_name = ? AND version = ?').run(JSON.stringify(info), layerName, version);
+    });
+  }
+
   /** An HTTP setting: the same table as the async settings, under its own kinds. */
   putHttpSetting(kind: HttpSettingKind, key: string, json: string | undefined): void {
     this.#putSetting(kind, key, json);

@@ -62,6 +62,12 @@ export interface RegistryStore {
   /** Records a layer version with its zip. */
   putLayerVersion(layerName: string, version: number, pkg: CodePackage, info: Record<string, unknown>): void;
   /**
+   * Marks a layer version deleted (DeleteLayerVersion): it stays stored with its zip, for the
+   * functions that use it (Lambda keeps a copy for them), and `load()` returns it with
+   * `info.deleted: true`; its number is never handed out again. A version not stored: nothing.
+   */
+  deleteLayerVersion(layerName: string, version: number): void;
+  /**
    * Sets (`json`: the value as JSON text) or removes (`json` undefined) one of the asynchronous
    * layer's settings. `kind` is one of {@link ASYNC_SETTING_KINDS}; `key` is unique within it (a
    * queue's name, a mapping's UUID, `function:qualifier` for an event invoke config).

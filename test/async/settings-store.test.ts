@@ -149,6 +149,7 @@ class SharedSettings {
       deleteAlias() {},
       putProvisionedConfig() {},
       putLayerVersion() {},
+      deleteLayerVersion() {},
       putAsyncSetting(kind: AsyncSettingKind, key: string, json: string | undefined) {
         const change = { kind, key, json };
         if (json === undefined) settings.delete(`${kind}\n${key}`);

@@ -154,6 +154,25 @@ describe.skipIf(!redis)(redis ? 'cluster registry' : `cluster registry (skipped:
     await eventually(async () => expect((await a.invoke('uses', {})).payload).toBe('hello from the layer'));
   });
 
+  it('a layer version deleted through one member is gone on another and on a member that joins later; the function using it is still served by all; its number is not reused (DeleteLayerVersion)', async () => {
+    const name = redis!.clusterName();
+    const [a, b] = [await member(name), await member(name)];
+    const greet = (word: string) => ({ files: { 'nodejs/node_modules/greet/index.js': `module.exports = () => "${word}";` } });
+    await a.publishLayerVersion({ layerName: 'greet', content: greet('one') });
+    const two = await a.publishLayerVersion({ layerName: 'greet', content: greet('two'), compatibleRuntimes: [] });
+    await a.deploy({ name: 'uses', layers: [two.layerVersionArn], code: { files: { 'index.mjs': 'import greet from "greet"; export const handler = async () => greet();' } } });
+    await eventually(async () => expect((await b.invoke('uses', {})).payload).toBe('two'));
+    await a.deleteLayerVersion('greet', 2);
+    await eventually(() => expect(b.listLayerVersions('greet').map((l) => l.version)).toEqual([1]));
+    expect(() => b.getLayerVersion(two.layerVersionArn)).toThrow(ResourceNotFoundException);
+    await expect(b.deploy({ name: 'late', layers: [two.layerVersionArn], code: taggedCode('x') })).rejects.toThrow(InvalidParameterValueException);
+    const c = await member(name); // joins after the delete
+    expect(c.listLayerVersions('greet').map((l) => l.version)).toEqual([1]);
+    expect((await c.invoke('uses', {})).payload).toBe('two');
+    expect((await b.invoke('uses', {})).payload).toBe('two');
+    expect((await c.publishLayerVersion({ layerName: 'greet', content: greet('three') })).version).toBe(3);
+  });
+
   it('a member of another lambdalet version is refused with ClusterError version, naming both versions', async () => {
     const name = redis!.clusterName();
     await member(name); // the cluster now records this version

@@ -163,4 +163,85 @@ describe('layers', () => {
       await rm(dataDir, { recursive: true, force: true });
     }
   });
+
+  // DeleteLayerVersion (Lambda API reference, DeleteLayerVersion — awsdocs/aws-lambda-developer-guide
+  // doc_source/API_DeleteLayerVersion.md): "Deleted versions can no longer be viewed or added to
+  // functions. To avoid breaking functions, a copy of the version remains in Lambda until no
+  // functions refer to it." The response is 204 whatever was there (its only errors are
+  // ServiceException and TooManyRequestsException).
+  const usesGreeter = { files: { 'index.mjs': "import { greet } from 'greeter'; export const handler = async () => greet('Bo');" } };
+  const greeterLayer = (word: string) => ({ files: { 'nodejs/node_modules/greeter/index.js': `exports.greet = (n) => '${word} ' + n;` } });
+
+  it('deleteLayerVersion: gone from get, list and listLayers and refused to new deploys; a function already using it keeps it; idempotent; numbers never reused', async () => {
+    await withRt(async (rt) => {
+      const one = await rt.publishLayerVersion({ layerName: 'del', content: greeterLayer('hey') });
+      const two = await rt.publishLayerVersion({ layerName: 'del', content: greeterLayer('yo') });
+      await rt.deploy({ name: 'user', code: usesGreeter, layers: [two.layerVersionArn] });
+      expect((await rt.invoke('user')).payload).toBe('yo Bo');
+      await rt.deleteLayerVersion('del', 2);
+      expect(() => rt.getLayerVersion(two.layerVersionArn)).toThrow(`Layer version ${two.layerVersionArn} does not exist.`);
+      expect(rt.listLayerVersions('del').map((l) => l.version)).toEqual([1]);
+      expect(rt.listLayers().find((l) => l.layerName === 'del')?.latestMatchingVersion.version).toBe(1);
+      // A new function naming it: as for a layer version that never existed (InvalidParameterValueException).
+      const refused = rt.deploy({ name: 'late', code: usesGreeter, layers: [two.layerVersionArn] });
+      await expect(refused).rejects.toThrow(InvalidParameterValueException);
+      await expect(rt.deploy({ name: 'late', code: usesGreeter, layers: [two.layerVersionArn] })).rejects.toThrow(`Layer version ${two.layerVersionArn} does not exist.`);
+      // The function that had it keeps it: invokes, a code update, a published version.
+      expect((await rt.invoke('user')).payload).toBe('yo Bo');
+      await rt.updateFunctionCode('user', { files: { 'index.mjs': "import { greet } from 'greeter'; export const handler = async () => greet('Cy');" } });
+      expect((await rt.invoke('user')).payload).toBe('yo Cy');
+      const published = await rt.publishVersion('user');
+      expect((await rt.invoke(`user:${published.version}`)).payload).toBe('yo Cy');
+      // Idempotent: again, a version never published, a layer that does not exist (by name and by ARN).
+      await rt.deleteLayerVersion('del', 2);
+      await rt.deleteLayerVersion('del', 9);
+      await rt.deleteLayerVersion('ghost', 1);
+      await rt.deleteLayerVersion(one.layerArn, 1);
+      expect(rt.listLayerVersions('del')).toEqual([]);
+      expect(rt.listLayers().some((l) => l.layerName === 'del')).toBe(false);
+      // Numbers are never reused, as Lambda numbers a layer's versions.
+      expect((await rt.publishLayerVersion({ layerName: 'del', content: greeterLayer('hi') })).version).toBe(3);
+    });
+  });
+
+  it('deleteLayerVersion: versionNumber must be an integer >= 1 (1 accepted; 0, -1, 1.5, NaN refused) and layerName a layer name or ARN, naming the field', async () => {
+    await withRt(async (rt) => {
+      await rt.deleteLayerVersion('x', 1);
+      for (const version of [0, -1, 1.5, Number.NaN, '1' as unknown as number]) {
+        const error = await rt.deleteLayerVersion('x', version).then(() => undefined, (e: unknown) => e);
+        expect(error).toBeInstanceOf(InvalidParameterValueException);
+        expect((error as InvalidParameterValueException).field).toBe('versionNumber');
+      }
+      for (const name of ['bad name', '', 'x'.repeat(141), 'arn:aws:lambda:us-east-1:123:layer:x']) {
+        const error = await rt.deleteLayerVersion(name, 1).then(() => undefined, (e: unknown) => e);
+        expect(error).toBeInstanceOf(InvalidParameterValueException);
+        expect((error as InvalidParameterValueException).field).toBe('layerName');
+      }
+      await rt.deleteLayerVersion('x'.repeat(140), 1);
+    });
+  });
+
+  it('deleteLayerVersion: kept in the dataDir — still deleted after a restart, the function using it restored and served, its number not reused', async () => {
+    const dataDir = await mkdtemp(join(tmpdir(), 'lambdalet-layers-'));
+    try {
+      const first = await createRuntime({ logSink: silentSink, dataDir });
+      const layer = await first.publishLayerVersion({ layerName: 'gone', content: greeterLayer('hey') });
+      await first.deploy({ name: 'fn', code: usesGreeter, layers: [layer.layerVersionArn] });
+      await first.deleteLayerVersion('gone', 1);
+      await first.close();
+      const second = await createRuntime({ logSink: silentSink, dataDir });
+      try {
+        expect(() => second.getLayerVersion(layer.layerVersionArn)).toThrow(ResourceNotFoundException);
+        expect(second.listLayerVersions('gone')).toEqual([]);
+        expect(second.listLayers()).toEqual([]);
+        expect((await second.invoke('fn')).payload).toBe('hey Bo');
+        await expect(second.deploy({ name: 'other', code: usesGreeter, layers: [layer.layerVersionArn] })).rejects.toThrow(InvalidParameterValueException);
+        expect((await second.publishLayerVersion({ layerName: 'gone', content: { files: { 'x.txt': 'x' } } })).version).toBe(2);
+      } finally {
+        await second.close();
+      }
+    } finally {
+      await rm(dataDir, { recursive: true, force: true });
+    }
+  });
 });

@@ -1,7 +1,7 @@
 /**
  * Alias calls (CreateAlias, GetAlias, UpdateAlias, ListAliases, DeleteAlias), provisioned
  * concurrency (Put/Get/DeleteProvisionedConcurrencyConfig) and layer calls (PublishLayerVersion,
- * GetLayerVersion, ListLayerVersions) translated onto the runtime. Wire shapes: Lambda API
+ * GetLayerVersion, ListLayerVersions, ListLayers, DeleteLayerVersion) translated onto the runtime. Wire shapes: Lambda API
  * reference (AliasConfiguration, AliasRoutingConfiguration, PublishLayerVersion).
  */
 import type { AliasInput } from '../../config/index.ts';
@@ -177,4 +177,25 @@ export function listLayerVersions(ctx: ApiContext, request: ApiRequest): ApiResp
   const versions = ctx.rt.listLayerVersions(request.params.LayerName!).toReversed();
   const { page, nextMarker } = paginate(versions, request.query);
   return json(200, { LayerVersions: page.map(layerVersion), ...(nextMarker ? { NextMarker: nextMarker } : {}) });
+}
+
+/** DeleteLayerVersion's LayerName (API reference: 1-140 characters of this pattern). */
+const LAYER_NAME_OR_ARN = /^(?:arn:[a-zA-Z0-9-]+:lambda:[a-zA-Z0-9-]+:\d{12}:layer:[a-zA-Z0-9-_]+|[a-zA-Z0-9-_]+)$/;
+
+/**
+ * DeleteLayerVersion (`DELETE /2018-10-31/layers/{LayerName}/versions/{VersionNumber}`, the SDK's
+ * model): 204 with no body, also for a version that does not exist or was deleted already (Lambda
+ * API reference, DeleteLayerVersion: its only errors are ServiceException and
+ * TooManyRequestsException). A VersionNumber that is not a number is the SDK model's Long refused.
+ */
+export async function deleteLayerVersion(ctx: ApiContext, request: ApiRequest): Promise<ApiResponse> {
+  const { LayerName: name, VersionNumber: version } = request.params;
+  if (!/^[0-9]{1,15}$/.test(version!)) throw validationError('versionNumber', version!, 'Member must be a number');
+  if (!LAYER_NAME_OR_ARN.test(name!) || name!.length > 140) {
+    throw validationError('layerName', name!, 'Member must satisfy regular expression pattern: (arn:[a-zA-Z0-9-]+:lambda:[a-zA-Z0-9-]+:\\d{12}:layer:[a-zA-Z0-9-_]+)|[a-zA-Z0-9-_]+');
+  }
+  const n = Number(version);
+  // Version 0 never exists: nothing to delete.
+  if (n >= 1) await ctx.rt.deleteLayerVersion(name!, n);
+  return { status: 204 };
 }

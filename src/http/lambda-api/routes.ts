@@ -66,6 +66,7 @@ export function lambdaApiRouter(ctx: ApiContext): Router {
   add('GET', '/2018-10-31/layers', 'ListLayers', al.listLayers);
   add('GET', '/2018-10-31/layers/{LayerName}/versions', 'ListLayerVersions', al.listLayerVersions);
   add('GET', '/2018-10-31/layers/{LayerName}/versions/{VersionNumber}', 'GetLayerVersion', al.getLayerVersion);
+  add('DELETE', '/2018-10-31/layers/{LayerName}/versions/{VersionNumber}', 'DeleteLayerVersion', al.deleteLayerVersion);
   const U = '/2021-10-31/functions/{FunctionName}/url';
   add('POST', U, 'CreateFunctionUrlConfig', urls.createFunctionUrlConfig);
   add('GET', U, 'GetFunctionUrlConfig', urls.getFunctionUrlConfig);
