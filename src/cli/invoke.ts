@@ -23,7 +23,7 @@ run; 2 bad usage.
 Examples:
   lambdalet invoke src/orders.ts --event '{"orderId":"o-1"}'
   lambdalet invoke ./build/function.zip --handler index.handler --event-file event.json
-  echo '{"name":"Ada"}' | lambdalet invoke hello/ - --env GREETING=Hi --timeout 1000`;
+  echo '{"name":"Ada"}' | lambdalet invoke hello/ - --env GREETING=Hi --timeout 10`;
 
 const INVOKE_FLAGS = { ...FUNCTION_FLAGS, 'log-type': { type: 'string' } } as const;
 

@@ -24,6 +24,7 @@ export const FUNCTION_FLAGS = {
   runtime: { type: 'string' },
   memory: { type: 'string' },
   timeout: { type: 'string' },
+  'timeout-ms': { type: 'string' },
   env: { type: 'string', multiple: true },
   'snap-start': { type: 'boolean' },
   help: { type: 'boolean', short: 'h' },
@@ -39,7 +40,9 @@ export const FUNCTION_FLAGS_HELP = `  --handler <file.export>  the handler strin
                            \`handler.handle(event, context)\`, not a Lambda handler (docs/wasm.md)
   --runtime <name>         the Lambda runtime emulated: ${RUNTIMES.join(' | ')} (default: ${RUNTIMES[0]})
   --memory <MB>            memory in MB, 128 to 10240 (default: 128)
-  --timeout <ms>           invoke timeout in milliseconds, 1 to 900000 (default: 3000)
+  --timeout <seconds>      the function's timeout in seconds, 1 to 900, as Lambda's Timeout and
+                           \`aws lambda create-function --timeout\` (default: 3)
+  --timeout-ms <ms>        the timeout in milliseconds instead, 1 to 900000 (for timeouts under a second)
   --env <KEY=VALUE>        an environment variable; repeat for more
   --snap-start             SnapStart: INIT once at deploy, cold starts restore its snapshot
   -h, --help               show this help`;
@@ -119,7 +122,7 @@ export async function functionConfig(code: string | undefined, values: Values<ty
         : {}),
     ...(values.runtime !== undefined ? { runtime: oneOf('--runtime', values.runtime, RUNTIMES) } : {}),
     ...(values.memory !== undefined ? { memoryMb: wholeNumber('--memory', values.memory, 'MB') } : {}),
-    ...(values.timeout !== undefined ? { timeoutMs: wholeNumber('--timeout', values.timeout, 'milliseconds') } : {}),
+    ...timeoutFlags(values.timeout, values['timeout-ms']),
     ...(values.env !== undefined ? { env: envFlags(values.env) } : {}),
     ...(values['snap-start'] === true ? { snapStart: true } : {}),
   };
@@ -164,6 +167,32 @@ function oneOf<const T extends readonly string[]>(flag: string, value: string, a
 function wholeNumber(flag: string, value: string, unit: string): number {
   if (!/^\d+$/.test(value)) throw new UsageError(`${flag} takes a whole number of ${unit}; got '${value}'`);
   return Number(value);
+}
+
+/** Lambda's Timeout: 1 to 900 seconds (Lambda API reference, CreateFunction: "Timeout … Valid Range: Minimum value of 1"; quotas: 900 seconds). */
+export const TIMEOUT_MAX_SECONDS = 900;
+
+/**
+ * `--timeout <seconds>` (Lambda's unit) or `--timeout-ms <ms>`, not both; each checked against
+ * Lambda's range here, so the message names the flag, its unit and its limits.
+ */
+function timeoutFlags(seconds: string | undefined, ms: string | undefined): { timeoutMs?: number } {
+  if (seconds !== undefined && ms !== undefined) throw new UsageError('give the timeout once: --timeout <seconds> or --timeout-ms <ms>');
+  if (seconds !== undefined) {
+    const n = /^\d+$/.test(seconds) ? Number(seconds) : Number.NaN;
+    if (!(n >= 1 && n <= TIMEOUT_MAX_SECONDS)) {
+      throw new UsageError(`--timeout takes a whole number of seconds from 1 to ${TIMEOUT_MAX_SECONDS} (Lambda's limit); got '${seconds}'${/^\d+$/.test(seconds) && n > TIMEOUT_MAX_SECONDS ? ' (for milliseconds use --timeout-ms)' : ''}`);
+    }
+    return { timeoutMs: n * 1000 };
+  }
+  if (ms !== undefined) {
+    const n = /^\d+$/.test(ms) ? Number(ms) : Number.NaN;
+    if (!(n >= 1 && n <= TIMEOUT_MAX_SECONDS * 1000)) {
+      throw new UsageError(`--timeout-ms takes a whole number of milliseconds from 1 to ${TIMEOUT_MAX_SECONDS * 1000} (Lambda's limit of ${TIMEOUT_MAX_SECONDS} seconds); got '${ms}'`);
+    }
+    return { timeoutMs: n };
+  }
+  return {};
 }
 
 function envFlags(pairs: readonly string[]): Record<string, string> {

@@ -13,6 +13,7 @@ import { zipSync } from 'fflate';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Io } from '../../src/cli/io.ts';
 import { main } from '../../src/cli/main.ts';
+import { functionConfig } from '../../src/cli/options.ts';
 import { collectRun, type Run } from '../helpers/process.ts';
 
 const root = fileURLToPath(new URL('../..', import.meta.url));
@@ -85,7 +86,7 @@ describe.concurrent('lambdalet (top level)', () => {
   it('each command documents every flag in --help', async () => {
     const invoke = await lambdalet(['invoke', '--help']);
     const bench = await lambdalet(['help', 'bench']);
-    for (const flag of ['--handler', '--event ', '--event-file', '--engine', '--runtime', '--memory', '--timeout', '--env', '--snap-start', '--help']) {
+    for (const flag of ['--handler', '--event ', '--event-file', '--engine', '--runtime', '--memory', '--timeout ', '--timeout-ms', '--env', '--snap-start', '--help']) {
       expect(invoke.stdout).toContain(flag);
       expect(bench.stdout).toContain(flag);
     }
@@ -127,10 +128,34 @@ describe.concurrent('lambdalet invoke', () => {
     expect(run.stderr).toContain('REPORT RequestId:');
   });
 
-  it('a timeout is a function error (exit 1) with Lambda\'s message', async () => {
-    const run = await lambdalet(['invoke', greeter, '--handler', 'greeter.api.spin', '--timeout', '100']);
-    expect(run.code).toBe(1);
-    expect(JSON.parse(run.stdout)).toEqual({ errorType: 'Sandbox.Timedout', errorMessage: expect.stringContaining('Task timed out after 0.10 seconds') });
+  it('a timeout is a function error (exit 1) with Lambda\'s message: --timeout in seconds, --timeout-ms in milliseconds', async () => {
+    // --timeout 1 ran a 1 ms timeout ("Task timed out after 0.00 seconds"): it is Lambda's Timeout, in seconds.
+    const seconds = await lambdalet(['invoke', greeter, '--handler', 'greeter.api.spin', '--timeout', '1']);
+    expect(seconds.code).toBe(1);
+    expect(JSON.parse(seconds.stdout)).toEqual({ errorType: 'Sandbox.Timedout', errorMessage: expect.stringContaining('Task timed out after 1.00 seconds') });
+    const ms = await lambdalet(['invoke', greeter, '--handler', 'greeter.api.spin', '--timeout-ms', '100']);
+    expect(ms.code).toBe(1);
+    expect(JSON.parse(ms.stdout)).toEqual({ errorType: 'Sandbox.Timedout', errorMessage: expect.stringContaining('Task timed out after 0.10 seconds') });
+  });
+
+  it('--timeout is seconds, 1 to 900 (Lambda API reference, CreateFunction Timeout; `aws lambda create-function --timeout`), --timeout-ms milliseconds, 1 to 900000: at, inside and past each limit', async () => {
+    const timeoutOf = async (flags: Record<string, string>) => (await functionConfig(hello, flags)).timeoutMs;
+    expect(await timeoutOf({})).toBeUndefined();
+    expect(await timeoutOf({ timeout: '1' })).toBe(1000);
+    expect(await timeoutOf({ timeout: '2' })).toBe(2000);
+    expect(await timeoutOf({ timeout: '899' })).toBe(899_000);
+    expect(await timeoutOf({ timeout: '900' })).toBe(900_000);
+    expect(await timeoutOf({ 'timeout-ms': '1' })).toBe(1);
+    expect(await timeoutOf({ 'timeout-ms': '899999' })).toBe(899_999);
+    expect(await timeoutOf({ 'timeout-ms': '900000' })).toBe(900_000);
+    for (const bad of ['0', '901', '3000', '1.5', '-1', 'ten', '']) {
+      await expect(timeoutOf({ timeout: bad })).rejects.toThrow(`--timeout takes a whole number of seconds from 1 to 900 (Lambda's limit); got '${bad}'`);
+    }
+    await expect(timeoutOf({ timeout: '3000' })).rejects.toThrow('(for milliseconds use --timeout-ms)');
+    for (const bad of ['0', '900001', '1.5', 'x']) {
+      await expect(timeoutOf({ 'timeout-ms': bad })).rejects.toThrow(`--timeout-ms takes a whole number of milliseconds from 1 to 900000 (Lambda's limit of 900 seconds); got '${bad}'`);
+    }
+    await expect(timeoutOf({ timeout: '1', 'timeout-ms': '1000' })).rejects.toThrow('give the timeout once: --timeout <seconds> or --timeout-ms <ms>');
   });
 
   it('reads the event from stdin with a lone - and from --event-file', async () => {
@@ -195,7 +220,9 @@ describe.concurrent('lambdalet invoke', () => {
     [['invoke', hello, '--event', '{}', '-'], 'give the event once: --event <json>, --event-file <path> or - (stdin)'],
     [['invoke', hello, '--memory', '64'], '--memory: Expected `memoryMb` to be an integer from 128 to 10240, got `64` (number)'],
     [['invoke', hello, '--memory', 'lots'], "--memory takes a whole number of MB; got 'lots'"],
-    [['invoke', hello, '--timeout', '0'], '--timeout: Expected `timeoutMs` to be an integer from 1 to 900000, got `0` (number)'],
+    [['invoke', hello, '--timeout', '0'], "--timeout takes a whole number of seconds from 1 to 900 (Lambda's limit); got '0'"],
+    [['invoke', hello, '--timeout', '901'], "--timeout takes a whole number of seconds from 1 to 900 (Lambda's limit); got '901' (for milliseconds use --timeout-ms)"],
+    [['invoke', hello, '--timeout-ms', '900001'], "--timeout-ms takes a whole number of milliseconds from 1 to 900000 (Lambda's limit of 900 seconds); got '900001'"],
     [['invoke', hello, '--env', 'NOEQUALS'], "--env takes KEY=VALUE; got 'NOEQUALS'"],
     [['invoke', hello, '--env', 'AWS_REGION=x'], '--env: `env.AWS_REGION` is reserved by the Lambda runtime and cannot be set'],
     [['invoke', hello, '--engine', 'spidermonkey'], "--engine must be one of"],
