@@ -242,6 +242,8 @@ export class EnginePool {
   readonly #heavy = new Set<number>();
   /** Images made by this pool (#image, share): {@link owns}. */
   readonly #images = new WeakSet<RemoteImage>();
+  /** Servers whose hosts end a call still running at its deadline (WorkerHost `exactDeadlines`: wasm). */
+  readonly #exactDeadlines: boolean;
 
   /**
    * @param options.onUnhealthy hears every server reported unhealthy (isolated-vm's catastrophic error), before it is replaced
@@ -251,6 +253,9 @@ export class EnginePool {
    *   tests shorten them); each must be a positive finite number of ms, else RangeError naming it
    * @param options.background where CPU-heavy functions' sandboxes go (default: nowhere else); its
    *   heavyCallCpuMs must be a positive finite number, else RangeError
+   * @param options.exactDeadlines the factory's hosts end a server whose call still runs at its
+   *   deadline (WorkerHost `exactDeadlines`): a sandbox disposed with such a call out ends its
+   *   server at once, before its environment answers the timeout (see #sandbox's dispose)
    */
   constructor(
     size: number,
@@ -260,6 +265,7 @@ export class EnginePool {
       readonly limits?: Partial<PoolLimits>;
       readonly maxSize?: number;
       readonly background?: BackgroundServers;
+      readonly exactDeadlines?: boolean;
     } = {},
   ) {
     this.size = size;
@@ -271,6 +277,7 @@ export class EnginePool {
       throw new RangeError(`EnginePool background heavyCallCpuMs must be a positive number of milliseconds, got ${String(heavy)}`);
     }
     this.#background = options.background;
+    this.#exactDeadlines = options.exactDeadlines === true;
     this.#limits = { ...DEFAULT_POOL_LIMITS, ...options.limits };
     for (const [name, value] of Object.entries(this.#limits)) {
       if (!(typeof value === 'number' && Number.isFinite(value) && value > 0)) {
@@ -465,12 +472,33 @@ export class EnginePool {
         return this.#image(server, engine, img, answer.image);
       },
       dispose: () => {
+        if (this.#exactDeadlines && this.#runsPastDeadline(server, sb)) {
+          // Its host ends the server a moment from now anyway. Ended here, the neighbours' sandboxes
+          // fail before this environment's Sandbox.Timedout reaches its caller, so their next
+          // invocations cold-start elsewhere instead of landing in the server as it is terminated
+          // (an environment answers at the deadline itself: environment/event-loop.ts answerByDeadline).
+          this.#onExit(server, 'the engine worker was still running a call at its deadline and was terminated');
+          return;
+        }
         if (!server.sandboxes.delete(sb)) return;
         server.blueprintOf.delete(sb);
         server.heavyRun.delete(sb);
         this.#send(server, { t: 'dispose', sb });
       },
     });
+  }
+
+  /**
+   * Whether sandbox `sb` of `server` has a call out whose deadline has passed, or comes within
+   * {@link DEADLINE_SLACK_MS}: the environment's own deadline (answerByDeadline) was fixed a few async
+   * hops before the call's, so it fires first by that much.
+   */
+  #runsPastDeadline(server: Server, sb: number): boolean {
+    const now = epochNow();
+    for (const pending of server.pending.values()) {
+      if (pending.sb === sb && pending.deadline !== undefined && now + DEADLINE_SLACK_MS >= pending.deadline) return true;
+    }
+    return false;
   }
 
   #image(owner: Server, engine: EngineName, img: number, info: ImageInfo): RemoteImage {
@@ -877,6 +905,14 @@ export class EnginePool {
     if (this.#warmed && server.started && !server.draining) this.#fill();
   }
 }
+
+/**
+ * How far before a call's deadline a disposal with that call still out counts as at the deadline
+ * (#runsPastDeadline): more than the hops between an environment fixing its deadline and the pool
+ * sending the call. Ending the server that early costs the neighbours only when the call would have
+ * finished in those last ms (its own environment is gone either way); else its host ends it then.
+ */
+const DEADLINE_SLACK_MS = 50;
 
 /** The host's clock in epoch ms, as call deadlines are given (performance's, monotonic). */
 function epochNow(): number {
