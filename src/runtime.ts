@@ -55,6 +55,7 @@ import * as provisioned from './registry/provisioned.ts';
 import * as versions from './registry/versions.ts';
 import type { LambdaletServer } from './http/server.ts';
 import type { ServeOptionsInput } from './http/options.ts';
+import { FunctionExtras, isExtraKind } from './http/function-extras.ts';
 import { FunctionUrlConfigs, type FunctionUrlConfig, type FunctionUrlConfigInput } from './http/url-config.ts';
 import { HttpApis, type HttpApiInfo, type HttpApiInput } from './http/http-api-config.ts';
 import { splitFunctionName } from './registry/names.ts';
@@ -126,6 +127,8 @@ export class Runtime implements AsyncDisposable {
   #server: LambdaletServer | undefined;
   readonly #urls = new FunctionUrlConfigs();
   readonly #httpApis = new HttpApis();
+  /** The Lambda API's Role, tags and resource policies per function (http/function-extras.ts). */
+  readonly #extras = new FunctionExtras();
   /** AWS_ENDPOINT_URL_LAMBDA while a server runs: environments started then get it (http/README.md). */
   readonly #hostEnv: HostEnvironment = { vars: {} };
 
@@ -143,9 +146,13 @@ export class Runtime implements AsyncDisposable {
     if (keeps) {
       this.#urls.persist = (key, json) => keeps('function-url', key, json);
       this.#httpApis.persist = (key, json) => keeps('http-api', key, json);
+      this.#extras.persist = (kind, key, json) => keeps(kind, key, json);
     }
-    // A store shared by cluster members reports the others' URL and HTTP API changes.
-    this.#store?.watchHttpSettings?.((change) => (change.kind === 'function-url' ? this.#urls : this.#httpApis).applyChange(change.key, change.json));
+    // A store shared by cluster members reports the others' URL, HTTP API, Role, tag and policy changes.
+    this.#store?.watchHttpSettings?.((change) => {
+      if (isExtraKind(change.kind)) this.#extras.applyChange(change.kind, change.key, change.json);
+      else (change.kind === 'function-url' ? this.#urls : this.#httpApis).applyChange(change.key, change.json);
+    });
     this.#sink = options.logSink ?? stdoutSink;
     this.#dispatcher = new Dispatcher(options);
     this.#engines = new EngineRegistry({
@@ -238,7 +245,14 @@ export class Runtime implements AsyncDisposable {
     return this.#control(async () => {
       await functions.deleteFunction(this.#ctx, name, options);
       this.#async.functionDeleted(name, options?.qualifier);
-      if (options?.qualifier === undefined) this.#urls.deleteAll(splitFunctionName(name, this.#options).name);
+      // `name` may carry the qualifier itself ('orders:3'): only an unqualified delete removes the function.
+      const ref = splitFunctionName(name, this.#options, options?.qualifier);
+      if (ref.qualifier === undefined) {
+        this.#urls.deleteAll(ref.name);
+        this.#extras.forgetFunction(ref.name);
+      } else {
+        this.#extras.forgetVersion(ref.name, ref.qualifier);
+      }
     });
   }
 
@@ -590,6 +604,7 @@ export class Runtime implements AsyncDisposable {
       accountId: this.#options.accountId,
       urls: this.#urls,
       httpApis: this.#httpApis,
+      extras: this.#extras,
       random: this.#random,
       sink: this.#sink,
       onClose: () => {
@@ -677,6 +692,7 @@ export class Runtime implements AsyncDisposable {
     const http = stored.httpSettings ?? [];
     this.#urls.restore(http.filter((s) => s.kind === 'function-url'));
     this.#httpApis.restore(http.filter((s) => s.kind === 'http-api'));
+    this.#extras.restore(http);
     this.#member?.attach(this.#ctx);
     this.#member?.metrics.start(() => this.metrics());
     // Events a previous run left queued run against the functions just restored.

@@ -25,6 +25,7 @@ import { SigV4Verifier } from './sigv4.ts';
 import { ServerMetrics } from './metrics.ts';
 import { observe, type Observation } from './observe.ts';
 import type { LogSink } from '../observability/log-sink.ts';
+import type { FunctionExtras } from './function-extras.ts';
 import type { FunctionUrlConfigs } from './url-config.ts';
 
 /** What the runtime hands the server besides itself. */
@@ -37,6 +38,8 @@ export interface ServerInternals {
   readonly urls: FunctionUrlConfigs;
   /** The runtime's HTTP APIs. */
   readonly httpApis: HttpApis;
+  /** The runtime's Role, tags and resource policies per function (kept like the URLs). */
+  readonly extras: FunctionExtras;
   /** The runtime's random source (canary picks). */
   readonly random: () => number;
   /** The runtime's log sink (access log lines). */
@@ -217,7 +220,7 @@ function clientError(error: Error & { code?: string }, socket: Socket): void {
 /** Starts a server for `rt`; resolves once it listens. @throws InvalidParameterValueException (options), the listen error (EADDRINUSE...). */
 export async function startServer(rt: Runtime, internals: ServerInternals, input: ServeOptionsInput | undefined): Promise<LambdaletServer> {
   const options = parseServeOptions(input);
-  const ctx: ApiContext = { rt, region: internals.region, accountId: internals.accountId, roles: new Map(), tags: new Map(), policies: new Map(), urls: internals.urls, responseStream: options.responseStream };
+  const ctx: ApiContext = { rt, region: internals.region, accountId: internals.accountId, roles: internals.extras.roles, tags: internals.extras.tags, policies: internals.extras.policies, urls: internals.urls, responseStream: options.responseStream };
   const router = lambdaApiRouter(ctx);
   const server = createServer({
     headersTimeout: options.headersTimeoutMs,

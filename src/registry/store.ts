@@ -75,8 +75,10 @@ export interface RegistryStore {
   putAsyncSetting?(kind: AsyncSettingKind, key: string, json: string | undefined): void;
   /**
    * Sets (`json`) or removes (undefined) one of the HTTP layer's settings: a function URL config
-   * (`function-url`, key `function:qualifier`) or an HTTP API (`http-api`, key its id), so a
-   * restarted runtime serves them. Optional: without it they live in this runtime's memory only.
+   * (`function-url`, key `function:qualifier`), an HTTP API (`http-api`, key its id), or what the
+   * Lambda API keeps about a function (http/function-extras.ts: `function-role` and `function-tags`,
+   * key the function's name; `function-policy`, key `name` or `name:qualifier`), so a restarted
+   * runtime serves them. Optional: without it they live in this runtime's memory only.
    */
   putHttpSetting?(kind: HttpSettingKind, key: string, json: string | undefined): void;
   /**
@@ -135,7 +137,7 @@ export interface StoredRegistry {
 }
 
 /** The kinds of settings the HTTP layer keeps (src/http: url-config.ts, http-api-config.ts). */
-export const HTTP_SETTING_KINDS = ['function-url', 'http-api'] as const;
+export const HTTP_SETTING_KINDS = ['function-url', 'http-api', 'function-role', 'function-tags', 'function-policy'] as const;
 export type HttpSettingKind = (typeof HTTP_SETTING_KINDS)[number];
 
 /** One setting of the HTTP layer: JSON text under (kind, key). */

@@ -3,14 +3,17 @@
  * through one member is served by every member's `rt.serve()` and by a member that joins later,
  * because ClusterStore keeps them in Redis beside the async settings (registry/store.ts
  * `putHttpSetting` / `watchHttpSettings`). On Lambda a function URL belongs to the function in its
- * region (CreateFunctionUrlConfig), whichever host answers the request; an HTTP API likewise.
+ * region (CreateFunctionUrlConfig), whichever host answers the request; an HTTP API likewise, and
+ * a function's Role, tags and resource policy (http/function-extras.ts).
  * Needs Redis (test/helpers/redis.ts).
  */
+import { strToU8, zipSync } from 'fflate';
 import { afterAll, afterEach, describe, expect, it } from 'vitest';
 import { createRuntime, ResourceNotFoundException, silentSink, type Runtime } from '../../src/index.ts';
 import type { StoredAsyncSetting, StoredHttpChange } from '../../src/registry/store.ts';
 import { SKIP_REASON, testRedis } from '../helpers/redis.ts';
 import { eventually } from '../helpers/eventually.ts';
+import { sdk } from '../helpers/lambda-sdk.ts';
 import { storePair } from './store-pair.ts';
 
 const redis = await testRedis();
@@ -73,6 +76,40 @@ describe.skipIf(!redis)(redis ? 'HTTP settings across members' : `HTTP settings 
     });
     // and b's server answers its id with the unknown-URL 404 (server.ts)
     expect((await get(`${server.url}/lambda-url/${url.urlId}/path`)).status).toBe(404);
+  });
+
+  it('a function\'s Role, tags and resource policy set through one member\'s Lambda API are answered by another\'s and by one that joins later; changes and the delete travel', async () => {
+    const name = redis!.clusterName();
+    const [a, b] = [await member(name), await member(name)];
+    const client = async (rt: Runtime) => {
+      const server = await rt.serve({ port: 0 });
+      const lambda = new sdk.LambdaClient({ endpoint: server.url, region: 'us-east-1', credentials: { accessKeyId: 'AKIDTEST', secretAccessKey: 'secret' }, maxAttempts: 1 });
+      closers.push(async () => lambda.destroy());
+      return lambda;
+    };
+    const [la, lb] = [await client(a), await client(b)];
+    const ARN = 'arn:aws:lambda:us-east-1:123456789012:function:tagged';
+    const ROLE = 'arn:aws:iam::123456789012:role/tagged-role';
+    await la.send(new sdk.CreateFunctionCommand({ FunctionName: 'tagged', Role: ROLE, Runtime: 'nodejs22.x', Handler: 'index.handler', Code: { ZipFile: zipSync({ 'index.mjs': strToU8('export const handler = async () => 1;') }) }, Tags: { team: 'core' } }));
+    await la.send(new sdk.AddPermissionCommand({ FunctionName: 'tagged', StatementId: 'apigw', Action: 'lambda:InvokeFunction', Principal: 'apigateway.amazonaws.com' }));
+    const policy = (await la.send(new sdk.GetPolicyCommand({ FunctionName: 'tagged' }))).Policy;
+    await eventually(async () => {
+      expect((await lb.send(new sdk.GetFunctionConfigurationCommand({ FunctionName: 'tagged' }))).Role).toBe(ROLE);
+      expect((await lb.send(new sdk.ListTagsCommand({ Resource: ARN }))).Tags).toEqual({ team: 'core' });
+      expect((await lb.send(new sdk.GetPolicyCommand({ FunctionName: 'tagged' }))).Policy).toBe(policy);
+    });
+    await lb.send(new sdk.TagResourceCommand({ Resource: ARN, Tags: { cost: '7' } }));
+    await eventually(async () => expect((await la.send(new sdk.ListTagsCommand({ Resource: ARN }))).Tags).toEqual({ team: 'core', cost: '7' }));
+    const lc = await client(await member(name)); // joins now
+    expect((await lc.send(new sdk.GetFunctionCommand({ FunctionName: 'tagged' }))).Tags).toEqual({ team: 'core', cost: '7' });
+    expect((await lc.send(new sdk.GetPolicyCommand({ FunctionName: 'tagged' }))).Policy).toBe(policy);
+    await a.deleteFunction('tagged');
+    await b.deploy({ name: 'tagged', code: HELLO });
+    await eventually(async () => {
+      expect((await la.send(new sdk.ListTagsCommand({ Resource: ARN }))).Tags).toEqual({});
+      expect((await lb.send(new sdk.ListTagsCommand({ Resource: ARN }))).Tags).toEqual({});
+      await expect(lb.send(new sdk.GetPolicyCommand({ FunctionName: 'tagged' }))).rejects.toBeInstanceOf(sdk.ResourceNotFoundException);
+    });
   });
 
   it('after a lost announcement, resyncSettings hands HTTP changes to the HTTP listener and async ones to the async listener', async () => {

@@ -1,7 +1,8 @@
 /**
  * What the Lambda API's handlers share: the runtime they drive, its region and account (for ARNs),
- * and what the API carries that the runtime does not keep (each function's `Role`, echoed back as
- * CreateFunction was given it; in memory, for the server's life).
+ * and what the API carries that the function's config does not (each function's `Role`, echoed
+ * back as CreateFunction was given it, its tags and resource policies): the runtime's
+ * FunctionExtras (http/function-extras.ts), kept with `dataDir` or a cluster like the URL configs.
  */
 import type { Runtime } from '../../runtime.ts';
 import { HttpError } from '../errors.ts';
@@ -14,9 +15,9 @@ export interface ApiContext {
   readonly accountId: string;
   /** Function name → the Role given at CreateFunction / UpdateFunctionConfiguration. */
   readonly roles: Map<string, string>;
-  /** Function name → its tags (CreateFunction's Tags, TagResource, UntagResource: tags.ts); in memory, as `roles`. */
+  /** Function name → its tags (CreateFunction's Tags, TagResource, UntagResource: tags.ts); kept as `roles`. Replace a value, never change it in place. */
   readonly tags: Map<string, Map<string, string>>;
-  /** `name` or `name:qualifier` → its resource policy's statements (AddPermission: permissions.ts); in memory, as `roles`. */
+  /** `name` or `name:qualifier` → its resource policy's statements (AddPermission: permissions.ts); kept as `roles`. */
   readonly policies: Map<string, readonly (Record<string, unknown> & { readonly Sid: string })[]>;
   readonly urls: FunctionUrlConfigs;
   /** serve({ responseStream }): InvokeWithResponseStream's size limit and bandwidth cap. */

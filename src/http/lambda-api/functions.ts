@@ -97,15 +97,8 @@ export async function updateFunctionConfiguration(ctx: ApiContext, request: ApiR
 export async function deleteFunction(ctx: ApiContext, request: ApiRequest): Promise<ApiResponse> {
   const name = request.params.FunctionName!;
   const qualifier = qualifierOf(request);
+  // The runtime forgets the function's Role, tags and policies with it (a version's policy with the version).
   await ctx.rt.deleteFunction(name, qualifier);
-  // What the server keeps per function (Role, tags) goes with the function, however it was named.
-  const alive = new Set(ctx.rt.listFunctions().map((f) => f.functionName));
-  for (const kept of [ctx.roles, ctx.tags]) for (const key of [...kept.keys()]) if (!alive.has(key)) kept.delete(key);
-  // Policies are kept per `name[:qualifier]`: a deleted version's goes with it.
-  for (const key of [...ctx.policies.keys()]) {
-    const [fn, q] = key.split(':') as [string, string | undefined];
-    if (!alive.has(fn) || (q !== undefined && /^\d+$/.test(q) && !ctx.rt.listVersions(fn).some((v) => v.version === q))) ctx.policies.delete(key);
-  }
   return { status: 204 };
 }
 

@@ -5,8 +5,8 @@
  * tools call these for every trigger (API Gateway, S3, a function URL with AuthType NONE):
  * before, each was UnknownOperationException (404).
  *
- * Kept by the server in memory for its life, as the Role and tags are (context.ts); lambdalet does
- * not evaluate them — any caller may invoke. The statement's shape and every message are those of
+ * Kept by the runtime with the Role and tags (http/function-extras.ts: in memory, and in `dataDir`'s
+ * store or a cluster's Redis, so a restart keeps them); lambdalet does not evaluate them — any caller may invoke. The statement's shape and every message are those of
  * LocalStack's AWS-validated Lambda provider (`build_statement` in
  * localstack-core/localstack/services/lambda_/api_utils.py; `add_permission`, `remove_permission`
  * and `get_policy` in provider.py): the principal as `{"Service"}` for `*.amazonaws.com`, `{"AWS":

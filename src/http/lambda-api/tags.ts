@@ -3,8 +3,8 @@
  * 204) on `/2017-03-31/tags/{Resource}` (the SDK's model, schemas_0.js), CreateFunction's `Tags`
  * and GetFunction's `Tags` — and GetAccountSettings (`GET /2016-08-19/account-settings`).
  *
- * Tags are kept by the server in memory for its life, as the Role is (context.ts): the runtime has
- * no tags. Lambda tags a function as a whole ("You can't add tags to versions or aliases", Lambda
+ * Tags are kept by the runtime with the Role (http/function-extras.ts: in memory, and in `dataDir`'s
+ * store or a cluster's Redis, so a restart keeps them); the function's config has no tags. Lambda tags a function as a whole ("You can't add tags to versions or aliases", Lambda
  * developer guide, "Using tags on Lambda functions"), so `{Resource}` is an unqualified function ARN.
  * Limits from the same guide and the API reference (TagResource): at most 50 tags per resource;
  * keys 1-128 characters, values 0-256.
@@ -90,9 +90,13 @@ export function untagResource(ctx: ApiContext, request: ApiRequest): ApiResponse
   const keys = request.query.getAll('tagKeys');
   if (keys.length === 0) throw validationError('tagKeys', 'null', 'Member must not be null');
   const name = taggedFunction(ctx, request);
-  const tags = ctx.tags.get(name);
-  for (const key of keys) tags?.delete(key);
-  if (tags?.size === 0) ctx.tags.delete(name);
+  const old = ctx.tags.get(name);
+  if (old === undefined || !keys.some((key) => old.has(key))) return { status: 204 };
+  // A new map, set whole: ctx.tags writes each set through to the store (function-extras.ts).
+  const tags = new Map(old);
+  for (const key of keys) tags.delete(key);
+  if (tags.size === 0) ctx.tags.delete(name);
+  else ctx.tags.set(name, tags);
   return { status: 204 };
 }
 
