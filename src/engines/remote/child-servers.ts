@@ -18,14 +18,56 @@
  * goes to the server that made that call, whatever order the parent answers in; an answer to no
  * call waiting here is dropped.
  *
- * A server that ends ends the child (`onExit`), as before: the parent's pool then ends the child's
- * sandboxes and replaces it.
+ * A server that ends — terminated by its watchdog (a QuickJS call stuck past its deadline: an
+ * uninterruptible built-in, or a starved thread on a loaded machine), crashed, or unable to start —
+ * ends only its own sandboxes: the child sends a `lost` event naming them and its requests that
+ * will never be answered (the parent's pool fails those calls and starts those sandboxes again
+ * elsewhere: engine-pool.ts), and goes on with its other servers, starting a new one when none is
+ * left. A fresh sandbox none of whose guest code ran (booted, no call answered, none of its calls
+ * started: the server's signal, protocol.ts ServerData.signal [2]) is not lost but moved: booted
+ * again on another server with its calls behind it, at most {@link MOVES_MAX} times — a cold
+ * start whose INIT call waited behind the terminated call is answered as if nothing happened. Before, it ended the whole child (SIGKILL), and with it every neighbour's environment and
+ * cold start in the child's other servers: a spin in an uninterruptible built-in at load ~29 cost
+ * concurrent cold starts all three of their attempts ("signal: killed", issue #15), and a
+ * neighbour's call in flight answered Runtime.ExitError. A server whose thread is still running
+ * {@link LOST_SERVER_GONE_MS} after it was reported ended (a termination that does not take) ends
+ * the child as before (`onExit`); so does the first server failing to start (`start`).
  */
 import type { EngineName } from '../../config/index.ts';
 import type { HostCallId, ServerEvent, ServerRequest } from './protocol.ts';
 import type { EngineHost, HostHandlers } from './worker-host.ts';
 
+/**
+ * How long a server reported ended may take to really end (its thread to exit) before the child
+ * ends itself instead: a worker terminated in a wasm or JS loop exits within milliseconds of CPU;
+ * one still running this long later is stuck where termination cannot reach it, and only the
+ * process's end stops it from burning a core.
+ */
+export const LOST_SERVER_GONE_MS = 30_000;
+
+/**
+ * Times a fresh sandbox is moved off servers that end under it (see {@link ChildServers} `#lose`);
+ * the next end reports it lost, and the parent's pool bounds its retries (engine-pool.ts `#start`).
+ */
+export const MOVES_MAX = 2;
+
 type Define = Extract<ServerRequest, { t: 'define' }>;
+type Boot = Extract<ServerRequest, { t: 'boot' }>;
+type Call = Extract<ServerRequest, { t: 'call' }>;
+
+/** A sandbox of the child: where it lives, and what #lose needs to move it. */
+interface Placed {
+  slot: Slot;
+  readonly engine: EngineName;
+  /** The boot that made it (absent for a restore: not moved). */
+  readonly boot?: Boot;
+  /** Its calls not answered yet, in send order. */
+  readonly calls: Map<number, Call>;
+  /** One of its calls was answered: its guest code has run. */
+  answered: boolean;
+  /** Times it was moved off a server that ended. */
+  moves: number;
+}
 type Adopt = Extract<ServerRequest, { t: 'adopt' }>;
 
 interface Slot {
@@ -44,10 +86,12 @@ export interface ChildServersOptions {
   readonly start: (handlers: HostHandlers) => Promise<EngineHost>;
   /** Most servers the child runs (at least 1). */
   readonly maxServers: number;
-  /** The servers' events for the parent (`up` excepted: the child says it once). */
+  /** The servers' events for the parent (`up` excepted: the child says it once), and `lost`. */
   readonly onEvent: (event: ServerEvent) => void;
-  /** A server ended: so does the child. Called once. */
+  /** The child must end (see the module comment). Called once. */
   readonly onExit: (reason: string) => void;
+  /** Test seam: how long a lost server may take to end (default {@link LOST_SERVER_GONE_MS}). */
+  readonly goneMs?: number;
 }
 
 export class ChildServers {
@@ -56,7 +100,9 @@ export class ChildServers {
   readonly #defines = new Map<number, Define>();
   readonly #adopted = new Map<number, Adopt>();
   /** Each sandbox's server and engine. */
-  readonly #sandboxes = new Map<number, { readonly slot: Slot; readonly engine: EngineName }>();
+  readonly #sandboxes = new Map<number, Placed>();
+  /** The sandbox of each call not answered yet. */
+  readonly #callOf = new Map<number, number>();
   /** Images made here and restorable only by their maker (no `parts`). */
   readonly #pinned = new Map<number, Slot>();
   /** Snapshots in flight: request id → where and for which image. */
@@ -111,14 +157,20 @@ export class ChildServers {
         const engine = this.#defines.get(request.bp)?.engine ?? 'quickjs';
         const owner = request.t === 'restore' && !this.#adopted.has(request.img) ? this.#pinned.get(request.img) : undefined;
         const slot = owner ?? this.#pick(engine);
-        this.#sandboxes.set(request.sb, { slot, engine });
+        this.#sandboxes.set(request.sb, { slot, engine, ...(request.t === 'boot' ? { boot: request } : {}), calls: new Map(), answered: false, moves: 0 });
         if (engine === 'quickjs') slot.quickjs.add(request.sb);
         this.#send(slot, request, request.id);
         return;
       }
-      case 'call':
+      case 'call': {
+        const entry = this.#sandboxes.get(request.sb);
+        if (entry) {
+          entry.calls.set(request.id, request);
+          this.#callOf.set(request.id, request.sb);
+        }
         this.#send(this.#slotOf(request.sb), request, request.id);
         return;
+      }
       case 'heavyAnswer':
         // To the server of the sandbox that made the call (one disposed meanwhile drops it).
         this.#send(this.#slotOf(request.sb), request);
@@ -134,6 +186,7 @@ export class ChildServers {
         const entry = this.#sandboxes.get(request.sb);
         this.#sandboxes.delete(request.sb);
         entry?.slot.quickjs.delete(request.sb);
+        for (const id of entry?.calls.keys() ?? []) this.#callOf.delete(id);
         this.#send(entry?.slot ?? this.#slots[0]!, request);
         return;
       }
@@ -180,7 +233,7 @@ export class ChildServers {
     const slot: Slot = {
       host: this.#options.start({
         onEvent: (event) => this.#onEvent(slot, event),
-        onExit: (reason) => this.#end(reason),
+        onExit: (reason) => this.#lose(slot, reason),
       }),
       queued: [],
       quickjs: new Set(),
@@ -195,9 +248,84 @@ export class ChildServers {
         slot.started = host;
         for (const request of slot.queued.splice(0)) host.send(request);
       },
-      (error: unknown) => this.#end(`an engine worker could not start: ${(error as Error).message}`),
+      (error: unknown) => {
+        const reason = `an engine worker could not start: ${(error as Error).message}`;
+        // The first server (start() rejects: the child reports it and exits), or the only one left.
+        if (this.#slots.length === 1 && this.#slots[0] === slot) this.#end(reason);
+        else this.#lose(slot, reason);
+      },
     );
     return slot;
+  }
+
+  /**
+   * `slot`'s server ended: its sandboxes and unanswered requests are reported lost to the parent,
+   * and the child goes on without it (a new server when it was the last). Once per server.
+   */
+  #lose(slot: Slot, reason: string): void {
+    const at = this.#slots.indexOf(slot);
+    if (this.#ended || at < 0) return;
+    this.#slots.splice(at, 1);
+    const sandboxes: number[] = [];
+    const moved: Array<readonly [number, Placed]> = [];
+    const movedIds = new Set<number>();
+    for (const [sb, entry] of this.#sandboxes) {
+      if (entry.slot !== slot) continue;
+      this.#sandboxes.delete(sb);
+      if (this.#movable(slot, entry)) {
+        moved.push([sb, entry]);
+        movedIds.add(entry.boot!.id);
+        for (const id of entry.calls.keys()) movedIds.add(id);
+      } else {
+        sandboxes.push(sb);
+        for (const id of entry.calls.keys()) this.#callOf.delete(id);
+      }
+    }
+    const ids = [...slot.pending].filter((id) => !movedIds.has(id));
+    slot.pending.clear();
+    slot.queued.length = 0;
+    slot.quickjs.clear();
+    for (const [key, owner] of this.#awaitingAnswer) if (owner === slot) this.#awaitingAnswer.delete(key);
+    for (const [img, owner] of this.#pinned) if (owner === slot) this.#pinned.delete(img);
+    for (const [id, snapshot] of this.#snapshots) if (snapshot.slot === slot) this.#snapshots.delete(id);
+    slot.started?.kill();
+    const gone = slot.started?.gone;
+    if (gone) {
+      const timer = setTimeout(() => this.#end(`${reason}, and its thread was still running ${this.#options.goneMs ?? LOST_SERVER_GONE_MS} ms later`), this.#options.goneMs ?? LOST_SERVER_GONE_MS);
+      timer.unref?.();
+      void gone.then(() => clearTimeout(timer));
+    }
+    // Fresh sandboxes none of whose guest code ran start again on another server, their calls
+    // behind them: the parent sees only their answers (a second `ready` for a boot it has had
+    // answered is one it no longer waits for). Typically a cold start whose INIT call was queued
+    // behind a neighbour's call that got its server terminated.
+    for (const [sb, entry] of moved) {
+      const target = this.#pick(entry.engine);
+      entry.slot = target;
+      entry.moves++;
+      this.#sandboxes.set(sb, entry);
+      if (entry.engine === 'quickjs') target.quickjs.add(sb);
+      this.#send(target, entry.boot!, entry.boot!.id);
+      for (const call of entry.calls.values()) this.#send(target, call, call.id);
+    }
+    if (this.#slots.length === 0) this.#spawn();
+    this.#options.onEvent({ t: 'lost', reason, sandboxes, ids });
+  }
+
+  /**
+   * Whether a sandbox of the ended `slot` can start again elsewhere unnoticed: made by a boot
+   * (which runs no guest code: INIT is a call), none of its calls answered, none of those still out
+   * possibly started (none sent, or a server that never came up ran none; else its signal says, for the
+   * synchronous calls of QuickJS and components: v8's run on isolated-vm's threads, not moved), and
+   * moved fewer than {@link MOVES_MAX} times.
+   */
+  #movable(slot: Slot, entry: Placed): boolean {
+    if (!entry.boot || entry.answered || entry.moves >= MOVES_MAX) return false;
+    const host = slot.started;
+    if (!host || entry.calls.size === 0) return true;
+    if (entry.engine === 'v8' || !host.mayHaveStarted) return false;
+    for (const id of entry.calls.keys()) if (host.mayHaveStarted(id)) return false;
+    return true;
   }
 
   #send(slot: Slot, request: ServerRequest, id?: number): void {
@@ -231,9 +359,17 @@ export class ChildServers {
         }
         break;
       }
-      case 'reply':
+      case 'reply': {
         slot.pending.delete(event.id);
+        const sb = this.#callOf.get(event.id);
+        this.#callOf.delete(event.id);
+        const entry = sb === undefined ? undefined : this.#sandboxes.get(sb);
+        if (entry) {
+          entry.calls.delete(event.id);
+          entry.answered = true;
+        }
         break;
+      }
       default:
         break;
     }

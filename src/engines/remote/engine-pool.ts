@@ -13,7 +13,8 @@
  * - Function code is sent to a server once (`define`) before its first boot there.
  * - A server that dies (crash, kill, catastrophic error, stuck past a deadline) ends only its own
  *   sandboxes: calls in flight fail (`timeout` if their deadline had passed, else `crashed`, with
- *   the exit's reason), and the next boot starts a new server.
+ *   the exit's reason), and the next boot starts a new server. So does one engine server (worker)
+ *   inside a child that goes on (its `lost` event, child-servers.ts): only that worker's sandboxes.
  * - Every request is bounded on the host's clock, whatever the server does (see
  *   {@link DEFAULT_POOL_LIMITS}): a call is due an answer {@link PoolLimits.callGraceMs} past its
  *   deadline, a boot/restore/snapshot within {@link PoolLimits.workMs}. A server none of whose
@@ -402,7 +403,8 @@ export class EnginePool {
 
   /**
    * Starts a sandbox on `server`. When that server dies or is condemned while the sandbox is
-   * starting (a neighbour's catastrophic error, a worker stuck past a neighbour's deadline), the
+   * starting (a neighbour's catastrophic error, a worker stuck past a neighbour's deadline), or the
+   * engine server inside a child that it was placed on ends (a `lost` event: #lose), the
    * sandbox never ran user code, so it starts again on a server from `repick` (at most
    * {@link START_ATTEMPTS} servers in all): a cold start does not fail for a neighbour's fault.
    */
@@ -434,7 +436,7 @@ export class EnginePool {
         server.heavyRun.delete(sb);
         server.aheadCalls.delete(sb);
         sandbox.fail(new SandboxFault('disposed', 'The sandbox did not start'));
-        if (!repick || !(server.dead || server.draining) || attempt >= START_ATTEMPTS) throw error;
+        if (!repick || !(server.dead || server.draining || error instanceof ServerLostError) || attempt >= START_ATTEMPTS) throw error;
         server = repick();
       }
     }
@@ -775,6 +777,9 @@ export class EnginePool {
         else setTimeout(() => setImmediate(end), UNHEALTHY_GRACE_MS);
         return;
       }
+      case 'lost':
+        this.#lose(server, event);
+        return;
       case 'up':
         return;
       default: {
@@ -881,6 +886,39 @@ export class EnginePool {
     return true;
   }
 
+  /**
+   * One engine server inside a child ended and the child goes on (child-servers.ts `lost`): only
+   * the sandboxes that lived there end, as they would with their own server — calls in flight
+   * fail (`timeout` past their deadline, else `crashed` with the reason), starts are rejected with
+   * a {@link ServerLostError} (started again elsewhere: #start) — and the child, which has just
+   * spoken, counts as answering (#giveUpStuck).
+   */
+  #lose(server: Server, event: Extract<ServerEvent, { t: 'lost' }>): void {
+    const now = epochNow();
+    server.lastAnswerAt = now;
+    for (const sb of event.sandboxes) {
+      const sandbox = server.sandboxes.get(sb);
+      server.sandboxes.delete(sb);
+      server.blueprintOf.delete(sb);
+      server.heavyRun.delete(sb);
+      server.aheadCalls.delete(sb);
+      for (const [key, controller] of server.heavyCalls) {
+        if (!key.startsWith(`${sb}:`)) continue;
+        controller.abort();
+        server.heavyCalls.delete(key);
+      }
+      sandbox?.fail(new SandboxFault('crashed', event.reason));
+    }
+    for (const id of event.ids) {
+      const pending = server.pending.get(id);
+      if (!pending) continue;
+      server.pending.delete(id);
+      if (pending.deadline === undefined) pending.reject(new ServerLostError(`The sandbox could not start: ${event.reason}`));
+      else pending.resolve(lostCall(id, pending.deadline, now, event.reason));
+    }
+    if (server.pending.size === 0) server.started?.ref(false);
+  }
+
   #onExit(server: Server, reason: string): void {
     if (server.dead) return;
     server.dead = true;
@@ -890,10 +928,7 @@ export class EnginePool {
     const now = epochNow();
     for (const [id, pending] of server.pending) {
       if (pending.deadline === undefined) pending.reject(new Error(`The sandbox could not start: ${reason}`));
-      else {
-        const kind = now > pending.deadline ? 'timeout' : 'crashed';
-        pending.resolve({ t: 'reply', id, fault: { kind, message: kind === 'timeout' ? 'Script execution timed out.' : reason }, memoryBytes: 0 });
-      }
+      else pending.resolve(lostCall(id, pending.deadline, now, reason));
     }
     server.pending.clear();
     for (const sandbox of server.sandboxes.values()) sandbox.fail(new SandboxFault('crashed', reason));
@@ -913,6 +948,18 @@ export class EnginePool {
  * finished in those last ms (its own environment is gone either way); else its host ends it then.
  */
 const DEADLINE_SLACK_MS = 50;
+
+/**
+ * A start (boot, restore, snapshot) whose engine server ended inside a child that goes on
+ * (child-servers.ts `lost`): no user code of that sandbox ran, so #start tries it again.
+ */
+class ServerLostError extends Error {}
+
+/** The answer of a call whose server is gone: `timeout` past its deadline, else `crashed` with `reason`. */
+function lostCall(id: number, deadline: number, now: number, reason: string): Answer {
+  const kind = now > deadline ? 'timeout' : 'crashed';
+  return { t: 'reply', id, fault: { kind, message: kind === 'timeout' ? 'Script execution timed out.' : reason }, memoryBytes: 0 };
+}
 
 /** The host's clock in epoch ms, as call deadlines are given (performance's, monotonic). */
 function epochNow(): number {

@@ -59,7 +59,9 @@ async function start(guest: GuestRuntime, options: ChildOptions): Promise<void> 
     // The first server may host only v8 sandboxes: it compiles QuickJS's module itself if it needs it.
     start: (handlers) => WorkerHost.start(started++ === 0 ? options.worker : { ...options.worker, precompileQuickJS: true }, handlers),
     onEvent: send,
-    // A server is gone (stuck, crashed): so is this process, and the parent replaces it.
+    // The child must end (a lost server's thread that does not end, the only server unable to
+    // start: child-servers.ts; one server's end alone is reported `lost` and the child goes on):
+    // so does this process, and the parent replaces it.
     onExit: (reason) => {
       send({ t: 'unhealthy', reason });
       all.kill();

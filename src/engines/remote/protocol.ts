@@ -116,6 +116,13 @@ export type ServerEvent =
       readonly busyMs?: number;
     }
   /**
+   * One engine server (worker thread) of a process-isolation child ended — terminated by its
+   * watchdog, crashed, or could not start (child-servers.ts) — and the child goes on with its others
+   * (and a new one when it was the last). Sent by the child only. `sandboxes`: the ones that lived
+   * there (gone); `ids`: its requests still unanswered (never to be answered).
+   */
+  | { readonly t: 'lost'; readonly reason: string; readonly sandboxes: readonly number[]; readonly ids: readonly number[] }
+  /**
    * The server can no longer be trusted (isolated-vm's catastrophic error, or a host-call answer
    * that was not its call's: `code` LAMBDALET_HOST_CALL_MISMATCH, logged by the host): the host replaces it.
    */
@@ -167,7 +174,12 @@ export interface ServerData {
   readonly quickjsModule?: object;
   /** The process's live-QuickJS-instance counter (engines/quickjs/in-thread.ts). */
   readonly instanceCounter: SharedArrayBuffer;
-  /** [0]: the `hc` of the host call the host answered last (0: none yet). [1]: the call id running synchronously (0: none). */
+  /**
+   * [0]: the `hc` of the host call the host answered last (0: none yet). [1]: the call id running
+   * synchronously (0: none). [2]: the highest id of a synchronous call started here (0: none;
+   * {@link STARTED_UNKNOWN} once an id beyond it started): a call of a higher id has run no guest
+   * code (child-servers.ts moves a fresh sandbox whose calls all have, when its server ends).
+   */
   readonly signal: SharedArrayBuffer;
   /** The port host-call answers come back on (read synchronously by the blocked worker). */
   readonly answers: import('node:worker_threads').MessagePort;
@@ -214,3 +226,8 @@ export interface ServerData {
  * and counted as external memory that drives the host's garbage collections).
  */
 export const STAGING_MAX_BYTES = 16 * 1024 * 1024;
+
+/** ServerData.signal's length in Int32 slots. */
+export const SIGNAL_SLOTS = 3;
+/** ServerData.signal slot [2]'s value once a call id beyond Int32 started: which calls started is unknown. */
+export const STARTED_UNKNOWN = 0x7fffffff;

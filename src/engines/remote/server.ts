@@ -29,11 +29,13 @@ import { InThreadWasm } from '../wasm/in-thread.ts';
 import { HostCallMismatchError, nextHostCall, receiveHostAnswer } from './host-answer.ts';
 import { isHeavyHostCall } from './heavy-calls.ts';
 import { HEAVY_CALL_CPU_MS } from './engine-pool.ts';
-import { STAGING_MAX_BYTES, type ErrorCopy, type FaultShape, type ServerData, type ServerEvent, type ServerRequest } from './protocol.ts';
+import { STAGING_MAX_BYTES, STARTED_UNKNOWN, type ErrorCopy, type FaultShape, type ServerData, type ServerEvent, type ServerRequest } from './protocol.ts';
 import { BACKGROUND_THREAD_NAME, lowerThisThreadPriority } from './thread-priority.ts';
 
 /** Signal slot of the call running synchronously (see ServerData.signal; slot 0 is host-answer.ts's). */
 const RUNNING = 1;
+/** Signal slot of the highest synchronous call id started (ServerData.signal). */
+const STARTED = 2;
 
 class EngineServer {
   readonly #data: ServerData;
@@ -355,7 +357,11 @@ class EngineServer {
     const timeoutMs = Math.max(0, deadline - (performance.timeOrigin + performance.now()));
     // QuickJS and a component instance run the whole call synchronously: the watchdog may see it running.
     const synchronous = engine !== 'v8';
-    if (synchronous) Atomics.store(this.#signal, RUNNING, request.id);
+    if (synchronous) {
+      Atomics.store(this.#signal, RUNNING, request.id);
+      // Only this thread writes it: before any guest code of the call runs.
+      if (request.id > Atomics.load(this.#signal, STARTED)) Atomics.store(this.#signal, STARTED, Math.min(request.id, STARTED_UNKNOWN));
+    }
     // The guest's CPU time: a v8 isolate's own (it runs on isolated-vm's threads), else this thread's
     // (two getrusage calls, a few µs of every warm call: only for a pool that weighs calls, and with
     // 'after-busy' only after a busy call of the sandbox, so trivial calls never pay them).

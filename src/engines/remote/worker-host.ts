@@ -10,7 +10,7 @@ import { instanceCounterBuffer } from '../quickjs/in-thread.ts';
 import type { RuntimeImage } from '../quickjs/runtime-image.ts';
 import type { BinaryAnswer } from '../binary-host-call.ts';
 import { postHostAnswer } from './host-answer.ts';
-import { STAGING_MAX_BYTES, type HostCallId, type ServerData, type ServerEvent, type ServerRequest } from './protocol.ts';
+import { SIGNAL_SLOTS, STAGING_MAX_BYTES, STARTED_UNKNOWN, type HostCallId, type ServerData, type ServerEvent, type ServerRequest } from './protocol.ts';
 import { assertBackgroundNice } from './thread-priority.ts';
 
 /** What the engine pool needs of a server, wherever it runs (worker-host.ts, process-host.ts). */
@@ -29,6 +29,16 @@ export interface EngineHost {
   ref(busy: boolean): void;
   /** Ends the server at once; its exit is reported as usual. */
   kill(): void;
+  /**
+   * Settles once the server has really ended (a worker's thread has exited), which may be later
+   * than its exit is reported (a watchdog reports a termination at once): child-servers.ts.
+   */
+  readonly gone?: Promise<void>;
+  /**
+   * Whether the synchronous call `id` may have started running guest code (ServerData.signal [2]):
+   * false only when it certainly has not. Readable after the server ended.
+   */
+  mayHaveStarted?(id: number): boolean;
 }
 
 export interface HostHandlers {
@@ -109,6 +119,7 @@ export class WorkerHost implements EngineHost {
   readonly #graceMs: number;
   #watchdog: NodeJS.Timeout | undefined;
   #exited = false;
+  readonly gone: Promise<void>;
 
   private constructor(
     worker: Worker,
@@ -124,6 +135,7 @@ export class WorkerHost implements EngineHost {
     this.#signal = signal;
     this.#answers = answers;
     this.#handlers = handlers;
+    this.gone = new Promise((resolve) => worker.once('exit', () => resolve()));
     worker.on('message', (event: ServerEvent) => {
       if (event.t === 'reply') {
         this.#deadlines.delete(event.id);
@@ -152,7 +164,7 @@ export class WorkerHost implements EngineHost {
       options.guestRuntime === false ? undefined : guestRuntime(),
       options.precompileQuickJS === false ? undefined : quickjsWasmModule(),
     ]);
-    const signal = new SharedArrayBuffer(8);
+    const signal = new SharedArrayBuffer(SIGNAL_SLOTS * 4);
     const { port1, port2 } = new MessageChannel();
     const staging = options.hostCallBytes === true ? new SharedArrayBuffer(0, { maxByteLength: STAGING_MAX_BYTES }) : undefined;
     const data: ServerData = {
@@ -230,6 +242,11 @@ export class WorkerHost implements EngineHost {
 
   answer(call: HostCallId, text: string): void {
     this.answerBytes(call, text);
+  }
+
+  mayHaveStarted(id: number): boolean {
+    const started = Atomics.load(this.#signal, 2);
+    return started === STARTED_UNKNOWN || id <= started;
   }
 
   answerBytes(call: HostCallId, answer: BinaryAnswer): void {

@@ -4,7 +4,7 @@
  * stand-ins that record what they are sent; the routing is the child's, whatever runs in a server.
  * Then the same through `rt.invoke`: a QuickJS neighbour in a child whose other sandbox spins.
  */
-import { describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it, vi } from 'vitest';
 import { ChildServers } from '../../../src/engines/remote/child-servers.ts';
 import { engineProcessIds } from '../../../src/engines/remote/process-host.ts';
 import type { ServerEvent, ServerRequest } from '../../../src/engines/remote/protocol.ts';
@@ -14,21 +14,24 @@ import { SLOW_CASE_LIMIT_MS } from '../../helpers/runtime.ts';
 
 interface FakeServer {
   readonly sent: ServerRequest[];
+  /** The highest call id it started (its signal's [2]); undefined: it cannot say (no mayHaveStarted). */
+  startedUpTo?: number;
   readonly answers: { readonly sb: number; readonly hc: number; readonly text: string }[];
   readonly handlers: HostHandlers;
   killed: boolean;
 }
 
-function fakeChild(maxServers: number): { child: ChildServers; servers: FakeServer[]; events: ServerEvent[]; exits: string[] } {
+function fakeChild(maxServers: number, canSay = false): { child: ChildServers; servers: FakeServer[]; events: ServerEvent[]; exits: string[] } {
   const servers: FakeServer[] = [];
   const events: ServerEvent[] = [];
   const exits: string[] = [];
   const child = new ChildServers({
     maxServers,
     start: async (handlers): Promise<EngineHost> => {
-      const server: FakeServer = { sent: [], answers: [], handlers, killed: false };
+      const server: FakeServer = { sent: [], answers: [], handlers, killed: false, ...(canSay ? { startedUpTo: 0 } : {}) };
       servers.push(server);
       return {
+        ...(canSay ? { mayHaveStarted: (id: number) => id <= server.startedUpTo! } : {}),
         send: (request) => server.sent.push(request),
         answer: (call, text) => server.answers.push({ sb: call.sb, hc: call.hc, text }),
         ref: () => {},
@@ -158,14 +161,206 @@ describe('ChildServers: which server a request goes to', () => {
     expect(servers.flatMap((server) => server.answers)).toHaveLength(2);
   });
 
-  it('a server that ends ends the child once; kill() ends every server', async () => {
+  it('kill() ends every server', async () => {
     const { child, servers, exits } = fakeChild(2);
     await twoQuickjsSandboxes(child);
-    servers[1]!.handlers.onExit('exit status 1');
-    servers[0]!.handlers.onExit('exit status 1');
-    expect(exits).toEqual(['exit status 1']);
     child.kill();
     expect(servers.every((s) => s.killed)).toBe(true);
+    expect(exits).toEqual([]);
+  });
+});
+
+/**
+ * A server that ends ends only its own sandboxes (issue #15, "nothing may be lost"): before, it
+ * ended the whole child, whose self-SIGKILL reached the parent as "signal: killed" for every
+ * neighbour's cold start and call in the child's other servers (reproduced at load ~16: one
+ * worker terminated by its watchdog during a QuickJS spin in Array.prototype.join cost a trivial
+ * neighbour's invocation Runtime.ExitError "signal: killed" and four cold starts an attempt each).
+ */
+describe('ChildServers: a server that ends', () => {
+  it("is reported lost with its sandboxes and unanswered requests, once; the child goes on and its other server keeps its sandbox and requests", async () => {
+    const { child, servers, events, exits } = fakeChild(2);
+    await twoQuickjsSandboxes(child);
+    child.handle({ t: 'call', id: 20, sb: 100, message: { type: 'invoke' } as never, deadline: 1 });
+    child.handle({ t: 'call', id: 21, sb: 101, message: { type: 'invoke' } as never, deadline: 1 });
+    servers[0]!.handlers.onEvent({ t: 'host', sb: 100, hc: 1, op: 'fs', args: '' });
+    servers[0]!.handlers.onExit('the engine worker was stuck 1000 ms past a deadline and was terminated');
+    servers[0]!.handlers.onExit('exit status 1'); // its thread's own exit, later: nothing more
+    expect(events.filter((e) => e.t === 'lost')).toEqual([
+      { t: 'lost', reason: 'the engine worker was stuck 1000 ms past a deadline and was terminated', sandboxes: [100], ids: [10, 20] },
+    ]);
+    expect(exits).toEqual([]);
+    expect(servers[0]!.killed).toBe(true);
+    expect(child.servers).toBe(1);
+    // The answer to the lost server's host call goes nowhere; the other server's sandbox is served as before.
+    child.answer({ sb: 100, hc: 1 }, 'late');
+    expect(servers[0]!.answers).toEqual([]);
+    child.handle({ t: 'call', id: 22, sb: 101, message: { type: 'invoke' } as never, deadline: 1 });
+    expect(kinds(servers[1]!)).toEqual(['define', 'boot:101', 'call:101', 'call:101']);
+    // A new QuickJS sandbox: the child grows back to maxServers (a new server learns the function first).
+    child.handle(boot(12, 102, 1));
+    await settle();
+    expect(child.servers).toBe(2);
+    expect(kinds(servers[2]!)).toEqual(['define', 'boot:102']);
+  });
+
+  it('the last one: a new server starts, which takes later requests; a sandbox not called yet moves there, unnoticed', async () => {
+    const { child, servers, events, exits } = fakeChild(1);
+    await child.start();
+    child.handle(define(1, 'quickjs'));
+    child.handle(boot(10, 100, 1));
+    servers[0]!.handlers.onExit('exit status 1');
+    await settle();
+    expect(events.filter((e) => e.t === 'lost')).toEqual([{ t: 'lost', reason: 'exit status 1', sandboxes: [], ids: [] }]);
+    expect(exits).toEqual([]);
+    expect(child.servers).toBe(1);
+    child.handle(boot(11, 101, 1));
+    await settle();
+    expect(kinds(servers[1]!)).toEqual(['define', 'boot:100', 'boot:101']);
+  });
+
+  it('a fresh sandbox none of whose calls started moves with its calls (in order); one called before, one whose call started, a v8 one, and any on a server that cannot say are lost', async () => {
+    const { child, servers, events, exits } = fakeChild(1, true);
+    await child.start();
+    child.handle(define(1, 'quickjs'));
+    child.handle(define(2, 'v8'));
+    for (const [id, sb] of [[10, 100], [11, 101], [12, 102]] as const) child.handle(boot(id, sb, 1));
+    child.handle(boot(13, 103, 2));
+    const call = (id: number, sb: number): ServerRequest => ({ t: 'call', id, sb, message: { type: 'invoke' } as never, deadline: 1 });
+    for (const id of [10, 11, 12, 13]) servers[0]!.handlers.onEvent({ t: 'ready', id });
+    child.handle(call(20, 100));
+    servers[0]!.handlers.onEvent({ t: 'reply', id: 20, reply: 'o--1,0,null', memoryBytes: 0 }); // 100 ran guest code
+    child.handle(call(21, 100)); // not started, but 100 is not fresh
+    child.handle(call(22, 101)); // started: stuck in it
+    child.handle(call(23, 102)); // 102: fresh, its first call queued behind 22
+    child.handle(call(24, 102));
+    child.handle(call(25, 103)); // v8: its calls do not hold the server, no signal for them
+    servers[0]!.startedUpTo = 22;
+    servers[0]!.handlers.onExit('the engine worker was stuck 1000 ms past a deadline and was terminated');
+    await settle();
+    expect(events.filter((e) => e.t === 'lost')).toEqual([
+      { t: 'lost', reason: 'the engine worker was stuck 1000 ms past a deadline and was terminated', sandboxes: [100, 101, 103], ids: [21, 22, 25] },
+    ]);
+    expect(kinds(servers[1]!)).toEqual(['define', 'define', 'boot:102', 'call:102', 'call:102']);
+    // Its answers reach the parent as usual (the second `ready` for boot 12 is one the parent no longer waits for).
+    servers[1]!.handlers.onEvent({ t: 'ready', id: 12 });
+    servers[1]!.handlers.onEvent({ t: 'reply', id: 23, reply: 'o--1,0,null', memoryBytes: 0 });
+    expect(events.slice(-2)).toEqual([{ t: 'ready', id: 12 }, { t: 'reply', id: 23, reply: 'o--1,0,null', memoryBytes: 0 }]);
+    expect(exits).toEqual([]);
+  });
+
+  it('the boundary: a server whose signal says call 23 started loses the sandbox of call 23; 22 moves it', async () => {
+    for (const [upTo, moved] of [[22, true], [23, false]] as const) {
+      const { child, servers, events } = fakeChild(1, true);
+      await child.start();
+      child.handle(define(1, 'quickjs'));
+      child.handle(boot(10, 100, 1));
+      servers[0]!.handlers.onEvent({ t: 'ready', id: 10 });
+      child.handle({ t: 'call', id: 23, sb: 100, message: { type: 'invoke' } as never, deadline: 1 });
+      servers[0]!.startedUpTo = upTo;
+      servers[0]!.handlers.onExit('exit status 1');
+      await settle();
+      expect(events.at(-1)).toEqual({ t: 'lost', reason: 'exit status 1', sandboxes: moved ? [] : [100], ids: moved ? [] : [23] });
+      expect(kinds(servers[1]!)).toEqual(moved ? ['define', 'boot:100', 'call:100'] : ['define']);
+    }
+  });
+
+  it('a fresh sandbox is moved at most twice; the third end reports it lost', async () => {
+    const { child, servers, events } = fakeChild(1, true);
+    await child.start();
+    child.handle(define(1, 'quickjs'));
+    child.handle(boot(10, 100, 1));
+    for (let end = 0; end < 3; end++) {
+      await settle();
+      servers.at(-1)!.handlers.onExit(`exit status ${end + 1}`);
+    }
+    expect(events.filter((e) => e.t === 'lost').map((e) => e.t === 'lost' && e.sandboxes)).toEqual([[], [], [100]]);
+    expect(events.at(-1)).toEqual({ t: 'lost', reason: 'exit status 3', sandboxes: [100], ids: [10] });
+  });
+
+  it('the first failing to start ends the child; a later one failing to start is lost, the sandbox queued for it moving on', async () => {
+    let starts = 0;
+    const exits: string[] = [];
+    const events: ServerEvent[] = [];
+    const failing = (failAt: number): ChildServers =>
+      new ChildServers({
+        maxServers: 2,
+        start: async () => {
+          if (starts++ === failAt) throw new Error('no memory for a thread');
+          return { send: () => {}, answer: () => {}, ref: () => {}, kill: () => {} };
+        },
+        onEvent: (event) => events.push(event),
+        onExit: (reason) => exits.push(reason),
+      });
+    await expect(failing(0).start()).rejects.toThrow('no memory for a thread');
+    expect(exits).toEqual(['an engine worker could not start: no memory for a thread']);
+    exits.length = 0;
+    starts = 0;
+    const child = failing(1);
+    await child.start();
+    child.handle(define(1, 'quickjs'));
+    child.handle(boot(10, 100, 1));
+    child.handle(boot(11, 101, 1)); // a second server, which fails to start
+    await settle();
+    expect(exits).toEqual([]);
+    // The sandbox never reached a server: it moves to a third one (which starts).
+    expect(events).toEqual([{ t: 'lost', reason: 'an engine worker could not start: no memory for a thread', sandboxes: [], ids: [] }]);
+    expect(child.servers).toBe(2);
+    expect(starts).toBe(3);
+  });
+
+  describe('whose thread does not end', () => {
+    afterEach(() => {
+      vi.useRealTimers();
+    });
+
+    /** A child of two servers whose first is lost; `ends` settles its thread's exit. */
+    async function lostOne(): Promise<{ exits: string[]; ends: () => void }> {
+      vi.useFakeTimers({ toFake: ['setTimeout', 'clearTimeout'] });
+      const exits: string[] = [];
+      const threads: Array<() => void> = [];
+      const child = new ChildServers({
+        maxServers: 2,
+        goneMs: 1000,
+        start: async (handlers) => {
+          let ended!: () => void;
+          const gone = new Promise<void>((resolve) => (ended = resolve));
+          threads.push(ended);
+          hosts.push(handlers);
+          return { send: () => {}, answer: () => {}, ref: () => {}, kill: () => {}, gone };
+        },
+        onEvent: () => {},
+        onExit: (reason) => exits.push(reason),
+      });
+      const hosts: HostHandlers[] = [];
+      await child.start();
+      child.handle(define(1, 'quickjs'));
+      child.handle(boot(10, 100, 1));
+      child.handle(boot(11, 101, 1));
+      await settle();
+      hosts[0]!.onExit('the engine worker was stuck 1000 ms past a deadline and was terminated');
+      return { exits, ends: threads[0]! };
+    }
+
+    it('ends the child goneMs after it was lost (not 1 ms before), once', async () => {
+      const { exits } = await lostOne();
+      vi.advanceTimersByTime(999);
+      expect(exits).toEqual([]);
+      vi.advanceTimersByTime(1);
+      expect(exits).toEqual(['the engine worker was stuck 1000 ms past a deadline and was terminated, and its thread was still running 1000 ms later']);
+      vi.advanceTimersByTime(5000);
+      expect(exits).toHaveLength(1);
+    });
+
+    it('a thread that ends in time (here 1 ms before goneMs) leaves the child alone', async () => {
+      const { exits, ends } = await lostOne();
+      vi.advanceTimersByTime(999);
+      ends();
+      await Promise.resolve();
+      await Promise.resolve();
+      vi.advanceTimersByTime(10_000);
+      expect(exits).toEqual([]);
+    });
   });
 });
 
