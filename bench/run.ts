@@ -17,7 +17,8 @@
  * cluster-wide concurrency check per invoke, issue 20; needs redis-server), http (the HTTP server under
  * autocannon: function URL, direct invoke, SDK invoke, overload at 10x the concurrency limit; issue 18), async
  * (asynchronous invocation: the queue backend per event in memory and durable, events/s through queue →
- * function → destination, draining 10,000 events after a restart; issue 17). Case names are
+ * function → destination, draining 10,000 events after a restart; issue 17), sort (the guest's
+ * interruptible sorts of 20,000 elements beside Node's and QuickJS's own). Case names are
  * `<area>/<case>/<engine or baseline>`. Prints a table (median, p99, samples; ms) with every
  * lambdalet figure's ratio to its baselines from the same run, the issue's targets as met/missed,
  * and writes bench/results/latest.json. See docs/benchmarks.md.
@@ -34,6 +35,7 @@ import { dispatchArea } from './cases/dispatch.ts';
 import { isolationArea, isolationRecoveryArea } from './cases/isolation.ts';
 import { throughputArea } from './cases/throughput.ts';
 import { soakArea } from './cases/soak.ts';
+import { sortArea } from './cases/sort.ts';
 import { fairnessArea } from './cases/fairness.ts';
 import { httpArea } from './cases/http.ts';
 import { tenantsArea } from './cases/tenants.ts';
@@ -64,6 +66,7 @@ const AREAS: Record<string, (suite: Suite) => Promise<void>> = {
   recovery: isolationRecoveryArea,
   http: httpArea,
   async: asyncArea,
+  sort: sortArea,
 };
 
 const { values } = parseArgs({
