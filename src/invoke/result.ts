@@ -1,6 +1,7 @@
 /** What `rt.invoke()` returns, and how a phase's outcome and its REPORT figures become one. */
 import type { PhaseResult } from '../environment/environment.ts';
 import { isJsonText } from './json-text.ts';
+import { malformedResponse } from './malformed-response.ts';
 
 /** What `rt.invoke()` returns: Lambda's Invoke response plus the REPORT figures. */
 export interface InvokeResult {
@@ -103,22 +104,14 @@ export function toInvokeResult(
 /**
  * The response text as a value. The guest serialises with whatever `JSON.stringify` the user's code
  * left in place, as the runtime client does (RIC `JSON.stringify(result)` at response time), so a
- * handler that replaced it can send text that is not JSON: that is a function error named as the
- * wasm engine names the same fault (component-instance.ts, docs/wasm.md), never a host SyntaxError
- * thrown from `rt.invoke`.
+ * handler that replaced it can send text that is not JSON: that is a function error, as the wasm
+ * engine gives the same fault (malformed-response.ts), never a host SyntaxError thrown from `rt.invoke`.
  */
 function parsePayload(text: string): { ok: true; value: unknown } | { ok: false; error: { errorType: string; errorMessage: string } } {
   try {
     return { ok: true, value: JSON.parse(text) as unknown };
   } catch (error) {
-    const preview = text.length > 64 ? `${text.slice(0, 64)}...` : text;
-    return {
-      ok: false,
-      error: {
-        errorType: 'Runtime.MalformedResponse',
-        errorMessage: `The function's response is not valid JSON (${(error as Error).message}): ${JSON.stringify(preview)}`,
-      },
-    };
+    return { ok: false, error: malformedResponse(text, error as Error) };
   }
 }
 

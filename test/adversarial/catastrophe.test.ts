@@ -11,50 +11,14 @@
  *   is Runtime.OutOfMemory and the next v8 invoke is answered by a new child. Skipped visibly until
  *   `createRuntime({ isolation: 'process' })` exists.
  */
-import { spawn } from 'node:child_process';
-import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import { createRuntime, silentSink } from '../../src/index.ts';
 import { MAP_BOMB } from './cases.ts';
 import { MODES } from './harness.ts';
+import { runUntilDone, taggedLine } from '../helpers/process.ts';
 import { GENEROUS_TIMEOUT_MS, SLOW_CASE_LIMIT_MS } from '../helpers/runtime.ts';
 
 const indexUrl = new URL('../../src/index.ts', import.meta.url).href;
-
-/** Runs `script` (ESM) in a fresh `node --no-node-snapshot`; resolves with its stdout and stderr. */
-function runChild(script: string, limitMs: number): Promise<{ stdout: string; stderr: string }> {
-  const child = spawn(process.execPath, ['--no-node-snapshot', '--input-type=module', '-e', script], {
-    cwd: fileURLToPath(new URL('../..', import.meta.url)),
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  let stdout = '';
-  let stderr = '';
-  child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
-  return new Promise((resolve, reject) => {
-    // After a catastrophe the process cannot always exit (parked isolate threads): DONE ends it.
-    const timer = setTimeout(() => {
-      child.kill('SIGKILL');
-      reject(new Error(`no DONE within ${limitMs} ms; stdout: ${stdout}; stderr: ${stderr.slice(-2000)}`));
-    }, limitMs);
-    child.stdout.on('data', (chunk: Buffer) => {
-      stdout += chunk.toString();
-      if (stdout.includes('DONE')) {
-        clearTimeout(timer);
-        child.kill('SIGKILL');
-        resolve({ stdout, stderr });
-      }
-    });
-    child.on('exit', () => {
-      clearTimeout(timer);
-      resolve({ stdout, stderr });
-    });
-  });
-}
-
-function line(stdout: string, tag: string): unknown {
-  const match = new RegExp(`^${tag} (.*)$`, 'm').exec(stdout);
-  return match ? JSON.parse(match[1]!) : undefined;
-}
 
 const processMode = MODES.find((m) => m.name === 'v8-process')!;
 
@@ -78,13 +42,13 @@ describe('adversarial: the v8 Map bomb (isolated-vm catastrophic error)', () => 
       console.log('ISOLATION ' + JSON.stringify(rt.metrics().isolation));
       console.log('DONE');`;
     // The child's whole run (start-up, two engines, the bomb): far past its work, as the bomb's deadline is.
-    const { stdout, stderr } = await runChild(script, GENEROUS_TIMEOUT_MS);
-    expect((line(stdout, 'BOMB') as { errorType?: string } | undefined)?.errorType, stderr.slice(-1000)).toBe('Runtime.OutOfMemory');
+    const { stdout, stderr } = await runUntilDone(['--input-type=module', '-e', script], GENEROUS_TIMEOUT_MS);
+    expect((taggedLine(stdout, 'BOMB') as { errorType?: string } | undefined)?.errorType, stderr.slice(-1000)).toBe('Runtime.OutOfMemory');
     // Whether isolated-vm's soft limit contained the bomb (some runs, Node 26) or V8's heap ran out
     // (a catastrophe: in-process v8 degraded to process isolation), the v8 neighbour answers.
-    expect(line(stdout, 'V8AFTER'), stderr.slice(-1000)).toEqual({ payload: { neighbour: 1 } });
-    expect(line(stdout, 'QJSAFTER')).toEqual({ neighbour: 2 });
-    const degraded = line(stdout, 'ISOLATION') as { v8: string; v8DegradedBy?: string };
+    expect(taggedLine(stdout, 'V8AFTER'), stderr.slice(-1000)).toEqual({ payload: { neighbour: 1 } });
+    expect(taggedLine(stdout, 'QJSAFTER')).toEqual({ neighbour: 2 });
+    const degraded = taggedLine(stdout, 'ISOLATION') as { v8: string; v8DegradedBy?: string };
     if (stderr.includes('LAMBDALET_V8_DEGRADED')) expect(degraded).toEqual({ v8: 'process', v8DegradedBy: expect.stringMatching(/memory/i) });
     else expect(degraded).toEqual({ v8: 'in-process' });
   }, SLOW_CASE_LIMIT_MS);

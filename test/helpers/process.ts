@@ -1,6 +1,7 @@
 /** Child processes in tests: what a finished command printed and how it ended. */
-import type { ChildProcessByStdio } from 'node:child_process';
+import { spawn, type ChildProcessByStdio } from 'node:child_process';
 import type { Readable, Writable } from 'node:stream';
+import { fileURLToPath } from 'node:url';
 
 export interface Run {
   readonly code: number | null;
@@ -18,4 +19,44 @@ export function collectRun(child: ChildProcessByStdio<Writable | null, Readable,
     child.on('error', reject);
     child.on('close', (code) => resolve({ code, stdout, stderr }));
   });
+}
+
+/**
+ * Runs `node --no-node-snapshot <args>` from the repository's root and resolves with what it
+ * printed once its stdout says DONE (then kills it: after an isolated-vm catastrophe a process
+ * cannot always exit by itself, a parked isolate thread holding it) or once it exits. Rejects after
+ * `limitMs` without either, with the output so far.
+ */
+export function runUntilDone(args: readonly string[], limitMs: number): Promise<{ stdout: string; stderr: string }> {
+  const child = spawn(process.execPath, ['--no-node-snapshot', ...args], {
+    cwd: fileURLToPath(new URL('../..', import.meta.url)),
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let stdout = '';
+  let stderr = '';
+  child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
+  return new Promise((resolve, reject) => {
+    const timer = setTimeout(() => {
+      child.kill('SIGKILL');
+      reject(new Error(`no DONE within ${limitMs} ms; stdout: ${stdout}; stderr: ${stderr.slice(-2000)}`));
+    }, limitMs);
+    child.stdout.on('data', (chunk: Buffer) => {
+      stdout += chunk.toString();
+      if (stdout.includes('DONE')) {
+        clearTimeout(timer);
+        child.kill('SIGKILL');
+        resolve({ stdout, stderr });
+      }
+    });
+    child.on('exit', () => {
+      clearTimeout(timer);
+      resolve({ stdout, stderr });
+    });
+  });
+}
+
+/** The JSON after `tag ` on its own line of `stdout` (undefined when no line has it). */
+export function taggedLine(stdout: string, tag: string): unknown {
+  const match = new RegExp(`^${tag} (.*)$`, 'm').exec(stdout);
+  return match ? JSON.parse(match[1]!) : undefined;
 }

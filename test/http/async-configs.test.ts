@@ -10,9 +10,8 @@
  * PutFunctionEventInvokeConfig (MaximumRetryAttempts 0-2, MaximumEventAgeInSeconds 60-21600),
  * each tested at, just inside and just outside its bounds.
  */
-import { sdk } from '../helpers/lambda-sdk.ts';
+import { sdk, sdkClient, sdkFailure as failure, zipModule as zip } from '../helpers/lambda-sdk.ts';
 
-import { zipSync, strToU8 } from 'fflate';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createRuntime, type LambdaletServer, type Runtime } from '../../src/index.ts';
 
@@ -22,7 +21,6 @@ const {
   GetFunctionEventInvokeConfigCommand,
   GetFunctionRecursionConfigCommand,
   InvokeAsyncCommand,
-  LambdaClient,
   ListFunctionEventInvokeConfigsCommand,
   PublishVersionCommand,
   PutFunctionEventInvokeConfigCommand,
@@ -33,27 +31,16 @@ const {
 
 const ROLE = 'arn:aws:iam::123456789012:role/test-role';
 const ARN = 'arn:aws:lambda:us-east-1:123456789012:function';
-const zip = (source: string): Uint8Array => zipSync({ 'index.mjs': strToU8(source) });
 
 const logLines: string[] = [];
 let rt: Runtime;
 let server: LambdaletServer;
-let lambda: InstanceType<typeof LambdaClient>;
-
-/** The error a rejected send throws. */
-async function failure(promise: Promise<unknown>): Promise<Error & { $metadata: { httpStatusCode?: number } }> {
-  try {
-    await promise;
-  } catch (error) {
-    return error as Error & { $metadata: { httpStatusCode?: number } };
-  }
-  throw new Error('expected the call to fail');
-}
+let lambda: ReturnType<typeof sdkClient>;
 
 beforeAll(async () => {
   rt = await createRuntime({ logSink: { write: (line) => void logLines.push(line) } });
   server = await rt.serve({ port: 0 });
-  lambda = new LambdaClient({ endpoint: server.url, region: 'us-east-1', credentials: { accessKeyId: 'AKIDTEST', secretAccessKey: 'secret' }, maxAttempts: 1 });
+  lambda = sdkClient(server.url);
   await lambda.send(new CreateFunctionCommand({
     FunctionName: 'worker', Role: ROLE, Runtime: 'nodejs22.x', Handler: 'index.handler',
     Code: { ZipFile: zip("export const handler = async (e) => { console.log('ran', JSON.stringify(e)); return e; };") },

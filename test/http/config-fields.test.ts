@@ -7,35 +7,24 @@
  * default) and DeadLetterConfig (TargetArn; "" removes it in UpdateFunctionConfiguration);
  * AWS_LAMBDA_LOG_FORMAT / AWS_LAMBDA_LOG_LEVEL as lambda-compat.md A3 lists them.
  */
-import { sdk } from '../helpers/lambda-sdk.ts';
+import { sdk, sdkClient, sdkFailure as failure, zipModule as zip } from '../helpers/lambda-sdk.ts';
 
-import { zipSync, strToU8 } from 'fflate';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createRuntime, type LambdaletServer, type Runtime } from '../../src/index.ts';
 
-const { CreateFunctionCommand, GetFunctionConfigurationCommand, InvokeCommand, LambdaClient, UpdateFunctionConfigurationCommand } = sdk;
+const { CreateFunctionCommand, GetFunctionConfigurationCommand, InvokeCommand, UpdateFunctionConfigurationCommand } = sdk;
 
 const ROLE = 'arn:aws:iam::123456789012:role/test-role';
-const zip = (source: string): Uint8Array => zipSync({ 'index.mjs': strToU8(source) });
 const decoder = new TextDecoder();
 
 let rt: Runtime;
 let server: LambdaletServer;
-let lambda: InstanceType<typeof LambdaClient>;
-
-async function failure(promise: Promise<unknown>): Promise<Error & { $metadata: { httpStatusCode?: number } }> {
-  try {
-    await promise;
-  } catch (error) {
-    return error as Error & { $metadata: { httpStatusCode?: number } };
-  }
-  throw new Error('expected the call to fail');
-}
+let lambda: ReturnType<typeof sdkClient>;
 
 beforeAll(async () => {
   rt = await createRuntime({ logSink: { write: () => {} } });
   server = await rt.serve({ port: 0 });
-  lambda = new LambdaClient({ endpoint: server.url, region: 'us-east-1', credentials: { accessKeyId: 'AKIDTEST', secretAccessKey: 'secret' }, maxAttempts: 1 });
+  lambda = sdkClient(server.url);
 });
 afterAll(async () => {
   lambda.destroy();

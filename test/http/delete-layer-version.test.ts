@@ -12,7 +12,7 @@
 import { zipSync, strToU8 } from 'fflate';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createRuntime, silentSink, type LambdaletServer, type Runtime } from '../../src/index.ts';
-import { sdk } from '../helpers/lambda-sdk.ts';
+import { sdk, sdkClient, sdkFailure as failure } from '../helpers/lambda-sdk.ts';
 
 const {
   CreateFunctionCommand,
@@ -21,7 +21,6 @@ const {
   GetLayerVersionCommand,
   InvalidParameterValueException,
   InvokeCommand,
-  LambdaClient,
   ListLayersCommand,
   ListLayerVersionsCommand,
   PublishLayerVersionCommand,
@@ -35,21 +34,12 @@ const code = zipSync({ 'index.mjs': strToU8("import { greet } from 'greeter'; ex
 
 let rt: Runtime;
 let server: LambdaletServer;
-let lambda: InstanceType<typeof LambdaClient>;
-
-async function failure(promise: Promise<unknown>): Promise<Error & { $metadata: { httpStatusCode?: number } }> {
-  try {
-    await promise;
-  } catch (error) {
-    return error as Error & { $metadata: { httpStatusCode?: number } };
-  }
-  throw new Error('expected the call to fail');
-}
+let lambda: ReturnType<typeof sdkClient>;
 
 beforeAll(async () => {
   rt = await createRuntime({ logSink: silentSink });
   server = await rt.serve({ port: 0 });
-  lambda = new LambdaClient({ endpoint: server.url, region: 'us-east-1', credentials: { accessKeyId: 'AKIDTEST', secretAccessKey: 'secret' }, maxAttempts: 1 });
+  lambda = sdkClient(server.url);
 });
 afterAll(async () => {
   lambda.destroy();

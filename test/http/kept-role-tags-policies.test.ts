@@ -15,7 +15,7 @@ import { DatabaseSync } from 'node:sqlite';
 import { zipSync, strToU8 } from 'fflate';
 import { describe, expect, it } from 'vitest';
 import { createRuntime, silentSink, type Runtime } from '../../src/index.ts';
-import { sdk } from '../helpers/lambda-sdk.ts';
+import { sdk, sdkClient } from '../helpers/lambda-sdk.ts';
 
 const {
   AddPermissionCommand,
@@ -24,7 +24,6 @@ const {
   GetFunctionCommand,
   GetFunctionConfigurationCommand,
   GetPolicyCommand,
-  LambdaClient,
   ListTagsCommand,
   PublishVersionCommand,
   RemovePermissionCommand,
@@ -50,11 +49,11 @@ async function withDataDir(body: (dataDir: string) => Promise<void>): Promise<vo
 }
 
 /** A runtime on `dataDir` serving the Lambda API, an SDK client for it, closed after `body`. */
-async function serving(dataDir: string | undefined, body: (lambda: InstanceType<typeof LambdaClient>, rt: Runtime) => Promise<void>): Promise<void> {
+async function serving(dataDir: string | undefined, body: (lambda: ReturnType<typeof sdkClient>, rt: Runtime) => Promise<void>): Promise<void> {
   const rt = await createRuntime({ logSink: silentSink, ...(dataDir === undefined ? {} : { dataDir }) });
   try {
     const server = await rt.serve({ port: 0 });
-    const lambda = new LambdaClient({ endpoint: server.url, region: 'us-east-1', credentials: { accessKeyId: 'AKIDTEST', secretAccessKey: 'secret' }, maxAttempts: 1 });
+    const lambda = sdkClient(server.url);
     try {
       await body(lambda, rt);
     } finally {
@@ -66,7 +65,7 @@ async function serving(dataDir: string | undefined, body: (lambda: InstanceType<
 }
 
 /** What the four read calls answer, without the SDK's $metadata. */
-async function snapshot(lambda: InstanceType<typeof LambdaClient>): Promise<unknown> {
+async function snapshot(lambda: ReturnType<typeof sdkClient>): Promise<unknown> {
   const strip = <T extends { $metadata?: unknown }>(out: T): Omit<T, '$metadata'> => {
     const { $metadata: _m, ...rest } = out;
     return rest;
@@ -153,17 +152,16 @@ describe('Role, tags and resource policies kept in dataDir', () => {
 
   it('without a dataDir they outlive one server (a second serve() answers the same), and rt.deleteFunction, not over HTTP, forgets them too', async () => {
     const rt = await createRuntime({ logSink: silentSink });
-    const client = (url: string) => new LambdaClient({ endpoint: url, region: 'us-east-1', credentials: { accessKeyId: 'AKIDTEST', secretAccessKey: 'secret' }, maxAttempts: 1 });
     try {
       let server = await rt.serve({ port: 0 });
-      let lambda = client(server.url);
+      let lambda = sdkClient(server.url);
       await lambda.send(new CreateFunctionCommand({ FunctionName: 'orders', Role: ROLE, Runtime: 'nodejs22.x', Handler: 'index.handler', Code: { ZipFile: code }, Tags: { team: 'core' } }));
       await lambda.send(new AddPermissionCommand({ FunctionName: 'orders', StatementId: 'apigw', Action: 'lambda:InvokeFunction', Principal: 'apigateway.amazonaws.com' }));
       lambda.destroy();
       await server.close();
 
       server = await rt.serve({ port: 0 });
-      lambda = client(server.url);
+      lambda = sdkClient(server.url);
       expect((await lambda.send(new ListTagsCommand({ Resource: ARN }))).Tags).toEqual({ team: 'core' });
       expect((await lambda.send(new GetFunctionConfigurationCommand({ FunctionName: 'orders' }))).Role).toBe(ROLE);
       expect((await lambda.send(new GetPolicyCommand({ FunctionName: 'orders' }))).Policy).toContain('"Sid":"apigw"');

@@ -10,7 +10,7 @@
  * - InvokeWithResponseStream's X-Amz-Invocation-Type is ResponseStreamingInvocationType
  *   (RequestResponse | DryRun): Event was run as RequestResponse, and DryRun ran the function.
  */
-import { sdk } from '../helpers/lambda-sdk.ts';
+import { sdk, sdkClient, sdkFailure as failure, zipModule as zip } from '../helpers/lambda-sdk.ts';
 
 import { zipSync, strToU8 } from 'fflate';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -23,7 +23,6 @@ const {
   GetFunctionCodeSigningConfigCommand,
   GetLayerVersionByArnCommand,
   InvokeWithResponseStreamCommand,
-  LambdaClient,
   ListFunctionUrlConfigsCommand,
   ListLayersCommand,
   ListProvisionedConcurrencyConfigsCommand,
@@ -35,26 +34,16 @@ const {
 
 const ROLE = 'arn:aws:iam::123456789012:role/test-role';
 const ARN = 'arn:aws:lambda:us-east-1:123456789012:function';
-const zip = (source: string): Uint8Array => zipSync({ 'index.mjs': strToU8(source) });
 const logLines: string[] = [];
 
 let rt: Runtime;
 let server: LambdaletServer;
-let lambda: InstanceType<typeof LambdaClient>;
-
-async function failure(promise: Promise<unknown>): Promise<Error & { $metadata: { httpStatusCode?: number } }> {
-  try {
-    await promise;
-  } catch (error) {
-    return error as Error & { $metadata: { httpStatusCode?: number } };
-  }
-  throw new Error('expected the call to fail');
-}
+let lambda: ReturnType<typeof sdkClient>;
 
 beforeAll(async () => {
   rt = await createRuntime({ logSink: { write: (line) => void logLines.push(line) } });
   server = await rt.serve({ port: 0 });
-  lambda = new LambdaClient({ endpoint: server.url, region: 'us-east-1', credentials: { accessKeyId: 'AKIDTEST', secretAccessKey: 'secret' }, maxAttempts: 1 });
+  lambda = sdkClient(server.url);
   await lambda.send(new CreateFunctionCommand({
     FunctionName: 'fn', Role: ROLE, Runtime: 'nodejs22.x', Handler: 'index.handler',
     Code: { ZipFile: zip("export const handler = awslambda.streamifyResponse(async (e, s) => { console.log('ran'); s.end('x'); });") },

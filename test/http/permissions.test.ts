@@ -6,9 +6,8 @@
  * messages: LocalStack's AWS-validated Lambda provider (api_utils.build_statement; provider.py
  * add_permission, remove_permission, get_policy), cited in src/http/lambda-api/permissions.ts.
  */
-import { sdk } from '../helpers/lambda-sdk.ts';
+import { sdk, sdkClient, sdkFailure as failure, zipModule as zip } from '../helpers/lambda-sdk.ts';
 
-import { zipSync, strToU8 } from 'fflate';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createRuntime, type LambdaletServer, type Runtime } from '../../src/index.ts';
 
@@ -18,7 +17,6 @@ const {
   CreateFunctionCommand,
   DeleteFunctionCommand,
   GetPolicyCommand,
-  LambdaClient,
   PublishVersionCommand,
   RemovePermissionCommand,
   ResourceConflictException,
@@ -27,20 +25,10 @@ const {
 
 const ROLE = 'arn:aws:iam::123456789012:role/test-role';
 const ARN = 'arn:aws:lambda:us-east-1:123456789012:function';
-const zip = (source: string): Uint8Array => zipSync({ 'index.mjs': strToU8(source) });
 
 let rt: Runtime;
 let server: LambdaletServer;
-let lambda: InstanceType<typeof LambdaClient>;
-
-async function failure(promise: Promise<unknown>): Promise<Error & { $metadata: { httpStatusCode?: number } }> {
-  try {
-    await promise;
-  } catch (error) {
-    return error as Error & { $metadata: { httpStatusCode?: number } };
-  }
-  throw new Error('expected the call to fail');
-}
+let lambda: ReturnType<typeof sdkClient>;
 
 const create = (name: string) =>
   lambda.send(new CreateFunctionCommand({ FunctionName: name, Role: ROLE, Runtime: 'nodejs22.x', Handler: 'index.handler', Code: { ZipFile: zip('export const handler = async () => 1;') } }));
@@ -50,7 +38,7 @@ const policyOf = async (FunctionName: string, Qualifier?: string) =>
 beforeAll(async () => {
   rt = await createRuntime({ logSink: { write: () => {} } });
   server = await rt.serve({ port: 0 });
-  lambda = new LambdaClient({ endpoint: server.url, region: 'us-east-1', credentials: { accessKeyId: 'AKIDTEST', secretAccessKey: 'secret' }, maxAttempts: 1 });
+  lambda = sdkClient(server.url);
   await create('api');
 });
 afterAll(async () => {

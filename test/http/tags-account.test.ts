@@ -10,9 +10,8 @@
  * aliases), each tested at and just over; account limits: Lambda quotas (75 GB of code storage,
  * 250 MB unzipped, 50 MB zipped).
  */
-import { sdk } from '../helpers/lambda-sdk.ts';
+import { sdk, sdkClient, sdkFailure as failure, zipModule as zip } from '../helpers/lambda-sdk.ts';
 
-import { zipSync, strToU8 } from 'fflate';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createRuntime, type LambdaletServer, type Runtime } from '../../src/index.ts';
 
@@ -21,7 +20,6 @@ const {
   DeleteFunctionCommand,
   GetAccountSettingsCommand,
   GetFunctionCommand,
-  LambdaClient,
   ListTagsCommand,
   PublishVersionCommand,
   PutFunctionConcurrencyCommand,
@@ -32,21 +30,11 @@ const {
 
 const ROLE = 'arn:aws:iam::123456789012:role/test-role';
 const ARN = 'arn:aws:lambda:us-east-1:123456789012:function';
-const zip = (source: string): Uint8Array => zipSync({ 'index.mjs': strToU8(source) });
 const CONCURRENCY = 40;
 
 let rt: Runtime;
 let server: LambdaletServer;
-let lambda: InstanceType<typeof LambdaClient>;
-
-async function failure(promise: Promise<unknown>): Promise<Error & { $metadata: { httpStatusCode?: number } }> {
-  try {
-    await promise;
-  } catch (error) {
-    return error as Error & { $metadata: { httpStatusCode?: number } };
-  }
-  throw new Error('expected the call to fail');
-}
+let lambda: ReturnType<typeof sdkClient>;
 
 const create = (name: string, Tags?: Record<string, string>) =>
   lambda.send(new CreateFunctionCommand({ FunctionName: name, Role: ROLE, Runtime: 'nodejs22.x', Handler: 'index.handler', Code: { ZipFile: zip('export const handler = async () => 1;') }, ...(Tags ? { Tags } : {}) }));
@@ -55,7 +43,7 @@ const listTags = async (name: string) => (await lambda.send(new ListTagsCommand(
 beforeAll(async () => {
   rt = await createRuntime({ logSink: { write: () => {} }, concurrency: CONCURRENCY });
   server = await rt.serve({ port: 0 });
-  lambda = new LambdaClient({ endpoint: server.url, region: 'us-east-1', credentials: { accessKeyId: 'AKIDTEST', secretAccessKey: 'secret' }, maxAttempts: 1 });
+  lambda = sdkClient(server.url);
 });
 afterAll(async () => {
   lambda.destroy();

@@ -243,8 +243,6 @@ export class EnginePool {
   readonly #heavy = new Set<number>();
   /** Images made by this pool (#image, share): {@link owns}. */
   readonly #images = new WeakSet<RemoteImage>();
-  /** Servers whose hosts end a call still running at its deadline (WorkerHost `exactDeadlines`: wasm). */
-  readonly #exactDeadlines: boolean;
 
   /**
    * @param options.onUnhealthy hears every server reported unhealthy (isolated-vm's catastrophic error), before it is replaced
@@ -254,9 +252,6 @@ export class EnginePool {
    *   tests shorten them); each must be a positive finite number of ms, else RangeError naming it
    * @param options.background where CPU-heavy functions' sandboxes go (default: nowhere else); its
    *   heavyCallCpuMs must be a positive finite number, else RangeError
-   * @param options.exactDeadlines the factory's hosts end a server whose call still runs at its
-   *   deadline (WorkerHost `exactDeadlines`): a sandbox disposed with such a call out ends its
-   *   server at once, before its environment answers the timeout (see #sandbox's dispose)
    */
   constructor(
     size: number,
@@ -266,7 +261,6 @@ export class EnginePool {
       readonly limits?: Partial<PoolLimits>;
       readonly maxSize?: number;
       readonly background?: BackgroundServers;
-      readonly exactDeadlines?: boolean;
     } = {},
   ) {
     this.size = size;
@@ -278,7 +272,6 @@ export class EnginePool {
       throw new RangeError(`EnginePool background heavyCallCpuMs must be a positive number of milliseconds, got ${String(heavy)}`);
     }
     this.#background = options.background;
-    this.#exactDeadlines = options.exactDeadlines === true;
     this.#limits = { ...DEFAULT_POOL_LIMITS, ...options.limits };
     for (const [name, value] of Object.entries(this.#limits)) {
       if (!(typeof value === 'number' && Number.isFinite(value) && value > 0)) {
@@ -474,11 +467,12 @@ export class EnginePool {
         return this.#image(server, engine, img, answer.image);
       },
       dispose: () => {
-        if (this.#exactDeadlines && this.#runsPastDeadline(server, sb)) {
-          // Its host ends the server a moment from now anyway. Ended here, the neighbours' sandboxes
-          // fail before this environment's Sandbox.Timedout reaches its caller, so their next
-          // invocations cold-start elsewhere instead of landing in the server as it is terminated
-          // (an environment answers at the deadline itself: environment/event-loop.ts answerByDeadline).
+        if (server.started?.exactDeadlines === true && this.#runsPastDeadline(server, sb)) {
+          // Its host (EngineHost.exactDeadlines) ends the server a moment from now anyway. Ended
+          // here, the neighbours' sandboxes fail before this environment's Sandbox.Timedout reaches
+          // its caller, so their next invocations cold-start elsewhere instead of landing in the
+          // server as it is terminated (an environment answers at the deadline itself:
+          // environment/event-loop.ts answerByDeadline).
           this.#onExit(server, 'the engine worker was still running a call at its deadline and was terminated');
           return;
         }

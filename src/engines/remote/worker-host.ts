@@ -39,6 +39,12 @@ export interface EngineHost {
    * false only when it certainly has not. Readable after the server ended.
    */
   mayHaveStarted?(id: number): boolean;
+  /**
+   * The host ends the server when a call is still running at its deadline (WorkerHost
+   * `exactDeadlines`: wasm), so a sandbox disposed with such a call out may end it at once
+   * (engine-pool.ts, the sandbox's dispose).
+   */
+  readonly exactDeadlines?: boolean;
 }
 
 export interface HostHandlers {
@@ -99,6 +105,7 @@ export function runtimeImagesMade(): number {
 }
 
 export class WorkerHost implements EngineHost {
+  readonly exactDeadlines: boolean;
   readonly #worker: Worker;
   readonly #signal: Int32Array;
   readonly #answers: MessageChannel['port1'];
@@ -131,6 +138,7 @@ export class WorkerHost implements EngineHost {
   ) {
     this.#worker = worker;
     this.#staging = staging;
+    this.exactDeadlines = exactDeadlines;
     this.#graceMs = exactDeadlines ? 0 : STUCK_GRACE_MS;
     this.#signal = signal;
     this.#answers = answers;

@@ -8,6 +8,7 @@
  * instance unusable.
  */
 import { RESPONSE_PAYLOAD_MAX_BYTES } from '../../config/limits.ts';
+import { malformedResponse } from '../../invoke/malformed-response.ts';
 import { callCoreHandle, CORE_HANDLE, type CorePieces, type HandleContext } from './core-handle.ts';
 import { componentImports, type BrowserShim, type ComponentImports } from './worker/wasi-imports.ts';
 
@@ -136,12 +137,7 @@ export class ComponentInstance {
     try {
       JSON.parse(payload);
     } catch (error) {
-      const preview = payload.length > 64 ? `${payload.slice(0, 64)}...` : payload;
-      return {
-        t: 'error',
-        errorType: 'Runtime.MalformedResponse',
-        errorMessage: `The function's response is not valid JSON (${(error as Error).message}): ${JSON.stringify(preview)}`,
-      };
+      return { t: 'error', ...malformedResponse(payload, error as Error) };
     }
     return { t: 'ok', payload };
   }

@@ -61,12 +61,9 @@ const pools = new Map<number, EnginePool>();
 export function wasmWorkerPool(threads: number = availableParallelism()): EnginePool {
   let pool = pools.get(threads);
   if (!pool) {
-    pool = new EnginePool(
-      threads,
-      (handlers) =>
-        // No background servers: no call is weighed, so replies need not carry the guest's CPU time.
-        WorkerHost.start({ quickjs: {}, precompileQuickJS: false, guestRuntime: false, exactDeadlines: true, guestCpuTime: false }, handlers),
-      { exactDeadlines: true },
+    pool = new EnginePool(threads, (handlers) =>
+      // No background servers: no call is weighed, so replies need not carry the guest's CPU time.
+      WorkerHost.start({ quickjs: {}, precompileQuickJS: false, guestRuntime: false, exactDeadlines: true, guestCpuTime: false }, handlers),
     );
     pools.set(threads, pool);
   }

@@ -1,5 +1,5 @@
 /**
- * EnginePool `exactDeadlines` (the wasm engine's pools): a sandbox disposed while its call is still
+ * EnginePool over hosts with `exactDeadlines` (the wasm engine's pools): a sandbox disposed while its call is still
  * out at its deadline ends its server at once, so the server's other sandboxes fail before the
  * disposing environment's Sandbox.Timedout reaches its caller. An environment answers at its
  * deadline itself (environment/event-loop.ts answerByDeadline) while the server's host ends the
@@ -18,10 +18,14 @@ import type { EngineHost, HostHandlers } from '../../../src/engines/remote/worke
 const OPTIONS: SandboxOptions = { memoryMb: 128, onLog: () => {}, hostCall: () => 'n' };
 const MESSAGE = { type: 'invoke' } as unknown as HostMessage;
 
-/** One fake server: boots answer at once, calls never; `killed` counts its kills, `disposes` its dispose requests. */
-function fakeServer(): { factory: (handlers: HostHandlers) => Promise<EngineHost>; killed: number; disposes: number } {
+/**
+ * One fake server: boots answer at once, calls never; `killed` counts its kills, `disposes` its
+ * dispose requests. With `exactDeadlines` its host says it ends a call still running at its deadline.
+ */
+function fakeServer(exactDeadlines: boolean): { factory: (handlers: HostHandlers) => Promise<EngineHost>; killed: number; disposes: number } {
   const state = { killed: 0, disposes: 0, factory: undefined as unknown as (handlers: HostHandlers) => Promise<EngineHost> };
   state.factory = async (handlers) => ({
+    exactDeadlines,
     send: (request) => {
       if (request.t === 'boot') queueMicrotask(() => handlers.onEvent({ t: 'ready', id: request.id }));
       if (request.t === 'dispose') state.disposes++;
@@ -36,8 +40,8 @@ function fakeServer(): { factory: (handlers: HostHandlers) => Promise<EngineHost
 }
 
 async function twoSandboxes(exactDeadlines: boolean) {
-  const server = fakeServer();
-  const pool = new EnginePool(1, server.factory, { exactDeadlines });
+  const server = fakeServer(exactDeadlines);
+  const pool = new EnginePool(1, server.factory);
   await pool.warm();
   const outcome = await bundleFunction({ files: { 'index.mjs': 'export const handler = async () => 1' } }, 'index.handler');
   if (!outcome.ok) throw new Error(outcome.failure.errorMessage);

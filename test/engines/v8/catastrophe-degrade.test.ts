@@ -17,18 +17,18 @@
  * Each case runs in a child process of its own: the catastrophe parks an isolated-vm thread there
  * for good (isolated-vm's design), which no test runner's process should keep.
  */
-import { spawn } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
+import { MAP_BOMB } from '../../adversarial/cases.ts';
+import { runUntilDone, taggedLine } from '../../helpers/process.ts';
 import { GENEROUS_TIMEOUT_MS, SLOW_CASE_LIMIT_MS } from '../../helpers/runtime.ts';
 
 const indexUrl = new URL('../../../src/index.ts', import.meta.url).href;
 const processHostUrl = new URL('../../../src/engines/remote/process-host.ts', import.meta.url).href;
 
-const BOMB = 'export const handler = async () => { const m = new Map(); for (let i = 0; ; i++) m.set(i, { i, s: "v" + i }); }';
+const BOMB = MAP_BOMB.code;
 const NEIGHBOUR = 'export const handler = async (e) => ({ neighbour: e.n })';
 
 /**
@@ -42,46 +42,13 @@ async function runChild(script: string, limitMs: number): Promise<{ stdout: stri
   const file = join(dir, 'host.mjs');
   writeFileSync(file, script);
   try {
-    return await runFile(file, limitMs);
+    return await runUntilDone([file], limitMs);
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
 }
 
-function runFile(file: string, limitMs: number): Promise<{ stdout: string; stderr: string }> {
-  const child = spawn(process.execPath, ['--no-node-snapshot', file], {
-    cwd: fileURLToPath(new URL('../../..', import.meta.url)),
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  let stdout = '';
-  let stderr = '';
-  child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
-  return new Promise((resolve, reject) => {
-    // After a catastrophe the process cannot always exit by itself (a parked isolate thread): DONE ends it.
-    const timer = setTimeout(() => {
-      child.kill('SIGKILL');
-      reject(new Error(`no DONE within ${limitMs} ms; stdout: ${stdout}; stderr: ${stderr.slice(-2000)}`));
-    }, limitMs);
-    child.stdout.on('data', (chunk: Buffer) => {
-      stdout += chunk.toString();
-      if (stdout.includes('DONE')) {
-        clearTimeout(timer);
-        child.kill('SIGKILL');
-        resolve({ stdout, stderr });
-      }
-    });
-    child.on('exit', () => {
-      clearTimeout(timer);
-      resolve({ stdout, stderr });
-    });
-  });
-}
 
-/** The JSON after `tag ` on its line of `stdout`. */
-function line(stdout: string, tag: string): unknown {
-  const match = new RegExp(`^${tag} (.*)$`, 'm').exec(stdout);
-  return match ? JSON.parse(match[1]!) : undefined;
-}
 
 /**
  * The child's script: two runtimes in one process, neighbours of every kind warmed, then
@@ -142,11 +109,11 @@ describe('in-process v8 after a catastrophic isolated-vm error: degraded to proc
     it(`${where}: the bomb is Runtime.OutOfMemory; every neighbour, both runtimes, later deploys and the bomb again answer`, async () => {
       // The child's whole run (start-up, two engines, children, two bombs): far past its work.
       const { stdout, stderr } = await runChild(script(bombName), GENEROUS_TIMEOUT_MS);
-      const bombed = line(stdout, 'BOMB') as Shown | undefined;
+      const bombed = taggedLine(stdout, 'BOMB') as Shown | undefined;
       expect(bombed?.functionError, stderr.slice(-2000)).toBe('Unhandled');
       expect((bombed?.payload as { errorType?: string }).errorType).toBe('Runtime.OutOfMemory');
       // Before the bomb, nothing ran in a child (in-process v8; quickjs in worker threads).
-      expect(line(stdout, 'CHILDREN0')).toBe(0);
+      expect(taggedLine(stdout, 'CHILDREN0')).toBe(0);
       for (const [tag, n] of [
         ['WARM0', 0],
         ['SNAP0', 0],
@@ -160,12 +127,12 @@ describe('in-process v8 after a catastrophic isolated-vm error: degraded to proc
         ['LATERSNAP1', 1],
         ['WARM3', 3],
       ] as const) {
-        expect(line(stdout, tag), `${tag}; stderr: ${stderr.slice(-2000)}`).toEqual({ payload: { neighbour: n }, functionError: null });
+        expect(taggedLine(stdout, tag), `${tag}; stderr: ${stderr.slice(-2000)}`).toEqual({ payload: { neighbour: n }, functionError: null });
       }
       // The bomb again: contained again (in a child, or in-process by the soft limit).
-      expect(((line(stdout, 'BOMBAGAIN') as Shown).payload as { errorType?: string }).errorType).toBe('Runtime.OutOfMemory');
-      const warnings = line(stdout, 'WARNINGS') as string[];
-      const isolation = line(stdout, 'ISOLATION') as { rt: { v8: string; v8DegradedBy?: string }; other: { v8: string; v8DegradedBy?: string } };
+      expect(((taggedLine(stdout, 'BOMBAGAIN') as Shown).payload as { errorType?: string }).errorType).toBe('Runtime.OutOfMemory');
+      const warnings = taggedLine(stdout, 'WARNINGS') as string[];
+      const isolation = taggedLine(stdout, 'ISOLATION') as { rt: { v8: string; v8DegradedBy?: string }; other: { v8: string; v8DegradedBy?: string } };
       if (warnings.includes('LAMBDALET_V8_DEGRADED')) {
         // One warning for the process, whichever runtime's isolate failed.
         expect(warnings.filter((code) => code === 'LAMBDALET_V8_DEGRADED')).toHaveLength(1);
@@ -175,7 +142,7 @@ describe('in-process v8 after a catastrophic isolated-vm error: degraded to proc
           expect(each.v8DegradedBy).toMatch(/out-of-memory|memory/i);
         }
         // v8 now runs in child processes.
-        expect(line(stdout, 'CHILDREN1')).toBeGreaterThan(0);
+        expect(taggedLine(stdout, 'CHILDREN1')).toBeGreaterThan(0);
       } else {
         // isolated-vm's soft limit contained it: nothing degraded, v8 serves on in-process.
         expect(isolation).toEqual({ rt: { v8: 'in-process' }, other: { v8: 'in-process' } });
