@@ -156,7 +156,7 @@ export class Runtime implements AsyncDisposable {
     this.#sink = options.logSink ?? stdoutSink;
     this.#dispatcher = new Dispatcher(options);
     this.#engines = new EngineRegistry({
-      quickjs: { isolation: options.quickjsIsolation, threads: options.engineThreads },
+      quickjs: { isolation: options.quickjsIsolation, threads: options.engineThreads, ...(options.quickjsThreadsMax === undefined ? {} : { maxThreads: options.quickjsThreadsMax }) },
       wasm: { threads: options.engineThreads },
       isolation: options.isolation,
       processes: options.engineProcesses,

@@ -207,6 +207,14 @@ export interface RuntimeOptionsInput {
   /** Child processes hosting sandboxes under `isolation: 'process'`, 1 to 32. Default: available parallelism, at most 4. */
   readonly engineProcesses?: number;
   /**
+   * Most worker threads hosting quickjs sandboxes: in-process, the pool's (never fewer than
+   * `engineThreads`; default 4x `engineThreads`, at most 64); under `isolation: 'process'`, each
+   * child's (default 4). 1 to 64. A worker runs its sandboxes' calls one at a time, so fewer
+   * workers make neighbours wait for each other's calls; 1 puts a pool's (or a child's) quickjs
+   * sandboxes all in one worker.
+   */
+  readonly quickjsThreadsMax?: number;
+  /**
    * SnapStart: the floor of the deploy-time INIT limit, in ms (1000 to 900000). A snapStart
    * function's template INIT and before-snapshot hooks may each run for this or the function's
    * timeout, whichever is higher (Lambda: 130 s or the timeout). Default 130000.
@@ -282,6 +290,8 @@ export interface RuntimeOptions {
   readonly engineThreads: number;
   /** Child processes under process isolation. Default: available parallelism, at most 4. */
   readonly engineProcesses: number;
+  /** Most quickjs worker threads, per pool in-process and per child under process isolation. Default: see RuntimeOptionsInput. */
+  readonly quickjsThreadsMax?: number | undefined;
   /** CPU-heavy functions' OS priority (nice); 0: they do not move. Default 10. */
   readonly cpuHeavyNice: number;
   /** Floor of a snapStart function's deploy-time INIT limit in ms. Default 130000. */
@@ -347,6 +357,7 @@ const runtimeOptionsSchema = z.strictObject(
     isolation: oneOf(ISOLATION_MODES).default('in-process'),
     engineThreads: integerIn(1, ENGINE_THREADS_MAX).default(ENGINE_THREADS_DEFAULT),
     engineProcesses: integerIn(1, ENGINE_PROCESSES_MAX).default(ENGINE_PROCESSES_DEFAULT),
+    quickjsThreadsMax: integerIn(1, ENGINE_THREADS_MAX).optional(),
     cpuHeavyNice: integerIn(0, CPU_HEAVY_NICE_MAX).default(CPU_HEAVY_NICE_DEFAULT),
     concurrency: integerIn(1, CONCURRENCY_MAX).default(HOST_DEFAULTS.concurrency),
     memoryBudgetMb: integerIn(MEMORY_BUDGET_MB_MIN, MEMORY_BUDGET_MB_MAX).default(HOST_DEFAULTS.memoryBudgetMb),

@@ -369,6 +369,28 @@ export class Dispatcher<E extends PooledEnvironment, T> {
   }
 
   /**
+   * The lease's environment died before its invocation's user code started (a neighbour's call got
+   * the engine worker they shared terminated: invoke/run.ts): it is disposed, and the lease, still
+   * holding its admission, becomes a cold one the caller boots a fresh environment for (a cold
+   * start from then on, counted once). The invocation is neither admitted nor recorded twice.
+   * False, changing nothing, when the lease was discarded meanwhile (the runtime closed).
+   */
+  renew(lease: Lease<E, T>): boolean {
+    if (!lease.busy) throw new Error('lambdalet bug: renew of a lease that is not in use');
+    if (lease.dead) return false;
+    const env = lease.env;
+    lease.env = undefined;
+    env?.dispose();
+    this.#hostMb -= lease.hostMb;
+    lease.hostMb = 0;
+    if (!lease.coldStart) {
+      lease.coldStart = true;
+      lease.pool.counters.coldStarts += 1;
+    }
+    return true;
+  }
+
+  /**
    * An environment's host memory beside its sandbox (a memory-backed /tmp, fetch bodies) is
    * counted against the budget with its memoryMb (issue #15: four tenants' /tmp grew the host by
    * 2.1 GB under memoryBudgetMb 1024): recounted now and whenever its invocation ends, and /tmp and

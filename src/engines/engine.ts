@@ -153,7 +153,14 @@ export interface Sandbox {
   readonly retired?: boolean;
 }
 
-export type SandboxFaultKind = 'timeout' | 'out-of-memory' | 'unhandled-rejection' | 'disposed' | 'crashed';
+/**
+ * `not-started`: the sandbox ended (its engine server was terminated, e.g. for a neighbour's call
+ * stuck past its deadline) before this call began running guest code — certain, not guessed (the
+ * server records the calls it starts: engines/remote/engine-pool.ts). The environment lets its
+ * caller run the invocation again on a fresh environment when it is the phase's first call
+ * (invoke/run.ts); for any later call of a phase it is a crash.
+ */
+export type SandboxFaultKind = 'timeout' | 'out-of-memory' | 'unhandled-rejection' | 'disposed' | 'crashed' | 'not-started';
 
 /** A rejection reason as the engine saw it, copied out of the sandbox. */
 export interface RejectionReason {

@@ -38,6 +38,13 @@ export type PhaseResult =
        * throws an error named `Sandbox.Timedout` must not be able to forge a timeout.
        */
       readonly platform?: boolean;
+      /**
+       * The environment died (its engine server was terminated for a neighbour's call) before this
+       * phase's first call began running any of its user code (SandboxFault `not-started`): the
+       * caller may run the phase's invocation again on a fresh environment (invoke/run.ts). `error`
+       * is the Runtime.ExitError it is otherwise.
+       */
+      readonly notStarted?: true;
     };
 
 export interface InvocationRequest {
@@ -378,6 +385,7 @@ export class ExecutionEnvironment {
       // The outcome was decided before the rejection went unhandled: it stands, the environment goes.
       if (settled?.ok) return { ok: true, payload: settled.payload ?? 'null' };
       if (settled?.error) return { ok: false, error: this.#remap(settled.error) };
+      if (error.kind === 'not-started') return { ok: false, platform: true, error: shape, notStarted: true };
       // An unhandled rejection is the runtime client's error (it has a trace); the rest are the platform's.
       return { ok: false, platform: error.kind !== 'unhandled-rejection', error: shape };
     } finally {

@@ -31,7 +31,20 @@ export function runPhase(
   return sandbox.call(first, remaining(deadlineAt)).then((reply) => (reply.done ? reply : drivePhase(sandbox, reply, deadlineAt, signal)));
 }
 
+/**
+ * The phase's calls after its first. One of them that never started (SandboxFault `not-started`)
+ * still belongs to a phase whose user code has run: a crash, never a reason to run it again.
+ */
 async function drivePhase(sandbox: Sandbox, firstReply: GuestReply, deadlineAt: number, signal: AbortSignal | undefined): Promise<GuestReply> {
+  try {
+    return await driveFrom(sandbox, firstReply, deadlineAt, signal);
+  } catch (error) {
+    if (error instanceof SandboxFault && error.kind === 'not-started') throw new SandboxFault('crashed', error.message);
+    throw error;
+  }
+}
+
+async function driveFrom(sandbox: Sandbox, firstReply: GuestReply, deadlineAt: number, signal: AbortSignal | undefined): Promise<GuestReply> {
   let reply = firstReply;
   for (;;) {
     if (reply.done) return reply;

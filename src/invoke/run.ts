@@ -6,6 +6,15 @@
  * a newly booted environment to the lease at once, so a failure after boot still lets the
  * dispatcher dispose it. Function errors come back in `result`; a failed SnapStart restore throws
  * SnapStartException / SnapStartTimeoutException.
+ *
+ * Nothing may be lost (issue #15): when the environment dies before the invocation's own user code
+ * started — its engine worker was terminated for a neighbour's call stuck past its deadline while
+ * this invocation's first call (or its cold start's INIT or restore) waited behind it in that
+ * worker (PhaseResult `notStarted`) — the invocation runs once more on a fresh environment in the
+ * same lease (Dispatcher.renew): a cold start, answered as one (Init Duration). Lambda never fails
+ * an invocation for another's fault. Only once, and never after any of its user code ran: an
+ * invocation whose handler had started fails as the environment's crash (Runtime.ExitError), so
+ * no invocation runs user code twice (at most once, as Lambda's synchronous invoke).
  */
 import type { InvokeOptions } from '../config/index.ts';
 import type { Dispatcher } from '../dispatch/index.ts';
@@ -28,6 +37,7 @@ export interface RunOutcome {
   readonly tmpUsedBytes: number;
 }
 
+/** `firstAttempt` false: the invocation's one run on a fresh environment (see the module comment). */
 export async function runOnLease(
   dispatcher: Dispatcher<ExecutionEnvironment, Deployment>,
   sink: LogSink,
@@ -38,7 +48,11 @@ export async function runOnLease(
   tail: boolean,
   invokedFunctionArn: string | undefined,
   responseSink?: ResponseSink,
+  firstAttempt = true,
 ): Promise<RunOutcome> {
+  // The environment died before any of this invocation's user code ran, and the lease is renewed.
+  const again = (result: PhaseResult): boolean => firstAttempt && !result.ok && result.notStarted === true && dispatcher.renew(lease);
+  const retry = (): Promise<RunOutcome> => runOnLease(dispatcher, sink, lease, requestId, eventJson, options, tail, invokedFunctionArn, responseSink, false);
   const deployment = lease.target;
   let env = lease.env;
   const coldStart = env === undefined;
@@ -52,6 +66,7 @@ export async function runOnLease(
     });
     env = cold.env;
     ({ initDurationMs, restoreDurationMs } = cold);
+    if (cold.failure && again(cold.failure.result)) return retry();
     if (cold.failure) result = coldStartFailure(cold.env, cold.failure);
   } else if (env === undefined) {
     const started = performance.now();
@@ -60,6 +75,7 @@ export async function runOnLease(
     if (tail) env.logs.startCapture();
     const init = await env.init();
     initDurationMs = performance.now() - started;
+    if (again(init)) return retry();
     if (!init.ok) result = init;
   } else if (tail) {
     env.logs.startCapture();
@@ -78,6 +94,7 @@ export async function runOnLease(
     tenantId: options.tenantId,
     responseSink,
   });
+  if (again(result)) return retry();
   const durationMs = reportedDuration(performance.now() - started, deployment.config.timeoutMs, result);
   const report = finishInvocation(logs, requestId, durationMs, deployment.config.memoryMb, env.maxMemoryUsedMb, { initDurationMs, restoreDurationMs }, result);
   return { result, report, logs, coldStart, tmpUsedBytes: env.tmpUsage().bytes };

@@ -34,6 +34,33 @@ describe('Dispatcher: warm pools', () => {
     expect(d.metrics().functions[0]).toMatchObject({ Invocations: 1, Errors: 1, ColdStarts: 2 });
   });
 
+  it('Renew (issue #15): an environment that died before its invocation started is replaced in the same lease — admitted, counted and released once; a cold start from then on', () => {
+    const { d, envs } = setup({ concurrency: 1 });
+    const a = pool(d, 'a');
+    d.release(take(d, a, envs), report(1));
+    const lease = take(d, a, envs);
+    expect(lease.coldStart).toBe(false);
+    envs[0]!.fail();
+    expect(d.renew(lease)).toBe(true);
+    expect(envs[0]!.disposed).toBe(true);
+    expect(lease.env).toBeUndefined();
+    expect(lease.coldStart).toBe(true);
+    // The slot stays taken (concurrency 1): nothing else is admitted meanwhile.
+    expect(reasonOf(d, a)).toBe('ConcurrentInvocationLimitExceeded');
+    const fresh = new FakeEnv('a');
+    d.attach(lease, fresh);
+    d.release(lease, report(1));
+    expect(take(d, a).env).toBe(fresh);
+    expect(d.metrics().functions[0]).toMatchObject({ Invocations: 2, Errors: 0, ColdStarts: 2 });
+    // Only a lease in use; after close (its environment discarded) it changes nothing.
+    const idle = lease;
+    d.release(idle, report(1));
+    expect(() => d.renew(idle)).toThrow(/not in use/);
+    const busy = take(d, a);
+    void d.close(0); // with no grace, busy leases are discarded before close() returns
+    expect(d.renew(busy)).toBe(false);
+  });
+
   it('Idle TTL: environments idle for idleTtlMs are reaped by an unref’d timer; scale to zero', () => {
     const { d, clock, envs } = setup({ idleTtlMs: 10_000 });
     const a = pool(d, 'a');

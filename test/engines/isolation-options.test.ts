@@ -1,4 +1,4 @@
-/** The runtime options that place sandboxes: `isolation`, `engineThreads`, `engineProcesses`, `cpuHeavyNice` (bounds at, under and over). */
+/** The runtime options that place sandboxes: `isolation`, `engineThreads`, `engineProcesses`, `quickjsThreadsMax`, `cpuHeavyNice` (bounds at, under and over). */
 import { availableParallelism } from 'node:os';
 import { describe, expect, it } from 'vitest';
 import { CPU_HEAVY_NICE_MAX, ENGINE_PROCESSES_MAX, ENGINE_THREADS_MAX, parseRuntimeOptions } from '../../src/config/index.ts';
@@ -22,6 +22,8 @@ describe('isolation options', () => {
       engineProcesses: Math.min(4, availableParallelism()),
       cpuHeavyNice: 10,
     });
+    // quickjsThreadsMax: none given, each pool's own default (4x engineThreads in-process, 4 per child).
+    expect(parseRuntimeOptions().quickjsThreadsMax).toBeUndefined();
     expect(parseRuntimeOptions({ isolation: 'process' }).isolation).toBe('process');
   });
 
@@ -32,6 +34,7 @@ describe('isolation options', () => {
   it.each([
     ['engineThreads', ENGINE_THREADS_MAX],
     ['engineProcesses', ENGINE_PROCESSES_MAX],
+    ['quickjsThreadsMax', ENGINE_THREADS_MAX],
   ])('%s: 1 to %i', (field, max) => {
     expect(parseRuntimeOptions({ [field]: 1 })).toMatchObject({ [field]: 1 });
     expect(parseRuntimeOptions({ [field]: max })).toMatchObject({ [field]: max });

@@ -21,6 +21,11 @@ export interface QuickJSEngineOptions {
   /** Worker threads kept hosting the sandboxes (the pool grows to {@link QUICKJS_THREAD_GROWTH} times as many). Default: the host's available parallelism. */
   readonly threads?: number;
   /**
+   * Most worker threads the pool grows to (never fewer than `threads`); under process isolation,
+   * each child's (process-host.ts). Default: {@link QUICKJS_THREAD_GROWTH} times `threads`, at most ENGINE_THREADS_MAX.
+   */
+  readonly maxThreads?: number;
+  /**
    * The nice value CPU-heavy functions' background workers lower their threads to (engine-pool.ts
    * `background`; 1 to 19); 0: no background workers. Default BACKGROUND_NICE (10).
    */
@@ -45,14 +50,15 @@ export function quickjsWorkerPool(options: QuickJSEngineOptions = {}): EnginePoo
     ...(options.blanksPerMemorySize === undefined ? {} : { blanksPerMemorySize: options.blanksPerMemorySize }),
   };
   const nice = options.cpuHeavyNice ?? BACKGROUND_NICE;
-  const key = JSON.stringify([threads, quickjs.isolation ?? 'instance', quickjs.blanksPerMemorySize ?? null, nice]);
+  const maxSize = Math.max(threads, options.maxThreads ?? Math.min(ENGINE_THREADS_MAX, threads * QUICKJS_THREAD_GROWTH));
+  const key = JSON.stringify([threads, quickjs.isolation ?? 'instance', quickjs.blanksPerMemorySize ?? null, nice, maxSize]);
   let pool = pools.get(key);
   if (!pool) {
     // Calls are weighed only with background servers; their CPU time is read only after a busy call
     // (ServerData guestCpuTime 'after-busy'), so a trivial warm call pays no getrusage pair.
     const guestCpuTime = nice > 0 ? ('after-busy' as const) : false;
     pool = new EnginePool(threads, (handlers) => WorkerHost.start({ quickjs, hostCallBytes: true, guestCpuTime }, handlers), {
-      maxSize: Math.min(ENGINE_THREADS_MAX, threads * QUICKJS_THREAD_GROWTH),
+      maxSize,
       // CPU-heavy functions' sandboxes: in workers that lower their own thread's priority.
       ...(nice > 0
         ? {

@@ -26,7 +26,10 @@
  * left. A fresh sandbox none of whose guest code ran (booted, no call answered, none of its calls
  * started: the server's signal, protocol.ts ServerData.signal [2]) is not lost but moved: booted
  * again on another server with its calls behind it, at most {@link MOVES_MAX} times — a cold
- * start whose INIT call waited behind the terminated call is answered as if nothing happened. Before, it ended the whole child (SIGKILL), and with it every neighbour's environment and
+ * start whose INIT call waited behind the terminated call is answered as if nothing happened. The
+ * calls of the other sandboxes that it certainly never began are named `unstarted` (their
+ * invocations run again on fresh environments: invoke/run.ts), and nothing the ended server says
+ * afterwards reaches the parent. Before, it ended the whole child (SIGKILL), and with it every neighbour's environment and
  * cold start in the child's other servers: a spin in an uninterruptible built-in at load ~29 cost
  * concurrent cold starts all three of their attempts ("signal: killed", issue #15), and a
  * neighbour's call in flight answered Runtime.ExitError. A server whose thread is still running
@@ -79,6 +82,8 @@ interface Slot {
   readonly quickjs: Set<number>;
   /** Ids of its requests still unanswered. */
   readonly pending: Set<number>;
+  /** Reported lost (#lose): nothing it says any more reaches the parent. */
+  lost?: boolean;
 }
 
 export interface ChildServersOptions {
@@ -266,7 +271,9 @@ export class ChildServers {
     const at = this.#slots.indexOf(slot);
     if (this.#ended || at < 0) return;
     this.#slots.splice(at, 1);
+    slot.lost = true;
     const sandboxes: number[] = [];
+    const unstarted: number[] = [];
     const moved: Array<readonly [number, Placed]> = [];
     const movedIds = new Set<number>();
     for (const [sb, entry] of this.#sandboxes) {
@@ -278,7 +285,10 @@ export class ChildServers {
         for (const id of entry.calls.keys()) movedIds.add(id);
       } else {
         sandboxes.push(sb);
-        for (const id of entry.calls.keys()) this.#callOf.delete(id);
+        for (const id of entry.calls.keys()) {
+          this.#callOf.delete(id);
+          if (!this.#mayHaveStarted(slot, entry, id)) unstarted.push(id);
+        }
       }
     }
     const ids = [...slot.pending].filter((id) => !movedIds.has(id));
@@ -295,6 +305,8 @@ export class ChildServers {
       timer.unref?.();
       void gone.then(() => clearTimeout(timer));
     }
+    // A server to go on with (and for a moved v8 sandbox, which never makes the child grow).
+    if (this.#slots.length === 0) this.#spawn();
     // Fresh sandboxes none of whose guest code ran start again on another server, their calls
     // behind them: the parent sees only their answers (a second `ready` for a boot it has had
     // answered is one it no longer waits for). Typically a cold start whose INIT call was queued
@@ -308,8 +320,7 @@ export class ChildServers {
       this.#send(target, entry.boot!, entry.boot!.id);
       for (const call of entry.calls.values()) this.#send(target, call, call.id);
     }
-    if (this.#slots.length === 0) this.#spawn();
-    this.#options.onEvent({ t: 'lost', reason, sandboxes, ids });
+    this.#options.onEvent({ t: 'lost', reason, sandboxes, ids, ...(unstarted.length > 0 ? { unstarted } : {}) });
   }
 
   /**
@@ -321,11 +332,20 @@ export class ChildServers {
    */
   #movable(slot: Slot, entry: Placed): boolean {
     if (!entry.boot || entry.answered || entry.moves >= MOVES_MAX) return false;
-    const host = slot.started;
-    if (!host || entry.calls.size === 0) return true;
-    if (entry.engine === 'v8' || !host.mayHaveStarted) return false;
-    for (const id of entry.calls.keys()) if (host.mayHaveStarted(id)) return false;
+    for (const id of entry.calls.keys()) if (this.#mayHaveStarted(slot, entry, id)) return false;
     return true;
+  }
+
+  /**
+   * Whether call `id` of `entry` may have begun running guest code on the ended `slot`: not when
+   * its server never came up, nor when the server's signal says it never reached that id (the
+   * synchronous calls of QuickJS and components; v8's run on isolated-vm's threads, unrecorded).
+   */
+  #mayHaveStarted(slot: Slot, entry: Placed, id: number): boolean {
+    const host = slot.started;
+    if (!host) return false;
+    if (entry.engine === 'v8' || !host.mayHaveStarted) return true;
+    return host.mayHaveStarted(id);
   }
 
   #send(slot: Slot, request: ServerRequest, id?: number): void {
@@ -339,6 +359,10 @@ export class ChildServers {
   }
 
   #onEvent(slot: Slot, event: ServerEvent): void {
+    // A server reported lost may still be running until its termination takes (a call it started
+    // after the report): nothing it says reaches the parent, whose answers and host calls for its
+    // sandboxes would otherwise belong to sandboxes moved elsewhere or calls reported unstarted.
+    if (slot.lost === true) return;
     switch (event.t) {
       case 'up':
         return;

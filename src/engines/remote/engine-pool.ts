@@ -13,7 +13,9 @@
  * - Function code is sent to a server once (`define`) before its first boot there.
  * - A server that dies (crash, kill, catastrophic error, stuck past a deadline) ends only its own
  *   sandboxes: calls in flight fail (`timeout` if their deadline had passed, else `crashed`, with
- *   the exit's reason), and the next boot starts a new server. So does one engine server (worker)
+ *   the exit's reason; `not-started` for a QuickJS or component call the server certainly never
+ *   began — queued behind the stuck one — whose invocation then runs again elsewhere: invoke/run.ts),
+ *   and the next boot starts a new server. So does one engine server (worker)
  *   inside a child that goes on (its `lost` event, child-servers.ts): only that worker's sandboxes.
  * - Every request is bounded on the host's clock, whatever the server does (see
  *   {@link DEFAULT_POOL_LIMITS}): a call is due an answer {@link PoolLimits.callGraceMs} past its
@@ -66,6 +68,11 @@ interface Pending {
   readonly sb?: number;
   /** Calls of an invocation (not INIT's, a restore's or a snapshot's): their CPU time is weighed (#weigh). */
   readonly weigh?: boolean;
+  /**
+   * Calls the server runs on its own thread (QuickJS, components; not v8's): it records the highest
+   * id it started (EngineHost.mayHaveStarted), so one lost with the server is known not to have started.
+   */
+  readonly synchronous?: boolean;
 }
 
 /** Guest messages of an invocation: a function's INIT may be heavy once without making it CPU-heavy. */
@@ -456,7 +463,8 @@ export class EnginePool {
       call: (message: HostMessage, deadline: number, budgetMs?: number) => {
         const id = this.#nextId++;
         if (budgetMs !== undefined) server.aheadCalls.set(sb, id);
-        return this.#request(server, { t: 'call', id, sb, message, deadline, ...(budgetMs === undefined ? {} : { budgetMs }) }, deadline, sb, INVOCATION_MESSAGES.has(message.type)) as Promise<
+        const call = { t: 'call', id, sb, message, deadline, ...(budgetMs === undefined ? {} : { budgetMs }) } as const;
+        return this.#request(server, call, deadline, sb, INVOCATION_MESSAGES.has(message.type), engine !== 'v8') as Promise<
           Extract<Answer, { t: 'reply' }>
         >;
       },
@@ -647,11 +655,20 @@ export class EnginePool {
     deadline?: number,
     sb?: number,
     weigh = false,
+    synchronous = false,
   ): Promise<Answer> {
     if (server.dead) return Promise.reject(new EngineUnavailableError('the engine server is gone'));
     const giveUpAt = deadline === undefined ? epochNow() + this.#limits.workMs : deadline + this.#limits.callGraceMs;
     return new Promise<Answer>((resolve, reject) => {
-      server.pending.set(request.id!, { resolve, reject, giveUpAt, weigh, ...(deadline === undefined ? {} : { deadline }), ...(sb === undefined ? {} : { sb }) });
+      server.pending.set(request.id!, {
+        resolve,
+        reject,
+        giveUpAt,
+        weigh,
+        ...(synchronous ? { synchronous } : {}),
+        ...(deadline === undefined ? {} : { deadline }),
+        ...(sb === undefined ? {} : { sb }),
+      });
       if (server.pending.size === 1) server.started?.ref(true);
       this.#giveUpTimer ??= setInterval(() => this.#giveUpStuck(), GIVE_UP_CHECK_MS).unref();
       this.#send(server, request);
@@ -903,12 +920,13 @@ export class EnginePool {
       }
       sandbox?.fail(new SandboxFault('crashed', event.reason));
     }
+    const unstarted = new Set(event.unstarted);
     for (const id of event.ids) {
       const pending = server.pending.get(id);
       if (!pending) continue;
       server.pending.delete(id);
       if (pending.deadline === undefined) pending.reject(new ServerLostError(`The sandbox could not start: ${event.reason}`));
-      else pending.resolve(lostCall(id, pending.deadline, now, event.reason));
+      else pending.resolve(lostCall(id, pending.deadline, now, event.reason, unstarted.has(id)));
     }
     if (server.pending.size === 0) server.started?.ref(false);
   }
@@ -920,9 +938,12 @@ export class EnginePool {
     server.heavyCalls.clear();
     this.#servers.splice(this.#servers.indexOf(server), 1);
     const now = epochNow();
+    // Read once the server is done for here: a call it starts from now on (its termination has not
+    // taken yet) reaches nothing — its sandbox is gone below, its host calls are refused (#onEvent).
+    const host = server.started;
     for (const [id, pending] of server.pending) {
       if (pending.deadline === undefined) pending.reject(new Error(`The sandbox could not start: ${reason}`));
-      else pending.resolve(lostCall(id, pending.deadline, now, reason));
+      else pending.resolve(lostCall(id, pending.deadline, now, reason, pending.synchronous === true && host?.mayHaveStarted?.(id) === false));
     }
     server.pending.clear();
     for (const sandbox of server.sandboxes.values()) sandbox.fail(new SandboxFault('crashed', reason));
@@ -949,9 +970,12 @@ const DEADLINE_SLACK_MS = 50;
  */
 class ServerLostError extends Error {}
 
-/** The answer of a call whose server is gone: `timeout` past its deadline, else `crashed` with `reason`. */
-function lostCall(id: number, deadline: number, now: number, reason: string): Answer {
-  const kind = now > deadline ? 'timeout' : 'crashed';
+/**
+ * The answer of a call whose server is gone: `timeout` past its deadline, else `not-started` when
+ * the server certainly never began it (`unstarted`), else `crashed`; both with `reason`.
+ */
+function lostCall(id: number, deadline: number, now: number, reason: string, unstarted = false): Answer {
+  const kind = now > deadline ? 'timeout' : unstarted ? 'not-started' : 'crashed';
   return { t: 'reply', id, fault: { kind, message: kind === 'timeout' ? 'Script execution timed out.' : reason }, memoryBytes: 0 };
 }
 

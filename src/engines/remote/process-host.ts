@@ -163,15 +163,16 @@ export function processPool(options: ProcessEngineOptions): EnginePool {
     ...(options.quickjs?.blanksPerMemorySize === undefined ? {} : { blanksPerMemorySize: options.quickjs.blanksPerMemorySize }),
   };
   const nice = options.cpuHeavyNice ?? BACKGROUND_NICE;
-  const key = JSON.stringify([size, quickjs, nice]);
+  const maxServers = options.quickjs?.maxThreads ?? CHILD_SERVERS_MAX;
+  const key = JSON.stringify([size, quickjs, nice, maxServers]);
   let pool = pools.get(key);
   if (!pool) {
     const worker = { quickjs, precompileQuickJS: false };
-    pool = new EnginePool(size, (handlers) => ProcessHost.start({ worker, maxServers: CHILD_SERVERS_MAX }, handlers), {
+    pool = new EnginePool(size, (handlers) => ProcessHost.start({ worker, maxServers }, handlers), {
       ...(nice > 0
         ? {
             background: {
-              factory: (handlers) => ProcessHost.start({ worker, maxServers: CHILD_SERVERS_MAX, nice }, handlers),
+              factory: (handlers) => ProcessHost.start({ worker, maxServers, nice }, handlers),
               heavyCallCpuMs: HEAVY_CALL_CPU_MS,
             },
           }

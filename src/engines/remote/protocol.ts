@@ -119,9 +119,12 @@ export type ServerEvent =
    * One engine server (worker thread) of a process-isolation child ended — terminated by its
    * watchdog, crashed, or could not start (child-servers.ts) — and the child goes on with its others
    * (and a new one when it was the last). Sent by the child only. `sandboxes`: the ones that lived
-   * there (gone); `ids`: its requests still unanswered (never to be answered).
+   * there (gone); `ids`: its requests still unanswered (never to be answered); `unstarted`: those
+   * of `ids` that are calls certainly not started there (QuickJS and component calls past the
+   * highest id the server recorded as started, ServerData.signal [2]): their callers may run the
+   * invocation again elsewhere (SandboxFault `not-started`).
    */
-  | { readonly t: 'lost'; readonly reason: string; readonly sandboxes: readonly number[]; readonly ids: readonly number[] }
+  | { readonly t: 'lost'; readonly reason: string; readonly sandboxes: readonly number[]; readonly ids: readonly number[]; readonly unstarted?: readonly number[] }
   /**
    * The server can no longer be trusted (isolated-vm's catastrophic error, or a host-call answer
    * that was not its call's: `code` LAMBDALET_HOST_CALL_MISMATCH, logged by the host): the host replaces it.

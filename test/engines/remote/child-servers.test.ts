@@ -265,6 +265,45 @@ describe('ChildServers: a server that ends', () => {
     }
   });
 
+  it("a sandbox that ran guest code is lost, and its calls the server never began are reported unstarted (the boundary: 22 began, 23 did not); v8's never are", async () => {
+    for (const [upTo, unstarted] of [[22, [23]], [23, undefined]] as const) {
+      const { child, servers, events } = fakeChild(1, true);
+      await child.start();
+      child.handle(define(1, 'quickjs'));
+      child.handle(define(2, 'v8'));
+      child.handle(boot(10, 100, 1));
+      child.handle(boot(11, 101, 2));
+      servers[0]!.handlers.onEvent({ t: 'ready', id: 10 });
+      servers[0]!.handlers.onEvent({ t: 'ready', id: 11 });
+      child.handle({ t: 'call', id: 20, sb: 100, message: { type: 'init' } as never, deadline: 1 });
+      servers[0]!.handlers.onEvent({ t: 'reply', id: 20, reply: 'o--1,0,null', memoryBytes: 0 }); // 100 ran INIT
+      child.handle({ t: 'call', id: 23, sb: 100, message: { type: 'invoke' } as never, deadline: 1 });
+      child.handle({ t: 'call', id: 24, sb: 101, message: { type: 'invoke' } as never, deadline: 1 }); // v8: unrecorded
+      servers[0]!.startedUpTo = upTo;
+      servers[0]!.handlers.onExit('exit status 1');
+      await settle();
+      expect(events.at(-1)).toEqual({ t: 'lost', reason: 'exit status 1', sandboxes: [100, 101], ids: [23, 24], ...(unstarted ? { unstarted } : {}) });
+    }
+  });
+
+  it('nothing a lost server says afterwards reaches the parent (its termination may not have taken yet)', async () => {
+    const { child, servers, events } = fakeChild(1, true);
+    await child.start();
+    child.handle(define(1, 'quickjs'));
+    child.handle(boot(10, 100, 1));
+    child.handle({ t: 'call', id: 20, sb: 100, message: { type: 'init' } as never, deadline: 1 });
+    servers[0]!.handlers.onExit('the engine worker was stuck 1000 ms past a deadline and was terminated');
+    const before = events.length;
+    // The call moved elsewhere, begun and answered by the dying thread anyway: dropped.
+    servers[0]!.handlers.onEvent({ t: 'ready', id: 10 });
+    servers[0]!.handlers.onEvent({ t: 'log', sb: 100, level: 'INFO', message: 'twice' });
+    servers[0]!.handlers.onEvent({ t: 'host', sb: 100, hc: 1, op: 'fs', args: '' });
+    servers[0]!.handlers.onEvent({ t: 'reply', id: 20, reply: 'o--1,0,null', memoryBytes: 0 });
+    expect(events.length).toBe(before);
+    await settle();
+    expect(kinds(servers[1]!)).toEqual(['define', 'boot:100', 'call:100']);
+  });
+
   it('a fresh sandbox is moved at most twice; the third end reports it lost', async () => {
     const { child, servers, events } = fakeChild(1, true);
     await child.start();

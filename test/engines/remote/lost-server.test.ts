@@ -168,6 +168,24 @@ describe('process isolation: one engine server of a child ends', () => {
     expect(childExits).toEqual([]);
   });
 
+  it("a warm neighbour's call queued behind the stuck call fails `not-started` (its caller runs it again elsewhere: invoke/run.ts); the stuck call, which began, `crashed`", async () => {
+    const { factory, workers } = fakeChildren(false, 1);
+    const pool = new EnginePool(1, factory);
+    await pool.warm();
+    const def = pool.define('quickjs', BUNDLE);
+    const a = await pool.boot(def, OPTIONS);
+    const x = await pool.boot(def, OPTIONS);
+    await expect(x.call(INVOKE, 600_000)).resolves.toMatchObject({ done: true }); // X ran guest code: not moved
+    workers[0]!.stuck = true;
+    const aCall = a.call(INVOKE, 600_000); // begins, and gets stuck
+    const xCall = x.call(INVOKE, 600_000); // queued behind it
+    await settle();
+    workers[0]!.handlers.onExit(STUCK);
+    await expect(aCall).rejects.toMatchObject({ kind: 'crashed', message: STUCK });
+    await expect(xCall).rejects.toMatchObject({ kind: 'not-started', message: STUCK });
+    expect(x.disposed).toBe(true);
+  });
+
   it('a lost start is tried on at most three servers (the third loss is the caller’s error)', async () => {
     const { factory, workers } = fakeChildren(true);
     const pool = new EnginePool(1, factory);
@@ -192,5 +210,48 @@ describe('process isolation: one engine server of a child ends', () => {
     expect(await start).toBe('The sandbox could not start: exit status 9');
     expect(ends).toBe(9);
     expect(workers).toHaveLength(10); // the child still has a server, and was never ended
+  });
+});
+
+/** Stand-in worker threads of the in-process pool (quickjs in-process, wasm): no child between. */
+function fakeThreads(): { factory: (handlers: HostHandlers) => Promise<EngineHost>; workers: FakeWorker[] } {
+  const workers: FakeWorker[] = [];
+  const factory = async (handlers: HostHandlers): Promise<EngineHost> => {
+    const worker: FakeWorker = { handlers, startedUpTo: 0, sent: [], held: [], stuck: false, killed: false };
+    workers.push(worker);
+    return {
+      mayHaveStarted: (id) => id <= worker.startedUpTo,
+      send: (request) => {
+        worker.sent.push(request);
+        if (worker.stuck && request.t === 'call') worker.held.push(request);
+        else answer(worker, request);
+      },
+      answer: () => {},
+      ref: () => {},
+      kill: () => {
+        worker.killed = true;
+      },
+    };
+  };
+  return { factory, workers };
+}
+
+describe('in-process worker pool: a worker that ends', () => {
+  it("its calls the worker never began fail `not-started` (the boundary: the recorded id began, the next did not); v8's calls, unrecorded, `crashed`; a call past its deadline `timeout`", async () => {
+    const { factory, workers } = fakeThreads();
+    const pool = new EnginePool(1, factory);
+    await pool.warm();
+    const quickjs = pool.define('quickjs', BUNDLE);
+    const v8 = pool.define('v8', BUNDLE);
+    const [a, b, c, v] = [await pool.boot(quickjs, OPTIONS), await pool.boot(quickjs, OPTIONS), await pool.boot(quickjs, OPTIONS), await pool.boot(v8, OPTIONS)];
+    workers[0]!.stuck = true;
+    const calls = [a.call(INVOKE, 600_000), b.call(INVOKE, 600_000), c.call(INVOKE, 0), v.call(INVOKE, 600_000)];
+    const ids = workers[0]!.held.map((r) => (r.t === 'call' ? r.id : 0));
+    workers[0]!.startedUpTo = ids[0]!; // a's call began; b's is the next id
+    await settle();
+    workers[0]!.handlers.onExit(STUCK);
+    const faults = await Promise.all(calls.map((call) => call.then(() => undefined, (error: unknown) => error as SandboxFault)));
+    expect(faults.map((f) => f?.kind)).toEqual(['crashed', 'not-started', 'timeout', 'crashed']);
+    expect(faults[1]!.message).toBe(STUCK);
   });
 });
