@@ -16,7 +16,9 @@
  * event loop), and the started neighbour's next call (its timer's tick) only after its first
  * reply. The stuck call is a naive substring search (QuickJS's `indexOf` compares at every
  * offset: ~10^10 character comparisons, minutes of one built-in call that QuickJS's interrupt
- * never sees): it ends only by the watchdog, ~1.1-1.35 s of one core per mode.
+ * never sees): it ends only by the watchdog, ~1.3-1.55 s of one core per mode. Its deadline, 300 ms,
+ * leaves the worker that long to begin it behind the started neighbour's call: a stuck call begun
+ * after its deadline would be interrupted at once instead.
  */
 import { afterEach, describe, expect, it } from 'vitest';
 import { createRuntime, type InvokeResult, type Runtime, type RuntimeOptionsInput } from '../../../src/index.ts';
@@ -69,7 +71,7 @@ describe('invocations queued on a QuickJS worker that its watchdog terminates', 
     async (_mode, options) => {
       const logs = captureLogs();
       rt = await createRuntime({ ...options, cpuHeavyNice: 0, logSink: logs });
-      await rt.deploy({ name: 'stuck', engine: 'quickjs', timeoutMs: 100, code: { files: { 'index.mjs': STUCK_CODE } } });
+      await rt.deploy({ name: 'stuck', engine: 'quickjs', timeoutMs: 300, code: { files: { 'index.mjs': STUCK_CODE } } });
       for (const name of ['started', 'queued-1', 'queued-2']) {
         await rt.deploy({ name, engine: 'quickjs', timeoutMs: GENEROUS_TIMEOUT_MS, code: { files: { 'index.mjs': NEIGHBOUR_CODE } } });
       }
