@@ -130,13 +130,17 @@ forEachEngine(({ engine, withRuntime, title, unsupported }) => {
   });
 
   describe('memory', () => {
+    // The string bombs hold flat 1 MiB strings: `.slice(1)` flattens what V8's `repeat` builds as a
+    // rope (~20 cons strings sharing halves, a few hundred bytes), so the cap is reached in ~128
+    // pushes. Without it the bomb was millions of small objects — what 'an array of objects' below
+    // tests — and V8's collections near the cap cost ~2.4 CPU-s per bomb instead of ~0.1 (v8, load ~7).
     it('Out of memory: a memory bomb is Runtime.OutOfMemory; the host survives and the next invoke cold-starts', () =>
       withRuntime(async ({ rt }) => {
         await deployFiles(rt, 'bomb', `
           export const handler = async (event) => {
             if (event.ok) return 'still alive';
             const hoard = [];
-            for (let i = 0; ; i++) hoard.push('x'.repeat(1024 * 1024) + i);
+            for (let i = 0; ; i++) hoard.push('x'.repeat(1024 * 1024 + 1).slice(1) + i);
           };`, { memoryMb: 128, timeoutMs: GENEROUS_TIMEOUT_MS }); // the cap must end it, never the deadline
         const result = await rt.invoke('bomb');
         expect(result.functionError).toBe('Unhandled');
@@ -154,7 +158,7 @@ forEachEngine(({ engine, withRuntime, title, unsupported }) => {
       ['an array of objects', 'const a = []; for (let i = 0; ; i++) a.push({ i, s: "v" + i, o: { i } });', {}],
       ['ever longer strings', 'let s = "x"; const keep = []; for (;;) { s = s + s.slice(0, 1 << 20) + "y"; keep.push(s); }', {}],
       ['ArrayBuffers', 'const keep = []; for (;;) { const b = new Uint8Array(8 * 1024 * 1024); b.fill(1); keep.push(b); }', bufferBombGap],
-      ['a bomb whose out-of-memory error is caught', 'try { const a = []; for (;;) a.push("z".repeat(1 << 20) + a.length); } catch { return "survived"; }', {}],
+      ['a bomb whose out-of-memory error is caught', 'try { const a = []; for (;;) a.push("z".repeat((1 << 20) + 1).slice(1) + a.length); } catch { return "survived"; }', {}],
     ];
     for (const [kind, body, reasons] of bombs) {
       it.skipIf(unsupported(reasons))(title(`Out of memory: ${kind} ends the environment with Runtime.OutOfMemory; the host survives`, reasons), () =>
