@@ -6,11 +6,16 @@
  *
  * prints the total CPU seconds of the test processes and their children, then the files by cost
  * (own CPU + children's), largest first, each with its share of the total, running share and wall time.
+ *
+ *   LAMBDALET_TEST_CPU_LOG_CASES=/tmp/cases.jsonl npx vitest run
+ *   node test/helpers/cpu-log-report.ts --cases /tmp/cases.jsonl [rows]
+ *
+ * prints the test cases by their process's CPU seconds, largest first.
  */
 import { readFileSync } from 'node:fs';
 import { relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import type { CpuLogLine } from './cpu-log.ts';
+import type { CpuCaseLine, CpuLogLine } from './cpu-log.ts';
 
 export interface CpuSummary {
   /** Sum of every file's `cpuS + childrenCpuS`, in CPU seconds. */
@@ -31,7 +36,30 @@ export function summariseCpuLog(text: string): CpuSummary {
   return { totalS: files.reduce((sum, f) => sum + f.costS, 0), processes: new Set(lines.map((l) => l.pid)).size, files };
 }
 
-if (process.argv[1] === fileURLToPath(import.meta.url)) {
+/** Parses per-case JSON lines (blank lines skipped), costliest case first. */
+export function rankCases(text: string): CpuCaseLine[] {
+  return text
+    .split('\n')
+    .filter((line) => line.trim() !== '')
+    .map((line) => JSON.parse(line) as CpuCaseLine)
+    .sort((a, b) => b.cpuS - a.cpuS);
+}
+
+function printCases(path: string, rows: number, root: string): void {
+  const cases = rankCases(readFileSync(path, 'utf8'));
+  const total = cases.reduce((sum, c) => sum + c.cpuS, 0);
+  console.log(`${cases.length} cases, ${total.toFixed(1)} CPU-s (own process, hooks included)`);
+  console.log('   cpu   wall  case');
+  for (const c of cases.slice(0, rows)) {
+    console.log(`${c.cpuS.toFixed(2).padStart(6)} ${c.wallS.toFixed(1).padStart(6)}  ${relative(root, c.file)} > ${c.test}`);
+  }
+}
+
+if (process.argv[1] === fileURLToPath(import.meta.url) && process.argv[2] === '--cases') {
+  const [path, rows = '40'] = process.argv.slice(3);
+  if (!path) throw new Error('usage: node test/helpers/cpu-log-report.ts --cases <case log> [rows]');
+  printCases(path, Number(rows), fileURLToPath(new URL('../..', import.meta.url)));
+} else if (process.argv[1] === fileURLToPath(import.meta.url)) {
   const [path, rows = '40'] = process.argv.slice(2);
   if (!path) throw new Error('usage: node test/helpers/cpu-log-report.ts <cpu log> [rows]');
   const summary = summariseCpuLog(readFileSync(path, 'utf8'));

@@ -15,9 +15,13 @@
  * - `childrenCpuS`: CPU seconds of child processes this one reaped meanwhile (CLIs, npm, engine
  *   children; Linux only, from /proc/self/stat; 0 elsewhere);
  * - `wallS`: seconds from the file's first hook to its last (imports excluded).
+ *
+ * With `LAMBDALET_TEST_CPU_LOG_CASES=<file>` set too, each test case appends one line there:
+ * `{ file, test, cpuS, wallS }` — this process's CPU seconds from the case's start to its end
+ * (hooks included; cases running concurrently in one file are each charged all of it).
  */
 import { appendFileSync, readFileSync } from 'node:fs';
-import { afterAll, beforeAll, expect } from 'vitest';
+import { afterAll, afterEach, beforeAll, beforeEach, expect } from 'vitest';
 
 /** One test file's line in the CPU log. */
 export interface CpuLogLine {
@@ -29,6 +33,15 @@ export interface CpuLogLine {
 }
 
 const LOG = process.env.LAMBDALET_TEST_CPU_LOG;
+const CASES_LOG = process.env.LAMBDALET_TEST_CPU_LOG_CASES;
+
+/** One test case's line in the per-case CPU log. */
+export interface CpuCaseLine {
+  readonly file: string;
+  readonly test: string;
+  readonly cpuS: number;
+  readonly wallS: number;
+}
 
 /** Reaped children's CPU seconds (cutime + cstime, proc(5)); 0 where /proc is missing. */
 function childrenCpuSeconds(): number {
@@ -65,5 +78,24 @@ if (LOG) {
     };
     state.__lambdaletCpuLogEnd = now;
     appendFileSync(LOG, `${JSON.stringify(line)}\n`);
+  });
+}
+
+if (CASES_LOG) {
+  const started = new Map<string, { cpu: number; at: number }>();
+  beforeEach((context) => {
+    started.set(context.task.id, { cpu: cpuSeconds(), at: performance.now() });
+  });
+  afterEach((context) => {
+    const start = started.get(context.task.id);
+    if (start === undefined) return;
+    started.delete(context.task.id);
+    const line: CpuCaseLine = {
+      file: expect.getState().testPath ?? 'unknown',
+      test: context.task.fullTestName ?? context.task.name,
+      cpuS: cpuSeconds() - start.cpu,
+      wallS: (performance.now() - start.at) / 1000,
+    };
+    appendFileSync(CASES_LOG, `${JSON.stringify(line)}\n`);
   });
 }
