@@ -120,12 +120,16 @@ export const LOOPS: readonly HostileCase[] = [
   {
     name: 'loop: spinning in a timer after the response',
     // The response is posted when the handler resolves (RIC). lambdalet runs a later invocation's
-    // due timers only while that invocation waits on timers: the second call waits 10 ms, the
-    // first call's timer fires in it and spins into the second call's deadline.
+    // due timers only while that invocation waits on timers: the second call waits on a timer of
+    // its own due after the first call's, so the first call's timer fires in it and spins into the
+    // second call's deadline. That timer is due 4 s after the first call set it, so the spin takes
+    // the last second or so of the second call's 5 s deadline, not all of it (it was due at once
+    // and spun ~5 CPU-s per mode, most of this file's CPU). Whenever it fires, it fires before the
+    // second call's own timer, and whatever it is doing at the deadline, the call times out.
     code: `let calls = 0;
     export const handler = async () => {
-      if (calls++ === 0) { setTimeout(() => { for (;;) {} }, 0); return 'answered'; }
-      await new Promise((resolve) => setTimeout(resolve, 10));
+      if (calls++ === 0) { setTimeout(() => { for (;;) {} }, 4000); return 'answered'; }
+      await new Promise((resolve) => setTimeout(resolve, 4900));
       return 'not reached';
     }`,
     // The first call must answer (a trivial return) and the second must time out: one finite deadline
