@@ -50,9 +50,6 @@ export async function runOnLease(
   responseSink?: ResponseSink,
   firstAttempt = true,
 ): Promise<RunOutcome> {
-  // The environment died before any of this invocation's user code ran, and the lease is renewed.
-  const again = (result: PhaseResult): boolean => firstAttempt && !result.ok && result.notStarted === true && dispatcher.renew(lease);
-  const retry = (): Promise<RunOutcome> => runOnLease(dispatcher, sink, lease, requestId, eventJson, options, tail, invokedFunctionArn, responseSink, false);
   const deployment = lease.target;
   let env = lease.env;
   const coldStart = env === undefined;
@@ -66,7 +63,9 @@ export async function runOnLease(
     });
     env = cold.env;
     ({ initDurationMs, restoreDurationMs } = cold);
-    if (cold.failure && again(cold.failure.result)) return retry();
+    if (firstAttempt && cold.failure && notStarted(cold.failure.result) && dispatcher.renew(lease)) {
+      return runOnLease(dispatcher, sink, lease, requestId, eventJson, options, tail, invokedFunctionArn, responseSink, false);
+    }
     if (cold.failure) result = coldStartFailure(cold.env, cold.failure);
   } else if (env === undefined) {
     const started = performance.now();
@@ -75,7 +74,9 @@ export async function runOnLease(
     if (tail) env.logs.startCapture();
     const init = await env.init();
     initDurationMs = performance.now() - started;
-    if (again(init)) return retry();
+    if (firstAttempt && notStarted(init) && dispatcher.renew(lease)) {
+      return runOnLease(dispatcher, sink, lease, requestId, eventJson, options, tail, invokedFunctionArn, responseSink, false);
+    }
     if (!init.ok) result = init;
   } else if (tail) {
     env.logs.startCapture();
@@ -94,10 +95,17 @@ export async function runOnLease(
     tenantId: options.tenantId,
     responseSink,
   });
-  if (again(result)) return retry();
+  if (firstAttempt && notStarted(result) && dispatcher.renew(lease)) {
+    return runOnLease(dispatcher, sink, lease, requestId, eventJson, options, tail, invokedFunctionArn, responseSink, false);
+  }
   const durationMs = reportedDuration(performance.now() - started, deployment.config.timeoutMs, result);
   const report = finishInvocation(logs, requestId, durationMs, deployment.config.memoryMb, env.maxMemoryUsedMb, { initDurationMs, restoreDurationMs }, result);
   return { result, report, logs, coldStart, tmpUsedBytes: env.tmpUsage().bytes };
+}
+
+/** The environment died before any of the phase's user code ran (PhaseResult `notStarted`): the invocation may run again once. */
+function notStarted(result: PhaseResult): boolean {
+  return !result.ok && result.notStarted === true;
 }
 
 /**

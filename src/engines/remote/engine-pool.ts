@@ -665,7 +665,7 @@ export class EnginePool {
         reject,
         giveUpAt,
         weigh,
-        ...(synchronous ? { synchronous } : {}),
+        synchronous,
         ...(deadline === undefined ? {} : { deadline }),
         ...(sb === undefined ? {} : { sb }),
       });
