@@ -1,0 +1,99 @@
+/**
+ * A quick look at a `code: { entry }` module before componentize-qjs builds it. The build costs
+ * ~1.8 CPU-s whatever the module (componentize-qjs compiles its QuickJS runtime for Wizer each
+ * time), and a module that cannot implement the world — a Node.js handler deployed on engine 'wasm'
+ * by mistake — paid all of it to be refused by the instance wrapper's top level (componentize.ts,
+ * SHAPE_MARK). Here the same wrapped module (the wrapper's checks included) is evaluated first in a
+ * throw-away QuickJS (quickjs-emscripten, the quickjs engine's build) in a worker thread of its
+ * own, never on the host's thread: ~0.2 CPU-s.
+ *
+ * Only a definite answer counts, and only one: the wrapper's own shape error, whose message the
+ * caller reads. Anything else — the top level finished, threw something else, imported what the
+ * check does not provide, outran the budget or the memory — says nothing, and componentize-qjs's
+ * own run of the top level decides, with the same checks. The two QuickJS builds differ only in
+ * what the top level could observe (another engine's globals); a module whose handler's shape
+ * depended on that is refused by one and built by the other, as it would be by two QuickJS versions.
+ *
+ * This file is both sides: the host's {@link quickShapeError}, and the worker's check (when started
+ * as the shape worker).
+ */
+import { isMainThread, parentPort, Worker, workerData } from 'node:worker_threads';
+
+const MARK = 'lambdaletEntryShapeThread';
+/** The top level's budget in the check: wall time, so a loaded machine may make it say nothing (then the build decides). */
+const BUDGET_MS = 250;
+/** The check's QuickJS memory (a WebAssembly memory of its own, capped). */
+const MEMORY_MB = 64;
+/** The world's one import, with its one function, as a no-op (the build runs the top level without a host too). */
+const STUBS: Readonly<Record<string, string>> = { 'lambdalet:function/logging@0.1.0': 'export function log() {}' };
+
+/**
+ * The message of the error that evaluating `jsSource` (a bundled ES module whose imports are only
+ * the world's) threw in the check, or undefined when it finished, threw nothing readable or could
+ * not be checked. The caller trusts only its own mark in it.
+ */
+export function quickShapeError(jsSource: string): Promise<string | undefined> {
+  return new Promise((resolve) => {
+    let worker: Worker;
+    try {
+      // A flag that only makes sense for the entry script (--input-type) fails a worker (as transpile-thread.ts).
+      const inherited = process.execArgv;
+      const execArgv = inherited.some((flag) => flag.startsWith('--input-type'))
+        ? inherited.filter((flag) => !flag.startsWith('--input-type') && flag !== '--no-node-snapshot')
+        : undefined;
+      worker = new Worker(new URL(import.meta.url), {
+        workerData: { [MARK]: true, jsSource },
+        env: {},
+        resourceLimits: { maxOldGenerationSizeMb: 256 },
+        ...(execArgv ? { execArgv } : {}),
+      });
+    } catch {
+      resolve(undefined);
+      return;
+    }
+    let answered = false;
+    const answer = (message: string | undefined): void => {
+      if (answered) return;
+      answered = true;
+      resolve(message);
+      void worker.terminate();
+    };
+    worker.on('message', (message: { thrown?: string }) => answer(message.thrown));
+    worker.on('error', () => answer(undefined));
+    worker.on('exit', () => answer(undefined));
+  });
+}
+
+async function check(jsSource: string): Promise<string | undefined> {
+  const { instantiateQuickJS } = await import('../quickjs/wasm.ts');
+  const instance = await instantiateQuickJS(MEMORY_MB);
+  const runtime = instance.module.newRuntime();
+  // QuickJS's SharedArrayBuffer hooks, as every lambdalet runtime has them (sab-hooks.ts).
+  if (!instance.sabHooks.attach(runtime, instance.sabOffset)) return undefined;
+  runtime.setModuleLoader((name) => STUBS[name] ?? { error: new Error(`${name} is not available to the check`) });
+  const context = runtime.newContext();
+  context.unwrapResult(context.evalCode('globalThis.console = { log() {}, info() {}, warn() {}, error() {}, debug() {}, trace() {} };')).dispose();
+  const deadline = performance.now() + BUDGET_MS;
+  runtime.setInterruptHandler(() => performance.now() > deadline);
+  const result = context.evalCode(jsSource, 'lambdalet-instance.js', { type: 'module' });
+  let thrown: unknown;
+  if (result.error) {
+    thrown = context.dump(result.error);
+  } else {
+    // A module with top-level await settles through jobs; the wrapper's checks run after it.
+    runtime.executePendingJobs(-1);
+    const state = context.getPromiseState(result.value);
+    if (state.type === 'rejected') thrown = context.dump(state.error);
+  }
+  // Nothing disposed: the worker, and the instance's memory with it, ends when it answers.
+  const message = thrown !== null && typeof thrown === 'object' ? (thrown as { message?: unknown }).message : undefined;
+  return typeof message === 'string' ? message : undefined;
+}
+
+if (!isMainThread && parentPort && (workerData as Record<string, unknown> | null)?.[MARK] === true) {
+  const port = parentPort;
+  void check((workerData as { jsSource: string }).jsSource).then(
+    (thrown) => port.postMessage({ thrown }),
+    () => port.postMessage({}),
+  );
+}
