@@ -13,6 +13,19 @@ import { runFixtureInNode } from './node-baseline.ts';
 
 const fixture = (name: string): string => fileURLToPath(new URL(`./fixtures/${name}`, import.meta.url));
 
+/**
+ * Plain Node's run of a fixture for an event and env: one child process, shared by every engine's
+ * case (and the baseline case), instead of one per engine. What differs run to run (Express's date
+ * and etag, the loggers' pid and hostname) is left out by the comparisons, as before.
+ */
+const nodeRuns = new Map<string, ReturnType<typeof runFixtureInNode>>();
+function inNode(file: string, event: unknown = {}, env: Record<string, string> = {}): ReturnType<typeof runFixtureInNode> {
+  const key = JSON.stringify([file, event, env]);
+  let run = nodeRuns.get(key);
+  if (run === undefined) nodeRuns.set(key, (run = runFixtureInNode(file, event, env)));
+  return run;
+}
+
 let server: Server;
 let base = '';
 const seen: string[] = [];
@@ -59,7 +72,7 @@ function stable(payload: unknown): unknown {
 
 describe('packages in plain Node (the baseline works)', () => {
   it('axios answers in Node', async () => {
-    const { result } = await runFixtureInNode(fixture('axios-client.mjs'), {}, { COMPAT_BASE_URL: base });
+    const { result } = await inNode(fixture('axios-client.mjs'), {}, { COMPAT_BASE_URL: base });
     expect(result).toMatchObject({ get: { status: 200 }, post: { status: 201 }, missing: { status: 404 } });
   });
 });
@@ -68,7 +81,7 @@ forEachEngine(({ withRuntime }) => {
   it('axios: GET and POST through its Node http adapter reach a loopback server the egress policy allows, as in Node', () =>
     withRuntime(async ({ rt }) => {
       const env = { COMPAT_BASE_URL: base };
-      const expected = (await runFixtureInNode(fixture('axios-client.mjs'), {}, env)).result;
+      const expected = (await inNode(fixture('axios-client.mjs'), {}, env)).result;
       await rt.deploy({ name: 'axios', code: { entry: fixture('axios-client.mjs') }, handler: 'axios-client.handler', env, egress: { allowHosts: [`127.0.0.1:${new URL(base).port}`] } });
       const result = await rt.invoke('axios', {});
       expect(result.functionError, JSON.stringify(result.payload)).toBeUndefined();
@@ -87,7 +100,7 @@ forEachEngine(({ withRuntime }) => {
     withRuntime(async ({ rt }) => {
       await rt.deploy({ name: 'express', code: { entry: fixture('express-app.mjs') }, handler: 'express-app.handler' });
       for (const event of [apiEvent('GET', '/hello/world', 'q=1'), apiEvent('POST', '/echo', '', '{"a":[1,2]}'), apiEvent('GET', '/nope')]) {
-        const expected = (await runFixtureInNode(fixture('express-app.mjs'), event)).result;
+        const expected = (await inNode(fixture('express-app.mjs'), event)).result;
         const result = await rt.invoke('express', event);
         expect(result.functionError, JSON.stringify(result.payload)).toBeUndefined();
         expect(stable(result.payload)).toEqual(stable(expected));
@@ -96,7 +109,7 @@ forEachEngine(({ withRuntime }) => {
 
   it('pino and winston: their JSON lines appear in the function log, at INIT and in the handler, as Node prints them', () =>
     withRuntime(async ({ rt, logs }) => {
-      const node = await runFixtureInNode(fixture('loggers.mjs'), { n: 3 });
+      const node = await inNode(fixture('loggers.mjs'), { n: 3 });
       await rt.deploy({ name: 'loggers', code: { entry: fixture('loggers.mjs') }, handler: 'loggers.handler' });
       const result = await rt.invoke('loggers', { n: 3 });
       expect(result.functionError, JSON.stringify(result.payload)).toBeUndefined();

@@ -10,6 +10,18 @@ import { runInNode } from './node-baseline.ts';
 // Before any sandbox exists: the host's own local time is New York's.
 process.env.TZ = 'America/New_York';
 
+/**
+ * Plain Node's answer for a module and TZ: one child process, shared by every engine's case (the
+ * modules are deterministic: fixed dates, no clock), instead of one per engine.
+ */
+const baselines = new Map<string, Promise<unknown>>();
+function nodeAnswer(source: string, env: Record<string, string>): Promise<unknown> {
+  const key = JSON.stringify([source, env]);
+  let answer = baselines.get(key);
+  if (answer === undefined) baselines.set(key, (answer = runInNode(source, {}, env)));
+  return answer;
+}
+
 const PROBE = `exports.handler = async () => {
   const winter = new Date(Date.UTC(2021, 0, 15, 12, 0, 0));
   const summer = new Date(Date.UTC(2021, 6, 15, 12, 0, 0));
@@ -66,7 +78,7 @@ function comparable(_engine: string, payload: unknown): unknown {
 forEachEngine(({ withRuntime, engine }) => {
   it('Dates: local time is UTC by default, whatever the host\'s zone (host here: America/New_York), as plain Node with TZ=UTC', { timeout: SLOW_CASE_LIMIT_MS }, () =>
     withRuntime(async ({ rt }) => {
-      const expected = (await runInNode(PROBE, {}, { TZ: ':UTC' })) as Record<string, unknown>;
+      const expected = (await nodeAnswer(PROBE, { TZ: ':UTC' })) as Record<string, unknown>;
       const result = await deployAndInvoke(rt, PROBE, {}, { file: 'index.js', timeoutMs: GENEROUS_TIMEOUT_MS });
       expect(comparable(engine, result.payload)).toEqual(comparable(engine, { ...expected, tz: ':UTC' }));
       expect((result.payload as { epochOffset: number }).epochOffset).toBe(0);
@@ -75,7 +87,7 @@ forEachEngine(({ withRuntime, engine }) => {
   for (const zone of ['Asia/Tokyo', 'America/Los_Angeles', 'Asia/Kolkata', 'Europe/London']) {
     it(`Dates: a function deployed with TZ=${zone} sees that zone (DST, parsing, setters, toString) as plain Node does`, { timeout: SLOW_CASE_LIMIT_MS }, () =>
       withRuntime(async ({ rt }) => {
-        const expected = await runInNode(PROBE, {}, { TZ: zone });
+        const expected = await nodeAnswer(PROBE, { TZ: zone });
         const result = await deployAndInvoke(rt, PROBE, {}, { file: 'index.js', env: { TZ: zone }, timeoutMs: GENEROUS_TIMEOUT_MS });
         expect(comparable(engine, result.payload)).toEqual(comparable(engine, expected));
       }));
@@ -84,7 +96,7 @@ forEachEngine(({ withRuntime, engine }) => {
   for (const zone of [undefined, 'America/Los_Angeles']) {
     it(`Intl used before Date (at INIT and in the handler) has the function's zone (TZ=${zone ?? 'default'}), not the host's, as plain Node does`, { timeout: SLOW_CASE_LIMIT_MS }, () =>
       withRuntime(async ({ rt }) => {
-        const expected = await runInNode(INTL_FIRST, {}, { TZ: zone ?? ':UTC' });
+        const expected = await nodeAnswer(INTL_FIRST, { TZ: zone ?? ':UTC' });
         const result = await deployAndInvoke(rt, INTL_FIRST, {}, { file: 'index.js', ...(zone ? { env: { TZ: zone } } : {}), timeoutMs: GENEROUS_TIMEOUT_MS });
         expect(result.payload).toEqual(expected);
         expect(result.payload).toMatchObject({ atInit: zone ?? 'UTC', called: zone ?? 'UTC', changed: ['Asia/Calcutta', -330] });
@@ -93,7 +105,7 @@ forEachEngine(({ withRuntime, engine }) => {
 
   it('Dates: setting process.env.TZ (at INIT or in the handler) or deleting it takes effect at once, as in Node', () =>
     withRuntime(async ({ rt }) => {
-      const expected = await runInNode(TZ_CHANGE, {}, { TZ: ':UTC' });
+      const expected = await nodeAnswer(TZ_CHANGE, { TZ: ':UTC' });
       const result = await deployAndInvoke(rt, TZ_CHANGE, {}, { file: 'index.js' });
       expect(result.payload).toEqual(expected);
       expect(result.payload).toMatchObject({ atInit: '5:30', deleted: 0 });
