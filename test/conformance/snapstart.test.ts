@@ -67,6 +67,11 @@ forEachEngine(({ engine, withRuntime }) => {
         scaleUpRate: 200,
         scaleUpBurst: 200,
         restoreTimeoutMs: GENEROUS_TIMEOUT_MS,
+        // quickjs: the restores share 2 worker threads instead of the pool growing to 4x engineThreads
+        // (8 here, more on a larger host), each a Node start-up and a QuickJS engine (~1.2 CPU-s of
+        // this case's ~4). What is unique is per environment (its reseed at restore), not per thread:
+        // ~50 environments in one thread must still differ.
+        quickjsThreadsMax: 2,
       });
       try {
         await deployFiles(rt, 'unique', `
