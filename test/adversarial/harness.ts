@@ -11,7 +11,7 @@
 import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { EngineName } from '../../src/config/index.ts';
-import { STUCK_GRACE_MS } from '../../src/engines/remote/worker-host.ts';
+import { STUCK_WORDS } from '../../src/engines/remote/worker-host.ts';
 import { createRuntime, type InvokeResult, type Runtime, type RuntimeOptionsInput } from '../../src/index.ts';
 import { RUNTIME_MODES, type RuntimeMode } from '../helpers/modes.ts';
 import { captureLogs, type CapturedLogs } from '../helpers/runtime.ts';
@@ -59,7 +59,7 @@ function errorTypeOf(result: InvokeResult): string | undefined {
 /** The engine's watchdog ended the worker this invocation ran in (a loop that missed its interrupt). */
 function endedWithStuckWorker(result: InvokeResult): boolean {
   const message = (result.payload as { errorMessage?: string } | undefined)?.errorMessage ?? '';
-  return errorTypeOf(result) === 'Runtime.ExitError' && message.includes(`was stuck ${STUCK_GRACE_MS} ms past a deadline and was terminated`);
+  return errorTypeOf(result) === 'Runtime.ExitError' && message.includes(STUCK_WORDS);
 }
 
 export function expectOutcome(result: InvokeResult, outcome: Outcome, what: string): void {
@@ -67,7 +67,7 @@ export function expectOutcome(result: InvokeResult, outcome: Outcome, what: stri
   switch (outcome.kind) {
     case 'timeout': {
       // Contained at its deadline: the interrupt answers Sandbox.Timedout. On a saturated machine the
-      // guest's thread can miss the interrupt for STUCK_GRACE_MS past the deadline; the engine's
+      // guest's thread can miss the interrupt for STUCK_GRACE_MS (its thread's CPU time on Linux) past the deadline; the engine's
       // watchdog then ends the whole worker (src/engines/remote/worker-host.ts) and the invocation
       // fails as Runtime.ExitError saying so. Both contain the loop; which comes first is the race.
       expect(endedWithStuckWorker(result) ? 'Sandbox.Timedout' : type, `${what}: ${JSON.stringify(result.payload).slice(0, 300)}`).toBe('Sandbox.Timedout');

@@ -160,7 +160,8 @@ export interface PoolLimits {
    * How long past a call's deadline its answer may take. Covers what a healthy server may
    * legitimately add — V8's own host-clock bound (v8-sandbox.ts, 1 s), the status read after a
    * call that ends near its deadline (up to 2 s), the worker watchdog's grace — and IPC on a loaded
-   * machine.
+   * machine. A server whose watchdog holds a call past its deadline (a starved worker thread: its
+   * grace is CPU time, stuck-watch.ts) says `overdue` at each look and counts as answering.
    */
   readonly callGraceMs: number;
   /** How long a boot, restore or snapshot may take (a v8 snapshot replays INIT, 10 s, in a child of its own). */
@@ -792,6 +793,12 @@ export class EnginePool {
         this.#lose(server, event);
         return;
       case 'up':
+        return;
+      case 'overdue':
+        // Its watchdog holds a call past its deadline whose thread has not burned the grace of CPU
+        // (starved, not stuck: stuck-watch.ts) and ends the worker itself if it does, or at the
+        // backstop: the server counts as answering, so its bound below does not end it first.
+        server.lastAnswerAt = epochNow();
         return;
       default: {
         const pending = server.pending.get(event.id);

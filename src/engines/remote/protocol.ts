@@ -61,8 +61,16 @@ export type ServerEvent =
   /**
    * The server has loaded and handles requests from now on (its first event). `runtimeImage`: the
    * guest runtime's image it made as it started (a QuickJS server not given one), for later servers.
+   * `tid`: a worker's OS thread id (Linux), whose CPU time its watchdog reads (stuck-watch.ts).
    */
-  | { readonly t: 'up'; readonly runtimeImage?: RuntimeImage }
+  | { readonly t: 'up'; readonly runtimeImage?: RuntimeImage; readonly tid?: number }
+  /**
+   * Sent by a server's host (worker-host.ts), not the server: at each watchdog look while a call is
+   * past its deadline and its worker's thread has not yet burned the grace of CPU (stuck-watch.ts).
+   * The pool counts it as the server answering (engine-pool.ts #giveUpStuck): the watchdog holds the
+   * call and ends the worker itself, within STUCK_BACKSTOP_MS of the deadline.
+   */
+  | { readonly t: 'overdue' }
   | { readonly t: 'log'; readonly sb: number; readonly level: string; readonly message: string }
   /**
    * The guest called the host (the worker waits for the answer: see server.ts). `hc` numbers the

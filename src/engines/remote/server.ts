@@ -31,6 +31,7 @@ import { isHeavyHostCall } from './heavy-calls.ts';
 import { HEAVY_CALL_CPU_MS } from './engine-pool.ts';
 import { STAGING_MAX_BYTES, STARTED_UNKNOWN, type ErrorCopy, type FaultShape, type ServerData, type ServerEvent, type ServerRequest } from './protocol.ts';
 import { BACKGROUND_THREAD_NAME, lowerThisThreadPriority } from './thread-priority.ts';
+import { thisThreadId } from './stuck-watch.ts';
 
 /** Signal slot of the call running synchronously (see ServerData.signal; slot 0 is host-answer.ts's). */
 const RUNNING = 1;
@@ -459,7 +460,10 @@ if (!isMainThread && parentPort && (workerData as { lambdaletEngineServer?: bool
   // start's Init Duration pays for it (a new user's first `lambdalet invoke --engine quickjs` did:
   // 230-280 ms at load ~12). A failure is the engine's to report (it falls back to parsing). An
   // image it made goes with `up` (its bytes are in shared memory): later servers are given it.
-  const up = (runtimeImage?: RuntimeImage): void => port.postMessage({ t: 'up', ...(runtimeImage ? { runtimeImage } : {}) } satisfies ServerEvent);
+  // The thread's OS id goes with it: the watchdog counts its grace in this thread's CPU time (stuck-watch.ts).
+  const tid = thisThreadId();
+  const up = (runtimeImage?: RuntimeImage): void =>
+    port.postMessage({ t: 'up', ...(runtimeImage ? { runtimeImage } : {}), ...(tid === undefined ? {} : { tid }) } satisfies ServerEvent);
   if (data.guest && data.quickjsModule) void server.warmQuickJS().then(up);
   else up();
 }

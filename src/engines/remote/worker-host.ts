@@ -12,6 +12,7 @@ import type { BinaryAnswer } from '../binary-host-call.ts';
 import { postHostAnswer } from './host-answer.ts';
 import { SIGNAL_SLOTS, STAGING_MAX_BYTES, STARTED_UNKNOWN, type HostCallId, type ServerData, type ServerEvent, type ServerRequest } from './protocol.ts';
 import { assertBackgroundNice } from './thread-priority.ts';
+import { readThreadCpuMs, STUCK_GRACE_MS, StuckWatch, type ThreadCpuReader } from './stuck-watch.ts';
 
 /** What the engine pool needs of a server, wherever it runs (worker-host.ts, process-host.ts). */
 export interface EngineHost {
@@ -55,12 +56,8 @@ export interface HostHandlers {
 
 export type HostFactory = (handlers: HostHandlers) => Promise<EngineHost>;
 
-/**
- * How long past its deadline a synchronous call may go on before its worker is deemed stuck and
- * terminated. QuickJS's interrupt handler stops a guest within milliseconds of the deadline; this
- * is for a worker that stopped polling it.
- */
-export const STUCK_GRACE_MS = 1000;
+export { STUCK_BACKSTOP_MS, STUCK_GRACE_MS, STUCK_WORDS } from './stuck-watch.ts';
+/** How often the watchdog looks, while calls are out (a /proc read only while one is running past its deadline). */
 const WATCHDOG_INTERVAL_MS = 250;
 
 export interface WorkerHostOptions {
@@ -69,6 +66,11 @@ export interface WorkerHostOptions {
   readonly precompileQuickJS?: boolean;
   /** Hand the JS guest runtime over (default true); a server for wasm components only needs none. */
   readonly guestRuntime?: boolean;
+  /**
+   * Test-only: the watchdog's clocks (stuck-watch.ts): the thread CPU reader, epoch ms, the
+   * backstop. Default: /proc, performance's clock, STUCK_BACKSTOP_MS.
+   */
+  readonly stuckClock?: { readonly cpuMs?: ThreadCpuReader; readonly now?: () => number; readonly backstopMs?: number };
   /**
    * Terminate the worker as soon as a synchronous call is still running at its deadline (a timer
    * per call), not {@link STUCK_GRACE_MS} after it: for guests nothing interrupts from inside
@@ -124,6 +126,9 @@ export class WorkerHost implements EngineHost {
    */
   readonly #behindRestore = new Map<number, { readonly id: number; readonly budgetMs: number }>();
   readonly #graceMs: number;
+  readonly #stuck: StuckWatch;
+  /** The worker's OS thread id, when it could say (Linux): the watchdog's grace is then its CPU time. */
+  readonly tid: number | undefined;
   #watchdog: NodeJS.Timeout | undefined;
   #exited = false;
   readonly gone: Promise<void>;
@@ -135,11 +140,17 @@ export class WorkerHost implements EngineHost {
     staging: SharedArrayBuffer | undefined,
     handlers: HostHandlers,
     exactDeadlines: boolean,
+    tid: number | undefined,
+    stuckClock: WorkerHostOptions['stuckClock'],
   ) {
     this.#worker = worker;
     this.#staging = staging;
     this.exactDeadlines = exactDeadlines;
     this.#graceMs = exactDeadlines ? 0 : STUCK_GRACE_MS;
+    // A thread id whose CPU time cannot be read (or this very thread's) leaves the wall-time rule.
+    const cpuMs = stuckClock?.cpuMs ?? readThreadCpuMs;
+    this.tid = tid !== undefined && tid !== process.pid && cpuMs(tid) !== undefined ? tid : undefined;
+    this.#stuck = new StuckWatch({ graceMs: this.#graceMs, tid: this.tid, cpuMs, ...(stuckClock?.now ? { now: stuckClock.now } : {}), ...(stuckClock?.backstopMs === undefined ? {} : { backstopMs: stuckClock.backstopMs }) });
     this.#signal = signal;
     this.#answers = answers;
     this.#handlers = handlers;
@@ -200,8 +211,10 @@ export class WorkerHost implements EngineHost {
       : undefined;
     const worker = new Worker(entry, { workerData: data, transferList: [port2], ...(execArgv ? { execArgv } : {}) });
     // Started once the server says so: a boot sent earlier would wait behind its module loading anyway.
+    let tid: number | undefined;
     const onMessage = (event: ServerEvent): void => {
       if (event.t !== 'up') return fail(`unexpected first event ${event.t}`);
+      tid = event.tid;
       if (event.runtimeImage && guest) {
         runtimeImagesReported++;
         firstRuntimeImage ??= { script: guest.script, image: event.runtimeImage };
@@ -224,7 +237,7 @@ export class WorkerHost implements EngineHost {
     } finally {
       worker.off('message', onMessage).off('error', onError).off('exit', onExit);
     }
-    return new WorkerHost(worker, new Int32Array(signal), port1, staging, handlers, options.exactDeadlines === true);
+    return new WorkerHost(worker, new Int32Array(signal), port1, staging, handlers, options.exactDeadlines === true, tid, options.stuckClock);
   }
 
   send(request: ServerRequest): void {
@@ -280,22 +293,24 @@ export class WorkerHost implements EngineHost {
     void this.#worker.terminate();
   }
 
-  /** A call still running synchronously past its deadline + grace: the worker is stuck. */
+  /**
+   * A call still running synchronously past its deadline + grace is stuck (stuck-watch.ts: the
+   * grace is the worker thread's CPU time on Linux, wall time elsewhere). While the watchdog holds
+   * one (past its deadline, grace not yet burned), the pool hears `overdue` at each look.
+   */
   #check(): void {
     if (this.#deadlines.size === 0) {
       clearInterval(this.#watchdog);
       this.#watchdog = undefined;
+      this.#stuck.check(0, undefined);
       return;
     }
     const running = Atomics.load(this.#signal, 1);
-    const deadline = running === 0 ? undefined : this.#deadlines.get(running);
-    if (deadline !== undefined && performance.timeOrigin + performance.now() > deadline + this.#graceMs) {
+    const verdict = this.#stuck.check(running, running === 0 ? undefined : this.#deadlines.get(running));
+    if (verdict.kind === 'held') this.#handlers.onEvent({ t: 'overdue' });
+    else if (verdict.kind === 'stuck') {
       void this.#worker.terminate();
-      this.#exit(
-        this.#graceMs === 0
-          ? 'the engine worker was still running a call at its deadline and was terminated'
-          : `the engine worker was stuck ${STUCK_GRACE_MS} ms past a deadline and was terminated`,
-      );
+      this.#exit(verdict.reason);
     }
   }
 

@@ -14,7 +14,7 @@
  * Here the pool drives a real ChildServers (the child's routing) through a stand-in child process,
  * whose workers are stand-ins that answer when the test says: no clock, no real threads.
  */
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import type { FunctionBundle } from '../../../src/code/types.ts';
 import { SandboxFault, type SandboxOptions } from '../../../src/engines/engine.ts';
 import { ChildServers } from '../../../src/engines/remote/child-servers.ts';
@@ -253,5 +253,73 @@ describe('in-process worker pool: a worker that ends', () => {
     const faults = await Promise.all(calls.map((call) => call.then(() => undefined, (error: unknown) => error as SandboxFault)));
     expect(faults.map((f) => f?.kind)).toEqual(['crashed', 'not-started', 'timeout', 'crashed']);
     expect(faults[1]!.message).toBe(STUCK);
+  });
+});
+
+describe("the pool's bound and the worker watchdog's `overdue` (issue #15: a starved worker is not ended)", () => {
+  // The watchdog counts its grace in the worker thread's CPU time (stuck-watch.ts), so a starved
+  // worker may hold a call past its deadline for longer than the pool's callGraceMs; while it does,
+  // it says `overdue` at each look, and the pool leaves the server alone. The pool's clock and
+  // timer are faked (its setInterval and performance): each bound at, and one look past.
+  for (const mode of ['in-process', 'process'] as const) {
+    it(`${mode}: kept while \`overdue\` comes (10 s past the deadline, callGraceMs 1 s); given up callGraceMs after the last one, not before`, async () => {
+      vi.useFakeTimers({ toFake: ['setInterval', 'clearInterval', 'performance'] });
+      try {
+        const threads = mode === 'in-process' ? fakeThreads() : undefined;
+        const children = mode === 'process' ? fakeChildren() : undefined;
+        const { factory, workers } = threads ?? children!;
+        const given = (): boolean => (threads ? workers[0]!.killed : children!.killed.length > 0);
+        const pool = new EnginePool(1, factory, { limits: { callGraceMs: 1000 } });
+        await pool.warm();
+        const sandbox = await pool.boot(pool.define('quickjs', BUNDLE), OPTIONS);
+        workers[0]!.stuck = true;
+        const call = sandbox.call(INVOKE, 100).then(
+          () => undefined,
+          (error: unknown) => error as SandboxFault,
+        );
+        await settle();
+        for (let look = 0; look < 40; look++) {
+          workers[0]!.handlers.onEvent({ t: 'overdue' });
+          vi.advanceTimersByTime(250);
+          await settle();
+        }
+        expect(given()).toBe(false);
+        // The pool looks every 250 ms: the last `overdue` was 250 ms ago; at 1000 ms still kept, at 1250 given up.
+        vi.advanceTimersByTime(750);
+        await settle();
+        expect(given()).toBe(false);
+        vi.advanceTimersByTime(250);
+        await settle();
+        expect(given()).toBe(true);
+        expect((await call)?.kind).toBe('timeout');
+      } finally {
+        vi.useRealTimers();
+      }
+    });
+  }
+
+  it('without `overdue`, the same call is given up callGraceMs past its deadline (the bound the events hold off)', async () => {
+    vi.useFakeTimers({ toFake: ['setInterval', 'clearInterval', 'performance'] });
+    try {
+      const { factory, workers } = fakeThreads();
+      const pool = new EnginePool(1, factory, { limits: { callGraceMs: 1000 } });
+      await pool.warm();
+      const sandbox = await pool.boot(pool.define('quickjs', BUNDLE), OPTIONS);
+      workers[0]!.stuck = true;
+      const call = sandbox.call(INVOKE, 100).then(
+        () => undefined,
+        (error: unknown) => error as SandboxFault,
+      );
+      await settle();
+      vi.advanceTimersByTime(1000);
+      await settle();
+      expect(workers[0]!.killed).toBe(false);
+      vi.advanceTimersByTime(250);
+      await settle();
+      expect(workers[0]!.killed).toBe(true);
+      expect((await call)?.kind).toBe('timeout');
+    } finally {
+      vi.useRealTimers();
+    }
   });
 });

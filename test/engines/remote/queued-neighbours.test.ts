@@ -1,6 +1,7 @@
 /**
  * Issue #15, "nothing may be lost": a QuickJS worker terminated by its watchdog (a guest call stuck
- * in an uninterruptible built-in 1 s past its deadline: worker-host.ts STUCK_GRACE_MS) takes with
+ * in an uninterruptible built-in for 1 s of its thread's CPU time past its deadline, wall time where
+ * that cannot be read: stuck-watch.ts STUCK_GRACE_MS) takes with
  * it the invocations merely queued on it — accepted, their environments warm, their own calls not
  * yet begun. Lambda never fails an invocation for a neighbour's fault: each runs once more on a
  * fresh environment (a cold start, answered with an Init Duration: invoke/run.ts), known not to
@@ -110,6 +111,8 @@ describe('invocations queued on a QuickJS worker that its watchdog terminates', 
       expect(startedResult.functionError).toBe('Unhandled');
       expect(errorOf(startedResult)).toMatchObject({ errorType: 'Runtime.ExitError' });
       expect(errorOf(startedResult).errorMessage).toContain(STUCK_MESSAGE);
+      // On Linux the watchdog counted the worker thread's CPU time (in a process-isolation child too).
+      if (process.platform === 'linux') expect(errorOf(startedResult).errorMessage).toMatch(/\(its thread ran \d+ ms of CPU past it\)$/);
       expect(starts(logs, 'started')).toBe(1);
 
       // Metrics count each invocation once: the two queued ones as cold starts.

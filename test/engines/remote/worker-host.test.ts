@@ -8,7 +8,9 @@ import { bundleFunction } from '../../../src/code/index.ts';
 import { HEAVY_CALL_CPU_MS } from '../../../src/engines/remote/engine-pool.ts';
 import { decodeReply, type GuestReply } from '../../../src/engines/guest/protocol.ts';
 import type { ServerEvent, ServerRequest } from '../../../src/engines/remote/protocol.ts';
-import { STUCK_GRACE_MS, WorkerHost } from '../../../src/engines/remote/worker-host.ts';
+import { readdirSync } from 'node:fs';
+import { STUCK_BACKSTOP_MS, STUCK_GRACE_MS, STUCK_WORDS, WorkerHost, type WorkerHostOptions } from '../../../src/engines/remote/worker-host.ts';
+import { readThreadCpuMs } from '../../../src/engines/remote/stuck-watch.ts';
 import { GENEROUS_TIMEOUT_MS } from '../../helpers/runtime.ts';
 import { INIT } from '../../helpers/sandbox.ts';
 
@@ -22,7 +24,7 @@ interface Started {
   next<T extends ServerEvent['t']>(t: T): Promise<Extract<ServerEvent, { t: T }>>;
 }
 
-async function start(options: { guestCpuTime?: boolean | 'after-busy' } = {}): Promise<Started> {
+async function start(options: Pick<WorkerHostOptions, 'guestCpuTime' | 'stuckClock'> = {}): Promise<Started> {
   const events: ServerEvent[] = [];
   const waiters: (() => void)[] = [];
   let onExit!: (reason: string) => void;
@@ -51,8 +53,8 @@ async function start(options: { guestCpuTime?: boolean | 'after-busy' } = {}): P
   return { host, events, exited, next };
 }
 
-async function bootInitialised(s: Started): Promise<void> {
-  const outcome = await bundleFunction({ files: { 'index.mjs': SOURCE } }, 'index.handler');
+async function bootInitialised(s: Started, source = SOURCE): Promise<void> {
+  const outcome = await bundleFunction({ files: { 'index.mjs': source } }, 'index.handler');
   if (!outcome.ok) throw new Error(outcome.failure.errorMessage);
   const { script, filename, hash } = outcome.bundle;
   const requests: ServerRequest[] = [
@@ -174,7 +176,7 @@ describe('engine server in a worker thread', () => {
     expect(JSON.stringify(s.events)).not.toContain('SECRET');
   });
 
-  it(`a worker stuck past a call's deadline (here: a host call never answered) is terminated after ${STUCK_GRACE_MS} ms`, async () => {
+  it.skipIf(process.platform === 'linux')(`where a thread's CPU time cannot be read, a worker stuck past a call's deadline (here: a host call never answered) is terminated after ${STUCK_GRACE_MS} ms`, async () => {
     const s = await start();
     await bootInitialised(s);
     const deadline = Date.now() + 200;
@@ -184,4 +186,58 @@ describe('engine server in a worker thread', () => {
     expect(reason).toContain('stuck');
     expect(Date.now()).toBeGreaterThanOrEqual(deadline + STUCK_GRACE_MS);
   }, 20_000);
+
+  it.runIf(process.platform === 'linux')("the worker names its OS thread: /proc's CPU time for it agrees with the guest's CPU time the worker measured itself", async () => {
+    const s = await start();
+    const tid = s.host.tid!;
+    expect(tid).not.toBe(process.pid);
+    expect(readdirSync('/proc/self/task')).toContain(String(tid));
+    // ~100-300 ms of QuickJS work in one call: well above /proc's 10 ms ticks.
+    await bootInitialised(s, 'export const handler = async () => { let x = 0; for (let i = 0; i < 5e6; i++) x += i % 7; return x; };');
+    const before = readThreadCpuMs(tid)!;
+    s.host.send(invoke(Date.now() + GENEROUS_TIMEOUT_MS));
+    const reply = await s.next('reply');
+    const burned = readThreadCpuMs(tid)! - before;
+    expect(phaseOutcome(reply)).toMatchObject({ done: true, ok: true });
+    expect(reply.cpuMs).toBeGreaterThan(100);
+    // The worker's own clock covers the guest's call; /proc the whole request (a few ms more), each end rounded down to a 10 ms tick.
+    expect(burned).toBeGreaterThanOrEqual(reply.cpuMs! - 20);
+    expect(burned).toBeLessThanOrEqual(reply.cpuMs! + 50);
+    s.host.kill();
+    await s.exited;
+  });
+
+  it.runIf(process.platform === 'linux')(
+    `a worker past a call's deadline whose thread burns no CPU (here: blocked on a host call) is held, the pool told 'overdue', up to ${STUCK_BACKSTOP_MS} ms; past that it is terminated (the watchdog's clock injected, its /proc reads real)`,
+    async () => {
+      let skew = 0;
+      const s = await start({ stuckClock: { now: () => performance.timeOrigin + performance.now() + skew } });
+      let exited: string | undefined;
+      void s.exited.then((reason) => (exited = reason));
+      await bootInitialised(s);
+      // The guest's own deadline is far (its interrupt never fires); the watchdog's clock is moved past it.
+      const deadline = Date.now() + GENEROUS_TIMEOUT_MS;
+      s.host.send(invoke(deadline));
+      const first = await s.next('host');
+      skew = deadline - Date.now() + STUCK_BACKSTOP_MS - 1000;
+      // Two looks of the watchdog at "29 s past the deadline" with the thread asleep: held, not ended.
+      await s.next('overdue');
+      await s.next('overdue');
+      expect(exited).toBeUndefined();
+      s.host.answer(first, 'ofalse');
+      const reply = await s.next('reply');
+      expect(phaseOutcome(reply)).toMatchObject({ done: true, ok: true, payload: 'false' });
+      expect(exited).toBeUndefined();
+      // Once more, and the watchdog's clock past the backstop: the worker is ended on wall time.
+      skew = 0;
+      const later = Date.now() + GENEROUS_TIMEOUT_MS;
+      s.host.send({ ...(invoke(later) as Extract<ServerRequest, { t: 'call' }>), id: 6 });
+      await s.next('host');
+      skew = later - Date.now() + STUCK_BACKSTOP_MS + 1000;
+      const reason = await s.exited;
+      expect(reason).toContain(STUCK_WORDS);
+      expect(reason).toMatch(/^the engine worker was stuck 30000 ms past a deadline and was terminated \(wall time; its thread ran \d+ ms of CPU past it\)$/);
+    },
+    20_000,
+  );
 });
