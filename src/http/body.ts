@@ -6,7 +6,7 @@
  */
 import type { IncomingMessage } from 'node:http';
 import { HttpError } from './errors.ts';
-import { nestingTooDeep } from './json-depth.ts';
+import { nestingTooDeep } from '../invoke/json-depth.ts';
 
 /** What to say when a body is over its limit: the exception name and message (Lambda's for Invoke). */
 export interface BodyLimit {

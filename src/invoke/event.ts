@@ -2,13 +2,18 @@
 import { ASYNC_PAYLOAD_MAX_BYTES, REQUEST_PAYLOAD_MAX_BYTES } from '../config/index.ts';
 import { InvalidRequestContentException, RequestTooLargeException } from '../errors.ts';
 import { JsonText } from './json-text.ts';
+import { eventFromPayload } from './payload.ts';
 
 /**
  * The event as JSON text (undefined → `{}`; a checked {@link JsonText}, the Invoke API's body, as
- * it is), within Lambda's 6 MB synchronous request limit.
- * Throws InvalidRequestContentException (not JSON-serialisable) or RequestTooLargeException.
+ * it is; bytes — a Uint8Array such as a Buffer, or an ArrayBuffer — are the invocation's payload,
+ * as the AWS SDK's InvokeCommand `Payload` and the Invoke API's body are: their UTF-8 JSON text,
+ * empty meaning `{}`, see payload.ts), within Lambda's 6 MB synchronous request limit.
+ * Throws InvalidRequestContentException (not JSON-serialisable; bytes that are not JSON) or
+ * RequestTooLargeException.
  */
-export function serializeEvent(event: unknown): string {
+export function serializeEvent(input: unknown): string {
+  const event = input instanceof Uint8Array ? eventFromPayload(input) : input instanceof ArrayBuffer ? eventFromPayload(new Uint8Array(input)) : input;
   let json: string | undefined;
   try {
     json = event instanceof JsonText ? event.text : JSON.stringify(event === undefined ? {} : event);

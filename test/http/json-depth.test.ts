@@ -1,10 +1,10 @@
 /**
- * The nesting bound checked before a JSON body is parsed on the host's thread (src/http/json-depth.ts,
+ * The nesting bound checked before a JSON body is parsed on the host's thread (src/invoke/json-depth.ts,
  * issue #15): at, under and over the limit, brackets inside strings (escaped quotes included) not
  * counted, and a 6 MB body of nested arrays refused after reading only past the limit.
  */
 import { describe, expect, it } from 'vitest';
-import { JSON_NESTING_MAX_DEPTH, nestingTooDeep } from '../../src/http/json-depth.ts';
+import { JSON_NESTING_MAX_DEPTH, nestingTooDeep } from '../../src/invoke/json-depth.ts';
 
 const bytes = (text: string): Uint8Array => new TextEncoder().encode(text);
 const arrays = (depth: number): string => '['.repeat(depth) + ']'.repeat(depth);

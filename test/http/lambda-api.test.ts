@@ -187,7 +187,7 @@ describe('Lambda API through the AWS SDK', () => {
   }, SLOW_CASE_LIMIT_MS);
 
   it('an event nested 1,001 deep is InvalidRequestContentException before the host parses it; 1,000 deep is accepted (issue #15)', async () => {
-    // Jackson's StreamReadConstraints default (src/http/json-depth.ts): the red team's 6 MB of nested
+    // Jackson's StreamReadConstraints default (src/invoke/json-depth.ts): the red team's 6 MB of nested
     // arrays held the host's event loop for 2,138 ms in JSON.parse.
     const nested = (depth: number): string => '['.repeat(depth) + ']'.repeat(depth);
     await lambda.send(new CreateFunctionCommand({ FunctionName: 'nest', Role: ROLE, Runtime: 'nodejs22.x', Handler: 'index.handler', Timeout: 60, Code: { ZipFile: zip('export const handler = async (e) => e;') } }));

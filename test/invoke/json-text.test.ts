@@ -7,7 +7,7 @@
  */
 import { describe, expect, it, vi } from 'vitest';
 import { InvalidRequestContentException } from '../../src/index.ts';
-import { parseEvent } from '../../src/http/lambda-api/invoke.ts';
+import { eventFromPayload } from '../../src/invoke/payload.ts';
 import { serializeEvent } from '../../src/invoke/event.ts';
 import { isJsonText, JsonText } from '../../src/invoke/json-text.ts';
 
@@ -91,12 +91,12 @@ describe('serializeEvent with a JsonText', () => {
   });
 });
 
-describe("the Invoke API's body (http/lambda-api/invoke.ts parseEvent)", () => {
+describe("the Invoke API's body (invoke/payload.ts eventFromPayload)", () => {
   it('a JSON body is passed on as its text, never parsed on the host; empty is no event; not JSON is JSON.parse\'s error', () => {
     const body = Buffer.from(JSON.stringify(Object.fromEntries(Array.from({ length: 10_000 }, (_, i) => [`k${i}`, i]))));
     const parse = vi.spyOn(JSON, 'parse');
     try {
-      const event = parseEvent(body);
+      const event = eventFromPayload(body);
       expect(parse).not.toHaveBeenCalled();
       expect(event).toBeInstanceOf(JsonText);
       expect((event as JsonText).text).toBe(body.toString('utf8'));
@@ -104,14 +104,14 @@ describe("the Invoke API's body (http/lambda-api/invoke.ts parseEvent)", () => {
     } finally {
       parse.mockRestore();
     }
-    expect(parseEvent(Buffer.alloc(0))).toBeUndefined();
+    expect(eventFromPayload(Buffer.alloc(0))).toBeUndefined();
     let words = '';
     try {
       JSON.parse('{"a":1,}');
     } catch (error) {
       words = (error as Error).message;
     }
-    expect(() => parseEvent(Buffer.from('{"a":1,}'))).toThrow(InvalidRequestContentException);
-    expect(() => parseEvent(Buffer.from('{"a":1,}'))).toThrow(`Could not parse request body into json: Could not parse payload into json: ${words}`);
+    expect(() => eventFromPayload(Buffer.from('{"a":1,}'))).toThrow(InvalidRequestContentException);
+    expect(() => eventFromPayload(Buffer.from('{"a":1,}'))).toThrow(`Could not parse request body into json: Could not parse payload into json: ${words}`);
   });
 });

@@ -17,7 +17,7 @@ import type { DestinationConfigInput, EventInvokeConfigInput, FunctionEventInvok
 import { parseJsonBody } from '../body.ts';
 import type { ApiRequest, ApiResponse } from '../router.ts';
 import { json, paginate, type ApiContext } from './context.ts';
-import { parseEvent } from './invoke.ts';
+import { eventFromPayload } from '../../invoke/payload.ts';
 import { optionalInteger, optionalString, validationError } from './shapes.ts';
 
 function qualifierOf(request: ApiRequest): { qualifier?: string } {
@@ -105,7 +105,7 @@ export function getFunctionRecursionConfig(ctx: ApiContext, request: ApiRequest)
  * `{"Status":202}` (InvokeAsyncResponse's Status is the HTTP status).
  */
 export async function invokeAsync(ctx: ApiContext, request: ApiRequest): Promise<ApiResponse> {
-  const event = parseEvent(request.body);
+  const event = eventFromPayload(request.body);
   const queued = await ctx.rt.invoke(request.params.FunctionName!, event, { invocationType: 'Event' });
   return json(202, { Status: 202 }, { 'x-amzn-RequestId': queued.requestId });
 }

@@ -13,7 +13,8 @@ import { fromUtf8, toUtf8 } from '@smithy/util-utf8';
 import type { InvokeOptionsInput } from '../../config/index.ts';
 import type { ApiRequest, ApiResponse } from '../router.ts';
 import type { ApiContext } from './context.ts';
-import { invokeOptionsOf, parseEvent } from './invoke.ts';
+import { eventFromPayload } from '../../invoke/payload.ts';
+import { invokeOptionsOf } from './invoke.ts';
 import { validationError } from './shapes.ts';
 
 /** InvokeWithResponseStream's X-Amz-Invocation-Type: the model's ResponseStreamingInvocationType (no Event). */
@@ -42,10 +43,10 @@ export async function invokeWithResponseStream(ctx: ApiContext, request: ApiRequ
   const options: InvokeOptionsInput = invokeOptionsOf(request);
   if (invocationType === 'DryRun') {
     // Checked (the function, qualifier, payload), nothing run: answered as Invoke's DryRun is, 204.
-    const checked = await ctx.rt.invoke(request.params.FunctionName!, parseEvent(request.body), { ...options, invocationType: 'DryRun' });
+    const checked = await ctx.rt.invoke(request.params.FunctionName!, eventFromPayload(request.body), { ...options, invocationType: 'DryRun' });
     return { status: checked.statusCode, headers: { 'x-amzn-RequestId': checked.requestId } };
   }
-  const s = await ctx.rt.invokeWithResponseStream(request.params.FunctionName!, parseEvent(request.body), { ...options, ...ctx.responseStream });
+  const s = await ctx.rt.invokeWithResponseStream(request.params.FunctionName!, eventFromPayload(request.body), { ...options, ...ctx.responseStream });
   return {
     status: 200,
     headers: { 'Content-Type': s.contentType, 'X-Amz-Executed-Version': s.executedVersion, 'x-amzn-RequestId': s.requestId },

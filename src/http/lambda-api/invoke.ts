@@ -7,12 +7,10 @@
  * error is still 200, with `X-Amz-Function-Error: Unhandled` and Lambda's error payload.
  * `X-Amz-Executed-Version` names the version that ran (an alias's pick).
  */
-import { InvalidRequestContentException } from '../../errors.ts';
-import { isJsonText, JsonText } from '../../invoke/json-text.ts';
+import { eventFromPayload } from '../../invoke/payload.ts';
 import { responseTextOf } from '../../invoke/result.ts';
 import type { InvokeOptionsInput } from '../../config/index.ts';
 import { HttpError } from '../errors.ts';
-import { nestingTooDeep } from '../json-depth.ts';
 import type { ApiRequest, ApiResponse } from '../router.ts';
 import type { ApiContext } from './context.ts';
 import { validationError } from './shapes.ts';
@@ -29,25 +27,6 @@ function oneOf<T extends string>(value: string | undefined, allowed: readonly T[
   if (value === undefined) return undefined;
   if (!(allowed as readonly string[]).includes(value)) throw validationError(field, value, `Member must satisfy enum value set: [${allowed.join(', ')}]`);
   return value as T;
-}
-
-/**
- * The event: the body's JSON text, checked and passed through to the guest as it is (Lambda's
- * runtime API hands the runtime the raw bytes; invoke/json-text.ts says why the host no longer
- * parses it), or InvalidRequestContentException with JSON.parse's words for a body that is not JSON.
- */
-export function parseEvent(body: Buffer): unknown {
-  if (body.length === 0) return undefined;
-  const tooDeep = nestingTooDeep(body);
-  if (tooDeep !== undefined) throw new InvalidRequestContentException(`Could not parse request body into json: Could not parse payload into json: ${tooDeep}`);
-  // Checked on the bytes (as JSON.parse would judge their UTF-8 text), then decoded once.
-  if (isJsonText(body)) return new JsonText(body.toString('utf8'), body.length);
-  const text = body.toString('utf8');
-  try {
-    return JSON.parse(text) as unknown;
-  } catch (error) {
-    throw new InvalidRequestContentException(`Could not parse request body into json: Could not parse payload into json: ${(error as Error).message}`, { cause: error });
-  }
 }
 
 function clientContext(value: string): Record<string, unknown> {
@@ -79,7 +58,7 @@ export async function invoke(ctx: ApiContext, request: ApiRequest): Promise<ApiR
   const name = request.params.FunctionName!;
   const invocationType = oneOf(header(request, 'x-amz-invocation-type'), INVOCATION_TYPES, 'invocationType') ?? 'RequestResponse';
   const options = invokeOptionsOf(request);
-  const event = parseEvent(request.body);
+  const event = eventFromPayload(request.body);
 
   if (invocationType !== 'RequestResponse') {
     // Event: queued (202) for the runtime's asynchronous invocation, with its 1 MiB limit and

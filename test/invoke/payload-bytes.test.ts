@@ -1,0 +1,86 @@
+/**
+ * `rt.invoke(name, bytes)`: a Uint8Array (a Buffer) or an ArrayBuffer is the invocation's payload,
+ * as the AWS SDK's InvokeCommand takes `Payload` (`Buffer.from(JSON.stringify(event))`) and as the
+ * Invoke API takes its body: the handler gets the event JSON.parse makes of the bytes' UTF-8 text;
+ * empty bytes are `{}` (Invoke with no body); bytes that are not JSON are
+ * InvalidRequestContentException in the Invoke API's words (test/http/lambda-api.test.ts checks the
+ * same words over HTTP); the 6 MB (synchronous) and 1 MiB (Event) limits count the bytes. Before,
+ * a Buffer reached the handler as `{ type: 'Buffer', data: [...] }` (JSON.stringify's view of it).
+ */
+import { describe, expect, it } from 'vitest';
+import { InvalidRequestContentException, RequestTooLargeException } from '../../src/index.ts';
+import { serializeAsyncEvent, serializeEvent } from '../../src/invoke/event.ts';
+import { deployFiles, withRuntime } from '../helpers/runtime.ts';
+
+const ECHO = 'export const handler = async (event) => ({ event, type: typeof event, isArray: Array.isArray(event) });';
+
+/** JSON.parse's own words for `text` (the message after the Invoke API's prefix). */
+function parseError(text: string): string {
+  try {
+    JSON.parse(text);
+  } catch (error) {
+    return (error as Error).message;
+  }
+  throw new Error(`${text} parses`);
+}
+
+describe('rt.invoke with the payload as bytes', () => {
+  it('a Buffer, a Uint8Array and an ArrayBuffer of JSON reach the handler as the event JSON.parse makes of them; empty bytes are {}', async () => {
+    await withRuntime(async ({ rt }) => {
+      await deployFiles(rt, 'echo', ECHO);
+      const event = { order: 7, note: 'crème brûlée ✓', items: [1, 2.5, null], nested: { ok: true } };
+      const text = JSON.stringify(event);
+      const utf8 = new TextEncoder().encode(text);
+      for (const payload of [Buffer.from(text), utf8, utf8.buffer.slice(0), new Uint8Array([0x20, ...utf8, 0x0a]).subarray(1)]) {
+        expect((await rt.invoke('echo', payload)).payload).toEqual({ event, type: 'object', isArray: false });
+      }
+      // Any JSON value, as the Invoke API takes it: the runtime client JSON.parses the body.
+      expect((await rt.invoke('echo', Buffer.from('[1,"two"]'))).payload).toEqual({ event: [1, 'two'], type: 'object', isArray: true });
+      expect((await rt.invoke('echo', Buffer.from('"text"'))).payload).toEqual({ event: 'text', type: 'string', isArray: false });
+      expect((await rt.invoke('echo', Buffer.alloc(0))).payload).toEqual({ event: {}, type: 'object', isArray: false });
+    }, 'v8');
+  });
+
+  it("bytes that are not JSON are InvalidRequestContentException in the Invoke API's words, and nothing runs", async () => {
+    await withRuntime(async ({ rt }) => {
+      await deployFiles(rt, 'echo', ECHO);
+      for (const text of ['{"a":1,}', 'not json', '{"a":1}}']) {
+        const failure = await rt.invoke('echo', Buffer.from(text)).catch((error: unknown) => error);
+        expect(failure).toBeInstanceOf(InvalidRequestContentException);
+        expect((failure as Error).message).toBe(`Could not parse request body into json: Could not parse payload into json: ${parseError(text)}`);
+      }
+      // Event and DryRun check the bytes the same way before anything is queued.
+      await expect(rt.invoke('echo', Buffer.from('nope'), { invocationType: 'Event' })).rejects.toThrow(InvalidRequestContentException);
+      await expect(rt.invoke('echo', Buffer.from('nope'), { invocationType: 'DryRun' })).rejects.toThrow(InvalidRequestContentException);
+      expect(rt.metrics().functions.find((f) => f.functionName === 'echo')?.Invocations ?? 0).toBe(0);
+    }, 'v8');
+  });
+
+  it('an Event invoke of bytes runs with the parsed event', async () => {
+    await withRuntime(async ({ rt, logs }) => {
+      await deployFiles(rt, 'sink', 'export const handler = async (event) => { console.log(typeof event, JSON.stringify(event)); };');
+      const queued = await rt.invoke('sink', Buffer.from('{"job":42}'), { invocationType: 'Event' });
+      expect(queued.statusCode).toBe(202);
+      await rt.eventsIdle();
+      expect(logs.forRequest(queued.requestId).filter((line) => line.endsWith('\tINFO\tobject {"job":42}'))).toHaveLength(1);
+    }, 'v8');
+  });
+});
+
+describe("the payload limits count the bytes (Lambda's quotas: 6 MB synchronous, 1 MiB Event)", () => {
+  /** A JSON string of exactly `bytes` UTF-8 bytes. */
+  const jsonOf = (bytes: number): Buffer => Buffer.from(`"${'a'.repeat(bytes - 2)}"`);
+
+  it('synchronous: 6,291,456 bytes accepted (one under too), one more RequestTooLargeException', () => {
+    expect(serializeEvent(jsonOf(6_291_455)).length).toBe(6_291_455);
+    expect(serializeEvent(jsonOf(6_291_456)).length).toBe(6_291_456);
+    expect(() => serializeEvent(jsonOf(6_291_457))).toThrow(RequestTooLargeException);
+    expect(() => serializeEvent(jsonOf(6_291_457))).toThrow('Request must be smaller than 6291456 bytes for the InvokeFunction operation');
+  });
+
+  it('Event: 1,048,576 bytes accepted (one under too), one more RequestTooLargeException in Lambda\'s words', () => {
+    expect(serializeAsyncEvent(jsonOf(1_048_575)).length).toBe(1_048_575);
+    expect(serializeAsyncEvent(jsonOf(1_048_576)).length).toBe(1_048_576);
+    expect(() => serializeAsyncEvent(jsonOf(1_048_577))).toThrow('1048577 byte payload is too large for the Event invocation type (limit 1048576 bytes)');
+  });
+});
