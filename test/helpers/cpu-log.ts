@@ -8,13 +8,15 @@
  * wall minus CPU hints at real waits (timers, child processes, Redis). Summarise a log with
  * `node test/helpers/cpu-log-report.ts <file>`.
  *
- * One line: `{ file, pid, cpuS, childrenCpuS, wallS }` —
+ * One line: `{ file, pid, cpuS, childrenCpuS, wallS, endedAt }` —
  * - `cpuS`: CPU seconds (user + system, every thread: isolated-vm's, the engine workers') of this
  *   process since the previous test file in it ended, or since the process started for its first
  *   file (then it includes Node's start-up, vitest's and the import of src/);
  * - `childrenCpuS`: CPU seconds of child processes this one reaped meanwhile (CLIs, npm, engine
  *   children; Linux only, from /proc/self/stat; 0 elsewhere);
- * - `wallS`: seconds from the file's first hook to its last (imports excluded).
+ * - `wallS`: seconds from the file's first hook to its last (imports excluded);
+ * - `endedAt`: when the file's last hook ran (epoch ms): with `wallS`, a timeline of the run (how
+ *   many files ran at once, and when the forks sat idle).
  *
  * With `LAMBDALET_TEST_CPU_LOG_CASES=<file>` set too, each test case appends one line there:
  * `{ file, test, cpuS, wallS }` — this process's CPU seconds from the case's start to its end
@@ -30,6 +32,8 @@ export interface CpuLogLine {
   readonly cpuS: number;
   readonly childrenCpuS: number;
   readonly wallS: number;
+  /** Epoch ms of the file's last hook (absent in logs written before it was added). */
+  readonly endedAt?: number;
 }
 
 const LOG = process.env.LAMBDALET_TEST_CPU_LOG;
@@ -75,6 +79,7 @@ if (LOG) {
       cpuS: now - (state.__lambdaletCpuLogEnd ?? 0),
       childrenCpuS: childrenCpuSeconds() - children,
       wallS: (performance.now() - startedAt) / 1000,
+      endedAt: Date.now(),
     };
     state.__lambdaletCpuLogEnd = now;
     appendFileSync(LOG, `${JSON.stringify(line)}\n`);
