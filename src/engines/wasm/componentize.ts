@@ -230,8 +230,8 @@ async function wrapForInstances(source: string): Promise<string> {
 /**
  * The component for `source` (a bundled ES module), built once per source; Math.random reseeded per
  * instance (see {@link INSTANCE_WRAPPER}). A module the wrapper's checks refuse is refused before the
- * build when a quick evaluation of its top level already says so (entry-shape.ts: ~0.2 CPU-s against
- * ~1.8 for the build); `quickCheck: false` leaves it to the build's own run of the top level (tests).
+ * build when a quick evaluation of its top level already says so (entry-shape.ts: at most ~0.2 CPU-s
+ * against ~1.8 for the build); `quickCheck: false` leaves it to the build's own run of the top level (tests).
  * @throws InvalidParameterValueException when componentize-qjs refuses the module.
  */
 export function componentizeSource(source: string, entry = 'the module', options: { readonly quickCheck?: boolean } = {}): Promise<Uint8Array> {

@@ -4,8 +4,9 @@
  * time), and a module that cannot implement the world — a Node.js handler deployed on engine 'wasm'
  * by mistake — paid all of it to be refused by the instance wrapper's top level (componentize.ts,
  * SHAPE_MARK). Here the same wrapped module (the wrapper's checks included) is evaluated first in a
- * throw-away QuickJS (quickjs-emscripten, the quickjs engine's build) in a worker thread of its
- * own, never on the host's thread: ~0.2 CPU-s.
+ * throw-away QuickJS instance (quickjs-emscripten, the quickjs engine's build) in a worker thread
+ * of its own, never on the host's thread: ~0.2 CPU-s for the first check in a process (the worker's
+ * start and the module's compile), a few ms for each later one.
  *
  * Only a definite answer counts, and only one: the wrapper's own shape error, whose message the
  * caller reads. Anything else — the top level finished, threw something else, imported what the
@@ -27,40 +28,70 @@ const MEMORY_MB = 64;
 /** The world's one import, with its one function, as a no-op (the build runs the top level without a host too). */
 const STUBS: Readonly<Record<string, string>> = { 'lambdalet:function/logging@0.1.0': 'export function log() {}' };
 
+interface Request {
+  readonly id: number;
+  readonly jsSource: string;
+}
+
+interface Reply {
+  readonly id: number;
+  readonly thrown?: string;
+}
+
+let worker: Worker | undefined;
+let nextId = 1;
+const pending = new Map<number, (thrown: string | undefined) => void>();
+
+/**
+ * One worker per process (as transpile-thread.ts): started on first use, unreferenced while idle,
+ * replaced if it dies. Each check gets a fresh QuickJS instance of the module the worker compiled once.
+ */
+function start(): Worker {
+  // A flag that only makes sense for the entry script (--input-type) fails a worker (as transpile-thread.ts).
+  const inherited = process.execArgv;
+  const execArgv = inherited.some((flag) => flag.startsWith('--input-type'))
+    ? inherited.filter((flag) => !flag.startsWith('--input-type') && flag !== '--no-node-snapshot')
+    : undefined;
+  const started = new Worker(new URL(import.meta.url), {
+    workerData: { [MARK]: true },
+    env: {},
+    resourceLimits: { maxOldGenerationSizeMb: 256 },
+    ...(execArgv ? { execArgv } : {}),
+  });
+  started.unref();
+  started.on('message', (reply: Reply) => {
+    const waiting = pending.get(reply.id);
+    pending.delete(reply.id);
+    if (pending.size === 0) started.unref();
+    waiting?.(reply.thrown);
+  });
+  const fail = (): void => {
+    if (worker === started) worker = undefined;
+    for (const waiting of pending.values()) waiting(undefined);
+    pending.clear();
+  };
+  started.on('error', fail);
+  started.on('exit', fail);
+  return started;
+}
+
 /**
  * The message of the error that evaluating `jsSource` (a bundled ES module whose imports are only
  * the world's) threw in the check, or undefined when it finished, threw nothing readable or could
  * not be checked. The caller trusts only its own mark in it.
  */
 export function quickShapeError(jsSource: string): Promise<string | undefined> {
+  let current: Worker;
+  try {
+    current = worker ??= start();
+  } catch {
+    return Promise.resolve(undefined);
+  }
+  const id = nextId++;
   return new Promise((resolve) => {
-    let worker: Worker;
-    try {
-      // A flag that only makes sense for the entry script (--input-type) fails a worker (as transpile-thread.ts).
-      const inherited = process.execArgv;
-      const execArgv = inherited.some((flag) => flag.startsWith('--input-type'))
-        ? inherited.filter((flag) => !flag.startsWith('--input-type') && flag !== '--no-node-snapshot')
-        : undefined;
-      worker = new Worker(new URL(import.meta.url), {
-        workerData: { [MARK]: true, jsSource },
-        env: {},
-        resourceLimits: { maxOldGenerationSizeMb: 256 },
-        ...(execArgv ? { execArgv } : {}),
-      });
-    } catch {
-      resolve(undefined);
-      return;
-    }
-    let answered = false;
-    const answer = (message: string | undefined): void => {
-      if (answered) return;
-      answered = true;
-      resolve(message);
-      void worker.terminate();
-    };
-    worker.on('message', (message: { thrown?: string }) => answer(message.thrown));
-    worker.on('error', () => answer(undefined));
-    worker.on('exit', () => answer(undefined));
+    pending.set(id, resolve);
+    current.ref();
+    current.postMessage({ id, jsSource } satisfies Request);
   });
 }
 
@@ -85,15 +116,22 @@ async function check(jsSource: string): Promise<string | undefined> {
     const state = context.getPromiseState(result.value);
     if (state.type === 'rejected') thrown = context.dump(state.error);
   }
-  // Nothing disposed: the worker, and the instance's memory with it, ends when it answers.
+  // Nothing disposed (a QuickJS runtime stopped mid-evaluation may not free cleanly): the instance,
+  // its memory and every handle are dropped together and collected with it.
   const message = thrown !== null && typeof thrown === 'object' ? (thrown as { message?: unknown }).message : undefined;
   return typeof message === 'string' ? message : undefined;
 }
 
 if (!isMainThread && parentPort && (workerData as Record<string, unknown> | null)?.[MARK] === true) {
   const port = parentPort;
-  void check((workerData as { jsSource: string }).jsSource).then(
-    (thrown) => port.postMessage({ thrown }),
-    () => port.postMessage({}),
-  );
+  // One check at a time: each blocks this thread while QuickJS runs (at most the budget).
+  let queue = Promise.resolve();
+  port.on('message', (request: Request) => {
+    queue = queue.then(() =>
+      check(request.jsSource).then(
+        (thrown) => port.postMessage({ id: request.id, thrown } satisfies Reply),
+        () => port.postMessage({ id: request.id } satisfies Reply),
+      ),
+    );
+  });
 }
