@@ -387,6 +387,7 @@ export class Dispatcher<E extends PooledEnvironment, T> {
       lease.coldStart = true;
       lease.pool.counters.coldStarts += 1;
     }
+    lease.renewed = true;
     return true;
   }
 
@@ -517,7 +518,10 @@ export class Dispatcher<E extends PooledEnvironment, T> {
     pool.provisionedLive -= 1;
     // An environment that served and then died (timeout, out of memory) is replaced, as Lambda
     // keeps provisioned concurrency allocated; one whose INIT failed is not (it would fail again).
-    if (!this.#closed && lease.env !== undefined && !lease.coldStart && pool.create !== undefined) {
+    // A renewed lease (renew: its environment served, then died before an invocation started)
+    // counts as one that served, whatever its fresh environment did: else a neighbour's stuck call
+    // took a provisioned environment away for good.
+    if (!this.#closed && (lease.renewed || (lease.env !== undefined && !lease.coldStart)) && pool.create !== undefined) {
       void this.provision(pool, pool.create);
     }
   }

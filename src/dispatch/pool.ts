@@ -53,6 +53,11 @@ export class Lease<E extends PooledEnvironment, T> {
   readonly tenantId: string | undefined;
   /** The current invocation started this environment. */
   coldStart = true;
+  /**
+   * An invocation renewed it (Dispatcher.renew): its environment had served, so a provisioned one
+   * that dies from here on is replaced even though `coldStart` is true (its INIT did not fail).
+   */
+  renewed = false;
   busy = false;
   /** The current invocation counts against the unreserved pool. */
   unreserved = false;

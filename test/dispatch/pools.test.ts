@@ -168,6 +168,34 @@ describe('Dispatcher: provisioned concurrency', () => {
     expect(d.metrics().functions[0]!.environments.provisioned).toBe(0);
     expect(envs[1]!.disposed).toBe(true);
   });
+
+  it('Provisioned, renewed (issue #15): one whose invocation was renewed (its first environment died before the invocation started) and whose fresh environment then dies in it is replaced — it served; its INIT did not fail', async () => {
+    const { d, envs } = setup();
+    const a = pool(d, 'a', { provisionedConcurrency: 1 });
+    const create = async () => {
+      const env = new FakeEnv('a');
+      envs.push(env);
+      return env;
+    };
+    await d.provision(a, create);
+    const lease = take(d, a);
+    expect([lease.provisioned, lease.coldStart]).toEqual([true, false]);
+    lease.env!.fail();
+    expect(d.renew(lease)).toBe(true);
+    const fresh = new FakeEnv('a');
+    envs.push(fresh);
+    d.attach(lease, fresh);
+    // The invocation's run on the fresh environment ends it (a timeout, out of memory).
+    fresh.fail();
+    d.release(lease, report(1, true));
+    await new Promise((r) => setImmediate(r));
+    expect(envs.length).toBe(3);
+    expect(envs[2]!.disposed).toBe(false);
+    expect(d.metrics().functions[0]!.environments.provisioned).toBe(1);
+    // The replacement serves warm.
+    const next = take(d, a);
+    expect([next.provisioned, next.coldStart, next.env]).toEqual([true, false, envs[2]]);
+  });
 });
 
 describe('Metrics', () => {
