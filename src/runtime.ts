@@ -496,8 +496,8 @@ export class Runtime implements AsyncDisposable {
   /**
    * Invokes a function synchronously (RequestResponse): `invoke('orders', e)`, `invoke('orders:3', e)`,
    * `invoke('orders:live', e)`, `invoke('orders', e, { qualifier: 'live' })` or an ARN. The event
-   * is any JSON-serialisable value (undefined: `{}`); bytes (Uint8Array, Buffer, ArrayBuffer) are
-   * the payload's UTF-8 JSON text, as the AWS SDK's InvokeCommand `Payload` (invoke/payload.ts). Function
+   * is any JSON-serialisable value (undefined: `{}`); bytes (Uint8Array, Buffer, any typed array or DataView,
+   * ArrayBuffer, SharedArrayBuffer) are the payload's UTF-8 JSON text, as the AWS SDK's InvokeCommand `Payload` (invoke/payload.ts). Function
    * errors come back in the result (`functionError: 'Unhandled'`); service errors are thrown:
    * ResourceNotFoundException, RequestTooLargeException, InvalidRequestContentException,
    * InvalidParameterValueException (malformed name or qualifier), RuntimeClosedError.

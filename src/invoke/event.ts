@@ -2,6 +2,7 @@
 import { ASYNC_PAYLOAD_MAX_BYTES, REQUEST_PAYLOAD_MAX_BYTES } from '../config/index.ts';
 import { InvalidRequestContentException, RequestTooLargeException } from '../errors.ts';
 import { JsonText } from './json-text.ts';
+import { types } from 'node:util';
 import { eventFromPayload } from './payload.ts';
 
 /**
@@ -13,7 +14,8 @@ import { eventFromPayload } from './payload.ts';
  * RequestTooLargeException.
  */
 export function serializeEvent(input: unknown): string {
-  const event = input instanceof Uint8Array ? eventFromPayload(input) : input instanceof ArrayBuffer ? eventFromPayload(new Uint8Array(input)) : input;
+  const bytes = payloadBytes(input);
+  const event = bytes === undefined ? input : eventFromPayload(bytes);
   let json: string | undefined;
   try {
     json = event instanceof JsonText ? event.text : JSON.stringify(event === undefined ? {} : event);
@@ -27,13 +29,33 @@ export function serializeEvent(input: unknown): string {
     throw new InvalidRequestContentException(`Could not parse request body into json: a ${typeof event} is not JSON`);
   }
   // UTF-8 takes at most 3 bytes per UTF-16 unit: a short event needs no byte count.
-  const bytes = (): number => (event instanceof JsonText ? event.bytes : Buffer.byteLength(json, 'utf8'));
-  if (json.length > REQUEST_PAYLOAD_MAX_BYTES || (json.length * 3 > REQUEST_PAYLOAD_MAX_BYTES && bytes() > REQUEST_PAYLOAD_MAX_BYTES)) {
+  const byteLength = (): number => (event instanceof JsonText ? event.bytes : Buffer.byteLength(json, 'utf8'));
+  if (json.length > REQUEST_PAYLOAD_MAX_BYTES || (json.length * 3 > REQUEST_PAYLOAD_MAX_BYTES && byteLength() > REQUEST_PAYLOAD_MAX_BYTES)) {
     throw new RequestTooLargeException(
       `Request must be smaller than ${REQUEST_PAYLOAD_MAX_BYTES} bytes for the InvokeFunction operation`,
     );
   }
   return json;
+}
+
+/**
+ * The bytes of a payload given as bytes, or undefined for any other event. Bytes are every form the
+ * platform takes as a BufferSource (TextDecoder.decode, fetch's body): an ArrayBuffer or
+ * SharedArrayBuffer, or any view on one — a Buffer, any typed array, a DataView — from any realm,
+ * read as the view's own bytes (byteOffset, byteLength). Not JSON.stringify of the object: that made
+ * a DataView or a SharedArrayBuffer `{}` and an Int8Array of JSON `{"0":123,...}`. Bytes in shared
+ * memory are copied first, so the text checked is the text sent (another thread may write them); a
+ * detached buffer has no bytes (`{}`).
+ */
+function payloadBytes(input: unknown): Uint8Array | undefined {
+  if (ArrayBuffer.isView(input)) {
+    if (input.byteLength === 0) return new Uint8Array(0);
+    const view = new Uint8Array(input.buffer, input.byteOffset, input.byteLength);
+    return types.isSharedArrayBuffer(input.buffer) ? new Uint8Array(view) : view;
+  }
+  if (types.isArrayBuffer(input)) return input.detached ? new Uint8Array(0) : new Uint8Array(input);
+  if (types.isSharedArrayBuffer(input)) return new Uint8Array(input.slice(0));
+  return undefined;
 }
 
 /**

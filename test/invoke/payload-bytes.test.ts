@@ -67,6 +67,51 @@ describe('rt.invoke with the payload as bytes', () => {
   });
 });
 
+describe('every binary form of the payload is its bytes (a BufferSource, as TextDecoder.decode and fetch take it)', () => {
+  const text = '{"a":[1,"é"]}';
+  const utf8 = (): Uint8Array => new TextEncoder().encode(text);
+
+  it('a SharedArrayBuffer, a view on one, a DataView, any typed array and a view of another realm are their bytes, not JSON.stringify of the object', async () => {
+    const { runInNewContext } = await import('node:vm');
+    const bytes = utf8();
+    const shared = new SharedArrayBuffer(bytes.length + 4);
+    new Uint8Array(shared, 2).set(bytes);
+    const plain = bytes.buffer.slice(0);
+    const forms: unknown[] = [
+      new Uint8Array(shared, 2, bytes.length),
+      shared.slice(2, 2 + bytes.length),
+      new DataView(plain),
+      new Int8Array(plain),
+      new Uint8ClampedArray(plain),
+      new Uint16Array(utf8().buffer), // 14 bytes: 7 elements
+      runInNewContext('new Uint8Array(bytes)', { bytes: [...bytes] }),
+      runInNewContext('new Uint8Array(bytes).buffer', { bytes: [...bytes] }),
+    ];
+    for (const form of forms) expect(serializeEvent(form), Object.prototype.toString.call(form)).toBe(text);
+    // Bytes that are not JSON text: refused, never an object of their elements.
+    expect(() => serializeEvent(new Float64Array([1.5]))).toThrow(InvalidRequestContentException);
+  });
+
+  it('a detached ArrayBuffer, and a view on one, are empty bytes: {}', () => {
+    const buffer = new ArrayBuffer(8);
+    const view = new Uint8Array(buffer);
+    structuredClone(buffer, { transfer: [buffer] });
+    expect(serializeEvent(buffer)).toBe('{}');
+    expect(serializeEvent(view)).toBe('{}');
+    expect(serializeEvent(new DataView(new ArrayBuffer(0)))).toBe('{}');
+  });
+
+  it("the limits count a view's own bytes, not its buffer's: a JSON string of 6 MB, one under and one over, inside a larger buffer", () => {
+    const max = 6_291_456;
+    /** A JSON string of `bytes` bytes with 3 bytes of non-JSON either side in the buffer. */
+    const inside = (bytes: number): Uint8Array => Buffer.from(`xx{"${'a'.repeat(bytes - 2)}"}yy`).subarray(3, 3 + bytes);
+    expect(serializeEvent(inside(max)).length).toBe(max);
+    expect(serializeEvent(inside(max - 1)).length).toBe(max - 1);
+    expect(() => serializeEvent(inside(max + 1))).toThrow(RequestTooLargeException);
+    expect(() => serializeEvent(new DataView(Buffer.from(`{"${'a'.repeat(max - 1)}"}`).buffer, 1, max + 1))).toThrow(RequestTooLargeException);
+  });
+});
+
 describe("the payload limits count the bytes (Lambda's quotas: 6 MB synchronous, 1 MiB Event)", () => {
   /** A JSON string of exactly `bytes` UTF-8 bytes. */
   const jsonOf = (bytes: number): Buffer => Buffer.from(`"${'a'.repeat(bytes - 2)}"`);
