@@ -14,6 +14,19 @@ import { runFixtureInNode } from './node-baseline.ts';
 const fixture = (name: string): string => fileURLToPath(new URL(`./fixtures/${name}`, import.meta.url));
 const CREDENTIALS = { accessKeyId: 'AKIDCOMPATTEST', secretAccessKey: 'compat-secret', sessionToken: 'compat-session-token' };
 
+/**
+ * Plain Node's run of a fixture for an event and env: one child process (each loads the SDK),
+ * shared by every engine's case instead of one per engine. Each fixture writes then reads back
+ * what it wrote, so a second Node run would answer the same.
+ */
+const nodeRuns = new Map<string, ReturnType<typeof runFixtureInNode>>();
+function inNode(file: string, event: unknown, env: Record<string, string>): ReturnType<typeof runFixtureInNode> {
+  const key = JSON.stringify([file, event, env]);
+  let run = nodeRuns.get(key);
+  if (run === undefined) nodeRuns.set(key, (run = runFixtureInNode(file, event, env)));
+  return run;
+}
+
 let server: Server;
 let endpoint = '';
 /** Every request's credential scope and session token, to show the host's credentials signed it. */
@@ -99,7 +112,7 @@ function nodeEnv(): Record<string, string> {
 forEachEngine(({ withRuntime }) => {
   it('AWS SDK: DynamoDB client + lib-dynamodb PutItem then GetItem (at INIT and in the handler), signed with host-provided credentials, as in Node', () =>
     withRuntime(async ({ rt }) => {
-      const expected = (await runFixtureInNode(fixture('dynamodb.mjs'), { id: 'k1' }, nodeEnv())).result;
+      const expected = (await inNode(fixture('dynamodb.mjs'), { id: 'k1' }, nodeEnv())).result;
       signatures.length = 0;
       await rt.deploy({
         name: 'ddb', code: { entry: fixture('dynamodb.mjs') }, handler: 'dynamodb.handler', env: awsEnv(), timeoutMs: 10_000,
@@ -115,7 +128,7 @@ forEachEngine(({ withRuntime }) => {
   it('AWS SDK: S3 PutObject then GetObject with a streamed body (at INIT and in the handler), as in Node', () =>
     withRuntime(async ({ rt }) => {
       const event = { key: 'dir/hello.txt', text: 'héllo from lambdalet '.repeat(50) };
-      const expected = (await runFixtureInNode(fixture('s3.mjs'), event, nodeEnv())).result;
+      const expected = (await inNode(fixture('s3.mjs'), event, nodeEnv())).result;
       signatures.length = 0;
       await rt.deploy({
         name: 's3', code: { entry: fixture('s3.mjs') }, handler: 's3.handler', env: awsEnv(), timeoutMs: 10_000,

@@ -6,7 +6,21 @@
  */
 import { describe, expect, it } from 'vitest';
 import { deployAndInvoke, deployFiles, errorOf, forEachEngine, GENEROUS_TIMEOUT_MS, SLOW_CASE_LIMIT_MS, UUID, withRuntime } from '../helpers/runtime.ts';
-import { runInNode } from './node-baseline.ts';
+import { runInNode as runInNodeChild } from './node-baseline.ts';
+
+/**
+ * Plain Node's answer for a handler, event and env: one child process, shared by the baseline case
+ * and every engine's case instead of one per case. The handlers are deterministic (each reads back
+ * what it wrote in its own /tmp files, IP literals, fixed dates), so each case compares with the
+ * same answer as before.
+ */
+const nodeRuns = new Map<string, Promise<unknown>>();
+function runInNode(source: string, event: unknown = {}, env: Record<string, string> = {}): Promise<unknown> {
+  const key = JSON.stringify([source, event, env]);
+  let run = nodeRuns.get(key);
+  if (run === undefined) nodeRuns.set(key, (run = runInNodeChild(source, event, env)));
+  return run;
+}
 
 /**
  * Node's answers (https://nodejs.org/docs/latest-v24.x/api/fs.html#class-fsreadstream,
