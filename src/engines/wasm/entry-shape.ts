@@ -38,13 +38,35 @@ interface Reply {
   readonly thrown?: string;
 }
 
+/**
+ * How long one check may take on the host's clock, from its request reaching the worker: the
+ * budget above bounds the top level only where QuickJS polls its interrupt handler, and a top level
+ * inside an uninterruptible built-in (a naive `indexOf` of 10^10 comparisons: minutes) held the one
+ * worker every deploy's check goes through, with every later check queued behind it. Past this
+ * limit the worker is terminated and the check says nothing (the build decides); the next check
+ * starts a new worker. Generous: a first check includes the worker's start and the module's
+ * compile (~0.2 CPU-s), which a loaded machine may stretch; a check cut too early only costs the
+ * build it would have spared.
+ */
+const CHECK_LIMIT_MS = 5_000;
+
+interface Check {
+  readonly id: number;
+  readonly jsSource: string;
+  readonly limitMs: number;
+  readonly resolve: (thrown: string | undefined) => void;
+}
+
 let worker: Worker | undefined;
 let nextId = 1;
-const pending = new Map<number, (thrown: string | undefined) => void>();
+/** Checks waiting for the worker, in order; it runs one at a time ({@link running}). */
+const waiting: Check[] = [];
+let running: { readonly check: Check; readonly worker: Worker; readonly timer: NodeJS.Timeout } | undefined;
 
 /**
  * One worker per process (as transpile-thread.ts): started on first use, unreferenced while idle,
- * replaced if it dies. Each check gets a fresh QuickJS instance of the module the worker compiled once.
+ * replaced if it dies or is terminated past a check's limit. Each check gets a fresh QuickJS
+ * instance of the module the worker compiled once.
  */
 function start(): Worker {
   // A flag that only makes sense for the entry script (--input-type) fails a worker (as transpile-thread.ts).
@@ -60,38 +82,67 @@ function start(): Worker {
   });
   started.unref();
   started.on('message', (reply: Reply) => {
-    const waiting = pending.get(reply.id);
-    pending.delete(reply.id);
-    if (pending.size === 0) started.unref();
-    waiting?.(reply.thrown);
+    if (running?.worker !== started || running.check.id !== reply.id) return;
+    finish(reply.thrown);
   });
   const fail = (): void => {
     if (worker === started) worker = undefined;
-    for (const waiting of pending.values()) waiting(undefined);
-    pending.clear();
+    if (running?.worker === started) finish(undefined);
   };
   started.on('error', fail);
   started.on('exit', fail);
   return started;
 }
 
-/**
- * The message of the error that evaluating `jsSource` (a bundled ES module whose imports are only
- * the world's) threw in the check, or undefined when it finished, threw nothing readable or could
- * not be checked. The caller trusts only its own mark in it.
- */
-export function quickShapeError(jsSource: string): Promise<string | undefined> {
+/** The running check is answered (`thrown`, or nothing); the next one starts. */
+function finish(thrown: string | undefined): void {
+  const done = running;
+  if (!done) return;
+  running = undefined;
+  clearTimeout(done.timer);
+  done.check.resolve(thrown);
+  next();
+}
+
+/** Sends the next waiting check to the worker (one at a time, each with its limit armed). */
+function next(): void {
+  if (running) return;
+  const check = waiting.shift();
+  if (!check) {
+    worker?.unref();
+    return;
+  }
   let current: Worker;
   try {
     current = worker ??= start();
   } catch {
-    return Promise.resolve(undefined);
+    check.resolve(undefined);
+    next();
+    return;
   }
-  const id = nextId++;
+  const timer = setTimeout(() => {
+    if (running?.check !== check) return;
+    // Stuck past any budget: this worker goes (its exit finds no check of its own), the check says nothing.
+    if (worker === current) worker = undefined;
+    void current.terminate();
+    finish(undefined);
+  }, check.limitMs);
+  timer.unref();
+  running = { check, worker: current, timer };
+  current.ref();
+  current.postMessage({ id: check.id, jsSource: check.jsSource } satisfies Request);
+}
+
+/**
+ * The message of the error that evaluating `jsSource` (a bundled ES module whose imports are only
+ * the world's) threw in the check, or undefined when it finished, threw nothing readable or could
+ * not be checked (within `limitMs` of reaching the worker: {@link CHECK_LIMIT_MS}). The caller
+ * trusts only its own mark in it.
+ */
+export function quickShapeError(jsSource: string, limitMs = CHECK_LIMIT_MS): Promise<string | undefined> {
   return new Promise((resolve) => {
-    pending.set(id, resolve);
-    current.ref();
-    current.postMessage({ id, jsSource } satisfies Request);
+    waiting.push({ id: nextId++, jsSource, limitMs, resolve });
+    next();
   });
 }
 
