@@ -33,6 +33,7 @@ interface Request {
   readonly jsSource: string;
 }
 
+/** A check's answer; id 0 once, when the worker has loaded QuickJS (its start-up, not counted in a check's limit). */
 interface Reply {
   readonly id: number;
   readonly thrown?: string;
@@ -44,11 +45,13 @@ interface Reply {
  * inside an uninterruptible built-in (a naive `indexOf` of 10^10 comparisons: minutes) held the one
  * worker every deploy's check goes through, with every later check queued behind it. Past this
  * limit the worker is terminated and the check says nothing (the build decides); the next check
- * starts a new worker. Generous: a first check includes the worker's start and the module's
- * compile (~0.2 CPU-s), which a loaded machine may stretch; a check cut too early only costs the
- * build it would have spared.
+ * starts a new worker. Counted once the worker has loaded QuickJS (its start and the module's
+ * compile, ~0.2 CPU-s, are {@link START_LIMIT_MS}'s), so a module cannot use a fresh worker's
+ * start-up to run longer; generous, a check cut too early only costs the build it would have spared.
  */
 const CHECK_LIMIT_MS = 5_000;
+/** How long a new worker may take to load QuickJS (no guest code runs meanwhile) before it is given up. */
+const START_LIMIT_MS = 60_000;
 
 interface Check {
   readonly id: number;
@@ -61,7 +64,9 @@ let worker: Worker | undefined;
 let nextId = 1;
 /** Checks waiting for the worker, in order; it runs one at a time ({@link running}). */
 const waiting: Check[] = [];
-let running: { readonly check: Check; readonly worker: Worker; readonly timer: NodeJS.Timeout } | undefined;
+let running: { readonly check: Check; readonly worker: Worker; timer: NodeJS.Timeout | undefined } | undefined;
+/** Workers that have loaded QuickJS (their `ready`, id 0). */
+const ready = new WeakSet<Worker>();
 
 /**
  * One worker per process (as transpile-thread.ts): started on first use, unreferenced while idle,
@@ -81,11 +86,24 @@ function start(): Worker {
     ...(execArgv ? { execArgv } : {}),
   });
   started.unref();
+  // Its start-up has a limit of its own (no guest code runs in it).
+  const startLimit = setTimeout(() => {
+    if (worker === started) worker = undefined;
+    void started.terminate();
+  }, START_LIMIT_MS);
+  startLimit.unref();
   started.on('message', (reply: Reply) => {
+    if (reply.id === 0) {
+      clearTimeout(startLimit);
+      ready.add(started);
+      if (running?.worker === started) arm(running);
+      return;
+    }
     if (running?.worker !== started || running.check.id !== reply.id) return;
     finish(reply.thrown);
   });
   const fail = (): void => {
+    clearTimeout(startLimit);
     if (worker === started) worker = undefined;
     if (running?.worker === started) finish(undefined);
   };
@@ -120,17 +138,23 @@ function next(): void {
     next();
     return;
   }
-  const timer = setTimeout(() => {
-    if (running?.check !== check) return;
-    // Stuck past any budget: this worker goes (its exit finds no check of its own), the check says nothing.
-    if (worker === current) worker = undefined;
-    void current.terminate();
-    finish(undefined);
-  }, check.limitMs);
-  timer.unref();
-  running = { check, worker: current, timer };
+  running = { check, worker: current, timer: undefined };
+  if (ready.has(current)) arm(running);
   current.ref();
   current.postMessage({ id: check.id, jsSource: check.jsSource } satisfies Request);
+}
+
+/** Arms the running check's limit (its worker has loaded QuickJS): past it the worker is terminated. */
+function arm(run: NonNullable<typeof running>): void {
+  if (run.timer !== undefined) return;
+  run.timer = setTimeout(() => {
+    if (running !== run) return;
+    // Stuck past any budget: this worker goes (its exit finds no check of its own), the check says nothing.
+    if (worker === run.worker) worker = undefined;
+    void run.worker.terminate();
+    finish(undefined);
+  }, run.check.limitMs);
+  run.timer.unref();
 }
 
 /**
@@ -175,8 +199,12 @@ async function check(jsSource: string): Promise<string | undefined> {
 
 if (!isMainThread && parentPort && (workerData as Record<string, unknown> | null)?.[MARK] === true) {
   const port = parentPort;
-  // One check at a time: each blocks this thread while QuickJS runs (at most the budget).
-  let queue = Promise.resolve();
+  // QuickJS loaded first (the glue and the module's compile), then `ready`: the host counts each check's limit from then.
+  let queue = import('../quickjs/wasm.ts').then(({ firstInstanceMade }) => firstInstanceMade()).then(
+    () => port.postMessage({ id: 0 } satisfies Reply),
+    // Not loadable: the checks below fail and say nothing; the limit still holds them.
+    () => port.postMessage({ id: 0 } satisfies Reply),
+  );
   port.on('message', (request: Request) => {
     queue = queue.then(() =>
       check(request.jsSource).then(

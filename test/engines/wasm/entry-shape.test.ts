@@ -23,8 +23,12 @@ describe('wasm code.entry quick check: a stuck top level', () => {
     // The worker started and warm first, so the stuck check's limit measures only its own run.
     await expect(quickShapeError(NEIGHBOUR, NEIGHBOUR_LIMIT_MS)).resolves.toBe('the neighbour module speaks');
     const stuck = quickShapeError(STUCK, 300);
+    // The first check of the worker that replaces the terminated one: its limit counts from that
+    // worker's start-up's end, and it is cut the same way.
+    const stuckOnFreshWorker = quickShapeError(STUCK, 300);
     const neighbour = quickShapeError(NEIGHBOUR, NEIGHBOUR_LIMIT_MS);
     await expect(stuck).resolves.toBeUndefined();
+    await expect(stuckOnFreshWorker).resolves.toBeUndefined();
     await expect(neighbour).resolves.toBe('the neighbour module speaks');
     // And the check goes on answering afterwards (on the new worker).
     await expect(quickShapeError(`export const ok = 1;`, NEIGHBOUR_LIMIT_MS)).resolves.toBeUndefined();
