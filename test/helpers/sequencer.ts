@@ -10,31 +10,38 @@ import { BaseSequencer, type TestSpecification } from 'vitest/node';
 
 /** Longest files of a run (measured, longest first); a rough order is enough. */
 export const LONGEST_FILES: readonly string[] = [
-  // Wall seconds in the quiet-machine CI of issue #12's stop (node 24, afc34fe; cluster/events less
-  // the 30 s its Redis-lost case no longer waits): 25, 21, 18, 18, 16, 13, 11, 9, 9, 8, 8, 8, 6, 6...
+  // Wall seconds alone in the quiet-machine run of 425e11e (node 24, issue #12's CPU log):
+  // 58, 40, 37, 30, 23, 22, 22, 22, 21, 21, 20, 17, 17 (shared), 16, 15, 14, 13, 13, 13, 12, 12...;
+  // later files at their first measure (catastrophe-terminate ~16, queued-neighbours ~14 at load ~20).
   'test/package/packed-install.test.ts',
-  'test/cluster/events.test.ts',
-  'test/engines/remote/deadline-containment.test.ts',
-  'test/engines/remote/host-call-tenants.test.ts',
-  'test/conformance/snapstart.test.ts',
   'test/adversarial/loops.test.ts',
-  'test/cluster/schedules.test.ts',
-  'test/dispatch/memory-retention.test.ts',
-  'examples/cluster/cluster.test.ts',
-  'test/engines/remote/child-servers.test.ts',
-  'test/engines/binary-host-calls.test.ts',
   'test/conformance/bad-input.test.ts',
-  'test/adversarial/resources.test.ts',
-  'test/engines/quickjs/quickjs-engine.test.ts',
-  'test/engines/process/process-isolation.test.ts',
-  'test/compat/time.test.ts',
+  'test/conformance/snapstart.test.ts',
+  'test/cluster/events.test.ts',
+  'test/engines/remote/host-call-tenants.test.ts',
+  'test/dispatch/memory-retention.test.ts',
   'test/engines/wasm/js-entry.test.ts',
-  'test/engines/v8/v8-snapshot.test.ts',
-  'test/examples/examples.test.ts',
-  'test/adversarial/catastrophe.test.ts',
-  'test/adversarial/thrown.test.ts',
+  'test/engines/remote/deadline-containment.test.ts',
+  'test/engines/remote/background-servers.test.ts',
+  'test/engines/v8/catastrophe-degrade.test.ts',
+  'test/engines/v8/catastrophe-terminate.test.ts',
+  'test/engines/process/catastrophe-recovery.test.ts',
+  'test/invoke/timeout-fidelity.test.ts',
+  'test/adversarial/resources.test.ts',
+  'test/engines/process/process-isolation.test.ts',
+  'test/engines/remote/queued-neighbours.test.ts',
+  'test/examples/aws-cli.test.ts',
+  'test/compat/time.test.ts',
+  'test/compat/packages.test.ts',
+  'test/cluster/schedules.test.ts',
   'test/async/kill.test.ts',
-  'test/engines/wasm/runtime.test.ts',
+  'test/environment/heavy-work-fairness.test.ts',
+  'test/engines/guest/interruptible-sort.test.ts',
+  'examples/cluster/cluster.test.ts',
+  'test/engines/remote/restore-ahead.test.ts',
+  'test/adversarial/catastrophe.test.ts',
+  'test/adversarial/memory.test.ts',
+  'test/adversarial/thrown.test.ts',
 ];
 
 export default class LongestFirstSequencer extends BaseSequencer {
