@@ -33,7 +33,16 @@ const HANDLER = `
 import fs from 'node:fs';
 import zlib from 'node:zlib';
 import crypto from 'node:crypto';
-const pattern = (n) => Buffer.from(Array.from({ length: n }, (_, i) => (i * 7 + (i >> 8)) & 0xff));
+// The host's pattern, built cheaply: it repeats every 65,536 bytes ((i + 65536) * 7 + ((i + 65536) >> 8)
+// adds 7 × 65,536 + 256, a multiple of 256), so one period is computed and copied (natively) onward —
+// on quickjs, Array.from's million callbacks were a third of this handler's time. The host checks the
+// result against its own formula (written).
+const pattern = (n) => {
+  const b = Buffer.alloc(n);
+  for (let i = 0; i < Math.min(n, 65536); i++) b[i] = (i * 7 + (i >> 8)) & 0xff;
+  for (let at = 65536; at < n; at *= 2) b.copyWithin(at, 0, Math.min(at, n - at));
+  return b;
+};
 const sha = (b) => crypto.createHash('sha256').update(b).digest('hex');
 const fnv1a32 = (bytes) => {
   let h = 0x811c9dc5;
@@ -52,7 +61,9 @@ export const handler = async ({ size }) => {
   fs.writeFileSync('/tmp/empty', Buffer.alloc(0));
   const zeros = Buffer.alloc(4096);
   fs.writeFileSync('/tmp/zeros', zeros);
-  const brotli = zlib.brotliDecompressSync(zlib.brotliCompressSync(data));
+  // Quality 5, not the default 11: the bytes cross the same host calls either way, and 11 costs
+  // ~0.19 CPU-s of the host's per MiB (5: under 0.01).
+  const brotli = zlib.brotliDecompressSync(zlib.brotliCompressSync(data, { params: { [zlib.constants.BROTLI_PARAM_QUALITY]: 5 } }));
   const random = crypto.randomBytes(65536);
   const altered = Buffer.from(data);
   altered[size - 1] ^= 1; // a control: equals() tells a one-bit difference in the last byte apart
