@@ -63,6 +63,7 @@ const SHARED_RUNTIME_TESTS = [
   // the quickjs engine's start (issue #12).
   'test/dispatch/host-memory-runtime.test.ts',
   'test/engines/binary-host-calls.test.ts',
+  'test/engines/v8/deferred-host-calls.test.ts',
   'test/engines/quickjs/rejection-tracker.test.ts',
 ];
 const NOT_SHARED = [
