@@ -13,9 +13,14 @@
  * it). Any change gives a new key, so a stale bundle is never read. A file is written under a
  * temporary name and renamed, so two processes at once never read half of one. A cache that cannot
  * be read or written (a read-only checkout, no node_modules) is skipped: the process bundles.
+ *
+ * Each write keeps the {@link KEPT_BUNDLES} most recently written bundles and removes the rest:
+ * every edit under src/ makes a new key, and a developer's checkout had gathered 147 bundles
+ * (574 MB) in a day. Several checkouts (git worktrees) sharing one node_modules keep theirs while
+ * they are among the most recent; one pruned is bundled again by its next process.
  */
 import { createHash, type Hash } from 'node:crypto';
-import { mkdir, readdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
+import { mkdir, readdir, readFile, rename, rm, stat, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
@@ -27,6 +32,9 @@ export interface CachedGuestRuntime {
 
 /** The package's root: src/engines/ is two levels below it. */
 const ROOT = fileURLToPath(new URL('../../', import.meta.url));
+
+/** Bundles kept in a checkout's cache folder, the most recently written (see the module comment). */
+export const KEPT_BUNDLES = 8;
 
 /** The folder under a package root the bundles are kept in. */
 export function guestCacheDir(root: string = ROOT): string {
@@ -82,9 +90,28 @@ export async function cachedGuestRuntime(
     await mkdir(dir, { recursive: true });
     await writeFile(temporary, JSON.stringify(runtime));
     await rename(temporary, file);
+    await pruneBundles(dir, file);
     return { runtime, file };
   } catch {
     await rm(temporary, { force: true }).catch(() => {});
     return { runtime, file: undefined };
+  }
+}
+
+/**
+ * Removes the bundles past the {@link KEPT_BUNDLES} most recently written, never `keep` (the one
+ * just written). Best effort: a file another process removes or rewrites meanwhile is skipped.
+ */
+async function pruneBundles(dir: string, keep: string): Promise<void> {
+  try {
+    const names = (await readdir(dir)).filter((name) => /^[0-9a-f]{32}\.json$/.test(name));
+    if (names.length <= KEPT_BUNDLES) return;
+    const dated = await Promise.all(
+      names.map(async (name) => ({ path: join(dir, name), writtenAt: await stat(join(dir, name)).then((s) => s.mtimeMs, () => Infinity) })),
+    );
+    dated.sort((a, b) => b.writtenAt - a.writtenAt);
+    await Promise.all(dated.slice(KEPT_BUNDLES).filter((entry) => entry.path !== keep).map((entry) => rm(entry.path, { force: true }).catch(() => {})));
+  } catch {
+    // An unreadable folder: nothing pruned, nothing lost.
   }
 }

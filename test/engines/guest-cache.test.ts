@@ -1,11 +1,11 @@
 // The guest runtime kept on disk for a checkout (src/engines/guest-cache.ts): bundled once, read by
 // later processes, never read when anything it is made from changed. Each case works on a
 // package root of its own in a temporary folder, with a counting stand-in for the esbuild bundling.
-import { chmod, mkdir, mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
+import { chmod, mkdir, mkdtemp, readdir, readFile, rm, utimes, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { cachedGuestRuntime, guestCacheDir, guestRuntimeKey, type CachedGuestRuntime } from '../../src/engines/guest-cache.ts';
+import { cachedGuestRuntime, guestCacheDir, guestRuntimeKey, KEPT_BUNDLES, type CachedGuestRuntime } from '../../src/engines/guest-cache.ts';
 
 let root: string;
 let builds: number;
@@ -76,5 +76,27 @@ describe('the guest runtime cache of a checkout', () => {
     const result = await cachedGuestRuntime(build(), root);
     expect(result).toEqual({ runtime: { script: 'guest a', stdlib: { fs: 'fs a' } }, file: undefined });
     await expect(cachedGuestRuntime(() => Promise.reject(new Error('esbuild failed')), root)).rejects.toThrow('esbuild failed');
+  });
+
+  it('keeps the most recently written bundles: at KEPT_BUNDLES nothing is removed, one more removes the oldest', async () => {
+    const dir = guestCacheDir(root);
+    await mkdir(dir, { recursive: true });
+    // Bundles of other sources, written one second apart (oldest first); a file of another name is never touched.
+    const old = Array.from({ length: KEPT_BUNDLES - 1 }, (_, i) => `${i.toString(16).padStart(32, '0')}.json`);
+    for (const [i, name] of old.entries()) {
+      await writeFile(join(dir, name), '{}');
+      await utimes(join(dir, name), 1_000 + i, 1_000 + i);
+    }
+    await writeFile(join(dir, 'notes.txt'), 'kept');
+    const first = await cachedGuestRuntime(build(), root);
+    // At the limit: KEPT_BUNDLES bundles, all kept.
+    expect((await readdir(dir)).filter((n) => n.endsWith('.json')).sort()).toEqual([...old, `${await guestRuntimeKey(root)}.json`].sort());
+    await writeFile(join(root, 'src', 'engines', 'guest', 'index.ts'), 'export default 9;\n');
+    const second = await cachedGuestRuntime(build('b'), root);
+    // One over: the oldest goes; the bundle just written and the one before it stay.
+    const left = await readdir(dir);
+    expect(left.filter((n) => n.endsWith('.json'))).toHaveLength(KEPT_BUNDLES);
+    expect(left).not.toContain(old[0]);
+    expect(left).toEqual(expect.arrayContaining([old[1], 'notes.txt', first.file!.split('/').pop(), second.file!.split('/').pop()]));
   });
 });
