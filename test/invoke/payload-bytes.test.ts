@@ -112,6 +112,28 @@ describe('every binary form of the payload is its bytes (a BufferSource, as Text
   });
 });
 
+describe("bytes that are not UTF-8 in a string are InvalidRequestContentException in Lambda's words (Jackson's), not U+FFFD", () => {
+  const prefix = 'Could not parse request body into json: Could not parse payload into json: ';
+  const inString = (...bytes: number[]): Buffer => Buffer.from([0x22, ...bytes, 0x22]);
+
+  it('a byte no character starts with: "Invalid UTF-8 start byte 0x97" (awsdocs/aws-lambda-developer-guide#382)', () => {
+    expect(() => serializeEvent(inString(0x97))).toThrow(new InvalidRequestContentException(`${prefix}Invalid UTF-8 start byte 0x97`));
+    expect(() => serializeEvent(inString(0x61, 0xff))).toThrow(`${prefix}Invalid UTF-8 start byte 0xff`);
+    expect(() => serializeEvent(Buffer.from([0x7b, ...Buffer.from('"k":'), ...inString(0xf8, 0x80, 0x80, 0x80, 0x80), 0x7d]))).toThrow(`${prefix}Invalid UTF-8 start byte 0xf8`);
+  });
+
+  it('a byte after a start byte that does not continue it: "Invalid UTF-8 middle byte 0x28" (aws-samples/aws-waf-ipset-auto-update-aws-ip-ranges#1)', () => {
+    expect(() => serializeEvent(inString(0xe2, 0x28, 0xa1))).toThrow(`${prefix}Invalid UTF-8 middle byte 0x28`);
+    // A sequence cut short by the string's end: its quote is the middle byte.
+    expect(() => serializeEvent(inString(0xf0, 0x9f, 0x98))).toThrow(`${prefix}Invalid UTF-8 middle byte 0x22`);
+  });
+
+  it('well-formed UTF-8 of every length is taken as before (1 to 4 bytes, the last code point)', () => {
+    const text = JSON.stringify({ s: 'a é ✓ 😀 \u{10FFFF}' });
+    expect(serializeEvent(Buffer.from(text))).toBe(text);
+  });
+});
+
 describe("the payload limits count the bytes (Lambda's quotas: 6 MB synchronous, 1 MiB Event)", () => {
   /** A JSON string of exactly `bytes` UTF-8 bytes. */
   const jsonOf = (bytes: number): Buffer => Buffer.from(`"${'a'.repeat(bytes - 2)}"`);
