@@ -60,3 +60,27 @@ export function taggedLine(stdout: string, tag: string): unknown {
   const match = new RegExp(`^${tag} (.*)$`, 'm').exec(stdout);
   return match ? JSON.parse(match[1]!) : undefined;
 }
+
+/**
+ * The opening of a catastrophe test's child script (an ES module run with `node -e`): imports
+ * createRuntime, silentSink and engineProcessIds from src/, collects the process's warning codes in
+ * `warnings`, and defines `show(tag, run)`, which prints `TAG {payload, functionError}` for an
+ * invocation's result or `TAG {name, message}` for what it threw (read back with {@link taggedLine}).
+ */
+export function catastropheChildPrelude(): string {
+  const indexUrl = new URL('../../src/index.ts', import.meta.url).href;
+  const processHostUrl = new URL('../../src/engines/remote/process-host.ts', import.meta.url).href;
+  return `
+    import { createRuntime, silentSink } from ${JSON.stringify(indexUrl)};
+    import { engineProcessIds } from ${JSON.stringify(processHostUrl)};
+    const warnings = [];
+    process.on('warning', (w) => warnings.push(w.code));
+    const show = async (tag, run) => {
+      try {
+        const result = await run();
+        console.log(tag + ' ' + JSON.stringify({ payload: result.payload, functionError: result.functionError ?? null }));
+      } catch (error) {
+        console.log(tag + ' ' + JSON.stringify({ name: error.name, message: error.message }));
+      }
+    };`;
+}

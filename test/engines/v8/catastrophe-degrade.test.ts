@@ -22,11 +22,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { MAP_BOMB } from '../../adversarial/cases.ts';
-import { runUntilDone, taggedLine } from '../../helpers/process.ts';
+import { catastropheChildPrelude, runUntilDone, taggedLine } from '../../helpers/process.ts';
 import { GENEROUS_TIMEOUT_MS, SLOW_CASE_LIMIT_MS } from '../../helpers/runtime.ts';
 
-const indexUrl = new URL('../../../src/index.ts', import.meta.url).href;
-const processHostUrl = new URL('../../../src/engines/remote/process-host.ts', import.meta.url).href;
 
 const BOMB = MAP_BOMB.code;
 const NEIGHBOUR = 'export const handler = async (e) => ({ neighbour: e.n })';
@@ -56,18 +54,7 @@ async function runChild(script: string, limitMs: number): Promise<{ stdout: stri
  */
 function script(bombName: 'bomb' | 'snap-bomb'): string {
   return `
-    import { createRuntime, silentSink } from ${JSON.stringify(indexUrl)};
-    import { engineProcessIds } from ${JSON.stringify(processHostUrl)};
-    const warnings = [];
-    process.on('warning', (w) => warnings.push(w.code));
-    const show = async (tag, run) => {
-      try {
-        const result = await run();
-        console.log(tag + ' ' + JSON.stringify({ payload: result.payload, functionError: result.functionError ?? null }));
-      } catch (error) {
-        console.log(tag + ' ' + JSON.stringify({ name: error.name, message: error.message }));
-      }
-    };
+    ${catastropheChildPrelude()}
     const files = (code) => ({ files: { 'index.mjs': code } });
     const rt = await createRuntime({ logSink: silentSink, engineProcesses: 1 });
     const other = await createRuntime({ logSink: silentSink, engineProcesses: 1 });

@@ -41,11 +41,9 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { runUntilDone, taggedLine } from '../../helpers/process.ts';
+import { catastropheChildPrelude, runUntilDone, taggedLine } from '../../helpers/process.ts';
 import { GENEROUS_TIMEOUT_MS, SLOW_CASE_LIMIT_MS } from '../../helpers/runtime.ts';
 
-const indexUrl = new URL('../../../src/index.ts', import.meta.url).href;
-const processHostUrl = new URL('../../../src/engines/remote/process-host.ts', import.meta.url).href;
 
 /** One BigInt built-in call of far more than isolated-vm's 5 s (memoryMb 1024: never out of memory first). */
 const TERMINATE_BOMB = 'export const handler = async () => (3n ** 100000000n).toString().length';
@@ -53,18 +51,7 @@ const NEIGHBOUR = 'export const handler = async (e) => ({ neighbour: e.n })';
 
 function script(): string {
   return `
-    import { createRuntime, silentSink } from ${JSON.stringify(indexUrl)};
-    import { engineProcessIds } from ${JSON.stringify(processHostUrl)};
-    const warnings = [];
-    process.on('warning', (w) => warnings.push(w.code));
-    const show = async (tag, run) => {
-      try {
-        const result = await run();
-        console.log(tag + ' ' + JSON.stringify({ payload: result.payload, functionError: result.functionError ?? null }));
-      } catch (error) {
-        console.log(tag + ' ' + JSON.stringify({ name: error.name, message: error.message }));
-      }
-    };
+    ${catastropheChildPrelude()}
     const until = async (tag, done) => {
       while (!done()) await new Promise((resolve) => setTimeout(resolve, 50));
       console.log(tag + ' true');
