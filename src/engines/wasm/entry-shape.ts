@@ -176,7 +176,7 @@ async function check(jsSource: string): Promise<string | undefined> {
   const runtime = instance.module.newRuntime();
   // QuickJS's SharedArrayBuffer hooks, as every lambdalet runtime has them (sab-hooks.ts).
   if (!instance.sabHooks.attach(runtime, instance.sabOffset)) return undefined;
-  runtime.setModuleLoader((name) => STUBS[name] ?? { error: new Error(`${name} is not available to the check`) });
+  runtime.setModuleLoader((name) => (Object.hasOwn(STUBS, name) ? STUBS[name]! : { error: new Error(`${name} is not available to the check`) }));
   const context = runtime.newContext();
   context.unwrapResult(context.evalCode('globalThis.console = { log() {}, info() {}, warn() {}, error() {}, debug() {}, trace() {} };')).dispose();
   const deadline = performance.now() + BUDGET_MS;

@@ -34,4 +34,10 @@ describe('wasm code.entry quick check: a stuck top level', () => {
     await expect(quickShapeError(`export const ok = 1;`, NEIGHBOUR_LIMIT_MS)).resolves.toBeUndefined();
     await expect(quickShapeError(NEIGHBOUR, NEIGHBOUR_LIMIT_MS)).resolves.toBe('the neighbour module speaks');
   });
+
+  it("refuses every import but the world's own, names of Object.prototype's members included (they were looked up through it)", async () => {
+    for (const name of ['__proto__', 'constructor', 'toString', 'hasOwnProperty']) {
+      await expect(quickShapeError(`import * as x from '${name}'; export const n = Object.keys(x).length;`, NEIGHBOUR_LIMIT_MS)).resolves.toBe(`${name} is not available to the check`);
+    }
+  });
 });
