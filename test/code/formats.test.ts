@@ -1,7 +1,7 @@
 import { execFile } from 'node:child_process';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
-import { describe, it, expect, afterEach } from 'vitest';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { bundleFunction } from '../../src/code/index.ts';
 import { bundleOk, invoke, load, makeZip, tempPackage } from './helpers.ts';
 
@@ -127,18 +127,22 @@ describe('module formats', () => {
 });
 
 /**
- * What Node itself does when it imports `file` (the runtime client imports the handler module):
- * `{ loaded: the handler's result }` or `{ error: 'SyntaxError: ...' }`. Run with this host's Node.
+ * What Node itself does when it imports each of `files` (the runtime client imports the handler
+ * module): `{ loaded: the handler's result }` or `{ error: 'SyntaxError: ...' }`, one per file. Run
+ * with this host's Node, one child for all of them (each file's own package, each import its own
+ * module graph; a failed import leaves the next alone) instead of a Node start per file.
  */
-async function nodeVerdict(file: string): Promise<{ loaded: unknown } | { error: string }> {
+async function nodeVerdicts(files: readonly string[]): Promise<({ loaded: unknown } | { error: string })[]> {
   const script =
-    'import(require("node:url").pathToFileURL(process.argv[1]).href).then(' +
-    'async (m) => console.log(JSON.stringify({ loaded: await m.handler({ name: "Ada" }) })),' +
-    ' (e) => console.log(JSON.stringify({ error: `${e.name}: ${e.message}` })));';
+    'const { pathToFileURL } = require("node:url");' +
+    '(async () => { const out = []; for (const file of process.argv.slice(1)) {' +
+    ' try { const m = await import(pathToFileURL(file).href); out.push({ loaded: await m.handler({ name: "Ada" }) }); }' +
+    ' catch (e) { out.push({ error: `${e.name}: ${e.message}` }); } }' +
+    ' console.log(JSON.stringify(out)); })();';
   const env = { ...process.env };
   delete env.NODE_OPTIONS;
-  const { stdout } = await promisify(execFile)(process.execPath, ['--no-warnings', '-e', script, file], { env });
-  return JSON.parse(stdout) as { loaded: unknown } | { error: string };
+  const { stdout } = await promisify(execFile)(process.execPath, ['--no-warnings', '-e', script, ...files], { env });
+  return JSON.parse(stdout) as ({ loaded: unknown } | { error: string })[];
 }
 
 /**
@@ -156,42 +160,55 @@ async function nodeVerdict(file: string): Promise<{ loaded: unknown } | { error:
 describe('TypeScript module formats: .ts as .js, .mts ESM, .cts CommonJS (issue 12)', () => {
   const ESM_TS = 'export const handler = async (event: { name: string }) => ({ hi: event.name });\n';
   const CJS_TS = 'const greeting: string = "hi";\nmodule.exports.handler = async (event: { name: string }) => ({ [greeting]: event.name });\n';
-  it.each([
+  const REFUSED: [string, Record<string, string>, string, string, string][] = [
     ['an ES module .ts under "type": "commonjs"', { 'package.json': '{"type":"commonjs"}', 'index.ts': ESM_TS }, 'index.ts', "SyntaxError: Unexpected token 'export'", '/var/task/index.ts:1:1'],
     ['an import statement in a .ts under "type": "commonjs"', { 'package.json': '{"type":"commonjs"}', 'index.ts': 'import { hostname } from "node:os";\nexport const handler = async () => typeof hostname;\n' }, 'index.ts', 'SyntaxError: Cannot use import statement outside a module', '/var/task/index.ts:1:1'],
     ['types before the export (positions as Node strips them)', { 'package.json': '{"type":"commonjs"}', 'index.ts': 'type Event = { name: string };\nconst n: number = 1;\n  export const handler = async (e: Event) => n;\n' }, 'index.ts', "SyntaxError: Unexpected token 'export'", '/var/task/index.ts:3:3'],
     ['an ES module .cts, even under "type": "module"', { 'package.json': '{"type":"module"}', 'index.cts': ESM_TS }, 'index.cts', "SyntaxError: Unexpected token 'export'", '/var/task/index.cts:1:1'],
     ['an ES module .cts with no package.json', { 'index.cts': ESM_TS }, 'index.cts', "SyntaxError: Unexpected token 'export'", '/var/task/index.cts:1:1'],
     ['a .ts under "type": "commonjs" that an .mts imports', { 'package.json': '{"type":"commonjs"}', 'index.mts': 'import * as lib from "./lib.ts";\nexport const handler = async () => lib.x;\n', 'lib.ts': '\nexport const x: number = 1;\n' }, 'index.mts', "SyntaxError: Unexpected token 'export'", '/var/task/lib.ts:2:1'],
-  ])('%s fails INIT as Node refuses it: Runtime.UserCodeSyntaxError', async (_what, files, module, message, at) => {
-    const pkg = await tempPackage(files);
-    try {
-      expect(await nodeVerdict(join(pkg.dir, module))).toEqual({ error: message });
-      const outcome = await bundleFunction({ dir: pkg.dir }, 'index.handler');
-      expect(outcome).toEqual({
-        ok: false,
-        failure: { errorType: 'Runtime.UserCodeSyntaxError', errorMessage: message, trace: [`Runtime.UserCodeSyntaxError: ${message}`, `    at ${at}`] },
-      });
-    } finally {
-      await pkg.dispose();
-    }
-  });
-
-  it.each([
+  ];
+  const LOADED: [string, Record<string, string>, string, unknown][] = [
     ['an .mts under "type": "commonjs"', { 'package.json': '{"type":"commonjs"}', 'index.mts': ESM_TS }, 'index.mts', { hi: 'Ada' }],
     ['an ES module .ts under "type": "module"', { 'package.json': '{"type":"module"}', 'index.ts': ESM_TS }, 'index.ts', { hi: 'Ada' }],
     ['an ES module .ts with a package.json without type (syntax detection)', { 'package.json': '{}', 'index.ts': ESM_TS }, 'index.ts', { hi: 'Ada' }],
     ['an ES module .ts with no package.json (syntax detection)', { 'index.ts': ESM_TS }, 'index.ts', { hi: 'Ada' }],
     ['a CommonJS .ts under "type": "commonjs"', { 'package.json': '{"type":"commonjs"}', 'index.ts': CJS_TS }, 'index.ts', { hi: 'Ada' }],
     ['a CommonJS .cts under "type": "module"', { 'package.json': '{"type":"module"}', 'index.cts': CJS_TS }, 'index.cts', { hi: 'Ada' }],
-  ])('%s loads, as in Node', async (_what, files, module, result) => {
-    const pkg = await tempPackage(files);
-    try {
-      expect(await nodeVerdict(join(pkg.dir, module))).toEqual({ loaded: result });
-      expect(await invoke(await bundleOk({ dir: pkg.dir }, 'index.handler'), { name: 'Ada' })).toEqual(result);
-    } finally {
-      await pkg.dispose();
+  ];
+
+  // Every row's package, and what Node does with its module, made once for the file (one Node child).
+  const prepared = new Map<string, { dir: string; verdict: { loaded: unknown } | { error: string } }>();
+  const packages: { dispose: () => Promise<void> }[] = [];
+  beforeAll(async () => {
+    const rows = [...REFUSED.map(([what, files, module]) => [what, files, module] as const), ...LOADED.map(([what, files, module]) => [what, files, module] as const)];
+    const made: string[] = [];
+    for (const [, files] of rows) {
+      const pkg = await tempPackage(files);
+      packages.push(pkg);
+      made.push(pkg.dir);
     }
+    const verdicts = await nodeVerdicts(rows.map(([, , module], i) => join(made[i]!, module)));
+    rows.forEach(([what], i) => prepared.set(what, { dir: made[i]!, verdict: verdicts[i]! }));
+  });
+  afterAll(async () => {
+    for (const pkg of packages) await pkg.dispose();
+  });
+
+  it.each(REFUSED)('%s fails INIT as Node refuses it: Runtime.UserCodeSyntaxError', async (what, _files, _module, message, at) => {
+    const { dir, verdict } = prepared.get(what)!;
+    expect(verdict).toEqual({ error: message });
+    const outcome = await bundleFunction({ dir }, 'index.handler');
+    expect(outcome).toEqual({
+      ok: false,
+      failure: { errorType: 'Runtime.UserCodeSyntaxError', errorMessage: message, trace: [`Runtime.UserCodeSyntaxError: ${message}`, `    at ${at}`] },
+    });
+  });
+
+  it.each(LOADED)('%s loads, as in Node', async (what, _files, _module, result) => {
+    const { dir, verdict } = prepared.get(what)!;
+    expect(verdict).toEqual({ loaded: result });
+    expect(await invoke(await bundleOk({ dir }, 'index.handler'), { name: 'Ada' })).toEqual(result);
   });
 });
 
