@@ -50,7 +50,8 @@ function alive(pid: number): boolean {
 /**
  * A stand-in engine server in a real worker thread: it answers boots at once and calls as
  * `event.n` says — 0 at once, 1 never (the thread blocks in Atomics.wait for good), 2 some time
- * after the call's deadline (`lateMs`). It counts nothing itself; the test sees what the pool does.
+ * after the call's deadline (`lateMs`), 3 after holding its thread 1 s, 4 `lateMs` after the call.
+ * It counts nothing itself; the test sees what the pool does.
  */
 const FAKE_SERVER = `
 const { parentPort, workerData } = require('node:worker_threads');
@@ -63,7 +64,9 @@ parentPort.on('message', (r) => {
   } else if (r.t === 'call') {
     const n = r.message.type === 'invoke' ? JSON.parse(r.message.event).n : 0;
     if (n === 1) block();
-    else if (n === 3) { const end = Date.now() + 1000; while (Date.now() < end); done(r.id); }
+    // A 1 s synchronous call: the thread held for 1 s (Atomics.wait with a timeout) as a spin would
+    // hold it — nothing else runs on it, its messages wait — without burning the spin's CPU.
+    else if (n === 3) { Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, 1000); done(r.id); }
     else if (n === 4) setTimeout(() => done(r.id), workerData.lateMs);
     else if (n === 2) setTimeout(() => done(r.id), Math.max(0, r.deadline - (performance.timeOrigin + performance.now())) + workerData.lateMs);
     else done(r.id);
