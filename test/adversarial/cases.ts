@@ -177,6 +177,15 @@ export const BOMBS: readonly HostileCase[] = [
     outcome: OOM,
   },
   {
+    // The same unrolled loop keeping what it makes (issue #15): it never reached memoryMb's limit nor
+    // its deadline (isolated-vm raises the heap limit by 1 GB at each near-limit callback, expecting
+    // its termination to land; the heap grew past 3 GB). With src/engines/v8/flags.ts, ~1 CPU-s.
+    name: 'memory: small arrays of one object each, in a loop the optimising compiler unrolls',
+    timeoutMs: GENEROUS,
+    code: 'export const handler = async () => { const keep = []; for (let i = 0; ; i++) keep.push(new Array(64).fill({ i })); }',
+    outcome: OOM,
+  },
+  {
     name: 'memory: doubling a string',
     // V8 refuses strings past its maximum length with a RangeError before the heap fills.
     code: "export const handler = async () => { const keep = []; let s = 'x'; for (;;) { s = s + s; keep.push(s + '!'); } }",

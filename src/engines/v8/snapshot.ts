@@ -131,7 +131,7 @@ export function createSnapshotInChild(
   delete env.NODE_OPTIONS; // the parent's (a test runner's hooks) are not the child's business
   return new Promise<Uint8Array>((resolve, reject) => {
     const child = fork(childPath, [], {
-      execArgv: ['--no-node-snapshot', '--no-wasm-code-gc', `--max-old-space-size=${options.memoryMb + CHILD_HEAP_HEADROOM_MB}`],
+      execArgv: ['--no-node-snapshot', '--no-wasm-code-gc', '--no-turboshaft-loop-unrolling', `--max-old-space-size=${options.memoryMb + CHILD_HEAP_HEADROOM_MB}`],
       serialization: 'advanced',
       stdio: ['ignore', 'ignore', 'pipe', 'ipc'],
       env,

@@ -13,7 +13,7 @@ import { binaryAnswer, textRequest, type BinaryAnswer } from '../binary-host-cal
 import { guestRuntime, withStandardLibrary } from '../guest-bundle.ts';
 import { BlankIsolates } from './blank-isolates.ts';
 import type { InitMessage } from '../guest/protocol.ts';
-import { hasNoNodeSnapshotFlag, missingFlagError, turnOffWasmCodeGc } from './flags.ts';
+import { hasNoNodeSnapshotFlag, missingFlagError, turnOffLoopUnrolling, turnOffWasmCodeGc } from './flags.ts';
 import { warmGuestCodeCache } from './guest-code-cache.ts';
 import { RemoteImage, type BlueprintDef, type EnginePool } from '../remote/engine-pool.ts';
 import { degradeInProcessV8, inProcessV8DegradedBy } from './in-process-health.ts';
@@ -391,8 +391,10 @@ export class V8Engine implements Engine {
   #load(): IsolatedVm {
     if (this.#ivm) return this.#ivm;
     const require = createRequire(import.meta.url);
-    // Before the first isolate: see flags.ts for the deadlock this rules out.
+    // Before the first isolate: see flags.ts for the deadlock this rules out, and for the guest
+    // loops that no deadline or memory cap could stop without the second.
     turnOffWasmCodeGc();
+    turnOffLoopUnrolling();
     try {
       this.#ivm = require('isolated-vm') as IsolatedVm;
     } catch (error) {

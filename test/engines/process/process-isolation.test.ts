@@ -38,13 +38,14 @@ describe('process isolation', () => {
     expect(engineProcessIds()).not.toContain(process.pid);
   });
 
-  it.skipIf(process.platform !== 'linux')('children start with --no-node-snapshot and --no-wasm-code-gc (src/engines/v8/flags.ts says why)', () => {
+  it.skipIf(process.platform !== 'linux')('children start with --no-node-snapshot, --no-wasm-code-gc and --no-turboshaft-loop-unrolling (src/engines/v8/flags.ts says why)', () => {
     const pids = engineProcessIds();
     expect(pids.length).toBeGreaterThan(0);
     for (const pid of pids) {
       const argv = readFileSync(`/proc/${pid}/cmdline`, 'utf8').split('\0');
       expect(argv).toContain('--no-node-snapshot');
       expect(argv).toContain('--no-wasm-code-gc');
+      expect(argv).toContain('--no-turboshaft-loop-unrolling');
     }
   });
 
