@@ -79,8 +79,10 @@ let loopUnrollingOff = false;
  * loop, or a call (`a.fill(i)`, `a.indexOf(5)`), kept it.
  *
  * The cost: optimised loops with small bodies are no longer unrolled — a nested loop whose inner
- * loop runs 8 times took ~1.5x as long in a microbenchmark (load 7-11), straight array and string
- * scans within noise. Set at run time it takes effect for code optimised afterwards (Turboshaft
+ * loop runs 8 times took 1.5-2.5x as long in microbenchmarks (on the host, and in an isolate
+ * measured by its cpuTime, alternated processes, load 7-14); a string scan, building 200k objects,
+ * JSON round trips and map/filter/reduce were within this machine's noise. The same hang and the
+ * same fix on Node 26 (V8 14.6). Set at run time it takes effect for code optimised afterwards (Turboshaft
  * reads the flag per compilation); set it at start-up to cover the host's own code optimised earlier.
  */
 export function turnOffLoopUnrolling(): void {
