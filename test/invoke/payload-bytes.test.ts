@@ -145,6 +145,16 @@ describe("the payload limits count the bytes (Lambda's quotas: 6 MB synchronous,
     expect(() => serializeEvent(jsonOf(6_291_457))).toThrow('Request must be smaller than 6291456 bytes for the InvokeFunction operation');
   });
 
+  it('bytes over 6 MB are RequestTooLargeException before they are read, JSON or not (as the Invoke API\'s body limit answers them over HTTP), one under still parsed', () => {
+    const tooLarge = 'Request must be smaller than 6291456 bytes for the InvokeFunction operation';
+    // Before, these were parsed first: InvalidRequestContentException "Unexpected token 'a'" / "Unexpected end of JSON input".
+    expect(() => serializeEvent(Buffer.alloc(6_291_457, 0x61))).toThrow(tooLarge);
+    expect(() => serializeEvent(Buffer.alloc(6_291_457, 0x20))).toThrow(tooLarge);
+    expect(() => serializeEvent(Buffer.from([0x22, ...Buffer.alloc(6_291_455, 0x61), 0xff, 0x22]))).toThrow(tooLarge);
+    expect(() => serializeEvent(Buffer.alloc(6_291_456, 0x61))).toThrow(InvalidRequestContentException);
+    expect(() => serializeEvent(Buffer.alloc(6_291_455, 0x61))).toThrow(InvalidRequestContentException);
+  });
+
   it('Event: 1,048,576 bytes accepted (one under too), one more RequestTooLargeException in Lambda\'s words', () => {
     expect(serializeAsyncEvent(jsonOf(1_048_575)).length).toBe(1_048_575);
     expect(serializeAsyncEvent(jsonOf(1_048_576)).length).toBe(1_048_576);
