@@ -210,8 +210,10 @@ export interface RuntimeOptionsInput {
    * Most worker threads hosting quickjs sandboxes: in-process, the pool's (never fewer than
    * `engineThreads`; default 4x `engineThreads`, at most 64); under `isolation: 'process'`, each
    * child's (default 4). 1 to 64. A worker runs its sandboxes' calls one at a time, so fewer
-   * workers make neighbours wait for each other's calls; 1 puts a pool's (or a child's) quickjs
-   * sandboxes all in one worker.
+   * workers make neighbours wait for each other's calls. In-process a value under `engineThreads`
+   * counts as `engineThreads` (the pool starts with that many): one worker in all takes
+   * `engineThreads: 1, quickjsThreadsMax: 1`; under `isolation: 'process'`, 1 puts each child's
+   * quickjs sandboxes in one worker.
    */
   readonly quickjsThreadsMax?: number;
   /**
