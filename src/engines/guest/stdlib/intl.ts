@@ -5,9 +5,10 @@
  * 'en-GB' locale data (other locales fall back to 'en'; engines/guest-intl-build.ts aligns the data with ICU and makes it
  * faster to load); their polyfills also replace Number/BigInt/Date#toLocale*String. Collator is
  * lambdalet's (intl-collator.ts): FormatJS has none. The guest loads this chunk only when a handler
- * first touches `Intl` or a toLocale* method (guest/intl.ts); two heavier parts are chunks of their
+ * first touches `Intl` or a toLocale* method (guest/intl.ts); three heavier parts are chunks of their
  * own, loaded later still: every IANA time zone (intl-tz.ts, on the first time zone other than the
- * default UTC) and Intl.Locale (intl-locale.ts, on first read).
+ * default UTC), Intl.Locale (intl-locale.ts, on first read) and the 'en-GB' data (intl-en-gb.ts, on
+ * the first locale other than 'en' and 'en-US': needLocales below).
  * Import order matters: each polyfill uses the ones before it.
  */
 import '@formatjs/intl-getcanonicallocales/polyfill-force.js';
@@ -15,16 +16,12 @@ import '@formatjs/intl-pluralrules/polyfill-force.js';
 import '@formatjs/intl-pluralrules/locale-data/en.js';
 import '@formatjs/intl-numberformat/polyfill-force.js';
 import '@formatjs/intl-numberformat/locale-data/en.js';
-import '@formatjs/intl-numberformat/locale-data/en-GB.js';
 import '@formatjs/intl-datetimeformat/polyfill-force.js';
 import '@formatjs/intl-datetimeformat/locale-data/en.js';
-import '@formatjs/intl-datetimeformat/locale-data/en-GB.js';
 import '@formatjs/intl-relativetimeformat/polyfill-force.js';
 import '@formatjs/intl-relativetimeformat/locale-data/en.js';
-import '@formatjs/intl-relativetimeformat/locale-data/en-GB.js';
 import '@formatjs/intl-listformat/polyfill-force.js';
 import '@formatjs/intl-listformat/locale-data/en.js';
-import '@formatjs/intl-listformat/locale-data/en-GB.js';
 import icuZoneIds from 'lambdalet:icu-zone-ids';
 import { Collator } from './intl-collator.ts';
 
@@ -44,6 +41,22 @@ let tzLoaded = false;
 let loadTimeZones: () => void = () => {};
 export function setTimeZoneLoader(load: () => void): void {
   loadTimeZones = load;
+}
+
+/**
+ * 'en-GB' (its own chunk) is loaded before anything resolves a locale other than the default, 'en'
+ * or 'en-US': those resolve to 'en' whether 'en-GB' is there or not, any other request (any list,
+ * any other tag) could resolve to it, so it loads first, and every answer is as with it always there.
+ */
+let enGbLoaded = false;
+let loadEnGb: () => void = () => {};
+export function setLocaleLoader(load: () => void): void {
+  loadEnGb = load;
+}
+function needLocales(locales: unknown): void {
+  if (enGbLoaded || locales === undefined || locales === 'en' || locales === 'en-US') return;
+  enGbLoaded = true;
+  loadEnGb();
 }
 
 /** UTC needs no tz data; any other zone (named by an option or by TZ) loads the database once. */
@@ -74,10 +87,12 @@ function syncTimeZone(options?: unknown): void {
 const NativeDateTimeFormat = intl.DateTimeFormat;
 intl.DateTimeFormat = new Proxy(NativeDateTimeFormat, {
   apply(target, thisArg, args: unknown[]) {
+    needLocales(args[0]);
     syncTimeZone(args[1]);
     return Reflect.apply(target, thisArg, args) as unknown;
   },
   construct(target, args: unknown[], newTarget) {
+    needLocales(args[0]);
     syncTimeZone(args[1]);
     return Reflect.construct(target, args, newTarget === intl.DateTimeFormat ? target : newTarget) as object;
   },
@@ -87,8 +102,43 @@ Object.defineProperty(NativeDateTimeFormat.prototype, 'constructor', { value: in
 for (const name of ['toLocaleString', 'toLocaleDateString', 'toLocaleTimeString'] as const) {
   const method = Date.prototype[name];
   Object.defineProperty(Date.prototype, name, {
-    value: { [name](this: Date, ...args: unknown[]): string { syncTimeZone(args[1]); return Reflect.apply(method, this, args) as string; } }[name],
+    value: { [name](this: Date, ...args: unknown[]): string { needLocales(args[0]); syncTimeZone(args[1]); return Reflect.apply(method, this, args) as string; } }[name],
     writable: true, configurable: true, enumerable: false,
+  });
+}
+
+// The other constructors with en-GB data, their supportedLocalesOf, and Number/BigInt#toLocaleString
+// ask for the locale data first (DateTimeFormat's and Date's above).
+for (const name of ['NumberFormat', 'RelativeTimeFormat', 'ListFormat'] as const) {
+  const Polyfill = intl[name] as unknown as (new (...args: unknown[]) => object) & { prototype: object };
+  const wrapped: typeof Polyfill = new Proxy(Polyfill, {
+    apply(target, thisArg, args: unknown[]) {
+      needLocales(args[0]);
+      return Reflect.apply(target as unknown as (...a: unknown[]) => unknown, thisArg, args);
+    },
+    construct(target, args: unknown[], newTarget): object {
+      needLocales(args[0]);
+      return Reflect.construct(target, args, newTarget === wrapped ? target : newTarget) as object;
+    },
+  });
+  (intl as unknown as Record<string, unknown>)[name] = wrapped;
+  Object.defineProperty(Polyfill.prototype, 'constructor', { value: wrapped, writable: true, configurable: true, enumerable: false });
+}
+for (const name of ['NumberFormat', 'DateTimeFormat', 'RelativeTimeFormat', 'ListFormat'] as const) {
+  const ctor = intl[name] as unknown as { supportedLocalesOf: (...args: unknown[]) => unknown };
+  const descriptor = Object.getOwnPropertyDescriptor(ctor, 'supportedLocalesOf')!;
+  const original = ctor.supportedLocalesOf;
+  Object.defineProperty(ctor, 'supportedLocalesOf', {
+    ...descriptor,
+    value: new Proxy(original, { apply(target, thisArg, args: unknown[]) { needLocales(args[0]); return Reflect.apply(target, thisArg, args); } }),
+  });
+}
+for (const proto of [Number.prototype, BigInt.prototype] as object[]) {
+  const method = (proto as { toLocaleString: (...args: unknown[]) => string }).toLocaleString;
+  const descriptor = Object.getOwnPropertyDescriptor(proto, 'toLocaleString')!;
+  Object.defineProperty(proto, 'toLocaleString', {
+    ...descriptor,
+    value: new Proxy(method, { apply(target, thisArg, args: unknown[]) { needLocales(args[0]); return Reflect.apply(target, thisArg, args); } }),
   });
 }
 
