@@ -29,7 +29,12 @@ const missing = NEEDED_FLAGS.filter((flag) => !process.execArgv.includes(flag) &
 if (missing.length > 0) {
   // Start Node again with the flags, this same script and the same arguments; pass the exit code
   // (or the signal) through. Signals sent to this process are forwarded to the child.
-  const child = spawn(process.execPath, [...missing, ...process.execArgv, self, ...process.argv.slice(2)], { stdio: 'inherit' });
+  const child = spawn(process.execPath, [...missing, ...process.execArgv, self, ...process.argv.slice(2)], { stdio: ['inherit', 'inherit', 'inherit', 'ipc'] });
+  // A child that cannot exit by itself (see below) sends its exit code, then kills itself.
+  let sentCode;
+  child.on('message', (message) => {
+    if (typeof message?.lambdaletExitCode === 'number') sentCode = message.lambdaletExitCode;
+  });
   for (const signal of ['SIGINT', 'SIGTERM', 'SIGHUP']) {
     process.on(signal, () => child.kill(signal));
   }
@@ -38,6 +43,7 @@ if (missing.length > 0) {
     process.exit(1);
   });
   child.on('exit', (code, signal) => {
+    if (signal === 'SIGKILL' && sentCode !== undefined) process.exit(sentCode);
     if (signal) {
       process.removeAllListeners(signal);
       process.kill(process.pid, signal);
@@ -48,6 +54,21 @@ if (missing.length > 0) {
   process.stderr.write(`lambdalet: ${entry} is missing: run \`npm run build\` in ${root} (the published package ships dist/)\n`);
   process.exit(1);
 } else {
+  // After in-process v8 degraded (isolated-vm's catastrophic error: a heap bomb it could not
+  // contain), the isolate's thread stays parked and Node's exit waits on it for good: the process
+  // printed its answer and then hung, `process.exit()` included. Then the command ends itself with
+  // SIGKILL once its output is flushed, handing its exit code to the parent above when there is one.
+  let degraded = false;
+  process.on('warning', (warning) => {
+    if (warning.code === 'LAMBDALET_V8_DEGRADED') degraded = true;
+  });
   const { main } = await import(pathToFileURL(entry).href);
-  process.exitCode = await main(process.argv.slice(2));
+  const code = await main(process.argv.slice(2));
+  process.exitCode = code;
+  if (degraded) {
+    await new Promise((resolve) => process.stdout.write('', () => process.stderr.write('', resolve)));
+    const end = () => process.kill(process.pid, 'SIGKILL');
+    if (process.send) process.send({ lambdaletExitCode: code ?? 0 }, end);
+    else end();
+  }
 }

@@ -14,6 +14,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Io } from '../../src/cli/io.ts';
 import { main } from '../../src/cli/main.ts';
 import { functionConfig } from '../../src/cli/options.ts';
+import { MAP_BOMB } from '../adversarial/cases.ts';
 import { collectRun, type Run } from '../helpers/process.ts';
 
 const root = fileURLToPath(new URL('../..', import.meta.url));
@@ -255,6 +256,19 @@ describe.concurrent('the launcher (bin/lambdalet.js, spawned)', () => {
     expect(JSON.parse(failing.stdout)).toMatchObject({ errorType: 'TypeError', errorMessage: 'no such order' });
     const bad = await spawnLambdalet(['frobnicate']);
     expect(bad).toEqual({ code: 2, stdout: '', stderr: "lambdalet: unknown command 'frobnicate'. Commands: invoke, bench, serve. Run `lambdalet --help`.\n" });
+  });
+
+  it('ends after a heap bomb degraded in-process v8 (before, it printed the answer and hung for good: Node\'s exit waits on the parked isolate thread)', async () => {
+    const bomb = join(tmp, 'bomb.mjs');
+    await writeFile(bomb, MAP_BOMB.code);
+    // Re-spawned (the usual way): the exit code of a function error, passed through.
+    const run = await spawnLambdalet(['invoke', bomb, '--log-type', 'None']);
+    expect(JSON.parse(run.stdout)).toMatchObject({ errorType: 'Runtime.OutOfMemory' });
+    expect(run.stderr).toContain('LAMBDALET_V8_DEGRADED');
+    expect(run.code).toBe(1);
+    // With the flag given (no parent to hand the code to): it ends, by SIGKILL, its answer printed.
+    const direct = await spawnLambdalet(['invoke', bomb, '--log-type', 'None'], { nodeArgs: ['--no-node-snapshot'] });
+    expect(JSON.parse(direct.stdout)).toMatchObject({ errorType: 'Runtime.OutOfMemory' });
   });
 
   it('works when Node already has the flag (no re-spawn)', async () => {
