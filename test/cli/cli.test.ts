@@ -16,6 +16,7 @@ import { main } from '../../src/cli/main.ts';
 import { functionConfig } from '../../src/cli/options.ts';
 import { MAP_BOMB } from '../adversarial/cases.ts';
 import { collectRun, type Run } from '../helpers/process.ts';
+import { SLOW_CASE_LIMIT_MS } from '../helpers/runtime.ts';
 
 const root = fileURLToPath(new URL('../..', import.meta.url));
 const bin = join(root, 'bin', 'lambdalet.js');
@@ -261,15 +262,17 @@ describe.concurrent('the launcher (bin/lambdalet.js, spawned)', () => {
   it('ends after a heap bomb degraded in-process v8 (before, it printed the answer and hung for good: Node\'s exit waits on the parked isolate thread)', async () => {
     const bomb = join(tmp, 'bomb.mjs');
     await writeFile(bomb, MAP_BOMB.code);
+    // --timeout 300 (seconds): the bomb's outcome must be the memory cap, never a race with Lambda's
+    // default 3 s deadline (it lost that race in CI at load ~8: Sandbox.Timedout).
     // Re-spawned (the usual way): the exit code of a function error, passed through.
-    const run = await spawnLambdalet(['invoke', bomb, '--log-type', 'None']);
+    const run = await spawnLambdalet(['invoke', bomb, '--log-type', 'None', '--timeout', '300']);
     expect(JSON.parse(run.stdout)).toMatchObject({ errorType: 'Runtime.OutOfMemory' });
     expect(run.stderr).toContain('LAMBDALET_V8_DEGRADED');
     expect(run.code).toBe(1);
     // With the flag given (no parent to hand the code to): it ends, by SIGKILL, its answer printed.
-    const direct = await spawnLambdalet(['invoke', bomb, '--log-type', 'None'], { nodeArgs: ['--no-node-snapshot'] });
+    const direct = await spawnLambdalet(['invoke', bomb, '--log-type', 'None', '--timeout', '300'], { nodeArgs: ['--no-node-snapshot'] });
     expect(JSON.parse(direct.stdout)).toMatchObject({ errorType: 'Runtime.OutOfMemory' });
-  });
+  }, SLOW_CASE_LIMIT_MS);
 
   it('works when Node already has the flag (no re-spawn)', async () => {
     const run = await spawnLambdalet(['invoke', hello, '--log-type', 'None'], { nodeArgs: ['--no-node-snapshot'] });
