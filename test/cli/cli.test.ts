@@ -267,7 +267,10 @@ describe.concurrent('the launcher (bin/lambdalet.js, spawned)', () => {
     // Re-spawned (the usual way): the exit code of a function error, passed through.
     const run = await spawnLambdalet(['invoke', bomb, '--log-type', 'None', '--timeout', '300']);
     expect(JSON.parse(run.stdout)).toMatchObject({ errorType: 'Runtime.OutOfMemory' });
-    expect(run.stderr).toContain('LAMBDALET_V8_DEGRADED');
+    // The bomb degrades in-process v8 where V8 exhausts its own heap (Node 24); where isolated-vm's
+    // soft limit contains it (Node 26 in CI) nothing degrades and the command ends the plain way.
+    // Either way it ends, with the function error's exit code (test/engines/v8/catastrophe-degrade.test.ts).
+    expect(run.stderr === '' || run.stderr.includes('LAMBDALET_V8_DEGRADED')).toBe(true);
     expect(run.code).toBe(1);
     // With the flag given (no parent to hand the code to): it ends, by SIGKILL, its answer printed.
     const direct = await spawnLambdalet(['invoke', bomb, '--log-type', 'None', '--timeout', '300'], { nodeArgs: ['--no-node-snapshot'] });
