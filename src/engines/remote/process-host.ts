@@ -11,7 +11,7 @@ import type { EngineName } from '../../config/index.ts';
 import { EngineUnavailableError } from '../../errors.ts';
 import { guestRuntime } from '../guest-bundle.ts';
 import { QUICKJS_THREAD_GROWTH, type QuickJSEngineOptions } from '../quickjs/quickjs-engine.ts';
-import { NO_NODE_SNAPSHOT, NO_TURBOSHAFT_LOOP_UNROLLING, NO_WASM_CODE_GC } from '../v8/flags.ts';
+import { ISOLATE_PROCESS_V8_FLAGS, NO_NODE_SNAPSHOT } from '../v8/flags.ts';
 import { BACKGROUND_NICE, EnginePool, HEAVY_CALL_CPU_MS } from './engine-pool.ts';
 import type { ChildOptions, ParentMessage } from './process-child.ts';
 import type { HostCallId, ServerEvent, ServerRequest } from './protocol.ts';
@@ -95,7 +95,7 @@ export class ProcessHost implements EngineHost {
     const child = fork(entry, [], {
       // --no-wasm-code-gc and --no-turboshaft-loop-unrolling from the start, as v8/flags.ts
       // explains (the children also run QuickJS).
-      execArgv: [NO_NODE_SNAPSHOT, NO_WASM_CODE_GC, NO_TURBOSHAFT_LOOP_UNROLLING],
+      execArgv: [NO_NODE_SNAPSHOT, ...ISOLATE_PROCESS_V8_FLAGS],
       serialization: 'advanced',
       stdio: ['ignore', 'ignore', 'inherit', 'ipc'],
       env,

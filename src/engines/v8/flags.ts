@@ -28,7 +28,15 @@ export function missingFlagError(): EngineUnavailableError {
 }
 
 export const NO_WASM_CODE_GC = '--no-wasm-code-gc';
-let wasmCodeGcOff = false;
+
+/** V8 flags already set in this process (each is set once). */
+const applied = new Set<string>();
+
+function setOnce(flag: string): void {
+  if (applied.has(flag)) return;
+  setFlagsFromString(flag);
+  applied.add(flag);
+}
 
 /**
  * Turns V8's WebAssembly code GC off for this process, before isolated-vm loads (v8-engine.ts) and
@@ -53,13 +61,10 @@ let wasmCodeGcOff = false;
  * by every thread); RSS 71 vs 70 MB after 60 QuickJS contexts in the same measurement.
  */
 export function turnOffWasmCodeGc(): void {
-  if (wasmCodeGcOff) return;
-  setFlagsFromString(NO_WASM_CODE_GC);
-  wasmCodeGcOff = true;
+  setOnce(NO_WASM_CODE_GC);
 }
 
 export const NO_TURBOSHAFT_LOOP_UNROLLING = '--no-turboshaft-loop-unrolling';
-let loopUnrollingOff = false;
 
 /**
  * Turns Turboshaft's loop unrolling off for this process, beside {@link turnOffWasmCodeGc} and at
@@ -86,7 +91,11 @@ let loopUnrollingOff = false;
  * reads the flag per compilation); set it at start-up to cover the host's own code optimised earlier.
  */
 export function turnOffLoopUnrolling(): void {
-  if (loopUnrollingOff) return;
-  setFlagsFromString(NO_TURBOSHAFT_LOOP_UNROLLING);
-  loopUnrollingOff = true;
+  setOnce(NO_TURBOSHAFT_LOOP_UNROLLING);
 }
+
+/**
+ * The two flags above, for the start-up flags of every child process that runs isolates (engine
+ * children: process-host.ts; snapshot children: snapshot.ts), so a child never misses one.
+ */
+export const ISOLATE_PROCESS_V8_FLAGS: readonly string[] = [NO_WASM_CODE_GC, NO_TURBOSHAFT_LOOP_UNROLLING];

@@ -29,6 +29,7 @@ import type { FunctionBundle } from '../../code/types.ts';
 import { SnapshotUnsupportedError, type SandboxImage } from '../engine.ts';
 import { decodeReply, encodeMessage, type GuestDispatchFunction, type InitMessage } from '../guest/protocol.ts';
 import { DEMAND_MEMORY_MS, PoolDemand } from '../pool-demand.ts';
+import { ISOLATE_PROCESS_V8_FLAGS, NO_NODE_SNAPSHOT } from './flags.ts';
 import { V8_CALL_GRACE_MS, withDeadline } from './v8-sandbox.ts';
 
 /** Deserialised isolates kept ready per image (V8EngineOptions.restoredPerImage). */
@@ -131,7 +132,7 @@ export function createSnapshotInChild(
   delete env.NODE_OPTIONS; // the parent's (a test runner's hooks) are not the child's business
   return new Promise<Uint8Array>((resolve, reject) => {
     const child = fork(childPath, [], {
-      execArgv: ['--no-node-snapshot', '--no-wasm-code-gc', '--no-turboshaft-loop-unrolling', `--max-old-space-size=${options.memoryMb + CHILD_HEAP_HEADROOM_MB}`],
+      execArgv: [NO_NODE_SNAPSHOT, ...ISOLATE_PROCESS_V8_FLAGS, `--max-old-space-size=${options.memoryMb + CHILD_HEAP_HEADROOM_MB}`],
       serialization: 'advanced',
       stdio: ['ignore', 'ignore', 'pipe', 'ipc'],
       env,
