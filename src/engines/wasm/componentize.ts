@@ -9,10 +9,12 @@
  * ~1.6 MB components against ~12 MB, seconds to build against tens of seconds, and StarlingMonkey's
  * path through jco's own preview2-shim fails with "failed to get path metadata".
  */
+import { fork } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { fileURLToPath } from 'node:url';
 import { build } from 'esbuild';
 import { EngineUnavailableError, InvalidParameterValueException } from '../../errors.ts';
+import type { BuildReply, BuildRequest } from './componentize-child.ts';
 import { quickShapeError } from './entry-shape.ts';
 
 /** The WIT package the components implement (native/wit/, shipped in the package's files). */
@@ -21,18 +23,60 @@ export const WIT_DIR = fileURLToPath(new URL('../../../native/wit', import.meta.
 const CACHE_SIZE = 16;
 const cache = new Map<string, Promise<Uint8Array>>();
 
-interface ComponentizeQjs {
-  componentize(options: { witPath: string; jsSource: string; world?: string; sync?: boolean }): Promise<{ component: Uint8Array }>;
-}
+/**
+ * How long one componentize-qjs build may take, in wall time, before its process is killed and the
+ * deploy refused: the build runs the module's top level (Wizer), with no limit of its own, so a top
+ * level that never ends would otherwise hold a core and a build thread for good (componentize-child.ts). A build costs
+ * ~1.8 CPU-s whatever the module (seconds of wall time on a loaded 2-core machine), plus the top
+ * level's own work: generous, as an INIT that needs longer than Lambda's 10 s would not run anyway.
+ */
+export const BUILD_LIMIT_MS = 60_000;
+/** What a build's stderr may keep for the refusal's message when its process dies (bytes). */
+const STDERR_KEPT = 4096;
 
-async function loadComponentizeQjs(): Promise<ComponentizeQjs> {
-  try {
-    return await import('componentize-qjs');
-  } catch (error) {
-    throw new EngineUnavailableError(
-      `engine 'wasm' with code.entry needs componentize-qjs (an optional dependency with prebuilt binaries), which did not load: ${(error as Error).message}`,
-    );
-  }
+/**
+ * One componentize-qjs build in a child process of its own (componentize-child.ts), killed past
+ * `limitMs`. Resolves with the child's reply; rejects with InvalidParameterValueException when the
+ * build outran its limit or its process died without a reply.
+ */
+function buildInChild(request: BuildRequest, entry: string, limitMs: number): Promise<BuildReply> {
+  const self = new URL(import.meta.url);
+  const childEntry = new URL(`./componentize-child${self.pathname.endsWith('.ts') ? '.ts' : '.js'}`, self);
+  const env = { ...process.env };
+  delete env.NODE_OPTIONS; // the host's (a test runner's hooks) are not the build's business
+  const child = fork(childEntry, [], { serialization: 'advanced', stdio: ['ignore', 'ignore', 'pipe', 'ipc'], env, execArgv: [] });
+  let stderr = '';
+  child.stderr?.setEncoding('utf8').on('data', (chunk: string) => {
+    if (stderr.length < STDERR_KEPT) stderr = (stderr + chunk).slice(0, STDERR_KEPT);
+  });
+  return new Promise<BuildReply>((resolve, reject) => {
+    const timer = setTimeout(() => {
+      child.kill('SIGKILL');
+      reject(
+        new InvalidParameterValueException(
+          'code.entry',
+          `componentize-qjs did not finish building ${entry} within ${limitMs} ms and was stopped: the module's top level runs at build time (Wizer), and it did not end`,
+        ),
+      );
+    }, limitMs);
+    timer.unref();
+    child.once('message', (reply: BuildReply) => {
+      clearTimeout(timer);
+      resolve(reply);
+    });
+    child.once('exit', (code, signal) => {
+      clearTimeout(timer);
+      const why = signal ? `signal ${signal}` : `exit code ${String(code)}`;
+      const said = stderr.trim() === '' ? '' : `: ${stderr.trim()}`;
+      // After a reply this rejects nothing (a settled promise stays settled).
+      reject(new InvalidParameterValueException('code.entry', `componentize-qjs's build of ${entry} ended (${why}) without a component${said}`));
+    });
+    child.once('error', (error) => {
+      clearTimeout(timer);
+      reject(error);
+    });
+    child.send(request);
+  });
 }
 
 /** The entry file bundled into one ES module; imports of the WIT world's interfaces stay imports. */
@@ -232,9 +276,15 @@ async function wrapForInstances(source: string): Promise<string> {
  * instance (see {@link INSTANCE_WRAPPER}). A module the wrapper's checks refuse is refused before the
  * build when a quick evaluation of its top level already says so (entry-shape.ts: at most ~0.2 CPU-s
  * against ~1.8 for the build); `quickCheck: false` leaves it to the build's own run of the top level (tests).
- * @throws InvalidParameterValueException when componentize-qjs refuses the module.
+ * The build runs in a child process killed after `buildLimitMs` (default {@link BUILD_LIMIT_MS}).
+ * @throws InvalidParameterValueException when componentize-qjs refuses the module, or its build
+ *   outran `buildLimitMs` or died. EngineUnavailableError when componentize-qjs does not load.
  */
-export function componentizeSource(source: string, entry = 'the module', options: { readonly quickCheck?: boolean } = {}): Promise<Uint8Array> {
+export function componentizeSource(
+  source: string,
+  entry = 'the module',
+  options: { readonly quickCheck?: boolean; readonly buildLimitMs?: number } = {},
+): Promise<Uint8Array> {
   const shapeRefusal = (message: string): InvalidParameterValueException | undefined => {
     const shape = new RegExp(`${SHAPE_MARK}([a-z-]+):`).exec(message);
     return shape ? new InvalidParameterValueException('code.entry', `${entry} cannot run on engine 'wasm': ${shapeProblem(shape[1]!)}`) : undefined;
@@ -246,7 +296,6 @@ export function componentizeSource(source: string, entry = 'the module', options
     cache.delete(key);
   } else {
     built = (async () => {
-      const qjs = await loadComponentizeQjs();
       let jsSource: string;
       try {
         jsSource = await wrapForInstances(source);
@@ -259,13 +308,14 @@ export function componentizeSource(source: string, entry = 'the module', options
         const refusal = early === undefined ? undefined : shapeRefusal(early);
         if (refusal) throw refusal;
       }
-      try {
-        const { component } = await qjs.componentize({ witPath: WIT_DIR, jsSource, world: 'function', sync: true });
-        return new Uint8Array(component);
-      } catch (error) {
-        const message = (error as Error).message;
-        throw shapeRefusal(message) ?? new InvalidParameterValueException('code.entry', `componentize-qjs could not build the component: ${message}`);
+      const reply = await buildInChild({ witPath: WIT_DIR, jsSource, world: 'function' }, entry, options.buildLimitMs ?? BUILD_LIMIT_MS);
+      if (reply.t === 'built') return reply.component;
+      if (reply.t === 'unavailable') {
+        throw new EngineUnavailableError(
+          `engine 'wasm' with code.entry needs componentize-qjs (an optional dependency with prebuilt binaries), which did not load: ${reply.message}`,
+        );
       }
+      throw shapeRefusal(reply.message) ?? new InvalidParameterValueException('code.entry', `componentize-qjs could not build the component: ${reply.message}`);
     })();
     built.catch(() => cache.delete(key));
   }
