@@ -11,8 +11,10 @@
  */
 import { fork } from 'node:child_process';
 import { createHash } from 'node:crypto';
+import { availableParallelism } from 'node:os';
 import { fileURLToPath } from 'node:url';
 import { build } from 'esbuild';
+import PQueue from 'p-queue';
 import { EngineUnavailableError, InvalidParameterValueException } from '../../errors.ts';
 import type { BuildReply, BuildRequest } from './componentize-child.ts';
 import { quickShapeError } from './entry-shape.ts';
@@ -33,6 +35,14 @@ const cache = new Map<string, Promise<Uint8Array>>();
 export const BUILD_LIMIT_MS = 60_000;
 /** What a build's stderr may keep for the refusal's message when its process dies (bytes). */
 const STDERR_KEPT = 4096;
+/**
+ * Builds running at once, one per core (what componentize-qjs's own native runtime ran in one
+ * process: one worker thread per core); the rest wait their turn, their limit not yet running. Each
+ * build costs ~1.8 CPU-s, and one whose top level allocates without end grows its process to
+ * QuickJS's wasm32 ceiling before it is refused (2.7 GB of RSS seen, "out of memory"): without a
+ * bound, many distinct deploys at once would each start a process.
+ */
+const builds = new PQueue({ concurrency: Math.max(1, availableParallelism()) });
 
 /**
  * One componentize-qjs build in a child process of its own (componentize-child.ts), killed past
@@ -276,7 +286,8 @@ async function wrapForInstances(source: string): Promise<string> {
  * instance (see {@link INSTANCE_WRAPPER}). A module the wrapper's checks refuse is refused before the
  * build when a quick evaluation of its top level already says so (entry-shape.ts: at most ~0.2 CPU-s
  * against ~1.8 for the build); `quickCheck: false` leaves it to the build's own run of the top level (tests).
- * The build runs in a child process killed after `buildLimitMs` (default {@link BUILD_LIMIT_MS}).
+ * The build runs in a child process killed after `buildLimitMs` (default {@link BUILD_LIMIT_MS}),
+ * at most one per core at once (the others wait, their limit not yet counting).
  * @throws InvalidParameterValueException when componentize-qjs refuses the module, or its build
  *   outran `buildLimitMs` or died. EngineUnavailableError when componentize-qjs does not load.
  */
@@ -308,7 +319,7 @@ export function componentizeSource(
         const refusal = early === undefined ? undefined : shapeRefusal(early);
         if (refusal) throw refusal;
       }
-      const reply = await buildInChild({ witPath: WIT_DIR, jsSource, world: 'function' }, entry, options.buildLimitMs ?? BUILD_LIMIT_MS);
+      const reply = await builds.add(() => buildInChild({ witPath: WIT_DIR, jsSource, world: 'function' }, entry, options.buildLimitMs ?? BUILD_LIMIT_MS));
       if (reply.t === 'built') return reply.component;
       if (reply.t === 'unavailable') {
         throw new EngineUnavailableError(

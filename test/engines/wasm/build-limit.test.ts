@@ -9,6 +9,7 @@
  * depend on the machine's speed).
  */
 import { readdirSync, readFileSync } from 'node:fs';
+import { availableParallelism } from 'node:os';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { describe, expect, it } from 'vitest';
 import { BUILD_LIMIT_MS, componentizeSource } from '../../../src/engines/wasm/componentize.ts';
@@ -55,5 +56,33 @@ describe.skipIf(noComponentizer !== undefined)(`wasm engine: a build that never 
     // The build path is not held: a module that ends builds, in the default limit.
     const component = await componentizeSource("export const handler = { handle() { return '\"after\"'; } };");
     expect(component.byteLength).toBeGreaterThan(100_000);
+  });
+
+  it('runs at most one build per core at once; the others wait their turn, and their limit starts with them', async () => {
+    const cores = Math.max(1, availableParallelism());
+    // cores + 2 distinct looping modules (distinct: equal sources share one build), each stopped
+    // 400 ms after its process starts: all refused, never more than `cores` processes at once.
+    let most = 0;
+    let polling = true;
+    const poll = (async () => {
+      while (polling) {
+        most = Math.max(most, buildChildren().length);
+        await sleep(10);
+      }
+    })();
+    const outcomes = await Promise.all(
+      Array.from({ length: cores + 2 }, (_, i) => componentizeSource(`${LOOPING}// ${i}\n`, `/functions/loop-${i}.mjs`, { buildLimitMs: 400 }).catch((e: unknown) => e)),
+    );
+    polling = false;
+    await poll;
+    for (const [i, outcome] of outcomes.entries()) {
+      expect((outcome as Error).message).toBe(
+        `componentize-qjs did not finish building /functions/loop-${i}.mjs within 400 ms and was stopped: the module's top level runs at build time (Wizer), and it did not end`,
+      );
+    }
+    if (process.platform === 'linux') {
+      expect(most).toBeGreaterThanOrEqual(1);
+      expect(most).toBeLessThanOrEqual(cores);
+    }
   });
 });
