@@ -6,6 +6,7 @@
 import { readFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { build, type BuildFailure, type Message, type Metafile, type Plugin } from 'esbuild';
+import { containmentPlugin } from './containment.ts';
 import type { LocatedModule } from './locate-module.ts';
 import { builtinsPlugin, IMPORT_META_IDENTIFIER, LOADERS, locationPlugin, type Splice } from './plugins.ts';
 import { ROOT_IDENTIFIER } from './wrap.ts';
@@ -24,13 +25,15 @@ export interface BuildOutput {
 const OUTFILE_NAME = '__lambdalet_bundle.js';
 
 /**
- * Bundles `module` (inside the package at `root`). Returns esbuild's errors instead of the output
- * when the user's code cannot be bundled.
+ * Bundles `module` (inside the package at `root`). With `contained`, every import must resolve
+ * inside `root` or `contained.optRoot` (containment.ts). Returns esbuild's errors instead of the
+ * output when the user's code cannot be bundled.
  */
 export async function bundleModule(
   root: string,
   module: LocatedModule,
   nodePaths: readonly string[] = [],
+  contained?: { readonly optRoot?: string | undefined },
 ): Promise<{ ok: true; output: BuildOutput } | { ok: false; errors: readonly Message[] }> {
   const splices = new Map<string, Splice>();
   // The synthetic entry hands the export root to the wrapper. ESM: the namespace object. CommonJS:
@@ -69,7 +72,12 @@ export async function bundleModule(
       sourcesContent: false,
       metafile: true,
       logLevel: 'silent',
-      plugins: [builtinsPlugin(), ...entryFormatPlugin(module), locationPlugin(root, splices)],
+      plugins: [
+        builtinsPlugin(),
+        ...entryFormatPlugin(module),
+        ...(contained === undefined ? [] : [containmentPlugin(root, contained.optRoot)]),
+        locationPlugin(root, splices),
+      ],
     });
     const js = result.outputFiles.find((file) => file.path.endsWith('.js'));
     const map = result.outputFiles.find((file) => file.path.endsWith('.js.map'));

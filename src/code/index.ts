@@ -48,7 +48,9 @@ export async function bundleFunction(
     if (module === undefined) {
       return { ok: false, failure: moduleNotFound(joinModulePath(parsed)) };
     }
-    const built = await bundleModule(pkg.root, module, resolution?.nodePaths ?? []);
+    // A package (files, zip, dir) is the function's whole world; an entry file bundles with its project's imports.
+    const contained = pkg.entryFile === undefined ? { optRoot: resolution?.optRoot } : undefined;
+    const built = await bundleModule(pkg.root, module, resolution?.nodePaths ?? [], contained);
     if (!built.ok) return { ok: false, failure: await failureFromBuild(built.errors, pkg.root) };
     const asyncRequire = requiredAsyncModule(built.output.code, built.output.metafile, pkg.root);
     if (asyncRequire !== undefined) return { ok: false, failure: asyncRequire };
@@ -87,6 +89,8 @@ export interface ModuleResolution {
    * theirs at `/opt/nodejs/node22/node_modules` and `/opt/nodejs/node_modules` (host paths here).
    */
   readonly nodePaths?: readonly string[];
+  /** The real path of the directory that plays `/opt` (the layers), when the function has layers. */
+  readonly optRoot?: string | undefined;
 }
 
 async function findModule(pkg: MaterialisedPackage, parsed: ParsedHandler, handler: string): Promise<LocatedModule | undefined> {

@@ -99,7 +99,7 @@ export async function prepareDeployment(
       const outcome =
         config.engine === 'wasm'
           ? { ok: true as const, bundle: await wasmBundle(config.code, config.handler) }
-          : await bundleFunction(config.code, config.handler, undefined, optDir ? { nodePaths: optDir.nodePaths } : undefined);
+          : await bundleFunction(config.code, config.handler, undefined, optDir ? { nodePaths: optDir.nodePaths, optRoot: optDir.root } : undefined);
       prepared = outcome.ok
         ? { ok: true, bundle: outcome.bundle, blueprint: await engine.prepare(outcome.bundle, { memoryMb: config.memoryMb }) }
         : { ok: false, failure: outcome.failure };

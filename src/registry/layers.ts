@@ -8,7 +8,7 @@
  * together are at most 250 MB unzipped (InvalidParameterValueException with Lambda's message);
  * a layer's zip obeys the same limits as a function's (code/unzip.ts).
  */
-import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, realpath, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { unzipSync } from 'fflate';
@@ -208,12 +208,17 @@ export function mergeLayers(layers: readonly LayerVersion[]): Record<string, Uin
 }
 
 /**
- * Writes /opt's files to a private temporary directory for the bundler, and returns Lambda's
- * NODE_PATH entries under it (`/opt/nodejs/node22/node_modules` then `/opt/nodejs/node_modules`;
- * node24 for nodejs24.x). `dispose()` removes the directory.
+ * Writes /opt's files to a private temporary directory for the bundler, and returns that directory
+ * (`root`, a real path: it plays /opt) and Lambda's NODE_PATH entries under it
+ * (`/opt/nodejs/node22/node_modules` then `/opt/nodejs/node_modules`; node24 for nodejs24.x).
+ * `dispose()` removes the directory.
  */
-export async function materialiseOpt(files: Record<string, Uint8Array>, runtime: FunctionConfig['runtime']): Promise<{ nodePaths: string[]; dispose(): Promise<void> }> {
-  const root = await mkdtemp(join(tmpdir(), 'lambdalet-opt-'));
+export async function materialiseOpt(
+  files: Record<string, Uint8Array>,
+  runtime: FunctionConfig['runtime'],
+): Promise<{ root: string; nodePaths: string[]; dispose(): Promise<void> }> {
+  // Real: the bundler compares resolved (real) paths with it (code/containment.ts).
+  const root = await realpath(await mkdtemp(join(tmpdir(), 'lambdalet-opt-')));
   try {
     for (const [path, bytes] of Object.entries(files)) {
       const target = join(root, path);
@@ -226,6 +231,7 @@ export async function materialiseOpt(files: Record<string, Uint8Array>, runtime:
   }
   const node = runtime === 'nodejs24.x' ? 'node24' : 'node22';
   return {
+    root,
     nodePaths: [join(root, 'nodejs', node, 'node_modules'), join(root, 'nodejs', 'node_modules')],
     dispose: () => rm(root, { recursive: true, force: true }),
   };

@@ -1,0 +1,121 @@
+/**
+ * A code package is the function's whole world: its imports resolve inside the package (`/var/task`)
+ * and the layers (`/opt`), never to the host's files (issue #15).
+ *
+ * The bundler runs on the host, over the package written to a temporary directory, and esbuild
+ * resolves as Node would on that machine: an absolute specifier (`import p from
+ * '/srv/app/config.json'`), `../` past the package root, or a bare one found in a `node_modules` of
+ * a parent directory reached the host's file system — the file's contents were bundled into the
+ * tenant's function (seen: a package of one file read the host's package.json and /etc/hostname).
+ * On Lambda such a path names a file of the execution environment, not of anyone's host.
+ *
+ * Here a specifier is resolved as esbuild would, then kept only when the file is inside an allowed
+ * root; otherwise it is "Could not resolve", which the init failure words as Node does (failures.ts:
+ * ERR_MODULE_NOT_FOUND / MODULE_NOT_FOUND). Lambda's own absolute paths mean what they mean there:
+ * `/var/task/...` is the package and `/opt/...` the layers (such a file's format is decided by its
+ * syntax and extension, not its package.json `type`: esbuild gives a path a plugin returns no
+ * package type).
+ *
+ * For `code.dir`, which is the package as much as a zip is, the same holds (a `node_modules` it
+ * needs must be inside it, as in a zip); `code.entry` — one file of the caller's own project,
+ * bundled with that project's imports — is not contained (code/index.ts).
+ */
+import { existsSync } from 'node:fs';
+import { dirname, isAbsolute, join, relative, resolve, sep } from 'node:path';
+import type { Plugin } from 'esbuild';
+import { TASK_ROOT } from './plugins.ts';
+
+/** Lambda's mount point of the layers. */
+const OPT_ROOT = '/opt';
+/** Specifiers that may leave the package: bare, absolute, or with a `..` segment anywhere. */
+const ESCAPE_CANDIDATE = /^(?:[^.]|\.[^./]|\.\.)|(?:^|\/)\.\.(?:\/|$)/;
+/** Marks the plugin's own `build.resolve` calls, which it must not answer again. */
+const OWN_RESOLVE = Symbol('lambdalet-containment');
+
+/** True when `file` is `root` or inside it (both real, absolute paths). */
+function inside(root: string, file: string): boolean {
+  const rel = relative(root, file);
+  return rel === '' || (!rel.startsWith(`..${sep}`) && rel !== '..' && !isAbsolute(rel));
+}
+
+/**
+ * Keeps every resolved import of the bundle inside `packageRoot` or `optRoot` (real paths of the
+ * directories that play `/var/task` and `/opt`; `optRoot` only when the function has layers).
+ */
+export function containmentPlugin(packageRoot: string, optRoot: string | undefined): Plugin {
+  const roots = optRoot === undefined ? [packageRoot] : [packageRoot, optRoot];
+  const within = (file: string): boolean => roots.some((root) => inside(root, file));
+  // Whether `<dir>/node_modules/<name>` exists, by that path: bare imports are most of a large
+  // package's, and a second resolution of each cost a 1.6 MB AWS SDK bundle ~1.3x its time.
+  const found = new Map<string, boolean>();
+  const hasPackage = (dir: string, name: string): boolean => {
+    const path = join(dir, 'node_modules', name);
+    let known = found.get(path);
+    if (known === undefined) found.set(path, (known = existsSync(path)));
+    return known;
+  };
+  return {
+    name: 'lambdalet-containment',
+    setup(build) {
+      // Every specifier but a plain './x' (which stays under its importer): esbuild asks the plugin
+      // (a round trip to this thread) only for those.
+      build.onResolve({ filter: ESCAPE_CANDIDATE }, async (args) => {
+        if (args.pluginData === OWN_RESOLVE || args.kind === 'entry-point' || (args.namespace !== 'file' && args.namespace !== '')) return undefined;
+        const specifier = lambdaPath(args.path, packageRoot, optRoot);
+        const pathLike = isAbsolute(specifier) || /^\.\.?(\/|$)/.test(specifier);
+        if (pathLike) {
+          // A path names its file: inside a root or not, before any resolution (a package from a
+          // zip or files holds no symlinks; a code.dir's are the operator's own).
+          if (!within(resolve(args.resolveDir, specifier))) return { errors: [unresolved(args.path, args.kind)] };
+          if (specifier === args.path) return undefined;
+        } else if (packageInside(args.resolveDir, specifier)) {
+          return undefined;
+        }
+        // Lambda's absolute paths, and bare imports no node_modules inside the package holds (the
+        // layers' NODE_PATH may, or a parent directory's node_modules on the host): resolved as
+        // esbuild would, then kept only inside a root.
+        const resolved = await build.resolve(specifier, {
+          kind: args.kind,
+          importer: args.importer,
+          resolveDir: args.resolveDir,
+          namespace: 'file',
+          with: args.with,
+          pluginData: OWN_RESOLVE,
+        });
+        if (resolved.errors.length > 0) return specifier === args.path ? undefined : { errors: [unresolved(args.path, args.kind)] };
+        if (!(resolved.external || resolved.namespace !== 'file' || within(resolved.path))) return { errors: [unresolved(args.path, args.kind)] };
+        // Allowed: esbuild resolves it again itself, since a path a plugin returns carries no
+        // package `type` (esbuild would then decide a `.js` file's format by its syntax, not by
+        // its package.json, as Node does). Only Lambda's absolute paths need the path from here.
+        if (specifier === args.path) return undefined;
+        return { path: resolved.path, namespace: resolved.namespace, external: resolved.external, sideEffects: resolved.sideEffects, suffix: resolved.suffix };
+      });
+    },
+  };
+
+  /** Whether a node_modules between `dir` and the package root (inclusive) holds the package `specifier` names. */
+  function packageInside(dir: string, specifier: string): boolean {
+    const parts = specifier.split('/');
+    const name = specifier.startsWith('@') ? parts.slice(0, 2).join('/') : parts[0]!;
+    for (let at = dir; within(at); at = dirname(at)) {
+      if (hasPackage(at, name)) return true;
+      if (at === dirname(at)) break;
+    }
+    return false;
+  }
+}
+
+/** `/var/task/x` and `/opt/x` as the host paths that play them; any other specifier unchanged. */
+function lambdaPath(specifier: string, packageRoot: string, optRoot: string | undefined): string {
+  if (specifier === TASK_ROOT || specifier.startsWith(`${TASK_ROOT}/`)) return join(packageRoot, specifier.slice(TASK_ROOT.length));
+  if (optRoot !== undefined && (specifier === OPT_ROOT || specifier.startsWith(`${OPT_ROOT}/`))) return join(optRoot, specifier.slice(OPT_ROOT.length));
+  return specifier;
+}
+
+/** esbuild's own words for a specifier it cannot resolve (failures.ts reads them, and the note for `require`). */
+function unresolved(specifier: string, kind: string): { text: string; notes: { text: string }[] } {
+  return {
+    text: `Could not resolve "${specifier}"`,
+    notes: kind === 'require-call' || kind === 'require-resolve' ? [{ text: 'You can mark the path as external, or surround this "require" call with a try/catch block to handle this failure at run-time instead of bundle-time.' }] : [],
+  };
+}

@@ -1,0 +1,113 @@
+/**
+ * A code package is the function's whole world (issue #15: no host secret readable). The bundler
+ * runs on the host; before src/code/containment.ts, a package of one file read the host's files
+ * into the tenant's function through its imports: `import p from '/srv/app/package.json'` returned
+ * the host's package.json, `'/etc/hostname?raw'` bundled /etc/hostname. On Lambda those paths name
+ * files of the execution environment, which the package does not hold: Node's "Cannot find module"
+ * (ESM: ERR_MODULE_NOT_FOUND, which the runtime client does not wrap; CommonJS: MODULE_NOT_FOUND
+ * as Runtime.ImportModuleError with the require stack — aws-lambda-nodejs-runtime-interface-client
+ * src/UserFunction.js; the wording is Node's, test/code/failures.test.ts).
+ */
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { describe, expect, it } from 'vitest';
+import { bundleFunction } from '../../src/code/index.ts';
+import { materialiseOpt } from '../../src/registry/layers.ts';
+import { bundleFails, bundleOk, invoke, makeZip, tempPackage } from './helpers.ts';
+
+/** A host file every checkout has, with a marker no package here holds. */
+const HOST_FILE = fileURLToPath(new URL('../../package.json', import.meta.url));
+const HOST_MARKER = '"name": "lambdalet"';
+
+describe('a package imports only its own files and its layers', () => {
+  it.each([
+    ['an absolute host path (ESM)', `import p from '${HOST_FILE}';\nexport const handler = async () => p;`, `Cannot find module '${HOST_FILE}' imported from /var/task/index.mjs`],
+    ['a relative path past the package root (ESM)', `import p from '${'../'.repeat(30)}${HOST_FILE.slice(1)}';\nexport const handler = async () => p;`, `Cannot find module '${HOST_FILE}' imported from /var/task/index.mjs`],
+    ['a query suffix on a host path (ESM)', "import t from '/etc/hostname?raw';\nexport const handler = async () => t;", "Cannot find module '/etc/hostname?raw' imported from /var/task/index.mjs"],
+    ['a dynamic import of a host path', `export const handler = async () => (await import('${HOST_FILE}')).default;`, `Cannot find module '${HOST_FILE}' imported from /var/task/index.mjs`],
+  ])('%s: not found, as on Lambda, and nothing of the host file in the function', async (_what, source, message) => {
+    const failure = await bundleFails({ files: { 'index.mjs': source } }, 'index.handler');
+    expect(failure).toMatchObject({ errorType: 'Error', errorMessage: message, code: 'ERR_MODULE_NOT_FOUND' });
+    expect(failure.trace[0]).toBe(`Error [ERR_MODULE_NOT_FOUND]: ${message}`);
+    expect(JSON.stringify(failure)).not.toContain(HOST_MARKER);
+  });
+
+  it('require() of a host path from a zip: Runtime.ImportModuleError with the require stack', async () => {
+    const zip = makeZip({ 'index.js': `const p = require('${HOST_FILE}');\nexports.handler = async () => p.name;` });
+    const failure = await bundleFails({ zip }, 'index.handler');
+    expect(failure.errorType).toBe('Runtime.ImportModuleError');
+    expect(failure.errorMessage).toBe(`Error: Cannot find module '${HOST_FILE}'\nRequire stack:\n- /var/task/index.js\n- /var/runtime/index.mjs`);
+  });
+
+  it("code.dir: a package found only in a parent directory's node_modules is not the package's (use code.entry for a project's own imports)", async () => {
+    const outer = await tempPackage({
+      'node_modules/leak/package.json': '{"name":"leak","main":"index.js"}',
+      'node_modules/leak/index.js': "module.exports = 'from the host';",
+      'fn/index.mjs': "import leak from 'leak';\nexport const handler = async () => leak;",
+    });
+    try {
+      const failure = await bundleFails({ dir: join(outer.dir, 'fn') }, 'index.handler');
+      expect(failure.errorMessage).toBe("Cannot find package 'leak' imported from /var/task/index.mjs");
+      // code.entry is one file of the caller's project: it bundles with that project's imports.
+      const bundle = await bundleOk({ entry: join(outer.dir, 'fn', 'index.mjs') }, 'index.handler');
+      expect(await invoke(bundle)).toBe('from the host');
+    } finally {
+      await outer.dispose();
+    }
+  });
+
+  it("inside the package everything resolves as before: '..' within it, its node_modules, and Lambda's absolute /var/task paths", async () => {
+    const bundle = await bundleOk(
+      {
+        files: {
+          'src/handler.mjs': [
+            "import up from '../lib/up.mjs';",
+            "import dep from 'dep';",
+            "import abs from '/var/task/lib/abs.cjs';",
+            'export const handler = async () => [up, dep, abs];',
+          ].join('\n'),
+          'lib/up.mjs': "export default 'up';",
+          'lib/abs.cjs': "module.exports = 'abs';",
+          'node_modules/dep/package.json': '{"name":"dep","main":"main.js"}',
+          'node_modules/dep/main.js': "module.exports = 'dep';",
+        },
+      },
+      'src/handler.handler',
+    );
+    expect(await invoke(bundle)).toEqual(['up', 'dep', 'abs']);
+  });
+
+  it("the layers are /opt: a bare import from their node_modules and an absolute /opt path resolve; a path past /opt does not", async () => {
+    const opt = await materialiseOpt(
+      {
+        'nodejs/node_modules/shared/package.json': new TextEncoder().encode('{"name":"shared","main":"index.js"}'),
+        'nodejs/node_modules/shared/index.js': new TextEncoder().encode("module.exports = 'layer';"),
+        'nodejs/util.cjs': new TextEncoder().encode("module.exports = 'opt';"),
+      },
+      'nodejs24.x',
+    );
+    try {
+      const resolution = { nodePaths: opt.nodePaths, optRoot: opt.root };
+      const ok = await bundleFunction(
+        { files: { 'index.mjs': "import s from 'shared';\nimport u from '/opt/nodejs/util.cjs';\nexport const handler = async () => [s, u];" } },
+        'index.handler',
+        undefined,
+        resolution,
+      );
+      if (!ok.ok) throw new Error(JSON.stringify(ok.failure));
+      expect(await invoke(ok.bundle)).toEqual(['layer', 'opt']);
+      const past = await bundleFunction(
+        { files: { 'index.mjs': `import p from '/opt/${'../'.repeat(30)}${HOST_FILE.slice(1)}';\nexport const handler = async () => p;` } },
+        'index.handler',
+        undefined,
+        resolution,
+      );
+      expect(past.ok).toBe(false);
+      // Node normalises the path first, as the URL it resolves to: the host file's own path.
+      if (!past.ok) expect(past.failure.errorMessage).toBe(`Cannot find module '${HOST_FILE}' imported from /var/task/index.mjs`);
+    } finally {
+      await opt.dispose();
+    }
+  });
+
+});
