@@ -9,7 +9,7 @@ import { describe, expect, it, vi } from 'vitest';
 import { BURST_WINDOW_MS, DEMAND_MEMORY_MS, MAX_POOL_DEPTH, POOL_BYTES_BUDGET, PoolDemand } from '../../src/engines/pool-demand.ts';
 import { startRuntime } from '../../src/engines/quickjs/in-thread.ts';
 import { eventually } from '../helpers/eventually.ts';
-import { BACKING_CHUNK_BYTES, backedRanges, BlankPool, newBlankInstance, REFILL_HOLD_OFF_MAX_MS, type Blank } from '../../src/engines/quickjs/snapshot.ts';
+import { BACKING_CHUNK_BYTES, backedRanges, BlankPool, newBlankInstance, REFILL_HOLD_OFF_MAX_MS, writePages, type Blank, type MemoryPages } from '../../src/engines/quickjs/snapshot.ts';
 
 function demandAt(): { demand: PoolDemand; clock: { now: number } } {
   const clock = { now: 1_000_000 };
@@ -101,6 +101,51 @@ describe('quickjs BlankPool following demand', () => {
     // The next burst of 6 finds 6 ready.
     expect(await settle(pool, 128, 6)).toBe(6);
     pool.release(128, extent);
+    expect(pool.readyCount(128)).toBe(0);
+  });
+
+  it('refills write ahead the image last restored (or made) of the size; a take prefers a blank that holds its image', async () => {
+    const madeWith: (string | undefined)[] = [];
+    const names = new Map<MemoryPages, string>();
+    const pool = new BlankPool(async (_memoryMb, _extent, image) => {
+      madeWith.push(image && names.get(image));
+      return { started: {} as Blank['started'], dirty: new Uint8Array(0), ...(image ? { holds: image } : {}), release: () => {} };
+    }, 2);
+    const image = (name: string): MemoryPages & { disposed: boolean } => {
+      const made = { byteLength: 16 << 20, pages: new Uint32Array(0), data: new Uint8Array(0), disposed: false };
+      names.set(made, name);
+      return made;
+    };
+    const a = image('a');
+    const b = image('b');
+    const extentA = { byteLength: 16 << 20, touchBytes: 1 << 20 };
+    const extentB = { byteLength: 16 << 20, touchBytes: 1 << 20 };
+    pool.retain(128, extentA, a);
+    expect(await settle(pool, 128, 2)).toBe(2);
+    expect(madeWith).toEqual(['a', 'a']);
+    pool.retain(128, extentB, b); // the newest image: refills from now on write b
+    /**
+     * Takes a blank for `image`, then waits for the refill it causes: which images the blanks made
+     * meanwhile hold (more than one refill once the takes make a burst: pool-demand.ts).
+     */
+    const takeThenRefills = async (image?: MemoryPages): Promise<{ holds: string | undefined; refills: (string | undefined)[] }> => {
+      const before = madeWith.length;
+      const blank = await pool.take(128, image);
+      for (let i = 0; i < 400 && madeWith.length === before; i++) await new Promise((r) => setTimeout(r, 5));
+      return { holds: blank?.holds && names.get(blank.holds), refills: [...new Set(madeWith.slice(before))] };
+    };
+    // None holds b yet: any ready blank (a restore rewrites it whole); the refill writes b.
+    expect(await takeThenRefills(b)).toEqual({ holds: 'a', refills: ['b'] });
+    // The one that holds b, not the older one before it.
+    expect(await takeThenRefills(b)).toEqual({ holds: 'b', refills: ['b'] });
+    // The last a-blank; a is now the image restored last, and refills write it.
+    expect(await takeThenRefills(a)).toEqual({ holds: 'a', refills: ['a'] });
+    // A disposed image is never written ahead again.
+    a.disposed = true;
+    pool.release(128, extentA);
+    expect((await takeThenRefills()).refills).toEqual(['b']);
+    b.disposed = true;
+    pool.release(128, extentB);
     expect(pool.readyCount(128)).toBe(0);
   });
 
@@ -234,5 +279,53 @@ describe('what a quickjs blank backs ahead of a restore', () => {
     const blank = await newBlankInstance(128, extent, (instance) => startRuntime(instance, 128), pause);
     expect(pauses).toBe(Math.ceil((2 * PAGE + MIB) / BACKING_CHUNK_BYTES) - 1);
     expect(blank.started.instance.memory.buffer.byteLength).toBe(48 * MIB);
+  });
+});
+
+describe('a quickjs blank made holding an image (issue 21, Restore Duration)', () => {
+  const MIB = 1024 * 1024;
+  const PAGE = 64 * 1024;
+
+  /** An image of `pages`, each page filled with its own byte (page index + fill). */
+  function imageOf(pages: number[], fill: number, byteLength = 16 * MIB): MemoryPages {
+    const data = new Uint8Array(new SharedArrayBuffer(pages.length * PAGE));
+    pages.forEach((page, i) => data.fill((page + fill) % 255 || 1, i * PAGE, (i + 1) * PAGE));
+    return { byteLength, pages: Uint32Array.from(pages), data };
+  }
+
+  /** Whether the memory equals `image` exactly: its pages hold its bytes, every other page zero. */
+  function holdsExactly(memory: Uint8Array, image: MemoryPages): boolean {
+    const at = new Map([...image.pages].map((page, i) => [page, i]));
+    for (let page = 0; page < memory.length / PAGE; page++) {
+      const i = at.get(page);
+      const bytes = memory.subarray(page * PAGE, (page + 1) * PAGE);
+      if (i === undefined ? bytes.some((b) => b !== 0) : !bytes.every((b, j) => b === image.data[i * PAGE + j])) return false;
+    }
+    return true;
+  }
+
+  it("holds the image exactly (the blank's own start's pages zeroed), pausing between chunks; another image written over it leaves nothing of the first", async () => {
+    let pauses = 0;
+    // Pages 1 (the blank's start wrote it too), 3, and 20 through 36: 19 pages, 1.19 MiB.
+    const first = imageOf([1, 3, ...Array.from({ length: 17 }, (_, i) => 20 + i)], 5);
+    const extent = { byteLength: 16 * MIB, touchBytes: 37 * PAGE, pages: [...first.pages] };
+    const blank = await newBlankInstance(128, extent, (instance) => startRuntime(instance, 128), async () => void pauses++, first);
+    expect(blank.holds).toBe(first);
+    const memory = (): Uint8Array => new Uint8Array(blank.started.instance.memory.buffer);
+    expect(holdsExactly(memory(), first)).toBe(true);
+    expect([...blank.dirty.keys()].filter((page) => blank.dirty[page] === 1)).toEqual([...first.pages]);
+    // Backing the 19 pages (1.19 MiB: one pause, after the first MiB), then writing them (one pause, after the 16th).
+    expect(pauses).toBe(2);
+    // A restore of another image into this blank: pages of the first that the second lacks are zeroed.
+    const second = imageOf([0, 3, 40], 9);
+    writePages(blank, second);
+    expect(holdsExactly(memory(), second)).toBe(true);
+  });
+
+  it('an image the memory cannot hold leaves a plain blank (the restore then refuses it)', async () => {
+    const tooBig = imageOf([2], 1, 4096 * MIB);
+    const blank = await newBlankInstance(128, { byteLength: 16 * MIB, touchBytes: MIB }, (instance) => startRuntime(instance, 128), undefined, tooBig);
+    expect(blank.holds).toBeUndefined();
+    expect(() => writePages(blank, tooBig)).toThrow(/cannot grow/);
   });
 });

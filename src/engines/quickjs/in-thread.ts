@@ -34,6 +34,7 @@ import {
   writeImage,
   type Blank,
   type BlankExtent,
+  type MemoryPages,
   type QuickJSImage,
   type QuickJSImageParts,
 } from './snapshot.ts';
@@ -87,25 +88,31 @@ const BOOT_TIMEOUT_MS = 10_000;
 /**
  * Figures shared by every thread of this process that hosts QuickJS: each worker gets this buffer
  * ({@link useInstanceCounter}). Slot {@link LIVE}: live instances, counted process-wide because the
- * address space the cap protects is the process's. Slot {@link LAST_RESTORE}: when a SnapStart
- * restore last started anywhere in the process (see {@link restoredLately}).
+ * address space the cap protects is the process's. Slots {@link RESTORING} and {@link LAST_RESTORE}:
+ * SnapStart restores under way anywhere in the process, and when the last one started or ended
+ * (see {@link restoredLately}).
  */
-let instanceCounter: Int32Array<SharedArrayBuffer> = new Int32Array(new SharedArrayBuffer(8));
+let instanceCounter: Int32Array<SharedArrayBuffer> = new Int32Array(new SharedArrayBuffer(12));
 const LIVE = 0;
 const LAST_RESTORE = 1;
+const RESTORING = 2;
 /** {@link LAST_RESTORE} holds Date.now() in ms modulo this (an Int32); differences are taken modulo it too. */
 const CLOCK_MODULO = 0x80000000;
 
 /**
- * Blanks are not backed while a restore started anywhere in the process within this many ms: a
- * blank's backing is CPU (~29 ms for a 48 MB image here, more than restoring into fresh memory:
- * ~19 ms), and in a burst it took the cores from the burst's own restores in other workers (a
- * worker's pool saw only its own restores waiting).
+ * Blanks are not backed while a restore runs anywhere in the process, nor within this many ms of
+ * one starting or ending: a blank's backing is CPU (~29 ms for a 48 MB image here, more than
+ * restoring into fresh memory: ~19 ms), and in a burst it took the cores from the burst's own
+ * restores in other workers (a worker's pool saw only its own restores waiting). Short, because
+ * restores under way are counted: with 100 ms (and no count), a steady stream of cold starts 20-30
+ * ms apart never let a pool refill, and 57 of 58 restores instantiated their blank on their own
+ * path (~1.6 ms of a 4-5 ms Restore Duration, then its image written into unbacked memory).
  */
-export const RESTORE_QUIET_MS = 100;
+export const RESTORE_QUIET_MS = 10;
 
-/** Whether a restore started in this process within {@link RESTORE_QUIET_MS}. */
+/** Whether a restore runs in this process, or one started or ended within {@link RESTORE_QUIET_MS}. */
 function restoredLately(): boolean {
+  if (Atomics.load(instanceCounter, RESTORING) > 0) return true;
   const last = Atomics.load(instanceCounter, LAST_RESTORE);
   return last !== 0 && ((Date.now() % CLOCK_MODULO) - last + CLOCK_MODULO) % CLOCK_MODULO < RESTORE_QUIET_MS;
 }
@@ -117,11 +124,20 @@ function restoredLately(): boolean {
 async function backingPause(): Promise<void> {
   await new Promise((resolve) => setImmediate(resolve));
   const since = performance.now();
-  while (restoredLately() && performance.now() - since < REFILL_HOLD_OFF_MAX_MS) await new Promise((resolve) => setTimeout(resolve, RESTORE_QUIET_MS / 4));
+  while (restoredLately() && performance.now() - since < REFILL_HOLD_OFF_MAX_MS) await new Promise((resolve) => setTimeout(resolve, RESTORE_QUIET_MS / 2));
 }
 
-function noteRestore(): void {
+/** Counts a restore as under way in the process; the returned function ends it (once). */
+function beginRestore(): () => void {
+  Atomics.add(instanceCounter, RESTORING, 1);
   Atomics.store(instanceCounter, LAST_RESTORE, Date.now() % CLOCK_MODULO);
+  let ended = false;
+  return () => {
+    if (ended) return;
+    ended = true;
+    Atomics.store(instanceCounter, LAST_RESTORE, Date.now() % CLOCK_MODULO);
+    Atomics.sub(instanceCounter, RESTORING, 1);
+  };
 }
 
 /** The process-wide counter's buffer, handed to the threads that host QuickJS sandboxes. */
@@ -187,7 +203,7 @@ export class InThreadQuickJS implements Engine {
     this.#useRuntimeImage = options.runtimeImage ?? true;
     this.#givenRuntimeImage = this.#useRuntimeImage && options.madeRuntimeImage !== undefined;
     if (this.#givenRuntimeImage) this.#runtimeImage = Promise.resolve(options.madeRuntimeImage);
-    this.#blanks = new BlankPool((memoryMb, extent) => this.#makeBlank(memoryMb, extent), options.blanksPerMemorySize, restoredLately);
+    this.#blanks = new BlankPool((memoryMb, extent, image) => this.#makeBlank(memoryMb, extent, image), options.blanksPerMemorySize, restoredLately);
   }
 
   /** What another thread needs to restore `image` (one of this engine's). */
@@ -256,31 +272,32 @@ export class InThreadQuickJS implements Engine {
     if (options.memoryMb !== image.memoryMb) {
       throw new Error(`quickjs: an image made under memoryMb ${image.memoryMb} cannot be restored under ${options.memoryMb}`);
     }
-    noteRestore();
-    const blank = await this.#blanks.take(image.memoryMb);
-    if (!blank) throw instanceCapError();
+    const endRestore = beginRestore();
+    let blank: Blank | undefined;
     let dispatch: QuickJSHandle;
     try {
+      blank = await this.#blanks.take(image.memoryMb, quickjsImage);
+      if (!blank) throw instanceCapError();
       dispatch = writeImage(blank, quickjsImage);
     } catch (error) {
-      blank.release();
+      blank?.release();
       throw error;
     } finally {
-      noteRestore();
+      endRestore();
     }
-    const { started } = blank;
+    const { started, release } = blank;
     started.current.options = options;
     // As in #boot: the whole instance goes with the sandbox, nothing inside it is freed.
-    started.current.sandbox = makeSandbox(started, dispatch, false, () => blank.release());
+    started.current.sandbox = makeSandbox(started, dispatch, false, release);
     return started.current.sandbox;
   }
 
   /** A blank instance for the pool, counted as a live instance; undefined at the cap. */
-  async #makeBlank(memoryMb: number, extent: BlankExtent | undefined): Promise<Blank | undefined> {
+  async #makeBlank(memoryMb: number, extent: BlankExtent | undefined, image: MemoryPages | undefined): Promise<Blank | undefined> {
     const release = countInstance();
     if (!release) return undefined;
     try {
-      return { ...(await newBlankInstance(memoryMb, extent, (instance) => startRuntime(instance, memoryMb), backingPause)), release };
+      return { ...(await newBlankInstance(memoryMb, extent, (instance) => startRuntime(instance, memoryMb), backingPause, image)), release };
     } catch (error) {
       release();
       throw error;

@@ -14,7 +14,9 @@
  *   `dispatch` value. No recompilation and no script parse.
  * - Blanks are made ahead of need, {@link BLANKS_PER_MEMORY_SIZE} per memory size while an image of
  *   that size exists, refilled in the background after each restore: a restore does not pay
- *   instantiation (it does when the pool is empty).
+ *   instantiation (it does when the pool is empty). A pool blank is made with the image last
+ *   restored (or made) of its size already written into it, so a restore of that image writes
+ *   nothing; a restore of another image rewrites it whole, as into any blank.
  *
  * quickjs-emscripten internals this relies on (checked at use; a change fails loudly): host
  * functions numbered in creation order per runtime (HostRefMap), `context.getMemory(rt)` and
@@ -108,9 +110,8 @@ export function captureImage(instance: QuickJSInstance, dispatch: QuickJSHandle,
 
 function makeImage(parts: QuickJSImageParts, pool: BlankPool): QuickJSImage {
   const { memoryMb, extent } = parts;
-  pool.retain(memoryMb, extent);
   let disposed = false;
-  return {
+  const image: QuickJSImage = {
     engine: 'quickjs',
     kind: 'wasm-memory',
     ...parts,
@@ -123,23 +124,31 @@ function makeImage(parts: QuickJSImageParts, pool: BlankPool): QuickJSImage {
       pool.release(memoryMb, extent);
     },
   };
+  pool.retain(memoryMb, extent, image);
+  return image;
 }
 
-/** A blank instance: runtime, context and host functions made, no script run. */
+/** A blank instance: runtime, context and host functions made, no script run (or an image written ahead: `holds`). */
 export interface Blank {
   readonly started: StartedRuntime;
-  /** Pages the blank's own start wrote (1 = holds data): zeroed by a restore unless the image sets them. */
+  /**
+   * Pages that hold data (1): the blank's own start's, or those of the image it `holds`. Zeroed by
+   * a restore unless the image it writes sets them.
+   */
   readonly dirty: Uint8Array;
+  /** The image already written into this blank's memory, if any: its pages hold the image's bytes, every other page is zero. */
+  readonly holds?: MemoryPages;
   /** Gives the instance's slot back (the live-instance count). */
   readonly release: () => void;
 }
 
 /**
- * Writes `image` into `blank` and returns the restored `dispatch`. Throws when the blank's memory
- * cannot hold the image (its maximum is smaller: a bug, memory sizes are matched).
+ * Writes `image` into `blank` (nothing to write when the blank already holds it) and returns the
+ * restored `dispatch`. Throws when the blank's memory cannot hold the image (its maximum is
+ * smaller: a bug, memory sizes are matched).
  */
 export function writeImage(blank: Blank, image: QuickJSImage): QuickJSHandle {
-  writePages(blank, image);
+  if (blank.holds !== image) writePages(blank, image);
   return adoptValue(blank.started.context, blank.started.runtime, image.dispatchPointer);
 }
 
@@ -147,7 +156,7 @@ export function writeImage(blank: Blank, image: QuickJSImage): QuickJSHandle {
  * Makes `blank`'s memory equal to `image`'s: grows it, writes the image's pages and zeroes the pages
  * the blank's own start wrote that the image has as zero. Throws when the memory cannot grow enough.
  */
-export function writePages(blank: Omit<Blank, 'release'>, image: MemoryPages): void {
+export function writePages(blank: Pick<Blank, 'started' | 'dirty'>, image: MemoryPages): void {
   const { instance } = blank.started;
   if (!instance.growTo(image.byteLength)) throw new Error(`quickjs: an instance cannot grow to the image's ${image.byteLength} bytes`);
   const memory = new Uint8Array(instance.memory.buffer);
@@ -158,9 +167,13 @@ export function writePages(blank: Omit<Blank, 'release'>, image: MemoryPages): v
     inImage[page] = 1;
     memory.set(data.subarray(i * PAGE_BYTES, (i + 1) * PAGE_BYTES), page * PAGE_BYTES);
   }
-  const { dirty } = blank;
+  zeroLeftovers(memory, blank.dirty, inImage);
+}
+
+/** Zeroes the pages that held data (`dirty`) and that the image written (`inImage`) has as zero. */
+function zeroLeftovers(memory: Uint8Array, dirty: Uint8Array, inImage: Uint8Array): void {
   for (let page = 0; page < dirty.length; page++) {
-    if (dirty[page] === 1 && inImage[page] === 0) memory.fill(0, page * PAGE_BYTES, (page + 1) * PAGE_BYTES);
+    if (dirty[page] === 1 && inImage[page] !== 1) memory.fill(0, page * PAGE_BYTES, (page + 1) * PAGE_BYTES);
   }
 }
 
@@ -247,11 +260,19 @@ function backedBytes(extent: BlankExtent): number {
   return backedRanges(extent, extent.byteLength).reduce((sum, [from, to]) => sum + to - from, 0);
 }
 
-/** Makes a blank (the engine counts it as a live instance); undefined when at the instance cap. */
-export type MakeBlank = (memoryMb: number, extent: BlankExtent | undefined) => Promise<Blank | undefined>;
+/**
+ * Makes a blank (the engine counts it as a live instance); undefined when at the instance cap. With
+ * `image` (pool blanks), the blank is made holding it ({@link newBlankInstance}).
+ */
+export type MakeBlank = (memoryMb: number, extent: BlankExtent | undefined, image?: MemoryPages) => Promise<Blank | undefined>;
 
 interface SizePool {
   readonly extents: BlankExtent[];
+  /** The images of this size, beside their extents; the last one is the one refills write ahead. */
+  readonly images: (MemoryPages & { readonly disposed?: boolean })[];
+  /** {@link widest} of `extents`, kept as they change (not worked out again on each restore's path). */
+  widest: BlankExtent | undefined;
+  widestBytes: number;
   readonly ready: Blank[];
   filling: number;
   /** How deep to keep this pool (follows bursts of restores: engines/pool-demand.ts). */
@@ -297,11 +318,16 @@ export class BlankPool {
     this.#holdOff = holdOff;
   }
 
-  /** An image of this size now exists: keep blanks ready for it. */
-  retain(memoryMb: number, extent: BlankExtent): void {
-    const pool = this.#sizes.get(memoryMb) ?? { extents: [], ready: [], filling: 0, demand: new PoolDemand(this.#size) };
+  /**
+   * An image of this size now exists: keep blanks ready for it. With `image`, refills write it into
+   * their blanks ahead of its restores (until another image of the size is retained or restored).
+   */
+  retain(memoryMb: number, extent: BlankExtent, image?: MemoryPages): void {
+    const pool: SizePool = this.#sizes.get(memoryMb) ?? { extents: [], images: [], widest: undefined, widestBytes: 0, ready: [], filling: 0, demand: new PoolDemand(this.#size) };
     this.#sizes.set(memoryMb, pool);
     pool.extents.push(extent);
+    if (image) pool.images.push(image);
+    this.#widen(pool);
     this.#fill(memoryMb, pool);
   }
 
@@ -310,6 +336,9 @@ export class BlankPool {
     const pool = this.#sizes.get(memoryMb);
     if (!pool) return;
     pool.extents.splice(pool.extents.indexOf(extent), 1);
+    // The released image is disposed by now: no refill writes it any more.
+    for (let i = pool.images.length - 1; i >= 0; i--) if (pool.images[i]!.disposed === true) pool.images.splice(i, 1);
+    this.#widen(pool);
     if (pool.extents.length > 0) return;
     for (const blank of pool.ready.splice(0)) blank.release();
     if (pool.trim) clearTimeout(pool.trim);
@@ -321,12 +350,22 @@ export class BlankPool {
     return this.#sizes.get(memoryMb)?.ready.length ?? 0;
   }
 
-  /** A ready blank, or a new one made now (after the restores before it); refills in the background. */
-  async take(memoryMb: number): Promise<Blank | undefined> {
+  /**
+   * A ready blank — one that holds `image` if there is one — or a new one made now (after the
+   * restores before it); refills in the background, writing `image` into theirs.
+   */
+  async take(memoryMb: number, image?: MemoryPages): Promise<Blank | undefined> {
     const pool = this.#sizes.get(memoryMb);
     pool?.demand.noteTake();
-    const blank = pool?.ready.shift();
-    if (pool) this.#fill(memoryMb, pool);
+    let blank: Blank | undefined;
+    if (pool) {
+      const holding = image ? pool.ready.findIndex((ready) => ready.holds === image) : -1;
+      blank = holding >= 0 ? pool.ready.splice(holding, 1)[0] : pool.ready.shift();
+      // The image restored last is the one written ahead from now on.
+      const at = image ? pool.images.indexOf(image) : -1;
+      if (at >= 0 && at !== pool.images.length - 1) pool.images.push(...pool.images.splice(at, 1));
+      this.#fill(memoryMb, pool);
+    }
     if (blank) return blank;
     this.#waiting++;
     const made = this.#unpooled.then(() => this.#make(memoryMb, undefined));
@@ -338,9 +377,13 @@ export class BlankPool {
     }
   }
 
+  #widen(pool: SizePool): void {
+    pool.widest = widest(pool.extents);
+    pool.widestBytes = pool.widest ? backedBytes(pool.widest) : 0;
+  }
+
   #fill(memoryMb: number, pool: SizePool): void {
-    const extent = widest(pool.extents);
-    const depth = this.#size === 0 ? 0 : pool.demand.depth(extent ? backedBytes(extent) : 0);
+    const depth = this.#size === 0 ? 0 : pool.demand.depth(pool.widestBytes);
     while (pool.ready.length > depth) pool.ready.pop()!.release();
     if (depth > this.#size && !pool.trim) {
       // Shrink back once the burst is forgotten (DEMAND_MEMORY_MS after it).
@@ -359,7 +402,8 @@ export class BlankPool {
           setTimeout(refill, POOL_REFILL_DELAY_MS).unref();
           return;
         }
-        this.#make(memoryMb, widest(pool.extents)).then(
+        const ahead = pool.images[pool.images.length - 1];
+        this.#make(memoryMb, pool.widest, ahead?.disposed === true ? undefined : ahead).then(
           (blank) => {
             pool.filling--;
             if (!blank) return;
@@ -386,12 +430,18 @@ export const BACKING_CHUNK_BYTES = 1024 * 1024;
  * background priority, so a restore that reaches this thread meanwhile runs between two chunks
  * instead of after the whole backing (~29 ms of CPU for a 48 MB image here), and the pool's pause
  * holds the backing while restores run elsewhere.
+ *
+ * With `image`, the image is then written in (the same chunks and pauses) and the blank `holds` it:
+ * a restore of that image starts from memory already equal to it. Writing a trivial handler's 640
+ * KiB image on the restore's path took ~190 µs (memory the cold start's thread had not touched for
+ * tens of ms), most of a restore's own work in the worker.
  */
 export async function newBlankInstance(
   memoryMb: number,
   extent: BlankExtent | undefined,
   start: (instance: QuickJSInstance) => StartedRuntime,
   pause?: () => Promise<void>,
+  image?: MemoryPages,
 ): Promise<Omit<Blank, 'release'>> {
   const instance = await instantiateQuickJS(memoryMb);
   const started = start(instance);
@@ -410,5 +460,18 @@ export async function newBlankInstance(
       }
     }
   }
-  return { started, dirty };
+  // Memory that cannot hold the image: a plain blank (a restore's writePages then says why).
+  if (!image || !instance.growTo(image.byteLength)) return { started, dirty };
+  const memory = new Uint8Array(instance.memory.buffer);
+  const inImage = new Uint8Array(Math.ceil(memory.length / PAGE_BYTES));
+  const { pages, data } = image;
+  for (let i = 0; i < pages.length; i++) {
+    if (pause && i > 0 && (i * PAGE_BYTES) % BACKING_CHUNK_BYTES === 0) await pause();
+    const page = pages[i]!;
+    inImage[page] = 1;
+    memory.set(data.subarray(i * PAGE_BYTES, (i + 1) * PAGE_BYTES), page * PAGE_BYTES);
+  }
+  zeroLeftovers(memory, dirty, inImage);
+  // Every page with data is now one of the image's.
+  return { started, dirty: inImage, holds: image };
 }

@@ -126,6 +126,30 @@ describe('quickjs snapshots', () => {
     expect(await instancesReach(before - 1)).toBe(before - 1);
   });
 
+  it('two images of one memory size restored in turn: blanks written ahead with one image serve the other, each copy its own image exactly', async () => {
+    // One worker thread, one pool for 160 MB: its refills write the image restored last into their blanks.
+    const other = await bundleFunction({ files: { 'index.mjs': 'const marks = []; for (let i = 0; i < 300; i++) marks.push(i); export const handler = async () => ({ other: marks.length, blank: typeof table });' } }, 'index.handler');
+    if (!other.ok) throw new Error(other.failure.errorMessage);
+    const blueprint = await blueprintOf('instance', 1);
+    const otherBlueprint = await new QuickJSEngine({ threads: 1 }).prepare(other.bundle);
+    const images = await Promise.all(
+      [blueprint, otherBlueprint].map(async (bp) => {
+        const base = await snapshotTemplate(bp, options(160));
+        const image = await base.snapshot!();
+        base.dispose();
+        return image;
+      }),
+    );
+    const expected = ['{"counter":1,"size":5000,"k42":42}', '{"other":300,"blank":"undefined"}'];
+    for (const turn of [0, 1, 0, 0, 1, 1, 0, 1]) {
+      const copy = await restoreFrom([blueprint, otherBlueprint][turn]!, images[turn]!, options(160));
+      expect((await invoke(copy, {})).payload).toBe(expected[turn]);
+      copy.dispose();
+      await sleep(30); // the pool refills between cold starts, with the image just restored
+    }
+    for (const image of images) image.dispose();
+  });
+
   it('an image made in one worker thread restores in the others (shared memory), each copy independent', async () => {
     const blueprint = await blueprintOf('instance', 2);
     const base = await snapshotTemplate(blueprint, options());
