@@ -8,8 +8,12 @@
  *
  * - Make (once per process: the first engine server makes it, later ones are given it through
  *   remote/worker-host.ts, its bytes in shared memory): a template instance goes through startRuntime
- *   (runtime, context, the two host functions) and evaluates the guest script; its memory (the
- *   non-zero pages, ~640 KiB) and the address of the `install` value are kept.
+ *   (runtime, context, the two host functions) and evaluates the guest script; its memory and the
+ *   address of the `install` value are kept. Kept at the host's page size (4 KiB), only the pages
+ *   that hold data once malloc's free memory is read as zero (free-heap.ts): the parse leaves more
+ *   free memory than live data in the template's heap, and each page kept is a page every boot
+ *   writes, so backs, in its own memory (issue 21: 156 pages of 4 KiB, where the 13 pages of
+ *   64 KiB with any data kept before were 208).
  * - Boot: a fresh instance goes through the same startRuntime, the image's pages are written over
  *   its memory and `install` is adopted; the runtime's memory limit is set again (the image holds
  *   the template's), then the user's bundle is evaluated and `install` called as before, with a
@@ -24,11 +28,20 @@
  */
 import type { QuickJSHandle } from 'quickjs-emscripten-core';
 import type { StartedRuntime } from './in-thread.ts';
-import { adoptValue, capturePages, newBlankInstance, writePages, type MemoryPages } from './snapshot.ts';
-import { instantiateQuickJS, type QuickJSInstance } from './wasm.ts';
+import { findMallocState, freeRanges } from './free-heap.ts';
+import { adoptValue, newBlankInstance, PAGE_BYTES as BLANK_PAGE_BYTES, type Blank } from './snapshot.ts';
+import { instantiateQuickJS, QUICKJS_INITIAL_MEMORY_MB, type QuickJSInstance } from './wasm.ts';
 
-/** The guest runtime booted in a template instance: its memory, and where `install` lives in it. */
-export interface RuntimeImage extends MemoryPages {
+/** The guest runtime booted in a template instance: its memory's pages with data, and where `install` lives in it. */
+export interface RuntimeImage {
+  /** The template memory's length in bytes. */
+  readonly byteLength: number;
+  /** The unit of `pages`: the host's page, so a boot backs no page the image has no data in. */
+  readonly pageBytes: number;
+  /** Indexes of the pages with data, ascending, and their bytes packed in that order. */
+  readonly pages: Uint32Array;
+  /** In a SharedArrayBuffer: other worker threads read the same bytes without a copy. */
+  readonly data: Uint8Array;
   /** Address of the template's `install` JSValue inside the image. */
   readonly installPointer: number;
 }
@@ -36,6 +49,8 @@ export interface RuntimeImage extends MemoryPages {
 /** Lambda's smallest memory size: the template's memory maximum (the guest needs far less). */
 const TEMPLATE_MEMORY_MB = 128;
 const MIB = 1024 * 1024;
+/** The host's page: the unit the kernel backs memory in. */
+const IMAGE_PAGE_BYTES = 4096;
 
 /**
  * Boots the guest script in a template instance and images it. `start` is the engine's
@@ -47,11 +62,58 @@ export async function makeRuntimeImage(
   start: (instance: QuickJSInstance, memoryMb: number) => StartedRuntime,
   evaluate: (started: StartedRuntime, code: string) => QuickJSHandle,
 ): Promise<RuntimeImage> {
-  const instance = await instantiateQuickJS(TEMPLATE_MEMORY_MB);
+  const [instance, probe] = await Promise.all([instantiateQuickJS(TEMPLATE_MEMORY_MB), instantiateQuickJS(QUICKJS_INITIAL_MEMORY_MB)]);
   const started = start(instance, TEMPLATE_MEMORY_MB);
   const install = evaluate(started, guest);
   // The log and hostCall handles stay alive, as a booting sandbox's do until install() returns.
-  return { ...capturePages(instance), installPointer: install.value };
+  const memory = new Uint8Array(instance.memory.buffer);
+  const state = findMallocState(probe);
+  // The template is dropped once imaged, so its free memory is zeroed in place; unfound or not
+  // walkable, every byte is kept, as before.
+  for (const [from, to] of (state === undefined ? undefined : freeRanges(memory, state)) ?? []) memory.fill(0, from, to);
+  return { ...pagesWithData(memory), installPointer: install.value };
+}
+
+/** `memory`'s pages of {@link IMAGE_PAGE_BYTES} holding any non-zero byte, packed into shared memory. */
+function pagesWithData(memory: Uint8Array): Omit<RuntimeImage, 'installPointer'> {
+  const kept: number[] = [];
+  for (let page = 0; (page + 1) * IMAGE_PAGE_BYTES <= memory.byteLength; page++) if (!isZero(memory, page * IMAGE_PAGE_BYTES, IMAGE_PAGE_BYTES)) kept.push(page);
+  const data = new Uint8Array(new SharedArrayBuffer(kept.length * IMAGE_PAGE_BYTES));
+  kept.forEach((page, i) => data.set(memory.subarray(page * IMAGE_PAGE_BYTES, (page + 1) * IMAGE_PAGE_BYTES), i * IMAGE_PAGE_BYTES));
+  return { byteLength: memory.byteLength, pageBytes: IMAGE_PAGE_BYTES, pages: Uint32Array.from(kept), data };
+}
+
+/**
+ * Makes `blank`'s memory equal to `image`'s, writing no page that neither holds data in the image
+ * nor was written by the blank's own start (runtime and context: in its static data, stack and
+ * heap): a page written is a page backed. Every other page of a fresh instance is zero, as in the image.
+ */
+function writeRuntimeImage(blank: Omit<Blank, 'release'>, image: RuntimeImage): void {
+  const { instance } = blank.started;
+  if (!instance.growTo(image.byteLength)) throw new Error(`quickjs: an instance cannot grow to the runtime image's ${image.byteLength} bytes`);
+  const memory = new Uint8Array(instance.memory.buffer);
+  const { pages, data, pageBytes } = image;
+  const inImage = new Uint8Array(Math.ceil(memory.length / pageBytes));
+  for (let i = 0; i < pages.length; i++) {
+    inImage[pages[i]!] = 1;
+    memory.set(data.subarray(i * pageBytes, (i + 1) * pageBytes), pages[i]! * pageBytes);
+  }
+  // The blank's start wrote only some of each dirty 64 KiB page's host pages: those are zeroed,
+  // unless the image wrote them; the rest were never touched (reading one backs nothing).
+  const { dirty } = blank;
+  const perBlankPage = BLANK_PAGE_BYTES / pageBytes;
+  for (let blankPage = 0; blankPage < dirty.length; blankPage++) {
+    if (dirty[blankPage] !== 1) continue;
+    for (let page = blankPage * perBlankPage; page < (blankPage + 1) * perBlankPage; page++) {
+      if (inImage[page] === 0 && !isZero(memory, page * pageBytes, pageBytes)) memory.fill(0, page * pageBytes, (page + 1) * pageBytes);
+    }
+  }
+}
+
+function isZero(memory: Uint8Array, from: number, bytes: number): boolean {
+  const words = new Int32Array(memory.buffer, memory.byteOffset + from, bytes / 4);
+  for (let i = 0; i < words.length; i++) if (words[i] !== 0) return false;
+  return true;
 }
 
 /**
@@ -64,7 +126,7 @@ export async function bootFromImage(
   start: (instance: QuickJSInstance, memoryMb: number) => StartedRuntime,
 ): Promise<{ readonly started: StartedRuntime; readonly install: QuickJSHandle }> {
   const blank = await newBlankInstance(memoryMb, undefined, (instance) => start(instance, memoryMb));
-  writePages(blank, image);
+  writeRuntimeImage(blank, image);
   const { started } = blank;
   // The image holds the template's limit (its memoryMb); the stack size and interrupt handler are the same.
   started.runtime.setMemoryLimit(memoryMb * MIB);

@@ -28,7 +28,8 @@ import type { StartedRuntime } from './in-thread.ts';
 import { DEMAND_MEMORY_MS, PoolDemand } from '../pool-demand.ts';
 import { instantiateQuickJS, type QuickJSInstance } from './wasm.ts';
 
-const PAGE_BYTES = 64 * 1024;
+/** The unit of an image's `pages` and of a blank's `dirty`: WebAssembly's page. */
+export const PAGE_BYTES = 64 * 1024;
 /** The host's page: writing one byte per OS page makes the kernel back it. */
 const OS_PAGE_BYTES = 4096;
 /** Heap room past an image's last page that a blank backs ahead too (first allocations after a restore). */
