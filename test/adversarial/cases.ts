@@ -7,6 +7,7 @@
  *
  * Handlers read the secrets' NAMES from the event, so a case cannot pass by not knowing them.
  */
+import { fileURLToPath } from 'node:url';
 import type { EngineName } from '../../src/config/index.ts';
 import { LOG_CHARS_PER_PHASE } from '../../src/environment/log-collector.ts';
 import { GENEROUS_TIMEOUT_MS } from '../helpers/runtime.ts';
@@ -54,6 +55,9 @@ export const GENEROUS = GENEROUS_TIMEOUT_MS;
  * outcome, a short one spins the CPU for less time (the catalogue runs in 5 modes at once).
  */
 export const LOOP_DEADLINE = 250;
+const escapeRegExp = (text: string): string => text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+/** A host file every checkout has (the repository's own package.json). */
+const HOST_PACKAGE_JSON = fileURLToPath(new URL('../../package.json', import.meta.url));
 const TIMEOUT: Outcome = { kind: 'timeout' };
 const OOM: Outcome = { kind: 'oom' };
 const HANDLED: Outcome = { kind: 'error', errorType: 'handled' };
@@ -429,6 +433,20 @@ export const ESCAPES: readonly HostileCase[] = [
           if (result !== 'refused' && result !== 'stub') throw new Error(`import('${spec}') gave ${result}`);
         }
       },
+    },
+  },
+  {
+    // Static imports are bundled at deploy, on the host, where a path names a host file: the
+    // package is the function's world (src/code/containment.ts), so these are Node's "Cannot find
+    // module" at INIT, as a file outside the package would be on Lambda. Before, the host's file
+    // came back in the payload.
+    name: 'escape: static imports of host files (bundled at deploy)',
+    code: `import manifest from '${HOST_PACKAGE_JSON}';
+    export const handler = async () => manifest.name;`,
+    outcome: {
+      kind: 'error',
+      errorType: 'Error',
+      errorMessage: new RegExp(`^Cannot find module '${escapeRegExp(HOST_PACKAGE_JSON)}' imported from /var/task/index\\.mjs$`),
     },
   },
   {
