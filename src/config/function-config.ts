@@ -107,7 +107,8 @@ export interface FunctionConfigInput {
   /**
    * Outbound `fetch` from the handler. Denied by default: a request to a host not in `allowHosts`
    * fails like a network error that names this policy. `allowHosts` entries are host names
-   * (`api.example.com`), optionally with a port (`localhost:8080`) or a leading `*.` for subdomains.
+   * (`api.example.com`), optionally with a port (`localhost:8080`) or a leading `*.` for subdomains;
+   * a name must lead to a public address unless `allowPrivateAddresses` (environment/public-egress.ts).
    * `fetch` replaces the host's `globalThis.fetch` for this function's requests (for tests).
    * @example { egress: { allowHosts: ['api.example.com'] } }
    */
@@ -190,12 +191,21 @@ export interface CodeSigningInput {
 /** The `egress` option as given. */
 export interface EgressPolicyInput {
   readonly allowHosts?: readonly string[];
+  /**
+   * Whether a host NAME in `allowHosts` may lead to an address that is not public (loopback,
+   * private network, link-local such as 169.254.169.254, unique-local IPv6...). Default false: such
+   * a request fails `fetch failed: lambdalet egress policy denied ...`, checked at each connection
+   * (DNS rebinding included: environment/public-egress.ts). A literal address or `localhost` in
+   * `allowHosts` is always allowed. True for a VPC's internal services reached by name.
+   */
+  readonly allowPrivateAddresses?: boolean;
   readonly fetch?: (request: Request) => Promise<Response>;
 }
 
 /** The `egress` option after parsing. */
 export interface EgressPolicy {
   readonly allowHosts: readonly string[];
+  readonly allowPrivateAddresses?: boolean | undefined;
   readonly fetch?: ((request: Request) => Promise<Response>) | undefined;
 }
 
@@ -275,6 +285,7 @@ const egressSchema = z
         )
         .max(EGRESS_ALLOW_HOSTS_MAX, expected(`be an array of at most ${EGRESS_ALLOW_HOSTS_MAX} host names`))
         .default([]),
+      allowPrivateAddresses: z.boolean(expected('be a boolean')).optional(),
       // z.custom keeps the function itself (a function schema would wrap it).
       fetch: z
         .custom<(request: Request) => Promise<Response>>((v) => typeof v === 'function', expected('be a fetch function'))
@@ -282,7 +293,14 @@ const egressSchema = z
     },
     expected('be an object like { allowHosts: [...] }'),
   )
-  .transform((v): EgressPolicy => Object.freeze({ allowHosts: Object.freeze(v.allowHosts.map((h) => h.toLowerCase())), fetch: v.fetch }));
+  .transform(
+    (v): EgressPolicy =>
+      Object.freeze({
+        allowHosts: Object.freeze(v.allowHosts.map((h) => h.toLowerCase())),
+        ...(v.allowPrivateAddresses === undefined ? {} : { allowPrivateAddresses: v.allowPrivateAddresses }),
+        fetch: v.fetch,
+      }),
+  );
 
 const layersPhrase = expected(`be an array of at most ${LAYERS_MAX} layer version ARNs`);
 const layerArnPhrase = expected('be a layer version ARN (arn:aws:lambda:<region>:<account>:layer:<name>:<version>)');

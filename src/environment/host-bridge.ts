@@ -21,6 +21,7 @@ import { VfsError, type LazyVfs } from '../vfs/index.ts';
 import { CryptoService, type CryptoAnswer } from './crypto-service.ts';
 import { FetchBoundError, FetchLedger, FetchMemoryError } from './fetch-ledger.ts';
 import { runHeavy } from './heavy-work.ts';
+import { needsPublicAddress, PrivateAddressRefused, publicEgressAgent } from './public-egress.ts';
 import type { ResponseSink } from './response-sink.ts';
 
 /** Most random bytes one call may ask for (Web Crypto's getRandomValues limit). */
@@ -444,7 +445,7 @@ export class HostBridge {
       // Request constructor) — nothing else holds the first Request, so once it is collected an
       // abort never reaches the request: 16 stalled uploads aborted at once left 4 and 11 of them
       // unsettled, their bodies held, in 2 of 6 runs; with (url, init) all 16 settled in 12 of 12.
-      const response = await (this.#egress.fetch ? this.#egress.fetch(new Request(url, init)) : fetch(url, init));
+      const response = await (this.#egress.fetch ? this.#egress.fetch(new Request(url, init)) : this.#hostFetch(url, init));
       const location = response.headers.get('location');
       if (request.redirect !== 'manual' && location !== null && [301, 302, 303, 307, 308].includes(response.status)) {
         if (request.redirect === 'error') throw new TypeError('unexpected redirect');
@@ -463,6 +464,30 @@ export class HostBridge {
         meta: { status: response.status, statusText: response.statusText, headers: [...response.headers], url: url.href, redirected: hop > 0 },
         body: bytes,
       };
+    }
+  }
+
+  /**
+   * Node's fetch; a request to a host name goes through the Agent that refuses non-public
+   * addresses at connect time (public-egress.ts), unless the function allows private addresses.
+   */
+  async #hostFetch(url: URL, init: RequestInit): Promise<Response> {
+    const hostname = url.hostname.toLowerCase().replace(/^\[|\]$/g, '');
+    if (this.#egress.allowPrivateAddresses === true || !needsPublicAddress(hostname)) return fetch(url, init);
+    try {
+      // undici's Agent from npm as Node's fetch's dispatcher (public-egress.ts: checked on Node 24 and 26).
+      return await fetch(url, { ...init, dispatcher: publicEgressAgent() });
+    } catch (error) {
+      const cause = error instanceof Error ? error.cause : undefined;
+      if (cause instanceof PrivateAddressRefused) {
+        const port = url.port || (url.protocol === 'https:' ? '443' : '80');
+        throw new EgressDenied(
+          `lambdalet egress policy denied ${url.protocol}//${url.host}: ${cause.message}; ${
+            cause.address.includes(':') ? '' : `add "${cause.address}:${port}" itself to the function's egress.allowHosts or `
+          }set egress.allowPrivateAddresses`,
+        );
+      }
+      throw error;
     }
   }
 
