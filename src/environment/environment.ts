@@ -4,7 +4,7 @@
  * (timeout, out of memory, crash, uncaught exception, failed INIT) leave it dead, and the pool
  * discards it — the next invocation cold-starts a new one, as on Lambda.
  */
-import { randomBytes } from 'node:crypto';
+import { randomHex } from '../random-hex.ts';
 import type { FunctionBundle } from '../code/types.ts';
 import type { FunctionConfig } from '../config/index.ts';
 import { INIT_TIMEOUT_MS, RESPONSE_PAYLOAD_MAX_BYTES, RESTORE_TIMEOUT_MS } from '../config/index.ts';
@@ -455,7 +455,7 @@ function contextFields({ config, identity }: EnvironmentDeps, logStreamName: str
 
 /** SnapStart's `restore` message: fresh entropy for the guest's randomness and this environment's identity. */
 function restoreMessage(deps: EnvironmentDeps, logStreamName: string): HostMessage {
-  return { type: 'restore', seed: randomBytes(32).toString('hex'), context: contextFields(deps, logStreamName) };
+  return { type: 'restore', seed: randomHex(32), context: contextFields(deps, logStreamName) };
 }
 
 function restoreLimitMs(deps: EnvironmentDeps): number {

@@ -1,5 +1,5 @@
 /** The identity and reserved environment variables Lambda gives every execution environment. */
-import { randomBytes } from 'node:crypto';
+import { randomHex } from '../random-hex.ts';
 import type { FunctionConfig } from '../config/index.ts';
 
 export interface FunctionIdentity {
@@ -18,7 +18,7 @@ export function functionIdentity(region: string, accountId: string, name: string
 /** `YYYY/MM/DD/[<version>]<32 hex>`: one stream per environment, as on AWS. */
 export function logStreamName(now = new Date(), version = '$LATEST'): string {
   const date = now.toISOString().slice(0, 10).replace(/-/g, '/');
-  return `${date}/[${version}]${randomBytes(16).toString('hex')}`;
+  return `${date}/[${version}]${randomHex(16)}`;
 }
 
 /** AWS_LAMBDA_INITIALIZATION_TYPE: how an execution environment was started. */
