@@ -75,8 +75,8 @@ export function withStandardLibrary(
 }
 
 /** The standard library's entries (guest/stdlib/*.ts), each loaded by the guest on first use. */
-const STDLIB_ENTRIES = ['abort', 'assert', 'async-hooks', 'buffer', 'clone', 'crypto', 'date', 'diagnostics-channel', 'dns', 'encoding', 'error-stack',
-  'events', 'fetch', 'fs', 'fs-streams', 'http', 'inspect', 'intl', 'intl-collator', 'intl-en-gb', 'intl-install', 'intl-locale', 'intl-tz', 'module', 'os', 'path', 'perf-hooks',
+const STDLIB_ENTRIES = ['abort', 'assert', 'async-hooks', 'buffer', 'clone', 'console', 'crypto', 'date', 'diagnostics-channel', 'dns', 'encoding', 'error-stack',
+  'events', 'fetch', 'fs', 'fs-streams', 'http', 'inspect', 'intl', 'intl-collator', 'intl-en-gb', 'intl-install', 'intl-locale', 'intl-tz', 'messaging', 'module', 'os', 'path', 'perf-hooks',
   'querystring', 'response-stream', 'stream', 'streams', 'timers', 'tty', 'unavailable-module', 'url',
   'util', 'worker-threads', 'zlib'];
 

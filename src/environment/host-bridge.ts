@@ -12,7 +12,18 @@
  */
 import { Buffer } from 'node:buffer';
 import { randomBytes } from 'node:crypto';
-import { brotliCompress, brotliCompressSync, brotliDecompress, brotliDecompressSync, type BrotliOptions } from 'node:zlib';
+import {
+  brotliCompress,
+  brotliCompressSync,
+  brotliDecompress,
+  brotliDecompressSync,
+  constants as zlibConstants,
+  zstdCompress,
+  zstdCompressSync,
+  zstdDecompress,
+  zstdDecompressSync,
+  type BrotliOptions,
+} from 'node:zlib';
 import type { EgressPolicy } from '../config/index.ts';
 import type { HostCallError } from '../engines/guest/protocol.ts';
 import { encodePayload, splitPayload } from '../engines/guest/protocol.ts';
@@ -36,6 +47,12 @@ const MIB = 1024 * 1024;
  */
 export const BROTLI_MAX_INPUT_BYTES = 8 * MIB;
 export const BROTLI_MAX_OUTPUT_BYTES = 64 * MIB;
+/** What the `zlib.brotli` host call runs: Brotli, or (same limits) Zstandard — Node 22.15 / 23.8's zlib.zstd*. */
+type ZlibHostMode = 'compress' | 'decompress' | 'zstdCompress' | 'zstdDecompress';
+const zstdParams = (prefix: string): ReadonlySet<number> =>
+  new Set(Object.entries(zlibConstants).filter(([name]) => name.startsWith(prefix)).map(([, value]) => value));
+const ZSTD_COMPRESS_PARAMS = zstdParams('ZSTD_c_');
+const ZSTD_DECOMPRESS_PARAMS = zstdParams('ZSTD_d_');
 
 interface FetchRequestShape {
   readonly url: string;
@@ -188,7 +205,7 @@ export class HostBridge {
       let work: () => Promise<HeavyOutcome>;
       if (op === 'zlib.brotli') {
         const { mode, input, options } = this.#brotliArgs(parsed, payload);
-        const run = mode === 'compress' ? brotliCompress : brotliDecompress;
+        const run = { compress: brotliCompress, decompress: brotliDecompress, zstdCompress, zstdDecompress }[mode];
         work = () => new Promise<HeavyOutcome>((resolve, reject) => run(input, options, (error, out) => (error ? reject(error) : resolve({ head: 'o0', bytes: out }))));
       } else {
         const { method, params, parts } = cryptoRequest(parsed, payload);
@@ -350,33 +367,39 @@ export class HostBridge {
   }
 
   /**
-   * Brotli for the guest's node:zlib (no maintained pure-JS encoder exists): the host's own
-   * node:zlib, synchronous, bytes in and out. Only numeric BROTLI_PARAM_* keys pass; the output
-   * is capped by the function's memory (Node's maxOutputLength, `ERR_BUFFER_TOO_LARGE` past it).
+   * Brotli and Zstandard for the guest's node:zlib (no maintained pure-JS encoder exists): the
+   * host's own node:zlib, synchronous, bytes in and out. Only numeric BROTLI_PARAM_* (ZSTD_c_* /
+   * ZSTD_d_* for zstd) keys pass; the output is capped by the function's memory (Node's
+   * maxOutputLength, `ERR_BUFFER_TOO_LARGE` past it).
    */
   #brotli(args: unknown[], input: Buffer): Buffer {
     const { mode, options } = this.#brotliArgs(args, input);
-    return mode === 'compress' ? brotliCompressSync(input, options) : brotliDecompressSync(input, options);
+    return { compress: brotliCompressSync, decompress: brotliDecompressSync, zstdCompress: zstdCompressSync, zstdDecompress: zstdDecompressSync }[mode](input, options);
   }
 
   /** A Brotli call's mode and Node options, checked (see {@link #brotli}). */
-  #brotliArgs(args: unknown[], input: Buffer): { mode: 'compress' | 'decompress'; input: Buffer; options: BrotliOptions } {
-    const [mode, rawParams, rawMax] = args;
-    if (mode !== 'compress' && mode !== 'decompress') throw new TypeError('zlib.brotli: mode must be compress or decompress');
+  #brotliArgs(args: unknown[], input: Buffer): { mode: ZlibHostMode; input: Buffer; options: BrotliOptions } {
+    const [mode, rawParams, rawMax, rawPledged] = args;
+    if (mode !== 'compress' && mode !== 'decompress' && mode !== 'zstdCompress' && mode !== 'zstdDecompress') {
+      throw new TypeError('zlib.brotli: mode must be compress, decompress, zstdCompress or zstdDecompress');
+    }
+    const zstd = mode === 'zstdCompress' || mode === 'zstdDecompress';
     const params: Record<number, number> = {};
     if (rawParams !== null && typeof rawParams === 'object') {
       for (const [key, value] of Object.entries(rawParams)) {
         const id = Number(key);
-        if (!Number.isInteger(id) || id < 0 || id > 8) throw new RangeError(`zlib.brotli: unknown Brotli parameter ${key}`);
+        const known = zstd ? (mode === 'zstdCompress' ? ZSTD_COMPRESS_PARAMS : ZSTD_DECOMPRESS_PARAMS).has(id) : Number.isInteger(id) && id >= 0 && id <= 8;
+        if (!known) throw new RangeError(`zlib.brotli: unknown ${zstd ? 'Zstandard' : 'Brotli'} parameter ${key}`);
         params[id] = Number(value);
       }
     }
     if (input.length > BROTLI_MAX_INPUT_BYTES) {
-      throw new RangeError(`zlib: lambdalet runs Brotli on the host, at most ${BROTLI_MAX_INPUT_BYTES} bytes of input per call (got ${input.length})`);
+      throw new RangeError(`zlib: lambdalet runs ${zstd ? 'Zstandard' : 'Brotli'} on the host, at most ${BROTLI_MAX_INPUT_BYTES} bytes of input per call (got ${input.length})`);
     }
     const limit = Math.min(this.#maxResponseBytes, BROTLI_MAX_OUTPUT_BYTES);
     const cap = typeof rawMax === 'number' && rawMax > 0 ? Math.min(rawMax, limit) : limit;
-    return { mode, input, options: { params, maxOutputLength: cap } };
+    const pledged = zstd && typeof rawPledged === 'number' && Number.isSafeInteger(rawPledged) && rawPledged >= 0 ? { pledgedSrcSize: rawPledged } : {};
+    return { mode, input, options: { params, maxOutputLength: cap, ...pledged } };
   }
 
   /**

@@ -5,6 +5,7 @@
  */
 import { jsonLogMessage } from './json-log.ts';
 import { format } from './format.ts';
+import { stdlib } from './stdlib-loader.ts';
 
 export type Emit = (level: string, message: string) => void;
 
@@ -91,6 +92,18 @@ export function createConsole(emit: Emit): GuestConsole {
   Object.defineProperties(console, {
     _stdout: { configurable: true, get: () => (globalThis as { process?: { stdout?: unknown } }).process?.stdout },
     _stderr: { configurable: true, get: () => (globalThis as { process?: { stderr?: unknown } }).process?.stderr },
+  });
+  // console.Console (node:console's class, stdlib/console.ts), loaded on first read. Not enumerable
+  // (Node's is): code that wraps every console method by enumerating them must not load it.
+  const setConsoleClass = (value: unknown): void => void Object.defineProperty(console, 'Console', { value, writable: true, configurable: true });
+  Object.defineProperty(console, 'Console', {
+    configurable: true,
+    get: () => {
+      const value = stdlib<typeof import('./stdlib/console.ts')>('console').Console;
+      setConsoleClass(value);
+      return value;
+    },
+    set: setConsoleClass,
   });
   return {
     console: console as unknown as Console,

@@ -93,9 +93,37 @@ export function installGlobals(): void {
   for (const name of ['Headers', 'Request', 'Response', 'FormData', 'Blob', 'File', 'fetch']) {
     lazy(name, () => (stdlib<typeof import('./stdlib/fetch.ts')>('fetch').fetchGlobals as Record<string, unknown>)[name]);
   }
+  // Node's globals since 15 / 18 (https://nodejs.org/api/globals.html): undici's webidl reads
+  // MessagePort at load time.
+  for (const name of ['MessageChannel', 'MessagePort', 'MessageEvent', 'BroadcastChannel']) {
+    lazy(name, () => (stdlib<typeof import('./stdlib/messaging.ts')>('messaging') as Record<string, unknown>)[name]);
+  }
   const dateNow = Date.now; // the engine's own: reading the clock must not load the time-zone code
   const origin = dateNow();
-  lazy('performance', () => ({ timeOrigin: origin, now: () => dateNow() - origin, mark() {}, measure() {} }));
+  // Node's performance, without a timeline (no entries are recorded: perf-hooks.ts): undici's fetch
+  // calls markResourceTiming after every response (lib/web/fetch/index.js).
+  lazy('performance', () => ({
+    timeOrigin: origin,
+    now: () => dateNow() - origin,
+    mark() {},
+    measure() {},
+    markResourceTiming() {},
+    clearMarks() {},
+    clearMeasures() {},
+    clearResourceTimings() {},
+    setResourceTimingBufferSize() {},
+    getEntries: () => [],
+    getEntriesByName: () => [],
+    getEntriesByType: () => [],
+    eventLoopUtilization: () => ({ idle: 0, active: 0, utilization: 0 }),
+    toJSON: () => ({ timeOrigin: origin }),
+  }));
+  // Node defines Symbol.dispose / Symbol.asyncDispose where the engine has not (QuickJS): its
+  // primordials' Symbol.for('nodejs.dispose') and Symbol.for('nodejs.asyncDispose'). undici disposes
+  // its abort listeners with them.
+  for (const [name, key] of [['dispose', 'nodejs.dispose'], ['asyncDispose', 'nodejs.asyncDispose']] as const) {
+    if (typeof (Symbol as unknown as Record<string, unknown>)[name] !== 'symbol') Object.defineProperty(Symbol, name, { value: Symbol.for(key) });
+  }
   // V8's Intl in the function's zone from the start, not from the first read of Date.
   installIntlDefaultZone();
   lazyDate(); // last: nothing above may read the Date global

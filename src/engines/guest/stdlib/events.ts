@@ -1,5 +1,6 @@
-/** node:events: the `events` package (Node's EventEmitter, as browserify ships it), plus `on`. */
+/** node:events: the `events` package (Node's EventEmitter, as browserify ships it), plus `on`, `errorMonitor` and `addAbortListener`. */
 import EventEmitter from 'events';
+import { nodeError } from '../bridge.ts';
 
 type Emitter = InstanceType<typeof EventEmitter>;
 
@@ -52,7 +53,38 @@ EventEmitter.prototype.emit = function emit(this: Emitter & { _events?: Record<P
   return emitWithoutMonitor.call(this, type, ...args);
 };
 
+/** Symbol.dispose (globals.ts defines Node's stand-in where the engine has none). */
+const symbolDispose: symbol = (Symbol as { dispose?: symbol }).dispose ?? Symbol.for('nodejs.dispose');
+
+/**
+ * events.addAbortListener(signal, listener) (Node 20.5 / 18.18,
+ * https://nodejs.org/docs/latest-v24.x/api/events.html#eventsaddabortlistenersignal-listener): the
+ * listener once on 'abort' — at once (a microtask) when the signal is aborted already — and a
+ * Disposable that removes it. undici's core/util.js destructures it from node:events at load time.
+ */
+function addAbortListener(signal: AbortSignal | undefined, listener: unknown): object {
+  if (signal === undefined) throw nodeError(TypeError, 'ERR_INVALID_ARG_TYPE', 'The "signal" argument must be an instance of AbortSignal. Received undefined');
+  if (typeof listener !== 'function') {
+    throw nodeError(TypeError, 'ERR_INVALID_ARG_TYPE', `The "listener" argument must be of type function. Received type ${typeof listener} (${String(listener)})`);
+  }
+  const fn = listener as () => void;
+  let remove: (() => void) | undefined;
+  if (signal.aborted) {
+    queueMicrotask(() => fn());
+  } else {
+    signal.addEventListener('abort', fn, { once: true });
+    remove = () => signal.removeEventListener('abort', fn);
+  }
+  return {
+    __proto__: null,
+    [symbolDispose]() {
+      remove?.();
+    },
+  };
+}
+
 const eventsModule = EventEmitter as unknown as Record<string, unknown>;
+eventsModule.addAbortListener ??= addAbortListener;
 eventsModule.errorMonitor ??= errorMonitor;
 eventsModule.on ??= on as unknown;
 eventsModule.EventEmitter ??= EventEmitter;

@@ -141,6 +141,8 @@ export class ClientRequest extends OutgoingMessage {
   aborted = false;
   reusedSocket = false;
   maxHeadersCount: number | null = null;
+  /** The response once it arrived, null before: Node's ClientRequest sets `req.res` (lib/_http_client.js), and got reads it to tell a finished request's 'close' from a server abort. */
+  res: IncomingMessage | null = null;
   readonly #url: string;
   readonly #chunks: Uint8Array[] = [];
   readonly #controller = new AbortController();
@@ -324,6 +326,7 @@ export class ClientRequest extends OutgoingMessage {
     raw.push('content-length', String(bytes.length));
     res.rawHeaders = raw;
     res.req = this;
+    this.res = res;
     res.url = '';
     if (bytes.length > 0 && this.method !== 'HEAD') res.push(globalThis.Buffer.from(bytes));
     res.push(null);

@@ -4,7 +4,8 @@
  * callback and stream forms; its streams are readable-stream Transforms. Compression runs inside
  * the sandbox, on the function's own time and memory. Brotli (`brotliCompress*`) is served by the
  * host's node:zlib over the bridge (no maintained pure-JS Brotli encoder exists): bytes in, bytes
- * out, the output capped by the function's memory.
+ * out, the output capped by the function's memory. So is Zstandard (`zstdCompress*`, Node 22.15 /
+ * 23.8; undici's index loads `createZstdDecompress` at its top level), over the same host call.
  */
 // browserify-zlib ships no types; its shape is Node's.
 // eslint-disable-next-line @typescript-eslint/ban-ts-comment
@@ -22,6 +23,8 @@ type Callback = (error: Error | null, result?: Buffer) => void;
 interface BrotliOptions {
   readonly params?: Readonly<Record<number, number | boolean>>;
   readonly maxOutputLength?: number;
+  /** Zstandard: the input's size, written in the frame header (Node's zstdCompressSync pledges it by itself). */
+  readonly pledgedSrcSize?: number;
 }
 
 const base = browserifyZlib as unknown as Record<string, unknown>;
@@ -42,6 +45,23 @@ Object.assign(constants, {
   BROTLI_PARAM_NPOSTFIX: 7, BROTLI_PARAM_NDIRECT: 8, BROTLI_DECODER_PARAM_DISABLE_RING_BUFFER_REALLOCATION: 0,
   BROTLI_DECODER_PARAM_LARGE_WINDOW: 1,
 });
+// Node 22.15 / 23.8's Zstandard constants (zlib.constants.ZSTD_*, Node 24's values).
+Object.assign(constants, {
+  ZSTD_DECOMPRESS: 11, ZSTD_COMPRESS: 10, ZSTD_e_continue: 0, ZSTD_e_flush: 1, ZSTD_e_end: 2, ZSTD_fast: 1, ZSTD_dfast: 2, ZSTD_greedy: 3,
+  ZSTD_lazy: 4, ZSTD_lazy2: 5, ZSTD_btlazy2: 6, ZSTD_btopt: 7, ZSTD_btultra: 8, ZSTD_btultra2: 9, ZSTD_c_compressionLevel: 100,
+  ZSTD_c_windowLog: 101, ZSTD_c_hashLog: 102, ZSTD_c_chainLog: 103, ZSTD_c_searchLog: 104, ZSTD_c_minMatch: 105, ZSTD_c_targetLength: 106,
+  ZSTD_c_strategy: 107, ZSTD_c_enableLongDistanceMatching: 160, ZSTD_c_ldmHashLog: 161, ZSTD_c_ldmMinMatch: 162, ZSTD_c_ldmBucketSizeLog: 163,
+  ZSTD_c_ldmHashRateLog: 164, ZSTD_c_contentSizeFlag: 200, ZSTD_c_checksumFlag: 201, ZSTD_c_dictIDFlag: 202, ZSTD_c_nbWorkers: 400,
+  ZSTD_c_jobSize: 401, ZSTD_c_overlapLog: 402, ZSTD_d_windowLogMax: 100, ZSTD_CLEVEL_DEFAULT: 3, ZSTD_error_no_error: 0, ZSTD_error_GENERIC: 1,
+  ZSTD_error_prefix_unknown: 10, ZSTD_error_version_unsupported: 12, ZSTD_error_frameParameter_unsupported: 14,
+  ZSTD_error_frameParameter_windowTooLarge: 16, ZSTD_error_corruption_detected: 20, ZSTD_error_checksum_wrong: 22,
+  ZSTD_error_literals_headerWrong: 24, ZSTD_error_dictionary_corrupted: 30, ZSTD_error_dictionary_wrong: 32,
+  ZSTD_error_dictionaryCreation_failed: 34, ZSTD_error_parameter_unsupported: 40, ZSTD_error_parameter_combination_unsupported: 41,
+  ZSTD_error_parameter_outOfBound: 42, ZSTD_error_tableLog_tooLarge: 44, ZSTD_error_maxSymbolValue_tooLarge: 46,
+  ZSTD_error_maxSymbolValue_tooSmall: 48, ZSTD_error_stabilityCondition_notRespected: 50, ZSTD_error_stage_wrong: 60, ZSTD_error_init_missing: 62,
+  ZSTD_error_memory_allocation: 64, ZSTD_error_workSpace_tooSmall: 66, ZSTD_error_dstSize_tooSmall: 70, ZSTD_error_srcSize_wrong: 72,
+  ZSTD_error_dstBuffer_null: 74, ZSTD_error_noForwardProgress_destFull: 80, ZSTD_error_noForwardProgress_inputEmpty: 82,
+});
 
 function toBytes(input: Bytes): Uint8Array {
   if (typeof input === 'string') return Buffer.from(input);
@@ -50,15 +70,20 @@ function toBytes(input: Bytes): Uint8Array {
   throw nodeError(TypeError, 'ERR_INVALID_ARG_TYPE', 'The "buffer" argument must be of type string or an instance of Buffer, TypedArray, DataView, or ArrayBuffer.');
 }
 
-function brotliSync(mode: 'compress' | 'decompress', input: Bytes, options?: BrotliOptions): Buffer {
+/** The host call's modes: Brotli's `compress` / `decompress`, and Zstandard's. */
+type Mode = 'compress' | 'decompress' | 'zstdCompress' | 'zstdDecompress';
+
+function brotliSync(mode: Mode, input: Bytes, options?: BrotliOptions): Buffer {
   const params: Record<string, number | boolean> = {};
   for (const [key, value] of Object.entries(options?.params ?? {})) params[key] = value;
-  const answer = hostCall('zlib.brotli', [mode, params, options?.maxOutputLength ?? null], toBytes(input));
-  const bytes = answer.payload ?? new Uint8Array(0);
-  return Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  const bytes = toBytes(input);
+  const pledged = mode === 'zstdCompress' ? (options?.pledgedSrcSize ?? null) : null;
+  const answer = hostCall('zlib.brotli', [mode, params, options?.maxOutputLength ?? null, pledged], bytes);
+  const out = answer.payload ?? new Uint8Array(0);
+  return Buffer.from(out.buffer, out.byteOffset, out.byteLength);
 }
 
-function brotliCallback(mode: 'compress' | 'decompress') {
+function brotliCallback(mode: Mode) {
   return (input: Bytes, options: BrotliOptions | Callback | undefined, callback?: Callback): void => {
     const cb = (typeof options === 'function' ? options : callback)!;
     const opts = typeof options === 'function' ? undefined : options;
@@ -74,7 +99,7 @@ function brotliCallback(mode: 'compress' | 'decompress') {
 }
 
 /** Brotli streams: the input is gathered and (de)compressed at the end, in one host call. */
-function brotliStream(mode: 'compress' | 'decompress', options?: BrotliOptions): InstanceType<typeof stream.Transform> {
+function brotliStream(mode: Mode, options?: BrotliOptions): InstanceType<typeof stream.Transform> {
   const chunks: Uint8Array[] = [];
   return new stream.Transform({
     transform(chunk: Uint8Array | string, _encoding, done) {
@@ -112,5 +137,19 @@ export const zlib: Record<string, unknown> = {
   },
   createBrotliCompress: (options?: BrotliOptions) => brotliStream('compress', options),
   createBrotliDecompress: (options?: BrotliOptions) => brotliStream('decompress', options),
+  // Node's zstdCompressSync writes the content size in the frame header (zstdCompress and the
+  // stream do not): the same bytes as Node's.
+  zstdCompressSync: (input: Bytes, options?: BrotliOptions) => brotliSync('zstdCompress', input, { pledgedSrcSize: toBytes(input).byteLength, ...options }),
+  zstdDecompressSync: (input: Bytes, options?: BrotliOptions) => brotliSync('zstdDecompress', input, options),
+  zstdCompress: brotliCallback('zstdCompress'),
+  zstdDecompress: brotliCallback('zstdDecompress'),
+  ZstdCompress: function ZstdCompress(options?: BrotliOptions) {
+    return brotliStream('zstdCompress', options);
+  },
+  ZstdDecompress: function ZstdDecompress(options?: BrotliOptions) {
+    return brotliStream('zstdDecompress', options);
+  },
+  createZstdCompress: (options?: BrotliOptions) => brotliStream('zstdCompress', options),
+  createZstdDecompress: (options?: BrotliOptions) => brotliStream('zstdDecompress', options),
   crc32,
 };
