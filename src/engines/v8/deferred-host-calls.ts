@@ -55,8 +55,8 @@ interface DeferredCall {
 /** One sandbox's deferred host calls (at most one at a time: its guest is blocked in it). */
 export class DeferredHostCalls {
   /** Shared with the sandbox's guest (install's / rebind's `answerSlot`): one Int32. */
-  readonly buffer = new SharedArrayBuffer(4);
-  readonly #slot = new Int32Array(this.buffer);
+  readonly buffer: SharedArrayBuffer;
+  readonly #slot: Int32Array;
   readonly #start: StartHeavyCall;
   #last = 0;
   #pending: DeferredCall | undefined;
@@ -66,9 +66,14 @@ export class DeferredHostCalls {
    */
   #controller = new AbortController();
 
-  /** `start`: the environment's heavy calls ({@link heavyCallStarter}). */
-  constructor(start: StartHeavyCall) {
+  /**
+   * `start`: the environment's heavy calls ({@link heavyCallStarter}). `buffer`: the answer slot,
+   * when the guest was bound to one ahead of need (a restored isolate: v8-engine.ts #bindAhead).
+   */
+  constructor(start: StartHeavyCall, buffer = new SharedArrayBuffer(4)) {
     this.#start = start;
+    this.buffer = buffer;
+    this.#slot = new Int32Array(buffer);
   }
 
   /**

@@ -21,7 +21,8 @@ const WARMUP_MODULE = `(async function () { "use strict";
   return { handler };
 })`;
 
-function warmupMessages(): HostMessage[] {
+/** INIT of the warm-up module, an invocation, and the event loop's status, tick and drain (also snapshot.ts snapshotWarmUp's). */
+export function warmupMessages(): HostMessage[] {
   return [
     {
       type: 'init',

@@ -14,13 +14,15 @@ interface Request {
   readonly scripts: readonly { readonly code: string; readonly filename?: string }[];
   /** The isolate's memory limit for the verification restore, in MB. */
   readonly memoryLimitMb: number;
+  /** createSnapshot's warm-up script (snapshot.ts snapshotWarmUp), if any. */
+  readonly warmUp?: string;
 }
 
 process.once('message', (request: Request) => {
   void (async () => {
     try {
       const isolatedVm = createRequire(import.meta.url)('isolated-vm') as typeof ivm;
-      const snapshot = isolatedVm.Isolate.createSnapshot([...request.scripts]);
+      const snapshot = isolatedVm.Isolate.createSnapshot([...request.scripts], request.warmUp);
       await verifySnapshot(isolatedVm, snapshot, request.memoryLimitMb);
       const bytes = snapshot.copy();
       process.send!({ ok: true, bytes: new Uint8Array(bytes) }, () => process.exit(0));

@@ -18,18 +18,22 @@
  * Restoring = a new isolate deserialised from the snapshot + a context (~2.5 ms here, more than
  * booting with code caches for a trivial handler). Isolates are deserialised ahead of need,
  * {@link V8_RESTORED_PER_IMAGE} per image at rest and more after a burst (V8Image), refilled in the
- * background (in the host process: in the restore servers' workers, restore-servers.ts): a cold start then only binds
- * the host functions (the quickjs engine's blank instances, taken one step further: a V8 heap
- * cannot be written into an existing isolate).
+ * background (in the host process: in the restore servers' workers, restore-servers.ts), their
+ * guests bound to forwarding host functions (v8-engine.ts #bindAhead): a cold start then only
+ * points those at its environment (the quickjs engine's blank instances, taken one step further:
+ * a V8 heap cannot be written into an existing isolate). Snapshots are warmed up
+ * ({@link snapshotWarmUp}) so the first invocation does not compile the guest's invoke path.
  */
 import { fork } from 'node:child_process';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type ivm from 'isolated-vm';
 import type { FunctionBundle } from '../../code/types.ts';
+import type { BinaryAnswer } from '../binary-host-call.ts';
 import { SnapshotUnsupportedError, type SandboxImage } from '../engine.ts';
 import { decodeReply, encodeMessage, type GuestDispatchFunction, type InitMessage } from '../guest/protocol.ts';
 import { DEMAND_MEMORY_MS, PoolDemand } from '../pool-demand.ts';
 import { ISOLATE_PROCESS_V8_FLAGS, NO_NODE_SNAPSHOT } from './flags.ts';
+import { warmupMessages } from './guest-code-cache.ts';
 import { V8_CALL_GRACE_MS, withDeadline } from './v8-sandbox.ts';
 
 /** Deserialised isolates kept ready per image (V8EngineOptions.restoredPerImage). */
@@ -39,6 +43,12 @@ export const V8_RESTORED_PER_IMAGE = 2;
  * ~90 ms for a 58 MB heap), and run at once it stalled the very cold start that took the isolate.
  */
 export const POOL_REFILL_DELAY_MS = 5;
+/**
+ * The longest INIT (with the before-snapshot hooks, as the template took them) whose snapshot is
+ * warmed up (snapshotWarmUp): the warm-up runs it once more in the snapshot process, whose deadline
+ * (SNAPSHOT_TIMEOUT_MS, 30 s) a longer one would bring closer for ~0.3 ms per cold start.
+ */
+export const SNAPSHOT_WARMUP_MAX_INIT_MS = 2000;
 /** The child's own heap headroom over the function's memory, in MB. */
 const CHILD_HEAP_HEADROOM_MB = 256;
 /** Where the driver leaves what the host needs after a restore (deleted before user code runs again). */
@@ -54,6 +64,19 @@ export interface RestoredIsolate {
   readonly rebind: ivm.Reference<(log: unknown, hostCall: unknown, binary: unknown, answerSlot: unknown) => void>;
   /** Where the isolate's catastrophic errors go once a sandbox owns it (instead of deserialise's `onCatastrophicError`). */
   readonly owner: { onCatastrophe?: (message: string) => void };
+  /** Set once the guest was bound ahead of need (v8-engine.ts #bindAhead): the sandbox that takes the isolate points it at its environment. */
+  readonly bound?: BoundGuest;
+}
+
+/**
+ * A restored guest's host functions, bound ahead of need: the isolate's log and host-call Callbacks
+ * forward to `log` and `host`, which refuse until the sandbox that takes the isolate sets them to
+ * its environment's; `answerSlot` is the guest's slot for deferred host calls (deferred-host-calls.ts).
+ */
+export interface BoundGuest {
+  log: (level: string, message: string) => void;
+  host: (op: unknown, args: unknown, bytes?: unknown) => BinaryAnswer;
+  readonly answerSlot: SharedArrayBuffer;
 }
 
 /**
@@ -86,7 +109,7 @@ export function snapshotScripts(
     return Object.prototype.hasOwnProperty.call(library, name) ? 'o' + JSON.stringify(library[name]) : refuse('stdlib ' + name);
   };
   const dispatch = install(() => {}, userModule, hostCall);
-  const state = { dispatch, rebind: install.rebind, init: dispatch('init', ${JSON.stringify(initBody)}) };
+  const state = { install, dispatch, rebind: install.rebind, init: dispatch('init', ${JSON.stringify(initBody)}) };
   state.forget = () => { library = undefined; };
   Object.defineProperty(globalThis, ${JSON.stringify(RESTORE_KEY)}, { value: state, configurable: true, enumerable: false, writable: true });
 })();`,
@@ -110,6 +133,7 @@ export function snapshotScripts(
   // The library's sources stay out of the snapshot: what INIT loaded is loaded.
   state.forget();
   const published = Object.freeze({
+    install: state.install,
     dispatch: state.dispatch,
     rebind: state.rebind,
     afterInit: String(state.afterInit),
@@ -121,10 +145,54 @@ export function snapshotScripts(
   ];
 }
 
+/**
+ * The module a snapshot's warm-up installs: the guest's paths of a common invocation — a console
+ * line, the context, a timer, the reply's JSON — with no standard-library chunk to load (the
+ * warm-up refuses every host call): primitives only in the line, no Date (the date chunk).
+ */
+const SNAPSHOT_WARMUP_MODULE = `(async function () { "use strict";
+  const handler = async (event, context) => {
+    console.log('warm-up', event.name, context.awsRequestId);
+    setTimeout(() => {}, 0);
+    return { echoed: event, arn: context.invokedFunctionArn };
+  };
+  return { handler };
+})`;
+
+/**
+ * The warm-up of a snapshot (isolated-vm's `createSnapshot` second argument). V8 compiles functions
+ * lazily, and a restored isolate compiled the guest's invoke path on its first invocation: that
+ * call took ~0.64 ms of a trivial v8 SnapStart cold start, ~0.32 ms warmed (medians, load ~3-5;
+ * guest-code-cache.ts does the same for booted isolates). createSnapshot keeps compiled functions
+ * (`FunctionCodeHandling::kKeep`); with a warm-up it first runs every script again in a second,
+ * throw-away context, then this script there: the functions of that context share their compiled
+ * code with the snapshot's (one compiled script, bound to both). So INIT and the before-snapshot
+ * hooks run once more in the snapshot process, in a context that is discarded (the snapshot holds
+ * the first one only; hence {@link SNAPSHOT_WARMUP_MAX_INIT_MS}); this script then walks the
+ * guest's rebind and invoke paths with lambdalet's own module ({@link SNAPSHOT_WARMUP_MODULE})
+ * installed in place of the user's, refusing every host call. It never calls the user's handler
+ * nor sends `restore`, which would run the user's after-restore hooks: the restore path stays
+ * cold. Whatever it does is caught: a warm-up is only an optimisation, it cannot fail a snapshot.
+ */
+export function snapshotWarmUp(): string {
+  const messages = warmupMessages().map((message) => encodeMessage(message));
+  // Each message waits for the last one's settled reply, as the host's calls do (the microtasks
+  // run once this script has returned, before the snapshot is made).
+  return `try {
+  (async () => {
+    const state = Object.getOwnPropertyDescriptor(globalThis, ${JSON.stringify(RESTORE_KEY)}).value;
+    const refuse = (op) => 'e' + JSON.stringify({ name: 'Error', message: op + ' is not available while lambdalet warms a V8 snapshot' });
+    state.rebind(() => {}, refuse, true, undefined);
+    const dispatch = state.install(() => {}, ${SNAPSHOT_WARMUP_MODULE}, refuse);
+    for (const [type, body] of ${JSON.stringify(messages)}) await dispatch(type, body, true);
+  })().then(undefined, () => {});
+} catch {}`;
+}
+
 /** Runs createSnapshot in a child process; rejects SnapshotUnsupportedError on any failure. */
 export function createSnapshotInChild(
   scripts: readonly { code: string; filename?: string }[],
-  options: { readonly memoryMb: number; readonly memoryLimitMb: number; readonly timeoutMs: number },
+  options: { readonly memoryMb: number; readonly memoryLimitMb: number; readonly timeoutMs: number; readonly warmUp?: string },
 ): Promise<Uint8Array> {
   const self = new URL(import.meta.url);
   const childPath = new URL(`./snapshot-child${self.pathname.endsWith('.ts') ? '.ts' : '.js'}`, self);
@@ -132,7 +200,8 @@ export function createSnapshotInChild(
   delete env.NODE_OPTIONS; // the parent's (a test runner's hooks) are not the child's business
   return new Promise<Uint8Array>((resolve, reject) => {
     const child = fork(childPath, [], {
-      execArgv: [NO_NODE_SNAPSHOT, ...ISOLATE_PROCESS_V8_FLAGS, `--max-old-space-size=${options.memoryMb + CHILD_HEAP_HEADROOM_MB}`],
+      // A warm-up runs INIT again in a second context: room for both heaps (a cap, not a reservation).
+      execArgv: [NO_NODE_SNAPSHOT, ...ISOLATE_PROCESS_V8_FLAGS, `--max-old-space-size=${options.memoryMb * (options.warmUp ? 2 : 1) + CHILD_HEAP_HEADROOM_MB}`],
       serialization: 'advanced',
       stdio: ['ignore', 'ignore', 'pipe', 'ipc'],
       env,
@@ -165,7 +234,7 @@ export function createSnapshotInChild(
       const last = stderr.trim().split('\n').slice(-3).join(' | ');
       finish(new SnapshotUnsupportedError(`the snapshot process exited (${signal ?? `code ${code}`}) before answering${last ? `: ${last}` : ''}`));
     });
-    child.send({ scripts, memoryLimitMb: options.memoryLimitMb });
+    child.send({ scripts, memoryLimitMb: options.memoryLimitMb, ...(options.warmUp ? { warmUp: options.warmUp } : {}) });
   });
 }
 

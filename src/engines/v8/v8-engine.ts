@@ -17,7 +17,7 @@ import { hasNoNodeSnapshotFlag, missingFlagError, turnOffLoopUnrolling, turnOffW
 import { warmGuestCodeCache } from './guest-code-cache.ts';
 import { RemoteImage, type BlueprintDef, type EnginePool } from '../remote/engine-pool.ts';
 import { degradeInProcessV8, inProcessV8DegradedBy } from './in-process-health.ts';
-import { createSnapshotInChild, deserialise, snapshotScripts, V8Image, verifySnapshot } from './snapshot.ts';
+import { createSnapshotInChild, deserialise, SNAPSHOT_WARMUP_MAX_INIT_MS, snapshotScripts, snapshotWarmUp, V8Image, verifySnapshot, type BoundGuest, type RestoredIsolate } from './snapshot.ts';
 import { DeferredHostCalls, heavyCallStarter } from './deferred-host-calls.ts';
 import { guestLogCallback, releaseIsolate, V8_CALL_GRACE_MS, V8Sandbox, withDeadline, type GuestDispatch, type HeavyWatch } from './v8-sandbox.ts';
 
@@ -28,9 +28,9 @@ const GUEST_FILENAME = '/var/runtime/lambdalet-guest.js';
 const SYNC_COMPILE_MAX_CHARS = 256 * 1024;
 /** Running a script at boot only defines functions; this bounds a pathological one. */
 const BOOT_TIMEOUT_MS = 10_000;
-/** Binding a restored snapshot's guest to its host functions runs a few lines of the guest runtime. */
+/** Binding a restored snapshot's guest to its host functions runs a few lines of the guest runtime (#bindAhead). */
 const BIND_TIMEOUT_MS = 1000;
-/** How long the child process that takes a SnapStart snapshot may run (INIT runs again there). */
+/** How long the child process that takes a SnapStart snapshot may run (INIT runs again there, twice with a warm-up: snapshot.ts). */
 export const SNAPSHOT_TIMEOUT_MS = 30_000;
 
 export interface V8EngineOptions {
@@ -194,8 +194,8 @@ export class V8Engine implements Engine {
       return remote;
     };
     // Degraded after this function's sandbox booted here: its image goes to the children.
-    const snapshot = (init: InitMessage, memoryMb: number): Promise<SandboxImage> =>
-      this.#snapshot(guest, stdlib, bundle, init, memoryMb, moved()?.pool ?? servers()?.pool);
+    const snapshot = (init: InitMessage, memoryMb: number, initMs: number): Promise<SandboxImage> =>
+      this.#snapshot(guest, stdlib, bundle, init, memoryMb, initMs, moved()?.pool ?? servers()?.pool);
     // Degraded to process isolation (in-process-health.ts): the function's code goes to the children once.
     let elsewhere: { readonly pool: EnginePool; readonly def: BlueprintDef } | undefined;
     const moved = (): { readonly pool: EnginePool; readonly def: BlueprintDef } | undefined => {
@@ -299,6 +299,7 @@ export class V8Engine implements Engine {
     bundle: FunctionBundle,
     init: InitMessage,
     memoryMb: number,
+    initMs: number,
     servers: EnginePool | undefined,
   ): Promise<SandboxImage> {
     // The restore servers start (and prepare the function, `servers()` in prepare) while the
@@ -306,7 +307,9 @@ export class V8Engine implements Engine {
     servers?.warm().catch(() => {}); // a server that cannot start fails share() below
     const scripts = snapshotScripts(guest, stdlib, bundle, init);
     const memoryLimitMb = Math.max(MIN_ISOLATE_MEMORY_MB, memoryMb);
-    const bytes = await createSnapshotInChild(scripts, { memoryMb, memoryLimitMb, timeoutMs: this.#snapshotTimeoutMs });
+    // The warm-up replays INIT once more in the snapshot process (snapshotWarmUp): only a short one.
+    const warmUp = initMs <= SNAPSHOT_WARMUP_MAX_INIT_MS ? snapshotWarmUp() : undefined;
+    const bytes = await createSnapshotInChild(scripts, { memoryMb, memoryLimitMb, timeoutMs: this.#snapshotTimeoutMs, ...(warmUp ? { warmUp } : {}) });
     if (servers) return await servers.share('v8', { kind: 'v8-startup-snapshot', memoryMb, sizeBytes: bytes.byteLength, parts: { bytes, memoryMb } });
     return this.#imageFrom(bytes, memoryMb, true);
   }
@@ -342,7 +345,7 @@ export class V8Engine implements Engine {
       snapshot,
       bytes.byteLength,
       memoryMb,
-      (snap) => deserialise(ivm, snap, memoryLimit, (message) => this.#onCatastrophicError(message)),
+      (snap) => deserialise(ivm, snap, memoryLimit, (message) => this.#onCatastrophicError(message)).then((restored) => this.#bindAhead(ivm, restored)),
       this.#restoredPerImage,
     );
     this.#imageBytes.set(image, bytes);
@@ -350,9 +353,8 @@ export class V8Engine implements Engine {
   }
 
   /**
-   * SnapStart: a deserialised isolate from the image, bound to this environment's host functions.
-   * The binding runs guest code in a heap the user's INIT shaped, so it is an asynchronous call
-   * with a timeout, never a synchronous one on the host's thread (see v8-sandbox.ts).
+   * SnapStart: a deserialised isolate from the image, its guest's host functions (bound as it was
+   * deserialised: {@link #bindAhead}) pointed at this environment's.
    */
   async #restore(image: SandboxImage, options: SandboxOptions): Promise<Sandbox> {
     this.assertAvailable();
@@ -360,24 +362,17 @@ export class V8Engine implements Engine {
     if (options.memoryMb !== image.memoryMb) {
       throw new Error(`v8: an image made under memoryMb ${image.memoryMb} cannot be restored under ${options.memoryMb}`);
     }
-    const ivm = this.#load();
     const restored = await image.take();
     let sandbox: V8Sandbox | undefined;
     try {
+      const bound = restored.bound;
+      if (!bound) throw new Error('lambdalet bug: a restored isolate whose guest was not bound ahead of need');
       const hostCall = options.hostCall ?? unavailableHostCall;
       const start = heavyCallStarter(options);
-      const deferred = start ? new DeferredHostCalls(start) : undefined;
-      await withDeadline(
-        restored.rebind.apply(undefined, [
-          new ivm.Callback(guestLogCallback(options.onLog, () => sandbox?.replyWentStale()), { ignored: true }),
-          new ivm.Callback(binaryCallback(hostCall, options.hostCallBytes, deferred), { sync: true }),
-          true, // binary payloads (engines/binary-host-call.ts)
-          deferred ? new ivm.ExternalCopy(deferred.buffer).copyInto({ release: true }) : undefined,
-        ], { timeout: BIND_TIMEOUT_MS }),
-        BIND_TIMEOUT_MS + V8_CALL_GRACE_MS,
-        'binding a restored V8 snapshot to its environment',
-      );
-      restored.rebind.release();
+      const deferred = start ? new DeferredHostCalls(start, bound.answerSlot) : undefined;
+      // No call into the isolate: its guest's host functions already forward here.
+      bound.log = guestLogCallback(options.onLog, () => sandbox?.replyWentStale());
+      bound.host = binaryCallback(hostCall, options.hostCallBytes, deferred);
       const restoredSandbox = new V8Sandbox(restored.isolate, restored.dispatch, undefined, true, deferred);
       sandbox = restoredSandbox;
       restored.owner.onCatastrophe = (message) => this.#onCatastrophicError(message, restoredSandbox, restoredSandbox.failCatastrophically(message));
@@ -386,6 +381,40 @@ export class V8Engine implements Engine {
       releaseIsolate(restored.isolate);
       throw error;
     }
+  }
+
+  /**
+   * Binds a restored guest to host functions that forward to its {@link BoundGuest}, as it is
+   * deserialised (ahead of need, in the background: V8Image): a cold start then only points them at
+   * its environment, without the binding's call into the isolate (~0.1-0.2 ms, a hop to
+   * isolated-vm's thread and back). Until a sandbox takes it, its guest's lines go nowhere and its
+   * host calls are refused — as the snapshot driver's stand-ins did before. The binding runs a few
+   * lines of the guest runtime in a heap the user's INIT shaped: an asynchronous call with a
+   * timeout (see v8-sandbox.ts); the isolate is disposed if it fails.
+   */
+  async #bindAhead(ivm: IsolatedVm, restored: RestoredIsolate): Promise<RestoredIsolate> {
+    const bound: BoundGuest = {
+      log: () => {},
+      host: (op) => binaryAnswer(unavailableHostCall(String(op))),
+      answerSlot: new SharedArrayBuffer(4),
+    };
+    try {
+      await withDeadline(
+        restored.rebind.apply(undefined, [
+          new ivm.Callback((level: string, message: string) => bound.log(level, message), { ignored: true }),
+          new ivm.Callback((op: unknown, args: unknown, bytes?: unknown) => bound.host(op, args, bytes), { sync: true }),
+          true, // binary payloads (engines/binary-host-call.ts)
+          new ivm.ExternalCopy(bound.answerSlot).copyInto({ release: true }),
+        ], { timeout: BIND_TIMEOUT_MS }),
+        BIND_TIMEOUT_MS + V8_CALL_GRACE_MS,
+        'binding a restored V8 snapshot to its host functions',
+      );
+    } catch (error) {
+      releaseIsolate(restored.isolate);
+      throw error;
+    }
+    restored.rebind.release();
+    return { ...restored, bound };
   }
 
   #load(): IsolatedVm {
@@ -436,7 +465,7 @@ export class V8Engine implements Engine {
     guest: CompiledSource,
     user: CompiledSource,
     options: SandboxOptions,
-    snapshot: (init: InitMessage, memoryMb: number) => Promise<SandboxImage>,
+    snapshot: (init: InitMessage, memoryMb: number, initMs: number) => Promise<SandboxImage>,
     heavyWatch: HeavyWatch | undefined,
   ): Promise<Sandbox> {
     this.assertAvailable();
@@ -500,7 +529,7 @@ export class V8Engine implements Engine {
         dispatch,
         {
           hostOps,
-          take: (init) => snapshot(init, options.memoryMb),
+          take: (init, initMs) => snapshot(init, options.memoryMb, initMs),
         },
         true,
         deferred,

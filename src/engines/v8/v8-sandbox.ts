@@ -52,7 +52,8 @@ const INVOCATION_MESSAGES: ReadonlySet<HostMessage['type']> = new Set(['invoke',
 export interface V8Snapshotter {
   /** Host operations (other than `stdlib`) the guest called since boot. */
   readonly hostOps: ReadonlySet<string>;
-  readonly take: (init: InitMessage) => Promise<SandboxImage>;
+  /** `initMs`: how long INIT and the before-snapshot hooks took here, from the `init` call to the snapshot. */
+  readonly take: (init: InitMessage, initMs: number) => Promise<SandboxImage>;
 }
 
 /** The guest's dispatch: strings in, a string (or, settled mode, its promise) out (guest/protocol.ts). */
@@ -122,8 +123,9 @@ export class V8Sandbox implements Sandbox {
   #catastrophic = false;
 
   readonly #snapshotter: V8Snapshotter | undefined;
-  /** The INIT message this sandbox ran (a V8 snapshot replays it). */
+  /** The INIT message this sandbox ran (a V8 snapshot replays it), and when (performance.now()). */
   #init: InitMessage | undefined;
+  #initAt = 0;
   /** What the status read after the last call answered (its text, or why it failed); taken by `peek`. */
   #status: PromiseSettledResult<unknown> | undefined;
   /** The guest marked the outcome reply of the call in flight stale (guestLogCallback). */
@@ -251,7 +253,10 @@ export class V8Sandbox implements Sandbox {
 
   async call(message: HostMessage, timeoutMs: number): Promise<GuestReply> {
     this.#assertAlive();
-    if (message.type === 'init') this.#init = message;
+    if (message.type === 'init') {
+      this.#init = message;
+      this.#initAt = performance.now();
+    }
     this.#status = undefined;
     this.#replyStale = false;
     const timeout = toTimeout(timeoutMs);
@@ -363,7 +368,7 @@ export class V8Sandbox implements Sandbox {
     if (ops.length > 0) {
       throw new SnapshotUnsupportedError(`INIT used the host (${ops.sort().join(', ')}), which a V8 snapshot cannot hold`);
     }
-    return this.#snapshotter.take(this.#init);
+    return this.#snapshotter.take(this.#init, performance.now() - this.#initAt);
   }
 
   /** As read after the last call whose read has come back (#readHeap; never a synchronous read). */

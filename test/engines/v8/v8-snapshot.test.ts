@@ -2,10 +2,13 @@
  * SnapStart in the v8 engine, below the runtime: V8 startup snapshots taken in a child process,
  * verified, and restored. (End-to-end behaviour is in test/conformance/snapstart.test.ts.)
  */
+import { createRequire } from 'node:module';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { describe, expect, it } from 'vitest';
 import { bundleFunction } from '../../../src/code/index.ts';
 import { SnapshotUnsupportedError, type Blueprint, type SandboxImage, type SandboxOptions } from '../../../src/engines/engine.ts';
+import { guestRuntime } from '../../../src/engines/guest-bundle.ts';
+import { snapshotScripts, snapshotWarmUp } from '../../../src/engines/v8/snapshot.ts';
 import { V8Engine } from '../../../src/engines/v8/v8-engine.ts';
 import { GENEROUS_TIMEOUT_MS, SLOW_CASE_LIMIT_MS } from '../../helpers/runtime.ts';
 import { INIT, invoke, phase, restoreFrom, snapshotTemplate } from '../../helpers/sandbox.ts';
@@ -105,6 +108,39 @@ describe('v8 snapshots', () => {
     expect((await invoke(base, {})).payload).toBe('"fine"');
     base.dispose();
   }, 20_000);
+
+  it("the snapshot's warm-up walks the guest's invoke path with its own module: never the user's handler nor its after-restore hooks", async () => {
+    // In a plain context (createSnapshot runs it in its discarded one): the same scripts, then the warm-up.
+    const outcome = await bundleFunction(
+      {
+        files: {
+          'index.mjs': `import { registerAfterRestore } from 'lambdalet/snapstart';
+            globalThis.inits = (globalThis.inits ?? 0) + 1;
+            registerAfterRestore(() => { globalThis.hookRan = true; });
+            export const handler = async () => { globalThis.handlerRan = true; return 'user'; };`,
+        },
+      },
+      'index.handler',
+    );
+    if (!outcome.ok) throw new Error(outcome.failure.errorMessage);
+    const { script, stdlib } = await guestRuntime();
+    const ivm = createRequire(import.meta.url)('isolated-vm') as typeof import('isolated-vm');
+    const isolate = new ivm.Isolate({ memoryLimit: 128 });
+    try {
+      const context = isolate.createContextSync();
+      for (const { code, filename } of snapshotScripts({ code: script, filename: 'guest.js' }, stdlib, outcome.bundle, INIT)) {
+        isolate.compileScriptSync(code, filename === undefined ? {} : { filename }).runSync(context, { timeout: 5000 });
+      }
+      isolate.compileScriptSync(snapshotWarmUp()).runSync(context, { timeout: 5000 });
+      await sleep(50); // the warm-up's later messages run in its microtasks
+      // The guest's phase (module state the warm-up's install shares) holds the warm-up's invocation.
+      const status = context.evalSync(`globalThis.__lambdalet_restore__.dispatch('status', '')`) as string;
+      expect(status).toMatch(/^o.*"echoed":\{"name":"warm-up"\}/);
+      expect(context.evalSync('JSON.stringify([globalThis.inits, globalThis.handlerRan, globalThis.hookRan])')).toBe('[1,null,null]');
+    } finally {
+      isolate.dispose();
+    }
+  });
 
   it('refuses an image for another memory size, and a disposed image', async () => {
     const blueprint = await blueprintOf('export const handler = async () => 1;');
