@@ -13,7 +13,6 @@
  *   `setMemoryLimit`, which under Emscripten bounds single allocations, not a runtime's total; and a
  *   crash of the instance ends every sandbox in it.
  */
-import { randomBytes } from 'node:crypto';
 import type { QuickJSIsolation } from '../../config/index.ts';
 import type { QuickJSContext, QuickJSHandle, QuickJSRuntime } from 'quickjs-emscripten-core';
 import type { FunctionBundle } from '../../code/types.ts';
@@ -40,6 +39,7 @@ import {
 } from './snapshot.ts';
 import { firstInstanceMade, instantiateQuickJS, QUICKJS_MAX_MEMORY_MB, quickjsWasmModule, type QuickJSInstance } from './wasm.ts';
 import type { RejectionLog } from './rejection-tracker.ts';
+import { randomHex } from '../../random-hex.ts';
 
 export type { QuickJSIsolation };
 
@@ -486,7 +486,7 @@ function boot(
     const install = loadGuest(ctx);
     const userModule = evaluate(ctx, bundle.script, bundle.filename);
     // Fresh entropy for Math.random (and a fresh process clock): see runtime-image.ts.
-    const seed = ctx.newString(randomBytes(16).toString('hex'));
+    const seed = ctx.newString(randomHex(16));
     const dispatch = ctx.unwrapResult(ctx.callFunction(install, ctx.undefined, started.log, userModule, started.hostCall, seed));
     seed.dispose();
     install.dispose();

@@ -3,7 +3,6 @@
  * user bundle once and keeps V8 code caches made by lambdalet itself (never accepted from a user:
  * isolated-vm's CVE-2022-39266), so each boot skips parsing.
  */
-import { randomBytes } from 'node:crypto';
 import { createRequire } from 'node:module';
 import type ivm from 'isolated-vm';
 import type { FunctionBundle } from '../../code/types.ts';
@@ -20,6 +19,7 @@ import { degradeInProcessV8, inProcessV8DegradedBy } from './in-process-health.t
 import { createSnapshotInChild, deserialise, SNAPSHOT_WARMUP_MAX_INIT_MS, snapshotScripts, snapshotWarmUp, V8Image, verifySnapshot, type BoundGuest, type RestoredIsolate } from './snapshot.ts';
 import { DeferredHostCalls, heavyCallStarter } from './deferred-host-calls.ts';
 import { guestLogCallback, releaseIsolate, V8_CALL_GRACE_MS, V8Sandbox, withDeadline, type GuestDispatch, type HeavyWatch } from './v8-sandbox.ts';
+import { randomHex } from '../../random-hex.ts';
 
 /** isolated-vm refuses memory limits under 8 MB. */
 const MIN_ISOLATE_MEMORY_MB = 8;
@@ -516,7 +516,7 @@ export class V8Engine implements Engine {
           new ivm.Callback(binaryCallback(hostCall, hostCallBytes, deferred), { sync: true }),
           // A blank's guest started its clock when the blank was made: the seed restarts it (and reseeds
           // the generator from the host's entropy). Without: V8 seeds each isolate's generator itself.
-          blank ? randomBytes(16).toString('hex') : undefined,
+          blank ? randomHex(16) : undefined,
           true, // binary payloads (engines/binary-host-call.ts)
           deferred ? new ivm.ExternalCopy(deferred.buffer).copyInto({ release: true }) : undefined,
         ],
