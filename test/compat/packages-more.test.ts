@@ -1,7 +1,8 @@
 /**
  * More of the packages Lambda users put in handlers, bundled unchanged and run on every engine,
  * each compared with the same module run by plain Node: Powertools for AWS Lambda (Logger, Metrics'
- * EMF, Tracer), Middy with its HTTP middlewares, zod / ajv (+ ajv-formats, whose compiled
+ * EMF, Tracer, Idempotency, Parameters, Batch, Parser, the Event Handler's HTTP Router), Middy with
+ * its HTTP middlewares (body parser, error handler, router, CORS, validator), zod / ajv (+ ajv-formats, whose compiled
  * validators are `new Function` source) / joi / yup, uuid, lodash, date-fns / date-fns-tz,
  * node-fetch and got against a loopback server the egress policy allows, and undici, which loads
  * but cannot open sockets (by design: a typed ERR_LAMBDALET_MODULE_UNAVAILABLE).
@@ -112,6 +113,27 @@ function restEvent(body: string | undefined, contentType: string | undefined): R
   };
 }
 
+/** An SQS record as Lambda delivers it (Powertools' SqsSchema checks every field). */
+function sqsRecord(messageId: string, body: unknown): Record<string, unknown> {
+  return {
+    messageId, receiptHandle: 'h', body: JSON.stringify(body), md5OfBody: '0', eventSource: 'aws:sqs', eventSourceARN: 'arn:aws:sqs:us-east-1:123456789012:q', awsRegion: 'us-east-1',
+    attributes: { ApproximateReceiveCount: '1', SentTimestamp: '1700000000000', SenderId: 'x', ApproximateFirstReceiveTimestamp: '1700000000000' }, messageAttributes: {},
+  };
+}
+
+/** An API Gateway HTTP API (payload 2.0) event. */
+function httpApiEvent(method: string, rawPath: string, body?: string): Record<string, unknown> {
+  return {
+    version: '2.0', routeKey: '$default', rawPath, rawQueryString: '', headers: { host: 'abc.execute-api.us-east-1.amazonaws.com', 'content-type': 'application/json' },
+    requestContext: {
+      accountId: '123456789012', apiId: 'abc', domainName: 'abc.execute-api.us-east-1.amazonaws.com', domainPrefix: 'abc',
+      http: { method, path: rawPath, protocol: 'HTTP/1.1', sourceIp: '1.2.3.4', userAgent: 'test' },
+      requestId: 'r', routeKey: '$default', stage: '$default', time: '01/Jan/2026:00:00:00 +0000', timeEpoch: 0,
+    },
+    isBase64Encoded: false, ...(body === undefined ? {} : { body }),
+  };
+}
+
 describe('packages in plain Node (the baseline works)', () => {
   it('got and node-fetch answer in Node', async () => {
     const { results } = await inNode(fixture('http-clients.mjs'), [{}], { COMPAT_BASE_URL: base });
@@ -213,6 +235,41 @@ for (const engine of ENGINES) {
       expect(ours).toEqual(node.results);
       expect(ours[0]).toMatchObject({ statusCode: 200, headers: { 'x-order': 'before,after' } });
       expect(ours.slice(1).map((r) => (r as { statusCode?: number }).statusCode)).toEqual([410, 500, 422, 415]);
+    });
+
+    it('Powertools Batch (partial batch response) with Parser (SqsEnvelope, JSONStringified zod schema) and the Event Handler HTTP Router answer as in Node', async () => {
+      await deploy('powertools-batch', 'powertools-batch.mjs');
+      const events = [
+        { kind: 'sqs', event: { Records: [sqsRecord('m1', { id: 'a', qty: 2 }), sqsRecord('m2', { id: 'b', qty: -1 })] } },
+        { kind: 'http', event: httpApiEvent('GET', '/orders/42') },
+        { kind: 'http', event: httpApiEvent('GET', '/orders/missing') },
+        { kind: 'http', event: httpApiEvent('POST', '/orders', '{"id":"c","qty":1}') },
+        { kind: 'http', event: httpApiEvent('DELETE', '/nowhere') },
+      ];
+      const ours: unknown[] = [];
+      for (const event of events) ours.push(ok(await rt.invoke('powertools-batch', event)));
+      expect(ours).toEqual((await inNode(fixture('powertools-batch.mjs'), events)).results);
+      expect(ours[0]).toMatchObject({ response: { batchItemFailures: [{ itemIdentifier: 'm2' }] }, seen: ['a'], valid: { ok: true } });
+      expect(ours.slice(1).map((r) => (r as { statusCode: number }).statusCode)).toEqual([200, 404, 200, 404]);
+    });
+
+    it('Middy http-router, http-cors and validator (an ajv schema transpiled with new Function) answer as in Node', async () => {
+      await deploy('middy-more', 'middy-more.mjs');
+      const event = (method: string, path: string, body?: string, pathParameters: Record<string, string> | null = null): Record<string, unknown> => ({
+        ...restEvent(body, 'application/json'), httpMethod: method, path, resource: path, pathParameters,
+        headers: { 'Content-Type': 'application/json', Origin: 'https://app.example.com' },
+      });
+      const events = [
+        event('POST', '/items', '{"name":"widget","email":"a@example.com"}'),
+        event('POST', '/items', '{"name":"x","email":"nope"}'),
+        event('GET', '/items/7', undefined, { id: '7' }),
+        event('GET', '/other'),
+      ];
+      const ours: unknown[] = [];
+      for (const e of events) ours.push(ok(await rt.invoke('middy-more', e)));
+      expect(ours).toEqual((await inNode(fixture('middy-more.mjs'), events)).results);
+      expect(ours.map((r) => (r as { statusCode: number }).statusCode)).toEqual([201, 400, 200, 404]);
+      expect(ours[0]).toMatchObject({ headers: { 'Access-Control-Allow-Origin': 'https://app.example.com' } });
     });
 
     it('zod, ajv with ajv-formats (validators compiled with new Function), joi and yup: the same verdicts and error reports as in Node', async () => {
