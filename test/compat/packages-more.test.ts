@@ -2,10 +2,11 @@
  * More of the packages Lambda users put in handlers, bundled unchanged and run on every engine,
  * each compared with the same module run by plain Node: Powertools for AWS Lambda (Logger, Metrics'
  * EMF, Tracer, Idempotency, Parameters, Batch, Parser, the Event Handler's HTTP Router), Middy with
- * its HTTP middlewares (body parser, error handler, router, CORS, validator), zod / ajv (+ ajv-formats, whose compiled
- * validators are `new Function` source) / joi / yup, uuid, lodash, date-fns / date-fns-tz,
- * node-fetch and got against a loopback server the egress policy allows, and undici, which loads
- * but cannot open sockets (by design: a typed ERR_LAMBDALET_MODULE_UNAVAILABLE).
+ * its HTTP middlewares (body parser, error handler, router, CORS, validator), zod, ajv (+
+ * ajv-formats; its compiled validators are `new Function` source), joi, yup, uuid, lodash,
+ * date-fns / date-fns-tz, moment-timezone, nanoid, fast-xml-parser, node-fetch and got against a
+ * loopback server the egress policy allows. undici loads but cannot open sockets, nor can pg (by
+ * design: a typed ERR_LAMBDALET_MODULE_UNAVAILABLE naming node:net).
  *
  * One runtime per engine, shared by the cases (each deploys its own function); plain Node's run of
  * a fixture is one child process shared by both engines' cases.
@@ -304,6 +305,15 @@ for (const engine of ENGINES) {
         fetch: { name: 'TypeError', message: 'fetch failed', cause: unavailable },
         globalFetch: { status: 200, body: { id: 1, url: '/items/1?via=global-fetch', trace: null } },
       });
+    });
+
+    it('moment-timezone, nanoid and fast-xml-parser as in Node; pg (a socket client) fails to connect with the typed ERR_LAMBDALET_MODULE_UNAVAILABLE naming node:net', async () => {
+      await deploy('misc', 'misc.mjs');
+      const { database: nodeDatabase, ...expected } = (await inNode(fixture('misc.mjs'), [{}])).results[0] as Record<string, unknown>;
+      const { database, ...payload } = ok(await rt.invoke('misc', {})) as Record<string, unknown>;
+      expect(payload).toEqual(expected);
+      expect(nodeDatabase).toMatchObject({ code: 'ECONNREFUSED' }); // nothing listens on 5432 here
+      expect(database).toEqual({ name: 'Error', code: 'ERR_LAMBDALET_MODULE_UNAVAILABLE', message: expect.stringMatching(/^The Node\.js module 'net' \(net\.Socket\.\w+\) is not available in lambdalet/) as unknown });
     });
 
     it('node:console Console over streams of its own, zlib zstd* (the same bytes as Node) and the messaging globals, as in Node', async () => {
