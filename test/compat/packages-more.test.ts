@@ -4,7 +4,8 @@
  * EMF, Tracer, Idempotency, Parameters, Batch, Parser, the Event Handler's HTTP Router), Middy with
  * its HTTP middlewares (body parser, error handler, router, CORS, validator), zod, ajv (+
  * ajv-formats; its compiled validators are `new Function` source), joi, yup, uuid, lodash,
- * date-fns / date-fns-tz, moment-timezone, nanoid, fast-xml-parser, node-fetch and got against a
+ * date-fns / date-fns-tz, moment-timezone, nanoid, fast-xml-parser, handlebars, ejs (templates
+ * compiled with `new Function`), class-validator, aws-embedded-metrics, node-fetch and got against a
  * loopback server the egress policy allows. undici loads but cannot open sockets, nor can pg (by
  * design: a typed ERR_LAMBDALET_MODULE_UNAVAILABLE naming node:net).
  *
@@ -314,6 +315,25 @@ for (const engine of ENGINES) {
       expect(payload).toEqual(expected);
       expect(nodeDatabase).toMatchObject({ code: 'ECONNREFUSED' }); // nothing listens on 5432 here
       expect(database).toEqual({ name: 'Error', code: 'ERR_LAMBDALET_MODULE_UNAVAILABLE', message: expect.stringMatching(/^The Node\.js module 'net' \(net\.Socket\.\w+\) is not available in lambdalet/) as unknown });
+    });
+
+    it('handlebars and ejs (templates compiled with new Function), class-validator with reflect-metadata, and aws-embedded-metrics (its EMF blob through console.log in Lambda) as in Node with the same environment', async () => {
+      begin();
+      await deploy('templates-metrics', 'templates-metrics.mjs');
+      const event = { signup: { email: 'nope', age: 12 } };
+      const payload = ok(await rt.invoke('templates-metrics', event)) as { env: Record<string, string> };
+      const node = await inNode(fixture('templates-metrics.mjs'), [event], payload.env);
+      expect(payload).toEqual(node.results[0]);
+      expect(payload).toMatchObject({ classValidator: [{ property: 'email' }, { property: 'age' }] });
+      // One EMF blob: Lambda's console line (timestamp, request id, INFO, then the JSON) as Node's stdout line.
+      const emf = (line: string): unknown => {
+        const record = JSON.parse(line) as { _aws: { Timestamp: number } };
+        record._aws.Timestamp = 0;
+        return record;
+      };
+      const ours = lines.filter((l) => l.includes('"CloudWatchMetrics"')).map((l) => emf(l.split('\t').slice(3).join('\t')));
+      expect(ours).toEqual(node.stdout.filter((l) => l.includes('"CloudWatchMetrics"')).map(emf));
+      expect(ours).toHaveLength(1);
     });
 
     it('node:console Console over streams of its own, zlib zstd* (the same bytes as Node) and the messaging globals, as in Node', async () => {
