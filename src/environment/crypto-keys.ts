@@ -7,6 +7,7 @@
 import { Buffer } from 'node:buffer';
 import { createPrivateKey, createPublicKey, createSecretKey, type JsonWebKey, type KeyObject } from 'node:crypto';
 import type { CryptoAnswer } from './crypto-service.ts';
+import { checkKeyDerivation } from './encrypted-key.ts';
 
 export type KeyKind = 'secret' | 'public' | 'private';
 
@@ -63,6 +64,8 @@ export function importKey(params: Record<string, unknown>, data: Buffer): Crypto
   } else {
     const passphrase = typeof params.passphraseBase64 === 'string' ? Buffer.from(params.passphraseBase64, 'base64')
       : typeof params.passphrase === 'string' ? params.passphrase : undefined;
+    // A passphrase makes OpenSSL run the key's own key derivation, at the cost the key names.
+    if (passphrase !== undefined && format !== 'jwk') checkKeyDerivation(data, format !== 'der');
     const input =
       format === 'jwk'
         ? { key: params.jwk as JsonWebKey, format: 'jwk' as const }
