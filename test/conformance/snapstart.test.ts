@@ -268,10 +268,18 @@ forEachEngine(({ engine, withRuntime }) => {
         expectTimedOut(loop);
         const bomb = await rt.invoke('bomb', { bomb: true });
         expect((bomb.payload as { errorType: string }).errorType).toBe('Runtime.OutOfMemory');
+        // The next invocations restore anew. 'loop' keeps its 300 ms deadline (a short one spins
+        // less), which a restore + trivial invoke can outrun on a loaded machine (a full run at load
+        // ~18 timed one out): each attempt is a fresh restore, and one of a few must answer.
         for (const name of ['loop', 'bomb']) {
-          const next = await rt.invoke(name);
-          expect(next.payload).toBe('ok');
-          expect(next.restoreDurationMs).toBeGreaterThan(0);
+          const answers: unknown[] = [];
+          for (let attempt = 0; attempt < 5 && answers.at(-1) !== 'ok'; attempt++) {
+            const next = await rt.invoke(name);
+            expect(next.restoreDurationMs).toBeGreaterThan(0);
+            answers.push(next.payload);
+            if (next.payload !== 'ok') expectTimedOut(next);
+          }
+          expect(answers.at(-1)).toBe('ok');
         }
       }), 400_000);
   });
