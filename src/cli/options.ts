@@ -49,7 +49,8 @@ export const FUNCTION_FLAGS_HELP = `  --handler <file.export>  the handler strin
 
 /** The code argument: a source file, a package directory or a .zip. */
 export const CODE_HELP = `<code> is a handler's source file (.js .mjs .cjs .ts .mts .cts; bundled with its imports,
-node_modules included), a package directory, a .zip deployment package, or a .wasm WebAssembly
+node_modules included), a package directory or a .zip deployment package (the function's whole
+world, as on Lambda: its imports resolve inside it, node_modules included), or a .wasm WebAssembly
 component (engine wasm).`;
 
 /** Which config field a flag sets, to name the flag in messages about the field. */
