@@ -15,7 +15,7 @@ import type { Runtime } from '../runtime.ts';
 import { readBody } from './body.ts';
 import { HttpError } from './errors.ts';
 import { eventV2, type EventContext } from './events.ts';
-import { corsPreflight, corsResponseHeaders, MalformedResponseError, mapV2, type MappedResponse } from './responses.ts';
+import { corsPreflight, corsResponseHeaders, FRAMING_HEADERS, isFinalStatus, MalformedResponseError, mapV2, type MappedResponse } from './responses.ts';
 import type { ServeOptions } from './options.ts';
 import type { SigV4Verifier } from './sigv4.ts';
 import type { FunctionUrlConfig } from './url-config.ts';
@@ -113,10 +113,13 @@ async function stream(deps: UrlDeps, url: FunctionUrlConfig, event: unknown, res
   const prelude = s.prelude;
   const headers: Record<string, string | string[]> = { 'content-type': s.contentType };
   if (prelude) {
-    for (const [name, value] of Object.entries(prelude.headers ?? {})) headers[name.toLowerCase()] = String(value);
+    for (const [name, value] of Object.entries(prelude.headers ?? {})) {
+      if (!FRAMING_HEADERS.has(name.toLowerCase())) headers[name.toLowerCase()] = String(value);
+    }
     if (Array.isArray(prelude.cookies) && prelude.cookies.length > 0) headers['set-cookie'] = prelude.cookies.map(String);
   }
-  const status = typeof prelude?.statusCode === 'number' && prelude.statusCode >= 100 && prelude.statusCode <= 599 ? prelude.statusCode : 200;
+  // A 1xx would be an interim response: the client would take the next one on the connection as this one's.
+  const status = isFinalStatus(prelude?.statusCode) ? prelude.statusCode : 200;
   for (const [name, value] of Object.entries({ ...headers, ...cors, 'x-amzn-requestid': s.requestId })) res.setHeader(name, value);
   res.writeHead(status);
   // Chunked transfer: the bytes go out as the function writes them. A client that goes away

@@ -6,8 +6,15 @@
  *   Set-Cookie each, `body`, `isBase64Encoded`); anything else is a 200 `application/json` whose
  *   body is the result (a string as is, other values as JSON).
  * - 1.0: `statusCode` is required (`headers`, `multiValueHeaders`, `body`, `isBase64Encoded`).
- * - A result that breaks these rules (a status outside 100-599, a non-string body...) is a 502, as
- *   a function error is; the message says which field was wrong.
+ * - A result that breaks these rules (a status outside 200-599, a non-string body...) is a 502, as
+ *   a function error is; the message says which field was wrong. A 1xx status is refused: it
+ *   is an interim response, so a client (or a proxy sharing the connection) would take the NEXT
+ *   response on the connection — another request's, maybe another tenant's — as this one's.
+ * - The headers that frame the message on the connection ({@link FRAMING_HEADERS}: Content-Length,
+ *   Transfer-Encoding, Connection...) are the server's, never the function's: they are dropped from
+ *   what the function returns (issue #15: a streamed response declaring `content-length: 1` and
+ *   writing more put its extra bytes on the connection as the next response; one declaring more
+ *   took the next response into its own body).
  * CORS (function URLs, Lambda's Cors config): the configured headers are added when the request's
  * Origin is allowed, and override the function's own.
  */
@@ -23,20 +30,31 @@ export interface MappedResponse {
 /** Thrown when the function's result is not a valid response: the endpoint answers 502. */
 export class MalformedResponseError extends Error {}
 
+/**
+ * Hop-by-hop and message-framing headers (RFC 9110 §7.6.1, RFC 9112 §6): the HTTP server writes
+ * them for the connection, so a function's own values are dropped.
+ */
+export const FRAMING_HEADERS: ReadonlySet<string> = new Set(['connection', 'content-length', 'keep-alive', 'proxy-connection', 'te', 'trailer', 'transfer-encoding', 'upgrade']);
+
+/** Whether `status` is a final HTTP status a function may answer with: 200 to 599. */
+export function isFinalStatus(status: unknown): status is number {
+  return typeof status === 'number' && Number.isInteger(status) && status >= 200 && status <= 599;
+}
+
 function stringHeaders(value: unknown, field: string): Record<string, string> {
   if (value === undefined || value === null) return {};
   if (typeof value !== 'object' || Array.isArray(value)) throw new MalformedResponseError(`\`${field}\` must be an object of header values`);
   const out: Record<string, string> = {};
   for (const [name, v] of Object.entries(value)) {
     if (typeof v !== 'string' && typeof v !== 'number' && typeof v !== 'boolean') throw new MalformedResponseError(`\`${field}.${name}\` must be a string, number or boolean`);
-    out[name.toLowerCase()] = String(v);
+    if (!FRAMING_HEADERS.has(name.toLowerCase())) out[name.toLowerCase()] = String(v);
   }
   return out;
 }
 
 function status(value: unknown): number {
   const n = typeof value === 'string' && /^\d+$/.test(value) ? Number(value) : value;
-  if (typeof n !== 'number' || !Number.isInteger(n) || n < 100 || n > 599) throw new MalformedResponseError(`\`statusCode\` must be an integer from 100 to 599, got ${JSON.stringify(value)}`);
+  if (!isFinalStatus(n)) throw new MalformedResponseError(`\`statusCode\` must be an integer from 200 to 599, got ${JSON.stringify(value)}`);
   return n;
 }
 
@@ -72,7 +90,7 @@ export function mapV1(payload: unknown): MappedResponse {
     if (typeof r.multiValueHeaders !== 'object' || Array.isArray(r.multiValueHeaders)) throw new MalformedResponseError('`multiValueHeaders` must be an object of arrays');
     for (const [name, values] of Object.entries(r.multiValueHeaders)) {
       if (!Array.isArray(values)) throw new MalformedResponseError(`\`multiValueHeaders.${name}\` must be an array`);
-      headers[name.toLowerCase()] = values.map(String);
+      if (!FRAMING_HEADERS.has(name.toLowerCase())) headers[name.toLowerCase()] = values.map(String);
     }
   }
   return { status: status(r.statusCode), headers, body: bodyBytes(r.body, r.isBase64Encoded) };
