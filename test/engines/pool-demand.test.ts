@@ -9,7 +9,7 @@ import { describe, expect, it, vi } from 'vitest';
 import { BURST_WINDOW_MS, DEMAND_MEMORY_MS, MAX_POOL_DEPTH, POOL_BYTES_BUDGET, PoolDemand } from '../../src/engines/pool-demand.ts';
 import { startRuntime } from '../../src/engines/quickjs/in-thread.ts';
 import { eventually } from '../helpers/eventually.ts';
-import { BACKING_CHUNK_BYTES, backedRanges, BlankPool, newBlankInstance, REFILL_HOLD_OFF_MAX_MS, writePages, type Blank, type MemoryPages } from '../../src/engines/quickjs/snapshot.ts';
+import { BACKING_CHUNK_BYTES, backedRanges, BlankPool, newBlankInstance, PAGE_BYTES, REFILL_HOLD_OFF_MAX_MS, writePages, type Blank, type MemoryPages } from '../../src/engines/quickjs/snapshot.ts';
 
 function demandAt(): { demand: PoolDemand; clock: { now: number } } {
   const clock = { now: 1_000_000 };
@@ -243,11 +243,12 @@ describe('quickjs BlankPool refills yield to restores elsewhere (issue 21, burst
 });
 
 describe('what a quickjs blank backs ahead of a restore', () => {
-  const PAGE = 64 * 1024;
+  /** The unit of an image's pages (the host's 4 KiB page since issue 21; 64 KiB before). */
+  const PAGE = PAGE_BYTES;
   const MIB = 1024 * 1024;
 
   it("the images' pages with data and the room after the last up to touchBytes, not the holes between them", () => {
-    // A trivial handler's image has data in pages 0-1 and 81-89 (the span between: the C stack's region).
+    // An image with data in pages 0-1 and 81-89 (in a trivial handler's, the span between is the C stack's region).
     const extent = { byteLength: 16 * MIB, touchBytes: 90 * PAGE + MIB, pages: [0, 1, 81, 82, 83, 84, 85, 86, 87, 88, 89] };
     expect(backedRanges(extent, 16 * MIB)).toEqual([
       [0, 2 * PAGE],
@@ -274,7 +275,7 @@ describe('what a quickjs blank backs ahead of a restore', () => {
     const pause = async (): Promise<void> => {
       pauses++;
     };
-    // Pages 0 and 600 (37.5 MiB apart), then 1 MiB of room: 1.125 MiB to back, one pause.
+    // Pages 0 and 600, then 1 MiB of room: two pages and 1 MiB to back, one pause.
     const extent = { byteLength: 48 * MIB, touchBytes: 601 * PAGE + MIB, pages: [0, 600] };
     const blank = await newBlankInstance(128, extent, (instance) => startRuntime(instance, 128), pause);
     expect(pauses).toBe(Math.ceil((2 * PAGE + MIB) / BACKING_CHUNK_BYTES) - 1);
@@ -284,7 +285,7 @@ describe('what a quickjs blank backs ahead of a restore', () => {
 
 describe('a quickjs blank made holding an image (issue 21, Restore Duration)', () => {
   const MIB = 1024 * 1024;
-  const PAGE = 64 * 1024;
+  const PAGE = PAGE_BYTES;
 
   /** An image of `pages`, each page filled with its own byte (page index + fill). */
   function imageOf(pages: number[], fill: number, byteLength = 16 * MIB): MemoryPages {
@@ -306,15 +307,15 @@ describe('a quickjs blank made holding an image (issue 21, Restore Duration)', (
 
   it("holds the image exactly (the blank's own start's pages zeroed), pausing between chunks; another image written over it leaves nothing of the first", async () => {
     let pauses = 0;
-    // Pages 1 (the blank's start wrote it too), 3, and 20 through 36: 19 pages, 1.19 MiB.
-    const first = imageOf([1, 3, ...Array.from({ length: 17 }, (_, i) => 20 + i)], 5);
-    const extent = { byteLength: 16 * MIB, touchBytes: 37 * PAGE, pages: [...first.pages] };
+    // Pages 1 (the blank's start wrote it too), 3, and 20 through 339: 322 pages, 1.26 MiB.
+    const first = imageOf([1, 3, ...Array.from({ length: 320 }, (_, i) => 20 + i)], 5);
+    const extent = { byteLength: 16 * MIB, touchBytes: 340 * PAGE, pages: [...first.pages] };
     const blank = await newBlankInstance(128, extent, (instance) => startRuntime(instance, 128), async () => void pauses++, first);
     expect(blank.holds).toBe(first);
     const memory = (): Uint8Array => new Uint8Array(blank.started.instance.memory.buffer);
     expect(holdsExactly(memory(), first)).toBe(true);
     expect([...blank.dirty.keys()].filter((page) => blank.dirty[page] === 1)).toEqual([...first.pages]);
-    // Backing the 19 pages (1.19 MiB: one pause, after the first MiB), then writing them (one pause, after the 16th).
+    // Backing the 322 pages (1.26 MiB: one pause, after the first MiB), then writing them (one pause, after the 256th).
     expect(pauses).toBe(2);
     // A restore of another image into this blank: pages of the first that the second lacks are zeroed.
     const second = imageOf([0, 3, 40], 9);

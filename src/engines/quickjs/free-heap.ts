@@ -19,7 +19,7 @@
  * behaves as the memory it was made from; when anything in the walk does not match dlmalloc's
  * invariants it returns undefined, and the caller keeps every byte.
  */
-import type { QuickJSInstance } from './wasm.ts';
+import { instantiateQuickJS, QUICKJS_INITIAL_MEMORY_MB, type QuickJSInstance } from './wasm.ts';
 
 /** malloc_state field offsets (wasm32: 4-byte words). */
 const STATE_LEAST_ADDR = 16;
@@ -59,6 +59,17 @@ export function findMallocState(probe: QuickJSInstance): number | undefined {
   const found = fd === bk && fd < freed && size < MIN_LARGE_CHUNK_BYTES && state > 0 && words[(state + STATE_LEAST_ADDR) / 4]! <= freed && words[(state + STATE_TOP) / 4]! > guard;
   emscripten._free(guard);
   return found ? state : undefined;
+}
+
+let moduleState: Promise<number | undefined> | undefined;
+
+/**
+ * {@link findMallocState} once per thread, on a probe instance of its own: the state is the module's
+ * static data, at the same address in every instance of it (SnapStart's capture, snapshot.ts).
+ */
+export function mallocStateOfModule(): Promise<number | undefined> {
+  moduleState ??= instantiateQuickJS(QUICKJS_INITIAL_MEMORY_MB).then(findMallocState, () => undefined);
+  return moduleState;
 }
 
 /**

@@ -23,6 +23,7 @@ import { guestRuntime, withStandardLibrary, type GuestRuntime } from '../guest-b
 import { REPLY_STALE } from '../guest/protocol.ts';
 import { QuickJSSandbox } from './quickjs-sandbox.ts';
 import { bootFromImage, makeRuntimeImage, type RuntimeImage } from './runtime-image.ts';
+import { mallocStateOfModule } from './free-heap.ts';
 import {
   adoptImage,
   BlankPool,
@@ -341,7 +342,8 @@ export class InThreadQuickJS implements Engine {
       const { instance } = started;
       // The whole instance is dropped with the sandbox: nothing inside it needs freeing (`free` is
       // not called), and a broken one (after a trap) must not be touched.
-      const snapshot = (dispatch: QuickJSHandle): SandboxImage => captureImage(instance, dispatch, options.memoryMb, this.#blanks);
+      // Capture runs once INIT is over and the sandbox idle; nothing runs in it while the state is found.
+      const snapshot = async (dispatch: QuickJSHandle): Promise<SandboxImage> => captureImage(instance, dispatch, options.memoryMb, this.#blanks, await mallocStateOfModule());
       return boot(started, loadGuest, bundle, options, false, release, snapshot);
     } catch (error) {
       release();
@@ -478,7 +480,7 @@ function boot(
   options: SandboxOptions,
   shared: boolean,
   release: Release,
-  snapshot?: (dispatch: QuickJSHandle) => SandboxImage,
+  snapshot?: (dispatch: QuickJSHandle) => Promise<SandboxImage>,
 ): QuickJSSandbox {
   const { runtime, context: ctx, current } = started;
   current.options = options;
@@ -513,7 +515,7 @@ export function makeSandbox(
   dispatch: QuickJSHandle,
   shared: boolean,
   release: Release,
-  snapshot?: (dispatch: QuickJSHandle) => SandboxImage,
+  snapshot?: (dispatch: QuickJSHandle) => Promise<SandboxImage>,
 ): QuickJSSandbox {
   const { instance, runtime, context: ctx, rejections } = started;
   return new QuickJSSandbox({

@@ -33,7 +33,7 @@ export interface QuickJSHost {
    */
   readonly release: (clean: boolean) => void;
   /** SnapStart: an image of the instance (instance isolation only; absent in shared mode). */
-  readonly snapshot?: () => SandboxImage;
+  readonly snapshot?: () => Promise<SandboxImage>;
 }
 
 /** A `status` read runs no user code: bounded tightly, because it runs on the host's thread. */

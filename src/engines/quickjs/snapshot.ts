@@ -2,15 +2,17 @@
  * SnapStart for the quickjs engine: an image is the linear memory of an instance whose guest has
  * finished INIT (and the before-snapshot hooks), and a restore writes it into a blank instance.
  *
- * - Capture: the memory's 64 KiB pages that hold any non-zero byte, packed (an initialised QuickJS
- *   heap is mostly zero pages: only those with data are kept and copied), plus the address of the
- *   template's `dispatch` value, which lives in that memory.
+ * - Capture: the memory's 4 KiB pages (the host's) that hold any non-zero byte once malloc's free
+ *   memory is read as zero (free-heap.ts, as the runtime image does), packed: an initialised QuickJS
+ *   heap is mostly zero pages, and each page kept is a page every restore writes, so backs. Plus the
+ *   address of the template's `dispatch` value, which lives in that memory. The template itself is
+ *   not changed (its free memory is zeroed in the copy only).
  * - Blank: a fresh instance of the precompiled module taken through {@link startRuntime} — runtime,
  *   context, the two host functions — and no script. Every blank and the template made those in the
  *   same order, so the image's C-side references (runtime and context pointers, host-function
  *   numbers) hold in the blank, and its host functions call the blank's callbacks.
  * - Restore: grow the blank's memory through Emscripten's resize (its heap views follow), write the
- *   image's pages, zero the pages the blank had written that the image has as zero, and adopt the
+ *   image's pages, zero the host pages the blank had written that the image has as zero, and adopt the
  *   `dispatch` value. No recompilation and no script parse.
  * - Blanks are made ahead of need, {@link BLANKS_PER_MEMORY_SIZE} per memory size while an image of
  *   that size exists, refilled in the background after each restore: a restore does not pay
@@ -26,12 +28,17 @@ import type { QuickJSContext, QuickJSHandle, QuickJSRuntime } from 'quickjs-emsc
 import type { SandboxImage } from '../engine.ts';
 import type { StartedRuntime } from './in-thread.ts';
 import { DEMAND_MEMORY_MS, PoolDemand } from '../pool-demand.ts';
+import { freeRanges } from './free-heap.ts';
 import { instantiateQuickJS, type QuickJSInstance } from './wasm.ts';
 
-/** The unit of an image's `pages` and of a blank's `dirty`: WebAssembly's page. */
-export const PAGE_BYTES = 64 * 1024;
-/** The host's page: writing one byte per OS page makes the kernel back it. */
-const OS_PAGE_BYTES = 4096;
+/**
+ * The unit of an image's `pages`, of a blank's `dirty` and of an extent's `pages`: the host's page,
+ * the unit the kernel backs memory in (writing one byte of it backs it). Was WebAssembly's 64 KiB
+ * page until issue 21: a restore then wrote, and backed, whole 64 KiB pages around a few bytes of data.
+ */
+export const PAGE_BYTES = 4096;
+/** Pages per WebAssembly page (64 KiB): the margin {@link dirtyPages} reads around a boot's pages. */
+const PAGES_PER_WASM_PAGE = 16;
 /** Heap room past an image's last page that a blank backs ahead too (first allocations after a restore). */
 const PREFAULT_SLACK_BYTES = 1024 * 1024;
 /** Blank instances kept ready per memory size while a snapStart function of that size is deployed. */
@@ -79,20 +86,59 @@ export interface MemoryPages {
   readonly data: Uint8Array;
 }
 
-/** Copies an instance's memory, non-zero pages only (an idle QuickJS heap is mostly zero pages). */
-export function capturePages(instance: QuickJSInstance): MemoryPages {
+/**
+ * Copies an idle instance's memory: its pages with data, malloc's free memory read as zero when
+ * `mallocState` (free-heap.ts) is given and the heap walks (otherwise every byte is kept). Only the
+ * copy is changed: the instance's own memory is read, never written.
+ */
+export function capturePages(instance: QuickJSInstance, mallocState?: number): MemoryPages {
   const memory = new Uint8Array(instance.memory.buffer);
-  const pageCount = Math.ceil(memory.length / PAGE_BYTES);
+  const free = (mallocState === undefined ? undefined : freeRanges(memory, mallocState)) ?? [];
+  const pageCount = Math.floor(memory.length / PAGE_BYTES);
   const kept: number[] = [];
-  for (let page = 0; page < pageCount; page++) if (!isZero(memory, page)) kept.push(page);
+  let next = 0;
+  for (let page = 0; page < pageCount; page++) {
+    const from = page * PAGE_BYTES;
+    const to = from + PAGE_BYTES;
+    while (next < free.length && free[next]![1] <= from) next++;
+    // The page's bytes outside the free ranges: any non-zero one keeps the page.
+    let at = from;
+    let data = false;
+    for (let i = next; i < free.length && free[i]![0] < to && !data; i++) {
+      if (free[i]![0] > at) data = !isZeroBytes(memory, at, free[i]![0]);
+      at = Math.max(at, free[i]![1]);
+    }
+    if (!data && at < to) data = !isZeroBytes(memory, at, to);
+    if (data) kept.push(page);
+  }
   const data = new Uint8Array(new SharedArrayBuffer(kept.length * PAGE_BYTES));
-  kept.forEach((page, i) => data.set(memory.subarray(page * PAGE_BYTES, (page + 1) * PAGE_BYTES), i * PAGE_BYTES));
+  const slot = new Int32Array(pageCount).fill(-1);
+  kept.forEach((page, i) => (slot[page] = i));
+  // One copy per run of consecutive pages.
+  for (let i = 0; i < kept.length; ) {
+    let j = i + 1;
+    while (j < kept.length && kept[j] === kept[j - 1]! + 1) j++;
+    data.set(memory.subarray(kept[i]! * PAGE_BYTES, (kept[j - 1]! + 1) * PAGE_BYTES), i * PAGE_BYTES);
+    i = j;
+  }
+  // The free ranges' bytes inside kept pages: zero in the copy.
+  for (const [from, to] of free) {
+    for (let page = Math.floor(from / PAGE_BYTES); page * PAGE_BYTES < to && page < pageCount; page++) {
+      const i = slot[page]!;
+      if (i < 0) continue;
+      const base = page * PAGE_BYTES;
+      data.fill(0, i * PAGE_BYTES + Math.max(from, base) - base, i * PAGE_BYTES + Math.min(to, base + PAGE_BYTES) - base);
+    }
+  }
   return { byteLength: memory.length, pages: Uint32Array.from(kept), data };
 }
 
-/** Copies an idle, initialised instance's memory (non-zero pages only). */
-export function captureImage(instance: QuickJSInstance, dispatch: QuickJSHandle, memoryMb: number, pool: BlankPool): QuickJSImage {
-  const { byteLength, pages, data } = capturePages(instance);
+/**
+ * Copies an idle, initialised instance's memory (pages with data only; malloc's free memory as zero
+ * with `mallocState`: {@link capturePages}).
+ */
+export function captureImage(instance: QuickJSInstance, dispatch: QuickJSHandle, memoryMb: number, pool: BlankPool, mallocState?: number): QuickJSImage {
+  const { byteLength, pages, data } = capturePages(instance, mallocState);
   const lastPage = pages.length > 0 ? pages[pages.length - 1]! : 0;
   const extent = { byteLength, touchBytes: Math.min(byteLength, (lastPage + 1) * PAGE_BYTES + PREFAULT_SLACK_BYTES), pages: Array.from(pages) };
   return makeImage(
@@ -161,17 +207,28 @@ export function writePages(blank: Pick<Blank, 'started' | 'dirty'>, image: Memor
   const { instance } = blank.started;
   if (!instance.growTo(image.byteLength)) throw new Error(`quickjs: an instance cannot grow to the image's ${image.byteLength} bytes`);
   const memory = new Uint8Array(instance.memory.buffer);
-  const { pages, data } = image;
   const inImage = new Uint8Array(Math.ceil(memory.length / PAGE_BYTES));
-  for (let i = 0; i < pages.length; i++) {
-    const page = pages[i]!;
-    inImage[page] = 1;
-    memory.set(data.subarray(i * PAGE_BYTES, (i + 1) * PAGE_BYTES), page * PAGE_BYTES);
-  }
+  for (const page of image.pages) inImage[page] = 1;
+  writeRuns(memory, image, 0, image.pages.length);
   zeroLeftovers(memory, blank.dirty, inImage);
 }
 
-/** Zeroes the pages that held data (`dirty`) and that the image written (`inImage`) has as zero. */
+/**
+ * Writes `image`'s pages `from` to `to` (indexes into `pages`) into `memory`, one copy per run of
+ * consecutive pages: a large image is mostly runs, and a copy per 4 KiB page cost ~1.5x the bytes' own
+ * copy in a cold thread (10,379 pages of a 42 MB image).
+ */
+function writeRuns(memory: Uint8Array, image: MemoryPages, from: number, to: number): void {
+  const { pages, data } = image;
+  for (let i = from; i < to; ) {
+    let j = i + 1;
+    while (j < to && pages[j] === pages[j - 1]! + 1) j++;
+    memory.set(data.subarray(i * PAGE_BYTES, j * PAGE_BYTES), pages[i]! * PAGE_BYTES);
+    i = j;
+  }
+}
+
+/** Zeroes the host pages that held data (`dirty`) and that the image written (`inImage`) has as zero. */
 function zeroLeftovers(memory: Uint8Array, dirty: Uint8Array, inImage: Uint8Array): void {
   for (let page = 0; page < dirty.length; page++) {
     if (dirty[page] === 1 && inImage[page] !== 1) memory.fill(0, page * PAGE_BYTES, (page + 1) * PAGE_BYTES);
@@ -189,8 +246,17 @@ export function adoptValue(context: QuickJSContext, runtime: QuickJSRuntime, poi
 }
 
 function isZero(memory: Uint8Array, page: number): boolean {
-  // 4 bytes at a time (BigUint64Array compares allocate): an aligned view over the page.
-  const words = new Int32Array(memory.buffer, memory.byteOffset + page * PAGE_BYTES, PAGE_BYTES / 4);
+  return isZeroBytes(memory, page * PAGE_BYTES, (page + 1) * PAGE_BYTES);
+}
+
+/** Whether `memory[from, to)` is all zero. */
+function isZeroBytes(memory: Uint8Array, from: number, to: number): boolean {
+  // 4 bytes at a time (BigUint64Array compares allocate) over the aligned middle; bytes at the ends.
+  const start = Math.min(to, Math.ceil(from / 4) * 4);
+  const end = Math.max(start, Math.floor(to / 4) * 4);
+  for (let i = from; i < start; i++) if (memory[i] !== 0) return false;
+  for (let i = end; i < to; i++) if (memory[i] !== 0) return false;
+  const words = new Int32Array(memory.buffer, memory.byteOffset + start, (end - start) / 4);
   for (let i = 0; i < words.length; i++) if (words[i] !== 0) return false;
   return true;
 }
@@ -198,8 +264,9 @@ function isZero(memory: Uint8Array, page: number): boolean {
 /**
  * Pages holding data in a blank's memory, reading only `candidates` when given. Reading an untouched
  * page costs a page fault (~10 µs per 4 KiB here), so only the first blank of a memory size is read
- * whole (its boot wrote pages 0, 1, 81 and 82 of 256); every blank's boot is the same sequence of
- * allocations, so later blanks are read at those pages and their neighbours.
+ * whole (its boot wrote host pages within WebAssembly pages 0, 1, 81 and 82 of 256); every blank's
+ * boot is the same sequence of allocations, so later blanks are read within those WebAssembly pages
+ * and their neighbours (the margin kept from when the unit was 64 KiB).
  */
 function dirtyPages(instance: QuickJSInstance, candidates?: readonly number[]): Uint8Array {
   const memory = new Uint8Array(instance.memory.buffer);
@@ -215,26 +282,28 @@ const bootPages = new Map<number, number[]>();
 function neighbourhood(dirty: Uint8Array): number[] {
   const pages = new Set<number>();
   dirty.forEach((bit, page) => {
-    if (bit === 1) for (const p of [page - 1, page, page + 1]) if (p >= 0 && p < dirty.length) pages.add(p);
+    if (bit !== 1) return;
+    const wasmPage = Math.floor(page / PAGES_PER_WASM_PAGE);
+    for (let p = (wasmPage - 1) * PAGES_PER_WASM_PAGE; p < (wasmPage + 2) * PAGES_PER_WASM_PAGE; p++) if (p >= 0 && p < dirty.length) pages.add(p);
   });
   return [...pages].sort((a, b) => a - b);
 }
 
 /**
  * How far blanks of one memory size are made ready for the images of that size: grown to
- * `byteLength`, and the OS pages a restore writes written once — the images' 64 KiB pages with data
+ * `byteLength`, and the OS pages a restore writes written once — the images' pages with data
  * (`pages`), and the room after the last of them up to `touchBytes` (the heap's first allocations
  * after a restore) — or, without `pages`, every OS page below `touchBytes`. A fresh instance's
  * memory is backed by the kernel page by page on first write: a restore into untouched memory spent
  * ~3 µs per 4 KiB page in page faults (0.4 ms for a 512 KiB image, 29 ms for 42 MB), now paid here,
  * in the background. Holes between an image's pages are left alone: for a trivial handler's image
- * (11 pages with data: 0-1 and 81-89, the span between them Emscripten's stack region, used from its
+ * (then kept in 64 KiB pages, 11 with data: 0-1 and 81-89, the span between them Emscripten's stack region, used from its
  * top) backing everything below `touchBytes` backed 6.6 MB per blank for 0.7 MB of data.
  */
 export interface BlankExtent {
   readonly byteLength: number;
   readonly touchBytes: number;
-  /** The 64 KiB pages holding data in the images, ascending (absent: back everything below `touchBytes`). */
+  /** The pages ({@link PAGE_BYTES}) holding data in the images, ascending (absent: back everything below `touchBytes`). */
   readonly pages?: readonly number[];
 }
 
@@ -453,11 +522,11 @@ export async function newBlankInstance(
     const memory = new Uint8Array(instance.memory.buffer);
     let backed = 0;
     for (const [from, to] of backedRanges(extent, memory.length)) {
-      for (let offset = from; offset < to; offset += OS_PAGE_BYTES) {
+      for (let offset = from; offset < to; offset += PAGE_BYTES) {
         if (pause && backed > 0 && backed % BACKING_CHUNK_BYTES === 0) await pause();
         // Rewriting a byte with its own value changes nothing but makes the kernel back the page.
         memory[offset] = memory[offset]!;
-        backed += OS_PAGE_BYTES;
+        backed += PAGE_BYTES;
       }
     }
   }
@@ -465,12 +534,11 @@ export async function newBlankInstance(
   if (!image || !instance.growTo(image.byteLength)) return { started, dirty };
   const memory = new Uint8Array(instance.memory.buffer);
   const inImage = new Uint8Array(Math.ceil(memory.length / PAGE_BYTES));
-  const { pages, data } = image;
-  for (let i = 0; i < pages.length; i++) {
-    if (pause && i > 0 && (i * PAGE_BYTES) % BACKING_CHUNK_BYTES === 0) await pause();
-    const page = pages[i]!;
-    inImage[page] = 1;
-    memory.set(data.subarray(i * PAGE_BYTES, (i + 1) * PAGE_BYTES), page * PAGE_BYTES);
+  for (const page of image.pages) inImage[page] = 1;
+  const chunkPages = BACKING_CHUNK_BYTES / PAGE_BYTES;
+  for (let i = 0; i < image.pages.length; i += chunkPages) {
+    if (pause && i > 0) await pause();
+    writeRuns(memory, image, i, Math.min(i + chunkPages, image.pages.length));
   }
   zeroLeftovers(memory, dirty, inImage);
   // Every page with data is now one of the image's.
