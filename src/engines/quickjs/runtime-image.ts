@@ -98,8 +98,9 @@ function writeRuntimeImage(blank: Omit<Blank, 'release'>, image: RuntimeImage): 
     inImage[pages[i]!] = 1;
     memory.set(data.subarray(i * pageBytes, (i + 1) * pageBytes), pages[i]! * pageBytes);
   }
-  // The blank's start wrote only some of each dirty 64 KiB page's host pages: those are zeroed,
-  // unless the image wrote them; the rest were never touched (reading one backs nothing).
+  // The blank's start wrote only some of each dirty blank page's host pages (snapshot.ts PAGE_BYTES,
+  // 4 KiB since b465b8b: one host page each): those are zeroed, unless the image wrote them; the
+  // rest were never touched (reading one backs nothing).
   const { dirty } = blank;
   const perBlankPage = BLANK_PAGE_BYTES / pageBytes;
   for (let blankPage = 0; blankPage < dirty.length; blankPage++) {
