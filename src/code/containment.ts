@@ -20,8 +20,8 @@
  * needs must be inside it, as in a zip); `code.entry` — one file of the caller's own project,
  * bundled with that project's imports — is not contained (code/index.ts).
  */
-import { existsSync } from 'node:fs';
-import { dirname, isAbsolute, join, relative, resolve, sep } from 'node:path';
+import { existsSync, readFileSync } from 'node:fs';
+import { dirname, isAbsolute, join, posix, relative, resolve, sep } from 'node:path';
 import type { Plugin } from 'esbuild';
 import { TASK_ROOT } from './plugins.ts';
 
@@ -48,6 +48,7 @@ export function containmentPlugin(packageRoot: string, optRoot: string | undefin
   // Whether `<dir>/node_modules/<name>` exists, by that path: bare imports are most of a large
   // package's, and a second resolution of each cost a 1.6 MB AWS SDK bundle ~1.3x its time.
   const found = new Map<string, boolean>();
+  const manifests = new Map<string, boolean>();
   const hasPackage = (dir: string, name: string): boolean => {
     const path = join(dir, 'node_modules', name);
     let known = found.get(path);
@@ -68,8 +69,13 @@ export function containmentPlugin(packageRoot: string, optRoot: string | undefin
           // zip or files holds no symlinks; a code.dir's are the operator's own).
           if (!within(resolve(args.resolveDir, specifier))) return { errors: [unresolved(args.path, args.kind)] };
           if (specifier === args.path) return undefined;
-        } else if (packageInside(args.resolveDir, specifier)) {
-          return undefined;
+        } else {
+          const pkg = packageInside(args.resolveDir, specifier);
+          if (pkg !== undefined) {
+            // Its package.json may point its entry out of the package: refused here with the
+            // import's kind (the load check below words every such case as an ES import).
+            return entryLeaves(pkg) ? { errors: [unresolved(args.path, args.kind)] } : undefined;
+          }
         }
         // Lambda's absolute paths, and bare imports no node_modules inside the package holds (the
         // layers' NODE_PATH may, or a parent directory's node_modules on the host): resolved as
@@ -90,18 +96,42 @@ export function containmentPlugin(packageRoot: string, optRoot: string | undefin
         if (specifier === args.path) return undefined;
         return { path: resolved.path, namespace: resolved.namespace, external: resolved.external, sideEffects: resolved.sideEffects, suffix: resolved.suffix };
       });
+      // The last word, on every file the bundle reads: a bare import found in the package's own
+      // node_modules is left to esbuild above, and its package.json (`main`, `module`, `browser`)
+      // or a tsconfig's `paths` may name any file — `"main": "../../../../etc/hostname"` bundled
+      // the host's file (issue #15). Loading is checked once per file, not per import.
+      // The error names the file as seen from /var/task, never by its host path.
+      build.onLoad({ filter: /.*/, namespace: 'file' }, (args) =>
+        within(args.path) ? undefined : { errors: [unresolved(posix.resolve(TASK_ROOT, relative(packageRoot, args.path).split(sep).join('/')), 'import-statement')] },
+      );
     },
   };
 
-  /** Whether a node_modules between `dir` and the package root (inclusive) holds the package `specifier` names. */
-  function packageInside(dir: string, specifier: string): boolean {
+  /** The directory of the package `specifier` names, when a node_modules between `dir` and the package root (inclusive) holds it. */
+  function packageInside(dir: string, specifier: string): string | undefined {
     const parts = specifier.split('/');
     const name = specifier.startsWith('@') ? parts.slice(0, 2).join('/') : parts[0]!;
     for (let at = dir; within(at); at = dirname(at)) {
-      if (hasPackage(at, name)) return true;
+      if (hasPackage(at, name)) return join(at, 'node_modules', name);
       if (at === dirname(at)) break;
     }
-    return false;
+    return undefined;
+  }
+
+  /** Whether the package.json of the package at `dir` names a `main` or `module` outside the roots (read once per package). */
+  function entryLeaves(dir: string): boolean {
+    let leaves = manifests.get(dir);
+    if (leaves === undefined) {
+      let manifest: { main?: unknown; module?: unknown } = {};
+      try {
+        manifest = JSON.parse(readFileSync(join(dir, 'package.json'), 'utf8')) as typeof manifest;
+      } catch {
+        // No or no readable package.json: esbuild's own resolution decides (and the load check holds).
+      }
+      leaves = [manifest.main, manifest.module].some((entry) => typeof entry === 'string' && !within(resolve(dir, entry)));
+      manifests.set(dir, leaves);
+    }
+    return leaves;
   }
 }
 
