@@ -505,9 +505,11 @@ export class HostBridge {
       if (cause instanceof PrivateAddressRefused) {
         const port = url.port || (url.protocol === 'https:' ? '443' : '80');
         throw new EgressDenied(
-          `lambdalet egress policy denied ${url.protocol}//${url.host}: ${cause.message}; ${
-            cause.address.includes(':') ? '' : `add "${cause.address}:${port}" itself to the function's egress.allowHosts or `
-          }set egress.allowPrivateAddresses`,
+          // Adding the address to allowHosts does not let the *name* through (it is refused at each
+          // connection whatever allowHosts says): the address helps only when it is the URL's host.
+          `lambdalet egress policy denied ${url.protocol}//${url.host}: ${cause.message}; set egress.allowPrivateAddresses: true to let allowed names reach it${
+            cause.address.includes(':') ? '' : `, or request ${url.protocol}//${cause.address}:${port} by address with "${cause.address}:${port}" in egress.allowHosts`
+          }`,
         );
       }
       throw error;

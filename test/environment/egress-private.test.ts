@@ -97,7 +97,7 @@ describe('a function whose allowed name leads to this machine', () => {
       expect(error.errorType).toBe('TypeError');
       expect(error.errorMessage).toMatch(
         new RegExp(
-          `^fetch failed: lambdalet egress policy denied http://${localName}:${port}: ${localName} resolves to (\\S+), a [a-z -]+address; (add "\\1:${port}" itself to the function's egress\\.allowHosts or )?set egress\\.allowPrivateAddresses$`,
+          `^fetch failed: lambdalet egress policy denied http://${localName}:${port}: ${localName} resolves to (\\S+), a [a-z -]+address; set egress\\.allowPrivateAddresses: true to let allowed names reach it(, or request http://\\1:${port} by address with "\\1:${port}" in egress\\.allowHosts)?$`,
         ),
       );
       expect(requests).toBe(before);
