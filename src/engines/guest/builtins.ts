@@ -71,7 +71,7 @@ export function resolveBuiltin(name: string): unknown {
   const key = String(name).replace(/^node:/, '');
   if (cache.has(key)) return cache.get(key);
   const factory = Object.prototype.hasOwnProperty.call(factories, key) ? factories[key] : undefined;
-  const value = factory ? factory() : unavailableStub(key);
+  const value = factory ? factory() : unavailableStub(key, String(name));
   cache.set(key, value);
   return value;
 }
@@ -85,10 +85,27 @@ function unavailableError(what: string): Error {
   );
 }
 
+/**
+ * A require (or lowered `import()`) the bundle left to run time, because esbuild found no module and
+ * the call sits in a try/catch (an optional dependency: `try { require('encoding') } catch {}`), or
+ * because its name is computed. Node's MODULE_NOT_FOUND, so `if (e.code !== 'MODULE_NOT_FOUND')
+ * throw e` lets it pass as in Node (before: ERR_LAMBDALET_MODULE_UNAVAILABLE, which such code
+ * rethrew); the importer is not known here, so there is no Require stack.
+ */
+function moduleNotFound(name: string): Error {
+  return nodeError(
+    Error,
+    'MODULE_NOT_FOUND',
+    `Cannot find module '${name}'\n` +
+      '(lambdalet bundles a function at deploy: a module esbuild could not find, or a computed name, is not in the bundle; Node built-ins load at run time)',
+  );
+}
+
 /** Node's stub for a built-in lambdalet cannot offer (stdlib/unavailable-module.ts); an unknown name throws at once. */
-function unavailableStub(key: string): object {
+function unavailableStub(key: string, name: string): object {
   const modules = stdlib<Record<string, Record<string, ExportShape> | undefined>>('unavailable');
   const shapes = Object.prototype.hasOwnProperty.call(modules, key) ? modules[key] : undefined;
+  if (!shapes && !name.startsWith('node:') && !stdlib<typeof import('./stdlib/module.ts')>('module').moduleModule.isBuiltin(key)) throw moduleNotFound(name);
   if (!shapes) throw unavailableError(`'${key}' is not a Node.js built-in module and`);
   return stdlib<typeof import('./stdlib/unavailable-module.ts')>('unavailable-module').unavailableModule(key, shapes);
 }
