@@ -22,7 +22,7 @@
  */
 import { existsSync, readFileSync } from 'node:fs';
 import { dirname, isAbsolute, join, posix, relative, resolve, sep } from 'node:path';
-import type { Plugin } from 'esbuild';
+import type { OnResolveArgs, OnResolveResult, Plugin, PluginBuild } from 'esbuild';
 import { TASK_ROOT } from './plugins.ts';
 
 /** Lambda's mount point of the layers. */
@@ -89,7 +89,13 @@ export function containmentPlugin(packageRoot: string, optRoot: string | undefin
           pluginData: OWN_RESOLVE,
         });
         if (resolved.errors.length > 0) return specifier === args.path ? undefined : { errors: [unresolved(args.path, args.kind)] };
-        if (!(resolved.external || resolved.namespace !== 'file' || within(resolved.path))) return { errors: [unresolved(args.path, args.kind)] };
+        if (!(resolved.external || resolved.namespace !== 'file' || within(resolved.path))) {
+          // A parent directory's node_modules (a code.dir in a project or monorepo) does not exist
+          // on Lambda: it must not hide the layers' copy, which NODE_PATH finds after the package.
+          // Before, `import 'x'` with x in a layer and in the parent's node_modules failed INIT.
+          const layered = pathLike ? undefined : await fromLayers(build, specifier, args);
+          return layered ?? { errors: [unresolved(args.path, args.kind)] };
+        }
         // Allowed: esbuild resolves it again itself, since a path a plugin returns carries no
         // package `type` (esbuild would then decide a `.js` file's format by its syntax, not by
         // its package.json, as Node does). Only Lambda's absolute paths need the path from here.
@@ -107,10 +113,28 @@ export function containmentPlugin(packageRoot: string, optRoot: string | undefin
     },
   };
 
+  /**
+   * A bare import resolved from the layers' NODE_PATH directories alone (in order), as on Lambda when
+   * no node_modules of the package holds it; undefined when none does. The path is returned, so
+   * esbuild decides the file's format by its syntax and extension rather than its package `type`.
+   */
+  async function fromLayers(build: PluginBuild, specifier: string, args: OnResolveArgs): Promise<OnResolveResult | undefined> {
+    if (optRoot === undefined) return undefined;
+    const name = packageName(specifier);
+    for (const dir of build.initialOptions.nodePaths ?? []) {
+      if (!within(dir) || !existsSync(join(dir, name))) continue;
+      // From the directory that holds this node_modules, the walk up finds it first.
+      const resolved = await build.resolve(specifier, { kind: args.kind, importer: args.importer, resolveDir: dirname(dir), namespace: 'file', with: args.with, pluginData: OWN_RESOLVE });
+      if (resolved.errors.length === 0 && !resolved.external && resolved.namespace === 'file' && within(resolved.path)) {
+        return { path: resolved.path, namespace: 'file', sideEffects: resolved.sideEffects, suffix: resolved.suffix };
+      }
+    }
+    return undefined;
+  }
+
   /** The directory of the package `specifier` names, when a node_modules between `dir` and the package root (inclusive) holds it. */
   function packageInside(dir: string, specifier: string): string | undefined {
-    const parts = specifier.split('/');
-    const name = specifier.startsWith('@') ? parts.slice(0, 2).join('/') : parts[0]!;
+    const name = packageName(specifier);
     for (let at = dir; within(at); at = dirname(at)) {
       if (hasPackage(at, name)) return join(at, 'node_modules', name);
       if (at === dirname(at)) break;
@@ -133,6 +157,12 @@ export function containmentPlugin(packageRoot: string, optRoot: string | undefin
     }
     return leaves;
   }
+}
+
+/** The package a bare specifier names: `x` of `x/sub`, `@scope/x` of `@scope/x/sub`. */
+function packageName(specifier: string): string {
+  const parts = specifier.split('/');
+  return specifier.startsWith('@') ? parts.slice(0, 2).join('/') : parts[0]!;
 }
 
 /** `/var/task/x` and `/opt/x` as the host paths that play them; any other specifier unchanged. */
