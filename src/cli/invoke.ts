@@ -1,4 +1,6 @@
 /** `lambdalet invoke <code>`: deploy, invoke once, payload to stdout, log to stderr. */
+import { existsSync } from 'node:fs';
+import { dirname, join, resolve } from 'node:path';
 import { LOG_TYPES } from '../config/index.ts';
 import { createRuntime, SnapStartException, type LogSink } from '../index.ts';
 import type { Io } from './io.ts';
@@ -67,8 +69,35 @@ export async function invokeCommand(args: readonly string[], io: Io): Promise<nu
       io.stderr.write(tail.endsWith('\n') ? tail : `${tail}\n`);
     }
     io.stdout.write(`${io.stdoutIsTTY ? JSON.stringify(result.payload, null, 2) : JSON.stringify(result.payload)}\n`);
+    if (result.functionError !== undefined && 'dir' in config.code && typeof config.code.dir === 'string') {
+      const hint = outsidePackageHint(config.code.dir, result.payload);
+      if (hint !== undefined) io.stderr.write(`${hint}\n`);
+    }
     return result.functionError === undefined ? 0 : 1;
   } finally {
     await rt.close();
+  }
+}
+
+/**
+ * A package directory is the function's whole world (code/containment.ts): a dependency that npm or
+ * Yarn workspaces hoisted to a parent's node_modules is Node's "Cannot find package/module" at INIT,
+ * which does not say that the package is right there on disk. Says so, when it is.
+ */
+export function outsidePackageHint(dir: string, payload: unknown): string | undefined {
+  const message = (payload as { errorMessage?: unknown } | null)?.errorMessage;
+  if (typeof message !== 'string') return undefined;
+  const specifier = /Cannot find (?:package|module) '([^']+)'/.exec(message)?.[1];
+  if (specifier === undefined || specifier.startsWith('.') || specifier.startsWith('/')) return undefined;
+  const parts = specifier.split('/');
+  const name = specifier.startsWith('@') ? parts.slice(0, 2).join('/') : parts[0]!;
+  const root = resolve(dir);
+  for (let at = dirname(root); ; at = dirname(at)) {
+    const found = join(at, 'node_modules', name);
+    if (existsSync(found)) {
+      return `lambdalet: '${name}' is in ${found}, outside the package ${dir}: a package directory is the function's whole world, as a Lambda zip (imports resolve only inside it and its layers). ` +
+        `Install '${name}' inside ${dir} (a workspace hoists it to the root), or invoke the handler file itself, which bundles with its project's imports.`;
+    }
+    if (at === dirname(at)) return undefined;
   }
 }

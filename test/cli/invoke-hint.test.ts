@@ -1,0 +1,50 @@
+/**
+ * `lambdalet invoke <dir>` when a dependency sits in a parent directory's node_modules (a workspace
+ * hoisted it): INIT fails with Node's "Cannot find package", and stderr says where the package is and
+ * what to do, since a package directory is the function's whole world (code/containment.ts).
+ */
+import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { Readable } from 'node:stream';
+import { expect, it } from 'vitest';
+import type { Io } from '../../src/cli/io.ts';
+import { outsidePackageHint } from '../../src/cli/invoke.ts';
+import { main } from '../../src/cli/main.ts';
+
+it('invoke <dir>: a dependency hoisted to a parent node_modules fails INIT as in Node, and stderr names where it is', async () => {
+  const project = await mkdtemp(join(tmpdir(), 'lambdalet-hoisted-'));
+  try {
+    await mkdir(join(project, 'node_modules', 'hoisted'), { recursive: true });
+    await writeFile(join(project, 'node_modules', 'hoisted', 'package.json'), JSON.stringify({ name: 'hoisted', main: 'index.js' }));
+    await writeFile(join(project, 'node_modules', 'hoisted', 'index.js'), 'module.exports = 1;');
+    await mkdir(join(project, 'fn'));
+    await writeFile(join(project, 'fn', 'index.mjs'), "import one from 'hoisted';\nexport const handler = async () => one;\n");
+    let stdout = '';
+    let stderr = '';
+    const io: Io = {
+      stdout: { write: (text: string) => (stdout += text) },
+      stderr: { write: (text: string) => (stderr += text) },
+      stdin: Readable.from([]),
+      stdoutIsTTY: false,
+      stderrIsTTY: false,
+    };
+    const code = await main(['invoke', join(project, 'fn'), '--log-type', 'None'], io);
+    expect(code).toBe(1);
+    expect(JSON.parse(stdout)).toMatchObject({ errorMessage: "Cannot find package 'hoisted' imported from /var/task/index.mjs" });
+    expect(stderr).toContain(`lambdalet: 'hoisted' is in ${join(project, 'node_modules', 'hoisted')}, outside the package ${join(project, 'fn')}`);
+  } finally {
+    await rm(project, { recursive: true, force: true });
+  }
+});
+
+it('the hint: CommonJS words and scoped names too; nothing for a path, another error, or a package no parent holds', () => {
+  const here = process.cwd(); // this repository: its node_modules holds vitest and @types/node
+  const dir = join(here, 'no-such-fn');
+  expect(outsidePackageHint(dir, { errorMessage: "Error: Cannot find module 'vitest'\nRequire stack:\n- /var/task/index.js" })).toMatch(/^lambdalet: 'vitest' is in /);
+  expect(outsidePackageHint(dir, { errorMessage: "Cannot find package '@types/node/fs' imported from /var/task/index.mjs" })).toMatch(/^lambdalet: '@types\/node' is in /);
+  expect(outsidePackageHint(dir, { errorMessage: "Cannot find module '/var/task/x.mjs' imported from /var/task/index.mjs" })).toBeUndefined();
+  expect(outsidePackageHint(dir, { errorMessage: "Cannot find package 'lambdalet-no-such-package' imported from /var/task/index.mjs" })).toBeUndefined();
+  expect(outsidePackageHint(dir, { errorMessage: 'boom' })).toBeUndefined();
+  expect(outsidePackageHint(dir, 'a string payload')).toBeUndefined();
+});
