@@ -6,6 +6,8 @@
 import { readFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { build, stop, type BuildFailure, type Message, type Metafile, type Plugin } from 'esbuild';
+import { InvalidParameterValueException } from '../errors.ts';
+import { BUNDLER_MAX_RSS_BYTES, BundlerMemoryWatch } from './bundler-memory.ts';
 import { containmentPlugin } from './containment.ts';
 import type { LocatedModule } from './locate-module.ts';
 import { builtinsPlugin, IMPORT_META_IDENTIFIER, LOADERS, locationPlugin, type Splice } from './plugins.ts';
@@ -36,6 +38,21 @@ const OUTFILE_NAME = '__lambdalet_bundle.js';
 let serviceGeneration = 0;
 const DEAD_SERVICE = /^The service (?:is no longer running|was stopped)/;
 
+/** The generation whose service was killed for its memory, and how much it held then. */
+let stoppedForMemory: { generation: number; bytes: number; limit: number } | undefined;
+// Killed, not stop()ped: esbuild's stop() leaves the builds in flight waiting for good, while a
+// dead process makes them fail ("The service was stopped"), which the catch below turns into the
+// refusal and a restart.
+const memoryWatch = new BundlerMemoryWatch((pid, bytes, limit) => {
+  if (stoppedForMemory?.generation === serviceGeneration) return;
+  stoppedForMemory = { generation: serviceGeneration, bytes, limit };
+  try {
+    process.kill(pid, 'SIGKILL');
+  } catch {
+    // already gone
+  }
+});
+
 /**
  * Bundles `module` (inside the package at `root`). With `contained`, every import must resolve
  * inside `root` or `contained.optRoot` (containment.ts). Returns esbuild's errors instead of the
@@ -46,6 +63,7 @@ export async function bundleModule(
   module: LocatedModule,
   nodePaths: readonly string[] = [],
   contained?: { readonly optRoot?: string | undefined },
+  maxBundlerBytes = BUNDLER_MAX_RSS_BYTES,
 ): Promise<{ ok: true; output: BuildOutput } | { ok: false; errors: readonly Message[] }> {
   const splices = new Map<string, Splice>();
   // The synthetic entry hands the export root to the wrapper. ESM: the namespace object. CommonJS:
@@ -57,6 +75,7 @@ export async function bundleModule(
     ? `import * as ns from ${target};\n${ROOT_IDENTIFIER} = ns;\nexport {};\n`
     : `${ROOT_IDENTIFIER} = require(${target});\nexport {};\n`;
   const generation = serviceGeneration;
+  memoryWatch.begin(maxBundlerBytes);
   try {
     const result = await build({
       stdin: { contents, resolveDir: root, sourcefile: 'lambdalet:entry', loader: 'js' },
@@ -99,11 +118,22 @@ export async function bundleModule(
   } catch (error) {
     const errors = (error as Partial<BuildFailure>).errors;
     if (Array.isArray(errors) && errors.length > 0) return { ok: false, errors };
-    if (error instanceof Error && DEAD_SERVICE.test(error.message) && generation === serviceGeneration) {
-      serviceGeneration++;
-      await stop();
+    if (error instanceof Error && DEAD_SERVICE.test(error.message)) {
+      if (generation === serviceGeneration) {
+        serviceGeneration++;
+        await stop();
+      }
+      if (stoppedForMemory?.generation === generation) {
+        throw new InvalidParameterValueException(
+          'code',
+          `Bundling the package needed more than ${stoppedForMemory.limit} bytes of memory (the bundler held ${stoppedForMemory.bytes}); builds running at the same time were stopped too`,
+          { cause: error },
+        );
+      }
     }
     throw error;
+  } finally {
+    memoryWatch.end(maxBundlerBytes);
   }
 }
 

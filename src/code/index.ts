@@ -42,7 +42,8 @@ export async function bundleFunction(
 ): Promise<BundleOutcome> {
   const parsed = parseHandler(handler);
   if (isInitFailure(parsed)) return { ok: false, failure: parsed };
-  const pkg = await materialise(code, resolveLimits(options));
+  const limits = resolveLimits(options);
+  const pkg = await materialise(code, limits);
   try {
     const module = await findModule(pkg, parsed, handler);
     if (module === undefined) {
@@ -50,7 +51,7 @@ export async function bundleFunction(
     }
     // A package (files, zip, dir) is the function's whole world; an entry file bundles with its project's imports.
     const contained = pkg.entryFile === undefined ? { optRoot: resolution?.optRoot } : undefined;
-    const built = await bundleModule(pkg.root, module, resolution?.nodePaths ?? [], contained);
+    const built = await bundleModule(pkg.root, module, resolution?.nodePaths ?? [], contained, limits.maxBundlerBytes);
     if (!built.ok) return { ok: false, failure: await failureFromBuild(built.errors, pkg.root) };
     const asyncRequire = requiredAsyncModule(built.output.code, built.output.metafile, pkg.root);
     if (asyncRequire !== undefined) return { ok: false, failure: asyncRequire };

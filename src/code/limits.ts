@@ -6,6 +6,8 @@
  * fill it (a "zip bomb").
  */
 
+import { BUNDLER_MAX_RSS_BYTES } from './bundler-memory.ts';
+
 /** Largest deployment zip accepted, in bytes (50 MB, Lambda's direct-upload quota). */
 export const MAX_ZIPPED_BYTES = 52_428_800;
 
@@ -26,6 +28,8 @@ export interface BundleLimits {
   readonly maxUnzippedBytes?: number;
   /** Most files in a package. Default {@link MAX_PACKAGE_ENTRIES}. */
   readonly maxEntries?: number;
+  /** Resident memory the bundler (esbuild's service) may reach while this package bundles, in bytes (Linux). Default {@link BUNDLER_MAX_RSS_BYTES}. */
+  readonly maxBundlerBytes?: number;
 }
 
 /** {@link BundleLimits} with every field filled in. */
@@ -37,5 +41,6 @@ export function resolveLimits(limits: BundleLimits | undefined): ResolvedLimits 
     maxZippedBytes: limits?.maxZippedBytes ?? MAX_ZIPPED_BYTES,
     maxUnzippedBytes: limits?.maxUnzippedBytes ?? MAX_UNZIPPED_BYTES,
     maxEntries: limits?.maxEntries ?? MAX_PACKAGE_ENTRIES,
+    maxBundlerBytes: limits?.maxBundlerBytes ?? BUNDLER_MAX_RSS_BYTES,
   };
 }

@@ -3,11 +3,14 @@
  * it grow: 10 MB of `x=1;` lines, a 15 KB zip, took it to 2.4 GB) ends the builds in flight, and
  * only them: the next deploy, of any function, starts a new service (code/build.ts, issue #15).
  * Before, esbuild's npm API never started it again — every later deploy failed with "The service
- * is no longer running". Linux: the service is found as this process's child named esbuild.
+ * is no longer running". And a package whose code grows the service past `maxBundlerBytes`
+ * (default 4 GiB; code/bundler-memory.ts) is refused as InvalidParameterValueException, the service
+ * killed and started again. Linux: the service is found as this process's child named esbuild.
  */
 import { readdirSync, readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { bundleFunction } from '../../src/code/index.ts';
+import { InvalidParameterValueException } from '../../src/errors.ts';
 
 /** The pids of this process's children whose command is esbuild. */
 function esbuildChildren(): number[] {
@@ -54,5 +57,16 @@ describe.runIf(process.platform === 'linux')('the esbuild service', () => {
     const later: boolean[] = [];
     for (let i = 0; i < 3; i++) later.push(await bundleFunction(small(`later ${i}`), 'index.handler').then((outcome) => outcome.ok, () => false));
     expect(later.slice(1)).toEqual([true, true]);
+  });
+
+  it('a package whose code grows the bundler past maxBundlerBytes is refused; a small one under the same bound bundles, and so do later builds', async () => {
+    const limit = 256 * 1024 * 1024;
+    // 4 MB of `x=1;` lines: about 1 GB of esbuild memory unbounded (2.4 GB for 10 MB, measured).
+    const heavy = { files: { 'index.js': `var x;\n${'x=1;\n'.repeat(800_000)}exports.handler = async () => x;` } };
+    expect((await bundleFunction(small('under the bound'), 'index.handler', { maxBundlerBytes: limit })).ok).toBe(true);
+    const error = await bundleFunction(heavy, 'index.handler', { maxBundlerBytes: limit }).then(() => undefined, (e: unknown) => e);
+    expect(error).toBeInstanceOf(InvalidParameterValueException);
+    expect((error as InvalidParameterValueException).message).toMatch(new RegExp(`^Bundling the package needed more than ${limit} bytes of memory \\(the bundler held \\d+\\); builds running at the same time were stopped too$`));
+    expect((await bundleFunction(small('after the refusal'), 'index.handler', { maxBundlerBytes: limit })).ok).toBe(true);
   });
 });
