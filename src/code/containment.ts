@@ -66,7 +66,9 @@ export function containmentPlugin(packageRoot: string, optRoot: string | undefin
         const pathLike = isAbsolute(specifier) || /^\.\.?(\/|$)/.test(specifier);
         if (pathLike) {
           // A path names its file: inside a root or not, before any resolution (a package from a
-          // zip or files holds no symlinks; a code.dir's are the operator's own).
+          // zip or files holds no symlinks; a code.dir's are followed to their real path, which the
+          // load check below holds to the roots too: a pnpm workspace link or `npm link` out of the
+          // directory is refused, as the same zip on Lambda would not hold its target).
           if (!within(resolve(args.resolveDir, specifier))) return { errors: [unresolved(args.path, args.kind)] };
           if (specifier === args.path) return undefined;
         } else {
