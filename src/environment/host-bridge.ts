@@ -53,6 +53,9 @@ const zstdParams = (prefix: string): ReadonlySet<number> =>
   new Set(Object.entries(zlibConstants).filter(([name]) => name.startsWith(prefix)).map(([, value]) => value));
 const ZSTD_COMPRESS_PARAMS = zstdParams('ZSTD_c_');
 const ZSTD_DECOMPRESS_PARAMS = zstdParams('ZSTD_d_');
+/** The host's node:zlib function for each mode, callback and synchronous forms. */
+const ZLIB_ASYNC = { compress: brotliCompress, decompress: brotliDecompress, zstdCompress, zstdDecompress } as const;
+const ZLIB_SYNC = { compress: brotliCompressSync, decompress: brotliDecompressSync, zstdCompress: zstdCompressSync, zstdDecompress: zstdDecompressSync } as const;
 
 interface FetchRequestShape {
   readonly url: string;
@@ -205,7 +208,7 @@ export class HostBridge {
       let work: () => Promise<HeavyOutcome>;
       if (op === 'zlib.brotli') {
         const { mode, input, options } = this.#brotliArgs(parsed, payload);
-        const run = { compress: brotliCompress, decompress: brotliDecompress, zstdCompress, zstdDecompress }[mode];
+        const run = ZLIB_ASYNC[mode];
         work = () => new Promise<HeavyOutcome>((resolve, reject) => run(input, options, (error, out) => (error ? reject(error) : resolve({ head: 'o0', bytes: out }))));
       } else {
         const { method, params, parts } = cryptoRequest(parsed, payload);
@@ -374,7 +377,7 @@ export class HostBridge {
    */
   #brotli(args: unknown[], input: Buffer): Buffer {
     const { mode, options } = this.#brotliArgs(args, input);
-    return { compress: brotliCompressSync, decompress: brotliDecompressSync, zstdCompress: zstdCompressSync, zstdDecompress: zstdDecompressSync }[mode](input, options);
+    return ZLIB_SYNC[mode](input, options);
   }
 
   /** A Brotli call's mode and Node options, checked (see {@link #brotli}). */
@@ -495,15 +498,14 @@ export class HostBridge {
    * addresses at connect time (public-egress.ts), unless the function allows private addresses.
    */
   async #hostFetch(url: URL, init: RequestInit): Promise<Response> {
-    const hostname = url.hostname.toLowerCase().replace(/^\[|\]$/g, '');
-    if (this.#egress.allowPrivateAddresses === true || !needsPublicAddress(hostname)) return fetch(url, init);
+    if (this.#egress.allowPrivateAddresses === true || !needsPublicAddress(hostOf(url))) return fetch(url, init);
     try {
       // undici's Agent from npm as Node's fetch's dispatcher (public-egress.ts: checked on Node 24 and 26).
       return await fetch(url, { ...init, dispatcher: publicEgressAgent() });
     } catch (error) {
       const cause = error instanceof Error ? error.cause : undefined;
       if (cause instanceof PrivateAddressRefused) {
-        const port = url.port || (url.protocol === 'https:' ? '443' : '80');
+        const port = portOf(url);
         throw new EgressDenied(
           // Adding the address to allowHosts does not let the *name* through (it is refused at each
           // connection whatever allowHosts says): the address helps only when it is the URL's host.
@@ -520,8 +522,8 @@ export class HostBridge {
     if (url.protocol !== 'http:' && url.protocol !== 'https:') {
       throw new EgressDenied(`lambdalet egress policy: only http: and https: URLs can be fetched, not ${url.protocol}`);
     }
-    const host = url.hostname.toLowerCase().replace(/^\[|\]$/g, '');
-    const port = url.port || (url.protocol === 'https:' ? '443' : '80');
+    const host = hostOf(url);
+    const port = portOf(url);
     const allowed = this.#egress.allowHosts.some((entry) => {
       const [name, entryPort] = entry.split(':') as [string, string | undefined];
       if (entryPort !== undefined && entryPort !== port) return false;
@@ -536,6 +538,16 @@ export class HostBridge {
 }
 
 class EgressDenied extends Error {}
+
+/** A URL's host as the egress policy compares it: lower case, an IPv6 address without brackets. */
+function hostOf(url: URL): string {
+  return url.hostname.toLowerCase().replace(/^\[|\]$/g, '');
+}
+
+/** A URL's port, the scheme's default when it names none. */
+function portOf(url: URL): string {
+  return url.port || (url.protocol === 'https:' ? '443' : '80');
+}
 
 const zoneFormats = new Map<string, { offset: Intl.DateTimeFormat; name: Intl.DateTimeFormat } | null>();
 
