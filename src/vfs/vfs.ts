@@ -73,10 +73,26 @@ interface OpenFile {
   readonly path: string;
   readonly mount: MountPoint;
   readonly backendFd: number;
+  /** The file's inode in its backend when opened: which descriptors share a file when its name goes. */
+  readonly ino: number;
+  /** Set when the file's name went while this descriptor had it open (shared by its descriptors then). */
+  orphan: Orphan | undefined;
   readonly readable: boolean;
   readonly writable: boolean;
   readonly append: boolean;
   position: number;
+}
+
+/**
+ * A /tmp file unlinked (or replaced by a rename) while descriptors still had it open. Its bytes stay
+ * in the usage until the last of them closes, as a disk's blocks stay used on Linux: before, an
+ * unlink dropped the file's size from the usage while the descriptor kept its data alive, so a guest
+ * could hold any number of quotas (issue #15: 6 × 480 MB behind open descriptors under a 512 MB
+ * quota, 3.2 GB of host ArrayBuffers). Descriptors are grouped when the name goes, not by inode
+ * later: a backend reuses a freed inode number (memfs at once) for the next file made.
+ */
+interface Orphan {
+  open: number;
 }
 
 interface Flags {
@@ -276,7 +292,7 @@ export class Vfs {
     const stat = this.stat(path, false);
     if ((stat.mode & S_IFDIR) !== 0) throw new VfsError('EISDIR', 'unlink', path);
     this.#try('unlink', path, () => this.#mounts['/tmp'].fs.unlinkSync(this.#bp(at)));
-    this.#bytes -= stat.size;
+    this.#unlinked(stat);
     this.#entries--;
   }
 
@@ -316,7 +332,7 @@ export class Vfs {
     this.#try('rename', from, () => this.#mounts['/tmp'].fs.renameSync(this.#bp(a), this.#bp(b)), to);
     if (replaced) {
       this.#entries--;
-      if ((replaced.mode & S_IFDIR) === 0) this.#bytes -= replaced.size;
+      if ((replaced.mode & S_IFDIR) === 0) this.#unlinked(replaced);
     }
   }
 
@@ -402,16 +418,28 @@ export class Vfs {
     }
     const backend = this.#mounts[at.mount];
     const backendFd = this.#try('open', path, () => backend.fs.openSync(this.#bp(at), flags.write ? 'r+' : 'r'));
+    let ino: number;
+    try {
+      ino = Number(backend.fs.fstatSync(backendFd).ino);
+    } catch (error) {
+      backend.fs.closeSync(backendFd);
+      throw fromBackend(error, 'open', path);
+    }
     let fd = FIRST_FD;
     while (this.#fds.has(fd)) fd++;
-    this.#fds.set(fd, { path: at.path, mount: at.mount, backendFd, readable: flags.read, writable: flags.write, append: flags.append, position: 0 });
+    this.#fds.set(fd, { path: at.path, mount: at.mount, backendFd, ino, orphan: undefined, readable: flags.read, writable: flags.write, append: flags.append, position: 0 });
     return fd;
   }
 
   close(fd: number): void {
     const file = this.#fd(fd, 'close');
     this.#fds.delete(fd);
-    this.#try('close', undefined, () => this.#mounts[file.mount].fs.closeSync(file.backendFd));
+    const fs = this.#mounts[file.mount].fs;
+    if (file.orphan !== undefined && --file.orphan.open === 0) {
+      // The last descriptor of an unlinked file: its blocks are freed now.
+      this.#bytes -= this.#try('close', undefined, () => fs.fstatSync(file.backendFd).size);
+    }
+    this.#try('close', undefined, () => fs.closeSync(file.backendFd));
   }
 
   /** Reads up to `length` bytes at `position` (null: the descriptor's position, which advances). */
@@ -509,6 +537,22 @@ export class Vfs {
     }
   }
 
+  /**
+   * A /tmp file's name is gone: its bytes are free now, or when the last descriptor that still has
+   * it open closes. A named file's inode is unique among live files, and descriptors already
+   * orphaned hold files with no name, so the match is exact.
+   */
+  #unlinked(stat: StatShape): void {
+    let orphan: Orphan | undefined;
+    for (const file of this.#fds.values()) {
+      if (file.mount !== '/tmp' || file.orphan !== undefined || file.ino !== stat.ino) continue;
+      orphan ??= { open: 0 };
+      orphan.open++;
+      file.orphan = orphan;
+    }
+    if (orphan === undefined) this.#bytes -= stat.size;
+  }
+
   #reserveEntries(count: number, syscall: string, path: string): void {
     if (count > 0 && this.#entries + count > this.#limits.maxEntries) throw new VfsError('ENOSPC', syscall, path);
   }
@@ -522,9 +566,9 @@ export class Vfs {
       const child = `${rel}/${String(entry.name)}`;
       if (entry.isDirectory()) this.#removeTree(child, path);
       else {
-        const size = this.#try('rm', path, () => fs.lstatSync(backend.toBackend(child)).size);
+        const stat = this.#try('rm', path, () => toStat(fs.lstatSync(backend.toBackend(child))));
         this.#try('rm', path, () => fs.unlinkSync(backend.toBackend(child)));
-        this.#bytes -= size;
+        this.#unlinked(stat);
         this.#entries--;
       }
     }

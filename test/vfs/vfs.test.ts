@@ -106,6 +106,45 @@ for (const [kind, makeBackend] of Object.entries(BACKENDS)) {
       expect(vfs.usage().bytes).toBe(500);
     });
 
+    it('Vfs: a file unlinked, replaced by a rename or removed with its directory while a descriptor has it open keeps its bytes in the usage until its last descriptor closes (issue #15)', () => {
+      const vfs = make({ quotaBytes: 1000, maxOpenFiles: 8 });
+      // unlink: the descriptor still writes the file, and the quota still counts it.
+      const a = vfs.open('/tmp/a', 'w');
+      const a2 = vfs.open('/tmp/a', 'r');
+      vfs.write(a, Buffer.alloc(600), null);
+      vfs.unlink('/tmp/a');
+      expect(vfs.usage().bytes).toBe(600);
+      expect(code(() => vfs.writeFile('/tmp/b', Buffer.alloc(401), 'w'))).toBe('ENOSPC');
+      vfs.writeFile('/tmp/b', Buffer.alloc(400), 'w'); // at the quota
+      expect(code(() => vfs.write(a, Buffer.alloc(1), null))).toBe('ENOSPC');
+      vfs.unlink('/tmp/b');
+      // A new file may be given the freed inode number: it is not the orphan's.
+      const c = vfs.open('/tmp/c', 'w');
+      vfs.write(c, Buffer.alloc(100), null);
+      vfs.write(a, Buffer.alloc(50), null); // the orphan grows through its descriptor
+      expect(vfs.usage().bytes).toBe(750);
+      vfs.close(a);
+      expect(vfs.usage().bytes).toBe(750); // a2 still has it
+      vfs.close(a2);
+      expect(vfs.usage().bytes).toBe(100);
+      // rename over an open file
+      vfs.writeFile('/tmp/d', Buffer.alloc(200), 'w');
+      vfs.rename('/tmp/d', '/tmp/c');
+      expect(vfs.usage().bytes).toBe(300);
+      vfs.close(c);
+      expect(vfs.usage().bytes).toBe(200);
+      // rm -r of the directory holding an open file
+      vfs.mkdir('/tmp/dir', true);
+      const e = vfs.open('/tmp/dir/e', 'w');
+      vfs.write(e, Buffer.alloc(300), null);
+      vfs.rm('/tmp/dir', true, false);
+      expect(vfs.usage().bytes).toBe(500);
+      vfs.close(e);
+      expect(vfs.usage().bytes).toBe(200);
+      vfs.unlink('/tmp/c');
+      expect(vfs.usage()).toMatchObject({ bytes: 0, entries: 0 });
+    });
+
     it("Vfs: mkdir's answers as Node's (recursive returns the first directory made; EEXIST, ENOENT, ENOTDIR) and its entries are counted", () => {
       const vfs = make({ maxEntries: 10 });
       expect(vfs.mkdir('/tmp/a/b/c', true)).toBe('/tmp/a');
