@@ -446,9 +446,14 @@ export class Vfs {
   read(fd: number, length: number, position: number | null): Buffer {
     const file = this.#fd(fd, 'read');
     if (!file.readable) throw new VfsError('EBADF', 'read');
-    const buffer = Buffer.alloc(Math.max(0, Math.min(length, 64 * 1024 * 1024)));
+    const fs = this.#mounts[file.mount].fs;
     const at = position ?? file.position;
-    const n = this.#try('read', undefined, () => this.#mounts[file.mount].fs.readSync(file.backendFd, buffer, 0, buffer.length, at));
+    if (!Number.isSafeInteger(at) || at < 0) throw new VfsError('EINVAL', 'read');
+    // Never more than the file holds past `at`: the buffer is the host's (a guest reading an empty
+    // file into a 64 MiB buffer in a loop had the host zero 64 MiB per call, issue #15).
+    const size = this.#try('read', undefined, () => fs.fstatSync(file.backendFd).size);
+    const buffer = Buffer.alloc(Math.max(0, Math.min(length, 64 * 1024 * 1024, size - at)));
+    const n = buffer.length === 0 ? 0 : this.#try('read', undefined, () => fs.readSync(file.backendFd, buffer, 0, buffer.length, at));
     if (position === null) file.position += n;
     return n === buffer.length ? buffer : buffer.subarray(0, n);
   }

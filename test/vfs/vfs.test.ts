@@ -106,6 +106,22 @@ for (const [kind, makeBackend] of Object.entries(BACKENDS)) {
       expect(vfs.usage().bytes).toBe(500);
     });
 
+    it("Vfs: read allocates no more of the host's memory than the file holds past the position (issue #15)", () => {
+      const vfs = make();
+      vfs.writeFile('/tmp/five', Buffer.from('hello'), 'w');
+      const fd = vfs.open('/tmp/five', 'r');
+      const all = vfs.read(fd, 64 * 1024 * 1024, 0);
+      expect(all.toString()).toBe('hello');
+      expect(all.buffer.byteLength).toBe(5);
+      expect(vfs.read(fd, 64 * 1024 * 1024, 3).toString()).toBe('lo');
+      expect(vfs.read(fd, 64 * 1024 * 1024, 9).length).toBe(0);
+      expect(vfs.read(fd, 2, null).toString()).toBe('he');
+      expect(vfs.read(fd, 10, null).toString()).toBe('llo');
+      expect(vfs.read(fd, 10, null).length).toBe(0);
+      expect(code(() => vfs.read(fd, 1, Number.NaN))).toBe('EINVAL');
+      vfs.close(fd);
+    });
+
     it('Vfs: a file unlinked, replaced by a rename or removed with its directory while a descriptor has it open keeps its bytes in the usage until its last descriptor closes (issue #15)', () => {
       const vfs = make({ quotaBytes: 1000, maxOpenFiles: 8 });
       // unlink: the descriptor still writes the file, and the quota still counts it.
