@@ -37,12 +37,17 @@ function bundleInChild(): Promise<CachedGuestRuntime> {
   }
 }
 
-/** The path of the cached guest runtime (a GuestRuntime as JSON), bundled first if it is missing. */
-export async function sharedGuestRuntimeFile(): Promise<string> {
-  const { runtime, file } = await cachedGuestRuntime(bundleInChild);
-  if (file !== undefined) return file;
-  // node_modules/.cache is not writable: a file of this run's own.
-  const fallback = join(mkdtempSync(join(tmpdir(), 'lambdalet-guest-run-')), 'guest.json');
-  writeFileSync(fallback, JSON.stringify(runtime));
-  return fallback;
+/**
+ * A file of this run's own holding the guest runtime (a GuestRuntime as JSON), bundled first if the
+ * checkout's cache lacks it, and a function that removes it. A copy, not the cache file itself: the
+ * cache keeps only its most recent bundles, and git worktrees sharing node_modules write new ones as
+ * their sources change — one full run lost its file that way mid-run (67 test files failed with
+ * ENOENT in the setup file).
+ */
+export async function sharedGuestRuntimeFile(): Promise<{ file: string; remove: () => void }> {
+  const { runtime } = await cachedGuestRuntime(bundleInChild);
+  const dir = mkdtempSync(join(tmpdir(), 'lambdalet-guest-run-'));
+  const file = join(dir, 'guest.json');
+  writeFileSync(file, JSON.stringify(runtime));
+  return { file, remove: () => rmSync(dir, { recursive: true, force: true }) };
 }
