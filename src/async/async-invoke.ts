@@ -116,9 +116,17 @@ export class AsyncInvokeHandler implements QueueHandler {
     return load;
   }
 
+  /**
+   * Within the adaptive limit and the function's concurrency ceiling (its reservation, else the
+   * unreserved pool; at least 1, so a function reserved at 0 still has its events throttled and
+   * aged out). Without the ceiling a function's attempts past what the dispatcher admits took pump
+   * slots only to wait for capacity, and a neighbour with reserved concurrency had none left (issue
+   * #15: concurrency 10, the neighbour reserving 5, its events waited 65.5 s).
+   */
   capacity(queue: string): number {
     const load = this.#loadOf(queue);
-    return load.limit.limitAt(performance.now()) - load.running;
+    const ceiling = Math.max(1, this.#ctx.invoker.concurrencyCeiling(queue.slice('invoke:'.length)));
+    return Math.min(load.limit.limitAt(performance.now()), ceiling) - load.running;
   }
 
   leaseMs(queue: string): number {

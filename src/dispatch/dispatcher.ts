@@ -259,6 +259,18 @@ export class Dispatcher<E extends PooledEnvironment, T> {
   }
 
   /**
+   * The most invocations of function `name` (all its versions) the concurrency rules admit at once:
+   * its reservation, else its provisioned concurrency and the unreserved pool. The asynchronous
+   * layer runs no more attempts of a function than this, so those the dispatcher would only hold
+   * waiting do not take the slots other functions' events need (issue #15).
+   */
+  concurrencyCeiling(name: string): number {
+    const group = this.#groups.get(groupName(name));
+    if (group?.reserved !== undefined) return group.reserved;
+    return (group?.provisioned ?? 0) + this.#unreservedPool;
+  }
+
+  /**
    * The function's concurrency for the tenant limit: its reservation, else the account's limit.
    * Tenant environments allowed = floor(2,500 × that / 1,000).
    */

@@ -70,6 +70,11 @@ export class Invoker {
     this.#gate = gate;
   }
 
+  /** The most invocations of function `name` the concurrency rules admit at once (Dispatcher.concurrencyCeiling). */
+  concurrencyCeiling(name: string): number {
+    return this.#dispatcher.concurrencyCeiling(name);
+  }
+
   /**
    * `stream` (InvokeWithResponseStream, invoke/response-stream.ts): the sink a streamified handler's
    * bytes go to as they are written, and the request id the caller already announced.
