@@ -8,6 +8,7 @@ import { Buffer } from 'node:buffer';
 import { createPrivateKey, createPublicKey, createSecretKey, type JsonWebKey, type KeyObject } from 'node:crypto';
 import type { CryptoAnswer } from './crypto-service.ts';
 import { checkKeyDerivation } from './encrypted-key.ts';
+import { checkPrivateKeyCost } from './key-cost.ts';
 
 export type KeyKind = 'secret' | 'public' | 'private';
 
@@ -19,7 +20,7 @@ export interface KeyDescription {
   readonly symmetricKeySize?: number;
 }
 
-/** A host KeyObject from its canonical bytes. */
+/** A host KeyObject from its canonical bytes (a DH or DSA private key within key-cost.ts's bounds). */
 export function keyOf(kind: KeyKind, bytes: Buffer): KeyObject {
   switch (kind) {
     case 'secret':
@@ -27,6 +28,7 @@ export function keyOf(kind: KeyKind, bytes: Buffer): KeyObject {
     case 'public':
       return createPublicKey({ key: bytes, format: 'der', type: 'spki' });
     case 'private':
+      checkPrivateKeyCost(bytes);
       return createPrivateKey({ key: bytes, format: 'der', type: 'pkcs8' });
     default:
       throw new TypeError(`Unknown key kind ${String(kind)}`);
@@ -66,6 +68,8 @@ export function importKey(params: Record<string, unknown>, data: Buffer): Crypto
       : typeof params.passphrase === 'string' ? params.passphrase : undefined;
     // A passphrase makes OpenSSL run the key's own key derivation, at the cost the key names.
     if (passphrase !== undefined && format !== 'jwk') checkKeyDerivation(data, format !== 'der');
+    // A DH or DSA private key costs its size to read (a public key made from one too).
+    if (format !== 'jwk') checkPrivateKeyCost(data);
     const input =
       format === 'jwk'
         ? { key: params.jwk as JsonWebKey, format: 'jwk' as const }
@@ -74,7 +78,11 @@ export function importKey(params: Record<string, unknown>, data: Buffer): Crypto
           : { key: data.toString('utf8'), format: 'pem' as const, ...(passphrase === undefined ? {} : { passphrase }) };
     key = kind === 'public' ? createPublicKey(input) : createPrivateKey(input as Parameters<typeof createPrivateKey>[0]);
   }
-  return { value: describeKey(key), parts: [canonicalBytes(key)] };
+  const bytes = canonicalBytes(key);
+  // Read from a form whose sizes were not visible before (encrypted; OpenSSL's traditional DSA
+  // PEM, which carries the public value): every later operation re-reads the PKCS#8 bytes.
+  if (key.type === 'private') checkPrivateKeyCost(bytes);
+  return { value: describeKey(key), parts: [bytes] };
 }
 
 /** KeyObject#export: `options` as Node's (format pem/der/jwk, type, cipher, passphrase). */

@@ -21,8 +21,16 @@ import {
 } from './crypto-limits.ts';
 import { ecdhCall, x509Call } from './crypto-ecdh-x509.ts';
 import { canonicalBytes, describeKey, exportKey, importKey, keyOf, type KeyKind } from './crypto-keys.ts';
+import { callInCryptoThread } from './crypto-thread.ts';
+import { costlyKeyInput } from './key-cost.ts';
 
 type Params = Record<string, unknown>;
+
+/** Heavy calls node:crypto has asynchronous forms of (run in libuv's thread pool). */
+const ASYNC_FORMS: ReadonlySet<string> = new Set(['pbkdf2', 'scrypt', 'key.generate']);
+/** Stateless calls carrying a key, heavy when the key is costly (key-cost.ts): run in a crypto thread. */
+const KEY_METHODS: ReadonlySet<string> = new Set(['key.import', 'key.export', 'sign', 'verify', 'rsa', 'dh', 'x509']);
+
 export interface CryptoAnswer {
   readonly value?: unknown;
   readonly parts?: readonly Uint8Array[];
@@ -115,16 +123,40 @@ export class CryptoService {
   }
 
   /**
-   * Whether `method` is one of the operations too heavy for the host's thread (pbkdf2, scrypt, key
-   * generation: seconds at lambdalet's bounds), which {@link callAsync} runs by node:crypto's
-   * asynchronous forms in libuv's thread pool (heavy-work.ts), checked against the same bounds as
-   * {@link call} before any work starts, answering what {@link call} would.
+   * Whether `method` may be too heavy for the host's thread (the first look, before the call's
+   * bytes are read): pbkdf2, scrypt and key generation (seconds at lambdalet's bounds) always are;
+   * a call carrying a key is when its key is costly to read or use ({@link isHeavyCall}).
    */
   static isHeavy(method: string): boolean {
-    return method === 'pbkdf2' || method === 'scrypt' || method === 'key.generate';
+    return ASYNC_FORMS.has(method) || KEY_METHODS.has(method);
   }
 
-  /** {@link call} for a method {@link CryptoService.isHeavy} names, off the host's thread; rejects as {@link call} throws. */
+  /**
+   * Whether this call is too heavy for the host's thread, which {@link callAsync} then runs off it:
+   * pbkdf2, scrypt and key generation by node:crypto's asynchronous forms in libuv's thread pool
+   * (heavy-work.ts), and a call carrying a DH, DSA, encrypted or large key (key-cost.ts
+   * costlyKeyInput: one such key's read cost up to 1.3 s) in a crypto thread (crypto-thread.ts),
+   * each checked against the same bounds as {@link call}, answering what {@link call} would.
+   */
+  static isHeavyCall(method: string, params: Params, parts: readonly Buffer[]): boolean {
+    if (ASYNC_FORMS.has(method)) return true;
+    if (!KEY_METHODS.has(method)) return false;
+    const [a, b] = parts;
+    switch (method) {
+      case 'key.import':
+      case 'key.export':
+        return params.kind !== 'secret' && a !== undefined && costlyKeyInput(a);
+      case 'dh':
+        return (a !== undefined && costlyKeyInput(a)) || (b !== undefined && costlyKeyInput(b));
+      case 'x509':
+        // The certificate is read cheaply; a key or second certificate beside it may not be.
+        return b !== undefined && b.length > 0 && costlyKeyInput(b);
+      default:
+        return a !== undefined && costlyKeyInput(a);
+    }
+  }
+
+  /** {@link call} for a call {@link CryptoService.isHeavyCall} names, off the host's thread; rejects as {@link call} throws. */
   async callAsync(method: string, params: Params, parts: readonly Buffer[] = []): Promise<CryptoAnswer> {
     try {
       const total = parts.reduce((n, part) => n + part.length, 0);
@@ -151,7 +183,9 @@ export class CryptoService {
           return encodePair(pair);
         }
         default:
-          throw new Error(`lambdalet bug: crypto ${method} has no asynchronous form`);
+          if (!KEY_METHODS.has(method)) throw new Error(`lambdalet bug: crypto ${method} has no asynchronous form`);
+          // No asynchronous form in Node: the same synchronous call, in a crypto thread.
+          return await callInCryptoThread(method, params, parts);
       }
     } catch (error) {
       drainOpenSslErrors();

@@ -14,7 +14,8 @@
 import { Buffer } from 'node:buffer';
 import { PBKDF2_MAX_WORK, SCRYPT_MAX_WORK } from './crypto-limits.ts';
 
-interface Node {
+/** One BER node (readNode's). */
+export interface Node {
   readonly tag: number;
   /** Content bytes of a primitive node. */
   readonly body: Uint8Array;
@@ -60,10 +61,10 @@ export function checkKeyDerivation(key: Buffer, pem: boolean): void {
 }
 
 /** The DER of the PKCS#5 (1.2.840.113549.1.5) and PKCS#12 PBE (1.2.840.113549.1.12.1) OID arcs. */
-const PBE_OID_PREFIXES = [Buffer.from('2a864886f70d0105', 'hex'), Buffer.from('2a864886f70d010c01', 'hex')];
+export const PBE_OID_PREFIXES = [Buffer.from('2a864886f70d0105', 'hex'), Buffer.from('2a864886f70d010c01', 'hex')];
 
 /** The base64-decoded body of every PEM block in `text` (header lines such as Proc-Type skipped). */
-function pemBodies(text: string): Buffer[] {
+export function pemBodies(text: string): Buffer[] {
   const bodies: Buffer[] = [];
   for (const match of text.matchAll(/-----BEGIN [^-\r\n]*-----([\s\S]*?)-----END /g)) {
     const lines = match[1]!.split(/\r?\n/).filter((line) => !line.includes(':'));
@@ -137,7 +138,7 @@ function integerOf(node: Node | undefined): number {
   return Number.isSafeInteger(value) ? value : Infinity;
 }
 
-function oidOf(node: Node | undefined): string | undefined {
+export function oidOf(node: Node | undefined): string | undefined {
   if (node?.tag !== OID || node.body.length === 0) return undefined;
   const parts: number[] = [];
   let value = 0;
@@ -155,7 +156,7 @@ function oidOf(node: Node | undefined): string | undefined {
 const MAX_DEPTH = 16;
 
 /** One BER node at `at`, and where it ends; `undefined` when the bytes are not BER. */
-function readNode(der: Uint8Array, at: number, depth: number): { node: Node; end: number } | undefined {
+export function readNode(der: Uint8Array, at: number, depth: number): { node: Node; end: number } | undefined {
   if (depth > MAX_DEPTH || at + 2 > der.length) return undefined;
   const tag = der[at]!;
   if ((tag & 0x1f) === 0x1f) return undefined; // high tag numbers: none in these structures

@@ -175,8 +175,9 @@ export class HostBridge {
 
   /**
    * The SandboxOptions.hostCallAsync handler: for the calls whose work is too heavy for the host's
-   * thread — `zlib.brotli`, and `crypto` pbkdf2, scrypt and key generation — a promise of exactly
-   * what `call(op, textRequest(args, bytes))` would answer, the work done in libuv's thread pool
+   * thread — `zlib.brotli`, and `crypto` pbkdf2, scrypt, key generation and calls carrying a costly
+   * key (crypto-service.ts isHeavyCall) — a promise of exactly what `call(op, textRequest(args,
+   * bytes))` would answer, the work done in libuv's thread pool or a crypto thread
    * (heavy-work.ts: a share of it, turns going round the owners; a call still waiting when `signal`
    * aborts never starts and answers an error). Undefined for every other call: those are answered
    * by {@link call}. Never rejects.
@@ -212,6 +213,8 @@ export class HostBridge {
         work = () => new Promise<HeavyOutcome>((resolve, reject) => run(input, options, (error, out) => (error ? reject(error) : resolve({ head: 'o0', bytes: out }))));
       } else {
         const { method, params, parts } = cryptoRequest(parsed, payload);
+        // A call carrying a key is heavy only when its key is costly (crypto-service.ts isHeavyCall).
+        if (!CryptoService.isHeavyCall(method, params, parts)) return undefined;
         work = () => this.#crypto.callAsync(method, params, parts).then(cryptoOutcome);
       }
       return runHeavy(this.heavyWorkOwner, work, signal).catch((error: unknown) => `e${JSON.stringify(toHostCallError(error))}`);
