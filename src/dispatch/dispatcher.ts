@@ -335,7 +335,8 @@ export class Dispatcher<E extends PooledEnvironment, T> {
     this.#liveEnvironments += 1;
     if (!perTenant) return new Lease<E, T>(pool, pool.target, pool.generation, memoryMb, false);
     pool.tenantEnvironments += 1;
-    tenantCounters(pool, tenantId!).environments += 1;
+    pool.tenants.counters(tenantId!).environments += 1;
+    pool.tenants.settle(tenantId!, this.tenantEnvironmentLimit(pool));
     return new Lease<E, T>(pool, pool.target, pool.generation, memoryMb, false, tenantId);
   }
 
@@ -460,7 +461,10 @@ export class Dispatcher<E extends PooledEnvironment, T> {
     if (lease.provisioned) pool.provisionedActive -= 1;
     if (report !== undefined) {
       pool.counters.record(report, lease.memoryMb);
-      if (lease.tenantId !== undefined) recordTenant(tenantCounters(pool, lease.tenantId), report, lease.memoryMb, lease.coldStart);
+      if (lease.tenantId !== undefined) {
+        recordTenant(pool.tenants.counters(lease.tenantId), report, lease.memoryMb, lease.coldStart);
+        pool.tenants.settle(lease.tenantId, this.tenantEnvironmentLimit(pool));
+      }
     }
     this.#recountHost(lease);
     const env = lease.env;
@@ -521,7 +525,8 @@ export class Dispatcher<E extends PooledEnvironment, T> {
     this.#liveEnvironments -= 1;
     if (lease.tenantId !== undefined) {
       lease.pool.tenantEnvironments -= 1;
-      tenantCounters(lease.pool, lease.tenantId).environments -= 1;
+      lease.pool.tenants.counters(lease.tenantId).environments -= 1;
+      lease.pool.tenants.settle(lease.tenantId, this.tenantEnvironmentLimit(lease.pool));
     }
     if (!lease.provisioned) return;
     this.#provisionedLiveMb -= lease.memoryMb;
@@ -816,7 +821,7 @@ function functionMetrics<E extends PooledEnvironment, T>(pool: FunctionPool<E, T
 
 function tenancyMetrics<E extends PooledEnvironment, T>(pool: FunctionPool<E, T>, limit: number): FunctionMetrics['tenancy'] {
   const tenants: Record<string, TenantMetrics> = {};
-  for (const [id, t] of pool.tenants) {
+  for (const [id, t] of pool.tenants.entries()) {
     tenants[id] = {
       Invocations: t.invocations,
       Errors: t.errors,
@@ -839,15 +844,6 @@ function takeTenantIdle<E extends PooledEnvironment, T>(pool: FunctionPool<E, T>
     if (idle[i]!.tenantId === tenantId) return idle.splice(i, 1)[0];
   }
   return undefined;
-}
-
-function tenantCounters<E extends PooledEnvironment, T>(pool: FunctionPool<E, T>, tenantId: string): TenantCounters {
-  let counters = pool.tenants.get(tenantId);
-  if (counters === undefined) {
-    counters = { invocations: 0, errors: 0, coldStarts: 0, durationMs: 0, gbSeconds: 0, environments: 0 };
-    pool.tenants.set(tenantId, counters);
-  }
-  return counters;
 }
 
 function recordTenant(counters: TenantCounters, report: InvocationReport, memoryMb: number, coldStart: boolean): void {

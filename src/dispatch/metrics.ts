@@ -44,7 +44,11 @@ export interface FunctionMetrics {
   readonly environments: { readonly idle: number; readonly busy: number; readonly provisioned: number; readonly starting: number };
   /**
    * Tenant isolation only: live tenant environments (active or idle) and their limit (2,500 per
-   * 1,000 of the function's concurrency), and each tenant's figures by tenant id.
+   * 1,000 of the function's concurrency), and each tenant's figures by tenant id. `tenants` is
+   * bounded: every tenant with a live environment (at most `environmentsMax` of them), and of the
+   * tenants whose environments have all gone, the `environmentsMax` most recently retired — at most
+   * 2 × `environmentsMax` entries, however many tenant ids were ever seen. A tenant forgotten past
+   * that starts again from zero if it comes back; the function's own figures count every invocation.
    */
   readonly tenancy?: {
     readonly environments: number;

@@ -5,7 +5,8 @@
  * disposed instead of reused.
  */
 import type { TokenBucket } from './token-bucket.ts';
-import { FunctionCounters, type TenantCounters } from './metrics.ts';
+import { FunctionCounters } from './metrics.ts';
+import { TenantTable } from './tenants.ts';
 
 /** What the dispatcher needs of an environment. */
 export interface PooledEnvironment {
@@ -139,8 +140,8 @@ export class FunctionPool<E extends PooledEnvironment, T> {
   readonly counters = new FunctionCounters();
   /** Tenant isolation: live environments (busy, idle or starting), Lambda's "tenant-aware execution environments". */
   tenantEnvironments = 0;
-  /** Tenant isolation: per-tenant figures, by tenant id. */
-  readonly tenants = new Map<string, TenantCounters>();
+  /** Tenant isolation: per-tenant figures, by tenant id, bounded (tenants.ts). */
+  readonly tenants = new TenantTable();
   /** Boots a provisioned environment; set by the first provision(). */
   create: (() => Promise<E>) | undefined = undefined;
 

@@ -110,4 +110,67 @@ describe('Dispatcher: tenant isolation', () => {
     expect(tenants.blue).toEqual({ Invocations: 2, Errors: 1, ColdStarts: 1, DurationMs: 15, GBSeconds: 0.015, environments: 1 });
     expect(tenants.green).toEqual({ Invocations: 1, Errors: 0, ColdStarts: 1, DurationMs: 2, GBSeconds: 0.002, environments: 1 });
   });
+
+  /** One invocation of `tenantId` whose environment then dies: the tenant has no environment left (retired). */
+  function retire(d: TestDispatcher, p: TestPool, tenantId: string): void {
+    const lease = takeFor(d, p, tenantId);
+    lease.env!.fail();
+    d.release(lease, report(1, true));
+  }
+  const tenantsOf = (d: TestDispatcher): Record<string, { Invocations: number; environments: number }> => d.metrics().functions[0]!.tenancy!.tenants;
+
+  it('per-tenant metrics are bounded (issue #15): retired tenants, the limit’s worth most recently retired — under, at and over', () => {
+    // concurrency 2 → 5 tenant environments, and 5 retired tenants kept.
+    const { d } = setup({ concurrency: 2 });
+    const p = pool(d, 't', { perTenant: true });
+    for (let i = 0; i < 4; i++) retire(d, p, `tenant-${i}`);
+    // Under: every retired tenant keeps its figures.
+    expect(Object.keys(tenantsOf(d))).toEqual(['tenant-0', 'tenant-1', 'tenant-2', 'tenant-3']);
+    // tenant-0 comes back (a cold start) and retires again: it keeps its figures and is now the most recent.
+    retire(d, p, 'tenant-0');
+    expect(tenantsOf(d)['tenant-0']).toMatchObject({ Invocations: 2, environments: 0 });
+    // At: five retired tenants, all kept.
+    retire(d, p, 'tenant-4');
+    expect(Object.keys(tenantsOf(d)).sort()).toEqual(['tenant-0', 'tenant-1', 'tenant-2', 'tenant-3', 'tenant-4']);
+    // Over: a sixth forgets the least recently retired (tenant-1), not tenant-0, retired again since.
+    retire(d, p, 'tenant-5');
+    expect(Object.keys(tenantsOf(d)).sort()).toEqual(['tenant-0', 'tenant-2', 'tenant-3', 'tenant-4', 'tenant-5']);
+    expect(tenantsOf(d)['tenant-0']).toMatchObject({ Invocations: 2 });
+    // A forgotten tenant that comes back starts again from zero; the function's own figures count everything.
+    retire(d, p, 'tenant-1');
+    expect(tenantsOf(d)['tenant-1']).toMatchObject({ Invocations: 1, environments: 0 });
+    expect(d.metrics().functions[0]!.Invocations).toBe(8);
+  });
+
+  it('tenants with a live environment are never forgotten: at most 2 × the limit entries', () => {
+    const { d } = setup({ concurrency: 2 });
+    const p = pool(d, 't', { perTenant: true });
+    for (let i = 0; i < 4; i++) d.release(takeFor(d, p, `live-${i}`), report(1)); // idle environments: live
+    for (let i = 0; i < 7; i++) retire(d, p, `gone-${i}`); // through the fifth environment slot, one at a time
+    const gone = (): string[] => Object.keys(tenantsOf(d)).filter((id) => id.startsWith('gone-')).sort();
+    expect(Object.keys(tenantsOf(d))).toHaveLength(9);
+    expect(gone()).toEqual(['gone-2', 'gone-3', 'gone-4', 'gone-5', 'gone-6']);
+    // The fifth slot taken by a live tenant: 5 live + 5 retired, the bound.
+    d.release(takeFor(d, p, 'live-4'), report(1));
+    const tenants = tenantsOf(d);
+    expect(Object.keys(tenants)).toHaveLength(2 * d.tenantEnvironmentLimit(p));
+    for (let i = 0; i < 5; i++) expect(tenants[`live-${i}`]).toMatchObject({ Invocations: 1, environments: 1 });
+    expect(gone()).toEqual(['gone-2', 'gone-3', 'gone-4', 'gone-5', 'gone-6']);
+  });
+
+  it('memory: 100,000 distinct tenant ids (a client sending random ones) leave the store at its bound, not growing with them', () => {
+    const { d, clock } = setup({ concurrency: 2 });
+    const p = pool(d, 't', { perTenant: true });
+    const sizes = new Set<number>();
+    for (let i = 0; i < 100_000; i++) {
+      if (i % 1000 === 0) clock.advance(1000); // the scale-up rate: 1,000 new environments a second
+      retire(d, p, `random-${i}`);
+      if (i >= 5 && i % 10_000 === 0) sizes.add(p.tenants.size);
+    }
+    // Past the first five, the store holds exactly the five most recently retired, whatever the count.
+    expect([...sizes]).toEqual([5]);
+    expect(p.tenants.size).toBe(5);
+    expect(Object.keys(tenantsOf(d)).sort()).toEqual(['random-99995', 'random-99996', 'random-99997', 'random-99998', 'random-99999']);
+    expect(d.metrics().functions[0]!.Invocations).toBe(100_000);
+  });
 });
