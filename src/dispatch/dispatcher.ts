@@ -820,17 +820,21 @@ function functionMetrics<E extends PooledEnvironment, T>(pool: FunctionPool<E, T
 }
 
 function tenancyMetrics<E extends PooledEnvironment, T>(pool: FunctionPool<E, T>, limit: number): FunctionMetrics['tenancy'] {
-  const tenants: Record<string, TenantMetrics> = {};
-  for (const [id, t] of pool.tenants.entries()) {
-    tenants[id] = {
-      Invocations: t.invocations,
-      Errors: t.errors,
-      ColdStarts: t.coldStarts,
-      DurationMs: t.durationMs,
-      GBSeconds: t.gbSeconds,
-      environments: t.environments,
-    };
-  }
+  // Object.fromEntries defines own properties: a tenant named `__proto__` (its characters are
+  // allowed) is an entry like any other, where an assignment would set the record's prototype.
+  const tenants: Record<string, TenantMetrics> = Object.fromEntries(
+    [...pool.tenants.entries()].map(([id, t]): [string, TenantMetrics] => [
+      id,
+      {
+        Invocations: t.invocations,
+        Errors: t.errors,
+        ColdStarts: t.coldStarts,
+        DurationMs: t.durationMs,
+        GBSeconds: t.gbSeconds,
+        environments: t.environments,
+      },
+    ]),
+  );
   return { environments: pool.tenantEnvironments, environmentsMax: limit, tenants };
 }
 

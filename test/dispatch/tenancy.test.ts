@@ -158,6 +158,20 @@ describe('Dispatcher: tenant isolation', () => {
     expect(gone()).toEqual(['gone-2', 'gone-3', 'gone-4', 'gone-5', 'gone-6']);
   });
 
+  it("tenant ids named like Object.prototype's members (`__proto__`, `constructor`) are entries like any other", () => {
+    const { d } = setup({ concurrency: 2 });
+    const p = pool(d, 't', { perTenant: true });
+    retire(d, p, '__proto__');
+    retire(d, p, 'constructor');
+    const tenants = tenantsOf(d);
+    // An assignment `tenants['__proto__'] = ...` would have set the record's prototype, not an entry.
+    expect(Object.getPrototypeOf(tenants)).toBe(Object.prototype);
+    expect(Object.keys(tenants).sort()).toEqual(['__proto__', 'constructor']);
+    expect(Object.getOwnPropertyDescriptor(tenants, '__proto__')?.value).toMatchObject({ Invocations: 1, environments: 0 });
+    expect(Object.getOwnPropertyDescriptor(tenants, 'constructor')?.value).toMatchObject({ Invocations: 1, environments: 0 });
+    expect(JSON.stringify(tenants)).toContain('"__proto__":{"Invocations":1');
+  });
+
   it('memory: 100,000 distinct tenant ids (a client sending random ones) leave the store at its bound, not growing with them', () => {
     const { d, clock } = setup({ concurrency: 2 });
     const p = pool(d, 't', { perTenant: true });
