@@ -65,7 +65,7 @@ export class ComponentInstance {
   }
 
   async #instantiate(options: InstanceOptions): Promise<Outcome> {
-    const io = componentImports(options.shim, options.env, options.hostCall, options.log);
+    const io = componentImports(options.shim, options.env, options.hostCall, options.log, options.memoryCapBytes);
     this.#io = io;
     try {
       const exports = await options.instantiate(

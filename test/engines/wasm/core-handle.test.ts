@@ -32,7 +32,7 @@ async function instantiate(bytes: Uint8Array): Promise<Handler> {
   const component = await transpileComponent(bytes);
   const modules = await compileCapped(component, 128);
   const run = (compileFunction(component.glue) as () => (...args: unknown[]) => Promise<Record<string, unknown>> | Record<string, unknown>)();
-  const io = componentImports(await loadShim(), {}, () => 'e{"name":"Error","message":"no"}', () => {});
+  const io = componentImports(await loadShim(), {}, () => 'e{"name":"Error","message":"no"}', () => {}, 128 * 1024 * 1024);
   const exports = await run(
     (name: string) => modules[name],
     io.imports,

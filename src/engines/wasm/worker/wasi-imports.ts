@@ -6,7 +6,8 @@
  * - wasi:cli: the function's environment variables, no arguments, cwd `/tmp`, stdin at EOF,
  *   stdout/stderr line-buffered into the function's log (INFO / ERROR);
  * - wasi:filesystem: one preopen, `/tmp`, served by the environment's vfs (vfs-filesystem.ts);
- * - wasi:clocks, wasi:random: the host's clocks and crypto.getRandomValues;
+ * - wasi:clocks, wasi:random: the host's clocks and crypto.getRandomValues (a list no longer than
+ *   the instance's memory cap; the insecure seed per instance: instanceRandom);
  * - nothing else (no sockets, no HTTP): a component importing more is refused at deploy.
  */
 import { findPackageJSON } from 'node:module';
@@ -109,8 +110,44 @@ export interface ComponentImports {
   readonly stderr: LineSink;
 }
 
-/** The imports for one instance; `env` is the function's environment (user + Lambda's reserved). */
-export function componentImports(shim: BrowserShim, env: Readonly<Record<string, string>>, call: HostCall, log: Log): ComponentImports {
+interface RandomShim {
+  getRandomBytes(len: bigint): Uint8Array;
+  getRandomU64(): bigint;
+}
+
+/**
+ * wasi:random for one instance. The shim makes the whole list on the host before jco lowers it into
+ * the guest's memory, so a length is refused past what that memory could hold (`maxBytes`, the
+ * instance's memory cap) before anything is allocated: a 128 MB component asking get-random-bytes
+ * for 4 GiB had the engine server allocate and fill 4 GiB (host RSS 326 -> 4,624 MB, 7.8 s of a
+ * server's CPU) only for the copy to fail (issue #15). The insecure seed is drawn per instance:
+ * the shim's is one per worker thread, so instances of other functions in the same server saw it.
+ */
+export function instanceRandom(shim: BrowserShim, maxBytes: number): { random: object; insecure: object; insecureSeed: object } {
+  const source = shim.random.random as RandomShim;
+  const bytes = (len: bigint, what: string): Uint8Array => {
+    if (typeof len === 'bigint' && len > BigInt(maxBytes)) {
+      throw new RangeError(`${what}: ${len} bytes asked for, more than the function's memory (${maxBytes} bytes) can hold`);
+    }
+    return source.getRandomBytes(len);
+  };
+  let seed: [bigint, bigint] | undefined;
+  return {
+    random: { getRandomBytes: (len: bigint) => bytes(len, 'wasi:random/random get-random-bytes'), getRandomU64: () => source.getRandomU64() },
+    insecure: {
+      getInsecureRandomBytes: (len: bigint) => bytes(len, 'wasi:random/insecure get-insecure-random-bytes'),
+      getInsecureRandomU64: () => source.getRandomU64(),
+    },
+    insecureSeed: { insecureSeed: () => (seed ??= [source.getRandomU64(), source.getRandomU64()]) },
+  };
+}
+
+/**
+ * The imports for one instance; `env` is the function's environment (user + Lambda's reserved),
+ * `maxListBytes` the instance's memory cap (no list the host makes for it may be larger).
+ */
+export function componentImports(shim: BrowserShim, env: Readonly<Record<string, string>>, call: HostCall, log: Log, maxListBytes: number): ComponentImports {
+  const random = instanceRandom(shim, maxListBytes);
   const stdout = new LineSink((line) => log('INFO', line));
   const stderr = new LineSink((line) => log('ERROR', line));
   const cli = shim.cli.createCli({
@@ -142,9 +179,9 @@ export function componentImports(shim: BrowserShim, env: Readonly<Record<string,
     'wasi:io/error': shim.io.error,
     'wasi:io/poll': shim.io.poll,
     'wasi:io/streams': shim.io.streams,
-    'wasi:random/random': shim.random.random,
-    'wasi:random/insecure': shim.random.insecure,
-    'wasi:random/insecure-seed': shim.random.insecureSeed,
+    'wasi:random/random': random.random,
+    'wasi:random/insecure': random.insecure,
+    'wasi:random/insecure-seed': random.insecureSeed,
   };
   return { imports, stdout, stderr };
 }
