@@ -67,30 +67,67 @@ export function loadShim(): Promise<BrowserShim> {
   return shim;
 }
 
-/** A stdout/stderr stream: complete lines go to the log; `flush()` emits a partial last line. */
+/**
+ * The longest line kept whole: the log collector cuts a line at 256 Ki characters and marks it
+ * truncated (environment/log-collector.ts MAX_LINE_CHARS, CloudWatch's 256 KB per event).
+ */
+export const LINE_MAX_CHARS = 256 * 1024;
+
+/**
+ * A stdout/stderr stream: complete lines go to the log; `flush()` emits a partial last line. Each
+ * write is searched for newlines once, and a line is held only up to one character past
+ * LINE_MAX_CHARS: it is emitted then (the collector cuts it) and the rest of it is dropped. Before,
+ * the whole unfinished line was kept and searched again on every write: a component writing
+ * 1.5 GB to stdout without a newline grew its engine server by 470 MB and ran into its 60 s
+ * timeout in the host's search (issue #15).
+ */
 export class LineSink {
   readonly #decoder = new TextDecoder();
   readonly #emit: (line: string) => void;
   #pending = '';
+  /** The current line went past LINE_MAX_CHARS and was emitted: drop the rest of it. */
+  #cut = false;
 
   constructor(emit: (line: string) => void) {
     this.#emit = emit;
   }
 
   write(bytes: Uint8Array): void {
-    this.#pending += this.#decoder.decode(bytes, { stream: true });
-    let at: number;
-    while ((at = this.#pending.indexOf('\n')) >= 0) {
-      const line = this.#pending.slice(0, at);
-      this.#pending = this.#pending.slice(at + 1);
-      this.#emit(line.endsWith('\r') ? line.slice(0, -1) : line);
+    const text = this.#decoder.decode(bytes, { stream: true });
+    for (let from = 0; ; ) {
+      const at = text.indexOf('\n', from);
+      this.#append(at < 0 ? text.slice(from) : text.slice(from, at));
+      if (at < 0) return;
+      this.#endLine();
+      from = at + 1;
     }
   }
 
   flush(): void {
-    this.#pending += this.#decoder.decode();
-    if (this.#pending !== '') this.#emit(this.#pending);
+    this.#append(this.#decoder.decode());
+    if (!this.#cut && this.#pending !== '') this.#emit(this.#pending);
     this.#pending = '';
+    this.#cut = false;
+  }
+
+  #append(part: string): void {
+    if (this.#cut || part === '') return;
+    this.#pending += part;
+    if (this.#pending.length > LINE_MAX_CHARS) {
+      this.#emit(this.#pending.slice(0, LINE_MAX_CHARS + 1));
+      this.#pending = '';
+      this.#cut = true;
+    }
+  }
+
+  #endLine(): void {
+    const line = this.#pending;
+    this.#pending = '';
+    if (this.#cut) {
+      this.#cut = false;
+      return;
+    }
+    this.#emit(line.endsWith('\r') ? line.slice(0, -1) : line);
   }
 
   /** As a preview2-shim output-stream handler. */
