@@ -14,6 +14,7 @@ import { installGlobals, timeZoneChanged } from './globals.ts';
 import { installInterruptibleSort } from './interruptible-sort.ts';
 import { installLazyApis } from './lazy-apis.ts';
 import { installMemoryLedger } from './memory-ledger.ts';
+import { installStackHeaders } from './stack-header.ts';
 import { formattedErrorLine, intoErrorSafely, runtimeError, toErrorShape, toInitError } from './errors.ts';
 import { installAwsLambda, isStreamingHandler, streamingHighWaterMark } from './awslambda.ts';
 import { attachProcessEvents, ProcessEvents } from './before-exit.ts';
@@ -119,6 +120,9 @@ defineGlobal('queueMicrotask', (cb: unknown) => {
 defineGlobal(Symbol.for('lambdalet.builtin'), resolveBuiltin);
 // First, before the lazy stubs replace Intl: off-heap memory counted against memoryMb (v8).
 installMemoryLedger();
+// Before the lazy stubs: Error.captureStackTrace goes on the constructor user code sees (QuickJS:
+// the stand-in that gives `err.stack` Node's header line).
+installStackHeaders();
 // Before installGlobals: it makes `Date` a lazy global, and the stubs patch the engine's own Date.prototype.
 installLazyApis();
 installGlobals();

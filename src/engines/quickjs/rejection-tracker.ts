@@ -206,7 +206,7 @@ export class InstanceRejections {
 /**
  * The reason as the V8 sandbox reports one (v8-sandbox.ts `rejectionReason`): `Name: message` (in
  * V8's words, guest/errors.ts `v8Message`) and the stack's lines for an Error (QuickJS's stack has no
- * header line: it is added), String() of a primitive. Reading runs no user code (QTS_Dump reads own data properties).
+ * header line: it is added; a guest-constructed error's has one, guest/stack-header.ts, which `text` replaces), String() of a primitive. Reading runs no user code (QTS_Dump reads own data properties).
  */
 function reasonOf(context: QuickJSContext, runtime: QuickJSRuntime, ffi: EitherFFI, pointer: JSValuePointer): RejectionReason {
   // A handle of our own (a new counted copy), made as snapshot.ts `adoptValue` makes one.
@@ -220,7 +220,10 @@ function reasonOf(context: QuickJSContext, runtime: QuickJSRuntime, ffi: EitherF
       if (typeof name === 'string' && typeof message === 'string') {
         // QuickJS's own words for engine errors, as V8 words them (the guest rewords the same way).
         const text = `${name}: ${v8Message(message)}`;
-        const frames = typeof stack === 'string' ? stack.split('\n').filter((line) => line.trim() !== '') : [];
+        const lines = typeof stack === 'string' ? stack.split('\n').filter((line) => line.trim() !== '') : [];
+        // A stack with the guest's header (guest/stack-header.ts) keeps only its frames under `text`.
+        const first = lines.findIndex((line) => line.startsWith('    at '));
+        const frames = first > 0 && typeof stack === 'string' && stack.startsWith(name) ? lines.slice(first) : lines;
         return { text, stack: [text, ...frames] };
       }
       return { text: '[object Object]', stack: [] };

@@ -1,0 +1,148 @@
+/**
+ * `err.stack` with Node's header line where the engine builds the stack without one (QuickJS,
+ * issue #15). V8 (Node) starts every error's `stack` with `Name: message`; QuickJS 2025-09-13
+ * (quickjs.c `build_backtrace`) writes only the frames, as an own data property, so loggers that
+ * print `err.stack` (pino, winston, Powertools Logger) showed frames without the error.
+ *
+ * The error constructors (Error, TypeError, RangeError, SyntaxError, ReferenceError, EvalError,
+ * URIError, AggregateError) are replaced by stand-ins that construct the native error (same
+ * prototype, same `new.target`, so `instanceof`, subclasses and `Error.prototype.constructor`
+ * behave as before) and turn its `stack` into an accessor like Node's: the header is
+ * `Error.prototype.toString` of the error when `stack` is first read — Node formats the stack
+ * lazily (lib/internal/errors.js `prepareStackTraceCallback` → `ErrorPrototypeToString(error)`),
+ * so a name or message changed after construction but before the first read is in it — and a
+ * value assigned to `stack` replaces it. Node 24 measured: `e = new Error('orig'); e.name =
+ * 'Changed'; e.message = 'later'; e.stack` starts `Changed: later`; `new Error('')` is `Error`.
+ *
+ * Not covered: errors QuickJS makes in C (a TypeError from `null.x`, JSON.parse's SyntaxError, the
+ * stack overflow): QuickJS 2025-09-13 has no hook between making them and the user's `catch` (no
+ * Error.prepareStackTrace; `build_backtrace` defines the data property directly). Those still
+ * reach `stackText` (guest/errors.ts) and the patched util.inspect with frames only, and both add
+ * the header there, as before.
+ */
+import { registerNativeLook } from './native-look.ts';
+
+const { apply, construct, defineProperty, getOwnPropertyDescriptor, getPrototypeOf, setPrototypeOf } = Reflect;
+const { getOwnPropertyNames } = Object;
+const errorToString = Error.prototype.toString;
+const stringIndexOf = String.prototype.indexOf;
+const stringSlice = String.prototype.slice;
+const startsWith = String.prototype.startsWith;
+const endsWith = String.prototype.endsWith;
+const NAMES = ['Error', 'TypeError', 'RangeError', 'SyntaxError', 'ReferenceError', 'EvalError', 'URIError', 'AggregateError'] as const;
+
+/** Whether this engine's `new Error('x').stack` lacks V8's `Error: x` first line. */
+export function engineStackHasNoHeader(): boolean {
+  const stack: unknown = new Error('x').stack;
+  return typeof stack === 'string' && !stack.startsWith('Error: x');
+}
+
+/** Node's header: `Error.prototype.toString` (the original), `Error` if that throws. */
+function header(error: object): string {
+  try {
+    return apply(errorToString, error, []);
+  } catch {
+    return 'Error';
+  }
+}
+
+/** The engine's frames text without its first `drop` lines (the stand-in's own frames) and trailing newline. */
+function ownFrames(stack: string, drop: number): string {
+  let at = 0;
+  for (let i = 0; i < drop && at >= 0; i++) {
+    at = apply(stringIndexOf, stack, ['\n', at]);
+    if (at >= 0) at += 1;
+  }
+  if (at < 0) return '';
+  const end = stack.length > at && apply(endsWith, stack, ['\n']) ? stack.length - 1 : stack.length;
+  return apply(stringSlice, stack, [at, end]);
+}
+
+/**
+ * V8 leaves out the frames of the constructors up to `newTarget`'s (a subclass's `super()` chain):
+ * its first frame is the caller of `new Subclass()`. QuickJS's frames carry function names only, so
+ * the last frame up to the first `at <newTarget.name> ` goes; when no frame has that name, none do.
+ */
+function withoutConstructors(frames: string, newTarget: unknown): string {
+  // The own `name` (a class's), read without running a static getter.
+  const name: unknown = typeof newTarget === 'function' ? getOwnPropertyDescriptor(newTarget, 'name')?.value : undefined;
+  if (typeof name !== 'string' || name === '') return frames;
+  const mark = `    at ${name} `;
+  const leading = apply(startsWith, frames, [mark]);
+  const at = leading ? 0 : apply(stringIndexOf, frames, [`\n${mark}`]) + 1;
+  if (at === 0 && !leading) return frames;
+  const next = apply(stringIndexOf, frames, ['\n', at]);
+  return next < 0 ? '' : apply(stringSlice, frames, [next + 1]);
+}
+
+/** Gives `error` a Node-like `stack` accessor over the engine's frames. */
+function lazyStack(error: object, drop: number, newTarget: unknown): void {
+  const descriptor = getOwnPropertyDescriptor(error, 'stack');
+  if (!descriptor || typeof descriptor.value !== 'string') return;
+  const own = ownFrames(descriptor.value, drop);
+  const frames = newTarget === undefined ? own : withoutConstructors(own, newTarget);
+  let value: { v: unknown } | undefined;
+  defineProperty(error, 'stack', {
+    configurable: true,
+    enumerable: false,
+    get() {
+      if (value === undefined) {
+        const head = header(error);
+        value = { v: frames === '' ? head : `${head}\n${frames}` };
+      }
+      return value.v;
+    },
+    set(v: unknown) {
+      value = { v };
+    },
+  });
+}
+
+/**
+ * Replaces the global error constructors with the stand-ins (once, before user code; a no-op on an
+ * engine whose stacks already have the header).
+ */
+export function installStackHeaders(): void {
+  if (!engineStackHasNoHeader()) return;
+  const global = globalThis as unknown as Record<string, unknown>;
+  const standIns = new Map<object, object>();
+  // The stand-in's frames above the caller's, measured once: `construct (native)` and the stand-in.
+  let drop = 0;
+  for (const name of NAMES) {
+    const Native = global[name] as (new (...args: unknown[]) => object) | undefined;
+    if (typeof Native !== 'function') continue;
+    const standIn = {
+      [name]: function (this: unknown, ...args: unknown[]): object {
+        const error = construct(Native, args, (new.target ?? standIn) as (...a: unknown[]) => unknown) as object;
+        lazyStack(error, drop, new.target === undefined || new.target === standIn ? undefined : new.target);
+        return error;
+      },
+    }[name]!;
+    // name, length and the statics (stackTraceLimit, isError...) as the native has them.
+    for (const key of getOwnPropertyNames(Native)) {
+      if (key !== 'prototype') defineProperty(standIn, key, getOwnPropertyDescriptor(Native, key)!);
+    }
+    // Same prototype object: instances, `instanceof` and subclasses see no difference.
+    defineProperty(standIn, 'prototype', { value: Native.prototype, writable: false, enumerable: false, configurable: false });
+    const prototype = Native.prototype as Record<string, unknown>;
+    defineProperty(prototype, 'constructor', { ...getOwnPropertyDescriptor(prototype, 'constructor')!, value: standIn });
+    standIns.set(Native, standIn);
+    defineProperty(global, name, { ...getOwnPropertyDescriptor(global, name)!, value: standIn });
+    registerNativeLook(standIn, name);
+  }
+  // TypeError's [[Prototype]] is Error, as in V8.
+  for (const [Native, standIn] of standIns) {
+    const parent = standIns.get(getPrototypeOf(Native) as object);
+    if (parent) setPrototypeOf(standIn, parent);
+  }
+  const ErrorStandIn = global.Error as new (message?: string) => Error;
+  const probe = {
+    lambdaletStackProbe(): string {
+      return new ErrorStandIn().stack ?? '';
+    },
+  }.lambdaletStackProbe;
+  const lines = probe().split('\n');
+  const at = lines.findIndex((line) => line.includes('lambdaletStackProbe'));
+  // The probe's own frame must be found; otherwise keep every frame rather than drop the user's.
+  drop = at > 0 ? at - 1 : 0;
+}
