@@ -5,7 +5,7 @@
 
 import { readFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
-import { build, stop, type BuildFailure, type Message, type Metafile, type Plugin } from 'esbuild';
+import { build, stop, type BuildFailure, type BuildOptions, type BuildResult, type Message, type Metafile, type Plugin } from 'esbuild';
 import { InvalidParameterValueException } from '../errors.ts';
 import { BUNDLER_MAX_RSS_BYTES, BundlerMemoryWatch } from './bundler-memory.ts';
 import { containmentPlugin } from './containment.ts';
@@ -77,7 +77,7 @@ export async function bundleModule(
   const generation = serviceGeneration;
   memoryWatch.begin(maxBundlerBytes);
   try {
-    const result = await build({
+    const options = (late: ReadonlySet<string>): BuildOptions & { write: false; metafile: true } => ({
       stdin: { contents, resolveDir: root, sourcefile: 'lambdalet:entry', loader: 'js' },
       absWorkingDir: root,
       outfile: join(root, OUTFILE_NAME),
@@ -107,10 +107,30 @@ export async function bundleModule(
       plugins: [
         builtinsPlugin(),
         ...entryFormatPlugin(module),
-        ...(contained === undefined ? [] : [containmentPlugin(root, contained.optRoot)]),
+        ...(contained === undefined ? [] : [containmentPlugin(root, contained.optRoot, late)]),
         locationPlugin(root, splices),
       ],
     });
+    // A relative require() of a file the package lacks fails only when it runs, as in Node (issue
+    // #15): esbuild refused it at bundle time, or inside a try/catch left it to the guest's run-time
+    // require, without Node's require stack. The containment
+    // plugin sees only specifiers that may leave the package (containment.ts), so the build runs
+    // again with those esbuild could not resolve: the cost falls on such packages only.
+    const late = new Set<string>();
+    let result: BuildResult<{ write: false; metafile: true }> | undefined;
+    for (let pass = 0; result === undefined; pass++) {
+      const before = late.size;
+      try {
+        splices.clear();
+        const built = await build(options(late));
+        // Left to run time (inside a try/catch), silently: the metafile lists it as external.
+        if (contained !== undefined && pass < LATE_PASSES) for (const specifier of leftToRunTime(built.metafile)) late.add(specifier);
+        if (late.size === before) result = built;
+      } catch (error) {
+        if (contained !== undefined && pass < LATE_PASSES) for (const specifier of unresolvedIn((error as Partial<BuildFailure>).errors)) late.add(specifier);
+        if (late.size === before) throw error;
+      }
+    }
     const js = result.outputFiles.find((file) => file.path.endsWith('.js'));
     const map = result.outputFiles.find((file) => file.path.endsWith('.js.map'));
     if (js === undefined || map === undefined) throw new Error('lambdalet: esbuild produced no bundle');
@@ -135,6 +155,21 @@ export async function bundleModule(
   } finally {
     memoryWatch.end(maxBundlerBytes);
   }
+}
+
+/** Builds after the first, each with what the last could not resolve (a failed build names one file's imports at a time). */
+const LATE_PASSES = 3;
+const RELATIVE = /^\.\.?(\/|$)/;
+
+/** The relative specifiers of esbuild's "Could not resolve" errors. */
+function unresolvedIn(messages: readonly Message[] | undefined): string[] {
+  return (messages ?? []).map((message) => /^Could not resolve "(.*)"$/.exec(message.text)?.[1]).filter((s): s is string => s !== undefined && RELATIVE.test(s));
+}
+
+/** The relative specifiers of the require() calls esbuild left to run time. */
+function leftToRunTime(metafile: Metafile): string[] {
+  return Object.values(metafile.inputs).flatMap((input) =>
+    input.imports.filter((entry) => entry.external && entry.kind === 'require-call' && RELATIVE.test(entry.path)).map((entry) => entry.path));
 }
 
 /**

@@ -10,8 +10,11 @@
  * On Lambda such a path names a file of the execution environment, not of anyone's host.
  *
  * Here a specifier is resolved as esbuild would, then kept only when the file is inside an allowed
- * root; otherwise it is "Could not resolve", which the init failure words as Node does (failures.ts:
- * ERR_MODULE_NOT_FOUND / MODULE_NOT_FOUND). Lambda's own absolute paths mean what they mean there:
+ * root. Otherwise a static `import` is "Could not resolve", which the init failure words as Node does
+ * (failures.ts: ERR_MODULE_NOT_FOUND; Node links an ES module's imports before running any of it),
+ * while a `require()` or `import()` becomes a module that is not there (`missingModule`): Node throws
+ * only when that line runs, so a guarded optional require (`try { require('/etc/x') } catch {}`)
+ * must not fail INIT (issue #15). The host file is never read, nor is anything of it bundled. Lambda's own absolute paths mean what they mean there:
  * `/var/task/...` is the package and `/opt/...` the layers (such a file's format is decided by its
  * syntax and extension, not its package.json `type`: esbuild gives a path a plugin returns no
  * package type).
@@ -29,6 +32,24 @@ import { TASK_ROOT } from './plugins.ts';
 const OPT_ROOT = '/opt';
 /** Specifiers that may leave the package: bare, absolute, or with a `..` segment anywhere. */
 const ESCAPE_CANDIDATE = /^(?:[^.]|\.[^./]|\.\.)|(?:^|\/)\.\.(?:\/|$)/;
+/** The require stack's last entry on Lambda: the runtime client loads the handler. */
+const RUNTIME_LOADER = '/var/runtime/index.mjs';
+/** Import kinds Node resolves when the line runs, not before the module runs. */
+const RUN_TIME_KINDS: ReadonlySet<string> = new Set(['require-call', 'dynamic-import']);
+/**
+ * The external specifier of a module that is not there: the guest's loader (guest/builtins.ts
+ * `MISSING_MODULE_PREFIX`, the same text) throws the error its JSON describes.
+ */
+export const MISSING_MODULE_PREFIX = 'lambdalet:missing-module:';
+
+/** What the guest throws for a module that is not there. */
+interface MissingModuleError {
+  readonly code: 'MODULE_NOT_FOUND' | 'ERR_MODULE_NOT_FOUND';
+  readonly message: string;
+  readonly requireStack?: readonly string[];
+  readonly url?: string;
+}
+
 /** Marks the plugin's own `build.resolve` calls, which it must not answer again. */
 const OWN_RESOLVE = Symbol('lambdalet-containment');
 
@@ -42,7 +63,7 @@ function inside(root: string, file: string): boolean {
  * Keeps every resolved import of the bundle inside `packageRoot` or `optRoot` (real paths of the
  * directories that play `/var/task` and `/opt`; `optRoot` only when the function has layers).
  */
-export function containmentPlugin(packageRoot: string, optRoot: string | undefined): Plugin {
+export function containmentPlugin(packageRoot: string, optRoot: string | undefined, late: ReadonlySet<string> = new Set()): Plugin {
   const roots = optRoot === undefined ? [packageRoot] : [packageRoot, optRoot];
   const within = (file: string): boolean => roots.some((root) => inside(root, file));
   // Whether `<dir>/node_modules/<name>` exists, by that path: bare imports are most of a large
@@ -69,7 +90,7 @@ export function containmentPlugin(packageRoot: string, optRoot: string | undefin
           // zip or files holds no symlinks; a code.dir's are followed to their real path, which the
           // load check below holds to the roots too: a pnpm workspace link or `npm link` out of the
           // directory is refused, as the same zip on Lambda would not hold its target).
-          if (!within(resolve(args.resolveDir, specifier))) return { errors: [unresolved(args.path, args.kind)] };
+          if (!within(resolve(args.resolveDir, specifier))) return refused(args);
           if (specifier === args.path) return undefined;
         } else {
           const pkg = packageInside(args.resolveDir, specifier);
@@ -90,13 +111,19 @@ export function containmentPlugin(packageRoot: string, optRoot: string | undefin
           with: args.with,
           pluginData: OWN_RESOLVE,
         });
-        if (resolved.errors.length > 0) return specifier === args.path ? undefined : { errors: [unresolved(args.path, args.kind)] };
+        if (resolved.errors.length > 0) {
+          // A `require('x')` no directory holds fails when it runs, as in Node (left to esbuild: a
+          // bundle-time failure, or inside a try/catch a run-time require without the require stack).
+          // (A `node:` name no built-in has stays the guest loader's: Node's error for it is not this one.)
+          if (args.kind === 'require-call' && !specifier.startsWith('node:')) return missingModule(args);
+          return specifier === args.path ? undefined : refused(args);
+        }
         if (!(resolved.external || resolved.namespace !== 'file' || within(resolved.path))) {
           // A parent directory's node_modules (a code.dir in a project or monorepo) does not exist
           // on Lambda: it must not hide the layers' copy, which NODE_PATH finds after the package.
           // Before, `import 'x'` with x in a layer and in the parent's node_modules failed INIT.
           const layered = pathLike ? undefined : await fromLayers(build, specifier, args);
-          return layered ?? { errors: [unresolved(args.path, args.kind)] };
+          return layered ?? refused(args);
         }
         // Allowed: esbuild resolves it again itself, since a path a plugin returns carries no
         // package `type` (esbuild would then decide a `.js` file's format by its syntax, not by
@@ -104,6 +131,16 @@ export function containmentPlugin(packageRoot: string, optRoot: string | undefin
         if (specifier === args.path) return undefined;
         return { path: resolved.path, namespace: resolved.namespace, external: resolved.external, sideEffects: resolved.sideEffects, suffix: resolved.suffix };
       });
+      // Relative specifiers an earlier build of the package could not resolve (build.ts): a
+      // `require()` of one that is not there fails when it runs, as in Node.
+      if (late.size > 0) {
+        const filter = new RegExp(`^(?:${[...late].map((specifier) => specifier.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')).join('|')})$`);
+        build.onResolve({ filter }, async (args) => {
+          if (args.pluginData === OWN_RESOLVE || args.kind !== 'require-call' || (args.namespace !== 'file' && args.namespace !== '')) return undefined;
+          const resolved = await build.resolve(args.path, { kind: args.kind, importer: args.importer, resolveDir: args.resolveDir, namespace: 'file', with: args.with, pluginData: OWN_RESOLVE });
+          return resolved.errors.length > 0 ? missingModule(args) : undefined;
+        });
+      }
       // The last word, on every file the bundle reads: a bare import found in the package's own
       // node_modules is left to esbuild above, and its package.json (`main`, `module`, `browser`)
       // or a tsconfig's `paths` may name any file — `"main": "../../../../etc/hostname"` bundled
@@ -114,6 +151,51 @@ export function containmentPlugin(packageRoot: string, optRoot: string | undefin
       );
     },
   };
+
+  /**
+   * The answer for an import that leaves the roots: esbuild's error for a static import (the INIT
+   * failure), a module that is not there for `require()` and `import()`.
+   */
+  function refused(args: OnResolveArgs): OnResolveResult {
+    return RUN_TIME_KINDS.has(args.kind) ? missingModule(args) : { errors: [unresolved(args.path, args.kind)] };
+  }
+
+  /**
+   * An external the bundle leaves to run time: the guest's module loader (guest/builtins.ts) throws
+   * Node's error for it, a new one at each call as Node does — a module esbuild bundled would throw
+   * once, then return `{}` (its CommonJS wrapper keeps the half-made module). Node's words
+   * (lib/internal/modules/cjs/loader.js, lib/internal/modules/esm/resolve.js), with the importer as
+   * Lambda names it:
+   * - `require(x)`: MODULE_NOT_FOUND, `Cannot find module 'x'\nRequire stack:\n- <importer>\n-
+   *   /var/runtime/index.mjs` and `requireStack` (the runtime client loads the handler; the same words
+   *   as the INIT failure of failures.ts);
+   * - `import(x)`: ERR_MODULE_NOT_FOUND, `Cannot find module '<path>' imported from <importer>` with
+   *   `url` for a path (resolved against the importer, as Node resolves its URL), `Cannot find
+   *   package '<name>' imported from <importer>` for a bare name.
+   */
+  function missingModule(args: OnResolveArgs): OnResolveResult {
+    const importer = lambdaFile(args.importer);
+    let error: MissingModuleError;
+    if (args.kind === 'dynamic-import') {
+      const bare = !isAbsolute(args.path) && !/^\.\.?(\/|$)/.test(args.path);
+      const path = bare ? undefined : posix.resolve(posix.dirname(importer), args.path);
+      error = path === undefined
+        ? { code: 'ERR_MODULE_NOT_FOUND', message: `Cannot find package '${packageName(args.path)}' imported from ${importer}` }
+        : { code: 'ERR_MODULE_NOT_FOUND', message: `Cannot find module '${path}' imported from ${importer}`, url: `file://${encodeURI(path)}` };
+    } else {
+      const requireStack = [importer, RUNTIME_LOADER];
+      error = { code: 'MODULE_NOT_FOUND', message: `Cannot find module '${args.path}'\nRequire stack:\n${requireStack.map((file) => `- ${file}`).join('\n')}`, requireStack };
+    }
+    return { path: `${MISSING_MODULE_PREFIX}${JSON.stringify(error)}`, external: true };
+  }
+
+  /** A file of the bundle as Lambda names it: under /var/task or /opt. */
+  function lambdaFile(file: string): string {
+    for (const [root, mount] of [[packageRoot, TASK_ROOT], [optRoot, OPT_ROOT]] as const) {
+      if (root !== undefined && inside(root, file)) return posix.join(mount, relative(root, file).split(sep).join('/'));
+    }
+    return file;
+  }
 
   /**
    * A bare import resolved from the layers' NODE_PATH directories alone (in order), as on Lambda when

@@ -1,5 +1,6 @@
 import { describe, it, expect } from 'vitest';
-import { bundleFails } from './helpers.ts';
+import { bundleFails, bundleOk } from './helpers.ts';
+import { missingModules } from './missing-modules.ts';
 
 describe('init failures', () => {
   it('reports a missing module with Lambda\'s text', async () => {
@@ -38,9 +39,15 @@ describe('init failures', () => {
     expect(failure.errorMessage).toBe("Cannot find module '/var/task/lib/gone.mjs' imported from /var/task/lib/index.mjs");
   });
 
-  it('reports a missing require with the require stack', async () => {
-    const failure = await bundleFails({ files: { 'index.js': 'const x = require("nope");\nexports.handler = () => x;' } }, 'index.handler');
-    expect(failure.errorMessage).toBe("Error: Cannot find module 'nope'\nRequire stack:\n- /var/task/index.js\n- /var/runtime/index.mjs");
+  it('leaves a missing require to run time, with Node\'s words and the require stack', async () => {
+    // Node fails a require() when it runs (issue #15): the INIT failure comes from the guest,
+    // Runtime.ImportModuleError with these words (test/compat/missing-modules.test.ts).
+    const bundle = await bundleOk({ files: { 'index.js': 'const x = require("nope");\nexports.handler = () => x;' } }, 'index.handler');
+    expect(missingModules(bundle.script)).toEqual([{
+      code: 'MODULE_NOT_FOUND',
+      message: "Cannot find module 'nope'\nRequire stack:\n- /var/task/index.js\n- /var/runtime/index.mjs",
+      requireStack: ['/var/task/index.js', '/var/runtime/index.mjs'],
+    }]);
   });
 
   it('reports a syntax error with file, line and column', async () => {

@@ -11,6 +11,7 @@
  */
 import { nodeError } from './bridge.ts';
 import { snapStartModule } from './snapstart.ts';
+import { errorBase } from './stack-header.ts';
 import { stdlib } from './stdlib-loader.ts';
 import type { ExportShape } from './stdlib/unavailable-module.ts';
 
@@ -69,6 +70,7 @@ const cache = new Map<string, unknown>();
 
 export function resolveBuiltin(name: string): unknown {
   const key = String(name).replace(/^node:/, '');
+  if (key.startsWith(MISSING_MODULE_PREFIX)) throw missingModule(key.slice(MISSING_MODULE_PREFIX.length), String(name));
   if (cache.has(key)) return cache.get(key);
   const factory = Object.prototype.hasOwnProperty.call(factories, key) ? factories[key] : undefined;
   const value = factory ? factory() : unavailableStub(key, String(name));
@@ -99,6 +101,52 @@ function moduleNotFound(name: string): Error {
     `Cannot find module '${name}'\n` +
       '(lambdalet bundles a function at deploy: a module esbuild could not find, or a computed name, is not in the bundle; Node built-ins load at run time)',
   );
+}
+
+/**
+ * The external the bundler leaves for a `require()` or `import()` of a module that is not there
+ * (code/containment.ts `MISSING_MODULE_PREFIX`, the same text, then the error as JSON): outside the
+ * package and the layers, or a package no directory holds. Thrown anew at each call, as Node does.
+ */
+const MISSING_MODULE_PREFIX = 'lambdalet:missing-module:';
+
+type NodeErrorClass = new (message: string) => Error & { code: string };
+let nodeErrorClass: NodeErrorClass | undefined;
+
+/**
+ * Node's NodeError: the code in the stack's header and in toString (lib/internal/errors.js). Made on
+ * first use, over the Error the guest runs with (QuickJS: the stand-in of guest/stack-header.ts).
+ */
+function NodeErrorClass(): NodeErrorClass {
+  nodeErrorClass ??= class NodeError extends errorBase() {
+    declare code: string;
+    override toString(): string {
+      return `${this.name} [${this.code}]: ${this.message}`;
+    }
+  };
+  return nodeErrorClass;
+}
+
+function missingModule(json: string, name: string): Error {
+  let shape: { code?: unknown; message?: unknown; requireStack?: unknown; url?: unknown };
+  try {
+    shape = JSON.parse(json) as typeof shape;
+  } catch {
+    return moduleNotFound(name);
+  }
+  const message = String(shape.message);
+  if (shape.code === 'ERR_MODULE_NOT_FOUND') {
+    const error = nodeError(NodeErrorClass(), 'ERR_MODULE_NOT_FOUND', message) as Error & { code: string; url?: string };
+    if (typeof shape.url === 'string') error.url = shape.url;
+    // The header is formatted when `stack` is first read (V8; QuickJS: guest/stack-header.ts).
+    Object.defineProperty(error, 'name', { value: 'Error [ERR_MODULE_NOT_FOUND]', configurable: true, writable: true, enumerable: false });
+    void error.stack;
+    delete (error as { name?: string }).name;
+    return error;
+  }
+  const error = nodeError(Error, 'MODULE_NOT_FOUND', message) as Error & { requireStack?: string[] };
+  if (Array.isArray(shape.requireStack)) error.requireStack = shape.requireStack.map(String);
+  return error;
 }
 
 /** Node's stub for a built-in lambdalet cannot offer (stdlib/unavailable-module.ts); an unknown name throws at once. */

@@ -5,10 +5,14 @@
  */
 import type { ErrorShape, ModuleScope } from './protocol.ts';
 
-/** A runtime error with Lambda's `Runtime.*` name. */
+/**
+ * A runtime error with Lambda's `Runtime.*` name. The runtime client's classes carry the name on
+ * their prototype (Errors.js: `e.prototype.name = \`Runtime.${e.name}\``), so it is no own
+ * enumerable property and the log line's JSON (toFormatted) has no `name` key.
+ */
 export function runtimeError(type: string, message: string): Error {
   const error = new Error(message);
-  error.name = `Runtime.${type}`;
+  Object.defineProperty(error, 'name', { value: `Runtime.${type}`, writable: true, enumerable: false, configurable: true });
   return error;
 }
 

@@ -31,6 +31,17 @@ const startsWith = String.prototype.startsWith;
 const endsWith = String.prototype.endsWith;
 const NAMES = ['Error', 'TypeError', 'RangeError', 'SyntaxError', 'ReferenceError', 'EvalError', 'URIError', 'AggregateError'] as const;
 
+let guestError: ErrorConstructor = Error;
+
+/**
+ * The Error a guest class made after boot should extend: the stand-in where one is installed. A
+ * class evaluated with the boot script (before {@link installStackHeaders}) extends the native one,
+ * and its instances' stacks have no header on QuickJS.
+ */
+export function errorBase(): ErrorConstructor {
+  return guestError;
+}
+
 /** Whether this engine's `new Error('x').stack` lacks V8's `Error: x` first line. */
 export function engineStackHasNoHeader(): boolean {
   const stack: unknown = new Error('x').stack;
@@ -135,7 +146,8 @@ export function installStackHeaders(): void {
     const parent = standIns.get(getPrototypeOf(Native) as object);
     if (parent) setPrototypeOf(standIn, parent);
   }
-  const ErrorStandIn = global.Error as new (message?: string) => Error;
+  const ErrorStandIn = global.Error as ErrorConstructor;
+  guestError = ErrorStandIn;
   const probe = {
     lambdaletStackProbe(): string {
       return new ErrorStandIn().stack ?? '';
