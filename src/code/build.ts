@@ -111,9 +111,9 @@ export async function bundleModule(
         locationPlugin(root, splices),
       ],
     });
-    // A relative require() of a file the package lacks fails only when it runs, as in Node (issue
-    // #15): esbuild refused it at bundle time, or inside a try/catch left it to the guest's run-time
-    // require, without Node's require stack. The containment
+    // A relative require() or import() of a file the package lacks fails only when it runs, as in
+    // Node (issue #15): esbuild refused it at bundle time, or inside a try/catch left it to the
+    // guest's run-time require, without Node's require stack or import() code. The containment
     // plugin sees only specifiers that may leave the package (containment.ts), so the build runs
     // again with those esbuild could not resolve: the cost falls on such packages only.
     const late = new Set<string>();
@@ -166,10 +166,10 @@ function unresolvedIn(messages: readonly Message[] | undefined): string[] {
   return (messages ?? []).map((message) => /^Could not resolve "(.*)"$/.exec(message.text)?.[1]).filter((s): s is string => s !== undefined && RELATIVE.test(s));
 }
 
-/** The relative specifiers of the require() calls esbuild left to run time. */
+/** The relative specifiers of the require() and import() calls esbuild left to run time. */
 function leftToRunTime(metafile: Metafile): string[] {
   return Object.values(metafile.inputs).flatMap((input) =>
-    input.imports.filter((entry) => entry.external && entry.kind === 'require-call' && RELATIVE.test(entry.path)).map((entry) => entry.path));
+    input.imports.filter((entry) => entry.external && (entry.kind === 'require-call' || entry.kind === 'dynamic-import') && RELATIVE.test(entry.path)).map((entry) => entry.path));
 }
 
 /**

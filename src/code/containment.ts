@@ -112,10 +112,11 @@ export function containmentPlugin(packageRoot: string, optRoot: string | undefin
           pluginData: OWN_RESOLVE,
         });
         if (resolved.errors.length > 0) {
-          // A `require('x')` no directory holds fails when it runs, as in Node (left to esbuild: a
-          // bundle-time failure, or inside a try/catch a run-time require without the require stack).
+          // A `require('x')` or `import('x')` no directory holds fails when it runs, as in Node (left
+          // to esbuild: a bundle-time failure, or inside a try/catch a run-time require whose error
+          // had no require stack and, for import(), the wrong code: MODULE_NOT_FOUND).
           // (A `node:` name no built-in has stays the guest loader's: Node's error for it is not this one.)
-          if (args.kind === 'require-call' && !specifier.startsWith('node:')) return missingModule(args);
+          if (RUN_TIME_KINDS.has(args.kind) && !specifier.startsWith('node:')) return missingModule(args);
           return specifier === args.path ? undefined : refused(args);
         }
         if (!(resolved.external || resolved.namespace !== 'file' || within(resolved.path))) {
@@ -132,11 +133,11 @@ export function containmentPlugin(packageRoot: string, optRoot: string | undefin
         return { path: resolved.path, namespace: resolved.namespace, external: resolved.external, sideEffects: resolved.sideEffects, suffix: resolved.suffix };
       });
       // Relative specifiers an earlier build of the package could not resolve (build.ts): a
-      // `require()` of one that is not there fails when it runs, as in Node.
+      // `require()` or `import()` of one that is not there fails when it runs, as in Node.
       if (late.size > 0) {
         const filter = new RegExp(`^(?:${[...late].map((specifier) => specifier.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')).join('|')})$`);
         build.onResolve({ filter }, async (args) => {
-          if (args.pluginData === OWN_RESOLVE || args.kind !== 'require-call' || (args.namespace !== 'file' && args.namespace !== '')) return undefined;
+          if (args.pluginData === OWN_RESOLVE || !RUN_TIME_KINDS.has(args.kind) || (args.namespace !== 'file' && args.namespace !== '')) return undefined;
           const resolved = await build.resolve(args.path, { kind: args.kind, importer: args.importer, resolveDir: args.resolveDir, namespace: 'file', with: args.with, pluginData: OWN_RESOLVE });
           return resolved.errors.length > 0 ? missingModule(args) : undefined;
         });

@@ -1,15 +1,19 @@
 /**
  * A require() or import() of a module that is not there fails when that line runs, with Node's own
  * error, as in plain Node (issue #15): a package whose guarded optional require names a file outside
- * it (`try { require('/etc/hosts') } catch {}`) used to fail INIT. Node's words:
+ * it (`try { require('/etc/hosts') } catch {}`) used to fail INIT, and a guarded `import('x')` of a
+ * missing package was MODULE_NOT_FOUND where Node says ERR_MODULE_NOT_FOUND. Node's words:
  * lib/internal/modules/cjs/loader.js (MODULE_NOT_FOUND, "Require stack", `requireStack`) and
  * lib/internal/modules/esm/resolve.js (ERR_MODULE_NOT_FOUND, "Cannot find package|module ...
  * imported from", `url`). Each case runs in plain Node first; the paths of its temporary directory
  * read as Lambda's (/var/task, and the runtime client's /var/runtime/index.mjs for Node's driver).
  */
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { expect, it } from 'vitest';
 import { deployAndInvoke, errorOf, forEachEngine } from '../helpers/runtime.ts';
-import { runInNode } from './node-baseline.ts';
+import { runFixtureInNode, runInNode } from './node-baseline.ts';
 
 /** CommonJS: outside the package, past its root, a missing package, a missing file; guarded or not, at once or later. */
 const REQUIRES = `
@@ -31,7 +35,33 @@ exports.handler = async () => lambda({
   imported: await import('/lambdalet-no-such-dir/module.mjs').then(() => 'loaded', (e) => ({ code: e.code, message: e.message, url: e.url, keys: Object.keys(e) })),
 });`;
 
+/** An ES module: import() of a missing package, a scoped one, a missing file, a path past the root, inside try/catch. */
+const IMPORTS = `
+import { dirname } from 'node:path';
+const here = import.meta.dirname;
+const lambda = (value) => JSON.parse(JSON.stringify(value).split(here).join('/var/task').split(dirname(here) + '/').join('/var/'));
+const keep = (e) => ({ name: e.name, code: e.code, message: e.message, url: e.url, keys: Object.keys(e), text: String(e), header: e.stack.split('\\n')[0] });
+export const handler = async () => {
+  const out = {};
+  try { await import('lambdalet-no-such-pkg'); } catch (e) { out.missingPackage = keep(e); }
+  try { await import('@lambdalet-no-such/scope/sub/path.js'); } catch (e) { out.scoped = keep(e); }
+  try { await import('./missing.mjs'); } catch (e) { out.missingFile = keep(e); }
+  try { await import('../lambdalet-outside.mjs'); } catch (e) { out.pastTheRoot = keep(e); }
+  try { await import('/lambdalet-no-such-dir/module.mjs'); } catch (e) { out.absolute = keep(e); }
+  return lambda(out);
+};`;
+
 const nodeRequires = runInNode(REQUIRES);
+const nodeImports = (async () => {
+  const dir = await mkdtemp(join(tmpdir(), 'lambdalet-node-esm-'));
+  try {
+    await writeFile(join(dir, 'index.mjs'), IMPORTS);
+    return (await runFixtureInNode(join(dir, 'index.mjs'))).result;
+  } finally {
+    await rm(dir, { recursive: true, force: true });
+  }
+})();
+
 const INIT_MESSAGE = "Error: Cannot find module '/etc/hosts'\nRequire stack:\n- /var/task/index.js\n- /var/runtime/index.mjs";
 
 forEachEngine(({ withRuntime }) => {
@@ -49,6 +79,23 @@ forEachEngine(({ withRuntime }) => {
       expect(node.eachTime).toEqual(['MODULE_NOT_FOUND', 'MODULE_NOT_FOUND']);
       expect(node.imported).toMatchObject({ code: 'ERR_MODULE_NOT_FOUND', message: "Cannot find module '/lambdalet-no-such-dir/module.mjs' imported from /var/task/index.js" });
       const result = await deployAndInvoke(rt, REQUIRES, {}, { file: 'index.js' });
+      expect(result.functionError, JSON.stringify(result.payload)).toBeUndefined();
+      expect(result.payload).toEqual(node);
+    }));
+
+  it('import() of a missing package, scoped package, file, or a path outside the package: ERR_MODULE_NOT_FOUND, as in Node', () =>
+    withRuntime(async ({ rt }) => {
+      const node = (await nodeImports) as Record<string, unknown>;
+      expect(node.missingPackage).toEqual({
+        name: 'Error',
+        code: 'ERR_MODULE_NOT_FOUND',
+        message: "Cannot find package 'lambdalet-no-such-pkg' imported from /var/task/index.mjs",
+        keys: ['code'],
+        text: "Error [ERR_MODULE_NOT_FOUND]: Cannot find package 'lambdalet-no-such-pkg' imported from /var/task/index.mjs",
+        header: "Error [ERR_MODULE_NOT_FOUND]: Cannot find package 'lambdalet-no-such-pkg' imported from /var/task/index.mjs",
+      });
+      expect(node.pastTheRoot).toMatchObject({ message: "Cannot find module '/var/lambdalet-outside.mjs' imported from /var/task/index.mjs", url: 'file:///var/lambdalet-outside.mjs' });
+      const result = await deployAndInvoke(rt, IMPORTS);
       expect(result.functionError, JSON.stringify(result.payload)).toBeUndefined();
       expect(result.payload).toEqual(node);
     }));
