@@ -23,7 +23,7 @@
  * needs must be inside it, as in a zip); `code.entry` — one file of the caller's own project,
  * bundled with that project's imports — is not contained (code/index.ts).
  */
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync, lstatSync, readdirSync, readFileSync, readlinkSync, realpathSync } from 'node:fs';
 import { dirname, isAbsolute, join, posix, relative, resolve, sep } from 'node:path';
 import type { OnResolveArgs, OnResolveResult, Plugin, PluginBuild } from 'esbuild';
 import { TASK_ROOT } from './plugins.ts';
@@ -41,6 +41,25 @@ const RUN_TIME_KINDS: ReadonlySet<string> = new Set(['require-call', 'dynamic-im
  * `MISSING_MODULE_PREFIX`, the same text) throws the error its JSON describes.
  */
 export const MISSING_MODULE_PREFIX = 'lambdalet:missing-module:';
+
+/** Directory entries {@link containmentPlugin}'s search for a link out of the package reads at most. */
+const LINK_SCAN_ENTRIES = 100_000;
+
+/** A symbolic link inside the package whose target is outside it. */
+interface Link {
+  /** The link, as Lambda would name it (`/var/task/node_modules/x`). */
+  readonly link: string;
+  /** What the link holds, as written (`../../packages/x`). */
+  readonly target: string;
+  /** Its target's real path on the host (never shown). */
+  readonly real: string;
+}
+
+/** What the user needs to fix a link out of the package: which link, where it points, and why it does not count. */
+function linkNote(link: Link): string {
+  return `(lambdalet: ${link.link} is a symbolic link to ${link.target}, outside the package directory, whose files alone make the function; ` +
+    'install or copy what it holds into the directory (pnpm: `pnpm deploy`, or node-linker=hoisted), or deploy with code.entry, which bundles from the project)';
+}
 
 /** What the guest throws for a module that is not there. */
 interface MissingModuleError {
@@ -70,6 +89,7 @@ export function containmentPlugin(packageRoot: string, optRoot: string | undefin
   // package's, and a second resolution of each cost a 1.6 MB AWS SDK bundle ~1.3x its time.
   const found = new Map<string, boolean>();
   const manifests = new Map<string, boolean>();
+  const links = new Map<string, Link | null>();
   const hasPackage = (dir: string, name: string): boolean => {
     const path = join(dir, 'node_modules', name);
     let known = found.get(path);
@@ -94,6 +114,10 @@ export function containmentPlugin(packageRoot: string, optRoot: string | undefin
           if (specifier === args.path) return undefined;
         } else {
           const pkg = packageInside(args.resolveDir, specifier);
+          const link = pkg === undefined ? undefined : linkOut(pkg);
+          // A pnpm or workspace link (`node_modules/x -> ../../packages/x`), `npm link`: the package
+          // is not in the directory. Node's words for the import, and which link points where.
+          if (link !== undefined) return refused(args, linkNote(link));
           if (pkg !== undefined) {
             // Its package.json may point its entry out of the package: refused here with the
             // import's kind (the load check below words every such case as an ES import).
@@ -147,9 +171,18 @@ export function containmentPlugin(packageRoot: string, optRoot: string | undefin
       // or a tsconfig's `paths` may name any file — `"main": "../../../../etc/hostname"` bundled
       // the host's file (issue #15). Loading is checked once per file, not per import.
       // The error names the file as seen from /var/task, never by its host path.
-      build.onLoad({ filter: /.*/, namespace: 'file' }, (args) =>
-        within(args.path) ? undefined : { errors: [unresolved(posix.resolve(TASK_ROOT, relative(packageRoot, args.path).split(sep).join('/')), 'import-statement')] },
-      );
+      build.onLoad({ filter: /.*/, namespace: 'file' }, (args) => {
+        if (within(args.path)) return undefined;
+        // Reached through a symbolic link inside the package (a directory linked out of a code.dir):
+        // the file by the link's path, and the link named. Otherwise the file's path as seen from
+        // /var/task, never its host path.
+        const link = linkLeadingTo(args.path);
+        if (link !== undefined) {
+          const file = posix.join(link.link, relative(link.real, args.path).split(sep).join('/'));
+          return { errors: [{ ...unresolved(file, 'import-statement'), notes: [{ text: linkNote(link) }] }] };
+        }
+        return { errors: [unresolved(posix.resolve(TASK_ROOT, relative(packageRoot, args.path).split(sep).join('/')), 'import-statement')] };
+      });
     },
   };
 
@@ -157,8 +190,10 @@ export function containmentPlugin(packageRoot: string, optRoot: string | undefin
    * The answer for an import that leaves the roots: esbuild's error for a static import (the INIT
    * failure), a module that is not there for `require()` and `import()`.
    */
-  function refused(args: OnResolveArgs): OnResolveResult {
-    return RUN_TIME_KINDS.has(args.kind) ? missingModule(args) : { errors: [unresolved(args.path, args.kind)] };
+  function refused(args: OnResolveArgs, note?: string): OnResolveResult {
+    if (RUN_TIME_KINDS.has(args.kind)) return missingModule(args, note);
+    const error = unresolved(args.path, args.kind);
+    return { errors: [note === undefined ? error : { ...error, notes: [...error.notes, { text: note }] }] };
   }
 
   /**
@@ -174,7 +209,7 @@ export function containmentPlugin(packageRoot: string, optRoot: string | undefin
    *   `url` for a path (resolved against the importer, as Node resolves its URL), `Cannot find
    *   package '<name>' imported from <importer>` for a bare name.
    */
-  function missingModule(args: OnResolveArgs): OnResolveResult {
+  function missingModule(args: OnResolveArgs, note?: string): OnResolveResult {
     const importer = lambdaFile(args.importer);
     let error: MissingModuleError;
     if (args.kind === 'dynamic-import') {
@@ -187,7 +222,68 @@ export function containmentPlugin(packageRoot: string, optRoot: string | undefin
       const requireStack = [importer, RUNTIME_LOADER];
       error = { code: 'MODULE_NOT_FOUND', message: `Cannot find module '${args.path}'\nRequire stack:\n${requireStack.map((file) => `- ${file}`).join('\n')}`, requireStack };
     }
+    if (note !== undefined) error = { ...error, message: `${error.message}\n${note}` };
     return { path: `${MISSING_MODULE_PREFIX}${JSON.stringify(error)}`, external: true };
+  }
+
+  /**
+   * The symbolic link inside the package through which `dir` (a package found in a node_modules of
+   * the package) leaves the roots, or undefined when its real path is inside them. Read once per
+   * package directory.
+   */
+  function linkOut(dir: string): Link | undefined {
+    let link = links.get(dir);
+    if (link === undefined) {
+      link = null;
+      let real: string | undefined;
+      try {
+        real = realpathSync(dir);
+      } catch {
+        // A dangling link: esbuild's resolution reports it.
+      }
+      if (real !== undefined && !within(real)) {
+        for (let at = dir; at !== packageRoot && inside(packageRoot, at); at = dirname(at)) {
+          if (lstatSync(at).isSymbolicLink()) {
+            link = { link: lambdaFile(at), target: readlinkSync(at), real: realpathSync(at) };
+            break;
+          }
+        }
+      }
+      links.set(dir, link);
+    }
+    return link ?? undefined;
+  }
+
+  /**
+   * The symbolic link under the package root whose target holds `file` (a real path outside the
+   * roots), found by walking the package without following links. Only on the way to an INIT
+   * failure, and at most {@link LINK_SCAN_ENTRIES} entries.
+   */
+  function linkLeadingTo(file: string): Link | undefined {
+    const pending = [packageRoot];
+    let seen = 0;
+    while (pending.length > 0 && seen < LINK_SCAN_ENTRIES) {
+      const dir = pending.shift()!;
+      let entries;
+      try {
+        entries = readdirSync(dir, { withFileTypes: true });
+      } catch {
+        continue;
+      }
+      for (const entry of entries) {
+        seen++;
+        const path = join(dir, entry.name);
+        if (entry.isDirectory()) pending.push(path);
+        if (!entry.isSymbolicLink()) continue;
+        try {
+          const real = realpathSync(path);
+          if (inside(real, file)) return { link: lambdaFile(path), target: readlinkSync(path), real };
+        } catch {
+          // dangling: leads nowhere
+        }
+      }
+    }
+    return undefined;
   }
 
   /** A file of the bundle as Lambda names it: under /var/task or /opt. */

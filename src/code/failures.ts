@@ -52,8 +52,11 @@ export async function failureFromBuild(errors: readonly Message[], root: string)
   const unresolved = /^Could not resolve "(.*)"$/.exec(first.text);
   if (unresolved?.[1] !== undefined) {
     const byRequire = first.notes.some((note) => note.text.includes('"require" call'));
-    if (byRequire) return initFailure('Runtime.ImportModuleError', cannotRequire(unresolved[1], importer));
-    return moduleNotFoundByImport(cannotImport(unresolved[1], importer, root, file));
+    // lambdalet's own explanation after Node's words (containment.ts: a link out of the package).
+    const note = first.notes.find((n) => n.text.startsWith('(lambdalet: '))?.text;
+    const after = note === undefined ? '' : `\n${note}`;
+    if (byRequire) return initFailure('Runtime.ImportModuleError', cannotRequire(unresolved[1], importer) + after);
+    return moduleNotFoundByImport(cannotImport(unresolved[1], importer, root, file) + after);
   }
   // Node links an ES module's imports before running it: a missing export is its SyntaxError.
   const noExport = /^No matching export in "(.*)" for import "(.*)"$/.exec(first.text);

@@ -8,6 +8,7 @@
  * as Runtime.ImportModuleError with the require stack — aws-lambda-nodejs-runtime-interface-client
  * src/UserFunction.js; the wording is Node's, test/code/failures.test.ts).
  */
+import { rm, symlink, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
@@ -125,4 +126,67 @@ describe('a package imports only its own files and its layers', () => {
     }
   });
 
+
+  describe('code.dir: a symbolic link out of the directory (pnpm, workspaces, npm link)', () => {
+    /**
+     * pnpm's layouts: a workspace's store at its root (`fn/node_modules/dep ->
+     * ../../node_modules/.pnpm/dep@1.0.0/node_modules/dep`), a workspace package
+     * (`fn/node_modules/lib -> ../../packages/lib`), and a linked directory. Before, the message
+     * named the target's path resolved from /var/task: '/var/node_modules/.pnpm/dep@1.0.0/...'.
+     */
+    async function workspace(): Promise<{ dir: string; dispose: () => Promise<void> }> {
+      const ws = await tempPackage({
+        'node_modules/.pnpm/dep@1.0.0/node_modules/dep/package.json': '{"name":"dep","main":"index.js"}',
+        'node_modules/.pnpm/dep@1.0.0/node_modules/dep/index.js': "module.exports = 'dep from the workspace store';",
+        'packages/lib/package.json': '{"name":"lib","main":"index.js"}',
+        'packages/lib/index.js': "module.exports = 'lib from the workspace';",
+        'fn/node_modules/.pnpm/own@1.0.0/node_modules/own/package.json': '{"name":"own","main":"index.js"}',
+        'fn/node_modules/.pnpm/own@1.0.0/node_modules/own/index.js': "module.exports = 'own';",
+      });
+      await symlink('../../node_modules/.pnpm/dep@1.0.0/node_modules/dep', join(ws.dir, 'fn/node_modules/dep'));
+      await symlink('../../packages/lib', join(ws.dir, 'fn/node_modules/lib'));
+      await symlink('.pnpm/own@1.0.0/node_modules/own', join(ws.dir, 'fn/node_modules/own'));
+      await symlink('../packages/lib', join(ws.dir, 'fn/shared'));
+      return ws;
+    }
+    const NOTE_END = ', outside the package directory, whose files alone make the function; install or copy what it holds into the directory ' +
+      '(pnpm: `pnpm deploy`, or node-linker=hoisted), or deploy with code.entry, which bundles from the project)';
+
+    it('the message is Node\'s for the import, then the link and where it points; nothing of the target is bundled', async () => {
+      const ws = await workspace();
+      try {
+        const fn = join(ws.dir, 'fn');
+        await writeFile(join(fn, 'index.mjs'), "import dep from 'dep';\nexport const handler = async () => dep;");
+        const store = await bundleFails({ dir: fn }, 'index.handler');
+        expect(store).toMatchObject({ errorType: 'Error', code: 'ERR_MODULE_NOT_FOUND' });
+        expect(store.errorMessage).toBe("Cannot find package 'dep' imported from /var/task/index.mjs\n" +
+          `(lambdalet: /var/task/node_modules/dep is a symbolic link to ../../node_modules/.pnpm/dep@1.0.0/node_modules/dep${NOTE_END}`);
+        await writeFile(join(fn, 'index.mjs'), "import x from './shared/index.js';\nexport const handler = async () => x;");
+        const linkedDir = await bundleFails({ dir: fn }, 'index.handler');
+        expect(linkedDir.errorMessage).toBe("Cannot find module '/var/task/shared/index.js' imported from /var/task/index.mjs\n" +
+          `(lambdalet: /var/task/shared is a symbolic link to ../packages/lib${NOTE_END}`);
+        for (const failure of [store, linkedDir]) {
+          expect(JSON.stringify(failure)).not.toContain(ws.dir);
+          expect(JSON.stringify(failure)).not.toContain('from the workspace');
+        }
+        // CommonJS require(): left to run time (it fails when it runs, as in Node), with the same note.
+        await writeFile(join(fn, 'index.js'), "exports.handler = async () => require('lib');");
+        await rm(join(fn, 'index.mjs'));
+        const required = await bundleOk({ dir: fn }, 'index.handler');
+        expect(required.script).not.toContain('from the workspace');
+        expect(missingModules(required.script)).toEqual([{
+          code: 'MODULE_NOT_FOUND',
+          message: "Cannot find module 'lib'\nRequire stack:\n- /var/task/index.js\n- /var/runtime/index.mjs\n" +
+            `(lambdalet: /var/task/node_modules/lib is a symbolic link to ../../packages/lib${NOTE_END}`,
+          requireStack: ['/var/task/index.js', '/var/runtime/index.mjs'],
+        }]);
+        // A link that stays inside the directory (pnpm's own node_modules/.pnpm) resolves as before.
+        await writeFile(join(fn, 'index.js'), "exports.handler = async () => require('own');");
+        expect(await invoke(await bundleOk({ dir: fn }, 'index.handler'))).toBe('own');
+      } finally {
+        await ws.dispose();
+      }
+    });
+  });
 });
+
