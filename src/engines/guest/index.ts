@@ -48,9 +48,27 @@ const now = Date.now;
 let hostLog: GuestHost['log'] = () => {};
 
 let logCount = 0;
+/**
+ * What the host keeps of a phase's output: LOG_CHARS_PER_PHASE characters, each line cut at
+ * MAX_LINE_CHARS (environment/log-collector.ts: the same figures). The host enforces both; the guest stops sending what the host would drop, since every
+ * line sent is copied to the host first: in-process v8's fire-and-forget callbacks queue on the
+ * host's thread, and a guest logging 1 MiB lines for 5 s (memoryMb 512) grew the host's RSS from
+ * 154 to 2,380 MB and held its thread, a neighbour answering 2 invocations in that time (issue #15).
+ * A line is sent cut at one character past the host's bound (the host cuts it and marks it), and
+ * lines go on being sent for GUEST_LOG_SLACK_CHARS past the phase's bound, so the host sees it
+ * passed (its own count can differ a little: it measures remapped stack traces) and writes its
+ * notice. Lines not sent are not counted in logCount (the host waits for that many).
+ */
+const GUEST_LOG_CHARS_PER_PHASE = 10 * 1024 * 1024;
+const GUEST_LOG_LINE_CHARS = 256 * 1024;
+const GUEST_LOG_SLACK_CHARS = 1024 * 1024;
+let phaseLogChars = 0;
 const emit = (level: string, message: string): void => {
+  if (phaseLogChars > GUEST_LOG_CHARS_PER_PHASE + GUEST_LOG_SLACK_CHARS) return;
+  const text = typeof message === 'string' && message.length > GUEST_LOG_LINE_CHARS + 1 ? message.slice(0, GUEST_LOG_LINE_CHARS + 1) : message;
+  phaseLogChars += typeof text === 'string' ? text.length : 0;
   logCount++;
-  hostLog(level, message);
+  hostLog(level, text);
 };
 const guestConsole = createConsole(emit);
 const console = guestConsole.console;
@@ -445,6 +463,8 @@ const install: GuestInstall = Object.assign(function install(
     gaveOutcome = false;
     try {
       const message = decodeMessage(type, body);
+      // A new phase: a new log budget, as the host's (LogCollector.requestId).
+      if (message.type !== 'status' && message.type !== 'tick' && message.type !== 'drain') phaseLogChars = 0;
       switch (message.type) {
         case 'init':
           phase = startInit(userModule, message);
