@@ -57,13 +57,13 @@ export function quickjsWorkerPool(options: QuickJSEngineOptions = {}): EnginePoo
     // Calls are weighed only with background servers; their CPU time is read only after a busy call
     // (ServerData guestCpuTime 'after-busy'), so a trivial warm call pays no getrusage pair.
     const guestCpuTime = nice > 0 ? ('after-busy' as const) : false;
-    pool = new EnginePool(threads, (handlers) => WorkerHost.start({ quickjs, hostCallBytes: true, guestCpuTime }, handlers), {
+    pool = new EnginePool(threads, (handlers) => WorkerHost.start({ quickjs, hostCallBytes: true, guestCpuTime, textCalls: true }, handlers), {
       maxSize,
       // CPU-heavy functions' sandboxes: in workers that lower their own thread's priority.
       ...(nice > 0
         ? {
             background: {
-              factory: (handlers) => WorkerHost.start({ quickjs, hostCallBytes: true, guestCpuTime, nice }, handlers),
+              factory: (handlers) => WorkerHost.start({ quickjs, hostCallBytes: true, guestCpuTime, textCalls: true, nice }, handlers),
               heavyCallCpuMs: HEAVY_CALL_CPU_MS,
             },
           }

@@ -224,6 +224,11 @@ export interface ServerData {
    */
   readonly guestCpuTime?: boolean | 'after-busy';
   /**
+   * Plain replies cross as one string each (text-calls.ts); calls may cross so whatever this says
+   * (the host encodes them, the server reads both forms).
+   */
+  readonly textCalls?: boolean;
+  /**
    * A background server's OS priority: the worker lowers its own thread to this nice value before
    * it takes any request (thread-priority.ts; Linux only, elsewhere it runs at normal priority).
    */

@@ -32,6 +32,7 @@ import { HEAVY_CALL_CPU_MS } from './engine-pool.ts';
 import { STAGING_MAX_BYTES, STARTED_UNKNOWN, type ErrorCopy, type FaultShape, type ServerData, type ServerEvent, type ServerRequest } from './protocol.ts';
 import { BACKGROUND_THREAD_NAME, lowerThisThreadPriority } from './thread-priority.ts';
 import { thisThreadId } from './stuck-watch.ts';
+import { decodeCall, encodeReply as encodeReplyEvent } from './text-calls.ts';
 
 /** Signal slot of the call running synchronously (see ServerData.signal; slot 0 is host-answer.ts's). */
 const RUNNING = 1;
@@ -42,6 +43,7 @@ class EngineServer {
   readonly #data: ServerData;
   readonly #signal: Int32Array;
   readonly #post: (event: ServerEvent, transfer?: ArrayBuffer[]) => void;
+  readonly #postText: (text: string) => void;
   readonly #engines = new Map<EngineName, Promise<Engine>>();
   readonly #blueprints = new Map<number, Promise<Blueprint>>();
   readonly #sandboxes = new Map<number, { readonly sandbox: Sandbox; readonly engine: EngineName }>();
@@ -70,10 +72,16 @@ class EngineServer {
   /** guestCpuTime 'after-busy': sandboxes whose last call was busy for the heavy bar (their next call's CPU is read). */
   readonly #busySandboxes = new Set<number>();
 
-  constructor(data: ServerData, post: (event: ServerEvent, transfer?: ArrayBuffer[]) => void) {
+  constructor(data: ServerData, post: (event: ServerEvent | string, transfer?: ArrayBuffer[]) => void) {
     this.#data = data;
     this.#signal = new Int32Array(data.signal);
     this.#post = post;
+    this.#postText = post;
+  }
+
+  /** A request as the port delivers it: an object, or a call as one string (text-calls.ts). */
+  receive(request: ServerRequest | string): void {
+    this.handle(typeof request === 'string' ? decodeCall(request) : request);
   }
 
   /** Requests are handled in arrival order; a QuickJS call runs to its end before the next starts. */
@@ -403,7 +411,7 @@ class EngineServer {
       if (busyMs >= HEAVY_CALL_CPU_MS) this.#busySandboxes.add(request.sb);
       else this.#busySandboxes.delete(request.sb);
     }
-    this.#post({
+    const event: Extract<ServerEvent, { t: 'reply' }> = {
       t: 'reply',
       id: request.id,
       reply: encodeReply(reply),
@@ -411,7 +419,11 @@ class EngineServer {
       memoryBytes: sandbox.memoryUsedBytes(),
       ...(cpuMs === undefined ? {} : { cpuMs }),
       ...(busyMs === undefined ? {} : { busyMs }),
-    });
+    };
+    // One string across the port when the host reads them (text-calls.ts).
+    const text = this.#data.textCalls === true ? encodeReplyEvent(event) : undefined;
+    if (text === undefined) this.#post(event);
+    else this.#postText(text);
   }
 
   /**
@@ -454,7 +466,7 @@ if (!isMainThread && parentPort && (workerData as { lambdaletEngineServer?: bool
   if (data.quickjsModule) useCompiledModule(data.quickjsModule);
   const port = parentPort;
   const server = new EngineServer(data, (event, transfer) => port.postMessage(event, transfer));
-  port.on('message', (request: ServerRequest) => server.handle(request));
+  port.on('message', (request: ServerRequest | string) => server.receive(request));
   // A QuickJS server readies its engine (the guest runtime's image) before it says it is up, so
   // the pool places no cold start on it before then and the first deploy waits for it: no cold
   // start's Init Duration pays for it (a new user's first `lambdalet invoke --engine quickjs` did:

@@ -12,6 +12,7 @@ import type { BinaryAnswer } from '../binary-host-call.ts';
 import { postHostAnswer } from './host-answer.ts';
 import { SIGNAL_SLOTS, STAGING_MAX_BYTES, STARTED_UNKNOWN, type HostCallId, type ServerData, type ServerEvent, type ServerRequest } from './protocol.ts';
 import { assertBackgroundNice } from './thread-priority.ts';
+import { decodeReply, encodeCall } from './text-calls.ts';
 import { readThreadCpuMs, STUCK_GRACE_MS, StuckWatch, type ThreadCpuReader } from './stuck-watch.ts';
 
 /** What the engine pool needs of a server, wherever it runs (worker-host.ts, process-host.ts). */
@@ -79,6 +80,8 @@ export interface WorkerHostOptions {
   readonly exactDeadlines?: boolean;
   /** Host calls may carry payloads as bytes (ServerData.hostCallBytes). Default false. */
   readonly hostCallBytes?: boolean;
+  /** Calls and plain replies cross the port as one string each (text-calls.ts, ServerData.textCalls). Default false. */
+  readonly textCalls?: boolean;
   /**
    * Replies carry the guest's CPU time (ServerData.guestCpuTime): off for a pool that never weighs
    * calls, `after-busy` for one that weighs them on a warm path that must stay cheap. Default true.
@@ -131,6 +134,8 @@ export class WorkerHost implements EngineHost {
   readonly tid: number | undefined;
   #watchdog: NodeJS.Timeout | undefined;
   #exited = false;
+  /** Calls go as one string each (text-calls.ts). */
+  readonly #textCalls: boolean;
   readonly gone: Promise<void>;
 
   private constructor(
@@ -142,8 +147,10 @@ export class WorkerHost implements EngineHost {
     exactDeadlines: boolean,
     tid: number | undefined,
     stuckClock: WorkerHostOptions['stuckClock'],
+    textCalls: boolean,
   ) {
     this.#worker = worker;
+    this.#textCalls = textCalls;
     this.#staging = staging;
     this.exactDeadlines = exactDeadlines;
     this.#graceMs = exactDeadlines ? 0 : STUCK_GRACE_MS;
@@ -155,7 +162,8 @@ export class WorkerHost implements EngineHost {
     this.#answers = answers;
     this.#handlers = handlers;
     this.gone = new Promise((resolve) => worker.once('exit', () => resolve()));
-    worker.on('message', (event: ServerEvent) => {
+    worker.on('message', (message: ServerEvent | string) => {
+      const event = typeof message === 'string' ? decodeReply(message) : message;
       if (event.t === 'reply') {
         this.#deadlines.delete(event.id);
         clearTimeout(this.#timers.get(event.id));
@@ -197,6 +205,7 @@ export class WorkerHost implements EngineHost {
       ...(guest && options.quickjs.isolation !== 'shared' && firstRuntimeImage?.script === guest.script ? { runtimeImage: firstRuntimeImage.image } : {}),
       ...(options.hostCallBytes === true ? { hostCallBytes: true } : {}),
       ...(staging ? { staging } : {}),
+      ...(options.textCalls === true ? { textCalls: true } : {}),
       ...(options.guestCpuTime === undefined || options.guestCpuTime === true ? {} : { guestCpuTime: options.guestCpuTime }),
       ...(options.nice === undefined ? {} : { nice: options.nice }),
     };
@@ -237,7 +246,7 @@ export class WorkerHost implements EngineHost {
     } finally {
       worker.off('message', onMessage).off('error', onError).off('exit', onExit);
     }
-    return new WorkerHost(worker, new Int32Array(signal), port1, staging, handlers, options.exactDeadlines === true, tid, options.stuckClock);
+    return new WorkerHost(worker, new Int32Array(signal), port1, staging, handlers, options.exactDeadlines === true, tid, options.stuckClock, options.textCalls === true);
   }
 
   send(request: ServerRequest): void {
@@ -247,6 +256,13 @@ export class WorkerHost implements EngineHost {
       if (request.budgetMs !== undefined && [...this.#restores.values()].includes(request.sb)) {
         this.#behindRestore.set(request.sb, { id: request.id, budgetMs: request.budgetMs });
       } else this.#watch(request.id, request.deadline);
+      if (this.#textCalls) {
+        const text = encodeCall(request);
+        if (text !== undefined) {
+          this.#worker.postMessage(text);
+          return;
+        }
+      }
     }
     this.#worker.postMessage(request);
   }
