@@ -124,6 +124,8 @@ defineGlobal('clearInterval', (h: unknown) => timers.clear(h));
 defineGlobal('clearImmediate', (h: unknown) => timers.clear(h));
 const processParts = createProcess({ now, enqueueMicrotask, callable, onTimeZoneChange: () => timeZoneChanged() });
 const processEnv = processParts.env;
+/** process.env's object itself (process.ts createEnv): the invoke's trace header is written there, as the proxy would. */
+const processEnvTarget = processParts.envTarget;
 const processEvents = new ProcessEvents();
 attachProcessEvents(processParts.process, processEvents);
 defineGlobal('process', processParts.process);
@@ -474,7 +476,7 @@ const install: GuestInstall = Object.assign(function install(
           // The runtime client copies Lambda-Runtime-Trace-Id here before every invoke (lambda-compat.md);
           // made by the host where it is cheaper there (protocol.ts, the wire format). `now`, not
           // Date.now: reading the global Date loads the date chunk (globals.ts), 4 ms of a v8 cold start.
-          processEnv._X_AMZN_TRACE_ID = message.traceId || traceHeader(message.requestId, now());
+          processEnvTarget._X_AMZN_TRACE_ID = message.traceId || traceHeader(message.requestId, now());
           currentRequestId = message.requestId;
           phase = startInvocation(handler, fixedContext, message, invocationLogger, invocationImmediate, invocationTimer);
           break;

@@ -6,7 +6,10 @@
 import { runtimeError, toErrorShape } from './errors.ts';
 import { createResponseStream, responseStreamRoom, type GuestResponseStream } from './streaming.ts';
 import { Phase } from './phase.ts';
-import type { EnvironmentContextFields, InvokeMessage } from './protocol.ts';
+import type { DecodedInvokeMessage, EnvironmentContextFields } from './protocol.ts';
+
+/** What an invocation reads of its message. */
+type InvocationMessage = Pick<DecodedInvokeMessage, 'requestId' | 'deadlineText' | 'extras' | 'event'>;
 
 export type Handler = (event: unknown, context: object, callback?: unknown) => unknown;
 
@@ -136,7 +139,7 @@ function drainInvocation(this: Invocation): void {
 export function startInvocation(
   handler: LoadedHandler,
   fixed: EnvironmentContextFields,
-  message: InvokeMessage,
+  message: InvocationMessage,
   console: Logger,
   setImmediate: (fn: () => void) => void,
   setTimer: (fn: () => void, ms: number) => void,
@@ -198,7 +201,7 @@ function startStreaming(
   handler: LoadedHandler,
   phase: Phase,
   fixed: EnvironmentContextFields,
-  message: InvokeMessage,
+  message: InvocationMessage,
   console: Logger,
   setImmediate: (fn: () => void) => void,
   setTimer: (fn: () => void, ms: number) => void,
@@ -266,11 +269,12 @@ interface InvokeExtras {
 const NO_EXTRAS: InvokeExtras = Object.freeze({});
 
 /** The context object; its own enumerable data properties give Lambda's `JSON.stringify(context)`. */
-function buildContext(c: EnvironmentContextFields, message: InvokeMessage, legacy: LegacyHooks | undefined): object {
+function buildContext(c: EnvironmentContextFields, message: InvocationMessage, legacy: LegacyHooks | undefined): object {
   const extras = message.extras
     ? (JSON.parse(message.extras) as InvokeExtras)
     : NO_EXTRAS;
-  const deadline = message.deadlineMs;
+  // Read as a number only when asked (protocol.ts DecodedInvokeMessage): the same text, so the same value.
+  const deadline = message.deadlineText;
   if (!legacy) {
     // One literal (QuickJS makes it in one go), the same properties in the same order as below.
     return {
@@ -284,7 +288,7 @@ function buildContext(c: EnvironmentContextFields, message: InvokeMessage, legac
       invokedFunctionArn: typeof extras.invokedFunctionArn === 'string' ? extras.invokedFunctionArn : c.invokedFunctionArn,
       awsRequestId: message.requestId,
       tenantId: typeof extras.tenantId === 'string' ? extras.tenantId : undefined,
-      getRemainingTimeInMillis: () => Math.max(0, deadline - Date.now()),
+      getRemainingTimeInMillis: () => Math.max(0, Number(deadline) - Date.now()),
     };
   }
   // nodejs22.x: the callback model's members first.
@@ -310,6 +314,6 @@ function buildContext(c: EnvironmentContextFields, message: InvokeMessage, legac
   context.awsRequestId = message.requestId;
   // RIC: from Lambda-Runtime-Aws-Tenant-Id, undefined unless the function has tenant isolation.
   context.tenantId = typeof extras.tenantId === 'string' ? extras.tenantId : undefined;
-  context.getRemainingTimeInMillis = () => Math.max(0, deadline - Date.now());
+  context.getRemainingTimeInMillis = () => Math.max(0, Number(deadline) - Date.now());
   return context;
 }

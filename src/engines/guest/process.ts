@@ -35,10 +35,14 @@ export interface ProcessDeps {
   readonly onTimeZoneChange: () => void;
 }
 
-/** A Node-like env object: values are strings; setting TZ reaches the Date module. */
-function createEnv(onTimeZoneChange: () => void): Record<string, string> {
+/**
+ * A Node-like env object: values are strings; setting TZ reaches the Date module. With it, the
+ * object behind it, where the guest runtime writes a string to a key other than TZ itself: the
+ * same write the proxy's `set` makes, without an interpreted trap call (QuickJS) per invoke.
+ */
+function createEnv(onTimeZoneChange: () => void): { env: Record<string, string>; target: Record<string, string> } {
   const target: Record<string, string> = {};
-  return new Proxy(target, {
+  const env = new Proxy(target, {
     set(t, key, value) {
       if (typeof key === 'symbol') return false;
       t[key] = String(value);
@@ -59,6 +63,7 @@ function createEnv(onTimeZoneChange: () => void): Record<string, string> {
       return true;
     },
   });
+  return { env, target };
 }
 
 type Writable = { write(chunk: unknown, encoding?: unknown, cb?: unknown): boolean; fd: number; isTTY?: boolean };
@@ -80,10 +85,17 @@ function outputStream(fd: 1 | 2): Writable {
   return out;
 }
 
-export function createProcess(deps: ProcessDeps): { process: Record<string, unknown>; env: Record<string, string>; setRuntime(runtime: string): void; resetClock(): void } {
+export function createProcess(deps: ProcessDeps): {
+  process: Record<string, unknown>;
+  env: Record<string, string>;
+  /** The object behind `env` (see createEnv): for the guest runtime's own writes of strings to keys other than TZ. */
+  envTarget: Record<string, string>;
+  setRuntime(runtime: string): void;
+  resetClock(): void;
+} {
   const { now } = deps;
   let bootedAt = now();
-  const env = createEnv(deps.onTimeZoneChange);
+  const { env, target: envTarget } = createEnv(deps.onTimeZoneChange);
   const hrtime = (previous?: [number, number]): [number, number] => {
     const ms = now();
     let seconds = Math.floor(ms / 1000);
@@ -189,6 +201,7 @@ export function createProcess(deps: ProcessDeps): { process: Record<string, unkn
   return {
     process,
     env,
+    envTarget,
     setRuntime(runtime: string) {
       const versions = runtime === 'nodejs24.x' ? NODE_24 : NODE_22;
       process.versions = versions;

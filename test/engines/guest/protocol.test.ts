@@ -30,7 +30,7 @@ describe('invoke message', () => {
     const [type, body] = encodeMessage({ type: 'invoke', requestId, deadlineMs: 1_733_097_600_123, extras: '{"identity":{"a":1}}', event: '{"name":"x\\ny"}' }, true);
     const after = Math.floor(Date.now() / 1000);
     const message = decodeMessage(type, body);
-    expect(message).toMatchObject({ type: 'invoke', requestId, deadlineMs: 1_733_097_600_123, extras: '{"identity":{"a":1}}', event: '{"name":"x\\ny"}' });
+    expect(message).toMatchObject({ type: 'invoke', requestId, deadlineText: '1733097600123', extras: '{"identity":{"a":1}}', event: '{"name":"x\\ny"}' });
     const traceId = (message as { traceId?: string }).traceId ?? '';
     // X-Ray's header as Lambda sets it: Root=1-<epoch seconds, 8 hex>-<24 hex>;Parent=<16 hex>;Sampled=0
     // (https://docs.aws.amazon.com/xray/latest/devguide/xray-concepts.html#xray-concepts-tracingheader).
@@ -46,7 +46,8 @@ describe('invoke message', () => {
 
   it('without the trace header (the guest makes it) and without extras, the empty fields still separate the rest', () => {
     const [type, body] = encodeMessage({ type: 'invoke', requestId: 'r', deadlineMs: 5, extras: '', event: '{}' });
-    expect(decodeMessage(type, body)).toEqual({ type: 'invoke', requestId: 'r', deadlineMs: 5, extras: '', traceId: '', event: '{}' });
+    // The deadline stays the text that crossed until the guest needs it (getRemainingTimeInMillis).
+    expect(decodeMessage(type, body)).toEqual({ type: 'invoke', requestId: 'r', deadlineText: '5', extras: '', traceId: '', event: '{}' });
     // A request id that is not a UUID keeps its hex digits, padded to 32 with zeros.
     expect(traceHeader('R-1', 0)).toBe('Root=1-00000000-100000000000000000000000;Parent=0000000000000000;Sampled=0');
   });
