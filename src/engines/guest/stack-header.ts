@@ -86,27 +86,64 @@ function withoutConstructors(frames: string, newTarget: unknown): string {
   return next < 0 ? '' : apply(stringSlice, frames, [next + 1]);
 }
 
-/** Gives `error` a Node-like `stack` accessor over the engine's frames. */
-function lazyStack(error: object, drop: number, newTarget: unknown): void {
-  const descriptor = getOwnPropertyDescriptor(error, 'stack');
-  if (!descriptor || typeof descriptor.value !== 'string') return;
-  const own = ownFrames(descriptor.value, drop);
-  const frames = newTarget === undefined ? own : withoutConstructors(own, newTarget);
-  let value: { v: unknown } | undefined;
-  defineProperty(error, 'stack', {
-    configurable: true,
-    enumerable: false,
-    get() {
-      if (value === undefined) {
-        const head = header(error);
-        value = { v: frames === '' ? head : `${head}\n${frames}` };
-      }
-      return value.v;
-    },
-    set(v: unknown) {
-      value = { v };
-    },
-  });
+/** A WeakMap whose methods are its own (user code may patch WeakMap.prototype; it never sees these maps). */
+function privateMap<V>(): WeakMap<object, V> {
+  const map = new WeakMap<object, V>();
+  for (const key of ['get', 'set', 'has', 'delete'] as const) defineProperty(map, key, { value: WeakMap.prototype[key] });
+  return map;
+}
+
+/** The engine's frames of an error whose `stack` is not read yet, and the `new.target` it was made for. */
+const rawStacks = privateMap<string>();
+const newTargets = privateMap<unknown>();
+/** `stack` once read or assigned. */
+const stacks = privateMap<unknown>();
+/** The stand-ins' own frames above the caller's (measured at install). */
+let standInFrames = 0;
+
+/** The error whose `stack` accessor `receiver` reaches (itself, or an object made from it). */
+function ownerOf(receiver: unknown): object | undefined {
+  for (let at = receiver; typeof at === 'object' && at !== null; at = getPrototypeOf(at)) {
+    if (stacks.has(at) || rawStacks.has(at)) return at;
+  }
+  return undefined;
+}
+
+/** One getter and setter for every error (no closures per error): the state lives in the maps above. */
+const STACK_ACCESSOR: PropertyDescriptor = {
+  get(this: unknown): unknown {
+    const owner = ownerOf(this);
+    if (owner === undefined) return undefined;
+    if (stacks.has(owner)) return stacks.get(owner);
+    const own = ownFrames(rawStacks.get(owner)!, standInFrames);
+    const frames = newTargets.has(owner) ? withoutConstructors(own, newTargets.get(owner)) : own;
+    const head = header(owner);
+    const value = frames === '' ? head : `${head}\n${frames}`;
+    stacks.set(owner, value);
+    rawStacks.delete(owner);
+    newTargets.delete(owner);
+    return value;
+  },
+  set(this: unknown, value: unknown): void {
+    // V8's setter called on an object that is no error's does nothing (Node 24: `o.stack` stays undefined).
+    const owner = ownerOf(this);
+    if (owner === undefined) return;
+    stacks.set(owner, value);
+    rawStacks.delete(owner);
+    newTargets.delete(owner);
+  },
+  configurable: true,
+  enumerable: false,
+};
+setPrototypeOf(STACK_ACCESSOR, null);
+
+/** Gives `error` a Node-like `stack` accessor over the engine's frames (formatted when first read). */
+function lazyStack(error: object, newTarget: unknown): void {
+  const raw: unknown = (error as { stack?: unknown }).stack;
+  if (typeof raw !== 'string') return;
+  rawStacks.set(error, raw);
+  if (newTarget !== undefined) newTargets.set(error, newTarget);
+  defineProperty(error, 'stack', STACK_ACCESSOR);
 }
 
 /**
@@ -117,15 +154,13 @@ export function installStackHeaders(): void {
   if (!engineStackHasNoHeader()) return;
   const global = globalThis as unknown as Record<string, unknown>;
   const standIns = new Map<object, object>();
-  // The stand-in's frames above the caller's, measured once: `construct (native)` and the stand-in.
-  let drop = 0;
   for (const name of NAMES) {
     const Native = global[name] as (new (...args: unknown[]) => object) | undefined;
     if (typeof Native !== 'function') continue;
     const standIn = {
       [name]: function (this: unknown, ...args: unknown[]): object {
         const error = construct(Native, args, (new.target ?? standIn) as (...a: unknown[]) => unknown) as object;
-        lazyStack(error, drop, new.target === undefined || new.target === standIn ? undefined : new.target);
+        lazyStack(error, new.target === undefined || new.target === standIn ? undefined : new.target);
         return error;
       },
     }[name]!;
@@ -155,6 +190,7 @@ export function installStackHeaders(): void {
   }.lambdaletStackProbe;
   const lines = probe().split('\n');
   const at = lines.findIndex((line) => line.includes('lambdaletStackProbe'));
-  // The probe's own frame must be found; otherwise keep every frame rather than drop the user's.
-  drop = at > 0 ? at - 1 : 0;
+  // The stand-in's frames above the caller's (`construct (native)` and the stand-in), measured with
+  // none dropped; when the probe's own frame is not found, every frame is kept rather than the user's dropped.
+  standInFrames = at > 0 ? at - 1 : 0;
 }
