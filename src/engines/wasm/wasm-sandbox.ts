@@ -15,6 +15,7 @@ import { SandboxFault, type Sandbox, type SandboxOptions } from '../engine.ts';
 import type { EnvironmentContextFields, GuestReply, HostMessage } from '../guest/protocol.ts';
 import { ComponentInstance, type Instantiate, type Outcome } from './component-instance.ts';
 import type { BrowserShim } from './worker/wasi-imports.ts';
+import { PhaseLogBudget } from './log-budget.ts';
 
 /** One code version at one memory cap, as an engine server holds it. */
 export interface WasmCode {
@@ -32,6 +33,7 @@ export class WasmSandbox implements Sandbox {
   #instance: ComponentInstance | undefined;
   #context: EnvironmentContextFields | undefined;
   #logCount = 0;
+  readonly #logBudget = new PhaseLogBudget();
   #last: GuestReply;
   #disposed = false;
 
@@ -47,6 +49,7 @@ export class WasmSandbox implements Sandbox {
 
   async call(message: HostMessage, timeoutMs: number): Promise<GuestReply> {
     if (this.#disposed) throw new SandboxFault('disposed', 'The sandbox was disposed');
+    if (message.type !== 'status' && message.type !== 'tick' && message.type !== 'drain') this.#logBudget.reset();
     switch (message.type) {
       case 'init': {
         this.#context = message.context;
@@ -92,8 +95,10 @@ export class WasmSandbox implements Sandbox {
   }
 
   #log(level: string, text: string): void {
+    const sent = this.#logBudget.admit(text);
+    if (sent === undefined) return;
     this.#logCount++;
-    this.#options.onLog(level, text);
+    this.#options.onLog(level, sent);
   }
 
   #settle(outcome: Outcome, started: number, timeoutMs: number): GuestReply {
