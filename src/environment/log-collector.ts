@@ -16,7 +16,8 @@ const LEVELS = new Set(['TRACE', 'DEBUG', 'INFO', 'WARN', 'ERROR', 'FATAL']);
 /** CloudWatch's largest log event; longer guest lines are cut, so a flood cannot exhaust the host. */
 const MAX_LINE_CHARS = 256 * 1024;
 /**
- * Application output one phase (INIT or one invocation) may write, in characters. Lambda publishes
+ * Application output one phase (INIT or one invocation) may write, in characters of the lines the
+ * sink is given (prefix and line end included). Lambda publishes
  * no per-invocation figure (only CloudWatch's 256 KB per event, MAX_LINE_CHARS above); this bound is
  * lambdalet's, so one tenant's console flood cannot fill the host's sink or memory. Past it, one
  * notice is written and later guest lines of the phase are dropped (still counted for settle()).
@@ -118,11 +119,17 @@ export class LogCollector {
     let text = typeof message === 'string' ? message : String(message);
     if (text.length > MAX_LINE_CHARS) text = text.slice(0, MAX_LINE_CHARS) + '... [truncated]';
     if (text.includes(this.#bundle.filename)) text = this.remapStack(text.split('\n')).join('\n');
-    this.#phaseChars += text.length;
     // process.stdout / stderr: Lambda records a runtime's own output lines as they are.
-    if (level === 'STDOUT' || level === 'STDERR') this.write(text.replace(/\n/g, '\r'));
-    else if (this.#json) this.write(jsonApplicationLine(new Date(), this.#requestId, lvl, text));
-    else this.write(applicationLine(new Date(), this.#requestId, lvl, text));
+    const line =
+      level === 'STDOUT' || level === 'STDERR'
+        ? text.replace(/\n/g, '\r')
+        : this.#json
+          ? jsonApplicationLine(new Date(), this.#requestId, lvl, text)
+          : applicationLine(new Date(), this.#requestId, lvl, text);
+    // What the sink is given, its line end included: an empty line is not free (issue #15: 2.25
+    // million empty console.log lines in 5 s, counted as 0 characters, reached the sink whole).
+    this.#phaseChars += line.length + 1;
+    this.write(line);
   }
 
   /** Guest lines dropped in this phase because it passed LOG_CHARS_PER_PHASE. */

@@ -51,4 +51,46 @@ describe('console flood: host memory (issue #15)', () => {
     },
     SLOW_CASE_LIMIT_MS,
   );
+
+  it(
+    'in-process v8: 1,000,000 empty console.log lines reach the sink as at most the 10 MiB budget of prefixed lines, with the notice; the host does not hold them',
+    async () => {
+      let count = 0;
+      let chars = 0;
+      const notices: string[] = [];
+      const rt = await createRuntime({
+        logSink: {
+          write: (line: string) => {
+            count++;
+            chars += line.length + 1;
+            if (line.includes('later lines are dropped')) notices.push(line);
+          },
+        },
+      });
+      try {
+        await rt.deploy({
+          name: 'empty',
+          code: { files: { 'index.mjs': 'export const handler = async () => { for (let i = 0; i < 1e6; i++) console.log(""); return "done"; }' } },
+          timeoutMs: GENEROUS_TIMEOUT_MS,
+        });
+        await rt.deploy({ name: 'neighbour', code: { files: { 'index.mjs': 'export const handler = async () => "here"' } } });
+        await rt.invoke('neighbour', {});
+        const base = process.memoryUsage().rss;
+        let peak = base;
+        const sampler = setInterval(() => (peak = Math.max(peak, process.memoryUsage().rss)), 5);
+        const result = await rt.invoke('empty', {});
+        clearInterval(sampler);
+        expect(result.payload).toBe('done');
+        expect(notices).toHaveLength(1);
+        // Before: all 1,000,000 lines, about 70 MB, went to the sink (each counted as 0 characters).
+        expect(chars).toBeLessThan(LOG_CHARS_PER_PHASE + 64 * 1024);
+        expect(count).toBeLessThan(200_000);
+        expect(peak - base).toBeLessThan(200 * 1024 * 1024);
+        expect((await rt.invoke('neighbour', {})).payload).toBe('here');
+      } finally {
+        await rt.close();
+      }
+    },
+    SLOW_CASE_LIMIT_MS,
+  );
 });

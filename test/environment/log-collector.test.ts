@@ -6,6 +6,7 @@
 import { describe, expect, it } from 'vitest';
 import { REMAP_POSITIONS_PER_PHASE, type RemapBudget } from '../../src/code/stack-remap.ts';
 import { LOG_CHARS_PER_PHASE, LogCollector } from '../../src/environment/log-collector.ts';
+import { applicationLine } from '../../src/observability/log-lines.ts';
 
 function collector(): { logs: LogCollector; lines: string[] } {
   const lines: string[] = [];
@@ -13,9 +14,20 @@ function collector(): { logs: LogCollector; lines: string[] } {
   return { logs, lines };
 }
 
-/** Writes `total` characters of guest output in lines of at most 200,000 characters. */
+/**
+ * What a line costs beyond its text: the collector counts the line the sink is given and its line
+ * end (issue #15: empty lines were free), here `<timestamp>\tr1\tINFO\t` and the newline.
+ */
+const OVERHEAD = applicationLine(new Date(), 'r1', 'INFO', '').length + 1;
+
+/** Writes guest lines (of at most 200,000 characters) that the collector counts as `total` characters in all. */
 function fill(logs: LogCollector, total: number): void {
-  for (let left = total; left > 0; left -= 200_000) logs.guestLine('INFO', 'x'.repeat(Math.min(left, 200_000)));
+  let left = total;
+  while (left > 200_000 + 2 * OVERHEAD) {
+    logs.guestLine('INFO', 'x'.repeat(200_000));
+    left -= 200_000 + OVERHEAD;
+  }
+  logs.guestLine('INFO', 'x'.repeat(left - OVERHEAD));
 }
 
 describe('LogCollector: per-phase log cap', () => {
@@ -88,5 +100,16 @@ describe('LogCollector: the phase source-mapping budget (issue #15)', () => {
     logs.guestLine('INFO', '    at f (/var/task/index.mjs:1:2)');
     expect(budgets[2]).not.toBe(budgets[0]);
     expect(budgets[2]!.positions).toBe(REMAP_POSITIONS_PER_PHASE - 1);
+  });
+});
+
+describe('LogCollector: empty lines count (issue #15)', () => {
+  it('an empty line costs its prefix and line end: a flood of them reaches the cap and its notice', () => {
+    const { logs, lines } = collector();
+    logs.requestId = 'r1';
+    for (let i = 0; i < 1_000_000 && logs.droppedLines === 0; i++) logs.guestLine('INFO', '');
+    expect(logs.droppedLines).toBe(1);
+    expect(lines.length).toBeLessThan(Math.ceil(LOG_CHARS_PER_PHASE / OVERHEAD) + 2);
+    expect(lines.at(-1)).toMatch(/later lines are dropped$/);
   });
 });

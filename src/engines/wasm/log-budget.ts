@@ -11,6 +11,8 @@
 export const PHASE_LOG_CHARS = 10 * 1024 * 1024;
 export const LOG_LINE_CHARS = 256 * 1024;
 export const SLACK_CHARS = 1024 * 1024;
+/** What a line costs beyond its text (the host counts the prefixed line it writes): an empty line is not free. */
+export const LINE_OVERHEAD_CHARS = 64;
 
 export class PhaseLogBudget {
   #chars = 0;
@@ -24,7 +26,7 @@ export class PhaseLogBudget {
   admit(text: string): string | undefined {
     if (this.#chars > PHASE_LOG_CHARS + SLACK_CHARS) return undefined;
     const sent = text.length > LOG_LINE_CHARS + 1 ? text.slice(0, LOG_LINE_CHARS + 1) : text;
-    this.#chars += sent.length;
+    this.#chars += sent.length + LINE_OVERHEAD_CHARS;
     return sent;
   }
 }
