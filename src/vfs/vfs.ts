@@ -463,11 +463,16 @@ export class Vfs {
     if (!file.writable) throw new VfsError('EBADF', 'write');
     const fs = this.#mounts[file.mount].fs;
     const size = this.#try('write', undefined, () => fs.fstatSync(file.backendFd).size);
-    const at = file.append ? size : (position ?? file.position);
+    // A negative position is the descriptor's own, as libuv's pwrite offset -1 (Node passes it on);
+    // anything else that is not a byte offset is refused. Before, the accounting used the bogus
+    // position while the backend wrote at its own one: writes at -1 (or 1.5, 'x', 2^53) grew a
+    // file past the quota uncounted (issue #15: 320 MiB written under a 64 MB /tmp).
+    if (position !== null && !(typeof position === 'number' && Number.isSafeInteger(position))) throw new VfsError('EINVAL', 'write');
+    const at = file.append ? size : (position === null || position < 0 ? file.position : position);
     this.#reserveBytes(Math.max(0, at + data.length - size), 'write', undefined);
     const n = this.#try('write', undefined, () => fs.writeSync(file.backendFd, data, 0, data.length, at));
     this.#bytes += Math.max(0, at + n - size);
-    if (position === null || file.append) file.position = at + n;
+    if (position === null || position < 0 || file.append) file.position = at + n;
     return n;
   }
 
@@ -479,6 +484,10 @@ export class Vfs {
   ftruncate(fd: number, length: number, syscall = 'ftruncate'): void {
     const file = this.#fd(fd, syscall);
     if (!file.writable) throw new VfsError('EINVAL', syscall);
+    // Node clamps a negative length to 0; the accounting must not count one (a length of -1e9 took
+    // the usage to -1e9 and gave the guest that much more than its quota, issue #15).
+    if (typeof length !== 'number' || !Number.isSafeInteger(length)) throw new VfsError('EINVAL', syscall);
+    length = Math.max(0, length);
     const fs = this.#mounts[file.mount].fs;
     const size = this.#try(syscall, undefined, () => fs.fstatSync(file.backendFd).size);
     this.#reserveBytes(length - size, syscall, undefined);

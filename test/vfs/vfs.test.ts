@@ -122,6 +122,24 @@ for (const [kind, makeBackend] of Object.entries(BACKENDS)) {
       vfs.close(fd);
     });
 
+    it('Vfs: write at a negative position writes at the descriptor\'s own and is counted; a position or length that is not a byte offset is EINVAL; ftruncate clamps a negative length to 0 (issue #15)', () => {
+      const vfs = make({ quotaBytes: 1000 });
+      const fd = vfs.open('/tmp/f', 'w+');
+      expect(vfs.write(fd, Buffer.alloc(400), -1)).toBe(400);
+      expect(vfs.write(fd, Buffer.alloc(400), -1e12)).toBe(400);
+      expect(vfs.fstat(fd).size).toBe(800);
+      expect(vfs.usage().bytes).toBe(800);
+      expect(code(() => vfs.write(fd, Buffer.alloc(400), -1))).toBe('ENOSPC');
+      for (const bad of [1.5, Number.NaN, 2 ** 53, Infinity]) expect(code(() => vfs.write(fd, Buffer.alloc(1), bad))).toBe('EINVAL');
+      vfs.ftruncate(fd, -1e9);
+      expect(vfs.fstat(fd).size).toBe(0);
+      expect(vfs.usage().bytes).toBe(0);
+      for (const bad of [1.5, Number.NaN, 2 ** 60]) expect(code(() => vfs.ftruncate(fd, bad))).toBe('EINVAL');
+      expect(vfs.usage().bytes).toBe(0);
+      expect(code(() => vfs.write(fd, Buffer.alloc(1001), 0))).toBe('ENOSPC');
+      vfs.close(fd);
+    });
+
     it('Vfs: a file unlinked, replaced by a rename or removed with its directory while a descriptor has it open keeps its bytes in the usage until its last descriptor closes (issue #15)', () => {
       const vfs = make({ quotaBytes: 1000, maxOpenFiles: 8 });
       // unlink: the descriptor still writes the file, and the quota still counts it.

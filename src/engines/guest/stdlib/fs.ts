@@ -260,7 +260,8 @@ function writeSync(fd: number, data: Data, offsetOrPosition?: number | null, len
     host.writeOutput(fd, new TextDecoder().decode(bytes));
     return bytes.length;
   }
-  return fsCall('write', [toFd(fd), pos === undefined || pos === null ? null : pos], bytes).value as number;
+  // Node: a position that is not a number is the descriptor's own (lib/fs.js writeSync).
+  return fsCall('write', [toFd(fd), typeof pos === 'number' ? pos : null], bytes).value as number;
 }
 
 function rmSync(path: PathLike, options?: { recursive?: boolean; force?: boolean }): void {
