@@ -132,7 +132,10 @@ describe.concurrent('lambdalet invoke', () => {
 
   it('a timeout is a function error (exit 1) with Lambda\'s message: --timeout in seconds, --timeout-ms in milliseconds', async () => {
     // --timeout 1 ran a 1 ms timeout ("Task timed out after 0.00 seconds"): it is Lambda's Timeout, in seconds.
-    const seconds = await lambdalet(['invoke', greeter, '--handler', 'greeter.api.spin', '--timeout', '1']);
+    // The 1 s case waits on a timer instead of spinning (a second of CPU, issue #12); the 100 ms case spins.
+    const waiter = join(tmp, 'waiter.mjs');
+    await writeFile(waiter, 'export const handler = () => new Promise((resolve) => setTimeout(resolve, 600_000));\n');
+    const seconds = await lambdalet(['invoke', waiter, '--handler', 'waiter.handler', '--timeout', '1']);
     expect(seconds.code).toBe(1);
     expect(JSON.parse(seconds.stdout)).toEqual({ errorType: 'Sandbox.Timedout', errorMessage: expect.stringContaining('Task timed out after 1.00 seconds') });
     const ms = await lambdalet(['invoke', greeter, '--handler', 'greeter.api.spin', '--timeout-ms', '100']);
