@@ -24,6 +24,7 @@ import { REPLY_STALE } from '../guest/protocol.ts';
 import { QuickJSSandbox } from './quickjs-sandbox.ts';
 import { bootFromImage, makeRuntimeImage, type RuntimeImage } from './runtime-image.ts';
 import { mallocStateOfModule } from './free-heap.ts';
+import { withSourceStripped } from './strip-source.ts';
 import {
   adoptImage,
   BlankPool,
@@ -254,7 +255,7 @@ export class InThreadQuickJS implements Engine {
 
   /** The guest runtime's image, made on first use; a failure is kept as undefined (boots then parse). */
   #imageOf(guest: string): Promise<RuntimeImage | undefined> {
-    this.#runtimeImage ??= makeRuntimeImage(guest, startRuntime, (started, code) => evaluate(started.context, code, GUEST_FILENAME)).catch(
+    this.#runtimeImage ??= makeRuntimeImage(guest, startRuntime, evaluateGuest).catch(
       (error: unknown) => {
         process.emitWarning(`lambdalet: the quickjs guest runtime image could not be made (${(error as Error).message}); boots parse the guest script`, {
           code: 'LAMBDALET_QUICKJS_RUNTIME_IMAGE',
@@ -310,7 +311,7 @@ export class InThreadQuickJS implements Engine {
       const shared = await this.#sharedInstance();
       shared.runtimes++;
       const started = startRuntime(shared.instance, options.memoryMb);
-      return boot(started, (ctx) => evaluate(ctx, guest, GUEST_FILENAME), bundle, options, true, (clean, free) => {
+      return boot(started, () => evaluateGuest(started, guest), bundle, options, true, (clean, free) => {
         shared.runtimes--;
         if (!clean) {
           // A fault (trap, out of memory) may have left the instance broken: no new sandboxes in it.
@@ -336,8 +337,9 @@ export class InThreadQuickJS implements Engine {
         started = restored.started;
         loadGuest = () => restored.install;
       } else {
-        started = startRuntime(await instantiateQuickJS(options.memoryMb), options.memoryMb);
-        loadGuest = (ctx) => evaluate(ctx, guest, GUEST_FILENAME);
+        const parsing = startRuntime(await instantiateQuickJS(options.memoryMb), options.memoryMb);
+        started = parsing;
+        loadGuest = () => evaluateGuest(parsing, guest);
       }
       const { instance } = started;
       // The whole instance is dropped with the sandbox: nothing inside it needs freeing (`free` is
@@ -579,6 +581,14 @@ function runtimeMemoryUsed(runtime: QuickJSRuntime): number {
 
 function unavailableHostCall(op: string): string {
   return `e${JSON.stringify({ name: 'Error', message: `${op} is not available in this sandbox` })}`;
+}
+
+/**
+ * lambdalet's guest script evaluated in `started`, its functions without their source text
+ * (strip-source.ts: line numbers kept; the user's bundle, evaluated after, keeps its source).
+ */
+function evaluateGuest(started: StartedRuntime, guest: string): QuickJSHandle {
+  return withSourceStripped(started.instance, started.runtime, started.instance.stripOffset, () => evaluate(started.context, guest, GUEST_FILENAME));
 }
 
 function evaluate(context: QuickJSContext, code: string, filename: string): QuickJSHandle {

@@ -15,6 +15,7 @@ import RELEASE_SYNC_EXPORTS from '@jitl/quickjs-wasmfile-release-sync';
 import { newQuickJSWASMModuleFromVariant, type QuickJSRuntime, type QuickJSSyncVariant, type QuickJSWASMModule } from 'quickjs-emscripten-core';
 import { exportFunctionTable, findTrackerOffset, FUNCTION_TABLE, InstanceRejections } from './rejection-tracker.ts';
 import { checkSabHooks, InstanceSabHooks, sabFuncsOffset } from './sab-hooks.ts';
+import { checkStripOffset, stripFlagsOffset } from './strip-source.ts';
 
 // The package's types describe its CommonJS build (default under `.default`); Node loads its ESM build.
 const RELEASE_SYNC = ((RELEASE_SYNC_EXPORTS as { default?: QuickJSSyncVariant }).default ?? RELEASE_SYNC_EXPORTS) as QuickJSSyncVariant;
@@ -76,6 +77,8 @@ export interface QuickJSInstance {
   /** QuickJS's SharedArrayBuffer hooks (sab-hooks.ts), and where they go in a JSRuntime. */
   readonly sabHooks: InstanceSabHooks;
   readonly sabOffset: number;
+  /** Where `strip_flags` is in a JSRuntime (strip-source.ts); undefined: not found, the guest runtime keeps its source. */
+  readonly stripOffset: number | undefined;
 }
 
 type Imports = Record<string, Record<string, unknown>>;
@@ -85,11 +88,17 @@ type Imports = Record<string, Record<string, unknown>>;
  * `instantiateWasm` with its imports; the instance is created synchronously from the compiled module.
  */
 export async function instantiateQuickJS(maxMemoryMb: number): Promise<QuickJSInstance> {
-  const [instance, { trackerOffset, sabOffset }] = await Promise.all([newInstance(maxMemoryMb), runtimeOffsets()]);
-  return { ...instance, trackerOffset, sabOffset };
+  const [instance, { trackerOffset, sabOffset, stripOffset }] = await Promise.all([newInstance(maxMemoryMb), runtimeOffsets()]);
+  return { ...instance, trackerOffset, sabOffset, stripOffset };
 }
 
-let offsets: Promise<{ trackerOffset: number | undefined; sabOffset: number }> | undefined;
+interface RuntimeOffsets {
+  readonly trackerOffset: number | undefined;
+  readonly sabOffset: number;
+  readonly stripOffset: number | undefined;
+}
+
+let offsets: Promise<RuntimeOffsets> | undefined;
 
 /** Settles once this thread's first instance has been made (the tracker's probe: the Emscripten glue loaded, the offset found). */
 export async function firstInstanceMade(): Promise<void> {
@@ -101,7 +110,7 @@ export async function firstInstanceMade(): Promise<void> {
  * instance (rejection-tracker.ts, sab-hooks.ts). The SharedArrayBuffer hooks must be found: a
  * failure rejects, and with it every instance of this thread (quickjs unavailable, not unsafe).
  */
-function runtimeOffsets(): Promise<{ trackerOffset: number | undefined; sabOffset: number }> {
+function runtimeOffsets(): Promise<RuntimeOffsets> {
   offsets ??= newInstance(QUICKJS_INITIAL_MEMORY_MB).then((probe) => {
     const found = findTrackerOffset({ module: probe.module, rejections: probe.rejections, heap: () => new Uint8Array(probe.memory.buffer) });
     if (found === undefined) {
@@ -109,13 +118,16 @@ function runtimeOffsets(): Promise<{ trackerOffset: number | undefined; sabOffse
         code: 'LAMBDALET_QUICKJS_REJECTION_TRACKER',
       });
     }
-    return { trackerOffset: found, sabOffset: findSabOffset(probe) };
+    return { trackerOffset: found, ...findSabOffset(probe) };
   });
   return offsets;
 }
 
-/** `sab_funcs`'s offset, computed from the tracker's (found as rejection-tracker.ts finds it) and checked in `probe`. */
-function findSabOffset(probe: Omit<QuickJSInstance, 'trackerOffset' | 'sabOffset'>): number {
+/**
+ * `sab_funcs`'s offset, computed from the tracker's (found as rejection-tracker.ts finds it) and
+ * checked in `probe`; and `strip_flags`'s, which follows it (strip-source.ts), checked there too.
+ */
+function findSabOffset(probe: Omit<QuickJSInstance, keyof RuntimeOffsets>): Omit<RuntimeOffsets, 'trackerOffset'> {
   const runtime = probe.module.newRuntime();
   try {
     const span = 64;
@@ -132,10 +144,10 @@ function findSabOffset(probe: Omit<QuickJSInstance, 'trackerOffset' | 'sabOffset
     const context = runtime.newContext();
     try {
       checkSabHooks(probe.sabHooks, runtime, context);
+      return { sabOffset, stripOffset: checkStripOffset(probe, runtime, context, stripFlagsOffset(sabOffset)) };
     } finally {
       context.dispose();
     }
-    return sabOffset;
   } finally {
     runtime.dispose();
   }
@@ -145,7 +157,7 @@ function runtimePointer(runtime: QuickJSRuntime): number {
   return (runtime as unknown as { rt: { value: number } }).rt.value;
 }
 
-async function newInstance(maxMemoryMb: number): Promise<Omit<QuickJSInstance, 'trackerOffset' | 'sabOffset'>> {
+async function newInstance(maxMemoryMb: number): Promise<Omit<QuickJSInstance, keyof RuntimeOffsets>> {
   const wasmModule = await quickjsWasmModule();
   const maximum = Math.min(QUICKJS_MAX_MEMORY_MB, Math.max(QUICKJS_INITIAL_MEMORY_MB, maxMemoryMb)) * (MIB / WASM_PAGE_BYTES);
   const memory = new wasm.Memory({ initial: QUICKJS_INITIAL_MEMORY_MB * (MIB / WASM_PAGE_BYTES), maximum });
