@@ -12,6 +12,7 @@ import type { GuestReply, HostMessage } from '../guest/protocol.ts';
 import type { WasmDefinition } from '../wasm/in-thread.ts';
 import type { BinaryAnswer } from '../binary-host-call.ts';
 import type { RuntimeImage } from '../quickjs/runtime-image.ts';
+import type { SharedStandardLibrary } from '../shared-stdlib.ts';
 
 /** Host → server. */
 export type ServerRequest =
@@ -179,8 +180,11 @@ export interface ImageInfo {
 export interface ServerData {
   /** Marks a worker started as an engine server. */
   readonly lambdaletEngineServer: true;
-  /** The JS guest runtime; absent in a server that hosts only wasm components. */
-  readonly guest?: { readonly script: string; readonly stdlib: Readonly<Record<string, string>> };
+  /**
+   * The JS guest runtime; absent in a server that hosts only wasm components. Its standard library
+   * in shared memory when it could be packed (engines/shared-stdlib.ts: one copy per process).
+   */
+  readonly guest?: { readonly script: string; readonly stdlib: Readonly<Record<string, string>> | SharedStandardLibrary };
   /** The QuickJS WebAssembly module, compiled once by the host thread. */
   readonly quickjsModule?: object;
   /** The process's live-QuickJS-instance counter (engines/quickjs/in-thread.ts). */

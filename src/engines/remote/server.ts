@@ -19,6 +19,7 @@ import type { FunctionBundle } from '../../code/types.ts';
 import type { BinaryAnswer } from '../binary-host-call.ts';
 import { SandboxFault, SnapshotUnsupportedError, type Blueprint, type Engine, type Sandbox, type SandboxImage, type SandboxOptions } from '../engine.ts';
 import { useGuestRuntime } from '../guest-bundle.ts';
+import { isSharedStandardLibrary, standardLibraryView } from '../shared-stdlib.ts';
 import { encodeReply, type GuestReply } from '../guest/protocol.ts';
 import { InThreadQuickJS, useInstanceCounter } from '../quickjs/in-thread.ts';
 import type { QuickJSImageParts } from '../quickjs/snapshot.ts';
@@ -461,7 +462,10 @@ if (!isMainThread && parentPort && (workerData as { lambdaletEngineServer?: bool
   // Before any guest code runs here. Where the OS has no per-thread priority, the server runs at
   // normal priority (thread-priority.ts).
   if (data.nice !== undefined) lowerThisThreadPriority(data.nice, BACKGROUND_THREAD_NAME);
-  if (data.guest) useGuestRuntime(data.guest);
+  if (data.guest) {
+    const { script, stdlib } = data.guest;
+    useGuestRuntime({ script, stdlib: isSharedStandardLibrary(stdlib) ? standardLibraryView(stdlib) : stdlib });
+  }
   useInstanceCounter(data.instanceCounter);
   if (data.quickjsModule) useCompiledModule(data.quickjsModule);
   const port = parentPort;
