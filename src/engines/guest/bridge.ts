@@ -15,6 +15,11 @@ export const host = {
    */
   binary: false,
   /**
+   * The engine wants the `stdlib` host call's parse marks around each chunk's parse (protocol.ts
+   * STDLIB_PARSE_BEGIN: quickjs, on the function); other engines are not sent them.
+   */
+  parseMarks: false,
+  /**
    * Where the host says a deferred host call's answer is ready (see {@link awaitDeferred}): slot 0
    * of a SharedArrayBuffer only this guest and its host share. Undefined when the engine defers
    * nothing (quickjs, process isolation, the snapshot process).

@@ -450,6 +450,7 @@ function bind(log: GuestHost['log'], hostCall: GuestHost['call'] | undefined, bi
     // The engine marks a host function that takes and gives payloads as ArrayBuffers: quickjs on
     // the function, v8 (whose Callback arrives as a plain function) with an argument.
     host.binary = binary === true || (hostCall as { binary?: unknown }).binary === true;
+    host.parseMarks = (hostCall as { parseMarks?: unknown }).parseMarks === true;
   }
 }
 

@@ -346,6 +346,15 @@ export const DEFERRED_ANSWER_PREFIX = 'w';
 /** The host call that takes a deferred call's answer: args `[number]` (see "Host calls" above). */
 export const DEFERRED_ANSWER_OP = 'answer';
 
+/**
+ * The `stdlib` host call's two marks around the parse of a standard-library chunk (stdlib-loader.ts),
+ * sent as raw args with the answer ignored: from BEGIN to END the guest parses only lambdalet's own
+ * library code, so the quickjs engine keeps no source text for it (quickjs/strip-source.ts: issue
+ * 21); sent only where the engine's host function says it wants them (bridge.ts `parseMarks`).
+ */
+export const STDLIB_PARSE_BEGIN = '[0]';
+export const STDLIB_PARSE_END = '[1]';
+
 /** A failed host call, as plain data; the guest re-makes it as an Error with these properties. */
 export interface HostCallError {
   readonly name: string;

@@ -7,6 +7,7 @@
  * the first time a handler touches something in it.
  */
 import * as bridge from './bridge.ts';
+import { STDLIB_PARSE_BEGIN, STDLIB_PARSE_END } from './protocol.ts';
 
 /** The runtime's own module the library shares (one `host`). */
 const shared: Readonly<Record<string, unknown>> = { 'lambdalet:bridge': bridge };
@@ -38,9 +39,20 @@ function load(name: string): unknown {
   const cached = modules.get(key);
   if (cached) return cached.exports;
   const source = bridge.hostCall('stdlib', [key]).value as string;
+  // The parse between the marks runs nothing but lambdalet's library (the captured eval of a
+  // template of two strings; the marks' answers are not even read): QuickJS keeps no source text for
+  // its functions (protocol.ts STDLIB_PARSE_BEGIN), their stack positions stay.
+  const { host } = bridge;
+  const marks = host.parseMarks;
+  let fn: ChunkFunction;
+  if (marks) host.call('stdlib', STDLIB_PARSE_BEGIN);
+  try {
+    fn = indirectEval(`(function (require, module, exports) {${source}\n})\n//# sourceURL=/var/runtime/stdlib/${key}.js`) as ChunkFunction;
+  } finally {
+    if (marks) host.call('stdlib', STDLIB_PARSE_END);
+  }
   const module = { exports: {} as unknown };
   modules.set(key, module);
-  const fn = indirectEval(`(function (require, module, exports) {${source}\n})\n//# sourceURL=/var/runtime/stdlib/${key}.js`) as ChunkFunction;
   loading++;
   try {
     fn(load, module, module.exports);

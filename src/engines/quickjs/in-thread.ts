@@ -20,11 +20,11 @@ import { EngineUnavailableError } from '../../errors.ts';
 import type { Blueprint, Engine, Sandbox, SandboxImage, SandboxOptions } from '../engine.ts';
 import { binaryAnswer, textRequest, type BinaryAnswer } from '../binary-host-call.ts';
 import { guestRuntime, withStandardLibrary, type GuestRuntime } from '../guest-bundle.ts';
-import { REPLY_STALE } from '../guest/protocol.ts';
+import { REPLY_STALE, STDLIB_PARSE_BEGIN, STDLIB_PARSE_END } from '../guest/protocol.ts';
 import { QuickJSSandbox } from './quickjs-sandbox.ts';
 import { bootFromImage, makeRuntimeImage, type RuntimeImage } from './runtime-image.ts';
 import { mallocStateOfModule } from './free-heap.ts';
-import { withSourceStripped } from './strip-source.ts';
+import { setSourceStripped, withSourceStripped } from './strip-source.ts';
 import {
   adoptImage,
   BlankPool,
@@ -408,8 +408,12 @@ export function startRuntime(instance: QuickJSInstance, memoryMb: number): Start
     });
     // Copied both ways, as the V8 engine's Callback does. Binary payloads cross as bytes, not as one
     // char per byte: see hostCallFunction.
-    const hostCall = ctx.newFunction('hostCall', (op, args, bytes) => hostCallFunction(ctx, current, op, args, bytes));
+    // The standard library's chunks are parsed without their source text, as the guest runtime is.
+    const stripSource = (on: boolean): void => setSourceStripped(instance, runtime, instance.stripOffset, on);
+    const hostCall = ctx.newFunction('hostCall', (op, args, bytes) => hostCallFunction(ctx, current, stripSource, op, args, bytes));
     ctx.setProp(hostCall, 'binary', ctx.true);
+    // The guest marks each standard-library chunk's parse (hostCallFunction) where the flag was found.
+    if (instance.stripOffset !== undefined) ctx.setProp(hostCall, 'parseMarks', ctx.true);
     // The tracker goes in before any script runs, so an image made from this runtime carries it.
     const rejections = instance.trackerOffset === undefined ? undefined : instance.rejections.attach(runtime, ctx, instance.trackerOffset);
     // So are QuickJS's SharedArrayBuffer hooks (sab-hooks.ts: without them a grown buffer reaches past its memory).
@@ -432,12 +436,22 @@ export function startRuntime(instance: QuickJSInstance, memoryMb: number): Start
 function hostCallFunction(
   ctx: QuickJSContext,
   current: StartedRuntime['current'],
+  stripSource: (on: boolean) => void,
   op: QuickJSHandle,
   args: QuickJSHandle,
   bytes: QuickJSHandle | undefined,
 ): QuickJSHandle {
   const options = current.options;
   const name = ctx.getString(op);
+  if (name === 'stdlib') {
+    // The marks around a standard-library chunk's parse (guest/stdlib-loader.ts): lambdalet's own
+    // code, kept without its source text (strip-source.ts); the flag is off again at the end mark.
+    const mark = ctx.getString(args);
+    if (mark === STDLIB_PARSE_BEGIN || mark === STDLIB_PARSE_END) {
+      stripSource(mark === STDLIB_PARSE_BEGIN);
+      return ctx.newString('onull');
+    }
+  }
   let answer: BinaryAnswer;
   if (options?.hostCallBytes && name !== 'stdlib') {
     // The host takes the payload as bytes (a server of this process: remote/server.ts); the

@@ -10,15 +10,18 @@
  * follows `sab_funcs` (sab-hooks.ts: four wasm32 words), and is checked end to end in the probe
  * instance ({@link checkStripOffset}).
  *
- * Only JS_STRIP_SOURCE, and only while the guest runtime's own script is evaluated: each function
- * keeps its line/column table (stack frames in lambdalet's runtime keep their positions), and the
- * flag is back to 0 before the user's bundle is evaluated, so the user's functions keep their
- * source for `toString` and everything the user's code compiles later does too. A stripped
+ * Only JS_STRIP_SOURCE, and only while lambdalet's own code is parsed — the guest runtime's script
+ * ({@link withSourceStripped}) and each standard-library chunk, between the guest's two parse marks
+ * ({@link setSourceStripped}; guest/stdlib-loader.ts): each function keeps its line/column table
+ * (stack frames in lambdalet's code keep their positions), and the flag is back to 0 before the
+ * user's bundle is evaluated and before a chunk's top level runs, so the user's functions keep
+ * their source for `toString` and everything the user's code compiles does too. A stripped
  * function prints as QuickJS prints a builtin (`function setTimeout() {\n    [native code]\n}`),
- * where it printed the esbuild output of lambdalet's guest runtime before.
+ * where it printed the esbuild output of lambdalet's code before.
  *
  * Measured (computeMemoryUsage after the guest script, one runtime): 302,730 → 248,959 bytes;
- * the instance isolation's runtime image 159 → 139 pages of 4 KiB.
+ * the instance isolation's runtime image 159 → 139 pages of 4 KiB. A chunk's parse: about half
+ * (intl 2,484,848 → 1,339,671 bytes).
  */
 import type { QuickJSContext, QuickJSRuntime } from 'quickjs-emscripten-core';
 
@@ -55,6 +58,15 @@ export function withSourceStripped<T>(instance: HeapOwner, runtime: QuickJSRunti
   } finally {
     new Uint8Array(instance.memory.buffer)[address] = 0;
   }
+}
+
+/**
+ * Sets or clears the flag in `runtime` (the standard library's chunks: the guest marks the start
+ * and end of each chunk's parse, in-thread.ts); nothing when `offset` is undefined.
+ */
+export function setSourceStripped(instance: HeapOwner, runtime: QuickJSRuntime, offset: number | undefined, on: boolean): void {
+  if (offset === undefined) return;
+  new Uint8Array(instance.memory.buffer)[runtimePointer(runtime) + offset] = on ? JS_STRIP_SOURCE : 0;
 }
 
 /**

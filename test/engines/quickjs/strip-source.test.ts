@@ -2,7 +2,8 @@
  * The guest runtime parsed without its source text (src/engines/quickjs/strip-source.ts, issue 21):
  * the runtime's `strip_flags` is found in the probe, lambdalet's own functions keep no source but
  * the user's do (`toString`), and stacks keep their line numbers — in every way a quickjs sandbox
- * boots: from the runtime image, by parsing, and in shared isolation. Run on the test's thread
+ * boots: from the runtime image, by parsing, and in shared isolation. The standard library's chunks,
+ * parsed on first use, are kept without their source the same way. Run on the test's thread
  * (InThreadQuickJS, the engine proper).
  */
 import { describe, expect, it } from 'vitest';
@@ -13,11 +14,20 @@ import { instantiateQuickJS } from '../../../src/engines/quickjs/wasm.ts';
 import { INIT, invoke, phase } from '../../helpers/sandbox.ts';
 
 const HANDLER = `
+import { EventEmitter } from 'node:events';
+import assert from 'node:assert';
+import path from 'node:path';
 export const handler = async () => {
   function userHelper() { return 'user source kept'; }
   let stack = '';
   try { null.boom; } catch (error) { stack = error.stack; }
+  let libraryStack = '';
+  try { path.join(5); } catch (error) { libraryStack = error.stack; }
+  const compiledAfter = new Function('a', 'return a + 41');
   return {
+    library: String(EventEmitter) + String(assert.deepStrictEqual),
+    libraryStack,
+    compiledAfter: String(compiledAfter) + compiledAfter(1),
     helper: String(userHelper),
     handler: String(handler),
     guestTimer: String(setTimeout),
@@ -66,6 +76,12 @@ describe('quickjs guest runtime without its source text', () => {
       expect(r.guestLog).toContain('[native code]');
       // The user's frame keeps its position (the bundle's stack mapping reads it).
       expect(r.stack).toMatch(/index\.mjs:\d+/);
+      // The standard library's chunks too: no source text, positions kept; code the user compiles
+      // after a chunk was parsed keeps its source.
+      expect(r.library?.match(/\[native code\]/g)).toHaveLength(2);
+      expect(r.libraryStack).toMatch(/at assertPath \([^)]*:\d+:\d+\)\n\s+at join \([^)]*:\d+:\d+\)/);
+      expect(r.compiledAfter).toContain('return a + 41');
+      expect(r.compiledAfter).toMatch(/42$/);
     });
   }
 });
