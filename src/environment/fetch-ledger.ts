@@ -19,6 +19,8 @@
  * Everything is released when the environment ends, or when the guest aborts the request.
  */
 
+import { readFileSync } from 'node:fs';
+
 const MIB = 1024 * 1024;
 
 /**
@@ -27,6 +29,35 @@ const MIB = 1024 * 1024;
  * refuses at a quarter of it, because here every socket is the host's own descriptor.
  */
 export const FETCHES_IN_FLIGHT_MAX = 256;
+
+/** This process's limit on open files (Linux: /proc/self/limits, the soft limit Node raised at start), or undefined. */
+export function openFilesLimit(limits = '/proc/self/limits'): number | undefined {
+  try {
+    const match = /^Max open files\s+(\d+)/m.exec(readFileSync(limits, 'utf8'));
+    return match ? Number(match[1]) : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+/**
+ * Requests every environment of the process may have in flight together: half the process's
+ * open-file limit (4,096 assumed where it cannot be read), at least one environment's worth. Each is
+ * a socket of the host's own, and per environment alone they multiplied with concurrency: with the
+ * limit at 4,096, one tenant's 16 invocations at 256 fetches each to a server that never answers
+ * took every descriptor, and a neighbour's disk-backed /tmp write and the host's own HTTP requests
+ * failed with EMFILE (issue #15). Past it a fetch is refused at start as one past
+ * FETCHES_IN_FLIGHT_MAX is; the other half of the descriptors stays the host's.
+ */
+export const PROCESS_FETCHES_IN_FLIGHT_MAX = Math.max(FETCHES_IN_FLIGHT_MAX, Math.floor((openFilesLimit() ?? 4096) / 2));
+
+/** Requests in flight in every ledger of the process. */
+let processInFlight = 0;
+
+/** Requests in flight in the whole process (for tests). */
+export function processFetchesInFlight(): number {
+  return processInFlight;
+}
 
 /** A fetch refused or failed by the ledger's bounds: the guest sees `TypeError: fetch failed` (start) or this RangeError (body). */
 export class FetchBoundError extends RangeError {}
@@ -51,8 +82,12 @@ export class FetchLedger {
    */
   room: ((heldBytes: number) => boolean) | undefined;
 
-  constructor(maxHeldBytes: number) {
+  /** PROCESS_FETCHES_IN_FLIGHT_MAX, or a lower bound for tests. */
+  readonly #processMax: number;
+
+  constructor(maxHeldBytes: number, processMax = PROCESS_FETCHES_IN_FLIGHT_MAX) {
     this.#maxHeldBytes = maxHeldBytes;
+    this.#processMax = processMax;
   }
 
   /** Bytes held now: request bodies in flight, response bodies being received and finished bodies not yet taken. */
@@ -75,13 +110,19 @@ export class FetchLedger {
     if (this.#inFlight >= FETCHES_IN_FLIGHT_MAX) {
       throw new FetchBoundError(`lambdalet: at most ${FETCHES_IN_FLIGHT_MAX} fetch requests in flight per execution environment`);
     }
+    if (processInFlight >= this.#processMax) {
+      throw new FetchBoundError(`lambdalet: this host has ${processInFlight} fetch requests in flight, its most (half its open-file limit); retry later`);
+    }
     if (requestBytes > 0) this.#hold(requestBytes, `a request body of ${requestBytes} bytes`);
     this.#inFlight++;
+    processInFlight++;
   }
 
   /** A request stopped receiving (finished, failed or aborted); its bytes stay held until {@link release}. */
   settle(): void {
-    if (!this.#closed) this.#inFlight--;
+    if (this.#closed) return;
+    this.#inFlight--;
+    processInFlight--;
   }
 
   /**
@@ -101,8 +142,10 @@ export class FetchLedger {
 
   /** The environment ended: nothing is held or in flight, and nothing starts any more. */
   close(): void {
+    if (this.#closed) return;
     this.#closed = true;
     this.#heldBytes = 0;
+    processInFlight -= this.#inFlight;
     this.#inFlight = 0;
   }
 
