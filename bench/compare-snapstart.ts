@@ -5,9 +5,13 @@
  * dropped. Prints the medians and their ratio per engine.
  *
  *   git worktree add --detach /tmp/before <commit> && ln -s "$PWD/node_modules" /tmp/before/
- *   node --no-node-snapshot bench/compare-snapstart.ts /tmp/before "$PWD" [rounds=30] [variants=v8]
+ *   node --no-node-snapshot bench/compare-snapstart.ts /tmp/before "$PWD" [rounds=30] [variants=v8] [handler=trivial]
+ *
+ * `handler`: `trivial`, or `table-init` (the 200,000-entry table INIT, memoryMb 256, as
+ * `cold/table-init/*-snapstart`; the rig waits 300 ms between samples for the pool's refill).
  */
-const [aRoot, bRoot, rounds = '30', variants = 'v8'] = process.argv.slice(2);
+const [aRoot, bRoot, rounds = '30', variants = 'v8', handler = 'trivial'] = process.argv.slice(2);
+if (handler !== 'trivial' && handler !== 'table-init') throw new Error(`handler: trivial or table-init, not ${handler}`);
 if (!aRoot || !bRoot) throw new Error('usage: bench/compare-snapstart.ts <before tree> <after tree> [rounds] [variants]');
 const load = async (root: string) => ({
   lib: await import(`${root}/bench/lib/lambdalet.ts`),
@@ -20,8 +24,9 @@ const median = (xs: number[]): number => {
   return s[Math.floor(s.length / 2)]!;
 };
 for (const variant of variants.split(',')) {
-  const rigA = new A.lib.ColdRig(variant, A.handlers.TRIVIAL, { snapStart: true });
-  const rigB = new B.lib.ColdRig(variant, B.handlers.TRIVIAL, { snapStart: true });
+  const options = handler === 'table-init' ? { snapStart: true, memoryMb: 256 } : { snapStart: true };
+  const rigA = new A.lib.ColdRig(variant, handler === 'table-init' ? A.handlers.TABLE : A.handlers.TRIVIAL, options);
+  const rigB = new B.lib.ColdRig(variant, handler === 'table-init' ? B.handlers.TABLE : B.handlers.TRIVIAL, options);
   await rigA.setup();
   await rigB.setup();
   const ta: number[] = [];
@@ -44,6 +49,7 @@ for (const variant of variants.split(',')) {
   console.log(
     JSON.stringify({
       variant,
+      handler,
       before: median(warm(ta)),
       after: median(warm(tb)),
       ratio: median(warm(tb)) / median(warm(ta)),

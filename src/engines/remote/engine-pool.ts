@@ -395,10 +395,10 @@ export class EnginePool {
     }
     if (image.disposed) return Promise.reject(new Error(`${def.engine}: the image was disposed`));
     let server: Server;
-    if (image.parts !== undefined) server = this.#pick(def.bp);
+    if (image.parts !== undefined) server = this.#pickForRestore(def.bp);
     else if (image.owner && !image.owner.dead) server = image.owner;
     else return Promise.reject(new Error(`${def.engine}: the image was lost with the process that held it`));
-    const repick = image.parts !== undefined ? (): Server => this.#pick(def.bp) : undefined;
+    const repick = image.parts !== undefined ? (): Server => this.#pickForRestore(def.bp) : undefined;
     return this.#start(server, def, options, (id, sb) => ({ t: 'restore', id, sb, bp: def.bp, img: image.img, memoryMb: options.memoryMb }), repick, resume);
   }
 
@@ -533,6 +533,24 @@ export class EnginePool {
    * invoke 128-160 ms; 0.3-1.6 ms with 6 workers). Threads beyond the cores are time-sliced by the
    * OS instead, as isolated-vm does for v8 isolates (it starts a thread when all of its are busy).
    */
+  /**
+   * Where a restore of an image every server holds goes: {@link #pick}'s server, unless its thread
+   * is deserialising a V8 isolate now (EngineHost.deserialising: a pool refill, ~100 ms for a 37 MB
+   * heap and 300+ ms at load ~15, which a restore sent there waits behind) and another started
+   * server that holds the images is not. Without this, restores one after another all went to the
+   * first empty server, whose refill after each one held the next (a 200k-entry table's cold start:
+   * 2-4 ms pooled, 100-235 ms behind a refill, at load ~16), while the other server's pool sat unused
+   * (issue 21).
+   */
+  #pickForRestore(bp: number): Server {
+    const chosen = this.#pick(bp);
+    if (chosen.background || chosen.started?.deserialising !== true) return chosen;
+    const free = this.#servers.find(
+      (s) => s !== chosen && s.started !== undefined && !s.dead && !s.draining && !s.background && s.holdsImages && s.started.deserialising === false,
+    );
+    return free ?? chosen;
+  }
+
   #pick(bp?: number): Server {
     this.#fill();
     if (bp !== undefined && this.isHeavy(bp)) return this.#pickBackground();

@@ -237,6 +237,14 @@ export interface ServerData {
    * it takes any request (thread-priority.ts; Linux only, elsewhere it runs at normal priority).
    */
   readonly nice?: number;
+  /**
+   * SnapStart pool refills shared by a pool's servers (v8/restore-servers.ts): one Int32 slot per
+   * background deserialisation allowed at a time across them, holding {@link refillOwner} of the
+   * server running one (0: free). A server refills only once it holds a slot, so with fewer slots than
+   * servers one server's thread stays free for restores (issue 21). A server that ends holding one
+   * has it freed by its host (worker-host.ts).
+   */
+  readonly refills?: SharedArrayBuffer;
 }
 
 /**
@@ -247,7 +255,20 @@ export interface ServerData {
  */
 export const STAGING_MAX_BYTES = 16 * 1024 * 1024;
 
+/** What a server's thread writes in a ServerData.refills slot it holds: never 0 (a free slot), even for thread 0. */
+export function refillOwner(threadId: number): number {
+  return threadId + 1;
+}
+
 /** ServerData.signal's length in Int32 slots. */
-export const SIGNAL_SLOTS = 3;
+export const SIGNAL_SLOTS = 4;
+/**
+ * ServerData.signal slot [3]: how many V8 isolates the server is deserialising from SnapStart
+ * images now (pool refills and restores with none ready). `new Isolate({ snapshot })` holds the
+ * server's thread for the whole copy of the heap (~100 ms for a 37 MB heap, 300+ ms at load ~15):
+ * a restore sent there waits behind it, so the host sends restores elsewhere when it can
+ * (engine-pool.ts #pickForRestore; issue 21).
+ */
+export const SIGNAL_DESERIALISING = 3;
 /** ServerData.signal slot [2]'s value once a call id beyond Int32 started: which calls started is unknown. */
 export const STARTED_UNKNOWN = 0x7fffffff;

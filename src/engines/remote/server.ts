@@ -13,7 +13,7 @@
  * For the host's watchdog, the id of the call running synchronously (QuickJS) is kept in shared
  * memory: a call that runs past its deadline without answering gets the worker terminated.
  */
-import { isMainThread, parentPort, workerData } from 'node:worker_threads';
+import { isMainThread, parentPort, threadId, workerData } from 'node:worker_threads';
 import type { EngineName } from '../../config/index.ts';
 import type { FunctionBundle } from '../../code/types.ts';
 import type { BinaryAnswer } from '../binary-host-call.ts';
@@ -30,7 +30,7 @@ import { InThreadWasm } from '../wasm/in-thread.ts';
 import { HostCallMismatchError, nextHostCall, receiveHostAnswer } from './host-answer.ts';
 import { isHeavyHostCall } from './heavy-calls.ts';
 import { HEAVY_CALL_CPU_MS } from './engine-pool.ts';
-import { STAGING_MAX_BYTES, STARTED_UNKNOWN, type ErrorCopy, type FaultShape, type ServerData, type ServerEvent, type ServerRequest } from './protocol.ts';
+import { refillOwner, SIGNAL_DESERIALISING, STAGING_MAX_BYTES, STARTED_UNKNOWN, type ErrorCopy, type FaultShape, type ServerData, type ServerEvent, type ServerRequest } from './protocol.ts';
 import { BACKGROUND_THREAD_NAME, lowerThisThreadPriority } from './thread-priority.ts';
 import { thisThreadId } from './stuck-watch.ts';
 import { decodeCall, encodeReply as encodeReplyEvent } from './text-calls.ts';
@@ -178,7 +178,14 @@ class EngineServer {
   /** isolated-vm is loaded only by a server that hosts v8 sandboxes or images (process isolation). */
   #v8(): Promise<V8Engine> {
     this.#v8Engine ??= import('../v8/v8-engine.ts').then(
-      ({ V8Engine }) => new V8Engine({ insideEngineServer: true, onCatastrophe: (catastrophe) => this.#onCatastrophe(catastrophe) }),
+      ({ V8Engine }) =>
+        new V8Engine({
+          insideEngineServer: true,
+          onCatastrophe: (catastrophe) => this.#onCatastrophe(catastrophe),
+          ...(this.#data.refills ? { refillGate: refillGate(this.#data.refills) } : {}),
+          // The host reads it to send restores to a server whose thread is free (protocol.ts).
+          ...(this.#signal.length > SIGNAL_DESERIALISING ? { onDeserialising: (delta: 1 | -1) => void Atomics.add(this.#signal, SIGNAL_DESERIALISING, delta) } : {}),
+        }),
     );
     return this.#v8Engine;
   }
@@ -450,6 +457,29 @@ function faultShape(error: unknown): FaultShape {
 function threadCpuMs(): number {
   const usage = process.threadCpuUsage();
   return (usage.user + usage.system) / 1000;
+}
+
+/** ServerData.refills as a gate: `enter` takes a free slot (writes this thread's id there), `leave` frees it. */
+export function refillGate(refills: SharedArrayBuffer): { enter(): boolean; leave(): void } {
+  const slots = new Int32Array(refills);
+  const owner = refillOwner(threadId);
+  let held = -1;
+  return {
+    enter: () => {
+      if (held >= 0) return true;
+      for (let i = 0; i < slots.length; i++) {
+        if (Atomics.compareExchange(slots, i, 0, owner) === 0) {
+          held = i;
+          return true;
+        }
+      }
+      return false;
+    },
+    leave: () => {
+      if (held >= 0) Atomics.compareExchange(slots, held, owner, 0);
+      held = -1;
+    },
+  };
 }
 
 function copyError(error: unknown): ErrorCopy {

@@ -11,7 +11,7 @@ import { instanceCounterBuffer } from '../quickjs/in-thread.ts';
 import type { RuntimeImage } from '../quickjs/runtime-image.ts';
 import type { BinaryAnswer } from '../binary-host-call.ts';
 import { postHostAnswer } from './host-answer.ts';
-import { SIGNAL_SLOTS, STAGING_MAX_BYTES, STARTED_UNKNOWN, type HostCallId, type ServerData, type ServerEvent, type ServerRequest } from './protocol.ts';
+import { refillOwner, SIGNAL_DESERIALISING, SIGNAL_SLOTS, STAGING_MAX_BYTES, STARTED_UNKNOWN, type HostCallId, type ServerData, type ServerEvent, type ServerRequest } from './protocol.ts';
 import { assertBackgroundNice } from './thread-priority.ts';
 import { decodeReply, encodeCall } from './text-calls.ts';
 import { readThreadCpuMs, STUCK_GRACE_MS, StuckWatch, type ThreadCpuReader } from './stuck-watch.ts';
@@ -48,6 +48,11 @@ export interface EngineHost {
    * (engine-pool.ts, the sandbox's dispose).
    */
   readonly exactDeadlines?: boolean;
+  /**
+   * Whether the server's thread is deserialising a V8 isolate from a SnapStart image now
+   * (protocol.ts SIGNAL_DESERIALISING): a restore sent there waits for it. Absent: not known.
+   */
+  readonly deserialising?: boolean;
 }
 
 export interface HostHandlers {
@@ -93,6 +98,8 @@ export interface WorkerHostOptions {
    * to this nice value (1 to 19) before its first request (ServerData.nice). Default: unchanged.
    */
   readonly nice?: number;
+  /** SnapStart pool refills shared by the pool's servers (ServerData.refills). */
+  readonly refills?: ServerData['refills'];
 }
 
 /**
@@ -113,6 +120,9 @@ export function runtimeImagesMade(): number {
 export class WorkerHost implements EngineHost {
   readonly exactDeadlines: boolean;
   readonly #worker: Worker;
+  /** ServerData.refills, and the worker's thread id as it writes it there. */
+  readonly #refills: SharedArrayBuffer | undefined;
+  readonly #threadId: number;
   readonly #signal: Int32Array;
   readonly #answers: MessageChannel['port1'];
   readonly #staging: SharedArrayBuffer | undefined;
@@ -149,9 +159,12 @@ export class WorkerHost implements EngineHost {
     tid: number | undefined,
     stuckClock: WorkerHostOptions['stuckClock'],
     textCalls: boolean,
+    refills: SharedArrayBuffer | undefined,
   ) {
     this.#worker = worker;
     this.#textCalls = textCalls;
+    this.#threadId = worker.threadId;
+    this.#refills = refills;
     this.#staging = staging;
     this.exactDeadlines = exactDeadlines;
     this.#graceMs = exactDeadlines ? 0 : STUCK_GRACE_MS;
@@ -209,6 +222,7 @@ export class WorkerHost implements EngineHost {
       ...(staging ? { staging } : {}),
       ...(options.textCalls === true ? { textCalls: true } : {}),
       ...(options.guestCpuTime === undefined || options.guestCpuTime === true ? {} : { guestCpuTime: options.guestCpuTime }),
+      ...(options.refills ? { refills: options.refills } : {}),
       ...(options.nice === undefined ? {} : { nice: options.nice }),
     };
     const self = new URL(import.meta.url);
@@ -248,7 +262,7 @@ export class WorkerHost implements EngineHost {
     } finally {
       worker.off('message', onMessage).off('error', onError).off('exit', onExit);
     }
-    return new WorkerHost(worker, new Int32Array(signal), port1, staging, handlers, options.exactDeadlines === true, tid, options.stuckClock, options.textCalls === true);
+    return new WorkerHost(worker, new Int32Array(signal), port1, staging, handlers, options.exactDeadlines === true, tid, options.stuckClock, options.textCalls === true, options.refills);
   }
 
   send(request: ServerRequest): void {
@@ -281,6 +295,10 @@ export class WorkerHost implements EngineHost {
 
   answer(call: HostCallId, text: string): void {
     this.answerBytes(call, text);
+  }
+
+  get deserialising(): boolean {
+    return Atomics.load(this.#signal, SIGNAL_DESERIALISING) > 0;
   }
 
   mayHaveStarted(id: number): boolean {
@@ -339,6 +357,11 @@ export class WorkerHost implements EngineHost {
     for (const timer of this.#timers.values()) clearTimeout(timer);
     this.#timers.clear();
     this.#answers.close();
+    // A pool refill slot it held (ServerData.refills) is free again.
+    if (this.#refills) {
+      const slots = new Int32Array(this.#refills);
+      for (let i = 0; i < slots.length; i++) Atomics.compareExchange(slots, i, refillOwner(this.#threadId), 0);
+    }
     this.#handlers.onExit(reason);
   }
 }

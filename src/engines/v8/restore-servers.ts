@@ -36,7 +36,11 @@ const pools = new Map<number, EnginePool>();
 export function v8RestoreServers(threads = availableParallelism()): EnginePool {
   let pool = pools.get(threads);
   if (!pool) {
-    pool = new EnginePool(threads, (handlers) => WorkerHost.start({ quickjs: {}, precompileQuickJS: false }, handlers), {
+    // At most threads - 1 pool refills at a time across the servers: a refill holds its server's
+    // thread (a 37 MB heap's ~100 ms), and a restore routed to a free server does not wait for it
+    // (engine-pool.ts #pickForRestore). With one thread, refills run there as before.
+    const refills = new SharedArrayBuffer(4 * Math.max(1, threads - 1));
+    pool = new EnginePool(threads, (handlers) => WorkerHost.start({ quickjs: {}, precompileQuickJS: false, refills }, handlers), {
       onUnhealthy: (reason) => degradeInProcessV8(`${reason.replace(SERVER_ENGINE_WORDS, '').replace(/\.$/, '')} (in a SnapStart restore server)`),
     });
     pools.set(threads, pool);

@@ -56,6 +56,15 @@ const RESTORE_KEY = '__lambdalet_restore__';
 /** The guest's `verify` reads a flag; this bounds a guest runtime gone wrong. */
 const VERIFY_TIMEOUT_MS = 1000;
 
+/**
+ * Refills shared between threads (v8-engine.ts V8EngineOptions.refillGate): `enter` is true when
+ * this refill may deserialise now (and holds a slot until `leave`).
+ */
+export interface RefillGate {
+  enter(): boolean;
+  leave(): void;
+}
+
 /** What a restore hands the engine: the isolate and the guest's entry points in it. */
 export interface RestoredIsolate {
   readonly isolate: ivm.Isolate;
@@ -346,6 +355,7 @@ export class V8Image implements SandboxImage {
   readonly #demand: PoolDemand;
   #lastTake = Number.NEGATIVE_INFINITY;
   #trim: ReturnType<typeof setTimeout> | undefined;
+  readonly #gate: RefillGate | undefined;
 
   constructor(
     snapshot: ivm.ExternalCopy<ArrayBuffer>,
@@ -353,7 +363,9 @@ export class V8Image implements SandboxImage {
     memoryMb: number,
     deserialiseOne: (snapshot: ivm.ExternalCopy<ArrayBuffer>) => Promise<RestoredIsolate>,
     poolSize = V8_RESTORED_PER_IMAGE,
+    gate?: RefillGate,
   ) {
+    this.#gate = gate;
     this.#poolSize = poolSize;
     this.#demand = new PoolDemand(poolSize);
     this.#snapshot = snapshot;
@@ -432,6 +444,11 @@ export class V8Image implements SandboxImage {
           await sleep(POOL_REFILL_DELAY_MS - quietFor, undefined, { ref: false });
         }
         if (this.#disposed) return;
+        // Shared with the other restore servers: while they refill, this one stays free for restores.
+        if (this.#gate && !this.#gate.enter()) {
+          await sleep(POOL_REFILL_DELAY_MS, undefined, { ref: false });
+          continue;
+        }
         let restored: RestoredIsolate;
         try {
           restored = await this.#deserialise();
@@ -439,6 +456,8 @@ export class V8Image implements SandboxImage {
           // The engine stopped admitting work (a catastrophic error), or memory is short: a cold
           // start deserialises its own.
           return;
+        } finally {
+          this.#gate?.leave();
         }
         if (this.#disposed) restored.isolate.dispose();
         else this.#ready.push(restored);

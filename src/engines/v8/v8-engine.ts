@@ -16,7 +16,7 @@ import { hasNoNodeSnapshotFlag, missingFlagError, turnOffLoopUnrolling, turnOffW
 import { warmGuestCodeCache } from './guest-code-cache.ts';
 import { RemoteImage, type BlueprintDef, type EnginePool } from '../remote/engine-pool.ts';
 import { degradeInProcessV8, inProcessV8DegradedBy } from './in-process-health.ts';
-import { createSnapshotInChild, deserialise, SNAPSHOT_WARMUP_MAX_INIT_MS, snapshotScripts, snapshotWarmUp, V8Image, verifySnapshot, type BoundGuest, type RestoredIsolate } from './snapshot.ts';
+import { createSnapshotInChild, deserialise, type RefillGate, SNAPSHOT_WARMUP_MAX_INIT_MS, snapshotScripts, snapshotWarmUp, V8Image, verifySnapshot, type BoundGuest, type RestoredIsolate } from './snapshot.ts';
 import { DeferredHostCalls, heavyCallStarter } from './deferred-host-calls.ts';
 import { guestLogCallback, releaseIsolate, V8_CALL_GRACE_MS, V8Sandbox, withDeadline, type GuestDispatch, type HeavyWatch } from './v8-sandbox.ts';
 import { randomHex } from '../../random-hex.ts';
@@ -62,6 +62,17 @@ export interface V8EngineOptions {
    * isolate, if any, and the fault its calls in flight failed with. Default: none.
    */
   readonly onCatastrophe?: (catastrophe: { readonly reason: string; readonly sandbox?: Sandbox; readonly fault?: SandboxFault }) => void;
+  /**
+   * Told +1 when a deserialisation from a SnapStart image starts (a pool refill, or a restore with
+   * no isolate ready) and -1 when it ends: it holds this thread (snapshot.ts `deserialise`). An
+   * engine server publishes the count for the host (remote/protocol.ts SIGNAL_DESERIALISING).
+   */
+  readonly onDeserialising?: (delta: 1 | -1) => void;
+  /**
+   * Shared with other threads' engines (an engine server's: remote/protocol.ts ServerData.refills):
+   * a pool refill deserialises only once `enter` gives it a slot, and `leave`s it after.
+   */
+  readonly refillGate?: RefillGate;
   /**
    * Where a CPU-heavy function's sandboxes go (issue #15 fairness). Absent (the default, and inside
    * an engine server): nowhere, they stay here. The host's in-process engine (engines/registry.ts)
@@ -134,12 +145,16 @@ export class V8Engine implements Engine {
   #catastrophe: string | undefined;
   readonly #catastropheAdvice: string;
   readonly #onCatastrophe: V8EngineOptions['onCatastrophe'];
+  readonly #onDeserialising: V8EngineOptions['onDeserialising'];
+  readonly #refillGate: RefillGate | undefined;
   readonly #fallback: (() => EnginePool) | undefined;
   /** Each image's copy in the fallback pool, made on its first restore there (#restoreIn). */
   readonly #copies = new WeakMap<SandboxImage, Promise<RemoteImage>>();
 
   constructor(options: V8EngineOptions = {}) {
     this.#onCatastrophe = options.onCatastrophe;
+    this.#onDeserialising = options.onDeserialising;
+    this.#refillGate = options.refillGate;
     this.#fallback = options.fallback;
     this.#catastropheAdvice = options.insideEngineServer ? '' : ' Restart the process.';
     this.#snapshotTimeoutMs = options.snapshotTimeoutMs ?? SNAPSHOT_TIMEOUT_MS;
@@ -345,8 +360,15 @@ export class V8Engine implements Engine {
       snapshot,
       bytes.byteLength,
       memoryMb,
-      (snap) => deserialise(ivm, snap, memoryLimit, (message) => this.#onCatastrophicError(message)).then((restored) => this.#bindAhead(ivm, restored)),
+      (snap) => {
+        const busy = this.#onDeserialising;
+        busy?.(1);
+        const restored = deserialise(ivm, snap, memoryLimit, (message) => this.#onCatastrophicError(message)).then((one) => this.#bindAhead(ivm, one));
+        if (busy) void restored.then(() => busy(-1), () => busy(-1));
+        return restored;
+      },
       this.#restoredPerImage,
+      this.#refillGate,
     );
     this.#imageBytes.set(image, bytes);
     return image;
