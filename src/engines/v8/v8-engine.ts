@@ -11,7 +11,7 @@ import { type Blueprint, type Engine, type Sandbox, type SandboxFault, type Sand
 import { binaryAnswer, textRequest, type BinaryAnswer } from '../binary-host-call.ts';
 import { guestRuntime, withStandardLibrary } from '../guest-bundle.ts';
 import { BlankIsolates } from './blank-isolates.ts';
-import type { InitMessage } from '../guest/protocol.ts';
+import { encodeMessage, type InitMessage } from '../guest/protocol.ts';
 import { hasNoNodeSnapshotFlag, missingFlagError, turnOffLoopUnrolling, turnOffWasmCodeGc } from './flags.ts';
 import { warmGuestCodeCache } from './guest-code-cache.ts';
 import { RemoteImage, type BlueprintDef, type EnginePool } from '../remote/engine-pool.ts';
@@ -413,6 +413,12 @@ export class V8Engine implements Engine {
    * host calls are refused — as the snapshot driver's stand-ins did before. The binding runs a few
    * lines of the guest runtime in a heap the user's INIT shaped: an asynchronous call with a
    * timeout (see v8-sandbox.ts); the isolate is disposed if it fails.
+   *
+   * Then one `status` call, as the host sends between any two calls: the first call into a
+   * restored isolate's guest paid for its dispatch path once more than later ones, and that call
+   * was the cold start's `restore`. A phase is settled in a restored guest (the before-snapshot
+   * hooks'), so the guest answers at once: no user code runs (no microtask turns), its answer is
+   * dropped, and the `restore` message still comes first of everything the environment sends.
    */
   async #bindAhead(ivm: IsolatedVm, restored: RestoredIsolate): Promise<RestoredIsolate> {
     const bound: BoundGuest = {
@@ -430,6 +436,12 @@ export class V8Engine implements Engine {
         ], { timeout: BIND_TIMEOUT_MS }),
         BIND_TIMEOUT_MS + V8_CALL_GRACE_MS,
         'binding a restored V8 snapshot to its host functions',
+      );
+      const [type, body] = encodeMessage({ type: 'status' });
+      await withDeadline(
+        restored.dispatch.apply(undefined, [type, body, true], { timeout: BIND_TIMEOUT_MS, result: { promise: true } }),
+        BIND_TIMEOUT_MS + V8_CALL_GRACE_MS,
+        'a restored V8 snapshot\'s first status',
       );
     } catch (error) {
       releaseIsolate(restored.isolate);
