@@ -1,10 +1,8 @@
-import { spawn } from 'node:child_process';
-import { fileURLToPath } from 'node:url';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import type ivm from 'isolated-vm';
 import { BOUND_SWEEP_MS, IDLE_HELD_LOOKS, V8_CALL_GRACE_MS, V8Sandbox, type GuestDispatch } from '../../../src/engines/v8/v8-sandbox.ts';
 import { SandboxFault } from '../../../src/engines/engine.ts';
-import { collectRun } from '../../helpers/process.ts';
+import { runUntilDone } from '../../helpers/process.ts';
 
 
 const indexUrl = new URL('../../../src/index.ts', import.meta.url).href;
@@ -60,15 +58,12 @@ describe('v8 engine: the host thread never waits on an isolate', () => {
       await rt.close();
       console.log('DONE');
       process.exit(0);`;
-    const child = spawn(process.execPath, ['--no-node-snapshot', '--input-type=module', '-e', script], {
-      cwd: fileURLToPath(new URL('../../..', import.meta.url)),
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
-    // A hang detector, not a time assertion: the child needs ~12 s (the 10 s timeout leaves a loaded
-    // machine room for the collections that run the callback); blocked, it never ends.
-    const detector = setTimeout(() => child.kill('SIGKILL'), 80_000);
-    const run = await collectRun(child);
-    clearTimeout(detector);
+    // A hang detector, not a time assertion: the child needs ~12 s at most (the 10 s timeout leaves a
+    // loaded machine room for the collections that run the callback); blocked, it never prints DONE.
+    // It is killed once it has printed DONE: its process.exit(0) can wait on the isolate thread still
+    // running the callback, spinning (seen: 80 s at full CPU until this detector killed it, 63.6 CPU-s
+    // of the file's 64.0, and the case passed; issue #12), and nothing here asserts how it exits.
+    const run = await runUntilDone(['--input-type=module', '-e', script], 80_000).catch((error: unknown) => ({ stdout: '', stderr: String(error) }));
     expect(run.stdout, `the child was killed or failed (host thread blocked?): ${run.stderr.slice(-2000)}`).toContain('DONE');
     const result = JSON.parse(/RESULT (.*)/.exec(run.stdout)![1]!) as { errorType: string; turns: number; cleanupRan: boolean };
     // The callback really ran (it logged before spinning): the isolate was held while the host went on.
