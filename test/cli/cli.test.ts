@@ -246,7 +246,9 @@ describe.concurrent('lambdalet invoke', () => {
 
 });
 
-describe.concurrent('the launcher (bin/lambdalet.js, spawned)', () => {
+// Hang limits, not measures: each case starts Node two or three times, the five at once. At load ~30
+// 'passes the exit code through' (two launches, each re-starting Node) passed the 60 s default (issue #12).
+describe.concurrent('the launcher (bin/lambdalet.js, spawned)', { timeout: SLOW_CASE_LIMIT_MS }, () => {
   it('re-starts Node with --no-node-snapshot: an invoke reads a real stdin pipe, streams the log to stderr, exit 0', async () => {
     const run = await spawnLambdalet(['invoke', hello, '-', '--env', 'GREETING=Hey'], { stdin: '{"name":"Grace"}' });
     expect(run.code).toBe(0);
