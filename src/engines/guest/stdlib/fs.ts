@@ -6,6 +6,7 @@
  */
 import { Buffer } from 'buffer';
 import { host, hostCall, nodeError } from '../bridge.ts';
+import { describeReceived as describe, invalidArgType, outOfRange, validateInteger } from './node-errors.ts';
 
 type PathLike = string | Uint8Array | URL;
 type Data = string | ArrayBufferView;
@@ -37,10 +38,6 @@ function toPath(path: unknown, name = 'path'): string {
     throw nodeError(TypeError, 'ERR_INVALID_ARG_VALUE', `The argument '${name}' must be a string, Uint8Array, or URL without null bytes. Received ${JSON.stringify(text)}`);
   }
   return text;
-}
-
-function describe(value: unknown): string {
-  return value === null ? 'null' : value === undefined ? 'undefined' : `type ${typeof value}`;
 }
 
 function toFd(fd: unknown): number {
@@ -236,10 +233,42 @@ function readSync(
   if (offset < 0 || len < 0 || offset + len > target.length) {
     throw nodeError(RangeError, 'ERR_OUT_OF_RANGE', `The value of "length" is out of range. It must be >= 0 && <= ${target.length - offset}. Received ${len}`);
   }
-  const pos = position === undefined || position === null || Number(position) < 0 ? null : Number(position);
-  const bytes = fsCall('read', [toFd(fd), len, pos]).payload ?? new Uint8Array(0);
+  const bytes = fsCall('read', [toFd(fd), len, readPosition(position, len)]).payload ?? new Uint8Array(0);
   target.set(bytes, offset);
   return bytes.length;
+}
+
+/**
+ * Node's readSync position (lib/fs.js, validatePosition in lib/internal/fs/utils.js): null,
+ * undefined and -1 read at the descriptor's own position (null here); otherwise an integer from -1
+ * to MAX_SAFE_INTEGER, or a bigint from -1n to 2^63 - 1 - length, else ERR_OUT_OF_RANGE /
+ * ERR_INVALID_ARG_TYPE as Node words them.
+ */
+function readPosition(position: unknown, length: number): number | null {
+  if (position === undefined || position === null) return null;
+  if (typeof position === 'number') return validateInteger(position, 'position', -1) === -1 ? null : position;
+  if (typeof position === 'bigint') {
+    const max = 2n ** 63n - 1n - BigInt(length);
+    if (!(position >= -1n && position <= max)) throw outOfRange('position', `>= -1 && <= ${max}`, position);
+    // Past MAX_SAFE_INTEGER is past the end of any file /tmp can hold: read there, as nothing.
+    return position === -1n ? null : Number(position > BigInt(Number.MAX_SAFE_INTEGER) ? Number.MAX_SAFE_INTEGER : position);
+  }
+  throw invalidArgType('position', 'of type bigint or integer', position);
+}
+
+/** Node's ftruncate length: validateInteger(len, 'len'), then a negative one is 0 (lib/fs.js). */
+function truncateLength(len: unknown): number {
+  return Math.max(0, validateInteger(len, 'len'));
+}
+
+function truncateSync(path: PathLike, len: unknown = 0): void {
+  // As Node's truncateSync: open, then ftruncate (a missing file is ENOENT before a bad length).
+  const fd = openSync(toPath(path), 'r+');
+  try {
+    fsCall('ftruncate', [fd, truncateLength(len)]);
+  } finally {
+    closeSync(fd);
+  }
 }
 
 function writeSync(fd: number, data: Data, offsetOrPosition?: number | null, lengthOrEncoding?: number | string | null, position?: number | null): number {
@@ -260,8 +289,9 @@ function writeSync(fd: number, data: Data, offsetOrPosition?: number | null, len
     host.writeOutput(fd, new TextDecoder().decode(bytes));
     return bytes.length;
   }
-  // Node: a position that is not a number is the descriptor's own (lib/fs.js writeSync).
-  return fsCall('write', [toFd(fd), typeof pos === 'number' ? pos : null], bytes).value as number;
+  // Node (lib/fs.js writeSync, src/node_file.cc GetOffset): a position that is not a safe integer is
+  // -1, and libuv writes at the descriptor's own position for any negative one — never an error.
+  return fsCall('write', [toFd(fd), typeof pos === 'number' && Number.isSafeInteger(pos) && pos >= 0 ? pos : null], bytes).value as number;
 }
 
 function rmSync(path: PathLike, options?: { recursive?: boolean; force?: boolean }): void {
@@ -316,8 +346,8 @@ const sync = {
   readFileSync,
   writeFileSync,
   appendFileSync,
-  truncateSync: (path: PathLike, len = 0): void => void fsCall('truncate', [toPath(path), len]),
-  ftruncateSync: (fd: number, len = 0): void => void fsCall('ftruncate', [toFd(fd), len]),
+  truncateSync,
+  ftruncateSync: (fd: number, len: unknown = 0): void => void fsCall('ftruncate', [toFd(fd), truncateLength(len)]),
   utimesSync: (path: PathLike, atime: number | Date, mtime: number | Date): void =>
     void fsCall('utimes', [toPath(path), timeMs(atime), timeMs(mtime)]),
   realpathSync,

@@ -5,7 +5,10 @@
  * DataView, ArrayBuffer) and of returning them (a Buffer, or a string in an encoding).
  */
 import { Buffer } from 'buffer';
-import { hostCall, nodeError } from '../../bridge.ts';
+import { hostCall } from '../../bridge.ts';
+import { invalidArgType, validateInteger as validateNodeInteger } from '../node-errors.ts';
+
+export { invalidArgType };
 
 export type BinaryLike = string | ArrayBufferView | ArrayBuffer;
 
@@ -34,15 +37,6 @@ export function cryptoCall(method: string, params: object, parts: readonly Uint8
     at += length;
   }
   return { value: head.v, parts: out };
-}
-
-/** Node's ERR_INVALID_ARG_TYPE message for a value of the wrong type. */
-export function invalidArgType(name: string, expected: string, actual: unknown): TypeError & { code: string } {
-  const received = actual === undefined || actual === null ? ` Received ${String(actual)}`
-    : typeof actual === 'function' ? ` Received function ${(actual as { name?: string }).name ?? ''}`
-      : typeof actual === 'object' ? ` Received an instance of ${(actual).constructor?.name ?? 'Object'}`
-        : ` Received type ${typeof actual} (${typeof actual === 'string' ? `'${actual.length > 25 ? `${actual.slice(0, 25)}...` : actual}'` : (actual as { toString(): string }).toString()})`;
-  return nodeError(TypeError, 'ERR_INVALID_ARG_TYPE', `The "${name}" argument must be ${expected}.${received}`);
 }
 
 /**
@@ -80,15 +74,9 @@ export function arrayBufferOf(bytes: Uint8Array): ArrayBuffer {
   return bytes.slice().buffer;
 }
 
+/** Node's validateInteger, with the lower bound crypto's sizes and counts use (0) as the default. */
 export function validateInteger(value: unknown, name: string, min = 0, max = Number.MAX_SAFE_INTEGER): number {
-  if (typeof value !== 'number') throw invalidArgType(name, 'of type number', value);
-  if (!Number.isInteger(value)) {
-    throw nodeError(RangeError, 'ERR_OUT_OF_RANGE', `The value of "${name}" is out of range. It must be an integer. Received ${String(value)}`);
-  }
-  if (value < min || value > max) {
-    throw nodeError(RangeError, 'ERR_OUT_OF_RANGE', `The value of "${name}" is out of range. It must be >= ${min} && <= ${max}. Received ${String(value)}`);
-  }
-  return value;
+  return validateNodeInteger(value, name, min, max);
 }
 
 export function validateFunction(value: unknown, name: string): (...args: never[]) => unknown {
