@@ -51,8 +51,38 @@ export function openFilesLimit(limits = '/proc/self/limits'): number | undefined
  */
 export const PROCESS_FETCHES_IN_FLIGHT_MAX = Math.max(FETCHES_IN_FLIGHT_MAX, Math.floor((openFilesLimit() ?? 4096) / 2));
 
+/**
+ * Requests one owner (a function, or a function and tenant for PER_TENANT: heavy-work.ts's owner) may
+ * have in flight across all its environments: a quarter of {@link PROCESS_FETCHES_IN_FLIGHT_MAX}, but
+ * at least one environment's worth ({@link FETCHES_IN_FLIGHT_MAX}) up to half the process's bound
+ * (at the open-file limit of 4,096: 512; of 1,024: 256 of 512) — see {@link ownerFetchesMax}.
+ * Without it one owner could hold the whole process bound (at a limit of 1,024 open files, 2
+ * environments of 256 requests to a server that never answers) and every other owner's fetch was
+ * refused (red team, issue #15: a neighbour's 50 fetches, 50 refused); now it takes four owners
+ * at their share to fill the process bound.
+ */
+export const OWNER_FETCHES_IN_FLIGHT_SHARE = 4;
+
+/** Requests one owner may have in flight when the process may have `processMax` (see {@link OWNER_FETCHES_IN_FLIGHT_SHARE}). */
+export function ownerFetchesMax(processMax: number): number {
+  return Math.max(1, Math.min(Math.floor(processMax / 2), Math.max(FETCHES_IN_FLIGHT_MAX, Math.floor(processMax / OWNER_FETCHES_IN_FLIGHT_SHARE))));
+}
+
 /** Requests in flight in every ledger of the process. */
 let processInFlight = 0;
+/** Requests in flight per owner, in every ledger of the process (owners with none are not kept). */
+const ownerInFlight = new Map<string, number>();
+
+function countOwner(owner: string, delta: number): void {
+  const after = (ownerInFlight.get(owner) ?? 0) + delta;
+  if (after > 0) ownerInFlight.set(owner, after);
+  else ownerInFlight.delete(owner);
+}
+
+/** Requests in flight for one owner across the process (for tests). */
+export function ownerFetchesInFlight(owner: string): number {
+  return ownerInFlight.get(owner) ?? 0;
+}
 
 /** Requests in flight in the whole process (for tests). */
 export function processFetchesInFlight(): number {
@@ -74,6 +104,8 @@ export class FetchLedger {
   readonly #maxHeldBytes: number;
   #heldBytes = 0;
   #inFlight = 0;
+  /** This ledger's requests in flight per owner (the owner an environment's requests count under can change once: a PER_TENANT environment learns its tenant at invoke). */
+  readonly #owners = new Map<string, number>();
   /** The environment ended: requests still winding down (aborted) change nothing any more. */
   #closed = false;
   /**
@@ -84,10 +116,13 @@ export class FetchLedger {
 
   /** PROCESS_FETCHES_IN_FLIGHT_MAX, or a lower bound for tests. */
   readonly #processMax: number;
+  /** What one owner may have in flight across the process ({@link ownerFetchesMax}). */
+  readonly #ownerMax: number;
 
   constructor(maxHeldBytes: number, processMax = PROCESS_FETCHES_IN_FLIGHT_MAX) {
     this.#maxHeldBytes = maxHeldBytes;
     this.#processMax = processMax;
+    this.#ownerMax = ownerFetchesMax(processMax);
   }
 
   /** Bytes held now: request bodies in flight, response bodies being received and finished bodies not yet taken. */
@@ -100,12 +135,13 @@ export class FetchLedger {
   }
 
   /**
-   * A request starts, with a body of `requestBytes` that stays held until {@link settle} is followed by
-   * {@link release} of them. Throws {@link FetchBoundError} when the environment has ended or
-   * {@link FETCHES_IN_FLIGHT_MAX} are already in flight, {@link FetchMemoryError} when the body does
-   * not fit (nothing is counted then).
+   * A request of `owner` starts, with a body of `requestBytes` that stays held until {@link settle}
+   * (with the same owner) is followed by {@link release} of them. Throws {@link FetchBoundError} when
+   * the environment has ended, {@link FETCHES_IN_FLIGHT_MAX} are already in flight in it, the owner
+   * has its share of the process's bound in flight or the process its bound, {@link FetchMemoryError}
+   * when the body does not fit (nothing is counted then).
    */
-  start(requestBytes = 0): void {
+  start(requestBytes = 0, owner = ''): void {
     if (this.#closed) throw new FetchBoundError('lambdalet: the execution environment has ended');
     if (this.#inFlight >= FETCHES_IN_FLIGHT_MAX) {
       throw new FetchBoundError(`lambdalet: at most ${FETCHES_IN_FLIGHT_MAX} fetch requests in flight per execution environment`);
@@ -113,16 +149,27 @@ export class FetchLedger {
     if (processInFlight >= this.#processMax) {
       throw new FetchBoundError(`lambdalet: this host has ${processInFlight} fetch requests in flight, its most (half its open-file limit); retry later`);
     }
+    if (ownerFetchesInFlight(owner) >= this.#ownerMax) {
+      throw new FetchBoundError(
+        `lambdalet: this function (or tenant) has ${this.#ownerMax} fetch requests in flight across its execution environments, its share of this host's; retry later`,
+      );
+    }
     if (requestBytes > 0) this.#hold(requestBytes, `a request body of ${requestBytes} bytes`);
     this.#inFlight++;
     processInFlight++;
+    this.#owners.set(owner, (this.#owners.get(owner) ?? 0) + 1);
+    countOwner(owner, 1);
   }
 
-  /** A request stopped receiving (finished, failed or aborted); its bytes stay held until {@link release}. */
-  settle(): void {
+  /** A request of `owner` (as it started) stopped receiving (finished, failed or aborted); its bytes stay held until {@link release}. */
+  settle(owner = ''): void {
     if (this.#closed) return;
     this.#inFlight--;
     processInFlight--;
+    const mine = (this.#owners.get(owner) ?? 0) - 1;
+    if (mine > 0) this.#owners.set(owner, mine);
+    else this.#owners.delete(owner);
+    countOwner(owner, -1);
   }
 
   /**
@@ -147,6 +194,8 @@ export class FetchLedger {
     this.#heldBytes = 0;
     processInFlight -= this.#inFlight;
     this.#inFlight = 0;
+    for (const [owner, count] of this.#owners) countOwner(owner, -count);
+    this.#owners.clear();
   }
 
   #hold(bytes: number, what: string): void {

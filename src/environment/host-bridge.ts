@@ -423,22 +423,23 @@ export class HostBridge {
     const request = args[0] as FetchRequestShape;
     const sent = request.method === 'GET' || request.method === 'HEAD' ? undefined : body;
     const requestBytes = sent?.length ?? 0;
+    const owner = this.heavyWorkOwner;
     try {
-      this.#ledger.start(requestBytes);
+      this.#ledger.start(requestBytes, owner);
     } catch (error) {
       if (error instanceof FetchMemoryError) return `e${JSON.stringify({ name: 'RangeError', message: `${ALLOCATION_FAILED}: lambdalet: ${error.message}` })}`;
       return `e${JSON.stringify(fetchFailed(error))}`;
     }
-    return ok(this.#fetchStart(request, sent, requestBytes));
+    return ok(this.#fetchStart(request, sent, requestBytes, owner));
   }
 
-  #fetchStart(request: FetchRequestShape, body: Uint8Array | undefined, requestBytes: number): number {
+  #fetchStart(request: FetchRequestShape, body: Uint8Array | undefined, requestBytes: number, owner: string): number {
     const id = this.#nextFetchId++;
     const controller = new AbortController();
     this.#inFlight.set(id, controller);
     const finish = (outcome: FetchOutcome): void => {
       if (!this.#inFlight.delete(id)) return; // disposed meanwhile
-      this.#ledger.settle();
+      this.#ledger.settle(owner);
       this.#ledger.release(requestBytes);
       if (controller.signal.aborted) {
         // fetch.abort: the guest has given the request up and will take neither a body nor an error.
