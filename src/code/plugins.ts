@@ -179,7 +179,11 @@ export function restoreFreeRequire(code: string): string {
 const ESBUILD_REQUIRE_SHIM = /var __require = \/\* @__PURE__ \*\/ \(\(x\) => typeof require !== "undefined" \? require : [\s\S]*?throw Error\('Dynamic require of "' \+ x \+ '" is not supported'\);\n\}\);/;
 
 function routeComputedRequire(code: string): string {
-  return code.replace(ESBUILD_REQUIRE_SHIM, `var __require = (name) => globalThis[Symbol.for(${JSON.stringify(BUILTIN_SYMBOL_KEY)})](String(name));`);
+  // The replacement keeps the shim's line count: the source map was made for esbuild's text, and
+  // every frame below a shorter shim would map to the wrong line (issue #12: an error logged by a
+  // handler bundled with pino read `errlog.ts:6994:15` for line 6, or `1:1`).
+  return code.replace(ESBUILD_REQUIRE_SHIM, (shim) =>
+    `var __require = (name) => globalThis[Symbol.for(${JSON.stringify(BUILTIN_SYMBOL_KEY)})](String(name));${'\n'.repeat(shim.split('\n').length - 1)}`);
 }
 
 /** The path a file has under Lambda: `/var/task/...` inside the package, its own path outside it. */

@@ -56,6 +56,18 @@ describe('remapStack', () => {
     expect(tsStack.some((line) => line.includes('/var/task/index.ts:4:22'))).toBe(true);
   });
 
+  it('maps lines below esbuild\'s __require shim, which the guest loader replaces (issue #12: a handler bundled with pino logged line 6994 for line 6)', async () => {
+    const bundle = await bundleOk(
+      { files: { 'index.mjs': 'import load from "./dep.cjs";\nexport const handler = async () => {\n  throw new Error("after the shim");\n};\nexport const loader = load;\n', 'dep.cjs': 'module.exports = (name) => require(name);\n' } },
+      'index.handler',
+    );
+    // The computed require() made esbuild emit its multi-line shim, which plugins.ts replaced.
+    expect(bundle.script).toContain('var __require = (name) => globalThis[Symbol.for(');
+    const mapped = bundle.remapStack(await stackOf(bundle, (root) => (root.handler as () => Promise<void>)()));
+    expect(mapped[0]).toBe('Error: after the shim');
+    expect(mapped.some((line) => line.includes('/var/task/index.mjs:3:9'))).toBe(true);
+  });
+
   it('leaves lines that do not point into the bundle unchanged', async () => {
     const bundle = await bundleOk({ files: { 'index.mjs': 'export const handler = () => 1;' } }, 'index.handler');
     const lines = ['Error: x', '    at somewhere (/opt/other.js:10:5)', '    at async Promise.all (index 0)', `    at ${bundle.filename}:1:5`];
