@@ -67,7 +67,7 @@ export async function serveFunctionUrl(deps: UrlDeps, url: FunctionUrlConfig, re
   }
   let response: MappedResponse;
   try {
-    const body = await readBody(req, { maxBytes: REQUEST_PAYLOAD_MAX_BYTES, tooLarge: () => new HttpError(413, 'RequestTooLargeException', 'Request Entity Too Large') });
+    const body = await readBody(req, { maxBytes: REQUEST_PAYLOAD_MAX_BYTES, tooLarge: () => new HttpError(413, 'RequestTooLargeException', 'Request Entity Too Large'), tooMany: () => new HttpError(429, 'TooManyRequestsException', 'Too Many Requests') });
     if (url.authType === 'AWS_IAM') {
       if (!deps.verifier) throw new HttpError(403, 'AccessDeniedException', 'Forbidden: this AWS_IAM function URL needs the server started with auth keys');
       await deps.verifier.verify({ method, rawPath: req.url?.split('?')[0] ?? '/', rawQuery, headers: req.headers, body }, 'lambda');

@@ -41,7 +41,7 @@ export async function serveHttpApi(deps: HttpApiDeps, api: HttpApi, req: Incomin
   let response: MappedResponse;
   let requestId: string | undefined;
   try {
-    const body = await readBody(req, { maxBytes: REQUEST_PAYLOAD_MAX_BYTES, tooLarge: () => new HttpError(413, 'RequestTooLargeException', 'Request Entity Too Large') });
+    const body = await readBody(req, { maxBytes: REQUEST_PAYLOAD_MAX_BYTES, tooLarge: () => new HttpError(413, 'RequestTooLargeException', 'Request Entity Too Large'), tooMany: () => new HttpError(429, 'TooManyRequestsException', 'Too Many Requests') });
     const { route, pathParameters } = selected;
     const ctx: EventContext = {
       accountId: deps.accountId,

@@ -22,6 +22,13 @@ export interface ServeOptionsInput {
   readonly auth?: { readonly keys: readonly AccessKey[] };
   /** Requests handled at once; past it a request gets 429 TooManyRequestsException at once. 1 to 100000, default 1024. */
   readonly maxInFlight?: number;
+  /**
+   * Request body bytes the server holds at once, over all requests being served (Lambda API, function
+   * URLs, HTTP APIs), in MiB: a body that does not fit is refused at once with 429 (a function URL's or
+   * HTTP API's `{"message":"Too Many Requests"}`, the Lambda API's TooManyRequestsException), as when
+   * Lambda throttles. 6 (one largest body, 6 MB) to 1048576, default 256.
+   */
+  readonly maxRequestBodiesMb?: number;
   /** How long a client may take to send its headers (Node's `headersTimeout`), 1 to 600000 ms. Default 10000. */
   readonly headersTimeoutMs?: number;
   /** How long a client may take to send the whole request (Node's `requestTimeout`), 1 to 3600000 ms. Default 60000. */
@@ -46,6 +53,7 @@ export interface ServeOptions {
   readonly host: string;
   readonly auth?: { readonly keys: readonly AccessKey[] } | undefined;
   readonly maxInFlight: number;
+  readonly maxRequestBodiesMb: number;
   readonly headersTimeoutMs: number;
   readonly requestTimeoutMs: number;
   readonly keepAliveTimeoutMs: number;
@@ -71,6 +79,7 @@ const schema = z.strictObject(
       )
       .optional(),
     maxInFlight: integerIn(1, 100_000).default(1024),
+    maxRequestBodiesMb: integerIn(6, 1_048_576).default(256),
     headersTimeoutMs: integerIn(1, 600_000).default(10_000),
     requestTimeoutMs: integerIn(1, 3_600_000).default(60_000),
     keepAliveTimeoutMs: integerIn(1, 600_000).default(5_000),

@@ -12,7 +12,7 @@ import { randomUUID } from 'node:crypto';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { Socket } from 'node:net';
 import type { Runtime } from '../runtime.ts';
-import { readBody } from './body.ts';
+import { BodyBudget, readBody } from './body.ts';
 import { errorResponse, HttpError } from './errors.ts';
 import { serveFunctionUrl } from './function-url.ts';
 import { serveHttpApi, type HttpApiDeps } from './http-api.ts';
@@ -72,6 +72,8 @@ export class LambdaletServer implements AsyncDisposable {
   readonly #metrics: ServerMetrics;
   readonly #sink: LogSink;
   #inFlight = 0;
+  /** Request body bytes held by the requests being served (options.maxRequestBodiesMb). */
+  readonly #bodies: BodyBudget;
   #closing: Promise<void> | undefined;
 
   /** @internal use `rt.serve()`. */
@@ -84,6 +86,7 @@ export class LambdaletServer implements AsyncDisposable {
     this.#sink = internals.sink;
     this.#router = router;
     this.#options = options;
+    this.#bodies = new BodyBudget(options.maxRequestBodiesMb * 1024 * 1024);
     this.#verifier = options.auth ? new SigV4Verifier(options.auth.keys, options.clock) : undefined;
     this.host = options.host;
     this.port = port;
@@ -96,6 +99,11 @@ export class LambdaletServer implements AsyncDisposable {
     return this.#inFlight;
   }
 
+  /** Request body bytes held now by the requests being served (at most `maxRequestBodiesMb` MiB). */
+  get requestBodyBytes(): number {
+    return this.#bodies.heldBytes;
+  }
+
   /** @internal the request listener. */
   handle(req: IncomingMessage, res: ServerResponse): void {
     if (this.#inFlight >= this.#options.maxInFlight) {
@@ -104,9 +112,13 @@ export class LambdaletServer implements AsyncDisposable {
       return;
     }
     this.#inFlight++;
+    this.#bodies.begin(req);
     const observation = observe(req, res, this.#metrics, this.#options.accessLog ? this.#sink : undefined);
     // The request's span is the active one while it is served: an invocation's span is its child.
-    void context.with(trace.setSpan(context.active(), observation.span), () => this.#serve(req, res, observation)).finally(() => this.#inFlight--);
+    void context.with(trace.setSpan(context.active(), observation.span), () => this.#serve(req, res, observation)).finally(() => {
+      this.#inFlight--;
+      this.#bodies.end(req);
+    });
   }
 
   async #serve(req: IncomingMessage, res: ServerResponse, observation: Observation): Promise<void> {
