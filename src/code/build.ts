@@ -4,11 +4,12 @@
  */
 
 import { readFile } from 'node:fs/promises';
+import { isBuiltin } from 'node:module';
 import { dirname, join } from 'node:path';
 import { build, stop, type BuildFailure, type BuildOptions, type BuildResult, type Message, type Metafile, type Plugin } from 'esbuild';
 import { InvalidParameterValueException } from '../errors.ts';
 import { BUNDLER_MAX_RSS_BYTES, BundlerMemoryWatch } from './bundler-memory.ts';
-import { containmentPlugin } from './containment.ts';
+import { containmentPlugin, runTimeMissingPlugin } from './containment.ts';
 import type { LocatedModule } from './locate-module.ts';
 import { builtinsPlugin, IMPORT_META_IDENTIFIER, LOADERS, locationPlugin, type Splice } from './plugins.ts';
 import { ROOT_IDENTIFIER } from './wrap.ts';
@@ -107,7 +108,7 @@ export async function bundleModule(
       plugins: [
         builtinsPlugin(),
         ...entryFormatPlugin(module),
-        ...(contained === undefined ? [] : [containmentPlugin(root, contained.optRoot, late)]),
+        ...(contained === undefined ? runTimeMissingPlugin(root, late) : [containmentPlugin(root, contained.optRoot, late)]),
         locationPlugin(root, splices),
       ],
     });
@@ -124,10 +125,10 @@ export async function bundleModule(
         splices.clear();
         const built = await build(options(late));
         // Left to run time (inside a try/catch), silently: the metafile lists it as external.
-        if (contained !== undefined && pass < LATE_PASSES) for (const specifier of leftToRunTime(built.metafile)) late.add(specifier);
+        if (pass < LATE_PASSES) for (const specifier of leftToRunTime(built.metafile, contained === undefined)) late.add(specifier);
         if (late.size === before) result = built;
       } catch (error) {
-        if (contained !== undefined && pass < LATE_PASSES) for (const specifier of unresolvedIn((error as Partial<BuildFailure>).errors)) late.add(specifier);
+        if (pass < LATE_PASSES) for (const specifier of unresolvedIn((error as Partial<BuildFailure>).errors, contained === undefined)) late.add(specifier);
         if (late.size === before) throw error;
       }
     }
@@ -161,15 +162,25 @@ export async function bundleModule(
 const LATE_PASSES = 3;
 const RELATIVE = /^\.\.?(\/|$)/;
 
-/** The relative specifiers of esbuild's "Could not resolve" errors. */
-function unresolvedIn(messages: readonly Message[] | undefined): string[] {
-  return (messages ?? []).map((message) => /^Could not resolve "(.*)"$/.exec(message.text)?.[1]).filter((s): s is string => s !== undefined && RELATIVE.test(s));
+/**
+ * Which specifiers a late pass takes: relative ones for a package (its containment plugin answers
+ * bare ones itself); for `code.entry`, bare ones too (runTimeMissingPlugin), but never a built-in's
+ * name or one the plugins already made external.
+ */
+function lateCandidate(specifier: string, entry: boolean): boolean {
+  if (RELATIVE.test(specifier)) return true;
+  return entry && !isBuiltin(specifier) && !specifier.includes(':') && !specifier.startsWith('/');
 }
 
-/** The relative specifiers of the require() and import() calls esbuild left to run time. */
-function leftToRunTime(metafile: Metafile): string[] {
+/** The specifiers of esbuild's "Could not resolve" errors a late pass takes. */
+function unresolvedIn(messages: readonly Message[] | undefined, entry: boolean): string[] {
+  return (messages ?? []).map((message) => /^Could not resolve "(.*)"$/.exec(message.text)?.[1]).filter((s): s is string => s !== undefined && lateCandidate(s, entry));
+}
+
+/** The specifiers of the require() and import() calls esbuild left to run time that a late pass takes. */
+function leftToRunTime(metafile: Metafile, entry: boolean): string[] {
   return Object.values(metafile.inputs).flatMap((input) =>
-    input.imports.filter((entry) => entry.external && (entry.kind === 'require-call' || entry.kind === 'dynamic-import') && RELATIVE.test(entry.path)).map((entry) => entry.path));
+    input.imports.filter((entry_) => entry_.external && (entry_.kind === 'require-call' || entry_.kind === 'dynamic-import') && lateCandidate(entry_.path, entry)).map((entry_) => entry_.path));
 }
 
 /**

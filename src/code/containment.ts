@@ -26,7 +26,7 @@
 import { existsSync, lstatSync, readdirSync, readFileSync, readlinkSync, realpathSync } from 'node:fs';
 import { dirname, isAbsolute, join, posix, relative, resolve, sep } from 'node:path';
 import type { OnResolveArgs, OnResolveResult, Plugin, PluginBuild } from 'esbuild';
-import { TASK_ROOT } from './plugins.ts';
+import { TASK_ROOT, taskPath } from './plugins.ts';
 
 /** Lambda's mount point of the layers. */
 const OPT_ROOT = '/opt';
@@ -196,34 +196,9 @@ export function containmentPlugin(packageRoot: string, optRoot: string | undefin
     return { errors: [note === undefined ? error : { ...error, notes: [...error.notes, { text: note }] }] };
   }
 
-  /**
-   * An external the bundle leaves to run time: the guest's module loader (guest/builtins.ts) throws
-   * Node's error for it, a new one at each call as Node does — a module esbuild bundled would throw
-   * once, then return `{}` (its CommonJS wrapper keeps the half-made module). Node's words
-   * (lib/internal/modules/cjs/loader.js, lib/internal/modules/esm/resolve.js), with the importer as
-   * Lambda names it:
-   * - `require(x)`: MODULE_NOT_FOUND, `Cannot find module 'x'\nRequire stack:\n- <importer>\n-
-   *   /var/runtime/index.mjs` and `requireStack` (the runtime client loads the handler; the same words
-   *   as the INIT failure of failures.ts);
-   * - `import(x)`: ERR_MODULE_NOT_FOUND, `Cannot find module '<path>' imported from <importer>` with
-   *   `url` for a path (resolved against the importer, as Node resolves its URL), `Cannot find
-   *   package '<name>' imported from <importer>` for a bare name.
-   */
+  /** A module that is not there, its importer named as Lambda names it. */
   function missingModule(args: OnResolveArgs, note?: string): OnResolveResult {
-    const importer = lambdaFile(args.importer);
-    let error: MissingModuleError;
-    if (args.kind === 'dynamic-import') {
-      const bare = !isAbsolute(args.path) && !/^\.\.?(\/|$)/.test(args.path);
-      const path = bare ? undefined : posix.resolve(posix.dirname(importer), args.path);
-      error = path === undefined
-        ? { code: 'ERR_MODULE_NOT_FOUND', message: `Cannot find package '${packageName(args.path)}' imported from ${importer}` }
-        : { code: 'ERR_MODULE_NOT_FOUND', message: `Cannot find module '${path}' imported from ${importer}`, url: `file://${encodeURI(path)}` };
-    } else {
-      const requireStack = [importer, RUNTIME_LOADER];
-      error = { code: 'MODULE_NOT_FOUND', message: `Cannot find module '${args.path}'\nRequire stack:\n${requireStack.map((file) => `- ${file}`).join('\n')}`, requireStack };
-    }
-    if (note !== undefined) error = { ...error, message: `${error.message}\n${note}` };
-    return { path: `${MISSING_MODULE_PREFIX}${JSON.stringify(error)}`, external: true };
+    return missingModuleResult(args, lambdaFile(args.importer), note);
   }
 
   /**
@@ -338,6 +313,59 @@ export function containmentPlugin(packageRoot: string, optRoot: string | undefin
     }
     return leaves;
   }
+}
+
+/**
+ * An external the bundle leaves to run time: the guest's module loader (guest/builtins.ts) throws
+ * Node's error for it, a new one at each call as Node does — a module esbuild bundled would throw
+ * once, then return `{}` (its CommonJS wrapper keeps the half-made module). Node's words
+ * (lib/internal/modules/cjs/loader.js, lib/internal/modules/esm/resolve.js), with the importer as
+ * Lambda names it:
+ * - `require(x)`: MODULE_NOT_FOUND, `Cannot find module 'x'\nRequire stack:\n- <importer>\n-
+ *   /var/runtime/index.mjs` and `requireStack` (the runtime client loads the handler; the same words
+ *   as the INIT failure of failures.ts);
+ * - `import(x)`: ERR_MODULE_NOT_FOUND, `Cannot find module '<path>' imported from <importer>` with
+ *   `url` for a path (resolved against the importer, as Node resolves its URL), `Cannot find
+ *   package '<name>' imported from <importer>` for a bare name.
+ */
+export function missingModuleResult(args: OnResolveArgs, importer: string, note?: string): OnResolveResult {
+  let error: MissingModuleError;
+  if (args.kind === 'dynamic-import') {
+    const bare = !isAbsolute(args.path) && !/^\.\.?(\/|$)/.test(args.path);
+    const path = bare ? undefined : posix.resolve(posix.dirname(importer), args.path);
+    error = path === undefined
+      ? { code: 'ERR_MODULE_NOT_FOUND', message: `Cannot find package '${packageName(args.path)}' imported from ${importer}` }
+      : { code: 'ERR_MODULE_NOT_FOUND', message: `Cannot find module '${path}' imported from ${importer}`, url: `file://${encodeURI(path)}` };
+  } else {
+    const requireStack = [importer, RUNTIME_LOADER];
+    error = { code: 'MODULE_NOT_FOUND', message: `Cannot find module '${args.path}'\nRequire stack:\n${requireStack.map((file) => `- ${file}`).join('\n')}`, requireStack };
+  }
+  if (note !== undefined) error = { ...error, message: `${error.message}\n${note}` };
+  return { path: `${MISSING_MODULE_PREFIX}${JSON.stringify(error)}`, external: true };
+}
+
+/**
+ * For `code.entry` (one file of the caller's project, not contained): the `require()` and `import()`
+ * specifiers an earlier build could not resolve (build.ts `late`) become modules that are not there,
+ * thrown when the line runs with Node's words, as for a package (issue #12: an entry's unguarded
+ * `await import('x')` inside the handler failed INIT, and a guarded one threw MODULE_NOT_FOUND
+ * "Cannot find module 'x'" where Node throws ERR_MODULE_NOT_FOUND "Cannot find package 'x' imported
+ * from ..."). A static import of such a specifier stays esbuild's error: the INIT failure.
+ */
+export function runTimeMissingPlugin(root: string, late: ReadonlySet<string>): Plugin[] {
+  if (late.size === 0) return [];
+  const filter = new RegExp(`^(?:${[...late].map((specifier) => specifier.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')).join('|')})$`);
+  return [{
+    name: 'lambdalet-run-time-missing',
+    setup(build) {
+      build.onResolve({ filter }, async (args) => {
+        if (args.pluginData === OWN_RESOLVE || !RUN_TIME_KINDS.has(args.kind) || (args.namespace !== 'file' && args.namespace !== '')) return undefined;
+        const resolved = await build.resolve(args.path, { kind: args.kind, importer: args.importer, resolveDir: args.resolveDir, namespace: 'file', with: args.with, pluginData: OWN_RESOLVE });
+        if (resolved.errors.length === 0) return undefined;
+        return missingModuleResult(args, taskPath(root, args.importer));
+      });
+    },
+  }];
 }
 
 /** The package a bare specifier names: `x` of `x/sub`, `@scope/x` of `@scope/x/sub`. */
