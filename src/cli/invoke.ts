@@ -73,6 +73,10 @@ export async function invokeCommand(args: readonly string[], io: Io): Promise<nu
       const hint = outsidePackageHint(config.code.dir, result.payload);
       if (hint !== undefined) io.stderr.write(`${hint}\n`);
     }
+    if (result.functionError !== undefined) {
+      const hint = egressHint(result.payload);
+      if (hint !== undefined) io.stderr.write(`${hint}\n`);
+    }
     return result.functionError === undefined ? 0 : 1;
   } finally {
     await rt.close();
@@ -100,4 +104,16 @@ export function outsidePackageHint(dir: string, payload: unknown): string | unde
     }
     if (at === dirname(at)) return undefined;
   }
+}
+
+/**
+ * A fetch the egress policy refused says to add the host to `egress.allowHosts`, a deploy option the
+ * command line sets with --allow-host (issue #12: a new user invoking a handler that fetches found
+ * no flag for it). Says which flag, when the function's error is that refusal.
+ */
+export function egressHint(payload: unknown): string | undefined {
+  const message = (payload as { errorMessage?: unknown } | null)?.errorMessage;
+  if (typeof message !== 'string') return undefined;
+  const host = /lambdalet egress policy denied \S+: add "([^"]+)" to the function's egress\.allowHosts/.exec(message)?.[1];
+  return host === undefined ? undefined : `lambdalet: the function's egress policy refused a request; to allow it, add --allow-host ${host}`;
 }

@@ -26,6 +26,7 @@ export const FUNCTION_FLAGS = {
   timeout: { type: 'string' },
   'timeout-ms': { type: 'string' },
   env: { type: 'string', multiple: true },
+  'allow-host': { type: 'string', multiple: true },
   'snap-start': { type: 'boolean' },
   help: { type: 'boolean', short: 'h' },
 } as const satisfies ParseArgsOptionsConfig;
@@ -44,6 +45,9 @@ export const FUNCTION_FLAGS_HELP = `  --handler <file.export>  the handler strin
                            \`aws lambda create-function --timeout\` (default: 3)
   --timeout-ms <ms>        the timeout in milliseconds instead, 1 to 900000 (for timeouts under a second)
   --env <KEY=VALUE>        an environment variable; repeat for more
+  --allow-host <host>      a host the function's fetch and http/https may reach (egress.allowHosts:
+                           \`api.example.com\`, \`*.example.org\`, \`localhost:8080\`); repeat for
+                           more (default: none, every request is refused)
   --snap-start             SnapStart: INIT once at deploy, cold starts restore its snapshot
   -h, --help               show this help`;
 
@@ -61,6 +65,8 @@ export const FLAG_OF_FIELD: Readonly<Record<string, string>> = {
   memoryMb: '--memory',
   timeoutMs: '--timeout',
   env: '--env',
+  egress: '--allow-host',
+  'egress.allowHosts': '--allow-host',
   name: '<code>',
   code: '<code>',
   'code.entry': '<code>',
@@ -125,6 +131,7 @@ export async function functionConfig(code: string | undefined, values: Values<ty
     ...(values.memory !== undefined ? { memoryMb: wholeNumber('--memory', values.memory, 'MB') } : {}),
     ...timeoutFlags(values.timeout, values['timeout-ms']),
     ...(values.env !== undefined ? { env: envFlags(values.env) } : {}),
+    ...(values['allow-host'] !== undefined ? { egress: { allowHosts: values['allow-host'] } } : {}),
     ...(values['snap-start'] === true ? { snapStart: true } : {}),
   };
 }

@@ -1,0 +1,58 @@
+/**
+ * `lambdalet invoke --allow-host <host>`: the function's egress.allowHosts from the command line
+ * (issue #12: a handler that fetches could not be run with the CLI at all; the refusal said to add
+ * the host to egress.allowHosts, which no flag set). A refused fetch names the flag on stderr.
+ */
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { Readable } from 'node:stream';
+import { expect, it } from 'vitest';
+import type { Io } from '../../src/cli/io.ts';
+import { egressHint } from '../../src/cli/invoke.ts';
+import { main } from '../../src/cli/main.ts';
+
+async function run(args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
+  let stdout = '';
+  let stderr = '';
+  const io: Io = {
+    stdout: { write: (text: string) => (stdout += text) },
+    stderr: { write: (text: string) => (stderr += text) },
+    stdin: Readable.from([]),
+    stdoutIsTTY: false,
+    stderrIsTTY: false,
+  };
+  const code = await main(args, io);
+  return { code, stdout, stderr };
+}
+
+it('--allow-host lets the handler fetch that host; without it the refusal names the flag', async () => {
+  const server = createServer((_req, res) => res.end('from the local server'));
+  await new Promise<void>((done) => server.listen(0, '127.0.0.1', done));
+  const host = `127.0.0.1:${(server.address() as AddressInfo).port}`;
+  const dir = await mkdtemp(join(tmpdir(), 'lambdalet-allow-host-'));
+  try {
+    const file = join(dir, 'fetcher.mjs');
+    await writeFile(file, `export const handler = async () => (await fetch('http://${host}/')).text();\n`);
+    const allowed = await run(['invoke', file, '--allow-host', host, '--log-type', 'None']);
+    expect(allowed, allowed.stderr).toMatchObject({ code: 0 });
+    expect(JSON.parse(allowed.stdout)).toBe('from the local server');
+
+    const refused = await run(['invoke', file, '--log-type', 'None']);
+    expect(refused.code).toBe(1);
+    expect(JSON.parse(refused.stdout)).toMatchObject({ errorType: 'TypeError' });
+    expect(refused.stderr).toContain('add --allow-host 127.0.0.1'); // the refusal names the host, which allows every port
+  } finally {
+    server.close();
+    await rm(dir, { recursive: true, force: true });
+  }
+});
+
+it('the hint: only for the egress refusal', () => {
+  expect(egressHint({ errorMessage: 'fetch failed: lambdalet egress policy denied https://example.com: add "example.com" to the function\'s egress.allowHosts' }))
+    .toBe('lambdalet: the function\'s egress policy refused a request; to allow it, add --allow-host example.com');
+  expect(egressHint({ errorMessage: 'fetch failed' })).toBeUndefined();
+  expect(egressHint('a string payload')).toBeUndefined();
+});
