@@ -31,7 +31,7 @@ import { VITEST_PRESET_LINES } from './vitest-preset.ts';
 export interface LoadHandlerOptions {
   /** The export that is the handler, a dotted path inside the module (`handler`, `api.get`). Default `handler`. */
   readonly handler?: string;
-  /** The engine that runs it: one of the engines lambdalet has (`v8` today). Default `v8`. */
+  /** The engine that runs it: `v8` or `quickjs` (`wasm` runs components, not Node handlers). Default `v8`. */
   readonly engine?: EngineName;
   /** The Lambda runtime emulated. Default `nodejs22.x`. */
   readonly runtime?: RuntimeName;
@@ -46,6 +46,14 @@ export interface LoadHandlerOptions {
    * SnapStartException), and each cold start restores its snapshot (`restoreDurationMs`). Default false.
    */
   readonly snapStart?: boolean;
+  /**
+   * Where the handler's `fetch` and `http`/`https` requests may go, as `rt.deploy`'s `egress`
+   * (`{ allowHosts: ['localhost:4566'] }` for a local AWS endpoint; `{ fetch }` to answer them in the
+   * test). Default: every request refused.
+   */
+  readonly egress?: FunctionConfigInput['egress'];
+  /** The execution role's credentials (AWS_ACCESS_KEY_ID & co.), as `rt.deploy`'s `credentials`. Default: none. */
+  readonly credentials?: FunctionConfigInput['credentials'];
   /** The function's name, as the handler sees it in `context.functionName`. Default: the file's base name. */
   readonly name?: string;
   /** Also send every log line here (e.g. `stdoutSink` to watch them). Default: lines are only captured. */
@@ -110,7 +118,7 @@ export interface LoadedHandler<TEvent = unknown, TResult = unknown> extends Asyn
   dispose(): Promise<void>;
 }
 
-const KNOWN_OPTIONS = ['handler', 'engine', 'runtime', 'env', 'timeoutMs', 'memoryMb', 'snapStart', 'name', 'logSink'] as const;
+const KNOWN_OPTIONS = ['handler', 'engine', 'runtime', 'env', 'timeoutMs', 'memoryMb', 'snapStart', 'egress', 'credentials', 'name', 'logSink'] as const;
 
 interface Entry {
   readonly key: string;
@@ -157,8 +165,13 @@ export async function loadHandler<TEvent = unknown, TResult = unknown>(
     ...(options.timeoutMs !== undefined ? { timeoutMs: options.timeoutMs } : {}),
     ...(options.memoryMb !== undefined ? { memoryMb: options.memoryMb } : {}),
     ...(options.snapStart !== undefined ? { snapStart: options.snapStart } : {}),
+    ...(options.egress !== undefined ? { egress: options.egress } : {}),
+    ...(options.credentials !== undefined ? { credentials: options.credentials } : {}),
   };
-  const key = JSON.stringify([file, info.mtimeMs, info.size, { ...config, code: undefined }, sinkId(options.logSink)]);
+  // A function-valued option (egress.fetch, a credentials provider) has no text for the key: such
+  // a load gets a function of its own.
+  const unique = typeof options.credentials === 'function' || typeof (options.egress as { fetch?: unknown } | undefined)?.fetch === 'function' ? nextUnique++ : 0;
+  const key = JSON.stringify([file, info.mtimeMs, info.size, { ...config, code: undefined }, sinkId(options.logSink), unique]);
 
   let entry = cache.get(key);
   if (entry) {
@@ -298,6 +311,7 @@ function functionNameFor(base: string): string {
 }
 
 let nextSinkId = 1;
+let nextUnique = 1;
 function sinkId(sink: LogSink | undefined): number {
   if (sink === undefined) return 0;
   let id = sinkIds.get(sink);
