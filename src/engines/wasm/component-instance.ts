@@ -49,7 +49,7 @@ export interface InstanceOptions {
 
 export class ComponentInstance {
   readonly #capBytes: number;
-  readonly #memories: WebAssembly.Memory[] = [];
+  readonly #memories = new Set<WebAssembly.Memory>();
   #handler: Handler | undefined;
   #core: CorePieces | undefined;
   #io: ComponentImports | undefined;
@@ -77,7 +77,7 @@ export class ComponentInstance {
         io.imports,
         (module, imports) => {
           const core = new WebAssembly.Instance(module, imports);
-          for (const value of Object.values(core.exports)) if (value instanceof WebAssembly.Memory) this.#memories.push(value);
+          for (const value of Object.values(core.exports)) if (value instanceof WebAssembly.Memory) this.#memories.add(value); // once, however many names it has
           return core;
         },
       );

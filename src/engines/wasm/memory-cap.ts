@@ -88,3 +88,84 @@ function rewriteMemorySection(content: Uint8Array, maxPages: number): number[] {
   }
   return [5, ...writeLeb(body.length), ...body];
 }
+
+/** The export name {@link exportMemories} gives a module's `index`th defined memory. */
+export const memoryExportName = (index: number): string => `lambdalet:memory/${index}`;
+
+/**
+ * `module` with every memory it defines also exported (as {@link memoryExportName}), so that the
+ * host sees each memory of every core instance (component-instance.ts holds their total to
+ * memoryMb). Without it a memory the module keeps to itself was never counted: a component that
+ * instantiates a core module with an unexported memory 8 times, each grown to memoryMb 128,
+ * held 1.25 GB of the host across invocations, each answered as if within 128 MB (red team,
+ * issue #15). A module defining no memory is returned as it is.
+ *
+ * Binary format (core spec 5.5.5 imports, 5.5.10 exports): the defined memories' indices follow
+ * the imported memories', so the import section is read to count those.
+ */
+export function exportMemories(module: Uint8Array, defined: number): Uint8Array {
+  if (defined === 0) return module;
+  let imported = 0;
+  let exportAt: { at: number; contentAt: number; end: number } | undefined;
+  /** Where a new export section goes: before the first section that must follow it. */
+  let insertAt = module.length;
+  let at = 8;
+  while (at < module.length) {
+    const id = module[at]!;
+    const [size, contentAt] = readLeb(module, at + 1);
+    const end = contentAt + size;
+    if (id === 2) imported = importedMemories(module.subarray(contentAt, end));
+    if (id === 7) exportAt = { at, contentAt, end };
+    if (insertAt === module.length && (id === 8 || id === 9 || id === 12 || id === 10 || id === 11)) insertAt = at;
+    at = end;
+  }
+  const added: number[] = [];
+  for (let i = 0; i < defined; i++) {
+    const name = new TextEncoder().encode(memoryExportName(i));
+    added.push(...writeLeb(name.length), ...name, 0x02, ...writeLeb(imported + i));
+  }
+  if (exportAt === undefined) {
+    const body = [...writeLeb(defined), ...added];
+    return Buffer.concat([module.subarray(0, insertAt), Uint8Array.from([7, ...writeLeb(body.length), ...body]), module.subarray(insertAt)]);
+  }
+  const [count, entriesAt] = readLeb(module, exportAt.contentAt);
+  const body = Buffer.concat([Uint8Array.from(writeLeb(count + defined)), module.subarray(entriesAt, exportAt.end), Uint8Array.from(added)]);
+  return Buffer.concat([module.subarray(0, exportAt.at), Uint8Array.from([7, ...writeLeb(body.length)]), body, module.subarray(exportAt.end)]);
+}
+
+/** How many memories an import section imports. */
+function importedMemories(content: Uint8Array): number {
+  let [count, at] = readLeb(content, 0);
+  let memories = 0;
+  const skipName = (): void => {
+    const [length, next] = readLeb(content, at);
+    at = next + length;
+  };
+  const skipLimits = (): void => {
+    const flags = content[at++]!;
+    at = readLeb(content, at)[1];
+    if (flags & 1) at = readLeb(content, at)[1];
+  };
+  const skipValType = (): void => {
+    const type = content[at++]!;
+    if (type === 0x63 || type === 0x64) at = readLeb(content, at)[1]; // (ref null? heaptype): a heap type index or abstract type
+  };
+  for (; count > 0; count--) {
+    skipName();
+    skipName();
+    const kind = content[at++];
+    if (kind === 0x00) at = readLeb(content, at)[1];
+    else if (kind === 0x01) {
+      skipValType();
+      skipLimits();
+    } else if (kind === 0x02) {
+      memories++;
+      skipLimits();
+    } else if (kind === 0x03) {
+      skipValType();
+      at++;
+    } else if (kind === 0x04) at = readLeb(content, at + 1)[1];
+    else throw new MemoryCapError(`import kind 0x${(kind ?? 0).toString(16)} is not supported`);
+  }
+  return memories;
+}

@@ -12,7 +12,7 @@
  */
 import { InvalidParameterValueException } from '../../errors.ts';
 import { exposeCoreHandle } from './core-handle.ts';
-import { capMemories, MemoryCapError, WASM_PAGE_BYTES } from './memory-cap.ts';
+import { capMemories, exportMemories, MemoryCapError, WASM_PAGE_BYTES } from './memory-cap.ts';
 import { transpileOffThread, type TranspileOutput } from './transpile-thread.ts';
 import { PROVIDED_IMPORTS } from './worker/wasi-imports.ts';
 
@@ -119,14 +119,16 @@ export async function compileCapped(component: TranspiledComponent, memoryMb: nu
   const maxPages = (memoryMb * MIB) / WASM_PAGE_BYTES;
   const capped = [...component.cores].map(([name, bytes]) => {
     try {
-      return { name, ...capMemories(bytes, maxPages) };
+      const { module, memories } = capMemories(bytes, maxPages);
+      return { name, module: exportMemories(module, memories) };
     } catch (error) {
       if (error instanceof MemoryCapError) throw new InvalidParameterValueException('memoryMb', `${error.message} (memoryMb ${memoryMb})`);
       throw error;
     }
   });
-  // Each defined memory is capped at memoryMb (componentize-qjs components define two); the
-  // instance also checks their total against memoryMb after every call (component-instance.ts).
+  // Each defined memory is capped at memoryMb (componentize-qjs components define two) and
+  // exported, so that the instance sees every one and checks their total against memoryMb after
+  // every call (component-instance.ts).
   const entries = await Promise.all(
     capped.map(async ({ name, module }) => {
       try {
