@@ -1,6 +1,6 @@
 /** `lambdalet invoke <code>`: deploy, invoke once, payload to stdout, log to stderr. */
 import { existsSync } from 'node:fs';
-import { dirname, join, resolve } from 'node:path';
+import { basename, dirname, extname, join, resolve } from 'node:path';
 import { LOG_TYPES } from '../config/index.ts';
 import { createRuntime, SnapStartException, type LogSink } from '../index.ts';
 import type { Io } from './io.ts';
@@ -74,7 +74,8 @@ export async function invokeCommand(args: readonly string[], io: Io): Promise<nu
       if (hint !== undefined) io.stderr.write(`${hint}\n`);
     }
     if (result.functionError !== undefined) {
-      const hint = egressHint(result.payload);
+      const hint = egressHint(result.payload) ??
+        ('entry' in config.code && typeof config.code.entry === 'string' ? besideEntryHint(config.code.entry, result.payload) : undefined);
       if (hint !== undefined) io.stderr.write(`${hint}\n`);
     }
     return result.functionError === undefined ? 0 : 1;
@@ -116,4 +117,22 @@ export function egressHint(payload: unknown): string | undefined {
   if (typeof message !== 'string') return undefined;
   const host = /lambdalet egress policy denied \S+: add "([^"]+)" to the function's egress\.allowHosts/.exec(message)?.[1];
   return host === undefined ? undefined : `lambdalet: the function's egress policy refused a request; to allow it, add --allow-host ${host}`;
+}
+
+/**
+ * A handler file is deployed bundled (code.entry): its imports go with it, the files beside it do
+ * not, as with an esbuild bundle on Lambda. A handler reading `new URL('./data.json', import.meta.url)`
+ * then fails ENOENT on /var/task/data.json while the file is right there on disk (issue #12). Says
+ * so, when it is.
+ */
+export function besideEntryHint(entry: string, payload: unknown): string | undefined {
+  const message = (payload as { errorMessage?: unknown } | null)?.errorMessage;
+  if (typeof message !== 'string') return undefined;
+  const wanted = /^ENOENT: no such file or directory, \w+ '\/var\/task\/([^']+)'/.exec(message)?.[1];
+  if (wanted === undefined) return undefined;
+  const dir = dirname(resolve(entry));
+  const onDisk = join(dir, wanted);
+  if (!existsSync(onDisk)) return undefined;
+  return `lambdalet: ${onDisk} is beside the handler on disk, but a handler file runs bundled: only what it imports goes with it. ` +
+    `Import the file (JSON: \`import data from './${wanted}' with { type: 'json' }\`), or invoke the directory: lambdalet invoke ${dir} --handler ${basename(entry, extname(entry))}.handler`;
 }
