@@ -26,7 +26,8 @@ export interface ServeOptionsInput {
    * Request body bytes the server holds at once, over all requests being served (Lambda API, function
    * URLs, HTTP APIs), in MiB: a body that does not fit is refused at once with 429 (a function URL's or
    * HTTP API's `{"message":"Too Many Requests"}`, the Lambda API's TooManyRequestsException), as when
-   * Lambda throttles. 6 (one largest body, 6 MB) to 1048576, default 256.
+   * Lambda throttles. 67 (the largest body one request may send: a CreateFunction of 70,167,211
+   * bytes) to 1048576, default 256.
    */
   readonly maxRequestBodiesMb?: number;
   /** How long a client may take to send its headers (Node's `headersTimeout`), 1 to 600000 ms. Default 10000. */
@@ -79,7 +80,7 @@ const schema = z.strictObject(
       )
       .optional(),
     maxInFlight: integerIn(1, 100_000).default(1024),
-    maxRequestBodiesMb: integerIn(6, 1_048_576).default(256),
+    maxRequestBodiesMb: integerIn(67, 1_048_576).default(256),
     headersTimeoutMs: integerIn(1, 600_000).default(10_000),
     requestTimeoutMs: integerIn(1, 3_600_000).default(60_000),
     keepAliveTimeoutMs: integerIn(1, 600_000).default(5_000),
