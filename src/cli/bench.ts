@@ -7,7 +7,7 @@
 import type { Bench as BenchType, Task } from 'tinybench';
 import { createRuntime, silentSink, type FunctionConfigInput, type InvokeResult, type Runtime } from '../index.ts';
 import type { Io } from './io.ts';
-import { CODE_HELP, FUNCTION_FLAGS, FUNCTION_FLAGS_HELP, functionConfig, parseCommand, readEvent, UsageError } from './options.ts';
+import { CODE_HELP, FUNCTION_FLAGS, FUNCTION_FLAGS_HELP, functionConfig, HELP_FLAG_HELP, parseCommand, readEvent, UsageError } from './options.ts';
 
 export const BENCH_HELP = `Usage: lambdalet bench <code> [options]
 
@@ -22,6 +22,7 @@ Options:
 ${FUNCTION_FLAGS_HELP}
   --iterations <N>         samples per case, 1 to 100000 (default: 50)
   --json                   print the results as JSON instead of a table
+${HELP_FLAG_HELP}
 
 Exit codes: 0 done; 1 the handler failed (its error payload is on stdout) or could not run;
 2 bad usage.

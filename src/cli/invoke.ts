@@ -4,7 +4,7 @@ import { basename, dirname, extname, join, resolve } from 'node:path';
 import { LOG_TYPES } from '../config/index.ts';
 import { createRuntime, SnapStartException, type LogSink } from '../index.ts';
 import type { Io } from './io.ts';
-import { CODE_HELP, FUNCTION_FLAGS, FUNCTION_FLAGS_HELP, functionConfig, parseCommand, readEvent, UsageError } from './options.ts';
+import { CODE_HELP, FUNCTION_FLAGS, FUNCTION_FLAGS_HELP, functionConfig, HELP_FLAG_HELP, parseCommand, readEvent, UsageError } from './options.ts';
 
 export const INVOKE_HELP = `Usage: lambdalet invoke <code> [options]
 
@@ -18,6 +18,7 @@ ${FUNCTION_FLAGS_HELP}
   --log-type <type>        None: print no log; Tail: print only the last 4 KB of the invocation's
                            log after it ends (as \`aws lambda invoke --log-type Tail\`);
                            default: stream every log line to stderr as it is written
+${HELP_FLAG_HELP}
 
 Exit codes: 0 the function succeeded; 1 it failed (its error payload is on stdout) or could not
 run; 2 bad usage.

@@ -48,8 +48,10 @@ export const FUNCTION_FLAGS_HELP = `  --handler <file.export>  the handler strin
   --allow-host <host>      a host the function's fetch and http/https may reach (egress.allowHosts:
                            \`api.example.com\`, \`*.example.org\`, \`localhost:8080\`); repeat for
                            more (default: none, every request is refused)
-  --snap-start             SnapStart: INIT once at deploy, cold starts restore its snapshot
-  -h, --help               show this help`;
+  --snap-start             SnapStart: INIT once at deploy, cold starts restore its snapshot`;
+
+/** The help line for `-h, --help`, which each command's help lists last. */
+export const HELP_FLAG_HELP = '  -h, --help               show this help';
 
 /** The code argument: a source file, a package directory or a .zip. */
 export const CODE_HELP = `<code> is a handler's source file (.js .mjs .cjs .ts .mts .cts; bundled with its imports,
