@@ -34,6 +34,7 @@ import { decodeReply, encodeMessage, REPLY_STALE, type GuestDispatchFunction, ty
 import { setImmediate } from '../../host-clock.ts';
 import type { DeferredHostCalls } from './deferred-host-calls.ts';
 import { inProcessV8DegradedBy } from './in-process-health.ts';
+import { installExitGuard } from './exit-guard.ts';
 
 /**
  * In-process CPU-heavy detection (v8-engine.ts `background`): hears when this sandbox's invocation
@@ -174,6 +175,8 @@ export class V8Sandbox implements Sandbox {
     this.#heavyWatch = heavyWatch;
     if (watchIdle) watch(this);
     bounded.add(this);
+    held.add(isolate);
+    installExitGuard(exitHooks);
   }
 
   /**
@@ -223,6 +226,8 @@ export class V8Sandbox implements Sandbox {
   failCatastrophically(message: string): SandboxFault {
     this.#catastrophic = true;
     parked.add(this.#isolate);
+    held.delete(this.#isolate);
+    parkedAny = true;
     const kind = /memory/i.test(message) ? 'out-of-memory' : 'crashed';
     const fault = new SandboxFault(kind, `isolated-vm catastrophic error: ${message}`);
     this.#fault ??= fault;
@@ -595,6 +600,30 @@ function watch(sandbox: V8Sandbox): void {
 const toRelease: ivm.Isolate[] = [];
 /** Isolates of a catastrophic error (failCatastrophically): never disposed, their thread is parked holding them. */
 const parked = new WeakSet<ivm.Isolate>();
+/** Whether any isolate of this thread's sandboxes was parked by a catastrophe (exit-guard.ts). */
+let parkedAny = false;
+/** Every sandbox's isolate not yet disposed (nor parked): what the process's exit terminates (exit-guard.ts). */
+const held = new Set<ivm.Isolate>();
+
+/**
+ * At the process's exit (exit-guard.ts, issue #15): every isolate still held, and every one waiting
+ * for {@link releaseIsolate}'s turns (which never come after `process.exit`), is disposed at once, so
+ * no guest still runs on isolated-vm's threads while Node tears the process down.
+ */
+const exitHooks = {
+  disposeAll(): void {
+    for (const isolate of new Set([...toRelease.splice(0), ...held])) {
+      held.delete(isolate);
+      if (isolate.isDisposed || parked.has(isolate)) continue;
+      try {
+        isolate.dispose();
+      } catch {
+        // Disposed meanwhile (isolated-vm's memory limit).
+      }
+    }
+  },
+  parked: (): boolean => parkedAny || inProcessV8DegradedBy() !== undefined,
+};
 
 /**
  * Disposes `isolate` a few turns of the host's event loop from now ({@link RELEASE_AFTER_TURNS}) —
@@ -616,7 +645,10 @@ const parked = new WeakSet<ivm.Isolate>();
  * happens meanwhile. Never for an isolate of a catastrophic error (its thread is parked: see V8Sandbox).
  */
 export function releaseIsolate(isolate: ivm.Isolate): void {
-  if (isolate.isDisposed) return;
+  if (isolate.isDisposed) {
+    held.delete(isolate);
+    return;
+  }
   if (toRelease.push(isolate) === 1) afterTurns(RELEASE_AFTER_TURNS, releaseQueued);
 }
 
@@ -652,6 +684,7 @@ function releaseQueued(): void {
     } catch {
       // Disposed meanwhile (isolated-vm's memory limit): nothing left to free.
     }
+    held.delete(isolate);
   }
 }
 
