@@ -9,25 +9,9 @@ import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { Readable } from 'node:stream';
 import { expect, it } from 'vitest';
-import type { Io } from '../../src/cli/io.ts';
 import { egressHint } from '../../src/cli/invoke.ts';
-import { main } from '../../src/cli/main.ts';
-
-async function run(args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
-  let stdout = '';
-  let stderr = '';
-  const io: Io = {
-    stdout: { write: (text: string) => (stdout += text) },
-    stderr: { write: (text: string) => (stderr += text) },
-    stdin: Readable.from([]),
-    stdoutIsTTY: false,
-    stderrIsTTY: false,
-  };
-  const code = await main(args, io);
-  return { code, stdout, stderr };
-}
+import { runCli } from './run-cli.ts';
 
 it('--allow-host lets the handler fetch that host; without it the refusal names the flag', async () => {
   const server = createServer((_req, res) => res.end('from the local server'));
@@ -37,11 +21,11 @@ it('--allow-host lets the handler fetch that host; without it the refusal names 
   try {
     const file = join(dir, 'fetcher.mjs');
     await writeFile(file, `export const handler = async () => (await fetch('http://${host}/')).text();\n`);
-    const allowed = await run(['invoke', file, '--allow-host', host, '--log-type', 'None']);
+    const allowed = await runCli(['invoke', file, '--allow-host', host, '--log-type', 'None']);
     expect(allowed, allowed.stderr).toMatchObject({ code: 0 });
     expect(JSON.parse(allowed.stdout)).toBe('from the local server');
 
-    const refused = await run(['invoke', file, '--log-type', 'None']);
+    const refused = await runCli(['invoke', file, '--log-type', 'None']);
     expect(refused.code).toBe(1);
     expect(JSON.parse(refused.stdout)).toMatchObject({ errorType: 'TypeError' });
     expect(refused.stderr).toContain('add --allow-host 127.0.0.1'); // the refusal names the host, which allows every port
@@ -64,13 +48,13 @@ it('a handler file reading a file beside it: ENOENT in /var/task, and stderr say
     await writeFile(join(dir, 'data.json'), '{"rate":0.2}');
     const file = join(dir, 'reader.mjs');
     await writeFile(file, "import { readFileSync } from 'node:fs';\nexport const handler = async () => JSON.parse(readFileSync(new URL('./data.json', import.meta.url), 'utf8'));\n");
-    const bundled = await run(['invoke', file, '--log-type', 'None']);
+    const bundled = await runCli(['invoke', file, '--log-type', 'None']);
     expect(bundled.code).toBe(1);
     expect(JSON.parse(bundled.stdout)).toMatchObject({ errorMessage: "ENOENT: no such file or directory, open '/var/task/data.json'" });
     expect(bundled.stderr).toContain(`lambdalet: ${join(dir, 'data.json')} is beside the handler on disk, but a handler file runs bundled`);
     expect(bundled.stderr).toContain(`lambdalet invoke ${dir} --handler reader.handler`);
     // What the hint says works.
-    const whole = await run(['invoke', dir, '--handler', 'reader.handler', '--log-type', 'None']);
+    const whole = await runCli(['invoke', dir, '--handler', 'reader.handler', '--log-type', 'None']);
     expect(whole, whole.stderr).toMatchObject({ code: 0 });
     expect(JSON.parse(whole.stdout)).toEqual({ rate: 0.2 });
   } finally {

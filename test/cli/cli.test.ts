@@ -7,15 +7,13 @@ import { spawn } from 'node:child_process';
 import { mkdir, mkdtemp, readFile, rm, symlink, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { Readable } from 'node:stream';
 import { fileURLToPath } from 'node:url';
 import { zipSync } from 'fflate';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { Io } from '../../src/cli/io.ts';
-import { main } from '../../src/cli/main.ts';
 import { functionConfig } from '../../src/cli/options.ts';
 import { MAP_BOMB } from '../adversarial/cases.ts';
 import { collectRun, type Run } from '../helpers/process.ts';
+import { runCli } from './run-cli.ts';
 import { SLOW_CASE_LIMIT_MS } from '../helpers/runtime.ts';
 
 const root = fileURLToPath(new URL('../..', import.meta.url));
@@ -25,20 +23,8 @@ const hello = join(root, 'examples', 'hello');
 /** The C component docs/wasm.md deploys (native/c/hello.c). */
 const helloWasm = join(root, 'native', 'components', 'hello.wasm');
 
-/** Runs the CLI in this process (stdout and stderr are pipes: compact JSON, no progress redraws). */
-async function lambdalet(args: readonly string[], options: { stdin?: string } = {}): Promise<Run> {
-  let stdout = '';
-  let stderr = '';
-  const io: Io = {
-    stdout: { write: (text: string) => (stdout += text) },
-    stderr: { write: (text: string) => (stderr += text) },
-    stdin: Readable.from([Buffer.from(options.stdin ?? '')]),
-    stdoutIsTTY: false,
-    stderrIsTTY: false,
-  };
-  const code = await main(args, io);
-  return { code, stdout, stderr };
-}
+/** Runs the CLI in this process (run-cli.ts). */
+const lambdalet = runCli;
 
 /** Runs the CLI as a user would: plain `node bin/lambdalet.js` (no flags; the launcher adds them). */
 function spawnLambdalet(args: readonly string[], options: { stdin?: string; nodeArgs?: readonly string[]; cwd?: string; command?: string } = {}): Promise<Run> {

@@ -6,11 +6,9 @@
 import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { Readable } from 'node:stream';
 import { expect, it } from 'vitest';
-import type { Io } from '../../src/cli/io.ts';
 import { outsidePackageHint } from '../../src/cli/invoke.ts';
-import { main } from '../../src/cli/main.ts';
+import { runCli } from './run-cli.ts';
 
 it('invoke <dir>: a dependency hoisted to a parent node_modules fails INIT as in Node, and stderr names where it is', async () => {
   const project = await mkdtemp(join(tmpdir(), 'lambdalet-hoisted-'));
@@ -20,16 +18,7 @@ it('invoke <dir>: a dependency hoisted to a parent node_modules fails INIT as in
     await writeFile(join(project, 'node_modules', 'hoisted', 'index.js'), 'module.exports = 1;');
     await mkdir(join(project, 'fn'));
     await writeFile(join(project, 'fn', 'index.mjs'), "import one from 'hoisted';\nexport const handler = async () => one;\n");
-    let stdout = '';
-    let stderr = '';
-    const io: Io = {
-      stdout: { write: (text: string) => (stdout += text) },
-      stderr: { write: (text: string) => (stderr += text) },
-      stdin: Readable.from([]),
-      stdoutIsTTY: false,
-      stderrIsTTY: false,
-    };
-    const code = await main(['invoke', join(project, 'fn'), '--log-type', 'None'], io);
+    const { code, stdout, stderr } = await runCli(['invoke', join(project, 'fn'), '--log-type', 'None']);
     expect(code).toBe(1);
     expect(JSON.parse(stdout)).toMatchObject({ errorMessage: "Cannot find package 'hoisted' imported from /var/task/index.mjs" });
     expect(stderr).toContain(`lambdalet: 'hoisted' is in ${join(project, 'node_modules', 'hoisted')}, outside the package ${join(project, 'fn')}`);
