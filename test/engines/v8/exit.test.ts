@@ -8,7 +8,7 @@
 import { spawn } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
-import { MAP_BOMB } from '../../adversarial/cases.ts';
+import { LOOPS, MAP_BOMB } from '../../adversarial/cases.ts';
 
 const indexUrl = new URL('../../../src/index.ts', import.meta.url).href;
 /** Hang detector per child (each needs about 2-5 s at load 10). */
@@ -64,22 +64,15 @@ async function expectOwnExitEveryTime(script: string, runs: number): Promise<voi
 
 const hostListener = `process.on('exit', (code) => console.log('HOST EXIT LISTENER ' + code));`;
 
+/** The catalogue's FinalizationRegistry callback that spins for ever (it holds the isolate's thread). */
+const SPINNING_CLEANUP = LOOPS.find((c) => c.name === 'loop: a FinalizationRegistry callback that spins for ever')!.code;
+
 describe('v8: the host process exits with its own code while guest code still runs', () => {
   it('a FinalizationRegistry callback still spinning after the invocation timed out and rt.close(): process.exit(3), 6 runs', async () => {
     const script = `
       import { createRuntime, silentSink } from ${JSON.stringify(indexUrl)};
       const rt = await createRuntime({ logSink: silentSink });
-      await rt.deploy({ name: 'held', timeoutMs: 10000, code: { files: { 'index.mjs': \`
-        const registry = new FinalizationRegistry(() => { for (;;) {} });
-        export const handler = async () => {
-          for (let round = 0; ; round++) {
-            registry.register({}, round);
-            let keep = [];
-            for (let i = 0; i < 40; i++) keep.push(new Array(100000).fill(i));
-            keep = null;
-            await new Promise((resolve) => setTimeout(resolve, 1));
-          }
-        };\` } } });
+      await rt.deploy({ name: 'held', timeoutMs: 10000, code: { files: { 'index.mjs': ${JSON.stringify(SPINNING_CLEANUP)} } } });
       ${hostListener}
       const held = await rt.invoke('held');
       console.log('RESULT ' + JSON.stringify(held.payload?.errorType));
