@@ -456,16 +456,17 @@ export class HostBridge {
     let url = new URL(request.url);
     let method = request.method;
     let payload = body;
+    let headers = request.headers as [string, string][];
     for (let hop = 0; ; hop++) {
       this.#checkEgress(url);
       const sent = method === 'GET' || method === 'HEAD' ? undefined : payload;
-      const init: RequestInit & { duplex?: 'half' } = { method, headers: request.headers as [string, string][], redirect: 'manual', signal };
+      const init: RequestInit & { duplex?: 'half' } = { method, headers, redirect: 'manual', signal };
       if (sent !== undefined && sent.length > 0) {
         // The one copy the host holds, handed over in views as the socket drains (requestBodyStream).
         init.body = requestBodyStream(sent);
         init.duplex = 'half';
-        if (!request.headers.some(([name]) => name.toLowerCase() === 'content-length')) {
-          init.headers = [...(request.headers as [string, string][]), ['content-length', String(sent.length)]];
+        if (!headers.some(([name]) => name.toLowerCase() === 'content-length')) {
+          init.headers = [...headers, ['content-length', String(sent.length)]];
         }
       } else if (sent !== undefined) {
         init.body = sent; // empty: Content-Length: 0, as Node sends for an empty body
@@ -481,11 +482,17 @@ export class HostBridge {
         if (request.redirect === 'error') throw new TypeError('unexpected redirect');
         if (hop >= MAX_REDIRECTS) throw new TypeError('redirect count exceeded');
         await response.body?.cancel();
-        url = new URL(location, url);
+        const next = new URL(location, url);
         if (response.status === 303 || ((response.status === 301 || response.status === 302) && method === 'POST')) {
           method = 'GET';
           payload = undefined;
+          headers = withoutHeaders(headers, REQUEST_BODY_HEADERS);
         }
+        // As Node's fetch (undici's HTTP-redirect fetch): the function's credentials for one origin
+        // are not handed to another that a redirect names (issue #15: an open redirect on an API a
+        // tenant calls sent its Authorization to any host its allowHosts let through).
+        if (next.origin !== url.origin) headers = withoutHeaders(headers, CROSS_ORIGIN_DROPPED_HEADERS);
+        url = next;
         continue;
       }
       const bytes = await readCapped(response, this.#maxResponseBytes, this.#ledger);
@@ -542,6 +549,16 @@ export class HostBridge {
 }
 
 class EgressDenied extends Error {}
+
+/** Dropped when a redirect turns the request into a GET (the Fetch standard's request-body-header names; undici adds content-length). */
+const REQUEST_BODY_HEADERS: ReadonlySet<string> = new Set(['content-encoding', 'content-language', 'content-location', 'content-type', 'content-length']);
+/** Dropped when a redirect leads to another origin, as undici's fetch does (its Fetch-standard steps, plus cookie and host). */
+const CROSS_ORIGIN_DROPPED_HEADERS: ReadonlySet<string> = new Set(['authorization', 'proxy-authorization', 'cookie', 'host']);
+
+/** `headers` without those whose (case-insensitive) name is in `names`. */
+function withoutHeaders(headers: [string, string][], names: ReadonlySet<string>): [string, string][] {
+  return headers.filter(([name]) => !names.has(name.toLowerCase()));
+}
 
 /** A URL's host as the egress policy compares it: lower case, an IPv6 address without brackets. */
 function hostOf(url: URL): string {
