@@ -17,6 +17,8 @@ import { captureLogs, type CapturedLogs } from '../helpers/runtime.ts';
 
 const SECRET = `s3cret-${Math.random().toString(36).slice(2)}`;
 const PER_TENANT = { isolationMode: 'PER_TENANT' } as const;
+/** Far beyond what each case's work needs on a saturated machine: the outcome never depends on the deadline. */
+const DEADLINE_MS = 60_000;
 
 const MODES: readonly RuntimeMode[] = RUNTIME_MODES.flatMap((mode) =>
   mode.name === 'quickjs' ? [mode, { name: 'quickjs-shared', engine: 'quickjs', options: { quickjsIsolation: 'shared' } } as const] : [mode],
@@ -37,6 +39,8 @@ import events from 'node:events';
 export const handler = async (event) => {
   const secret = event.secret;
   if (event.action === 'poison') {
+    // Freed memory full of the secret: in quickjs's shared instance, the neighbours' heap.
+    for (let k = 0; k < 16; k++) new TextEncoder().encode(secret.repeat(512));
     globalThis.__stolen = secret;
     Object.prototype.__polluted = secret;
     Array.prototype.__polluted = secret;
@@ -67,6 +71,15 @@ export const handler = async (event) => {
   note('process.env', String(process.env.POISON));
   note('/tmp', fs.readdirSync('/tmp').join(',') + (fs.existsSync('/tmp/secret.txt') ? fs.readFileSync('/tmp/secret.txt', 'utf8') : ''));
   if (events.defaultMaxListeners === 4242) seen.push('events.defaultMaxListeners');
+  // Memory handed out as zero: a growable SharedArrayBuffer grown, a resizable ArrayBuffer resized, a transfer.
+  const nonZero = (bytes) => bytes.some((b) => b !== 0);
+  const sab = new SharedArrayBuffer(8, { maxByteLength: 1 << 20 });
+  sab.grow(1 << 20);
+  if (nonZero(new Uint8Array(sab))) seen.push('SharedArrayBuffer.grow');
+  const resizable = new ArrayBuffer(8, { maxByteLength: 1 << 20 });
+  resizable.resize(1 << 20);
+  if (nonZero(new Uint8Array(resizable))) seen.push('ArrayBuffer.resize');
+  if (nonZero(new Uint8Array(new ArrayBuffer(8).transfer(1 << 20)))) seen.push('ArrayBuffer.transfer');
   if (Math.random() === 0.25) seen.push('Math.random');
   if (Date.now() === 0) seen.push('Date.now');
   console.log('victim ' + event.marker);
@@ -95,6 +108,16 @@ export const handler = async (event) => {
 };
 `;
 
+/** Remembers the first tenant its environment served; a later invocation of another tenant in it would show. */
+const TENANT_PIN = `
+let owner;
+export const handler = async (event, context) => {
+  owner ??= context.tenantId;
+  await new Promise((resolve) => setTimeout(resolve, event.ms));
+  return { owner, tenant: context.tenantId };
+};
+`;
+
 for (const mode of MODES) {
   describe.concurrent(`shared and reused state [${mode.name}]`, () => {
     let rt: Runtime;
@@ -109,8 +132,8 @@ for (const mode of MODES) {
     });
 
     it('a function poisons everything it can reach; a neighbour function on the same host sees none of it, nor its logs', async () => {
-      await rt.deploy({ name: 'hostile', engine: mode.engine, code: { files: { 'index.mjs': PROBE } } });
-      await rt.deploy({ name: 'victim', engine: mode.engine, code: { files: { 'index.mjs': PROBE } } });
+      await rt.deploy({ name: 'hostile', engine: mode.engine, timeoutMs: DEADLINE_MS, code: { files: { 'index.mjs': PROBE } } });
+      await rt.deploy({ name: 'victim', engine: mode.engine, timeoutMs: DEADLINE_MS, code: { files: { 'index.mjs': PROBE } } });
       expect((await rt.invoke('hostile', { action: 'poison', secret: SECRET })).payload).toBe('poisoned');
       for (let i = 0; i < 3; i++) {
         const result = await rt.invoke('victim', { action: 'observe', secret: SECRET, marker: `v${i}` });
@@ -122,7 +145,7 @@ for (const mode of MODES) {
     });
 
     it('PER_TENANT: a tenant poisons its environment; another tenant of the same function sees none of it, nor its logs', async () => {
-      await rt.deploy({ name: 'saas', engine: mode.engine, tenancy: PER_TENANT, code: { files: { 'index.mjs': PROBE } } });
+      await rt.deploy({ name: 'saas', engine: mode.engine, timeoutMs: DEADLINE_MS, tenancy: PER_TENANT, code: { files: { 'index.mjs': PROBE } } });
       expect((await rt.invoke('saas', { action: 'poison', secret: SECRET }, { tenantId: 'evil' })).payload).toBe('poisoned');
       for (let i = 0; i < 3; i++) {
         const result = await rt.invoke('saas', { action: 'observe', secret: SECRET, marker: `t${i}` }, { tenantId: 'good' });
@@ -132,15 +155,30 @@ for (const mode of MODES) {
     });
 
     it('PER_TENANT with SnapStart: a tenant poisons its restored copy; the next tenant restored from the same snapshot sees none of it', async () => {
-      await rt.deploy({ name: 'snap', engine: mode.engine, tenancy: PER_TENANT, snapStart: true, code: { files: { 'index.mjs': PROBE } } });
+      await rt.deploy({ name: 'snap', engine: mode.engine, timeoutMs: DEADLINE_MS, tenancy: PER_TENANT, snapStart: true, code: { files: { 'index.mjs': PROBE } } });
       expect((await rt.invoke('snap', { action: 'poison', secret: SECRET }, { tenantId: 'evil' })).payload).toBe('poisoned');
       const result = await rt.invoke('snap', { action: 'observe', secret: SECRET, marker: 's' }, { tenantId: 'good' });
       expect(result.coldStart).toBe(true);
       expect(result.payload).toEqual({ seen: [] });
     });
 
+    it('PER_TENANT: interleaved bursts of three tenants, on demand and restored from a snapshot: every environment serves only the tenant it first served', async () => {
+      await rt.deploy({ name: 'pin', engine: mode.engine, timeoutMs: DEADLINE_MS, tenancy: PER_TENANT, code: { files: { 'index.mjs': TENANT_PIN } } });
+      await rt.deploy({ name: 'pin-snap', engine: mode.engine, timeoutMs: DEADLINE_MS, tenancy: PER_TENANT, snapStart: true, code: { files: { 'index.mjs': TENANT_PIN } } });
+      const tenants = ['a', 'b', 'c'];
+      for (const name of ['pin', 'pin-snap']) {
+        for (let round = 0; round < 2; round++) {
+          const results = await Promise.all(Array.from({ length: 9 }, (_, i) => rt.invoke(name, { ms: i % 3 }, { tenantId: tenants[i % 3] })));
+          for (const result of results) {
+            const payload = result.payload as { owner: string; tenant: string };
+            expect(payload.owner, name).toBe(payload.tenant);
+          }
+        }
+      }
+    });
+
     it('PER_TENANT with SnapStart: a tenant rewrites the snapshot\'s /tmp file in place; the next tenant restored gets INIT\'s bytes', async () => {
-      await rt.deploy({ name: 'snap-tmp', engine: mode.engine, tenancy: PER_TENANT, snapStart: true, code: { files: { 'index.mjs': SNAP_TMP } } });
+      await rt.deploy({ name: 'snap-tmp', engine: mode.engine, timeoutMs: DEADLINE_MS, tenancy: PER_TENANT, snapStart: true, code: { files: { 'index.mjs': SNAP_TMP } } });
       const tampered = await rt.invoke('snap-tmp', { action: 'tamper', secret: SECRET }, { tenantId: 'evil' });
       expect(tampered.payload).toBe(`${SECRET}${SECRET}`);
       const result = await rt.invoke('snap-tmp', { action: 'read' }, { tenantId: 'good' });
