@@ -103,6 +103,9 @@ export interface Metrics extends RuntimeMetrics {
   readonly isolation: EngineIsolation;
 }
 
+/** Runtimes made in this process: each one's number (HostEnvironment.runtimeId). */
+let runtimesMade = 0;
+
 export class Runtime implements AsyncDisposable {
   readonly #options: RuntimeOptions;
   readonly #sink: LogSink;
@@ -130,7 +133,7 @@ export class Runtime implements AsyncDisposable {
   /** The Lambda API's Role, tags and resource policies per function (http/function-extras.ts). */
   readonly #extras = new FunctionExtras();
   /** AWS_ENDPOINT_URL_LAMBDA while a server runs: environments started then get it (http/README.md). */
-  readonly #hostEnv: HostEnvironment = { vars: {} };
+  readonly #hostEnv: HostEnvironment = { vars: {}, runtimeId: ++runtimesMade };
 
   readonly #store: RegistryStore | undefined;
   readonly #member: ClusterMember | undefined;

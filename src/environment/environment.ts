@@ -86,6 +86,13 @@ export interface EnvironmentDeps {
 /** A runtime's host variables: one mutable holder shared by all its deployments. */
 export interface HostEnvironment {
   readonly vars: Record<string, string>;
+  /**
+   * The runtime's number, unique in the process: the owners of the process-wide shares (heavy
+   * calls' turns, heavy-work.ts; fetches in flight, fetch-ledger.ts) are this runtime's functions,
+   * so a function of another runtime with the same name is another owner. Unset: owners are named
+   * by function alone.
+   */
+  readonly runtimeId?: number;
 }
 
 /** How long INIT and SnapStart's restore phase may run, in ms (`createRuntime({ initTimeoutMs, restoreTimeoutMs })`). */
@@ -157,7 +164,7 @@ export class ExecutionEnvironment {
     // The guest counts its lines from its `restore` message on, which may run as soon as it is sent.
     if (resumeAhead) logs.restartCount();
     const vfs = new LazyVfs(deps.opt ? { ...config, opt: deps.opt } : config);
-    const bridge = new HostBridge({ vfs, egress: config.egress, maxResponseBytes: config.memoryMb * MIB, heavyWorkOwner: heavyWorkOwner(config.name, undefined) });
+    const bridge = new HostBridge({ vfs, egress: config.egress, maxResponseBytes: config.memoryMb * MIB, heavyWorkOwner: heavyWorkOwner(deps.hostEnv?.runtimeId, config.name, undefined) });
     let sandbox: Sandbox;
     try {
       if (tmp) vfs.restoreTmp(tmp);
@@ -299,7 +306,7 @@ export class ExecutionEnvironment {
     const sink = request.responseSink;
     this.#bridge.responseSink = sink;
     // An environment serves one tenant (the dispatcher's), known here; INIT's calls count as the function's.
-    if (request.tenantId !== undefined) this.#bridge.heavyWorkOwner = heavyWorkOwner(config.name, request.tenantId);
+    if (request.tenantId !== undefined) this.#bridge.heavyWorkOwner = heavyWorkOwner(this.#deps.hostEnv?.runtimeId, config.name, request.tenantId);
     let result: PhaseResult;
     try {
       result = await this.#run(
@@ -491,9 +498,13 @@ function reasonFields(reason: { readonly text: string }, stack: readonly string[
 }
 
 /**
- * The owner of an environment's heavy host calls (heavy-work.ts): the function, or the function
- * and tenant. JSON keeps every pair apart (a tenant id may hold any character).
+ * The owner of an environment's heavy host calls (heavy-work.ts) and fetches (fetch-ledger.ts): the
+ * function, or the function and tenant, of its runtime. JSON keeps every part apart (a tenant id may
+ * hold any character). The runtime is part of it because both shares are the process's: two runtimes
+ * each with a function `api` were one owner, and one runtime's `api` at its fetch share had the
+ * other's refused (issue #15).
  */
-function heavyWorkOwner(functionName: string, tenantId: string | undefined): string {
-  return tenantId === undefined ? functionName : JSON.stringify([functionName, tenantId]);
+function heavyWorkOwner(runtimeId: number | undefined, functionName: string, tenantId: string | undefined): string {
+  if (runtimeId === undefined) return tenantId === undefined ? functionName : JSON.stringify([functionName, tenantId]);
+  return JSON.stringify([runtimeId, functionName, tenantId ?? null]);
 }

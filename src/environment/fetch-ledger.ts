@@ -84,6 +84,11 @@ export function ownerFetchesInFlight(owner: string): number {
   return ownerInFlight.get(owner) ?? 0;
 }
 
+/** Owners with requests in flight in the whole process (for tests). */
+export function ownersWithFetchesInFlight(): number {
+  return ownerInFlight.size;
+}
+
 /** Requests in flight in the whole process (for tests). */
 export function processFetchesInFlight(): number {
   return processInFlight;

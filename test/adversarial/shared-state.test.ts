@@ -11,6 +11,7 @@
 import { createServer, type IncomingHttpHeaders, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { ownersWithFetchesInFlight, processFetchesInFlight } from '../../src/environment/fetch-ledger.ts';
 import { createRuntime, type Runtime } from '../../src/index.ts';
 import { RUNTIME_MODES, type RuntimeMode } from '../helpers/modes.ts';
 import { captureLogs, type CapturedLogs } from '../helpers/runtime.ts';
@@ -253,4 +254,32 @@ describe.concurrent('fetch through the host\'s shared connection pool', () => {
       expect(landed[0]!.headers.cookie).toBeUndefined();
     });
   }
+});
+
+/**
+ * The process-wide shares (fetches in flight, fetch-ledger.ts; heavy calls' turns, heavy-work.ts)
+ * are kept per owner. Two runtimes of one process (a host giving each customer its own) may both
+ * have a function `api`: before, they were one owner, and one runtime's `api` at its share of
+ * fetches in flight had the other's refused.
+ */
+describe("process-wide shares: another runtime's function of the same name is another owner", () => {
+  it('two runtimes, a function `api` in each, a fetch in flight from each: two owners', async () => {
+    const held: import('node:http').ServerResponse[] = [];
+    const server = await recordingServer((_path, res) => held.push(res));
+    const source = `export const handler = async () => (await fetch('http://127.0.0.1:${server.port}/')).status;`;
+    const runtimes = [await createRuntime({ logSink: { write() {} } }), await createRuntime({ logSink: { write() {} } })];
+    try {
+      const [processBefore, ownersBefore] = [processFetchesInFlight(), ownersWithFetchesInFlight()];
+      for (const rt of runtimes) await rt.deploy({ name: 'api', engine: 'v8', egress: { allowHosts: [`127.0.0.1:${server.port}`] }, code: { files: { 'index.mjs': source } } });
+      const invocations = runtimes.map((rt) => rt.invoke('api', {}));
+      while (held.length < 2) await new Promise((resolve) => setTimeout(resolve, 10));
+      expect(processFetchesInFlight()).toBe(processBefore + 2);
+      expect(ownersWithFetchesInFlight()).toBe(ownersBefore + 2);
+      for (const res of held) res.end('ok');
+      expect((await Promise.all(invocations)).map((r) => r.payload)).toEqual([200, 200]);
+    } finally {
+      for (const rt of runtimes) await rt.close();
+      server.server.close();
+    }
+  });
 });
