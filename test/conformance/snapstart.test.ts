@@ -299,8 +299,11 @@ describe('SnapStart configuration', () => {
         field: 'ephemeralStorageMb',
         message: 'Expected `ephemeralStorageMb` to be at most 512 with `snapStart`, got `513` (number)',
       });
-      expect((await rt.deploy({ name: 'e', code, snapStart: true, ephemeralStorageMb: 512 })).snapStart?.path).toBeDefined();
-      expect((await rt.deploy({ name: 'e2', code, snapStart: true, ephemeralStorageMb: 511 })).snapStart?.path).toBeDefined();
+      // At and under the limit the deploy goes through. The check is the configuration's, whatever the
+      // engine; on quickjs the snapshot is a copy of the instance's memory, where v8 spawns a child
+      // process per snapshot (~0.3 CPU-s each).
+      expect((await rt.deploy({ name: 'e', engine: 'quickjs', code, snapStart: true, ephemeralStorageMb: 512 })).snapStart?.path).toBeDefined();
+      expect((await rt.deploy({ name: 'e2', engine: 'quickjs', code, snapStart: true, ephemeralStorageMb: 511 })).snapStart?.path).toBeDefined();
       await expect(rt.deploy({ name: 'b', code, snapStart: 'yes' as never })).rejects.toMatchObject({ field: 'snapStart' });
       await expect(createRuntime({ snapStartInitTimeoutMs: 999 })).rejects.toMatchObject({ field: 'snapStartInitTimeoutMs' });
       await expect(createRuntime({ snapStartInitTimeoutMs: 900_001 })).rejects.toMatchObject({ field: 'snapStartInitTimeoutMs' });
