@@ -31,6 +31,12 @@ const SETTLE_TURNS = 64;
 export class LogCollector {
   readonly logStreamName: string;
   #requestId: string | undefined;
+  /**
+   * Tenant isolation: the tenant this environment serves, set once it is known (before INIT or the
+   * restore). JSON application lines carry it, as Lambda's do, so that each tenant's lines can be
+   * told apart, and a guest's own `tenantId` key is dropped like the rest of the envelope.
+   */
+  tenantId: string | undefined;
   /** Guest output written in this phase (characters), and lines dropped past LOG_CHARS_PER_PHASE. */
   #phaseChars = 0;
   #dropped = 0;
@@ -111,7 +117,7 @@ export class LogCollector {
     if (this.#phaseChars >= LOG_CHARS_PER_PHASE) {
       if (this.#dropped++ === 0) {
         const notice = `[lambdalet] this phase wrote more than ${LOG_CHARS_PER_PHASE} characters of logs; later lines are dropped`;
-        this.write(this.#json ? jsonApplicationLine(new Date(), this.#requestId, 'WARN', notice) : applicationLine(new Date(), this.#requestId, 'WARN', notice));
+        this.write(this.#json ? jsonApplicationLine(new Date(), this.#requestId, 'WARN', notice, this.tenantId) : applicationLine(new Date(), this.#requestId, 'WARN', notice));
       }
       return;
     }
@@ -124,7 +130,7 @@ export class LogCollector {
       level === 'STDOUT' || level === 'STDERR'
         ? text.replace(/\n/g, '\r')
         : this.#json
-          ? jsonApplicationLine(new Date(), this.#requestId, lvl, text)
+          ? jsonApplicationLine(new Date(), this.#requestId, lvl, text, this.tenantId)
           : applicationLine(new Date(), this.#requestId, lvl, text);
     // What the sink is given, its line end included: an empty line is not free (issue #15: 2.25
     // million empty console.log lines in 5 s, counted as 0 characters, reached the sink whole).

@@ -59,6 +59,7 @@ export async function runOnLease(
   if (env === undefined && deployment.snapStart) {
     const cold = await deployment.snapStart.start((started) => {
       dispatcher.attach(lease, started);
+      started.logs.tenantId = options.tenantId;
       if (tail) started.logs.startCapture();
     });
     env = cold.env;
@@ -71,6 +72,7 @@ export async function runOnLease(
     const started = performance.now();
     env = await bootEnvironment(deployment, sink, 'on-demand');
     dispatcher.attach(lease, env);
+    env.logs.tenantId = options.tenantId;
     if (tail) env.logs.startCapture();
     const init = await env.init();
     initDurationMs = performance.now() - started;

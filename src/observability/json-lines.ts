@@ -1,7 +1,7 @@
 /**
  * Lambda's JSON log format (LoggingConfig.LogFormat `JSON`): application lines as the runtime
- * client writes them (src/LogPatch.js `formatJsonMessage`: timestamp, level, requestId, then the
- * message fields) and platform events as Lambda writes its system logs, `{time, type, record}`
+ * client writes them (src/LogPatch.js `formatJsonMessage`: timestamp, level, requestId, the
+ * tenantId of a tenant-isolated function, then the message fields) and platform events as Lambda writes its system logs, `{time, type, record}`
  * with the record fields of the Telemetry API schema (docs: "Lambda Telemetry API Event schema
  * reference": platform.initStart, platform.start, platform.report).
  */
@@ -9,7 +9,7 @@ import type { ReportFields } from './log-lines.ts';
 import { billedDuration } from './log-lines.ts';
 
 /** Envelope fields the runtime writes first; a guest's own keys of these names are dropped. */
-const ENVELOPE = new Set(['timestamp', 'level', 'requestId']);
+const ENVELOPE = new Set(['timestamp', 'level', 'requestId', 'tenantId']);
 
 /**
  * One JSON application line from the guest's message fields (`{"message":...}` JSON text, built in
@@ -17,7 +17,7 @@ const ENVELOPE = new Set(['timestamp', 'level', 'requestId']);
  * can neither forge the envelope nor break the line. Text that is not a JSON object becomes the
  * message. (`console.log(undefined)` has no message key, as JSON.stringify leaves it out.)
  */
-export function jsonApplicationLine(timestamp: Date, requestId: string | undefined, level: string, fields: string): string {
+export function jsonApplicationLine(timestamp: Date, requestId: string | undefined, level: string, fields: string, tenantId?: string): string {
   let rest: Record<string, unknown> = { message: fields };
   if (fields.startsWith('{')) {
     try {
@@ -30,7 +30,7 @@ export function jsonApplicationLine(timestamp: Date, requestId: string | undefin
       // not JSON: the text is the message
     }
   }
-  return JSON.stringify({ timestamp: timestamp.toISOString(), level, ...(requestId === undefined ? {} : { requestId }), ...rest });
+  return JSON.stringify({ timestamp: timestamp.toISOString(), level, ...(requestId === undefined ? {} : { requestId }), ...(tenantId === undefined ? {} : { tenantId }), ...rest });
 }
 
 /** A platform event as one JSON line. */

@@ -178,6 +178,27 @@ for (const mode of MODES) {
       }
     });
 
+    it('PER_TENANT, JSON logs: every application line names the tenant whose environment wrote it, INIT\'s too; a guest cannot name another', async () => {
+      const source = `console.log('init line');
+export const handler = async (event) => {
+  console.log({ tenantId: 'victim', note: 'object' });
+  console.error(Object.assign(new Error('boom'), { tenantId: 'victim' }));
+  console.log(event.marker);
+  return 'logged';
+};`;
+      await rt.deploy({ name: 'json-logs', engine: mode.engine, timeoutMs: DEADLINE_MS, tenancy: PER_TENANT, loggingConfig: { logFormat: 'JSON' }, code: { files: { 'index.mjs': source } } });
+      for (const tenantId of ['evil', 'good']) {
+        const result = await rt.invoke('json-logs', { marker: `marker-${tenantId}` }, { tenantId });
+        expect(result.payload).toBe('logged');
+        // The mode's other cases log in the Text format meanwhile: only JSON lines are read.
+        const application = logs.lines.filter((line) => line.startsWith('{"timestamp"')).map((line) => JSON.parse(line) as Record<string, unknown>).filter((line) => line.level !== undefined && (line.requestId === result.requestId || line.message === 'init line'));
+        // INIT's line (no request id) and the invocation's three, each once per tenant's environment.
+        expect(application.filter((line) => line.requestId === result.requestId)).toHaveLength(3);
+        for (const line of application.filter((line) => line.requestId === result.requestId)) expect(line.tenantId, JSON.stringify(line)).toBe(tenantId);
+        expect(application.filter((line) => line.message === 'init line').map((line) => line.tenantId)).toContain(tenantId);
+      }
+    });
+
     it('PER_TENANT with SnapStart: a tenant rewrites the snapshot\'s /tmp file in place; the next tenant restored gets INIT\'s bytes', async () => {
       await rt.deploy({ name: 'snap-tmp', engine: mode.engine, timeoutMs: DEADLINE_MS, tenancy: PER_TENANT, snapStart: true, code: { files: { 'index.mjs': SNAP_TMP } } });
       const tampered = await rt.invoke('snap-tmp', { action: 'tamper', secret: SECRET }, { tenantId: 'evil' });
