@@ -10,9 +10,11 @@
 import { RESPONSE_PAYLOAD_MAX_BYTES } from '../../config/limits.ts';
 import { malformedResponse } from '../../invoke/malformed-response.ts';
 import { callCoreHandle, CORE_HANDLE, type CorePieces, type HandleContext } from './core-handle.ts';
+import { memoryExportName, WASM_PAGE_BYTES } from './memory-cap.ts';
 import { componentImports, type BrowserShim, type ComponentImports } from './worker/wasi-imports.ts';
 
 const HANDLER = 'lambdalet:function/handler@0.1.0';
+const MIB = 1024 * 1024;
 
 /** jco's `instantiate` (instantiation mode; synchronous with a synchronous `instantiateCore`). */
 export type Instantiate = (
@@ -39,7 +41,9 @@ interface Handler {
 export interface InstanceOptions {
   readonly instantiate: Instantiate;
   readonly modules: Readonly<Record<string, WebAssembly.Module>>;
-  /** Every memory is capped at this by its module; their total is held to it after each call. */
+  /** Per core module (by name), each defined memory's maximum in pages: one instantiation may hold their sum. */
+  readonly memoryMaxPages: Readonly<Record<string, readonly number[]>>;
+  /** The memories' maxima sum to this at most (transpile.ts compilePlanned); an instantiation that would pass it is refused. */
   readonly memoryCapBytes: number;
   readonly shim: BrowserShim;
   readonly env: Readonly<Record<string, string>>;
@@ -50,6 +54,8 @@ export interface InstanceOptions {
 export class ComponentInstance {
   readonly #capBytes: number;
   readonly #memories = new Set<WebAssembly.Memory>();
+  /** Each memory the instance defines that can grow: its maximum and its size at instantiation, in bytes. */
+  readonly #growable = new Map<WebAssembly.Memory, { readonly max: number; readonly initial: number }>();
   #handler: Handler | undefined;
   #core: CorePieces | undefined;
   #io: ComponentImports | undefined;
@@ -67,6 +73,9 @@ export class ComponentInstance {
   async #instantiate(options: InstanceOptions): Promise<Outcome> {
     const io = componentImports(options.shim, options.env, options.hostCall, options.log, options.memoryCapBytes);
     this.#io = io;
+    const maxima = new Map(Object.entries(options.modules).map(([name, module]) => [module, options.memoryMaxPages[name]]));
+    const capPages = options.memoryCapBytes / WASM_PAGE_BYTES;
+    let reserved = 0;
     try {
       const exports = await options.instantiate(
         (name) => {
@@ -76,7 +85,19 @@ export class ComponentInstance {
         },
         io.imports,
         (module, imports) => {
+          // The plan counted this instantiation (jco's glue, transpile.ts coreInstantiations); if the
+          // glue instantiates more than it said, the memories' maxima could sum past the cap.
+          const moduleMaxima = maxima.get(module);
+          if (moduleMaxima === undefined) throw new Error('lambdalet bug: the glue instantiates a core module it was not given');
+          reserved += moduleMaxima.reduce((sum, pages) => sum + pages, 0);
+          if (reserved > capPages) throw new MemoryPlanExceeded(reserved, capPages);
           const core = new WebAssembly.Instance(module, imports);
+          moduleMaxima.forEach((pages, index) => {
+            const memory = core.exports[memoryExportName(index)];
+            if (!(memory instanceof WebAssembly.Memory)) return;
+            const initial = memory.buffer.byteLength;
+            if (pages * WASM_PAGE_BYTES > initial) this.#growable.set(memory, { max: pages * WASM_PAGE_BYTES, initial });
+          });
           for (const value of Object.values(core.exports)) if (value instanceof WebAssembly.Memory) this.#memories.add(value); // once, however many names it has
           return core;
         },
@@ -142,6 +163,12 @@ export class ComponentInstance {
     return { t: 'ok', payload };
   }
 
+  /** Whether a memory that could grow has grown to within 1 MiB of its maximum. */
+  #nearMaximum(): boolean {
+    for (const [memory, { max, initial }] of this.#growable) if (memory.buffer.byteLength > initial && memory.buffer.byteLength + MIB > max) return true;
+    return false;
+  }
+
   #flush(): void {
     this.#io?.stdout.flush();
     this.#io?.stderr.flush();
@@ -149,8 +176,11 @@ export class ComponentInstance {
 
   /** A trap or an unexpected throw: the instance is unusable. At the memory cap it is out of memory. */
   #fault(error: unknown): Outcome {
-    // malloc fails once memory.grow is refused at the cap; C then aborts (an `unreachable` trap).
-    if (this.memoryBytes() + 1024 * 1024 > this.#capBytes || (error instanceof RangeError && /memory/i.test(error.message))) {
+    if (error instanceof MemoryPlanExceeded) return { t: 'fault', kind: 'out-of-memory', message: error.message };
+    // malloc fails once memory.grow is refused at a memory's maximum; C then aborts (an
+    // `unreachable` trap). The maxima sum to the cap, so a full heap is out of memory even while
+    // the other memories leave the total short of it.
+    if (this.memoryBytes() + MIB > this.#capBytes || this.#nearMaximum() || (error instanceof RangeError && /memory/i.test(error.message))) {
       return { t: 'fault', kind: 'out-of-memory', message: 'out of memory' };
     }
     if (error instanceof WebAssembly.RuntimeError) {
@@ -158,6 +188,14 @@ export class ComponentInstance {
     }
     const text = error instanceof Error ? `${error.name}: ${error.message}` : String(error);
     return { t: 'fault', kind: 'crashed', message: text };
+  }
+}
+
+/** An instantiation refused: its memories' maxima would take the instance's total past the cap. */
+class MemoryPlanExceeded extends Error {
+  constructor(reservedPages: number, capPages: number) {
+    super(`out of memory: the component's core instances would reserve ${reservedPages * 64} KiB of linear memory, more than the cap of ${capPages * 64} KiB`);
+    this.name = 'MemoryPlanExceeded';
   }
 }
 

@@ -10,6 +10,7 @@
 import { compileFunction } from 'node:vm';
 import type { Blueprint, SandboxOptions } from '../engine.ts';
 import type { Instantiate } from './component-instance.ts';
+import { MEMORY_EXPORT_PREFIX, WASM_PAGE_BYTES } from './memory-cap.ts';
 import { WasmSandbox } from './wasm-sandbox.ts';
 import { loadShim } from './worker/wasi-imports.ts';
 
@@ -19,9 +20,21 @@ export interface WasmDefinition {
   readonly hash: string;
   /** jco's glue as a function body returning `instantiate` (transpile.ts glueBody). */
   readonly glue: string;
-  /** Core modules by the name the glue asks for, compiled with every memory capped at `memoryCapBytes`. */
+  /** Core modules by the name the glue asks for, compiled with memory maxima summing to `memoryCapBytes` at most (transpile.ts compilePlanned). */
   readonly modules: Readonly<Record<string, WebAssembly.Module>>;
+  /**
+   * Per core module, each defined memory's maximum in pages (compilePlanned). Without it (a
+   * definition made by hand) each memory a module exports to the host counts as the whole cap.
+   */
+  readonly memoryMaxPages?: Readonly<Record<string, readonly number[]>>;
   readonly memoryCapBytes: number;
+}
+
+/** Maxima for a definition made without them: each memory a module exports to the host as the whole cap. */
+function wholeCapPerMemory(definition: WasmDefinition): Record<string, number[]> {
+  const capPages = definition.memoryCapBytes / WASM_PAGE_BYTES;
+  const memories = (module: WebAssembly.Module): number => WebAssembly.Module.exports(module).filter(({ name }) => name.startsWith(MEMORY_EXPORT_PREFIX)).length;
+  return Object.fromEntries(Object.entries(definition.modules).map(([name, module]) => [name, new Array<number>(memories(module)).fill(capPages)]));
 }
 
 /** Components whose evaluated glue a server keeps (least recently defined dropped first). */
@@ -33,7 +46,13 @@ export class InThreadWasm {
   /** A blueprint whose boots make sandboxes in this thread. */
   async prepare(definition: WasmDefinition): Promise<Blueprint> {
     const shim = await loadShim();
-    const code = { instantiate: this.#glue(definition), modules: definition.modules, memoryCapBytes: definition.memoryCapBytes, shim };
+    const code = {
+      instantiate: this.#glue(definition),
+      modules: definition.modules,
+      memoryMaxPages: definition.memoryMaxPages ?? wholeCapPerMemory(definition),
+      memoryCapBytes: definition.memoryCapBytes,
+      shim,
+    };
     return {
       engine: 'wasm',
       boot: (options: SandboxOptions) => Promise.resolve(new WasmSandbox(code, options)),

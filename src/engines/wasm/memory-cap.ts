@@ -1,8 +1,14 @@
 /**
  * A hard memory cap for a component: its core modules define their own linear memories, which the
  * host cannot give a maximum at instantiation, so the module's bytes are rewritten before they are
- * compiled — each defined memory's limits get `maximum = cap`. `memory.grow` past it then fails
+ * compiled — each defined memory's limits get a maximum. `memory.grow` past it then fails
  * (returns -1) as the WebAssembly spec says, and the guest's allocator reports out of memory.
+ *
+ * The maxima are planned for the whole component ({@link planMemories}): their SUM over every
+ * memory of every core instance is at most memoryMb, so the instance's memories can never hold
+ * more than the cap at any instant, even in the middle of a call. Each memory capped at memoryMb
+ * alone let a component with N memories hold N × memoryMb during one call until the check after it
+ * (issue #15: 4 memories at memoryMb 128 took the host's peak RSS up 514 MB in one invocation).
  *
  * Binary format (WebAssembly core spec 5.5.8, 5.3.7): the memory section (id 5) is a vector of
  * limits, each `0x00 min` or `0x01 min max` (u32 LEB128, in 64 KiB pages); flags with bit 1
@@ -54,43 +60,152 @@ export function capMemory(module: Uint8Array, maxPages: number): Uint8Array {
 
 /** {@link capMemory}, also telling how many memories the module defines. */
 export function capMemories(module: Uint8Array, maxPages: number): { module: Uint8Array; memories: number } {
-  let at = 8; // magic + version
-  while (at < module.length) {
-    const id = module[at]!;
-    const [size, contentAt] = readLeb(module, at + 1);
-    const end = contentAt + size;
-    if (id === 5) {
-      const memories = readLeb(module, contentAt)[0];
-      const section = Uint8Array.from(rewriteMemorySection(module.subarray(contentAt, end), maxPages));
-      return { module: Buffer.concat([module.subarray(0, at), section, module.subarray(end)]), memories };
-    }
-    at = end;
-  }
-  return { module, memories: 0 };
+  const memories = declaredMemories(module);
+  return { module: limitMemories(module, memories.map(() => maxPages)), memories: memories.length };
 }
 
-function rewriteMemorySection(content: Uint8Array, maxPages: number): number[] {
+/** A defined memory's limits as the module declares them, in 64 KiB pages. */
+export interface DeclaredMemory {
+  readonly min: number;
+  /** Absent: the module lets it grow to 4 GiB. */
+  readonly max?: number;
+}
+
+/** The limits of each memory `module` defines (its memory section), in order; none without one. */
+export function declaredMemories(module: Uint8Array): DeclaredMemory[] {
+  const section = memorySection(module);
+  if (!section) return [];
+  const content = module.subarray(section.contentAt, section.end);
   let [count, at] = readLeb(content, 0);
-  const body: number[] = writeLeb(count);
+  const memories: DeclaredMemory[] = [];
   for (; count > 0; count--) {
     const flags = content[at++];
     if (flags !== 0 && flags !== 1) throw new MemoryCapError(`memory limits flags 0x${(flags ?? 0).toString(16)} (shared or 64-bit memory) are not supported`);
     const [min, afterMin] = readLeb(content, at);
     at = afterMin;
-    let max = maxPages;
     if (flags === 1) {
-      const [declared, afterMax] = readLeb(content, at);
+      const [max, afterMax] = readLeb(content, at);
       at = afterMax;
-      max = Math.min(declared, maxPages);
-    }
-    if (min > max) throw new MemoryCapError(`the component needs ${min * 64} KiB of memory at start, more than the cap of ${maxPages * 64} KiB`);
-    body.push(1, ...writeLeb(min), ...writeLeb(max));
+      memories.push({ min, max });
+    } else memories.push({ min });
   }
-  return [5, ...writeLeb(body.length), ...body];
+  return memories;
 }
 
+/**
+ * `module` with its `i`th defined memory's maximum set to `maxima[i]` pages (a lower declared
+ * maximum is kept). A minimum above its maximum throws MemoryCapError; a module without a memory
+ * section is returned as it is.
+ */
+export function limitMemories(module: Uint8Array, maxima: readonly number[]): Uint8Array {
+  const section = memorySection(module);
+  if (!section) return module;
+  const memories = declaredMemories(module);
+  if (memories.length !== maxima.length) throw new Error(`lambdalet bug: ${maxima.length} maxima for ${memories.length} memories`);
+  const body: number[] = writeLeb(memories.length);
+  memories.forEach(({ min, max: declared }, i) => {
+    const max = Math.min(declared ?? Infinity, maxima[i]!);
+    if (min > max) throw new MemoryCapError(`the component needs ${min * 64} KiB of memory at start, more than the cap of ${maxima[i]! * 64} KiB`);
+    body.push(1, ...writeLeb(min), ...writeLeb(max));
+  });
+  const rewritten = Uint8Array.from([5, ...writeLeb(body.length), ...body]);
+  return Buffer.concat([module.subarray(0, section.at), rewritten, module.subarray(section.end)]);
+}
+
+/** Where `module`'s memory section (id 5) is: its id byte, its content, its end. */
+function memorySection(module: Uint8Array): { at: number; contentAt: number; end: number } | undefined {
+  let at = 8; // magic + version
+  while (at < module.length) {
+    const id = module[at]!;
+    const [size, contentAt] = readLeb(module, at + 1);
+    const end = contentAt + size;
+    if (id === 5) return { at, contentAt, end };
+    at = end;
+  }
+  return undefined;
+}
+
+/**
+ * What a memory that is not the component's heap may grow by past its declared minimum, in pages
+ * (1 MiB): room for a small adapter or stub memory (componentize-qjs components define a 0-page
+ * one beside the heap, which never grows), kept from the heap's share of the cap.
+ */
+export const SMALL_MEMORY_SLACK_PAGES = 16;
+
+/** The maxima a component's core modules are compiled with. */
+export interface MemoryPlan {
+  /**
+   * Per core module: each defined memory's maximum, in pages (for {@link limitMemories}). Their sum
+   * is what one instantiation of the module may ever hold: the instance refuses an instantiation
+   * that would take the total past the cap (component-instance.ts), so the sum holds even if the
+   * plan's count of instantiations (read from jco's glue) were wrong.
+   */
+  readonly maxima: ReadonlyMap<string, readonly number[]>;
+}
+
+/**
+ * Maxima for every memory a component defines, whose sum over all core instances is at most
+ * `capPages`. The component's heap — the memory with the largest minimum among those whose
+ * declared maximum leaves it room to grow — gets what the others leave (shared evenly when its
+ * module is instantiated more than once); every other memory keeps its declared maximum or its
+ * minimum + {@link SMALL_MEMORY_SLACK_PAGES}, whichever is lower. Real components have one heap:
+ * a C or Rust component one memory, a componentize-qjs one the heap and a 0-page stub (the
+ * WASI preview1 adapter uses the main module's memory). A component with two heaps gets the cap
+ * for one of them; the other grows by the slack only.
+ *
+ * `modules`: each core module's defined memories, the likeliest heap first (compilePlanned lists
+ * the largest module first: the component's program, not a stub); `instantiations`: how many times
+ * the component instantiates each (a module never instantiated reserves nothing).
+ * @throws MemoryCapError when the memories' minima (and slack) do not fit in `capPages`, naming
+ *   how many memories there are and the cap.
+ */
+export function planMemories(
+  modules: ReadonlyMap<string, readonly DeclaredMemory[]>,
+  instantiations: ReadonlyMap<string, number>,
+  capPages: number,
+): MemoryPlan {
+  const smallMax = ({ min, max }: DeclaredMemory): number => Math.min(max ?? Infinity, min + SMALL_MEMORY_SLACK_PAGES);
+  let heap: { name: string; index: number; min: number; count: number } | undefined;
+  let memories = 0;
+  for (const [name, declared] of modules) {
+    const count = instantiations.get(name) ?? 0;
+    memories += count * declared.length;
+    if (count === 0) continue;
+    declared.forEach((memory, index) => {
+      if (smallMax(memory) === (memory.max ?? Infinity)) return; // no room to grow past the slack: not a heap
+      // The largest minimum; between equals, the module instantiated fewest times (the component's
+      // main module is instantiated once), then the one listed first.
+      if (!heap || memory.min > heap.min || (memory.min === heap.min && count < heap.count)) heap = { name, index, min: memory.min, count };
+    });
+  }
+  let othersPages = 0;
+  for (const [name, declared] of modules) {
+    const count = instantiations.get(name) ?? 0;
+    declared.forEach((memory, index) => {
+      if (heap?.name !== name || heap.index !== index) othersPages += count * smallMax(memory);
+    });
+  }
+  const heapCount = heap?.count ?? 0;
+  const heapPages = heap ? Math.floor((capPages - othersPages) / heapCount) : 0;
+  const needed = othersPages + (heap ? heapCount * heap.min : 0);
+  if (needed > capPages) {
+    throw new MemoryCapError(
+      memories === 1
+        ? `the component needs ${needed * 64} KiB of memory at start, more than the cap of ${capPages * 64} KiB`
+        : `the component's ${memories} memories need ${needed * 64} KiB at least (their minimums, and up to ${SMALL_MEMORY_SLACK_PAGES * 64} KiB of room to grow for each but the largest), more than the cap of ${capPages * 64} KiB`,
+    );
+  }
+  const maxima = new Map<string, number[]>();
+  for (const [name, declared] of modules) {
+    maxima.set(name, declared.map((memory, index) => (heap?.name === name && heap.index === index ? Math.min(memory.max ?? Infinity, heapPages) : smallMax(memory))));
+  }
+  return { maxima };
+}
+
+/** What every {@link memoryExportName} starts with. */
+export const MEMORY_EXPORT_PREFIX = 'lambdalet:memory/';
 /** The export name {@link exportMemories} gives a module's `index`th defined memory. */
-export const memoryExportName = (index: number): string => `lambdalet:memory/${index}`;
+export const memoryExportName = (index: number): string => `${MEMORY_EXPORT_PREFIX}${index}`;
 
 /**
  * `module` with every memory it defines also exported (as {@link memoryExportName}), so that the

@@ -12,7 +12,7 @@
  */
 import { InvalidParameterValueException } from '../../errors.ts';
 import { exposeCoreHandle } from './core-handle.ts';
-import { capMemories, exportMemories, MemoryCapError, WASM_PAGE_BYTES } from './memory-cap.ts';
+import { declaredMemories, exportMemories, limitMemories, MemoryCapError, planMemories, WASM_PAGE_BYTES } from './memory-cap.ts';
 import { transpileOffThread, type TranspileOutput } from './transpile-thread.ts';
 import { PROVIDED_IMPORTS } from './worker/wasi-imports.ts';
 
@@ -29,6 +29,8 @@ export interface TranspiledComponent {
   readonly glue: string;
   /** Core modules' bytes by the name the glue asks for. */
   readonly cores: ReadonlyMap<string, Uint8Array>;
+  /** How many times the glue instantiates each core module, by name (see {@link coreInstantiations}). */
+  readonly instantiations: ReadonlyMap<string, number>;
   /** How long jco took, in ms (for deploy figures). */
   readonly transpileMs: number;
 }
@@ -88,7 +90,32 @@ export async function transpileComponent(bytes: Uint8Array): Promise<TranspiledC
   // jco's debug logging reads process.env.JCO_DEBUG on every call into and out of the component
   // (a native property lookup each time); the worker never sets it, so the check is dropped.
   glue = glue.replace('if (!globalThis?.process?.env?.JCO_DEBUG) { return; }', 'return;');
-  return { glue: glueBody(exposeCoreHandle(glue)), cores, transpileMs: performance.now() - started };
+  return { glue: glueBody(exposeCoreHandle(glue)), cores, instantiations: coreInstantiations(glue, [...cores.keys()]), transpileMs: performance.now() - started };
+}
+
+/**
+ * How many times jco's glue instantiates each core module: it names each module once
+ * (`const module3 = getCoreModule('component.core4.wasm')`) and instantiates the component's core
+ * instances one statement each (`instantiateCore(yield module3, ...)`, nested components flattened,
+ * no loops), so a module instantiated K times appears K times. The memory plan reserves memory for
+ * every one of them (memory-cap.ts planMemories); the instance also refuses an instantiation past
+ * the cap when it happens (component-instance.ts), so a miscount cannot let memories exceed it.
+ * @throws Error (a lambdalet bug) when jco's output no longer has that shape.
+ */
+export function coreInstantiations(glue: string, names: readonly string[]): Map<string, number> {
+  const moduleNames = new Map<string, string>();
+  for (const [, variable, name] of glue.matchAll(/\bconst (module\d+) = getCoreModule\('([^'\\]+)'\)/g)) moduleNames.set(variable!, name!);
+  const counts = new Map(names.map((name) => [name, 0]));
+  const calls = glue.match(/\binstantiateCore\(/g)?.length ?? 0;
+  let counted = 0;
+  for (const [, variable] of glue.matchAll(/\binstantiateCore\((?:yield|await) (module\d+)\b/g)) {
+    const name = moduleNames.get(variable!);
+    if (name === undefined || !counts.has(name)) throw new Error(`lambdalet bug: jco's glue instantiates ${variable}, which names no core module`);
+    counts.set(name, counts.get(name)! + 1);
+    counted++;
+  }
+  if (counted !== calls) throw new Error(`lambdalet bug: jco's glue instantiates core modules in a way not understood (${calls} calls, ${counted} read)`);
+  return counts;
 }
 
 /**
@@ -112,25 +139,31 @@ export function glueBody(module: string): string {
 }
 
 /**
- * The core modules compiled with every defined memory capped at `memoryMb`.
- * @throws InvalidParameterValueException when the component needs more memory at start than the cap.
+ * The core modules compiled with maxima whose sum over every memory of every core instance is
+ * `memoryMb` at most (memory-cap.ts planMemories), and those maxima.
+ * @throws InvalidParameterValueException when the component's memories cannot fit in the cap.
  */
-export async function compileCapped(component: TranspiledComponent, memoryMb: number): Promise<Record<string, WebAssembly.Module>> {
-  const maxPages = (memoryMb * MIB) / WASM_PAGE_BYTES;
-  const capped = [...component.cores].map(([name, bytes]) => {
+export async function compilePlanned(component: TranspiledComponent, memoryMb: number): Promise<CompiledComponent> {
+  const capPages = (memoryMb * MIB) / WASM_PAGE_BYTES;
+  const capped = (() => {
     try {
-      const { module, memories } = capMemories(bytes, maxPages);
-      return { name, module: exportMemories(module, memories) };
+      // The largest module first: between equally large minimums, the heap is the program's memory.
+      const bySize = [...component.cores].sort(([, a], [, b]) => b.length - a.length);
+      const plan = planMemories(new Map(bySize.map(([name, bytes]) => [name, declaredMemories(bytes)])), component.instantiations, capPages);
+      const modules = [...component.cores].map(([name, bytes]) => {
+        const maxima = plan.maxima.get(name)!;
+        return { name, module: exportMemories(limitMemories(bytes, maxima), maxima.length) };
+      });
+      return { modules, memoryMaxPages: Object.fromEntries(plan.maxima) };
     } catch (error) {
       if (error instanceof MemoryCapError) throw new InvalidParameterValueException('memoryMb', `${error.message} (memoryMb ${memoryMb})`);
       throw error;
     }
-  });
-  // Each defined memory is capped at memoryMb (componentize-qjs components define two) and
-  // exported, so that the instance sees every one and checks their total against memoryMb after
-  // every call (component-instance.ts).
+  })();
+  // Each defined memory is also exported, so that the instance sees every one and reports their
+  // total (Max Memory Used) and checks it after every call (component-instance.ts).
   const entries = await Promise.all(
-    capped.map(async ({ name, module }) => {
+    capped.modules.map(async ({ name, module }) => {
       try {
         return [name, await WebAssembly.compile(module)] as const;
       } catch (error) {
@@ -138,5 +171,17 @@ export async function compileCapped(component: TranspiledComponent, memoryMb: nu
       }
     }),
   );
-  return Object.fromEntries(entries);
+  return { modules: Object.fromEntries(entries), memoryMaxPages: capped.memoryMaxPages };
+}
+
+/** {@link compilePlanned}'s modules alone. */
+export async function compileCapped(component: TranspiledComponent, memoryMb: number): Promise<Record<string, WebAssembly.Module>> {
+  return (await compilePlanned(component, memoryMb)).modules;
+}
+
+/** A component's core modules compiled for one memory size ({@link compilePlanned}). */
+export interface CompiledComponent {
+  readonly modules: Record<string, WebAssembly.Module>;
+  /** Per core module: each defined memory's maximum, in pages (memory-cap.ts MemoryPlan). */
+  readonly memoryMaxPages: Record<string, readonly number[]>;
 }

@@ -17,7 +17,7 @@ import { InvalidParameterValueException } from '../../errors.ts';
 import type { Blueprint, Engine, Sandbox, SandboxOptions } from '../engine.ts';
 import { EnginePool, type BlueprintDef } from '../remote/engine-pool.ts';
 import { WorkerHost } from '../remote/worker-host.ts';
-import { compileCapped, transpileComponent, type TranspiledComponent } from './transpile.ts';
+import { compilePlanned, transpileComponent, type CompiledComponent, type TranspiledComponent } from './transpile.ts';
 
 export interface WasmEngineOptions {
   /** Worker threads hosting the component instances, shared by every runtime of the process asking for as many. Default: the host's available parallelism. */
@@ -36,7 +36,7 @@ const MIB = 1024 * 1024;
  * size, once per process. WebAssembly.Module objects are immutable and shared with the servers.
  */
 const transpiled = new Map<string, Promise<TranspiledComponent>>();
-const compiled = new Map<string, Promise<Record<string, WebAssembly.Module>>>();
+const compiled = new Map<string, Promise<CompiledComponent>>();
 
 /** `make()`'s promise under `key`, made once and kept while among the `size` most recently used; a rejection is not kept. */
 function cachedIn<T>(cache: Map<string, Promise<T>>, size: number, key: string, make: () => Promise<T>): Promise<T> {
@@ -130,9 +130,15 @@ export class WasmBlueprint implements Blueprint {
     let def = this.#defs.get(memoryMb);
     if (!def) {
       def = (async () => {
-        const modules = cachedIn(compiled, COMPILED_CACHE_SIZE, `${this.#bundle.hash}:${memoryMb}`, () => compileCapped(this.component, memoryMb));
+        const modules = cachedIn(compiled, COMPILED_CACHE_SIZE, `${this.#bundle.hash}:${memoryMb}`, () => compilePlanned(this.component, memoryMb));
         const [ready] = await Promise.all([modules, this.#pool.warm()]);
-        const defined = this.#pool.define('wasm', this.#bundle, { hash: this.#bundle.hash, glue: this.component.glue, modules: ready, memoryCapBytes: memoryMb * MIB });
+        const defined = this.#pool.define('wasm', this.#bundle, {
+          hash: this.#bundle.hash,
+          glue: this.component.glue,
+          modules: ready.modules,
+          memoryMaxPages: ready.memoryMaxPages,
+          memoryCapBytes: memoryMb * MIB,
+        });
         this.#bps.push(defined.bp);
         return defined;
       })();

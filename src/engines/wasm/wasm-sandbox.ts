@@ -21,6 +21,8 @@ import { PhaseLogBudget } from './log-budget.ts';
 export interface WasmCode {
   readonly instantiate: Instantiate;
   readonly modules: Readonly<Record<string, WebAssembly.Module>>;
+  /** Per core module, each defined memory's maximum in pages. */
+  readonly memoryMaxPages: Readonly<Record<string, readonly number[]>>;
   readonly memoryCapBytes: number;
   readonly shim: BrowserShim;
 }

@@ -6,7 +6,7 @@
 declare global {
   namespace WebAssembly {
     interface Module {}
-    var Module: { prototype: Module; new (bytes: BufferSource): Module };
+    var Module: { prototype: Module; new (bytes: BufferSource): Module; exports(module: Module): { readonly name: string; readonly kind: string }[] };
     type ImportValue = unknown;
     type Imports = Record<string, Record<string, ImportValue>>;
     interface Instance {
