@@ -132,7 +132,7 @@ for (const mode of MODES) {
       await rt?.close();
     });
 
-    it('a function poisons everything it can reach; a neighbour function on the same host sees none of it, nor its logs', async () => {
+    it('a function poisons everything it can reach; a neighbour function on the same host sees none of it, nor its logs; its idle environment runs nothing', async () => {
       await rt.deploy({ name: 'hostile', engine: mode.engine, timeoutMs: DEADLINE_MS, code: { files: { 'index.mjs': PROBE } } });
       await rt.deploy({ name: 'victim', engine: mode.engine, timeoutMs: DEADLINE_MS, code: { files: { 'index.mjs': PROBE } } });
       expect((await rt.invoke('hostile', { action: 'poison', secret: SECRET })).payload).toBe('poisoned');
@@ -143,6 +143,9 @@ for (const mode of MODES) {
         expect(lines.some((l) => l.includes(`victim v${i}`))).toBe(true);
         expect(lines.filter((l) => l.includes(SECRET))).toEqual([]);
       }
+      // Frozen between invocations, as Lambda freezes an environment: the hostile's interval never
+      // fired, so an idle environment spends none of the host its neighbours share.
+      expect(logs.lines.filter((l) => l.includes(`background ${SECRET}`))).toEqual([]);
     });
 
     it('PER_TENANT: a tenant poisons its environment; another tenant of the same function sees none of it, nor its logs', async () => {
