@@ -132,7 +132,10 @@ export class Runtime implements AsyncDisposable {
   readonly #httpApis = new HttpApis();
   /** The Lambda API's Role, tags and resource policies per function (http/function-extras.ts). */
   readonly #extras = new FunctionExtras();
-  /** AWS_ENDPOINT_URL_LAMBDA while a server runs: environments started then get it (http/README.md). */
+  /**
+   * AWS_ENDPOINT_URL_LAMBDA while a server runs: environments started then get it (http/README.md);
+   * and this runtime's number, which its functions' shares of the process are owned under.
+   */
   readonly #hostEnv: HostEnvironment = { vars: {}, runtimeId: ++runtimesMade };
 
   readonly #store: RegistryStore | undefined;

@@ -1,9 +1,10 @@
 /**
  * Lambda's JSON log format (LoggingConfig.LogFormat `JSON`): application lines as the runtime
  * client writes them (src/LogPatch.js `formatJsonMessage`: timestamp, level, requestId, the
- * tenantId of a tenant-isolated function, then the message fields) and platform events as Lambda writes its system logs, `{time, type, record}`
- * with the record fields of the Telemetry API schema (docs: "Lambda Telemetry API Event schema
- * reference": platform.initStart, platform.start, platform.report).
+ * tenantId of a tenant-isolated function, then the message fields) and platform events as Lambda
+ * writes its system logs, `{time, type, record}` with the record fields of the Telemetry API schema
+ * (docs: "Lambda Telemetry API Event schema reference": platform.initStart, platform.start,
+ * platform.report).
  */
 import type { ReportFields } from './log-lines.ts';
 import { billedDuration } from './log-lines.ts';
