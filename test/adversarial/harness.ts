@@ -111,7 +111,14 @@ export function catalogue(title: string, cases: readonly HostileCase[], modes = 
       beforeAll(async () => {
         logs = captureLogs();
         rt = await createRuntime({ ...mode.options, logSink: logs, scaleUpRate: 10_000, scaleUpBurst: 10_000 });
-        await rt.deploy({ name: NEIGHBOUR, engine: mode.engine, code: { files: { 'index.mjs': 'export const handler = async (e) => ({ neighbour: e.n })' } } });
+        // A generous deadline: the neighbour proves it still answers, not how fast. At Lambda's default
+        // 3 s it timed out once under load 45 while five modes' loops and bombs ran (issue #15).
+        await rt.deploy({
+          name: NEIGHBOUR,
+          engine: mode.engine,
+          timeoutMs: GENEROUS,
+          code: { files: { 'index.mjs': 'export const handler = async (e) => ({ neighbour: e.n })' } },
+        });
       });
       afterAll(async () => {
         await rt?.close();
