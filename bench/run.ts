@@ -23,6 +23,8 @@
  * lambdalet figure's ratio to its baselines from the same run, the issue's targets as met/missed,
  * and writes bench/results/latest.json. See docs/benchmarks.md.
  */
+// First: the compile cache must be in the environment before any engine worker or child starts.
+import './lib/compile-cache.ts';
 import { cpus } from 'node:os';
 import { parseArgs } from 'node:util';
 import { asyncArea } from './cases/async.ts';
