@@ -6,7 +6,7 @@
 // The copy keeps concurrent runs (two suites at once, or a build in the checkout) from racing on
 // the checkout's dist/; node_modules is linked, not copied (the build needs typescript and esbuild).
 import { execFile, spawn } from 'node:child_process';
-import { cp, mkdir, mkdtemp, readFile, rm, symlink, writeFile } from 'node:fs/promises';
+import { cp, mkdir, mkdtemp, readFile, rm, stat, symlink, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { dirname, join, posix } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -202,6 +202,67 @@ describe('the packed package', { timeout: SLOW_CASE_LIMIT_MS }, () => {
     expect(names['lambdalet/testing']).toEqual(expect.arrayContaining(['loadHandler', 'httpApiEvent', 'vitestConfig']));
     expect(names['lambdalet/snapstart']).toEqual(expect.arrayContaining(['registerBeforeSnapshot', 'registerAfterRestore']));
     expect(names['lambdalet/package.json']).toContain('default');
+  });
+
+  it("runs the guest's standard library from the prebuilt bundle: the packages it is built from are not installed", async () => {
+    // Polyfills and locale data only the guest bundle is built from (scripts/build-guest.ts) are
+    // devDependencies: the tarball ships them bundled (dist/engines/guest-stdlib.json). @formatjs's
+    // locale data alone was 276 MB of a 543 MB install (issue #12).
+    const installed = join(app, 'node_modules');
+    for (const bundledOnly of ['@formatjs', 'core-js-pure', 'browserify-zlib', 'readable-stream', 'web-streams-polyfill']) {
+      await expect(stat(join(installed, bundledOnly)), `${bundledOnly} is installed`).rejects.toMatchObject({ code: 'ENOENT' });
+    }
+    // A handler on each JS engine using modules built from those packages, against the host's Node.
+    const work = `
+      const { Buffer } = await import('node:buffer');
+      const zlib = await import('node:zlib');
+      const { createHash } = await import('node:crypto');
+      const { inspect } = await import('node:util');
+      const { Readable } = await import('node:stream');
+      const { EventEmitter } = await import('node:events');
+      const { StringDecoder } = await import('node:string_decoder');
+      const path = await import('node:path');
+      const qs = await import('node:querystring');
+      const date = new Date(Date.UTC(2026, 11, 3, 7, 30));
+      const chunks = [];
+      for await (const chunk of Readable.from(['a', 'b'])) chunks.push(chunk);
+      const emitter = new EventEmitter();
+      let heard = '';
+      emitter.on('x', (v) => (heard = v));
+      emitter.emit('x', 'heard');
+      return {
+        base64: Buffer.from('lambdalet').toString('base64'),
+        gunzipped: zlib.gunzipSync(zlib.gzipSync('zipped')).toString(),
+        sha256: createHash('sha256').update('abc').digest('hex'),
+        inspected: inspect({ a: [1, { b: 'c' }], m: new Map([[1, 2]]) }),
+        streamed: chunks.join(''),
+        heard,
+        decoded: new StringDecoder('utf8').write(Buffer.from('é')),
+        joined: path.join('/a', '../b'),
+        query: qs.stringify({ q: 'x y' }),
+        gb: new Intl.DateTimeFormat('en-GB', { dateStyle: 'full', timeStyle: 'short', timeZone: 'Asia/Kolkata' }).format(date),
+        us: new Intl.NumberFormat('en-US', { style: 'currency', currency: 'EUR' }).format(1234.5),
+        plural: new Intl.PluralRules('en').select(2),
+      };`;
+    const script = `
+      import { createRuntime, silentSink } from 'lambdalet';
+      const work = async () => {${work}};
+      const rt = await createRuntime({ logSink: silentSink });
+      const out = { node: await work() };
+      for (const engine of ['v8', 'quickjs']) {
+        await rt.deploy({ name: engine, engine, code: { files: { 'index.mjs': 'export const handler = async () => {' + ${JSON.stringify(work)} + '};' } } });
+        out[engine] = (await rt.invoke(engine, {})).payload;
+      }
+      await rt.close();
+      console.log(JSON.stringify(out));`;
+    await writeFile(join(app, 'stdlib-check.mjs'), script);
+    const res = await run(process.execPath, ['--no-node-snapshot', 'stdlib-check.mjs'], app);
+    expect(res.stderr).toBe('');
+    expect(res.code).toBe(0);
+    const out = JSON.parse(res.stdout) as Record<'node' | 'v8' | 'quickjs', Record<string, string>>;
+    expect(out.node.gunzipped).toBe('zipped');
+    expect(out.v8).toEqual(out.node);
+    expect(out.quickjs).toEqual(out.node);
   });
 
   it("type-checks a TypeScript consumer of every subpath export against the package's declarations", async () => {
