@@ -77,6 +77,20 @@ const SHARED_RUNTIME_TESTS = [
   'test/cluster/revisions.test.ts',
   'test/cluster/settings.test.ts',
   'test/cluster/streams.test.ts',
+  // wasm files that deploy through runtimes (withRuntime) or test pure helpers: a component's memory
+  // cap is the wasm engine's (a capped instance fails alone, in its worker thread), no isolated-vm
+  // isolate is pushed to its heap limit, nothing is killed but what the engine replaces itself.
+  // Kept isolated: memory-total-grow (grows capped memories in the test's own thread), shared-pool
+  // (engines of its own outside any runtime), core-handle (transpile threads), build-limit and
+  // native-build (componentize children killed, CI state). Same 7 files back to back, two passes
+  // (load 4-14): 13.2 -> 11.7 and 13.6 -> 12.9 CPU-s (CPU log), 60 passed (issue #12).
+  'test/engines/wasm/deploy.test.ts',
+  'test/engines/wasm/entry-shape.test.ts',
+  'test/engines/wasm/js-entry.test.ts',
+  'test/engines/wasm/log-budget.test.ts',
+  'test/engines/wasm/memory-total.test.ts',
+  'test/engines/wasm/runtime.test.ts',
+  'test/engines/wasm/wasi-imports.test.ts',
 ];
 const NOT_SHARED = [
   // vi.mock replaces a module only for a file that imports it first: in a shared fork an earlier
