@@ -1,6 +1,7 @@
 /**
  * Adversarial catalogue (issue #15): the v8 memory bomb isolated-vm cannot contain — a Map of
- * millions of small objects exhausts V8's own heap and isolated-vm reports a catastrophic error.
+ * small arrays (helpers/catastrophe-bomb.ts) exhausts V8's own heap and isolated-vm reports a
+ * catastrophic error.
  *
  * - In-process (`v8`): the bomb's invoke is Runtime.OutOfMemory; in-process v8 then degrades to
  *   process isolation (v8/in-process-health.ts: an isolate thread is parked for good, so no more
@@ -13,8 +14,8 @@
  */
 import { describe, expect, it } from 'vitest';
 import { createRuntime, silentSink } from '../../src/index.ts';
-import { MAP_BOMB } from './cases.ts';
 import { MODES } from './harness.ts';
+import { CATASTROPHE_BOMB, CATASTROPHE_BOMB_MEMORY_MB } from '../helpers/catastrophe-bomb.ts';
 import { runUntilDone, taggedLine } from '../helpers/process.ts';
 import { GENEROUS_TIMEOUT_MS, SLOW_CASE_LIMIT_MS } from '../helpers/runtime.ts';
 
@@ -28,10 +29,11 @@ describe('adversarial: the v8 Map bomb (isolated-vm catastrophic error)', () => 
       import { createRuntime, silentSink } from ${JSON.stringify(indexUrl)};
       const rt = await createRuntime({ logSink: silentSink });
       const neighbour = 'export const handler = async (e) => ({ neighbour: e.n })';
-      await rt.deploy({ name: 'v8-neighbour', engine: 'v8', code: { files: { 'index.mjs': neighbour } } });
-      await rt.deploy({ name: 'qjs-neighbour', engine: 'quickjs', code: { files: { 'index.mjs': neighbour } } });
+      // Neighbours' deadlines far past their work: after a degrade the v8 one cold-starts in a child.
+      await rt.deploy({ name: 'v8-neighbour', engine: 'v8', timeoutMs: ${GENEROUS_TIMEOUT_MS}, code: { files: { 'index.mjs': neighbour } } });
+      await rt.deploy({ name: 'qjs-neighbour', engine: 'quickjs', timeoutMs: ${GENEROUS_TIMEOUT_MS}, code: { files: { 'index.mjs': neighbour } } });
       await rt.invoke('v8-neighbour', { n: 0 });
-      await rt.deploy({ name: 'bomb', engine: 'v8', memoryMb: 128, timeoutMs: ${MAP_BOMB.timeoutMs}, code: { files: { 'index.mjs': ${JSON.stringify(MAP_BOMB.code)} } } });
+      await rt.deploy({ name: 'bomb', engine: 'v8', memoryMb: ${CATASTROPHE_BOMB_MEMORY_MB}, timeoutMs: ${GENEROUS_TIMEOUT_MS}, code: { files: { 'index.mjs': ${JSON.stringify(CATASTROPHE_BOMB)} } } });
       console.log('BOMB ' + JSON.stringify((await rt.invoke('bomb')).payload));
       try {
         console.log('V8AFTER ' + JSON.stringify({ payload: (await rt.invoke('v8-neighbour', { n: 1 })).payload }));
@@ -58,8 +60,8 @@ describe('adversarial: the v8 Map bomb (isolated-vm catastrophic error)', () => 
     async () => {
       const rt = await createRuntime({ ...processMode.options, logSink: silentSink });
       try {
-        await rt.deploy({ name: 'neighbour', engine: 'v8', code: { files: { 'index.mjs': 'export const handler = async (e) => ({ neighbour: e.n })' } } });
-        await rt.deploy({ name: 'bomb', engine: 'v8', memoryMb: 128, timeoutMs: MAP_BOMB.timeoutMs!, code: { files: { 'index.mjs': MAP_BOMB.code } } });
+        await rt.deploy({ name: 'neighbour', engine: 'v8', timeoutMs: GENEROUS_TIMEOUT_MS, code: { files: { 'index.mjs': 'export const handler = async (e) => ({ neighbour: e.n })' } } });
+        await rt.deploy({ name: 'bomb', engine: 'v8', memoryMb: CATASTROPHE_BOMB_MEMORY_MB, timeoutMs: GENEROUS_TIMEOUT_MS, code: { files: { 'index.mjs': CATASTROPHE_BOMB } } });
         const bombed = await rt.invoke('bomb');
         expect((bombed.payload as { errorType: string }).errorType).toBe('Runtime.OutOfMemory');
         expect((await rt.invoke('neighbour', { n: 1 })).payload).toEqual({ neighbour: 1 });

@@ -11,7 +11,7 @@ import { fileURLToPath } from 'node:url';
 import { zipSync } from 'fflate';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { functionConfig } from '../../src/cli/options.ts';
-import { MAP_BOMB } from '../adversarial/cases.ts';
+import { CATASTROPHE_BOMB } from '../helpers/catastrophe-bomb.ts';
 import { collectRun, type Run } from '../helpers/process.ts';
 import { runCli } from './run-cli.ts';
 import { SLOW_CASE_LIMIT_MS } from '../helpers/runtime.ts';
@@ -252,7 +252,7 @@ describe.concurrent('the launcher (bin/lambdalet.js, spawned)', { timeout: SLOW_
 
   it('ends after a heap bomb degraded in-process v8 (before, it printed the answer and hung for good: Node\'s exit waits on the parked isolate thread)', async () => {
     const bomb = join(tmp, 'bomb.mjs');
-    await writeFile(bomb, MAP_BOMB.code);
+    await writeFile(bomb, CATASTROPHE_BOMB);
     // --timeout 300 (seconds): the bomb's outcome must be the memory cap, never a race with Lambda's
     // default 3 s deadline (it lost that race in CI at load ~8: Sandbox.Timedout).
     // Re-spawned (the usual way): the exit code of a function error, passed through.

@@ -97,12 +97,21 @@ export const GENEROUS_TIMEOUT_MS = 300_000;
 export const SLOW_CASE_LIMIT_MS = 400_000;
 
 /**
+ * The quickjs worker pool's most threads for runtimes {@link withRuntime} creates (unless the case
+ * sets its own): the pool never goes below `engineThreads` (the host's parallelism), so on a 2-core
+ * machine it stays at 2 workers instead of growing to 8 (QUICKJS_THREAD_GROWTH), each ~0.17 CPU-s
+ * to start, in every test process. No case of withRuntime tests the pool's growth
+ * (test/engines/remote/pool-growth.test.ts does, with its own options).
+ */
+export const TEST_QUICKJS_THREADS_MAX = 2;
+
+/**
  * Creates a runtime with a capturing sink (and `options`), runs `body`, and closes the runtime
  * whatever happens. With `engine`, every deploy that names no engine uses it.
  */
 export async function withRuntime<T>(body: (fixture: RuntimeFixture) => Promise<T>, engine?: EngineName, options: RuntimeOptionsInput = {}): Promise<T> {
   const logs = captureLogs();
-  const rt = await createRuntime({ ...options, logSink: logs });
+  const rt = await createRuntime({ quickjsThreadsMax: TEST_QUICKJS_THREADS_MAX, ...options, logSink: logs });
   try {
     return await body({ rt: engine ? withDefaultEngine(rt, engine) : rt, logs });
   } finally {

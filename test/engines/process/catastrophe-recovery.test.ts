@@ -1,7 +1,7 @@
 /**
- * Process isolation after isolated-vm's catastrophic error (issue #15): the v8 Map bomb exhausts
- * V8's own heap in its child, isolated-vm reports a catastrophe, and the child is drained and
- * replaced. What must hold, whatever the host is doing at that moment:
+ * Process isolation after isolated-vm's catastrophic error (issue #15): the v8 Map bomb
+ * (helpers/catastrophe-bomb.ts) exhausts V8's own heap in its child, isolated-vm reports a
+ * catastrophe, and the child is drained and replaced. What must hold, whatever the host is doing at that moment:
  *
  * - the bombed invocation is Runtime.OutOfMemory (Lambda: a function out of memory is
  *   "Runtime.OutOfMemory", "Runtime exited with error: ... out of memory"), never the
@@ -20,6 +20,7 @@
 import type * as ChildProcess from 'node:child_process';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { createRuntime, silentSink, type InvokeResult, type Runtime } from '../../../src/index.ts';
+import { CATASTROPHE_BOMB as BOMB, CATASTROPHE_BOMB_MEMORY_MB } from '../../helpers/catastrophe-bomb.ts';
 import { GENEROUS_TIMEOUT_MS, SLOW_CASE_LIMIT_MS } from '../../helpers/runtime.ts';
 
 /** Past engine-pool.ts UNHEALTHY_GRACE_MS (250 ms), as the measured forks were. */
@@ -41,7 +42,6 @@ vi.mock('node:child_process', async (importOriginal) => {
 });
 
 const OK = 'export const handler = async (event) => ({ ok: true, n: event.n ?? 0 })';
-const BOMB = 'export const handler = async () => { const m = new Map(); for (let i = 0;; i++) m.set(i, { i, s: "v" + i }); }';
 /** Bombs until one ended in a catastrophe (isolated-vm's soft limit contains some: no child is replaced then). */
 const ATTEMPTS = 4;
 
@@ -52,10 +52,12 @@ describe('process isolation: after a catastrophic isolated-vm error', () => {
 
   beforeAll(async () => {
     rt = await createRuntime({ isolation: 'process', engineProcesses: 2, logSink: silentSink });
-    await rt.deploy({ name: 'ok', code: { files: { 'index.mjs': OK } } });
-    await rt.deploy({ name: 'okq', engine: 'quickjs', code: { files: { 'index.mjs': OK } } });
-    await rt.deploy({ name: 'bomb', memoryMb: 128, timeoutMs: GENEROUS_TIMEOUT_MS, code: { files: { 'index.mjs': BOMB } } });
-    await rt.deploy({ name: 'snap-bomb', memoryMb: 128, snapStart: true, timeoutMs: GENEROUS_TIMEOUT_MS, code: { files: { 'index.mjs': BOMB } } });
+    // Neighbours' deadlines are far past their work: a cold start in a replacement child while the
+    // host is held forking must never time out (the invariant is containment, not speed).
+    await rt.deploy({ name: 'ok', timeoutMs: GENEROUS_TIMEOUT_MS, code: { files: { 'index.mjs': OK } } });
+    await rt.deploy({ name: 'okq', engine: 'quickjs', timeoutMs: GENEROUS_TIMEOUT_MS, code: { files: { 'index.mjs': OK } } });
+    await rt.deploy({ name: 'bomb', memoryMb: CATASTROPHE_BOMB_MEMORY_MB, timeoutMs: GENEROUS_TIMEOUT_MS, code: { files: { 'index.mjs': BOMB } } });
+    await rt.deploy({ name: 'snap-bomb', memoryMb: CATASTROPHE_BOMB_MEMORY_MB, snapStart: true, timeoutMs: GENEROUS_TIMEOUT_MS, code: { files: { 'index.mjs': BOMB } } });
     expect((await rt.invoke('ok', { n: 1 })).payload).toEqual({ ok: true, n: 1 });
     forks.hold = true;
   }, SLOW_CASE_LIMIT_MS);
@@ -88,7 +90,7 @@ describe('process isolation: after a catastrophic isolated-vm error', () => {
     for (const options of [{ isolation: 'process' as const, engineProcesses: 2 }, {}]) {
       const other = await createRuntime({ ...options, logSink: silentSink });
       try {
-        await other.deploy({ name: 'fresh', code: { files: { 'index.mjs': OK } } });
+        await other.deploy({ name: 'fresh', timeoutMs: GENEROUS_TIMEOUT_MS, code: { files: { 'index.mjs': OK } } });
         expect((await other.invoke('fresh', { n: 5 })).payload).toEqual({ ok: true, n: 5 });
       } finally {
         await other.close();

@@ -12,10 +12,10 @@ import { readFileSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { engineProcessIds } from '../../../src/engines/remote/process-host.ts';
 import { createRuntime, type Runtime } from '../../../src/index.ts';
+import { CATASTROPHE_BOMB as BOMB, CATASTROPHE_BOMB_MEMORY_MB } from '../../helpers/catastrophe-bomb.ts';
 import { GENEROUS_TIMEOUT_MS, SLOW_CASE_LIMIT_MS } from '../../helpers/runtime.ts';
 
 const OK = 'export const handler = async (event) => ({ ok: true, n: event.n ?? 0 })';
-const BOMB = 'export const handler = async () => { const m = new Map(); for (let i = 0;; i++) m.set(i, { i, s: "v" + i }); }';
 const SPIN = 'export const handler = async () => { console.log("spinning"); const end = Date.now() + 4000; while (Date.now() < end); return "spun"; }';
 
 describe('process isolation', () => {
@@ -24,9 +24,11 @@ describe('process isolation', () => {
 
   beforeAll(async () => {
     rt = await createRuntime({ isolation: 'process', engineProcesses: 2, logSink: { write: (line) => lines.push(line) } });
-    await rt.deploy({ name: 'ok', code: { files: { 'index.mjs': OK } } });
-    await rt.deploy({ name: 'okq', engine: 'quickjs', code: { files: { 'index.mjs': OK } } });
-    await rt.deploy({ name: 'bomb', memoryMb: 128, timeoutMs: GENEROUS_TIMEOUT_MS, code: { files: { 'index.mjs': BOMB } } });
+    // Neighbours' deadlines are far past their work: a cold start in a replacement child on a busy
+    // machine must never time out, or the case would test the load, not the isolation.
+    await rt.deploy({ name: 'ok', timeoutMs: GENEROUS_TIMEOUT_MS, code: { files: { 'index.mjs': OK } } });
+    await rt.deploy({ name: 'okq', engine: 'quickjs', timeoutMs: GENEROUS_TIMEOUT_MS, code: { files: { 'index.mjs': OK } } });
+    await rt.deploy({ name: 'bomb', memoryMb: CATASTROPHE_BOMB_MEMORY_MB, timeoutMs: GENEROUS_TIMEOUT_MS, code: { files: { 'index.mjs': BOMB } } });
     await rt.deploy({ name: 'spin', timeoutMs: 10_000, code: { files: { 'index.mjs': SPIN } } });
   }, SLOW_CASE_LIMIT_MS);
   afterAll(() => rt.close());
@@ -116,8 +118,8 @@ describe('process isolation, one child', () => {
     // One child: the neighbour's warm environment is in the child the bomb ends, every time.
     const rt = await createRuntime({ isolation: 'process', engineProcesses: 1 });
     try {
-      await rt.deploy({ name: 'ok', code: { files: { 'index.mjs': OK } } });
-      await rt.deploy({ name: 'bomb', memoryMb: 128, timeoutMs: GENEROUS_TIMEOUT_MS, code: { files: { 'index.mjs': BOMB } } });
+      await rt.deploy({ name: 'ok', timeoutMs: GENEROUS_TIMEOUT_MS, code: { files: { 'index.mjs': OK } } });
+      await rt.deploy({ name: 'bomb', memoryMb: CATASTROPHE_BOMB_MEMORY_MB, timeoutMs: GENEROUS_TIMEOUT_MS, code: { files: { 'index.mjs': BOMB } } });
       expect((await rt.invoke('ok', { n: 1 })).payload).toEqual({ ok: true, n: 1 });
       const bombed = await rt.invoke('bomb');
       expect(bombed.payload).toMatchObject({ errorType: 'Runtime.OutOfMemory' });
@@ -141,8 +143,8 @@ describe('process isolation, two bombs in one child', () => {
     // once more from a fresh deploy). Both bombs in the only child makes the collision likely, not certain.
     const rt = await createRuntime({ isolation: 'process', engineProcesses: 1 });
     try {
-      await rt.deploy({ name: 'ok', code: { files: { 'index.mjs': OK } } });
-      for (const name of ['bomb1', 'bomb2']) await rt.deploy({ name, memoryMb: 128, timeoutMs: GENEROUS_TIMEOUT_MS, code: { files: { 'index.mjs': BOMB } } });
+      await rt.deploy({ name: 'ok', timeoutMs: GENEROUS_TIMEOUT_MS, code: { files: { 'index.mjs': OK } } });
+      for (const name of ['bomb1', 'bomb2']) await rt.deploy({ name, memoryMb: CATASTROPHE_BOMB_MEMORY_MB, timeoutMs: GENEROUS_TIMEOUT_MS, code: { files: { 'index.mjs': BOMB } } });
       const results = await Promise.all([rt.invoke('bomb1'), rt.invoke('bomb2')]);
       const types = results.map((r) => (r.payload as { errorType: string }).errorType);
       expect(types).toContain('Runtime.OutOfMemory');
@@ -168,9 +170,9 @@ describe('process isolation, cold starts beside a dying child', () => {
     // dying child may fail, and then as Runtime.ExitError — never a rejected rt.invoke.
     const rt = await createRuntime({ isolation: 'process', engineProcesses: 1 });
     try {
-      await rt.deploy({ name: 'bomb', memoryMb: 128, timeoutMs: GENEROUS_TIMEOUT_MS, code: { files: { 'index.mjs': BOMB } } });
+      await rt.deploy({ name: 'bomb', memoryMb: CATASTROPHE_BOMB_MEMORY_MB, timeoutMs: GENEROUS_TIMEOUT_MS, code: { files: { 'index.mjs': BOMB } } });
       const names = ['c1', 'c2', 'c3', 'c4'];
-      for (const name of names) await rt.deploy({ name, code: { files: { 'index.mjs': OK } } });
+      for (const name of names) await rt.deploy({ name, timeoutMs: GENEROUS_TIMEOUT_MS, code: { files: { 'index.mjs': OK } } });
       const settled = await Promise.allSettled([rt.invoke('bomb'), ...names.map((name) => rt.invoke(name, { n: 7 }))]);
       expect(settled.map((s) => s.status)).toEqual(['fulfilled', 'fulfilled', 'fulfilled', 'fulfilled', 'fulfilled']);
       for (const s of settled.slice(1)) {

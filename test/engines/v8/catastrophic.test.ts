@@ -1,27 +1,29 @@
 import { spawn } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
+import { CATASTROPHE_BOMB, CATASTROPHE_BOMB_MEMORY_MB } from '../../helpers/catastrophe-bomb.ts';
 
 const indexUrl = new URL('../../../src/index.ts', import.meta.url).href;
 
 /**
- * A bomb isolated-vm does not always contain: a Map of small objects under memoryMb 128. On
- * Node 24 (V8 13.6) it exhausts V8's own heap before isolated-vm's soft limit acts and isolated-vm
- * reports a catastrophic error (its thread is parked forever, so the process cannot even exit on
- * its own); on Node 26 the soft limit catches it. Either way lambdalet must answer the invocation
- * with Runtime.OutOfMemory; after a catastrophe in-process v8 degrades to process isolation, says
- * so once (LAMBDALET_V8_DEGRADED) and keeps admitting v8 work (v8/in-process-health.ts; the full
- * picture: catastrophe-degrade.test.ts). Run in a child process that we kill.
+ * A bomb isolated-vm does not always contain: a Map of small arrays under memoryMb 128
+ * (helpers/catastrophe-bomb.ts). On Node 24 (V8 13.6) it exhausts V8's own heap before
+ * isolated-vm's soft limit acts and isolated-vm reports a catastrophic error (its thread is parked
+ * forever, so the process cannot even exit on its own); on Node 26 the soft limit catches it.
+ * Either way lambdalet must answer the invocation with Runtime.OutOfMemory; after a catastrophe
+ * in-process v8 degrades to process isolation, says so once (LAMBDALET_V8_DEGRADED) and keeps
+ * admitting v8 work (v8/in-process-health.ts; the full picture: catastrophe-degrade.test.ts). Run
+ * in a child process that we kill.
  */
 describe('v8 engine: catastrophic out of memory', () => {
   it('catastrophic: the invoke returns Runtime.OutOfMemory; after a catastrophe one warning, and invokes are still admitted', async () => {
     const script = `
       import { createRuntime, silentSink } from ${JSON.stringify(indexUrl)};
       const rt = await createRuntime({ logSink: silentSink });
-      await rt.deploy({ name: 'ok', code: { files: { 'index.mjs': 'export const handler = async () => "fine"' } } });
+      // The neighbour's deadline is far past its work: after a degrade it cold-starts in a child.
+      await rt.deploy({ name: 'ok', timeoutMs: 300000, code: { files: { 'index.mjs': 'export const handler = async () => "fine"' } } });
       await rt.invoke('ok');
-      await rt.deploy({ name: 'bomb', memoryMb: 128, timeoutMs: 30000, code: { files: { 'index.mjs':
-        'export const handler = async () => { const m = new Map(); for (let i = 0;; i++) m.set(i, { i, s: "v" + i }); }' } } });
+      await rt.deploy({ name: 'bomb', memoryMb: ${CATASTROPHE_BOMB_MEMORY_MB}, timeoutMs: 30000, code: { files: { 'index.mjs': ${JSON.stringify(CATASTROPHE_BOMB)} } } });
       const bombed = await rt.invoke('bomb');
       console.log('RESULT ' + JSON.stringify(bombed.payload));
       try {

@@ -8,7 +8,8 @@
 import { spawn } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
-import { LOOPS, MAP_BOMB } from '../../adversarial/cases.ts';
+import { LOOPS } from '../../adversarial/cases.ts';
+import { CATASTROPHE_BOMB, CATASTROPHE_BOMB_MEMORY_MB } from '../../helpers/catastrophe-bomb.ts';
 
 const indexUrl = new URL('../../../src/index.ts', import.meta.url).href;
 /** Hang detector per child (each needs about 2-5 s at load 10). */
@@ -107,7 +108,7 @@ describe('v8: the host process exits with its own code while guest code still ru
         await rt.deploy({ name: 'warm', code: { files: { 'index.mjs': 'export const handler = async () => 1' } } });
         await rt.invoke('warm');
         ${after}
-        await rt.deploy({ name: 'bomb', memoryMb: 128, timeoutMs: 120000, code: { files: { 'index.mjs': ${JSON.stringify(MAP_BOMB.code)} } } });
+        await rt.deploy({ name: 'bomb', memoryMb: ${CATASTROPHE_BOMB_MEMORY_MB}, timeoutMs: 120000, code: { files: { 'index.mjs': ${JSON.stringify(CATASTROPHE_BOMB)} } } });
         const bomb = await rt.invoke('bomb');
         console.log('BOMB ' + JSON.stringify({ errorType: bomb.payload?.errorType, isolation: rt.metrics().isolation }));
         await rt.close();
