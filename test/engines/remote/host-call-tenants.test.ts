@@ -100,45 +100,61 @@ class FloodWitness {
   }
 }
 
+/**
+ * At most this many flood phases: each runs two floods of FLOOD_MS and tenant rounds beside them.
+ * A second phase runs only when the first did not witness TENANTS invocations beside both floods:
+ * on a saturated machine (load 15-18) the floods' threads were descheduled through most tenants'
+ * short invocations and a phase saw 1 (issue #12, a test may not depend on the machine's speed).
+ */
+const MAX_PHASES = 4;
+
 async function tenantsBesideFlood(isolation: 'in-process' | 'process'): Promise<void> {
-  const witness = new FloodWitness();
-  const rt: Runtime = await createRuntime({ logSink: witness, isolation, engineThreads: 1, engineProcesses: 1 });
+  let witness = new FloodWitness();
+  const rt: Runtime = await createRuntime({ logSink: { write: (line: string) => witness.write(line) }, isolation, engineThreads: 1, engineProcesses: 1 });
   try {
     await rt.deploy({ name: 'flood', engine: 'quickjs', timeoutMs: 300_000, code: { files: { 'index.mjs': FLOOD } } });
     await rt.deploy({ name: 'saas', engine: 'quickjs', timeoutMs: 300_000, tenancy: { isolationMode: 'PER_TENANT' }, code: { files: { 'index.mjs': TENANT } } });
     const tenants = Array.from({ length: TENANTS }, (_, i) => `customer-${i + 1}`);
-    let flooding = true;
-    const floods = Promise.all(
-      [1, 2].map((n) => rt.invoke('flood', { n, ms: FLOOD_MS }).finally(() => (flooding = false))),
-    );
-    // The tenants start once both floods make host calls, one cold start at a time: a QuickJS
-    // server runs one call at a time, so a tenant placed in a flood's server would wait for the
-    // whole flood. With the floods' servers busy, each cold start goes to a server without a call in
-    // flight (engine-pool.ts / child-servers.ts `#pick`): the tenants share the pool's (or the
-    // child's) other servers, beside the floods' servers, and every round runs while they flood.
-    await Promise.race([witness.flowing, floods.then(() => Promise.reject(new Error('a flood ended before both made host calls')))]);
-    const rounds: { tenantId: string; functionError?: string; payload: unknown }[] = [];
+    let beside = 0;
     let round = 0;
-    do {
-      round++;
-      const results =
-        round === 1
-          ? await tenants.reduce<Promise<InvokeResult[]>>(async (done, tenantId) => [...(await done), await rt.invoke('saas', { round }, { tenantId })], Promise.resolve([]))
-          : await Promise.all(tenants.map((tenantId) => rt.invoke('saas', { round }, { tenantId })));
-      results.forEach((result, i) => rounds.push({ tenantId: tenants[i]!, functionError: result.functionError, payload: result.payload }));
-      // A pause between rounds: the race this guards against needs a host thread quick to answer
-      // (an answer flagged before the worker waits, its notify late), as the reproduction's was.
-      await new Promise((resolve) => setTimeout(resolve, 20));
-    } while (flooding);
-    for (const flood of await floods) {
-      expect(flood.functionError).toBeUndefined();
-      expect(flood.payload).toEqual({ calls: expect.any(Number), wrong: 0 });
+    for (let phase = 1; phase <= MAX_PHASES && beside < TENANTS; phase++) {
+      if (phase > 1) witness = new FloodWitness();
+      let flooding = true;
+      const floods = Promise.all(
+        [1, 2].map((n) => rt.invoke('flood', { n, ms: FLOOD_MS }).finally(() => (flooding = false))),
+      );
+      // The tenants start once both floods make host calls, one cold start at a time: a QuickJS
+      // server runs one call at a time, so a tenant placed in a flood's server would wait for the
+      // whole flood. With the floods' servers busy, each cold start goes to a server without a call in
+      // flight (engine-pool.ts / child-servers.ts `#pick`): the tenants share the pool's (or the
+      // child's) other servers, beside the floods' servers, and every round runs while they flood.
+      await Promise.race([witness.flowing, floods.then(() => Promise.reject(new Error('a flood ended before both made host calls')))]);
+      const rounds: { tenantId: string; functionError?: string; payload: unknown }[] = [];
+      const first = round + 1;
+      do {
+        round++;
+        const event = { round };
+        const results =
+          round === first
+            ? await tenants.reduce<Promise<InvokeResult[]>>(async (done, tenantId) => [...(await done), await rt.invoke('saas', event, { tenantId })], Promise.resolve([]))
+            : await Promise.all(tenants.map((tenantId) => rt.invoke('saas', event, { tenantId })));
+        results.forEach((result, i) => rounds.push({ tenantId: tenants[i]!, functionError: result.functionError, payload: result.payload }));
+        // A pause between rounds: the race this guards against needs a host thread quick to answer
+        // (an answer flagged before the worker waits, its notify late), as the reproduction's was.
+        await new Promise((resolve) => setTimeout(resolve, 20));
+      } while (flooding);
+      for (const flood of await floods) {
+        expect(flood.functionError).toBeUndefined();
+        expect(flood.payload).toEqual({ calls: expect.any(Number), wrong: 0 });
+      }
+      for (const entry of rounds) expect(entry).toEqual({ tenantId: entry.tenantId, functionError: undefined, payload: { foreign: [] } });
+      expect(witness.during.size).toBe(rounds.length);
+      // Tenant invocations that saw the host answer each flood's host calls while they made their
+      // own (FloodWitness): they ran beside both floods.
+      beside += [...witness.during.values()].filter(([, one, two]) => one! >= 2 && two! >= 2).length;
     }
-    for (const entry of rounds) expect(entry).toEqual({ tenantId: entry.tenantId, functionError: undefined, payload: { foreign: [] } });
-    // The tenants ran beside both floods: at least a round's worth of tenant invocations saw the
-    // host answer each flood's host calls while they made their own (FloodWitness).
-    const beside = [...witness.during.values()].filter(([, one, two]) => one! >= 2 && two! >= 2).length;
-    expect(witness.during.size).toBe(rounds.length);
+    // What makes the answers above a test of the race: at least a round's worth of tenant
+    // invocations ran beside both floods.
     expect(beside).toBeGreaterThanOrEqual(TENANTS);
   } finally {
     await rt.close();
