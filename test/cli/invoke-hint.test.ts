@@ -7,7 +7,7 @@ import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { expect, it } from 'vitest';
-import { outsidePackageHint } from '../../src/cli/invoke.ts';
+import { commonJsHint, outsidePackageHint } from '../../src/cli/invoke.ts';
 import { runCli } from './run-cli.ts';
 
 it('invoke <dir>: a dependency hoisted to a parent node_modules fails INIT as in Node, and stderr names where it is', async () => {
@@ -36,4 +36,29 @@ it('the hint: CommonJS words and scoped names too; nothing for a path, another e
   expect(outsidePackageHint(dir, { errorMessage: "Cannot find package 'lambdalet-no-such-package' imported from /var/task/index.mjs" })).toBeUndefined();
   expect(outsidePackageHint(dir, { errorMessage: 'boom' })).toBeUndefined();
   expect(outsidePackageHint(dir, 'a string payload')).toBeUndefined();
+});
+
+it('invoke <file.ts> under "type": "commonjs" (npm init -y): INIT fails as in Node, and stderr names the package.json and the way out', async () => {
+  const project = await mkdtemp(join(tmpdir(), 'lambdalet-cjs-type-'));
+  try {
+    await writeFile(join(project, 'package.json'), JSON.stringify({ name: 'p', version: '1.0.0', type: 'commonjs' }));
+    await mkdir(join(project, 'src'));
+    const entry = join(project, 'src', 'orders.ts');
+    await writeFile(entry, 'export const handler = async (event: { id: number }) => ({ id: event.id });\n');
+    const { code, stdout, stderr } = await runCli(['invoke', entry, '--log-type', 'None']);
+    expect(code).toBe(1);
+    expect(JSON.parse(stdout)).toMatchObject({ errorType: 'Runtime.UserCodeSyntaxError', errorMessage: "SyntaxError: Unexpected token 'export'" });
+    expect(stderr).toContain(`lambdalet: ${join(project, 'package.json')} says "type": "commonjs"`);
+    expect(stderr).toContain(`Run \`npm pkg set type=module\` in ${project}, or name the file orders.mts.`);
+
+    // No hint where the package says nothing (Node detects the syntax), for another error or a .mjs file.
+    const syntax = { errorType: 'Runtime.UserCodeSyntaxError', errorMessage: 'SyntaxError: Cannot use import statement outside a module' };
+    expect(await commonJsHint(join(project, 'src', 'index.js'), syntax)).toMatch(/name the file index\.mjs\.$/);
+    expect(await commonJsHint(join(project, 'src', 'index.mjs'), syntax)).toBeUndefined();
+    expect(await commonJsHint(entry, { errorType: 'Runtime.UserCodeSyntaxError', errorMessage: "SyntaxError: Unexpected token '}'" })).toBeUndefined();
+    await writeFile(join(project, 'package.json'), JSON.stringify({ name: 'p', version: '1.0.0' }));
+    expect(await commonJsHint(entry, syntax)).toBeUndefined();
+  } finally {
+    await rm(project, { recursive: true, force: true });
+  }
 });
