@@ -72,7 +72,8 @@ export async function invokeCommand(args: readonly string[], io: Io): Promise<nu
     }
     io.stdout.write(`${io.stdoutIsTTY ? JSON.stringify(result.payload, null, 2) : JSON.stringify(result.payload)}\n`);
     if (result.functionError !== undefined && 'dir' in config.code && typeof config.code.dir === 'string') {
-      const hint = outsidePackageHint(config.code.dir, result.payload);
+      const failing = failingFileIn(config.code.dir, result.payload);
+      const hint = outsidePackageHint(config.code.dir, result.payload) ?? (failing === undefined ? undefined : await commonJsHint(failing, result.payload));
       if (hint !== undefined) io.stderr.write(`${hint}\n`);
     }
     if (result.functionError !== undefined) {
@@ -138,6 +139,14 @@ export function besideEntryHint(entry: string, payload: unknown): string | undef
   if (!existsSync(onDisk)) return undefined;
   return `lambdalet: ${onDisk} is beside the handler on disk, but a handler file runs bundled: only what it imports goes with it. ` +
     `Import the file (JSON: \`import data from './${wanted}' with { type: 'json' }\`), or invoke the directory: lambdalet invoke ${dir} --handler ${basename(entry, extname(entry))}.handler`;
+}
+
+/** The file on disk under a package directory that an INIT error's first frame names (`    at /var/task/lib/x.js:1:1`). */
+export function failingFileIn(dir: string, payload: unknown): string | undefined {
+  const trace = (payload as { trace?: unknown } | null)?.trace;
+  const frame = Array.isArray(trace) && typeof trace[1] === 'string' ? trace[1] : '';
+  const relative = /^ {4}at \/var\/task\/(.+):\d+:\d+$/.exec(frame)?.[1];
+  return relative === undefined || relative.split('/').includes('..') ? undefined : join(resolve(dir), relative);
 }
 
 /**
