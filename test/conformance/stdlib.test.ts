@@ -3,7 +3,40 @@ import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import { deployAndInvoke, deployFiles, forEachEngine } from '../helpers/runtime.ts';
 
+/**
+ * Buffer's `base64url` (Node >= 15.7), which feross/buffer lacks (issue #12: `Buffer.from(segment,
+ * 'base64url')`, how a handler reads a JWT's parts, threw "Unknown encoding"). Run here too: the
+ * answers are this Node's.
+ */
+function base64UrlFacts(): unknown {
+  const B = Buffer;
+  const bytes = B.from([0xfb, 0xff, 0xbf, 0x00, 0x3e, 0x3f]);
+  const jwtPart = B.from(JSON.stringify({ sub: 'ada', n: 'ü?>' })).toString('base64url');
+  const written = B.alloc(6);
+  const filled = B.alloc(4);
+  filled.fill('-_8', 'base64url');
+  return {
+    encode: bytes.toString('base64url'), encodeSlice: bytes.toString('base64url', 1, 4), upper: bytes.toString('BASE64URL' as BufferEncoding),
+    locale: bytes.toLocaleString('base64url' as never), jwtPart, decoded: B.from(jwtPart, 'base64url').toString(),
+    padded: B.from('-_8=', 'base64url').toString('hex'), isEncoding: [B.isEncoding('base64url'), B.isEncoding('BASE64URL'), B.isEncoding('base64urls')],
+    byteLength: B.byteLength('-_8', 'base64url'), written: [written.write('-_8', 1, 'base64url'), written.toString('hex')], filled: filled.toString('hex'),
+    alloc: B.alloc(3, '-_8', 'base64url').toString('hex'), indexOf: bytes.indexOf('v_8', 0, 'base64url'), includes: bytes.includes('-_8', 'base64url'),
+    empty: B.alloc(0).toString('base64url'),
+  };
+}
+
 forEachEngine(({ withRuntime }) => {
+  describe('Buffer', () => {
+    it("base64url: from, toString, byteLength, write, fill, alloc, indexOf and isEncoding as Node's", () =>
+      withRuntime(async ({ rt }) => {
+        const result = await deployAndInvoke(rt, `export const handler = async () => (${base64UrlFacts.toString()})();`);
+        expect(result.functionError, JSON.stringify(result.payload)).toBeUndefined();
+        const node = base64UrlFacts();
+        expect((node as { encode: string }).encode).toBe('-_-_AD4_');
+        expect(result.payload).toEqual(node);
+      }));
+  });
+
   describe('globals', () => {
     it('Stdlib: Web globals (encoding, URL, base64, structuredClone, crypto, events, abort, streams) behave as in Node', () =>
       withRuntime(async ({ rt }) => {
