@@ -184,6 +184,11 @@ async function buildStandardLibrary(): Promise<Record<string, string>> {
             if (!source.includes('exports.Buffer = Buffer')) throw new Error('buffer changed: re-check the base64url patch');
             return { contents: `${source}\nrequire(${JSON.stringify(`${dir}buffer-base64url.ts`)}).addBase64Url(Buffer);\n`, loader: 'js', resolveDir: dirname(args.path) };
           });
+          b.onLoad({ filter: /[\\/]node_modules[\\/]string_decoder[\\/]lib[\\/]string_decoder\.js$/ }, async (args) => {
+            const source = await readFile(args.path, 'utf8');
+            if (!source.includes('exports.StringDecoder = StringDecoder')) throw new Error('string_decoder changed: re-check the base64url patch');
+            return { contents: `${source}\nrequire(${JSON.stringify(`${dir}buffer-base64url.ts`)}).addBase64UrlDecoder(exports);\n`, loader: 'js', resolveDir: dirname(args.path) };
+          });
           // The `process` package (a browser shim with a setTimeout-based nextTick): the guest's own process.
           b.onResolve({ filter: /^process\/?$/ }, () => ({ path: 'process', namespace: 'lambdalet-process' }));
           b.onLoad({ filter: /.*/, namespace: 'lambdalet-process' }, () => ({ contents: 'module.exports = globalThis.process;', loader: 'js' }));

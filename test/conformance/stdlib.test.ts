@@ -1,4 +1,5 @@
 /** The guest standard library: the same answers on every engine. */
+import { StringDecoder } from 'node:string_decoder';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import { deployAndInvoke, deployFiles, forEachEngine } from '../helpers/runtime.ts';
@@ -8,8 +9,7 @@ import { deployAndInvoke, deployFiles, forEachEngine } from '../helpers/runtime.
  * 'base64url')`, how a handler reads a JWT's parts, threw "Unknown encoding"). Run here too: the
  * answers are this Node's.
  */
-function base64UrlFacts(): unknown {
-  const B = Buffer;
+function base64UrlFacts(B: typeof Buffer, Decoder: typeof StringDecoder): unknown {
   const bytes = B.from([0xfb, 0xff, 0xbf, 0x00, 0x3e, 0x3f]);
   const jwtPart = B.from(JSON.stringify({ sub: 'ada', n: 'ü?>' })).toString('base64url');
   const written = B.alloc(6);
@@ -22,16 +22,17 @@ function base64UrlFacts(): unknown {
     byteLength: B.byteLength('-_8', 'base64url'), written: [written.write('-_8', 1, 'base64url'), written.toString('hex')], filled: filled.toString('hex'),
     alloc: B.alloc(3, '-_8', 'base64url').toString('hex'), indexOf: bytes.indexOf('v_8', 0, 'base64url'), includes: bytes.includes('-_8', 'base64url'),
     empty: B.alloc(0).toString('base64url'),
+    decoder: ((d) => [(d as unknown as { encoding: string }).encoding, d.write(B.from([1, 2, 3, 4, 0xfb])), d.write(B.from([0xff])), d.end()])(new Decoder('base64url')),
   };
 }
 
 forEachEngine(({ withRuntime }) => {
   describe('Buffer', () => {
-    it("base64url: from, toString, byteLength, write, fill, alloc, indexOf and isEncoding as Node's", () =>
+    it("base64url: from, toString, byteLength, write, fill, alloc, indexOf, isEncoding and StringDecoder as Node's", () =>
       withRuntime(async ({ rt }) => {
-        const result = await deployAndInvoke(rt, `export const handler = async () => (${base64UrlFacts.toString()})();`);
+        const result = await deployAndInvoke(rt, `import { StringDecoder } from 'node:string_decoder';\nexport const handler = async () => (${base64UrlFacts.toString()})(Buffer, StringDecoder);`);
         expect(result.functionError, JSON.stringify(result.payload)).toBeUndefined();
-        const node = base64UrlFacts();
+        const node = base64UrlFacts(Buffer, StringDecoder);
         expect((node as { encode: string }).encode).toBe('-_-_AD4_');
         expect(result.payload).toEqual(node);
       }));

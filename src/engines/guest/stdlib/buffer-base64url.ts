@@ -6,7 +6,8 @@
  *
  * Decoding: feross's base64 decoder already reads the URL-safe alphabet (`-`, `_`) and missing
  * padding, as Node's base64 does, so `base64url` is read as `base64`. Encoding: base64, then `+/`
- * become `-_` and the padding goes (Node: RFC 4648 §5, unpadded).
+ * become `-_` and the padding goes (Node: RFC 4648 §5, unpadded). string_decoder (node:string_decoder,
+ * and readable-stream's setEncoding) gets it the same way: {@link addBase64UrlDecoder}.
  */
 type Encoding = unknown;
 interface FerossBuffer {
@@ -52,8 +53,7 @@ export function addBase64Url(Buffer: FerossBuffer): void {
   Object.defineProperty(Buffer.byteLength, 'name', { value: 'byteLength' });
   const stringify = function toString_(this: unknown, ...args: unknown[]): unknown {
     if (!isBase64Url(args[0])) return apply(toString, this, args);
-    const base64 = apply(toString, this, ['base64', ...args.slice(1)]) as string;
-    return apply(replace, apply(replace, apply(replace, base64, [/\+/g, '-']), [/\//g, '_']), [/=+$/, '']);
+    return urlSafe(apply(toString, this, ['base64', ...args.slice(1)]));
   };
   Object.defineProperty(stringify, 'name', { value: 'toString' });
   const methods = proto as Record<string, unknown>;
@@ -67,3 +67,37 @@ export function addBase64Url(Buffer: FerossBuffer): void {
     methods[name] = wrapped;
   }
 }
+
+/** `+/` to `-_`, padding dropped: base64 text as base64url. */
+function urlSafe(text: unknown): unknown {
+  if (typeof text !== 'string') return text;
+  return apply(replace, apply(replace, apply(replace, text, [/\+/g, '-']), [/\//g, '_']), [/=+$/, '']);
+}
+
+interface Decoder {
+  encoding: unknown;
+  write: (...args: unknown[]) => unknown;
+  end: (...args: unknown[]) => unknown;
+}
+
+/**
+ * string_decoder 1.3's StringDecoder with Node's `base64url`: a base64 decoder whose text is made
+ * URL-safe (its write() returns whole 4-character groups, so only end() can carry padding). The
+ * package's own module calls this (guest-bundle.ts); other encodings reach its decoder unchanged.
+ */
+export function addBase64UrlDecoder(exports: { StringDecoder: new (encoding?: unknown) => Decoder }): void {
+  const Base = exports.StringDecoder;
+  const StringDecoder = function StringDecoder(encoding?: unknown): Decoder {
+    if (!isBase64Url(encoding)) return new Base(encoding);
+    const decoder = new Base('base64');
+    const { write, end } = decoder;
+    decoder.encoding = 'base64url';
+    decoder.write = (...args: unknown[]): unknown => urlSafe(apply(write, decoder, args));
+    decoder.end = (...args: unknown[]): unknown => urlSafe(apply(end, decoder, args));
+    return decoder;
+  };
+  // Same prototype: `instanceof StringDecoder` and the methods other encodings use hold as before.
+  Object.defineProperty(StringDecoder, 'prototype', { value: Base.prototype as unknown });
+  exports.StringDecoder = StringDecoder as unknown as typeof Base;
+}
+
