@@ -26,7 +26,44 @@ function base64UrlFacts(B: typeof Buffer, Decoder: typeof StringDecoder): unknow
   };
 }
 
+/**
+ * TextDecoderStream and TextEncoderStream, Node's globals since 18 (issue #12: `res.body.pipeThrough(
+ * new TextDecoderStream())` was a ReferenceError). Multi-byte characters and a surrogate pair split
+ * across chunks; run here too, the answers are this Node's.
+ */
+async function textStreamFacts(): Promise<unknown> {
+  const readAll = async (readable: ReadableStream<unknown>): Promise<unknown[]> => {
+    const out: unknown[] = [];
+    for (const reader = readable.getReader(); ;) {
+      const { done, value } = await reader.read();
+      if (done) return out;
+      out.push(value instanceof Uint8Array ? [...value] : value);
+    }
+  };
+  const decoder = new TextDecoderStream('utf-8', { fatal: false });
+  const euro = new TextEncoder().encode('a€b');
+  const writer = decoder.writable.getWriter();
+  void writer.write(euro.subarray(0, 2)).then(() => writer.write(euro.subarray(2))).then(() => writer.close());
+  const decoded = await readAll(decoder.readable);
+  const encoder = new TextEncoderStream();
+  const encWriter = encoder.writable.getWriter();
+  void encWriter.write('x\ud83d').then(() => encWriter.write('\ude00y')).then(() => encWriter.write('\ud83d')).then(() => encWriter.close());
+  const encoded = await readAll(encoder.readable);
+  return { decoded: decoded.join(''), props: [decoder.encoding, decoder.fatal, decoder.ignoreBOM, encoder.encoding], encoded: encoded.flat() };
+}
+
 forEachEngine(({ withRuntime }) => {
+  describe('encoding streams', () => {
+    it('TextDecoderStream and TextEncoderStream are globals and behave as Node\'s', () =>
+      withRuntime(async ({ rt }) => {
+        const result = await deployAndInvoke(rt, `export const handler = async () => (${textStreamFacts.toString()})();`);
+        expect(result.functionError, JSON.stringify(result.payload)).toBeUndefined();
+        const node = await textStreamFacts();
+        expect((node as { decoded: string }).decoded).toBe('a€b');
+        expect(result.payload).toEqual(node);
+      }));
+  });
+
   describe('Buffer', () => {
     it("base64url: from, toString, byteLength, write, fill, alloc, indexOf, isEncoding and StringDecoder as Node's", () =>
       withRuntime(async ({ rt }) => {
