@@ -1,5 +1,6 @@
 /** The guest standard library: the same answers on every engine. */
 import { StringDecoder } from 'node:string_decoder';
+import { brotliCompressSync, brotliDecompressSync, deflateRawSync, deflateSync, gunzipSync, gzipSync, inflateRawSync, inflateSync } from 'node:zlib';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import { deployAndInvoke, deployFiles, forEachEngine } from '../helpers/runtime.ts';
@@ -52,7 +53,63 @@ async function textStreamFacts(): Promise<unknown> {
   return { decoded: decoded.join(''), props: [decoder.encoding, decoder.fatal, decoder.ignoreBOM, encoder.encoding], encoded: encoded.flat() };
 }
 
+/**
+ * CompressionStream and DecompressionStream, Node's globals since 18 (issue #12: a ReferenceError).
+ * Each format compressed and read back in the same place; `given` (base64, one per format) is
+ * decompressed too; an unknown format's error. Run here too: the answers are this Node's, except the
+ * compressed bytes, which the test decompresses with node:zlib.
+ */
+async function compressionFacts(given: Record<string, string>): Promise<unknown> {
+  const text = 'lambdalet '.repeat(50);
+  const pipe = async (bytes: Uint8Array, through: { readable: ReadableStream<Uint8Array>; writable: WritableStream<Uint8Array> }): Promise<Uint8Array> => {
+    const writer = through.writable.getWriter();
+    void writer.write(bytes.subarray(0, 7)).then(() => writer.write(bytes.subarray(7))).then(() => writer.close());
+    const parts: number[] = [];
+    for (const reader = through.readable.getReader(); ;) {
+      const { done, value } = await reader.read();
+      if (done) return new Uint8Array(parts);
+      parts.push(...value);
+    }
+  };
+  const out: Record<string, unknown> = {};
+  for (const format of ['gzip', 'deflate', 'deflate-raw', 'brotli'] as const) {
+    const packed = await pipe(new TextEncoder().encode(text), new CompressionStream(format));
+    const back = new TextDecoder().decode(await pipe(packed, new DecompressionStream(format)));
+    const theirs = new TextDecoder().decode(await pipe(Uint8Array.from(atob(given[format]!), (c) => c.charCodeAt(0)), new DecompressionStream(format)));
+    out[format] = { roundTrip: back === text, theirs: theirs === text, packed: btoa(String.fromCharCode(...packed)) };
+  }
+  try {
+    new CompressionStream('zip' as never);
+  } catch (error) {
+    out.unknown = [(error as Error).name, (error as { code?: string }).code, (error as Error).message];
+  }
+  return out;
+}
+
 forEachEngine(({ withRuntime }) => {
+  describe('compression streams', () => {
+    it('CompressionStream and DecompressionStream are globals: gzip, deflate, deflate-raw and brotli both ways, as Node\'s', () =>
+      withRuntime(async ({ rt }) => {
+        const text = 'lambdalet '.repeat(50);
+        const given = {
+          gzip: gzipSync(text).toString('base64'), deflate: deflateSync(text).toString('base64'),
+          'deflate-raw': deflateRawSync(text).toString('base64'), brotli: brotliCompressSync(text).toString('base64'),
+        };
+        const result = await deployAndInvoke(rt, `export const handler = async (event) => (${compressionFacts.toString()})(event);`, given);
+        expect(result.functionError, JSON.stringify(result.payload)).toBeUndefined();
+        const node = (await compressionFacts(given)) as Record<string, { packed: string }>;
+        const payload = result.payload as Record<string, { packed: string }>;
+        const unpack = { gzip: gunzipSync, deflate: inflateSync, 'deflate-raw': inflateRawSync, brotli: brotliDecompressSync } as const;
+        for (const format of Object.keys(unpack) as (keyof typeof unpack)[]) {
+          // Compressors may differ in their bytes, never in what the bytes hold.
+          expect(unpack[format](Buffer.from(payload[format]!.packed, 'base64')).toString()).toBe(text);
+          expect({ ...payload[format], packed: '' }).toEqual({ ...node[format], packed: '' });
+          expect(node[format]).toMatchObject({ roundTrip: true, theirs: true });
+        }
+        expect(payload.unknown).toEqual(node.unknown);
+      }));
+  });
+
   describe('encoding streams', () => {
     it('TextDecoderStream and TextEncoderStream are globals and behave as Node\'s', () =>
       withRuntime(async ({ rt }) => {

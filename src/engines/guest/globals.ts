@@ -90,6 +90,9 @@ export function installGlobals(): void {
     'ReadableStreamDefaultReader', 'ReadableByteStreamController', 'WritableStreamDefaultWriter', 'TextEncoderStream', 'TextDecoderStream']) {
     lazy(name, () => (stdlib<typeof import('./stdlib/streams.ts')>('streams').streams as Record<string, unknown>)[name]);
   }
+  for (const name of ['CompressionStream', 'DecompressionStream']) {
+    lazy(name, () => (stdlib<typeof import('./stdlib/zlib.ts')>('zlib') as Record<string, unknown>)[name]);
+  }
   for (const name of ['Headers', 'Request', 'Response', 'FormData', 'Blob', 'File', 'fetch']) {
     lazy(name, () => (stdlib<typeof import('./stdlib/fetch.ts')>('fetch').fetchGlobals as Record<string, unknown>)[name]);
   }
