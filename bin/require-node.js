@@ -38,4 +38,13 @@ export function requireNode() {
 }
 
 const self = fileURLToPath(import.meta.url);
-if (process.argv[1] !== undefined && realpathSync(process.argv[1]) === realpathSync(self)) requireNode();
+/** Whether Node was started on this file (`node bin/require-node.js`), not importing it. */
+function runDirectly() {
+  try {
+    return process.argv[1] !== undefined && realpathSync(process.argv[1]) === realpathSync(self);
+  } catch {
+    // argv[1] is not a file (a runner's virtual path): the library is importing this module.
+    return false;
+  }
+}
+if (runDirectly()) requireNode();

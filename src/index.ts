@@ -2,6 +2,8 @@
  * lambdalet: AWS Lambda as a library. Deploy handlers and invoke them in sandboxes inside this
  * Node.js process, with Lambda's semantics.
  */
+// First: on a Node older than 24 importing lambdalet stops here, with one line saying so.
+import './node-version-guard.ts';
 export {
   createRuntime,
   Runtime,

@@ -12,7 +12,7 @@
  * - A file that is not ours (another program's tables, another schema) is refused, untouched.
  */
 import { randomUUID } from 'node:crypto';
-import { DatabaseSync, type StatementSync } from 'node:sqlite';
+import type { DatabaseSync, StatementSync } from 'node:sqlite';
 import { DataDirError, RuntimeClosedError } from '../errors.ts';
 import type { DeadEvent, EventQueueBackend, LeasedEvent, NewEvent, QueueDue } from './queue.ts';
 import { classifySqliteError, openDataDirFile } from '../registry/sqlite-file.ts';

@@ -1,6 +1,7 @@
 /** `lambdalet invoke <code>`: deploy, invoke once, payload to stdout, log to stderr. */
 import { existsSync } from 'node:fs';
 import { basename, dirname, extname, join, resolve } from 'node:path';
+import { declaredPackageType, describe as describeModule } from '../code/locate-module.ts';
 import { LOG_TYPES } from '../config/index.ts';
 import { createRuntime, SnapStartException, type LogSink } from '../index.ts';
 import type { Io } from './io.ts';
@@ -71,12 +72,14 @@ export async function invokeCommand(args: readonly string[], io: Io): Promise<nu
     }
     io.stdout.write(`${io.stdoutIsTTY ? JSON.stringify(result.payload, null, 2) : JSON.stringify(result.payload)}\n`);
     if (result.functionError !== undefined && 'dir' in config.code && typeof config.code.dir === 'string') {
-      const hint = outsidePackageHint(config.code.dir, result.payload);
+      const failing = failingFileIn(config.code.dir, result.payload);
+      const hint = outsidePackageHint(config.code.dir, result.payload) ?? (failing === undefined ? undefined : await commonJsHint(failing, result.payload));
       if (hint !== undefined) io.stderr.write(`${hint}\n`);
     }
     if (result.functionError !== undefined) {
+      const entry = 'entry' in config.code && typeof config.code.entry === 'string' ? config.code.entry : undefined;
       const hint = egressHint(result.payload) ??
-        ('entry' in config.code && typeof config.code.entry === 'string' ? besideEntryHint(config.code.entry, result.payload) : undefined);
+        (entry === undefined ? undefined : besideEntryHint(entry, result.payload) ?? await commonJsHint(entry, result.payload));
       if (hint !== undefined) io.stderr.write(`${hint}\n`);
     }
     return result.functionError === undefined ? 0 : 1;
@@ -136,4 +139,33 @@ export function besideEntryHint(entry: string, payload: unknown): string | undef
   if (!existsSync(onDisk)) return undefined;
   return `lambdalet: ${onDisk} is beside the handler on disk, but a handler file runs bundled: only what it imports goes with it. ` +
     `Import the file (JSON: \`import data from './${wanted}' with { type: 'json' }\`), or invoke the directory: lambdalet invoke ${dir} --handler ${basename(entry, extname(entry))}.handler`;
+}
+
+/** The file on disk under a package directory that an INIT error's first frame names (`    at /var/task/lib/x.js:1:1`). */
+export function failingFileIn(dir: string, payload: unknown): string | undefined {
+  const trace = (payload as { trace?: unknown } | null)?.trace;
+  const frame = Array.isArray(trace) && typeof trace[1] === 'string' ? trace[1] : '';
+  const relative = /^ {4}at \/var\/task\/(.+):\d+:\d+$/.exec(frame)?.[1];
+  return relative === undefined || relative.split('/').includes('..') ? undefined : join(resolve(dir), relative);
+}
+
+/**
+ * `npm init -y` writes `"type": "commonjs"`, under which Node runs a `.ts` or `.js` file as CommonJS
+ * and refuses its `export` (lambdalet does the same: Runtime.UserCodeSyntaxError). A new user's first
+ * `lambdalet invoke src/orders.ts` in such a project failed with `SyntaxError: Unexpected token
+ * 'export'` and nothing saying why (issue #12). Names the package.json and the two ways out, when
+ * that is the cause.
+ */
+export async function commonJsHint(entry: string, payload: unknown): Promise<string | undefined> {
+  const error = payload as { errorType?: unknown; errorMessage?: unknown } | null;
+  if (error?.errorType !== 'Runtime.UserCodeSyntaxError' || typeof error.errorMessage !== 'string') return undefined;
+  if (!/Unexpected token 'export'|Cannot use import statement outside a module/.test(error.errorMessage)) return undefined;
+  const file = resolve(entry);
+  const extension = extname(file);
+  if (extension !== '.ts' && extension !== '.js') return undefined;
+  if ((await declaredPackageType(file, undefined)) !== 'commonjs') return undefined;
+  const manifest = (await describeModule(dirname(file), file, undefined)).manifest;
+  if (manifest === undefined) return undefined;
+  return `lambdalet: ${manifest} says "type": "commonjs" (as \`npm init -y\` writes), so Node runs ${entry} as CommonJS, where import/export are a SyntaxError. ` +
+    `Run \`npm pkg set type=module\` in ${dirname(manifest)}, or name the file ${basename(entry, extension)}.m${extension.slice(1)}.`;
 }

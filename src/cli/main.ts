@@ -17,7 +17,8 @@ import { FLAG_OF_FIELD, UsageError } from './options.ts';
 export const HELP = `Usage: lambdalet <command> [options]
 
 Runs AWS Lambda handlers inside this Node.js process, with Lambda's semantics: in V8 isolates
-(isolated-vm, --engine v8, the default) or in QuickJS compiled to WebAssembly (--engine quickjs).
+(isolated-vm, --engine v8, the default) or in QuickJS compiled to WebAssembly (--engine quickjs);
+a WebAssembly component (.wasm) runs on --engine wasm.
 
 Commands:
   invoke <code>   deploy <code> as a function, invoke it once: payload to stdout, log to stderr

@@ -169,6 +169,32 @@ export function requiredAsyncModule(code: string, metafile: Metafile, root: stri
 }
 
 /**
+ * The bundle's inputs in the order Node meets them: the handler's file first, then each import in
+ * source order, depth first (a CommonJS file fails to compile before any module it requires loads).
+ * esbuild's metafile lists a file's dependencies before the file, so a CommonJS handler with an
+ * `import` of a CommonJS-declared ES module was reported as the dependency's `Unexpected token
+ * 'export'` where Node says the handler's `Cannot use import statement outside a module` (issue #12).
+ * Inputs the walk does not reach keep their metafile order, after it.
+ */
+function inLoadOrder(metafile: Metafile, root: string, entry: string | undefined): [string, Metafile['inputs'][string]][] {
+  const inputs = Object.entries(metafile.inputs);
+  const start = entry === undefined ? undefined : inputs.find(([path]) => resolve(root, path) === entry)?.[0];
+  if (start === undefined) return inputs;
+  const ordered = new Map<string, Metafile['inputs'][string]>();
+  const stack = [start];
+  while (stack.length > 0) {
+    const path = stack.pop()!;
+    const input = metafile.inputs[path];
+    if (input === undefined || ordered.has(path)) continue;
+    ordered.set(path, input);
+    const next = input.imports.filter((entry) => entry.external !== true).map((entry) => entry.path);
+    for (let i = next.length - 1; i >= 0; i--) stack.push(next[i]!);
+  }
+  for (const [path, input] of inputs) if (!ordered.has(path)) ordered.set(path, input);
+  return [...ordered];
+}
+
+/**
  * Finds ES module syntax in a file Node loads as CommonJS: a `.cjs` or `.cts` file, or a `.js` or
  * `.ts` file whose package.json says `"type": "commonjs"` (Node detects the format only where
  * nothing declares it). TypeScript follows JavaScript's rule: Node's docs, "Modules: TypeScript",
@@ -179,8 +205,8 @@ export function requiredAsyncModule(code: string, metafile: Metafile, root: stri
  * the runtime client reports as Runtime.UserCodeSyntaxError. esbuild's metafile says which inputs
  * have ESM syntax, so a sound package costs nothing here; Node itself words the error.
  */
-export async function esmSyntaxInCommonJs(metafile: Metafile, root: string): Promise<InitFailure | undefined> {
-  for (const [path, input] of Object.entries(metafile.inputs)) {
+export async function esmSyntaxInCommonJs(metafile: Metafile, root: string, entry?: string): Promise<InitFailure | undefined> {
+  for (const [path, input] of inLoadOrder(metafile, root, entry)) {
     const moduleSyntax = input.format === 'esm' || input.imports.some((entry) => entry.kind === 'import-statement');
     if (!moduleSyntax || /^[a-z-]+:/.test(path)) continue;
     const file = resolve(root, path);

@@ -55,7 +55,7 @@ export async function bundleFunction(
     if (!built.ok) return { ok: false, failure: await failureFromBuild(built.errors, pkg.root) };
     const asyncRequire = requiredAsyncModule(built.output.code, built.output.metafile, pkg.root);
     if (asyncRequire !== undefined) return { ok: false, failure: asyncRequire };
-    const esmInCjs = await esmSyntaxInCommonJs(built.output.metafile, pkg.root);
+    const esmInCjs = await esmSyntaxInCommonJs(built.output.metafile, pkg.root, module.file);
     if (esmInCjs !== undefined) return { ok: false, failure: esmInCjs };
     const filename = taskPath(pkg.root, module.file);
     const script = wrapBundle(restoreFreeRequire(built.output.code), built.output.metafile, filename);

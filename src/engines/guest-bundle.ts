@@ -10,6 +10,7 @@
  * once per checkout: the bundle is kept in node_modules/.cache, keyed by the sources (guest-cache.ts).
  */
 import { readFile } from 'node:fs/promises';
+import { dirname } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { cachedGuestRuntime } from './guest-cache.ts';
 import { formatjsPatches } from './guest-intl-build.ts';
@@ -175,6 +176,18 @@ async function buildStandardLibrary(): Promise<Record<string, string>> {
               source = source.replace(from, to);
             }
             return { contents: source, loader: 'js' };
+          });
+          // feross/buffer lacks Node's `base64url`: its own module adds it (stdlib/buffer-base64url.ts), so
+          // every importer of `buffer` in the library gets the one patched Buffer.
+          b.onLoad({ filter: /[\\/]node_modules[\\/]buffer[\\/]index\.js$/ }, async (args) => {
+            const source = await readFile(args.path, 'utf8');
+            if (!source.includes('exports.Buffer = Buffer')) throw new Error('buffer changed: re-check the base64url patch');
+            return { contents: `${source}\nrequire(${JSON.stringify(`${dir}buffer-base64url.ts`)}).addBase64Url(Buffer);\n`, loader: 'js', resolveDir: dirname(args.path) };
+          });
+          b.onLoad({ filter: /[\\/]node_modules[\\/]string_decoder[\\/]lib[\\/]string_decoder\.js$/ }, async (args) => {
+            const source = await readFile(args.path, 'utf8');
+            if (!source.includes('exports.StringDecoder = StringDecoder')) throw new Error('string_decoder changed: re-check the base64url patch');
+            return { contents: `${source}\nrequire(${JSON.stringify(`${dir}buffer-base64url.ts`)}).addBase64UrlDecoder(exports);\n`, loader: 'js', resolveDir: dirname(args.path) };
           });
           // The `process` package (a browser shim with a setTimeout-based nextTick): the guest's own process.
           b.onResolve({ filter: /^process\/?$/ }, () => ({ path: 'process', namespace: 'lambdalet-process' }));

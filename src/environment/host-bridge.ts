@@ -12,18 +12,8 @@
  */
 import { Buffer } from 'node:buffer';
 import { randomBytes } from 'node:crypto';
-import {
-  brotliCompress,
-  brotliCompressSync,
-  brotliDecompress,
-  brotliDecompressSync,
-  constants as zlibConstants,
-  zstdCompress,
-  zstdCompressSync,
-  zstdDecompress,
-  zstdDecompressSync,
-  type BrotliOptions,
-} from 'node:zlib';
+import * as zlib from 'node:zlib';
+import type { BrotliOptions } from 'node:zlib';
 import type { EgressPolicy } from '../config/index.ts';
 import type { HostCallError } from '../engines/guest/protocol.ts';
 import { encodePayload, splitPayload } from '../engines/guest/protocol.ts';
@@ -50,12 +40,14 @@ export const BROTLI_MAX_OUTPUT_BYTES = 64 * MIB;
 /** What the `zlib.brotli` host call runs: Brotli, or (same limits) Zstandard — Node 22.15 / 23.8's zlib.zstd*. */
 type ZlibHostMode = 'compress' | 'decompress' | 'zstdCompress' | 'zstdDecompress';
 const zstdParams = (prefix: string): ReadonlySet<number> =>
-  new Set(Object.entries(zlibConstants).filter(([name]) => name.startsWith(prefix)).map(([, value]) => value));
+  new Set(Object.entries(zlib.constants).filter(([name]) => name.startsWith(prefix)).map(([, value]) => value));
 const ZSTD_COMPRESS_PARAMS = zstdParams('ZSTD_c_');
 const ZSTD_DECOMPRESS_PARAMS = zstdParams('ZSTD_d_');
 /** The host's node:zlib function for each mode, callback and synchronous forms. */
-const ZLIB_ASYNC = { compress: brotliCompress, decompress: brotliDecompress, zstdCompress, zstdDecompress } as const;
-const ZLIB_SYNC = { compress: brotliCompressSync, decompress: brotliDecompressSync, zstdCompress: zstdCompressSync, zstdDecompress: zstdDecompressSync } as const;
+// zlib's functions through its namespace: Node 20 has no zstd*, and a named import of them fails to
+// link there, before the entry's Node version check can say why (node-version-guard.ts).
+const ZLIB_ASYNC = { compress: zlib.brotliCompress, decompress: zlib.brotliDecompress, zstdCompress: zlib.zstdCompress, zstdDecompress: zlib.zstdDecompress } as const;
+const ZLIB_SYNC = { compress: zlib.brotliCompressSync, decompress: zlib.brotliDecompressSync, zstdCompress: zlib.zstdCompressSync, zstdDecompress: zlib.zstdDecompressSync } as const;
 
 interface FetchRequestShape {
   readonly url: string;

@@ -5,7 +5,7 @@
  */
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
-import { DatabaseSync } from 'node:sqlite';
+import type { DatabaseSync } from 'node:sqlite';
 import { DataDirError } from '../errors.ts';
 
 /**
@@ -20,7 +20,10 @@ export function openDataDirFile(dataDir: string, fileName: string): { readonly d
   }
   const path = join(dataDir, fileName);
   try {
-    return { db: new DatabaseSync(path), path };
+    // node:sqlite is taken when a dataDir is opened, not imported: a static import fails to link on a
+    // Node without it (20), before the entry's Node version check can say why (node-version-guard.ts).
+    const sqlite = process.getBuiltinModule('node:sqlite');
+    return { db: new sqlite.DatabaseSync(path), path };
   } catch (error) {
     throw new DataDirError('unusable', `${path} cannot be opened: ${(error as Error).message}`, { cause: error });
   }

@@ -15,7 +15,7 @@
  * - Every write is one synchronous statement or transaction: what a control-plane call returned
  *   is on disk when it returns.
  */
-import { DatabaseSync } from 'node:sqlite';
+import type { DatabaseSync } from 'node:sqlite';
 import type { CodeSource } from '../code/types.ts';
 import { DataDirError } from '../errors.ts';
 import type { CodePackage } from './package.ts';

@@ -5,6 +5,8 @@
  *   const fn = await loadHandler<APIGatewayProxyEventV2, APIGatewayProxyResultV2>('./src/api.ts');
  *   const res = await fn.invoke(httpApiEvent({ rawPath: '/orders' }));
  */
+// First: on a Node older than 24 importing lambdalet stops here, with one line saying so.
+import '../node-version-guard.ts';
 export {
   loadHandler,
   type FunctionErrorPayload,

@@ -27,7 +27,20 @@ export function isPlainObject(value: unknown): value is Record<string, unknown> 
  * DynamoDB image).
  */
 export function deepMerge<T>(base: T, override: unknown, replace: ReadonlySet<string> = NO_KEYS): T {
+  // `sqsEvent([{ body: 'x' }])` from plain JavaScript (no type check) used to return the array, and
+  // the factory then failed with "Cannot read properties of undefined (reading 'forEach')" (issue #12).
+  if (override !== undefined && !isPlainObject(override)) {
+    throw new TypeError(
+      `An event factory takes a deep partial of its event, an object (e.g. sqsEvent({ Records: [{ body: 'x' }] })); got ${describeOverride(override)}`,
+    );
+  }
   return mergeValue(base, override, replace) as T;
+}
+
+function describeOverride(value: unknown): string {
+  if (Array.isArray(value)) return 'an array: records go under the event\'s own key';
+  if (value === null) return 'null';
+  return typeof value === 'object' ? `an instance of ${value.constructor?.name ?? 'a class'}` : `a ${typeof value}`;
 }
 
 const NO_KEYS: ReadonlySet<string> = new Set();

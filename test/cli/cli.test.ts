@@ -55,8 +55,9 @@ describe.concurrent('lambdalet (top level)', () => {
     const help = await lambdalet(['--help']);
     expect(help.code).toBe(0);
     expect(help.stdout).toMatch(/^Usage: lambdalet <command>/);
-    // Both engines are named: handlers do not run only in V8 isolates (issue #12).
-    expect(help.stdout).toContain('in V8 isolates\n(isolated-vm, --engine v8, the default) or in QuickJS compiled to WebAssembly (--engine quickjs)');
+    // Every engine is named: handlers do not run only in V8 isolates, and a component only on wasm (issue #12).
+    expect(help.stdout).toContain('in V8 isolates\n(isolated-vm, --engine v8, the default) or in QuickJS compiled to WebAssembly (--engine quickjs);\n' +
+      'a WebAssembly component (.wasm) runs on --engine wasm.');
     expect(help.stdout).toContain('invoke <code>');
     expect(help.stdout).toContain('bench <code>');
     const none = await lambdalet([]);

@@ -7,7 +7,7 @@ import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { expect, it } from 'vitest';
-import { outsidePackageHint } from '../../src/cli/invoke.ts';
+import { commonJsHint, failingFileIn, outsidePackageHint } from '../../src/cli/invoke.ts';
 import { runCli } from './run-cli.ts';
 
 it('invoke <dir>: a dependency hoisted to a parent node_modules fails INIT as in Node, and stderr names where it is', async () => {
@@ -36,4 +36,40 @@ it('the hint: CommonJS words and scoped names too; nothing for a path, another e
   expect(outsidePackageHint(dir, { errorMessage: "Cannot find package 'lambdalet-no-such-package' imported from /var/task/index.mjs" })).toBeUndefined();
   expect(outsidePackageHint(dir, { errorMessage: 'boom' })).toBeUndefined();
   expect(outsidePackageHint(dir, 'a string payload')).toBeUndefined();
+});
+
+it('invoke <file.ts> under "type": "commonjs" (npm init -y): INIT fails as in Node, and stderr names the package.json and the way out', async () => {
+  const project = await mkdtemp(join(tmpdir(), 'lambdalet-cjs-type-'));
+  try {
+    await writeFile(join(project, 'package.json'), JSON.stringify({ name: 'p', version: '1.0.0', type: 'commonjs' }));
+    await mkdir(join(project, 'src'));
+    const entry = join(project, 'src', 'orders.ts');
+    await writeFile(entry, 'export const handler = async (event: { id: number }) => ({ id: event.id });\n');
+    const { code, stdout, stderr } = await runCli(['invoke', entry, '--log-type', 'None']);
+    expect(code).toBe(1);
+    expect(JSON.parse(stdout)).toMatchObject({ errorType: 'Runtime.UserCodeSyntaxError', errorMessage: "SyntaxError: Unexpected token 'export'" });
+    expect(stderr).toContain(`lambdalet: ${join(project, 'package.json')} says "type": "commonjs"`);
+    expect(stderr).toContain(`Run \`npm pkg set type=module\` in ${project}, or name the file orders.mts.`);
+
+    // A package directory: the file the error's frame names.
+    await writeFile(join(project, 'src', 'index.js'), 'import { x } from "./lib.js";\nexport const handler = async () => x;\n');
+    await writeFile(join(project, 'src', 'lib.js'), 'export const x = 1;\n');
+    const dir = await runCli(['invoke', join(project, 'src'), '--log-type', 'None']);
+    expect(dir.code).toBe(1);
+    expect(JSON.parse(dir.stdout)).toMatchObject({ errorMessage: 'SyntaxError: Cannot use import statement outside a module' });
+    expect(dir.stderr).toContain(`so Node runs ${join(project, 'src', 'index.js')} as CommonJS`);
+    expect(failingFileIn('/fn', { trace: ['Runtime.UserCodeSyntaxError: x', '    at /var/task/lib/a.js:3:1'] })).toBe('/fn/lib/a.js');
+    expect(failingFileIn('/fn', { trace: ['Runtime.UserCodeSyntaxError: x', '    at /var/task/../etc/a.js:3:1'] })).toBeUndefined();
+    expect(failingFileIn('/fn', { trace: [] })).toBeUndefined();
+
+    // No hint where the package says nothing (Node detects the syntax), for another error or a .mjs file.
+    const syntax = { errorType: 'Runtime.UserCodeSyntaxError', errorMessage: 'SyntaxError: Cannot use import statement outside a module' };
+    expect(await commonJsHint(join(project, 'src', 'index.js'), syntax)).toMatch(/name the file index\.mjs\.$/);
+    expect(await commonJsHint(join(project, 'src', 'index.mjs'), syntax)).toBeUndefined();
+    expect(await commonJsHint(entry, { errorType: 'Runtime.UserCodeSyntaxError', errorMessage: "SyntaxError: Unexpected token '}'" })).toBeUndefined();
+    await writeFile(join(project, 'package.json'), JSON.stringify({ name: 'p', version: '1.0.0' }));
+    expect(await commonJsHint(entry, syntax)).toBeUndefined();
+  } finally {
+    await rm(project, { recursive: true, force: true });
+  }
 });

@@ -12,13 +12,6 @@ const fixture = fileURLToPath(new URL('./fixtures/error-stack/stack.cjs', import
 const baseline = runInNode(`module.exports = require(${JSON.stringify(fixture)});`);
 const headerFixture = fileURLToPath(new URL('./fixtures/error-stack/header.cjs', import.meta.url));
 const headerBaseline = runInNode(`module.exports = require(${JSON.stringify(headerFixture)});`);
-/**
- * A bare V8 isolate (isolated-vm: no Node embedder callback) heads the stack with the message the
- * error had when it was made (measured: `e = new Error('orig'); e.message = 'later'; e.stack`
- * starts 'Error: orig' in isolated-vm on Node 24's V8 13.6, 'Error: later' in Node 24, whose
- * prepareStackTraceCallback formats at first read). The one fact the v8 engine does not match.
- */
-const V8_MESSAGE_AT_CONSTRUCTION = 'messageChangedBeforeRead';
 
 forEachEngine(({ engine, withRuntime }) => {
   describe('stack-trace API', () => {
@@ -45,14 +38,16 @@ forEachEngine(({ engine, withRuntime }) => {
         expect(node.emptyMessage).toBe('Error');
         expect(node.renamedBeforeRead).toBe('Renamed: m');
         expect(node.readFirstThenRenamed).toBe('Error: kept');
-        expect(node[V8_MESSAGE_AT_CONSTRUCTION]).toBe('Error: later');
+        // A bare V8 isolate (isolated-vm) heads the stack with the message the error had when its
+        // frames were captured; the v8 engine formats at first read as Node does (issue #12).
+        expect(node.messageChangedBeforeRead).toBe('Error: later');
+        expect(node.messageSetThenCaptured).toBe('Error: set later');
+        expect(node.messageSetAfterSuper).toBe('LateMessage: from the subclass');
+        expect(node.defaultPrepare).toEqual(['function', 'ErrorPrepareStackTrace']);
+        // QuickJS's guest has no default Error.prepareStackTrace (its stack API is the guest's
+        // error-stack.ts, which calls one only when user code sets it): the one fact it does not match.
         const payload = result.payload as Record<string, unknown>;
-        if (engine === 'v8') {
-          expect(payload[V8_MESSAGE_AT_CONSTRUCTION]).toBe('Error: orig');
-          expect({ ...payload, [V8_MESSAGE_AT_CONSTRUCTION]: 'Error: later' }).toEqual(node);
-        } else {
-          expect(payload).toEqual(node);
-        }
+        expect(engine === 'quickjs' ? { ...payload, defaultPrepare: node.defaultPrepare } : payload).toEqual(node);
       }));
   });
 });

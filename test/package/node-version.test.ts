@@ -8,7 +8,7 @@
 import { execFileSync, spawn } from 'node:child_process';
 import { existsSync, realpathSync } from 'node:fs';
 import { dirname, join } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { fileURLToPath, pathToFileURL } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import { MIN_NODE_MAJOR, nodeVersionProblem as problem } from '../../bin/require-node.js';
 import { collectRun, type Run } from '../helpers/process.ts';
@@ -86,6 +86,22 @@ describe.runIf(oldNode !== undefined).concurrent(oldNodeTitle, () => {
       expect(run.stderr.split('\n')).toHaveLength(2); // one line and its newline
       expect(run.stderr.trimEnd()).toMatch(LINE);
       expect(run.stderr).toContain(`this is ${oldNode!.version} (${oldNode!.path})`);
+    }
+  });
+
+  // dist/ is what an app imports; `npm install`/`npm ci` build it (prepare). A worktree whose
+  // node_modules is linked from elsewhere may not have it yet: then this case says so and skips.
+  const built = existsSync(join(root, 'dist', 'index.js')) && existsSync(join(root, 'dist', 'testing', 'index.js'));
+  it.runIf(built)(`importing the library (dist/, built by \`prepare\`) throws NodeVersionError with the one line, not a link error${built ? '' : ' (SKIPPED: dist/ is not built: npm run build)'}`, async () => {
+    for (const entry of ['index.js', 'testing/index.js']) {
+      const file = join(root, 'dist', entry);
+      // Before, Node 20 refused the module graph itself: "No such built-in module: node:sqlite".
+      const script = `import(${JSON.stringify(pathToFileURL(file).href)}).then(() => console.log('loaded'), (e) => console.log(JSON.stringify([e.name, e.code, e.message])))`;
+      const run = await runOld(oldNode!.path, ['--input-type=module', '-e', script]);
+      const [name, code, message] = JSON.parse(run.stdout) as [string, string, string];
+      expect([name, code]).toEqual(['NodeVersionError', 'LAMBDALET_NODE_VERSION']);
+      expect(message).toMatch(LINE);
+      expect(message).toContain(`this is ${oldNode!.version} (${oldNode!.path})`);
     }
   });
 

@@ -520,3 +520,13 @@ describe('apiGatewayRestEvent: single- and multi-value maps, both filled as API 
     expect(nullMulti.queryStringParameters).toBeNull();
   });
 });
+
+it('a factory given something other than an object says what it takes (issue #12)', () => {
+  const untyped = sqsEvent as (override: unknown) => unknown;
+  expect(() => untyped([{ body: 'x' }])).toThrow(
+    new TypeError("An event factory takes a deep partial of its event, an object (e.g. sqsEvent({ Records: [{ body: 'x' }] })); got an array: records go under the event's own key"),
+  );
+  expect(() => (s3Event as (override: unknown) => unknown)('bucket')).toThrow(/got a string$/);
+  expect(() => (snsEvent as (override: unknown) => unknown)(null)).toThrow(/got null$/);
+  expect(sqsEvent().Records).toHaveLength(1);
+});

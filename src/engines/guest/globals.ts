@@ -87,8 +87,11 @@ export function installGlobals(): void {
   lazy('AbortController', () => stdlib<typeof import('./stdlib/abort.ts')>('abort').AbortController);
   lazy('AbortSignal', () => stdlib<typeof import('./stdlib/abort.ts')>('abort').AbortSignal);
   for (const name of ['ReadableStream', 'WritableStream', 'TransformStream', 'ByteLengthQueuingStrategy', 'CountQueuingStrategy',
-    'ReadableStreamDefaultReader', 'ReadableByteStreamController', 'WritableStreamDefaultWriter']) {
+    'ReadableStreamDefaultReader', 'ReadableByteStreamController', 'WritableStreamDefaultWriter', 'TextEncoderStream', 'TextDecoderStream']) {
     lazy(name, () => (stdlib<typeof import('./stdlib/streams.ts')>('streams').streams as Record<string, unknown>)[name]);
+  }
+  for (const name of ['CompressionStream', 'DecompressionStream']) {
+    lazy(name, () => (stdlib<typeof import('./stdlib/zlib.ts')>('zlib') as Record<string, unknown>)[name]);
   }
   for (const name of ['Headers', 'Request', 'Response', 'FormData', 'Blob', 'File', 'fetch']) {
     lazy(name, () => (stdlib<typeof import('./stdlib/fetch.ts')>('fetch').fetchGlobals as Record<string, unknown>)[name]);

@@ -14,7 +14,7 @@ import { installGlobals, timeZoneChanged } from './globals.ts';
 import { installInterruptibleSort } from './interruptible-sort.ts';
 import { installLazyApis } from './lazy-apis.ts';
 import { installMemoryLedger } from './memory-ledger.ts';
-import { installStackHeaders } from './stack-header.ts';
+import { installLazyV8Headers, installStackHeaders } from './stack-header.ts';
 import { formattedErrorLine, intoErrorSafely, runtimeError, toErrorShape, toInitError } from './errors.ts';
 import { installAwsLambda, isStreamingHandler, streamingHighWaterMark } from './awslambda.ts';
 import { attachProcessEvents, ProcessEvents } from './before-exit.ts';
@@ -149,6 +149,8 @@ installMemoryLedger();
 // Before the lazy stubs: Error.captureStackTrace goes on the constructor user code sees (QuickJS:
 // the stand-in that gives `err.stack` Node's header line).
 installStackHeaders();
+// V8: the header formatted when `stack` is first read, as Node does.
+installLazyV8Headers();
 // Before installGlobals: it makes `Date` a lazy global, and the stubs patch the engine's own Date.prototype.
 installLazyApis();
 installGlobals();

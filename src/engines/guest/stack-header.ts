@@ -194,3 +194,31 @@ export function installStackHeaders(): void {
   // none dropped; when the probe's own frame is not found, every frame is kept rather than the user's dropped.
   standInFrames = at > 0 ? at - 1 : 0;
 }
+
+/**
+ * Node's lazy header on V8 (issue #12). A bare V8 isolate (isolated-vm sets no embedder
+ * PrepareStackTraceCallback) heads `err.stack` with the message the error had when its frames were
+ * captured; Node formats the whole stack when it is first read (lib/internal/errors.js
+ * `prepareStackTraceCallback` → `ErrorPrototypeToString(error)`). So Zod 4's ZodError (its message
+ * set after `super()`, then `Error.captureStackTrace`) and any `class E extends Error { constructor(m)
+ * { super(); this.message = m; } }` lost their message: the trace of the function's error read
+ * `["ZodError", "    at handler ..."]`. V8 calls `Error.prepareStackTrace`, when set, at that first
+ * read with the CallSites; this one writes what Node's default does: the header, then each CallSite
+ * (V8's CallSite toString is the text of its default frame lines). Node 24 has one too, a writable,
+ * configurable, non-enumerable `ErrorPrepareStackTrace`; user code replaces it as there (depd,
+ * source-map-support: theirs is called instead).
+ */
+export function installLazyV8Headers(): void {
+  if (engineStackHasNoHeader() || typeof (Error as { captureStackTrace?: unknown }).captureStackTrace !== 'function') return;
+  const join = Array.prototype.join;
+  const prepareStackTrace = {
+    ErrorPrepareStackTrace(error: unknown, sites: unknown): string {
+      const head = typeof error === 'object' && error !== null ? header(error) : 'Error';
+      const count = (sites as { length?: unknown } | null)?.length;
+      if (typeof count !== 'number' || count === 0) return head;
+      return `${head}\n    at ${apply(join, sites, ['\n    at '])}`;
+    },
+  }.ErrorPrepareStackTrace;
+  defineProperty(Error, 'prepareStackTrace', { value: prepareStackTrace, writable: true, enumerable: false, configurable: true });
+}
+

@@ -122,6 +122,65 @@ function crc32(data: Bytes, value = 0): number {
   return (pakoCrc32 as (crc: number, buf: Uint8Array, len: number, pos: number) => number)(value, bytes, bytes.length, 0) >>> 0;
 }
 
+type NodeTransform = InstanceType<typeof stream.Transform>;
+type WebTransform = { readonly readable: unknown; readonly writable: unknown };
+
+/** The Compression Streams formats Node 24 takes, and the node:zlib streams behind each (compress, decompress). */
+const WEB_FORMATS: Readonly<Record<string, readonly [() => NodeTransform, () => NodeTransform]>> = {
+  gzip: [() => (base.createGzip as () => NodeTransform)(), () => (base.createGunzip as () => NodeTransform)()],
+  deflate: [() => (base.createDeflate as () => NodeTransform)(), () => (base.createInflate as () => NodeTransform)()],
+  'deflate-raw': [() => (base.createDeflateRaw as () => NodeTransform)(), () => (base.createInflateRaw as () => NodeTransform)()],
+  brotli: [() => brotliStream('compress'), () => brotliStream('decompress')],
+};
+
+/**
+ * The web TransformStream of a CompressionStream or DecompressionStream (Node's globals since 18;
+ * issue #12: a ReferenceError on every engine): each chunk written to the node:zlib stream of its
+ * format, its output enqueued as it comes, the stream ended on close.
+ */
+function webZlibStream(kind: 'CompressionStream' | 'DecompressionStream', format: unknown): WebTransform {
+  const pair = typeof format === 'string' && Object.hasOwn(WEB_FORMATS, format) ? WEB_FORMATS[format] : undefined;
+  if (pair === undefined) {
+    throw nodeError(TypeError, 'ERR_INVALID_ARG_VALUE', `Failed to construct '${kind}': 1st argument '${String(format)}' is not a valid enum value of type CompressionFormat.`);
+  }
+  const z = pair[kind === 'CompressionStream' ? 0 : 1]();
+  const { TransformStream } = globalThis as unknown as { TransformStream: new (transformer: object) => WebTransform };
+  return new TransformStream({
+    start(controller: { enqueue(chunk: Uint8Array): void; error(error: unknown): void }) {
+      z.on('data', (chunk: Uint8Array) => controller.enqueue(new Uint8Array(chunk)));
+      z.on('error', (error: unknown) => controller.error(error));
+    },
+    transform(chunk: Bytes) {
+      return new Promise<void>((resolve, reject) => {
+        z.write(toBytes(chunk), (error?: Error | null) => (error ? reject(error) : resolve()));
+      });
+    },
+    flush() {
+      return new Promise<void>((resolve, reject) => {
+        z.once('end', () => resolve());
+        z.once('error', reject);
+        z.end();
+      });
+    },
+  });
+}
+
+export class CompressionStream {
+  readonly readable: unknown;
+  readonly writable: unknown;
+  constructor(format: unknown) {
+    ({ readable: this.readable, writable: this.writable } = webZlibStream('CompressionStream', format));
+  }
+}
+
+export class DecompressionStream {
+  readonly readable: unknown;
+  readonly writable: unknown;
+  constructor(format: unknown) {
+    ({ readable: this.readable, writable: this.writable } = webZlibStream('DecompressionStream', format));
+  }
+}
+
 export const zlib: Record<string, unknown> = {
   ...base,
   constants: Object.freeze(constants),

@@ -10,7 +10,9 @@
  *   the instance's memory cap; the insecure seed per instance: instanceRandom);
  * - nothing else (no sockets, no HTTP): a component importing more is refused at deploy.
  */
-import { findPackageJSON } from 'node:module';
+// Through the namespace: a named import of findPackageJSON (Node 22.14) fails to link on Node 20,
+// before the entry's Node version check can say why (node-version-guard.ts).
+import * as nodeModule from 'node:module';
 import { dirname, join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { vfsAdapter, type StreamFactory } from './vfs-filesystem.ts';
@@ -58,7 +60,7 @@ let shim: Promise<BrowserShim> | undefined;
 /** preview2-shim's browser modules (package exports give Node its Node build, so by file URL). */
 export function loadShim(): Promise<BrowserShim> {
   shim ??= (async () => {
-    const packageJson = findPackageJSON('@bytecodealliance/preview2-shim', import.meta.url);
+    const packageJson = nodeModule.findPackageJSON('@bytecodealliance/preview2-shim', import.meta.url);
     if (packageJson === undefined) throw new Error('@bytecodealliance/preview2-shim is not installed');
     const load = (name: string): Promise<unknown> => import(pathToFileURL(join(dirname(packageJson), 'dist', 'browser', `${name}.js`)).href);
     const [io, cli, clocks, random, filesystem] = await Promise.all(['io', 'cli', 'clocks', 'random', 'filesystem'].map(load));
