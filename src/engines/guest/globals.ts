@@ -8,14 +8,15 @@ import { installIntlDefaultZone } from './time-zone.ts';
 
 const global = globalThis as unknown as Record<string, unknown>;
 
-function lazy(name: string, make: () => unknown): void {
+/** `enumerable`: as Node defines the global (most are not; `navigator` is). */
+function lazy(name: string, make: () => unknown, enumerable = false): void {
   const settle = (value: unknown): void => {
-    Object.defineProperty(global, name, { value, writable: true, configurable: true, enumerable: false });
+    Object.defineProperty(global, name, { value, writable: true, configurable: true, enumerable });
   };
   let making = false;
   Object.defineProperty(global, name, {
     configurable: true,
-    enumerable: false,
+    enumerable,
     get() {
       // A polyfill that looks for a native version of itself (core-js's URL) reads the global
       // while it is being made, or while another chunk loads: it finds none.
@@ -101,6 +102,9 @@ export function installGlobals(): void {
   for (const name of ['MessageChannel', 'MessagePort', 'MessageEvent', 'BroadcastChannel']) {
     lazy(name, () => (stdlib<typeof import('./stdlib/messaging.ts')>('messaging') as Record<string, unknown>)[name]);
   }
+  // Node 21+: navigator (hardwareConcurrency, locks, language, languages, userAgent, platform).
+  lazy('navigator', () => stdlib<typeof import('./stdlib/navigator.ts')>('navigator').navigator, true);
+  lazy('Navigator', () => stdlib<typeof import('./stdlib/navigator.ts')>('navigator').Navigator);
   const dateNow = Date.now; // the engine's own: reading the clock must not load the time-zone code
   const origin = dateNow();
   // Node's performance, without a timeline (no entries are recorded: perf-hooks.ts): undici's fetch
