@@ -300,3 +300,31 @@ forEachEngine(({ engine, withRuntime: withEngine }) => {
       }
     }), SLOW_CASE_LIMIT_MS);
 });
+
+/** Array.fromAsync (ES2024, Node 22+): QuickJS has none; the guest's comes from core-js-pure on first call. */
+const FROM_ASYNC = `
+  exports.handler = async () => {
+    const d = Object.getOwnPropertyDescriptor(Array, 'fromAsync');
+    class Custom extends Array {}
+    const custom = await Array.fromAsync.call(Custom, [1, 2]);
+    let rejected;
+    try { await Array.fromAsync(null); } catch (e) { rejected = e.name; }
+    return {
+      shape: [typeof d.value, d.writable, d.enumerable, d.configurable, Array.fromAsync.length, Array.fromAsync.name, 'prototype' in Array.fromAsync],
+      fromGenerator: await Array.fromAsync((async function* () { yield 1; yield Promise.resolve(2); })()),
+      fromPromises: await Array.fromAsync([Promise.resolve('a'), 'b']),
+      mapped: await Array.fromAsync([1, 2, 3], async (x, i) => x * 10 + i),
+      arrayLike: await Array.fromAsync({ length: 2, 0: 'x', 1: 'y' }),
+      custom: [custom instanceof Custom, custom.length],
+      rejected,
+    };
+  };`;
+
+forEachEngine(({ withRuntime: withEngine }) => {
+  it('Array.fromAsync answers as in Node: shape, async iterables, promises, a mapper, array-likes, a subclass receiver, a rejection', () =>
+    withEngine(async ({ rt }) => {
+      const result = await deployAndInvoke(rt, FROM_ASYNC, {}, { file: 'index.js' });
+      expect(result.functionError, JSON.stringify(result.payload)).toBeUndefined();
+      expect(result.payload).toEqual(await runInNode(FROM_ASYNC));
+    }), SLOW_CASE_LIMIT_MS);
+});

@@ -9,6 +9,7 @@ import { stdlib, stdlibLoading } from './stdlib-loader.ts';
 
 type ErrorStackChunk = typeof import('./stdlib/error-stack.ts');
 type IntlInstallChunk = typeof import('./stdlib/intl-install.ts');
+type FromAsyncChunk = typeof import('./stdlib/array-from-async.ts');
 
 const global = globalThis as unknown as Record<string, unknown>;
 const loader = { stdlib, stdlibLoading };
@@ -23,6 +24,21 @@ export function installLazyApis(): void {
         // Two frames above the caller's: the chunk's function and this one.
         stdlib<ErrorStackChunk>('error-stack').captureStackTrace(target, constructorOpt, 2);
       },
+      writable: true,
+      configurable: true,
+    });
+  }
+  const ArrayCtor = Array as unknown as { fromAsync?: unknown };
+  if (typeof ArrayCtor.fromAsync !== 'function') {
+    // A stub with the built-in's shape (a non-constructor method of length 1, writable and
+    // configurable): the first call loads core-js's and hands it the receiver (Array.fromAsync.call(C) builds a C).
+    Object.defineProperty(ArrayCtor, 'fromAsync', {
+      value: {
+        fromAsync(this: unknown, asyncItems: unknown, ...rest: unknown[]): Promise<unknown[]> {
+          const { fromAsync } = stdlib<FromAsyncChunk>('array-from-async');
+          return Reflect.apply(fromAsync, this, [asyncItems, ...rest]) as Promise<unknown[]>;
+        },
+      }.fromAsync,
       writable: true,
       configurable: true,
     });

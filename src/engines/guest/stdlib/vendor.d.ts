@@ -24,3 +24,7 @@ declare module 'lambdalet:icu-zone-ids' {
   const ids: Readonly<Record<string, string>>;
   export default ids;
 }
+declare module 'core-js-pure/stable/array/from-async.js' {
+  const fromAsync: (this: unknown, asyncItems: unknown, mapfn?: unknown, thisArg?: unknown) => Promise<unknown[]>;
+  export default fromAsync;
+}
