@@ -345,6 +345,7 @@ export class InThreadQuickJS implements Engine {
       if (image) {
         const restored = spare ?? (await bootFromImage(image, options.memoryMb, startRuntime));
         started = restored.started;
+        started.current.afterFirstInvoke = () => this.#spares.soon(options.memoryMb, image);
         loadGuest = () => restored.install;
       } else {
         const parsing = startRuntime(await instantiateQuickJS(options.memoryMb), options.memoryMb);
@@ -380,8 +381,13 @@ interface Spare {
   readonly image: RuntimeImage;
 }
 
-/** How long after a boot its memory size's next spare is made: not inside the cold start that took one. */
-const SPARE_DELAY_MS = 1;
+/**
+ * When a boot's memory size's next spare is made: as soon as the boot's first invoke has returned
+ * (its cold start is over), or this long after the boot when no invoke comes (an environment
+ * provisioned ahead, a SnapStart template). With a fixed 1 ms after the boot, at load 5-7 the
+ * spare's ~0.8 ms of work often ran between the cold start's INIT and its invoke, on its path.
+ */
+const SPARE_FALLBACK_MS = 20;
 /** A spare not taken for this long is dropped (its instance and memory given back): spares follow cold starts, not deployments. */
 export const SPARE_IDLE_MS = 30_000;
 
@@ -396,7 +402,10 @@ export const SPARE_IDLE_MS = 30_000;
  */
 class SpareBoots {
   readonly #ready = new Map<number, Spare & { readonly idle: ReturnType<typeof setTimeout> }>();
+  /** Sizes whose spare is being made. */
   readonly #making = new Set<number>();
+  /** Sizes whose spare is due, with the cancel of its timer: {@link soon} brings it forward. */
+  readonly #due = new Map<number, () => void>();
   readonly #holdOff: () => boolean;
 
   constructor(holdOff: () => boolean) {
@@ -411,7 +420,7 @@ class SpareBoots {
       clearTimeout(spare.idle);
       Atomics.sub(instanceCounter, SPARES, 1);
     }
-    this.#schedule(memoryMb, image, SPARE_DELAY_MS);
+    this.#schedule(memoryMb, image, SPARE_FALLBACK_MS);
     if (spare && spare.image !== image) {
       spare.release();
       return undefined;
@@ -419,18 +428,31 @@ class SpareBoots {
     return spare;
   }
 
+  /**
+   * A cold start of this size is over: its spare, if still due, is made next (setImmediate: after the
+   * reply this turn posts, before the timers; a 1 ms timer often lost the race with the next cold start).
+   */
+  soon(memoryMb: number, image: RuntimeImage): void {
+    if (this.#due.has(memoryMb)) this.#schedule(memoryMb, image, 0);
+  }
+
   #schedule(memoryMb: number, image: RuntimeImage, delayMs: number): void {
-    if (this.#making.has(memoryMb)) return;
-    this.#making.add(memoryMb);
-    setTimeout(() => {
-      if (this.#holdOff()) {
-        this.#making.delete(memoryMb);
-        // Restores under way: not now (a spare's instantiation would take their CPU), later.
-        this.#schedule(memoryMb, image, RESTORE_QUIET_MS);
-        return;
-      }
+    if (this.#making.has(memoryMb) || this.#ready.has(memoryMb)) return;
+    this.#due.get(memoryMb)?.();
+    const due = (): void => {
+      this.#due.delete(memoryMb);
+      // Restores under way: not now (a spare's instantiation would take their CPU), later.
+      if (this.#holdOff()) return this.#schedule(memoryMb, image, RESTORE_QUIET_MS);
+      this.#making.add(memoryMb);
       void this.#make(memoryMb, image).finally(() => this.#making.delete(memoryMb));
-    }, delayMs).unref();
+    };
+    if (delayMs === 0) {
+      const immediate = setImmediate(due).unref();
+      this.#due.set(memoryMb, () => clearImmediate(immediate));
+    } else {
+      const timer = setTimeout(due, delayMs).unref();
+      this.#due.set(memoryMb, () => clearTimeout(timer));
+    }
   }
 
   async #make(memoryMb: number, image: RuntimeImage): Promise<void> {
@@ -477,7 +499,7 @@ export interface StartedRuntime {
   readonly log: QuickJSHandle;
   readonly hostCall: QuickJSHandle;
   /** `bootDeadline`: until a sandbox is set, scripts are interrupted past it (performance.now() ms; reset by each boot, so a spare made ahead gets its full time). */
-  readonly current: { sandbox?: QuickJSSandbox; options?: SandboxOptions; bootDeadline: number };
+  readonly current: { sandbox?: QuickJSSandbox; options?: SandboxOptions; bootDeadline: number; afterFirstInvoke?: () => void };
   /** The context's unhandled promise rejections (rejection-tracker.ts); undefined without the tracker. */
   readonly rejections: RejectionLog | undefined;
 }
@@ -634,6 +656,7 @@ export function makeSandbox(
   const { instance, runtime, context: ctx, rejections } = started;
   return new QuickJSSandbox({
     ...(snapshot ? { snapshot: () => snapshot(dispatch) } : {}),
+    ...(started.current.afterFirstInvoke ? { afterFirstInvoke: started.current.afterFirstInvoke } : {}),
     runtime,
     context: ctx,
     dispatch,
