@@ -94,10 +94,12 @@ const BOOT_TIMEOUT_MS = 10_000;
  * SnapStart restores under way anywhere in the process, and when the last one started or ended
  * (see {@link restoredLately}).
  */
-let instanceCounter: Int32Array<SharedArrayBuffer> = new Int32Array(new SharedArrayBuffer(12));
+let instanceCounter: Int32Array<SharedArrayBuffer> = new Int32Array(new SharedArrayBuffer(16));
 const LIVE = 0;
 const LAST_RESTORE = 1;
 const RESTORING = 2;
+/** Of the {@link LIVE} instances, the spares waiting for a boot ({@link SpareBoots}). */
+const SPARES = 3;
 /** {@link LAST_RESTORE} holds Date.now() in ms modulo this (an Int32); differences are taken modulo it too. */
 const CLOCK_MODULO = 0x80000000;
 
@@ -157,6 +159,11 @@ export function liveQuickJSInstances(): number {
   return Atomics.load(instanceCounter, LIVE);
 }
 
+/** Of {@link liveQuickJSInstances}, the spares booted from the runtime image ahead of a cold start, not yet taken. */
+export function spareQuickJSInstances(): number {
+  return Atomics.load(instanceCounter, SPARES);
+}
+
 /** Takes a live-instance slot (undefined at the cap); the returned function gives it back (once). */
 function countInstance(): (() => void) | undefined {
   const counter = instanceCounter;
@@ -198,6 +205,8 @@ export class InThreadQuickJS implements Engine {
   /** SnapStart: blank instances ready to receive an image. */
   readonly #blanks: BlankPool;
   readonly #sharedHeapMb: number;
+  /** Instance isolation: an instance per memory size booted from the runtime image ahead of the next cold start. */
+  readonly #spares = new SpareBoots(restoredLately);
 
   constructor(options: InThreadQuickJSOptions = {}) {
     this.isolation = options.isolation ?? 'instance';
@@ -326,15 +335,17 @@ export class InThreadQuickJS implements Engine {
         }
       });
     }
-    const release = countInstance();
+    const image = this.#useRuntimeImage ? await this.#imageOf(guest) : undefined;
+    const spare = image ? this.#spares.take(options.memoryMb, image) : undefined;
+    const release = spare?.release ?? countInstance();
     if (!release) throw instanceCapError();
     try {
-      const image = this.#useRuntimeImage ? await this.#imageOf(guest) : undefined;
       let started: StartedRuntime;
       let loadGuest: GuestLoader;
       if (image) {
-        const restored = await bootFromImage(image, options.memoryMb, startRuntime);
+        const restored = spare ?? (await bootFromImage(image, options.memoryMb, startRuntime));
         started = restored.started;
+        started.current.afterFirstInvoke = () => this.#spares.soon(options.memoryMb, image);
         loadGuest = () => restored.install;
       } else {
         const parsing = startRuntime(await instantiateQuickJS(options.memoryMb), options.memoryMb);
@@ -362,6 +373,113 @@ export class InThreadQuickJS implements Engine {
   }
 }
 
+/** A new instance with the guest runtime's image written in, made ahead of a boot (it holds no user code). */
+interface Spare {
+  readonly started: StartedRuntime;
+  readonly install: QuickJSHandle;
+  readonly release: () => void;
+  readonly image: RuntimeImage;
+}
+
+/**
+ * When a boot's memory size's next spare is made: as soon as the boot's first invoke has returned
+ * (its cold start is over), or this long after the boot when no invoke comes (an environment
+ * provisioned ahead, a SnapStart template). With a fixed 1 ms after the boot, at load 5-7 the
+ * spare's ~0.8 ms of work often ran between the cold start's INIT and its invoke, on its path.
+ */
+const SPARE_FALLBACK_MS = 20;
+/** A spare not taken for this long is dropped (its instance and memory given back): spares follow cold starts, not deployments. */
+export const SPARE_IDLE_MS = 30_000;
+
+/**
+ * One spare instance per memory size, booted from the guest runtime's image (runtime-image.ts) after
+ * each cold start of that size, so the next one starts from it: instantiating and writing the image
+ * (~0.8 ms of a ~2.2 ms cold start here, issue 21) leave the cold start's path. A spare is an
+ * instance like any boot's, never shared and taken once: each environment still gets its own
+ * instance, capped at its memory size; it holds only lambdalet's guest runtime (no user code ran in
+ * the template). Counted as a live instance (and in {@link spareQuickJSInstances}); dropped after
+ * {@link SPARE_IDLE_MS} unused, and not made while SnapStart restores run in the process.
+ */
+class SpareBoots {
+  readonly #ready = new Map<number, Spare & { readonly idle: ReturnType<typeof setTimeout> }>();
+  /** Sizes whose spare is being made. */
+  readonly #making = new Set<number>();
+  /** Sizes whose spare is due, with the cancel of its timer: {@link soon} brings it forward. */
+  readonly #due = new Map<number, () => void>();
+  readonly #holdOff: () => boolean;
+
+  constructor(holdOff: () => boolean) {
+    this.#holdOff = holdOff;
+  }
+
+  /** The ready spare of this size holding `image`, if any; a new one is made for the next boot either way. */
+  take(memoryMb: number, image: RuntimeImage): Spare | undefined {
+    const spare = this.#ready.get(memoryMb);
+    this.#ready.delete(memoryMb);
+    if (spare) {
+      clearTimeout(spare.idle);
+      Atomics.sub(instanceCounter, SPARES, 1);
+    }
+    this.#schedule(memoryMb, image, SPARE_FALLBACK_MS);
+    if (spare && spare.image !== image) {
+      spare.release();
+      return undefined;
+    }
+    return spare;
+  }
+
+  /**
+   * A cold start of this size is over: its spare, if still due, is made next (setImmediate: after the
+   * reply this turn posts, before the timers; a 1 ms timer often lost the race with the next cold start).
+   */
+  soon(memoryMb: number, image: RuntimeImage): void {
+    if (this.#due.has(memoryMb)) this.#schedule(memoryMb, image, 0);
+  }
+
+  #schedule(memoryMb: number, image: RuntimeImage, delayMs: number): void {
+    if (this.#making.has(memoryMb) || this.#ready.has(memoryMb)) return;
+    this.#due.get(memoryMb)?.();
+    const due = (): void => {
+      this.#due.delete(memoryMb);
+      // Restores under way: not now (a spare's instantiation would take their CPU), later.
+      if (this.#holdOff()) return this.#schedule(memoryMb, image, RESTORE_QUIET_MS);
+      this.#making.add(memoryMb);
+      void this.#make(memoryMb, image).finally(() => this.#making.delete(memoryMb));
+    };
+    if (delayMs === 0) {
+      const immediate = setImmediate(due).unref();
+      this.#due.set(memoryMb, () => clearImmediate(immediate));
+    } else {
+      const timer = setTimeout(due, delayMs).unref();
+      this.#due.set(memoryMb, () => clearTimeout(timer));
+    }
+  }
+
+  async #make(memoryMb: number, image: RuntimeImage): Promise<void> {
+    if (this.#ready.has(memoryMb)) return;
+    const release = countInstance();
+    if (!release) return; // at the cap: boots get the slots
+    // Counted as a spare from its slot on, so live minus spares is always the environments' count.
+    Atomics.add(instanceCounter, SPARES, 1);
+    const drop = (): void => {
+      Atomics.sub(instanceCounter, SPARES, 1);
+      release();
+    };
+    try {
+      const { started, install } = await bootFromImage(image, memoryMb, startRuntime);
+      const idle = setTimeout(() => {
+        if (this.#ready.get(memoryMb)?.idle !== idle) return;
+        this.#ready.delete(memoryMb);
+        drop();
+      }, SPARE_IDLE_MS).unref();
+      this.#ready.set(memoryMb, { started, install, release, image, idle });
+    } catch {
+      // Boots make their own instance, and say why if they cannot.
+      drop();
+    }
+  }
+}
+
 /** Frees what a sandbox holds in its instance (clean: the instance may still be used). */
 type Release = (clean: boolean, free: () => void) => void;
 
@@ -380,19 +498,20 @@ export interface StartedRuntime {
   /** Host-side handles of the two functions (freed after install; never after a restore). */
   readonly log: QuickJSHandle;
   readonly hostCall: QuickJSHandle;
-  readonly current: { sandbox?: QuickJSSandbox; options?: SandboxOptions };
+  /** `bootDeadline`: until a sandbox is set, scripts are interrupted past it (performance.now() ms; reset by each boot, so a spare made ahead gets its full time). */
+  readonly current: { sandbox?: QuickJSSandbox; options?: SandboxOptions; bootDeadline: number; afterFirstInvoke?: () => void };
   /** The context's unhandled promise rejections (rejection-tracker.ts); undefined without the tracker. */
   readonly rejections: RejectionLog | undefined;
 }
 
 export function startRuntime(instance: QuickJSInstance, memoryMb: number): StartedRuntime {
   const runtime = instance.module.newRuntime();
-  const current: StartedRuntime['current'] = {};
+  const current: StartedRuntime['current'] = { bootDeadline: Number.POSITIVE_INFINITY };
   try {
     runtime.setMemoryLimit(memoryMb * MIB);
     runtime.setMaxStackSize(QUICKJS_MAX_STACK_BYTES);
-    const bootDeadline = performance.now() + BOOT_TIMEOUT_MS;
-    runtime.setInterruptHandler(() => (current.sandbox ? current.sandbox.shouldInterrupt() : performance.now() > bootDeadline));
+    current.bootDeadline = performance.now() + BOOT_TIMEOUT_MS;
+    runtime.setInterruptHandler(() => (current.sandbox ? current.sandbox.shouldInterrupt() : performance.now() > current.bootDeadline));
     const ctx = runtime.newContext();
     const log = ctx.newFunction('log', (level, message) => {
       // After an interrupt the guest reports the interrupt as the handler's error: not a user line.
@@ -500,6 +619,7 @@ function boot(
 ): QuickJSSandbox {
   const { runtime, context: ctx, current } = started;
   current.options = options;
+  current.bootDeadline = performance.now() + BOOT_TIMEOUT_MS;
   try {
     const install = loadGuest(ctx);
     const userModule = evaluate(ctx, bundle.script, bundle.filename);
@@ -536,6 +656,7 @@ export function makeSandbox(
   const { instance, runtime, context: ctx, rejections } = started;
   return new QuickJSSandbox({
     ...(snapshot ? { snapshot: () => snapshot(dispatch) } : {}),
+    ...(started.current.afterFirstInvoke ? { afterFirstInvoke: started.current.afterFirstInvoke } : {}),
     runtime,
     context: ctx,
     dispatch,

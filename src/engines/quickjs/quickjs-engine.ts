@@ -11,7 +11,7 @@ import { RemoteEngine } from '../remote/remote-engine.ts';
 import { WorkerHost } from '../remote/worker-host.ts';
 
 export type { QuickJSIsolation };
-export { liveQuickJSInstances, MAX_LIVE_QUICKJS_INSTANCES, QUICKJS_MAX_STACK_BYTES, SHARED_RUNTIMES_PER_INSTANCE } from './in-thread.ts';
+export { liveQuickJSInstances, spareQuickJSInstances, MAX_LIVE_QUICKJS_INSTANCES, QUICKJS_MAX_STACK_BYTES, SHARED_RUNTIMES_PER_INSTANCE } from './in-thread.ts';
 
 export interface QuickJSEngineOptions {
   /** `instance` (default): one WebAssembly instance per sandbox; `shared`: many sandboxes per instance. */

@@ -34,6 +34,8 @@ export interface QuickJSHost {
   readonly release: (clean: boolean) => void;
   /** SnapStart: an image of the instance (instance isolation only; absent in shared mode). */
   readonly snapshot?: () => Promise<SandboxImage>;
+  /** Called once, when the sandbox's first invoke has returned (its cold start is over): in-thread.ts makes the next spare then. */
+  readonly afterFirstInvoke?: () => void;
 }
 
 /** A `status` read runs no user code: bounded tightly, because it runs on the host's thread. */
@@ -63,9 +65,11 @@ export class QuickJSSandbox implements Sandbox {
    * snapshot, so no image holds it.
    */
   #invokeType: QuickJSHandle | undefined;
+  #afterFirstInvoke: (() => void) | undefined;
 
   constructor(host: QuickJSHost) {
     this.#host = host;
+    this.#afterFirstInvoke = host.afterFirstInvoke;
   }
 
   #deferred(): QuickJSHandle {
@@ -106,7 +110,15 @@ export class QuickJSSandbox implements Sandbox {
   }
 
   async call(message: HostMessage, timeoutMs: number): Promise<GuestReply> {
-    return this.#run(message, timeoutMs, true);
+    try {
+      return this.#run(message, timeoutMs, true);
+    } finally {
+      const after = this.#afterFirstInvoke;
+      if (after && message.type === 'invoke') {
+        this.#afterFirstInvoke = undefined;
+        after();
+      }
+    }
   }
 
   peek(message: HostMessage): GuestReply {
