@@ -208,6 +208,11 @@ export class InThreadQuickJS implements Engine {
   /** Instance isolation: an instance per memory size booted from the runtime image ahead of the next cold start. */
   readonly #spares = new SpareBoots(restoredLately);
 
+  /** This engine's spares ready for a cold start (the process-wide count: {@link spareQuickJSInstances}). */
+  get readySpares(): number {
+    return this.#spares.ready;
+  }
+
   constructor(options: InThreadQuickJSOptions = {}) {
     this.isolation = options.isolation ?? 'instance';
     this.#sharedHeapMb = options.sharedHeapMb ?? QUICKJS_MAX_MEMORY_MB;
@@ -337,7 +342,8 @@ export class InThreadQuickJS implements Engine {
     }
     const image = this.#useRuntimeImage ? await this.#imageOf(guest) : undefined;
     const spare = image ? this.#spares.take(options.memoryMb, image) : undefined;
-    const release = spare?.release ?? countInstance();
+    // At the cap, spares of other sizes give their slots to the boot before it is refused.
+    const release = spare?.release ?? countInstance() ?? (this.#spares.dropAll() > 0 ? countInstance() : undefined);
     if (!release) throw instanceCapError();
     try {
       let started: StartedRuntime;
@@ -426,6 +432,23 @@ class SpareBoots {
       return undefined;
     }
     return spare;
+  }
+
+  /** How many spares are ready (one per memory size at most). */
+  get ready(): number {
+    return this.#ready.size;
+  }
+
+  /** Drops every ready spare (their instances and slots given back); how many there were. */
+  dropAll(): number {
+    const spares = [...this.#ready.values()];
+    this.#ready.clear();
+    for (const spare of spares) {
+      clearTimeout(spare.idle);
+      Atomics.sub(instanceCounter, SPARES, 1);
+      spare.release();
+    }
+    return spares.length;
   }
 
   /**
