@@ -44,12 +44,12 @@ const ENGINE_GLOBAL_SYMBOLS: Record<EngineName, readonly string[]> = { v8: [], q
         for (const name of ENGINE_INTRINSICS[engine]) standard.add(name);
         const extra = (p.names as string[]).filter((n) => !standard.has(n)).sort();
         expect(extra).toEqual([
-          'AbortController', 'AbortSignal', 'Blob', 'BroadcastChannel', 'Buffer', 'ByteLengthQueuingStrategy', 'CountQueuingStrategy', 'Crypto', 'CryptoKey', 'DOMException',
-          'Event', 'EventTarget', 'File', 'FormData', 'Headers', 'MessageChannel', 'MessageEvent', 'MessagePort', 'ReadableByteStreamController', 'ReadableStream',
-          'ReadableStreamDefaultReader', 'Request', 'Response', 'SubtleCrypto', 'TextDecoder', 'TextEncoder', 'TransformStream', 'URL',
-          'URLSearchParams', 'WritableStream', 'WritableStreamDefaultWriter', 'atob', 'awslambda', 'btoa', 'clearImmediate', 'clearInterval',
-          'clearTimeout', 'console', 'crypto', 'fetch', 'global', 'performance', 'process', 'queueMicrotask', 'setImmediate',
-          'setInterval', 'setTimeout', 'structuredClone',
+          'AbortController', 'AbortSignal', 'Blob', 'BroadcastChannel', 'Buffer', 'ByteLengthQueuingStrategy', 'CompressionStream', 'CountQueuingStrategy', 'Crypto', 'CryptoKey',
+          'DOMException', 'DecompressionStream', 'Event', 'EventTarget', 'File', 'FormData', 'Headers', 'MessageChannel', 'MessageEvent', 'MessagePort', 'Navigator',
+          'ReadableByteStreamController', 'ReadableStream', 'ReadableStreamDefaultReader', 'Request', 'Response', 'SubtleCrypto', 'TextDecoder', 'TextDecoderStream',
+          'TextEncoder', 'TextEncoderStream', 'TransformStream', 'URL', 'URLSearchParams', 'WritableStream', 'WritableStreamDefaultWriter', 'atob', 'awslambda', 'btoa',
+          'clearImmediate', 'clearInterval', 'clearTimeout', 'console', 'crypto', 'fetch', 'global', 'navigator', 'performance', 'process', 'queueMicrotask',
+          'setImmediate', 'setInterval', 'setTimeout', 'structuredClone',
         ].filter((n) => !standard.has(n)));
         expect(p.symbols).toEqual([...ENGINE_GLOBAL_SYMBOLS[engine], 'Symbol(lambdalet.builtin)']);
       }));

@@ -250,7 +250,9 @@ describe('the packed package', { timeout: SLOW_CASE_LIMIT_MS }, () => {
       const rt = await createRuntime({ logSink: silentSink });
       const out = { node: await work() };
       for (const engine of ['v8', 'quickjs']) {
-        await rt.deploy({ name: engine, engine, code: { files: { 'index.mjs': 'export const handler = async () => {' + ${JSON.stringify(work)} + '};' } } });
+        // A generous deadline: on quickjs the first use of Intl, its time zones and zlib loads their
+        // chunks (timed out at Lambda's default 3 s in a full run at load ~10).
+        await rt.deploy({ name: engine, engine, timeoutMs: 300000, code: { files: { 'index.mjs': 'export const handler = async () => {' + ${JSON.stringify(work)} + '};' } } });
         out[engine] = (await rt.invoke(engine, {})).payload;
       }
       await rt.close();
