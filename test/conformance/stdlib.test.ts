@@ -4,6 +4,7 @@ import { brotliCompressSync, brotliDecompressSync, deflateRawSync, deflateSync, 
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import { deployAndInvoke, deployFiles, forEachEngine } from '../helpers/runtime.ts';
+import { runInNode } from '../compat/node-baseline.ts';
 
 /**
  * Buffer's `base64url` (Node >= 15.7), which feross/buffer lacks (issue #12: `Buffer.from(segment,
@@ -107,6 +108,21 @@ forEachEngine(({ withRuntime }) => {
           expect(node[format]).toMatchObject({ roundTrip: true, theirs: true });
         }
         expect(payload.unknown).toEqual(node.unknown);
+      }));
+  });
+
+  describe('node:stream/web', () => {
+    it("exports what Node's does, its CompressionStream and DecompressionStream the globals", () =>
+      withRuntime(async ({ rt }) => {
+        const facts = `const web = require('stream/web');
+          exports.handler = async () => [Object.keys(web).sort(), web.CompressionStream === CompressionStream, web.DecompressionStream === DecompressionStream, web.TextDecoderStream === TextDecoderStream];`;
+        const result = await deployAndInvoke(rt, facts, {}, { file: 'index.js' });
+        expect(result.functionError, JSON.stringify(result.payload)).toBeUndefined();
+        // Less Node's ReadableStreamTee: an internal helper lib/stream/web.js exports by accident
+        // (tee(stream, cloneForBranch2), undocumented), which the guest does not offer.
+        const [names, ...same] = (await runInNode(facts)) as [string[], ...boolean[]];
+        expect(names).toContain('ReadableStreamTee');
+        expect(result.payload).toEqual([names.filter((n) => n !== 'ReadableStreamTee'), ...same]);
       }));
   });
 

@@ -26,6 +26,26 @@ function fsModule(): Fs['fs'] {
   return chunk.fs;
 }
 
+/**
+ * node:stream/web, with CompressionStream and DecompressionStream as Node exports them (its
+ * lib/stream/web.js): read from the zlib chunk on first use, so the streams alone load no zlib.
+ */
+function webStreamsModule(): Record<string, unknown> {
+  const module: Record<string, unknown> = { ...stdlib<typeof import('./stdlib/streams.ts')>('streams').streams };
+  for (const name of ['CompressionStream', 'DecompressionStream']) {
+    Object.defineProperty(module, name, {
+      enumerable: true,
+      configurable: true,
+      get: () => {
+        const value = (stdlib<typeof import('./stdlib/zlib.ts')>('zlib') as unknown as Record<string, unknown>)[name];
+        Object.defineProperty(module, name, { value, writable: true, enumerable: true, configurable: true });
+        return value;
+      },
+    });
+  }
+  return module;
+}
+
 const factories: Record<string, Factory> = {
   fs: fsModule,
   'fs/promises': () => (resolveBuiltin('fs') as Fs['fs']).promises,
@@ -44,7 +64,7 @@ const factories: Record<string, Factory> = {
   stream: () => stdlib<Stream>('stream').stream,
   'stream/promises': () => stdlib<Stream>('stream').streamPromises,
   'stream/consumers': () => stdlib<Stream>('stream').streamConsumers,
-  'stream/web': () => stdlib<typeof import('./stdlib/streams.ts')>('streams').streams,
+  'stream/web': webStreamsModule,
   zlib: () => stdlib<typeof import('./stdlib/zlib.ts')>('zlib').zlib,
   querystring: () => stdlib<typeof import('./stdlib/querystring.ts')>('querystring').querystring,
   assert: () => stdlib<typeof import('./stdlib/assert.ts')>('assert').assert,
