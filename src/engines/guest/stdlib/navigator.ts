@@ -72,7 +72,6 @@ interface Held {
 
 export class LockManager {
   readonly #queues = new Map<string, Request[]>();
-  readonly #held = new Map<string, Held[]>();
   /** Every held lock, the latest granted first: the order Node's query() lists them in. */
   readonly #granted: Held[] = [];
   readonly #clientId: string;
@@ -107,11 +106,10 @@ export class LockManager {
         const request: Request = { name: text, mode, callback: callback as Request['callback'], resolve, reject, signal };
         const queue = this.#queues.get(text) ?? [];
         if (steal) {
-          for (const held of this.#held.get(text) ?? []) {
+          for (const held of this.#heldAs(text)) {
             held.steal();
             this.#ungrant(held);
           }
-          this.#held.delete(text);
           this.#grant(request);
           return;
         }
@@ -137,7 +135,7 @@ export class LockManager {
         this.#process(text);
       });
     } catch (error) {
-      // eslint-disable-next-line @typescript-eslint/prefer-promise-reject-errors -- the signal's reason or the callback's own, as the spec passes them on
+      // eslint-disable-next-line @typescript-eslint/prefer-promise-reject-errors -- an argument error above, as a rejection (as Node's request)
       return Promise.reject(error);
     }
   }
@@ -149,9 +147,13 @@ export class LockManager {
     return Promise.resolve({ held, pending });
   }
 
+  #heldAs(name: string): Held[] {
+    return this.#granted.filter(({ lock }) => lock.name === name);
+  }
+
   /** The spec's "grantable", ignoring the queue: no held lock of the name conflicts. */
   #grantable(request: Request): boolean {
-    const held = this.#held.get(request.name) ?? [];
+    const held = this.#heldAs(request.name);
     return request.mode === 'exclusive' ? held.length === 0 : held.every(({ lock }) => lock.mode === 'shared');
   }
 
@@ -176,16 +178,9 @@ export class LockManager {
         request.reject(domException('The operation was aborted', 'AbortError'));
       },
     };
-    const held = this.#held.get(request.name) ?? [];
-    held.push(entry);
-    this.#held.set(request.name, held);
     this.#granted.unshift(entry);
     this.#settle(request, () => request.callback(lock), () => {
       if (stolen) return;
-      const now = this.#held.get(request.name);
-      const at = now?.indexOf(entry) ?? -1;
-      if (at >= 0) now!.splice(at, 1);
-      if (now?.length === 0) this.#held.delete(request.name);
       this.#ungrant(entry);
       this.#process(request.name);
     });
