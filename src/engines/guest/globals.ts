@@ -64,12 +64,42 @@ function lazyDate(): void {
   });
 }
 
+/**
+ * Built-ins an engine has that Node 24's V8 (Lambda's nodejs24.x) lacks, removed so that feature
+ * detection in libraries takes the path it takes on Lambda: QuickJS's proposals past Node 24
+ * (Math.sumPrecise, Iterator.concat, Map/WeakMap upsert's getOrInsert and getOrInsertComputed) and
+ * its non-standard ones (Set.groupBy; Function.prototype's fileName, lineNumber and columnNumber
+ * accessors); V8's `Intl.v8BreakIterator`, which Node's bootstrap removes from its global Intl
+ * (absent from Node 24's and 26's; a fresh V8 context has it).
+ */
+function removeLanguageExtras(): void {
+  const extras: [object | undefined, string][] = [
+    [Math, 'sumPrecise'],
+    [global.Iterator as object | undefined, 'concat'],
+    [Set, 'groupBy'],
+    [Map.prototype, 'getOrInsert'],
+    [Map.prototype, 'getOrInsertComputed'],
+    [WeakMap.prototype, 'getOrInsert'],
+    [WeakMap.prototype, 'getOrInsertComputed'],
+    [Function.prototype, 'fileName'],
+    [Function.prototype, 'lineNumber'],
+    [Function.prototype, 'columnNumber'],
+  ];
+  // Only a native Intl (a data property): QuickJS's is a lazy accessor that loads the polyfills.
+  const intl = Object.getOwnPropertyDescriptor(global, 'Intl');
+  if (intl && 'value' in intl && typeof intl.value === 'object' && intl.value !== null) extras.push([intl.value as object, 'v8BreakIterator']);
+  for (const [owner, name] of extras) {
+    if (owner !== undefined && Object.prototype.hasOwnProperty.call(owner, name)) Reflect.deleteProperty(owner, name);
+  }
+}
+
 export function installGlobals(): void {
   // No WebAssembly in guests (QuickJS never had it): isolated-vm's memoryLimit does not count
   // WebAssembly memories, and a v8 guest under memoryMb 128 reserved 1.5 GB of host memory in 4 s
   // with `new WebAssembly.Memory` (test/adversarial, issue #15). It comes back once its memories
   // can be bounded per environment. V8 exposes the namespace only here.
   delete global.WebAssembly;
+  removeLanguageExtras();
   lazy('Buffer', () => stdlib<typeof import('./stdlib/buffer.ts')>('buffer').Buffer);
   lazy('TextEncoder', () => stdlib<typeof import('./stdlib/encoding.ts')>('encoding').TextEncoder);
   lazy('TextDecoder', () => stdlib<typeof import('./stdlib/encoding.ts')>('encoding').TextDecoder);
@@ -78,6 +108,8 @@ export function installGlobals(): void {
   lazy('DOMException', () => stdlib<typeof import('./stdlib/encoding.ts')>('encoding').DOMExceptionLike);
   lazy('URL', () => stdlib<typeof import('./stdlib/url.ts')>('url').URL);
   lazy('URLSearchParams', () => stdlib<typeof import('./stdlib/url.ts')>('url').URLSearchParams);
+  // Node 23.8+ (nodejs24.x; index.ts's startInit removes it for nodejs22.x).
+  lazy('URLPattern', () => stdlib<typeof import('./stdlib/url-pattern.ts')>('url-pattern').URLPattern);
   lazy('structuredClone', () => stdlib<typeof import('./stdlib/clone.ts')>('clone').structuredClone);
   lazy('crypto', () => stdlib<typeof import('./stdlib/crypto.ts')>('crypto').webcrypto);
   lazy('Crypto', () => stdlib<typeof import('./stdlib/crypto.ts')>('crypto').Crypto);

@@ -286,6 +286,8 @@ function startInit(userModule: UserModule, message: InitMessage): Phase {
   for (const key of Object.keys(processEnv)) delete processEnv[key];
   Object.assign(processEnv, message.env);
   processParts.setRuntime(message.runtime);
+  // Node 23.8 made URLPattern a global: the nodejs22.x runtime's Node has none.
+  if (message.runtime === 'nodejs22.x') delete (globalThis as { URLPattern?: unknown }).URLPattern;
   fixedContext = message.context;
   // LogPatch.patchConsole: the runtime client reads its log controls from the environment at start.
   guestConsole.configure(logControlsFrom(processEnv));
