@@ -20,36 +20,74 @@
  * the build instead of silently losing the patch.
  */
 import { readFile } from 'node:fs/promises';
+import { dirname } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import type { Plugin } from 'esbuild';
 
+/**
+ * What ICU (this Node's) puts between a long or full date and its time in `locale`: " at " in
+ * English, " um " in German, ", " in Spanish (CLDR's atTime patterns, which ICU's pattern generator
+ * uses; FormatJS's data has only the plain `dateTimeFormat`). Undefined when ICU's output does not
+ * read as date + joiner + time.
+ */
+export function icuDateTimeJoiner(locale: string, length: 'full' | 'long'): string | undefined {
+  const date = new Date(Date.UTC(2024, 2, 10, 6, 59, 30));
+  const format = (options: Intl.DateTimeFormatOptions): string => new Intl.DateTimeFormat(locale, { timeZone: 'UTC', ...options }).format(date);
+  const dateOnly = format({ dateStyle: length });
+  const timeOnly = format({ timeStyle: 'short' });
+  const both = format({ dateStyle: length, timeStyle: 'short' });
+  if (!both.startsWith(dateOnly) || !both.endsWith(timeOnly) || both.length < dateOnly.length + timeOnly.length) return undefined;
+  return both.slice(dateOnly.length, both.length - timeOnly.length);
+}
+
+/** `text` as a literal in a CLDR pattern. */
+function quoted(text: string): string {
+  return /[A-Za-z']/.test(text) ? text.replace(/([^A-Za-z']*)([A-Za-z'][^]*?)([^A-Za-z']*)$/, (_m, lead: string, word: string, tail: string) => `${lead}'${word.replace(/'/g, "''")}'${tail}`) : text;
+}
+
 /** "EEEE, MMMM d, y, h:mm a" → "EEEE, MMMM d, y 'at' h:mm a": a long-month date joined to a time. */
-function atTime(pattern: string): string {
+function atTime(pattern: string, joiner: string): string {
   if (!/MMMM|LLLL/.test(pattern) || /MMMMM|LLLLL/.test(pattern)) return pattern;
-  let quoted = false;
+  let inQuote = false;
   for (let i = 0; i < pattern.length; i++) {
     const ch = pattern[i]!;
-    if (ch === "'") quoted = !quoted;
-    if (quoted || !'hHkK'.includes(ch)) continue;
-    return pattern.slice(0, i).endsWith(', ') ? `${pattern.slice(0, i - 2)} 'at' ${pattern.slice(i)}` : pattern;
+    if (ch === "'") inQuote = !inQuote;
+    if (inQuote || !'hHkK'.includes(ch)) continue;
+    return pattern.slice(0, i).endsWith(', ') ? `${pattern.slice(0, i - 2)}${joiner}${pattern.slice(i)}` : pattern;
   }
   return pattern;
 }
 
-/** The locale data as ICU in Node 24 formats it (see above). */
-export function asIcu(value: unknown, path: readonly string[] = []): unknown {
+/**
+ * The locale data as ICU in Node 24 formats it (see above); `joiners`: what ICU joins a full and a
+ * long date to a time with in this locale (CLDR pattern literals).
+ */
+export function asIcu(value: unknown, path: readonly string[] = [], joiners: { full?: string; long?: string } = { full: " 'at' ", long: " 'at' " }): unknown {
   if (typeof value === 'string') {
     const text = value.replace(/\u202f/g, ' ');
     // data.formats.<calendar>.<skeleton> → a pattern
-    return path[path.length - 3] === 'formats' ? atTime(text) : text;
+    return path[path.length - 3] === 'formats' && joiners.long !== undefined && joiners.long !== ', ' ? atTime(text, joiners.long) : text;
   }
-  if (Array.isArray(value)) return value.map((item) => asIcu(item, path));
+  if (Array.isArray(value)) return value.map((item) => asIcu(item, path, joiners));
   if (typeof value !== 'object' || value === null) return value;
   const out: Record<string, unknown> = {};
-  for (const [key, item] of Object.entries(value)) out[key] = asIcu(item, [...path, key]);
+  for (const [key, item] of Object.entries(value)) out[key] = asIcu(item, [...path, key], joiners);
   if (path[path.length - 1] === 'dateTimeFormat') {
-    for (const length of ['full', 'long']) if (out[length] === '{1}, {0}') out[length] = "{1} 'at' {0}";
+    for (const length of ['full', 'long'] as const) {
+      const joiner = joiners[length];
+      if (joiner !== undefined && typeof out[length] === 'string' && /^\{1\}.*\{0\}$/.test(out[length])) out[length] = `{1}${joiner}{0}`;
+    }
   }
   return out;
+}
+
+/** The joiners of {@link asIcu} for `locale`, from this Node's ICU. */
+export function icuJoiners(locale: string): { full?: string; long?: string } {
+  const joiner = (length: 'full' | 'long'): string | undefined => {
+    const text = icuDateTimeJoiner(locale, length);
+    return text === undefined ? undefined : quoted(text);
+  };
+  return { full: joiner('full'), long: joiner('long') };
 }
 
 function replaceOnce(source: string, from: string, to: string, file: string): string {
@@ -189,6 +227,9 @@ async function icuZoneIds(): Promise<Record<string, string>> {
   return out;
 }
 
+const CROSS_LANGUAGE = 'let result = desired.language === supported.language ? 0 : matchingData.language[languages] ?? matchingData.defaults[0];';
+const SAME_LANGUAGE_ONLY = 'if (desired.language !== supported.language) return Infinity;\n\tlet result = 0;';
+
 /** The esbuild plugin that applies the changes above. */
 export const formatjsPatches: Plugin = {
   name: 'lambdalet-formatjs',
@@ -205,12 +246,31 @@ export const formatjsPatches: Plugin = {
       source = replaceOnce(source, 'function parseDateTimeSkeleton(skeleton, rawPattern = skeleton, rangePatterns, intervalFormatFallback) {', `${LAZY_SKELETON}\nfunction parseDateTimeSkeleton(skeleton, rawPattern = skeleton, rangePatterns, intervalFormatFallback) {`, args.path);
       return { contents: source, loader: 'js' };
     });
+    // Best fit matches a locale only to data of its own language (FormatJS would also take a
+    // neighbour's under CLDR's language distances, e.g. Swiss German to German): with the data loaded
+    // per locale (stdlib/intl.ts), a neighbour's match would depend on which locales happen to be
+    // loaded; a language outside the set falls back to the default, as in a Node built with small-icu.
+    // One locale matcher for every polyfill, the newest (ICU's algorithm): intl-relativetimeformat
+    // depends on a newer one than the others, and stdlib/intl.ts predicts with it which locale a list
+    // resolves to.
+    b.onResolve({ filter: /^@formatjs\/intl-localematcher$/ }, async (args) => {
+      if ((args.pluginData as { lambdalet?: boolean } | undefined)?.lambdalet) return undefined;
+      const from = dirname(fileURLToPath(import.meta.resolve('@formatjs/intl-relativetimeformat/polyfill-force.js')));
+      const resolved = await b.resolve(args.path, { kind: 'import-statement', resolveDir: from, pluginData: { lambdalet: true } });
+      if (resolved.errors.length > 0) return { errors: resolved.errors };
+      return { path: resolved.path };
+    });
+    b.onLoad({ filter: /@formatjs[\\/]intl-localematcher[\\/]index\.js$/ }, async (args) => {
+      const source = await readFile(args.path, 'utf8');
+      return { contents: replaceOnce(source, CROSS_LANGUAGE, SAME_LANGUAGE_ONLY, args.path), loader: 'js' };
+    });
     b.onLoad({ filter: /@formatjs[\\/]intl-datetimeformat[\\/]locale-data[\\/][^\\/]+\.js$/ }, async (args) => {
       const source = await readFile(args.path, 'utf8');
       const match = /JSON\.parse\(("(?:[^"\\]|\\.)*")\)/.exec(source);
       if (!match) throw new Error(`${args.path} changed: lambdalet expected one JSON.parse("...") of the locale data`);
-      const data = JSON.parse(JSON.parse(match[1]!) as string) as unknown;
-      const patched = JSON.stringify(JSON.stringify(asIcu(data)));
+      const data = JSON.parse(JSON.parse(match[1]!) as string) as { locale?: unknown };
+      const locale = typeof data.locale === 'string' ? data.locale : args.path.replace(/^.*[\\/]/, '').replace(/\.js$/, '');
+      const patched = JSON.stringify(JSON.stringify(asIcu(data, [], icuJoiners(locale))));
       return { contents: source.replace(match[0], `JSON.parse(${patched})`), loader: 'js' };
     });
   },
