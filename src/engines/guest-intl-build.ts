@@ -25,24 +25,29 @@ import { fileURLToPath } from 'node:url';
 import type { Plugin } from 'esbuild';
 
 /**
- * What ICU (this Node's) puts between a long or full date and its time in `locale`: " at " in
- * English, " um " in German, ", " in Spanish (CLDR's atTime patterns, which ICU's pattern generator
- * uses; FormatJS's data has only the plain `dateTimeFormat`). Undefined when ICU's output does not
- * read as date + joiner + time.
+ * How ICU (this Node's) joins a date of `length` to a time in `locale`, as a CLDR pattern of {1} (the
+ * date) and {0} (the time): "{1} 'at' {0}" in English, "{1} 'um' {0}" in German, "{1}, {0}" in
+ * Spanish, "'lúc' {0} {1}" in Vietnamese (for full and long dates these are CLDR's atTime patterns,
+ * which ICU's pattern generator uses; FormatJS's data has only the plain `dateTimeFormat`).
+ * Undefined when ICU's output does not read as the date and the time with literals around them.
  */
-export function icuDateTimeJoiner(locale: string, length: 'full' | 'long'): string | undefined {
+export function icuDateTimePattern(locale: string, length: 'full' | 'long' | 'medium' | 'short'): string | undefined {
   const date = new Date(Date.UTC(2024, 2, 10, 6, 59, 30));
   const format = (options: Intl.DateTimeFormatOptions): string => new Intl.DateTimeFormat(locale, { timeZone: 'UTC', ...options }).format(date);
   const dateOnly = format({ dateStyle: length });
   const timeOnly = format({ timeStyle: 'short' });
   const both = format({ dateStyle: length, timeStyle: 'short' });
-  if (!both.startsWith(dateOnly) || !both.endsWith(timeOnly) || both.length < dateOnly.length + timeOnly.length) return undefined;
-  return both.slice(dateOnly.length, both.length - timeOnly.length);
+  const at = both.indexOf(dateOnly);
+  const to = both.indexOf(timeOnly);
+  if (at < 0 || to < 0 || both.indexOf(dateOnly, at + 1) >= 0 || both.indexOf(timeOnly, to + 1) >= 0) return undefined;
+  const [first, second] = at < to ? [{ at, text: dateOnly, field: '{1}' }, { at: to, text: timeOnly, field: '{0}' }] : [{ at: to, text: timeOnly, field: '{0}' }, { at, text: dateOnly, field: '{1}' }];
+  if (first.at + first.text.length > second.at) return undefined;
+  return quoted(both.slice(0, first.at)) + first.field + quoted(both.slice(first.at + first.text.length, second.at)) + second.field + quoted(both.slice(second.at + second.text.length));
 }
 
-/** `text` as a literal in a CLDR pattern. */
+/** `text` as literal text in a CLDR pattern: its ASCII letters quoted, its apostrophes doubled. */
 function quoted(text: string): string {
-  return /[A-Za-z']/.test(text) ? text.replace(/([^A-Za-z']*)([A-Za-z'][^]*?)([^A-Za-z']*)$/, (_m, lead: string, word: string, tail: string) => `${lead}'${word.replace(/'/g, "''")}'${tail}`) : text;
+  return text.replace(/'/g, "''").replace(/\p{L}*[A-Za-z]\p{L}*/gu, (word) => `'${word}'`);
 }
 
 /** "EEEE, MMMM d, y, h:mm a" → "EEEE, MMMM d, y 'at' h:mm a": a long-month date joined to a time. */
@@ -59,35 +64,38 @@ function atTime(pattern: string, joiner: string): string {
 }
 
 /**
- * The locale data as ICU in Node 24 formats it (see above); `joiners`: what ICU joins a full and a
- * long date to a time with in this locale (CLDR pattern literals).
+ * The locale data as ICU in Node 24 formats it (see above); `joiners`: how ICU joins a date of each
+ * length to a time in this locale ({@link icuDateTimePattern}).
  */
-export function asIcu(value: unknown, path: readonly string[] = [], joiners: { full?: string; long?: string } = { full: " 'at' ", long: " 'at' " }): unknown {
+type Joiners = Partial<Record<'full' | 'long' | 'medium' | 'short', string>>;
+export function asIcu(value: unknown, path: readonly string[] = [], joiners: Joiners = { full: "{1} 'at' {0}", long: "{1} 'at' {0}" }): unknown {
   if (typeof value === 'string') {
     const text = value.replace(/\u202f/g, ' ');
     // data.formats.<calendar>.<skeleton> → a pattern
-    return path[path.length - 3] === 'formats' && joiners.long !== undefined && joiners.long !== ', ' ? atTime(text, joiners.long) : text;
+    const joiner = /^\{1\}(.*)\{0\}$/.exec(joiners.long ?? '')?.[1];
+    return path[path.length - 3] === 'formats' && joiner !== undefined && joiner !== ', ' ? atTime(text, joiner) : text;
   }
   if (Array.isArray(value)) return value.map((item) => asIcu(item, path, joiners));
   if (typeof value !== 'object' || value === null) return value;
   const out: Record<string, unknown> = {};
   for (const [key, item] of Object.entries(value)) out[key] = asIcu(item, [...path, key], joiners);
   if (path[path.length - 1] === 'dateTimeFormat') {
-    for (const length of ['full', 'long'] as const) {
-      const joiner = joiners[length];
-      if (joiner !== undefined && typeof out[length] === 'string' && /^\{1\}.*\{0\}$/.test(out[length])) out[length] = `{1}${joiner}{0}`;
+    for (const length of ['full', 'long', 'medium', 'short'] as const) {
+      const pattern = joiners[length];
+      if (pattern !== undefined && typeof out[length] === 'string' && out[length].includes('{0}') && out[length].includes('{1}')) out[length] = pattern;
     }
   }
   return out;
 }
 
-/** The joiners of {@link asIcu} for `locale`, from this Node's ICU. */
-export function icuJoiners(locale: string): { full?: string; long?: string } {
-  const joiner = (length: 'full' | 'long'): string | undefined => {
-    const text = icuDateTimeJoiner(locale, length);
-    return text === undefined ? undefined : quoted(text);
-  };
-  return { full: joiner('full'), long: joiner('long') };
+/** The date-time patterns of {@link asIcu} for `locale`, from this Node's ICU. */
+export function icuJoiners(locale: string): Joiners {
+  const out: Joiners = {};
+  for (const length of ['full', 'long', 'medium', 'short'] as const) {
+    const pattern = icuDateTimePattern(locale, length);
+    if (pattern !== undefined) out[length] = pattern;
+  }
+  return out;
 }
 
 function replaceOnce(source: string, from: string, to: string, file: string): string {

@@ -89,6 +89,35 @@ function needEachLocale(locales: unknown): void {
   for (const tag of requested) need(match([tag], setLocales, 'en', { algorithm: 'lookup' }));
 }
 
+/**
+ * Plural rules are data of a language (and pt-PT), and ICU resolves a PluralRules locale to that
+ * data's locale ('de-DE' → 'de', 'zh-TW' → 'zh'): each requested locale is looked up by truncation
+ * in the set's plural data (as ECMA-402's lookup does), and the polyfill is given what it found.
+ */
+function pluralLocales(locales: unknown): unknown {
+  if (locales === undefined) return locales;
+  let requested: string[];
+  try {
+    requested = intl.getCanonicalLocales(locales as string[]);
+  } catch {
+    return locales; // the polyfill throws the same error
+  }
+  return requested.map((tag) => {
+    let candidate = tag.replace(/-u-.*$/, '');
+    while (candidate !== '') {
+      if (candidate === 'en' || pluralData.has(candidate)) {
+        need(candidate);
+        return candidate;
+      }
+      const dash = candidate.lastIndexOf('-');
+      candidate = dash < 0 ? '' : candidate.slice(0, dash);
+    }
+    return tag;
+  });
+}
+/** The locales whose chunk has plural rules of their own: each language's base locale, and pt-PT. */
+const pluralData = new Set(intlLocales.filter((tag) => !tag.includes('-') || tag === 'pt-PT'));
+
 /** UTC needs no tz data; any other zone (named by an option or by TZ) loads the database once. */
 function needZone(zone: unknown): void {
   if (tzLoaded || zone === undefined) return;
@@ -141,13 +170,15 @@ for (const name of ['toLocaleString', 'toLocaleDateString', 'toLocaleTimeString'
 // ask for the locale data first (DateTimeFormat's and Date's above).
 for (const name of ['NumberFormat', 'RelativeTimeFormat', 'ListFormat', 'PluralRules'] as const) {
   const Polyfill = intl[name] as unknown as (new (...args: unknown[]) => object) & { prototype: object };
+  const plural = name === 'PluralRules';
   const wrapped: typeof Polyfill = new Proxy(Polyfill, {
     apply(target, thisArg, args: unknown[]) {
       needLocales(args[0]);
       return Reflect.apply(target as unknown as (...a: unknown[]) => unknown, thisArg, args);
     },
     construct(target, args: unknown[], newTarget): object {
-      needLocales(args[0]);
+      if (plural) args = [pluralLocales(args[0]), ...args.slice(1)];
+      else needLocales(args[0]);
       return Reflect.construct(target, args, newTarget === wrapped ? target : newTarget) as object;
     },
   });
