@@ -93,14 +93,14 @@ function chunkSource(stdlib: Readonly<Record<string, string>>, name: string): st
     return source === undefined || source.startsWith(BROTLI) ? undefined : source;
   }
   if (!name.startsWith('intl-data-')) return undefined;
-  const group = intlGroupChunk(name.slice('intl-data-'.length).split('-')[0]!);
+  const group = intlGroupChunk(name.slice('intl-data-'.length));
   let groups = inflated.get(stdlib);
-  if (!groups) inflated.set(stdlib, (groups = new Map()));
+  if (!groups) inflated.set(stdlib, (groups = new Map<string, Record<string, string>>()));
   let sources = groups.get(group);
   if (!sources) {
     const packed = Object.prototype.hasOwnProperty.call(stdlib, group) ? stdlib[group] : undefined;
     if (packed === undefined || !packed.startsWith(BROTLI)) return undefined;
-    sources = JSON.parse(brotliDecompressSync(Buffer.from(packed.slice(BROTLI.length), 'base64')).toString('utf8')) as Record<string, string>;
+    sources = unpackGroup(brotliDecompressSync(Buffer.from(packed.slice(BROTLI.length), 'base64')).toString('utf8'));
     if (groups.size >= INFLATED_GROUPS) groups.delete(groups.keys().next().value!);
     groups.set(group, sources);
   } else {
@@ -111,6 +111,24 @@ function chunkSource(stdlib: Readonly<Record<string, string>>, name: string): st
   return Object.prototype.hasOwnProperty.call(sources, name) ? sources[name] : undefined;
 }
 const INFLATED_GROUPS = 4;
+
+/**
+ * A group's chunks as one text: a JSON line of [name, length] pairs, then the sources one after the
+ * other (slicing them out costs nothing; a JSON object of them took a JSON.parse of megabytes).
+ */
+function packGroup(sources: Readonly<Record<string, string>>): string {
+  return `${JSON.stringify(Object.entries(sources).map(([name, source]) => [name, source.length]))}\n${Object.values(sources).join('')}`;
+}
+function unpackGroup(text: string): Record<string, string> {
+  const newline = text.indexOf('\n');
+  const out: Record<string, string> = {};
+  let at = newline + 1;
+  for (const [name, length] of JSON.parse(text.slice(0, newline)) as [string, number][]) {
+    out[name] = text.slice(at, at + length);
+    at += length;
+  }
+  return out;
+}
 const inflated = new WeakMap<object, Map<string, Record<string, string>>>();
 
 /** Whether a chunk is stored compressed (never handed to a guest as it is). */
@@ -263,7 +281,7 @@ async function buildStandardLibrary(): Promise<Record<string, string>> {
     const name = file.path.replace(/^.*\//, '').replace(/\.js$/, '');
     const cjs = await transform(file.text, { format: 'cjs', target: 'es2023', minifyWhitespace: true, minifySyntax: true });
     if (name.startsWith('intl-data-')) {
-      const group = intlGroupChunk(name.slice('intl-data-'.length).split('-')[0]!);
+      const group = intlGroupChunk(name.slice('intl-data-'.length));
       groups.set(group, { ...groups.get(group), [name]: cjs.code });
     } else {
       chunks[name] = cjs.code;
@@ -271,7 +289,7 @@ async function buildStandardLibrary(): Promise<Record<string, string>> {
   }
   // A language's locales together, so brotli finds what a variant repeats of its base locale.
   for (const [group, sources] of groups) {
-    const packed = brotliCompressSync(JSON.stringify(sources), { params: { [zlibConstants.BROTLI_PARAM_QUALITY]: 11, [zlibConstants.BROTLI_PARAM_LGWIN]: 24 } });
+    const packed = brotliCompressSync(packGroup(sources), { params: { [zlibConstants.BROTLI_PARAM_QUALITY]: 11, [zlibConstants.BROTLI_PARAM_LGWIN]: 24 } });
     chunks[group] = BROTLI + packed.toString('base64');
   }
   return chunks;

@@ -3,9 +3,12 @@
  * made once when the standard library is bundled so QuickJS pays nothing for them at run time:
  *
  * - The DateTimeFormat locale data reads as Node 24's ICU formats it: a plain space before AM/PM,
- *   not CLDR 42+'s U+202F (V8's web-compatibility revert, ICU-22421 / crbug 1414292), and a full or
- *   long date joined to its time with " at " (CLDR's atTime patterns, which ICU's pattern generator
- *   uses; FormatJS's `dateTimeFormat` and its pre-joined skeleton `formats` say ", ").
+ *   not CLDR 42+'s U+202F (V8's web-compatibility revert, ICU-22421 / crbug 1414292), and a date
+ *   joined to its time as this Node's ICU joins them in that locale (" at " after a long English
+ *   date: CLDR's atTime patterns, which ICU's pattern generator uses; FormatJS's `dateTimeFormat`
+ *   and its pre-joined skeleton `formats` say ", ").
+ * - One locale matcher for every polyfill, matching a locale only to data of its own language
+ *   (stdlib/intl.ts loads locale data per locale: see the plugin below).
  * - Speed fixes, same results: findIntervalFormat re-parsed and compared all ~730 interval
  *   skeletons for each of ~760 format skeletons (a first `new Intl.DateTimeFormat()` took over a
  *   second on QuickJS): it now looks them up in an index built once. The tz database (~600 zones) was unpacked whole when loaded:
