@@ -95,7 +95,8 @@ function needEachLocale(locales: unknown): void {
  * in the set's plural data (as ECMA-402's lookup does), and the polyfill is given what it found.
  */
 function pluralLocales(locales: unknown): unknown {
-  if (locales === undefined) return locales;
+  if (locales === undefined || locales === 'en') return locales;
+  if (locales === 'en-US') return 'en';
   let requested: string[];
   try {
     requested = intl.getCanonicalLocales(locales as string[]);
