@@ -53,7 +53,71 @@ function quoted(text: string): string {
   return text.replace(/'/g, "''").replace(/\p{L}*[A-Za-z]\p{L}*/gu, (word) => `'${word}'`);
 }
 
-/** "EEEE, MMMM d, y, h:mm a" → "EEEE, MMMM d, y 'at' h:mm a": a long-month date joined to a time. */
+/**
+ * A pre-joined date-and-time format of FormatJS's data (skeleton "yMd Hm" → "dd/MM/y HH:mm": the
+ * date skeleton's own pattern, a space or a comma, a time) joined as ICU's pattern generator joins
+ * that date to a time: with the date-time pattern of the date's length (a 4-letter month with a
+ * weekday full, without long, 3 letters medium, else short: ICU's rule), here "{1}, {0}" →
+ * "dd/MM/y, HH:mm". Left as it is when it does not read as date, separator, time.
+ */
+function rejoin(skeleton: string, pattern: string, formats: Readonly<Record<string, string>>, joiners: Joiners): string {
+  const parts = /^([A-Za-z]+)(?:, |\u060c | )(.+)$/.exec(skeleton);
+  if (!parts || /[hHkKjJCmsaBb]/.test(parts[1]!)) return pattern;
+  const date = parts[1]!;
+  const datePattern = formats[date];
+  if (typeof datePattern !== 'string') return pattern;
+  // FormatJS joins with a comma (Latin, or Arabic's) and a space, or a space.
+  const separator = [', ', '\u060c ', ' '].find((sep) => pattern.startsWith(`${datePattern}${sep}`));
+  if (separator === undefined) return pattern;
+  const time = pattern.slice(datePattern.length + separator.length);
+  const unquoted = time.replace(/'[^']*'/g, '');
+  // A time starts with its first field (not with a joiner already put in: "'at' h:mm a").
+  if (!/^[hHkKaBb]/.test(time) || !/[hHkK]/.test(unquoted) || /[GyYuUrQqMLlwWdDFgEec]/.test(unquoted)) return pattern;
+  const month = /M+|L+/.exec(date)?.[0].length ?? 0;
+  const length = month === 4 ? (/E/.test(date) ? 'full' : 'long') : month === 3 ? 'medium' : 'short';
+  const joiner = joiners[length];
+  if (joiner === undefined) return pattern;
+  return joiner.replace('{1}', () => datePattern).replace('{0}', () => time);
+}
+
+interface StyleData {
+  formats: Record<string, Record<string, string>>;
+  dateFormat: Record<string, string>;
+  timeFormat: Record<string, string>;
+}
+
+/**
+ * FormatJS's formats keyed by a date style's pattern and a time style's, joined with a space or a
+ * comma ("dd/MM/y HH:mm:ss", what Date#toLocaleString's default matches): joined as ICU joins a date
+ * of that style to a time ("{1}, {0}" in Portuguese: "dd/MM/y, HH:mm:ss").
+ */
+function rejoinStyles(data: StyleData, joiners: Joiners): void {
+  const times = new Set(Object.values(data.timeFormat));
+  for (const formats of Object.values(data.formats)) {
+    const original = { ...formats };
+    for (const [key, pattern] of Object.entries(original)) {
+      const rejoined = rejoin(key, pattern, original, joiners);
+      if (rejoined !== pattern) {
+        formats[key] = rejoined;
+        continue;
+      }
+      const text = key.replace(/\u202f/g, ' ');
+      if (pattern !== text) continue;
+      for (const length of ['full', 'long', 'medium', 'short'] as const) {
+        const date = data.dateFormat[length];
+        const joiner = joiners[length];
+        if (date === undefined || joiner === undefined) continue;
+        const separator = text.startsWith(`${date}, `) ? ', ' : text.startsWith(`${date} `) ? ' ' : undefined;
+        const time = separator === undefined ? undefined : text.slice(date.length + separator.length);
+        if (time === undefined || !times.has(time)) continue;
+        formats[key] = joiner.replace('{1}', () => date).replace('{0}', () => time);
+        break;
+      }
+    }
+  }
+}
+
+/** "EEEE, MMMM d, y, h:mm a" → "EEEE, MMMM d, y 'at' h:mm a": a long-month date joined to a time (pattern-like keys). */
 function atTime(pattern: string, joiner: string): string {
   if (!/MMMM|LLLL/.test(pattern) || /MMMMM|LLLLL/.test(pattern)) return pattern;
   let inQuote = false;
@@ -75,13 +139,17 @@ export function asIcu(value: unknown, path: readonly string[] = [], joiners: Joi
   if (typeof value === 'string') {
     const text = value.replace(/\u202f/g, ' ');
     // data.formats.<calendar>.<skeleton> → a pattern
+    if (path[path.length - 3] !== 'formats') return text;
     const joiner = /^\{1\}(.*)\{0\}$/.exec(joiners.long ?? '')?.[1];
-    return path[path.length - 3] === 'formats' && joiner !== undefined && joiner !== ', ' ? atTime(text, joiner) : text;
+    return joiner === undefined || joiner === ', ' ? text : atTime(text, joiner);
   }
   if (Array.isArray(value)) return value.map((item) => asIcu(item, path, joiners));
   if (typeof value !== 'object' || value === null) return value;
   const out: Record<string, unknown> = {};
   for (const [key, item] of Object.entries(value)) out[key] = asIcu(item, [...path, key], joiners);
+  if (typeof out.formats === 'object' && out.formats !== null && typeof out.dateFormat === 'object' && typeof out.timeFormat === 'object') {
+    rejoinStyles(out as unknown as StyleData, joiners);
+  }
   if (path[path.length - 1] === 'dateTimeFormat') {
     for (const length of ['full', 'long', 'medium', 'short'] as const) {
       const pattern = joiners[length];

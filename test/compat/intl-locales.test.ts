@@ -20,21 +20,23 @@ const LOCALES = ['de-DE', 'fr-FR', 'en-IN', 'en-GB', 'en-AU', 'ja-JP', 'es-MX', 
 /**
  * Where FormatJS's polyfill (QuickJS) formats differently from ICU (Node, V8): `locale/group/index`.
  * - Date#toLocaleString's default date and time (a numeric date joined to a time from FormatJS's
- *   pre-joined skeletons): another date pattern than ICU's in ja, zh-CN and zh-TW, no comma in pt-BR and id.
+ *   pre-joined skeletons): another date pattern than ICU's in ja, zh-CN and zh-TW.
+ * - vi: a month and day with a time lacks ICU's "lúc" (FormatJS's pre-joined format is time first).
  * - zh-Hant's flexible day periods (清晨, 凌晨: ICU's 'B' in its short time patterns): FormatJS says 上午;
  *   with a long time it writes a 24-hour hour after 下午.
  * - zh-CN's resolvedOptions().locale: 'zh' (ICU: 'zh-CN'); what it formats is the same.
- * - th: ICU's default calendar for Thai is the Buddhist one (2567); FormatJS's is the Gregorian.
+ * - th: ICU's default calendar for Thai is the Buddhist one (2567); FormatJS's is the Gregorian; with
+ *   a time from a skeleton FormatJS adds "น.".
  * - Arabic with a time zone name: FormatJS keeps Latin digits in the GMT offset.
  * - he: ICU's list joins "ו-" before a non-Hebrew word; FormatJS "ו".
  * - vi: ICU capitalises a relative day standing alone ("Hôm qua"); FormatJS does not.
  * - id with a long time: FormatJS ends the zone name with a period.
  */
 const QUICKJS_MISMATCHES = new Set([
-  'ja-JP/toLocale/2', 'pt-BR/toLocale/2', 'id-ID/toLocale/2', 'zh-CN/toLocale/2', 'zh-TW/toLocale/2', 'zh-TW/toLocale/4',
+  'ja-JP/toLocale/2', 'zh-CN/toLocale/2', 'vi-VN/date/13', 'ja-JP/date/12', 'zh-CN/date/12', 'zh-TW/date/12', 'zh-TW/date/13', 'zh-TW/toLocale/2', 'zh-TW/toLocale/4',
   'zh-TW/date/4', 'zh-TW/date/5', 'zh-TW/date/6', 'zh-TW/date/7',
   'zh-CN/number/8', 'zh-CN/date/11', 'zh-CN/relative/4', 'zh-CN/list/2',
-  ...['0', '1', '2', '3', '6', '7', '8', '10'].map((i) => `th-TH/date/${i}`), 'th-TH/toLocale/2', 'th-TH/toLocale/3', 'th-TH/toLocale/5',
+  ...['0', '1', '2', '3', '6', '7', '8', '10', '12', '13'].map((i) => `th-TH/date/${i}`), 'th-TH/toLocale/2', 'th-TH/toLocale/3', 'th-TH/toLocale/5',
   'ar-EG/date/7', 'he-IL/list/0', 'vi-VN/relative/0', 'id-ID/date/7',
 ]);
 
