@@ -9,11 +9,15 @@
  * guest-stdlib.json beside this module); from source they are bundled with esbuild on first use,
  * once per checkout: the bundle is kept in node_modules/.cache, keyed by the sources (guest-cache.ts).
  */
+import { existsSync } from 'node:fs';
+import { Buffer } from 'node:buffer';
 import { readFile } from 'node:fs/promises';
 import { dirname } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { brotliCompressSync, brotliDecompressSync, constants as zlibConstants } from 'node:zlib';
 import { cachedGuestRuntime } from './guest-cache.ts';
 import { formatjsPatches } from './guest-intl-build.ts';
+import { INTL_LANGUAGES, INTL_VARIANTS, intlDataChunk, intlGroupChunk } from './guest-intl-locales.ts';
 
 export interface GuestRuntime {
   /** Script source whose completion value is the guest's `install(log, userModule, hostCall) → dispatch`. */
@@ -69,15 +73,72 @@ export function withStandardLibrary(
     } catch {
       name = undefined;
     }
-    const source = typeof name === 'string' && Object.prototype.hasOwnProperty.call(stdlib, name) ? stdlib[name] : undefined;
+    const source = typeof name === 'string' ? chunkSource(stdlib, name) : undefined;
     if (source === undefined) return `e${JSON.stringify({ name: 'Error', message: `lambdalet: no standard library chunk ${String(name)}` })}`;
     return `o${JSON.stringify(source)}`;
   };
 }
 
+/** What a compressed chunk's text starts with (then base64 of brotli): intl locale data groups. */
+const BROTLI = '//brotli:';
+
+/**
+ * A chunk's source: its own entry, or for a locale's Intl data (`intl-data-de-CH`), its entry in the
+ * compressed group of its language (`intl-locales-de`), inflated here on first use. The last few
+ * groups inflated stay inflated (a process that formats in German keeps asking for German).
+ */
+function chunkSource(stdlib: Readonly<Record<string, string>>, name: string): string | undefined {
+  if (Object.prototype.hasOwnProperty.call(stdlib, name)) {
+    const source = stdlib[name];
+    return source === undefined || source.startsWith(BROTLI) ? undefined : source;
+  }
+  if (!name.startsWith('intl-data-')) return undefined;
+  const group = intlGroupChunk(name.slice('intl-data-'.length));
+  let groups = inflated.get(stdlib);
+  if (!groups) inflated.set(stdlib, (groups = new Map<string, Record<string, string>>()));
+  let sources = groups.get(group);
+  if (!sources) {
+    const packed = Object.prototype.hasOwnProperty.call(stdlib, group) ? stdlib[group] : undefined;
+    if (packed === undefined || !packed.startsWith(BROTLI)) return undefined;
+    sources = unpackGroup(brotliDecompressSync(Buffer.from(packed.slice(BROTLI.length), 'base64')).toString('utf8'));
+    if (groups.size >= INFLATED_GROUPS) groups.delete(groups.keys().next().value!);
+    groups.set(group, sources);
+  } else {
+    // Most recently used last: the oldest is the one dropped.
+    groups.delete(group);
+    groups.set(group, sources);
+  }
+  return Object.prototype.hasOwnProperty.call(sources, name) ? sources[name] : undefined;
+}
+const INFLATED_GROUPS = 4;
+
+/**
+ * A group's chunks as one text: a JSON line of [name, length] pairs, then the sources one after the
+ * other (slicing them out costs nothing; a JSON object of them took a JSON.parse of megabytes).
+ */
+function packGroup(sources: Readonly<Record<string, string>>): string {
+  return `${JSON.stringify(Object.entries(sources).map(([name, source]) => [name, source.length]))}\n${Object.values(sources).join('')}`;
+}
+function unpackGroup(text: string): Record<string, string> {
+  const newline = text.indexOf('\n');
+  const out: Record<string, string> = {};
+  let at = newline + 1;
+  for (const [name, length] of JSON.parse(text.slice(0, newline)) as [string, number][]) {
+    out[name] = text.slice(at, at + length);
+    at += length;
+  }
+  return out;
+}
+const inflated = new WeakMap<object, Map<string, Record<string, string>>>();
+
+/** Whether a chunk is stored compressed (never handed to a guest as it is). */
+export function isCompressedChunk(source: string): boolean {
+  return source.startsWith(BROTLI);
+}
+
 /** The standard library's entries (guest/stdlib/*.ts), each loaded by the guest on first use. */
 const STDLIB_ENTRIES = ['abort', 'array-from-async', 'assert', 'async-hooks', 'buffer', 'clone', 'console', 'crypto', 'date', 'diagnostics-channel', 'dns', 'encoding', 'error-stack',
-  'events', 'fetch', 'fs', 'fs-streams', 'http', 'inspect', 'intl', 'intl-collator', 'intl-en-gb', 'intl-install', 'intl-locale', 'intl-tz', 'messaging', 'module', 'navigator', 'os', 'path', 'perf-hooks',
+  'events', 'fetch', 'fs', 'fs-streams', 'http', 'inspect', 'intl', 'intl-collator', 'intl-install', 'intl-locale', 'intl-tz', 'messaging', 'module', 'navigator', 'os', 'path', 'perf-hooks',
   'querystring', 'response-stream', 'stream', 'streams', 'timers', 'tty', 'unavailable-module', 'url', 'url-pattern',
   'util', 'worker-threads', 'zlib'];
 
@@ -133,8 +194,12 @@ async function buildStandardLibrary(): Promise<Record<string, string>> {
   const dir = fileURLToPath(new URL('./guest/stdlib/', import.meta.url));
   const unavailable = await unavailableModules();
   const http = await import('node:http');
+  const locales = intlLocales();
   const result = await build({
-    entryPoints: Object.fromEntries(STDLIB_ENTRIES.map((name) => [name, `${dir}${name}.ts`])),
+    entryPoints: {
+      ...Object.fromEntries(STDLIB_ENTRIES.map((name) => [name, `${dir}${name}.ts`])),
+      ...Object.fromEntries(locales.map((tag) => [intlDataChunk(tag), `lambdalet-intl-data:${tag}`])),
+    },
     bundle: true,
     splitting: true,
     write: false,
@@ -158,6 +223,20 @@ async function buildStandardLibrary(): Promise<Record<string, string>> {
     },
     plugins: [
       formatjsPatches,
+      {
+        // A locale's chunk: its data for each polyfill (and its language's plural rules).
+        name: 'lambdalet-intl-data',
+        setup(b) {
+          b.onResolve({ filter: /^lambdalet-intl-data:/ }, (args) => ({ path: args.path.slice('lambdalet-intl-data:'.length), namespace: 'lambdalet-intl-data' }));
+          b.onResolve({ filter: /^lambdalet:intl-locales$/ }, () => ({ path: 'intl-locales', namespace: 'lambdalet-intl-locales' }));
+          b.onLoad({ filter: /.*/, namespace: 'lambdalet-intl-locales' }, () => ({ contents: `export default ${JSON.stringify(locales)};`, loader: 'js' }));
+          b.onLoad({ filter: /.*/, namespace: 'lambdalet-intl-data' }, (args) => ({
+            contents: intlDataFiles(args.path).map((file) => `import ${JSON.stringify(file)};`).join('\n'),
+            loader: 'js',
+            resolveDir: fileURLToPath(new URL('../../', import.meta.url)),
+          }));
+        },
+      },
       {
         name: 'lambdalet-runtime-modules',
         setup(b) {
@@ -197,12 +276,54 @@ async function buildStandardLibrary(): Promise<Record<string, string>> {
     ],
   });
   const chunks: Record<string, string> = { unavailable: `module.exports=${JSON.stringify(unavailable.modules)};` };
+  const groups = new Map<string, Record<string, string>>();
   for (const file of result.outputFiles) {
     const name = file.path.replace(/^.*\//, '').replace(/\.js$/, '');
     const cjs = await transform(file.text, { format: 'cjs', target: 'es2023', minifyWhitespace: true, minifySyntax: true });
-    chunks[name] = cjs.code;
+    if (name.startsWith('intl-data-')) {
+      const group = intlGroupChunk(name.slice('intl-data-'.length));
+      groups.set(group, { ...groups.get(group), [name]: cjs.code });
+    } else {
+      chunks[name] = cjs.code;
+    }
+  }
+  // A language's locales together, so brotli finds what a variant repeats of its base locale.
+  for (const [group, sources] of groups) {
+    const packed = brotliCompressSync(packGroup(sources), { params: { [zlibConstants.BROTLI_PARAM_QUALITY]: 11, [zlibConstants.BROTLI_PARAM_LGWIN]: 24 } });
+    chunks[group] = BROTLI + packed.toString('base64');
   }
   return chunks;
+}
+
+const INTL_PACKAGES = ['intl-numberformat', 'intl-datetimeformat', 'intl-relativetimeformat', 'intl-listformat'];
+
+function formatjsDataFile(pkg: string, tag: string): string | undefined {
+  const specifier = `@formatjs/${pkg}/locale-data/${tag}.js`;
+  try {
+    return existsSync(fileURLToPath(import.meta.resolve(specifier))) ? specifier : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+/**
+ * The locales of the set (guest-intl-locales.ts) that every polyfill has data for, 'en' aside (the
+ * `intl` chunk has it): each gets a chunk.
+ */
+function intlLocales(): string[] {
+  const tags = [...INTL_LANGUAGES, ...INTL_VARIANTS].filter((tag) => tag !== 'en');
+  for (const tag of tags) {
+    for (const pkg of INTL_PACKAGES) if (!formatjsDataFile(pkg, tag)) throw new Error(`@formatjs/${pkg} has no data for ${tag}: re-check guest-intl-locales.ts`);
+  }
+  return tags;
+}
+
+/** A locale's data files: each polyfill's, and the plural rules of the locale or else of its language. */
+function intlDataFiles(tag: string): string[] {
+  const files = INTL_PACKAGES.map((pkg) => formatjsDataFile(pkg, tag)!);
+  const language = tag.split('-')[0]!;
+  const plural = formatjsDataFile('intl-pluralrules', tag) ?? (language === 'en' ? undefined : formatjsDataFile('intl-pluralrules', language));
+  return plural ? [...files, plural] : files;
 }
 
 /** The Node built-ins the guest offers (guest/builtins.ts); every other one gets a stub. */

@@ -243,6 +243,9 @@ describe('the packed package', { timeout: SLOW_CASE_LIMIT_MS }, () => {
         gb: new Intl.DateTimeFormat('en-GB', { dateStyle: 'full', timeStyle: 'short', timeZone: 'Asia/Kolkata' }).format(date),
         us: new Intl.NumberFormat('en-US', { style: 'currency', currency: 'EUR' }).format(1234.5),
         plural: new Intl.PluralRules('en').select(2),
+        // A locale's data, stored compressed in the bundle (guest-bundle.ts) and inflated when loaded.
+        de: new Intl.NumberFormat('de-DE', { style: 'currency', currency: 'EUR' }).format(1234.5),
+        fr: date.toLocaleDateString('fr-FR', { dateStyle: 'full' }),
       };`;
     const script = `
       import { createRuntime, silentSink } from 'lambdalet';

@@ -30,6 +30,7 @@ import type ivm from 'isolated-vm';
 import type { FunctionBundle } from '../../code/types.ts';
 import type { BinaryAnswer } from '../binary-host-call.ts';
 import { SnapshotUnsupportedError, type SandboxImage } from '../engine.ts';
+import { isCompressedChunk } from '../guest-bundle.ts';
 import { decodeReply, encodeMessage, type GuestDispatchFunction, type InitMessage } from '../guest/protocol.ts';
 import { DEMAND_MEMORY_MS, PoolDemand } from '../pool-demand.ts';
 import { ISOLATE_PROCESS_V8_FLAGS, NO_NODE_SNAPSHOT } from './flags.ts';
@@ -88,6 +89,11 @@ export interface BoundGuest {
   readonly answerSlot: SharedArrayBuffer;
 }
 
+/** The library less its compressed chunks (quickjs's Intl locale data: V8 has its own ICU). */
+function uncompressed(stdlib: Readonly<Record<string, string>>): Record<string, string> {
+  return Object.fromEntries(Object.entries(stdlib).filter(([, source]) => !isCompressedChunk(source)));
+}
+
 /**
  * The scripts of the snapshot: the guest runtime, the user's bundle, then a driver that installs
  * the guest with a host-call stand-in (it answers `stdlib` from the library's sources and refuses
@@ -106,7 +112,7 @@ export function snapshotScripts(
     { code: `globalThis.__lambdalet_user__ = ${bundle.script}`, filename: bundle.filename },
     {
       code: `(() => {
-  let library = ${JSON.stringify(stdlib)};
+  let library = ${JSON.stringify(uncompressed(stdlib))};
   const install = globalThis.__lambdalet_install__;
   const userModule = globalThis.__lambdalet_user__;
   delete globalThis.__lambdalet_install__;

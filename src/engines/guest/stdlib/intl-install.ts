@@ -1,7 +1,7 @@
 /**
  * Installs the guest's `Intl` when the boot stubs (guest/lazy-apis.ts) are first used: the polyfills
  * (the `intl` chunk), Intl.Locale on first read (the `intl-locale` chunk), the tz database on the
- * first zone other than UTC (`intl-tz`), the 'en-GB' data on the first locale other than 'en'/'en-US' (`intl-en-gb`), and String#localeCompare over the collator (the small
+ * first zone other than UTC (`intl-tz`), a locale's data when a locale list first resolves to it (`intl-data-<tag>`), and String#localeCompare over the collator (the small
  * `intl-collator` chunk, without the rest: sorting strings does not load Intl).
  */
 /** The guest's chunk loader (stdlib-loader.ts), handed over by the boot stubs: chunks cannot import it. */
@@ -25,7 +25,7 @@ export function installIntl(loader: Loader): typeof Intl {
   loaded = intl;
   Object.defineProperty(global, 'Intl', { value: intl, writable: true, configurable: true, enumerable: false });
   chunk.setTimeZoneLoader(() => stdlib('intl-tz'));
-  chunk.setLocaleLoader(() => stdlib('intl-en-gb'));
+  chunk.setLocaleLoader((tag) => stdlib(`intl-data-${tag}`));
   // Intl.Locale (its own chunk) on first read; while that chunk loads, the polyfill finds none.
   let loadingLocale = false;
   Object.defineProperty(intl, 'Locale', {

@@ -1,14 +1,15 @@
 /**
  * ECMA-402 `Intl` for engines without it (QuickJS), from FormatJS's polyfills (the ones
  * react-intl ships; CLDR data): getCanonicalLocales, PluralRules, NumberFormat, DateTimeFormat,
- * RelativeTimeFormat, ListFormat, each with the 'en' and
- * 'en-GB' locale data (other locales fall back to 'en'; engines/guest-intl-build.ts aligns the data with ICU and makes it
- * faster to load); their polyfills also replace Number/BigInt/Date#toLocale*String. Collator is
+ * RelativeTimeFormat, ListFormat, each with the 'en' locale data here and every other locale of the
+ * set (engines/guest-intl-locales.ts) in a chunk of its own, loaded when a locale list first resolves
+ * to it (needLocales below; locales outside the set fall back to 'en', as in a Node built with
+ * small-icu); engines/guest-intl-build.ts aligns the data with ICU and makes it faster to load; their polyfills also replace Number/BigInt/Date#toLocale*String. Collator is
  * lambdalet's (intl-collator.ts): FormatJS has none. The guest loads this chunk only when a handler
  * first touches `Intl` or a toLocale* method (guest/intl.ts); three heavier parts are chunks of their
  * own, loaded later still: every IANA time zone (intl-tz.ts, on the first time zone other than the
- * default UTC), Intl.Locale (intl-locale.ts, on first read) and the 'en-GB' data (intl-en-gb.ts, on
- * the first locale other than 'en' and 'en-US': needLocales below).
+ * default UTC), Intl.Locale (intl-locale.ts, on first read) and each locale's data (`intl-data-<tag>`,
+ * on the first locale list that resolves to it: needLocales below).
  * Import order matters: each polyfill uses the ones before it.
  */
 import '@formatjs/intl-getcanonicallocales/polyfill-force.js';
@@ -22,7 +23,9 @@ import '@formatjs/intl-relativetimeformat/polyfill-force.js';
 import '@formatjs/intl-relativetimeformat/locale-data/en.js';
 import '@formatjs/intl-listformat/polyfill-force.js';
 import '@formatjs/intl-listformat/locale-data/en.js';
+import { match } from '@formatjs/intl-localematcher';
 import icuZoneIds from 'lambdalet:icu-zone-ids';
+import intlLocales from 'lambdalet:intl-locales';
 import { Collator } from './intl-collator.ts';
 
 type DateTimeFormatPolyfill = typeof Intl.DateTimeFormat & { __setDefaultTimeZone(tz: string | undefined): void };
@@ -44,20 +47,77 @@ export function setTimeZoneLoader(load: () => void): void {
 }
 
 /**
- * 'en-GB' (its own chunk) is loaded before anything resolves a locale other than the default, 'en'
- * or 'en-US': those resolve to 'en' whether 'en-GB' is there or not, any other request (any list,
- * any other tag) could resolve to it, so it loads first, and every answer is as with it always there.
+ * Every locale of the set but 'en' has a chunk of its own (engines/guest-intl-locales.ts), loaded
+ * before anything resolves a locale list that could resolve to it: the list is matched here, with
+ * FormatJS's own matcher, against the whole set (lookup and best fit, as the caller may ask for
+ * either), and the chunk of the locale it resolves to is loaded first. The polyfill then resolves the
+ * list against the locales loaded so far, and finds the same one: every answer is as with every
+ * locale of the set always there. The default, 'en' and 'en-US' resolve to 'en' without a look.
  */
-let enGbLoaded = false;
-let loadEnGb: () => void = () => {};
-export function setLocaleLoader(load: () => void): void {
-  loadEnGb = load;
+const setLocales: readonly string[] = ['en', ...intlLocales];
+const loadedLocales = new Set<string>(['en']);
+let loadLocale: (tag: string) => void = () => {};
+export function setLocaleLoader(load: (tag: string) => void): void {
+  loadLocale = load;
+}
+function need(tag: string): void {
+  if (loadedLocales.has(tag)) return;
+  loadedLocales.add(tag);
+  loadLocale(tag);
 }
 function needLocales(locales: unknown): void {
-  if (enGbLoaded || locales === undefined || locales === 'en' || locales === 'en-US') return;
-  enGbLoaded = true;
-  loadEnGb();
+  if (locales === undefined || locales === 'en' || locales === 'en-US') return;
+  let requested: string[];
+  try {
+    requested = intl.getCanonicalLocales(locales as string[]);
+  } catch {
+    return; // the constructor throws the same error
+  }
+  if (requested.length === 0) return;
+  need(match(requested, setLocales, 'en', { algorithm: 'best fit' }));
+  need(match(requested, setLocales, 'en', { algorithm: 'lookup' }));
 }
+/** supportedLocalesOf looks each locale of the list up on its own. */
+function needEachLocale(locales: unknown): void {
+  if (locales === undefined || locales === 'en' || locales === 'en-US') return;
+  let requested: string[];
+  try {
+    requested = intl.getCanonicalLocales(locales as string[]);
+  } catch {
+    return;
+  }
+  for (const tag of requested) need(match([tag], setLocales, 'en', { algorithm: 'lookup' }));
+}
+
+/**
+ * Plural rules are data of a language (and pt-PT), and ICU resolves a PluralRules locale to that
+ * data's locale ('de-DE' → 'de', 'zh-TW' → 'zh'): each requested locale is looked up by truncation
+ * in the set's plural data (as ECMA-402's lookup does), and the polyfill is given what it found.
+ */
+function pluralLocales(locales: unknown): unknown {
+  if (locales === undefined || locales === 'en') return locales;
+  if (locales === 'en-US') return 'en';
+  let requested: string[];
+  try {
+    requested = intl.getCanonicalLocales(locales as string[]);
+  } catch {
+    return locales; // the polyfill throws the same error
+  }
+  return requested.map((tag) => {
+    let candidate = tag.replace(/-u-.*$/, '');
+    while (candidate !== '') {
+      if (candidate === 'en' || pluralData.has(candidate)) {
+        need(candidate);
+        return candidate;
+      }
+      const dash = candidate.lastIndexOf('-');
+      candidate = dash < 0 ? '' : candidate.slice(0, dash);
+    }
+    return tag;
+  });
+}
+/** The locales whose chunk has plural rules of their own: each language's base locale, and pt-PT. */
+const pluralData = new Set(intlLocales.filter((tag) => !tag.includes('-') || tag === 'pt-PT'));
 
 /** UTC needs no tz data; any other zone (named by an option or by TZ) loads the database once. */
 function needZone(zone: unknown): void {
@@ -107,30 +167,32 @@ for (const name of ['toLocaleString', 'toLocaleDateString', 'toLocaleTimeString'
   });
 }
 
-// The other constructors with en-GB data, their supportedLocalesOf, and Number/BigInt#toLocaleString
+// The other constructors with locale data, their supportedLocalesOf, and Number/BigInt#toLocaleString
 // ask for the locale data first (DateTimeFormat's and Date's above).
-for (const name of ['NumberFormat', 'RelativeTimeFormat', 'ListFormat'] as const) {
+for (const name of ['NumberFormat', 'RelativeTimeFormat', 'ListFormat', 'PluralRules'] as const) {
   const Polyfill = intl[name] as unknown as (new (...args: unknown[]) => object) & { prototype: object };
+  const plural = name === 'PluralRules';
   const wrapped: typeof Polyfill = new Proxy(Polyfill, {
     apply(target, thisArg, args: unknown[]) {
       needLocales(args[0]);
       return Reflect.apply(target as unknown as (...a: unknown[]) => unknown, thisArg, args);
     },
     construct(target, args: unknown[], newTarget): object {
-      needLocales(args[0]);
+      if (plural) args = [pluralLocales(args[0]), ...args.slice(1)];
+      else needLocales(args[0]);
       return Reflect.construct(target, args, newTarget === wrapped ? target : newTarget) as object;
     },
   });
   (intl as unknown as Record<string, unknown>)[name] = wrapped;
   Object.defineProperty(Polyfill.prototype, 'constructor', { value: wrapped, writable: true, configurable: true, enumerable: false });
 }
-for (const name of ['NumberFormat', 'DateTimeFormat', 'RelativeTimeFormat', 'ListFormat'] as const) {
+for (const name of ['NumberFormat', 'DateTimeFormat', 'RelativeTimeFormat', 'ListFormat', 'PluralRules'] as const) {
   const ctor = intl[name] as unknown as { supportedLocalesOf: (...args: unknown[]) => unknown };
   const descriptor = Object.getOwnPropertyDescriptor(ctor, 'supportedLocalesOf')!;
   const original = ctor.supportedLocalesOf;
   Object.defineProperty(ctor, 'supportedLocalesOf', {
     ...descriptor,
-    value: new Proxy(original, { apply(target, thisArg, args: unknown[]) { needLocales(args[0]); return Reflect.apply(target, thisArg, args); } }),
+    value: new Proxy(original, { apply(target, thisArg, args: unknown[]) { needEachLocale(args[0]); return Reflect.apply(target, thisArg, args); } }),
   });
 }
 for (const proto of [Number.prototype, BigInt.prototype] as object[]) {

@@ -28,3 +28,8 @@ declare module 'core-js-pure/stable/array/from-async.js' {
   const fromAsync: (this: unknown, asyncItems: unknown, mapfn?: unknown, thisArg?: unknown) => Promise<unknown[]>;
   export default fromAsync;
 }
+/** The locales with a data chunk of their own (engines/guest-intl-locales.ts), 'en' aside. */
+declare module 'lambdalet:intl-locales' {
+  const tags: readonly string[];
+  export default tags;
+}
