@@ -1,6 +1,6 @@
 /**
  * Installs the guest's `Intl` when the boot stubs (guest/lazy-apis.ts) are first used: the polyfills
- * (the `intl` chunk), Intl.Locale on first read (the `intl-locale` chunk), the tz database on the
+ * (the `intl` chunk), Intl.Locale and Intl.Segmenter on first read (the `intl-locale` and `intl-segmenter` chunks), the tz database on the
  * first zone other than UTC (`intl-tz`), a locale's data when a locale list first resolves to it (`intl-data-<tag>`), and String#localeCompare over the collator (the small
  * `intl-collator` chunk, without the rest: sorting strings does not load Intl).
  */
@@ -19,33 +19,43 @@ let loaded: typeof Intl | undefined;
 /** Loads the polyfills once and makes `Intl` a plain global. */
 export function installIntl(loader: Loader): typeof Intl {
   if (loaded) return loaded;
-  const { stdlib, stdlibLoading } = loader;
+  const { stdlib } = loader;
   const chunk = stdlib<IntlChunk>('intl');
   const intl = chunk.Intl;
   loaded = intl;
   Object.defineProperty(global, 'Intl', { value: intl, writable: true, configurable: true, enumerable: false });
   chunk.setTimeZoneLoader(() => stdlib('intl-tz'));
   chunk.setLocaleLoader((tag) => stdlib(`intl-data-${tag}`));
-  // Intl.Locale (its own chunk) on first read; while that chunk loads, the polyfill finds none.
-  let loadingLocale = false;
-  Object.defineProperty(intl, 'Locale', {
+  // Intl.Locale and Intl.Segmenter (each its own chunk) on first read.
+  lazyMember(intl, 'Locale', 'intl-locale', loader);
+  lazyMember(intl, 'Segmenter', 'intl-segmenter', loader);
+  return intl;
+}
+
+/**
+ * `intl[name]` made by loading `chunk` (a FormatJS polyfill-force module, which assigns it) on its
+ * first read; while that chunk, or any other, loads, the member reads as absent, as the polyfills
+ * that probe for a native one expect.
+ */
+function lazyMember(intl: typeof Intl, name: string, chunk: string, { stdlib, stdlibLoading }: Loader): void {
+  let loading = false;
+  Object.defineProperty(intl, name, {
     configurable: true,
     enumerable: false,
     get() {
-      if (loadingLocale || stdlibLoading()) return undefined;
-      loadingLocale = true;
+      if (loading || stdlibLoading()) return undefined;
+      loading = true;
       try {
-        stdlib('intl-locale');
+        stdlib(chunk);
       } finally {
-        loadingLocale = false;
+        loading = false;
       }
-      return (intl as { Locale?: unknown }).Locale;
+      return (intl as unknown as Record<string, unknown>)[name];
     },
     set(value: unknown) {
-      Object.defineProperty(intl, 'Locale', { value, writable: true, configurable: true, enumerable: false });
+      Object.defineProperty(intl, name, { value, writable: true, configurable: true, enumerable: false });
     },
   });
-  return intl;
 }
 
 /**
