@@ -65,28 +65,27 @@ function need(tag: string): void {
   loadedLocales.add(tag);
   loadLocale(tag);
 }
-function needLocales(locales: unknown): void {
-  if (locales === undefined || locales === 'en' || locales === 'en-US') return;
-  let requested: string[];
+/**
+ * The canonical tags of a locale list, or undefined for the default, 'en' and 'en-US' (no lookup)
+ * and for a list that is not one (the constructor or method it came to throws the same error).
+ */
+function requestedLocales(locales: unknown): string[] | undefined {
+  if (locales === undefined || locales === 'en' || locales === 'en-US') return undefined;
   try {
-    requested = intl.getCanonicalLocales(locales as string[]);
+    return intl.getCanonicalLocales(locales as string[]);
   } catch {
-    return; // the constructor throws the same error
+    return undefined;
   }
-  if (requested.length === 0) return;
+}
+function needLocales(locales: unknown): void {
+  const requested = requestedLocales(locales);
+  if (requested === undefined || requested.length === 0) return;
   need(match(requested, setLocales, 'en', { algorithm: 'best fit' }));
   need(match(requested, setLocales, 'en', { algorithm: 'lookup' }));
 }
 /** supportedLocalesOf looks each locale of the list up on its own. */
 function needEachLocale(locales: unknown): void {
-  if (locales === undefined || locales === 'en' || locales === 'en-US') return;
-  let requested: string[];
-  try {
-    requested = intl.getCanonicalLocales(locales as string[]);
-  } catch {
-    return;
-  }
-  for (const tag of requested) need(match([tag], setLocales, 'en', { algorithm: 'lookup' }));
+  for (const tag of requestedLocales(locales) ?? []) need(match([tag], setLocales, 'en', { algorithm: 'lookup' }));
 }
 
 /**
@@ -95,14 +94,9 @@ function needEachLocale(locales: unknown): void {
  * in the set's plural data (as ECMA-402's lookup does), and the polyfill is given what it found.
  */
 function pluralLocales(locales: unknown): unknown {
-  if (locales === undefined || locales === 'en') return locales;
   if (locales === 'en-US') return 'en';
-  let requested: string[];
-  try {
-    requested = intl.getCanonicalLocales(locales as string[]);
-  } catch {
-    return locales; // the polyfill throws the same error
-  }
+  const requested = requestedLocales(locales);
+  if (requested === undefined) return locales; // the default, 'en', or a list the polyfill refuses
   return requested.map((tag) => {
     let candidate = tag.replace(/-u-.*$/, '');
     while (candidate !== '') {
