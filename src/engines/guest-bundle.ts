@@ -180,7 +180,9 @@ export async function buildGuestRuntime(): Promise<string> {
   });
   const code = result.outputFiles[0]?.text;
   if (code === undefined) throw new Error('esbuild produced no guest runtime');
-  return `(function(){var module={exports:{}},exports=module.exports;${code}\nreturn module.exports.default;})()`;
+  // Strict, as Node's own built-ins are: a sloppy function owns 'arguments' and 'caller', so every
+  // stand-in (Date, ArrayBuffer, Buffer's methods, Intl's wrappers) showed two keys Node's lack.
+  return `(function(){"use strict";var module={exports:{}},exports=module.exports;${code}\nreturn module.exports.default;})()`;
 }
 
 /**

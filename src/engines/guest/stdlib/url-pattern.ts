@@ -20,6 +20,7 @@
  */
 import { URLPattern as PolyfillTyped } from 'urlpattern-polyfill/urlpattern';
 import { nodeError } from '../bridge.ts';
+import { addApiFunctionKeys } from './api-function.ts';
 
 type Input = string | Record<string, unknown>;
 type Component = { input: string; groups: Record<string, string | undefined> };
@@ -155,20 +156,21 @@ const methods = {
   exec(this: unknown, ...args: unknown[]): Record<string, unknown> | null {
     const pattern = patternOf(this);
     const [input, baseURL] = matchArgs('exec', args);
-    const schemeless = baseURL === undefined && typeof input === 'string' ? schemelessInit(input) : undefined;
-    if (schemeless !== undefined) {
-      const result = pattern.exec(schemeless);
-      return result ? nodeResult({ ...result, inputs: [input] }) : null;
-    }
+    // The spec's match first: a string it matches is a URL, parsed once (a `new URL` costs
+    // 0.2-0.8 ms in QuickJS's interpreter). Only a miss asks whether the string was a URL at all.
     const result = baseURL === undefined ? pattern.exec(input) : pattern.exec(input, baseURL);
-    return result ? nodeResult(result) : null;
+    if (result) return nodeResult(result);
+    const schemeless = baseURL === undefined && typeof input === 'string' ? schemelessInit(input) : undefined;
+    if (schemeless === undefined) return null;
+    const found = pattern.exec(schemeless);
+    return found ? nodeResult({ ...found, inputs: [input] }) : null;
   },
   test(this: unknown, ...args: unknown[]): boolean {
     const pattern = patternOf(this);
     const [input, baseURL] = matchArgs('test', args);
+    if (baseURL === undefined ? pattern.test(input) : pattern.test(input, baseURL)) return true;
     const schemeless = baseURL === undefined && typeof input === 'string' ? schemelessInit(input) : undefined;
-    if (schemeless !== undefined) return pattern.test(schemeless);
-    return baseURL === undefined ? pattern.test(input) : pattern.test(input, baseURL);
+    return schemeless !== undefined && pattern.test(schemeless);
   },
 };
 
@@ -190,3 +192,4 @@ const prototype = Object.defineProperties({}, descriptors);
 Object.defineProperty(prototype, 'constructor', { value: URLPattern, writable: true, enumerable: false, configurable: true });
 Object.defineProperty(prototype, Symbol.toStringTag, { value: 'URLPattern', configurable: true });
 URLPattern.prototype = prototype;
+addApiFunctionKeys(URLPattern, ...[...COMPONENTS, 'hasRegExpGroups'].map((name) => Object.getOwnPropertyDescriptor(prototype, name)!.get!));
