@@ -137,7 +137,7 @@ export function isCompressedChunk(source: string): boolean {
 }
 
 /** The standard library's entries (guest/stdlib/*.ts), each loaded by the guest on first use. */
-const STDLIB_ENTRIES = ['abort', 'array-from-async', 'assert', 'async-hooks', 'buffer', 'clone', 'console', 'crypto', 'date', 'diagnostics-channel', 'dns', 'encoding', 'error-stack',
+const STDLIB_ENTRIES = ['abort', 'array-from-async', 'assert', 'async-hooks', 'buffer', 'clone', 'console', 'crypto', 'date', 'diagnostics-channel', 'disposable', 'dns', 'encoding', 'error-stack',
   'events', 'fetch', 'fs', 'fs-streams', 'http', 'inspect', 'intl', 'intl-collator', 'intl-install', 'intl-locale', 'intl-segmenter', 'intl-tz', 'messaging', 'module', 'navigator', 'os', 'path', 'perf-hooks',
   'querystring', 'response-stream', 'stream', 'streams', 'timers', 'tty', 'unavailable-module', 'url', 'url-pattern',
   'util', 'worker-threads', 'zlib'];
@@ -269,6 +269,15 @@ async function buildStandardLibrary(): Promise<Record<string, string>> {
             const source = await readFile(args.path, 'utf8');
             if (!source.includes('exports.StringDecoder = StringDecoder')) throw new Error('string_decoder changed: re-check the base64url patch');
             return { contents: `${source}\nrequire(${JSON.stringify(`${dir}buffer-base64url.ts`)}).addBase64UrlDecoder(exports);\n`, loader: 'js', resolveDir: dirname(args.path) };
+          });
+          // core-js's DisposableStack and AsyncDisposableStack make the SuppressedError of a disposal
+          // that threw twice without a message; V8's (Node 24) says "An error was suppressed during
+          // disposal" (stdlib/disposable.ts).
+          b.onLoad({ filter: /[\\/]core-js-pure[\\/]modules[\\/]es\.(async-)?disposable-stack\.constructor\.js$/ }, async (args) => {
+            const source = await readFile(args.path, 'utf8');
+            const made = /new SuppressedError\((\w+), suppressed\)/;
+            if (!made.test(source)) throw new Error(`${args.path} changed: re-check the SuppressedError message patch`);
+            return { contents: source.replace(made, "new SuppressedError($1, suppressed, 'An error was suppressed during disposal')"), loader: 'js', resolveDir: dirname(args.path) };
           });
           // The `process` package (a browser shim with a setTimeout-based nextTick): the guest's own process.
           b.onResolve({ filter: /^process\/?$/ }, () => ({ path: 'process', namespace: 'lambdalet-process' }));

@@ -157,13 +157,62 @@ export function installGlobals(): void {
     eventLoopUtilization: () => ({ idle: 0, active: 0, utilization: 0 }),
     toJSON: () => ({ timeOrigin: origin }),
   }));
-  // Node defines Symbol.dispose / Symbol.asyncDispose where the engine has not (QuickJS): its
-  // primordials' Symbol.for('nodejs.dispose') and Symbol.for('nodejs.asyncDispose'). undici disposes
-  // its abort listeners with them.
-  for (const [name, key] of [['dispose', 'nodejs.dispose'], ['asyncDispose', 'nodejs.asyncDispose']] as const) {
-    if (typeof (Symbol as unknown as Record<string, unknown>)[name] !== 'symbol') Object.defineProperty(Symbol, name, { value: Symbol.for(key) });
+  // Symbol.dispose / Symbol.asyncDispose where the engine has none (QuickJS): V8's well-known
+  // symbols (unregistered, described 'Symbol.dispose'), as the v8 engine and Node 24 have them (Node
+  // 22 defined Symbol.for('nodejs.dispose') on its older V8). undici disposes its abort listeners
+  // with them; DisposableStack and `using` take them.
+  for (const name of ['dispose', 'asyncDispose'] as const) {
+    if (typeof (Symbol as unknown as Record<string, unknown>)[name] !== 'symbol') Object.defineProperty(Symbol, name, { value: Symbol(`Symbol.${name}`) });
   }
+  installDisposables();
   // V8's Intl in the function's zone from the start, not from the first read of Date.
   installIntlDefaultZone();
   lazyDate(); // last: nothing above may read the Date global
+}
+
+const iteratorPrototype = (): Record<symbol, unknown> => Object.getPrototypeOf(Object.getPrototypeOf([][Symbol.iterator]())) as Record<symbol, unknown>;
+const asyncIteratorPrototype = (): Record<symbol, unknown> =>
+  Object.getPrototypeOf(Object.getPrototypeOf(async function* () {}.prototype)) as Record<symbol, unknown>;
+
+/**
+ * nodejs22.x: Node 22's V8 (12.4) has no explicit resource management (V8 13.4 shipped it), so
+ * neither its globals nor the iterators' dispose methods, on either engine (V8's own go too).
+ * Symbol.dispose / asyncDispose stay: Node 22 defines them.
+ */
+export function removeExplicitResourceManagement(): void {
+  for (const name of ['DisposableStack', 'AsyncDisposableStack', 'SuppressedError']) delete global[name];
+  delete iteratorPrototype()[Symbol.dispose];
+  delete asyncIteratorPrototype()[Symbol.asyncDispose];
+}
+
+/**
+ * Explicit resource management where the engine lacks it (QuickJS; V8 has it since 13.4): the three
+ * globals from their chunk (stdlib/disposable.ts) on first read, and the two iterator methods, which
+ * are the spec's steps (ECMA-262 %IteratorPrototype% [ @@dispose ] and %AsyncIteratorPrototype%
+ * [ @@asyncDispose ]): call `return` if the iterator has one.
+ */
+function installDisposables(): void {
+  for (const name of ['DisposableStack', 'AsyncDisposableStack', 'SuppressedError'] as const) {
+    if (typeof global[name] === 'undefined') lazy(name, () => stdlib<typeof import('./stdlib/disposable.ts')>('disposable')[name]);
+  }
+  const iterators = iteratorPrototype();
+  if (typeof iterators[Symbol.dispose] !== 'function') {
+    const method = {
+      [Symbol.dispose](this: { return?: unknown }): void {
+        const close = this.return;
+        if (close !== undefined && close !== null) Reflect.apply(close as () => unknown, this, []);
+      },
+    }[Symbol.dispose];
+    Object.defineProperty(iterators, Symbol.dispose, { value: method, writable: true, enumerable: false, configurable: true });
+  }
+  const asyncIterators = asyncIteratorPrototype();
+  if (typeof asyncIterators[Symbol.asyncDispose] !== 'function') {
+    const method = {
+      async [Symbol.asyncDispose](this: { return?: unknown }): Promise<void> {
+        const close = this.return;
+        if (close !== undefined && close !== null) await Reflect.apply(close as (value: undefined) => unknown, this, [undefined]);
+      },
+    }[Symbol.asyncDispose];
+    Object.defineProperty(asyncIterators, Symbol.asyncDispose, { value: method, writable: true, enumerable: false, configurable: true });
+  }
 }

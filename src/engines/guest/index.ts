@@ -10,7 +10,7 @@
 import { answerSlotOver, host } from './bridge.ts';
 import { resolveBuiltin } from './builtins.ts';
 import { createConsole, logControlsFrom } from './console.ts';
-import { installGlobals, timeZoneChanged } from './globals.ts';
+import { installGlobals, removeExplicitResourceManagement, timeZoneChanged } from './globals.ts';
 import { installInterruptibleSort } from './interruptible-sort.ts';
 import { installLazyApis } from './lazy-apis.ts';
 import { installMemoryLedger } from './memory-ledger.ts';
@@ -287,7 +287,10 @@ function startInit(userModule: UserModule, message: InitMessage): Phase {
   Object.assign(processEnv, message.env);
   processParts.setRuntime(message.runtime);
   // Node 23.8 made URLPattern a global: the nodejs22.x runtime's Node has none.
-  if (message.runtime === 'nodejs22.x') delete (globalThis as { URLPattern?: unknown }).URLPattern;
+  if (message.runtime === 'nodejs22.x') {
+    delete (globalThis as { URLPattern?: unknown }).URLPattern;
+    removeExplicitResourceManagement();
+  }
   fixedContext = message.context;
   // LogPatch.patchConsole: the runtime client reads its log controls from the environment at start.
   guestConsole.configure(logControlsFrom(processEnv));

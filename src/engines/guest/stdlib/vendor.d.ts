@@ -33,3 +33,15 @@ declare module 'lambdalet:intl-locales' {
   const tags: readonly string[];
   export default tags;
 }
+declare module 'core-js-pure/actual/disposable-stack/index.js' {
+  const DisposableStack: unknown;
+  export default DisposableStack;
+}
+declare module 'core-js-pure/actual/async-disposable-stack/index.js' {
+  const AsyncDisposableStack: unknown;
+  export default AsyncDisposableStack;
+}
+declare module 'core-js-pure/actual/suppressed-error.js' {
+  const SuppressedError: unknown;
+  export default SuppressedError;
+}
