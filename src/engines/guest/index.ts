@@ -10,7 +10,7 @@
 import { answerSlotOver, host } from './bridge.ts';
 import { resolveBuiltin } from './builtins.ts';
 import { createConsole, logControlsFrom } from './console.ts';
-import { installGlobals, removeExplicitResourceManagement, timeZoneChanged } from './globals.ts';
+import { installGlobals, removeNode24Additions, timeZoneChanged } from './globals.ts';
 import { installInterruptibleSort } from './interruptible-sort.ts';
 import { installLazyApis } from './lazy-apis.ts';
 import { installMemoryLedger } from './memory-ledger.ts';
@@ -289,7 +289,7 @@ function startInit(userModule: UserModule, message: InitMessage): Phase {
   // Node 23.8 made URLPattern a global: the nodejs22.x runtime's Node has none.
   if (message.runtime === 'nodejs22.x') {
     delete (globalThis as { URLPattern?: unknown }).URLPattern;
-    removeExplicitResourceManagement();
+    removeNode24Additions();
   }
   fixedContext = message.context;
   // LogPatch.patchConsole: the runtime client reads its log controls from the environment at start.
