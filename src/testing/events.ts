@@ -15,6 +15,7 @@
  *
  * Region and account match `createRuntime()`'s defaults: us-east-1, 123456789012.
  */
+import { Buffer } from 'node:buffer';
 import { createHash } from 'node:crypto';
 import type {
   APIGatewayProxyEvent,
@@ -246,6 +247,13 @@ export function functionUrlEvent(override: DeepPartial<LambdaFunctionURLEvent> =
 }
 
 function finishV2<E extends APIGatewayProxyEventV2>(event: E, override: DeepPartial<E>): E {
+  // A request with a body says its length (the default event's '0' is a GET's): serverless-http and
+  // Express's body parsers refuse a body whose length does not match ("request size did not match
+  // content length"). A content-length given in the override is kept as given.
+  if (typeof event.body === 'string' && !overrides(override, 'headers', 'content-length')) {
+    const bytes = event.isBase64Encoded ? Buffer.from(event.body, 'base64').length : Buffer.byteLength(event.body);
+    event.headers['content-length'] = String(bytes);
+  }
   const http = event.requestContext.http;
   if (!overrides(override, 'requestContext', 'http', 'path')) http.path = event.rawPath;
   if (overrides(override, 'queryStringParameters') && !overrides(override, 'rawQueryString')) {

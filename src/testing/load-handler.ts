@@ -137,6 +137,7 @@ const sinkIds = new WeakMap<LogSink, number>();
  * Deploys the source file at `path` (TypeScript or JavaScript; it and its imports, node_modules
  * included, are bundled) and returns a handle to invoke it. Relative paths resolve against the
  * current directory; a `file:` URL (`new URL('./handler.ts', import.meta.url)`) works too.
+ * A CPU-heavy handler stays where it is (`cpuHeavyNice: 0`): its warm environment is never replaced.
  *
  * @throws InvalidParameterValueException for a bad option (the message names it) or a missing file;
  *   EngineUnavailableError when the engine cannot run here (v8 without `--no-node-snapshot`: the
@@ -178,7 +179,10 @@ export async function loadHandler<TEvent = unknown, TResult = unknown>(
     entry.refs++;
   } else {
     const capture = new LogCapture(options.logSink);
-    const created: Entry = { key, rt: createRuntime({ logSink: capture }), capture, config, refs: 1, ready: Promise.resolve() };
+    // cpuHeavyNice 0: a CPU-heavy handler is not moved to background servers, which would end its
+    // warm environment after its third such call — a test has no neighbours to protect, and a warm
+    // environment that goes cold at random breaks what tests of module state assert.
+    const created: Entry = { key, rt: createRuntime({ logSink: capture, cpuHeavyNice: 0 }), capture, config, refs: 1, ready: Promise.resolve() };
     created.ready = deploy(created);
     cache.set(key, (entry = created));
   }

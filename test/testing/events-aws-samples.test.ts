@@ -7,6 +7,7 @@
 //      as JSON (derived fields such as SQS md5OfBody or the S3 bucket ARN agree with AWS's values).
 // The samples are AWS's, copied from the pages cited above each one ("..." elisions in a page are
 // left out, so only what the page shows is compared).
+import { Buffer } from 'node:buffer';
 import { describe, expect, it } from 'vitest';
 import {
   apiGatewayRestEvent,
@@ -459,6 +460,17 @@ describe.each(CASES)("$name against AWS's sample (docs.aws.amazon.com/$source)",
 });
 
 describe('the cases a round trip cannot show', () => {
+  it('httpApiEvent / functionUrlEvent with a body: content-length is its length in bytes (Express refused the default "0": "request size did not match content length")', () => {
+    expect(httpApiEvent({ body: 'hello' }).headers['content-length']).toBe('5');
+    expect(httpApiEvent({ body: 'é€' }).headers['content-length']).toBe('5');
+    expect(httpApiEvent({ body: Buffer.from([1, 2, 3, 4]).toString('base64'), isBase64Encoded: true }).headers['content-length']).toBe('4');
+    expect(functionUrlEvent({ body: '{"a":1}' }).headers['content-length']).toBe('7');
+    // Given, it is kept as given; no body, the GET's.
+    expect(httpApiEvent({ body: 'hello', headers: { 'content-length': '99' } }).headers['content-length']).toBe('99');
+    expect(httpApiEvent().headers['content-length']).toBe('0');
+    expect(functionUrlEvent().headers['content-length']).toBeUndefined();
+  });
+
   it("dynamoDbStreamEvent: AWS's record back, with ApproximateCreationDateTime (which real records carry) removable", () => {
     const record = (DYNAMODB_SAMPLE as { Records: Record<string, Json>[] }).Records[0]!;
     const override = { Records: [{ ...record, dynamodb: { ...(record.dynamodb as object), ApproximateCreationDateTime: undefined } }] };
