@@ -178,12 +178,31 @@ export function restoreFreeRequire(code: string): string {
  */
 const ESBUILD_REQUIRE_SHIM = /var __require = \/\* @__PURE__ \*\/ \(\(x\) => typeof require !== "undefined" \? require : [\s\S]*?throw Error\('Dynamic require of "' \+ x \+ '" is not supported'\);\n\}\);/;
 
+/**
+ * esbuild's `__glob` helper (the map of files a template-literal or concatenated `require('./p/' +
+ * name)` may name) looks a name up as given, so `require('./plugins/' + name)` of plugins/alpha.js
+ * failed with esbuild's "Module not found in bundle: ./plugins/alpha" where Node finds alpha.js.
+ * Replaced by a lookup with Node's LOAD_AS_FILE / LOAD_INDEX order among the bundled files, and
+ * Node's MODULE_NOT_FOUND when none is there. Its text is esbuild's own (5 lines, kept).
+ */
+const ESBUILD_GLOB_HELPER = /var __glob = \(map\) => \(path\) => \{\n {2}var fn = map\[path\];\n {2}if \(fn\) return fn\(\);\n {2}throw new Error\("Module not found in bundle: " \+ path\);\n\};/;
+
+const NODE_GLOB_HELPER = [
+  'var __glob = (map) => (path) => {',
+  '  var fn = map[path] || map[path + ".js"] || map[path + ".json"] || map[path + "/index.js"] || map[path + "/index.json"];',
+  '  if (fn) return fn();',
+  '  throw Object.assign(new Error("Cannot find module \'" + path + "\'"), { code: "MODULE_NOT_FOUND" });',
+  '};',
+].join('\n');
+
 function routeComputedRequire(code: string): string {
   // The replacement keeps the shim's line count: the source map was made for esbuild's text, and
   // every frame below a shorter shim would map to the wrong line (issue #12: an error logged by a
   // handler bundled with pino read `errlog.ts:6994:15` for line 6, or `1:1`).
-  return code.replace(ESBUILD_REQUIRE_SHIM, (shim) =>
-    `var __require = (name) => globalThis[Symbol.for(${JSON.stringify(BUILTIN_SYMBOL_KEY)})](String(name));${'\n'.repeat(shim.split('\n').length - 1)}`);
+  return code
+    .replace(ESBUILD_REQUIRE_SHIM, (shim) =>
+      `var __require = (name) => globalThis[Symbol.for(${JSON.stringify(BUILTIN_SYMBOL_KEY)})](String(name));${'\n'.repeat(shim.split('\n').length - 1)}`)
+    .replace(ESBUILD_GLOB_HELPER, NODE_GLOB_HELPER);
 }
 
 /** The path a file has under Lambda: `/var/task/...` inside the package, its own path outside it. */

@@ -92,6 +92,9 @@ export function resolveBuiltin(name: string): unknown {
   const key = String(name).replace(/^node:/, '');
   if (key.startsWith(MISSING_MODULE_PREFIX)) throw missingModule(key.slice(MISSING_MODULE_PREFIX.length), String(name));
   if (cache.has(key)) return cache.get(key);
+  // An absolute path the bundle left to run time (`require(path.join(__dirname, 'plugins', name))`):
+  // the package's file, loaded as Node's CommonJS loader would (stdlib/cjs-loader.ts).
+  if (key.startsWith('/')) return stdlib<typeof import('./stdlib/cjs-loader.ts')>('cjs-loader').requireFrom(key, '/var/task');
   const factory = Object.prototype.hasOwnProperty.call(factories, key) ? factories[key] : undefined;
   const value = factory ? factory() : unavailableStub(key, String(name));
   cache.set(key, value);

@@ -1,43 +1,18 @@
 /**
- * node:module. A function's code is bundled at deploy, so there is no module loader at run time:
- * `createRequire()` returns a require that serves Node's built-ins (what a bundle still reaches
- * for dynamically) and fails for anything else with Node's MODULE_NOT_FOUND, saying why.
+ * node:module. A function's code is bundled at deploy; what a require names only at run time — a
+ * `createRequire()` require's relative or bare name, an absolute path — is loaded from the package's
+ * files by the run-time CommonJS loader (cjs-loader.ts), built-ins by the guest runtime.
  */
-import { host, nodeError } from '../bridge.ts';
-
-// The names of Node 24's built-ins (module.builtinModules), fixed at build time (guest-bundle.ts).
-declare const LAMBDALET_BUILTIN_MODULES: readonly string[];
-const builtinModules: readonly string[] = Object.freeze([...LAMBDALET_BUILTIN_MODULES]);
-const builtinSet = new Set(builtinModules);
-
-function isBuiltin(name: unknown): boolean {
-  if (typeof name !== 'string') return false;
-  return builtinSet.has(name) || (name.startsWith('node:') && builtinSet.has(name.slice(5)));
-}
-
-function moduleNotFound(name: string, from: string): Error {
-  const error = nodeError(
-    Error,
-    'MODULE_NOT_FOUND',
-    `Cannot find module '${name}'\nRequire stack:\n- ${from}\n` +
-      '(lambdalet bundles a function at deploy: only static imports and requires are included, and Node built-ins load at run time)',
-  ) as Error & { requireStack?: string[] };
-  error.requireStack = [from];
-  return error;
-}
+import { host } from '../bridge.ts';
+import { builtinModules, cache, isBuiltin, requireFrom, resolveFrom } from './cjs-loader.ts';
 
 function createRequire(filename: string | URL): NodeJS.Require {
   const from = String(filename instanceof URL ? filename.pathname : filename).replace(/^file:\/\//, '');
-  const require = (name: string): unknown => {
-    if (isBuiltin(name)) return host.resolveBuiltin(name);
-    throw moduleNotFound(String(name), from);
-  };
-  const resolve = (name: string): string => {
-    if (isBuiltin(name)) return name;
-    throw moduleNotFound(String(name), from);
-  };
+  const dir = from.endsWith('/') ? from.slice(0, -1) || '/' : from.slice(0, from.lastIndexOf('/')) || '/';
+  const require = (name: string): unknown => (isBuiltin(name) ? host.resolveBuiltin(name) : requireFrom(name, dir, null, [from]));
+  const resolve = (name: string): string => (isBuiltin(name) ? name : resolveFrom(name, dir, [from]));
   resolve.paths = (name: string): string[] | null => (isBuiltin(name) ? null : ['/var/task/node_modules', '/opt/nodejs/node_modules']);
-  return Object.assign(require, { resolve, cache: Object.create(null) as Record<string, NodeJS.Module>, main: undefined, extensions: Object.create(null) as NodeJS.RequireExtensions });
+  return Object.assign(require, { resolve, cache: cache as unknown as NodeJS.Require['cache'], main: undefined, extensions: Object.create(null) as NodeJS.RequireExtensions });
 }
 
 function Module(this: { id: string; exports: object; filename: string | null; loaded: boolean; children: unknown[]; paths: string[] }, id = ''): void {
@@ -60,5 +35,5 @@ export const moduleModule = Object.assign(Module, {
   getCompileCacheDir: (): undefined => undefined,
   findSourceMap: (): undefined => undefined,
   _extensions: Object.create(null) as Record<string, unknown>,
-  _cache: Object.create(null) as Record<string, unknown>,
+  _cache: cache,
 });
