@@ -28,6 +28,7 @@ export const FUNCTION_FLAGS = {
   env: { type: 'string', multiple: true },
   'allow-host': { type: 'string', multiple: true },
   'snap-start': { type: 'boolean' },
+  credentials: { type: 'string' },
   help: { type: 'boolean', short: 'h' },
 } as const satisfies ParseArgsOptionsConfig;
 
@@ -48,7 +49,11 @@ export const FUNCTION_FLAGS_HELP = `  --handler <file.export>  the handler strin
   --allow-host <host>      a host the function's fetch and http/https may reach (egress.allowHosts:
                            \`api.example.com\`, \`*.example.org\`, \`localhost:8080\`); repeat for
                            more (default: none, every request is refused)
-  --snap-start             SnapStart: INIT once at deploy, cold starts restore its snapshot`;
+  --snap-start             SnapStart: INIT once at deploy, cold starts restore its snapshot
+  --credentials env        the function's execution-role credentials (AWS_ACCESS_KEY_ID,
+                           AWS_SECRET_ACCESS_KEY, AWS_SESSION_TOKEN inside) from this shell's
+                           AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY and AWS_SESSION_TOKEN, as
+                           \`sam local invoke\` passes yours (default: none, so the AWS SDK finds none)`;
 
 /** The help line for `-h, --help`, which each command's help lists last. */
 export const HELP_FLAG_HELP = '  -h, --help               show this help';
@@ -69,6 +74,7 @@ export const FLAG_OF_FIELD: Readonly<Record<string, string>> = {
   env: '--env',
   egress: '--allow-host',
   'egress.allowHosts': '--allow-host',
+  credentials: '--credentials',
   name: '<code>',
   code: '<code>',
   'code.entry': '<code>',
@@ -95,7 +101,14 @@ export function parseCommand<O extends ParseArgsOptionsConfig>(
 }
 
 /** The function to deploy, from the positional `<code>` and the function flags. */
-export async function functionConfig(code: string | undefined, values: Values<typeof FUNCTION_FLAGS>): Promise<FunctionConfigInput> {
+/**
+ * `hostEnv` is where `--credentials env` reads the credentials from (this process's environment).
+ */
+export async function functionConfig(
+  code: string | undefined,
+  values: Values<typeof FUNCTION_FLAGS>,
+  hostEnv: NodeJS.ProcessEnv = process.env,
+): Promise<FunctionConfigInput> {
   if (code === undefined) throw new UsageError('missing <code>: give the handler file, package directory, .zip or .wasm to run');
   const path = resolve(code);
   const info = await stat(path).catch(() => undefined);
@@ -135,7 +148,26 @@ export async function functionConfig(code: string | undefined, values: Values<ty
     ...(values.env !== undefined ? { env: envFlags(values.env) } : {}),
     ...(values['allow-host'] !== undefined ? { egress: { allowHosts: values['allow-host'] } } : {}),
     ...(values['snap-start'] === true ? { snapStart: true } : {}),
+    ...(values.credentials !== undefined ? { credentials: credentialsFlag(values.credentials, hostEnv) } : {}),
   };
+}
+
+/**
+ * `--credentials env`: the shell's AWS credentials become the function's execution-role
+ * credentials (the library's `credentials` option). Lambda always gives a function its role's
+ * credentials, and the AWS SDK's default chain reads them from the environment; without the flag a
+ * function gets none (the host's own never reach a function unasked).
+ */
+function credentialsFlag(value: string, hostEnv: NodeJS.ProcessEnv): { accessKeyId: string; secretAccessKey: string; sessionToken?: string } {
+  if (value !== 'env') throw new UsageError(`--credentials takes 'env' (this shell's AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY, AWS_SESSION_TOKEN); got '${value}'`);
+  const accessKeyId = hostEnv.AWS_ACCESS_KEY_ID;
+  const secretAccessKey = hostEnv.AWS_SECRET_ACCESS_KEY;
+  const missing = [accessKeyId ? undefined : 'AWS_ACCESS_KEY_ID', secretAccessKey ? undefined : 'AWS_SECRET_ACCESS_KEY'].filter((name) => name !== undefined);
+  if (missing.length > 0 || accessKeyId === undefined || secretAccessKey === undefined) {
+    throw new UsageError(`--credentials env: ${missing.join(' and ')} ${missing.length > 1 ? 'are' : 'is'} not set in this shell (export them, or use \`aws configure export-credentials --format env\`)`);
+  }
+  const sessionToken = hostEnv.AWS_SESSION_TOKEN;
+  return { accessKeyId, secretAccessKey, ...(sessionToken ? { sessionToken } : {}) };
 }
 
 /** The event: `--event`, `--event-file` (a path or `-`), a lone `-` argument (stdin), or `{}`. */
