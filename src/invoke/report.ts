@@ -16,6 +16,9 @@ export function finishInvocation(
 ): Report {
   const billedDurationMs = billedDuration(durationMs);
   const timedOut = !result.ok && result.platform === true && result.error.errorType === 'Sandbox.Timedout';
+  // The runtime itself failed (killed out of memory, exited): Lambda's REPORT says so; a function
+  // error (the handler threw) and the platform's refusals (an oversized response) do not.
+  const runtimeFailure = !result.ok && result.platform === true && !timedOut && result.error.errorType.startsWith('Runtime.') ? result.error.errorType : undefined;
   logs.end(
     {
       requestId,
@@ -25,7 +28,8 @@ export function finishInvocation(
       maxMemoryUsedMb,
       initDurationMs,
       restoreDurationMs,
-      status: timedOut ? 'timeout' : undefined,
+      status: timedOut ? 'timeout' : runtimeFailure !== undefined ? 'error' : undefined,
+      errorType: runtimeFailure,
     },
     // The Telemetry API's statuses: a function error is `error`, a platform failure `failure`.
     result.ok ? 'success' : timedOut ? 'timeout' : result.platform === true ? 'failure' : 'error',

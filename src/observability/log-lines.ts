@@ -13,8 +13,14 @@ export interface ReportFields {
   readonly initDurationMs?: number | undefined;
   /** SnapStart: only on the first invocation of a restored environment (replaces Init Duration). */
   readonly restoreDurationMs?: number | undefined;
-  /** Set when the invocation timed out (newer AWS appends `Status: timeout`). */
+  /**
+   * `timeout` when the invocation timed out; `error` when the runtime failed under it (out of
+   * memory, the process exited), with {@link errorType}: CloudWatch's REPORT then ends in
+   * `Status: timeout` / `Status: error\tError Type: Runtime.OutOfMemory`.
+   */
   readonly status?: 'timeout' | 'error';
+  /** With status `error`: the runtime failure's type (`Runtime.OutOfMemory`, `Runtime.ExitError`). */
+  readonly errorType?: string | undefined;
 }
 
 export function startLine(requestId: string, version: string): string {
@@ -36,6 +42,7 @@ export function reportLine(f: ReportFields): string {
     line += `Restore Duration: ${f.restoreDurationMs.toFixed(2)} ms\tBilled Restore Duration: ${billedDuration(f.restoreDurationMs)} ms\t`;
   }
   if (f.status !== undefined) line += `Status: ${f.status}\t`;
+  if (f.status === 'error' && f.errorType !== undefined) line += `Error Type: ${f.errorType}\t`;
   return line;
 }
 

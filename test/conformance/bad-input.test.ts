@@ -135,7 +135,7 @@ forEachEngine(({ engine, withRuntime, title, unsupported }) => {
     // pushes. Without it the bomb was millions of small objects — what 'an array of objects' below
     // tests — and V8's collections near the cap cost ~2.4 CPU-s per bomb instead of ~0.1 (v8, load ~7).
     it('Out of memory: a memory bomb is Runtime.OutOfMemory; the host survives and the next invoke cold-starts', () =>
-      withRuntime(async ({ rt }) => {
+      withRuntime(async ({ rt, logs }) => {
         await deployFiles(rt, 'bomb', `
           export const handler = async (event) => {
             if (event.ok) return 'still alive';
@@ -146,6 +146,9 @@ forEachEngine(({ engine, withRuntime, title, unsupported }) => {
         expect(result.functionError).toBe('Unhandled');
         expect(errorOf(result).errorType).toBe('Runtime.OutOfMemory');
         expect(errorOf(result).errorMessage).toContain(`RequestId: ${result.requestId} Error: Runtime exited with error: out of memory`);
+        // CloudWatch's REPORT of a runtime killed out of memory ends in its status and error type.
+        const report = logs.forRequest(result.requestId).find((line) => line.startsWith('REPORT'));
+        expect(report).toMatch(/\tMax Memory Used: \d+ MB\t(Init Duration: [\d.]+ ms\t)?Status: error\tError Type: Runtime\.OutOfMemory\t$/);
         const next = await rt.invoke('bomb', { ok: true });
         expect(next.coldStart).toBe(true);
         expect(next.payload).toBe('still alive');
