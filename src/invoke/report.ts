@@ -19,6 +19,9 @@ export function finishInvocation(
   // The runtime itself failed (killed out of memory, exited): Lambda's REPORT says so; a function
   // error (the handler threw) and the platform's refusals (an oversized response) do not.
   const runtimeFailure = !result.ok && result.platform === true && !timedOut && result.error.errorType.startsWith('Runtime.') ? result.error.errorType : undefined;
+  // A runtime killed out of memory had reached its Memory Size (the engines' last reading may
+  // predate the bomb: v8 reads the heap after a call, quickjs its last sample).
+  if (runtimeFailure === 'Runtime.OutOfMemory') maxMemoryUsedMb = Math.max(maxMemoryUsedMb, memorySizeMb);
   logs.end(
     {
       requestId,

@@ -78,7 +78,9 @@ class Invocation extends Phase {
   /** The runtime client logs `Invoke Error` before it posts, even for an outcome that loses the race. */
   postError(err: unknown): void {
     if (this.done) return; // an uncaught exception ended the invocation first
-    this.log.logError('Invoke Error', err);
+    // QuickJS's own out-of-memory error ends the environment as Runtime.OutOfMemory (the host's
+    // quickjs-sandbox.ts): on Lambda the runtime is killed and logs nothing, so neither does this.
+    if (!isEngineOutOfMemory(err)) this.log.logError('Invoke Error', err);
     this.settle({ ok: false, error: toErrorShape(err) });
   }
 
@@ -316,4 +318,9 @@ function buildContext(c: EnvironmentContextFields, message: InvocationMessage, l
   context.tenantId = typeof extras.tenantId === 'string' ? extras.tenantId : undefined;
   context.getRemainingTimeInMillis = () => Math.max(0, Number(deadline) - Date.now());
   return context;
+}
+
+/** QuickJS's `InternalError: out of memory` (quickjs.c JS_ThrowOutOfMemory); V8's never reaches here. */
+function isEngineOutOfMemory(err: unknown): boolean {
+  return err instanceof Error && err.name === 'InternalError' && err.message === 'out of memory';
 }
