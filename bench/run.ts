@@ -38,6 +38,7 @@ import { isolationArea, isolationRecoveryArea } from './cases/isolation.ts';
 import { throughputArea } from './cases/throughput.ts';
 import { soakArea } from './cases/soak.ts';
 import { sortArea } from './cases/sort.ts';
+import { urlArea } from './cases/url.ts';
 import { fairnessArea } from './cases/fairness.ts';
 import { httpArea } from './cases/http.ts';
 import { tenantsArea } from './cases/tenants.ts';
@@ -69,6 +70,7 @@ const AREAS: Record<string, (suite: Suite) => Promise<void>> = {
   http: httpArea,
   async: asyncArea,
   sort: sortArea,
+  url: urlArea,
 };
 
 const { values } = parseArgs({

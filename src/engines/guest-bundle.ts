@@ -17,6 +17,7 @@ import { fileURLToPath } from 'node:url';
 import { brotliCompressSync, brotliDecompressSync, constants as zlibConstants } from 'node:zlib';
 import { cachedGuestRuntime } from './guest-cache.ts';
 import { formatjsPatches } from './guest-intl-build.ts';
+import { coreJsUrlPatches } from './guest-url-build.ts';
 import { INTL_LANGUAGES, INTL_VARIANTS, intlDataChunk, intlGroupChunk } from './guest-intl-locales.ts';
 
 export interface GuestRuntime {
@@ -225,6 +226,7 @@ async function buildStandardLibrary(): Promise<Record<string, string>> {
     },
     plugins: [
       formatjsPatches,
+      coreJsUrlPatches,
       {
         // A locale's chunk: its data for each polyfill (and its language's plural rules).
         name: 'lambdalet-intl-data',
