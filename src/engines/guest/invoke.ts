@@ -320,7 +320,21 @@ function buildContext(c: EnvironmentContextFields, message: InvocationMessage, l
   return context;
 }
 
-/** QuickJS's `InternalError: out of memory` (quickjs.c JS_ThrowOutOfMemory); V8's never reaches here. */
+/** QuickJS's InternalError (captured at load, before user code); V8 has none. */
+const EngineInternalError = (globalThis as { InternalError?: new () => Error }).InternalError;
+
+/**
+ * QuickJS's `InternalError: out of memory` (quickjs.c JS_ThrowOutOfMemory): an own data `message`
+ * on an InternalError. Read without calling a getter of the user's (a hostile error's getters must
+ * run only where the runtime client reads them, Errors.toRapidResponse); a Proxy's traps may run,
+ * and whatever they throw is swallowed here. Never true on V8.
+ */
 function isEngineOutOfMemory(err: unknown): boolean {
-  return err instanceof Error && err.name === 'InternalError' && err.message === 'out of memory';
+  if (EngineInternalError === undefined || typeof err !== 'object' || err === null) return false;
+  try {
+    const message = Reflect.getOwnPropertyDescriptor(err, 'message');
+    return message !== undefined && 'value' in message && message.value === 'out of memory' && err instanceof EngineInternalError;
+  } catch {
+    return false;
+  }
 }
