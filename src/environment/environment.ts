@@ -198,11 +198,11 @@ export class ExecutionEnvironment {
 
   /**
    * Bytes this environment holds in the host's memory beside its sandbox: a memory-backed /tmp's
-   * contents, request bodies of fetches in flight and response bodies not yet taken. The dispatcher
-   * counts them against its budget.
+   * contents, request bodies of fetches in flight and response bodies not yet taken, and what its
+   * sockets hold (bounded per socket: socket-service.ts). The dispatcher counts them against its budget.
    */
   hostBytes(): number {
-    return this.#vfs.hostBytes() + this.#bridge.fetchHeldBytes;
+    return this.#vfs.hostBytes() + this.#bridge.fetchHeldBytes + this.#bridge.socketHeldBytes;
   }
 
   /**
@@ -265,7 +265,10 @@ export class ExecutionEnvironment {
   /** SnapStart, in the template after INIT: the function's before-snapshot hooks. */
   beforeSnapshot(limitMs: number): Promise<PhaseResult> {
     this.#enter('ready');
-    return this.#phase({ type: 'snapshot' }, limitMs, `Before-snapshot hooks timed out after ${(limitMs / 1000).toFixed(2)} seconds`);
+    const hooks = this.#phase({ type: 'snapshot' }, limitMs, `Before-snapshot hooks timed out after ${(limitMs / 1000).toFixed(2)} seconds`);
+    // Lambda keeps no connection across a snapshot: the guest's sockets are closed now, and each
+    // reports ECONNRESET saying so at the guest's next poll (after restore, on either SnapStart path).
+    return hooks.finally(() => this.#bridge.closeSocketsForSnapshot());
   }
 
   /**
