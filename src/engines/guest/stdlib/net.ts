@@ -174,7 +174,8 @@ export class Socket extends Duplex {
   #hostFull = false;
   #pending: PendingWrite | undefined;
   #finalCb: ((error?: Error | null) => void) | undefined;
-  #timeoutMs = 0;
+  /** Node's `timeout`: undefined until setTimeout is called. */
+  #timeoutMs: number | undefined;
   #timer: { unref(): unknown } | undefined;
   #options: { noDelay?: boolean; keepAlive?: boolean; keepAliveInitialDelay?: number } = {};
   #host = '';
@@ -219,7 +220,7 @@ export class Socket extends Duplex {
     return this.#info.localPort;
   }
   get timeout(): number | undefined {
-    return this.#timeoutMs === 0 ? undefined : this.#timeoutMs;
+    return this.#timeoutMs;
   }
   get bufferSize(): number {
     return this.writableLength;
@@ -321,7 +322,7 @@ export class Socket extends Duplex {
     const g = globalThis as unknown as { setTimeout: (fn: () => void, ms: number) => { unref(): unknown }; clearTimeout: (h: unknown) => void };
     if (this.#timer) g.clearTimeout(this.#timer);
     this.#timer = undefined;
-    if (this.#timeoutMs === 0 || this.destroyed) return;
+    if (!this.#timeoutMs || this.destroyed) return;
     // Unref'd: the idle timer alone does not keep the event loop alive (the socket's ref does).
     this.#timer = g.setTimeout(() => {
       this.#timer = undefined;
@@ -617,6 +618,8 @@ export class TLSSocket extends Socket {
     return out;
   }
   getProtocol(): string | null {
+    // Node's answer once the connection is gone.
+    if (this.destroyed) return null;
     return this.tlsInfo?.protocol ?? null;
   }
   getCipher(): unknown {
