@@ -116,6 +116,11 @@ export class HostBridge {
     return this.#sockets.heldBytes;
   }
 
+  /** Called when a socket has news for the guest (environment.ts: the drive loop's PhaseWaker). */
+  set onSocketNews(fn: (() => void) | undefined) {
+    this.#sockets.onNews = fn;
+  }
+
   /** SnapStart: after the before-snapshot hooks, every socket is closed (socket-service.ts closeForSnapshot). */
   closeSocketsForSnapshot(): void {
     this.#sockets.closeForSnapshot();

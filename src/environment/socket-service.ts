@@ -125,6 +125,8 @@ export class SocketService {
   readonly #sockets = new Map<number, Entry>();
   #nextId = 1;
   #closedForSnapshot = false;
+  /** Called when a socket has news for the guest (the drive loop then ticks it at once: event-loop.ts PhaseWaker). */
+  onNews: (() => void) | undefined;
   readonly #allowPrivate: boolean;
   /** The egress policy's allowHosts check (host-bridge.ts): throws the refusal with why. */
   readonly #checkHost: (host: string, port: string, scheme: string) => void;
@@ -193,19 +195,26 @@ export class SocketService {
     this.#sockets.set(id, entry);
     processSockets++;
     const describe = `${scheme}://${host.includes(':') ? `[${host}]` : host}:${request.port}`;
+    const news = (): void => this.onNews?.();
     socket.on(request.tls ? 'secureConnect' : 'connect', () => {
       entry.connected = connectionInfo(socket, request.tls !== undefined);
+      news();
     });
     socket.on('data', (chunk: Buffer) => {
       entry.chunks.push(chunk);
       entry.held += chunk.length;
       if (entry.held >= SOCKET_READ_BUFFER_MAX) socket.pause();
+      news();
     });
     socket.on('end', () => {
       entry.ended = true;
+      news();
     });
     socket.on('drain', () => {
-      if (entry.full) entry.drained = true;
+      if (entry.full) {
+        entry.drained = true;
+        news();
+      }
       entry.full = false;
     });
     socket.on('error', (error: Error) => {
@@ -213,6 +222,7 @@ export class SocketService {
     });
     socket.on('close', () => {
       entry.closed = true;
+      news();
     });
     return id;
   }
