@@ -21,7 +21,7 @@ import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createRuntime, type InvokeResult, type Runtime } from '../../src/index.ts';
-import { SOCKETS_MAX } from '../../src/environment/socket-service.ts';
+import { processSocketsOpen, SOCKETS_MAX } from '../../src/environment/socket-service.ts';
 import { ENGINES, expectTimedOut, TEST_QUICKJS_THREADS_MAX } from '../helpers/runtime.ts';
 import { freePort, SKIP_REASON, testRedis, type TestRedis } from '../helpers/redis.ts';
 
@@ -243,6 +243,50 @@ describe.each(ENGINES)('engine %s', (engine) => {
     await rt.deploy({ name: 'loop-async', engine, code: { files: { 'index.mjs': source } }, handler: 'index.asyncHandler', egress: { allowHosts: ['127.0.0.1'] }, timeoutMs: 60_000 });
     expect(ok(await rt.invoke('loop-async', { port: ports.idle }))).toBe('connected');
   }, 60_000);
+
+  it('a hostile guest: 3,000 connects destroyed at once, writes after destroy, bogus ports — the host ends with no socket of it open, and the next connect works', async () => {
+    const source = `import net from 'node:net';
+      export const handler = async (e) => {
+        let thrown = 0;
+        for (let i = 0; i < 3000; i++) {
+          const socket = net.connect(e.port, '127.0.0.1');
+          socket.on('error', () => {});
+          socket.destroy();
+          socket.write('x', () => {});
+          for (const port of [-1, 65536, 'x', NaN]) {
+            try { net.connect({ port, host: '127.0.0.1' }); } catch { thrown++; }
+          }
+        }
+        const last = net.connect(e.port, '127.0.0.1');
+        const reply = await new Promise((resolve, reject) => last.once('data', (d) => resolve(String(d))).once('error', reject).write('still here'));
+        last.destroy();
+        return { thrown, reply };
+      };`;
+    await rt.deploy({ name: 'hostile', engine, code: { files: { 'index.mjs': source } }, egress: { allowHosts: ['127.0.0.1'] }, timeoutMs: 120_000 });
+    const before = processSocketsOpen();
+    expect(ok(await rt.invoke('hostile', { port: ports.echo }))).toEqual({ thrown: 12_000, reply: 'still here' });
+    expect(processSocketsOpen()).toBe(before);
+  }, 180_000);
+
+  it('SnapStart: a socket opened during INIT is closed at the snapshot; after restore the handler sees ECONNRESET saying why, and a new connection works', async () => {
+    const source = `import net from 'node:net';
+      const early = net.connect(${ports.echo}, '127.0.0.1');
+      const errors = [];
+      early.on('error', (e) => errors.push({ code: e.code, message: e.message }));
+      await new Promise((resolve) => early.once('connect', resolve));
+      export const handler = async () => {
+        await new Promise((resolve) => (early.destroyed ? resolve() : early.once('close', resolve)));
+        const fresh = net.connect(${ports.echo}, '127.0.0.1');
+        const reply = await new Promise((resolve, reject) => fresh.once('data', (d) => resolve(String(d))).once('error', reject).write('again'));
+        fresh.destroy();
+        return { errors, reply };
+      };`;
+    const info = await rt.deploy({ name: 'snap-socket', engine, snapStart: true, code: { files: { 'index.mjs': source } }, egress: { allowHosts: ['127.0.0.1'] }, timeoutMs: 60_000 });
+    expect(info.snapStart).toBeDefined();
+    const payload = ok(await rt.invoke('snap-socket', {})) as { errors: { code: string; message: string }[]; reply: string };
+    expect(payload.reply).toBe('again');
+    expect(payload.errors).toEqual([{ code: 'ECONNRESET', message: expect.stringContaining('closed at the SnapStart snapshot') as unknown }]);
+  }, 120_000);
 
   describe.skipIf(!process.env.CI && !redisAvailable())(`ioredis${redisAvailable() ? '' : ` [skipped: ${SKIP_REASON}]`}`, () => {
     it('ioredis runs unchanged in a handler against a real redis-server: SET then GET across two invocations on the same connection', async () => {
