@@ -280,6 +280,9 @@ export class HostBridge {
         return ok(this.#sockets.connect(args[0]));
       case 'net.write':
         return ok(this.#sockets.write(args[0], Buffer.from(payload ?? '', 'latin1')));
+      case 'net.starttls':
+        this.#sockets.upgrade(args[0], args[1]);
+        return ok(null);
       case 'net.end':
         this.#sockets.end(args[0]);
         return ok(null);

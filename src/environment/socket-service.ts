@@ -83,8 +83,12 @@ interface ConnectRequest {
 }
 
 interface Entry {
-  readonly socket: net.Socket;
-  readonly secure: boolean;
+  socket: net.Socket;
+  secure: boolean;
+  /** What its errors name (`tcp://host:port`), the host and the port. */
+  describe: string;
+  readonly host: string;
+  readonly port: number;
   /** Received and not yet taken. */
   chunks: Buffer[];
   held: number;
@@ -171,33 +175,44 @@ export class SocketService {
       ...(request.family === 4 || request.family === 6 ? { family: request.family } : {}),
       ...(filtered ? { lookup: publicOnlyLookup() } : {}),
     };
-    let socket: net.Socket;
-    if (request.tls) {
-      const t = request.tls;
-      const options: tls.ConnectionOptions = {
-        ...base,
-        rejectUnauthorized: t.rejectUnauthorized !== false,
-        ...(t.servername !== undefined ? { servername: t.servername } : net.isIP(host) === 0 ? { servername: host } : {}),
-        ...(t.ca ? { ca: [...t.ca] } : {}),
-        ...(t.cert ? { cert: [...t.cert] } : {}),
-        ...(t.key ? { key: [...t.key] } : {}),
-        ...(t.passphrase !== undefined ? { passphrase: t.passphrase } : {}),
-        ...(t.ALPNProtocols ? { ALPNProtocols: [...t.ALPNProtocols] } : {}),
-        ...(t.minVersion ? { minVersion: t.minVersion as tls.SecureVersion } : {}),
-        ...(t.maxVersion ? { maxVersion: t.maxVersion as tls.SecureVersion } : {}),
-      };
-      socket = tls.connect(options);
-    } else {
-      socket = net.connect(base);
-    }
+    const socket = request.tls ? tls.connect({ ...base, ...tlsOptions(request.tls, host) }) : net.connect(base);
     const id = this.#nextId++;
-    const entry: Entry = { socket, secure: request.tls !== undefined, chunks: [], held: 0, connected: undefined, ended: false, error: undefined, closed: false, full: false, drained: false };
+    const describe = `${scheme}://${host.includes(':') ? `[${host}]` : host}:${request.port}`;
+    const entry: Entry = {
+      socket, secure: request.tls !== undefined, describe, host, port: request.port,
+      chunks: [], held: 0, connected: undefined, ended: false, error: undefined, closed: false, full: false, drained: false,
+    };
     this.#sockets.set(id, entry);
     processSockets++;
-    const describe = `${scheme}://${host.includes(':') ? `[${host}]` : host}:${request.port}`;
+    this.#attach(entry, socket, request.tls !== undefined);
+    return id;
+  }
+
+  /**
+   * `net.starttls` [id, tls options]: TLS over a connected plain socket (STARTTLS: pg and mysql2
+   * ask the server in plain text, then call `tls.connect({ socket })`). The host's node:tls wraps
+   * the host's socket; the guest's TLSSocket takes over the id, and its 'secureConnect' comes
+   * through {@link poll} as a connect.
+   */
+  upgrade(id: unknown, raw: unknown): void {
+    const entry = this.#entry(id);
+    if (entry.secure) throw new TypeError('net.starttls: the socket is already TLS');
+    const options = tlsRequest(raw);
+    const plain = entry.socket;
+    // The plain socket's reads now go to TLS: its own listeners report nothing more.
+    for (const event of ['connect', 'data', 'end', 'drain', 'close']) plain.removeAllListeners(event);
+    const secure = tls.connect({ socket: plain, ...tlsOptions(options, entry.host) });
+    entry.socket = secure;
+    entry.secure = true;
+    entry.describe = entry.describe.replace(/^tcp:/, 'tls:');
+    this.#attach(entry, secure, true);
+  }
+
+  /** The host socket's events, recorded for the guest's next poll. */
+  #attach(entry: Entry, socket: net.Socket, secure: boolean): void {
     const news = (): void => this.onNews?.();
-    socket.on(request.tls ? 'secureConnect' : 'connect', () => {
-      entry.connected = connectionInfo(socket, request.tls !== undefined);
+    socket.on(secure ? 'secureConnect' : 'connect', () => {
+      entry.connected = connectionInfo(socket, secure);
       news();
     });
     socket.on('data', (chunk: Buffer) => {
@@ -218,13 +233,12 @@ export class SocketService {
       entry.full = false;
     });
     socket.on('error', (error: Error) => {
-      entry.error ??= errorShape(error, describe, host, request.port);
+      entry.error ??= errorShape(error, entry.describe, entry.host, entry.port);
     });
     socket.on('close', () => {
       entry.closed = true;
       news();
     });
-    return id;
   }
 
   /** `net.write` [id] with the bytes: true while the guest may write on, false when it must wait for a drain (reported by {@link poll}). */
@@ -393,28 +407,7 @@ function connectRequest(raw: unknown): ConnectRequest {
   if (typeof r.host !== 'string' || r.host.length === 0 || r.host.length > 253) throw new TypeError('net.connect: bad host');
   const port = r.port;
   if (typeof port !== 'number' || !Number.isInteger(port) || port < 0 || port > 65535) throw new RangeError('net.connect: bad port');
-  const strings = (value: unknown, what: string): readonly string[] | undefined => {
-    if (value === undefined || value === null) return undefined;
-    if (!Array.isArray(value) || value.length > 256 || !value.every((v) => typeof v === 'string')) throw new TypeError(`net.connect: bad ${what}`);
-    return value;
-  };
-  let t: ConnectRequest['tls'];
-  if (r.tls !== undefined && r.tls !== null) {
-    if (typeof r.tls !== 'object') throw new TypeError('net.connect: bad tls options');
-    const o = r.tls as Record<string, unknown>;
-    const text = (value: unknown): string | undefined => (typeof value === 'string' ? value : undefined);
-    t = {
-      servername: text(o.servername),
-      rejectUnauthorized: o.rejectUnauthorized !== false,
-      ca: strings(o.ca, 'ca'),
-      cert: strings(o.cert, 'cert'),
-      key: strings(o.key, 'key'),
-      passphrase: text(o.passphrase),
-      ALPNProtocols: strings(o.ALPNProtocols, 'ALPNProtocols'),
-      minVersion: text(o.minVersion),
-      maxVersion: text(o.maxVersion),
-    };
-  }
+  const t = r.tls !== undefined && r.tls !== null ? tlsRequest(r.tls) : undefined;
   const delay = Number(r.keepAliveInitialDelay);
   return {
     host: r.host,
@@ -424,6 +417,46 @@ function connectRequest(raw: unknown): ConnectRequest {
     keepAliveInitialDelay: Number.isFinite(delay) && delay >= 0 ? delay : 0,
     family: r.family === 4 || r.family === 6 ? r.family : undefined,
     tls: t,
+  };
+}
+
+type TlsRequest = NonNullable<ConnectRequest['tls']>;
+
+/** A TLS request's options, checked (untrusted). */
+function tlsRequest(raw: unknown): TlsRequest {
+  if (typeof raw !== 'object' || raw === null) throw new TypeError('net.connect: bad tls options');
+  const o = raw as Record<string, unknown>;
+  const text = (value: unknown): string | undefined => (typeof value === 'string' ? value : undefined);
+  const strings = (value: unknown, what: string): readonly string[] | undefined => {
+    if (value === undefined || value === null) return undefined;
+    if (!Array.isArray(value) || value.length > 256 || !value.every((v) => typeof v === 'string')) throw new TypeError(`net.connect: bad ${what}`);
+    return value;
+  };
+  return {
+    servername: text(o.servername),
+    rejectUnauthorized: o.rejectUnauthorized !== false,
+    ca: strings(o.ca, 'ca'),
+    cert: strings(o.cert, 'cert'),
+    key: strings(o.key, 'key'),
+    passphrase: text(o.passphrase),
+    ALPNProtocols: strings(o.ALPNProtocols, 'ALPNProtocols'),
+    minVersion: text(o.minVersion),
+    maxVersion: text(o.maxVersion),
+  };
+}
+
+/** node:tls's options for a request to `host` (servername: the one asked for, else the host when it is a name). */
+function tlsOptions(t: TlsRequest, host: string): tls.ConnectionOptions {
+  return {
+    rejectUnauthorized: t.rejectUnauthorized !== false,
+    ...(t.servername !== undefined ? { servername: t.servername } : net.isIP(host) === 0 ? { servername: host } : {}),
+    ...(t.ca ? { ca: [...t.ca] } : {}),
+    ...(t.cert ? { cert: [...t.cert] } : {}),
+    ...(t.key ? { key: [...t.key] } : {}),
+    ...(t.passphrase !== undefined ? { passphrase: t.passphrase } : {}),
+    ...(t.ALPNProtocols ? { ALPNProtocols: [...t.ALPNProtocols] } : {}),
+    ...(t.minVersion ? { minVersion: t.minVersion as tls.SecureVersion } : {}),
+    ...(t.maxVersion ? { maxVersion: t.maxVersion as tls.SecureVersion } : {}),
   };
 }
 

@@ -16,7 +16,7 @@ import { createServer, type Server, type Socket } from 'node:net';
 import { hostname, tmpdir } from 'node:os';
 import { lookup } from 'node:dns/promises';
 import { join } from 'node:path';
-import { createServer as createTlsServer, type Server as TlsServer } from 'node:tls';
+import { createServer as createTlsServer, TLSSocket, type Server as TlsServer } from 'node:tls';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -51,7 +51,7 @@ async function listen(server: Server | TlsServer): Promise<number> {
   return (server.address() as { port: number }).port;
 }
 
-let ports: { echo: number; half: number; bye: number; refused: number; tls: number; idle: number };
+let ports: { echo: number; half: number; bye: number; refused: number; tls: number; idle: number; starttls: number };
 let ca = '';
 let certDir = '';
 let echoConnections = 0;
@@ -79,7 +79,18 @@ beforeAll(async () => {
     socket.pipe(socket);
   });
   secure.on('tlsClientError', () => {});
-  ports = { echo: await listen(echo), half: await listen(half), bye: await listen(bye), idle: await listen(idle), tls: await listen(secure), refused: await freePort() };
+  // STARTTLS: 'STARTTLS' in plain text, 'S' back, then TLS over the same connection (an echo).
+  const starttls = createServer((socket) => {
+    socket.on('error', () => {});
+    socket.once('data', () => {
+      socket.write('S', () => {
+        const upgraded = new TLSSocket(socket, { isServer: true, key: readFileSync(join(certDir, 'key.pem')), cert: ca });
+        upgraded.on('error', () => {});
+        upgraded.pipe(upgraded);
+      });
+    });
+  });
+  ports = { echo: await listen(echo), half: await listen(half), bye: await listen(bye), idle: await listen(idle), tls: await listen(secure), starttls: await listen(starttls), refused: await freePort() };
   redis = await testRedis();
 }, 60_000);
 
@@ -110,6 +121,8 @@ function scenarioEvents(): object[] {
     { case: 'idleTimeout', port: ports.idle },
     { case: 'tlsTrusted', port: ports.tls, ca },
     { case: 'tlsUntrusted', port: ports.tls },
+    { case: 'starttls', port: ports.starttls, ca },
+    { case: 'starttls', port: ports.starttls, ca, context: true },
     { case: 'tlsUnchecked', port: ports.tls },
   ];
 }
@@ -127,7 +140,7 @@ describe.each(ENGINES)('engine %s', (engine) => {
   }, 60_000);
   afterAll(() => rt?.close());
 
-  it('each scenario answers as plain Node does (echo, MiBs with reading paused (byte for byte), half-close, server close, refused, ENOTFOUND, bad ports, write after destroy, idle timeout, TLS)', async () => {
+  it('each scenario answers as plain Node does (echo, MiBs with reading paused (byte for byte), half-close, server close, refused, ENOTFOUND, bad ports, write after destroy, idle timeout, TLS, STARTTLS)', async () => {
     nodeResults ??= inNode(scenarioEvents());
     const guest: unknown[] = [];
     for (const event of scenarioEvents()) guest.push(ok(await rt.invoke('scenarios', event)));
@@ -140,6 +153,7 @@ describe.each(ENGINES)('engine %s', (engine) => {
     expect(refused!.error).toEqual({ name: 'Error', message: `connect ECONNREFUSED 127.0.0.1:${ports.refused}`, errno: -111, code: 'ECONNREFUSED', syscall: 'connect', address: '127.0.0.1', port: ports.refused });
     expect((badPorts!.out as unknown[])[1]).toEqual({ name: 'RangeError', code: 'ERR_SOCKET_BAD_PORT', message: 'Port should be >= 0 and < 65536. Received type number (65536).' });
     expect(trusted).toMatchObject({ authorized: true, alpn: 'x-test', cn: 'localhost', text: 'hello tls' });
+    expect(guest[11]).toEqual({ said: 'S', text: 'over tls', authorized: true, encrypted: true, plainClosed: true });
     expect(untrusted!.error).toEqual({ name: 'Error', message: expect.stringMatching(/^self-signed certificate/) as unknown, code: 'DEPTH_ZERO_SELF_SIGNED_CERT' });
   }, 120_000);
 

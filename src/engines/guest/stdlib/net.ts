@@ -30,6 +30,11 @@ const POLL_MIN_MS = 1;
 const POLL_MAX_MS = 8;
 let pollDelay = POLL_MIN_MS;
 
+/** STARTTLS's take-over (tls.connect({ socket })): a symbol, so Node's Socket shows no such method. */
+const ADOPT = Symbol('adopt');
+/** The host name each socket was asked to connect to (tls.connect({ socket })'s default server name). */
+const connectHosts = new WeakMap<object, string>();
+
 /** The guest's open sockets by host id (polled while any is here). */
 const open = new Map<number, Socket>();
 
@@ -98,6 +103,7 @@ interface ConnectOptions {
   minVersion?: unknown;
   maxVersion?: unknown;
   socket?: unknown;
+  secureContext?: unknown;
   [key: string]: unknown;
 }
 
@@ -179,6 +185,8 @@ export class Socket extends Duplex {
   #timer: { unref(): unknown } | undefined;
   #options: { noDelay?: boolean; keepAlive?: boolean; keepAliveInitialDelay?: number } = {};
   #host = '';
+  /** Set on a plain socket a TLSSocket took over (STARTTLS): they close together. */
+  #wrappedBy: Socket | undefined;
   /** Set for TLS (TLSSocket). */
   protected tlsOptions: Record<string, unknown> | undefined;
   protected tlsInfo: TlsInfo | undefined;
@@ -254,6 +262,7 @@ export class Socket extends Duplex {
     }
     this.connecting = true;
     this.#host = hostName;
+    connectHosts.set(this, hostName);
     const request = {
       host: hostName,
       port,
@@ -402,7 +411,29 @@ export class Socket extends Duplex {
     cb();
   }
 
+  /**
+   * STARTTLS: this TLSSocket takes over `plain`'s connection (the host wraps its socket in TLS).
+   * `plain` stays the object its owner holds: it closes when this does, and destroying it destroys
+   * this, as a socket under Node's TLSSocket does.
+   */
+  [ADOPT](plain: Socket): void {
+    if (plain.#id === undefined || plain.destroyed) throw nodeError(Error, 'ERR_SOCKET_CLOSED', 'Socket is closed');
+    if (plain.connecting) throw unavailableError("The Node.js module 'tls' (tls.connect({ socket }) over a socket still connecting)");
+    const id = plain.#id;
+    hostCall('net.starttls', [id, this.tlsOptions]);
+    this.#id = id;
+    this.#info = plain.#info;
+    this.#host = plain.#host;
+    this.connecting = true;
+    open.set(id, this);
+    plain.#id = undefined;
+    plain.#wrappedBy = this;
+    this.once('close', () => plain.destroy());
+    pollDelay = POLL_MIN_MS;
+  }
+
   override _destroy(error: Error | null, cb: (error?: Error | null) => void): void {
+    if (this.#wrappedBy && !this.#wrappedBy.destroyed) this.#wrappedBy.destroy(error ?? undefined);
     const g = globalThis as unknown as { clearTimeout: (h: unknown) => void };
     if (this.#timer) g.clearTimeout(this.#timer);
     this.#timer = undefined;
@@ -670,8 +701,16 @@ export function tlsConnect(...args: unknown[]): TLSSocket {
     }
     if (typeof rest[next] === 'object' && rest[next] !== null) options = { ...(rest[next] as ConnectOptions), ...options };
   }
+  const secureOptions = (options.secureContext as Record<symbol, unknown> | undefined)?.[SECURE_OPTIONS] as ConnectOptions | undefined;
+  if (secureOptions) options = { ...secureOptions, ...options };
   if (options.socket !== undefined && options.socket !== null) {
-    throw unavailableError("The Node.js module 'tls' (tls.connect({ socket }): upgrading a connected socket, STARTTLS)");
+    // STARTTLS (pg, mysql2): TLS over a socket already connected in plain text.
+    const plain = options.socket;
+    if (!(plain instanceof Socket)) throw unavailableError("The Node.js module 'tls' (tls.connect({ socket }) over something other than a net.Socket)");
+    const upgraded = new TLSSocket(undefined, { ...options, socket: undefined, host: options.host ?? connectHosts.get(plain) });
+    if (cb) upgraded.once('secureConnect', cb);
+    upgraded[ADOPT](plain);
+    return upgraded;
   }
   const socket = new TLSSocket(undefined, options);
   if (cb) socket.once('secureConnect', cb);
@@ -679,7 +718,15 @@ export function tlsConnect(...args: unknown[]): TLSSocket {
   return socket.connect(connectOptions);
 }
 
-/** node:tls: client connections here, the rest (servers, createSecureContext...) as the unavailable stubs. */
+/** Where createSecureContext keeps its options for tls.connect's `secureContext`. */
+const SECURE_OPTIONS = Symbol('secureOptions');
+
+/** The host makes the real context: the guest's "context" carries the options (ca, cert, key, versions) to tls.connect. */
+function createSecureContext(options: ConnectOptions = {}): object {
+  return { context: {}, [SECURE_OPTIONS]: { ...options } };
+}
+
+/** node:tls: client connections here, the rest (servers...) as the unavailable stubs. */
 export function tlsModule(stubs: Record<string, unknown>): Record<string, unknown> {
-  return { ...stubs, connect: tlsConnect, TLSSocket };
+  return { ...stubs, connect: tlsConnect, TLSSocket, createSecureContext };
 }
