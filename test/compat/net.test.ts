@@ -235,6 +235,30 @@ describe.each(ENGINES)('engine %s', (engine) => {
     expect(atServer()).toBeUndefined();
   }, 60_000);
 
+  it('data the peer sends between invocations (the environment frozen) waits on the host and is delivered in the next invocation', async () => {
+    const source = `import net from 'node:net';
+      let socket;
+      const received = [];
+      export const handler = async (e) => {
+        if (!socket) {
+          socket = net.connect(e.port, '127.0.0.1');
+          socket.setEncoding('utf8');
+          socket.on('data', (d) => received.push(d));
+          await new Promise((resolve) => socket.once('connect', resolve));
+          return { localPort: socket.localPort };
+        }
+        if (received.join('').length < e.expect) await new Promise((resolve) => socket.on('data', () => received.join('').length >= e.expect && resolve()));
+        return { received: received.join('') };
+      };`;
+    await rt.deploy({ name: 'frozen', engine, code: { files: { 'index.mjs': source } }, egress: { allowHosts: ['127.0.0.1'] }, timeoutMs: 60_000 });
+    const { localPort } = ok(await rt.invoke('frozen', { port: ports.idle })) as { localPort: number };
+    const peer = [...connections].find((socket) => socket.remotePort === localPort)!;
+    const text = 'sent while the environment was frozen '.repeat(20_000); // ~760 KB: past the host's read bound
+    // Not awaited: past the host's bound and the kernel's buffers the peer's write waits for the guest to read.
+    peer.write(text);
+    expect(ok(await rt.invoke('frozen', { expect: text.length }))).toEqual({ received: text });
+  }, 60_000);
+
   it('event loop: a ref\'d open socket keeps a callback handler (callbackWaitsForEmptyEventLoop) until its deadline; unref() or callbackWaitsForEmptyEventLoop = false answers; an async handler answers with the socket open', async () => {
     const source = `import net from 'node:net';
       export const handler = (e, context, callback) => {
