@@ -123,6 +123,7 @@ function scenarioEvents(): object[] {
     { case: 'notFound', port: ports.refused },
     { case: 'badPorts' },
     { case: 'writeAfterDestroy', port: ports.echo },
+    { case: 'writeAfterEnd', port: ports.echo },
     { case: 'idleTimeout', port: ports.idle },
     { case: 'tlsTrusted', port: ports.tls, ca },
     { case: 'tlsUntrusted', port: ports.tls },
@@ -145,20 +146,20 @@ describe.each(ENGINES)('engine %s', (engine) => {
   }, 60_000);
   afterAll(() => rt?.close());
 
-  it('each scenario answers as plain Node does (echo, MiBs with reading paused (byte for byte), half-close, server close, refused, ENOTFOUND, bad ports, write after destroy, idle timeout, TLS, STARTTLS)', async () => {
+  it('each scenario answers as plain Node does (echo, MiBs with reading paused (byte for byte), half-close, server close, refused, ENOTFOUND, bad ports, write after destroy or end, idle timeout, TLS, STARTTLS)', async () => {
     nodeResults ??= inNode(scenarioEvents());
     const guest: unknown[] = [];
     for (const event of scenarioEvents()) guest.push(ok(await rt.invoke('scenarios', event)));
     const node = await nodeResults;
     for (let i = 0; i < guest.length; i++) expect(guest[i], JSON.stringify(scenarioEvents()[i]).slice(0, 60)).toEqual(node[i]);
     // What the comparison stands on, spelled out.
-    const [echo, large, , , refused, , badPorts, , , trusted, untrusted] = guest as Record<string, unknown>[];
+    const [echo, large, , , refused, , badPorts, , , , trusted, untrusted] = guest as Record<string, unknown>[];
     expect(echo!.replies).toEqual(['ping 0', 'ping 1', 'ping 2', 'ping 3', 'ping 4']);
     expect(large).toMatchObject({ length: LARGE, same: true });
     expect(refused!.error).toEqual({ name: 'Error', message: `connect ECONNREFUSED 127.0.0.1:${ports.refused}`, errno: -111, code: 'ECONNREFUSED', syscall: 'connect', address: '127.0.0.1', port: ports.refused });
     expect((badPorts!.out as unknown[])[1]).toEqual({ name: 'RangeError', code: 'ERR_SOCKET_BAD_PORT', message: 'Port should be >= 0 and < 65536. Received type number (65536).' });
     expect(trusted).toMatchObject({ authorized: true, alpn: 'x-test', cn: 'localhost', text: 'hello tls' });
-    expect(guest[11]).toEqual({ said: 'S', text: 'over tls', authorized: true, encrypted: true, plainClosed: true });
+    expect(guest[12]).toEqual({ said: 'S', text: 'over tls', authorized: true, encrypted: true, plainClosed: true });
     expect(untrusted!.error).toEqual({ name: 'Error', message: expect.stringMatching(/^self-signed certificate/) as unknown, code: 'DEPTH_ZERO_SELF_SIGNED_CERT' });
   }, 120_000);
 

@@ -399,14 +399,17 @@ export class Socket extends Duplex {
   }
 
   override _final(cb: (error?: Error | null) => void): void {
-    if (this.connecting || this.#id === undefined) {
-      this.#finalCb = cb;
+    if (this.connecting) {
+      this.#finalCb = cb; // sent once connected
       return;
     }
-    try {
-      hostCall('net.end', [this.#id]);
-    } catch {
-      // gone: the poll reports it
+    // Without an id the host's socket is gone (closed, or never opened): nothing to send.
+    if (this.#id !== undefined) {
+      try {
+        hostCall('net.end', [this.#id]);
+      } catch {
+        // gone: the poll reports it
+      }
     }
     cb();
   }
