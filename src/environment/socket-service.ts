@@ -292,7 +292,7 @@ export class SocketService {
    * an error.
    */
   poll(openIds: unknown, pausedIds: unknown): { updates: Update[]; payload: Buffer | undefined } {
-    const paused = new Set(Array.isArray(pausedIds) ? pausedIds.map(Number) : []);
+    const paused = new Set(Array.isArray(pausedIds) ? pausedIds.slice(0, 4 * SOCKETS_MAX).map(Number) : []);
     const updates: Update[] = [];
     const parts: Buffer[] = [];
     let budget = POLL_BYTES_MAX;
