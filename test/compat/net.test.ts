@@ -309,7 +309,8 @@ describe.each(ENGINES)('engine %s', (engine) => {
     await rt.deploy({ name: 'hostile', engine, code: { files: { 'index.mjs': source } }, egress: { allowHosts: ['127.0.0.1'] }, timeoutMs: 120_000 });
     const before = processSocketsOpen();
     expect(ok(await rt.invoke('hostile', { port: ports.echo }))).toEqual({ thrown: 12_000, reply: 'still here' });
-    expect(processSocketsOpen()).toBe(before);
+    // At most as many as before: an earlier case's idle environment may be disposed meanwhile, closing its sockets.
+    expect(processSocketsOpen()).toBeLessThanOrEqual(before);
   }, 180_000);
 
   it('SnapStart: a socket opened during INIT is closed at the snapshot; after restore the handler sees ECONNRESET saying why, and a new connection works', async () => {
