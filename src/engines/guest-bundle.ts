@@ -139,7 +139,7 @@ export function isCompressedChunk(source: string): boolean {
 
 /** The standard library's entries (guest/stdlib/*.ts), each loaded by the guest on first use. */
 const STDLIB_ENTRIES = ['abort', 'array-from-async', 'assert', 'async-hooks', 'buffer', 'cjs-loader', 'clone', 'console', 'crypto', 'date', 'diagnostics-channel', 'disposable', 'dns', 'encoding', 'error-stack',
-  'events', 'fetch', 'fs', 'fs-streams', 'http', 'inspect', 'intl', 'intl-collator', 'intl-install', 'intl-locale', 'intl-segmenter', 'intl-tz', 'messaging', 'module', 'navigator', 'os', 'path', 'perf-hooks',
+  'events', 'fetch', 'fs', 'fs-streams', 'http', 'inspect', 'intl', 'intl-collator', 'intl-install', 'intl-locale', 'intl-segmenter', 'intl-tz', 'messaging', 'module', 'navigator', 'net', 'os', 'path', 'perf-hooks',
   'querystring', 'response-stream', 'stream', 'streams', 'timers', 'tty', 'unavailable-module', 'url', 'url-pattern',
   'util', 'worker-threads', 'zlib'];
 

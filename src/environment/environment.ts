@@ -13,7 +13,7 @@ import type { EnvironmentContextFields, ErrorShape, GuestReply, HostMessage } fr
 import { RESPONSE_TOO_LARGE } from '../engines/guest/protocol.ts';
 import { timeoutMessage } from '../observability/log-lines.ts';
 import { performance, wallNow } from '../host-clock.ts';
-import { answerByDeadline, runPhase } from './event-loop.ts';
+import { answerByDeadline, PhaseWaker, runPhase } from './event-loop.ts';
 import { credentialVariables } from '../config/index.ts';
 import { lambdaEnvironmentVariables, logStreamName, type FunctionIdentity, type InitializationType } from './lambda-env.ts';
 import { LogCollector } from './log-collector.ts';
@@ -116,6 +116,8 @@ export class ExecutionEnvironment {
   /** /tmp, /var/task and /opt as this environment's guest sees them. */
   readonly #vfs: LazyVfs;
   readonly #bridge: HostBridge;
+  /** Ends the drive loop's wait early when the guest's sockets have news (event-loop.ts). */
+  readonly #waker = new PhaseWaker();
   #state: EnvironmentState = 'booted';
   #maxMemoryUsedMb = 0;
   /** Lambda's timeout message for this function's timeout, made on the first invoke (the warm path formats nothing it may not need). */
@@ -130,6 +132,7 @@ export class ExecutionEnvironment {
     this.#sandbox = sandbox;
     this.#vfs = vfs;
     this.#bridge = bridge;
+    bridge.onSocketNews = this.#waker.wake;
     this.logs = logs;
     this.logStreamName = logs.logStreamName;
   }
@@ -198,11 +201,11 @@ export class ExecutionEnvironment {
 
   /**
    * Bytes this environment holds in the host's memory beside its sandbox: a memory-backed /tmp's
-   * contents, request bodies of fetches in flight and response bodies not yet taken. The dispatcher
-   * counts them against its budget.
+   * contents, request bodies of fetches in flight and response bodies not yet taken, and what its
+   * sockets hold (bounded per socket: socket-service.ts). The dispatcher counts them against its budget.
    */
   hostBytes(): number {
-    return this.#vfs.hostBytes() + this.#bridge.fetchHeldBytes;
+    return this.#vfs.hostBytes() + this.#bridge.fetchHeldBytes + this.#bridge.socketHeldBytes;
   }
 
   /**
@@ -265,7 +268,10 @@ export class ExecutionEnvironment {
   /** SnapStart, in the template after INIT: the function's before-snapshot hooks. */
   beforeSnapshot(limitMs: number): Promise<PhaseResult> {
     this.#enter('ready');
-    return this.#phase({ type: 'snapshot' }, limitMs, `Before-snapshot hooks timed out after ${(limitMs / 1000).toFixed(2)} seconds`);
+    const hooks = this.#phase({ type: 'snapshot' }, limitMs, `Before-snapshot hooks timed out after ${(limitMs / 1000).toFixed(2)} seconds`);
+    // Lambda keeps no connection across a snapshot: the guest's sockets are closed now, and each
+    // reports ECONNRESET saying so at the guest's next poll (after restore, on either SnapStart path).
+    return hooks.finally(() => this.#bridge.closeSocketsForSnapshot());
   }
 
   /**
@@ -381,7 +387,7 @@ export class ExecutionEnvironment {
     let reply: GuestReply;
     try {
       const deadlineAt = performance.now() + limitMs;
-      reply = await answerByDeadline(runPhase(this.#sandbox, message, deadlineAt, this.#disposed.signal), deadlineAt);
+      reply = await answerByDeadline(runPhase(this.#sandbox, message, deadlineAt, this.#disposed.signal, this.#waker), deadlineAt);
     } catch (error) {
       if (!(error instanceof SandboxFault)) throw error;
       this.dispose();

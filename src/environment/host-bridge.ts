@@ -24,6 +24,7 @@ import { FetchBoundError, FetchLedger, FetchMemoryError } from './fetch-ledger.t
 import { runHeavy } from './heavy-work.ts';
 import { needsPublicAddress, PrivateAddressRefused, publicEgressAgent } from './public-egress.ts';
 import type { ResponseSink } from './response-sink.ts';
+import { SocketService } from './socket-service.ts';
 
 /** Most random bytes one call may ask for (Web Crypto's getRandomValues limit). */
 const RANDOM_MAX_BYTES = 65_536;
@@ -90,6 +91,8 @@ export class HostBridge {
   #nextFetchId = 1;
   /** node:crypto for the guest (its cipher contexts die with the environment). */
   readonly #crypto = new CryptoService();
+  /** node:net / node:tls client sockets for the guest (socket-service.ts). */
+  readonly #sockets: SocketService;
   /** The running invocation's response stream (InvokeWithResponseStream), if it has one. */
   responseSink: ResponseSink | undefined;
   /**
@@ -105,6 +108,22 @@ export class HostBridge {
     this.#egress = options.egress;
     this.#maxResponseBytes = options.maxResponseBytes;
     this.#ledger = new FetchLedger(options.maxResponseBytes);
+    this.#sockets = new SocketService(options.egress.allowPrivateAddresses === true, (host, port, scheme) => checkAllowedHost(this.#egress, host, port, scheme));
+  }
+
+  /** Bytes the host holds for this environment's sockets: received and not taken, written and not yet sent. */
+  get socketHeldBytes(): number {
+    return this.#sockets.heldBytes;
+  }
+
+  /** Called when a socket has news for the guest (environment.ts: the drive loop's PhaseWaker). */
+  set onSocketNews(fn: (() => void) | undefined) {
+    this.#sockets.onNews = fn;
+  }
+
+  /** SnapStart: after the before-snapshot hooks, every socket is closed (socket-service.ts closeForSnapshot). */
+  closeSocketsForSnapshot(): void {
+    this.#sockets.closeForSnapshot();
   }
 
   /** Bytes the host holds for this environment's fetches now: request bodies in flight, response bodies received and not yet taken. */
@@ -146,6 +165,17 @@ export class HostBridge {
         const parsed: unknown = JSON.parse(args);
         if (!Array.isArray(parsed)) throw new TypeError('host call arguments must be an array');
         return this.#fetchStartCall(parsed, bytes);
+      } catch (error) {
+        return `e${JSON.stringify(toHostCallError(error))}`;
+      }
+    }
+    if (op === 'net.write' || op === 'net.poll') {
+      try {
+        const parsed: unknown = JSON.parse(args);
+        if (!Array.isArray(parsed)) throw new TypeError('host call arguments must be an array');
+        if (op === 'net.write') return ok(this.#sockets.write(parsed[0], bytes ?? new Uint8Array(0)));
+        const { updates, payload } = this.#sockets.poll(parsed[0], parsed[1]);
+        return payload === undefined ? ok(updates) : [ok(updates), exactArrayBuffer(payload)];
       } catch (error) {
         return `e${JSON.stringify(toHostCallError(error))}`;
       }
@@ -222,6 +252,7 @@ export class HostBridge {
     this.#finished.clear();
     this.#ledger.close();
     this.#crypto.dispose();
+    this.#sockets.dispose();
   }
 
   #dispatch(op: string, args: unknown[], payload: string | undefined): string {
@@ -245,6 +276,26 @@ export class HostBridge {
       case 'stream.room':
       case 'stream.end':
         return this.#stream(op, args, payload);
+      case 'net.connect':
+        return ok(this.#sockets.connect(args[0]));
+      case 'net.write':
+        return ok(this.#sockets.write(args[0], Buffer.from(payload ?? '', 'latin1')));
+      case 'net.starttls':
+        this.#sockets.upgrade(args[0], args[1]);
+        return ok(null);
+      case 'net.end':
+        this.#sockets.end(args[0]);
+        return ok(null);
+      case 'net.destroy':
+        this.#sockets.destroy(args[0]);
+        return ok(null);
+      case 'net.options':
+        this.#sockets.options(args[0], args[1]);
+        return ok(null);
+      case 'net.poll': {
+        const { updates, payload: bytes } = this.#sockets.poll(args[0], args[1]);
+        return bytes === undefined ? ok(updates) : `${ok(updates)}\n${encodePayload(bytes)}`;
+      }
       case 'fetch.start':
         return this.#fetchStartCall(args, payload === undefined ? undefined : Buffer.from(payload, 'latin1'));
       case 'fetch.done':
@@ -525,22 +576,30 @@ export class HostBridge {
     if (url.protocol !== 'http:' && url.protocol !== 'https:') {
       throw new EgressDenied(`lambdalet egress policy: only http: and https: URLs can be fetched, not ${url.protocol}`);
     }
-    const host = hostOf(url);
-    const port = portOf(url);
-    const allowed = this.#egress.allowHosts.some((entry) => {
-      const [name, entryPort] = entry.split(':') as [string, string | undefined];
-      if (entryPort !== undefined && entryPort !== port) return false;
-      return name.startsWith('*.') ? host.endsWith(name.slice(1)) : host === name;
-    });
-    if (!allowed) {
-      throw new EgressDenied(
-        `lambdalet egress policy denied ${url.protocol}//${url.host}: add "${host}" to the function's egress.allowHosts`,
-      );
-    }
+    checkAllowedHost(this.#egress, hostOf(url), portOf(url), url.protocol.slice(0, -1));
   }
 }
 
-class EgressDenied extends Error {}
+/**
+ * The egress policy's `allowHosts` for a connection to `host` (lower case, IPv6 without brackets)
+ * and `port`: fetch's URLs and the guest's sockets alike. Throws {@link EgressDenied} saying what to add.
+ */
+function checkAllowedHost(egress: EgressPolicy, host: string, port: string, scheme: string): void {
+  const allowed = egress.allowHosts.some((entry) => {
+    const [name, entryPort] = entry.split(':') as [string, string | undefined];
+    if (entryPort !== undefined && entryPort !== port) return false;
+    return name.startsWith('*.') ? host.endsWith(name.slice(1)) : host === name;
+  });
+  if (!allowed) {
+    const shown = host.includes(':') ? `[${host}]` : host;
+    const defaultPort = (scheme === 'http' && port === '80') || (scheme === 'https' && port === '443');
+    throw new EgressDenied(`lambdalet egress policy denied ${scheme}://${shown}${defaultPort ? '' : `:${port}`}: add "${host}" to the function's egress.allowHosts`);
+  }
+}
+
+class EgressDenied extends Error {
+  readonly code = 'ERR_LAMBDALET_EGRESS_DENIED';
+}
 
 /** Dropped when a redirect turns the request into a GET (the Fetch standard's request-body-header names; undici adds content-length). */
 const REQUEST_BODY_HEADERS: ReadonlySet<string> = new Set(['content-encoding', 'content-language', 'content-location', 'content-type', 'content-length']);

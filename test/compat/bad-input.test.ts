@@ -1,5 +1,5 @@
 /**
- * Bad input from handlers: what a sandbox cannot do (sockets, child processes, native addons)
+ * Bad input from handlers: what a sandbox cannot do (server sockets, child processes, native addons)
  * fails with ERR_LAMBDALET_MODULE_UNAVAILABLE naming the operation, and the environment stays
  * usable; a native addon (a .node file, such as sharp's) fails INIT saying it is a native addon.
  */
@@ -7,14 +7,14 @@ import { expect, it } from 'vitest';
 import { deployFiles, forEachEngine } from '../helpers/runtime.ts';
 
 forEachEngine(({ withRuntime }) => {
-  it('a socket or a child process fails with the clear error; the same warm environment then answers the next invoke', () =>
+  it('a server socket or a child process fails with the clear error; the same warm environment then answers the next invoke', () =>
     withRuntime(async ({ rt }) => {
       await deployFiles(rt, 'bad', `
         const net = require('net');
         const { execSync, spawn } = require('child_process');
         exports.handler = async (event) => {
           try {
-            if (event.use === 'socket') net.createConnection({ host: '127.0.0.1', port: 80 });
+            if (event.use === 'server') net.createServer().listen(80);
             if (event.use === 'exec') execSync('ls');
             if (event.use === 'spawn') spawn('ls', ['-l']);
             return 'fine';
@@ -22,10 +22,11 @@ forEachEngine(({ withRuntime }) => {
             return { name: e.name, code: e.code, message: e.message };
           }
         };`, { file: 'index.js' });
-      const socket = await rt.invoke('bad', { use: 'socket' });
-      expect(socket.payload).toEqual({
+      // Client sockets are the host's (issue #12); nothing can reach a server in a sandbox.
+      const server = await rt.invoke('bad', { use: 'server' });
+      expect(server.payload).toEqual({
         name: 'Error', code: 'ERR_LAMBDALET_MODULE_UNAVAILABLE',
-        message: "The Node.js module 'net' (net.createConnection) is not available in lambdalet: handlers run in a sandbox without processes, sockets or native modules",
+        message: "The Node.js module 'net' (net.createServer) is not available in lambdalet: handlers run in a sandbox without processes, sockets or native modules",
       });
       const exec = await rt.invoke('bad', { use: 'exec' });
       expect(exec.payload).toMatchObject({ code: 'ERR_LAMBDALET_MODULE_UNAVAILABLE', message: expect.stringContaining('(child_process.execSync)') as string });
@@ -38,10 +39,11 @@ forEachEngine(({ withRuntime }) => {
 
   it('an uncaught socket error is an ordinary function error; the next invoke still runs', () =>
     withRuntime(async ({ rt }) => {
-      await deployFiles(rt, 'bad-uncaught', `exports.handler = async (event) => { if (event.fail) require('net').connect(5432); return 'ok'; };`, { file: 'index.js' });
+      // No error listener: the egress policy's refusal (nothing is allowed) is an uncaught 'error' event.
+      await deployFiles(rt, 'bad-uncaught', `exports.handler = async (event) => { if (event.fail) { require('net').connect(5432); await new Promise((r) => setTimeout(r, 50)); } return 'ok'; };`, { file: 'index.js' });
       const failed = await rt.invoke('bad-uncaught', { fail: true });
       expect(failed.functionError).toBe('Unhandled');
-      expect(failed.payload).toMatchObject({ errorType: 'Error', errorMessage: expect.stringContaining('(net.connect) is not available in lambdalet') as string });
+      expect(failed.payload).toMatchObject({ errorType: 'Error', errorMessage: 'lambdalet egress policy denied tcp://localhost:5432: add "localhost" to the function\'s egress.allowHosts' });
       const next = await rt.invoke('bad-uncaught', {});
       expect(next.payload).toBe('ok');
     }));

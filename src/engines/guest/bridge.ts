@@ -29,10 +29,13 @@ export const host = {
   enqueueMicrotask: (fn: () => void): void => void Promise.resolve().then(fn),
   /** Host operations in flight (fetch): while any are, the event loop stays alive. */
   pending: 0,
-  /** Set by the fetch module when it loads: settles finished host operations (on each tick). */
-  poll: (): void => {},
-  /** Milliseconds until `poll` should run again, or -1 when nothing is in flight. */
-  pollDelay: (): number => -1,
+  /**
+   * Host operations the guest polls from its ticks (fetch, sockets: each module adds its own when it
+   * loads). `delay`: milliseconds until its `poll` should run again, or -1 when it has nothing in
+   * flight; `keepsAlive`: whether what it has in flight keeps the event loop alive (an unref'd
+   * socket does not: it is polled only while something else keeps the loop running, as in Node).
+   */
+  pollers: [] as Poller[],
   /** Node's built-in module `name` (builtins.ts; set by install): node:module's createRequire serves these. */
   resolveBuiltin: (name: string): unknown => {
     throw new Error(`${name}: built-ins are not available before install`);
@@ -43,6 +46,13 @@ export const host = {
     void text;
   },
 };
+
+/** A host operation the guest polls (see `host.pollers`). */
+export interface Poller {
+  poll(): void;
+  delay(): number;
+  keepsAlive(): boolean;
+}
 
 const fromCharCode = String.fromCharCode;
 const CHUNK = 8192;

@@ -18,6 +18,7 @@ import type { ExportShape } from './stdlib/unavailable-module.ts';
 type Factory = () => unknown;
 type Stream = typeof import('./stdlib/stream.ts');
 type Fs = typeof import('./stdlib/fs.ts');
+type Net = typeof import('./stdlib/net.ts');
 
 /** node:fs, with its stream classes loaded on first use (their own chunk: stdlib/fs-streams.ts). */
 function fsModule(): Fs['fs'] {
@@ -78,6 +79,9 @@ const factories: Record<string, Factory> = {
   http: () => stdlib<typeof import('./stdlib/http.ts')>('http').http,
   https: () => stdlib<typeof import('./stdlib/http.ts')>('http').https,
   dns: () => stdlib<typeof import('./stdlib/dns.ts')>('dns').dns,
+  // Client sockets served by the host (stdlib/net.ts); servers and the rest stay Node's stubs.
+  net: () => stdlib<Net>('net').netModule(unavailableStub('net', 'net') as Record<string, unknown>),
+  tls: () => stdlib<Net>('net').tlsModule(unavailableStub('tls', 'tls') as Record<string, unknown>),
   'dns/promises': () => stdlib<typeof import('./stdlib/dns.ts')>('dns').dnsPromises,
   sys: () => resolveBuiltin('util'),
   process: () => globalThis.process,

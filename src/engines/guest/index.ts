@@ -375,12 +375,29 @@ function verified(): Phase {
   return check;
 }
 
-/** The next timer, or sooner if host operations (fetch) are in flight and need polling. */
+/**
+ * The next timer, or sooner if host operations (fetch, sockets) are in flight and need polling; -1
+ * when nothing keeps the loop alive (an unref'd socket alone does not, but is polled as often as it
+ * asks while something else does).
+ */
 function nextWakeIn(): number {
-  const timer = timers.nextDueIn();
-  const poll = host.pollDelay();
-  if (poll < 0) return timer;
-  return timer < 0 ? poll : Math.min(timer, poll);
+  let wake = timers.nextDueIn();
+  const pollers = host.pollers;
+  if (pollers.length === 0) return wake;
+  let alive = wake >= 0;
+  let unreferenced = -1;
+  for (const poller of pollers) {
+    const delay = poller.delay();
+    if (delay < 0) continue;
+    if (poller.keepsAlive()) {
+      alive = true;
+      wake = wake < 0 ? delay : Math.min(wake, delay);
+    } else {
+      unreferenced = unreferenced < 0 ? delay : Math.min(unreferenced, delay);
+    }
+  }
+  if (!alive) return -1;
+  return unreferenced < 0 ? wake : Math.min(wake, unreferenced);
 }
 
 function reply(): GuestReply {
@@ -497,7 +514,7 @@ const install: GuestInstall = Object.assign(function install(
         case 'status':
           break;
         case 'tick':
-          host.poll();
+          for (const poller of host.pollers) poller.poll();
           timers.runDue();
           break;
         case 'drain':

@@ -623,7 +623,6 @@ export function fetchPollDelay(): number {
   return inFlight.size === 0 ? -1 : pollDelay;
 }
 
-host.poll = () => void pollFetches();
-host.pollDelay = fetchPollDelay;
+host.pollers.push({ poll: () => void pollFetches(), delay: fetchPollDelay, keepsAlive: () => true });
 
 export const fetchGlobals = { Headers, Request, Response, FormData, Blob, File, fetch };
