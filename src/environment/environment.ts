@@ -209,13 +209,15 @@ export class ExecutionEnvironment {
   }
 
   /**
-   * Asked before a memory-backed /tmp or the fetches' bodies grow into another MiB, with what
+   * Asked before a memory-backed /tmp, the fetches' bodies or the sockets' buffers grow, with what
    * {@link hostBytes} would then be; false refuses the write with ENOSPC, the fetch as out of memory
-   * (host-bridge.ts). Set by the dispatcher when it attaches the environment.
+   * (host-bridge.ts), and pauses a socket's reading or refuses its write (socket-service.ts). Set by the dispatcher when it attaches the environment.
    */
   setHostRoom(room: ((bytes: number) => boolean) | undefined): void {
-    this.#vfs.hostRoom = room === undefined ? undefined : (tmpBytes) => room(tmpBytes + this.#bridge.fetchHeldBytes);
-    this.#bridge.fetchRoom = room === undefined ? undefined : (fetchBytes) => room(this.#vfs.hostBytes() + fetchBytes);
+    const bridge = this.#bridge;
+    this.#vfs.hostRoom = room === undefined ? undefined : (tmpBytes) => room(tmpBytes + bridge.fetchHeldBytes + bridge.socketHeldBytes);
+    bridge.fetchRoom = room === undefined ? undefined : (fetchBytes) => room(this.#vfs.hostBytes() + fetchBytes + bridge.socketHeldBytes);
+    bridge.socketRoom = room === undefined ? undefined : (socketBytes) => room(this.#vfs.hostBytes() + bridge.fetchHeldBytes + socketBytes);
   }
 
   /** /tmp's usage now (bytes of file content, files + directories, the quota). */

@@ -139,6 +139,14 @@ export class HostBridge {
     this.#ledger.room = room;
   }
 
+  /**
+   * Asked before the sockets' buffers grow, with what {@link socketHeldBytes} would then be; false
+   * pauses the socket that would grow (its bytes wait in TCP) or refuses the write (ENOBUFS).
+   */
+  set socketRoom(room: ((heldBytes: number) => boolean) | undefined) {
+    this.#sockets.room = room;
+  }
+
   /** The SandboxOptions.hostCall handler. */
   readonly call = (op: string, args: string): string => {
     try {

@@ -131,6 +131,12 @@ export class SocketService {
   #closedForSnapshot = false;
   /** Called when a socket has news for the guest (the drive loop then ticks it at once: event-loop.ts PhaseWaker). */
   onNews: (() => void) | undefined;
+  /**
+   * The runtime's host-memory budget (the dispatcher's, through the environment): asked with what
+   * {@link heldBytes} would be before the buffers grow; false pauses the growing socket (TCP then
+   * holds the peer, nothing is lost: it resumes when the guest takes bytes) or refuses a write.
+   */
+  room: ((heldBytes: number) => boolean) | undefined;
   readonly #allowPrivate: boolean;
   /** The egress policy's allowHosts check (host-bridge.ts): throws the refusal with why. */
   readonly #checkHost: (host: string, port: string, scheme: string) => void;
@@ -138,6 +144,11 @@ export class SocketService {
   constructor(allowPrivateAddresses: boolean, checkHost: (host: string, port: string, scheme: string) => void) {
     this.#allowPrivate = allowPrivateAddresses;
     this.#checkHost = checkHost;
+  }
+
+  /** Whether the budget has room for the buffers held now plus `more` bytes (no budget: yes). */
+  #hasRoom(more: number): boolean {
+    return this.room === undefined || this.room(this.heldBytes + more);
   }
 
   /** Bytes held for the guest (received, not taken) and written, not yet taken by the kernel. */
@@ -216,9 +227,11 @@ export class SocketService {
       news();
     });
     socket.on('data', (chunk: Buffer) => {
+      // Kept even when the budget says no: the bytes are already in the process (one read's worth);
+      // pausing stops the next ones.
       entry.chunks.push(chunk);
       entry.held += chunk.length;
-      if (entry.held >= SOCKET_READ_BUFFER_MAX) socket.pause();
+      if (entry.held >= SOCKET_READ_BUFFER_MAX || !this.#hasRoom(0)) socket.pause();
       news();
     });
     socket.on('end', () => {
@@ -252,6 +265,9 @@ export class SocketService {
     }
     if (socket.writableLength >= 2 * SOCKET_WRITE_BUFFER_MAX) {
       throw new SocketRefused(`lambdalet: a socket holds at most ${2 * SOCKET_WRITE_BUFFER_MAX} bytes not yet sent; wait for 'drain'`, 'ENOBUFS');
+    }
+    if (!this.#hasRoom(bytes.length)) {
+      throw new SocketRefused(`lambdalet: the runtime's host memory budget has no room for ${bytes.length} more bytes of this environment's socket buffers`, 'ENOBUFS');
     }
     // A copy: the bytes the engine handed over may be a view the next call reuses.
     socket.write(Buffer.from(bytes));
@@ -329,8 +345,9 @@ export class SocketService {
         budget -= taken;
         update.n = taken;
         news = true;
-        if (entry.held < SOCKET_READ_BUFFER_MAX && entry.socket.isPaused() && !entry.socket.destroyed) entry.socket.resume();
       }
+      // Paused at its bound or for the budget: reading again once under the bound and the budget has room.
+      if (entry.held < SOCKET_READ_BUFFER_MAX && entry.socket.isPaused() && !entry.socket.destroyed && this.#hasRoom(0)) entry.socket.resume();
       if (entry.drained) {
         entry.drained = false;
         update.d = true;

@@ -115,6 +115,48 @@ describe('SocketService', () => {
     expect(() => service.write(id, chunk)).toThrow('This socket has been ended by the other party');
   });
 
+  it('the runtime\'s host-memory budget: a refusal pauses reading (the bytes wait in TCP) and refuses writes with ENOBUFS; room again, every byte arrives', async () => {
+    sendOnAccept = 1 * MIB;
+    const service = new SocketService(true, allowAll);
+    // A budget of 64 KiB of socket buffers, then none, then plenty.
+    let limit = 64 * 1024;
+    const asked: number[] = [];
+    service.room = (bytes) => {
+      asked.push(bytes);
+      return bytes <= limit;
+    };
+    const id = service.connect({ host: '127.0.0.1', port });
+    await connected(service, id);
+    await eventually(() => expect(service.heldBytes).toBeGreaterThan(limit));
+    for (let i = 0; i < 20; i++) {
+      await new Promise((resolve) => setImmediate(resolve));
+      // Over the budget by at most the one read that found it full.
+      expect(service.heldBytes).toBeLessThanOrEqual(limit + 64 * 1024);
+    }
+    expect(asked.length).toBeGreaterThan(0);
+    expect(() => service.write(id, new Uint8Array(1024))).toThrow(expect.objectContaining({ code: 'ENOBUFS', message: expect.stringContaining('host memory budget') }));
+    limit = 16 * MIB;
+    const received: Buffer[] = [];
+    let closed = false;
+    await eventually(() => {
+      const { updates, payload }: Poll = service.poll([id], []);
+      let at = 0;
+      for (const update of updates) {
+        if (update.n > 0 && payload) received.push(Buffer.from(payload.subarray(at, at + update.n)));
+        at += update.n;
+        if (update.e) service.end(id);
+        if (update.z) closed = true;
+      }
+      if (!closed) throw new Error('not closed yet');
+    });
+    const all = Buffer.concat(received);
+    expect(all.length).toBe(1 * MIB);
+    let wrong = -1;
+    for (let i = 0; i < all.length && wrong < 0; i++) if (all[i] !== i % 251) wrong = i;
+    expect(wrong).toBe(-1);
+    service.dispose();
+  });
+
   it('the snapshot closes every socket; the guest\'s next poll reports each closed with ECONNRESET saying why, as it does for ids a restored guest brings', async () => {
     const service = new SocketService(true, allowAll);
     const id = service.connect({ host: '127.0.0.1', port });
