@@ -6,7 +6,20 @@
 import { expect, it } from 'vitest';
 import { deployFiles, forEachEngine } from '../helpers/runtime.ts';
 
-forEachEngine(({ withRuntime }) => {
+forEachEngine(({ engine, withRuntime }) => {
+  it('an uncaught refused fetch names the handler that awaited it (v8: Node\'s `at async handler` frame; QuickJS keeps no async frames)', () =>
+    withRuntime(async ({ rt }) => {
+      await deployFiles(rt, 'refused-fetch', "export const handler = async () => {\n  const response = await fetch('https://example.com/');\n  return response.status;\n};");
+      const result = await rt.invoke('refused-fetch');
+      const payload = result.payload as { errorType: string; trace: string[] };
+      expect(payload.errorType).toBe('TypeError');
+      expect(payload.trace[0]).toMatch(/^TypeError: fetch failed: lambdalet egress policy denied https:\/\/example\.com/);
+      // Node 24 (undici): "TypeError: fetch failed\n    at node:internal/deps/undici/undici:…\n    at async handler (…)".
+      if (engine === 'v8') expect(payload.trace.slice(1)).toEqual(['    at async handler (/var/task/index.mjs:2:20)']);
+      // Never the runtime's poll frames it had before (reviveError, hostCall, pollFetches).
+      expect(payload.trace.join('\n')).not.toMatch(/pollFetches|reviveError/);
+    }));
+
   it('a server socket or a child process fails with the clear error; the same warm environment then answers the next invoke', () =>
     withRuntime(async ({ rt }) => {
       await deployFiles(rt, 'bad', `

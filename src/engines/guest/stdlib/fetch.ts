@@ -577,6 +577,22 @@ export async function fetch(input: string | URL | Request, init?: RequestInit): 
   const id = hostCall('fetch.start', [shape], body).value as number;
   host.pending++;
   pollDelay = POLL_MIN_MS;
+  try {
+    return await settled(id, request);
+  } catch (error) {
+    // The host's failure was made in the poll's timer tick, so its stack held only the runtime's
+    // frames; taken again here, in fetch's own continuation, it shows the handler that awaited it
+    // (V8: `at async handler (/var/task/index.mjs:…)`, as Node's undici error does). An abort's
+    // reason is the caller's own object and is rejected untouched.
+    if (typeof error === 'object' && error !== null && hostFailures.has(error)) Error.captureStackTrace(error, fetch);
+    throw error;
+  }
+}
+
+/** Failures revived from the host (fetch.take), as opposed to an abort's reason. */
+const hostFailures = new WeakSet<object>();
+
+function settled(id: number, request: Request): Promise<Response> {
   return new Promise<Response>((resolve, reject) => {
     inFlight.set(id, { resolve, reject });
     request.signal.addEventListener('abort', () => {
@@ -607,6 +623,7 @@ export function pollFetches(): number {
       response = Response.fromNetwork(value as NetworkMeta, payload ?? new Uint8Array(0));
     } catch (error) {
       failure = error;
+      if (typeof error === 'object' && error !== null) hostFailures.add(error);
     }
     if (!waiting) continue; // aborted meanwhile: the host's answer is dropped
     inFlight.delete(id);
