@@ -14,6 +14,7 @@ import { installGlobals, timeZoneChanged } from './globals.ts';
 import { installInterruptibleSort } from './interruptible-sort.ts';
 import { installLazyApis } from './lazy-apis.ts';
 import { installMemoryLedger } from './memory-ledger.ts';
+import { installWasmLedger, setWasmBudget } from './wasm-ledger.ts';
 import { installLazyV8Headers, installStackHeaders } from './stack-header.ts';
 import { formattedErrorLine, intoErrorSafely, runtimeError, toErrorShape, toInitError } from './errors.ts';
 import { installAwsLambda, isStreamingHandler, streamingHighWaterMark } from './awslambda.ts';
@@ -146,6 +147,8 @@ defineGlobal('queueMicrotask', (cb: unknown) => {
 defineGlobal(Symbol.for('lambdalet.builtin'), resolveBuiltin);
 // First, before the lazy stubs replace Intl: off-heap memory counted against memoryMb (v8).
 installMemoryLedger();
+// Then WebAssembly, bounded by memoryMb with the same shadows (v8; QuickJS has none).
+installWasmLedger();
 // Before the lazy stubs: Error.captureStackTrace goes on the constructor user code sees (QuickJS:
 // the stand-in that gives `err.stack` Node's header line).
 installStackHeaders();
@@ -289,6 +292,7 @@ function startInit(userModule: UserModule, message: InitMessage): Phase {
   // Node 23.8 made URLPattern a global: the nodejs22.x runtime's Node has none.
   if (message.runtime === 'nodejs22.x') delete (globalThis as { URLPattern?: unknown }).URLPattern;
   fixedContext = message.context;
+  setWasmBudget(Number(message.context.memoryLimitInMB));
   // LogPatch.patchConsole: the runtime client reads its log controls from the environment at start.
   guestConsole.configure(logControlsFrom(processEnv));
   installAwsLambda(processEnv);
