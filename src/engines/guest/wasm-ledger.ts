@@ -139,7 +139,7 @@ export function wasmUsed(): boolean {
 }
 
 /** A copy of a BufferSource's bytes, in a buffer only this module holds, read with the engine's own getters. */
-function copyBytes(source: unknown, api: string): Uint8Array {
+function copyBytes(source: unknown, api: string, expected = 'a buffer source'): Uint8Array {
   let buffer: ArrayBuffer | undefined;
   let offset = 0;
   let length = 0;
@@ -168,18 +168,18 @@ function copyBytes(source: unknown, api: string): Uint8Array {
       }
     }
   }
-  if (buffer === undefined) throw new TypeErrorCtor(`${api}: Argument 0 must be a buffer source`);
+  if (buffer === undefined) throw new TypeErrorCtor(`${api}: Argument 0 must be ${expected}`);
   const copy = new U8(length);
   if (length > 0) apply(typedArraySet, copy, [new U8(buffer, offset, length)]);
   return copy;
 }
 
-/** `error` (V8's, from the synchronous constructor) as the API `api` reports it: its own prefix. */
-function relabel(error: unknown, api: string): unknown {
-  if (!(error instanceof Error)) return error;
+/** `error` (V8's, from the synchronous constructor `from`) as the API `api` reports it: its own prefix. */
+function relabel(error: unknown, api: string, from = 'WebAssembly.Module()'): unknown {
+  if (api === from || !(error instanceof Error)) return error;
   const Ctor = (error instanceof CompileErrorCtor ? CompileErrorCtor : getOwnPropertyDescriptor(getPrototypeOf(error) ?? {}, 'constructor')?.value ?? Error) as new (message: string) => Error;
   const message = getOwnPropertyDescriptor(error, 'message')?.value as unknown;
-  const prefix = 'WebAssembly.Module(): ';
+  const prefix = `${from}: `;
   if (typeof message !== 'string' || !apply(stringStartsWith, message, [prefix])) return error;
   return new Ctor(`${api}: ${call<string>(stringSlice, message, [prefix.length])}`);
 }
@@ -230,8 +230,8 @@ function bound(bytes: Uint8Array, api: string): { rewritten: Uint8Array; reserve
 }
 
 /** Compiles `source` (a BufferSource) bounded; V8's own errors for invalid bytes, as `api` reports them. */
-function compile(source: unknown, api: string, newTarget?: AnyFunction): object {
-  const bytes = copyBytes(source, api);
+function compile(source: unknown, api: string, newTarget?: AnyFunction, expected?: string): object {
+  const bytes = copyBytes(source, api, expected);
   if (!(apply(nativeValidate, namespace, [bytes]) as boolean)) {
     try {
       construct(NativeModule, [bytes]);
@@ -270,7 +270,7 @@ function compile(source: unknown, api: string, newTarget?: AnyFunction): object 
  * order) into fresh null-prototype objects. V8 then checks each value's kind with its own errors.
  */
 function readImports(info: ModuleInfo, importObject: unknown, api: string): unknown {
-  if (importObject !== undefined && !isObject(importObject)) return importObject; // V8's TypeError
+  if (importObject !== undefined && !isObject(importObject)) throw new TypeErrorCtor(`${api}: Argument 1 must be an object`);
   if (info.imports.length === 0) return importObject;
   if (importObject === undefined) throw new TypeErrorCtor(`${api}: Imports argument must be present and must be an object`);
   const fresh = ObjectCreate(null) as Record<string, Record<string, unknown>>;
@@ -316,7 +316,7 @@ function instantiate(module: unknown, importObject: unknown, api: string, newTar
     instance = construct(NativeInstance, [module, imports], newTarget ?? NativeInstance) as object;
   } catch (error) {
     reservedPages -= info.reservePages;
-    throw error;
+    throw relabel(error, api, 'WebAssembly.Instance()');
   }
   const reservation: Reservation = { pages: info.reservePages, holders: 1 };
   apply(register, registry, [instance, reservation]);
@@ -494,11 +494,11 @@ export function installWasmLedger(): void {
   // prototype's `constructor` function's declared name (memory-ledger.ts).
   const shells = {
     Module: function (this: unknown, bytes?: unknown): object {
-      if (new.target === undefined) throw new TypeErrorCtor("WebAssembly.Module must be invoked with 'new'");
+      if (new.target === undefined) throw new TypeErrorCtor("WebAssembly.Module(): WebAssembly.Module must be invoked with 'new'");
       return compile(bytes, 'WebAssembly.Module()', new.target === shells.Module ? NativeModule : (new.target as AnyFunction));
     },
     Instance: function (this: unknown, module?: unknown, importObject?: unknown): object {
-      if (new.target === undefined) throw new TypeErrorCtor("WebAssembly.Instance must be invoked with 'new'");
+      if (new.target === undefined) throw new TypeErrorCtor("WebAssembly.Instance(): WebAssembly.Instance must be invoked with 'new'");
       return instantiate(module, importObject, 'WebAssembly.Instance()', new.target === shells.Instance ? NativeInstance : (new.target as AnyFunction));
     },
     Memory: function (this: unknown, descriptor?: unknown): object {
@@ -556,7 +556,7 @@ export function installWasmLedger(): void {
     instantiate(source: unknown, importObject?: unknown): Promise<unknown> {
       return later(() => {
         if (isObject(source) && apply(weakMapHas, modules, [source])) return instantiate(source, importObject, 'WebAssembly.instantiate()');
-        const module = compile(source, 'WebAssembly.instantiate()');
+        const module = compile(source, 'WebAssembly.instantiate()', undefined, 'a buffer source or a WebAssembly.Module object');
         const instance = instantiate(module, importObject, 'WebAssembly.instantiate()');
         return { module, instance };
       });
