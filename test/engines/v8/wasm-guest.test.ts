@@ -3,6 +3,8 @@
  * compile and run as in Node, and every memory a guest can allocate through it is bounded by
  * memoryMb. The hostile programs are in test/adversarial/cases.ts (WASM_BOMBS, the escape case).
  */
+import { readFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
 import { describe, expect, it } from 'vitest';
 import type { EngineName } from '../../../src/config/index.ts';
 import { asLiteral, memoryModule } from '../../helpers/wasm-bytes.ts';
@@ -61,6 +63,26 @@ describe('v8 guests: WebAssembly bounded by memoryMb', () => {
     const r = await run(`export const handler = async () => { ${program} }`);
     expect(r.functionError, JSON.stringify(r.payload)).toBeUndefined();
     expect(r.payload).toEqual(await inNode(program));
+  }, SLOW_CASE_LIMIT_MS);
+
+  it('a real package shipping WebAssembly (es-module-lexer: compile, instantiate, memory.grow from JS) gives Node its answers', async () => {
+    const lexer = readFileSync(createRequire(import.meta.url).resolve('es-module-lexer').replace(/lexer\.cjs$/, 'lexer.js'), 'utf8');
+    // A 2 MiB source: the lexer grows its memory from JS to hold it.
+    const program = `await init;
+      const small = "import a from './a.js'; export const b = 1; export { c as d }; import('./e.js'); import.meta.url;";
+      const big = small + '\\n' + 'const x = 1;\\n'.repeat(170000) + "export default 'end';";
+      const shape = ([imports, exports]) => [imports.map((i) => [i.n, i.t, i.s, i.e, i.d]), exports.map((e) => [e.n, e.ln, e.s])];
+      return [shape(parse(small)), shape(parse(big)), big.length];`;
+    const [r] = await withRuntime(async ({ rt }) => {
+      await rt.deploy({ name: 'lexer', code: { files: { 'index.mjs': `import { init, parse } from './lexer.js'; export const handler = async () => { ${program} };`, 'lexer.js': lexer } }, memoryMb: 128, timeoutMs: GENEROUS_TIMEOUT_MS });
+      return [await rt.invoke('lexer', {})];
+    }, 'v8');
+    expect(r.functionError, JSON.stringify(r.payload).slice(0, 500)).toBeUndefined();
+    const { init, parse } = (await import('es-module-lexer')) as unknown as Record<string, unknown>;
+    // eslint-disable-next-line @typescript-eslint/no-implied-eval -- the same program in Node
+    const expected = (await new Function('init', 'parse', `return (async () => { ${program} })()`)(init, parse)) as unknown;
+    expect(r.payload).toEqual(JSON.parse(JSON.stringify(expected)));
+    expect((r.payload as unknown[])[2]).toBeGreaterThan(2 * MB);
   }, SLOW_CASE_LIMIT_MS);
 
   it("the API's errors for bad arguments are Node's, word for word", async () => {
