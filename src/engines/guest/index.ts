@@ -449,6 +449,9 @@ function settledReply(): string | Promise<string> {
 }
 
 function bind(log: GuestHost['log'], hostCall: GuestHost['call'] | undefined, binary?: boolean, answerSlot?: SharedArrayBuffer): void {
+  // A guest restored from a V8 startup snapshot has V8's own WebAssembly again: bounded before any
+  // user code runs there (wasm-ledger.ts). A no-op when the bounded one is in place.
+  installWasmLedger();
   hostLog = log;
   // In-process v8's deferred host calls (protocol.ts "Host calls"); anything else leaves none.
   host.answerSlot = answerSlotOver(answerSlot);

@@ -42,6 +42,8 @@
  * module's start function calling an imported JS function (the reservation is taken before).
  */
 import { byteLengthOf, readModuleLimits, rewriteModuleLimits, WasmLimitsError, type ModuleLimits } from '../wasm-limits.ts';
+import { hostCall } from './bridge.ts';
+import { WASM_COMPILED_OP } from './protocol.ts';
 import { exhaust, shadow, substitute, replaceMethod, type AnyFunction, type Constructor } from './memory-ledger.ts';
 
 /** 64 KiB, WebAssembly's page. */
@@ -112,6 +114,7 @@ interface ModuleInfo {
 
 let budgetPages = 0;
 let reservedPages = 0;
+/** Whether this environment has compiled WebAssembly (the host is told once: SnapStart). */
 let used = false;
 const modules = new NativeWeakMap<object, ModuleInfo>();
 const ledgers = new NativeWeakMap<object, Ledger>();
@@ -133,10 +136,6 @@ export function setWasmBudget(memoryMb: number): void {
   budgetPages = MathTrunc((memoryMb * 1024 * 1024) / PAGE_BYTES);
 }
 
-/** Whether this environment has compiled WebAssembly (a snapshot of it is refused: snapshot callers). */
-export function wasmUsed(): boolean {
-  return used;
-}
 
 /** A copy of a BufferSource's bytes, in a buffer only this module holds, read with the engine's own getters. */
 function copyBytes(source: unknown, api: string, expected = 'a buffer source'): Uint8Array {
@@ -229,9 +228,21 @@ function bound(bytes: Uint8Array, api: string): { rewritten: Uint8Array; reserve
   return { rewritten: rewriteModuleLimits(bytes, limits, memoryMaxima, tableMaxima), reservePages, initialBytes };
 }
 
+/** SnapStart: the host learns, once, that this environment holds WebAssembly objects (protocol.ts). */
+function noteUse(): void {
+  if (used) return;
+  used = true;
+  try {
+    hostCall(WASM_COMPILED_OP, []);
+  } catch {
+    // Only the v8 engine's INIT-time channel answers it (v8-engine.ts); a restored guest's need not.
+  }
+}
+
 /** Compiles `source` (a BufferSource) bounded; V8's own errors for invalid bytes, as `api` reports them. */
 function compile(source: unknown, api: string, newTarget?: AnyFunction, expected?: string): object {
   const bytes = copyBytes(source, api, expected);
+  noteUse();
   if (!(apply(nativeValidate, namespace, [bytes]) as boolean)) {
     try {
       construct(NativeModule, [bytes]);
@@ -247,7 +258,6 @@ function compile(source: unknown, api: string, newTarget?: AnyFunction, expected
     // Past memoryMb with compiled code: as Lambda's process killed at MemorySize.
     return exhaust();
   }
-  used = true;
   const module = construct(NativeModule, [rewritten], newTarget ?? NativeModule) as object;
   const exportList = apply(moduleExports, NativeModule, [module]) as { name: string; kind: string }[];
   const memoryExports: string[] = [];
@@ -364,6 +374,7 @@ const inRange = (value: number | bigint | undefined, min: number, max: number): 
 function newMemory(newTarget: AnyFunction | undefined, descriptor: unknown): object {
   const api = 'WebAssembly.Memory()';
   if (newTarget === undefined) throw new TypeErrorCtor(`${api}: WebAssembly.Memory must be invoked with 'new'`);
+  noteUse();
   if (!isObject(descriptor)) throw new TypeErrorCtor(`${api}: Argument 0 must be a memory descriptor`);
   const address = (descriptor as Record<string, unknown>).address ?? (descriptor as Record<string, unknown>).index;
   const addressType = address === undefined ? undefined : StringCtor(address);
@@ -400,7 +411,6 @@ function newMemory(newTarget: AnyFunction | undefined, descriptor: unknown): obj
     reservedPages -= maxPages;
     throw error;
   }
-  used = true;
   set(ledgers, memory, ledger);
   apply(register, registry, [memory, { pages: maxPages, holders: 1 } satisfies Reservation]);
   return memory;
@@ -409,6 +419,7 @@ function newMemory(newTarget: AnyFunction | undefined, descriptor: unknown): obj
 function newTable(newTarget: AnyFunction | undefined, descriptor: unknown, value: unknown, argc: number): object {
   const api = 'WebAssembly.Table()';
   if (newTarget === undefined) throw new TypeErrorCtor(`${api}: WebAssembly.Table must be invoked with 'new'`);
+  noteUse();
   if (!isObject(descriptor)) throw new TypeErrorCtor(`${api}: Argument 0 must be a table descriptor`);
   const element = (descriptor as Record<string, unknown>).element;
   const elementType = element === undefined ? undefined : StringCtor(element);
@@ -436,6 +447,7 @@ function newTable(newTarget: AnyFunction | undefined, descriptor: unknown, value
 
 let memoryWrapper: AnyFunction;
 let tableWrapper: AnyFunction;
+let moduleWrapper: AnyFunction | undefined;
 
 /** `work()` in a later job, as a promise (the async APIs' errors are rejections, their work not synchronous). */
 function later<T>(work: () => T): Promise<T> {
@@ -471,10 +483,17 @@ async function responseBytes(source: unknown): Promise<unknown> {
 /**
  * Installs the bounded `WebAssembly` (v8 guests: before any user code). Without a native one
  * (QuickJS) nothing is installed: the global stays absent.
+ *
+ * Again after a SnapStart restore (index.ts bind, before any user code runs there): V8 installs a
+ * fresh native `WebAssembly` when it deserialises a context from a startup snapshot — measured, a
+ * restored guest's `WebAssembly.Module` was `function Module() { [native code] }` and JSPI was
+ * back, so a module compiled there had no maximum (a memory grew past memoryMb's 2,048 pages).
+ * The same held before this file: the `delete` of the global at boot was undone by a restore.
  */
 export function installWasmLedger(): void {
   const wasm = (globalThis as { WebAssembly?: Record<string, unknown> }).WebAssembly;
   if (typeof wasm !== 'object' || wasm === null) return;
+  if (moduleWrapper !== undefined && wasm.Module === moduleWrapper) return; // installed, and still in place
   namespace = wasm;
   NativeModule = wasm.Module as Constructor;
   NativeInstance = wasm.Instance as Constructor;
@@ -511,6 +530,7 @@ export function installWasmLedger(): void {
   };
   memoryWrapper = shells.Memory;
   tableWrapper = shells.Table;
+  moduleWrapper = shells.Module;
   substitute(wasm, 'Module', NativeModule, shells.Module);
   substitute(wasm, 'Instance', NativeInstance, shells.Instance);
   substitute(wasm, 'Memory', NativeMemory, shells.Memory);
