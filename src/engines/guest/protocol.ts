@@ -168,6 +168,7 @@ export const REPLY_STALE = 'lambdalet:reply-stale';
  */
 export const WASM_COMPILED_OP = 'wasm-compiled';
 
+
 /*
  * Wire format. Messages and replies cross as two strings rather than objects: a string crosses an
  * isolate boundary without a structured clone, which halves the cost of a warm invoke.

@@ -99,6 +99,9 @@ interface Ledger {
 interface Reservation {
   readonly pages: number;
   holders: number;
+  released: boolean;
+  /** Its holders, weakly: {@link reclaim} releases it when the GC has collected every one. */
+  readonly refs: WeakRef<object>[];
 }
 interface ModuleInfo {
   /** The sum of the maxima of the memories it defines (rewritten), in pages: one instance's reservation. */
@@ -118,10 +121,60 @@ let reservedPages = 0;
 let used = false;
 const modules = new NativeWeakMap<object, ModuleInfo>();
 const ledgers = new NativeWeakMap<object, Ledger>();
+const NativeWeakRef = WeakRef;
+const weakRefDeref = WeakRef.prototype.deref;
+/** Unreleased reservations (a Set, read with the engine's own methods: a guest may replace Set.prototype's). */
+const live = new Set<Reservation>();
+const setAdd = Set.prototype.add;
+const setDelete = Set.prototype.delete;
+const setValues = Set.prototype.values;
+const setIteratorNext = (Reflect.getPrototypeOf(new Set().values()) as { next: AnyFunction }).next;
+/** V8's gc(), exposed by the host (v8/flags.ts); absent where it is not. */
+let guestGc: AnyFunction | undefined;
+
+function release(reservation: Reservation): void {
+  if (reservation.released) return;
+  reservation.released = true;
+  reservedPages -= reservation.pages;
+  apply(setDelete, live, [reservation]);
+}
+
 const registry = new FinalizationRegistry<Reservation>((reservation) => {
-  if (--reservation.holders === 0) reservedPages -= reservation.pages;
+  if (--reservation.holders === 0) release(reservation);
 });
 const register = FinalizationRegistry.prototype.register;
+
+/** Records `pages` (already counted in reservedPages) as held by `holders`: the last one collected gives them back. */
+function reserve(pages: number, holders: readonly object[]): Reservation {
+  const refs: WeakRef<object>[] = [];
+  const reservation: Reservation = { pages, holders: holders.length, released: false, refs };
+  for (let i = 0; i < holders.length; i++) {
+    defineProperty(refs, i, { value: new NativeWeakRef(holders[i]!), writable: true, enumerable: true, configurable: true });
+    apply(register, registry, [holders[i], reservation]);
+  }
+  apply(setAdd, live, [reservation]);
+  return reservation;
+}
+
+/**
+ * A reservation did not fit: collect garbage and give back what dropped instances and memories
+ * held, at once (the FinalizationRegistry would, in a later task). A full GC of the guest's own
+ * heap, only on this path. Objects made in the current job are kept by their WeakRefs until it
+ * ends (ECMAScript's KeepDuringJob): what a synchronous loop drops comes back after it yields.
+ */
+function reclaim(): void {
+  if (!guestGc || reservedPages === 0) return;
+  guestGc();
+  const iterator = apply(setValues, live, []) as Iterator<Reservation>;
+  const collected: Reservation[] = [];
+  for (let step = apply(setIteratorNext, iterator, []) as IteratorResult<Reservation>; !step.done; step = apply(setIteratorNext, iterator, []) as IteratorResult<Reservation>) {
+    const reservation = step.value;
+    let alive = false;
+    for (let i = 0; i < reservation.refs.length && !alive; i++) alive = apply(weakRefDeref, reservation.refs[i], []) !== undefined;
+    if (!alive) defineProperty(collected, collected.length, { value: reservation, writable: true, enumerable: true, configurable: true });
+  }
+  for (let i = 0; i < collected.length; i++) release(collected[i]!);
+}
 
 const get = <T>(map: WeakMap<object, T>, key: object): T | undefined => apply(weakMapGet, map, [key]) as T | undefined;
 const set = <T>(map: WeakMap<object, T>, key: object, value: T): void => {
@@ -310,6 +363,7 @@ function instantiate(module: unknown, importObject: unknown, api: string, newTar
   const info = isObject(module) ? get(modules, module) : undefined;
   if (!info) throw new TypeErrorCtor(`${api}: Argument 0 must be a WebAssembly.Module`);
   const imports = readImports(info, importObject, api);
+  if (info.reservePages > budgetPages - reservedPages) reclaim();
   if (info.reservePages > budgetPages - reservedPages) throw outOfMemory(api);
   const ledger: Ledger = { charged: info.initialBytes, held: [] };
   if (info.initialBytes > 0) {
@@ -328,11 +382,10 @@ function instantiate(module: unknown, importObject: unknown, api: string, newTar
     reservedPages -= info.reservePages;
     throw relabel(error, api, 'WebAssembly.Instance()');
   }
-  const reservation: Reservation = { pages: info.reservePages, holders: 1 };
-  apply(register, registry, [instance, reservation]);
+  const holders: object[] = [instance];
   set(ledgers, instance, ledger);
   if (info.memoryExports.length > 0) {
-    const exportsObject = apply(instanceExports, instance, []) as Record<string, unknown>;
+    const exportsObject = call<Record<string, unknown>>(instanceExports, instance);
     for (let i = 0; i < info.memoryExports.length; i++) {
       const memory = exportsObject[info.memoryExports[i]!] as object;
       // An imported memory re-exported is already charged where it was made.
@@ -340,10 +393,11 @@ function instantiate(module: unknown, importObject: unknown, api: string, newTar
       const length = call<number>(arrayBufferByteLength, call<ArrayBuffer>(memoryBuffer, memory));
       // The instance's shadows stay while this memory lives, even once the instance is collected.
       set(ledgers, memory, { charged: length, held: [ledger.held] });
-      reservation.holders++;
-      apply(register, registry, [memory, reservation]);
+      defineProperty(holders, holders.length, { value: memory, writable: true, enumerable: true, configurable: true });
     }
   }
+  // Counted above (before the start function ran); recorded here, with whoever keeps the memories.
+  reserve(info.reservePages, holders);
   return instance;
 }
 
@@ -395,6 +449,8 @@ function newMemory(newTarget: AnyFunction | undefined, descriptor: unknown): obj
     throw new Error('lambdalet bug: WebAssembly.Memory accepted a descriptor it was expected to refuse');
   }
   const initialPages = MathTrunc(initial);
+  // Room for the memory's maximum (or, without one, for all of memoryMb): collect dropped ones first.
+  if (MathMin(maximum === undefined ? MAX_PAGES : MathTrunc(maximum), budgetPages) > budgetPages - reservedPages) reclaim();
   const remaining = budgetPages - reservedPages;
   if (initialPages > remaining) throw new RangeErrorCtor(`${api}: could not allocate memory`);
   const maxPages = MathMin(maximum === undefined ? MAX_PAGES : MathTrunc(maximum), remaining);
@@ -412,7 +468,7 @@ function newMemory(newTarget: AnyFunction | undefined, descriptor: unknown): obj
     throw error;
   }
   set(ledgers, memory, ledger);
-  apply(register, registry, [memory, { pages: maxPages, holders: 1 } satisfies Reservation]);
+  reserve(maxPages, [memory]);
   return memory;
 }
 
@@ -491,6 +547,15 @@ async function responseBytes(source: unknown): Promise<unknown> {
  * The same held before this file: the `delete` of the global at boot was undone by a restore.
  */
 export function installWasmLedger(): void {
+  // V8's gc, exposed in every isolate's context (v8/flags.ts; again in one restored from a
+  // snapshot): taken before any user code. The global is non-configurable (the extension declares
+  // it as a function): it stays, `undefined`.
+  const gcSlot = getOwnPropertyDescriptor(globalThis, 'gc');
+  if (gcSlot && typeof gcSlot.value === 'function') {
+    guestGc = gcSlot.value as AnyFunction;
+    if (gcSlot.configurable) deleteProperty(globalThis, 'gc');
+    else defineProperty(globalThis, 'gc', { value: undefined });
+  }
   const wasm = (globalThis as { WebAssembly?: Record<string, unknown> }).WebAssembly;
   if (typeof wasm !== 'object' || wasm === null) return;
   if (moduleWrapper !== undefined && wasm.Module === moduleWrapper) return; // installed, and still in place

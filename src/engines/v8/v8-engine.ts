@@ -12,7 +12,7 @@ import { binaryAnswer, textRequest, type BinaryAnswer } from '../binary-host-cal
 import { guestRuntime, withStandardLibrary } from '../guest-bundle.ts';
 import { BlankIsolates } from './blank-isolates.ts';
 import { encodeMessage, WASM_COMPILED_OP, type InitMessage } from '../guest/protocol.ts';
-import { hasNoNodeSnapshotFlag, missingFlagError, turnOffLoopUnrolling, turnOffWasmCodeGc } from './flags.ts';
+import { exposeGuestGc, hasNoNodeSnapshotFlag, missingFlagError, turnOffLoopUnrolling, turnOffWasmCodeGc } from './flags.ts';
 import { warmGuestCodeCache } from './guest-code-cache.ts';
 import { RemoteImage, type BlueprintDef, type EnginePool } from '../remote/engine-pool.ts';
 import { degradeInProcessV8, inProcessV8DegradedBy } from './in-process-health.ts';
@@ -458,6 +458,7 @@ export class V8Engine implements Engine {
     // loops that no deadline or memory cap could stop without the second.
     turnOffWasmCodeGc();
     turnOffLoopUnrolling();
+    exposeGuestGc();
     try {
       this.#ivm = require('isolated-vm') as IsolatedVm;
     } catch (error) {

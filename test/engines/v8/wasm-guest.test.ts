@@ -8,6 +8,7 @@ import { createRequire } from 'node:module';
 import { describe, expect, it } from 'vitest';
 import type { EngineName } from '../../../src/config/index.ts';
 import { asLiteral, memoryModule } from '../../helpers/wasm-bytes.ts';
+import { createRuntime } from '../../../src/index.ts';
 import { withRuntime, GENEROUS_TIMEOUT_MS, SLOW_CASE_LIMIT_MS } from '../../helpers/runtime.ts';
 
 type Result = { functionError?: string; payload: unknown };
@@ -132,6 +133,29 @@ describe('v8 guests: WebAssembly bounded by memoryMb', () => {
       // 0 pages left: a module whose memory has a maximum of 1 page cannot be instantiated.
       'RangeError: WebAssembly.Instance(): Out of memory: Cannot allocate Wasm memory for new instance']);
     expect(charged!.payload).toEqual(['RangeError: Array buffer allocation failed', 'RangeError: WebAssembly.Memory.grow(): Unable to grow instance memory', 1280, 1344]);
+  }, SLOW_CASE_LIMIT_MS);
+
+  for (const isolation of ['in-process', 'process'] as const) {
+    it(`a module instantiated in every invocation (its memory reserving all of memoryMb) works every time: dropped instances are collected when a reservation does not fit (${isolation})`, async () => {
+      const rt = await createRuntime({ isolation, logSink: { write() {} } });
+      try {
+        await rt.deploy({ name: 'per-invoke', code: { files: { 'index.mjs': `const bytes = ${NO_MAX}; export const handler = async () => { const { instance } = await WebAssembly.instantiate(bytes); return [instance.exports.add(1, 2), typeof gc, typeof globalThis.gc]; };` } }, memoryMb: 128, timeoutMs: GENEROUS_TIMEOUT_MS });
+        const answers: unknown[] = [];
+        for (let i = 0; i < 6; i++) {
+          const r = await rt.invoke('per-invoke', {});
+          answers.push(r.functionError ? r.payload : r.payload);
+        }
+        // The gc the host exposes is the guest runtime's alone: emptied before user code.
+        expect(JSON.stringify(answers)).toBe(JSON.stringify(Array.from({ length: 6 }, () => [3, "undefined", "undefined"])));
+      } finally {
+        await rt.close();
+      }
+    }, SLOW_CASE_LIMIT_MS);
+  }
+
+  it('instances dropped inside one synchronous run are not collected before it yields: the reservation fails there, as documented', async () => {
+    const [r] = await runEach([`${ERR} const m = new WebAssembly.Module(${NO_MAX}); let made = 0; const error = t(() => { for (;;) { new WebAssembly.Instance(m); made++; } }); return [made, error];`]);
+    expect(r!.payload).toEqual([1, 'RangeError: WebAssembly.Instance(): Out of memory: Cannot allocate Wasm memory for new instance']);
   }, SLOW_CASE_LIMIT_MS);
 
   it('a memory grown inside WebAssembly past what is left of memoryMb ends the environment when JS reads it (Runtime.OutOfMemory)', async () => {
