@@ -94,6 +94,8 @@ const sharedArrayBufferByteLength = typeof SharedArrayBuffer === 'function' ? ge
 interface Ledger {
   charged: number;
   readonly held: unknown[];
+  /** The memory's maximum in bytes, where known (a Memory made from JS): a grow past it charges nothing. */
+  readonly maxBytes?: number;
 }
 /** One reservation of pages, given back when the last of its holders has been collected. */
 interface Reservation {
@@ -454,7 +456,7 @@ function newMemory(newTarget: AnyFunction | undefined, descriptor: unknown): obj
   const remaining = budgetPages - reservedPages;
   if (initialPages > remaining) throw new RangeErrorCtor(`${api}: could not allocate memory`);
   const maxPages = MathMin(maximum === undefined ? MAX_PAGES : MathTrunc(maximum), remaining);
-  const ledger: Ledger = { charged: 0, held: [] };
+  const ledger: Ledger = { charged: 0, held: [], maxBytes: maxPages * PAGE_BYTES };
   if (!charge(ledger, initialPages * PAGE_BYTES)) throw new RangeErrorCtor(`${api}: could not allocate memory`);
   const plain = ObjectCreate(null) as Record<string, unknown>;
   plain.initial = initialPages;
@@ -607,8 +609,9 @@ export function installWasmLedger(): void {
       const pages = delta === undefined ? NaN : NumberCtor(delta);
       if (ledger && inRange(pages, 1, MAX_PAGES)) {
         const length = call<number>(arrayBufferByteLength, call<ArrayBuffer>(memoryBuffer, this));
+        const wanted = length + MathTrunc(pages) * PAGE_BYTES;
         // Charged before V8 commits the pages; past the memory's maximum the original throws its own error.
-        if (!charge(ledger, length + MathTrunc(pages) * PAGE_BYTES)) throw new RangeErrorCtor('WebAssembly.Memory.grow(): Unable to grow instance memory');
+        if (wanted <= (ledger.maxBytes ?? wanted) && !charge(ledger, wanted)) throw new RangeErrorCtor('WebAssembly.Memory.grow(): Unable to grow instance memory');
       }
       return apply(native, this, [pages]);
     },
