@@ -60,6 +60,12 @@ describe('v8 guests: WebAssembly bounded by memoryMb', () => {
       out.push(instance.exports.add(40, 2));
       out.push(await WebAssembly.compile(new Uint8Array([1, 2, 3])).then(() => 'compiled', (err) => err.constructor.name + ': ' + err.message));
       try { new WebAssembly.Module(new Uint8Array([1, 2, 3])); } catch (err) { out.push(err.constructor.name + ': ' + err.message); }
+      // The streaming APIs, over a Response (the guest's own fetch Response; Node's undici one).
+      const wasmResponse = () => new Response(bytes, { headers: { 'content-type': 'application/wasm' } });
+      out.push((await WebAssembly.instantiateStreaming(wasmResponse())).instance.exports.add(1, 2));
+      out.push((await WebAssembly.compileStreaming(Promise.resolve(wasmResponse()))) instanceof WebAssembly.Module);
+      out.push(await WebAssembly.compileStreaming(new Response(bytes)).then(() => 'compiled', (err) => err.constructor.name + ': ' + err.message));
+      out.push(await WebAssembly.compileStreaming(bytes).then(() => 'compiled', (err) => err.constructor.name));
       return out;`;
     const r = await run(`export const handler = async () => { ${program} }`);
     expect(r.functionError, JSON.stringify(r.payload)).toBeUndefined();
