@@ -11,6 +11,7 @@ import { fileURLToPath } from 'node:url';
 import type { EngineName } from '../../src/config/index.ts';
 import { LOG_CHARS_PER_PHASE } from '../../src/environment/log-collector.ts';
 import { GENEROUS_TIMEOUT_MS } from '../helpers/runtime.ts';
+import { asLiteral, memoryModule } from '../helpers/wasm-bytes.ts';
 
 export type Outcome =
   | { readonly kind: 'timeout' }
@@ -217,8 +218,77 @@ export const BOMBS: readonly HostileCase[] = [
   {
     name: 'memory: WebAssembly.Memory grown without bound',
     code: 'export const handler = async () => { const keep = []; for (;;) { const m = new WebAssembly.Memory({ initial: 256 }); new Uint8Array(m.buffer).fill(1); keep.push(m); } }',
-    // Guests have no WebAssembly (isolated-vm does not count its memories against memoryMb).
-    outcome: { kind: 'error', errorType: 'ReferenceError' },
+    // v8: the first Memory (no maximum) reserves what is left of memoryMb (src/engines/guest/
+    // wasm-ledger.ts); the second cannot, and fails as V8 fails a memory it cannot allocate.
+    // QuickJS has no WebAssembly.
+    outcome: { v8: { kind: 'error', errorType: 'RangeError', errorMessage: /^WebAssembly\.Memory\(\): could not allocate memory$/ }, quickjs: { kind: 'error', errorType: 'ReferenceError' } },
+  },
+];
+
+const NO_WASM: Outcome = { kind: 'error', errorType: 'ReferenceError', errorMessage: /^WebAssembly is not defined$/ };
+/** A module of 1 page with no maximum (memoryModule: grow, size, fill, sum, add), as guest source. */
+const WASM_MODULE = asLiteral(memoryModule());
+
+/**
+ * WebAssembly's memory in v8 guests under memoryMb 128 (2,048 pages; src/engines/guest/
+ * wasm-ledger.ts, issues #12 and #15): the sum of the maxima of live memories is held to memoryMb,
+ * what they hold and compiled code are charged against it, tables are kept small enough for the
+ * heap limit to end them. QuickJS has no WebAssembly: a ReferenceError there.
+ */
+export const WASM_BOMBS: readonly HostileCase[] = [
+  {
+    name: 'wasm: many instances of a module (1 MiB maximum each), each grown and filled inside WebAssembly',
+    timeoutMs: GENEROUS,
+    code: `export const handler = async () => { const m = new WebAssembly.Module(${asLiteral(memoryModule({ max: 16 }))}); const keep = []; for (;;) { const i = new WebAssembly.Instance(m); i.exports.grow(15); i.exports.fill(0, 1, 16 * 65536); keep.push(i); } }`,
+    // 128 instances reserve the 2,048 pages; the 129th fails as V8 fails one it cannot allocate.
+    outcome: { v8: { kind: 'error', errorType: 'RangeError', errorMessage: /^WebAssembly\.Instance\(\): Out of memory: Cannot allocate Wasm memory for new instance$/ }, quickjs: NO_WASM },
+  },
+  {
+    name: 'wasm: many small memories (1 page each)',
+    timeoutMs: GENEROUS,
+    code: 'export const handler = async () => { const keep = []; for (;;) { const m = new WebAssembly.Memory({ initial: 1, maximum: 1 }); new Uint8Array(m.buffer).fill(1); keep.push(m); } }',
+    outcome: { v8: { kind: 'error', errorType: 'RangeError', errorMessage: /^WebAssembly\.Memory\(\): could not allocate memory$/ }, quickjs: NO_WASM },
+  },
+  {
+    name: 'wasm: tables of the largest size a guest may make, kept',
+    timeoutMs: GENEROUS,
+    // On the heap, which isolated-vm's limit counts: the environment ends as any heap bomb.
+    code: "export const handler = async () => { const keep = []; for (;;) keep.push(new WebAssembly.Table({ initial: 1 << 20, element: 'anyfunc' })); }",
+    outcome: { v8: OOM, quickjs: NO_WASM },
+  },
+  {
+    name: "wasm: one table of V8's own largest size (10^7 elements)",
+    // One ~80 MB allocation V8 cannot fit ends the whole process (a fatal OOM): refused before.
+    code: "export const handler = async () => { new WebAssembly.Table({ initial: 1e7, element: 'anyfunc' }); }",
+    outcome: { v8: { kind: 'error', errorType: 'RangeError', errorMessage: /^WebAssembly\.Table\(\): Property 'initial': value 10000000 is above the upper bound 1048576$/ }, quickjs: NO_WASM },
+  },
+  {
+    name: 'wasm: compiling distinct 256 KiB modules in a loop, kept',
+    timeoutMs: GENEROUS,
+    // Each module's code is charged (8 x its bytes): past memoryMb the environment ends.
+    code: `export const handler = async () => { const base = ${WASM_MODULE}; const keep = []; for (let i = 0; ; i++) { const pad = new Uint8Array(262144); pad.set([0, 0xfc, 0xff, 0x0f, 1, 120]); new DataView(pad.buffer).setUint32(6, i); const bytes = new Uint8Array(base.length + pad.length); bytes.set(base); bytes.set(pad, base.length); keep.push(new WebAssembly.Module(bytes)); } }`,
+    outcome: { v8: OOM, quickjs: NO_WASM },
+  },
+  {
+    name: 'wasm: a Memory without a maximum grown from JS, a page at a time, each filled',
+    timeoutMs: GENEROUS,
+    code: 'export const handler = async () => { const m = new WebAssembly.Memory({ initial: 0 }); for (;;) { m.grow(1); new Uint8Array(m.buffer).fill(1, m.buffer.byteLength - 65536); } }',
+    // Each page is charged before V8 commits it: refused before the maximum (what was left of memoryMb) is reached.
+    outcome: { v8: { kind: 'error', errorType: 'RangeError', errorMessage: /^WebAssembly\.Memory\.grow\(\): (Unable to grow instance memory|Maximum memory size exceeded)$/ }, quickjs: NO_WASM },
+  },
+  {
+    name: 'wasm: a memory grown and filled inside WebAssembly, never read from JS',
+    timeoutMs: GENEROUS,
+    // memory.grow fails (-1) at the maximum its module was compiled with: memoryMb.
+    code: `export const handler = async () => { const e = new WebAssembly.Instance(new WebAssembly.Module(${WASM_MODULE})).exports; for (;;) { const before = e.size(); if (e.grow(16) === -1) return e.size(); e.fill(before * 65536, 1, 16 * 65536); } }`,
+    outcome: { v8: { kind: 'ok', check: equal(2033) }, quickjs: NO_WASM },
+  },
+  {
+    name: 'wasm: a memory grown and filled inside WebAssembly, its buffer read from JS each time',
+    timeoutMs: GENEROUS,
+    // The pages are charged when JS sees them: past what is left of memoryMb the environment ends.
+    code: `export const handler = async () => { const keep = new Uint8Array(48 * 1024 * 1024).fill(1); const e = new WebAssembly.Instance(new WebAssembly.Module(${WASM_MODULE})).exports; for (;;) { const before = e.size(); if (e.grow(16) === -1) return 'grew to the maximum, uncharged: ' + e.size() + keep[0]; e.fill(before * 65536, 1, 16 * 65536); void e.memory.buffer; } }`,
+    outcome: { v8: OOM, quickjs: NO_WASM },
   },
 ];
 
@@ -503,13 +573,18 @@ export const ESCAPES: readonly HostileCase[] = [
     // A minimal module importing one function "e"."f": whatever the guest passes is its own.
     code: `export const handler = async () => {
       if (typeof WebAssembly === 'undefined') return 'no WebAssembly';
+      // The function V8 calls is the guest's own; its receiver, its caller and its stack are the guest's.
       const bytes = new Uint8Array([0,97,115,109,1,0,0,0,1,4,1,96,0,0,2,7,1,1,101,1,102,0,0,7,5,1,1,103,0,0]);
       let reached = 'nothing';
-      const instance = new WebAssembly.Instance(new WebAssembly.Module(bytes), { e: { f: function () { reached = typeof this?.process?.binding; } } });
+      const seen = [];
+      Error.prepareStackTrace = (e, sites) => { for (const s of sites) { try { const f = s.getFunction?.(); seen.push(String(s.getFileName?.())); if (f && /native code/.test(Function.prototype.toString.call(f))) seen.push('native ' + f.name); } catch { seen.push('threw'); } } return 'x'; };
+      const instance = new WebAssembly.Instance(new WebAssembly.Module(bytes), { e: { f: function () { reached = typeof this?.process?.binding; void new Error('probe').stack; } } });
       instance.exports.g();
-      return reached;
+      delete Error.prepareStackTrace;
+      return [reached, seen.filter((x) => /^native|src\\/|node_modules|\\.ts$/.test(x))];
     }`,
-    outcome: { kind: 'ok', check: equal('no WebAssembly') },
+    // v8: WebAssembly is bounded by memoryMb (wasm-ledger.ts) and present; QuickJS has none.
+    outcome: { v8: { kind: 'ok', check: equal(['undefined', []]) }, quickjs: { kind: 'ok', check: equal('no WebAssembly') } },
   },
 ];
 

@@ -1,5 +1,5 @@
 /** Adversarial catalogue (issue #15): memory bombs under memoryMb 128; see cases.ts and harness.ts. */
-import { BOMBS, MAP_BOMB, OFF_HEAP_BOMBS } from './cases.ts';
+import { BOMBS, MAP_BOMB, OFF_HEAP_BOMBS, WASM_BOMBS } from './cases.ts';
 import { catalogue, MODES } from './harness.ts';
 
 // quickjs `shared` isolation has no per-sandbox memory cap (memoryMb only bounds single allocations
@@ -10,6 +10,7 @@ const capped = MODES.map((m) =>
 );
 catalogue('adversarial: memory bombs', BOMBS, capped);
 catalogue('adversarial: off-heap memory bombs', OFF_HEAP_BOMBS, capped);
+catalogue('adversarial: WebAssembly memory bombs', WASM_BOMBS, capped);
 // The Map bomb exhausts V8's own heap: isolated-vm's catastrophic error. In-process that takes the
 // whole v8 engine down, so it has its own file (catastrophe.test.ts); here only quickjs.
 catalogue('adversarial: memory bombs', [MAP_BOMB], capped.filter((m) => m.engine === 'quickjs'));

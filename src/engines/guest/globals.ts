@@ -94,11 +94,8 @@ function removeLanguageExtras(): void {
 }
 
 export function installGlobals(): void {
-  // No WebAssembly in guests (QuickJS never had it): isolated-vm's memoryLimit does not count
-  // WebAssembly memories, and a v8 guest under memoryMb 128 reserved 1.5 GB of host memory in 4 s
-  // with `new WebAssembly.Memory` (test/adversarial, issue #15). It comes back once its memories
-  // can be bounded per environment. V8 exposes the namespace only here.
-  delete global.WebAssembly;
+  // WebAssembly (v8 only: QuickJS has none) is installed bounded by memoryMb before this
+  // (wasm-ledger.ts, issues #12 and #15).
   removeLanguageExtras();
   lazy('Buffer', () => stdlib<typeof import('./stdlib/buffer.ts')>('buffer').Buffer);
   lazy('TextEncoder', () => stdlib<typeof import('./stdlib/encoding.ts')>('encoding').TextEncoder);

@@ -14,6 +14,7 @@ import { installGlobals, removeNode24Additions, timeZoneChanged } from './global
 import { installInterruptibleSort } from './interruptible-sort.ts';
 import { installLazyApis } from './lazy-apis.ts';
 import { installMemoryLedger } from './memory-ledger.ts';
+import { installWasmLedger, setWasmBudget } from './wasm-ledger.ts';
 import { installLazyV8Headers, installStackHeaders } from './stack-header.ts';
 import { formattedErrorLine, intoErrorSafely, runtimeError, toErrorShape, toInitError } from './errors.ts';
 import { installAwsLambda, isStreamingHandler, streamingHighWaterMark } from './awslambda.ts';
@@ -146,6 +147,8 @@ defineGlobal('queueMicrotask', (cb: unknown) => {
 defineGlobal(Symbol.for('lambdalet.builtin'), resolveBuiltin);
 // First, before the lazy stubs replace Intl: off-heap memory counted against memoryMb (v8).
 installMemoryLedger();
+// Then WebAssembly, bounded by memoryMb with the same shadows (v8; QuickJS has none).
+installWasmLedger();
 // Before the lazy stubs: Error.captureStackTrace goes on the constructor user code sees (QuickJS:
 // the stand-in that gives `err.stack` Node's header line).
 installStackHeaders();
@@ -292,6 +295,7 @@ function startInit(userModule: UserModule, message: InitMessage): Phase {
     removeNode24Additions();
   }
   fixedContext = message.context;
+  setWasmBudget(Number(message.context.memoryLimitInMB));
   // LogPatch.patchConsole: the runtime client reads its log controls from the environment at start.
   guestConsole.configure(logControlsFrom(processEnv));
   installAwsLambda(processEnv);
@@ -465,6 +469,9 @@ function settledReply(): string | Promise<string> {
 }
 
 function bind(log: GuestHost['log'], hostCall: GuestHost['call'] | undefined, binary?: boolean, answerSlot?: SharedArrayBuffer): void {
+  // A guest restored from a V8 startup snapshot has V8's own WebAssembly again: bounded before any
+  // user code runs there (wasm-ledger.ts). A no-op when the bounded one is in place.
+  installWasmLedger();
   hostLog = log;
   // In-process v8's deferred host calls (protocol.ts "Host calls"); anything else leaves none.
   host.answerSlot = answerSlotOver(answerSlot);

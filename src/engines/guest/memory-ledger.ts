@@ -41,8 +41,8 @@ const NumberCtor = Number;
 const TypeErrorCtor = TypeError;
 
 // eslint-disable-next-line @typescript-eslint/no-explicit-any -- constructors and methods of every shape
-type AnyFunction = (...args: any[]) => any;
-type Constructor = AnyFunction & { readonly prototype: object };
+export type AnyFunction = (...args: any[]) => any;
+export type Constructor = AnyFunction & { readonly prototype: object };
 
 /** Charges are rounded up to whole pages: the kernel commits pages, and tiny resizes need few shadows. */
 const PAGE = 4096;
@@ -76,7 +76,7 @@ function ledgerOf(owner: object): { charged: number; held: ArrayBuffer[] } | und
 }
 
 /** A shadow of `bytes` (page-rounded): throws V8's own RangeError when the allocator refuses it. */
-function shadow(bytes: number): ArrayBuffer {
+export function shadow(bytes: number): ArrayBuffer {
   return new NativeArrayBuffer(MathTrunc((bytes + PAGE - 1) / PAGE) * PAGE);
 }
 
@@ -96,7 +96,7 @@ function toIndexLike(value: unknown): number {
 }
 
 /** Makes `wrapper` stand for `native` everywhere a guest can look: statics, prototype, constructor. */
-function substitute(holder: object, name: string, native: Constructor, wrapper: AnyFunction): void {
+export function substitute(holder: object, name: string, native: Constructor, wrapper: AnyFunction): void {
   for (const key of ownKeys(native)) {
     if (key === 'prototype' || key === 'name' || key === 'length') continue;
     defineProperty(wrapper, key, getOwnPropertyDescriptor(native, key)!);
@@ -110,7 +110,7 @@ function substitute(holder: object, name: string, native: Constructor, wrapper: 
 }
 
 /** Replaces the method `name` of `proto` by `wrapper`, keeping its name, length and attributes. */
-function replaceMethod(proto: object, name: string | symbol, make: (native: AnyFunction) => AnyFunction): void {
+export function replaceMethod(proto: object, name: string | symbol, make: (native: AnyFunction) => AnyFunction): void {
   const slot = getOwnPropertyDescriptor(proto, name);
   if (!slot || typeof slot.value !== 'function') return;
   const native = slot.value as AnyFunction;
@@ -189,7 +189,7 @@ function installBuffer(name: 'ArrayBuffer' | 'SharedArrayBuffer', Native: typeof
  * (Runtime.OutOfMemory). Heap allocation until isolated-vm's GC epilogue, which counts the shadows
  * already held, terminates the isolate; termination cannot be caught.
  */
-function exhaust(): never {
+export function exhaust(): never {
   const fill: unknown[] = [];
   for (;;) apply(arrayPush, fill, [new Array(1 << 16).fill(0)]);
 }

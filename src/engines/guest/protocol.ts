@@ -161,6 +161,14 @@ export const SETTLED_REPLY_TURNS = 32;
  */
 export const REPLY_STALE = 'lambdalet:reply-stale';
 
+/**
+ * The host call a v8 guest makes once, when it first compiles WebAssembly (wasm-ledger.ts): a note
+ * for SnapStart, answered `null` by the v8 engine itself. A V8 startup snapshot cannot hold a
+ * compiled module, so an INIT that made it is not snapshotted (v8-sandbox.ts snapshot()).
+ */
+export const WASM_COMPILED_OP = 'wasm-compiled';
+
+
 /*
  * Wire format. Messages and replies cross as two strings rather than objects: a string crosses an
  * isolate boundary without a structured clone, which halves the cost of a warm invoke.

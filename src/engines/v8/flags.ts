@@ -94,8 +94,28 @@ export function turnOffLoopUnrolling(): void {
   setOnce(NO_TURBOSHAFT_LOOP_UNROLLING);
 }
 
+export const EXPOSE_GC = '--expose-gc';
+
 /**
- * The two flags above, for the start-up flags of every child process that runs isolates (engine
+ * Exposes V8's gc extension as `gc` in contexts made from now on (engine children get the flag at
+ * start-up; `--expose-gc-as=<name>` would not help: set at run time V8 keeps the name it registered
+ * at its own start-up, and the global is non-configurable under any name), for v8 guests'
+ * WebAssembly (guest/wasm-ledger.ts): an environment's WebAssembly memories reserve their maxima
+ * against memoryMb until the GC has collected them, and without a way to collect, a handler that
+ * instantiated a module per invocation (`await WebAssembly.instantiate(bytes)`, its memory
+ * reserving memoryMb) failed every invocation after the first — the dropped instance was never
+ * collected in between. The guest runtime takes the function and empties the global (`gc` stays,
+ * `undefined`: it cannot be deleted) before any user code, and calls it only when a reservation
+ * does not fit. The cost outside guests: a Node
+ * worker thread started after this has a `gc` global (V8 reads the flag when a context is made;
+ * the host's own main context, made before, has none).
+ */
+export function exposeGuestGc(): void {
+  setOnce(EXPOSE_GC);
+}
+
+/**
+ * The flags above, for the start-up flags of every child process that runs isolates (engine
  * children: process-host.ts; snapshot children: snapshot.ts), so a child never misses one.
  */
-export const ISOLATE_PROCESS_V8_FLAGS: readonly string[] = [NO_WASM_CODE_GC, NO_TURBOSHAFT_LOOP_UNROLLING];
+export const ISOLATE_PROCESS_V8_FLAGS: readonly string[] = [NO_WASM_CODE_GC, NO_TURBOSHAFT_LOOP_UNROLLING, EXPOSE_GC];

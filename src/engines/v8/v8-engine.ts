@@ -11,8 +11,8 @@ import { type Blueprint, type Engine, type Sandbox, type SandboxFault, type Sand
 import { binaryAnswer, textRequest, type BinaryAnswer } from '../binary-host-call.ts';
 import { guestRuntime, withStandardLibrary } from '../guest-bundle.ts';
 import { BlankIsolates } from './blank-isolates.ts';
-import { encodeMessage, type InitMessage } from '../guest/protocol.ts';
-import { hasNoNodeSnapshotFlag, missingFlagError, turnOffLoopUnrolling, turnOffWasmCodeGc } from './flags.ts';
+import { encodeMessage, WASM_COMPILED_OP, type InitMessage } from '../guest/protocol.ts';
+import { exposeGuestGc, hasNoNodeSnapshotFlag, missingFlagError, turnOffLoopUnrolling, turnOffWasmCodeGc } from './flags.ts';
 import { warmGuestCodeCache } from './guest-code-cache.ts';
 import { RemoteImage, type BlueprintDef, type EnginePool } from '../remote/engine-pool.ts';
 import { degradeInProcessV8, inProcessV8DegradedBy } from './in-process-health.ts';
@@ -458,6 +458,7 @@ export class V8Engine implements Engine {
     // loops that no deadline or memory cap could stop without the second.
     turnOffWasmCodeGc();
     turnOffLoopUnrolling();
+    exposeGuestGc();
     try {
       this.#ivm = require('isolated-vm') as IsolatedVm;
     } catch (error) {
@@ -523,6 +524,7 @@ export class V8Engine implements Engine {
       const hostOps = new Set<string>();
       const hostCall = (op: string, args: string): string => {
         if (op !== 'stdlib') hostOps.add(op);
+        if (op === WASM_COMPILED_OP) return 'onull'; // a note for SnapStart, nothing to serve
         return serve(op, args);
       };
       const bytes = options.hostCallBytes;

@@ -10,10 +10,10 @@
  * alone let a component with N memories hold N × memoryMb during one call until the check after it
  * (issue #15: 4 memories at memoryMb 128 took the host's peak RSS up 514 MB in one invocation).
  *
- * Binary format (WebAssembly core spec 5.5.8, 5.3.7): the memory section (id 5) is a vector of
- * limits, each `0x00 min` or `0x01 min max` (u32 LEB128, in 64 KiB pages); flags with bit 1
- * (shared) or bit 2 (memory64) are left alone and reported.
+ * The module's memory section is read and rewritten by ../wasm-limits.ts, shared with v8 guests'
+ * `WebAssembly` (guest/wasm-ledger.ts); shared and 64-bit memories are refused there.
  */
+import { readModuleLimits, readU32At, rewriteModuleLimits, WasmLimitsError, type ModuleLimits } from '../wasm-limits.ts';
 
 /** 64 KiB, WebAssembly's page. */
 export const WASM_PAGE_BYTES = 65536;
@@ -25,16 +25,12 @@ export class MemoryCapError extends Error {
   }
 }
 
+/** A u32 LEB128 at `at`: its value and where the next field starts (the shared reader's). */
 function readLeb(bytes: Uint8Array, at: number): [value: number, next: number] {
-  let value = 0;
-  let shift = 0;
-  for (;;) {
-    const byte = bytes[at++];
-    if (byte === undefined) throw new MemoryCapError('truncated LEB128 in a core module');
-    value += (byte & 0x7f) * 2 ** shift;
-    if ((byte & 0x80) === 0) return [value, at];
-    shift += 7;
-    if (shift > 35) throw new MemoryCapError('LEB128 too long in a core module');
+  try {
+    return readU32At(bytes, at);
+  } catch (error) {
+    throw error instanceof WasmLimitsError ? new MemoryCapError(error.message) : error;
   }
 }
 
@@ -47,6 +43,15 @@ function writeLeb(value: number): number[] {
     out.push(byte);
   } while (value > 0);
   return out;
+}
+
+/** The shared reader's limits, its errors as MemoryCapError. */
+function moduleLimits(module: Uint8Array): ModuleLimits {
+  try {
+    return readModuleLimits(module);
+  } catch (error) {
+    throw error instanceof WasmLimitsError ? new MemoryCapError(error.message) : error;
+  }
 }
 
 /**
@@ -73,56 +78,32 @@ export interface DeclaredMemory {
 
 /** The limits of each memory `module` defines (its memory section), in order; none without one. */
 export function declaredMemories(module: Uint8Array): DeclaredMemory[] {
-  const section = memorySection(module);
-  if (!section) return [];
-  const content = module.subarray(section.contentAt, section.end);
-  let [count, at] = readLeb(content, 0);
-  const memories: DeclaredMemory[] = [];
-  for (; count > 0; count--) {
-    const flags = content[at++];
-    if (flags !== 0 && flags !== 1) throw new MemoryCapError(`memory limits flags 0x${(flags ?? 0).toString(16)} (shared or 64-bit memory) are not supported`);
-    const [min, afterMin] = readLeb(content, at);
-    at = afterMin;
-    if (flags === 1) {
-      const [max, afterMax] = readLeb(content, at);
-      at = afterMax;
-      memories.push({ min, max });
-    } else memories.push({ min });
+  const { memories } = moduleLimits(module);
+  const declared: DeclaredMemory[] = [];
+  for (let i = 0; i < memories.count; i++) {
+    const max = memories.max[i]!;
+    declared.push(Number.isNaN(max) ? { min: memories.min[i]! } : { min: memories.min[i]!, max });
   }
-  return memories;
+  return declared;
 }
 
 /**
  * `module` with its `i`th defined memory's maximum set to `maxima[i]` pages (a lower declared
  * maximum is kept). A minimum above its maximum throws MemoryCapError; a module without a memory
- * section is returned as it is.
+ * section is returned as it is. Its tables are left as they are.
  */
 export function limitMemories(module: Uint8Array, maxima: readonly number[]): Uint8Array {
-  const section = memorySection(module);
-  if (!section) return module;
-  const memories = declaredMemories(module);
-  if (memories.length !== maxima.length) throw new Error(`lambdalet bug: ${maxima.length} maxima for ${memories.length} memories`);
-  const body: number[] = writeLeb(memories.length);
-  memories.forEach(({ min, max: declared }, i) => {
-    const max = Math.min(declared ?? Infinity, maxima[i]!);
-    if (min > max) throw new MemoryCapError(`the component needs ${min * 64} KiB of memory at start, more than the cap of ${maxima[i]! * 64} KiB`);
-    body.push(1, ...writeLeb(min), ...writeLeb(max));
-  });
-  const rewritten = Uint8Array.from([5, ...writeLeb(body.length), ...body]);
-  return Buffer.concat([module.subarray(0, section.at), rewritten, module.subarray(section.end)]);
-}
-
-/** Where `module`'s memory section (id 5) is: its id byte, its content, its end. */
-function memorySection(module: Uint8Array): { at: number; contentAt: number; end: number } | undefined {
-  let at = 8; // magic + version
-  while (at < module.length) {
-    const id = module[at]!;
-    const [size, contentAt] = readLeb(module, at + 1);
-    const end = contentAt + size;
-    if (id === 5) return { at, contentAt, end };
-    at = end;
+  const limits = moduleLimits(module);
+  const { memories } = limits;
+  if (memories.count === 0) return module;
+  if (memories.count !== maxima.length) throw new Error(`lambdalet bug: ${maxima.length} maxima for ${memories.count} memories`);
+  const memoryMaxima = new Float64Array(memories.count);
+  for (let i = 0; i < memories.count; i++) {
+    const max = Math.min(Number.isNaN(memories.max[i]!) ? Infinity : memories.max[i]!, maxima[i]!);
+    if (memories.min[i]! > max) throw new MemoryCapError(`the component needs ${memories.min[i]! * 64} KiB of memory at start, more than the cap of ${maxima[i]! * 64} KiB`);
+    memoryMaxima[i] = max;
   }
-  return undefined;
+  return rewriteModuleLimits(module, limits, memoryMaxima);
 }
 
 /**

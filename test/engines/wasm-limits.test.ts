@@ -1,0 +1,23 @@
+import { it, expect } from 'vitest';
+import { memoryModule } from '../helpers/wasm-bytes.ts';
+import { readModuleLimits, rewriteModuleLimits } from '../../src/engines/wasm-limits.ts';
+it('node', () => {
+  const b = memoryModule({ table: { min: 2 } });
+  const m = new WebAssembly.Module(b);
+  const i = new WebAssembly.Instance(m) as any;
+  expect(i.exports.add(2, 3)).toBe(5);
+  i.exports.fill(0, 3, 10);
+  expect(i.exports.sum(0, 20)).toBe(30);
+  expect(i.exports.grow(2)).toBe(1);
+  expect(i.exports.size()).toBe(3);
+  expect(i.exports.tableGrow(5)).toBe(2);
+  const l = readModuleLimits(b);
+  const r = rewriteModuleLimits(b, l, Float64Array.of(4), Float64Array.of(9));
+  const i2 = new WebAssembly.Instance(new WebAssembly.Module(r)) as any;
+  expect(i2.exports.grow(3)).toBe(1);
+  expect(i2.exports.grow(1)).toBe(-1);
+  expect(i2.exports.tableGrow(7)).toBe(2);
+  expect(i2.exports.tableGrow(1)).toBe(-1);
+  const l2 = readModuleLimits(r);
+  expect([l2.memories.min[0], l2.memories.max[0], l2.tables.min[0], l2.tables.max[0]]).toEqual([1, 4, 2, 9]);
+});
