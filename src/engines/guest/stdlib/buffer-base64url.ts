@@ -66,6 +66,27 @@ export function addBase64Url(Buffer: FerossBuffer): void {
     Object.defineProperty(wrapped, 'name', { value: name });
     methods[name] = wrapped;
   }
+  addEncodingMethods(proto);
+}
+
+/**
+ * Node's per-encoding methods on Buffer.prototype (`utf8Slice(start, end)`, `utf8Write(string,
+ * offset, length)`, and the same for ascii, base64, base64url, latin1, hex and ucs2): undocumented,
+ * but undici reads response bodies with `buffer.utf8Slice` ("buffer.utf8Slice is not a function" in
+ * a guest). feross/buffer keeps them internal: here they are toString / write with the encoding.
+ */
+function addEncodingMethods(proto: Record<string, (...args: unknown[]) => unknown>): void {
+  const { toString, write } = proto;
+  for (const encoding of ['ascii', 'base64', 'base64url', 'latin1', 'hex', 'ucs2', 'utf8']) {
+    const slice = function (this: { length: number }, start = 0, end = this.length): unknown {
+      return apply(toString, this, [encoding, start, end]);
+    };
+    const writeAs = function (this: { length: number }, string: unknown, offset = 0, length = this.length - (offset)): unknown {
+      return apply(write!, this, [string, offset, length, encoding]);
+    };
+    Object.defineProperty(proto, `${encoding}Slice`, { value: slice, writable: true, enumerable: true, configurable: true });
+    Object.defineProperty(proto, `${encoding}Write`, { value: writeAs, writable: true, enumerable: true, configurable: true });
+  }
 }
 
 /** `+/` to `-_`, padding dropped: base64 text as base64url. */
