@@ -18,7 +18,8 @@
  * autocannon: function URL, direct invoke, SDK invoke, overload at 10x the concurrency limit; issue 18), async
  * (asynchronous invocation: the queue backend per event in memory and durable, events/s through queue →
  * function → destination, draining 10,000 events after a restart; issue 17), sort (the guest's
- * interruptible sorts of 20,000 elements beside Node's and QuickJS's own). Case names are
+ * interruptible sorts of 20,000 elements beside Node's and QuickJS's own), url (100 `new URL()` of a
+ * fixed mix per warm invoke on v8 and quickjs beside the host's own URL). Case names are
  * `<area>/<case>/<engine or baseline>`. Prints a table (median, p99, samples; ms) with every
  * lambdalet figure's ratio to its baselines from the same run, the issue's targets as met/missed,
  * and writes bench/results/latest.json. See docs/benchmarks.md.
