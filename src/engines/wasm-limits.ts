@@ -57,6 +57,18 @@ function readU32(cursor: Cursor): number {
   }
 }
 
+/** `value` (a u32) as unsigned LEB128 bytes (core spec 5.2.2). Host and tests only: it uses the realm's own Array methods, which a guest may replace. */
+export function writeLeb(value: number): number[] {
+  const out: number[] = [];
+  do {
+    let byte = value % 128;
+    value = Math.floor(value / 128);
+    if (value > 0) byte |= 0x80;
+    out.push(byte);
+  } while (value > 0);
+  return out;
+}
+
 /** A u32 LEB128 at `at` in `bytes`: its value and where the next field starts (the wasm engine's reader). */
 export function readU32At(bytes: Uint8Array, at: number): [value: number, next: number] {
   const cursor: Cursor = { bytes, at };

@@ -48,6 +48,31 @@ const connected = async (service: SocketService, id: number): Promise<void> => {
   });
 };
 
+/** Polls `id` until the host reports it closed, ending the guest's side at the peer's end; every byte received, in order. */
+async function drainUntilClosed(service: SocketService, id: number, onUpdate: (update: Poll['updates'][number]) => void = () => {}): Promise<Buffer> {
+  const received: Buffer[] = [];
+  let closed = false;
+  await eventually(() => {
+    const { updates, payload }: Poll = service.poll([id], []);
+    let at = 0;
+    for (const update of updates) {
+      if (update.n > 0 && payload) received.push(Buffer.from(payload.subarray(at, at + update.n)));
+      at += update.n;
+      onUpdate(update);
+      if (update.e) service.end(id); // as the guest's Duplex does (allowHalfOpen false): then the host socket closes
+      if (update.z) closed = true;
+    }
+    if (!closed) throw new Error('not closed yet');
+  });
+  return Buffer.concat(received);
+}
+
+/** The index of the first byte of `all` that is not the server's pattern (`i % 251`), or -1. */
+function firstWrongByte(all: Buffer): number {
+  for (let i = 0; i < all.length; i++) if (all[i] !== i % 251) return i;
+  return -1;
+}
+
 describe('SocketService', () => {
   it('a guest that does not read: the host holds at most its read bound (plus one chunk) and pauses the socket; taken later, every byte arrives in order', async () => {
     sendOnAccept = 4 * MIB;
@@ -61,30 +86,14 @@ describe('SocketService', () => {
       await new Promise((resolve) => setImmediate(resolve));
       expect(service.heldBytes).toBeLessThanOrEqual(SOCKET_READ_BUFFER_MAX + 64 * 1024);
     }
-    const received: Buffer[] = [];
     let ended = false;
-    let closed = false;
-    await eventually(() => {
-      const { updates, payload }: Poll = service.poll([id], []);
-      let at = 0;
-      for (const update of updates) {
-        if (update.n > 0 && payload) received.push(Buffer.from(payload.subarray(at, at + update.n)));
-        at += update.n;
-        if (update.e) {
-          ended = true;
-          service.end(id); // as the guest's Duplex does (allowHalfOpen false): then the host socket closes
-        }
-        if (update.z) closed = true;
-        expect(update.x).toBeUndefined();
-      }
-      if (!closed) throw new Error('not closed yet');
+    const all = await drainUntilClosed(service, id, (update) => {
+      if (update.e) ended = true;
+      expect(update.x).toBeUndefined();
     });
-    const all = Buffer.concat(received);
     expect(ended).toBe(true);
     expect(all.length).toBe(4 * MIB);
-    let wrong = -1;
-    for (let i = 0; i < all.length && wrong < 0; i++) if (all[i] !== i % 251) wrong = i;
-    expect(wrong).toBe(-1);
+    expect(firstWrongByte(all)).toBe(-1);
     expect(service.open).toBe(0);
     service.dispose();
   });
@@ -136,24 +145,9 @@ describe('SocketService', () => {
     expect(asked.length).toBeGreaterThan(0);
     expect(() => service.write(id, new Uint8Array(1024))).toThrow(expect.objectContaining({ code: 'ENOBUFS', message: expect.stringContaining('host memory budget') }));
     limit = 16 * MIB;
-    const received: Buffer[] = [];
-    let closed = false;
-    await eventually(() => {
-      const { updates, payload }: Poll = service.poll([id], []);
-      let at = 0;
-      for (const update of updates) {
-        if (update.n > 0 && payload) received.push(Buffer.from(payload.subarray(at, at + update.n)));
-        at += update.n;
-        if (update.e) service.end(id);
-        if (update.z) closed = true;
-      }
-      if (!closed) throw new Error('not closed yet');
-    });
-    const all = Buffer.concat(received);
+    const all = await drainUntilClosed(service, id);
     expect(all.length).toBe(1 * MIB);
-    let wrong = -1;
-    for (let i = 0; i < all.length && wrong < 0; i++) if (all[i] !== i % 251) wrong = i;
-    expect(wrong).toBe(-1);
+    expect(firstWrongByte(all)).toBe(-1);
     service.dispose();
   });
 

@@ -2,17 +2,9 @@
  * Hand-assembled WebAssembly core modules for tests (binary format: core spec chapter 5), so a
  * test needs no assembler. `memoryModule` is the workhorse of the v8 guests' WebAssembly tests.
  */
+import { writeLeb } from '../../src/engines/wasm-limits.ts';
 
-function leb(value: number): number[] {
-  const out: number[] = [];
-  do {
-    let byte = value % 128;
-    value = Math.floor(value / 128);
-    if (value > 0) byte |= 0x80;
-    out.push(byte);
-  } while (value > 0);
-  return out;
-}
+const leb = writeLeb;
 
 function name(text: string): number[] {
   const bytes = [...Buffer.from(text)];

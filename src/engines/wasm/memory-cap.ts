@@ -13,7 +13,7 @@
  * The module's memory section is read and rewritten by ../wasm-limits.ts, shared with v8 guests'
  * `WebAssembly` (guest/wasm-ledger.ts); shared and 64-bit memories are refused there.
  */
-import { readModuleLimits, readU32At, rewriteModuleLimits, WasmLimitsError, type ModuleLimits } from '../wasm-limits.ts';
+import { readModuleLimits, readU32At, rewriteModuleLimits, WasmLimitsError, writeLeb, type ModuleLimits } from '../wasm-limits.ts';
 
 /** 64 KiB, WebAssembly's page. */
 export const WASM_PAGE_BYTES = 65536;
@@ -32,17 +32,6 @@ function readLeb(bytes: Uint8Array, at: number): [value: number, next: number] {
   } catch (error) {
     throw error instanceof WasmLimitsError ? new MemoryCapError(error.message) : error;
   }
-}
-
-function writeLeb(value: number): number[] {
-  const out: number[] = [];
-  do {
-    let byte = value % 128;
-    value = Math.floor(value / 128);
-    if (value > 0) byte |= 0x80;
-    out.push(byte);
-  } while (value > 0);
-  return out;
 }
 
 /** The shared reader's limits, its errors as MemoryCapError. */
