@@ -215,9 +215,11 @@ export class ExecutionEnvironment {
    */
   setHostRoom(room: ((bytes: number) => boolean) | undefined): void {
     const bridge = this.#bridge;
-    this.#vfs.hostRoom = room === undefined ? undefined : (tmpBytes) => room(tmpBytes + bridge.fetchHeldBytes + bridge.socketHeldBytes);
-    bridge.fetchRoom = room === undefined ? undefined : (fetchBytes) => room(this.#vfs.hostBytes() + fetchBytes + bridge.socketHeldBytes);
-    bridge.socketRoom = room === undefined ? undefined : (socketBytes) => room(this.#vfs.hostBytes() + bridge.fetchHeldBytes + socketBytes);
+    // Each part asks with what it would hold: the total with its own current share replaced.
+    const ask = (share: () => number) => (room === undefined ? undefined : (bytes: number) => room(this.hostBytes() - share() + bytes));
+    this.#vfs.hostRoom = ask(() => this.#vfs.hostBytes());
+    bridge.fetchRoom = ask(() => bridge.fetchHeldBytes);
+    bridge.socketRoom = ask(() => bridge.socketHeldBytes);
   }
 
   /** /tmp's usage now (bytes of file content, files + directories, the quota). */

@@ -3,6 +3,7 @@
  * is made on first read (then replaced by a plain value), so the standard library costs a cold
  * start only the definition of these accessors. Assigning one replaces it, as with any global.
  */
+import { NODE_24_LOCALE_MEMBERS } from './node24-additions.ts';
 import { stdlib, stdlibLoading } from './stdlib-loader.ts';
 import { installIntlDefaultZone } from './time-zone.ts';
 
@@ -85,11 +86,21 @@ function removeLanguageExtras(): void {
     [Function.prototype, 'lineNumber'],
     [Function.prototype, 'columnNumber'],
   ];
-  // Only a native Intl (a data property): QuickJS's is a lazy accessor that loads the polyfills.
+  const intl = nativeIntl();
+  if (intl) extras.push([intl, 'v8BreakIterator']);
+  deleteOwn(extras);
+}
+
+/** A native Intl (a data property), or undefined: QuickJS's is a lazy accessor that loads the polyfills. */
+function nativeIntl(): (typeof Intl & object) | undefined {
   const intl = Object.getOwnPropertyDescriptor(global, 'Intl');
-  if (intl && 'value' in intl && typeof intl.value === 'object' && intl.value !== null) extras.push([intl.value as object, 'v8BreakIterator']);
-  for (const [owner, name] of extras) {
-    if (owner !== undefined && Object.prototype.hasOwnProperty.call(owner, name)) Reflect.deleteProperty(owner, name);
+  return intl && 'value' in intl && typeof intl.value === 'object' && intl.value !== null ? (intl.value as typeof Intl) : undefined;
+}
+
+/** Deletes each owner's own property `key` (a missing owner or key is skipped). */
+function deleteOwn(removals: readonly (readonly [object | undefined, PropertyKey])[]): void {
+  for (const [owner, key] of removals) {
+    if (owner !== undefined && Object.prototype.hasOwnProperty.call(owner, key)) Reflect.deleteProperty(owner, key);
   }
 }
 
@@ -189,17 +200,12 @@ export function removeNode24Additions(): void {
     [globalThis, 'DisposableStack'], [globalThis, 'AsyncDisposableStack'], [globalThis, 'SuppressedError'],
     [iteratorPrototype(), Symbol.dispose], [asyncIteratorPrototype(), Symbol.asyncDispose],
   ];
-  const intl = Object.getOwnPropertyDescriptor(global, 'Intl');
-  if (intl && 'value' in intl && typeof intl.value === 'object' && intl.value !== null) {
-    const native = intl.value as { Locale: { prototype: object } };
-    removals.push([native, 'DurationFormat'], [native.Locale.prototype, 'firstDayOfWeek']);
-    for (const name of ['getCalendars', 'getCollations', 'getHourCycles', 'getNumberingSystems', 'getTimeZones', 'getTextInfo', 'getWeekInfo']) {
-      removals.push([native.Locale.prototype, name]);
-    }
+  const intl = nativeIntl();
+  if (intl) {
+    removals.push([intl, 'DurationFormat']);
+    for (const name of NODE_24_LOCALE_MEMBERS) removals.push([intl.Locale.prototype as object, name]);
   }
-  for (const [owner, key] of removals) {
-    if (owner !== undefined && Object.prototype.hasOwnProperty.call(owner, key)) Reflect.deleteProperty(owner, key);
-  }
+  deleteOwn(removals);
 }
 
 /**

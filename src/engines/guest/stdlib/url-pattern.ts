@@ -100,12 +100,7 @@ function matchArgs(method: 'exec' | 'test', args: unknown[]): [Input, string?] {
  * an empty path, which encodes them as that parse does.
  */
 function schemelessInit(input: string): Record<string, string> | undefined {
-  try {
-    new URL(input);
-    return undefined; // a URL: matched as the spec says
-  } catch {
-    // not one: below
-  }
+  if (URL.canParse(input)) return undefined; // a URL: matched as the spec says
   if (input === '') return { protocol: '', username: '', password: '', hostname: '', port: '', pathname: '', search: '', hash: '' };
   let url: URL;
   try {
