@@ -1,4 +1,4 @@
-import { afterEach, describe, expect, it, vi } from 'vitest';
+import { afterEach, describe, expect, it, onTestFinished, vi } from 'vitest';
 import type ivm from 'isolated-vm';
 import { BOUND_SWEEP_MS, IDLE_HELD_LOOKS, V8_CALL_GRACE_MS, V8Sandbox, type GuestDispatch } from '../../../src/engines/v8/v8-sandbox.ts';
 import { SandboxFault } from '../../../src/engines/engine.ts';
@@ -75,13 +75,18 @@ describe('v8 engine: the host thread never waits on an isolate', () => {
 
   it('idle watch: an isolate held with no call in flight for IDLE_HELD_LOOKS looks in a row is ended; one look fewer, or a busy share under 90 %, is not', () => {
     // isolated-vm's wallTime is the time the isolate's lock was held: a fake isolate whose lock is
-    // held for `share` of the host's time (read from the host's clock at each look).
+    // held for `share` of the host's time. The host's clock is stepped by hand (performance.now, which
+    // the idle watch reads): with real time a descheduling between the fake's read and the watch's
+    // made a fully held window read under 90 % on a busy machine (CI, Node 26, once).
+    let clock = 1_000;
+    const now = vi.spyOn(performance, 'now').mockImplementation(() => clock);
+    onTestFinished(() => now.mockRestore());
     const fake = (share: { value: number }) => {
-      const origin = performance.now();
+      const origin = clock;
       let disposed = false;
       return {
         get wallTime() {
-          return BigInt(Math.round((performance.now() - origin) * share.value * 1e6));
+          return BigInt(Math.round((clock - origin) * share.value * 1e6));
         },
         get isDisposed() {
           return disposed;
@@ -92,8 +97,7 @@ describe('v8 engine: the host thread never waits on an isolate', () => {
       };
     };
     const spin = (ms: number): void => {
-      const end = performance.now() + ms;
-      while (performance.now() < end);
+      clock += ms;
     };
     const sandboxOf = (share: { value: number }) => new V8Sandbox(fake(share) as unknown as ivm.Isolate, {} as ivm.Reference<GuestDispatch>, undefined, false);
 
