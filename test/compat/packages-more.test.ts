@@ -299,17 +299,18 @@ for (const engine of ENGINES) {
       expect(ok(await rt.invoke('http-clients', {}))).toEqual(expected);
     });
 
-    it('undici as a package: on v8 its request and fetch answer as in Node (its sockets are the host\'s, its llhttp parser WebAssembly); on quickjs they fail at WebAssembly, which QuickJS has none of; the global fetch works on both', async () => {
+    it('undici as a package beside es-module-lexer: on v8 both answer as in Node (undici\'s sockets are the host\'s; both are WebAssembly, their memories declaring 2 GiB and none, sharing memoryMb); on quickjs they fail at WebAssembly, which QuickJS has none of; the global fetch works on both', async () => {
       const env = { COMPAT_BASE_URL: base };
       await deploy('undici', 'undici.mjs', { env, egress: { allowHosts: [`127.0.0.1:${new URL(base).port}`] } });
       const payload = ok(await rt.invoke('undici', {}));
       if (engine === 'v8') {
         // node:net (issue #12), WebAssembly bounded by memoryMb and Buffer#utf8Slice, which undici reads bodies with.
         expect(payload).toEqual((await inNode(fixture('undici.mjs'), [{}], env)).results[0]);
-        expect(payload).toMatchObject({ request: { statusCode: 200 }, fetch: { status: 200 } });
+        expect(payload).toMatchObject({ lexer: { imports: ['./a.js', 'c'], exports: ['b'] }, request: { statusCode: 200 }, fetch: { status: 200 } });
       } else {
         const unavailable = { name: 'ReferenceError', message: expect.stringMatching(/^'?WebAssembly'? is not defined$/) as unknown };
         expect(payload).toEqual({
+          lexer: unavailable,
           request: unavailable,
           fetch: { name: 'TypeError', message: 'fetch failed', cause: unavailable },
           globalFetch: { status: 200, body: { id: 1, url: '/items/1?via=global-fetch', trace: null } },

@@ -12,11 +12,17 @@
  *   Shared memories, 64-bit memories and tables are refused with a CompileError saying why.
  *   `memory.grow` / `table.grow` inside WebAssembly then fail (-1) at those maxima, as the spec says.
  * - A reservation per environment: the sum of the maxima of every live memory (those instances
- *   define, and `new WebAssembly.Memory`) never exceeds memoryMb. An instantiation past it fails
- *   with V8's own RangeError for a memory it cannot allocate; a Memory without a maximum gets what
- *   is left as its maximum. Reservations come back when the GC has collected the instance and every
- *   memory it exported (FinalizationRegistry). So at any instant the WebAssembly memories of an
- *   environment hold at most memoryMb, whatever runs inside them.
+ *   define, and `new WebAssembly.Memory`) never exceeds memoryMb. So at any instant the WebAssembly
+ *   memories of an environment hold at most memoryMb, whatever runs inside them (`memory.grow`
+ *   inside WebAssembly cannot be seen from JS; only a maximum bounds it). A memory gets its declared
+ *   maximum when that fits in {@link shareOf} what is unreserved, else that share: three quarters,
+ *   a quarter kept back for the modules that come later. Real modules declare far more than they
+ *   use (Rust's none, Emscripten's 2 GiB), and a memory given all that is left made a second module
+ *   fail (es-module-lexer beside undici's llhttp). An instantiation whose module's maxima no
+ *   longer fit is given a copy of the module compiled with a share of what is left now (same code,
+ *   smaller maxima, its code charged too); one whose minima do not fit fails with V8's own
+ *   RangeError for a memory it cannot allocate. Reservations come back when the GC has collected the instance
+ *   and every memory it exported (FinalizationRegistry).
  * - What they actually hold is charged against memoryMb like the rest of the guest's off-heap
  *   memory (memory-ledger.ts): a "shadow" ArrayBuffer through isolated-vm's allocator, BEFORE V8
  *   commits the pages, for a memory's initial size and each `grow` from JS; a memory grown inside
@@ -41,7 +47,7 @@
  * with those. User code runs while an original is on the stack in one case only, as in Node: a
  * module's start function calling an imported JS function (the reservation is taken before).
  */
-import { byteLengthOf, readModuleLimits, rewriteModuleLimits, WasmLimitsError, type ModuleLimits } from '../wasm-limits.ts';
+import { byteLengthOf, readModuleLimits, rewriteModuleLimits, WasmLimitsError, type DeclaredLimits, type ModuleLimits } from '../wasm-limits.ts';
 import { hostCall } from './bridge.ts';
 import { WASM_COMPILED_OP } from './protocol.ts';
 import { exhaust, shadow, substitute, replaceMethod, type AnyFunction, type Constructor } from './memory-ledger.ts';
@@ -106,8 +112,12 @@ interface Reservation {
   readonly refs: WeakRef<object>[];
 }
 interface ModuleInfo {
-  /** The sum of the maxima of the memories it defines (rewritten), in pages: one instance's reservation. */
-  readonly reservePages: number;
+  /** The module V8 instantiates and the sum of its memories' rewritten maxima, in pages (one instance's reservation). */
+  compiled: Compiled;
+  /** Its bytes and declared limits, for a copy with smaller maxima (instantiate()). */
+  readonly bytes: Uint8Array;
+  readonly limits: ModuleLimits;
+  readonly tableMaxima: Float64Array;
   /** Their minima, in bytes: charged before each instantiation. */
   readonly initialBytes: number;
   /** The names of its memory exports (each instance's are charged and held apart). */
@@ -115,6 +125,17 @@ interface ModuleInfo {
   /** Each import's module and name, in order (read from the import object before V8 reads it). */
   readonly imports: readonly (readonly [string, string])[];
   readonly code: ArrayBuffer;
+}
+
+/** Memories' declared pages: a module's (wasm-limits.ts) or one `new WebAssembly.Memory`'s. */
+type Memories = Pick<DeclaredLimits, 'count' | 'min' | 'max'>;
+
+/** A native module and the pages one instance of it reserves. */
+interface Compiled {
+  readonly module: object;
+  readonly reservePages: number;
+  /** A copy's compiled-code shadow (the first compilation's is the ModuleInfo's). */
+  readonly code?: ArrayBuffer;
 }
 
 let budgetPages = 0;
@@ -250,8 +271,35 @@ let instanceExports: AnyFunction;
 let memoryBuffer: AnyFunction;
 let namespace: Record<string, unknown>;
 
-/** Why `bytes` cannot be compiled here (a CompileError to throw), or its limits rewritten. */
-function bound(bytes: Uint8Array, api: string): { rewritten: Uint8Array; reservePages: number; initialBytes: number } {
+/**
+ * The largest maximum a new memory is given out of `unreserved` pages: three quarters of them (at
+ * least one page), the rest kept back for memories made later (see the header).
+ */
+function shareOf(unreserved: number): number {
+  return unreserved <= 1 ? unreserved : unreserved - MathTrunc(unreserved / 4);
+}
+
+/**
+ * The maxima `memories` get out of `unreserved` pages, one after the other: the declared maximum
+ * (none: WebAssembly's 65,536) when it fits in the share of what is still unreserved, else that
+ * share, never under the memory's minimum (a minimum past what is left keeps its own maximum, =
+ * minimum, and the instantiation fails on the reservation, as V8 fails one it cannot allocate).
+ */
+function maximaOf(memories: Memories, unreserved: number): { maxima: Float64Array; pages: number } {
+  const maxima = new F64(memories.count);
+  let pages = 0;
+  for (let i = 0; i < memories.count; i++) {
+    const min = memories.min[i]!;
+    const declared = memories.max[i]!;
+    const max = MathMin(NumberIsNaN(declared) ? MAX_PAGES : declared, shareOf(unreserved - pages));
+    maxima[i] = max < min ? min : max;
+    pages += maxima[i]!;
+  }
+  return { maxima, pages };
+}
+
+/** Why `bytes` cannot be compiled here (a CompileError to throw), or its limits read and its tables' maxima. */
+function bound(bytes: Uint8Array, api: string): { limits: ModuleLimits; tableMaxima: Float64Array; initialBytes: number } {
   let limits: ModuleLimits;
   try {
     limits = readModuleLimits(bytes);
@@ -260,19 +308,8 @@ function bound(bytes: Uint8Array, api: string): { rewritten: Uint8Array; reserve
     throw error;
   }
   const { memories, tables } = limits;
-  const memoryMaxima = new F64(memories.count);
-  let reservePages = 0;
   let initialBytes = 0;
-  for (let i = 0; i < memories.count; i++) {
-    const min = memories.min[i]!;
-    const declared = memories.max[i]!;
-    // At most memoryMb; a minimum past it keeps its own maximum (= minimum), and every
-    // instantiation fails on the reservation, as V8 fails one it cannot allocate.
-    const max = MathMin(NumberIsNaN(declared) ? MAX_PAGES : declared, budgetPages);
-    memoryMaxima[i] = max < min ? min : max;
-    reservePages += memoryMaxima[i]!;
-    initialBytes += min * PAGE_BYTES;
-  }
+  for (let i = 0; i < memories.count; i++) initialBytes += memories.min[i]! * PAGE_BYTES;
   const tableMaxima = new F64(tables.count);
   for (let i = 0; i < tables.count; i++) {
     const min = tables.min[i]!;
@@ -280,7 +317,32 @@ function bound(bytes: Uint8Array, api: string): { rewritten: Uint8Array; reserve
     const declared = tables.max[i]!;
     tableMaxima[i] = MathMin(NumberIsNaN(declared) ? TABLE_MAX_ELEMENTS : declared, TABLE_MAX_ELEMENTS);
   }
-  return { rewritten: rewriteModuleLimits(bytes, limits, memoryMaxima, tableMaxima), reservePages, initialBytes };
+  return { limits, tableMaxima, initialBytes };
+}
+
+/** `info`'s module compiled again with its memories' maxima taken out of `unreserved` pages; its code charged like the first's. */
+function recompile(info: ModuleInfo, unreserved: number): Compiled {
+  const { maxima, pages } = maximaOf(info.limits.memories, unreserved);
+  let code: ArrayBuffer;
+  try {
+    code = shadow(byteLengthOf(info.bytes) * CODE_BYTES_PER_MODULE_BYTE);
+  } catch {
+    return exhaust();
+  }
+  return { module: construct(NativeModule, [rewriteModuleLimits(info.bytes, info.limits, maxima, info.tableMaxima)]) as object, reservePages: pages, code };
+}
+
+/**
+ * The maxima `memories` get now. Reservations of instances and memories the guest has dropped
+ * stay until the GC collects them: when they shrink this module's share, they are collected
+ * first, so what a module gets does not depend on the GC's timing (a module compiled in every
+ * invocation gets the same maxima each time).
+ */
+function currentMaxima(memories: Memories): { maxima: Float64Array; pages: number } {
+  const now = maximaOf(memories, budgetPages - reservedPages);
+  if (reservedPages === 0 || now.pages >= maximaOf(memories, budgetPages).pages) return now;
+  reclaim();
+  return maximaOf(memories, budgetPages - reservedPages);
 }
 
 /** SnapStart: the host learns, once, that this environment holds WebAssembly objects (protocol.ts). */
@@ -305,7 +367,9 @@ function compile(source: unknown, api: string, newTarget?: AnyFunction, expected
       throw relabel(error, api);
     }
   }
-  const { rewritten, reservePages, initialBytes } = bound(bytes, api);
+  const { limits, tableMaxima, initialBytes } = bound(bytes, api);
+  const { maxima, pages: reservePages } = currentMaxima(limits.memories);
+  const rewritten = rewriteModuleLimits(bytes, limits, maxima, tableMaxima);
   let code: ArrayBuffer;
   try {
     code = shadow(byteLengthOf(bytes) * CODE_BYTES_PER_MODULE_BYTE);
@@ -326,7 +390,7 @@ function compile(source: unknown, api: string, newTarget?: AnyFunction, expected
     const entry = importList[i]!;
     defineProperty(imports, i, { value: [entry.module, entry.name] as const, writable: true, enumerable: true, configurable: true });
   }
-  set(modules, module, { reservePages, initialBytes, memoryExports, imports, code });
+  set(modules, module, { compiled: { module, reservePages }, bytes, limits, tableMaxima, initialBytes, memoryExports, imports, code });
   return module;
 }
 
@@ -365,8 +429,13 @@ function instantiate(module: unknown, importObject: unknown, api: string, newTar
   const info = isObject(module) ? get(modules, module) : undefined;
   if (!info) throw new TypeErrorCtor(`${api}: Argument 0 must be a WebAssembly.Module`);
   const imports = readImports(info, importObject, api);
-  if (info.reservePages > budgetPages - reservedPages) reclaim();
-  if (info.reservePages > budgetPages - reservedPages) throw outOfMemory(api);
+  if (info.compiled.reservePages > budgetPages - reservedPages) reclaim();
+  if (info.compiled.reservePages > budgetPages - reservedPages) {
+    // Its maxima were shared out of more than is unreserved now: a copy with a share of what is.
+    if (info.initialBytes / PAGE_BYTES > budgetPages - reservedPages) throw outOfMemory(api);
+    info.compiled = recompile(info, budgetPages - reservedPages);
+  }
+  const { module: compiledModule, reservePages } = info.compiled;
   const ledger: Ledger = { charged: info.initialBytes, held: [] };
   if (info.initialBytes > 0) {
     try {
@@ -376,12 +445,12 @@ function instantiate(module: unknown, importObject: unknown, api: string, newTar
     }
   }
   // Taken before V8 runs the module's start function, which may call back into the guest.
-  reservedPages += info.reservePages;
+  reservedPages += reservePages;
   let instance: object;
   try {
-    instance = construct(NativeInstance, [module, imports], newTarget ?? NativeInstance) as object;
+    instance = construct(NativeInstance, [compiledModule, imports], newTarget ?? NativeInstance) as object;
   } catch (error) {
-    reservedPages -= info.reservePages;
+    reservedPages -= reservePages;
     throw relabel(error, api, 'WebAssembly.Instance()');
   }
   const holders: object[] = [instance];
@@ -399,7 +468,7 @@ function instantiate(module: unknown, importObject: unknown, api: string, newTar
     }
   }
   // Counted above (before the start function ran); recorded here, with whoever keeps the memories.
-  reserve(info.reservePages, holders);
+  reserve(reservePages, holders);
   return instance;
 }
 
@@ -451,11 +520,12 @@ function newMemory(newTarget: AnyFunction | undefined, descriptor: unknown): obj
     throw new Error('lambdalet bug: WebAssembly.Memory accepted a descriptor it was expected to refuse');
   }
   const initialPages = MathTrunc(initial);
-  // Room for the memory's maximum (or, without one, for all of memoryMb): collect dropped ones first.
-  if (MathMin(maximum === undefined ? MAX_PAGES : MathTrunc(maximum), budgetPages) > budgetPages - reservedPages) reclaim();
-  const remaining = budgetPages - reservedPages;
-  if (initialPages > remaining) throw new RangeErrorCtor(`${api}: could not allocate memory`);
-  const maxPages = MathMin(maximum === undefined ? MAX_PAGES : MathTrunc(maximum), remaining);
+  // Its maximum as a module's memory's (maximaOf): declared, or a share of what is unreserved.
+  const declared: Memories = { count: 1, min: new F64(1), max: new F64(1) };
+  declared.min[0] = initialPages;
+  declared.max[0] = maximum === undefined ? NaN : MathTrunc(maximum);
+  const maxPages = currentMaxima(declared).pages;
+  if (maxPages > budgetPages - reservedPages) throw new RangeErrorCtor(`${api}: could not allocate memory`);
   const ledger: Ledger = { charged: 0, held: [], maxBytes: maxPages * PAGE_BYTES };
   if (!charge(ledger, initialPages * PAGE_BYTES)) throw new RangeErrorCtor(`${api}: could not allocate memory`);
   const plain = ObjectCreate(null) as Record<string, unknown>;

@@ -116,56 +116,72 @@ describe('v8 guests: WebAssembly bounded by memoryMb', () => {
 
   it('memories at, under and over the budget (memoryMb 128: 2,048 pages), in WebAssembly and from JS', async () => {
     const [inWasm, reserved, charged] = await runEach([
-      // A module without a maximum is compiled with memoryMb's: memory.grow fails (-1) past it,
-      // and while it lives nothing more can be reserved.
+      // Modules without a maximum, all alive: each is compiled with three quarters of what is
+      // unreserved (1,536 pages, then 384, then a Memory's 96), memory.grow fails (-1) past it;
+      // of the last 32 pages a module whose minimum is 33 cannot be instantiated, one of 32 can.
       `${ERR} const e = new WebAssembly.Instance(new WebAssembly.Module(${NO_MAX})).exports;
-       const out = [e.grow(2047), e.grow(1), e.size(), e.add(1, 2)];
-       out.push(t(() => new WebAssembly.Instance(new WebAssembly.Module(${NO_MAX}))), t(() => new WebAssembly.Memory({ initial: 1 })),
-         await WebAssembly.instantiate(${NO_MAX}).then(() => 'instantiated', (err) => err.message));
+       const out = [e.grow(1535), e.grow(1), e.size(), e.add(1, 2)];
+       const f = new WebAssembly.Instance(new WebAssembly.Module(${NO_MAX})).exports;
+       out.push(f.grow(383), f.grow(1), f.size(), f.add(2, 3));
+       const m = new WebAssembly.Memory({ initial: 1 });
+       out.push(m.grow(95), t(() => m.grow(1)), e.add(3, 4));
+       out.push(t(() => new WebAssembly.Instance(new WebAssembly.Module(${asLiteral(memoryModule({ min: 33 }))}))), t(() => new WebAssembly.Memory({ initial: 33 })),
+         await WebAssembly.instantiate(${asLiteral(memoryModule({ min: 33 }))}).then(() => 'instantiated', (err) => err.message));
+       const g = new WebAssembly.Instance(new WebAssembly.Module(${asLiteral(memoryModule({ min: 32 }))})).exports;
+       out.push(g.size(), g.grow(1), t(() => new WebAssembly.Memory({ initial: 1 })), t(() => new WebAssembly.Memory({ initial: 0 })));
        return out;`,
-      // Memories' maxima share the budget: the second is given what is left (548 pages).
+      // A declared maximum that fits in the share is kept (1,500 of 1,536); the next Memory gets a
+      // share of the 548 pages left (411), one whose minimum is past its share but not past what
+      // is left gets its minimum (137 of 137), and a module declaring 1 page then gets 0.
       `${ERR} const a = new WebAssembly.Memory({ initial: 1, maximum: 1500 }); const b = new WebAssembly.Memory({ initial: 1, maximum: 1000 });
-       return [b.grow(547), b.buffer.byteLength / 65536, t(() => b.grow(1)), t(() => new WebAssembly.Memory({ initial: 1 })), t(() => new WebAssembly.Memory({ initial: 0 })), a.grow(10),
-         t(() => new WebAssembly.Instance(new WebAssembly.Module(${asLiteral(memoryModule({ min: 0, max: 1 }))})))];`,
-      // What a memory holds is charged like any ArrayBuffer: 80 MiB of it and 20 MiB held leave no room for 60 MiB more.
-      `${ERR} const held = new Uint8Array(${20 * MB}).fill(1); const m = new WebAssembly.Memory({ initial: 0 }); m.grow(1280); new Uint8Array(m.buffer).fill(held[0], 0, ${MB});
-       return [t(() => new ArrayBuffer(${60 * MB})), t(() => m.grow(1024)), t(() => m.grow(767)), m.grow(64), m.buffer.byteLength / 65536];`,
+       const out = [b.grow(410), b.buffer.byteLength / 65536, t(() => b.grow(1)), t(() => new WebAssembly.Memory({ initial: 138 }))];
+       const c = new WebAssembly.Memory({ initial: 137 });
+       const e = new WebAssembly.Instance(new WebAssembly.Module(${asLiteral(memoryModule({ min: 0, max: 1 }))})).exports;
+       out.push(c.buffer.byteLength / 65536, t(() => c.grow(1)), t(() => new WebAssembly.Memory({ initial: 0 })), a.grow(10), e.grow(1), e.size());
+       return out;`,
+      // What a memory holds is charged like any ArrayBuffer: 64 MiB of it and 40 MiB held leave no room for 60 MiB more.
+      `${ERR} const held = new Uint8Array(${40 * MB}).fill(1); const m = new WebAssembly.Memory({ initial: 0 }); m.grow(1024); new Uint8Array(m.buffer).fill(held[0], 0, ${MB});
+       return [t(() => new ArrayBuffer(${60 * MB})), t(() => m.grow(600)), t(() => m.grow(500)), m.grow(64), m.buffer.byteLength / 65536];`,
     ]);
-    expect(inWasm!.payload).toEqual([1, -1, 2048, 3,
+    expect(inWasm!.payload).toEqual([1, -1, 1536, 3, 1, -1, 384, 5, 1, 'RangeError: WebAssembly.Memory.grow(): Maximum memory size exceeded', 7,
       'RangeError: WebAssembly.Instance(): Out of memory: Cannot allocate Wasm memory for new instance',
       'RangeError: WebAssembly.Memory(): could not allocate memory',
-      'WebAssembly.instantiate(): Out of memory: Cannot allocate Wasm memory for new instance']);
-    expect(reserved!.payload).toEqual([1, 548, 'RangeError: WebAssembly.Memory.grow(): Maximum memory size exceeded', 'RangeError: WebAssembly.Memory(): could not allocate memory', 'object', 1,
-      // 0 pages left: a module whose memory has a maximum of 1 page cannot be instantiated.
-      'RangeError: WebAssembly.Instance(): Out of memory: Cannot allocate Wasm memory for new instance']);
+      'WebAssembly.instantiate(): Out of memory: Cannot allocate Wasm memory for new instance',
+      // At the boundary: its 32 pages fit, and nothing is left (a Memory of 0 pages still is).
+      32, -1, 'RangeError: WebAssembly.Memory(): could not allocate memory', 'object']);
+    expect(reserved!.payload).toEqual([1, 411, 'RangeError: WebAssembly.Memory.grow(): Maximum memory size exceeded', 'RangeError: WebAssembly.Memory(): could not allocate memory',
+      137, 'RangeError: WebAssembly.Memory.grow(): Maximum memory size exceeded', 'object', 1, -1, 0]);
     expect(charged!.payload).toEqual(['RangeError: Array buffer allocation failed',
-      // Past its maximum (what was left of memoryMb, 2,048 pages): V8's own error, nothing charged.
+      // Past its maximum (1,536 pages: three quarters of memoryMb): V8's own error, nothing charged.
       'RangeError: WebAssembly.Memory.grow(): Maximum memory size exceeded',
-      // Under its maximum (2,047 pages) but past what the guest may still hold (20 MiB beside it): the charge is refused first.
-      'RangeError: WebAssembly.Memory.grow(): Unable to grow instance memory', 1280, 1344]);
+      // Under its maximum (1,524 pages) but past what the guest may still hold (40 MiB beside it): the charge is refused first.
+      'RangeError: WebAssembly.Memory.grow(): Unable to grow instance memory', 1024, 1088]);
   }, SLOW_CASE_LIMIT_MS);
 
   for (const isolation of ['in-process', 'process'] as const) {
-    it(`a module instantiated in every invocation (its memory reserving all of memoryMb) works every time: dropped instances are collected when a reservation does not fit (${isolation})`, async () => {
+    it(`a module instantiated in every invocation (its memory reserving three quarters of memoryMb) gets the same maximum every time: dropped instances are collected before a share is cut (${isolation})`, async () => {
       const rt = await createRuntime({ isolation, logSink: { write() {} } });
       try {
-        await rt.deploy({ name: 'per-invoke', code: { files: { 'index.mjs': `const bytes = ${NO_MAX}; export const handler = async () => { const { instance } = await WebAssembly.instantiate(bytes); return [instance.exports.add(1, 2), typeof gc, typeof globalThis.gc]; };` } }, memoryMb: 128, timeoutMs: GENEROUS_TIMEOUT_MS });
+        await rt.deploy({ name: 'per-invoke', code: { files: { 'index.mjs': `const bytes = ${NO_MAX}; export const handler = async () => { const { instance } = await WebAssembly.instantiate(bytes); return [instance.exports.add(1, 2), instance.exports.grow(1535), typeof gc, typeof globalThis.gc]; };` } }, memoryMb: 128, timeoutMs: GENEROUS_TIMEOUT_MS });
         const answers: unknown[] = [];
-        for (let i = 0; i < 6; i++) {
+        // More invocations than the shares of one uncollected run (1,536 + 384 + 96 + 24 + 6 + 2 pages).
+        for (let i = 0; i < 8; i++) {
           const r = await rt.invoke('per-invoke', {});
           answers.push(r.functionError ? r.payload : r.payload);
         }
         // The gc the host exposes is the guest runtime's alone: emptied before user code.
-        expect(JSON.stringify(answers)).toBe(JSON.stringify(Array.from({ length: 6 }, () => [3, "undefined", "undefined"])));
+        expect(JSON.stringify(answers)).toBe(JSON.stringify(Array.from({ length: 8 }, () => [3, 1, "undefined", "undefined"])));
       } finally {
         await rt.close();
       }
     }, SLOW_CASE_LIMIT_MS);
   }
 
-  it('instances dropped inside one synchronous run are not collected before it yields: the reservation fails there, as documented', async () => {
-    const [r] = await runEach([`${ERR} const m = new WebAssembly.Module(${NO_MAX}); let made = 0; const error = t(() => { for (;;) { new WebAssembly.Instance(m); made++; } }); return [made, error];`]);
-    expect(r!.payload).toEqual([1, 'RangeError: WebAssembly.Instance(): Out of memory: Cannot allocate Wasm memory for new instance']);
+  it('instances dropped inside one synchronous run are not collected before it yields: each later one gets a copy with a share of what is left, until none is left, as documented', async () => {
+    const [r] = await runEach([`${ERR} const m = new WebAssembly.Module(${NO_MAX}); const maxima = [];
+      const error = t(() => { for (;;) { const e = new WebAssembly.Instance(m).exports; while (e.grow(1) !== -1); maxima.push(e.size()); } }); return [maxima, error];`]);
+    // Each grown one page at a time until memory.grow fails: 1,536 + 384 + 96 + 24 + 6 + 2 = 2,048 pages.
+    expect(r!.payload).toEqual([[1536, 384, 96, 24, 6, 2], 'RangeError: WebAssembly.Instance(): Out of memory: Cannot allocate Wasm memory for new instance']);
   }, SLOW_CASE_LIMIT_MS);
 
   it('a memory grown inside WebAssembly past what is left of memoryMb ends the environment when JS reads it (Runtime.OutOfMemory)', async () => {
