@@ -156,10 +156,11 @@ describe.each(ENGINES)('engine %s', (engine) => {
     const node = await nodeResults;
     for (let i = 0; i < guest.length; i++) expect(guest[i], JSON.stringify(scenarioEvents()[i]).slice(0, 60)).toEqual(node[i]);
     // What the comparison stands on, spelled out.
-    const [echo, large, , , refused, , badPorts, , , , trusted, untrusted] = guest as Record<string, unknown>[];
+    const [echo, large, , , refused, notFound, badPorts, , , , trusted, untrusted] = guest as Record<string, unknown>[];
     expect(echo!.replies).toEqual(['ping 0', 'ping 1', 'ping 2', 'ping 3', 'ping 4']);
     expect(large).toMatchObject({ length: LARGE, same: true });
     expect(refused!.error).toEqual({ name: 'Error', message: `connect ECONNREFUSED 127.0.0.1:${ports.refused}`, errno: -111, code: 'ECONNREFUSED', syscall: 'connect', address: '127.0.0.1', port: ports.refused });
+    expect(notFound!.events).toEqual([['lookup', 'ENOTFOUND', true, true, 'nonexistent.invalid'], ['error', 'ENOTFOUND']]);
     expect((badPorts!.out as unknown[])[1]).toEqual({ name: 'RangeError', code: 'ERR_SOCKET_BAD_PORT', message: 'Port should be >= 0 and < 65536. Received type number (65536).' });
     expect(trusted).toMatchObject({ authorized: true, alpn: 'x-test', cn: 'localhost', text: 'hello tls' });
     expect(guest[12]).toEqual({ said: 'S', text: 'over tls', authorized: true, encrypted: true, plainClosed: true });

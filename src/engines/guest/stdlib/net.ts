@@ -486,7 +486,10 @@ export class Socket extends Duplex {
     }
     if (update.x) {
       open.delete(update.i);
-      this.destroy(socketError(update.x));
+      const error = socketError(update.x);
+      // Node's lookupAndConnect: a name that did not resolve is a 'lookup' with the resolver's error first.
+      if (this.connecting && error.syscall === 'getaddrinfo' && isIP(this.#host) === 0) this.emit('lookup', error, undefined, undefined, this.#host);
+      this.destroy(error);
     } else if (update.z) {
       open.delete(update.i);
       this.#id = undefined;
@@ -524,7 +527,7 @@ export class Socket extends Duplex {
 }
 
 /** The host's error as Node's (its own properties in Node's order). */
-function socketError(shape: { name: string; message: string; [key: string]: unknown }): Error {
+function socketError(shape: { name: string; message: string; [key: string]: unknown }): Error & Record<string, unknown> {
   const error = reviveError({ name: shape.name, message: shape.message }) as Error & Record<string, unknown>;
   for (const key of ['errno', 'code', 'syscall', 'address', 'port', 'hostname', 'reason', 'host', 'library']) {
     if (shape[key] !== undefined) error[key] = shape[key];
