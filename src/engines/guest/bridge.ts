@@ -40,12 +40,44 @@ export const host = {
   resolveBuiltin: (name: string): unknown => {
     throw new Error(`${name}: built-ins are not available before install`);
   },
+  /**
+   * AsyncLocalStorage's frames, set by stdlib/async-hooks.ts when it loads (until then nothing is
+   * captured): the callbacks queued with setTimeout, setInterval, setImmediate, process.nextTick
+   * and queueMicrotask run in the frame current when they were queued (index.ts inFrame), and each
+   * invocation starts in the empty frame (Lambda's runtime client calls the handler from its own
+   * I/O callback, outside any store user code entered).
+   */
+  asyncContext: undefined as AsyncContextHooks | undefined,
   /** Writes to the function's log as process.stdout / process.stderr do (index.ts). */
   writeOutput: (fd: 1 | 2, text: string): void => {
     void fd;
     void text;
   },
 };
+
+/** See `host.asyncContext`. */
+export interface AsyncContextHooks {
+  /** The current frame. */
+  capture(): unknown;
+  /** Runs `fn` with `frame` current, then makes the previous frame current again. */
+  runIn<R>(frame: unknown, fn: () => R): R;
+  /** A new invocation: the empty frame. */
+  reset(): void;
+}
+
+/**
+ * `callback` bound to the AsyncLocalStorage frame current now (`host.asyncContext`), or itself
+ * when node:async_hooks was never loaded or it is not a function (the caller's checks see it as is).
+ */
+export function inFrame<T>(callback: T): T {
+  const context = host.asyncContext;
+  if (context === undefined || typeof callback !== 'function') return callback;
+  const frame = context.capture();
+  const fn = callback as (...args: unknown[]) => unknown;
+  return function (this: unknown, ...args: unknown[]): unknown {
+    return context.runIn(frame, () => fn.apply(this, args));
+  } as T;
+}
 
 /** A host operation the guest polls (see `host.pollers`). */
 export interface Poller {

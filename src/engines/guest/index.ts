@@ -7,7 +7,7 @@
  * Nothing here trusts user code: intrinsics the runtime needs are captured before user code runs.
  * Nothing here is trusted by the host either: it validates every reply (environment/).
  */
-import { answerSlotOver, host } from './bridge.ts';
+import { answerSlotOver, host, inFrame } from './bridge.ts';
 import { resolveBuiltin } from './builtins.ts';
 import { createConsole, logControlsFrom } from './console.ts';
 import { installGlobals, removeNode24Additions, timeZoneChanged } from './globals.ts';
@@ -123,9 +123,9 @@ function defineGlobal(name: string | symbol, value: unknown): void {
 
 defineGlobal('console', console);
 defineGlobal('global', globalThis);
-defineGlobal('setTimeout', (cb: unknown, ms?: unknown, ...args: unknown[]) => timers.add(cb, ms, args, false));
-defineGlobal('setInterval', (cb: unknown, ms?: unknown, ...args: unknown[]) => timers.add(cb, ms, args, true));
-defineGlobal('setImmediate', (cb: unknown, ...args: unknown[]) => timers.addImmediate(cb, args));
+defineGlobal('setTimeout', (cb: unknown, ms?: unknown, ...args: unknown[]) => timers.add(inFrame(cb), ms, args, false));
+defineGlobal('setInterval', (cb: unknown, ms?: unknown, ...args: unknown[]) => timers.add(inFrame(cb), ms, args, true));
+defineGlobal('setImmediate', (cb: unknown, ...args: unknown[]) => timers.addImmediate(inFrame(cb), args));
 defineGlobal('clearTimeout', (h: unknown) => timers.clear(h));
 defineGlobal('clearInterval', (h: unknown) => timers.clear(h));
 defineGlobal('clearImmediate', (h: unknown) => timers.clear(h));
@@ -140,7 +140,7 @@ defineGlobal('process', processParts.process);
 // call it: every nextTick threw a ReferenceError. Both queue on a promise captured here, before user
 // code can patch Promise.prototype.then; a throwing callback is an uncaught exception, as in Node.
 defineGlobal('queueMicrotask', (cb: unknown) => {
-  enqueueMicrotask(callable(cb));
+  enqueueMicrotask(inFrame(callable(cb)));
 });
 // Node built-ins are resolved here (the bundler turns `import 'fs'` into this call), each made on
 // first use; modules lambdalet cannot offer throw a clear "not available" error.
@@ -516,6 +516,7 @@ const install: GuestInstall = Object.assign(function install(
           // Date.now: reading the global Date loads the date chunk (globals.ts), 4 ms of a v8 cold start.
           processEnvTarget._X_AMZN_TRACE_ID = message.traceId || traceHeader(message.requestId, now());
           currentRequestId = message.requestId;
+          host.asyncContext?.reset();
           phase = startInvocation(handler, fixedContext, message, invocationLogger, invocationImmediate, invocationTimer);
           break;
         case 'status':

@@ -6,7 +6,7 @@
  * function's log as Lambda records them: raw, without the console's timestamp and level.
  * `env` coerces values to strings as Node's does, and tells the Date module when TZ changes.
  */
-import { host } from './bridge.ts';
+import { host, inFrame } from './bridge.ts';
 import { stdlib } from './stdlib-loader.ts';
 
 const NODE_22 = {
@@ -187,7 +187,7 @@ export function createProcess(deps: ProcessDeps): {
     getegid: () => 990,
     getgroups: () => [990],
     nextTick: (cb: unknown, ...args: unknown[]) => {
-      const fn = deps.callable(cb);
+      const fn = inFrame(deps.callable(cb));
       deps.enqueueMicrotask(() => fn(...args));
     },
     // Object.prototype.toString(process) is '[object process]' in Node (axios tests for it).

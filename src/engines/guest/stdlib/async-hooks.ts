@@ -4,14 +4,22 @@
  * AsyncLocalStorage keeps its store where a Lambda handler needs it: `run(store, fn)` makes the
  * store current for fn and, when fn returns a promise, until that promise settles. One
  * environment serves one invocation at a time, so a request-scoped store set with `run()` around
- * the handler's work is the one its awaits see. Two `run()`s interleaved inside one invocation
- * share the most recent store: that is the limit of this approach.
+ * the handler's work is the one its awaits see. What the guest runtime queues itself carries its
+ * frame as Node's async resources do: callbacks of setTimeout, setInterval, setImmediate,
+ * process.nextTick and queueMicrotask run in the frame current when they were queued (bridge.ts
+ * `inFrame`), and each invocation starts in the empty frame, so no store reaches the next request.
+ * Continuations after `await` cannot be told apart: two `run()`s interleaved inside one
+ * invocation share the most recent store there, and after them that store stays current until the
+ * invocation ends. That is the limit of this approach.
  *
  * createHook() returns a hook whose enable/disable do nothing (no async resources are tracked);
  * AsyncResource runs functions in the store current when it was made.
  */
 
-let current: Map<AsyncLocalStorage<unknown>, unknown> = new Map();
+import { host } from '../bridge.ts';
+
+const EMPTY: Map<AsyncLocalStorage<unknown>, unknown> = new Map();
+let current = EMPTY;
 
 function isThenable(value: unknown): value is PromiseLike<unknown> {
   return value !== null && (typeof value === 'object' || typeof value === 'function') && typeof (value as { then?: unknown }).then === 'function';
@@ -124,6 +132,22 @@ export class AsyncResource {
     return 1;
   }
 }
+
+host.asyncContext = {
+  capture: () => current,
+  runIn: (frame, fn) => {
+    const previous = current;
+    current = frame as typeof current;
+    try {
+      return fn();
+    } finally {
+      current = previous;
+    }
+  },
+  reset: () => {
+    current = EMPTY;
+  },
+};
 
 export const asyncHooks = {
   AsyncLocalStorage,
