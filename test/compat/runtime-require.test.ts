@@ -28,6 +28,11 @@ const FILES: Record<string, string> = {
   'node_modules/withexports/cjs.cjs': "module.exports = 'withexports via require';",
   'node_modules/withexports/feature.cjs': "module.exports = 'withexports/feature';",
   'node_modules/withexports/esm.mjs': "export default 'withexports via import';",
+  // pdfkit's layout: its font files named through package.json "imports" at run time.
+  'node_modules/fonts/package.json': '{"name":"fonts","main":"index.js","imports":{"#standard-fonts/*":"./js/standard-fonts/*.cjs","#dep":{"import":"./nope.mjs","require":"cjsdep"}}}',
+  'node_modules/fonts/js/standard-fonts/Helvetica.cjs': "module.exports = 'Helvetica AFM';",
+  'node_modules/fonts/index.js': `const r = (s) => { try { return require(s); } catch (e) { return e.code + ': ' + e.message; } };
+module.exports = (name) => [r('#standard-fonts/' + name), r('#dep'), r('#nope'), r('#standard-fonts/Missing'), r('#')];`,
   'cjs.js': `const path = require('path');
 exports.handler = async (event) => {
   const out = {};
@@ -44,7 +49,7 @@ exports.handler = async (event) => {
 
 const ESM_HANDLER = `import { createRequire } from 'node:module';
 const require = createRequire(import.meta.url);
-export const handler = async () => {
+export const handler = async (event) => {
   const out = {};
   const attempt = (name, f) => { try { out[name] = f(); } catch (e) { out[name] = e.code + ': ' + e.message; } };
   attempt('helper', () => require('./lib/helper.cjs'));
@@ -54,6 +59,7 @@ export const handler = async () => {
   attempt('bareCached', () => require('cjsdep') === require('cjsdep'));
   attempt('exportsRequire', () => require('withexports'));
   attempt('exportsSubpath', () => require('withexports/feature'));
+  attempt('packageImports', () => require('fonts')(event.font));
   attempt('builtin', () => typeof require('node:fs').readFileSync);
   attempt('resolve', () => require.resolve('./lib/helper.cjs'));
   attempt('resolveBare', () => require.resolve('cjsdep'));
@@ -66,9 +72,9 @@ export const handler = async () => {
 };`;
 
 forEachEngine(({ engine, withRuntime }) => {
-  it('createRequire(import.meta.url) loads package files, JSON and node_modules at run time, as Node does', () =>
+  it('createRequire(import.meta.url) loads package files, JSON, node_modules and package.json "imports" at run time, as Node does', () =>
     withRuntime(async ({ rt }) => {
-      const result = await deployAndInvoke(rt, ESM_HANDLER, {}, { files: FILES });
+      const result = await deployAndInvoke(rt, ESM_HANDLER, { font: 'Helvetica' }, { files: FILES });
       const out = result.payload as Record<string, unknown>;
       expect(out.helper).toEqual({ name: 'helper', dir: '/var/task/lib', file: '/var/task/lib/helper.cjs', sub: 'sub of lib', same: true });
       expect(out.json).toEqual({ hello: 'Hallo' });
@@ -77,6 +83,15 @@ forEachEngine(({ engine, withRuntime }) => {
       expect(out.bareCached).toBe(true);
       expect(out.exportsRequire).toBe('withexports via require');
       expect(out.exportsSubpath).toBe('withexports/feature');
+      // package.json "imports" (Node's PACKAGE_IMPORTS_RESOLVE): a pattern, a conditional bare target,
+      // and Node 24's three errors for the same files.
+      expect(out.packageImports).toEqual([
+        'Helvetica AFM',
+        { dep: 'cjsdep 1.2.3' },
+        'ERR_PACKAGE_IMPORT_NOT_DEFINED: Package import specifier "#nope" is not defined in package /var/task/node_modules/fonts/package.json imported from /var/task/node_modules/fonts/index.js',
+        "MODULE_NOT_FOUND: Cannot find module '/var/task/node_modules/fonts/js/standard-fonts/Missing.cjs'",
+        'ERR_INVALID_MODULE_SPECIFIER: Invalid module "#" is not a valid internal imports specifier name imported from /var/task/node_modules/fonts/index.js',
+      ]);
       expect(out.builtin).toBe('function');
       expect(out.resolve).toBe('/var/task/lib/helper.cjs');
       expect(out.resolveBare).toBe('/var/task/node_modules/cjsdep/main.js');

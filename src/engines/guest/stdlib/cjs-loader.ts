@@ -7,7 +7,8 @@
  * function's file system has them) and evaluated in the sandbox, as Node's Module._load would: the
  * resolution of LOAD_AS_FILE / LOAD_AS_DIRECTORY / LOAD_NODE_MODULES (nodejs.org/api/modules.html,
  * "All together"), package.json `main` and `exports` (conditions "require", "node", "default"),
- * `.js`, `.cjs` and `.json` files, one cache per environment (`require.cache`).
+ * `#` specifiers through the nearest package.json's `imports` (LOAD_PACKAGE_IMPORTS: pdfkit names
+ * its fonts so), `.js`, `.cjs` and `.json` files, one cache per environment (`require.cache`).
  *
  * Not loaded: ES modules (`.mjs`, or `.js` under `"type": "module"`) — without a module loader in
  * the sandbox they need a static import, which the bundle holds — and native addons. Each fails
@@ -106,39 +107,79 @@ function loadAsDirectory(dir: string): string | undefined {
 
 /** A package.json `exports` target for `subpath` ('.' or './x'), under {@link CONDITIONS}. */
 function exportsTarget(exports: unknown, subpath: string): string | undefined {
-  const conditional = (value: unknown): string | undefined => {
-    if (typeof value === 'string') return value;
-    if (Array.isArray(value)) {
-      for (const item of value) {
-        const found = conditional(item);
-        if (found !== undefined) return found;
-      }
-      return undefined;
-    }
-    if (typeof value !== 'object' || value === null) return undefined;
-    for (const [key, inner] of Object.entries(value)) {
-      if (CONDITIONS.includes(key)) {
-        const found = conditional(inner);
-        if (found !== undefined) return found;
-      }
-    }
-    return undefined;
-  };
   const subpaths = typeof exports === 'object' && exports !== null && !Array.isArray(exports) && Object.keys(exports).some((key) => key.startsWith('.'));
-  if (!subpaths) return subpath === '.' ? conditional(exports) : undefined;
-  const map = exports as Record<string, unknown>;
-  if (Object.prototype.hasOwnProperty.call(map, subpath)) return conditional(map[subpath]);
-  for (const [key, value] of Object.entries(map)) {
-    const star = key.indexOf('*');
+  if (!subpaths) return subpath === '.' ? conditionalTarget(exports) : undefined;
+  return mappedTarget(exports as Record<string, unknown>, subpath);
+}
+
+/** The target `map` (package.json `exports` subpaths or `imports`) gives `key`: exact, else a `*` pattern. */
+function mappedTarget(map: Record<string, unknown>, key: string): string | undefined {
+  if (Object.prototype.hasOwnProperty.call(map, key)) return conditionalTarget(map[key]);
+  for (const [pattern, value] of Object.entries(map)) {
+    const star = pattern.indexOf('*');
     if (star < 0) continue;
-    const prefix = key.slice(0, star);
-    const suffix = key.slice(star + 1);
-    if (subpath.startsWith(prefix) && subpath.endsWith(suffix) && subpath.length >= key.length - 1) {
-      const target = conditional(value);
-      return target?.replaceAll('*', subpath.slice(prefix.length, subpath.length - suffix.length));
+    const prefix = pattern.slice(0, star);
+    const suffix = pattern.slice(star + 1);
+    if (key.startsWith(prefix) && key.endsWith(suffix) && key.length >= pattern.length - 1) {
+      const target = conditionalTarget(value);
+      return target?.replaceAll('*', key.slice(prefix.length, key.length - suffix.length));
     }
   }
   return undefined;
+}
+
+/** A target under {@link CONDITIONS}: a string, the first of an array that resolves, or a conditions object's. */
+function conditionalTarget(value: unknown): string | undefined {
+  if (typeof value === 'string') return value;
+  if (Array.isArray(value)) {
+    for (const item of value) {
+      const found = conditionalTarget(item);
+      if (found !== undefined) return found;
+    }
+    return undefined;
+  }
+  if (typeof value !== 'object' || value === null) return undefined;
+  for (const [key, inner] of Object.entries(value)) {
+    if (CONDITIONS.includes(key)) {
+      const found = conditionalTarget(inner);
+      if (found !== undefined) return found;
+    }
+  }
+  return undefined;
+}
+
+/**
+ * Node's PACKAGE_IMPORTS_RESOLVE for a `#` specifier required from the directory `from`
+ * (`importer`: the requiring file, for Node's messages): the nearest package.json's `imports`; a
+ * target that is not relative (`./`) is a package, resolved from that package's folder.
+ */
+function loadPackageImports(request: string, from: string, importer: string): string {
+  const p = path();
+  if (request === '#' || request.startsWith('#/')) {
+    throw nodeError(TypeError, 'ERR_INVALID_MODULE_SPECIFIER', `Invalid module "${request}" is not a valid internal imports specifier name imported from ${importer}`);
+  }
+  for (let dir = from; ; dir = p.dirname(dir)) {
+    const manifest = readJson(`${dir}/package.json`);
+    if (manifest !== undefined) {
+      const imports = manifest.imports;
+      const target = typeof imports === 'object' && imports !== null && !Array.isArray(imports) ? mappedTarget(imports as Record<string, unknown>, request) : undefined;
+      if (target === undefined) {
+        throw nodeError(TypeError, 'ERR_PACKAGE_IMPORT_NOT_DEFINED', `Package import specifier "${request}" is not defined in package ${dir}/package.json imported from ${importer}`);
+      }
+      if (!target.startsWith('./')) {
+        const found = loadNodeModules(target, dir);
+        if (found === undefined) throw notFound(target, []);
+        return found;
+      }
+      const file = p.resolve(dir, target);
+      // Node names the mapped file, without a Require stack (its ESM resolver's error).
+      if (!isFile(file)) throw notFound(file, []);
+      return file;
+    }
+    if (dir === '/' || p.basename(dir) === 'node_modules') {
+      throw nodeError(TypeError, 'ERR_PACKAGE_IMPORT_NOT_DEFINED', `Package import specifier "${request}" is not defined imported from ${importer}`);
+    }
+  }
 }
 
 function nodeModulesPaths(from: string): string[] {
@@ -180,7 +221,9 @@ export function resolveFrom(request: string, from: string, stack: readonly strin
   }
   const p = path();
   let found: string | undefined;
-  if (request.startsWith('/') || request.startsWith('./') || request.startsWith('../') || request === '.' || request === '..') {
+  if (request.startsWith('#')) {
+    return loadPackageImports(request, from, stack[0] ?? `${from}/`);
+  } else if (request.startsWith('/') || request.startsWith('./') || request.startsWith('../') || request === '.' || request === '..') {
     const target = p.resolve(from, request);
     found = loadAsFile(target) ?? loadAsDirectory(target);
   } else {
