@@ -231,6 +231,42 @@ forEachEngine(({ withRuntime: withEngine }) => {
     }));
 });
 
+/**
+ * zlib's one-shot functions take any TypedArray, DataView or ArrayBuffer, as Node's do (a new
+ * user's finding: pdfkit deflates Uint8Arrays, and browserify-zlib said "Not a string or buffer"),
+ * and refuse anything else with Node's TypeError ("buffer" for the sync forms, "chunk" for the
+ * callback forms).
+ */
+const ZLIB_INPUTS = `
+  const zlib = require('zlib');
+  const attempt = (f) => { try { return f(); } catch (e) { return e.code + ': ' + e.message; } };
+  exports.handler = async () => {
+    const bytes = new Uint8Array([104, 105, 104, 105]);
+    const out = {
+      deflate: zlib.inflateSync(zlib.deflateSync(bytes)).toString(),
+      raw: zlib.inflateRawSync(zlib.deflateRawSync(new DataView(bytes.buffer, 1, 2))).toString(),
+      gzip: zlib.unzipSync(zlib.gzipSync(bytes.buffer)).toString(),
+      u16: zlib.gunzipSync(zlib.gzipSync(new Uint16Array([0x6968]))).toString(),
+      callback: await new Promise((resolve) => zlib.deflate(bytes, (error, result) => resolve(error ? error.message : zlib.inflateSync(result).toString()))),
+      badSync: attempt(() => zlib.deflateSync(5)),
+      badObject: attempt(() => zlib.gzipSync({ length: 1 })),
+      badCallback: attempt(() => zlib.gzip(5, () => {})),
+      arrayBufferCallback: await new Promise((resolve) => zlib.deflate(bytes.buffer, (error, result) => resolve(error ? error.message : zlib.inflateSync(result).toString()))),
+      names: [zlib.deflateSync.name, zlib.gunzip.name],
+    };
+    return out;
+  };`;
+
+forEachEngine(({ withRuntime: withEngine }) => {
+  it('zlib one-shot functions take TypedArrays, DataViews and ArrayBuffers, and refuse other input with Node\'s TypeError', () =>
+    withEngine(async ({ rt }) => {
+      const expected = await runInNode(ZLIB_INPUTS);
+      expect(expected).toMatchObject({ deflate: 'hihi', raw: 'ih', gzip: 'hihi', callback: 'hihi', arrayBufferCallback: 'hihi' });
+      const result = await deployAndInvoke(rt, ZLIB_INPUTS, {}, { file: 'index.js' });
+      expect(result.payload).toEqual(expected);
+    }));
+});
+
 /** node:dns answers that do not depend on a resolver: IP literals, the module shapes (https://nodejs.org/docs/latest-v24.x/api/dns.html). */
 const DNS = `
   const dns = require('dns');

@@ -16,6 +16,7 @@ import browserifyZlib from 'browserify-zlib';
 import pakoCrc32 from 'pako/lib/zlib/crc32.js';
 import { hostCall, nodeError } from '../bridge.ts';
 import { Buffer } from './buffer.ts';
+import { invalidArgType } from './node-errors.ts';
 import { stream } from './stream.ts';
 
 type Bytes = Uint8Array | ArrayBuffer | string;
@@ -68,6 +69,31 @@ function toBytes(input: Bytes): Uint8Array {
   if (input instanceof ArrayBuffer) return new Uint8Array(input);
   if (ArrayBuffer.isView(input)) return new Uint8Array(input.buffer, input.byteOffset, input.byteLength);
   throw nodeError(TypeError, 'ERR_INVALID_ARG_TYPE', 'The "buffer" argument must be of type string or an instance of Buffer, TypedArray, DataView, or ArrayBuffer.');
+}
+
+/**
+ * browserify-zlib's one-shot functions take a string or a Buffer only ("Not a string or buffer");
+ * Node's any TypedArray, DataView or ArrayBuffer too (pdfkit deflates Uint8Arrays). The same
+ * bytes as a Buffer (no copy), or Node 24's TypeError: the sync forms name the "buffer" argument,
+ * the callback forms the "chunk" (their message omits ArrayBuffer, which they take all the same).
+ */
+function zlibInput(input: unknown, callback: boolean): unknown {
+  if (typeof input === 'string' || Buffer.isBuffer(input)) return input;
+  if (ArrayBuffer.isView(input)) return Buffer.from(input.buffer, input.byteOffset, input.byteLength);
+  if (input instanceof ArrayBuffer) return Buffer.from(input);
+  throw callback
+    ? invalidArgType('chunk', 'of type string or an instance of Buffer, TypedArray, or DataView', input)
+    : invalidArgType('buffer', 'of type string or an instance of Buffer, TypedArray, DataView, or ArrayBuffer', input);
+}
+
+const oneShot: Record<string, unknown> = {};
+for (const name of ['deflate', 'inflate', 'deflateRaw', 'inflateRaw', 'gzip', 'gunzip', 'unzip']) {
+  const sync = base[`${name}Sync`] as (input: unknown, options?: unknown) => unknown;
+  const async = base[name] as (input: unknown, ...rest: unknown[]) => unknown;
+  // Named as Node 24's (lib/zlib.js createConvenienceMethod); the bundle's minifier drops declared names.
+  const named = (fn: (...args: never[]) => unknown, wrapper: string): unknown => Object.defineProperty(fn, 'name', { value: wrapper });
+  oneShot[`${name}Sync`] = named((input: unknown, options?: unknown) => sync(zlibInput(input, false), options), 'syncBufferWrapper');
+  oneShot[name] = named((input: unknown, ...rest: unknown[]) => async(zlibInput(input, true), ...rest), 'asyncBufferWrapper');
 }
 
 /** The host call's modes: Brotli's `compress` / `decompress`, and Zstandard's. */
@@ -183,6 +209,7 @@ export class DecompressionStream {
 
 export const zlib: Record<string, unknown> = {
   ...base,
+  ...oneShot,
   constants: Object.freeze(constants),
   brotliCompressSync: (input: Bytes, options?: BrotliOptions) => brotliSync('compress', input, options),
   brotliDecompressSync: (input: Bytes, options?: BrotliOptions) => brotliSync('decompress', input, options),
