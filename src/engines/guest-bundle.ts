@@ -407,5 +407,6 @@ async function unavailableModules(): Promise<{ modules: Record<string, Record<st
     if (emitWarning) Object.defineProperty(process, 'emitWarning', emitWarning);
     else delete (process as { emitWarning?: unknown }).emitWarning; // back to the prototype's
   }
-  return { modules: out, builtins: builtinModules.filter((name) => !name.startsWith('node:')) };
+  // As Node 24 lists them, `node:`-only ones (node:sqlite, node:test...) included.
+  return { modules: out, builtins: [...builtinModules] };
 }

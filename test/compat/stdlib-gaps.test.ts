@@ -267,6 +267,26 @@ forEachEngine(({ withRuntime: withEngine }) => {
     }));
 });
 
+/** Node 24's `node:`-only built-ins (node:sqlite, node:test...): listed and recognised as Node lists them. */
+const NODE_ONLY = `
+  const { builtinModules, isBuiltin } = require('module');
+  exports.handler = async () => ({
+    listed: builtinModules.filter((name) => name.startsWith('node:')),
+    isBuiltin: [isBuiltin('node:sqlite'), isBuiltin('sqlite'), isBuiltin('node:test')],
+    bare: (() => { try { require('sqlite'); return 'loaded'; } catch (e) { return e.code; } })(),
+  });`;
+
+forEachEngine(({ withRuntime: withEngine }) => {
+  it('node:-only built-ins are listed and recognised as in Node; requiring one fails saying it is Node\'s and not available here', () =>
+    withEngine(async ({ rt }) => {
+      const expected = await runInNode(NODE_ONLY);
+      expect(expected).toMatchObject({ isBuiltin: [true, false, true], bare: 'MODULE_NOT_FOUND' });
+      expect(await deployAndInvoke(rt, NODE_ONLY, {}, { file: 'index.js' }).then((r) => r.payload)).toEqual(expected);
+      const sqlite = await deployAndInvoke(rt, `exports.handler = async () => { try { require('node:' + 'sqlite'); } catch (e) { return [e.code, e.message.split(':')[0]]; } };`, {}, { file: 'index.js' });
+      expect(sqlite.payload).toEqual(['ERR_LAMBDALET_MODULE_UNAVAILABLE', "The Node.js module 'node"]);
+    }));
+});
+
 /** node:dns answers that do not depend on a resolver: IP literals, the module shapes (https://nodejs.org/docs/latest-v24.x/api/dns.html). */
 const DNS = `
   const dns = require('dns');

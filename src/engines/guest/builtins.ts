@@ -181,6 +181,10 @@ function unavailableStub(key: string, name: string): object {
   const modules = stdlib<Record<string, Record<string, ExportShape> | undefined>>('unavailable');
   const shapes = Object.prototype.hasOwnProperty.call(modules, key) ? modules[key] : undefined;
   if (!shapes && !name.startsWith('node:') && !stdlib<typeof import('./stdlib/module.ts')>('module').moduleModule.isBuiltin(key)) throw moduleNotFound(name);
-  if (!shapes) throw unavailableError(`'${key}' is not a Node.js built-in module and`);
+  if (!shapes) {
+    // A `node:`-only built-in (node:sqlite, node:test, node:sea): Node's, not offered here.
+    if (name.startsWith('node:') && stdlib<typeof import('./stdlib/module.ts')>('module').moduleModule.isBuiltin(name)) throw unavailableError(`The Node.js module '${name}'`);
+    throw unavailableError(`'${key}' is not a Node.js built-in module and`);
+  }
   return stdlib<typeof import('./stdlib/unavailable-module.ts')>('unavailable-module').unavailableModule(key, shapes);
 }
