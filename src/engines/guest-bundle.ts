@@ -140,7 +140,7 @@ export function isCompressedChunk(source: string): boolean {
 /** The standard library's entries (guest/stdlib/*.ts), each loaded by the guest on first use. */
 const STDLIB_ENTRIES = ['abort', 'array-from-async', 'assert', 'async-hooks', 'buffer', 'cjs-loader', 'clone', 'console', 'crypto', 'date', 'diagnostics-channel', 'disposable', 'dns', 'encoding', 'error-stack',
   'events', 'fetch', 'fs', 'fs-streams', 'http', 'inspect', 'intl', 'intl-collator', 'intl-install', 'intl-locale', 'intl-segmenter', 'intl-tz', 'messaging', 'module', 'navigator', 'net', 'os', 'path', 'perf-hooks',
-  'querystring', 'response-stream', 'stream', 'streams', 'timers', 'tty', 'unavailable-module', 'url', 'url-pattern',
+  'querystring', 'readline', 'response-stream', 'stream', 'streams', 'timers', 'tty', 'unavailable-module', 'url', 'url-pattern',
   'util', 'worker-threads', 'zlib'];
 
 /**
@@ -346,7 +346,7 @@ function intlDataFiles(tag: string): string[] {
 /** The Node built-ins the guest offers (guest/builtins.ts); every other one gets a stub. */
 export const AVAILABLE_BUILTINS: ReadonlySet<string> = new Set(['assert', 'assert/strict', 'async_hooks', 'buffer', 'console', 'crypto',
   'diagnostics_channel', 'events', 'fs', 'fs/promises', 'http', 'https', 'module', 'os', 'path', 'path/posix', 'perf_hooks', 'process',
-  'querystring', 'stream', 'stream/consumers', 'stream/promises', 'stream/web', 'string_decoder', 'sys', 'timers', 'timers/promises', 'tty',
+  'querystring', 'readline', 'readline/promises', 'stream', 'stream/consumers', 'stream/promises', 'stream/web', 'string_decoder', 'sys', 'timers', 'timers/promises', 'tty',
   'url', 'util', 'util/types', 'worker_threads', 'zlib']);
 
 type ExportShape = 'f' | { readonly c: readonly string[] } | { readonly v: unknown };
