@@ -329,6 +329,30 @@ forEachEngine(({ withRuntime: withEngine }) => {
     }));
 });
 
+/**
+ * process.report.getReport(): Node's shape (a new user's finding: detect-libc read no report, so
+ * sharp named its platform "linuxnull-x64"); the values are Lambda's (Amazon Linux 2023, glibc 2.34).
+ */
+const REPORT = `
+  exports.handler = async () => {
+    const report = process.report.getReport();
+    return {
+      keys: Object.keys(report), headerKeys: Object.keys(report.header), settings: Object.keys(process.report).filter((k) => k !== 'writeReport'),
+      glibc: typeof report.header.glibcVersionRuntime, musl: report.sharedObjects.some((file) => file.includes('libc.musl-') || file.includes('ld-musl-')),
+    };
+  };`;
+
+forEachEngine(({ withRuntime: withEngine }) => {
+  it('process.report.getReport() has Node\'s shape, with Lambda\'s glibc (2.34) and no musl', () =>
+    withEngine(async ({ rt }) => {
+      const expected = await runInNode(REPORT);
+      const result = await deployAndInvoke(rt, REPORT, {}, { file: 'index.js' });
+      expect(result.payload).toEqual(expected);
+      const version = await deployAndInvoke(rt, `exports.handler = async () => process.report.getReport().header.glibcVersionRuntime;`, {}, { file: 'index.js' });
+      expect(version.payload).toBe('2.34');
+    }));
+});
+
 /** Node 24's `node:`-only built-ins (node:sqlite, node:test...): listed and recognised as Node lists them. */
 const NODE_ONLY = `
   const { builtinModules, isBuiltin } = require('module');

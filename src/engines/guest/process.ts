@@ -22,6 +22,45 @@ const NODE_24 = {
   uv: '1.52.1', uvwasi: '0.0.23', v8: '13.6.233.17-node.63', zlib: '1.3.2.1-motley-285e94b', zstd: '1.5.7',
 };
 
+/**
+ * process.report: a diagnostic report of this Lambda environment (Node's shape, lib/internal/
+ * process/report.js), which libraries read to tell glibc from musl (detect-libc, so sharp and other
+ * native-addon packages name the platform they failed on): Amazon Linux 2023's glibc 2.34 at run
+ * time, 2.28 as Node's official binaries are built against. Nothing of the host is in it.
+ * `writeReport` is not offered (no file of the process to dump).
+ */
+function diagnosticReport(processOf: () => Record<string, unknown>): Record<string, unknown> {
+  return {
+    getReport(error?: unknown): Record<string, unknown> {
+      const process = processOf();
+      const now = new Date();
+      return {
+        header: {
+          reportVersion: 5, event: 'JavaScript API', trigger: 'GetReport', filename: null,
+          dumpEventTime: now.toISOString().slice(0, 19), dumpEventTimeStamp: String(now.getTime()),
+          processId: process.pid, threadId: 0, cwd: '/var/task', commandLine: process.argv, nodejsVersion: process.version,
+          glibcVersionRuntime: '2.34', glibcVersionCompiler: '2.28', wordSize: 64, arch: 'x64', platform: 'linux',
+          componentVersions: process.versions, release: process.release, osName: 'Linux', osRelease: '5.10.0', osVersion: '#1 SMP',
+          osMachine: 'x86_64', cpus: [], networkInterfaces: [], host: 'localhost',
+        },
+        javascriptStack: { message: error instanceof Error ? `${error.name}: ${error.message}` : 'No stack.', stack: ['Unavailable.'] },
+        javascriptHeap: {}, nativeStack: [], resourceUsage: {}, uvthreadResourceUsage: {}, libuv: [], workers: [],
+        environmentVariables: {}, userLimits: {},
+        sharedObjects: ['linux-vdso.so.1', '/lib64/libdl.so.2', '/lib64/libstdc++.so.6', '/lib64/libm.so.6', '/lib64/libgcc_s.so.1', '/lib64/libpthread.so.0', '/lib64/libc.so.6', '/lib64/ld-linux-x86-64.so.2'],
+      };
+    },
+    directory: '',
+    filename: '',
+    compact: false,
+    excludeNetwork: false,
+    signal: 'SIGUSR2',
+    reportOnFatalError: false,
+    reportOnSignal: false,
+    reportOnUncaughtException: false,
+    excludeEnv: false,
+  };
+}
+
 function release(versions: { node: string }, lts: string): Record<string, string> {
   const base = `https://nodejs.org/download/release/v${versions.node}/node-v${versions.node}`;
   return { name: 'node', lts, sourceUrl: `${base}.tar.gz`, headersUrl: `${base}-headers.tar.gz` };
@@ -190,6 +229,7 @@ export function createProcess(deps: ProcessDeps): {
       const fn = inFrame(deps.callable(cb));
       deps.enqueueMicrotask(() => fn(...args));
     },
+    report: diagnosticReport(() => process),
     // Object.prototype.toString(process) is '[object process]' in Node (axios tests for it).
     [Symbol.toStringTag]: 'process',
     binding: (name: string) => {
