@@ -12,6 +12,7 @@
 import { nodeError } from '../bridge.ts';
 import { events } from './events.ts';
 import { fetchForHttp } from './fetch.ts';
+import { callParent, functionConstructor } from './http-constructor.ts';
 import { OutgoingMessage } from './http-outgoing.ts';
 import { IncomingMessage, STATUS_CODES } from './http-server.ts';
 
@@ -29,31 +30,20 @@ export interface AgentOptions {
   [key: string]: unknown;
 }
 
-/** Connection pooling is the host's: an Agent keeps Node's options and (empty) socket tables. */
-export class Agent extends EventEmitter {
-  readonly options: AgentOptions;
-  defaultPort = 80;
-  protocol = 'http:';
-  keepAlive: boolean;
-  keepAliveMsecs: number;
-  maxSockets: number;
-  maxTotalSockets: number;
-  maxFreeSockets: number;
-  scheduling: string;
-  readonly sockets: Record<string, unknown[]> = Object.create(null) as Record<string, unknown[]>;
-  readonly freeSockets: Record<string, unknown[]> = Object.create(null) as Record<string, unknown[]>;
-  readonly requests: Record<string, unknown[]> = Object.create(null) as Record<string, unknown[]>;
-
-  constructor(options: AgentOptions = {}) {
-    super();
-    this.options = { __proto__: null, ...options };
-    this.keepAlive = options.keepAlive ?? false;
-    this.keepAliveMsecs = options.keepAliveMsecs ?? 1000;
-    this.maxSockets = options.maxSockets ?? Infinity;
-    this.maxTotalSockets = options.maxTotalSockets ?? Infinity;
-    this.maxFreeSockets = options.maxFreeSockets ?? 256;
-    this.scheduling = options.scheduling ?? 'lifo';
-  }
+/** Connection pooling is the host's: an Agent keeps Node's options and (empty) socket tables. Its constructor is the function below (http-constructor.ts). */
+class AgentBody extends EventEmitter {
+  declare readonly options: AgentOptions;
+  declare defaultPort: number;
+  declare protocol: string;
+  declare keepAlive: boolean;
+  declare keepAliveMsecs: number;
+  declare maxSockets: number;
+  declare maxTotalSockets: number;
+  declare maxFreeSockets: number;
+  declare scheduling: string;
+  declare readonly sockets: Record<string, unknown[]>;
+  declare readonly freeSockets: Record<string, unknown[]>;
+  declare readonly requests: Record<string, unknown[]>;
 
   getName(options: { host?: string; port?: number | string; localAddress?: string } = {}): string {
     return `${options.host ?? 'localhost'}:${options.port ?? ''}:${options.localAddress ?? ''}`;
@@ -62,13 +52,37 @@ export class Agent extends EventEmitter {
   destroy(): void {}
 }
 
-export class HttpsAgent extends Agent {
-  constructor(options: AgentOptions = {}) {
-    super(options);
-    this.defaultPort = 443;
-    this.protocol = 'https:';
-  }
-}
+type Writable<T> = { -readonly [K in keyof T]: T[K] };
+
+export const Agent = functionConstructor(AgentBody, EventEmitter, 'Agent', 1, function Agent(this: AgentBody, options: AgentOptions = {}) {
+  callParent(EventEmitter, this);
+  const self = this as Writable<AgentBody>;
+  self.options = { __proto__: null, ...options };
+  self.defaultPort = 80;
+  self.protocol = 'http:';
+  self.requests = Object.create(null) as Record<string, unknown[]>;
+  self.sockets = Object.create(null) as Record<string, unknown[]>;
+  self.freeSockets = Object.create(null) as Record<string, unknown[]>;
+  self.keepAliveMsecs = options.keepAliveMsecs ?? 1000;
+  self.keepAlive = options.keepAlive ?? false;
+  self.maxSockets = options.maxSockets ?? Infinity;
+  self.maxFreeSockets = options.maxFreeSockets ?? 256;
+  self.scheduling = options.scheduling ?? 'lifo';
+  self.maxTotalSockets = options.maxTotalSockets ?? Infinity;
+});
+export type Agent = AgentBody;
+
+const AgentConstructor = Agent;
+
+/** https.Agent (Node's is also named `Agent`): an Agent for https: on 443. */
+class HttpsAgentBody extends Agent {}
+
+export const HttpsAgent = functionConstructor(HttpsAgentBody, Agent, 'Agent', 1, function Agent(this: HttpsAgentBody, options: AgentOptions = {}) {
+  callParent(AgentConstructor, this, options);
+  this.defaultPort = 443;
+  this.protocol = 'https:';
+});
+export type HttpsAgent = HttpsAgentBody;
 
 /** What a request's 'socket' event hands out: it connects at once (the host holds the real one). */
 class RequestSocket extends EventEmitter {
