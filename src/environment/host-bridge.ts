@@ -15,6 +15,7 @@ import { randomBytes } from 'node:crypto';
 import { Readable } from 'node:stream';
 import * as zlib from 'node:zlib';
 import type { BrotliOptions } from 'node:zlib';
+import { getGlobalDispatcher, request as undiciRequest, type Dispatcher } from 'undici';
 import type { EgressPolicy } from '../config/index.ts';
 import type { HostCallCause, HostCallError } from '../engines/guest/protocol.ts';
 import { encodePayload, splitPayload } from '../engines/guest/protocol.ts';
@@ -24,7 +25,6 @@ import { CryptoService, type CryptoAnswer } from './crypto-service.ts';
 import { FetchBoundError, FetchLedger, FetchMemoryError } from './fetch-ledger.ts';
 import { runHeavy } from './heavy-work.ts';
 import { needsPublicAddress, PrivateAddressRefused, publicEgressAgent } from './public-egress.ts';
-import { getGlobalDispatcher, request as undiciRequest, type Dispatcher } from 'undici';
 import type { ResponseSink } from './response-sink.ts';
 import { SocketService } from './socket-service.ts';
 
@@ -597,7 +597,10 @@ export class HostBridge {
       answer = await undiciRequest(url, {
         method: init.method ?? 'GET',
         headers: (init.headers as [string, string][]).flat(), // undici's request takes [name, value, name, value, ...]
-        body: init.body === undefined || init.body === null ? undefined : Readable.fromWeb(init.body as import('node:stream/web').ReadableStream<Uint8Array>),
+        // #fetch's body: an empty one's bytes, or the stream of views over a non-empty one.
+        body: init.body === undefined || init.body === null ? undefined
+          : init.body instanceof Uint8Array ? init.body
+          : Readable.fromWeb(init.body as import('node:stream/web').ReadableStream<Uint8Array>),
         signal: init.signal ?? undefined,
         dispatcher,
       });

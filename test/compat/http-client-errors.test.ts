@@ -46,6 +46,7 @@ const SOURCE = `
     if (event.badPort) {
       out.badPortGet = await get('http://127.0.0.1:' + event.badPort + '/hello');
       out.badPortPost = await get('http://127.0.0.1:' + event.badPort + '/echo', { method: 'POST', body: 'posted body' });
+      out.badPortEmptyPost = await get('http://127.0.0.1:' + event.badPort + '/echo', { method: 'POST', body: '' });
       out.badPortGzip = await get('http://127.0.0.1:' + event.badPort + '/gzip', { headers: { 'accept-encoding': 'gzip' } });
       out.badPortFetch = await viaFetch('http://127.0.0.1:' + event.badPort + '/hello');
     }
