@@ -12,10 +12,12 @@
  */
 import { Buffer } from 'node:buffer';
 import { randomBytes } from 'node:crypto';
+import { Readable } from 'node:stream';
 import * as zlib from 'node:zlib';
 import type { BrotliOptions } from 'node:zlib';
+import { getGlobalDispatcher, request as undiciRequest, type Dispatcher } from 'undici';
 import type { EgressPolicy } from '../config/index.ts';
-import type { HostCallError } from '../engines/guest/protocol.ts';
+import type { HostCallCause, HostCallError } from '../engines/guest/protocol.ts';
 import { encodePayload, splitPayload } from '../engines/guest/protocol.ts';
 import { binaryAnswer, textRequest, type BinaryAnswer } from '../engines/binary-host-call.ts';
 import { VfsError, type LazyVfs } from '../vfs/index.ts';
@@ -55,6 +57,12 @@ interface FetchRequestShape {
   readonly method: string;
   readonly headers: readonly (readonly [string, string])[];
   readonly redirect: 'follow' | 'manual' | 'error';
+  /**
+   * The request is node:http's (stdlib/http-client.ts), not fetch's: the Fetch standard's "bad
+   * port" list does not apply (Node's http.get to port 6000 connects), so a request fetch refuses
+   * for its port alone is sent through undici's dispatcher instead (#sendNode).
+   */
+  readonly node?: boolean;
 }
 
 /**
@@ -527,7 +535,7 @@ export class HostBridge {
       // Request constructor) — nothing else holds the first Request, so once it is collected an
       // abort never reaches the request: 16 stalled uploads aborted at once left 4 and 11 of them
       // unsettled, their bodies held, in 2 of 6 runs; with (url, init) all 16 settled in 12 of 12.
-      const response = await (this.#egress.fetch ? this.#egress.fetch(new Request(url, init)) : this.#hostFetch(url, init));
+      const response = await (this.#egress.fetch ? this.#egress.fetch(new Request(url, init)) : this.#hostFetch(url, init, request.node === true));
       const location = response.headers.get('location');
       if (request.redirect !== 'manual' && location !== null && [301, 302, 303, 307, 308].includes(response.status)) {
         if (request.redirect === 'error') throw new TypeError('unexpected redirect');
@@ -559,25 +567,81 @@ export class HostBridge {
    * Node's fetch; a request to a host name goes through the Agent that refuses non-public
    * addresses at connect time (public-egress.ts), unless the function allows private addresses.
    */
-  async #hostFetch(url: URL, init: RequestInit): Promise<Response> {
-    if (this.#egress.allowPrivateAddresses === true || !needsPublicAddress(hostOf(url))) return fetch(url, init);
+  async #hostFetch(url: URL, init: RequestInit, node: boolean): Promise<Response> {
+    const publicOnly = this.#egress.allowPrivateAddresses !== true && needsPublicAddress(hostOf(url));
     try {
       // undici's Agent from npm as Node's fetch's dispatcher (public-egress.ts: checked on Node 24 and 26).
-      return await fetch(url, { ...init, dispatcher: publicEgressAgent() });
+      return await (publicOnly ? fetch(url, { ...init, dispatcher: publicEgressAgent() }) : fetch(url, init));
     } catch (error) {
-      const cause = error instanceof Error ? error.cause : undefined;
-      if (cause instanceof PrivateAddressRefused) {
-        const port = portOf(url);
-        throw new EgressDenied(
-          // Adding the address to allowHosts does not let the *name* through (it is refused at each
-          // connection whatever allowHosts says): the address helps only when it is the URL's host.
-          `lambdalet egress policy denied ${url.protocol}//${url.host}: ${cause.message}; set egress.allowPrivateAddresses: true to let allowed names reach it${
-            cause.address.includes(':') ? '' : `, or request ${url.protocol}//${cause.address}:${port} by address with "${cause.address}:${port}" in egress.allowHosts`
-          }`,
-        );
+      // fetch refuses the Fetch standard's "bad ports" (6000, 6667, ...) before connecting; node:http
+      // has no such list, so its request goes out through the dispatcher itself.
+      if (node && error instanceof Error && (error.cause as { message?: unknown } | undefined)?.message === 'bad port') {
+        return this.#sendNode(url, init, publicOnly).catch((failure: unknown) => {
+          throw this.#egressRefusal(url, failure) ?? failure;
+        });
       }
-      throw error;
+      throw this.#egressRefusal(url, error) ?? error;
     }
+  }
+
+  /**
+   * A node:http request fetch would not send (a bad port), through undici's dispatcher — the same
+   * connect-time address check — as fetch would have answered it: failures as `fetch failed` with
+   * the socket's error as cause, the body decoded as fetch decodes it (the guest's client drops
+   * content-encoding, as it does for everything fetch answers).
+   */
+  async #sendNode(url: URL, init: RequestInit, publicOnly: boolean): Promise<Response> {
+    const dispatcher: Dispatcher = publicOnly ? publicEgressAgent() : getGlobalDispatcher();
+    let answer: Dispatcher.ResponseData;
+    try {
+      answer = await undiciRequest(url, {
+        method: init.method ?? 'GET',
+        headers: (init.headers as [string, string][]).flat(), // undici's request takes [name, value, name, value, ...]
+        // #fetch's body: an empty one's bytes, or the stream of views over a non-empty one.
+        body: init.body === undefined || init.body === null ? undefined
+          : init.body instanceof Uint8Array ? init.body
+          : Readable.fromWeb(init.body as import('node:stream/web').ReadableStream<Uint8Array>),
+        signal: init.signal ?? undefined,
+        dispatcher,
+      });
+    } catch (error) {
+      if (error instanceof Error && error.name === 'AbortError') throw error;
+      throw new TypeError('fetch failed', { cause: error });
+    }
+    const headers = new Headers();
+    for (const [name, value] of Object.entries(answer.headers)) {
+      for (const one of Array.isArray(value) ? value : [value]) if (one !== undefined) headers.append(name, one);
+    }
+    const nullBody = [101, 103, 204, 205, 304].includes(answer.statusCode) || init.method === 'HEAD';
+    let body: Readable = answer.body;
+    const encoding = headers.get('content-encoding')?.trim().toLowerCase();
+    if (encoding === 'gzip' || encoding === 'x-gzip') body = body.pipe(zlib.createGunzip({ finishFlush: zlib.constants.Z_SYNC_FLUSH }));
+    else if (encoding === 'deflate') body = body.pipe(zlib.createInflate({ finishFlush: zlib.constants.Z_SYNC_FLUSH }));
+    else if (encoding === 'br') body = body.pipe(zlib.createBrotliDecompress({ finishFlush: zlib.constants.BROTLI_OPERATION_FLUSH }));
+    if (body !== answer.body) answer.body.on('error', (error) => body.destroy(error));
+    if (nullBody) answer.body.resume();
+    const inRange = answer.statusCode >= 200 && answer.statusCode <= 599;
+    const response = new Response(nullBody ? null : Readable.toWeb(body), {
+      status: inRange ? answer.statusCode : 200,
+      statusText: answer.statusText,
+      headers,
+    });
+    if (!inRange) Object.defineProperty(response, 'status', { value: answer.statusCode });
+    return response;
+  }
+
+  /** A refusal of the connect-time address check (public-egress.ts) as the egress policy's own error, or undefined. */
+  #egressRefusal(url: URL, error: unknown): EgressDenied | undefined {
+    const cause = error instanceof Error ? error.cause : undefined;
+    if (!(cause instanceof PrivateAddressRefused)) return undefined;
+    const port = portOf(url);
+    return new EgressDenied(
+      // Adding the address to allowHosts does not let the *name* through (it is refused at each
+      // connection whatever allowHosts says): the address helps only when it is the URL's host.
+      `lambdalet egress policy denied ${url.protocol}//${url.host}: ${cause.message}; set egress.allowPrivateAddresses: true to let allowed names reach it${
+        cause.address.includes(':') ? '' : `, or request ${url.protocol}//${cause.address}:${port} by address with "${cause.address}:${port}" in egress.allowHosts`
+      }`,
+    );
   }
 
   #checkEgress(url: URL): void {
@@ -723,17 +787,31 @@ async function readCapped(response: Response, max: number, ledger: FetchLedger):
 }
 
 /**
- * Like undici: a network failure is `TypeError: fetch failed` whose cause says why. A request the
- * egress policy refused also says why in the message (`fetch failed: lambdalet egress policy
- * denied …`): it is lambdalet's rule, not the network, and a bare "fetch failed" in a log hid it.
+ * Like undici: a network failure is `TypeError: fetch failed` whose cause is the socket's error,
+ * with Node's properties (`connect ECONNREFUSED 127.0.0.1:1`: errno, code, syscall, address, port;
+ * `getaddrinfo ENOTFOUND name`: errno, code, syscall, hostname), which node:http's client
+ * (stdlib/http-client.ts) reports as Node's http does. A request the egress policy refused also
+ * says why in the message (`fetch failed: lambdalet egress policy denied …`): it is lambdalet's
+ * rule, not the network, and a bare "fetch failed" in a log hid it; its cause has the policy's code.
  */
 function fetchFailed(error: unknown): HostCallError {
-  const reason = error instanceof Error ? error.message : String(error);
-  const cause = error instanceof Error ? (error.cause as { message?: unknown } | undefined) : undefined;
-  const detail = cause && typeof cause.message === 'string' ? `${reason}: ${cause.message}` : reason;
   if (error instanceof Error && error.name === 'AbortError') return { name: 'AbortError', message: 'This operation was aborted' };
-  if (error instanceof EgressDenied || error instanceof FetchBoundError) return { name: 'TypeError', message: `fetch failed: ${reason}`, cause: detail };
-  return { name: 'TypeError', message: 'fetch failed', cause: detail };
+  const reason = error instanceof Error ? error.message : String(error);
+  if (error instanceof EgressDenied) return { name: 'TypeError', message: `fetch failed: ${reason}`, cause: { message: reason, code: error.code } };
+  if (error instanceof FetchBoundError) return { name: 'TypeError', message: `fetch failed: ${reason}`, cause: reason };
+  const cause = error instanceof Error ? (error.cause as Record<string, unknown> | undefined) : undefined;
+  if (cause === undefined || cause === null || typeof cause.message !== 'string') return { name: 'TypeError', message: 'fetch failed', cause: reason };
+  // Node's fetch's own failure is "fetch failed" whose cause is what went wrong; anything else
+  // (a redirect refused, a body past the cap) is the cause itself.
+  if (reason !== 'fetch failed') return { name: 'TypeError', message: 'fetch failed', cause: `${reason}: ${cause.message}` };
+  const shape: { -readonly [K in keyof HostCallCause]: HostCallCause[K] } = { message: cause.message };
+  if (typeof cause.errno === 'number') shape.errno = cause.errno;
+  if (typeof cause.code === 'string') shape.code = cause.code;
+  if (typeof cause.syscall === 'string') shape.syscall = cause.syscall;
+  if (typeof cause.address === 'string') shape.address = cause.address;
+  if (typeof cause.port === 'number') shape.port = cause.port;
+  if (typeof cause.hostname === 'string') shape.hostname = cause.hostname;
+  return { name: 'TypeError', message: 'fetch failed', cause: shape };
 }
 
 function toHostCallError(error: unknown): HostCallError {

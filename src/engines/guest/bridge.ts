@@ -189,7 +189,18 @@ export function reviveError(shape: HostCallError): Error {
   for (const key of ['errno', 'code', 'syscall', 'path', 'dest'] as const) {
     if (shape[key] !== undefined) error[key] = shape[key];
   }
-  if (shape.cause !== undefined) error.cause = new Error(shape.cause);
+  if (shape.cause === undefined) return error;
+  let cause: Error & Record<string, unknown>;
+  if (typeof shape.cause === 'string') cause = new Error(shape.cause) as Error & Record<string, unknown>;
+  else {
+    cause = new Error(shape.cause.message) as Error & Record<string, unknown>;
+    // Node's own properties, in Node's order (a socket error's: errno, code, syscall, then where).
+    for (const key of ['errno', 'code', 'syscall', 'address', 'port', 'hostname'] as const) {
+      if (shape.cause[key] !== undefined) cause[key] = shape.cause[key];
+    }
+  }
+  // As `new TypeError('fetch failed', { cause })` makes it: an own property, not enumerable.
+  Object.defineProperty(error, 'cause', { value: cause, writable: true, enumerable: false, configurable: true });
   return error;
 }
 

@@ -372,8 +372,22 @@ export interface HostCallError {
   readonly syscall?: string;
   readonly path?: string;
   readonly dest?: string;
-  /** The message of the error's cause (fetch's network failures). */
-  readonly cause?: string;
+  /**
+   * The error's cause (fetch's network failures): its message, or the message with Node's socket
+   * error properties (`connect ECONNREFUSED 127.0.0.1:1` with errno, code, syscall, address, port).
+   */
+  readonly cause?: string | HostCallCause;
+}
+
+/** A network failure's cause as Node's net reports it: only the properties it has are present. */
+export interface HostCallCause {
+  readonly message: string;
+  readonly errno?: number;
+  readonly code?: string;
+  readonly syscall?: string;
+  readonly address?: string;
+  readonly port?: number;
+  readonly hostname?: string;
 }
 
 /** Bytes → a payload string (host side; Buffer's latin1 decoding takes the low 8 bits back). */

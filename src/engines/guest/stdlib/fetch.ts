@@ -568,12 +568,24 @@ const POLL_MIN_MS = 1;
 const POLL_MAX_MS = 8;
 let pollDelay = POLL_MIN_MS;
 
-export async function fetch(input: string | URL | Request, init?: RequestInit): Promise<Response> {
+export function fetch(input: string | URL | Request, init?: RequestInit): Promise<Response> {
+  return send(input, init, false);
+}
+
+/**
+ * fetch for node:http's client (http-client.ts): the same host call, marked so that the host sends
+ * it even to a port the Fetch standard's "bad port" list refuses (Node's http has no such list).
+ */
+export function fetchForHttp(input: string | URL, init: RequestInit): Promise<Response> {
+  return send(input, init, true);
+}
+
+async function send(input: string | URL | Request, init: RequestInit | undefined, node: boolean): Promise<Response> {
   const request = new Request(input, init);
   request.signal.throwIfAborted();
   const body = request.method === 'GET' || request.method === 'HEAD' ? undefined : await readAll(request['state'], request.headers);
   request.signal.throwIfAborted();
-  const shape = { url: request.url, method: request.method, headers: [...request.headers], redirect: request.redirect };
+  const shape = { url: request.url, method: request.method, headers: [...request.headers], redirect: request.redirect, ...(node ? { node } : {}) };
   const id = hostCall('fetch.start', [shape], body).value as number;
   host.pending++;
   pollDelay = POLL_MIN_MS;
@@ -584,7 +596,7 @@ export async function fetch(input: string | URL | Request, init?: RequestInit): 
     // frames; taken again here, in fetch's own continuation, it shows the handler that awaited it
     // (V8: `at async handler (/var/task/index.mjs:…)`, as Node's undici error does). An abort's
     // reason is the caller's own object and is rejected untouched.
-    if (typeof error === 'object' && error !== null && hostFailures.has(error)) Error.captureStackTrace(error, fetch);
+    if (typeof error === 'object' && error !== null && hostFailures.has(error)) Error.captureStackTrace(error, send);
     throw error;
   }
 }

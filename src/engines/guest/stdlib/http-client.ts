@@ -11,7 +11,8 @@
  */
 import { nodeError } from '../bridge.ts';
 import { events } from './events.ts';
-import { fetchGlobals } from './fetch.ts';
+import { fetchForHttp } from './fetch.ts';
+import { callParent, functionConstructor } from './http-constructor.ts';
 import { OutgoingMessage } from './http-outgoing.ts';
 import { IncomingMessage, STATUS_CODES } from './http-server.ts';
 
@@ -29,31 +30,20 @@ export interface AgentOptions {
   [key: string]: unknown;
 }
 
-/** Connection pooling is the host's: an Agent keeps Node's options and (empty) socket tables. */
-export class Agent extends EventEmitter {
-  readonly options: AgentOptions;
-  defaultPort = 80;
-  protocol = 'http:';
-  keepAlive: boolean;
-  keepAliveMsecs: number;
-  maxSockets: number;
-  maxTotalSockets: number;
-  maxFreeSockets: number;
-  scheduling: string;
-  readonly sockets: Record<string, unknown[]> = Object.create(null) as Record<string, unknown[]>;
-  readonly freeSockets: Record<string, unknown[]> = Object.create(null) as Record<string, unknown[]>;
-  readonly requests: Record<string, unknown[]> = Object.create(null) as Record<string, unknown[]>;
-
-  constructor(options: AgentOptions = {}) {
-    super();
-    this.options = { __proto__: null, ...options };
-    this.keepAlive = options.keepAlive ?? false;
-    this.keepAliveMsecs = options.keepAliveMsecs ?? 1000;
-    this.maxSockets = options.maxSockets ?? Infinity;
-    this.maxTotalSockets = options.maxTotalSockets ?? Infinity;
-    this.maxFreeSockets = options.maxFreeSockets ?? 256;
-    this.scheduling = options.scheduling ?? 'lifo';
-  }
+/** Connection pooling is the host's: an Agent keeps Node's options and (empty) socket tables. Its constructor is the function below (http-constructor.ts). */
+class AgentBody extends EventEmitter {
+  declare readonly options: AgentOptions;
+  declare defaultPort: number;
+  declare protocol: string;
+  declare keepAlive: boolean;
+  declare keepAliveMsecs: number;
+  declare maxSockets: number;
+  declare maxTotalSockets: number;
+  declare maxFreeSockets: number;
+  declare scheduling: string;
+  declare readonly sockets: Record<string, unknown[]>;
+  declare readonly freeSockets: Record<string, unknown[]>;
+  declare readonly requests: Record<string, unknown[]>;
 
   getName(options: { host?: string; port?: number | string; localAddress?: string } = {}): string {
     return `${options.host ?? 'localhost'}:${options.port ?? ''}:${options.localAddress ?? ''}`;
@@ -62,13 +52,37 @@ export class Agent extends EventEmitter {
   destroy(): void {}
 }
 
-export class HttpsAgent extends Agent {
-  constructor(options: AgentOptions = {}) {
-    super(options);
-    this.defaultPort = 443;
-    this.protocol = 'https:';
-  }
-}
+type Writable<T> = { -readonly [K in keyof T]: T[K] };
+
+export const Agent = functionConstructor(AgentBody, EventEmitter, 'Agent', 1, function Agent(this: AgentBody, options: AgentOptions = {}) {
+  callParent(EventEmitter, this);
+  const self = this as Writable<AgentBody>;
+  self.options = { __proto__: null, ...options };
+  self.defaultPort = 80;
+  self.protocol = 'http:';
+  self.requests = Object.create(null) as Record<string, unknown[]>;
+  self.sockets = Object.create(null) as Record<string, unknown[]>;
+  self.freeSockets = Object.create(null) as Record<string, unknown[]>;
+  self.keepAliveMsecs = options.keepAliveMsecs ?? 1000;
+  self.keepAlive = options.keepAlive ?? false;
+  self.maxSockets = options.maxSockets ?? Infinity;
+  self.maxFreeSockets = options.maxFreeSockets ?? 256;
+  self.scheduling = options.scheduling ?? 'lifo';
+  self.maxTotalSockets = options.maxTotalSockets ?? Infinity;
+});
+export type Agent = AgentBody;
+
+const AgentConstructor = Agent;
+
+/** https.Agent (Node's is also named `Agent`): an Agent for https: on 443. */
+class HttpsAgentBody extends Agent {}
+
+export const HttpsAgent = functionConstructor(HttpsAgentBody, Agent, 'Agent', 1, function Agent(this: HttpsAgentBody, options: AgentOptions = {}) {
+  callParent(AgentConstructor, this, options);
+  this.defaultPort = 443;
+  this.protocol = 'https:';
+});
+export type HttpsAgent = HttpsAgentBody;
 
 /** What a request's 'socket' event hands out: it connects at once (the host holds the real one). */
 class RequestSocket extends EventEmitter {
@@ -144,6 +158,7 @@ export class ClientRequest extends OutgoingMessage {
   /** The response once it arrived, null before: Node's ClientRequest sets `req.res` (lib/_http_client.js), and got reads it to tell a finished request's 'close' from a server abort. */
   res: IncomingMessage | null = null;
   readonly #url: string;
+  readonly #port: number;
   readonly #chunks: Uint8Array[] = [];
   readonly #controller = new AbortController();
   #timeout: ReturnType<typeof setTimeout> | undefined;
@@ -173,6 +188,7 @@ export class ClientRequest extends OutgoingMessage {
     const port = Number(o.port ?? o.defaultPort ?? agent?.defaultPort ?? (this.protocol === 'https:' ? 443 : 80));
     const hostPart = hostname.includes(':') ? `[${hostname}]` : hostname;
     this.#url = `${this.protocol}//${hostPart}:${port}${this.path}`;
+    this.#port = port;
     if (Array.isArray(o.headers)) {
       for (let i = 0; i + 1 < o.headers.length; i += 2) this.appendHeader(String(o.headers[i]), o.headers[i + 1] as string);
     } else if (o.headers) {
@@ -289,8 +305,7 @@ export class ClientRequest extends OutgoingMessage {
     this.#chunks.length = 0;
     const hasBody = body !== undefined && this.method !== 'GET' && this.method !== 'HEAD';
     this._header = `${this.method} ${this.path} HTTP/1.1\r\n`;
-    fetchGlobals
-      .fetch(this.#url, { method: this.method, headers, body: hasBody ? body : undefined, redirect: 'manual', signal: this.#controller.signal })
+    fetchForHttp(this.#url, { method: this.method, headers, body: hasBody ? body : undefined, redirect: 'manual', signal: this.#controller.signal })
       .then(
         async (response) => {
           const bytes = new Uint8Array(await response.arrayBuffer());
@@ -300,7 +315,7 @@ export class ClientRequest extends OutgoingMessage {
         },
         (error: unknown) => {
           if (this.destroyed) return;
-          this.#fail(networkError(error, this.host));
+          this.#fail(networkError(error, this.#port));
         },
       );
   }
@@ -364,13 +379,41 @@ function connReset(): Error {
   return nodeError(Error, 'ECONNRESET', 'socket hang up');
 }
 
-/** A failed fetch as Node's socket errors read: the egress policy's refusal becomes ECONNREFUSED, with its reason. */
-function networkError(error: unknown, host: string): Error {
+/** Node's errno for the socket errors a connection can fail with (libuv's, as on Linux). */
+const ERRNO: Readonly<Record<string, number>> = { ECONNREFUSED: -111, ECONNRESET: -104, ETIMEDOUT: -110, EHOSTUNREACH: -113, ENETUNREACH: -101, EPIPE: -32 };
+
+/**
+ * A failed fetch as Node's http client reports it: the socket's own error (the host's fetch's
+ * cause: `connect ECONNREFUSED 127.0.0.1:1` with errno, code, syscall, address, port;
+ * `getaddrinfo ENOTFOUND name` with errno, code, syscall, hostname; a TLS error with its code),
+ * undici's connect timeout as the kernel's `connect ETIMEDOUT`, a connection closed before the
+ * response as `socket hang up`; the egress policy's refusal keeps its own code and reason.
+ */
+function networkError(error: unknown, port: number): Error {
   if (error instanceof Error && error.name === 'AbortError') return connReset();
-  const cause = error instanceof Error && error.cause instanceof Error ? error.cause.message : error instanceof Error ? error.message : String(error);
-  const denied = cause.includes('egress policy');
-  const wrapped = nodeError(Error, denied ? 'ECONNREFUSED' : 'ECONNRESET', denied ? cause : `request to ${host} failed: ${cause}`) as unknown as Error & Record<string, unknown>;
-  wrapped.syscall = denied ? 'connect' : 'read';
-  wrapped.errno = denied ? -111 : -104;
-  return wrapped;
+  const cause = error instanceof Error && error.cause instanceof Error ? (error.cause as Error & Record<string, unknown>) : undefined;
+  const code = typeof cause?.code === 'string' ? cause.code : undefined;
+  if (!cause || code === undefined) {
+    // No socket error (the host's own bounds: too many requests in flight): its reason, as a reset.
+    const reason = cause?.message ?? (error instanceof Error ? error.message : String(error));
+    return Object.assign(nodeError(Error, 'ECONNRESET', reason), { errno: ERRNO.ECONNRESET, syscall: 'read' });
+  }
+  if (code === 'UND_ERR_CONNECT_TIMEOUT') {
+    // "Connect Timeout Error (attempted address: 10.0.0.1:81, timeout: 10000ms)"
+    const attempted = /attempted address: (.*):(\d+),/.exec(cause.message);
+    const address = attempted?.[1] ?? '';
+    const to = attempted ? Number(attempted[2]) : port;
+    return socketError({ message: `connect ETIMEDOUT ${address}:${to}`, errno: ERRNO.ETIMEDOUT, code: 'ETIMEDOUT', syscall: 'connect', address, port: to });
+  }
+  if (code.startsWith('UND_ERR_')) return connReset(); // the peer closed or the socket failed before the response
+  const shape: Record<string, unknown> = { message: cause.message };
+  for (const key of ['errno', 'code', 'syscall', 'address', 'port', 'hostname']) if (cause[key] !== undefined) shape[key] = cause[key];
+  return socketError(shape as { message: string });
+}
+
+/** An Error with Node's socket-error properties, in Node's order (errno, code, syscall, address, port, hostname). */
+function socketError(shape: { message: string; [key: string]: unknown }): Error {
+  const error = new Error(shape.message) as Error & Record<string, unknown>;
+  for (const key of ['errno', 'code', 'syscall', 'address', 'port', 'hostname']) if (shape[key] !== undefined) error[key] = shape[key];
+  return error;
 }

@@ -8,6 +8,7 @@
  * exactly these members with a socket of their own. No chunked framing: there is no wire.
  */
 import { nodeError } from '../bridge.ts';
+import { callParent, functionConstructor } from './http-constructor.ts';
 import { stream } from './stream.ts';
 
 type HeaderValue = number | string | readonly string[];
@@ -40,23 +41,24 @@ export function validateHeaderValue(name: string, value: unknown): void {
 
 const Stream = stream.Stream as unknown as new () => InstanceType<typeof stream.Stream>;
 
-export class OutgoingMessage extends Stream {
+/** OutgoingMessage's methods; its constructor is the function below (http-constructor.ts: Node's are function constructors). */
+class OutgoingMessageBody extends Stream {
   [key: string]: unknown;
-  _headers: Map<string, [string, HeaderValue]> = new Map();
-  _header: string | null = null;
-  _headerSent = false;
-  _contentLength: number | null = null;
-  _hasBody = true;
-  finished = false;
-  writable = true;
-  destroyed = false;
-  chunkedEncoding = false;
-  useChunkedEncodingByDefault = true;
-  sendDate = false;
-  shouldKeepAlive = false;
-  socket: SocketLike | null = null;
-  outputData: { data: unknown; encoding: unknown; callback?: () => void }[] = [];
-  outputSize = 0;
+  declare _headers: Map<string, [string, HeaderValue]>;
+  declare _header: string | null;
+  declare _headerSent: boolean;
+  declare _contentLength: number | null;
+  declare _hasBody: boolean;
+  declare finished: boolean;
+  declare writable: boolean;
+  declare destroyed: boolean;
+  declare chunkedEncoding: boolean;
+  declare useChunkedEncodingByDefault: boolean;
+  declare sendDate: boolean;
+  declare shouldKeepAlive: boolean;
+  declare socket: SocketLike | null;
+  declare outputData: { data: unknown; encoding: unknown; callback?: () => void }[];
+  declare outputSize: number;
 
   get connection(): SocketLike | null {
     return this.socket;
@@ -268,3 +270,23 @@ export class OutgoingMessage extends Stream {
     return this;
   }
 }
+
+export const OutgoingMessage = functionConstructor(OutgoingMessageBody, Stream, 'OutgoingMessage', 1, function OutgoingMessage(this: OutgoingMessageBody, _options?: object) {
+  callParent(Stream, this);
+  this._headers = new Map();
+  this._header = null;
+  this._headerSent = false;
+  this._contentLength = null;
+  this._hasBody = true;
+  this.finished = false;
+  this.writable = true;
+  this.destroyed = false;
+  this.chunkedEncoding = false;
+  this.useChunkedEncodingByDefault = true;
+  this.sendDate = false;
+  this.shouldKeepAlive = false;
+  this.socket = null;
+  this.outputData = [];
+  this.outputSize = 0;
+});
+export type OutgoingMessage = OutgoingMessageBody;

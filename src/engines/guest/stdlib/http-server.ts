@@ -6,6 +6,7 @@
  * @codegenie/serverless-express (Express, Koa, Fastify through them) use exactly these.
  */
 import { nodeError } from '../bridge.ts';
+import { callParent, functionConstructor } from './http-constructor.ts';
 import { OutgoingMessage } from './http-outgoing.ts';
 import { stream } from './stream.ts';
 
@@ -14,28 +15,27 @@ export const STATUS_CODES: Readonly<Record<string, string>> = { ...LAMBDALET_STA
 
 type SocketLike = Record<string, unknown> | null | undefined;
 
-export class IncomingMessage extends stream.Readable {
-  [key: string]: unknown;
-  socket: SocketLike;
-  httpVersionMajor = 1;
-  httpVersionMinor = 1;
-  httpVersion = '1.1';
-  complete = false;
-  rawHeaders: string[] = [];
-  rawTrailers: string[] = [];
-  aborted = false;
-  upgrade = false;
-  url = '';
-  method: string | null = null;
-  statusCode: number | null = null;
-  statusMessage: string | null = null;
-  #headers: Record<string, string | string[]> | undefined;
-  #trailers: Record<string, string> = {};
+const kHeaders = Symbol('kHeaders');
+const kTrailers = Symbol('kTrailers');
 
-  constructor(socket?: SocketLike) {
-    super();
-    this.socket = socket ?? null;
-  }
+/** IncomingMessage's methods; its constructor is the function below (http-constructor.ts: Node's are function constructors). */
+class IncomingMessageBody extends stream.Readable {
+  [key: string]: unknown;
+  declare socket: SocketLike;
+  declare httpVersionMajor: number;
+  declare httpVersionMinor: number;
+  declare httpVersion: string;
+  declare complete: boolean;
+  declare rawHeaders: string[];
+  declare rawTrailers: string[];
+  declare aborted: boolean;
+  declare upgrade: boolean;
+  declare url: string;
+  declare method: string | null;
+  declare statusCode: number | null;
+  declare statusMessage: string | null;
+  declare [kHeaders]: Record<string, string | string[]> | undefined;
+  declare [kTrailers]: Record<string, string>;
 
   get connection(): SocketLike {
     return this.socket;
@@ -43,16 +43,16 @@ export class IncomingMessage extends stream.Readable {
 
   /** From rawHeaders on first read (Node's lazy header object); assignable, as in Node. */
   get headers(): Record<string, string | string[]> {
-    if (!this.#headers) {
+    if (!this[kHeaders]) {
       const headers: Record<string, string | string[]> = {};
       for (let i = 0; i + 1 < this.rawHeaders.length; i += 2) addHeader(headers, this.rawHeaders[i]!, this.rawHeaders[i + 1]!);
-      this.#headers = headers;
+      this[kHeaders] = headers;
     }
-    return this.#headers;
+    return this[kHeaders];
   }
 
   set headers(value: Record<string, string | string[]>) {
-    this.#headers = value;
+    this[kHeaders] = value;
   }
 
   get headersDistinct(): Record<string, string[]> {
@@ -62,11 +62,11 @@ export class IncomingMessage extends stream.Readable {
   }
 
   get trailers(): Record<string, string> {
-    return this.#trailers;
+    return this[kTrailers];
   }
 
   set trailers(value: Record<string, string>) {
-    this.#trailers = value;
+    this[kTrailers] = value;
   }
 
   override _read(): void {}
@@ -76,6 +76,26 @@ export class IncomingMessage extends stream.Readable {
     return this;
   }
 }
+
+export const IncomingMessage = functionConstructor(IncomingMessageBody, stream.Readable, 'IncomingMessage', 1, function IncomingMessage(this: IncomingMessageBody, socket?: SocketLike) {
+  callParent(stream.Readable, this);
+  this.socket = socket ?? null;
+  this.httpVersionMajor = 1;
+  this.httpVersionMinor = 1;
+  this.httpVersion = '1.1';
+  this.complete = false;
+  this.rawHeaders = [];
+  this.rawTrailers = [];
+  this.aborted = false;
+  this.upgrade = false;
+  this.url = '';
+  this.method = null;
+  this.statusCode = null;
+  this.statusMessage = null;
+  this[kHeaders] = undefined;
+  this[kTrailers] = {};
+});
+export type IncomingMessage = IncomingMessageBody;
 
 /** Node's rule for joining repeated headers (lib/_http_incoming.js matchKnownFields, simplified). */
 export function addHeader(headers: Record<string, string | string[]>, rawName: string, value: string): void {
@@ -92,19 +112,13 @@ export function addHeader(headers: Record<string, string | string[]>, rawName: s
   }
 }
 
-export class ServerResponse extends OutgoingMessage {
-  statusCode = 200;
-  statusMessage: string | undefined = undefined;
-  req: unknown;
-  _sent100 = false;
-  _expect_continue = false;
-
-  constructor(req?: { method?: string; httpVersionMajor?: number; httpVersionMinor?: number } | null) {
-    super();
-    this.req = req;
-    if (req?.method === 'HEAD') this._hasBody = false;
-    this.sendDate = true;
-  }
+/** ServerResponse's methods; its constructor is the function below (http-constructor.ts: Node's are function constructors). */
+class ServerResponseBody extends OutgoingMessage {
+  declare statusCode: number;
+  declare statusMessage: string | undefined;
+  declare req: unknown;
+  declare _sent100: boolean;
+  declare _expect_continue: boolean;
 
   writeHead(statusCode: number, reason?: string | Record<string, unknown> | unknown[], headers?: Record<string, unknown> | unknown[]): this {
     if (this._header) throw nodeError(Error, 'ERR_HTTP_HEADERS_SENT', 'Cannot write headers after they are sent to the client');
@@ -148,3 +162,17 @@ export class ServerResponse extends OutgoingMessage {
     if (callback) globalThis.process.nextTick(callback);
   }
 }
+
+type RequestLike = { method?: string; httpVersionMajor?: number; httpVersionMinor?: number } | null;
+
+export const ServerResponse = functionConstructor(ServerResponseBody, OutgoingMessage, 'ServerResponse', 2, function ServerResponse(this: ServerResponseBody, req?: RequestLike, options?: object) {
+  callParent(OutgoingMessage, this, options);
+  this.statusCode = 200;
+  this.statusMessage = undefined;
+  this.req = req;
+  this._sent100 = false;
+  this._expect_continue = false;
+  if (req?.method === 'HEAD') this._hasBody = false;
+  this.sendDate = true;
+});
+export type ServerResponse = ServerResponseBody;
