@@ -306,8 +306,30 @@ function noNew(name: string): never {
 }
 
 type ViewConstructor = new (a?: unknown, b?: unknown, c?: unknown) => object;
-/** The engine's typed array constructors, taken at install. */
-const natives = {} as Record<TypedArrayName, ViewConstructor>;
+/** Each kind's original constructor, its wrapper and its element size (one shape: the helper's loads stay monomorphic). */
+interface ViewKind {
+  readonly name: TypedArrayName;
+  readonly native: ViewConstructor;
+  readonly wrapper: AnyFunction;
+  readonly bytesPerElement: number;
+}
+const kinds = {} as Record<TypedArrayName, ViewKind>;
+
+/**
+ * A typed array constructor's body. Three arguments are what every form takes (an absent one and
+ * an undefined one are the same to the engine); `new Native(a, b, c)`, not Reflect.construct with
+ * rest arguments, which made `new Uint8Array(16)` ~3.5x the engine's own time in Node 24 (this: ~1.6-1.8x).
+ */
+function makeView(kind: ViewKind, target: AnyFunction | undefined, a: unknown, b: unknown, c: unknown): object {
+  if (target === undefined) noNew(kind.name);
+  if (typeof a === 'number') refuseOverMachine(MathTrunc(a) * kind.bytesPerElement);
+  try {
+    return target === kind.wrapper ? new kind.native(a, b, c) : (construct(kind.native, [a, b, c], target) as object);
+  } catch (error) {
+    viewFailed(error, a, kind.bytesPerElement);
+    throw error;
+  }
+}
 
 const arrayBufferIsView = NativeArrayBuffer.isView;
 
@@ -320,149 +342,26 @@ let typedArrayLength: AnyFunction;
 function installTypedArrays(): void {
   const TypedArray = getPrototypeOf(Uint8Array) as Constructor;
   typedArrayLength = getOwnPropertyDescriptor(TypedArray.prototype, 'length')!.get!;
-  // Declared under each constructor's own name (see installBuffer's shells), one per kind, each
-  // constructing its own kind directly (a shared helper with Reflect.construct and rest arguments
-  // made `new Uint8Array(16)` ~3.5x as slow as the engine's; this ~1.6x, measured in Node 24).
-  // Three arguments are what every form takes: an absent one and an undefined one are the same.
+  // Declared under each constructor's own name (see installBuffer's shells).
   const shells: Record<TypedArrayName, AnyFunction> = {
-    Int8Array: function (a?: unknown, b?: unknown, c?: unknown): object {
-      const target = new.target as AnyFunction | undefined;
-      if (target === undefined) noNew('Int8Array');
-      if (typeof a === 'number') refuseOverMachine(MathTrunc(a));
-      try {
-        return target === shells.Int8Array ? new natives.Int8Array(a, b, c) : (construct(natives.Int8Array, [a, b, c], target) as object);
-      } catch (error) {
-        viewFailed(error, a, 1);
-        throw error;
-      }
-    },
-    Uint8Array: function (a?: unknown, b?: unknown, c?: unknown): object {
-      const target = new.target as AnyFunction | undefined;
-      if (target === undefined) noNew('Uint8Array');
-      if (typeof a === 'number') refuseOverMachine(MathTrunc(a));
-      try {
-        return target === shells.Uint8Array ? new natives.Uint8Array(a, b, c) : (construct(natives.Uint8Array, [a, b, c], target) as object);
-      } catch (error) {
-        viewFailed(error, a, 1);
-        throw error;
-      }
-    },
-    Uint8ClampedArray: function (a?: unknown, b?: unknown, c?: unknown): object {
-      const target = new.target as AnyFunction | undefined;
-      if (target === undefined) noNew('Uint8ClampedArray');
-      if (typeof a === 'number') refuseOverMachine(MathTrunc(a));
-      try {
-        return target === shells.Uint8ClampedArray ? new natives.Uint8ClampedArray(a, b, c) : (construct(natives.Uint8ClampedArray, [a, b, c], target) as object);
-      } catch (error) {
-        viewFailed(error, a, 1);
-        throw error;
-      }
-    },
-    Int16Array: function (a?: unknown, b?: unknown, c?: unknown): object {
-      const target = new.target as AnyFunction | undefined;
-      if (target === undefined) noNew('Int16Array');
-      if (typeof a === 'number') refuseOverMachine(MathTrunc(a) * 2);
-      try {
-        return target === shells.Int16Array ? new natives.Int16Array(a, b, c) : (construct(natives.Int16Array, [a, b, c], target) as object);
-      } catch (error) {
-        viewFailed(error, a, 2);
-        throw error;
-      }
-    },
-    Uint16Array: function (a?: unknown, b?: unknown, c?: unknown): object {
-      const target = new.target as AnyFunction | undefined;
-      if (target === undefined) noNew('Uint16Array');
-      if (typeof a === 'number') refuseOverMachine(MathTrunc(a) * 2);
-      try {
-        return target === shells.Uint16Array ? new natives.Uint16Array(a, b, c) : (construct(natives.Uint16Array, [a, b, c], target) as object);
-      } catch (error) {
-        viewFailed(error, a, 2);
-        throw error;
-      }
-    },
-    Int32Array: function (a?: unknown, b?: unknown, c?: unknown): object {
-      const target = new.target as AnyFunction | undefined;
-      if (target === undefined) noNew('Int32Array');
-      if (typeof a === 'number') refuseOverMachine(MathTrunc(a) * 4);
-      try {
-        return target === shells.Int32Array ? new natives.Int32Array(a, b, c) : (construct(natives.Int32Array, [a, b, c], target) as object);
-      } catch (error) {
-        viewFailed(error, a, 4);
-        throw error;
-      }
-    },
-    Uint32Array: function (a?: unknown, b?: unknown, c?: unknown): object {
-      const target = new.target as AnyFunction | undefined;
-      if (target === undefined) noNew('Uint32Array');
-      if (typeof a === 'number') refuseOverMachine(MathTrunc(a) * 4);
-      try {
-        return target === shells.Uint32Array ? new natives.Uint32Array(a, b, c) : (construct(natives.Uint32Array, [a, b, c], target) as object);
-      } catch (error) {
-        viewFailed(error, a, 4);
-        throw error;
-      }
-    },
-    Float16Array: function (a?: unknown, b?: unknown, c?: unknown): object {
-      const target = new.target as AnyFunction | undefined;
-      if (target === undefined) noNew('Float16Array');
-      if (typeof a === 'number') refuseOverMachine(MathTrunc(a) * 2);
-      try {
-        return target === shells.Float16Array ? new natives.Float16Array(a, b, c) : (construct(natives.Float16Array, [a, b, c], target) as object);
-      } catch (error) {
-        viewFailed(error, a, 2);
-        throw error;
-      }
-    },
-    Float32Array: function (a?: unknown, b?: unknown, c?: unknown): object {
-      const target = new.target as AnyFunction | undefined;
-      if (target === undefined) noNew('Float32Array');
-      if (typeof a === 'number') refuseOverMachine(MathTrunc(a) * 4);
-      try {
-        return target === shells.Float32Array ? new natives.Float32Array(a, b, c) : (construct(natives.Float32Array, [a, b, c], target) as object);
-      } catch (error) {
-        viewFailed(error, a, 4);
-        throw error;
-      }
-    },
-    Float64Array: function (a?: unknown, b?: unknown, c?: unknown): object {
-      const target = new.target as AnyFunction | undefined;
-      if (target === undefined) noNew('Float64Array');
-      if (typeof a === 'number') refuseOverMachine(MathTrunc(a) * 8);
-      try {
-        return target === shells.Float64Array ? new natives.Float64Array(a, b, c) : (construct(natives.Float64Array, [a, b, c], target) as object);
-      } catch (error) {
-        viewFailed(error, a, 8);
-        throw error;
-      }
-    },
-    BigInt64Array: function (a?: unknown, b?: unknown, c?: unknown): object {
-      const target = new.target as AnyFunction | undefined;
-      if (target === undefined) noNew('BigInt64Array');
-      if (typeof a === 'number') refuseOverMachine(MathTrunc(a) * 8);
-      try {
-        return target === shells.BigInt64Array ? new natives.BigInt64Array(a, b, c) : (construct(natives.BigInt64Array, [a, b, c], target) as object);
-      } catch (error) {
-        viewFailed(error, a, 8);
-        throw error;
-      }
-    },
-    BigUint64Array: function (a?: unknown, b?: unknown, c?: unknown): object {
-      const target = new.target as AnyFunction | undefined;
-      if (target === undefined) noNew('BigUint64Array');
-      if (typeof a === 'number') refuseOverMachine(MathTrunc(a) * 8);
-      try {
-        return target === shells.BigUint64Array ? new natives.BigUint64Array(a, b, c) : (construct(natives.BigUint64Array, [a, b, c], target) as object);
-      } catch (error) {
-        viewFailed(error, a, 8);
-        throw error;
-      }
-    },
+    Int8Array: function (a?: unknown, b?: unknown, c?: unknown): object { return makeView(kinds.Int8Array, new.target as AnyFunction | undefined, a, b, c); },
+    Uint8Array: function (a?: unknown, b?: unknown, c?: unknown): object { return makeView(kinds.Uint8Array, new.target as AnyFunction | undefined, a, b, c); },
+    Uint8ClampedArray: function (a?: unknown, b?: unknown, c?: unknown): object { return makeView(kinds.Uint8ClampedArray, new.target as AnyFunction | undefined, a, b, c); },
+    Int16Array: function (a?: unknown, b?: unknown, c?: unknown): object { return makeView(kinds.Int16Array, new.target as AnyFunction | undefined, a, b, c); },
+    Uint16Array: function (a?: unknown, b?: unknown, c?: unknown): object { return makeView(kinds.Uint16Array, new.target as AnyFunction | undefined, a, b, c); },
+    Int32Array: function (a?: unknown, b?: unknown, c?: unknown): object { return makeView(kinds.Int32Array, new.target as AnyFunction | undefined, a, b, c); },
+    Uint32Array: function (a?: unknown, b?: unknown, c?: unknown): object { return makeView(kinds.Uint32Array, new.target as AnyFunction | undefined, a, b, c); },
+    Float16Array: function (a?: unknown, b?: unknown, c?: unknown): object { return makeView(kinds.Float16Array, new.target as AnyFunction | undefined, a, b, c); },
+    Float32Array: function (a?: unknown, b?: unknown, c?: unknown): object { return makeView(kinds.Float32Array, new.target as AnyFunction | undefined, a, b, c); },
+    Float64Array: function (a?: unknown, b?: unknown, c?: unknown): object { return makeView(kinds.Float64Array, new.target as AnyFunction | undefined, a, b, c); },
+    BigInt64Array: function (a?: unknown, b?: unknown, c?: unknown): object { return makeView(kinds.BigInt64Array, new.target as AnyFunction | undefined, a, b, c); },
+    BigUint64Array: function (a?: unknown, b?: unknown, c?: unknown): object { return makeView(kinds.BigUint64Array, new.target as AnyFunction | undefined, a, b, c); },
   };
   for (const name of ownKeys(shells) as TypedArrayName[]) {
     const native = (globalThis as Record<string, unknown>)[name];
     if (typeof native !== 'function') continue; // Float16Array before V8 13.x
     const wrapper = shells[name];
-    natives[name] = native as unknown as ViewConstructor;
+    kinds[name] = { name, native: native as unknown as ViewConstructor, wrapper, bytesPerElement: (native as unknown as { BYTES_PER_ELEMENT: number }).BYTES_PER_ELEMENT };
     substitute(globalThis, name, native as Constructor, wrapper);
     registerNativeLook(wrapper, name);
     // Statics (from, of) and Symbol.species are %TypedArray%'s, reached through the prototype chain.
