@@ -158,13 +158,12 @@ forEachEngine(({ engine, withRuntime, title, unsupported }) => {
         expect(next.payload).toBe('still alive');
       }), SLOW_CASE_LIMIT_MS);
 
-    const bufferBombGap = {
-      v8: 'isolated-vm refuses an ArrayBuffer over the cap with "RangeError: Array buffer allocation failed", a function error that leaves the environment warm',
-    };
     const bombs: [kind: string, body: string, reasons: Partial<Record<EngineName, string>>][] = [
       ['an array of objects', 'const a = []; for (let i = 0; ; i++) a.push({ i, s: "v" + i, o: { i } });', {}],
       ['ever longer strings', 'let s = "x"; const keep = []; for (;;) { s = s + s.slice(0, 1 << 20) + "y"; keep.push(s); }', {}],
-      ['ArrayBuffers', 'const keep = []; for (;;) { const b = new Uint8Array(8 * 1024 * 1024); b.fill(1); keep.push(b); }', bufferBombGap],
+      ['ArrayBuffers', 'const keep = []; for (;;) { const b = new Uint8Array(8 * 1024 * 1024); b.fill(1); keep.push(b); }', {}],
+      ['ArrayBuffers whose refusal is caught', 'try { const keep = []; for (;;) keep.push(new Uint8Array(8 << 20).fill(1)); } catch { return "survived"; }', {}],
+      ['Buffers', 'const keep = []; for (;;) keep.push(Buffer.alloc(8 << 20, 1));', {}],
       ['a bomb whose out-of-memory error is caught', 'try { const a = []; for (;;) a.push("z".repeat((1 << 20) + 1).slice(1) + a.length); } catch { return "survived"; }', {}],
     ];
     for (const [kind, body, reasons] of bombs) {
@@ -181,6 +180,37 @@ forEachEngine(({ engine, withRuntime, title, unsupported }) => {
         expect(next.payload).toBe('ok');
       }), SLOW_CASE_LIMIT_MS);
     }
+
+    // Node on Lambda is refused (RangeError) only a single buffer larger than the machine's memory
+    // (os.totalmem(): memoryMb); one that fits it but not beside what is held gets the OOM kill.
+    const singleBufferGap = {
+      quickjs: 'QuickJS refuses a single buffer past its cap with a catchable "InternalError: out of memory" (at and over memoryMb alike) and 2 ** 40 bytes with "RangeError: invalid array buffer length"',
+    };
+    it.skipIf(unsupported(singleBufferGap))(title('Out of memory: one buffer past memoryMb is a catchable RangeError (Node refuses it) and the environment stays warm; one that fits memoryMb but not beside what is held ends the environment', singleBufferGap), () =>
+      withRuntime(async ({ rt, logs }) => {
+        await deployFiles(rt, 'single', `let held;
+          export const handler = async (event) => {
+            held = new Uint8Array(event.hold).fill(1);
+            try { return new ArrayBuffer(event.bytes).byteLength; } catch (e) { return e.name + ': ' + e.message; }
+          };`, { memoryMb: 128, timeoutMs: GENEROUS_TIMEOUT_MS });
+        const MIB = 1024 * 1024;
+        // Over the machine's memory (memoryMb + 1 byte; 1 TiB): refused as Node refuses it, nothing ends.
+        for (const bytes of [128 * MIB + 1, 2 ** 40]) {
+          const over = await rt.invoke('single', { hold: 0, bytes });
+          expect(over.payload).toBe('RangeError: Array buffer allocation failed');
+        }
+        // Under: 64 MiB held and 32 MiB more.
+        const under = await rt.invoke('single', { hold: 64 * MIB, bytes: 32 * MIB });
+        expect(under.coldStart).toBe(false);
+        expect(under.payload).toBe(32 * MIB);
+        // Past the cap with what is held: 64 MiB held and 96 MiB more, which the machine could give alone.
+        const past = await rt.invoke('single', { hold: 64 * MIB, bytes: 96 * MIB });
+        expect(errorOf(past).errorType).toBe('Runtime.OutOfMemory');
+        expect(logs.forRequest(past.requestId).find((line) => line.startsWith('REPORT'))).toMatch(/\tMax Memory Used: 128 MB\t.*Status: error\tError Type: Runtime\.OutOfMemory\t$/);
+        const next = await rt.invoke('single', { hold: 0, bytes: 0 });
+        expect(next.coldStart).toBe(true);
+        expect(next.payload).toBe(0);
+      }), SLOW_CASE_LIMIT_MS);
 
     it('Out of memory: memory well under the cap is usable (64 MiB of ArrayBuffers in a 256 MB function)', () =>
       withRuntime(async ({ rt }) => {

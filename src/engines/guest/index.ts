@@ -13,7 +13,7 @@ import { createConsole, logControlsFrom } from './console.ts';
 import { installGlobals, removeNode24Additions, timeZoneChanged } from './globals.ts';
 import { installInterruptibleSort } from './interruptible-sort.ts';
 import { installLazyApis } from './lazy-apis.ts';
-import { installMemoryLedger } from './memory-ledger.ts';
+import { installMemoryLedger, setMemoryBudget } from './memory-ledger.ts';
 import { installWasmLedger, setWasmBudget } from './wasm-ledger.ts';
 import { installLazyV8Headers, installStackHeaders } from './stack-header.ts';
 import { formattedErrorLine, intoErrorSafely, runtimeError, toErrorShape, toInitError } from './errors.ts';
@@ -296,6 +296,7 @@ function startInit(userModule: UserModule, message: InitMessage): Phase {
   }
   fixedContext = message.context;
   setWasmBudget(Number(message.context.memoryLimitInMB));
+  setMemoryBudget(Number(message.context.memoryLimitInMB));
   // LogPatch.patchConsole: the runtime client reads its log controls from the environment at start.
   guestConsole.configure(logControlsFrom(processEnv));
   installAwsLambda(processEnv);

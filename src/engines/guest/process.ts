@@ -150,8 +150,11 @@ export function createProcess(deps: ProcessDeps): {
     return [seconds, nanos];
   };
   hrtime.bigint = (): bigint => BigInt(now()) * 1_000_000n;
-  const memoryUsage = () => ({ rss: 0, heapTotal: 0, heapUsed: 0, external: 0, arrayBuffers: 0 });
-  memoryUsage.rss = () => 0;
+  // process.memoryUsage() and its kin: their code is in the os chunk (stdlib/process-usage.ts), loaded on first use.
+  let usage: ReturnType<typeof import('./stdlib/process-usage.ts').createProcessUsage> | undefined;
+  const usageOf = () => (usage ??= stdlib<typeof import('./stdlib/os.ts')>('os').createProcessUsage());
+  const memoryUsage = () => usageOf().memoryUsage();
+  memoryUsage.rss = (): number => usageOf().rss();
   let stdout: Writable | undefined;
   let stderr: Writable | undefined;
   const warned = new Set<string>();
@@ -164,8 +167,8 @@ export function createProcess(deps: ProcessDeps): {
     hrtime,
     uptime: () => (now() - bootedAt) / 1000,
     memoryUsage,
-    cpuUsage: () => ({ user: 0, system: 0 }),
-    resourceUsage: () => ({ userCPUTime: 0, systemCPUTime: 0, maxRSS: 0 }),
+    cpuUsage: (previousValue?: unknown) => usageOf().cpuUsage(previousValue),
+    resourceUsage: () => usageOf().resourceUsage(),
     emitWarning: (warning: unknown, typeOrOptions?: unknown, code?: unknown) => {
       const options = typeof typeOrOptions === 'object' && typeOrOptions !== null ? (typeOrOptions as { type?: string; code?: string }) : {};
       const type = warning instanceof Error ? warning.name : typeof typeOrOptions === 'string' ? typeOrOptions : (options.type ?? 'Warning');

@@ -168,6 +168,15 @@ export const REPLY_STALE = 'lambdalet:reply-stale';
  */
 export const WASM_COMPILED_OP = 'wasm-compiled';
 
+/**
+ * The host call behind the guest's process.memoryUsage(), cpuUsage() and resourceUsage()
+ * (process.ts), answered by the engine itself from this environment's own isolate or QuickJS
+ * runtime — never the host process's figures — as `o[rss, heapTotal, heapUsed, external,
+ * arrayBuffers, cpuMicros]` (bytes; CPU time in µs). rss is the memory the environment is charged
+ * (what Max Memory Used reads).
+ */
+export const USAGE_OP = 'process.usage';
+
 
 /*
  * Wire format. Messages and replies cross as two strings rather than objects: a string crosses an

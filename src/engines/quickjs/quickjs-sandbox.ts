@@ -111,7 +111,7 @@ export class QuickJSSandbox implements Sandbox {
 
   async call(message: HostMessage, timeoutMs: number): Promise<GuestReply> {
     try {
-      return this.#run(message, timeoutMs, true);
+      return this.#timed(message, timeoutMs, true);
     } finally {
       const after = this.#afterFirstInvoke;
       if (after && message.type === 'invoke') {
@@ -122,7 +122,27 @@ export class QuickJSSandbox implements Sandbox {
   }
 
   peek(message: HostMessage): GuestReply {
-    return this.#run(message, PEEK_TIMEOUT_MS, false);
+    return this.#timed(message, PEEK_TIMEOUT_MS, false);
+  }
+
+  /**
+   * The CPU time this sandbox's guest has used, in µs (process.cpuUsage() in the guest: in-thread.ts
+   * USAGE_OP): its calls' share of the thread's CPU time, which the thread's other sandboxes do not
+   * get (a call runs to completion on it), with the call in progress so far. Monotone.
+   */
+  cpuMicros(): number {
+    return this.#cpuMicros + (this.#runStartMicros === undefined ? 0 : threadCpuMicros() - this.#runStartMicros);
+  }
+
+  #timed(message: HostMessage, timeoutMs: number, drainJobs: boolean): GuestReply {
+    const start = threadCpuMicros();
+    this.#runStartMicros = start;
+    try {
+      return this.#run(message, timeoutMs, drainJobs);
+    } finally {
+      this.#runStartMicros = undefined;
+      this.#cpuMicros += Math.max(0, threadCpuMicros() - start);
+    }
   }
 
   /** SnapStart: the instance's memory, after INIT (calls run to completion, so it is idle here). */
@@ -147,6 +167,10 @@ export class QuickJSSandbox implements Sandbox {
     this.#releaseInvokeType();
     this.#host.release(true);
   }
+
+  /** CPU time of the calls that have ended (µs), and the thread's CPU time when the call in progress started. */
+  #cpuMicros = 0;
+  #runStartMicros: number | undefined;
 
   #run(message: HostMessage, timeoutMs: number, drainJobs: boolean): GuestReply {
     if (this.#fault) throw this.#fault;
@@ -339,4 +363,15 @@ function answerText(context: QuickJSContext, answer: QuickJSHandle): string | un
   const text = context.typeof(state.value) === 'string' ? context.getString(state.value) : undefined;
   state.value.dispose();
   return text;
+}
+
+/**
+ * This thread's CPU time in µs (Node 23.9+'s process.threadCpuUsage: a worker's own, not the
+ * process's); the monotonic clock where it is missing.
+ */
+const threadCpuUsage = (process as { threadCpuUsage?: () => NodeJS.CpuUsage }).threadCpuUsage;
+function threadCpuMicros(): number {
+  if (!threadCpuUsage) return performance.now() * 1000;
+  const { user, system } = threadCpuUsage();
+  return user + system;
 }

@@ -11,7 +11,7 @@ import { type Blueprint, type Engine, type Sandbox, type SandboxFault, type Sand
 import { binaryAnswer, textRequest, type BinaryAnswer } from '../binary-host-call.ts';
 import { guestRuntime, withStandardLibrary } from '../guest-bundle.ts';
 import { BlankIsolates } from './blank-isolates.ts';
-import { encodeMessage, WASM_COMPILED_OP, type InitMessage } from '../guest/protocol.ts';
+import { encodeMessage, USAGE_OP, WASM_COMPILED_OP, type InitMessage } from '../guest/protocol.ts';
 import { exposeGuestGc, hasNoNodeSnapshotFlag, missingFlagError, turnOffLoopUnrolling, turnOffWasmCodeGc } from './flags.ts';
 import { warmGuestCodeCache } from './guest-code-cache.ts';
 import { RemoteImage, type BlueprintDef, type EnginePool } from '../remote/engine-pool.ts';
@@ -394,7 +394,7 @@ export class V8Engine implements Engine {
       const deferred = start ? new DeferredHostCalls(start, bound.answerSlot) : undefined;
       // No call into the isolate: its guest's host functions already forward here.
       bound.log = guestLogCallback(options.onLog, () => sandbox?.replyWentStale());
-      bound.host = binaryCallback(hostCall, options.hostCallBytes, deferred);
+      bound.host = binaryCallback(hostCall, options.hostCallBytes, deferred, restored.isolate);
       const restoredSandbox = new V8Sandbox(restored.isolate, restored.dispatch, undefined, true, deferred);
       sandbox = restoredSandbox;
       restored.owner.onCatastrophe = (message) => this.#onCatastrophicError(message, restoredSandbox, restoredSandbox.failCatastrophically(message));
@@ -549,7 +549,7 @@ export class V8Engine implements Engine {
         [
           new ivm.Callback(guestLogCallback(options.onLog, () => sandbox?.replyWentStale()), { ignored: true }),
           userModule.derefInto(),
-          new ivm.Callback(binaryCallback(hostCall, hostCallBytes, deferred), { sync: true }),
+          new ivm.Callback(binaryCallback(hostCall, hostCallBytes, deferred, isolate), { sync: true }),
           // A blank's guest started its clock when the blank was made: the seed restarts it (and reseeds
           // the generator from the host's entropy). Without: V8 seeds each isolate's generator itself.
           blank ? randomHex(16) : undefined,
@@ -683,8 +683,10 @@ function binaryCallback(
   hostCall: (op: string, args: string) => string,
   hostCallBytes?: (op: string, args: string, bytes: Uint8Array | undefined) => BinaryAnswer,
   deferred?: DeferredHostCalls,
+  isolate?: ivm.Isolate,
 ): (op: unknown, args: unknown, bytes?: unknown) => BinaryAnswer {
   return (op, args, bytes) => {
+    if (op === USAGE_OP) return binaryAnswer(isolate ? usageAnswer(isolate) : unavailableHostCall(USAGE_OP));
     const payload = bytes instanceof ArrayBuffer ? new Uint8Array(bytes) : undefined;
     if (deferred && op !== 'stdlib') {
       const answer = deferred.answer(String(op), String(args), payload);
@@ -693,6 +695,24 @@ function binaryCallback(
     if (hostCallBytes && op !== 'stdlib') return hostCallBytes(String(op), String(args), payload);
     return binaryAnswer(hostCall(String(op), textRequest(String(args), payload)));
   };
+}
+
+/**
+ * The guest's process.memoryUsage() / cpuUsage() figures (guest/protocol.ts USAGE_OP), this
+ * isolate's alone: its heap (V8's statistics), the ArrayBuffer memory isolated-vm's allocator
+ * counts (with the memory ledger's shadows: off-heap memory charged to memoryMb), and the CPU time
+ * isolated-vm has measured on it. Read while the guest waits in this very host call: the
+ * synchronous read is re-entrant there (the isolate runs nothing else; ~30 µs with the call).
+ */
+function usageAnswer(isolate: ivm.Isolate): string {
+  try {
+    const heap = isolate.getHeapStatisticsSync();
+    const external = heap.externally_allocated_size;
+    const cpuMicros = Math.floor(Number(isolate.cpuTime) / 1000);
+    return `o${JSON.stringify([heap.total_heap_size + external, heap.total_heap_size, heap.used_heap_size, external, external, cpuMicros])}`;
+  } catch (error) {
+    return `e${JSON.stringify({ name: 'Error', message: `process usage: ${(error as Error).message}` })}`;
+  }
 }
 
 /** What a sandbox booted without a host-call handler answers (see guest/protocol.ts). */

@@ -27,15 +27,48 @@ describe('v8 off-heap memory ledger (memoryMb 128)', () => {
     expect(r.payload).toEqual([64 * MB, 64 * MB, true, 64 * MB, 7]); // the first 16 bytes survive the shrink
   }, SLOW_CASE_LIMIT_MS);
 
-  it('just under the budget (100 MiB across resizable and growable buffers) works; just over (140 MiB) is RangeError', async () => {
-    const r = await run(`export const handler = async () => {
+  it('just under the budget (100 MiB across resizable and growable buffers) works; just over (140 MiB) ends the environment, uncatchably (Lambda kills Node at MemorySize)', async () => {
+    const under = await run(`export const handler = async () => {
       const a = new ArrayBuffer(0, { maxByteLength: ${256 * MB} }); a.resize(${60 * MB});
       const s = new SharedArrayBuffer(0, { maxByteLength: ${256 * MB} }); s.grow(${40 * MB});
-      let over;
-      try { a.resize(${100 * MB}); over = 'resized'; } catch (e) { over = e.name + ': ' + e.message; }
-      return [a.byteLength, s.byteLength, over];
+      return [a.byteLength, s.byteLength];
     }`);
-    expect(r.payload).toEqual([60 * MB, 40 * MB, 'RangeError: Array buffer allocation failed']);
+    expect(under.payload).toEqual([60 * MB, 40 * MB]);
+    const over = await run(`export const handler = async () => {
+      const a = new ArrayBuffer(0, { maxByteLength: ${256 * MB} }); a.resize(${60 * MB});
+      const s = new SharedArrayBuffer(0, { maxByteLength: ${256 * MB} }); s.grow(${40 * MB});
+      try { a.resize(${100 * MB}); return 'resized'; } catch (e) { return 'caught ' + e.message; }
+    }`);
+    expect(over.payload).toMatchObject({ errorType: 'Runtime.OutOfMemory' });
+  }, SLOW_CASE_LIMIT_MS);
+
+  it("the typed array constructors the ledger stands in for look and work as Node's (identity, prototype chain, statics, subclasses, errors)", async () => {
+    const r = await run(`export const handler = async () => {
+      const TypedArray = Object.getPrototypeOf(Int8Array.prototype).constructor;
+      class Sub extends Uint16Array {}
+      const sub = new Sub([1, 2, 3]);
+      const noNew = (() => { try { Uint8Array(1); return 'made'; } catch (e) { return e.constructor.name + ': ' + e.message; } })();
+      const buf = Buffer.alloc(4, 1);
+      return {
+        identity: [Uint8Array.prototype.constructor === Uint8Array, new Float64Array(1).constructor === Float64Array, Object.getPrototypeOf(Uint8Array) === TypedArray, Object.getPrototypeOf(BigInt64Array) === TypedArray],
+        names: [Uint8Array.name, Uint8Array.length, Uint8Array.BYTES_PER_ELEMENT, String(Uint8Array), String(Uint8Array.prototype.toReversed)],
+        statics: [Array.from(Uint8Array.from([1, 2])), Array.from(Int16Array.of(-1)), Uint8Array[Symbol.species] === Uint8Array, Uint8Array.from([1]) instanceof Uint8Array],
+        sub: [sub instanceof Sub, sub instanceof Uint16Array, sub.slice(1) instanceof Sub, Array.from(sub.map((x) => x * 2)), sub.constructor === Sub],
+        copies: [Array.from(new Uint8Array([3, 1, 2]).toSorted()), Array.from(new Uint8Array([1, 2]).toReversed()), Array.from(new Uint8Array([1, 2]).with(0, 9)), new Uint8Array(new ArrayBuffer(8), 2, 3).length],
+        buffer: [Buffer.isBuffer(buf), buf instanceof Uint8Array, buf.toString('hex'), Buffer.from('hi').slice(1).toString()],
+        noNew, tag: Object.prototype.toString.call(new Uint8ClampedArray(1)),
+      };
+    }`);
+    expect(r.payload).toEqual({
+      identity: [true, true, true, true],
+      names: ['Uint8Array', 3, 1, 'function Uint8Array() { [native code] }', 'function toReversed() { [native code] }'],
+      statics: [[1, 2], [-1], true, true],
+      sub: [true, true, true, [2, 4, 6], true],
+      copies: [[1, 2, 3], [2, 1], [9, 2], 3],
+      buffer: [true, true, '01010101', 'i'],
+      // Node 24: V8's kConstructorNotFunction.
+      noNew: "TypeError: Constructor Uint8Array requires 'new'", tag: '[object Uint8ClampedArray]',
+    });
   }, SLOW_CASE_LIMIT_MS);
 
   it('a maxByteLength far past the budget costs nothing until used (Node reserves, it does not commit)', async () => {

@@ -1,5 +1,7 @@
 /** node:os, as it reads on Lambda (x86_64 Linux, /tmp). */
 
+export { createProcessUsage } from './process-usage.ts';
+
 const memoryMb = (): number => Number(globalThis.process?.env?.AWS_LAMBDA_FUNCTION_MEMORY_SIZE ?? 128);
 
 /**
