@@ -205,10 +205,19 @@ function routeComputedRequire(code: string): string {
     .replace(ESBUILD_GLOB_HELPER, NODE_GLOB_HELPER);
 }
 
-/** The path a file has under Lambda: `/var/task/...` inside the package, its own path outside it. */
+/**
+ * The path a file has under Lambda: `/var/task/...` inside the package. Outside it (a `code.entry`'s
+ * dependencies in the project's node_modules above the entry's folder), a package file is where a
+ * deployment zip with its node_modules would hold it, `/var/task/node_modules/...` (from the path's
+ * first node_modules): stack frames, `__filename` and `import.meta.url` name no host folder. Any
+ * other file outside keeps its own path.
+ */
 export function taskPath(root: string, file: string): string {
   const inside = relative(root, file);
-  if (inside.startsWith('..') || inside === '' || /^[A-Za-z]:/.test(inside) || inside.startsWith(sep)) return file;
+  if (inside.startsWith('..') || inside === '' || /^[A-Za-z]:/.test(inside) || inside.startsWith(sep)) {
+    const modules = inside === '' ? -1 : file.indexOf(`${sep}node_modules${sep}`);
+    return modules < 0 ? file : `${TASK_ROOT}/${file.slice(modules + 1).split(sep).join('/')}`;
+  }
   return `${TASK_ROOT}/${inside.split(sep).join('/')}`;
 }
 
