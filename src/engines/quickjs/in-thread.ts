@@ -244,7 +244,7 @@ export class InThreadQuickJS implements Engine {
     const [guest] = await Promise.all([(this.#guest ??= guestRuntime()), quickjsWasmModule()]);
     // Made once per engine (per worker thread), at its start or first deploy: no cold start pays for
     // it. One given by another thread still leaves this thread's first instance to make (the probe).
-    if (this.isolation === 'instance' && this.#useRuntimeImage) await Promise.all([this.#imageOf(guest.script), firstInstanceMade()]);
+    if (this.isolation === 'instance' && this.#useRuntimeImage) await Promise.all([this.#imageOf(guest.quickjsScript), firstInstanceMade()]);
     return guest;
   }
 
@@ -262,7 +262,7 @@ export class InThreadQuickJS implements Engine {
     });
     return {
       engine: 'quickjs',
-      boot: (options) => this.#boot(guest.script, bundle, withLibrary(options)),
+      boot: (options) => this.#boot(guest.quickjsScript, bundle, withLibrary(options)),
       restore: (image, options) => this.#restore(image, withLibrary(options)),
     };
   }
