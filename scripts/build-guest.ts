@@ -8,8 +8,9 @@ await mkdir(new URL('.', target), { recursive: true });
 const guest = await buildGuest();
 await writeFile(target, guest.script);
 // QuickJS's, without the WebAssembly ledger (see guest-bundle.ts).
-await writeFile(new URL('../dist/engines/guest-runtime-quickjs.js', import.meta.url), guest.quickjsScript);
+const quickjs = new URL('../dist/engines/guest-runtime-quickjs.js', import.meta.url);
+await writeFile(quickjs, guest.quickjsScript);
 // The standard library's chunks, loaded by the guest on first use (see guest-bundle.ts).
 const stdlib = new URL('../dist/engines/guest-stdlib.json', import.meta.url);
 await writeFile(stdlib, JSON.stringify(guest.stdlib));
-console.error(`wrote ${target.pathname} and ${stdlib.pathname}`);
+console.error(`wrote ${target.pathname}, ${quickjs.pathname} and ${stdlib.pathname}`);
