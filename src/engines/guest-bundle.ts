@@ -1,12 +1,14 @@
 /**
- * The guest runtime, shared by every JS engine: one script (guest/index.ts and what it imports)
- * plus the standard library (guest/stdlib/) as separate CommonJS chunks that the guest loads on
- * first use through the `stdlib` host call, which the engines answer from here. Keeping the
- * library out of the script keeps cold starts cheap: QuickJS in shared isolation parses the whole
- * script on every boot (instance isolation boots from an image of it: quickjs/runtime-image.ts).
+ * The guest runtime, written once for every JS engine: one script (guest/index.ts and what it
+ * imports; bundled for v8, and for QuickJS without what only an engine with WebAssembly uses) plus
+ * the standard library (guest/stdlib/) as separate CommonJS chunks that the guest loads on first
+ * use through the `stdlib` host call, which the engines answer from here. Keeping the library out
+ * of the script keeps cold starts cheap: QuickJS in shared isolation parses the whole script at a
+ * boot that finds no spare runtime (quickjs/in-thread.ts), and instance isolation boots from an
+ * image of it (quickjs/runtime-image.ts).
  *
- * A published build ships both prebuilt (scripts/build-guest.ts writes guest-runtime.js and
- * guest-stdlib.json beside this module); from source they are bundled with esbuild on first use,
+ * A published build ships them prebuilt (scripts/build-guest.ts writes guest-runtime.js,
+ * guest-runtime-quickjs.js and guest-stdlib.json beside this module); from source they are bundled with esbuild on first use,
  * once per checkout: the bundle is kept in node_modules/.cache, keyed by the sources (guest-cache.ts).
  */
 import { existsSync } from 'node:fs';
