@@ -1,12 +1,14 @@
 /**
- * The guest runtime, shared by every JS engine: one script (guest/index.ts and what it imports)
- * plus the standard library (guest/stdlib/) as separate CommonJS chunks that the guest loads on
- * first use through the `stdlib` host call, which the engines answer from here. Keeping the
- * library out of the script keeps cold starts cheap: QuickJS in shared isolation parses the whole
- * script on every boot (instance isolation boots from an image of it: quickjs/runtime-image.ts).
+ * The guest runtime, written once for every JS engine: one script (guest/index.ts and what it
+ * imports; bundled for v8, and for QuickJS without what only an engine with WebAssembly uses) plus
+ * the standard library (guest/stdlib/) as separate CommonJS chunks that the guest loads on first
+ * use through the `stdlib` host call, which the engines answer from here. Keeping the library out
+ * of the script keeps cold starts cheap: QuickJS in shared isolation parses the whole script at a
+ * boot that finds no spare runtime (quickjs/in-thread.ts), and instance isolation boots from an
+ * image of it (quickjs/runtime-image.ts).
  *
- * A published build ships both prebuilt (scripts/build-guest.ts writes guest-runtime.js and
- * guest-stdlib.json beside this module); from source they are bundled with esbuild on first use,
+ * A published build ships them prebuilt (scripts/build-guest.ts writes guest-runtime.js,
+ * guest-runtime-quickjs.js and guest-stdlib.json beside this module); from source they are bundled with esbuild on first use,
  * once per checkout: the bundle is kept in node_modules/.cache, keyed by the sources (guest-cache.ts).
  */
 import { existsSync } from 'node:fs';
@@ -21,8 +23,14 @@ import { coreJsUrlPatches } from './guest-url-build.ts';
 import { INTL_LANGUAGES, INTL_VARIANTS, intlDataChunk, intlGroupChunk } from './guest-intl-locales.ts';
 
 export interface GuestRuntime {
-  /** Script source whose completion value is the guest's `install(log, userModule, hostCall) → dispatch`. */
+  /** Script source whose completion value is the guest's `install(log, userModule, hostCall) → dispatch` (v8 guests). */
   readonly script: string;
+  /**
+   * The same runtime for QuickJS guests: without guest/wasm-ledger.ts (a quarter of the script),
+   * which only an engine with WebAssembly installs. QuickJS in shared isolation parses the script at
+   * every boot, and instance isolation writes the image of it into every new instance.
+   */
+  readonly quickjsScript: string;
   /** Standard-library chunk name → CommonJS source. */
   readonly stdlib: Readonly<Record<string, string>>;
 }
@@ -47,11 +55,12 @@ export async function guestRuntimeSource(): Promise<string> {
 
 async function load(): Promise<GuestRuntime> {
   try {
-    const [script, stdlib] = await Promise.all([
+    const [script, quickjsScript, stdlib] = await Promise.all([
       readFile(new URL('./guest-runtime.js', import.meta.url), 'utf8'),
+      readFile(new URL('./guest-runtime-quickjs.js', import.meta.url), 'utf8'),
       readFile(new URL('./guest-stdlib.json', import.meta.url), 'utf8'),
     ]);
-    return { script, stdlib: JSON.parse(stdlib) as Record<string, string> };
+    return { script, quickjsScript, stdlib: JSON.parse(stdlib) as Record<string, string> };
   } catch (error) {
     if ((error as NodeJS.ErrnoException).code !== 'ENOENT') throw error;
     return (await cachedGuestRuntime(buildGuest)).runtime;
@@ -160,12 +169,26 @@ function stdlibAliases(dir: string): Record<string, string> {
 
 /** Bundles engines/guest/ into its script and its library chunks (used by the build and from source). */
 export async function buildGuest(): Promise<GuestRuntime> {
-  const [script, stdlib] = await Promise.all([buildGuestRuntime(), buildStandardLibrary()]);
-  return { script, stdlib };
+  const [script, quickjsScript, stdlib] = await Promise.all([buildGuestRuntime(), buildGuestRuntime('quickjs'), buildStandardLibrary()]);
+  return { script, quickjsScript, stdlib };
 }
 
-/** Bundles engines/guest/index.ts into one script. */
-export async function buildGuestRuntime(): Promise<string> {
+/**
+ * What a QuickJS guest's script has in place of guest/wasm-ledger.ts: QuickJS has no WebAssembly,
+ * so there is nothing to bound. Should this script ever run in an engine that has one, it fails
+ * closed: the global goes (and V8's `gc`, which the ledger would have taken), never left unbounded.
+ */
+const NO_WASM_LEDGER = `export function installWasmLedger() {
+  for (const name of ['WebAssembly', 'gc']) if (Object.getOwnPropertyDescriptor(globalThis, name)?.configurable) delete globalThis[name];
+}
+export function setWasmBudget() {}
+`;
+
+/**
+ * Bundles engines/guest/index.ts into one script: for v8 guests, or (`quickjs`) for QuickJS's,
+ * without the WebAssembly ledger.
+ */
+export async function buildGuestRuntime(engine: 'v8' | 'quickjs' = 'v8'): Promise<string> {
   const { build } = await import('esbuild');
   const result = await build({
     entryPoints: [fileURLToPath(new URL('./guest/index.ts', import.meta.url))],
@@ -178,6 +201,18 @@ export async function buildGuestRuntime(): Promise<string> {
     minifyWhitespace: true,
     minifySyntax: true,
     legalComments: 'none',
+    plugins:
+      engine === 'quickjs'
+        ? [
+            {
+              name: 'lambdalet-no-wasm-ledger',
+              setup(b) {
+                b.onResolve({ filter: /^\.\/wasm-ledger\.ts$/ }, () => ({ path: 'wasm-ledger', namespace: 'lambdalet-no-wasm-ledger' }));
+                b.onLoad({ filter: /.*/, namespace: 'lambdalet-no-wasm-ledger' }, () => ({ contents: NO_WASM_LEDGER, loader: 'js' }));
+              },
+            },
+          ]
+        : [],
   });
   const code = result.outputFiles[0]?.text;
   if (code === undefined) throw new Error('esbuild produced no guest runtime');

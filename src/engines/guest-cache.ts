@@ -27,6 +27,7 @@ import { fileURLToPath } from 'node:url';
 /** A guest runtime as guest-bundle.ts defines it (kept structural here: no import cycle). */
 export interface CachedGuestRuntime {
   readonly script: string;
+  readonly quickjsScript: string;
   readonly stdlib: Readonly<Record<string, string>>;
 }
 
@@ -79,7 +80,7 @@ export async function cachedGuestRuntime(
   try {
     file = join(dir, `${await guestRuntimeKey(root)}.json`);
     const runtime = JSON.parse(await readFile(file, 'utf8')) as CachedGuestRuntime;
-    if (typeof runtime.script === 'string' && typeof runtime.stdlib === 'object' && runtime.stdlib !== null) return { runtime, file };
+    if (typeof runtime.script === 'string' && typeof runtime.quickjsScript === 'string' && typeof runtime.stdlib === 'object' && runtime.stdlib !== null) return { runtime, file };
   } catch {
     // Missing (the first process for these sources), unreadable or not JSON: bundle it again.
   }

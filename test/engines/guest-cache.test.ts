@@ -13,7 +13,7 @@ let builds: number;
 function build(tag = 'a'): () => Promise<CachedGuestRuntime> {
   return () => {
     builds++;
-    return Promise.resolve({ script: `guest ${tag}`, stdlib: { fs: `fs ${tag}` } });
+    return Promise.resolve({ script: `guest ${tag}`, quickjsScript: `quickjs guest ${tag}`, stdlib: { fs: `fs ${tag}` } });
   };
 }
 
@@ -34,7 +34,7 @@ describe('the guest runtime cache of a checkout', () => {
     const first = await cachedGuestRuntime(build(), root);
     const second = await cachedGuestRuntime(build('never used'), root);
     expect(builds).toBe(1);
-    expect(second.runtime).toEqual({ script: 'guest a', stdlib: { fs: 'fs a' } });
+    expect(second.runtime).toEqual({ script: 'guest a', quickjsScript: 'quickjs guest a', stdlib: { fs: 'fs a' } });
     expect(second.file).toBe(first.file);
     expect(first.file).toBe(join(guestCacheDir(root), `${await guestRuntimeKey(root)}.json`));
     // Only the finished file is left (written under a temporary name, then renamed).
@@ -67,14 +67,17 @@ describe('the guest runtime cache of a checkout', () => {
     expect((await cachedGuestRuntime(build('b'), root)).runtime.script).toBe('guest b');
     await writeFile(file!, '{"script":42,"stdlib":{}}');
     expect((await cachedGuestRuntime(build('c'), root)).runtime.script).toBe('guest c');
-    expect(builds).toBe(3);
-    expect(JSON.parse(await readFile(file!, 'utf8'))).toEqual({ script: 'guest c', stdlib: { fs: 'fs c' } });
+    // One of an older shape, without QuickJS's script.
+    await writeFile(file!, '{"script":"guest c","stdlib":{}}');
+    expect((await cachedGuestRuntime(build('d'), root)).runtime.quickjsScript).toBe('quickjs guest d');
+    expect(builds).toBe(4);
+    expect(JSON.parse(await readFile(file!, 'utf8'))).toEqual({ script: 'guest d', quickjsScript: 'quickjs guest d', stdlib: { fs: 'fs d' } });
   });
 
   it('a cache that cannot be written still gives the bundle (no file), and a failed bundling rejects', async () => {
     await writeFile(join(root, 'node_modules'), 'a file where the folder would go');
     const result = await cachedGuestRuntime(build(), root);
-    expect(result).toEqual({ runtime: { script: 'guest a', stdlib: { fs: 'fs a' } }, file: undefined });
+    expect(result).toEqual({ runtime: { script: 'guest a', quickjsScript: 'quickjs guest a', stdlib: { fs: 'fs a' } }, file: undefined });
     await expect(cachedGuestRuntime(() => Promise.reject(new Error('esbuild failed')), root)).rejects.toThrow('esbuild failed');
   });
 

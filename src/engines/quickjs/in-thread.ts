@@ -207,10 +207,17 @@ export class InThreadQuickJS implements Engine {
   readonly #sharedHeapMb: number;
   /** Instance isolation: an instance per memory size booted from the runtime image ahead of the next cold start. */
   readonly #spares = new SpareBoots(restoredLately);
+  /** Shared isolation: a runtime per memory size with the guest runtime evaluated, ahead of the next cold start. */
+  readonly #sharedSpares = new SharedSpares(() => this.#sharedInstance(), restoredLately);
 
   /** This engine's spares ready for a cold start (the process-wide count: {@link spareQuickJSInstances}). */
   get readySpares(): number {
     return this.#spares.ready;
+  }
+
+  /** Shared isolation: this engine's spare runtimes ready for a cold start ({@link SharedSpares}). */
+  get readySharedSpares(): number {
+    return this.#sharedSpares.ready;
   }
 
   constructor(options: InThreadQuickJSOptions = {}) {
@@ -244,7 +251,7 @@ export class InThreadQuickJS implements Engine {
     const [guest] = await Promise.all([(this.#guest ??= guestRuntime()), quickjsWasmModule()]);
     // Made once per engine (per worker thread), at its start or first deploy: no cold start pays for
     // it. One given by another thread still leaves this thread's first instance to make (the probe).
-    if (this.isolation === 'instance' && this.#useRuntimeImage) await Promise.all([this.#imageOf(guest.script), firstInstanceMade()]);
+    if (this.isolation === 'instance' && this.#useRuntimeImage) await Promise.all([this.#imageOf(guest.quickjsScript), firstInstanceMade()]);
     return guest;
   }
 
@@ -262,7 +269,7 @@ export class InThreadQuickJS implements Engine {
     });
     return {
       engine: 'quickjs',
-      boot: (options) => this.#boot(guest.script, bundle, withLibrary(options)),
+      boot: (options) => this.#boot(guest.quickjsScript, bundle, withLibrary(options)),
       restore: (image, options) => this.#restore(image, withLibrary(options)),
     };
   }
@@ -322,23 +329,14 @@ export class InThreadQuickJS implements Engine {
 
   async #boot(guest: string, bundle: FunctionBundle, options: SandboxOptions): Promise<Sandbox> {
     if (this.isolation === 'shared') {
-      const shared = await this.#sharedInstance();
-      shared.runtimes++;
-      const started = startRuntime(shared.instance, options.memoryMb);
-      return boot(started, () => evaluateGuest(started, guest), bundle, options, true, (clean, free) => {
-        shared.runtimes--;
-        if (!clean) {
-          // A fault (trap, out of memory) may have left the instance broken: no new sandboxes in it.
-          shared.broken = true;
-          return;
-        }
-        if (shared.broken) return;
-        try {
-          free();
-        } catch {
-          shared.broken = true;
-        }
-      });
+      const spare = this.#sharedSpares.take(options.memoryMb, guest);
+      const shared = spare?.shared ?? (await this.#sharedInstance());
+      if (!spare) shared.runtimes++;
+      const started = spare?.started ?? startRuntime(shared.instance, options.memoryMb);
+      started.current.afterFirstInvoke = () => this.#sharedSpares.soon(options.memoryMb, guest);
+      return boot(started, spare ? () => spare.install : () => evaluateGuest(started, guest), bundle, options, true, (clean, free) =>
+        releaseSharedRuntime(shared, clean, free),
+      );
     }
     const image = this.#useRuntimeImage ? await this.#imageOf(guest) : undefined;
     const spare = image ? this.#spares.take(options.memoryMb, image) : undefined;
@@ -377,6 +375,146 @@ export class InThreadQuickJS implements Engine {
     if (!current) return replace();
     return current.then((shared) => (shared.broken || shared.runtimes >= SHARED_RUNTIMES_PER_INSTANCE ? replace() : shared));
   }
+}
+
+/** A shared instance's runtime is done with: freed inside the instance unless a fault may have broken it. */
+function releaseSharedRuntime(shared: SharedInstance, clean: boolean, free: () => void): void {
+  shared.runtimes--;
+  if (!clean) {
+    // A fault (trap, out of memory) may have left the instance broken: no new sandboxes in it.
+    shared.broken = true;
+    return;
+  }
+  if (shared.broken) return;
+  try {
+    free();
+  } catch {
+    shared.broken = true;
+  }
+}
+
+interface SharedSpare {
+  readonly shared: SharedInstance;
+  readonly started: StartedRuntime;
+  readonly install: QuickJSHandle;
+  readonly guest: string;
+  readonly idle: ReturnType<typeof setTimeout>;
+}
+
+/**
+ * Shared isolation's spares (issue 21): a sandbox there is a runtime and context of its own inside a
+ * shared instance, and its boot parsed and ran the guest runtime's script — ~12 ms of CPU of a
+ * trivial cold start here, against ~0.3 ms for the raw baseline's whole cold start (QuickJS has no
+ * bytecode cache the FFI can reach, and a runtime cannot be imaged apart from its instance). So, as
+ * {@link SpareBoots} does for instance isolation: after each cold start of a memory size, one runtime
+ * of that size is started in the shared instance with the guest runtime evaluated in it, and the
+ * next boot of that size takes it and evaluates only the user's bundle. It holds no user code
+ * (nothing but lambdalet's script ran in it), is taken once, is a runtime like any boot's (its own
+ * memory limit, counted in the instance's runtimes), and is freed after {@link SPARE_IDLE_MS}
+ * unused; one in an instance that broke meanwhile is dropped unused. Not made while SnapStart
+ * restores run in the process.
+ */
+class SharedSpares {
+  readonly #ready = new Map<number, SharedSpare>();
+  readonly #making = new Set<number>();
+  /** Sizes whose spare is due, with the cancel of its timer: {@link soon} brings it forward. */
+  readonly #due = new Map<number, () => void>();
+  readonly #instance: () => Promise<SharedInstance>;
+  readonly #holdOff: () => boolean;
+
+  constructor(instance: () => Promise<SharedInstance>, holdOff: () => boolean) {
+    this.#instance = instance;
+    this.#holdOff = holdOff;
+  }
+
+  /** The ready spare of this size for `guest`, if any; the next one is due either way. */
+  take(memoryMb: number, guest: string): SharedSpare | undefined {
+    const spare = this.#ready.get(memoryMb);
+    this.#ready.delete(memoryMb);
+    if (spare) clearTimeout(spare.idle);
+    this.#schedule(memoryMb, guest, SPARE_FALLBACK_MS);
+    if (spare && (spare.guest !== guest || spare.shared.broken)) {
+      drop(spare);
+      return undefined;
+    }
+    return spare;
+  }
+
+  /** How many spares are ready (one per memory size at most). */
+  get ready(): number {
+    return this.#ready.size;
+  }
+
+  /** A cold start of this size is over: its spare, if still due, is made next (as SpareBoots.soon). */
+  soon(memoryMb: number, guest: string): void {
+    if (this.#due.has(memoryMb)) this.#schedule(memoryMb, guest, 0);
+  }
+
+  #schedule(memoryMb: number, guest: string, delayMs: number): void {
+    if (this.#making.has(memoryMb) || this.#ready.has(memoryMb)) return;
+    this.#due.get(memoryMb)?.();
+    const due = (): void => {
+      this.#due.delete(memoryMb);
+      if (this.#holdOff()) return this.#schedule(memoryMb, guest, RESTORE_QUIET_MS);
+      this.#making.add(memoryMb);
+      void this.#make(memoryMb, guest).finally(() => this.#making.delete(memoryMb));
+    };
+    if (delayMs === 0) {
+      const immediate = setImmediate(due).unref();
+      this.#due.set(memoryMb, () => clearImmediate(immediate));
+    } else {
+      const timer = setTimeout(due, delayMs).unref();
+      this.#due.set(memoryMb, () => clearTimeout(timer));
+    }
+  }
+
+  async #make(memoryMb: number, guest: string): Promise<void> {
+    if (this.#ready.has(memoryMb)) return;
+    let shared: SharedInstance;
+    try {
+      shared = await this.#instance();
+    } catch {
+      return; // boots make their own, and say why if they cannot
+    }
+    if (this.#ready.has(memoryMb) || shared.broken) return;
+    shared.runtimes++;
+    let started: StartedRuntime | undefined;
+    try {
+      started = startRuntime(shared.instance, memoryMb);
+      const install = evaluateGuest(started, guest);
+      const idle = setTimeout(() => {
+        const ready = this.#ready.get(memoryMb);
+        if (ready?.idle !== idle) return;
+        this.#ready.delete(memoryMb);
+        drop(ready);
+      }, SPARE_IDLE_MS).unref();
+      this.#ready.set(memoryMb, { shared, started, install, guest, idle });
+    } catch {
+      // Boots evaluate the guest themselves, and say why if they cannot.
+      const failed = started;
+      releaseSharedRuntime(shared, true, () => {
+        if (failed) freeStarted(failed);
+      });
+    }
+  }
+}
+
+/** A shared spare not used: its runtime freed in its instance (left alone if the instance broke). */
+function drop(spare: SharedSpare): void {
+  releaseSharedRuntime(spare.shared, true, () => {
+    spare.install.dispose();
+    freeStarted(spare.started);
+  });
+}
+
+/** Frees a started runtime whose install was never called (its host functions' handles too). */
+function freeStarted(started: StartedRuntime): void {
+  started.log.dispose();
+  started.hostCall.dispose();
+  started.rejections?.take();
+  started.instance.rejections.detach(started.context);
+  started.context.dispose();
+  started.runtime.dispose();
 }
 
 /** A new instance with the guest runtime's image written in, made ahead of a boot (it holds no user code). */

@@ -184,7 +184,7 @@ export interface ServerData {
    * The JS guest runtime; absent in a server that hosts only wasm components. Its standard library
    * in shared memory when it could be packed (engines/shared-stdlib.ts: one copy per process).
    */
-  readonly guest?: { readonly script: string; readonly stdlib: Readonly<Record<string, string>> | SharedStandardLibrary };
+  readonly guest?: { readonly script: string; readonly quickjsScript: string; readonly stdlib: Readonly<Record<string, string>> | SharedStandardLibrary };
   /** The QuickJS WebAssembly module, compiled once by the host thread. */
   readonly quickjsModule?: object;
   /** The process's live-QuickJS-instance counter (engines/quickjs/in-thread.ts). */

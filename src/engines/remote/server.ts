@@ -493,8 +493,8 @@ if (!isMainThread && parentPort && (workerData as { lambdaletEngineServer?: bool
   // normal priority (thread-priority.ts).
   if (data.nice !== undefined) lowerThisThreadPriority(data.nice, BACKGROUND_THREAD_NAME);
   if (data.guest) {
-    const { script, stdlib } = data.guest;
-    useGuestRuntime({ script, stdlib: isSharedStandardLibrary(stdlib) ? standardLibraryView(stdlib) : stdlib });
+    const { script, quickjsScript, stdlib } = data.guest;
+    useGuestRuntime({ script, quickjsScript, stdlib: isSharedStandardLibrary(stdlib) ? standardLibraryView(stdlib) : stdlib });
   }
   useInstanceCounter(data.instanceCounter);
   if (data.quickjsModule) useCompiledModule(data.quickjsModule);

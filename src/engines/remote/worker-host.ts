@@ -211,13 +211,13 @@ export class WorkerHost implements EngineHost {
     const data: ServerData = {
       lambdaletEngineServer: true,
       // The standard library as one shared copy (~3.7 MiB a server held as strings: issue 21).
-      ...(guest ? { guest: { script: guest.script, stdlib: shareStandardLibrary(guest.stdlib) ?? guest.stdlib } } : {}),
+      ...(guest ? { guest: { script: guest.script, quickjsScript: guest.quickjsScript, stdlib: shareStandardLibrary(guest.stdlib) ?? guest.stdlib } } : {}),
       ...(quickjsModule ? { quickjsModule } : {}),
       instanceCounter: instanceCounterBuffer(),
       signal,
       answers: port2,
       quickjs: options.quickjs,
-      ...(guest && options.quickjs.isolation !== 'shared' && firstRuntimeImage?.script === guest.script ? { runtimeImage: firstRuntimeImage.image } : {}),
+      ...(guest && options.quickjs.isolation !== 'shared' && firstRuntimeImage?.script === guest.quickjsScript ? { runtimeImage: firstRuntimeImage.image } : {}),
       ...(options.hostCallBytes === true ? { hostCallBytes: true } : {}),
       ...(staging ? { staging } : {}),
       ...(options.textCalls === true ? { textCalls: true } : {}),
@@ -242,7 +242,7 @@ export class WorkerHost implements EngineHost {
       tid = event.tid;
       if (event.runtimeImage && guest) {
         runtimeImagesReported++;
-        firstRuntimeImage ??= { script: guest.script, image: event.runtimeImage };
+        firstRuntimeImage ??= { script: guest.quickjsScript, image: event.runtimeImage };
       }
       done();
     };
