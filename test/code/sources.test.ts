@@ -78,6 +78,24 @@ describe('code sources', () => {
     }
   });
 
+  it('an entry\'s dependencies from a node_modules above its folder are named where a zip with its node_modules holds them, never by their host path', async () => {
+    const pkg = await tempPackage({
+      'src/handlers/orders.mjs': 'import where from "dep";\nimport nested from "dep/lib/inner.js";\nexport const handler = async () => [where, nested];\n',
+      'node_modules/dep/package.json': '{"name":"dep","main":"index.js"}',
+      'node_modules/dep/index.js': 'module.exports = { file: __filename, dir: __dirname };\n',
+      'node_modules/dep/lib/inner.js': 'module.exports = __filename;\n',
+    });
+    try {
+      const bundle = await bundleOk({ entry: join(pkg.dir, 'src/handlers/orders.mjs') }, 'orders.handler');
+      expect(bundle.filename).toBe('/var/task/orders.mjs');
+      const answer = await invoke(bundle);
+      expect(answer).toEqual([{ file: '/var/task/node_modules/dep/index.js', dir: '/var/task/node_modules/dep' }, '/var/task/node_modules/dep/lib/inner.js']);
+      expect(JSON.stringify(answer)).not.toContain(pkg.dir);
+    } finally {
+      await pkg.dispose();
+    }
+  });
+
   it('refuses an entry whose name does not match the handler', async () => {
     const pkg = await tempPackage({ 'src/orders.ts': 'export const handler = () => 1;' });
     try {
