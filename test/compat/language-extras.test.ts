@@ -8,7 +8,7 @@
  */
 import { execFileSync } from 'node:child_process';
 import { expect, it } from 'vitest';
-import { deployAndInvoke, forEachEngine, SLOW_CASE_LIMIT_MS } from '../helpers/runtime.ts';
+import { deployAndInvoke, forEachEngine, GENEROUS_TIMEOUT_MS, SLOW_CASE_LIMIT_MS } from '../helpers/runtime.ts';
 
 const PROBE = `export const handler = async () => [
   typeof Math.sumPrecise, typeof Iterator.concat, typeof Set.groupBy, typeof Map.prototype.getOrInsert, typeof Map.prototype.getOrInsertComputed,
@@ -81,7 +81,9 @@ const NODE_24_OWNING = [
 forEachEngine(({ withRuntime }) => {
   it('functions own `arguments` and `caller` exactly where Node\'s do (a strict runtime; C++-template functions keep them)', () =>
     withRuntime(async ({ rt }) => {
-      const result = await deployAndInvoke(rt, `export const handler = async () => ${OWN_KEYS_PROBE};`, {}, { runtime: 'nodejs24.x' });
+      // The probe walks every reachable function (~1 s on quickjs alone): Lambda's 3 s default was short on a busy machine.
+      const result = await deployAndInvoke(rt, `export const handler = async () => ${OWN_KEYS_PROBE};`, {}, { runtime: 'nodejs24.x', timeoutMs: GENEROUS_TIMEOUT_MS });
+      expect(result.functionError, JSON.stringify(result.payload)).toBeUndefined();
       const guest = result.payload as { owning: string[]; seen: string[] };
       // A clean Node, not this worker: the test runner patches some of its globals (process.emit).
       const host = JSON.parse(execFileSync(process.execPath, ['--input-type=module', '-e', `console.log(JSON.stringify(${OWN_KEYS_PROBE}))`], { encoding: 'utf8' })) as {
