@@ -353,6 +353,23 @@ forEachEngine(({ withRuntime: withEngine }) => {
     }));
 });
 
+/** Buffer.from's answers and refusals (Node's ERR_INVALID_ARG_TYPE, one message for every type; a new user's finding). */
+const BUFFER_FROM = `
+  exports.handler = async () => [undefined, null, 5, true, Symbol('s'), 10n, {}, function named() {}, 'hi', [104, 105], new Uint8Array([1, 2]), { length: 2, 0: 104, 1: 105 },
+    new String('ab'), { valueOf() { return 'vo'; } }, { [Symbol.toPrimitive]() { return 'tp'; } }, new ArrayBuffer(2)].map((value) => {
+    try { return Buffer.from(value).toString('hex'); } catch (e) { return [e.name, e.code, e.message]; }
+  });`;
+
+forEachEngine(({ withRuntime: withEngine }) => {
+  it('Buffer.from takes and refuses what Node\'s does, with Node\'s error', () =>
+    withEngine(async ({ rt }) => {
+      const expected = await runInNode(BUFFER_FROM);
+      expect(expected).toContainEqual(['TypeError', 'ERR_INVALID_ARG_TYPE', 'The first argument must be of type string or an instance of Buffer, ArrayBuffer, or Array or an Array-like Object. Received undefined']);
+      const result = await deployAndInvoke(rt, BUFFER_FROM, {}, { file: 'index.js' });
+      expect(result.payload).toEqual(expected);
+    }));
+});
+
 /** Node 24's `node:`-only built-ins (node:sqlite, node:test...): listed and recognised as Node lists them. */
 const NODE_ONLY = `
   const { builtinModules, isBuiltin } = require('module');

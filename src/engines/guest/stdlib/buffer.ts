@@ -1,8 +1,31 @@
 /** node:buffer: feross/buffer (the Buffer browserify and webpack ship), plus Node's extras. */
 import * as polyfill from 'buffer';
+import { nodeError } from '../bridge.ts';
 import { atob, btoa } from './encoding.ts';
+import { describeReceived } from './node-errors.ts';
 
 export const Buffer = polyfill.Buffer;
+
+// Node's refusal of a first argument Buffer.from cannot take (lib/buffer.js: ERR_INVALID_ARG_TYPE,
+// one message for every type); feross/buffer throws a plain TypeError worded otherwise, without
+// a code, which libraries that check `err.code` do not recognise.
+const polyfillFrom = Buffer.from;
+function refuse(value: unknown): never {
+  throw nodeError(TypeError, 'ERR_INVALID_ARG_TYPE', `The first argument must be of type string or an instance of Buffer, ArrayBuffer, or Array or an Array-like Object. Received ${describeReceived(value)}`);
+}
+Object.defineProperty(Buffer, 'from', {
+  value: function from(this: unknown, value: unknown, encodingOrOffset?: unknown, length?: unknown) {
+    if (value === null || (typeof value !== 'string' && typeof value !== 'object')) refuse(value);
+    try {
+      return Reflect.apply(polyfillFrom, this, [value, encodingOrOffset, length]) as InstanceType<typeof polyfill.Buffer>;
+    } catch (error) {
+      if (error instanceof TypeError && (error as { code?: unknown }).code === undefined && /^The first argument must be/.test(error.message)) refuse(value);
+      throw error;
+    }
+  },
+  writable: true,
+  configurable: true,
+});
 
 export const bufferModule = {
   ...polyfill,
