@@ -402,6 +402,51 @@ interface SharedSpare {
 }
 
 /**
+ * When each memory size's spare is made ({@link SpareBoots}, {@link SharedSpares}): due
+ * {@link SPARE_FALLBACK_MS} after a boot took one, brought forward to the next turn once the cold
+ * start is over (`soon`: setImmediate, after the reply this turn posts and before the timers; a
+ * 1 ms timer often lost the race with the next cold start), put off while SnapStart restores run
+ * (a spare's instantiation would take their CPU); one ready or being made per size at most.
+ */
+class SpareSchedule<Source> {
+  /** Sizes whose spare is being made. */
+  readonly #making = new Set<number>();
+  /** Sizes whose spare is due, with the cancel of its timer: {@link soon} brings it forward. */
+  readonly #due = new Map<number, () => void>();
+  readonly #holdOff: () => boolean;
+  readonly #isReady: (memoryMb: number) => boolean;
+  readonly #make: (memoryMb: number, source: Source) => Promise<void>;
+
+  constructor(holdOff: () => boolean, isReady: (memoryMb: number) => boolean, make: (memoryMb: number, source: Source) => Promise<void>) {
+    this.#holdOff = holdOff;
+    this.#isReady = isReady;
+    this.#make = make;
+  }
+
+  soon(memoryMb: number, source: Source): void {
+    if (this.#due.has(memoryMb)) this.schedule(memoryMb, source, 0);
+  }
+
+  schedule(memoryMb: number, source: Source, delayMs: number): void {
+    if (this.#making.has(memoryMb) || this.#isReady(memoryMb)) return;
+    this.#due.get(memoryMb)?.();
+    const due = (): void => {
+      this.#due.delete(memoryMb);
+      if (this.#holdOff()) return this.schedule(memoryMb, source, RESTORE_QUIET_MS);
+      this.#making.add(memoryMb);
+      void this.#make(memoryMb, source).finally(() => this.#making.delete(memoryMb));
+    };
+    if (delayMs === 0) {
+      const immediate = setImmediate(due).unref();
+      this.#due.set(memoryMb, () => clearImmediate(immediate));
+    } else {
+      const timer = setTimeout(due, delayMs).unref();
+      this.#due.set(memoryMb, () => clearTimeout(timer));
+    }
+  }
+}
+
+/**
  * Shared isolation's spares (issue 21): a sandbox there is a runtime and context of its own inside a
  * shared instance, and its boot parsed and ran the guest runtime's script — ~12 ms of CPU of a
  * trivial cold start here, against ~0.3 ms for the raw baseline's whole cold start (QuickJS has no
@@ -416,15 +461,12 @@ interface SharedSpare {
  */
 class SharedSpares {
   readonly #ready = new Map<number, SharedSpare>();
-  readonly #making = new Set<number>();
-  /** Sizes whose spare is due, with the cancel of its timer: {@link soon} brings it forward. */
-  readonly #due = new Map<number, () => void>();
   readonly #instance: () => Promise<SharedInstance>;
-  readonly #holdOff: () => boolean;
+  readonly #schedule: SpareSchedule<string>;
 
   constructor(instance: () => Promise<SharedInstance>, holdOff: () => boolean) {
     this.#instance = instance;
-    this.#holdOff = holdOff;
+    this.#schedule = new SpareSchedule(holdOff, (memoryMb) => this.#ready.has(memoryMb), (memoryMb, guest) => this.#make(memoryMb, guest));
   }
 
   /** The ready spare of this size for `guest`, if any; the next one is due either way. */
@@ -432,7 +474,7 @@ class SharedSpares {
     const spare = this.#ready.get(memoryMb);
     this.#ready.delete(memoryMb);
     if (spare) clearTimeout(spare.idle);
-    this.#schedule(memoryMb, guest, SPARE_FALLBACK_MS);
+    this.#schedule.schedule(memoryMb, guest, SPARE_FALLBACK_MS);
     if (spare && (spare.guest !== guest || spare.shared.broken)) {
       drop(spare);
       return undefined;
@@ -447,25 +489,7 @@ class SharedSpares {
 
   /** A cold start of this size is over: its spare, if still due, is made next (as SpareBoots.soon). */
   soon(memoryMb: number, guest: string): void {
-    if (this.#due.has(memoryMb)) this.#schedule(memoryMb, guest, 0);
-  }
-
-  #schedule(memoryMb: number, guest: string, delayMs: number): void {
-    if (this.#making.has(memoryMb) || this.#ready.has(memoryMb)) return;
-    this.#due.get(memoryMb)?.();
-    const due = (): void => {
-      this.#due.delete(memoryMb);
-      if (this.#holdOff()) return this.#schedule(memoryMb, guest, RESTORE_QUIET_MS);
-      this.#making.add(memoryMb);
-      void this.#make(memoryMb, guest).finally(() => this.#making.delete(memoryMb));
-    };
-    if (delayMs === 0) {
-      const immediate = setImmediate(due).unref();
-      this.#due.set(memoryMb, () => clearImmediate(immediate));
-    } else {
-      const timer = setTimeout(due, delayMs).unref();
-      this.#due.set(memoryMb, () => clearTimeout(timer));
-    }
+    this.#schedule.soon(memoryMb, guest);
   }
 
   async #make(memoryMb: number, guest: string): Promise<void> {
@@ -546,14 +570,10 @@ export const SPARE_IDLE_MS = 30_000;
  */
 class SpareBoots {
   readonly #ready = new Map<number, Spare & { readonly idle: ReturnType<typeof setTimeout> }>();
-  /** Sizes whose spare is being made. */
-  readonly #making = new Set<number>();
-  /** Sizes whose spare is due, with the cancel of its timer: {@link soon} brings it forward. */
-  readonly #due = new Map<number, () => void>();
-  readonly #holdOff: () => boolean;
+  readonly #schedule: SpareSchedule<RuntimeImage>;
 
   constructor(holdOff: () => boolean) {
-    this.#holdOff = holdOff;
+    this.#schedule = new SpareSchedule(holdOff, (memoryMb) => this.#ready.has(memoryMb), (memoryMb, image) => this.#make(memoryMb, image));
   }
 
   /** The ready spare of this size holding `image`, if any; a new one is made for the next boot either way. */
@@ -564,7 +584,7 @@ class SpareBoots {
       clearTimeout(spare.idle);
       Atomics.sub(instanceCounter, SPARES, 1);
     }
-    this.#schedule(memoryMb, image, SPARE_FALLBACK_MS);
+    this.#schedule.schedule(memoryMb, image, SPARE_FALLBACK_MS);
     if (spare && spare.image !== image) {
       spare.release();
       return undefined;
@@ -594,26 +614,7 @@ class SpareBoots {
    * reply this turn posts, before the timers; a 1 ms timer often lost the race with the next cold start).
    */
   soon(memoryMb: number, image: RuntimeImage): void {
-    if (this.#due.has(memoryMb)) this.#schedule(memoryMb, image, 0);
-  }
-
-  #schedule(memoryMb: number, image: RuntimeImage, delayMs: number): void {
-    if (this.#making.has(memoryMb) || this.#ready.has(memoryMb)) return;
-    this.#due.get(memoryMb)?.();
-    const due = (): void => {
-      this.#due.delete(memoryMb);
-      // Restores under way: not now (a spare's instantiation would take their CPU), later.
-      if (this.#holdOff()) return this.#schedule(memoryMb, image, RESTORE_QUIET_MS);
-      this.#making.add(memoryMb);
-      void this.#make(memoryMb, image).finally(() => this.#making.delete(memoryMb));
-    };
-    if (delayMs === 0) {
-      const immediate = setImmediate(due).unref();
-      this.#due.set(memoryMb, () => clearImmediate(immediate));
-    } else {
-      const timer = setTimeout(due, delayMs).unref();
-      this.#due.set(memoryMb, () => clearTimeout(timer));
-    }
+    this.#schedule.soon(memoryMb, image);
   }
 
   async #make(memoryMb: number, image: RuntimeImage): Promise<void> {
