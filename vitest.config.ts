@@ -91,6 +91,18 @@ const SHARED_RUNTIME_TESTS = [
   'test/engines/remote/text-calls.test.ts',
   'test/engines/remote/engine-pool-share.test.ts',
   'test/engines/remote/exact-deadlines.test.ts',
+  // Engine-level files that run QuickJS or isolated-vm on the test's own thread and dispose every
+  // sandbox, isolate and runtime they make, at no cap: free-heap and snapshot-pages (QuickJS
+  // memories), strip-source and shared-memory-reading (InThreadQuickJS sandboxes), guest-code-cache
+  // (two isolates of 64 MB), stuck-watch (the watchdog's rule on injected clocks). Kept isolated:
+  // spare-boots (counts the process's live QuickJS instances), staging (its worker outlives the file),
+  // pool-growth and the others that start workers of their own (issue #12).
+  'test/engines/quickjs/free-heap.test.ts',
+  'test/engines/quickjs/snapshot-pages.test.ts',
+  'test/engines/quickjs/strip-source.test.ts',
+  'test/engines/quickjs/shared-memory-reading.test.ts',
+  'test/engines/v8/guest-code-cache.test.ts',
+  'test/engines/remote/stuck-watch.test.ts',
   // Cluster files that spawn nothing but their own redis-server (testRedis(), stopped in afterAll)
   // and close every runtime and connection they open; the rest of test/cluster spawns members
   // (fixtures) and kills them, and stays isolated. Same 7 files back to back, load 16: 7.0 -> 5.4
