@@ -103,6 +103,14 @@ const SHARED_RUNTIME_TESTS = [
   'test/engines/quickjs/shared-memory-reading.test.ts',
   'test/engines/v8/guest-code-cache.test.ts',
   'test/engines/remote/stuck-watch.test.ts',
+  // Worker threads of their own that each case ends (host-answer terminates them after each case,
+  // thread-priority's worker exits; the nice value it sets is that worker thread's alone), stand-in
+  // images (refill-gate) and blank pools on the test's thread with their fake timers restored in
+  // `finally` (pool-demand) (issue #12).
+  'test/engines/remote/host-answer.test.ts',
+  'test/engines/remote/thread-priority.test.ts',
+  'test/engines/v8/refill-gate.test.ts',
+  'test/engines/pool-demand.test.ts',
   // Cluster files that spawn nothing but their own redis-server (testRedis(), stopped in afterAll)
   // and close every runtime and connection they open; the rest of test/cluster spawns members
   // (fixtures) and kills them, and stays isolated. Same 7 files back to back, load 16: 7.0 -> 5.4
