@@ -28,6 +28,16 @@ const SHARED_FORK_TESTS = [
   'test/engines/guest-cache.test.ts',
   'test/dispatch/admission.test.ts',
   'test/dispatch/pools.test.ts',
+  // Single pure files from folders that stay isolated (no sandbox, no engine, no global patched, no
+  // child process): in a fork of their own each paid ~0.3-0.5 CPU-s of start-up for ~0.05 of tests
+  // (CPU log, full run at 20265f9; issue #12).
+  'test/dispatch/concurrency-ceiling.test.ts',
+  'test/dispatch/host-memory.test.ts',
+  'test/engines/isolation-options.test.ts',
+  'test/engines/wasm-limits.test.ts',
+  'test/observability/log-sink-bound.test.ts',
+  'test/package/install-scripts.test.ts',
+  'test/tooling/cpu-log.test.ts',
 ];
 
 /**
@@ -66,6 +76,41 @@ const SHARED_RUNTIME_TESTS = [
   'test/engines/binary-host-calls.test.ts',
   'test/engines/v8/deferred-host-calls.test.ts',
   'test/engines/quickjs/rejection-tracker.test.ts',
+  // The CLI run in this process (test/cli/run-cli.ts: main() with in-memory streams; each invoke
+  // closes its runtime; credentials.test.ts restores the AWS_* variables it sets after each case), the
+  // docs' commands the same way, the unit-testing example (loadHandler, disposed in afterAll), the
+  // shared standard library's buffer, and three engine-pool files that drive fake engine hosts (no
+  // worker, no child: text-calls' codec, engine-pool-share's images, exact-deadlines' kills of a fake
+  // server). Each took 0.4-1.4 CPU-s in a fork of its own, mostly start-up (issue #12).
+  'test/cli/allow-host.test.ts',
+  'test/cli/credentials.test.ts',
+  'test/cli/invoke-hint.test.ts',
+  'test/docs/commands.test.ts',
+  'examples/unit-testing/orders.test.ts',
+  'test/engines/shared-stdlib.test.ts',
+  'test/engines/remote/text-calls.test.ts',
+  'test/engines/remote/engine-pool-share.test.ts',
+  'test/engines/remote/exact-deadlines.test.ts',
+  // Engine-level files that run QuickJS or isolated-vm on the test's own thread and dispose every
+  // sandbox, isolate and runtime they make, at no cap: free-heap and snapshot-pages (QuickJS
+  // memories), strip-source and shared-memory-reading (InThreadQuickJS sandboxes), guest-code-cache
+  // (two isolates of 64 MB), stuck-watch (the watchdog's rule on injected clocks). Kept isolated:
+  // spare-boots (counts the process's live QuickJS instances), staging (its worker outlives the file),
+  // pool-growth and the others that start workers of their own (issue #12).
+  'test/engines/quickjs/free-heap.test.ts',
+  'test/engines/quickjs/snapshot-pages.test.ts',
+  'test/engines/quickjs/strip-source.test.ts',
+  'test/engines/quickjs/shared-memory-reading.test.ts',
+  'test/engines/v8/guest-code-cache.test.ts',
+  'test/engines/remote/stuck-watch.test.ts',
+  // Worker threads of their own that each case ends (host-answer terminates them after each case,
+  // thread-priority's worker exits; the nice value it sets is that worker thread's alone), stand-in
+  // images (refill-gate) and blank pools on the test's thread with their fake timers restored in
+  // `finally` (pool-demand) (issue #12).
+  'test/engines/remote/host-answer.test.ts',
+  'test/engines/remote/thread-priority.test.ts',
+  'test/engines/v8/refill-gate.test.ts',
+  'test/engines/pool-demand.test.ts',
   // Cluster files that spawn nothing but their own redis-server (testRedis(), stopped in afterAll)
   // and close every runtime and connection they open; the rest of test/cluster spawns members
   // (fixtures) and kills them, and stays isolated. Same 7 files back to back, load 16: 7.0 -> 5.4

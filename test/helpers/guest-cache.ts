@@ -10,7 +10,7 @@
  * the same file instead of bundling.
  */
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, renameSync, rmSync, utimesSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
@@ -38,16 +38,62 @@ function bundleInChild(): Promise<CachedGuestRuntime> {
 }
 
 /**
+ * How often the run's bundle in the checkout's cache is checked (written back when pruned) and how
+ * often its modification time is renewed (so the cache's pruning counts it among the most recent).
+ */
+const CACHE_CHECK_MS = 1_000;
+const CACHE_TOUCH_MS = 10_000;
+
+/**
  * A file of this run's own holding the guest runtime (a GuestRuntime as JSON), bundled first if the
  * checkout's cache lacks it, and a function that removes it. A copy, not the cache file itself: the
  * cache keeps only its most recent bundles, and git worktrees sharing node_modules write new ones as
  * their sources change — one full run lost its file that way mid-run (67 test files failed with
  * ENOENT in the setup file).
+ *
+ * The processes the tests spawn (examples, CLIs, cluster members, exit children) read the cache
+ * itself, by key: while the run lasts its bundle is kept there — written back within a second when
+ * another checkout's write pruned it, its modification time renewed meanwhile. Without that, a
+ * pruned key made every child started after it bundle the guest again (~5 CPU-s each): in a full
+ * run beside other worktrees' work, test/examples/examples.test.ts's children took 30.8 CPU-s
+ * against 6.2 alone (issue #12).
  */
 export async function sharedGuestRuntimeFile(): Promise<{ file: string; remove: () => void }> {
-  const { runtime } = await cachedGuestRuntime(bundleInChild);
+  const { runtime, file: cached } = await cachedGuestRuntime(bundleInChild);
   const dir = mkdtempSync(join(tmpdir(), 'lambdalet-guest-run-'));
   const file = join(dir, 'guest.json');
-  writeFileSync(file, JSON.stringify(runtime));
-  return { file, remove: () => rmSync(dir, { recursive: true, force: true }) };
+  const json = JSON.stringify(runtime);
+  writeFileSync(file, json);
+  const keep = cached === undefined ? undefined : keepInCache(cached, json);
+  return {
+    file,
+    remove: () => {
+      if (keep !== undefined) clearInterval(keep);
+      rmSync(dir, { recursive: true, force: true });
+    },
+  };
+}
+
+/** Keeps `json` at `path` (a cache file) while the run lasts: see sharedGuestRuntimeFile. Best effort. */
+function keepInCache(path: string, json: string): NodeJS.Timeout {
+  let touchedAt = Date.now();
+  const timer = setInterval(() => {
+    try {
+      if (!existsSync(path)) {
+        // As the cache writes: under a temporary name, then renamed, so no reader sees half a file.
+        const temporary = `${path}.${process.pid}.keep.tmp`;
+        writeFileSync(temporary, json);
+        renameSync(temporary, path);
+        touchedAt = Date.now();
+      } else if (Date.now() - touchedAt >= CACHE_TOUCH_MS) {
+        const now = new Date();
+        utimesSync(path, now, now);
+        touchedAt = Date.now();
+      }
+    } catch {
+      // A read-only or vanished cache folder: the children bundle for themselves, as without this.
+    }
+  }, CACHE_CHECK_MS);
+  timer.unref();
+  return timer;
 }

@@ -111,7 +111,10 @@ beforeAll(async () => {
   const source = join(tmp, 'package');
   manifest = JSON.parse(await readFile(join(root, 'package.json'), 'utf8')) as Manifest;
   // What the build reads plus what `files` ships; never a dist/ from the checkout (pack must build it).
-  for (const entry of ['package.json', 'README.md', 'tsconfig.json', 'tsconfig.build.json', 'scripts', ...manifest.files]) {
+  // package-lock.json too (npm never packs it): with it the copy's guest bundle has the checkout's
+  // cache key (src/engines/guest-cache.ts), so the build (scripts/build-guest.ts) writes the bundle
+  // this run's global setup made for the same sources instead of bundling again (issue #12).
+  for (const entry of ['package.json', 'package-lock.json', 'README.md', 'tsconfig.json', 'tsconfig.build.json', 'scripts', ...manifest.files]) {
     if (entry === 'dist') continue;
     await cp(join(root, entry), join(source, entry), { recursive: true, filter: (from) => !from.includes('/node_modules') }).catch((error: NodeJS.ErrnoException) => {
       if (error.code !== 'ENOENT') throw error;
