@@ -42,3 +42,8 @@ export const timersPromises = {
     yield: () => new Promise<void>((r) => g.setImmediate!(r)),
   },
 };
+
+// node:timers' setTimeout and setImmediate promisify to timers/promises' (Node's lib/timers.js), as the globals do.
+for (const name of ['setTimeout', 'setImmediate'] as const) {
+  Object.defineProperty(timers[name], Symbol.for('nodejs.util.promisify.custom'), { value: timersPromises[name], enumerable: true, configurable: true });
+}

@@ -1,0 +1,61 @@
+/**
+ * Node idioms a new user's handlers met (issue #12, the second trial): util.promisify of the
+ * timers, timers/promises and events.on under an AbortSignal, captureRejections, CustomEvent,
+ * process 'warning', structuredClone's DataCloneError, perf_hooks' measures and observers, and
+ * node:stream's Web-stream adapters. Each handler runs in this (host) Node and in the sandbox; the
+ * answers must be the same, on every engine. No answer depends on how long anything took.
+ */
+import { describe, expect, it } from 'vitest';
+import { deployAndInvoke, forEachEngine, SLOW_CASE_LIMIT_MS } from '../helpers/runtime.ts';
+import { runInNode as runInNodeChild } from './node-baseline.ts';
+
+/** One Node child per handler, shared by the baseline case and every engine's. */
+const nodeRuns = new Map<string, Promise<unknown>>();
+function runInNode(source: string): Promise<unknown> {
+  let run = nodeRuns.get(source);
+  if (run === undefined) nodeRuns.set(source, (run = runInNodeChild(source)));
+  return run;
+}
+
+/** What a caught error shows: name, code, message, class, own keys, and its cause's name/code/message. */
+const FAILURE = `
+  const failure = (e) => e === undefined ? 'no error' : [e.name, e.code ?? null, e.message, e.constructor.name, e instanceof Error, Object.keys(e),
+    e.cause === undefined ? 'no cause' : typeof e.cause === 'object' ? [e.cause.name, e.cause.code, e.cause.message] : e.cause];
+  const caught = async (f) => { try { await f(); return 'no error'; } catch (e) { return failure(e); } };`;
+
+/** Finding 1: util.promisify(setTimeout / setImmediate) is timers/promises' (Node's lib/timers.js). */
+const PROMISIFY = `${FAILURE}
+  const util = require('util');
+  const timers = require('timers');
+  const tp = require('timers/promises');
+  exports.handler = async () => {
+    const custom = util.promisify.custom;
+    return {
+      same: [setTimeout[custom] === tp.setTimeout, setImmediate[custom] === tp.setImmediate, timers.setTimeout[custom] === tp.setTimeout,
+        timers.setImmediate[custom] === tp.setImmediate, typeof setInterval[custom], custom in setTimeout],
+      values: [await util.promisify(setTimeout)(1, 'v'), await util.promisify(setImmediate)('w'), await util.promisify(timers.setTimeout)(2)],
+      sleep: await caught(() => util.promisify(setTimeout)(1)),
+    };
+  };`;
+
+const CASES = { PROMISIFY } as const;
+
+describe('the baseline: Node answers each idiom', () => {
+  it('runs every handler in Node', async () => {
+    for (const source of Object.values(CASES)) expect(await runInNode(source)).toBeTypeOf('object');
+    const promisify = (await runInNode(PROMISIFY)) as { same: unknown[] };
+    expect(promisify.same.slice(0, 4)).toEqual([true, true, true, true]);
+  }, SLOW_CASE_LIMIT_MS);
+});
+
+forEachEngine(({ withRuntime }) => {
+  for (const [name, source] of Object.entries(CASES)) {
+    it(`${name}: the same answers as Node's`, () =>
+      withRuntime(async ({ rt }) => {
+        const expected = await runInNode(source);
+        const result = await deployAndInvoke(rt, source, {}, { file: 'index.js', timeoutMs: 60_000 });
+        expect(result.functionError, JSON.stringify(result.payload)).toBeUndefined();
+        expect(result.payload).toEqual(expected);
+      }), SLOW_CASE_LIMIT_MS);
+  }
+});
