@@ -38,7 +38,31 @@ const PROMISIFY = `${FAILURE}
     };
   };`;
 
-const CASES = { PROMISIFY } as const;
+/** Finding 2: timers/promises reject with Node's AbortError, the signal's reason its cause. */
+const TIMER_ABORTS = `${FAILURE}
+  const tp = require('timers/promises');
+  exports.handler = async () => {
+    const intervalValues = [];
+    const interval = await caught(async () => {
+      const ac = new AbortController();
+      for await (const v of tp.setInterval(2, 'i', { signal: ac.signal })) { intervalValues.push(v); if (intervalValues.length === 2) ac.abort(); }
+    });
+    const finished = [];
+    for await (const v of tp.setInterval(1, 'j')) { finished.push(v); if (finished.length === 3) break; }
+    return {
+      timeout: await caught(() => tp.setTimeout(60000, 'v', { signal: AbortSignal.timeout(5) })),
+      aborted: await caught(() => tp.setTimeout(60000, 'v', { signal: AbortSignal.abort() })),
+      immediate: await caught(() => tp.setImmediate('v', { signal: AbortSignal.abort('why') })),
+      later: await caught(() => { const ac = new AbortController(); const p = tp.setImmediate('v', { signal: ac.signal }); ac.abort(new RangeError('r')); return p; }),
+      wait: await caught(() => tp.scheduler.wait(60000, { signal: AbortSignal.timeout(5) })),
+      interval, intervalValues, finished,
+      intervalPreAborted: await caught(async () => { for await (const v of tp.setInterval(5, 'i', { signal: AbortSignal.abort() })) {} }),
+      badSignal: await caught(() => tp.setTimeout(10, 'v', { signal: 5 })),
+      resolved: [await tp.setTimeout(1, 'a', { signal: new AbortController().signal }), (await Promise.all([tp.setImmediate('b', { ref: false }), tp.setTimeout(5)]))[0], await tp.scheduler.wait(1)],
+    };
+  };`;
+
+const CASES = { PROMISIFY, TIMER_ABORTS } as const;
 
 describe('the baseline: Node answers each idiom', () => {
   it('runs every handler in Node', async () => {
@@ -53,7 +77,7 @@ forEachEngine(({ withRuntime }) => {
     it(`${name}: the same answers as Node's`, () =>
       withRuntime(async ({ rt }) => {
         const expected = await runInNode(source);
-        const result = await deployAndInvoke(rt, source, {}, { file: 'index.js', timeoutMs: 60_000 });
+        const result = await deployAndInvoke(rt, source, {}, { file: 'index.js', timeoutMs: 20_000 });
         expect(result.functionError, JSON.stringify(result.payload)).toBeUndefined();
         expect(result.payload).toEqual(expected);
       }), SLOW_CASE_LIMIT_MS);

@@ -398,7 +398,7 @@ function nextWakeIn(): number {
   const pollers = host.pollers;
   if (pollers.length === 0) return wake;
   let alive = wake >= 0;
-  let unreferenced = -1;
+  let unreferenced = timers.nextDueIn(true); // unref'd timers run while a host operation keeps the loop alive
   for (const poller of pollers) {
     const delay = poller.delay();
     if (delay < 0) continue;

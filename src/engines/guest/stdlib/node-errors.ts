@@ -64,3 +64,25 @@ export function validateInteger(value: unknown, name: string, min = Number.MIN_S
   if (value < min || value > max) throw outOfRange(name, `>= ${min} && <= ${max}`, value);
   return value;
 }
+
+/**
+ * Node's AbortError (lib/internal/errors.js): what its promise APIs reject with when their signal
+ * aborts — code ABORT_ERR, the signal's reason as `cause` — not the reason itself.
+ */
+export class AbortError extends Error {
+  code: string;
+  constructor(message = 'The operation was aborted', options?: { cause?: unknown }) {
+    if (options !== undefined && typeof options !== 'object') throw invalidArgType('options', 'of type object', options);
+    super(message, options);
+    this.code = 'ABORT_ERR';
+    this.name = 'AbortError';
+  }
+}
+
+/** Node's validateAbortSignal: undefined, or an object with `aborted` (ERR_INVALID_ARG_TYPE otherwise). */
+export function validateAbortSignal(signal: unknown, name: string): asserts signal is AbortSignal | undefined {
+  if (signal !== undefined && (signal === null || typeof signal !== 'object' || !('aborted' in signal))) {
+    const kind = name.includes('.') ? 'property' : 'argument';
+    throw nodeError(TypeError, 'ERR_INVALID_ARG_TYPE', `The "${name}" ${kind} must be an instance of AbortSignal. Received ${describeReceived(signal)}`);
+  }
+}
