@@ -62,7 +62,59 @@ const TIMER_ABORTS = `${FAILURE}
     };
   };`;
 
-const CASES = { PROMISIFY, TIMER_ABORTS } as const;
+/** Finding 3: events.on ends with the signal and the emitter's 'error'; close; captureRejections. */
+const EVENTS = `${FAILURE}
+  const events = require('events');
+  const { EventEmitter } = events;
+  exports.handler = async () => {
+    const out = {};
+    const ee = new EventEmitter();
+    const ac = new AbortController();
+    setTimeout(() => { ee.emit('d', 1); ee.emit('d', 2, 'x'); setTimeout(() => ac.abort(), 2); }, 2);
+    const got = [];
+    out.aborted = await caught(async () => { for await (const v of events.on(ee, 'd', { signal: ac.signal })) got.push(v); });
+    out.got = got;
+    out.listenersAfterAbort = [ee.listenerCount('d'), ee.listenerCount('error')];
+    out.preAborted = await caught(async () => { for await (const v of events.on(ee, 'd', { signal: AbortSignal.abort() })) {} });
+    const ee2 = new EventEmitter();
+    const got2 = [];
+    setTimeout(() => { ee2.emit('d', 1); ee2.emit('error', new TypeError('bad')); }, 2);
+    out.error = await caught(async () => { for await (const v of events.on(ee2, 'd')) got2.push(v); });
+    out.got2 = got2;
+    out.listenersAfterError = [ee2.listenerCount('d'), ee2.listenerCount('error')];
+    const ee3 = new EventEmitter();
+    setTimeout(() => { ee3.emit('d', 1); ee3.emit('d', 2); ee3.emit('end'); ee3.emit('d', 3); }, 2);
+    const got3 = [];
+    for await (const v of events.on(ee3, 'd', { close: ['end'] })) got3.push(v);
+    out.closed = [got3, ee3.listenerCount('d'), ee3.listenerCount('end')];
+    const ee4 = new EventEmitter();
+    const it4 = events.on(ee4, 'd');
+    ee4.emit('d', 'a'); ee4.emit('d', 'b');
+    out.buffered = [await it4.next(), await it4.return(), await it4.next(), ee4.listenerCount('d')];
+    out.badSignal = await caught(() => events.on(ee4, 'd', { signal: 1 }));
+
+    const captured = new EventEmitter({ captureRejections: true });
+    const firstError = events.once(captured, 'error');
+    captured.on('x', async () => { throw new Error('rej'); });
+    out.emitted = captured.emit('x');
+    out.captured = failure((await firstError)[0]);
+    const custom = new EventEmitter({ captureRejections: true });
+    const seen = [];
+    custom[Symbol.for('nodejs.rejection')] = function (e, ev, ...args) { seen.push(e.message, ev, args, this === custom); };
+    custom.on('y', async (a) => { throw new Error('rej2'); });
+    custom.emit('y', 7, 8);
+    await new Promise((r) => setTimeout(r, 2));
+    out.rejectionMethod = seen;
+    const plain = new EventEmitter();
+    plain.on('z', async () => 'fine');
+    out.plainEmit = plain.emit('z');
+    out.statics = [EventEmitter.captureRejections, typeof EventEmitter.captureRejectionSymbol, String(EventEmitter.captureRejectionSymbol),
+      events.captureRejectionSymbol === Symbol.for('nodejs.rejection'), events.captureRejections];
+    out.badOption = await caught(() => new EventEmitter({ captureRejections: 1 }));
+    return out;
+  };`;
+
+const CASES = { PROMISIFY, TIMER_ABORTS, EVENTS } as const;
 
 describe('the baseline: Node answers each idiom', () => {
   it('runs every handler in Node', async () => {

@@ -43,9 +43,10 @@ export function describeReceived(value: unknown): string {
   }
 }
 
-/** ERR_INVALID_ARG_TYPE: `The "<name>" argument must be <expected>. Received ...`. */
+/** ERR_INVALID_ARG_TYPE: `The "<name>" argument must be <expected>. Received ...` ("property" for a dotted name, as Node words it). */
 export function invalidArgType(name: string, expected: string, value: unknown): TypeError & { code: string } {
-  return nodeError(TypeError, 'ERR_INVALID_ARG_TYPE', `The "${name}" argument must be ${expected}. Received ${describeReceived(value)}`);
+  const kind = name.includes('.') ? 'property' : 'argument';
+  return nodeError(TypeError, 'ERR_INVALID_ARG_TYPE', `The "${name}" ${kind} must be ${expected}. Received ${describeReceived(value)}`);
 }
 
 /** ERR_OUT_OF_RANGE: `The value of "<name>" is out of range. It must be <range>. Received <value>`. */
@@ -81,8 +82,5 @@ export class AbortError extends Error {
 
 /** Node's validateAbortSignal: undefined, or an object with `aborted` (ERR_INVALID_ARG_TYPE otherwise). */
 export function validateAbortSignal(signal: unknown, name: string): asserts signal is AbortSignal | undefined {
-  if (signal !== undefined && (signal === null || typeof signal !== 'object' || !('aborted' in signal))) {
-    const kind = name.includes('.') ? 'property' : 'argument';
-    throw nodeError(TypeError, 'ERR_INVALID_ARG_TYPE', `The "${name}" ${kind} must be an instance of AbortSignal. Received ${describeReceived(signal)}`);
-  }
+  if (signal !== undefined && (signal === null || typeof signal !== 'object' || !('aborted' in signal))) throw invalidArgType(name, 'an instance of AbortSignal', signal);
 }
