@@ -114,7 +114,44 @@ const EVENTS = `${FAILURE}
     return out;
   };`;
 
-const CASES = { PROMISIFY, TIMER_ABORTS, EVENTS } as const;
+/** Finding 4: CustomEvent, process 'warning', structuredClone's DataCloneError wording. */
+const GLOBALS = `${FAILURE}
+  exports.handler = async () => {
+    const out = {};
+    const ce = new CustomEvent('x', { detail: { a: 1 } });
+    out.customEvent = [typeof CustomEvent, ce.type, ce.detail, ce instanceof Event, String(ce), new CustomEvent('y').detail,
+      Object.keys(globalThis).includes('CustomEvent'), await caught(() => new CustomEvent())];
+    const target = new EventTarget();
+    target.addEventListener('hi', (e) => { out.dispatched = [e.type, e.detail, e instanceof CustomEvent]; });
+    target.dispatchEvent(new CustomEvent('hi', { detail: 42 }));
+    const warnings = [];
+    process.on('warning', (w) => warnings.push([w.name, w.message, w.code ?? null, w instanceof Error, w.detail ?? null]));
+    process.emitWarning('hello', 'MyWarning', 'C1');
+    process.emitWarning(new Error('e'));
+    process.emitWarning('opt', { type: 'OptWarning', code: 'C2', detail: 'more' });
+    process.emitWarning('plain');
+    const synchronously = warnings.length;
+    await new Promise((r) => setImmediate(r));
+    out.warnings = [synchronously, warnings];
+    // V8's wording is the function's source text: a deployed bundle's is reformatted, so it is compared with String(fn).
+    const cloneFailure = async (value, source) => {
+      const f = await caught(() => structuredClone(value));
+      return [f[0], f[1], source === undefined ? f[2] : f[2] === String(source) + ' could not be cloned.'];
+    };
+    const f = function f() {};
+    const arrow = () => 1;
+    class A { m() {} }
+    const inMap = () => 2;
+    out.clone = [
+      await cloneFailure(f, f), await cloneFailure({ a: arrow }, arrow), await cloneFailure(Symbol('q')), await cloneFailure(A, A),
+      await cloneFailure(Promise.resolve()), await cloneFailure(new WeakMap()), await cloneFailure(new Map([[1, inMap]]), inMap),
+      await cloneFailure({ a: [1, { b: Symbol.iterator }] }),
+    ];
+    out.cloned = [structuredClone(new Map([[1, { a: [2n, new Date(0)] }]])).get(1).a[1].getTime(), structuredClone.length, structuredClone.name];
+    return out;
+  };`;
+
+const CASES = { PROMISIFY, TIMER_ABORTS, EVENTS, GLOBALS } as const;
 
 describe('the baseline: Node answers each idiom', () => {
   it('runs every handler in Node', async () => {

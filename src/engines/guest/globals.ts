@@ -125,6 +125,7 @@ export function installGlobals(): void {
   lazy('SubtleCrypto', () => stdlib<typeof import('./stdlib/crypto.ts')>('crypto').SubtleCrypto);
   lazy('Event', () => stdlib<typeof import('./stdlib/abort.ts')>('abort').Event);
   lazy('EventTarget', () => stdlib<typeof import('./stdlib/abort.ts')>('abort').EventTarget);
+  lazy('CustomEvent', () => stdlib<typeof import('./stdlib/abort.ts')>('abort').CustomEvent);
   lazy('AbortController', () => stdlib<typeof import('./stdlib/abort.ts')>('abort').AbortController);
   lazy('AbortSignal', () => stdlib<typeof import('./stdlib/abort.ts')>('abort').AbortSignal);
   for (const name of ['ReadableStream', 'WritableStream', 'TransformStream', 'ByteLengthQueuingStrategy', 'CountQueuingStrategy',
