@@ -151,7 +151,54 @@ const GLOBALS = `${FAILURE}
     return out;
   };`;
 
-const CASES = { PROMISIFY, TIMER_ABORTS, EVENTS, GLOBALS } as const;
+/** Finding 5: performance.measure records a PerformanceMeasure; observers see marks and measures. */
+const PERF = `${FAILURE}
+  const perf = require('perf_hooks');
+  const { performance, PerformanceObserver } = perf;
+  exports.handler = async () => {
+    const out = {};
+    const batches = [];
+    const observer = new PerformanceObserver((list, o) => {
+      batches.push([list.getEntries().map((e) => e.name + ':' + e.entryType).sort(), o === observer, list.getEntriesByType('mark').length, list.getEntriesByName('m').length]);
+    });
+    observer.observe({ entryTypes: ['mark', 'measure'] });
+    const measures = new PerformanceObserver((list) => batches.push(['measures', list.getEntries().map((e) => e.name).sort()]));
+    measures.observe({ type: 'measure' });
+    performance.mark('a');
+    performance.mark('b', { detail: 'd' });
+    const m = performance.measure('m', 'a', 'b');
+    const m2 = performance.measure('m2', { start: 'a', end: 'b', detail: 3 });
+    const m3 = performance.measure('m3');
+    const m4 = performance.measure('m4', 'a');
+    const a = performance.getEntriesByName('a')[0];
+    const b = performance.getEntriesByName('b')[0];
+    out.measure = [m.constructor.name, m.name, m.entryType, m.duration === b.startTime - a.startTime, m.startTime === a.startTime, m.detail, m2.detail,
+      m3.startTime, m4.startTime === a.startTime, typeof m4.duration, Object.prototype.toString.call(m), m instanceof perf.PerformanceEntry,
+      m instanceof perf.PerformanceMeasure, Object.keys(m.toJSON())];
+    out.mark = [b.constructor.name, b.entryType, b.detail, b.duration, b instanceof perf.PerformanceMark, Object.keys(b.toJSON())];
+    out.byType = [performance.getEntriesByType('measure').map((e) => e.name).sort(), performance.getEntriesByType('mark').map((e) => e.name).sort(),
+      performance.getEntries().map((e) => e.name).sort(), performance.getEntriesByName('m', 'measure').length, performance.getEntriesByName('m', 'mark').length];
+    out.synchronously = batches.length;
+    await new Promise((r) => setTimeout(r, 5));
+    out.batches = batches;
+    observer.disconnect();
+    measures.disconnect();
+    performance.mark('after');
+    await new Promise((r) => setTimeout(r, 5));
+    out.afterDisconnect = batches.length;
+    // name, code, message (the sandbox's DOMException differs in its class name and own keys: not this case's subject)
+    out.missing = (await caught(() => performance.measure('bad', 'nope'))).slice(0, 3);
+    performance.clearMeasures('m');
+    out.cleared = performance.getEntriesByType('measure').map((e) => e.name).sort();
+    performance.clearMarks();
+    performance.clearMeasures();
+    out.clearedAll = [performance.getEntriesByType('mark').length, performance.getEntriesByType('measure').length];
+    out.supported = PerformanceObserver.supportedEntryTypes.includes('mark') && PerformanceObserver.supportedEntryTypes.includes('measure');
+    out.badObserve = await caught(() => new PerformanceObserver(() => {}).observe({}));
+    return out;
+  };`;
+
+const CASES = { PROMISIFY, TIMER_ABORTS, EVENTS, GLOBALS, PERF } as const;
 
 describe('the baseline: Node answers each idiom', () => {
   it('runs every handler in Node', async () => {
