@@ -198,7 +198,65 @@ const PERF = `${FAILURE}
     return out;
   };`;
 
-const CASES = { PROMISIFY, TIMER_ABORTS, EVENTS, GLOBALS, PERF } as const;
+/** Finding 6: node:stream's Web-stream adapters (S3's Body.transformToWebStream() is Readable.toWeb). */
+const STREAM_WEB = `${FAILURE}
+  const { Readable, Writable, Duplex, PassThrough } = require('stream');
+  exports.handler = async () => {
+    const out = {};
+    const web = Readable.toWeb(Readable.from([Buffer.from('ab'), Buffer.from('cd')]));
+    const chunks = [];
+    for await (const c of web) chunks.push([c instanceof Uint8Array, Buffer.isBuffer(c), Buffer.from(c).toString()]);
+    out.toWeb = [typeof web.getReader, chunks];
+    const objects = [];
+    for await (const c of Readable.toWeb(Readable.from([{ a: 1 }, { b: 2 }]))) objects.push(c);
+    out.objects = objects;
+    const text = [];
+    for await (const t of Readable.toWeb(Readable.from([Buffer.from('hé')])).pipeThrough(new TextDecoderStream())) text.push(t);
+    out.text = text;
+    const failing = new Readable({ read() { this.destroy(new Error('boom')); } });
+    out.error = await caught(async () => { for await (const c of Readable.toWeb(failing)) {} });
+    const encoder = new TextEncoder();
+    const got = [];
+    for await (const c of Readable.fromWeb(new ReadableStream({ start(c) { c.enqueue(encoder.encode('xy')); c.enqueue(encoder.encode('z')); c.close(); } }))) got.push([Buffer.isBuffer(c), c.toString()]);
+    out.fromWeb = [got.every((g) => g[0]), got.map((g) => g[1]).join('')];
+    const decoded = [];
+    for await (const c of Readable.fromWeb(new ReadableStream({ start(c) { c.enqueue(encoder.encode('q')); c.close(); } }), { encoding: 'utf8' })) decoded.push(c);
+    out.fromWebEncoding = decoded.join('');
+    const fromWebObjects = [];
+    for await (const c of Readable.fromWeb(new ReadableStream({ start(c) { c.enqueue({ o: 1 }); c.close(); } }), { objectMode: true })) fromWebObjects.push(c);
+    out.fromWebObjects = fromWebObjects;
+    out.fromWebError = await caught(async () => { for await (const c of Readable.fromWeb(new ReadableStream({ pull(c) { c.error(new TypeError('web boom')); } }))) {} });
+    const written = [];
+    const w = new Writable({ write(chunk, enc, cb) { written.push(chunk.toString()); cb(); } });
+    const writer = Writable.toWeb(w).getWriter();
+    await writer.write(encoder.encode('one'));
+    await writer.write('two');
+    await writer.close();
+    out.toWebWritable = [written, w.writableFinished];
+    const sink = [];
+    const nw = Writable.fromWeb(new WritableStream({ write(c) { sink.push([c instanceof Uint8Array, new TextDecoder().decode(c)]); } }));
+    nw.write('a');
+    nw.write(Buffer.from('b'));
+    await new Promise((resolve, reject) => nw.end('c', (e) => (e ? reject(e) : resolve())));
+    out.fromWebWritable = sink;
+    const { readable, writable } = Duplex.toWeb(new PassThrough());
+    const dw = writable.getWriter();
+    dw.write(encoder.encode('dup'));
+    dw.close();
+    const dr = [];
+    for await (const c of readable) dr.push(Buffer.from(c).toString());
+    out.duplexToWeb = dr.join('');
+    const upper = new TransformStream({ transform(c, ctl) { ctl.enqueue(encoder.encode(new TextDecoder().decode(c).toUpperCase())); } });
+    const d = Duplex.fromWeb(upper);
+    d.end('shout');
+    const dd = [];
+    for await (const c of d) dd.push(c.toString());
+    out.duplexFromWeb = dd.join('');
+    out.bad = [await caught(() => Readable.toWeb({})), await caught(() => Readable.fromWeb({})), await caught(() => Writable.toWeb(5)), await caught(() => Writable.fromWeb(null))];
+    return out;
+  };`;
+
+const CASES = { PROMISIFY, TIMER_ABORTS, EVENTS, GLOBALS, PERF, STREAM_WEB } as const;
 
 describe('the baseline: Node answers each idiom', () => {
   it('runs every handler in Node', async () => {
