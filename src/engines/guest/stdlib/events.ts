@@ -134,7 +134,8 @@ const emitWithoutMonitor = EventEmitter.prototype.emit;
 EventEmitter.prototype.emit = function emit(this: Emitter & { _events?: Record<PropertyKey, unknown> }, type: string | symbol, ...args: unknown[]): boolean {
   if (type === 'error' && this._events?.[errorMonitor] !== undefined) emitWithoutMonitor.call(this, errorMonitor, ...args);
   const handler = this._events?.[type];
-  if (handler === undefined || !(capturing.get(this) ?? captureByDefault)) return emitWithoutMonitor.call(this, type, ...args);
+  // everCaptured: emitters that never asked for captureRejections (streams' many emits) skip the lookup.
+  if (handler === undefined || !(everCaptured && (capturing.get(this) ?? captureByDefault))) return emitWithoutMonitor.call(this, type, ...args);
   // captureRejections: each listener's result is kept, so that a rejected promise reaches 'error'.
   for (const listener of typeof handler === 'function' ? [handler as Listener] : [...(handler as Listener[])]) {
     const result = Reflect.apply(listener, this, args);
@@ -153,6 +154,7 @@ EventEmitter.prototype.emit = function emit(this: Emitter & { _events?: Record<P
 const kRejection = Symbol.for('nodejs.rejection');
 const capturing = new WeakMap<object, boolean>();
 let captureByDefault = false;
+let everCaptured = false;
 
 function addCatch(emitter: Emitter, result: unknown, type: string | symbol, args: unknown[]): void {
   try {
@@ -196,6 +198,7 @@ function init(this: Emitter, options?: { captureRejections?: unknown }): void {
   if (options?.captureRejections !== undefined) {
     validateBoolean(options.captureRejections, 'options.captureRejections');
     capturing.set(this, options.captureRejections);
+    everCaptured ||= options.captureRejections;
   }
 }
 (EventEmitter as unknown as { init: typeof init }).init = init;
@@ -216,6 +219,7 @@ Object.defineProperties(NodeEventEmitter, {
     set: (value: unknown) => {
       validateBoolean(value, 'EventEmitter.captureRejections');
       captureByDefault = value;
+      everCaptured ||= value;
     },
   },
 });
