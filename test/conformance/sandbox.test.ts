@@ -44,7 +44,7 @@ const ENGINE_GLOBAL_SYMBOLS: Record<EngineName, readonly string[]> = { v8: [], q
         for (const name of ENGINE_INTRINSICS[engine]) standard.add(name);
         const extra = (p.names as string[]).filter((n) => !standard.has(n)).sort();
         expect(extra).toEqual([
-          'AbortController', 'AbortSignal', 'Blob', 'BroadcastChannel', 'Buffer', 'ByteLengthQueuingStrategy', 'CompressionStream', 'CountQueuingStrategy', 'Crypto', 'CryptoKey',
+          'AbortController', 'AbortSignal', 'Blob', 'BroadcastChannel', 'Buffer', 'ByteLengthQueuingStrategy', 'CompressionStream', 'CountQueuingStrategy', 'Crypto', 'CryptoKey', 'CustomEvent',
           'DOMException', 'DecompressionStream', 'Event', 'EventTarget', 'File', 'FormData', 'Headers', 'MessageChannel', 'MessageEvent', 'MessagePort', 'Navigator',
           'ReadableByteStreamController', 'ReadableStream', 'ReadableStreamDefaultReader', 'Request', 'Response', 'SubtleCrypto', 'TextDecoder', 'TextDecoderStream',
           'TextEncoder', 'TextEncoderStream', 'TransformStream', 'URL', 'URLSearchParams', 'WritableStream', 'WritableStreamDefaultWriter', 'atob', 'awslambda', 'btoa',

@@ -125,6 +125,7 @@ export function installGlobals(): void {
   lazy('SubtleCrypto', () => stdlib<typeof import('./stdlib/crypto.ts')>('crypto').SubtleCrypto);
   lazy('Event', () => stdlib<typeof import('./stdlib/abort.ts')>('abort').Event);
   lazy('EventTarget', () => stdlib<typeof import('./stdlib/abort.ts')>('abort').EventTarget);
+  lazy('CustomEvent', () => stdlib<typeof import('./stdlib/abort.ts')>('abort').CustomEvent);
   lazy('AbortController', () => stdlib<typeof import('./stdlib/abort.ts')>('abort').AbortController);
   lazy('AbortSignal', () => stdlib<typeof import('./stdlib/abort.ts')>('abort').AbortSignal);
   for (const name of ['ReadableStream', 'WritableStream', 'TransformStream', 'ByteLengthQueuingStrategy', 'CountQueuingStrategy',
@@ -147,21 +148,24 @@ export function installGlobals(): void {
   lazy('Navigator', () => stdlib<typeof import('./stdlib/navigator.ts')>('navigator').Navigator);
   const dateNow = Date.now; // the engine's own: reading the clock must not load the time-zone code
   const origin = dateNow();
-  // Node's performance, without a timeline (no entries are recorded: perf-hooks.ts): undici's fetch
-  // calls markResourceTiming after every response (lib/web/fetch/index.js).
+  // Node's performance: marks and measures are recorded by perf-hooks.ts's timeline, loaded with the
+  // first of them; no resource timeline (undici's fetch calls markResourceTiming after every
+  // response, lib/web/fetch/index.js).
+  type Timeline = typeof import('./stdlib/perf-hooks.ts')['timeline'];
+  const timeline = (): Timeline => stdlib<typeof import('./stdlib/perf-hooks.ts')>('perf-hooks').timeline;
   lazy('performance', () => ({
     timeOrigin: origin,
     now: () => dateNow() - origin,
-    mark() {},
-    measure() {},
+    mark: (...args: Parameters<Timeline['mark']>) => timeline().mark(...args),
+    measure: (...args: Parameters<Timeline['measure']>) => timeline().measure(...args),
     markResourceTiming() {},
-    clearMarks() {},
-    clearMeasures() {},
+    clearMarks: (name?: unknown) => timeline().clearMarks(name),
+    clearMeasures: (name?: unknown) => timeline().clearMeasures(name),
     clearResourceTimings() {},
     setResourceTimingBufferSize() {},
-    getEntries: () => [],
-    getEntriesByName: () => [],
-    getEntriesByType: () => [],
+    getEntries: () => timeline().getEntries(),
+    getEntriesByName: (name: unknown, type?: unknown) => timeline().getEntriesByName(name, type),
+    getEntriesByType: (type: unknown) => timeline().getEntriesByType(type),
     eventLoopUtilization: () => ({ idle: 0, active: 0, utilization: 0 }),
     toJSON: () => ({ timeOrigin: origin }),
   }));

@@ -129,6 +129,15 @@ defineGlobal('setImmediate', (cb: unknown, ...args: unknown[]) => timers.addImme
 defineGlobal('clearTimeout', (h: unknown) => timers.clear(h));
 defineGlobal('clearInterval', (h: unknown) => timers.clear(h));
 defineGlobal('clearImmediate', (h: unknown) => timers.clear(h));
+// util.promisify(setTimeout) / (setImmediate) are timers/promises' functions in Node (lib/timers.js
+// defines these getters); without them promisify wrapped the callback API and threw on the delay.
+for (const name of ['setTimeout', 'setImmediate'] as const) {
+  Object.defineProperty((global as unknown as Record<string, object>)[name], Symbol.for('nodejs.util.promisify.custom'), {
+    enumerable: true,
+    configurable: true,
+    get: () => (resolveBuiltin('timers/promises') as Record<string, unknown>)[name],
+  });
+}
 const processParts = createProcess({ now, enqueueMicrotask, callable, onTimeZoneChange: () => timeZoneChanged() });
 const processEnv = processParts.env;
 /** process.env's object itself (process.ts createEnv): the invoke's trace header is written there, as the proxy would. */
@@ -390,7 +399,7 @@ function nextWakeIn(): number {
   const pollers = host.pollers;
   if (pollers.length === 0) return wake;
   let alive = wake >= 0;
-  let unreferenced = -1;
+  let unreferenced = timers.nextDueIn(true); // unref'd timers run while a host operation keeps the loop alive
   for (const poller of pollers) {
     const delay = poller.delay();
     if (delay < 0) continue;

@@ -170,7 +170,7 @@ export function createProcess(deps: ProcessDeps): {
     cpuUsage: (previousValue?: unknown) => usageOf().cpuUsage(previousValue),
     resourceUsage: () => usageOf().resourceUsage(),
     emitWarning: (warning: unknown, typeOrOptions?: unknown, code?: unknown) => {
-      const options = typeof typeOrOptions === 'object' && typeOrOptions !== null ? (typeOrOptions as { type?: string; code?: string }) : {};
+      const options = typeof typeOrOptions === 'object' && typeOrOptions !== null ? (typeOrOptions as { type?: string; code?: string; detail?: unknown }) : {};
       const type = warning instanceof Error ? warning.name : typeof typeOrOptions === 'string' ? typeOrOptions : (options.type ?? 'Warning');
       const warningCode = typeof code === 'string' ? code : options.code;
       const message = warning instanceof Error ? warning.message : String(warning);
@@ -178,13 +178,20 @@ export function createProcess(deps: ProcessDeps): {
         if (warned.has(warningCode)) return;
         warned.add(warningCode);
       }
+      const detail = typeof options.detail === 'string' ? options.detail : undefined;
+      // Node's warning object (createWarningObject): an Error named after the type, with code and detail.
+      const emitted = warning instanceof Error ? warning : Object.assign(new Error(message), { name: type }, warningCode === undefined ? {} : { code: warningCode }, detail === undefined ? {} : { detail });
       // Node's wording on stderr (lib/internal/process/warning.js).
-      let text = `(node:${String(process.pid)}) ${warningCode ? `[${warningCode}] ` : ''}${type}: ${message}\n`;
+      let text = `(node:${String(process.pid)}) ${warningCode ? `[${warningCode}] ` : ''}${type}: ${message}\n${detail === undefined ? '' : `${detail}\n`}`;
       if (!hinted) {
         hinted = true;
         text += `(Use \`node --trace-${type === 'DeprecationWarning' ? 'deprecation' : 'warnings'} ...\` to show where the warning was created)\n`;
       }
-      host.writeOutput(2, text);
+      // Node prints and emits 'warning' on the next tick (its default listener prints, first).
+      (process.nextTick as (cb: () => void) => void)(() => {
+        host.writeOutput(2, text);
+        (process.emit as (event: string, value: unknown) => boolean)('warning', emitted);
+      });
     },
     on: chain,
     once: chain,

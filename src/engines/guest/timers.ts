@@ -84,16 +84,22 @@ export class TimerQueue {
     if (id !== undefined) this.#timers.delete(id);
   }
 
-  /** Milliseconds until the next ref'd timer is due (0 if overdue), or -1 if none keeps the loop alive. */
-  nextDueIn(): number {
+  /**
+   * Milliseconds until the next timer is due (0 if overdue), or -1 if no ref'd timer keeps the loop
+   * alive (`includeUnref`: if there is no timer at all). Unref'd timers count for the time: Node
+   * runs them when something else keeps the loop alive, so AbortSignal.timeout(5) (unref'd) aborts
+   * a ref'd 60 s timer after 5 ms, not after 60 s.
+   */
+  nextDueIn(includeUnref = false): number {
     if (this.#timers.size === 0) return -1; // every reply asks: no iterator when there is nothing to see
     let earliest = Infinity;
+    let alive = includeUnref;
     for (const timer of this.#timers.values()) {
-      if (!timer.ref) continue;
-      if (timer.immediate) return 0;
-      if (timer.dueAt < earliest) earliest = timer.dueAt;
+      if (timer.ref) alive = true;
+      const due = timer.immediate ? -Infinity : timer.dueAt;
+      if (due < earliest) earliest = due;
     }
-    if (earliest === Infinity) return -1;
+    if (!alive) return -1;
     return Math.max(0, earliest - this.#now());
   }
 

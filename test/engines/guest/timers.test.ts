@@ -80,4 +80,20 @@ describe('guest TimerQueue', () => {
     queue.runDue();
     expect(order).toEqual(['a 5', 'b 10', 'c 10']);
   });
+
+  it("an unref'd timer due before a ref'd one wakes the loop at its own time (AbortSignal.timeout(5) beside a 60 s timer); alone it keeps nothing alive", () => {
+    const { queue, advance } = queueAt();
+    const order: string[] = [];
+    queue.add(() => order.push('unref 5'), 5, [], false).unref();
+    expect(queue.nextDueIn()).toBe(-1);
+    expect(queue.nextDueIn(true)).toBe(5); // while a host operation keeps the loop alive
+    const long = queue.add(() => order.push('ref 60000'), 60_000, [], false);
+    expect(queue.nextDueIn()).toBe(5);
+    advance(5);
+    queue.runDue();
+    expect(order).toEqual(['unref 5']);
+    expect(queue.nextDueIn()).toBe(59_995);
+    queue.clear(long);
+    expect(queue.nextDueIn()).toBe(-1);
+  });
 });

@@ -5,10 +5,30 @@
  */
 // event-target-shim's types are not reachable through its `exports` map: declared in vendor.d.ts.
 import { Event as EventImpl, EventTarget as EventTargetImpl } from 'event-target-shim';
+import { nodeError } from '../bridge.ts';
 import { DOMExceptionLike } from './encoding.ts';
 
 export const Event = EventImpl;
 export const EventTarget = EventTargetImpl;
+
+/**
+ * CustomEvent (a global since Node 19, https://nodejs.org/docs/latest-v24.x/api/globals.html#customevent):
+ * an Event with the `detail` its init gave (null without one).
+ */
+export class CustomEvent<T = unknown> extends EventImpl {
+  readonly #detail: T | null;
+  constructor(...args: [type?: string, init?: { bubbles?: boolean; cancelable?: boolean; composed?: boolean; detail?: T }]) {
+    if (args.length === 0) throw nodeError(TypeError, 'ERR_MISSING_ARGS', 'The "type" argument must be specified');
+    super(String(args[0]), args[1]);
+    this.#detail = args[1]?.detail ?? null;
+  }
+  get detail(): T | null {
+    return this.#detail;
+  }
+  get [Symbol.toStringTag](): string {
+    return 'CustomEvent';
+  }
+}
 
 const kAbort = Symbol('abort');
 

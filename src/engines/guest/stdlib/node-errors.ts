@@ -43,9 +43,10 @@ export function describeReceived(value: unknown): string {
   }
 }
 
-/** ERR_INVALID_ARG_TYPE: `The "<name>" argument must be <expected>. Received ...`. */
+/** ERR_INVALID_ARG_TYPE: `The "<name>" argument must be <expected>. Received ...` ("property" for a dotted name, as Node words it). */
 export function invalidArgType(name: string, expected: string, value: unknown): TypeError & { code: string } {
-  return nodeError(TypeError, 'ERR_INVALID_ARG_TYPE', `The "${name}" argument must be ${expected}. Received ${describeReceived(value)}`);
+  const kind = name.includes('.') ? 'property' : 'argument';
+  return nodeError(TypeError, 'ERR_INVALID_ARG_TYPE', `The "${name}" ${kind} must be ${expected}. Received ${describeReceived(value)}`);
 }
 
 /** ERR_OUT_OF_RANGE: `The value of "<name>" is out of range. It must be <range>. Received <value>`. */
@@ -63,4 +64,23 @@ export function validateInteger(value: unknown, name: string, min = Number.MIN_S
   if (!Number.isInteger(value)) throw outOfRange(name, 'an integer', value);
   if (value < min || value > max) throw outOfRange(name, `>= ${min} && <= ${max}`, value);
   return value;
+}
+
+/**
+ * Node's AbortError (lib/internal/errors.js): what its promise APIs reject with when their signal
+ * aborts — code ABORT_ERR, the signal's reason as `cause` — not the reason itself.
+ */
+export class AbortError extends Error {
+  code: string;
+  constructor(message = 'The operation was aborted', options?: { cause?: unknown }) {
+    if (options !== undefined && typeof options !== 'object') throw invalidArgType('options', 'of type object', options);
+    super(message, options);
+    this.code = 'ABORT_ERR';
+    this.name = 'AbortError';
+  }
+}
+
+/** Node's validateAbortSignal: undefined, or an object with `aborted` (ERR_INVALID_ARG_TYPE otherwise). */
+export function validateAbortSignal(signal: unknown, name: string): asserts signal is AbortSignal | undefined {
+  if (signal !== undefined && (signal === null || typeof signal !== 'object' || !('aborted' in signal))) throw invalidArgType(name, 'an instance of AbortSignal', signal);
 }

@@ -14,10 +14,12 @@ import StreamImpl from 'readable-stream/lib/stream.js';
 // eslint-disable-next-line @typescript-eslint/ban-ts-comment
 // @ts-ignore
 import StringDecoderImpl from 'string_decoder';
+import { installWebAdapters } from './stream-web.ts';
 
 type StreamModule = typeof import('node:stream') & Record<string, unknown>;
 
 export const stream = StreamImpl as unknown as StreamModule;
+installWebAdapters(stream as unknown as Parameters<typeof installWebAdapters>[0]);
 export const streamPromises = stream.promises;
 /** node:string_decoder's exports. */
 export const stringDecoderModule = StringDecoderImpl;
