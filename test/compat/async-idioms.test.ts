@@ -68,6 +68,7 @@ const EVENTS = `${FAILURE}
   const { EventEmitter } = events;
   exports.handler = async () => {
     const out = {};
+    out.shape = [events.name, events.length, EventEmitter === events, new EventEmitter().constructor === events];
     const ee = new EventEmitter();
     const ac = new AbortController();
     setTimeout(() => { ee.emit('d', 1); ee.emit('d', 2, 'x'); setTimeout(() => ac.abort(), 2); }, 2);

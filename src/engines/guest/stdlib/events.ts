@@ -209,6 +209,8 @@ for (const key of Reflect.ownKeys(EventEmitter)) {
   if (key === 'length' || key === 'name' || key === 'prototype') continue;
   Object.defineProperty(NodeEventEmitter, key, Object.getOwnPropertyDescriptor(EventEmitter, key)!);
 }
+// Node's name (the bundle's minifier drops declared function names): `require('events').name`.
+Object.defineProperty(NodeEventEmitter, 'name', { value: 'EventEmitter' });
 NodeEventEmitter.prototype = EventEmitter.prototype;
 Object.defineProperty(EventEmitter.prototype, 'constructor', { value: NodeEventEmitter, writable: true, configurable: true, enumerable: false });
 Object.defineProperties(NodeEventEmitter, {
