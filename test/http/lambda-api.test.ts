@@ -56,7 +56,10 @@ let lambda: InstanceType<typeof LambdaClient>;
 
 beforeAll(async () => {
   rt = await createRuntime({ logSink: { write: (line) => void logLines.push(line) } });
-  server = await rt.serve({ port: 0 });
+  // keepAliveTimeoutMs past any pause of this file: with Node's 5 s, a loaded machine's pause between
+  // two calls could close the idle socket just as the SDK reused it (ECONNRESET; maxAttempts 1 here
+  // surfaces every error, where the SDK's default would retry it). Keep-alive is not under test here.
+  server = await rt.serve({ port: 0, keepAliveTimeoutMs: 120_000 });
   lambda = new LambdaClient({ endpoint: server.url, region: 'us-east-1', credentials: { accessKeyId: 'AKIDTEST', secretAccessKey: 'secret' }, maxAttempts: 1 });
 });
 afterAll(async () => {
