@@ -348,7 +348,8 @@ forEachEngine(({ withRuntime }) => {
             ac.abort();
             return { result: await pending };
           };`;
-        const result = await deployAndInvoke(rt, code, { url: 'https://slow.example.com/a' }, { egress: { allowHosts: ['slow.example.com'], fetch: hostFetch } });
+        // 30 s, not Lambda's 3 s default: the deadline is not under test, and a loaded machine took 3 s once.
+        const result = await deployAndInvoke(rt, code, { url: 'https://slow.example.com/a' }, { egress: { allowHosts: ['slow.example.com'], fetch: hostFetch }, timeoutMs: 30_000 });
         expect(result.payload).toEqual({ result: 'AbortError' });
         expect(abortedOnHost).toEqual(['https://slow.example.com/a']);
       }));
