@@ -108,6 +108,34 @@ function enqueueMicrotask(fn: () => void): void {
   });
 }
 
+/**
+ * process.nextTick's queue (Node's lib/internal/process/task_queues.js: the tick queue is drained
+ * before the microtask queue). A tick queued while a task of the guest runs — a dispatch: INIT, the
+ * invocation's start, a host answer, a timer, an immediate — runs once that task's synchronous part
+ * is over (and after each timer or immediate callback), before the promise jobs the task queued, as
+ * in Node. A tick queued from a promise job goes with the promise jobs: Node would run it once they
+ * are all done, and no engine hook says when that is.
+ */
+const ticks: (() => void)[] = [];
+let inTask = false;
+
+function queueTick(fn: () => void): void {
+  if (inTask) ticks.push(fn);
+  else enqueueMicrotask(fn);
+}
+
+function drainTicks(): void {
+  // Ticks queued by ticks run in the same drain, as Node's processTicksAndRejections loop does.
+  for (let i = 0; i < ticks.length; i++) {
+    try {
+      ticks[i]!();
+    } catch (err) {
+      uncaught(err);
+    }
+  }
+  ticks.length = 0;
+}
+
 function callable(cb: unknown): (...args: unknown[]) => void {
   if (typeof cb === 'function') return cb as (...args: unknown[]) => void;
   const error = new TypeError(`The "callback" argument must be of type function. Received ${typeof cb}`) as TypeError & {
@@ -138,7 +166,7 @@ for (const name of ['setTimeout', 'setImmediate'] as const) {
     get: () => (resolveBuiltin('timers/promises') as Record<string, unknown>)[name],
   });
 }
-const processParts = createProcess({ now, enqueueMicrotask, callable, onTimeZoneChange: () => timeZoneChanged() });
+const processParts = createProcess({ now, enqueueMicrotask, queueTick, callable, onTimeZoneChange: () => timeZoneChanged() });
 const processEnv = processParts.env;
 /** process.env's object itself (process.ts createEnv): the invoke's trace header is written there, as the proxy would. */
 const processEnvTarget = processParts.envTarget;
@@ -511,6 +539,7 @@ const install: GuestInstall = Object.assign(function install(
   }
   return function dispatch(type: string, body: string, settled?: boolean | typeof DEFERRED_REPLY): string | Promise<string> | (() => string) {
     gaveOutcome = false;
+    inTask = true;
     try {
       const message = decodeMessage(type, body);
       // A new phase: a new log budget, as the host's (LogCollector.requestId).
@@ -533,7 +562,8 @@ const install: GuestInstall = Object.assign(function install(
           break;
         case 'tick':
           for (const poller of host.pollers) poller.poll();
-          timers.runDue();
+          drainTicks();
+          timers.runDue(drainTicks);
           break;
         case 'drain':
           // Node's beforeExit: the runtime client's listener first, then the user's (code 0).
@@ -555,6 +585,8 @@ const install: GuestInstall = Object.assign(function install(
     } catch (err) {
       uncaught(err);
     }
+    drainTicks();
+    inTask = false;
     if (exitOutcome) phase.outcome = exitOutcome;
     if (settled === DEFERRED_REPLY) return replyText;
     return settled === true ? settledReply() : replyText();

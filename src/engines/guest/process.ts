@@ -69,6 +69,8 @@ function release(versions: { node: string }, lts: string): Record<string, string
 export interface ProcessDeps {
   readonly now: () => number;
   readonly enqueueMicrotask: (fn: () => void) => void;
+  /** process.nextTick's queue (index.ts queueTick). */
+  readonly queueTick: (fn: () => void) => void;
   readonly callable: (cb: unknown) => (...args: unknown[]) => void;
   /** Called after process.env.TZ changes (Node re-reads TZ on its next date operation). */
   readonly onTimeZoneChange: () => void;
@@ -237,7 +239,7 @@ export function createProcess(deps: ProcessDeps): {
     getgroups: () => [990],
     nextTick: (cb: unknown, ...args: unknown[]) => {
       const fn = inFrame(deps.callable(cb));
-      deps.enqueueMicrotask(() => fn(...args));
+      deps.queueTick(() => fn(...args));
     },
     report: diagnosticReport(() => process),
     // Object.prototype.toString(process) is '[object process]' in Node (axios tests for it).

@@ -105,13 +105,15 @@ export class TimerQueue {
 
   /**
    * One turn: the immediates queued before it, in the order they were queued, then every timer that
-   * is due, in due order. A throwing callback stops the turn and rethrows.
+   * is due, in due order; `afterEach` after each callback (process.nextTick's queue, as Node drains
+   * it after each). A throwing callback stops the turn and rethrows.
    */
-  runDue(): void {
+  runDue(afterEach?: () => void): void {
     const immediates = [...this.#timers.values()].filter((t) => t.immediate); // a Map keeps insertion (id) order
     for (const immediate of immediates) {
       if (!this.#timers.delete(immediate.id)) continue; // cleared by an earlier callback
       immediate.callback(...immediate.args);
+      afterEach?.();
     }
     const now = this.#now();
     const due = [...this.#timers.values()]
@@ -122,6 +124,7 @@ export class TimerQueue {
       if (timer.interval === undefined) this.#timers.delete(timer.id);
       else timer.dueAt = now + timer.interval;
       timer.callback(...timer.args);
+      afterEach?.();
     }
   }
 
