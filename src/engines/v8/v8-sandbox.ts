@@ -9,8 +9,7 @@
  * futex for as long (for ever, for a callback that spins). So when a call's phase is not done, the
  * `status` the event loop reads next is read at once by a second asynchronous call (isolated-vm runs
  * an isolate's tasks in order: it follows the first, whose microtasks have run), and the heap
- * figures by a third, queued with each call (and waited for after a call heavy enough to have grown
- * them: #settleMemory); `peek` and `memoryUsedBytes` return what they answered.
+ * figures by a third, queued with each call; `peek` and `memoryUsedBytes` return what they answered.
  *
  * Calls use the guest's settled mode (guest/protocol.ts GuestDispatchFunction): the guest answers a
  * promise that settles once the phase has an outcome, checked at each turn of the call's microtasks,
@@ -90,17 +89,8 @@ const SETTLED_RESULT = { promise: true } as const;
  * this much later. Only a sandbox whose isolate is held by something else ever reaches a bound.
  */
 export const BOUND_SWEEP_MS = 100;
-/** At most one heap read per sandbox per this many ms (see #readHeap), unless a call may have grown the heap. */
+/** At most one heap read per sandbox per this many ms (see #readHeap). */
 export const HEAP_READ_INTERVAL_MS = 10;
-/**
- * A call that ran at least this much of the isolate's CPU time may have grown the memory it holds
- * materially: its heap read is awaited before the call answers, so Max Memory Used in its own REPORT
- * counts it (#settleMemory). Under it the call wrote at most ~2-3 MB (memset-speed writes, ~10 GB/s;
- * V8's allocations and the runtime's copies are slower), and untouched pages (a fresh buffer never
- * written) are not in Lambda's figure either, which counts the pages the process uses. The warm path
- * of a small handler stays under it (~30-80 µs a call) and never waits.
- */
-export const HEAP_AWAIT_CPU_MS = 0.25;
 
 /**
  * The idle watch: how often the host looks at isolates with no call of ours in flight, and how many
@@ -145,8 +135,6 @@ export class V8Sandbox implements Sandbox {
   #memoryBytes = 0;
   /** When the last heap read was queued (performance.now()). */
   #heapReadAt = Number.NEGATIVE_INFINITY;
-  /** The heap read queued behind the call in flight, if one was (send): settles once #memoryBytes has its answer. */
-  #heapRead: Promise<void> | undefined;
   /** Calls sent so far (the idle watch counts a window idle only if none was sent in it). */
   #calls = 0;
   /** The idle watch's last look: the host's clock, the isolate's wall time (ns), the call count. */
@@ -278,15 +266,14 @@ export class V8Sandbox implements Sandbox {
     this.#replyStale = false;
     const timeout = toTimeout(timeoutMs);
     this.#calls++;
-    const cpuBefore = this.cpuTimeMs();
-    this.#heapRead = undefined;
+    const cpuBefore = this.#heavyWatch && INVOCATION_MESSAGES.has(message.type) ? this.cpuTimeMs() : undefined;
     const [type, body] = encodeMessage(message);
     const send = (): Promise<unknown> => {
       const reply = this.#dispatch.apply(undefined, [type, body, true], { timeout, result: SETTLED_RESULT });
       const now = performance.now();
       if (now - this.#heapReadAt >= HEAP_READ_INTERVAL_MS) {
         this.#heapReadAt = now;
-        this.#heapRead = this.#readHeap();
+        this.#readHeap();
       }
       return reply;
     };
@@ -299,10 +286,8 @@ export class V8Sandbox implements Sandbox {
       if (message.type !== 'init') this.#firstUse();
       throw this.#classify(error, status);
     }
-    const cpuMs = this.cpuTimeMs() - cpuBefore;
-    if (this.#heavyWatch && INVOCATION_MESSAGES.has(message.type)) this.#weigh(cpuMs);
+    if (cpuBefore !== undefined) this.#weigh(this.cpuTimeMs() - cpuBefore);
     const decoded = this.#decode(text);
-    if (cpuMs >= HEAP_AWAIT_CPU_MS) await this.#settleMemory();
     // The event loop reads the status next when the phase is not done: read it now, off the host's
     // thread. The guest answers once the phase has an outcome or after its microtask turns (settled
     // mode): an async handler that settles in the call's microtasks needs no second call.
@@ -340,35 +325,16 @@ export class V8Sandbox implements Sandbox {
    * isolate's tasks in order) and keeps what it answers when it comes. Not awaited, and at most one
    * per {@link HEAP_READ_INTERVAL_MS}: each read's answer wakes the host's thread once more, which
    * cost ~20-30 µs per warm invoke when every call read and waited (same-run comparison, see
-   * docs/benchmarks.md). A call that may have grown the heap waits for its read (#settleMemory), so
-   * Max Memory Used in its REPORT counts what it holds at its end; after a light call the figure can
-   * trail by what that call wrote (a few MB at most, see {@link HEAP_AWAIT_CPU_MS}).
+   * docs/benchmarks.md). So `memoryUsedBytes`, and Max Memory Used in REPORT, can trail the heap by
+   * one call or that interval, whichever is longer.
    */
-  #readHeap(): Promise<void> {
-    return this.#isolate.getHeapStatistics().then(
+  #readHeap(): void {
+    this.#isolate.getHeapStatistics().then(
       (stats) => {
         if (!this.disposed) this.#memoryBytes = stats.total_heap_size + stats.externally_allocated_size;
       },
       () => {},
     );
-  }
-
-  /**
-   * The memory held at the end of the call just answered, in #memoryBytes before the call returns
-   * (issue #12: a single CLI invoke holding 60 MB reported the 3 MB read after INIT): the read
-   * queued behind the call, or one queued now when the interval skipped it. Only for calls that ran
-   * {@link HEAP_AWAIT_CPU_MS} or more (see there); the wait is one more answer from the isolate's
-   * thread (~20-30 µs), small beside such a call. Bounded like any call: a read the isolate does
-   * not answer (held by something else) is left behind after the status read's limit.
-   */
-  async #settleMemory(): Promise<void> {
-    if (this.disposed) return;
-    this.#heapReadAt = performance.now();
-    const read = this.#heapRead ?? this.#readHeap();
-    this.#heapRead = undefined;
-    let timer: NodeJS.Timeout | undefined;
-    await Promise.race([read, new Promise<void>((resolve) => (timer = setTimeout(resolve, STATUS_TIMEOUT_MS)))]);
-    clearTimeout(timer);
   }
 
   /** The guest's status, read by an asynchronous call (its microtasks have run: it follows the last call). */
