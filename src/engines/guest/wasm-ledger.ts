@@ -112,8 +112,10 @@ interface Reservation {
   readonly refs: WeakRef<object>[];
 }
 interface ModuleInfo {
-  /** The module V8 instantiates and the sum of its memories' rewritten maxima, in pages (one instance's reservation). */
-  compiled: Compiled;
+  /** The module as compiled, and the sum of its memories' rewritten maxima in pages (one instance's reservation). */
+  readonly compiled: Compiled;
+  /** The last copy made with smaller maxima (instantiate()), used while the first does not fit. */
+  copy?: Compiled;
   /** Its bytes and declared limits, for a copy with smaller maxima (instantiate()). */
   readonly bytes: Uint8Array;
   readonly limits: ModuleLimits;
@@ -429,13 +431,17 @@ function instantiate(module: unknown, importObject: unknown, api: string, newTar
   const info = isObject(module) ? get(modules, module) : undefined;
   if (!info) throw new TypeErrorCtor(`${api}: Argument 0 must be a WebAssembly.Module`);
   const imports = readImports(info, importObject, api);
-  if (info.compiled.reservePages > budgetPages - reservedPages) reclaim();
-  if (info.compiled.reservePages > budgetPages - reservedPages) {
-    // Its maxima were shared out of more than is unreserved now: a copy with a share of what is.
+  let chosen = info.compiled;
+  if (chosen.reservePages > budgetPages - reservedPages) reclaim();
+  if (chosen.reservePages > budgetPages - reservedPages) {
+    // Its maxima were shared out of more than is unreserved now: a copy with a share of what is
+    // (the last one made, if it fits). The module as compiled is tried first each time, so once
+    // room comes back an instance gets its first maxima again.
     if (info.initialBytes / PAGE_BYTES > budgetPages - reservedPages) throw outOfMemory(api);
-    info.compiled = recompile(info, budgetPages - reservedPages);
+    if (info.copy === undefined || info.copy.reservePages > budgetPages - reservedPages) info.copy = recompile(info, budgetPages - reservedPages);
+    chosen = info.copy;
   }
-  const { module: compiledModule, reservePages } = info.compiled;
+  const { module: compiledModule, reservePages } = chosen;
   const ledger: Ledger = { charged: info.initialBytes, held: [] };
   if (info.initialBytes > 0) {
     try {

@@ -185,6 +185,18 @@ describe('v8 guests: WebAssembly bounded by memoryMb', () => {
     expect(r!.payload).toEqual([[1536, 384, 96, 24, 6, 2], 'RangeError: WebAssembly.Instance(): Out of memory: Cannot allocate Wasm memory for new instance']);
   }, SLOW_CASE_LIMIT_MS);
 
+  it('once room comes back, an instance gets its module\'s first maxima again, not the smaller copy made while it was short', async () => {
+    const r = await withRuntime(async ({ rt }) => {
+      await rt.deploy({ name: 'again', code: { files: { 'index.mjs': `const m = new WebAssembly.Module(${NO_MAX});
+        const top = (e) => { while (e.grow(1) !== -1); return e.size(); };
+        export const handler = async (event) => event.two ? [top(new WebAssembly.Instance(m).exports), top(new WebAssembly.Instance(m).exports)] : [top(new WebAssembly.Instance(m).exports)];` } }, memoryMb: 128, timeoutMs: GENEROUS_TIMEOUT_MS });
+      return [(await rt.invoke('again', { two: true })).payload, (await rt.invoke('again', {})).payload];
+    }, 'v8');
+    // Two live at once: the first as compiled (1,536 pages), the second a copy (384). Both dropped,
+    // the next invocation's instance is the module as compiled again (1,536), not the copy.
+    expect(r).toEqual([[1536, 384], [1536]]);
+  }, SLOW_CASE_LIMIT_MS);
+
   it('a memory grown inside WebAssembly past what is left of memoryMb ends the environment when JS reads it (Runtime.OutOfMemory)', async () => {
     const [r] = await runEach([
       `const keep = new Uint8Array(${64 * MB}).fill(1); const e = new WebAssembly.Instance(new WebAssembly.Module(${NO_MAX})).exports;
